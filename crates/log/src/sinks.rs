@@ -1,0 +1,294 @@
+//! Where records go: stderr, syslog, maillog_file, or memory (for tests).
+//!
+//! Postfix counterparts: `util/msg_vstream.c`, `util/msg_syslog.c`, `util/msg_logger.c`.
+//! Each sink formats the record its own way, byte for byte as Postfix does, because
+//! pflogsumm, fail2ban, qshape and people's greps parse these lines.
+
+use crate::Severity;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A destination for log records.
+pub trait Sink: Send {
+    /// Writes one record; `text` has no severity prefix and no newline.
+    fn write(&mut self, severity: Severity, text: &str);
+
+    /// Whether this sink writes to the standard error stream.
+    fn is_stderr(&self) -> bool {
+        false
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn now() -> sys::LocalTime {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    sys::localtime(secs)
+}
+
+/// `Mmm dd HH:MM:SS` with the day padded by a space (syslog) or a zero (maillog_file).
+fn timestamp(zero_pad: bool) -> String {
+    let t = now();
+    let month = MONTHS[t.month as usize % 12];
+    if zero_pad {
+        format!(
+            "{month} {:02} {:02}:{:02}:{:02}",
+            t.day, t.hour, t.minute, t.second
+        )
+    } else {
+        format!(
+            "{month} {:2} {:02}:{:02}:{:02}",
+            t.day, t.hour, t.minute, t.second
+        )
+    }
+}
+
+/// `progname: warning: text` on standard error, as Postfix commands print.
+pub struct Stderr {
+    tag: String,
+}
+
+impl Stderr {
+    /// A stderr sink that starts each line with `tag: `.
+    pub fn new(tag: &str) -> Self {
+        Stderr {
+            tag: tag.to_string(),
+        }
+    }
+}
+
+impl Sink for Stderr {
+    fn write(&mut self, severity: Severity, text: &str) {
+        let line = format!("{}: {}{}\n", self.tag, severity.prefix(), text);
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+
+    fn is_stderr(&self) -> bool {
+        true
+    }
+}
+
+/// A syslog facility (`syslog_facility`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facility(u8);
+
+impl Facility {
+    /// The `mail` facility, Postfix's default.
+    pub const MAIL: Facility = Facility(2);
+
+    /// Looks up a facility by the name syslog.conf uses.
+    pub fn from_name(name: &str) -> Option<Facility> {
+        let code = match name.to_ascii_lowercase().as_str() {
+            "kern" => 0,
+            "user" => 1,
+            "mail" => 2,
+            "daemon" => 3,
+            "auth" => 4,
+            "syslog" => 5,
+            "lpr" => 6,
+            "news" => 7,
+            "uucp" => 8,
+            "cron" => 9,
+            "authpriv" => 10,
+            "ftp" => 11,
+            "local0" => 16,
+            "local1" => 17,
+            "local2" => 18,
+            "local3" => 19,
+            "local4" => 20,
+            "local5" => 21,
+            "local6" => 22,
+            "local7" => 23,
+            _ => return None,
+        };
+        Some(Facility(code))
+    }
+}
+
+/// Records sent to the local syslog daemon over `/dev/log`, as the C library's `syslog(3)`
+/// with `LOG_PID` sends them: `<pri>Mmm dd HH:MM:SS tag[pid]: text`.
+pub struct Syslog {
+    tag: String,
+    facility: Facility,
+    socket: Option<UnixDatagram>,
+    path: PathBuf,
+}
+
+impl Syslog {
+    /// A syslog sink with the tag (`postfix/smtpd`) and facility; connects on first use, so
+    /// a syslog daemon that starts later is still reached.
+    pub fn new(tag: &str, facility: Facility) -> Self {
+        Syslog {
+            tag: tag.to_string(),
+            facility,
+            socket: None,
+            path: PathBuf::from("/dev/log"),
+        }
+    }
+
+    fn priority(&self, severity: Severity) -> u8 {
+        let level = match severity {
+            Severity::Info => 6,
+            Severity::Warning => 4,
+            Severity::Error => 3,
+            Severity::Fatal | Severity::Panic => 2,
+        };
+        self.facility.0 << 3 | level
+    }
+}
+
+impl Sink for Syslog {
+    fn write(&mut self, severity: Severity, text: &str) {
+        let line = format!(
+            "<{}>{} {}[{}]: {}{}",
+            self.priority(severity),
+            timestamp(false),
+            self.tag,
+            std::process::id(),
+            severity.prefix(),
+            text
+        );
+        for _attempt in 0..2 {
+            if self.socket.is_none() {
+                let Ok(socket) = UnixDatagram::unbound() else {
+                    return;
+                };
+                if socket.connect(&self.path).is_err() {
+                    return;
+                }
+                self.socket = Some(socket);
+            }
+            if let Some(socket) = &self.socket {
+                if socket.send(line.as_bytes()).is_ok() {
+                    return;
+                }
+            }
+            // The syslog daemon restarted: reconnect once.
+            self.socket = None;
+        }
+    }
+}
+
+/// Records in Postfix's maillog_file format:
+/// `Mmm DD HH:MM:SS host tag[pid]: text`. They go to the postlogd socket when one is
+/// given and answers, otherwise straight to the file (as Postfix commands do when postlogd
+/// is not running).
+pub struct MaillogFile {
+    tag: String,
+    host: String,
+    file: PathBuf,
+    socket: Option<PathBuf>,
+}
+
+impl MaillogFile {
+    /// A maillog_file sink. `hostname` is cut at its first dot, as Postfix does.
+    pub fn new(tag: &str, hostname: &str, file: PathBuf, socket: Option<PathBuf>) -> Self {
+        let host = hostname.split('.').next().unwrap_or(hostname).to_string();
+        MaillogFile {
+            tag: tag.to_string(),
+            host,
+            file,
+            socket,
+        }
+    }
+
+    /// The line for one record, without the newline.
+    pub fn format(&self, severity: Severity, text: &str) -> String {
+        format!(
+            "{} {} {}[{}]: {}{}",
+            timestamp(true),
+            self.host,
+            self.tag,
+            std::process::id(),
+            severity.prefix(),
+            text
+        )
+    }
+}
+
+impl Sink for MaillogFile {
+    fn write(&mut self, severity: Severity, text: &str) {
+        let line = self.format(severity, text);
+        if let Some(path) = &self.socket {
+            if let Ok(socket) = UnixDatagram::unbound() {
+                if socket.send_to(line.as_bytes(), path).is_ok() {
+                    return;
+                }
+            }
+        }
+        // One write(2) per record with O_APPEND keeps lines from several processes whole.
+        let record = format!("{line}\n");
+        if let Ok(mut file) = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&self.file)
+        {
+            let _ = file.write_all(record.as_bytes());
+        }
+    }
+}
+
+/// Keeps records in memory, `severity: text` per line, for tests.
+#[derive(Clone, Default)]
+pub struct Capture {
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Capture {
+    /// The records captured so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Sink for Capture {
+    fn write(&mut self, severity: Severity, text: &str) {
+        let line = format!("{}{}", severity.prefix(), text);
+        self.lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maillog_line_shape() {
+        let sink = MaillogFile::new("postfix/smtpd", "mail.example.com", "/x".into(), None);
+        let line = sink.format(Severity::Warning, "ABC123: text");
+        let (stamp, rest) = line.split_at(15);
+        assert_eq!(&stamp[3..4], " ");
+        assert!(
+            stamp[4..6].bytes().all(|b| b.is_ascii_digit()),
+            "zero-padded day: {stamp}"
+        );
+        let want = format!(
+            " mail postfix/smtpd[{}]: warning: ABC123: text",
+            std::process::id()
+        );
+        assert_eq!(rest, want);
+    }
+
+    #[test]
+    fn syslog_priorities() {
+        let s = Syslog::new("postfix/x", Facility::MAIL);
+        assert_eq!(s.priority(Severity::Info), 22);
+        assert_eq!(s.priority(Severity::Warning), 20);
+        assert_eq!(s.priority(Severity::Error), 19);
+        assert_eq!(s.priority(Severity::Panic), 18);
+        assert_eq!(Facility::from_name("LOCAL3"), Some(Facility(19)));
+    }
+}

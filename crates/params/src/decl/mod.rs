@@ -1,0 +1,28 @@
+//! The parameter declarations, one module per area, like the sections of Postfix's
+//! `mail_params.h`.
+
+pub mod address;
+pub mod debug;
+pub mod identity;
+pub mod install;
+pub mod logging;
+pub mod process;
+pub mod queue;
+pub mod smtpd;
+
+/// Every declared parameter.
+pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
+    [
+        install::ALL,
+        identity::ALL,
+        address::ALL,
+        smtpd::ALL,
+        queue::ALL,
+        process::ALL,
+        logging::ALL,
+        debug::ALL,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}

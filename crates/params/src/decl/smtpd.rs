@@ -1,0 +1,125 @@
+//! The SMTP server: limits, timeouts and restrictions.
+//!
+//! Postfix counterpart: global/mail_params.h (smtpd_*), smtpd/smtpd.c tables.
+
+crate::params! {
+    /// Text sent after the 220 code in the SMTP greeting. It must begin with $myhostname, as the
+    /// protocol requires. The default $myhostname ESMTP $mail_name hides the version; add
+    /// $mail_version only if you want to advertise it.
+    "smtpd_banner" SMTPD_BANNER: Str = "$myhostname ESMTP $mail_name", min 1;
+    /// Time limit for each network read or write of the SMTP server while it waits for a client
+    /// request or sends a reply. Specify a time with optional unit suffix s, m, h, d or w (default
+    /// unit seconds). The default is 300s, or 10s when the server runs under stress; very large
+    /// values may also require a larger ipc_timeout.
+    "smtpd_timeout" SMTPD_TIMEOUT: Time(b's') = "${stress?{10}:{300}}s", min 1;
+    /// Delay added by the SMTP server to each reply once a client has made more than
+    /// smtpd_soft_error_limit errors (and fewer than smtpd_hard_error_limit) without delivering
+    /// mail. Specify a time with optional unit suffix s, m, h, d or w (default unit seconds); the
+    /// default is 1s.
+    "smtpd_error_sleep_time" SMTPD_ERROR_SLEEP_TIME: Time(b's') = "1s";
+    /// Number of errors a client may make without delivering mail before the SMTP server starts
+    /// delaying each reply by smtpd_error_sleep_time. Specify a positive integer; the default is
+    /// 10.
+    "smtpd_soft_error_limit" SMTPD_SOFT_ERROR_LIMIT: Int = "10", min 1;
+    /// Number of errors a client may make without delivering mail before the SMTP server
+    /// disconnects. Specify a positive integer. The default is 20, dropping to 1 when the server
+    /// runs under stress.
+    "smtpd_hard_error_limit" SMTPD_HARD_ERROR_LIMIT: Int = "${stress?{1}:{20}}", min 1;
+    /// Number of NOOP, VRFY, ETRN or RSET commands a client may send before each further one counts
+    /// as an error; the count restarts after a delivered message. Specify a positive integer. The
+    /// default is 100, dropping to 1 when the server runs under stress.
+    "smtpd_junk_command_limit" SMTPD_JUNK_COMMAND_LIMIT: Int = "${stress?{1}:{100}}", min 1;
+    /// Largest number of recipients the SMTP server accepts for one message; further RCPT TO
+    /// commands get a temporary error. Specify a positive integer; the default is 1000.
+    "smtpd_recipient_limit" SMTPD_RECIPIENT_LIMIT: Int = "1000", min 1;
+    /// Access restrictions evaluated for the client connection, based on the client name and
+    /// address. Give restrictions such as permit_mynetworks, reject_unknown_client_hostname or
+    /// check_client_access type:table, separated by commas or whitespace; they are tried in order
+    /// and the first decisive one wins. Empty allows all clients; with smtpd_delay_reject they run
+    /// at RCPT TO.
+    "smtpd_client_restrictions" SMTPD_CLIENT_RESTRICTIONS: Str = "";
+    /// Access restrictions evaluated for the HELO or EHLO hostname, such as
+    /// reject_invalid_helo_hostname or check_helo_access type:table, separated by commas or
+    /// whitespace and tried in order. Empty permits everything. Clients can skip these by not
+    /// sending HELO unless smtpd_helo_required is yes.
+    "smtpd_helo_restrictions" SMTPD_HELO_RESTRICTIONS: Str = "";
+    /// Access restrictions evaluated for the MAIL FROM address, such as
+    /// reject_unknown_sender_domain or check_sender_access type:table, separated by commas or
+    /// whitespace and tried in order. Empty permits everything; with smtpd_delay_reject they are
+    /// evaluated at RCPT TO.
+    "smtpd_sender_restrictions" SMTPD_SENDER_RESTRICTIONS: Str = "";
+    /// Relay control restrictions evaluated at RCPT TO, before smtpd_recipient_restrictions. At
+    /// compatibility level 1 or higher the default permits mynetworks and SASL-authenticated
+    /// clients and defers mail to foreign domains; below that it is empty. This list or
+    /// smtpd_recipient_restrictions must contain a reject or defer rule such as
+    /// reject_unauth_destination, or nothing is accepted. Added in Postfix 2.10.
+    "smtpd_relay_restrictions" SMTPD_RELAY_RESTRICTIONS: Str =
+        "${{$compatibility_level} <level {1} ? {} : {permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination}}";
+    /// Access restrictions evaluated for each RCPT TO address, after smtpd_relay_restrictions;
+    /// mostly used for spam policy such as check_recipient_access or reject_rbl_client. Give
+    /// restrictions separated by commas or whitespace, tried in order. The default is empty; when
+    /// smtpd_relay_restrictions is empty, this list must itself block unauthorized relaying.
+    "smtpd_recipient_restrictions" SMTPD_RECIPIENT_RESTRICTIONS: Str = "";
+    /// Access restrictions evaluated when the client sends DATA, such as reject_unauth_pipelining
+    /// or reject_multi_recipient_bounce. Give restrictions separated by commas or whitespace, tried
+    /// in order. Recipient-based checks only act when the message has exactly one recipient.
+    "smtpd_data_restrictions" SMTPD_DATA_RESTRICTIONS: Str = "";
+    /// Access restrictions evaluated after the client has sent the complete message content, when
+    /// the message size is known, for example check_policy_service. Same syntax and limits as
+    /// smtpd_data_restrictions. Added in Postfix 2.2.
+    "smtpd_end_of_data_restrictions" SMTPD_END_OF_DATA_RESTRICTIONS: Str = "";
+    /// Access restrictions evaluated for the ETRN command, such as permit_mynetworks, reject or
+    /// check_etrn_access type:table, separated by commas or whitespace and tried in order. Only
+    /// destinations eligible for the fast flush service can be flushed with ETRN anyway.
+    "smtpd_etrn_restrictions" SMTPD_ETRN_RESTRICTIONS: Str = "";
+    /// Whether clients must send HELO or EHLO before MAIL FROM and other commands that need it.
+    /// Value is yes or no; the default is no. Enable it so that smtpd_helo_restrictions cannot be
+    /// bypassed.
+    "smtpd_helo_required" SMTPD_HELO_REQUIRED: Bool = "no";
+    /// Whether client, HELO and sender restrictions are postponed until RCPT TO (or ETRN), instead
+    /// of being applied at their own command. Value is yes or no; the default yes works around
+    /// clients that misbehave on early rejects and lets the log show the recipient of rejected
+    /// mail.
+    "smtpd_delay_reject" SMTPD_DELAY_REJECT: Bool = "yes";
+    /// Names of user-defined restriction classes. Each name is itself defined as a main.cf
+    /// parameter holding a restriction list, and can then be used in the smtpd restriction lists or
+    /// as the result of an access table lookup, for example for per-recipient policies. Give names
+    /// separated by commas or whitespace.
+    "smtpd_restriction_classes" SMTPD_RESTRICTION_CLASSES: Str = "";
+    /// Optional text appended to every 4XX and 5XX reply of the SMTP server, for example a help
+    /// desk contact. It is not subject to normal $name expansion but understands $client_address,
+    /// $client_port, $localtime and $server_name; a leading backslash-c joins it to the reply line
+    /// and backslash-n breaks lines. Keep it short. Added in Postfix 2.8.
+    "smtpd_reject_footer" SMTPD_REJECT_FOOTER: Raw = "";
+    /// Whether the SMTP VRFY command is disabled, which hinders harvesting of valid addresses.
+    /// Value is yes or no; the default is no.
+    "disable_vrfy_command" DISABLE_VRFY_COMMAND: Bool = "no";
+    /// Whether MAIL FROM and RCPT TO addresses must be enclosed in angle brackets and free of RFC
+    /// 822 comments and phrases. Value is yes or no; the default no accepts the looser syntax that
+    /// much software sends.
+    "strict_rfc821_envelopes" STRICT_RFC821_ENVELOPES: Bool = "no";
+    /// Whether the SMTP server logs the client TCP port along with its name and address, in the
+    /// form host[address]:port. Value is yes or no; the default is no. Added in Postfix 2.5.
+    "smtpd_client_port_logging" SMTPD_CLIENT_PORT_LOGGING: Bool = "no";
+    /// Longest line, in bytes, that is stored as one record when mail is received; longer lines are
+    /// split and joined again on delivery. Specify an integer of at least 512; the default is 2048.
+    "line_length_limit" LINE_LENGTH_LIMIT: Int = "2048", min 512;
+    /// Largest message size in bytes, envelope included, that is accepted; 0 means no limit. The
+    /// SMTP server advertises it with EHLO SIZE. Do not set it too low, or bounce messages that
+    /// include the original may themselves be rejected and lost.
+    "message_size_limit" MESSAGE_SIZE_LIMIT: Long = "10240000";
+    /// Largest amount of memory in bytes for one message header; text beyond the limit is
+    /// discarded. The limit is enforced by the cleanup daemon. Specify a positive integer; the
+    /// default is 102400.
+    "header_size_limit" HEADER_SIZE_LIMIT: Int = "102400", min 1;
+    /// How the SMTP server treats input lines ending in a bare LF instead of CRLF, a defence
+    /// against SMTP smuggling. Values: normalize (default; require the standard end-of-data
+    /// sequence but accept bare LF elsewhere), note (same, and log it), yes (alias for normalize),
+    /// reject, or no. Added in Postfix 3.9 and backported to patch releases of 3.5 to 3.8.
+    "smtpd_forbid_bare_newline" SMTPD_FORBID_BARE_NEWLINE: Str = "no", min 1;
+    /// Names of permit actions in SMTP access restrictions that should be logged; by default only
+    /// reject actions are logged. Give action names, /file/name patterns or type:table lookups
+    /// separated by commas or whitespace, for example static:all to log every permit. Added in
+    /// Postfix 2.10.
+    "smtpd_log_access_permit_actions" SMTPD_LOG_ACCESS_PERMIT_ACTIONS: Str = "";
+}

@@ -1,0 +1,169 @@
+//! Thin safe wrappers over the C library calls ironpost needs and `std` lacks.
+//!
+//! This is the only crate in the workspace that may use `unsafe` (every other crate forbids
+//! it). Each wrapper is small, documents why its call is sound, and returns `io::Result`
+//! where the call can fail. Postfix counterpart: the system-call users scattered across
+//! `src/util` (`get_hostname.c`, `chroot_uid.c`, `set_ugid.c`, `timecmp.c`...).
+
+use std::ffi::CStr;
+use std::io;
+
+/// Broken-down local time, the fields Postfix's log formats use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    /// Month, 0 = January.
+    pub month: u32,
+    /// Day of the month, 1..31.
+    pub day: u32,
+    /// Hours, 0..23.
+    pub hour: u32,
+    /// Minutes.
+    pub minute: u32,
+    /// Seconds.
+    pub second: u32,
+    /// The year, e.g. 2026.
+    pub year: i32,
+}
+
+/// Converts seconds since the epoch to local time with the C library's time zone rules.
+pub fn localtime(epoch_seconds: i64) -> LocalTime {
+    let t = epoch_seconds as libc::time_t;
+    // SAFETY: `tm` is plain data, so all-zero is a valid value; localtime_r writes into it
+    // and reads only `t`, both of which live for the whole call.
+    let tm = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&t, &mut tm);
+        tm
+    };
+    LocalTime {
+        month: tm.tm_mon as u32,
+        day: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        minute: tm.tm_min as u32,
+        second: tm.tm_sec as u32,
+        year: tm.tm_year + 1900,
+    }
+}
+
+/// The system's host name, as `gethostname(2)` gives it.
+pub fn hostname() -> io::Result<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the pointer and length describe `buf`, which outlives the call.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let name = CStr::from_bytes_until_nul(&buf)
+        .map_err(|_| io::Error::other("host name is not terminated"))?;
+    Ok(name.to_string_lossy().into_owned())
+}
+
+/// The real user id of this process.
+pub fn getuid() -> u32 {
+    // SAFETY: getuid has no arguments and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// The effective user id of this process.
+pub fn geteuid() -> u32 {
+    // SAFETY: geteuid has no arguments and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Whether file descriptor `fd` is a terminal.
+pub fn isatty(fd: i32) -> bool {
+    // SAFETY: isatty only inspects the descriptor number; an invalid one gives 0.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// Sets the process file-creation mask and returns the old one.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask cannot fail and touches no memory.
+    unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}
+
+/// Ends the process now with `status`, without running destructors or flushing stdio
+/// (`_exit(2)`), as Postfix's fatal path does after its log record is written.
+pub fn exit_now(status: i32) -> ! {
+    // SAFETY: _exit never returns and has no memory-safety preconditions.
+    unsafe { libc::_exit(status) }
+}
+
+/// Each address configured on a network interface, with its netmask, in the order
+/// `getifaddrs(3)` lists them.
+pub fn interface_addresses() -> io::Result<Vec<(std::net::IpAddr, std::net::IpAddr)>> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    /// Reads an IPv4 or IPv6 socket address; other families give None.
+    ///
+    /// SAFETY (for callers): `sa` must be null or point to a valid sockaddr whose family
+    /// field tells its real size.
+    unsafe fn read_addr(sa: *const libc::sockaddr) -> Option<IpAddr> {
+        if sa.is_null() {
+            return None;
+        }
+        // SAFETY: the caller promises `sa` points to a sockaddr; the family decides the cast.
+        unsafe {
+            match i32::from((*sa).sa_family) {
+                libc::AF_INET => {
+                    let sin = &*(sa.cast::<libc::sockaddr_in>());
+                    Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                        sin.sin_addr.s_addr,
+                    ))))
+                }
+                libc::AF_INET6 => {
+                    let sin6 = &*(sa.cast::<libc::sockaddr_in6>());
+                    Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+                }
+                _ => None,
+            }
+        }
+    }
+
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `head` with a list that we free below with freeifaddrs.
+    if unsafe { libc::getifaddrs(&mut head) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut out = Vec::new();
+    let mut cursor = head;
+    while !cursor.is_null() {
+        // SAFETY: `cursor` is a node of the list getifaddrs returned, not yet freed; its
+        // address fields are null or valid sockaddrs.
+        unsafe {
+            let entry = &*cursor;
+            if let (Some(addr), Some(mask)) =
+                (read_addr(entry.ifa_addr), read_addr(entry.ifa_netmask))
+            {
+                out.push((addr, mask));
+            }
+            cursor = entry.ifa_next;
+        }
+    }
+    // SAFETY: `head` came from getifaddrs and is freed exactly once.
+    unsafe { libc::freeifaddrs(head) };
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_is_1970() {
+        // SAFETY-free check: only the year is time-zone independent enough to assert.
+        let t = localtime(86400 * 200);
+        assert_eq!(t.year, 1970);
+    }
+
+    #[test]
+    fn has_loopback() {
+        let all = interface_addresses().unwrap();
+        assert!(all.iter().any(|(a, _)| a.is_loopback()));
+    }
+
+    #[test]
+    fn has_a_hostname() {
+        assert!(!hostname().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,9 @@
+//! Mail-agnostic building blocks shared by every ironpost program.
+//!
+//! Postfix counterpart: `src/util`. Nothing here knows about mail, parameters or logging;
+//! functions return `Result` and leave reporting to the caller.
+
+pub mod conv;
+pub mod mac_expand;
+pub mod name_value;
+pub mod tokens;
