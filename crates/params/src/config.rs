@@ -18,8 +18,8 @@ use util::mac_expand::{self, Flags};
 /// A configuration problem, in the words Postfix uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// A warning Postfix logs before the fatal message (the detail of a `$name` error).
-    pub warning: Option<String>,
+    /// Warnings Postfix logs before the fatal message (the details of a `$name` error).
+    pub warnings: Vec<String>,
     /// The fatal message.
     pub message: String,
 }
@@ -27,15 +27,18 @@ pub struct ConfigError {
 impl ConfigError {
     fn new(message: String) -> Self {
         ConfigError {
-            warning: None,
+            warnings: Vec::new(),
             message,
         }
     }
 
     fn expansion(error: mac_expand::Error) -> Self {
+        let message = error
+            .fatal
+            .unwrap_or_else(|| "dictionary mail_dict: macro processing error".to_string());
         ConfigError {
-            warning: Some(error.0),
-            message: "dictionary mail_dict: macro processing error".to_string(),
+            warnings: error.warnings,
+            message,
         }
     }
 }
@@ -158,6 +161,7 @@ impl Config {
         let flags = Flags {
             recurse: true,
             scan: false,
+            start_level: 0,
         };
         mac_expand::expand(text, flags, |name, _| {
             shadow(name).unwrap_or_else(|| self.raw(name).map(Cow::into_owned))

@@ -66,7 +66,8 @@ impl Entry {
         command.rsplit('/').next().unwrap_or(command)
     }
 
-    /// The `-o name=value` settings among the daemon options, in order.
+    /// The `-o name=value` settings among the daemon options, in order; a setting without
+    /// `=` is left out, as Postfix leaves it out.
     pub fn overrides(&self) -> Vec<(&str, &str)> {
         let mut out = Vec::new();
         let mut args = self.argv.iter().skip(1);
@@ -75,9 +76,8 @@ impl Entry {
                 break;
             }
             if arg == "-o" {
-                if let Some(setting) = args.next() {
-                    let (name, value) = setting.split_once('=').unwrap_or((setting, ""));
-                    out.push((name, value));
+                if let Some(Ok(pair)) = args.next().map(|s| util::name_value::split(s)) {
+                    out.push(pair);
                 }
             }
         }
@@ -130,9 +130,96 @@ impl MasterCf {
     }
 }
 
-enum EntryError {
+/// Why an entry was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryError {
+    /// Fewer than eight fields.
     FieldCount,
+    /// A field has a bad value; the text says which, in Postfix's words.
     Field(String),
+}
+
+impl std::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EntryError::FieldCount => f.write_str("bad field count"),
+            EntryError::Field(text) => f.write_str(text),
+        }
+    }
+}
+
+/// Parses one entry's text (as `postconf -Me` takes it); warnings are appended to `warnings`.
+pub fn parse_entry_text(text: &str, warnings: &mut Vec<String>) -> Result<Entry, EntryError> {
+    parse_entry(text, 0, warnings)
+}
+
+impl Entry {
+    /// Replaces one field (0-6) or the command with arguments (7), checking the result the
+    /// way `postconf -Fe` does; errors name `raw`, the text the user gave.
+    pub fn set_field(
+        &mut self,
+        field: usize,
+        value: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let mut words: Vec<String> = self.fields.to_vec();
+        if field == 7 {
+            words.extend(split_quoted(value));
+            normalize_arguments(&mut words, warnings);
+        } else {
+            words.extend(self.argv.iter().cloned());
+            words[field] = value.to_string();
+        }
+        if words.len() < FIELD_NAMES.len() {
+            return Err(EntryError::FieldCount.to_string());
+        }
+        check_fields(&words, value)?;
+        self.argv = words.split_off(7);
+        self.fields = words
+            .try_into()
+            .map_err(|_| EntryError::FieldCount.to_string())?;
+        Ok(())
+    }
+
+    /// Sets (`Some`) or removes (`None`) a `-o name=value` daemon option, as `postconf -Pe`
+    /// and `-PX` do: an existing setting is changed in place, a new one goes after the
+    /// last option.
+    pub fn set_option(&mut self, name: &str, value: Option<&str>) {
+        let mut field = 1;
+        let mut found = false;
+        while field < self.argv.len() {
+            let arg = &self.argv[field];
+            if !arg.starts_with('-') || arg == "--" {
+                break;
+            }
+            if arg.len() > 1
+                && OPTIONS_WITH_VALUE.contains(&arg[1..2])
+                && field + 1 < self.argv.len()
+            {
+                let is_match = arg == "-o"
+                    && self.argv[field + 1]
+                        .strip_prefix(name)
+                        .is_some_and(|rest| rest.starts_with('='));
+                if is_match {
+                    found = true;
+                    match value {
+                        Some(v) => self.argv[field + 1] = format!("{name}={v}"),
+                        None => {
+                            self.argv.drain(field..field + 2);
+                            continue;
+                        }
+                    }
+                }
+                field += 1;
+            }
+            field += 1;
+        }
+        if let (Some(v), false) = (value, found) {
+            let at = field.min(self.argv.len());
+            self.argv.insert(at, "-o".to_string());
+            self.argv.insert(at + 1, format!("{name}={v}"));
+        }
+    }
 }
 
 /// Splits at blanks, keeping `{ }` groups; an unbalanced group runs to the end.

@@ -21,6 +21,54 @@ pub enum Known {
 
 const POSTFIX_ONLY: &str = include_str!("postfix-3.7.params");
 
+/// Postfix parameters whose values are never `$name`-expanded (Postfix's
+/// `CONFIG_RAW_TABLE`), beyond the declared ones of kind [`crate::Kind::Raw`].
+const POSTFIX_ONLY_RAW: &[&str] = &[
+    "command_execution_directory",
+    "default_rbl_reply",
+    "forward_path",
+    "luser_relay",
+    "postscreen_disable_vrfy_command",
+    "postscreen_enforce_tls",
+    "postscreen_expansion_filter",
+    "postscreen_helo_required",
+    "postscreen_reject_footer",
+    "postscreen_tls_ask_ccert",
+    "postscreen_use_tls",
+    "smtpd_expansion_filter",
+    "smtpd_reject_footer",
+];
+
+/// Old names Postfix still accepts as the default of their successors (e.g.
+/// `${smtpd_client_connection_limit_exceptions:$mynetworks}`); they have no default of their
+/// own and are shown only when set.
+pub const LEGACY: &[&str] = &[
+    "virtual_maps",
+    "fallback_relay",
+    "authorized_verp_clients",
+    "smtpd_client_connection_limit_exceptions",
+    "postscreen_dnsbl_ttl",
+    "postscreen_blacklist_action",
+    "postscreen_dnsbl_whitelist_threshold",
+    "postscreen_whitelist_interfaces",
+    "lmtp_per_record_deadline",
+    "smtp_per_record_deadline",
+    "smtpd_per_record_deadline",
+    "tlsproxy_client_level",
+    "tlsproxy_client_policy",
+];
+
+/// Parameters a program sets for itself; main.cf cannot change them.
+pub const READ_ONLY: &[&str] = &["process_id", "process_name", "service_name"];
+
+/// Whether `name` is used without `$name` expansion.
+pub fn is_raw(name: &str) -> bool {
+    match find(name) {
+        Some(Known::Declared(param)) => param.kind == crate::Kind::Raw,
+        _ => POSTFIX_ONLY_RAW.contains(&name),
+    }
+}
+
 /// Every known name, sorted as Postfix sorts them (byte order).
 pub fn all() -> &'static BTreeMap<&'static str, Known> {
     static TABLE: OnceLock<BTreeMap<&'static str, Known>> = OnceLock::new();

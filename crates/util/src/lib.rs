@@ -4,6 +4,7 @@
 //! functions return `Result` and leave reporting to the caller.
 
 pub mod conv;
+pub mod getopt;
 pub mod mac_expand;
 pub mod name_value;
 pub mod tokens;

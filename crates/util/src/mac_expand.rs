@@ -28,15 +28,25 @@ pub struct Flags {
     pub recurse: bool,
     /// Walk every branch and report names without producing output.
     pub scan: bool,
+    /// The nesting level to start at (postconf evaluates a parameter as if from `$name`,
+    /// one level deeper than its value).
+    pub start_level: usize,
 }
 
-/// An expansion failure; the text is what Postfix logs as a warning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error(pub String);
+/// An expansion failure. Like Postfix, expansion goes on after most errors, so there may be
+/// several warnings; a failed numeric conversion is fatal at once.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Error {
+    /// What Postfix logs as warnings, in order.
+    pub warnings: Vec<String>,
+    /// What Postfix logs as fatal, if anything.
+    pub fatal: Option<String>,
+}
 
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        let last = self.fatal.as_ref().or(self.warnings.last());
+        f.write_str(last.map_or("macro processing error", String::as_str))
     }
 }
 
@@ -56,14 +66,42 @@ pub fn expand<F>(pattern: &str, flags: Flags, lookup: F) -> Result<Expansion, Er
 where
     F: FnMut(&str, Mode) -> Option<String>,
 {
+    expand_except(pattern, flags, lookup, |_| false)
+}
+
+/// Like [`expand`], but the values of names for which `dont_parse` is true are used as they
+/// are even when expanding recursively (Postfix's `mac_expand7` with `dont_parse`, for
+/// parameters that must not be expanded).
+pub fn expand_except<F, D>(
+    pattern: &str,
+    flags: Flags,
+    lookup: F,
+    dont_parse: D,
+) -> Result<Expansion, Error>
+where
+    F: FnMut(&str, Mode) -> Option<String>,
+    D: Fn(&str) -> bool,
+{
     let mut ctx = Context {
         flags,
         lookup,
-        level: 0,
+        dont_parse,
+        level: flags.start_level,
         out: Expansion::default(),
+        error: Error::default(),
     };
-    ctx.parse(pattern)?;
-    Ok(ctx.out)
+    ctx.parse(pattern);
+    if let Some(fatal) = ctx.error.fatal.take() {
+        return Err(Error {
+            warnings: std::mem::take(&mut ctx.error.warnings),
+            fatal: Some(fatal),
+        });
+    }
+    if ctx.error.warnings.is_empty() {
+        Ok(ctx.out)
+    } else {
+        Err(ctx.error)
+    }
 }
 
 /// Lists every name that `pattern` refers to, in every branch, without expanding anything.
@@ -72,6 +110,7 @@ pub fn scan(pattern: &str) -> Result<Vec<String>, Error> {
     let flags = Flags {
         recurse: false,
         scan: true,
+        start_level: 0,
     };
     expand(pattern, flags, |name, _| {
         names.push(name.to_string());
@@ -80,23 +119,39 @@ pub fn scan(pattern: &str) -> Result<Vec<String>, Error> {
     Ok(names)
 }
 
-struct Context<F> {
+struct Context<F, D> {
     flags: Flags,
     lookup: F,
+    dont_parse: D,
     level: usize,
     out: Expansion,
+    error: Error,
 }
 
-impl<F> Context<F>
+impl<F, D> Context<F, D>
 where
     F: FnMut(&str, Mode) -> Option<String>,
+    D: Fn(&str) -> bool,
 {
-    /// Splits `value` into literal text and macro references (`mac_parse`).
-    fn parse(&mut self, value: &str) -> Result<(), Error> {
+    fn failed(&self) -> bool {
+        !self.error.warnings.is_empty() || self.error.fatal.is_some()
+    }
+
+    /// Records a warning; Postfix then returns without undoing the nesting count.
+    fn warn(&mut self, text: String) {
+        self.error.warnings.push(text);
+    }
+
+    /// Splits `value` into literal text and macro references (`mac_parse`). Like Postfix,
+    /// it goes on after an error in one reference, except for a truncated or empty one.
+    fn parse(&mut self, value: &str) {
         let bytes = value.as_bytes();
         let mut literal = String::new();
         let mut i = 0;
         while i < bytes.len() {
+            if self.error.fatal.is_some() {
+                return;
+            }
             if bytes[i] != b'$' {
                 let next = value[i..].find('$').map_or(bytes.len(), |n| i + n);
                 literal.push_str(&value[i..next]);
@@ -108,7 +163,9 @@ where
                 i += 2;
                 continue;
             }
-            self.literal(&std::mem::take(&mut literal));
+            if !literal.is_empty() {
+                self.literal(&std::mem::take(&mut literal));
+            }
             i += 1;
             let expr = match bytes.get(i) {
                 Some(&open @ (b'{' | b'(')) => {
@@ -119,9 +176,8 @@ where
                     loop {
                         match bytes.get(end) {
                             None => {
-                                return Err(Error(format!(
-                                    "truncated macro reference: \"{value}\""
-                                )));
+                                self.warn(format!("truncated macro reference: \"{value}\""));
+                                return;
                             }
                             Some(&c) if c == open => depth += 1,
                             Some(&c) if c == close => {
@@ -147,38 +203,64 @@ where
                 }
             };
             if expr.is_empty() {
-                return Err(Error(format!("empty macro name: \"{value}\"")));
+                self.warn(format!("empty macro name: \"{value}\""));
+                return;
             }
-            self.expression(expr)?;
+            self.expression(expr);
         }
-        self.literal(&literal);
-        Ok(())
+        if !literal.is_empty() && !self.failed() {
+            self.literal(&literal);
+        }
+    }
+
+    /// Counts one level of nesting, as every Postfix callback does; false if expansion must
+    /// stop here.
+    fn enter(&mut self, text: &str) -> bool {
+        self.level += 1;
+        if self.level > MAX_NESTING + 1 {
+            self.warn(format!("unreasonable macro call nesting: \"{text}\""));
+        }
+        !self.failed()
     }
 
     fn literal(&mut self, text: &str) {
+        if !self.enter(text) {
+            return;
+        }
         if !self.flags.scan {
             self.out.text.push_str(text);
         }
+        self.level -= 1;
     }
 
     /// Evaluates the inside of one `$name`, `${...}` or `$(...)` (`mac_expand_callback`).
-    fn expression(&mut self, expr: &str) -> Result<(), Error> {
-        self.level += 1;
-        if self.level > MAX_NESTING + 1 {
-            return Err(Error(format!(
-                "unreasonable macro call nesting: \"{expr}\""
-            )));
+    fn expression(&mut self, expr: &str) {
+        if !self.enter(expr) {
+            return;
         }
+        if let Err(text) = self.evaluate(expr) {
+            self.warn(text);
+            return;
+        }
+        if !self.failed() {
+            self.level -= 1;
+        }
+    }
+
+    fn evaluate(&mut self, expr: &str) -> Result<(), String> {
+        let mut parse_value = true;
         let (value, op, rest) = if let Some(cp) = find_left_curly(expr) {
-            let (value, rest) = self.relational(cp)?;
+            let Some((value, rest)) = self.relational(cp)? else {
+                return Ok(());
+            };
             match rest.as_bytes().first() {
                 None => (value, None, rest),
                 Some(&c @ (b'?' | b':')) => (value, Some(c), &rest[1..]),
                 Some(_) => {
-                    return Err(Error(format!(
+                    return Err(format!(
                         "\"?\" or \":\" expected at: \"...}}>>>{}\"",
                         prefix20(rest)
-                    )));
+                    ));
                 }
             }
         } else {
@@ -195,11 +277,11 @@ where
                 }
                 let c = bytes[end];
                 if !c.is_ascii_alphanumeric() && c != b'_' {
-                    return Err(Error(format!(
+                    return Err(format!(
                         "attribute name syntax error at: \"...{}>>>{}\"",
                         &expr[..offset + end],
                         prefix20(&body[end..])
-                    )));
+                    ));
                 }
                 end += 1;
             }
@@ -210,6 +292,7 @@ where
                 None => (None, ""),
             };
             let mode = if op.is_some() { Mode::Test } else { Mode::Use };
+            parse_value = !(self.dont_parse)(name);
             ((self.lookup)(name, mode), op, rest)
         };
         let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
@@ -217,14 +300,14 @@ where
             Some(b'?') => {
                 let (iftrue, rest) = operand(rest)?;
                 if non_empty || self.flags.scan {
-                    self.parse(iftrue)?;
+                    self.parse(iftrue);
                 }
                 if !rest.is_empty() {
                     let Some(rest) = rest.strip_prefix(':') else {
-                        return Err(Error(format!(
+                        return Err(format!(
                             "\":\" expected at: \"...{iftrue}}}>>>{}\"",
                             prefix20(rest)
-                        )));
+                        ));
                     };
                     self.if_false(rest, non_empty)?;
                 }
@@ -233,38 +316,42 @@ where
             None => match value {
                 None => self.out.undefined = true,
                 Some(v) if v.is_empty() || self.flags.scan => {}
-                Some(v) if self.flags.recurse => self.parse(&v)?,
+                Some(v) if self.flags.recurse && parse_value => self.parse(&v),
                 Some(v) => self.out.text.push_str(&v),
             },
         }
-        self.level -= 1;
         Ok(())
     }
 
-    fn if_false(&mut self, text: &str, non_empty: bool) -> Result<(), Error> {
+    fn if_false(&mut self, text: &str, non_empty: bool) -> Result<(), String> {
         let (iffalse, rest) = operand(text)?;
         if !non_empty || self.flags.scan {
-            self.parse(iffalse)?;
+            self.parse(iffalse);
         }
         if !rest.is_empty() {
-            return Err(Error(format!(
+            return Err(format!(
                 "unexpected input at: \"...{iffalse}}}>>>{}\"",
                 prefix20(rest)
-            )));
+            ));
         }
         Ok(())
     }
 
-    /// Parses and evaluates `{left} op {right}`; the value is "true" or "", as Postfix fakes it.
-    fn relational<'e>(&mut self, text: &'e str) -> Result<(Option<String>, &'e str), Error> {
+    /// Parses and evaluates `{left} op {right}`; the value is "true" or "", as Postfix fakes
+    /// it. None when an operand failed (already reported).
+    #[allow(clippy::type_complexity)]
+    fn relational<'e>(
+        &mut self,
+        text: &'e str,
+    ) -> Result<Option<(Option<String>, &'e str)>, String> {
         let (left, rest) = curly_payload(text)?;
         let op_len = span(rest.as_bytes(), b"<>!=?+-*/~&|%");
         let op = &rest[..op_len];
         if !matches!(op, "==" | "!=" | "<" | "<=" | ">=" | ">") {
-            return Err(Error(format!(
+            return Err(format!(
                 "\"==\" or \"!=\"\" or \"<\"\" or \"<=\"\" or \">=\"\" or \">\" expected at: \"...{left}}}>>>{}\"",
                 prefix20(rest)
-            )));
+            ));
         }
         let mut after_op = &rest[op_len..];
         let suffix_len = after_op
@@ -273,31 +360,37 @@ where
             .count();
         let suffix = &after_op[..suffix_len];
         if !suffix.is_empty() && suffix != "level" {
-            return Err(Error(format!(
-                "bad operator suffix at: \"...{op}>>>{suffix}\""
-            )));
+            return Err(format!("bad operator suffix at: \"...{op}>>>{suffix}\""));
         }
         after_op = &after_op[suffix_len..];
         let Some(right_text) = find_left_curly(after_op) else {
-            return Err(Error(format!(
+            return Err(format!(
                 "\"{{expression}}\" expected at: \"...{{{left}}} {op}>>>{}\"",
                 prefix20(after_op)
-            )));
+            ));
         };
         let (right, rest) = curly_payload(right_text)?;
-        let left = self.sub_expand(left)?;
-        let right = self.sub_expand(right)?;
+        let left = self.sub_expand(left);
+        let right = self.sub_expand(right);
+        if self.failed() {
+            return Ok(None);
+        }
         if self.flags.scan {
-            return Ok((None, rest));
+            return Ok(Some((None, rest)));
         }
         let order = if !suffix.is_empty() {
             compat_level(&left)?.cmp(&compat_level(&right)?)
         } else if all_digits(&left) && all_digits(&right) {
-            let parse = |s: &str| {
-                s.parse::<i64>()
-                    .map_err(|_| Error(format!("mac_exp_eval: bad conversion: {s}")))
+            let (Ok(l), Ok(r)) = (left.parse::<i64>(), right.parse::<i64>()) else {
+                let bad = if left.parse::<i64>().is_err() {
+                    &left
+                } else {
+                    &right
+                };
+                self.error.fatal = Some(format!("mac_exp_eval: bad conversion: {bad}"));
+                return Ok(None);
             };
-            parse(&left)?.cmp(&parse(&right)?)
+            l.cmp(&r)
         } else {
             left.as_bytes().cmp(right.as_bytes())
         };
@@ -309,22 +402,24 @@ where
             ">=" => order.is_ge(),
             _ => order.is_gt(),
         };
-        Ok((Some(if truth { "true" } else { "" }.to_string()), rest))
+        Ok(Some((
+            Some(if truth { "true" } else { "" }.to_string()),
+            rest,
+        )))
     }
 
     /// Expands a relational operand on its own, keeping the nesting count.
-    fn sub_expand(&mut self, text: &str) -> Result<String, Error> {
+    fn sub_expand(&mut self, text: &str) -> String {
         let saved = std::mem::take(&mut self.out.text);
-        let result = self.parse(text);
-        let expanded = std::mem::replace(&mut self.out.text, saved);
-        result.map(|()| expanded)
+        self.parse(text);
+        std::mem::replace(&mut self.out.text, saved)
     }
 }
 
 /// Parses a compatibility level (`3`, `3.6`, `3.6.1`) for the `<level`-style operators
 /// (Postfix's `global/compat_level.c`).
-fn compat_level(text: &str) -> Result<(u32, u32, u32), Error> {
-    let bad = || Error(format!("malformed compatibility level syntax: \"{text}\""));
+fn compat_level(text: &str) -> Result<(u32, u32, u32), String> {
+    let bad = || format!("malformed compatibility level syntax: \"{text}\"");
     let mut parts = [0u32; 3];
     let mut count = 0;
     for part in text.split('.') {
@@ -344,7 +439,7 @@ fn find_left_curly(text: &str) -> Option<&str> {
 }
 
 /// A conditional result: `{text}` with whitespace around it ignored, or the plain rest.
-fn operand(text: &str) -> Result<(&str, &str), Error> {
+fn operand(text: &str) -> Result<(&str, &str), String> {
     match find_left_curly(text) {
         Some(curly) => curly_payload(curly),
         None => Ok((text, "")),
@@ -352,7 +447,7 @@ fn operand(text: &str) -> Result<(&str, &str), Error> {
 }
 
 /// Takes `{payload}` from the start of `text` with balanced braces; skips space after it.
-fn curly_payload(text: &str) -> Result<(&str, &str), Error> {
+fn curly_payload(text: &str) -> Result<(&str, &str), String> {
     let mut depth = 0;
     for (i, c) in text.bytes().enumerate() {
         match c {
@@ -366,9 +461,9 @@ fn curly_payload(text: &str) -> Result<(&str, &str), Error> {
             _ => {}
         }
     }
-    Err(Error(format!(
+    Err(format!(
         "unbalanced {{}} in attribute expression: \"{text}\""
-    )))
+    ))
 }
 
 fn span(bytes: &[u8], set: &[u8]) -> usize {
@@ -411,10 +506,11 @@ mod tests {
         let flags = Flags {
             recurse: true,
             scan: false,
+            start_level: 0,
         };
         expand(pattern, flags, |n, _| table(n))
             .map(|e| e.text)
-            .map_err(|e| e.0)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
