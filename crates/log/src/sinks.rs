@@ -167,10 +167,10 @@ impl Sink for Syslog {
                 }
                 self.socket = Some(socket);
             }
-            if let Some(socket) = &self.socket {
-                if socket.send(line.as_bytes()).is_ok() {
-                    return;
-                }
+            if let Some(socket) = &self.socket
+                && socket.send(line.as_bytes()).is_ok()
+            {
+                return;
             }
             // The syslog daemon restarted: reconnect once.
             self.socket = None;
@@ -180,18 +180,18 @@ impl Sink for Syslog {
 
 /// Records in Postfix's maillog_file format:
 /// `Mmm DD HH:MM:SS host tag[pid]: text`. They go to the postlogd socket when one is
-/// given and answers, otherwise straight to the file (as Postfix commands do when postlogd
-/// is not running).
+/// given and answers, otherwise straight to the file when one is given (as Postfix commands
+/// do when postlogd is not running), otherwise nowhere.
 pub struct MaillogFile {
     tag: String,
     host: String,
-    file: PathBuf,
+    file: Option<PathBuf>,
     socket: Option<PathBuf>,
 }
 
 impl MaillogFile {
     /// A maillog_file sink. `hostname` is cut at its first dot, as Postfix does.
-    pub fn new(tag: &str, hostname: &str, file: PathBuf, socket: Option<PathBuf>) -> Self {
+    pub fn new(tag: &str, hostname: &str, file: Option<PathBuf>, socket: Option<PathBuf>) -> Self {
         let host = hostname.split('.').next().unwrap_or(hostname).to_string();
         MaillogFile {
             tag: tag.to_string(),
@@ -218,20 +218,22 @@ impl MaillogFile {
 impl Sink for MaillogFile {
     fn write(&mut self, severity: Severity, text: &str) {
         let line = self.format(severity, text);
-        if let Some(path) = &self.socket {
-            if let Ok(socket) = UnixDatagram::unbound() {
-                if socket.send_to(line.as_bytes(), path).is_ok() {
-                    return;
-                }
-            }
+        if let Some(path) = &self.socket
+            && let Ok(socket) = UnixDatagram::unbound()
+            && socket.send_to(line.as_bytes(), path).is_ok()
+        {
+            return;
         }
+        let Some(path) = &self.file else {
+            return;
+        };
         // One write(2) per record with O_APPEND keeps lines from several processes whole.
         let record = format!("{line}\n");
         if let Ok(mut file) = OpenOptions::new()
             .append(true)
             .create(true)
             .mode(0o600)
-            .open(&self.file)
+            .open(path)
         {
             let _ = file.write_all(record.as_bytes());
         }
@@ -267,7 +269,7 @@ mod tests {
 
     #[test]
     fn maillog_line_shape() {
-        let sink = MaillogFile::new("postfix/smtpd", "mail.example.com", "/x".into(), None);
+        let sink = MaillogFile::new("postfix/smtpd", "mail.example.com", None, None);
         let line = sink.format(Severity::Warning, "ABC123: text");
         let (stamp, rest) = line.split_at(15);
         assert_eq!(&stamp[3..4], " ");

@@ -16,7 +16,11 @@ use util::tokens;
 const BLANKS: &str = " \t\r\n";
 
 /// Daemon options that take a value.
-const OPTIONS_WITH_VALUE: &str = "o";
+const OPTIONS_WITH_VALUE: &[u8] = b"o";
+
+fn takes_value(letter: u8) -> bool {
+    OPTIONS_WITH_VALUE.contains(&letter)
+}
 
 /// The names of the fields, as `postconf -F` prints them.
 pub const FIELD_NAMES: [&str; 8] = [
@@ -75,10 +79,10 @@ impl Entry {
             if !arg.starts_with('-') || arg == "--" {
                 break;
             }
-            if arg == "-o" {
-                if let Some(Ok(pair)) = args.next().map(|s| util::name_value::split(s)) {
-                    out.push(pair);
-                }
+            if arg == "-o"
+                && let Some(Ok(pair)) = args.next().map(|s| util::name_value::split(s))
+            {
+                out.push(pair);
             }
         }
         out
@@ -192,10 +196,7 @@ impl Entry {
             if !arg.starts_with('-') || arg == "--" {
                 break;
             }
-            if arg.len() > 1
-                && OPTIONS_WITH_VALUE.contains(&arg[1..2])
-                && field + 1 < self.argv.len()
-            {
+            if arg.as_bytes().get(1).is_some_and(|b| takes_value(*b)) && field + 1 < self.argv.len() {
                 let is_match = arg == "-o"
                     && self.argv[field + 1]
                         .strip_prefix(name)
@@ -272,10 +273,8 @@ fn check_fields(words: &[String], raw: &str) -> Result<(), String> {
     if !SERVICE_TYPES.contains(&words[1].as_str()) {
         return Err(invalid(1));
     }
-    for field in 2..=4 {
-        if !matches!(words[field].as_str(), "y" | "n" | "-") {
-            return Err(invalid(field));
-        }
+    if let Some(field) = (2..=4).find(|&f| !matches!(words[f].as_str(), "y" | "n" | "-")) {
+        return Err(invalid(field));
     }
     let wakeup = words[5].strip_suffix('?').unwrap_or(&words[5]);
     if wakeup != "-" && !wakeup.bytes().all(|b| b.is_ascii_digit()) {
@@ -296,14 +295,15 @@ fn normalize_arguments(words: &mut Vec<String>, warnings: &mut Vec<String>) {
             break;
         }
         // "-vo x" becomes "-v" "-o x": an option with a value ends a cluster.
-        if let Some(at) = arg[2.min(arg.len())..].find(|c| OPTIONS_WITH_VALUE.contains(c)) {
+        let cluster = arg.as_bytes().get(2..).unwrap_or_default();
+        if let Some(at) = cluster.iter().position(|b| takes_value(*b)) {
+            // The option letter is ASCII, so `at` is a character boundary.
             let at = at + 2;
             words.insert(field + 1, format!("-{}", &arg[at..]));
             words[field].truncate(at);
         }
         let arg = words[field].clone();
-        let takes_value = arg.len() > 1 && OPTIONS_WITH_VALUE.contains(&arg[1..2]);
-        if takes_value {
+        if arg.as_bytes().get(1).is_some_and(|b| takes_value(*b)) {
             if arg.len() > 2 {
                 words.insert(field + 1, arg[2..].to_string());
                 words[field].truncate(2);
@@ -376,6 +376,14 @@ mod tests {
             ]
         );
         assert_eq!(e.overrides()[1], ("smtpd_reject_footer", "a b"));
+    }
+
+    #[test]
+    fn multibyte_options_do_not_panic() {
+        // Found by the master_cf fuzz target: option clusters holding non-ASCII text.
+        let text = "smtp inet n - y - - -\u{fffd}\u{fffd} s \u{649} c 1 pickup -\u{fffd}o x\n";
+        let cf = parse(text).unwrap();
+        assert_eq!(cf.entries[0].argv[0], "-\u{fffd}\u{fffd}");
     }
 
     #[test]

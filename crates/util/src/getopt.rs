@@ -33,8 +33,7 @@ pub fn parse(
         if !word.starts_with('-') || word == "-" {
             break;
         }
-        let mut letters = word[1..].char_indices();
-        while let Some((at, letter)) = letters.next() {
+        for (at, letter) in word[1..].char_indices() {
             let Some(pos) = spec.find(letter).filter(|_| letter != ':') else {
                 return Err(format!("{program}: invalid option -- '{letter}'"));
             };

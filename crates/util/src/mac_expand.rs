@@ -421,13 +421,11 @@ where
 fn compat_level(text: &str) -> Result<(u32, u32, u32), String> {
     let bad = || format!("malformed compatibility level syntax: \"{text}\"");
     let mut parts = [0u32; 3];
-    let mut count = 0;
-    for part in text.split('.') {
+    for (count, part) in text.split('.').enumerate() {
         if count == 3 || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         parts[count] = part.parse().map_err(|_| bad())?;
-        count += 1;
     }
     Ok((parts[0], parts[1], parts[2]))
 }

@@ -155,12 +155,11 @@ pub fn main(mode: &Mode, env: &Env, operands: &[String]) {
                 None,
             )
         };
-        if let Some(earlier) = requests.get(&name) {
-            if let (Some(new), Some(old)) = (&value, &earlier.value) {
-                if new != old {
-                    log::msg_warn!("ignoring earlier request: '{name} = {old}'");
-                }
-            }
+        if let Some(earlier) = requests.get(&name)
+            && let (Some(new), Some(old)) = (&value, &earlier.value)
+            && new != old
+        {
+            log::msg_warn!("ignoring earlier request: '{name} = {old}'");
         }
         requests.insert(name, Request { value, found: 0 });
     }
@@ -383,12 +382,13 @@ pub fn master(mode: &Mode, env: &Env, operands: &[String]) {
                 } else if replaces && request.matches == 1 {
                     use_tentative = true;
                 }
-            } else if let Some(t) = &tentative {
-                if crate::master::matches_part(t.service(), name) && t.kind() == kind {
-                    matched = true;
-                    request.matches += 1;
-                    use_tentative = request.matches == 1;
-                }
+            } else if let Some(t) = &tentative
+                && t.service() == name
+                && t.kind() == kind
+            {
+                matched = true;
+                request.matches += 1;
+                use_tentative = request.matches == 1;
             }
             if use_tentative {
                 new_entry = tentative;

@@ -480,10 +480,10 @@ impl Run {
             }
         }
         for (name, value) in settings {
-            if let Some(i) = scope {
-                if self.restriction_classes.contains(&name) {
-                    self.services[i].valid.insert(name.clone());
-                }
+            if let Some(i) = scope
+                && self.restriction_classes.contains(&name)
+            {
+                self.services[i].valid.insert(name.clone());
             }
             let mut scan_dbms = false;
             if let Some(node) = self.table.get_mut(&name) {

@@ -44,6 +44,20 @@
 #   verbatim, so stderr lines look like "postconf: warning: ..." and
 #   "postconf: fatal: ...".  The environment is empty apart from PATH and
 #   LANG (no MAIL_CONFIG, no TZ).  The working directory is CONF.
+#   main.cf and master.cf are backdated (mtime 2000-01-01) before the run:
+#   Postfix re-reads a "hot" main.cf (modified within the last second or
+#   so) until it cools down, repeating its warnings a timing-dependent
+#   number of times.
+#
+# Determinism: Postfix 3.7 seeds its hash tables from /dev/urandom, so the
+# order of anything it emits by walking a hash table is random per run:
+# "unused parameter" warnings, and the order in which "postconf -e" appends
+# several NEW names at the end of main.cf.  The cases are therefore built so
+# that each has at most one such item; re-running record.sh must leave every
+# output unchanged (check with "git diff" after a run).
+#
+# Postfix's msg_fatal() sleeps one second before exiting, so each case that
+# ends in "fatal:" takes about a second to record.
 #
 set -u
 

@@ -1,0 +1,15 @@
+//! Mail-aware building blocks that need the configuration.
+//!
+//! Postfix counterpart: `src/global`. Programs call these after reading main.cf; library
+//! code returns `Result` and leaves `fatal` to program mains and the server skeletons.
+
+pub mod mail_task;
+pub mod maillog_client;
+
+/// Logs a configuration error as Postfix does (its warnings, then fatal) and exits.
+pub fn fatal_config(error: params::ConfigError) -> ! {
+    for warning in &error.warnings {
+        log::msg_warn!("{warning}");
+    }
+    log::msg_fatal!("{}", error.message)
+}
