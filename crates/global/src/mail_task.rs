@@ -16,7 +16,9 @@ pub fn mail_task(config: &Config, program: &str) -> String {
     };
     let tag = match std::env::var("MAIL_LOGTAG") {
         Ok(tag) if !tag.is_empty() => tag,
-        _ => config.str(&SYSLOG_NAME).unwrap_or_else(|_| "postfix".to_string()),
+        _ => config
+            .str(&SYSLOG_NAME)
+            .unwrap_or_else(|_| "postfix".to_string()),
     };
     format!("{tag}/{program}")
 }
@@ -32,7 +34,10 @@ mod tests {
         let main = MainCf::parse(Path::new("/x/main.cf"), "").unwrap();
         let config = Config::new(Path::new("/x"), main);
         if std::env::var_os("MAIL_LOGTAG").is_none() {
-            assert_eq!(mail_task(&config, "/usr/libexec/ironpost/smtpd"), "postfix/smtpd");
+            assert_eq!(
+                mail_task(&config, "/usr/libexec/ironpost/smtpd"),
+                "postfix/smtpd"
+            );
         }
         let main = MainCf::parse(Path::new("/x/main.cf"), "multi_instance_name = out\n").unwrap();
         let config = Config::new(Path::new("/x"), main);

@@ -53,6 +53,11 @@ pub fn init(config: &Config, tag: &str, fallback: Fallback) -> Result<(), Config
         .join("public")
         .join(config.str(&POSTLOG_SERVICE_NAME)?);
     let direct = (fallback == Fallback::WriteFile).then(|| PathBuf::from(&file));
-    log::add_sink(Box::new(log::MaillogFile::new(tag, &host, direct, Some(socket))));
+    log::add_sink(Box::new(log::MaillogFile::new(
+        tag,
+        &host,
+        direct,
+        Some(socket),
+    )));
     Ok(())
 }

@@ -196,7 +196,8 @@ impl Entry {
             if !arg.starts_with('-') || arg == "--" {
                 break;
             }
-            if arg.as_bytes().get(1).is_some_and(|b| takes_value(*b)) && field + 1 < self.argv.len() {
+            if arg.as_bytes().get(1).is_some_and(|b| takes_value(*b)) && field + 1 < self.argv.len()
+            {
                 let is_match = arg == "-o"
                     && self.argv[field + 1]
                         .strip_prefix(name)

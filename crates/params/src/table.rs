@@ -28,13 +28,8 @@ const POSTFIX_ONLY_RAW: &[&str] = &[
     "default_rbl_reply",
     "forward_path",
     "luser_relay",
-    "postscreen_disable_vrfy_command",
-    "postscreen_enforce_tls",
     "postscreen_expansion_filter",
-    "postscreen_helo_required",
     "postscreen_reject_footer",
-    "postscreen_tls_ask_ccert",
-    "postscreen_use_tls",
     "smtpd_expansion_filter",
     "smtpd_reject_footer",
 ];

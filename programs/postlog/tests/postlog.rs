@@ -1,9 +1,9 @@
 //! postlog writes maillog_file records in Postfix's format, and, where Postfix is
 //! installed, exactly the records Postfix's own postlog writes for the same input.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::io::Write;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("postlog-{name}-{}", std::process::id()));
@@ -46,12 +46,21 @@ fn run_cases(postlog: &str, dir: &Path) -> (Vec<String>, Vec<i32>) {
             .args(args)
             .env_remove("MAIL_CONFIG")
             .env_remove("MAIL_LOGTAG")
-            .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         if let Some(text) = input {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
         }
         codes.push(child.wait().unwrap().code().unwrap_or(-1));
     }
@@ -86,7 +95,10 @@ fn writes_maillog_file_records() {
     assert_eq!(codes, [0, 0, 0, 0, 1]);
     let raw = std::fs::read_to_string(dir.join("maillog")).unwrap();
     let first = raw.lines().next().unwrap();
-    assert!(first.as_bytes()[4].is_ascii_digit(), "zero-padded day: {first}");
+    assert!(
+        first.as_bytes()[4].is_ascii_digit(),
+        "zero-padded day: {first}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -114,8 +114,8 @@ crate::params! {
     /// found in the address is used; before that it was a single character.
     "recipient_delimiter" RECIPIENT_DELIMITER: Str = "";
     /// Whether addresses without a domain in locally submitted mail get @$myorigin appended (for
-    /// remote mail, @$remote_header_rewrite_domain). Value is yes or no. Leave it at yes: the mail
-    /// system does not support domain-less addresses.
+    /// remote mail, @$remote_header_rewrite_domain). Value is yes or no; keep the default yes,
+    /// because the mail system does not support domain-less addresses.
     "append_at_myorigin" APPEND_AT_MYORIGIN: Bool = "yes";
     /// Whether addresses whose domain has no dot, like user@host, get .$mydomain appended in
     /// locally submitted mail. Value is yes or no; the default is no at compatibility level 1 or

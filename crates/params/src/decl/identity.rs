@@ -10,13 +10,13 @@ crate::params! {
     /// defaults refer to it (smtpd_banner, myorigin, mydestination), and it must differ from
     /// relayhost.
     "myhostname" MYHOSTNAME: Str = fn(function_defaults::myhostname), min 1;
-    /// Internet domain name of this mail system. By default it is $myhostname without its first
+    /// Internet domain this mail system belongs to. By default it is $myhostname without its first
     /// label, or localdomain when that leaves nothing usable. Several other defaults refer to it,
     /// for example mydestination and myorigin when set to $mydomain.
     "mydomain" MYDOMAIN: Str = fn(function_defaults::mydomain), min 1;
-    /// Domain that locally submitted mail appears to come from, and that is appended to bare user
-    /// names in local mail. Specify a single domain name (not a list); the default is $myhostname.
-    /// Sites with many hosts usually set it to $mydomain.
+    /// Domain used as the sender domain of locally submitted mail, and appended to bare user names
+    /// in local mail. Specify a single domain name (not a list); the default is $myhostname. Sites
+    /// with many hosts usually set it to $mydomain.
     "myorigin" MYORIGIN: Str = "$myhostname", min 1;
     /// Domains for which this machine is the final destination, delivered via $local_transport.
     /// Give a list of names, /file/name patterns or type:table lookups, separated by commas or

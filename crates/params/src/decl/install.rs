@@ -12,8 +12,8 @@ crate::params! {
     /// only from root or when the default main.cf lists it in alternate_config_directories.
     "config_directory" CONFIG_DIRECTORY: Str = const(install::CONFIG_DIRECTORY);
     /// Absolute path of the directory with the daemon and helper programs that master starts; these
-    /// are not meant to be run by hand. The directory must be owned by root. Its default is fixed
-    /// when the software is built.
+    /// are not meant to be run by hand. Root must own this directory. Its default is fixed when the
+    /// software is built.
     "daemon_directory" DAEMON_DIRECTORY: Str = const(install::DAEMON_DIRECTORY), min 1;
     /// Absolute path of the directory where the administrative commands (postfix, postconf,
     /// postmap, postqueue, postsuper and friends) are installed. The default is chosen at build

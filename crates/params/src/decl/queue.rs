@@ -18,8 +18,8 @@ crate::params! {
     "maximal_backoff_time" MAXIMAL_BACKOFF_TIME: Time(b's') = "4000s", min 1;
     /// How long a message that keeps failing with temporary errors stays queued before it is
     /// returned as undeliverable. Specify a time with optional unit suffix s, m, h, d or w; the
-    /// default unit is days and the default 5d. The value 0 means try only once; the upper limit is
-    /// 100 days.
+    /// default unit is days and the default value is 5d. The value 0 means try only once; the upper
+    /// limit is 100 days.
     "maximal_queue_lifetime" MAXIMAL_QUEUE_LIFETIME: Time(b'd') = "5d", max 8640000;
     /// Like maximal_queue_lifetime, but for bounce messages and other notifications that the mail
     /// system itself sends with a null sender. Specify a time with optional unit suffix s, m, h, d

@@ -48,7 +48,7 @@ crate::params! {
     /// whitespace and tried in order. Empty permits everything; with smtpd_delay_reject they are
     /// evaluated at RCPT TO.
     "smtpd_sender_restrictions" SMTPD_SENDER_RESTRICTIONS: Str = "";
-    /// Relay control restrictions evaluated at RCPT TO, before smtpd_recipient_restrictions. At
+    /// Relay control restrictions checked at RCPT TO, before smtpd_recipient_restrictions. At
     /// compatibility level 1 or higher the default permits mynetworks and SASL-authenticated
     /// clients and defers mail to foreign domains; below that it is empty. This list or
     /// smtpd_recipient_restrictions must contain a reject or defer rule such as
@@ -108,9 +108,8 @@ crate::params! {
     /// SMTP server advertises it with EHLO SIZE. Do not set it too low, or bounce messages that
     /// include the original may themselves be rejected and lost.
     "message_size_limit" MESSAGE_SIZE_LIMIT: Long = "10240000";
-    /// Largest amount of memory in bytes for one message header; text beyond the limit is
-    /// discarded. The limit is enforced by the cleanup daemon. Specify a positive integer; the
-    /// default is 102400.
+    /// Largest amount of memory in bytes for one message header; the cleanup daemon drops any
+    /// header text beyond it. Specify a positive integer; the default is 102400.
     "header_size_limit" HEADER_SIZE_LIMIT: Int = "102400", min 1;
     /// How the SMTP server treats input lines ending in a bare LF instead of CRLF, a defence
     /// against SMTP smuggling. Values: normalize (default; require the standard end-of-data
