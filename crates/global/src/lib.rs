@@ -3,6 +3,7 @@
 //! Postfix counterpart: `src/global`. Programs call these after reading main.cf; library
 //! code returns `Result` and leaves `fatal` to program mains and the server skeletons.
 
+pub mod clean_env;
 pub mod mail_task;
 pub mod maillog_client;
 

@@ -22,6 +22,9 @@ pub enum Fallback {
     WriteFile,
     /// Drop the record (daemons: postlogd is their only writer).
     Drop,
+    /// Always write the file directly, never through postlogd: for the last records of a
+    /// system that is stopping, when postlogd may already be gone.
+    Direct,
 }
 
 /// Replaces the program's syslog or maillog sinks with the ones this configuration asks for.
@@ -52,12 +55,8 @@ pub fn init(config: &Config, tag: &str, fallback: Fallback) -> Result<(), Config
     let socket = PathBuf::from(config.str(&QUEUE_DIRECTORY)?)
         .join("public")
         .join(config.str(&POSTLOG_SERVICE_NAME)?);
-    let direct = (fallback == Fallback::WriteFile).then(|| PathBuf::from(&file));
-    log::add_sink(Box::new(log::MaillogFile::new(
-        tag,
-        &host,
-        direct,
-        Some(socket),
-    )));
+    let direct = (fallback != Fallback::Drop).then(|| PathBuf::from(&file));
+    let socket = (fallback != Fallback::Direct).then_some(socket);
+    log::add_sink(Box::new(log::MaillogFile::new(tag, &host, direct, socket)));
     Ok(())
 }

@@ -232,7 +232,7 @@ impl Sink for MaillogFile {
         if let Ok(mut file) = OpenOptions::new()
             .append(true)
             .create(true)
-            .mode(0o600)
+            .mode(0o644)
             .open(path)
         {
             let _ = file.write_all(record.as_bytes());

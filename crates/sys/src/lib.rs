@@ -5,6 +5,10 @@
 //! where the call can fail. Postfix counterpart: the system-call users scattered across
 //! `src/util` (`get_hostname.c`, `chroot_uid.c`, `set_ugid.c`, `timecmp.c`...).
 
+pub mod process;
+pub mod signals;
+pub mod user;
+
 use std::ffi::CStr;
 use std::io;
 
@@ -143,6 +147,19 @@ pub fn interface_addresses() -> io::Result<Vec<(std::net::IpAddr, std::net::IpAd
     // SAFETY: `head` came from getifaddrs and is freed exactly once.
     unsafe { libc::freeifaddrs(head) };
     Ok(out)
+}
+
+/// Sets an environment variable. Call only while the process has a single thread, as
+/// ironpost's programs do at start-up.
+pub fn setenv(name: &str, value: &std::ffi::OsStr) {
+    // SAFETY: ironpost programs are single-threaded when they change their environment.
+    unsafe { std::env::set_var(name, value) }
+}
+
+/// Removes an environment variable (same rule as [`setenv`]).
+pub fn unsetenv(name: &str) {
+    // SAFETY: as for setenv.
+    unsafe { std::env::remove_var(name) }
 }
 
 #[cfg(test)]

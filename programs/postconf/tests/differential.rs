@@ -48,7 +48,11 @@ fn run(program: &str, dir: &Path, args: &[&str]) -> String {
 fn behavioural(output: &str) -> Vec<&str> {
     output
         .lines()
-        .filter(|l| !BUILD_SPECIFIC.iter().any(|p| l.starts_with(&format!("{p} ="))))
+        .filter(|l| {
+            !BUILD_SPECIFIC
+                .iter()
+                .any(|p| l.starts_with(&format!("{p} =")))
+        })
         .collect()
 }
 

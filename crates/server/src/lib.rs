@@ -1,0 +1,279 @@
+//! The daemon skeletons: the one place where an ironpost daemon starts.
+//!
+//! Postfix counterparts: `master/single_server.c`, `dgram_server.c`, `trigger_server.c`,
+//! `multi_server.c`, `mail_server.h`, `master_proto.c`, `global/debug_process.c`,
+//! `util/chroot_uid.c`.
+//!
+//! A daemon's `main` is a few lines:
+//!
+//! ```text
+//! let mut daemon = server::Daemon::start(server::Requirements::default());
+//! let state = pre_init(&daemon);          // open files, tables: before the jail
+//! daemon.enter_jail();                    // chroot and privilege drop, as master.cf says
+//! server::single::serve(daemon, |d, conn| service(&state, d, conn))
+//! ```
+//!
+//! `start` does what every Postfix daemon does, in Postfix's order: honour MAIL_VERBOSE and
+//! MAIL_DEBUG, read main.cf, apply the daemon options the master passes (`-c -d -D -i -l -m
+//! -n -o -s -S -t -u -v -V -z`), set up logging under `$syslog_name/<program>`, run
+//! `debugger_command` for `-D`, take the service lock and change to the queue directory.
+//! `enter_jail` chroots to the queue directory (`-c`) and becomes `mail_owner` (`-u`). The
+//! serve loops report to the master through the status descriptor, honour `max_use` and
+//! `max_idle`, and exit when the master goes away.
+
+pub mod debug_process;
+pub mod dgram;
+mod event_loop;
+pub mod master_proto;
+pub mod options;
+pub mod single;
+
+use options::Options;
+use params::Config;
+use params::decl::install::{MAIL_OWNER, QUEUE_DIRECTORY};
+use params::decl::process::{DAEMON_TIMEOUT, MAX_IDLE, MAX_USE};
+use std::fs::File;
+use std::path::PathBuf;
+
+/// What a daemon requires of its master.cf entry (Postfix's `MAIL_SERVER_SOLITARY`,
+/// `MAIL_SERVER_UNLIMITED`, `MAIL_SERVER_PRIVILEGED`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Requirements {
+    /// The process limit must be 1 (qmgr, postlogd...).
+    pub solitary: bool,
+    /// The process limit must be 0 (cleanup, bounce...).
+    pub unlimited: bool,
+    /// The service must not run unprivileged (local, pipe, virtual).
+    pub privileged: bool,
+}
+
+/// A started daemon: its configuration and what the master told it.
+pub struct Daemon {
+    /// main.cf with the `-o` overrides.
+    pub config: Config,
+    /// The program name, `process_name` (basename of argv[0]).
+    pub process_name: String,
+    /// The master.cf service name (`-n`), else the program name.
+    pub service_name: String,
+    /// The service type (`-t`): inet, unix, unix-dgram, fifo, pass.
+    pub transport: Option<String>,
+    /// Arguments after the options.
+    pub args: Vec<String>,
+    /// The master's generation number for this process.
+    pub generation: u32,
+    /// How many listen sockets, from descriptor 6 on.
+    pub socket_count: usize,
+    /// `-S`: serve one client on standard input and output, then exit.
+    pub stdin_stream: bool,
+    /// Seconds without a client before exiting (`max_idle`); 0 = forever.
+    pub max_idle: u64,
+    /// Clients served before exiting (`max_use`); 0 = no limit.
+    pub max_use: u64,
+    /// Seconds one request may take before the watchdog ends the process.
+    pub daemon_timeout: u64,
+    root_dir: Option<PathBuf>,
+    user: Option<String>,
+    lock: Option<File>,
+}
+
+/// Logs a configuration error (its warnings, then fatal) and exits.
+fn config_fatal(error: params::ConfigError) -> ! {
+    global::fatal_config(error)
+}
+
+impl Daemon {
+    /// Starts a daemon: everything Postfix's skeletons do before `pre_init`.
+    pub fn start(requirements: Requirements) -> Daemon {
+        let argv: Vec<String> = std::env::args().collect();
+        let process_name = argv
+            .first()
+            .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        let mut debug_me = std::env::var_os("MAIL_DEBUG").is_some();
+        if std::env::var_os("MAIL_VERBOSE").is_some() {
+            log::set_verbose(1);
+        }
+        sys::signals::ignore(sys::signals::SIGPIPE);
+        sys::signals::ignore(sys::signals::SIGXFSZ);
+
+        // Log before anything else can fail, with what the environment says (the master
+        // passes POSTLOG_SERVICE when maillog_file is in use).
+        let early_tag = format!("postfix/{process_name}");
+        log::init(early_sink(&early_tag));
+        if log::verbose() > 0 {
+            log::msg_info!("daemon started");
+        }
+
+        let config_dir = params::config::config_directory(None);
+        let mut config = Config::load(&config_dir).unwrap_or_else(|e| config_fatal(e));
+        config.process_name = process_name.clone();
+
+        let opts = Options::parse(&argv[1..]).unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        for _ in 0..opts.verbose {
+            log::raise_verbose(1);
+        }
+        debug_me |= opts.debug;
+        for (name, value) in &opts.overrides {
+            config.set_override(name, value);
+        }
+        let service_name = opts
+            .service_name
+            .clone()
+            .unwrap_or_else(|| process_name.clone());
+        config.set_override("service_name", &service_name);
+
+        let tag = global::mail_task::mail_task(&config, &process_name);
+        if let Err(e) =
+            global::maillog_client::init(&config, &tag, global::maillog_client::Fallback::Drop)
+        {
+            config_fatal(e);
+        }
+        if opts.stderr {
+            log::add_sink(Box::new(log::Stderr::new(&tag)));
+        }
+
+        if opts.daemon_mode && !opts.stdin_stream && sys::isatty(0) {
+            log::add_sink(Box::new(log::Stderr::new(&process_name)));
+            log::msg_fatal!("do not run this command by hand");
+        }
+        if requirements.solitary && !opts.stdin_stream && !opts.alone {
+            log::msg_fatal!("service {service_name} requires a process limit of 1");
+        }
+        if requirements.unlimited && !opts.stdin_stream && !opts.zero_limit {
+            log::msg_fatal!("service {service_name} requires a process limit of 0");
+        }
+        if requirements.privileged && opts.unprivileged {
+            log::msg_fatal!("service {service_name} requires privileged operation");
+        }
+        if !opts.stdin_stream && opts.transport.is_none() {
+            log::msg_fatal!("no transport type specified");
+        }
+
+        let generation = match std::env::var("GENERATION") {
+            Ok(text) => {
+                let value = u32::from_str_radix(&text, 8)
+                    .unwrap_or_else(|_| log::msg_fatal!("bad generation: {text}"));
+                if log::verbose() > 0 {
+                    log::msg_info!("process generation: {text} ({value:o})");
+                }
+                value
+            }
+            Err(_) => 0,
+        };
+
+        let max_idle = match &opts.max_idle {
+            Some(v) => util::conv::time(v, b's').map_or(0, |t| t as u64),
+            None => config.time(&MAX_IDLE).unwrap_or_else(|e| config_fatal(e)) as u64,
+        };
+        let max_use = match &opts.max_use {
+            Some(v) => util::conv::int(v).unwrap_or(0).max(0) as u64,
+            None => config
+                .int(&MAX_USE)
+                .unwrap_or_else(|e| config_fatal(e))
+                .max(0) as u64,
+        };
+        let daemon_timeout = config
+            .time(&DAEMON_TIMEOUT)
+            .unwrap_or_else(|e| config_fatal(e));
+
+        if debug_me {
+            debug_process::run(&config);
+        }
+
+        let queue_directory = config
+            .str(&QUEUE_DIRECTORY)
+            .unwrap_or_else(|e| config_fatal(e));
+        let mut daemon = Daemon {
+            root_dir: opts.chroot.then(|| PathBuf::from(&queue_directory)),
+            user: if opts.unprivileged {
+                Some(config.str(&MAIL_OWNER).unwrap_or_else(|e| config_fatal(e)))
+            } else {
+                None
+            },
+            config,
+            process_name,
+            service_name,
+            transport: opts.transport.clone(),
+            args: opts.args.clone(),
+            generation,
+            socket_count: opts.socket_count,
+            stdin_stream: opts.stdin_stream,
+            max_idle,
+            max_use,
+            daemon_timeout: daemon_timeout as u64,
+            lock: None,
+        };
+        if let Err(e) = std::env::set_current_dir(&queue_directory) {
+            log::msg_fatal!(
+                "chdir(\"{queue_directory}\"): {}",
+                params::config::os_error(&e)
+            );
+        }
+        if !opts.stdin_stream && !opts.alone {
+            daemon.lock = Some(daemon.open_service_lock());
+        }
+        daemon
+    }
+
+    /// The lock that keeps processes of one service from accepting at the same time:
+    /// `pid/<transport>.<service>` in the queue directory, as in Postfix.
+    fn open_service_lock(&self) -> File {
+        let transport = self.transport.as_deref().unwrap_or("unix");
+        let path = format!("pid/{transport}.{}", self.service_name);
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .unwrap_or_else(|e| {
+                log::msg_fatal!("open lock file {path}: {}", params::config::os_error(&e))
+            })
+    }
+
+    /// Enters the chroot jail and drops privileges as master.cf asked (`-c`, `-u`).
+    pub fn enter_jail(&mut self) {
+        if log::verbose() > 1 && (self.root_dir.is_some() || self.user.is_some()) {
+            log::msg_info!(
+                "chroot {} user {}",
+                self.root_dir
+                    .as_ref()
+                    .map_or("(none)".to_string(), |p| p.display().to_string()),
+                self.user.as_deref().unwrap_or("(none)")
+            );
+        }
+        if let Err(e) = sys::user::chroot_uid(self.root_dir.as_deref(), self.user.as_deref()) {
+            log::msg_fatal!("{e}");
+        }
+    }
+
+    /// Waits for our turn to accept, when other processes serve the same socket.
+    fn lock_accept(&self) {
+        if let Some(lock) = &self.lock
+            && let Err(e) = lock.lock()
+        {
+            log::msg_fatal!("select lock: {e}");
+        }
+    }
+
+    /// Lets the next process accept.
+    fn unlock_accept(&self) {
+        if let Some(lock) = &self.lock
+            && let Err(e) = lock.unlock()
+        {
+            log::msg_fatal!("select unlock: {e}");
+        }
+    }
+}
+
+/// Where records go before main.cf is read: the postlog socket the master exported, else
+/// syslog.
+fn early_sink(tag: &str) -> Box<dyn log::Sink> {
+    match std::env::var("POSTLOG_SERVICE") {
+        Ok(path) if !path.is_empty() => {
+            let host = std::env::var("POSTLOG_HOSTNAME").unwrap_or_else(|_| "amnesiac".into());
+            Box::new(log::MaillogFile::new(tag, &host, None, Some(path.into())))
+        }
+        _ => Box::new(log::Syslog::new(tag, log::Facility::MAIL)),
+    }
+}

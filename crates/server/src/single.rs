@@ -1,0 +1,129 @@
+//! The single-threaded server: one client at a time per process.
+//!
+//! Postfix counterpart: `master/single_server.c` (smtpd, cleanup, local, smtp...). The
+//! process accepts a connection, tells the master it is busy, serves it, tells the master
+//! it is free again, and after `max_use` clients or `max_idle` seconds without one it exits
+//! so that the master starts a fresh one. With `-S` it serves the one client on standard
+//! input and output.
+
+use crate::Daemon;
+use crate::event_loop::{self, Wake};
+use crate::master_proto::{self, AVAIL, TAKEN};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::fd::RawFd;
+use std::os::unix::net::UnixStream;
+
+/// A client connection.
+pub enum Stream {
+    /// An inet service client.
+    Tcp(TcpStream),
+    /// A unix or pass service client.
+    Unix(UnixStream),
+    /// `-S`: standard input and output.
+    Stdio(std::io::Stdin, std::io::Stdout),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+            Stream::Stdio(i, _) => i.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+            Stream::Stdio(_, o) => o.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.flush(),
+            Stream::Unix(s) => s.flush(),
+            Stream::Stdio(_, o) => o.flush(),
+        }
+    }
+}
+
+/// Accepts one connection from a listen descriptor; None if another process got it.
+fn accept(daemon: &Daemon, listen: RawFd) -> Option<Stream> {
+    let inherited = sys::process::inherited(listen);
+    let accepted = nix::sys::socket::accept(std::os::fd::AsRawFd::as_raw_fd(&inherited));
+    daemon.unlock_accept();
+    let fd = match accepted {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::EAGAIN) => return None,
+        Err(e) => {
+            log::msg_error!("accept connection: {}", e.desc());
+            return None;
+        }
+    };
+    // accept returned a new descriptor that nothing else owns.
+    let owned = sys::process::own(fd);
+    let _ = sys::process::non_blocking(fd, false);
+    Some(match daemon.transport.as_deref() {
+        Some("inet") => Stream::Tcp(TcpStream::from(owned)),
+        _ => Stream::Unix(UnixStream::from(owned)),
+    })
+}
+
+/// Serves clients until max_use, max_idle or the master's departure, then exits.
+pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, Stream)) -> ! {
+    if daemon.stdin_stream {
+        service(
+            &mut daemon,
+            Stream::Stdio(std::io::stdin(), std::io::stdout()),
+        );
+        exit();
+    }
+    let mut use_count = 0u64;
+    while daemon.max_use == 0 || use_count < daemon.max_use {
+        daemon.lock_accept();
+        match event_loop::wait(daemon.socket_count, daemon.max_idle) {
+            Wake::MasterGone => {
+                if log::verbose() > 0 {
+                    log::msg_info!("master disconnect -- exiting");
+                }
+                exit();
+            }
+            Wake::Idle => {
+                if log::verbose() > 0 {
+                    log::msg_info!("idle timeout -- exiting");
+                }
+                exit();
+            }
+            Wake::Ready(fd) => {
+                let Some(stream) = accept(&daemon, fd) else {
+                    continue;
+                };
+                if log::verbose() > 0 {
+                    log::msg_info!("connection established");
+                }
+                master_proto::notify(daemon.generation, TAKEN);
+                sys::process::alarm(daemon.daemon_timeout);
+                service(&mut daemon, stream);
+                sys::process::alarm(0);
+                if !master_proto::notify(daemon.generation, AVAIL) {
+                    exit();
+                }
+                if log::verbose() > 0 {
+                    log::msg_info!("connection closed");
+                }
+                use_count += 1;
+            }
+        }
+    }
+    exit()
+}
+
+/// Ends the process normally.
+pub fn exit() -> ! {
+    std::process::exit(0)
+}

@@ -1,0 +1,288 @@
+//! Starting child processes with descriptors at fixed numbers, and reaping them.
+//!
+//! Postfix counterpart: `master/master_spawn.c` (the fork/exec part). The master hands
+//! each daemon its descriptors at the numbers the skeletons expect (flow pipe 3 and 4,
+//! status 5, listen sockets from 6); `std::process::Command` does the fork and exec, and a
+//! `pre_exec` hook moves the descriptors into place.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::RawFd;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// What to start.
+pub struct Spawn<'a> {
+    /// The program file.
+    pub program: &'a Path,
+    /// argv, including argv[0].
+    pub argv: &'a [String],
+    /// The whole environment of the child.
+    pub env: &'a [(OsString, OsString)],
+    /// Descriptors to hand over: (descriptor in this process, number in the child).
+    pub fds: &'a [(RawFd, RawFd)],
+    /// Whether stdin/stdout/stderr become /dev/null (else they are inherited).
+    pub null_stdio: bool,
+}
+
+/// Starts the child and returns its process id. The child's descriptors other than 0-2 and
+/// the mapped ones are closed on exec (Rust opens everything close-on-exec).
+pub fn spawn(what: &Spawn<'_>) -> io::Result<u32> {
+    let mut command = Command::new(what.program);
+    command
+        .arg0(&what.argv[0])
+        .args(&what.argv[1..])
+        .env_clear();
+    command.envs(what.env.iter().map(|(k, v)| (k, v)));
+    if what.null_stdio {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+    }
+    let fds = what.fds.to_vec();
+    // SAFETY: the hook runs in the child between fork and exec and only calls dup2 and
+    // fcntl, which are async-signal-safe; it allocates nothing. To avoid clobbering a
+    // source that is also a destination, every source is first moved above all targets.
+    unsafe {
+        command.pre_exec(move || {
+            let high = fds.iter().map(|&(_, dst)| dst).max().unwrap_or(0) + 1;
+            let mut moved = [0 as RawFd; 64];
+            for (i, &(src, _)) in fds.iter().enumerate().take(moved.len()) {
+                let fd = libc::fcntl(src, libc::F_DUPFD, high);
+                if fd < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                moved[i] = fd;
+            }
+            for (i, &(_, dst)) in fds.iter().enumerate().take(moved.len()) {
+                if libc::dup2(moved[i], dst) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                libc::close(moved[i]);
+            }
+            Ok(())
+        });
+    }
+    let child = command.spawn()?;
+    Ok(child.id())
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// exit(status).
+    Status(i32),
+    /// Killed by a signal.
+    Signal(i32),
+}
+
+/// Collects one child that has ended, without waiting; None when there is none.
+pub fn reap() -> Option<(u32, Exit)> {
+    let mut status = 0;
+    // SAFETY: waitpid writes only into `status`.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    if pid <= 0 {
+        return None;
+    }
+    let exit = if libc::WIFSIGNALED(status) {
+        Exit::Signal(libc::WTERMSIG(status))
+    } else {
+        Exit::Status(libc::WEXITSTATUS(status))
+    };
+    Some((pid as u32, exit))
+}
+
+/// Sends `signal` to process `pid`; an error means it no longer exists.
+pub fn kill(pid: u32, signal: i32) -> io::Result<()> {
+    // SAFETY: kill has no memory arguments.
+    if unsafe { libc::kill(pid as libc::pid_t, signal) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Runs `command` with `/bin/sh -c` and waits for it, like system(3); returns its status.
+pub fn system(command: &str) -> io::Result<std::process::ExitStatus> {
+    Command::new("/bin/sh").arg("-c").arg(command).status()
+}
+
+/// Becomes a session leader, detached from the controlling terminal.
+pub fn setsid() -> io::Result<()> {
+    nix::unistd::setsid().map(|_| ()).map_err(io::Error::from)
+}
+
+/// The parent process id.
+pub fn getppid() -> u32 {
+    nix::unistd::getppid().as_raw() as u32
+}
+
+/// Clears or sets close-on-exec on a descriptor.
+pub fn close_on_exec(fd: RawFd, on: bool) -> io::Result<()> {
+    // SAFETY: fcntl on an integer descriptor touches no memory.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let flags = if on {
+            flags | libc::FD_CLOEXEC
+        } else {
+            flags & !libc::FD_CLOEXEC
+        };
+        if libc::fcntl(fd, libc::F_SETFD, flags) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Sets or clears O_NONBLOCK.
+pub fn non_blocking(fd: RawFd, on: bool) -> io::Result<()> {
+    // SAFETY: fcntl on an integer descriptor touches no memory.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let flags = if on {
+            flags | libc::O_NONBLOCK
+        } else {
+            flags & !libc::O_NONBLOCK
+        };
+        if libc::fcntl(fd, libc::F_SETFL, flags) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Whether descriptor `fd` is open.
+pub fn is_open(fd: RawFd) -> bool {
+    // SAFETY: fcntl(F_GETFD) only inspects the descriptor table.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
+/// Writes all of `bytes` to a raw descriptor (used for the status pipe and tests).
+pub fn write_fd(fd: RawFd, bytes: &[u8]) -> io::Result<usize> {
+    // SAFETY: the pointer and length describe `bytes`.
+    let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// Reads from a raw descriptor into `buf`.
+pub fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: the pointer and length describe `buf`, which is writable.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// Closes a raw descriptor that no Rust object owns.
+pub fn close_fd(fd: RawFd) {
+    // SAFETY: closing an integer descriptor; the caller owns it.
+    unsafe {
+        libc::close(fd);
+    }
+}
+
+/// Borrows a descriptor inherited from the parent that stays open for the life of the
+/// process (the master's status and listen descriptors).
+pub fn inherited(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
+    // SAFETY: callers only pass descriptors that the process never closes.
+    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+}
+
+/// Arms (seconds > 0) or disarms (0) the process alarm; the default SIGALRM action ends
+/// the process, which is how a stuck daemon is stopped (Postfix's watchdog).
+pub fn alarm(seconds: u64) {
+    // SAFETY: alarm(2) has no memory arguments.
+    unsafe {
+        libc::alarm(seconds.min(u64::from(u32::MAX)) as libc::c_uint);
+    }
+}
+
+/// Takes ownership of a descriptor a system call just returned.
+pub fn own(fd: RawFd) -> std::os::fd::OwnedFd {
+    // SAFETY: callers pass a fresh descriptor that no other object owns.
+    unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
+}
+
+/// Forks; the parent waits (up to `timeout`) for the child to report that it finished
+/// starting, then exits 0, or 1 when the child failed first. The child gets the descriptor
+/// to report on. This is Postfix's `master -w`.
+pub fn fork_and_wait_for_child(timeout: std::time::Duration) -> io::Result<std::os::fd::OwnedFd> {
+    let (read, write) = nix::unistd::pipe().map_err(io::Error::from)?;
+    // SAFETY: the caller is single-threaded (the master at start-up), so the child may run
+    // arbitrary code after fork.
+    match unsafe { nix::unistd::fork() }.map_err(io::Error::from)? {
+        nix::unistd::ForkResult::Child => {
+            drop(read);
+            Ok(write)
+        }
+        nix::unistd::ForkResult::Parent { .. } => {
+            drop(write);
+            let mut fds = [nix::poll::PollFd::new(
+                std::os::fd::AsFd::as_fd(&read),
+                nix::poll::PollFlags::POLLIN,
+            )];
+            let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+            let ready = nix::poll::poll(
+                &mut fds,
+                nix::poll::PollTimeout::try_from(millis).unwrap_or(nix::poll::PollTimeout::MAX),
+            );
+            let mut byte = [0u8; 1];
+            let got = matches!(ready, Ok(n) if n > 0)
+                && matches!(nix::unistd::read(&read, &mut byte), Ok(1));
+            std::process::exit(if got { 0 } else { 1 });
+        }
+    }
+}
+
+/// Makes descriptors 0, 1 and 2 (except 1 when `keep_stdout`) point to /dev/null.
+pub fn null_stdio(keep_stdout: bool) -> io::Result<()> {
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&null);
+    for fd in 0..3 {
+        if fd == 1 && keep_stdout {
+            continue;
+        }
+        // SAFETY: dup2 onto the standard descriptors; `null` stays open during the call.
+        if unsafe { libc::dup2(raw, fd) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Sends `signal` to this process's group.
+pub fn kill_group(signal: i32) -> io::Result<()> {
+    // SAFETY: kill has no memory arguments; 0 means our own process group.
+    if unsafe { libc::kill(0, signal) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Whether this process leads its process group.
+pub fn is_group_leader() -> bool {
+    nix::unistd::getpgrp() == nix::unistd::getpid()
+}
+
+/// Ends the process by `signal` with its default action (after cleanup, as Postfix's
+/// master does on SIGTERM).
+pub fn die_by(signal: i32) -> ! {
+    crate::signals::default_action(signal);
+    let _ = kill(std::process::id(), signal);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    std::process::exit(1)
+}

@@ -1,0 +1,414 @@
+//! The master's life: start-up, the event loop, reload and termination.
+//!
+//! Postfix counterparts: `master/master.c` (start-up order, lock files, log lines),
+//! `master_conf.c` (reload: added, removed and changed services), `master_service.c`,
+//! `master_sig.c` (signals), `master_flow.c` (the flow-control pipe every daemon shares).
+
+use crate::Flags;
+use crate::ent::{self, Service};
+use crate::spawn::{ChildEnv, Children, Serv, status_channel};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use params::Config;
+use params::decl::identity::MYHOSTNAME;
+use params::decl::install::{DATA_DIRECTORY, MAIL_OWNER, QUEUE_DIRECTORY};
+use params::decl::logging::{MAILLOG_FILE, POSTLOG_SERVICE_NAME};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The master's state.
+struct Master {
+    config_dir: PathBuf,
+    config: Config,
+    flags: Flags,
+    servs: Vec<Serv>,
+    children: Children,
+    env: ChildEnv,
+    owner: (u32, u32),
+    flow: (OwnedFd, OwnedFd),
+    next_id: u64,
+}
+
+/// How long the loop may sleep, so that timers are never late by more than this.
+const TICK: Duration = Duration::from_millis(500);
+
+fn fatal_config(e: params::ConfigError) -> ! {
+    global::fatal_config(e)
+}
+
+/// Reads main.cf; fatal on error.
+fn load_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::load(dir).unwrap_or_else(|e| fatal_config(e));
+    config.process_name = "master".to_string();
+    config
+}
+
+/// Starts the master and runs it until it is told to stop.
+pub fn run(config_dir: PathBuf, flags: Flags, wait: bool) -> ! {
+    let monitor = wait.then(|| {
+        sys::process::fork_and_wait_for_child(Duration::from_secs(100))
+            .unwrap_or_else(|e| log::msg_fatal!("fork: {e}"))
+    });
+    if flags.detach {
+        if let Err(e) = sys::process::null_stdio(flags.keep_stdout) {
+            log::msg_fatal!("open /dev/null: {e}");
+        }
+        if !flags.init_mode
+            && !flags.debug
+            && sys::process::setsid().is_err()
+            && !sys::process::is_group_leader()
+        {
+            log::msg_fatal!("unable to set session and process group ID");
+        }
+    }
+    let config = load_config(&config_dir);
+    if let Err(e) = global::clean_env::clean_env(&config) {
+        fatal_config(e);
+    }
+    let env_base = setup_logging(&config);
+    let queue_directory = config
+        .str(&QUEUE_DIRECTORY)
+        .unwrap_or_else(|e| fatal_config(e));
+    if let Err(e) = std::env::set_current_dir(&queue_directory) {
+        log::msg_fatal!("chdir {queue_directory}: {}", params::config::os_error(&e));
+    }
+    let owner_name = config.str(&MAIL_OWNER).unwrap_or_else(|e| fatal_config(e));
+    let owner = sys::user::by_name(&owner_name)
+        .map(|a| (a.uid, a.gid))
+        .unwrap_or_else(|| log::msg_fatal!("unknown mail_owner account: {owner_name}"));
+    let _pid_lock = crate::lock::take(std::path::Path::new("pid/master.pid"))
+        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    let data_directory = config
+        .str(&DATA_DIRECTORY)
+        .unwrap_or_else(|e| fatal_config(e));
+    let _data_lock = sys::user::as_effective(owner.0, owner.1, || {
+        crate::lock::take(&PathBuf::from(&data_directory).join("master.lock"))
+    })
+    .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    if flags.debug {
+        server::debug_process::run(&config);
+    }
+    let signals = sys::signals::SignalPipe::install(&[
+        sys::signals::SIGHUP,
+        sys::signals::SIGCHLD,
+        sys::signals::SIGTERM,
+        sys::signals::SIGINT,
+        sys::signals::SIGQUIT,
+    ])
+    .unwrap_or_else(|e| log::msg_fatal!("signal setup: {e}"));
+    let flow =
+        nix::unistd::pipe().unwrap_or_else(|e| log::msg_fatal!("master_flow_init: pipe: {e}"));
+    let _ = sys::process::non_blocking(flow.0.as_raw_fd(), true);
+    let _ = sys::process::non_blocking(flow.1.as_raw_fd(), true);
+    let mut master = Master {
+        config_dir,
+        config,
+        flags,
+        servs: Vec::new(),
+        children: Children::default(),
+        env: ChildEnv { base: env_base },
+        owner,
+        flow,
+        next_id: 0,
+    };
+    master.configure();
+    log::msg_info!(
+        "daemon started -- version {}, configuration {}",
+        params::install::MAIL_VERSION,
+        master.config_dir.display()
+    );
+    if let Some(fd) = monitor {
+        let _ = sys::process::write_fd(fd.as_raw_fd(), b"\0");
+    }
+    master.event_loop(&signals)
+}
+
+/// Logging, and the environment daemons inherit so that they log the same way; returns
+/// that environment.
+fn setup_logging(config: &Config) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    let tag = global::mail_task::mail_task(config, "master");
+    if let Err(e) =
+        global::maillog_client::init(config, &tag, global::maillog_client::Fallback::WriteFile)
+    {
+        fatal_config(e);
+    }
+    let file = config.str(&MAILLOG_FILE).unwrap_or_default();
+    if file.is_empty() {
+        sys::unsetenv("POSTLOG_SERVICE");
+        sys::unsetenv("POSTLOG_HOSTNAME");
+    } else {
+        let queue = config.str(&QUEUE_DIRECTORY).unwrap_or_default();
+        let service = config.str(&POSTLOG_SERVICE_NAME).unwrap_or_default();
+        sys::setenv(
+            "POSTLOG_SERVICE",
+            format!("{queue}/public/{service}").as_ref(),
+        );
+        let host = config.str(&MYHOSTNAME).unwrap_or_default();
+        sys::setenv("POSTLOG_HOSTNAME", host.as_ref());
+    }
+    std::env::vars_os().collect()
+}
+
+impl Master {
+    /// Reads master.cf and reconciles the running services with it (start-up and reload).
+    fn configure(&mut self) {
+        let specs = ent::read(&self.config, log::verbose() > 0, self.flags.detach)
+            .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        for serv in &mut self.servs {
+            serv.deleted = true;
+        }
+        let mut seen: Vec<(String, ent::Kind)> = Vec::new();
+        for spec in specs {
+            let key = (spec.name.clone(), spec.kind);
+            if seen.contains(&key) {
+                log::msg_warn!(
+                    "duplicate master.cf entry for service \"{}\" ({}) -- using the last entry",
+                    spec.ext_name,
+                    spec.name
+                );
+            }
+            seen.push(key.clone());
+            match self
+                .servs
+                .iter()
+                .position(|s| (s.spec.name.clone(), s.spec.kind) == key && !s.listen.is_empty())
+            {
+                Some(i) => self.restart(i, spec),
+                None => self.start(spec),
+            }
+        }
+        let now = Instant::now();
+        for serv in self.servs.iter_mut().filter(|s| s.deleted) {
+            // Removed services: their daemons are stopped, their endpoints closed.
+            serv.listen.clear();
+            serv.throttled_until = Some(now + Duration::from_secs(3600 * 24 * 365));
+            self.children.kill_service(serv.id);
+        }
+        let children = &self.children;
+        self.servs
+            .retain(|s| !s.deleted || children.has_children(s.id));
+    }
+
+    fn start(&mut self, spec: Service) {
+        let listen =
+            crate::listen::open(&spec, self.owner).unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        let (status_read, status_write) =
+            status_channel().unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        self.next_id += 1;
+        let mut serv = Serv {
+            id: self.next_id,
+            spec,
+            listen,
+            status_read,
+            status_write,
+            avail: 0,
+            total: 0,
+            throttled_until: None,
+            next_wakeup: None,
+            busy_warned: None,
+            stress_until: None,
+            deleted: false,
+        };
+        schedule_wakeup(&mut serv, Instant::now());
+        self.servs.push(serv);
+    }
+
+    /// A service that is still configured: take the new settings, keep the endpoints, and
+    /// give it a new status channel, which tells its old daemons to finish and exit.
+    fn restart(&mut self, index: usize, spec: Service) {
+        let (status_read, status_write) =
+            status_channel().unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        let serv = &mut self.servs[index];
+        serv.deleted = false;
+        serv.spec = spec;
+        serv.status_read = status_read;
+        serv.status_write = status_write;
+        serv.next_wakeup = None;
+        schedule_wakeup(serv, Instant::now());
+    }
+
+    fn reload(&mut self) {
+        log::msg_info!(
+            "reload -- version {}, configuration {}",
+            params::install::MAIL_VERSION,
+            self.config_dir.display()
+        );
+        self.config = load_config(&self.config_dir);
+        self.env.base = setup_logging(&self.config);
+        self.configure();
+    }
+
+    fn terminate(&mut self, signal: i32) -> ! {
+        sys::signals::ignore(sys::signals::SIGTERM);
+        // postlogd is about to go too: write the last records ourselves.
+        let tag = global::mail_task::mail_task(&self.config, "master");
+        let _ = global::maillog_client::init(
+            &self.config,
+            &tag,
+            global::maillog_client::Fallback::Direct,
+        );
+        for pid in self.children.procs.keys() {
+            let _ = sys::process::kill(*pid, sys::signals::SIGTERM);
+        }
+        if sys::process::is_group_leader() {
+            let _ = sys::process::kill_group(sys::signals::SIGTERM);
+        }
+        log::msg_info!("terminating on signal {signal}");
+        if self.flags.init_mode {
+            std::process::exit(0);
+        }
+        sys::process::die_by(signal)
+    }
+
+    fn run_timers(&mut self, now: Instant) {
+        for serv in &mut self.servs {
+            if serv.throttled_until.is_some_and(|t| t <= now) && !serv.deleted {
+                serv.throttled_until = None;
+                if log::verbose() > 0 {
+                    log::msg_info!("throttle released for command {}", serv.spec.path.display());
+                }
+            }
+            if serv.next_wakeup.is_some_and(|t| t <= now) {
+                if serv.throttled_until.is_none() {
+                    if log::verbose() > 0 {
+                        log::msg_info!("master_wakeup_timer_event: service {}", serv.spec.name);
+                    }
+                    crate::wakeup::trigger(serv, self.owner);
+                }
+                serv.next_wakeup = Some(now + Duration::from_secs(u64::from(serv.spec.wakeup)));
+            }
+        }
+    }
+
+    fn event_loop(&mut self, signals: &sys::signals::SignalPipe) -> ! {
+        let started = Instant::now();
+        loop {
+            let now = Instant::now();
+            if self
+                .flags
+                .exit_after
+                .is_some_and(|d| now.duration_since(started) >= d)
+            {
+                log::msg_info!("master exit time has arrived");
+                self.terminate(sys::signals::SIGTERM);
+            }
+            self.run_timers(now);
+            let timeout = self
+                .servs
+                .iter()
+                .flat_map(|s| [s.next_wakeup, s.throttled_until])
+                .flatten()
+                .map(|t| t.saturating_duration_since(now))
+                .min()
+                .unwrap_or(TICK)
+                .min(TICK);
+
+            // What to watch: signals, status channels, and the endpoints of services that
+            // need a new daemon for their next client.
+            let mut watched: Vec<(Watch, std::os::fd::BorrowedFd<'_>)> =
+                vec![(Watch::Signal, signals_fd(signals))];
+            let listen_of: Vec<bool> = self
+                .servs
+                .iter_mut()
+                .map(|s| s.should_listen(now))
+                .collect();
+            for (i, serv) in self.servs.iter().enumerate() {
+                watched.push((Watch::Status(i), serv.status_read.as_fd()));
+                if listen_of[i] {
+                    for fd in &serv.listen {
+                        watched.push((Watch::Listen(i), fd.as_fd()));
+                    }
+                }
+            }
+            let mut fds: Vec<PollFd<'_>> = watched
+                .iter()
+                .map(|(_, fd)| PollFd::new(*fd, PollFlags::POLLIN))
+                .collect();
+            let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+            match poll(
+                &mut fds,
+                PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => log::msg_fatal!("poll: {e}"),
+            }
+            let ready: Vec<Watch> = fds
+                .iter()
+                .zip(&watched)
+                .filter(|(f, _)| f.revents().is_some_and(|r| !r.is_empty()))
+                .map(|(_, (w, _))| *w)
+                .collect();
+            drop(fds);
+            drop(watched);
+            let now = Instant::now();
+            let mut spawned = Vec::new();
+            for watch in ready {
+                match watch {
+                    Watch::Signal => {
+                        for signal in signals.take() {
+                            match signal {
+                                sys::signals::SIGHUP => self.reload(),
+                                sys::signals::SIGCHLD => {
+                                    self.children.reap(&mut self.servs, now);
+                                    let children = &self.children;
+                                    self.servs
+                                        .retain(|s| !s.deleted || children.has_children(s.id));
+                                }
+                                other => self.terminate(other),
+                            }
+                        }
+                    }
+                    Watch::Status(i) => {
+                        if let Some(serv) = self.servs.get_mut(i) {
+                            self.children.read_status(serv);
+                        }
+                    }
+                    Watch::Listen(i) => {
+                        if !spawned.contains(&i) {
+                            spawned.push(i);
+                        }
+                    }
+                }
+            }
+            for i in spawned {
+                let flow = (self.flow.0.as_raw_fd(), self.flow.1.as_raw_fd());
+                let Some(serv) = self.servs.get_mut(i) else {
+                    continue;
+                };
+                if !serv.should_listen(now) {
+                    continue;
+                }
+                if serv.spec.stress_arg.is_some() && !serv.limit_ok(serv.total + 1) {
+                    serv.stress_until = Some(now + Duration::from_secs(1000));
+                }
+                self.children.spawn(serv, &self.env, flow, now);
+                if serv.spec.conditional_wakeup && serv.next_wakeup.is_none() {
+                    serv.next_wakeup = Some(now + Duration::from_secs(u64::from(serv.spec.wakeup)));
+                    if log::verbose() > 0 {
+                        log::msg_info!("start conditional timer for {}", serv.spec.name);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a polled descriptor is.
+#[derive(Clone, Copy)]
+enum Watch {
+    Signal,
+    Status(usize),
+    Listen(usize),
+}
+
+fn signals_fd(signals: &sys::signals::SignalPipe) -> std::os::fd::BorrowedFd<'_> {
+    sys::process::inherited(signals.fd())
+}
+
+/// The first wakeup of a service: at once, as in Postfix (none for a `?` service until its
+/// first daemon starts).
+fn schedule_wakeup(serv: &mut Serv, now: Instant) {
+    if serv.spec.wakeup > 0 && !serv.spec.conditional_wakeup {
+        serv.next_wakeup = Some(now);
+    }
+}

@@ -1,0 +1,293 @@
+//! Running services: starting daemons, tracking them, and learning from their exits.
+//!
+//! Postfix counterparts: `master/master_spawn.c`, `master_status.c`, `master_avail.c`.
+//! A service has a status channel (a socket pair); each daemon writes "taken"/"available"
+//! records on its end, descriptor 5. The master listens on a service's endpoints only while
+//! none of its daemons is available and the process limit allows another, so an idle daemon
+//! accepts the next client itself. A daemon that exits abnormally is logged; one that dies
+//! before it ever served is a sign of a broken command or configuration, and the service is
+//! throttled for `service_throttle_time`.
+
+use crate::ent::Service;
+use server::master_proto::{self, AVAIL, FLOW_READ, FLOW_WRITE, LISTEN_FD, STATUS_FD, TAKEN};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// One service at run time.
+pub struct Serv {
+    /// A number that identifies this service across reloads.
+    pub id: u64,
+    /// Its definition.
+    pub spec: Service,
+    /// Its endpoints.
+    pub listen: Vec<OwnedFd>,
+    /// The master's end of the status channel.
+    pub status_read: OwnedFd,
+    /// The daemons' end, handed to each as descriptor 5.
+    pub status_write: OwnedFd,
+    /// Daemons waiting for a client.
+    pub avail: u32,
+    /// All daemons of this service.
+    pub total: u32,
+    /// No new daemons until then, after a start-up failure.
+    pub throttled_until: Option<Instant>,
+    /// The next wakeup trigger.
+    pub next_wakeup: Option<Instant>,
+    /// When the process-limit warning was last given.
+    pub busy_warned: Option<Instant>,
+    /// Start daemons with `-o stress=yes` until then.
+    pub stress_until: Option<Instant>,
+    /// Removed by a reload; its daemons are being stopped.
+    pub deleted: bool,
+}
+
+/// One daemon.
+pub struct Proc {
+    /// The service's id.
+    pub serv: u64,
+    /// Its generation, as passed in GENERATION.
+    pub generation: u32,
+    /// Clients served.
+    pub use_count: u32,
+    /// Whether it said it is available.
+    pub avail: bool,
+}
+
+/// A new status channel: (master end, daemon end).
+pub fn status_channel() -> Result<(OwnedFd, OwnedFd), String> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+    let (read, write) = socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| format!("pipe: {}", e.desc()))?;
+    let _ = sys::process::non_blocking(read.as_raw_fd(), true);
+    Ok((read, write))
+}
+
+impl Serv {
+    /// Whether the process limit allows `count` daemons.
+    pub fn limit_ok(&self, count: u32) -> bool {
+        self.spec.max_proc == 0 || count < self.spec.max_proc
+    }
+
+    /// Whether the master should watch the endpoints (Postfix's `master_avail_listen`).
+    pub fn should_listen(&mut self, now: Instant) -> bool {
+        if self.deleted || self.throttled_until.is_some_and(|t| t > now) || self.avail > 0 {
+            return false;
+        }
+        if self.limit_ok(self.total) {
+            return true;
+        }
+        if self.spec.stress_arg.is_some()
+            && self
+                .busy_warned
+                .is_none_or(|t| now.duration_since(t) > Duration::from_secs(1000))
+        {
+            self.busy_warned = Some(now);
+            log::msg_warn!(
+                "service \"{}\" ({}) has reached its process limit \"{}\": new clients may experience noticeable delays",
+                self.spec.ext_name,
+                self.spec.name,
+                self.spec.max_proc
+            );
+            log::msg_warn!(
+                "to avoid this condition, increase the process count in master.cf or reduce the service time per client"
+            );
+            log::msg_warn!(
+                "see http://www.postfix.org/STRESS_README.html for examples of stress-adapting configuration settings"
+            );
+        }
+        false
+    }
+
+    /// Stops starting daemons for a while.
+    pub fn throttle(&mut self, now: Instant) {
+        if self.throttled_until.is_none() {
+            self.throttled_until = Some(now + Duration::from_secs(self.spec.throttle_delay));
+            if log::verbose() > 0 {
+                log::msg_info!("throttling command {}", self.spec.path.display());
+            }
+        }
+    }
+}
+
+/// The daemons, by pid.
+#[derive(Default)]
+pub struct Children {
+    /// Every live daemon.
+    pub procs: HashMap<u32, Proc>,
+    generation: u32,
+}
+
+/// The environment every daemon gets, besides GENERATION.
+pub struct ChildEnv {
+    /// The master's (cleaned) environment.
+    pub base: Vec<(OsString, OsString)>,
+}
+
+impl Children {
+    /// Starts one daemon for `serv`.
+    pub fn spawn(&mut self, serv: &mut Serv, env: &ChildEnv, flow: (RawFd, RawFd), now: Instant) {
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        let mut fds = vec![
+            (flow.0, FLOW_READ),
+            (flow.1, FLOW_WRITE),
+            (serv.status_write.as_raw_fd(), STATUS_FD),
+        ];
+        for (n, fd) in serv.listen.iter().enumerate() {
+            fds.push((fd.as_raw_fd(), LISTEN_FD + n as RawFd));
+        }
+        let mut argv = serv.spec.argv.clone();
+        if let Some(i) = serv.spec.stress_arg {
+            let stressed = serv.stress_until.is_some_and(|t| t > now);
+            argv[i] = if stressed { "stress=yes" } else { "stress=" }.to_string();
+        }
+        let mut child_env = env.base.clone();
+        child_env.push(("GENERATION".into(), format!("{generation:o}").into()));
+        let spawned = sys::process::spawn(&sys::process::Spawn {
+            program: &serv.spec.path,
+            argv: &argv,
+            env: &child_env,
+            fds: &fds,
+            null_stdio: false,
+        });
+        match spawned {
+            Ok(pid) => {
+                if log::verbose() > 0 {
+                    log::msg_info!("spawn command {}; pid {pid}", serv.spec.path.display());
+                }
+                self.procs.insert(
+                    pid,
+                    Proc {
+                        serv: serv.id,
+                        generation,
+                        use_count: 0,
+                        avail: true,
+                    },
+                );
+                serv.total += 1;
+                serv.avail += 1;
+            }
+            Err(e) => {
+                // Postfix forks first and fails in the child; the effect is the same: the
+                // service is throttled until the problem is fixed.
+                log::msg_warn!("process {} pid 0 exit status 1", serv.spec.path.display());
+                log::msg_warn!("master_spawn: exec {}: {e}", serv.spec.path.display());
+                log::msg_warn!(
+                    "{}: bad command startup -- throttling",
+                    serv.spec.path.display()
+                );
+                serv.throttle(now);
+            }
+        }
+    }
+
+    /// Reads status records from a service's channel and updates availability.
+    pub fn read_status(&mut self, serv: &mut Serv) {
+        let fd = serv.status_read.as_raw_fd();
+        let mut buf = [0u8; 12];
+        loop {
+            match sys::process::read_fd(fd, &mut buf) {
+                Ok(12) => {}
+                Ok(0) => return,
+                Ok(n) => {
+                    let (pid, _, _) = master_proto::parse(&buf);
+                    log::msg_warn!(
+                        "service {}({}): child (pid {pid}) sent partial status update ({n} bytes)",
+                        serv.spec.ext_name,
+                        serv.spec.name
+                    );
+                    return;
+                }
+                Err(_) => return,
+            }
+            let (pid, generation, avail) = master_proto::parse(&buf);
+            if log::verbose() > 0 {
+                log::msg_info!("master_status_event: pid {pid} gen {generation} avail {avail}");
+            }
+            let Some(proc) = self.procs.get_mut(&pid) else {
+                continue;
+            };
+            if proc.generation != generation {
+                log::msg_info!(
+                    "ignoring status update from child pid {pid} generation {generation}"
+                );
+                continue;
+            }
+            if proc.serv != serv.id || proc.avail == (avail == AVAIL) {
+                continue;
+            }
+            match avail {
+                AVAIL => {
+                    proc.use_count += 1;
+                    proc.avail = true;
+                    serv.avail += 1;
+                }
+                TAKEN => {
+                    proc.avail = false;
+                    serv.avail = serv.avail.saturating_sub(1);
+                }
+                other => log::msg_warn!(
+                    "master_status_event: ignoring unknown status: {other} allegedly from pid: {pid}"
+                ),
+            }
+        }
+    }
+
+    /// Collects ended daemons, logs abnormal ends, throttles on start-up failures.
+    pub fn reap(&mut self, servs: &mut [Serv], now: Instant) {
+        while let Some((pid, exit)) = sys::process::reap() {
+            if log::verbose() > 0 {
+                log::msg_info!("master_reap_child: pid {pid}");
+            }
+            let Some(proc) = self.procs.remove(&pid) else {
+                continue;
+            };
+            let Some(serv) = servs.iter_mut().find(|s| s.id == proc.serv) else {
+                continue;
+            };
+            let path = serv.spec.path.display().to_string();
+            let abnormal = match exit {
+                sys::process::Exit::Status(0) => false,
+                sys::process::Exit::Status(code) => {
+                    log::msg_warn!("process {path} pid {pid} exit status {code}");
+                    true
+                }
+                sys::process::Exit::Signal(signal) => {
+                    if !(serv.deleted && signal == sys::signals::SIGTERM) {
+                        log::msg_warn!("process {path} pid {pid} killed by signal {signal}");
+                    }
+                    true
+                }
+            };
+            if abnormal && proc.use_count == 0 && serv.throttled_until.is_none() && !serv.deleted {
+                log::msg_warn!("{path}: bad command startup -- throttling");
+                serv.throttle(now);
+            }
+            serv.total = serv.total.saturating_sub(1);
+            if proc.avail {
+                serv.avail = serv.avail.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Sends SIGTERM to every daemon of a service.
+    pub fn kill_service(&self, id: u64) {
+        for (pid, proc) in &self.procs {
+            if proc.serv == id {
+                let _ = sys::process::kill(*pid, sys::signals::SIGTERM);
+            }
+        }
+    }
+
+    /// Whether a service still has daemons.
+    pub fn has_children(&self, id: u64) -> bool {
+        self.procs.values().any(|p| p.serv == id)
+    }
+}
