@@ -46,5 +46,3 @@ pub fn trigger(serv: &Serv, owner: (u32, u32)) {
         );
     }
 }
-
-use std::os::unix::fs::OpenOptionsExt;
