@@ -163,11 +163,20 @@ impl Config {
             scan: false,
             start_level: 0,
         };
-        mac_expand::expand(text, flags, |name, _| {
+        let expanded = mac_expand::expand(text, flags, |name, _| {
             shadow(name).unwrap_or_else(|| self.raw(name).map(Cow::into_owned))
         })
         .map(|e| e.text)
-        .map_err(ConfigError::expansion)
+        .map_err(ConfigError::expansion)?;
+        // What Postfix's dict_eval() shows with -v -v.
+        if log::verbose() > 1 {
+            if expanded != text {
+                log::msg_info!("dict_eval: expand {text} -> {expanded}");
+            } else {
+                log::msg_info!("dict_eval: const  {text}");
+            }
+        }
+        Ok(expanded)
     }
 
     /// The expanded value of a string parameter.

@@ -2,15 +2,13 @@
 //!
 //! Postfix counterpart: `master/master_spawn.c` (the fork/exec part). The master hands
 //! each daemon its descriptors at the numbers the skeletons expect (flow pipe 3 and 4,
-//! status 5, listen sockets from 6); `std::process::Command` does the fork and exec, and a
-//! `pre_exec` hook moves the descriptors into place.
+//! status 5, listen sockets from 6).
 
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::RawFd;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// What to start.
 pub struct Spawn<'a> {
@@ -22,51 +20,74 @@ pub struct Spawn<'a> {
     pub env: &'a [(OsString, OsString)],
     /// Descriptors to hand over: (descriptor in this process, number in the child).
     pub fds: &'a [(RawFd, RawFd)],
-    /// Whether stdin/stdout/stderr become /dev/null (else they are inherited).
-    pub null_stdio: bool,
 }
 
-/// Starts the child and returns its process id. The child's descriptors other than 0-2 and
-/// the mapped ones are closed on exec (Rust opens everything close-on-exec).
-pub fn spawn(what: &Spawn<'_>) -> io::Result<u32> {
-    let mut command = Command::new(what.program);
-    command
-        .arg0(&what.argv[0])
-        .args(&what.argv[1..])
-        .env_clear();
-    command.envs(what.env.iter().map(|(k, v)| (k, v)));
-    if what.null_stdio {
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+/// Forks and executes a child with descriptors at fixed numbers, the way Postfix's master
+/// does, and returns its pid. When the exec fails, `on_exec_error` runs in the child (to
+/// log why) and the child exits with status 1, so the parent learns of the failure by
+/// reaping it like any other child. Only for single-threaded callers.
+pub fn spawn(what: &Spawn<'_>, on_exec_error: impl FnOnce(&io::Error)) -> io::Result<u32> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let cstring =
+        |bytes: &[u8]| CString::new(bytes).map_err(|_| io::Error::other("NUL in argument"));
+    let program = cstring(what.program.as_os_str().as_bytes())?;
+    let argv = what
+        .argv
+        .iter()
+        .map(|a| cstring(a.as_bytes()))
+        .collect::<io::Result<Vec<_>>>()?;
+    let env = what
+        .env
+        .iter()
+        .map(|(k, v)| {
+            let mut pair = k.as_bytes().to_vec();
+            pair.push(b'=');
+            pair.extend_from_slice(v.as_bytes());
+            cstring(&pair)
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    // SAFETY: the caller is single-threaded, so the child may allocate and log before it
+    // execs or exits.
+    match unsafe { nix::unistd::fork() }.map_err(io::Error::from)? {
+        nix::unistd::ForkResult::Parent { child } => Ok(child.as_raw() as u32),
+        nix::unistd::ForkResult::Child => {
+            let error = match move_fds(what.fds) {
+                Ok(()) => match nix::unistd::execve(&program, &argv, &env) {
+                    Err(e) => io::Error::from(e),
+                    Ok(never) => match never {},
+                },
+                Err(e) => e,
+            };
+            on_exec_error(&error);
+            crate::exit_now(1)
+        }
     }
-    let fds = what.fds.to_vec();
-    // SAFETY: the hook runs in the child between fork and exec and only calls dup2 and
-    // fcntl, which are async-signal-safe; it allocates nothing. To avoid clobbering a
-    // source that is also a destination, every source is first moved above all targets.
-    unsafe {
-        command.pre_exec(move || {
-            let high = fds.iter().map(|&(_, dst)| dst).max().unwrap_or(0) + 1;
-            let mut moved = [0 as RawFd; 64];
-            for (i, &(src, _)) in fds.iter().enumerate().take(moved.len()) {
-                let fd = libc::fcntl(src, libc::F_DUPFD, high);
-                if fd < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                moved[i] = fd;
-            }
-            for (i, &(_, dst)) in fds.iter().enumerate().take(moved.len()) {
-                if libc::dup2(moved[i], dst) < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                libc::close(moved[i]);
-            }
-            Ok(())
-        });
+}
+
+/// Puts each source descriptor at its target number (without close-on-exec). Sources are
+/// first moved above every target, so that one never overwrites another.
+fn move_fds(fds: &[(RawFd, RawFd)]) -> io::Result<()> {
+    let high = fds.iter().map(|&(_, dst)| dst).max().unwrap_or(0) + 1;
+    let mut moved = Vec::with_capacity(fds.len());
+    for &(src, _) in fds {
+        // SAFETY: fcntl(F_DUPFD) on integer descriptors touches no memory.
+        let fd = unsafe { libc::fcntl(src, libc::F_DUPFD, high) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        moved.push(fd);
     }
-    let child = command.spawn()?;
-    Ok(child.id())
+    for (&fd, &(_, dst)) in moved.iter().zip(fds) {
+        // SAFETY: dup2 and close on integer descriptors touch no memory.
+        unsafe {
+            if libc::dup2(fd, dst) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            libc::close(fd);
+        }
+    }
+    Ok(())
 }
 
 /// How a child ended.

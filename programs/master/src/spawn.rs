@@ -150,13 +150,24 @@ impl Children {
         }
         let mut child_env = env.base.clone();
         child_env.push(("GENERATION".into(), format!("{generation:o}").into()));
-        let spawned = sys::process::spawn(&sys::process::Spawn {
-            program: &serv.spec.path,
-            argv: &argv,
-            env: &child_env,
-            fds: &fds,
-            null_stdio: false,
-        });
+        let path = serv.spec.path.display().to_string();
+        let spawned = sys::process::spawn(
+            &sys::process::Spawn {
+                program: &serv.spec.path,
+                argv: &argv,
+                env: &child_env,
+                fds: &fds,
+            },
+            |e| {
+                // As in Postfix, the child says why, pauses as after any fatal, and exits 1;
+                // the master then throttles the service.
+                log::write(
+                    log::Severity::Fatal,
+                    &format!("master_spawn: exec {path}: {}", params::config::os_error(e)),
+                );
+                std::thread::sleep(Duration::from_secs(1));
+            },
+        );
         match spawned {
             Ok(pid) => {
                 if log::verbose() > 0 {

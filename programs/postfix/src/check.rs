@@ -155,6 +155,7 @@ pub fn warnings(paths: &Paths, ids: &Ids) -> Vec<String> {
         }
     }
     out.extend(program_warnings(paths));
+    out.extend(chroot_service_warnings(paths));
     out.extend(jail_warnings(&paths.queue));
     for path in walk(&paths.queue.join("corrupt")) {
         if path.is_file() {
@@ -162,6 +163,42 @@ pub fn warnings(paths: &Paths, ids: &Ids) -> Vec<String> {
         }
     }
     out
+}
+
+/// Chrooted services whose jail lacks the files daemons read: ironpost's pointer at the
+/// cause of "unknown" client names and failing lookups (DEBUG_README, chroot).
+pub fn chroot_service_warnings(paths: &Paths) -> Vec<String> {
+    let Ok(master) = MasterCf::read(&paths.config.join("master.cf")) else {
+        return Vec::new();
+    };
+    let needed = [
+        "etc/hosts",
+        "etc/resolv.conf",
+        "etc/services",
+        "etc/nsswitch.conf",
+        "etc/localtime",
+    ];
+    let missing: Vec<&str> = needed
+        .into_iter()
+        .filter(|f| Path::new("/").join(f).exists() && !paths.queue.join(f).exists())
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    master
+        .entries
+        .iter()
+        .filter(|e| e.fields[4] == "y")
+        .map(|e| {
+            format!(
+                "service {}/{} runs chrooted in {} but {} is missing there: run \"postfix prepare-chroot\", or set its chroot column to n and run \"postfix reload\"",
+                e.service(),
+                e.kind(),
+                paths.queue.display(),
+                missing.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// Files of the chroot jail that are not root's or differ from the system's copies.

@@ -1,0 +1,424 @@
+//! The end-to-end harness: a private mail system in a temporary directory, on loopback.
+//!
+//! Each test builds an instance under `/tmp/ironpost-e2e/<name>-<pid>/`: `etc/` (main.cf,
+//! master.cf, tables), `libexec/` (the daemon directory), `queue/`, `data/`, `log/maillog`,
+//! `vmail/` (virtual mailboxes) and `sink/` (mail received by the relay). The daemon
+//! directory holds ironpost's programs (master, postlogd, ...) and, for every daemon
+//! ironpost does not have yet, Postfix 3.7's from Debian's package: the "mixed system" in
+//! which each ironpost daemon is tested beside Postfix's others. Commands are ironpost's
+//! (`postfix`, `postconf`). Clients are real: Python's smtplib, and Postfix's smtp-sink as
+//! the remote server.
+//!
+//! Tests need root (the master runs as root and daemons drop to `postfix`) and Debian's
+//! postfix package; without them they print why and pass without checking anything.
+//! The instance is stopped and its processes killed when the value is dropped; the
+//! directory is kept when a test fails, for a look at the log.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where Debian's Postfix keeps its daemons.
+const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
+
+/// ironpost programs that replace Postfix's in the daemon directory.
+const IRONPOST_DAEMONS: [&str; 2] = ["master", "postlogd"];
+
+/// The directory holding the built ironpost programs.
+pub fn build_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// An ironpost program from this build.
+pub fn program(name: &str) -> PathBuf {
+    build_dir().join(name)
+}
+
+/// Why the mixed system cannot run here, if it cannot.
+pub fn missing_requirement() -> Option<String> {
+    if !nix_is_root() {
+        return Some("needs root".into());
+    }
+    if !Path::new(POSTFIX_DAEMONS).join("smtpd").exists() {
+        return Some("needs Debian's postfix package (apt-get install postfix)".into());
+    }
+    for name in IRONPOST_DAEMONS.iter().chain(&["postfix", "postconf"]) {
+        if !program(name).exists() {
+            return Some(format!(
+                "needs the ironpost build of {name} (cargo build --workspace)"
+            ));
+        }
+    }
+    None
+}
+
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A private mail system.
+pub struct Instance {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// The port of its SMTP server.
+    pub smtp_port: u16,
+    /// The port of the relay it sends to.
+    pub sink_port: u16,
+    sink: Option<Child>,
+    keep: bool,
+}
+
+const MAIN_CF: &str = "\
+compatibility_level = 3.6
+queue_directory = @DIR@/queue
+data_directory = @DIR@/data
+daemon_directory = @DIR@/libexec
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mail.e2e.test
+mydomain = e2e.test
+mydestination = $myhostname, localhost
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+maillog_file = @DIR@/log/maillog
+maillog_file_prefixes = @DIR@
+alias_maps =
+alias_database =
+virtual_mailbox_domains = vmail.e2e.test
+virtual_mailbox_maps = texthash:@DIR@/etc/vmailbox
+virtual_mailbox_base = @DIR@/vmail
+virtual_uid_maps = static:@UID@
+virtual_gid_maps = static:@GID@
+relay_domains = relay.e2e.test
+transport_maps = texthash:@DIR@/etc/transport
+";
+
+impl Instance {
+    /// Prepares an instance, or says why it cannot (then the test should return).
+    pub fn new(name: &str) -> Option<Instance> {
+        if let Some(why) = missing_requirement() {
+            eprintln!("skipped {name}: {why}");
+            return None;
+        }
+        let dir = PathBuf::from(format!("/tmp/ironpost-e2e/{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["etc", "libexec", "queue", "data", "log", "vmail", "sink"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let nobody = account("nobody");
+        let _ = Command::new("chown")
+            .arg("nobody")
+            .arg(dir.join("vmail"))
+            .status();
+        let _ = Command::new("chown")
+            .arg("postfix")
+            .arg(dir.join("data"))
+            .status();
+        for entry in std::fs::read_dir(POSTFIX_DAEMONS).unwrap().flatten() {
+            let name = entry.file_name();
+            if IRONPOST_DAEMONS
+                .iter()
+                .any(|d| *d == name.to_string_lossy())
+            {
+                continue;
+            }
+            std::os::unix::fs::symlink(entry.path(), dir.join("libexec").join(&name)).unwrap();
+        }
+        for daemon in IRONPOST_DAEMONS {
+            std::fs::copy(program(daemon), dir.join("libexec").join(daemon)).unwrap();
+        }
+        let instance = Instance {
+            smtp_port: free_port(),
+            sink_port: free_port(),
+            dir,
+            sink: None,
+            keep: false,
+        };
+        let main_cf = instance
+            .expand(MAIN_CF)
+            .replace("@UID@", &nobody.0.to_string())
+            .replace("@GID@", &nobody.1.to_string());
+        instance.write("etc/main.cf", &main_cf);
+        let stock = include_str!("../../../conf/master.cf");
+        let master_cf = stock.replace(
+            "smtp      inet  n       -       n       -       -       smtpd",
+            "127.0.0.1:@SMTP_PORT@ inet n - n - - smtpd",
+        );
+        instance.write("etc/master.cf", &instance.expand(&master_cf));
+        instance.write("etc/vmailbox", "user@vmail.e2e.test vmail.e2e.test/user/\n");
+        instance.write(
+            "etc/transport",
+            &instance.expand("relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n"),
+        );
+        Some(instance)
+    }
+
+    /// Replaces @DIR@, @SMTP_PORT@ and @SINK_PORT@.
+    pub fn expand(&self, text: &str) -> String {
+        text.replace("@DIR@", &self.dir.display().to_string())
+            .replace("@SMTP_PORT@", &self.smtp_port.to_string())
+            .replace("@SINK_PORT@", &self.sink_port.to_string())
+    }
+
+    /// Writes a file under the instance directory.
+    pub fn write(&self, relative: &str, text: &str) {
+        std::fs::write(self.dir.join(relative), text).unwrap();
+    }
+
+    /// The configuration directory.
+    pub fn etc(&self) -> PathBuf {
+        self.dir.join("etc")
+    }
+
+    /// Appends settings to main.cf.
+    pub fn add_main_cf(&self, text: &str) {
+        let path = self.dir.join("etc/main.cf");
+        let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        file.write_all(self.expand(text).as_bytes()).unwrap();
+    }
+
+    /// Runs an ironpost command with `-c` pointing at this instance.
+    pub fn command(&self, name: &str, args: &[&str]) -> Output {
+        Command::new(program(name))
+            .arg("-c")
+            .arg(self.etc())
+            .args(args)
+            .env_remove("MAIL_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// `postfix ARGS`, which must succeed.
+    pub fn postfix(&self, args: &[&str]) -> Output {
+        let out = self.command("postfix", args);
+        assert!(
+            out.status.success(),
+            "postfix {args:?} failed: {}\nlog:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        out
+    }
+
+    /// Starts the mail system and waits until the master says so.
+    pub fn start(&mut self) {
+        self.postfix(&["start"]);
+        self.wait_log("daemon started -- version", 10);
+    }
+
+    /// Starts smtp-sink as the relay on `sink_port`, keeping each message in `sink/`.
+    pub fn start_sink(&mut self) {
+        let template = format!("{}/sink/msg.%H%M%S.", self.dir.display());
+        let child = Command::new("/usr/sbin/smtp-sink")
+            .args(["-u", "nobody", "-d", &template])
+            .arg(format!("127.0.0.1:{}", self.sink_port))
+            .arg("10")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("smtp-sink");
+        self.sink = Some(child);
+        let _ = Command::new("chown")
+            .arg("nobody")
+            .arg(self.dir.join("sink"))
+            .status();
+        wait_until(5, || {
+            std::net::TcpStream::connect(("127.0.0.1", self.sink_port)).is_ok()
+        });
+    }
+
+    /// The mail log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log/maillog")).unwrap_or_default()
+    }
+
+    /// Waits until the log contains `needle`; fails the test after `secs`.
+    pub fn wait_log(&self, needle: &str, secs: u64) {
+        if !wait_until(secs, || self.log().contains(needle)) {
+            self.keep_for_inspection();
+            panic!("no \"{needle}\" in the log after {secs}s:\n{}", self.log());
+        }
+    }
+
+    /// Keeps the directory after the test.
+    pub fn keep_for_inspection(&self) {
+        let marker = self.dir.join("KEPT-FOR-INSPECTION");
+        let _ = std::fs::write(marker, "");
+    }
+
+    /// Sends one message with Python's smtplib; returns smtplib's error text on failure.
+    pub fn send(&self, port: u16, from: &str, to: &str, marker: &str) -> Result<(), String> {
+        let script = "import smtplib, sys\n\
+            port, sender, rcpt, marker = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]\n\
+            msg = 'From: <%s>\\r\\nTo: <%s>\\r\\nSubject: %s\\r\\n\\r\\nbody %s\\r\\n' % (sender, rcpt, marker, marker)\n\
+            s = smtplib.SMTP('127.0.0.1', port, timeout=30)\n\
+            s.sendmail(sender, [rcpt], msg)\n\
+            s.quit()\n";
+        let out = Command::new("python3")
+            .args(["-c", script, &port.to_string(), from, to, marker])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// The pid of the master, from its pid file.
+    pub fn master_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.join("queue/pid/master.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Running daemons of this instance started as `name` (children of its master).
+    pub fn daemons(&self, name: &str) -> Vec<u32> {
+        let Some(master) = self.master_pid() else {
+            return Vec::new();
+        };
+        processes()
+            .into_iter()
+            .filter(|p| p.ppid == master && p.argv0 == name)
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    /// Processes whose working directory or program lies in this instance.
+    pub fn leftovers(&self) -> Vec<String> {
+        let dir = self.dir.display().to_string();
+        processes()
+            .into_iter()
+            .filter(|p| p.cwd.starts_with(&dir) || p.exe.starts_with(&dir))
+            .map(|p| format!("{} {}", p.pid, p.argv0))
+            .collect()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.command("postfix", &["stop"]);
+        if let Some(mut sink) = self.sink.take() {
+            let _ = sink.kill();
+            let _ = sink.wait();
+        }
+        for leftover in self.leftovers() {
+            if let Some(pid) = leftover.split(' ').next() {
+                let _ = Command::new("kill").args(["-9", pid]).status();
+            }
+        }
+        let kept =
+            self.keep || self.dir.join("KEPT-FOR-INSPECTION").exists() || std::thread::panicking();
+        if !kept {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("instance kept in {}", self.dir.display());
+        }
+    }
+}
+
+/// Polls `check` every 100 ms for up to `secs`.
+pub fn wait_until(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A user's uid and gid.
+fn account(name: &str) -> (u32, u32) {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.first() == Some(&name))
+                .then(|| (f[2].parse().unwrap_or(65534), f[3].parse().unwrap_or(65534)))
+        })
+        .unwrap_or((65534, 65534))
+}
+
+/// One process, as /proc shows it.
+pub struct Process {
+    /// Its id.
+    pub pid: u32,
+    /// Its parent.
+    pub ppid: u32,
+    /// argv[0].
+    pub argv0: String,
+    /// Its working directory.
+    pub cwd: String,
+    /// Its program file.
+    pub exe: String,
+}
+
+/// Every process.
+pub fn processes() -> Vec<Process> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let base = entry.path();
+        let stat = std::fs::read_to_string(base.join("stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let cmdline = std::fs::read(base.join("cmdline")).unwrap_or_default();
+        let argv0 = cmdline
+            .split(|b| *b == 0)
+            .next()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .unwrap_or_default();
+        let link = |n: &str| {
+            std::fs::read_link(base.join(n))
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
+        out.push(Process {
+            pid,
+            ppid,
+            argv0,
+            cwd: link("cwd"),
+            exe: link("exe"),
+        });
+    }
+    out
+}

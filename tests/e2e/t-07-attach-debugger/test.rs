@@ -1,0 +1,64 @@
+//! One traceable process per role (DEBUG_README "Manual tracing" and "Running daemon
+//! programs under a debugger"): strace attaches to a daemon and shows its system calls;
+//! gdb attaches and prints a backtrace with ironpost's function names.
+
+use e2e::{Instance, wait_until};
+use std::process::Command;
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn strace_and_gdb_attach_to_a_daemon() {
+    let Some(mut mx) = Instance::new("t-07") else {
+        return;
+    };
+    if !have("strace") || !have("gdb") {
+        eprintln!("skipped: needs strace and gdb (apt-get install strace gdb)");
+        return;
+    }
+    mx.start();
+    mx.send(mx.smtp_port, "a@example.org", "user@vmail.e2e.test", "t07")
+        .unwrap();
+    assert!(wait_until(10, || !mx.daemons("postlogd").is_empty()));
+    let pid = mx.daemons("postlogd")[0].to_string();
+
+    let gdb = Command::new("gdb")
+        .args(["-batch", "-p", &pid, "-ex", "bt"])
+        .output()
+        .unwrap();
+    let backtrace = String::from_utf8_lossy(&gdb.stdout);
+    assert!(
+        backtrace.contains("server::") && backtrace.contains("postlogd::main"),
+        "gdb backtrace without ironpost frames:\n{backtrace}\n{}",
+        String::from_utf8_lossy(&gdb.stderr)
+    );
+
+    let strace = Command::new("timeout")
+        .args(["3", "strace", "-p", &pid])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    mx.send(
+        mx.smtp_port,
+        "a@example.org",
+        "user@vmail.e2e.test",
+        "t07-traced",
+    )
+    .unwrap();
+    let traced = strace.wait_with_output().unwrap();
+    let calls = String::from_utf8_lossy(&traced.stderr);
+    assert!(
+        calls.contains("attached"),
+        "strace did not attach:\n{calls}"
+    );
+    assert!(
+        calls.contains("poll") || calls.contains("recvfrom") || calls.contains("write"),
+        "{calls}"
+    );
+}
