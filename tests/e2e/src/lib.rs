@@ -116,8 +116,15 @@ transport_maps = texthash:@DIR@/etc/transport
 ";
 
 impl Instance {
-    /// Prepares an instance, or says why it cannot (then the test should return).
+    /// Prepares an instance with ironpost's master and daemons, or says why it cannot
+    /// (then the test should return).
     pub fn new(name: &str) -> Option<Instance> {
+        Instance::with_daemons(name, &IRONPOST_DAEMONS)
+    }
+
+    /// Prepares an instance whose daemon directory has ironpost's `daemons` and Postfix's
+    /// for everything else (Postfix's master too, when `daemons` lacks "master").
+    pub fn with_daemons(name: &str, daemons: &[&str]) -> Option<Instance> {
         if let Some(why) = missing_requirement() {
             eprintln!("skipped {name}: {why}");
             return None;
@@ -139,15 +146,12 @@ impl Instance {
             .status();
         for entry in std::fs::read_dir(POSTFIX_DAEMONS).unwrap().flatten() {
             let name = entry.file_name();
-            if IRONPOST_DAEMONS
-                .iter()
-                .any(|d| *d == name.to_string_lossy())
-            {
+            if daemons.iter().any(|d| *d == name.to_string_lossy()) {
                 continue;
             }
             std::os::unix::fs::symlink(entry.path(), dir.join("libexec").join(&name)).unwrap();
         }
-        for daemon in IRONPOST_DAEMONS {
+        for daemon in daemons {
             std::fs::copy(program(daemon), dir.join("libexec").join(daemon)).unwrap();
         }
         let instance = Instance {
