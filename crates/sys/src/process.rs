@@ -139,44 +139,30 @@ pub fn getppid() -> u32 {
     nix::unistd::getppid().as_raw() as u32
 }
 
-/// Clears or sets close-on-exec on a descriptor.
-pub fn close_on_exec(fd: RawFd, on: bool) -> io::Result<()> {
+/// Sets or clears one bit of a descriptor's flags (F_GETFD/F_SETFD or F_GETFL/F_SETFL).
+fn update_flag(fd: RawFd, get: i32, set: i32, bit: i32, on: bool) -> io::Result<()> {
     // SAFETY: fcntl on an integer descriptor touches no memory.
     unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFD);
+        let flags = libc::fcntl(fd, get);
         if flags < 0 {
             return Err(io::Error::last_os_error());
         }
-        let flags = if on {
-            flags | libc::FD_CLOEXEC
-        } else {
-            flags & !libc::FD_CLOEXEC
-        };
-        if libc::fcntl(fd, libc::F_SETFD, flags) < 0 {
+        let flags = if on { flags | bit } else { flags & !bit };
+        if libc::fcntl(fd, set, flags) < 0 {
             return Err(io::Error::last_os_error());
         }
     }
     Ok(())
 }
 
+/// Clears or sets close-on-exec on a descriptor.
+pub fn close_on_exec(fd: RawFd, on: bool) -> io::Result<()> {
+    update_flag(fd, libc::F_GETFD, libc::F_SETFD, libc::FD_CLOEXEC, on)
+}
+
 /// Sets or clears O_NONBLOCK.
 pub fn non_blocking(fd: RawFd, on: bool) -> io::Result<()> {
-    // SAFETY: fcntl on an integer descriptor touches no memory.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let flags = if on {
-            flags | libc::O_NONBLOCK
-        } else {
-            flags & !libc::O_NONBLOCK
-        };
-        if libc::fcntl(fd, libc::F_SETFL, flags) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
+    update_flag(fd, libc::F_GETFL, libc::F_SETFL, libc::O_NONBLOCK, on)
 }
 
 /// Whether descriptor `fd` is open.

@@ -293,6 +293,34 @@ impl Instance {
         }
     }
 
+    /// Sends one message to the local (virtual mailbox) user through the SMTP service.
+    pub fn send_local(&self, marker: &str) {
+        if let Err(e) = self.send(
+            self.smtp_port,
+            "a@example.org",
+            "user@vmail.e2e.test",
+            marker,
+        ) {
+            self.keep_for_inspection();
+            panic!("sending {marker} failed: {e}\nlog:\n{}", self.log());
+        }
+    }
+
+    /// Replaces the first master.cf line for which `select` is true with `new` (after
+    /// @...@ expansion).
+    pub fn replace_master_cf_line(&self, select: impl Fn(&str) -> bool, new: &str) {
+        let master_cf = std::fs::read_to_string(self.etc().join("master.cf")).unwrap();
+        let old = master_cf
+            .lines()
+            .find(|l| select(l))
+            .expect("a matching master.cf line")
+            .to_string();
+        self.write(
+            "etc/master.cf",
+            &master_cf.replacen(&old, &self.expand(new), 1),
+        );
+    }
+
     /// The pid of the master, from its pid file.
     pub fn master_pid(&self) -> Option<u32> {
         std::fs::read_to_string(self.dir.join("queue/pid/master.pid"))

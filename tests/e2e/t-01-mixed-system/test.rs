@@ -86,14 +86,26 @@ fn mixed_system_runs_end_to_end() {
 
     // Removing it again closes the port on the next reload.
     let out = mx.command("postconf", &["-MX", &format!("127.0.0.1:{second}/inet")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     mx.postfix(&["reload"]);
     assert!(
-        wait_until(5, || std::net::TcpStream::connect(("127.0.0.1", second)).is_err()),
+        wait_until(5, || std::net::TcpStream::connect(("127.0.0.1", second))
+            .is_err()),
         "the removed service still listens"
     );
-    mx.send(mx.smtp_port, "sender@example.org", "user@vmail.e2e.test", "t01-after").unwrap();
-    assert!(wait_until(20, || std::fs::read_dir(&maildir).is_ok_and(|d| d.count() == 3)));
+    mx.send(
+        mx.smtp_port,
+        "sender@example.org",
+        "user@vmail.e2e.test",
+        "t01-after",
+    )
+    .unwrap();
+    assert!(wait_until(20, || std::fs::read_dir(&maildir)
+        .is_ok_and(|d| d.count() == 3)));
 
     // And it stops, leaving nothing behind.
     mx.postfix(&["stop"]);

@@ -15,16 +15,13 @@ fn debugger_command_runs_in_the_daemon() {
     mx.add_main_cf(
         "debugger_command = echo $process_name $process_id $daemon_directory $config_directory >> @DIR@/debugger.out; sleep 1\n",
     );
-    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    let master_cf = master_cf.replace(
-        "postlog   unix-dgram n  -       n       -       1       postlogd",
+    mx.replace_master_cf_line(
+        |l| l.starts_with("postlog "),
         "postlog   unix-dgram n  -       n       -       1       postlogd -D",
     );
-    mx.write("etc/master.cf", &master_cf);
     mx.start();
     // Any log record starts postlogd, which runs the debugger command first.
-    mx.send(mx.smtp_port, "a@example.org", "user@vmail.e2e.test", "t02")
-        .unwrap();
+    mx.send_local("t02");
     assert!(wait_until(10, || std::fs::read_to_string(&out)
         .is_ok_and(|t| t.ends_with('\n'))));
     let text = std::fs::read_to_string(&out).unwrap();

@@ -5,14 +5,8 @@
 use e2e::Instance;
 
 fn set_postlogd_args(mx: &Instance, args: &str) {
-    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    let line = master_cf
-        .lines()
-        .find(|l| l.starts_with("postlog "))
-        .unwrap()
-        .to_string();
     let new = format!("postlog   unix-dgram n  -       n       -       1       postlogd{args}");
-    mx.write("etc/master.cf", &master_cf.replace(&line, &new));
+    mx.replace_master_cf_line(|l| l.starts_with("postlog "), &new);
 }
 
 fn lines_of(log: &str, tag: &str) -> Vec<String> {
@@ -28,13 +22,7 @@ fn each_v_raises_one_service() {
         return;
     };
     mx.start();
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t03-quiet",
-    )
-    .unwrap();
+    mx.send_local("t03-quiet");
     mx.wait_log("relay=virtual", 20);
     assert!(
         !mx.log().contains("master_notify"),
@@ -44,13 +32,7 @@ fn each_v_raises_one_service() {
     set_postlogd_args(&mx, " -v");
     mx.postfix(&["reload"]);
     mx.wait_log("reload -- version", 5);
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t03-v",
-    )
-    .unwrap();
+    mx.send_local("t03-v");
     mx.wait_log("postfix/postlogd", 10);
     mx.wait_log("master_notify: status 1", 10);
     let log = mx.log();
@@ -60,13 +42,7 @@ fn each_v_raises_one_service() {
 
     set_postlogd_args(&mx, " -v -v");
     mx.postfix(&["reload"]);
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t03-vv",
-    )
-    .unwrap();
+    mx.send_local("t03-vv");
     mx.wait_log("dict_eval:", 10);
     let verbose = lines_of(&mx.log(), "dict_eval:");
     assert!(

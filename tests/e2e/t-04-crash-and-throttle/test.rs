@@ -10,13 +10,7 @@ fn crash_is_logged_and_next_client_served() {
         return;
     };
     mx.start();
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t04-first",
-    )
-    .unwrap();
+    mx.send_local("t04-first");
     assert!(wait_until(5, || !mx.daemons("smtpd").is_empty()));
     let victim = mx.daemons("smtpd")[0];
     assert!(
@@ -33,13 +27,7 @@ fn crash_is_logged_and_next_client_served() {
         ),
         5,
     );
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t04-second",
-    )
-    .unwrap();
+    mx.send_local("t04-second");
     assert!(wait_until(5, || mx
         .daemons("smtpd")
         .iter()

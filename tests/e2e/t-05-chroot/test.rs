@@ -6,14 +6,8 @@
 use e2e::Instance;
 
 fn chroot_smtpd(mx: &Instance, flag: &str) {
-    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    let line = master_cf
-        .lines()
-        .find(|l| l.contains(" inet "))
-        .unwrap()
-        .to_string();
-    let new = mx.expand(&format!("127.0.0.1:@SMTP_PORT@ inet n - {flag} - - smtpd"));
-    mx.write("etc/master.cf", &master_cf.replace(&line, &new));
+    let new = format!("127.0.0.1:@SMTP_PORT@ inet n - {flag} - - smtpd");
+    mx.replace_master_cf_line(|l| l.contains(" inet "), &new);
 }
 
 #[test]
@@ -29,26 +23,14 @@ fn unprepared_jail_then_prepared_then_off() {
         "postfix check should point at the jail:\n{warnings}"
     );
     mx.start();
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t05-jail",
-    )
-    .unwrap();
+    mx.send_local("t05-jail");
     mx.wait_log("connect from unknown[127.0.0.1]", 10);
 
     // Prepare the jail: the chrooted smtpd now resolves 127.0.0.1 from etc/hosts.
     mx.postfix(&["prepare-chroot"]);
     assert!(mx.dir.join("queue/etc/hosts").exists());
     mx.postfix(&["reload"]);
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t05-prepared",
-    )
-    .unwrap();
+    mx.send_local("t05-prepared");
     mx.wait_log("connect from localhost[127.0.0.1]", 10);
 
     // A jail copy that differs from the system's is reported.
@@ -68,23 +50,11 @@ fn turning_chroot_off_fixes_it() {
     };
     chroot_smtpd(&mx, "y");
     mx.start();
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t05-on",
-    )
-    .unwrap();
+    mx.send_local("t05-on");
     mx.wait_log("connect from unknown[127.0.0.1]", 10);
     chroot_smtpd(&mx, "n");
     mx.postfix(&["reload"]);
     mx.wait_log("reload -- version", 5);
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t05-off",
-    )
-    .unwrap();
+    mx.send_local("t05-off");
     mx.wait_log("connect from localhost[127.0.0.1]", 10);
 }

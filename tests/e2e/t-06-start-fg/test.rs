@@ -42,8 +42,7 @@ fn start_fg_logs_to_stdout() {
         "{}",
         text()
     );
-    mx.send(mx.smtp_port, "a@example.org", "user@vmail.e2e.test", "t06")
-        .unwrap();
+    mx.send_local("t06");
     assert!(
         wait_until(20, || text().contains("relay=virtual")),
         "{}",

@@ -22,8 +22,7 @@ fn strace_and_gdb_attach_to_a_daemon() {
         return;
     }
     mx.start();
-    mx.send(mx.smtp_port, "a@example.org", "user@vmail.e2e.test", "t07")
-        .unwrap();
+    mx.send_local("t07");
     assert!(wait_until(10, || !mx.daemons("postlogd").is_empty()));
     let pid = mx.daemons("postlogd")[0].to_string();
 
@@ -44,13 +43,7 @@ fn strace_and_gdb_attach_to_a_daemon() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "user@vmail.e2e.test",
-        "t07-traced",
-    )
-    .unwrap();
+    mx.send_local("t07-traced");
     let traced = strace.wait_with_output().unwrap();
     let calls = String::from_utf8_lossy(&traced.stderr);
     assert!(
