@@ -381,9 +381,9 @@ mod tests {
         );
         assert_eq!(s[0].name, "25");
         assert_eq!(s[0].addrs, ["127.0.0.1:25".parse().unwrap()]);
-        assert_eq!(s[1].argv, ["pickup", "-l", "-t", "unix", "-c"]);
+        assert_eq!(s[1].argv, ["pickup", "-l", "-t", "unix", "-u", "-c"]);
         assert!(s[1].conditional_wakeup);
-        assert_eq!(s[1].name, "private/pickup");
+        assert_eq!(s[1].name, "public/pickup");
         assert_eq!(s[1].path, PathBuf::from("/d/pickup"));
         assert_eq!(s[2].argv, ["smtp", "-n", "relay", "-t", "unix", "-u"]);
     }
