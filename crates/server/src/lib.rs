@@ -25,6 +25,7 @@ pub mod debug_process;
 pub mod dgram;
 mod event_loop;
 pub mod master_proto;
+pub mod multi;
 pub mod options;
 pub mod single;
 

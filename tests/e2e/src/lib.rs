@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-const IRONPOST_DAEMONS: [&str; 2] = ["master", "postlogd"];
+const IRONPOST_DAEMONS: [&str; 3] = ["master", "postlogd", "anvil"];
 
 /// The directory holding the built ironpost programs.
 pub fn build_dir() -> PathBuf {

@@ -2,6 +2,7 @@
 //! `mail_params.h`.
 
 pub mod address;
+pub mod anvil;
 pub mod debug;
 pub mod identity;
 pub mod install;
@@ -14,6 +15,7 @@ pub mod smtpd;
 pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
     [
         install::ALL,
+        anvil::ALL,
         identity::ALL,
         address::ALL,
         smtpd::ALL,
