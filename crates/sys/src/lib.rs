@@ -6,6 +6,7 @@
 //! `src/util` (`get_hostname.c`, `chroot_uid.c`, `set_ugid.c`, `timecmp.c`...).
 
 pub mod process;
+pub mod regex;
 pub mod signals;
 pub mod user;
 

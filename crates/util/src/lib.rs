@@ -7,4 +7,5 @@ pub mod conv;
 pub mod getopt;
 pub mod mac_expand;
 pub mod name_value;
+pub mod readlline;
 pub mod tokens;

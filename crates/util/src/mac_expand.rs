@@ -119,6 +119,82 @@ pub fn scan(pattern: &str) -> Result<Vec<String>, Error> {
     Ok(names)
 }
 
+/// A piece of text with `$name` references: what Postfix's `mac_parse` hands its callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Literal text, with `$$` already turned into `$`.
+    Literal(String),
+    /// The inside of `$name`, `${...}` or `$(...)`.
+    Name(String),
+}
+
+/// Splits `value` into literal text and references; an error (truncated or empty
+/// reference) ends the split, after the pieces before it.
+pub fn pieces(value: &str) -> (Vec<Piece>, Option<String>) {
+    let bytes = value.as_bytes();
+    let mut out = Vec::new();
+    let mut literal = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            let next = value[i..].find('$').map_or(bytes.len(), |n| i + n);
+            literal.push_str(&value[i..next]);
+            i = next;
+            continue;
+        }
+        if bytes.get(i + 1) == Some(&b'$') {
+            literal.push('$');
+            i += 2;
+            continue;
+        }
+        if !literal.is_empty() {
+            out.push(Piece::Literal(std::mem::take(&mut literal)));
+        }
+        i += 1;
+        let expr = match bytes.get(i) {
+            Some(&open @ (b'{' | b'(')) => {
+                let close = if open == b'{' { b'}' } else { b')' };
+                let mut depth = 1;
+                let start = i + 1;
+                let mut end = start;
+                loop {
+                    match bytes.get(end) {
+                        None => {
+                            return (out, Some(format!("truncated macro reference: \"{value}\"")));
+                        }
+                        Some(&c) if c == open => depth += 1,
+                        Some(&c) if c == close => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        Some(_) => {}
+                    }
+                    end += 1;
+                }
+                i = end + 1;
+                &value[start..end]
+            }
+            _ => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                &value[start..i]
+            }
+        };
+        if expr.is_empty() {
+            return (out, Some(format!("empty macro name: \"{value}\"")));
+        }
+        out.push(Piece::Name(expr.to_string()));
+    }
+    if !literal.is_empty() {
+        out.push(Piece::Literal(literal));
+    }
+    (out, None)
+}
+
 struct Context<F, D> {
     flags: Flags,
     lookup: F,
@@ -142,74 +218,28 @@ where
         self.error.warnings.push(text);
     }
 
-    /// Splits `value` into literal text and macro references (`mac_parse`). Like Postfix,
-    /// it goes on after an error in one reference, except for a truncated or empty one.
+    /// Expands `value` piece by piece (`mac_parse` with the expansion callback). Like
+    /// Postfix, it goes on after an error in one reference, except for a truncated or empty
+    /// one, and drops the trailing text once something failed.
     fn parse(&mut self, value: &str) {
-        let bytes = value.as_bytes();
-        let mut literal = String::new();
-        let mut i = 0;
-        while i < bytes.len() {
+        let (pieces, error) = pieces(value);
+        let count = pieces.len();
+        for (index, piece) in pieces.into_iter().enumerate() {
             if self.error.fatal.is_some() {
                 return;
             }
-            if bytes[i] != b'$' {
-                let next = value[i..].find('$').map_or(bytes.len(), |n| i + n);
-                literal.push_str(&value[i..next]);
-                i = next;
-                continue;
-            }
-            if bytes.get(i + 1) == Some(&b'$') {
-                literal.push('$');
-                i += 2;
-                continue;
-            }
-            if !literal.is_empty() {
-                self.literal(&std::mem::take(&mut literal));
-            }
-            i += 1;
-            let expr = match bytes.get(i) {
-                Some(&open @ (b'{' | b'(')) => {
-                    let close = if open == b'{' { b'}' } else { b')' };
-                    let mut depth = 1;
-                    let start = i + 1;
-                    let mut end = start;
-                    loop {
-                        match bytes.get(end) {
-                            None => {
-                                self.warn(format!("truncated macro reference: \"{value}\""));
-                                return;
-                            }
-                            Some(&c) if c == open => depth += 1,
-                            Some(&c) if c == close => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break;
-                                }
-                            }
-                            Some(_) => {}
-                        }
-                        end += 1;
+            match piece {
+                Piece::Literal(text) => {
+                    let trailing = index + 1 == count && error.is_none();
+                    if !(trailing && self.failed()) {
+                        self.literal(&text);
                     }
-                    i = end + 1;
-                    &value[start..end]
                 }
-                _ => {
-                    let start = i;
-                    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_')
-                    {
-                        i += 1;
-                    }
-                    &value[start..i]
-                }
-            };
-            if expr.is_empty() {
-                self.warn(format!("empty macro name: \"{value}\""));
-                return;
+                Piece::Name(expr) => self.expression(&expr),
             }
-            self.expression(expr);
         }
-        if !literal.is_empty() && !self.failed() {
-            self.literal(&literal);
+        if let Some(error) = error {
+            self.warn(error);
         }
     }
 

@@ -1,0 +1,97 @@
+//! Lookup tables: `type:name` opened through one registry, each type with Postfix's rules.
+//!
+//! Postfix counterparts: `util/dict.c`, `dict_open.c` and the `dict_*.c` backends. A table
+//! answers a lookup with a value, with "not found", or with an error; an error (a table
+//! that cannot be read, a broken file) is never "not found", so callers defer mail rather
+//! than take a wrong decision. Fixed-string tables fold keys to lower case unless asked not
+//! to (`postmap -f`); pattern tables decide case by their own flags.
+//!
+//! Types: `inline:{ key=value, ... }`, `static:value`, `texthash:file`, `cidr:file`,
+//! `regexp:file`, `unionmap:{ t1, t2 }`, `pipemap:{ t1, t2 }`, `fail:name`,
+//! `environ:name`, `unix:passwd.byname`.
+
+mod cidr;
+mod composite;
+mod error;
+mod fixed;
+mod regexp;
+mod simple;
+pub mod source;
+
+pub use error::DictError;
+
+/// How a table was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    /// Fold fixed-string keys and queries to lower case (Postfix's DICT_FLAG_FOLD_FIX).
+    pub fold_fix: bool,
+    /// What to do with a key that appears twice in a source file.
+    pub duplicates: Duplicates,
+}
+
+impl Default for Flags {
+    fn default() -> Self {
+        Flags {
+            fold_fix: true,
+            duplicates: Duplicates::Warn,
+        }
+    }
+}
+
+/// Duplicate keys in a table source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicates {
+    /// Keep the first and warn (Postfix's DICT_FLAG_DUP_WARN).
+    Warn,
+    /// Keep the first quietly.
+    Ignore,
+    /// Keep the last.
+    Replace,
+}
+
+/// A lookup table.
+pub trait Dict {
+    /// `type:name`, as the configuration wrote it.
+    fn spec(&self) -> &str;
+
+    /// Looks `key` up: Ok(Some(value)), Ok(None) when not found, Err when the table failed.
+    fn lookup(&self, key: &str) -> Result<Option<String>, DictError>;
+
+    /// Every entry, for `postmap -s`; None when the type cannot be listed.
+    fn entries(&self) -> Option<Vec<(String, String)>> {
+        None
+    }
+}
+
+/// The table types this build supports, as `postconf -m` lists them.
+pub const TYPES: &[&str] = &[
+    "cidr", "environ", "fail", "inline", "pipemap", "regexp", "static", "texthash", "unionmap",
+    "unix",
+];
+
+/// Opens `type:name`.
+pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
+    let Some((kind, name)) = spec.split_once(':') else {
+        return Err(DictError::Open(format!(
+            "open dictionary: expecting \"type:name\" form instead of \"{spec}\""
+        )));
+    };
+    match kind {
+        "inline" => simple::Inline::open(name, flags).map(boxed),
+        "static" => simple::Static::open(name).map(boxed),
+        "fail" => Ok(boxed(simple::Fail::new(name))),
+        "environ" => Ok(boxed(simple::Environ::new(name))),
+        "unix" => simple::Unix::open(name).map(boxed),
+        "texthash" => fixed::TextHash::open(name, flags).map(boxed),
+        "cidr" => cidr::Cidr::open(name).map(boxed),
+        "regexp" => regexp::Regexp::open(name).map(boxed),
+        "unionmap" | "pipemap" => composite::Composite::open(kind, name, flags).map(boxed),
+        _ => Err(DictError::Open(format!(
+            "unsupported dictionary type: {kind}"
+        ))),
+    }
+}
+
+fn boxed<T: Dict + 'static>(dict: T) -> Box<dyn Dict> {
+    Box::new(dict)
+}
