@@ -56,9 +56,9 @@ impl Regex {
         if options.nosub {
             flags |= libc::REG_NOSUB;
         }
-        // SAFETY: regex_t is plain data that regcomp initialises; the pattern is a valid C
-        // string for the duration of the call.
+        // SAFETY: regex_t is plain data, so all-zero is a valid value for regcomp to fill.
         let mut compiled: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: `compiled` is writable and the pattern is a valid C string for the call.
         let rc = unsafe { libc::regcomp(&mut *compiled, pattern.as_ptr(), flags) };
         if rc != 0 {
             let mut buf = [0u8; 256];
@@ -102,7 +102,7 @@ impl Regex {
         Some(
             found
                 .iter()
-                .map(|m| (m.rm_so >= 0).then(|| (m.rm_so as usize, m.rm_eo as usize)))
+                .map(|m| (m.rm_so >= 0).then_some((m.rm_so as usize, m.rm_eo as usize)))
                 .collect(),
         )
     }
