@@ -88,21 +88,23 @@ impl TextHash {
                 );
             }
             let key = if table.fold { key.to_lowercase() } else { key };
-            if table.entries.contains_key(&key) {
-                match flags.duplicates {
+            match table.entries.entry(key) {
+                std::collections::hash_map::Entry::Occupied(mut existing) => match flags.duplicates {
                     Duplicates::Ignore => {}
                     Duplicates::Replace => {
-                        table.entries.insert(key, value);
+                        existing.insert(value);
                     }
                     Duplicates::Warn => log::msg_warn!(
-                        "{path}, line {}: duplicate entry: \"{key}\"",
-                        line.first_line
+                        "{path}, line {}: duplicate entry: \"{}\"",
+                        line.first_line,
+                        existing.key()
                     ),
+                },
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    table.order.push(slot.key().clone());
+                    slot.insert(value);
                 }
-                continue;
             }
-            table.order.push(key.clone());
-            table.entries.insert(key, value);
         }
         Ok(table)
     }
