@@ -89,7 +89,8 @@ impl TextHash {
             }
             let key = if table.fold { key.to_lowercase() } else { key };
             match table.entries.entry(key) {
-                std::collections::hash_map::Entry::Occupied(mut existing) => match flags.duplicates {
+                std::collections::hash_map::Entry::Occupied(mut existing) => match flags.duplicates
+                {
                     Duplicates::Ignore => {}
                     Duplicates::Replace => {
                         existing.insert(value);

@@ -1,0 +1,203 @@
+//! Test support shared by the programs' tests. A dev-dependency only.
+//!
+//! The golden-case runner: each folder under a program's `tests/golden/` holds a command
+//! line (`args`), its input files, and what Postfix 3.7's program printed for it (`stdout`,
+//! `stderr`, `status`, and `FILE.after` for files it changed), recorded by the folder's
+//! `record.sh`. The runner copies the inputs to a scratch directory, runs the ironpost
+//! program there with `-c <scratch>`, and compares byte for byte.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Files in a case folder that are not inputs.
+const NOT_INPUT: [&str; 6] = ["args", "stdin", "stdout", "stderr", "status", "setup"];
+
+/// How to run one program's cases.
+pub struct Golden<'a> {
+    /// The program under test.
+    pub program: &'a Path,
+    /// The case folders' parent.
+    pub root: PathBuf,
+    /// What the scratch directory's path is replaced with in recorded output.
+    pub placeholder: &'a str,
+}
+
+/// Splits a command line the way a POSIX shell would for these simple cases.
+pub fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                for q in chars.by_ref() {
+                    if q == '\'' {
+                        break;
+                    }
+                    word.push(q);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(q) = chars.next() {
+                    match q {
+                        '"' => break,
+                        '\\' => word.extend(chars.next()),
+                        _ => word.push(q),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                word.extend(chars.next());
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+impl Golden<'_> {
+    /// Runs one case in `scratch`; returns a description of each difference.
+    fn run_case(&self, case: &Path, scratch: &Path) -> Vec<String> {
+        let dir = scratch.join(case.file_name().unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(case).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if NOT_INPUT.contains(&name.as_str()) || name.ends_with(".after") {
+                continue;
+            }
+            std::fs::copy(entry.path(), dir.join(&name)).unwrap();
+        }
+        if !dir.join("main.cf").exists() {
+            std::fs::write(dir.join("main.cf"), "").unwrap();
+        }
+        if let Some(setup) = read(&case.join("setup")) {
+            let _ = Command::new("sh")
+                .arg("-c")
+                .arg(setup)
+                .current_dir(&dir)
+                .output();
+        }
+        let args = shell_words(&read(&case.join("args")).unwrap_or_default());
+        let stdin = match case.join("stdin") {
+            p if p.exists() => std::fs::File::open(p).unwrap().into(),
+            _ => Stdio::null(),
+        };
+        let out = Command::new(self.program)
+            .arg("-c")
+            .arg(&dir)
+            .args(&args)
+            .current_dir(&dir)
+            .env_remove("MAIL_CONFIG")
+            .env("LANG", "C")
+            .stdin(stdin)
+            .output()
+            .unwrap();
+        let dir_text = dir.display().to_string();
+        let normalize =
+            |bytes: &[u8]| String::from_utf8_lossy(bytes).replace(&dir_text, self.placeholder);
+        let mut diffs = Vec::new();
+        let mut compare = |what: &str, got: String, want: Option<String>| {
+            let want = want.unwrap_or_default();
+            if got != want {
+                diffs.push(format!("--- {what}: want\n{want}--- got\n{got}"));
+            }
+        };
+        compare("stdout", normalize(&out.stdout), read(&case.join("stdout")));
+        compare("stderr", normalize(&out.stderr), read(&case.join("stderr")));
+        let status = out.status.code().map_or("signal".into(), |c| c.to_string());
+        compare("status", format!("{status}\n"), read(&case.join("status")));
+        for entry in std::fs::read_dir(case).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(file) = name.strip_suffix(".after") {
+                compare(
+                    file,
+                    read(&dir.join(file)).unwrap_or_default(),
+                    read(&entry.path()),
+                );
+            }
+        }
+        diffs
+    }
+
+    /// Runs every case (or only `GOLDEN_CASE`), side by side, and fails listing those that
+    /// differ.
+    pub fn run_all(&self, minimum: usize) {
+        let scratch = std::env::temp_dir().join(format!(
+            "golden-{}-{}",
+            self.program.file_name().unwrap().to_string_lossy(),
+            std::process::id()
+        ));
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(&self.root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("args").exists())
+            .collect();
+        cases.sort();
+        let only = std::env::var("GOLDEN_CASE").ok();
+        cases.retain(|c| only.as_deref().is_none_or(|o| c.ends_with(o)));
+        // Fatal errors pause for a second, as Postfix's do: run cases side by side.
+        let results: Vec<(String, Vec<String>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = cases
+                .chunks(cases.len().div_ceil(16).max(1))
+                .map(|chunk| {
+                    let scratch = &scratch;
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|case| {
+                                let name = case.file_name().unwrap().to_string_lossy().into_owned();
+                                (name, self.run_case(case, scratch))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let mut failed = Vec::new();
+        for (name, diffs) in results {
+            if !diffs.is_empty() {
+                eprintln!("=== {name}\n{}", diffs.join(""));
+                failed.push(name);
+            }
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+        assert!(
+            only.is_some() || cases.len() >= minimum,
+            "too few golden cases: {}",
+            cases.len()
+        );
+        assert!(
+            failed.is_empty(),
+            "{} of {} cases differ: {failed:?}",
+            failed.len(),
+            cases.len()
+        );
+    }
+}

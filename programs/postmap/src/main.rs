@@ -1,0 +1,165 @@
+//! postmap - query and dump lookup tables.
+//!
+//! Postfix counterpart: `postmap/postmap.c`. `postmap -q key table...` prints the value
+//! of `key` in the first table that has it (exit 0) or nothing (exit 1); `postmap -q -
+//! table...` reads keys from standard input and prints `key<TAB>value` for each found;
+//! `postmap -s table` lists a table. `-f` turns off case folding of fixed-string tables,
+//! `-r` and `-w` choose what duplicate keys do. A table without a `type:` uses
+//! `default_database_type`. Lookups are literal: `postmap -q` does not try the
+//! `user@domain`, `user`, `@domain` search order that access(5) tables get in smtpd.
+//!
+//! Building indexed tables (hash, btree, lmdb, cdb) and the `-b -h -m` message modes come
+//! with the indexed table types and the MIME parser.
+
+use dict::{Dict, Duplicates, Flags};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+const OPTIONS: &str = "bc:d:fFhimnNopq:rsuUvw";
+
+fn usage(program: &str) -> ! {
+    log::msg_fatal!(
+        "usage: {program} [-NfinoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file..."
+    )
+}
+
+/// Opens a table, or dies with the reason, as postmap does.
+fn open(spec: &str, default_type: &str, flags: Flags) -> Box<dyn Dict> {
+    let full = if spec.contains(':') {
+        spec.to_string()
+    } else {
+        format!("{default_type}:{spec}")
+    };
+    dict::open(&full, flags).unwrap_or_else(|e| log::msg_fatal!("{e}"))
+}
+
+fn lookup(dict: &dyn Dict, key: &str) -> Option<String> {
+    match dict.lookup(key) {
+        Ok(Some(value)) => {
+            if value.is_empty() {
+                log::msg_warn!(
+                    "table {}: key {key}: empty string result is not allowed",
+                    dict.spec()
+                );
+                log::msg_warn!(
+                    "table {} should return NO RESULT in case of NOT FOUND",
+                    dict.spec()
+                );
+            }
+            Some(value)
+        }
+        Ok(None) => None,
+        Err(e) => log::msg_fatal!("table {}: query error: {e}", dict.spec()),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let program = args
+        .first()
+        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+        .unwrap_or_else(|| "postmap".into());
+    log::init(Box::new(log::Stderr::new(&program)));
+    let (opts, tables) = util::getopt::parse(&program, OPTIONS, &args[1..]).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        usage(&program)
+    });
+    let mut flags = Flags::default();
+    let mut query: Option<String> = None;
+    let mut sequence = false;
+    let mut message_mode = false;
+    let mut delete: Option<String> = None;
+    let mut config_dir: Option<PathBuf> = None;
+    for opt in opts {
+        match opt.letter {
+            'c' => config_dir = opt.value.map(PathBuf::from),
+            'd' => {
+                if sequence || query.is_some() || delete.is_some() {
+                    log::msg_fatal!("specify only one of -s -q or -d");
+                }
+                delete = opt.value;
+            }
+            'f' => flags.fold_fix = false,
+            'q' => {
+                if sequence || query.is_some() || delete.is_some() {
+                    log::msg_fatal!("specify only one of -s -q or -d");
+                }
+                query = opt.value;
+            }
+            'r' => flags.duplicates = Duplicates::Replace,
+            's' => {
+                if query.is_some() || delete.is_some() {
+                    log::msg_fatal!("specify only one of -s or -q or -d");
+                }
+                sequence = true;
+            }
+            'w' => flags.duplicates = Duplicates::Ignore,
+            'v' => log::raise_verbose(1),
+            'b' | 'h' | 'm' => message_mode = true,
+            'F' | 'i' | 'n' | 'N' | 'o' | 'p' | 'u' | 'U' => {}
+            _ => usage(&program),
+        }
+    }
+    let dir = params::config::config_directory(config_dir.as_deref());
+    let config = params::Config::load(&dir).unwrap_or_else(|e| global::fatal_config(e));
+    let default_type = config
+        .raw("default_database_type")
+        .map(|v| v.into_owned())
+        .unwrap_or_else(|| "hash".into());
+    if message_mode {
+        if query.as_deref() != Some("-") {
+            log::msg_fatal!("specify -b -h or -m only with \"-q -\"");
+        }
+        log::msg_fatal!("-b, -h and -m need the MIME parser, which ironpost does not have yet");
+    }
+    if tables.is_empty() {
+        usage(&program);
+    }
+    if delete.is_some() {
+        log::msg_fatal!("-d needs an indexed table type, which ironpost does not have yet");
+    }
+    let mut out = std::io::stdout().lock();
+    if let Some(key) = query {
+        if key == "-" {
+            let dicts: Vec<Box<dyn Dict>> = tables
+                .iter()
+                .map(|t| open(t, &default_type, flags))
+                .collect();
+            let mut found = false;
+            for line in std::io::stdin().lock().split(b'\n') {
+                let Ok(line) = line else { break };
+                let key = String::from_utf8_lossy(&line).into_owned();
+                if let Some(value) = dicts.iter().find_map(|d| lookup(d.as_ref(), &key)) {
+                    let _ = writeln!(out, "{key}\t{value}");
+                    found = true;
+                }
+            }
+            let _ = out.flush();
+            std::process::exit(if found { 0 } else { 1 });
+        }
+        for table in &tables {
+            let dict = open(table, &default_type, flags);
+            if let Some(value) = lookup(dict.as_ref(), &key) {
+                let _ = writeln!(out, "{value}");
+                let _ = out.flush();
+                std::process::exit(0);
+            }
+        }
+        std::process::exit(1);
+    }
+    if sequence {
+        let dict = open(&tables[0], &default_type, flags);
+        let Some(entries) = dict.entries() else {
+            log::msg_fatal!("table {}: sequence operation is not supported", dict.spec());
+        };
+        for (key, value) in entries {
+            let _ = writeln!(out, "{key}\t{value}");
+        }
+        let _ = out.flush();
+        std::process::exit(0);
+    }
+    log::msg_fatal!(
+        "building {} needs an indexed table type, which ironpost does not have yet",
+        tables[0]
+    );
+}
