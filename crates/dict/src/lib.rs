@@ -6,14 +6,15 @@
 //! than take a wrong decision. Fixed-string tables fold keys to lower case unless asked not
 //! to (`postmap -f`); pattern tables decide case by their own flags.
 //!
-//! Types: `inline:{ key=value, ... }`, `static:value`, `texthash:file`, `cidr:file`,
+//! Types: `inline:{ key=value, ... }`, `static:value`, `texthash:file`, `cdb:file`, `cidr:file`,
 //! `regexp:file`, `unionmap:{ t1, t2 }`, `pipemap:{ t1, t2 }`, `fail:name`,
 //! `environ:name`, `unix:passwd.byname`.
 
+pub mod cdb;
 mod cidr;
 mod composite;
 mod error;
-mod fixed;
+pub mod fixed;
 mod regexp;
 mod simple;
 pub mod source;
@@ -83,6 +84,7 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         "environ" => Ok(boxed(simple::Environ::new(name))),
         "unix" => simple::Unix::open(name).map(boxed),
         "texthash" => fixed::TextHash::open(name, flags).map(boxed),
+        "cdb" => cdb::Cdb::open(name, flags.fold_fix).map(boxed),
         "cidr" => cidr::Cidr::open(name).map(boxed),
         "regexp" => regexp::Regexp::open(name).map(boxed),
         "unionmap" | "pipemap" => composite::Composite::open(kind, name, flags).map(boxed),

@@ -158,8 +158,66 @@ fn main() {
         let _ = out.flush();
         std::process::exit(0);
     }
-    log::msg_fatal!(
-        "building {} needs an indexed table type, which ironpost does not have yet",
-        tables[0]
-    );
+    for table in &tables {
+        let full = if table.contains(':') {
+            table.clone()
+        } else {
+            format!("{default_type}:{table}")
+        };
+        build(&full, flags);
+    }
+}
+
+/// Builds an indexed table from its source file, as `postmap type:file` does.
+fn build(spec: &str, flags: Flags) {
+    let (kind, path) = spec.split_once(':').unwrap_or(("", spec));
+    if kind != "cdb" {
+        log::msg_fatal!(
+            "building {kind}: tables is not supported by ironpost yet (supported: cdb)"
+        );
+    }
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => log::msg_fatal!("open {path}: {}", params::config::os_error(&e)),
+    };
+    let (lines, warnings) = util::readlline::logical_lines(std::path::Path::new(path), &text);
+    for warning in warnings {
+        log::msg_warn!("{warning}");
+    }
+    let mut writer = dict::cdb::CdbWriter::new(path, flags.duplicates);
+    for line in lines {
+        let (key, value) = match dict::fixed::split_entry(&line.text) {
+            Ok(entry) => entry,
+            Err("unbalanced") => {
+                log::msg_warn!(
+                    "{path}, line {}: unbalanced '\"' in '{}' -- ignoring this line",
+                    line.first_line,
+                    line.text
+                );
+                continue;
+            }
+            Err(_) => {
+                log::msg_warn!(
+                    "{path}, line {}: expected format: key whitespace value",
+                    line.first_line
+                );
+                continue;
+            }
+        };
+        if key.ends_with(':') {
+            log::msg_warn!(
+                "{path}, line {}: record is in \"key: value\" format; is this an alias file?",
+                line.first_line
+            );
+        }
+        let key = if flags.fold_fix {
+            key.to_lowercase()
+        } else {
+            key
+        };
+        writer.add(&key, &value);
+    }
+    if let Err(e) = writer.finish() {
+        log::msg_fatal!("table {spec}: write error: {e}");
+    }
 }
