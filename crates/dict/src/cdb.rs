@@ -2,14 +2,15 @@
 //!
 //! Postfix counterpart: `util/dict_cdb.c` (with tinycdb). `cdb:name` is the file
 //! `name.cdb`. Postfix writes keys and values without a terminating null byte; on lookup it
-//! tries the key with and without one, so files from older writers work too. Built tables
+//! tries the key with and without one, so files from older writers work too. As in
+//! Postfix 3.7, a cdb table cannot be listed (`postmap -s`). Built tables
 //! are written to `name.cdb.tmp` and renamed into place, so a reader never sees half a file.
 //!
 //! Format: a 2048-byte header of 256 (position, slot count) pairs, the records
 //! (key length, value length, key, value), then 256 hash tables of (hash, position) slots.
 //! All numbers are 32-bit little-endian; the hash is `h = h * 33 ^ byte` from 5381.
 
-use crate::{Dict, DictError, Duplicates, source};
+use crate::{Dict, DictError, Duplicates, Flags, source};
 use std::collections::HashMap;
 
 /// The cdb hash.
@@ -27,12 +28,12 @@ fn word(data: &[u8], at: usize) -> Option<u32> {
 pub struct Cdb {
     spec: String,
     data: Vec<u8>,
-    fold: bool,
+    flags: Flags,
 }
 
 impl Cdb {
     /// Reads `name.cdb`.
-    pub fn open(name: &str, fold: bool) -> Result<Cdb, DictError> {
+    pub fn open(name: &str, flags: Flags) -> Result<Cdb, DictError> {
         let path = format!("{name}.cdb");
         let data = std::fs::read(&path).map_err(|e| {
             DictError::Open(format!("open database {path}: {}", source::os_error(&e)))
@@ -43,9 +44,9 @@ impl Cdb {
             )));
         }
         Ok(Cdb {
-            spec: format!("cdb:{name}"),
+            spec: format!("cdb:{name}.cdb"),
             data,
-            fold,
+            flags,
         })
     }
 
@@ -84,27 +85,6 @@ impl Cdb {
         }
         Ok(None)
     }
-
-    fn records(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let end = word(&self.data, 0).unwrap_or(2048) as usize;
-        let mut at = 2048;
-        let mut out = Vec::new();
-        while at + 8 <= end {
-            let (Some(klen), Some(vlen)) = (word(&self.data, at), word(&self.data, at + 4)) else {
-                break;
-            };
-            let (klen, vlen) = (klen as usize, vlen as usize);
-            let (Some(k), Some(v)) = (
-                self.data.get(at + 8..at + 8 + klen),
-                self.data.get(at + 8 + klen..at + 8 + klen + vlen),
-            ) else {
-                break;
-            };
-            out.push((k.to_vec(), v.to_vec()));
-            at += 8 + klen + vlen;
-        }
-        out
-    }
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -118,26 +98,13 @@ impl Dict for Cdb {
     }
 
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
-        let key = if self.fold {
-            key.to_lowercase()
-        } else {
-            key.to_string()
-        };
+        let key = self.flags.fold(key);
         let mut with_null = key.clone().into_bytes();
         with_null.push(0);
         if let Some(value) = self.find(&with_null)? {
             return Ok(Some(text(&value)));
         }
         Ok(self.find(key.as_bytes())?.map(|v| text(&v)))
-    }
-
-    fn entries(&self) -> Option<Vec<(String, String)>> {
-        Some(
-            self.records()
-                .iter()
-                .map(|(k, v)| (text(k), text(v)))
-                .collect(),
-        )
     }
 }
 
@@ -230,11 +197,10 @@ mod tests {
             writer.add(&format!("key{i}"), &format!("value {i}"));
         }
         writer.finish().unwrap();
-        let cdb = Cdb::open(&name, true).unwrap();
+        let cdb = Cdb::open(&name, Flags::default()).unwrap();
         assert_eq!(cdb.lookup("key7").unwrap().as_deref(), Some("value 7"));
         assert_eq!(cdb.lookup("KEY999").unwrap().as_deref(), Some("value 999"));
         assert_eq!(cdb.lookup("nokey").unwrap(), None);
-        assert_eq!(cdb.entries().unwrap().len(), 1000);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -166,7 +166,7 @@ impl Cidr {
         })?;
         let mut rules = Vec::new();
         let mut open_ifs: Vec<(usize, usize)> = Vec::new();
-        for line in lines {
+        for line in lines.into_iter().map(|l| l.line) {
             let text = line.text.as_str();
             let parsed: Result<Option<Rule>, String> = if let Some(rest) = keyword(text, "if") {
                 let (pattern, wanted) = negations(rest);

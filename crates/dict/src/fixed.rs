@@ -11,7 +11,7 @@ use std::collections::HashMap;
 /// A texthash table.
 pub struct TextHash {
     spec: String,
-    fold: bool,
+    flags: Flags,
     entries: HashMap<String, String>,
     order: Vec<String>,
 }
@@ -58,11 +58,19 @@ impl TextHash {
         })?;
         let mut table = TextHash {
             spec: format!("texthash:{path}"),
-            fold: flags.fold_fix,
+            flags,
             entries: HashMap::new(),
             order: Vec::new(),
         };
-        for line in lines {
+        for source::SourceLine { line, not_utf8 } in lines {
+            if not_utf8 && flags.utf8 {
+                log::msg_warn!(
+                    "{path}, line {}: non-UTF-8 input \"{}\" -- ignoring this line",
+                    line.first_line,
+                    line.text
+                );
+                continue;
+            }
             let (key, value) = match split_entry(&line.text) {
                 Ok(kv) => kv,
                 Err("unbalanced") => {
@@ -87,7 +95,7 @@ impl TextHash {
                     line.first_line
                 );
             }
-            let key = if table.fold { key.to_lowercase() } else { key };
+            let key = table.flags.fold(&key);
             match table.entries.entry(key) {
                 std::collections::hash_map::Entry::Occupied(mut existing) => match flags.duplicates
                 {
@@ -117,11 +125,7 @@ impl Dict for TextHash {
     }
 
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
-        let key = if self.fold {
-            key.to_lowercase()
-        } else {
-            key.to_string()
-        };
+        let key = self.flags.fold(key);
         Ok(self.entries.get(&key).cloned())
     }
 

@@ -28,6 +28,9 @@ pub struct Flags {
     pub fold_fix: bool,
     /// What to do with a key that appears twice in a source file.
     pub duplicates: Duplicates,
+    /// UTF-8 mode (smtputf8_enable): sources must be UTF-8 and folding is a Unicode case
+    /// fold; otherwise folding touches ASCII letters only.
+    pub utf8: bool,
 }
 
 impl Default for Flags {
@@ -35,8 +38,37 @@ impl Default for Flags {
         Flags {
             fold_fix: true,
             duplicates: Duplicates::Warn,
+            utf8: false,
         }
     }
+}
+
+impl Flags {
+    /// A key as fixed-string tables store and look it up.
+    pub fn fold(&self, key: &str) -> String {
+        if !self.fold_fix {
+            key.to_string()
+        } else if self.utf8 {
+            casefold(key)
+        } else {
+            key.to_ascii_lowercase()
+        }
+    }
+}
+
+/// Unicode case folding as Postfix's `casefold()` (ICU full folding) does it for the
+/// characters where it differs from lower-casing.
+pub fn casefold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            'ß' | 'ẞ' => out.push_str("ss"),
+            'ſ' => out.push('s'),
+            'ς' => out.push('σ'),
+            other => out.extend(other.to_lowercase()),
+        }
+    }
+    out
 }
 
 /// Duplicate keys in a table source.
@@ -66,13 +98,16 @@ pub trait Dict {
 
 /// The table types this build supports, as `postconf -m` lists them.
 pub const TYPES: &[&str] = &[
-    "cidr", "environ", "fail", "inline", "pipemap", "regexp", "static", "texthash", "unionmap",
-    "unix",
+    "cdb", "cidr", "environ", "fail", "inline", "pipemap", "regexp", "static", "texthash",
+    "unionmap", "unix",
 ];
 
 /// Opens `type:name`.
 pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
-    let Some((kind, name)) = spec.split_once(':') else {
+    let Some((kind, name)) = spec
+        .split_once(':')
+        .filter(|(k, n)| !k.is_empty() && !n.is_empty())
+    else {
         return Err(DictError::Open(format!(
             "open dictionary: expecting \"type:name\" form instead of \"{spec}\""
         )));
@@ -84,10 +119,16 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         "environ" => Ok(boxed(simple::Environ::new(name))),
         "unix" => simple::Unix::open(name).map(boxed),
         "texthash" => fixed::TextHash::open(name, flags).map(boxed),
-        "cdb" => cdb::Cdb::open(name, flags.fold_fix).map(boxed),
+        "cdb" => cdb::Cdb::open(name, flags).map(boxed),
         "cidr" => cidr::Cidr::open(name).map(boxed),
         "regexp" => regexp::Regexp::open(name).map(boxed),
         "unionmap" | "pipemap" => composite::Composite::open(kind, name, flags).map(boxed),
+        // Berkeley DB files cannot be read here; a missing one is reported as Postfix does.
+        "hash" | "btree" if !std::path::Path::new(&format!("{name}.db")).exists() => {
+            Err(DictError::Open(format!(
+                "open database {name}.db: No such file or directory"
+            )))
+        }
         _ => Err(DictError::Open(format!(
             "unsupported dictionary type: {kind}"
         ))),

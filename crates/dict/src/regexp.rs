@@ -191,7 +191,7 @@ fn parse_rule(map: &str, line: usize, text: &str, nesting: usize) -> Option<Rule
             }
             None => (None, rest),
         };
-        let replacement = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let replacement = rest.trim_matches(|c: char| c.is_ascii_whitespace());
         if replacement.is_empty() {
             log::msg_warn!(
                 "regexp map {map}, line {line}: no replacement text: using empty string"
@@ -260,12 +260,10 @@ fn parse_rule(map: &str, line: usize, text: &str, nesting: usize) -> Option<Rule
 impl Regexp {
     /// Reads and compiles the table.
     pub fn open(path: &str) -> Result<Regexp, DictError> {
-        let lines = source::read(path, |e| {
-            format!("open database {path}: {}", source::os_error(e))
-        })?;
+        let lines = source::read(path, |e| format!("open {path}: {}", source::os_error(e)))?;
         let mut rules: Vec<Rule> = Vec::new();
         let mut open_ifs: Vec<(usize, usize)> = Vec::new();
-        for line in lines {
+        for line in lines.into_iter().map(|l| l.line) {
             let Some(rule) = parse_rule(path, line.first_line, &line.text, open_ifs.len()) else {
                 continue;
             };

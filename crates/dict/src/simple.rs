@@ -10,7 +10,7 @@ use util::tokens;
 /// `inline:{ key=value, { key = value with spaces } }`.
 pub struct Inline {
     spec: String,
-    fold: bool,
+    flags: Flags,
     entries: Vec<(String, String)>,
 }
 
@@ -35,11 +35,7 @@ impl Inline {
                     "{why}: \"inline:{name}\"; need \"inline:{{name=value...}}\""
                 ))
             })?;
-            let key = if flags.fold_fix {
-                key.to_lowercase()
-            } else {
-                key.to_string()
-            };
+            let key = flags.fold(key);
             match entries
                 .iter_mut()
                 .find(|(k, _): &&mut (String, String)| *k == key)
@@ -50,7 +46,7 @@ impl Inline {
         }
         Ok(Inline {
             spec: format!("inline:{name}"),
-            fold: flags.fold_fix,
+            flags,
             entries,
         })
     }
@@ -62,11 +58,7 @@ impl Dict for Inline {
     }
 
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
-        let key = if self.fold {
-            key.to_lowercase()
-        } else {
-            key.to_string()
-        };
+        let key = self.flags.fold(key);
         Ok(self
             .entries
             .iter()
@@ -131,10 +123,8 @@ impl Dict for Fail {
     }
 
     fn lookup(&self, _key: &str) -> Result<Option<String>, DictError> {
-        Err(DictError::Retry(format!(
-            "{}: table lookup failed",
-            self.spec
-        )))
+        // Postfix's fail table reports its errno as "Application error".
+        Err(DictError::Retry("Application error".to_string()))
     }
 }
 

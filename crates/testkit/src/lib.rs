@@ -20,6 +20,9 @@ pub struct Golden<'a> {
     pub root: PathBuf,
     /// What the scratch directory's path is replaced with in recorded output.
     pub placeholder: &'a str,
+    /// Says why a case cannot run yet (a table type or program ironpost does not have);
+    /// such cases are listed, not run.
+    pub pending: &'a (dyn Fn(&Path) -> Option<String> + Sync),
 }
 
 /// Splits a command line the way a POSIX shell would for these simple cases.
@@ -93,11 +96,15 @@ impl Golden<'_> {
         if !dir.join("main.cf").exists() {
             std::fs::write(dir.join("main.cf"), "").unwrap();
         }
-        if let Some(setup) = read(&case.join("setup")) {
+        // The setup builds fixtures with Postfix's own tools, as record.sh does.
+        if case.join("setup").exists() {
             let _ = Command::new("sh")
-                .arg("-c")
-                .arg(setup)
+                .arg(case.join("setup"))
                 .current_dir(&dir)
+                .env_clear()
+                .env("PATH", "/usr/sbin:/usr/bin:/bin")
+                .env("LANG", "C")
+                .env("MAIL_CONFIG", &dir)
                 .output();
         }
         let args = shell_words(&read(&case.join("args")).unwrap_or_default());
@@ -158,6 +165,16 @@ impl Golden<'_> {
         cases.sort();
         let only = std::env::var("GOLDEN_CASE").ok();
         cases.retain(|c| only.as_deref().is_none_or(|o| c.ends_with(o)));
+        cases.retain(|c| match (self.pending)(c) {
+            Some(why) => {
+                eprintln!(
+                    "pending: {}: {why}",
+                    c.file_name().unwrap().to_string_lossy()
+                );
+                false
+            }
+            None => true,
+        });
         // Fatal errors pause for a second, as Postfix's do: run cases side by side.
         let results: Vec<(String, Vec<String>)> = std::thread::scope(|s| {
             let handles: Vec<_> = cases

@@ -9,6 +9,7 @@ fn postconf_matches_postfix() {
         program: std::path::Path::new(env!("CARGO_BIN_EXE_postconf")),
         root: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden"),
         placeholder: "$CONFIG",
+        pending: &|_| None,
     }
     .run_all(50);
 }

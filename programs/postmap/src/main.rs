@@ -19,7 +19,7 @@ const OPTIONS: &str = "bc:d:fFhimnNopq:rsuUvw";
 
 fn usage(program: &str) -> ! {
     log::msg_fatal!(
-        "usage: {program} [-NfinoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file..."
+        "usage: {program} [-bfFhimnNoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file..."
     )
 }
 
@@ -68,6 +68,7 @@ fn main() {
     let mut query: Option<String> = None;
     let mut sequence = false;
     let mut message_mode = false;
+    let mut no_utf8 = false;
     let mut delete: Option<String> = None;
     let mut config_dir: Option<PathBuf> = None;
     for opt in opts {
@@ -96,12 +97,18 @@ fn main() {
             'w' => flags.duplicates = Duplicates::Ignore,
             'v' => log::raise_verbose(1),
             'b' | 'h' | 'm' => message_mode = true,
-            'F' | 'i' | 'n' | 'N' | 'o' | 'p' | 'u' | 'U' => {}
+            'u' => no_utf8 = true,
+            'F' | 'i' | 'n' | 'N' | 'o' | 'p' | 'U' => {}
             _ => usage(&program),
         }
     }
     let dir = params::config::config_directory(config_dir.as_deref());
     let config = params::Config::load(&dir).unwrap_or_else(|e| global::fatal_config(e));
+    // UTF-8 mode follows smtputf8_enable, as Postfix's dictionaries do; -u turns it off.
+    flags.utf8 = !no_utf8
+        && config
+            .bool(&params::decl::identity::SMTPUTF8_ENABLE)
+            .unwrap_or_else(|e| global::fatal_config(e));
     let default_type = config
         .raw("default_database_type")
         .map(|v| v.into_owned())
@@ -176,16 +183,20 @@ fn build(spec: &str, flags: Flags) {
             "building {kind}: tables is not supported by ironpost yet (supported: cdb)"
         );
     }
-    let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => log::msg_fatal!("open {path}: {}", params::config::os_error(&e)),
-    };
-    let (lines, warnings) = util::readlline::logical_lines(std::path::Path::new(path), &text);
-    for warning in warnings {
-        log::msg_warn!("{warning}");
-    }
+    let lines = dict::source::read(path, |e| {
+        format!("open {path}: {}", params::config::os_error(e))
+    })
+    .unwrap_or_else(|e| log::msg_fatal!("{e}"));
     let mut writer = dict::cdb::CdbWriter::new(path, flags.duplicates);
-    for line in lines {
+    for dict::source::SourceLine { line, not_utf8 } in lines {
+        if not_utf8 && flags.utf8 {
+            log::msg_warn!(
+                "{path}, line {}: non-UTF-8 input \"{}\" -- ignoring this line",
+                line.first_line,
+                line.text
+            );
+            continue;
+        }
         let (key, value) = match dict::fixed::split_entry(&line.text) {
             Ok(entry) => entry,
             Err("unbalanced") => {
@@ -210,12 +221,7 @@ fn build(spec: &str, flags: Flags) {
                 line.first_line
             );
         }
-        let key = if flags.fold_fix {
-            key.to_lowercase()
-        } else {
-            key
-        };
-        writer.add(&key, &value);
+        writer.add(&flags.fold(&key), &value);
     }
     if let Err(e) = writer.finish() {
         log::msg_fatal!("table {spec}: write error: {e}");
