@@ -10,8 +10,8 @@
 //! (key length, value length, key, value), then 256 hash tables of (hash, position) slots.
 //! All numbers are 32-bit little-endian; the hash is `h = h * 33 ^ byte` from 5381.
 
-use crate::{Dict, DictError, Duplicates, Flags, source};
-use std::collections::HashMap;
+use crate::build::{find_either, warn_if_stale};
+use crate::{Dict, DictError, Flags, source};
 
 /// The cdb hash.
 fn hash(key: &[u8]) -> u32 {
@@ -43,6 +43,7 @@ impl Cdb {
                 "open database {path}: file too short"
             )));
         }
+        warn_if_stale(&path, name);
         Ok(Cdb {
             spec: format!("cdb:{name}.cdb"),
             data,
@@ -87,100 +88,63 @@ impl Cdb {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 impl Dict for Cdb {
     fn spec(&self) -> &str {
         &self.spec
     }
 
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
-        let key = self.flags.fold(key);
-        let mut with_null = key.clone().into_bytes();
-        with_null.push(0);
-        if let Some(value) = self.find(&with_null)? {
-            return Ok(Some(text(&value)));
-        }
-        Ok(self.find(key.as_bytes())?.map(|v| text(&v)))
+        find_either(&self.flags.fold(key), |k| self.find(k))
     }
 }
 
-/// Builds a cdb file from entries added one by one.
-pub struct CdbWriter {
-    name: String,
-    records: Vec<(Vec<u8>, Vec<u8>)>,
-    index: HashMap<Vec<u8>, usize>,
-    duplicates: Duplicates,
+/// Writes `name.cdb` from entries: into `name.cdb.tmp`, synced, then renamed into place.
+pub(crate) fn write(name: &str, entries: &[(String, String)]) -> Result<(), DictError> {
+    let path = format!("{name}.cdb");
+    let fail = |e: std::io::Error| DictError::Open(format!("{path}: {}", source::os_error(&e)));
+    let records = entries.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes()));
+    let image =
+        image(records).ok_or_else(|| DictError::Open(format!("{path}: table too large")))?;
+    let tmp = format!("{path}.tmp");
+    let file = std::fs::File::create(&tmp).map_err(fail)?;
+    std::io::Write::write_all(&mut &file, &image).map_err(fail)?;
+    file.sync_all().map_err(fail)?;
+    std::fs::rename(&tmp, &path).map_err(fail)
 }
 
-impl CdbWriter {
-    /// A writer for `name.cdb`.
-    pub fn new(name: &str, duplicates: Duplicates) -> CdbWriter {
-        CdbWriter {
-            name: name.to_string(),
-            records: Vec::new(),
-            index: HashMap::new(),
-            duplicates,
-        }
+/// The bytes of a cdb file holding `records`; None when it would pass 4 GiB.
+fn image<'a>(records: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> Option<Vec<u8>> {
+    let mut out = vec![0u8; 2048];
+    let mut buckets: Vec<Vec<(u32, u32)>> = vec![Vec::new(); 256];
+    for (key, value) in records {
+        let position = u32::try_from(out.len()).ok()?;
+        out.extend_from_slice(&u32::try_from(key.len()).ok()?.to_le_bytes());
+        out.extend_from_slice(&u32::try_from(value.len()).ok()?.to_le_bytes());
+        out.extend_from_slice(key);
+        out.extend_from_slice(value);
+        let h = hash(key);
+        buckets[(h & 255) as usize].push((h, position));
     }
-
-    /// Adds an entry, applying the duplicate policy (with Postfix's warning).
-    pub fn add(&mut self, key: &str, value: &str) {
-        let k = key.as_bytes().to_vec();
-        match self.index.get(&k) {
-            Some(&i) => match self.duplicates {
-                Duplicates::Ignore => {}
-                Duplicates::Replace => self.records[i].1 = value.as_bytes().to_vec(),
-                Duplicates::Warn => log::msg_warn!("{}: duplicate entry: \"{key}\"", self.name),
-            },
-            None => {
-                self.index.insert(k.clone(), self.records.len());
-                self.records.push((k, value.as_bytes().to_vec()));
+    for (i, bucket) in buckets.iter().enumerate() {
+        let slots = bucket.len() * 2;
+        let table_at = u32::try_from(out.len()).ok()?;
+        let mut table = vec![(0u32, 0u32); slots];
+        for &(h, position) in bucket {
+            let mut slot = (h >> 8) as usize % slots;
+            while table[slot].1 != 0 {
+                slot = (slot + 1) % slots;
             }
+            table[slot] = (h, position);
         }
+        for (h, position) in table {
+            out.extend_from_slice(&h.to_le_bytes());
+            out.extend_from_slice(&position.to_le_bytes());
+        }
+        out[i * 8..i * 8 + 4].copy_from_slice(&table_at.to_le_bytes());
+        out[i * 8 + 4..i * 8 + 8].copy_from_slice(&(slots as u32).to_le_bytes());
     }
-
-    /// Writes `name.cdb.tmp`, syncs it and renames it to `name.cdb`.
-    pub fn finish(self) -> std::io::Result<()> {
-        let mut out = vec![0u8; 2048];
-        let mut buckets: Vec<Vec<(u32, u32)>> = vec![Vec::new(); 256];
-        for (key, value) in &self.records {
-            let position = out.len() as u32;
-            out.extend_from_slice(&(key.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(value.len() as u32).to_le_bytes());
-            out.extend_from_slice(key);
-            out.extend_from_slice(value);
-            let h = hash(key);
-            buckets[(h & 255) as usize].push((h, position));
-        }
-        for (i, bucket) in buckets.iter().enumerate() {
-            let slots = bucket.len() * 2;
-            let table_at = out.len() as u32;
-            let mut table = vec![(0u32, 0u32); slots];
-            for &(h, position) in bucket {
-                let mut slot = (h >> 8) as usize % slots;
-                while table[slot].1 != 0 {
-                    slot = (slot + 1) % slots;
-                }
-                table[slot] = (h, position);
-            }
-            for (h, position) in table {
-                out.extend_from_slice(&h.to_le_bytes());
-                out.extend_from_slice(&position.to_le_bytes());
-            }
-            out[i * 8..i * 8 + 4].copy_from_slice(&table_at.to_le_bytes());
-            out[i * 8 + 4..i * 8 + 8].copy_from_slice(&(slots as u32).to_le_bytes());
-        }
-        let path = format!("{}.cdb", self.name);
-        let tmp = format!("{path}.tmp");
-        let file = std::fs::File::create(&tmp)?;
-        std::io::Write::write_all(&mut &file, &out)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    }
+    u32::try_from(out.len()).ok()?;
+    Some(out)
 }
 
 #[cfg(test)]
@@ -192,11 +156,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cdb-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let name = dir.join("table").display().to_string();
-        let mut writer = CdbWriter::new(&name, Duplicates::Warn);
-        for i in 0..1000 {
-            writer.add(&format!("key{i}"), &format!("value {i}"));
-        }
-        writer.finish().unwrap();
+        let entries: Vec<(String, String)> = (0..1000)
+            .map(|i| (format!("key{i}"), format!("value {i}")))
+            .collect();
+        write(&name, &entries).unwrap();
         let cdb = Cdb::open(&name, Flags::default()).unwrap();
         assert_eq!(cdb.lookup("key7").unwrap().as_deref(), Some("value 7"));
         assert_eq!(cdb.lookup("KEY999").unwrap().as_deref(), Some("value 999"));

@@ -6,15 +6,21 @@
 //! than take a wrong decision. Fixed-string tables fold keys to lower case unless asked not
 //! to (`postmap -f`); pattern tables decide case by their own flags.
 //!
-//! Types: `inline:{ key=value, ... }`, `static:value`, `texthash:file`, `cdb:file`, `cidr:file`,
-//! `regexp:file`, `unionmap:{ t1, t2 }`, `pipemap:{ t1, t2 }`, `fail:name`,
-//! `environ:name`, `unix:passwd.byname`.
+//! Types: `inline:{ key=value, ... }`, `static:value`, `texthash:file`, `cdb:file`,
+//! `lmdb:file` and `hash:file` (cargo features of the same names, on by default),
+//! `cidr:file`, `regexp:file`, `unionmap:{ t1, t2 }`, `pipemap:{ t1, t2 }`, `fail:name`,
+//! `environ:name`, `unix:passwd.byname`. Indexed files are written through [`build`].
 
+pub mod build;
 pub mod cdb;
 mod cidr;
 mod composite;
 mod error;
 pub mod fixed;
+#[cfg(feature = "hash")]
+mod hash;
+#[cfg(feature = "lmdb")]
+mod lmdb;
 mod regexp;
 mod simple;
 pub mod source;
@@ -98,8 +104,21 @@ pub trait Dict {
 
 /// The table types this build supports, as `postconf -m` lists them.
 pub const TYPES: &[&str] = &[
-    "cdb", "cidr", "environ", "fail", "inline", "pipemap", "regexp", "static", "texthash",
-    "unionmap", "unix",
+    "cdb",
+    "cidr",
+    "environ",
+    "fail",
+    #[cfg(feature = "hash")]
+    "hash",
+    "inline",
+    #[cfg(feature = "lmdb")]
+    "lmdb",
+    "pipemap",
+    "regexp",
+    "static",
+    "texthash",
+    "unionmap",
+    "unix",
 ];
 
 /// Opens `type:name`.
@@ -120,15 +139,18 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         "unix" => simple::Unix::open(name).map(boxed),
         "texthash" => fixed::TextHash::open(name, flags).map(boxed),
         "cdb" => cdb::Cdb::open(name, flags).map(boxed),
+        #[cfg(feature = "lmdb")]
+        "lmdb" => lmdb::Lmdb::open(name, flags).map(boxed),
+        #[cfg(feature = "hash")]
+        "hash" => hash::Hash::open(name, flags).map(boxed),
         "cidr" => cidr::Cidr::open(name).map(boxed),
         "regexp" => regexp::Regexp::open(name).map(boxed),
         "unionmap" | "pipemap" => composite::Composite::open(kind, name, flags).map(boxed),
-        // Berkeley DB files cannot be read here; a missing one is reported as Postfix does.
-        "hash" | "btree" if !std::path::Path::new(&format!("{name}.db")).exists() => {
-            Err(DictError::Open(format!(
-                "open database {name}.db: No such file or directory"
-            )))
-        }
+        // Berkeley DB btree files cannot be read here; a missing one is reported as
+        // Postfix does.
+        "btree" if !std::path::Path::new(&format!("{name}.db")).exists() => Err(DictError::Open(
+            format!("open database {name}.db: No such file or directory"),
+        )),
         _ => Err(DictError::Open(format!(
             "unsupported dictionary type: {kind}"
         ))),

@@ -53,19 +53,24 @@ pub fn read(
     what: impl Fn(&std::io::Error) -> String,
 ) -> Result<Vec<SourceLine>, DictError> {
     let bytes = std::fs::read(path).map_err(|e| DictError::Open(what(&e)))?;
-    let (text, bad_lines) = decode(&bytes);
-    let (lines, warnings) = logical_lines(Path::new(path), &text);
+    Ok(parse(path, &bytes))
+}
+
+/// Splits source bytes into logical lines; `label` names the source in warnings.
+pub fn parse(label: &str, bytes: &[u8]) -> Vec<SourceLine> {
+    let (text, bad_lines) = decode(bytes);
+    let (lines, warnings) = logical_lines(Path::new(label), &text);
     for warning in warnings {
         log::msg_warn!("{warning}");
     }
-    Ok(lines
+    lines
         .into_iter()
         .map(|line| {
             let range = line.first_line..=line.last_line;
             let not_utf8 = bad_lines.iter().any(|n| range.contains(n));
             SourceLine { line, not_utf8 }
         })
-        .collect())
+        .collect()
 }
 
 /// An OS error as `%m` prints it.

@@ -5,6 +5,10 @@
 //! where the call can fail. Postfix counterpart: the system-call users scattered across
 //! `src/util` (`get_hostname.c`, `chroot_uid.c`, `set_ugid.c`, `timecmp.c`...).
 
+#[cfg(feature = "lmdb")]
+pub mod lmdb;
+#[cfg(feature = "hash")]
+pub mod ndbm;
 pub mod process;
 pub mod regex;
 pub mod signals;
@@ -183,5 +187,40 @@ mod tests {
     #[test]
     fn has_a_hostname() {
         assert!(!hostname().unwrap().is_empty());
+    }
+}
+
+/// A POSIX record lock operation, as Postfix's `myflock(..., MYFLOCK_STYLE_FCNTL, ...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordLock {
+    /// Shared (read) lock.
+    Shared,
+    /// Exclusive (write) lock.
+    Exclusive,
+    /// Release.
+    Unlock,
+}
+
+/// Takes or releases a whole-file fcntl lock on `fd`, waiting for it.
+pub fn fcntl_lock(fd: std::os::fd::BorrowedFd<'_>, op: RecordLock) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let kind = match op {
+        RecordLock::Shared => libc::F_RDLCK,
+        RecordLock::Exclusive => libc::F_WRLCK,
+        RecordLock::Unlock => libc::F_UNLCK,
+    };
+    // SAFETY: an all-zero flock is a valid value (whole file from offset 0).
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = kind as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    loop {
+        // SAFETY: fd is a live descriptor for the borrow; lock is a valid flock.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLKW, &lock) } == 0 {
+            return Ok(());
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
     }
 }

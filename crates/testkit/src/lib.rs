@@ -96,10 +96,23 @@ impl Golden<'_> {
         if !dir.join("main.cf").exists() {
             std::fs::write(dir.join("main.cf"), "").unwrap();
         }
-        // The setup builds fixtures with Postfix's own tools, as record.sh does.
+        // The setup builds fixtures with Postfix's own tools, and file times are set as
+        // record.sh sets them: inputs old, what setup made a day newer (unless setup chose a
+        // time itself), so "database older than source" checks see what Postfix saw.
+        let _ = Command::new("find")
+            .args([Path::new("."), Path::new("-mindepth"), Path::new("1")])
+            .args(["-exec", "touch", "-h", "-d", "2000-01-01", "{}", "+"])
+            .current_dir(&dir)
+            .output();
         if case.join("setup").exists() {
+            let script = format!(
+                "touch ../.ref-$$ && sh {} >/dev/null 2>&1; \
+                 find . -mindepth 1 -newer ../.ref-$$ -exec touch -h -d 2000-01-02 {{}} +; \
+                 rm -f ../.ref-$$",
+                case.join("setup").display()
+            );
             let _ = Command::new("sh")
-                .arg(case.join("setup"))
+                .args(["-c", &script])
                 .current_dir(&dir)
                 .env_clear()
                 .env("PATH", "/usr/sbin:/usr/bin:/bin")

@@ -8,8 +8,9 @@
 //! `default_database_type`. Lookups are literal: `postmap -q` does not try the
 //! `user@domain`, `user`, `@domain` search order that access(5) tables get in smtpd.
 //!
-//! Building indexed tables (hash, btree, lmdb, cdb) and the `-b -h -m` message modes come
-//! with the indexed table types and the MIME parser.
+//! `postmap type:file` builds the indexed table (`hash`, `lmdb`, `cdb`) from its source;
+//! `-i` adds `key value` lines from standard input to it; `-d key` (or `-d -`, keys from
+//! standard input) deletes. The `-b -h -m` message modes come with the MIME parser.
 
 use dict::{Dict, Duplicates, Flags};
 use std::io::{BufRead, Write};
@@ -69,6 +70,7 @@ fn main() {
     let mut sequence = false;
     let mut message_mode = false;
     let mut no_utf8 = false;
+    let mut incremental = false;
     let mut delete: Option<String> = None;
     let mut config_dir: Option<PathBuf> = None;
     for opt in opts {
@@ -98,7 +100,8 @@ fn main() {
             'v' => log::raise_verbose(1),
             'b' | 'h' | 'm' => message_mode = true,
             'u' => no_utf8 = true,
-            'F' | 'i' | 'n' | 'N' | 'o' | 'p' | 'U' => {}
+            'i' => incremental = true,
+            'F' | 'n' | 'N' | 'o' | 'p' | 'U' => {}
             _ => usage(&program),
         }
     }
@@ -122,8 +125,24 @@ fn main() {
     if tables.is_empty() {
         usage(&program);
     }
-    if delete.is_some() {
-        log::msg_fatal!("-d needs an indexed table type, which ironpost does not have yet");
+    if let Some(key) = delete {
+        let keys: Vec<String> = if key == "-" {
+            std::io::stdin()
+                .lock()
+                .split(b'\n')
+                .map_while(Result::ok)
+                .map(|line| flags.fold(String::from_utf8_lossy(&line).trim()))
+                .collect()
+        } else {
+            vec![flags.fold(&key)]
+        };
+        let mut any = false;
+        for table in &tables {
+            let (kind, name) = split_spec(table, &default_type);
+            any |=
+                dict::build::delete(kind, name, &keys).unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        }
+        std::process::exit(if any { 0 } else { 1 });
     }
     let mut out = std::io::stdout().lock();
     if let Some(key) = query {
@@ -166,32 +185,45 @@ fn main() {
         std::process::exit(0);
     }
     for table in &tables {
-        let full = if table.contains(':') {
-            table.clone()
-        } else {
-            format!("{default_type}:{table}")
-        };
-        build(&full, flags);
+        let (kind, name) = split_spec(table, &default_type);
+        update(kind, name, flags, incremental);
     }
 }
 
-/// Builds an indexed table from its source file, as `postmap type:file` does.
-fn build(spec: &str, flags: Flags) {
-    let (kind, path) = spec.split_once(':').unwrap_or(("", spec));
-    if kind != "cdb" {
-        log::msg_fatal!(
-            "building {kind}: tables is not supported by ironpost yet (supported: cdb)"
-        );
+/// A table argument as (type, name), with `default_database_type` when no type is given.
+fn split_spec<'a>(spec: &'a str, default_type: &'a str) -> (&'a str, &'a str) {
+    spec.split_once(':').unwrap_or((default_type, spec))
+}
+
+/// Builds an indexed table from its source file (`postmap type:file`), or adds the lines
+/// of standard input to it (`postmap -i`).
+fn update(kind: &str, path: &str, flags: Flags, incremental: bool) {
+    let (label, mode) = if incremental {
+        ("stdin", dict::build::Mode::Insert)
+    } else {
+        (path, dict::build::Mode::Rebuild)
+    };
+    let mut writer = dict::build::Builder::new(kind, path, mode, flags.duplicates)
+        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    let read = if incremental {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(path)
+    };
+    let bytes =
+        read.unwrap_or_else(|e| log::msg_fatal!("open {label}: {}", params::config::os_error(&e)));
+    // A table is no more readable than its source (think sasl_passwd): group and other
+    // lose what the source file denies them.
+    let source = if incremental { "/dev/stdin" } else { path };
+    if let Ok(meta) = std::fs::metadata(source) {
+        sys::umask(0o022 | (!std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o077));
     }
-    let lines = dict::source::read(path, |e| {
-        format!("open {path}: {}", params::config::os_error(e))
-    })
-    .unwrap_or_else(|e| log::msg_fatal!("{e}"));
-    let mut writer = dict::cdb::CdbWriter::new(path, flags.duplicates);
+    let lines = dict::source::parse(label, &bytes);
     for dict::source::SourceLine { line, not_utf8 } in lines {
         if not_utf8 && flags.utf8 {
             log::msg_warn!(
-                "{path}, line {}: non-UTF-8 input \"{}\" -- ignoring this line",
+                "{label}, line {}: non-UTF-8 input \"{}\" -- ignoring this line",
                 line.first_line,
                 line.text
             );
@@ -201,7 +233,7 @@ fn build(spec: &str, flags: Flags) {
             Ok(entry) => entry,
             Err("unbalanced") => {
                 log::msg_warn!(
-                    "{path}, line {}: unbalanced '\"' in '{}' -- ignoring this line",
+                    "{label}, line {}: unbalanced '\"' in '{}' -- ignoring this line",
                     line.first_line,
                     line.text
                 );
@@ -209,7 +241,7 @@ fn build(spec: &str, flags: Flags) {
             }
             Err(_) => {
                 log::msg_warn!(
-                    "{path}, line {}: expected format: key whitespace value",
+                    "{label}, line {}: expected format: key whitespace value",
                     line.first_line
                 );
                 continue;
@@ -217,13 +249,11 @@ fn build(spec: &str, flags: Flags) {
         };
         if key.ends_with(':') {
             log::msg_warn!(
-                "{path}, line {}: record is in \"key: value\" format; is this an alias file?",
+                "{label}, line {}: record is in \"key: value\" format; is this an alias file?",
                 line.first_line
             );
         }
         writer.add(&flags.fold(&key), &value);
     }
-    if let Err(e) = writer.finish() {
-        log::msg_fatal!("table {spec}: write error: {e}");
-    }
+    writer.finish().unwrap_or_else(|e| log::msg_fatal!("{e}"));
 }

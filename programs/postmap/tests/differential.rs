@@ -1,20 +1,21 @@
-//! Tables built by one side are read by the other: cdb files written by Postfix 3.7's
-//! postmap answer ironpost's lookups, and the reverse. Skipped, with a message, without
-//! Debian's postfix-cdb package.
+//! Tables built by one side are read by the other: cdb, lmdb and hash files written by
+//! Postfix 3.7's postmap answer ironpost's lookups, and the reverse; entries added with
+//! `-i` and removed with `-d` by ironpost are seen by Postfix. Skipped, with a message,
+//! without Debian's postfix, postfix-cdb and postfix-lmdb packages.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const POSTFIX: &str = "/usr/sbin/postmap";
 
-fn postfix_has_cdb() -> bool {
+fn postfix_has(kind: &str) -> bool {
     Command::new("/usr/sbin/postconf")
         .arg("-m")
         .output()
         .is_ok_and(|o| {
             String::from_utf8_lossy(&o.stdout)
                 .lines()
-                .any(|l| l == "cdb")
+                .any(|l| l == kind)
         })
 }
 
@@ -32,13 +33,27 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn postmap(program: &str, dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(program)
+    postmap_with_input(program, dir, args, "")
+}
+
+fn postmap_with_input(program: &str, dir: &Path, args: &[&str], input: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut child = Command::new(program)
         .arg("-c")
         .arg(dir)
         .args(args)
         .current_dir(dir)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -53,32 +68,116 @@ const QUERIES: [&str; 5] = [
     "\"quoted key\"",
 ];
 
-fn answers(program: &str, dir: &Path) -> Vec<(i32, String)> {
+fn answers(program: &str, dir: &Path, table: &str) -> Vec<(i32, String)> {
     QUERIES
         .iter()
-        .map(|q| postmap(program, dir, &["-q", q, "cdb:table"]))
+        .map(|q| postmap(program, dir, &["-q", q, table]))
         .collect()
+}
+
+/// Builds `kind:table` with each side and checks that both read both files alike.
+fn interchangeable(kind: &str) {
+    if !Path::new(POSTFIX).exists() || !postfix_has(kind) {
+        eprintln!("skipped: needs Debian's postfix with {kind} support");
+        return;
+    }
+    let ours = env!("CARGO_BIN_EXE_postmap");
+    let table = format!("{kind}:table");
+    // Postfix builds, both read.
+    let dir = scratch(&format!("{kind}-pf-built"));
+    assert_eq!(postmap(POSTFIX, &dir, &[&table]).0, 0);
+    let expected = answers(POSTFIX, &dir, &table);
+    assert_eq!(
+        answers(ours, &dir, &table),
+        expected,
+        "{kind}: reading Postfix's file"
+    );
+    assert_eq!(expected[1], (0, "bob, with spaces\n".to_string()));
+    assert_eq!(expected[3].0, 1);
+    // We build, both read.
+    let dir2 = scratch(&format!("{kind}-ours-built"));
+    assert_eq!(postmap(ours, &dir2, &[&table]).0, 0);
+    assert_eq!(
+        answers(POSTFIX, &dir2, &table),
+        expected,
+        "{kind}: Postfix reading ours"
+    );
+    assert_eq!(answers(ours, &dir2, &table), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
 }
 
 #[test]
 fn cdb_files_are_interchangeable() {
-    if !Path::new(POSTFIX).exists() || !postfix_has_cdb() {
-        eprintln!("skipped: needs Debian's postfix and postfix-cdb packages");
+    interchangeable("cdb");
+}
+
+#[test]
+fn lmdb_files_are_interchangeable() {
+    interchangeable("lmdb");
+}
+
+#[test]
+fn hash_files_are_interchangeable() {
+    interchangeable("hash");
+}
+
+/// `-i` and `-d` by ironpost on a file Postfix built, checked with Postfix's postmap; and
+/// a rebuild by ironpost of a private source keeps the file private.
+fn updates_seen_by_postfix(kind: &str) {
+    if !Path::new(POSTFIX).exists() || !postfix_has(kind) {
+        eprintln!("skipped: needs Debian's postfix with {kind} support");
         return;
     }
     let ours = env!("CARGO_BIN_EXE_postmap");
-    // Postfix builds, both read.
-    let dir = scratch("pf-built");
-    assert_eq!(postmap(POSTFIX, &dir, &["cdb:table"]).0, 0);
-    let expected = answers(POSTFIX, &dir);
-    assert_eq!(answers(ours, &dir), expected);
-    assert_eq!(expected[1], (0, "bob, with spaces\n".to_string()));
-    assert_eq!(expected[3].0, 1);
-    // We build, both read.
-    let dir2 = scratch("ours-built");
-    assert_eq!(postmap(ours, &dir2, &["cdb:table"]).0, 0);
-    assert_eq!(answers(POSTFIX, &dir2), expected);
-    assert_eq!(answers(ours, &dir2), expected);
+    let table = format!("{kind}:table");
+    let dir = scratch(&format!("{kind}-updates"));
+    assert_eq!(postmap(POSTFIX, &dir, &[&table]).0, 0);
+    let added = postmap_with_input(ours, &dir, &["-i", &table], "New@Example.ORG  added\n");
+    assert_eq!(added.0, 0);
+    assert_eq!(
+        postmap(POSTFIX, &dir, &["-q", "new@example.org", &table]),
+        (0, "added\n".to_string())
+    );
+    assert_eq!(
+        postmap(ours, &dir, &["-d", "ALICE@example.com", &table]).0,
+        0
+    );
+    assert_eq!(
+        postmap(ours, &dir, &["-d", "alice@example.com", &table]).0,
+        1
+    );
+    assert_eq!(
+        postmap(POSTFIX, &dir, &["-q", "alice@example.com", &table]).0,
+        1
+    );
+    assert_eq!(
+        postmap(POSTFIX, &dir, &["-q", "example.net", &table]),
+        (0, "OK\n".to_string())
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("table"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let file = dir.join(if kind == "hash" {
+        "table.db".to_string()
+    } else {
+        format!("table.{kind}")
+    });
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(postmap(ours, &dir, &[&table]).0, 0);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o600,
+        "{kind}: a private source makes a private table"
+    );
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(&dir2);
+}
+
+#[test]
+fn lmdb_updates_are_seen_by_postfix() {
+    updates_seen_by_postfix("lmdb");
+}
+
+#[test]
+fn hash_updates_are_seen_by_postfix() {
+    updates_seen_by_postfix("hash");
 }

@@ -1,0 +1,205 @@
+//! Writing indexed tables: what `postmap` and `postalias` build, add to and delete from.
+//!
+//! Postfix counterparts: `global/mkmap_*.c` and the update and delete halves of
+//! `util/dict_db.c`, `dict_lmdb.c` and `dict_cdb.c`. Entries are collected first, with the
+//! duplicate-key policy applied as they arrive, then written in one go: cdb into a new file
+//! renamed into place, lmdb in one transaction, hash under an exclusive lock. lmdb and hash
+//! store keys and values with a terminating null byte, cdb without, as Postfix does.
+
+use crate::{DictError, Duplicates};
+use std::collections::HashMap;
+
+/// The indexed file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `cdb:name` → `name.cdb`.
+    Cdb,
+    /// `lmdb:name` → `name.lmdb`.
+    #[cfg(feature = "lmdb")]
+    Lmdb,
+    /// `hash:name` → `name.db` (Berkeley DB).
+    #[cfg(feature = "hash")]
+    Hash,
+}
+
+impl Format {
+    /// The format of a table type, if it is an indexed one this build can write.
+    pub fn of(kind: &str) -> Option<Format> {
+        match kind {
+            "cdb" => Some(Format::Cdb),
+            #[cfg(feature = "lmdb")]
+            "lmdb" => Some(Format::Lmdb),
+            #[cfg(feature = "hash")]
+            "hash" => Some(Format::Hash),
+            _ => None,
+        }
+    }
+
+    /// How warnings name the table: Postfix's writers each do it their own way.
+    fn label(self, name: &str) -> String {
+        match self {
+            Format::Cdb => name.to_string(),
+            #[cfg(feature = "lmdb")]
+            Format::Lmdb => format!("lmdb:{name}"),
+            #[cfg(feature = "hash")]
+            Format::Hash => format!("{name}.db"),
+        }
+    }
+}
+
+/// The error for a table type that cannot be written: read-only types say so as Postfix
+/// does, unknown ones are unsupported.
+pub fn not_writable(kind: &str, name: &str) -> DictError {
+    if crate::TYPES.contains(&kind) {
+        DictError::Open(format!("{kind}:{name} map requires O_RDONLY access mode"))
+    } else {
+        DictError::Open(format!("unsupported dictionary type: {kind}"))
+    }
+}
+
+/// Whether entries replace the file's content or are added to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Start from an empty table (`postmap file`).
+    Rebuild,
+    /// Add to the existing table (`postmap -i`).
+    Insert,
+}
+
+/// Entries on their way into an indexed table.
+pub struct Builder {
+    format: Format,
+    name: String,
+    mode: Mode,
+    duplicates: Duplicates,
+    entries: Vec<(String, String)>,
+    index: HashMap<String, usize>,
+}
+
+impl Builder {
+    /// A builder for `kind:name`.
+    pub fn new(
+        kind: &str,
+        name: &str,
+        mode: Mode,
+        duplicates: Duplicates,
+    ) -> Result<Builder, DictError> {
+        let format = Format::of(kind).ok_or_else(|| not_writable(kind, name))?;
+        if format == Format::Cdb && mode == Mode::Insert {
+            return Err(cdb_cannot_update());
+        }
+        Ok(Builder {
+            format,
+            name: name.to_string(),
+            mode,
+            duplicates,
+            entries: Vec::new(),
+            index: HashMap::new(),
+        })
+    }
+
+    /// Adds an entry (the key already folded as the table wants it).
+    pub fn add(&mut self, key: &str, value: &str) {
+        match self.index.get(key) {
+            Some(&i) => match self.duplicates {
+                Duplicates::Ignore => {}
+                Duplicates::Replace => self.entries[i].1 = value.to_string(),
+                Duplicates::Warn => self.warn_duplicate(key),
+            },
+            None => {
+                self.index.insert(key.to_string(), self.entries.len());
+                self.entries.push((key.to_string(), value.to_string()));
+            }
+        }
+    }
+
+    fn warn_duplicate(&self, key: &str) {
+        log::msg_warn!(
+            "{}: duplicate entry: \"{key}\"",
+            self.format.label(&self.name)
+        );
+    }
+
+    /// Writes the entries out.
+    pub fn finish(self) -> Result<(), DictError> {
+        let rebuild = self.mode == Mode::Rebuild;
+        let replace = self.duplicates == Duplicates::Replace;
+        let kept = |key: &str| {
+            // A key already in the file (insert mode) gets the same policy as a duplicate.
+            if self.duplicates == Duplicates::Warn {
+                self.warn_duplicate(key);
+            }
+        };
+        match self.format {
+            Format::Cdb => crate::cdb::write(&self.name, &self.entries),
+            #[cfg(feature = "lmdb")]
+            Format::Lmdb => crate::lmdb::write(&self.name, &self.entries, rebuild, replace, &kept),
+            #[cfg(feature = "hash")]
+            Format::Hash => crate::hash::write(&self.name, &self.entries, rebuild, replace, &kept),
+        }
+    }
+}
+
+fn cdb_cannot_update() -> DictError {
+    DictError::Open(
+        "dict_cdb_open: inappropriate open flags for cdb database - specify O_RDONLY or \
+         O_WRONLY|O_CREAT|O_TRUNC"
+            .into(),
+    )
+}
+
+/// Deletes `keys` (already folded) from `kind:name`, each with and without a null byte;
+/// true when something was deleted.
+pub fn delete(kind: &str, name: &str, keys: &[String]) -> Result<bool, DictError> {
+    match Format::of(kind).ok_or_else(|| not_writable(kind, name))? {
+        Format::Cdb => Err(cdb_cannot_update()),
+        #[cfg(feature = "lmdb")]
+        Format::Lmdb => crate::lmdb::delete(name, keys),
+        #[cfg(feature = "hash")]
+        Format::Hash => crate::hash::delete(name, keys),
+    }
+}
+
+/// A key or value as lmdb and hash files store it: with a terminating null byte.
+pub(crate) fn with_null(text: &str) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(text.len() + 1);
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.push(0);
+    bytes
+}
+
+/// Stored bytes as text, without the terminating null byte if there is one.
+pub(crate) fn text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Looks `key` up with a terminating null byte and then without, so files written by
+/// either convention answer, as Postfix's DICT_FLAG_TRY1NULL/TRY0NULL do.
+pub(crate) fn find_either<E>(
+    key: &str,
+    mut find: impl FnMut(&[u8]) -> Result<Option<Vec<u8>>, E>,
+) -> Result<Option<String>, E> {
+    if let Some(value) = find(&with_null(key))? {
+        return Ok(Some(text(&value)));
+    }
+    Ok(find(key.as_bytes())?.map(|v| text(&v)))
+}
+
+/// Postfix's warning for an indexed file older than its source, which usually means
+/// someone edited the source and forgot to run postmap. Sources changed in the last 100
+/// seconds are left alone: a rebuild may be under way.
+pub(crate) fn warn_if_stale(db_path: &str, source: &str) {
+    let modified = |path: &str| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let (Some(db), Some(src)) = (modified(db_path), modified(source)) else {
+        return;
+    };
+    let seconds = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    let now = seconds(std::time::SystemTime::now());
+    if seconds(src) > seconds(db) && seconds(src) + 100 < now {
+        log::msg_warn!("database {db_path} is older than source file {source}");
+    }
+}

@@ -1,0 +1,136 @@
+//! `hash:` tables: Berkeley DB hash files, Debian's default table type.
+//!
+//! Postfix counterpart: `util/dict_db.c`. `hash:name` is the file `name.db`, the same file
+//! Postfix's postmap and postalias write, so an existing `/etc/aliases.db` or
+//! `transport.db` keeps working and either side can rebuild it. Readers take a shared flock
+//! on the file for each lookup, writers an exclusive one, as Postfix does. Keys and values
+//! carry a terminating null byte; lookups also try the key without one.
+
+use crate::build::{find_either, text, warn_if_stale, with_null};
+use crate::{Dict, DictError, Flags, source};
+use std::fs::File;
+use std::path::Path;
+use sys::ndbm::{HashFile, Mode};
+
+/// A hash table opened for lookups.
+pub struct Hash {
+    spec: String,
+    db_path: String,
+    db: HashFile,
+    lock: File,
+    flags: Flags,
+}
+
+fn open_error(db_path: &str, e: &std::io::Error) -> DictError {
+    DictError::Open(format!("open database {db_path}: {}", source::os_error(e)))
+}
+
+impl Hash {
+    /// Opens `name.db` for lookups.
+    pub fn open(name: &str, flags: Flags) -> Result<Hash, DictError> {
+        let db_path = format!("{name}.db");
+        let lock = File::open(&db_path).map_err(|e| open_error(&db_path, &e))?;
+        let db =
+            HashFile::open(Path::new(name), Mode::Read, 0).map_err(|e| open_error(&db_path, &e))?;
+        warn_if_stale(&db_path, name);
+        Ok(Hash {
+            spec: format!("hash:{name}"),
+            db_path,
+            db,
+            lock,
+            flags,
+        })
+    }
+
+    /// Runs `work` under a shared lock.
+    fn shared<T>(&self, work: impl FnOnce() -> std::io::Result<T>) -> Result<T, DictError> {
+        let fail = |e: std::io::Error| {
+            DictError::Retry(format!(
+                "error reading {}: {}",
+                self.db_path,
+                source::os_error(&e)
+            ))
+        };
+        self.lock.lock_shared().map_err(fail)?;
+        let result = work();
+        let _ = self.lock.unlock();
+        result.map_err(fail)
+    }
+}
+
+impl Dict for Hash {
+    fn spec(&self) -> &str {
+        &self.spec
+    }
+
+    fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
+        let key = self.flags.fold(key);
+        self.shared(|| find_either(&key, |k| self.db.get(k)))
+    }
+
+    fn entries(&self) -> Option<Vec<(String, String)>> {
+        let entries = self
+            .shared(|| self.db.entries())
+            .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        Some(entries.iter().map(|(k, v)| (text(k), text(v))).collect())
+    }
+}
+
+/// Opens `name.db` for writing under an exclusive lock, taken before the file is emptied so
+/// that no reader sees it half built.
+fn exclusively<T>(
+    name: &str,
+    mode: Mode,
+    work: impl FnOnce(&mut HashFile) -> std::io::Result<T>,
+) -> Result<T, DictError> {
+    let db_path = format!("{name}.db");
+    let fail = |e: std::io::Error| DictError::Open(format!("{db_path}: {}", source::os_error(&e)));
+    let lock = match mode {
+        Mode::Rebuild => File::options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&db_path),
+        Mode::Read | Mode::Update => File::open(&db_path),
+    }
+    .map_err(|e| open_error(&db_path, &e))?;
+    lock.lock().map_err(fail)?;
+    let mut db =
+        HashFile::open(Path::new(name), mode, 0o644).map_err(|e| open_error(&db_path, &e))?;
+    let result = work(&mut db);
+    // Closing flushes the file; only then may readers in.
+    drop(db);
+    let _ = lock.unlock();
+    result.map_err(fail)
+}
+
+/// Writes entries into `name.db`, replacing its content when rebuilding. `kept` hears of
+/// keys already in the file that were left alone.
+pub(crate) fn write(
+    name: &str,
+    entries: &[(String, String)],
+    rebuild: bool,
+    replace: bool,
+    kept: &dyn Fn(&str),
+) -> Result<(), DictError> {
+    let mode = if rebuild { Mode::Rebuild } else { Mode::Update };
+    exclusively(name, mode, |db| {
+        for (key, value) in entries {
+            if !db.put(&with_null(key), &with_null(value), replace)? {
+                kept(key);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Deletes keys from `name.db`; true when any was there.
+pub(crate) fn delete(name: &str, keys: &[String]) -> Result<bool, DictError> {
+    exclusively(name, Mode::Update, |db| {
+        let mut any = false;
+        for key in keys {
+            any |= db.delete(&with_null(key))? | db.delete(key.as_bytes())?;
+        }
+        Ok(any)
+    })
+}
