@@ -122,20 +122,44 @@ impl Builder {
 
     /// Writes the entries out.
     pub fn finish(self) -> Result<(), DictError> {
-        let rebuild = self.mode == Mode::Rebuild;
-        let replace = self.duplicates == Duplicates::Replace;
-        let kept = |key: &str| {
-            // A key already in the file (insert mode) gets the same policy as a duplicate.
-            if self.duplicates == Duplicates::Warn {
-                self.warn_duplicate(key);
-            }
-        };
         match self.format {
             Format::Cdb => crate::cdb::write(&self.name, &self.entries),
             #[cfg(feature = "lmdb")]
-            Format::Lmdb => crate::lmdb::write(&self.name, &self.entries, rebuild, replace, &kept),
+            Format::Lmdb => crate::lmdb::write(&self),
             #[cfg(feature = "hash")]
-            Format::Hash => crate::hash::write(&self.name, &self.entries, rebuild, replace, &kept),
+            Format::Hash => crate::hash::write(&self),
+        }
+    }
+
+    /// The table's name (the file name without suffix).
+    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The entries, in the order they came.
+    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    pub(crate) fn entries(&self) -> &[(String, String)] {
+        &self.entries
+    }
+
+    /// Whether the table starts from nothing.
+    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    pub(crate) fn rebuild(&self) -> bool {
+        self.mode == Mode::Rebuild
+    }
+
+    /// Whether an entry replaces one already in the file.
+    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    pub(crate) fn replace(&self) -> bool {
+        self.duplicates == Duplicates::Replace
+    }
+
+    /// A key already in the file (insert mode) was left alone: the duplicate policy speaks.
+    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    pub(crate) fn kept(&self, key: &str) {
+        if self.duplicates == Duplicates::Warn {
+            self.warn_duplicate(key);
         }
     }
 }
@@ -150,6 +174,7 @@ fn cdb_cannot_update() -> DictError {
 
 /// Deletes `keys` (already folded) from `kind:name`, each with and without a null byte;
 /// true when something was deleted.
+#[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(unused_variables))]
 pub fn delete(kind: &str, name: &str, keys: &[String]) -> Result<bool, DictError> {
     match Format::of(kind).ok_or_else(|| not_writable(kind, name))? {
         Format::Cdb => Err(cdb_cannot_update()),

@@ -6,7 +6,7 @@
 //! on the file for each lookup, writers an exclusive one, as Postfix does. Keys and values
 //! carry a terminating null byte; lookups also try the key without one.
 
-use crate::build::{find_either, text, warn_if_stale, with_null};
+use crate::build::{Builder, find_either, text, warn_if_stale, with_null};
 use crate::{Dict, DictError, Flags, source};
 use std::fs::File;
 use std::path::Path;
@@ -104,20 +104,19 @@ fn exclusively<T>(
     result.map_err(fail)
 }
 
-/// Writes entries into `name.db`, replacing its content when rebuilding. `kept` hears of
-/// keys already in the file that were left alone.
-pub(crate) fn write(
-    name: &str,
-    entries: &[(String, String)],
-    rebuild: bool,
-    replace: bool,
-    kept: &dyn Fn(&str),
-) -> Result<(), DictError> {
-    let mode = if rebuild { Mode::Rebuild } else { Mode::Update };
+/// Writes entries into `name.db`, replacing its content when rebuilding. Keys already in
+/// the file that were left alone go to the duplicate policy.
+pub(crate) fn write(builder: &Builder) -> Result<(), DictError> {
+    let (name, entries, replace) = (builder.name(), builder.entries(), builder.replace());
+    let mode = if builder.rebuild() {
+        Mode::Rebuild
+    } else {
+        Mode::Update
+    };
     exclusively(name, mode, |db| {
         for (key, value) in entries {
             if !db.put(&with_null(key), &with_null(value), replace)? {
-                kept(key);
+                builder.kept(key);
             }
         }
         Ok(())

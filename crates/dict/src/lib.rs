@@ -8,7 +8,7 @@
 //!
 //! Types: `inline:{ key=value, ... }`, `static:value`, `texthash:file`, `cdb:file`,
 //! `lmdb:file` and `hash:file` (cargo features of the same names, on by default),
-//! `cidr:file`, `regexp:file`, `unionmap:{ t1, t2 }`, `pipemap:{ t1, t2 }`, `fail:name`,
+//! `cidr:file`, `regexp:file`, `pcre:file` (feature `pcre`), `unionmap:{ t1, t2 }`, `pipemap:{ t1, t2 }`, `fail:name`,
 //! `environ:name`, `unix:passwd.byname`. Indexed files are written through [`build`].
 
 pub mod build;
@@ -21,6 +21,9 @@ pub mod fixed;
 mod hash;
 #[cfg(feature = "lmdb")]
 mod lmdb;
+mod pattern;
+#[cfg(feature = "pcre")]
+mod pcre;
 mod regexp;
 mod simple;
 pub mod source;
@@ -113,6 +116,8 @@ pub const TYPES: &[&str] = &[
     "inline",
     #[cfg(feature = "lmdb")]
     "lmdb",
+    #[cfg(feature = "pcre")]
+    "pcre",
     "pipemap",
     "regexp",
     "static",
@@ -145,6 +150,8 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         "hash" => hash::Hash::open(name, flags).map(boxed),
         "cidr" => cidr::Cidr::open(name).map(boxed),
         "regexp" => regexp::Regexp::open(name).map(boxed),
+        #[cfg(feature = "pcre")]
+        "pcre" => pcre::PcreTable::open(name).map(boxed),
         "unionmap" | "pipemap" => composite::Composite::open(kind, name, flags).map(boxed),
         // Berkeley DB btree files cannot be read here; a missing one is reported as
         // Postfix does.

@@ -5,7 +5,7 @@
 //! writing), so Postfix's programs and ours can share one file. Keys and values carry a
 //! terminating null byte; lookups also try the key without one.
 
-use crate::build::{find_either, text, warn_if_stale, with_null};
+use crate::build::{Builder, find_either, text, warn_if_stale, with_null};
 use crate::{Dict, DictError, Flags, source};
 use std::path::Path;
 use sys::RecordLock;
@@ -111,18 +111,13 @@ fn exclusively<T>(
 }
 
 /// Writes entries into `name.lmdb` in one transaction, emptying it first when rebuilding.
-/// `kept` hears of keys already in the file that were left alone.
-pub(crate) fn write(
-    name: &str,
-    entries: &[(String, String)],
-    rebuild: bool,
-    replace: bool,
-    kept: &dyn Fn(&str),
-) -> Result<(), DictError> {
+/// Keys already in the file that were left alone go to the duplicate policy.
+pub(crate) fn write(builder: &Builder) -> Result<(), DictError> {
+    let (name, entries, replace) = (builder.name(), builder.entries(), builder.replace());
     let existing = exclusively(name, |env| {
         env.write(|txn| {
             let mut existing = Vec::new();
-            if rebuild {
+            if builder.rebuild() {
                 txn.clear()?;
             }
             for (key, value) in entries {
@@ -133,7 +128,7 @@ pub(crate) fn write(
             Ok(existing)
         })
     })?;
-    existing.into_iter().for_each(kept);
+    existing.into_iter().for_each(|key| builder.kept(key));
     Ok(())
 }
 

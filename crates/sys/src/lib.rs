@@ -9,6 +9,8 @@
 pub mod lmdb;
 #[cfg(feature = "hash")]
 pub mod ndbm;
+#[cfg(feature = "pcre")]
+pub mod pcre;
 pub mod process;
 pub mod regex;
 pub mod signals;
@@ -16,6 +18,10 @@ pub mod user;
 
 use std::ffi::CStr;
 use std::io;
+
+/// Byte ranges of a regular-expression match: the whole match, then each group (None for
+/// a group that took no part).
+pub type Groups = Vec<Option<(usize, usize)>>;
 
 /// Broken-down local time, the fields Postfix's log formats use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

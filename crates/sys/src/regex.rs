@@ -82,7 +82,7 @@ impl Regex {
 
     /// Matches `text`: None when it does not match, else the byte ranges of the whole
     /// match and the first `want` groups (None for a group that did not take part).
-    pub fn matches(&self, text: &str, want: usize) -> Option<Vec<Option<(usize, usize)>>> {
+    pub fn matches(&self, text: &str, want: usize) -> Option<crate::Groups> {
         let text = CString::new(text).ok()?;
         let count = want + 1;
         let mut found = vec![
