@@ -9,12 +9,13 @@
 //! Types: `inline:{ key=value, ... }`, `static:value`, `texthash:file`, `cdb:file`,
 //! `lmdb:file` and `hash:file` (cargo features of the same names, on by default),
 //! `cidr:file`, `regexp:file`, `pcre:file` (feature `pcre`), `unionmap:{ t1, t2 }`, `pipemap:{ t1, t2 }`, `fail:name`,
-//! `environ:name`, `unix:passwd.byname`. Indexed files are written through [`build`].
+//! `environ:name`, `unix:passwd.byname`, and `debug:type:name`, which logs each lookup. Indexed files are written through [`build`].
 
 pub mod build;
 pub mod cdb;
 mod cidr;
 mod composite;
+mod debug;
 mod error;
 pub mod fixed;
 #[cfg(feature = "hash")]
@@ -109,6 +110,7 @@ pub trait Dict {
 pub const TYPES: &[&str] = &[
     "cdb",
     "cidr",
+    "debug",
     "environ",
     "fail",
     #[cfg(feature = "hash")]
@@ -152,6 +154,7 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         "regexp" => regexp::Regexp::open(name).map(boxed),
         #[cfg(feature = "pcre")]
         "pcre" => pcre::PcreTable::open(name).map(boxed),
+        "debug" => debug::Debug::open(name, flags).map(boxed),
         "unionmap" | "pipemap" => composite::Composite::open(kind, name, flags).map(boxed),
         // Berkeley DB btree files cannot be read here; a missing one is reported as
         // Postfix does.
