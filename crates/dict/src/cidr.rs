@@ -232,6 +232,10 @@ impl Cidr {
 }
 
 impl Dict for Cidr {
+    fn impl_flags(&self) -> u32 {
+        crate::dict_flags::PATTERN
+    }
+
     fn spec(&self) -> &str {
         &self.spec
     }

@@ -44,6 +44,13 @@ impl Composite {
 }
 
 impl Dict for Composite {
+    fn impl_flags(&self) -> u32 {
+        let kinds = crate::dict_flags::FIXED | crate::dict_flags::PATTERN;
+        self.tables
+            .iter()
+            .fold(0, |bits, t| bits | (t.impl_flags() & kinds))
+    }
+
     fn spec(&self) -> &str {
         &self.spec
     }

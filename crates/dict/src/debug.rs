@@ -29,6 +29,10 @@ impl Debug {
 }
 
 impl Dict for Debug {
+    fn impl_flags(&self) -> u32 {
+        self.inner.impl_flags()
+    }
+
     fn spec(&self) -> &str {
         &self.spec
     }

@@ -9,7 +9,7 @@
 //! Types: `inline:{ key=value, ... }`, `static:value`, `texthash:file`, `cdb:file`,
 //! `lmdb:file` and `hash:file` (cargo features of the same names, on by default),
 //! `cidr:file`, `regexp:file`, `pcre:file` (feature `pcre`), `unionmap:{ t1, t2 }`, `pipemap:{ t1, t2 }`, `fail:name`,
-//! `environ:name`, `unix:passwd.byname`, and `debug:type:name`, which logs each lookup. Indexed files are written through [`build`].
+//! `environ:name`, `unix:passwd.byname`, `debug:type:name`, which logs each lookup, and `proxy:type:name`, through proxymap. Indexed files are written through [`build`].
 
 pub mod build;
 pub mod cdb;
@@ -25,6 +25,7 @@ mod lmdb;
 mod pattern;
 #[cfg(feature = "pcre")]
 mod pcre;
+pub mod proxy;
 mod regexp;
 mod simple;
 pub mod source;
@@ -104,6 +105,33 @@ pub trait Dict {
     fn entries(&self) -> Option<Vec<(String, String)>> {
         None
     }
+
+    /// What kind of keys the table has, as Postfix's [`dict_flags`] FIXED / PATTERN /
+    /// MULTI_WRITER bits: clients choose their lookup order by them (a pattern table gets
+    /// only the full address), and proxymap passes them to its clients.
+    fn impl_flags(&self) -> u32 {
+        dict_flags::FIXED
+    }
+}
+
+/// Postfix's DICT_FLAG_* bits, as they travel in the proxymap protocol.
+pub mod dict_flags {
+    /// Keys are fixed strings.
+    pub const FIXED: u32 = 1 << 4;
+    /// Keys are patterns.
+    pub const PATTERN: u32 = 1 << 5;
+    /// Take a lock around each access.
+    pub const LOCK: u32 = 1 << 6;
+    /// Fold fixed-string keys to lower case.
+    pub const FOLD_FIX: u32 = 1 << 14;
+    /// Fold keys of pattern tables.
+    pub const FOLD_MUL: u32 = 1 << 15;
+    /// Several processes may write the table at once.
+    pub const MULTI_WRITER: u32 = 1 << 18;
+    /// UTF-8 mode requested.
+    pub const UTF8_REQUEST: u32 = 1 << 19;
+    /// The bits that describe a table's implementation.
+    pub const IMPL_MASK: u32 = FIXED | PATTERN | MULTI_WRITER;
 }
 
 /// The table types this build supports, as `postconf -m` lists them.
@@ -121,6 +149,7 @@ pub const TYPES: &[&str] = &[
     #[cfg(feature = "pcre")]
     "pcre",
     "pipemap",
+    "proxy",
     "regexp",
     "static",
     "texthash",
@@ -155,6 +184,7 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         #[cfg(feature = "pcre")]
         "pcre" => pcre::PcreTable::open(name).map(boxed),
         "debug" => debug::Debug::open(name, flags).map(boxed),
+        "proxy" => proxy::Proxy::open(name, flags).map(boxed),
         "unionmap" | "pipemap" => composite::Composite::open(kind, name, flags).map(boxed),
         // Berkeley DB btree files cannot be read here; a missing one is reported as
         // Postfix does.
@@ -165,6 +195,22 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
             "unsupported dictionary type: {kind}"
         ))),
     }
+}
+
+/// The files behind `type:name` whose change means the table must be reopened: the
+/// indexed file of hash and cdb tables, the source of tables read into memory. lmdb files
+/// are updated safely under readers, so they are not listed (Postfix's MULTI_WRITER).
+pub fn table_files(spec: &str) -> Vec<std::path::PathBuf> {
+    let Some((kind, name)) = spec.split_once(':') else {
+        return Vec::new();
+    };
+    let suffix = match kind {
+        "hash" | "btree" => ".db",
+        "cdb" => ".cdb",
+        "texthash" | "regexp" | "pcre" | "cidr" => "",
+        _ => return Vec::new(),
+    };
+    vec![std::path::PathBuf::from(format!("{name}{suffix}"))]
 }
 
 fn boxed<T: Dict + 'static>(dict: T) -> Box<dyn Dict> {

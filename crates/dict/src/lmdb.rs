@@ -72,6 +72,10 @@ impl Lmdb {
 }
 
 impl Dict for Lmdb {
+    fn impl_flags(&self) -> u32 {
+        crate::dict_flags::FIXED | crate::dict_flags::MULTI_WRITER
+    }
+
     fn spec(&self) -> &str {
         &self.spec
     }

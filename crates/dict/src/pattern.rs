@@ -354,6 +354,10 @@ fn expand(replacement: &str, key: &str, groups: &[Option<(usize, usize)>]) -> St
 }
 
 impl<E: Engine> Dict for PatternTable<E> {
+    fn impl_flags(&self) -> u32 {
+        crate::dict_flags::PATTERN
+    }
+
     fn spec(&self) -> &str {
         &self.spec
     }

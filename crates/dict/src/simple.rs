@@ -118,6 +118,10 @@ impl Fail {
 }
 
 impl Dict for Fail {
+    fn impl_flags(&self) -> u32 {
+        crate::dict_flags::PATTERN
+    }
+
     fn spec(&self) -> &str {
         &self.spec
     }

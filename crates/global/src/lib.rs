@@ -4,6 +4,7 @@
 //! code returns `Result` and leaves `fatal` to program mains and the server skeletons.
 
 pub mod clean_env;
+pub mod mail_dict;
 pub mod mail_task;
 pub mod maillog_client;
 

@@ -46,6 +46,9 @@ pub struct Requirements {
     pub unlimited: bool,
     /// The service must not run unprivileged (local, pipe, virtual).
     pub privileged: bool,
+    /// This is the log writer (postlogd): its own records go to maillog_file directly,
+    /// never through the postlog socket, which nobody drains until it serves.
+    pub logwriter: bool,
 }
 
 /// A started daemon: its configuration and what the master told it.
@@ -124,9 +127,15 @@ impl Daemon {
         config.set_override("service_name", &service_name);
 
         let tag = global::mail_task::mail_task(&config, &process_name);
-        if let Err(e) =
-            global::maillog_client::init(&config, &tag, global::maillog_client::Fallback::Drop)
-        {
+        if let Err(e) = global::maillog_client::init(
+            &config,
+            &tag,
+            if requirements.logwriter {
+                global::maillog_client::Fallback::Direct
+            } else {
+                global::maillog_client::Fallback::Drop
+            },
+        ) {
             config_fatal(e);
         }
         if opts.stderr {
@@ -184,6 +193,7 @@ impl Daemon {
         let queue_directory = config
             .str(&QUEUE_DIRECTORY)
             .unwrap_or_else(|e| config_fatal(e));
+        global::mail_dict::init(&config).unwrap_or_else(|e| config_fatal(e));
         let mut daemon = Daemon {
             root_dir: opts.chroot.then(|| PathBuf::from(&queue_directory)),
             user: if opts.unprivileged {

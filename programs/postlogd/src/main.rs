@@ -18,6 +18,7 @@ use std::os::unix::fs::OpenOptionsExt;
 fn main() {
     let mut daemon = server::Daemon::start(server::Requirements {
         solitary: true,
+        logwriter: true,
         ..Default::default()
     });
     if let Some(arg) = daemon.args.first() {

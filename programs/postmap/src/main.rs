@@ -107,6 +107,7 @@ fn main() {
     }
     let dir = params::config::config_directory(config_dir.as_deref());
     let config = params::Config::load(&dir).unwrap_or_else(|e| global::fatal_config(e));
+    global::mail_dict::init(&config).unwrap_or_else(|e| global::fatal_config(e));
     // UTF-8 mode follows smtputf8_enable, as Postfix's dictionaries do; -u turns it off.
     flags.utf8 = !no_utf8
         && config

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-const IRONPOST_DAEMONS: [&str; 3] = ["master", "postlogd", "anvil"];
+const IRONPOST_DAEMONS: [&str; 4] = ["master", "postlogd", "anvil", "proxymap"];
 
 /// The directory holding the built ironpost programs.
 pub fn build_dir() -> PathBuf {

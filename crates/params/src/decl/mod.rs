@@ -8,6 +8,7 @@ pub mod identity;
 pub mod install;
 pub mod logging;
 pub mod process;
+pub mod proxymap;
 pub mod queue;
 pub mod smtpd;
 
@@ -21,6 +22,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         smtpd::ALL,
         queue::ALL,
         process::ALL,
+        proxymap::ALL,
         logging::ALL,
         debug::ALL,
     ]

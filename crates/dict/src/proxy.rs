@@ -1,0 +1,247 @@
+//! `proxy:type:name`: a table looked up through the proxymap server.
+//!
+//! Postfix counterpart: `global/dict_proxy.c`. The client connects to
+//! `private/proxymap` (relative to the queue directory, where daemons run, else under it),
+//! expects the `protocol=proxymap_protocol` announcement, and then sends attribute lists:
+//! `request=open, table, flags` once, then `request=lookup, table, flags, key` per lookup
+//! (or `request=sequence, ..., function` to list). Each request names the table, so the
+//! server may restart between two lookups; a broken connection is reopened and the request
+//! sent again. A server that refuses the table (not in proxy_read_maps) is an error that
+//! names the parameter to fix.
+
+use crate::{Dict, DictError, Flags, dict_flags};
+use ipc::{Attrs, Flavor};
+use std::cell::RefCell;
+use std::io::BufReader;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Where the proxymap socket lives: the queue directory and the service name.
+struct Endpoint {
+    queue_directory: PathBuf,
+    service: String,
+}
+
+static ENDPOINT: OnceLock<Endpoint> = OnceLock::new();
+
+/// Tells proxy tables where the proxymap service is (`queue_directory`,
+/// `proxymap_service_name`). Programs call this once after reading main.cf; without it
+/// the build-time queue directory and `proxymap` are used.
+pub fn configure(queue_directory: &Path, service: &str) {
+    let _ = ENDPOINT.set(Endpoint {
+        queue_directory: queue_directory.to_path_buf(),
+        service: service.to_string(),
+    });
+}
+
+fn endpoint() -> &'static Endpoint {
+    ENDPOINT.get_or_init(|| Endpoint {
+        queue_directory: PathBuf::from(params::install::QUEUE_DIRECTORY),
+        service: "proxymap".into(),
+    })
+}
+
+/// Reply status codes (PROXY_STAT_* in Postfix).
+mod status {
+    pub const OK: i32 = 0;
+    pub const NOKEY: i32 = 1;
+    pub const RETRY: i32 = 2;
+    pub const BAD: i32 = 3;
+    pub const DENY: i32 = 4;
+    pub const CONFIG: i32 = 5;
+}
+
+/// How often a request is tried over a fresh connection before the lookup fails.
+const ATTEMPTS: u32 = 3;
+
+/// A proxied table.
+pub struct Proxy {
+    spec: String,
+    table: String,
+    flags: u32,
+    impl_flags: u32,
+    connection: RefCell<Option<BufReader<UnixStream>>>,
+}
+
+fn connect(service: &str) -> std::io::Result<BufReader<UnixStream>> {
+    let endpoint = endpoint();
+    let relative = Path::new("private").join(service);
+    let path = if relative.exists() {
+        relative
+    } else {
+        endpoint.queue_directory.join("private").join(service)
+    };
+    let stream = UnixStream::connect(&path)?;
+    stream.set_read_timeout(Some(Duration::from_secs(300)))?;
+    let mut reader = BufReader::new(stream);
+    let hello = ipc::attr::read(&mut reader, Flavor::Null)?;
+    if hello.as_ref().and_then(|a| a.get("protocol")) != Some("proxymap_protocol") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "unexpected protocol announcement",
+        ));
+    }
+    Ok(reader)
+}
+
+impl Proxy {
+    /// Opens `proxy:name` (name is `type:name`) by asking the server to open it.
+    pub fn open(name: &str, flags: Flags) -> Result<Proxy, DictError> {
+        let mut bits = dict_flags::LOCK;
+        if flags.fold_fix {
+            bits |= dict_flags::FOLD_FIX;
+        }
+        if flags.utf8 {
+            bits |= dict_flags::UTF8_REQUEST;
+        }
+        let mut proxy = Proxy {
+            spec: format!("proxy:{name}"),
+            table: name.to_string(),
+            flags: bits,
+            impl_flags: dict_flags::FIXED,
+            connection: RefCell::new(None),
+        };
+        let reply = proxy.ask(
+            Attrs::new()
+                .str("request", "open")
+                .str("table", name)
+                .int("flags", bits as i32),
+        )?;
+        let service = &endpoint().service;
+        match reply.get_int("status") {
+            Some(status::OK) => {
+                proxy.impl_flags =
+                    reply.get_int("flags").unwrap_or(0) as u32 & dict_flags::IMPL_MASK;
+                Ok(proxy)
+            }
+            Some(status::DENY) => Err(DictError::Open(format!(
+                "{service} service is not configured for table \"{name}\""
+            ))),
+            Some(status::BAD) => Err(DictError::Open(format!(
+                "{service} open failed for table \"{name}\": invalid request"
+            ))),
+            other => Err(DictError::Open(format!(
+                "{service} open failed for table \"{name}\": unexpected status {}",
+                other.unwrap_or(-1)
+            ))),
+        }
+    }
+
+    /// Sends a request and reads the reply, reconnecting when the connection broke.
+    fn ask(&self, request: Attrs) -> Result<Attrs, DictError> {
+        let service = &endpoint().service;
+        let mut last_error = String::new();
+        for attempt in 1..=ATTEMPTS {
+            if attempt > 1 {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            let mut slot = self.connection.borrow_mut();
+            if slot.is_none() {
+                match connect(service) {
+                    Ok(connection) => *slot = Some(connection),
+                    Err(e) => {
+                        last_error = crate::source::os_error(&e);
+                        continue;
+                    }
+                }
+            }
+            let Some(connection) = slot.as_mut() else {
+                continue;
+            };
+            let exchange = ipc::attr::write(connection.get_mut(), Flavor::Null, &request)
+                .and_then(|()| ipc::attr::read(connection, Flavor::Null));
+            match exchange {
+                Ok(Some(reply)) => return Ok(reply),
+                Ok(None) => last_error = "connection closed".into(),
+                Err(e) => last_error = crate::source::os_error(&e),
+            }
+            *slot = None;
+            if attempt > 1 || log::verbose() > 0 {
+                log::msg_warn!("dict_proxy: service {service}: {last_error}");
+            }
+        }
+        Err(DictError::Retry(format!(
+            "table {}: service {service}: {last_error}",
+            self.spec
+        )))
+    }
+
+    /// The outcome of a lookup-like reply.
+    fn answer(&self, reply: &Attrs, key: &str) -> Result<Option<String>, DictError> {
+        let service = &endpoint().service;
+        match reply.get_int("status") {
+            Some(status::OK) => Ok(Some(reply.get("value").unwrap_or_default().to_string())),
+            Some(status::NOKEY) => Ok(None),
+            Some(status::RETRY) | Some(status::CONFIG) => Err(DictError::Retry(format!(
+                "{service} lookup failed for table \"{}\" key \"{key}\"",
+                self.table
+            ))),
+            Some(status::DENY) => Err(DictError::Open(format!(
+                "{service} service is not configured for table \"{}\"",
+                self.table
+            ))),
+            other => Err(DictError::Retry(format!(
+                "{service} lookup failed for table \"{}\" key \"{key}\": unexpected reply status {}",
+                self.table,
+                other.unwrap_or(-1)
+            ))),
+        }
+    }
+}
+
+impl Dict for Proxy {
+    fn spec(&self) -> &str {
+        &self.spec
+    }
+
+    fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
+        let reply = self.ask(
+            Attrs::new()
+                .str("request", "lookup")
+                .str("table", &self.table)
+                .int("flags", self.flags as i32)
+                .str("key", key),
+        )?;
+        if log::verbose() > 0 {
+            log::msg_info!(
+                "dict_proxy_lookup: table={} key={key} -> status={} result={}",
+                self.table,
+                reply.get("status").unwrap_or_default(),
+                reply.get("value").unwrap_or_default()
+            );
+        }
+        self.answer(&reply, key)
+    }
+
+    fn entries(&self) -> Option<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        // DICT_SEQ_FUN_FIRST, then DICT_SEQ_FUN_NEXT.
+        let mut function = 0;
+        loop {
+            let reply = self
+                .ask(
+                    Attrs::new()
+                        .str("request", "sequence")
+                        .str("table", &self.table)
+                        .int("flags", self.flags as i32)
+                        .int("function", function),
+                )
+                .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+            match reply.get_int("status") {
+                Some(status::OK) => out.push((
+                    reply.get("key").unwrap_or_default().to_string(),
+                    reply.get("value").unwrap_or_default().to_string(),
+                )),
+                Some(status::NOKEY) => return Some(out),
+                _ => return None,
+            }
+            function = 1;
+        }
+    }
+
+    fn impl_flags(&self) -> u32 {
+        self.impl_flags
+    }
+}

@@ -1,0 +1,274 @@
+//! proxymap - look up tables on behalf of other processes.
+//!
+//! Postfix counterpart: `proxymap/proxymap.c`. A multi-client server: clients (smtpd,
+//! cleanup, local, trivial-rewrite, `postmap -q ... proxy:type:name`) send `open`,
+//! `lookup` and `sequence` requests naming a table, and proxymap answers from one shared
+//! open copy, so a chrooted daemon can use tables outside its jail and many processes share
+//! one connection to a database. Only tables that appear as `proxy:type:name` in
+//! `proxy_read_maps` (for the proxywrite service, `proxy_write_maps`) are served; anything
+//! else is refused with a warning that says which parameter to change. When a table file
+//! changes, proxymap logs `table ... has changed -- restarting` and exits at the next
+//! connection, so the master starts a fresh one that sees the new content.
+
+mod approved;
+
+use dict::{Dict, Flags, dict_flags};
+use ipc::{Attrs, Flavor};
+use server::multi::{Client, Service};
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+/// Reply status codes (PROXY_STAT_* in Postfix).
+mod status {
+    pub const OK: i32 = 0;
+    pub const NOKEY: i32 = 1;
+    pub const RETRY: i32 = 2;
+    pub const BAD: i32 = 3;
+    pub const DENY: i32 = 4;
+}
+
+/// One open table and the modification times of its files when it was opened.
+struct Open {
+    dict: Box<dyn Dict>,
+    files: Vec<(std::path::PathBuf, Option<SystemTime>)>,
+    /// The position of an ongoing `sequence` walk.
+    cursor: Option<std::vec::IntoIter<(String, String)>>,
+}
+
+struct Proxymap {
+    writer: bool,
+    parameter: &'static str,
+    approved: approved::Approved,
+    tables: HashMap<String, Open>,
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+impl Proxymap {
+    /// The open table for a request, opening it on first use; Err is the reply status.
+    fn find(&mut self, table: &str, flags: u32) -> Result<&mut Open, i32> {
+        let mut name = table;
+        while let Some(inner) = name.strip_prefix("proxy:") {
+            name = inner;
+        }
+        if !name.contains(':') {
+            return Err(status::BAD);
+        }
+        if !self.approved.contains(name) {
+            log::msg_warn!("request for unapproved table: \"{name}\"");
+            log::msg_warn!(
+                "to approve this table for {} access, list proxy:{name} in main.cf:{}",
+                if self.writer {
+                    "read-write"
+                } else {
+                    "read-only"
+                },
+                self.parameter
+            );
+            return Err(status::DENY);
+        }
+        let open_flags = Flags {
+            fold_fix: flags & dict_flags::FOLD_FIX != 0,
+            utf8: flags & dict_flags::UTF8_REQUEST != 0,
+            ..Flags::default()
+        };
+        // One instance per table and flag combination, as Postfix keeps them.
+        let key = format!(
+            "{name}:{}",
+            flags & !(dict_flags::IMPL_MASK | dict_flags::LOCK)
+        );
+        if !self.tables.contains_key(&key) {
+            if log::verbose() > 0 {
+                log::msg_info!("proxy_map_find: {key}");
+            }
+            let dict = dict::open(name, open_flags).map_err(|e| {
+                log::msg_warn!("{e}");
+                status::RETRY
+            })?;
+            let files = dict::table_files(name)
+                .into_iter()
+                .map(|path| {
+                    let time = modified(&path);
+                    (path, time)
+                })
+                .collect();
+            self.tables.insert(
+                key.clone(),
+                Open {
+                    dict,
+                    files,
+                    cursor: None,
+                },
+            );
+        }
+        self.tables.get_mut(&key).ok_or(status::RETRY)
+    }
+
+    /// The first table whose files changed since it was opened.
+    fn changed(&self) -> Option<&str> {
+        self.tables
+            .values()
+            .find(|open| {
+                open.files
+                    .iter()
+                    .any(|(path, time)| modified(path) != *time)
+            })
+            .map(|open| open.dict.spec())
+    }
+
+    fn open(&mut self, request: &Attrs) -> Attrs {
+        let (Some(table), Some(flags)) = (request.get("table"), request.get_int("flags")) else {
+            return Attrs::new().int("status", status::BAD).int("flags", 0);
+        };
+        match self.find(table, flags as u32) {
+            Ok(open) => {
+                let impl_flags = open.dict.impl_flags();
+                Attrs::new()
+                    .int("status", status::OK)
+                    .int("flags", impl_flags as i32)
+            }
+            Err(code) => Attrs::new().int("status", code).int("flags", 0),
+        }
+    }
+
+    fn lookup(&mut self, request: &Attrs) -> Attrs {
+        let (Some(table), Some(flags), Some(key)) = (
+            request.get("table"),
+            request.get_int("flags"),
+            request.get("key"),
+        ) else {
+            return Attrs::new().int("status", status::BAD).str("value", "");
+        };
+        let (code, value) = match self.find(table, flags as u32) {
+            Ok(open) => match open.dict.lookup(key) {
+                Ok(Some(value)) => (status::OK, value),
+                Ok(None) => (status::NOKEY, String::new()),
+                Err(e) => {
+                    log::msg_warn!("{e}");
+                    (status::RETRY, String::new())
+                }
+            },
+            Err(code) => (code, String::new()),
+        };
+        if log::verbose() > 0 {
+            log::msg_info!("proxymap_lookup_service: {table}:{key} -> {code}:{value}");
+        }
+        Attrs::new().int("status", code).str("value", &value)
+    }
+
+    fn sequence(&mut self, request: &Attrs) -> Attrs {
+        let (Some(table), Some(flags), Some(function)) = (
+            request.get("table"),
+            request.get_int("flags"),
+            request.get_int("function"),
+        ) else {
+            return Attrs::new()
+                .int("status", status::BAD)
+                .str("key", "")
+                .str("value", "");
+        };
+        let reply = |code, key: &str, value: &str| {
+            Attrs::new()
+                .int("status", code)
+                .str("key", key)
+                .str("value", value)
+        };
+        let open = match self.find(table, flags as u32) {
+            Ok(open) => open,
+            Err(code) => return reply(code, "", ""),
+        };
+        if function == 0 {
+            match open.dict.entries() {
+                Some(entries) => open.cursor = Some(entries.into_iter()),
+                None => return reply(status::BAD, "", ""),
+            }
+        }
+        match open.cursor.as_mut().and_then(Iterator::next) {
+            Some((key, value)) => reply(status::OK, &key, &value),
+            None => reply(status::NOKEY, "", ""),
+        }
+    }
+
+    /// update and delete: ironpost's tables are written by postmap, not through proxywrite.
+    fn refuse_write(&mut self, what: &str) -> Attrs {
+        if self.writer {
+            log::msg_warn!("{what} requests through proxywrite are not supported by ironpost");
+        } else {
+            log::msg_warn!("refusing proxy:{what} request on non-proxywrite service");
+        }
+        Attrs::new().int("status", status::DENY)
+    }
+}
+
+impl Service for Proxymap {
+    fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
+        if !self.writer
+            && let Some(table) = self.changed()
+        {
+            log::msg_info!("table {table} has changed -- restarting");
+            std::process::exit(0);
+        }
+        let hello = Attrs::new().str("protocol", "proxymap_protocol");
+        let _ = ipc::attr::write(client.io.get_mut(), Flavor::Null, &hello);
+    }
+
+    fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {
+        let request = match ipc::attr::read(&mut client.io, Flavor::Null) {
+            Ok(Some(attrs)) => attrs,
+            _ => return false,
+        };
+        let reply = match request.get("request").unwrap_or_default() {
+            "open" => self.open(&request),
+            "lookup" => self.lookup(&request),
+            "sequence" => self.sequence(&request),
+            "update" => self.refuse_write("update"),
+            "delete" => self.refuse_write("delete"),
+            other => {
+                log::msg_warn!("unrecognized request: \"{other}\", ignored");
+                Attrs::new().int("status", status::BAD)
+            }
+        };
+        ipc::attr::write(client.io.get_mut(), Flavor::Null, &reply).is_ok()
+    }
+}
+
+fn main() {
+    let mut daemon = server::Daemon::start(server::Requirements::default());
+    if let Some(arg) = daemon.args.first() {
+        log::msg_fatal!("unexpected command-line argument: {arg}");
+    }
+    use params::decl::proxymap as p;
+    let text = |param| {
+        daemon
+            .config
+            .str(param)
+            .unwrap_or_else(|e| global::fatal_config(e))
+    };
+    let reader = text(&p::PROXYMAP_SERVICE_NAME);
+    let writer = text(&p::PROXYWRITE_SERVICE_NAME);
+    let is_writer = if daemon.service_name == writer {
+        true
+    } else if daemon.service_name == reader {
+        false
+    } else {
+        log::msg_fatal!("service name must be one of {reader} or {writer}")
+    };
+    let parameter = if is_writer {
+        &p::PROXY_WRITE_MAPS
+    } else {
+        &p::PROXY_READ_MAPS
+    };
+    let approved = approved::Approved::from_parameter(parameter.name, &text(parameter));
+    daemon.enter_jail();
+    server::multi::serve(
+        daemon,
+        Proxymap {
+            writer: is_writer,
+            parameter: parameter.name,
+            approved,
+            tables: HashMap::new(),
+        },
+    )
+}
