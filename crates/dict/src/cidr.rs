@@ -9,9 +9,9 @@
 use crate::{Dict, DictError, source};
 use std::net::IpAddr;
 
-/// One parsed pattern.
+/// One parsed network pattern, as `cidr_match_parse()` makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Net {
+pub struct Net {
     addr: IpAddr,
     prefix: u32,
     /// True unless negated with `!`.
@@ -19,7 +19,8 @@ struct Net {
 }
 
 impl Net {
-    fn contains(&self, query: &IpAddr) -> bool {
+    /// Whether `query` is inside the network (inverted for a negated pattern).
+    pub fn contains(&self, query: &IpAddr) -> bool {
         let inside = match (self.addr, query) {
             (IpAddr::V4(net), IpAddr::V4(q)) => {
                 let mask = if self.prefix == 0 {
@@ -55,7 +56,9 @@ pub struct Cidr {
     rules: Vec<Rule>,
 }
 
-fn parse_net(pattern: &str, match_wanted: bool) -> Result<Net, String> {
+/// Parses `addr`, `addr/len`, `[addr]`, `[addr]/len` or `[addr/len]`; the error is
+/// Postfix's text.
+pub fn parse_net(pattern: &str, match_wanted: bool) -> Result<Net, String> {
     let (body, mask) = if let Some(rest) = pattern.strip_prefix('[') {
         let (inner, after) = rest
             .split_once(']')

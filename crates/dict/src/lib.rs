@@ -13,7 +13,7 @@
 
 pub mod build;
 pub mod cdb;
-mod cidr;
+pub mod cidr;
 mod composite;
 mod debug;
 mod error;

@@ -7,6 +7,7 @@ pub mod clean_env;
 pub mod mail_dict;
 pub mod mail_task;
 pub mod maillog_client;
+pub mod match_list;
 
 /// Logs a configuration error as Postfix does (its warnings, then fatal) and exits.
 pub fn fatal_config(error: params::ConfigError) -> ! {
