@@ -6,6 +6,7 @@
 //! allowed around IPv6 (and IPv4) patterns. A network with host bits set is rejected with
 //! Postfix's hint. Rules with errors are skipped with a warning naming the line.
 
+use crate::pattern::{keyword, negations};
 use crate::{Dict, DictError, source};
 use std::net::IpAddr;
 
@@ -137,28 +138,6 @@ pub fn parse_net(pattern: &str, match_wanted: bool) -> Result<Net, String> {
         ));
     }
     Ok(net)
-}
-
-/// Strips leading `!`s and whitespace; returns the rest and whether a match is wanted.
-fn negations(mut text: &str) -> (&str, bool) {
-    let mut wanted = true;
-    loop {
-        if let Some(rest) = text.strip_prefix('!') {
-            wanted = !wanted;
-            text = rest;
-        } else if text.starts_with(|c: char| c.is_ascii_whitespace()) {
-            text = &text[1..];
-        } else {
-            return (text, wanted);
-        }
-    }
-}
-
-fn keyword<'a>(text: &'a str, word: &str) -> Option<&'a str> {
-    let head = text.get(..word.len())?;
-    let rest = &text[word.len()..];
-    (head.eq_ignore_ascii_case(word) && !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
-        .then_some(rest)
 }
 
 impl Cidr {

@@ -88,18 +88,7 @@ fn get_pattern<'a, E: Engine>(
     at: &Place,
     text: &'a str,
 ) -> Option<(RawPattern<E::Options>, &'a str)> {
-    let mut match_wanted = true;
-    let mut rest = text;
-    loop {
-        if let Some(r) = rest.strip_prefix('!') {
-            match_wanted = !match_wanted;
-            rest = r;
-        } else if rest.starts_with(|c: char| c.is_ascii_whitespace()) {
-            rest = &rest[1..];
-        } else {
-            break;
-        }
-    }
+    let (rest, match_wanted) = negations(text);
     let Some(delim) = rest.chars().next() else {
         at.warn("no regexp: skipping this rule");
         return None;
@@ -200,7 +189,24 @@ fn prescan(at: &Place, text: &str) -> Option<usize> {
     Some(max)
 }
 
-fn keyword<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+/// Strips leading `!`s and whitespace; returns the rest and whether a match is wanted.
+pub(crate) fn negations(mut text: &str) -> (&str, bool) {
+    let mut wanted = true;
+    loop {
+        if let Some(rest) = text.strip_prefix('!') {
+            wanted = !wanted;
+            text = rest;
+        } else if text.starts_with(|c: char| c.is_ascii_whitespace()) {
+            text = &text[1..];
+        } else {
+            return (text, wanted);
+        }
+    }
+}
+
+/// `word` (any case) at the start of `text` and not followed by a letter or digit: the
+/// rest of the text.
+pub(crate) fn keyword<'a>(text: &'a str, word: &str) -> Option<&'a str> {
     let head = text.get(..word.len())?;
     let rest = &text[word.len()..];
     (head.eq_ignore_ascii_case(word) && !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))

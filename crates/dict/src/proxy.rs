@@ -43,13 +43,19 @@ fn endpoint() -> &'static Endpoint {
     })
 }
 
-/// Reply status codes (PROXY_STAT_* in Postfix).
-mod status {
+/// Reply status codes of the proxymap protocol (PROXY_STAT_* in Postfix).
+pub mod status {
+    /// The operation succeeded.
     pub const OK: i32 = 0;
+    /// The key is not in the table.
     pub const NOKEY: i32 = 1;
+    /// Try again later (the table failed).
     pub const RETRY: i32 = 2;
+    /// A malformed request.
     pub const BAD: i32 = 3;
+    /// The table is not approved for proxy access.
     pub const DENY: i32 = 4;
+    /// The table's configuration is broken.
     pub const CONFIG: i32 = 5;
 }
 

@@ -12,20 +12,12 @@
 
 mod approved;
 
+use dict::proxy::status;
 use dict::{Dict, Flags, dict_flags};
 use ipc::{Attrs, Flavor};
 use server::multi::{Client, Service};
 use std::collections::HashMap;
 use std::time::SystemTime;
-
-/// Reply status codes (PROXY_STAT_* in Postfix).
-mod status {
-    pub const OK: i32 = 0;
-    pub const NOKEY: i32 = 1;
-    pub const RETRY: i32 = 2;
-    pub const BAD: i32 = 3;
-    pub const DENY: i32 = 4;
-}
 
 /// One open table and the modification times of its files when it was opened.
 struct Open {
