@@ -72,8 +72,41 @@ pub struct Builder {
     name: String,
     mode: Mode,
     duplicates: Duplicates,
-    entries: Vec<(String, String)>,
+    entries: Vec<Entry>,
     index: HashMap<String, usize>,
+}
+
+/// One entry on its way into a file.
+pub(crate) struct Entry {
+    /// The key, already folded as the table wants it.
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// Stored with a terminating null byte where the format uses one (lmdb, hash); the
+    /// NIS signatures postalias writes go without.
+    pub null: bool,
+    /// Replaces what the file already has, whatever the duplicate policy.
+    pub replace: bool,
+}
+
+impl Entry {
+    /// The key bytes for lmdb and hash files.
+    pub(crate) fn key_bytes(&self) -> Vec<u8> {
+        stored(&self.key, self.null)
+    }
+
+    /// The value bytes for lmdb and hash files.
+    pub(crate) fn value_bytes(&self) -> Vec<u8> {
+        stored(&self.value, self.null)
+    }
+}
+
+fn stored(text: &str, null: bool) -> Vec<u8> {
+    if null {
+        with_null(text)
+    } else {
+        text.as_bytes().to_vec()
+    }
 }
 
 impl Builder {
@@ -103,14 +136,35 @@ impl Builder {
         match self.index.get(key) {
             Some(&i) => match self.duplicates {
                 Duplicates::Ignore => {}
-                Duplicates::Replace => self.entries[i].1 = value.to_string(),
+                Duplicates::Replace => self.entries[i].value = value.to_string(),
                 Duplicates::Warn => self.warn_duplicate(key),
             },
-            None => {
-                self.index.insert(key.to_string(), self.entries.len());
-                self.entries.push((key.to_string(), value.to_string()));
-            }
+            None => self.push(key, value, true, false),
         }
+    }
+
+    /// Adds or replaces a signature entry (postalias's `@` and NIS entries): it always
+    /// replaces an older one, and `null` says whether lmdb and hash files store it with a
+    /// terminating null byte.
+    pub fn add_signature(&mut self, key: &str, value: &str, null: bool) {
+        match self.index.get(key) {
+            Some(&i) => {
+                self.entries[i].value = value.to_string();
+                self.entries[i].null = null;
+                self.entries[i].replace = true;
+            }
+            None => self.push(key, value, null, true),
+        }
+    }
+
+    fn push(&mut self, key: &str, value: &str, null: bool, replace: bool) {
+        self.index.insert(key.to_string(), self.entries.len());
+        self.entries.push(Entry {
+            key: key.to_string(),
+            value: value.to_string(),
+            null,
+            replace,
+        });
     }
 
     fn warn_duplicate(&self, key: &str) {
@@ -139,7 +193,7 @@ impl Builder {
 
     /// The entries, in the order they came.
     #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
-    pub(crate) fn entries(&self) -> &[(String, String)] {
+    pub(crate) fn entries(&self) -> &[Entry] {
         &self.entries
     }
 

@@ -10,7 +10,7 @@
 //! (key length, value length, key, value), then 256 hash tables of (hash, position) slots.
 //! All numbers are 32-bit little-endian; the hash is `h = h * 33 ^ byte` from 5381.
 
-use crate::build::{find_either, warn_if_stale};
+use crate::build::{Entry, find_either, warn_if_stale};
 use crate::{Dict, DictError, Flags, source};
 
 /// The cdb hash.
@@ -99,10 +99,12 @@ impl Dict for Cdb {
 }
 
 /// Writes `name.cdb` from entries: into `name.cdb.tmp`, synced, then renamed into place.
-pub(crate) fn write(name: &str, entries: &[(String, String)]) -> Result<(), DictError> {
+pub(crate) fn write(name: &str, entries: &[Entry]) -> Result<(), DictError> {
     let path = format!("{name}.cdb");
     let fail = |e: std::io::Error| DictError::Open(format!("{path}: {}", source::os_error(&e)));
-    let records = entries.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes()));
+    let records = entries
+        .iter()
+        .map(|e| (e.key.as_bytes(), e.value.as_bytes()));
     let image =
         image(records).ok_or_else(|| DictError::Open(format!("{path}: table too large")))?;
     let tmp = format!("{path}.tmp");
@@ -156,8 +158,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cdb-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let name = dir.join("table").display().to_string();
-        let entries: Vec<(String, String)> = (0..1000)
-            .map(|i| (format!("key{i}"), format!("value {i}")))
+        let entries: Vec<Entry> = (0..1000)
+            .map(|i| Entry {
+                key: format!("key{i}"),
+                value: format!("value {i}"),
+                null: false,
+                replace: false,
+            })
             .collect();
         write(&name, &entries).unwrap();
         let cdb = Cdb::open(&name, Flags::default()).unwrap();

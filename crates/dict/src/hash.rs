@@ -114,9 +114,13 @@ pub(crate) fn write(builder: &Builder) -> Result<(), DictError> {
         Mode::Update
     };
     exclusively(name, mode, |db| {
-        for (key, value) in entries {
-            if !db.put(&with_null(key), &with_null(value), replace)? {
-                builder.kept(key);
+        for entry in entries {
+            if !db.put(
+                &entry.key_bytes(),
+                &entry.value_bytes(),
+                replace || entry.replace,
+            )? {
+                builder.kept(&entry.key);
             }
         }
         Ok(())

@@ -124,9 +124,13 @@ pub(crate) fn write(builder: &Builder) -> Result<(), DictError> {
             if builder.rebuild() {
                 txn.clear()?;
             }
-            for (key, value) in entries {
-                if !txn.put(&with_null(key), &with_null(value), replace)? {
-                    existing.push(key.as_str());
+            for entry in entries {
+                if !txn.put(
+                    &entry.key_bytes(),
+                    &entry.value_bytes(),
+                    replace || entry.replace,
+                )? {
+                    existing.push(entry.key.as_str());
                 }
             }
             Ok(existing)

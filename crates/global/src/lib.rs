@@ -8,6 +8,7 @@ pub mod mail_dict;
 pub mod mail_task;
 pub mod maillog_client;
 pub mod match_list;
+pub mod mkmap;
 
 /// Logs a configuration error as Postfix does (its warnings, then fatal) and exits.
 pub fn fatal_config(error: params::ConfigError) -> ! {

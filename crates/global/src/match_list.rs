@@ -351,12 +351,24 @@ mod tests {
     #[test]
     fn parent_domain_matching_follows_the_parameter() {
         // debug_peer_list is in the default parent_domain_matches_subdomains.
-        assert!(peer_matches("debug_peer_list = example.com\n", "mx.example.com", "192.0.2.1"));
+        assert!(peer_matches(
+            "debug_peer_list = example.com\n",
+            "mx.example.com",
+            "192.0.2.1"
+        ));
         let strict = "debug_peer_list = example.com\nparent_domain_matches_subdomains =\n";
         assert!(!peer_matches(strict, "mx.example.com", "192.0.2.1"));
         let dotted = "debug_peer_list = .example.com\nparent_domain_matches_subdomains =\n";
         assert!(peer_matches(dotted, "mx.example.com", "192.0.2.1"));
-        assert!(peer_matches("debug_peer_list = 192.0.2.0/24\n", "unknown", "192.0.2.1"));
-        assert!(!peer_matches("debug_peer_list =\n", "mx.example.com", "192.0.2.1"));
+        assert!(peer_matches(
+            "debug_peer_list = 192.0.2.0/24\n",
+            "unknown",
+            "192.0.2.1"
+        ));
+        assert!(!peer_matches(
+            "debug_peer_list =\n",
+            "mx.example.com",
+            "192.0.2.1"
+        ));
     }
 }

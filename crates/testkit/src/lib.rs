@@ -23,6 +23,16 @@ pub struct Golden<'a> {
     /// Says why a case cannot run yet (a table type or program ironpost does not have);
     /// such cases are listed, not run.
     pub pending: &'a (dyn Fn(&Path) -> Option<String> + Sync),
+    /// Which cases of the folder are this program's (several programs may share one
+    /// folder, e.g. postmap and postalias, told apart by a case's `program` file).
+    pub select: &'a (dyn Fn(&Path) -> bool + Sync),
+}
+
+/// The program a case runs, from its `program` file, if it names one.
+pub fn case_program(case: &Path) -> Option<String> {
+    std::fs::read_to_string(case.join("program"))
+        .ok()
+        .map(|p| p.trim().to_string())
 }
 
 /// Splits a command line the way a POSIX shell would for these simple cases.
@@ -173,7 +183,7 @@ impl Golden<'_> {
         let mut cases: Vec<PathBuf> = std::fs::read_dir(&self.root)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.join("args").exists())
+            .filter(|p| p.join("args").exists() && (self.select)(p))
             .collect();
         cases.sort();
         let only = std::env::var("GOLDEN_CASE").ok();

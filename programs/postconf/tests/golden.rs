@@ -10,6 +10,7 @@ fn postconf_matches_postfix() {
         root: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden"),
         placeholder: "$CONFIG",
         pending: &|_| None,
+        select: &|_| true,
     }
     .run_all(50);
 }
