@@ -27,7 +27,7 @@ fn parse_line(label: &str, line: &LogicalLine, builder: &mut Builder, flags: Fla
     };
     let (name, rest) = tokens.split_at(colon);
     let value = &rest[1..];
-    let before = |op: char| name.iter().any(|t| *t == Token::Op(op));
+    let before = |op: char| name.contains(&Token::Op(op));
     if name.is_empty() || value.is_empty() || before(',') {
         return warn("need name:value pair");
     }
