@@ -4,11 +4,14 @@
 //! code returns `Result` and leaves `fatal` to program mains and the server skeletons.
 
 pub mod clean_env;
+pub mod mail_addr_find;
 pub mod mail_dict;
 pub mod mail_task;
 pub mod maillog_client;
+pub mod maps;
 pub mod match_list;
 pub mod mkmap;
+pub mod resolve_local;
 
 /// Logs a configuration error as Postfix does (its warnings, then fatal) and exits.
 pub fn fatal_config(error: params::ConfigError) -> ! {

@@ -1,0 +1,1 @@
+/^re\+(.*)@example\.net$/ re-$1
