@@ -10,6 +10,7 @@ pub mod logging;
 pub mod process;
 pub mod proxymap;
 pub mod queue;
+pub mod resolve;
 pub mod smtpd;
 
 /// Every declared parameter.
@@ -21,6 +22,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         address::ALL,
         smtpd::ALL,
         queue::ALL,
+        resolve::ALL,
         process::ALL,
         proxymap::ALL,
         logging::ALL,
