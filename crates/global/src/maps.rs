@@ -39,6 +39,11 @@ impl Maps {
         })
     }
 
+    /// The list's name in messages.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
     /// Whether the list has no tables.
     pub fn is_empty(&self) -> bool {
         self.dicts.is_empty()

@@ -9,3 +9,4 @@ pub mod mac_expand;
 pub mod name_value;
 pub mod readlline;
 pub mod tokens;
+pub mod valid_hostname;

@@ -1,0 +1,310 @@
+//! trivial-rewrite - the address rewriting and resolving service.
+//!
+//! Postfix counterpart: `trivial-rewrite/trivial-rewrite.c`. A multi-client server that
+//! cleanup, qmgr, smtpd and the delivery agents ask, over the attribute protocol:
+//! `request=rewrite, rule=local|remote, address=...` returns the address in canonical form
+//! (see rewrite.rs); `request=resolve` (regular mail) and `request=verify` (address
+//! verification probes, with the address_verify_* settings) with `sender` and `address`
+//! return `transport`, `nexthop`, `recipient` and the class flags (see resolve.rs). `-v`
+//! logs each request with its answer. When a table file changes, the service exits after
+//! at most 10 seconds so the master starts one that reads the new content.
+
+mod resolve;
+mod rewrite;
+mod transport;
+
+use dict::Flags;
+use global::maps::Maps;
+use global::match_list::{MatchList, Matcher};
+use ipc::{Attrs, Flavor};
+use params::decl::{address as a, debug as d, identity as i, resolve as r};
+use resolve::{Resolver, Setting, Shared};
+use rewrite::Rules;
+use rfc822::tok822::{StrFlags, externalize, scan_addr};
+use server::multi::{Client, Service};
+use std::time::{Duration, SystemTime};
+
+struct TrivialRewrite {
+    shared: Shared,
+    regular: Resolver,
+    verify: Resolver,
+    remote_rules: Rules,
+    /// Table files and their modification times, for the restart check.
+    files: Vec<(std::path::PathBuf, Option<SystemTime>)>,
+}
+
+impl TrivialRewrite {
+    fn rewrite(&self, request: &Attrs) -> Option<Attrs> {
+        let (Some(rule), Some(address), 3) =
+            (request.get("rule"), request.get("address"), request.0.len())
+        else {
+            return None;
+        };
+        let rules = match rule {
+            "local" => &self.shared.local_rules,
+            "remote" => &self.remote_rules,
+            other => {
+                log::msg_warn!("unknown context: {other}");
+                return None;
+            }
+        };
+        let result = if address.is_empty() {
+            log::msg_warn!("rewrite_addr: null address");
+            String::new()
+        } else {
+            let mut tree = scan_addr(address).tokens;
+            rewrite::rewrite_tree(rules, &mut tree);
+            externalize(&tree, StrFlags::DEFL)
+        };
+        if log::verbose() > 0 {
+            log::msg_info!("`{rule}' `{address}' -> `{result}'");
+        }
+        Some(Attrs::new().int("flags", 0).str("address", &result))
+    }
+
+    fn resolve(&self, request: &Attrs, resolver: &Resolver) -> Option<Attrs> {
+        let (Some(sender), Some(address), 3) = (
+            request.get("sender"),
+            request.get("address"),
+            request.0.len(),
+        ) else {
+            return None;
+        };
+        let answer = resolve::resolve(&self.shared, resolver, sender, address);
+        if log::verbose() > 0 {
+            log::msg_info!(
+                "`{sender}' -> `{address}' -> (`{}' `{}' `{}' `{}')",
+                answer.transport,
+                answer.nexthop,
+                answer.recipient,
+                answer.flags
+            );
+        }
+        Some(
+            Attrs::new()
+                .int("flags", 0)
+                .str("transport", &answer.transport)
+                .str("nexthop", &answer.nexthop)
+                .str("recipient", &answer.recipient)
+                .int("flags", answer.flags),
+        )
+    }
+
+    fn changed(&self) -> Option<&std::path::Path> {
+        self.files
+            .iter()
+            .find(|(path, time)| modified(path) != *time)
+            .map(|(path, _)| path.as_path())
+    }
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+impl Service for TrivialRewrite {
+    fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
+        let hello = Attrs::new().str("protocol", "trivial_rewrite_protocol");
+        let _ = ipc::attr::write(client.io.get_mut(), Flavor::Null, &hello);
+    }
+
+    fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {
+        let request = match ipc::attr::read(&mut client.io, Flavor::Null) {
+            Ok(Some(attrs)) => attrs,
+            _ => return false,
+        };
+        let reply = match request.get("request").unwrap_or_default() {
+            "rewrite" => self.rewrite(&request),
+            "resolve" => self.resolve(&request, &self.regular),
+            "verify" => self.resolve(&request, &self.verify),
+            other => {
+                log::msg_warn!("bad command {:.30}", other);
+                None
+            }
+        };
+        match reply {
+            Some(reply) => ipc::attr::write(client.io.get_mut(), Flavor::Null, &reply).is_ok(),
+            None => false,
+        }
+    }
+
+    fn tick(&mut self, _daemon: &mut server::Daemon) -> Option<Duration> {
+        if let Some(path) = self.changed() {
+            log::msg_info!("table {} has changed -- restarting", path.display());
+            std::process::exit(0);
+        }
+        Some(Duration::from_secs(10))
+    }
+}
+
+/// Reads the configuration; a broken setting is fatal, as in Postfix.
+struct Settings<'a> {
+    config: &'a params::Config,
+    flags: Flags,
+    files: Vec<(std::path::PathBuf, Option<SystemTime>)>,
+}
+
+impl Settings<'_> {
+    fn text(&self, param: &'static params::Param) -> String {
+        self.config
+            .str(param)
+            .unwrap_or_else(|e| global::fatal_config(e))
+    }
+
+    fn yes(&self, param: &'static params::Param) -> bool {
+        self.config
+            .bool(param)
+            .unwrap_or_else(|e| global::fatal_config(e))
+    }
+
+    fn setting(&self, param: &'static params::Param) -> Setting {
+        Setting {
+            name: param.name,
+            value: self.text(param),
+        }
+    }
+
+    fn maps(&mut self, param: &'static params::Param) -> Option<Maps> {
+        let value = self.text(param);
+        if value.trim().is_empty() {
+            return None;
+        }
+        for table in util::tokens::split(&value, util::tokens::COMMA_SPACE) {
+            for path in dict::table_files(table) {
+                let time = modified(&path);
+                self.files.push((path, time));
+            }
+        }
+        Some(Maps::new(param.name, &value, self.flags).unwrap_or_else(|e| log::msg_fatal!("{e}")))
+    }
+
+    fn list(&self, param: &'static params::Param, matcher: Matcher) -> Option<MatchList> {
+        if self.text(param).trim().is_empty() {
+            return None;
+        }
+        Some(
+            global::match_list::from_parameter(self.config, param, &[matcher])
+                .unwrap_or_else(|e| global::fatal_config(e)),
+        )
+    }
+
+    fn parent_style(&self, name: &str) -> bool {
+        self.config
+            .list(&i::PARENT_DOMAIN_MATCHES_SUBDOMAINS)
+            .unwrap_or_else(|e| global::fatal_config(e))
+            .iter()
+            .any(|p| p == name)
+    }
+
+    fn resolver(
+        &mut self,
+        local: &'static params::Param,
+        virtual_: &'static params::Param,
+        relay: &'static params::Param,
+        default: &'static params::Param,
+        relayhost: &'static params::Param,
+        transport_maps: &'static params::Param,
+        sender_relayhost: &'static params::Param,
+        sender_transport: &'static params::Param,
+    ) -> Resolver {
+        let transport = self
+            .maps(transport_maps)
+            .map(|maps| transport::Transport::new(maps, self.parent_style("transport_maps")));
+        let null_relay_key = self.text(&r::EMPTY_ADDRESS_RELAYHOST_MAPS_LOOKUP_KEY);
+        let null_xport_key = self.text(&r::EMPTY_ADDRESS_DEFAULT_TRANSPORT_MAPS_LOOKUP_KEY);
+        Resolver {
+            local_transport: self.setting(local),
+            virtual_transport: self.setting(virtual_),
+            relay_transport: self.setting(relay),
+            default_transport: self.setting(default),
+            relayhost: self.text(relayhost),
+            transport,
+            sender_relayhost: self.maps(sender_relayhost).map(|m| (m, null_relay_key)),
+            sender_transport: self.maps(sender_transport).map(|m| (m, null_xport_key)),
+        }
+    }
+}
+
+fn main() {
+    let mut daemon = server::Daemon::start(server::Requirements::default());
+    if let Some(arg) = daemon.args.first() {
+        log::msg_fatal!("unexpected command-line argument: {arg}");
+    }
+    let config = &daemon.config;
+    let smtputf8 = config
+        .bool(&i::SMTPUTF8_ENABLE)
+        .unwrap_or_else(|e| global::fatal_config(e));
+    let mut s = Settings {
+        config,
+        flags: Flags {
+            utf8: smtputf8,
+            ..Flags::default()
+        },
+        files: Vec::new(),
+    };
+    let rules = |origin: String, domain: String, s: &Settings| Rules {
+        origin,
+        domain,
+        swap_bangpath: s.yes(&a::SWAP_BANGPATH),
+        percent_hack: s.yes(&a::ALLOW_PERCENT_HACK),
+        append_at_origin: s.yes(&a::APPEND_AT_MYORIGIN),
+        append_dot_domain: s.yes(&a::APPEND_DOT_MYDOMAIN),
+    };
+    let remote_domain = s.text(&r::REMOTE_HEADER_REWRITE_DOMAIN);
+    let shared = Shared {
+        local_rules: rules(s.text(&i::MYORIGIN), s.text(&i::MYDOMAIN), &s),
+        local: global::resolve_local::ResolveLocal::new(config)
+            .unwrap_or_else(|e| global::fatal_config(e)),
+        virtual_alias_domains: s.list(&a::VIRTUAL_ALIAS_DOMAINS, Matcher::String),
+        virtual_mailbox_domains: s.list(&a::VIRTUAL_MAILBOX_DOMAINS, Matcher::String),
+        relay_domains: s.list(&a::RELAY_DOMAINS, Matcher::Hostname),
+        relocated: s.maps(&r::RELOCATED_MAPS),
+        myhostname: s.text(&i::MYHOSTNAME),
+        myorigin: s.text(&i::MYORIGIN),
+        empty_address: s.text(&a::EMPTY_ADDRESS_RECIPIENT),
+        resolve_dequoted: s.yes(&a::RESOLVE_DEQUOTED_ADDRESS),
+        resolve_null_domain: s.yes(&r::RESOLVE_NULL_DOMAIN),
+        resolve_numeric_domain: s.yes(&r::RESOLVE_NUMERIC_DOMAIN),
+        allow_min_user: s.yes(&r::ALLOW_MIN_USER),
+        show_table_name: s.yes(&d::SHOW_USER_UNKNOWN_TABLE_NAME),
+        helpful_warnings: s.yes(&d::HELPFUL_WARNINGS),
+        smtputf8,
+        delimiters: s.text(&a::RECIPIENT_DELIMITER),
+        double_bounce_sender: s.text(&params::decl::queue::DOUBLE_BOUNCE_SENDER),
+        owner_request_special: s.yes(&a::OWNER_REQUEST_SPECIAL),
+        config_directory: s.text(&params::decl::install::CONFIG_DIRECTORY),
+    };
+    let remote_rules = rules(remote_domain.clone(), remote_domain, &s);
+    let regular = s.resolver(
+        &a::LOCAL_TRANSPORT,
+        &a::VIRTUAL_TRANSPORT,
+        &a::RELAY_TRANSPORT,
+        &a::DEFAULT_TRANSPORT,
+        &a::RELAYHOST,
+        &a::TRANSPORT_MAPS,
+        &r::SENDER_DEPENDENT_RELAYHOST_MAPS,
+        &r::SENDER_DEPENDENT_DEFAULT_TRANSPORT_MAPS,
+    );
+    let verify = s.resolver(
+        &r::ADDRESS_VERIFY_LOCAL_TRANSPORT,
+        &r::ADDRESS_VERIFY_VIRTUAL_TRANSPORT,
+        &r::ADDRESS_VERIFY_RELAY_TRANSPORT,
+        &r::ADDRESS_VERIFY_DEFAULT_TRANSPORT,
+        &r::ADDRESS_VERIFY_RELAYHOST,
+        &r::ADDRESS_VERIFY_TRANSPORT_MAPS,
+        &r::ADDRESS_VERIFY_SENDER_DEPENDENT_RELAYHOST_MAPS,
+        &r::ADDRESS_VERIFY_SENDER_DEPENDENT_DEFAULT_TRANSPORT_MAPS,
+    );
+    let files = std::mem::take(&mut s.files);
+    daemon.enter_jail();
+    server::multi::serve(
+        daemon,
+        TrivialRewrite {
+            shared,
+            regular,
+            verify,
+            remote_rules,
+            files,
+        },
+    )
+}
