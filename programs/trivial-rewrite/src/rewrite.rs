@@ -101,7 +101,8 @@ pub fn rewrite_tree(rules: &Rules, tree: &mut Vec<Token>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rfc822::tok822::{StrFlags, externalize, scan_addr};
+    use rfc822::quote::{QuoteFlags, quote_822_local};
+    use rfc822::tok822::{StrFlags, internalize, scan_addr};
 
     fn rewrite(address: &str) -> String {
         let rules = Rules {
@@ -114,7 +115,7 @@ mod tests {
         };
         let mut tree = scan_addr(address).tokens;
         rewrite_tree(&rules, &mut tree);
-        externalize(&tree, StrFlags::DEFL)
+        quote_822_local(&internalize(&tree, StrFlags::NONE), QuoteFlags::EIGHT_BIT_CLEAN)
     }
 
     #[test]

@@ -1,0 +1,158 @@
+//! ironpost's trivial-rewrite answers as Postfix 3.7's does. Both run under the same
+//! master with the same main.cf (ours as `rewrite`, Postfix's as `pfrewrite`); the same
+//! rewrite, resolve and verify requests go to both over the attribute protocol and the
+//! replies must be identical: canonical forms, every recipient class, transports from
+//! main.cf, transport_maps (with a wildcard), relayhost, relocated_maps, address literals,
+//! routed and malformed addresses. Then mail flows through the mixed system with ours.
+
+use e2e::{Instance, wait_until};
+use ipc::{Attrs, Flavor};
+use std::io::BufReader;
+use std::os::unix::net::UnixStream;
+
+struct Client(BufReader<UnixStream>);
+
+impl Client {
+    fn connect(mx: &Instance, service: &str) -> Client {
+        let path = mx.dir.join("queue/private").join(service);
+        let mut reader = BufReader::new(UnixStream::connect(&path).unwrap());
+        reader
+            .get_ref()
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let hello = ipc::attr::read(&mut reader, Flavor::Null).unwrap().unwrap();
+        assert_eq!(hello.get("protocol"), Some("trivial_rewrite_protocol"));
+        Client(reader)
+    }
+
+    fn ask(&mut self, request: &Attrs) -> Attrs {
+        ipc::attr::write(self.0.get_mut(), Flavor::Null, request).unwrap();
+        ipc::attr::read(&mut self.0, Flavor::Null).unwrap().unwrap()
+    }
+}
+
+const ADDRESSES: &[&str] = &[
+    "user",
+    "user@localhost",
+    "user@localhost.",
+    "User@Mail.E2E.Test",
+    "user@vmail.e2e.test",
+    "user@valias.e2e.test",
+    "user@relay.e2e.test",
+    "user@sub.relay.e2e.test",
+    "user@example.com",
+    "user@special.example",
+    "moved@localhost",
+    "user@[127.0.0.1]",
+    "user@[192.0.2.1]",
+    "user@127.0.0.1",
+    "user@[IPv6:::1]",
+    "foo bar@example.com",
+    "\"foo bar\"@example.com",
+    "user%example.org@localhost",
+    "example.org!user",
+    "user@example.org@localhost",
+    "@a.example,@b.example:user@example.org",
+    "",
+    "@",
+    "user@",
+    "-dash@localhost",
+    "user@bad_host!",
+    "user@-bad.example",
+    "user@host",
+    "postmaster",
+    "user+ext@relay.e2e.test",
+];
+
+#[test]
+fn answers_match_postfix() {
+    let Some(mut mx) = Instance::with_daemons(
+        "t-11",
+        &["master", "postlogd", "anvil", "proxymap", "trivial-rewrite"],
+    ) else {
+        return;
+    };
+    std::os::unix::fs::symlink(
+        "/usr/lib/postfix/sbin/trivial-rewrite",
+        mx.dir.join("libexec/pf-trivial-rewrite"),
+    )
+    .unwrap();
+    let master_cf = std::fs::read_to_string(mx.dir.join("etc/master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &format!("{master_cf}pfrewrite unix - - n - - pf-trivial-rewrite\n"),
+    );
+    mx.write("etc/relocated", "moved@localhost  new@example.net\n");
+    mx.write(
+        "etc/transport",
+        &mx.expand(
+            "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\nspecial.example error:no mail here\n\
+             .relay.e2e.test :[10.0.0.1]\n* smtp:[192.0.2.25]\n",
+        ),
+    );
+    mx.add_main_cf(
+        "relocated_maps = texthash:@DIR@/etc/relocated\nvirtual_alias_domains = valias.e2e.test\n\
+         relayhost = [192.0.2.7]\nrecipient_delimiter = +\nresolve_numeric_domain = yes\n\
+         address_verify_relayhost = [192.0.2.8]\n",
+    );
+    mx.start();
+    let mut ours = Client::connect(&mx, "rewrite");
+    let mut theirs = Client::connect(&mx, "pfrewrite");
+    let mut compared = 0;
+    for address in ADDRESSES {
+        let mut requests = Vec::new();
+        for rule in ["local", "remote"] {
+            requests.push(
+                Attrs::new()
+                    .str("request", "rewrite")
+                    .str("rule", rule)
+                    .str("address", address),
+            );
+        }
+        for kind in ["resolve", "verify"] {
+            for sender in ["", "sender@example.com"] {
+                requests.push(
+                    Attrs::new()
+                        .str("request", kind)
+                        .str("sender", sender)
+                        .str("address", address),
+                );
+            }
+        }
+        for request in requests {
+            if request.get("request") == Some("rewrite") && address.is_empty() {
+                continue;
+            }
+            let want = theirs.ask(&request);
+            let got = ours.ask(&request);
+            assert_eq!(got, want, "request {request:?}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 150, "{compared}");
+    let exe = std::fs::read_link(format!("/proc/{}/exe", mx.daemons("trivial-rewrite")[0]));
+    assert_eq!(exe.unwrap(), mx.dir.join("libexec/trivial-rewrite"));
+
+    // Postfix's cleanup and qmgr route mail through ours (without the catch-all transport).
+    mx.write(
+        "etc/transport",
+        &mx.expand("relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n"),
+    );
+    mx.postfix(&["reload"]);
+    mx.wait_log("reload -- version", 10);
+    mx.start_sink();
+    mx.send_local("t11-local");
+    mx.send(
+        mx.smtp_port,
+        "a@example.org",
+        "user@relay.e2e.test",
+        "t11-relay",
+    )
+    .unwrap();
+    assert!(
+        wait_until(20, || mx.log().matches("status=sent").count() >= 2),
+        "log:\n{}",
+        mx.log()
+    );
+    mx.postfix(&["stop"]);
+}
