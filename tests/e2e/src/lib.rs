@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-const IRONPOST_DAEMONS: [&str; 4] = ["master", "postlogd", "anvil", "proxymap"];
+const IRONPOST_DAEMONS: [&str; 5] = ["master", "postlogd", "anvil", "proxymap", "trivial-rewrite"];
 
 /// The directory holding the built ironpost programs.
 pub fn build_dir() -> PathBuf {
