@@ -94,22 +94,19 @@ fn get_pattern<'a, E: Engine>(
         return None;
     };
     let body = &rest[delim.len_utf8()..];
-    let bytes = body.as_bytes();
+    // The closing delimiter, skipping backslash-escaped characters (whole characters, so
+    // that text beyond ASCII is never split).
     let mut end = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            if i + 1 < bytes.len() {
-                i += 2;
-                continue;
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == '\\' {
+            if chars.next().is_none() {
+                break;
             }
-            break;
-        }
-        if body[i..].starts_with(delim) {
+        } else if c == delim {
             end = Some(i);
             break;
         }
-        i += 1;
     }
     let Some(end) = end else {
         at.warn(&format!(
@@ -407,5 +404,25 @@ impl<E: Engine> Dict for PatternTable<E> {
             i += 1;
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Flags, open};
+
+    #[test]
+    fn patterns_beyond_ascii() {
+        let dir = std::env::temp_dir().join(format!("pattern-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t");
+        // Found by fuzzing: a multi-byte character inside a pattern, escaped or not, or as
+        // the delimiter.
+        std::fs::write(&path, "/café/ cafe\n/\\é/ escaped\n§x§ section\n").unwrap();
+        let table = open(&format!("regexp:{}", path.display()), Flags::default()).unwrap();
+        assert_eq!(table.lookup("un café").unwrap().as_deref(), Some("cafe"));
+        assert_eq!(table.lookup("é").unwrap().as_deref(), Some("escaped"));
+        assert_eq!(table.lookup("x").unwrap().as_deref(), Some("section"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
