@@ -20,8 +20,7 @@ use ipc::{Attrs, Flavor};
 use params::decl::{address as a, debug as d, identity as i, resolve as r};
 use resolve::{Resolver, Setting, Shared};
 use rewrite::Rules;
-use rfc822::quote::{QuoteFlags, quote_822_local};
-use rfc822::tok822::{StrFlags, internalize, scan_addr};
+use rfc822::tok822::scan_addr;
 use server::multi::{Client, Service};
 use std::time::{Duration, SystemTime};
 
@@ -55,8 +54,7 @@ impl TrivialRewrite {
         } else {
             let mut tree = scan_addr(address).tokens;
             rewrite::rewrite_tree(rules, &mut tree);
-            // Written out as Postfix writes an address node: its internal form, quoted.
-            quote_822_local(&internalize(&tree, StrFlags::NONE), QuoteFlags::EIGHT_BIT_CLEAN)
+            rewrite::externalize_address(&tree)
         };
         if log::verbose() > 0 {
             log::msg_info!("`{rule}' `{address}' -> `{result}'");

@@ -8,7 +8,8 @@
 //! `local` context uses myorigin and mydomain, the `remote` context (headers of mail
 //! from remote clients) uses remote_header_rewrite_domain for both.
 
-use rfc822::tok822::{Token, scan};
+use rfc822::quote::{QuoteFlags, quote_822_local};
+use rfc822::tok822::{StrFlags, Token, internalize, scan};
 
 /// The settings one rewriting context uses.
 pub struct Rules {
@@ -38,6 +39,15 @@ pub fn find_op(tokens: &[Token], from: usize, op: char) -> Option<usize> {
         .skip(from)
         .position(|t| *t == Token::Op(op))
         .map(|i| i + from)
+}
+
+/// An address's tokens written out as Postfix writes an address node: the internal form,
+/// with the local part quoted where it needs it.
+pub fn externalize_address(tree: &[Token]) -> String {
+    quote_822_local(
+        &internalize(tree, StrFlags::NONE),
+        QuoteFlags::EIGHT_BIT_CLEAN,
+    )
 }
 
 /// Rewrites `tree` (the tokens of one address) in place.
@@ -101,8 +111,7 @@ pub fn rewrite_tree(rules: &Rules, tree: &mut Vec<Token>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rfc822::quote::{QuoteFlags, quote_822_local};
-    use rfc822::tok822::{StrFlags, internalize, scan_addr};
+    use rfc822::tok822::scan_addr;
 
     fn rewrite(address: &str) -> String {
         let rules = Rules {
@@ -115,7 +124,7 @@ mod tests {
         };
         let mut tree = scan_addr(address).tokens;
         rewrite_tree(&rules, &mut tree);
-        quote_822_local(&internalize(&tree, StrFlags::NONE), QuoteFlags::EIGHT_BIT_CLEAN)
+        externalize_address(&tree)
     }
 
     #[test]
