@@ -12,6 +12,7 @@ pub mod maps;
 pub mod match_list;
 pub mod mkmap;
 pub mod resolve_local;
+pub mod table_watch;
 
 /// Logs a configuration error as Postfix does (its warnings, then fatal) and exits.
 pub fn fatal_config(error: params::ConfigError) -> ! {

@@ -241,3 +241,43 @@ impl Golden<'_> {
         );
     }
 }
+
+/// Whether Debian's Postfix is installed with table type `kind` (`postconf -m`), for
+/// differential tests that skip without it.
+pub fn postfix_supports(kind: &str) -> bool {
+    Path::new("/usr/sbin/postconf").exists()
+        && Command::new("/usr/sbin/postconf")
+            .arg("-m")
+            .output()
+            .is_ok_and(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l == kind)
+            })
+}
+
+/// Runs `program -c dir args...` in `dir` with `input` on standard input: the exit status
+/// and standard output.
+pub fn run_in(program: &str, dir: &Path, args: &[&str], input: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .arg("-c")
+        .arg(dir)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}

@@ -3,7 +3,6 @@
 //! differs by when each was built). Skipped without Debian's postfix and postfix-lmdb.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const POSTFIX: &str = "/usr/sbin/postalias";
 
@@ -21,17 +20,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn run(program: &str, dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(program)
-        .arg("-c")
-        .arg(dir)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    testkit::run_in(program, dir, args, "")
 }
 
 /// A `-s` listing, sorted, with the build time blanked.
@@ -56,15 +45,7 @@ fn listing(program: &str, dir: &Path, table: &str) -> Vec<String> {
 }
 
 fn same_database(kind: &str) {
-    let has_kind = Command::new("/usr/sbin/postconf")
-        .arg("-m")
-        .output()
-        .is_ok_and(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l == kind)
-        });
-    if !Path::new(POSTFIX).exists() || !has_kind {
+    if !Path::new(POSTFIX).exists() || !testkit::postfix_supports(kind) {
         eprintln!("skipped: needs Debian's postfix with {kind} support");
         return;
     }

@@ -4,20 +4,8 @@
 //! without Debian's postfix, postfix-cdb and postfix-lmdb packages.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const POSTFIX: &str = "/usr/sbin/postmap";
-
-fn postfix_has(kind: &str) -> bool {
-    Command::new("/usr/sbin/postconf")
-        .arg("-m")
-        .output()
-        .is_ok_and(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l == kind)
-        })
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("postmap-diff-{name}-{}", std::process::id()));
@@ -33,31 +21,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn postmap(program: &str, dir: &Path, args: &[&str]) -> (i32, String) {
-    postmap_with_input(program, dir, args, "")
-}
-
-fn postmap_with_input(program: &str, dir: &Path, args: &[&str], input: &str) -> (i32, String) {
-    use std::io::Write;
-    let mut child = Command::new(program)
-        .arg("-c")
-        .arg(dir)
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    testkit::run_in(program, dir, args, "")
 }
 
 const QUERIES: [&str; 5] = [
@@ -77,7 +41,7 @@ fn answers(program: &str, dir: &Path, table: &str) -> Vec<(i32, String)> {
 
 /// Builds `kind:table` with each side and checks that both read both files alike.
 fn interchangeable(kind: &str) {
-    if !Path::new(POSTFIX).exists() || !postfix_has(kind) {
+    if !Path::new(POSTFIX).exists() || !testkit::postfix_supports(kind) {
         eprintln!("skipped: needs Debian's postfix with {kind} support");
         return;
     }
@@ -125,7 +89,7 @@ fn hash_files_are_interchangeable() {
 /// `-i` and `-d` by ironpost on a file Postfix built, checked with Postfix's postmap; and
 /// a rebuild by ironpost of a private source keeps the file private.
 fn updates_seen_by_postfix(kind: &str) {
-    if !Path::new(POSTFIX).exists() || !postfix_has(kind) {
+    if !Path::new(POSTFIX).exists() || !testkit::postfix_supports(kind) {
         eprintln!("skipped: needs Debian's postfix with {kind} support");
         return;
     }
@@ -133,7 +97,7 @@ fn updates_seen_by_postfix(kind: &str) {
     let table = format!("{kind}:table");
     let dir = scratch(&format!("{kind}-updates"));
     assert_eq!(postmap(POSTFIX, &dir, &[&table]).0, 0);
-    let added = postmap_with_input(ours, &dir, &["-i", &table], "New@Example.ORG  added\n");
+    let added = testkit::run_in(ours, &dir, &["-i", &table], "New@Example.ORG  added\n");
     assert_eq!(added.0, 0);
     assert_eq!(
         postmap(POSTFIX, &dir, &["-q", "new@example.org", &table]),

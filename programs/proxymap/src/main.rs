@@ -17,12 +17,10 @@ use dict::{Dict, Flags, dict_flags};
 use ipc::{Attrs, Flavor};
 use server::multi::{Client, Service};
 use std::collections::HashMap;
-use std::time::SystemTime;
 
-/// One open table and the modification times of its files when it was opened.
+/// One open table.
 struct Open {
     dict: Box<dyn Dict>,
-    files: Vec<(std::path::PathBuf, Option<SystemTime>)>,
     /// The position of an ongoing `sequence` walk.
     cursor: Option<std::vec::IntoIter<(String, String)>>,
 }
@@ -32,10 +30,7 @@ struct Proxymap {
     parameter: &'static str,
     approved: approved::Approved,
     tables: HashMap<String, Open>,
-}
-
-fn modified(path: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+    watch: global::table_watch::TableWatch,
 }
 
 impl Proxymap {
@@ -79,35 +74,10 @@ impl Proxymap {
                 log::msg_warn!("{e}");
                 status::RETRY
             })?;
-            let files = dict::table_files(name)
-                .into_iter()
-                .map(|path| {
-                    let time = modified(&path);
-                    (path, time)
-                })
-                .collect();
-            self.tables.insert(
-                key.clone(),
-                Open {
-                    dict,
-                    files,
-                    cursor: None,
-                },
-            );
+            self.watch.watch(name);
+            self.tables.insert(key.clone(), Open { dict, cursor: None });
         }
         self.tables.get_mut(&key).ok_or(status::RETRY)
-    }
-
-    /// The first table whose files changed since it was opened.
-    fn changed(&self) -> Option<&str> {
-        self.tables
-            .values()
-            .find(|open| {
-                open.files
-                    .iter()
-                    .any(|(path, time)| modified(path) != *time)
-            })
-            .map(|open| open.dict.spec())
     }
 
     fn open(&mut self, request: &Attrs) -> Attrs {
@@ -196,11 +166,8 @@ impl Proxymap {
 
 impl Service for Proxymap {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
-        if !self.writer
-            && let Some(table) = self.changed()
-        {
-            log::msg_info!("table {table} has changed -- restarting");
-            std::process::exit(0);
+        if !self.writer {
+            self.watch.exit_if_changed();
         }
         let hello = Attrs::new().str("protocol", "proxymap_protocol");
         let _ = ipc::attr::write(client.io.get_mut(), Flavor::Null, &hello);
@@ -261,6 +228,7 @@ fn main() {
             parameter: parameter.name,
             approved,
             tables: HashMap::new(),
+            watch: Default::default(),
         },
     )
 }

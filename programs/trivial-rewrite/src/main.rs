@@ -22,15 +22,15 @@ use resolve::{Resolver, Setting, Shared};
 use rewrite::Rules;
 use rfc822::tok822::scan_addr;
 use server::multi::{Client, Service};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 struct TrivialRewrite {
     shared: Shared,
     regular: Resolver,
     verify: Resolver,
     remote_rules: Rules,
-    /// Table files and their modification times, for the restart check.
-    files: Vec<(std::path::PathBuf, Option<SystemTime>)>,
+    /// The tables to restart for when they change.
+    watch: global::table_watch::TableWatch,
 }
 
 impl TrivialRewrite {
@@ -89,17 +89,6 @@ impl TrivialRewrite {
                 .int("flags", answer.flags),
         )
     }
-
-    fn changed(&self) -> Option<&std::path::Path> {
-        self.files
-            .iter()
-            .find(|(path, time)| modified(path) != *time)
-            .map(|(path, _)| path.as_path())
-    }
-}
-
-fn modified(path: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 impl Service for TrivialRewrite {
@@ -129,10 +118,7 @@ impl Service for TrivialRewrite {
     }
 
     fn tick(&mut self, _daemon: &mut server::Daemon) -> Option<Duration> {
-        if let Some(path) = self.changed() {
-            log::msg_info!("table {} has changed -- restarting", path.display());
-            std::process::exit(0);
-        }
+        self.watch.exit_if_changed();
         Some(Duration::from_secs(10))
     }
 }
@@ -141,7 +127,7 @@ impl Service for TrivialRewrite {
 struct Settings<'a> {
     config: &'a params::Config,
     flags: Flags,
-    files: Vec<(std::path::PathBuf, Option<SystemTime>)>,
+    watch: global::table_watch::TableWatch,
 }
 
 impl Settings<'_> {
@@ -169,12 +155,7 @@ impl Settings<'_> {
         if value.trim().is_empty() {
             return None;
         }
-        for table in util::tokens::split(&value, util::tokens::COMMA_SPACE) {
-            for path in dict::table_files(table) {
-                let time = modified(&path);
-                self.files.push((path, time));
-            }
-        }
+        self.watch.watch(&value);
         Some(Maps::new(param.name, &value, self.flags).unwrap_or_else(|e| log::msg_fatal!("{e}")))
     }
 
@@ -240,7 +221,7 @@ fn main() {
             utf8: smtputf8,
             ..Flags::default()
         },
-        files: Vec::new(),
+        watch: Default::default(),
     };
     let rules = |origin: String, domain: String, s: &Settings| Rules {
         origin,
@@ -295,7 +276,7 @@ fn main() {
         &r::ADDRESS_VERIFY_SENDER_DEPENDENT_RELAYHOST_MAPS,
         &r::ADDRESS_VERIFY_SENDER_DEPENDENT_DEFAULT_TRANSPORT_MAPS,
     );
-    let files = std::mem::take(&mut s.files);
+    let watch = std::mem::take(&mut s.watch);
     daemon.enter_jail();
     server::multi::serve(
         daemon,
@@ -304,7 +285,7 @@ fn main() {
             regular,
             verify,
             remote_rules,
-            files,
+            watch,
         },
     )
 }
