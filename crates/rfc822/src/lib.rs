@@ -17,6 +17,7 @@
 //! Postfix counterparts: `global/tok822_*.c`, `global/quote_822_local.c`,
 //! `global/quote_821_local.c`, `global/quote_flags.c`.
 
+pub mod mime;
 pub mod quote;
 pub mod quote821;
 pub mod tok822;
