@@ -29,8 +29,12 @@ pub struct Command {
     pub delete: Option<String>,
     /// `-i`.
     pub incremental: bool,
-    /// `-b`, `-h` or `-m` (postmap only).
-    pub message_mode: bool,
+    /// `-h`: look up message headers (postmap only).
+    pub headers: bool,
+    /// `-b`: look up message body lines (postmap only).
+    pub bodies: bool,
+    /// `-m`: with -h or -b, parse MIME structure (postmap only).
+    pub mime: bool,
     /// The table arguments.
     pub tables: Vec<String>,
     default_type: String,
@@ -55,7 +59,7 @@ pub fn parse_command(default_program: &str, options: &str, usage: &str) -> Comma
     let mut sequence = false;
     let mut delete = None;
     let mut incremental = false;
-    let mut message_mode = false;
+    let (mut headers, mut bodies, mut mime, mut force_utf8) = (false, false, false, false);
     let mut no_utf8 = false;
     let mut config_dir: Option<PathBuf> = None;
     for opt in opts {
@@ -83,19 +87,24 @@ pub fn parse_command(default_program: &str, options: &str, usage: &str) -> Comma
             'v' => log::raise_verbose(1),
             'i' => incremental = true,
             'u' => no_utf8 = true,
-            'b' | 'h' | 'm' => message_mode = true,
+            'b' => bodies = true,
+            'h' => headers = true,
+            'm' => mime = true,
+            'U' => force_utf8 = true,
             // Accepted as Postfix does; they change nothing here: -N/-n (null bytes are
             // chosen per format), -o (no privilege drop), -p (permissions are kept), -F
-            // and -U (base64 file values and UTF-8 checks are not implemented).
-            'F' | 'n' | 'N' | 'o' | 'p' | 'U' => {}
+            // (base64 file values are not implemented).
+            'F' | 'n' | 'N' | 'o' | 'p' => {}
             _ => usage(),
         }
     }
     let dir = params::config::config_directory(config_dir.as_deref());
     let config = params::Config::load(&dir).unwrap_or_else(|e| crate::fatal_config(e));
     crate::mail_dict::init(&config).unwrap_or_else(|e| crate::fatal_config(e));
-    // UTF-8 mode follows smtputf8_enable, as Postfix's dictionaries do; -u turns it off.
+    // UTF-8 mode follows smtputf8_enable, as Postfix's dictionaries do; -u turns it off,
+    // and message text (-b, -h) is not UTF-8 checked unless -U asks for it.
     flags.utf8 = !no_utf8
+        && (force_utf8 || !(headers || bodies))
         && config
             .bool(&params::decl::identity::SMTPUTF8_ENABLE)
             .unwrap_or_else(|e| crate::fatal_config(e));
@@ -103,7 +112,7 @@ pub fn parse_command(default_program: &str, options: &str, usage: &str) -> Comma
         .raw("default_database_type")
         .map(|v| v.into_owned())
         .unwrap_or_else(|| "hash".into());
-    if tables.is_empty() && !message_mode {
+    if tables.is_empty() {
         usage();
     }
     Command {
@@ -114,7 +123,9 @@ pub fn parse_command(default_program: &str, options: &str, usage: &str) -> Comma
         sequence,
         delete,
         incremental,
-        message_mode,
+        headers,
+        bodies,
+        mime,
         tables,
         default_type,
     }
@@ -128,6 +139,11 @@ pub type LineParser<'a> = dyn FnMut(&str, &LogicalLine, &mut Builder, Flags) + '
 pub type Finisher<'a> = dyn FnMut(&mut Builder) + 'a;
 
 impl Command {
+    /// Whether -b, -h or -m was given.
+    pub fn message_mode(&self) -> bool {
+        self.headers || self.bodies || self.mime
+    }
+
     /// A table argument as (type, name), with `default_database_type` when no type is given.
     pub fn split<'a>(&'a self, spec: &'a str) -> (&'a str, &'a str) {
         spec.split_once(':').unwrap_or((&self.default_type, spec))
@@ -261,7 +277,7 @@ impl Command {
 }
 
 /// A lookup for `-q`, with Postfix's warnings for an empty result; a failing table is fatal.
-fn lookup(dict: &dyn Dict, key: &str) -> Option<String> {
+pub fn lookup(dict: &dyn Dict, key: &str) -> Option<String> {
     match dict.lookup(key) {
         Ok(Some(value)) => {
             if value.is_empty() {
