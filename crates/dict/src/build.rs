@@ -6,7 +6,7 @@
 //! renamed into place, lmdb in one transaction, hash under an exclusive lock. lmdb and hash
 //! store keys and values with a terminating null byte, cdb without, as Postfix does.
 
-use crate::{DictError, Duplicates};
+use crate::{DictError, Duplicates, Flags, Nul};
 use std::collections::HashMap;
 
 /// The indexed file formats.
@@ -72,6 +72,8 @@ pub struct Builder {
     name: String,
     mode: Mode,
     duplicates: Duplicates,
+    /// Whether entries get a terminating null byte.
+    nul: bool,
     entries: Vec<Entry>,
     index: HashMap<String, usize>,
 }
@@ -82,8 +84,8 @@ pub(crate) struct Entry {
     pub key: String,
     /// The value.
     pub value: String,
-    /// Stored with a terminating null byte where the format uses one (lmdb, hash); the
-    /// NIS signatures postalias writes go without.
+    /// Stored with a terminating null byte (lmdb and hash by default, `-N`); the NIS
+    /// signatures postalias writes go without.
     pub null: bool,
     /// Replaces what the file already has, whatever the duplicate policy.
     pub replace: bool,
@@ -111,12 +113,7 @@ fn stored(text: &str, null: bool) -> Vec<u8> {
 
 impl Builder {
     /// A builder for `kind:name`.
-    pub fn new(
-        kind: &str,
-        name: &str,
-        mode: Mode,
-        duplicates: Duplicates,
-    ) -> Result<Builder, DictError> {
+    pub fn new(kind: &str, name: &str, mode: Mode, flags: Flags) -> Result<Builder, DictError> {
         let format = Format::of(kind).ok_or_else(|| not_writable(kind, name))?;
         if format == Format::Cdb && mode == Mode::Insert {
             return Err(cdb_cannot_update());
@@ -125,7 +122,12 @@ impl Builder {
             format,
             name: name.to_string(),
             mode,
-            duplicates,
+            duplicates: flags.duplicates,
+            nul: match flags.nul {
+                Nul::Default => format != Format::Cdb,
+                Nul::Always => true,
+                Nul::Never => false,
+            },
             entries: Vec::new(),
             index: HashMap::new(),
         })
@@ -139,7 +141,7 @@ impl Builder {
                 Duplicates::Replace => self.entries[i].value = value.to_string(),
                 Duplicates::Warn => self.warn_duplicate(key),
             },
-            None => self.push(key, value, true, false),
+            None => self.push(key, value, self.nul, false),
         }
     }
 
@@ -254,13 +256,20 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 }
 
 /// Looks `key` up with a terminating null byte and then without, so files written by
-/// either convention answer, as Postfix's DICT_FLAG_TRY1NULL/TRY0NULL do.
+/// either convention answer, as Postfix's DICT_FLAG_TRY1NULL/TRY0NULL do; `-N` and `-n`
+/// restrict the lookup to one form.
 pub(crate) fn find_either<E>(
     key: &str,
+    nul: Nul,
     mut find: impl FnMut(&[u8]) -> Result<Option<Vec<u8>>, E>,
 ) -> Result<Option<String>, E> {
-    if let Some(value) = find(&with_null(key))? {
+    if nul != Nul::Never
+        && let Some(value) = find(&with_null(key))?
+    {
         return Ok(Some(text(&value)));
+    }
+    if nul == Nul::Always {
+        return Ok(None);
     }
     Ok(find(key.as_bytes())?.map(|v| text(&v)))
 }

@@ -94,7 +94,7 @@ impl Dict for Cdb {
     }
 
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
-        find_either(&self.flags.fold(key), |k| self.find(k))
+        find_either(&self.flags.fold(key), self.flags.nul, |k| self.find(k))
     }
 }
 

@@ -65,7 +65,7 @@ impl Dict for Hash {
 
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
         let key = self.flags.fold(key);
-        self.shared(|| find_either(&key, |k| self.db.get(k)))
+        self.shared(|| find_either(&key, self.flags.nul, |k| self.db.get(k)))
     }
 
     fn entries(&self) -> Option<Vec<(String, String)>> {

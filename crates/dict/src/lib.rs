@@ -42,6 +42,19 @@ pub struct Flags {
     /// UTF-8 mode (smtputf8_enable): sources must be UTF-8 and folding is a Unicode case
     /// fold; otherwise folding touches ASCII letters only.
     pub utf8: bool,
+    /// Whether indexed files store keys and values with a terminating null byte.
+    pub nul: Nul,
+}
+
+/// The terminating null byte of keys and values in indexed files (`postmap -N`, `-n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nul {
+    /// Each format's own habit (lmdb and hash write one, cdb does not); lookups try both.
+    Default,
+    /// Always write it, and look up only with it (`-N`).
+    Always,
+    /// Never write it, and look up only without it (`-n`).
+    Never,
 }
 
 impl Default for Flags {
@@ -50,6 +63,7 @@ impl Default for Flags {
             fold_fix: true,
             duplicates: Duplicates::Warn,
             utf8: false,
+            nul: Nul::Default,
         }
     }
 }

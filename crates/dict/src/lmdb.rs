@@ -83,7 +83,7 @@ impl Dict for Lmdb {
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
         let key = self.flags.fold(key);
         locked(&self.env, self.name(), RecordLock::Shared, || {
-            find_either(&key, |k| self.env.get(k)).map_err(|e| self.read_error(e))
+            find_either(&key, self.flags.nul, |k| self.env.get(k)).map_err(|e| self.read_error(e))
         })
     }
 

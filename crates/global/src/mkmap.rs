@@ -8,7 +8,7 @@
 
 use dict::build::{Builder, Mode};
 use dict::source::SourceLine;
-use dict::{Dict, Duplicates, Flags};
+use dict::{Dict, Duplicates, Flags, Nul};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use util::readlline::LogicalLine;
@@ -91,10 +91,11 @@ pub fn parse_command(default_program: &str, options: &str, usage: &str) -> Comma
             'h' => headers = true,
             'm' => mime = true,
             'U' => force_utf8 = true,
-            // Accepted as Postfix does; they change nothing here: -N/-n (null bytes are
-            // chosen per format), -o (no privilege drop), -p (permissions are kept), -F
-            // (base64 file values are not implemented).
-            'F' | 'n' | 'N' | 'o' | 'p' => {}
+            'N' => flags.nul = Nul::Always,
+            'n' => flags.nul = Nul::Never,
+            // Accepted as Postfix does; they change nothing here: -o (no privilege drop),
+            // -p (permissions are kept), -F (base64 file values are not implemented).
+            'F' | 'o' | 'p' => {}
             _ => usage(),
         }
     }
@@ -243,8 +244,8 @@ impl Command {
         } else {
             (path, Mode::Rebuild)
         };
-        let mut builder = Builder::new(kind, path, mode, self.flags.duplicates)
-            .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        let mut builder =
+            Builder::new(kind, path, mode, self.flags).unwrap_or_else(|e| log::msg_fatal!("{e}"));
         let read = if self.incremental {
             let mut bytes = Vec::new();
             std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)

@@ -145,3 +145,24 @@ fn lmdb_updates_are_seen_by_postfix() {
 fn hash_updates_are_seen_by_postfix() {
     updates_seen_by_postfix("hash");
 }
+
+/// `-n` and `-N` decide the null byte of what ironpost writes, as Postfix's readers see it.
+#[test]
+fn null_byte_options_as_postfix_reads_them() {
+    for kind in ["lmdb", "hash", "cdb"] {
+        if !Path::new(POSTFIX).exists() || !testkit::postfix_supports(kind) {
+            eprintln!("skipped: needs Debian's postfix with {kind} support");
+            continue;
+        }
+        let ours = env!("CARGO_BIN_EXE_postmap");
+        let table = format!("{kind}:table");
+        for (build, with_nul) in [("-n", false), ("-N", true)] {
+            let dir = scratch(&format!("{kind}-nul{build}"));
+            assert_eq!(postmap(ours, &dir, &[build, &table]).0, 0);
+            let query = |flag: &str| postmap(POSTFIX, &dir, &[flag, "-q", "example.net", &table]).0;
+            assert_eq!(query("-N"), if with_nul { 0 } else { 1 }, "{kind} {build}");
+            assert_eq!(query("-n"), if with_nul { 1 } else { 0 }, "{kind} {build}");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
