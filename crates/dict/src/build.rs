@@ -18,8 +18,11 @@ pub enum Format {
     #[cfg(feature = "lmdb")]
     Lmdb,
     /// `hash:name` → `name.db` (Berkeley DB).
-    #[cfg(feature = "hash")]
+    #[cfg(feature = "berkeley-db")]
     Hash,
+    /// `btree:name` → `name.db` (Berkeley DB).
+    #[cfg(feature = "berkeley-db")]
+    Btree,
 }
 
 impl Format {
@@ -29,8 +32,10 @@ impl Format {
             "cdb" => Some(Format::Cdb),
             #[cfg(feature = "lmdb")]
             "lmdb" => Some(Format::Lmdb),
-            #[cfg(feature = "hash")]
+            #[cfg(feature = "berkeley-db")]
             "hash" => Some(Format::Hash),
+            #[cfg(feature = "berkeley-db")]
+            "btree" => Some(Format::Btree),
             _ => None,
         }
     }
@@ -41,8 +46,8 @@ impl Format {
             Format::Cdb => name.to_string(),
             #[cfg(feature = "lmdb")]
             Format::Lmdb => format!("lmdb:{name}"),
-            #[cfg(feature = "hash")]
-            Format::Hash => format!("{name}.db"),
+            #[cfg(feature = "berkeley-db")]
+            Format::Hash | Format::Btree => format!("{name}.db"),
         }
     }
 }
@@ -91,6 +96,7 @@ pub(crate) struct Entry {
     pub replace: bool,
 }
 
+#[cfg_attr(not(any(feature = "lmdb", feature = "berkeley-db")), allow(dead_code))]
 impl Entry {
     /// The key bytes for lmdb and hash files.
     pub(crate) fn key_bytes(&self) -> Vec<u8> {
@@ -103,6 +109,7 @@ impl Entry {
     }
 }
 
+#[cfg_attr(not(any(feature = "lmdb", feature = "berkeley-db")), allow(dead_code))]
 fn stored(text: &str, null: bool) -> Vec<u8> {
     if null {
         with_null(text)
@@ -182,37 +189,39 @@ impl Builder {
             Format::Cdb => crate::cdb::write(&self.name, &self.entries),
             #[cfg(feature = "lmdb")]
             Format::Lmdb => crate::lmdb::write(&self),
-            #[cfg(feature = "hash")]
-            Format::Hash => crate::hash::write(&self),
+            #[cfg(feature = "berkeley-db")]
+            Format::Hash => crate::berkeley::write("hash", &self),
+            #[cfg(feature = "berkeley-db")]
+            Format::Btree => crate::berkeley::write("btree", &self),
         }
     }
 
     /// The table's name (the file name without suffix).
-    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "lmdb", feature = "berkeley-db")), allow(dead_code))]
     pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// The entries, in the order they came.
-    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "lmdb", feature = "berkeley-db")), allow(dead_code))]
     pub(crate) fn entries(&self) -> &[Entry] {
         &self.entries
     }
 
     /// Whether the table starts from nothing.
-    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "lmdb", feature = "berkeley-db")), allow(dead_code))]
     pub(crate) fn rebuild(&self) -> bool {
         self.mode == Mode::Rebuild
     }
 
     /// Whether an entry replaces one already in the file.
-    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "lmdb", feature = "berkeley-db")), allow(dead_code))]
     pub(crate) fn replace(&self) -> bool {
         self.duplicates == Duplicates::Replace
     }
 
     /// A key already in the file (insert mode) was left alone: the duplicate policy speaks.
-    #[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "lmdb", feature = "berkeley-db")), allow(dead_code))]
     pub(crate) fn kept(&self, key: &str) {
         if self.duplicates == Duplicates::Warn {
             self.warn_duplicate(key);
@@ -230,14 +239,19 @@ fn cdb_cannot_update() -> DictError {
 
 /// Deletes `keys` (already folded) from `kind:name`, each with and without a null byte;
 /// true when something was deleted.
-#[cfg_attr(not(any(feature = "lmdb", feature = "hash")), allow(unused_variables))]
+#[cfg_attr(
+    not(any(feature = "lmdb", feature = "berkeley-db")),
+    allow(unused_variables)
+)]
 pub fn delete(kind: &str, name: &str, keys: &[String]) -> Result<bool, DictError> {
     match Format::of(kind).ok_or_else(|| not_writable(kind, name))? {
         Format::Cdb => Err(cdb_cannot_update()),
         #[cfg(feature = "lmdb")]
         Format::Lmdb => crate::lmdb::delete(name, keys),
-        #[cfg(feature = "hash")]
-        Format::Hash => crate::hash::delete(name, keys),
+        #[cfg(feature = "berkeley-db")]
+        Format::Hash => crate::berkeley::delete("hash", name, keys),
+        #[cfg(feature = "berkeley-db")]
+        Format::Btree => crate::berkeley::delete("btree", name, keys),
     }
 }
 

@@ -7,10 +7,13 @@
 //! to (`postmap -f`); pattern tables decide case by their own flags.
 //!
 //! Types: `inline:{ key=value, ... }`, `static:value`, `texthash:file`, `cdb:file`,
-//! `lmdb:file` and `hash:file` (cargo features of the same names, on by default),
+//! `lmdb:file`, `hash:file` and `btree:file` (cargo features `lmdb` and `berkeley-db`, on
+//! by default),
 //! `cidr:file`, `regexp:file`, `pcre:file` (feature `pcre`), `unionmap:{ t1, t2 }`, `pipemap:{ t1, t2 }`, `fail:name`,
 //! `environ:name`, `unix:passwd.byname`, `debug:type:name`, which logs each lookup, and `proxy:type:name`, through proxymap. Indexed files are written through [`build`].
 
+#[cfg(feature = "berkeley-db")]
+mod berkeley;
 pub mod build;
 pub mod cdb;
 pub mod cidr;
@@ -18,8 +21,6 @@ mod composite;
 mod debug;
 mod error;
 pub mod fixed;
-#[cfg(feature = "hash")]
-mod hash;
 #[cfg(feature = "lmdb")]
 mod lmdb;
 mod pattern;
@@ -150,12 +151,14 @@ pub mod dict_flags {
 
 /// The table types this build supports, as `postconf -m` lists them.
 pub const TYPES: &[&str] = &[
+    #[cfg(feature = "berkeley-db")]
+    "btree",
     "cdb",
     "cidr",
     "debug",
     "environ",
     "fail",
-    #[cfg(feature = "hash")]
+    #[cfg(feature = "berkeley-db")]
     "hash",
     "inline",
     #[cfg(feature = "lmdb")]
@@ -191,8 +194,8 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         "cdb" => cdb::Cdb::open(name, flags).map(boxed),
         #[cfg(feature = "lmdb")]
         "lmdb" => lmdb::Lmdb::open(name, flags).map(boxed),
-        #[cfg(feature = "hash")]
-        "hash" => hash::Hash::open(name, flags).map(boxed),
+        #[cfg(feature = "berkeley-db")]
+        "hash" | "btree" => berkeley::Berkeley::open(kind, name, flags).map(boxed),
         "cidr" => cidr::Cidr::open(name).map(boxed),
         "regexp" => regexp::Regexp::open(name).map(boxed),
         #[cfg(feature = "pcre")]
@@ -200,11 +203,6 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         "debug" => debug::Debug::open(name, flags).map(boxed),
         "proxy" => proxy::Proxy::open(name, flags).map(boxed),
         "unionmap" | "pipemap" => composite::Composite::open(kind, name, flags).map(boxed),
-        // Berkeley DB btree files cannot be read here; a missing one is reported as
-        // Postfix does.
-        "btree" if !std::path::Path::new(&format!("{name}.db")).exists() => Err(DictError::Open(
-            format!("open database {name}.db: No such file or directory"),
-        )),
         _ => Err(DictError::Open(format!(
             "unsupported dictionary type: {kind}"
         ))),

@@ -5,10 +5,10 @@
 //! where the call can fail. Postfix counterpart: the system-call users scattered across
 //! `src/util` (`get_hostname.c`, `chroot_uid.c`, `set_ugid.c`, `timecmp.c`...).
 
+#[cfg(feature = "berkeley-db")]
+pub mod db185;
 #[cfg(feature = "lmdb")]
 pub mod lmdb;
-#[cfg(feature = "hash")]
-pub mod ndbm;
 #[cfg(feature = "pcre")]
 pub mod pcre;
 pub mod process;

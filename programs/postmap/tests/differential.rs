@@ -86,6 +86,16 @@ fn hash_files_are_interchangeable() {
     interchangeable("hash");
 }
 
+#[test]
+fn btree_files_are_interchangeable() {
+    interchangeable("btree");
+}
+
+#[test]
+fn btree_updates_are_seen_by_postfix() {
+    updates_seen_by_postfix("btree");
+}
+
 /// `-i` and `-d` by ironpost on a file Postfix built, checked with Postfix's postmap; and
 /// a rebuild by ironpost of a private source keeps the file private.
 fn updates_seen_by_postfix(kind: &str) {
@@ -121,7 +131,7 @@ fn updates_seen_by_postfix(kind: &str) {
     );
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.join("table"), std::fs::Permissions::from_mode(0o600)).unwrap();
-    let file = dir.join(if kind == "hash" {
+    let file = dir.join(if kind == "hash" || kind == "btree" {
         "table.db".to_string()
     } else {
         format!("table.{kind}")
@@ -149,7 +159,7 @@ fn hash_updates_are_seen_by_postfix() {
 /// `-n` and `-N` decide the null byte of what ironpost writes, as Postfix's readers see it.
 #[test]
 fn null_byte_options_as_postfix_reads_them() {
-    for kind in ["lmdb", "hash", "cdb"] {
+    for kind in ["lmdb", "hash", "btree", "cdb"] {
         if !Path::new(POSTFIX).exists() || !testkit::postfix_supports(kind) {
             eprintln!("skipped: needs Debian's postfix with {kind} support");
             continue;

@@ -1,22 +1,23 @@
-//! `hash:` tables: Berkeley DB hash files, Debian's default table type.
+//! `hash:` and `btree:` tables: Berkeley DB files; hash is Debian's default table type.
 //!
-//! Postfix counterpart: `util/dict_db.c`. `hash:name` is the file `name.db`, the same file
-//! Postfix's postmap and postalias write, so an existing `/etc/aliases.db` or
-//! `transport.db` keeps working and either side can rebuild it. Readers take a shared flock
-//! on the file for each lookup, writers an exclusive one, as Postfix does. Keys and values
-//! carry a terminating null byte; lookups also try the key without one.
+//! Postfix counterpart: `util/dict_db.c`. `hash:name` and `btree:name` are the file
+//! `name.db`, the same file Postfix's postmap and postalias write, so an existing
+//! `/etc/aliases.db` or `transport.db` keeps working and either side can rebuild it.
+//! Readers take a shared flock on the file for each lookup, writers an exclusive one, as
+//! Postfix does. Keys and values carry a terminating null byte; lookups also try the key
+//! without one.
 
 use crate::build::{Builder, find_either, text, warn_if_stale, with_null};
 use crate::{Dict, DictError, Flags, source};
 use std::fs::File;
 use std::path::Path;
-use sys::ndbm::{HashFile, Mode};
+use sys::db185::{BerkeleyFile, Kind, Mode};
 
-/// A hash table opened for lookups.
-pub struct Hash {
+/// A hash or btree table opened for lookups.
+pub struct Berkeley {
     spec: String,
     db_path: String,
-    db: HashFile,
+    db: BerkeleyFile,
     lock: File,
     flags: Flags,
 }
@@ -25,16 +26,25 @@ fn open_error(db_path: &str, e: &std::io::Error) -> DictError {
     DictError::Open(format!("open database {db_path}: {}", source::os_error(e)))
 }
 
-impl Hash {
-    /// Opens `name.db` for lookups.
-    pub fn open(name: &str, flags: Flags) -> Result<Hash, DictError> {
+/// The access method of a table type.
+fn kind_of(table_type: &str) -> Kind {
+    if table_type == "btree" {
+        Kind::Btree
+    } else {
+        Kind::Hash
+    }
+}
+
+impl Berkeley {
+    /// Opens `name.db` (`table_type` is `hash` or `btree`) for lookups.
+    pub fn open(table_type: &str, name: &str, flags: Flags) -> Result<Berkeley, DictError> {
         let db_path = format!("{name}.db");
         let lock = File::open(&db_path).map_err(|e| open_error(&db_path, &e))?;
-        let db =
-            HashFile::open(Path::new(name), Mode::Read, 0).map_err(|e| open_error(&db_path, &e))?;
+        let db = BerkeleyFile::open(Path::new(&db_path), kind_of(table_type), Mode::Read, 0)
+            .map_err(|e| open_error(&db_path, &e))?;
         warn_if_stale(&db_path, name);
-        Ok(Hash {
-            spec: format!("hash:{name}"),
+        Ok(Berkeley {
+            spec: format!("{table_type}:{name}"),
             db_path,
             db,
             lock,
@@ -58,7 +68,7 @@ impl Hash {
     }
 }
 
-impl Dict for Hash {
+impl Dict for Berkeley {
     fn spec(&self) -> &str {
         &self.spec
     }
@@ -79,9 +89,10 @@ impl Dict for Hash {
 /// Opens `name.db` for writing under an exclusive lock, taken before the file is emptied so
 /// that no reader sees it half built.
 fn exclusively<T>(
+    table_type: &str,
     name: &str,
     mode: Mode,
-    work: impl FnOnce(&mut HashFile) -> std::io::Result<T>,
+    work: impl FnOnce(&mut BerkeleyFile) -> std::io::Result<T>,
 ) -> Result<T, DictError> {
     let db_path = format!("{name}.db");
     let fail = |e: std::io::Error| DictError::Open(format!("{db_path}: {}", source::os_error(&e)));
@@ -95,9 +106,9 @@ fn exclusively<T>(
     }
     .map_err(|e| open_error(&db_path, &e))?;
     lock.lock().map_err(fail)?;
-    let mut db =
-        HashFile::open(Path::new(name), mode, 0o644).map_err(|e| open_error(&db_path, &e))?;
-    let result = work(&mut db);
+    let mut db = BerkeleyFile::open(Path::new(&db_path), kind_of(table_type), mode, 0o644)
+        .map_err(|e| open_error(&db_path, &e))?;
+    let result = work(&mut db).and_then(|value| db.sync().map(|()| value));
     // Closing flushes the file; only then may readers in.
     drop(db);
     let _ = lock.unlock();
@@ -106,14 +117,14 @@ fn exclusively<T>(
 
 /// Writes entries into `name.db`, replacing its content when rebuilding. Keys already in
 /// the file that were left alone go to the duplicate policy.
-pub(crate) fn write(builder: &Builder) -> Result<(), DictError> {
+pub(crate) fn write(table_type: &str, builder: &Builder) -> Result<(), DictError> {
     let (name, entries, replace) = (builder.name(), builder.entries(), builder.replace());
     let mode = if builder.rebuild() {
         Mode::Rebuild
     } else {
         Mode::Update
     };
-    exclusively(name, mode, |db| {
+    exclusively(table_type, name, mode, |db| {
         for entry in entries {
             if !db.put(
                 &entry.key_bytes(),
@@ -128,8 +139,8 @@ pub(crate) fn write(builder: &Builder) -> Result<(), DictError> {
 }
 
 /// Deletes keys from `name.db`; true when any was there.
-pub(crate) fn delete(name: &str, keys: &[String]) -> Result<bool, DictError> {
-    exclusively(name, Mode::Update, |db| {
+pub(crate) fn delete(table_type: &str, name: &str, keys: &[String]) -> Result<bool, DictError> {
+    exclusively(table_type, name, Mode::Update, |db| {
         let mut any = false;
         for key in keys {
             any |= db.delete(&with_null(key))? | db.delete(key.as_bytes())?;
