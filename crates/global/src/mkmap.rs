@@ -29,6 +29,11 @@ pub struct Command {
     pub delete: Option<String>,
     /// `-i`.
     pub incremental: bool,
+    /// Not `-o`: when root builds a table from a file that another user owns, the table is
+    /// written as that user, so it gets the right owner and a bug cannot escalate.
+    pub as_owner: bool,
+    /// Not `-p`: the table is no more readable than its source.
+    pub source_permissions: bool,
     /// `-h`: look up message headers (postmap only).
     pub headers: bool,
     /// `-b`: look up message body lines (postmap only).
@@ -60,6 +65,7 @@ pub fn parse_command(default_program: &str, options: &str, usage: &str) -> Comma
     let mut delete = None;
     let mut incremental = false;
     let (mut headers, mut bodies, mut mime, mut force_utf8) = (false, false, false, false);
+    let (mut as_owner, mut source_permissions) = (true, true);
     let mut no_utf8 = false;
     let mut config_dir: Option<PathBuf> = None;
     for opt in opts {
@@ -93,9 +99,11 @@ pub fn parse_command(default_program: &str, options: &str, usage: &str) -> Comma
             'U' => force_utf8 = true,
             'N' => flags.nul = Nul::Always,
             'n' => flags.nul = Nul::Never,
-            // Accepted as Postfix does; they change nothing here: -o (no privilege drop),
-            // -p (permissions are kept), -F (base64 file values are not implemented).
-            'F' | 'o' | 'p' => {}
+            'o' => as_owner = false,
+            'p' => source_permissions = false,
+            // Accepted as Postfix does without effect: base64 file values are not
+            // implemented.
+            'F' => {}
             _ => usage(),
         }
     }
@@ -124,6 +132,8 @@ pub fn parse_command(default_program: &str, options: &str, usage: &str) -> Comma
         sequence,
         delete,
         incremental,
+        as_owner,
+        source_permissions,
         headers,
         bodies,
         mime,
@@ -257,7 +267,11 @@ impl Command {
         // A table is no more readable than its source (think sasl_passwd): group and other
         // lose what the source file denies them.
         let source = if self.incremental { "/dev/stdin" } else { path };
-        if let Ok(meta) = std::fs::metadata(source) {
+        let meta = std::fs::metadata(source).ok();
+        if let Some(meta) = meta
+            .as_ref()
+            .filter(|m| self.source_permissions && m.is_file())
+        {
             let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
             sys::umask(0o022 | (!mode & 0o077));
         }
@@ -273,7 +287,18 @@ impl Command {
             parse(label, &line, &mut builder, self.flags);
         }
         finish(&mut builder);
-        builder.finish().unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        let owner = meta.as_ref().map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (m.uid(), m.gid())
+        });
+        let write = || builder.finish().unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        match owner {
+            // Root builds another user's table as that user (Postfix's set_eugid).
+            Some((uid, gid)) if self.as_owner && sys::getuid() == 0 && (uid, gid) != (0, 0) => {
+                sys::user::as_effective(uid, gid, write)
+            }
+            _ => write(),
+        }
     }
 }
 

@@ -176,3 +176,54 @@ fn null_byte_options_as_postfix_reads_them() {
         }
     }
 }
+
+/// As root, a table built from another user's source belongs to that user (unless -o), and
+/// is no more readable than its source (unless -p), as Postfix's postmap does it.
+#[test]
+fn owner_and_permissions_follow_the_source() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if sys_root().is_none() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let Some((uid, gid)) = nobody() else {
+        eprintln!("skipped: no user nobody");
+        return;
+    };
+    let ours = env!("CARGO_BIN_EXE_postmap");
+    for program in [ours, POSTFIX] {
+        if !Path::new(program).exists() {
+            continue;
+        }
+        let dir = scratch(&format!("owner-{}", program.len()));
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let source = dir.join("table");
+        std::fs::set_permissions(&source, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::chown(&source, Some(uid), Some(gid)).unwrap();
+        let db = dir.join("table.lmdb");
+        let built = |flags: &[&str]| {
+            let _ = std::fs::remove_file(&db);
+            let mut args = flags.to_vec();
+            args.push("lmdb:table");
+            assert_eq!(postmap(program, &dir, &args).0, 0, "{program} {flags:?}");
+            let meta = std::fs::metadata(&db).unwrap();
+            (meta.uid(), meta.mode() & 0o777)
+        };
+        assert_eq!(built(&[]), (uid, 0o600), "{program}");
+        assert_eq!(built(&["-o"]).0, 0, "{program} -o");
+        assert_eq!(built(&["-p"]).1, 0o644, "{program} -p");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn sys_root() -> Option<()> {
+    let out = std::process::Command::new("id").arg("-u").output().ok()?;
+    (String::from_utf8_lossy(&out.stdout).trim() == "0").then_some(())
+}
+
+fn nobody() -> Option<(u32, u32)> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    let line = text.lines().find(|l| l.starts_with("nobody:"))?;
+    let fields: Vec<&str> = line.split(':').collect();
+    Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?))
+}
