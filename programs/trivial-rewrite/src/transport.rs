@@ -57,7 +57,13 @@ impl Transport {
         let value = match found {
             Some(found) => found.value,
             None => match self.maps.find("*", false).map_err(|_| ())? {
-                Some(wildcard) => wildcard,
+                Some(wildcard) => {
+                    if log::verbose() > 0 {
+                        let (c, h) = wildcard.split_once(':').unwrap_or((&wildcard, ""));
+                        log::msg_info!("wildcard_{{chan:hop}}={{{c}:{h}}}");
+                    }
+                    wildcard
+                }
                 None => return Ok(None),
             },
         };

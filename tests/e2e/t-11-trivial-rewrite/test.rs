@@ -82,6 +82,11 @@ fn answers_match_postfix() {
         "etc/master.cf",
         &format!("{master_cf}pfrewrite unix - - n - - pf-trivial-rewrite\n"),
     );
+    // Ours logs each request and its answer with -v, as Postfix's does.
+    mx.replace_master_cf_line(
+        |l| l.starts_with("rewrite "),
+        "rewrite unix - - n - - trivial-rewrite -v",
+    );
     mx.write("etc/relocated", "moved@localhost  new@example.net\n");
     mx.write(
         "etc/transport",
@@ -130,6 +135,11 @@ fn answers_match_postfix() {
         }
     }
     assert!(compared > 150, "{compared}");
+    mx.wait_log("]: `local' `user' -> `user@mail.e2e.test'", 5);
+    mx.wait_log(
+        "]: `' -> `user@example.com' -> (`smtp' `[192.0.2.25]' `user@example.com' `4096')",
+        5,
+    );
     let exe = std::fs::read_link(format!("/proc/{}/exe", mx.daemons("trivial-rewrite")[0]));
     assert_eq!(exe.unwrap(), mx.dir.join("libexec/trivial-rewrite"));
 
