@@ -50,6 +50,7 @@ fuzz_target!(|data: &[u8]| {
         fold_fix: false,
         duplicates: Duplicates::Ignore,
         utf8: true,
+        ..Flags::default()
     };
     table::exercise(&spec, other, &keys);
     let _ = std::fs::remove_file(&file);

@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         fold_fix: false,
         duplicates: Duplicates::Replace,
         utf8: true,
+        ..Flags::default()
     };
     table::check_source("texthash", data, &[Flags::default(), other]);
 });
