@@ -22,6 +22,19 @@ pub struct Client {
     pub io: BufReader<Stream>,
 }
 
+impl Client {
+    /// Sends one attribute list (a reply, or the protocol announcement Postfix's services
+    /// send to each new client); false when the client is gone.
+    pub fn send(&mut self, flavor: ipc::Flavor, attrs: &ipc::Attrs) -> bool {
+        ipc::attr::write(self.io.get_mut(), flavor, attrs).is_ok()
+    }
+
+    /// Reads one request; None at end of input or on a protocol error.
+    pub fn receive(&mut self, flavor: ipc::Flavor) -> Option<ipc::Attrs> {
+        ipc::attr::read(&mut self.io, flavor).ok().flatten()
+    }
+}
+
 /// What a multi-client daemon does.
 pub trait Service {
     /// A client connected (e.g. announce the protocol).

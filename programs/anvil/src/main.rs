@@ -27,24 +27,17 @@ struct Anvil {
     status_interval: Duration,
 }
 
-impl Anvil {
-    fn reply(client: &mut Client, attrs: &Attrs) -> bool {
-        ipc::attr::write(client.io.get_mut(), Flavor::Plain, attrs).is_ok()
-    }
-}
-
 impl Service for Anvil {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
-        let _ = Self::reply(client, &Attrs::new().str("protocol", PROTOCOL));
+        client.send(Flavor::Plain, &Attrs::new().str("protocol", PROTOCOL));
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {
         if log::verbose() > 0 {
             log::msg_info!("--- start request ---");
         }
-        let request = match ipc::attr::read(&mut client.io, Flavor::Plain) {
-            Ok(Some(attrs)) => attrs,
-            _ => return false,
+        let Some(request) = client.receive(Flavor::Plain) else {
+            return false;
         };
         // Postfix reads strictly: exactly a request and an ident.
         let (Some(what), Some(ident), 2) = (
@@ -100,7 +93,7 @@ impl Service for Anvil {
         if log::verbose() > 0 {
             log::msg_info!("--- end request ---");
         }
-        Self::reply(client, &reply)
+        client.send(Flavor::Plain, &reply)
     }
 
     fn disconnected(&mut self, _daemon: &mut server::Daemon, client: &Client) {

@@ -169,14 +169,15 @@ impl Service for Proxymap {
         if !self.writer {
             self.watch.exit_if_changed();
         }
-        let hello = Attrs::new().str("protocol", "proxymap_protocol");
-        let _ = ipc::attr::write(client.io.get_mut(), Flavor::Null, &hello);
+        client.send(
+            Flavor::Null,
+            &Attrs::new().str("protocol", "proxymap_protocol"),
+        );
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {
-        let request = match ipc::attr::read(&mut client.io, Flavor::Null) {
-            Ok(Some(attrs)) => attrs,
-            _ => return false,
+        let Some(request) = client.receive(Flavor::Null) else {
+            return false;
         };
         let reply = match request.get("request").unwrap_or_default() {
             "open" => self.open(&request),
@@ -189,7 +190,7 @@ impl Service for Proxymap {
                 Attrs::new().int("status", status::BAD)
             }
         };
-        ipc::attr::write(client.io.get_mut(), Flavor::Null, &reply).is_ok()
+        client.send(Flavor::Null, &reply)
     }
 }
 

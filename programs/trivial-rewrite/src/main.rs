@@ -93,14 +93,15 @@ impl TrivialRewrite {
 
 impl Service for TrivialRewrite {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
-        let hello = Attrs::new().str("protocol", "trivial_rewrite_protocol");
-        let _ = ipc::attr::write(client.io.get_mut(), Flavor::Null, &hello);
+        client.send(
+            Flavor::Null,
+            &Attrs::new().str("protocol", "trivial_rewrite_protocol"),
+        );
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {
-        let request = match ipc::attr::read(&mut client.io, Flavor::Null) {
-            Ok(Some(attrs)) => attrs,
-            _ => return false,
+        let Some(request) = client.receive(Flavor::Null) else {
+            return false;
         };
         let reply = match request.get("request").unwrap_or_default() {
             "rewrite" => self.rewrite(&request),
@@ -112,7 +113,7 @@ impl Service for TrivialRewrite {
             }
         };
         match reply {
-            Some(reply) => ipc::attr::write(client.io.get_mut(), Flavor::Null, &reply).is_ok(),
+            Some(reply) => client.send(Flavor::Null, &reply),
             None => false,
         }
     }
