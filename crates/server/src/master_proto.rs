@@ -41,7 +41,10 @@ pub fn parse(bytes: &[u8; 12]) -> (u32, u32, i32) {
 
 /// Tells the master this process is busy or free; false if the master is gone.
 pub fn notify(generation: u32, availability: i32) -> bool {
-    let bytes = record(std::process::id(), generation, availability);
+    // getpid() once: a multi-client daemon notifies twice per request, and its pid does
+    // not change (Postfix keeps it in var_pid for the same reason).
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let bytes = record(*PID.get_or_init(std::process::id), generation, availability);
     let ok = matches!(sys::process::write_fd(STATUS_FD, &bytes), Ok(12));
     if log::verbose() > 0 {
         log::msg_info!("master_notify: status {availability}");
