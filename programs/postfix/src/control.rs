@@ -1,7 +1,7 @@
 //! The subcommands that start, stop and inspect the running mail system.
 //!
-//! Postfix counterpart: the `start`, `start-fg`, `stop`, `abort`, `reload`, `status` and
-//! `check` cases of `postfix-script`, with the same log lines and exit codes. Whether the
+//! Postfix counterpart: the `start`, `start-fg`, `stop`, `abort`, `reload`, `status`,
+//! `flush` and `check` cases of `postfix-script`, with the same log lines and exit codes. Whether the
 //! mail system runs is decided by the master's lock on `pid/master.pid`, as `master -t`
 //! decides it.
 
@@ -137,6 +137,31 @@ impl Control<'_> {
     }
 
     /// `status`.
+    /// `postfix flush`: as postfix-script does, `postqueue -f` from the queue directory,
+    /// which asks the queue manager to try deferred mail now. postqueue is the one in
+    /// command_directory (Postfix's, until ironpost has its own).
+    pub fn flush(&self) -> i32 {
+        if std::env::set_current_dir(&self.paths.queue).is_err() {
+            return fatal(&format!(
+                "no Postfix queue directory {}!",
+                self.paths.queue.display()
+            ));
+        }
+        let commands = match self.config.str(&params::decl::install::COMMAND_DIRECTORY) {
+            Ok(dir) => dir,
+            Err(e) => return fatal(&e.message),
+        };
+        let postqueue = std::path::Path::new(&commands).join("postqueue");
+        match Command::new(&postqueue).arg("-f").status() {
+            Ok(status) => status.code().unwrap_or(1),
+            Err(e) => fatal(&format!(
+                "{}: {}",
+                postqueue.display(),
+                params::config::os_error(&e)
+            )),
+        }
+    }
+
     pub fn status(&self) -> i32 {
         match self.running() {
             Some(pid) => {

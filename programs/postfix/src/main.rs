@@ -120,13 +120,7 @@ fn main() {
         "status" => ctl.status(),
         "check" => ctl.check(),
         "set-permissions" | "upgrade-configuration" => ctl.set_permissions(),
-        "flush" => {
-            log::write(
-                log::Severity::Fatal,
-                "flush needs the queue manager, which ironpost does not have yet",
-            );
-            1
-        }
+        "flush" => ctl.flush(),
         "prepare-chroot" => chroot::prepare(&paths.queue),
         other => {
             log::write(
