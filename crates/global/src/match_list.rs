@@ -287,6 +287,15 @@ impl MatchList {
     }
 }
 
+/// Whether parameter `name` is in parent_domain_matches_subdomains: its `example.com`
+/// then matches subdomains too, else only `.example.com` does.
+pub fn parent_style(config: &params::Config, name: &str) -> Result<bool, params::ConfigError> {
+    Ok(config
+        .list(&params::decl::identity::PARENT_DOMAIN_MATCHES_SUBDOMAINS)?
+        .iter()
+        .any(|p| p == name))
+}
+
 /// The list in parameter `param` of `config`, matched with `matchers`: domains match
 /// subdomains when `param` is in parent_domain_matches_subdomains; case folding is
 /// UTF-8 aware with smtputf8_enable. For domain lists use [`Matcher::Hostname`];
@@ -297,13 +306,9 @@ pub fn from_parameter(
     param: &'static params::Param,
     matchers: &[Matcher],
 ) -> Result<MatchList, params::ConfigError> {
-    use params::decl::identity::{PARENT_DOMAIN_MATCHES_SUBDOMAINS, SMTPUTF8_ENABLE};
     let flags = ListFlags {
-        parent: config
-            .list(&PARENT_DOMAIN_MATCHES_SUBDOMAINS)?
-            .iter()
-            .any(|name| name == param.name),
-        utf8: config.bool(&SMTPUTF8_ENABLE)?,
+        parent: parent_style(config, param.name)?,
+        utf8: config.bool(&params::decl::identity::SMTPUTF8_ENABLE)?,
     };
     Ok(MatchList::new(
         param.name,

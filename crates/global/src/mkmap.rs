@@ -228,10 +228,7 @@ impl Command {
             for line in std::io::stdin().lock().split(b'\n') {
                 let Ok(line) = line else { break };
                 let key = String::from_utf8_lossy(&line).into_owned();
-                if let Some(value) = dicts.iter().find_map(|d| lookup(d.as_ref(), &key)) {
-                    let _ = writeln!(out, "{key}{separator}{value}");
-                    found = true;
-                }
+                found |= print_first(&dicts, &key, separator, &mut out);
             }
             let _ = out.flush();
             std::process::exit(if found { 0 } else { 1 });
@@ -299,6 +296,23 @@ impl Command {
             }
             _ => write(),
         }
+    }
+}
+
+/// Looks `key` up in `dicts` in order and prints the first answer as key, separator,
+/// value (the `-q -` output); true when found.
+pub fn print_first(
+    dicts: &[Box<dyn Dict>],
+    key: &str,
+    separator: &str,
+    out: &mut impl Write,
+) -> bool {
+    match dicts.iter().find_map(|d| lookup(d.as_ref(), key)) {
+        Some(value) => {
+            let _ = writeln!(out, "{key}{separator}{value}");
+            true
+        }
+        None => false,
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::Daemon;
 use crate::master_proto::{self, AVAIL, LISTEN_FD, STATUS_FD, TAKEN};
-use crate::single::Stream;
+use crate::single::{Stream, accept};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::io::BufReader;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
@@ -53,25 +53,6 @@ pub trait Service {
 
     /// The process is about to exit.
     fn exiting(&mut self, _daemon: &mut Daemon) {}
-}
-
-fn accept(daemon: &Daemon, listen: RawFd) -> Option<Stream> {
-    let accepted = nix::sys::socket::accept(listen);
-    daemon.unlock_accept();
-    let fd = match accepted {
-        Ok(fd) => fd,
-        Err(nix::errno::Errno::EAGAIN) => return None,
-        Err(e) => {
-            log::msg_error!("accept connection: {}", e.desc());
-            return None;
-        }
-    };
-    let owned = sys::process::own(fd);
-    let _ = sys::process::non_blocking(fd, false);
-    Some(match daemon.transport.as_deref() {
-        Some("inet") => Stream::Tcp(std::net::TcpStream::from(owned)),
-        _ => Stream::Unix(std::os::unix::net::UnixStream::from(owned)),
-    })
 }
 
 fn stream_fd(stream: &Stream) -> RawFd {

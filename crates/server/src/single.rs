@@ -53,9 +53,9 @@ impl Write for Stream {
 }
 
 /// Accepts one connection from a listen descriptor; None if another process got it.
-fn accept(daemon: &Daemon, listen: RawFd) -> Option<Stream> {
-    let inherited = sys::process::inherited(listen);
-    let accepted = nix::sys::socket::accept(std::os::fd::AsRawFd::as_raw_fd(&inherited));
+/// The multi-client skeleton accepts the same way.
+pub(crate) fn accept(daemon: &Daemon, listen: RawFd) -> Option<Stream> {
+    let accepted = nix::sys::socket::accept(listen);
     daemon.unlock_accept();
     let fd = match accepted {
         Ok(fd) => fd,

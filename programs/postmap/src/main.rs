@@ -140,14 +140,7 @@ impl MessageKeys<'_> {
                 .map(|t| self.command.open(t))
                 .collect();
         }
-        if let Some(value) = self
-            .dicts
-            .iter()
-            .find_map(|d| global::mkmap::lookup(d.as_ref(), &key))
-        {
-            let _ = writeln!(self.out, "{key}\t{value}");
-            self.found = true;
-        }
+        self.found |= global::mkmap::print_first(&self.dicts, &key, "\t", &mut self.out);
     }
 }
 

@@ -170,14 +170,6 @@ impl Settings<'_> {
         )
     }
 
-    fn parent_style(&self, name: &str) -> bool {
-        self.config
-            .list(&i::PARENT_DOMAIN_MATCHES_SUBDOMAINS)
-            .unwrap_or_else(|e| global::fatal_config(e))
-            .iter()
-            .any(|p| p == name)
-    }
-
     fn resolver(
         &mut self,
         local: &'static params::Param,
@@ -189,9 +181,11 @@ impl Settings<'_> {
         sender_relayhost: &'static params::Param,
         sender_transport: &'static params::Param,
     ) -> Resolver {
-        let transport = self
-            .maps(transport_maps)
-            .map(|maps| transport::Transport::new(maps, self.parent_style("transport_maps")));
+        let transport = self.maps(transport_maps).map(|maps| {
+            let parent = global::match_list::parent_style(self.config, a::TRANSPORT_MAPS.name)
+                .unwrap_or_else(|e| global::fatal_config(e));
+            transport::Transport::new(maps, parent)
+        });
         let null_relay_key = self.text(&r::EMPTY_ADDRESS_RELAYHOST_MAPS_LOOKUP_KEY);
         let null_xport_key = self.text(&r::EMPTY_ADDRESS_DEFAULT_TRANSPORT_MAPS_LOOKUP_KEY);
         Resolver {

@@ -12,8 +12,8 @@
 
 use crate::rewrite::{Rules, rewrite_tree, rfind_op};
 use crate::transport::Transport;
-use global::mail_addr_find::{Context, Form, Strategy, mail_addr_find};
-use global::maps::Maps;
+use global::mail_addr_find::{Context, Form, Found, Strategy, mail_addr_find};
+use global::maps::{Maps, MapsError};
 use global::match_list::MatchList;
 use global::resolve_local::ResolveLocal;
 use rfc822::quote::{QuoteFlags, quote_822_local};
@@ -125,18 +125,31 @@ pub struct Resolved {
 }
 
 impl Shared {
-    /// The mail_addr_find context (recipient_delimiter and friends).
-    pub fn context<'a>(
-        &'a self,
-        is_local: &'a dyn Fn(&str) -> Result<bool, global::maps::MapsError>,
-    ) -> Context<'a> {
-        Context {
+    /// Looks `key` (internal form) up with `strategy` as the resolver's callers do
+    /// (Postfix's legacy forms: quoted keys first, quoted results).
+    pub fn find_address(
+        &self,
+        maps: &Maps,
+        key: &str,
+        strategy: Strategy,
+    ) -> Result<Option<Found>, MapsError> {
+        let is_local = |d: &str| self.local.is_local(d);
+        let context = Context {
             delimiters: &self.delimiters,
             myorigin: &self.myorigin,
             double_bounce_sender: &self.double_bounce_sender,
             owner_request_special: self.owner_request_special,
-            is_local,
-        }
+            is_local: &is_local,
+        };
+        mail_addr_find(
+            maps,
+            key,
+            Form::Internal,
+            Form::ExternalFirst,
+            Form::External,
+            strategy,
+            &context,
+        )
     }
 
     fn list_match(list: &Option<MatchList>, domain: &str) -> Result<bool, String> {
@@ -428,10 +441,9 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
     if let Some(transport) = &rp.transport
         && out.flags & flags::CLASS_ALIAS == 0
     {
-        let is_local = |d: &str| shared.local.is_local(d);
-        let context = shared.context(&is_local);
         let current = (out.transport.as_str(), out.nexthop.as_str());
-        match transport.lookup(&recipient, &rcpt_domain, &context, current) {
+        let find = |maps: &Maps, key: &str, strategy| shared.find_address(maps, key, strategy);
+        match transport.lookup(&recipient, &rcpt_domain, &find, current) {
             Ok(Some((t, h))) => {
                 out.transport = t;
                 out.nexthop = h;
@@ -444,17 +456,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
         }
     }
     if let Some(relocated) = &shared.relocated {
-        let is_local = |d: &str| shared.local.is_local(d);
-        let context = shared.context(&is_local);
-        match mail_addr_find(
-            relocated,
-            &recipient,
-            Form::Internal,
-            Form::ExternalFirst,
-            Form::External,
-            Strategy::DEFAULT,
-            &context,
-        ) {
+        match shared.find_address(relocated, &recipient, Strategy::DEFAULT) {
             Ok(Some(found)) => {
                 out.transport = "error".into();
                 out.nexthop = format!("5.1.6 User has moved to {}", found.value);
@@ -487,17 +489,7 @@ fn sender_lookup(
     } else {
         sender
     };
-    let is_local = |d: &str| shared.local.is_local(d);
-    let context = shared.context(&is_local);
-    match mail_addr_find(
-        maps,
-        key,
-        Form::Internal,
-        Form::ExternalFirst,
-        Form::External,
-        Strategy::DEFAULT,
-        &context,
-    ) {
+    match shared.find_address(maps, key, Strategy::DEFAULT) {
         Ok(found) => Ok(found.map(|f| f.value)),
         Err(_) => Err(maps.title().to_string()),
     }

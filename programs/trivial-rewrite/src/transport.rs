@@ -8,8 +8,11 @@
 //! transport without a next hop gets the recipient domain (error and retry transports get
 //! "Address is undeliverable").
 
-use global::mail_addr_find::{Context, Form, Strategy, mail_addr_find};
-use global::maps::Maps;
+use global::mail_addr_find::{Found, Strategy};
+use global::maps::{Maps, MapsError};
+
+/// An address lookup with a strategy, as the resolver does them.
+pub type Find<'a> = dyn Fn(&Maps, &str, Strategy) -> Result<Option<Found>, MapsError> + 'a;
 
 /// transport_maps, opened.
 pub struct Transport {
@@ -25,13 +28,13 @@ impl Transport {
     }
 
     /// The (transport, nexthop) for `address` (internal form, with a domain), combining
-    /// a table result with `current`, what main.cf chose, as transport(5) says; Ok(None)
+    /// a table result with `current`, what main.cf chose (`find` does the lookups), as transport(5) says; Ok(None)
     /// when the tables have nothing, Err on a lookup failure.
     pub fn lookup(
         &self,
         address: &str,
         rcpt_domain: &str,
-        context: &Context,
+        find: &Find,
         current: (&str, &str),
     ) -> Result<Option<(String, String)>, ()> {
         if address.is_empty() {
@@ -44,16 +47,7 @@ impl Transport {
             Strategy::PDDMDS
         };
         let strategy = Strategy::FULL | Strategy::NOEXT | Strategy::DOMAIN | parents;
-        let found = mail_addr_find(
-            &self.maps,
-            address,
-            Form::Internal,
-            Form::ExternalFirst,
-            Form::External,
-            strategy,
-            context,
-        )
-        .map_err(|_| ())?;
+        let found = find(&self.maps, address, strategy).map_err(|_| ())?;
         let value = match found {
             Some(found) => found.value,
             None => match self.maps.find("*", false).map_err(|_| ())? {
