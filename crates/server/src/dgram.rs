@@ -15,6 +15,7 @@ const BUFFER_SIZE: usize = 4096;
 /// Serves datagrams until max_use, max_idle or the master's departure, then exits.
 pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, &[u8])) -> ! {
     let mut buf = vec![0u8; BUFFER_SIZE];
+    daemon.create_watchdog(crate::WATCHDOG_DEFAULT);
     let mut use_count = 0u64;
     while daemon.max_use == 0 || use_count < daemon.max_use {
         daemon.lock_accept();

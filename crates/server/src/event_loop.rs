@@ -47,7 +47,12 @@ pub fn wait(socket_count: usize, max_idle: u64) -> Wake {
         match poll(&mut fds, timeout) {
             Ok(0) => continue,
             Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
+            // The watchdog's alarm: waiting is not being stuck, so the limit starts over
+            // (Postfix's event loop returns on the alarm and restarts it the same way).
+            Err(nix::errno::Errno::EINTR) => {
+                sys::watchdog::start();
+                continue;
+            }
             Err(e) => log::msg_fatal!("poll: {e}"),
         }
         let ready = |f: &PollFd<'_>| f.revents().is_some_and(|r| !r.is_empty());

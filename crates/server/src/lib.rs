@@ -28,6 +28,7 @@ pub mod master_proto;
 pub mod multi;
 pub mod options;
 pub mod single;
+pub mod trigger;
 
 use options::Options;
 use params::Config;
@@ -49,6 +50,9 @@ pub struct Requirements {
     /// This is the log writer (postlogd): its own records go to maillog_file directly,
     /// never through the postlog socket, which nobody drains until it serves.
     pub logwriter: bool,
+    /// The time parameter that sets the watchdog limit instead of the skeleton's default
+    /// (Postfix's `MAIL_SERVER_WATCHDOG`: pickup, qmgr, postlogd, postscreen).
+    pub watchdog: Option<&'static params::def::Param>,
 }
 
 /// A started daemon: its configuration and what the master told it.
@@ -75,6 +79,8 @@ pub struct Daemon {
     pub max_use: u64,
     /// Seconds one request may take before the watchdog ends the process.
     pub daemon_timeout: u64,
+    /// The watchdog limit the daemon asked for, else the skeleton's default applies.
+    watchdog_timeout: Option<u64>,
     root_dir: Option<PathBuf>,
     user: Option<String>,
     lock: Option<File>,
@@ -185,6 +191,9 @@ impl Daemon {
         let daemon_timeout = config
             .time(&DAEMON_TIMEOUT)
             .unwrap_or_else(|e| config_fatal(e));
+        let watchdog_timeout = requirements
+            .watchdog
+            .map(|param| config.time(param).unwrap_or_else(|e| config_fatal(e)) as u64);
 
         if debug_me {
             debug_process::run(&config);
@@ -212,6 +221,7 @@ impl Daemon {
             max_idle,
             max_use,
             daemon_timeout: daemon_timeout as u64,
+            watchdog_timeout,
             lock: None,
         };
         if let Err(e) = std::env::set_current_dir(&queue_directory) {
@@ -258,13 +268,26 @@ impl Daemon {
         }
     }
 
-    /// Waits for our turn to accept, when other processes serve the same socket.
-    fn lock_accept(&self) {
-        if let Some(lock) = &self.lock
-            && let Err(e) = lock.lock()
-        {
-            log::msg_fatal!("select lock: {e}");
+    /// Installs the watchdog before the serve loop: the daemon's own limit, else the
+    /// skeleton's default (`daemon_timeout` for single and multi servers, 1000 seconds for
+    /// the others, as in Postfix). The loop restarts it before each wait.
+    fn create_watchdog(&self, skeleton_default: u64) {
+        let limit = self.watchdog_timeout.unwrap_or(skeleton_default);
+        if let Err(e) = sys::watchdog::create(limit, watchdog_timeout) {
+            log::msg_panic!("watchdog_create: {e}");
         }
+    }
+
+    /// Waits for our turn to accept, when other processes serve the same socket, then
+    /// restarts the watchdog: waiting for the lock is not being stuck.
+    fn lock_accept(&self) {
+        if let Some(lock) = &self.lock {
+            sys::watchdog::stop();
+            if let Err(e) = lock.lock() {
+                log::msg_fatal!("select lock: {e}");
+            }
+        }
+        sys::watchdog::start();
     }
 
     /// Lets the next process accept.
@@ -276,6 +299,14 @@ impl Daemon {
         }
     }
 }
+
+/// The watchdog's action: a request took longer than the limit.
+fn watchdog_timeout() -> ! {
+    log::msg_fatal!("watchdog timeout")
+}
+
+/// The watchdog default of the trigger, event and datagram skeletons, in seconds.
+const WATCHDOG_DEFAULT: u64 = 1000;
 
 /// Where records go before main.cf is read: the postlog socket the master exported, else
 /// syslog.

@@ -60,6 +60,7 @@ fn stream_fd(stream: &Stream) -> RawFd {
         Stream::Tcp(s) => s.as_raw_fd(),
         Stream::Unix(s) => s.as_raw_fd(),
         Stream::Stdio(i, _) => i.as_fd().as_raw_fd(),
+        Stream::Passed { socket, .. } => socket.as_raw_fd(),
     }
 }
 
@@ -78,7 +79,9 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
     let mut use_count = 0u64;
     let mut idle_since = Instant::now();
     let mut next_tick = service.tick(&mut daemon).map(|d| Instant::now() + d);
+    daemon.create_watchdog(daemon.daemon_timeout);
     loop {
+        sys::watchdog::start();
         let accepting = daemon.max_use == 0 || use_count < daemon.max_use;
         if !accepting && clients.is_empty() {
             break;
@@ -132,9 +135,7 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
             }
             Event::Client(i) => {
                 master_proto::notify(daemon.generation, TAKEN);
-                sys::process::alarm(daemon.daemon_timeout);
                 let keep = service.request(&mut daemon, &mut clients[i]);
-                sys::process::alarm(0);
                 if !master_proto::notify(daemon.generation, AVAIL) {
                     break;
                 }

@@ -22,6 +22,14 @@ pub enum Stream {
     Unix(UnixStream),
     /// `-S`: standard input and output.
     Stdio(std::io::Stdin, std::io::Stdout),
+    /// A `pass` service client: the connection another process (postscreen) accepted and
+    /// handed over, with the attributes it sent along (client address and port...).
+    Passed {
+        /// The handed-over connection.
+        socket: TcpStream,
+        /// The attributes sent with it.
+        attrs: ipc::Attrs,
+    },
 }
 
 impl Read for Stream {
@@ -30,6 +38,7 @@ impl Read for Stream {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
             Stream::Stdio(i, _) => i.read(buf),
+            Stream::Passed { socket, .. } => socket.read(buf),
         }
     }
 }
@@ -40,6 +49,7 @@ impl Write for Stream {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
             Stream::Stdio(_, o) => o.write(buf),
+            Stream::Passed { socket, .. } => socket.write(buf),
         }
     }
 
@@ -48,6 +58,7 @@ impl Write for Stream {
             Stream::Tcp(s) => s.flush(),
             Stream::Unix(s) => s.flush(),
             Stream::Stdio(_, o) => o.flush(),
+            Stream::Passed { socket, .. } => socket.flush(),
         }
     }
 }
@@ -55,24 +66,67 @@ impl Write for Stream {
 /// Accepts one connection from a listen descriptor; None if another process got it.
 /// The multi-client skeleton accepts the same way.
 pub(crate) fn accept(daemon: &Daemon, listen: RawFd) -> Option<Stream> {
+    let pass = daemon.transport.as_deref() == Some("pass");
     let accepted = nix::sys::socket::accept(listen);
-    daemon.unlock_accept();
-    let fd = match accepted {
-        Ok(fd) => fd,
-        Err(nix::errno::Errno::EAGAIN) => return None,
+    // A pass client hands its descriptor over before we let the next process accept.
+    let stream = match accepted {
+        Ok(fd) => {
+            // accept returned a new descriptor that nothing else owns.
+            let owned = sys::process::own(fd);
+            let _ = sys::process::non_blocking(fd, false);
+            match daemon.transport.as_deref() {
+                Some("inet") => Some(Stream::Tcp(TcpStream::from(owned))),
+                _ if pass => pass_accept_attr(UnixStream::from(owned)),
+                _ => Some(Stream::Unix(UnixStream::from(owned))),
+            }
+        }
+        Err(nix::errno::Errno::EAGAIN) => None,
         Err(e) => {
+            if pass {
+                log::msg_warn!("pass_accept_attr: cannot accept connection: {}", e.desc());
+            }
             log::msg_error!("accept connection: {}", e.desc());
+            None
+        }
+    };
+    daemon.unlock_accept();
+    stream
+}
+
+/// Receives the connection a `pass` client hands over and the attributes that follow it
+/// (Postfix's `pass_accept_attr`); the client's own connection then closes.
+fn pass_accept_attr(client: UnixStream) -> Option<Stream> {
+    use std::os::fd::AsRawFd;
+    let wait = std::time::Duration::from_secs(PASS_ACCEPT_TMOUT);
+    if let Err(e) = sys::fdpass::read_wait(client.as_raw_fd(), wait) {
+        log::msg_warn!(
+            "pass_accept_attr: timeout receiving file descriptor: {}",
+            params::config::os_error(&e)
+        );
+        return None;
+    }
+    let socket = match sys::fdpass::recv_fd(&client) {
+        Ok(fd) => TcpStream::from(fd),
+        Err(e) => {
+            log::msg_warn!(
+                "pass_accept_attr: cannot receive file descriptor: {}",
+                params::config::os_error(&e)
+            );
             return None;
         }
     };
-    // accept returned a new descriptor that nothing else owns.
-    let owned = sys::process::own(fd);
-    let _ = sys::process::non_blocking(fd, false);
-    Some(match daemon.transport.as_deref() {
-        Some("inet") => Stream::Tcp(TcpStream::from(owned)),
-        _ => Stream::Unix(UnixStream::from(owned)),
-    })
+    let _ = client.set_read_timeout(Some(wait));
+    match ipc::attr::read(&mut std::io::BufReader::new(&client), ipc::Flavor::Null) {
+        Ok(Some(attrs)) => Some(Stream::Passed { socket, attrs }),
+        Ok(None) | Err(_) => {
+            log::msg_warn!("pass_accept_attr: cannot receive connection attributes");
+            None
+        }
+    }
 }
+
+/// Seconds a pass client may take to send its descriptor and attributes.
+const PASS_ACCEPT_TMOUT: u64 = 100;
 
 /// Serves clients until max_use, max_idle or the master's departure, then exits.
 pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, Stream)) -> ! {
@@ -83,6 +137,7 @@ pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, Stream)) -
         );
         exit();
     }
+    daemon.create_watchdog(daemon.daemon_timeout);
     let mut use_count = 0u64;
     while daemon.max_use == 0 || use_count < daemon.max_use {
         daemon.lock_accept();
@@ -107,9 +162,7 @@ pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, Stream)) -
                     log::msg_info!("connection established");
                 }
                 master_proto::notify(daemon.generation, TAKEN);
-                sys::process::alarm(daemon.daemon_timeout);
                 service(&mut daemon, stream);
-                sys::process::alarm(0);
                 if !master_proto::notify(daemon.generation, AVAIL) {
                     exit();
                 }

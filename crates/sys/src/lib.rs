@@ -7,6 +7,7 @@
 
 #[cfg(feature = "berkeley-db")]
 pub mod db185;
+pub mod fdpass;
 #[cfg(feature = "lmdb")]
 pub mod lmdb;
 #[cfg(feature = "pcre")]
@@ -15,6 +16,7 @@ pub mod process;
 pub mod regex;
 pub mod signals;
 pub mod user;
+pub mod watchdog;
 
 use std::ffi::CStr;
 use std::io;

@@ -206,15 +206,6 @@ pub fn inherited(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
     unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
 }
 
-/// Arms (seconds > 0) or disarms (0) the process alarm; the default SIGALRM action ends
-/// the process, which is how a stuck daemon is stopped (Postfix's watchdog).
-pub fn alarm(seconds: u64) {
-    // SAFETY: alarm(2) has no memory arguments.
-    unsafe {
-        libc::alarm(seconds.min(u64::from(u32::MAX)) as libc::c_uint);
-    }
-}
-
 /// Takes ownership of a descriptor a system call just returned.
 pub fn own(fd: RawFd) -> std::os::fd::OwnedFd {
     // SAFETY: callers pass a fresh descriptor that no other object owns.

@@ -10,7 +10,7 @@
 //!
 //! master.cf: `postlog unix-dgram n - n - 1 postlogd`.
 
-use params::decl::logging::MAILLOG_FILE;
+use params::decl::logging::{MAILLOG_FILE, POSTLOGD_WATCHDOG_TIMEOUT};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -19,6 +19,7 @@ fn main() {
     let mut daemon = server::Daemon::start(server::Requirements {
         solitary: true,
         logwriter: true,
+        watchdog: Some(&POSTLOGD_WATCHDOG_TIMEOUT),
         ..Default::default()
     });
     if let Some(arg) = daemon.args.first() {
