@@ -4,13 +4,18 @@
 //! code returns `Result` and leaves `fatal` to program mains and the server skeletons.
 
 pub mod clean_env;
+pub mod cleanup_user;
+pub mod input_transp;
 pub mod mail_addr_find;
+pub mod mail_connect;
+pub mod mail_date;
 pub mod mail_dict;
 pub mod mail_task;
 pub mod maillog_client;
 pub mod maps;
 pub mod match_list;
 pub mod mkmap;
+pub mod record;
 pub mod resolve_local;
 pub mod table_watch;
 

@@ -40,6 +40,10 @@ pub struct LocalTime {
     pub second: u32,
     /// The year, e.g. 2026.
     pub year: i32,
+    /// Day of the week, 0 = Sunday.
+    pub weekday: u32,
+    /// Seconds east of UTC, daylight saving time included.
+    pub utc_offset: i64,
 }
 
 /// Converts seconds since the epoch to local time with the C library's time zone rules.
@@ -59,6 +63,23 @@ pub fn localtime(epoch_seconds: i64) -> LocalTime {
         minute: tm.tm_min as u32,
         second: tm.tm_sec as u32,
         year: tm.tm_year + 1900,
+        weekday: tm.tm_wday as u32,
+        utc_offset: tm.tm_gmtoff,
+    }
+}
+
+/// The abbreviated name of the local time zone in effect at `epoch_seconds` (`%Z`).
+pub fn time_zone_name(epoch_seconds: i64) -> String {
+    let t = epoch_seconds as libc::time_t;
+    // SAFETY: as in `localtime`; tm_zone then points at a C string owned by the C library
+    // that stays valid until the next time zone change, and is copied out at once.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&t, &mut tm);
+        if tm.tm_zone.is_null() {
+            return String::new();
+        }
+        CStr::from_ptr(tm.tm_zone).to_string_lossy().into_owned()
     }
 }
 

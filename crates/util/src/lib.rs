@@ -6,6 +6,7 @@
 pub mod conv;
 pub mod getopt;
 pub mod mac_expand;
+pub mod name_mask;
 pub mod name_value;
 pub mod readlline;
 pub mod tokens;

@@ -62,4 +62,12 @@ crate::params! {
     /// to 6533, when the software was built with it. Value is yes or no; the default is yes at
     /// compatibility level 1 or higher. Added in Postfix 3.0.
     "smtputf8_enable" SMTPUTF8_ENABLE: Bool = "${{$compatibility_level} <level {1} ? {no} : {yes}}";
+    /// The mail sources whose messages cleanup checks for UTF-8 in addresses and headers,
+    /// so that they get the SMTPUTF8 flag without asking for it: sendmail, smtpd, qmqpd,
+    /// forward, bounce, notify, verify or all, separated by commas or whitespace. Added in
+    /// Postfix 3.0.
+    "smtputf8_autodetect_classes" SMTPUTF8_AUTODETECT_CLASSES: Str = "sendmail, verify", min 1;
+    /// The mail system's name in the Received: headers and notices it writes and in its
+    /// log records; the default is Postfix, which tools that read the log expect.
+    "mail_name" MAIL_NAME: Str = "Postfix", min 1;
 }

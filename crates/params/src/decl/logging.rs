@@ -42,4 +42,8 @@ crate::params! {
     /// this instance. Value is yes or no; the default no keeps new instances from starting by
     /// accident. Leave it to the instance manager to change. Added in Postfix 2.6.
     "multi_instance_enable" MULTI_INSTANCE_ENABLE: Bool = "no";
+    /// How addresses appear in informational log records (from=, to=, orig_to=):
+    /// external (quoted as in mail headers, "a b"@example.com) or internal (as stored, a
+    /// b@example.com). Added in Postfix 3.5.
+    "info_log_address_format" INFO_LOG_ADDRESS_FORMAT: Str = "external", min 1;
 }

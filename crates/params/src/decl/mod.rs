@@ -12,6 +12,7 @@ pub mod proxymap;
 pub mod queue;
 pub mod resolve;
 pub mod smtpd;
+pub mod submission;
 
 /// Every declared parameter.
 pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
@@ -21,6 +22,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         identity::ALL,
         address::ALL,
         smtpd::ALL,
+        submission::ALL,
         queue::ALL,
         resolve::ALL,
         process::ALL,
