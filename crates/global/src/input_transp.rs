@@ -4,7 +4,9 @@
 //! Postfix counterparts: `global/input_transp.c`, `smtputf8_autodetect()` in
 //! `global/smtputf8.c`.
 
-use crate::cleanup_user::{self, FLAG_AUTOUTF8, FLAG_BCC_OK, FLAG_FILTER, FLAG_MAP_OK, FLAG_MILTER};
+use crate::cleanup_user::{
+    self, FLAG_AUTOUTF8, FLAG_BCC_OK, FLAG_FILTER, FLAG_MAP_OK, FLAG_MILTER,
+};
 
 /// Skip unknown recipient checks.
 pub const UNKNOWN_RCPT: u32 = 1 << 0;
@@ -112,8 +114,11 @@ mod tests {
     fn override_options_clear_flags() {
         let all = FLAG_BOUNCE | FLAG_MASK_EXTERNAL;
         assert_eq!(input_transp_cleanup(all, 0), all);
-        let mask = input_transp_mask("receive_override_options", "no_milters, no_address_mappings")
-            .unwrap();
+        let mask = input_transp_mask(
+            "receive_override_options",
+            "no_milters, no_address_mappings",
+        )
+        .unwrap();
         assert_eq!(input_transp_cleanup(all, mask), FLAG_BOUNCE | FLAG_FILTER);
         assert!(input_transp_mask("receive_override_options", "no_such").is_err());
     }
@@ -124,7 +129,10 @@ mod tests {
             smtputf8_autodetect(true, "sendmail, verify", mail_src::SENDMAIL),
             Ok(FLAG_AUTOUTF8)
         );
-        assert_eq!(smtputf8_autodetect(true, "smtpd", mail_src::SENDMAIL), Ok(0));
+        assert_eq!(
+            smtputf8_autodetect(true, "smtpd", mail_src::SENDMAIL),
+            Ok(0)
+        );
         assert_eq!(smtputf8_autodetect(false, "all", mail_src::SENDMAIL), Ok(0));
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod clean_env;
 pub mod cleanup_user;
+pub mod info_log_addr_form;
 pub mod input_transp;
 pub mod mail_addr_find;
 pub mod mail_connect;

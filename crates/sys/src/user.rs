@@ -72,6 +72,18 @@ pub fn chroot_uid(root: Option<&Path>, user: Option<&str>) -> Result<(), String>
     Ok(())
 }
 
+/// Becomes `uid`/`gid` for good, with `gid` as the only supplementary group (Postfix's
+/// `set_ugid()`; it works inside a jail, where the group file is out of reach). The error
+/// is the fatal text.
+pub fn set_ugid(uid: u32, gid: u32) -> Result<(), String> {
+    nix::unistd::setgid(Gid::from_raw(gid)).map_err(|e| format!("setgid({gid}): {}", e.desc()))?;
+    if Uid::effective().is_root() {
+        nix::unistd::setgroups(&[Gid::from_raw(gid)])
+            .map_err(|e| format!("setgroups(1, &{gid}): {}", e.desc()))?;
+    }
+    nix::unistd::setuid(Uid::from_raw(uid)).map_err(|e| format!("setuid({uid}): {}", e.desc()))
+}
+
 /// Runs `f` with the effective user and group set to `uid`/`gid`, then returns to root.
 /// Postfix's `set_eugid()`/`set_ugid()` pair: files and sockets made inside belong to the
 /// mail owner. Without root it just runs `f`.

@@ -24,7 +24,14 @@ use std::time::{Duration, Instant};
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-const IRONPOST_DAEMONS: [&str; 5] = ["master", "postlogd", "anvil", "proxymap", "trivial-rewrite"];
+pub const IRONPOST_DAEMONS: [&str; 6] = [
+    "master",
+    "postlogd",
+    "anvil",
+    "proxymap",
+    "trivial-rewrite",
+    "pickup",
+];
 
 /// The directory holding the built ironpost programs.
 pub fn build_dir() -> PathBuf {
@@ -291,6 +298,51 @@ impl Instance {
         } else {
             Err(String::from_utf8_lossy(&out.stderr).into_owned())
         }
+    }
+
+    /// Submits `message` with Postfix's sendmail (through postdrop, the maildrop queue
+    /// and pickup) as root, to `recipients`; returns sendmail's output.
+    pub fn sendmail(&self, args: &[&str], message: &str) -> Output {
+        let mut child = Command::new("/usr/sbin/sendmail")
+            .args(args)
+            .env("MAIL_CONFIG", self.etc())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("Postfix's sendmail");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(message.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// The messages delivered to the virtual mailbox user so far.
+    pub fn mailbox(&self) -> Vec<String> {
+        let new = self.dir.join("vmail/vmail.e2e.test/user/new");
+        let mut out: Vec<String> = std::fs::read_dir(new)
+            .map(|dir| {
+                dir.flatten()
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    /// The files waiting in the maildrop queue.
+    pub fn leftovers_in_maildrop(&self) -> Vec<String> {
+        std::fs::read_dir(self.dir.join("queue/maildrop"))
+            .map(|dir| {
+                dir.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Sends one message to the local (virtual mailbox) user through the SMTP service.
