@@ -1,7 +1,7 @@
 //! The daemon skeletons: the one place where an ironpost daemon starts.
 //!
 //! Postfix counterparts: `master/single_server.c`, `dgram_server.c`, `trigger_server.c`,
-//! `multi_server.c`, `mail_server.h`, `master_proto.c`, `global/debug_process.c`,
+//! `multi_server.c`, `event_server.c`, `mail_server.h`, `master_proto.c`, `global/debug_process.c`,
 //! `util/chroot_uid.c`.
 //!
 //! A daemon's `main` is a few lines:
@@ -23,6 +23,7 @@
 
 pub mod debug_process;
 pub mod dgram;
+pub mod event;
 mod event_loop;
 pub mod master_proto;
 pub mod multi;
