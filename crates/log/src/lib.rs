@@ -131,12 +131,24 @@ pub fn fatal(args: fmt::Arguments<'_>) -> ! {
     fatal_status(1, args)
 }
 
-/// Logs a fatal record, pauses one second, and exits with `status`.
+/// Logs a fatal record, runs the cleanup action if the program set one, pauses one
+/// second, and exits with `status`.
 pub fn fatal_status(status: i32, args: fmt::Arguments<'_>) -> ! {
     write(Severity::Fatal, &args.to_string());
+    if let Some(cleanup) = FATAL_CLEANUP.get() {
+        cleanup();
+    }
     std::thread::sleep(Duration::from_secs(1));
     sys::exit_now(status)
 }
+
+/// What runs after a fatal record is logged (Postfix's `msg_cleanup()`): sendmail uses
+/// it to exit with EX_TEMPFAIL whatever went wrong. Set once; later calls are ignored.
+pub fn set_fatal_cleanup(cleanup: fn()) {
+    let _ = FATAL_CLEANUP.set(cleanup);
+}
+
+static FATAL_CLEANUP: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
 
 /// Logs a panic record, pauses one second, and aborts (core dump).
 pub fn panic(args: fmt::Arguments<'_>) -> ! {

@@ -19,6 +19,8 @@ pub struct Account {
     pub gid: u32,
     /// The home directory.
     pub home: String,
+    /// The comment field (the full name, in its first part).
+    pub gecos: String,
 }
 
 /// Looks up a user by name.
@@ -29,6 +31,7 @@ pub fn by_name(name: &str) -> Option<Account> {
         uid: user.uid.as_raw(),
         gid: user.gid.as_raw(),
         home: user.dir.to_string_lossy().into_owned(),
+        gecos: user.gecos.to_string_lossy().into_owned(),
     })
 }
 

@@ -7,7 +7,6 @@
 //! and ignored, as in this mode Postfix ignores them. When ironpost has its sendmail,
 //! newaliases becomes that program's alias mode.
 
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 
 /// sendmail's option letters (Postfix's GETOPT_LIST), so scripts that pass any of them work.
@@ -67,16 +66,12 @@ fn main() {
     if tables.is_empty() {
         std::process::exit(0);
     }
-    let postalias = Path::new(&text(&params::decl::install::COMMAND_DIRECTORY)).join("postalias");
-    let error = std::process::Command::new(&postalias)
-        .arg0("postalias")
-        .args(std::iter::repeat_n("-v", verbose))
-        .arg("--")
-        .args(&tables)
-        .exec();
-    log::msg_fatal!(
-        "execvp {}: {}",
-        postalias.display(),
-        params::config::os_error(&error)
+    let mut args: Vec<String> = std::iter::repeat_n("-v".to_string(), verbose).collect();
+    args.push("--".into());
+    args.extend(tables.iter().map(|t| t.to_string()));
+    global::mail_run::mail_run_replace(
+        &text(&params::decl::install::COMMAND_DIRECTORY),
+        "postalias",
+        &args,
     )
 }

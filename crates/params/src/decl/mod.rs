@@ -11,6 +11,7 @@ pub mod process;
 pub mod proxymap;
 pub mod queue;
 pub mod resolve;
+pub mod sendmail;
 pub mod smtpd;
 pub mod submission;
 
@@ -25,6 +26,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         submission::ALL,
         queue::ALL,
         resolve::ALL,
+        sendmail::ALL,
         process::ALL,
         proxymap::ALL,
         logging::ALL,

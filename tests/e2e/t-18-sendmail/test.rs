@@ -1,0 +1,233 @@
+//! sendmail: ironpost's sendmail command submits through postdrop and pickup exactly as
+//! Postfix's does (the delivered messages are compared), extracts recipients with -t,
+//! and gives the Howto's delivery reports: `sendmail -bv` (what-if, nothing delivered)
+//! and `sendmail -v` (deliver and report) print "Mail Delivery Status Report will be
+//! mailed to <sender>." and the report arrives. Usage errors have Postfix's text and exit
+//! status; mailq is postqueue -p.
+
+use e2e::{Instance, program, wait_until};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const USER: &str = "user@vmail.e2e.test";
+
+/// Runs a sendmail (ours or Postfix's) against the instance.
+fn run(mx: &Instance, sendmail: &str, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(sendmail)
+        .args(args)
+        .env("MAIL_CONFIG", mx.etc())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn ours() -> String {
+    program("sendmail").display().to_string()
+}
+
+const POSTFIX: &str = "/usr/sbin/sendmail";
+
+fn delivered(mx: &Instance, needle: &str) -> String {
+    if !wait_until(30, || mx.mailbox().iter().any(|m| m.contains(needle))) {
+        mx.keep_for_inspection();
+        panic!("nothing with {needle:?} delivered; log:\n{}", mx.log());
+    }
+    mx.mailbox()
+        .into_iter()
+        .find(|m| m.contains(needle))
+        .unwrap()
+}
+
+/// A delivered message with queue ids, dates and message ids masked.
+fn normalized(message: &str, marker: &str) -> String {
+    message
+        .replace(marker, "MARKER")
+        .lines()
+        .map(|line| {
+            if line.starts_with("Date: ") || line.starts_with("Message-Id: ") {
+                return line.split(':').next().unwrap().to_string();
+            }
+            if let Some(rest) = line.strip_prefix("\tid ") {
+                return format!("\tid {}", rest.split(';').count());
+            }
+            line.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A report with what differs between two runs masked: queue ids and other long hex or
+/// digit runs, and dates.
+fn masked(report: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let hex = run.len() >= 8 && run.bytes().all(|b| b.is_ascii_hexdigit());
+        let digits = !run.is_empty() && run.bytes().all(|b| b.is_ascii_digit());
+        out.push_str(if hex || digits { "#" } else { run });
+        run.clear();
+    };
+    for c in report.chars() {
+        if c.is_ascii_alphanumeric() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out.lines()
+        .map(|l| match l.split_once(": ") {
+            Some((name, _)) if name.ends_with("Date") => name.to_string(),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn submission_matches_postfix_sendmail() {
+    let Some(mut mx) = Instance::new("t-18-submit") else {
+        return;
+    };
+    mx.start();
+    let message =
+        "From: Someone <someone@example.org>\r\nSubject: @M@\r\n\r\nline one\r\n.dot line\r\n";
+    for (sendmail, marker) in [(ours(), "t18-ours"), (POSTFIX.to_string(), "t18-theirs")] {
+        let out = run(
+            &mx,
+            &sendmail,
+            &["-f", "root", "-F", "Charlie Root", USER],
+            &message.replace("@M@", marker),
+        );
+        assert!(out.status.success(), "{sendmail}: {out:?}");
+        assert!(out.stdout.is_empty());
+    }
+    let got = delivered(&mx, "t18-ours");
+    let expected = delivered(&mx, "t18-theirs");
+    assert!(got.contains("line one\n.dot line\n"), "{got}");
+    assert_eq!(
+        normalized(&got, "t18-ours"),
+        normalized(&expected, "t18-theirs")
+    );
+    mx.postfix(&["stop"]);
+}
+
+#[test]
+fn recipients_from_headers_with_t() {
+    let Some(mut mx) = Instance::new("t-18-extract") else {
+        return;
+    };
+    mx.start();
+    let message = format!(
+        "To: Someone Else <{USER}>\nCc: nobody-here@vmail.e2e.test.invalid\nSubject: t18-extract\n\nbody\n"
+    );
+    let out = run(&mx, &ours(), &["-t", "-f", "root"], &message);
+    assert!(out.status.success(), "{out:?}");
+    delivered(&mx, "t18-extract");
+    // The Cc recipient was extracted too (and bounced: its domain does not exist).
+    mx.wait_log("to=<nobody-here@vmail.e2e.test.invalid>", 20);
+    // Without recipients anywhere, both programs say the same and exit 75 (EX_TEMPFAIL:
+    // Postfix's sendmail exits so after any fatal error).
+    for sendmail in [ours(), POSTFIX.to_string()] {
+        let out = run(
+            &mx,
+            &sendmail,
+            &["-t", "-f", "root"],
+            "Subject: none\n\nx\n",
+        );
+        assert_eq!(out.status.code(), Some(75), "{sendmail}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "sendmail: fatal: root(0): No recipient addresses found in message header\n",
+            "{sendmail}"
+        );
+        let out = run(&mx, &sendmail, &["-f", "root"], "Subject: none\n\nx\n");
+        assert_eq!(out.status.code(), Some(75), "{sendmail}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "sendmail: fatal: root(0): Recipient addresses must be specified on the command line or via the -t option\n",
+            "{sendmail}"
+        );
+    }
+    mx.postfix(&["stop"]);
+}
+
+#[test]
+fn bv_and_v_give_delivery_reports() {
+    let Some(mut mx) = Instance::new("t-18-reports") else {
+        return;
+    };
+    mx.start();
+    // What-if: nothing is delivered, a report says what would happen.
+    let out = run(&mx, &ours(), &["-bv", "-f", USER, USER], "");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("Mail Delivery Status Report will be mailed to <{USER}>.\n")
+    );
+    let report = delivered(&mx, "Action: deliverable");
+    assert!(
+        report.contains(&format!("Final-Recipient: rfc822; {USER}")),
+        "{report}"
+    );
+    assert!(report.contains("Content-Type: multipart/report; report-type=delivery-status"));
+    assert_eq!(
+        mx.mailbox().len(),
+        1,
+        "-bv must deliver nothing but the report"
+    );
+    // Postfix's sendmail -bv gives the same report.
+    let out = run(&mx, POSTFIX, &["-bv", "-f", USER, USER], "");
+    assert!(out.status.success(), "{out:?}");
+    assert!(wait_until(30, || mx.mailbox().len() == 2), "{}", mx.log());
+    let reports = mx.mailbox();
+    assert_eq!(masked(&reports[0]), masked(&reports[1]));
+    // Deliver and report.
+    let out = run(
+        &mx,
+        &ours(),
+        &["-v", "-f", USER, USER],
+        "Subject: t18-record\n\nbody\n",
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("Mail Delivery Status Report will be mailed to <{USER}>.\n")
+    );
+    delivered(&mx, "Subject: t18-record");
+    let report = delivered(&mx, "Action: delivered");
+    assert!(report.contains("delivered to maildir"), "{report}");
+    // -v with -bv is a usage error, as in Postfix.
+    let out = run(&mx, &ours(), &["-bv", "-v", USER], "");
+    assert_eq!(out.status.code(), Some(75));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "sendmail: fatal: -v option cannot be used with -bv\n"
+    );
+    mx.postfix(&["stop"]);
+}
+
+#[test]
+fn mailq_is_postqueue_p() {
+    let Some(mut mx) = Instance::new("t-18-mailq") else {
+        return;
+    };
+    mx.start();
+    let out = run(&mx, &ours(), &["-bp"], "");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Mail queue is empty\n"
+    );
+    mx.postfix(&["stop"]);
+}
