@@ -1,5 +1,8 @@
-//! newaliases runs ironpost's postalias on alias_database (or `-oA`), from the configuration
-//! named by `-C`; an empty alias_database does nothing; recipients are refused.
+//! sendmail's alias mode (called as newaliases, or with -bi or -I) runs ironpost's postalias
+//! on alias_database (or `-oA`), from the configuration named by `-C`; an empty
+//! alias_database does nothing; recipients are refused.
+
+use std::os::unix::process::CommandExt;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,7 +11,7 @@ fn scratch(name: &str, main_cf: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("newaliases-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let commands = PathBuf::from(env!("CARGO_BIN_EXE_newaliases"))
+    let commands = PathBuf::from(env!("CARGO_BIN_EXE_sendmail"))
         .parent()
         .unwrap()
         .display()
@@ -16,7 +19,8 @@ fn scratch(name: &str, main_cf: &str) -> PathBuf {
     std::fs::write(
         dir.join("main.cf"),
         format!(
-            "command_directory = {commands}\n{}",
+            "command_directory = {commands}\nqueue_directory = {}\n{}",
+            dir.display(),
             main_cf.replace("@DIR@", &dir.display().to_string())
         ),
     )
@@ -25,8 +29,10 @@ fn scratch(name: &str, main_cf: &str) -> PathBuf {
     dir
 }
 
+/// Runs sendmail as newaliases.
 fn run(dir: &PathBuf, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_newaliases"))
+    Command::new(env!("CARGO_BIN_EXE_sendmail"))
+        .arg0("newaliases")
         .args(args)
         .env_remove("MAIL_CONFIG")
         .current_dir(dir)
@@ -35,7 +41,7 @@ fn run(dir: &PathBuf, args: &[&str]) -> std::process::Output {
 }
 
 fn query(dir: &PathBuf, table: &str) -> String {
-    let postalias = PathBuf::from(env!("CARGO_BIN_EXE_newaliases")).with_file_name("postalias");
+    let postalias = PathBuf::from(env!("CARGO_BIN_EXE_sendmail")).with_file_name("postalias");
     let out = Command::new(postalias)
         .arg("-c")
         .arg(dir)
@@ -47,7 +53,7 @@ fn query(dir: &PathBuf, table: &str) -> String {
 
 #[test]
 fn rebuilds_alias_database() {
-    let postalias = PathBuf::from(env!("CARGO_BIN_EXE_newaliases")).with_file_name("postalias");
+    let postalias = PathBuf::from(env!("CARGO_BIN_EXE_sendmail")).with_file_name("postalias");
     if !postalias.exists() {
         panic!("build the workspace first (cargo build --workspace --bins)");
     }
@@ -70,9 +76,18 @@ fn rebuilds_alias_database() {
     );
     assert!(out.status.success());
     assert_eq!(query(&dir, &other), "other\n");
+    // sendmail -bi is the same mode.
+    std::fs::write(dir.join("aliases"), "team: changed\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sendmail"))
+        .args(["-bi", "-C", &main_cf])
+        .env_remove("MAIL_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(query(&dir, &table), "changed\n");
     // Recipients make no sense here.
     let out = run(&dir, &["-C", &main_cf, "user@example.com"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(75));
     assert!(
         String::from_utf8_lossy(&out.stderr)
             .contains("fatal: alias initialization mode requires no recipient")
