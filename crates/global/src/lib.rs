@@ -11,6 +11,7 @@ pub mod mail_addr_find;
 pub mod mail_connect;
 pub mod mail_date;
 pub mod mail_dict;
+pub mod mail_queue;
 pub mod mail_run;
 pub mod mail_task;
 pub mod maillog_client;

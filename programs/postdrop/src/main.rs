@@ -1,0 +1,509 @@
+//! postdrop - the set-gid helper that puts mail submitted with sendmail into the maildrop
+//! queue.
+//!
+//! Postfix counterpart: `postdrop/postdrop.c` (3.7). sendmail runs
+//! `$command_directory/postdrop -r [-v...]`; postdrop (set-gid to the postdrop group, so
+//! that it can write `maildrop/`, which users cannot) reads main.cf, checks that the user
+//! may submit mail (authorized_submit_users), creates a queue file in `maildrop/` and
+//! tells sendmail its queue ID, then copies the record stream from standard input to the
+//! file, checking every record (see `copy.rs`) and each sender (local_login_sender_maps).
+//! On success the file is fsynced and marked complete, pickup is woken up through
+//! `public/$pickup_service_name`, and sendmail gets the status. The attribute protocol on
+//! standard output is Postfix's (`protocol`, `queue_id`, then `status`, `reason`), so
+//! Postfix's sendmail and ours work with either postdrop.
+//!
+//! Because it runs with privileges a user does not have, postdrop trusts nothing the user
+//! controls: a configuration directory other than the default one (`-c`, `MAIL_CONFIG`) is
+//! accepted from a user other than root only when the default main.cf lists it in
+//! alternate_config_directories or multi_instance_directories; the environment is cut
+//! down to import_environment; `-v` works for root only; the process name is always
+//! `postdrop`. A file that is not complete is removed on a fatal error and on SIGHUP,
+//! SIGINT, SIGQUIT and SIGTERM (the status is then the signal number); when the input
+//! stops before its end, the file is removed and postdrop exits quietly with status 0.
+//!
+//! Messages go to standard error as `postdrop: warning: ...` and to syslog or
+//! maillog_file as `postfix/postdrop[pid]: ...`.
+
+mod acl;
+mod copy;
+mod trigger;
+
+use copy::{Copy, Ending, STAT_OK, STAT_SIZE, STAT_WRITE};
+use global::mail_queue::{self, Layout, QueueFile};
+use global::maillog_client::{self, Fallback};
+use ipc::{Attrs, Flavor};
+use params::Config;
+use params::decl::address::{OWNER_REQUEST_SPECIAL, RECIPIENT_DELIMITER};
+use params::decl::identity::SMTPUTF8_ENABLE;
+use params::decl::install::QUEUE_DIRECTORY;
+use params::decl::queue::DOUBLE_BOUNCE_SENDER;
+use params::decl::smtpd::{LINE_LENGTH_LIMIT, MESSAGE_SIZE_LIMIT};
+use params::decl::submission::{
+    AUTHORIZED_SUBMIT_USERS, EMPTY_ADDRESS_LOCAL_LOGIN_SENDER_MAPS_LOOKUP_KEY,
+    LOCAL_LOGIN_SENDER_MAPS, PICKUP_SERVICE_NAME, TRIGGER_TIMEOUT,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The name postdrop logs under, whatever argv[0] says: the user chooses argv[0].
+const POSTDROP: &str = "postdrop";
+/// The environment variable that names the configuration directory.
+const CONF_ENV: &str = "MAIL_CONFIG";
+/// The environment variable with the log tag that the master passes on.
+const LOGTAG_ENV: &str = "MAIL_LOGTAG";
+/// The wakeup request (Postfix's `TRIGGER_REQ_WAKEUP`).
+const WAKEUP: &[u8] = b"W";
+/// Extra permissions of a maildrop file: readable by pickup, which runs as the mail
+/// owner, and by the owner's own tools.
+const MAILDROP_MODE: u32 = 0o444;
+
+/// The queue file to remove if postdrop dies before it is complete. Shared with the
+/// signal thread and the fatal-error sink; taken (set to None) by whoever removes it and
+/// when the file is complete.
+static INCOMPLETE: Mutex<Option<String>> = Mutex::new(None);
+
+fn incomplete() -> std::sync::MutexGuard<'static, Option<String>> {
+    // Cleanup must work even after a panic elsewhere.
+    INCOMPLETE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes the incomplete queue file, if any. Logs nothing: it runs from a fatal error
+/// and on signals.
+fn remove_incomplete() {
+    let path = incomplete().take();
+    if let Some(path) = path {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// A log sink that removes the incomplete queue file after a fatal or panic record has
+/// been logged (Postfix's `msg_cleanup()` handler).
+struct CleanupOnFatal;
+
+impl log::Sink for CleanupOnFatal {
+    fn write(&mut self, severity: log::Severity, _text: &str) {
+        if severity >= log::Severity::Fatal {
+            remove_incomplete();
+        }
+    }
+}
+
+/// What postdrop needs from main.cf.
+struct Settings {
+    queue_directory: String,
+    line_limit: usize,
+    message_limit: i64,
+    submit_acl: String,
+    sender_check: acl::SenderCheck,
+    pickup_service: String,
+    trigger_timeout: Duration,
+    layout: Layout,
+}
+
+impl Settings {
+    fn from_config(config: &Config) -> Settings {
+        let fatal = |e: params::ConfigError| -> ! { global::fatal_config(e) };
+        let str = |param| config.str(param).unwrap_or_else(|e| fatal(e));
+        Settings {
+            queue_directory: str(&QUEUE_DIRECTORY),
+            line_limit: config.int(&LINE_LENGTH_LIMIT).unwrap_or_else(|e| fatal(e)) as usize,
+            message_limit: config.int(&MESSAGE_SIZE_LIMIT).unwrap_or_else(|e| fatal(e)),
+            submit_acl: str(&AUTHORIZED_SUBMIT_USERS),
+            sender_check: acl::SenderCheck {
+                maps: str(&LOCAL_LOGIN_SENDER_MAPS),
+                delimiters: str(&RECIPIENT_DELIMITER),
+                null_sender: str(&EMPTY_ADDRESS_LOCAL_LOGIN_SENDER_MAPS_LOOKUP_KEY),
+                double_bounce_sender: str(&DOUBLE_BOUNCE_SENDER),
+                owner_request_special: config
+                    .bool(&OWNER_REQUEST_SPECIAL)
+                    .unwrap_or_else(|e| fatal(e)),
+                utf8: config.bool(&SMTPUTF8_ENABLE).unwrap_or_else(|e| fatal(e)),
+            },
+            pickup_service: str(&PICKUP_SERVICE_NAME),
+            trigger_timeout: Duration::from_secs(
+                config.time(&TRIGGER_TIMEOUT).unwrap_or_else(|e| fatal(e)) as u64,
+            ),
+            layout: Layout::from_config(config).unwrap_or_else(|e| fatal(e)),
+        }
+    }
+}
+
+fn main() {
+    let uid = sys::getuid();
+    sys::umask(0o022);
+    // Postfix makes sure descriptors 0, 1 and 2 are open before anything else is; the
+    // Rust runtime already did that (with /dev/null) before main.
+    let untrusted = untrusted();
+    if untrusted {
+        // Postfix reads the log tag from the environment only when it can trust it.
+        sys::unsetenv(LOGTAG_ENV);
+    }
+    log::init(Box::new(log::Stderr::new(POSTDROP)));
+    let early_tag = match std::env::var(LOGTAG_ENV) {
+        Ok(tag) if !tag.is_empty() => format!("{tag}/{POSTDROP}"),
+        _ => format!("postfix/{POSTDROP}"),
+    };
+    log::add_sink(Box::new(log::Syslog::new(&early_tag, log::Facility::MAIL)));
+
+    // Options. The configuration directory goes through the environment, so that one
+    // check covers -c and MAIL_CONFIG.
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let (opts, _) = match util::getopt::parse(POSTDROP, "c:rv", &args) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("{message}");
+            log::msg_fatal!("usage: {POSTDROP} [-c config_dir] [-v]");
+        }
+    };
+    for opt in opts {
+        match (opt.letter, opt.value) {
+            ('c', Some(dir)) => sys::setenv(CONF_ENV, std::ffi::OsStr::new(&dir)),
+            // The record protocol is the only one; -r is accepted for compatibility.
+            ('r', _) => {}
+            // Verbose logging could show a user what they may not see.
+            ('v', _) if sys::geteuid() == 0 => log::raise_verbose(1),
+            _ => {}
+        }
+    }
+
+    // Configuration.
+    let config_dir = match std::env::var_os(CONF_ENV) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(params::install::CONFIG_DIRECTORY),
+    };
+    if config_dir.as_os_str() != params::install::CONFIG_DIRECTORY && untrusted {
+        let default_main_cf = Path::new(params::install::CONFIG_DIRECTORY).join("main.cf");
+        if let Err(refusal) = checkdir(&default_main_cf, &config_dir.to_string_lossy()) {
+            if let Some(error) = refusal.error {
+                log::msg_error!("{error}");
+            }
+            log::msg_fatal!("{}", refusal.fatal);
+        }
+    }
+    let mut config = Config::load(&config_dir).unwrap_or_else(|e| global::fatal_config(e));
+    config.process_name = POSTDROP.to_string();
+    let tag = global::mail_task::mail_task(&config, POSTDROP);
+    if let Err(e) = maillog_client::init(&config, &tag, Fallback::Drop) {
+        global::fatal_config(e);
+    }
+    let settings = Settings::from_config(&config);
+
+    // A runaway process must not fill the disk; not a defence against a determined user.
+    if settings.message_limit > 0 {
+        limit_file_size(settings.message_limit as u64);
+    }
+    if let Err(e) = global::clean_env::clean_env(&config) {
+        global::fatal_config(e);
+    }
+    if let Err(e) = std::env::set_current_dir(&settings.queue_directory) {
+        log::msg_fatal!(
+            "chdir {}: {}",
+            settings.queue_directory,
+            params::config::os_error(&e)
+        );
+    }
+    if log::verbose() > 0 {
+        log::msg_info!("chdir {}", settings.queue_directory);
+    }
+
+    // From here on an incomplete file must not survive us.
+    sys::signals::ignore(sys::signals::SIGPIPE);
+    sys::signals::ignore(sys::signals::SIGXFSZ);
+    watch_signals();
+    log::add_sink(Box::new(CleanupOnFatal));
+
+    if let Err(e) = global::mail_dict::init(&config) {
+        global::fatal_config(e);
+    }
+    if let Some(name) = acl::check_user_acl(AUTHORIZED_SUBMIT_USERS.name, &settings.submit_acl, uid)
+    {
+        log::msg_fatal!("User {name}({uid}) is not allowed to submit mail");
+    }
+
+    // The arrival time is ours, not the caller's.
+    let start = now();
+    let mut file = QueueFile::create(&settings.layout, mail_queue::MAILDROP, MAILDROP_MODE)
+        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    *incomplete() = Some(file.path().to_string());
+    reply(
+        &Attrs::new()
+            .str("protocol", "postdrop_protocol")
+            .str("queue_id", file.id()),
+    );
+
+    let mut check_sender =
+        |sender: &[u8], reason: &mut String| settings.sender_check.check(uid, sender, reason);
+    let mut copy = Copy {
+        uid,
+        line_limit: settings.line_limit,
+        check_sender: &mut check_sender,
+    };
+    let ending = copy.run(&mut std::io::stdin().lock(), &mut file, start);
+    let (mut status, reason, write_error) = match ending {
+        Err(fatal) => log::msg_fatal!("{fatal}"),
+        Ok(Ending::Canceled) => {
+            // The client gave up: no file, no answer.
+            file.abandon();
+            let path = incomplete().take();
+            if let Some(path) = path {
+                match std::fs::remove_file(&path) {
+                    Err(e) => {
+                        log::msg_warn!("uid={uid}: remove {path}: {}", params::config::os_error(&e))
+                    }
+                    Ok(()) if log::verbose() > 0 => log::msg_info!("remove {path}"),
+                    Ok(()) => {}
+                }
+            }
+            std::process::exit(0);
+        }
+        Ok(Ending::Done {
+            status,
+            reason,
+            write_error,
+        }) => (status, reason, write_error),
+    };
+    if status != STAT_OK {
+        // Refused. Postfix 3.7 leaves such a file behind (never complete, so never
+        // picked up); it is removed here.
+        file.abandon();
+        remove_incomplete();
+    } else {
+        let finished = match write_error {
+            Some(e) => {
+                file.abandon();
+                Err(e)
+            }
+            None => file.finish(),
+        };
+        match finished {
+            Ok(()) => {
+                // Complete: from now on the file is pickup's, even if we are killed.
+                incomplete().take();
+                trigger::mail_trigger(
+                    "public",
+                    &settings.pickup_service,
+                    WAKEUP,
+                    settings.trigger_timeout,
+                );
+            }
+            Err(e) => {
+                status = if e.raw_os_error() == Some(nix::libc::EFBIG) {
+                    STAT_SIZE
+                } else {
+                    STAT_WRITE
+                };
+                log::msg_warn!("uid={uid}: {}", params::config::os_error(&e));
+                remove_incomplete();
+            }
+        }
+    }
+    let reason = if status != STAT_OK {
+        reason
+    } else {
+        String::new()
+    };
+    reply(
+        &Attrs::new()
+            .int("status", status as i32)
+            .str("reason", &reason),
+    );
+    // Like Postfix, the status is the exit code too (truncated by the system to 8 bits).
+    std::process::exit(status as i32);
+}
+
+/// Sends one attribute list to the client. A client that went away is not our problem.
+fn reply(attrs: &Attrs) {
+    let _ = ipc::attr::write(&mut std::io::stdout().lock(), Flavor::Null, attrs);
+}
+
+/// Seconds and microseconds since the epoch.
+fn now() -> (u64, u32) {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    (since.as_secs(), since.subsec_micros())
+}
+
+/// Whether the process runs with privileges its user does not have, so that what the
+/// user controls (environment, arguments) must not be trusted (Postfix's `unsafe()`).
+fn untrusted() -> bool {
+    let (uid, euid) = (sys::getuid(), sys::geteuid());
+    if uid == 0 && euid == 0 {
+        return false;
+    }
+    euid != uid || nix::unistd::getgid() != nix::unistd::getegid()
+}
+
+/// Why a configuration directory is refused: an error record, then the fatal one.
+#[derive(Debug, PartialEq, Eq)]
+struct Refusal {
+    error: Option<String>,
+    fatal: String,
+}
+
+/// Accepts `config_dir` only if `main_cf` (the default main.cf) lists it in
+/// alternate_config_directories or multi_instance_directories (Postfix's
+/// `mail_conf_checkdir`). The values are read as written, without `$name` expansion.
+fn checkdir(main_cf: &Path, config_dir: &str) -> Result<(), Refusal> {
+    const NAMES: [&str; 2] = ["alternate_config_directories", "multi_instance_directories"];
+    let bytes = std::fs::read(main_cf).map_err(|e| Refusal {
+        error: None,
+        fatal: format!(
+            "open file {}: {}",
+            main_cf.display(),
+            params::config::os_error(&e)
+        ),
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let (lines, _) = util::readlline::logical_lines(main_cf, &text);
+    for line in lines {
+        let Ok((name, value)) = util::name_value::split(&line.text) else {
+            continue;
+        };
+        if NAMES.contains(&name)
+            && util::tokens::split(value, util::tokens::COMMA_SPACE).any(|dir| dir == config_dir)
+        {
+            return Ok(());
+        }
+    }
+    Err(Refusal {
+        error: Some(format!(
+            "unauthorized configuration directory name: {config_dir}"
+        )),
+        fatal: format!(
+            "specify \"{} = {config_dir}\" or \"{} = {config_dir}\" in {}",
+            NAMES[0],
+            NAMES[1],
+            main_cf.display()
+        ),
+    })
+}
+
+/// Lowers the file size limit to `limit` bytes unless it is lower already (Postfix's
+/// `set_file_limit`); writes past it fail with EFBIG (SIGXFSZ is ignored).
+fn limit_file_size(limit: u64) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let errno_text = |errno: nix::errno::Errno| {
+        params::config::os_error(&std::io::Error::from_raw_os_error(errno as i32))
+    };
+    let current = match getrlimit(Resource::RLIMIT_FSIZE) {
+        Ok((soft, _)) => soft,
+        Err(errno) => log::msg_fatal!("getrlimit: {}", errno_text(errno)),
+    };
+    if current > limit
+        && let Err(errno) = setrlimit(Resource::RLIMIT_FSIZE, limit, limit)
+    {
+        log::msg_fatal!("setrlimit: {}", errno_text(errno));
+    }
+}
+
+/// The signals whose disposition is "ignore", from the kernel's view of this process.
+fn ignored_signals() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("SigIgn:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        })
+        .unwrap_or(0)
+}
+
+/// On SIGINT, SIGQUIT, and SIGTERM and SIGHUP unless the parent made us ignore them:
+/// remove the incomplete file and exit with the signal number. The signals are blocked
+/// and a thread waits for them, so the cleanup runs as ordinary code, not in a handler.
+fn watch_signals() {
+    use nix::sys::signal::{SigSet, Signal};
+    let ignored = ignored_signals();
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGQUIT);
+    for signal in [Signal::SIGTERM, Signal::SIGHUP] {
+        if ignored & (1u64 << (signal as i32 - 1)) == 0 {
+            set.add(signal);
+        }
+    }
+    if let Err(errno) = set.thread_block() {
+        log::msg_fatal!("sigprocmask: {errno}");
+    }
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            loop {
+                if let Ok(signal) = set.wait() {
+                    remove_incomplete();
+                    sys::exit_now(signal as i32);
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        log::msg_fatal!("thread: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn main_cf(text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "ironpost-postdrop-checkdir-{}-{}",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("main.cf");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn checkdir_wants_the_directory_listed() {
+        let path = main_cf(
+            "# alternate_config_directories = /etc/commented\n\
+             alternate_config_directories = /etc/a,\n  /etc/b\n\
+             multi_instance_directories = /etc/m\n",
+        );
+        assert_eq!(checkdir(&path, "/etc/a"), Ok(()));
+        assert_eq!(checkdir(&path, "/etc/b"), Ok(()));
+        assert_eq!(checkdir(&path, "/etc/m"), Ok(()));
+        let refusal = checkdir(&path, "/etc/commented").unwrap_err();
+        assert_eq!(
+            refusal.error.as_deref(),
+            Some("unauthorized configuration directory name: /etc/commented")
+        );
+        assert_eq!(
+            refusal.fatal,
+            format!(
+                "specify \"alternate_config_directories = /etc/commented\" or \
+                 \"multi_instance_directories = /etc/commented\" in {}",
+                path.display()
+            )
+        );
+        // Compared as written: no trailing slash games, no $name expansion.
+        assert!(checkdir(&path, "/etc/a/").is_err());
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn checkdir_needs_the_default_main_cf() {
+        let refusal = checkdir(Path::new("/nonexistent/main.cf"), "/x").unwrap_err();
+        assert_eq!(refusal.error, None);
+        assert_eq!(
+            refusal.fatal,
+            "open file /nonexistent/main.cf: No such file or directory"
+        );
+    }
+
+    #[test]
+    fn ignored_signals_are_read() {
+        // Whatever the mask, the parse must not fail on this system's format.
+        assert!(std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.contains("SigIgn:")));
+        let _ = ignored_signals();
+    }
+}
