@@ -21,6 +21,7 @@ pub mod mkmap;
 pub mod record;
 pub mod resolve_local;
 pub mod table_watch;
+pub mod user_acl;
 
 /// Logs a configuration error as Postfix does (its warnings, then fatal) and exits.
 pub fn fatal_config(error: params::ConfigError) -> ! {

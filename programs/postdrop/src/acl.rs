@@ -1,10 +1,9 @@
 //! Who may submit mail, and with which sender address.
 //!
-//! Postfix counterparts: `global/user_acl.c` (`check_user_acl_byuid`, for
-//! authorized_submit_users), `global/login_sender_match.c`, and `check_login_sender_acl()`
-//! in `postdrop/postdrop.c` (local_login_sender_maps). The user is the login name of the
-//! real uid; a uid without a password file entry is `unknown` for the submit list and
-//! `uid:N` for the sender tables. The table answers with sender patterns separated by
+//! Postfix counterparts: `global/login_sender_match.c` and `check_login_sender_acl()` in
+//! `postdrop/postdrop.c` (local_login_sender_maps); authorized_submit_users is
+//! `global::user_acl`. The user is the login name of the real uid, or `uid:N` when it has
+//! no password file entry. The table answers with sender patterns separated by
 //! commas or white space (double quotes protect them): `*` allows any sender, `<>` (the
 //! empty_address_local_login_sender_maps_lookup_key) the null sender, `@domain` any
 //! address in the domain, anything else one address, compared without its extension and
@@ -13,29 +12,7 @@
 use crate::copy::{STAT_BAD, STAT_NOPERM, STAT_OK, STAT_WRITE};
 use global::mail_addr_find::{self, Context};
 use global::maps::{Maps, MapsError};
-use global::match_list::{ListFlags, MatchList, Matcher};
 use rfc822::quote::{QuoteFlags, quote_822_local};
-
-/// The name of `uid`'s account, if it has one.
-fn login_name(uid: u32) -> Option<String> {
-    sys::user::by_uid(uid).map(|account| account.name)
-}
-
-/// The user name that authorized_submit_users (its value `acl`) does not allow, or None
-/// when `uid` may submit. A table that fails counts as "not allowed".
-pub fn check_user_acl(pname: &str, acl: &str, uid: u32) -> Option<String> {
-    // The common case, and robust when the password service is down: any static: table
-    // answers yes.
-    if acl.starts_with("static:") {
-        return None;
-    }
-    let name = login_name(uid).unwrap_or_else(|| "unknown".to_string());
-    let list = MatchList::new(pname, ListFlags::default(), acl, &[Matcher::String]);
-    match list.matches(&[&name]) {
-        Ok(true) => None,
-        _ => Some(name),
-    }
-}
 
 /// What the sender check needs from main.cf.
 pub struct SenderCheck {
@@ -78,7 +55,7 @@ impl SenderCheck {
             return STAT_OK;
         }
         let sender = String::from_utf8_lossy(sender);
-        let user = login_name(uid).unwrap_or_else(|| format!("uid:{uid}"));
+        let user = sys::user::by_uid(uid).map_or_else(|| format!("uid:{uid}"), |a| a.name);
         match self.matches(&user, &sender) {
             Match::Found => STAT_OK,
             Match::NotFound => {
@@ -246,7 +223,7 @@ mod tests {
 
     #[test]
     fn patterns() {
-        let root = login_name(0).unwrap_or_else(|| "uid:0".into());
+        let root = sys::user::by_uid(0).map_or_else(|| "uid:0".into(), |a| a.name);
         let table = |value: &str| format!("inline:{{{{{root} = {value}}}}}");
         let allowed = |value: &str, sender: &str| verdict(&table(value), 0, sender).0 == STAT_OK;
         assert!(allowed("*", "x@y"));
@@ -280,34 +257,6 @@ mod tests {
                 STAT_WRITE,
                 format!("local_login_sender_maps table lookup error for '{maps}'")
             )
-        );
-    }
-
-    #[test]
-    fn submit_acl() {
-        assert_eq!(
-            check_user_acl("authorized_submit_users", "static:anyone", 0),
-            None
-        );
-        let root = login_name(0).unwrap_or_else(|| "unknown".into());
-        assert_eq!(check_user_acl("authorized_submit_users", &root, 0), None);
-        assert_eq!(
-            check_user_acl(
-                "authorized_submit_users",
-                &format!("!{root}, static:anyone"),
-                0
-            ),
-            Some(root.clone())
-        );
-        assert_eq!(check_user_acl("authorized_submit_users", "", 0), Some(root));
-        // A uid without an account is "unknown".
-        assert_eq!(
-            check_user_acl(
-                "authorized_submit_users",
-                "!unknown, static:anyone",
-                4_000_000_000
-            ),
-            Some("unknown".into())
         );
     }
 }

@@ -219,8 +219,11 @@ fn main() {
     if let Err(e) = global::mail_dict::init(&config) {
         global::fatal_config(e);
     }
-    if let Some(name) = acl::check_user_acl(AUTHORIZED_SUBMIT_USERS.name, &settings.submit_acl, uid)
-    {
+    if let Some(name) = global::user_acl::check_user_acl_byuid(
+        AUTHORIZED_SUBMIT_USERS.name,
+        &settings.submit_acl,
+        uid,
+    ) {
         log::msg_fatal!("User {name}({uid}) is not allowed to submit mail");
     }
 

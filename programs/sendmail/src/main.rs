@@ -22,6 +22,7 @@ use params::decl::sendmail::{
     DEFAULT_VERP_DELIMITERS, SENDMAIL_FIX_LINE_ENDINGS, VERP_DELIMITER_FILTER,
 };
 use params::decl::smtpd::{HEADER_SIZE_LIMIT, LINE_LENGTH_LIMIT};
+use params::decl::submission::AUTHORIZED_SUBMIT_USERS;
 
 /// EX_TEMPFAIL (sysexits.h): how sendmail exits after any fatal error. Postfix's
 /// sendmail names other statuses at its call sites, but its msg_cleanup() handler exits
@@ -355,6 +356,7 @@ fn main() {
                 global::mail_run::mail_run_replace(&command_directory, "postqueue", &argv);
             }
             let uid = sys::getuid();
+            check_submit_acl(&config, uid);
             let login = sys::user::by_uid(uid);
             let sender = match sender {
                 Some(text) => envelope_sender(&text),
@@ -435,11 +437,24 @@ fn main() {
         }
         Mode::User => {
             no_recipients("stand-alone mode");
+            check_submit_acl(&config, sys::getuid());
             let mut argv = vec!["-S".to_string()];
             argv.extend(vflags());
             global::mail_run::mail_run_replace(&text(&DAEMON_DIRECTORY), "smtpd", &argv);
         }
         Mode::Ignore => std::process::exit(0),
+    }
+}
+
+/// Refuses users that authorized_submit_users does not list.
+fn check_submit_acl(config: &Config, uid: u32) {
+    let acl = config
+        .str(&AUTHORIZED_SUBMIT_USERS)
+        .unwrap_or_else(|e| global::fatal_config(e));
+    if let Some(name) =
+        global::user_acl::check_user_acl_byuid(AUTHORIZED_SUBMIT_USERS.name, &acl, uid)
+    {
+        log::msg_fatal!("User {name}({uid}) is not allowed to submit mail");
     }
 }
 

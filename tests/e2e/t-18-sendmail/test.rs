@@ -207,7 +207,24 @@ fn bv_and_v_give_delivery_reports() {
     delivered(&mx, "Subject: t18-record");
     let report = delivered(&mx, "Action: delivered");
     assert!(report.contains("delivered to maildir"), "{report}");
+    // A user authorized_submit_users does not list is refused, as by Postfix.
+    mx.add_main_cf("authorized_submit_users = !root, static:anyone\n");
+    for sendmail in [ours(), POSTFIX.to_string()] {
+        let out = run(
+            &mx,
+            &sendmail,
+            &["-f", USER, USER],
+            "Subject: refused\n\nx\n",
+        );
+        assert_eq!(out.status.code(), Some(75), "{sendmail}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "sendmail: fatal: User root(0) is not allowed to submit mail\n",
+            "{sendmail}"
+        );
+    }
     // -v with -bv is a usage error, as in Postfix.
+
     let out = run(&mx, &ours(), &["-bv", "-v", USER], "");
     assert_eq!(out.status.code(), Some(75));
     assert_eq!(
