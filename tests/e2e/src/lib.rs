@@ -303,20 +303,26 @@ impl Instance {
     /// Submits `message` with Postfix's sendmail (through postdrop, the maildrop queue
     /// and pickup) as root, to `recipients`; returns sendmail's output.
     pub fn sendmail(&self, args: &[&str], message: &str) -> Output {
-        let mut child = Command::new("/usr/sbin/sendmail")
+        self.run_with_input("/usr/sbin/sendmail", args, message.as_bytes())
+    }
+
+    /// Runs `program ARGS` with MAIL_CONFIG naming this instance and `input` on its
+    /// standard input (a program that stops reading early is not an error here).
+    pub fn run_with_input(
+        &self,
+        program: impl AsRef<std::ffi::OsStr>,
+        args: &[&str],
+        input: &[u8],
+    ) -> Output {
+        let mut child = Command::new(program)
             .args(args)
             .env("MAIL_CONFIG", self.etc())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("Postfix's sendmail");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(message.as_bytes())
-            .unwrap();
+            .expect("the program to run");
+        let _ = child.stdin.take().expect("a pipe").write_all(input);
         child.wait_with_output().unwrap()
     }
 

@@ -7,7 +7,6 @@
 //! configuration directory.
 
 use e2e::{Instance, program, wait_until};
-use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -87,17 +86,8 @@ fn parse(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
 
 /// Runs a postdrop directly with `input` on its standard input.
 fn postdrop(mx: &Instance, path: &Path, input: &[u8]) -> Output {
-    let mut child = Command::new(path)
-        .arg("-r")
-        .env("MAIL_CONFIG", mx.etc())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // postdrop may stop reading early: a broken pipe is part of the test.
-    let _ = child.stdin.take().unwrap().write_all(input);
-    child.wait_with_output().unwrap()
+    mx.run_with_input(path, &["-r"], input)
 }
 
 /// The attribute lists on a postdrop's standard output, with the queue id masked.

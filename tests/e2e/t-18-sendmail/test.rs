@@ -6,28 +6,13 @@
 //! status; mailq is postqueue -p.
 
 use e2e::{Instance, program, wait_until};
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const USER: &str = "user@vmail.e2e.test";
 
 /// Runs a sendmail (ours or Postfix's) against the instance.
 fn run(mx: &Instance, sendmail: &str, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(sendmail)
-        .args(args)
-        .env("MAIL_CONFIG", mx.etc())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    mx.run_with_input(sendmail, args, input.as_bytes())
 }
 
 fn ours() -> String {
