@@ -28,29 +28,45 @@ pub const FLAG_AUTOUTF8: u32 = 1 << 9;
 /// What is normally set for mail from outside the system.
 pub const FLAG_MASK_EXTERNAL: u32 = FLAG_FILTER | FLAG_MILTER | FLAG_BCC_OK | FLAG_MAP_OK;
 
+/// Success.
+pub const STAT_OK: u32 = 0;
 /// Internal protocol error.
 pub const STAT_BAD: u32 = 1 << 0;
 /// Error writing the queue file.
 pub const STAT_WRITE: u32 = 1 << 1;
+/// The message file grew too big.
+pub const STAT_SIZE: u32 = 1 << 2;
+/// Message content rejected.
+pub const STAT_CONT: u32 = 1 << 3;
+/// Too many hops.
+pub const STAT_HOPS: u32 = 1 << 4;
 /// No recipients found.
 pub const STAT_RCPT: u32 = 1 << 6;
+/// Rejected by a before-queue proxy.
+pub const STAT_PROXY: u32 = 1 << 7;
+/// Temporary reject.
+pub const STAT_DEFER: u32 = 1 << 8;
+/// Denied by a non-content policy.
+pub const STAT_NOPERM: u32 = 1 << 9;
+/// Bare <LF> received.
+pub const STAT_BARE_LF: u32 = 1 << 16;
 
 /// The most severe problem in `status`, as Postfix words it; most severe first because
 /// only one is reported.
 pub fn cleanup_strerror(status: u32) -> &'static str {
     const MAP: &[(u32, &str)] = &[
-        (1 << 8, "service unavailable"),
-        (1 << 7, "queue file write error"),
+        (STAT_DEFER, "service unavailable"),
+        (STAT_PROXY, "queue file write error"),
         (STAT_BAD, "internal protocol error"),
         (STAT_RCPT, "no recipients specified"),
-        (1 << 4, "too many hops"),
-        (1 << 2, "message file too big"),
-        (1 << 3, "message content rejected"),
+        (STAT_HOPS, "too many hops"),
+        (STAT_SIZE, "message file too big"),
+        (STAT_CONT, "message content rejected"),
         (STAT_WRITE, "queue file write error"),
-        (1 << 9, "service denied"),
-        (1 << 16, "bare <LF> received"),
+        (STAT_NOPERM, "service denied"),
+        (STAT_BARE_LF, "bare <LF> received"),
     ];
-    if status == 0 {
+    if status == STAT_OK {
         return "Success";
     }
     MAP.iter()

@@ -17,6 +17,7 @@ mod safe_open;
 use global::cleanup_user::{self, FLAG_BOUNCE, FLAG_MASK_EXTERNAL, FLAG_MILTER};
 use global::info_log_addr_form::AddrForm;
 use global::input_transp::{self, mail_src};
+use global::mail_queue::{self, MAILDROP};
 use global::record::{RecError, rec_attr_map, rec_get, rec_put, rec_type};
 use ipc::{Attrs, Flavor};
 use params::Config;
@@ -31,8 +32,6 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-/// The one queue pickup reads.
-const MAILDROP: &str = "maildrop";
 /// Messages dated further ahead than this are re-dated to now.
 const FUTURE_SLACK: i64 = 2 * 3600;
 /// Messages older than this get a warning.
@@ -181,10 +180,7 @@ fn pickup_service(settings: &Settings) {
 /// The path and status of a maildrop file that is complete and safe to open, as
 /// Postfix's `mail_open_ok`: a queue-id-like name, a regular file, mode u=rwx.
 fn mail_open_ok(name: &str) -> Option<(String, Metadata)> {
-    if name.is_empty()
-        || name.len() > 255
-        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
+    if !mail_queue::id_ok(name) {
         return None;
     }
     let path = format!("{MAILDROP}/{name}");
@@ -202,7 +198,7 @@ fn mail_open_ok(name: &str) -> Option<(String, Metadata)> {
         return None;
     }
     // Still being written (postdrop sets u=rwx when it is done).
-    if meta.mode() & 0o700 != 0o700 {
+    if meta.mode() & 0o700 != mail_queue::STAT_READY {
         return None;
     }
     if meta.nlink() > 1 {

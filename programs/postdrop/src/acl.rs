@@ -9,7 +9,7 @@
 //! address in the domain, anything else one address, compared without its extension and
 //! in external (quoted) form.
 
-use crate::copy::{STAT_BAD, STAT_NOPERM, STAT_OK, STAT_WRITE};
+use global::cleanup_user::{STAT_BAD, STAT_NOPERM, STAT_OK, STAT_WRITE};
 use global::mail_addr_find::{self, Context};
 use global::maps::{Maps, MapsError};
 use rfc822::quote::{QuoteFlags, quote_822_local};

@@ -10,23 +10,13 @@
 //! a write error) the rest of the input is read and dropped, so that the client gets the
 //! verdict instead of a broken pipe.
 
+use global::cleanup_user::{STAT_BAD, STAT_OK};
 use global::record::{RecError, rec_attr_map, rec_get, rec_put, rec_type};
 use std::io::{self, Read, Write};
 
 /// The records a submission may have in each segment; the first one ends the segment
 /// (Postfix's `REC_TYPE_POST_ENVELOPE`, `_CONTENT`, `_EXTRACT`).
 const SEGMENTS: [&[u8]; 3] = [b"MFSRVAin", b"XLN", b"EAR"];
-
-/// Success (Postfix's `CLEANUP_STAT_OK`).
-pub const STAT_OK: u32 = 0;
-/// Internal protocol error.
-pub const STAT_BAD: u32 = global::cleanup_user::STAT_BAD;
-/// Error writing the queue file.
-pub const STAT_WRITE: u32 = global::cleanup_user::STAT_WRITE;
-/// The queue file grew too big (`CLEANUP_STAT_SIZE`).
-pub const STAT_SIZE: u32 = 1 << 2;
-/// Denied by a non-content policy (`CLEANUP_STAT_NOPERM`).
-pub const STAT_NOPERM: u32 = 1 << 9;
 
 /// How the copy ended, when it did not end in a fatal error.
 #[derive(Debug)]
@@ -270,6 +260,7 @@ fn split_nameval(text: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use global::cleanup_user::STAT_NOPERM;
 
     fn records(list: &[(u8, &[u8])]) -> Vec<u8> {
         let mut out = Vec::new();

@@ -28,7 +28,8 @@ mod acl;
 mod copy;
 mod trigger;
 
-use copy::{Copy, Ending, STAT_OK, STAT_SIZE, STAT_WRITE};
+use copy::{Copy, Ending};
+use global::cleanup_user::{STAT_OK, STAT_SIZE, STAT_WRITE};
 use global::mail_queue::{self, Layout, QueueFile};
 use global::maillog_client::{self, Fallback};
 use ipc::{Attrs, Flavor};
