@@ -1,8 +1,8 @@
 //! Passing open descriptors over UNIX-domain sockets, and the `pass` service endpoints
 //! built on it.
 //!
-//! Postfix counterparts: `util/unix_send_fd.c`, `util/unix_recv_fd.c`,
-//! `util/pass_accept.c` and `util/pass_trigger.c`. A descriptor travels as SCM_RIGHTS
+//! Postfix counterparts: `util/unix_send_fd.c`, `util/unix_recv_fd.c` and the waiting
+//! part of `util/pass_accept.c` (the trigger side is `global::mail_trigger`). A descriptor travels as SCM_RIGHTS
 //! ancillary data with one dummy data byte, which Postfix needs so that the receiver can
 //! wait for readability before it receives. A `pass` service's clients connect to its
 //! UNIX socket and send the descriptor the daemon should serve (postscreen hands over an
@@ -68,21 +68,6 @@ pub fn read_wait(fd: RawFd, timeout: Duration) -> io::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// Connects to a `pass` service and hands it the read end of a pipe holding `request`
-/// followed by a null byte, as Postfix's `pass_trigger` does. The daemon reads the request
-/// from the pipe; our ends close when this returns.
-pub fn pass_trigger(path: &std::path::Path, request: &[u8], timeout: Duration) -> io::Result<()> {
-    use std::io::Write;
-    let socket = UnixStream::connect(path)?;
-    socket.set_write_timeout(Some(timeout))?;
-    let (read, write) = nix::unistd::pipe()?;
-    send_fd(&socket, read.as_raw_fd())?;
-    let mut write = std::fs::File::from(write);
-    write.write_all(request)?;
-    write.write_all(b"\0")?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -26,7 +26,6 @@
 
 mod acl;
 mod copy;
-mod trigger;
 
 use copy::{Copy, Ending};
 use global::cleanup_user::{STAT_OK, STAT_SIZE, STAT_WRITE};
@@ -287,7 +286,7 @@ fn main() {
             Ok(()) => {
                 // Complete: from now on the file is pickup's, even if we are killed.
                 incomplete().take();
-                trigger::mail_trigger(
+                global::mail_trigger::mail_trigger(
                     "public",
                     &settings.pickup_service,
                     WAKEUP,
