@@ -14,7 +14,7 @@
 use crate::Daemon;
 use crate::master_proto::{self, AVAIL, LISTEN_FD, STATUS_FD, TAKEN};
 use crate::single::{Stream, accept};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags, poll};
 use std::collections::BTreeMap;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
@@ -242,14 +242,7 @@ fn wait(
         fds.push(PollFd::new(sys::process::inherited(fd), flags));
         what.push(Wake::Client(fd, token, ready));
     }
-    let timeout = match deadline {
-        Some(d) => {
-            let left = d.saturating_duration_since(now);
-            PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
-                .unwrap_or(PollTimeout::MAX)
-        }
-        None => PollTimeout::NONE,
-    };
+    let timeout = crate::event_loop::poll_timeout(deadline);
     match poll(&mut fds, timeout) {
         Ok(0) | Err(nix::errno::Errno::EINTR) => return Vec::new(),
         Ok(_) => {}

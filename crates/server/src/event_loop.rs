@@ -23,17 +23,10 @@ pub enum Wake {
 pub fn wait(socket_count: usize, max_idle: u64) -> Wake {
     let deadline = (max_idle > 0).then(|| Instant::now() + Duration::from_secs(max_idle));
     loop {
-        let timeout = match deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Wake::Idle;
-                }
-                PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
-                    .unwrap_or(PollTimeout::MAX)
-            }
-            None => PollTimeout::NONE,
-        };
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            return Wake::Idle;
+        }
+        let timeout = poll_timeout(deadline);
         // The descriptors were inherited from the master and stay open for the life of
         // the process.
         let status = sys::process::inherited(STATUS_FD);
@@ -62,5 +55,16 @@ pub fn wait(socket_count: usize, max_idle: u64) -> Wake {
         if let Some(i) = fds[1..].iter().position(ready) {
             return Wake::Ready(LISTEN_FD + i as RawFd);
         }
+    }
+}
+
+/// The poll(2) timeout that ends at `deadline` (None: wait indefinitely).
+pub(crate) fn poll_timeout(deadline: Option<Instant>) -> PollTimeout {
+    match deadline {
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
+        }
+        None => PollTimeout::NONE,
     }
 }

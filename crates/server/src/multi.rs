@@ -9,7 +9,7 @@
 use crate::Daemon;
 use crate::master_proto::{self, AVAIL, LISTEN_FD, STATUS_FD, TAKEN};
 use crate::single::{Stream, accept};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags, poll};
 use std::io::BufReader;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
@@ -173,14 +173,7 @@ fn wait(daemon: &Daemon, clients: &[Client], accepting: bool, deadline: Option<I
             PollFlags::POLLIN,
         ));
     }
-    let timeout = match deadline {
-        Some(d) => {
-            let left = d.saturating_duration_since(Instant::now());
-            PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
-                .unwrap_or(PollTimeout::MAX)
-        }
-        None => PollTimeout::NONE,
-    };
+    let timeout = crate::event_loop::poll_timeout(deadline);
     match poll(&mut fds, timeout) {
         Ok(0) => return Event::Timeout,
         Ok(_) => {}

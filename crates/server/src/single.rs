@@ -11,7 +11,7 @@ use crate::event_loop::{self, Wake};
 use crate::master_proto::{self, AVAIL, TAKEN};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 
 /// A client connection.
@@ -96,30 +96,36 @@ pub(crate) fn accept(daemon: &Daemon, listen: RawFd) -> Option<Stream> {
 /// Receives the connection a `pass` client hands over and the attributes that follow it
 /// (Postfix's `pass_accept_attr`); the client's own connection then closes.
 fn pass_accept_attr(client: UnixStream) -> Option<Stream> {
-    use std::os::fd::AsRawFd;
+    let socket = TcpStream::from(receive_passed(&client, "pass_accept_attr")?);
     let wait = std::time::Duration::from_secs(PASS_ACCEPT_TMOUT);
-    if let Err(e) = sys::fdpass::read_wait(client.as_raw_fd(), wait) {
-        log::msg_warn!(
-            "pass_accept_attr: timeout receiving file descriptor: {}",
-            params::config::os_error(&e)
-        );
-        return None;
-    }
-    let socket = match sys::fdpass::recv_fd(&client) {
-        Ok(fd) => TcpStream::from(fd),
-        Err(e) => {
-            log::msg_warn!(
-                "pass_accept_attr: cannot receive file descriptor: {}",
-                params::config::os_error(&e)
-            );
-            return None;
-        }
-    };
     let _ = client.set_read_timeout(Some(wait));
     match ipc::attr::read(&mut std::io::BufReader::new(&client), ipc::Flavor::Null) {
         Ok(Some(attrs)) => Some(Stream::Passed { socket, attrs }),
         Ok(None) | Err(_) => {
             log::msg_warn!("pass_accept_attr: cannot receive connection attributes");
+            None
+        }
+    }
+}
+
+/// Waits for the descriptor a `pass` client hands over and receives it (Postfix's
+/// `pass_accept`); `caller` names the routine in the warnings, as Postfix's do.
+pub(crate) fn receive_passed(client: &UnixStream, caller: &str) -> Option<OwnedFd> {
+    let wait = std::time::Duration::from_secs(PASS_ACCEPT_TMOUT);
+    if let Err(e) = sys::fdpass::read_wait(client.as_raw_fd(), wait) {
+        log::msg_warn!(
+            "{caller}: timeout receiving file descriptor: {}",
+            params::config::os_error(&e)
+        );
+        return None;
+    }
+    match sys::fdpass::recv_fd(client) {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            log::msg_warn!(
+                "{caller}: cannot receive file descriptor: {}",
+                params::config::os_error(&e)
+            );
             None
         }
     }

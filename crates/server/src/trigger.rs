@@ -19,9 +19,6 @@ use std::time::Duration;
 const TRIGGER_BUF_SIZE: usize = 1024;
 /// How long a connected client may take to send its trigger.
 const TRIGGER_READ_WAIT: Duration = Duration::from_secs(10);
-/// How long a `pass` client may take to send its descriptor (Postfix's
-/// `PASS_ACCEPT_TMOUT`).
-const PASS_ACCEPT_WAIT: Duration = Duration::from_secs(100);
 
 /// How triggers arrive.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -127,24 +124,7 @@ fn accept(daemon: &Daemon, listen: RawFd, endpoint: Endpoint) -> Option<std::os:
     if endpoint == Endpoint::Unix {
         return Some(client);
     }
-    let client = UnixStream::from(client);
-    if let Err(e) = sys::fdpass::read_wait(client.as_raw_fd(), PASS_ACCEPT_WAIT) {
-        log::msg_warn!(
-            "pass_accept: timeout receiving file descriptor: {}",
-            params::config::os_error(&e)
-        );
-        return None;
-    }
-    match sys::fdpass::recv_fd(&client) {
-        Ok(fd) => Some(fd),
-        Err(e) => {
-            log::msg_warn!(
-                "pass_accept: cannot receive file descriptor: {}",
-                params::config::os_error(&e)
-            );
-            None
-        }
-    }
+    crate::single::receive_passed(&UnixStream::from(client), "pass_accept")
 }
 
 /// Reads one trigger from `fd` and runs the service with the master told we are busy;
