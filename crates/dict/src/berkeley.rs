@@ -8,7 +8,7 @@
 //! without one.
 
 use crate::build::{Builder, find_either, text, warn_if_stale, with_null};
-use crate::{Dict, DictError, Flags, source};
+use crate::{Dict, DictError, Flags};
 use std::fs::File;
 use std::path::Path;
 use sys::db185::{BerkeleyFile, Kind, Mode};
@@ -23,7 +23,7 @@ pub struct Berkeley {
 }
 
 fn open_error(db_path: &str, e: &std::io::Error) -> DictError {
-    DictError::Open(format!("open database {db_path}: {}", source::os_error(e)))
+    DictError::Open(format!("open database {db_path}: {}", sys::os_error(e)))
 }
 
 /// The access method of a table type.
@@ -58,7 +58,7 @@ impl Berkeley {
             DictError::Retry(format!(
                 "error reading {}: {}",
                 self.db_path,
-                source::os_error(&e)
+                sys::os_error(&e)
             ))
         };
         self.lock.lock_shared().map_err(fail)?;
@@ -95,7 +95,7 @@ fn exclusively<T>(
     work: impl FnOnce(&mut BerkeleyFile) -> std::io::Result<T>,
 ) -> Result<T, DictError> {
     let db_path = format!("{name}.db");
-    let fail = |e: std::io::Error| DictError::Open(format!("{db_path}: {}", source::os_error(&e)));
+    let fail = |e: std::io::Error| DictError::Open(format!("{db_path}: {}", sys::os_error(&e)));
     let lock = match mode {
         Mode::Rebuild => File::options()
             .write(true)

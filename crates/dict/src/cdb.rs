@@ -11,7 +11,7 @@
 //! All numbers are 32-bit little-endian; the hash is `h = h * 33 ^ byte` from 5381.
 
 use crate::build::{Entry, find_either, warn_if_stale};
-use crate::{Dict, DictError, Flags, source};
+use crate::{Dict, DictError, Flags};
 
 /// The cdb hash.
 fn hash(key: &[u8]) -> u32 {
@@ -35,9 +35,8 @@ impl Cdb {
     /// Reads `name.cdb`.
     pub fn open(name: &str, flags: Flags) -> Result<Cdb, DictError> {
         let path = format!("{name}.cdb");
-        let data = std::fs::read(&path).map_err(|e| {
-            DictError::Open(format!("open database {path}: {}", source::os_error(&e)))
-        })?;
+        let data = std::fs::read(&path)
+            .map_err(|e| DictError::Open(format!("open database {path}: {}", sys::os_error(&e))))?;
         if data.len() < 2048 {
             return Err(DictError::Open(format!(
                 "open database {path}: file too short"
@@ -101,7 +100,7 @@ impl Dict for Cdb {
 /// Writes `name.cdb` from entries: into `name.cdb.tmp`, synced, then renamed into place.
 pub(crate) fn write(name: &str, entries: &[Entry]) -> Result<(), DictError> {
     let path = format!("{name}.cdb");
-    let fail = |e: std::io::Error| DictError::Open(format!("{path}: {}", source::os_error(&e)));
+    let fail = |e: std::io::Error| DictError::Open(format!("{path}: {}", sys::os_error(&e)));
     let records = entries
         .iter()
         .map(|e| (e.key.as_bytes(), e.value.as_bytes()));

@@ -144,7 +144,7 @@ impl Cidr {
     /// Reads and parses the table.
     pub fn open(path: &str) -> Result<Cidr, DictError> {
         let lines = source::read(path, |e| {
-            format!("open database {path}: {}", source::os_error(e))
+            format!("open database {path}: {}", sys::os_error(e))
         })?;
         let mut rules = Vec::new();
         let mut open_ifs: Vec<(usize, usize)> = Vec::new();

@@ -54,7 +54,7 @@ impl TextHash {
     /// Reads the source file.
     pub fn open(path: &str, flags: Flags) -> Result<TextHash, DictError> {
         let lines = source::read(path, |e| {
-            format!("open database {path}: {}", source::os_error(e))
+            format!("open database {path}: {}", sys::os_error(e))
         })?;
         let mut table = TextHash {
             spec: format!("texthash:{path}"),

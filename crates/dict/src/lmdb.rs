@@ -6,7 +6,7 @@
 //! terminating null byte; lookups also try the key without one.
 
 use crate::build::{Builder, find_either, text, warn_if_stale, with_null};
-use crate::{Dict, DictError, Flags, source};
+use crate::{Dict, DictError, Flags};
 use std::path::Path;
 use sys::RecordLock;
 use sys::lmdb::Env;
@@ -42,9 +42,8 @@ fn locked<T>(
     let fd = env
         .fd()
         .map_err(|e| DictError::Retry(format!("{path}: {e}")))?;
-    sys::fcntl_lock(fd, lock).map_err(|e| {
-        DictError::Retry(format!("{path}: lock dictionary: {}", source::os_error(&e)))
-    })?;
+    sys::fcntl_lock(fd, lock)
+        .map_err(|e| DictError::Retry(format!("{path}: lock dictionary: {}", sys::os_error(&e))))?;
     let result = work();
     let _ = sys::fcntl_lock(fd, RecordLock::Unlock);
     result
@@ -106,7 +105,7 @@ fn exclusively<T>(
     let fail = |text: String| DictError::Open(format!("{}: {text}", path_of(name)));
     let fd = env.fd().map_err(|e| fail(e.to_string()))?;
     sys::fcntl_lock(fd, RecordLock::Exclusive)
-        .map_err(|e| fail(format!("lock dictionary: {}", source::os_error(&e))))?;
+        .map_err(|e| fail(format!("lock dictionary: {}", sys::os_error(&e))))?;
     let result = work(&mut env);
     if let Ok(fd) = env.fd() {
         let _ = sys::fcntl_lock(fd, RecordLock::Unlock);

@@ -281,7 +281,7 @@ fn parse_rule<E: Engine>(at: &Place, text: &str, nesting: usize) -> Option<Rule<
 impl<E: Engine> PatternTable<E> {
     /// Reads and compiles the table.
     pub(crate) fn open(path: &str) -> Result<Self, DictError> {
-        let lines = source::read(path, |e| format!("open {path}: {}", source::os_error(e)))?;
+        let lines = source::read(path, |e| format!("open {path}: {}", sys::os_error(e)))?;
         let mut rules: Vec<Rule<E>> = Vec::new();
         let mut open_ifs: Vec<(usize, usize)> = Vec::new();
         for line in lines.into_iter().map(|l| l.line) {

@@ -148,7 +148,7 @@ impl Proxy {
                 match connect(service) {
                     Ok(connection) => *slot = Some(connection),
                     Err(e) => {
-                        last_error = crate::source::os_error(&e);
+                        last_error = sys::os_error(&e);
                         continue;
                     }
                 }
@@ -161,7 +161,7 @@ impl Proxy {
             match exchange {
                 Ok(Some(reply)) => return Ok(reply),
                 Ok(None) => last_error = "connection closed".into(),
-                Err(e) => last_error = crate::source::os_error(&e),
+                Err(e) => last_error = sys::os_error(&e),
             }
             *slot = None;
             if attempt > 1 || log::verbose() > 0 {

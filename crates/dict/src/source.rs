@@ -73,15 +73,6 @@ pub fn parse(label: &str, bytes: &[u8]) -> Vec<SourceLine> {
         .collect()
 }
 
-/// An OS error as `%m` prints it.
-pub fn os_error(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,10 +28,7 @@ pub fn connect(class: &str, name: &str, ipc_timeout: Duration) -> std::io::Resul
         }
         Err(e) => {
             if log::verbose() > 0 {
-                log::msg_info!(
-                    "connect to subsystem {path}: {}",
-                    params::config::os_error(&e)
-                );
+                log::msg_info!("connect to subsystem {path}: {}", sys::os_error(&e));
             }
             Err(e)
         }
@@ -46,7 +43,7 @@ pub fn connect_wait(class: &str, name: &str, ipc_timeout: Duration) -> UnixStrea
             Ok(stream) => return stream,
             Err(e) => {
                 count += 1;
-                let why = params::config::os_error(&e);
+                let why = sys::os_error(&e);
                 if count > RETRIES {
                     log::msg_fatal!("connect #{count} to subsystem {class}/{name}: {why}");
                 }

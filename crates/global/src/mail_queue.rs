@@ -286,6 +286,35 @@ fn now() -> (u64, u32) {
     (since.as_secs(), since.subsec_micros())
 }
 
+/// Why no queue file could be made. Creating the file itself is retried until it works
+/// (a full or read-only queue is a wait, not an error); these are what is left, and each
+/// ends the caller (Postfix's `mail_queue_enter` is fatal on both).
+#[derive(Debug)]
+pub enum QueueError {
+    /// The new file's inode number could not be read.
+    Fstat(io::Error),
+    /// The file could not be renamed to its queue ID, attempt after attempt.
+    Rename {
+        /// The temporary name.
+        from: String,
+        /// The last queue ID path tried.
+        to: String,
+    },
+}
+
+impl std::fmt::Display for QueueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueueError::Fstat(e) => write!(f, "fstat: {}", sys::os_error(e)),
+            QueueError::Rename { from, to } => {
+                write!(f, "mail_queue_enter: rename {from} to {to}: giving up")
+            }
+        }
+    }
+}
+
+impl std::error::Error for QueueError {}
+
 /// A new queue file, open for writing.
 pub struct QueueFile {
     out: BufWriter<File>,
@@ -298,9 +327,9 @@ pub struct QueueFile {
 impl QueueFile {
     /// Creates a file with a new queue ID in `queue`, with mode 0600 | `mode` while it is
     /// written (as Postfix's `mail_stream_file`). Like Postfix, it keeps trying (with a
-    /// warning every ten seconds) while the file cannot be created; the error is the fatal
-    /// message for when it cannot be named after its queue ID.
-    pub fn create(layout: &Layout, queue: &str, mode: u32) -> Result<QueueFile, String> {
+    /// warning every ten seconds) while the file cannot be created; an error means it could
+    /// not be named after its queue ID, and its text is the fatal message.
+    pub fn create(layout: &Layout, queue: &str, mode: u32) -> Result<QueueFile, QueueError> {
         let (file, path, ctime) = enter(layout, queue, STAT_EMBRYONIC | mode)?;
         if log::verbose() > 0 {
             log::msg_info!("open {path}");
@@ -339,10 +368,10 @@ impl QueueFile {
         // fchmod and fsync is harmless: readers reject files without an END record.
         file.set_permissions(Permissions::from_mode(STAT_READY | self.mode))?;
         file.sync_all()?;
-        // Closing after fsync cannot lose data on a local file system; Rust reports no
-        // error from close(2).
-        drop(file);
-        Ok(())
+        // close(2) can still fail after fsync: a network file system may write the file
+        // out only now. That error must fail the submission, as in Postfix's
+        // mail_stream_finish_file; dropping the File would discard it.
+        sys::close(file.into())
     }
 
     /// Gives up on the file: closes it without writing out what is still buffered. The
@@ -369,7 +398,11 @@ impl Write for QueueFile {
 
 /// Creates a file with a locally unique name in `queue` (Postfix's `mail_queue_enter`):
 /// the open file, its path and the time its name was made.
-fn enter(layout: &Layout, queue: &str, mode: u32) -> Result<(File, String, (u64, u32)), String> {
+fn enter(
+    layout: &Layout,
+    queue: &str,
+    mode: u32,
+) -> Result<(File, String, (u64, u32)), QueueError> {
     let pid = std::process::id();
     let base = layout.base_prefix();
     // A name that no one else uses now: the process id alone is not enough when a queue
@@ -394,7 +427,7 @@ fn enter(layout: &Layout, queue: &str, mode: u32) -> Result<(File, String, (u64,
             Err(e) => {
                 log::msg_warn!(
                     "mail_queue_enter: create file {temp_path}: {}",
-                    params::config::os_error(&e)
+                    sys::os_error(&e)
                 );
                 std::thread::sleep(CREATE_RETRY);
             }
@@ -406,7 +439,7 @@ fn enter(layout: &Layout, queue: &str, mode: u32) -> Result<(File, String, (u64,
         Ok(meta) => meta.ino(),
         Err(e) => {
             let _ = std::fs::remove_file(&temp_path);
-            return Err(format!("fstat: {}", params::config::os_error(&e)));
+            return Err(QueueError::Fstat(e));
         }
     };
     let mut count = 0;
@@ -427,14 +460,15 @@ fn enter(layout: &Layout, queue: &str, mode: u32) -> Result<(File, String, (u64,
         if error.kind() != io::ErrorKind::NotFound || mkdirs(&path).is_err() {
             log::msg_warn!(
                 "mail_queue_enter: rename {temp_path} to {path}: {}",
-                params::config::os_error(&error)
+                sys::os_error(&error)
             );
         }
         if count > RENAME_ATTEMPTS {
             let _ = std::fs::remove_file(&temp_path);
-            return Err(format!(
-                "mail_queue_enter: rename {temp_path} to {path}: giving up"
-            ));
+            return Err(QueueError::Rename {
+                from: temp_path,
+                to: path,
+            });
         }
         count += 1;
     }

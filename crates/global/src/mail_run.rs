@@ -14,9 +14,5 @@ pub fn mail_run_replace(dir: &str, program: &str, args: &[String]) -> ! {
         .arg0(program)
         .args(args)
         .exec();
-    log::msg_fatal!(
-        "execv {}: {}",
-        path.display(),
-        params::config::os_error(&error)
-    )
+    log::msg_fatal!("execv {}: {}", path.display(), sys::os_error(&error))
 }

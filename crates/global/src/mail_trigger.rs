@@ -26,7 +26,7 @@ pub fn mail_trigger(class: &str, service: &str, request: &[u8], timeout: Duratio
     let meta = match std::fs::metadata(&path) {
         Ok(meta) => meta,
         Err(e) => {
-            log::msg_warn!("unable to look up {path}: {}", params::config::os_error(&e));
+            log::msg_warn!("unable to look up {path}: {}", sys::os_error(&e));
             return false;
         }
     };
@@ -48,7 +48,7 @@ pub fn mail_trigger(class: &str, service: &str, request: &[u8], timeout: Duratio
     if let Err(e) = &sent
         && log::verbose() > 0
     {
-        let why = params::config::os_error(e);
+        let why = sys::os_error(e);
         if name == "fifo_trigger" {
             log::msg_info!("{name}: open {path}: {why}");
         } else {
@@ -135,7 +135,7 @@ fn write_failed(name: &str, path: &Path, error: &io::Error) {
         log::msg_warn!(
             "{name}: write to {}: {}",
             path.display(),
-            params::config::os_error(error)
+            sys::os_error(error)
         );
     }
 }

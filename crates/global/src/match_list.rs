@@ -111,7 +111,7 @@ impl MatchList {
                         }
                     }
                     Err(e) => {
-                        let why = format!("open file {pattern}: {}", dict::source::os_error(&e));
+                        let why = format!("open file {pattern}: {}", sys::os_error(&e));
                         log::msg_error!("{why}");
                         self.patterns.push((
                             wanted,

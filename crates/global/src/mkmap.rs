@@ -259,8 +259,7 @@ impl Command {
         } else {
             std::fs::read(path)
         };
-        let bytes = read
-            .unwrap_or_else(|e| log::msg_fatal!("open {label}: {}", params::config::os_error(&e)));
+        let bytes = read.unwrap_or_else(|e| log::msg_fatal!("open {label}: {}", sys::os_error(&e)));
         // A table is no more readable than its source (think sasl_passwd): group and other
         // lose what the source file denies them.
         let source = if self.incremental { "/dev/stdin" } else { path };
@@ -292,7 +291,7 @@ impl Command {
         match owner {
             // Root builds another user's table as that user (Postfix's set_eugid).
             Some((uid, gid)) if self.as_owner && sys::getuid() == 0 && (uid, gid) != (0, 0) => {
-                sys::user::as_effective(uid, gid, write)
+                sys::user::as_effective(uid, gid, write).unwrap_or_else(|e| log::msg_fatal!("{e}"))
             }
             _ => write(),
         }

@@ -51,15 +51,6 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// An OS error as `%m` prints it: the message without Rust's "(os error N)" tail.
-pub fn os_error(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
-}
-
 /// The directory whose main.cf a program reads: `-c`, else `MAIL_CONFIG`, else the default.
 pub fn config_directory(option: Option<&Path>) -> PathBuf {
     if let Some(dir) = option {

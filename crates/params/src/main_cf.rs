@@ -33,7 +33,7 @@ impl MainCf {
     /// Reads and parses `path`. The error text is what Postfix reports as fatal.
     pub fn read(path: &Path) -> Result<MainCf, String> {
         let text = std::fs::read(path)
-            .map_err(|e| format!("open {}: {}", path.display(), crate::config::os_error(&e)))?;
+            .map_err(|e| format!("open {}: {}", path.display(), sys::os_error(&e)))?;
         MainCf::parse(path, &String::from_utf8_lossy(&text))
     }
 

@@ -104,7 +104,7 @@ impl MasterCf {
     /// Reads and parses `path`; the error is the fatal text.
     pub fn read(path: &Path) -> Result<MasterCf, String> {
         let text = std::fs::read(path)
-            .map_err(|e| format!("open {}: {}", path.display(), crate::config::os_error(&e)))?;
+            .map_err(|e| format!("open {}: {}", path.display(), sys::os_error(&e)))?;
         MasterCf::parse(path, &String::from_utf8_lossy(&text))
     }
 

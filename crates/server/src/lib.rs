@@ -226,10 +226,7 @@ impl Daemon {
             lock: None,
         };
         if let Err(e) = std::env::set_current_dir(&queue_directory) {
-            log::msg_fatal!(
-                "chdir(\"{queue_directory}\"): {}",
-                params::config::os_error(&e)
-            );
+            log::msg_fatal!("chdir(\"{queue_directory}\"): {}", sys::os_error(&e));
         }
         if !opts.stdin_stream && !opts.alone {
             daemon.lock = Some(daemon.open_service_lock());
@@ -248,9 +245,7 @@ impl Daemon {
             .create(true)
             .truncate(false)
             .open(&path)
-            .unwrap_or_else(|e| {
-                log::msg_fatal!("open lock file {path}: {}", params::config::os_error(&e))
-            })
+            .unwrap_or_else(|e| log::msg_fatal!("open lock file {path}: {}", sys::os_error(&e)))
     }
 
     /// Enters the chroot jail and drops privileges as master.cf asked (`-c`, `-u`).

@@ -115,7 +115,7 @@ pub(crate) fn receive_passed(client: &UnixStream, caller: &str) -> Option<OwnedF
     if let Err(e) = sys::fdpass::read_wait(client.as_raw_fd(), wait) {
         log::msg_warn!(
             "{caller}: timeout receiving file descriptor: {}",
-            params::config::os_error(&e)
+            sys::os_error(&e)
         );
         return None;
     }
@@ -124,7 +124,7 @@ pub(crate) fn receive_passed(client: &UnixStream, caller: &str) -> Option<OwnedF
         Err(e) => {
             log::msg_warn!(
                 "{caller}: cannot receive file descriptor: {}",
-                params::config::os_error(&e)
+                sys::os_error(&e)
             );
             None
         }

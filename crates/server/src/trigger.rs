@@ -35,7 +35,7 @@ pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, &[u8])) ->
         match sys::process::read_fd(0, &mut buf) {
             Ok(n) if n > 0 => service(&mut daemon, &buf[..n]),
             Ok(_) => log::msg_fatal!("read: end of file"),
-            Err(e) => log::msg_fatal!("read: {}", params::config::os_error(&e)),
+            Err(e) => log::msg_fatal!("read: {}", sys::os_error(&e)),
         }
         crate::single::exit();
     }

@@ -96,6 +96,31 @@ pub fn hostname() -> io::Result<String> {
     Ok(name.to_string_lossy().into_owned())
 }
 
+/// An OS error as Postfix's `%m` prints it: the system's message (`strerror`) without
+/// Rust's "(os error N)" tail. Every program's log line that ends in `%m` goes through
+/// here, so that ironpost's texts stay Postfix's.
+pub fn os_error(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// Closes a descriptor and reports what close(2) says. After fsync a local file system
+/// has nothing left to report, but a network file system may copy the file out only now
+/// (Postfix's `mail_stream_finish_file` checks `vstream_fclose()` for this reason), and
+/// dropping a `File` discards that error.
+pub fn close(fd: std::os::fd::OwnedFd) -> io::Result<()> {
+    use std::os::fd::IntoRawFd;
+    let raw = fd.into_raw_fd();
+    // SAFETY: `raw` came from an OwnedFd given up just above, so nothing else closes it.
+    if unsafe { libc::close(raw) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// The real user id of this process.
 pub fn getuid() -> u32 {
     // SAFETY: getuid has no arguments and cannot fail.
@@ -211,6 +236,25 @@ mod tests {
     fn has_loopback() {
         let all = interface_addresses().unwrap();
         assert!(all.iter().any(|(a, _)| a.is_loopback()));
+    }
+
+    #[test]
+    fn os_errors_read_as_strerror() {
+        let e = io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(os_error(&e), "No such file or directory");
+        assert_eq!(
+            os_error(&io::Error::other("file has 2 hard links")),
+            "file has 2 hard links"
+        );
+    }
+
+    #[test]
+    fn close_reports_errors() {
+        let file = std::fs::File::open("/dev/null").unwrap();
+        assert!(close(file.into()).is_ok());
+        // A descriptor number nobody has open: close(2) says EBADF.
+        let stale = process::own(1_000_000);
+        assert_eq!(close(stale).unwrap_err().raw_os_error(), Some(libc::EBADF));
     }
 
     #[test]

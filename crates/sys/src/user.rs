@@ -1,11 +1,16 @@
 //! Accounts and privileges: user lookup, chroot and privilege drop.
 //!
-//! Postfix counterpart: `util/chroot_uid.c` and `util/set_ugid.c`. The order is Postfix's:
-//! look the user up while the password file is still visible, change groups, enter the
-//! jail, then give up root. The error texts are Postfix's.
+//! Postfix counterpart: `util/chroot_uid.c`, `util/set_ugid.c` and `util/set_eugid.c`. The
+//! order is Postfix's: look the user up while the password file is still visible, change
+//! groups, enter the jail, then give up root. Every change is checked: a process that
+//! believes it dropped privileges but did not is worse than one that stops, so each
+//! function returns the failure with Postfix's text and the caller ends the process with
+//! it (`fatal: setuid(1001): Operation not permitted`), as Postfix's `msg_fatal` does.
 
 use nix::unistd::{Gid, Group, Uid, User};
 use std::ffi::CString;
+use std::fmt;
+use std::io;
 use std::path::Path;
 
 /// A user account.
@@ -49,55 +54,291 @@ pub fn group_id(name: &str) -> Option<u32> {
         .map(|g| g.gid.as_raw())
 }
 
-/// Optionally enters `root` and becomes `user`, as Postfix's `chroot_uid()`. The error is
-/// the fatal text.
-pub fn chroot_uid(root: Option<&Path>, user: Option<&str>) -> Result<(), String> {
+/// Why a privilege change failed.
+#[derive(Debug)]
+pub enum PrivilegeError {
+    /// The account to become does not exist.
+    UnknownUser(String),
+    /// A system call failed: the call as Postfix's message writes it (`setgid(1001)`,
+    /// `set_eugid: seteuid(0)`) and the system's reason.
+    Call {
+        /// The call, with its arguments.
+        call: String,
+        /// Why it failed.
+        error: io::Error,
+    },
+}
+
+impl fmt::Display for PrivilegeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrivilegeError::UnknownUser(name) => write!(f, "unknown user: {name}"),
+            PrivilegeError::Call { call, error } => {
+                write!(f, "{call}: {}", crate::os_error(error))
+            }
+        }
+    }
+}
+
+impl std::error::Error for PrivilegeError {}
+
+/// Runs one privilege call; on failure, names it as `call()` does.
+fn checked(result: nix::Result<()>, call: impl FnOnce() -> String) -> Result<(), PrivilegeError> {
+    result.map_err(|errno| PrivilegeError::Call {
+        call: call(),
+        error: io::Error::from(errno),
+    })
+}
+
+/// Optionally enters `root` and becomes `user`, as Postfix's `chroot_uid()`: the primary
+/// group and the user's supplementary groups (initgroups, while the group file is still
+/// visible), the jail, then the user id.
+pub fn chroot_uid(root: Option<&Path>, user: Option<&str>) -> Result<(), PrivilegeError> {
     let account = match user {
-        Some(name) => Some(by_name(name).ok_or_else(|| format!("unknown user: {name}"))?),
+        Some(name) => {
+            Some(by_name(name).ok_or_else(|| PrivilegeError::UnknownUser(name.to_string()))?)
+        }
         None => None,
     };
     if let Some(a) = &account {
-        nix::unistd::setgid(Gid::from_raw(a.gid))
-            .map_err(|e| format!("setgid({}): {}", a.gid, e.desc()))?;
-        let name = CString::new(a.name.clone()).map_err(|_| "bad user name".to_string())?;
-        nix::unistd::initgroups(&name, Gid::from_raw(a.gid))
-            .map_err(|e| format!("initgroups: {}", e.desc()))?;
+        checked(nix::unistd::setgid(Gid::from_raw(a.gid)), || {
+            format!("setgid({})", a.gid)
+        })?;
+        // A name found in the password file has no NUL byte; should one appear anyway,
+        // initgroups fails as it would on a name it cannot find.
+        let name = CString::new(a.name.clone())
+            .map_err(|_| nix::errno::Errno::EINVAL)
+            .and_then(|name| nix::unistd::initgroups(&name, Gid::from_raw(a.gid)));
+        checked(name, || "initgroups".to_string())?;
     }
     if let Some(root) = root {
-        nix::unistd::chroot(root)
-            .map_err(|e| format!("chroot({}): {}", root.display(), e.desc()))?;
-        nix::unistd::chdir("/").map_err(|e| format!("chdir(/): {}", e.desc()))?;
+        checked(nix::unistd::chroot(root), || {
+            format!("chroot({})", root.display())
+        })?;
+        checked(nix::unistd::chdir("/"), || "chdir(/)".to_string())?;
     }
     if let Some(a) = &account {
-        nix::unistd::setuid(Uid::from_raw(a.uid))
-            .map_err(|e| format!("setuid({}): {}", a.uid, e.desc()))?;
+        checked(nix::unistd::setuid(Uid::from_raw(a.uid)), || {
+            format!("setuid({})", a.uid)
+        })?;
     }
     Ok(())
 }
 
-/// Becomes `uid`/`gid` for good, with `gid` as the only supplementary group (Postfix's
-/// `set_ugid()`; it works inside a jail, where the group file is out of reach). The error
-/// is the fatal text.
-pub fn set_ugid(uid: u32, gid: u32) -> Result<(), String> {
-    nix::unistd::setgid(Gid::from_raw(gid)).map_err(|e| format!("setgid({gid}): {}", e.desc()))?;
-    if Uid::effective().is_root() {
-        nix::unistd::setgroups(&[Gid::from_raw(gid)])
-            .map_err(|e| format!("setgroups(1, &{gid}): {}", e.desc()))?;
+/// Becomes `uid`/`gid` for good (real, effective and saved ids), with `gid` as the only
+/// supplementary group: Postfix's `set_ugid()`. It needs no group file, so it works inside
+/// a jail. A process that is not root regains root first, as Postfix's does (a set-uid
+/// root program); without it that first step fails.
+pub fn set_ugid(uid: u32, gid: u32) -> Result<(), PrivilegeError> {
+    if !Uid::effective().is_root() {
+        checked(nix::unistd::seteuid(Uid::from_raw(0)), || {
+            "seteuid(0)".to_string()
+        })?;
     }
-    nix::unistd::setuid(Uid::from_raw(uid)).map_err(|e| format!("setuid({uid}): {}", e.desc()))
+    checked(nix::unistd::setgid(Gid::from_raw(gid)), || {
+        format!("setgid({gid})")
+    })?;
+    checked(nix::unistd::setgroups(&[Gid::from_raw(gid)]), || {
+        format!("setgroups(1, &{gid})")
+    })?;
+    checked(nix::unistd::setuid(Uid::from_raw(uid)), || {
+        format!("setuid({uid})")
+    })
 }
 
-/// Runs `f` with the effective user and group set to `uid`/`gid`, then returns to root.
-/// Postfix's `set_eugid()`/`set_ugid()` pair: files and sockets made inside belong to the
-/// mail owner. Without root it just runs `f`.
-pub fn as_effective<T>(uid: u32, gid: u32, f: impl FnOnce() -> T) -> T {
+/// Sets the effective user and group ids, with `egid` as the only supplementary group:
+/// Postfix's `set_eugid()`. The real and saved ids stay, so root can come back.
+pub fn set_eugid(euid: u32, egid: u32) -> Result<(), PrivilegeError> {
     if !Uid::effective().is_root() {
-        return f();
+        checked(nix::unistd::seteuid(Uid::from_raw(0)), || {
+            "set_eugid: seteuid(0)".to_string()
+        })?;
     }
-    let _ = nix::unistd::setegid(Gid::from_raw(gid));
-    let _ = nix::unistd::seteuid(Uid::from_raw(uid));
+    checked(nix::unistd::setegid(Gid::from_raw(egid)), || {
+        format!("set_eugid: setegid({egid})")
+    })?;
+    checked(nix::unistd::setgroups(&[Gid::from_raw(egid)]), || {
+        format!("set_eugid: setgroups({egid})")
+    })?;
+    if euid != 0 {
+        checked(nix::unistd::seteuid(Uid::from_raw(euid)), || {
+            format!("set_eugid: seteuid({euid})")
+        })?;
+    }
+    Ok(())
+}
+
+/// Runs `f` with the effective user and group set to `uid`/`gid`, then restores the ids
+/// it had: Postfix's `SAVE_AND_SET_EUGID()` ... `RESTORE_SAVED_EUGID()`. Files and sockets
+/// made inside belong to that user. A process that is not root just runs `f` (it could
+/// not make them anyone else's). Either change failing is an error; `f`'s result is then
+/// lost, and the caller must end the process, as Postfix's fatal `set_eugid()` would.
+pub fn as_effective<T>(uid: u32, gid: u32, f: impl FnOnce() -> T) -> Result<T, PrivilegeError> {
+    if !Uid::effective().is_root() {
+        return Ok(f());
+    }
+    let saved = (Uid::effective().as_raw(), Gid::effective().as_raw());
+    set_eugid(uid, gid)?;
     let out = f();
-    let _ = nix::unistd::seteuid(Uid::from_raw(0));
-    let _ = nix::unistd::setegid(Gid::from_raw(0));
-    out
+    set_eugid(saved.0, saved.1)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `check` in a child process (privilege changes must not touch the test
+    /// runner) and returns its exit status: 0 when every assertion held, 1 with the
+    /// failure on stderr otherwise.
+    fn in_child(check: impl FnOnce() -> Result<(), String>) -> i32 {
+        // SAFETY: the child only makes system calls, formats a message and _exits; it
+        // never returns into the test harness.
+        match unsafe { nix::unistd::fork() }.expect("fork") {
+            nix::unistd::ForkResult::Child => {
+                let status = match check() {
+                    Ok(()) => 0,
+                    Err(why) => {
+                        eprintln!("{why}");
+                        1
+                    }
+                };
+                crate::exit_now(status)
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                match nix::sys::wait::waitpid(child, None).expect("waitpid") {
+                    nix::sys::wait::WaitStatus::Exited(_, status) => status,
+                    other => panic!("child ended with {other:?}"),
+                }
+            }
+        }
+    }
+
+    fn expect<T: PartialEq + fmt::Debug>(what: &str, got: T, want: T) -> Result<(), String> {
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{what}: got {got:?}, want {want:?}"))
+        }
+    }
+
+    /// The ids and supplementary groups of this process, as the kernel has them.
+    fn ids() -> ((u32, u32, u32), (u32, u32, u32), Vec<u32>) {
+        let u = nix::unistd::getresuid().expect("getresuid");
+        let g = nix::unistd::getresgid().expect("getresgid");
+        let groups = nix::unistd::getgroups().expect("getgroups");
+        (
+            (u.real.as_raw(), u.effective.as_raw(), u.saved.as_raw()),
+            (g.real.as_raw(), g.effective.as_raw(), g.saved.as_raw()),
+            groups.iter().map(|g| g.as_raw()).collect(),
+        )
+    }
+
+    fn nobody() -> Account {
+        by_name("nobody").expect("the nobody account")
+    }
+
+    /// A child that is not root (root drops to nobody first): every way back up fails,
+    /// with Postfix's text.
+    fn changes_fail_without_root() -> Result<(), String> {
+        let nobody = nobody();
+        if Uid::effective().is_root() {
+            set_ugid(nobody.uid, nobody.gid).map_err(|e| e.to_string())?;
+        }
+        let refused = |result: Result<(), PrivilegeError>| match result {
+            Ok(()) => "succeeded".to_string(),
+            Err(e) => e.to_string(),
+        };
+        expect(
+            "set_eugid",
+            refused(set_eugid(0, 0)),
+            "set_eugid: seteuid(0): Operation not permitted".into(),
+        )?;
+        expect(
+            "set_ugid",
+            refused(set_ugid(0, 0)),
+            "seteuid(0): Operation not permitted".into(),
+        )?;
+        expect(
+            "chroot_uid",
+            refused(chroot_uid(Some(Path::new("/")), None)),
+            "chroot(/): Operation not permitted".into(),
+        )?;
+        expect(
+            "chroot_uid user",
+            refused(chroot_uid(None, Some("root"))),
+            "setgid(0): Operation not permitted".into(),
+        )?;
+        expect(
+            "as_effective",
+            as_effective(0, 0, || 7).map_err(|e| e.to_string()),
+            Ok(7),
+        )
+    }
+
+    #[test]
+    fn without_root_privilege_changes_fail() {
+        assert_eq!(in_child(changes_fail_without_root), 0);
+    }
+
+    #[test]
+    fn unknown_users_are_named() {
+        let e = chroot_uid(None, Some("no-such-user-here")).unwrap_err();
+        assert_eq!(e.to_string(), "unknown user: no-such-user-here");
+    }
+
+    #[test]
+    fn root_drops_to_nobody_and_back() {
+        let status = in_child(|| {
+            if !Uid::effective().is_root() {
+                // Without root the same calls must fail instead.
+                return changes_fail_without_root();
+            }
+            let nobody = nobody();
+            // As the user for a moment: effective ids and the group list change, the real
+            // and saved ids stay root's so that root comes back.
+            let inside = as_effective(nobody.uid, nobody.gid, ids).map_err(|e| e.to_string())?;
+            expect("effective uids", inside.0, (0, nobody.uid, 0))?;
+            expect("effective gids", inside.1.1, nobody.gid)?;
+            expect("groups inside", inside.2, vec![nobody.gid])?;
+            let back = ids();
+            expect("uids after", back.0, (0, 0, 0))?;
+            expect("egid after", back.1.1, 0)?;
+            // For good: nothing of root is left, not even a supplementary group.
+            set_ugid(nobody.uid, nobody.gid).map_err(|e| e.to_string())?;
+            let dropped = ids();
+            expect(
+                "uids dropped",
+                dropped.0,
+                (nobody.uid, nobody.uid, nobody.uid),
+            )?;
+            expect(
+                "gids dropped",
+                dropped.1,
+                (nobody.gid, nobody.gid, nobody.gid),
+            )?;
+            expect("groups dropped", dropped.2, vec![nobody.gid])?;
+            changes_fail_without_root()
+        });
+        assert_eq!(status, 0);
+    }
+
+    #[test]
+    fn chroot_uid_takes_the_users_groups() {
+        let status = in_child(|| {
+            if !Uid::effective().is_root() {
+                return changes_fail_without_root();
+            }
+            let nobody = nobody();
+            chroot_uid(Some(Path::new("/")), Some("nobody")).map_err(|e| e.to_string())?;
+            let (uids, gids, groups) = ids();
+            expect("uids", uids, (nobody.uid, nobody.uid, nobody.uid))?;
+            expect("gids", gids, (nobody.gid, nobody.gid, nobody.gid))?;
+            // initgroups: the primary group and the user's groups from the group file,
+            // and none of root's.
+            expect("primary group listed", groups.contains(&nobody.gid), true)?;
+            expect("root's group gone", groups.contains(&0), false)
+        });
+        assert_eq!(status, 0);
+    }
 }

@@ -26,18 +26,21 @@ pub fn open(service: &Service, owner: (u32, u32)) -> Result<Vec<OwnedFd>, String
             .iter()
             .map(|addr| inet(addr, backlog))
             .collect(),
-        Kind::Unix | Kind::Pass => sys::user::as_effective(owner.0, owner.1, || {
+        Kind::Unix | Kind::Pass => as_owner(owner, || {
             unix(&service.name, SockType::Stream, Some(backlog))
         })
         .map(|fd| vec![fd]),
-        Kind::UnixDgram => sys::user::as_effective(owner.0, owner.1, || {
-            unix(&service.name, SockType::Datagram, None)
-        })
-        .map(|fd| vec![fd]),
-        Kind::Fifo => {
-            sys::user::as_effective(owner.0, owner.1, || fifo(&service.name)).map(|fd| vec![fd])
+        Kind::UnixDgram => {
+            as_owner(owner, || unix(&service.name, SockType::Datagram, None)).map(|fd| vec![fd])
         }
+        Kind::Fifo => as_owner(owner, || fifo(&service.name)).map(|fd| vec![fd]),
     }
+}
+
+/// Runs `f` with the mail owner's effective ids, so that what it creates is the owner's
+/// (Postfix's `set_eugid`); failing to change ids is fatal, as there.
+pub fn as_owner<T>(owner: (u32, u32), f: impl FnOnce() -> T) -> T {
+    sys::user::as_effective(owner.0, owner.1, f).unwrap_or_else(|e| log::msg_fatal!("{e}"))
 }
 
 const FLAGS: SockFlag = SockFlag::SOCK_NONBLOCK.union(SockFlag::SOCK_CLOEXEC);

@@ -20,13 +20,7 @@ pub fn take(path: &Path) -> Result<File, String> {
         .truncate(false)
         .mode(0o644)
         .open(path)
-        .map_err(|e| {
-            format!(
-                "open lock file {}: {}",
-                path.display(),
-                params::config::os_error(&e)
-            )
-        })?;
+        .map_err(|e| format!("open lock file {}: {}", path.display(), sys::os_error(&e)))?;
     file.try_lock().map_err(|_| {
         format!(
             "open lock file {}: unable to set exclusive lock: Resource temporarily unavailable",

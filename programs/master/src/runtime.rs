@@ -70,7 +70,7 @@ pub fn run(config_dir: PathBuf, flags: Flags, wait: bool) -> ! {
         .str(&QUEUE_DIRECTORY)
         .unwrap_or_else(|e| fatal_config(e));
     if let Err(e) = std::env::set_current_dir(&queue_directory) {
-        log::msg_fatal!("chdir {queue_directory}: {}", params::config::os_error(&e));
+        log::msg_fatal!("chdir {queue_directory}: {}", sys::os_error(&e));
     }
     let owner_name = config.str(&MAIL_OWNER).unwrap_or_else(|e| fatal_config(e));
     let owner = sys::user::by_name(&owner_name)
@@ -81,7 +81,7 @@ pub fn run(config_dir: PathBuf, flags: Flags, wait: bool) -> ! {
     let data_directory = config
         .str(&DATA_DIRECTORY)
         .unwrap_or_else(|e| fatal_config(e));
-    let _data_lock = sys::user::as_effective(owner.0, owner.1, || {
+    let _data_lock = crate::listen::as_owner(owner, || {
         crate::lock::take(&PathBuf::from(&data_directory).join("master.lock"))
     })
     .unwrap_or_else(|e| log::msg_fatal!("{e}"));

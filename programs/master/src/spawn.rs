@@ -163,7 +163,7 @@ impl Children {
                 // the master then throttles the service.
                 log::write(
                     log::Severity::Fatal,
-                    &format!("master_spawn: exec {path}: {}", params::config::os_error(e)),
+                    &format!("master_spawn: exec {path}: {}", sys::os_error(e)),
                 );
                 std::thread::sleep(Duration::from_secs(1));
             },

@@ -23,9 +23,7 @@ pub fn trigger(serv: &Serv, owner: (u32, u32)) {
     let result = match serv.spec.kind {
         Kind::Unix => unix_trigger(path, WAKEUP, BRIEFLY),
         Kind::Pass => pass_trigger(path, WAKEUP, BRIEFLY),
-        Kind::Fifo => {
-            sys::user::as_effective(owner.0, owner.1, || fifo_trigger(path, WAKEUP, BRIEFLY))
-        }
+        Kind::Fifo => crate::listen::as_owner(owner, || fifo_trigger(path, WAKEUP, BRIEFLY)),
         Kind::Inet => match serv.spec.addrs.first() {
             Some(addr) => inet_trigger(addr, WAKEUP, BRIEFLY),
             None => Ok(()),
@@ -37,7 +35,7 @@ pub fn trigger(serv: &Serv, owner: (u32, u32)) {
             "master_wakeup_timer_event: service {}({}): {}",
             serv.spec.ext_name,
             serv.spec.name,
-            params::config::os_error(&e)
+            sys::os_error(&e)
         );
     }
 }

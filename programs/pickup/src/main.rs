@@ -143,10 +143,7 @@ fn pickup_service(settings: &Settings) {
         let mut removed = 0;
         let entries = match std::fs::read_dir(MAILDROP) {
             Ok(entries) => entries,
-            Err(e) => log::msg_fatal!(
-                "open directory {MAILDROP}: {}",
-                params::config::os_error(&e)
-            ),
+            Err(e) => log::msg_fatal!("open directory {MAILDROP}: {}", sys::os_error(&e)),
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -166,7 +163,7 @@ fn pickup_service(settings: &Settings) {
                 match std::fs::remove_file(&pickup.path) {
                     Ok(()) => removed += 1,
                     Err(e) => {
-                        log::msg_warn!("remove {}: {}", pickup.path, params::config::os_error(&e))
+                        log::msg_warn!("remove {}: {}", pickup.path, sys::os_error(&e))
                     }
                 }
             }
@@ -188,7 +185,7 @@ fn mail_open_ok(name: &str) -> Option<(String, Metadata)> {
         Ok(meta) => meta,
         Err(e) => {
             if e.kind() != std::io::ErrorKind::NotFound {
-                log::msg_warn!("{path}: {}", params::config::os_error(&e));
+                log::msg_warn!("{path}: {}", sys::os_error(&e));
             }
             return None;
         }

@@ -27,10 +27,7 @@ pub fn open_existing(path: &str) -> Result<File, Refused> {
     {
         Ok(file) => file,
         Err(e) => {
-            return refused(
-                format!("cannot open file: {}", params::config::os_error(&e)),
-                e.kind(),
-            );
+            return refused(format!("cannot open file: {}", sys::os_error(&e)), e.kind());
         }
     };
     let by_fd = match file.metadata() {
@@ -50,10 +47,7 @@ pub fn open_existing(path: &str) -> Result<File, Refused> {
         Ok(meta) => meta,
         Err(e) => {
             return refused(
-                format!(
-                    "file status changed unexpectedly: {}",
-                    params::config::os_error(&e)
-                ),
+                format!("file status changed unexpectedly: {}", sys::os_error(&e)),
                 ErrorKind::PermissionDenied,
             );
         }

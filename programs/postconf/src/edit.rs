@@ -34,11 +34,7 @@ impl EditFile {
             .truncate(false)
             .open(&tmp_path)
             .unwrap_or_else(|e| {
-                log::msg_fatal!(
-                    "open {}: {}",
-                    tmp_path.display(),
-                    params::config::os_error(&e)
-                )
+                log::msg_fatal!("open {}: {}", tmp_path.display(), sys::os_error(&e))
             });
         // Another postconf editing the same file waits here, as with Postfix's edit_file.
         if let Err(e) = tmp.lock() {
@@ -48,11 +44,7 @@ impl EditFile {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp_path);
-                log::msg_fatal!(
-                    "open {} for reading: {}",
-                    path.display(),
-                    params::config::os_error(&e)
-                );
+                log::msg_fatal!("open {} for reading: {}", path.display(), sys::os_error(&e));
             }
         };
         let edit = EditFile {
@@ -71,11 +63,7 @@ impl EditFile {
     /// Writes the copy, syncs it, and renames it over the original.
     fn commit(mut self) {
         let failed = |e: std::io::Error| -> ! {
-            log::msg_fatal!(
-                "close {}: {}",
-                self.tmp_path.display(),
-                params::config::os_error(&e)
-            )
+            log::msg_fatal!("close {}: {}", self.tmp_path.display(), sys::os_error(&e))
         };
         let out = std::mem::take(&mut self.out);
         if let Err(e) = self.tmp.set_len(0) {

@@ -651,7 +651,7 @@ impl Run {
             Err(e) => {
                 log::msg_warn!(
                     "open \"{db_type}\" configuration \"{path}\": {}",
-                    params::config::os_error(&e)
+                    sys::os_error(&e)
                 );
                 return;
             }
@@ -759,11 +759,7 @@ fn read_master(env: &Env, required: bool) -> MasterCf {
     let path = env.master_path();
     match std::fs::metadata(&path) {
         Err(error) if !required => {
-            log::msg_warn!(
-                "open {}: {}",
-                path.display(),
-                params::config::os_error(&error)
-            );
+            log::msg_warn!("open {}: {}", path.display(), sys::os_error(&error));
             return MasterCf::default();
         }
         _ => {}

@@ -200,11 +200,7 @@ fn main() {
         global::fatal_config(e);
     }
     if let Err(e) = std::env::set_current_dir(&settings.queue_directory) {
-        log::msg_fatal!(
-            "chdir {}: {}",
-            settings.queue_directory,
-            params::config::os_error(&e)
-        );
+        log::msg_fatal!("chdir {}: {}", settings.queue_directory, sys::os_error(&e));
     }
     if log::verbose() > 0 {
         log::msg_info!("chdir {}", settings.queue_directory);
@@ -255,7 +251,7 @@ fn main() {
             if let Some(path) = path {
                 match std::fs::remove_file(&path) {
                     Err(e) => {
-                        log::msg_warn!("uid={uid}: remove {path}: {}", params::config::os_error(&e))
+                        log::msg_warn!("uid={uid}: remove {path}: {}", sys::os_error(&e))
                     }
                     Ok(()) if log::verbose() > 0 => log::msg_info!("remove {path}"),
                     Ok(()) => {}
@@ -299,7 +295,7 @@ fn main() {
                 } else {
                     STAT_WRITE
                 };
-                log::msg_warn!("uid={uid}: {}", params::config::os_error(&e));
+                log::msg_warn!("uid={uid}: {}", sys::os_error(&e));
                 remove_incomplete();
             }
         }
@@ -355,11 +351,7 @@ fn checkdir(main_cf: &Path, config_dir: &str) -> Result<(), Refusal> {
     const NAMES: [&str; 2] = ["alternate_config_directories", "multi_instance_directories"];
     let bytes = std::fs::read(main_cf).map_err(|e| Refusal {
         error: None,
-        fatal: format!(
-            "open file {}: {}",
-            main_cf.display(),
-            params::config::os_error(&e)
-        ),
+        fatal: format!("open file {}: {}", main_cf.display(), sys::os_error(&e)),
     })?;
     let text = String::from_utf8_lossy(&bytes);
     let (lines, _) = util::readlline::logical_lines(main_cf, &text);
@@ -390,9 +382,8 @@ fn checkdir(main_cf: &Path, config_dir: &str) -> Result<(), Refusal> {
 /// `set_file_limit`); writes past it fail with EFBIG (SIGXFSZ is ignored).
 fn limit_file_size(limit: u64) {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    let errno_text = |errno: nix::errno::Errno| {
-        params::config::os_error(&std::io::Error::from_raw_os_error(errno as i32))
-    };
+    let errno_text =
+        |errno: nix::errno::Errno| sys::os_error(&std::io::Error::from_raw_os_error(errno as i32));
     let current = match getrlimit(Resource::RLIMIT_FSIZE) {
         Ok((soft, _)) => soft,
         Err(errno) => log::msg_fatal!("getrlimit: {}", errno_text(errno)),

@@ -154,11 +154,7 @@ impl Control<'_> {
         let postqueue = std::path::Path::new(&commands).join("postqueue");
         match Command::new(&postqueue).arg("-f").status() {
             Ok(status) => status.code().unwrap_or(1),
-            Err(e) => fatal(&format!(
-                "{}: {}",
-                postqueue.display(),
-                params::config::os_error(&e)
-            )),
+            Err(e) => fatal(&format!("{}: {}", postqueue.display(), sys::os_error(&e))),
         }
     }
 

@@ -87,9 +87,8 @@ pub fn create(queue: &Path, data: &Path, ids: &Ids, fix_existing: bool) -> Resul
     for (path, d) in entries {
         let exists = path.is_dir();
         if !exists {
-            std::fs::create_dir_all(&path).map_err(|e| {
-                format!("mkdir {}: {}", path.display(), params::config::os_error(&e))
-            })?;
+            std::fs::create_dir_all(&path)
+                .map_err(|e| format!("mkdir {}: {}", path.display(), sys::os_error(&e)))?;
         }
         if !exists || fix_existing {
             apply(&path, d, ids).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -76,15 +76,11 @@ fn main() {
     sys::setenv("PATH", "/bin:/usr/bin:/sbin:/usr/sbin".as_ref());
     for dir in [text(&COMMAND_DIRECTORY), text(&DAEMON_DIRECTORY)] {
         if let Err(e) = std::env::set_current_dir(&dir) {
-            log::msg_fatal!("chdir({dir}): {}", params::config::os_error(&e));
+            log::msg_fatal!("chdir({dir}): {}", sys::os_error(&e));
         }
     }
     if let Err(e) = std::env::set_current_dir(&paths.queue) {
-        log::msg_fatal!(
-            "chdir({}): {}",
-            paths.queue.display(),
-            params::config::os_error(&e)
-        );
+        log::msg_fatal!("chdir({}): {}", paths.queue.display(), sys::os_error(&e));
     }
 
     // From here on, speak as postfix-script does: to the log, and to a terminal.

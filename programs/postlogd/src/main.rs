@@ -63,9 +63,7 @@ fn open_log(path: &str) -> File {
         .create(true)
         .mode(0o644)
         .open(path)
-        .unwrap_or_else(|e| {
-            log::msg_fatal!("open logfile '{path}': {}", params::config::os_error(&e))
-        })
+        .unwrap_or_else(|e| log::msg_fatal!("open logfile '{path}': {}", sys::os_error(&e)))
 }
 
 /// Appends one record and its newline in a single write.

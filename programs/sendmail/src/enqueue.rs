@@ -36,7 +36,7 @@ impl Drop<'_> {
             log::msg_fatal!(
                 "{}: error writing queue file: {}",
                 self.who,
-                params::config::os_error(&e)
+                sys::os_error(&e)
             );
         }
     }
@@ -128,7 +128,7 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, limit: usize) -> Optio
         let available = match input.fill_buf() {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => log::msg_fatal!("error reading input: {}", params::config::os_error(&e)),
+            Err(e) => log::msg_fatal!("error reading input: {}", sys::os_error(&e)),
         };
         if available.is_empty() {
             return (!buf.is_empty()).then_some(rec_type::NORM);
@@ -165,10 +165,7 @@ pub fn enqueue(req: &Request) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| {
-            log::msg_fatal!(
-                "{who}: unable to execute {command}: {}",
-                params::config::os_error(&e)
-            )
+            log::msg_fatal!("{who}: unable to execute {command}: {}", sys::os_error(&e))
         });
     let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         log::msg_fatal!("{who}: no pipe to postdrop");
@@ -208,10 +205,7 @@ pub fn enqueue(req: &Request) {
     }
     drop.put(rec_type::END, b"");
     if let Err(e) = drop.out.flush() {
-        log::msg_fatal!(
-            "{who}: error writing queue file: {}",
-            params::config::os_error(&e)
-        );
+        log::msg_fatal!("{who}: error writing queue file: {}", sys::os_error(&e));
     }
     // postdrop's verdict, then its exit.
     let (status, why) = match ipc::attr::read(&mut replies, Flavor::Null) {

@@ -286,7 +286,7 @@ fn main() {
     };
     let queue_directory = text(&QUEUE_DIRECTORY);
     if let Err(e) = std::env::set_current_dir(&queue_directory) {
-        log::msg_fatal!("chdir {queue_directory}: {}", params::config::os_error(&e));
+        log::msg_fatal!("chdir {queue_directory}: {}", sys::os_error(&e));
     }
     sys::signals::ignore(sys::signals::SIGPIPE);
     if debug_me {
