@@ -110,6 +110,8 @@ pub(crate) fn write(name: &str, entries: &[Entry]) -> Result<(), DictError> {
     let file = std::fs::File::create(&tmp).map_err(fail)?;
     std::io::Write::write_all(&mut &file, &image).map_err(fail)?;
     file.sync_all().map_err(fail)?;
+    // A network file system may report a write error only at close.
+    sys::close(file.into()).map_err(fail)?;
     std::fs::rename(&tmp, &path).map_err(fail)
 }
 

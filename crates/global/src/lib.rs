@@ -5,6 +5,7 @@
 
 pub mod clean_env;
 pub mod cleanup_user;
+pub mod debug_process;
 pub mod info_log_addr_form;
 pub mod input_transp;
 pub mod mail_addr_find;
@@ -21,6 +22,7 @@ pub mod match_list;
 pub mod mkmap;
 pub mod record;
 pub mod resolve_local;
+pub mod safe_open;
 pub mod table_watch;
 pub mod user_acl;
 

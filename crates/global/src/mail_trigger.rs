@@ -13,7 +13,7 @@
 
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -58,17 +58,10 @@ pub fn mail_trigger(class: &str, service: &str, request: &[u8], timeout: Duratio
     sent.is_ok()
 }
 
-/// Writes the request into a FIFO.
+/// Writes the request into a FIFO, opened as Postfix's fifo_trigger opens it: through
+/// safe_open, so a FIFO with a second name or swapped for a link (anybody's) is refused.
 pub fn fifo_trigger(path: &Path, request: &[u8], timeout: Duration) -> io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW)
-        .open(path)?;
-    // A FIFO with a second name could be anybody's: refuse it, as safe_open does.
-    let links = file.metadata()?.nlink();
-    if links != 1 {
-        return Err(io::Error::other(format!("file has {links} hard links")));
-    }
+    let mut file = crate::safe_open::open_existing(path, crate::safe_open::Access::Write)?;
     if let Err(e) = write_with_timeout(&mut file, request, timeout) {
         write_failed("fifo_trigger", path, &e);
     }
@@ -176,6 +169,7 @@ fn write_with_timeout(
 mod tests {
     use super::*;
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::net::UnixListener;
 
     fn scratch(name: &str) -> std::path::PathBuf {
@@ -217,7 +211,7 @@ mod tests {
         ));
         let mut reader = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(nix::libc::O_NONBLOCK)
+            .custom_flags(sys::libc::O_NONBLOCK)
             .open(&path)
             .unwrap();
         assert!(mail_trigger(&class, "pickup", b"W", Duration::from_secs(1)));

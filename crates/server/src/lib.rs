@@ -1,8 +1,8 @@
 //! The daemon skeletons: the one place where an ironpost daemon starts.
 //!
 //! Postfix counterparts: `master/single_server.c`, `dgram_server.c`, `trigger_server.c`,
-//! `multi_server.c`, `event_server.c`, `mail_server.h`, `master_proto.c`, `global/debug_process.c`,
-//! `util/chroot_uid.c`.
+//! `multi_server.c`, `event_server.c`, `mail_server.h`, `master_proto.c`, `util/chroot_uid.c`
+//! (`-D` runs `global::debug_process`).
 //!
 //! A daemon's `main` is a few lines:
 //!
@@ -21,7 +21,6 @@
 //! serve loops report to the master through the status descriptor, honour `max_use` and
 //! `max_idle`, and exit when the master goes away.
 
-pub mod debug_process;
 pub mod dgram;
 pub mod event;
 mod event_loop;
@@ -197,7 +196,7 @@ impl Daemon {
             .map(|param| config.time(param).unwrap_or_else(|e| config_fatal(e)) as u64);
 
         if debug_me {
-            debug_process::run(&config);
+            global::debug_process::run(&config);
         }
 
         let queue_directory = config

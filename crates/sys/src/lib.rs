@@ -18,6 +18,11 @@ pub mod signals;
 pub mod user;
 pub mod watchdog;
 
+/// The C library's constants (open flags, errno values, signal numbers), for code that
+/// passes them to `std` (`OpenOptionsExt::custom_flags`) or compares error numbers. Other
+/// crates reach the C library only through this crate, so that one place pins it.
+pub use libc;
+
 use std::ffi::CStr;
 use std::io;
 

@@ -86,7 +86,7 @@ pub fn run(config_dir: PathBuf, flags: Flags, wait: bool) -> ! {
     })
     .unwrap_or_else(|e| log::msg_fatal!("{e}"));
     if flags.debug {
-        server::debug_process::run(&config);
+        global::debug_process::run(&config);
     }
     let signals = sys::signals::SignalPipe::install(&[
         sys::signals::SIGHUP,

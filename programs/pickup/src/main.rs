@@ -12,13 +12,13 @@
 //!
 //! master.cf: `pickup unix n - y 60 1 pickup` (a trigger service, process limit 1).
 
-mod safe_open;
 
 use global::cleanup_user::{self, FLAG_BOUNCE, FLAG_MASK_EXTERNAL, FLAG_MILTER};
 use global::info_log_addr_form::AddrForm;
 use global::input_transp::{self, mail_src};
 use global::mail_queue::{self, MAILDROP};
 use global::record::{RecError, rec_attr_map, rec_get, rec_put, rec_type};
+use global::safe_open::{self, Access, Refused};
 use ipc::{Attrs, Flavor};
 use params::Config;
 use params::decl::identity::{MAIL_NAME, MYHOSTNAME, SMTPUTF8_AUTODETECT_CLASSES, SMTPUTF8_ENABLE};
@@ -30,6 +30,7 @@ use std::fs::Metadata;
 use std::io::{BufReader, BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::time::Duration;
 
 /// Messages dated further ahead than this are re-dated to now.
@@ -231,9 +232,10 @@ impl Pickup<'_> {
 
     /// Opens the file, connects to cleanup and copies the message.
     fn file(&mut self) -> Outcome {
-        let file = match safe_open::open_existing(&self.path) {
+        let file = match safe_open::open_existing(Path::new(&self.path), Access::Read) {
             Ok(file) => file,
-            Err(safe_open::Refused { why, kind }) => {
+            Err(Refused { why, error }) => {
+                let kind = error.kind();
                 if kind != std::io::ErrorKind::NotFound {
                     log::msg_warn!("open input file {}: {why}", self.path);
                 }

@@ -290,7 +290,7 @@ fn main() {
     }
     sys::signals::ignore(sys::signals::SIGPIPE);
     if debug_me {
-        server::debug_process::run(&config);
+        global::debug_process::run(&config);
     }
     if verp_default {
         verp_delims = Some(text(&DEFAULT_VERP_DELIMITERS));

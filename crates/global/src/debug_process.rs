@@ -1,4 +1,4 @@
-//! `-D`: run `debugger_command` in the daemon at start-up.
+//! `-D`: run `debugger_command` at start-up (daemons through the skeleton, the master, sendmail).
 //!
 //! Postfix counterpart: `global/debug_process.c`. The command is `$name`-expanded
 //! (`$process_name`, `$process_id`, `$daemon_directory`, `$config_directory`... and any other
@@ -14,7 +14,7 @@ use params::decl::debug::DEBUGGER_COMMAND;
 pub fn run(config: &Config) {
     let command = config
         .str(&DEBUGGER_COMMAND)
-        .unwrap_or_else(|e| global::fatal_config(e));
+        .unwrap_or_else(|e| crate::fatal_config(e));
     if command.is_empty() {
         log::msg_fatal!("no debugger_command variable set up");
     }
