@@ -13,8 +13,8 @@ use std::sync::Once;
 /// list at an empty name; the plain flavor ends fields at a newline and names at '='.
 fn carries(flavor: Flavor, attrs: &Attrs) -> bool {
     attrs.0.iter().all(|(name, value)| match flavor {
-        Flavor::Null => !name.is_empty() && !name.contains('\0') && !value.contains('\0'),
-        Flavor::Plain => !name.contains(['\n', '=']) && !value.contains('\n'),
+        Flavor::Null => !name.is_empty() && !name.contains(&0) && !value.contains(&0),
+        Flavor::Plain => !name.contains(&b'\n') && !name.contains(&b'=') && !value.contains(&b'\n'),
     })
 }
 

@@ -10,7 +10,7 @@
 //! names the parameter to fix.
 
 use crate::{Dict, DictError, Flags, dict_flags};
-use ipc::{Attrs, Flavor};
+use ipc::{AttrError, Attrs, Flavor};
 use std::cell::RefCell;
 use std::io::BufReader;
 use std::os::unix::net::UnixStream;
@@ -83,7 +83,7 @@ fn connect(service: &str) -> std::io::Result<BufReader<UnixStream>> {
     stream.set_read_timeout(Some(Duration::from_secs(300)))?;
     let mut reader = BufReader::new(stream);
     let hello = ipc::attr::read(&mut reader, Flavor::Null)?;
-    if hello.as_ref().and_then(|a| a.get("protocol")) != Some("proxymap_protocol") {
+    if hello.as_ref().and_then(|a| a.get_str("protocol").ok()) != Some("proxymap_protocol") {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "unexpected protocol announcement",
@@ -174,11 +174,26 @@ impl Proxy {
         )))
     }
 
+    /// The text of `name` in a reply, empty when absent as Postfix's client reads it.
+    /// ironpost's tables hold text, so 8-bit data that is not UTF-8 is a table error, as
+    /// Postfix's dict_utf8.c makes it for a UTF-8 table, in its words.
+    fn reply_text(&self, reply: &Attrs, name: &str, key: &str) -> Result<String, DictError> {
+        match reply.get_str(name) {
+            Ok(text) => Ok(text.to_string()),
+            Err(AttrError::Missing(_)) => Ok(String::new()),
+            Err(AttrError::NotUtf8(_)) => Err(DictError::Retry(format!(
+                "{}: key \"{key}\": non-UTF-8 {name} \"{}\": malformed UTF-8 or invalid codepoint",
+                self.spec,
+                String::from_utf8_lossy(reply.get_bytes(name).unwrap_or_default())
+            ))),
+        }
+    }
+
     /// The outcome of a lookup-like reply.
     fn answer(&self, reply: &Attrs, key: &str) -> Result<Option<String>, DictError> {
         let service = &endpoint().service;
         match reply.get_int("status") {
-            Some(status::OK) => Ok(Some(reply.get("value").unwrap_or_default().to_string())),
+            Some(status::OK) => self.reply_text(reply, "value", key).map(Some),
             Some(status::NOKEY) => Ok(None),
             Some(status::RETRY) | Some(status::CONFIG) => Err(DictError::Retry(format!(
                 "{service} lookup failed for table \"{}\" key \"{key}\"",
@@ -214,8 +229,8 @@ impl Dict for Proxy {
             log::msg_info!(
                 "dict_proxy_lookup: table={} key={key} -> status={} result={}",
                 self.table,
-                reply.get("status").unwrap_or_default(),
-                reply.get("value").unwrap_or_default()
+                reply.get_str("status").unwrap_or_default(),
+                String::from_utf8_lossy(reply.get_bytes("value").unwrap_or_default())
             );
         }
         self.answer(&reply, key)
@@ -236,10 +251,10 @@ impl Dict for Proxy {
                 )
                 .unwrap_or_else(|e| log::msg_fatal!("{e}"));
             match reply.get_int("status") {
-                Some(status::OK) => out.push((
-                    reply.get("key").unwrap_or_default().to_string(),
-                    reply.get("value").unwrap_or_default().to_string(),
-                )),
+                Some(status::OK) => {
+                    let key = self.reply_text(&reply, "key", "").ok()?;
+                    out.push((key.clone(), self.reply_text(&reply, "value", &key).ok()?));
+                }
                 Some(status::NOKEY) => return Some(out),
                 _ => return None,
             }

@@ -4,7 +4,14 @@
 //! `attr_scan_plain.c`. Numbers are sent as unsigned decimal text, as Postfix's `%u` does,
 //! so -1 goes out as 4294967295. What a peer sends is bounded: too long a name or value, or
 //! too many attributes, is a protocol error rather than unbounded memory.
+//!
+//! Names and values are kept as the bytes that were sent. Postfix's attributes are C
+//! strings with no encoding: an SMTPUTF8 address, a Latin-1 address from an old client or
+//! raw header text arrive as they were typed, and must leave as they came, so nothing here
+//! decodes them. Callers that need text ask for it with [`Attrs::get_str`], which refuses
+//! a value that is not UTF-8 instead of replacing what it cannot decode.
 
+use std::fmt;
 use std::io::{self, BufRead, Write};
 
 /// The longest attribute name or value accepted from a peer.
@@ -21,9 +28,29 @@ pub enum Flavor {
     Plain,
 }
 
-/// An ordered list of named values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Attrs(pub Vec<(String, String)>);
+/// Why [`Attrs::get_str`] has no text for a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrError {
+    /// The list has no attribute of that name.
+    Missing(String),
+    /// The value is not UTF-8; [`Attrs::get_bytes`] has it as sent.
+    NotUtf8(String),
+}
+
+impl fmt::Display for AttrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttrError::Missing(name) => write!(f, "missing attribute {name}"),
+            AttrError::NotUtf8(name) => write!(f, "attribute {name}: value is not UTF-8"),
+        }
+    }
+}
+
+impl std::error::Error for AttrError {}
+
+/// An ordered list of named values, as bytes.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Attrs(pub Vec<(Vec<u8>, Vec<u8>)>);
 
 impl Attrs {
     /// An empty list.
@@ -31,10 +58,15 @@ impl Attrs {
         Attrs(Vec::new())
     }
 
-    /// Adds a text value.
-    pub fn str(mut self, name: &str, value: &str) -> Attrs {
-        self.0.push((name.to_string(), value.to_string()));
+    /// Adds a value as bytes (an address or header text, whatever its encoding).
+    pub fn bytes(mut self, name: &str, value: &[u8]) -> Attrs {
+        self.0.push((name.as_bytes().to_vec(), value.to_vec()));
         self
+    }
+
+    /// Adds a text value.
+    pub fn str(self, name: &str, value: &str) -> Attrs {
+        self.bytes(name, value.as_bytes())
     }
 
     /// Adds a number the way Postfix prints an int attribute (`%u`).
@@ -43,46 +75,83 @@ impl Attrs {
         self.str(name, &text)
     }
 
-    /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    /// How many attributes the list holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the list holds no attribute.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first value of `name`, as sent.
+    pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
         self.0
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(n, _)| n == name.as_bytes())
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The first value of `name` as text; an error says whether it is missing or not UTF-8.
+    pub fn get_str(&self, name: &str) -> Result<&str, AttrError> {
+        let bytes = self
+            .get_bytes(name)
+            .ok_or_else(|| AttrError::Missing(name.to_string()))?;
+        std::str::from_utf8(bytes).map_err(|_| AttrError::NotUtf8(name.to_string()))
     }
 
     /// The first value of `name` as a number (unsigned text as Postfix sends it).
     pub fn get_int(&self, name: &str) -> Option<i32> {
-        self.get(name)?.parse::<u32>().ok().map(|v| v as i32)
+        self.get_str(name)
+            .ok()?
+            .parse::<u32>()
+            .ok()
+            .map(|v| v as i32)
     }
+}
+
+/// Bytes as they would print in a log line or a test failure: printable ASCII as is, the
+/// rest escaped (`\xf6`), so that 8-bit values are shown rather than replaced.
+pub fn escaped(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+impl fmt::Debug for Attrs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(n, v)| (escaped(n), escaped(v))))
+            .finish()
+    }
+}
+
+/// The `-v` line for one attribute, as Postfix's attr_print/attr_scan log it. The log takes
+/// text, so an 8-bit value that is not UTF-8 shows with replacement characters there.
+fn log_attr(what: &str, name: &[u8], value: &[u8]) {
+    log::msg_info!(
+        "{what} attr {} = {}",
+        String::from_utf8_lossy(name),
+        String::from_utf8_lossy(value)
+    );
 }
 
 /// Writes one attribute list and flushes it.
 pub fn write(out: &mut impl Write, flavor: Flavor, attrs: &Attrs) -> io::Result<()> {
+    let (after_name, after_value) = match flavor {
+        Flavor::Null => (0, 0),
+        Flavor::Plain => (b'=', b'\n'),
+    };
     let mut bytes = Vec::new();
     for (name, value) in &attrs.0 {
         if log::verbose() > 0 {
-            log::msg_info!("send attr {name} = {value}");
+            log_attr("send", name, value);
         }
-        match flavor {
-            Flavor::Null => {
-                bytes.extend_from_slice(name.as_bytes());
-                bytes.push(0);
-                bytes.extend_from_slice(value.as_bytes());
-                bytes.push(0);
-            }
-            Flavor::Plain => {
-                bytes.extend_from_slice(name.as_bytes());
-                bytes.push(b'=');
-                bytes.extend_from_slice(value.as_bytes());
-                bytes.push(b'\n');
-            }
-        }
+        bytes.extend_from_slice(name);
+        bytes.push(after_name);
+        bytes.extend_from_slice(value);
+        bytes.push(after_value);
     }
-    bytes.push(match flavor {
-        Flavor::Null => 0,
-        Flavor::Plain => b'\n',
-    });
+    bytes.push(after_value);
     out.write_all(&bytes)?;
     out.flush()
 }
@@ -125,7 +194,6 @@ fn read_field(input: &mut impl BufRead, end: u8) -> io::Result<Option<Vec<u8>>> 
 /// Reads one attribute list; None when the peer closed the connection before sending one.
 pub fn read(input: &mut impl BufRead, flavor: Flavor) -> io::Result<Option<Attrs>> {
     let mut attrs = Attrs::new();
-    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
     loop {
         let (name, value) = match flavor {
             Flavor::Null => {
@@ -136,24 +204,26 @@ pub fn read(input: &mut impl BufRead, flavor: Flavor) -> io::Result<Option<Attrs
                     return Ok(Some(attrs));
                 }
                 let value = read_field(input, 0)?.ok_or_else(|| protocol_error("missing value"))?;
-                (text(name), text(value))
+                (name, value)
             }
             Flavor::Plain => {
-                let Some(line) = read_field(input, b'\n')? else {
+                let Some(mut line) = read_field(input, b'\n')? else {
                     return eof(attrs);
                 };
                 if line.is_empty() {
                     return Ok(Some(attrs));
                 }
-                let line = text(line);
-                let (name, value) = line
-                    .split_once('=')
+                let equals = line
+                    .iter()
+                    .position(|&b| b == b'=')
                     .ok_or_else(|| protocol_error("missing '=' in attribute"))?;
-                (name.to_string(), value.to_string())
+                let value = line.split_off(equals + 1);
+                line.truncate(equals);
+                (line, value)
             }
         };
         if log::verbose() > 0 {
-            log::msg_info!("read attr {name} = {value}");
+            log_attr("read", &name, &value);
         }
         attrs.0.push((name, value));
         if attrs.0.len() > MAX_ATTRS {
@@ -198,8 +268,56 @@ mod tests {
         bytes.clear();
         write(&mut bytes, Flavor::Plain, &attrs).unwrap();
         assert_eq!(bytes, b"a=b\nn=7\n\n");
-        assert_eq!(Attrs::new().int("s", -1).get("s"), Some("4294967295"));
+        assert_eq!(Attrs::new().int("s", -1).get_str("s"), Ok("4294967295"));
         assert_eq!(Attrs::new().int("s", -1).get_int("s"), Some(-1));
+    }
+
+    /// 8-bit names and values (Latin-1, UTF-8, bytes that are neither) cross both encodings
+    /// unchanged, byte for byte as Postfix sends them.
+    #[test]
+    fn eight_bit_values_are_kept() {
+        let latin1: &[u8] = b"j\xf6rg@b\xfccher.example";
+        let utf8 = "jörg@bücher.example";
+        let attrs = Attrs(vec![(b"n\xe4me".to_vec(), b"\xff\x80=\xc3".to_vec())])
+            .bytes("address", latin1)
+            .str("sender", utf8);
+        let wire = [
+            (
+                Flavor::Null,
+                b"n\xe4me\0\xff\x80=\xc3\0address\0j\xf6rg@b\xfccher.example\0\
+                  sender\0j\xc3\xb6rg@b\xc3\xbccher.example\0\0" as &[u8],
+            ),
+            (
+                Flavor::Plain,
+                b"n\xe4me=\xff\x80=\xc3\naddress=j\xf6rg@b\xfccher.example\n\
+                  sender=j\xc3\xb6rg@b\xc3\xbccher.example\n\n",
+            ),
+        ];
+        for (flavor, want) in wire {
+            let mut bytes = Vec::new();
+            write(&mut bytes, flavor, &attrs).unwrap();
+            assert_eq!(
+                bytes.escape_ascii().to_string(),
+                want.escape_ascii().to_string()
+            );
+            let mut input = &bytes[..];
+            let again = read(&mut input, flavor).unwrap().unwrap();
+            assert_eq!(again, attrs);
+            assert_eq!(again.get_bytes("address"), Some(latin1));
+            assert_eq!(
+                again.get_str("address"),
+                Err(AttrError::NotUtf8("address".into()))
+            );
+            assert_eq!(again.get_str("sender"), Ok(utf8));
+            assert_eq!(
+                again.get_str("nothing"),
+                Err(AttrError::Missing("nothing".into()))
+            );
+        }
+        assert_eq!(
+            format!("{attrs:?}"),
+            r#"{"n\\xe4me": "\\xff\\x80=\\xc3", "address": "j\\xf6rg@b\\xfccher.example", "sender": "j\\xc3\\xb6rg@b\\xc3\\xbccher.example"}"#
+        );
     }
 
     #[test]

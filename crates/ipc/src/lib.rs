@@ -8,4 +8,4 @@
 
 pub mod attr;
 
-pub use attr::{Attrs, Flavor};
+pub use attr::{AttrError, Attrs, Flavor};

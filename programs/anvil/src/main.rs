@@ -39,11 +39,12 @@ impl Service for Anvil {
         let Some(request) = client.receive(Flavor::Plain) else {
             return false;
         };
-        // Postfix reads strictly: exactly a request and an ident.
-        let (Some(what), Some(ident), 2) = (
-            request.get("request"),
-            request.get("ident"),
-            request.0.len(),
+        // Postfix reads strictly: exactly a request and an ident. Idents are service and
+        // client address, always ASCII; anything else is a broken client.
+        let (Ok(what), Ok(ident), 2) = (
+            request.get_str("request"),
+            request.get_str("ident"),
+            request.len(),
         ) else {
             return false;
         };

@@ -261,8 +261,8 @@ impl Pickup<'_> {
         );
         let mut reader = BufReader::new(&cleanup);
         let id = match ipc::attr::read(&mut reader, Flavor::Null) {
-            Ok(Some(attrs)) if attrs.get("protocol") == Some("cleanup_protocol") => {
-                attrs.get("queue_id").map(str::to_string)
+            Ok(Some(attrs)) if attrs.get_str("protocol") == Ok("cleanup_protocol") => {
+                attrs.get_str("queue_id").ok().map(str::to_string)
             }
             _ => None,
         };
@@ -358,9 +358,12 @@ impl Pickup<'_> {
         }
         // The message went out whole: cleanup's verdict decides.
         match ipc::attr::read(replies, Flavor::Null) {
-            Ok(Some(reply)) => match (reply.get_int("status"), reply.get("reason")) {
+            Ok(Some(reply)) => match (reply.get_int("status"), reply.get_bytes("reason")) {
                 (Some(0), _) => Outcome::Remove,
-                (Some(status), reason) => self.cleanup_error(status as u32, reason.unwrap_or("")),
+                (Some(status), reason) => self.cleanup_error(
+                    status as u32,
+                    &String::from_utf8_lossy(reason.unwrap_or_default()),
+                ),
                 (None, _) => self.cleanup_error(cleanup_user::STAT_WRITE, ""),
             },
             _ => self.cleanup_error(cleanup_user::STAT_WRITE, ""),

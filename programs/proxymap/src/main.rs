@@ -81,7 +81,7 @@ impl Proxymap {
     }
 
     fn open(&mut self, request: &Attrs) -> Attrs {
-        let (Some(table), Some(flags)) = (request.get("table"), request.get_int("flags")) else {
+        let (Ok(table), Some(flags)) = (request.get_str("table"), request.get_int("flags")) else {
             return Attrs::new().int("status", status::BAD).int("flags", 0);
         };
         match self.find(table, flags as u32) {
@@ -96,15 +96,25 @@ impl Proxymap {
     }
 
     fn lookup(&mut self, request: &Attrs) -> Attrs {
-        let (Some(table), Some(flags), Some(key)) = (
-            request.get("table"),
+        let (Ok(table), Some(flags), Some(key)) = (
+            request.get_str("table"),
             request.get_int("flags"),
-            request.get("key"),
+            request.get_bytes("key"),
         ) else {
             return Attrs::new().int("status", status::BAD).str("value", "");
         };
-        let (code, value) = match self.find(table, flags as u32) {
-            Ok(open) => match open.dict.lookup(key) {
+        let shown = String::from_utf8_lossy(key);
+        let (code, value) = match (self.find(table, flags as u32), std::str::from_utf8(key)) {
+            (Err(code), _) => (code, String::new()),
+            // ironpost's tables hold text: an 8-bit key that is not UTF-8 is not in them.
+            // Postfix says the same of a UTF-8 table (dict_utf8.c), in these words.
+            (Ok(_), Err(_)) => {
+                log::msg_warn!(
+                    "{table}: non-UTF-8 key \"{shown}\": malformed UTF-8 or invalid codepoint"
+                );
+                (status::NOKEY, String::new())
+            }
+            (Ok(open), Ok(key)) => match open.dict.lookup(key) {
                 Ok(Some(value)) => (status::OK, value),
                 Ok(None) => (status::NOKEY, String::new()),
                 Err(e) => {
@@ -112,17 +122,16 @@ impl Proxymap {
                     (status::RETRY, String::new())
                 }
             },
-            Err(code) => (code, String::new()),
         };
         if log::verbose() > 0 {
-            log::msg_info!("proxymap_lookup_service: {table}:{key} -> {code}:{value}");
+            log::msg_info!("proxymap_lookup_service: {table}:{shown} -> {code}:{value}");
         }
         Attrs::new().int("status", code).str("value", &value)
     }
 
     fn sequence(&mut self, request: &Attrs) -> Attrs {
-        let (Some(table), Some(flags), Some(function)) = (
-            request.get("table"),
+        let (Ok(table), Some(flags), Some(function)) = (
+            request.get_str("table"),
             request.get_int("flags"),
             request.get_int("function"),
         ) else {
@@ -179,7 +188,7 @@ impl Service for Proxymap {
         let Some(request) = client.receive(Flavor::Null) else {
             return false;
         };
-        let reply = match request.get("request").unwrap_or_default() {
+        let reply = match request.get_str("request").unwrap_or_default() {
             "open" => self.open(&request),
             "lookup" => self.lookup(&request),
             "sequence" => self.sequence(&request),

@@ -173,8 +173,8 @@ pub fn enqueue(req: &Request) {
     let mut replies = BufReader::new(stdout);
     let announced = matches!(
         ipc::attr::read(&mut replies, Flavor::Null),
-        Ok(Some(ref attrs)) if attrs.get("protocol") == Some("postdrop_protocol")
-            && attrs.get("queue_id").is_some()
+        Ok(Some(ref attrs)) if attrs.get_str("protocol") == Ok("postdrop_protocol")
+            && attrs.get_bytes("queue_id").is_some()
     );
     if !announced {
         drop(stdin);
@@ -209,8 +209,9 @@ pub fn enqueue(req: &Request) {
     }
     // postdrop's verdict, then its exit.
     let (status, why) = match ipc::attr::read(&mut replies, Flavor::Null) {
-        Ok(Some(attrs)) => match (attrs.get_int("status"), attrs.get("reason")) {
-            (Some(status), Some(why)) => (status as u32, why.to_string()),
+        Ok(Some(attrs)) => match (attrs.get_int("status"), attrs.get_bytes("reason")) {
+            // The reason is shown to the user: 8-bit text is shown as well as it can be.
+            (Some(status), Some(why)) => (status as u32, String::from_utf8_lossy(why).into_owned()),
             _ => (STAT_WRITE, String::new()),
         },
         _ => (STAT_WRITE, String::new()),

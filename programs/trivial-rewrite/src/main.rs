@@ -35,9 +35,11 @@ struct TrivialRewrite {
 
 impl TrivialRewrite {
     fn rewrite(&self, request: &Attrs) -> Option<Attrs> {
-        let (Some(rule), Some(address), 3) =
-            (request.get("rule"), request.get("address"), request.0.len())
-        else {
+        let (Ok(rule), Ok(address), 3) = (
+            request.get_str("rule"),
+            request.get_str("address"),
+            request.len(),
+        ) else {
             return None;
         };
         let rules = match rule {
@@ -63,10 +65,10 @@ impl TrivialRewrite {
     }
 
     fn resolve(&self, request: &Attrs, resolver: &Resolver) -> Option<Attrs> {
-        let (Some(sender), Some(address), 3) = (
-            request.get("sender"),
-            request.get("address"),
-            request.0.len(),
+        let (Ok(sender), Ok(address), 3) = (
+            request.get_str("sender"),
+            request.get_str("address"),
+            request.len(),
         ) else {
             return None;
         };
@@ -103,7 +105,7 @@ impl Service for TrivialRewrite {
         let Some(request) = client.receive(Flavor::Null) else {
             return false;
         };
-        let reply = match request.get("request").unwrap_or_default() {
+        let reply = match request.get_str("request").unwrap_or_default() {
             "rewrite" => self.rewrite(&request),
             "resolve" => self.resolve(&request, &self.regular),
             "verify" => self.resolve(&request, &self.verify),

@@ -21,7 +21,7 @@ impl Client {
             .set_read_timeout(Some(std::time::Duration::from_secs(10)))
             .unwrap();
         let hello = ipc::attr::read(&mut reader, Flavor::Null).unwrap().unwrap();
-        assert_eq!(hello.get("protocol"), Some("trivial_rewrite_protocol"));
+        assert_eq!(hello.get_str("protocol"), Ok("trivial_rewrite_protocol"));
         Client(reader)
     }
 
@@ -125,7 +125,7 @@ fn answers_match_postfix() {
             }
         }
         for request in requests {
-            if request.get("request") == Some("rewrite") && address.is_empty() {
+            if request.get_str("request") == Ok("rewrite") && address.is_empty() {
                 continue;
             }
             let want = theirs.ask(&request);

@@ -51,7 +51,11 @@ impl Service for Echo {
         self.next += 1;
         let token = self.next;
         if let Stream::Passed { attrs, .. } = &stream {
-            let list: Vec<String> = attrs.0.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            let list: Vec<String> = attrs
+                .0
+                .iter()
+                .map(|(n, v)| format!("{}={}", ipc::attr::escaped(n), ipc::attr::escaped(v)))
+                .collect();
             let hello = format!("{} passed {}\n", std::process::id(), list.join(" "));
             let _ = stream.write_all(hello.as_bytes());
         }
