@@ -110,6 +110,15 @@ pub fn retain_sinks(keep: impl Fn(&dyn Sink) -> bool) {
     sinks().retain(|s| keep(s.as_ref()));
 }
 
+/// Connects every sink to its socket now and keeps the connections: called before a
+/// chroot, after which `/dev/log` and the postlog socket may not exist (Postfix's
+/// `msg_logger_control(CA_MSG_LOGGER_CTL_CONNECT_NOW)` in the skeletons).
+pub fn connect_now() {
+    for sink in sinks().iter_mut() {
+        sink.connect_now();
+    }
+}
+
 /// Writes one record to every sink. Fatal and panic records do not end the process here:
 /// use [`fatal`] and [`panic`] (or the macros) for that.
 pub fn write(severity: Severity, text: &str) {

@@ -22,6 +22,17 @@ pub trait Sink: Send {
     fn is_stderr(&self) -> bool {
         false
     }
+
+    /// Connects to the sink's socket now and keeps the connection, so that records still
+    /// get through after a chroot hides the socket's path (Postfix's `CONNECT_NOW`).
+    fn connect_now(&mut self) {}
+}
+
+/// A datagram socket connected to `path`, or nothing when nobody listens there.
+fn connect(path: &std::path::Path) -> Option<UnixDatagram> {
+    let socket = UnixDatagram::unbound().ok()?;
+    socket.connect(path).ok()?;
+    Some(socket)
 }
 
 const MONTHS: [&str; 12] = [
@@ -158,22 +169,21 @@ impl Sink for Syslog {
             text
         );
         for _attempt in 0..2 {
-            if self.socket.is_none() {
-                let Ok(socket) = UnixDatagram::unbound() else {
-                    return;
-                };
-                if socket.connect(&self.path).is_err() {
-                    return;
-                }
-                self.socket = Some(socket);
-            }
-            if let Some(socket) = &self.socket
-                && socket.send(line.as_bytes()).is_ok()
-            {
+            self.connect_now();
+            let Some(socket) = &self.socket else {
+                return;
+            };
+            if socket.send(line.as_bytes()).is_ok() {
                 return;
             }
             // The syslog daemon restarted: reconnect once.
             self.socket = None;
+        }
+    }
+
+    fn connect_now(&mut self) {
+        if self.socket.is_none() {
+            self.socket = connect(&self.path);
         }
     }
 }
@@ -187,6 +197,7 @@ pub struct MaillogFile {
     host: String,
     file: Option<PathBuf>,
     socket: Option<PathBuf>,
+    connection: Option<UnixDatagram>,
 }
 
 impl MaillogFile {
@@ -198,6 +209,7 @@ impl MaillogFile {
             host,
             file,
             socket,
+            connection: None,
         }
     }
 
@@ -218,11 +230,16 @@ impl MaillogFile {
 impl Sink for MaillogFile {
     fn write(&mut self, severity: Severity, text: &str) {
         let line = self.format(severity, text);
-        if let Some(path) = &self.socket
-            && let Ok(socket) = UnixDatagram::unbound()
-            && socket.send_to(line.as_bytes(), path).is_ok()
-        {
-            return;
+        for _attempt in 0..2 {
+            self.connect_now();
+            let Some(connection) = &self.connection else {
+                break;
+            };
+            if connection.send(line.as_bytes()).is_ok() {
+                return;
+            }
+            // postlogd's socket was made anew (the master restarted): connect again once.
+            self.connection = None;
         }
         let Some(path) = &self.file else {
             return;
@@ -236,6 +253,12 @@ impl Sink for MaillogFile {
             .open(path)
         {
             let _ = file.write_all(record.as_bytes());
+        }
+    }
+
+    fn connect_now(&mut self) {
+        if self.connection.is_none() {
+            self.connection = self.socket.as_deref().and_then(connect);
         }
     }
 }

@@ -258,6 +258,8 @@ impl Daemon {
                 self.user.as_deref().unwrap_or("(none)")
             );
         }
+        // A chrooted daemon logs as an unchrooted one does: through connections made now.
+        log::connect_now();
         if let Err(e) = sys::user::chroot_uid(self.root_dir.as_deref(), self.user.as_deref()) {
             log::msg_fatal!("{e}");
         }

@@ -10,7 +10,9 @@
 use params::Config;
 use params::decl::identity::{COMPATIBILITY_LEVEL, INET_INTERFACES, INET_PROTOCOLS};
 use params::decl::install::DAEMON_DIRECTORY;
-use params::decl::process::{DEFAULT_PROCESS_LIMIT, MASTER_SERVICE_DISABLE, SERVICE_THROTTLE_TIME};
+use params::decl::process::{
+    DEFAULT_PROCESS_LIMIT, MASTER_SERVICE_DISABLE, MAX_IDLE, SERVICE_THROTTLE_TIME,
+};
 use params::master_cf::{Entry, MasterCf};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -69,6 +71,9 @@ pub struct Service {
     pub stress_arg: Option<usize>,
     /// Seconds to stop starting processes after a start-up failure.
     pub throttle_delay: u64,
+    /// Seconds an unused daemon waits before it exits (main.cf `max_idle`): a daemon that
+    /// ends sooner having served nothing left early.
+    pub max_idle: u64,
     /// The listen backlog.
     pub backlog: u32,
 }
@@ -101,6 +106,7 @@ struct Settings {
     default_process_limit: u32,
     chroot_default: bool,
     throttle: u64,
+    max_idle: u64,
     interfaces: Vec<String>,
     protocols: Vec<String>,
     disable: Vec<String>,
@@ -117,6 +123,7 @@ impl Settings {
                 as u32,
             chroot_default: below_one,
             throttle: config.time(&SERVICE_THROTTLE_TIME).map_err(|e| e.message)? as u64,
+            max_idle: config.time(&MAX_IDLE).map_err(|e| e.message)? as u64,
             interfaces: config.list(&INET_INTERFACES).map_err(|e| e.message)?,
             protocols: config.list(&INET_PROTOCOLS).map_err(|e| e.message)?,
             disable: config
@@ -335,6 +342,7 @@ fn build(
         argv,
         stress_arg,
         throttle_delay: s.throttle,
+        max_idle: s.max_idle,
         backlog,
     })
 }

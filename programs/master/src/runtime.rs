@@ -208,6 +208,8 @@ impl Master {
             busy_warned: None,
             stress_until: None,
             deleted: false,
+            epoch: 0,
+            early_exits: 0,
         };
         schedule_wakeup(&mut serv, Instant::now());
         self.servs.push(serv);
@@ -223,6 +225,8 @@ impl Master {
         serv.spec = spec;
         serv.status_read = status_read;
         serv.status_write = status_write;
+        serv.epoch = serv.epoch.wrapping_add(1);
+        serv.early_exits = 0;
         serv.next_wakeup = None;
         schedule_wakeup(serv, Instant::now());
     }

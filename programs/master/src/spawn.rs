@@ -41,6 +41,11 @@ pub struct Serv {
     pub stress_until: Option<Instant>,
     /// Removed by a reload; its daemons are being stopped.
     pub deleted: bool,
+    /// Bumped by each reload that keeps the service: daemons of an earlier epoch were
+    /// told to finish, so their exits say nothing about the service's health.
+    pub epoch: u32,
+    /// Daemons in a row that ended normally, early, having served nothing.
+    pub early_exits: u32,
 }
 
 /// One daemon.
@@ -53,7 +58,16 @@ pub struct Proc {
     pub use_count: u32,
     /// Whether it said it is available.
     pub avail: bool,
+    /// The service's epoch when it was started.
+    pub epoch: u32,
+    /// When it was started.
+    pub started: Instant,
 }
+
+/// Daemons in a row that may end early having served nothing before the master calls it a
+/// loop: one such exit is normal (a table changed), several in a row are a bug that would
+/// otherwise spin silently.
+pub const EARLY_EXIT_LIMIT: u32 = 5;
 
 /// A new status channel: (master end, daemon end).
 pub fn status_channel() -> Result<(OwnedFd, OwnedFd), String> {
@@ -180,6 +194,8 @@ impl Children {
                         generation,
                         use_count: 0,
                         avail: true,
+                        epoch: serv.epoch,
+                        started: now,
                     },
                 );
                 serv.total += 1;
@@ -237,6 +253,7 @@ impl Children {
             match avail {
                 AVAIL => {
                     proc.use_count += 1;
+                    serv.early_exits = 0;
                     proc.avail = true;
                     serv.avail += 1;
                 }
@@ -281,6 +298,17 @@ impl Children {
                 log::msg_warn!("{path}: bad command startup -- throttling");
                 serv.throttle(now);
             }
+            if !abnormal && left_early(serv, &proc, now) {
+                serv.early_exits += 1;
+                if serv.early_exits >= EARLY_EXIT_LIMIT && serv.throttled_until.is_none() {
+                    log::msg_warn!(
+                        "{path}: {} processes in a row exited before serving a request -- throttling",
+                        serv.early_exits
+                    );
+                    serv.early_exits = 0;
+                    serv.throttle(now);
+                }
+            }
             serv.total = serv.total.saturating_sub(1);
             if proc.avail {
                 serv.avail = serv.avail.saturating_sub(1);
@@ -301,4 +329,13 @@ impl Children {
     pub fn has_children(&self, id: u64) -> bool {
         self.procs.values().any(|p| p.serv == id)
     }
+}
+
+/// Whether a daemon that exited with status 0 left before its time: it served no request,
+/// its service was not reloaded or removed meanwhile, and its idle time had not run out.
+fn left_early(serv: &Serv, proc: &Proc, now: Instant) -> bool {
+    proc.use_count == 0
+        && !serv.deleted
+        && proc.epoch == serv.epoch
+        && now.duration_since(proc.started) < Duration::from_secs(serv.spec.max_idle)
 }

@@ -52,6 +52,44 @@ pub fn fatal_checks(config: &Config, paths: &Paths, ids: &Ids) -> Result<(), Str
                 .to_string(),
         );
     }
+    queue_access(paths, ids)
+}
+
+/// The queues postsuper's structure check scans, in its order (postsuper/postsuper.c).
+const SCANNED_QUEUES: [&str; 8] = [
+    "defer", "bounce", "maildrop", "incoming", "active", "deferred", "hold", "flush",
+];
+
+/// The queue integrity check that Postfix's postfix-script has postsuper do at start-up:
+/// as mail_owner, every queue directory and its hashed subdirectories must open. A queue
+/// the daemons cannot read (a restore that left it owned by root) stops the start instead
+/// of leaving mail to hang. The error is postsuper's text. (ironpost's postsuper will take
+/// this over.)
+pub fn queue_access(paths: &Paths, ids: &Ids) -> Result<(), String> {
+    let (uid, gid) = ids.owner;
+    let scan = || {
+        SCANNED_QUEUES
+            .iter()
+            .try_for_each(|queue| scan_dir(&paths.queue, Path::new(queue)))
+    };
+    sys::user::as_effective(uid, gid, scan).unwrap_or_else(|e| log::msg_fatal!("{e}"))
+}
+
+/// Opens `dir` (relative to `queue`) and every directory below it, as postsuper's
+/// `scan_dir_push` does.
+fn scan_dir(queue: &Path, dir: &Path) -> Result<(), String> {
+    let entries = std::fs::read_dir(queue.join(dir)).map_err(|e| {
+        format!(
+            "scan_dir_push: open directory {}: {}",
+            dir.display(),
+            sys::os_error(&e)
+        )
+    })?;
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            scan_dir(queue, &dir.join(entry.file_name()))?;
+        }
+    }
     Ok(())
 }
 

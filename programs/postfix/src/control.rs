@@ -131,6 +131,16 @@ impl Control<'_> {
         let Some(pid) = self.running() else {
             return fatal("the Postfix mail system is not running");
         };
+        // The master dies of a master.cf it cannot read; postfix-script has postconf read
+        // it first and leaves the running system alone when that fails.
+        let master_cf = self.paths.config.join("master.cf");
+        if let Err(e) = params::master_cf::MasterCf::read(&master_cf) {
+            log::write(Severity::Fatal, &e.to_string());
+            return fatal(&format!(
+                "cannot reload: {} has errors",
+                master_cf.display()
+            ));
+        }
         info("refreshing the Postfix mail system");
         let _ = sys::process::kill(pid, sys::signals::SIGHUP);
         0
