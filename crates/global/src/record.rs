@@ -119,8 +119,10 @@ pub fn rec_get(input: &mut impl Read, buf: &mut Vec<u8>, limit: usize) -> Result
             "illegal length {len}, record type {kind}"
         )));
     }
-    buf.resize(len, 0);
-    if input.read_exact(buf).is_err() {
+    // Read through `take` rather than into a buffer sized from the length: a length
+    // claimed by the input is not memory to reserve before the data arrives.
+    let got = input.take(len as u64).read_to_end(buf);
+    if !matches!(got, Ok(n) if n == len) {
         return Err(RecError::Bad(format!(
             "unexpected EOF in data, record type {kind} length {len}"
         )));
@@ -175,6 +177,21 @@ pub fn rec_attr_map(name: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claimed_length_is_not_reserved_before_the_data_arrives() {
+        // An 8 MiB record with three bytes behind it: an error, not an 8 MiB allocation.
+        let input = [rec_type::NORM, 0x80, 0x80, 0x80, 0x04, b'a', b'b', b'c'];
+        let mut buf = Vec::new();
+        let got = rec_get(&mut &input[..], &mut buf, 0);
+        assert_eq!(
+            got,
+            Err(RecError::Bad(
+                "unexpected EOF in data, record type 78 length 8388608".into()
+            ))
+        );
+        assert!(buf.capacity() < 1 << 20);
+    }
 
     #[test]
     fn round_trip_with_long_lengths() {
