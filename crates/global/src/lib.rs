@@ -6,12 +6,14 @@
 pub mod clean_env;
 pub mod cleanup_user;
 pub mod debug_process;
+pub mod dsn_mask;
 pub mod info_log_addr_form;
 pub mod input_transp;
 pub mod mail_addr_find;
 pub mod mail_connect;
 pub mod mail_date;
 pub mod mail_dict;
+pub mod mail_proto;
 pub mod mail_queue;
 pub mod mail_run;
 pub mod mail_task;

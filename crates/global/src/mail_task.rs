@@ -7,6 +7,7 @@
 
 use params::Config;
 use params::decl::logging::SYSLOG_NAME;
+use params::env::LOG_TAG_ENV;
 
 /// The log tag for `program` (a path or a name) with this configuration.
 pub fn mail_task(config: &Config, program: &str) -> String {
@@ -14,7 +15,7 @@ pub fn mail_task(config: &Config, program: &str) -> String {
         Some((_, base)) if !base.is_empty() => base,
         _ => program,
     };
-    let tag = match std::env::var("MAIL_LOGTAG") {
+    let tag = match std::env::var(LOG_TAG_ENV) {
         Ok(tag) if !tag.is_empty() => tag,
         _ => config
             .str(&SYSLOG_NAME)
@@ -33,7 +34,7 @@ mod tests {
     fn tags() {
         let main = MainCf::parse(Path::new("/x/main.cf"), "").unwrap();
         let config = Config::new(Path::new("/x"), main);
-        if std::env::var_os("MAIL_LOGTAG").is_none() {
+        if std::env::var_os(LOG_TAG_ENV).is_none() {
             assert_eq!(
                 mail_task(&config, "/usr/libexec/ironpost/smtpd"),
                 "postfix/smtpd"
@@ -41,7 +42,7 @@ mod tests {
         }
         let main = MainCf::parse(Path::new("/x/main.cf"), "multi_instance_name = out\n").unwrap();
         let config = Config::new(Path::new("/x"), main);
-        if std::env::var_os("MAIL_LOGTAG").is_none() {
+        if std::env::var_os(LOG_TAG_ENV).is_none() {
             assert_eq!(mail_task(&config, "qmgr"), "out/qmgr");
         }
     }

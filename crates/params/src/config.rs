@@ -56,7 +56,7 @@ pub fn config_directory(option: Option<&Path>) -> PathBuf {
     if let Some(dir) = option {
         return dir.to_path_buf();
     }
-    match std::env::var_os("MAIL_CONFIG") {
+    match std::env::var_os(crate::env::CONF_ENV) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => PathBuf::from(crate::install::CONFIG_DIRECTORY),
     }

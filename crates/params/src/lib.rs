@@ -13,6 +13,7 @@
 pub mod config;
 pub mod decl;
 pub mod def;
+pub mod env;
 pub mod function_defaults;
 pub mod install;
 pub mod main_cf;

@@ -99,8 +99,8 @@ impl Daemon {
             .first()
             .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
             .unwrap_or_else(|| "unknown".to_string());
-        let mut debug_me = std::env::var_os("MAIL_DEBUG").is_some();
-        if std::env::var_os("MAIL_VERBOSE").is_some() {
+        let mut debug_me = std::env::var_os(params::env::CONF_ENV_DEBUG).is_some();
+        if std::env::var_os(params::env::CONF_ENV_VERB).is_some() {
             log::set_verbose(1);
         }
         sys::signals::ignore(sys::signals::SIGPIPE);
@@ -165,7 +165,7 @@ impl Daemon {
             log::msg_fatal!("no transport type specified");
         }
 
-        let generation = match std::env::var("GENERATION") {
+        let generation = match std::env::var(master_proto::GENERATION_ENV) {
             Ok(text) => {
                 let value = u32::from_str_radix(&text, 8)
                     .unwrap_or_else(|_| log::msg_fatal!("bad generation: {text}"));

@@ -17,6 +17,10 @@ pub const FLOW_READ: RawFd = 3;
 /// The flow-control pipe (write end).
 pub const FLOW_WRITE: RawFd = 4;
 
+/// The environment variable with the master's generation number (octal), which the
+/// daemon echoes in its status records (`MASTER_GEN_NAME`).
+pub const GENERATION_ENV: &str = "GENERATION";
+
 /// This process is busy with a client.
 pub const TAKEN: i32 = 0;
 /// This process is idle.

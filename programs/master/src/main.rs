@@ -46,12 +46,12 @@ fn main() {
         "postfix/master",
         log::Facility::MAIL,
     )));
-    if std::env::var_os("MAIL_VERBOSE").is_some() {
+    if std::env::var_os(params::env::CONF_ENV_VERB).is_some() {
         log::raise_verbose(1);
     }
     let mut flags = Flags {
         detach: true,
-        debug: std::env::var_os("MAIL_DEBUG").is_some(),
+        debug: std::env::var_os(params::env::CONF_ENV_DEBUG).is_some(),
         keep_stdout: false,
         exit_after: None,
         init_mode: false,
@@ -104,7 +104,7 @@ fn main() {
         log::msg_fatal!("the -i option cannot be used with -D, -d, or -w");
     }
     if let Some(dir) = &config_dir {
-        sys::setenv("MAIL_CONFIG", dir.as_os_str());
+        sys::setenv(params::env::CONF_ENV, dir.as_os_str());
     }
     let config_dir = params::config::config_directory(None);
     if test_lock {

@@ -163,7 +163,10 @@ impl Children {
             argv[i] = if stressed { "stress=yes" } else { "stress=" }.to_string();
         }
         let mut child_env = env.base.clone();
-        child_env.push(("GENERATION".into(), format!("{generation:o}").into()));
+        child_env.push((
+            master_proto::GENERATION_ENV.into(),
+            format!("{generation:o}").into(),
+        ));
         let path = serv.spec.path.display().to_string();
         let spawned = sys::process::spawn(
             &sys::process::Spawn {

@@ -8,12 +8,13 @@
 
 use crate::ent::Kind;
 use crate::spawn::Serv;
+use global::mail_proto::TRIGGER_REQ_WAKEUP;
 use global::mail_trigger::{fifo_trigger, inet_trigger, pass_trigger, unix_trigger};
 use std::path::Path;
 use std::time::Duration;
 
 /// The trigger request that means "wake up".
-const WAKEUP: &[u8] = b"W";
+const WAKEUP: &[u8] = &[TRIGGER_REQ_WAKEUP];
 /// How long a trigger may take: the master must not block.
 const BRIEFLY: Duration = Duration::from_secs(1);
 

@@ -29,7 +29,7 @@ pub struct Env {
 impl Env {
     /// The directory from `-c`, else MAIL_CONFIG, else the built-in default.
     pub fn locate(option: Option<PathBuf>) -> Env {
-        let explicit_dir = option.is_some() || std::env::var_os("MAIL_CONFIG").is_some();
+        let explicit_dir = option.is_some() || std::env::var_os(params::env::CONF_ENV).is_some();
         Env {
             config_dir: params::config::config_directory(option.as_deref()),
             explicit_dir,

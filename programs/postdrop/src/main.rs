@@ -29,6 +29,7 @@ mod copy;
 
 use copy::{Copy, Ending};
 use global::cleanup_user::{STAT_OK, STAT_SIZE, STAT_WRITE};
+use global::mail_proto::TRIGGER_REQ_WAKEUP;
 use global::mail_queue::{self, Layout, QueueFile};
 use global::maillog_client::{self, Fallback};
 use ipc::{Attrs, Flavor};
@@ -42,18 +43,13 @@ use params::decl::submission::{
     AUTHORIZED_SUBMIT_USERS, EMPTY_ADDRESS_LOCAL_LOGIN_SENDER_MAPS_LOOKUP_KEY,
     LOCAL_LOGIN_SENDER_MAPS, PICKUP_SERVICE_NAME, TRIGGER_TIMEOUT,
 };
+use params::env::{CONF_ENV, LOG_TAG_ENV};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The name postdrop logs under, whatever argv[0] says: the user chooses argv[0].
 const POSTDROP: &str = "postdrop";
-/// The environment variable that names the configuration directory.
-const CONF_ENV: &str = "MAIL_CONFIG";
-/// The environment variable with the log tag that the master passes on.
-const LOGTAG_ENV: &str = "MAIL_LOGTAG";
-/// The wakeup request (Postfix's `TRIGGER_REQ_WAKEUP`).
-const WAKEUP: &[u8] = b"W";
 /// Extra permissions of a maildrop file: readable by pickup, which runs as the mail
 /// owner, and by the owner's own tools.
 const MAILDROP_MODE: u32 = 0o444;
@@ -137,10 +133,10 @@ fn main() {
     let untrusted = untrusted();
     if untrusted {
         // Postfix reads the log tag from the environment only when it can trust it.
-        sys::unsetenv(LOGTAG_ENV);
+        sys::unsetenv(LOG_TAG_ENV);
     }
     log::init(Box::new(log::Stderr::new(POSTDROP)));
-    let early_tag = match std::env::var(LOGTAG_ENV) {
+    let early_tag = match std::env::var(LOG_TAG_ENV) {
         Ok(tag) if !tag.is_empty() => format!("{tag}/{POSTDROP}"),
         _ => format!("postfix/{POSTDROP}"),
     };
@@ -285,7 +281,7 @@ fn main() {
                 global::mail_trigger::mail_trigger(
                     "public",
                     &settings.pickup_service,
-                    WAKEUP,
+                    &[TRIGGER_REQ_WAKEUP],
                     settings.trigger_timeout,
                 );
             }

@@ -46,12 +46,12 @@ fn main() {
                 if !dir.starts_with('/') {
                     log::msg_fatal!("-c requires absolute pathname");
                 }
-                sys::setenv("MAIL_CONFIG", dir.as_ref());
+                sys::setenv(params::env::CONF_ENV, dir.as_ref());
             }
-            'D' => sys::setenv("MAIL_DEBUG", "".as_ref()),
+            'D' => sys::setenv(params::env::CONF_ENV_DEBUG, "".as_ref()),
             'v' => {
                 log::raise_verbose(1);
-                sys::setenv("MAIL_VERBOSE", "".as_ref());
+                sys::setenv(params::env::CONF_ENV_VERB, "".as_ref());
             }
             _ => usage(),
         }
@@ -72,7 +72,7 @@ fn main() {
         mail_owner: text(&MAIL_OWNER),
         setgid_group: text(&SETGID_GROUP),
     };
-    sys::setenv("MAIL_CONFIG", config_dir.as_os_str());
+    sys::setenv(params::env::CONF_ENV, config_dir.as_os_str());
     sys::setenv("PATH", "/bin:/usr/bin:/sbin:/usr/sbin".as_ref());
     for dir in [text(&COMMAND_DIRECTORY), text(&DAEMON_DIRECTORY)] {
         if let Err(e) = std::env::set_current_dir(&dir) {

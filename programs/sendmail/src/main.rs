@@ -13,6 +13,7 @@
 
 mod enqueue;
 
+use global::dsn_mask;
 use params::Config;
 use params::decl::address::ALIAS_DATABASE;
 use params::decl::install::{
@@ -76,10 +77,10 @@ fn main() {
     sys::umask(0o022);
     log::init(Box::new(log::Stderr::new(&program)));
     log::set_fatal_cleanup(|| std::process::exit(EX_TEMPFAIL));
-    if std::env::var_os("MAIL_VERBOSE").is_some() {
+    if std::env::var_os(params::env::CONF_ENV_VERB).is_some() {
         log::set_verbose(1);
     }
-    let debug_me = std::env::var_os("MAIL_DEBUG").is_some();
+    let debug_me = std::env::var_os(params::env::CONF_ENV_DEBUG).is_some();
     if sys::geteuid() == 0 && sys::getuid() != 0 {
         log::msg_warn!("the Postfix sendmail command has set-uid root file permissions");
         log::msg_warn!("or the command is run from a set-uid root process");
@@ -159,7 +160,7 @@ fn main() {
                 } else {
                     value.clone()
                 };
-                sys::setenv("MAIL_CONFIG", std::ffi::OsStr::new(&dir));
+                sys::setenv(params::env::CONF_ENV, std::ffi::OsStr::new(&dir));
             }
             'n' => log::msg_fatal!("-n option not supported"),
             'B' => {
@@ -173,20 +174,16 @@ fn main() {
             'G' => rewrite_context = "remote".into(),
             'I' => mode = Mode::NewAliases,
             'N' => {
-                dsn_notify = dsn_notify_mask(&value);
-                if dsn_notify == 0 {
+                dsn_notify = dsn_mask::dsn_notify_mask(&value).unwrap_or_else(|_| {
                     log::msg_warn!("bad -N option value -- ignored");
-                }
+                    0
+                })
             }
             'R' => {
-                dsn_ret = match value.to_ascii_lowercase().as_str() {
-                    "full" => 1,
-                    "hdrs" => 2,
-                    _ => {
-                        log::msg_warn!("bad -R option value -- ignored");
-                        0
-                    }
-                }
+                dsn_ret = dsn_mask::dsn_ret_code(&value).unwrap_or_else(|| {
+                    log::msg_warn!("bad -R option value -- ignored");
+                    0
+                })
             }
             'V' => {
                 if value.len() > 100 {
@@ -491,26 +488,6 @@ fn gecos_name(gecos: &str, login: &str) -> String {
     out
 }
 
-/// The mask for a -N value (NEVER, or any of SUCCESS, FAILURE, DELAY); 0 when invalid.
-fn dsn_notify_mask(value: &str) -> u32 {
-    const NEVER: u32 = 1;
-    let mut mask = 0;
-    for word in value.split([',', ' ', '\t']).filter(|w| !w.is_empty()) {
-        mask |= match word.to_ascii_uppercase().as_str() {
-            "NEVER" => NEVER,
-            "SUCCESS" => 1 << 1,
-            "FAILURE" => 1 << 2,
-            "DELAY" => 1 << 3,
-            _ => return 0,
-        };
-    }
-    if mask & NEVER != 0 && mask != NEVER {
-        0
-    } else {
-        mask
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,14 +497,6 @@ mod tests {
         assert_eq!(gecos_name("Root User,,,", "root"), "Root User");
         assert_eq!(gecos_name("& Smith;x", "wietse"), "Wietse Smith");
         assert_eq!(gecos_name("", "x"), "");
-    }
-
-    #[test]
-    fn notify_masks() {
-        assert_eq!(dsn_notify_mask("never"), 1);
-        assert_eq!(dsn_notify_mask("success,failure"), 6);
-        assert_eq!(dsn_notify_mask("never,success"), 0);
-        assert_eq!(dsn_notify_mask("sometimes"), 0);
     }
 
     #[test]
