@@ -7,7 +7,7 @@
 //! Postfix does. Keys and values carry a terminating null byte; lookups also try the key
 //! without one.
 
-use crate::build::{Builder, find_either, text, warn_if_stale, with_null};
+use crate::build::{Builder, find_either, texts, warn_if_stale, with_null};
 use crate::{Dict, DictError, Flags};
 use std::fs::File;
 use std::path::Path;
@@ -78,11 +78,9 @@ impl Dict for Berkeley {
         self.shared(|| find_either(&key, self.flags.nul, |k| self.db.get(k)))
     }
 
-    fn entries(&self) -> Option<Vec<(String, String)>> {
-        let entries = self
-            .shared(|| self.db.entries())
-            .unwrap_or_else(|e| log::msg_fatal!("{e}"));
-        Some(entries.iter().map(|(k, v)| (text(k), text(v))).collect())
+    fn entries(&self) -> Result<Option<Vec<(String, String)>>, DictError> {
+        let entries = self.shared(|| self.db.entries())?;
+        Ok(Some(texts(&entries)))
     }
 }
 

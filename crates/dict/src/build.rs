@@ -56,9 +56,9 @@ impl Format {
 /// does, unknown ones are unsupported.
 pub fn not_writable(kind: &str, name: &str) -> DictError {
     if crate::TYPES.contains(&kind) {
-        DictError::Open(format!("{kind}:{name} map requires O_RDONLY access mode"))
+        DictError::Config(format!("{kind}:{name} map requires O_RDONLY access mode"))
     } else {
-        DictError::Open(format!("unsupported dictionary type: {kind}"))
+        DictError::Config(format!("unsupported dictionary type: {kind}"))
     }
 }
 
@@ -230,7 +230,7 @@ impl Builder {
 }
 
 fn cdb_cannot_update() -> DictError {
-    DictError::Open(
+    DictError::Config(
         "dict_cdb_open: inappropriate open flags for cdb database - specify O_RDONLY or \
          O_WRONLY|O_CREAT|O_TRUNC"
             .into(),
@@ -267,6 +267,11 @@ pub(crate) fn with_null(text: &str) -> Vec<u8> {
 pub(crate) fn text(bytes: &[u8]) -> String {
     let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The entries of an indexed file as text, for listing.
+pub(crate) fn texts(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<(String, String)> {
+    entries.iter().map(|(k, v)| (text(k), text(v))).collect()
 }
 
 /// Looks `key` up with a terminating null byte and then without, so files written by

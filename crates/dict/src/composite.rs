@@ -18,7 +18,7 @@ impl Composite {
     /// Opens the member tables.
     pub fn open(kind: &str, name: &str, flags: Flags) -> Result<Composite, DictError> {
         let need = |detail: &str| {
-            DictError::Open(format!(
+            DictError::Config(format!(
                 "bad syntax: \"{kind}:{name}\"; need \"{kind}:{{type:name...}}\"{detail}"
             ))
         };

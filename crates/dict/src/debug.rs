@@ -48,13 +48,15 @@ impl Dict for Debug {
         result
     }
 
-    fn entries(&self) -> Option<Vec<(String, String)>> {
-        let entries = self.inner.entries()?;
+    fn entries(&self) -> Result<Option<Vec<(String, String)>>, DictError> {
+        let Some(entries) = self.inner.entries()? else {
+            return Ok(None);
+        };
         for (key, value) in &entries {
             log::msg_info!("{} sequence: \"{key}\" = \"{value}\"", self.name);
         }
         log::msg_info!("{} sequence: found EOF", self.name);
-        Some(entries)
+        Ok(Some(entries))
     }
 }
 

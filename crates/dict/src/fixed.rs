@@ -129,13 +129,13 @@ impl Dict for TextHash {
         Ok(self.entries.get(&key).cloned())
     }
 
-    fn entries(&self) -> Option<Vec<(String, String)>> {
-        Some(
+    fn entries(&self) -> Result<Option<Vec<(String, String)>>, DictError> {
+        Ok(Some(
             self.order
                 .iter()
                 .map(|k| (k.clone(), self.entries[k].clone()))
                 .collect(),
-        )
+        ))
     }
 }
 

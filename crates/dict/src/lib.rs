@@ -116,9 +116,10 @@ pub trait Dict {
     /// Looks `key` up: Ok(Some(value)), Ok(None) when not found, Err when the table failed.
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError>;
 
-    /// Every entry, for `postmap -s`; None when the type cannot be listed.
-    fn entries(&self) -> Option<Vec<(String, String)>> {
-        None
+    /// Every entry, for `postmap -s` and proxymap's sequence requests: Ok(None) when the
+    /// type cannot be listed, Err when reading the table failed.
+    fn entries(&self) -> Result<Option<Vec<(String, String)>>, DictError> {
+        Ok(None)
     }
 
     /// What kind of keys the table has, as Postfix's [`dict_flags`] FIXED / PATTERN /
@@ -180,7 +181,7 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         .split_once(':')
         .filter(|(k, n)| !k.is_empty() && !n.is_empty())
     else {
-        return Err(DictError::Open(format!(
+        return Err(DictError::Config(format!(
             "open dictionary: expecting \"type:name\" form instead of \"{spec}\""
         )));
     };
@@ -203,7 +204,7 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
         "debug" => debug::Debug::open(name, flags).map(boxed),
         "proxy" => proxy::Proxy::open(name, flags).map(boxed),
         "unionmap" | "pipemap" => composite::Composite::open(kind, name, flags).map(boxed),
-        _ => Err(DictError::Open(format!(
+        _ => Err(DictError::Config(format!(
             "unsupported dictionary type: {kind}"
         ))),
     }
@@ -227,4 +228,47 @@ pub fn table_files(spec: &str) -> Vec<std::path::PathBuf> {
 
 fn boxed<T: Dict + 'static>(dict: T) -> Box<dyn Dict> {
     Box::new(dict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_what_kind_of_failure_they_are() {
+        let config = |spec: &str| matches!(open(spec, Flags::default()), Err(DictError::Config(_)));
+        assert!(config("nosuchtype:name"));
+        assert!(config("no-colon"));
+        assert!(config("inline:no-braces"));
+        assert!(config("unix:nosuch.byname"));
+        match open("texthash:/nonexistent/table", Flags::default()) {
+            Err(DictError::Open(text)) => {
+                assert_eq!(
+                    text,
+                    "open database /nonexistent/table: No such file or directory"
+                )
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("opened a missing file"),
+        }
+        let fail = open("fail:x", Flags::default()).unwrap();
+        assert_eq!(
+            fail.lookup("k"),
+            Err(DictError::Retry("Application error".into()))
+        );
+    }
+
+    #[test]
+    fn listing_is_an_answer_not_an_exit() {
+        let table = open("inline:{ a=1, b=2 }", Flags::default()).unwrap();
+        assert_eq!(
+            table.entries(),
+            Ok(Some(vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "2".into())
+            ]))
+        );
+        let pattern = open("static:x", Flags::default()).unwrap();
+        assert_eq!(pattern.entries(), Ok(None));
+    }
 }

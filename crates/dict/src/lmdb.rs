@@ -5,7 +5,7 @@
 //! writing), so Postfix's programs and ours can share one file. Keys and values carry a
 //! terminating null byte; lookups also try the key without one.
 
-use crate::build::{Builder, find_either, text, warn_if_stale, with_null};
+use crate::build::{Builder, find_either, texts, warn_if_stale, with_null};
 use crate::{Dict, DictError, Flags};
 use std::path::Path;
 use sys::RecordLock;
@@ -86,12 +86,11 @@ impl Dict for Lmdb {
         })
     }
 
-    fn entries(&self) -> Option<Vec<(String, String)>> {
+    fn entries(&self) -> Result<Option<Vec<(String, String)>>, DictError> {
         let entries = locked(&self.env, self.name(), RecordLock::Shared, || {
             self.env.entries().map_err(|e| self.read_error(e))
-        })
-        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
-        Some(entries.iter().map(|(k, v)| (text(k), text(v))).collect())
+        })?;
+        Ok(Some(texts(&entries)))
     }
 }
 

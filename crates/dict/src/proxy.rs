@@ -122,7 +122,7 @@ impl Proxy {
                     reply.get_int("flags").unwrap_or(0) as u32 & dict_flags::IMPL_MASK;
                 Ok(proxy)
             }
-            Some(status::DENY) => Err(DictError::Open(format!(
+            Some(status::DENY) => Err(DictError::Config(format!(
                 "{service} service is not configured for table \"{name}\""
             ))),
             Some(status::BAD) => Err(DictError::Open(format!(
@@ -189,17 +189,25 @@ impl Proxy {
         }
     }
 
+    /// The message for a lookup the server could not answer.
+    fn lookup_failed(&self, key: &str) -> String {
+        format!(
+            "{} lookup failed for table \"{}\" key \"{key}\"",
+            endpoint().service,
+            self.table
+        )
+    }
+
     /// The outcome of a lookup-like reply.
     fn answer(&self, reply: &Attrs, key: &str) -> Result<Option<String>, DictError> {
         let service = &endpoint().service;
         match reply.get_int("status") {
             Some(status::OK) => self.reply_text(reply, "value", key).map(Some),
             Some(status::NOKEY) => Ok(None),
-            Some(status::RETRY) | Some(status::CONFIG) => Err(DictError::Retry(format!(
-                "{service} lookup failed for table \"{}\" key \"{key}\"",
-                self.table
-            ))),
-            Some(status::DENY) => Err(DictError::Open(format!(
+            Some(status::RETRY) => Err(DictError::Retry(self.lookup_failed(key))),
+            // The server's table is misconfigured (Postfix's DICT_ERR_CONFIG).
+            Some(status::CONFIG) => Err(DictError::Config(self.lookup_failed(key))),
+            Some(status::DENY) => Err(DictError::Config(format!(
                 "{service} service is not configured for table \"{}\"",
                 self.table
             ))),
@@ -236,27 +244,26 @@ impl Dict for Proxy {
         self.answer(&reply, key)
     }
 
-    fn entries(&self) -> Option<Vec<(String, String)>> {
+    fn entries(&self) -> Result<Option<Vec<(String, String)>>, DictError> {
         let mut out = Vec::new();
         // DICT_SEQ_FUN_FIRST, then DICT_SEQ_FUN_NEXT.
         let mut function = 0;
         loop {
-            let reply = self
-                .ask(
-                    Attrs::new()
-                        .str("request", "sequence")
-                        .str("table", &self.table)
-                        .int("flags", self.flags as i32)
-                        .int("function", function),
-                )
-                .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+            let reply = self.ask(
+                Attrs::new()
+                    .str("request", "sequence")
+                    .str("table", &self.table)
+                    .int("flags", self.flags as i32)
+                    .int("function", function),
+            )?;
             match reply.get_int("status") {
                 Some(status::OK) => {
-                    let key = self.reply_text(&reply, "key", "").ok()?;
-                    out.push((key.clone(), self.reply_text(&reply, "value", &key).ok()?));
+                    let key = self.reply_text(&reply, "key", "")?;
+                    let value = self.reply_text(&reply, "value", &key)?;
+                    out.push((key, value));
                 }
-                Some(status::NOKEY) => return Some(out),
-                _ => return None,
+                Some(status::NOKEY) => return Ok(Some(out)),
+                _ => return Ok(None),
             }
             function = 1;
         }

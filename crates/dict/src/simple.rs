@@ -18,7 +18,7 @@ impl Inline {
     /// Parses the inline text.
     pub fn open(name: &str, flags: Flags) -> Result<Inline, DictError> {
         let bad = || {
-            DictError::Open(format!(
+            DictError::Config(format!(
                 "bad syntax: \"inline:{name}\"; need \"inline:{{name=value...}}\""
             ))
         };
@@ -31,7 +31,7 @@ impl Inline {
         for item in tokens::split_braced(inner, tokens::COMMA_SPACE).map_err(|_| bad())? {
             let item = tokens::strip_braces(item).map_err(|_| bad())?;
             let (key, value) = util::name_value::split(item).map_err(|why| {
-                DictError::Open(format!(
+                DictError::Config(format!(
                     "{why}: \"inline:{name}\"; need \"inline:{{name=value...}}\""
                 ))
             })?;
@@ -66,8 +66,8 @@ impl Dict for Inline {
             .map(|(_, v)| v.clone()))
     }
 
-    fn entries(&self) -> Option<Vec<(String, String)>> {
-        Some(self.entries.clone())
+    fn entries(&self) -> Result<Option<Vec<(String, String)>>, DictError> {
+        Ok(Some(self.entries.clone()))
     }
 }
 
@@ -82,7 +82,7 @@ impl Static {
     pub fn open(name: &str) -> Result<Static, DictError> {
         let value = if name.starts_with('{') {
             tokens::strip_braces(name)
-                .map_err(|e| DictError::Open(format!("bad static:name syntax: {e}")))?
+                .map_err(|e| DictError::Config(format!("bad static:name syntax: {e}")))?
         } else {
             name
         };
@@ -168,7 +168,7 @@ impl Unix {
         let file = match name {
             "passwd.byname" => "/etc/passwd",
             "group.byname" => "/etc/group",
-            _ => return Err(DictError::Open(format!("unknown table: unix:{name}"))),
+            _ => return Err(DictError::Config(format!("unknown table: unix:{name}"))),
         };
         let text = std::fs::read_to_string(file)
             .map_err(|e| DictError::Open(format!("open {file}: {e}")))?;

@@ -28,7 +28,7 @@ impl Maps {
     /// names the list in messages, usually the parameter name.
     pub fn new(title: &str, value: &str, flags: Flags) -> Result<Maps, DictError> {
         let names = util::tokens::split_braced(value, util::tokens::COMMA_SPACE)
-            .map_err(|e| DictError::Open(format!("{title}: {e}")))?;
+            .map_err(|e| DictError::Config(format!("{title}: {e}")))?;
         let dicts = names
             .into_iter()
             .map(|name| dict::open(name, flags))

@@ -180,8 +180,12 @@ impl Command {
         }
         if self.sequence {
             let dict = self.open(&self.tables[0]);
-            let Some(entries) = dict.entries() else {
-                log::msg_fatal!("table {}: sequence operation is not supported", dict.spec());
+            let entries = match dict.entries() {
+                Ok(Some(entries)) => entries,
+                Ok(None) => {
+                    log::msg_fatal!("table {}: sequence operation is not supported", dict.spec())
+                }
+                Err(e) => log::msg_fatal!("{e}"),
             };
             let mut out = std::io::stdout().lock();
             for (key, value) in entries {

@@ -13,7 +13,7 @@
 mod approved;
 
 use dict::proxy::status;
-use dict::{Dict, Flags, dict_flags};
+use dict::{Dict, DictError, Flags, dict_flags};
 use ipc::{Attrs, Flavor};
 use server::multi::{Client, Service};
 use std::collections::HashMap;
@@ -119,7 +119,13 @@ impl Proxymap {
                 Ok(None) => (status::NOKEY, String::new()),
                 Err(e) => {
                     log::msg_warn!("{e}");
-                    (status::RETRY, String::new())
+                    // As Postfix's proxymap: a broken table configuration is CONFIG, any
+                    // other failure RETRY.
+                    let code = match e {
+                        DictError::Config(_) => status::CONFIG,
+                        DictError::Open(_) | DictError::Retry(_) => status::RETRY,
+                    };
+                    (code, String::new())
                 }
             },
         };
@@ -152,8 +158,10 @@ impl Proxymap {
         };
         if function == 0 {
             match open.dict.entries() {
-                Some(entries) => open.cursor = Some(entries.into_iter()),
-                None => return reply(status::BAD, "", ""),
+                Ok(Some(entries)) => open.cursor = Some(entries.into_iter()),
+                Ok(None) => return reply(status::BAD, "", ""),
+                // A table that cannot be read through is fatal, as in Postfix's dict_db.
+                Err(e) => log::msg_fatal!("{e}"),
             }
         }
         match open.cursor.as_mut().and_then(Iterator::next) {
