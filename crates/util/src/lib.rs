@@ -4,6 +4,7 @@
 //! functions return `Result` and leave reporting to the caller.
 
 pub mod conv;
+pub mod eight_bit;
 pub mod getopt;
 pub mod mac_expand;
 pub mod name_mask;

@@ -8,6 +8,9 @@
 //! return `transport`, `nexthop`, `recipient` and the class flags (see resolve.rs). `-v`
 //! logs each request with its answer. When a table file changes, the service exits after
 //! at most 10 seconds so the master starts one that reads the new content.
+//!
+//! Addresses are bytes, as in Postfix: one that is not UTF-8 (an old client's Latin-1)
+//! goes through the text code carried by util::eight_bit and comes back byte for byte.
 
 mod resolve;
 mod rewrite;
@@ -22,7 +25,9 @@ use resolve::{Resolver, Setting, Shared};
 use rewrite::Rules;
 use rfc822::tok822::scan_addr;
 use server::multi::{Client, Service};
+use std::borrow::Cow;
 use std::time::Duration;
+use util::eight_bit;
 
 struct TrivialRewrite {
     shared: Shared,
@@ -33,11 +38,16 @@ struct TrivialRewrite {
     watch: global::table_watch::TableWatch,
 }
 
+/// An address (or sender) from a request, as text that keeps every byte.
+fn address_arg<'a>(request: &'a Attrs, name: &str) -> Option<Cow<'a, str>> {
+    request.get_bytes(name).map(eight_bit::to_text)
+}
+
 impl TrivialRewrite {
     fn rewrite(&self, request: &Attrs) -> Option<Attrs> {
-        let (Ok(rule), Ok(address), 3) = (
+        let (Ok(rule), Some(address), 3) = (
             request.get_str("rule"),
-            request.get_str("address"),
+            address_arg(request, "address"),
             request.len(),
         ) else {
             return None;
@@ -54,40 +64,52 @@ impl TrivialRewrite {
             log::msg_warn!("rewrite_addr: null address");
             String::new()
         } else {
-            let mut tree = scan_addr(address).tokens;
+            let mut tree = scan_addr(&address).tokens;
             rewrite::rewrite_tree(rules, &mut tree);
             rewrite::externalize_address(&tree)
         };
         if log::verbose() > 0 {
-            log::msg_info!("`{rule}' `{address}' -> `{result}'");
-        }
-        Some(Attrs::new().int("flags", 0).str("address", &result))
-    }
-
-    fn resolve(&self, request: &Attrs, resolver: &Resolver) -> Option<Attrs> {
-        let (Ok(sender), Ok(address), 3) = (
-            request.get_str("sender"),
-            request.get_str("address"),
-            request.len(),
-        ) else {
-            return None;
-        };
-        let answer = resolve::resolve(&self.shared, resolver, sender, address);
-        if log::verbose() > 0 {
             log::msg_info!(
-                "`{sender}' -> `{address}' -> (`{}' `{}' `{}' `{}')",
-                answer.transport,
-                answer.nexthop,
-                answer.recipient,
-                answer.flags
+                "`{rule}' `{}' -> `{}'",
+                eight_bit::shown(&address),
+                eight_bit::shown(&result)
             );
         }
         Some(
             Attrs::new()
                 .int("flags", 0)
-                .str("transport", &answer.transport)
-                .str("nexthop", &answer.nexthop)
-                .str("recipient", &answer.recipient)
+                .bytes("address", &eight_bit::to_bytes(&result)),
+        )
+    }
+
+    fn resolve(&self, request: &Attrs, resolver: &Resolver) -> Option<Attrs> {
+        let (Some(sender), Some(address), 3) = (
+            address_arg(request, "sender"),
+            address_arg(request, "address"),
+            request.len(),
+        ) else {
+            return None;
+        };
+        let answer = resolve::resolve(&self.shared, resolver, &sender, &address);
+        if log::verbose() > 0 {
+            log::msg_info!(
+                "`{}' -> `{}' -> (`{}' `{}' `{}' `{}')",
+                eight_bit::shown(&sender),
+                eight_bit::shown(&address),
+                eight_bit::shown(&answer.transport),
+                eight_bit::shown(&answer.nexthop),
+                eight_bit::shown(&answer.recipient),
+                answer.flags
+            );
+        }
+        // The next hop and recipient may hold the address's bytes; the transport comes
+        // from tables, but a table may hold 8-bit text too.
+        Some(
+            Attrs::new()
+                .int("flags", 0)
+                .bytes("transport", &eight_bit::to_bytes(&answer.transport))
+                .bytes("nexthop", &eight_bit::to_bytes(&answer.nexthop))
+                .bytes("recipient", &eight_bit::to_bytes(&answer.recipient))
                 .int("flags", answer.flags),
         )
     }

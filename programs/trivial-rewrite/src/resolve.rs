@@ -288,6 +288,10 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
         if !util::valid_hostname::valid_mailhost_literal(&rcpt_domain) {
             out.flags |= flags::ERROR;
         }
+    } else if shared.smtputf8 && !util::eight_bit::is_utf8(&recipient) {
+        // 8-bit bytes that are not UTF-8 (an old client's Latin-1) cannot go out as
+        // SMTPUTF8.
+        out.flags |= flags::ERROR;
     } else if !valid_domain(shared.smtputf8, &rcpt_domain) {
         if shared.resolve_numeric_domain && util::valid_hostname::valid_hostaddr(&rcpt_domain) {
             rcpt_domain = format!("[{rcpt_domain}]");

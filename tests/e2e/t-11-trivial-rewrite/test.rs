@@ -31,6 +31,18 @@ impl Client {
     }
 }
 
+/// Puts Postfix's trivial-rewrite in the daemon directory as `pf-trivial-rewrite`, and
+/// `services` (master.cf lines) in master.cf.
+fn add_services(mx: &Instance, services: &str) {
+    std::os::unix::fs::symlink(
+        "/usr/lib/postfix/sbin/trivial-rewrite",
+        mx.dir.join("libexec/pf-trivial-rewrite"),
+    )
+    .unwrap();
+    let master_cf = std::fs::read_to_string(mx.dir.join("etc/master.cf")).unwrap();
+    mx.write("etc/master.cf", &format!("{master_cf}{services}"));
+}
+
 const ADDRESSES: &[&str] = &[
     "user",
     "user@localhost",
@@ -72,16 +84,7 @@ fn answers_match_postfix() {
     ) else {
         return;
     };
-    std::os::unix::fs::symlink(
-        "/usr/lib/postfix/sbin/trivial-rewrite",
-        mx.dir.join("libexec/pf-trivial-rewrite"),
-    )
-    .unwrap();
-    let master_cf = std::fs::read_to_string(mx.dir.join("etc/master.cf")).unwrap();
-    mx.write(
-        "etc/master.cf",
-        &format!("{master_cf}pfrewrite unix - - n - - pf-trivial-rewrite\n"),
-    );
+    add_services(&mx, "pfrewrite unix - - n - - pf-trivial-rewrite\n");
     // Ours logs each request and its answer with -v, as Postfix's does.
     mx.replace_master_cf_line(
         |l| l.starts_with("rewrite "),
@@ -169,4 +172,93 @@ fn answers_match_postfix() {
         mx.log()
     );
     mx.postfix(&["stop"]);
+}
+
+/// Addresses with 8-bit bytes: Latin-1 (not UTF-8, as an old client sends it) and UTF-8,
+/// in the local part, the domain, a quoted local part and a route.
+const EIGHT_BIT: &[&[u8]] = &[
+    b"j\xf6rg",
+    b"j\xf6rg@example.com",
+    b"j\xf6rg@localhost",
+    b"j\xf6rg@relay.e2e.test",
+    b"user@b\xfccher.example",
+    b"\"j\xf6 rg\"@example.com",
+    b"j\xf6rg%example.com@localhost",
+    b"j\xc3\xb6rg",
+    b"j\xc3\xb6rg@example.com",
+    b"j\xc3\xb6rg@localhost",
+    b"user@b\xc3\xbccher.example",
+    b"\xe3\x83\xa6\xe3\x83\xbc\xe3\x82\xb6\xe3\x83\xbc@\xe4\xbe\x8b\xe3\x81\x88.jp",
+];
+
+/// The 8-bit words of `address`: what must come back unchanged in every answer.
+fn eight_bit_words(address: &[u8]) -> Vec<&[u8]> {
+    address
+        .split(|b| b"@%\" ".contains(b))
+        .filter(|word| !word.is_ascii())
+        .collect()
+}
+
+/// 8-bit addresses, UTF-8 or not, go through ours byte for byte as through Postfix's: the
+/// attribute protocol keeps the bytes both ways, and ours rewrites and resolves them as
+/// Postfix's does, with smtputf8_enable on (an address that is not UTF-8 is then an
+/// error) and off (it is routed like any other).
+#[test]
+fn eight_bit_addresses_match_postfix() {
+    let Some(mut mx) = Instance::with_daemons(
+        "t-11-8bit",
+        &["master", "postlogd", "anvil", "proxymap", "trivial-rewrite"],
+    ) else {
+        return;
+    };
+    add_services(
+        &mx,
+        "pfrewrite unix - - n - - pf-trivial-rewrite\n\
+         rewrite-ascii unix - - n - - trivial-rewrite -o smtputf8_enable=no\n\
+         pfrewrite-ascii unix - - n - - pf-trivial-rewrite -o smtputf8_enable=no\n",
+    );
+    mx.start();
+    let mut compared = 0;
+    for (ours, theirs) in [
+        ("rewrite", "pfrewrite"),
+        ("rewrite-ascii", "pfrewrite-ascii"),
+    ] {
+        let mut ours = Client::connect(&mx, ours);
+        let mut theirs = Client::connect(&mx, theirs);
+        for address in EIGHT_BIT {
+            let mut requests = Vec::new();
+            for rule in ["local", "remote"] {
+                requests.push(
+                    Attrs::new()
+                        .str("request", "rewrite")
+                        .str("rule", rule)
+                        .bytes("address", address),
+                );
+            }
+            for kind in ["resolve", "verify"] {
+                requests.push(
+                    Attrs::new()
+                        .str("request", kind)
+                        .bytes("sender", address)
+                        .bytes("address", address),
+                );
+            }
+            for request in requests {
+                let want = theirs.ask(&request);
+                let answer = want
+                    .get_bytes("address")
+                    .or(want.get_bytes("recipient"))
+                    .unwrap();
+                for word in eight_bit_words(address) {
+                    assert!(
+                        answer.windows(word.len()).any(|w| w == word),
+                        "Postfix's answer {want:?} to {request:?}"
+                    );
+                }
+                assert_eq!(ours.ask(&request), want, "request {request:?}");
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 2 * EIGHT_BIT.len() * 4);
 }
