@@ -79,7 +79,8 @@ pub struct Config {
 impl Config {
     /// Reads `$config_directory/main.cf`.
     pub fn load(config_directory: &Path) -> Result<Config, ConfigError> {
-        let main = MainCf::read(&config_directory.join("main.cf")).map_err(ConfigError::new)?;
+        let main = MainCf::read(&config_directory.join("main.cf"))
+            .map_err(|e| ConfigError::new(e.to_string()))?;
         Ok(Config::new(config_directory, main))
     }
 

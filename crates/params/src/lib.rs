@@ -22,3 +22,4 @@ pub mod table;
 
 pub use config::{Config, ConfigError};
 pub use def::{Default, Kind, Param};
+pub use main_cf::CfError;

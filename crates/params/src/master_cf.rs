@@ -8,7 +8,7 @@
 //! options are normalised as Postfix does: `-oname=value` becomes `-o name=value`, `-vo x`
 //! becomes `-v -o x`, and `-o { name = value }` becomes `-o name=value`.
 
-use crate::main_cf::logical_lines;
+use crate::main_cf::{CfError, logical_lines};
 use std::path::{Path, PathBuf};
 use util::tokens;
 
@@ -101,29 +101,30 @@ pub struct MasterCf {
 }
 
 impl MasterCf {
-    /// Reads and parses `path`; the error is the fatal text.
-    pub fn read(path: &Path) -> Result<MasterCf, String> {
-        let text = std::fs::read(path)
-            .map_err(|e| format!("open {}: {}", path.display(), sys::os_error(&e)))?;
-        MasterCf::parse(path, &String::from_utf8_lossy(&text))
+    /// Reads and parses `path`; the error's text is the fatal text.
+    pub fn read(path: &Path) -> Result<MasterCf, CfError> {
+        MasterCf::parse(path, &CfError::read(path)?)
     }
 
     /// Parses master.cf text; `path` is only used in messages.
-    pub fn parse(path: &Path, text: &str) -> Result<MasterCf, String> {
+    pub fn parse(path: &Path, text: &str) -> Result<MasterCf, CfError> {
         let (lines, mut warnings) = logical_lines(path, text);
         let mut entries = Vec::with_capacity(lines.len());
         for line in lines {
-            let entry =
-                parse_entry(&line.text, line.first_line, &mut warnings).map_err(
-                    |why| match why {
-                        EntryError::FieldCount => format!(
-                            "file {}: line {}: bad field count",
-                            path.display(),
-                            line.first_line
-                        ),
-                        EntryError::Field(text) => text,
-                    },
-                )?;
+            let entry = parse_entry(&line.text, line.first_line, &mut warnings).map_err(|why| {
+                let message = match why {
+                    EntryError::FieldCount => format!(
+                        "file {}: line {}: bad field count",
+                        path.display(),
+                        line.first_line
+                    ),
+                    EntryError::Field(text) => text,
+                };
+                CfError::Syntax {
+                    line: line.first_line,
+                    message,
+                }
+            })?;
             entries.push(entry);
         }
         Ok(MasterCf {
@@ -350,7 +351,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<MasterCf, String> {
-        MasterCf::parse(Path::new("/x/master.cf"), text)
+        MasterCf::parse(Path::new("/x/master.cf"), text).map_err(String::from)
     }
 
     #[test]
