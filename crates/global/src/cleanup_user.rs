@@ -3,7 +3,9 @@
 //! Postfix counterparts: `global/cleanup_user.h`, `cleanup_strerror.c`,
 //! `cleanup_strflags.c`. A client (pickup, smtpd...) connects to the cleanup service,
 //! reads the `queue_id` it allocated, sends `flags`, streams the message as records, ends
-//! with an `E` record, and reads back `status` and `reason`.
+//! with an `E` record, and reads back `status` and `reason`. [`cleanup_stat_detail`]
+//! turns a status into what a client answers its own client: the SMTP code (4xx: try
+//! again, 5xx: give up), the enhanced status code and the text.
 
 /// Bounce bad messages.
 pub const FLAG_BOUNCE: u32 = 1 << 0;
@@ -51,27 +53,66 @@ pub const STAT_NOPERM: u32 = 1 << 9;
 /// Bare <LF> received.
 pub const STAT_BARE_LF: u32 = 1 << 16;
 
-/// The most severe problem in `status`, as Postfix words it; most severe first because
-/// only one is reported.
-pub fn cleanup_strerror(status: u32) -> &'static str {
-    const MAP: &[(u32, &str)] = &[
-        (STAT_DEFER, "service unavailable"),
-        (STAT_PROXY, "queue file write error"),
-        (STAT_BAD, "internal protocol error"),
-        (STAT_RCPT, "no recipients specified"),
-        (STAT_HOPS, "too many hops"),
-        (STAT_SIZE, "message file too big"),
-        (STAT_CONT, "message content rejected"),
-        (STAT_WRITE, "queue file write error"),
-        (STAT_NOPERM, "service denied"),
-        (STAT_BARE_LF, "bare <LF> received"),
-    ];
-    if status == STAT_OK {
-        return "Success";
+/// What a cleanup status means to the client's own client (Postfix's
+/// `CLEANUP_STAT_DETAIL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatDetail {
+    /// The status bit this describes (0 for success, and for an unknown status).
+    pub status: u32,
+    /// The SMTP reply code: 2xx done, 4xx try again later, 5xx do not.
+    pub smtp: u16,
+    /// The enhanced status code (RFC 3463).
+    pub dsn: &'static str,
+    /// The text, as Postfix words it.
+    pub text: &'static str,
+}
+
+impl StatDetail {
+    /// Whether the client should try again later (a 4xx reply).
+    pub fn is_temporary(&self) -> bool {
+        self.smtp / 100 == 4
     }
-    MAP.iter()
-        .find(|(bit, _)| status & bit != 0)
-        .map_or("unknown cleanup status", |(_, text)| text)
+}
+
+/// The problems in the order Postfix reports them: most severe first, because only one is.
+const STAT_DETAILS: &[StatDetail] = &[
+    detail(STAT_DEFER, 451, "4.7.1", "service unavailable"),
+    detail(STAT_PROXY, 451, "4.3.0", "queue file write error"),
+    detail(STAT_BAD, 451, "4.3.0", "internal protocol error"),
+    detail(STAT_RCPT, 550, "5.1.0", "no recipients specified"),
+    detail(STAT_HOPS, 554, "5.4.0", "too many hops"),
+    detail(STAT_SIZE, 552, "5.3.4", "message file too big"),
+    detail(STAT_CONT, 550, "5.7.1", "message content rejected"),
+    detail(STAT_WRITE, 451, "4.3.0", "queue file write error"),
+    detail(STAT_NOPERM, 550, "5.7.1", "service denied"),
+    detail(STAT_BARE_LF, 521, "5.5.2", "bare <LF> received"),
+];
+
+const fn detail(status: u32, smtp: u16, dsn: &'static str, text: &'static str) -> StatDetail {
+    StatDetail {
+        status,
+        smtp,
+        dsn,
+        text,
+    }
+}
+
+/// The most severe problem in `status` (Postfix's `cleanup_stat_detail()`); an unknown
+/// status is a temporary failure.
+pub fn cleanup_stat_detail(status: u32) -> StatDetail {
+    if status == STAT_OK {
+        return detail(STAT_OK, 250, "2.0.0", "Success");
+    }
+    STAT_DETAILS
+        .iter()
+        .find(|d| status & d.status != 0)
+        .copied()
+        .unwrap_or(detail(0, 451, "4.3.0", "unknown cleanup status"))
+}
+
+/// The most severe problem in `status`, as Postfix words it.
+pub fn cleanup_strerror(status: u32) -> &'static str {
+    cleanup_stat_detail(status).text
 }
 
 /// The flags by name, for verbose logging (`enable_bad_mail_bounce enable_milters`).
@@ -116,6 +157,22 @@ mod tests {
             "no recipients specified"
         );
         assert_eq!(cleanup_strerror(STAT_WRITE), "queue file write error");
+        assert_eq!(cleanup_strerror(1 << 20), "unknown cleanup status");
+    }
+
+    #[test]
+    fn details_tell_temporary_from_permanent() {
+        let write = cleanup_stat_detail(STAT_WRITE);
+        assert_eq!((write.smtp, write.dsn), (451, "4.3.0"));
+        assert!(write.is_temporary());
+        let size = cleanup_stat_detail(STAT_SIZE | STAT_WRITE);
+        assert_eq!(
+            (size.smtp, size.dsn, size.text),
+            (552, "5.3.4", "message file too big")
+        );
+        assert!(!size.is_temporary());
+        assert!(cleanup_stat_detail(1 << 20).is_temporary());
+        assert_eq!(cleanup_stat_detail(STAT_OK).smtp, 250);
     }
 
     #[test]
