@@ -23,6 +23,15 @@ pub enum DictError {
 }
 
 impl DictError {
+    /// The same kind of failure in other words (a caller that reports it its own way).
+    pub fn reworded(&self, text: String) -> DictError {
+        match self {
+            DictError::Config(_) => DictError::Config(text),
+            DictError::Open(_) => DictError::Open(text),
+            DictError::Retry(_) => DictError::Retry(text),
+        }
+    }
+
     /// Postfix's message.
     pub fn text(&self) -> &str {
         match self {

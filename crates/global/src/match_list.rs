@@ -7,10 +7,10 @@
 //! `type:table` (looked up), or a `/file/name` whose lines are more patterns. Host names
 //! also match `.parent` patterns, and plain parent domains when the list's parameter is in
 //! `parent_domain_matches_subdomains`; addresses match `net/mask` and `[addr]`. A table
-//! that fails makes the whole match fail with an error (with the list's name), so callers
-//! can defer instead of guessing.
+//! that fails makes the whole match fail with an error (with the list's name, and the
+//! table's kind of failure), so callers can defer instead of guessing.
 
-use dict::{Dict, Flags, dict_flags};
+use dict::{Dict, DictError, Flags, dict_flags};
 use std::net::IpAddr;
 
 /// What one argument of a match is compared as.
@@ -41,7 +41,7 @@ enum Pattern {
     /// (Postfix's surrogate table). `label` is `non-existent:/file/name` or `type:name`.
     Unreadable {
         label: String,
-        why: String,
+        why: DictError,
     },
 }
 
@@ -111,7 +111,8 @@ impl MatchList {
                         }
                     }
                     Err(e) => {
-                        let why = format!("open file {pattern}: {}", sys::os_error(&e));
+                        let why =
+                            DictError::Open(format!("open file {pattern}: {}", sys::os_error(&e)));
                         log::msg_error!("{why}");
                         self.patterns.push((
                             wanted,
@@ -137,7 +138,7 @@ impl MatchList {
                             wanted,
                             Pattern::Unreadable {
                                 label: pattern.to_string(),
-                                why: e.to_string(),
+                                why: e,
                             },
                         ));
                     }
@@ -150,8 +151,9 @@ impl MatchList {
     }
 
     /// Matches the arguments (one per matcher): Ok(true) when a pattern matched and was
-    /// not negated, Err with the warning text already logged when a table failed.
-    pub fn matches(&self, args: &[&str]) -> Result<bool, String> {
+    /// not negated, Err when a table failed: the table's kind of failure, with the warning
+    /// text already logged.
+    pub fn matches(&self, args: &[&str]) -> Result<bool, DictError> {
         let folded: Vec<String> = args.iter().map(|a| self.fold(a)).collect();
         for (wanted, pattern) in &self.patterns {
             for (matcher, arg) in self.matchers.iter().zip(&folded) {
@@ -173,6 +175,7 @@ impl MatchList {
         Ok(false)
     }
 
+    /// Logs a failed match in Postfix's words (with the list's name) and returns them.
     fn error(&self, text: String) -> String {
         let text = format!("{}: {text}", self.pname);
         log::msg_warn!("{text}");
@@ -191,21 +194,23 @@ impl MatchList {
     }
 
     /// Looks `key` up in a table pattern; an unreadable pattern or failing table is an error.
-    fn table_lookup(&self, pattern: &Pattern, key: &str) -> Result<bool, String> {
+    fn table_lookup(&self, pattern: &Pattern, key: &str) -> Result<bool, DictError> {
         match pattern {
             Pattern::Table(table) => match table.lookup(key) {
                 Ok(found) => Ok(found.is_some()),
-                Err(_) => Err(self.error(format!("{}: table lookup problem", table.spec()))),
+                Err(e) => {
+                    Err(e.reworded(self.error(format!("{}: table lookup problem", table.spec()))))
+                }
             },
             Pattern::Unreadable { label, why } => {
                 log::msg_warn!("{label} is unavailable. {why}");
-                Err(self.error(format!("{label}: table lookup problem")))
+                Err(why.reworded(self.error(format!("{label}: table lookup problem"))))
             }
             Pattern::Text(_) => Ok(false),
         }
     }
 
-    fn match_string(&self, string: &str, pattern: &Pattern) -> Result<bool, String> {
+    fn match_string(&self, string: &str, pattern: &Pattern) -> Result<bool, DictError> {
         self.trace("match_string", string, pattern);
         match pattern {
             Pattern::Text(text) => Ok(string == text),
@@ -213,7 +218,7 @@ impl MatchList {
         }
     }
 
-    fn match_hostname(&self, name: &str, pattern: &Pattern) -> Result<bool, String> {
+    fn match_hostname(&self, name: &str, pattern: &Pattern) -> Result<bool, DictError> {
         self.trace("match_hostname", name, pattern);
         let text = match pattern {
             Pattern::Text(text) => text,
@@ -250,7 +255,7 @@ impl MatchList {
         })
     }
 
-    fn match_hostaddr(&self, addr: &str, pattern: &Pattern) -> Result<bool, String> {
+    fn match_hostaddr(&self, addr: &str, pattern: &Pattern) -> Result<bool, DictError> {
         self.trace("match_hostaddr", addr, pattern);
         const V4: &str = "01234567890.";
         const V6: &str = "01234567890.abcdefABCDEF:";
@@ -282,7 +287,8 @@ impl MatchList {
         }
         match dict::cidr::parse_net(text, true) {
             Ok(net) => Ok(addr.parse::<IpAddr>().is_ok_and(|a| net.contains(&a))),
-            Err(why) => Err(self.error(why)),
+            // A malformed net/mask in the list itself.
+            Err(why) => Err(DictError::Config(self.error(why))),
         }
     }
 }
@@ -351,6 +357,24 @@ mod tests {
         let matchers = [Matcher::Hostname, Matcher::Hostaddr];
         let list = from_parameter(&config(main_cf), &DEBUG_PEER_LIST, &matchers).unwrap();
         list.matches(&[host, addr]).unwrap()
+    }
+
+    #[test]
+    fn failures_keep_the_kind_of_the_table_failure() {
+        let list = |text: &str, matcher: Matcher| {
+            MatchList::new("test_list", ListFlags::default(), text, &[matcher])
+        };
+        let failed = list("fail:down", Matcher::String).matches(&["x"]);
+        assert_eq!(
+            failed,
+            Err(DictError::Retry(
+                "test_list: fail:down: table lookup problem".into()
+            ))
+        );
+        let missing = list("/nonexistent/list", Matcher::String).matches(&["x"]);
+        assert!(matches!(missing, Err(DictError::Open(_))), "{missing:?}");
+        let bad_net = list("192.0.2.0/99", Matcher::Hostaddr).matches(&["192.0.2.1"]);
+        assert!(matches!(bad_net, Err(DictError::Config(_))), "{bad_net:?}");
     }
 
     #[test]

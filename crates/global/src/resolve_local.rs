@@ -88,7 +88,7 @@ impl ResolveLocal {
         match self.mydestination.matches(&[name]) {
             Ok(true) => return Ok(true),
             Ok(false) => {}
-            Err(e) => return Err(MapsError::Retry(e)),
+            Err(e) => return Err(MapsError::Retry(e.to_string())),
         }
         let Some(literal) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) else {
             return Ok(false);

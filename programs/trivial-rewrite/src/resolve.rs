@@ -154,7 +154,7 @@ impl Shared {
 
     fn list_match(list: &Option<MatchList>, domain: &str) -> Result<bool, String> {
         match list {
-            Some(list) => list.matches(&[domain]),
+            Some(list) => list.matches(&[domain]).map_err(|e| e.to_string()),
             None => Ok(false),
         }
     }
