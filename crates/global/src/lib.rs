@@ -24,6 +24,7 @@ pub mod match_list;
 pub mod mkmap;
 pub mod record;
 pub mod resolve_local;
+pub mod rewrite_clnt;
 pub mod safe_open;
 pub mod table_watch;
 pub mod user_acl;

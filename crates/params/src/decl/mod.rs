@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod anvil;
+pub mod cleanup;
 pub mod debug;
 pub mod identity;
 pub mod install;
@@ -24,6 +25,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         address::ALL,
         smtpd::ALL,
         submission::ALL,
+        cleanup::ALL,
         queue::ALL,
         resolve::ALL,
         sendmail::ALL,
