@@ -82,19 +82,17 @@ impl Flags {
     }
 }
 
-/// Unicode case folding as Postfix's `casefold()` (ICU full folding) does it for the
-/// characters where it differs from lower-casing.
+/// Unicode case folding as Postfix's `casefold()` does it in UTF-8 mode (util/casefold.c):
+/// ICU's default full case folding, which is Unicode's CaseFolding.txt (status C and F,
+/// not the Turkic T). It differs from lower-casing: `ﬁ` becomes `fi`, `ß` and `ẞ` `ss`,
+/// `ϐ` `β`, `ς` `σ`, and Cherokee small letters become capitals. ASCII-only text is
+/// lower-cased, as Postfix does before calling ICU.
 pub fn casefold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            'ß' | 'ẞ' => out.push_str("ss"),
-            'ſ' => out.push('s'),
-            'ς' => out.push('σ'),
-            other => out.extend(other.to_lowercase()),
-        }
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        caseless::default_case_fold_str(text)
     }
-    out
 }
 
 /// Duplicate keys in a table source.
@@ -270,5 +268,33 @@ mod tests {
         );
         let pattern = open("static:x", Flags::default()).unwrap();
         assert_eq!(pattern.entries(), Ok(None));
+    }
+
+    /// Folded keys as Debian's Postfix 3.7 (ICU 72) stores them: `postmap -s` of an
+    /// inline table with smtputf8_enable = yes. These are the characters where folding
+    /// and lower-casing differ, and the Kelvin sign and dotted capital I, where they agree.
+    #[test]
+    fn casefold_is_postfix_full_folding() {
+        for (key, folded) in [
+            ("ﬁle", "file"),
+            ("straße", "strasse"),
+            ("STRAẞE", "strasse"),
+            ("ϐ", "β"),
+            ("ς", "σ"),
+            ("Σ", "σ"),
+            ("\u{212A}elvin", "kelvin"),
+            ("İ", "i\u{307}"),
+            ("Ᏸ", "Ᏸ"),
+            ("ᏸ", "Ᏸ"),
+            ("ﬃ", "ffi"),
+            ("User@Example.COM", "user@example.com"),
+        ] {
+            assert_eq!(casefold(key), folded, "{key}");
+        }
+        let ascii = Flags {
+            utf8: false,
+            ..Flags::default()
+        };
+        assert_eq!(ascii.fold("STRAẞE ﬁle"), "straẞe ﬁle");
     }
 }
