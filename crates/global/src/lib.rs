@@ -23,6 +23,7 @@ pub mod maps;
 pub mod match_list;
 pub mod mkmap;
 pub mod record;
+pub mod resolve_clnt;
 pub mod resolve_local;
 pub mod rewrite_clnt;
 pub mod safe_open;

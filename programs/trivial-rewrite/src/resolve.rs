@@ -15,29 +15,13 @@ use crate::transport::Transport;
 use global::mail_addr_find::{Context, Form, Found, Strategy, mail_addr_find};
 use global::maps::{Maps, MapsError};
 use global::match_list::MatchList;
+use global::resolve_clnt::{
+    CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_VIRTUAL, FLAG_ERROR, FLAG_FAIL,
+    FLAG_ROUTED,
+};
 use global::resolve_local::ResolveLocal;
 use rfc822::quote::{QuoteFlags, quote_822_local};
 use rfc822::tok822::{StrFlags, Token, internalize, scan};
-
-/// Flags of a resolve reply (RESOLVE_FLAG_* and RESOLVE_CLASS_* in Postfix).
-pub mod flags {
-    /// The destination is routed (`user@a@b`, `a!b`, `a%b` in the local part).
-    pub const ROUTED: i32 = 1 << 1;
-    /// Bad destination syntax.
-    pub const ERROR: i32 = 1 << 2;
-    /// The request failed (a table lookup error): try again.
-    pub const FAIL: i32 = 1 << 3;
-    /// mydestination, inet_interfaces, proxy_interfaces.
-    pub const CLASS_LOCAL: i32 = 1 << 8;
-    /// virtual_alias_domains.
-    pub const CLASS_ALIAS: i32 = 1 << 9;
-    /// virtual_mailbox_domains.
-    pub const CLASS_VIRTUAL: i32 = 1 << 10;
-    /// relay_domains.
-    pub const CLASS_RELAY: i32 = 1 << 11;
-    /// Everything else.
-    pub const CLASS_DEFAULT: i32 = 1 << 12;
-}
 
 /// A transport parameter: its name (for the "null transport" warning) and value.
 pub struct Setting {
@@ -184,7 +168,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
         flags: 0,
     };
     let fail = |mut out: Resolved| {
-        out.flags |= flags::FAIL;
+        out.flags |= FLAG_FAIL;
         out
     };
     let mut tree: Vec<Token> = scan(&quote_822_local(address, QuoteFlags::DEFAULT));
@@ -286,12 +270,12 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
     let mut rcpt_domain = recipient[at + 1..].to_string();
     if rcpt_domain.starts_with('[') {
         if !util::valid_hostname::valid_mailhost_literal(&rcpt_domain) {
-            out.flags |= flags::ERROR;
+            out.flags |= FLAG_ERROR;
         }
     } else if shared.smtputf8 && !util::eight_bit::is_utf8(&recipient) {
         // 8-bit bytes that are not UTF-8 (an old client's Latin-1) cannot go out as
         // SMTPUTF8.
-        out.flags |= flags::ERROR;
+        out.flags |= FLAG_ERROR;
     } else if !valid_domain(shared.smtputf8, &rcpt_domain) {
         if shared.resolve_numeric_domain && util::valid_hostname::valid_hostaddr(&rcpt_domain) {
             rcpt_domain = format!("[{rcpt_domain}]");
@@ -305,12 +289,12 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
                 }
             }
         } else {
-            out.flags |= flags::ERROR;
+            out.flags |= FLAG_ERROR;
         }
     }
     out.recipient = recipient.clone();
-    if out.flags & flags::ERROR != 0 {
-        out.flags |= flags::CLASS_DEFAULT;
+    if out.flags & FLAG_ERROR != 0 {
+        out.flags |= CLASS_DEFAULT;
         return out;
     }
     // Routing operators in the local part are noticed even when not honoured here.
@@ -318,7 +302,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
         .find(['@', '!', '%'])
         .map_or(recipient.len(), |i| i + 1);
     if recipient.get(first_op..) != Some(rcpt_domain.as_str()) {
-        out.flags |= flags::ROUTED;
+        out.flags |= FLAG_ROUTED;
     }
     let mut blame: Option<&'static str> = None;
     let warn_both = |a: &str, b: &str| {
@@ -347,7 +331,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
                         ""
                     }
                 );
-                out.flags |= flags::CLASS_ALIAS;
+                out.flags |= CLASS_ALIAS;
             }
             Err(_) => {
                 log::msg_warn!("virtual_alias_domains lookup failure");
@@ -361,7 +345,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
                     out.transport = rp.virtual_transport.value.clone();
                     out.nexthop = rcpt_domain.clone();
                     blame = Some(rp.virtual_transport.name);
-                    out.flags |= flags::CLASS_VIRTUAL;
+                    out.flags |= CLASS_VIRTUAL;
                 }
                 Err(_) => {
                     log::msg_warn!("virtual_mailbox_domains lookup failure");
@@ -372,7 +356,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
                         Ok(true) => {
                             out.transport = rp.relay_transport.value.clone();
                             blame = Some(rp.relay_transport.name);
-                            out.flags |= flags::CLASS_RELAY;
+                            out.flags |= CLASS_RELAY;
                         }
                         Err(_) => {
                             log::msg_warn!("relay_domains lookup failure");
@@ -393,7 +377,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
                                     blame = Some(rp.default_transport.name);
                                 }
                             }
-                            out.flags |= flags::CLASS_DEFAULT;
+                            out.flags |= CLASS_DEFAULT;
                         }
                     }
                     let relay = match sender_lookup(shared, &rp.sender_relayhost, sender) {
@@ -424,7 +408,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
         out.transport = rp.local_transport.value.clone();
         out.nexthop = rcpt_domain.clone();
         blame = Some(rp.local_transport.name);
-        out.flags |= flags::CLASS_LOCAL;
+        out.flags |= CLASS_LOCAL;
     }
     // A main.cf transport:nexthop setting overrides the next hop.
     if let Some((transport, nexthop)) = out.transport.split_once(':') {
@@ -443,7 +427,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
         return fail(out);
     }
     if let Some(transport) = &rp.transport
-        && out.flags & flags::CLASS_ALIAS == 0
+        && out.flags & CLASS_ALIAS == 0
     {
         let current = (out.transport.as_str(), out.nexthop.as_str());
         let find = |maps: &Maps, key: &str, strategy| shared.find_address(maps, key, strategy);
@@ -473,7 +457,7 @@ pub fn resolve(shared: &Shared, rp: &Resolver, sender: &str, address: &str) -> R
         }
     }
     if !shared.allow_min_user && recipient.starts_with('-') {
-        out.flags |= flags::ERROR;
+        out.flags |= FLAG_ERROR;
     }
     out
 }
