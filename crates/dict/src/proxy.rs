@@ -175,13 +175,14 @@ impl Proxy {
     }
 
     /// The text of `name` in a reply, empty when absent as Postfix's client reads it.
-    /// ironpost's tables hold text, so 8-bit data that is not UTF-8 is a table error, as
-    /// Postfix's dict_utf8.c makes it for a UTF-8 table, in its words.
+    /// ironpost's tables hold text, so 8-bit data that is not UTF-8 is a configuration
+    /// error (the table holds what it should not), as Postfix's dict_utf8.c makes it for a
+    /// UTF-8 table, in its words.
     fn reply_text(&self, reply: &Attrs, name: &str, key: &str) -> Result<String, DictError> {
         match reply.get_str(name) {
             Ok(text) => Ok(text.to_string()),
             Err(AttrError::Missing(_)) => Ok(String::new()),
-            Err(AttrError::NotUtf8(_)) => Err(DictError::Retry(format!(
+            Err(AttrError::NotUtf8(_)) => Err(DictError::Config(format!(
                 "{}: key \"{key}\": non-UTF-8 {name} \"{}\": malformed UTF-8 or invalid codepoint",
                 self.spec,
                 String::from_utf8_lossy(reply.get_bytes(name).unwrap_or_default())
@@ -271,5 +272,36 @@ impl Dict for Proxy {
 
     fn impl_flags(&self) -> u32 {
         self.impl_flags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value that is not UTF-8 is refused with Postfix's words, never mangled; UTF-8
+    /// values and keys come through.
+    #[test]
+    fn eight_bit_replies() {
+        let proxy = Proxy {
+            spec: "proxy:texthash:/etc/t".into(),
+            table: "texthash:/etc/t".into(),
+            flags: 0,
+            impl_flags: dict_flags::FIXED,
+            connection: RefCell::new(None),
+        };
+        let reply = |value: &[u8]| Attrs::new().int("status", status::OK).bytes("value", value);
+        assert_eq!(
+            proxy.answer(&reply("jörg".as_bytes()), "k"),
+            Ok(Some("jörg".into()))
+        );
+        assert_eq!(
+            proxy.answer(&reply(b"j\xf6rg"), "k"),
+            Err(DictError::Config(
+                "proxy:texthash:/etc/t: key \"k\": non-UTF-8 value \"j\u{FFFD}rg\": \
+                 malformed UTF-8 or invalid codepoint"
+                    .into()
+            ))
+        );
     }
 }
