@@ -11,8 +11,10 @@
 //!
 //! Everything here is lenient the way Postfix is: malformed input (unbalanced quotes,
 //! comments, brackets) never fails, it yields whatever tokens Postfix would have produced.
-//! Input is `&str`; callers holding bytes from the network convert them lossily first. As in
-//! Postfix, whose strings are C strings, text ends at the first NUL character.
+//! Input is `&str`; callers holding bytes from the network that may not be UTF-8 carry them
+//! with `util::eight_bit`, which gives them back unchanged afterwards (trivial-rewrite does
+//! this for Latin-1 addresses). As in Postfix, whose strings are C strings, text ends at the
+//! first NUL character.
 //!
 //! Postfix counterparts: `global/tok822_*.c`, `global/quote_822_local.c`,
 //! `global/quote_821_local.c`, `global/quote_flags.c`.
