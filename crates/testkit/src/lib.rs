@@ -1,4 +1,9 @@
-//! Test support shared by the programs' tests. A dev-dependency only.
+//! Test support shared by the programs' tests and the end-to-end harness. A
+//! dev-dependency only.
+//!
+//! [`skip`]: a test that cannot run here says why, and is counted as skipped (or fails, in
+//! CI), never as passed. [`program`]: another package's program, built from the current
+//! sources before a test runs it.
 //!
 //! The golden-case runner: each folder under a program's `tests/golden/` holds a command
 //! line (`args`), its input files, and what Postfix 3.7's program printed for it (`stdout`,
@@ -8,6 +13,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+pub mod programs;
+pub mod skip;
+pub use programs::program;
+pub use skip::skip;
 
 /// Files in a case folder that are not inputs.
 const NOT_INPUT: [&str; 6] = ["args", "stdin", "stdout", "stderr", "status", "setup"];
@@ -242,18 +252,54 @@ impl Golden<'_> {
     }
 }
 
-/// Whether Debian's Postfix is installed with table type `kind` (`postconf -m`), for
-/// differential tests that skip without it.
-pub fn postfix_supports(kind: &str) -> bool {
-    Path::new("/usr/sbin/postconf").exists()
-        && Command::new("/usr/sbin/postconf")
-            .arg("-m")
-            .output()
-            .is_ok_and(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .any(|l| l == kind)
-            })
+/// Whether Debian's Postfix program `path` (e.g. `/usr/sbin/postconf`) is installed; when
+/// it is not, the calling test is skipped (see [`skip`]) and should return.
+#[track_caller]
+pub fn require_postfix_program(path: &str) -> bool {
+    let installed = Path::new(path).exists();
+    if !installed {
+        skip(format!(
+            "needs Debian's postfix package (apt-get install postfix): no {path}"
+        ));
+    }
+    installed
+}
+
+/// Whether the process runs as root; when not, the calling test is skipped (see [`skip`])
+/// and should return.
+#[track_caller]
+pub fn require_root() -> bool {
+    // The effective uid (Uid: real effective saved fs), from /proc: no libc for one call.
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false);
+    if !root {
+        skip("needs root");
+    }
+    root
+}
+
+/// Whether Debian's Postfix is installed with table type `kind` (`postconf -m`); when it
+/// is not, the calling test is skipped (see [`skip`]) and should return.
+#[track_caller]
+pub fn require_postfix_table(kind: &str) -> bool {
+    let supported = Command::new("/usr/sbin/postconf")
+        .arg("-m")
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l == kind)
+        });
+    if !supported {
+        skip(format!("needs Debian's postfix with {kind} support"));
+    }
+    supported
 }
 
 /// Runs `program -c dir args...` in `dir` with `input` on standard input: the exit status

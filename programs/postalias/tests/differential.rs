@@ -1,6 +1,7 @@
 //! Alias databases built by ironpost's postalias and by Postfix 3.7's read the same with
 //! either side's `postalias -s`, including the `@` and NIS signatures (whose time stamp
-//! differs by when each was built). Skipped without Debian's postfix and postfix-lmdb.
+//! differs by when each was built). Skipped (see testkit::skip) without Debian's postfix
+//! and postfix-lmdb.
 
 use std::path::{Path, PathBuf};
 
@@ -45,8 +46,7 @@ fn listing(program: &str, dir: &Path, table: &str) -> Vec<String> {
 }
 
 fn same_database(kind: &str) {
-    if !Path::new(POSTFIX).exists() || !testkit::postfix_supports(kind) {
-        eprintln!("skipped: needs Debian's postfix with {kind} support");
+    if !testkit::require_postfix_table(kind) {
         return;
     }
     let ours = env!("CARGO_BIN_EXE_postalias");

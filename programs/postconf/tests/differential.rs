@@ -1,6 +1,6 @@
 //! Differential tests: the same question to Postfix 3.7's postconf (Debian's package) and to
 //! ours must get the same answer, except for the values that describe the build itself.
-//! Skipped, with a message, when Postfix is not installed.
+//! Skipped (see testkit::skip) when Postfix is not installed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,8 +57,7 @@ fn behavioural(output: &str) -> Vec<&str> {
 }
 
 fn compare(name: &str, master_cf: &str, args: &[&str]) {
-    if !Path::new(POSTFIX).exists() {
-        eprintln!("skipped: Postfix is not installed (apt-get install postfix)");
+    if !testkit::require_postfix_program(POSTFIX) {
         return;
     }
     let dir = scratch(name, master_cf);

@@ -105,8 +105,7 @@ fn writes_maillog_file_records() {
 #[test]
 fn same_records_as_postfix() {
     let postfix = "/usr/sbin/postlog";
-    if !Path::new(postfix).exists() {
-        eprintln!("skipped: Postfix's postlog is not installed (apt-get install postfix)");
+    if !testkit::require_postfix_program(postfix) {
         return;
     }
     let ours = scratch("cmp-ours");

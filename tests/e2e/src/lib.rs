@@ -10,7 +10,10 @@
 //! the remote server.
 //!
 //! Tests need root (the master runs as root and daemons drop to `postfix`) and Debian's
-//! postfix package; without them they print why and pass without checking anything.
+//! postfix package; without them a test is skipped through `testkit::skip` (counted as
+//! skipped by scripts/test, a failure under IRONPOST_REQUIRE_ORACLE=1), never passed.
+//! The programs a test runs are this workspace's, built for this test process (see
+//! [`program`]): `cargo test` alone never runs stale ones.
 //! The instance is stopped and its processes killed when the value is dropped; the
 //! directory is kept when a test fails, for a look at the log.
 
@@ -33,47 +36,14 @@ pub const IRONPOST_DAEMONS: [&str; 6] = [
     "pickup",
 ];
 
-/// The directory holding the built ironpost programs.
-pub fn build_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .to_path_buf()
-}
+/// An ironpost program, built from the current sources for this test process.
+pub use testkit::program;
 
-/// An ironpost program from this build.
-pub fn program(name: &str) -> PathBuf {
-    build_dir().join(name)
-}
-
-/// Why the mixed system cannot run here, if it cannot.
-pub fn missing_requirement() -> Option<String> {
-    if !nix_is_root() {
-        return Some("needs root".into());
-    }
-    if !Path::new(POSTFIX_DAEMONS).join("smtpd").exists() {
-        return Some("needs Debian's postfix package (apt-get install postfix)".into());
-    }
-    for name in IRONPOST_DAEMONS.iter().chain(&["postfix", "postconf"]) {
-        if !program(name).exists() {
-            return Some(format!(
-                "needs the ironpost build of {name} (cargo build --workspace)"
-            ));
-        }
-    }
-    None
-}
-
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
+/// Whether the mixed system can run here; when it cannot, the calling test is skipped (see
+/// `testkit::skip`) and should return.
+#[track_caller]
+pub fn mixed_system_possible() -> bool {
+    testkit::require_root() && testkit::require_postfix_program(&format!("{POSTFIX_DAEMONS}/smtpd"))
 }
 
 /// A loopback port nobody listens on right now.
@@ -123,17 +93,19 @@ transport_maps = texthash:@DIR@/etc/transport
 ";
 
 impl Instance {
-    /// Prepares an instance with ironpost's master and daemons, or says why it cannot
-    /// (then the test should return).
+    /// Prepares an instance with ironpost's master and daemons; None when the mixed
+    /// system cannot run here (the test is skipped and should return).
+    #[track_caller]
     pub fn new(name: &str) -> Option<Instance> {
         Instance::with_daemons(name, &IRONPOST_DAEMONS)
     }
 
     /// Prepares an instance whose daemon directory has ironpost's `daemons` and Postfix's
-    /// for everything else (Postfix's master too, when `daemons` lacks "master").
+    /// for everything else (Postfix's master too, when `daemons` lacks "master"); None
+    /// when the mixed system cannot run here (the test is skipped and should return).
+    #[track_caller]
     pub fn with_daemons(name: &str, daemons: &[&str]) -> Option<Instance> {
-        if let Some(why) = missing_requirement() {
-            eprintln!("skipped {name}: {why}");
+        if !mixed_system_possible() {
             return None;
         }
         let dir = PathBuf::from(format!("/tmp/ironpost-e2e/{name}-{}", std::process::id()));
@@ -209,6 +181,48 @@ impl Instance {
         let path = self.dir.join("etc/main.cf");
         let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
         file.write_all(self.expand(text).as_bytes()).unwrap();
+    }
+
+    /// Sets main.cf parameter `name` to `value` (after @...@ expansion), replacing an
+    /// earlier setting: Postfix's programs warn about a parameter set twice.
+    pub fn set_main_cf(&self, name: &str, value: &str) {
+        let path = self.etc().join("main.cf");
+        let old = std::fs::read_to_string(&path).unwrap();
+        let mut text: String = old
+            .lines()
+            .filter(|l| {
+                l.strip_prefix(name)
+                    .is_none_or(|rest| !rest.trim_start().starts_with('='))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        text.push_str(&format!("{name} = {}\n", self.expand(value)));
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Makes `@DIR@/sbin` the command directory, with ironpost's sendmail and postdrop
+    /// (set-gid postdrop, as installed) and Postfix's commands ironpost does not have yet
+    /// (postqueue, postsuper); sendmail finds postdrop and postqueue there. Returns the
+    /// path of postdrop.
+    pub fn install_commands(&self) -> PathBuf {
+        let sbin = self.dir.join("sbin");
+        std::fs::create_dir_all(&sbin).unwrap();
+        for name in ["sendmail", "postdrop"] {
+            std::fs::copy(program(name), sbin.join(name)).unwrap();
+        }
+        let postdrop = sbin.join("postdrop");
+        let chown = Command::new("chown")
+            .arg("root:postdrop")
+            .arg(&postdrop)
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        std::fs::set_permissions(&postdrop, std::fs::Permissions::from_mode(0o2755)).unwrap();
+        for name in ["postqueue", "postsuper"] {
+            std::os::unix::fs::symlink(Path::new("/usr/sbin").join(name), sbin.join(name)).unwrap();
+        }
+        self.set_main_cf("command_directory", "@DIR@/sbin");
+        postdrop
     }
 
     /// Runs an ironpost command with `-c` pointing at this instance.

@@ -18,7 +18,7 @@ fn strace_and_gdb_attach_to_a_daemon() {
         return;
     };
     if !have("strace") || !have("gdb") {
-        eprintln!("skipped: needs strace and gdb (apt-get install strace gdb)");
+        testkit::skip("needs strace and gdb (apt-get install strace gdb)");
         return;
     }
     mx.start();

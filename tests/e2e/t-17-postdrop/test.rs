@@ -4,40 +4,15 @@
 //! postdrop writes for the same submission, apart from the arrival time; input that is
 //! not a valid submission is refused with Postfix's words, exit status and log lines, and
 //! leaves nothing in the maildrop queue; a user that runs it set-gid cannot pick another
-//! configuration directory.
+//! configuration directory unless the default main.cf lists it in
+//! alternate_config_directories, and then submits through it.
 
-use e2e::{Instance, program, wait_until};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use e2e::{Instance, wait_until};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const POSTFIX_POSTDROP: &str = "/usr/sbin/postdrop";
-
-/// Puts our postdrop, set-gid postdrop as installed, into `@DIR@/sbin`, with Postfix's
-/// other commands beside it, and makes that the instance's command_directory. Returns
-/// its path, or None (the test is skipped) when it was not built.
-fn install_postdrop(mx: &Instance) -> Option<PathBuf> {
-    if !program("postdrop").exists() {
-        eprintln!("skipped: needs the ironpost build of postdrop (cargo build -p postdrop)");
-        return None;
-    }
-    let sbin = mx.dir.join("sbin");
-    std::fs::create_dir_all(&sbin).unwrap();
-    let postdrop = sbin.join("postdrop");
-    std::fs::copy(program("postdrop"), &postdrop).unwrap();
-    let chown = Command::new("chown")
-        .arg("root:postdrop")
-        .arg(&postdrop)
-        .status()
-        .unwrap();
-    assert!(chown.success());
-    std::fs::set_permissions(&postdrop, std::fs::Permissions::from_mode(0o2755)).unwrap();
-    for name in ["postqueue", "postsuper", "postlog", "sendmail"] {
-        let _ = std::os::unix::fs::symlink(Path::new("/usr/sbin").join(name), sbin.join(name));
-    }
-    mx.add_main_cf("command_directory = @DIR@/sbin\n");
-    Some(postdrop)
-}
 
 /// One queue file record.
 fn record(kind: u8, data: &[u8]) -> Vec<u8> {
@@ -126,9 +101,7 @@ fn sendmail_through_our_postdrop_is_delivered() {
     let Some(mut mx) = Instance::new("t-17-deliver") else {
         return;
     };
-    let Some(_) = install_postdrop(&mx) else {
-        return;
-    };
+    mx.install_commands();
     mx.start();
     let out = mx.sendmail(
         &["-f", "root", "user@vmail.e2e.test"],
@@ -172,9 +145,7 @@ fn maildrop_file_is_postfix_s_and_bad_input_is_refused() {
     let Some(mut mx) = Instance::new("t-17-compare") else {
         return;
     };
-    let Some(ours) = install_postdrop(&mx) else {
-        return;
-    };
+    let ours = mx.install_commands();
     // No pickup: files stay in the maildrop queue for a look (and both postdrops warn
     // that public/pickup is missing).
     mx.replace_master_cf_line(|l| l.starts_with("pickup "), "#no pickup");
@@ -197,16 +168,8 @@ fn maildrop_file_is_postfix_s_and_bad_input_is_refused() {
     submit("t17-same");
     let ours_file = maildrop(&mx);
     assert_eq!(ours_file.len(), 1, "{ours_file:?}");
-    // Postfix's postdrop, through a command directory of its own.
-    let theirs_dir = mx.dir.join("sbin-postfix");
-    std::fs::create_dir_all(&theirs_dir).unwrap();
-    std::os::unix::fs::symlink(POSTFIX_POSTDROP, theirs_dir.join("postdrop")).unwrap();
-    // Replaced, not appended: Postfix warns about a parameter set twice.
-    let main_cf = std::fs::read_to_string(mx.etc().join("main.cf")).unwrap();
-    mx.write(
-        "etc/main.cf",
-        &main_cf.replace("/sbin\n", "/sbin-postfix\n"),
-    );
+    // Postfix's postdrop, from Postfix's command directory.
+    mx.set_main_cf("command_directory", "/usr/sbin");
     submit("t17-same");
     let both = maildrop(&mx);
     assert_eq!(both.len(), 2, "{both:?}");
@@ -369,31 +332,126 @@ fn maildrop_file_is_postfix_s_and_bad_input_is_refused() {
     mx.postfix(&["stop"]);
 }
 
+/// Runs `postdrop -r` as user nobody, so that its set-gid bit makes it distrust
+/// MAIL_CONFIG (which names the instance), with `input` on its standard input. It runs in
+/// a mount namespace of its own in which the default main.cf, `default_dir/main.cf`, is
+/// `default_main_cf` (an overlay on the parent directory: the real one is not touched).
+fn postdrop_as_nobody(
+    mx: &Instance,
+    postdrop: &Path,
+    default_dir: &Path,
+    default_main_cf: &str,
+    input: &[u8],
+) -> Output {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let overlay = mx.dir.join(format!("default-config-{run}"));
+    let (parent, name) = (
+        default_dir.parent().unwrap(),
+        default_dir.file_name().unwrap(),
+    );
+    std::fs::create_dir_all(overlay.join("upper").join(name)).unwrap();
+    std::fs::create_dir_all(overlay.join("work")).unwrap();
+    std::fs::write(
+        overlay.join("upper").join(name).join("main.cf"),
+        default_main_cf,
+    )
+    .unwrap();
+    let options = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        parent.display(),
+        overlay.join("upper").display(),
+        overlay.join("work").display()
+    );
+    let script = r#"mount -t overlay overlay -o "$1" "$2" && shift 2 && exec "$@""#;
+    // Private propagation: the overlay is never seen outside the namespace.
+    let args = [
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        &options,
+        parent.to_str().unwrap(),
+        "setpriv",
+        "--reuid",
+        "nobody",
+        "--regid",
+        "nogroup",
+        "--clear-groups",
+        postdrop.to_str().unwrap(),
+        "-r",
+    ];
+    mx.run_with_input("unshare", &args, input)
+}
+
 #[test]
 fn a_user_cannot_choose_the_configuration() {
-    let Some(mx) = Instance::new("t-17-user") else {
+    let Some(mut mx) = Instance::new("t-17-user") else {
         return;
     };
-    let Some(ours) = install_postdrop(&mx) else {
-        return;
-    };
-    // Set-gid for a user that is not root: MAIL_CONFIG names a directory that the
-    // default main.cf does not list (or that default main.cf does not exist).
-    let out = Command::new("setpriv")
-        .args(["--reuid", "nobody", "--regid", "nogroup", "--clear-groups"])
-        .arg(&ours)
-        .arg("-r")
-        .env("MAIL_CONFIG", mx.etc())
-        .stdin(Stdio::null())
-        .output()
-        .expect("setpriv");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let refused = stderr.contains(&format!(
-        "postdrop: error: unauthorized configuration directory name: {}\n",
-        mx.etc().display()
-    )) || (stderr.starts_with("postdrop: fatal: open file /")
-        && stderr.contains("/main.cf: "));
-    assert!(refused, "{stderr}");
-    assert!(out.stdout.is_empty());
+    let ours = mx.install_commands();
+    mx.start();
+    let out = mx.command("postconf", &["-dh", "config_directory"]);
+    let our_default = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let postdrops = [
+        ("ours", ours.as_path(), our_default.as_path()),
+        (
+            "postfix",
+            Path::new(POSTFIX_POSTDROP),
+            Path::new("/etc/postfix"),
+        ),
+    ];
+    let etc = mx.etc().display().to_string();
+    // The default main.cf does not list the instance's directory: refused, with the
+    // same words from both (but for the default directory's name).
+    for (which, postdrop, default_dir) in postdrops {
+        let out = postdrop_as_nobody(&mx, postdrop, default_dir, "", b"");
+        assert_eq!(out.status.code(), Some(1), "{which}: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "postdrop: error: unauthorized configuration directory name: {etc}\n\
+                 postdrop: fatal: specify \"alternate_config_directories = {etc}\" or \
+                 \"multi_instance_directories = {etc}\" in {}/main.cf\n",
+                default_dir.display()
+            ),
+            "{which}"
+        );
+        assert!(out.stdout.is_empty());
+        assert!(mx.leftovers_in_maildrop().is_empty());
+    }
+    // Listed: the submission is accepted, and picked up and delivered.
+    let listed = format!("alternate_config_directories = /elsewhere,\n  {etc}\n");
+    for (which, postdrop, default_dir) in postdrops {
+        let marker = format!("t17-alternate-{which}");
+        let input = records(&[
+            (b'S', "nobody"),
+            (b'R', "user@vmail.e2e.test"),
+            (b'M', ""),
+            (b'N', &format!("Subject: {marker}")),
+            (b'N', ""),
+            (b'N', "body"),
+            (b'X', ""),
+            (b'E', ""),
+        ]);
+        let out = postdrop_as_nobody(&mx, postdrop, default_dir, &listed, &input);
+        assert_eq!(out.status.code(), Some(0), "{which}: {out:?}");
+        assert!(out.stderr.is_empty(), "{which}: {out:?}");
+        if !wait_until(30, || mx.mailbox().iter().any(|m| m.contains(&marker))) {
+            mx.keep_for_inspection();
+            panic!("{marker} not delivered; log:\n{}", mx.log());
+        }
+    }
+    // Picked up as nobody's.
+    let log = mx.log();
+    let picked: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("/pickup[") && l.ends_with(" from=<nobody>"))
+        .collect();
+    assert_eq!(picked.len(), 2, "{log}");
+    assert!(picked.iter().all(|l| !l.contains(": uid=0 ")), "{log}");
+    mx.postfix(&["stop"]);
 }

@@ -4,6 +4,10 @@
 //! and `sendmail -v` (deliver and report) print "Mail Delivery Status Report will be
 //! mailed to <sender>." and the report arrives. Usage errors have Postfix's text and exit
 //! status; mailq is postqueue -p.
+//!
+//! sendmail runs `$command_directory/postdrop`: every instance here has a command
+//! directory with ironpost's postdrop (`Instance::install_commands`), so the whole local
+//! submission leg, sendmail, postdrop and pickup, is ironpost's.
 
 use e2e::{Instance, program, wait_until};
 use std::process::Output;
@@ -84,10 +88,17 @@ fn submission_matches_postfix_sendmail() {
     let Some(mut mx) = Instance::new("t-18-submit") else {
         return;
     };
+    mx.install_commands();
     mx.start();
     let message =
         "From: Someone <someone@example.org>\r\nSubject: @M@\r\n\r\nline one\r\n.dot line\r\n";
-    for (sendmail, marker) in [(ours(), "t18-ours"), (POSTFIX.to_string(), "t18-theirs")] {
+    // Each sendmail with its own postdrop: ironpost's leg against Postfix's.
+    let legs = [
+        (ours(), "@DIR@/sbin", "t18-ours"),
+        (POSTFIX.to_string(), "/usr/sbin", "t18-theirs"),
+    ];
+    for (sendmail, command_directory, marker) in legs {
+        mx.set_main_cf("command_directory", command_directory);
         let out = run(
             &mx,
             &sendmail,
@@ -112,6 +123,7 @@ fn recipients_from_headers_with_t() {
     let Some(mut mx) = Instance::new("t-18-extract") else {
         return;
     };
+    mx.install_commands();
     mx.start();
     let message = format!(
         "To: Someone Else <{USER}>\nCc: nobody-here@vmail.e2e.test.invalid\nSubject: t18-extract\n\nbody\n"
@@ -152,6 +164,7 @@ fn bv_and_v_give_delivery_reports() {
     let Some(mut mx) = Instance::new("t-18-reports") else {
         return;
     };
+    mx.install_commands();
     mx.start();
     // What-if: nothing is delivered, a report says what would happen.
     let out = run(&mx, &ours(), &["-bv", "-f", USER, USER], "");
@@ -224,6 +237,7 @@ fn mailq_is_postqueue_p() {
     let Some(mut mx) = Instance::new("t-18-mailq") else {
         return;
     };
+    mx.install_commands();
     mx.start();
     let out = run(&mx, &ours(), &["-bp"], "");
     assert!(out.status.success(), "{out:?}");
@@ -231,5 +245,70 @@ fn mailq_is_postqueue_p() {
         String::from_utf8_lossy(&out.stdout),
         "Mail queue is empty\n"
     );
+    mx.postfix(&["stop"]);
+}
+
+/// The whole local submission leg is ironpost's: our sendmail runs our postdrop, which it
+/// finds in command_directory (without one there, it fails), and our pickup hands the
+/// file to cleanup; the message arrives.
+#[test]
+fn our_sendmail_postdrop_and_pickup_deliver() {
+    let Some(mut mx) = Instance::new("t-18-leg") else {
+        return;
+    };
+    let postdrop = mx.install_commands();
+    assert_eq!(
+        std::fs::read(&postdrop).unwrap(),
+        std::fs::read(program("postdrop")).unwrap(),
+        "the command directory's postdrop is ironpost's"
+    );
+    mx.start();
+    let submit = |marker: &str| {
+        run(
+            &mx,
+            &ours(),
+            &["-f", "root", USER],
+            &format!("Subject: {marker}\n\nbody {marker}\n"),
+        )
+    };
+    // sendmail takes postdrop from command_directory and nowhere else.
+    mx.set_main_cf("command_directory", "@DIR@/empty");
+    std::fs::create_dir_all(mx.dir.join("empty")).unwrap();
+    let out = submit("t18-nowhere");
+    assert_eq!(out.status.code(), Some(75), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        mx.expand(
+            "sendmail: fatal: root(0): unable to execute @DIR@/empty/postdrop -r: \
+             No such file or directory\n"
+        )
+    );
+    mx.set_main_cf("command_directory", "@DIR@/sbin");
+    let out = submit("t18-leg");
+    assert!(out.status.success(), "{out:?}\nlog:\n{}", mx.log());
+    let message = delivered(&mx, "t18-leg");
+    assert!(
+        message.contains("Received: by mail.e2e.test (Postfix, from userid 0)"),
+        "{message}"
+    );
+    assert!(message.contains("\nbody t18-leg\n"), "{message}");
+    assert!(!mx.mailbox().iter().any(|m| m.contains("t18-nowhere")));
+    // Picked up by ironpost's pickup, which logs "QUEUEID: uid=0 from=<root>".
+    let pickups = mx.daemons("pickup");
+    assert_eq!(pickups.len(), 1, "one pickup");
+    let exe = std::fs::read_link(format!("/proc/{}/exe", pickups[0])).unwrap();
+    assert_eq!(exe, mx.dir.join("libexec/pickup"));
+    assert_eq!(
+        std::fs::read(&exe).unwrap(),
+        std::fs::read(program("pickup")).unwrap(),
+        "the instance's pickup is ironpost's"
+    );
+    let log = mx.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("/pickup[") && l.contains(": uid=0 from=<root>")),
+        "{log}"
+    );
+    assert!(mx.leftovers_in_maildrop().is_empty());
     mx.postfix(&["stop"]);
 }
