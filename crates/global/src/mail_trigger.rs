@@ -104,7 +104,7 @@ pub fn inet_trigger(
 pub fn pass_trigger(path: &Path, request: &[u8], timeout: Duration) -> io::Result<()> {
     let socket = UnixStream::connect(path)?;
     socket.set_write_timeout(Some(timeout))?;
-    let (read, write) = nix::unistd::pipe()?;
+    let (read, write) = sys::nix::unistd::pipe()?;
     sys::fdpass::send_fd(&socket, read.as_raw_fd())?;
     let mut write = std::fs::File::from(write);
     if let Err(e) = write
@@ -147,15 +147,15 @@ fn write_with_timeout(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 let left = deadline.saturating_duration_since(Instant::now());
-                let wait =
-                    nix::poll::PollTimeout::try_from(left).unwrap_or(nix::poll::PollTimeout::MAX);
-                let mut fds = [nix::poll::PollFd::new(
+                let wait = sys::nix::poll::PollTimeout::try_from(left)
+                    .unwrap_or(sys::nix::poll::PollTimeout::MAX);
+                let mut fds = [sys::nix::poll::PollFd::new(
                     file.as_fd(),
-                    nix::poll::PollFlags::POLLOUT,
+                    sys::nix::poll::PollFlags::POLLOUT,
                 )];
-                match nix::poll::poll(&mut fds, wait) {
+                match sys::nix::poll::poll(&mut fds, wait) {
                     Ok(0) => return Err(io::ErrorKind::TimedOut.into()),
-                    Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                    Ok(_) | Err(sys::nix::errno::Errno::EINTR) => {}
                     Err(errno) => return Err(io::Error::from_raw_os_error(errno as i32)),
                 }
             }
@@ -200,7 +200,8 @@ mod tests {
     fn fifo_gets_request_and_a_fifo_nobody_reads_is_no_wait() {
         let dir = scratch("fifo");
         let path = dir.join("pickup");
-        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o622)).unwrap();
+        sys::nix::unistd::mkfifo(&path, sys::nix::sys::stat::Mode::from_bits_truncate(0o622))
+            .unwrap();
         let class = dir.display().to_string();
         // No reader: the open fails at once.
         assert!(!mail_trigger(

@@ -28,9 +28,11 @@ pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, &[u8])) ->
                     log::msg_info!("dgram_server_accept: request arrived");
                 }
                 master_proto::notify(daemon.generation, TAKEN);
-                if let Ok(n) =
-                    nix::sys::socket::recv(fd, &mut buf, nix::sys::socket::MsgFlags::empty())
-                {
+                if let Ok(n) = sys::nix::sys::socket::recv(
+                    fd,
+                    &mut buf,
+                    sys::nix::sys::socket::MsgFlags::empty(),
+                ) {
                     service(&mut daemon, &buf[..n]);
                 }
                 if !master_proto::notify(daemon.generation, AVAIL) {

@@ -14,10 +14,10 @@
 use crate::Daemon;
 use crate::master_proto::{self, AVAIL, LISTEN_FD, STATUS_FD, TAKEN};
 use crate::single::{Stream, accept};
-use nix::poll::{PollFd, PollFlags, poll};
 use std::collections::BTreeMap;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
+use sys::nix::poll::{PollFd, PollFlags, poll};
 
 /// What a service calls its clients' descriptors and timers by.
 pub type Token = u64;
@@ -244,7 +244,7 @@ fn wait(
     }
     let timeout = crate::event_loop::poll_timeout(deadline);
     match poll(&mut fds, timeout) {
-        Ok(0) | Err(nix::errno::Errno::EINTR) => return Vec::new(),
+        Ok(0) | Err(sys::nix::errno::Errno::EINTR) => return Vec::new(),
         Ok(_) => {}
         Err(e) => log::msg_fatal!("poll: {e}"),
     }

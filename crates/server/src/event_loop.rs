@@ -4,9 +4,9 @@
 //! Postfix counterpart: the parts of `util/events.c` the skeletons use.
 
 use crate::master_proto::{LISTEN_FD, STATUS_FD};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
+use sys::nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 /// What woke the daemon up.
 pub enum Wake {
@@ -42,7 +42,7 @@ pub fn wait(socket_count: usize, max_idle: u64) -> Wake {
             Ok(_) => {}
             // The watchdog's alarm: waiting is not being stuck, so the limit starts over
             // (Postfix's event loop returns on the alarm and restarts it the same way).
-            Err(nix::errno::Errno::EINTR) => {
+            Err(sys::nix::errno::Errno::EINTR) => {
                 sys::watchdog::start();
                 continue;
             }

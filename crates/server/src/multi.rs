@@ -9,10 +9,10 @@
 use crate::Daemon;
 use crate::master_proto::{self, AVAIL, LISTEN_FD, STATUS_FD, TAKEN};
 use crate::single::{Stream, accept};
-use nix::poll::{PollFd, PollFlags, poll};
 use std::io::BufReader;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
+use sys::nix::poll::{PollFd, PollFlags, poll};
 
 /// One client connection.
 pub struct Client {
@@ -177,7 +177,7 @@ fn wait(daemon: &Daemon, clients: &[Client], accepting: bool, deadline: Option<I
     match poll(&mut fds, timeout) {
         Ok(0) => return Event::Timeout,
         Ok(_) => {}
-        Err(nix::errno::Errno::EINTR) => return Event::Timeout,
+        Err(sys::nix::errno::Errno::EINTR) => return Event::Timeout,
         Err(e) => log::msg_fatal!("poll: {e}"),
     }
     let ready = |f: &PollFd<'_>| f.revents().is_some_and(|r| !r.is_empty());

@@ -67,7 +67,7 @@ impl Write for Stream {
 /// The multi-client skeleton accepts the same way.
 pub(crate) fn accept(daemon: &Daemon, listen: RawFd) -> Option<Stream> {
     let pass = daemon.transport.as_deref() == Some("pass");
-    let accepted = nix::sys::socket::accept(listen);
+    let accepted = sys::nix::sys::socket::accept(listen);
     // A pass client hands its descriptor over before we let the next process accept.
     let stream = match accepted {
         Ok(fd) => {
@@ -80,7 +80,7 @@ pub(crate) fn accept(daemon: &Daemon, listen: RawFd) -> Option<Stream> {
                 _ => Some(Stream::Unix(UnixStream::from(owned))),
             }
         }
-        Err(nix::errno::Errno::EAGAIN) => None,
+        Err(sys::nix::errno::Errno::EAGAIN) => None,
         Err(e) => {
             if pass {
                 log::msg_warn!("pass_accept_attr: cannot accept connection: {}", e.desc());

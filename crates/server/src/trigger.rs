@@ -106,11 +106,11 @@ pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, &[u8])) ->
 /// Accepts one trigger client; for `pass`, receives the descriptor it hands over. None
 /// when another process got the client first, or the client sent nothing usable.
 fn accept(daemon: &Daemon, listen: RawFd, endpoint: Endpoint) -> Option<std::os::fd::OwnedFd> {
-    let accepted = nix::sys::socket::accept(listen);
+    let accepted = sys::nix::sys::socket::accept(listen);
     daemon.unlock_accept();
     let client = match accepted {
         Ok(fd) => sys::process::own(fd),
-        Err(nix::errno::Errno::EAGAIN) => return None,
+        Err(sys::nix::errno::Errno::EAGAIN) => return None,
         Err(e) => {
             if endpoint == Endpoint::Pass {
                 log::msg_warn!("pass_accept: cannot accept connection: {}", e.desc());

@@ -22,6 +22,11 @@ pub mod watchdog;
 /// passes them to `std` (`OpenOptionsExt::custom_flags`) or compares error numbers. Other
 /// crates reach the C library only through this crate, so that one place pins it.
 pub use libc;
+/// The `nix` crate, whose safe system calls and types (`poll`, sockets, `Errno`) the
+/// daemons use directly where a wrapper would add nothing. No other crate depends on
+/// `nix` itself: its version and features are chosen here, and every system call goes
+/// through this crate.
+pub use nix;
 
 use std::ffi::CStr;
 use std::io;
@@ -136,6 +141,18 @@ pub fn getuid() -> u32 {
 pub fn geteuid() -> u32 {
     // SAFETY: geteuid has no arguments and cannot fail.
     unsafe { libc::geteuid() }
+}
+
+/// The real group id of this process.
+pub fn getgid() -> u32 {
+    // SAFETY: getgid has no arguments and cannot fail.
+    unsafe { libc::getgid() }
+}
+
+/// The effective group id of this process.
+pub fn getegid() -> u32 {
+    // SAFETY: getegid has no arguments and cannot fail.
+    unsafe { libc::getegid() }
 }
 
 /// Whether file descriptor `fd` is a terminal.

@@ -7,14 +7,14 @@
 //! master's children get them, at fixed numbers).
 
 use crate::ent::{Kind, Service};
-use nix::sys::socket::{
-    AddressFamily, Backlog, SockFlag, SockType, SockaddrIn, SockaddrIn6, UnixAddr, bind, listen,
-    setsockopt, socket, sockopt,
-};
-use nix::sys::stat::Mode;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
+use sys::nix::sys::socket::{
+    AddressFamily, Backlog, SockFlag, SockType, SockaddrIn, SockaddrIn6, UnixAddr, bind, listen,
+    setsockopt, socket, sockopt,
+};
+use sys::nix::sys::stat::Mode;
 
 /// Opens every endpoint of a service. `owner` is the mail owner's (uid, gid).
 pub fn open(service: &Service, owner: (u32, u32)) -> Result<Vec<OwnedFd>, String> {
@@ -46,7 +46,7 @@ pub fn as_owner<T>(owner: (u32, u32), f: impl FnOnce() -> T) -> T {
 const FLAGS: SockFlag = SockFlag::SOCK_NONBLOCK.union(SockFlag::SOCK_CLOEXEC);
 
 fn inet(addr: &SocketAddr, backlog: Backlog) -> Result<OwnedFd, String> {
-    let what = |e: nix::Error, call: &str| format!("{call}: {addr}: {}", e.desc());
+    let what = |e: sys::nix::Error, call: &str| format!("{call}: {addr}: {}", e.desc());
     let family = if addr.is_ipv4() {
         AddressFamily::Inet
     } else {
@@ -86,15 +86,17 @@ fn unix(path: &str, kind: SockType, backlog: Option<Backlog>) -> Result<OwnedFd,
 
 fn fifo(path: &str) -> Result<OwnedFd, String> {
     let _ = std::fs::remove_file(path);
-    nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o622))
+    sys::nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o622))
         .map_err(|e| format!("mkfifo: {path}: {}", e.desc()))?;
-    let fd = nix::fcntl::open(
+    let fd = sys::nix::fcntl::open(
         path,
-        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC,
+        sys::nix::fcntl::OFlag::O_RDWR
+            | sys::nix::fcntl::OFlag::O_NONBLOCK
+            | sys::nix::fcntl::OFlag::O_CLOEXEC,
         Mode::empty(),
     )
     .map_err(|e| format!("open fifo {path}: {}", e.desc()))?;
-    nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(0o622))
+    sys::nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(0o622))
         .map_err(|e| format!("fchmod fifo {path}: {}", e.desc()))?;
     Ok(fd)
 }

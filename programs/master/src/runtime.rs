@@ -7,7 +7,6 @@
 use crate::Flags;
 use crate::ent::{self, Service};
 use crate::spawn::{ChildEnv, Children, Serv, status_channel};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use params::Config;
 use params::decl::identity::MYHOSTNAME;
 use params::decl::install::{DATA_DIRECTORY, MAIL_OWNER, QUEUE_DIRECTORY};
@@ -15,6 +14,7 @@ use params::decl::logging::{MAILLOG_FILE, POSTLOG_SERVICE_NAME};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use sys::nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 /// The master's state.
 struct Master {
@@ -97,7 +97,7 @@ pub fn run(config_dir: PathBuf, flags: Flags, wait: bool) -> ! {
     ])
     .unwrap_or_else(|e| log::msg_fatal!("signal setup: {e}"));
     let flow =
-        nix::unistd::pipe().unwrap_or_else(|e| log::msg_fatal!("master_flow_init: pipe: {e}"));
+        sys::nix::unistd::pipe().unwrap_or_else(|e| log::msg_fatal!("master_flow_init: pipe: {e}"));
     let _ = sys::process::non_blocking(flow.0.as_raw_fd(), true);
     let _ = sys::process::non_blocking(flow.1.as_raw_fd(), true);
     let mut master = Master {
@@ -333,7 +333,7 @@ impl Master {
                 &mut fds,
                 PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
             ) {
-                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Ok(_) | Err(sys::nix::errno::Errno::EINTR) => {}
                 Err(e) => log::msg_fatal!("poll: {e}"),
             }
             let ready: Vec<Watch> = fds

@@ -71,7 +71,7 @@ pub const EARLY_EXIT_LIMIT: u32 = 5;
 
 /// A new status channel: (master end, daemon end).
 pub fn status_channel() -> Result<(OwnedFd, OwnedFd), String> {
-    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+    use sys::nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
     let (read, write) = socketpair(
         AddressFamily::Unix,
         SockType::Stream,

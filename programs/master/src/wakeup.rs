@@ -29,7 +29,7 @@ pub fn trigger(serv: &Serv, owner: (u32, u32)) {
             Some(addr) => inet_trigger(addr, WAKEUP, BRIEFLY),
             None => Ok(()),
         },
-        Kind::UnixDgram => Err(std::io::Error::from_raw_os_error(nix::libc::EOPNOTSUPP)),
+        Kind::UnixDgram => Err(std::io::Error::from_raw_os_error(sys::libc::EOPNOTSUPP)),
     };
     if let Err(e) = result {
         log::msg_warn!(

@@ -286,7 +286,7 @@ fn main() {
                 );
             }
             Err(e) => {
-                status = if e.raw_os_error() == Some(nix::libc::EFBIG) {
+                status = if e.raw_os_error() == Some(sys::libc::EFBIG) {
                     STAT_SIZE
                 } else {
                     STAT_WRITE
@@ -330,7 +330,7 @@ fn untrusted() -> bool {
     if uid == 0 && euid == 0 {
         return false;
     }
-    euid != uid || nix::unistd::getgid() != nix::unistd::getegid()
+    euid != uid || sys::getgid() != sys::getegid()
 }
 
 /// Why a configuration directory is refused: an error record, then the fatal one.
@@ -377,9 +377,10 @@ fn checkdir(main_cf: &Path, config_dir: &str) -> Result<(), Refusal> {
 /// Lowers the file size limit to `limit` bytes unless it is lower already (Postfix's
 /// `set_file_limit`); writes past it fail with EFBIG (SIGXFSZ is ignored).
 fn limit_file_size(limit: u64) {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    let errno_text =
-        |errno: nix::errno::Errno| sys::os_error(&std::io::Error::from_raw_os_error(errno as i32));
+    use sys::nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let errno_text = |errno: sys::nix::errno::Errno| {
+        sys::os_error(&std::io::Error::from_raw_os_error(errno as i32))
+    };
     let current = match getrlimit(Resource::RLIMIT_FSIZE) {
         Ok((soft, _)) => soft,
         Err(errno) => log::msg_fatal!("getrlimit: {}", errno_text(errno)),
@@ -408,7 +409,7 @@ fn ignored_signals() -> u64 {
 /// remove the incomplete file and exit with the signal number. The signals are blocked
 /// and a thread waits for them, so the cleanup runs as ordinary code, not in a handler.
 fn watch_signals() {
-    use nix::sys::signal::{SigSet, Signal};
+    use sys::nix::sys::signal::{SigSet, Signal};
     let ignored = ignored_signals();
     let mut set = SigSet::empty();
     set.add(Signal::SIGINT);

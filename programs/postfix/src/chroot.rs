@@ -77,10 +77,10 @@ pub fn prepare(queue: &Path) -> i32 {
             let _ = std::fs::create_dir_all(queue.join("dev"));
             let _ = std::fs::remove_file(&target);
             let rdev = std::os::unix::fs::MetadataExt::rdev(&meta);
-            if nix::sys::stat::mknod(
+            if sys::nix::sys::stat::mknod(
                 &target,
-                nix::sys::stat::SFlag::S_IFCHR,
-                nix::sys::stat::Mode::from_bits_truncate(0o666),
+                sys::nix::sys::stat::SFlag::S_IFCHR,
+                sys::nix::sys::stat::Mode::from_bits_truncate(0o666),
                 rdev,
             )
             .is_err()

@@ -109,9 +109,9 @@ impl Control<'_> {
             Severity::Warning,
             "stopping the Postfix mail system with force",
         );
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(pid as i32),
-            nix::sys::signal::Signal::SIGKILL,
+        let _ = sys::nix::sys::signal::killpg(
+            sys::nix::unistd::Pid::from_raw(pid as i32),
+            sys::nix::sys::signal::Signal::SIGKILL,
         );
         0
     }
