@@ -374,6 +374,15 @@ impl QueueFile {
         sys::close(file.into())
     }
 
+    /// Overwrites `data` at `offset` from the start of the file, after writing out what
+    /// is buffered: for records with fixed-width fields filled in when the rest is known
+    /// (cleanup's size record, Postfix's `vstream_fseek` in `cleanup_final.c`).
+    pub fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.out.flush()?;
+        self.out.get_ref().write_all_at(data, offset)
+    }
+
     /// Gives up on the file: closes it without writing out what is still buffered. The
     /// caller removes it.
     pub fn abandon(self) {
