@@ -10,7 +10,7 @@
 //! names the parameter to fix.
 
 use crate::{Dict, DictError, Flags, dict_flags};
-use ipc::{AttrError, Attrs, Flavor};
+use ipc::{AttrError, Attrs, Flavor, mail_attr};
 use std::cell::RefCell;
 use std::io::BufReader;
 use std::os::unix::net::UnixStream;
@@ -83,7 +83,11 @@ fn connect(service: &str) -> std::io::Result<BufReader<UnixStream>> {
     stream.set_read_timeout(Some(Duration::from_secs(300)))?;
     let mut reader = BufReader::new(stream);
     let hello = ipc::attr::read(&mut reader, Flavor::Null)?;
-    if hello.as_ref().and_then(|a| a.get_str("protocol").ok()) != Some("proxymap_protocol") {
+    if hello
+        .as_ref()
+        .and_then(|a| a.get_str(mail_attr::PROTO).ok())
+        != Some(mail_attr::PROTO_PROXYMAP)
+    {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "unexpected protocol announcement",
@@ -111,15 +115,15 @@ impl Proxy {
         };
         let reply = proxy.ask(
             Attrs::new()
-                .str("request", "open")
-                .str("table", name)
-                .int("flags", bits as i32),
+                .str(mail_attr::REQ, "open")
+                .str(mail_attr::TABLE, name)
+                .int(mail_attr::FLAGS, bits as i32),
         )?;
         let service = &endpoint().service;
-        match reply.get_int("status") {
+        match reply.get_int(mail_attr::STATUS) {
             Some(status::OK) => {
                 proxy.impl_flags =
-                    reply.get_int("flags").unwrap_or(0) as u32 & dict_flags::IMPL_MASK;
+                    reply.get_int(mail_attr::FLAGS).unwrap_or(0) as u32 & dict_flags::IMPL_MASK;
                 Ok(proxy)
             }
             Some(status::DENY) => Err(DictError::Config(format!(
@@ -202,7 +206,7 @@ impl Proxy {
     /// The outcome of a lookup-like reply.
     fn answer(&self, reply: &Attrs, key: &str) -> Result<Option<String>, DictError> {
         let service = &endpoint().service;
-        match reply.get_int("status") {
+        match reply.get_int(mail_attr::STATUS) {
             Some(status::OK) => self.reply_text(reply, "value", key).map(Some),
             Some(status::NOKEY) => Ok(None),
             Some(status::RETRY) => Err(DictError::Retry(self.lookup_failed(key))),
@@ -229,17 +233,17 @@ impl Dict for Proxy {
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
         let reply = self.ask(
             Attrs::new()
-                .str("request", "lookup")
-                .str("table", &self.table)
-                .int("flags", self.flags as i32)
-                .str("key", key),
+                .str(mail_attr::REQ, "lookup")
+                .str(mail_attr::TABLE, &self.table)
+                .int(mail_attr::FLAGS, self.flags as i32)
+                .str(mail_attr::KEY, key),
         )?;
         if log::verbose() > 0 {
             log::msg_info!(
                 "dict_proxy_lookup: table={} key={key} -> status={} result={}",
                 self.table,
-                reply.get_str("status").unwrap_or_default(),
-                String::from_utf8_lossy(reply.get_bytes("value").unwrap_or_default())
+                reply.get_str(mail_attr::STATUS).unwrap_or_default(),
+                String::from_utf8_lossy(reply.get_bytes(mail_attr::VALUE).unwrap_or_default())
             );
         }
         self.answer(&reply, key)
@@ -252,12 +256,12 @@ impl Dict for Proxy {
         loop {
             let reply = self.ask(
                 Attrs::new()
-                    .str("request", "sequence")
-                    .str("table", &self.table)
-                    .int("flags", self.flags as i32)
-                    .int("function", function),
+                    .str(mail_attr::REQ, "sequence")
+                    .str(mail_attr::TABLE, &self.table)
+                    .int(mail_attr::FLAGS, self.flags as i32)
+                    .int(mail_attr::FUNC, function),
             )?;
-            match reply.get_int("status") {
+            match reply.get_int(mail_attr::STATUS) {
                 Some(status::OK) => {
                     let key = self.reply_text(&reply, "key", "")?;
                     let value = self.reply_text(&reply, "value", &key)?;

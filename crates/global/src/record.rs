@@ -6,6 +6,7 @@
 //! "more follows"), then the data. The record types and the sets allowed in each segment
 //! are Postfix's, so queue files are interchangeable with Postfix's.
 
+use ipc::mail_attr;
 use std::io::{self, Read, Write};
 
 /// Record types (Postfix's `REC_TYPE_*`).
@@ -166,9 +167,9 @@ pub fn rec_put(out: &mut impl Write, kind: u8, data: &[u8]) -> io::Result<()> {
 pub fn rec_attr_map(name: &str) -> Option<u8> {
     match name {
         "dsn_orig_rcpt" => Some(rec_type::DSN_ORCPT),
-        "notify_flags" => Some(rec_type::DSN_NOTIFY),
-        "envelope_id" => Some(rec_type::DSN_ENVID),
-        "ret_flags" => Some(rec_type::DSN_RET),
+        mail_attr::DSN_NOTIFY => Some(rec_type::DSN_NOTIFY),
+        mail_attr::DSN_ENVID => Some(rec_type::DSN_ENVID),
+        mail_attr::DSN_RET => Some(rec_type::DSN_RET),
         "create_time" => Some(rec_type::CTIME),
         _ => None,
     }

@@ -14,13 +14,11 @@
 //! Addresses are bytes, as in Postfix: an 8-bit address that is not UTF-8 goes to the
 //! service and back unchanged.
 
-use ipc::{Attrs, Flavor};
+use ipc::{Attrs, Flavor, mail_attr};
 use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-/// The protocol the service announces.
-const PROTOCOL: &str = "trivial_rewrite_protocol";
 /// How long a cached answer is good for.
 const CACHE_TTL: Duration = Duration::from_secs(30);
 /// The pause between attempts when the service does not answer.
@@ -169,9 +167,9 @@ impl RewriteClient {
     fn ask(&mut self, rule: &str, address: &[u8]) -> std::io::Result<(i32, Vec<u8>)> {
         let connection = self.connection()?;
         let request = Attrs::new()
-            .str("request", "rewrite")
-            .str("rule", rule)
-            .bytes("address", address);
+            .str(mail_attr::REQ, "rewrite")
+            .str(mail_attr::RULE, rule)
+            .bytes(mail_attr::ADDR, address);
         let stream = connection.reader.get_mut();
         ipc::attr::write(stream, Flavor::Null, &request)?;
         stream.flush()?;
@@ -182,8 +180,8 @@ impl RewriteClient {
             std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed")
         })?;
         match (
-            reply.get_int("flags"),
-            reply.get_bytes("address"),
+            reply.get_int(mail_attr::FLAGS),
+            reply.get_bytes(mail_attr::ADDR),
             reply.len(),
         ) {
             (Some(flags), Some(result), 2) => Ok((flags, result.to_vec())),
@@ -209,9 +207,9 @@ impl RewriteClient {
             )?;
             let mut reader = BufReader::new(stream);
             let hello = ipc::attr::read(&mut reader, Flavor::Null)?;
-            let announced = hello
-                .as_ref()
-                .is_some_and(|h| h.get_str("protocol") == Ok(PROTOCOL) && h.len() == 1);
+            let announced = hello.as_ref().is_some_and(|h| {
+                h.get_str(mail_attr::PROTO) == Ok(mail_attr::PROTO_TRIVIAL) && h.len() == 1
+            });
             if !announced {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
@@ -247,7 +245,7 @@ mod tests {
             ipc::attr::write(
                 &mut writer,
                 Flavor::Null,
-                &Attrs::new().str("protocol", PROTOCOL),
+                &Attrs::new().str(mail_attr::PROTO, mail_attr::PROTO_TRIVIAL),
             )
             .unwrap();
             let mut seen = Vec::new();

@@ -7,5 +7,6 @@
 //! readable in `strace`.
 
 pub mod attr;
+pub mod mail_attr;
 
 pub use attr::{AttrError, Attrs, Flavor};

@@ -14,13 +14,10 @@
 
 mod state;
 
-use ipc::{Attrs, Flavor};
+use ipc::{Attrs, Flavor, mail_attr};
 use server::multi::{Client, Service};
 use state::{Kind, Registry};
 use std::time::Duration;
-
-/// The protocol announcement anvil sends to each new client.
-const PROTOCOL: &str = "anvil_protocol";
 
 struct Anvil {
     registry: Registry,
@@ -29,7 +26,10 @@ struct Anvil {
 
 impl Service for Anvil {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
-        client.send(Flavor::Plain, &Attrs::new().str("protocol", PROTOCOL));
+        client.send(
+            Flavor::Plain,
+            &Attrs::new().str(mail_attr::PROTO, mail_attr::PROTO_ANVIL),
+        );
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {
@@ -42,7 +42,7 @@ impl Service for Anvil {
         // Postfix reads strictly: exactly a request and an ident. Idents are service and
         // client address, always ASCII; anything else is a broken client.
         let (Ok(what), Ok(ident), 2) = (
-            request.get_str("request"),
+            request.get_str(mail_attr::REQ),
             request.get_str("ident"),
             request.len(),
         ) else {
@@ -53,13 +53,13 @@ impl Service for Anvil {
             "connect" => {
                 let (count, rate) = self.registry.connect(client.id, ident, now);
                 Attrs::new()
-                    .int("status", 0)
+                    .int(mail_attr::STATUS, 0)
                     .int("count", count)
                     .int("rate", rate)
             }
             "disconnect" => {
                 self.registry.disconnect(client.id, ident, now);
-                Attrs::new().int("status", 0)
+                Attrs::new().int(mail_attr::STATUS, 0)
             }
             "message" | "recipient" | "newtls" | "auth" => {
                 let kind = match what {
@@ -69,16 +69,16 @@ impl Service for Anvil {
                     _ => Kind::Auth,
                 };
                 let rate = self.registry.count_event(client.id, ident, kind, now);
-                Attrs::new().int("status", 0).int("rate", rate)
+                Attrs::new().int(mail_attr::STATUS, 0).int("rate", rate)
             }
             "newtls_status" => {
                 let rate = self.registry.rate(ident, Kind::Ntls, now);
-                Attrs::new().int("status", 0).int("rate", rate)
+                Attrs::new().int(mail_attr::STATUS, 0).int("rate", rate)
             }
             "lookup" => {
                 let r = self.registry.lookup(ident, now);
                 Attrs::new()
-                    .int("status", 0)
+                    .int(mail_attr::STATUS, 0)
                     .int("count", r.count)
                     .int("rate", r.rate)
                     .int("mail", r.mail)
@@ -88,7 +88,7 @@ impl Service for Anvil {
             }
             other => {
                 log::msg_warn!("unrecognized request: \"{other}\", ignored");
-                Attrs::new().int("status", -1)
+                Attrs::new().int(mail_attr::STATUS, -1)
             }
         };
         if log::verbose() > 0 {

@@ -12,14 +12,13 @@
 //!
 //! master.cf: `pickup unix n - y 60 1 pickup` (a trigger service, process limit 1).
 
-
 use global::cleanup_user::{self, FLAG_BOUNCE, FLAG_MASK_EXTERNAL, FLAG_MILTER};
 use global::info_log_addr_form::AddrForm;
 use global::input_transp::{self, mail_src};
 use global::mail_queue::{self, MAILDROP};
 use global::record::{RecError, rec_attr_map, rec_get, rec_put, rec_type};
 use global::safe_open::{self, Access, Refused};
-use ipc::{Attrs, Flavor};
+use ipc::{Attrs, Flavor, mail_attr};
 use params::Config;
 use params::decl::identity::{MAIL_NAME, MYHOSTNAME, SMTPUTF8_AUTODETECT_CLASSES, SMTPUTF8_ENABLE};
 use params::decl::install::MAIL_OWNER;
@@ -261,8 +260,8 @@ impl Pickup<'_> {
         );
         let mut reader = BufReader::new(&cleanup);
         let id = match ipc::attr::read(&mut reader, Flavor::Null) {
-            Ok(Some(attrs)) if attrs.get_str("protocol") == Ok("cleanup_protocol") => {
-                attrs.get_str("queue_id").ok().map(str::to_string)
+            Ok(Some(attrs)) if attrs.get_str(mail_attr::PROTO) == Ok(mail_attr::PROTO_CLEANUP) => {
+                attrs.get_str(mail_attr::QUEUEID).ok().map(str::to_string)
             }
             _ => None,
         };
@@ -272,7 +271,7 @@ impl Pickup<'_> {
         if ipc::attr::write(
             &mut &cleanup,
             Flavor::Null,
-            &Attrs::new().int("flags", flags as i32),
+            &Attrs::new().int(mail_attr::FLAGS, flags as i32),
         )
         .is_err()
         {
@@ -358,7 +357,10 @@ impl Pickup<'_> {
         }
         // The message went out whole: cleanup's verdict decides.
         match ipc::attr::read(replies, Flavor::Null) {
-            Ok(Some(reply)) => match (reply.get_int("status"), reply.get_bytes("reason")) {
+            Ok(Some(reply)) => match (
+                reply.get_int(mail_attr::STATUS),
+                reply.get_bytes(mail_attr::WHY),
+            ) {
                 (Some(0), _) => Outcome::Remove,
                 (Some(status), reason) => self.cleanup_error(
                     status as u32,

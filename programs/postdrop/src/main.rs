@@ -32,7 +32,7 @@ use global::cleanup_user::{STAT_OK, STAT_SIZE, STAT_WRITE};
 use global::mail_proto::TRIGGER_REQ_WAKEUP;
 use global::mail_queue::{self, Layout, QueueFile};
 use global::maillog_client::{self, Fallback};
-use ipc::{Attrs, Flavor};
+use ipc::{Attrs, Flavor, mail_attr};
 use params::Config;
 use params::decl::address::{OWNER_REQUEST_SPECIAL, RECIPIENT_DELIMITER};
 use params::decl::identity::SMTPUTF8_ENABLE;
@@ -226,8 +226,8 @@ fn main() {
     *incomplete() = Some(file.path().to_string());
     reply(
         &Attrs::new()
-            .str("protocol", "postdrop_protocol")
-            .str("queue_id", file.id()),
+            .str(mail_attr::PROTO, mail_attr::PROTO_POSTDROP)
+            .str(mail_attr::QUEUEID, file.id()),
     );
 
     let mut check_sender =
@@ -303,8 +303,8 @@ fn main() {
     };
     reply(
         &Attrs::new()
-            .int("status", status as i32)
-            .str("reason", &reason),
+            .int(mail_attr::STATUS, status as i32)
+            .str(mail_attr::WHY, &reason),
     );
     // Like Postfix, the status is the exit code too (truncated by the system to 8 bits).
     std::process::exit(status as i32);

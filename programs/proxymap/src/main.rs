@@ -14,7 +14,7 @@ mod approved;
 
 use dict::proxy::status;
 use dict::{Dict, DictError, Flags, dict_flags};
-use ipc::{Attrs, Flavor};
+use ipc::{Attrs, Flavor, mail_attr};
 use server::multi::{Client, Service};
 use std::collections::HashMap;
 
@@ -81,27 +81,36 @@ impl Proxymap {
     }
 
     fn open(&mut self, request: &Attrs) -> Attrs {
-        let (Ok(table), Some(flags)) = (request.get_str("table"), request.get_int("flags")) else {
-            return Attrs::new().int("status", status::BAD).int("flags", 0);
+        let (Ok(table), Some(flags)) = (
+            request.get_str(mail_attr::TABLE),
+            request.get_int(mail_attr::FLAGS),
+        ) else {
+            return Attrs::new()
+                .int(mail_attr::STATUS, status::BAD)
+                .int(mail_attr::FLAGS, 0);
         };
         match self.find(table, flags as u32) {
             Ok(open) => {
                 let impl_flags = open.dict.impl_flags();
                 Attrs::new()
-                    .int("status", status::OK)
-                    .int("flags", impl_flags as i32)
+                    .int(mail_attr::STATUS, status::OK)
+                    .int(mail_attr::FLAGS, impl_flags as i32)
             }
-            Err(code) => Attrs::new().int("status", code).int("flags", 0),
+            Err(code) => Attrs::new()
+                .int(mail_attr::STATUS, code)
+                .int(mail_attr::FLAGS, 0),
         }
     }
 
     fn lookup(&mut self, request: &Attrs) -> Attrs {
         let (Ok(table), Some(flags), Some(key)) = (
-            request.get_str("table"),
-            request.get_int("flags"),
-            request.get_bytes("key"),
+            request.get_str(mail_attr::TABLE),
+            request.get_int(mail_attr::FLAGS),
+            request.get_bytes(mail_attr::KEY),
         ) else {
-            return Attrs::new().int("status", status::BAD).str("value", "");
+            return Attrs::new()
+                .int(mail_attr::STATUS, status::BAD)
+                .str(mail_attr::VALUE, "");
         };
         let shown = String::from_utf8_lossy(key);
         let (code, value) = match (self.find(table, flags as u32), std::str::from_utf8(key)) {
@@ -132,25 +141,27 @@ impl Proxymap {
         if log::verbose() > 0 {
             log::msg_info!("proxymap_lookup_service: {table}:{shown} -> {code}:{value}");
         }
-        Attrs::new().int("status", code).str("value", &value)
+        Attrs::new()
+            .int(mail_attr::STATUS, code)
+            .str(mail_attr::VALUE, &value)
     }
 
     fn sequence(&mut self, request: &Attrs) -> Attrs {
         let (Ok(table), Some(flags), Some(function)) = (
-            request.get_str("table"),
-            request.get_int("flags"),
-            request.get_int("function"),
+            request.get_str(mail_attr::TABLE),
+            request.get_int(mail_attr::FLAGS),
+            request.get_int(mail_attr::FUNC),
         ) else {
             return Attrs::new()
-                .int("status", status::BAD)
-                .str("key", "")
-                .str("value", "");
+                .int(mail_attr::STATUS, status::BAD)
+                .str(mail_attr::KEY, "")
+                .str(mail_attr::VALUE, "");
         };
         let reply = |code, key: &str, value: &str| {
             Attrs::new()
-                .int("status", code)
-                .str("key", key)
-                .str("value", value)
+                .int(mail_attr::STATUS, code)
+                .str(mail_attr::KEY, key)
+                .str(mail_attr::VALUE, value)
         };
         let open = match self.find(table, flags as u32) {
             Ok(open) => open,
@@ -177,7 +188,7 @@ impl Proxymap {
         } else {
             log::msg_warn!("refusing proxy:{what} request on non-proxywrite service");
         }
-        Attrs::new().int("status", status::DENY)
+        Attrs::new().int(mail_attr::STATUS, status::DENY)
     }
 }
 
@@ -188,7 +199,7 @@ impl Service for Proxymap {
         }
         client.send(
             Flavor::Null,
-            &Attrs::new().str("protocol", "proxymap_protocol"),
+            &Attrs::new().str(mail_attr::PROTO, mail_attr::PROTO_PROXYMAP),
         );
     }
 
@@ -196,7 +207,7 @@ impl Service for Proxymap {
         let Some(request) = client.receive(Flavor::Null) else {
             return false;
         };
-        let reply = match request.get_str("request").unwrap_or_default() {
+        let reply = match request.get_str(mail_attr::REQ).unwrap_or_default() {
             "open" => self.open(&request),
             "lookup" => self.lookup(&request),
             "sequence" => self.sequence(&request),
@@ -204,7 +215,7 @@ impl Service for Proxymap {
             "delete" => self.refuse_write("delete"),
             other => {
                 log::msg_warn!("unrecognized request: \"{other}\", ignored");
-                Attrs::new().int("status", status::BAD)
+                Attrs::new().int(mail_attr::STATUS, status::BAD)
             }
         };
         client.send(Flavor::Null, &reply)

@@ -12,7 +12,7 @@
 use crate::Request;
 use global::cleanup_user::{self, STAT_WRITE};
 use global::record::{rec_put, rec_type};
-use ipc::Flavor;
+use ipc::{Flavor, mail_attr};
 use rfc822::mime::header_opts::{HeaderFlags, HeaderInfo};
 use rfc822::mime::{HeaderClass, MimeLimits, MimeOptions, MimeSink, MimeState, RecType};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -173,8 +173,8 @@ pub fn enqueue(req: &Request) {
     let mut replies = BufReader::new(stdout);
     let announced = matches!(
         ipc::attr::read(&mut replies, Flavor::Null),
-        Ok(Some(ref attrs)) if attrs.get_str("protocol") == Ok("postdrop_protocol")
-            && attrs.get_bytes("queue_id").is_some()
+        Ok(Some(ref attrs)) if attrs.get_str(mail_attr::PROTO) == Ok(mail_attr::PROTO_POSTDROP)
+            && attrs.get_bytes(mail_attr::QUEUEID).is_some()
     );
     if !announced {
         drop(stdin);
@@ -209,7 +209,10 @@ pub fn enqueue(req: &Request) {
     }
     // postdrop's verdict, then its exit.
     let (status, why) = match ipc::attr::read(&mut replies, Flavor::Null) {
-        Ok(Some(attrs)) => match (attrs.get_int("status"), attrs.get_bytes("reason")) {
+        Ok(Some(attrs)) => match (
+            attrs.get_int(mail_attr::STATUS),
+            attrs.get_bytes(mail_attr::WHY),
+        ) {
             // The reason is shown to the user: 8-bit text is shown as well as it can be.
             (Some(status), Some(why)) => (status as u32, String::from_utf8_lossy(why).into_owned()),
             _ => (STAT_WRITE, String::new()),
@@ -242,12 +245,12 @@ pub fn enqueue(req: &Request) {
 fn write_message(req: &Request, drop: &mut Drop<'_>) -> usize {
     let who = drop.who.to_string();
     if let Some(envid) = &req.dsn_envid {
-        drop.attr("envelope_id", envid);
+        drop.attr(mail_attr::DSN_ENVID, envid);
     }
     if req.dsn_ret != 0 {
-        drop.attr("ret_flags", &req.dsn_ret.to_string());
+        drop.attr(mail_attr::DSN_RET, &req.dsn_ret.to_string());
     }
-    drop.attr("rewrite_context", &req.rewrite_context);
+    drop.attr(mail_attr::RWR_CONTEXT, &req.rewrite_context);
     if let Some(name) = &req.full_name {
         drop.put(rec_type::FULL, name.as_bytes());
     }
@@ -256,10 +259,10 @@ fn write_message(req: &Request, drop: &mut Drop<'_>) -> usize {
         log::msg_fatal!("{who}: -V option requires non-null sender address");
     }
     if let Some(encoding) = &req.encoding {
-        drop.attr("encoding", encoding);
+        drop.attr(mail_attr::ENCODING, encoding);
     }
     if req.trace_flags != 0 {
-        drop.attr("trace_flags", &req.trace_flags.to_string());
+        drop.attr(mail_attr::TRACE_FLAGS, &req.trace_flags.to_string());
     }
     if let Some(delims) = &req.verp_delims {
         drop.put(b'V', delims.as_bytes());
@@ -270,7 +273,7 @@ fn write_message(req: &Request, drop: &mut Drop<'_>) -> usize {
         let addresses = rfc822::tok822::addresses(&tree);
         for addr in &addresses {
             if req.dsn_notify != 0 {
-                drop.attr("notify_flags", &req.dsn_notify.to_string());
+                drop.attr(mail_attr::DSN_NOTIFY, &req.dsn_notify.to_string());
             }
             drop.put(rec_type::RCPT, addr.internalize().as_bytes());
             rcpt_count += 1;
@@ -307,7 +310,7 @@ fn write_message(req: &Request, drop: &mut Drop<'_>) -> usize {
     drop.put(rec_type::XTRA, b"");
     for rcpt in &extracted {
         if req.dsn_notify != 0 {
-            drop.attr("notify_flags", &req.dsn_notify.to_string());
+            drop.attr(mail_attr::DSN_NOTIFY, &req.dsn_notify.to_string());
         }
         drop.put(rec_type::RCPT, rcpt.as_bytes());
         rcpt_count += 1;

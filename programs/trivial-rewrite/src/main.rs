@@ -19,7 +19,7 @@ mod transport;
 use dict::Flags;
 use global::maps::Maps;
 use global::match_list::{MatchList, Matcher};
-use ipc::{Attrs, Flavor};
+use ipc::{Attrs, Flavor, mail_attr};
 use params::decl::{address as a, debug as d, identity as i, resolve as r};
 use resolve::{Resolver, Setting, Shared};
 use rewrite::Rules;
@@ -46,7 +46,7 @@ fn address_arg<'a>(request: &'a Attrs, name: &str) -> Option<Cow<'a, str>> {
 impl TrivialRewrite {
     fn rewrite(&self, request: &Attrs) -> Option<Attrs> {
         let (Ok(rule), Some(address), 3) = (
-            request.get_str("rule"),
+            request.get_str(mail_attr::RULE),
             address_arg(request, "address"),
             request.len(),
         ) else {
@@ -77,8 +77,8 @@ impl TrivialRewrite {
         }
         Some(
             Attrs::new()
-                .int("flags", 0)
-                .bytes("address", &eight_bit::to_bytes(&result)),
+                .int(mail_attr::FLAGS, 0)
+                .bytes(mail_attr::ADDR, &eight_bit::to_bytes(&result)),
         )
     }
 
@@ -106,11 +106,14 @@ impl TrivialRewrite {
         // from tables, but a table may hold 8-bit text too.
         Some(
             Attrs::new()
-                .int("flags", 0)
-                .bytes("transport", &eight_bit::to_bytes(&answer.transport))
-                .bytes("nexthop", &eight_bit::to_bytes(&answer.nexthop))
-                .bytes("recipient", &eight_bit::to_bytes(&answer.recipient))
-                .int("flags", answer.flags),
+                .int(mail_attr::FLAGS, 0)
+                .bytes(
+                    mail_attr::TRANSPORT,
+                    &eight_bit::to_bytes(&answer.transport),
+                )
+                .bytes(mail_attr::NEXTHOP, &eight_bit::to_bytes(&answer.nexthop))
+                .bytes(mail_attr::RECIP, &eight_bit::to_bytes(&answer.recipient))
+                .int(mail_attr::FLAGS, answer.flags),
         )
     }
 }
@@ -119,7 +122,7 @@ impl Service for TrivialRewrite {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
         client.send(
             Flavor::Null,
-            &Attrs::new().str("protocol", "trivial_rewrite_protocol"),
+            &Attrs::new().str(mail_attr::PROTO, mail_attr::PROTO_TRIVIAL),
         );
     }
 
@@ -127,7 +130,7 @@ impl Service for TrivialRewrite {
         let Some(request) = client.receive(Flavor::Null) else {
             return false;
         };
-        let reply = match request.get_str("request").unwrap_or_default() {
+        let reply = match request.get_str(mail_attr::REQ).unwrap_or_default() {
             "rewrite" => self.rewrite(&request),
             "resolve" => self.resolve(&request, &self.regular),
             "verify" => self.resolve(&request, &self.verify),
