@@ -12,6 +12,7 @@
 
 use global::cleanup_user::{STAT_BAD, STAT_OK};
 use global::record::{RecError, rec_attr_map, rec_get, rec_put, rec_type};
+use ipc::mail_attr;
 use std::io::{self, Read, Write};
 
 /// The records a submission may have in each segment; the first one ends the segment
@@ -182,11 +183,12 @@ impl Copy<'_> {
                 return;
             }
         };
-        let allowed = match name {
-            b"encoding" => matches!(value, b"7bit" | b"8bit" | b""),
-            b"envelope_id" | b"notify_flags" | b"trace_flags" => true,
-            b"rewrite_context" => matches!(value, b"local" | b"remote"),
-            _ => std::str::from_utf8(name).is_ok_and(|n| rec_attr_map(n).is_some()),
+        let allowed = match std::str::from_utf8(name) {
+            Ok(mail_attr::ENCODING) => matches!(value, b"7bit" | b"8bit" | b""),
+            Ok(mail_attr::DSN_ENVID | mail_attr::DSN_NOTIFY | mail_attr::TRACE_FLAGS) => true,
+            Ok(mail_attr::RWR_CONTEXT) => matches!(value, b"local" | b"remote"),
+            Ok(other) => rec_attr_map(other).is_some(),
+            Err(_) => false,
         };
         if allowed {
             let mut record = Vec::with_capacity(name.len() + 1 + value.len());
