@@ -43,6 +43,31 @@ fn add_services(mx: &Instance, services: &str) {
     mx.write("etc/master.cf", &format!("{master_cf}{services}"));
 }
 
+/// The requests about `address`: a rewrite in the local and in the remote context, and a
+/// resolve and a verify for each of `senders`.
+fn requests_for(address: &[u8], senders: &[&[u8]]) -> Vec<Attrs> {
+    let mut requests = Vec::new();
+    for rule in ["local", "remote"] {
+        requests.push(
+            Attrs::new()
+                .str("request", "rewrite")
+                .str("rule", rule)
+                .bytes("address", address),
+        );
+    }
+    for kind in ["resolve", "verify"] {
+        for sender in senders {
+            requests.push(
+                Attrs::new()
+                    .str("request", kind)
+                    .bytes("sender", sender)
+                    .bytes("address", address),
+            );
+        }
+    }
+    requests
+}
+
 const ADDRESSES: &[&str] = &[
     "user",
     "user@localhost",
@@ -113,26 +138,7 @@ fn answers_match_postfix() {
     let mut theirs = Client::connect(&mx, "pfrewrite");
     let mut compared = 0;
     for address in ADDRESSES {
-        let mut requests = Vec::new();
-        for rule in ["local", "remote"] {
-            requests.push(
-                Attrs::new()
-                    .str("request", "rewrite")
-                    .str("rule", rule)
-                    .str("address", address),
-            );
-        }
-        for kind in ["resolve", "verify"] {
-            for sender in ["", "sender@example.com"] {
-                requests.push(
-                    Attrs::new()
-                        .str("request", kind)
-                        .str("sender", sender)
-                        .str("address", address),
-                );
-            }
-        }
-        for request in requests {
+        for request in requests_for(address.as_bytes(), &[b"", b"sender@example.com"]) {
             if request.get_str("request") == Ok("rewrite") && address.is_empty() {
                 continue;
             }
@@ -231,24 +237,8 @@ fn eight_bit_addresses_match_postfix() {
         let mut ours = Client::connect(&mx, ours);
         let mut theirs = Client::connect(&mx, theirs);
         for address in EIGHT_BIT {
-            let mut requests = Vec::new();
-            for rule in ["local", "remote"] {
-                requests.push(
-                    Attrs::new()
-                        .str("request", "rewrite")
-                        .str("rule", rule)
-                        .bytes("address", address),
-                );
-            }
-            for kind in ["resolve", "verify"] {
-                requests.push(
-                    Attrs::new()
-                        .str("request", kind)
-                        .bytes("sender", address)
-                        .bytes("address", address),
-                );
-            }
-            for request in requests {
+            // The address is the sender too, so both attributes carry the 8-bit bytes.
+            for request in requests_for(address, &[address]) {
                 let want = theirs.ask(&request);
                 let answer = want
                     .get_bytes("address")
