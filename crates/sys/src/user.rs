@@ -222,16 +222,25 @@ mod tests {
         }
     }
 
+    /// Real, effective and saved ids.
+    type Triple = (u32, u32, u32);
+
     /// The ids and supplementary groups of this process, as the kernel has them.
-    fn ids() -> ((u32, u32, u32), (u32, u32, u32), Vec<u32>) {
+    struct Ids {
+        uids: Triple,
+        gids: Triple,
+        groups: Vec<u32>,
+    }
+
+    fn ids() -> Ids {
         let u = nix::unistd::getresuid().expect("getresuid");
         let g = nix::unistd::getresgid().expect("getresgid");
         let groups = nix::unistd::getgroups().expect("getgroups");
-        (
-            (u.real.as_raw(), u.effective.as_raw(), u.saved.as_raw()),
-            (g.real.as_raw(), g.effective.as_raw(), g.saved.as_raw()),
-            groups.iter().map(|g| g.as_raw()).collect(),
-        )
+        Ids {
+            uids: (u.real.as_raw(), u.effective.as_raw(), u.saved.as_raw()),
+            gids: (g.real.as_raw(), g.effective.as_raw(), g.saved.as_raw()),
+            groups: groups.iter().map(|g| g.as_raw()).collect(),
+        }
     }
 
     fn nobody() -> Account {
@@ -298,26 +307,26 @@ mod tests {
             // As the user for a moment: effective ids and the group list change, the real
             // and saved ids stay root's so that root comes back.
             let inside = as_effective(nobody.uid, nobody.gid, ids).map_err(|e| e.to_string())?;
-            expect("effective uids", inside.0, (0, nobody.uid, 0))?;
-            expect("effective gids", inside.1.1, nobody.gid)?;
-            expect("groups inside", inside.2, vec![nobody.gid])?;
+            expect("effective uids", inside.uids, (0, nobody.uid, 0))?;
+            expect("effective gids", inside.gids.1, nobody.gid)?;
+            expect("groups inside", inside.groups, vec![nobody.gid])?;
             let back = ids();
-            expect("uids after", back.0, (0, 0, 0))?;
-            expect("egid after", back.1.1, 0)?;
+            expect("uids after", back.uids, (0, 0, 0))?;
+            expect("egid after", back.gids.1, 0)?;
             // For good: nothing of root is left, not even a supplementary group.
             set_ugid(nobody.uid, nobody.gid).map_err(|e| e.to_string())?;
             let dropped = ids();
             expect(
                 "uids dropped",
-                dropped.0,
+                dropped.uids,
                 (nobody.uid, nobody.uid, nobody.uid),
             )?;
             expect(
                 "gids dropped",
-                dropped.1,
+                dropped.gids,
                 (nobody.gid, nobody.gid, nobody.gid),
             )?;
-            expect("groups dropped", dropped.2, vec![nobody.gid])?;
+            expect("groups dropped", dropped.groups, vec![nobody.gid])?;
             changes_fail_without_root()
         });
         assert_eq!(status, 0);
@@ -331,7 +340,7 @@ mod tests {
             }
             let nobody = nobody();
             chroot_uid(Some(Path::new("/")), Some("nobody")).map_err(|e| e.to_string())?;
-            let (uids, gids, groups) = ids();
+            let Ids { uids, gids, groups } = ids();
             expect("uids", uids, (nobody.uid, nobody.uid, nobody.uid))?;
             expect("gids", gids, (nobody.gid, nobody.gid, nobody.gid))?;
             // initgroups: the primary group and the user's groups from the group file,
