@@ -113,12 +113,7 @@ impl Proxy {
             impl_flags: dict_flags::FIXED,
             connection: RefCell::new(None),
         };
-        let reply = proxy.ask(
-            Attrs::new()
-                .str(mail_attr::REQ, "open")
-                .str(mail_attr::TABLE, name)
-                .int(mail_attr::FLAGS, bits as i32),
-        )?;
+        let reply = proxy.ask(proxy.request("open"))?;
         let service = &endpoint().service;
         match reply.get_int(mail_attr::STATUS) {
             Some(status::OK) => {
@@ -194,6 +189,15 @@ impl Proxy {
         }
     }
 
+    /// A request about this table: its name, the table and the open flags, which every
+    /// request repeats so that a restarted server can answer it.
+    fn request(&self, name: &str) -> Attrs {
+        Attrs::new()
+            .str(mail_attr::REQ, name)
+            .str(mail_attr::TABLE, &self.table)
+            .int(mail_attr::FLAGS, self.flags as i32)
+    }
+
     /// The message for a lookup the server could not answer.
     fn lookup_failed(&self, key: &str) -> String {
         format!(
@@ -231,13 +235,7 @@ impl Dict for Proxy {
     }
 
     fn lookup(&self, key: &str) -> Result<Option<String>, DictError> {
-        let reply = self.ask(
-            Attrs::new()
-                .str(mail_attr::REQ, "lookup")
-                .str(mail_attr::TABLE, &self.table)
-                .int(mail_attr::FLAGS, self.flags as i32)
-                .str(mail_attr::KEY, key),
-        )?;
+        let reply = self.ask(self.request("lookup").str(mail_attr::KEY, key))?;
         if log::verbose() > 0 {
             log::msg_info!(
                 "dict_proxy_lookup: table={} key={key} -> status={} result={}",
@@ -254,13 +252,7 @@ impl Dict for Proxy {
         // DICT_SEQ_FUN_FIRST, then DICT_SEQ_FUN_NEXT.
         let mut function = 0;
         loop {
-            let reply = self.ask(
-                Attrs::new()
-                    .str(mail_attr::REQ, "sequence")
-                    .str(mail_attr::TABLE, &self.table)
-                    .int(mail_attr::FLAGS, self.flags as i32)
-                    .int(mail_attr::FUNC, function),
-            )?;
+            let reply = self.ask(self.request("sequence").int(mail_attr::FUNC, function))?;
             match reply.get_int(mail_attr::STATUS) {
                 Some(status::OK) => {
                     let key = self.reply_text(&reply, "key", "")?;

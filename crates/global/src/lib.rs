@@ -30,6 +30,15 @@ pub mod safe_open;
 pub mod table_watch;
 pub mod user_acl;
 
+/// A fresh empty directory for one test: `ironpost-<what>-<pid>` in the temporary directory.
+#[cfg(test)]
+pub(crate) fn scratch_dir(what: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ironpost-{what}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
 /// Logs a configuration error as Postfix does (its warnings, then fatal) and exits.
 pub fn fatal_config(error: params::ConfigError) -> ! {
     for warning in &error.warnings {

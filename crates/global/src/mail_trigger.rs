@@ -173,13 +173,7 @@ mod tests {
     use std::os::unix::net::UnixListener;
 
     fn scratch(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "ironpost-mail-trigger-{name}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+        crate::scratch_dir(&format!("mail-trigger-{name}"))
     }
 
     #[test]

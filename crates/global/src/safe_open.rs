@@ -113,17 +113,9 @@ pub fn open_existing(path: &Path, access: Access) -> Result<File, Refused> {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("ironpost-safe-open-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn plain_files_open_and_others_are_refused_with_postfix_text() {
-        let dir = scratch("kinds");
+        let dir = crate::scratch_dir("safe-open");
         let plain = dir.join("plain");
         std::fs::write(&plain, "x").unwrap();
         assert!(open_existing(&plain, Access::Read).is_ok());

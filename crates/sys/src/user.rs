@@ -90,6 +90,22 @@ fn checked(result: nix::Result<()>, call: impl FnOnce() -> String) -> Result<(),
     })
 }
 
+/// Makes root the effective user again when it is not (a set-uid root program that gave it
+/// up); `prefix` starts the call's name in the error, as in the caller's Postfix message.
+fn regain_root(prefix: &str) -> Result<(), PrivilegeError> {
+    if Uid::effective().is_root() {
+        return Ok(());
+    }
+    checked(nix::unistd::seteuid(Uid::from_raw(0)), || {
+        format!("{prefix}seteuid(0)")
+    })
+}
+
+/// Makes `gid` the only supplementary group, so that none of root's groups stays.
+fn only_group(gid: u32, call: impl FnOnce() -> String) -> Result<(), PrivilegeError> {
+    checked(nix::unistd::setgroups(&[Gid::from_raw(gid)]), call)
+}
+
 /// Optionally enters `root` and becomes `user`, as Postfix's `chroot_uid()`: the primary
 /// group and the user's supplementary groups (initgroups, while the group file is still
 /// visible), the jail, then the user id.
@@ -130,17 +146,11 @@ pub fn chroot_uid(root: Option<&Path>, user: Option<&str>) -> Result<(), Privile
 /// a jail. A process that is not root regains root first, as Postfix's does (a set-uid
 /// root program); without it that first step fails.
 pub fn set_ugid(uid: u32, gid: u32) -> Result<(), PrivilegeError> {
-    if !Uid::effective().is_root() {
-        checked(nix::unistd::seteuid(Uid::from_raw(0)), || {
-            "seteuid(0)".to_string()
-        })?;
-    }
+    regain_root("")?;
     checked(nix::unistd::setgid(Gid::from_raw(gid)), || {
         format!("setgid({gid})")
     })?;
-    checked(nix::unistd::setgroups(&[Gid::from_raw(gid)]), || {
-        format!("setgroups(1, &{gid})")
-    })?;
+    only_group(gid, || format!("setgroups(1, &{gid})"))?;
     checked(nix::unistd::setuid(Uid::from_raw(uid)), || {
         format!("setuid({uid})")
     })
@@ -149,17 +159,11 @@ pub fn set_ugid(uid: u32, gid: u32) -> Result<(), PrivilegeError> {
 /// Sets the effective user and group ids, with `egid` as the only supplementary group:
 /// Postfix's `set_eugid()`. The real and saved ids stay, so root can come back.
 pub fn set_eugid(euid: u32, egid: u32) -> Result<(), PrivilegeError> {
-    if !Uid::effective().is_root() {
-        checked(nix::unistd::seteuid(Uid::from_raw(0)), || {
-            "set_eugid: seteuid(0)".to_string()
-        })?;
-    }
+    regain_root("set_eugid: ")?;
     checked(nix::unistd::setegid(Gid::from_raw(egid)), || {
         format!("set_eugid: setegid({egid})")
     })?;
-    checked(nix::unistd::setgroups(&[Gid::from_raw(egid)]), || {
-        format!("set_eugid: setgroups({egid})")
-    })?;
+    only_group(egid, || format!("set_eugid: setgroups({egid})"))?;
     if euid != 0 {
         checked(nix::unistd::seteuid(Uid::from_raw(euid)), || {
             format!("set_eugid: seteuid({euid})")
