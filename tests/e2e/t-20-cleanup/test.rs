@@ -308,3 +308,155 @@ fn queue_files_equal_postfix_s_and_mail_is_delivered() {
         }
     }
 }
+
+/// Sends one message as `records` straight to the cleanup service, as pickup and smtpd
+/// do, and returns the queue ID, status and reason.
+fn raw_cleanup(
+    mx: &Instance,
+    flags: i32,
+    stream: &[(u8, &[u8])],
+    close_early: bool,
+) -> (String, i32, String) {
+    use ipc::{Attrs, Flavor};
+    use std::io::{BufReader, Write};
+    let socket = std::os::unix::net::UnixStream::connect(mx.dir.join("queue/public/cleanup"))
+        .expect("the cleanup socket");
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut reader = BufReader::new(socket.try_clone().unwrap());
+    let hello = ipc::attr::read(&mut reader, Flavor::Null).unwrap().unwrap();
+    let id = hello.get_str("queue_id").unwrap().to_string();
+    let mut out = socket.try_clone().unwrap();
+    ipc::attr::write(&mut out, Flavor::Null, &Attrs::new().int("flags", flags)).unwrap();
+    let mut bytes = Vec::new();
+    // A client always ends with E (cleanup reads up to it before it answers), unless it
+    // goes away.
+    let end: &[(u8, &[u8])] = if close_early || stream.last().is_some_and(|r| r.0 == b'E') {
+        &[]
+    } else {
+        &[(b'E', b"")]
+    };
+    for (kind, data) in stream.iter().chain(end) {
+        bytes.push(*kind);
+        let mut len = data.len();
+        loop {
+            let mut b = (len & 0x7f) as u8;
+            len >>= 7;
+            if len != 0 {
+                b |= 0x80;
+            }
+            bytes.push(b);
+            if len == 0 {
+                break;
+            }
+        }
+        bytes.extend_from_slice(data);
+    }
+    out.write_all(&bytes).unwrap();
+    if close_early {
+        socket.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    let reply = ipc::attr::read(&mut reader, Flavor::Null).unwrap().unwrap();
+    (
+        id,
+        reply.get_int("status").unwrap(),
+        reply.get_str("reason").unwrap_or("").to_string(),
+    )
+}
+
+#[test]
+fn bad_record_streams_get_postfix_s_status_and_warnings() {
+    let mut ours_daemons = IRONPOST_DAEMONS.to_vec();
+    ours_daemons.push("cleanup");
+    let Some(ours) = without_qmgr("t-20-bad-ours", &ours_daemons) else {
+        return;
+    };
+    let Some(theirs) = without_qmgr("t-20-bad-theirs", &IRONPOST_DAEMONS) else {
+        return;
+    };
+    let time: &[u8] = b"1700000000 0";
+    let received: &[u8] = b"Received: by test";
+    let cases: Vec<(&str, Vec<(u8, &[u8])>, bool)> = vec![
+        (
+            "recipient first",
+            vec![(b'T', time), (b'R', b"user")],
+            false,
+        ),
+        ("pointer record", vec![(b'T', time), (b'p', b"0")], false),
+        ("unknown type", vec![(b'T', time), (b'Z', b"x")], false),
+        (
+            "bad attribute",
+            vec![(b'T', time), (b'A', b"novalue")],
+            false,
+        ),
+        (
+            "two senders",
+            vec![(b'T', time), (b'S', b"a"), (b'S', b"b")],
+            false,
+        ),
+        (
+            "no recipients",
+            vec![
+                (b'T', time),
+                (b'S', b"a"),
+                (b'M', b""),
+                (b'N', received),
+                (b'X', b""),
+                (b'E', b""),
+            ],
+            false,
+        ),
+        (
+            "no received header",
+            vec![
+                (b'T', time),
+                (b'S', b"a"),
+                (b'R', b"user"),
+                (b'M', b""),
+                (b'N', b"Subject: x"),
+                (b'X', b""),
+                (b'E', b""),
+            ],
+            false,
+        ),
+        (
+            "ends early",
+            vec![(b'T', time), (b'S', b"a"), (b'R', b"user"), (b'M', b"")],
+            true,
+        ),
+    ];
+    for (what, stream, early) in &cases {
+        let (our_id, our_status, our_reason) = raw_cleanup(&ours, 114, stream, *early);
+        let (their_id, their_status, their_reason) = raw_cleanup(&theirs, 114, stream, *early);
+        assert_eq!(
+            (our_status, &our_reason),
+            (their_status, &their_reason),
+            "{what}: status and reason"
+        );
+        assert_ne!(our_status, 0, "{what}");
+        // The same warnings, queue ID aside.
+        let warnings = |mx: &Instance, id: &str| -> Vec<String> {
+            mx.log()
+                .lines()
+                .filter(|l| l.contains("/cleanup[") && l.contains(id) && l.contains("warning:"))
+                .map(|l| l.split_once("warning: ").unwrap().1.replace(id, "QUEUEID"))
+                .collect()
+        };
+        wait_until(5, || {
+            warnings(&theirs, &their_id).len() == warnings(&ours, &our_id).len()
+        });
+        assert_eq!(
+            warnings(&ours, &our_id),
+            warnings(&theirs, &their_id),
+            "{what}: warnings"
+        );
+        let silent = ["no recipients", "ends early"].contains(what);
+        assert_eq!(warnings(&ours, &our_id).is_empty(), silent, "{what}");
+        // Nothing is left behind.
+        assert!(
+            !ours.dir.join("queue/incoming").join(&our_id).exists(),
+            "{what}: {our_id} left in incoming"
+        );
+    }
+}
