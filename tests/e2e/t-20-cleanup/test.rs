@@ -309,6 +309,9 @@ fn queue_files_equal_postfix_s_and_mail_is_delivered() {
     }
 }
 
+/// A record to send: type and data.
+type Rec<'a> = (u8, &'a [u8]);
+
 /// Sends one message as `records` straight to the cleanup service, as pickup and smtpd
 /// do, and returns the queue ID, status and reason.
 fn raw_cleanup(
@@ -377,7 +380,7 @@ fn bad_record_streams_get_postfix_s_status_and_warnings() {
     };
     let time: &[u8] = b"1700000000 0";
     let received: &[u8] = b"Received: by test";
-    let cases: Vec<(&str, Vec<(u8, &[u8])>, bool)> = vec![
+    let cases: Vec<(&str, Vec<Rec>, bool)> = vec![
         (
             "recipient first",
             vec![(b'T', time), (b'R', b"user")],
