@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 pub mod programs;
 pub mod skip;
@@ -288,18 +289,40 @@ pub fn require_root() -> bool {
 /// is not, the calling test is skipped (see [`skip`]) and should return.
 #[track_caller]
 pub fn require_postfix_table(kind: &str) -> bool {
-    let supported = Command::new("/usr/sbin/postconf")
-        .arg("-m")
-        .output()
-        .is_ok_and(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l == kind)
-        });
+    static TYPES: OnceLock<Vec<String>> = OnceLock::new();
+    let supported = TYPES
+        .get_or_init(postfix_table_types)
+        .iter()
+        .any(|t| t == kind);
     if !supported {
         skip(format!("needs Debian's postfix with {kind} support"));
     }
     supported
+}
+
+/// The table types Postfix's postconf lists, none without Postfix. postconf reads a main.cf
+/// first: an empty one of its own, since Debian's package installed with "No
+/// configuration" has no /etc/postfix/main.cf.
+fn postfix_table_types() -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("testkit-postconf-m-{}", std::process::id()));
+    let types = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("main.cf"), ""))
+        .and_then(|()| {
+            Command::new("/usr/sbin/postconf")
+                .arg("-c")
+                .arg(&dir)
+                .arg("-m")
+                .output()
+        })
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    types
 }
 
 /// Runs `program -c dir args...` in `dir` with `input` on standard input: the exit status
