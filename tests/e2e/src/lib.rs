@@ -108,6 +108,8 @@ impl Instance {
         if !mixed_system_possible() {
             return None;
         }
+        // Built first: a build that fails leaves no half-made instance behind.
+        let built: Vec<PathBuf> = daemons.iter().map(|d| program(d)).collect();
         let dir = PathBuf::from(format!("/tmp/ironpost-e2e/{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for sub in ["etc", "libexec", "queue", "data", "log", "vmail", "sink"] {
@@ -130,8 +132,8 @@ impl Instance {
             }
             std::os::unix::fs::symlink(entry.path(), dir.join("libexec").join(&name)).unwrap();
         }
-        for daemon in daemons {
-            std::fs::copy(program(daemon), dir.join("libexec").join(daemon)).unwrap();
+        for (daemon, path) in daemons.iter().zip(&built) {
+            std::fs::copy(path, dir.join("libexec").join(daemon)).unwrap();
         }
         let instance = Instance {
             smtp_port: free_port(),
