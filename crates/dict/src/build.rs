@@ -96,20 +96,19 @@ pub(crate) struct Entry {
     pub replace: bool,
 }
 
-#[cfg_attr(not(any(feature = "lmdb", feature = "berkeley-db")), allow(dead_code))]
 impl Entry {
-    /// The key bytes for lmdb and hash files.
+    /// The key bytes as the file stores them (with the null byte `-N` or the format asks
+    /// for).
     pub(crate) fn key_bytes(&self) -> Vec<u8> {
         stored(&self.key, self.null)
     }
 
-    /// The value bytes for lmdb and hash files.
+    /// The value bytes as the file stores them.
     pub(crate) fn value_bytes(&self) -> Vec<u8> {
         stored(&self.value, self.null)
     }
 }
 
-#[cfg_attr(not(any(feature = "lmdb", feature = "berkeley-db")), allow(dead_code))]
 fn stored(text: &str, null: bool) -> Vec<u8> {
     if null {
         with_null(text)
@@ -270,6 +269,7 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 }
 
 /// The entries of an indexed file as text, for listing.
+#[cfg(any(feature = "lmdb", feature = "berkeley-db"))]
 pub(crate) fn texts(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<(String, String)> {
     entries.iter().map(|(k, v)| (text(k), text(v))).collect()
 }

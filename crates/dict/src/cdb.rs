@@ -101,11 +101,13 @@ impl Dict for Cdb {
 pub(crate) fn write(name: &str, entries: &[Entry]) -> Result<(), DictError> {
     let path = format!("{name}.cdb");
     let fail = |e: std::io::Error| DictError::Open(format!("{path}: {}", sys::os_error(&e)));
-    let records = entries
+    // With -N the keys and values carry a null byte, as Postfix's postmap -N writes them.
+    let records: Vec<(Vec<u8>, Vec<u8>)> = entries
         .iter()
-        .map(|e| (e.key.as_bytes(), e.value.as_bytes()));
-    let image =
-        image(records).ok_or_else(|| DictError::Open(format!("{path}: table too large")))?;
+        .map(|e| (e.key_bytes(), e.value_bytes()))
+        .collect();
+    let image = image(records.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
+        .ok_or_else(|| DictError::Open(format!("{path}: table too large")))?;
     let tmp = format!("{path}.tmp");
     let file = std::fs::File::create(&tmp).map_err(fail)?;
     std::io::Write::write_all(&mut &file, &image).map_err(fail)?;
