@@ -1,0 +1,94 @@
+//! The hosts file, the first source the system consults for host names and addresses.
+//!
+//! Postfix counterpart: none; Postfix reaches /etc/hosts through `getaddrinfo()` and
+//! `getnameinfo()` (the "files" source of nsswitch.conf). Each line is an address, its
+//! canonical name and aliases; `#` starts a comment. A forward lookup collects the
+//! addresses of every line that lists the name (in any case); a reverse lookup answers with
+//! the canonical name of the first line with the address.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+/// A bound on how much of the file is read, against a runaway file.
+const MAX_BYTES: u64 = 4 << 20;
+
+/// The entries of a hosts file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hosts {
+    entries: Vec<(IpAddr, Vec<String>)>,
+}
+
+impl Hosts {
+    /// Where the system keeps the file.
+    pub const PATH: &'static str = "/etc/hosts";
+
+    /// The entries of the file at `path`; none when it cannot be read.
+    pub fn from_file(path: &Path) -> Hosts {
+        use std::io::Read;
+        let mut text = String::new();
+        if let Ok(file) = std::fs::File::open(path) {
+            // A file that is not text yields what was read before the bad bytes.
+            let _ = file.take(MAX_BYTES).read_to_string(&mut text);
+        }
+        Hosts::parse(&text)
+    }
+
+    /// The entries in `text`.
+    pub fn parse(text: &str) -> Hosts {
+        let entries = text
+            .lines()
+            .filter_map(|line| {
+                let line = line.split('#').next().unwrap_or_default();
+                let mut fields = line.split_whitespace();
+                let addr = fields.next()?.parse().ok()?;
+                let names: Vec<String> = fields.map(str::to_string).collect();
+                (!names.is_empty()).then_some((addr, names))
+            })
+            .collect();
+        Hosts { entries }
+    }
+
+    /// Every address listed for `name` that `wanted` accepts, in file order.
+    pub fn addrs(&self, name: &str, wanted: impl Fn(&IpAddr) -> bool) -> Vec<IpAddr> {
+        self.entries
+            .iter()
+            .filter(|(addr, names)| {
+                wanted(addr) && names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            })
+            .map(|(addr, _)| *addr)
+            .collect()
+    }
+
+    /// The canonical name of the first line with `addr`.
+    pub fn name(&self, addr: IpAddr) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(a, _)| *a == addr)
+            .and_then(|(_, names)| names.first())
+            .map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_and_reverse() {
+        let hosts = Hosts::parse(
+            "127.0.0.1 localhost # loopback\n::1 localhost ip6-localhost\n\
+             192.0.2.1 mail.example.com mail\n192.0.2.2 Mail.Example.com\nbogus line\n",
+        );
+        let any = |_: &IpAddr| true;
+        assert_eq!(hosts.addrs("MAIL.example.com", any).len(), 2);
+        assert_eq!(
+            hosts.addrs("localhost", IpAddr::is_ipv6),
+            ["::1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            hosts.name("192.0.2.1".parse().unwrap()),
+            Some("mail.example.com")
+        );
+        assert_eq!(hosts.name("192.0.2.9".parse().unwrap()), None);
+    }
+}

@@ -1,0 +1,273 @@
+//! Looking up records of one or several types for a name, with Postfix's statuses and
+//! reason texts: the interface the SMTP server and client use.
+//!
+//! Postfix counterpart: `dns_lookup_x()`, `dns_query()` and `dns_lookup_rv()` in
+//! `dns/dns_lookup.c`. Numeric and malformed names are "not found" without a query; CNAME
+//! chains are followed up to ten aliases; a failed query's reason is "Host or domain name
+//! not found. Name service error for name=N type=T: <h_errno text>"; a reply without
+//! usable records is "Malformed or unexpected name server reply"; the reply filter may
+//! drop records ("DNS reply filter drops all results", `DNS_POLICY`). With several types,
+//! the best status wins (see [`Status`]).
+
+use crate::answer::{self, Extracted};
+use crate::filter::{self, ReplyFilter};
+use crate::resolver::{ResFlags, Resolver};
+use crate::rr::{RR_LIST_LIMIT, Rr, RrType, append_limited};
+use crate::status::{DnsError, HErrno, Status};
+use crate::valid::valid_hostname;
+
+/// Postfix's limit on CNAME indirections in one lookup.
+const MAX_ALIASES: usize = 10;
+/// The RCODE Postfix reports for names it refuses to look up.
+const NXDOMAIN: u16 = 3;
+
+/// What a lookup checks beyond the DNS itself.
+#[derive(Clone, Copy)]
+pub(crate) enum Checks<'a> {
+    /// Postfix's: every name in the reply must be a valid host name, and the reply filter,
+    /// if any, sees the records.
+    Postfix(Option<&'a dyn ReplyFilter>),
+    /// The C library's, for name service emulation: names are taken as they come (the
+    /// caller checks the one it uses), no filter.
+    NameService,
+}
+
+/// Postfix's `lflags`: when a lookup of several types stops, and negative caching.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReqFlags {
+    /// `DNS_REQ_FLAG_STOP_OK`: stop at the first type found.
+    pub stop_ok: bool,
+    /// `DNS_REQ_FLAG_STOP_INVAL`: stop at a malformed reply.
+    pub stop_inval: bool,
+    /// `DNS_REQ_FLAG_STOP_NULLMX`: stop at a null MX.
+    pub stop_nullmx: bool,
+    /// `DNS_REQ_FLAG_STOP_MX_POLICY`: stop when the filter drops every MX record.
+    pub stop_mx_policy: bool,
+    /// `DNS_REQ_FLAG_NCACHE_TTL`: with "not found", return the reply's SOA records (their
+    /// TTL is how long the answer holds). Turns off search domains.
+    pub ncache_ttl: bool,
+}
+
+impl Resolver {
+    /// `dns_lookup()`: the `rtype` records of `name`, through the reply filter if the
+    /// resolver has one.
+    pub fn lookup(&self, name: &str, rtype: RrType, flags: ResFlags) -> Result<Vec<Rr>, DnsError> {
+        self.lookup_x(name, rtype, flags, ReqFlags::default())
+    }
+
+    /// `dns_lookup_x()`: [`Resolver::lookup`] with request flags.
+    pub fn lookup_x(
+        &self,
+        name: &str,
+        rtype: RrType,
+        flags: ResFlags,
+        req: ReqFlags,
+    ) -> Result<Vec<Rr>, DnsError> {
+        self.lookup_with(
+            name,
+            rtype,
+            flags,
+            req,
+            Checks::Postfix(self.filter.as_deref()),
+        )
+    }
+
+    /// `dns_lookup_v()`: the records of each of `types` in turn, stopping as `req` says.
+    /// The records of every successful type are returned together; when none succeeded,
+    /// the error is the one of highest precedence (the last of equals).
+    pub fn lookup_types(
+        &self,
+        name: &str,
+        types: &[RrType],
+        flags: ResFlags,
+        req: ReqFlags,
+    ) -> Result<Vec<Rr>, DnsError> {
+        let checks = Checks::Postfix(self.filter.as_deref());
+        self.lookup_types_with(name, types, flags, req, checks)
+    }
+
+    /// [`Resolver::lookup_types`] with explicit checks.
+    pub(crate) fn lookup_types_with(
+        &self,
+        name: &str,
+        types: &[RrType],
+        flags: ResFlags,
+        req: ReqFlags,
+        checks: Checks<'_>,
+    ) -> Result<Vec<Rr>, DnsError> {
+        let mut records = Vec::new();
+        let mut soa = Vec::new();
+        let mut best: Option<(Status, Option<DnsError>)> = None;
+        for &rtype in types {
+            let mut truncated = false;
+            let (status, error) = match self.lookup_with(name, rtype, flags, req, checks) {
+                Ok(list) => {
+                    truncated = append_limited(&mut records, list, RR_LIST_LIMIT);
+                    (Status::Ok, None)
+                }
+                Err(mut error) => {
+                    soa.append(&mut error.soa);
+                    (error.status, Some(error))
+                }
+            };
+            let stop = match status {
+                Status::Ok => req.stop_ok,
+                Status::Inval => req.stop_inval,
+                Status::Policy => rtype == RrType::Mx && req.stop_mx_policy,
+                Status::NullMx => req.stop_nullmx,
+                _ => false,
+            };
+            if best.as_ref().is_none_or(|(best, _)| status >= *best) {
+                best = Some((status, error));
+            }
+            if truncated || stop {
+                break;
+            }
+        }
+        match best {
+            Some((_, Some(mut error))) => {
+                error.soa = soa;
+                Err(error)
+            }
+            _ => Ok(records),
+        }
+    }
+
+    /// `dns_lookup_x()` with explicit checks.
+    pub(crate) fn lookup_with(
+        &self,
+        name: &str,
+        rtype: RrType,
+        mut flags: ResFlags,
+        req: ReqFlags,
+        checks: Checks<'_>,
+    ) -> Result<Vec<Rr>, DnsError> {
+        if util::valid_hostname::valid_hostaddr(name)
+            || (name != "." && !valid_hostname(name, true))
+        {
+            return Err(DnsError {
+                rcode: Some(NXDOMAIN),
+                ..DnsError::new(
+                    Status::NotFound,
+                    HErrno::HostNotFound,
+                    format!("Name service error for {name}: invalid host or domain name"),
+                )
+            });
+        }
+        if req.ncache_ttl && (flags.defnames || flags.dnsrch) {
+            log::msg_warn!("negative caching disables RES_DEFNAMES and RES_DNSRCH");
+            flags.defnames = false;
+            flags.dnsrch = false;
+        }
+        let orig_name = name;
+        let mut name = name.to_string();
+        let mut maybe_secure = true;
+        for _ in 0..MAX_ALIASES {
+            let reply = match self.search(&name, rtype, flags) {
+                Ok(reply) => reply,
+                Err(failure) => {
+                    let status = match failure.h_errno {
+                        HErrno::NoRecovery => Status::Fail,
+                        HErrno::HostNotFound | HErrno::NoData => Status::NotFound,
+                        _ => Status::Retry,
+                    };
+                    let soa = match (&failure.reply, status == Status::NotFound && req.ncache_ttl) {
+                        (Some(reply), true) => answer::parse(reply)
+                            .map(|mut parsed| answer::authority_soa(&mut parsed, orig_name))
+                            .unwrap_or_default(),
+                        _ => Vec::new(),
+                    };
+                    if log::verbose() > 0 {
+                        log::msg_info!("dns_query: {name} ({rtype}): {}", failure.h_errno.text());
+                    }
+                    return Err(DnsError {
+                        rcode: failure.rcode,
+                        soa,
+                        ..DnsError::new(
+                            status,
+                            failure.h_errno,
+                            format!(
+                                "Host or domain name not found. Name service error for \
+                                 name={name} type={rtype}: {}",
+                                failure.h_errno.text()
+                            ),
+                        )
+                    });
+                }
+            };
+            let extracted = match answer::parse(&reply.bytes) {
+                Some(mut parsed) => answer::answers(
+                    &mut parsed,
+                    orig_name,
+                    rtype,
+                    &mut maybe_secure,
+                    matches!(checks, Checks::Postfix(_)),
+                ),
+                None => Extracted::Failed(Status::Retry),
+            };
+            let fail = |status, h_errno, why: String| DnsError {
+                rcode: Some(0),
+                ..DnsError::new(status, h_errno, why)
+            };
+            match extracted {
+                Extracted::Found(mut list) => {
+                    let Checks::Postfix(Some(filter)) = checks else {
+                        return Ok(list);
+                    };
+                    if filter::execute(filter, &mut list).is_err() {
+                        return Err(fail(
+                            Status::Retry,
+                            HErrno::None,
+                            format!(
+                                "Error looking up name={name} type={rtype}: Invalid DNS reply \
+                                 filter syntax"
+                            ),
+                        ));
+                    }
+                    if list.is_empty() {
+                        return Err(fail(
+                            Status::Policy,
+                            HErrno::None,
+                            format!(
+                                "Error looking up name={name} type={rtype}: DNS reply filter \
+                                 drops all results"
+                            ),
+                        ));
+                    }
+                    return Ok(list);
+                }
+                Extracted::Failed(Status::NullMx) => {
+                    return Err(fail(
+                        Status::NullMx,
+                        HErrno::NoData,
+                        format!("Domain {name} does not accept mail (nullMX)"),
+                    ));
+                }
+                Extracted::Failed(status) => {
+                    return Err(fail(
+                        status,
+                        HErrno::None,
+                        format!(
+                            "Name service error for name={name} type={rtype}: Malformed or \
+                             unexpected name server reply"
+                        ),
+                    ));
+                }
+                Extracted::Alias(target) => {
+                    if log::verbose() > 0 {
+                        log::msg_info!("dns_lookup: {name} aliased to {target}");
+                    }
+                    // Past an alias that was not validated, nothing is.
+                    flags.dnssec &= maybe_secure;
+                    name = target;
+                }
+            }
+        }
+        log::msg_warn!("dns_lookup: Name server loop for {name}");
+        Err(DnsError::new(
+            Status::NotFound,
+            HErrno::None,
+            format!("Name server loop for {name}"),
+        ))
+    }
+}
