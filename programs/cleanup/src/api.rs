@@ -85,10 +85,14 @@ pub fn settle<W: QueueSink>(state: &mut State<'_, W>) {
 /// returns the status for the client.
 pub fn flush(mut state: State<'_, QueueFile>) -> u32 {
     settle(&mut state);
+    if state.can_bounce() {
+        state.bounce();
+    }
     let settings = state.settings;
     let queue_id = state.queue_id.clone();
     let discard = state.flags & FLAG_DISCARD != 0;
     let hold = state.flags & FLAG_HOLD != 0;
+    let trace_path = state.trace_path.take();
     let file = state.dst.into_inner();
     let path = file.path().to_string();
     let mut errs = state.errs;
@@ -99,6 +103,9 @@ pub fn flush(mut state: State<'_, QueueFile>) -> u32 {
         file.abandon();
     }
     if errs != 0 || discard {
+        if let Some(trace) = &trace_path {
+            let _ = std::fs::remove_file(trace);
+        }
         let current = if committed && hold {
             settings.layout.path(mail_queue::HOLD, &queue_id)
         } else {

@@ -4,6 +4,7 @@
 //! `post_jail`) and the `message_drop_headers` part of `global/header_opts.c`. A broken
 //! setting is an error here; the program turns it into a fatal one.
 
+use crate::tables::Tables;
 use global::info_log_addr_form::AddrForm;
 use global::mail_queue::Layout;
 use params::Config;
@@ -18,7 +19,6 @@ use rfc822::mime::{MimeLimits, MimeOptions};
 use std::time::Duration;
 
 /// The cleanup settings.
-#[derive(Debug, Clone)]
 pub struct Settings {
     /// `line_length_limit`: text records longer than this are split.
     pub line_limit: usize,
@@ -52,7 +52,8 @@ pub struct Settings {
     pub hfrom_standard: bool,
     /// `disable_mime_input_processing`.
     pub disable_mime: bool,
-    /// The MIME checks the strict_* settings ask for (with header/body checks enabled).
+    /// The MIME checks the strict_* settings and header checks ask for (with header/body
+    /// checks enabled).
     pub strict_options: MimeOptions,
     /// The MIME processor's limits.
     pub mime_limits: MimeLimits,
@@ -78,6 +79,28 @@ pub struct Settings {
     pub trigger_timeout: Duration,
     /// Queue file names and places.
     pub layout: Layout,
+    /// `virtual_alias_recursion_limit`.
+    pub virt_recur_limit: usize,
+    /// `virtual_alias_expansion_limit`.
+    pub virt_expan_limit: usize,
+    /// `virtual_alias_address_length_limit`.
+    pub virt_addrlen_limit: usize,
+    /// `bounce_service_name`.
+    pub bounce_service: String,
+    /// `trace_service_name`.
+    pub trace_service: String,
+    /// `address_verify_service_name`.
+    pub verify_service: String,
+    /// `soft_bounce`.
+    pub soft_bounce: bool,
+    /// `disable_verp_bounces`.
+    pub verp_bounce_off: bool,
+    /// `delay_logging_resolution_limit`.
+    pub delay_max_res: u32,
+    /// `body_checks_size_limit`: how far into the body body_checks look; 0: all of it.
+    pub body_check_len: u64,
+    /// The tables.
+    pub tables: Tables,
 }
 
 impl Settings {
@@ -111,7 +134,21 @@ impl Settings {
         if strict_encoding {
             strict_options |= MimeOptions::REPORT_ENCODING_DOMAIN;
         }
-        if strict_8bitmime || strict_7bit_hdrs || strict_8bit_body || strict_encoding {
+        let header_checks = [
+            &c::HEADER_CHECKS,
+            &c::MIME_HEADER_CHECKS,
+            &c::NESTED_HEADER_CHECKS,
+        ]
+        .into_iter()
+        .map(|p| config.str(p).map(|v| !v.is_empty()))
+        .collect::<Result<Vec<_>, _>>()?
+        .contains(&true);
+        if strict_8bitmime
+            || strict_7bit_hdrs
+            || strict_8bit_body
+            || strict_encoding
+            || header_checks
+        {
             strict_options |= MimeOptions::REPORT_NESTING;
         }
         Ok(Settings {
@@ -156,6 +193,17 @@ impl Settings {
                 long_queue_ids: yes(&ENABLE_LONG_QUEUE_IDS)?,
                 ..Layout::from_config(config)?
             },
+            virt_recur_limit: int(&c::VIRTUAL_ALIAS_RECURSION_LIMIT)?,
+            virt_expan_limit: int(&c::VIRTUAL_ALIAS_EXPANSION_LIMIT)?,
+            virt_addrlen_limit: int(&c::VIRTUAL_ALIAS_ADDRESS_LENGTH_LIMIT)?,
+            bounce_service: config.str(&c::BOUNCE_SERVICE_NAME)?,
+            trace_service: config.str(&c::TRACE_SERVICE_NAME)?,
+            verify_service: config.str(&c::ADDRESS_VERIFY_SERVICE_NAME)?,
+            soft_bounce: yes(&params::decl::queue::SOFT_BOUNCE)?,
+            verp_bounce_off: yes(&c::DISABLE_VERP_BOUNCES)?,
+            delay_max_res: config.int(&c::DELAY_LOGGING_RESOLUTION_LIMIT)?.clamp(0, 6) as u32,
+            body_check_len: config.int(&c::BODY_CHECKS_SIZE_LIMIT)?.max(0) as u64,
+            tables: Tables::from_config(config)?,
         })
     }
 
@@ -168,7 +216,7 @@ impl Settings {
 }
 
 /// A configuration error of cleanup's own, in the form the others have.
-fn config_error(message: String) -> ConfigError {
+pub fn config_error(message: String) -> ConfigError {
     ConfigError {
         warnings: Vec::new(),
         message,

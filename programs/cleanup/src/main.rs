@@ -13,17 +13,29 @@
 //! master.cf: `cleanup unix n - y - 0 cleanup` (a single-client service without a
 //! process limit).
 
+mod act;
 mod addr;
+mod addr_map;
 mod api;
+mod bounce;
+mod bounce_clnt;
+mod decision;
+mod dsn;
 mod envelope;
 mod extracted;
 mod final_update;
 mod init;
+mod map11;
+mod map1n;
+mod mapping;
+mod masquerade;
 mod message;
 mod out;
 mod out_recipient;
 mod rewrite;
 mod state;
+mod status_log;
+mod tables;
 #[cfg(test)]
 mod tests;
 
@@ -46,14 +58,15 @@ const PROTOCOL: &str = "cleanup_protocol";
 /// address, an attribute) far shorter than this.
 const RECORD_LIMIT: usize = 1 << 20;
 
-/// The queue file being written, removed by a fatal error (Postfix's `cleanup_path` and
+/// The files of the message being written (its queue file, a trace log), removed by a
+/// fatal error or SIGTERM (Postfix's `cleanup_path`, `cleanup_trace_path` and
 /// `cleanup_all`).
-static INCOMPLETE: Mutex<Option<String>> = Mutex::new(None);
+static INCOMPLETE: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// Remembers the file to remove if the process must end before the message is done.
+/// Remembers a file to remove if the process must end before the message is done.
 fn note_incomplete(path: &str) {
     if let Ok(mut guard) = INCOMPLETE.lock() {
-        *guard = Some(path.to_string());
+        guard.push(path.to_string());
     }
 }
 
@@ -61,17 +74,16 @@ fn note_incomplete(path: &str) {
 /// an error must not remove the file: better to deliver twice than to lose mail.
 fn forget_incomplete() {
     if let Ok(mut guard) = INCOMPLETE.lock() {
-        *guard = None;
+        guard.clear();
     }
 }
 
-/// Removes the incomplete queue file (`cleanup_all`), before a fatal error ends the
-/// process.
+/// Removes the incomplete files (`cleanup_all`), before a fatal error ends the process.
 fn remove_incomplete() {
-    if let Ok(mut guard) = INCOMPLETE.lock()
-        && let Some(path) = guard.take()
-    {
-        let _ = std::fs::remove_file(path);
+    if let Ok(mut guard) = INCOMPLETE.lock() {
+        for path in guard.drain(..) {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -142,6 +154,9 @@ fn cleanup_service(settings: &Settings, rewriter: &mut RewriteClient, stream: St
         .str("reason", &reason);
     let _ = ipc::attr::write(client.get_mut(), Flavor::Null, &reply)
         .and_then(|()| client.get_mut().flush());
+    // A rebuilt table: the next message goes to a fresh process that reads it (Postfix
+    // checks before it accepts a connection, which comes to the same).
+    settings.tables.watch.exit_if_changed();
 }
 
 /// The client connection, remembering whether a read ran into `ipc_timeout` (the record

@@ -5,18 +5,23 @@
 //! processor (`rfc822::mime`), which hands back whole headers and body lines. Of the
 //! primary headers: Received: headers are counted (more than `hopcount_limit` is a mail
 //! forwarding loop), Message-Id: is logged, sender and recipient headers are rewritten to
-//! canonical form in the context the client chose (`rewrite_context`), and the headers in
+//! canonical form in the context the client chose (`rewrite_context`) and through the
+//! canonical maps and masquerading of their class (mapping.rs), and the headers in
 //! `message_drop_headers` (Return-Path:, Bcc:...) are not written. At the end of the
 //! headers a missing Message-Id:, Date:, From: and (with `undisclosed_recipients_header`)
-//! To: are added, for local mail or with `always_add_missing_headers`. Stray CR and LF
-//! characters inside a line become spaces (`cleanup_replace_stray_cr_lf`). MIME errors
-//! the strict_* settings ask for reject the message.
+//! To: are added, for local mail or with `always_add_missing_headers`. Header and body
+//! checks (act.rs) see each header before anything else happens to it, and each body
+//! line. Stray CR and LF characters inside a line become spaces
+//! (`cleanup_replace_stray_cr_lf`). MIME errors the strict_* settings ask for reject the
+//! message.
 
+use crate::act::Outcome;
 use crate::out::QueueSink;
 use crate::state::{State, attr};
+use crate::tables::{HDR_FROM, HDR_RCPT};
 use global::cleanup_user::{FLAG_FILTER, STAT_BAD, STAT_CONT, STAT_HOPS};
 use global::record::rec_type;
-use rfc822::mime::header_opts::{HeaderFlags, HeaderInfo, HeaderType, is_header};
+use rfc822::mime::header_opts::{HeaderFlags, HeaderInfo, HeaderType, header_info, is_header};
 use rfc822::mime::{HeaderClass, MimeErrors, MimeOptions, MimeSink, MimeState, RecType};
 use rfc822::quote::{QuoteFlags, quote_822_local};
 use rfc822::tok822::{self, StrFlags, Token};
@@ -155,7 +160,7 @@ impl<W: QueueSink> MimeSink for State<'_, W> {
         self.header_done();
     }
 
-    fn body(&mut self, rec: RecType, text: &[u8], _offset: u64) {
+    fn body(&mut self, rec: RecType, text: &[u8], offset: u64) {
         if !self.out_ok() {
             return;
         }
@@ -164,7 +169,11 @@ impl<W: QueueSink> MimeSink for State<'_, W> {
         } else {
             rec_type::NORM
         };
-        self.out(kind, text);
+        match self.check_body(text, offset) {
+            Outcome::Keep => self.out(kind, text),
+            Outcome::Drop => {}
+            Outcome::Replace(new) => self.out(kind, &eight_bit::to_bytes(&new)),
+        }
     }
 
     fn error(&mut self, error: MimeErrors, text: &[u8]) {
@@ -213,13 +222,21 @@ impl<W: QueueSink> State<'_, W> {
             let shown = String::from_utf8_lossy(&header[..header.len().min(200)]).into_owned();
             log::msg_info!("cleanup_header_callback: '{shown}'");
         }
-        let opts = self.header_opts(info, header);
+        let mut opts = self.header_opts(info, header);
         if opts.is_some_and(|o| o.has(HeaderFlags::MIME)) {
             class = HeaderClass::Multipart;
         }
         // Count Received: headers before a header check might drop one.
         if opts.is_some_and(|o| o.is(HeaderType::Received)) {
             self.hop_count += 1;
+        }
+        match self.check_header(class, header) {
+            Outcome::Keep => {}
+            Outcome::Drop => return,
+            Outcome::Replace(new) => {
+                *header = eight_bit::to_bytes(&new).into_owned();
+                opts = self.header_opts(header_info(header), header);
+            }
         }
         let Some(opts) = opts else {
             self.out_header(header);
@@ -291,9 +308,15 @@ impl<W: QueueSink> State<'_, W> {
         let value_at = (opts.name_len + 1).min(header.len());
         let value = eight_bit::to_text(&header[value_at..]).into_owned();
         let mut tree = tok822::parse_limit(&value, self.settings.token_limit);
+        let class = if opts.has(HeaderFlags::SENDER) {
+            HDR_FROM
+        } else {
+            HDR_RCPT
+        };
         let mut changed = false;
         for addr in tok822::addresses_mut(&mut tree) {
             changed |= crate::rewrite::rewrite_tree(self.rewriter, rule, addr);
+            changed |= self.map_address(addr, class);
         }
         if changed {
             header.truncate(opts.name_len);

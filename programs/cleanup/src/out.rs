@@ -15,20 +15,35 @@ use global::cleanup_user::{STAT_SIZE, STAT_WRITE};
 use global::record::{rec_put, rec_type};
 use std::io::{self, Write};
 
-/// Where queue file records go: a file that can also be patched in place.
+/// Where queue file records go: a file that can also be patched in place, and read back.
 pub trait QueueSink: Write {
     /// Overwrites `data` at `offset` from the start.
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()>;
+
+    /// What was written so far, from the start (after what could be written out).
+    fn read_back(&mut self) -> io::Result<Box<dyn io::BufRead + '_>>;
 }
 
 impl QueueSink for global::mail_queue::QueueFile {
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
         global::mail_queue::QueueFile::write_at(self, offset, data)
     }
+
+    fn read_back(&mut self) -> io::Result<Box<dyn io::BufRead + '_>> {
+        // A buffer that cannot be written out is lost: the rest is still worth reading
+        // (Postfix purges it the same way).
+        let _ = self.flush();
+        let file = std::fs::File::open(self.path())?;
+        Ok(Box::new(io::BufReader::new(file)))
+    }
 }
 
 /// For tests: a file in memory.
 impl QueueSink for io::Cursor<Vec<u8>> {
+    fn read_back(&mut self) -> io::Result<Box<dyn io::BufRead + '_>> {
+        Ok(Box::new(io::Cursor::new(self.get_ref().as_slice())))
+    }
+
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
         let start = usize::try_from(offset).map_err(io::Error::other)?;
         let buf = self.get_mut();
@@ -77,6 +92,11 @@ impl<W: QueueSink> Output<W> {
     /// Overwrites `data` at `offset`.
     pub fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
         self.sink.write_at(offset, data)
+    }
+
+    /// The records written so far, to read from the start.
+    pub fn read_back(&mut self) -> io::Result<Box<dyn io::BufRead + '_>> {
+        self.sink.read_back()
     }
 
     /// The sink, to finish or abandon.

@@ -1,20 +1,34 @@
-//! Writing an envelope recipient, once.
+//! Writing an envelope recipient, once, after virtual alias expansion.
 //!
-//! Postfix counterpart: `cleanup/cleanup_out_recipient.c`. A recipient is written as its
-//! DSN attributes (`A notify_flags=`, `A dsn_orig_rcpt=`), its original address (`O`) and
-//! itself (`R`), unless the same recipient was written before: with
-//! `enable_original_recipient` recipients that differ in their original address or DSN
-//! attributes are kept apart, without it only the address counts. The comparison ignores
-//! case, and remembers at most `duplicate_filter_limit` recipients.
+//! Postfix counterpart: `cleanup/cleanup_out_recipient.c`. With address mapping on and
+//! virtual_alias_maps set, the recipient is first expanded (map1n.rs) and each resulting
+//! address is written with the original recipient and DSN attributes of the one it came
+//! from. A recipient is written as its DSN attributes (`A notify_flags=`,
+//! `A dsn_orig_rcpt=`), its original address (`O`) and itself (`R`), unless the same
+//! recipient was written before: with `enable_original_recipient` recipients that differ
+//! in their original address or DSN attributes are kept apart, without it only the
+//! address counts. The comparison ignores case, and remembers at most
+//! `duplicate_filter_limit` recipients.
+//!
+//! DSN: a recipient that asked for NOTIFY=SUCCESS and was expanded gets an "expanded"
+//! delivery status now (through the trace service), and its expansions ask for the other
+//! notifications only (RFC 3461's option b); an address probe (`sendmail -bv`, the verify
+//! service) of an alias with several addresses is answered "deliverable" for the alias
+//! itself instead of being sent to each of them.
 
+use crate::bounce_clnt;
 use crate::out::QueueSink;
 use crate::state::{State, attr};
+use crate::status_log::{Dsn, Recipient};
+use crate::tables::EXT_PROP_VIRTUAL;
+use global::cleanup_user::{FLAG_MAP_OK, STAT_WRITE};
+use global::dsn_mask::{NOTIFY_NEVER, NOTIFY_SUCCESS};
 use global::record::rec_type;
 use util::eight_bit;
 
 impl<W: QueueSink> State<'_, W> {
     /// Writes recipient `recip` with original recipient `orcpt` and its DSN attributes,
-    /// unless it is a duplicate (`cleanup_out_recipient`).
+    /// expanding virtual aliases (`cleanup_out_recipient`).
     pub fn out_recipient(
         &mut self,
         dsn_orcpt: Option<&str>,
@@ -23,6 +37,73 @@ impl<W: QueueSink> State<'_, W> {
         recip: &str,
     ) {
         let dsn_orcpt = dsn_orcpt.unwrap_or("");
+        let tables = &self.settings.tables;
+        let virt = tables
+            .virt_alias
+            .as_ref()
+            .filter(|_| self.flags & FLAG_MAP_OK != 0);
+        let Some(maps) = virt else {
+            self.write_recipient(dsn_orcpt, dsn_notify, orcpt, recip);
+            return;
+        };
+        let propagate = tables.ext_prop & EXT_PROP_VIRTUAL != 0;
+        let expansion = self.map1n_internal(recip, maps, propagate);
+        let rcpt = Recipient {
+            offset: 0,
+            dsn_orcpt: dsn_orcpt.to_string(),
+            dsn_notify,
+            orig_addr: orcpt.to_string(),
+            address: recip.to_string(),
+        };
+        if expansion.len() > 1 && self.tflags & DEL_REQ_FLAG_MTA_VRFY != 0 {
+            let dsn = simple_dsn("deliverable", "aliased to multiple recipients");
+            bounce_clnt::verify_append(self.settings, &self.message(), &rcpt, &dsn);
+            return;
+        }
+        let mut dsn_notify = dsn_notify;
+        if dsn_notify & NOTIFY_SUCCESS != 0 && (expansion.len() > 1 || expansion[0] != recip) {
+            self.trace_expanded(&rcpt);
+            dsn_notify = if dsn_notify == NOTIFY_SUCCESS {
+                NOTIFY_NEVER
+            } else {
+                dsn_notify & !NOTIFY_SUCCESS
+            };
+        }
+        for address in &expansion {
+            self.write_recipient(dsn_orcpt, dsn_notify, orcpt, address);
+        }
+    }
+
+    /// The message, for the bounce and trace services.
+    pub fn message(&self) -> bounce_clnt::Message<'_> {
+        bounce_clnt::Message {
+            id: &self.queue_id,
+            arrival: self.arrival_time,
+        }
+    }
+
+    /// Records in the trace log that `rcpt` was expanded, for its DSN SUCCESS notice
+    /// (`cleanup_trace_append`); the log goes when the message is not accepted.
+    fn trace_expanded(&mut self, rcpt: &Recipient) {
+        if self.trace_path.is_none() {
+            let path = self
+                .settings
+                .layout
+                .path(global::mail_queue::TRACE, &self.queue_id);
+            crate::note_incomplete(&path);
+            self.trace_path = Some(path);
+        }
+        let dsn = simple_dsn("expanded", "alias expanded");
+        let msg = self.message();
+        let flags = bounce_clnt::BOUNCE_FLAG_CLEAN;
+        if bounce_clnt::trace_append(self.settings, &msg, flags, rcpt, &dsn).is_err() {
+            log::msg_warn!("{}: trace logfile update error", self.queue_id);
+            self.errs |= STAT_WRITE;
+        }
+    }
+
+    /// Writes one recipient unless it is a duplicate.
+    fn write_recipient(&mut self, dsn_orcpt: &str, dsn_notify: u32, orcpt: &str, recip: &str) {
         let seen = if self.settings.enable_orcpt {
             self.dups
                 .been_here(&format!("{dsn_orcpt}\n{dsn_notify}\n{orcpt}\n{recip}"))
@@ -45,5 +126,17 @@ impl<W: QueueSink> State<'_, W> {
         self.out(rec_type::ORCP, &eight_bit::to_bytes(orcpt));
         self.out(rec_type::RCPT, &eight_bit::to_bytes(recip));
         self.rcpt_count += 1;
+    }
+}
+
+/// An MTA-requested address probe (`DEL_REQ_FLAG_MTA_VRFY`).
+const DEL_REQ_FLAG_MTA_VRFY: u32 = 1 << 8;
+
+/// A 2.0.0 status with `action` and `reason`.
+fn simple_dsn(action: &str, reason: &str) -> Dsn {
+    Dsn {
+        status: "2.0.0".to_string(),
+        action: action.to_string(),
+        reason: reason.to_string(),
     }
 }

@@ -6,6 +6,7 @@
 //! handler gets the next record, and [`Handler`] holds the state, inside the MIME
 //! processor while the content segment is read (the processor calls back into it).
 
+use crate::decision::Decisions;
 use crate::init::Settings;
 use crate::out::{Output, QueueSink};
 use crate::rewrite::Rewrite;
@@ -35,6 +36,10 @@ pub const QMGR_MIXED_RCPT_OTHER: u32 = 1 << 0;
 pub mod attr {
     /// Where the message came from, for log records.
     pub const LOG_ORIGIN: &str = "log_message_origin";
+    /// The protocol the message came in with, for log records.
+    pub const LOG_PROTO_NAME: &str = "log_protocol_name";
+    /// The client's HELO name, for log records.
+    pub const LOG_HELO_NAME: &str = "log_helo_name";
     /// An expiration time base, written by cleanup.
     pub const CREATE_TIME: &str = "create_time";
     /// DSN NOTIFY of a recipient.
@@ -177,6 +182,11 @@ pub struct State<'a, W: QueueSink> {
     pub smtputf8: u32,
     /// BCC recipients from header/body checks.
     pub hbc_rcpt: Vec<String>,
+    /// What the tables and rules changed.
+    pub decisions: Decisions,
+    /// The trace log this message made (DSN SUCCESS of expanded aliases), to remove when
+    /// the message is not accepted.
+    pub trace_path: Option<String>,
 }
 
 impl<'a, W: QueueSink> State<'a, W> {
@@ -229,6 +239,8 @@ impl<'a, W: QueueSink> State<'a, W> {
             verp_delims: None,
             smtputf8: 0,
             hbc_rcpt: Vec::new(),
+            decisions: Decisions::default(),
+            trace_path: None,
         }
     }
 
@@ -271,6 +283,17 @@ impl<'a, W: QueueSink> State<'a, W> {
     pub fn reject_bad(&mut self, why: std::fmt::Arguments<'_>) {
         log::msg_warn!("{}: {why}", self.queue_id);
         self.errs |= STAT_BAD;
+    }
+
+    /// A table of `title` could not be searched (about `address`, when there is one): the
+    /// message is not accepted now, and the client will try again later.
+    pub fn lookup_problem(&mut self, title: &str, address: Option<&str>) {
+        let about = address.map(|a| format!(" for {a}")).unwrap_or_default();
+        log::msg_warn!(
+            "{}: {title} map lookup problem{about} -- message not accepted, try again later",
+            self.queue_id
+        );
+        self.errs |= global::cleanup_user::STAT_WRITE;
     }
 
     /// The sender for log records, in `info_log_address_format`.

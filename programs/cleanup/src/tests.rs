@@ -108,6 +108,12 @@ fn run(case: &str, capture: &log::Capture) -> String {
     }
     let mut state = handler.into_state();
     settle(&mut state);
+    let why: String = state
+        .decisions
+        .list()
+        .iter()
+        .map(|d| format!("why {}: {} -> {}\n", d.rule, d.subject, d.result))
+        .collect();
     let status = state.errs;
     let reason = state.reason.clone().unwrap_or_default();
     let file = state.dst.into_inner().into_inner();
@@ -115,7 +121,7 @@ fn run(case: &str, capture: &log::Capture) -> String {
         .iter()
         .map(|l| format!("log {l}\n"))
         .collect();
-    format!("status {status} {reason}\n{log}{}", dump(&file))
+    format!("status {status} {reason}\n{log}{why}{}", dump(&file))
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! Postfix's does, and a client that sends records out of order gets Postfix's status and
 //! warning.
 
+mod bounce;
 mod harness;
 
 use e2e::{IRONPOST_DAEMONS, Instance, wait_until};

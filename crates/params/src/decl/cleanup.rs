@@ -79,4 +79,79 @@ crate::params! {
     /// The master.cf service name of the address rewriting and resolving service. The
     /// default is rewrite. Added in Postfix 2.0.
     "rewrite_service_name" REWRITE_SERVICE_NAME: Str = "rewrite", min 1;
+    /// Which sender addresses sender_canonical_maps rewrites: envelope_sender,
+    /// header_sender, or both (separated by commas or white space). The default is both.
+    /// Added in Postfix 2.2.
+    "sender_canonical_classes" SENDER_CANONICAL_CLASSES: Str = "envelope_sender, header_sender", min 1;
+    /// Which recipient addresses recipient_canonical_maps rewrites: envelope_recipient,
+    /// header_recipient, or both (separated by commas or white space). The default is both.
+    /// Added in Postfix 2.2.
+    "recipient_canonical_classes" RECIPIENT_CANONICAL_CLASSES: Str = "envelope_recipient, header_recipient", min 1;
+    /// How deeply virtual_alias_maps may expand an address into addresses that expand in
+    /// turn, before cleanup defers the message ("unreasonable virtual_alias_maps map
+    /// nesting"). The default is 1000. Added in Postfix 2.1.
+    "virtual_alias_recursion_limit" VIRTUAL_ALIAS_RECURSION_LIMIT: Int = "1000", min 1;
+    /// How many addresses one recipient may expand into through virtual_alias_maps before
+    /// cleanup defers the message ("unreasonable virtual_alias_maps map expansion size").
+    /// The default is 1000. Added in Postfix 2.1.
+    "virtual_alias_expansion_limit" VIRTUAL_ALIAS_EXPANSION_LIMIT: Int = "1000", min 1;
+    /// The longest address a virtual_alias_maps lookup may return; a longer one defers the
+    /// message, which stops an alias that grows each time it expands. The default is 1000.
+    /// Added in Postfix 3.0.
+    "virtual_alias_address_length_limit" VIRTUAL_ALIAS_ADDRESS_LENGTH_LIMIT: Int = "1000", min 1;
+    /// Domains whose subdomains are hidden in addresses: with example.com listed,
+    /// user@host.example.com becomes user@example.com. Give domains separated by commas or
+    /// white space, the first match wins; a domain preceded by ! is matched but left as it
+    /// is. Which addresses are affected is set by masquerade_classes. The default is empty.
+    "masquerade_domains" MASQUERADE_DOMAINS: Str = "";
+    /// Local parts (user names) that are never masqueraded, such as root, separated by
+    /// commas or white space, or given as /file or type:table. The default is empty.
+    "masquerade_exceptions" MASQUERADE_EXCEPTIONS: Str = "";
+    /// Which addresses masquerade_domains applies to: one or more of envelope_sender,
+    /// envelope_recipient, header_sender and header_recipient. The default leaves
+    /// envelope recipients alone. Added in Postfix 1.1.
+    "masquerade_classes" MASQUERADE_CLASSES: Str = "envelope_sender, header_sender, header_recipient";
+    /// The master.cf service name of the bounce service, which keeps per-message logs of
+    /// undeliverable recipients and sends non-delivery notifications. The default is
+    /// bounce. Added in Postfix 1.1.
+    "bounce_service_name" BOUNCE_SERVICE_NAME: Str = "bounce", min 1;
+    /// The master.cf service name of the trace service, which keeps per-message logs of
+    /// delivery attempts for sendmail -v and -bv and for DSN SUCCESS notifications. The
+    /// default is trace. Added in Postfix 2.1.
+    "trace_service_name" TRACE_SERVICE_NAME: Str = "trace", min 1;
+    /// The master.cf service name of the address verification service. The default is
+    /// verify. Added in Postfix 2.1.
+    "address_verify_service_name" ADDRESS_VERIFY_SERVICE_NAME: Str = "verify", min 1;
+    /// How many digits after the decimal point the delay= and delays= fields of delivery
+    /// status log lines show (0 to 6). The default is 2. Added in Postfix 2.9.
+    "delay_logging_resolution_limit" DELAY_LOGGING_RESOLUTION_LIMIT: Int = "2", min 0, max 6;
+    /// Tables that cleanup looks each message header up in (one logical header, folded
+    /// lines included), usually regexp: or pcre: patterns whose values are actions such
+    /// as REJECT, WARN, HOLD, DISCARD, REPLACE, PREPEND, REDIRECT, FILTER or BCC. Only the
+    /// message's own headers; see mime_header_checks and nested_header_checks for the
+    /// others. The default is empty.
+    "header_checks" HEADER_CHECKS: Str = "";
+    /// Tables for MIME headers (Content-*, MIME-Version) and the headers of attachments,
+    /// with the actions of header_checks. The default is $header_checks. Added in Postfix
+    /// 2.0.
+    "mime_header_checks" MIME_HEADER_CHECKS: Str = "$header_checks";
+    /// Tables for the headers of attached messages (message/rfc822 parts), with the
+    /// actions of header_checks. The default is $header_checks. Added in Postfix 2.0.
+    "nested_header_checks" NESTED_HEADER_CHECKS: Str = "$header_checks";
+    /// Tables that cleanup looks each body line up in, with the actions of header_checks.
+    /// The default is empty.
+    "body_checks" BODY_CHECKS: Str = "";
+    /// How much of a message body body_checks looks at, in bytes; 0 means all of it. The
+    /// default is 51200. Added in Postfix 2.0.
+    "body_checks_size_limit" BODY_CHECKS_SIZE_LIMIT: Int = "51200";
+    /// Tables that give, for an envelope sender address, an address that receives a
+    /// blind carbon copy of the message. The default is empty. Added in Postfix 2.1.
+    "sender_bcc_maps" SENDER_BCC_MAPS: Str = "";
+    /// Tables that give, for an envelope recipient address, an address that receives a
+    /// blind carbon copy of the message. The default is empty. Added in Postfix 2.1.
+    "recipient_bcc_maps" RECIPIENT_BCC_MAPS: Str = "";
+    /// Whether non-delivery notices go to the plain sender address even when the sender
+    /// asked for VERP (one notice per recipient, to a per-recipient address). The default
+    /// is no. Added in Postfix 1.1.
+    "disable_verp_bounces" DISABLE_VERP_BOUNCES: Bool = "no";
 }
