@@ -288,7 +288,18 @@ pub fn cleanup_log_since(mx: &Instance, mark: usize, queue_id: &str) -> Vec<Stri
         .filter(|l| l.contains("/cleanup["))
         .filter_map(|l| l.split_once("]: "))
         .map(|(_, text)| normalize_dates(&text.replace(queue_id, "QUEUEID")))
+        .map(|text| without_delays(&text))
         .collect()
+}
+
+/// A delivery status log line without its delays, which differ from run to run.
+pub fn without_delays(line: &str) -> String {
+    match (line.find(", delay="), line.find(", dsn=")) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}, delay=D, delays=D{}", &line[..start], &line[end..])
+        }
+        _ => line.to_string(),
+    }
 }
 
 /// The queue ID of the first cleanup log line after byte `mark` that has one.
@@ -382,6 +393,17 @@ impl Pair {
     /// Sends `stream` straight to both cleanup services with `flags`; compares the
     /// status, the reason and what cleanup logged.
     pub fn compare_raw(&self, what: &str, flags: i32, stream: &[Rec]) -> (i32, String) {
+        let (status, reason, _) = self.compare_raw_ids(what, flags, stream);
+        (status, reason)
+    }
+
+    /// Like [`Pair::compare_raw`], also returning the two queue IDs (ours, theirs).
+    pub fn compare_raw_ids(
+        &self,
+        what: &str,
+        flags: i32,
+        stream: &[Rec],
+    ) -> (i32, String, (String, String)) {
         let marks = (self.ours.log().len(), self.theirs.log().len());
         let (our_id, our_status, our_reason) = raw_cleanup(&self.ours, flags, stream, false);
         let (their_id, their_status, their_reason) =
@@ -395,7 +417,7 @@ impl Pair {
             "{what}: status and reason"
         );
         self.compare_logs(what, marks, (&our_id, &their_id));
-        (our_status, our_reason)
+        (our_status, our_reason, (our_id, their_id))
     }
 
     /// Submits a message that is not queued (rejected or discarded) to both with

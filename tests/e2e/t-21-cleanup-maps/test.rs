@@ -142,3 +142,58 @@ fn expansion_limits_defer_as_with_postfix_s_cleanup() {
         assert_eq!(status == 0, what == "within limits", "{what}");
     }
 }
+
+#[test]
+fn dsn_success_and_probes_of_aliases_as_with_postfix_s_cleanup() {
+    let Some(pair) = pair("t-21-dsn") else {
+        return;
+    };
+    let message = |attr: &'static [u8]| -> Vec<harness::Rec<'static>> {
+        vec![
+            (b'T', b"1700000000 0"),
+            (b'S', b"sender@e2e.test"),
+            (b'A', attr),
+            (b'R', b"list@vmail.e2e.test"),
+            (b'M', b""),
+            (b'N', b"Received: by test"),
+            (b'N', b""),
+            (b'N', b"body"),
+            (b'X', b""),
+            (b'E', b""),
+        ]
+    };
+    // NOTIFY=SUCCESS: the alias is reported "expanded" through the trace service, and its
+    // expansions no longer ask for success notices.
+    let (status, _, (ours, theirs)) =
+        pair.compare_raw_ids("notify success", 114, &message(b"notify_flags=2"));
+    assert_eq!(status, 0);
+    let read = |mx: &e2e::Instance, queue: &str, id: &str| {
+        std::fs::read(mx.dir.join("queue").join(queue).join(id)).unwrap_or_default()
+    };
+    let (our_file, their_file) = (
+        read(&pair.ours, "incoming", &ours),
+        read(&pair.theirs, "incoming", &theirs),
+    );
+    assert_eq!(
+        harness::normalized(&our_file, &ours),
+        harness::normalized(&their_file, &theirs),
+        "notify success: queue files"
+    );
+    let records = harness::normalized(&our_file, &ours);
+    assert!(
+        records.contains(&"A notify_flags=1".to_string()),
+        "{records:?}"
+    );
+    let trace = read(&pair.ours, "trace", &ours);
+    assert!(!trace.is_empty(), "no trace log for {ours}");
+    assert_eq!(trace, read(&pair.theirs, "trace", &theirs), "trace logs");
+    // An address probe (the verify service's) of an alias with several addresses: the
+    // alias itself is "deliverable", and nothing is queued.
+    let mark = pair.ours.log().len();
+    pair.compare_raw("probe", 114, &message(b"trace_flags=256"));
+    let log = pair.ours.log();
+    assert!(
+        log[mark..].contains("status=deliverable (aliased to multiple recipients)"),
+        "{log}"
+    );
+}
