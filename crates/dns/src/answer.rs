@@ -186,7 +186,10 @@ fn record_data(
         RData::PTR(ptr) => (0, RrData::Ptr(host(&ptr.0)?)),
         RData::CNAME(cname) => (0, RrData::Cname(host(&cname.0)?)),
         RData::NS(ns) => (0, RrData::Ns(host(&ns.0)?)),
-        RData::TXT(txt) => (0, RrData::Txt(printable(txt.txt_data.first().map(|s| &s[..])))),
+        RData::TXT(txt) => (
+            0,
+            RrData::Txt(printable(txt.txt_data.first().map(|s| &s[..]))),
+        ),
         RData::SOA(soa) => (
             0,
             RrData::Soa([
