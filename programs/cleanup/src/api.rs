@@ -115,7 +115,7 @@ pub fn flush(mut state: State<'_, QueueFile>) -> u32 {
             log::msg_warn!("remove {current}: {}", sys::os_error(&e));
         }
     }
-    crate::forget_incomplete();
+    crate::incomplete::forget();
     if log::verbose() > 0 {
         log::msg_info!("cleanup_flush: status {errs}");
     }
@@ -134,7 +134,7 @@ fn commit(settings: &Settings, file: QueueFile, queue_id: &str, path: &str, hold
                 sys::os_error(&e)
             );
         }
-        crate::note_incomplete(&target);
+        crate::incomplete::note(&target);
     }
     if let Err(e) = file.finish() {
         return if e.raw_os_error() == Some(sys::libc::EFBIG) {

@@ -24,6 +24,7 @@ mod dsn;
 mod envelope;
 mod extracted;
 mod final_update;
+mod incomplete;
 mod init;
 mod map11;
 mod map1n;
@@ -47,7 +48,6 @@ use ipc::{Attrs, Flavor};
 use server::single::Stream;
 use state::{Handler, State};
 use std::io::{BufReader, Read, Write};
-use std::sync::Mutex;
 
 /// The protocol cleanup announces.
 const PROTOCOL: &str = "cleanup_protocol";
@@ -58,37 +58,8 @@ const PROTOCOL: &str = "cleanup_protocol";
 /// address, an attribute) far shorter than this.
 const RECORD_LIMIT: usize = 1 << 20;
 
-/// The files of the message being written (its queue file, a trace log), removed by a
-/// fatal error or SIGTERM (Postfix's `cleanup_path`, `cleanup_trace_path` and
-/// `cleanup_all`).
-static INCOMPLETE: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// Remembers a file to remove if the process must end before the message is done.
-fn note_incomplete(path: &str) {
-    if let Ok(mut guard) = INCOMPLETE.lock() {
-        guard.push(path.to_string());
-    }
-}
-
-/// The message is done (committed or removed): nothing to clean up any more. After this,
-/// an error must not remove the file: better to deliver twice than to lose mail.
-fn forget_incomplete() {
-    if let Ok(mut guard) = INCOMPLETE.lock() {
-        guard.clear();
-    }
-}
-
-/// Removes the incomplete files (`cleanup_all`), before a fatal error ends the process.
-fn remove_incomplete() {
-    if let Ok(mut guard) = INCOMPLETE.lock() {
-        for path in guard.drain(..) {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
 fn main() {
-    log::set_fatal_cleanup(remove_incomplete);
+    log::set_fatal_cleanup(incomplete::remove);
     let mut daemon = server::Daemon::start(server::Requirements {
         unlimited: true,
         ..Default::default()
@@ -102,6 +73,7 @@ fn main() {
         .unwrap_or_else(|e| global::fatal_config(e));
     let mut rewriter = RewriteClient::new(rewrite_settings);
     daemon.enter_jail();
+    incomplete::remove_on_sigterm();
     server::single::serve(daemon, |_, stream| {
         cleanup_service(&settings, &mut rewriter, stream)
     })
@@ -114,7 +86,7 @@ fn cleanup_service(settings: &Settings, rewriter: &mut RewriteClient, stream: St
         let _ = socket.set_write_timeout(Some(settings.ipc_timeout));
     }
     let file = api::open(settings).unwrap_or_else(|e| log::msg_fatal!("{e}"));
-    note_incomplete(file.path());
+    incomplete::note(file.path());
     let queue_id = file.id().to_string();
     let ctime = file.ctime().0;
     let mut client = BufReader::new(Watched {

@@ -90,7 +90,7 @@ impl<W: QueueSink> State<'_, W> {
                 .settings
                 .layout
                 .path(global::mail_queue::TRACE, &self.queue_id);
-            crate::note_incomplete(&path);
+            crate::incomplete::note(&path);
             self.trace_path = Some(path);
         }
         let dsn = simple_dsn("expanded", "alias expanded");

@@ -5,9 +5,11 @@
 //! aside). Postfix's postcat reads ironpost's files, and once the queue manager runs the
 //! messages are delivered. Also: ironpost's cleanup logs `QUEUEID: message-id=<...>` as
 //! Postfix's does, and a client that sends records out of order gets Postfix's status and
-//! warning.
+//! warning. bounce.rs: refused local submissions bounced; durability.rs: the commit order
+//! under strace, and SIGTERM while a file is written.
 
 mod bounce;
+mod durability;
 mod harness;
 
 use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
