@@ -42,6 +42,12 @@ impl Parsed<'_> {
     pub(crate) fn authentic(&self) -> bool {
         self.header.metadata.authentic_data
     }
+
+    /// Ignores the AD bit, as glibc clears it unless the resolver is trusted to validate
+    /// (`options trust-ad`, or Postfix's `RES_TRUSTAD` when it asks for DNSSEC).
+    pub(crate) fn distrust_ad(&mut self) {
+        self.header.metadata.authentic_data = false;
+    }
 }
 
 /// Reads the header and skips the question of `reply`; `None` when they do not parse.

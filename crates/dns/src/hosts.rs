@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-/// A bound on how much of the file is read, against a runaway file.
+/// A bound on how much of a system file is read, against a runaway file.
 const MAX_BYTES: u64 = 4 << 20;
 
 /// The entries of a hosts file.
@@ -24,13 +24,7 @@ impl Hosts {
 
     /// The entries of the file at `path`; none when it cannot be read.
     pub fn from_file(path: &Path) -> Hosts {
-        use std::io::Read;
-        let mut text = String::new();
-        if let Ok(file) = std::fs::File::open(path) {
-            // A file that is not text yields what was read before the bad bytes.
-            let _ = file.take(MAX_BYTES).read_to_string(&mut text);
-        }
-        Hosts::parse(&text)
+        Hosts::parse(&read_bounded(path))
     }
 
     /// The entries in `text`.
@@ -66,6 +60,25 @@ impl Hosts {
             .find(|(a, _)| *a == addr)
             .and_then(|(_, names)| names.first())
             .map(String::as_str)
+    }
+}
+
+/// The text of a system file, at most 4 MiB of it; empty when it cannot be read (a
+/// missing file means defaults). Bytes that are not UTF-8 end the text.
+pub(crate) fn read_bounded(path: &Path) -> String {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(MAX_BYTES).read_to_end(&mut bytes);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).unwrap_or_default()
+        }
     }
 }
 

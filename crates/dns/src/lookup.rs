@@ -48,6 +48,27 @@ pub struct ReqFlags {
     pub ncache_ttl: bool,
 }
 
+impl ReqFlags {
+    /// `DNS_REQ_FLAG_STOP_OK` alone (e.g. `reject_unknown_helo_hostname`: A, AAAA, MX).
+    pub const STOP_OK: ReqFlags = ReqFlags {
+        stop_ok: true,
+        stop_inval: false,
+        stop_nullmx: false,
+        stop_mx_policy: false,
+        ncache_ttl: false,
+    };
+
+    /// smtpd's `MAILHOST_LOOKUP_FLAGS` (`reject_unknown_sender_domain` and
+    /// `reject_unknown_recipient_domain`: MX, A, AAAA).
+    pub const MAILHOST: ReqFlags = ReqFlags {
+        stop_ok: true,
+        stop_inval: true,
+        stop_nullmx: true,
+        stop_mx_policy: true,
+        ncache_ttl: false,
+    };
+}
+
 impl Resolver {
     /// `dns_lookup()`: the `rtype` records of `name`, through the reply filter if the
     /// resolver has one.
@@ -195,14 +216,20 @@ impl Resolver {
                     });
                 }
             };
+            let trust_ad = self.conf().trust_ad || flags.dnssec;
             let extracted = match answer::parse(&reply.bytes) {
-                Some(mut parsed) => answer::answers(
-                    &mut parsed,
-                    orig_name,
-                    rtype,
-                    &mut maybe_secure,
-                    matches!(checks, Checks::Postfix(_)),
-                ),
+                Some(mut parsed) => {
+                    if !trust_ad {
+                        parsed.distrust_ad();
+                    }
+                    answer::answers(
+                        &mut parsed,
+                        orig_name,
+                        rtype,
+                        &mut maybe_secure,
+                        matches!(checks, Checks::Postfix(_)),
+                    )
+                }
                 None => Extracted::Failed(Status::Retry),
             };
             let fail = |status, h_errno, why: String| DnsError {

@@ -78,7 +78,7 @@ impl ResolvConf {
     /// The settings in the file at `path` (defaults when it cannot be read, as glibc does),
     /// with `LOCALDOMAIN`, `RES_OPTIONS` and the host name applied as for the system file.
     pub fn from_file(path: &Path) -> ResolvConf {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let text = crate::hosts::read_bounded(path);
         let localdomain = std::env::var("LOCALDOMAIN").ok();
         let res_options = std::env::var("RES_OPTIONS").ok();
         let hostname = sys::hostname().ok();

@@ -231,6 +231,17 @@ pub enum AddrPref {
 }
 
 impl AddrPref {
+    /// Parses `smtp_address_preference` (or `lmtp_...`, named by `param`): `ipv6`,
+    /// `ipv4` or `any`, with Postfix's error text.
+    pub fn parse(param: &str, value: &str) -> Result<AddrPref, String> {
+        match value {
+            "any" | "" => Ok(AddrPref::Any),
+            "ipv4" => Ok(AddrPref::Ipv4),
+            "ipv6" => Ok(AddrPref::Ipv6),
+            _ => Err(format!("bad {param} value: {value}")),
+        }
+    }
+
     /// The order of `a` and `b`: preference, then the preferred family.
     pub fn compare(self, a: &Rr, b: &Rr) -> Ordering {
         let family_rank = |rr: &Rr| match (self, rr.rtype()) {
@@ -329,6 +340,14 @@ mod tests {
         let mut list = vec![v6(10), v4(10)];
         sort(&mut list, AddrPref::Any);
         assert_eq!(list[0].rtype(), RrType::Aaaa);
+        assert_eq!(
+            AddrPref::parse("smtp_address_preference", "ipv4"),
+            Ok(AddrPref::Ipv4)
+        );
+        assert_eq!(
+            AddrPref::parse("smtp_address_preference", "IPv4"),
+            Err("bad smtp_address_preference value: IPv4".into())
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ loop2.example      CNAME loop1.example
 badmx.example      MX    10 bad_-.example
 nummx.example      MX    10 192.0.2.9
 nullmx.example     MX    0 .
+signed.example     SECURE
+signed.example     A     192.0.2.80
 ";
 
 /// A resolver for `server` configured by a resolv.conf file in a private directory.
@@ -500,4 +502,63 @@ fn the_next_server_after_servfail_or_silence() {
             .unwrap();
     }
     assert_eq!((good.queries().len(), broken.queries().len()), (2, 1));
+}
+
+#[test]
+fn transport_options_and_the_ad_bit() {
+    let mut zone = String::from(ZONE);
+    for n in 1..=40 {
+        zone.push_str(&format!("forty.example A 10.0.1.{n}\n"));
+    }
+    let server = TestServer::start(&zone);
+
+    // use-vc: TCP from the start.
+    let vc = resolver_for(&server, "options use-vc\n");
+    vc.lookup("mx1.example.com", RrType::A, ResFlags::default())
+        .unwrap();
+    assert_eq!(server.queries(), ["mx1.example.com A tcp"]);
+
+    // edns0: 40 records fit a 1200-byte UDP reply, not a 512-byte one.
+    server.clear();
+    let edns = resolver_for(&server, "options edns0\n");
+    assert_eq!(
+        edns.lookup("forty.example", RrType::A, ResFlags::default())
+            .unwrap()
+            .len(),
+        40
+    );
+    assert_eq!(server.queries(), ["forty.example A udp +edns"]);
+    server.clear();
+    let plain = resolver_for(&server, "");
+    plain
+        .lookup("forty.example", RrType::A, ResFlags::default())
+        .unwrap();
+    assert_eq!(
+        server.queries(),
+        ["forty.example A udp", "forty.example A tcp"]
+    );
+
+    // The AD bit counts only when the resolver is trusted to validate, as with glibc:
+    // with DNSSEC asked for (Postfix then sets RES_TRUSTAD) or options trust-ad.
+    server.clear();
+    let dnssec = ResFlags {
+        dnssec: true,
+        ..ResFlags::default()
+    };
+    let signed = plain.lookup("signed.example", RrType::A, dnssec).unwrap();
+    assert!(signed[0].dnssec_valid);
+    assert_eq!(server.queries(), ["signed.example A udp +edns +do +ad"]);
+    let unasked = plain
+        .lookup("signed.example", RrType::A, ResFlags::default())
+        .unwrap();
+    assert!(!unasked[0].dnssec_valid);
+    let trusted = resolver_for(&server, "options trust-ad\n");
+    assert!(
+        trusted
+            .lookup("signed.example", RrType::A, ResFlags::default())
+            .unwrap()[0]
+            .dnssec_valid
+    );
+    let unsigned = plain.lookup("mx1.example.com", RrType::A, dnssec).unwrap();
+    assert!(!unsigned[0].dnssec_valid);
 }

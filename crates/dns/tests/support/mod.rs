@@ -12,13 +12,15 @@
 //! strings), SOA. A name with no record type but a directive behaves so for every query:
 //! `SERVFAIL`, `REFUSED`, `FORMERR` (that reply code), `TIMEOUT` (no reply at all),
 //! `TRUNCATE` (over UDP an empty truncated reply, over TCP the records), `GARBAGE` (a
-//! reply whose answer does not parse). The name `*` matches every name. Otherwise: the
+//! reply whose answer does not parse), `SECURE` (the records with the AD bit set, as a
+//! validating resolver sends them). The name `*` matches every name. Otherwise: the
 //! records of the asked type; else a lone CNAME (never followed, so the client follows
 //! it); else NODATA if the name has other records, NXDOMAIN if not, with the SOA of the
 //! closest enclosing zone in the authority section. UDP replies over 512 bytes (or the
 //! query's EDNS size) are truncated, as a real server does.
 //!
-//! Every query is logged as `name TYPE udp|tcp` for the tests to check what was asked.
+//! Every query is logged as `name TYPE udp|tcp` for the tests to check what was asked,
+//! followed by ` +edns`, ` +do` and ` +ad` when the query has EDNS0, the DO bit, the AD bit.
 
 #![allow(dead_code)]
 
@@ -255,8 +257,18 @@ impl Zone {
             .trim_end_matches('.')
             .to_ascii_lowercase();
         let qtype = question.query_type();
+        let flags = match &request.edns {
+            Some(edns) if edns.flags().dnssec_ok => " +edns +do",
+            Some(_) => " +edns",
+            None => "",
+        };
+        let ad = if request.metadata.authentic_data {
+            " +ad"
+        } else {
+            ""
+        };
         log.lock().unwrap().push(format!(
-            "{qname} {qtype} {}",
+            "{qname} {qtype} {}{flags}{ad}",
             if tcp { "tcp" } else { "udp" }
         ));
         let mut reply = Message::response(request.metadata.id, OpCode::Query);
@@ -274,6 +286,10 @@ impl Zone {
             Some("FORMERR") => reply.metadata.response_code = ResponseCode::FormErr,
             Some("TRUNCATE") if !tcp => reply.metadata.truncation = true,
             Some("GARBAGE") => return Some(garbage(&reply)),
+            Some("SECURE") => {
+                reply.metadata.authentic_data = true;
+                self.fill(&mut reply, &qname, qtype);
+            }
             _ => self.fill(&mut reply, &qname, qtype),
         }
         let bytes = reply.to_vec().ok()?;
