@@ -7,11 +7,14 @@
 //! `LOCALDOMAIN` (replaces the search list) and `RES_OPTIONS` (more options), and the
 //! defaults when the file says nothing: the name server on 127.0.0.1, the search domain
 //! taken from the host name, ndots 1, timeout 5 seconds, 2 attempts. Like Postfix's daemons,
-//! a process reads it at its first lookup, inside its chroot jail when it has one.
+//! a process reads it at its first lookup, inside its chroot jail when it has one, and
+//! reads it again when it changes (glibc 2.26 and later do).
 
+use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV6};
-use std::path::Path;
-use std::time::Duration;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// glibc's `MAXNS`.
 const MAX_NAMESERVERS: usize = 3;
@@ -173,6 +176,54 @@ impl ResolvConf {
             }
         }
     }
+}
+
+/// A resolv.conf file and how it looked when last read, so that a change is noticed at
+/// the next lookup.
+pub(crate) struct Watch {
+    path: PathBuf,
+    port: Cell<Option<u16>>,
+    stamp: Cell<Option<Stamp>>,
+}
+
+/// Modification time, size and inode: what tells a changed (or replaced) file.
+type Stamp = (SystemTime, u64, u64);
+
+impl Watch {
+    /// Watches `path`; returns the watch and the file's settings.
+    pub(crate) fn new(path: &Path) -> (Watch, ResolvConf) {
+        let watch = Watch {
+            path: path.to_path_buf(),
+            port: Cell::new(None),
+            stamp: Cell::new(stamp(path)),
+        };
+        let conf = ResolvConf::from_file(path);
+        (watch, conf)
+    }
+
+    /// Keeps every name server on `port` across rereads (tests).
+    pub(crate) fn set_port(&self, port: u16) {
+        self.port.set(Some(port));
+    }
+
+    /// The file's settings if it changed since it was last read.
+    pub(crate) fn reread(&self) -> Option<ResolvConf> {
+        let now = stamp(&self.path);
+        if now == self.stamp.get() {
+            return None;
+        }
+        self.stamp.set(now);
+        let conf = ResolvConf::from_file(&self.path);
+        Some(match self.port.get() {
+            Some(port) => conf.with_port(port),
+            None => conf,
+        })
+    }
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len(), meta.ino()))
 }
 
 /// The rest of `line` when it starts with `name` and a blank (glibc's `MATCH`).

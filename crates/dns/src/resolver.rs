@@ -10,14 +10,15 @@
 //! NXDOMAIN, NODATA and SERVFAIL; and the error reported is that of the name tried as it is,
 //! else NODATA if any domain gave it, else SERVFAIL's, else the last one.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell};
+use std::path::Path;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
 
 use crate::filter::ReplyFilter;
 use crate::random::{Random, SeededRandom};
-use crate::resolv_conf::ResolvConf;
+use crate::resolv_conf::{ResolvConf, Watch};
 use crate::rr::RrType;
 use crate::status::HErrno;
 use crate::transport::{self, Request};
@@ -90,26 +91,40 @@ impl Failure {
 /// Not shareable between threads; each daemon process has its own, as each Postfix
 /// process has its own resolver state.
 pub struct Resolver {
-    conf: ResolvConf,
+    conf: RefCell<ResolvConf>,
+    watch: Option<Watch>,
     ids: RefCell<SeededRandom>,
     queries: Cell<usize>,
     pub(crate) filter: Option<Box<dyn ReplyFilter>>,
 }
 
 impl Resolver {
-    /// A resolver with the given settings.
+    /// A resolver with the given settings, kept as they are.
     pub fn new(conf: ResolvConf) -> Resolver {
         Resolver {
-            conf,
+            conf: RefCell::new(conf),
+            watch: None,
             ids: RefCell::new(SeededRandom::new()),
             queries: Cell::new(0),
             filter: None,
         }
     }
 
-    /// A resolver with the system's settings ([`ResolvConf::system`]).
+    /// A resolver with the settings of the resolv.conf file at `path`
+    /// ([`ResolvConf::from_file`]), read again whenever the file changes.
+    pub fn from_file(path: &Path) -> Resolver {
+        let (watch, conf) = Watch::new(path);
+        Resolver {
+            watch: Some(watch),
+            ..Resolver::new(conf)
+        }
+    }
+
+    /// A resolver with the system's settings ([`ResolvConf::PATH`]). A daemon makes it
+    /// after entering its chroot jail, so that it reads the jail's copy, as Postfix's
+    /// daemons do (their first lookup comes after the chroot).
     pub fn system() -> Resolver {
-        Resolver::new(ResolvConf::system())
+        Resolver::from_file(Path::new(ResolvConf::PATH))
     }
 
     /// The same resolver with a reply filter (`smtp_dns_reply_filter`,
@@ -119,9 +134,20 @@ impl Resolver {
         self
     }
 
+    /// The same resolver with every name server on `port`, also after rereading the file
+    /// (for tests; resolv.conf cannot name a port).
+    pub fn with_port(self, port: u16) -> Resolver {
+        if let Some(watch) = &self.watch {
+            watch.set_port(port);
+        }
+        let conf = self.conf.replace(ResolvConf::default()).with_port(port);
+        self.conf.replace(conf);
+        self
+    }
+
     /// The settings in use.
-    pub fn conf(&self) -> &ResolvConf {
-        &self.conf
+    pub fn conf(&self) -> Ref<'_, ResolvConf> {
+        self.conf.borrow()
     }
 
     /// `res_nsearch()`: resolves `name` trying search domains as `flags` allow.
@@ -131,10 +157,14 @@ impl Resolver {
         rtype: RrType,
         flags: ResFlags,
     ) -> Result<Reply, Failure> {
+        if let Some(conf) = self.watch.as_ref().and_then(Watch::reread) {
+            self.conf.replace(conf);
+        }
+        let conf = self.conf();
         let dots = name.matches('.').count();
         let trailing_dot = name.ends_with('.');
         let mut as_is_failure = None;
-        if dots >= self.conf.ndots || trailing_dot {
+        if dots >= conf.ndots || trailing_dot {
             match self.query_domain(name, None, rtype, flags) {
                 Err(failure) if !trailing_dot => as_is_failure = Some(failure),
                 result => return result,
@@ -144,7 +174,7 @@ impl Resolver {
             (false, false, false, false);
         let mut last = None;
         if (dots == 0 && flags.defnames) || (dots > 0 && !trailing_dot && flags.dnsrch) {
-            for domain in &self.conf.search {
+            for domain in &conf.search {
                 let domain = domain.strip_prefix('.').unwrap_or(domain);
                 root_on_list |= domain.is_empty();
                 searched = true;
@@ -170,9 +200,7 @@ impl Resolver {
                 }
             }
         }
-        if (dots > 0 || !searched || !self.conf.no_tld_query)
-            && as_is_failure.is_none()
-            && !root_on_list
+        if (dots > 0 || !searched || !conf.no_tld_query) && as_is_failure.is_none() && !root_on_list
         {
             match self.query_domain(name, None, rtype, flags) {
                 Ok(reply) => return Ok(reply),
@@ -227,14 +255,15 @@ impl Resolver {
             id: message.metadata.id,
             question: &question,
         };
-        let first = if self.conf.rotate {
+        let conf = self.conf();
+        let first = if conf.rotate {
             let n = self.queries.get();
             self.queries.set(n.wrapping_add(1));
-            n % self.conf.nameservers.len().max(1)
+            n % conf.nameservers.len().max(1)
         } else {
             0
         };
-        let reply = match transport::send(&self.conf, &request, first) {
+        let reply = match transport::send(&conf, &request, first) {
             Ok(reply) => reply,
             Err(rcode) => {
                 return Err(Failure {
@@ -269,9 +298,10 @@ impl Resolver {
         let id = self.ids.borrow_mut().next_u32() as u16;
         let mut message = Message::new(id, MessageType::Query, OpCode::Query);
         message.metadata.recursion_desired = true;
-        message.metadata.authentic_data = self.conf.trust_ad || flags.dnssec;
+        let conf = self.conf();
+        message.metadata.authentic_data = conf.trust_ad || flags.dnssec;
         message.add_query(question.clone());
-        if self.conf.edns0 || flags.dnssec {
+        if conf.edns0 || flags.dnssec {
             let mut edns = Edns::new();
             edns.set_max_payload(EDNS_PAYLOAD);
             edns.set_dnssec_ok(flags.dnssec);

@@ -41,20 +41,19 @@ pub(crate) fn send(
     for _ in 0..conf.attempts.max(1) {
         for k in 0..servers.len() {
             let server = servers[(first + k) % servers.len()];
-            let mut reply = exchange(server, request, conf.timeout, conf.use_vc);
-            if let Ok(bytes) = &reply
-                && !conf.use_vc
-                && truncated(bytes)
-            {
-                reply = exchange(server, request, conf.timeout, true);
+            let mut tcp = conf.use_vc;
+            // UDP, then TCP of the same server if the reply was truncated.
+            while let Ok(reply) = exchange(server, request, conf.timeout, tcp) {
+                let rcode = rcode(&reply);
+                if NEXT_SERVER_RCODES.contains(&rcode) {
+                    last_rcode = Some(rcode);
+                    break;
+                }
+                if tcp || !truncated(&reply) {
+                    return Ok(reply);
+                }
+                tcp = true;
             }
-            let Ok(bytes) = reply else { continue };
-            let rcode = rcode(&bytes);
-            if NEXT_SERVER_RCODES.contains(&rcode) {
-                last_rcode = Some(rcode);
-                continue;
-            }
-            return Ok(bytes);
         }
     }
     Err(last_rcode)

@@ -562,3 +562,25 @@ fn transport_options_and_the_ad_bit() {
     let unsigned = plain.lookup("mx1.example.com", RrType::A, dnssec).unwrap();
     assert!(!unsigned[0].dnssec_valid);
 }
+
+#[test]
+fn resolv_conf_is_read_again_when_it_changes() {
+    let server = TestServer::start("host.a.test A 192.0.2.90\nhost.b.test A 192.0.2.91\n");
+    let dir = scratch("reload");
+    let path = write(&dir, "resolv.conf", "nameserver 127.0.0.1\nsearch a.test\n");
+    let resolver = Resolver::from_file(&path).with_port(server.port);
+    let first = resolver
+        .lookup("host", RrType::A, ResFlags::SEARCH)
+        .unwrap();
+    assert_eq!(first[0].rname, "host.a.test");
+    write(
+        &dir,
+        "resolv.conf",
+        "nameserver 127.0.0.1\nsearch b.test\n# changed\n",
+    );
+    let second = resolver
+        .lookup("host", RrType::A, ResFlags::SEARCH)
+        .unwrap();
+    assert_eq!(second[0].rname, "host.b.test");
+    assert_eq!(resolver.conf().nameservers, [server.addr()]);
+}
