@@ -302,6 +302,59 @@ mod tests {
         assert_eq!(printable(None), "");
     }
 
+    /// A reply with an MX, a CNAME and a TXT record, encoded.
+    fn sample_reply() -> Vec<u8> {
+        use hickory_proto::op::{Message, OpCode};
+        use hickory_proto::rr::rdata::{CNAME, MX, TXT};
+        let name = |n: &str| Name::from_ascii(n).unwrap();
+        let mut reply = Message::response(7, OpCode::Query);
+        reply.add_query(Query::query(
+            name("example.com."),
+            hickory_proto::rr::RecordType::MX,
+        ));
+        for data in [
+            RData::MX(MX::new(10, name("mx.example.com."))),
+            RData::CNAME(CNAME(name("other.example."))),
+            RData::TXT(TXT::new(vec!["text".into()])),
+        ] {
+            reply.add_answer(Record::from_rdata(name("example.com."), 60, data));
+        }
+        reply.to_vec().unwrap()
+    }
+
+    fn extract_all(bytes: &[u8]) -> Option<Extracted> {
+        let mut parsed = parse(bytes)?;
+        Some(answers(
+            &mut parsed,
+            "example.com",
+            RrType::Mx,
+            &mut true,
+            true,
+        ))
+    }
+
+    #[test]
+    fn damaged_replies_never_panic() {
+        let good = sample_reply();
+        match extract_all(&good) {
+            Some(Extracted::Found(list)) => assert_eq!(
+                list[0].to_string(),
+                "example.com. 60 IN MX 10 mx.example.com."
+            ),
+            other => panic!("{other:?}"),
+        }
+        for len in 0..good.len() {
+            let _ = extract_all(&good[..len]);
+        }
+        for i in 0..good.len() {
+            for value in [0x00, 0x3f, 0xc0, 0xff] {
+                let mut bad = good.clone();
+                bad[i] = value;
+                let _ = extract_all(&bad);
+            }
+        }
+    }
+
     #[test]
     fn rr_names() {
         assert!(valid_rr_name(
