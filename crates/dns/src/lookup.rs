@@ -11,7 +11,7 @@
 
 use crate::answer::{self, Extracted};
 use crate::filter::{self, ReplyFilter};
-use crate::resolver::{ResFlags, Resolver};
+use crate::resolver::{Failure, ResFlags, Resolver};
 use crate::rr::{RR_LIST_LIMIT, Rr, RrType, append_limited};
 use crate::status::{DnsError, HErrno, Status};
 use crate::valid::valid_hostname;
@@ -186,109 +186,37 @@ impl Resolver {
         for _ in 0..MAX_ALIASES {
             let reply = match self.search(&name, rtype, flags) {
                 Ok(reply) => reply,
-                Err(failure) => {
-                    let status = match failure.h_errno {
-                        HErrno::NoRecovery => Status::Fail,
-                        HErrno::HostNotFound | HErrno::NoData => Status::NotFound,
-                        _ => Status::Retry,
-                    };
-                    let soa = match (&failure.reply, status == Status::NotFound && req.ncache_ttl) {
-                        (Some(reply), true) => answer::parse(reply)
-                            .map(|mut parsed| answer::authority_soa(&mut parsed, orig_name))
-                            .unwrap_or_default(),
-                        _ => Vec::new(),
-                    };
-                    if log::verbose() > 0 {
-                        log::msg_info!("dns_query: {name} ({rtype}): {}", failure.h_errno.text());
-                    }
-                    return Err(DnsError {
-                        rcode: failure.rcode,
-                        soa,
-                        ..DnsError::new(
-                            status,
-                            failure.h_errno,
-                            format!(
-                                "Host or domain name not found. Name service error for \
-                                 name={name} type={rtype}: {}",
-                                failure.h_errno.text()
-                            ),
-                        )
-                    });
-                }
+                Err(failure) => return Err(query_error(&name, rtype, orig_name, failure, req)),
             };
+            // glibc clears the AD bit unless the resolver is trusted to validate.
             let trust_ad = self.conf().trust_ad || flags.dnssec;
             let extracted = match answer::parse(&reply.bytes) {
                 Some(mut parsed) => {
                     if !trust_ad {
                         parsed.distrust_ad();
                     }
+                    let check_names = matches!(checks, Checks::Postfix(_));
                     answer::answers(
                         &mut parsed,
                         orig_name,
                         rtype,
                         &mut maybe_secure,
-                        matches!(checks, Checks::Postfix(_)),
+                        check_names,
                     )
                 }
                 None => Extracted::Failed(Status::Retry),
             };
-            let fail = |status, h_errno, why: String| DnsError {
-                rcode: Some(0),
-                ..DnsError::new(status, h_errno, why)
+            let target = match extracted {
+                Extracted::Found(list) => return finish(&name, rtype, Ok(list), checks),
+                Extracted::Failed(status) => return finish(&name, rtype, Err(status), checks),
+                Extracted::Alias(target) => target,
             };
-            match extracted {
-                Extracted::Found(mut list) => {
-                    let Checks::Postfix(Some(filter)) = checks else {
-                        return Ok(list);
-                    };
-                    if filter::execute(filter, &mut list).is_err() {
-                        return Err(fail(
-                            Status::Retry,
-                            HErrno::None,
-                            format!(
-                                "Error looking up name={name} type={rtype}: Invalid DNS reply \
-                                 filter syntax"
-                            ),
-                        ));
-                    }
-                    if list.is_empty() {
-                        return Err(fail(
-                            Status::Policy,
-                            HErrno::None,
-                            format!(
-                                "Error looking up name={name} type={rtype}: DNS reply filter \
-                                 drops all results"
-                            ),
-                        ));
-                    }
-                    return Ok(list);
-                }
-                Extracted::Failed(Status::NullMx) => {
-                    return Err(fail(
-                        Status::NullMx,
-                        HErrno::NoData,
-                        format!("Domain {name} does not accept mail (nullMX)"),
-                    ));
-                }
-                Extracted::Failed(status) => {
-                    return Err(fail(
-                        status,
-                        HErrno::None,
-                        format!(
-                            "Name service error for name={name} type={rtype}: Malformed or \
-                             unexpected name server reply"
-                        ),
-                    ));
-                }
-                Extracted::Alias(target) => {
-                    if log::verbose() > 0 {
-                        log::msg_info!("dns_lookup: {name} aliased to {target}");
-                    }
-                    // Past an alias that was not validated, nothing is.
-                    flags.dnssec &= maybe_secure;
-                    name = target;
-                }
+            if log::verbose() > 0 {
+                log::msg_info!("dns_lookup: {name} aliased to {target}");
             }
+            // Past an alias that was not validated, nothing is.
+            flags.dnssec &= maybe_secure;
+            name = target;
         }
         log::msg_warn!("dns_lookup: Name server loop for {name}");
         Err(DnsError::new(
@@ -297,4 +225,87 @@ impl Resolver {
             format!("Name server loop for {name}"),
         ))
     }
+}
+
+/// The error for a query that failed (`dns_query()`): "Host or domain name not found...",
+/// with the SOA records of a negative reply when `ncache_ttl` asks for them.
+fn query_error(
+    name: &str,
+    rtype: RrType,
+    orig_name: &str,
+    failure: Failure,
+    req: ReqFlags,
+) -> DnsError {
+    let status = match failure.h_errno {
+        HErrno::NoRecovery => Status::Fail,
+        HErrno::HostNotFound | HErrno::NoData => Status::NotFound,
+        _ => Status::Retry,
+    };
+    let soa = match &failure.reply {
+        Some(reply) if status == Status::NotFound && req.ncache_ttl => answer::parse(reply)
+            .map(|mut parsed| answer::authority_soa(&mut parsed, orig_name))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if log::verbose() > 0 {
+        log::msg_info!("dns_query: {name} ({rtype}): {}", failure.h_errno.text());
+    }
+    DnsError {
+        rcode: failure.rcode,
+        soa,
+        ..DnsError::new(
+            status,
+            failure.h_errno,
+            format!(
+                "Host or domain name not found. Name service error for name={name} \
+                 type={rtype}: {}",
+                failure.h_errno.text()
+            ),
+        )
+    }
+}
+
+/// The end of a lookup whose reply was read: the records through the filter, or the
+/// error for a null MX or a reply without usable records.
+fn finish(
+    name: &str,
+    rtype: RrType,
+    extracted: Result<Vec<Rr>, Status>,
+    checks: Checks<'_>,
+) -> Result<Vec<Rr>, DnsError> {
+    let fail = |status, h_errno, why: String| {
+        Err(DnsError {
+            rcode: Some(0),
+            ..DnsError::new(status, h_errno, why)
+        })
+    };
+    let mut list = match extracted {
+        Ok(list) => list,
+        Err(Status::NullMx) => {
+            let why = format!("Domain {name} does not accept mail (nullMX)");
+            return fail(Status::NullMx, HErrno::NoData, why);
+        }
+        Err(status) => {
+            let why = format!(
+                "Name service error for name={name} type={rtype}: Malformed or unexpected name \
+                 server reply"
+            );
+            return fail(status, HErrno::None, why);
+        }
+    };
+    let Checks::Postfix(Some(filter)) = checks else {
+        return Ok(list);
+    };
+    if filter::execute(filter, &mut list).is_err() {
+        let why =
+            format!("Error looking up name={name} type={rtype}: Invalid DNS reply filter syntax");
+        return fail(Status::Retry, HErrno::None, why);
+    }
+    if list.is_empty() {
+        let why = format!(
+            "Error looking up name={name} type={rtype}: DNS reply filter drops all results"
+        );
+        return fail(Status::Policy, HErrno::None, why);
+    }
+    Ok(list)
 }
