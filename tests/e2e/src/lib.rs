@@ -27,13 +27,14 @@ use std::time::{Duration, Instant};
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-pub const IRONPOST_DAEMONS: [&str; 6] = [
+pub const IRONPOST_DAEMONS: [&str; 7] = [
     "master",
     "postlogd",
     "anvil",
     "proxymap",
     "trivial-rewrite",
     "pickup",
+    "cleanup",
 ];
 
 /// An ironpost program, built from the current sources for this test process.

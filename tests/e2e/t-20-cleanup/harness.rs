@@ -211,14 +211,6 @@ pub fn sendmail(mx: &Instance, args: &[&str], message: &str) {
     );
 }
 
-/// An instance without a queue manager: queue files stay in incoming/.
-pub fn without_qmgr(name: &str, daemons: &[&str]) -> Option<Instance> {
-    let mut mx = Instance::with_daemons(name, daemons)?;
-    mx.replace_master_cf_line(|l| l.starts_with("qmgr "), "#qmgr");
-    mx.start();
-    Some(mx)
-}
-
 /// A record to send: type and data.
 pub type Rec<'a> = (u8, &'a [u8]);
 

@@ -12,7 +12,7 @@ mod bounce;
 mod durability;
 mod harness;
 
-use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
+use e2e::{Instance, wait_until};
 use harness::*;
 use std::process::Command;
 
@@ -60,19 +60,15 @@ const MARKERS: [&str; 5] = [
 
 #[test]
 fn queue_files_equal_postfix_s_and_mail_is_delivered() {
-    let mut ours_daemons = IRONPOST_DAEMONS.to_vec();
-    ours_daemons.push("cleanup");
-    let Some(ours) = without_qmgr("t-20-ours", &ours_daemons) else {
+    let Some(pair) = Pair::new("t-20", "", &[]) else {
         return;
     };
-    let Some(theirs) = without_qmgr("t-20-theirs", &IRONPOST_DAEMONS) else {
-        return;
-    };
-    submit_all(&ours);
-    submit_all(&theirs);
+    let (ours, theirs) = (&pair.ours, &pair.theirs);
+    submit_all(ours);
+    submit_all(theirs);
     for marker in MARKERS {
-        let (our_id, our_file) = queued(&ours, marker);
-        let (their_id, their_file) = queued(&theirs, marker);
+        let (our_id, our_file) = queued(ours, marker);
+        let (their_id, their_file) = queued(theirs, marker);
         let got = normalized(&our_file, &our_id);
         let expected = normalized(&their_file, &their_id);
         if got != expected {
@@ -125,14 +121,10 @@ fn queue_files_equal_postfix_s_and_mail_is_delivered() {
 
 #[test]
 fn bad_record_streams_get_postfix_s_status_and_warnings() {
-    let mut ours_daemons = IRONPOST_DAEMONS.to_vec();
-    ours_daemons.push("cleanup");
-    let Some(ours) = without_qmgr("t-20-bad-ours", &ours_daemons) else {
+    let Some(pair) = Pair::new("t-20-bad", "", &[]) else {
         return;
     };
-    let Some(theirs) = without_qmgr("t-20-bad-theirs", &IRONPOST_DAEMONS) else {
-        return;
-    };
+    let (ours, theirs) = (&pair.ours, &pair.theirs);
     let time: &[u8] = b"1700000000 0";
     let received: &[u8] = b"Received: by test";
     let cases: Vec<(&str, Vec<Rec>, bool)> = vec![
@@ -185,8 +177,8 @@ fn bad_record_streams_get_postfix_s_status_and_warnings() {
         ),
     ];
     for (what, stream, early) in &cases {
-        let (our_id, our_status, our_reason) = raw_cleanup(&ours, 114, stream, *early);
-        let (their_id, their_status, their_reason) = raw_cleanup(&theirs, 114, stream, *early);
+        let (our_id, our_status, our_reason) = raw_cleanup(ours, 114, stream, *early);
+        let (their_id, their_status, their_reason) = raw_cleanup(theirs, 114, stream, *early);
         assert_eq!(
             (our_status, &our_reason),
             (their_status, &their_reason),
@@ -202,15 +194,15 @@ fn bad_record_streams_get_postfix_s_status_and_warnings() {
                 .collect()
         };
         wait_until(5, || {
-            warnings(&theirs, &their_id).len() == warnings(&ours, &our_id).len()
+            warnings(theirs, &their_id).len() == warnings(ours, &our_id).len()
         });
         assert_eq!(
-            warnings(&ours, &our_id),
-            warnings(&theirs, &their_id),
+            warnings(ours, &our_id),
+            warnings(theirs, &their_id),
             "{what}: warnings"
         );
         let silent = ["no recipients", "ends early"].contains(what);
-        assert_eq!(warnings(&ours, &our_id).is_empty(), silent, "{what}");
+        assert_eq!(warnings(ours, &our_id).is_empty(), silent, "{what}");
         // Nothing is left behind.
         assert!(
             !ours.dir.join("queue/incoming").join(&our_id).exists(),
