@@ -88,7 +88,7 @@ pub use etrn::{etrn_domain, etrn_helo_check};
 pub use helo::{Helo, helo_reply};
 pub use input::Input;
 pub use line::BareLf;
-pub use mail::{MailExtras, MailOptions};
+pub use mail::{MailExtras, MailOptions, unresolvable_address};
 pub use notice::{ErrorClass, LogContext, Notice, Reject, Severity};
 pub use pipelining::{Pipelining, sync_reply};
 pub use rcpt::{Orcpt, RcptOptions, RcptParams};

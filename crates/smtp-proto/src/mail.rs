@@ -8,8 +8,8 @@
 //! 2. *session*: `smtpd_client_message_rate_limit` (`450 4.7.1 Error: too much mail from
 //!    ADDR`).
 //! 3. [`Transaction::mail_sender`]: the address ([`extract_addr`]).
-//! 4. *session*: does the address resolve (`smtpd_check_addr()`)? If not, the same reply
-//!    as a syntax error, `501 5.1.7 Bad sender address syntax`, with the same warning.
+//! 4. *session*: does the address resolve (`smtpd_check_addr()`, not in stand-alone
+//!    mode)? If not, [`unresolvable_address`].
 //! 5. [`Transaction::mail_params`]: SIZE, BODY, SMTPUTF8, AUTH, XVERP, RET, ENVID, the
 //!    `message_size_limit` check and XVERP's non-null sender.
 //! 6. *session*: the sender restrictions, milters, the address-verification sender.
@@ -22,9 +22,11 @@
 //! transaction: a SIZE= before a bad RET= is remembered, as in Postfix.
 
 use crate::addr::{AddrRules, extract_addr};
+use crate::command::Verb;
 use crate::dsn;
 use crate::ehlo::EhloMask;
 use crate::notice::{Notice, Reject};
+use crate::rcpt::BAD_RECIPIENT;
 use crate::reply::Reply;
 use crate::text::{self, eq_nocase, strip_prefix_nocase};
 use crate::token::Token;
@@ -244,6 +246,18 @@ pub(crate) fn envelope_address(
             extract_addr(arg, rules).ok_or_else(|| bad_address(reply, command, arg))
         }
         _ => Err(Reject::protocol(reply)),
+    }
+}
+
+/// The refusal of an address that [`extract_addr`] took but that the session's resolver
+/// check (`smtpd_check_addr()`) failed: the same reply and warning as a syntax error.
+/// `verb` is MAIL, RCPT or VRFY; `arg` is the address argument as sent (for VRFY,
+/// [`Vrfy::arg`](crate::Vrfy::arg)).
+pub fn unresolvable_address(verb: Verb, arg: &Token) -> Reject {
+    match verb {
+        Verb::Mail => bad_address(BAD_SENDER, "MAIL", arg),
+        Verb::Vrfy => bad_address(BAD_RECIPIENT, "VRFY", arg),
+        _ => bad_address(BAD_RECIPIENT, "RCPT", arg),
     }
 }
 

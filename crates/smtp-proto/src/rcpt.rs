@@ -9,8 +9,8 @@
 //!    recipients from ADDR`).
 //! 3. [`Transaction::rcpt_recipient`]: the address ([`extract_addr`](crate::extract_addr),
 //!    `<>` refused).
-//! 4. *session*: does the address resolve? If not: `501 5.1.3 Bad recipient address
-//!    syntax` with the same warning.
+//! 4. *session*: does the address resolve? If not,
+//!    [`unresolvable_address`](crate::unresolvable_address).
 //! 5. [`Transaction::rcpt_params`]: NOTIFY, ORCPT, then `smtpd_recipient_limit`.
 //! 6. [`smtputf8_check`](crate::smtputf8_check): `strict_smtputf8`.
 //! 7. *session*: recipient restrictions, milters, open the queue file, proxy.

@@ -7,7 +7,8 @@
 //! 1. [`Vrfy::parse`]: `disable_vrfy_command`, a trailing SMTPUTF8, an argument.
 //! 2. *session*: `smtpd_client_recipient_rate_limit`; milters.
 //! 3. [`Vrfy::address`]: the address ([`extract_addr`], never strict, `<>` refused).
-//! 4. *session*: does the address resolve (as for RCPT)?
+//! 4. *session*: does the address resolve (as for RCPT; if not,
+//!    [`unresolvable_address`](crate::unresolvable_address))?
 //! 5. [`smtputf8_check`](crate::smtputf8_check) without the compatibility notice; a
 //!    refusal here also ends a mail transaction in progress, as in Postfix.
 //! 6. *session*: the recipient restrictions.
