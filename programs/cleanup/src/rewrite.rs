@@ -49,8 +49,9 @@ pub fn rewrite_tree(rewriter: &mut dyn Rewrite, rule: &str, addr: &mut Addr) -> 
 #[cfg(test)]
 pub mod fake {
     //! A rewriting service for tests: Postfix's local rules with myorigin and mydomain
-    //! `example.com` (no dot: append `@example.com`; trailing dot removed), and the remote
-    //! context with `remote_header_rewrite_domain` = `remote.example`.
+    //! `example.com` (no domain: append `@example.com`; a domain without a dot gets
+    //! `.example.com`), and the remote context with `remote_header_rewrite_domain` =
+    //! `remote.example` (only a bare user gets a domain).
     use super::Rewrite;
 
     /// The stand-in service, with the requests it got.
@@ -72,8 +73,10 @@ pub mod fake {
             if address.is_empty() || address == "\"\"" {
                 return address.into_bytes();
             }
+            // Postfix's remote context appends the domain to a bare user, but leaves a
+            // domain without a dot alone (checked against Postfix's cleanup by e2e t-20).
             let out = match address.rsplit_once('@') {
-                Some((_, d)) if d.contains('.') => address.clone(),
+                Some((_, d)) if d.contains('.') || rule != "local" => address.clone(),
                 Some((l, d)) => format!("{l}@{d}.{domain}"),
                 None => format!("{address}@{domain}"),
             };

@@ -6,9 +6,11 @@
 //! the queue file, one record per line in the same form. Times and queue IDs are fixed
 //! (`create_time=NOW`, queue ID `QUEUEID` made at 1700000000). The rewriting service is
 //! a stand-in with Postfix's local rules for `example.com` and a remote domain
-//! `remote.example` (see `rewrite::fake`). The expected records were checked against
-//! Postfix 3.7's cleanup by the end-to-end test t-20-cleanup, which compares whole queue
-//! files.
+//! `remote.example` (see `rewrite::fake`). The expected output was recorded with this
+//! cleanup (`CLEANUP_GOLDEN_RECORD=1`) and is checked against Postfix 3.7's cleanup by
+//! the end-to-end test t-20-cleanup (golden.rs), which sends each case to both with the
+//! same settings and the real rewriting service: status, reason, log lines and queue
+//! file must equal the `.ref` (the `why` lines are ironpost's own).
 
 use crate::api::settle;
 use crate::init::Settings;
@@ -17,6 +19,12 @@ use crate::state::{Handler, State};
 use global::record::{RecError, rec_get};
 use std::io::Cursor;
 use std::path::Path;
+
+/// The main.cf settings of every case, before its own: what the stand-in rewriting
+/// service does (see `rewrite::fake`). e2e t-20 runs the cases through Postfix's cleanup
+/// with the same settings.
+const BASE_MAIN_CF: &str =
+    "myhostname = mail.example.com\nmydomain = example.com\nmyorigin = example.com\n";
 
 /// The record stream of a case, as bytes.
 fn records(text: &str) -> Vec<u8> {
@@ -68,7 +76,7 @@ fn run(case: &str, capture: &log::Capture) -> String {
         Some((s, r)) => (s, r),
         None => ("", case),
     };
-    let main_cf = format!("myhostname = mail.example.com\nmydomain = example.com\n{settings_text}");
+    let main_cf = format!("{BASE_MAIN_CF}{settings_text}");
     let main = params::main_cf::MainCf::parse(Path::new("main.cf"), &main_cf).unwrap();
     let config = params::Config::new(Path::new("/nonexistent"), main);
     let settings = Settings::from_config(&config).unwrap();

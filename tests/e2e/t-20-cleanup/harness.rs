@@ -87,25 +87,33 @@ pub fn check_size_record(file: &[u8], what: &str) -> (u64, u64) {
 
 /// The records as text with what differs between two instances replaced.
 pub fn normalized(file: &[u8], queue_id: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for r in records(file) {
-        let text = String::from_utf8_lossy(&r.data).replace(queue_id, "QUEUEID");
-        let text = match r.kind {
-            b'C' => "SIZE".to_string(),
-            b'T' => "TIME".to_string(),
-            _ if text.starts_with("create_time=") => "create_time=NOW".to_string(),
-            _ if ["log_client_port=", "client_port=", "server_port="]
-                .iter()
-                .any(|p| text.starts_with(p)) =>
-            {
-                "PORT".to_string()
-            }
-            _ if text.starts_with("Date: ") => "Date: DATE".to_string(),
-            _ => normalize_dates(&text),
-        };
-        out.push(format!("{} {text}", r.kind as char));
-    }
-    out
+    records(file)
+        .iter()
+        .map(|r| {
+            let text = String::from_utf8_lossy(&r.data).replace(queue_id, "QUEUEID");
+            normalize_record(r.kind, &text)
+        })
+        .collect()
+}
+
+/// One record as `TYPE text`, with what differs between two instances (or runs) replaced:
+/// the size record, times, ports, dates and message ID time stamps.
+pub fn normalize_record(kind: u8, text: &str) -> String {
+    let text = match kind {
+        b'C' => "SIZE".to_string(),
+        b'T' => "TIME".to_string(),
+        _ if text.starts_with("create_time=") => "create_time=NOW".to_string(),
+        _ if ["log_client_port=", "client_port=", "server_port="]
+            .iter()
+            .any(|p| text.starts_with(p)) =>
+        {
+            "PORT".to_string()
+        }
+        _ if text.starts_with("Date: ") => "Date: DATE".to_string(),
+        _ if text.starts_with("Resent-Date: ") => "Resent-Date: DATE".to_string(),
+        _ => normalize_dates(text),
+    };
+    format!("{} {text}", kind as char)
 }
 
 /// "; <date>" at the end of a Received: line or on a line of its own, and the time stamp
@@ -321,8 +329,9 @@ pub struct Pair {
 }
 
 impl Pair {
-    /// Two instances named `name`-ours and `name`-theirs, with `main_cf` added to main.cf
-    /// and `files` (path under the instance, text) written, both after @DIR@ expansion.
+    /// Two instances named `name`-ours and `name`-theirs, with the `name = value` lines of
+    /// `main_cf` set in main.cf and `files` (path under the instance, text) written, both
+    /// after @DIR@ expansion.
     pub fn new(name: &str, main_cf: &str, files: &[(&str, &str)]) -> Option<Pair> {
         let mut ours_daemons = e2e::IRONPOST_DAEMONS.to_vec();
         if !ours_daemons.contains(&"cleanup") {
@@ -339,7 +348,11 @@ impl Pair {
             for (path, text) in files {
                 mx.write(path, &mx.expand(text));
             }
-            mx.add_main_cf(main_cf);
+            // Each setting replaces the instance's own, if it has one.
+            for line in main_cf.lines().filter(|l| !l.trim().is_empty()) {
+                let (param, value) = line.split_once('=').expect("name = value");
+                mx.set_main_cf(param.trim(), value.trim());
+            }
             mx.start();
             Some(mx)
         };
