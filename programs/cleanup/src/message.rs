@@ -15,7 +15,7 @@
 //! (`cleanup_replace_stray_cr_lf`). MIME errors the strict_* settings ask for reject the
 //! message.
 
-use crate::act::Outcome;
+use crate::act::{Outcome, printable};
 use crate::out::QueueSink;
 use crate::state::{State, attr};
 use crate::tables::{HDR_FROM, HDR_RCPT};
@@ -185,14 +185,15 @@ impl<W: QueueSink> MimeSink for State<'_, W> {
             .get(attr::LOG_ORIGIN)
             .cloned()
             .unwrap_or_else(|| "unknown".to_string());
-        let shown = String::from_utf8_lossy(&text[..text.len().min(100)]).into_owned();
-        log::msg_info!(
+        let shown = eight_bit::to_text(&text[..text.len().min(100)]).into_owned();
+        let line = format!(
             "{}: reject: mime-error {}: {shown} from {origin}; from=<{}> to=<{}>",
             self.queue_id,
             error.text().unwrap_or(""),
             self.logged_sender(),
             self.logged_recip()
         );
+        log::msg_info!("{}", printable(&line, self.settings.smtputf8_enable));
     }
 }
 

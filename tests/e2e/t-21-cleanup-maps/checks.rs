@@ -3,7 +3,7 @@
 //! REPLACE, PREPEND, REDIRECT, FILTER, BCC, PASS, DUNNO, OK, an unknown one, and the
 //! malformed REPLACE, PREPEND, REDIRECT, FILTER and BCC texts), in header_checks,
 //! mime_header_checks, nested_header_checks and body_checks, with sender_bcc_maps and
-//! recipient_bcc_maps. Each message goes over SMTP to Postfix's smtpd; what the client
+//! recipient_bcc_maps, and body_checks_size_limit. Each message goes over SMTP to Postfix's smtpd; what the client
 //! sees, the queue file (in incoming/ or hold/) and cleanup's log lines must be equal.
 
 use crate::harness::{Pair, smtp, smtp_try};
@@ -15,6 +15,7 @@ nested_header_checks = regexp:@DIR@/etc/nested_header_checks
 body_checks = regexp:@DIR@/etc/body_checks
 sender_bcc_maps = texthash:@DIR@/etc/sender_bcc
 recipient_bcc_maps = texthash:@DIR@/etc/recipient_bcc
+body_checks_size_limit = 200
 ";
 
 const HEADER_CHECKS: &str = r"/^Subject: .*t21-reject-default/ REJECT
@@ -147,6 +148,17 @@ fn content_checks_act_as_with_postfix_s_cleanup() {
                 "X-Pass: 1\r\nX-Warn: after\r\n",
                 "t21-body-warn",
             ),
+        );
+    });
+    // body_checks look at the first body_checks_size_limit bytes only.
+    let padding = format!("{}\r\n", "x".repeat(70)).repeat(4);
+    pair.compare_queued("t21-size-limit", |mx| {
+        let body = format!("t21-body-warn early\r\n{padding}t21-body-warn late");
+        smtp(
+            mx,
+            "sender@e2e.test",
+            &["rcpt@e2e.test"],
+            &message("t21-size-limit", "", &body),
         );
     });
     pair.compare_queued_in("hold", "t21-hold", |mx| {
