@@ -36,6 +36,8 @@ pub struct Config {
     pub hard_error_limit: usize,
     pub junk_command_limit: usize,
     pub soft_bounce: bool,
+    pub verp_allowed: bool,
+    pub xforward_allowed: bool,
 }
 
 impl Default for Config {
@@ -59,6 +61,8 @@ impl Default for Config {
             hard_error_limit: 20,
             junk_command_limit: 100,
             soft_bounce: false,
+            verp_allowed: false,
+            xforward_allowed: false,
         }
     }
 }
@@ -97,6 +101,11 @@ impl Config {
                 "smtpd_hard_error_limit" => config.hard_error_limit = number(),
                 "smtpd_junk_command_limit" => config.junk_command_limit = number(),
                 "soft_bounce" => config.soft_bounce = yes(value),
+                // The golden client, 127.0.0.1, is in these networks.
+                "smtpd_authorized_verp_clients" => config.verp_allowed = value == "127.0.0.0/8",
+                "smtpd_authorized_xforward_hosts" => {
+                    config.xforward_allowed = value == "127.0.0.0/8"
+                }
                 other => panic!("the golden session does not know {other}"),
             }
         }
@@ -354,10 +363,9 @@ impl Session {
                 smtp_proto::auth_check(args, &state)
                     .map(|_| Reply::new("235 2.7.0 Authentication successful"))
             }
-            Verb::Xclient | Verb::Xforward => {
-                smtp_proto::xattr_check(verb, args, self.txn.in_mail(), false)
-                    .map(|()| Reply::new("250 2.0.0 Ok"))
-            }
+            Verb::Xclient => smtp_proto::xattr_check(verb, args, self.txn.in_mail(), false)
+                .map(|()| Reply::new("250 2.0.0 Ok")),
+            Verb::Xforward => self.xforward(args),
         };
         self.answer(result)
     }
@@ -376,6 +384,8 @@ impl Session {
             message_size_limit: self.config.message_size_limit,
             vrfy: !self.config.disable_vrfy_command,
             smtputf8: self.config.smtputf8_enable,
+            xverp: self.config.verp_allowed,
+            xforward: self.config.xforward_allowed,
             ..Features::default()
         };
         Ok(smtp_proto::ehlo_reply(&features, self.config.discard))
@@ -387,7 +397,7 @@ impl Session {
             smtputf8_enable: self.config.smtputf8_enable,
             discard: self.config.discard,
             strict_rfc821_envelopes: self.config.strict_rfc821_envelopes,
-            verp_allowed: false,
+            verp_allowed: self.config.verp_allowed,
             verp_delims: "+=",
             verp_filter: "-=+",
             message_size_limit: self.config.message_size_limit,
@@ -449,6 +459,35 @@ impl Session {
             return Err(reject);
         }
         Ok(vrfy.reply())
+    }
+
+    /// XFORWARD with Postfix's checks on each attribute's value.
+    fn xforward(&mut self, args: &[Token]) -> Result<Reply, Reject> {
+        let allowed = self.config.xforward_allowed;
+        smtp_proto::xattr_check(Verb::Xforward, args, self.txn.in_mail(), allowed)?;
+        for attr in smtp_proto::attributes(args, self.config.smtputf8_enable) {
+            let attr = attr?;
+            let name = String::from_utf8_lossy(&attr.name).to_ascii_uppercase();
+            let value = attr.value.as_str();
+            let unavailable = value.eq_ignore_ascii_case("[UNAVAILABLE]");
+            let valid = match name.as_str() {
+                "NAME" => unavailable || util::valid_hostname::valid_hostname(value),
+                "ADDR" => unavailable || util::valid_hostname::valid_hostaddr(value),
+                "PORT" => {
+                    unavailable || (smtp_proto::text::alldig(value.as_bytes()) && value.len() <= 5)
+                }
+                "PROTO" => unavailable || value.len() <= 64,
+                "HELO" | "IDENT" => true,
+                "SOURCE" => ["LOCAL", "REMOTE", "[UNAVAILABLE]"]
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case(value)),
+                _ => return Err(smtp_proto::bad_name(Verb::Xforward, &attr.name)),
+            };
+            if !valid {
+                return Err(smtp_proto::bad_value(&name, value));
+            }
+        }
+        Ok(Reply::new("250 2.0.0 Ok"))
     }
 
     fn etrn(&mut self, args: &[Token]) -> Result<Reply, Reject> {
