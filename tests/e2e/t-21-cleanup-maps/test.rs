@@ -197,3 +197,33 @@ fn dsn_success_and_probes_of_aliases_as_with_postfix_s_cleanup() {
         "{log}"
     );
 }
+
+#[test]
+fn table_failures_defer_as_with_postfix_s_cleanup() {
+    let Some(pair) = Pair::new(
+        "t-21-fail",
+        "sender_canonical_maps = fail:canonical\n\
+         sender_bcc_maps = fail:bcc\n\
+         body_checks = fail:body\n",
+        &[],
+    ) else {
+        return;
+    };
+    let stream: Vec<harness::Rec> = vec![
+        (b'T', b"1700000000 0"),
+        (b'S', b"sender@e2e.test"),
+        (b'R', b"rcpt@e2e.test"),
+        (b'M', b""),
+        (b'N', b"Received: by test"),
+        (b'N', b""),
+        (b'N', b"body"),
+        (b'X', b""),
+        (b'E', b""),
+    ];
+    // Each failing table is reached through the client flag that enables it: address
+    // mapping, automatic BCC, content checks.
+    for (what, flags) in [("canonical", 32), ("bcc", 16), ("body checks", 2)] {
+        let (status, _) = pair.compare_raw(what, flags, &stream);
+        assert_ne!(status, 0, "{what}");
+    }
+}
