@@ -39,6 +39,8 @@ pub enum Context {
     Header,
     /// A body line (`CLEANUP_ACT_CTXT_BODY`).
     Body,
+    /// Any content record (`CLEANUP_ACT_CTXT_ANY`), for message_reject_characters.
+    Content,
 }
 
 impl Context {
@@ -46,6 +48,7 @@ impl Context {
         match self {
             Context::Header => "header",
             Context::Body => "body",
+            Context::Content => "content",
         }
     }
 }

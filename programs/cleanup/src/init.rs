@@ -97,6 +97,10 @@ pub struct Settings {
     pub verp_bounce_off: bool,
     /// `delay_logging_resolution_limit`.
     pub delay_max_res: u32,
+    /// `message_reject_characters`, unescaped.
+    pub reject_chars: Vec<u8>,
+    /// `message_strip_characters`, unescaped.
+    pub strip_chars: Vec<u8>,
     /// `body_checks_size_limit`: how far into the body body_checks look; 0: all of it.
     pub body_check_len: u64,
     /// The tables.
@@ -202,6 +206,8 @@ impl Settings {
             soft_bounce: yes(&params::decl::queue::SOFT_BOUNCE)?,
             verp_bounce_off: yes(&c::DISABLE_VERP_BOUNCES)?,
             delay_max_res: config.int(&c::DELAY_LOGGING_RESOLUTION_LIMIT)?.clamp(0, 6) as u32,
+            reject_chars: unescape(&config.str(&c::MESSAGE_REJECT_CHARACTERS)?),
+            strip_chars: unescape(&config.str(&c::MESSAGE_STRIP_CHARACTERS)?),
             body_check_len: config.int(&c::BODY_CHECKS_SIZE_LIMIT)?.max(0) as u64,
             tables: Tables::from_config(config)?,
         })
@@ -215,10 +221,63 @@ impl Settings {
     }
 }
 
+/// `text` with C escapes turned into the bytes they stand for (`unescape`): `\a \b \f
+/// \n \r \t \v`, up to three octal digits, and a backslash before any other character
+/// stands for that character.
+pub fn unescape(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes().peekable();
+    while let Some(b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        let Some(escaped) = bytes.next() else {
+            break;
+        };
+        out.push(match escaped {
+            b'a' => 7,
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'v' => 11,
+            b'0'..=b'7' => {
+                let mut value = u32::from(escaped - b'0');
+                for _ in 0..2 {
+                    match bytes.peek() {
+                        Some(&d @ b'0'..=b'7') => {
+                            value = (value << 3) | u32::from(d - b'0');
+                            bytes.next();
+                        }
+                        _ => break,
+                    }
+                }
+                value as u8
+            }
+            other => other,
+        });
+    }
+    out
+}
+
 /// A configuration error of cleanup's own, in the form the others have.
 pub fn config_error(message: String) -> ConfigError {
     ConfigError {
         warnings: Vec::new(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape;
+
+    #[test]
+    fn escapes_become_bytes() {
+        assert_eq!(unescape(r"\0\f\t"), b"\0\x0c\t");
+        assert_eq!(unescape(r"a\101\0101\q\"), b"aA\x081q");
+        assert_eq!(unescape(r"\777"), [0xff]);
     }
 }

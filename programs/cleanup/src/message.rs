@@ -12,10 +12,12 @@
 //! To: are added, for local mail or with `always_add_missing_headers`. Header and body
 //! checks (act.rs) see each header before anything else happens to it, and each body
 //! line. Stray CR and LF characters inside a line become spaces
-//! (`cleanup_replace_stray_cr_lf`). MIME errors the strict_* settings ask for reject the
+//! (`cleanup_replace_stray_cr_lf`); with checks on, a record with a character of
+//! `message_reject_characters` rejects the message, and those of
+//! `message_strip_characters` are removed. MIME errors the strict_* settings ask for reject the
 //! message.
 
-use crate::act::{Outcome, printable};
+use crate::act::{Context, Outcome, printable};
 use crate::out::QueueSink;
 use crate::state::{State, attr};
 use crate::tables::{HDR_FROM, HDR_RCPT};
@@ -107,6 +109,26 @@ pub fn content<W: QueueSink>(
             }
         }
     }
+    let settings = state.settings;
+    let filter = state.flags & FLAG_FILTER != 0;
+    if filter && data.iter().any(|b| settings.reject_chars.contains(b)) {
+        let text = eight_bit::to_text(data).into_owned();
+        state.act(
+            Context::Content,
+            &text,
+            "REJECT disallowed character",
+            "character reject",
+        );
+        return false;
+    }
+    let mut stripped;
+    let data = if filter && !settings.strip_chars.is_empty() {
+        stripped = data.to_vec();
+        stripped.retain(|b| !settings.strip_chars.contains(b));
+        stripped.as_mut_slice()
+    } else {
+        data
+    };
     match kind {
         rec_type::NORM | rec_type::CONT => {
             let rec = if kind == rec_type::NORM {

@@ -426,8 +426,9 @@ impl Pair {
     }
 
     /// Submits a message that is not queued (rejected or discarded) to both with
-    /// `submit`, which says what the client saw; compares that and what cleanup logged.
-    pub fn compare_unqueued(&self, what: &str, submit: impl Fn(&Instance) -> String) {
+    /// `submit`, which says what the client saw; compares that and what cleanup logged,
+    /// and returns what the client saw.
+    pub fn compare_unqueued(&self, what: &str, submit: impl Fn(&Instance) -> String) -> String {
         let marks = (self.ours.log().len(), self.theirs.log().len());
         let got = submit(&self.ours);
         let expected = submit(&self.theirs);
@@ -445,6 +446,7 @@ impl Pair {
         };
         let ids = (id(&self.ours, marks.0), id(&self.theirs, marks.1));
         self.compare_logs(what, marks, (&ids.0, &ids.1));
+        got
     }
 
     /// Compares what the two cleanups logged after `marks`, once both logs settled.

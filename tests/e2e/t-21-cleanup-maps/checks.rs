@@ -3,10 +3,11 @@
 //! REPLACE, PREPEND, REDIRECT, FILTER, BCC, PASS, DUNNO, OK, an unknown one, and the
 //! malformed REPLACE, PREPEND, REDIRECT, FILTER and BCC texts), in header_checks,
 //! mime_header_checks, nested_header_checks and body_checks, with sender_bcc_maps and
-//! recipient_bcc_maps, and body_checks_size_limit. Each message goes over SMTP to Postfix's smtpd; what the client
+//! recipient_bcc_maps, body_checks_size_limit, and message_reject_characters and
+//! message_strip_characters. Each message goes over SMTP to Postfix's smtpd; what the client
 //! sees, the queue file (in incoming/ or hold/) and cleanup's log lines must be equal.
 
-use crate::harness::{Pair, smtp, smtp_try};
+use crate::harness::{Pair, queued, smtp, smtp_try};
 
 const MAIN_CF: &str = "
 header_checks = regexp:@DIR@/etc/header_checks
@@ -199,4 +200,33 @@ fn content_checks_act_as_with_postfix_s_cleanup() {
             "--b\r\nContent-Type: application/x-bad\r\n\r\nx\r\n--b--",
         ),
     );
+}
+
+#[test]
+fn disallowed_characters_are_rejected_or_stripped_as_by_postfix_s_cleanup() {
+    let Some(pair) = Pair::new(
+        "t-21-chars",
+        "message_reject_characters = \\f\nmessage_strip_characters = \\v\\001\n",
+        &[],
+    ) else {
+        return;
+    };
+    pair.compare_queued("t21-strip", |mx| {
+        smtp(
+            mx,
+            "sender@e2e.test",
+            &["rcpt@e2e.test"],
+            &message("t21-strip\u{b}ped", "X-Odd: a\u{1}b\r\n", "line\u{b} one"),
+        );
+    });
+    let (_, stripped) = queued(&pair.ours, "t21-strip");
+    assert!(!stripped.contains(&0x0b) && !stripped.contains(&1));
+    let seen = pair.compare_unqueued("reject", |mx| {
+        let text = message("t21-reject-char", "", "form\u{c}feed");
+        format!(
+            "{:?}",
+            smtp_try(mx, "sender@e2e.test", &["rcpt@e2e.test"], &text)
+        )
+    });
+    assert!(seen.contains("5.7.1 disallowed character"), "{seen}");
 }

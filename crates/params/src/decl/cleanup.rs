@@ -154,4 +154,11 @@ crate::params! {
     /// asked for VERP (one notice per recipient, to a per-recipient address). The default
     /// is no. Added in Postfix 1.1.
     "disable_verp_bounces" DISABLE_VERP_BOUNCES: Bool = "no";
+    /// Characters that make cleanup reject a message whose content (headers and body)
+    /// contains them, written with C escapes such as \0 and \f. The default is empty.
+    /// Added in Postfix 2.3.
+    "message_reject_characters" MESSAGE_REJECT_CHARACTERS: Str = "";
+    /// Characters that cleanup removes from message content, written with C escapes such
+    /// as \0 and \f. The default is empty. Added in Postfix 2.3.
+    "message_strip_characters" MESSAGE_STRIP_CHARACTERS: Str = "";
 }
