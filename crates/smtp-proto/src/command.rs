@@ -20,9 +20,9 @@ use crate::token::{Token, tokenize};
 /// An SMTP command that smtpd implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verb {
-    /// HELO hostname.
+    /// `HELO hostname`.
     Helo,
-    /// EHLO hostname.
+    /// `EHLO hostname`.
     Ehlo,
     /// XCLIENT attribute=value... (client attributes from a trusted proxy).
     Xclient,
@@ -30,23 +30,23 @@ pub enum Verb {
     Xforward,
     /// STARTTLS.
     Starttls,
-    /// AUTH mechanism [initial-response].
+    /// `AUTH mechanism [initial-response]`.
     Auth,
-    /// MAIL FROM:<address> [parameters].
+    /// `MAIL FROM:<address> [parameters]`.
     Mail,
-    /// RCPT TO:<address> [parameters].
+    /// `RCPT TO:<address> [parameters]`.
     Rcpt,
     /// DATA.
     Data,
-    /// BDAT size [LAST] (CHUNKING).
+    /// `BDAT size [LAST]` (CHUNKING).
     Bdat,
     /// RSET.
     Rset,
-    /// NOOP [anything].
+    /// `NOOP [anything]`.
     Noop,
-    /// VRFY address [SMTPUTF8].
+    /// `VRFY address [SMTPUTF8]`.
     Vrfy,
-    /// ETRN domain.
+    /// `ETRN domain`.
     Etrn,
     /// QUIT.
     Quit,
