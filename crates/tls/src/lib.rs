@@ -1,0 +1,35 @@
+//! Postfix 3.7's TLS behaviour on rustls, for smtpd now and the SMTP client later.
+//!
+//! Postfix counterpart: `src/tls` — `tls_server.c` ([`server`]), `tls_certkey.c`
+//! ([`certkey`]), `tls_misc.c` ([`protocols`], [`names`], [`summary`]), `tls_verify.c`
+//! ([`der`], [`record`]), `tls_bio_ops.c` and `tls_stream.c` ([`stream`]).
+//!
+//! - [`ServerSettings`] holds smtpd's parameter values; [`ServerTls::new`] loads the
+//!   certificates and keys once per process and logs Postfix's warnings (`cannot get RSA
+//!   private key from file "...": disabling TLS support`) when TLS must be off.
+//! - [`ServerTls::accept`] runs the handshake on any `Read + Write + AsRawFd` within a
+//!   timeout (after STARTTLS, or at once in wrapper mode, port 465), logs `Anonymous TLS
+//!   connection established from host[addr]: ...` per smtpd_tls_loglevel, and returns a
+//!   [`TlsStream`].
+//! - Every plaintext byte of a session, before and after STARTTLS, passes one [`Tap`]
+//!   ([`Plain`] before, [`TlsStream`] after).
+//! - [`Summary`] gives the log line and the Received: header clause byte for byte as
+//!   Postfix writes them, with OpenSSL's names for what rustls negotiated.
+//!
+//! Synchronous: no async runtime, as every ironpost daemon. rustls with the `ring`
+//! provider only (no aws-lc-sys), TLS 1.2 and 1.3.
+
+pub mod certkey;
+pub mod der;
+pub mod names;
+pub mod protocols;
+mod record;
+pub mod server;
+pub mod stream;
+pub mod summary;
+
+pub use certkey::{CertKeyError, CertKeyFiles};
+pub use protocols::Protocols;
+pub use server::{HandshakeError, LogFn, SecurityLevel, ServerSettings, ServerTls};
+pub use stream::{Plain, Tap, TlsStream};
+pub use summary::{PeerCert, Signature, Summary, Trust};

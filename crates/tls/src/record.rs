@@ -1,0 +1,229 @@
+//! What rustls does not report after a handshake, recorded while it happens: which
+//! signature scheme the server signed with (a wrapper around the signing key) and which
+//! the client signed with (the client-certificate verifier, which accepts any
+//! certificate as smtpd_tls_ask_ccert does without a CA). Then the [`Summary`] of the
+//! session. Postfix counterpart: `tls_get_signature_params()` in `tls/tls_misc.c`, which
+//! asks OpenSSL, and `tls_verify.c`'s peer name and fingerprint code.
+
+use std::sync::{Arc, Mutex};
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::{CertifiedKey, Signer, SigningKey};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureAlgorithm, SignatureScheme};
+
+use crate::certkey::ServerKey;
+use crate::der::{self, PublicKey};
+use crate::names;
+use crate::summary::{PeerCert, Signature, Summary, Trust};
+
+/// The signatures seen in one handshake.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    server: Mutex<Option<(SignatureScheme, PublicKey)>>,
+    client: Mutex<Option<SignatureScheme>>,
+}
+
+fn set<T>(slot: &Mutex<Option<T>>, value: T) {
+    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+}
+
+fn get<T: Clone>(slot: &Mutex<Option<T>>) -> Option<T> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// `AB:CD:...` as Postfix writes digests.
+fn colon_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn sha256(data: &[u8]) -> String {
+    colon_hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+}
+
+impl Recorder {
+    /// The session's summary once the handshake is done.
+    pub(crate) fn summary(
+        &self,
+        conn: &rustls::ServerConnection,
+        ccert_requested: bool,
+    ) -> Summary {
+        let (cipher, usebits, algbits) = conn
+            .negotiated_cipher_suite()
+            .and_then(|s| names::cipher(s.suite()))
+            .unwrap_or(("unknown", 0, 0));
+        let version = conn.protocol_version();
+        let protocol = version.map(names::protocol).unwrap_or("unknown");
+        let tls13 = version == Some(rustls::ProtocolVersion::TLSv1_3);
+        let leaf = conn.peer_certificates().and_then(|c| c.first());
+        let info = leaf.and_then(|c| der::parse_cert(c));
+        let peer_cert = leaf.map(|c| {
+            let info = info.clone().unwrap_or_default();
+            PeerCert {
+                subject_cn: info.subject_cn.unwrap_or_default(),
+                issuer_cn: info.issuer_cn.unwrap_or_default(),
+                fingerprint: sha256(c),
+                pkey_fingerprint: sha256(&info.spki),
+            }
+        });
+        let signature = |scheme, key: &PublicKey| {
+            let (algorithm, digest) = names::signature(scheme, key);
+            Signature { algorithm, digest }
+        };
+        let client_key = info.and_then(|i| i.key);
+        Summary {
+            trust: if peer_cert.is_some() {
+                Trust::Untrusted
+            } else {
+                Trust::Anonymous
+            },
+            protocol,
+            cipher,
+            cipher_usebits: usebits,
+            cipher_algbits: algbits,
+            kex: conn
+                .negotiated_key_exchange_group()
+                .filter(|_| tls13)
+                .map(|g| names::key_exchange(g.name())),
+            server_signature: get(&self.server)
+                .filter(|_| tls13)
+                .map(|(scheme, key)| signature(scheme, &key)),
+            client_signature: get(&self.client)
+                .filter(|_| tls13)
+                .zip(client_key)
+                .map(|(scheme, key)| signature(scheme, &key)),
+            ccert_requested,
+            peer_cert,
+        }
+    }
+}
+
+/// The server's keys for one session, each wrapped to record the scheme it signs with.
+#[derive(Debug)]
+pub(crate) struct SessionKeys {
+    keys: Vec<ServerKey>,
+    rec: Arc<Recorder>,
+}
+
+impl SessionKeys {
+    pub(crate) fn new(keys: Vec<ServerKey>, rec: Arc<Recorder>) -> SessionKeys {
+        SessionKeys { keys, rec }
+    }
+}
+
+impl ResolvesServerCert for SessionKeys {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        // The first configured key the client can verify (RSA before ECDSA, the order in
+        // which Postfix loads them).
+        let offered = hello.signature_schemes();
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.certified.key.choose_scheme(offered).is_some())?;
+        let recording = RecordingKey {
+            inner: key.certified.key.clone(),
+            public: key.public.clone(),
+            rec: self.rec.clone(),
+        };
+        Some(Arc::new(CertifiedKey::new(
+            key.certified.cert.clone(),
+            Arc::new(recording),
+        )))
+    }
+}
+
+#[derive(Debug)]
+struct RecordingKey {
+    inner: Arc<dyn SigningKey>,
+    public: PublicKey,
+    rec: Arc<Recorder>,
+}
+
+impl SigningKey for RecordingKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        let signer = self.inner.choose_scheme(offered)?;
+        set(&self.rec.server, (signer.scheme(), self.public.clone()));
+        Some(signer)
+    }
+
+    fn public_key(&self) -> Option<rustls::pki_types::SubjectPublicKeyInfoDer<'_>> {
+        self.inner.public_key()
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.inner.algorithm()
+    }
+}
+
+/// smtpd_tls_ask_ccert without a CA: any certificate is taken (the session is then
+/// `Untrusted`), and its handshake signature is still checked.
+#[derive(Debug)]
+pub(crate) struct AnyClientCert {
+    provider: Arc<CryptoProvider>,
+    mandatory: bool,
+    rec: Arc<Recorder>,
+}
+
+impl AnyClientCert {
+    pub(crate) fn new(provider: Arc<CryptoProvider>, mandatory: bool, rec: Arc<Recorder>) -> Self {
+        AnyClientCert {
+            provider,
+            mandatory,
+            rec,
+        }
+    }
+}
+
+impl ClientCertVerifier for AnyClientCert {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.mandatory
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algs)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = &self.provider.signature_verification_algorithms;
+        let valid = rustls::crypto::verify_tls13_signature(message, cert, dss, algs)?;
+        set(&self.rec.client, dss.scheme);
+        Ok(valid)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}

@@ -1,0 +1,228 @@
+//! The server side: settings from smtpd's parameters, the engine made from them once per
+//! process, and a handshake per session with Postfix's log lines. Postfix counterpart:
+//! `tls/tls_server.c` (`tls_server_init()`, `tls_server_start()`,
+//! `tls_server_post_accept()`).
+
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::Duration;
+
+use log::Severity;
+use rustls::crypto::CryptoProvider;
+
+use crate::certkey::{CertKeyFiles, ServerKey};
+use crate::protocols::{InvalidProtocols, Protocols};
+use crate::record::{AnyClientCert, Recorder, SessionKeys};
+use crate::stream::{Tap, TlsStream};
+
+/// Where log records go: severity and text without prefix, as `log::write` takes them
+/// (tests pass a collector).
+pub type LogFn<'a> = &'a mut dyn FnMut(Severity, &str);
+
+/// smtpd_tls_security_level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecurityLevel {
+    /// No STARTTLS.
+    None,
+    /// STARTTLS offered; plain sessions allowed.
+    May,
+    /// STARTTLS required before MAIL (smtpd enforces that).
+    Encrypt,
+}
+
+impl SecurityLevel {
+    /// Parses the value; the empty value is `none` (Postfix then looks at the obsolete
+    /// smtpd_use_tls/smtpd_enforce_tls, which the caller maps itself).
+    pub fn parse(value: &str) -> Option<SecurityLevel> {
+        match value.to_ascii_lowercase().as_str() {
+            "" | "none" => Some(SecurityLevel::None),
+            "may" => Some(SecurityLevel::May),
+            "encrypt" => Some(SecurityLevel::Encrypt),
+            _ => None,
+        }
+    }
+}
+
+/// smtpd's TLS parameters, as plain values.
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    /// smtpd_tls_security_level.
+    pub level: SecurityLevel,
+    /// The certificate and key files.
+    pub files: CertKeyFiles,
+    /// smtpd_tls_protocols (level `may`).
+    pub protocols: String,
+    /// smtpd_tls_mandatory_protocols (level `encrypt`).
+    pub mandatory_protocols: String,
+    /// smtpd_tls_ask_ccert.
+    pub ask_ccert: bool,
+    /// smtpd_tls_req_ccert (Postfix honours it at level `encrypt` only).
+    pub req_ccert: bool,
+    /// smtpd_tls_loglevel.
+    pub loglevel: u32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            level: SecurityLevel::None,
+            files: CertKeyFiles::default(),
+            protocols: ">=TLSv1".into(),
+            mandatory_protocols: ">=TLSv1".into(),
+            ask_ccert: false,
+            req_ccert: false,
+            loglevel: 0,
+        }
+    }
+}
+
+/// The server-side engine, made once per process (Postfix's `TLS_APPL_STATE`).
+pub struct ServerTls {
+    provider: Arc<CryptoProvider>,
+    versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    keys: Vec<ServerKey>,
+    ask_ccert: bool,
+    req_ccert: bool,
+    loglevel: u32,
+}
+
+/// A failed handshake (already logged).
+#[derive(Debug)]
+pub struct HandshakeError(pub std::io::Error);
+
+impl std::fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ServerTls {
+    /// Sets up the engine, or logs Postfix's warnings and returns None: TLS is then off
+    /// for the process and smtpd offers no STARTTLS, as Postfix does.
+    pub fn new(settings: &ServerSettings, log: LogFn<'_>) -> Option<ServerTls> {
+        if settings.level == SecurityLevel::None {
+            return None;
+        }
+        if settings.loglevel >= 2 {
+            log(Severity::Info, "initializing the server-side TLS engine");
+        }
+        let list = match settings.level {
+            SecurityLevel::Encrypt => &settings.mandatory_protocols,
+            _ => &settings.protocols,
+        };
+        let versions = match Protocols::parse(list) {
+            Ok(p) if !p.rustls_versions().is_empty() => p.rustls_versions(),
+            Ok(_) => {
+                // ironpost's own text: Postfix's OpenSSL would still speak TLSv1/TLSv1.1.
+                log(
+                    Severity::Warning,
+                    &format!(
+                        "TLS protocol list \"{list}\" allows neither TLSv1.2 nor TLSv1.3, the only versions supported: disabling TLS support"
+                    ),
+                );
+                return None;
+            }
+            Err(e @ InvalidProtocols(_)) => {
+                log(Severity::Warning, &e.to_string());
+                return None;
+            }
+        };
+        if settings.files.is_empty() {
+            // Postfix's smtpd: no certificate, no STARTTLS (the same words as Postfix).
+            log(
+                Severity::Warning,
+                "No server certs available. TLS won't be enabled",
+            );
+            return None;
+        }
+        // Deprecated only for lacking post-quantum key exchange, which Postfix 3.7 on
+        // OpenSSL 3.0 lacks too; ring keeps aws-lc-sys and its C build out.
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let keys = match settings.files.load(provider.key_provider) {
+            Ok(keys) => keys,
+            Err(e) => {
+                log(Severity::Warning, &e.warning);
+                log(
+                    Severity::Warning,
+                    &format!("TLS library problem: {}", e.detail),
+                );
+                return None;
+            }
+        };
+        Some(ServerTls {
+            provider,
+            versions,
+            keys,
+            ask_ccert: settings.ask_ccert || settings.req_ccert,
+            req_ccert: settings.req_ccert && settings.level == SecurityLevel::Encrypt,
+            loglevel: settings.loglevel,
+        })
+    }
+
+    /// A rustls configuration for one session, with recorders for what rustls does not
+    /// report itself (which signature each side made). A process serves one session at
+    /// a time, so this costs a few allocations per STARTTLS. No session resumption:
+    /// Postfix's needs the tlsmgr cache, which is not done yet.
+    fn session_config(&self) -> Result<(Arc<rustls::ServerConfig>, Arc<Recorder>), rustls::Error> {
+        let rec = Arc::new(Recorder::default());
+        let builder = rustls::ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&self.versions)?;
+        let builder = if self.ask_ccert {
+            builder.with_client_cert_verifier(Arc::new(AnyClientCert::new(
+                self.provider.clone(),
+                self.req_ccert,
+                rec.clone(),
+            )))
+        } else {
+            builder.with_no_client_auth()
+        };
+        let mut config =
+            builder.with_cert_resolver(Arc::new(SessionKeys::new(self.keys.clone(), rec.clone())));
+        config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        config.send_tls13_tickets = 0;
+        Ok((Arc::new(config), rec))
+    }
+
+    /// Runs the server handshake on `io` (after `220 Ready to start TLS`, or at once in
+    /// wrapper mode) within `timeout`, logs as Postfix does for smtpd_tls_loglevel, and
+    /// returns the stream; `peer` is `host[addr]`.
+    pub fn accept<S: Read + Write + AsRawFd, T: Tap>(
+        &self,
+        io: S,
+        tap: T,
+        peer: &str,
+        timeout: Duration,
+        log: LogFn<'_>,
+    ) -> Result<TlsStream<S, T>, HandshakeError> {
+        if self.loglevel >= 2 {
+            log(
+                Severity::Info,
+                &format!("setting up TLS connection from {peer}"),
+            );
+        }
+        let fail = |log: LogFn<'_>, e: std::io::Error| {
+            // Postfix logs OpenSSL's return value; -1 is what it logs for a failed
+            // handshake, then the library's reason.
+            log(Severity::Info, &format!("SSL_accept error from {peer}: -1"));
+            log(Severity::Warning, &format!("TLS library problem: {e}"));
+            HandshakeError(e)
+        };
+        let (config, rec) = self
+            .session_config()
+            .map_err(|e| fail(log, std::io::Error::other(e)))?;
+        let conn = rustls::ServerConnection::new(config)
+            .map_err(|e| fail(log, std::io::Error::other(e)))?;
+        let mut stream = TlsStream::new(conn, io, tap);
+        if let Err(e) = stream.handshake(timeout) {
+            return Err(fail(log, e));
+        }
+        let summary = rec.summary(stream.connection(), self.ask_ccert);
+        if self.loglevel >= 1 {
+            log(Severity::Info, &summary.established("from", peer));
+        }
+        stream.set_summary(summary);
+        Ok(stream)
+    }
+}

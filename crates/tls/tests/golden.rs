@@ -1,0 +1,472 @@
+//! Handshakes in-process (a rustls client pinned to one protocol, cipher, group and
+//! signature scheme, as record.sh pins `openssl s_client` against Postfix 3.7), compared
+//! with the log lines and Received: clauses Postfix logged for the same certificate and
+//! parameters (tests/golden, recorded by record.sh); and Postfix's warnings for broken
+//! certificate and key files.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, ring};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{CipherSuite, DigitallySignedStruct, NamedGroup, SignatureScheme};
+use tls::{CertKeyFiles, Plain, SecurityLevel, ServerSettings, ServerTls, Tap};
+
+/// The directory record.sh recorded with, as it appears in the goldens.
+const RECORDED_DIR: &str = "/etc/ironpost-test/certs";
+const PEER: &str = "localhost[127.0.0.1]";
+
+fn golden() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn cert(name: &str) -> String {
+    golden()
+        .join("certs")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn read_golden(name: &str) -> String {
+    std::fs::read_to_string(golden().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// How one recorded case was run.
+struct Case {
+    name: &'static str,
+    wrapper: bool,
+    loglevel: u32,
+    cert: &'static str,
+    ask_ccert: bool,
+    client_cert: bool,
+    chain: bool,
+    version: &'static rustls::SupportedProtocolVersion,
+    suite: CipherSuite,
+    group: NamedGroup,
+    scheme: SignatureScheme,
+}
+
+const BASE: Case = Case {
+    name: "",
+    wrapper: false,
+    loglevel: 1,
+    cert: "rsa",
+    ask_ccert: false,
+    client_cert: false,
+    chain: false,
+    version: &rustls::version::TLS13,
+    suite: CipherSuite::TLS13_AES_256_GCM_SHA384,
+    group: NamedGroup::X25519,
+    scheme: SignatureScheme::RSA_PSS_SHA256,
+};
+
+const TLS12: &rustls::SupportedProtocolVersion = &rustls::version::TLS12;
+
+const CASES: &[Case] = &[
+    Case {
+        name: "tls13-aes256",
+        ..BASE
+    },
+    Case {
+        name: "tls13-aes128",
+        suite: CipherSuite::TLS13_AES_128_GCM_SHA256,
+        group: NamedGroup::secp256r1,
+        ..BASE
+    },
+    Case {
+        name: "tls13-chacha",
+        suite: CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+        group: NamedGroup::secp384r1,
+        scheme: SignatureScheme::RSA_PSS_SHA512,
+        ..BASE
+    },
+    Case {
+        name: "tls12-ecdhe-rsa-aes256",
+        version: TLS12,
+        suite: CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        ..BASE
+    },
+    Case {
+        name: "tls12-ecdhe-rsa-aes128",
+        version: TLS12,
+        suite: CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        group: NamedGroup::secp256r1,
+        scheme: SignatureScheme::RSA_PKCS1_SHA256,
+        ..BASE
+    },
+    Case {
+        name: "tls12-ecdhe-rsa-chacha",
+        version: TLS12,
+        suite: CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        scheme: SignatureScheme::RSA_PKCS1_SHA384,
+        ..BASE
+    },
+    Case {
+        name: "tls13-loglevel0",
+        loglevel: 0,
+        ..BASE
+    },
+    Case {
+        name: "tls13-loglevel2",
+        loglevel: 2,
+        ..BASE
+    },
+    Case {
+        name: "tls13-ecdsa",
+        cert: "ecdsa",
+        scheme: SignatureScheme::ECDSA_NISTP256_SHA256,
+        ..BASE
+    },
+    Case {
+        name: "tls12-ecdsa",
+        cert: "ecdsa",
+        version: TLS12,
+        suite: CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        scheme: SignatureScheme::ECDSA_NISTP256_SHA256,
+        ..BASE
+    },
+    Case {
+        name: "tls13-ccert",
+        ask_ccert: true,
+        client_cert: true,
+        ..BASE
+    },
+    Case {
+        name: "tls13-ccert-none",
+        ask_ccert: true,
+        ..BASE
+    },
+    Case {
+        name: "tls13-wrapper",
+        wrapper: true,
+        ..BASE
+    },
+    Case {
+        name: "tls13-chain",
+        chain: true,
+        ..BASE
+    },
+];
+
+fn settings(case: &Case) -> ServerSettings {
+    let files = if case.chain {
+        CertKeyFiles {
+            chain_files: vec![cert("rsa-chain.pem")],
+            ..Default::default()
+        }
+    } else {
+        CertKeyFiles {
+            cert_file: cert(&format!("{}.pem", case.cert)),
+            key_file: cert(&format!("{}.key", case.cert)),
+            ..Default::default()
+        }
+    };
+    ServerSettings {
+        level: SecurityLevel::May,
+        files,
+        ask_ccert: case.ask_ccert,
+        loglevel: case.loglevel,
+        ..Default::default()
+    }
+}
+
+/// Accepts any server certificate; offers exactly one signature scheme, as
+/// `openssl s_client -sigalgs` did.
+#[derive(Debug)]
+struct Pinned(Arc<CryptoProvider>, SignatureScheme);
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        vec![self.1]
+    }
+}
+
+#[allow(deprecated)]
+fn client_config(case: &Case) -> rustls::ClientConfig {
+    let base = ring::default_provider();
+    let provider = Arc::new(CryptoProvider {
+        cipher_suites: base
+            .cipher_suites
+            .iter()
+            .copied()
+            .filter(|s| s.suite() == case.suite)
+            .collect(),
+        kx_groups: base
+            .kx_groups
+            .iter()
+            .copied()
+            .filter(|g| g.name() == case.group)
+            .collect(),
+        ..base
+    });
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[case.version])
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Pinned(provider, case.scheme)));
+    if case.client_cert {
+        let chain = CertificateDer::pem_file_iter(cert("client.pem")).unwrap();
+        let key = PrivateKeyDer::from_pem_file(cert("client.key")).unwrap();
+        let key = base_key_provider().load_private_key(key).unwrap();
+        let pinned = PinnedKey(key, case.scheme);
+        let certified =
+            rustls::sign::CertifiedKey::new(chain.map(Result::unwrap).collect(), Arc::new(pinned));
+        builder.with_client_cert_resolver(Arc::new(ClientKey(Arc::new(certified))))
+    } else {
+        builder.with_no_client_auth()
+    }
+}
+
+#[allow(deprecated)]
+fn base_key_provider() -> &'static dyn rustls::crypto::KeyProvider {
+    ring::default_provider().key_provider
+}
+
+/// The client's key, signing only with the scheme `openssl s_client -sigalgs` allowed.
+#[derive(Debug)]
+struct PinnedKey(Arc<dyn rustls::sign::SigningKey>, SignatureScheme);
+
+impl rustls::sign::SigningKey for PinnedKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn rustls::sign::Signer>> {
+        offered
+            .contains(&self.1)
+            .then(|| self.0.choose_scheme(&[self.1]))
+            .flatten()
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        self.0.algorithm()
+    }
+}
+
+#[derive(Debug)]
+struct ClientKey(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for ClientKey {
+    fn resolve(
+        &self,
+        _: &[&[u8]],
+        _: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// Collects the session's plaintext as `< ` and `> ` lines.
+#[derive(Clone, Default)]
+struct Transcript(Arc<Mutex<Vec<u8>>>);
+
+impl Tap for Transcript {
+    fn read(&mut self, data: &[u8]) {
+        self.0.lock().unwrap().extend(b"< ".iter().chain(data));
+    }
+    fn written(&mut self, data: &[u8]) {
+        self.0.lock().unwrap().extend(b"> ".iter().chain(data));
+    }
+}
+
+/// Runs one session: server in a thread, rustls client here. Returns the server's log
+/// lines, the Received: clause and the transcript.
+fn run(case: &Case) -> (Vec<String>, String, String) {
+    let lines = std::cell::RefCell::new(Vec::new());
+    let mut collect =
+        |sev: log::Severity, text: &str| lines.borrow_mut().push(format!("{}{text}", sev.prefix()));
+    let server = ServerTls::new(&settings(case), &mut collect);
+    let server = server.unwrap_or_else(|| panic!("{}: TLS disabled: {lines:?}", case.name));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let wrapper = case.wrapper;
+    let client = std::thread::spawn({
+        let config = Arc::new(client_config(case));
+        move || {
+            let mut sock = TcpStream::connect(addr).unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            if !wrapper {
+                let mut reader = BufReader::new(sock.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                sock.write_all(b"STARTTLS\r\n").unwrap();
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                assert_eq!(line, "220 2.0.0 Ready to start TLS\r\n");
+            }
+            let name = ServerName::try_from("mail.example").unwrap();
+            let conn = rustls::ClientConnection::new(config, name).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, sock);
+            tls.write_all(b"EHLO client.example\r\n").unwrap();
+            let mut reply = [0u8; 64];
+            let n = tls.read(&mut reply).unwrap();
+            assert_eq!(&reply[..n], b"250 golden.example\r\n");
+        }
+    });
+    let (sock, _) = listener.accept().unwrap();
+    let transcript = Transcript::default();
+    let mut plain = Plain::new(sock, transcript.clone());
+    if !case.wrapper {
+        plain.write_all(b"220 golden.example ESMTP\r\n").unwrap();
+        let mut buf = [0u8; 10];
+        plain.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"STARTTLS\r\n");
+        plain
+            .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+            .unwrap();
+    }
+    let (sock, tap) = plain.into_parts();
+    let mut tls = server
+        .accept(sock, tap, PEER, Duration::from_secs(10), &mut collect)
+        .unwrap_or_else(|e| panic!("{}: {e}: {lines:?}", case.name));
+    let mut buf = [0u8; 21];
+    tls.read_exact(&mut buf).unwrap();
+    tls.write_all(b"250 golden.example\r\n").unwrap();
+    client.join().unwrap();
+    let received = tls.summary().unwrap().received_clause();
+    let transcript = String::from_utf8(transcript.0.lock().unwrap().clone()).unwrap();
+    (lines.take(), received, transcript)
+}
+
+/// The TLS lines of a golden .log: ours never writes OpenSSL's own state lines
+/// (`SSL_accept:...`, the cipher list, session tickets), which have no rustls
+/// equivalent.
+fn tls_lines(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| {
+            l.contains("TLS connection established")
+                || l.starts_with("setting up TLS")
+                || l.starts_with("initializing the server-side TLS")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The TLS clauses of a golden .received: between the first fold and `by`.
+fn received_clause(received: &str) -> String {
+    let start = received.find("\\n\t").unwrap() + 3;
+    let end = received.find("\\n\tby ").unwrap();
+    received[start..end].replace("\\n", "\n")
+}
+
+#[test]
+fn log_lines_and_received_clauses_match_postfix() {
+    for case in CASES {
+        let (lines, received, transcript) = run(case);
+        let want_log = tls_lines(&read_golden(&format!("{}.log", case.name)));
+        assert_eq!(lines, want_log, "{}", case.name);
+        let want = received_clause(&read_golden(&format!("{}.received", case.name)));
+        assert_eq!(received, want, "{}", case.name);
+        let plain = if case.wrapper {
+            ""
+        } else {
+            "> 220 golden.example ESMTP\r\n< STARTTLS\r\n> 220 2.0.0 Ready to start TLS\r\n"
+        };
+        assert_eq!(
+            transcript,
+            format!("{plain}< EHLO client.example\r\n> 250 golden.example\r\n"),
+            "{}",
+            case.name
+        );
+    }
+}
+
+#[test]
+fn broken_files_get_postfix_warnings() {
+    let pair = |c: &str, k: &str| CertKeyFiles {
+        cert_file: cert(c),
+        key_file: cert(k),
+        ..Default::default()
+    };
+    let chain = |f: &str| CertKeyFiles {
+        chain_files: vec![cert(f)],
+        ..Default::default()
+    };
+    for (name, files) in [
+        ("broken-key", pair("rsa.pem", "broken.key")),
+        ("broken-cert", pair("broken.pem", "rsa.key")),
+        ("missing-key", pair("rsa.pem", "missing.key")),
+        ("missing-cert", pair("missing.pem", "rsa.key")),
+        ("broken-chain", chain("broken.key")),
+    ] {
+        let mut lines = Vec::new();
+        let settings = ServerSettings {
+            level: SecurityLevel::May,
+            files,
+            ..Default::default()
+        };
+        let tls = ServerTls::new(&settings, &mut |sev, text| {
+            lines.push(format!("{}{text}", sev.prefix()))
+        });
+        assert!(tls.is_none(), "{name}");
+        let ours: Vec<String> = lines
+            .iter()
+            .map(|l| l.replace(&cert(""), &format!("{RECORDED_DIR}/")))
+            .filter(|l| !l.starts_with("warning: TLS library problem:"))
+            .collect();
+        let want: Vec<String> = read_golden(&format!("start-{name}.log"))
+            .lines()
+            .filter(|l| {
+                l.starts_with("warning: ") && !l.starts_with("warning: TLS library problem:")
+            })
+            .map(str::to_string)
+            .collect();
+        assert_eq!(ours, want, "{name}");
+    }
+}
+
+#[test]
+fn a_key_that_does_not_match_its_certificate_disables_tls() {
+    let files = CertKeyFiles {
+        cert_file: cert("rsa.pem"),
+        key_file: cert("client.key"),
+        ..Default::default()
+    };
+    let mut lines = Vec::new();
+    let settings = ServerSettings {
+        level: SecurityLevel::May,
+        files,
+        ..Default::default()
+    };
+    assert!(ServerTls::new(&settings, &mut |_, t| lines.push(t.to_string())).is_none());
+    assert!(
+        lines[0].starts_with("cannot get RSA private key from file"),
+        "{lines:?}"
+    );
+}
