@@ -170,8 +170,13 @@ impl Instance {
     }
 
     /// Writes a file under the instance directory.
+    /// The file is written aside and renamed into place, so a daemon of a running system
+    /// never reads it half-written.
     pub fn write(&self, relative: &str, text: &str) {
-        std::fs::write(self.dir.join(relative), text).unwrap();
+        let path = self.dir.join(relative);
+        let aside = path.with_extension("e2e-tmp");
+        std::fs::write(&aside, text).unwrap();
+        std::fs::rename(aside, path).unwrap();
     }
 
     /// The configuration directory.
@@ -181,9 +186,8 @@ impl Instance {
 
     /// Appends settings to main.cf.
     pub fn add_main_cf(&self, text: &str) {
-        let path = self.dir.join("etc/main.cf");
-        let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-        file.write_all(self.expand(text).as_bytes()).unwrap();
+        let old = std::fs::read_to_string(self.etc().join("main.cf")).unwrap();
+        self.write("etc/main.cf", &(old + &self.expand(text)));
     }
 
     /// Sets main.cf parameter `name` to `value` (after @...@ expansion), replacing an
@@ -200,7 +204,7 @@ impl Instance {
             .map(|l| format!("{l}\n"))
             .collect();
         text.push_str(&format!("{name} = {}\n", self.expand(value)));
-        std::fs::write(path, text).unwrap();
+        self.write("etc/main.cf", &text);
     }
 
     /// Makes `@DIR@/sbin` the command directory, with ironpost's sendmail and postdrop
