@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn host_ports() {
-        assert_eq!(host_port("localhost:12345").unwrap(), ("localhost".into(), 12345));
+        assert_eq!(
+            host_port("localhost:12345").unwrap(),
+            ("localhost".into(), 12345)
+        );
         assert_eq!(host_port("[::1]:7").unwrap(), ("::1".into(), 7));
         assert!(host_port("nohost").is_err());
         assert!(host_port("h:x").is_err());

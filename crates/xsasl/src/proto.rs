@@ -229,7 +229,10 @@ mod tests {
 
     #[test]
     fn server_lines() {
-        assert_eq!(parse_line(b"VERSION\t1\t2"), ServerLine::Version(Some((1, 2))));
+        assert_eq!(
+            parse_line(b"VERSION\t1\t2"),
+            ServerLine::Version(Some((1, 2)))
+        );
         assert_eq!(parse_line(b"VERSION\t1"), ServerLine::Version(None));
         assert_eq!(parse_line(b"VERSION"), ServerLine::Version(None));
         assert_eq!(

@@ -31,7 +31,8 @@ impl SecProps {
     /// Properties a mechanism must have when the options ask for them.
     const REQUIRED: u32 = Self::MUTUAL_AUTH.0 | Self::FORWARD_SECRECY.0;
     /// Properties a mechanism must not have when the options refuse them.
-    const REFUSED: u32 = Self::PLAINTEXT.0 | Self::ACTIVE.0 | Self::DICTIONARY.0 | Self::ANONYMOUS.0;
+    const REFUSED: u32 =
+        Self::PLAINTEXT.0 | Self::ACTIVE.0 | Self::DICTIONARY.0 | Self::ANONYMOUS.0;
 
     /// Whether every property of `other` is in `self`.
     pub fn contains(self, other: SecProps) -> bool {
