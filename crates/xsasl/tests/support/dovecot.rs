@@ -75,10 +75,16 @@ impl TestDovecot {
         self.dir.join("auth")
     }
 
-    /// Stops the server: its socket goes and every connection is closed.
+    /// Stops the server: its socket goes and every connection is closed. The auth
+    /// process can outlive its master for a while and keep answering on connections it
+    /// has, so it and its siblings are killed by their ids too.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            let children = children_of(child.id());
             let _ = sys::process::kill(child.id(), libc::SIGTERM);
+            for pid in children {
+                let _ = sys::process::kill(pid, libc::SIGKILL);
+            }
             let _ = child.wait();
         }
         // The master removes its listeners on the way out; make sure a restart is seen.
@@ -90,6 +96,25 @@ impl TestDovecot {
         self.stop();
         self.run()
     }
+}
+
+/// The processes whose parent is `parent`, from /proc.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // "pid (comm) state ppid ...": comm may hold spaces, so count from its ')'.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+            ppid == Some(parent)
+        })
+        .collect()
 }
 
 impl Drop for TestDovecot {
