@@ -30,6 +30,7 @@ pub enum Fallback {
 /// Replaces the program's syslog or maillog sinks with the ones this configuration asks for.
 /// Stderr sinks stay. The error text is fatal in Postfix's words.
 pub fn init(config: &Config, tag: &str, fallback: Fallback) -> Result<(), ConfigError> {
+    log::set_utf8(config.bool(&params::decl::identity::SMTPUTF8_ENABLE)?);
     let file = config.str(&MAILLOG_FILE)?;
     log::retain_sinks(|s| s.is_stderr());
     if file.is_empty() {

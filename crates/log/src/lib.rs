@@ -20,7 +20,7 @@
 mod sinks;
 
 use std::fmt;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -72,6 +72,13 @@ pub const ERROR_BOUND: u32 = 13;
 static VERBOSE: AtomicI32 = AtomicI32::new(0);
 static ERRORS: AtomicU32 = AtomicU32::new(0);
 static SINKS: Mutex<Vec<Box<dyn Sink>>> = Mutex::new(Vec::new());
+static UTF8: AtomicBool = AtomicBool::new(true);
+
+/// Whether UTF-8 characters are printable in records (Postfix's `util_utf8_enable`, set
+/// from smtputf8_enable); otherwise every byte outside printable ASCII shows as '?'.
+pub fn set_utf8(enable: bool) {
+    UTF8.store(enable, Ordering::Relaxed);
+}
 
 /// The current verbosity: 0 normally, one more for each `-v`.
 pub fn verbose() -> i32 {
@@ -122,8 +129,11 @@ pub fn connect_now() {
 /// Writes one record to every sink. Fatal and panic records do not end the process here:
 /// use [`fatal`] and [`panic`] (or the macros) for that.
 pub fn write(severity: Severity, text: &str) {
+    // As Postfix's msg_output: a newline, tab or stray byte in a record (from a client's
+    // command, a header, a table) shows as '?', so one record stays one line.
+    let text = util::printable::printable(text, UTF8.load(Ordering::Relaxed));
     for sink in sinks().iter_mut() {
-        sink.write(severity, text);
+        sink.write(severity, &text);
     }
 }
 

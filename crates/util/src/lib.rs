@@ -9,6 +9,7 @@ pub mod getopt;
 pub mod mac_expand;
 pub mod name_mask;
 pub mod name_value;
+pub mod printable;
 pub mod readlline;
 pub mod tokens;
 pub mod valid_hostname;

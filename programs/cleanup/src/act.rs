@@ -262,9 +262,9 @@ impl<W: QueueSink> State<'_, W> {
         if !text.is_empty() {
             line.push_str(&format!(": {text}"));
         }
-        // Postfix's logger shows control characters (the newline of a folded header) and
-        // bytes that are not UTF-8 as '?'.
-        log::msg_info!("{}", printable(&line, self.settings.smtputf8_enable));
+        // The log crate shows control characters (the newline of a folded header) and
+        // bytes that are not UTF-8 as '?', as Postfix's logger does.
+        log::msg_info!("{line}");
         let result = if text.is_empty() {
             action.to_string()
         } else {
@@ -285,36 +285,4 @@ fn truncate(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
-}
-
-/// `text` with each byte that is not printable ASCII (or part of a UTF-8 character, when
-/// `utf8` is on) replaced by '?' (`printable`).
-pub fn printable(text: &str, utf8: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let shown = c.is_ascii_graphic()
-            || c == ' '
-            || (utf8 && !c.is_ascii() && eight_bit::is_utf8(c.encode_utf8(&mut [0; 4])));
-        if shown {
-            out.push(c);
-        } else {
-            let bytes = eight_bit::to_bytes(c.encode_utf8(&mut [0; 4])).len();
-            out.extend(std::iter::repeat_n('?', bytes));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::printable;
-
-    #[test]
-    fn control_characters_and_stray_bytes_show_as_question_marks() {
-        assert_eq!(printable("a\n\tb", true), "a??b");
-        assert_eq!(printable("caf\u{e9}", true), "caf\u{e9}");
-        assert_eq!(printable("caf\u{e9}", false), "caf??");
-        let stray = util::eight_bit::to_text(b"x\xffy").into_owned();
-        assert_eq!(printable(&stray, true), "x?y");
-    }
 }

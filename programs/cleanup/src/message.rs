@@ -17,7 +17,7 @@
 //! `message_strip_characters` are removed. MIME errors the strict_* settings ask for reject the
 //! message.
 
-use crate::act::{Context, Outcome, printable};
+use crate::act::{Context, Outcome};
 use crate::out::QueueSink;
 use crate::state::{State, attr};
 use crate::tables::{HDR_FROM, HDR_RCPT};
@@ -215,7 +215,7 @@ impl<W: QueueSink> MimeSink for State<'_, W> {
             self.logged_sender(),
             self.logged_recip()
         );
-        log::msg_info!("{}", printable(&line, self.settings.smtputf8_enable));
+        log::msg_info!("{line}");
     }
 }
 
