@@ -4,6 +4,12 @@
 //! Postfix counterpart: `global/resolve_clnt.h` (`RESOLVE_FLAG_*`, `RESOLVE_CLASS_*`).
 //! trivial-rewrite sets them in its `resolve` replies; smtpd (`reject_unauth_destination`),
 //! cleanup and qmgr decide by them. They travel as the `flags` attribute.
+//!
+//! The client (`resolve_clnt_query_from()`) asks the rewriting service, over the
+//! connection the rewrite client keeps (both go to `$rewrite_service_name`), with
+//! `request=resolve`, `sender` and `address` (internal form); the answer is a server
+//! status `flags`, `transport`, `nexthop`, `recipient` and the resolve `flags`, in that
+//! order. As in Postfix, a request is retried every second until it is answered.
 
 /// Final delivery (`RESOLVE_FLAG_FINAL`).
 pub const FLAG_FINAL: i32 = 1 << 0;
@@ -27,3 +33,120 @@ pub const CLASS_DEFAULT: i32 = 1 << 12;
 pub const CLASS_FINAL: i32 = CLASS_LOCAL | CLASS_ALIAS | CLASS_VIRTUAL;
 /// Every class bit.
 pub const CLASS_MASK: i32 = CLASS_LOCAL | CLASS_ALIAS | CLASS_VIRTUAL | CLASS_RELAY | CLASS_DEFAULT;
+
+use crate::rewrite_clnt::RewriteClient;
+use ipc::{Attrs, mail_attr};
+use std::time::Duration;
+
+/// The pause between attempts when the service does not answer.
+const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// What the resolving service says about an address (`RESOLVE_REPLY`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// The delivery transport.
+    pub transport: String,
+    /// The next hop.
+    pub nexthop: String,
+    /// The recipient as the transport sees it (internal form).
+    pub recipient: String,
+    /// `FLAG_*` and `CLASS_*` bits.
+    pub flags: i32,
+}
+
+impl Resolved {
+    /// The answer's address class bits.
+    pub fn class(&self) -> i32 {
+        self.flags & CLASS_MASK
+    }
+
+    /// The answer from a reply's attributes in Postfix's order: server flags, transport,
+    /// nexthop, recipient, resolve flags. None when it is malformed.
+    fn from_reply(reply: &Attrs) -> Option<Resolved> {
+        let text = |name: &str| {
+            reply
+                .get_bytes(name)
+                .map(|b| util::eight_bit::to_text(b).into_owned())
+        };
+        let mut flags = reply
+            .0
+            .iter()
+            .filter(|(n, _)| n == mail_attr::FLAGS.as_bytes())
+            .map(|(_, v)| std::str::from_utf8(v).ok()?.parse::<u32>().ok());
+        let (Some(Some(server)), Some(Some(resolve)), None) =
+            (flags.next(), flags.next(), flags.next())
+        else {
+            return None;
+        };
+        Some(Resolved {
+            transport: text(mail_attr::TRANSPORT)?,
+            nexthop: text(mail_attr::NEXTHOP)?,
+            recipient: text(mail_attr::RECIP)?,
+            flags: (resolve as i32) | if server != 0 { FLAG_FAIL } else { 0 },
+        })
+    }
+}
+
+impl RewriteClient {
+    /// How `address` (internal form) from `sender` resolves (`resolve_clnt_query_from`).
+    pub fn resolve(&mut self, sender: &str, address: &str) -> Resolved {
+        let request = Attrs::new()
+            .str(mail_attr::REQ, "resolve")
+            .bytes("sender", &util::eight_bit::to_bytes(sender))
+            .bytes(mail_attr::ADDR, &util::eight_bit::to_bytes(address));
+        let mut count = 0;
+        loop {
+            count += 1;
+            let answer = self.exchange(&request).and_then(|reply| {
+                Resolved::from_reply(&reply).ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed reply")
+                })
+            });
+            match answer {
+                Ok(answer) => {
+                    if log::verbose() > 0 {
+                        log::msg_info!(
+                            "resolve_clnt: `{sender}' `{address}' -> `{}' `{}' `{}' `{}'",
+                            answer.transport,
+                            answer.nexthop,
+                            answer.recipient,
+                            answer.flags
+                        );
+                    }
+                    return answer;
+                }
+                Err(e) => {
+                    if log::verbose() > 0 || count > 1 {
+                        log::msg_warn!(
+                            "problem talking to service {}: {}",
+                            self.service(),
+                            sys::os_error(&e)
+                        );
+                    }
+                    self.disconnect();
+                    std::thread::sleep(RETRY_DELAY);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_in_postfix_order() {
+        let reply = Attrs::new()
+            .int(mail_attr::FLAGS, 0)
+            .str(mail_attr::TRANSPORT, "smtp")
+            .str(mail_attr::NEXTHOP, "example.com")
+            .str(mail_attr::RECIP, "a@example.com")
+            .int(mail_attr::FLAGS, CLASS_DEFAULT);
+        let answer = Resolved::from_reply(&reply).unwrap();
+        assert_eq!(answer.class(), CLASS_DEFAULT);
+        assert_eq!(answer.nexthop, "example.com");
+        let short = Attrs::new().int(mail_attr::FLAGS, 0);
+        assert_eq!(Resolved::from_reply(&short), None);
+    }
+}

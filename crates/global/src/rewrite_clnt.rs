@@ -163,22 +163,38 @@ impl RewriteClient {
         unquote_822_local(&eight_bit::to_text(&result))
     }
 
-    /// One request and its answer over the kept connection (made if need be).
-    fn ask(&mut self, rule: &str, address: &[u8]) -> std::io::Result<(i32, Vec<u8>)> {
+    /// One request and its answer over the kept connection (made if need be); the
+    /// resolve client (`resolve_clnt`) shares it, as both go to the same service.
+    pub(crate) fn exchange(&mut self, request: &Attrs) -> std::io::Result<Attrs> {
         let connection = self.connection()?;
+        let stream = connection.reader.get_mut();
+        ipc::attr::write(stream, Flavor::Null, request)?;
+        stream.flush()?;
+        let reply = ipc::attr::read(&mut connection.reader, Flavor::Null)?;
+        connection.used = Instant::now();
+        reply.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed")
+        })
+    }
+
+    /// The service's name, for warnings.
+    pub(crate) fn service(&self) -> &str {
+        &self.settings.service
+    }
+
+    /// Forgets the connection (the service asked, or it failed).
+    pub(crate) fn disconnect(&mut self) {
+        self.connection = None;
+    }
+
+    /// One rewrite request and its answer.
+    fn ask(&mut self, rule: &str, address: &[u8]) -> std::io::Result<(i32, Vec<u8>)> {
         let request = Attrs::new()
             .str(mail_attr::REQ, "rewrite")
             .str(mail_attr::RULE, rule)
             .bytes(mail_attr::ADDR, address);
-        let stream = connection.reader.get_mut();
-        ipc::attr::write(stream, Flavor::Null, &request)?;
-        stream.flush()?;
-        let reply = ipc::attr::read(&mut connection.reader, Flavor::Null)?;
-        connection.used = Instant::now();
+        let reply = self.exchange(&request)?;
         let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed reply");
-        let reply = reply.ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed")
-        })?;
         match (
             reply.get_int(mail_attr::FLAGS),
             reply.get_bytes(mail_attr::ADDR),

@@ -121,4 +121,68 @@ crate::params! {
     /// separated by commas or whitespace, for example static:all to log every permit. Added in
     /// Postfix 2.10.
     "smtpd_log_access_permit_actions" SMTPD_LOG_ACCESS_PERMIT_ACTIONS: Str = "";
+    /// Whether the SMTP server looks up the client's name (reverse lookup, confirmed by a
+    /// forward lookup). Value is yes or no; with no the name is always "unknown". The default is
+    /// yes. Added in Postfix 2.3.
+    "smtpd_peername_lookup" SMTPD_PEERNAME_LOOKUP: Bool = "yes";
+    /// Number of recipients past smtpd_recipient_limit that are refused without counting as an
+    /// error; further ones count toward smtpd_hard_error_limit. Specify a positive integer; the
+    /// default is 1000. Added in Postfix 2.2.
+    "smtpd_recipient_overshoot_limit" SMTPD_RECIPIENT_OVERSHOOT_LIMIT: Int = "1000", min 1;
+    /// Whether the SMTP server waits for the first accepted recipient before it opens a queue
+    /// file (and logs the QUEUEID: client= line). Value is yes or no; the default is yes.
+    "smtpd_delay_open_until_valid_rcpt" SMTPD_DELAY_OPEN_UNTIL_VALID_RCPT: Bool = "yes";
+    /// Whether recipients that are not listed in the recipient tables of their address class
+    /// are refused even when no restriction says reject_unlisted_recipient. Value is yes or no;
+    /// the default is yes. Added in Postfix 2.1.
+    "smtpd_reject_unlisted_recipient" SMTPD_REJECT_UNLISTED_RECIPIENT: Bool = "yes";
+    /// Whether senders that are not listed in the recipient tables of their address class are
+    /// refused even when no restriction says reject_unlisted_sender. Value is yes or no; the
+    /// default is no. Added in Postfix 2.1.
+    "smtpd_reject_unlisted_sender" SMTPD_REJECT_UNLISTED_SENDER: Bool = "no";
+    /// The lookup key that access tables see for the null sender address <>. The default is <>.
+    "smtpd_null_access_lookup_key" SMTPD_NULL_ACCESS_LOOKUP_KEY: Str = "<>";
+    /// Reply code for a REJECT result of an access table. The default is 554.
+    "access_map_reject_code" ACCESS_MAP_REJECT_CODE: Int = "554";
+    /// Reply code for a DEFER result of an access table. The default is 450.
+    "access_map_defer_code" ACCESS_MAP_DEFER_CODE: Int = "450";
+    /// Reply code for the reject restriction. The default is 554.
+    "reject_code" REJECT_CODE: Int = "554";
+    /// Reply code for the defer restriction. The default is 450.
+    "defer_code" DEFER_CODE: Int = "450";
+    /// Reply code when reject_unauth_destination refuses a recipient. The default is 554.
+    "relay_domains_reject_code" RELAY_DOMAINS_REJECT_CODE: Int = "554";
+    /// Reply code for the reject_non_fqdn_* restrictions. The default is 504.
+    "non_fqdn_reject_code" NON_FQDN_REJECT_CODE: Int = "504";
+    /// Reply code for reject_invalid_helo_hostname. The default is 501.
+    "invalid_hostname_reject_code" INVALID_HOSTNAME_REJECT_CODE: Int = "501";
+    /// Reply code for a recipient in a local domain that local_recipient_maps does not list.
+    /// The default is 550.
+    "unknown_local_recipient_reject_code" UNKNOWN_LOCAL_RECIPIENT_REJECT_CODE: Int = "550";
+    /// Reply code for a recipient in a relay domain that relay_recipient_maps does not list.
+    /// The default is 550.
+    "unknown_relay_recipient_reject_code" UNKNOWN_RELAY_RECIPIENT_REJECT_CODE: Int = "550";
+    /// Reply code for a recipient in a virtual alias domain that virtual_alias_maps does not
+    /// list. The default is 550.
+    "unknown_virtual_alias_reject_code" UNKNOWN_VIRTUAL_ALIAS_REJECT_CODE: Int = "550";
+    /// Reply code for a recipient in a virtual mailbox domain that virtual_mailbox_maps does not
+    /// list. The default is 550.
+    "unknown_virtual_mailbox_reject_code" UNKNOWN_VIRTUAL_MAILBOX_REJECT_CODE: Int = "550";
+    /// Tables of the valid recipients in relay_domains; empty means every address is valid.
+    /// Give type:table lookups separated by commas or whitespace.
+    "relay_recipient_maps" RELAY_RECIPIENT_MAPS: Str = "";
+    /// Whether the SMTP server refuses an SMTPUTF8 address or header unless the client asked
+    /// for SMTPUTF8. Value is yes or no; the default is no.
+    "strict_smtputf8" STRICT_SMTPUTF8: Bool = "no";
+    /// EHLO keywords the SMTP server does not announce and whose commands it refuses, such as
+    /// pipelining or dsn, separated by commas or whitespace; "silent-discard" hides the log line.
+    "smtpd_discard_ehlo_keywords" SMTPD_DISCARD_EHLO_KEYWORDS: Str = "";
+    /// Reply code when smtpd_forbid_bare_newline = reject refuses a bare LF. The default is 550.
+    "smtpd_forbid_bare_newline_reject_code" SMTPD_FORBID_BARE_NEWLINE_REJECT_CODE: Int = "550";
+    /// Clients exempt from smtpd_forbid_bare_newline: network/netmask patterns, host names,
+    /// /file/name or type:table. The default is $mynetworks.
+    "smtpd_forbid_bare_newline_exclusions" SMTPD_FORBID_BARE_NEWLINE_EXCLUSIONS: Str = "$mynetworks";
+    /// Whether the SMTP server disconnects a client that sends commands before it was allowed
+    /// to (improper pipelining). Value is yes or no; the default is no.
+    "smtpd_forbid_unauth_pipelining" SMTPD_FORBID_UNAUTH_PIPELINING: Bool = "no";
 }
