@@ -203,3 +203,31 @@ fn load_chain_file(file: &str, keys: &dyn KeyProvider) -> Result<Vec<ServerKey>,
         .map(|(key, chain)| certified(chain, key, keys))
         .collect()
 }
+
+/// smtpd_tls_CAfile as a verifier of client certificates, None when unset. Postfix's
+/// text when the file cannot be used is from `tls_set_ca_certificate_info()`.
+pub(crate) fn load_ca(
+    file: &str,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>, CertKeyError> {
+    if file.is_empty() {
+        return Ok(None);
+    }
+    let fail = |detail: String| CertKeyError {
+        warning: format!(
+            "cannot load Certification Authority data, CAfile=\"{file}\": disabling TLS support"
+        ),
+        detail,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for (kind, der) in sections(file).map_err(fail)? {
+        if let Some(cert) = CertificateDer::from_pem(kind, der) {
+            roots.add(cert).map_err(|e| fail(format!("{file}: {e}")))?;
+        }
+    }
+    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .map(Some)
+        .map_err(|e| fail(format!("{file}: {e}")))
+}

@@ -20,11 +20,13 @@ use crate::der::{self, PublicKey};
 use crate::names;
 use crate::summary::{PeerCert, Signature, Summary, Trust};
 
-/// The signatures seen in one handshake.
+/// The signatures seen in one handshake, and whether the client's certificate chained
+/// to a trusted CA.
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
     server: Mutex<Option<(SignatureScheme, PublicKey)>>,
     client: Mutex<Option<SignatureScheme>>,
+    trusted: Mutex<Option<bool>>,
 }
 
 fn set<T>(slot: &Mutex<Option<T>>, value: T) {
@@ -162,28 +164,37 @@ impl SigningKey for RecordingKey {
     }
 }
 
-/// smtpd_tls_ask_ccert without a CA: any certificate is taken (the session is then
-/// `Untrusted`), and its handshake signature is still checked.
+/// smtpd_tls_ask_ccert: any certificate is taken, as Postfix's smtpd takes it. With
+/// smtpd_tls_CAfile the chain is checked against those CAs (the session is `Trusted`
+/// when it passes, `Untrusted` when not), and the CAs' names go to the client as hints.
+/// The handshake signature is always checked.
 #[derive(Debug)]
 pub(crate) struct AnyClientCert {
     provider: Arc<CryptoProvider>,
     mandatory: bool,
     rec: Arc<Recorder>,
+    ca: Option<Arc<dyn ClientCertVerifier>>,
 }
 
 impl AnyClientCert {
-    pub(crate) fn new(provider: Arc<CryptoProvider>, mandatory: bool, rec: Arc<Recorder>) -> Self {
+    pub(crate) fn new(
+        provider: Arc<CryptoProvider>,
+        mandatory: bool,
+        rec: Arc<Recorder>,
+        ca: Option<Arc<dyn ClientCertVerifier>>,
+    ) -> Self {
         AnyClientCert {
             provider,
             mandatory,
             rec,
+            ca,
         }
     }
 }
 
 impl ClientCertVerifier for AnyClientCert {
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
+        self.ca.as_ref().map_or(&[], |ca| ca.root_hint_subjects())
     }
 
     fn client_auth_mandatory(&self) -> bool {
@@ -192,10 +203,16 @@ impl ClientCertVerifier for AnyClientCert {
 
     fn verify_client_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
+        if let Some(ca) = &self.ca {
+            let ok = ca
+                .verify_client_cert(end_entity, intermediates, now)
+                .is_ok();
+            set(&self.rec.trusted, ok);
+        }
         Ok(ClientCertVerified::assertion())
     }
 

@@ -61,6 +61,8 @@ pub struct ServerSettings {
     pub req_ccert: bool,
     /// smtpd_tls_loglevel.
     pub loglevel: u32,
+    /// smtpd_tls_CAfile: CAs that make a client certificate `Trusted` (PEM).
+    pub ca_file: String,
 }
 
 impl Default for ServerSettings {
@@ -73,6 +75,7 @@ impl Default for ServerSettings {
             ask_ccert: false,
             req_ccert: false,
             loglevel: 0,
+            ca_file: String::new(),
         }
     }
 }
@@ -85,6 +88,7 @@ pub struct ServerTls {
     ask_ccert: bool,
     req_ccert: bool,
     loglevel: u32,
+    ca: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
 }
 
 /// A failed handshake (already logged).
@@ -151,7 +155,19 @@ impl ServerTls {
                 return None;
             }
         };
+        let ca = match crate::certkey::load_ca(&settings.ca_file, &provider) {
+            Ok(ca) => ca,
+            Err(e) => {
+                log(Severity::Warning, &e.warning);
+                log(
+                    Severity::Warning,
+                    &format!("TLS library problem: {}", e.detail),
+                );
+                return None;
+            }
+        };
         Some(ServerTls {
+            ca,
             provider,
             versions,
             keys,
@@ -174,6 +190,7 @@ impl ServerTls {
                 self.provider.clone(),
                 self.req_ccert,
                 rec.clone(),
+                self.ca.clone(),
             )))
         } else {
             builder.with_no_client_auth()
@@ -203,10 +220,17 @@ impl ServerTls {
             );
         }
         let fail = |log: LogFn<'_>, e: std::io::Error| {
-            // Postfix logs OpenSSL's return value; -1 is what it logs for a failed
-            // handshake, then the library's reason.
-            log(Severity::Info, &format!("SSL_accept error from {peer}: -1"));
-            log(Severity::Warning, &format!("TLS library problem: {e}"));
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                log(
+                    Severity::Info,
+                    &format!("SSL_accept error from {peer}: Connection timed out"),
+                );
+            } else {
+                // Postfix logs OpenSSL's return value, -1 for a failed handshake, then
+                // the library's reason.
+                log(Severity::Info, &format!("SSL_accept error from {peer}: -1"));
+                log(Severity::Warning, &format!("TLS library problem: {e}"));
+            }
             HandshakeError(e)
         };
         let (config, rec) = self
@@ -219,6 +243,9 @@ impl ServerTls {
             return Err(fail(log, e));
         }
         let summary = rec.summary(stream.connection(), self.ask_ccert);
+        if let Some(cert) = summary.peer_cert.as_ref().filter(|_| self.loglevel >= 2) {
+            log(Severity::Info, &cert.log_line(peer));
+        }
         if self.loglevel >= 1 {
             log(Severity::Info, &summary.established("from", peer));
         }

@@ -86,6 +86,17 @@ fn push_signature(out: &mut String, who: &str, sig: &Option<Signature>) {
     }
 }
 
+impl PeerCert {
+    /// Postfix's line at smtpd_tls_loglevel 2 and up: `host[addr]: subject_CN=...,
+    /// issuer=..., fingerprint=..., pkey_fingerprint=...`.
+    pub fn log_line(&self, peer: &str) -> String {
+        format!(
+            "{peer}: subject_CN={}, issuer={}, fingerprint={}, pkey_fingerprint={}",
+            self.subject_cn, self.issuer_cn, self.fingerprint, self.pkey_fingerprint
+        )
+    }
+}
+
 impl Summary {
     /// `TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`.
     fn cipher_text(&self) -> String {

@@ -46,6 +46,7 @@ struct Case {
     ask_ccert: bool,
     client_cert: bool,
     chain: bool,
+    ca: bool,
     version: &'static rustls::SupportedProtocolVersion,
     suite: CipherSuite,
     group: NamedGroup,
@@ -60,6 +61,7 @@ const BASE: Case = Case {
     ask_ccert: false,
     client_cert: false,
     chain: false,
+    ca: false,
     version: &rustls::version::TLS13,
     suite: CipherSuite::TLS13_AES_256_GCM_SHA384,
     group: NamedGroup::X25519,
@@ -172,6 +174,11 @@ fn settings(case: &Case) -> ServerSettings {
         files,
         ask_ccert: case.ask_ccert,
         loglevel: case.loglevel,
+        ca_file: if case.ca {
+            cert("ca.pem")
+        } else {
+            String::new()
+        },
         ..Default::default()
     }
 }
@@ -372,6 +379,7 @@ fn tls_lines(log: &str) -> Vec<String> {
         .filter(|l| {
             l.contains("TLS connection established")
                 || l.starts_with("setting up TLS")
+                || l.contains(": subject_CN=")
                 || l.starts_with("initializing the server-side TLS")
         })
         .map(str::to_string)
@@ -469,4 +477,76 @@ fn a_key_that_does_not_match_its_certificate_disables_tls() {
         lines[0].starts_with("cannot get RSA private key from file"),
         "{lines:?}"
     );
+}
+
+/// A handshake that must fail within its 1 s timeout, `client` driving the other end;
+/// the server's log lines.
+fn failed_handshake(case: &Case, client: impl FnOnce(TcpStream) + Send + 'static) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut collect =
+        |sev: log::Severity, text: &str| lines.push(format!("{}{text}", sev.prefix()));
+    let server = ServerTls::new(&settings(case), &mut collect).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = std::thread::spawn(move || client(TcpStream::connect(addr).unwrap()));
+    let (sock, _) = listener.accept().unwrap();
+    let started = std::time::Instant::now();
+    let result = server.accept(sock, (), PEER, Duration::from_secs(1), &mut collect);
+    assert!(result.is_err());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the timeout bounds the handshake"
+    );
+    client.join().unwrap();
+    lines
+}
+
+/// The golden's lines from `SSL_accept error` on, before smtpd's own.
+fn failure_lines(name: &str) -> Vec<String> {
+    read_golden(&format!("{name}.log"))
+        .lines()
+        .skip_while(|l| !l.starts_with("SSL_accept error"))
+        .take_while(|l| !l.starts_with("lost connection"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn no_shared_cipher_is_logged_as_postfix_does() {
+    let case = Case {
+        name: "tls12-no-shared-cipher",
+        version: TLS12,
+        suite: CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        scheme: SignatureScheme::ECDSA_NISTP256_SHA256,
+        ..BASE
+    };
+    let config = Arc::new(client_config(&case));
+    let lines = failed_handshake(&case, move |sock| {
+        let name = ServerName::try_from("mail.example").unwrap();
+        let conn = rustls::ClientConnection::new(config, name).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, sock);
+        assert!(
+            tls.write_all(b"EHLO x\r\n")
+                .and_then(|_| tls.flush())
+                .is_err()
+        );
+    });
+    let want = failure_lines(case.name);
+    // OpenSSL's error text has no rustls equivalent; the line's start is Postfix's.
+    assert_eq!(lines[0], want[0]);
+    assert!(want[1].starts_with("warning: TLS library problem: "));
+    assert!(
+        lines[1].starts_with("warning: TLS library problem: "),
+        "{lines:?}"
+    );
+    assert_eq!(lines.len(), want.len());
+}
+
+#[test]
+fn a_silent_client_times_out_as_postfix_logs_it() {
+    let lines = failed_handshake(&BASE, |sock| {
+        std::thread::sleep(Duration::from_millis(1500));
+        drop(sock);
+    });
+    assert_eq!(lines, failure_lines("starttls-timeout"));
 }

@@ -95,6 +95,9 @@ svc() { # port options...
     svc 23705 "smtpd_tls_wrappermode = yes"
     svc 23706 "smtpd_tls_loglevel = 0"
     svc 23707 "smtpd_tls_chain_files = $top/certs/rsa-chain.pem" "smtpd_tls_cert_file =" "smtpd_tls_key_file ="
+    svc 23708 "smtpd_tls_ask_ccert = yes" "smtpd_tls_loglevel = 2"
+    svc 23709 "smtpd_tls_ask_ccert = yes" "smtpd_tls_CAfile = $top/certs/ca.pem"
+    svc 23710 "smtpd_starttls_timeout = 2s"
     svc 23711 "smtpd_tls_key_file = $top/certs/broken.key"
     svc 23712 "smtpd_tls_cert_file = $top/certs/broken.pem"
     svc 23713 "smtpd_tls_key_file = $top/certs/missing.key"
@@ -176,6 +179,14 @@ startup() { # name port
     session_log "$start" > "$here/start-$1.log"
 }
 
+# STARTTLS, then silence: the handshake timeout (smtpd_starttls_timeout).
+silent() { # name port
+    local start
+    start=$(stat -c %s "$maillog")
+    timeout 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$2; sleep 0.5; printf 'EHLO client.example\\r\\nSTARTTLS\\r\\n' >&3; sleep 4; exec 3>&-" || true
+    session_log "$start" > "$here/$1.log"
+}
+
 x25519=(-groups X25519)
 pss256=(-sigalgs rsa_pss_rsae_sha256)
 case_ tls13-aes256 23701 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 "${x25519[@]}" "${pss256[@]}"
@@ -193,6 +204,12 @@ case_ tls13-ccert-none 23704 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA3
 case_ tls13-wrapper 23705 wrapper -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 "${x25519[@]}" "${pss256[@]}"
 case_ tls13-loglevel0 23706 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 "${x25519[@]}" "${pss256[@]}"
 case_ tls13-chain 23707 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 "${x25519[@]}" "${pss256[@]}"
+case_ tls13-ccert-loglevel2 23708 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 "${x25519[@]}" "${pss256[@]}" \
+    -cert "$top/certs/client.pem" -key "$top/certs/client.key"
+case_ tls13-ccert-trusted 23709 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 "${x25519[@]}" "${pss256[@]}" \
+    -cert "$top/certs/client.pem" -key "$top/certs/client.key"
+case_ tls12-no-shared-cipher 23701 starttls -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384 "${x25519[@]}" -sigalgs ECDSA+SHA256
+silent starttls-timeout 23710
 startup broken-key 23711
 startup broken-cert 23712
 startup missing-key 23713
