@@ -15,6 +15,7 @@ pub mod resolve;
 pub mod sendmail;
 pub mod smtpd;
 pub mod submission;
+pub mod tls;
 
 /// Every declared parameter.
 pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
@@ -24,6 +25,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         identity::ALL,
         address::ALL,
         smtpd::ALL,
+        tls::ALL,
         submission::ALL,
         cleanup::ALL,
         queue::ALL,
