@@ -130,17 +130,7 @@ impl<W: QueueSink> State<'_, W> {
         let (mapped_kind, mapped_text) = mapped;
         match kind {
             rec_type::RCPT => {
-                if self.sender.is_none() {
-                    self.reject_bad(format_args!(
-                        "message rejected: envelope recipient precedes sender"
-                    ));
-                    return;
-                }
-                if self.orig_rcpt.is_none() {
-                    self.orig_rcpt = Some(text.clone());
-                }
-                self.addr_recipient(&text);
-                self.end_recipient();
+                self.recipient_record(&text);
                 return;
             }
             rec_type::DONE | rec_type::DRCP => {
@@ -151,14 +141,7 @@ impl<W: QueueSink> State<'_, W> {
         }
         match mapped_kind {
             rec_type::DSN_ORCPT => {
-                if let Some(old) = &self.dsn_orcpt {
-                    log::msg_warn!(
-                        "{}: ignoring out-of-order DSN original recipient record <{:.200}>",
-                        self.queue_id,
-                        old
-                    );
-                }
-                self.dsn_orcpt = Some(mapped_text);
+                self.dsn_orcpt_record(mapped_text);
                 return;
             }
             rec_type::DSN_NOTIFY => {
@@ -188,6 +171,35 @@ impl<W: QueueSink> State<'_, W> {
             self.qmgr_opts |= QMGR_MIXED_RCPT_OTHER;
         }
         self.envelope_other(kind, data, mapped_kind, &mapped_text, name_value);
+    }
+
+    /// An `R` record, in the envelope or the extracted segment: the recipient, with the
+    /// record itself as its original address unless an `O` record came first.
+    pub(crate) fn recipient_record(&mut self, text: &str) {
+        if self.sender.is_none() {
+            self.reject_bad(format_args!(
+                "message rejected: envelope recipient precedes sender"
+            ));
+            return;
+        }
+        if self.orig_rcpt.is_none() {
+            self.orig_rcpt = Some(text.to_string());
+        }
+        self.addr_recipient(text);
+        self.end_recipient();
+    }
+
+    /// A DSN original recipient record, in the envelope or the extracted segment; a
+    /// second one before its recipient replaces the first, with Postfix's warning.
+    pub(crate) fn dsn_orcpt_record(&mut self, text: String) {
+        if let Some(old) = &self.dsn_orcpt {
+            log::msg_warn!(
+                "{}: ignoring out-of-order DSN original recipient record <{:.200}>",
+                self.queue_id,
+                old
+            );
+        }
+        self.dsn_orcpt = Some(text);
     }
 
     /// The envelope records that are not about recipients.

@@ -70,30 +70,9 @@ impl<W: QueueSink> State<'_, W> {
             self.start_extracted_recipients();
         }
         match kind {
-            rec_type::RCPT => {
-                if self.sender.is_none() {
-                    self.reject_bad(format_args!(
-                        "message rejected: envelope recipient precedes sender"
-                    ));
-                    return;
-                }
-                if self.orig_rcpt.is_none() {
-                    self.orig_rcpt = Some(text.clone());
-                }
-                self.addr_recipient(&text);
-                self.end_recipient();
-            }
+            rec_type::RCPT => self.recipient_record(&text),
             rec_type::DONE | rec_type::DRCP => self.end_recipient(),
-            rec_type::DSN_ORCPT => {
-                if let Some(old) = &self.dsn_orcpt {
-                    log::msg_warn!(
-                        "{}: ignoring out-of-order DSN original recipient record <{:.200}>",
-                        self.queue_id,
-                        old
-                    );
-                }
-                self.dsn_orcpt = Some(text);
-            }
+            rec_type::DSN_ORCPT => self.dsn_orcpt_record(text),
             rec_type::DSN_NOTIFY => self.dsn_notify_record(&text, &text, "dsn"),
             rec_type::ORCP => {
                 if self.orig_rcpt.is_some() {

@@ -533,3 +533,24 @@ pub fn processes() -> Vec<Process> {
     }
     out
 }
+
+/// One queue file record as Postfix writes it: the type, the length in 7-bit groups
+/// (least significant first, the high bit saying more follow), the data. Written here
+/// independently of global::record, so that tests do not check ironpost with itself.
+pub fn record(kind: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![kind];
+    let mut len = data.len();
+    loop {
+        let mut b = (len & 0x7f) as u8;
+        len >>= 7;
+        if len != 0 {
+            b |= 0x80;
+        }
+        out.push(b);
+        if len == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(data);
+    out
+}

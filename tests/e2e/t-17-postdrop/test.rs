@@ -14,28 +14,9 @@ use std::process::Output;
 
 const POSTFIX_POSTDROP: &str = "/usr/sbin/postdrop";
 
-/// One queue file record.
-fn record(kind: u8, data: &[u8]) -> Vec<u8> {
-    let mut out = vec![kind];
-    let mut len = data.len();
-    loop {
-        let mut b = (len & 0x7f) as u8;
-        len >>= 7;
-        if len != 0 {
-            b |= 0x80;
-        }
-        out.push(b);
-        if len == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(data);
-    out
-}
-
 fn records(list: &[(u8, &str)]) -> Vec<u8> {
     list.iter()
-        .flat_map(|(kind, data)| record(*kind, data.as_bytes()))
+        .flat_map(|(kind, data)| e2e::record(*kind, data.as_bytes()))
         .collect()
 }
 

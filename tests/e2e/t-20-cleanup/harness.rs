@@ -251,20 +251,7 @@ pub fn raw_cleanup(
         &[(b'E', b"")]
     };
     for (kind, data) in stream.iter().chain(end) {
-        bytes.push(*kind);
-        let mut len = data.len();
-        loop {
-            let mut b = (len & 0x7f) as u8;
-            len >>= 7;
-            if len != 0 {
-                b |= 0x80;
-            }
-            bytes.push(b);
-            if len == 0 {
-                break;
-            }
-        }
-        bytes.extend_from_slice(data);
+        bytes.extend(e2e::record(*kind, data));
     }
     out.write_all(&bytes).unwrap();
     if close_early {
