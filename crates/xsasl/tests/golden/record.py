@@ -32,51 +32,23 @@ Case files (NAME = the case name):
 
 tests/golden.rs reads the same files.
 """
-import base64, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
+import base64, importlib.util, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUPPORT = os.path.join(HERE, '..', 'support')
 BASE_PORT = 23700
 
-BASE_MAIN_CF = """\
-compatibility_level = 3.6
-myhostname = golden.example
-mydomain = example
-smtpd_banner = $myhostname ESMTP
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mydestination =
-mynetworks = 127.0.0.0/8
-relay_domains =
-alias_maps =
-alias_database =
-default_transport = discard:golden
-local_transport = discard:golden
-smtpd_relay_restrictions = permit_mynetworks, reject
-smtpd_recipient_restrictions =
-smtpd_error_sleep_time = 0
+# The private instance is smtp-proto's golden instance (its record.py: base main.cf, the
+# service list, the maillog reading), with SASL on.
+_spec = importlib.util.spec_from_file_location(
+    'smtp_proto_record', os.path.join(HERE, '..', '..', '..', 'smtp-proto', 'tests', 'golden', 'record.py'))
+smtp_proto_record = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(smtp_proto_record)
+SERVICES = smtp_proto_record.SERVICES
+session_log = smtp_proto_record.session_log
+BASE_MAIN_CF = smtp_proto_record.BASE_MAIN_CF + """\
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
-"""
-
-SERVICES = """\
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
@@ -198,19 +170,6 @@ def run_case(port, text):
             break
     sock.close()
     return ''.join(l + '\n' for l in out)
-
-
-def session_log(maillog, start):
-    for _ in range(100):
-        with open(maillog, 'rb') as f:
-            f.seek(start)
-            lines = f.read().decode('latin-1').splitlines()
-        smtpd = [re.sub(r'^.*? postfix/smtpd\[\d+\]: ', '', l) for l in lines if ' postfix/smtpd[' in l]
-        if any(l.startswith('disconnect from ') for l in smtpd):
-            break
-        time.sleep(0.1)
-    smtpd = [re.sub(r'^((?:warning|error|fatal): )?[0-9A-F]{6,}:', r'\1QUEUEID:', l) for l in smtpd]
-    return ''.join(l + '\n' for l in smtpd)
 
 
 def renumber(lines):
