@@ -193,6 +193,26 @@ mod tests {
     }
 
     #[test]
+    fn damaged_certificates_never_panic() {
+        let pem = include_str!("../tests/golden/certs/rsa.pem");
+        let der: Vec<u8> = rustls::pki_types::pem::PemObject::from_pem_slice(pem.as_bytes())
+            .map(|c: rustls::pki_types::CertificateDer<'_>| c.to_vec())
+            .unwrap();
+        let info = parse_cert(&der).unwrap();
+        assert_eq!(info.key, Some(PublicKey::Rsa(2048)));
+        assert_eq!(info.subject_cn.as_deref(), Some("mail.example"));
+        assert_eq!(info.issuer_cn.as_deref(), Some("ironpost test CA"));
+        for i in 0..der.len() {
+            let _ = parse_cert(&der[..i]);
+            for byte in [0x00, 0x7f, 0x80, 0x84, 0xff] {
+                let mut bad = der.clone();
+                bad[i] = byte;
+                let _ = parse_cert(&bad);
+            }
+        }
+    }
+
+    #[test]
     fn integer_sizes() {
         assert_eq!(integer_bits(&[0x00, 0x80, 0]), 16);
         assert_eq!(integer_bits(&[0x01]), 1);

@@ -2,7 +2,8 @@
 //!
 //! Postfix counterpart: `src/tls` — `tls_server.c` ([`server`]), `tls_certkey.c`
 //! ([`certkey`]), `tls_misc.c` ([`protocols`], [`names`], [`summary`]), `tls_verify.c`
-//! ([`der`], [`record`]), `tls_bio_ops.c` and `tls_stream.c` ([`stream`]).
+//! ([`der`], [`record`]), `tls_fprint.c` ([`digest`]), `tls_bio_ops.c` and
+//! `tls_stream.c` ([`stream`]).
 //!
 //! - [`ServerSettings`] holds smtpd's parameter values; [`ServerTls::new`] loads the
 //!   certificates and keys once per process and logs Postfix's warnings (`cannot get RSA
@@ -21,6 +22,7 @@
 
 pub mod certkey;
 pub mod der;
+pub mod digest;
 pub mod names;
 pub mod protocols;
 mod record;
@@ -29,6 +31,7 @@ pub mod stream;
 pub mod summary;
 
 pub use certkey::{CertKeyError, CertKeyFiles};
+pub use digest::Digest;
 pub use protocols::Protocols;
 pub use server::{HandshakeError, LogFn, SecurityLevel, ServerSettings, ServerTls};
 pub use stream::{Plain, Tap, TlsStream};

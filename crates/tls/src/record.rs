@@ -17,6 +17,7 @@ use rustls::{DigitallySignedStruct, DistinguishedName, SignatureAlgorithm, Signa
 
 use crate::certkey::ServerKey;
 use crate::der::{self, PublicKey};
+use crate::digest::Digest;
 use crate::names;
 use crate::summary::{PeerCert, Signature, Summary, Trust};
 
@@ -37,25 +38,13 @@ fn get<T: Clone>(slot: &Mutex<Option<T>>) -> Option<T> {
     slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// `AB:CD:...` as Postfix writes digests.
-fn colon_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-fn sha256(data: &[u8]) -> String {
-    colon_hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
-}
-
 impl Recorder {
     /// The session's summary once the handshake is done.
     pub(crate) fn summary(
         &self,
         conn: &rustls::ServerConnection,
         ccert_requested: bool,
+        digest: Digest,
     ) -> Summary {
         let (cipher, usebits, algbits) = conn
             .negotiated_cipher_suite()
@@ -71,8 +60,8 @@ impl Recorder {
             PeerCert {
                 subject_cn: info.subject_cn.unwrap_or_default(),
                 issuer_cn: info.issuer_cn.unwrap_or_default(),
-                fingerprint: sha256(c),
-                pkey_fingerprint: sha256(&info.spki),
+                fingerprint: digest.fingerprint(c),
+                pkey_fingerprint: digest.fingerprint(&info.spki),
             }
         });
         let signature = |scheme, key: &PublicKey| {
@@ -81,10 +70,10 @@ impl Recorder {
         };
         let client_key = info.and_then(|i| i.key);
         Summary {
-            trust: if peer_cert.is_some() {
-                Trust::Untrusted
-            } else {
-                Trust::Anonymous
+            trust: match (&peer_cert, get(&self.trusted)) {
+                (None, _) => Trust::Anonymous,
+                (Some(_), Some(true)) => Trust::Trusted,
+                (Some(_), _) => Trust::Untrusted,
             },
             protocol,
             cipher,

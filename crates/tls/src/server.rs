@@ -12,6 +12,7 @@ use log::Severity;
 use rustls::crypto::CryptoProvider;
 
 use crate::certkey::{CertKeyFiles, ServerKey};
+use crate::digest::Digest;
 use crate::protocols::{InvalidProtocols, Protocols};
 use crate::record::{AnyClientCert, Recorder, SessionKeys};
 use crate::stream::{Tap, TlsStream};
@@ -63,6 +64,9 @@ pub struct ServerSettings {
     pub loglevel: u32,
     /// smtpd_tls_CAfile: CAs that make a client certificate `Trusted` (PEM).
     pub ca_file: String,
+    /// smtpd_tls_fingerprint_digest, as expanded (`sha256`, or `md5` below
+    /// compatibility_level 3.6).
+    pub fingerprint_digest: String,
 }
 
 impl Default for ServerSettings {
@@ -76,6 +80,7 @@ impl Default for ServerSettings {
             req_ccert: false,
             loglevel: 0,
             ca_file: String::new(),
+            fingerprint_digest: "sha256".into(),
         }
     }
 }
@@ -89,6 +94,7 @@ pub struct ServerTls {
     req_ccert: bool,
     loglevel: u32,
     ca: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+    digest: Digest,
 }
 
 /// A failed handshake (already logged).
@@ -132,6 +138,16 @@ impl ServerTls {
                 return None;
             }
         };
+        let Some(digest) = Digest::by_name(&settings.fingerprint_digest) else {
+            // Postfix's two lines (tls_server.c).
+            let name = &settings.fingerprint_digest;
+            log(
+                Severity::Warning,
+                &format!("Digest algorithm \"{name}\" not found"),
+            );
+            log(Severity::Warning, "disabling TLS support");
+            return None;
+        };
         if settings.files.is_empty() {
             // Postfix's smtpd: no certificate, no STARTTLS (the same words as Postfix).
             log(
@@ -168,6 +184,7 @@ impl ServerTls {
         };
         Some(ServerTls {
             ca,
+            digest,
             provider,
             versions,
             keys,
@@ -242,7 +259,7 @@ impl ServerTls {
         if let Err(e) = stream.handshake(timeout) {
             return Err(fail(log, e));
         }
-        let summary = rec.summary(stream.connection(), self.ask_ccert);
+        let summary = rec.summary(stream.connection(), self.ask_ccert, self.digest);
         if let Some(cert) = summary.peer_cert.as_ref().filter(|_| self.loglevel >= 2) {
             log(Severity::Info, &cert.log_line(peer));
         }

@@ -181,11 +181,12 @@ impl<S: Read + Write + AsRawFd, T: Tap> Read for TlsStream<S, T> {
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // The peer closed without close_notify: end of file all the same, as
+                // for Postfix's smtpd ("lost connection"), on this read and the next.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
                 Err(e) => return Err(e),
             }
             if !self.fill(deadline)? {
-                // The peer closed without close_notify: end of file all the same, as
-                // for Postfix's smtpd ("lost connection").
                 return Ok(0);
             }
             // Key updates and alerts may need an answer.

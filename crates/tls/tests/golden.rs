@@ -47,6 +47,7 @@ struct Case {
     client_cert: bool,
     chain: bool,
     ca: bool,
+    digest: &'static str,
     version: &'static rustls::SupportedProtocolVersion,
     suite: CipherSuite,
     group: NamedGroup,
@@ -62,6 +63,7 @@ const BASE: Case = Case {
     client_cert: false,
     chain: false,
     ca: false,
+    digest: "sha256",
     version: &rustls::version::TLS13,
     suite: CipherSuite::TLS13_AES_256_GCM_SHA384,
     group: NamedGroup::X25519,
@@ -145,6 +147,28 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        name: "tls13-ccert-loglevel2",
+        ask_ccert: true,
+        client_cert: true,
+        loglevel: 2,
+        ..BASE
+    },
+    Case {
+        name: "tls13-ccert-md5",
+        ask_ccert: true,
+        client_cert: true,
+        loglevel: 2,
+        digest: "md5",
+        ..BASE
+    },
+    Case {
+        name: "tls13-ccert-trusted",
+        ask_ccert: true,
+        client_cert: true,
+        ca: true,
+        ..BASE
+    },
+    Case {
         name: "tls13-wrapper",
         wrapper: true,
         ..BASE
@@ -179,6 +203,7 @@ fn settings(case: &Case) -> ServerSettings {
         } else {
             String::new()
         },
+        fingerprint_digest: case.digest.into(),
         ..Default::default()
     }
 }
@@ -426,19 +451,24 @@ fn broken_files_get_postfix_warnings() {
         chain_files: vec![cert(f)],
         ..Default::default()
     };
-    for (name, files) in [
-        ("broken-key", pair("rsa.pem", "broken.key")),
-        ("broken-cert", pair("broken.pem", "rsa.key")),
-        ("missing-key", pair("rsa.pem", "missing.key")),
-        ("missing-cert", pair("missing.pem", "rsa.key")),
-        ("broken-chain", chain("broken.key")),
+    let may = |files| ServerSettings {
+        level: SecurityLevel::May,
+        files,
+        ..Default::default()
+    };
+    let bad_digest = ServerSettings {
+        fingerprint_digest: "bogus".into(),
+        ..may(pair("rsa.pem", "rsa.key"))
+    };
+    for (name, settings) in [
+        ("broken-key", may(pair("rsa.pem", "broken.key"))),
+        ("broken-cert", may(pair("broken.pem", "rsa.key"))),
+        ("missing-key", may(pair("rsa.pem", "missing.key"))),
+        ("missing-cert", may(pair("missing.pem", "rsa.key"))),
+        ("broken-chain", may(chain("broken.key"))),
+        ("bad-digest", bad_digest),
     ] {
         let mut lines = Vec::new();
-        let settings = ServerSettings {
-            level: SecurityLevel::May,
-            files,
-            ..Default::default()
-        };
         let tls = ServerTls::new(&settings, &mut |sev, text| {
             lines.push(format!("{}{text}", sev.prefix()))
         });

@@ -98,6 +98,8 @@ svc() { # port options...
     svc 23708 "smtpd_tls_ask_ccert = yes" "smtpd_tls_loglevel = 2"
     svc 23709 "smtpd_tls_ask_ccert = yes" "smtpd_tls_CAfile = $top/certs/ca.pem"
     svc 23710 "smtpd_starttls_timeout = 2s"
+    svc 23716 "smtpd_tls_fingerprint_digest = bogus"
+    svc 23717 "smtpd_tls_ask_ccert = yes" "smtpd_tls_loglevel = 2" "smtpd_tls_fingerprint_digest = md5"
     svc 23711 "smtpd_tls_key_file = $top/certs/broken.key"
     svc 23712 "smtpd_tls_cert_file = $top/certs/broken.pem"
     svc 23713 "smtpd_tls_key_file = $top/certs/missing.key"
@@ -208,6 +210,8 @@ case_ tls13-ccert-loglevel2 23708 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM
     -cert "$top/certs/client.pem" -key "$top/certs/client.key"
 case_ tls13-ccert-trusted 23709 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 "${x25519[@]}" "${pss256[@]}" \
     -cert "$top/certs/client.pem" -key "$top/certs/client.key"
+case_ tls13-ccert-md5 23717 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 "${x25519[@]}" "${pss256[@]}" \
+    -cert "$top/certs/client.pem" -key "$top/certs/client.key"
 case_ tls12-no-shared-cipher 23701 starttls -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384 "${x25519[@]}" -sigalgs ECDSA+SHA256
 silent starttls-timeout 23710
 startup broken-key 23711
@@ -215,3 +219,4 @@ startup broken-cert 23712
 startup missing-key 23713
 startup missing-cert 23714
 startup broken-chain 23715
+startup bad-digest 23716
