@@ -24,6 +24,7 @@
 pub mod dgram;
 pub mod event;
 mod event_loop;
+pub mod mail_flow;
 pub mod master_proto;
 pub mod multi;
 pub mod options;
@@ -34,6 +35,7 @@ use options::Options;
 use params::Config;
 use params::decl::install::{MAIL_OWNER, QUEUE_DIRECTORY};
 use params::decl::process::{DAEMON_TIMEOUT, MAX_IDLE, MAX_USE};
+use params::decl::queue::IN_FLOW_DELAY;
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -53,6 +55,9 @@ pub struct Requirements {
     /// The time parameter that sets the watchdog limit instead of the skeleton's default
     /// (Postfix's `MAIL_SERVER_WATCHDOG`: pickup, qmgr, postlogd, postscreen).
     pub watchdog: Option<&'static params::def::Param>,
+    /// Take a mail flow token per connection and, when there is none, pause
+    /// `in_flow_delay` first (Postfix's `MAIL_SERVER_IN_FLOW_DELAY`: cleanup).
+    pub in_flow_delay: bool,
 }
 
 /// A started daemon: its configuration and what the master told it.
@@ -79,6 +84,9 @@ pub struct Daemon {
     pub max_use: u64,
     /// Seconds one request may take before the watchdog ends the process.
     pub daemon_timeout: u64,
+    /// The pause when a connection finds no mail flow token; None when the daemon does
+    /// not take tokens.
+    pub in_flow_delay: Option<std::time::Duration>,
     /// The watchdog limit the daemon asked for, else the skeleton's default applies.
     watchdog_timeout: Option<u64>,
     root_dir: Option<PathBuf>,
@@ -191,6 +199,12 @@ impl Daemon {
         let daemon_timeout = config
             .time(&DAEMON_TIMEOUT)
             .unwrap_or_else(|e| config_fatal(e));
+        let in_flow_delay = requirements.in_flow_delay.then(|| {
+            let seconds = config
+                .time(&IN_FLOW_DELAY)
+                .unwrap_or_else(|e| config_fatal(e));
+            std::time::Duration::from_secs(seconds as u64)
+        });
         let watchdog_timeout = requirements
             .watchdog
             .map(|param| config.time(param).unwrap_or_else(|e| config_fatal(e)) as u64);
@@ -221,6 +235,7 @@ impl Daemon {
             max_idle,
             max_use,
             daemon_timeout: daemon_timeout as u64,
+            in_flow_delay,
             watchdog_timeout,
             lock: None,
         };

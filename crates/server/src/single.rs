@@ -168,6 +168,12 @@ pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, Stream)) -
                     log::msg_info!("connection established");
                 }
                 master_proto::notify(daemon.generation, TAKEN);
+                if let Some(delay) = daemon.in_flow_delay
+                    && !delay.is_zero()
+                    && crate::mail_flow::get(1).is_none()
+                {
+                    std::thread::sleep(delay);
+                }
                 service(&mut daemon, stream);
                 if !master_proto::notify(daemon.generation, AVAIL) {
                     exit();

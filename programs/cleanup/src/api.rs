@@ -135,6 +135,9 @@ fn commit(settings: &Settings, file: QueueFile, queue_id: &str, path: &str, hold
             );
         }
         crate::incomplete::note(&target);
+        // Mail that skips the incoming queue does not wait for the queue manager: its
+        // flow token goes back (it was taken when the connection was accepted).
+        server::mail_flow::put(1);
     }
     if let Err(e) = file.finish() {
         return if e.raw_os_error() == Some(sys::libc::EFBIG) {

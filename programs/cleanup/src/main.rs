@@ -62,6 +62,7 @@ fn main() {
     log::set_fatal_cleanup(incomplete::remove);
     let mut daemon = server::Daemon::start(server::Requirements {
         unlimited: true,
+        in_flow_delay: true,
         ..Default::default()
     });
     if let Some(arg) = daemon.args.first() {

@@ -12,7 +12,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// A small message as a client sends it.
-const MESSAGE: &[(u8, &[u8])] = &[
+pub const MESSAGE: &[(u8, &[u8])] = &[
     (b'T', b"1700000000 0"),
     (b'S', b"sender@e2e.test"),
     (b'R', b"user@vmail.e2e.test"),

@@ -6,11 +6,12 @@
 //! messages are delivered. Also: ironpost's cleanup logs `QUEUEID: message-id=<...>` as
 //! Postfix's does, and a client that sends records out of order gets Postfix's status and
 //! warning. bounce.rs: refused local submissions bounced; durability.rs: the commit order
-//! under strace, and SIGTERM while a file is written; golden.rs: cleanup's golden cases
-//! are what Postfix's cleanup does.
+//! under strace, and SIGTERM while a file is written; flow.rs: in_flow_delay without
+//! tokens; golden.rs: cleanup's golden cases are what Postfix's cleanup does.
 
 mod bounce;
 mod durability;
+mod flow;
 mod golden;
 mod harness;
 
