@@ -12,6 +12,7 @@ pub mod process;
 pub mod proxymap;
 pub mod queue;
 pub mod resolve;
+pub mod sasl;
 pub mod sendmail;
 pub mod smtpd;
 pub mod submission;
@@ -26,6 +27,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         address::ALL,
         smtpd::ALL,
         tls::ALL,
+        sasl::ALL,
         submission::ALL,
         cleanup::ALL,
         queue::ALL,
