@@ -267,14 +267,14 @@ impl Session {
         }
     }
 
+    /// An OK without `user=` or a CONT without a challenge.
     fn backend_error(&mut self, kind: ReplyKind) -> Step {
-        msg_warn!("missing Dovecot server {} {} field", kind.word(), {
-            if kind == ReplyKind::Ok {
-                "username"
-            } else {
-                "reply"
-            }
-        });
+        let field = if kind == ReplyKind::Ok {
+            "username"
+        } else {
+            "reply"
+        };
+        msg_warn!("missing Dovecot server {} {field} field", kind.word());
         self.fail("Authentication backend error", false)
     }
 }
