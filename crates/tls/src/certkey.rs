@@ -15,6 +15,7 @@ use rustls::sign::CertifiedKey;
 use std::sync::Arc;
 
 use crate::der::{self, PublicKey};
+use log::Severity;
 
 /// Certificate and key files are configuration; this bound keeps a wrong path (a
 /// device, a huge log) from being read whole.
@@ -44,20 +45,22 @@ pub struct ServerKey {
     pub public: PublicKey,
 }
 
-/// Why TLS is disabled: Postfix's warning text (without `warning: `), then a detail
-/// line in the place of OpenSSL's `TLS library problem:` lines.
+/// Why TLS is disabled: Postfix's text, then a detail line in the place of OpenSSL's
+/// `TLS library problem:` lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertKeyError {
-    /// Postfix's text, e.g. `cannot get RSA private key from file "/x": disabling TLS
-    /// support`.
-    pub warning: String,
+    /// Postfix logs most of these as warnings, the CA file's as info.
+    pub severity: Severity,
+    /// Postfix's text without the severity, e.g. `cannot get RSA private key from file
+    /// "/x": disabling TLS support`.
+    pub text: String,
     /// What went wrong, in our words (Postfix logs OpenSSL's error queue here).
     pub detail: String,
 }
 
 impl std::fmt::Display for CertKeyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.warning)
+        f.write_str(&self.text)
     }
 }
 
@@ -73,7 +76,8 @@ impl CertKeyFiles {
             let mut out = Vec::new();
             for file in &self.chain_files {
                 out.extend(load_chain_file(file, keys).map_err(|detail| CertKeyError {
-                    warning: format!(
+                    severity: Severity::Warning,
+                    text: format!(
                         "error loading private keys and certificates from: {file}: disabling TLS support"
                     ),
                     detail,
@@ -153,7 +157,8 @@ fn load_pair(
     keys: &dyn KeyProvider,
 ) -> Result<ServerKey, CertKeyError> {
     let fail = |what: &str, file: &str, detail: String| CertKeyError {
-        warning: format!("cannot get {alg} {what} from file \"{file}\": disabling TLS support"),
+        severity: Severity::Warning,
+        text: format!("cannot get {alg} {what} from file \"{file}\": disabling TLS support"),
         detail,
     };
     let chain: Vec<CertificateDer<'static>> = sections(cert_file)
@@ -214,7 +219,8 @@ pub(crate) fn load_ca(
         return Ok(None);
     }
     let fail = |detail: String| CertKeyError {
-        warning: format!(
+        severity: Severity::Info,
+        text: format!(
             "cannot load Certification Authority data, CAfile=\"{file}\": disabling TLS support"
         ),
         detail,

@@ -163,7 +163,7 @@ impl ServerTls {
         let keys = match settings.files.load(provider.key_provider) {
             Ok(keys) => keys,
             Err(e) => {
-                log(Severity::Warning, &e.warning);
+                log(e.severity, &e.text);
                 log(
                     Severity::Warning,
                     &format!("TLS library problem: {}", e.detail),
@@ -174,7 +174,7 @@ impl ServerTls {
         let ca = match crate::certkey::load_ca(&settings.ca_file, &provider) {
             Ok(ca) => ca,
             Err(e) => {
-                log(Severity::Warning, &e.warning);
+                log(e.severity, &e.text);
                 log(
                     Severity::Warning,
                     &format!("TLS library problem: {}", e.detail),
@@ -237,14 +237,21 @@ impl ServerTls {
             );
         }
         let fail = |log: LogFn<'_>, e: std::io::Error| {
-            if e.kind() == std::io::ErrorKind::TimedOut {
+            // Postfix logs the system's reason for an I/O failure (%m, "lost connection"
+            // at end of file), and for a protocol failure OpenSSL's return value, -1,
+            // then the library's reason.
+            let reason = match e.kind() {
+                std::io::ErrorKind::TimedOut => Some("Connection timed out".to_string()),
+                std::io::ErrorKind::UnexpectedEof => Some("lost connection".to_string()),
+                _ if e.raw_os_error().is_some() => Some(sys::os_error(&e)),
+                _ => None,
+            };
+            if let Some(reason) = reason {
                 log(
                     Severity::Info,
-                    &format!("SSL_accept error from {peer}: Connection timed out"),
+                    &format!("SSL_accept error from {peer}: {reason}"),
                 );
             } else {
-                // Postfix logs OpenSSL's return value, -1 for a failed handshake, then
-                // the library's reason.
                 log(Severity::Info, &format!("SSL_accept error from {peer}: -1"));
                 log(Severity::Warning, &format!("TLS library problem: {e}"));
             }

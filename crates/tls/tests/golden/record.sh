@@ -100,6 +100,10 @@ svc() { # port options...
     svc 23710 "smtpd_starttls_timeout = 2s"
     svc 23716 "smtpd_tls_fingerprint_digest = bogus"
     svc 23717 "smtpd_tls_ask_ccert = yes" "smtpd_tls_loglevel = 2" "smtpd_tls_fingerprint_digest = md5"
+    svc 23718 "smtpd_tls_key_file = $top/certs/client.key"
+    svc 23719 "smtpd_tls_CAfile = $top/certs/broken.pem" "smtpd_tls_ask_ccert = yes"
+    svc 23720 "smtpd_tls_CAfile = $top/certs/missing.pem" "smtpd_tls_ask_ccert = yes"
+    svc 23721 "smtpd_tls_protocols = TLSv9"
     svc 23711 "smtpd_tls_key_file = $top/certs/broken.key"
     svc 23712 "smtpd_tls_cert_file = $top/certs/broken.pem"
     svc 23713 "smtpd_tls_key_file = $top/certs/missing.key"
@@ -214,9 +218,17 @@ case_ tls13-ccert-md5 23717 starttls -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA38
     -cert "$top/certs/client.pem" -key "$top/certs/client.key"
 case_ tls12-no-shared-cipher 23701 starttls -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384 "${x25519[@]}" -sigalgs ECDSA+SHA256
 silent starttls-timeout 23710
+# STARTTLS, then a partial ClientHello and a close: the lost connection.
+start=$(stat -c %s "$maillog")
+timeout 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/23701; sleep 0.5; printf 'EHLO client.example\\r\\n' >&3; sleep 0.3; printf 'STARTTLS\\r\\n' >&3; sleep 0.3; printf '\\x16\\x03\\x01\\x00' >&3; sleep 0.3; exec 3>&-" || true
+session_log "$start" > "$here/starttls-lost.log"
 startup broken-key 23711
 startup broken-cert 23712
 startup missing-key 23713
 startup missing-cert 23714
 startup broken-chain 23715
 startup bad-digest 23716
+startup mismatched-key 23718
+startup broken-cafile 23719
+startup missing-cafile 23720
+startup bad-protocols 23721
