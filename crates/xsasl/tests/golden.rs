@@ -124,20 +124,41 @@ struct Replies {
     postfix: Vec<String>,
 }
 
-/// Replays one case; returns its replies.
-fn replay(name: &str, dovecot: &mut Dovecot, options: &str) -> Replies {
-    let dir = golden_dir();
-    let input = read_lines(&dir.join(format!("{name}.in")));
-    let groups = reply_groups(&read_lines(&dir.join(format!("{name}.ref"))));
+/// The case's security options without and with TLS, with Postfix's defaults.
+fn security_options(settings: &[(String, String)]) -> (String, String) {
+    let get = |name: &str| {
+        settings
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let plain = get("smtpd_sasl_security_options").unwrap_or_else(|| "noanonymous".into());
+    let tls = get("smtpd_sasl_tls_security_options").unwrap_or_else(|| plain.clone());
+    (plain, tls)
+}
+
+/// A session as smtpd sets one up at the start, and again after STARTTLS with the TLS
+/// security options; with its mechanisms.
+fn new_session(dovecot: &mut Dovecot, options: &str, tls: Tls) -> (Session, Option<String>) {
     let mut session = Session::new(&SessionArgs {
         client_addr: "127.0.0.1",
         server_addr: "127.0.0.1",
         service: "smtp",
         security_options: options,
-        tls: Tls::None,
+        tls,
     })
     .unwrap();
     let mechanisms = session.mechanisms(dovecot);
+    (session, mechanisms)
+}
+
+/// Replays one case; returns its replies.
+fn replay(name: &str, dovecot: &mut Dovecot, settings: &[(String, String)]) -> Replies {
+    let dir = golden_dir();
+    let input = read_lines(&dir.join(format!("{name}.in")));
+    let groups = reply_groups(&read_lines(&dir.join(format!("{name}.ref"))));
+    let (options, tls_options) = security_options(settings);
+    let (mut session, mut mechanisms) = new_session(dovecot, &options, Tls::None);
     let mut replies = Replies::default();
     let mut groups = groups.into_iter().skip(1);
     let mut lines = input.iter();
@@ -193,6 +214,9 @@ fn replay(name: &str, dovecot: &mut Dovecot, options: &str) -> Replies {
                         }
                     }
                 }
+            }
+            "STARTTLS" if group.last().is_some_and(|l| l.starts_with("220")) => {
+                (session, mechanisms) = new_session(dovecot, &tls_options, Tls::Secured);
             }
             "RCPT" => {
                 if let Some((method, user)) = &authenticated {
@@ -252,12 +276,7 @@ fn sessions_match_postfix() {
     let mut handshake = Vec::new();
     for name in &cases {
         let settings = settings(name);
-        let options = settings
-            .iter()
-            .find(|(n, _)| n == "smtpd_sasl_security_options")
-            .map_or("noanonymous", |(_, v)| v.as_str())
-            .to_string();
-        let dovecot = clients.entry(settings).or_insert_with(|| {
+        let dovecot = clients.entry(settings.clone()).or_insert_with(|| {
             let mut d = Dovecot::new(Endpoint::new(&proxy.path().display().to_string(), None));
             assert!(
                 d.mechanisms().is_some(),
@@ -267,8 +286,8 @@ fn sessions_match_postfix() {
             d
         });
         let before = capture.lines().len();
-        let replies = replay(name, dovecot, &options);
-        let (wire, again) = renumber(proxy.take());
+        let replies = replay(name, dovecot, &settings);
+        let (mut wire, again) = renumber(proxy.take());
         if !again.is_empty() {
             handshake = again;
         }
@@ -299,7 +318,14 @@ fn sessions_match_postfix() {
                 "{name}: log\n  postfix: {postfix_log:?}\n  ours:    {ours_log:?}"
             ));
         }
-        let postfix_wire = read_lines(&dir.join(format!("{name}.dovecot")));
+        let mut postfix_wire = read_lines(&dir.join(format!("{name}.dovecot")));
+        // Whether smtpd's first handshake falls into the first case or into record.py's
+        // port check before it is a matter of timing; later ones (reconnections) count.
+        for w in [&mut wire, &mut postfix_wire] {
+            if w.first().is_some_and(|l| l == "> (handshake)") {
+                w.remove(0);
+            }
+        }
         if wire != postfix_wire {
             failures.push(format!(
                 "{name}: auth protocol\n  postfix: {postfix_wire:?}\n  ours:    {wire:?}"

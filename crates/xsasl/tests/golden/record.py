@@ -19,7 +19,8 @@ which also stands in for server behaviours a real Dovecot will not show on deman
 
 Case files (NAME = the case name):
 
-  NAME.in       client lines, each sent with CRLF after the previous reply is complete.
+  NAME.in       client lines, each sent with CRLF after the previous reply is complete;
+                after STARTTLS's 220 the session goes on under TLS.
   NAME.cf       optional main.cf settings for the case ("name = value" per line).
   NAME.ref      written: the server's replies, CRLF as LF.
   NAME.log      written: smtpd's log lines for the session (after "postfix/smtpd[PID]: "),
@@ -32,11 +33,11 @@ Case files (NAME = the case name):
 
 tests/golden.rs reads the same files.
 """
-import base64, importlib.util, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
+import base64, importlib.util, os, re, ssl, shutil, socket, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUPPORT = os.path.join(HERE, '..', 'support')
-BASE_PORT = 23700
+BASE_PORT = 23900  # smtp-proto records on 23600+, crates/tls on 23700+
 
 # The private instance is smtp-proto's golden instance (its record.py: base main.cf, the
 # service list, the maillog reading), with SASL on.
@@ -44,7 +45,9 @@ _spec = importlib.util.spec_from_file_location(
     'smtp_proto_record', os.path.join(HERE, '..', '..', '..', 'smtp-proto', 'tests', 'golden', 'record.py'))
 smtp_proto_record = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(smtp_proto_record)
-SERVICES = smtp_proto_record.SERVICES
+SERVICES = smtp_proto_record.SERVICES + """\
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+"""
 session_log = smtp_proto_record.session_log
 BASE_MAIN_CF = smtp_proto_record.BASE_MAIN_CF + """\
 smtpd_sasl_auth_enable = yes
@@ -168,6 +171,12 @@ def run_case(port, text):
         out += reply
         if not reply:
             break
+        if line.upper() == 'STARTTLS' and reply[-1].startswith('220'):
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            tls.check_hostname = False
+            tls.verify_mode = ssl.CERT_NONE
+            sock = tls.wrap_socket(sock)
+            f = sock.makefile('rb')
     sock.close()
     return ''.join(l + '\n' for l in out)
 
