@@ -5,6 +5,12 @@
 //! `client=` line of `smtpd.c`, and `printable()` (`util/printable.c`). How smtpd uses
 //! them, in Postfix's order:
 //!
+//! - When a session starts (and again after STARTTLS, with
+//!   smtpd_sasl_tls_security_options), `Session::mechanisms` gives EHLO's `AUTH` list; when
+//!   it is `None` (no server, or every mechanism filtered out) Postfix's smtpd ends with
+//!   `fatal: no SASL authentication mechanisms`. The AUTH command's own checks (`503 5.5.1
+//!   Error: authentication not enabled`, `already authenticated`, `501 5.5.4 Syntax: AUTH
+//!   mechanism`...) are smtp-proto's `auth_check`.
 //! - [`Step::Continue`](crate::Step::Continue): send [`challenge_reply`], read a line; if
 //!   it is over smtpd_sasl_response_limit send [`response_limit_reply`] and stop; if it is
 //!   `*`, log [`aborted_log`] as a warning, send [`aborted_reply`] and stop; otherwise pass
