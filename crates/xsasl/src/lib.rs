@@ -13,7 +13,7 @@
 //! }
 //! ```
 //!
-//! Modules: [`line`] (bounded line reader), [`proto`] (the protocol's lines),
+//! Modules: [`line`](mod@line) (bounded line reader), [`proto`] (the protocol's lines),
 //! [`secprops`] (security options and mechanism filtering), [`conn`] (the socket),
 //! [`client`] (the process's connection and handshake), [`session`] (one session's
 //! exchange), [`text`] (Postfix's replies and log lines).
