@@ -3,6 +3,7 @@
 //! Postfix counterpart: `src/global`. Programs call these after reading main.cf; library
 //! code returns `Result` and leaves `fatal` to program mains and the server skeletons.
 
+pub mod addr_context;
 pub mod clean_env;
 pub mod cleanup_user;
 pub mod debug_process;

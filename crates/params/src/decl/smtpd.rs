@@ -185,4 +185,7 @@ crate::params! {
     /// Whether the SMTP server disconnects a client that sends commands before it was allowed
     /// to (improper pipelining). Value is yes or no; the default is no.
     "smtpd_forbid_unauth_pipelining" SMTPD_FORBID_UNAUTH_PIPELINING: Bool = "no";
+    /// Destinations eligible for the fast flush service (ETRN and sendmail -qR): domain names,
+    /// /file/name patterns or type:table lookups. The default is $relay_domains.
+    "fast_flush_domains" FAST_FLUSH_DOMAINS: Str = "$relay_domains";
 }

@@ -1,0 +1,294 @@
+//! `check_client_access`, `check_helo_access`, `check_sender_access` and
+//! `check_recipient_access`: the lookup keys tried, and what a table's answer means.
+//!
+//! Postfix counterpart: `check_namadr_access()`, `check_domain_access()`,
+//! `check_addr_access()`, `check_mail_access()` and `check_table_result()` in
+//! `smtpd/smtpd_check.c`. Keys go from specific to general: the whole address, without
+//! its `+extension`, the domain and its parents, `localpart@`; for clients the name and
+//! its parents, then the address and its shorter octet prefixes. Only a whole key is
+//! shown to pattern tables (regexp, pcre). The answer is an action (OK, REJECT, DEFER,
+//! DUNNO, HOLD, DISCARD, WARN, INFO, `4xx`/`5xx` text) or a restriction list.
+
+use super::list::{self, AccessKind};
+use super::reply::{Verdict, dsn_split};
+use super::{Checker, Facts, Subject};
+use global::maps::{Maps, MapsError};
+use smtp_proto::ErrorClass;
+
+/// One key to try: the text, and whether it is only part of the address (pattern
+/// tables skip those).
+struct Key {
+    text: String,
+    partial: bool,
+}
+
+fn whole(text: impl Into<String>) -> Key {
+    Key {
+        text: text.into(),
+        partial: false,
+    }
+}
+
+fn part(text: impl Into<String>) -> Key {
+    Key {
+        text: text.into(),
+        partial: true,
+    }
+}
+
+/// `name` and its parent domains: `a.b.c`, then `b.c`, `c` (parent style) or `.b.c`,
+/// `.c`.
+fn domain_keys(name: &str, parent_style: bool, first_whole: bool, keys: &mut Vec<Key>) {
+    let name = name.to_ascii_lowercase();
+    keys.push(if first_whole {
+        whole(name.clone())
+    } else {
+        part(name.clone())
+    });
+    let mut rest = name.as_str();
+    while let Some((_, parent)) = rest.split_once('.') {
+        keys.push(part(if parent_style {
+            parent.to_string()
+        } else {
+            format!(".{parent}")
+        }));
+        rest = parent;
+    }
+}
+
+/// The address and its shorter prefixes: `1.2.3.4`, `1.2.3`, `1.2`, `1` (IPv6: the
+/// address, then its prefixes at each `:`).
+fn addr_keys(addr: &str, keys: &mut Vec<Key>) {
+    keys.push(whole(addr));
+    let sep = if addr.contains(':') { ':' } else { '.' };
+    let mut rest = addr;
+    while let Some((prefix, _)) = rest.rsplit_once(sep) {
+        if prefix.is_empty() {
+            break;
+        }
+        keys.push(part(prefix));
+        rest = prefix;
+    }
+}
+
+impl Checker {
+    /// The keys for `address` (`check_mail_access()`).
+    fn mail_keys(&self, address: &str) -> Vec<Key> {
+        if address.is_empty() {
+            return vec![whole(self.tables.null_key.clone())];
+        }
+        let lower = address.to_ascii_lowercase();
+        let (local, domain) = match lower.rsplit_once('@') {
+            Some((l, d)) => (l.to_string(), Some(d.to_string())),
+            None => (lower.clone(), None),
+        };
+        let delims = self.tables.addr.delimiters();
+        let bare_local = (!delims.is_empty())
+            .then(|| local.find(|c| delims.contains(c)))
+            .flatten()
+            .filter(|&i| i > 0)
+            .map(|i| local[..i].to_string());
+        let mut keys = vec![whole(lower)];
+        if let (Some(bare), Some(domain)) = (&bare_local, &domain) {
+            keys.push(part(format!("{bare}@{domain}")));
+        }
+        if let Some(domain) = &domain {
+            domain_keys(domain, self.tables.parent_style, false, &mut keys);
+        }
+        keys.push(part(format!("{local}@")));
+        if let Some(bare) = bare_local {
+            keys.push(part(format!("{bare}@")));
+        }
+        keys
+    }
+
+    /// The keys and the subject of an access check of `kind`; None when the fact is not
+    /// known yet (no HELO, not in a transaction).
+    fn access_keys(&self, kind: AccessKind, facts: &Facts) -> Option<(Vec<Key>, Subject)> {
+        let mut keys = Vec::new();
+        let subject = match kind {
+            AccessKind::Client => {
+                if facts.peer.name != dns::peer::CLIENT_NAME_UNKNOWN {
+                    domain_keys(&facts.peer.name, self.tables.parent_style, true, &mut keys);
+                }
+                addr_keys(&facts.peer.addr, &mut keys);
+                Subject {
+                    name: facts.peer.namaddr.clone(),
+                    class: "Client host",
+                }
+            }
+            AccessKind::Helo => {
+                let helo = facts.helo?;
+                domain_keys(helo, self.tables.parent_style, true, &mut keys);
+                Subject {
+                    name: helo.to_string(),
+                    class: "Helo command",
+                }
+            }
+            AccessKind::Sender => {
+                let sender = facts.sender?;
+                keys = self.mail_keys(sender);
+                Subject {
+                    name: sender.to_string(),
+                    class: super::SENDER,
+                }
+            }
+            AccessKind::Recipient => {
+                let recipient = facts.recipient?;
+                keys = self.mail_keys(recipient);
+                Subject {
+                    name: recipient.to_string(),
+                    class: super::RECIPIENT,
+                }
+            }
+        };
+        Some((keys, subject))
+    }
+
+    /// `check_*_access table`: the first key the table has decides.
+    pub(super) fn check_access(
+        &mut self,
+        kind: AccessKind,
+        table: &str,
+        facts: &Facts,
+        depth: usize,
+    ) -> (Verdict, Option<String>) {
+        let Some((keys, subject)) = self.access_keys(kind, facts) else {
+            return (Verdict::Dunno, None);
+        };
+        let Some(maps) = self.tables.access.get(table) else {
+            return (self.server_error(), None);
+        };
+        match first_found(maps, &keys) {
+            Ok(None) => (Verdict::Dunno, None),
+            Ok(Some((key, value))) => {
+                let verdict = self.table_result(table, &value, &subject, facts, depth);
+                (verdict, Some(format!("{key} -> {value}")))
+            }
+            Err(e) => {
+                log::msg_warn!("{table} lookup error for \"{}\": {e:?}", subject.name);
+                (self.lookup_failure(&subject.name), None)
+            }
+        }
+    }
+
+    /// What a table's answer means (`check_table_result()`).
+    fn table_result(
+        &mut self,
+        table: &str,
+        value: &str,
+        subject: &Subject,
+        facts: &Facts,
+        depth: usize,
+    ) -> Verdict {
+        let value = value.trim();
+        let (word, text) = value
+            .split_once(|c: char| c.is_ascii_whitespace())
+            .map_or((value, ""), |(w, t)| (w, t.trim_start()));
+        let about = |default: &str| {
+            let text = if text.is_empty() { default } else { text };
+            format!("<{}>: {} {text}", subject.name, subject.class)
+        };
+        match word.to_ascii_uppercase().as_str() {
+            "OK" => Verdict::Permit,
+            w if !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()) && w.len() != 3 => {
+                // A number is OK, for tables written for Postfix's ancestors.
+                Verdict::Permit
+            }
+            "DUNNO" => Verdict::Dunno,
+            "REJECT" => self.access_refusal(self.codes.access_reject, text, subject),
+            "DEFER" => self.access_refusal(self.codes.access_defer, text, subject),
+            "HOLD" => {
+                facts.whatsup("hold", &about("triggers HOLD action"));
+                self.effects.hold = true;
+                Verdict::Dunno
+            }
+            "DISCARD" => {
+                if !self.effects.discard {
+                    facts.whatsup("discard", &about("triggers DISCARD action"));
+                }
+                self.effects.discard = true;
+                Verdict::Permit
+            }
+            "WARN" => {
+                facts.whatsup("warn", text);
+                Verdict::Dunno
+            }
+            "INFO" => {
+                facts.whatsup("info", text);
+                Verdict::Dunno
+            }
+            w if w.len() == 3 && (w.starts_with('4') || w.starts_with('5')) => {
+                let code = w.parse().unwrap_or(554);
+                self.access_refusal(code, text, subject)
+            }
+            _ => {
+                let list = list::parse(
+                    value,
+                    &self.lists.classes.keys().cloned().collect::<Vec<_>>(),
+                );
+                self.evaluate(table, &list, subject, facts, depth + 1)
+            }
+        }
+    }
+
+    /// REJECT, DEFER or `NNN text` from a table: `NNN X.Y.Z <name>: Class rejected: text`.
+    fn access_refusal(&self, code: u16, text: &str, subject: &Subject) -> Verdict {
+        let (dsn, text) = dsn_split(code, text);
+        let text = if text.is_empty() {
+            "Access denied"
+        } else {
+            text
+        };
+        self.refusal(
+            code,
+            &dsn,
+            &format!("<{}>: {} rejected: {text}", subject.name, subject.class),
+            ErrorClass::Policy,
+        )
+    }
+}
+
+/// The first key `maps` has, with its value.
+fn first_found(maps: &Maps, keys: &[Key]) -> Result<Option<(String, String)>, MapsError> {
+    for key in keys {
+        if let Some(value) = maps.find(&key.text, key.partial)? {
+            return Ok(Some((key.text.clone(), value)));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(keys: &[Key]) -> Vec<(String, bool)> {
+        keys.iter().map(|k| (k.text.clone(), k.partial)).collect()
+    }
+
+    #[test]
+    fn client_keys_from_specific_to_general() {
+        let mut keys = Vec::new();
+        domain_keys("Mail.Example.COM", true, true, &mut keys);
+        addr_keys("192.0.2.1", &mut keys);
+        assert_eq!(
+            texts(&keys),
+            vec![
+                ("mail.example.com".into(), false),
+                ("example.com".into(), true),
+                ("com".into(), true),
+                ("192.0.2.1".into(), false),
+                ("192.0.2".into(), true),
+                ("192.0".into(), true),
+                ("192".into(), true),
+            ]
+        );
+        let mut dotted = Vec::new();
+        domain_keys("a.b", false, false, &mut dotted);
+        assert_eq!(
+            texts(&dotted),
+            vec![("a.b".into(), true), (".b".into(), true)]
+        );
+    }
+}

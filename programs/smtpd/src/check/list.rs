@@ -1,0 +1,197 @@
+//! Restriction lists as data: the text of `smtpd_*_restrictions` (or of a restriction
+//! class, or of an access table's answer) parsed into [`Restriction`]s.
+//!
+//! Postfix counterpart: the name dispatch of `generic_checks()` in `smtpd/smtpd_check.c`
+//! and `smtpd_check_parse()`. A name Postfix knows but ironpost does not implement yet,
+//! or a table argument that is missing, is kept as [`Restriction::Unknown`]: evaluating it
+//! answers `451 4.3.5 Server configuration error`, as Postfix does for a name it does
+//! not know.
+
+/// Which client fact an access table is asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessKind {
+    /// `check_client_access`: the client name and address.
+    Client,
+    /// `check_helo_access`: the HELO name.
+    Helo,
+    /// `check_sender_access`: MAIL FROM.
+    Sender,
+    /// `check_recipient_access`: RCPT TO.
+    Recipient,
+}
+
+impl AccessKind {
+    /// The restriction's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccessKind::Client => "check_client_access",
+            AccessKind::Helo => "check_helo_access",
+            AccessKind::Sender => "check_sender_access",
+            AccessKind::Recipient => "check_recipient_access",
+        }
+    }
+}
+
+/// One restriction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restriction {
+    /// `permit`.
+    Permit,
+    /// `reject`.
+    Reject,
+    /// `defer`.
+    Defer,
+    /// `warn_if_reject`: the next restriction only logs what it would reject.
+    WarnIfReject,
+    /// `permit_mynetworks`.
+    PermitMynetworks,
+    /// `permit_auth_destination`.
+    PermitAuthDestination,
+    /// `reject_unauth_destination`.
+    RejectUnauthDestination,
+    /// `defer_unauth_destination`.
+    DeferUnauthDestination,
+    /// `reject_unlisted_recipient` (also `check_recipient_maps`).
+    RejectUnlistedRecipient,
+    /// `reject_unlisted_sender`.
+    RejectUnlistedSender,
+    /// `reject_non_fqdn_helo_hostname` (also `reject_non_fqdn_hostname`).
+    RejectNonFqdnHelo,
+    /// `reject_non_fqdn_sender`.
+    RejectNonFqdnSender,
+    /// `reject_non_fqdn_recipient`.
+    RejectNonFqdnRecipient,
+    /// `reject_invalid_helo_hostname` (also `reject_invalid_hostname`).
+    RejectInvalidHelo,
+    /// `check_*_access type:table`.
+    Access(AccessKind, String),
+    /// A name from `smtpd_restriction_classes`.
+    Class(String),
+    /// A name that is not (yet) a restriction here, or one missing its argument.
+    Unknown(String),
+}
+
+impl Restriction {
+    /// The restriction as main.cf writes it, for the decision trace.
+    pub fn name(&self) -> String {
+        match self {
+            Restriction::Access(kind, table) => format!("{} {table}", kind.name()),
+            Restriction::Class(name) | Restriction::Unknown(name) => name.clone(),
+            other => SIMPLE
+                .iter()
+                .find(|(_, r)| r == other)
+                .map_or_else(String::new, |(n, _)| (*n).to_string()),
+        }
+    }
+}
+
+/// The restrictions without an argument, by name (aliases after the main name).
+const SIMPLE: &[(&str, Restriction)] = &[
+    ("permit", Restriction::Permit),
+    ("reject", Restriction::Reject),
+    ("defer", Restriction::Defer),
+    ("warn_if_reject", Restriction::WarnIfReject),
+    ("permit_mynetworks", Restriction::PermitMynetworks),
+    (
+        "permit_auth_destination",
+        Restriction::PermitAuthDestination,
+    ),
+    (
+        "reject_unauth_destination",
+        Restriction::RejectUnauthDestination,
+    ),
+    (
+        "defer_unauth_destination",
+        Restriction::DeferUnauthDestination,
+    ),
+    (
+        "reject_unlisted_recipient",
+        Restriction::RejectUnlistedRecipient,
+    ),
+    ("check_recipient_maps", Restriction::RejectUnlistedRecipient),
+    ("reject_unlisted_sender", Restriction::RejectUnlistedSender),
+    (
+        "reject_non_fqdn_helo_hostname",
+        Restriction::RejectNonFqdnHelo,
+    ),
+    ("reject_non_fqdn_hostname", Restriction::RejectNonFqdnHelo),
+    ("reject_non_fqdn_sender", Restriction::RejectNonFqdnSender),
+    (
+        "reject_non_fqdn_recipient",
+        Restriction::RejectNonFqdnRecipient,
+    ),
+    (
+        "reject_invalid_helo_hostname",
+        Restriction::RejectInvalidHelo,
+    ),
+    ("reject_invalid_hostname", Restriction::RejectInvalidHelo),
+];
+
+/// The access restrictions, which take a table.
+const ACCESS: &[AccessKind] = &[
+    AccessKind::Client,
+    AccessKind::Helo,
+    AccessKind::Sender,
+    AccessKind::Recipient,
+];
+
+/// Parses a restriction list; `classes` are the names in `smtpd_restriction_classes`.
+pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
+    let mut words = text
+        .split(|c: char| c == ',' || c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty());
+    let mut list = Vec::new();
+    while let Some(word) = words.next() {
+        let lower = word.to_ascii_lowercase();
+        let restriction = if let Some((_, r)) = SIMPLE.iter().find(|(n, _)| *n == lower) {
+            r.clone()
+        } else if let Some(&kind) = ACCESS.iter().find(|k| k.name() == lower) {
+            match words.next() {
+                Some(table) if table.contains(':') => Restriction::Access(kind, table.to_string()),
+                _ => Restriction::Unknown(word.to_string()),
+            }
+        } else if classes.iter().any(|c| c == word) {
+            Restriction::Class(word.to_string())
+        } else {
+            Restriction::Unknown(word.to_string())
+        };
+        list.push(restriction);
+    }
+    list
+}
+
+/// The tables a list names, for opening them before the jail.
+pub fn tables(list: &[Restriction]) -> impl Iterator<Item = &str> {
+    list.iter().filter_map(|r| match r {
+        Restriction::Access(_, table) => Some(table.as_str()),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_tables_and_classes() {
+        let classes = vec!["strict".to_string()];
+        let list = parse(
+            "permit_mynetworks, check_sender_access hash:/etc/x\n strict,reject_bogus \
+             check_client_access",
+            &classes,
+        );
+        assert_eq!(
+            list,
+            vec![
+                Restriction::PermitMynetworks,
+                Restriction::Access(AccessKind::Sender, "hash:/etc/x".into()),
+                Restriction::Class("strict".into()),
+                Restriction::Unknown("reject_bogus".into()),
+                Restriction::Unknown("check_client_access".into()),
+            ]
+        );
+        assert_eq!(list[1].name(), "check_sender_access hash:/etc/x");
+        assert_eq!(list[0].name(), "permit_mynetworks");
+        assert_eq!(tables(&list).collect::<Vec<_>>(), vec!["hash:/etc/x"]);
+    }
+}

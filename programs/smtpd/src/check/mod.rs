@@ -1,0 +1,418 @@
+//! The restriction engine: smtpd_client/helo/sender/relay/recipient/data/end_of_data
+//! restrictions evaluated as data, with a trace of what decided.
+//!
+//! Postfix counterpart: `smtpd/smtpd_check.c` (`generic_checks()`, `smtpd_check_client()`
+//! and its siblings, `smtpd_check_reject()`). A list is evaluated in order; the first
+//! restriction that permits or refuses ends it (`warn_if_reject` turns the next refusal
+//! into a `reject_warning` line). Every refusal logs Postfix's `NOQUEUE: reject: ...`
+//! line here, in one place. With `smtpd_delay_reject` (the default) the client, HELO and
+//! sender lists are evaluated at each RCPT, as in Postfix.
+//!
+//! The modules: [`list`] (parsing), [`tables`] (what is opened before the jail),
+//! [`access`] (`check_*_access` and the table actions), [`address`] (destinations and
+//! recipient tables), [`helo`] (HELO name checks), [`reply`] (refusals), [`trace`]
+//! (decisions).
+
+pub mod access;
+mod address;
+mod helo;
+pub mod list;
+pub mod reply;
+pub mod tables;
+pub mod trace;
+
+use crate::peer::Peer;
+use global::info_log_addr_form::AddrForm;
+use global::rewrite_clnt::RewriteClient;
+use list::Restriction;
+use reply::{Refusal, Verdict};
+use smtp_proto::ErrorClass;
+use tables::{Codes, Lists, Tables};
+use trace::{Decision, Trace};
+
+/// How deep restriction classes and access table answers may nest (Postfix stops
+/// runaway recursion the same way).
+const MAX_DEPTH: usize = 100;
+
+/// What the session knows when it asks: the facts restrictions test, and the context of
+/// the log lines.
+pub struct Facts<'a> {
+    /// The client.
+    pub peer: &'a Peer,
+    /// The HELO name, once given.
+    pub helo: Option<&'a str>,
+    /// The sender (internal form), in a transaction or while MAIL is checked.
+    pub sender: Option<&'a str>,
+    /// The recipient (internal form) while RCPT is checked, or the only one at DATA.
+    pub recipient: Option<&'a str>,
+    /// The queue id once the queue file is open.
+    pub queue_id: Option<&'a str>,
+    /// `SMTP` or `ESMTP`.
+    pub protocol: &'a str,
+    /// The command being checked (`RCPT`, `DATA`, `END-OF-MESSAGE`...).
+    pub stage: &'a str,
+    /// `info_log_address_format`.
+    pub addr_form: &'a AddrForm,
+}
+
+impl Facts<'_> {
+    /// Logs a `log_whatsup()` line about this command.
+    pub fn whatsup(&self, action: &str, text: &str) {
+        let sender = self.sender.map(|s| self.addr_form.format(s));
+        let recipient = self.recipient.map(|r| self.addr_form.format(r));
+        crate::log_line::Whatsup {
+            queue_id: self.queue_id,
+            action,
+            stage: self.stage,
+            namaddr: &self.peer.namaddr,
+            text,
+            sender: sender.as_deref(),
+            recipient: recipient.as_deref(),
+            protocol: self.protocol,
+            helo: self.helo,
+        }
+        .log();
+    }
+}
+
+/// Whom a refusal is about: `<name>: Class rejected: ...` (`reply_name`, `reply_class`).
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// The name in angle brackets.
+    pub name: String,
+    /// `Client host`, `Helo command`, `Sender address`, `Recipient address`...
+    pub class: &'static str,
+}
+
+/// What access table actions asked for, beyond the verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// HOLD: the message goes to the hold queue.
+    pub hold: bool,
+    /// DISCARD: the message is accepted and thrown away.
+    pub discard: bool,
+}
+
+/// The session-independent settings of the engine.
+pub struct Policy {
+    /// `smtpd_delay_reject`.
+    pub delay_reject: bool,
+    /// `smtpd_reject_unlisted_recipient` (and no `no_unknown_recipient_checks`).
+    pub reject_unlisted_recipient: bool,
+    /// `smtpd_reject_unlisted_sender`.
+    pub reject_unlisted_sender: bool,
+    /// `smtpd_relay_before_recipient_restrictions`.
+    pub relay_first: bool,
+    /// `soft_bounce`.
+    pub soft_bounce: bool,
+    /// `show_user_unknown_table_name`.
+    pub show_table: bool,
+}
+
+/// The engine with its tables, the rewriting service client, and the session's trace.
+pub struct Checker {
+    lists: Lists,
+    tables: Tables,
+    codes: Codes,
+    policy: Policy,
+    rewriter: RewriteClient,
+    /// What decided, this session.
+    pub trace: Trace,
+    /// HOLD and DISCARD requests of this transaction.
+    pub effects: Effects,
+}
+
+impl Checker {
+    /// An engine over what main.cf names.
+    pub fn new(config: &params::Config, policy: Policy, rewriter: RewriteClient) -> Checker {
+        let lists = Lists::from_config(config);
+        let tables = Tables::from_config(config, &lists);
+        Checker {
+            codes: Codes::from_config(config),
+            lists,
+            tables,
+            policy,
+            rewriter,
+            trace: Trace::default(),
+            effects: Effects::default(),
+        }
+    }
+
+    /// `smtpd_delay_reject`.
+    pub fn delay_reject(&self) -> bool {
+        self.policy.delay_reject
+    }
+
+    /// The rewriting and resolving service client.
+    pub fn rewriter(&mut self) -> &mut RewriteClient {
+        &mut self.rewriter
+    }
+
+    /// A refusal with `code`, soft-bounced as main.cf says.
+    fn refusal(&self, code: u16, dsn: &str, text: &str, class: ErrorClass) -> Verdict {
+        Verdict::Refuse(Refusal::new(
+            code,
+            dsn,
+            text,
+            class,
+            self.policy.soft_bounce,
+        ))
+    }
+
+    /// `451 4.3.0 <name>: Temporary lookup failure` (`reject_dict_retry()`).
+    fn lookup_failure(&self, name: &str) -> Verdict {
+        self.refusal(
+            451,
+            "4.3.0",
+            &format!("<{name}>: Temporary lookup failure"),
+            ErrorClass::Resource,
+        )
+    }
+
+    /// Evaluates `list` (named `list_name` in the trace) about `subject`.
+    fn evaluate(
+        &mut self,
+        list_name: &str,
+        list: &[Restriction],
+        subject: &Subject,
+        facts: &Facts,
+        depth: usize,
+    ) -> Verdict {
+        if depth > MAX_DEPTH {
+            log::msg_warn!("{list_name}: restriction nesting is too deep");
+            return self.server_error();
+        }
+        let mut warn_if_reject = false;
+        for restriction in list {
+            if *restriction == Restriction::WarnIfReject {
+                warn_if_reject = true;
+                continue;
+            }
+            let (verdict, key) = self.one(restriction, subject, facts, depth);
+            if verdict != Verdict::Dunno || key.is_some() {
+                self.trace.note(Decision {
+                    list: list_name.to_string(),
+                    restriction: restriction.name(),
+                    key,
+                    result: verdict.shown(),
+                });
+            }
+            match verdict {
+                Verdict::Dunno => {}
+                Verdict::Refuse(refusal) if warn_if_reject => {
+                    facts.whatsup("reject_warning", &refusal.reply);
+                }
+                decided => return decided,
+            }
+            warn_if_reject = false;
+        }
+        Verdict::Dunno
+    }
+
+    /// `451 4.3.5 Server configuration error`.
+    fn server_error(&self) -> Verdict {
+        self.refusal(
+            451,
+            "4.3.5",
+            "Server configuration error",
+            ErrorClass::Software,
+        )
+    }
+
+    /// One restriction's verdict, and the table key it looked up, if any.
+    fn one(
+        &mut self,
+        restriction: &Restriction,
+        subject: &Subject,
+        facts: &Facts,
+        depth: usize,
+    ) -> (Verdict, Option<String>) {
+        let class = ErrorClass::Policy;
+        let denied = format!(
+            "<{}>: {} rejected: Access denied",
+            subject.name, subject.class
+        );
+        let verdict = match restriction {
+            Restriction::Permit => Verdict::Permit,
+            Restriction::Reject => self.refusal(self.codes.reject, "5.7.1", &denied, class),
+            Restriction::Defer => self.refusal(self.codes.defer, "4.7.1", &denied, class),
+            Restriction::WarnIfReject => Verdict::Dunno,
+            Restriction::PermitMynetworks => self.permit_mynetworks(facts.peer),
+            Restriction::PermitAuthDestination => self.auth_destination(facts, true),
+            Restriction::RejectUnauthDestination => self.unauth_destination(facts, false),
+            Restriction::DeferUnauthDestination => self.unauth_destination(facts, true),
+            Restriction::RejectUnlistedRecipient => match facts.recipient {
+                Some(rcpt) => self.unlisted(facts.sender.unwrap_or(""), rcpt, RECIPIENT),
+                None => Verdict::Dunno,
+            },
+            Restriction::RejectUnlistedSender => match facts.sender {
+                Some(sender) if !sender.is_empty() => self.unlisted(sender, sender, SENDER),
+                _ => Verdict::Dunno,
+            },
+            Restriction::RejectNonFqdnHelo => self.non_fqdn_helo(facts.helo),
+            Restriction::RejectInvalidHelo => self.invalid_helo(facts.helo),
+            Restriction::RejectNonFqdnSender => match facts.sender {
+                Some(sender) if !sender.is_empty() => self.non_fqdn_address(sender, SENDER),
+                _ => Verdict::Dunno,
+            },
+            Restriction::RejectNonFqdnRecipient => match facts.recipient {
+                Some(rcpt) => self.non_fqdn_address(rcpt, RECIPIENT),
+                None => Verdict::Dunno,
+            },
+            Restriction::Access(kind, table) => {
+                return self.check_access(*kind, table, facts, depth);
+            }
+            Restriction::Class(name) => match self.lists.classes.get(name).cloned() {
+                Some(list) => self.evaluate(name, &list, subject, facts, depth + 1),
+                None => self.server_error(),
+            },
+            Restriction::Unknown(name) => {
+                log::msg_warn!("unknown smtpd restriction: \"{name}\"");
+                self.server_error()
+            }
+        };
+        (verdict, None)
+    }
+
+    /// Evaluates the list in `param` and logs a refusal; Err is the reply to send.
+    fn stage(
+        &mut self,
+        list_name: &'static str,
+        pick: fn(&Lists) -> &Vec<Restriction>,
+        subject: Subject,
+        facts: &Facts,
+    ) -> Result<(), Refusal> {
+        let list = pick(&self.lists).clone();
+        match self.evaluate(list_name, &list, &subject, facts, 0) {
+            Verdict::Refuse(refusal) => {
+                facts.whatsup("reject", &refusal.reply);
+                Err(refusal)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `smtpd_client_restrictions` (`smtpd_check_client()`).
+    pub fn client(&mut self, facts: &Facts) -> Result<(), Refusal> {
+        let subject = Subject {
+            name: facts.peer.namaddr.clone(),
+            class: "Client host",
+        };
+        self.stage("smtpd_client_restrictions", |l| &l.client, subject, facts)
+    }
+
+    /// `smtpd_helo_restrictions` (`smtpd_check_helo()`), once a HELO name was given.
+    pub fn helo(&mut self, facts: &Facts) -> Result<(), Refusal> {
+        let Some(helo) = facts.helo else {
+            return Ok(());
+        };
+        let subject = Subject {
+            name: helo.to_string(),
+            class: "Helo command",
+        };
+        self.stage("smtpd_helo_restrictions", |l| &l.helo, subject, facts)
+    }
+
+    /// `smtpd_sender_restrictions` and `smtpd_reject_unlisted_sender`
+    /// (`smtpd_check_mail()`), in a transaction.
+    pub fn sender(&mut self, facts: &Facts) -> Result<(), Refusal> {
+        let Some(sender) = facts.sender else {
+            return Ok(());
+        };
+        let subject = Subject {
+            name: sender.to_string(),
+            class: SENDER,
+        };
+        self.stage("smtpd_sender_restrictions", |l| &l.sender, subject, facts)?;
+        if self.policy.reject_unlisted_sender && !sender.is_empty() {
+            let verdict = self.unlisted(sender, sender, SENDER);
+            return logged(verdict, facts);
+        }
+        Ok(())
+    }
+
+    /// The delayed checks and the recipient's own (`smtpd_check_rcpt()`).
+    pub fn rcpt(&mut self, facts: &Facts) -> Result<(), Refusal> {
+        if self.policy.delay_reject {
+            self.client(facts)?;
+            self.helo(facts)?;
+            self.sender(facts)?;
+        }
+        let Some(recipient) = facts.recipient else {
+            return Ok(());
+        };
+        let subject = Subject {
+            name: recipient.to_string(),
+            class: RECIPIENT,
+        };
+        let relay: (&'static str, fn(&Lists) -> &Vec<Restriction>) =
+            ("smtpd_relay_restrictions", |l| &l.relay);
+        let rcpt: (&'static str, fn(&Lists) -> &Vec<Restriction>) =
+            ("smtpd_recipient_restrictions", |l| &l.recipient);
+        let order = if self.policy.relay_first {
+            [relay, rcpt]
+        } else {
+            [rcpt, relay]
+        };
+        for (name, pick) in order {
+            self.stage(name, pick, subject.clone(), facts)?;
+        }
+        if self.policy.reject_unlisted_recipient {
+            let sender = facts.sender.unwrap_or("");
+            let verdict = self.unlisted(sender, recipient, RECIPIENT);
+            return logged(verdict, facts);
+        }
+        Ok(())
+    }
+
+    /// `smtpd_data_restrictions` (`smtpd_check_data()`).
+    pub fn data(&mut self, facts: &Facts) -> Result<(), Refusal> {
+        let subject = Subject {
+            name: "DATA".into(),
+            class: "Data command",
+        };
+        self.stage("smtpd_data_restrictions", |l| &l.data, subject, facts)
+    }
+
+    /// `smtpd_end_of_data_restrictions` (`smtpd_check_eod()`).
+    pub fn end_of_data(&mut self, facts: &Facts) -> Result<(), Refusal> {
+        let subject = Subject {
+            name: crate::log_line::END_OF_MESSAGE.into(),
+            class: "End-of-data",
+        };
+        self.stage(
+            "smtpd_end_of_data_restrictions",
+            |l| &l.end_of_data,
+            subject,
+            facts,
+        )
+    }
+
+    /// `permit_mynetworks`.
+    fn permit_mynetworks(&self, peer: &Peer) -> Verdict {
+        match self.tables.mynetworks.matches(&[&peer.addr]) {
+            Ok(true) => Verdict::Permit,
+            Ok(false) => Verdict::Dunno,
+            Err(e) => {
+                log::msg_warn!("{e}");
+                self.lookup_failure(&peer.namaddr)
+            }
+        }
+    }
+}
+
+/// A single check's verdict as a stage result, logging a refusal.
+fn logged(verdict: Verdict, facts: &Facts) -> Result<(), Refusal> {
+    match verdict {
+        Verdict::Refuse(refusal) => {
+            facts.whatsup("reject", &refusal.reply);
+            Err(refusal)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The reply class of sender checks.
+const SENDER: &str = "Sender address";
+/// The reply class of recipient checks.
+const RECIPIENT: &str = "Recipient address";

@@ -1,0 +1,203 @@
+//! What the restrictions consult, opened once before the jail: the restriction lists and
+//! classes, the access tables they name, mynetworks, the recipient tables and the reply
+//! codes.
+//!
+//! Postfix counterpart: `smtpd_check_init()` in `smtpd/smtpd_check.c`.
+
+use super::list::{self, Restriction};
+use crate::settings::fatal;
+use dict::Flags;
+use global::addr_context::AddrContext;
+use global::maps::Maps;
+use global::match_list::{MatchList, Matcher};
+use params::decl::address as a;
+use params::decl::smtpd as s;
+use params::{Config, Param};
+use std::collections::HashMap;
+
+/// The reply codes main.cf sets.
+pub struct Codes {
+    /// `reject_code`.
+    pub reject: u16,
+    /// `defer_code`.
+    pub defer: u16,
+    /// `access_map_reject_code`.
+    pub access_reject: u16,
+    /// `access_map_defer_code`.
+    pub access_defer: u16,
+    /// `relay_domains_reject_code`.
+    pub relay: u16,
+    /// `non_fqdn_reject_code`.
+    pub non_fqdn: u16,
+    /// `invalid_hostname_reject_code`.
+    pub invalid_hostname: u16,
+    /// `unknown_local_recipient_reject_code`.
+    pub unknown_local: u16,
+    /// `unknown_relay_recipient_reject_code`.
+    pub unknown_relay: u16,
+    /// `unknown_virtual_alias_reject_code`.
+    pub unknown_virtual_alias: u16,
+    /// `unknown_virtual_mailbox_reject_code`.
+    pub unknown_virtual_mailbox: u16,
+}
+
+/// The restriction lists, by the parameter that holds each.
+pub struct Lists {
+    /// `smtpd_client_restrictions`.
+    pub client: Vec<Restriction>,
+    /// `smtpd_helo_restrictions`.
+    pub helo: Vec<Restriction>,
+    /// `smtpd_sender_restrictions`.
+    pub sender: Vec<Restriction>,
+    /// `smtpd_relay_restrictions`.
+    pub relay: Vec<Restriction>,
+    /// `smtpd_recipient_restrictions`.
+    pub recipient: Vec<Restriction>,
+    /// `smtpd_data_restrictions`.
+    pub data: Vec<Restriction>,
+    /// `smtpd_end_of_data_restrictions`.
+    pub end_of_data: Vec<Restriction>,
+    /// `smtpd_restriction_classes`: each name's list.
+    pub classes: HashMap<String, Vec<Restriction>>,
+}
+
+/// Everything the restrictions look things up in.
+pub struct Tables {
+    /// `mynetworks`.
+    pub mynetworks: MatchList,
+    /// The access tables, by `type:name`.
+    pub access: HashMap<String, Maps>,
+    /// `local_recipient_maps`.
+    pub local_rcpt: Option<Maps>,
+    /// `virtual_alias_maps`.
+    pub virt_alias: Option<Maps>,
+    /// `virtual_mailbox_maps`.
+    pub virt_mailbox: Option<Maps>,
+    /// `relay_recipient_maps`.
+    pub relay_rcpt: Option<Maps>,
+    /// For `user` and `user+ext` lookups.
+    pub addr: AddrContext,
+    /// Whether `smtpd_access_maps` is in `parent_domain_matches_subdomains`.
+    pub parent_style: bool,
+    /// `smtpd_null_access_lookup_key`.
+    pub null_key: String,
+}
+
+/// A value, or the fatal configuration error.
+fn get<T>(result: Result<T, params::ConfigError>) -> T {
+    result.unwrap_or_else(|e| fatal(e))
+}
+
+/// A reply code parameter.
+fn code(config: &Config, param: &'static Param) -> u16 {
+    let value = get(config.int(param));
+    u16::try_from(value)
+        .ok()
+        .filter(|c| (400..600).contains(c))
+        .unwrap_or_else(|| log::msg_fatal!("bad {} value: {value}", param.name))
+}
+
+impl Codes {
+    /// The codes main.cf sets.
+    pub fn from_config(config: &Config) -> Codes {
+        Codes {
+            reject: code(config, &s::REJECT_CODE),
+            defer: code(config, &s::DEFER_CODE),
+            access_reject: code(config, &s::ACCESS_MAP_REJECT_CODE),
+            access_defer: code(config, &s::ACCESS_MAP_DEFER_CODE),
+            relay: code(config, &s::RELAY_DOMAINS_REJECT_CODE),
+            non_fqdn: code(config, &s::NON_FQDN_REJECT_CODE),
+            invalid_hostname: code(config, &s::INVALID_HOSTNAME_REJECT_CODE),
+            unknown_local: code(config, &s::UNKNOWN_LOCAL_RECIPIENT_REJECT_CODE),
+            unknown_relay: code(config, &s::UNKNOWN_RELAY_RECIPIENT_REJECT_CODE),
+            unknown_virtual_alias: code(config, &s::UNKNOWN_VIRTUAL_ALIAS_REJECT_CODE),
+            unknown_virtual_mailbox: code(config, &s::UNKNOWN_VIRTUAL_MAILBOX_REJECT_CODE),
+        }
+    }
+}
+
+impl Lists {
+    /// Parses the lists and the classes.
+    pub fn from_config(config: &Config) -> Lists {
+        let names: Vec<String> = get(config.list(&s::SMTPD_RESTRICTION_CLASSES));
+        let parse = |param: &'static Param| list::parse(&get(config.str(param)), &names);
+        let classes = names
+            .iter()
+            .map(|name| {
+                let text = config.raw(name).map(|raw| get(config.expand(&raw)));
+                let text = text.unwrap_or_else(|| {
+                    log::msg_fatal!("restriction class `{name}' needs a definition")
+                });
+                (name.clone(), list::parse(&text, &names))
+            })
+            .collect();
+        Lists {
+            client: parse(&s::SMTPD_CLIENT_RESTRICTIONS),
+            helo: parse(&s::SMTPD_HELO_RESTRICTIONS),
+            sender: parse(&s::SMTPD_SENDER_RESTRICTIONS),
+            relay: parse(&s::SMTPD_RELAY_RESTRICTIONS),
+            recipient: parse(&s::SMTPD_RECIPIENT_RESTRICTIONS),
+            data: parse(&s::SMTPD_DATA_RESTRICTIONS),
+            end_of_data: parse(&s::SMTPD_END_OF_DATA_RESTRICTIONS),
+            classes,
+        }
+    }
+
+    /// Every list, for opening their tables.
+    fn all(&self) -> impl Iterator<Item = &Vec<Restriction>> {
+        [
+            &self.client,
+            &self.helo,
+            &self.sender,
+            &self.relay,
+            &self.recipient,
+            &self.data,
+            &self.end_of_data,
+        ]
+        .into_iter()
+        .chain(self.classes.values())
+    }
+}
+
+impl Tables {
+    /// Opens the tables main.cf and the lists name.
+    pub fn from_config(config: &Config, lists: &Lists) -> Tables {
+        let utf8 = get(config.bool(&params::decl::identity::SMTPUTF8_ENABLE));
+        let flags = Flags {
+            utf8,
+            ..Flags::default()
+        };
+        let open = |title: &str, value: &str| {
+            Maps::new(title, value, flags).unwrap_or_else(|e| log::msg_fatal!("{e}"))
+        };
+        let maps = |param: &'static Param| {
+            let value = get(config.str(param));
+            (!value.trim().is_empty()).then(|| open(param.name, &value))
+        };
+        let mut access = HashMap::new();
+        for table in lists.all().flat_map(|l| list::tables(l)) {
+            if !access.contains_key(table) {
+                access.insert(table.to_string(), open(table, table));
+            }
+        }
+        let parent_style = get(global::match_list::parent_style(
+            config,
+            "smtpd_access_maps",
+        ));
+        Tables {
+            mynetworks: get(global::match_list::from_parameter(
+                config,
+                &params::decl::identity::MYNETWORKS,
+                &[Matcher::Hostaddr],
+            )),
+            access,
+            local_rcpt: maps(&a::LOCAL_RECIPIENT_MAPS),
+            virt_alias: maps(&a::VIRTUAL_ALIAS_MAPS),
+            virt_mailbox: maps(&a::VIRTUAL_MAILBOX_MAPS),
+            relay_rcpt: maps(&s::RELAY_RECIPIENT_MAPS),
+            addr: get(AddrContext::from_config(config)),
+            parent_style,
+            null_key: get(config.str(&s::SMTPD_NULL_ACCESS_LOOKUP_KEY)),
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Session I/O: the one place every byte between smtpd and its client passes.
+//!
+//! Postfix counterparts: `smtpd/smtpd_chat.c` (`smtpd_chat_query()`,
+//! `smtpd_chat_reply()`) and the deadlines of `global/smtp_stream.c`. Bytes read from
+//! the client go into the protocol core's [`Input`]; replies are buffered and flushed
+//! before the next read, so that a pipelined group is answered in one write as Postfix
+//! does. Each read and write is bounded by `smtpd_timeout`.
+//!
+//! The [`Tap`] sees every command line and every reply line: at `-v` (or for a client in
+//! `debug_peer_list`) it logs them as Postfix's verbose smtpd does (`< name[addr]:
+//! COMMAND`, `> name[addr]: reply`). It is also where a saved transcript will be taken,
+//! and where a TLS layer will sit underneath (the [`Wire`] trait), so that the tap sees
+//! the decrypted dialogue.
+
+use server::single::Stream;
+use smtp_proto::{Input, Reply};
+use std::io::{ErrorKind, Read, Write};
+use std::time::Duration;
+
+/// How a session ended before its QUIT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hangup {
+    /// The client closed the connection or it broke (`lost connection`).
+    Lost,
+    /// No input for `smtpd_timeout` (`timeout`).
+    Timeout,
+}
+
+/// The transport under the session: the plain connection today, a TLS stream once
+/// STARTTLS is wired in (crates/tls gives a stream with the same shape).
+pub trait Wire: Read + Write {
+    /// Sets the limit for each read and write.
+    fn set_deadline(&mut self, limit: Duration) -> std::io::Result<()>;
+}
+
+impl Wire for Stream {
+    fn set_deadline(&mut self, limit: Duration) -> std::io::Result<()> {
+        let limit = Some(limit).filter(|l| !l.is_zero());
+        match self {
+            Stream::Tcp(s) | Stream::Passed { socket: s, .. } => {
+                s.set_read_timeout(limit)?;
+                s.set_write_timeout(limit)
+            }
+            Stream::Unix(s) => {
+                s.set_read_timeout(limit)?;
+                s.set_write_timeout(limit)
+            }
+            // Standard input has no deadline (sendmail -bs is interactive).
+            Stream::Stdio(..) => Ok(()),
+        }
+    }
+}
+
+/// What the session said and heard, for verbose logging now and transcripts later.
+#[derive(Debug, Clone)]
+pub struct Tap {
+    namaddr: String,
+}
+
+impl Tap {
+    /// A tap for the client `namaddr`.
+    pub fn new(namaddr: &str) -> Tap {
+        Tap {
+            namaddr: namaddr.to_string(),
+        }
+    }
+
+    /// A command line as read (without its line end).
+    pub fn command(&self, line: &[u8]) {
+        if log::verbose() > 0 {
+            log::msg_info!("< {}: {}", self.namaddr, String::from_utf8_lossy(line));
+        }
+    }
+
+    /// One line of a reply.
+    pub fn reply(&self, line: &[u8]) {
+        if log::verbose() > 0 {
+            log::msg_info!("> {}: {}", self.namaddr, String::from_utf8_lossy(line));
+        }
+    }
+}
+
+/// The largest read at once; the core bounds what it keeps of a line.
+const READ_SIZE: usize = 4096;
+
+/// The client connection with its input buffer and pending replies.
+pub struct SessionIo<W: Wire> {
+    wire: W,
+    /// Bytes received and not yet consumed by the protocol core.
+    pub input: Input,
+    output: Vec<u8>,
+    /// The transcript tap.
+    pub tap: Tap,
+    /// Bytes read from the client in all (for the `(N bytes)` of lost-connection lines).
+    pub received: u64,
+}
+
+impl<W: Wire> SessionIo<W> {
+    /// Session I/O over `wire` with `smtpd_timeout` as the deadline.
+    pub fn new(mut wire: W, timeout: Duration, tap: Tap) -> SessionIo<W> {
+        if let Err(e) = wire.set_deadline(timeout) {
+            log::msg_warn!("set timeout: {}", sys::os_error(&e));
+        }
+        SessionIo {
+            wire,
+            input: Input::new(),
+            output: Vec::new(),
+            tap,
+            received: 0,
+        }
+    }
+
+    /// Queues a reply (each line shown to the tap).
+    pub fn reply(&mut self, reply: &Reply) {
+        for line in reply.lines() {
+            self.tap.reply(line);
+        }
+        reply.write_to(&mut self.output);
+    }
+
+    /// Sends the queued replies.
+    pub fn flush(&mut self) -> Result<(), Hangup> {
+        if self.output.is_empty() {
+            return Ok(());
+        }
+        let result = self
+            .wire
+            .write_all(&self.output)
+            .and_then(|()| self.wire.flush());
+        self.output.clear();
+        result.map_err(|e| hangup(&e))
+    }
+
+    /// Sends what is queued, then waits for more client input.
+    pub fn fill(&mut self) -> Result<(), Hangup> {
+        self.flush()?;
+        let mut buf = [0u8; READ_SIZE];
+        loop {
+            match self.wire.read(&mut buf) {
+                Ok(0) => {
+                    self.input.close();
+                    return Err(Hangup::Lost);
+                }
+                Ok(n) => {
+                    self.received += n as u64;
+                    self.input.push(&buf[..n]);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(hangup(&e)),
+            }
+        }
+    }
+}
+
+/// A read or write error as the way the session ended.
+fn hangup(e: &std::io::Error) -> Hangup {
+    match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => Hangup::Timeout,
+        _ => Hangup::Lost,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client that sends `input` in one piece, then closes.
+    struct Script {
+        input: std::io::Cursor<Vec<u8>>,
+        written: Vec<u8>,
+    }
+
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.input.read(buf)
+        }
+    }
+
+    impl Write for Script {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Wire for Script {
+        fn set_deadline(&mut self, _: Duration) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn replies_wait_for_the_next_read_and_eof_is_lost() {
+        let script = Script {
+            input: std::io::Cursor::new(b"NOOP\r\n".to_vec()),
+            written: Vec::new(),
+        };
+        let mut io = SessionIo::new(script, Duration::from_secs(1), Tap::new("x[1.2.3.4]"));
+        io.reply(&Reply::new("220 ok"));
+        assert!(io.wire.written.is_empty());
+        assert_eq!(io.fill(), Ok(()));
+        assert_eq!(io.wire.written, b"220 ok\r\n");
+        assert_eq!(io.input.pending(), b"NOOP\r\n");
+        assert_eq!(io.received, 6);
+        assert_eq!(io.fill(), Err(Hangup::Lost));
+        assert!(io.input.is_closed());
+    }
+}

@@ -1,0 +1,99 @@
+//! smtpd - the SMTP server: mail from the network into the queue.
+//!
+//! Postfix counterpart: `smtpd/smtpd.c` (`main()`, `smtpd_service()`, `pre_jail_init()`).
+//! A single-server daemon (`smtp inet n - y - - smtpd`): for each connection it finds the
+//! client's name, raises the verbosity for clients in `debug_peer_list`, and runs a
+//! session ([`session`]) over the one I/O type ([`io`]), with the restriction engine
+//! ([`check`]) and the cleanup service ([`cleanup`]) behind it. Tables, lists and the
+//! configuration are read before the chroot jail; a broken setting is fatal at start-up.
+//!
+//! Not here yet: TLS (crates/tls goes under `io::Wire`), SASL (crates/xsasl behind the
+//! AUTH command), milters, policy services, DNS block lists, anvil limits,
+//! XCLIENT/XFORWARD clients.
+
+mod check;
+mod cleanup;
+mod debug_peer;
+mod io;
+mod log_line;
+mod peer;
+mod received;
+mod session;
+mod settings;
+mod stats;
+
+use check::{Checker, Policy};
+use params::decl::debug::SHOW_USER_UNKNOWN_TABLE_NAME;
+use params::decl::smtpd as s;
+use server::single::Stream;
+use settings::Settings;
+
+fn main() {
+    let mut daemon = server::Daemon::start(server::Requirements::default());
+    if let Some(arg) = daemon.args.first() {
+        log::msg_fatal!("unexpected command-line argument: {arg}");
+    }
+    let settings = Settings::from_config(&daemon.config);
+    let mut checker = checker(&daemon.config, &settings);
+    daemon.enter_jail();
+    server::single::serve(daemon, |_, stream| serve(&settings, &mut checker, stream))
+}
+
+/// The restriction engine and its tables, opened before the jail.
+fn checker(config: &params::Config, settings: &Settings) -> Checker {
+    let yes = |param| config.bool(param).unwrap_or_else(|e| settings::fatal(e));
+    let policy = Policy {
+        delay_reject: yes(&s::SMTPD_DELAY_REJECT),
+        reject_unlisted_recipient: yes(&s::SMTPD_REJECT_UNLISTED_RECIPIENT)
+            && settings.input_transp & global::input_transp::UNKNOWN_RCPT == 0,
+        reject_unlisted_sender: yes(&s::SMTPD_REJECT_UNLISTED_SENDER),
+        relay_first: relay_first(config),
+        soft_bounce: settings.soft_bounce,
+        show_table: yes(&SHOW_USER_UNKNOWN_TABLE_NAME),
+    };
+    let rewrite =
+        global::rewrite_clnt::Settings::from_config(config).unwrap_or_else(|e| settings::fatal(e));
+    Checker::new(
+        config,
+        policy,
+        global::rewrite_clnt::RewriteClient::new(rewrite),
+    )
+}
+
+/// `smtpd_relay_before_recipient_restrictions`: not declared yet, so its Postfix 3.7
+/// default (yes from compatibility level 3.6) applies unless main.cf says otherwise.
+fn relay_first(config: &params::Config) -> bool {
+    let value = config
+        .raw("smtpd_relay_before_recipient_restrictions")
+        .map(|raw| config.expand(&raw).unwrap_or_else(|e| settings::fatal(e)));
+    match value.as_deref().map(str::trim) {
+        Some(v) => v.eq_ignore_ascii_case("yes"),
+        None => true,
+    }
+}
+
+/// One client connection (`smtpd_service()`).
+fn serve(settings: &Settings, checker: &mut Checker, stream: Stream) {
+    let peer = match &stream {
+        Stream::Tcp(s) | Stream::Passed { socket: s, .. } => match s.peer_addr() {
+            Ok(remote) => peer::Peer::new(remote, s.local_addr().ok(), settings),
+            Err(e) => {
+                log::msg_warn!(
+                    "getpeername: {} -- dropping this connection",
+                    sys::os_error(&e)
+                );
+                return;
+            }
+        },
+        Stream::Unix(_) | Stream::Stdio(..) => peer::Peer::local(),
+    };
+    let _debug = debug_peer::DebugPeer::check(
+        settings.debug_peer_list.as_ref(),
+        settings.debug_peer_level,
+        &peer.name,
+        &peer.addr,
+    );
+    let io = io::SessionIo::new(stream, settings.timeout, io::Tap::new(&peer.namaddr));
+    checker.trace = Default::default();
+    session::Session::new(settings, checker, peer, io).run();
+}

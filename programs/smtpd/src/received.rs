@@ -1,0 +1,97 @@
+//! The Received: header smtpd puts at the top of each message.
+//!
+//! Postfix counterpart: the header in `data_cmd()` / `smtpd_start_message` of
+//! `smtpd/smtpd.c`, without the TLS and SASL clauses (added when those are wired in):
+//!
+//! ```text
+//! Received: from HELO (NAME [ADDR])
+//!     by MYHOSTNAME (Postfix) with ESMTP id QUEUEID
+//!     for <RECIPIENT>; DATE
+//! ```
+//!
+//! (the continuation lines start with a tab). The `for` clause appears only for a
+//! message with one recipient.
+
+/// What the header says.
+pub struct Received<'a> {
+    /// The HELO name, else the client name.
+    pub helo: Option<&'a str>,
+    /// The client name (`unknown` without one).
+    pub name: &'a str,
+    /// The client address in RFC form (`IPv6:...`).
+    pub rfc_addr: &'a str,
+    /// `myhostname`.
+    pub myhostname: &'a str,
+    /// `mail_name`.
+    pub mail_name: &'a str,
+    /// `SMTP`, `ESMTP`...
+    pub protocol: &'a str,
+    /// The queue id.
+    pub queue_id: &'a str,
+    /// The recipient, when there is exactly one (internal form).
+    pub recipient: Option<&'a str>,
+    /// The arrival date, RFC 2822 form.
+    pub date: &'a str,
+}
+
+impl Received<'_> {
+    /// The header's lines, as separate records.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "Received: from {} ({} [{}])",
+            self.helo.unwrap_or(self.name),
+            self.name,
+            self.rfc_addr
+        )];
+        let by = format!(
+            "\tby {} ({}) with {} id {}",
+            self.myhostname, self.mail_name, self.protocol, self.queue_id
+        );
+        match self.recipient {
+            Some(rcpt) => {
+                lines.push(by);
+                let quoted =
+                    rfc822::quote::quote_822_local(rcpt, rfc822::quote::QuoteFlags::DEFAULT);
+                lines.push(format!("\tfor <{quoted}>; {}", self.date));
+            }
+            None => {
+                lines.push(format!("{by};"));
+                lines.push(format!("\t{}", self.date));
+            }
+        }
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_postfix_writes_it() {
+        let mut received = Received {
+            helo: Some("client.example"),
+            name: "localhost",
+            rfc_addr: "127.0.0.1",
+            myhostname: "mail.example",
+            mail_name: "Postfix",
+            protocol: "ESMTP",
+            queue_id: "4ABC",
+            recipient: Some("u@example.com"),
+            date: "Sun,  6 Dec 2026 08:00:00 +0000 (UTC)",
+        };
+        assert_eq!(
+            received.lines(),
+            [
+                "Received: from client.example (localhost [127.0.0.1])",
+                "\tby mail.example (Postfix) with ESMTP id 4ABC",
+                "\tfor <u@example.com>; Sun,  6 Dec 2026 08:00:00 +0000 (UTC)",
+            ]
+        );
+        received.recipient = None;
+        assert_eq!(
+            received.lines()[1],
+            "\tby mail.example (Postfix) with ESMTP id 4ABC;"
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! MAIL FROM, and opening the queue file.
+//!
+//! Postfix counterpart: `mail_cmd()` and `mail_open_stream()` in `smtpd/smtpd.c`, with
+//! `smtpd_check_addr()` and `smtpd_check_size()`. The protocol core checks order, syntax
+//! and parameters; smtpd asks the resolving service whether the address is deliverable
+//! at all, logs a refused SIZE= as a `reject:` line, applies the client, HELO and sender
+//! restrictions unless `smtpd_delay_reject` postpones them, and opens the queue file now
+//! or (`smtpd_delay_open_until_valid_rcpt`, the default) at the first accepted recipient.
+
+use super::{Session, rejected};
+use crate::io::Wire;
+use global::cleanup_user::{FLAG_DISCARD, FLAG_HOLD, FLAG_SMTPUTF8};
+use global::record::rec_type;
+use ipc::mail_attr;
+use smtp_proto::{MailOptions, Reject, Reply, Token, Verb};
+
+/// The log attributes smtpd writes into the envelope (`MAIL_ATTR_LOG_*`,
+/// `MAIL_ATTR_ACT_*`).
+mod attr {
+    pub const LOG_CLIENT_NAME: &str = "log_client_name";
+    pub const LOG_CLIENT_ADDR: &str = "log_client_address";
+    pub const LOG_CLIENT_PORT: &str = "log_client_port";
+    pub const LOG_ORIGIN: &str = "log_message_origin";
+    pub const LOG_HELO_NAME: &str = "log_helo_name";
+    pub const LOG_PROTO_NAME: &str = "log_protocol_name";
+    pub const CLIENT_NAME: &str = "client_name";
+    pub const REVERSE_CLIENT_NAME: &str = "reverse_client_name";
+    pub const CLIENT_ADDR: &str = "client_address";
+    pub const CLIENT_PORT: &str = "client_port";
+    pub const SERVER_ADDR: &str = "server_address";
+    pub const SERVER_PORT: &str = "server_port";
+    pub const HELO_NAME: &str = "helo_name";
+    pub const PROTO_NAME: &str = "protocol_name";
+}
+
+impl<W: Wire> Session<'_, W> {
+    /// The MAIL options main.cf sets.
+    fn mail_options(&self) -> MailOptions<'static> {
+        MailOptions {
+            helo_required: self.settings.helo_required,
+            smtputf8_enable: self.settings.smtputf8,
+            discard: self.settings.discard,
+            strict_rfc821_envelopes: self.settings.strict_rfc821,
+            verp_allowed: false,
+            verp_delims: "+=",
+            verp_filter: "-=+",
+            message_size_limit: self.settings.message_size_limit,
+        }
+    }
+
+    /// Check: order, syntax, the address, parameters, restrictions; proceed: the
+    /// transaction starts (and the queue file opens unless that waits for a recipient).
+    pub(super) fn mail_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
+        let opts = self.mail_options();
+        self.txn.mail_start(self.helo.is_some(), args, &opts)?;
+        let sender = self.txn.mail_sender(args, &opts)?;
+        self.check_addr(&sender, Verb::Mail, args.get(2))?;
+        let extras = match self.txn.mail_params(&sender, args, &opts) {
+            Ok(extras) => extras,
+            Err(reject) => {
+                // smtpd_check_size() logs its refusal like a restriction's.
+                if reject.reply.code() == Some(552) {
+                    self.txn.sender = Some(sender);
+                    let text = String::from_utf8_lossy(&reject.reply.to_wire())
+                        .trim_end()
+                        .to_string();
+                    self.whatsup("reject", &text);
+                    self.txn.sender = None;
+                }
+                return Err(reject);
+            }
+        };
+        let notice = smtp_proto::smtputf8_check(
+            &sender,
+            self.txn.smtputf8,
+            self.settings.strict_smtputf8,
+            false,
+            "sender",
+        )?;
+        self.note(notice);
+        if !self.checker.delay_reject() {
+            self.txn.sender = Some(sender.clone());
+            let checked = self.with_facts("MAIL", None, |checker, facts| {
+                checker.client(facts)?;
+                checker.helo(facts)?;
+                checker.sender(facts)
+            });
+            self.txn.sender = None;
+            checked.map_err(rejected)?;
+        }
+        self.arrival = now();
+        let reply = self.txn.mail_accept(sender, extras);
+        if !self.settings.delay_open {
+            self.open_queue_file();
+        }
+        Ok(reply)
+    }
+
+    /// `smtpd_check_addr()`: the resolving service must take the address, and a
+    /// non-ASCII domain needs SMTPUTF8.
+    pub(super) fn check_addr(
+        &mut self,
+        addr: &str,
+        verb: Verb,
+        arg: Option<&Token>,
+    ) -> Result<(), Reject> {
+        if addr.is_empty() {
+            return Ok(());
+        }
+        let sender = self.txn.sender.clone().unwrap_or_default();
+        let reply = self.checker.rewriter().resolve(&sender, addr);
+        let domain = addr.rsplit_once('@').map_or("", |(_, d)| d);
+        let bad = reply.flags & global::resolve_clnt::FLAG_ERROR != 0
+            || (!self.txn.smtputf8 && !domain.is_ascii());
+        match (bad, arg) {
+            (true, Some(arg)) => Err(smtp_proto::unresolvable_address(verb, arg)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Connects to cleanup and writes the envelope so far (`mail_open_stream()`); logs
+    /// `QUEUEID: client=name[addr]`.
+    pub(super) fn open_queue_file(&mut self) {
+        if self.cleanup.is_some() {
+            return;
+        }
+        let mut flags = self.settings.cleanup_flags;
+        if self.txn.smtputf8 {
+            flags |= FLAG_SMTPUTF8;
+        }
+        if self.checker.effects.hold {
+            flags |= FLAG_HOLD;
+        }
+        if self.checker.effects.discard {
+            flags |= FLAG_DISCARD;
+        }
+        let Some(mut stream) = crate::cleanup::CleanupStream::open(
+            &self.settings.cleanup_service,
+            self.settings.ipc_timeout,
+            flags,
+        ) else {
+            log::msg_fatal!(
+                "unable to connect to the public {} service",
+                self.settings.cleanup_service
+            );
+        };
+        crate::log_line::client(&stream.queue_id, &self.peer.namaddr);
+        let peer = &self.peer;
+        let protocol = self.protocol();
+        stream.record(rec_type::TIME, format!("{} 0", self.arrival).as_bytes());
+        stream.attr(mail_attr::RWR_CONTEXT, b"remote");
+        let sender = self.txn.sender.clone().unwrap_or_default();
+        stream.record(rec_type::FROM, &util::eight_bit::to_bytes(&sender));
+        if let Some(body) = self.txn.body {
+            stream.attr(mail_attr::ENCODING, body.encoding().as_bytes());
+        }
+        stream.attr(attr::LOG_CLIENT_NAME, peer.name.as_bytes());
+        stream.attr(attr::LOG_CLIENT_ADDR, peer.addr.as_bytes());
+        stream.attr(attr::LOG_CLIENT_PORT, peer.port.as_bytes());
+        stream.attr(attr::LOG_ORIGIN, peer.namaddr.as_bytes());
+        if let Some(helo) = &self.helo {
+            stream.attr(attr::LOG_HELO_NAME, helo.as_bytes());
+        }
+        stream.attr(attr::LOG_PROTO_NAME, protocol.as_bytes());
+        stream.attr(attr::CLIENT_NAME, peer.name.as_bytes());
+        stream.attr(attr::REVERSE_CLIENT_NAME, peer.reverse_name.as_bytes());
+        stream.attr(attr::CLIENT_ADDR, peer.addr.as_bytes());
+        stream.attr(attr::CLIENT_PORT, peer.port.as_bytes());
+        if let Some(server) = peer.server {
+            stream.attr(attr::SERVER_ADDR, server.ip().to_string().as_bytes());
+            stream.attr(attr::SERVER_PORT, server.port().to_string().as_bytes());
+        }
+        if let Some(helo) = &self.helo {
+            stream.attr(attr::HELO_NAME, helo.as_bytes());
+        }
+        stream.attr(attr::PROTO_NAME, protocol.as_bytes());
+        if let Some(envid) = &self.txn.dsn_envid {
+            stream.attr(mail_attr::DSN_ENVID, envid);
+        }
+        if let Some(ret) = self.txn.dsn_ret {
+            stream.attr(mail_attr::DSN_RET, ret.to_string().as_bytes());
+        }
+        self.cleanup = Some(stream);
+    }
+}
+
+/// Seconds since the epoch.
+pub(super) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,416 @@
+//! One SMTP session: the greeting, the command loop, and the end of the session.
+//!
+//! Postfix counterpart: `smtpd_proto()` and `smtpd_state.c` in `smtpd/smtpd.c`. The loop
+//! follows the order the protocol core documents (`smtp_proto` crate docs), doing the
+//! steps that are smtpd's own: restrictions, the rewriting service, cleanup. Each command
+//! has its module with a check step (syntax, order, limits, restrictions) and a proceed
+//! step: [`helo`], [`mail`], [`rcpt`], [`data`], [`bdat`], [`other`] (RSET, NOOP, VRFY,
+//! ETRN, QUIT and the commands whose services are not wired in yet: STARTTLS, AUTH,
+//! XCLIENT, XFORWARD).
+//!
+//! Every reply goes through [`Session::send`] (soft_bounce, the error sleep, the tap),
+//! every read through [`SessionIo`]. The session ends on QUIT, on a reply that ends it,
+//! after `smtpd_hard_error_limit` errors, on a timeout or when the client goes away, and
+//! logs Postfix's `... after X from ...` and `disconnect from` lines.
+
+mod bdat;
+mod data;
+mod helo;
+mod mail;
+mod other;
+mod rcpt;
+
+use crate::check::reply::Refusal;
+use crate::check::{Checker, Facts};
+use crate::cleanup::CleanupStream;
+use crate::io::{Hangup, SessionIo, Wire};
+use crate::log_line::{self, Reason, Stage};
+use crate::peer::Peer;
+use crate::settings::Settings;
+use crate::stats::Stats;
+use smtp_proto::{
+    BareLf, BdatReader, Command, CommandReader, LogContext, Notice, Pipelining, Reject, Reply,
+    Transaction, Verb,
+};
+
+/// The state of one session.
+pub struct Session<'a, W: Wire> {
+    settings: &'a Settings,
+    checker: &'a mut Checker,
+    peer: Peer,
+    io: SessionIo<W>,
+    reader: CommandReader,
+    /// `smtpd_forbid_bare_newline` as it applies to this client.
+    bare_lf: BareLf,
+    txn: Transaction,
+    /// The last recipient a RCPT named (`state->recipient`, for logs and Received:).
+    recipient: Option<String>,
+    pipelining: Pipelining,
+    helo: Option<String>,
+    esmtp: bool,
+    error_count: usize,
+    junk_cmds: usize,
+    stats: Stats,
+    stage: Stage,
+    cleanup: Option<CleanupStream>,
+    bdat: Option<BdatReader>,
+    /// A refusal of the client at connect time (`smtpd_delay_reject = no`).
+    access_denied: Option<String>,
+    /// When the transaction's MAIL came (seconds since the epoch).
+    arrival: i64,
+    /// The session is over (QUIT, a 421/521, too many errors).
+    closed: bool,
+    reason: Option<Reason>,
+}
+
+/// A command's outcome for the statistics and the error count.
+type Done = Result<bool, Hangup>;
+
+impl<'a, W: Wire> Session<'a, W> {
+    /// A session with `peer` over `io`.
+    pub fn new(
+        settings: &'a Settings,
+        checker: &'a mut Checker,
+        peer: Peer,
+        io: SessionIo<W>,
+    ) -> Session<'a, W> {
+        let excluded = settings
+            .bare_lf_exclusions
+            .matches(&[&peer.addr])
+            .unwrap_or(false);
+        Session {
+            bare_lf: settings.bare_lf.for_client(excluded, false),
+            settings,
+            checker,
+            peer,
+            io,
+            reader: CommandReader::new(),
+            txn: Transaction::new(),
+            recipient: None,
+            pipelining: Pipelining::new(),
+            helo: None,
+            esmtp: false,
+            error_count: 0,
+            junk_cmds: 0,
+            stats: Stats::default(),
+            stage: Stage::After("CONNECT"),
+            cleanup: None,
+            bdat: None,
+            access_denied: None,
+            arrival: 0,
+            closed: false,
+            reason: None,
+        }
+    }
+
+    /// Runs the session to its end and logs how it ended.
+    pub fn run(mut self) {
+        log_line::connect(&self.peer.namaddr);
+        self.greet();
+        let ended = self.commands();
+        let reason = match ended {
+            Err(Hangup::Timeout) => {
+                let text = format!(
+                    "421 4.4.2 {} Error: timeout exceeded",
+                    self.settings.myhostname
+                );
+                self.send(&Reply::new(text));
+                let _ = self.io.flush();
+                Some(Reason::Timeout)
+            }
+            Err(Hangup::Lost) => Some(Reason::Lost),
+            Ok(()) => {
+                let _ = self.io.flush();
+                self.reason
+            }
+        };
+        if let Some(reason) = reason {
+            log_line::ended(reason, &self.stage, &self.peer.namaddr);
+        }
+        // An unfinished queue file is cleanup's to remove when the connection drops.
+        self.cleanup = None;
+        log_line::disconnect(&self.peer.namaddr, &self.stats.format());
+    }
+
+    /// The banner, or the refusal of a client that `smtpd_client_restrictions` rejects
+    /// at connect time.
+    fn greet(&mut self) {
+        if !self.checker.delay_reject() {
+            let result = self.with_facts("CONNECT", None, |checker, facts| checker.client(facts));
+            if let Err(refusal) = result {
+                self.send(&Reply::new(refusal.reply.clone()));
+                self.error_count += 1;
+                self.access_denied = Some(refusal.reply);
+                return;
+            }
+        }
+        let banner = Reply::multiline(220, self.settings.banner.split("\\n"));
+        self.send(&banner);
+    }
+
+    /// `SMTP` or `ESMTP`.
+    fn protocol(&self) -> &'static str {
+        if self.esmtp { "ESMTP" } else { "SMTP" }
+    }
+
+    /// Runs `f` with the facts about the session for command `stage`, `recipient` being
+    /// the address under test (or None).
+    fn with_facts<R>(
+        &mut self,
+        stage: &str,
+        recipient: Option<&str>,
+        f: impl FnOnce(&mut Checker, &Facts) -> R,
+    ) -> R {
+        let facts = Facts {
+            peer: &self.peer,
+            helo: self.helo.as_deref(),
+            sender: self.txn.sender.as_deref(),
+            recipient,
+            queue_id: self.cleanup.as_ref().map(|c| c.queue_id.as_str()),
+            protocol: if self.esmtp { "ESMTP" } else { "SMTP" },
+            stage,
+            addr_form: &self.settings.addr_form,
+        };
+        f(self.checker, &facts)
+    }
+
+    /// Sends a reply: soft_bounce applies, and a client past `smtpd_soft_error_limit`
+    /// waits `smtpd_error_sleep_time` first (Postfix's sleep-on-anything).
+    fn send(&mut self, reply: &Reply) {
+        let reply = if self.settings.soft_bounce {
+            reply.clone().soft_bounce()
+        } else {
+            reply.clone()
+        };
+        if self.error_count >= self.settings.soft_error_limit {
+            let _ = self.io.flush();
+            std::thread::sleep(self.settings.error_sleep);
+        }
+        self.io.reply(&reply);
+    }
+
+    /// Logs a notice the protocol core asked for.
+    fn note(&self, notice: Option<Notice>) {
+        let Some(notice) = notice else {
+            return;
+        };
+        let ctx = LogContext {
+            namaddr: &self.peer.namaddr,
+            queue_id: self.cleanup.as_ref().map(|c| c.queue_id.as_str()),
+            utf8: self.settings.smtputf8,
+        };
+        match notice.severity() {
+            smtp_proto::Severity::Warning => log::msg_warn!("{}", notice.text(&ctx)),
+            smtp_proto::Severity::Info => log::msg_info!("{}", notice.text(&ctx)),
+        }
+    }
+
+    /// Logs and sends a refusal; whether it counts as an error.
+    fn refuse(&mut self, reject: Reject) -> bool {
+        self.note(reject.notice.clone());
+        if reject.reply.ends_session() {
+            self.closed = true;
+        }
+        self.send(&reject.reply);
+        reject.counts_as_error
+    }
+
+    /// Sends the answer of a command; the command's success.
+    fn answer(&mut self, result: Result<Reply, Reject>) -> bool {
+        match result {
+            Ok(reply) => {
+                if reply.ends_session() {
+                    self.closed = true;
+                }
+                self.send(&reply);
+                true
+            }
+            Err(reject) => !self.refuse(reject),
+        }
+    }
+
+    /// A `log_whatsup()` line about this session (no recipient under test).
+    fn whatsup(&mut self, action: &str, text: &str) {
+        let stage = self.stage.name();
+        let recipient = self.recipient.clone();
+        self.with_facts(stage, recipient.as_deref(), |_, facts| {
+            facts.whatsup(action, text)
+        });
+    }
+
+    /// The command loop; Ok when the session ended by protocol.
+    fn commands(&mut self) -> Result<(), Hangup> {
+        while !self.closed {
+            if self.error_count >= self.settings.hard_error_limit {
+                self.reason = Some(Reason::TooManyErrors);
+                let text = format!(
+                    "421 4.7.0 {} Error: too many errors",
+                    self.settings.myhostname
+                );
+                self.send(&Reply::new(text));
+                break;
+            }
+            self.command()?;
+        }
+        Ok(())
+    }
+
+    /// Reads and runs one command.
+    fn command(&mut self) -> Result<(), Hangup> {
+        let limit = self.settings.line_length_limit;
+        let (text, too_long, bare_lf) = loop {
+            if let Some(line) = self.reader.read(&mut self.io.input, limit, self.bare_lf) {
+                break (line.text.to_vec(), line.too_long(limit), line.bare_lf);
+            }
+            self.io.fill()?;
+        };
+        self.io.tap.command(&text);
+        self.note(too_long);
+        if bare_lf && self.bare_lf.rejects() {
+            self.stage = Stage::After(verb_name(&text));
+            self.whatsup("reject", "bare <LF> received");
+            let reply =
+                smtp_proto::bare_lf_reply(self.settings.bare_lf_code, &self.settings.myhostname);
+            self.send(&reply);
+            self.closed = true;
+            return Ok(());
+        }
+        let cmd = match Command::parse(&text, self.settings.smtputf8) {
+            Ok(cmd) => cmd,
+            Err(reply) => {
+                self.send(&reply);
+                self.error_count += 1;
+                return Ok(());
+            }
+        };
+        let Some(verb) = cmd.verb else {
+            self.unknown(&cmd, &text);
+            return Ok(());
+        };
+        if self.access_denied.is_some() && verb != Verb::Quit {
+            let text = format!("503 5.7.0 Error: access denied for {}", self.peer.namaddr);
+            self.send(&Reply::new(text));
+            self.error_count += 1;
+            self.stats.count(Some(verb), false);
+            return Ok(());
+        }
+        self.stage = Stage::After(verb.name());
+        let notice = self
+            .pipelining
+            .check(verb, self.esmtp, self.io.input.pending());
+        let early = notice.is_some();
+        self.note(notice);
+        if early && self.settings.forbid_unauth_pipelining {
+            self.send(&smtp_proto::sync_reply());
+            self.closed = true;
+            return Ok(());
+        }
+        let ok = self.run_command(verb, &cmd, &text)?;
+        self.stats.count(Some(verb), ok);
+        if !ok {
+            self.error_count += 1;
+        }
+        if verb.counts_as_junk() {
+            let before = self.junk_cmds;
+            self.junk_cmds += 1;
+            if before > self.settings.junk_command_limit {
+                self.error_count += 1;
+            }
+        }
+        if verb == Verb::Quit {
+            self.closed = true;
+        }
+        Ok(())
+    }
+
+    /// A command smtpd does not know: non-SMTP traffic ends the session, anything else
+    /// is an error.
+    fn unknown(&mut self, cmd: &Command, text: &[u8]) {
+        self.stage = Stage::After("UNKNOWN");
+        self.stats.count(None, false);
+        if cmd.looks_like_header() || forbidden(cmd.name()) {
+            self.note(Some(Command::non_smtp_notice(text)));
+            self.send(&Command::non_smtp_reply());
+            self.closed = true;
+        } else {
+            self.send(&Command::unknown_reply());
+            self.error_count += 1;
+        }
+    }
+
+    fn run_command(&mut self, verb: Verb, cmd: &Command, line: &[u8]) -> Done {
+        let args = &cmd.args[..];
+        let result = match verb {
+            Verb::Helo | Verb::Ehlo => self.helo_command(verb, args),
+            Verb::Mail => self.mail_command(args),
+            Verb::Rcpt => self.rcpt_command(args),
+            Verb::Data => return self.data_command(args),
+            Verb::Bdat => return self.bdat_command(args, line),
+            Verb::Rset => self.rset_command(args),
+            Verb::Noop => Ok(smtp_proto::ok_reply()),
+            Verb::Vrfy => self.vrfy_command(args),
+            Verb::Etrn => self.etrn_command(args),
+            Verb::Quit => Ok(smtp_proto::quit_reply()),
+            Verb::Starttls => self.starttls_command(args),
+            Verb::Auth => self.auth_command(args),
+            Verb::Xclient | Verb::Xforward => self.xattr_command(verb, args),
+        };
+        Ok(self.answer(result))
+    }
+
+    /// Ends the transaction (`mail_reset()`, `rcpt_reset()`): the queue file, if any, is
+    /// abandoned.
+    fn reset(&mut self) {
+        self.txn.reset();
+        self.recipient = None;
+        self.cleanup = None;
+        self.bdat = None;
+        self.checker.effects = Default::default();
+    }
+}
+
+/// A refusal from the restrictions as the core's refusal type.
+fn rejected(refusal: Refusal) -> Reject {
+    Reject {
+        reply: Reply::new(refusal.reply),
+        class: Some(refusal.class),
+        notice: None,
+        counts_as_error: true,
+    }
+}
+
+/// The command word of a line, upper case, for `reject:` lines of commands that never
+/// parsed.
+fn verb_name(line: &[u8]) -> &'static str {
+    let word: Vec<u8> = line
+        .split(|b| b.is_ascii_whitespace())
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    [
+        Verb::Helo,
+        Verb::Ehlo,
+        Verb::Mail,
+        Verb::Rcpt,
+        Verb::Data,
+        Verb::Bdat,
+        Verb::Rset,
+        Verb::Noop,
+        Verb::Vrfy,
+        Verb::Etrn,
+        Verb::Quit,
+    ]
+    .into_iter()
+    .map(Verb::name)
+    .find(|name| name.as_bytes() == word.as_slice())
+    .unwrap_or("UNKNOWN")
+}
+
+/// `smtpd_forbidden_commands`' default: CONNECT GET POST and anything not starting with a
+/// letter (`regexp:{{/^[^A-Z]/ Bogus}}`, case-insensitive).
+fn forbidden(name: &[u8]) -> bool {
+    ["CONNECT", "GET", "POST"]
+        .iter()
+        .any(|f| name.eq_ignore_ascii_case(f.as_bytes()))
+        || !name.first().is_some_and(u8::is_ascii_alphabetic)
+}

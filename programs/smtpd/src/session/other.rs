@@ -1,0 +1,99 @@
+//! RSET, VRFY, ETRN, and the commands whose services are not wired in yet.
+//!
+//! Postfix counterparts: `rset_cmd()`, `vrfy_cmd()`, `etrn_cmd()`, `starttls_cmd()`,
+//! `smtpd_sasl_auth_cmd()`, `xclient_cmd()` and `xforward_cmd()` in `smtpd/smtpd.c`.
+//! VRFY runs the recipient restrictions (with `reject_unlisted_recipient` it tells
+//! whether a user exists) and answers 252. ETRN asks the fast flush service only for a
+//! domain in `fast_flush_domains`; ironpost has no flush client yet, so an eligible
+//! domain gets `458 Unable to queue messages`, as Postfix answers when it cannot reach
+//! the service.
+//!
+//! The seams: STARTTLS waits for crates/tls (the stream goes under [`crate::io::Wire`]),
+//! AUTH for crates/xsasl; until then they answer as Postfix does with TLS and SASL off.
+
+use super::{Session, rejected};
+use crate::io::Wire;
+use smtp_proto::{AuthState, Reject, Reply, Token, Verb, Vrfy};
+
+impl<W: Wire> Session<'_, W> {
+    /// RSET: ends the transaction.
+    pub(super) fn rset_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
+        smtp_proto::rset_check(args)?;
+        self.reset();
+        Ok(smtp_proto::ok_reply())
+    }
+
+    /// VRFY address: syntax, the address, the recipient restrictions, then 252.
+    pub(super) fn vrfy_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
+        let vrfy = Vrfy::parse(
+            args,
+            self.settings.disable_vrfy,
+            self.settings.smtputf8,
+            self.settings.discard,
+        )?;
+        let addr = vrfy.address()?;
+        self.check_addr(&addr, Verb::Vrfy, Some(&vrfy.arg))?;
+        if let Err(reject) = smtp_proto::smtputf8_check(
+            &addr,
+            vrfy.smtputf8,
+            self.settings.strict_smtputf8,
+            false,
+            "recipient",
+        ) {
+            self.txn.reset();
+            return Err(reject);
+        }
+        self.with_facts("VRFY", Some(&addr), |checker, facts| checker.rcpt(facts))
+            .map_err(rejected)?;
+        Ok(vrfy.reply())
+    }
+
+    /// ETRN domain.
+    pub(super) fn etrn_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
+        smtp_proto::etrn_helo_check(self.settings.helo_required, self.helo.is_some())?;
+        let domain = smtp_proto::etrn_domain(self.txn.in_mail(), args)?;
+        let eligible = self
+            .settings
+            .fast_flush_domains
+            .as_ref()
+            .is_some_and(|list| list.matches(&[&domain]).unwrap_or(false));
+        if !eligible {
+            log::msg_warn!("reject: ETRN {:.100}... from {}", domain, self.peer.namaddr);
+            return Err(Reject::plain(Reply::new(format!(
+                "459 <{domain}>: service unavailable"
+            ))));
+        }
+        log::msg_warn!("unable to talk to fast flush service");
+        Err(Reject::plain(Reply::new("458 Unable to queue messages")))
+    }
+
+    /// STARTTLS, as with TLS off (the seam for crates/tls).
+    pub(super) fn starttls_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
+        smtp_proto::starttls_check(args, false, false)?;
+        Ok(smtp_proto::starttls_reply())
+    }
+
+    /// AUTH, as with SASL off (the seam for crates/xsasl).
+    pub(super) fn auth_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
+        let state = AuthState {
+            helo_required: self.settings.helo_required,
+            helo_seen: self.helo.is_some(),
+            enabled: false,
+            in_mail: self.txn.in_mail(),
+            needs_tls: false,
+            authenticated: false,
+        };
+        smtp_proto::auth_check(args, &state)?;
+        Err(Reject::protocol(
+            "503 5.5.1 Error: authentication not enabled",
+        ))
+    }
+
+    /// XCLIENT and XFORWARD, for no client yet (`smtpd_authorized_xclient_hosts` and
+    /// `smtpd_authorized_xforward_hosts` are not read).
+    pub(super) fn xattr_command(&mut self, verb: Verb, args: &[Token]) -> Result<Reply, Reject> {
+        // Not authorized: the check refuses.
+        smtp_proto::xattr_check(verb, args, self.txn.in_mail(), false)
+            .map(|()| Reply::new("250 2.0.0 Ok"))
+    }
+}
