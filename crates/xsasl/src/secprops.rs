@@ -48,13 +48,13 @@ impl SecProps {
 }
 
 /// main.cf's names (smtpd_sasl_security_options).
-const OPTION_NAMES: [(&str, SecProps); 6] = [
-    ("noplaintext", SecProps::PLAINTEXT),
-    ("noactive", SecProps::ACTIVE),
-    ("nodictionary", SecProps::DICTIONARY),
-    ("noanonymous", SecProps::ANONYMOUS),
-    ("forward_secrecy", SecProps::FORWARD_SECRECY),
-    ("mutual_auth", SecProps::MUTUAL_AUTH),
+const OPTION_NAMES: [(&str, u32); 6] = [
+    ("noplaintext", SecProps::PLAINTEXT.0),
+    ("noactive", SecProps::ACTIVE.0),
+    ("nodictionary", SecProps::DICTIONARY.0),
+    ("noanonymous", SecProps::ANONYMOUS.0),
+    ("forward_secrecy", SecProps::FORWARD_SECRECY.0),
+    ("mutual_auth", SecProps::MUTUAL_AUTH.0),
 ];
 
 /// Dovecot's MECH flags.
@@ -68,32 +68,12 @@ const MECH_FLAGS: [(&str, SecProps); 7] = [
     ("private", SecProps::PRIVATE),
 ];
 
-fn lookup(table: &[(&str, SecProps)], name: &[u8]) -> Option<SecProps> {
-    table
-        .iter()
-        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
-        .map(|&(_, p)| p)
-}
-
 /// Parses a security options value as Postfix's `name_mask_opt()` does (names separated
 /// by commas and white space, any case). An unknown name is Postfix's fatal error, whose
 /// text the `Err` carries: `unknown xsasl_dovecot_server_create value "x" in "..."`.
 pub fn parse_options(value: &str) -> Result<SecProps, String> {
-    let mut props = SecProps::default();
-    for name in value
-        .split([',', ' ', '\t', '\r', '\n'])
-        .filter(|n| !n.is_empty())
-    {
-        match lookup(&OPTION_NAMES, name.as_bytes()) {
-            Some(p) => props.0 |= p.0,
-            None => {
-                return Err(format!(
-                    "unknown xsasl_dovecot_server_create value \"{name}\" in \"{value}\""
-                ));
-            }
-        }
-    }
-    Ok(props)
+    let context = "xsasl_dovecot_server_create";
+    util::name_mask::name_mask_opt(context, &OPTION_NAMES, value, true).map(SecProps)
 }
 
 /// The properties a MECH line's flags (tab-separated, any case) give; unknown flags are
@@ -101,7 +81,10 @@ pub fn parse_options(value: &str) -> Result<SecProps, String> {
 pub fn parse_mech_flags(flags: &[u8]) -> SecProps {
     let mut props = SecProps::default();
     for flag in flags.split(|&b| b == b'\t') {
-        if let Some(p) = lookup(&MECH_FLAGS, flag) {
+        if let Some((_, p)) = MECH_FLAGS
+            .iter()
+            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(flag))
+        {
             props.0 |= p.0;
         }
     }

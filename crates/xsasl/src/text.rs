@@ -20,22 +20,11 @@
 //! - [`Step::Done`](crate::Step::Done): send [`success_reply`]; remember the mechanism
 //!   and user made [`printable`]; the `client=` line then ends in [`client_line_sasl`].
 
-/// Postfix's `printable(text, '?')` with UTF-8 enabled (smtputf8_enable, the default):
-/// valid UTF-8 stays, every other byte that is not printable ASCII becomes `?`.
+/// Postfix's `printable(text, '?')` with UTF-8 enabled (smtputf8_enable, the default),
+/// for bytes from the server: valid UTF-8 stays, every other byte that is not printable
+/// ASCII becomes `?` (util's printable over util's 8-bit text).
 pub fn printable(text: &[u8]) -> String {
-    let mut out = String::with_capacity(text.len());
-    for chunk in text.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            let keep = if c.is_ascii() {
-                c.is_ascii_graphic() || c == ' '
-            } else {
-                !c.is_control()
-            };
-            out.push(if keep { c } else { '?' });
-        }
-        out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
-    }
-    out
+    util::printable::printable(&util::eight_bit::to_text(text), true).into_owned()
 }
 
 /// `%.100s`: at most 100 bytes, cut at a character boundary.
