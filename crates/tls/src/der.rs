@@ -83,6 +83,9 @@ pub struct CertInfo {
     pub subject_cn: Option<String>,
     /// The issuer's common name, if any.
     pub issuer_cn: Option<String>,
+    /// The issuer's name as OpenSSL's `X509_NAME_oneline()` writes it
+    /// (`/C=DE/O=Example/CN=Example CA`), which Postfix logs for verification failures.
+    pub issuer_oneline: String,
     /// The public key, if its algorithm is one Postfix names.
     pub key: Option<PublicKey>,
     /// The SubjectPublicKeyInfo as DER (for Postfix's public-key fingerprint).
@@ -105,6 +108,7 @@ pub fn parse_cert(der: &[u8]) -> Option<CertInfo> {
     Some(CertInfo {
         subject_cn: common_name(subject.body),
         issuer_cn: common_name(issuer.body),
+        issuer_oneline: oneline(issuer.body),
         key: public_key(spki.body),
         spki: encode(spki),
     })
@@ -139,6 +143,60 @@ fn common_name(name: &[u8]) -> Option<String> {
             (oid.body == OID_CN).then(|| String::from_utf8_lossy(value.body).into_owned())
         })
         .last()
+}
+
+/// OpenSSL's short names of the attributes certificates use.
+fn short_name(oid: &[u8]) -> Option<&'static str> {
+    Some(match oid {
+        [0x55, 0x04, 0x03] => "CN",
+        [0x55, 0x04, 0x06] => "C",
+        [0x55, 0x04, 0x07] => "L",
+        [0x55, 0x04, 0x08] => "ST",
+        [0x55, 0x04, 0x0a] => "O",
+        [0x55, 0x04, 0x0b] => "OU",
+        [0x55, 0x04, 0x05] => "serialNumber",
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => "emailAddress",
+        [0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19] => "DC",
+        _ => return None,
+    })
+}
+
+/// `/SN=value` for each attribute, in order; an attribute without a short name here
+/// is written as OpenSSL does for unknown ones, by its dotted OID.
+fn oneline(name: &[u8]) -> String {
+    let mut out = String::new();
+    for atv in children(name)
+        .filter(|rdn| rdn.tag == SET)
+        .flat_map(|rdn| children(rdn.body))
+    {
+        let mut parts = children(atv.body);
+        let (Some(oid), Some(value)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let label = short_name(oid.body).map_or_else(|| dotted(oid.body), str::to_string);
+        out.push_str(&format!("/{label}={}", String::from_utf8_lossy(value.body)));
+    }
+    out
+}
+
+/// An OID's dotted form.
+fn dotted(oid: &[u8]) -> String {
+    let Some((&first, rest)) = oid.split_first() else {
+        return String::new();
+    };
+    let mut arcs = vec![u64::from(first / 40), u64::from(first % 40)];
+    let mut value = 0u64;
+    for &b in rest {
+        value = (value << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            arcs.push(value);
+            value = 0;
+        }
+    }
+    arcs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn public_key(spki: &[u8]) -> Option<PublicKey> {
@@ -202,6 +260,11 @@ mod tests {
         assert_eq!(info.key, Some(PublicKey::Rsa(2048)));
         assert_eq!(info.subject_cn.as_deref(), Some("mail.example"));
         assert_eq!(info.issuer_cn.as_deref(), Some("ironpost test CA"));
+        assert_eq!(info.issuer_oneline, "/CN=ironpost test CA");
+        assert_eq!(
+            dotted(&[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37]),
+            "1.3.6.1.4.1.311"
+        );
         for i in 0..der.len() {
             let _ = parse_cert(&der[..i]);
             for byte in [0x00, 0x7f, 0x80, 0x84, 0xff] {

@@ -62,6 +62,7 @@ impl Recorder {
                 issuer_cn: info.issuer_cn.unwrap_or_default(),
                 fingerprint: digest.fingerprint(c),
                 pkey_fingerprint: digest.fingerprint(&info.spki),
+                issuer_oneline: info.issuer_oneline,
             }
         });
         let signature = |scheme, key: &PublicKey| {

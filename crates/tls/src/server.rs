@@ -194,6 +194,12 @@ impl ServerTls {
         })
     }
 
+    /// Whether smtpd must end a session without a trusted client certificate
+    /// (smtpd_tls_req_ccert at level encrypt); see [`crate::Summary::required_ccert_missing`].
+    pub fn requires_ccert(&self) -> bool {
+        self.req_ccert
+    }
+
     /// A rustls configuration for one session, with recorders for what rustls does not
     /// report itself (which signature each side made). A process serves one session at
     /// a time, so this costs a few allocations per STARTTLS. No session resumption:
@@ -203,9 +209,11 @@ impl ServerTls {
         let builder = rustls::ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&self.versions)?;
         let builder = if self.ask_ccert {
+            // Never mandatory in the handshake: Postfix's smtpd_tls_req_ccert lets it
+            // complete, then smtpd aborts the session (Summary::required_ccert_missing).
             builder.with_client_cert_verifier(Arc::new(AnyClientCert::new(
                 self.provider.clone(),
-                self.req_ccert,
+                false,
                 rec.clone(),
                 self.ca.clone(),
             )))
@@ -267,6 +275,20 @@ impl ServerTls {
             return Err(fail(log, e));
         }
         let summary = rec.summary(stream.connection(), self.ask_ccert, self.digest);
+        if let Some(cert) = summary.peer_cert.as_ref() {
+            // Postfix logs untrusted certificates when it requires trusted ones
+            // (TLS_LOG_UNTRUSTED). The reason is "untrusted issuer" for a chain to no
+            // configured CA; rustls's other reasons (expiry...) are not told apart yet.
+            if self.req_ccert && summary.trust == crate::Trust::Untrusted {
+                let issuer = &cert.issuer_oneline;
+                log(
+                    Severity::Info,
+                    &format!(
+                        "certificate verification failed for {peer}: untrusted issuer {issuer}"
+                    ),
+                );
+            }
+        }
         if let Some(cert) = summary.peer_cert.as_ref().filter(|_| self.loglevel >= 2) {
             log(Severity::Info, &cert.log_line(peer));
         }

@@ -49,6 +49,8 @@ pub struct PeerCert {
     pub fingerprint: String,
     /// The same of the public key (`pkey_fingerprint=`).
     pub pkey_fingerprint: String,
+    /// The issuer as OpenSSL's one-line form (`/CN=Example CA`).
+    pub issuer_oneline: String,
 }
 
 /// What was negotiated.
@@ -98,6 +100,17 @@ impl PeerCert {
 }
 
 impl Summary {
+    /// Why smtpd must end a session under smtpd_tls_req_ccert, in Postfix's words
+    /// (smtpd logs `NOQUEUE: abort: TLS from host[addr]: REASON` and replies 421):
+    /// Postfix completes the handshake and judges the certificate afterwards.
+    pub fn required_ccert_missing(&self) -> Option<&'static str> {
+        match (&self.peer_cert, self.trust) {
+            (None, _) => Some("No client certificate presented"),
+            (Some(_), Trust::Trusted | Trust::Verified) => None,
+            (Some(_), _) => Some("Client certificate not trusted"),
+        }
+    }
+
     /// `TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`.
     fn cipher_text(&self) -> String {
         format!(

@@ -48,6 +48,7 @@ struct Case {
     chain: bool,
     ca: bool,
     digest: &'static str,
+    req_ccert: bool,
     version: &'static rustls::SupportedProtocolVersion,
     suite: CipherSuite,
     group: NamedGroup,
@@ -64,6 +65,7 @@ const BASE: Case = Case {
     chain: false,
     ca: false,
     digest: "sha256",
+    req_ccert: false,
     version: &rustls::version::TLS13,
     suite: CipherSuite::TLS13_AES_256_GCM_SHA384,
     group: NamedGroup::X25519,
@@ -169,6 +171,17 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        name: "tls13-req-ccert-none",
+        req_ccert: true,
+        ..BASE
+    },
+    Case {
+        name: "tls13-req-ccert-untrusted",
+        req_ccert: true,
+        client_cert: true,
+        ..BASE
+    },
+    Case {
         name: "tls13-wrapper",
         wrapper: true,
         ..BASE
@@ -194,7 +207,6 @@ fn settings(case: &Case) -> ServerSettings {
         }
     };
     ServerSettings {
-        level: SecurityLevel::May,
         files,
         ask_ccert: case.ask_ccert,
         loglevel: case.loglevel,
@@ -204,6 +216,12 @@ fn settings(case: &Case) -> ServerSettings {
             String::new()
         },
         fingerprint_digest: case.digest.into(),
+        level: if case.req_ccert {
+            SecurityLevel::Encrypt
+        } else {
+            SecurityLevel::May
+        },
+        req_ccert: case.req_ccert,
         ..Default::default()
     }
 }
@@ -391,7 +409,17 @@ fn run(case: &Case) -> (Vec<String>, String, String) {
     tls.read_exact(&mut buf).unwrap();
     tls.write_all(b"250 golden.example\r\n").unwrap();
     client.join().unwrap();
-    let received = tls.summary().unwrap().received_clause();
+    let summary = tls.summary().unwrap();
+    if server.requires_ccert() {
+        // What smtpd logs before its 421 (Postfix's smtpd_tls_req_ccert).
+        if let Some(reason) = summary.required_ccert_missing() {
+            collect(
+                log::Severity::Info,
+                &format!("NOQUEUE: abort: TLS from {PEER}: {reason}"),
+            );
+        }
+    }
+    let received = summary.received_clause();
     let transcript = String::from_utf8(transcript.0.lock().unwrap().clone()).unwrap();
     (lines.take(), received, transcript)
 }
@@ -405,6 +433,8 @@ fn tls_lines(log: &str) -> Vec<String> {
             l.contains("TLS connection established")
                 || l.starts_with("setting up TLS")
                 || l.contains(": subject_CN=")
+                || l.starts_with("certificate verification failed")
+                || l.starts_with("NOQUEUE: abort: TLS")
                 || l.starts_with("initializing the server-side TLS")
         })
         .map(str::to_string)
@@ -424,8 +454,11 @@ fn log_lines_and_received_clauses_match_postfix() {
         let (lines, received, transcript) = run(case);
         let want_log = tls_lines(&read_golden(&format!("{}.log", case.name)));
         assert_eq!(lines, want_log, "{}", case.name);
-        let want = received_clause(&read_golden(&format!("{}.received", case.name)));
-        assert_eq!(received, want, "{}", case.name);
+        // Sessions that smtpd aborts queue no message: no Received: header.
+        if !case.req_ccert {
+            let want = received_clause(&read_golden(&format!("{}.received", case.name)));
+            assert_eq!(received, want, "{}", case.name);
+        }
         let plain = if case.wrapper {
             ""
         } else {
@@ -570,8 +603,14 @@ fn no_shared_cipher_is_logged_as_postfix_does() {
                 .is_err()
         );
     });
-    let want = failure_lines(case.name);
-    // OpenSSL's error text has no rustls equivalent; the line's start is Postfix's.
+    assert_protocol_failure(&lines, case.name);
+}
+
+/// A handshake that failed on the protocol: Postfix's `SSL_accept error from ...: -1`,
+/// then one library line. OpenSSL's error text has no rustls equivalent; the line's
+/// start is Postfix's.
+fn assert_protocol_failure(lines: &[String], golden: &str) {
+    let want = failure_lines(golden);
     assert_eq!(lines[0], want[0]);
     assert!(want[1].starts_with("warning: TLS library problem: "));
     assert!(
@@ -579,6 +618,19 @@ fn no_shared_cipher_is_logged_as_postfix_does() {
         "{lines:?}"
     );
     assert_eq!(lines.len(), want.len());
+}
+
+#[test]
+fn a_plaintext_client_on_the_wrapper_port_is_logged_as_postfix_does() {
+    let case = Case {
+        wrapper: true,
+        ..BASE
+    };
+    let lines = failed_handshake(&case, b"", |mut sock| {
+        sock.write_all(b"EHLO client.example\r\n").unwrap();
+        let _ = sock.read(&mut [0u8; 64]);
+    });
+    assert_protocol_failure(&lines, "wrapper-plaintext");
 }
 
 #[test]
@@ -626,6 +678,7 @@ fn every_golden_file_has_a_test() {
         )
         .chain(
             [
+                "wrapper-plaintext.log",
                 "tls12-no-shared-cipher.log",
                 "starttls-timeout.log",
                 "starttls-lost.log",
