@@ -17,6 +17,21 @@
 //! - [`Summary`] gives the log line and the Received: header clause byte for byte as
 //!   Postfix writes them, with OpenSSL's names for what rustls negotiated.
 //!
+//! How smtpd uses it (a sketch):
+//!
+//! ```text
+//! // Once per process, from main.cf (TLS off, with Postfix's warnings logged, on None).
+//! let tls = ServerTls::new(&settings, &mut |sev, text| log::write(sev, text));
+//! // Per session: every byte through one tap, plain first.
+//! let mut stream = Plain::new(tcp, transcript);
+//! // ... "STARTTLS" read, "220 2.0.0 Ready to start TLS" written; commands the client
+//! // pipelined after STARTTLS are dropped from smtpd's own buffer (Postfix 2.8.4 fix) ...
+//! let (tcp, transcript) = stream.into_parts();
+//! let mut tls_stream = tls.accept(tcp, transcript, "host[addr]", starttls_timeout, log)?;
+//! tls_stream.set_timeout(Some(smtpd_timeout));
+//! let summary = tls_stream.summary().unwrap(); // Received: clause, abort reasons
+//! ```
+//!
 //! Synchronous: no async runtime, as every ironpost daemon. rustls with the `ring`
 //! provider only (no aws-lc-sys), TLS 1.2 and 1.3.
 

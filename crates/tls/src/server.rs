@@ -58,7 +58,8 @@ pub struct ServerSettings {
     pub mandatory_protocols: String,
     /// smtpd_tls_ask_ccert.
     pub ask_ccert: bool,
-    /// smtpd_tls_req_ccert (Postfix honours it at level `encrypt` only).
+    /// smtpd_tls_req_ccert (Postfix honours it at level `encrypt` only; the handshake
+    /// completes and smtpd then ends the session, see [`ServerTls::requires_ccert`]).
     pub req_ccert: bool,
     /// smtpd_tls_loglevel.
     pub loglevel: u32,

@@ -197,10 +197,13 @@ impl<S: Read + Write + AsRawFd, T: Tap> Read for TlsStream<S, T> {
 
 impl<S: Read + Write + AsRawFd, T: Tap> Write for TlsStream<S, T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.conn.writer().write_all(buf)?;
-        self.tap.written(buf);
+        // rustls takes at most its buffer limit (64 KiB) per call; everything is sent
+        // before returning, so the next call finds the buffer empty again, and memory
+        // stays bounded whatever the caller writes.
+        let n = self.conn.writer().write(buf)?;
+        self.tap.written(&buf[..n]);
         self.flush_tls()?;
-        Ok(buf.len())
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {

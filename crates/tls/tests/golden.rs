@@ -696,3 +696,60 @@ fn every_golden_file_has_a_test() {
         }
     }
 }
+
+/// Keeps what was read and what was written apart.
+#[derive(Clone, Default)]
+struct Split(Arc<Mutex<(Vec<u8>, Vec<u8>)>>);
+
+impl Tap for Split {
+    fn read(&mut self, data: &[u8]) {
+        self.0.lock().unwrap().0.extend_from_slice(data);
+    }
+    fn written(&mut self, data: &[u8]) {
+        self.0.lock().unwrap().1.extend_from_slice(data);
+    }
+}
+
+#[test]
+fn a_megabyte_each_way_passes_the_tap_byte_for_byte() {
+    let case = Case {
+        wrapper: true,
+        ..BASE
+    };
+    let server = ServerTls::new(&settings(&case), &mut |_, _| {}).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    let sent = data.clone();
+    let config = Arc::new(client_config(&case));
+    let client = std::thread::spawn(move || {
+        let sock = TcpStream::connect(addr).unwrap();
+        let name = ServerName::try_from("mail.example").unwrap();
+        let conn = rustls::ClientConnection::new(config, name).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, sock);
+        tls.write_all(&sent).unwrap();
+        let mut back = vec![0u8; sent.len()];
+        tls.read_exact(&mut back).unwrap();
+        assert!(back == sent);
+    });
+    let (sock, _) = listener.accept().unwrap();
+    let tap = Split::default();
+    let mut tls = server
+        .accept(
+            sock,
+            tap.clone(),
+            PEER,
+            Duration::from_secs(10),
+            &mut |_, _| {},
+        )
+        .unwrap();
+    tls.set_timeout(Some(Duration::from_secs(10)));
+    let mut got = vec![0u8; data.len()];
+    tls.read_exact(&mut got).unwrap();
+    assert!(got == data);
+    tls.write_all(&got).unwrap();
+    client.join().unwrap();
+    tls.shutdown().unwrap();
+    let seen = tap.0.lock().unwrap();
+    assert!(seen.0 == data && seen.1 == data);
+}
