@@ -37,6 +37,11 @@ impl AddrContext {
         &self.delimiters
     }
 
+    /// `double_bounce_sender`.
+    pub fn double_bounce_sender(&self) -> &str {
+        &self.double_bounce_sender
+    }
+
     /// Runs `f` with the lookup context.
     pub fn with<R>(&self, f: impl FnOnce(&Context) -> R) -> R {
         let is_local = |domain: &str| -> Result<bool, MapsError> { self.local.is_local(domain) };

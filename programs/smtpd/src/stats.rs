@@ -42,14 +42,30 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Counts one `verb` (None: an unknown command) and whether it succeeded.
-    pub fn count(&mut self, verb: Option<Verb>, ok: bool) {
-        let slot = match verb.and_then(|v| ORDER.iter().position(|&o| o == v)) {
+    fn slot(&mut self, verb: Option<Verb>) -> &mut Count {
+        match verb.and_then(|v| ORDER.iter().position(|&o| o == v)) {
             Some(i) => &mut self.counts[i],
             None => &mut self.unknown,
-        };
-        slot.total += 1;
-        slot.ok += u32::from(ok);
+        }
+    }
+
+    /// Counts an attempt of `verb` (None: an unknown command), before it runs: a
+    /// command the client cuts short counts as failed, as in Postfix.
+    pub fn attempt(&mut self, verb: Option<Verb>) {
+        self.slot(verb).total += 1;
+    }
+
+    /// Counts the success of the attempt of `verb`.
+    pub fn success(&mut self, verb: Option<Verb>) {
+        self.slot(verb).ok += 1;
+    }
+
+    /// Counts one finished command.
+    pub fn count(&mut self, verb: Option<Verb>, ok: bool) {
+        self.attempt(verb);
+        if ok {
+            self.success(verb);
+        }
     }
 
     /// The text after `disconnect from name[addr]`, with its leading space.

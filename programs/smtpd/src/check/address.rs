@@ -106,6 +106,9 @@ impl Checker {
                 Listed::No => {}
             }
         }
+        if reply.class() & CLASS_LOCAL != 0 && self.absorbed(resolved) {
+            return Verdict::Dunno;
+        }
         let t = &self.tables;
         let (maps, code, table) = match reply.class() {
             c if c & CLASS_LOCAL != 0 => (
@@ -142,6 +145,16 @@ impl Checker {
             Listed::Failed => self.lookup_failure(address),
             Listed::No => self.unknown(code, address, class, table),
         }
+    }
+
+    /// Local addresses the mail system itself answers for, never looked up:
+    /// the double-bounce sender (absorbed by qmgr), postmaster and MAILER-DAEMON.
+    fn absorbed(&self, resolved: &str) -> bool {
+        let local = resolved.rsplit_once('@').map_or(resolved, |(l, _)| l);
+        let double_bounce = self.tables.addr.double_bounce_sender();
+        [double_bounce, "postmaster", "MAILER-DAEMON"]
+            .iter()
+            .any(|name| local.eq_ignore_ascii_case(name))
     }
 
     /// `CODE 5.1.1 <address>: Recipient address rejected: User unknown in TABLE table`

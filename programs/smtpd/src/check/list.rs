@@ -47,6 +47,9 @@ pub enum Restriction {
     PermitMynetworks,
     /// `permit_auth_destination`.
     PermitAuthDestination,
+    /// `permit_sasl_authenticated`: nothing to say until SASL (crates/xsasl) is wired in,
+    /// as in Postfix with `smtpd_sasl_auth_enable = no`.
+    PermitSaslAuthenticated,
     /// `reject_unauth_destination`.
     RejectUnauthDestination,
     /// `defer_unauth_destination`.
@@ -95,6 +98,10 @@ const SIMPLE: &[(&str, Restriction)] = &[
     (
         "permit_auth_destination",
         Restriction::PermitAuthDestination,
+    ),
+    (
+        "permit_sasl_authenticated",
+        Restriction::PermitSaslAuthenticated,
     ),
     (
         "reject_unauth_destination",

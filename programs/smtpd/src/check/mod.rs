@@ -236,7 +236,7 @@ impl Checker {
             Restriction::Permit => Verdict::Permit,
             Restriction::Reject => self.refusal(self.codes.reject, "5.7.1", &denied, class),
             Restriction::Defer => self.refusal(self.codes.defer, "4.7.1", &denied, class),
-            Restriction::WarnIfReject => Verdict::Dunno,
+            Restriction::WarnIfReject | Restriction::PermitSaslAuthenticated => Verdict::Dunno,
             Restriction::PermitMynetworks => self.permit_mynetworks(facts.peer),
             Restriction::PermitAuthDestination => self.auth_destination(facts, true),
             Restriction::RejectUnauthDestination => self.unauth_destination(facts, false),

@@ -305,9 +305,11 @@ impl<'a, W: Wire> Session<'a, W> {
             self.closed = true;
             return Ok(());
         }
+        self.stats.attempt(Some(verb));
         let ok = self.run_command(verb, &cmd, &text)?;
-        self.stats.count(Some(verb), ok);
-        if !ok {
+        if ok {
+            self.stats.success(Some(verb));
+        } else {
             self.error_count += 1;
         }
         if verb.counts_as_junk() {

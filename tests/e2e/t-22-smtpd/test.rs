@@ -1,0 +1,485 @@
+//! t-22: ironpost's smtpd against Postfix's, dialogue by dialogue.
+//!
+//! Two instances with the same main.cf run side by side: one with Postfix 3.7's smtpd,
+//! one with ironpost's (both with ironpost's cleanup, trivial-rewrite and proxymap). The
+//! same scripted sessions (`dialogue.py`: raw sockets, one write per step, from a chosen
+//! local address) go to both; the replies and smtpd's log lines must be equal once queue
+//! ids are replaced. mynetworks is 127.0.0.1/32, so a client bound to 127.0.0.2 is
+//! untrusted. A second pair checks debug_peer_list (127.0.0.1 gets the verbose
+//! transcript, 127.0.0.2 does not), the timeout and the error limit.
+
+use e2e::{IRONPOST_DAEMONS, Instance};
+use std::process::Command;
+
+/// The dialogue client.
+const DIALOGUE: &str = include_str!("dialogue.py");
+
+/// Settings both instances of the main pair get.
+const MAIN_CF: &[(&str, &str)] = &[
+    ("mynetworks", "127.0.0.1/32"),
+    ("message_size_limit", "20000"),
+    ("smtpd_recipient_limit", "4"),
+    ("smtpd_restriction_classes", "strict_class"),
+    ("strict_class", "reject_non_fqdn_sender, reject"),
+    (
+        "smtpd_client_restrictions",
+        "check_client_access texthash:@DIR@/etc/client_access",
+    ),
+    (
+        "smtpd_helo_restrictions",
+        "reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname",
+    ),
+    (
+        "smtpd_recipient_restrictions",
+        "check_sender_access texthash:@DIR@/etc/sender_access, \
+         check_recipient_access texthash:@DIR@/etc/rcpt_access, \
+         warn_if_reject reject_non_fqdn_recipient",
+    ),
+];
+
+/// Access tables of the main pair.
+const TABLES: [(&str, &str); 3] = [
+    ("etc/client_access", "127.0.0.3 REJECT\n"),
+    (
+        "etc/sender_access",
+        "spammer@example.org REJECT\nexample.net 554 5.7.0 no thanks\n",
+    ),
+    (
+        "etc/rcpt_access",
+        "rejected@vmail.e2e.test REJECT no such luck\n\
+         deferred@vmail.e2e.test DEFER try later\n\
+         coded@vmail.e2e.test 550 5.1.2 bad mailbox\n\
+         held@vmail.e2e.test HOLD\n\
+         warned@vmail.e2e.test WARN watch this one\n\
+         strict@vmail.e2e.test strict_class\n\
+         discard@vmail.e2e.test DISCARD\n\
+         relay.e2e.test OK\n",
+    ),
+];
+
+/// A Postfix smtpd instance and an ironpost smtpd instance with the same settings.
+struct Pair {
+    postfix: Instance,
+    ironpost: Instance,
+}
+
+impl Pair {
+    /// Both instances, configured and started; None when the test must be skipped.
+    fn start(name: &str, main_cf: &[(&str, &str)], files: &[(&str, &str)]) -> Option<Pair> {
+        let mut daemons = IRONPOST_DAEMONS.to_vec();
+        daemons.push("smtpd");
+        let mut postfix = Instance::new(&format!("t22-{name}-postfix"))?;
+        let mut ironpost = Instance::with_daemons(&format!("t22-{name}-ironpost"), &daemons)?;
+        for instance in [&postfix, &ironpost] {
+            for (name, value) in main_cf {
+                instance.set_main_cf(name, value);
+            }
+            for (path, text) in files {
+                instance.write(path, text);
+            }
+        }
+        postfix.start();
+        ironpost.start();
+        Some(Pair { postfix, ironpost })
+    }
+
+    /// Runs one dialogue against both; the replies and log lines must match.
+    fn compare(&self, name: &str, source: &str, steps: &[(&str, usize)]) {
+        let theirs = dialogue(&self.postfix, source, steps);
+        let ours = dialogue(&self.ironpost, source, steps);
+        let (their_log, our_log) = (smtpd_log(&self.postfix), smtpd_log(&self.ironpost));
+        if theirs != ours || their_log != our_log {
+            self.postfix.keep_for_inspection();
+            self.ironpost.keep_for_inspection();
+            panic!(
+                "{name}: ironpost's smtpd differs from Postfix's\n--- Postfix replies\n{}\n--- ironpost replies\n{}\n--- Postfix log\n{}\n--- ironpost log\n{}",
+                theirs.session,
+                ours.session,
+                their_log.join("\n"),
+                our_log.join("\n")
+            );
+        }
+    }
+}
+
+/// What a dialogue got back.
+#[derive(PartialEq, Eq)]
+struct Replies {
+    session: String,
+}
+
+/// Runs `steps` from `source` and waits until smtpd has logged the session's end.
+fn dialogue(instance: &Instance, source: &str, steps: &[(&str, usize)]) -> Replies {
+    let before = instance.log().matches(": disconnect from ").count();
+    let json = format!(
+        "[{}]",
+        steps
+            .iter()
+            .map(|(text, n)| format!("[{}, {n}]", json_string(text)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            DIALOGUE,
+            &instance.smtp_port.to_string(),
+            source,
+            &json,
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "dialogue.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ended = e2e::wait_until(30, || {
+        instance.log().matches(": disconnect from ").count() > before
+    });
+    assert!(ended, "no disconnect line:\n{}", instance.log());
+    Replies {
+        session: normalize(&String::from_utf8_lossy(&out.stdout)),
+    }
+}
+
+/// `text` as a JSON string (Latin-1 code points, as dialogue.py sends them).
+fn json_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// smtpd's log lines so far (after `postfix/smtpd[pid]: `), normalised; the log is
+/// consumed: each call returns the lines since the previous one.
+fn smtpd_log(instance: &Instance) -> Vec<String> {
+    let marker = instance.dir.join("log/t22-seen");
+    let seen: usize = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    let log = instance.log();
+    let lines: Vec<&str> = log.lines().collect();
+    std::fs::write(&marker, lines.len().to_string()).unwrap();
+    lines[seen.min(lines.len())..]
+        .iter()
+        .filter_map(|l| l.split_once("postfix/smtpd[").map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split_once("]: ").map(|(_, text)| normalize(text)))
+        .collect()
+}
+
+/// Queue ids (runs of 8 or more upper-case hex digits) become QUEUEID.
+fn normalize(text: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 8 {
+            out.push_str("QUEUEID");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() || ('A'..='F').contains(&c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// A message body of `lines` lines of 100 characters, ended by the dot.
+fn message(lines: usize) -> String {
+    let mut text = String::from("Subject: t-22\r\n\r\n");
+    for _ in 0..lines {
+        text.push_str(&"x".repeat(100));
+        text.push_str("\r\n");
+    }
+    text.push_str(".\r\n");
+    text
+}
+
+const EHLO: (&str, usize) = ("EHLO client.example\r\n", 1);
+const QUIT: (&str, usize) = ("QUIT\r\n", 1);
+
+#[test]
+fn dialogues_match_postfix() {
+    let Some(pair) = Pair::start("dialogues", MAIN_CF, &TABLES) else {
+        return;
+    };
+    let body = message(3);
+    let big = message(300);
+    pair.compare(
+        "accepted",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("DATA\r\n", 1),
+            (&body, 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "unknown users",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<nosuch@mail.e2e.test>\r\n", 1),
+            ("RCPT TO:<nosuch@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<postmaster@mail.e2e.test>\r\n", 1),
+            ("RCPT TO:<anyone@relay.e2e.test>\r\n", 1),
+            ("DATA\r\n", 1),
+            (&body, 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "relay denied",
+        "127.0.0.2",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<x@example.com>\r\n", 1),
+            ("RCPT TO:<x%example.com@mail.e2e.test>\r\n", 1),
+            ("RCPT TO:<example.com!x@mail.e2e.test>\r\n", 1),
+            ("RCPT TO:<@mail.e2e.test:x@example.com>\r\n", 1),
+            ("RCPT TO:<\"x@example.com\"@mail.e2e.test>\r\n", 1),
+            ("RCPT TO:<x@example.com.>\r\n", 1),
+            ("RCPT TO:<X@EXAMPLE.COM>\r\n", 1),
+            ("RCPT TO:<x@[192.0.2.1]>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("DATA\r\n", 1),
+            (&body, 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "null sender",
+        "127.0.0.2",
+        &[
+            EHLO,
+            ("MAIL FROM:<>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("DATA\r\n", 1),
+            (&body, 1),
+            QUIT,
+        ],
+    );
+    let pipelined = format!(
+        "MAIL FROM:<sender@example.org>\r\nRCPT TO:<user@vmail.e2e.test>\r\n\
+         RCPT TO:<nosuch@mail.e2e.test>\r\nDATA\r\n{body}QUIT\r\n"
+    );
+    pair.compare("pipelining", "127.0.0.1", &[EHLO, (&pipelined, 6)]);
+    pair.compare(
+        "improper pipelining",
+        "127.0.0.1",
+        &[
+            ("EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n", 2),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "bdat",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("BDAT 20\r\nSubject: bdat\r\n\r\nabc\r\n", 1),
+            ("BDAT 5 LAST\r\nend\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("BDAT 3\r\nabc", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("BDAT 0 LAST\r\n", 1),
+            ("BDAT x\r\n", 1),
+        ],
+    );
+    pair.compare(
+        "size limit",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org> SIZE=30000\r\n", 1),
+            ("MAIL FROM:<sender@example.org> SIZE=1000\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("DATA\r\n", 1),
+            (&big, 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "too many recipients",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<user+a@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("DATA\r\n", 1),
+            (&body, 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "syntax errors",
+        "127.0.0.1",
+        &[
+            ("HELO\r\n", 1),
+            ("FOO bar\r\n", 1),
+            ("HELP\r\n", 1),
+            ("MAIL FROM:<a@example.org\r\n", 1),
+            ("MAIL TO:<a@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("DATA\r\n", 1),
+            ("MAIL FROM:<sender@example.org> BOGUS=1\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:\r\n", 1),
+            ("RCPT TO:<a b@example.org>\r\n", 1),
+            ("DATA x\r\n", 1),
+            ("RSET x\r\n", 1),
+            ("RSET\r\n", 1),
+            ("NOOP\r\n", 1),
+            ("VRFY user@vmail.e2e.test\r\n", 1),
+            ("VRFY nosuch@mail.e2e.test\r\n", 1),
+            ("ETRN example.com\r\n", 1),
+            ("STARTTLS\r\n", 1),
+            ("AUTH PLAIN\r\n", 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "access tables and classes",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<rejected@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<deferred@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<coded@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<held@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<warned@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<strict@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<nodomain>\r\n", 1),
+            ("RCPT TO:<anyone@relay.e2e.test>\r\n", 1),
+            ("RSET\r\n", 1),
+            ("MAIL FROM:<spammer@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("RSET\r\n", 1),
+            ("MAIL FROM:<someone@sub.example.net>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "helo restrictions",
+        "127.0.0.1",
+        &[
+            ("HELO bad_name!\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("HELO nodots\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "client rejected",
+        "127.0.0.3",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "lost connection in DATA",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("DATA\r\n", 1),
+            ("Subject: cut\r\n\r\npart", 0),
+        ],
+    );
+}
+
+/// The `< name[addr]: ...` and `> name[addr]: ...` transcript lines of the last session.
+fn transcript(log: &[String]) -> Vec<String> {
+    log.iter()
+        .filter(|l| l.starts_with("< ") || l.starts_with("> "))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn debug_peer_list_timeout_and_error_limit() {
+    let main_cf = [
+        ("mynetworks", "127.0.0.1/32"),
+        ("debug_peer_list", "127.0.0.1"),
+        ("smtpd_timeout", "3s"),
+        ("smtpd_hard_error_limit", "3"),
+        ("smtpd_soft_error_limit", "2"),
+        ("smtpd_error_sleep_time", "1s"),
+    ];
+    let Some(pair) = Pair::start("debug-peer", &main_cf, &[]) else {
+        return;
+    };
+    let steps = [EHLO, ("MAIL FROM:<sender@example.org>\r\n", 1), QUIT];
+    for source in ["127.0.0.1", "127.0.0.2"] {
+        let theirs = dialogue(&pair.postfix, source, &steps);
+        let ours = dialogue(&pair.ironpost, source, &steps);
+        assert!(theirs == ours, "{source}: replies differ");
+        let (their_log, our_log) = (smtpd_log(&pair.postfix), smtpd_log(&pair.ironpost));
+        let (theirs, ours) = (transcript(&their_log), transcript(&our_log));
+        assert_eq!(theirs, ours, "{source}: transcripts differ");
+        if source == "127.0.0.1" {
+            assert!(
+                ours.contains(&"< localhost[127.0.0.1]: EHLO client.example".to_string()),
+                "no transcript for 127.0.0.1: {our_log:?}"
+            );
+            assert!(ours.contains(&"> localhost[127.0.0.1]: 250 2.1.0 Ok".to_string()));
+        } else {
+            assert!(
+                ours.is_empty(),
+                "127.0.0.2 is not in debug_peer_list: {our_log:?}"
+            );
+            // Not verbose: the log is Postfix's plain session, line for line.
+            assert_eq!(their_log, our_log);
+        }
+    }
+    pair.compare("timeout", "127.0.0.2", &[EHLO, ("", 1)]);
+    pair.compare(
+        "error limit",
+        "127.0.0.2",
+        &[
+            EHLO,
+            ("FOO\r\n", 1),
+            ("BAR\r\n", 1),
+            ("BAZ\r\n", 1),
+            ("NOOP\r\n", 1),
+        ],
+    );
+}
