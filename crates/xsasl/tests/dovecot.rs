@@ -8,7 +8,8 @@ mod support;
 
 use support::b64;
 use support::dovecot::TestDovecot;
-use xsasl::{Dovecot, Endpoint, Session, SessionArgs, Step, Tls};
+use support::new_session;
+use xsasl::{Dovecot, Endpoint, Step, Tls};
 
 fn start() -> Option<(TestDovecot, Dovecot)> {
     match TestDovecot::start() {
@@ -23,19 +24,6 @@ fn start() -> Option<(TestDovecot, Dovecot)> {
     }
 }
 
-fn session(dovecot: &mut Dovecot, options: &str, tls: Tls) -> (Session, Option<String>) {
-    let mut s = Session::new(&SessionArgs {
-        client_addr: "192.0.2.1",
-        server_addr: "192.0.2.2",
-        service: "smtp",
-        security_options: options,
-        tls,
-    })
-    .unwrap();
-    let mechanisms = s.mechanisms(dovecot);
-    (s, mechanisms)
-}
-
 fn fail(reason: &str, temporary: bool) -> Step {
     Step::Fail {
         reason: reason.into(),
@@ -48,7 +36,7 @@ fn exchanges() {
     let Some((_server, mut dovecot)) = start() else {
         return;
     };
-    let (mut s, mechanisms) = session(&mut dovecot, "noanonymous", Tls::None);
+    let (mut s, mechanisms) = new_session(&mut dovecot, "noanonymous", Tls::None);
     assert_eq!(mechanisms.as_deref(), Some("PLAIN LOGIN CRAM-MD5"));
 
     let plain = b64(b"\0alice\0secret");
@@ -118,7 +106,7 @@ fn security_options_filter_mechanisms() {
         ("mutual_auth", Tls::None, None),
         ("forward_secrecy", Tls::None, None),
     ] {
-        let (mut s, mechanisms) = session(&mut dovecot, options, tls);
+        let (mut s, mechanisms) = new_session(&mut dovecot, options, tls);
         assert_eq!(mechanisms.as_deref(), want, "{options}");
         if want == Some("CRAM-MD5") {
             assert_eq!(
@@ -134,7 +122,7 @@ fn a_server_that_goes_away_is_a_temporary_failure() {
     let Some((mut server, mut dovecot)) = start() else {
         return;
     };
-    let (mut s, _) = session(&mut dovecot, "noanonymous", Tls::Secured);
+    let (mut s, _) = new_session(&mut dovecot, "noanonymous", Tls::Secured);
     assert_eq!(
         s.first(&mut dovecot, "LOGIN", None),
         Step::Continue(b64(b"Username:"))

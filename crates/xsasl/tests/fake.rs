@@ -27,11 +27,20 @@ fn scratch_socket() -> PathBuf {
     ))
 }
 
+/// A socket file, removed when the test is done with it.
+struct Socket(PathBuf);
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// A server on a fresh socket running `script` for each of its connections in turn
-/// (connection number, reader, writer).
+/// (connection number, reader, writer); the socket goes with the [`Socket`].
 fn serve(
     script: impl Fn(usize, &mut BufReader<UnixStream>, &mut UnixStream) + Send + 'static,
-) -> Endpoint {
+) -> (Endpoint, Socket) {
     let path = scratch_socket();
     let listener = UnixListener::bind(&path).unwrap();
     std::thread::spawn(move || {
@@ -43,7 +52,7 @@ fn serve(
     });
     let mut endpoint = Endpoint::new(&path.display().to_string(), None);
     endpoint.timeout = Duration::from_millis(500);
-    endpoint
+    (endpoint, Socket(path))
 }
 
 fn read_line(reader: &mut impl BufRead) -> String {
@@ -82,9 +91,9 @@ fn warnings(f: impl FnOnce()) -> Vec<String> {
 
 fn handshake_then(
     reply: impl Fn(&str) -> Vec<String> + Send + 'static,
-) -> (Endpoint, std::sync::mpsc::Receiver<String>) {
+) -> (Endpoint, Socket, std::sync::mpsc::Receiver<String>) {
     let (tx, rx) = std::sync::mpsc::channel();
-    let endpoint = serve(move |_, reader, writer| {
+    let (endpoint, socket) = serve(move |_, reader, writer| {
         writer.write_all(HANDSHAKE.as_bytes()).unwrap();
         read_line(reader);
         read_line(reader);
@@ -99,7 +108,7 @@ fn handshake_then(
             }
         }
     });
-    (endpoint, rx)
+    (endpoint, socket, rx)
 }
 
 #[test]
@@ -122,7 +131,7 @@ fn handshake_failures_have_postfixs_warnings() {
         // The server goes before DONE: no warning, as in Postfix.
         ("VERSION\t1\t2\nMECH\tPLAIN\n", None),
     ] {
-        let endpoint = serve(move |_, reader, writer| {
+        let (endpoint, _socket) = serve(move |_, reader, writer| {
             let _ = writer.write_all(server.as_bytes());
             drain(reader);
         });
@@ -156,15 +165,15 @@ fn a_missing_server_is_logged_as_postfix_does() {
 #[test]
 fn what_a_server_sends_is_bounded() {
     let many: String = (0..100).map(|i| format!("MECH\tM{i}\n")).collect();
-    let too_many = serve(move |_, r, w| {
+    let (too_many, _a) = serve(move |_, r, w| {
         let _ = w.write_all(format!("VERSION\t1\t2\n{many}DONE\n").as_bytes());
         drain(r);
     });
-    let long = serve(|_, r, w| {
+    let (long, _b) = serve(|_, r, w| {
         let _ = w.write_all(format!("VERSION\t1\t2\nMECH\t{}", "A".repeat(100_000)).as_bytes());
         drain(r);
     });
-    let endless = serve(|_, _, w| {
+    let (endless, _c) = serve(|_, _, w| {
         let _ = w.write_all("VERSION\t1\t2\n".as_bytes());
         while w.write_all(b"NOISE\n").is_ok() {}
     });
@@ -184,7 +193,7 @@ fn what_a_server_sends_is_bounded() {
 
 #[test]
 fn mechanisms_keep_the_servers_order_without_private_ones() {
-    let (endpoint, _rx) = handshake_then(|_| vec![]);
+    let (endpoint, _socket, _rx) = handshake_then(|_| vec![]);
     let mut dovecot = Dovecot::new(endpoint);
     assert_eq!(
         session("noanonymous").mechanisms(&mut dovecot).as_deref(),
@@ -206,7 +215,7 @@ fn mechanisms_keep_the_servers_order_without_private_ones() {
 
 #[test]
 fn requests_carry_the_session_and_replies_are_matched_by_id() {
-    let (endpoint, rx) = handshake_then(|line| {
+    let (endpoint, _socket, rx) = handshake_then(|line| {
         let id = line.split('\t').nth(1).unwrap().to_string();
         vec![
             "OK\t999\tuser=other".to_string(),
@@ -233,7 +242,7 @@ fn requests_carry_the_session_and_replies_are_matched_by_id() {
 
 #[test]
 fn a_silent_server_times_out_as_a_temporary_failure() {
-    let (endpoint, _rx) = handshake_then(|_| vec![]);
+    let (endpoint, _socket, _rx) = handshake_then(|_| vec![]);
     let mut dovecot = Dovecot::new(endpoint);
     let mut s = session("noanonymous");
     s.mechanisms(&mut dovecot);
@@ -252,7 +261,7 @@ fn a_silent_server_times_out_as_a_temporary_failure() {
 fn a_closed_connection_is_reopened_for_the_next_request() {
     // The first connection ends right after its handshake; Postfix's write then fails
     // and it reconnects once. The second connection answers.
-    let endpoint = serve(|n, reader, writer| {
+    let (endpoint, _socket) = serve(|n, reader, writer| {
         writer.write_all(HANDSHAKE.as_bytes()).unwrap();
         read_line(reader);
         read_line(reader);

@@ -21,8 +21,9 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use support::dovecot::TestDovecot;
+use support::new_session;
 use support::proxy::Proxy;
-use xsasl::{Dovecot, Endpoint, Session, SessionArgs, Step, Tls, text};
+use xsasl::{Dovecot, Endpoint, Step, Tls, text};
 
 const NAMADDR: &str = "localhost[127.0.0.1]";
 
@@ -135,21 +136,6 @@ fn security_options(settings: &[(String, String)]) -> (String, String) {
     let plain = get("smtpd_sasl_security_options").unwrap_or_else(|| "noanonymous".into());
     let tls = get("smtpd_sasl_tls_security_options").unwrap_or_else(|| plain.clone());
     (plain, tls)
-}
-
-/// A session as smtpd sets one up at the start, and again after STARTTLS with the TLS
-/// security options; with its mechanisms.
-fn new_session(dovecot: &mut Dovecot, options: &str, tls: Tls) -> (Session, Option<String>) {
-    let mut session = Session::new(&SessionArgs {
-        client_addr: "127.0.0.1",
-        server_addr: "127.0.0.1",
-        service: "smtp",
-        security_options: options,
-        tls,
-    })
-    .unwrap();
-    let mechanisms = session.mechanisms(dovecot);
-    (session, mechanisms)
 }
 
 /// Replays one case; returns its replies.

@@ -6,6 +6,23 @@
 pub mod dovecot;
 pub mod proxy;
 
+use xsasl::{Dovecot, Session, SessionArgs, Tls};
+
+/// A session for a client on 127.0.0.1 as smtpd sets one up (at the start, and again
+/// after STARTTLS with the TLS security options), with the mechanisms for its EHLO.
+pub fn new_session(dovecot: &mut Dovecot, options: &str, tls: Tls) -> (Session, Option<String>) {
+    let mut session = Session::new(&SessionArgs {
+        client_addr: "127.0.0.1",
+        server_addr: "127.0.0.1",
+        service: "smtp",
+        security_options: options,
+        tls,
+    })
+    .unwrap();
+    let mechanisms = session.mechanisms(dovecot);
+    (session, mechanisms)
+}
+
 /// Standard base64 with padding, for test responses.
 pub fn b64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
