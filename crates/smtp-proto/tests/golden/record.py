@@ -160,12 +160,58 @@ def session_log(maillog, start):
     return ''.join(l + '\n' for l in smtpd)
 
 
-def settings(name):
-    path = os.path.join(HERE, name + '.cf')
+def settings(name, here=HERE):
+    """The case's main.cf settings (NAME.cf), as a key for its smtpd service."""
+    path = os.path.join(here, name + '.cf')
     if not os.path.exists(path):
         return ()
     with open(path) as f:
         return tuple(l.strip() for l in f if l.strip() and not l.startswith('#'))
+
+
+def new_instance_dir(prefix):
+    """A scratch directory for a private instance: conf, queue, data (postfix's), log."""
+    top = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(top, 0o755)
+    for d in ('conf', 'queue', 'data', 'log'):
+        os.mkdir(os.path.join(top, d))
+    shutil.chown(os.path.join(top, 'data'), 'postfix')
+    return top
+
+
+def start_instance(top, port_of, main_cf, services):
+    """Writes main.cf (main_cf plus the instance's directories) and master.cf (one smtpd
+    per configuration in port_of, then services), starts Postfix and waits for every
+    port; returns the postfix command for stop_instance."""
+    conf = os.path.join(top, 'conf')
+    with open(os.path.join(conf, 'main.cf'), 'w') as f:
+        f.write(main_cf)
+        f.write(f'queue_directory = {top}/queue\ndata_directory = {top}/data\n')
+        f.write(f'maillog_file = {top}/log/maillog\nmaillog_file_prefixes = {top}\n')
+    with open(os.path.join(conf, 'master.cf'), 'w') as f:
+        for cfg, port in port_of.items():
+            opts = ''.join(' -o { ' + s + ' }' for s in cfg)
+            f.write(f'127.0.0.1:{port} inet n - n - - smtpd{opts}\n')
+        f.write(services)
+    postfix = ['/usr/sbin/postfix', '-c', conf]
+    subprocess.run(postfix + ['start'], check=True)
+    for port in port_of.values():
+        for _ in range(100):
+            try:
+                socket.create_connection(('127.0.0.1', port)).close(); break
+            except OSError:
+                time.sleep(0.1)
+    return postfix
+
+
+def stop_instance(top, postfix):
+    """Stops the instance and removes its directory (kept when KEEP is set)."""
+    subprocess.run(postfix + ['stop'])
+    time.sleep(1)
+    if os.environ.get('KEEP'):
+        print('instance kept in', top)
+    else:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def main(cases):
@@ -173,30 +219,10 @@ def main(cases):
         cases = sorted(f[:-3] for f in os.listdir(HERE) if f.endswith('.in'))
     configs = sorted({settings(c) for c in cases})
     port_of = {cfg: BASE_PORT + i for i, cfg in enumerate(configs)}
-    top = tempfile.mkdtemp(prefix='smtp-proto-golden-')
-    os.chmod(top, 0o755)
-    conf = os.path.join(top, 'conf')
-    for d in ('conf', 'queue', 'data', 'log'):
-        os.mkdir(os.path.join(top, d))
-    shutil.chown(os.path.join(top, 'data'), 'postfix')
-    with open(os.path.join(conf, 'main.cf'), 'w') as f:
-        f.write(BASE_MAIN_CF)
-        f.write(f'queue_directory = {top}/queue\ndata_directory = {top}/data\n')
-        f.write(f'maillog_file = {top}/log/maillog\nmaillog_file_prefixes = {top}\n')
-    with open(os.path.join(conf, 'master.cf'), 'w') as f:
-        for cfg, port in port_of.items():
-            opts = ''.join(' -o { ' + s + ' }' for s in cfg)
-            f.write(f'127.0.0.1:{port} inet n - n - - smtpd{opts}\n')
-        f.write(SERVICES)
-    postfix = ['/usr/sbin/postfix', '-c', conf]
+    top = new_instance_dir('smtp-proto-golden-')
+    postfix = None
     try:
-        subprocess.run(postfix + ['start'], check=True)
-        for port in port_of.values():
-            for _ in range(100):
-                try:
-                    socket.create_connection(('127.0.0.1', port)).close(); break
-                except OSError:
-                    time.sleep(0.1)
+        postfix = start_instance(top, port_of, BASE_MAIN_CF, SERVICES)
         maillog = os.path.join(top, 'log', 'maillog')
         for case in cases:
             with open(os.path.join(HERE, case + '.in'), encoding='utf-8') as f:
@@ -209,10 +235,8 @@ def main(cases):
                 f.write(session_log(maillog, start))
             print(f'{case}: {reply.count(chr(10))} lines')
     finally:
-        subprocess.run(postfix + ['stop'])
-        time.sleep(1)
-        if os.environ.get('KEEP'):
-            print('instance kept in', top)
+        if postfix:
+            stop_instance(top, postfix)
         else:
             shutil.rmtree(top, ignore_errors=True)
 

@@ -203,11 +203,7 @@ def renumber(lines):
 
 
 def settings(name):
-    path = os.path.join(HERE, name + '.cf')
-    if not os.path.exists(path):
-        return ()
-    with open(path) as f:
-        return tuple(l.strip() for l in f if l.strip() and not l.startswith('#'))
+    return smtp_proto_record.settings(name, HERE)
 
 
 def main(cases):
@@ -215,33 +211,13 @@ def main(cases):
         cases = sorted(f[:-3] for f in os.listdir(HERE) if f.endswith('.in'))
     configs = sorted({settings(c) for c in cases})
     port_of = {cfg: BASE_PORT + i for i, cfg in enumerate(configs)}
-    top = tempfile.mkdtemp(prefix='xsasl-golden-')
-    os.chmod(top, 0o755)
-    conf = os.path.join(top, 'conf')
-    for d in ('conf', 'queue', 'data', 'log'):
-        os.mkdir(os.path.join(top, d))
-    shutil.chown(os.path.join(top, 'data'), 'postfix')
+    top = smtp_proto_record.new_instance_dir('xsasl-golden-')
     dovecot, upstream = start_dovecot(top)
     proxy = Proxy(os.path.join(top, 'auth-proxy'), upstream)
-    with open(os.path.join(conf, 'main.cf'), 'w') as f:
-        f.write(BASE_MAIN_CF)
-        f.write(f'smtpd_sasl_path = {proxy.path}\n')
-        f.write(f'queue_directory = {top}/queue\ndata_directory = {top}/data\n')
-        f.write(f'maillog_file = {top}/log/maillog\nmaillog_file_prefixes = {top}\n')
-    with open(os.path.join(conf, 'master.cf'), 'w') as f:
-        for cfg, port in port_of.items():
-            opts = ''.join(' -o { ' + s + ' }' for s in cfg)
-            f.write(f'127.0.0.1:{port} inet n - n - - smtpd{opts}\n')
-        f.write(SERVICES)
-    postfix = ['/usr/sbin/postfix', '-c', conf]
+    postfix = None
     try:
-        subprocess.run(postfix + ['start'], check=True)
-        for port in port_of.values():
-            for _ in range(100):
-                try:
-                    socket.create_connection(('127.0.0.1', port)).close(); break
-                except OSError:
-                    time.sleep(0.1)
+        main_cf = BASE_MAIN_CF + f'smtpd_sasl_path = {proxy.path}\n'
+        postfix = smtp_proto_record.start_instance(top, port_of, main_cf, SERVICES)
         time.sleep(1)
         maillog = os.path.join(top, 'log', 'maillog')
         for case in cases:
@@ -262,12 +238,10 @@ def main(cases):
                     f.write(''.join(l + '\n' for l in handshake))
             print(f'{case}: {reply.count(chr(10))} reply lines, {len(wire)} auth lines')
     finally:
-        subprocess.run(postfix + ['stop'])
         dovecot.terminate()
         dovecot.wait()
-        time.sleep(1)
-        if os.environ.get('KEEP'):
-            print('instance kept in', top)
+        if postfix:
+            smtp_proto_record.stop_instance(top, postfix)
         else:
             shutil.rmtree(top, ignore_errors=True)
 
