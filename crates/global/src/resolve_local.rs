@@ -16,8 +16,9 @@ pub struct ResolveLocal {
     addresses: Vec<IpAddr>,
 }
 
-/// The addresses an interface list names: `all`, `loopback-only`, addresses, host names.
-fn interface_addresses(value: &str) -> Vec<IpAddr> {
+/// The addresses an interface list names: `all`, `loopback-only`, addresses, host names
+/// (also smtpd's `permit_inet_interfaces`, Postfix's `own_inet_addr()`).
+pub fn interface_addresses(value: &str) -> Vec<IpAddr> {
     let mut out = Vec::new();
     for item in util::tokens::split(value, util::tokens::COMMA_SPACE) {
         match item {

@@ -9,7 +9,7 @@
 use smtp_proto::Verb;
 
 /// The command table order (Postfix's `smtpd_cmd_table`).
-const ORDER: [Verb; 15] = [
+pub const ORDER: [Verb; 15] = [
     Verb::Helo,
     Verb::Ehlo,
     Verb::Xclient,

@@ -188,4 +188,9 @@ crate::params! {
     /// Destinations eligible for the fast flush service (ETRN and sendmail -qR): domain names,
     /// /file/name patterns or type:table lookups. The default is $relay_domains.
     "fast_flush_domains" FAST_FLUSH_DOMAINS: Str = "$relay_domains";
+    /// Clients whose message headers get local rewriting (myorigin and mydomain appended to
+    /// incomplete addresses, missing From:, Date: and Message-Id: added): permit_inet_interfaces,
+    /// permit_mynetworks, permit_sasl_authenticated, check_address_map type:table, or a
+    /// type:table of client addresses. The default is permit_inet_interfaces.
+    "local_header_rewrite_clients" LOCAL_HEADER_REWRITE_CLIENTS: Str = "permit_inet_interfaces";
 }

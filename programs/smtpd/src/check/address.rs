@@ -184,13 +184,7 @@ impl Checker {
         if fqdn {
             return Verdict::Dunno;
         }
-        let code = self.codes.non_fqdn;
         let text = format!("<{address}>: {class} rejected: need fully-qualified address");
-        self.refusal(
-            code,
-            &format!("{}.5.2", code / 100),
-            &text,
-            ErrorClass::Policy,
-        )
+        self.syntax_refusal(self.codes.non_fqdn, &text)
     }
 }

@@ -6,7 +6,6 @@
 
 use super::Checker;
 use super::reply::Verdict;
-use smtp_proto::ErrorClass;
 use util::valid_hostname::{valid_hostaddr, valid_hostname};
 
 /// The HELO name as the checks see it: without one trailing dot.
@@ -33,14 +32,8 @@ impl Checker {
         if valid {
             return Verdict::Dunno;
         }
-        let code = self.codes.invalid_hostname;
         let text = format!("<{helo}>: Helo command rejected: Invalid name");
-        self.refusal(
-            code,
-            &format!("{}.5.2", code / 100),
-            &text,
-            ErrorClass::Policy,
-        )
+        self.syntax_refusal(self.codes.invalid_hostname, &text)
     }
 
     /// `reject_non_fqdn_helo_hostname`.
@@ -51,13 +44,7 @@ impl Checker {
         if literal(helo).is_some() || (valid_hostname(bare(helo)) && bare(helo).contains('.')) {
             return Verdict::Dunno;
         }
-        let code = self.codes.non_fqdn;
         let text = format!("<{helo}>: Helo command rejected: need fully-qualified hostname");
-        self.refusal(
-            code,
-            &format!("{}.5.2", code / 100),
-            &text,
-            ErrorClass::Policy,
-        )
+        self.syntax_refusal(self.codes.non_fqdn, &text)
     }
 }

@@ -144,9 +144,15 @@ const ACCESS: &[AccessKind] = &[
 
 /// Parses a restriction list; `classes` are the names in `smtpd_restriction_classes`.
 pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
-    let mut words = text
-        .split(|c: char| c == ',' || c.is_ascii_whitespace())
-        .filter(|w| !w.is_empty());
+    // Braces keep `inline:{ {a=b}, {c=d} }` one word, as Postfix's list parser does.
+    let words = match util::tokens::split_braced(text, util::tokens::COMMA_SPACE) {
+        Ok(words) => words,
+        Err(e) => {
+            log::msg_warn!("restriction list \"{text}\": {e}");
+            return vec![Restriction::Unknown(text.to_string())];
+        }
+    };
+    let mut words = words.into_iter();
     let mut list = Vec::new();
     while let Some(word) = words.next() {
         let lower = word.to_ascii_lowercase();
@@ -187,6 +193,15 @@ mod tests {
              check_client_access",
             &classes,
         );
+        let inline = parse(
+            "check_sender_access inline:{{a=b}, {c=d}}, reject",
+            &classes,
+        );
+        assert_eq!(
+            inline[0],
+            Restriction::Access(AccessKind::Sender, "inline:{{a=b}, {c=d}}".into())
+        );
+        assert_eq!(inline[1], Restriction::Reject);
         assert_eq!(
             list,
             vec![

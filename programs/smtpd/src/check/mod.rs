@@ -10,7 +10,7 @@
 //!
 //! The modules: [`list`] (parsing), [`tables`] (what is opened before the jail),
 //! [`access`] (`check_*_access` and the table actions), [`address`] (destinations and
-//! recipient tables), [`helo`] (HELO name checks), [`reply`] (refusals), [`trace`]
+//! recipient tables), [`helo`] (HELO name checks), [`rewrite`] (whose headers are local), [`reply`] (refusals), [`trace`]
 //! (decisions).
 
 pub mod access;
@@ -18,7 +18,10 @@ mod address;
 mod helo;
 pub mod list;
 pub mod reply;
+mod rewrite;
 pub mod tables;
+#[cfg(test)]
+mod tests;
 pub mod trace;
 
 use crate::peer::Peer;
@@ -143,6 +146,13 @@ impl Checker {
         self.policy.delay_reject
     }
 
+    /// The rewriting context of the client's headers (`smtpd_check_rewrite()`).
+    pub fn rewrite_context(&self, peer: &Peer) -> &'static str {
+        self.tables
+            .rewrite_clients
+            .context(peer, &self.tables.mynetworks)
+    }
+
     /// The rewriting and resolving service client.
     pub fn rewriter(&mut self) -> &mut RewriteClient {
         &mut self.rewriter
@@ -157,6 +167,12 @@ impl Checker {
             class,
             self.policy.soft_bounce,
         ))
+    }
+
+    /// A refusal of a malformed name or address: `CODE X.5.2 TEXT`.
+    fn syntax_refusal(&self, code: u16, text: &str) -> Verdict {
+        let dsn = format!("{}.5.2", code / 100);
+        self.refusal(code, &dsn, text, ErrorClass::Policy)
     }
 
     /// `451 4.3.0 <name>: Temporary lookup failure` (`reject_dict_retry()`).

@@ -81,6 +81,8 @@ pub struct Tables {
     pub parent_style: bool,
     /// `smtpd_null_access_lookup_key`.
     pub null_key: String,
+    /// `local_header_rewrite_clients`.
+    pub rewrite_clients: super::rewrite::RewriteClients,
 }
 
 /// A value, or the fatal configuration error.
@@ -198,6 +200,11 @@ impl Tables {
             addr: get(AddrContext::from_config(config)),
             parent_style,
             null_key: get(config.str(&s::SMTPD_NULL_ACCESS_LOOKUP_KEY)),
+            rewrite_clients: super::rewrite::RewriteClients::new(
+                &get(config.str(&s::LOCAL_HEADER_REWRITE_CLIENTS)),
+                &get(config.str(&params::decl::identity::INET_INTERFACES)),
+                flags,
+            ),
         }
     }
 }

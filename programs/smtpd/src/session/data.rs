@@ -22,7 +22,7 @@ impl<W: Wire> Session<'_, W> {
             return Ok(!self.refuse(reject));
         }
         let only = (self.txn.rcpt_count == 1)
-            .then(|| self.recipient.clone())
+            .then(|| self.txn.recipient.clone())
             .flatten();
         let checked = self.with_facts("DATA", only.as_deref(), |checker, facts| {
             checker.data(facts)
@@ -84,7 +84,7 @@ impl<W: Wire> Session<'_, W> {
             now()
         });
         let only = (self.txn.rcpt_count == 1)
-            .then(|| self.recipient.clone())
+            .then(|| self.txn.recipient.clone())
             .flatten();
         let queue_id = self.queue_id();
         let received = Received {
@@ -139,7 +139,7 @@ impl<W: Wire> Session<'_, W> {
     /// The end-of-data restrictions, then cleanup's verdict.
     fn finish_message(&mut self, queued: Reply) -> Result<Reply, Reply> {
         let only = (self.txn.rcpt_count == 1)
-            .then(|| self.recipient.clone())
+            .then(|| self.txn.recipient.clone())
             .flatten();
         let checked = self.with_facts(END_OF_MESSAGE, only.as_deref(), |checker, facts| {
             checker.end_of_data(facts)

@@ -148,7 +148,8 @@ impl<W: Wire> Session<'_, W> {
         let peer = &self.peer;
         let protocol = self.protocol();
         stream.record(rec_type::TIME, format!("{} 0", self.arrival).as_bytes());
-        stream.attr(mail_attr::RWR_CONTEXT, b"remote");
+        let context = self.checker.rewrite_context(&self.peer);
+        stream.attr(mail_attr::RWR_CONTEXT, context.as_bytes());
         let sender = self.txn.sender.clone().unwrap_or_default();
         stream.record(rec_type::FROM, &util::eight_bit::to_bytes(&sender));
         if let Some(body) = self.txn.body {

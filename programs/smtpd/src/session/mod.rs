@@ -43,8 +43,6 @@ pub struct Session<'a, W: Wire> {
     /// `smtpd_forbid_bare_newline` as it applies to this client.
     bare_lf: BareLf,
     txn: Transaction,
-    /// The last recipient a RCPT named (`state->recipient`, for logs and Received:).
-    recipient: Option<String>,
     pipelining: Pipelining,
     helo: Option<String>,
     esmtp: bool,
@@ -86,7 +84,6 @@ impl<'a, W: Wire> Session<'a, W> {
             io,
             reader: CommandReader::new(),
             txn: Transaction::new(),
-            recipient: None,
             pipelining: Pipelining::new(),
             helo: None,
             esmtp: false,
@@ -232,7 +229,7 @@ impl<'a, W: Wire> Session<'a, W> {
     /// A `log_whatsup()` line about this session (no recipient under test).
     fn whatsup(&mut self, action: &str, text: &str) {
         let stage = self.stage.name();
-        let recipient = self.recipient.clone();
+        let recipient = self.txn.recipient.clone();
         self.with_facts(stage, recipient.as_deref(), |_, facts| {
             facts.whatsup(action, text)
         });
@@ -364,7 +361,6 @@ impl<'a, W: Wire> Session<'a, W> {
     /// abandoned.
     fn reset(&mut self) {
         self.txn.reset();
-        self.recipient = None;
         self.cleanup = None;
         self.bdat = None;
         self.checker.effects = Default::default();
@@ -389,23 +385,11 @@ fn verb_name(line: &[u8]) -> &'static str {
         .next()
         .unwrap_or_default()
         .to_ascii_uppercase();
-    [
-        Verb::Helo,
-        Verb::Ehlo,
-        Verb::Mail,
-        Verb::Rcpt,
-        Verb::Data,
-        Verb::Bdat,
-        Verb::Rset,
-        Verb::Noop,
-        Verb::Vrfy,
-        Verb::Etrn,
-        Verb::Quit,
-    ]
-    .into_iter()
-    .map(Verb::name)
-    .find(|name| name.as_bytes() == word.as_slice())
-    .unwrap_or("UNKNOWN")
+    crate::stats::ORDER
+        .into_iter()
+        .map(Verb::name)
+        .find(|name| name.as_bytes() == word.as_slice())
+        .unwrap_or("UNKNOWN")
 }
 
 /// `smtpd_forbidden_commands`' default: CONNECT GET POST and anything not starting with a

@@ -34,7 +34,6 @@ impl<W: Wire> Session<'_, W> {
             "recipient",
         )?;
         self.note(notice);
-        self.recipient = Some(recipient.clone());
         self.with_facts("RCPT", Some(&recipient), |checker, facts| {
             checker.rcpt(facts)
         })

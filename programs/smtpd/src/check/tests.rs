@@ -1,0 +1,131 @@
+//! The engine in memory: restriction lists from a main.cf text, evaluated against made-up
+//! sessions. (What needs the resolving service, the destination and recipient table
+//! checks, is covered end to end by tests/e2e/t-22-smtpd against Postfix's smtpd.)
+
+use super::{Checker, Facts, Policy};
+use crate::peer::Peer;
+use global::info_log_addr_form::AddrForm;
+use std::path::Path;
+
+const MAIN_CF: &str = "\
+mynetworks = 127.0.0.1/32
+inet_interfaces = 127.0.0.1
+mydestination = localhost
+local_recipient_maps =
+smtpd_restriction_classes = strict
+strict = reject_non_fqdn_sender, reject
+smtpd_client_restrictions = check_client_access inline:{192.0.2.9=REJECT}
+smtpd_relay_restrictions =
+smtpd_recipient_restrictions = permit_mynetworks,
+    check_recipient_access inline:{{gone@example.com=REJECT go away}, {strict@example.com=strict},
+        {warn@example.com=warn_if_reject reject}, {coded@example.com=450 4.2.0 full}},
+    reject
+";
+
+fn checker(soft_bounce: bool) -> (Checker, AddrForm) {
+    // A fatal configuration error shows on the test's stderr.
+    log::init(Box::new(log::Stderr::new("smtpd-test")));
+    let main = params::main_cf::MainCf::parse(Path::new("main.cf"), MAIN_CF).unwrap();
+    let config = params::Config::new(Path::new("/nonexistent"), main);
+    let policy = Policy {
+        delay_reject: true,
+        // These need the resolving service.
+        reject_unlisted_recipient: false,
+        reject_unlisted_sender: false,
+        relay_first: true,
+        soft_bounce,
+        show_table: true,
+    };
+    let rewrite = global::rewrite_clnt::Settings::from_config(&config).unwrap();
+    let client = global::rewrite_clnt::RewriteClient::new(rewrite);
+    let form = AddrForm::from_config(&config).unwrap();
+    (Checker::new(&config, policy, client), form)
+}
+
+fn peer(addr: &str) -> Peer {
+    Peer {
+        name: "unknown".into(),
+        reverse_name: "unknown".into(),
+        addr: addr.into(),
+        rfc_addr: addr.into(),
+        port: "1234".into(),
+        server: None,
+        namaddr: format!("unknown[{addr}]"),
+    }
+}
+
+/// The RCPT verdict for `recipient` from `sender`, client `addr`: Ok or the reply.
+fn rcpt(
+    (checker, form): &mut (Checker, AddrForm),
+    addr: &str,
+    sender: &str,
+    recipient: &str,
+) -> Result<(), String> {
+    let peer = peer(addr);
+    let facts = Facts {
+        peer: &peer,
+        helo: Some("client.example"),
+        sender: Some(sender),
+        recipient: Some(recipient),
+        queue_id: None,
+        protocol: "ESMTP",
+        stage: "RCPT",
+        addr_form: form,
+    };
+    checker.rcpt(&facts).map_err(|r| r.reply)
+}
+
+#[test]
+fn lists_tables_and_classes_decide_as_postfix() {
+    let mut c = checker(false);
+    assert_eq!(
+        rcpt(&mut c, "127.0.0.1", "a@example.org", "x@example.com"),
+        Ok(())
+    );
+    assert_eq!(
+        rcpt(&mut c, "192.0.2.1", "a@example.org", "gone@example.com"),
+        Err("554 5.7.1 <gone@example.com>: Recipient address rejected: go away".into())
+    );
+    assert_eq!(
+        rcpt(&mut c, "192.0.2.1", "a@example.org", "coded@example.com"),
+        Err("450 4.2.0 <coded@example.com>: Recipient address rejected: full".into())
+    );
+    assert_eq!(
+        rcpt(&mut c, "192.0.2.1", "nodomain", "strict@example.com"),
+        Err("504 5.5.2 <nodomain>: Sender address rejected: need fully-qualified address".into())
+    );
+    assert_eq!(
+        rcpt(&mut c, "192.0.2.1", "a@example.org", "strict@example.com"),
+        Err("554 5.7.1 <strict@example.com>: Recipient address rejected: Access denied".into())
+    );
+    // warn_if_reject only logs; the list goes on to its final reject.
+    assert_eq!(
+        rcpt(&mut c, "192.0.2.1", "a@example.org", "warn@example.com"),
+        Err("554 5.7.1 <warn@example.com>: Recipient address rejected: Access denied".into())
+    );
+    // smtpd_delay_reject: the client restrictions speak at RCPT.
+    assert_eq!(
+        rcpt(&mut c, "192.0.2.9", "a@example.org", "x@example.com"),
+        Err("554 5.7.1 <unknown[192.0.2.9]>: Client host rejected: Access denied".into())
+    );
+}
+
+#[test]
+fn decisions_are_traced_and_soft_bounce_applies() {
+    let mut c = checker(true);
+    assert_eq!(
+        rcpt(&mut c, "192.0.2.1", "a@example.org", "gone@example.com"),
+        Err("454 4.7.1 <gone@example.com>: Recipient address rejected: go away".into())
+    );
+    let last = c.0.trace.decisions().last().cloned().unwrap();
+    assert_eq!(last.list, "smtpd_recipient_restrictions");
+    assert!(
+        last.restriction
+            .starts_with("check_recipient_access inline:")
+    );
+    assert_eq!(
+        last.key.as_deref(),
+        Some("gone@example.com -> REJECT go away")
+    );
+    assert!(last.result.starts_with("reject: 454 4.7.1"));
+}
