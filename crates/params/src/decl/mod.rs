@@ -10,6 +10,7 @@ pub mod install;
 pub mod logging;
 pub mod process;
 pub mod proxymap;
+pub mod qmgr;
 pub mod queue;
 pub mod resolve;
 pub mod sasl;
@@ -31,6 +32,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         submission::ALL,
         cleanup::ALL,
         queue::ALL,
+        qmgr::ALL,
         resolve::ALL,
         sendmail::ALL,
         process::ALL,

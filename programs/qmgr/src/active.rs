@@ -1,0 +1,252 @@
+//! The active queue: taking a file in from incoming/ or deferred/, and deciding what
+//! becomes of it when every delivery request for it has ended.
+//!
+//! Postfix counterpart: `qmgr/qmgr_active.c`. Feeding renames the file into active/
+//! (a file whose time stamp is in the future is a deferred message not yet due, unless
+//! the scan asked for everything). At the end: a non-empty bounce log is sent to the
+//! sender through the bounce service; a message with deferred recipients that has
+//! outlived `maximal_queue_lifetime` (`bounce_queue_lifetime` for a null sender) is
+//! logged as expired and its defer log returned to the sender; otherwise a message with
+//! deferred recipients goes to deferred/ with its time stamp set to the next retry time
+//! (the time it has spent in the queue, within minimal_backoff_time and
+//! maximal_backoff_time), and a message with none left is removed and logged
+//! `QUEUEID: removed`. Files that cannot be read go to corrupt/.
+
+use crate::bounce;
+use crate::message::Message;
+use crate::settings::Settings;
+use global::mail_queue::{ACTIVE, BOUNCE, CORRUPT, DEFERRED, Layout};
+use std::fs::{File, FileTimes};
+use std::os::unix::fs::MetadataExt;
+use std::time::{Duration, SystemTime};
+
+/// DSN NOTIFY=SUCCESS.
+const NOTIFY_SUCCESS: i32 = 1 << 1;
+/// Trace flags that ask for a delivery report: USR_VRFY, RECORD, REC_DLY_SENT.
+const TRACE_REPORT: i32 = 1 << 9 | 1 << 10 | 1 << 13;
+
+/// The mode bits of a complete queue file.
+const STAT_READY: u32 = 0o700;
+
+/// Moves `id` from `queue` into the active queue when it is complete and due; its path
+/// in active/ when it was moved.
+pub fn feed(layout: &Layout, queue: &str, id: &str, all: bool, now: i64) -> Option<String> {
+    if log::verbose() > 0 {
+        log::msg_info!("qmgr_active_feed: queue {queue}");
+    }
+    let path = layout.path(queue, id);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.file_type().is_file() {
+        log::msg_warn!("{path}: uid {}: not a regular file", meta.uid());
+        return None;
+    }
+    // Still being written.
+    if meta.mode() & 0o700 != STAT_READY {
+        return None;
+    }
+    if log::verbose() > 0 {
+        log::msg_info!("qmgr_active_feed: {path}");
+    }
+    if !all && meta.mtime() > now + 1 {
+        if log::verbose() > 0 {
+            log::msg_info!(
+                "qmgr_active_feed: skip {id} ({} seconds)",
+                meta.mtime() - now
+            );
+        }
+        return None;
+    }
+    match rename(layout, id, queue, ACTIVE) {
+        Ok(()) => Some(layout.path(ACTIVE, id)),
+        Err(e) => {
+            let why = sys::os_error(&e);
+            if e.kind() != std::io::ErrorKind::NotFound {
+                log::msg_fatal!("qmgr_active_feed: {id}: rename from {queue} to {ACTIVE}: {why}");
+            }
+            log::msg_warn!("qmgr_active_feed: {id}: rename from {queue} to {ACTIVE}: {why}");
+            None
+        }
+    }
+}
+
+/// Renames queue file `id` from one queue to another, making the hashed subdirectory
+/// when it is missing (`mail_queue_rename`).
+pub fn rename(layout: &Layout, id: &str, from: &str, to: &str) -> std::io::Result<()> {
+    let (old, new) = (layout.path(from, id), layout.path(to, id));
+    match std::fs::rename(&old, &new) {
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound && std::path::Path::new(&old).exists() =>
+        {
+            global::mail_queue::mkdirs(layout.dir(to, id).trim_end_matches('/'))?;
+            std::fs::rename(&old, &new)
+        }
+        other => other,
+    }
+}
+
+/// Moves a file that could not be read to corrupt/ (`qmgr_active_corrupt`).
+pub fn corrupt(layout: &Layout, id: &str) {
+    match rename(layout, id, ACTIVE, CORRUPT) {
+        Ok(()) => log::msg_warn!(
+            "saving corrupt file \"{id}\" from queue \"{ACTIVE}\" to queue \"{CORRUPT}\""
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => log::msg_fatal!(
+            "qmgr_active_corrupt: save corrupt file queue {ACTIVE} id {id}: {}",
+            sys::os_error(&e)
+        ),
+    }
+}
+
+/// Sets the time stamps of `id` in `queue` to `when` and moves it to `dest`
+/// (`qmgr_active_defer`).
+pub fn defer(layout: &Layout, id: &str, queue: &str, dest: &str, delay: i64, now: i64) {
+    if log::verbose() > 0 {
+        log::msg_info!("wakeup {id} after {delay} secs");
+    }
+    let path = layout.path(queue, id);
+    let when = SystemTime::UNIX_EPOCH + Duration::from_secs((now + delay).max(0) as u64);
+    let stamped = File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_times(FileTimes::new().set_accessed(when).set_modified(when)));
+    if let Err(e) = stamped
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        log::msg_fatal!(
+            "qmgr_active_defer: update {path} time stamps: {}",
+            sys::os_error(&e)
+        );
+    }
+    match rename(layout, id, queue, dest) {
+        Ok(()) => {
+            if log::verbose() > 0 {
+                log::msg_info!("qmgr_active_defer: defer {id}");
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => log::msg_warn!(
+            "qmgr_active_defer: rename {id} from {queue} to {dest}: {}",
+            sys::os_error(&e)
+        ),
+        Err(e) => log::msg_fatal!(
+            "qmgr_active_defer: rename {id} from {queue} to {dest}: {}",
+            sys::os_error(&e)
+        ),
+    }
+}
+
+/// The end of a message whose delivery requests have all ended; `deferred` says that
+/// some recipient is still to be delivered (`qmgr_active_done` and its sequels).
+pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64) {
+    let id = &message.id;
+    if log::verbose() > 0 {
+        log::msg_info!("qmgr_active_done: {id}");
+    }
+    let layout = &settings.layout;
+    let timeout = settings.ipc_timeout;
+    // A bounce log: send the non-delivery notice.
+    if let Ok(meta) = std::fs::metadata(layout.path(BOUNCE, id)) {
+        if meta.len() == 0 {
+            if let Err(e) = std::fs::remove_file(layout.path(BOUNCE, id)) {
+                log::msg_fatal!("remove {BOUNCE} {id}: {}", sys::os_error(&e));
+            }
+        } else {
+            if log::verbose() > 0 {
+                log::msg_info!("qmgr_active_done: bounce {id}");
+            }
+            deferred |= bounce::flush(
+                &settings.bounce_service,
+                bounce::CMD_FLUSH,
+                0,
+                message,
+                timeout,
+            ) != 0;
+        }
+    }
+    // A delivery report (sendmail -v, -bv) or DSN SUCCESS notices.
+    let notify_success = message
+        .rcpts
+        .iter()
+        .any(|r| r.dsn_notify & NOTIFY_SUCCESS != 0);
+    if message.tflags & TRACE_REPORT != 0 || notify_success {
+        deferred |= bounce::flush(
+            &settings.trace_service,
+            bounce::CMD_TRACE,
+            message.tflags,
+            message,
+            timeout,
+        ) != 0;
+    }
+    if deferred {
+        let lifetime = if message.sender.is_empty() {
+            settings.bounce_queue_lifetime
+        } else {
+            settings.max_queue_lifetime
+        };
+        if now >= message.create_time + lifetime {
+            log::msg_info!(
+                "{id}: from=<{}>, status=expired, returned to sender",
+                crate::opened::log_address(&message.sender)
+            );
+            deferred = bounce::flush(
+                &settings.defer_service,
+                bounce::CMD_FLUSH,
+                bounce::FLAG_DELRCPT,
+                message,
+                timeout,
+            ) != 0;
+        } else if message.warn_time > 0 && now >= message.warn_time - 1 {
+            if log::verbose() > 0 {
+                log::msg_info!("qmgr_active_done: sending defer warning for {id}");
+            }
+            // The warning is sent once: Postfix then rewrites the W record (not yet).
+            bounce::flush(
+                &settings.defer_service,
+                bounce::CMD_WARN,
+                0,
+                message,
+                timeout,
+            );
+        }
+    }
+    if deferred {
+        let delay = if message.create_time > 0 {
+            (now - message.create_time).clamp(settings.min_backoff, settings.max_backoff)
+        } else {
+            settings.min_backoff
+        };
+        defer(layout, id, ACTIVE, DEFERRED, delay, now);
+        return;
+    }
+    match std::fs::remove_file(layout.path(ACTIVE, id)) {
+        Ok(()) => log::msg_info!("{id}: removed"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => log::msg_warn!(
+            "qmgr_active_done_3_generic: remove {id} from {ACTIVE}: {}",
+            sys::os_error(&e)
+        ),
+        Err(e) => log::msg_fatal!(
+            "qmgr_active_done_3_generic: remove {id} from {ACTIVE}: {}",
+            sys::os_error(&e)
+        ),
+    }
+}
+
+/// Moves every file in `from` to `to` with time stamp `when` (`qmgr_move`): at start-up
+/// the active queue goes back to incoming, so a crash never strands a message.
+pub fn move_all(layout: &Layout, from: &'static str, to: &str, now: i64) {
+    if log::verbose() > 0 {
+        log::msg_info!("start move queue {from} -> {to}");
+    }
+    let mut scan = crate::scan::Scan::new(from);
+    scan.request(crate::scan::START);
+    while let Some(id) = scan.next() {
+        // Incoming mail is fed at once (time stamp now).
+        defer(layout, &id, from, to, 0, now);
+        if log::verbose() > 0 {
+            log::msg_info!("qmgr_move: moved {id} from {from} to {to}");
+        }
+    }
+    if log::verbose() > 0 {
+        log::msg_info!("end move queue {from} -> {to}");
+    }
+}

@@ -1,0 +1,82 @@
+//! qmgr - the queue manager: moves mail from incoming/ and deferred/ into active/, routes
+//! each recipient through trivial-rewrite, and hands delivery requests to the delivery
+//! agents, within per-transport and per-destination limits.
+//!
+//! Postfix counterpart: `qmgr/qmgr.c` (the scheduler of Postfix's `qmgr`, not `oqmgr`).
+//! The modules follow Postfix's split: `active` (qmgr_active.c), `scan` (qmgr_scan.c),
+//! `message` and `resolve` (qmgr_message.c), `entry` (qmgr_entry.c), `queue`
+//! (qmgr_queue.c, qmgr_feedback.c), `transport` (qmgr_transport.c), `deliver`
+//! (qmgr_deliver.c), `bounce` (the bounce, defer and trace flush requests), and
+//! `scheduler` (qmgr_loop and the triggers).
+//!
+//! It is a trigger server that never exits on its own (no max_idle or max_use): the
+//! main thread reads triggers (`W`, `I`, `D`, `F`, `A`) and passes them to the
+//! scheduler thread. At start-up every file left in active/ by an earlier qmgr goes back
+//! to incoming/, so a crash never loses a message (it may deliver one twice, as
+//! Postfix's does).
+//!
+//! master.cf: `qmgr unix n - n 300 1 qmgr` (a trigger service, process limit 1).
+
+mod active;
+mod bounce;
+mod deliver;
+mod entry;
+mod flow;
+mod message;
+mod msg_stats;
+mod opened;
+mod queue;
+mod resolve;
+mod scan;
+mod scheduler;
+mod settings;
+mod transport;
+
+use global::mail_queue::{ACTIVE, INCOMING};
+use params::decl::qmgr::QMGR_DAEMON_TIMEOUT;
+use std::sync::mpsc;
+
+fn main() {
+    let mut daemon = server::Daemon::start(server::Requirements {
+        solitary: true,
+        watchdog: Some(&QMGR_DAEMON_TIMEOUT),
+        ..Default::default()
+    });
+    if let Some(arg) = daemon.args.first() {
+        log::msg_fatal!("unexpected command-line argument: {arg}");
+    }
+    let settings = settings::Settings::from_config(&daemon.config);
+    let rewrite = global::rewrite_clnt::RewriteClient::new(
+        global::rewrite_clnt::Settings::from_config(&daemon.config)
+            .unwrap_or_else(|e| global::fatal_config(e)),
+    );
+    opened::init(
+        global::info_log_addr_form::AddrForm::from_config(&daemon.config)
+            .unwrap_or_else(|e| log::msg_fatal!("{e}")),
+    );
+    daemon.enter_jail();
+    // Postfix's qmgr_post_init: no idle or use limit, and the active queue of an earlier
+    // run goes back to incoming.
+    daemon.max_idle = 0;
+    daemon.max_use = 0;
+    active::move_all(&settings.layout, ACTIVE, INCOMING, scheduler::now_tv().0);
+    // The scheduler owns the configuration from here on; the trigger loop needs none.
+    let empty = params::Config::new(&daemon.config.config_directory, Default::default());
+    let config = std::mem::replace(&mut daemon.config, empty);
+    let (sender, events) = mpsc::channel();
+    let to_scheduler = sender.clone();
+    let spawned = std::thread::Builder::new()
+        .name("scheduler".to_string())
+        .spawn(move || scheduler::Scheduler::new(settings, config, rewrite, events, sender).run());
+    if let Err(e) = spawned {
+        log::msg_fatal!("cannot start the scheduler: {e}");
+    }
+    server::trigger::serve(daemon, move |_, trigger| {
+        if to_scheduler
+            .send(scheduler::Event::Trigger(trigger.to_vec()))
+            .is_err()
+        {
+            log::msg_fatal!("the scheduler has stopped");
+        }
+    })
+}

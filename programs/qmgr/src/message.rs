@@ -1,0 +1,383 @@
+//! One message in the active queue: its envelope, read from the queue file.
+//!
+//! Postfix counterpart: `qmgr/qmgr_message.c` (`qmgr_message_alloc`,
+//! `qmgr_message_read`). The size record gives the content's offset and length and the
+//! recipient count; the sender record produces the `from=<...>, size=N, nrcpt=N (queue
+//! active)` line, as Postfix's `opened()` does; each `R` record becomes a recipient that
+//! remembers its offset, so that the delivery agent can mark it done in place. `D` and
+//! `/` records are recipients already done. `A` records carry the client and SASL
+//! attributes that the agents put in their logs. The file is read in full: the
+//! recipient limits that make Postfix read a large list in slices are not applied yet.
+
+use global::record::{RecError, rec_attr_map, rec_get, rec_type};
+use std::fs::File;
+use std::io::{BufReader, Seek, SeekFrom};
+
+/// The bits of a size record's flags field that may be set (`QMGR_READ_FLAG_USER`).
+const READ_FLAG_USER: i32 = 1 << 8 | 1 << 9;
+/// Trace flags that the queue manager passes on (`DEL_REQ_TRACE_FLAGS_MASK`).
+const TRACE_FLAGS_MASK: i32 = 1 << 8 | 1 << 9 | 1 << 10 | 1 << 13;
+
+/// One recipient (Postfix's `RECIPIENT`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recipient {
+    /// Where its `R` record is, so the agent can mark it done.
+    pub offset: i64,
+    /// DSN ORCPT.
+    pub dsn_orcpt: String,
+    /// DSN NOTIFY bits.
+    pub dsn_notify: i32,
+    /// The address before rewriting (`O` record).
+    pub orig_addr: String,
+    /// The address (internal form).
+    pub address: String,
+}
+
+/// The envelope of a queue file (the parts of Postfix's `QMGR_MESSAGE` read from it).
+#[derive(Debug, Clone, Default)]
+pub struct Message {
+    /// The queue ID.
+    pub id: String,
+    /// Where the content starts (the `M` record).
+    pub data_offset: i64,
+    /// The content's size as the size record says.
+    pub data_size: i64,
+    /// The message size shown in the log and sent to the agents.
+    pub cont_length: i64,
+    /// Recipients still to deliver, as the size record says.
+    pub rcpt_unread: i32,
+    /// SMTPUTF8 flags.
+    pub smtputf8: i32,
+    /// When the message arrived (seconds, microseconds).
+    pub arrival: (i64, i64),
+    /// When it entered the active queue.
+    pub active: (i64, i64),
+    /// When it was created (for lifetimes).
+    pub create_time: i64,
+    /// The envelope sender.
+    pub sender: String,
+    /// `encoding` attribute.
+    pub encoding: String,
+    /// DSN ENVID.
+    pub dsn_envid: String,
+    /// DSN RET.
+    pub dsn_ret: i32,
+    /// Trace flags (`sendmail -v`, `-bv`).
+    pub tflags: i32,
+    /// Content filter from the `L` record.
+    pub filter_xport: Option<String>,
+    /// Inspection transport from the `I` record.
+    pub inspect_xport: Option<String>,
+    /// Redirect address from the `>` record.
+    pub redirect_addr: Option<String>,
+    /// When the next delay warning is due (0: none).
+    pub warn_time: i64,
+    /// The client and SASL attributes the agents log, in the delivery request's order:
+    /// name, address, port, protocol, HELO, SASL method, username, sender, log ident,
+    /// rewrite context.
+    pub client: Client,
+    /// The recipients still to deliver.
+    pub rcpts: Vec<Recipient>,
+}
+
+/// Who sent the message, for the agents' logs.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// Client host name.
+    pub name: String,
+    /// Client address.
+    pub addr: String,
+    /// Client port.
+    pub port: String,
+    /// SMTP, ESMTP...
+    pub proto: String,
+    /// HELO name.
+    pub helo: String,
+    /// SASL method.
+    pub sasl_method: String,
+    /// SASL user name.
+    pub sasl_username: String,
+    /// SASL sender.
+    pub sasl_sender: String,
+    /// Log ident.
+    pub log_ident: String,
+    /// Address rewriting context (`local` by default).
+    pub rewrite_context: String,
+}
+
+/// The per-recipient records seen before the `R` record they belong to.
+#[derive(Default)]
+struct Pending {
+    orig_rcpt: Option<String>,
+    dsn_orcpt: Option<String>,
+    dsn_notify: i32,
+}
+
+impl Message {
+    /// Opens and reads `path` (in the active queue) as message `id`, which entered the
+    /// active queue at `active`; logs the `from=` line as Postfix does. Err (after a
+    /// logged warning) when the file is damaged: it goes to the corrupt queue. Only
+    /// complete files reach here (mode u=rwx, see scan.rs), so no lock is needed.
+    pub fn read(path: &str, id: &str, active: (i64, i64)) -> Result<Message, ()> {
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) => {
+                log::msg_warn!("open {path}: {}", sys::os_error(&e));
+                return Err(());
+            }
+        };
+        let mut message = Message {
+            id: id.to_string(),
+            active,
+            ..Message::default()
+        };
+        let mut input = BufReader::new(file);
+        message.scan(&mut input)?;
+        Ok(message)
+    }
+
+    /// Reads every record, Postfix's checks included; Err after a logged warning.
+    fn scan(&mut self, input: &mut BufReader<File>) -> Result<(), ()> {
+        let mut buf = Vec::new();
+        let mut pending = Pending::default();
+        let mut seen_sender = false;
+        loop {
+            let mut offset = input.stream_position().map_err(|_| ())? as i64;
+            let mut expected: &[u8] = b"MCTcFILSDRO/WVA>K<ionEDRO/PreAFIL>Kon";
+            if offset == self.data_offset && offset > 0 {
+                // Skip the content: only the extracted segment follows.
+                input
+                    .seek(SeekFrom::Current(self.data_size))
+                    .map_err(|_| ())?;
+                offset += self.data_size;
+                expected = b"X";
+            }
+            let kind = match rec_get(input, &mut buf, 0) {
+                Ok(kind) => kind,
+                Err(RecError::Eof | RecError::Bad(_)) => {
+                    log::msg_warn!("{}: message rejected: missing end record", self.id);
+                    return Err(());
+                }
+            };
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            if log::verbose() > 1 {
+                log::msg_info!("record {} {text}", kind as char);
+            }
+            if kind == rec_type::PTR {
+                let Some(target) = text.trim().parse::<u64>().ok() else {
+                    log::msg_warn!("{}: bad pointer record: {text}", self.id);
+                    return Err(());
+                };
+                input.seek(SeekFrom::Start(target)).map_err(|_| ())?;
+                continue;
+            }
+            if !expected.contains(&kind) {
+                log::msg_warn!(
+                    "Unexpected record type '{}' at offset {offset}",
+                    kind as char
+                );
+                return Err(());
+            }
+            if kind == rec_type::END {
+                break;
+            }
+            let (kind, text) = match attr_record(kind, &text) {
+                Some(mapped) => mapped,
+                None => {
+                    log::msg_warn!("{}: bad attribute record: {text}", self.id);
+                    return Err(());
+                }
+            };
+            self.record(kind, text, offset, &mut pending, &mut seen_sender)?;
+        }
+        self.defaults();
+        if self.arrival.0 == 0 {
+            log::msg_warn!("{}: message rejected: missing arrival time record", self.id);
+        } else if !seen_sender {
+            log::msg_warn!("{}: message rejected: missing sender record", self.id);
+        } else if self.data_offset == 0 {
+            log::msg_warn!("{}: message rejected: missing size record", self.id);
+        } else {
+            return Ok(());
+        }
+        Err(())
+    }
+
+    /// Takes one record into the message.
+    fn record(
+        &mut self,
+        kind: u8,
+        text: String,
+        offset: i64,
+        pending: &mut Pending,
+        seen_sender: &mut bool,
+    ) -> Result<(), ()> {
+        match kind {
+            rec_type::RCPT => {
+                self.rcpts.push(Recipient {
+                    offset,
+                    dsn_orcpt: pending.dsn_orcpt.take().unwrap_or_default(),
+                    dsn_notify: std::mem::take(&mut pending.dsn_notify),
+                    orig_addr: pending.orig_rcpt.take().unwrap_or_default(),
+                    address: text,
+                });
+                self.rcpt_unread -= 1;
+            }
+            rec_type::DONE | rec_type::DRCP => {
+                *pending = Pending::default();
+                self.rcpt_unread -= 1;
+            }
+            rec_type::DSN_ORCPT => pending.dsn_orcpt = Some(text),
+            rec_type::DSN_NOTIFY => match text.parse::<i32>() {
+                Ok(n) if n > 0 && n & !0xf == 0 => pending.dsn_notify = n,
+                _ => log::msg_warn!("{}: ignoring malformed DSN notify flags <{text}>", self.id),
+            },
+            rec_type::ORCP => pending.orig_rcpt = Some(text),
+            rec_type::SIZE => return self.size_record(&text),
+            rec_type::TIME if self.arrival.0 == 0 => self.arrival = time_record(&text),
+            rec_type::CTIME if self.create_time == 0 => {
+                self.create_time = text.trim().parse().unwrap_or(0);
+            }
+            rec_type::FILT => self.filter_xport = Some(text),
+            rec_type::INSP => self.inspect_xport = Some(text),
+            rec_type::RDR => self.redirect_addr = Some(text),
+            rec_type::FROM if !*seen_sender => {
+                *seen_sender = true;
+                self.sender = text;
+                crate::opened::log(self);
+            }
+            rec_type::DSN_ENVID => self.dsn_envid = text,
+            rec_type::DSN_RET => match text.parse::<i32>() {
+                Ok(n @ 1..=2) => self.dsn_ret = n,
+                _ => log::msg_warn!(
+                    "{}: ignoring malformed DSN RET flags in queue file record:{text}",
+                    self.id
+                ),
+            },
+            rec_type::WARN if self.warn_time == 0 => {
+                self.warn_time = text.trim().parse().unwrap_or(0);
+            }
+            rec_type::ATTR => self.attribute(&text),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The size record: data size, data offset, recipient count, flags, content length,
+    /// SMTPUTF8 flags.
+    fn size_record(&mut self, text: &str) -> Result<(), ()> {
+        if self.data_offset != 0 {
+            return Ok(());
+        }
+        let fields: Vec<i64> = text
+            .split_whitespace()
+            .map_while(|f| f.parse().ok())
+            .collect();
+        if fields.len() < 3 {
+            log::msg_warn!("{}: message rejected: weird size record", self.id);
+            return Err(());
+        }
+        let field = |i: usize| fields.get(i).copied().unwrap_or(0);
+        self.data_size = field(0);
+        self.data_offset = field(1);
+        self.rcpt_unread = field(2) as i32;
+        let rflags = field(3) as i32;
+        self.cont_length = field(4);
+        self.smtputf8 = field(5) as i32;
+        if self.data_offset <= 0 || self.data_size <= 0 || self.cont_length < 0 {
+            log::msg_warn!("{}: invalid size record: {text}", self.id);
+            return Err(());
+        }
+        if rflags & !READ_FLAG_USER != 0 {
+            log::msg_warn!("{}: invalid flags in size record: {text}", self.id);
+            return Err(());
+        }
+        if self.cont_length == 0 {
+            self.cont_length = self.data_size;
+        }
+        Ok(())
+    }
+
+    /// A named attribute: the ones the delivery request carries.
+    fn attribute(&mut self, text: &str) {
+        let Some((name, value)) = text.split_once('=') else {
+            return;
+        };
+        let value = value.to_string();
+        let client = &mut self.client;
+        match name {
+            "encoding" => self.encoding = value,
+            "trace_flags" => self.tflags = value.parse::<i32>().unwrap_or(0) & TRACE_FLAGS_MASK,
+            // The log_ forms win over the actual ones (they survive a content filter).
+            "log_client_name" => client.name = value,
+            "log_client_address" => client.addr = value,
+            "log_client_port" => client.port = value,
+            "log_protocol_name" => client.proto = value,
+            "log_helo_name" => client.helo = value,
+            "client_name" if client.name.is_empty() => client.name = value,
+            "client_address" if client.addr.is_empty() => client.addr = value,
+            "client_port" if client.port.is_empty() => client.port = value,
+            "protocol_name" if client.proto.is_empty() => client.proto = value,
+            "helo_name" if client.helo.is_empty() => client.helo = value,
+            "sasl_method" => client.sasl_method = value,
+            "sasl_username" => client.sasl_username = value,
+            "sasl_sender" => client.sasl_sender = value,
+            "log_ident" => client.log_ident = value,
+            "rewrite_context" => client.rewrite_context = value,
+            _ => {}
+        }
+    }
+
+    /// What Postfix fills in when the file did not say.
+    fn defaults(&mut self) {
+        if self.client.rewrite_context.is_empty() {
+            self.client.rewrite_context = "local".to_string();
+        }
+        if self.create_time == 0 {
+            self.create_time = self.arrival.0;
+        }
+        if self.rcpt_unread < 0 {
+            log::msg_warn!("{}: rcpt count mismatch ({})", self.id, self.rcpt_unread);
+            self.rcpt_unread = 0;
+        }
+    }
+}
+
+/// An attribute record whose name has a record type of its own becomes that record.
+fn attr_record(kind: u8, text: &str) -> Option<(u8, String)> {
+    if kind != rec_type::ATTR {
+        return Some((kind, text.to_string()));
+    }
+    let (name, value) = text.split_once('=')?;
+    if name.is_empty() {
+        return None;
+    }
+    Some(match rec_attr_map(name) {
+        Some(mapped) => (mapped, value.to_string()),
+        None => (kind, text.to_string()),
+    })
+}
+
+/// A `T` record: `seconds` or `seconds microseconds`.
+fn time_record(text: &str) -> (i64, i64) {
+    let mut fields = text
+        .split_whitespace()
+        .map(|f| f.parse::<i64>().unwrap_or(0));
+    (fields.next().unwrap_or(0), fields.next().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_records_map_to_their_types() {
+        assert_eq!(
+            attr_record(rec_type::ATTR, "dsn_orig_rcpt=rfc822;a@b"),
+            Some((rec_type::DSN_ORCPT, "rfc822;a@b".to_string()))
+        );
+        assert_eq!(attr_record(rec_type::ATTR, "=x"), None);
+        assert_eq!(time_record("1700000000 123456"), (1700000000, 123456));
+        assert_eq!(time_record("1700000000"), (1700000000, 0));
+    }
+}

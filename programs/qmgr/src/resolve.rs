@@ -1,0 +1,187 @@
+//! Routing a message's recipients: each is resolved through trivial-rewrite to a
+//! transport and next hop, then added to that destination's waiting entries.
+//!
+//! Postfix counterpart: `qmgr_message_resolve()` and `qmgr_resolve_one()` in
+//! `qmgr/qmgr_message.c`, with `qmgr/qmgr_error.c`. A content filter overrides the
+//! answer; an address the resolver cannot handle goes to the `retry` transport (a
+//! temporary failure) or the `error` transport (bad syntax), with the reason as next
+//! hop, so that an agent logs it; so do recipients for a transport in
+//! `defer_transports`, a throttled transport or a dead destination. For transports with
+//! a recipient limit of 1 the destination is the recipient (`user@nexthop`, without the
+//! address extension), so concurrency limits apply per user.
+
+use crate::message::{Message, Recipient};
+use crate::transport::{Limits, Transport};
+use global::resolve_clnt::{FLAG_ERROR, FLAG_FAIL};
+use global::rewrite_clnt::RewriteClient;
+use params::Config;
+use std::collections::BTreeMap;
+
+/// The transport for temporary failures.
+const RETRY: &str = "retry";
+/// The transport for permanent failures.
+const ERROR: &str = "error";
+
+/// What routing needs.
+pub struct Routing<'a> {
+    /// main.cf, for transport limits.
+    pub config: &'a Config,
+    /// The queue manager's settings.
+    pub settings: &'a crate::settings::Settings,
+    /// The resolve client.
+    pub rewrite: &'a mut RewriteClient,
+    /// Transports by name.
+    pub transports: &'a mut BTreeMap<String, Transport>,
+    /// Now, in seconds.
+    pub now: i64,
+    /// Ignore defer_transports (`postqueue -f`).
+    pub flush_dfxp: bool,
+}
+
+impl Routing<'_> {
+    /// Routes every recipient of `message`; the number of entries made.
+    pub fn message(&mut self, message: &Message) -> usize {
+        let mut entries = 0;
+        for rcpt in &message.rcpts {
+            let (transport, nexthop, address) = self.resolve(message, &rcpt.address);
+            let rcpt = Recipient {
+                address,
+                ..rcpt.clone()
+            };
+            if self.assign(&message.id, rcpt, transport, nexthop) {
+                entries += 1;
+            }
+        }
+        entries
+    }
+
+    /// Transport, next hop and address for one recipient.
+    fn resolve(&mut self, message: &Message, address: &str) -> (String, String, String) {
+        // Trace-only messages (sendmail -bv) are never filtered.
+        if let Some(filter) = &message.filter_xport
+            && message.tflags & (1 << 8 | 1 << 9) == 0
+        {
+            let (transport, nexthop) = filter.split_once(':').unwrap_or((filter, ""));
+            let nexthop = if !nexthop.is_empty() {
+                nexthop.to_string()
+            } else if !self.settings.default_filter_nexthop.is_empty() {
+                self.settings.default_filter_nexthop.clone()
+            } else {
+                match address.rsplit_once('@') {
+                    Some((_, domain)) if !domain.is_empty() => domain.to_string(),
+                    _ => self.settings.myhostname.clone(),
+                }
+            };
+            return (transport.to_string(), nexthop, address.to_string());
+        }
+        let reply = self.rewrite.resolve(&message.sender, address);
+        let (transport, nexthop) = if reply.flags & FLAG_FAIL != 0 {
+            (
+                RETRY.to_string(),
+                "4.3.0 address resolver failure".to_string(),
+            )
+        } else if reply.flags & FLAG_ERROR != 0 {
+            (ERROR.to_string(), "5.1.3 bad address syntax".to_string())
+        } else {
+            (reply.transport, reply.nexthop)
+        };
+        let address = if reply.recipient.is_empty() && reply.flags & (FLAG_FAIL | FLAG_ERROR) != 0 {
+            address.to_string()
+        } else {
+            reply.recipient
+        };
+        if address.is_empty() {
+            return (
+                ERROR.to_string(),
+                "5.1.3 null recipient address".to_string(),
+                address,
+            );
+        }
+        if !self.flush_dfxp && self.settings.defer_transports.contains(&transport) {
+            return (
+                RETRY.to_string(),
+                "4.3.2 deferred transport".to_string(),
+                address,
+            );
+        }
+        (transport, nexthop, address)
+    }
+
+    /// Adds `rcpt` of message `id` to its destination's entries; true for a new entry.
+    fn assign(&mut self, id: &str, rcpt: Recipient, transport: String, nexthop: String) -> bool {
+        let (mut transport, mut nexthop) = (transport, nexthop);
+        let now = self.now;
+        if let Some(why) = self.transport(&transport).is_throttled(now) {
+            (transport, nexthop) = (RETRY.to_string(), why);
+        }
+        let queue_name = self.queue_name(&transport, &nexthop, &rcpt.address);
+        let t = self.transport(&transport);
+        let init = t.limits.init_concurrency;
+        if let Some(why) = t.queue(&queue_name, &nexthop).is_dead(now, init) {
+            return self.assign_to(id, rcpt, RETRY, &why);
+        }
+        self.assign_to(id, rcpt, &transport, &nexthop)
+    }
+
+    fn assign_to(&mut self, id: &str, rcpt: Recipient, transport: &str, nexthop: &str) -> bool {
+        let queue_name = self.queue_name(transport, nexthop, &rcpt.address);
+        let t = self.transport(transport);
+        let limit = t.limits.rcpt_limit;
+        let queue = t.queue(&queue_name, nexthop);
+        crate::entry::add(&mut queue.todo, id, rcpt, limit)
+    }
+
+    /// The transport named `name`, created with its limits on first use.
+    fn transport(&mut self, name: &str) -> &mut Transport {
+        let config = self.config;
+        self.transports
+            .entry(name.to_string())
+            .or_insert_with(|| Transport::new(name, Limits::from_config(config, name)))
+    }
+
+    /// The destination's name: the next hop, or `user@nexthop` for per-recipient
+    /// transports; lowercase.
+    fn queue_name(&mut self, transport: &str, nexthop: &str, address: &str) -> String {
+        let per_rcpt = transport != ERROR
+            && transport != RETRY
+            && self.transport(transport).limits.rcpt_limit == 1;
+        let name = if per_rcpt {
+            let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+            let local = strip_extension(local, &self.settings.rcpt_delim);
+            format!("{local}@{nexthop}")
+        } else {
+            nexthop.to_string()
+        };
+        name.to_lowercase()
+    }
+}
+
+/// `user` from `user+ext` for any of the delimiter characters (not for `owner-` and
+/// `-request` forms, as Postfix's `split_addr` leaves those alone).
+fn strip_extension<'a>(local: &'a str, delims: &str) -> &'a str {
+    if delims.is_empty() {
+        return local;
+    }
+    let lower = local.to_ascii_lowercase();
+    if lower.starts_with("owner-") || lower.ends_with("-request") {
+        return local;
+    }
+    match local.find(|c| delims.contains(c)) {
+        Some(0) | None => local,
+        Some(at) => &local[..at],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_are_stripped_for_the_queue_name() {
+        assert_eq!(strip_extension("user+ext", "+"), "user");
+        assert_eq!(strip_extension("user-ext", "+-"), "user");
+        assert_eq!(strip_extension("owner-list", "-"), "owner-list");
+        assert_eq!(strip_extension("+x", "+"), "+x");
+        assert_eq!(strip_extension("user+ext", ""), "user+ext");
+    }
+}

@@ -1,0 +1,399 @@
+//! The scheduler: one thread that owns the active queue and every destination, takes
+//! triggers and delivery outcomes as events, feeds messages in, and starts deliveries.
+//!
+//! Postfix counterpart: `qmgr/qmgr.c` (`qmgr_loop`, `qmgr_trigger_event`, the deferred
+//! queue timer) with the selection of `qmgr_transport.c` and the status handling of
+//! `qmgr_deliver_update()`. Postfix does this in one event loop with non-blocking
+//! agent connections; here each delivery runs in a thread of its own and reports back
+//! through the same channel as the triggers, so the scheduler's state is never shared.
+//! A message lives in memory from feed to done; its file stays in active/ meanwhile, so
+//! after a crash the start-up move brings it back.
+
+use crate::active;
+use crate::deliver::{self, Outcome, Status};
+use crate::entry::Entry;
+use crate::message::Message;
+use crate::resolve::Routing;
+use crate::scan::{self, Scan};
+use crate::settings::Settings;
+use crate::transport::Transport;
+use global::mail_queue::{DEFERRED, INCOMING};
+use global::rewrite_clnt::RewriteClient;
+use params::Config;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Trigger requests (Postfix's `QMGR_REQ_*` and `TRIGGER_REQ_WAKEUP`).
+const REQ_WAKEUP: u8 = b'W';
+const REQ_SCAN_INCOMING: u8 = b'I';
+const REQ_SCAN_DEFERRED: u8 = b'D';
+const REQ_FLUSH_DEAD: u8 = b'F';
+const REQ_SCAN_ALL: u8 = b'A';
+
+/// What wakes the scheduler.
+pub enum Event {
+    /// A trigger's bytes.
+    Trigger(Vec<u8>),
+    /// A delivery ended.
+    Delivered {
+        /// The transport.
+        transport: String,
+        /// The destination.
+        queue: String,
+        /// The entry that was delivered.
+        entry: Entry,
+        /// How it went.
+        outcome: Outcome,
+    },
+}
+
+/// A message in the active queue.
+struct Active {
+    message: Message,
+    /// Entries not yet ended.
+    refcount: usize,
+    /// Some recipient was deferred.
+    deferred: bool,
+}
+
+/// The scheduler's state.
+pub struct Scheduler {
+    settings: Settings,
+    config: Config,
+    rewrite: RewriteClient,
+    transports: BTreeMap<String, Transport>,
+    messages: HashMap<String, Active>,
+    incoming: Scan,
+    deferred: Scan,
+    events: Receiver<Event>,
+    sender: Sender<Event>,
+    next_deferred_scan: Instant,
+    /// Round-robin position per transport.
+    last_queue: HashMap<String, String>,
+    /// Flush flags that apply to the messages fed by the current scans.
+    flush_dfxp: bool,
+}
+
+/// Now as (seconds, microseconds).
+pub fn now_tv() -> (i64, i64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    (now.as_secs() as i64, i64::from(now.subsec_micros()))
+}
+
+impl Scheduler {
+    /// A scheduler that takes events from `events`; `sender` goes to delivery threads.
+    pub fn new(
+        settings: Settings,
+        config: Config,
+        rewrite: RewriteClient,
+        events: Receiver<Event>,
+        sender: Sender<Event>,
+    ) -> Scheduler {
+        let mut incoming = Scan::new(INCOMING);
+        let mut deferred = Scan::new(DEFERRED);
+        // Postfix's qmgr_post_init: look at both queues at once.
+        incoming.request(scan::START);
+        deferred.request(scan::START);
+        let next_deferred_scan =
+            Instant::now() + Duration::from_secs(settings.queue_run_delay as u64);
+        Scheduler {
+            settings,
+            config,
+            rewrite,
+            transports: BTreeMap::new(),
+            messages: HashMap::new(),
+            incoming,
+            deferred,
+            events,
+            sender,
+            next_deferred_scan,
+            last_queue: HashMap::new(),
+            flush_dfxp: false,
+        }
+    }
+
+    /// Runs forever.
+    pub fn run(mut self) -> ! {
+        loop {
+            let busy_scans = self.incoming.busy() || self.deferred.busy();
+            let wait = if busy_scans && self.messages.len() < self.settings.active_limit {
+                Duration::ZERO
+            } else {
+                self.next_deferred_scan
+                    .saturating_duration_since(Instant::now())
+            };
+            match self.events.recv_timeout(wait) {
+                Ok(event) => self.handle(event),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => log::msg_fatal!("event channel closed"),
+            }
+            while let Ok(event) = self.events.try_recv() {
+                self.handle(event);
+            }
+            if Instant::now() >= self.next_deferred_scan {
+                self.deferred.request(scan::START);
+                self.next_deferred_scan =
+                    Instant::now() + Duration::from_secs(self.settings.queue_run_delay as u64);
+            }
+            let fed_incoming = self.feed();
+            self.dispatch();
+            if self.settings.in_flow_delay {
+                crate::flow::adjust(
+                    self.settings.proc_limit,
+                    fed_incoming,
+                    !self.incoming.busy(),
+                );
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Trigger(bytes) => self.trigger(&bytes),
+            Event::Delivered {
+                transport,
+                queue,
+                entry,
+                outcome,
+            } => self.delivered(&transport, &queue, entry, outcome),
+        }
+    }
+
+    /// A trigger (`qmgr_trigger_event`).
+    fn trigger(&mut self, bytes: &[u8]) {
+        let (mut incoming, mut deferred) = (0, 0);
+        for &b in bytes {
+            if log::verbose() > 0 {
+                let shown = if b.is_ascii_alphanumeric() {
+                    b as char
+                } else {
+                    '?'
+                };
+                log::msg_info!("request: {b} ({shown})");
+            }
+            match b {
+                REQ_WAKEUP | REQ_SCAN_INCOMING => incoming |= scan::START,
+                REQ_SCAN_DEFERRED => deferred |= scan::START,
+                REQ_FLUSH_DEAD => {
+                    incoming |= scan::FLUSH_ONCE | scan::FLUSH_DFXP;
+                    deferred |= scan::FLUSH_ONCE | scan::FLUSH_DFXP;
+                }
+                REQ_SCAN_ALL => {
+                    incoming |= scan::ALL;
+                    deferred |= scan::ALL;
+                }
+                _ => {
+                    if log::verbose() > 0 {
+                        log::msg_info!("request ignored");
+                    }
+                }
+            }
+        }
+        let mut flush = 0;
+        if incoming != 0 {
+            flush |= self.incoming.request(incoming);
+        }
+        if deferred != 0 {
+            flush |= self.deferred.request(deferred);
+        }
+        if (incoming | deferred) & scan::FLUSH_DFXP != 0 {
+            self.flush_dfxp = true;
+        }
+        if flush & scan::FLUSH_ONCE != 0 {
+            self.unthrottle_all();
+        }
+    }
+
+    /// Revives every dead destination and throttled transport (`postqueue -f`).
+    fn unthrottle_all(&mut self) {
+        for transport in self.transports.values_mut() {
+            transport.throttled = None;
+            let init = transport.limits.init_concurrency;
+            for queue in transport.queues.values_mut() {
+                queue.revive(init);
+            }
+        }
+    }
+
+    /// Takes messages from the scans into the active queue, incoming first, while there
+    /// is room; whether one came from incoming/.
+    fn feed(&mut self) -> bool {
+        let mut fed_incoming = false;
+        while self.messages.len() < self.settings.active_limit {
+            let (scan, from_incoming) = if self.incoming.busy() {
+                (&mut self.incoming, true)
+            } else if self.deferred.busy() {
+                (&mut self.deferred, false)
+            } else {
+                break;
+            };
+            let queue = scan.queue;
+            let all = scan.flags & scan::ALL != 0;
+            let Some(id) = scan.next() else {
+                if !self.incoming.busy() && !self.deferred.busy() {
+                    self.flush_dfxp = false;
+                }
+                continue;
+            };
+            if self.messages.contains_key(&id) {
+                continue;
+            }
+            sys::watchdog::pat();
+            let now = now_tv();
+            let Some(path) = active::feed(&self.settings.layout, queue, &id, all, now.0) else {
+                continue;
+            };
+            fed_incoming |= from_incoming;
+            self.admit(&path, &id, now);
+        }
+        fed_incoming
+    }
+
+    /// Reads and routes a message now in active/.
+    fn admit(&mut self, path: &str, id: &str, now: (i64, i64)) {
+        let Ok(message) = Message::read(path, id, now) else {
+            active::corrupt(&self.settings.layout, id);
+            return;
+        };
+        let refcount = Routing {
+            config: &self.config,
+            settings: &self.settings,
+            rewrite: &mut self.rewrite,
+            transports: &mut self.transports,
+            now: now.0,
+            flush_dfxp: self.flush_dfxp,
+        }
+        .message(&message);
+        if refcount == 0 {
+            active::done(&self.settings, &message, false, now.0);
+            return;
+        }
+        self.messages.insert(
+            id.to_string(),
+            Active {
+                message,
+                refcount,
+                deferred: false,
+            },
+        );
+    }
+
+    /// Starts every delivery the limits allow.
+    fn dispatch(&mut self) {
+        let now = now_tv().0;
+        let names: Vec<String> = self.transports.keys().cloned().collect();
+        for name in names {
+            while let Some((queue, nexthop, entry)) = self.select(&name, now) {
+                self.start(&name, &queue, &nexthop, entry);
+            }
+        }
+    }
+
+    /// The next entry of transport `name` that may be delivered now, counted as busy:
+    /// its destination, next hop and the entry.
+    fn select(&mut self, name: &str, now: i64) -> Option<(String, String, Entry)> {
+        let transport = self.transports.get_mut(name)?;
+        if transport.is_throttled(now).is_some() {
+            return None;
+        }
+        let after = self.last_queue.get(name).map(String::as_str);
+        let queue_name = transport.select(after)?;
+        let queue = transport.queues.get_mut(&queue_name)?;
+        let entry = queue.todo.pop_front()?;
+        queue.busy += 1;
+        let nexthop = queue.nexthop.clone();
+        transport.busy += 1;
+        self.last_queue.insert(name.to_string(), queue_name.clone());
+        Some((queue_name, nexthop, entry))
+    }
+
+    /// Starts one delivery thread.
+    fn start(&mut self, transport: &str, queue: &str, nexthop: &str, entry: Entry) {
+        let Some(active) = self.messages.get(&entry.id) else {
+            log::msg_panic!("qmgr_deliver: no message {}", entry.id);
+        };
+        let request = deliver::request(
+            &active.message,
+            transport,
+            nexthop,
+            &entry.rcpts,
+            (self.settings.ipc_timeout, self.settings.daemon_timeout),
+        );
+        let sender = self.sender.clone();
+        let (transport, queue) = (transport.to_string(), queue.to_string());
+        let spawned = std::thread::Builder::new()
+            .name(format!("deliver-{transport}"))
+            .spawn(move || {
+                let outcome = deliver::deliver(&request);
+                let _ = sender.send(Event::Delivered {
+                    transport,
+                    queue,
+                    entry,
+                    outcome,
+                });
+            });
+        if let Err(e) = spawned {
+            log::msg_fatal!("cannot start a delivery thread: {e}");
+        }
+    }
+
+    /// A delivery ended (`qmgr_deliver_update`).
+    fn delivered(
+        &mut self,
+        transport_name: &str,
+        queue_name: &str,
+        entry: Entry,
+        outcome: Outcome,
+    ) {
+        let now = now_tv().0;
+        let backoff = self.settings.min_backoff;
+        let retry = self.settings.transport_retry;
+        let Some(transport) = self.transports.get_mut(transport_name) else {
+            log::msg_panic!("qmgr_deliver_update: no transport {transport_name}");
+        };
+        transport.busy = transport.busy.saturating_sub(1);
+        let limit = transport.limits.dest_concurrency;
+        if outcome.status == Status::Crash && outcome.reason == "mail transport unavailable" {
+            // The agent could not be reached: leave the transport alone for a while and
+            // try this entry again then; nothing was delivered.
+            transport.throttle(now, retry, &format!("4.3.0 {}", outcome.reason));
+            if let Some(queue) = transport.queues.get_mut(queue_name) {
+                queue.busy = queue.busy.saturating_sub(1);
+                queue.todo.push_front(entry);
+            }
+            return;
+        }
+        let Some(queue) = transport.queues.get_mut(queue_name) else {
+            log::msg_panic!("qmgr_deliver_update: no queue {queue_name}");
+        };
+        let transport_throttled = &mut transport.throttled;
+        queue.busy = queue.busy.saturating_sub(1);
+        // An agent sends a DSN status only about a site problem: throttle the site.
+        if outcome.status != Status::Ok && !outcome.dsn_status.is_empty() {
+            let why = format!(
+                "{} delivery temporarily suspended: {}",
+                outcome.dsn_status, outcome.reason
+            );
+            queue.failure(now, backoff, &why);
+        }
+        if outcome.status != Status::Crash {
+            *transport_throttled = None;
+            if outcome.reason.is_empty() {
+                queue.success(limit);
+            }
+        }
+        let Some(active) = self.messages.get_mut(&entry.id) else {
+            log::msg_panic!("qmgr_deliver_update: no message {}", entry.id);
+        };
+        active.deferred |= outcome.status != Status::Ok;
+        active.refcount -= 1;
+        if active.refcount == 0
+            && let Some(active) = self.messages.remove(&entry.id)
+        {
+            active::done(&self.settings, &active.message, active.deferred, now);
+        }
+    }
+}

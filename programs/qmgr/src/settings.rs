@@ -1,0 +1,96 @@
+//! What the queue manager reads from main.cf, once, before it enters the jail.
+//!
+//! Postfix counterpart: the parameter tables in `qmgr/qmgr.c`'s `main()`. The
+//! per-transport limits are read when a transport is first used (transport.rs).
+
+use global::mail_queue::Layout;
+use params::Config;
+use params::decl::address::RECIPIENT_DELIMITER;
+use params::decl::cleanup::{BOUNCE_SERVICE_NAME, TRACE_SERVICE_NAME};
+use params::decl::identity::MYHOSTNAME;
+use params::decl::process::DEFAULT_PROCESS_LIMIT;
+use params::decl::qmgr::{
+    DEFAULT_FILTER_NEXTHOP, DEFER_SERVICE_NAME, DEFER_TRANSPORTS, QMGR_DAEMON_TIMEOUT,
+    QMGR_IPC_TIMEOUT, TRANSPORT_RETRY_TIME,
+};
+use params::decl::queue::{
+    BOUNCE_QUEUE_LIFETIME, IN_FLOW_DELAY, MAXIMAL_BACKOFF_TIME, MAXIMAL_QUEUE_LIFETIME,
+    MINIMAL_BACKOFF_TIME, QMGR_MESSAGE_ACTIVE_LIMIT, QUEUE_RUN_DELAY,
+};
+use std::time::Duration;
+
+/// The queue manager's configuration.
+pub struct Settings {
+    /// Queue directory layout (hashed queues).
+    pub layout: Layout,
+    /// Seconds between deferred queue scans.
+    pub queue_run_delay: i64,
+    /// Shortest retry interval.
+    pub min_backoff: i64,
+    /// Longest retry interval.
+    pub max_backoff: i64,
+    /// Lifetime of mail with deferred recipients.
+    pub max_queue_lifetime: i64,
+    /// The same for mail with a null sender.
+    pub bounce_queue_lifetime: i64,
+    /// Messages in the active queue at most.
+    pub active_limit: usize,
+    /// How long to wait for a delivery agent's greeting.
+    pub ipc_timeout: Duration,
+    /// How long to wait for a delivery agent's status.
+    pub daemon_timeout: Duration,
+    /// How long a failed transport is left alone.
+    pub transport_retry: i64,
+    /// Transports whose mail stays queued.
+    pub defer_transports: Vec<String>,
+    /// The bounce service.
+    pub bounce_service: String,
+    /// The defer service.
+    pub defer_service: String,
+    /// The trace service.
+    pub trace_service: String,
+    /// Whether flow control tokens are handed out.
+    pub in_flow_delay: bool,
+    /// The token level to keep (`default_process_limit`).
+    pub proc_limit: usize,
+    /// Recipient extension delimiters.
+    pub rcpt_delim: String,
+    /// Next hop for a content filter without one.
+    pub default_filter_nexthop: String,
+    /// $myhostname.
+    pub myhostname: String,
+}
+
+impl Settings {
+    /// Reads the settings; a bad value is fatal, as in Postfix.
+    pub fn from_config(config: &Config) -> Settings {
+        let fatal = |e: params::ConfigError| -> ! { global::fatal_config(e) };
+        let time = |p| config.time(p).unwrap_or_else(|e| fatal(e));
+        let text = |p| config.str(p).unwrap_or_else(|e| fatal(e));
+        Settings {
+            layout: Layout::from_config(config).unwrap_or_else(|e| fatal(e)),
+            queue_run_delay: time(&QUEUE_RUN_DELAY),
+            min_backoff: time(&MINIMAL_BACKOFF_TIME),
+            max_backoff: time(&MAXIMAL_BACKOFF_TIME),
+            max_queue_lifetime: time(&MAXIMAL_QUEUE_LIFETIME),
+            bounce_queue_lifetime: time(&BOUNCE_QUEUE_LIFETIME),
+            active_limit: config
+                .int(&QMGR_MESSAGE_ACTIVE_LIMIT)
+                .unwrap_or_else(|e| fatal(e)) as usize,
+            ipc_timeout: Duration::from_secs(time(&QMGR_IPC_TIMEOUT) as u64),
+            daemon_timeout: Duration::from_secs(time(&QMGR_DAEMON_TIMEOUT) as u64),
+            transport_retry: time(&TRANSPORT_RETRY_TIME),
+            defer_transports: config.list(&DEFER_TRANSPORTS).unwrap_or_else(|e| fatal(e)),
+            bounce_service: text(&BOUNCE_SERVICE_NAME),
+            defer_service: text(&DEFER_SERVICE_NAME),
+            trace_service: text(&TRACE_SERVICE_NAME),
+            in_flow_delay: time(&IN_FLOW_DELAY) > 0,
+            proc_limit: config
+                .int(&DEFAULT_PROCESS_LIMIT)
+                .unwrap_or_else(|e| fatal(e)) as usize,
+            rcpt_delim: text(&RECIPIENT_DELIMITER),
+            default_filter_nexthop: text(&DEFAULT_FILTER_NEXTHOP),
+            myhostname: text(&MYHOSTNAME),
+        }
+    }
+}
