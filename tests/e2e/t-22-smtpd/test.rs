@@ -66,10 +66,16 @@ struct Pair {
 impl Pair {
     /// Both instances, configured and started; None when the test must be skipped.
     fn start(name: &str, main_cf: &[(&str, &str)], files: &[(&str, &str)]) -> Option<Pair> {
-        let mut daemons = IRONPOST_DAEMONS.to_vec();
-        daemons.push("smtpd");
-        let mut postfix = Instance::new(&format!("t22-{name}-postfix"))?;
-        let mut ironpost = Instance::with_daemons(&format!("t22-{name}-ironpost"), &daemons)?;
+        // Whatever the default list says, one side runs Postfix's smtpd, the other ours.
+        let theirs: Vec<&str> = IRONPOST_DAEMONS
+            .iter()
+            .copied()
+            .filter(|d| *d != "smtpd")
+            .collect();
+        let mut ours = theirs.clone();
+        ours.push("smtpd");
+        let mut postfix = Instance::with_daemons(&format!("t22-{name}-postfix"), &theirs)?;
+        let mut ironpost = Instance::with_daemons(&format!("t22-{name}-ironpost"), &ours)?;
         for instance in [&postfix, &ironpost] {
             for (name, value) in main_cf {
                 instance.set_main_cf(name, value);
