@@ -15,7 +15,7 @@
 use crate::bounce;
 use crate::message::Message;
 use crate::settings::Settings;
-use global::mail_queue::{ACTIVE, BOUNCE, CORRUPT, DEFERRED, Layout};
+use global::mail_queue::{ACTIVE, BOUNCE, CORRUPT, DEFER, DEFERRED, Layout};
 use std::fs::{File, FileTimes};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, SystemTime};
@@ -77,10 +77,24 @@ pub fn rename(layout: &Layout, id: &str, from: &str, to: &str) -> std::io::Resul
         Err(e)
             if e.kind() == std::io::ErrorKind::NotFound && std::path::Path::new(&old).exists() =>
         {
-            global::mail_queue::mkdirs(layout.dir(to, id).trim_end_matches('/'))?;
+            global::mail_queue::mkdirs(&new)?;
             std::fs::rename(&old, &new)
         }
         other => other,
+    }
+}
+
+/// Removes the defer log of an earlier run of `id` before its recipients are routed
+/// again: it only describes recipients that are still in the file, and this run's
+/// deferrals write it anew (Postfix does this in `qmgr_message_alloc`).
+pub fn reset_defer_log(layout: &Layout, id: &str) {
+    if let Err(e) = std::fs::remove_file(layout.path(DEFER, id))
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        log::msg_fatal!(
+            "qmgr_message_alloc: {id}: remove {DEFER} {id}: {}",
+            sys::os_error(&e)
+        );
     }
 }
 

@@ -258,6 +258,7 @@ impl Scheduler {
             active::corrupt(&self.settings.layout, id);
             return;
         };
+        active::reset_defer_log(&self.settings.layout, id);
         let refcount = Routing {
             config: &self.config,
             settings: &self.settings,

@@ -1,0 +1,297 @@
+//! qmgr: mail submitted with sendmail and SMTP goes through ironpost's queue manager to
+//! Postfix's delivery agents (virtual, smtp to smtp-sink, discard), a recipient the
+//! virtual agent does not know is bounced through Postfix's bounce service, a message
+//! for a relay that is down is deferred (deferred/, the defer log, the retry time as the
+//! file's time stamp) and delivered after `postfix flush`, and a message left in active/
+//! by a crash is delivered after a restart. Each scenario also runs with Postfix's qmgr
+//! in the same harness: the queue manager's log lines (`from=...(queue active)`,
+//! `removed`) and the agents' status lines (which depend on what the delivery request
+//! carried: recipients, original recipients, offsets, time stamps) must be equal after
+//! queue IDs, sizes, delays and ports are normalised.
+
+use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+
+/// Whose queue manager an instance runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Qmgr {
+    Ours,
+    Postfix,
+}
+
+fn instance(name: &str, qmgr: Qmgr) -> Option<Instance> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    if qmgr == Qmgr::Ours {
+        daemons.push("qmgr");
+    }
+    let suffix = if qmgr == Qmgr::Ours {
+        "ours"
+    } else {
+        "postfix"
+    };
+    let mx = Instance::with_daemons(&format!("{name}-{suffix}"), &daemons)?;
+    mx.write(
+        "etc/transport",
+        &mx.expand(
+            "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n\
+             discard.e2e.test discard:\n",
+        ),
+    );
+    mx.install_commands();
+    Some(mx)
+}
+
+fn sendmail(mx: &Instance, from: &str, to: &str, marker: &str) {
+    let message = format!("From: {from}\nTo: {to}\nSubject: {marker}\n\nbody {marker}\n");
+    let out = mx.sendmail(&["-f", from, to], &message);
+    assert!(
+        out.status.success(),
+        "sendmail: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Waits until the log has `count` lines containing `needle`.
+fn wait_count(mx: &Instance, needle: &str, count: usize, secs: u64) {
+    if !wait_until(secs, || mx.log().matches(needle).count() >= count) {
+        mx.keep_for_inspection();
+        panic!(
+            "fewer than {count} \"{needle}\" after {secs}s; log:\n{}",
+            mx.log()
+        );
+    }
+}
+
+/// The queue IDs in the order the log first names them.
+fn queue_ids(log: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for line in log.lines() {
+        let Some((_, rest)) = line.split_once("]: ") else {
+            continue;
+        };
+        let Some((id, _)) = rest.split_once(": ") else {
+            continue;
+        };
+        let is_id = (8..=16).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase());
+        if is_id && !ids.iter().any(|known| known == id) {
+            ids.push(id.to_string());
+        }
+    }
+    ids
+}
+
+/// The log lines of `process` (`qmgr`, `virtual`...) about mail, with what differs
+/// between two runs replaced: queue IDs, sizes, delays, the instance's ports and
+/// directory. Sorted, since deliveries run in parallel.
+fn lines_of(mx: &Instance, processes: &[&str]) -> Vec<String> {
+    let log = mx.log();
+    let ids = queue_ids(&log);
+    let mut out = Vec::new();
+    for line in log.lines() {
+        let Some((head, rest)) = line.split_once("]: ") else {
+            continue;
+        };
+        let Some(process) = head.rsplit(' ').next().and_then(|p| p.split('[').next()) else {
+            continue;
+        };
+        if !processes.iter().any(|p| process == format!("postfix/{p}")) {
+            continue;
+        }
+        let mut text = format!("{process}: {rest}");
+        for id in &ids {
+            text = text.replace(id.as_str(), "QUEUEID");
+        }
+        text = text
+            .replace(&mx.dir.display().to_string(), "DIR")
+            .replace(&mx.sink_port.to_string(), "SINKPORT")
+            .replace(&mx.smtp_port.to_string(), "SMTPPORT");
+        out.push(normalise_numbers(&text));
+    }
+    out.sort();
+    out
+}
+
+/// `size=N`, `delay=N` and `delays=a/b/c/d` with their numbers replaced.
+fn normalise_numbers(text: &str) -> String {
+    text.split(", ")
+        .map(|field| {
+            for key in ["size=", "delay=", "delays="] {
+                if field.starts_with(key) {
+                    return format!("{key}N");
+                }
+            }
+            field.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The messages relayed to smtp-sink so far.
+fn sunk(mx: &Instance) -> Vec<String> {
+    std::fs::read_dir(mx.dir.join("sink"))
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The files of `queue` (hashed subdirectories included), by queue ID.
+fn queue_files(mx: &Instance, queue: &str) -> BTreeMap<String, std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut BTreeMap<String, std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.insert(entry.file_name().to_string_lossy().into_owned(), path);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(&mx.dir.join("queue").join(queue), &mut out);
+    out
+}
+
+/// The deliveries scenario; returns the normalised qmgr and agent lines.
+fn deliveries(qmgr: Qmgr) -> Option<(Vec<String>, Vec<String>)> {
+    let mut mx = instance("t-23-deliver", qmgr)?;
+    mx.start_sink();
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "user@vmail.e2e.test",
+        "t23-virtual",
+    );
+    sendmail(&mx, "root", "someone@discard.e2e.test", "t23-discard");
+    if let Err(e) = mx.send(
+        mx.smtp_port,
+        "a@example.org",
+        "far@relay.e2e.test",
+        "t23-relay",
+    ) {
+        mx.keep_for_inspection();
+        panic!("SMTP: {e}\n{}", mx.log());
+    }
+    // An unknown virtual user: the virtual agent bounces, the bounce service returns
+    // the message to the sender, whose mailbox is the virtual user's.
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "nobody@vmail.e2e.test",
+        "t23-bounce",
+    );
+    // Five messages: four submitted, one non-delivery notice.
+    wait_count(&mx, ": removed", 5, 60);
+    let mailbox = mx.mailbox();
+    assert!(
+        mailbox.iter().any(|m| m.contains("body t23-virtual")),
+        "{mailbox:?}"
+    );
+    assert!(
+        mailbox
+            .iter()
+            .any(|m| m.contains("Undelivered Mail Returned to Sender")
+                && m.contains("nobody@vmail.e2e.test")),
+        "no bounce in {mailbox:?}"
+    );
+    assert!(
+        sunk(&mx).iter().any(|m| m.contains("t23-relay")),
+        "nothing relayed"
+    );
+    for queue in ["active", "incoming", "deferred"] {
+        assert!(
+            queue_files(&mx, queue).is_empty(),
+            "{queue} not empty:\n{}",
+            mx.log()
+        );
+    }
+    Some((
+        lines_of(&mx, &["qmgr"]),
+        lines_of(&mx, &["virtual", "smtp", "discard", "bounce"]),
+    ))
+}
+
+#[test]
+fn deliveries_and_bounces_log_as_with_postfix_qmgr() {
+    let Some((ours, our_agents)) = deliveries(Qmgr::Ours) else {
+        return;
+    };
+    let Some((postfix, postfix_agents)) = deliveries(Qmgr::Postfix) else {
+        return;
+    };
+    assert_eq!(ours, postfix, "qmgr lines differ");
+    assert_eq!(our_agents, postfix_agents, "agent lines differ");
+    assert_eq!(ours.iter().filter(|l| l.ends_with(": removed")).count(), 5);
+}
+
+/// What the deferral scenario shows: the normalised lines before and after the flush,
+/// and how far in the future the deferred file's time stamp was.
+struct Deferral {
+    lines_deferred: Vec<String>,
+    lines_flushed: Vec<String>,
+    retry_in: i64,
+}
+
+fn deferral(qmgr: Qmgr) -> Option<Deferral> {
+    let mut mx = instance("t-23-defer", qmgr)?;
+    mx.start();
+    // The relay is down: smtp defers, qmgr moves the message to deferred/.
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-defer",
+    );
+    wait_count(&mx, "status=deferred", 1, 60);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 1) {
+        mx.keep_for_inspection();
+        panic!("nothing in deferred/:\n{}", mx.log());
+    }
+    let deferred = queue_files(&mx, "deferred");
+    let (id, path) = deferred.iter().next().unwrap();
+    assert!(
+        queue_files(&mx, "defer").contains_key(id),
+        "no defer log for {id}"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let retry_in = std::fs::metadata(path).unwrap().mtime() - now;
+    let lines_deferred = lines_of(&mx, &["qmgr", "smtp"]);
+    // The relay comes back; postfix flush (postqueue -f) delivers at once.
+    mx.start_sink();
+    mx.postfix(&["flush"]);
+    wait_count(&mx, ": removed", 1, 60);
+    assert!(sunk(&mx).iter().any(|m| m.contains("t23-defer")));
+    assert!(queue_files(&mx, "defer").is_empty(), "defer log left");
+    Some(Deferral {
+        lines_deferred,
+        lines_flushed: lines_of(&mx, &["qmgr", "smtp"]),
+        retry_in,
+    })
+}
+
+#[test]
+fn a_deferred_message_waits_in_deferred_and_goes_out_on_flush_as_with_postfix() {
+    let Some(ours) = deferral(Qmgr::Ours) else {
+        return;
+    };
+    let Some(postfix) = deferral(Qmgr::Postfix) else {
+        return;
+    };
+    assert_eq!(ours.lines_deferred, postfix.lines_deferred);
+    assert_eq!(ours.lines_flushed, postfix.lines_flushed);
+    // minimal_backoff_time (300s) from now, as Postfix sets it; a few seconds of slack
+    // for the time the test took.
+    for (who, retry) in [("ours", ours.retry_in), ("postfix", postfix.retry_in)] {
+        assert!((290..=301).contains(&retry), "{who}: retry in {retry}s");
+    }
+}
