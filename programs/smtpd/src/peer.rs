@@ -16,6 +16,10 @@ pub struct Peer {
     pub name: String,
     /// The unverified reverse name or `unknown`.
     pub reverse_name: String,
+    /// How the name lookup went (`reject_unknown_client_hostname`).
+    pub name_status: PeerCode,
+    /// How the reverse lookup went (`reject_unknown_reverse_client_hostname`).
+    pub reverse_name_status: PeerCode,
     /// The address as text.
     pub addr: String,
     /// The address as `IPv6:...` for headers.
@@ -77,6 +81,8 @@ impl Peer {
             rfc_addr: dns::peer::rfc_addr(ip),
             name: names.name,
             reverse_name: names.reverse_name,
+            name_status: names.name_status,
+            reverse_name_status: names.reverse_name_status,
             addr,
             port: port.to_string(),
             server,

@@ -39,7 +39,12 @@ const MAIN_CF: &[(&str, &str)] = &[
 
 /// Access tables of the main pair.
 const TABLES: [(&str, &str); 3] = [
-    ("etc/client_access", "127.0.0.3 REJECT\n"),
+    (
+        "etc/client_access",
+        "127.0.0.3 REJECT\n\
+         127.0.0.4 reject_unknown_reverse_client_hostname\n\
+         127.0.0.5 reject_unknown_client_hostname\n",
+    ),
     (
         "etc/sender_access",
         "spammer@example.org REJECT\nexample.net 554 5.7.0 no thanks\n",
@@ -455,6 +460,18 @@ fn dialogues_match_postfix() {
             QUIT,
         ],
     );
+    for source in ["127.0.0.4", "127.0.0.5"] {
+        pair.compare(
+            "unknown client name",
+            source,
+            &[
+                EHLO,
+                ("MAIL FROM:<sender@example.org>\r\n", 1),
+                ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+                QUIT,
+            ],
+        );
+    }
     pair.compare(
         "lost connection in DATA",
         "127.0.0.1",

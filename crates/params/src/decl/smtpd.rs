@@ -193,4 +193,8 @@ crate::params! {
     /// permit_mynetworks, permit_sasl_authenticated, check_address_map type:table, or a
     /// type:table of client addresses. The default is permit_inet_interfaces.
     "local_header_rewrite_clients" LOCAL_HEADER_REWRITE_CLIENTS: Str = "permit_inet_interfaces";
+    /// Reply code for reject_unknown_client_hostname and reject_unknown_reverse_client_hostname
+    /// when the name is missing or forged (a temporary lookup failure always gets 450). The
+    /// default is 450.
+    "unknown_client_reject_code" UNKNOWN_CLIENT_REJECT_CODE: Int = "450";
 }

@@ -66,6 +66,10 @@ pub enum Restriction {
     RejectNonFqdnRecipient,
     /// `reject_invalid_helo_hostname` (also `reject_invalid_hostname`).
     RejectInvalidHelo,
+    /// `reject_unknown_client_hostname` (also `reject_unknown_client`).
+    RejectUnknownClient,
+    /// `reject_unknown_reverse_client_hostname`.
+    RejectUnknownReverseClient,
     /// `check_*_access type:table`.
     Access(AccessKind, String),
     /// A name from `smtpd_restriction_classes`.
@@ -132,6 +136,15 @@ const SIMPLE: &[(&str, Restriction)] = &[
         Restriction::RejectInvalidHelo,
     ),
     ("reject_invalid_hostname", Restriction::RejectInvalidHelo),
+    (
+        "reject_unknown_client_hostname",
+        Restriction::RejectUnknownClient,
+    ),
+    ("reject_unknown_client", Restriction::RejectUnknownClient),
+    (
+        "reject_unknown_reverse_client_hostname",
+        Restriction::RejectUnknownReverseClient,
+    ),
 ];
 
 /// The access restrictions, which take a table.

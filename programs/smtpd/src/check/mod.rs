@@ -25,6 +25,7 @@ mod tests;
 pub mod trace;
 
 use crate::peer::Peer;
+use dns::peer::PeerCode;
 use global::info_log_addr_form::AddrForm;
 use global::rewrite_clnt::RewriteClient;
 use list::Restriction;
@@ -267,6 +268,15 @@ impl Checker {
             },
             Restriction::RejectNonFqdnHelo => self.non_fqdn_helo(facts.helo),
             Restriction::RejectInvalidHelo => self.invalid_helo(facts.helo),
+            Restriction::RejectUnknownClient => {
+                self.unknown_client(facts.peer.name_status, "hostname", "7.25", facts.peer)
+            }
+            Restriction::RejectUnknownReverseClient => self.unknown_client(
+                facts.peer.reverse_name_status,
+                "reverse hostname",
+                "7.1",
+                facts.peer,
+            ),
             Restriction::RejectNonFqdnSender => match facts.sender {
                 Some(sender) if !sender.is_empty() => self.non_fqdn_address(sender, SENDER),
                 _ => Verdict::Dunno,
@@ -402,6 +412,26 @@ impl Checker {
             subject,
             facts,
         )
+    }
+
+    /// `reject_unknown_client_hostname` and `reject_unknown_reverse_client_hostname`:
+    /// the lookup's `status` must be good; a temporary failure always gets 450. Postfix
+    /// 3.7 gives the first the RFC 7372 detail `X.7.25`, the second `X.7.1`.
+    fn unknown_client(&self, status: PeerCode, what: &str, detail: &str, peer: &Peer) -> Verdict {
+        if status == PeerCode::Ok {
+            return Verdict::Dunno;
+        }
+        let code = if status >= PeerCode::Perm {
+            self.codes.unknown_client
+        } else {
+            450
+        };
+        let text = format!(
+            "Client host rejected: cannot find your {what}, [{}]",
+            peer.addr
+        );
+        let dsn = format!("{}.{detail}", code / 100);
+        self.refusal(code, &dsn, &text, ErrorClass::Policy)
     }
 
     /// `permit_mynetworks`.

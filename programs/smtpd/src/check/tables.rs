@@ -39,6 +39,8 @@ pub struct Codes {
     pub unknown_virtual_alias: u16,
     /// `unknown_virtual_mailbox_reject_code`.
     pub unknown_virtual_mailbox: u16,
+    /// `unknown_client_reject_code`.
+    pub unknown_client: u16,
 }
 
 /// The restriction lists, by the parameter that holds each.
@@ -114,6 +116,7 @@ impl Codes {
             unknown_relay: code(config, &s::UNKNOWN_RELAY_RECIPIENT_REJECT_CODE),
             unknown_virtual_alias: code(config, &s::UNKNOWN_VIRTUAL_ALIAS_REJECT_CODE),
             unknown_virtual_mailbox: code(config, &s::UNKNOWN_VIRTUAL_MAILBOX_REJECT_CODE),
+            unknown_client: code(config, &s::UNKNOWN_CLIENT_REJECT_CODE),
         }
     }
 }

@@ -46,6 +46,8 @@ fn peer(addr: &str) -> Peer {
     Peer {
         name: "unknown".into(),
         reverse_name: "unknown".into(),
+        name_status: dns::peer::PeerCode::Perm,
+        reverse_name_status: dns::peer::PeerCode::Perm,
         addr: addr.into(),
         rfc_addr: addr.into(),
         port: "1234".into(),
