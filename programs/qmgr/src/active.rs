@@ -59,14 +59,22 @@ pub fn feed(layout: &Layout, queue: &str, id: &str, all: bool, now: i64) -> Opti
     match rename(layout, id, queue, ACTIVE) {
         Ok(()) => Some(layout.path(ACTIVE, id)),
         Err(e) => {
-            let why = sys::os_error(&e);
-            if e.kind() != std::io::ErrorKind::NotFound {
-                log::msg_fatal!("qmgr_active_feed: {id}: rename from {queue} to {ACTIVE}: {why}");
-            }
-            log::msg_warn!("qmgr_active_feed: {id}: rename from {queue} to {ACTIVE}: {why}");
+            gone_or_fatal(
+                &e,
+                &format!("qmgr_active_feed: {id}: rename from {queue} to {ACTIVE}"),
+            );
             None
         }
     }
+}
+
+/// A file operation failed: a file someone else removed meanwhile (postsuper -d) is a
+/// warning; anything else means the queue is not what it should be, and is fatal.
+fn gone_or_fatal(e: &std::io::Error, what: &str) {
+    if e.kind() != std::io::ErrorKind::NotFound {
+        log::msg_fatal!("{what}: {}", sys::os_error(e));
+    }
+    log::msg_warn!("{what}: {}", sys::os_error(e));
 }
 
 /// Renames queue file `id` from one queue to another, making the hashed subdirectory
@@ -138,13 +146,9 @@ pub fn defer(layout: &Layout, id: &str, queue: &str, dest: &str, delay: i64, now
                 log::msg_info!("qmgr_active_defer: defer {id}");
             }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => log::msg_warn!(
-            "qmgr_active_defer: rename {id} from {queue} to {dest}: {}",
-            sys::os_error(&e)
-        ),
-        Err(e) => log::msg_fatal!(
-            "qmgr_active_defer: rename {id} from {queue} to {dest}: {}",
-            sys::os_error(&e)
+        Err(e) => gone_or_fatal(
+            &e,
+            &format!("qmgr_active_defer: rename {id} from {queue} to {dest}"),
         ),
     }
 }
@@ -234,13 +238,9 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
     }
     match std::fs::remove_file(layout.path(ACTIVE, id)) {
         Ok(()) => log::msg_info!("{id}: removed"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => log::msg_warn!(
-            "qmgr_active_done_3_generic: remove {id} from {ACTIVE}: {}",
-            sys::os_error(&e)
-        ),
-        Err(e) => log::msg_fatal!(
-            "qmgr_active_done_3_generic: remove {id} from {ACTIVE}: {}",
-            sys::os_error(&e)
+        Err(e) => gone_or_fatal(
+            &e,
+            &format!("qmgr_active_done_3_generic: remove {id} from {ACTIVE}"),
         ),
     }
 }

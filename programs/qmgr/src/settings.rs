@@ -15,7 +15,7 @@ use params::decl::qmgr::{
 };
 use params::decl::queue::{
     BOUNCE_QUEUE_LIFETIME, IN_FLOW_DELAY, MAXIMAL_BACKOFF_TIME, MAXIMAL_QUEUE_LIFETIME,
-    MINIMAL_BACKOFF_TIME, QMGR_MESSAGE_ACTIVE_LIMIT, QUEUE_RUN_DELAY,
+    MINIMAL_BACKOFF_TIME, QMGR_MESSAGE_ACTIVE_LIMIT, QMGR_MESSAGE_RECIPIENT_LIMIT, QUEUE_RUN_DELAY,
 };
 use std::time::Duration;
 
@@ -67,7 +67,7 @@ impl Settings {
         let fatal = |e: params::ConfigError| -> ! { global::fatal_config(e) };
         let time = |p| config.time(p).unwrap_or_else(|e| fatal(e));
         let text = |p| config.str(p).unwrap_or_else(|e| fatal(e));
-        Settings {
+        let mut settings = Settings {
             layout: Layout::from_config(config).unwrap_or_else(|e| fatal(e)),
             queue_run_delay: time(&QUEUE_RUN_DELAY),
             min_backoff: time(&MINIMAL_BACKOFF_TIME),
@@ -91,6 +91,23 @@ impl Settings {
             rcpt_delim: text(&RECIPIENT_DELIMITER),
             default_filter_nexthop: text(&DEFAULT_FILTER_NEXTHOP),
             myhostname: text(&MYHOSTNAME),
+        };
+        // Postfix's qmgr_post_init checks, with its warnings.
+        let rcpt_limit = config
+            .int(&QMGR_MESSAGE_RECIPIENT_LIMIT)
+            .unwrap_or_else(|e| fatal(e));
+        if rcpt_limit < settings.active_limit as i64 {
+            let (r, a) = (
+                QMGR_MESSAGE_RECIPIENT_LIMIT.name,
+                QMGR_MESSAGE_ACTIVE_LIMIT.name,
+            );
+            log::msg_warn!("{r} is smaller than {a} - adjusting {r}");
         }
+        if settings.bounce_queue_lifetime > settings.max_queue_lifetime {
+            let (b, m) = (BOUNCE_QUEUE_LIFETIME.name, MAXIMAL_QUEUE_LIFETIME.name);
+            log::msg_warn!("{b} is larger than {m} - adjusting {b}");
+            settings.bounce_queue_lifetime = settings.max_queue_lifetime;
+        }
+        settings
     }
 }

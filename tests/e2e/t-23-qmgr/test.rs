@@ -295,3 +295,87 @@ fn a_deferred_message_waits_in_deferred_and_goes_out_on_flush_as_with_postfix() 
         assert!((290..=301).contains(&retry), "{who}: retry in {retry}s");
     }
 }
+
+/// maximal_queue_lifetime = 0 and the relay down: the first deferral expires the
+/// message, the defer service returns it to the sender; the normalised lines.
+fn expiry(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-expire", qmgr)?;
+    mx.set_main_cf("maximal_queue_lifetime", "0");
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-expire",
+    );
+    // The message and the notice to its sender.
+    wait_count(&mx, ": removed", 2, 60);
+    let mailbox = mx.mailbox();
+    assert!(
+        mailbox
+            .iter()
+            .any(|m| m.contains("Undelivered Mail Returned to Sender") && m.contains("t23-expire")),
+        "no notice in {mailbox:?}"
+    );
+    for queue in ["active", "deferred", "defer"] {
+        assert!(queue_files(&mx, queue).is_empty(), "{queue} not empty");
+    }
+    Some(lines_of(&mx, &["qmgr", "smtp", "bounce", "virtual"]))
+}
+
+#[test]
+fn an_expired_message_is_returned_as_with_postfix() {
+    let Some(ours) = expiry(Qmgr::Ours) else {
+        return;
+    };
+    let Some(postfix) = expiry(Qmgr::Postfix) else {
+        return;
+    };
+    assert!(
+        ours.iter()
+            .any(|l| l.ends_with("status=expired, returned to sender")),
+        "{ours:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
+
+/// A message left in active/ (the queue manager died while delivering it) is
+/// delivered after a restart; the normalised lines of the second run.
+fn recovery(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-recover", qmgr)?;
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-recover",
+    );
+    if !wait_until(30, || queue_files(&mx, "deferred").len() == 1) {
+        mx.keep_for_inspection();
+        panic!("nothing deferred:\n{}", mx.log());
+    }
+    mx.postfix(&["stop"]);
+    let (id, path) = queue_files(&mx, "deferred").into_iter().next().unwrap();
+    std::fs::rename(path, mx.dir.join("queue/active").join(&id)).unwrap();
+    let before = mx.log().len();
+    mx.start_sink();
+    mx.start();
+    if !wait_until(30, || mx.log()[before..].contains(": removed")) {
+        mx.keep_for_inspection();
+        panic!("not delivered after the restart:\n{}", mx.log());
+    }
+    assert!(sunk(&mx).iter().any(|m| m.contains("t23-recover")));
+    let after: Vec<String> = lines_of(&mx, &["qmgr", "smtp"]);
+    Some(after)
+}
+
+#[test]
+fn a_message_left_in_active_is_delivered_after_a_restart_as_with_postfix() {
+    let Some(ours) = recovery(Qmgr::Ours) else {
+        return;
+    };
+    let Some(postfix) = recovery(Qmgr::Postfix) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+}
