@@ -31,6 +31,12 @@ const REQ_SCAN_DEFERRED: u8 = b'D';
 const REQ_FLUSH_DEAD: u8 = b'F';
 const REQ_SCAN_ALL: u8 = b'A';
 
+/// The longest the scheduler waits for an event.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Messages taken in per pass: deliveries start between batches, as Postfix's
+/// qmgr_loop takes one message per event.
+const FEED_BATCH: usize = 100;
+
 /// What wakes the scheduler.
 pub enum Event {
     /// A trigger's bytes.
@@ -118,12 +124,16 @@ impl Scheduler {
     /// Runs forever.
     pub fn run(mut self) -> ! {
         loop {
+            // The trigger thread may wait for hours; progress here keeps the watchdog
+            // quiet, so the wait is never longer than a minute.
+            sys::watchdog::pat();
             let busy_scans = self.incoming.busy() || self.deferred.busy();
             let wait = if busy_scans && self.messages.len() < self.settings.active_limit {
                 Duration::ZERO
             } else {
                 self.next_deferred_scan
                     .saturating_duration_since(Instant::now())
+                    .min(MAX_WAIT)
             };
             match self.events.recv_timeout(wait) {
                 Ok(event) => self.handle(event),
@@ -222,7 +232,8 @@ impl Scheduler {
     /// is room; whether one came from incoming/.
     fn feed(&mut self) -> bool {
         let mut fed_incoming = false;
-        while self.messages.len() < self.settings.active_limit {
+        let mut fed = 0;
+        while self.messages.len() < self.settings.active_limit && fed < FEED_BATCH {
             let (scan, from_incoming) = if self.incoming.busy() {
                 (&mut self.incoming, true)
             } else if self.deferred.busy() {
@@ -247,6 +258,7 @@ impl Scheduler {
                 continue;
             };
             fed_incoming |= from_incoming;
+            fed += 1;
             self.admit(&path, &id, now);
         }
         fed_incoming

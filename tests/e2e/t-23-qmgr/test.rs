@@ -379,3 +379,80 @@ fn a_message_left_in_active_is_delivered_after_a_restart_as_with_postfix() {
     };
     assert_eq!(ours, postfix);
 }
+
+/// A pipe command that records how many copies of it run at once (in `DIR/conc/max`)
+/// and takes a second per message.
+const SLOW_SH: &str = "\
+exec 9>>@DIR@/conc/lock
+flock 9
+n=$(cat @DIR@/conc/n 2>/dev/null || echo 0)
+n=$((n + 1))
+echo $n > @DIR@/conc/n
+m=$(cat @DIR@/conc/max 2>/dev/null || echo 0)
+if [ $n -gt $m ]; then echo $n > @DIR@/conc/max; fi
+flock -u 9
+cat > /dev/null
+sleep 1
+flock 9
+n=$(cat @DIR@/conc/n)
+echo $((n - 1)) > @DIR@/conc/n
+flock -u 9
+";
+
+/// Six messages for one destination of a transport limited to `limit` parallel
+/// deliveries; the most deliveries seen at once and the normalised pipe lines.
+fn concurrency(qmgr: Qmgr, limit: &str) -> Option<(u32, Vec<String>)> {
+    let mut mx = instance("t-23-conc", qmgr)?;
+    std::fs::create_dir_all(mx.dir.join("conc")).unwrap();
+    let chown = std::process::Command::new("chown")
+        .arg("nobody")
+        .arg(mx.dir.join("conc"))
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    mx.write("etc/slow.sh", &mx.expand(SLOW_SH));
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &mx.expand(&format!(
+            "{master_cf}slow unix - n n - - pipe\n  user=nobody argv=/bin/sh @DIR@/etc/slow.sh\n"
+        )),
+    );
+    mx.write("etc/transport", &mx.expand("slow.e2e.test slow:\n"));
+    mx.set_main_cf("slow_destination_concurrency_limit", limit);
+    mx.start();
+    for n in 0..6 {
+        sendmail(&mx, "root", "a@slow.e2e.test", &format!("t23-conc-{n}"));
+    }
+    wait_count(&mx, ": removed", 6, 60);
+    let max = std::fs::read_to_string(mx.dir.join("conc/max")).unwrap();
+    Some((
+        max.trim().parse().unwrap(),
+        lines_of(&mx, &["pipe", "slow"]),
+    ))
+}
+
+#[test]
+fn a_destination_concurrency_limit_holds_as_with_postfix() {
+    let Some((ours, our_lines)) = concurrency(Qmgr::Ours, "2") else {
+        return;
+    };
+    let Some((postfix, postfix_lines)) = concurrency(Qmgr::Postfix, "2") else {
+        return;
+    };
+    assert_eq!((ours, postfix), (2, 2));
+    assert_eq!(our_lines.len(), 6, "{our_lines:#?}");
+    assert_eq!(our_lines, postfix_lines);
+}
+
+#[test]
+fn a_new_destination_starts_at_the_initial_concurrency_as_with_postfix() {
+    // Below a limit of 20, six messages at once meet initial_destination_concurrency (5).
+    let Some((ours, _)) = concurrency(Qmgr::Ours, "20") else {
+        return;
+    };
+    let Some((postfix, _)) = concurrency(Qmgr::Postfix, "20") else {
+        return;
+    };
+    assert_eq!((ours, postfix), (5, 5));
+}
