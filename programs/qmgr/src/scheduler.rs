@@ -16,7 +16,7 @@ use crate::message::Message;
 use crate::resolve::Routing;
 use crate::scan::{self, Scan};
 use crate::settings::Settings;
-use crate::transport::Transport;
+use crate::transport::{Limits, Transport};
 use global::mail_queue::{DEFERRED, INCOMING};
 use global::rewrite_clnt::RewriteClient;
 use params::Config;
@@ -353,6 +353,17 @@ impl Scheduler {
         }
     }
 
+    /// The waiting entries of a destination that just died go to the `retry`
+    /// transport, which defers them with the reason (`qmgr_defer_todo`).
+    fn retry_later(&mut self, why: &str, todo: std::collections::VecDeque<Entry>) {
+        let config = &self.config;
+        let retry = self
+            .transports
+            .entry("retry".to_string())
+            .or_insert_with(|| Transport::new("retry", Limits::from_config(config, "retry")));
+        retry.queue(&why.to_lowercase(), why).todo.extend(todo);
+    }
+
     /// A delivery ended (`qmgr_deliver_update`).
     fn delivered(
         &mut self,
@@ -379,24 +390,31 @@ impl Scheduler {
             }
             return;
         }
+        let init = transport.limits.init_concurrency;
         let Some(queue) = transport.queues.get_mut(queue_name) else {
             log::msg_panic!("qmgr_deliver_update: no queue {queue_name}");
         };
         let transport_throttled = &mut transport.throttled;
-        queue.busy = queue.busy.saturating_sub(1);
         // An agent sends a DSN status only about a site problem: throttle the site.
+        let mut died = None;
         if outcome.status != Status::Ok && !outcome.dsn_status.is_empty() {
             let why = format!(
                 "{} delivery temporarily suspended: {}",
                 outcome.dsn_status, outcome.reason
             );
-            queue.failure(now, backoff, &why);
+            if queue.failure(now, backoff, &why) {
+                died = Some((why, std::mem::take(&mut queue.todo)));
+            }
         }
         if outcome.status != Status::Crash {
             *transport_throttled = None;
             if outcome.reason.is_empty() {
-                queue.success(limit);
+                queue.success(limit, init);
             }
+        }
+        queue.busy = queue.busy.saturating_sub(1);
+        if let Some((why, todo)) = died {
+            self.retry_later(&why, todo);
         }
         let Some(active) = self.messages.get_mut(&entry.id) else {
             log::msg_panic!("qmgr_deliver_update: no message {}", entry.id);

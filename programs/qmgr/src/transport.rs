@@ -140,7 +140,7 @@ impl Transport {
         if self.busy >= self.limits.process_limit {
             return None;
         }
-        let ready = |q: &&Queue| q.ready(self.limits.dest_concurrency);
+        let ready = |q: &&Queue| q.ready();
         let later = self
             .queues
             .values()

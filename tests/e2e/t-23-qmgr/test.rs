@@ -456,3 +456,53 @@ fn a_new_destination_starts_at_the_initial_concurrency_as_with_postfix() {
     };
     assert_eq!((ours, postfix), (5, 5));
 }
+
+/// A relay that is down with an initial concurrency of 1: the first failure makes the
+/// destination dead, and the next message for it is deferred without a connection
+/// attempt ("delivery temporarily suspended"); the normalised lines.
+fn dead_destination(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-dead", qmgr)?;
+    mx.set_main_cf("smtp_initial_destination_concurrency", "1");
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-dead-1",
+    );
+    wait_count(&mx, "status=deferred", 1, 60);
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-dead-2",
+    );
+    wait_count(&mx, "status=deferred", 2, 60);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 2) {
+        mx.keep_for_inspection();
+        panic!("not both deferred:\n{}", mx.log());
+    }
+    assert_eq!(
+        mx.log().matches("Connection refused)").count(),
+        2,
+        "one connection attempt, then the suspended destination:\n{}",
+        mx.log()
+    );
+    Some(lines_of(&mx, &["qmgr", "smtp", "retry", "error"]))
+}
+
+#[test]
+fn a_dead_destination_defers_without_trying_as_with_postfix() {
+    let Some(ours) = dead_destination(Qmgr::Ours) else {
+        return;
+    };
+    let Some(postfix) = dead_destination(Qmgr::Postfix) else {
+        return;
+    };
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("delivery temporarily suspended")),
+        "{ours:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
