@@ -8,6 +8,7 @@ pub mod clean_env;
 pub mod cleanup_user;
 pub mod debug_process;
 pub mod dsn_mask;
+pub mod flush_clnt;
 pub mod info_log_addr_form;
 pub mod input_transp;
 pub mod mail_addr_find;

@@ -89,6 +89,8 @@ pub struct Settings {
     pub debug_peer_level: i32,
     /// `fast_flush_domains`, when set.
     pub fast_flush_domains: Option<MatchList>,
+    /// `flush_service_name`.
+    pub flush_service: String,
     /// `info_log_address_format`.
     pub addr_form: AddrForm,
 }
@@ -200,6 +202,7 @@ impl Settings {
             ),
             debug_peer_level: i32::try_from(debug_peer_level).unwrap_or(2),
             fast_flush_domains: list(config, &s::FAST_FLUSH_DOMAINS, &[Matcher::Hostname]),
+            flush_service: text(&s::FLUSH_SERVICE_NAME),
             addr_form: AddrForm::from_config(config).unwrap_or_else(|e| fatal_text(e)),
         }
     }

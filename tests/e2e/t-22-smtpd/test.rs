@@ -409,6 +409,7 @@ fn dialogues_match_postfix() {
             ("VRFY user@vmail.e2e.test\r\n", 1),
             ("VRFY nosuch@mail.e2e.test\r\n", 1),
             ("ETRN example.com\r\n", 1),
+            ("ETRN relay.e2e.test\r\n", 1),
             ("STARTTLS\r\n", 1),
             ("AUTH PLAIN\r\n", 1),
             QUIT,

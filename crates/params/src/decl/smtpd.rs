@@ -197,4 +197,6 @@ crate::params! {
     /// when the name is missing or forged (a temporary lookup failure always gets 450). The
     /// default is 450.
     "unknown_client_reject_code" UNKNOWN_CLIENT_REJECT_CODE: Int = "450";
+    /// The name of the fast flush service (ETRN, sendmail -qR). The default is flush.
+    "flush_service_name" FLUSH_SERVICE_NAME: Str = "flush";
 }

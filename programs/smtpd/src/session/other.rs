@@ -3,16 +3,15 @@
 //! Postfix counterparts: `rset_cmd()`, `vrfy_cmd()`, `etrn_cmd()`, `starttls_cmd()`,
 //! `smtpd_sasl_auth_cmd()`, `xclient_cmd()` and `xforward_cmd()` in `smtpd/smtpd.c`.
 //! VRFY runs the recipient restrictions (with `reject_unlisted_recipient` it tells
-//! whether a user exists) and answers 252. ETRN asks the fast flush service only for a
-//! domain in `fast_flush_domains`; ironpost has no flush client yet, so an eligible
-//! domain gets `458 Unable to queue messages`, as Postfix answers when it cannot reach
-//! the service.
+//! whether a user exists) and answers 252. ETRN asks the fast flush service about a
+//! domain in `fast_flush_domains` (`global::flush_clnt`).
 //!
 //! The seams: STARTTLS waits for crates/tls (the stream goes under [`crate::io::Wire`]),
 //! AUTH for crates/xsasl; until then they answer as Postfix does with TLS and SASL off.
 
 use super::{Session, rejected};
 use crate::io::Wire;
+use global::flush_clnt::{self, FlushStatus};
 use smtp_proto::{AuthState, Reject, Reply, Token, Verb, Vrfy};
 
 impl<W: Wire> Session<'_, W> {
@@ -56,15 +55,35 @@ impl<W: Wire> Session<'_, W> {
             .settings
             .fast_flush_domains
             .as_ref()
-            .is_some_and(|list| list.matches(&[&domain]).unwrap_or(false));
-        if !eligible {
-            log::msg_warn!("reject: ETRN {:.100}... from {}", domain, self.peer.namaddr);
-            return Err(Reject::plain(Reply::new(format!(
-                "459 <{domain}>: service unavailable"
-            ))));
+            .map_or(Ok(false), |list| {
+                list.matches(&[&domain]).map_err(|e| e.to_string())
+            });
+        let status = flush_clnt::send_site(
+            &self.settings.flush_service,
+            self.settings.ipc_timeout,
+            &domain,
+            eligible,
+        );
+        let refused = |reply: String| Err(Reject::plain(Reply::new(reply)));
+        match status {
+            FlushStatus::Ok => Ok(Reply::new("250 Queuing started")),
+            FlushStatus::Deny => {
+                log::msg_warn!("reject: ETRN {:.100}... from {}", domain, self.peer.namaddr);
+                refused(format!("459 <{domain}>: service unavailable"))
+            }
+            FlushStatus::Bad => {
+                log::msg_warn!(
+                    "bad ETRN {:.100}... request from {}",
+                    domain,
+                    self.peer.namaddr
+                );
+                refused("458 Unable to queue messages".into())
+            }
+            FlushStatus::Fail => {
+                log::msg_warn!("unable to talk to fast flush service");
+                refused("458 Unable to queue messages".into())
+            }
         }
-        log::msg_warn!("unable to talk to fast flush service");
-        Err(Reject::plain(Reply::new("458 Unable to queue messages")))
     }
 
     /// STARTTLS, as with TLS off (the seam for crates/tls).
