@@ -17,6 +17,7 @@ use crate::message::Message;
 use crate::settings::Settings;
 use global::mail_queue::{ACTIVE, BOUNCE, CORRUPT, DEFER, DEFERRED, Layout};
 use std::fs::{File, FileTimes};
+use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, SystemTime};
 
@@ -187,13 +188,17 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
         .iter()
         .any(|r| r.dsn_notify & NOTIFY_SUCCESS != 0);
     if message.tflags & TRACE_REPORT != 0 || notify_success {
-        deferred |= bounce::flush(
+        let status = bounce::flush(
             &settings.trace_service,
             bounce::CMD_TRACE,
             message.tflags,
             message,
             timeout,
-        ) != 0;
+        );
+        if status == 0 && message.tflags_offset > 0 {
+            kill_record(layout, id, message.tflags_offset);
+        }
+        deferred |= status != 0;
     }
     if deferred {
         let lifetime = if message.sender.is_empty() {
@@ -242,6 +247,20 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
             &e,
             &format!("qmgr_active_done_3_generic: remove {id} from {ACTIVE}"),
         ),
+    }
+}
+
+/// Turns the record at `offset` of `id` into a killed one: the type byte becomes `K`
+/// (`qmgr_message_kill_record`).
+fn kill_record(layout: &Layout, id: &str, offset: i64) {
+    let path = layout.path(ACTIVE, id);
+    let killed = File::options().write(true).open(&path).and_then(|mut f| {
+        f.seek(SeekFrom::Start(offset as u64))?;
+        f.write_all(&[global::record::rec_type::KILL])?;
+        f.sync_data()
+    });
+    if let Err(e) = killed {
+        log::msg_fatal!("qmgr_message_kill_record: {path}: {}", sys::os_error(&e));
     }
 }
 

@@ -1,9 +1,9 @@
 //! Requests to the bounce, defer and trace services at the end of a message: send the
 //! non-delivery notice, the expiry notice, or the delivery report.
 //!
-//! Postfix counterparts: `global/bounce.c` (`bounce_flush`), `global/defer.c`
-//! (`defer_flush`, `defer_warn`), `global/trace.c` (`trace_flush`), and the wire helper
-//! `global/mail_command_client.c`. The services announce `delivery_status_protocol`; the
+//! Postfix counterpart: `global/abounce.c` (`abounce_flush`, `adefer_flush`,
+//! `adefer_warn`, `atrace_flush`, which qmgr uses; unlike the synchronous `trace_flush`,
+//! `atrace_flush` sends the SMTPUTF8 flags like the others). The services announce `delivery_status_protocol`; the
 //! client sends one request and reads the status; 0 means the notice was sent and the
 //! log removed. The queue manager itself writes no per-recipient log: the delivery
 //! agents append to the logs, and recipients the queue manager cannot route go to the
@@ -28,17 +28,13 @@ pub const FLAG_DELRCPT: i32 = 1 << 1;
 /// when the service
 /// succeeded, -1 after a logged failure (as Postfix's `mail_command_client`).
 pub fn flush(service: &str, command: i32, flags: i32, message: &Message, timeout: Duration) -> i32 {
-    let mut request = Attrs::new()
+    let request = Attrs::new()
         .int("nrequest", command)
         .int(mail_attr::FLAGS, flags)
         .str("queue_name", global::mail_queue::ACTIVE)
         .str(mail_attr::QUEUEID, &message.id)
-        .str(mail_attr::ENCODING, &message.encoding);
-    // Postfix 3.7's trace_flush sends no SMTPUTF8 flags.
-    if command != CMD_TRACE {
-        request = request.int("smtputf8", message.smtputf8);
-    }
-    let request = request
+        .str(mail_attr::ENCODING, &message.encoding)
+        .int("smtputf8", message.smtputf8)
         .str("sender", &message.sender)
         .str(mail_attr::DSN_ENVID, &message.dsn_envid)
         .int(mail_attr::DSN_RET, message.dsn_ret);

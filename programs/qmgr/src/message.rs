@@ -64,6 +64,9 @@ pub struct Message {
     pub dsn_ret: i32,
     /// Trace flags (`sendmail -v`, `-bv`).
     pub tflags: i32,
+    /// Where the trace flags record is, for `sendmail -v` (killed after the first
+    /// report, so that a later attempt sends none).
+    pub tflags_offset: i64,
     /// Content filter from the `L` record.
     pub filter_xport: Option<String>,
     /// Inspection transport from the `I` record.
@@ -257,7 +260,12 @@ impl Message {
             rec_type::WARN if self.warn_time == 0 => {
                 self.warn_time = text.trim().parse().unwrap_or(0);
             }
-            rec_type::ATTR => self.attribute(&text),
+            rec_type::ATTR => {
+                if text.starts_with("trace_flags=") {
+                    self.tflags_offset = offset;
+                }
+                self.attribute(&text);
+            }
             _ => {}
         }
         Ok(())
