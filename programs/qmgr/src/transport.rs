@@ -50,20 +50,27 @@ impl Limits {
             DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_DESTINATION_RECIPIENT_LIMIT,
             INITIAL_DESTINATION_CONCURRENCY,
         };
+        let dest_concurrency = int(
+            "destination_concurrency_limit",
+            &DEFAULT_DESTINATION_CONCURRENCY_LIMIT,
+        ) as usize;
+        let init_concurrency = int(
+            "initial_destination_concurrency",
+            &INITIAL_DESTINATION_CONCURRENCY,
+        )
+        .max(1) as usize;
         Limits {
-            dest_concurrency: int(
-                "destination_concurrency_limit",
-                &DEFAULT_DESTINATION_CONCURRENCY_LIMIT,
-            ) as usize,
+            dest_concurrency,
             rcpt_limit: int(
                 "destination_recipient_limit",
                 &DEFAULT_DESTINATION_RECIPIENT_LIMIT,
             ) as usize,
-            init_concurrency: int(
-                "initial_destination_concurrency",
-                &INITIAL_DESTINATION_CONCURRENCY,
-            )
-            .max(1) as usize,
+            // A destination never starts above its limit.
+            init_concurrency: if dest_concurrency > 0 {
+                init_concurrency.min(dest_concurrency)
+            } else {
+                init_concurrency
+            },
             process_limit: config
                 .int(&DEFAULT_PROCESS_LIMIT)
                 .unwrap_or_else(|e| global::fatal_config(e))

@@ -402,7 +402,7 @@ flock -u 9
 /// Six messages for one destination of a transport limited to `limit` parallel
 /// deliveries; the most deliveries seen at once and the normalised pipe lines.
 fn concurrency(qmgr: Qmgr, limit: &str) -> Option<(u32, Vec<String>)> {
-    let mut mx = instance("t-23-conc", qmgr)?;
+    let mut mx = instance(&format!("t-23-conc{limit}"), qmgr)?;
     std::fs::create_dir_all(mx.dir.join("conc")).unwrap();
     let chown = std::process::Command::new("chown")
         .arg("nobody")
