@@ -133,10 +133,10 @@ impl Routing<'_> {
 
     /// The transport named `name`, created with its limits on first use.
     fn transport(&mut self, name: &str) -> &mut Transport {
-        let config = self.config;
+        let (config, limit) = (self.config, self.settings.process_limit(name));
         self.transports
             .entry(name.to_string())
-            .or_insert_with(|| Transport::new(name, Limits::from_config(config, name)))
+            .or_insert_with(|| Transport::new(name, Limits::from_config(config, name, limit)))
     }
 
     /// The destination's name: the next hop, or `user@nexthop` for per-recipient

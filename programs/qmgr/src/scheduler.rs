@@ -356,11 +356,13 @@ impl Scheduler {
     /// The waiting entries of a destination that just died go to the `retry`
     /// transport, which defers them with the reason (`qmgr_defer_todo`).
     fn retry_later(&mut self, why: &str, todo: std::collections::VecDeque<Entry>) {
-        let config = &self.config;
+        let (config, limit) = (&self.config, self.settings.process_limit("retry"));
         let retry = self
             .transports
             .entry("retry".to_string())
-            .or_insert_with(|| Transport::new("retry", Limits::from_config(config, "retry")));
+            .or_insert_with(|| {
+                Transport::new("retry", Limits::from_config(config, "retry", limit))
+            });
         retry.queue(&why.to_lowercase(), why).todo.extend(todo);
     }
 

@@ -17,6 +17,7 @@ use params::decl::queue::{
     BOUNCE_QUEUE_LIFETIME, IN_FLOW_DELAY, MAXIMAL_BACKOFF_TIME, MAXIMAL_QUEUE_LIFETIME,
     MINIMAL_BACKOFF_TIME, QMGR_MESSAGE_ACTIVE_LIMIT, QMGR_MESSAGE_RECIPIENT_LIMIT, QUEUE_RUN_DELAY,
 };
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// The queue manager's configuration.
@@ -53,6 +54,10 @@ pub struct Settings {
     pub in_flow_delay: bool,
     /// The token level to keep (`default_process_limit`).
     pub proc_limit: usize,
+    /// The process limit of each private master.cf service: the parallel deliveries a
+    /// transport can take (Postfix's qmgr learns it by waiting for each agent to accept;
+    /// here it is read from master.cf at start-up).
+    pub process_limits: HashMap<String, usize>,
     /// Recipient extension delimiters.
     pub rcpt_delim: String,
     /// Next hop for a content filter without one.
@@ -88,6 +93,7 @@ impl Settings {
             proc_limit: config
                 .int(&DEFAULT_PROCESS_LIMIT)
                 .unwrap_or_else(|e| fatal(e)) as usize,
+            process_limits: HashMap::new(),
             rcpt_delim: text(&RECIPIENT_DELIMITER),
             default_filter_nexthop: text(&DEFAULT_FILTER_NEXTHOP),
             myhostname: text(&MYHOSTNAME),
@@ -108,6 +114,44 @@ impl Settings {
             log::msg_warn!("{b} is larger than {m} - adjusting {b}");
             settings.bounce_queue_lifetime = settings.max_queue_lifetime;
         }
+        settings.process_limits = process_limits(config, settings.proc_limit);
         settings
     }
+
+    /// The parallel deliveries `transport` can take.
+    pub fn process_limit(&self, transport: &str) -> usize {
+        self.process_limits
+            .get(transport)
+            .copied()
+            .unwrap_or(self.proc_limit)
+    }
+}
+
+/// The maxproc column of master.cf's private (unix) services: `-` is `default_limit`,
+/// 0 is no limit.
+fn process_limits(config: &Config, default_limit: usize) -> HashMap<String, usize> {
+    let path = config.config_directory.join("master.cf");
+    let master = match params::master_cf::MasterCf::read(&path) {
+        Ok(master) => master,
+        Err(e) => {
+            log::msg_warn!("{e}; process limits are default_process_limit");
+            return HashMap::new();
+        }
+    };
+    master
+        .entries
+        .iter()
+        .filter(|e| e.kind() == "unix")
+        .map(|e| {
+            let limit = match e.fields[6].as_str() {
+                "-" => default_limit,
+                text => match text.parse::<usize>() {
+                    Ok(0) => usize::MAX,
+                    Ok(n) => n,
+                    Err(_) => default_limit,
+                },
+            };
+            (e.service().to_string(), limit)
+        })
+        .collect()
 }

@@ -26,8 +26,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The limits for `transport` from main.cf.
-    pub fn from_config(config: &Config, transport: &str) -> Limits {
+    /// The limits for `transport` from main.cf, with its agents' `process_limit`.
+    pub fn from_config(config: &Config, transport: &str, process_limit: usize) -> Limits {
         let int = |suffix: &str, default: &'static params::def::Param| -> i64 {
             let name = format!("{transport}_{suffix}");
             // A setting in main.cf, or a name Postfix knows with its own default
@@ -45,7 +45,6 @@ impl Limits {
                 _ => log::msg_fatal!("bad numerical configuration: {name} = {value}"),
             }
         };
-        use params::decl::process::DEFAULT_PROCESS_LIMIT;
         use params::decl::queue::{
             DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_DESTINATION_RECIPIENT_LIMIT,
             INITIAL_DESTINATION_CONCURRENCY,
@@ -71,10 +70,7 @@ impl Limits {
             } else {
                 init_concurrency
             },
-            process_limit: config
-                .int(&DEFAULT_PROCESS_LIMIT)
-                .unwrap_or_else(|e| global::fatal_config(e))
-                .max(1) as usize,
+            process_limit: process_limit.max(1),
         }
     }
 }

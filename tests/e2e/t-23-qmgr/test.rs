@@ -400,9 +400,10 @@ flock -u 9
 ";
 
 /// Six messages for one destination of a transport limited to `limit` parallel
-/// deliveries; the most deliveries seen at once and the normalised pipe lines.
-fn concurrency(qmgr: Qmgr, limit: &str) -> Option<(u32, Vec<String>)> {
-    let mut mx = instance(&format!("t-23-conc{limit}"), qmgr)?;
+/// deliveries per destination and `maxproc` agents in master.cf; the most deliveries
+/// seen at once and the normalised pipe lines.
+fn concurrency(qmgr: Qmgr, limit: &str, maxproc: &str) -> Option<(u32, Vec<String>)> {
+    let mut mx = instance(&format!("t-23-conc{limit}-{maxproc}"), qmgr)?;
     std::fs::create_dir_all(mx.dir.join("conc")).unwrap();
     let chown = std::process::Command::new("chown")
         .arg("nobody")
@@ -415,7 +416,7 @@ fn concurrency(qmgr: Qmgr, limit: &str) -> Option<(u32, Vec<String>)> {
     mx.write(
         "etc/master.cf",
         &mx.expand(&format!(
-            "{master_cf}slow unix - n n - - pipe\n  user=nobody argv=/bin/sh @DIR@/etc/slow.sh\n"
+            "{master_cf}slow unix - n n - {maxproc} pipe\n  user=nobody argv=/bin/sh @DIR@/etc/slow.sh\n"
         )),
     );
     mx.write("etc/transport", &mx.expand("slow.e2e.test slow:\n"));
@@ -434,10 +435,10 @@ fn concurrency(qmgr: Qmgr, limit: &str) -> Option<(u32, Vec<String>)> {
 
 #[test]
 fn a_destination_concurrency_limit_holds_as_with_postfix() {
-    let Some((ours, our_lines)) = concurrency(Qmgr::Ours, "2") else {
+    let Some((ours, our_lines)) = concurrency(Qmgr::Ours, "2", "-") else {
         return;
     };
-    let Some((postfix, postfix_lines)) = concurrency(Qmgr::Postfix, "2") else {
+    let Some((postfix, postfix_lines)) = concurrency(Qmgr::Postfix, "2", "-") else {
         return;
     };
     assert_eq!((ours, postfix), (2, 2));
@@ -448,10 +449,10 @@ fn a_destination_concurrency_limit_holds_as_with_postfix() {
 #[test]
 fn a_new_destination_starts_at_the_initial_concurrency_as_with_postfix() {
     // Below a limit of 20, six messages at once meet initial_destination_concurrency (5).
-    let Some((ours, _)) = concurrency(Qmgr::Ours, "20") else {
+    let Some((ours, _)) = concurrency(Qmgr::Ours, "20", "-") else {
         return;
     };
-    let Some((postfix, _)) = concurrency(Qmgr::Postfix, "20") else {
+    let Some((postfix, _)) = concurrency(Qmgr::Postfix, "20", "-") else {
         return;
     };
     assert_eq!((ours, postfix), (5, 5));
@@ -653,4 +654,16 @@ fn sendmail_v_reports_the_first_attempt_only_as_with_postfix() {
     };
     assert_eq!(ours.0, b'K', "trace flags record not killed");
     assert_eq!(ours, postfix);
+}
+
+#[test]
+fn a_transport_process_limit_holds_as_with_postfix() {
+    // master.cf allows one slow agent: one delivery at a time, whatever the window.
+    let Some((ours, _)) = concurrency(Qmgr::Ours, "20", "1") else {
+        return;
+    };
+    let Some((postfix, _)) = concurrency(Qmgr::Postfix, "20", "1") else {
+        return;
+    };
+    assert_eq!((ours, postfix), (1, 1));
 }
