@@ -222,14 +222,16 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
             if log::verbose() > 0 {
                 log::msg_info!("qmgr_active_done: sending defer warning for {id}");
             }
-            // The warning is sent once: Postfix then rewrites the W record (not yet).
-            bounce::flush(
+            let status = bounce::flush(
                 &settings.defer_service,
                 bounce::CMD_WARN,
                 0,
                 message,
                 timeout,
             );
+            if status == 0 {
+                update_warn(layout, id, message.warn_offset);
+            }
         }
     }
     if deferred {
@@ -250,16 +252,34 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
     }
 }
 
+/// Overwrites bytes of a queue file in place and syncs them.
+fn write_at(path: &str, offset: i64, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = File::options().write(true).open(path)?;
+    file.seek(SeekFrom::Start(offset.max(0) as u64))?;
+    file.write_all(bytes)?;
+    file.sync_data()
+}
+
+/// Marks the delay warning of `id` sent: the `W` record at `offset` says -1, in the
+/// same fixed width (`qmgr_message_update_warn`).
+fn update_warn(layout: &Layout, id: &str, offset: i64) {
+    let mut record = Vec::new();
+    let written = global::record::rec_put(
+        &mut record,
+        global::record::rec_type::WARN,
+        format!("{:>15}", -1).as_bytes(),
+    );
+    let path = layout.path(ACTIVE, id);
+    if let Err(e) = written.and_then(|()| write_at(&path, offset, &record)) {
+        log::msg_fatal!("update queue file {path}: {}", sys::os_error(&e));
+    }
+}
+
 /// Turns the record at `offset` of `id` into a killed one: the type byte becomes `K`
 /// (`qmgr_message_kill_record`).
 fn kill_record(layout: &Layout, id: &str, offset: i64) {
     let path = layout.path(ACTIVE, id);
-    let killed = File::options().write(true).open(&path).and_then(|mut f| {
-        f.seek(SeekFrom::Start(offset as u64))?;
-        f.write_all(&[global::record::rec_type::KILL])?;
-        f.sync_data()
-    });
-    if let Err(e) = killed {
+    if let Err(e) = write_at(&path, offset, &[global::record::rec_type::KILL]) {
         log::msg_fatal!("qmgr_message_kill_record: {path}: {}", sys::os_error(&e));
     }
 }

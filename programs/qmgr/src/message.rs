@@ -73,8 +73,10 @@ pub struct Message {
     pub inspect_xport: Option<String>,
     /// Redirect address from the `>` record.
     pub redirect_addr: Option<String>,
-    /// When the next delay warning is due (0: none).
+    /// When the next delay warning is due (0: none, -1: sent).
     pub warn_time: i64,
+    /// Where the `W` record is, to mark the warning sent.
+    pub warn_offset: i64,
     /// The client and SASL attributes the agents log, in the delivery request's order:
     /// name, address, port, protocol, HELO, SASL method, username, sender, log ident,
     /// rewrite context.
@@ -257,7 +259,8 @@ impl Message {
                     self.id
                 ),
             },
-            rec_type::WARN if self.warn_time == 0 => {
+            rec_type::WARN if self.warn_offset == 0 => {
+                self.warn_offset = offset;
                 self.warn_time = text.trim().parse().unwrap_or(0);
             }
             rec_type::ATTR => {

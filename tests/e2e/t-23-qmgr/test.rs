@@ -667,3 +667,56 @@ fn a_transport_process_limit_holds_as_with_postfix() {
     };
     assert_eq!((ours, postfix), (1, 1));
 }
+
+/// delay_warning_time reached at the first deferral: the sender gets one "delayed
+/// mail" notice, and the warning time in the deferred file is marked sent (-1) so
+/// that the next attempt sends none; the normalised lines and the W record's text.
+fn delay_warning(qmgr: Qmgr) -> Option<(String, Vec<String>)> {
+    let mut mx = instance("t-23-warn", qmgr)?;
+    mx.set_main_cf("delay_warning_time", "1s");
+    mx.start();
+    sendmail(&mx, "user@vmail.e2e.test", "far@relay.e2e.test", "t23-warn");
+    // The notice is delivered and removed; the message waits in deferred/.
+    wait_count(&mx, ": removed", 1, 60);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 1) {
+        mx.keep_for_inspection();
+        panic!("nothing deferred:\n{}", mx.log());
+    }
+    let mailbox = mx.mailbox();
+    assert!(
+        mailbox
+            .iter()
+            .any(|m| m.contains("Delayed Mail (still being retried)")),
+        "no warning in {mailbox:?}"
+    );
+    // Another attempt sends no second warning.
+    mx.postfix(&["flush"]);
+    wait_count(&mx, "status=deferred", 2, 30);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 1) {
+        panic!("not deferred again:\n{}", mx.log());
+    }
+    let (_, path) = queue_files(&mx, "deferred").into_iter().next().unwrap();
+    let file = std::fs::read(path).unwrap();
+    let at = file.iter().position(|&b| b == b'W').expect("a W record");
+    let warn = String::from_utf8_lossy(&file[at + 2..at + 17]).into_owned();
+    Some((warn, lines_of(&mx, &["qmgr", "smtp", "bounce", "virtual"])))
+}
+
+#[test]
+fn a_delay_warning_is_sent_once_as_with_postfix() {
+    let Some(ours) = delay_warning(Qmgr::Ours) else {
+        return;
+    };
+    let Some(postfix) = delay_warning(Qmgr::Postfix) else {
+        return;
+    };
+    assert_eq!(ours.0.trim(), "-1");
+    assert_eq!(
+        ours.1
+            .iter()
+            .filter(|l| l.contains("sender delay notification"))
+            .count(),
+        1
+    );
+    assert_eq!(ours, postfix);
+}
