@@ -380,6 +380,95 @@ fn time_record(text: &str) -> (i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use global::record::rec_put;
+
+    /// A queue file as cleanup writes it: the size record first, with the content's
+    /// size and offset filled in once known.
+    fn queue_file(envelope: &[(u8, &str)], size_fields: Option<&str>) -> Vec<u8> {
+        let mut head = Vec::new();
+        for &(kind, data) in envelope {
+            rec_put(&mut head, kind, data.as_bytes()).unwrap();
+        }
+        rec_put(&mut head, rec_type::MESG, b"").unwrap();
+        let mut content = Vec::new();
+        rec_put(&mut content, rec_type::NORM, b"Subject: test").unwrap();
+        rec_put(&mut content, rec_type::NORM, b"").unwrap();
+        rec_put(&mut content, rec_type::NORM, b"body").unwrap();
+        let mut tail = Vec::new();
+        rec_put(&mut tail, rec_type::XTRA, b"").unwrap();
+        rec_put(&mut tail, rec_type::RCPT, b"late@example.com").unwrap();
+        rec_put(&mut tail, rec_type::END, b"").unwrap();
+        // The size record has a fixed width, so its own length is known in advance.
+        let size_len = 2 + 6 * 15 + 5;
+        let offset = size_len + head.len();
+        let fields = size_fields.map(str::to_string).unwrap_or_else(|| {
+            format!(
+                "{:>15} {:>15} {:>15} {:>15} {:>15} {:>15}",
+                content.len(),
+                offset,
+                3,
+                0,
+                content.len(),
+                0
+            )
+        });
+        let mut file = Vec::new();
+        rec_put(&mut file, rec_type::SIZE, fields.as_bytes()).unwrap();
+        file.extend(head);
+        file.extend(content);
+        file.extend(tail);
+        file
+    }
+
+    fn read(file: &[u8]) -> Result<Message, ()> {
+        let dir = std::env::temp_dir().join(format!("ironpost-qmgr-msg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("F{}", file.len()));
+        std::fs::write(&path, file).unwrap();
+        let got = Message::read(&path.display().to_string(), "ABC123", (2, 0));
+        let _ = std::fs::remove_file(&path);
+        got
+    }
+
+    #[test]
+    fn envelope_recipients_and_offsets() {
+        let envelope = [
+            (rec_type::TIME, "1700000000 5"),
+            (rec_type::ATTR, "log_client_name=client.example"),
+            (rec_type::FROM, "sender@example.com"),
+            (rec_type::ORCP, "Orig@example.com"),
+            (rec_type::ATTR, "notify_flags=2"),
+            (rec_type::RCPT, "one@example.com"),
+            (rec_type::DONE, "gone@example.com"),
+        ];
+        let file = queue_file(&envelope, None);
+        let message = read(&file).unwrap();
+        assert_eq!(message.sender, "sender@example.com");
+        assert_eq!(message.arrival, (1700000000, 5));
+        assert_eq!(message.client.name, "client.example");
+        assert_eq!(message.client.rewrite_context, "local");
+        let rcpts: Vec<&str> = message.rcpts.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(rcpts, ["one@example.com", "late@example.com"]);
+        let first = &message.rcpts[0];
+        assert_eq!(
+            (first.orig_addr.as_str(), first.dsn_notify),
+            ("Orig@example.com", 2)
+        );
+        // The offset is where the R record starts, for the agent to mark it done.
+        assert_eq!(file[first.offset as usize], rec_type::RCPT);
+        assert_eq!(message.rcpt_unread, 0);
+    }
+
+    #[test]
+    fn damaged_files_are_refused() {
+        let no_sender = [(rec_type::TIME, "1700000000")];
+        assert!(read(&queue_file(&no_sender, None)).is_err());
+        let weird = [(rec_type::TIME, "1"), (rec_type::FROM, "s@example.com")];
+        assert!(read(&queue_file(&weird, Some("12"))).is_err());
+        let mut truncated = queue_file(&weird, None);
+        truncated.truncate(truncated.len() - 3);
+        assert!(read(&truncated).is_err());
+    }
 
     #[test]
     fn attribute_records_map_to_their_types() {
