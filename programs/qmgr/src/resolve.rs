@@ -6,13 +6,14 @@
 //! answer; an address the resolver cannot handle goes to the `retry` transport (a
 //! temporary failure) or the `error` transport (bad syntax), with the reason as next
 //! hop, so that an agent logs it; so do recipients for a transport in
-//! `defer_transports`, a throttled transport or a dead destination. For transports with
+//! `defer_transports`, a throttled transport or a dead destination. Mail for the local
+//! double-bounce address goes to the `discard` transport. For transports with
 //! a recipient limit of 1 the destination is the recipient (`user@nexthop`, without the
 //! address extension), so concurrency limits apply per user.
 
 use crate::message::{Message, Recipient};
 use crate::transport::{Limits, Transport};
-use global::resolve_clnt::{FLAG_ERROR, FLAG_FAIL};
+use global::resolve_clnt::{CLASS_LOCAL, FLAG_ERROR, FLAG_FAIL};
 use global::rewrite_clnt::RewriteClient;
 use params::Config;
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ use std::collections::BTreeMap;
 const RETRY: &str = "retry";
 /// The transport for permanent failures.
 const ERROR: &str = "error";
+/// The transport that drops mail.
+const DISCARD: &str = "discard";
 
 /// What routing needs.
 pub struct Routing<'a> {
@@ -75,6 +78,7 @@ impl Routing<'_> {
             return (transport.to_string(), nexthop, address.to_string());
         }
         let reply = self.rewrite.resolve(&message.sender, address);
+        let class = reply.flags;
         let (transport, nexthop) = if reply.flags & FLAG_FAIL != 0 {
             (
                 RETRY.to_string(),
@@ -96,6 +100,18 @@ impl Routing<'_> {
                 "5.1.3 null recipient address".to_string(),
                 address,
             );
+        }
+        // A notice to the double-bounce address has nowhere to go: it is dropped.
+        // Postfix's qmgr logs the "sent" line itself; here the discard agent does, with
+        // the same text.
+        if class & CLASS_LOCAL != 0 {
+            let local = address
+                .rsplit_once('@')
+                .map_or(address.as_str(), |(l, _)| l);
+            if local.eq_ignore_ascii_case(&self.settings.double_bounce_sender) {
+                let why = "2.0.0 undeliverable postmaster notification discarded";
+                return (DISCARD.to_string(), why.to_string(), address);
+            }
         }
         if !self.flush_dfxp && self.settings.defer_transports.contains(&transport) {
             return (

@@ -14,8 +14,9 @@ use params::decl::qmgr::{
     QMGR_IPC_TIMEOUT, TRANSPORT_RETRY_TIME,
 };
 use params::decl::queue::{
-    BOUNCE_QUEUE_LIFETIME, IN_FLOW_DELAY, MAXIMAL_BACKOFF_TIME, MAXIMAL_QUEUE_LIFETIME,
-    MINIMAL_BACKOFF_TIME, QMGR_MESSAGE_ACTIVE_LIMIT, QMGR_MESSAGE_RECIPIENT_LIMIT, QUEUE_RUN_DELAY,
+    BOUNCE_QUEUE_LIFETIME, DOUBLE_BOUNCE_SENDER, IN_FLOW_DELAY, MAXIMAL_BACKOFF_TIME,
+    MAXIMAL_QUEUE_LIFETIME, MINIMAL_BACKOFF_TIME, QMGR_MESSAGE_ACTIVE_LIMIT,
+    QMGR_MESSAGE_RECIPIENT_LIMIT, QUEUE_RUN_DELAY,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -64,6 +65,8 @@ pub struct Settings {
     pub default_filter_nexthop: String,
     /// $myhostname.
     pub myhostname: String,
+    /// The local part of the double-bounce sender.
+    pub double_bounce_sender: String,
 }
 
 impl Settings {
@@ -97,6 +100,7 @@ impl Settings {
             rcpt_delim: text(&RECIPIENT_DELIMITER),
             default_filter_nexthop: text(&DEFAULT_FILTER_NEXTHOP),
             myhostname: text(&MYHOSTNAME),
+            double_bounce_sender: text(&DOUBLE_BOUNCE_SENDER),
         };
         // Postfix's qmgr_post_init checks, with its warnings.
         let rcpt_limit = config
