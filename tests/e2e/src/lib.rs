@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-pub const IRONPOST_DAEMONS: [&str; 7] = [
+pub const IRONPOST_DAEMONS: [&str; 8] = [
     "master",
     "postlogd",
     "anvil",
@@ -35,6 +35,7 @@ pub const IRONPOST_DAEMONS: [&str; 7] = [
     "trivial-rewrite",
     "pickup",
     "cleanup",
+    "smtpd",
 ];
 
 /// An ironpost program, built from the current sources for this test process.
