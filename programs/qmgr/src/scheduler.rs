@@ -383,13 +383,19 @@ impl Scheduler {
         transport.busy = transport.busy.saturating_sub(1);
         let limit = transport.limits.dest_concurrency;
         if outcome.status == Status::Crash && outcome.reason == "mail transport unavailable" {
-            // The agent could not be reached: leave the transport alone for a while and
-            // try this entry again then; nothing was delivered.
-            transport.throttle(now, retry, &format!("4.3.0 {}", outcome.reason));
+            // The agent could not be reached: nothing was delivered. Leave the
+            // transport alone for a while, and have its waiting entries, this one
+            // included, deferred with the reason (`qmgr_defer_transport`).
+            let why = format!("4.3.0 {}", outcome.reason);
+            transport.throttle(now, retry, &why);
+            let mut todo = std::collections::VecDeque::from([entry]);
+            for queue in transport.queues.values_mut() {
+                todo.extend(std::mem::take(&mut queue.todo));
+            }
             if let Some(queue) = transport.queues.get_mut(queue_name) {
                 queue.busy = queue.busy.saturating_sub(1);
-                queue.todo.push_front(entry);
             }
+            self.retry_later(&why, todo);
             return;
         }
         let init = transport.limits.init_concurrency;

@@ -763,3 +763,34 @@ fn mail_for_the_double_bounce_address_is_dropped_as_with_postfix() {
     );
     assert_eq!(ours, postfix);
 }
+
+/// A transport with no master.cf service: the agent cannot be reached, the message is
+/// deferred with "mail transport unavailable"; the normalised lines.
+fn missing_transport(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-notransport", qmgr)?;
+    mx.write("etc/transport", "nowhere.e2e.test nosuch:\n");
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "a@nowhere.e2e.test",
+        "t23-nosuch",
+    );
+    wait_count(&mx, "status=deferred", 1, 60);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 1) {
+        mx.keep_for_inspection();
+        panic!("nothing deferred:\n{}", mx.log());
+    }
+    Some(lines_of(&mx, &["qmgr", "retry", "error"]))
+}
+
+#[test]
+fn an_unreachable_transport_defers_as_with_postfix() {
+    let Some(ours) = missing_transport(Qmgr::Ours) else {
+        return;
+    };
+    let Some(postfix) = missing_transport(Qmgr::Postfix) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+}
