@@ -511,6 +511,17 @@ fn debug_peer_list_timeout_and_error_limit() {
         ("smtpd_hard_error_limit", "3"),
         ("smtpd_soft_error_limit", "2"),
         ("smtpd_error_sleep_time", "1s"),
+        // Restrictions at their own commands.
+        ("smtpd_delay_reject", "no"),
+        (
+            "smtpd_client_restrictions",
+            "check_client_access inline:{{127.0.0.3=REJECT}}",
+        ),
+        ("smtpd_helo_restrictions", "reject_non_fqdn_helo_hostname"),
+        (
+            "smtpd_sender_restrictions",
+            "check_sender_access inline:{{spammer@example.org=REJECT}}",
+        ),
     ];
     let Some(pair) = Pair::start("debug-peer", &main_cf, &[]) else {
         return;
@@ -538,6 +549,23 @@ fn debug_peer_list_timeout_and_error_limit() {
             assert_eq!(their_log, our_log);
         }
     }
+    pair.compare(
+        "restrictions without smtpd_delay_reject",
+        "127.0.0.2",
+        &[
+            ("HELO nodots\r\n", 1),
+            EHLO,
+            ("MAIL FROM:<spammer@example.org>\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "client refused at connect",
+        "127.0.0.3",
+        &[EHLO, ("NOOP\r\n", 1), QUIT],
+    );
     pair.compare("timeout", "127.0.0.2", &[EHLO, ("", 1)]);
     pair.compare(
         "error limit",
