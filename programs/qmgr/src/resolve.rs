@@ -14,7 +14,7 @@
 use crate::message::{Message, Recipient};
 use crate::transport::{Limits, Transport};
 use global::resolve_clnt::{CLASS_LOCAL, FLAG_ERROR, FLAG_FAIL};
-use global::rewrite_clnt::RewriteClient;
+use global::rewrite_clnt::{RULE_LOCAL, RewriteClient};
 use params::Config;
 use std::collections::BTreeMap;
 
@@ -45,8 +45,16 @@ impl Routing<'_> {
     /// Routes every recipient of `message`; the number of entries made.
     pub fn message(&mut self, message: &Message) -> usize {
         let mut entries = 0;
-        for rcpt in &message.rcpts {
-            let (transport, nexthop, address) = self.resolve(message, &rcpt.address);
+        for (n, rcpt) in sorted(&message.rcpts).into_iter().enumerate() {
+            // A REDIRECT action: the first recipient becomes the redirect address, the
+            // others are dropped (they are neither delivered nor deferred).
+            let redirected = match &message.redirect_addr {
+                Some(_) if n > 0 => continue,
+                Some(target) => Some(self.rewrite.rewrite_internal(RULE_LOCAL, target)),
+                None => None,
+            };
+            let address = redirected.as_deref().unwrap_or(&rcpt.address);
+            let (transport, nexthop, address) = self.resolve(message, address);
             let rcpt = Recipient {
                 address,
                 ..rcpt.clone()
@@ -60,8 +68,9 @@ impl Routing<'_> {
 
     /// Transport, next hop and address for one recipient.
     fn resolve(&mut self, message: &Message, address: &str) -> (String, String, String) {
-        // Trace-only messages (sendmail -bv) are never filtered.
+        // Trace-only messages (sendmail -bv) are never filtered; nor is a redirect.
         if let Some(filter) = &message.filter_xport
+            && message.redirect_addr.is_none()
             && message.tflags & (1 << 8 | 1 << 9) == 0
         {
             let (transport, nexthop) = filter.split_once(':').unwrap_or((filter, ""));
@@ -172,6 +181,31 @@ impl Routing<'_> {
     }
 }
 
+/// The recipients in Postfix's order (`qmgr_message_sort`): by domain (addresses
+/// without one last), then by address; the first one is the one a REDIRECT keeps.
+fn sorted(rcpts: &[Recipient]) -> Vec<&Recipient> {
+    let mut sorted: Vec<&Recipient> = rcpts.iter().collect();
+    let domain = |r: &Recipient| {
+        r.address
+            .rfind('@')
+            .map(|at| r.address[at..].to_lowercase())
+    };
+    sorted.sort_by(|a, b| match (domain(a), domain(b)) {
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.address.cmp(&b.address)),
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, None) => a.address.cmp(&b.address),
+    });
+    if log::verbose() > 0 {
+        log::msg_info!("start sorted recipient list");
+        for rcpt in &sorted {
+            log::msg_info!("qmgr_message_sort: {}", rcpt.address);
+        }
+        log::msg_info!("end sorted recipient list");
+    }
+    sorted
+}
+
 /// `user` from `user+ext` for any of the delimiter characters (not for `owner-` and
 /// `-request` forms, as Postfix's `split_addr` leaves those alone).
 fn strip_extension<'a>(local: &'a str, delims: &str) -> &'a str {
@@ -191,6 +225,22 @@ fn strip_extension<'a>(local: &'a str, delims: &str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recipients_sort_by_domain_then_address() {
+        let rcpt = |a: &str| Recipient {
+            address: a.to_string(),
+            ..Recipient::default()
+        };
+        let list = [
+            rcpt("far@relay.test"),
+            rcpt("local"),
+            rcpt("b@A.test"),
+            rcpt("a@a.test"),
+        ];
+        let order: Vec<&str> = sorted(&list).iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(order, ["a@a.test", "b@A.test", "far@relay.test", "local"]);
+    }
 
     #[test]
     fn extensions_are_stripped_for_the_queue_name() {

@@ -794,3 +794,45 @@ fn an_unreachable_transport_defers_as_with_postfix() {
     };
     assert_eq!(ours, postfix);
 }
+
+/// A header_checks REDIRECT: the message goes to the redirect address only; the
+/// normalised lines.
+fn redirect(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-redirect", qmgr)?;
+    mx.write(
+        "etc/header_checks",
+        "/^Subject: t23-redirect/ REDIRECT user@vmail.e2e.test\n",
+    );
+    mx.set_main_cf("header_checks", "regexp:@DIR@/etc/header_checks");
+    mx.start();
+    let message = "From: root\nSubject: t23-redirect\n\nbody t23-redirect\n";
+    let out = mx.sendmail(
+        &[
+            "-f",
+            "root",
+            "far@relay.e2e.test",
+            "someone@discard.e2e.test",
+        ],
+        message,
+    );
+    assert!(out.status.success());
+    wait_count(&mx, ": removed", 1, 60);
+    assert!(mx.mailbox().iter().any(|m| m.contains("body t23-redirect")));
+    Some(lines_of(&mx, &["qmgr", "virtual", "smtp", "discard"]))
+}
+
+#[test]
+fn a_redirected_message_goes_to_the_redirect_address_only_as_with_postfix() {
+    let Some(ours) = redirect(Qmgr::Ours) else {
+        return;
+    };
+    let Some(postfix) = redirect(Qmgr::Postfix) else {
+        return;
+    };
+    assert_eq!(
+        ours.iter().filter(|l| l.contains(" to=<")).count(),
+        1,
+        "{ours:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
