@@ -836,3 +836,28 @@ fn a_redirected_message_goes_to_the_redirect_address_only_as_with_postfix() {
     );
     assert_eq!(ours, postfix);
 }
+
+/// content_filter: every recipient goes to the filter's transport and next hop (here
+/// the relay); the normalised lines.
+fn content_filter(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-filter", qmgr)?;
+    mx.set_main_cf("content_filter", "smtp:[127.0.0.1]:@SINK_PORT@");
+    mx.start_sink();
+    mx.start();
+    sendmail(&mx, "root", "user@vmail.e2e.test", "t23-filter");
+    wait_count(&mx, ": removed", 1, 60);
+    assert!(sunk(&mx).iter().any(|m| m.contains("t23-filter")));
+    assert!(mx.mailbox().is_empty());
+    Some(lines_of(&mx, &["qmgr", "smtp", "virtual"]))
+}
+
+#[test]
+fn a_content_filter_gets_every_recipient_as_with_postfix() {
+    let Some(ours) = content_filter(Qmgr::Ours) else {
+        return;
+    };
+    let Some(postfix) = content_filter(Qmgr::Postfix) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+}
