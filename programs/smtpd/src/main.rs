@@ -51,7 +51,7 @@ fn checker(config: &params::Config, settings: &Settings) -> Checker {
         reject_unlisted_recipient: yes(&s::SMTPD_REJECT_UNLISTED_RECIPIENT)
             && settings.input_transp & global::input_transp::UNKNOWN_RCPT == 0,
         reject_unlisted_sender: yes(&s::SMTPD_REJECT_UNLISTED_SENDER),
-        relay_first: relay_first(config),
+        relay_first: yes(&s::SMTPD_RELAY_BEFORE_RECIPIENT_RESTRICTIONS),
         soft_bounce: settings.soft_bounce,
         show_table: yes(&SHOW_USER_UNKNOWN_TABLE_NAME),
     };
@@ -62,18 +62,6 @@ fn checker(config: &params::Config, settings: &Settings) -> Checker {
         policy,
         global::rewrite_clnt::RewriteClient::new(rewrite),
     )
-}
-
-/// `smtpd_relay_before_recipient_restrictions`: not declared yet, so its Postfix 3.7
-/// default (yes from compatibility level 3.6) applies unless main.cf says otherwise.
-fn relay_first(config: &params::Config) -> bool {
-    let value = config
-        .raw("smtpd_relay_before_recipient_restrictions")
-        .map(|raw| config.expand(&raw).unwrap_or_else(|e| settings::fatal(e)));
-    match value.as_deref().map(str::trim) {
-        Some(v) => v.eq_ignore_ascii_case("yes"),
-        None => true,
-    }
 }
 
 /// One client connection (`smtpd_service()`).

@@ -91,6 +91,13 @@ pub struct Settings {
     pub fast_flush_domains: Option<MatchList>,
     /// `flush_service_name`.
     pub flush_service: String,
+    /// `smtpd_noop_commands`, when set.
+    pub noop_commands: Option<MatchList>,
+    /// `smtpd_forbidden_commands`, when set and not the default.
+    pub forbidden_commands: Option<MatchList>,
+    /// `smtpd_forbidden_commands` is Postfix's default, which is matched without a table:
+    /// dict has no inline `regexp:{...}` tables yet.
+    pub forbidden_default: bool,
     /// `info_log_address_format`.
     pub addr_form: AddrForm,
 }
@@ -157,6 +164,10 @@ impl Settings {
         if debug_peer_level <= 0 {
             log::msg_fatal!("non-positive parameter {}", DEBUG_PEER_LEVEL.name);
         }
+        let forbidden_default = matches!(
+            s::SMTPD_FORBIDDEN_COMMANDS.default,
+            params::def::Default::Text(d) if text(&s::SMTPD_FORBIDDEN_COMMANDS).trim() == d
+        );
         Settings {
             myhostname: text(&MYHOSTNAME),
             mail_name: text(&MAIL_NAME),
@@ -203,6 +214,13 @@ impl Settings {
             debug_peer_level: i32::try_from(debug_peer_level).unwrap_or(2),
             fast_flush_domains: list(config, &s::FAST_FLUSH_DOMAINS, &[Matcher::Hostname]),
             flush_service: text(&s::FLUSH_SERVICE_NAME),
+            noop_commands: list(config, &s::SMTPD_NOOP_COMMANDS, &[Matcher::String]),
+            forbidden_default,
+            forbidden_commands: if forbidden_default {
+                None
+            } else {
+                list(config, &s::SMTPD_FORBIDDEN_COMMANDS, &[Matcher::String])
+            },
             addr_form: AddrForm::from_config(config).unwrap_or_else(|e| fatal_text(e)),
         }
     }

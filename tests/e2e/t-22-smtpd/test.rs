@@ -19,6 +19,7 @@ const MAIN_CF: &[(&str, &str)] = &[
     ("mynetworks", "127.0.0.1/32"),
     ("message_size_limit", "20000"),
     ("smtpd_recipient_limit", "4"),
+    ("smtpd_noop_commands", "XYZZY"),
     ("smtpd_restriction_classes", "strict_class"),
     ("strict_class", "reject_non_fqdn_sender, reject"),
     (
@@ -412,9 +413,11 @@ fn dialogues_match_postfix() {
             ("ETRN relay.e2e.test\r\n", 1),
             ("STARTTLS\r\n", 1),
             ("AUTH PLAIN\r\n", 1),
+            ("xyzzy\r\n", 1),
             QUIT,
         ],
     );
+    pair.compare("web proxy", "127.0.0.1", &[("GET / HTTP/1.0\r\n", 1)]);
     pair.compare(
         "access tables and classes",
         "127.0.0.1",

@@ -199,4 +199,17 @@ crate::params! {
     "unknown_client_reject_code" UNKNOWN_CLIENT_REJECT_CODE: Int = "450";
     /// The name of the fast flush service (ETRN, sendmail -qR). The default is flush.
     "flush_service_name" FLUSH_SERVICE_NAME: Str = "flush";
+    /// Whether smtpd_relay_restrictions are evaluated before smtpd_recipient_restrictions (yes,
+    /// from compatibility level 3.6) or after them. Added in Postfix 3.6.
+    "smtpd_relay_before_recipient_restrictions" SMTPD_RELAY_BEFORE_RECIPIENT_RESTRICTIONS: Bool =
+        "${{$compatibility_level} <level {3.6} ? {no} : {yes}}";
+    /// Commands the SMTP server answers with 250 Ok and otherwise ignores (they count toward
+    /// smtpd_junk_command_limit). Give command names, /file/name patterns or type:table lookups;
+    /// the default is empty. Added in Postfix 2.7.
+    "smtpd_noop_commands" SMTPD_NOOP_COMMANDS: Str = "";
+    /// Commands that make the SMTP server end the session at once, because they show that the
+    /// client is no mail client (a web proxy, an HTTP client, a header sent as a command). The
+    /// default CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}} also catches anything not starting
+    /// with a letter. Added in Postfix 2.2.
+    "smtpd_forbidden_commands" SMTPD_FORBIDDEN_COMMANDS: Str = "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}";
 }

@@ -280,6 +280,13 @@ impl<'a, W: Wire> Session<'a, W> {
                 return Ok(());
             }
         };
+        let name = String::from_utf8_lossy(cmd.name()).into_owned();
+        if listed(self.settings.noop_commands.as_ref(), &name) {
+            // smtpd_noop_commands: Ok, counted as junk, not in the statistics.
+            self.send(&smtp_proto::ok_reply());
+            self.count_junk();
+            return Ok(());
+        }
         let Some(verb) = cmd.verb else {
             self.unknown(&cmd, &text);
             return Ok(());
@@ -310,11 +317,7 @@ impl<'a, W: Wire> Session<'a, W> {
             self.error_count += 1;
         }
         if verb.counts_as_junk() {
-            let before = self.junk_cmds;
-            self.junk_cmds += 1;
-            if before > self.settings.junk_command_limit {
-                self.error_count += 1;
-            }
+            self.count_junk();
         }
         if verb == Verb::Quit {
             self.closed = true;
@@ -322,12 +325,28 @@ impl<'a, W: Wire> Session<'a, W> {
         Ok(())
     }
 
+    /// One more command that does nothing: past `smtpd_junk_command_limit` each counts
+    /// as an error.
+    fn count_junk(&mut self) {
+        let before = self.junk_cmds;
+        self.junk_cmds += 1;
+        if before > self.settings.junk_command_limit {
+            self.error_count += 1;
+        }
+    }
+
     /// A command smtpd does not know: non-SMTP traffic ends the session, anything else
     /// is an error.
     fn unknown(&mut self, cmd: &Command, text: &[u8]) {
         self.stage = Stage::After("UNKNOWN");
         self.stats.count(None, false);
-        if cmd.looks_like_header() || forbidden(cmd.name()) {
+        let name = String::from_utf8_lossy(cmd.name()).into_owned();
+        let forbidden = if self.settings.forbidden_default {
+            forbidden(cmd.name())
+        } else {
+            listed(self.settings.forbidden_commands.as_ref(), &name)
+        };
+        if cmd.looks_like_header() || forbidden {
             self.note(Some(Command::non_smtp_notice(text)));
             self.send(&Command::non_smtp_reply());
             self.closed = true;
@@ -390,6 +409,17 @@ fn verb_name(line: &[u8]) -> &'static str {
         .map(Verb::name)
         .find(|name| name.as_bytes() == word.as_slice())
         .unwrap_or("UNKNOWN")
+}
+
+/// Whether `list` (smtpd_noop_commands, smtpd_forbidden_commands) has the command
+/// `name`; a failing table counts as no match, with a warning.
+fn listed(list: Option<&global::match_list::MatchList>, name: &str) -> bool {
+    list.is_some_and(|list| {
+        list.matches(&[name]).unwrap_or_else(|e| {
+            log::msg_warn!("{e}");
+            false
+        })
+    })
 }
 
 /// `smtpd_forbidden_commands`' default: CONNECT GET POST and anything not starting with a
