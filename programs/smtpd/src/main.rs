@@ -86,6 +86,8 @@ fn serve(settings: &Settings, checker: &mut Checker, stream: Stream) {
         &peer.addr,
     );
     let io = io::SessionIo::new(stream, settings.timeout, io::Tap::new(&peer.namaddr));
+    // The engine outlives sessions (max_use): nothing of the last client carries over.
     checker.trace = Default::default();
+    checker.effects = Default::default();
     session::Session::new(settings, checker, peer, io).run();
 }
