@@ -1,0 +1,219 @@
+//! Deferred mail: deferred/ with the defer log and the retry time, postfix flush, the
+//! deferred queue scan, expiry, delay warnings, and recovery of active/ after a restart.
+
+use crate::harness::*;
+use e2e::wait_until;
+use std::os::unix::fs::MetadataExt;
+
+/// What the deferral scenario shows: the normalised lines before and after the flush,
+/// and how far in the future the deferred file's time stamp was.
+struct Deferral {
+    lines_deferred: Vec<String>,
+    lines_flushed: Vec<String>,
+    retry_in: i64,
+}
+
+fn deferral(qmgr: Qmgr) -> Option<Deferral> {
+    let mut mx = instance("t-23-defer", qmgr)?;
+    mx.start();
+    // The relay is down: smtp defers, qmgr moves the message to deferred/.
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-defer",
+    );
+    wait_count(&mx, "status=deferred", 1, 60);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 1) {
+        mx.keep_for_inspection();
+        panic!("nothing in deferred/:\n{}", mx.log());
+    }
+    let deferred = queue_files(&mx, "deferred");
+    let (id, path) = deferred.iter().next().unwrap();
+    assert!(
+        queue_files(&mx, "defer").contains_key(id),
+        "no defer log for {id}"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let retry_in = std::fs::metadata(path).unwrap().mtime() - now;
+    let lines_deferred = lines_of(&mx, &["qmgr", "smtp"]);
+    // The relay comes back; postfix flush (postqueue -f) delivers at once.
+    mx.start_sink();
+    mx.postfix(&["flush"]);
+    wait_count(&mx, ": removed", 1, 60);
+    assert!(sunk(&mx).iter().any(|m| m.contains("t23-defer")));
+    assert!(queue_files(&mx, "defer").is_empty(), "defer log left");
+    Some(Deferral {
+        lines_deferred,
+        lines_flushed: lines_of(&mx, &["qmgr", "smtp"]),
+        retry_in,
+    })
+}
+
+#[test]
+fn a_deferred_message_waits_in_deferred_and_goes_out_on_flush_as_with_postfix() {
+    let Some((ours, postfix)) = both(deferral) else {
+        return;
+    };
+    assert_eq!(ours.lines_deferred, postfix.lines_deferred);
+    assert_eq!(ours.lines_flushed, postfix.lines_flushed);
+    // minimal_backoff_time (300s) from now, as Postfix sets it; a few seconds of slack
+    // for the time the test took.
+    for (who, retry) in [("ours", ours.retry_in), ("postfix", postfix.retry_in)] {
+        assert!((290..=301).contains(&retry), "{who}: retry in {retry}s");
+    }
+}
+
+/// A deferred message is tried again once its retry time has come, without a flush
+/// (queue_run_delay and minimal_backoff_time of 2s).
+#[test]
+fn a_deferred_message_is_retried_on_the_deferred_queue_scan() {
+    let Some(mut mx) = instance("t-23-retry", Qmgr::Ours) else {
+        return;
+    };
+    mx.set_main_cf("queue_run_delay", "2s");
+    mx.set_main_cf("minimal_backoff_time", "2s");
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-retry",
+    );
+    wait_count(&mx, "status=deferred", 1, 60);
+    mx.start_sink();
+    wait_count(&mx, ": removed", 1, 30);
+    assert!(sunk(&mx).iter().any(|m| m.contains("t23-retry")));
+    assert_eq!(mx.log().matches("(queue active)").count(), 2);
+}
+
+/// maximal_queue_lifetime = 0 and the relay down: the first deferral expires the
+/// message, the defer service returns it to the sender; the normalised lines.
+fn expiry(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-expire", qmgr)?;
+    mx.set_main_cf("maximal_queue_lifetime", "0");
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-expire",
+    );
+    // The message and the notice to its sender.
+    wait_count(&mx, ": removed", 2, 60);
+    let mailbox = mx.mailbox();
+    assert!(
+        mailbox
+            .iter()
+            .any(|m| m.contains("Undelivered Mail Returned to Sender") && m.contains("t23-expire")),
+        "no notice in {mailbox:?}"
+    );
+    for queue in ["active", "deferred", "defer"] {
+        assert!(queue_files(&mx, queue).is_empty(), "{queue} not empty");
+    }
+    Some(lines_of(&mx, &["qmgr", "smtp", "bounce", "virtual"]))
+}
+
+#[test]
+fn an_expired_message_is_returned_as_with_postfix() {
+    let Some((ours, postfix)) = both(expiry) else {
+        return;
+    };
+    assert!(
+        ours.iter()
+            .any(|l| l.ends_with("status=expired, returned to sender")),
+        "{ours:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
+
+/// A message left in active/ (the queue manager died while delivering it) is
+/// delivered after a restart; the normalised lines of the second run.
+fn recovery(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-recover", qmgr)?;
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-recover",
+    );
+    if !wait_until(30, || queue_files(&mx, "deferred").len() == 1) {
+        mx.keep_for_inspection();
+        panic!("nothing deferred:\n{}", mx.log());
+    }
+    mx.postfix(&["stop"]);
+    let (id, path) = queue_files(&mx, "deferred").into_iter().next().unwrap();
+    std::fs::rename(path, mx.dir.join("queue/active").join(&id)).unwrap();
+    let before = mx.log().len();
+    mx.start_sink();
+    mx.start();
+    if !wait_until(30, || mx.log()[before..].contains(": removed")) {
+        mx.keep_for_inspection();
+        panic!("not delivered after the restart:\n{}", mx.log());
+    }
+    assert!(sunk(&mx).iter().any(|m| m.contains("t23-recover")));
+    let after: Vec<String> = lines_of(&mx, &["qmgr", "smtp"]);
+    Some(after)
+}
+
+#[test]
+fn a_message_left_in_active_is_delivered_after_a_restart_as_with_postfix() {
+    let Some((ours, postfix)) = both(recovery) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+}
+
+/// delay_warning_time reached at the first deferral: the sender gets one "delayed
+/// mail" notice, and the warning time in the deferred file is marked sent (-1) so
+/// that the next attempt sends none; the normalised lines and the W record's text.
+fn delay_warning(qmgr: Qmgr) -> Option<(String, Vec<String>)> {
+    let mut mx = instance("t-23-warn", qmgr)?;
+    mx.set_main_cf("delay_warning_time", "1s");
+    mx.start();
+    sendmail(&mx, "user@vmail.e2e.test", "far@relay.e2e.test", "t23-warn");
+    // The notice is delivered and removed; the message waits in deferred/.
+    wait_count(&mx, ": removed", 1, 60);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 1) {
+        mx.keep_for_inspection();
+        panic!("nothing deferred:\n{}", mx.log());
+    }
+    let mailbox = mx.mailbox();
+    assert!(
+        mailbox
+            .iter()
+            .any(|m| m.contains("Delayed Mail (still being retried)")),
+        "no warning in {mailbox:?}"
+    );
+    // Another attempt sends no second warning.
+    mx.postfix(&["flush"]);
+    wait_count(&mx, "status=deferred", 2, 30);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 1) {
+        panic!("not deferred again:\n{}", mx.log());
+    }
+    let (_, path) = queue_files(&mx, "deferred").into_iter().next().unwrap();
+    let file = std::fs::read(path).unwrap();
+    let at = file.iter().position(|&b| b == b'W').expect("a W record");
+    let warn = String::from_utf8_lossy(&file[at + 2..at + 17]).into_owned();
+    Some((warn, lines_of(&mx, &["qmgr", "smtp", "bounce", "virtual"])))
+}
+
+#[test]
+fn a_delay_warning_is_sent_once_as_with_postfix() {
+    let Some((ours, postfix)) = both(delay_warning) else {
+        return;
+    };
+    assert_eq!(ours.0.trim(), "-1");
+    assert_eq!(
+        ours.1
+            .iter()
+            .filter(|l| l.contains("sender delay notification"))
+            .count(),
+        1
+    );
+    assert_eq!(ours, postfix);
+}

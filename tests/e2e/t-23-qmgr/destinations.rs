@@ -1,0 +1,162 @@
+//! Destinations and transports: concurrency limits, the initial concurrency, the
+//! transport process limit, a dead destination, an unreachable transport.
+
+use crate::harness::*;
+use e2e::wait_until;
+
+/// A relay that is down with an initial concurrency of 1: the first failure makes the
+/// destination dead, and the next message for it is deferred without a connection
+/// attempt ("delivery temporarily suspended"); the normalised lines.
+fn dead_destination(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-dead", qmgr)?;
+    mx.set_main_cf("smtp_initial_destination_concurrency", "1");
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-dead-1",
+    );
+    wait_count(&mx, "status=deferred", 1, 60);
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "far@relay.e2e.test",
+        "t23-dead-2",
+    );
+    wait_count(&mx, "status=deferred", 2, 60);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 2) {
+        mx.keep_for_inspection();
+        panic!("not both deferred:\n{}", mx.log());
+    }
+    assert_eq!(
+        mx.log().matches("Connection refused)").count(),
+        2,
+        "one connection attempt, then the suspended destination:\n{}",
+        mx.log()
+    );
+    Some(lines_of(&mx, &["qmgr", "smtp", "retry", "error"]))
+}
+
+#[test]
+fn a_dead_destination_defers_without_trying_as_with_postfix() {
+    let Some((ours, postfix)) = both(dead_destination) else {
+        return;
+    };
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("delivery temporarily suspended")),
+        "{ours:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
+
+/// A transport with no master.cf service: the agent cannot be reached, the message is
+/// deferred with "mail transport unavailable"; the normalised lines.
+fn missing_transport(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-notransport", qmgr)?;
+    mx.write("etc/transport", "nowhere.e2e.test nosuch:\n");
+    mx.start();
+    sendmail(
+        &mx,
+        "user@vmail.e2e.test",
+        "a@nowhere.e2e.test",
+        "t23-nosuch",
+    );
+    wait_count(&mx, "status=deferred", 1, 60);
+    if !wait_until(20, || queue_files(&mx, "deferred").len() == 1) {
+        mx.keep_for_inspection();
+        panic!("nothing deferred:\n{}", mx.log());
+    }
+    Some(lines_of(&mx, &["qmgr", "retry", "error"]))
+}
+
+#[test]
+fn an_unreachable_transport_defers_as_with_postfix() {
+    let Some((ours, postfix)) = both(missing_transport) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+}
+
+/// A pipe command that records how many copies of it run at once (in `DIR/conc/max`)
+/// and takes a second per message.
+const SLOW_SH: &str = "\
+exec 9>>@DIR@/conc/lock
+flock 9
+n=$(cat @DIR@/conc/n 2>/dev/null || echo 0)
+n=$((n + 1))
+echo $n > @DIR@/conc/n
+m=$(cat @DIR@/conc/max 2>/dev/null || echo 0)
+if [ $n -gt $m ]; then echo $n > @DIR@/conc/max; fi
+flock -u 9
+cat > /dev/null
+sleep 1
+flock 9
+n=$(cat @DIR@/conc/n)
+echo $((n - 1)) > @DIR@/conc/n
+flock -u 9
+";
+
+/// Six messages for one destination of a transport limited to `limit` parallel
+/// deliveries per destination and `maxproc` agents in master.cf; the most deliveries
+/// seen at once and the normalised pipe lines.
+fn concurrency(qmgr: Qmgr, limit: &str, maxproc: &str) -> Option<(u32, Vec<String>)> {
+    let mut mx = instance(&format!("t-23-conc{limit}-{maxproc}"), qmgr)?;
+    std::fs::create_dir_all(mx.dir.join("conc")).unwrap();
+    let chown = std::process::Command::new("chown")
+        .arg("nobody")
+        .arg(mx.dir.join("conc"))
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    mx.write("etc/slow.sh", &mx.expand(SLOW_SH));
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &mx.expand(&format!(
+            "{master_cf}slow unix - n n - {maxproc} pipe\n  user=nobody argv=/bin/sh @DIR@/etc/slow.sh\n"
+        )),
+    );
+    mx.write("etc/transport", &mx.expand("slow.e2e.test slow:\n"));
+    mx.set_main_cf("slow_destination_concurrency_limit", limit);
+    mx.start();
+    for n in 0..6 {
+        sendmail(&mx, "root", "a@slow.e2e.test", &format!("t23-conc-{n}"));
+    }
+    wait_count(&mx, ": removed", 6, 60);
+    let max = std::fs::read_to_string(mx.dir.join("conc/max")).unwrap();
+    Some((
+        max.trim().parse().unwrap(),
+        lines_of(&mx, &["pipe", "slow"]),
+    ))
+}
+
+#[test]
+fn a_destination_concurrency_limit_holds_as_with_postfix() {
+    let Some(((ours, our_lines), (postfix, postfix_lines))) = both(|q| concurrency(q, "2", "-"))
+    else {
+        return;
+    };
+    assert_eq!((ours, postfix), (2, 2));
+    assert_eq!(our_lines.len(), 6, "{our_lines:#?}");
+    assert_eq!(our_lines, postfix_lines);
+}
+
+#[test]
+fn a_new_destination_starts_at_the_initial_concurrency_as_with_postfix() {
+    // Below a limit of 20, six messages at once meet initial_destination_concurrency (5).
+    let Some(((ours, _), (postfix, _))) = both(|q| concurrency(q, "20", "-")) else {
+        return;
+    };
+    assert_eq!((ours, postfix), (5, 5));
+}
+
+#[test]
+fn a_transport_process_limit_holds_as_with_postfix() {
+    // master.cf allows one slow agent: one delivery at a time, whatever the window.
+    let Some(((ours, _), (postfix, _))) = both(|q| concurrency(q, "20", "1")) else {
+        return;
+    };
+    assert_eq!((ours, postfix), (1, 1));
+}
