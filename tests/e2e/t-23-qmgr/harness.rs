@@ -152,6 +152,28 @@ pub fn queue_files(mx: &Instance, queue: &str) -> BTreeMap<String, std::path::Pa
     out
 }
 
+/// The virtual mailbox user, sender of most test messages (notices come back to it).
+pub const USER: &str = "user@vmail.e2e.test";
+/// A recipient behind the relay (smtp-sink, when it runs).
+pub const FAR: &str = "far@relay.e2e.test";
+
+/// Waits until `queue` holds `count` files; fails the test (keeping the instance)
+/// after 20 seconds.
+pub fn wait_queue(mx: &Instance, queue: &str, count: usize) {
+    if !wait_until(20, || queue_files(mx, queue).len() == count) {
+        mx.keep_for_inspection();
+        panic!("{queue} does not hold {count} files:\n{}", mx.log());
+    }
+}
+
+/// Asserts that some line contains `needle`.
+pub fn assert_line(lines: &[String], needle: &str) {
+    assert!(
+        lines.iter().any(|l| l.contains(needle)),
+        "no \"{needle}\" in {lines:#?}"
+    );
+}
+
 /// Runs `scenario` with our queue manager, then with Postfix's; None when the mixed
 /// system cannot run here (the test is skipped).
 pub fn both<T>(scenario: impl Fn(Qmgr) -> Option<T>) -> Option<(T, T)> {

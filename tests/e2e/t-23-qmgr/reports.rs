@@ -1,7 +1,6 @@
 //! Delivery reports (sendmail -v), -v logging and flow control tokens.
 
 use crate::harness::*;
-use e2e::wait_until;
 
 /// `sendmail -v`: the message is delivered and the trace service mails the sender a
 /// delivery report when the queue manager is done; the normalised lines.
@@ -9,10 +8,7 @@ fn record(qmgr: Qmgr) -> Option<Vec<String>> {
     let mut mx = instance("t-23-record", qmgr)?;
     mx.start();
     let message = "From: user@vmail.e2e.test\nSubject: t23-record\n\nbody t23-record\n";
-    let out = mx.sendmail(
-        &["-v", "-f", "user@vmail.e2e.test", "user@vmail.e2e.test"],
-        message,
-    );
+    let out = mx.sendmail(&["-v", "-f", USER, USER], message);
     assert!(
         out.status.success(),
         "{}",
@@ -53,10 +49,7 @@ fn record_deferred(qmgr: Qmgr) -> Option<(u8, Vec<String>)> {
     let mut mx = instance("t-23-record-defer", qmgr)?;
     mx.start();
     let message = "From: user@vmail.e2e.test\nSubject: t23-rd\n\nbody t23-rd\n";
-    let out = mx.sendmail(
-        &["-v", "-f", "user@vmail.e2e.test", "far@relay.e2e.test"],
-        message,
-    );
+    let out = mx.sendmail(&["-v", "-f", USER, FAR], message);
     assert!(
         out.status.success(),
         "{}",
@@ -64,10 +57,7 @@ fn record_deferred(qmgr: Qmgr) -> Option<(u8, Vec<String>)> {
     );
     // The report is delivered and removed; the message waits in deferred/.
     wait_count(&mx, ": removed", 1, 60);
-    if !wait_until(20, || queue_files(&mx, "deferred").len() == 1) {
-        mx.keep_for_inspection();
-        panic!("nothing deferred:\n{}", mx.log());
-    }
+    wait_queue(&mx, "deferred", 1);
     let (_, path) = queue_files(&mx, "deferred").into_iter().next().unwrap();
     let kind = trace_flags_record_type(&std::fs::read(path).unwrap()).expect("trace_flags");
     Some((kind, lines_of(&mx, &["qmgr", "smtp", "bounce", "virtual"])))
@@ -96,12 +86,7 @@ fn verbose_logging_and_flow_control_tokens() {
     );
     mx.start();
     for n in 0..3 {
-        sendmail(
-            &mx,
-            "root",
-            "user@vmail.e2e.test",
-            &format!("t23-verbose-{n}"),
-        );
+        sendmail(&mx, "root", USER, &format!("t23-verbose-{n}"));
         wait_count(&mx, ": removed", n + 1, 30);
     }
     let log = mx.log();

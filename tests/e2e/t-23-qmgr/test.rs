@@ -28,30 +28,15 @@ fn deliveries(qmgr: Qmgr) -> Option<(Vec<String>, Vec<String>)> {
     let mut mx = instance("t-23-deliver", qmgr)?;
     mx.start_sink();
     mx.start();
-    sendmail(
-        &mx,
-        "user@vmail.e2e.test",
-        "user@vmail.e2e.test",
-        "t23-virtual",
-    );
+    sendmail(&mx, USER, USER, "t23-virtual");
     sendmail(&mx, "root", "someone@discard.e2e.test", "t23-discard");
-    if let Err(e) = mx.send(
-        mx.smtp_port,
-        "a@example.org",
-        "far@relay.e2e.test",
-        "t23-relay",
-    ) {
+    if let Err(e) = mx.send(mx.smtp_port, "a@example.org", FAR, "t23-relay") {
         mx.keep_for_inspection();
         panic!("SMTP: {e}\n{}", mx.log());
     }
     // An unknown virtual user: the virtual agent bounces, the bounce service returns
     // the message to the sender, whose mailbox is the virtual user's.
-    sendmail(
-        &mx,
-        "user@vmail.e2e.test",
-        "nobody@vmail.e2e.test",
-        "t23-bounce",
-    );
+    sendmail(&mx, USER, "nobody@vmail.e2e.test", "t23-bounce");
     // Five messages: four submitted, one non-delivery notice.
     wait_count(&mx, ": removed", 5, 60);
     let mailbox = mx.mailbox();

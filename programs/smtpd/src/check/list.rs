@@ -66,6 +66,8 @@ pub enum Restriction {
     RejectNonFqdnRecipient,
     /// `reject_invalid_helo_hostname` (also `reject_invalid_hostname`).
     RejectInvalidHelo,
+    /// `reject_unauth_pipelining`: the client sent commands before it was allowed to.
+    RejectUnauthPipelining,
     /// `reject_unknown_client_hostname` (also `reject_unknown_client`).
     RejectUnknownClient,
     /// `reject_unknown_reverse_client_hostname`.
@@ -141,6 +143,10 @@ const SIMPLE: &[(&str, Restriction)] = &[
         Restriction::RejectUnknownClient,
     ),
     ("reject_unknown_client", Restriction::RejectUnknownClient),
+    (
+        "reject_unauth_pipelining",
+        Restriction::RejectUnauthPipelining,
+    ),
     (
         "reject_unknown_reverse_client_hostname",
         Restriction::RejectUnknownReverseClient,

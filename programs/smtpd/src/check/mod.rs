@@ -57,6 +57,8 @@ pub struct Facts<'a> {
     pub stage: &'a str,
     /// `info_log_address_format`.
     pub addr_form: &'a AddrForm,
+    /// The client pipelined commands improperly (`SMTPD_FLAG_ILL_PIPELINING`).
+    pub ill_pipelining: bool,
 }
 
 impl Facts<'_> {
@@ -268,6 +270,14 @@ impl Checker {
             },
             Restriction::RejectNonFqdnHelo => self.non_fqdn_helo(facts.helo),
             Restriction::RejectInvalidHelo => self.invalid_helo(facts.helo),
+            Restriction::RejectUnauthPipelining if facts.ill_pipelining => {
+                let text = format!(
+                    "<{}>: {} rejected: Improper use of SMTP command pipelining",
+                    subject.name, subject.class
+                );
+                self.refusal(503, "5.5.0", &text, ErrorClass::Protocol)
+            }
+            Restriction::RejectUnauthPipelining => Verdict::Dunno,
             Restriction::RejectUnknownClient => {
                 self.unknown_client(facts.peer.name_status, "hostname", "7.25", facts.peer)
             }

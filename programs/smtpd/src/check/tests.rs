@@ -73,6 +73,7 @@ fn rcpt(
         protocol: "ESMTP",
         stage: "RCPT",
         addr_form: form,
+        ill_pipelining: false,
     };
     checker.rcpt(&facts).map_err(|r| r.reply)
 }

@@ -52,6 +52,8 @@ pub struct Session<'a, W: Wire> {
     stage: Stage,
     cleanup: Option<CleanupStream>,
     bdat: Option<BdatReader>,
+    /// The client sent commands ahead of a reply it had to wait for.
+    ill_pipelining: bool,
     /// A refusal of the client at connect time (`smtpd_delay_reject = no`).
     access_denied: Option<String>,
     /// When the transaction's MAIL came (seconds since the epoch).
@@ -93,6 +95,7 @@ impl<'a, W: Wire> Session<'a, W> {
             stage: Stage::After("CONNECT"),
             cleanup: None,
             bdat: None,
+            ill_pipelining: false,
             access_denied: None,
             arrival: 0,
             closed: false,
@@ -167,6 +170,7 @@ impl<'a, W: Wire> Session<'a, W> {
             protocol: if self.esmtp { "ESMTP" } else { "SMTP" },
             stage,
             addr_form: &self.settings.addr_form,
+            ill_pipelining: self.ill_pipelining,
         };
         f(self.checker, &facts)
     }
@@ -303,6 +307,7 @@ impl<'a, W: Wire> Session<'a, W> {
             .pipelining
             .check(verb, self.esmtp, self.io.input.pending());
         let early = notice.is_some();
+        self.ill_pipelining |= early;
         self.note(notice);
         if early && self.settings.forbid_unauth_pipelining {
             self.send(&smtp_proto::sync_reply());
