@@ -18,7 +18,7 @@ use crate::settings::Settings;
 use global::mail_queue::{ACTIVE, BOUNCE, CORRUPT, DEFER, DEFERRED, Layout};
 use std::fs::{File, FileTimes};
 use std::io::{Seek, SeekFrom, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::{Duration, SystemTime};
 
 /// DSN NOTIFY=SUCCESS.
@@ -29,9 +29,55 @@ const TRACE_REPORT: i32 = 1 << 9 | 1 << 10 | 1 << 13;
 /// The mode bits of a complete queue file.
 const STAT_READY: u32 = 0o700;
 
+/// What the administrator asked for a message through its mode bits (`postqueue -i`,
+/// `-s` set g+r; `postsuper -e`, `-f` set g+x).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// Revive its dead destinations and ignore defer_transports (g+r, cleared once
+    /// the file has been read).
+    pub unthrottle: bool,
+    /// Return it to the sender now (g+x).
+    pub expire: bool,
+    /// The file's permission bits.
+    pub mode: u32,
+}
+
+/// The mode bit that asks for an unthrottled attempt (`MAIL_QUEUE_STAT_UNTHROTTLE`).
+const STAT_UNTHROTTLE: u32 = 0o040;
+/// The mode bit that asks for expiry (`MAIL_QUEUE_STAT_EXPIRE`).
+const STAT_EXPIRE: u32 = 0o010;
+
+impl Marks {
+    fn from_mode(mode: u32) -> Marks {
+        Marks {
+            unthrottle: mode & STAT_UNTHROTTLE != 0,
+            expire: mode & STAT_EXPIRE != 0,
+            mode: mode & 0o7777,
+        }
+    }
+
+    /// Clears the unthrottle request of a file that has been read (only then: a file
+    /// that turns out corrupt keeps its mode).
+    pub fn clear_unthrottle(&self, path: &str) {
+        if !self.unthrottle {
+            return;
+        }
+        let mode = std::fs::Permissions::from_mode(self.mode & !STAT_UNTHROTTLE);
+        if let Err(e) = std::fs::set_permissions(path, mode) {
+            log::msg_fatal!("fchmod {path}: {}", sys::os_error(&e));
+        }
+    }
+}
+
 /// Moves `id` from `queue` into the active queue when it is complete and due; its path
-/// in active/ when it was moved.
-pub fn feed(layout: &Layout, queue: &str, id: &str, all: bool, now: i64) -> Option<String> {
+/// in active/ and the administrator's marks when it was moved.
+pub fn feed(
+    layout: &Layout,
+    queue: &str,
+    id: &str,
+    all: bool,
+    now: i64,
+) -> Option<(String, Marks)> {
     if log::verbose() > 0 {
         log::msg_info!("qmgr_active_feed: queue {queue}");
     }
@@ -58,7 +104,7 @@ pub fn feed(layout: &Layout, queue: &str, id: &str, all: bool, now: i64) -> Opti
         return None;
     }
     match rename(layout, id, queue, ACTIVE) {
-        Ok(()) => Some(layout.path(ACTIVE, id)),
+        Ok(()) => Some((layout.path(ACTIVE, id), Marks::from_mode(meta.mode()))),
         Err(e) => {
             gone_or_fatal(
                 &e,
@@ -91,6 +137,11 @@ pub fn rename(layout: &Layout, id: &str, from: &str, to: &str) -> std::io::Resul
         }
         other => other,
     }
+}
+
+/// Whether `id` has a defer log with something in it.
+pub fn has_defer_log(layout: &Layout, id: &str) -> bool {
+    std::fs::metadata(layout.path(DEFER, id)).is_ok_and(|m| m.len() > 0)
 }
 
 /// Removes the defer log of an earlier run of `id` before its recipients are routed
@@ -206,9 +257,14 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
         } else {
             settings.max_queue_lifetime
         };
-        if now >= message.create_time + lifetime {
+        let expired = if message.force_expire {
+            Some("force-expired")
+        } else {
+            (now >= message.create_time + lifetime).then_some("expired")
+        };
+        if let Some(status) = expired {
             log::msg_info!(
-                "{id}: from=<{}>, status=expired, returned to sender",
+                "{id}: from=<{}>, status={status}, returned to sender",
                 crate::opened::log_address(&message.sender)
             );
             deferred = bounce::flush(

@@ -83,6 +83,11 @@ pub struct Message {
     pub client: Client,
     /// The recipients still to deliver.
     pub rcpts: Vec<Recipient>,
+    /// `postsuper -e`: return it to the sender now (from the file's mode, not its
+    /// records).
+    pub force_expire: bool,
+    /// `postqueue -i`: revive its dead destinations (from the file's mode).
+    pub unthrottle: bool,
 }
 
 /// Who sent the message, for the agents' logs.

@@ -59,6 +59,9 @@ impl Routing<'_> {
                 address,
                 ..rcpt.clone()
             };
+            if message.unthrottle {
+                self.unthrottle(&transport, &nexthop, &rcpt.address);
+            }
             if self.assign(&message.id, rcpt, transport, nexthop) {
                 entries += 1;
             }
@@ -110,6 +113,10 @@ impl Routing<'_> {
                 address,
             );
         }
+        if message.force_expire {
+            let why = "4.7.0 message is administratively expired";
+            return (RETRY.to_string(), why.to_string(), address);
+        }
         // A notice to the double-bounce address has nowhere to go: it is dropped.
         // Postfix's qmgr logs the "sent" line itself; here the discard agent does, with
         // the same text.
@@ -130,6 +137,18 @@ impl Routing<'_> {
             );
         }
         (transport, nexthop, address)
+    }
+
+    /// Revives the transport and destination of a message that asked for it
+    /// (`QMGR_FLUSH_EACH`).
+    fn unthrottle(&mut self, transport: &str, nexthop: &str, address: &str) {
+        let queue_name = self.queue_name(transport, nexthop, address);
+        let t = self.transport(transport);
+        t.throttled = None;
+        let init = t.limits.init_concurrency;
+        if let Some(queue) = t.queues.get_mut(&queue_name) {
+            queue.revive(init);
+        }
     }
 
     /// Adds `rcpt` of message `id` to its destination's entries; true for a new entry.

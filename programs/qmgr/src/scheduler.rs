@@ -254,22 +254,31 @@ impl Scheduler {
             }
             sys::watchdog::pat();
             let now = now_tv();
-            let Some(path) = active::feed(&self.settings.layout, queue, &id, all, now.0) else {
+            let Some((path, marks)) = active::feed(&self.settings.layout, queue, &id, all, now.0)
+            else {
                 continue;
             };
             fed_incoming |= from_incoming;
             fed += 1;
-            self.admit(&path, &id, now);
+            self.admit(&path, &id, marks, now);
         }
         fed_incoming
     }
 
     /// Reads and routes a message now in active/.
-    fn admit(&mut self, path: &str, id: &str, now: (i64, i64)) {
-        let Ok(message) = Message::read(path, id, now) else {
+    fn admit(&mut self, path: &str, id: &str, marks: active::Marks, now: (i64, i64)) {
+        let Ok(mut message) = Message::read(path, id, now) else {
             active::corrupt(&self.settings.layout, id);
             return;
         };
+        marks.clear_unthrottle(path);
+        message.force_expire = marks.expire;
+        message.unthrottle = marks.unthrottle;
+        // Expiry with a defer log: that log says why, nothing is tried again.
+        if message.force_expire && active::has_defer_log(&self.settings.layout, id) {
+            active::done(&self.settings, &message, true, now.0);
+            return;
+        }
         active::reset_defer_log(&self.settings.layout, id);
         let refcount = Routing {
             config: &self.config,
@@ -277,7 +286,7 @@ impl Scheduler {
             rewrite: &mut self.rewrite,
             transports: &mut self.transports,
             now: now.0,
-            flush_dfxp: self.flush_dfxp,
+            flush_dfxp: self.flush_dfxp || message.unthrottle,
         }
         .message(&message);
         if refcount == 0 {

@@ -185,3 +185,37 @@ fn a_delay_warning_is_sent_once_as_with_postfix() {
     );
     assert_eq!(ours, postfix);
 }
+
+/// `postsuper -e` on a deferred message, then `postfix flush`: it is returned to the
+/// sender with its defer log as the reason ("force-expired"); the normalised lines.
+fn force_expiry(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-force-expire", qmgr)?;
+    mx.start();
+    sendmail(&mx, USER, FAR, "t23-force");
+    wait_count(&mx, "status=deferred", 1, 60);
+    wait_queue(&mx, "deferred", 1);
+    let (id, _) = queue_files(&mx, "deferred").into_iter().next().unwrap();
+    let out = mx.run_with_input(mx.dir.join("sbin/postsuper"), &["-e", &id], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    mx.postfix(&["flush"]);
+    // The message and the notice.
+    wait_count(&mx, ": removed", 2, 60);
+    assert!(mx.mailbox().iter().any(|m| m.contains("t23-force")));
+    Some(lines_of(
+        &mx,
+        &["qmgr", "smtp", "bounce", "virtual", "postsuper"],
+    ))
+}
+
+#[test]
+fn postsuper_e_returns_a_message_as_with_postfix() {
+    let Some((ours, postfix)) = both(force_expiry) else {
+        return;
+    };
+    assert_line(&ours, "status=force-expired, returned to sender");
+    assert_eq!(ours, postfix);
+}
