@@ -219,3 +219,32 @@ fn postsuper_e_returns_a_message_as_with_postfix() {
     assert_line(&ours, "status=force-expired, returned to sender");
     assert_eq!(ours, postfix);
 }
+
+/// `postqueue -i` on a deferred message once the relay is back: delivered at once; the
+/// normalised lines.
+fn deliver_one(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-postqueue-i", qmgr)?;
+    mx.start();
+    sendmail(&mx, USER, FAR, "t23-one");
+    wait_count(&mx, "status=deferred", 1, 60);
+    wait_queue(&mx, "deferred", 1);
+    let (id, _) = queue_files(&mx, "deferred").into_iter().next().unwrap();
+    mx.start_sink();
+    let out = mx.run_with_input(mx.dir.join("sbin/postqueue"), &["-i", &id], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_count(&mx, ": removed", 1, 60);
+    assert!(sunk(&mx).iter().any(|m| m.contains("t23-one")));
+    Some(lines_of(&mx, &["qmgr", "smtp"]))
+}
+
+#[test]
+fn postqueue_i_delivers_one_message_at_once_as_with_postfix() {
+    let Some((ours, postfix)) = both(deliver_one) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+}
