@@ -102,6 +102,10 @@ fn config_fatal(error: params::ConfigError) -> ! {
 impl Daemon {
     /// Starts a daemon: everything Postfix's skeletons do before `pre_init`.
     pub fn start(requirements: Requirements) -> Daemon {
+        // A SIGSEGV must end a daemon as it ends Postfix's (the master logs "killed by
+        // signal 11" and throttles or restarts): Rust's stack-overflow handler would
+        // otherwise swallow one sent with kill(1).
+        sys::signals::default_action(sys::signals::SIGSEGV);
         let argv: Vec<String> = std::env::args().collect();
         let process_name = argv
             .first()

@@ -29,10 +29,6 @@ use server::single::Stream;
 use settings::Settings;
 
 fn main() {
-    // A SIGSEGV must end the process as it ends Postfix's smtpd (the master logs "killed
-    // by signal 11" and starts another). Rust's stack-overflow handler would otherwise
-    // swallow one sent with kill(1).
-    sys::signals::default_action(sys::signals::SIGSEGV);
     let mut daemon = server::Daemon::start(server::Requirements::default());
     if let Some(arg) = daemon.args.first() {
         log::msg_fatal!("unexpected command-line argument: {arg}");
