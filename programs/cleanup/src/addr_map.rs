@@ -10,7 +10,7 @@
 //! requested form. A value with no address in it is a table error.
 
 use crate::rewrite::{Rewrite, rewrite_external};
-use crate::tables::AddrContext;
+use global::addr_context::AddrContext;
 use global::mail_addr_find::{Form, Strategy, mail_addr_find};
 use global::maps::{Maps, MapsError};
 use global::rewrite_clnt::RULE_LOCAL;

@@ -10,10 +10,9 @@
 
 use crate::init::config_error;
 use dict::Flags;
-use global::mail_addr_find::Context;
-use global::maps::{Maps, MapsError};
+use global::addr_context::AddrContext;
+use global::maps::Maps;
 use global::match_list::{MatchList, Matcher};
-use global::resolve_local::ResolveLocal;
 use global::table_watch::TableWatch;
 use params::decl::address as a;
 use params::decl::cleanup as c;
@@ -57,31 +56,6 @@ pub struct Canonical {
     pub maps: Maps,
     /// ENV_FROM | ENV_RCPT | HDR_FROM | HDR_RCPT.
     pub classes: u32,
-}
-
-/// What address lookups need to know about the mail system (for
-/// [`global::mail_addr_find`]'s `user` and `user+ext` forms).
-pub struct AddrContext {
-    delimiters: String,
-    myorigin: String,
-    double_bounce_sender: String,
-    owner_request_special: bool,
-    local: ResolveLocal,
-}
-
-impl AddrContext {
-    /// Runs `f` with the lookup context.
-    pub fn with<R>(&self, f: impl FnOnce(&Context) -> R) -> R {
-        let is_local = |domain: &str| -> Result<bool, MapsError> { self.local.is_local(domain) };
-        let context = Context {
-            delimiters: &self.delimiters,
-            myorigin: &self.myorigin,
-            double_bounce_sender: &self.double_bounce_sender,
-            owner_request_special: self.owner_request_special,
-            is_local: &is_local,
-        };
-        f(&context)
-    }
 }
 
 /// Everything cleanup looks addresses and content up in.
@@ -218,13 +192,7 @@ impl Tables {
             send_bcc,
             rcpt_bcc,
             ext_prop,
-            context: AddrContext {
-                delimiters: config.str(&a::RECIPIENT_DELIMITER)?,
-                myorigin: config.str(&params::decl::identity::MYORIGIN)?,
-                double_bounce_sender: config.str(&params::decl::queue::DOUBLE_BOUNCE_SENDER)?,
-                owner_request_special: config.bool(&a::OWNER_REQUEST_SPECIAL)?,
-                local: ResolveLocal::new(config)?,
-            },
+            context: AddrContext::from_config(config)?,
             watch,
         })
     }
