@@ -17,7 +17,6 @@ use crate::message::Message;
 use crate::settings::Settings;
 use global::mail_queue::{ACTIVE, BOUNCE, CORRUPT, DEFER, DEFERRED, Layout};
 use std::fs::{File, FileTimes};
-use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::{Duration, SystemTime};
 
@@ -247,7 +246,7 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
             timeout,
         );
         if status == 0 && message.tflags_offset > 0 {
-            kill_record(layout, id, message.tflags_offset);
+            crate::message_edit::kill_record(layout, id, message.tflags_offset);
         }
         deferred |= status != 0;
     }
@@ -286,7 +285,7 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
                 timeout,
             );
             if status == 0 {
-                update_warn(layout, id, message.warn_offset);
+                crate::message_edit::update_warn(layout, id, message.warn_offset);
             }
         }
     }
@@ -305,57 +304,5 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
             &e,
             &format!("qmgr_active_done_3_generic: remove {id} from {ACTIVE}"),
         ),
-    }
-}
-
-/// Overwrites bytes of a queue file in place and syncs them.
-fn write_at(path: &str, offset: i64, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = File::options().write(true).open(path)?;
-    file.seek(SeekFrom::Start(offset.max(0) as u64))?;
-    file.write_all(bytes)?;
-    file.sync_data()
-}
-
-/// Marks the delay warning of `id` sent: the `W` record at `offset` says -1, in the
-/// same fixed width (`qmgr_message_update_warn`).
-fn update_warn(layout: &Layout, id: &str, offset: i64) {
-    let mut record = Vec::new();
-    let written = global::record::rec_put(
-        &mut record,
-        global::record::rec_type::WARN,
-        format!("{:>15}", -1).as_bytes(),
-    );
-    let path = layout.path(ACTIVE, id);
-    if let Err(e) = written.and_then(|()| write_at(&path, offset, &record)) {
-        log::msg_fatal!("update queue file {path}: {}", sys::os_error(&e));
-    }
-}
-
-/// Turns the record at `offset` of `id` into a killed one: the type byte becomes `K`
-/// (`qmgr_message_kill_record`).
-fn kill_record(layout: &Layout, id: &str, offset: i64) {
-    let path = layout.path(ACTIVE, id);
-    if let Err(e) = write_at(&path, offset, &[global::record::rec_type::KILL]) {
-        log::msg_fatal!("qmgr_message_kill_record: {path}: {}", sys::os_error(&e));
-    }
-}
-
-/// Moves every file in `from` to `to` with time stamp `when` (`qmgr_move`): at start-up
-/// the active queue goes back to incoming, so a crash never strands a message.
-pub fn move_all(layout: &Layout, from: &'static str, to: &str, now: i64) {
-    if log::verbose() > 0 {
-        log::msg_info!("start move queue {from} -> {to}");
-    }
-    let mut scan = crate::scan::Scan::new(from);
-    scan.request(crate::scan::START);
-    while let Some(id) = scan.next() {
-        // Incoming mail is fed at once (time stamp now).
-        defer(layout, &id, from, to, 0, now);
-        if log::verbose() > 0 {
-            log::msg_info!("qmgr_move: moved {id} from {from} to {to}");
-        }
-    }
-    if log::verbose() > 0 {
-        log::msg_info!("end move queue {from} -> {to}");
     }
 }

@@ -4,10 +4,11 @@
 //!
 //! Postfix counterpart: `qmgr/qmgr.c` (the scheduler of Postfix's `qmgr`, not `oqmgr`).
 //! The modules follow Postfix's split: `active` (qmgr_active.c), `scan` (qmgr_scan.c),
-//! `message` and `resolve` (qmgr_message.c), `entry` (qmgr_entry.c), `queue`
-//! (qmgr_queue.c, qmgr_feedback.c), `transport` (qmgr_transport.c), `deliver`
-//! (qmgr_deliver.c), `bounce` (the bounce, defer and trace flush requests), and
-//! `scheduler` (qmgr_loop and the triggers).
+//! `message`, `message_edit` and `resolve` (qmgr_message.c), `move_queue`
+//! (qmgr_move.c), `entry` (qmgr_entry.c), `queue` (qmgr_queue.c, qmgr_feedback.c),
+//! `transport` (qmgr_transport.c), `deliver` (qmgr_deliver.c), `bounce` (the bounce,
+//! defer and trace flush requests), `flow` (the token feed), and `scheduler`
+//! (qmgr_loop and the triggers).
 //!
 //! It is a trigger server that never exits on its own (no max_idle or max_use): the
 //! main thread reads triggers (`W`, `I`, `D`, `F`, `A`) and passes them to the
@@ -23,6 +24,8 @@ mod deliver;
 mod entry;
 mod flow;
 mod message;
+mod message_edit;
+mod move_queue;
 mod msg_stats;
 mod opened;
 mod queue;
@@ -59,7 +62,7 @@ fn main() {
     // run goes back to incoming.
     daemon.max_idle = 0;
     daemon.max_use = 0;
-    active::move_all(&settings.layout, ACTIVE, INCOMING, scheduler::now_tv().0);
+    move_queue::move_all(&settings.layout, ACTIVE, INCOMING, scheduler::now_tv().0);
     // The scheduler owns the configuration from here on; the trigger loop needs none.
     let empty = params::Config::new(&daemon.config.config_directory, Default::default());
     let config = std::mem::replace(&mut daemon.config, empty);
