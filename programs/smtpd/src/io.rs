@@ -8,14 +8,18 @@
 //!
 //! The [`Tap`] sees every command line and every reply line: at `-v` (or for a client in
 //! `debug_peer_list`) it logs them as Postfix's verbose smtpd does (`< name[addr]:
-//! COMMAND`, `> name[addr]: reply`). It is also where a saved transcript will be taken,
-//! and where a TLS layer will sit underneath (the [`Wire`] trait), so that the tap sees
-//! the decrypted dialogue.
+//! COMMAND`, `> name[addr]: reply`). It is also where a saved transcript will be taken.
+//! TLS sits underneath it ([`Link`], the [`Wire`] of a network session): after STARTTLS
+//! (or at connect in wrapper mode) the plain socket is replaced by crates/tls's stream,
+//! so the tap sees the decrypted dialogue (Postfix's `tls_bio_ops.c` under
+//! `smtpd_chat.c`).
 
 use server::single::Stream;
 use smtp_proto::{Input, Reply};
 use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::time::Duration;
+use tls::{ServerTls, Summary, TlsStream};
 
 /// How a session ended before its QUIT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,11 +30,87 @@ pub enum Hangup {
     Timeout,
 }
 
-/// The transport under the session: the plain connection today, a TLS stream once
-/// STARTTLS is wired in (crates/tls gives a stream with the same shape).
+/// The transport under the session: the plain connection, then possibly TLS.
 pub trait Wire: Read + Write {
     /// Sets the limit for each read and write.
     fn set_deadline(&mut self, limit: Duration) -> std::io::Result<()>;
+
+    /// Runs the TLS handshake as server within `timeout` and continues inside TLS; the
+    /// failure is logged by crates/tls. A transport without TLS (standard input, a
+    /// test script) refuses.
+    fn start_tls(&mut self, _tls: &ServerTls, _peer: &str, _timeout: Duration) -> Option<Summary> {
+        None
+    }
+}
+
+/// A network session's transport: the connection as accepted, then inside TLS.
+pub enum Link {
+    /// Before TLS (or without it).
+    Plain(Stream),
+    /// After the handshake.
+    Tls(Box<TlsStream<TcpStream, ()>>),
+    /// A failed handshake left nothing to talk to.
+    Gone,
+}
+
+impl Read for Link {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Link::Plain(s) => s.read(buf),
+            Link::Tls(s) => s.read(buf),
+            Link::Gone => Ok(0),
+        }
+    }
+}
+
+impl Write for Link {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Link::Plain(s) => s.write(buf),
+            Link::Tls(s) => s.write(buf),
+            Link::Gone => Err(ErrorKind::BrokenPipe.into()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Link::Plain(s) => s.flush(),
+            Link::Tls(s) => s.flush(),
+            Link::Gone => Ok(()),
+        }
+    }
+}
+
+impl Wire for Link {
+    fn set_deadline(&mut self, limit: Duration) -> std::io::Result<()> {
+        match self {
+            Link::Plain(s) => s.set_deadline(limit),
+            Link::Tls(s) => {
+                // crates/tls bounds its waits with poll; the socket's own limits stay.
+                s.set_timeout(Some(limit).filter(|l| !l.is_zero()));
+                Ok(())
+            }
+            Link::Gone => Ok(()),
+        }
+    }
+
+    fn start_tls(&mut self, tls: &ServerTls, peer: &str, timeout: Duration) -> Option<Summary> {
+        let socket = match std::mem::replace(self, Link::Gone) {
+            Link::Plain(Stream::Tcp(s) | Stream::Passed { socket: s, .. }) => s,
+            other => {
+                *self = other;
+                return None;
+            }
+        };
+        let stream = tls
+            .accept(socket, (), peer, timeout, &mut |sev, text| {
+                log::write(sev, text)
+            })
+            .ok()?;
+        let summary = stream.summary().cloned();
+        *self = Link::Tls(Box::new(stream));
+        summary
+    }
 }
 
 impl Wire for Stream {
@@ -93,6 +173,8 @@ pub struct SessionIo<W: Wire> {
     pub tap: Tap,
     /// Bytes read from the client in all (for the `(N bytes)` of lost-connection lines).
     pub received: u64,
+    /// `smtpd_timeout`, set again on the TLS stream after a handshake.
+    timeout: Duration,
 }
 
 impl<W: Wire> SessionIo<W> {
@@ -107,7 +189,30 @@ impl<W: Wire> SessionIo<W> {
             output: Vec::new(),
             tap,
             received: 0,
+            timeout,
         }
+    }
+
+    /// STARTTLS after its 220 (or wrapper mode at connect): sends what is queued,
+    /// discards what the client sent ahead in plaintext (the command injection Postfix
+    /// closed in 2.8.4: nothing read before the handshake may count as read inside TLS),
+    /// and continues inside TLS. A failed handshake is a lost connection, as Postfix's
+    /// `vstream_longjmp(SMTP_ERR_EOF)`.
+    pub fn start_tls(
+        &mut self,
+        tls: &ServerTls,
+        starttls_timeout: Duration,
+    ) -> Result<Summary, Hangup> {
+        self.flush()?;
+        self.input.purge();
+        let summary = self
+            .wire
+            .start_tls(tls, &self.tap.namaddr, starttls_timeout)
+            .ok_or(Hangup::Lost)?;
+        if let Err(e) = self.wire.set_deadline(self.timeout) {
+            log::msg_warn!("set timeout: {}", sys::os_error(&e));
+        }
+        Ok(summary)
     }
 
     /// Queues a reply (each line shown to the tap).

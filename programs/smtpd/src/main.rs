@@ -7,8 +7,7 @@
 //! ([`check`]) and the cleanup service ([`cleanup`]) behind it. Tables, lists and the
 //! configuration are read before the chroot jail; a broken setting is fatal at start-up.
 //!
-//! Not here yet: TLS (crates/tls goes under `io::Wire`), SASL (crates/xsasl behind the
-//! AUTH command), milters, policy services, DNS block lists, anvil limits,
+//! Not here yet: SASL (crates/xsasl behind the AUTH command), milters, policy services, DNS block lists, anvil limits,
 //! XCLIENT/XFORWARD clients.
 
 mod check;
@@ -21,6 +20,7 @@ mod received;
 mod session;
 mod settings;
 mod stats;
+mod tls_setup;
 
 use check::{Checker, Policy};
 use params::decl::debug::SHOW_USER_UNKNOWN_TABLE_NAME;
@@ -81,7 +81,11 @@ fn serve(settings: &Settings, checker: &mut Checker, stream: Stream) {
         &peer.name,
         &peer.addr,
     );
-    let io = io::SessionIo::new(stream, settings.timeout, io::Tap::new(&peer.namaddr));
+    let io = io::SessionIo::new(
+        io::Link::Plain(stream),
+        settings.timeout,
+        io::Tap::new(&peer.namaddr),
+    );
     // The engine outlives sessions (max_use): nothing of the last client carries over.
     checker.trace = Default::default();
     checker.effects = Default::default();

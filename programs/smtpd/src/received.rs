@@ -1,11 +1,15 @@
 //! The Received: header smtpd puts at the top of each message.
 //!
 //! Postfix counterpart: the header in `data_cmd()` / `smtpd_start_message` of
-//! `smtpd/smtpd.c`, without the TLS and SASL clauses (added when those are wired in):
+//! `smtpd/smtpd.c`, with the TLS clause per `smtpd_tls_received_header` (crates/tls's
+//! `Summary::received_clause`) and RFC 3848's protocol names (ESMTPS, ESMTPA, ESMTPSA):
 //!
 //! ```text
 //! Received: from HELO (NAME [ADDR])
-//!     by MYHOSTNAME (Postfix) with ESMTP id QUEUEID
+//!     (using TLSv1.3 with cipher ... (256/256 bits)
+//!      key-exchange ...)
+//!     (No client certificate requested)
+//!     by MYHOSTNAME (Postfix) with ESMTPS id QUEUEID
 //!     for <RECIPIENT>; DATE
 //! ```
 //!
@@ -32,6 +36,8 @@ pub struct Received<'a> {
     pub recipient: Option<&'a str>,
     /// The arrival date, RFC 2822 form.
     pub date: &'a str,
+    /// The TLS clause, its lines separated by `\n\t`, when it is to be shown.
+    pub tls: Option<String>,
 }
 
 impl Received<'_> {
@@ -43,6 +49,9 @@ impl Received<'_> {
             self.name,
             self.rfc_addr
         )];
+        if let Some(clause) = &self.tls {
+            lines.extend(clause.split("\n\t").map(|part| format!("\t{part}")));
+        }
         let by = format!(
             "\tby {} ({}) with {} id {}",
             self.myhostname, self.mail_name, self.protocol, self.queue_id
@@ -79,6 +88,7 @@ mod tests {
             queue_id: "4ABC",
             recipient: Some("u@example.com"),
             date: "Sun,  6 Dec 2026 08:00:00 +0000 (UTC)",
+            tls: None,
         };
         assert_eq!(
             received.lines(),

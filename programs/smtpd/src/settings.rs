@@ -100,6 +100,8 @@ pub struct Settings {
     pub forbidden_default: bool,
     /// `info_log_address_format`.
     pub addr_form: AddrForm,
+    /// The TLS parameters and engine.
+    pub tls: crate::tls_setup::TlsSetup,
 }
 
 /// Logs a configuration error and exits, as Postfix does for a bad main.cf value.
@@ -222,6 +224,7 @@ impl Settings {
                 list(config, &s::SMTPD_FORBIDDEN_COMMANDS, &[Matcher::String])
             },
             addr_form: AddrForm::from_config(config).unwrap_or_else(|e| fatal_text(e)),
+            tls: crate::tls_setup::from_config(config),
         }
     }
 }

@@ -87,16 +87,22 @@ impl<W: Wire> Session<'_, W> {
             .then(|| self.txn.recipient.clone())
             .flatten();
         let queue_id = self.queue_id();
+        let protocol = self.received_protocol();
         let received = Received {
             helo: self.helo.as_deref(),
             name: &self.peer.name,
             rfc_addr: &self.peer.rfc_addr,
             myhostname: &self.settings.myhostname,
             mail_name: &self.settings.mail_name,
-            protocol: self.protocol(),
+            protocol: &protocol,
             queue_id: &queue_id,
             recipient: only.as_deref(),
             date: &date,
+            tls: self
+                .tls
+                .as_ref()
+                .filter(|_| self.settings.tls.received_header)
+                .map(tls::Summary::received_clause),
         };
         let lines = received.lines();
         if let Some(stream) = self.cleanup.as_mut() {

@@ -33,8 +33,9 @@ impl<W: Wire> Session<'_, W> {
             message_size_limit: self.settings.message_size_limit,
             vrfy: !self.settings.disable_vrfy,
             smtputf8: self.settings.smtputf8,
-            // STARTTLS and AUTH are offered once crates/tls and crates/xsasl are wired in;
-            // XVERP, XCLIENT and XFORWARD once their client lists are.
+            starttls: self.starttls_offered(),
+            // AUTH is offered once crates/xsasl is wired in; XVERP, XCLIENT and XFORWARD
+            // once their client lists are.
             ..Features::default()
         };
         Ok(smtp_proto::ehlo_reply(&features, self.settings.discard))

@@ -4,9 +4,9 @@
 //! follows the order the protocol core documents (`smtp_proto` crate docs), doing the
 //! steps that are smtpd's own: restrictions, the rewriting service, cleanup. Each command
 //! has its module with a check step (syntax, order, limits, restrictions) and a proceed
-//! step: [`helo`], [`mail`], [`rcpt`], [`data`], [`bdat`], [`other`] (RSET, NOOP, VRFY,
-//! ETRN, QUIT and the commands whose services are not wired in yet: STARTTLS, AUTH,
-//! XCLIENT, XFORWARD).
+//! step: [`helo`], [`mail`], [`rcpt`], [`data`], [`bdat`], [`starttls`], [`other`]
+//! (RSET, NOOP, VRFY, ETRN, QUIT and the commands whose services are not wired in yet:
+//! AUTH, XCLIENT, XFORWARD).
 //!
 //! Every reply goes through [`Session::send`] (soft_bounce, the error sleep, the tap),
 //! every read through [`SessionIo`]. The session ends on QUIT, on a reply that ends it,
@@ -19,6 +19,7 @@ mod helo;
 mod mail;
 mod other;
 mod rcpt;
+mod starttls;
 
 use crate::check::reply::Refusal;
 use crate::check::{Checker, Facts};
@@ -58,6 +59,8 @@ pub struct Session<'a, W: Wire> {
     access_denied: Option<String>,
     /// When the transaction's MAIL came (seconds since the epoch).
     arrival: i64,
+    /// What TLS negotiated, once it is active.
+    tls: Option<tls::Summary>,
     /// The session is over (QUIT, a 421/521, too many errors).
     closed: bool,
     reason: Option<Reason>,
@@ -98,6 +101,7 @@ impl<'a, W: Wire> Session<'a, W> {
             ill_pipelining: false,
             access_denied: None,
             arrival: 0,
+            tls: None,
             closed: false,
             reason: None,
         }
@@ -106,8 +110,10 @@ impl<'a, W: Wire> Session<'a, W> {
     /// Runs the session to its end and logs how it ended.
     pub fn run(mut self) {
         log_line::connect(&self.peer.namaddr);
-        self.greet();
-        let ended = self.commands();
+        let ended = self.wrapper_handshake().and_then(|()| {
+            self.greet();
+            self.commands()
+        });
         let reason = match ended {
             Err(Hangup::Timeout) => {
                 let text = format!(
@@ -302,6 +308,9 @@ impl<'a, W: Wire> Session<'a, W> {
             self.stats.count(Some(verb), false);
             return Ok(());
         }
+        if self.needs_tls_first(verb) {
+            return Ok(());
+        }
         self.stage = Stage::After(verb.name());
         let notice = self
             .pipelining
@@ -374,7 +383,7 @@ impl<'a, W: Wire> Session<'a, W> {
             Verb::Vrfy => self.vrfy_command(args),
             Verb::Etrn => self.etrn_command(args),
             Verb::Quit => Ok(smtp_proto::quit_reply()),
-            Verb::Starttls => self.starttls_command(args),
+            Verb::Starttls => return self.starttls_command(args),
             Verb::Auth => self.auth_command(args),
             Verb::Xclient | Verb::Xforward => self.xattr_command(verb, args),
         };

@@ -1,13 +1,13 @@
 //! RSET, VRFY, ETRN, and the commands whose services are not wired in yet.
 //!
-//! Postfix counterparts: `rset_cmd()`, `vrfy_cmd()`, `etrn_cmd()`, `starttls_cmd()`,
+//! Postfix counterparts: `rset_cmd()`, `vrfy_cmd()`, `etrn_cmd()`,
 //! `smtpd_sasl_auth_cmd()`, `xclient_cmd()` and `xforward_cmd()` in `smtpd/smtpd.c`.
 //! VRFY runs the recipient restrictions (with `reject_unlisted_recipient` it tells
 //! whether a user exists) and answers 252. ETRN asks the fast flush service about a
 //! domain in `fast_flush_domains` (`global::flush_clnt`).
 //!
-//! The seams: STARTTLS waits for crates/tls (the stream goes under [`crate::io::Wire`]),
-//! AUTH for crates/xsasl; until then they answer as Postfix does with TLS and SASL off.
+//! The seam: AUTH waits for crates/xsasl; until then it answers as Postfix does with
+//! SASL off.
 
 use super::{Session, rejected};
 use crate::io::Wire;
@@ -84,12 +84,6 @@ impl<W: Wire> Session<'_, W> {
                 refused("458 Unable to queue messages".into())
             }
         }
-    }
-
-    /// STARTTLS, as with TLS off (the seam for crates/tls).
-    pub(super) fn starttls_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
-        smtp_proto::starttls_check(args, false, false)?;
-        Ok(smtp_proto::starttls_reply())
     }
 
     /// AUTH, as with SASL off (the seam for crates/xsasl).

@@ -1,0 +1,86 @@
+//! STARTTLS, wrapper mode, and the refusal of commands before TLS at level encrypt.
+//!
+//! Postfix counterpart: `starttls_cmd()`, `smtpd_start_tls()` and the
+//! `var_smtpd_enforce_tls` check of `smtpd_proto()` in `smtpd/smtpd.c`. After `220 2.0.0
+//! Ready to start TLS` the handshake runs within `smtpd_starttls_timeout` through
+//! crates/tls, which logs Postfix's TLS lines per `smtpd_tls_loglevel`. What the client
+//! pipelined after STARTTLS is discarded (Postfix 2.8.4), and the session forgets
+//! everything it knew (RFC 3207 section 4.2): the client must send EHLO again. A failed
+//! handshake ends the session as a lost connection (`lost connection after STARTTLS`).
+
+use super::{Done, Session};
+use crate::io::{Hangup, Wire};
+use smtp_proto::{Reply, Token, Verb};
+use tls::SecurityLevel;
+
+impl<W: Wire> Session<'_, W> {
+    /// Whether STARTTLS is on offer now (the EHLO keyword; 502 otherwise).
+    pub(super) fn starttls_offered(&self) -> bool {
+        self.settings.tls.level != SecurityLevel::None && self.tls.is_none()
+    }
+
+    /// STARTTLS: the checks, the 220, the handshake and the reset.
+    pub(super) fn starttls_command(&mut self, args: &[Token]) -> Done {
+        let offered = self.starttls_offered()
+            && !self
+                .settings
+                .discard
+                .contains(smtp_proto::EhloMask::STARTTLS);
+        if let Err(reject) = smtp_proto::starttls_check(args, self.tls.is_some(), offered) {
+            return Ok(!self.refuse(reject));
+        }
+        let Some(engine) = self.settings.tls.engine.as_ref() else {
+            self.send(&Reply::new(
+                "454 4.3.0 TLS not available due to local problem",
+            ));
+            return Ok(false);
+        };
+        self.send(&smtp_proto::starttls_reply());
+        let summary = self
+            .io
+            .start_tls(engine, self.settings.tls.starttls_timeout)?;
+        self.tls = Some(summary);
+        self.reset();
+        self.helo = None;
+        Ok(true)
+    }
+
+    /// Wrapper mode (`smtpd_tls_wrappermode`, port 465): the handshake before the
+    /// banner. Without a usable engine Postfix cannot talk to the client either.
+    pub(super) fn wrapper_handshake(&mut self) -> Result<(), Hangup> {
+        if !self.settings.tls.wrapper || self.tls.is_some() {
+            return Ok(());
+        }
+        let engine = self.settings.tls.engine.as_ref().ok_or(Hangup::Lost)?;
+        self.tls = Some(
+            self.io
+                .start_tls(engine, self.settings.tls.starttls_timeout)?,
+        );
+        Ok(())
+    }
+
+    /// The protocol for the Received: header, with RFC 3848's `S` under TLS (and, once
+    /// AUTH is wired in, `A`), as Postfix writes `with ESMTPS`.
+    pub(super) fn received_protocol(&self) -> String {
+        let mut protocol = self.protocol().to_string();
+        if self.esmtp && self.tls.is_some() {
+            protocol.push('S');
+        }
+        protocol
+    }
+
+    /// At level encrypt, a command other than EHLO, HELO, STARTTLS, NOOP or QUIT before
+    /// TLS: `530 5.7.0 Must issue a STARTTLS command first` (an error); true when refused.
+    pub(super) fn needs_tls_first(&mut self, verb: Verb) -> bool {
+        if self.settings.tls.level != SecurityLevel::Encrypt
+            || self.tls.is_some()
+            || verb.allowed_before_tls()
+        {
+            return false;
+        }
+        self.send(&Reply::new("530 5.7.0 Must issue a STARTTLS command first"));
+        self.error_count += 1;
+        self.stats.count(Some(verb), false);
+        true
+    }
+}

@@ -1,0 +1,271 @@
+//! t-24: ironpost's smtpd against Postfix's with STARTTLS, wrapper mode and AUTH.
+//!
+//! As t-22: two instances with the same main.cf, one with Postfix 3.7's smtpd and one
+//! with ironpost's; the same scripted sessions (`dialogue.py`, raw sockets and Python's
+//! ssl pinned to TLSv1.2 with one cipher, so both servers negotiate and log the same)
+//! go to both, and the replies and smtpd's log lines must be equal once queue ids and
+//! process ids are replaced. The server certificate is crates/tls's test RSA
+//! certificate. mynetworks is 127.0.0.1/32: a client bound to 127.0.0.2 is untrusted.
+
+use e2e::{IRONPOST_DAEMONS, Instance};
+use std::process::Command;
+
+/// The dialogue client.
+const DIALOGUE: &str = include_str!("dialogue.py");
+
+/// The test certificates of crates/tls.
+fn cert(name: &str) -> String {
+    format!(
+        "{}/../../crates/tls/tests/golden/certs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// A Postfix smtpd instance and an ironpost smtpd instance with the same settings.
+struct Pair {
+    postfix: Instance,
+    ironpost: Instance,
+    /// Passed to dialogue.py: `wrapper` for TLS at connect.
+    mode: &'static str,
+}
+
+impl Pair {
+    /// Both instances with TLS at `level` and the extra `main_cf`; None when skipped.
+    fn start(name: &str, main_cf: &[(&str, &str)], mode: &'static str) -> Option<Pair> {
+        let theirs: Vec<&str> = IRONPOST_DAEMONS
+            .iter()
+            .copied()
+            .filter(|d| *d != "smtpd")
+            .collect();
+        let mut ours = theirs.clone();
+        ours.push("smtpd");
+        let mut postfix = Instance::with_daemons(&format!("t24-{name}-postfix"), &theirs)?;
+        let mut ironpost = Instance::with_daemons(&format!("t24-{name}-ironpost"), &ours)?;
+        let (rsa, key) = (cert("rsa.pem"), cert("rsa.key"));
+        let common = [
+            ("mynetworks", "127.0.0.1/32"),
+            ("smtpd_tls_cert_file", rsa.as_str()),
+            ("smtpd_tls_key_file", key.as_str()),
+            ("smtpd_tls_loglevel", "1"),
+            ("smtpd_tls_received_header", "yes"),
+        ];
+        for instance in [&postfix, &ironpost] {
+            for (name, value) in common.iter().chain(main_cf) {
+                instance.set_main_cf(name, value);
+            }
+            // Postfix's smtpd seeds its TLS engine from tlsmgr, and without it turns
+            // TLS off.
+            let master_cf = std::fs::read_to_string(instance.etc().join("master.cf")).unwrap();
+            instance.write(
+                "etc/master.cf",
+                &format!("{master_cf}tlsmgr unix - - n 1000? 1 tlsmgr\n"),
+            );
+        }
+        postfix.start();
+        ironpost.start();
+        Some(Pair {
+            postfix,
+            ironpost,
+            mode,
+        })
+    }
+
+    /// Runs one dialogue against both; the replies and log lines must match.
+    fn compare(&self, name: &str, source: &str, steps: &[(&str, usize)]) {
+        let theirs = dialogue(&self.postfix, source, steps, self.mode);
+        let ours = dialogue(&self.ironpost, source, steps, self.mode);
+        let (their_log, our_log) = (smtpd_log(&self.postfix), smtpd_log(&self.ironpost));
+        if theirs != ours || their_log != our_log {
+            self.postfix.keep_for_inspection();
+            self.ironpost.keep_for_inspection();
+            panic!(
+                "{name}: ironpost's smtpd differs from Postfix's\n--- Postfix replies\n{theirs}\n--- ironpost replies\n{ours}\n--- Postfix log\n{}\n--- ironpost log\n{}",
+                their_log.join("\n"),
+                our_log.join("\n")
+            );
+        }
+    }
+}
+
+/// Runs `steps` from `source`, waits until smtpd has logged the session's end, and
+/// returns the replies.
+fn dialogue(instance: &Instance, source: &str, steps: &[(&str, usize)], mode: &str) -> String {
+    let before = instance.log().matches(": disconnect from ").count();
+    let json: Vec<String> = steps
+        .iter()
+        .map(|(text, n)| format!("[{}, {n}]", json_string(text)))
+        .collect();
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            DIALOGUE,
+            &instance.smtp_port.to_string(),
+            source,
+            &format!("[{}]", json.join(", ")),
+            mode,
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "dialogue.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ended = e2e::wait_until(30, || {
+        instance.log().matches(": disconnect from ").count() > before
+    });
+    assert!(ended, "no disconnect line:\n{}", instance.log());
+    normalize(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// `text` as a JSON string.
+fn json_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// smtpd's log lines since the previous call (after `postfix/smtpd[pid]: `), normalised.
+fn smtpd_log(instance: &Instance) -> Vec<String> {
+    let marker = instance.dir.join("log/t24-seen");
+    let seen: usize = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    let log = instance.log();
+    let lines: Vec<&str> = log.lines().collect();
+    std::fs::write(&marker, lines.len().to_string()).unwrap();
+    lines[seen.min(lines.len())..]
+        .iter()
+        .filter_map(|l| l.split_once("postfix/smtpd[").map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split_once("]: ").map(|(_, text)| normalize(text)))
+        .map(|line| match line.split_once(LIBRARY_PROBLEM) {
+            // OpenSSL's reasons are not rustls's; that the line is there is what counts.
+            Some((head, _)) => format!("{head}{LIBRARY_PROBLEM}REASON"),
+            None => line,
+        })
+        .collect()
+}
+
+/// The warning with the TLS library's reason for a failed handshake.
+const LIBRARY_PROBLEM: &str = "TLS library problem: ";
+
+/// Queue ids (runs of 8 or more upper-case hex digits) become QUEUEID.
+fn normalize(text: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in text.chars().chain(['\n']) {
+        if c.is_ascii_digit() || ('A'..='F').contains(&c) {
+            run.push(c);
+            continue;
+        }
+        out.push_str(if run.len() >= 8 { "QUEUEID" } else { &run });
+        run.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
+
+const EHLO: (&str, usize) = ("EHLO client.example\r\n", 1);
+const QUIT: (&str, usize) = ("QUIT\r\n", 1);
+const STARTTLS: (&str, usize) = ("STARTTLS\r\n", 1);
+const TLS: (&str, usize) = ("<TLS>", 0);
+const MAIL: (&str, usize) = ("MAIL FROM:<sender@example.org>\r\n", 1);
+const RCPT: (&str, usize) = ("RCPT TO:<user@vmail.e2e.test>\r\n", 1);
+const MESSAGE: (&str, usize) = ("DATA\r\nSubject: t-24\r\n\r\nhello\r\n.\r\n", 2);
+
+#[test]
+fn starttls_matches_postfix() {
+    let Some(pair) = Pair::start("may", &[("smtpd_tls_security_level", "may")], "plain") else {
+        return;
+    };
+    pair.compare(
+        "starttls then ehlo",
+        "127.0.0.1",
+        &[
+            EHLO,
+            STARTTLS,
+            TLS,
+            ("MAIL FROM:<a@example.org>\r\n", 1),
+            EHLO,
+            MAIL,
+            RCPT,
+            MESSAGE,
+            STARTTLS,
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "pipelined after starttls",
+        "127.0.0.1",
+        &[
+            EHLO,
+            (
+                "STARTTLS\r\nRSET\r\nMAIL FROM:<injected@example.org>\r\n",
+                1,
+            ),
+            TLS,
+            EHLO,
+            ("RSET\r\n", 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "starttls syntax",
+        "127.0.0.1",
+        &[EHLO, ("STARTTLS now\r\n", 1), QUIT],
+    );
+    pair.compare(
+        "handshake never comes",
+        "127.0.0.1",
+        &[EHLO, STARTTLS, ("garbage\r\n", 0)],
+    );
+}
+
+#[test]
+fn encrypt_level_and_wrapper_mode_match_postfix() {
+    let encrypt = [("smtpd_tls_security_level", "encrypt")];
+    let Some(pair) = Pair::start("encrypt", &encrypt, "plain") else {
+        return;
+    };
+    pair.compare(
+        "mail before starttls",
+        "127.0.0.1",
+        &[
+            EHLO,
+            MAIL,
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("NOOP\r\n", 1),
+            STARTTLS,
+            TLS,
+            EHLO,
+            MAIL,
+            RCPT,
+            QUIT,
+        ],
+    );
+    // The obsolete parameter means the same.
+    let wrapper = [
+        ("smtpd_enforce_tls", "yes"),
+        ("smtpd_tls_wrappermode", "yes"),
+    ];
+    let Some(pair) = Pair::start("wrapper", &wrapper, "wrapper") else {
+        return;
+    };
+    pair.compare(
+        "wrapper mode",
+        "127.0.0.1",
+        &[EHLO, STARTTLS, MAIL, RCPT, MESSAGE, QUIT],
+    );
+}
