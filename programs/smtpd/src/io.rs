@@ -145,10 +145,21 @@ impl Tap {
         }
     }
 
-    /// A command line as read (without its line end).
+    /// A command line as read (without its line end). AUTH's initial response is not
+    /// shown: PLAIN's carries the password (Postfix logs it at -v; we never log one).
     pub fn command(&self, line: &[u8]) {
         if log::verbose() > 0 {
-            log::msg_info!("< {}: {}", self.namaddr, String::from_utf8_lossy(line));
+            let text = String::from_utf8_lossy(line);
+            let words: Vec<&str> = text.split_ascii_whitespace().collect();
+            if words.len() > 2 && words[0].eq_ignore_ascii_case("AUTH") {
+                let (verb, mech) = (words[0], words[1]);
+                log::msg_info!(
+                    "< {}: {verb} {mech} (initial response not logged)",
+                    self.namaddr
+                );
+                return;
+            }
+            log::msg_info!("< {}: {}", self.namaddr, text);
         }
     }
 

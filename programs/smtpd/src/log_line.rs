@@ -10,9 +10,10 @@ pub fn connect(namaddr: &str) {
     log::msg_info!("connect from {namaddr}");
 }
 
-/// `QUEUEID: client=name[addr]`, when the queue file is opened.
-pub fn client(queue_id: &str, namaddr: &str) {
-    log::msg_info!("{queue_id}: client={namaddr}");
+/// `QUEUEID: client=name[addr]`, when the queue file is opened; `sasl` is
+/// `, sasl_method=PLAIN, sasl_username=user` after AUTH, else empty.
+pub fn client(queue_id: &str, namaddr: &str, sasl: &str) {
+    log::msg_info!("{queue_id}: client={namaddr}{sasl}");
 }
 
 /// `disconnect from name[addr] ehlo=1 ... commands=N`.

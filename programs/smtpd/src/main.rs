@@ -7,7 +7,7 @@
 //! ([`check`]) and the cleanup service ([`cleanup`]) behind it. Tables, lists and the
 //! configuration are read before the chroot jail; a broken setting is fatal at start-up.
 //!
-//! Not here yet: SASL (crates/xsasl behind the AUTH command), milters, policy services, DNS block lists, anvil limits,
+//! Not here yet: milters, policy services, DNS block lists, anvil limits,
 //! XCLIENT/XFORWARD clients.
 
 mod check;
@@ -17,6 +17,7 @@ mod io;
 mod log_line;
 mod peer;
 mod received;
+mod sasl_setup;
 mod session;
 mod settings;
 mod stats;
@@ -35,8 +36,11 @@ fn main() {
     }
     let settings = Settings::from_config(&daemon.config);
     let mut checker = checker(&daemon.config, &settings);
+    let mut dovecot = settings.sasl.dovecot();
     daemon.enter_jail();
-    server::single::serve(daemon, |_, stream| serve(&settings, &mut checker, stream))
+    server::single::serve(daemon, |_, stream| {
+        serve(&settings, &mut checker, dovecot.as_mut(), stream)
+    })
 }
 
 /// The restriction engine and its tables, opened before the jail.
@@ -61,7 +65,12 @@ fn checker(config: &params::Config, settings: &Settings) -> Checker {
 }
 
 /// One client connection (`smtpd_service()`).
-fn serve(settings: &Settings, checker: &mut Checker, stream: Stream) {
+fn serve(
+    settings: &Settings,
+    checker: &mut Checker,
+    dovecot: Option<&mut xsasl::Dovecot>,
+    stream: Stream,
+) {
     let peer = match &stream {
         Stream::Tcp(s) | Stream::Passed { socket: s, .. } => match s.peer_addr() {
             Ok(remote) => peer::Peer::new(remote, s.local_addr().ok(), settings),
@@ -89,5 +98,5 @@ fn serve(settings: &Settings, checker: &mut Checker, stream: Stream) {
     // The engine outlives sessions (max_use): nothing of the last client carries over.
     checker.trace = Default::default();
     checker.effects = Default::default();
-    session::Session::new(settings, checker, peer, io).run();
+    session::Session::new(settings, checker, peer, io, dovecot).run();
 }

@@ -102,6 +102,8 @@ pub struct Settings {
     pub addr_form: AddrForm,
     /// The TLS parameters and engine.
     pub tls: crate::tls_setup::TlsSetup,
+    /// The SASL parameters.
+    pub sasl: crate::sasl_setup::SaslSetup,
 }
 
 /// Logs a configuration error and exits, as Postfix does for a bad main.cf value.
@@ -225,6 +227,7 @@ impl Settings {
             },
             addr_form: AddrForm::from_config(config).unwrap_or_else(|e| fatal_text(e)),
             tls: crate::tls_setup::from_config(config),
+            sasl: crate::sasl_setup::from_config(config),
         }
     }
 }

@@ -6,6 +6,9 @@
 //! go to both, and the replies and smtpd's log lines must be equal once queue ids and
 //! process ids are replaced. The server certificate is crates/tls's test RSA
 //! certificate. mynetworks is 127.0.0.1/32: a client bound to 127.0.0.2 is untrusted.
+//! AUTH goes to a private Dovecot ([`dovecot`]) whose one user is alice (secret).
+
+mod dovecot;
 
 use e2e::{IRONPOST_DAEMONS, Instance};
 use std::process::Command;
@@ -267,5 +270,132 @@ fn encrypt_level_and_wrapper_mode_match_postfix() {
         "wrapper mode",
         "127.0.0.1",
         &[EHLO, STARTTLS, MAIL, RCPT, MESSAGE, QUIT],
+    );
+}
+
+/// AUTH PLAIN's initial response for alice and her password, and a wrong one.
+const ALICE: &str = "AGFsaWNlAHNlY3JldA==";
+const ALICE_WRONG: &str = "AGFsaWNlAHdyb25n";
+const RELAYED: (&str, usize) = ("RCPT TO:<someone@example.com>\r\n", 1);
+const RSET: (&str, usize) = ("RSET\r\n", 1);
+
+/// Both instances with SASL through `dovecot` and the extra settings.
+fn sasl_pair(name: &str, dovecot: &dovecot::TestDovecot, extra: &[(&str, &str)]) -> Option<Pair> {
+    let socket = dovecot.socket().display().to_string();
+    let mut main_cf = vec![
+        ("smtpd_tls_security_level", "may"),
+        ("smtpd_sasl_auth_enable", "yes"),
+        ("smtpd_sasl_type", "dovecot"),
+        ("smtpd_sasl_path", socket.as_str()),
+    ];
+    main_cf.extend_from_slice(extra);
+    Pair::start(name, &main_cf, "plain")
+}
+
+/// The test Dovecot, or None after testkit::skip.
+fn dovecot() -> Option<dovecot::TestDovecot> {
+    dovecot::TestDovecot::start()
+        .map_err(|reason| testkit::skip(reason))
+        .ok()
+}
+
+#[test]
+fn auth_matches_postfix() {
+    let Some(dovecot) = dovecot() else {
+        return;
+    };
+    let Some(pair) = sasl_pair("auth", &dovecot, &[("broken_sasl_auth_clients", "yes")]) else {
+        return;
+    };
+    let plain = format!("AUTH PLAIN {ALICE}\r\n");
+    pair.compare(
+        "relay denied without auth",
+        "127.0.0.2",
+        &[EHLO, MAIL, RELAYED, QUIT],
+    );
+    pair.compare(
+        "auth plain, then relay",
+        "127.0.0.2",
+        &[
+            EHLO,
+            (&plain, 1),
+            (&plain, 1),
+            (
+                "MAIL FROM:<alice@example.org> AUTH=<alice@example.org>\r\n",
+                1,
+            ),
+            RELAYED,
+            RSET,
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "auth plain, wrong password",
+        "127.0.0.2",
+        &[
+            EHLO,
+            (&format!("AUTH PLAIN {ALICE_WRONG}\r\n"), 1),
+            MAIL,
+            RELAYED,
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "auth login, good and bad",
+        "127.0.0.2",
+        &[
+            EHLO,
+            ("AUTH LOGIN\r\n", 1),
+            ("YWxpY2U=\r\n", 1),
+            ("d3Jvbmc=\r\n", 1),
+            ("AUTH LOGIN YWxpY2U=\r\n", 1),
+            ("c2VjcmV0\r\n", 1),
+            MAIL,
+            RELAYED,
+            RSET,
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "auth aborted, unknown mechanism, syntax",
+        "127.0.0.2",
+        &[
+            ("AUTH PLAIN\r\n", 1),
+            EHLO,
+            ("AUTH PLAIN\r\n", 1),
+            ("*\r\n", 1),
+            ("AUTH BOGUS\r\n", 1),
+            ("AUTH\r\n", 1),
+            MAIL,
+            (&plain, 1),
+            QUIT,
+        ],
+    );
+}
+
+#[test]
+fn tls_auth_only_matches_postfix() {
+    let Some(dovecot) = dovecot() else {
+        return;
+    };
+    let Some(pair) = sasl_pair("authonly", &dovecot, &[("smtpd_tls_auth_only", "yes")]) else {
+        return;
+    };
+    let plain = format!("AUTH PLAIN {ALICE}\r\n");
+    pair.compare(
+        "auth only inside tls",
+        "127.0.0.2",
+        &[
+            EHLO,
+            (&plain, 1),
+            STARTTLS,
+            TLS,
+            EHLO,
+            (&plain, 1),
+            MAIL,
+            RELAYED,
+            RSET,
+            QUIT,
+        ],
     );
 }

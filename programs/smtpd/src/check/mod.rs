@@ -59,6 +59,8 @@ pub struct Facts<'a> {
     pub addr_form: &'a AddrForm,
     /// The client pipelined commands improperly (`SMTPD_FLAG_ILL_PIPELINING`).
     pub ill_pipelining: bool,
+    /// The SASL user name, after AUTH.
+    pub sasl_username: Option<&'a str>,
 }
 
 impl Facts<'_> {
@@ -255,7 +257,11 @@ impl Checker {
             Restriction::Permit => Verdict::Permit,
             Restriction::Reject => self.refusal(self.codes.reject, "5.7.1", &denied, class),
             Restriction::Defer => self.refusal(self.codes.defer, "4.7.1", &denied, class),
-            Restriction::WarnIfReject | Restriction::PermitSaslAuthenticated => Verdict::Dunno,
+            Restriction::WarnIfReject => Verdict::Dunno,
+            Restriction::PermitSaslAuthenticated if facts.sasl_username.is_some() => {
+                Verdict::Permit
+            }
+            Restriction::PermitSaslAuthenticated => Verdict::Dunno,
             Restriction::PermitMynetworks => self.permit_mynetworks(facts.peer),
             Restriction::PermitAuthDestination => self.auth_destination(facts, true),
             Restriction::RejectUnauthDestination => self.unauth_destination(facts, false),

@@ -74,6 +74,7 @@ fn rcpt(
         stage: "RCPT",
         addr_form: form,
         ill_pipelining: false,
+        sasl_username: None,
     };
     checker.rcpt(&facts).map_err(|r| r.reply)
 }

@@ -28,14 +28,16 @@ impl<W: Wire> Session<'_, W> {
         }
         self.esmtp = true;
         self.note(smtp_proto::discard_notice(self.settings.discard));
+        let auth = self.auth_offered();
         let features = Features {
             myhostname: &self.settings.myhostname,
             message_size_limit: self.settings.message_size_limit,
             vrfy: !self.settings.disable_vrfy,
             smtputf8: self.settings.smtputf8,
             starttls: self.starttls_offered(),
-            // AUTH is offered once crates/xsasl is wired in; XVERP, XCLIENT and XFORWARD
-            // once their client lists are.
+            auth: auth.as_deref(),
+            broken_auth_clients: self.settings.sasl.broken_clients,
+            // XVERP, XCLIENT and XFORWARD once their client lists are.
             ..Features::default()
         };
         Ok(smtp_proto::ehlo_reply(&features, self.settings.discard))

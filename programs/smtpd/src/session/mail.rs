@@ -144,7 +144,11 @@ impl<W: Wire> Session<'_, W> {
                 self.settings.cleanup_service
             );
         };
-        crate::log_line::client(&stream.queue_id, &self.peer.namaddr);
+        crate::log_line::client(
+            &stream.queue_id,
+            &self.peer.namaddr,
+            &self.sasl_log_suffix(),
+        );
         let peer = &self.peer;
         let protocol = self.protocol();
         stream.record(rec_type::TIME, format!("{} 0", self.arrival).as_bytes());
@@ -175,6 +179,13 @@ impl<W: Wire> Session<'_, W> {
             stream.attr(attr::HELO_NAME, helo.as_bytes());
         }
         stream.attr(attr::PROTO_NAME, protocol.as_bytes());
+        if let Some(auth) = &self.authenticated {
+            stream.attr("sasl_method", auth.method.as_bytes());
+            stream.attr("sasl_username", auth.username.as_bytes());
+            if let Some(sender) = &self.txn.sasl_sender {
+                stream.attr("sasl_sender", sender.as_bytes());
+            }
+        }
         if let Some(envid) = &self.txn.dsn_envid {
             stream.attr(mail_attr::DSN_ENVID, envid);
         }

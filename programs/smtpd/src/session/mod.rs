@@ -4,15 +4,16 @@
 //! follows the order the protocol core documents (`smtp_proto` crate docs), doing the
 //! steps that are smtpd's own: restrictions, the rewriting service, cleanup. Each command
 //! has its module with a check step (syntax, order, limits, restrictions) and a proceed
-//! step: [`helo`], [`mail`], [`rcpt`], [`data`], [`bdat`], [`starttls`], [`other`]
-//! (RSET, NOOP, VRFY, ETRN, QUIT and the commands whose services are not wired in yet:
-//! AUTH, XCLIENT, XFORWARD).
+//! step: [`helo`], [`mail`], [`rcpt`], [`data`], [`bdat`], [`starttls`], [`auth`],
+//! [`other`] (RSET, NOOP, VRFY, ETRN, QUIT and the commands whose services are not wired
+//! in yet: XCLIENT, XFORWARD).
 //!
 //! Every reply goes through [`Session::send`] (soft_bounce, the error sleep, the tap),
 //! every read through [`SessionIo`]. The session ends on QUIT, on a reply that ends it,
 //! after `smtpd_hard_error_limit` errors, on a timeout or when the client goes away, and
 //! logs Postfix's `... after X from ...` and `disconnect from` lines.
 
+mod auth;
 mod bdat;
 mod data;
 mod helo;
@@ -61,6 +62,12 @@ pub struct Session<'a, W: Wire> {
     arrival: i64,
     /// What TLS negotiated, once it is active.
     tls: Option<tls::Summary>,
+    /// The process's auth server client, with SASL on.
+    dovecot: Option<&'a mut xsasl::Dovecot>,
+    /// The session's SASL server, while SASL is active.
+    sasl: Option<xsasl::Session>,
+    /// Who the client authenticated as.
+    authenticated: Option<auth::Authenticated>,
     /// The session is over (QUIT, a 421/521, too many errors).
     closed: bool,
     reason: Option<Reason>,
@@ -76,6 +83,7 @@ impl<'a, W: Wire> Session<'a, W> {
         checker: &'a mut Checker,
         peer: Peer,
         io: SessionIo<W>,
+        dovecot: Option<&'a mut xsasl::Dovecot>,
     ) -> Session<'a, W> {
         let excluded = settings
             .bare_lf_exclusions
@@ -102,6 +110,9 @@ impl<'a, W: Wire> Session<'a, W> {
             access_denied: None,
             arrival: 0,
             tls: None,
+            dovecot,
+            sasl: None,
+            authenticated: None,
             closed: false,
             reason: None,
         }
@@ -111,6 +122,7 @@ impl<'a, W: Wire> Session<'a, W> {
     pub fn run(mut self) {
         log_line::connect(&self.peer.namaddr);
         let ended = self.wrapper_handshake().and_then(|()| {
+            self.sasl_activate();
             self.greet();
             self.commands()
         });
@@ -177,6 +189,7 @@ impl<'a, W: Wire> Session<'a, W> {
             stage,
             addr_form: &self.settings.addr_form,
             ill_pipelining: self.ill_pipelining,
+            sasl_username: self.authenticated.as_ref().map(|a| a.username.as_str()),
         };
         f(self.checker, &facts)
     }
@@ -384,7 +397,7 @@ impl<'a, W: Wire> Session<'a, W> {
             Verb::Etrn => self.etrn_command(args),
             Verb::Quit => Ok(smtp_proto::quit_reply()),
             Verb::Starttls => return self.starttls_command(args),
-            Verb::Auth => self.auth_command(args),
+            Verb::Auth => return self.auth_command(args),
             Verb::Xclient | Verb::Xforward => self.xattr_command(verb, args),
         };
         Ok(self.answer(result))

@@ -6,13 +6,12 @@
 //! whether a user exists) and answers 252. ETRN asks the fast flush service about a
 //! domain in `fast_flush_domains` (`global::flush_clnt`).
 //!
-//! The seam: AUTH waits for crates/xsasl; until then it answers as Postfix does with
-//! SASL off.
+//! XCLIENT and XFORWARD answer as for a client that is not authorised.
 
 use super::{Session, rejected};
 use crate::io::Wire;
 use global::flush_clnt::{self, FlushStatus};
-use smtp_proto::{AuthState, Reject, Reply, Token, Verb, Vrfy};
+use smtp_proto::{Reject, Reply, Token, Verb, Vrfy};
 
 impl<W: Wire> Session<'_, W> {
     /// RSET: ends the transaction.
@@ -84,22 +83,6 @@ impl<W: Wire> Session<'_, W> {
                 refused("458 Unable to queue messages".into())
             }
         }
-    }
-
-    /// AUTH, as with SASL off (the seam for crates/xsasl).
-    pub(super) fn auth_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
-        let state = AuthState {
-            helo_required: self.settings.helo_required,
-            helo_seen: self.helo.is_some(),
-            enabled: false,
-            in_mail: self.txn.in_mail(),
-            needs_tls: false,
-            authenticated: false,
-        };
-        smtp_proto::auth_check(args, &state)?;
-        Err(Reject::protocol(
-            "503 5.5.1 Error: authentication not enabled",
-        ))
     }
 
     /// XCLIENT and XFORWARD, for no client yet (`smtpd_authorized_xclient_hosts` and

@@ -42,6 +42,10 @@ impl<W: Wire> Session<'_, W> {
         self.tls = Some(summary);
         self.reset();
         self.helo = None;
+        // SASL starts over with the options for TLS sessions.
+        self.authenticated = None;
+        self.sasl = None;
+        self.sasl_activate();
         Ok(true)
     }
 
@@ -59,12 +63,15 @@ impl<W: Wire> Session<'_, W> {
         Ok(())
     }
 
-    /// The protocol for the Received: header, with RFC 3848's `S` under TLS (and, once
-    /// AUTH is wired in, `A`), as Postfix writes `with ESMTPS`.
+    /// The protocol for the Received: header, with RFC 3848's `S` under TLS and `A`
+    /// after AUTH, as Postfix writes `with ESMTPSA`.
     pub(super) fn received_protocol(&self) -> String {
         let mut protocol = self.protocol().to_string();
         if self.esmtp && self.tls.is_some() {
             protocol.push('S');
+        }
+        if self.esmtp && self.authenticated.is_some() {
+            protocol.push('A');
         }
         protocol
     }

@@ -1,0 +1,65 @@
+//! smtpd's SASL settings and the process's connection to the auth server.
+//!
+//! Postfix counterpart: `smtpd_sasl_initialize()` in `smtpd/smtpd_sasl_glue.c` and the
+//! SASL part of `pre_jail_init()` in `smtpd/smtpd.c`. Only `smtpd_sasl_type = dovecot`
+//! is built in, as in a Postfix without Cyrus SASL; any other type with
+//! `smtpd_sasl_auth_enable = yes` is fatal at start-up with Postfix's words. The
+//! connection to Dovecot is opened on first use (the first EHLO) and kept for the
+//! process's sessions, as Postfix's `xsasl_dovecot_server_init()` does.
+
+use params::Config;
+use params::decl::sasl as s;
+use xsasl::{Dovecot, Endpoint};
+
+/// What a session needs to know about SASL.
+pub struct SaslSetup {
+    /// `smtpd_sasl_auth_enable`.
+    pub enabled: bool,
+    /// `smtpd_sasl_service`.
+    pub service: String,
+    /// `smtpd_sasl_security_options`.
+    pub security_options: String,
+    /// `smtpd_sasl_tls_security_options`.
+    pub tls_security_options: String,
+    /// `smtpd_sasl_response_limit`.
+    pub response_limit: usize,
+    /// `broken_sasl_auth_clients`.
+    pub broken_clients: bool,
+    /// `smtpd_tls_auth_only`.
+    pub tls_auth_only: bool,
+    /// `smtpd_sasl_path`.
+    path: String,
+}
+
+/// Reads the SASL parameters.
+pub fn from_config(config: &Config) -> SaslSetup {
+    let text = |p| config.str(p).unwrap_or_else(|e| crate::settings::fatal(e));
+    let yes = |p| config.bool(p).unwrap_or_else(|e| crate::settings::fatal(e));
+    let enabled = yes(&s::SMTPD_SASL_AUTH_ENABLE);
+    let kind = text(&s::SMTPD_SASL_TYPE);
+    if enabled && kind != "dovecot" {
+        log::msg_fatal!("unsupported SASL server implementation: {kind}");
+    }
+    let limit = config
+        .int(&s::SMTPD_SASL_RESPONSE_LIMIT)
+        .unwrap_or_else(|e| crate::settings::fatal(e));
+    SaslSetup {
+        enabled,
+        service: text(&s::SMTPD_SASL_SERVICE),
+        security_options: text(&s::SMTPD_SASL_SECURITY_OPTIONS),
+        tls_security_options: text(&s::SMTPD_SASL_TLS_SECURITY_OPTIONS),
+        response_limit: usize::try_from(limit).unwrap_or(12288),
+        broken_clients: yes(&s::BROKEN_SASL_AUTH_CLIENTS),
+        tls_auth_only: yes(&params::decl::tls::SMTPD_TLS_AUTH_ONLY),
+        path: text(&s::SMTPD_SASL_PATH),
+    }
+}
+
+impl SaslSetup {
+    /// The process's auth client (None with SASL off). A relative path is taken from
+    /// the current directory, the queue directory smtpd runs in.
+    pub fn dovecot(&self) -> Option<Dovecot> {
+        self.enabled
+            .then(|| Dovecot::new(Endpoint::new(&self.path, None)))
+    }
+}

@@ -1,0 +1,77 @@
+//! A private Dovecot (auth only) for t-24, from crates/xsasl's test configuration and
+//! password file (user alice, password secret), in its own directory; stopped when
+//! dropped. Missing Dovecot or root: [`TestDovecot::start`] says why, for testkit::skip.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DOVECOT: &str = "/usr/sbin/dovecot";
+
+/// A running test Dovecot.
+pub struct TestDovecot {
+    dir: PathBuf,
+    child: Child,
+}
+
+impl TestDovecot {
+    /// Starts one; `Err` is the reason it cannot run here.
+    pub fn start() -> Result<TestDovecot, String> {
+        if !Path::new(DOVECOT).exists() {
+            return Err(format!(
+                "{DOVECOT} is not installed (Debian's dovecot-core)"
+            ));
+        }
+        let support =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/xsasl/tests/support");
+        let dir = PathBuf::from(format!(
+            "/tmp/ironpost-e2e/t24-dovecot-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["run", "state"] {
+            std::fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
+        }
+        let conf = std::fs::read_to_string(support.join("dovecot.conf"))
+            .map_err(|e| e.to_string())?
+            .replace("@DIR@", &dir.display().to_string());
+        std::fs::write(dir.join("dovecot.conf"), conf).map_err(|e| e.to_string())?;
+        std::fs::copy(support.join("passwd"), dir.join("passwd")).map_err(|e| e.to_string())?;
+        let child = Command::new(DOVECOT)
+            .arg("-F")
+            .arg("-c")
+            .arg(dir.join("dovecot.conf"))
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("{DOVECOT}: {e}"))?;
+        let dovecot = TestDovecot { dir, child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !dovecot.socket().exists() {
+            if Instant::now() > deadline {
+                let log =
+                    std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
+                return Err(format!(
+                    "Dovecot did not create its auth socket (root needed?): {log}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(dovecot)
+    }
+
+    /// The auth socket (smtpd_sasl_path).
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("auth")
+    }
+}
+
+impl Drop for TestDovecot {
+    fn drop(&mut self) {
+        // SIGTERM: Dovecot's master ends its auth processes itself.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
