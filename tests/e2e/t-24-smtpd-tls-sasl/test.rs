@@ -304,9 +304,20 @@ fn auth_matches_postfix() {
     let Some(dovecot) = dovecot() else {
         return;
     };
-    let Some(pair) = sasl_pair("auth", &dovecot, &[("broken_sasl_auth_clients", "yes")]) else {
+    let settings = [
+        ("broken_sasl_auth_clients", "yes"),
+        ("smtpd_sender_login_maps", "texthash:@DIR@/etc/login"),
+        ("smtpd_sender_restrictions", "reject_sender_login_mismatch"),
+    ];
+    let Some(pair) = sasl_pair("auth", &dovecot, &settings) else {
         return;
     };
+    for instance in [&pair.postfix, &pair.ironpost] {
+        instance.write(
+            "etc/login",
+            "alice@example.org alice\nbob@example.org bob, carol\n",
+        );
+    }
     let plain = format!("AUTH PLAIN {ALICE}\r\n");
     pair.compare(
         "relay denied without auth",
@@ -356,6 +367,29 @@ fn auth_matches_postfix() {
             QUIT,
         ],
     );
+    pair.compare(
+        "sender login mismatch",
+        "127.0.0.2",
+        &[
+            EHLO,
+            ("MAIL FROM:<alice@example.org>\r\n", 1),
+            RCPT,
+            RSET,
+            (&plain, 1),
+            ("MAIL FROM:<bob@example.org>\r\n", 1),
+            RCPT,
+            RSET,
+            ("MAIL FROM:<ALICE@example.org>\r\n", 1),
+            RCPT,
+            RSET,
+            QUIT,
+        ],
+    );
+    // Equal, and about what it should be about.
+    let log = pair.ironpost.log();
+    for needle in ["not logged in", "not owned by user alice", "sasl_username=alice"] {
+        assert!(log.contains(needle), "no '{needle}' in:\n{log}");
+    }
     pair.compare(
         "auth aborted, unknown mechanism, syntax",
         "127.0.0.2",

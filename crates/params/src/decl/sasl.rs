@@ -36,4 +36,7 @@ crate::params! {
     "smtpd_sasl_authenticated_header" SMTPD_SASL_AUTHENTICATED_HEADER: Bool = "no";
     /// Clients to whom AUTH is not offered.
     "smtpd_sasl_exceptions_networks" SMTPD_SASL_EXCEPTIONS_NETWORKS: Str = "";
+    /// Who owns which sender address: MAIL FROM address to SASL login names, for
+    /// reject_sender_login_mismatch and its variants.
+    "smtpd_sender_login_maps" SMTPD_SENDER_LOGIN_MAPS: Str = "";
 }

@@ -66,9 +66,18 @@ impl Checker {
         }
     }
 
-    /// Whether `maps` lists `address` (internal form), the way smtpd searches recipient
-    /// tables (`check_mail_addr_find()`).
+    /// Whether `maps` lists `address` (internal form).
     fn listed(&self, maps: &Maps, address: &str) -> Listed {
+        match self.find_addr(maps, address) {
+            Ok(Some(_)) => Listed::Yes,
+            Ok(None) => Listed::No,
+            Err(()) => Listed::Failed,
+        }
+    }
+
+    /// What `maps` says of `address` (internal form), the way smtpd searches address
+    /// tables (`check_mail_addr_find()`); a failed lookup is logged.
+    pub(super) fn find_addr(&self, maps: &Maps, address: &str) -> Result<Option<String>, ()> {
         let found = self.tables.addr.with(|context| {
             mail_addr_find(
                 maps,
@@ -81,11 +90,10 @@ impl Checker {
             )
         });
         match found {
-            Ok(Some(_)) => Listed::Yes,
-            Ok(None) => Listed::No,
+            Ok(found) => Ok(found.map(|f| f.value)),
             Err(e) => {
                 log::msg_warn!("{}: lookup of {address}: {e:?}", maps.title());
-                Listed::Failed
+                Err(())
             }
         }
     }

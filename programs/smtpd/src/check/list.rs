@@ -7,6 +7,8 @@
 //! answers `451 4.3.5 Server configuration error`, as Postfix does for a name it does
 //! not know.
 
+use super::login::LoginCheck;
+
 /// Which client fact an access table is asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessKind {
@@ -47,9 +49,10 @@ pub enum Restriction {
     PermitMynetworks,
     /// `permit_auth_destination`.
     PermitAuthDestination,
-    /// `permit_sasl_authenticated`: nothing to say until SASL (crates/xsasl) is wired in,
-    /// as in Postfix with `smtpd_sasl_auth_enable = no`.
+    /// `permit_sasl_authenticated`.
     PermitSaslAuthenticated,
+    /// `reject_sender_login_mismatch` and its variants.
+    SenderLogin(LoginCheck),
     /// `reject_unauth_destination`.
     RejectUnauthDestination,
     /// `defer_unauth_destination`.
@@ -150,6 +153,22 @@ const SIMPLE: &[(&str, Restriction)] = &[
     (
         "reject_unknown_reverse_client_hostname",
         Restriction::RejectUnknownReverseClient,
+    ),
+    (
+        "reject_sender_login_mismatch",
+        Restriction::SenderLogin(LoginCheck::Both),
+    ),
+    (
+        "reject_authenticated_sender_login_mismatch",
+        Restriction::SenderLogin(LoginCheck::Authenticated),
+    ),
+    (
+        "reject_known_sender_login_mismatch",
+        Restriction::SenderLogin(LoginCheck::Known),
+    ),
+    (
+        "reject_unauthenticated_sender_login_mismatch",
+        Restriction::SenderLogin(LoginCheck::Unauthenticated),
     ),
 ];
 

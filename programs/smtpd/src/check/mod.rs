@@ -17,6 +17,7 @@ pub mod access;
 mod address;
 mod helo;
 pub mod list;
+mod login;
 pub mod reply;
 mod rewrite;
 pub mod tables;
@@ -262,6 +263,7 @@ impl Checker {
                 Verdict::Permit
             }
             Restriction::PermitSaslAuthenticated => Verdict::Dunno,
+            Restriction::SenderLogin(check) => self.sender_login(*check, facts),
             Restriction::PermitMynetworks => self.permit_mynetworks(facts.peer),
             Restriction::PermitAuthDestination => self.auth_destination(facts, true),
             Restriction::RejectUnauthDestination => self.unauth_destination(facts, false),

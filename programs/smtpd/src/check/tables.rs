@@ -77,6 +77,8 @@ pub struct Tables {
     pub virt_mailbox: Option<Maps>,
     /// `relay_recipient_maps`.
     pub relay_rcpt: Option<Maps>,
+    /// `smtpd_sender_login_maps`.
+    pub sender_login: Option<Maps>,
     /// For `user` and `user+ext` lookups.
     pub addr: AddrContext,
     /// Whether `smtpd_access_maps` is in `parent_domain_matches_subdomains`.
@@ -200,6 +202,7 @@ impl Tables {
             virt_alias: maps(&a::VIRTUAL_ALIAS_MAPS),
             virt_mailbox: maps(&a::VIRTUAL_MAILBOX_MAPS),
             relay_rcpt: maps(&s::RELAY_RECIPIENT_MAPS),
+            sender_login: maps(&params::decl::sasl::SMTPD_SENDER_LOGIN_MAPS),
             addr: get(AddrContext::from_config(config)),
             parent_style,
             null_key: get(config.str(&s::SMTPD_NULL_ACCESS_LOOKUP_KEY)),
