@@ -387,7 +387,11 @@ fn auth_matches_postfix() {
     );
     // Equal, and about what it should be about.
     let log = pair.ironpost.log();
-    for needle in ["not logged in", "not owned by user alice", "sasl_username=alice"] {
+    for needle in [
+        "not logged in",
+        "not owned by user alice",
+        "sasl_username=alice",
+    ] {
         assert!(log.contains(needle), "no '{needle}' in:\n{log}");
     }
     pair.compare(
@@ -418,6 +422,27 @@ fn tls_auth_only_matches_postfix() {
     let plain = format!("AUTH PLAIN {ALICE}\r\n");
     pair.compare(
         "auth only inside tls",
+        "127.0.0.2",
+        &[
+            EHLO,
+            (&plain, 1),
+            STARTTLS,
+            TLS,
+            EHLO,
+            (&plain, 1),
+            MAIL,
+            RELAYED,
+            RSET,
+            QUIT,
+        ],
+    );
+    drop(pair);
+    let encrypt = [("smtpd_tls_security_level", "encrypt")];
+    let Some(pair) = sasl_pair("authencrypt", &dovecot, &encrypt) else {
+        return;
+    };
+    pair.compare(
+        "auth at level encrypt",
         "127.0.0.2",
         &[
             EHLO,

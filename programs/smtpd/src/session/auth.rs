@@ -24,12 +24,19 @@ pub struct Authenticated {
 }
 
 impl<W: Wire> Session<'_, W> {
+    /// Whether SASL waits for TLS: `smtpd_tls_auth_only`, implied by level encrypt.
+    fn sasl_waits_for_tls(&self) -> bool {
+        let auth_only = self.settings.sasl.tls_auth_only
+            || self.settings.tls.level == tls::SecurityLevel::Encrypt;
+        auth_only && self.tls.is_none()
+    }
+
     /// `smtpd_sasl_activate()`: a SASL session with the options for the TLS state;
-    /// without mechanisms Postfix's smtpd cannot serve and neither can we. With
-    /// `smtpd_tls_auth_only` SASL stays inactive until TLS, so AUTH before STARTTLS is
-    /// `not enabled`, as in Postfix.
+    /// without mechanisms Postfix's smtpd cannot serve and neither can we. While SASL
+    /// waits for TLS it stays inactive, so AUTH before STARTTLS is `not enabled`, as in
+    /// Postfix.
     pub(super) fn sasl_activate(&mut self) {
-        if self.settings.sasl.tls_auth_only && self.tls.is_none() {
+        if self.sasl_waits_for_tls() || self.stand_alone() {
             return;
         }
         let Some(dovecot) = self.dovecot.as_deref_mut() else {
@@ -65,7 +72,7 @@ impl<W: Wire> Session<'_, W> {
 
     /// The mechanisms for EHLO's AUTH keyword, when AUTH is on offer now.
     pub(super) fn auth_offered(&mut self) -> Option<String> {
-        if self.settings.sasl.tls_auth_only && self.tls.is_none() {
+        if self.sasl_waits_for_tls() {
             return None;
         }
         let dovecot = self.dovecot.as_deref_mut()?;
@@ -79,7 +86,7 @@ impl<W: Wire> Session<'_, W> {
             helo_seen: self.helo.is_some(),
             enabled: self.sasl.is_some() && !self.settings.discard.contains(EhloMask::AUTH),
             in_mail: self.txn.in_mail(),
-            needs_tls: self.settings.sasl.tls_auth_only && self.tls.is_none(),
+            needs_tls: self.sasl_waits_for_tls(),
             authenticated: self.authenticated.is_some(),
         };
         let (method, initial) = match smtp_proto::auth_check(args, &state) {

@@ -14,9 +14,16 @@ use smtp_proto::{Reply, Token, Verb};
 use tls::SecurityLevel;
 
 impl<W: Wire> Session<'_, W> {
-    /// Whether STARTTLS is on offer now (the EHLO keyword; 502 otherwise).
+    /// Whether STARTTLS is on offer now (the EHLO keyword; 502 otherwise): never to a
+    /// stand-alone or UNIX-socket client (`sendmail -bs`), which has no socket TLS can
+    /// run on.
     pub(super) fn starttls_offered(&self) -> bool {
-        self.settings.tls.level != SecurityLevel::None && self.tls.is_none()
+        self.settings.tls.level != SecurityLevel::None && self.tls.is_none() && !self.stand_alone()
+    }
+
+    /// A session without a network peer (Postfix's `SMTPD_STAND_ALONE()`).
+    pub(super) fn stand_alone(&self) -> bool {
+        self.peer.server.is_none()
     }
 
     /// STARTTLS: the checks, the 220, the handshake and the reset.
