@@ -180,6 +180,19 @@ fn normalize(text: &str) -> String {
     out
 }
 
+/// The first Received: header of the one delivered message, queue id and date aside.
+fn received(instance: &Instance) -> String {
+    let delivered = e2e::wait_until(30, || !instance.mailbox().is_empty());
+    assert!(delivered, "nothing delivered:\n{}", instance.log());
+    let message = instance.mailbox().remove(0);
+    let start = message
+        .find("Received: from client.example")
+        .expect("Received:");
+    let header = &message[start..];
+    let end = header.find(';').expect("the date");
+    normalize(&header[..end])
+}
+
 const EHLO: (&str, usize) = ("EHLO client.example\r\n", 1);
 const QUIT: (&str, usize) = ("QUIT\r\n", 1);
 const STARTTLS: (&str, usize) = ("STARTTLS\r\n", 1);
@@ -209,6 +222,10 @@ fn starttls_matches_postfix() {
             QUIT,
         ],
     );
+    // The Received: header with its TLS clause and ESMTPS, as Postfix writes it.
+    let (theirs, ours) = (received(&pair.postfix), received(&pair.ironpost));
+    assert!(theirs.contains("with ESMTPS"), "{theirs}");
+    assert_eq!(theirs, ours, "the Received: headers differ");
     pair.compare(
         "pipelined after starttls",
         "127.0.0.1",
