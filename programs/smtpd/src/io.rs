@@ -310,6 +310,39 @@ mod tests {
     }
 
     #[test]
+    fn starttls_without_a_socket_is_a_lost_connection_and_drops_plaintext() {
+        let certs = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../crates/tls/tests/golden/certs"
+        );
+        let settings = tls::ServerSettings {
+            level: tls::SecurityLevel::May,
+            files: tls::CertKeyFiles {
+                cert_file: format!("{certs}/rsa.pem"),
+                key_file: format!("{certs}/rsa.key"),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let engine = tls::ServerTls::new(&settings, &mut |_, text| panic!("{text}")).unwrap();
+        let script = Script {
+            input: std::io::Cursor::new(b"STARTTLS\r\nMAIL FROM:<x>\r\n".to_vec()),
+            written: Vec::new(),
+        };
+        let mut io = SessionIo::new(script, Duration::from_secs(1), Tap::new("x[1.2.3.4]"));
+        io.fill().unwrap();
+        io.input.purge();
+        io.reply(&Reply::new("220 2.0.0 Ready to start TLS"));
+        io.input.push(b"MAIL FROM:<injected>\r\n");
+        assert_eq!(
+            io.start_tls(&engine, Duration::from_secs(1)).unwrap_err(),
+            Hangup::Lost
+        );
+        assert_eq!(io.wire.written, b"220 2.0.0 Ready to start TLS\r\n");
+        assert!(io.input.pending().is_empty());
+    }
+
+    #[test]
     fn replies_wait_for_the_next_read_and_eof_is_lost() {
         let script = Script {
             input: std::io::Cursor::new(b"NOOP\r\n".to_vec()),

@@ -16,7 +16,7 @@ smtpd_restriction_classes = strict
 strict = reject_non_fqdn_sender, reject
 smtpd_client_restrictions = check_client_access inline:{192.0.2.9=REJECT}
 smtpd_relay_restrictions =
-smtpd_recipient_restrictions = permit_mynetworks,
+smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,
     check_recipient_access inline:{{gone@example.com=REJECT go away}, {strict@example.com=strict},
         {warn@example.com=warn_if_reject reject}, {coded@example.com=450 4.2.0 full}},
     reject
@@ -58,7 +58,18 @@ fn peer(addr: &str) -> Peer {
 
 /// The RCPT verdict for `recipient` from `sender`, client `addr`: Ok or the reply.
 fn rcpt(
+    c: &mut (Checker, AddrForm),
+    addr: &str,
+    sender: &str,
+    recipient: &str,
+) -> Result<(), String> {
+    rcpt_as(c, None, addr, sender, recipient)
+}
+
+/// The same for a client that authenticated as `user`.
+fn rcpt_as(
     (checker, form): &mut (Checker, AddrForm),
+    user: Option<&str>,
     addr: &str,
     sender: &str,
     recipient: &str,
@@ -74,7 +85,7 @@ fn rcpt(
         stage: "RCPT",
         addr_form: form,
         ill_pipelining: false,
-        sasl_username: None,
+        sasl_username: user,
     };
     checker.rcpt(&facts).map_err(|r| r.reply)
 }
@@ -111,6 +122,25 @@ fn lists_tables_and_classes_decide_as_postfix() {
     assert_eq!(
         rcpt(&mut c, "192.0.2.9", "a@example.org", "x@example.com"),
         Err("554 5.7.1 <unknown[192.0.2.9]>: Client host rejected: Access denied".into())
+    );
+}
+
+#[test]
+fn permit_sasl_authenticated_needs_a_login() {
+    let mut c = checker(false);
+    assert_eq!(
+        rcpt_as(
+            &mut c,
+            Some("alice"),
+            "192.0.2.1",
+            "a@example.org",
+            "x@example.com"
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        rcpt_as(&mut c, None, "192.0.2.1", "a@example.org", "x@example.com"),
+        Err("554 5.7.1 <x@example.com>: Recipient address rejected: Access denied".into())
     );
 }
 
