@@ -324,7 +324,7 @@ mod tests {
             },
             ..Default::default()
         };
-        let engine = tls::ServerTls::new(&settings, &mut |_, text| panic!("{text}")).unwrap();
+        let engine = ServerTls::new(&settings, &mut |_, text| panic!("{text}")).unwrap();
         let script = Script {
             input: std::io::Cursor::new(b"STARTTLS\r\nMAIL FROM:<x>\r\n".to_vec()),
             written: Vec::new(),
