@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 const DOVECOT: &str = "/usr/sbin/dovecot";
@@ -24,9 +25,12 @@ impl TestDovecot {
         }
         let support =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/xsasl/tests/support");
+        // One per test: the tests of this file run in parallel.
+        static SEQ: AtomicU32 = AtomicU32::new(0);
         let dir = PathBuf::from(format!(
-            "/tmp/ironpost-e2e/t24-dovecot-{}",
-            std::process::id()
+            "/tmp/ironpost-e2e/t24-dovecot-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&dir);
         for sub in ["run", "state"] {

@@ -242,6 +242,17 @@ fn starttls_matches_postfix() {
         ],
     );
     pair.compare(
+        "mail auth= with sasl off",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<a@example.org> AUTH=<a@example.org>\r\n", 1),
+            RCPT,
+            RSET,
+            QUIT,
+        ],
+    );
+    pair.compare(
         "starttls syntax",
         "127.0.0.1",
         &[EHLO, ("STARTTLS now\r\n", 1), QUIT],
@@ -411,6 +422,19 @@ fn auth_matches_postfix() {
     ] {
         assert!(log.contains(needle), "no '{needle}' in:\n{log}");
     }
+    pair.compare(
+        "mail auth= without auth",
+        "127.0.0.2",
+        &[
+            EHLO,
+            ("MAIL FROM:<a@example.org> AUTH=<a@example.org>\r\n", 1),
+            RCPT,
+            RSET,
+            ("MAIL FROM:<a@example.org> AUTH=<>\r\n", 1),
+            RSET,
+            QUIT,
+        ],
+    );
     pair.compare(
         "auth aborted, unknown mechanism, syntax",
         "127.0.0.2",

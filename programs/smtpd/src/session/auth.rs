@@ -165,10 +165,14 @@ impl<W: Wire> Session<'_, W> {
         }
     }
 
-    /// What the `client=` line gets after an authentication.
+    /// What the `client=` line gets: the method and user after an authentication,
+    /// and MAIL FROM's `AUTH=` address whether or not the client authenticated (Postfix
+    /// logs it even with SASL off).
     pub(super) fn sasl_log_suffix(&self) -> String {
-        self.authenticated.as_ref().map_or_else(String::new, |a| {
-            text::client_line_sasl(&a.method, &a.username, self.txn.sasl_sender.as_deref())
-        })
+        let sender = self.txn.sasl_sender.as_deref();
+        match &self.authenticated {
+            Some(a) => text::client_line_sasl(&a.method, &a.username, sender),
+            None => sender.map_or_else(String::new, |s| format!(", sasl_sender={s}")),
+        }
     }
 }

@@ -182,9 +182,9 @@ impl<W: Wire> Session<'_, W> {
         if let Some(auth) = &self.authenticated {
             stream.attr("sasl_method", auth.method.as_bytes());
             stream.attr("sasl_username", auth.username.as_bytes());
-            if let Some(sender) = &self.txn.sasl_sender {
-                stream.attr("sasl_sender", sender.as_bytes());
-            }
+        }
+        if let Some(sender) = &self.txn.sasl_sender {
+            stream.attr("sasl_sender", sender.as_bytes());
         }
         if let Some(envid) = &self.txn.dsn_envid {
             stream.attr(mail_attr::DSN_ENVID, envid);
