@@ -38,6 +38,8 @@ pub struct Received<'a> {
     pub date: &'a str,
     /// The TLS clause, its lines separated by `\n\t`, when it is to be shown.
     pub tls: Option<String>,
+    /// The SASL login, when `smtpd_sasl_authenticated_header` shows it.
+    pub sasl_username: Option<&'a str>,
 }
 
 impl Received<'_> {
@@ -51,6 +53,9 @@ impl Received<'_> {
         )];
         if let Some(clause) = &self.tls {
             lines.extend(clause.split("\n\t").map(|part| format!("\t{part}")));
+        }
+        if let Some(user) = self.sasl_username {
+            lines.push(format!("\t(Authenticated sender: {user})"));
         }
         let by = format!(
             "\tby {} ({}) with {} id {}",
@@ -89,6 +94,7 @@ mod tests {
             recipient: Some("u@example.com"),
             date: "Sun,  6 Dec 2026 08:00:00 +0000 (UTC)",
             tls: None,
+            sasl_username: None,
         };
         assert_eq!(
             received.lines(),

@@ -27,6 +27,8 @@ pub struct SaslSetup {
     pub broken_clients: bool,
     /// `smtpd_tls_auth_only`.
     pub tls_auth_only: bool,
+    /// `smtpd_sasl_authenticated_header`.
+    pub authenticated_header: bool,
     /// `smtpd_sasl_path`.
     path: String,
 }
@@ -51,6 +53,7 @@ pub fn from_config(config: &Config) -> SaslSetup {
         response_limit: usize::try_from(limit).unwrap_or(12288),
         broken_clients: yes(&s::BROKEN_SASL_AUTH_CLIENTS),
         tls_auth_only: yes(&params::decl::tls::SMTPD_TLS_AUTH_ONLY),
+        authenticated_header: yes(&s::SMTPD_SASL_AUTHENTICATED_HEADER),
         path: text(&s::SMTPD_SASL_PATH),
     }
 }

@@ -457,7 +457,11 @@ fn tls_auth_only_matches_postfix() {
     let Some(dovecot) = dovecot() else {
         return;
     };
-    let Some(pair) = sasl_pair("authonly", &dovecot, &[("smtpd_tls_auth_only", "yes")]) else {
+    let settings = [
+        ("smtpd_tls_auth_only", "yes"),
+        ("smtpd_sasl_authenticated_header", "yes"),
+    ];
+    let Some(pair) = sasl_pair("authonly", &dovecot, &settings) else {
         return;
     };
     let plain = format!("AUTH PLAIN {ALICE}\r\n");
@@ -474,9 +478,17 @@ fn tls_auth_only_matches_postfix() {
             MAIL,
             RELAYED,
             RSET,
+            MAIL,
+            RCPT,
+            MESSAGE,
             QUIT,
         ],
     );
+    // TLS, then the login, then ESMTPSA.
+    let (theirs, ours) = (received(&pair.postfix), received(&pair.ironpost));
+    assert!(theirs.contains("(Authenticated sender: alice)"), "{theirs}");
+    assert!(theirs.contains("with ESMTPSA"), "{theirs}");
+    assert_eq!(theirs, ours, "the Received: headers differ");
     drop(pair);
     let encrypt = [("smtpd_tls_security_level", "encrypt")];
     let Some(pair) = sasl_pair("authencrypt", &dovecot, &encrypt) else {

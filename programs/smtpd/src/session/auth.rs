@@ -15,7 +15,8 @@ use crate::io::{Hangup, Wire};
 use smtp_proto::{AuthState, EhloMask, Reply, Token};
 use xsasl::{Dovecot, SessionArgs, Step, text};
 
-/// The mechanism and user of an authenticated session.
+/// The mechanism and user of an authenticated session (also for the Received: header's
+/// `(Authenticated sender: user)`, see [`crate::received`]).
 pub struct Authenticated {
     /// The mechanism as the client named it.
     pub method: String,

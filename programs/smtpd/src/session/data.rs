@@ -103,6 +103,11 @@ impl<W: Wire> Session<'_, W> {
                 .as_ref()
                 .filter(|_| self.settings.tls.received_header)
                 .map(tls::Summary::received_clause),
+            sasl_username: self
+                .authenticated
+                .as_ref()
+                .filter(|_| self.settings.sasl.authenticated_header)
+                .map(|a| a.username.as_str()),
         };
         let lines = received.lines();
         if let Some(stream) = self.cleanup.as_mut() {
