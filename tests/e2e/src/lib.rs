@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-pub const IRONPOST_DAEMONS: [&str; 8] = [
+pub const IRONPOST_DAEMONS: [&str; 9] = [
     "master",
     "postlogd",
     "anvil",
@@ -36,6 +36,7 @@ pub const IRONPOST_DAEMONS: [&str; 8] = [
     "pickup",
     "cleanup",
     "smtpd",
+    "qmgr",
 ];
 
 /// An ironpost program, built from the current sources for this test process.

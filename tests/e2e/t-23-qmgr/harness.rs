@@ -15,7 +15,11 @@ pub enum Qmgr {
 }
 
 pub fn instance(name: &str, qmgr: Qmgr) -> Option<Instance> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS
+        .iter()
+        .copied()
+        .filter(|d| *d != "qmgr")
+        .collect();
     if qmgr == Qmgr::Ours {
         daemons.push("qmgr");
     }
