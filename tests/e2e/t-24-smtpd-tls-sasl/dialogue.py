@@ -2,13 +2,14 @@
 # chosen local address (inside TLS at once when argv[4] is "wrapper"), read the greeting,
 # then for each step send its bytes (one write) and read the given number of replies. A
 # step "<TLS>" starts the handshake: TLSv1.2 with one cipher, so that both servers
-# negotiate the same and log the same. Prints every reply line; "<EOF>" when the server
-# closed the connection.
+# negotiate the same and log the same; "<SLEEP n>" waits n seconds. Prints every reply
+# line; "<EOF>" when the server closed the connection.
 # argv: port, source address, JSON list of [text, replies] (text as Latin-1), mode.
 import json
 import socket
 import ssl
 import sys
+import time
 
 port, source, steps = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 mode = sys.argv[4] if len(sys.argv) > 4 else "plain"
@@ -50,6 +51,9 @@ def replies(count):
 try:
     replies(1)
     for text, count in steps:
+        if text.startswith("<SLEEP "):
+            time.sleep(float(text[7:-1]))
+            continue
         if text == "<TLS>":
             # Whatever was read ahead in plaintext is not part of the TLS session.
             buf = b""

@@ -203,7 +203,11 @@ const MESSAGE: (&str, usize) = ("DATA\r\nSubject: t-24\r\n\r\nhello\r\n.\r\n", 2
 
 #[test]
 fn starttls_matches_postfix() {
-    let Some(pair) = Pair::start("may", &[("smtpd_tls_security_level", "may")], "plain") else {
+    let settings = [
+        ("smtpd_tls_security_level", "may"),
+        ("smtpd_starttls_timeout", "2s"),
+    ];
+    let Some(pair) = Pair::start("may", &settings, "plain") else {
         return;
     };
     pair.compare(
@@ -256,6 +260,16 @@ fn starttls_matches_postfix() {
         "starttls syntax",
         "127.0.0.1",
         &[EHLO, ("STARTTLS now\r\n", 1), QUIT],
+    );
+    pair.compare(
+        "handshake too slow",
+        "127.0.0.1",
+        &[EHLO, STARTTLS, ("<SLEEP 4>", 0)],
+    );
+    let log = pair.ironpost.log();
+    assert!(
+        log.contains("Connection timed out"),
+        "no timeout in:\n{log}"
     );
     pair.compare(
         "handshake never comes",
