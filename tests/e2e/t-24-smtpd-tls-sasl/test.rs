@@ -300,6 +300,23 @@ fn encrypt_level_and_wrapper_mode_match_postfix() {
             QUIT,
         ],
     );
+    drop(pair);
+    let ccert = [
+        ("smtpd_tls_security_level", "encrypt"),
+        ("smtpd_tls_ask_ccert", "yes"),
+        ("smtpd_tls_req_ccert", "yes"),
+    ];
+    let Some(pair) = Pair::start("reqccert", &ccert, "plain") else {
+        return;
+    };
+    pair.compare(
+        "required client certificate missing",
+        "127.0.0.1",
+        &[EHLO, STARTTLS, TLS, EHLO],
+    );
+    let log = pair.ironpost.log();
+    assert!(log.contains("NOQUEUE: abort: TLS from"), "{log}");
+    drop(pair);
     // The obsolete parameter means the same.
     let wrapper = [
         ("smtpd_enforce_tls", "yes"),

@@ -46,7 +46,19 @@ impl<W: Wire> Session<'_, W> {
         let summary = self
             .io
             .start_tls(engine, self.settings.tls.starttls_timeout)?;
+        let missing = summary
+            .required_ccert_missing()
+            .filter(|_| engine.requires_ccert());
         self.tls = Some(summary);
+        if let Some(reason) = missing {
+            // smtpd_tls_req_ccert: the handshake completed; the certificate is judged
+            // now, and the session ends inside TLS.
+            log::msg_info!("NOQUEUE: abort: TLS from {}: {reason}", self.peer.namaddr);
+            let text = format!("421 4.7.1 {} Error: {reason}", self.settings.myhostname);
+            self.send(&Reply::new(text));
+            self.closed = true;
+            return Ok(true);
+        }
         self.reset();
         self.helo = None;
         // SASL starts over with the options for TLS sessions.
