@@ -41,6 +41,10 @@ pub trait Wire: Read + Write {
     fn start_tls(&mut self, _tls: &ServerTls, _peer: &str, _timeout: Duration) -> Option<Summary> {
         None
     }
+
+    /// Ends TLS cleanly (close_notify) at the end of a session that ended by protocol,
+    /// as Postfix's `tls_server_stop()`; nothing without TLS.
+    fn shutdown(&mut self) {}
 }
 
 /// A network session's transport: the connection as accepted, then inside TLS.
@@ -91,6 +95,13 @@ impl Wire for Link {
                 Ok(())
             }
             Link::Gone => Ok(()),
+        }
+    }
+
+    fn shutdown(&mut self) {
+        if let Link::Tls(s) = self {
+            // The client may be gone already; there is nothing left to tell it.
+            let _ = s.shutdown();
         }
     }
 
@@ -232,6 +243,13 @@ impl<W: Wire> SessionIo<W> {
             self.tap.reply(line);
         }
         reply.write_to(&mut self.output);
+    }
+
+    /// Sends what is queued and ends TLS cleanly, when the session ended by protocol.
+    pub fn close(&mut self) {
+        if self.flush().is_ok() {
+            self.wire.shutdown();
+        }
     }
 
     /// Sends the queued replies.

@@ -138,7 +138,7 @@ impl<'a, W: Wire> Session<'a, W> {
             }
             Err(Hangup::Lost) => Some(Reason::Lost),
             Ok(()) => {
-                let _ = self.io.flush();
+                self.io.close();
                 self.reason
             }
         };
