@@ -7,6 +7,7 @@
 //! connection to Dovecot is opened on first use (the first EHLO) and kept for the
 //! process's sessions, as Postfix's `xsasl_dovecot_server_init()` does.
 
+use global::match_list::{MatchList, Matcher};
 use params::Config;
 use params::decl::sasl as s;
 use xsasl::{Dovecot, Endpoint};
@@ -31,6 +32,8 @@ pub struct SaslSetup {
     pub authenticated_header: bool,
     /// `smtpd_sasl_path`.
     path: String,
+    /// `smtpd_sasl_exceptions_networks`, when set.
+    exceptions: Option<MatchList>,
 }
 
 /// Reads the SASL parameters.
@@ -55,10 +58,26 @@ pub fn from_config(config: &Config) -> SaslSetup {
         tls_auth_only: yes(&params::decl::tls::SMTPD_TLS_AUTH_ONLY),
         authenticated_header: yes(&s::SMTPD_SASL_AUTHENTICATED_HEADER),
         path: text(&s::SMTPD_SASL_PATH),
+        exceptions: crate::settings::list(
+            config,
+            &s::SMTPD_SASL_EXCEPTIONS_NETWORKS,
+            &[Matcher::Hostname, Matcher::Hostaddr],
+        ),
     }
 }
 
 impl SaslSetup {
+    /// Whether the client `name`/`addr` is in `smtpd_sasl_exceptions_networks` (no AUTH
+    /// for it); a table that fails counts as no match, with a warning.
+    pub fn excepted(&self, name: &str, addr: &str) -> bool {
+        self.exceptions.as_ref().is_some_and(|list| {
+            list.matches(&[name, addr]).unwrap_or_else(|e| {
+                log::msg_warn!("{e}");
+                false
+            })
+        })
+    }
+
     /// The process's auth client (None with SASL off). A relative path is taken from
     /// the current directory, the queue directory smtpd runs in.
     pub fn dovecot(&self) -> Option<Dovecot> {

@@ -127,7 +127,7 @@ fn seconds(config: &Config, param: &'static Param) -> Duration {
 }
 
 /// A match list in `param` compared with `matchers`, None when empty.
-fn list(config: &Config, param: &'static Param, matchers: &[Matcher]) -> Option<MatchList> {
+pub fn list(config: &Config, param: &'static Param, matchers: &[Matcher]) -> Option<MatchList> {
     if get(config.str(param)).trim().is_empty() {
         return None;
     }

@@ -367,6 +367,7 @@ fn auth_matches_postfix() {
         ("broken_sasl_auth_clients", "yes"),
         ("smtpd_sender_login_maps", "texthash:@DIR@/etc/login"),
         ("smtpd_sender_restrictions", "reject_sender_login_mismatch"),
+        ("smtpd_sasl_exceptions_networks", "127.0.0.3"),
     ];
     let Some(pair) = sasl_pair("auth", &dovecot, &settings) else {
         return;
@@ -453,6 +454,11 @@ fn auth_matches_postfix() {
     ] {
         assert!(log.contains(needle), "no '{needle}' in:\n{log}");
     }
+    pair.compare(
+        "sasl exceptions networks",
+        "127.0.0.3",
+        &[EHLO, (&plain, 1), QUIT],
+    );
     pair.compare(
         "mail auth= without auth",
         "127.0.0.2",

@@ -71,9 +71,12 @@ impl<W: Wire> Session<'_, W> {
         self.sasl = Some(session);
     }
 
-    /// The mechanisms for EHLO's AUTH keyword, when AUTH is on offer now.
+    /// The mechanisms for EHLO's AUTH keyword, when AUTH is on offer now. A client in
+    /// `smtpd_sasl_exceptions_networks` is not told, though AUTH still works for it, as
+    /// in Postfix.
     pub(super) fn auth_offered(&mut self) -> Option<String> {
-        if self.sasl_waits_for_tls() {
+        let sasl = &self.settings.sasl;
+        if self.sasl_waits_for_tls() || sasl.excepted(&self.peer.name, &self.peer.addr) {
             return None;
         }
         let dovecot = self.dovecot.as_deref_mut()?;
