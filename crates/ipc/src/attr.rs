@@ -165,7 +165,13 @@ fn protocol_error(text: &str) -> io::Error {
 fn read_field(input: &mut impl BufRead, end: u8) -> io::Result<Option<Vec<u8>>> {
     let mut field = Vec::new();
     loop {
-        let buf = input.fill_buf()?;
+        // A signal (the watchdog's alarm steps) interrupts a read on a socket with a
+        // receive timeout even under SA_RESTART: read again, as std's read_until does.
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if buf.is_empty() {
             return if field.is_empty() {
                 Ok(None)
@@ -243,6 +249,37 @@ fn eof(attrs: Attrs) -> io::Result<Option<Attrs>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Input that is interrupted by a signal before each chunk it delivers.
+    struct Interrupting<'a> {
+        data: &'a [u8],
+        interrupt: bool,
+    }
+
+    impl std::io::Read for Interrupting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(io::Error::from(io::ErrorKind::Interrupted));
+            }
+            let n = buf.len().min(self.data.len()).min(3);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_interrupted_by_a_signal_goes_on() {
+        let input = Interrupting {
+            data: b"queue_id\0ABC123\0\0",
+            interrupt: false,
+        };
+        let attrs = read(&mut std::io::BufReader::new(input), Flavor::Null)
+            .unwrap()
+            .unwrap();
+        assert_eq!(attrs.get_str("queue_id").unwrap(), "ABC123");
+    }
 
     #[test]
     fn round_trips() {
