@@ -249,6 +249,7 @@ fn eof(attrs: Attrs) -> io::Result<Option<Attrs>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufReader, Read};
 
     /// Input that is interrupted by a signal before each chunk it delivers.
     struct Interrupting<'a> {
@@ -256,7 +257,7 @@ mod tests {
         interrupt: bool,
     }
 
-    impl std::io::Read for Interrupting<'_> {
+    impl Read for Interrupting<'_> {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
             self.interrupt = !self.interrupt;
             if self.interrupt {
@@ -275,7 +276,7 @@ mod tests {
             data: b"queue_id\0ABC123\0\0",
             interrupt: false,
         };
-        let attrs = read(&mut std::io::BufReader::new(input), Flavor::Null)
+        let attrs = read(&mut BufReader::new(input), Flavor::Null)
             .unwrap()
             .unwrap();
         assert_eq!(attrs.get_str("queue_id").unwrap(), "ABC123");
