@@ -8,6 +8,7 @@
 //! untrusted. A second pair checks debug_peer_list (127.0.0.1 gets the verbose
 //! transcript, 127.0.0.2 does not), the timeout and the error limit.
 
+use e2e::smtpd_log::{json_string, normalize, smtpd_log};
 use e2e::{IRONPOST_DAEMONS, Instance};
 use std::process::Command;
 
@@ -154,63 +155,6 @@ fn dialogue(instance: &Instance, source: &str, steps: &[(&str, usize)]) -> Repli
     Replies {
         session: normalize(&String::from_utf8_lossy(&out.stdout)),
     }
-}
-
-/// `text` as a JSON string (Latin-1 code points, as dialogue.py sends them).
-fn json_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// smtpd's log lines so far (after `postfix/smtpd[pid]: `), normalised; the log is
-/// consumed: each call returns the lines since the previous one.
-fn smtpd_log(instance: &Instance) -> Vec<String> {
-    let marker = instance.dir.join("log/t22-seen");
-    let seen: usize = std::fs::read_to_string(&marker)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0);
-    let log = instance.log();
-    let lines: Vec<&str> = log.lines().collect();
-    std::fs::write(&marker, lines.len().to_string()).unwrap();
-    lines[seen.min(lines.len())..]
-        .iter()
-        .filter_map(|l| l.split_once("postfix/smtpd[").map(|(_, rest)| rest))
-        .filter_map(|rest| rest.split_once("]: ").map(|(_, text)| normalize(text)))
-        .collect()
-}
-
-/// Queue ids (runs of 8 or more upper-case hex digits) become QUEUEID.
-fn normalize(text: &str) -> String {
-    let mut out = String::new();
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 8 {
-            out.push_str("QUEUEID");
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() || ('A'..='F').contains(&c) {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
 }
 
 /// A delivered message with queue ids, times and long numbers (message ids) replaced.

@@ -10,6 +10,7 @@
 
 mod dovecot;
 
+use e2e::smtpd_log::{json_string, normalize};
 use e2e::{IRONPOST_DAEMONS, Instance};
 use std::process::Command;
 
@@ -121,63 +122,19 @@ fn dialogue(instance: &Instance, source: &str, steps: &[(&str, usize)], mode: &s
     normalize(&String::from_utf8_lossy(&out.stdout))
 }
 
-/// `text` as a JSON string.
-fn json_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// The warning with the TLS library's reason for a failed handshake.
+const LIBRARY_PROBLEM: &str = "TLS library problem: ";
 
-/// smtpd's log lines since the previous call (after `postfix/smtpd[pid]: `), normalised.
+/// smtpd's log lines since the previous call, normalised; OpenSSL's reasons in "TLS
+/// library problem" lines are not rustls's, so only the line's presence is compared.
 fn smtpd_log(instance: &Instance) -> Vec<String> {
-    let marker = instance.dir.join("log/t24-seen");
-    let seen: usize = std::fs::read_to_string(&marker)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0);
-    let log = instance.log();
-    let lines: Vec<&str> = log.lines().collect();
-    std::fs::write(&marker, lines.len().to_string()).unwrap();
-    lines[seen.min(lines.len())..]
-        .iter()
-        .filter_map(|l| l.split_once("postfix/smtpd[").map(|(_, rest)| rest))
-        .filter_map(|rest| rest.split_once("]: ").map(|(_, text)| normalize(text)))
+    e2e::smtpd_log::smtpd_log(instance)
+        .into_iter()
         .map(|line| match line.split_once(LIBRARY_PROBLEM) {
-            // OpenSSL's reasons are not rustls's; that the line is there is what counts.
             Some((head, _)) => format!("{head}{LIBRARY_PROBLEM}REASON"),
             None => line,
         })
         .collect()
-}
-
-/// The warning with the TLS library's reason for a failed handshake.
-const LIBRARY_PROBLEM: &str = "TLS library problem: ";
-
-/// Queue ids (runs of 8 or more upper-case hex digits) become QUEUEID.
-fn normalize(text: &str) -> String {
-    let mut out = String::new();
-    let mut run = String::new();
-    for c in text.chars().chain(['\n']) {
-        if c.is_ascii_digit() || ('A'..='F').contains(&c) {
-            run.push(c);
-            continue;
-        }
-        out.push_str(if run.len() >= 8 { "QUEUEID" } else { &run });
-        run.clear();
-        out.push(c);
-    }
-    out.pop();
-    out
 }
 
 /// The first Received: header of the one delivered message, queue id and date aside.
