@@ -161,19 +161,12 @@ impl ServerTls {
         // OpenSSL 3.0 lacks too; ring keeps aws-lc-sys and its C build out.
         #[allow(deprecated)]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let keys = match settings.files.load(provider.key_provider) {
-            Ok(keys) => keys,
-            Err(e) => {
-                log(e.severity, &e.text);
-                log(
-                    Severity::Warning,
-                    &format!("TLS library problem: {}", e.detail),
-                );
-                return None;
-            }
-        };
-        let ca = match crate::certkey::load_ca(&settings.ca_file, &provider) {
-            Ok(ca) => ca,
+        let loaded = settings.files.load(provider.key_provider).and_then(|keys| {
+            let ca = crate::certkey::load_ca(&settings.ca_file, &provider)?;
+            Ok((keys, ca))
+        });
+        let (keys, ca) = match loaded {
+            Ok(loaded) => loaded,
             Err(e) => {
                 log(e.severity, &e.text);
                 log(
