@@ -1,7 +1,44 @@
-//! What the smtpd differential tests (t-22, t-24) compare: smtpd's log lines since the
-//! last look, with queue ids masked, and the JSON strings their dialogue scripts read.
+//! What the smtpd differential tests (t-22, t-24) run and compare: one scripted session
+//! (`dialogue.py`: raw sockets from a chosen source address, TLS on request), and
+//! smtpd's log lines since the last look, with queue ids masked.
 
 use crate::Instance;
+use std::process::Command;
+
+/// The session script.
+const DIALOGUE: &str = include_str!("dialogue.py");
+
+/// Runs `steps` (bytes to send in one write, replies to read) from `source`, in `mode`
+/// (`plain`, or `wrapper` for TLS at connect), waits until smtpd has logged the session's
+/// end, and returns the replies, normalised.
+pub fn dialogue(instance: &Instance, source: &str, steps: &[(&str, usize)], mode: &str) -> String {
+    let before = instance.log().matches(": disconnect from ").count();
+    let json: Vec<String> = steps
+        .iter()
+        .map(|(text, n)| format!("[{}, {n}]", json_string(text)))
+        .collect();
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            DIALOGUE,
+            &instance.smtp_port.to_string(),
+            source,
+            &format!("[{}]", json.join(", ")),
+            mode,
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "dialogue.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ended = crate::wait_until(30, || {
+        instance.log().matches(": disconnect from ").count() > before
+    });
+    assert!(ended, "no disconnect line:\n{}", instance.log());
+    normalize(&String::from_utf8_lossy(&out.stdout))
+}
 
 /// Queue ids (runs of 8 or more upper-case hex digits) become QUEUEID.
 pub fn normalize(text: &str) -> String {
@@ -39,7 +76,7 @@ pub fn smtpd_log(instance: &Instance) -> Vec<String> {
 }
 
 /// `text` as a JSON string (Latin-1 code points, as the dialogue scripts send them).
-pub fn json_string(text: &str) -> String {
+fn json_string(text: &str) -> String {
     let mut out = String::from("\"");
     for c in text.chars() {
         match c {

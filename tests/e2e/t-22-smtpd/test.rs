@@ -8,12 +8,8 @@
 //! untrusted. A second pair checks debug_peer_list (127.0.0.1 gets the verbose
 //! transcript, 127.0.0.2 does not), the timeout and the error limit.
 
-use e2e::smtpd_log::{json_string, normalize, smtpd_log};
+use e2e::smtpd_log::{normalize, smtpd_log};
 use e2e::{IRONPOST_DAEMONS, Instance};
-use std::process::Command;
-
-/// The dialogue client.
-const DIALOGUE: &str = include_str!("dialogue.py");
 
 /// Settings both instances of the main pair get.
 const MAIN_CF: &[(&str, &str)] = &[
@@ -124,36 +120,8 @@ struct Replies {
 
 /// Runs `steps` from `source` and waits until smtpd has logged the session's end.
 fn dialogue(instance: &Instance, source: &str, steps: &[(&str, usize)]) -> Replies {
-    let before = instance.log().matches(": disconnect from ").count();
-    let json = format!(
-        "[{}]",
-        steps
-            .iter()
-            .map(|(text, n)| format!("[{}, {n}]", json_string(text)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            DIALOGUE,
-            &instance.smtp_port.to_string(),
-            source,
-            &json,
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "dialogue.py: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ended = e2e::wait_until(30, || {
-        instance.log().matches(": disconnect from ").count() > before
-    });
-    assert!(ended, "no disconnect line:\n{}", instance.log());
     Replies {
-        session: normalize(&String::from_utf8_lossy(&out.stdout)),
+        session: e2e::smtpd_log::dialogue(instance, source, steps, "plain"),
     }
 }
 

@@ -10,12 +10,8 @@
 
 mod dovecot;
 
-use e2e::smtpd_log::{json_string, normalize};
+use e2e::smtpd_log::{dialogue, normalize};
 use e2e::{IRONPOST_DAEMONS, Instance};
-use std::process::Command;
-
-/// The dialogue client.
-const DIALOGUE: &str = include_str!("dialogue.py");
 
 /// The test certificates of crates/tls.
 fn cert(name: &str) -> String {
@@ -89,37 +85,6 @@ impl Pair {
             );
         }
     }
-}
-
-/// Runs `steps` from `source`, waits until smtpd has logged the session's end, and
-/// returns the replies.
-fn dialogue(instance: &Instance, source: &str, steps: &[(&str, usize)], mode: &str) -> String {
-    let before = instance.log().matches(": disconnect from ").count();
-    let json: Vec<String> = steps
-        .iter()
-        .map(|(text, n)| format!("[{}, {n}]", json_string(text)))
-        .collect();
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            DIALOGUE,
-            &instance.smtp_port.to_string(),
-            source,
-            &format!("[{}]", json.join(", ")),
-            mode,
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "dialogue.py: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ended = e2e::wait_until(30, || {
-        instance.log().matches(": disconnect from ").count() > before
-    });
-    assert!(ended, "no disconnect line:\n{}", instance.log());
-    normalize(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// The warning with the TLS library's reason for a failed handshake.

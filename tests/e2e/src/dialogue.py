@@ -1,4 +1,4 @@
-# One scripted SMTP session for t-24, as t-22's dialogue.py with TLS: connect from a
+# One scripted SMTP session for the smtpd differential tests (t-22, t-24): connect from a
 # chosen local address (inside TLS at once when argv[4] is "wrapper"), read the greeting,
 # then for each step send its bytes (one write) and read the given number of replies. A
 # step "<TLS>" starts the handshake: TLSv1.2 with one cipher, so that both servers
