@@ -24,6 +24,7 @@ pub mod maillog_client;
 pub mod maps;
 pub mod match_list;
 pub mod mkmap;
+pub mod pipe_command;
 pub mod record;
 pub mod resolve_clnt;
 pub mod resolve_local;
