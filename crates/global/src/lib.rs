@@ -25,6 +25,7 @@ pub mod maps;
 pub mod match_list;
 pub mod mkmap;
 pub mod pipe_command;
+pub mod queue_read;
 pub mod record;
 pub mod resolve_clnt;
 pub mod resolve_local;
