@@ -12,6 +12,7 @@ pub mod process;
 pub mod proxymap;
 pub mod qmgr;
 pub mod queue;
+pub mod queue_tools;
 pub mod resolve;
 pub mod sasl;
 pub mod sendmail;
@@ -32,6 +33,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         submission::ALL,
         cleanup::ALL,
         queue::ALL,
+        queue_tools::ALL,
         qmgr::ALL,
         resolve::ALL,
         sendmail::ALL,
