@@ -4,7 +4,9 @@
 //! (`CARGO_BIN_EXE_<name>`); a test that runs another package's program (the end-to-end
 //! tests run them all) would otherwise run whatever an earlier build left in the target
 //! directory. [`program`] builds every program of the workspace once per test process,
-//! with the test's own profile and target directory, and refuses to go on if that fails.
+//! with the test's own profile and target directory, and refuses to run a program whose
+//! build failed. The build goes on past a program that does not compile
+//! (`--keep-going`), so a test is stopped only by the programs it runs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,16 +24,29 @@ pub fn build_dir() -> PathBuf {
 
 /// The workspace's program `name`, built from the current sources.
 pub fn program(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(build_programs);
+    static BUILT: OnceLock<Failed> = OnceLock::new();
+    let failed = BUILT.get_or_init(build_programs);
+    if let Some(messages) = &failed.messages
+        && (failed.packages.iter().any(|p| p == name) || failed.all)
+    {
+        panic!("this test runs {name}, and building it failed:\n{messages}");
+    }
     let path = build_dir().join(name);
     assert!(path.exists(), "{} was not built", path.display());
     path
 }
 
-/// `cargo build --workspace --bins` into [`build_dir`]; a failed build fails the test with
-/// cargo's messages.
-fn build_programs() {
+/// What did not build: the packages cargo names in `could not compile`, and its messages
+/// (None when everything built).
+struct Failed {
+    packages: Vec<String>,
+    /// A library or a manifest failed: no program can be trusted.
+    all: bool,
+    messages: Option<String>,
+}
+
+/// `cargo build --workspace --bins --keep-going` into [`build_dir`].
+fn build_programs() -> Failed {
     let profile_dir = build_dir();
     let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
         // The dev profile's directory is "debug"; other profiles are named as theirs.
@@ -41,7 +56,14 @@ fn build_programs() {
     };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
     let mut command = Command::new(cargo);
-    command.args(["build", "--workspace", "--bins", "--profile", profile]);
+    command.args([
+        "build",
+        "--workspace",
+        "--bins",
+        "--keep-going",
+        "--profile",
+        profile,
+    ]);
     let mut target_dir = profile_dir.parent().expect("target directory");
     // Cargo marks its target directory with CACHEDIR.TAG; without one there, the profile
     // directory sits under a --target triple's.
@@ -61,9 +83,27 @@ fn build_programs() {
         .stdin(Stdio::null())
         .output()
         .expect("cargo to run");
-    assert!(
-        out.status.success(),
-        "this test runs the workspace's programs, and building them failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if out.status.success() {
+        return Failed {
+            packages: Vec::new(),
+            all: false,
+            messages: None,
+        };
+    }
+    let messages = String::from_utf8_lossy(&out.stderr).into_owned();
+    // "error: could not compile `smtpd` (bin "smtpd") due to ..."; a library that
+    // failed, or none named (a broken manifest, say), fails every program.
+    let packages: Vec<String> = messages
+        .lines()
+        .filter_map(|l| l.strip_prefix("error: could not compile `"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_string)
+        .collect();
+    let programs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../programs");
+    let all = packages.is_empty() || packages.iter().any(|p| !programs.join(p).is_dir());
+    Failed {
+        packages,
+        all,
+        messages: Some(messages),
+    }
 }

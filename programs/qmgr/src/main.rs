@@ -22,6 +22,7 @@ mod active;
 mod bounce;
 mod deliver;
 mod entry;
+mod feedback;
 mod flow;
 mod message;
 mod message_edit;

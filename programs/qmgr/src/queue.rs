@@ -11,10 +11,15 @@
 //! A full cohort of failures (one per the window, as
 //! `default_destination_concurrency_failed_cohort_limit` is one) makes the destination dead: its waiting requests go to the `retry` transport
 //! with the reason, until `minimal_backoff_time` has passed, a delivery to it succeeds,
-//! or `postqueue -f` flushes it.
+//! or `postqueue -f` flushes it. The feedback amounts and the cohort limit are the
+//! transport's settings (feedback.rs). A destination with a rate delay takes one delivery
+//! at a time and is suspended for the delay after each (`qmgr_queue_suspend`).
 
 use crate::entry::Entry;
+use crate::feedback::g;
+use crate::transport::Limits;
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 /// One destination.
 pub struct Queue {
@@ -36,6 +41,8 @@ pub struct Queue {
     pub todo: VecDeque<Entry>,
     /// Dead until (seconds), with the reason (`4.4.1 delivery temporarily suspended: ...`).
     pub dead: Option<(i64, String)>,
+    /// Suspended by a rate delay until then.
+    pub suspended: Option<Instant>,
 }
 
 impl Queue {
@@ -54,28 +61,36 @@ impl Queue {
             busy: 0,
             todo: VecDeque::new(),
             dead: None,
+            suspended: None,
         }
     }
 
     /// Whether a delivery may start now.
     pub fn ready(&self) -> bool {
-        !self.todo.is_empty() && self.dead.is_none() && self.busy < self.window
+        !self.todo.is_empty()
+            && self.dead.is_none()
+            && self.suspended.is_none()
+            && self.busy < self.window
     }
 
     /// A delivery ended without a site problem (`qmgr_queue_unthrottle`); `busy` still
-    /// counts it. `limit` is the destination concurrency limit (0: none).
-    pub fn success(&mut self, limit: usize, init: usize) {
+    /// counts it.
+    pub fn success(&mut self, limits: &Limits) {
         if log::verbose() > 0 {
             log::msg_info!("qmgr_queue_unthrottle: queue {}", self.name);
         }
         self.fail_cohorts = 0.0;
         if self.dead.is_some() {
-            self.revive(init);
+            self.revive(limits);
             return;
         }
-        if (limit == 0 || limit > self.window) && self.window < self.busy + init {
-            self.success += 1.0;
-            while self.success + 0.5 >= 1.0 {
+        let limit = limits.dest_concurrency;
+        if (limit == 0 || limit > self.window) && self.window < self.busy + limits.init_concurrency
+        {
+            let feedback = limits.pos_feedback.value(self.window);
+            self.log_feedback("qmgr_queue_unthrottle", feedback, limits);
+            self.success += feedback;
+            while self.success + feedback / 2.0 >= 1.0 {
                 self.window += 1;
                 self.success -= 1.0;
                 self.failure = 0.0;
@@ -84,12 +99,12 @@ impl Queue {
                 self.window = self.window.min(limit);
             }
         }
-        self.log_window();
+        self.log_window("qmgr_queue_unthrottle", limits);
     }
 
     /// A delivery reported a site problem `why` (`qmgr_queue_throttle`); true when the
     /// destination just died, for `backoff` seconds.
-    pub fn failure(&mut self, now: i64, backoff: i64, why: &str) -> bool {
+    pub fn failure(&mut self, now: i64, backoff: i64, why: &str, limits: &Limits) -> bool {
         if self.dead.is_some() {
             return false;
         }
@@ -97,28 +112,46 @@ impl Queue {
             log::msg_info!("qmgr_queue_throttle: queue {}: {why}", self.name);
         }
         self.fail_cohorts += 1.0 / self.window.max(1) as f64;
-        if self.fail_cohorts >= 1.0 {
+        if limits.fail_cohort_limit > 0.0 && self.fail_cohorts >= limits.fail_cohort_limit {
             self.window = 0;
             self.dead = Some((now + backoff, why.to_string()));
-            self.log_window();
+            self.log_window("qmgr_queue_throttle", limits);
             return true;
         }
-        self.failure -= 1.0;
-        while self.failure - 0.5 < 0.0 {
+        let feedback = limits.neg_feedback.value(self.window);
+        self.log_feedback("qmgr_queue_throttle", feedback, limits);
+        self.failure -= feedback;
+        while self.failure - feedback / 2.0 < 0.0 {
             self.window = self.window.saturating_sub(1);
             self.success = 0.0;
             self.failure += 1.0;
         }
         self.window = self.window.max(1);
-        self.log_window();
+        self.log_window("qmgr_queue_throttle", limits);
         false
     }
 
+    /// After a delivery to a rate-limited destination: a dead one comes back, and the
+    /// destination waits `delay` seconds before the next (`qmgr_entry_done`).
+    pub fn rate_pause(&mut self, limits: &Limits) {
+        self.revive(limits);
+        self.suspended = Some(Instant::now() + Duration::from_secs(limits.rate_delay));
+    }
+
+    /// Ends a rate-delay suspension whose time has come, with a window of one
+    /// (`qmgr_queue_resume`).
+    pub fn resume(&mut self, now: Instant) {
+        if self.suspended.is_some_and(|until| until <= now) {
+            self.suspended = None;
+            self.window = 1;
+        }
+    }
+
     /// Whether the destination is dead now; revives it when its time has come.
-    pub fn is_dead(&mut self, now: i64, init: usize) -> Option<String> {
+    pub fn is_dead(&mut self, now: i64, limits: &Limits) -> Option<String> {
         match &self.dead {
             Some((until, _)) if *until <= now => {
-                self.revive(init);
+                self.revive(limits);
                 None
             }
             Some((_, why)) => Some(why.clone()),
@@ -126,27 +159,41 @@ impl Queue {
         }
     }
 
-    /// Brings a dead destination back: as many deliveries as are under way, else `init`.
-    pub fn revive(&mut self, init: usize) {
+    /// Brings a dead destination back: as many deliveries as are under way, else the
+    /// initial concurrency.
+    pub fn revive(&mut self, limits: &Limits) {
         if self.dead.take().is_none() {
             return;
         }
-        self.window = if self.busy > 0 { self.busy } else { init };
+        self.window = if self.busy > 0 {
+            self.busy
+        } else {
+            limits.init_concurrency
+        };
         self.success = 0.0;
         self.failure = 0.0;
         self.fail_cohorts = 0.0;
-        self.log_window();
+        self.log_window("qmgr_queue_unthrottle", limits);
     }
 
-    fn log_window(&self) {
-        if log::verbose() > 0 {
+    /// `destination_concurrency_feedback_debug`: each feedback amount.
+    fn log_feedback(&self, caller: &str, feedback: f64, limits: &Limits) {
+        if limits.feedback_debug {
+            log::msg_info!("{caller}: feedback {}", g(feedback));
+        }
+    }
+
+    /// `destination_concurrency_feedback_debug`: the window after a change.
+    fn log_window(&self, caller: &str, limits: &Limits) {
+        if limits.feedback_debug {
             log::msg_info!(
-                "{}: window {} success {} failure {} fail_cohorts {}",
+                "{caller}: queue {}: limit {} window {} success {} failure {} fail_cohorts {}",
                 self.name,
+                limits.dest_concurrency,
                 self.window,
-                self.success,
-                self.failure,
-                self.fail_cohorts
+                g(self.success),
+                g(self.failure),
+                g(self.fail_cohorts)
             );
         }
     }
@@ -155,26 +202,85 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feedback::Feedback;
+
+    fn limits(dest_concurrency: usize, init_concurrency: usize) -> Limits {
+        Limits {
+            dest_concurrency,
+            rcpt_limit: 50,
+            init_concurrency,
+            process_limit: 100,
+            pos_feedback: Feedback::default(),
+            neg_feedback: Feedback::default(),
+            fail_cohort_limit: 1.0,
+            rate_delay: 0,
+            xport_rate_delay: 0,
+            feedback_debug: false,
+        }
+    }
 
     #[test]
     fn feedback_as_postfix_defaults() {
         // Growth stops at the deliveries under way plus the initial concurrency.
+        let l = limits(20, 2);
         let mut q = Queue::new("example.com", "example.com", 2);
         q.busy = 1;
-        q.success(20, 2);
+        q.success(&l);
         assert_eq!(q.window, 3);
-        q.success(20, 2);
+        q.success(&l);
         assert_eq!(q.window, 3);
         // Postfix's arithmetic: the first failure costs two (the negative feedback
         // starts from zero), later ones one; cohorts of 1/5 + 1/3 + 1/2 kill it.
+        let l = limits(20, 5);
         let mut q = Queue::new("d", "d", 5);
-        assert!(!q.failure(100, 300, "4.4.1 refused"));
+        assert!(!q.failure(100, 300, "4.4.1 refused", &l));
         assert_eq!(q.window, 3);
-        assert!(!q.failure(100, 300, "4.4.1 refused"));
+        assert!(!q.failure(100, 300, "4.4.1 refused", &l));
         assert_eq!(q.window, 2);
-        assert!(q.failure(100, 300, "4.4.1 refused"));
-        assert_eq!(q.is_dead(200, 5).as_deref(), Some("4.4.1 refused"));
-        assert_eq!(q.is_dead(400, 5), None);
+        assert!(q.failure(100, 300, "4.4.1 refused", &l));
+        assert_eq!(q.is_dead(200, &l).as_deref(), Some("4.4.1 refused"));
+        assert_eq!(q.is_dead(400, &l), None);
         assert_eq!(q.window, 5);
+    }
+
+    #[test]
+    fn feedback_settings() {
+        // 1/concurrency: a window of 4 needs four successes to grow.
+        let mut l = limits(20, 5);
+        l.pos_feedback = Feedback::parse("p", "1/concurrency", "p", "1");
+        let mut q = Queue::new("d", "d", 4);
+        q.busy = 4;
+        for _ in 0..3 {
+            q.success(&l);
+        }
+        assert_eq!(q.window, 4);
+        q.success(&l);
+        assert_eq!(q.window, 5);
+        // A cohort limit of 0 never kills a destination.
+        l.fail_cohort_limit = 0.0;
+        for _ in 0..20 {
+            assert!(!q.failure(100, 300, "4.4.1 refused", &l));
+        }
+        assert_eq!(q.window, 1);
+        assert!(q.dead.is_none());
+    }
+
+    #[test]
+    fn rate_delay_suspends_and_resumes_with_one() {
+        let mut l = limits(1, 1);
+        l.rate_delay = 1;
+        let mut q = Queue::new("d", "d", 1);
+        q.todo.push_back(Entry {
+            id: "A".into(),
+            rcpts: Vec::new(),
+        });
+        assert!(q.ready());
+        q.rate_pause(&l);
+        assert!(!q.ready());
+        q.resume(Instant::now());
+        assert!(!q.ready());
+        q.resume(Instant::now() + Duration::from_secs(2));
+        assert!(q.ready());
+        assert_eq!(q.window, 1);
     }
 }

@@ -145,9 +145,9 @@ impl Routing<'_> {
         let queue_name = self.queue_name(transport, nexthop, address);
         let t = self.transport(transport);
         t.throttled = None;
-        let init = t.limits.init_concurrency;
+        let limits = t.limits;
         if let Some(queue) = t.queues.get_mut(&queue_name) {
-            queue.revive(init);
+            queue.revive(&limits);
         }
     }
 
@@ -160,8 +160,8 @@ impl Routing<'_> {
         }
         let queue_name = self.queue_name(&transport, &nexthop, &rcpt.address);
         let t = self.transport(&transport);
-        let init = t.limits.init_concurrency;
-        if let Some(why) = t.queue(&queue_name, &nexthop).is_dead(now, init) {
+        let limits = t.limits;
+        if let Some(why) = t.queue(&queue_name, &nexthop).is_dead(now, &limits) {
             return self.assign_to(id, rcpt, RETRY, &why);
         }
         self.assign_to(id, rcpt, &transport, &nexthop)

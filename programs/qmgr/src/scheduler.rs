@@ -131,7 +131,10 @@ impl Scheduler {
             let wait = if busy_scans && self.messages.len() < self.settings.active_limit {
                 Duration::ZERO
             } else {
-                self.next_deferred_scan
+                let until = self
+                    .next_resume()
+                    .map_or(self.next_deferred_scan, |r| r.min(self.next_deferred_scan));
+                until
                     .saturating_duration_since(Instant::now())
                     .min(MAX_WAIT)
             };
@@ -221,9 +224,9 @@ impl Scheduler {
     fn unthrottle_all(&mut self) {
         for transport in self.transports.values_mut() {
             transport.throttled = None;
-            let init = transport.limits.init_concurrency;
+            let limits = transport.limits;
             for queue in transport.queues.values_mut() {
-                queue.revive(init);
+                queue.revive(&limits);
             }
         }
     }
@@ -307,16 +310,32 @@ impl Scheduler {
     fn dispatch(&mut self) {
         let now = now_tv().0;
         let names: Vec<String> = self.transports.keys().cloned().collect();
+        let resume = Instant::now();
+        for transport in self.transports.values_mut() {
+            for queue in transport.queues.values_mut() {
+                queue.resume(resume);
+            }
+        }
         for name in names {
-            while let Some((queue, nexthop, entry)) = self.select(&name, now) {
-                self.start(&name, &queue, &nexthop, entry);
+            while let Some((queue, nexthop, entry, delay)) = self.select(&name, now) {
+                self.start(&name, &queue, &nexthop, entry, delay);
             }
         }
     }
 
+    /// When the first rate-delay suspension ends, if any.
+    fn next_resume(&self) -> Option<Instant> {
+        self.transports
+            .values()
+            .flat_map(|t| t.queues.values())
+            .filter_map(|q| q.suspended)
+            .min()
+    }
+
     /// The next entry of transport `name` that may be delivered now, counted as busy:
-    /// its destination, next hop and the entry.
-    fn select(&mut self, name: &str, now: i64) -> Option<(String, String, Entry)> {
+    /// its destination, next hop, the entry, and how long the delivery waits first (a
+    /// transport rate delay, which also locks the transport until the delivery ends).
+    fn select(&mut self, name: &str, now: i64) -> Option<(String, String, Entry, Duration)> {
         let transport = self.transports.get_mut(name)?;
         if transport.is_throttled(now).is_some() {
             return None;
@@ -328,12 +347,21 @@ impl Scheduler {
         queue.busy += 1;
         let nexthop = queue.nexthop.clone();
         transport.busy += 1;
+        let delay = Duration::from_secs(transport.limits.xport_rate_delay);
+        transport.rate_locked = !delay.is_zero();
         self.last_queue.insert(name.to_string(), queue_name.clone());
-        Some((queue_name, nexthop, entry))
+        Some((queue_name, nexthop, entry, delay))
     }
 
     /// Starts one delivery thread.
-    fn start(&mut self, transport: &str, queue: &str, nexthop: &str, entry: Entry) {
+    fn start(
+        &mut self,
+        transport: &str,
+        queue: &str,
+        nexthop: &str,
+        entry: Entry,
+        delay: Duration,
+    ) {
         let Some(active) = self.messages.get(&entry.id) else {
             log::msg_panic!("qmgr_deliver: no message {}", entry.id);
         };
@@ -349,6 +377,7 @@ impl Scheduler {
         let spawned = std::thread::Builder::new()
             .name(format!("deliver-{transport}"))
             .spawn(move || {
+                std::thread::sleep(delay);
                 let outcome = deliver::deliver(&request);
                 let _ = sender.send(Event::Delivered {
                     transport,
@@ -390,7 +419,9 @@ impl Scheduler {
             log::msg_panic!("qmgr_deliver_update: no transport {transport_name}");
         };
         transport.busy = transport.busy.saturating_sub(1);
-        let limit = transport.limits.dest_concurrency;
+        // The transport's rate lock ends with the delivery, whatever its outcome
+        // (`qmgr_transport_unthrottle` and `qmgr_transport_throttle`).
+        transport.rate_locked = false;
         if outcome.status == Status::Crash && outcome.reason == "mail transport unavailable" {
             // The agent could not be reached: nothing was delivered. Leave the
             // transport alone for a while, and have its waiting entries, this one
@@ -407,7 +438,7 @@ impl Scheduler {
             self.retry_later(&why, todo);
             return;
         }
-        let init = transport.limits.init_concurrency;
+        let limits = transport.limits;
         let Some(queue) = transport.queues.get_mut(queue_name) else {
             log::msg_panic!("qmgr_deliver_update: no queue {queue_name}");
         };
@@ -419,17 +450,23 @@ impl Scheduler {
                 "{} delivery temporarily suspended: {}",
                 outcome.dsn_status, outcome.reason
             );
-            if queue.failure(now, backoff, &why) {
+            if queue.failure(now, backoff, &why, &limits) {
                 died = Some((why, std::mem::take(&mut queue.todo)));
             }
         }
         if outcome.status != Status::Crash {
             *transport_throttled = None;
             if outcome.reason.is_empty() {
-                queue.success(limit, init);
+                queue.success(&limits);
             }
         }
         queue.busy = queue.busy.saturating_sub(1);
+        // A rate-limited destination waits before its next delivery; one that just died
+        // has had its waiting entries deferred, and comes back suspended
+        // (`qmgr_entry_done`).
+        if limits.rate_delay > 0 {
+            queue.rate_pause(&limits);
+        }
         if let Some((why, todo)) = died {
             self.retry_later(&why, todo);
         }

@@ -8,12 +8,21 @@
 //! transport whose agent cannot be reached is throttled for `transport_retry_time`;
 //! the recipients it would get go to the `retry` transport meanwhile.
 
+use crate::feedback::Feedback;
 use crate::queue::Queue;
 use params::Config;
+use params::decl::queue::{
+    DEFAULT_DESTINATION_CONCURRENCY_FAILED_COHORT_LIMIT, DEFAULT_DESTINATION_CONCURRENCY_LIMIT,
+    DEFAULT_DESTINATION_CONCURRENCY_NEGATIVE_FEEDBACK,
+    DEFAULT_DESTINATION_CONCURRENCY_POSITIVE_FEEDBACK, DEFAULT_DESTINATION_RATE_DELAY,
+    DEFAULT_DESTINATION_RECIPIENT_LIMIT, DEFAULT_TRANSPORT_RATE_DELAY,
+    DESTINATION_CONCURRENCY_FEEDBACK_DEBUG, INITIAL_DESTINATION_CONCURRENCY,
+};
+use params::def::Param;
 use std::collections::BTreeMap;
 
 /// The limits of one transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
     /// Parallel deliveries per destination (0: no limit).
     pub dest_concurrency: usize,
@@ -23,36 +32,74 @@ pub struct Limits {
     pub init_concurrency: usize,
     /// Parallel deliveries through the transport as a whole.
     pub process_limit: usize,
+    /// Window growth after a delivery without a site problem.
+    pub pos_feedback: Feedback,
+    /// Window shrinkage after a site problem.
+    pub neg_feedback: Feedback,
+    /// Failed pseudo-cohorts that make a destination dead (0: never).
+    pub fail_cohort_limit: f64,
+    /// Seconds between deliveries to one destination (0: none).
+    pub rate_delay: u64,
+    /// Seconds between deliveries through the transport (0: none).
+    pub xport_rate_delay: u64,
+    /// `destination_concurrency_feedback_debug`, never for the error and retry
+    /// transports.
+    pub feedback_debug: bool,
+}
+
+/// A per-transport setting: `transport_suffix` from main.cf, expanded, or the value of
+/// the `default_` parameter, as Postfix's `get_mail_conf_*2` look them up.
+fn per_transport(
+    config: &Config,
+    transport: &str,
+    suffix: &str,
+    default: &'static Param,
+) -> (String, String) {
+    let name = format!("{transport}_{suffix}");
+    let value = match config.raw(&name) {
+        Some(text) => config
+            .expand(&text)
+            .unwrap_or_else(|e| global::fatal_config(e)),
+        None => config
+            .str(default)
+            .unwrap_or_else(|e| global::fatal_config(e)),
+    };
+    (name, value)
 }
 
 impl Limits {
     /// The limits for `transport` from main.cf, with its agents' `process_limit`.
     pub fn from_config(config: &Config, transport: &str, process_limit: usize) -> Limits {
-        let int = |suffix: &str, default: &'static params::def::Param| -> i64 {
-            let name = format!("{transport}_{suffix}");
-            // A setting in main.cf, or a name Postfix knows with its own default
-            // (local_destination_recipient_limit = 1); else the default_ parameter.
-            let Some(text) = config.raw(&name) else {
-                return config
-                    .int(default)
-                    .unwrap_or_else(|e| global::fatal_config(e));
-            };
-            let value = config
-                .expand(&text)
-                .unwrap_or_else(|e| global::fatal_config(e));
+        let int = |suffix: &str, default: &'static Param| -> i64 {
+            let (name, value) = per_transport(config, transport, suffix, default);
             match util::conv::int(&value) {
                 Some(n) if n >= 0 => n,
                 _ => log::msg_fatal!("bad numerical configuration: {name} = {value}"),
             }
         };
-        use params::decl::queue::{
-            DEFAULT_DESTINATION_CONCURRENCY_LIMIT, DEFAULT_DESTINATION_RECIPIENT_LIMIT,
-            INITIAL_DESTINATION_CONCURRENCY,
+        let time = |suffix: &str, default: &'static Param| -> u64 {
+            let (name, value) = per_transport(config, transport, suffix, default);
+            match util::conv::time(&value, b's') {
+                Some(n) if n >= 0 => n as u64,
+                _ => log::msg_fatal!("invalid {name} parameter value {value}"),
+            }
         };
-        let dest_concurrency = int(
+        let feedback = |suffix: &str, default: &'static Param| -> Feedback {
+            let (name, value) = per_transport(config, transport, suffix, default);
+            let default_value = config
+                .str(default)
+                .unwrap_or_else(|e| global::fatal_config(e));
+            Feedback::parse(&name, &value, default.name, &default_value)
+        };
+        let rate_delay = time("destination_rate_delay", &DEFAULT_DESTINATION_RATE_DELAY);
+        let mut dest_concurrency = int(
             "destination_concurrency_limit",
             &DEFAULT_DESTINATION_CONCURRENCY_LIMIT,
         ) as usize;
+        // A rate-limited destination takes one delivery at a time.
+        if rate_delay > 0 {
+            dest_concurrency = 1;
+        }
         let init_concurrency = int(
             "initial_destination_concurrency",
             &INITIAL_DESTINATION_CONCURRENCY,
@@ -71,6 +118,25 @@ impl Limits {
                 init_concurrency
             },
             process_limit: process_limit.max(1),
+            pos_feedback: feedback(
+                "destination_concurrency_positive_feedback",
+                &DEFAULT_DESTINATION_CONCURRENCY_POSITIVE_FEEDBACK,
+            ),
+            neg_feedback: feedback(
+                "destination_concurrency_negative_feedback",
+                &DEFAULT_DESTINATION_CONCURRENCY_NEGATIVE_FEEDBACK,
+            ),
+            fail_cohort_limit: int(
+                "destination_concurrency_failed_cohort_limit",
+                &DEFAULT_DESTINATION_CONCURRENCY_FAILED_COHORT_LIMIT,
+            ) as f64,
+            rate_delay,
+            xport_rate_delay: time("transport_rate_delay", &DEFAULT_TRANSPORT_RATE_DELAY),
+            feedback_debug: transport != "error"
+                && transport != "retry"
+                && config
+                    .bool(&DESTINATION_CONCURRENCY_FEEDBACK_DEBUG)
+                    .unwrap_or_else(|e| global::fatal_config(e)),
         }
     }
 }
@@ -85,6 +151,9 @@ pub struct Transport {
     pub busy: usize,
     /// Until when it is throttled (0: not), and why (`4.3.0 mail transport unavailable`).
     pub throttled: Option<(i64, String)>,
+    /// A delivery under a transport rate delay is under way
+    /// (`QMGR_TRANSPORT_STAT_RATE_LOCK`): no other starts until it ends.
+    pub rate_locked: bool,
     /// Destinations by queue name.
     pub queues: BTreeMap<String, Queue>,
 }
@@ -104,6 +173,7 @@ impl Transport {
             limits,
             busy: 0,
             throttled: None,
+            rate_locked: false,
             queues: BTreeMap::new(),
         }
     }
@@ -140,7 +210,7 @@ impl Transport {
     /// after `after` (`qmgr_transport_select`); None when the transport is at its
     /// process limit or no destination may start one.
     pub fn select(&self, after: Option<&str>) -> Option<String> {
-        if self.busy >= self.limits.process_limit {
+        if self.busy >= self.limits.process_limit || self.rate_locked {
             return None;
         }
         let ready = |q: &&Queue| q.ready();

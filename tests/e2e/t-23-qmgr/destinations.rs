@@ -6,9 +6,13 @@ use crate::harness::*;
 /// A relay that is down with an initial concurrency of 1: the first failure makes the
 /// destination dead, and the next message for it is deferred without a connection
 /// attempt ("delivery temporarily suspended"); the normalised lines.
-fn dead_destination(qmgr: Qmgr) -> Option<Vec<String>> {
-    let mut mx = instance("t-23-dead", qmgr)?;
+fn dead_destination(qmgr: Qmgr, feedback_debug: bool) -> Option<Vec<String>> {
+    let name = if feedback_debug { "t-23-deaddbg" } else { "t-23-dead" };
+    let mut mx = instance(name, qmgr)?;
     mx.set_main_cf("smtp_initial_destination_concurrency", "1");
+    if feedback_debug {
+        mx.set_main_cf("destination_concurrency_feedback_debug", "yes");
+    }
     mx.start();
     sendmail(&mx, USER, FAR, "t23-dead-1");
     wait_count(&mx, "status=deferred", 1, 60);
@@ -26,10 +30,19 @@ fn dead_destination(qmgr: Qmgr) -> Option<Vec<String>> {
 
 #[test]
 fn a_dead_destination_defers_without_trying_as_with_postfix() {
-    let Some((ours, postfix)) = both(dead_destination) else {
+    let Some((ours, postfix)) = both(|q| dead_destination(q, false)) else {
         return;
     };
     assert_line(&ours, "delivery temporarily suspended");
+    assert_eq!(ours, postfix);
+}
+
+#[test]
+fn feedback_debug_lines_are_postfix_s() {
+    let Some((ours, postfix)) = both(|q| dead_destination(q, true)) else {
+        return;
+    };
+    assert_line(&ours, "qmgr_queue_throttle: queue ");
     assert_eq!(ours, postfix);
 }
 
@@ -63,6 +76,7 @@ n=$((n + 1))
 echo $n > @DIR@/conc/n
 m=$(cat @DIR@/conc/max 2>/dev/null || echo 0)
 if [ $n -gt $m ]; then echo $n > @DIR@/conc/max; fi
+date +%s >> @DIR@/conc/starts
 flock -u 9
 cat > /dev/null
 sleep 1
@@ -76,7 +90,20 @@ flock -u 9
 /// deliveries per destination and `maxproc` agents in master.cf; the most deliveries
 /// seen at once and the normalised pipe lines.
 fn concurrency(qmgr: Qmgr, limit: &str, maxproc: &str) -> Option<(u32, Vec<String>)> {
-    let mut mx = instance(&format!("t-23-conc{limit}-{maxproc}"), qmgr)?;
+    slow(qmgr, limit, maxproc, &[], 6).map(|(max, lines, _)| (max, lines))
+}
+
+/// `count` messages through the slow transport with `settings` added to main.cf: the
+/// most deliveries seen at once, the normalised pipe lines, and the start times (s).
+fn slow(
+    qmgr: Qmgr,
+    limit: &str,
+    maxproc: &str,
+    settings: &[(&str, &str)],
+    count: usize,
+) -> Option<(u32, Vec<String>, Vec<u64>)> {
+    let tag = if settings.is_empty() { "" } else { "-rate" };
+    let mut mx = instance(&format!("t-23-conc{limit}-{maxproc}{tag}"), qmgr)?;
     std::fs::create_dir_all(mx.dir.join("conc")).unwrap();
     let chown = std::process::Command::new("chown")
         .arg("nobody")
@@ -94,15 +121,20 @@ fn concurrency(qmgr: Qmgr, limit: &str, maxproc: &str) -> Option<(u32, Vec<Strin
     );
     mx.write("etc/transport", &mx.expand("slow.e2e.test slow:\n"));
     mx.set_main_cf("slow_destination_concurrency_limit", limit);
+    for (name, value) in settings {
+        mx.set_main_cf(name, value);
+    }
     mx.start();
-    for n in 0..6 {
+    for n in 0..count {
         sendmail(&mx, "root", "a@slow.e2e.test", &format!("t23-conc-{n}"));
     }
-    wait_count(&mx, ": removed", 6, 60);
+    wait_count(&mx, ": removed", count, 60);
     let max = std::fs::read_to_string(mx.dir.join("conc/max")).unwrap();
+    let starts = std::fs::read_to_string(mx.dir.join("conc/starts")).unwrap();
     Some((
         max.trim().parse().unwrap(),
         lines_of(&mx, &["pipe", "slow"]),
+        starts.lines().map(|l| l.trim().parse().unwrap()).collect(),
     ))
 }
 
@@ -133,4 +165,25 @@ fn a_transport_process_limit_holds_as_with_postfix() {
         return;
     };
     assert_eq!((ours, postfix), (1, 1));
+}
+
+#[test]
+fn a_destination_rate_delay_spaces_deliveries_as_with_postfix() {
+    // A rate delay makes the destination take one delivery at a time, with a pause
+    // after each: three one-second deliveries with a two-second delay start at least
+    // three seconds apart.
+    let rate = [("slow_destination_rate_delay", "2s")];
+    let Some(((ours, our_lines, our_starts), (postfix, postfix_lines, postfix_starts))) =
+        both(|q| slow(q, "20", "-", &rate, 3))
+    else {
+        return;
+    };
+    assert_eq!((ours, postfix), (1, 1));
+    for starts in [&our_starts, &postfix_starts] {
+        assert_eq!(starts.len(), 3);
+        for pair in starts.windows(2) {
+            assert!(pair[1] - pair[0] >= 2, "starts {starts:?}");
+        }
+    }
+    assert_eq!(our_lines, postfix_lines);
 }

@@ -52,6 +52,33 @@ crate::params! {
     /// and a per-transport override is transport_initial_destination_concurrency. With 1, a single
     /// bad message can stall all mail to a site.
     "initial_destination_concurrency" INITIAL_DESTINATION_CONCURRENCY: Int = "5", min 1;
+    /// How much the concurrency window of a destination grows after a delivery without a site
+    /// problem: a number between 0 and 1, a fraction such as 1/8, or 1/concurrency (divided by
+    /// the current window). The default, 1, adds one per success. Override it per transport with
+    /// transport_destination_concurrency_positive_feedback.
+    "default_destination_concurrency_positive_feedback" DEFAULT_DESTINATION_CONCURRENCY_POSITIVE_FEEDBACK: Str = "1";
+    /// How much the concurrency window of a destination shrinks after a delivery that reports a
+    /// site problem, in the same forms as the positive feedback; the default is 1. Override it
+    /// per transport with transport_destination_concurrency_negative_feedback.
+    "default_destination_concurrency_negative_feedback" DEFAULT_DESTINATION_CONCURRENCY_NEGATIVE_FEEDBACK: Str = "1";
+    /// How many pseudo-cohorts of failed deliveries (one cohort is as many failures as the
+    /// window) make a destination dead until minimal_backoff_time has passed; 0 never does. The
+    /// default is 1. Override it per transport with
+    /// transport_destination_concurrency_failed_cohort_limit.
+    "default_destination_concurrency_failed_cohort_limit" DEFAULT_DESTINATION_CONCURRENCY_FAILED_COHORT_LIMIT: Int = "1";
+    /// Whether the queue manager logs each concurrency feedback and window change, to tune the
+    /// feedback settings. Value is yes or no; the default is no.
+    "destination_concurrency_feedback_debug" DESTINATION_CONCURRENCY_FEEDBACK_DEBUG: Bool = "no";
+    /// Pause between two deliveries to the same destination; a non-zero value limits the
+    /// destination to one delivery at a time. Specify a time with optional unit suffix s, m, h, d
+    /// or w (default unit seconds); the default, 0s, means no pause. Override it per transport
+    /// with transport_destination_rate_delay.
+    "default_destination_rate_delay" DEFAULT_DESTINATION_RATE_DELAY: Time(b's') = "0s";
+    /// Pause between two deliveries through the same transport, whatever their destination; a
+    /// non-zero value makes the transport deliver one message at a time. Specify a time with
+    /// optional unit suffix (default unit seconds); the default is 0s. Override it per transport
+    /// with transport_transport_rate_delay.
+    "default_transport_rate_delay" DEFAULT_TRANSPORT_RATE_DELAY: Time(b's') = "0s";
     /// Queue directories that are spread over subdirectories to keep directory sizes small, as a
     /// list of queue names such as deferred and defer (the default). Run postfix reload after a
     /// change so that the queue layout is adjusted.
