@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod anvil;
+pub mod bounce;
 pub mod cleanup;
 pub mod debug;
 pub mod identity;
@@ -35,6 +36,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         queue::ALL,
         queue_tools::ALL,
         qmgr::ALL,
+        bounce::ALL,
         resolve::ALL,
         sendmail::ALL,
         process::ALL,
