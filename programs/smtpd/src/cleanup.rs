@@ -70,10 +70,14 @@ impl CleanupStream {
         }
     }
 
-    /// Ends the message and waits for cleanup's verdict: the status (`CLEANUP_STAT_*`)
+    /// Ends the message with `extra` records (what access actions asked for) in the
+    /// extracted segment, and waits for cleanup's verdict: the status (`CLEANUP_STAT_*`)
     /// and its reason, if any.
-    pub fn finish(mut self) -> (u32, String) {
+    pub fn finish(mut self, extra: &[(u8, Vec<u8>)]) -> (u32, String) {
         self.record(rec_type::XTRA, b"");
+        for (kind, data) in extra {
+            self.record(*kind, data);
+        }
         self.record(rec_type::END, b"");
         self.flush();
         if self.failed {

@@ -7,8 +7,7 @@
 //! ([`check`]) and the cleanup service ([`cleanup`]) behind it. Tables, lists and the
 //! configuration are read before the chroot jail; a broken setting is fatal at start-up.
 //!
-//! Not here yet: milters, policy services, DNS block lists, anvil limits,
-//! XCLIENT/XFORWARD clients.
+//! Not here yet: milters, DNS block lists, anvil limits, XCLIENT/XFORWARD clients.
 
 mod check;
 mod cleanup;
@@ -54,6 +53,7 @@ fn checker(config: &params::Config, settings: &Settings) -> Checker {
         relay_first: yes(&s::SMTPD_RELAY_BEFORE_RECIPIENT_RESTRICTIONS),
         soft_bounce: settings.soft_bounce,
         show_table: yes(&SHOW_USER_UNKNOWN_TABLE_NAME),
+        smtputf8: settings.smtputf8,
     };
     let rewrite =
         global::rewrite_clnt::Settings::from_config(config).unwrap_or_else(|e| settings::fatal(e));
@@ -96,7 +96,6 @@ fn serve(
         io::Tap::new(&peer.namaddr),
     );
     // The engine outlives sessions (max_use): nothing of the last client carries over.
-    checker.trace = Default::default();
-    checker.effects = Default::default();
+    checker.new_session();
     session::Session::new(settings, checker, peer, io, dovecot).run();
 }

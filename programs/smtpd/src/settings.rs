@@ -24,6 +24,8 @@ pub struct Settings {
     pub myhostname: String,
     /// `mail_name`, for the Received: header.
     pub mail_name: String,
+    /// `stress`: `yes` when master runs the service under stress.
+    pub stress: String,
     /// `smtpd_banner`, expanded.
     pub banner: String,
     /// `smtpd_timeout`.
@@ -188,6 +190,9 @@ impl Settings {
             disable_vrfy: yes(&s::DISABLE_VRFY_COMMAND),
             strict_rfc821: yes(&s::STRICT_RFC821_ENVELOPES),
             smtputf8: yes(&SMTPUTF8_ENABLE),
+            stress: config
+                .str(&params::decl::process::STRESS)
+                .unwrap_or_else(|e| fatal(e)),
             strict_smtputf8: yes(&s::STRICT_SMTPUTF8),
             discard: EhloMask::parse(&text(&s::SMTPD_DISCARD_EHLO_KEYWORDS)),
             bare_lf,

@@ -212,4 +212,32 @@ crate::params! {
     /// default CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}} also catches anything not starting
     /// with a letter. Added in Postfix 2.2.
     "smtpd_forbidden_commands" SMTPD_FORBIDDEN_COMMANDS: Str = "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}";
+    /// Time limit for connecting to a check_policy_service server, sending it a request and
+    /// receiving its reply. Specify a time with optional unit suffix; the default is 100s.
+    /// Added in Postfix 2.1.
+    "smtpd_policy_service_timeout" SMTPD_POLICY_SERVICE_TIMEOUT: Time(b's') = "100s", min 1;
+    /// Time after which an idle connection to a policy server is closed. The default is 300s.
+    /// Added in Postfix 2.1.
+    "smtpd_policy_service_max_idle" SMTPD_POLICY_SERVICE_MAX_IDLE: Time(b's') = "300s", min 1;
+    /// Time after which a connection to a policy server is closed even when it is busy. The
+    /// default is 1000s. Added in Postfix 2.1.
+    "smtpd_policy_service_max_ttl" SMTPD_POLICY_SERVICE_MAX_TTL: Time(b's') = "1000s", min 1;
+    /// Largest number of requests sent over one connection to a policy server before it is
+    /// closed; 0 means no limit (the default). Added in Postfix 3.0.
+    "smtpd_policy_service_request_limit" SMTPD_POLICY_SERVICE_REQUEST_LIMIT: Int = "0", min 0;
+    /// Number of attempts to send a request to a policy server before giving up with
+    /// smtpd_policy_service_default_action. The default is 2. Added in Postfix 3.0.
+    "smtpd_policy_service_try_limit" SMTPD_POLICY_SERVICE_TRY_LIMIT: Int = "2", min 1;
+    /// Time to wait between attempts to reach a policy server. The default is 1s. Added in
+    /// Postfix 3.0.
+    "smtpd_policy_service_retry_delay" SMTPD_POLICY_SERVICE_RETRY_DELAY: Time(b's') = "1s", min 1;
+    /// What to do when a policy server cannot be reached or gives no action: an access table
+    /// action. The default "451 4.3.5 Server configuration problem" defers the request.
+    /// Added in Postfix 3.0.
+    "smtpd_policy_service_default_action" SMTPD_POLICY_SERVICE_DEFAULT_ACTION: Str =
+        "451 4.3.5 Server configuration problem", min 1;
+    /// Text sent to policy servers as the policy_context attribute, so that one server can
+    /// tell apart the restriction lists that call it. The default is empty. Added in Postfix
+    /// 3.1.
+    "smtpd_policy_service_policy_context" SMTPD_POLICY_SERVICE_POLICY_CONTEXT: Str = "";
 }

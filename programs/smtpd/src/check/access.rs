@@ -6,14 +6,12 @@
 //! `smtpd/smtpd_check.c`. Keys go from specific to general: the whole address, without
 //! its `+extension`, the domain and its parents, `localpart@`; for clients the name and
 //! its parents, then the address and its shorter octet prefixes. Only a whole key is
-//! shown to pattern tables (regexp, pcre). The answer is an action (OK, REJECT, DEFER,
-//! DUNNO, HOLD, DISCARD, WARN, INFO, `4xx`/`5xx` text) or a restriction list.
+//! shown to pattern tables (regexp, pcre). What the answer means is [`super::action`]'s.
 
-use super::list::{self, AccessKind};
-use super::reply::{Verdict, dsn_split};
+use super::list::AccessKind;
+use super::reply::Verdict;
 use super::{Checker, Facts, Subject};
 use global::maps::{Maps, MapsError};
-use smtp_proto::ErrorClass;
 
 /// One key to try: the text, and whether it is only part of the address (pattern
 /// tables skip those).
@@ -162,7 +160,7 @@ impl Checker {
         match first_found(maps, &keys) {
             Ok(None) => (Verdict::Dunno, None),
             Ok(Some((key, value))) => {
-                let verdict = self.table_result(table, &value, &subject, facts, depth);
+                let verdict = self.table_result(table, &value, &key, &subject, facts, depth);
                 (verdict, Some(format!("{key} -> {value}")))
             }
             Err(e) => {
@@ -170,82 +168,6 @@ impl Checker {
                 (self.lookup_failure(&subject.name), None)
             }
         }
-    }
-
-    /// What a table's answer means (`check_table_result()`).
-    fn table_result(
-        &mut self,
-        table: &str,
-        value: &str,
-        subject: &Subject,
-        facts: &Facts,
-        depth: usize,
-    ) -> Verdict {
-        let value = value.trim();
-        let (word, text) = value
-            .split_once(|c: char| c.is_ascii_whitespace())
-            .map_or((value, ""), |(w, t)| (w, t.trim_start()));
-        let about = |default: &str| {
-            let text = if text.is_empty() { default } else { text };
-            format!("<{}>: {} {text}", subject.name, subject.class)
-        };
-        match word.to_ascii_uppercase().as_str() {
-            "OK" => Verdict::Permit,
-            w if !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()) && w.len() != 3 => {
-                // A number is OK, for tables written for Postfix's ancestors.
-                Verdict::Permit
-            }
-            "DUNNO" => Verdict::Dunno,
-            "REJECT" => self.access_refusal(self.codes.access_reject, text, subject),
-            "DEFER" => self.access_refusal(self.codes.access_defer, text, subject),
-            "HOLD" => {
-                facts.whatsup("hold", &about("triggers HOLD action"));
-                self.effects.hold = true;
-                Verdict::Dunno
-            }
-            "DISCARD" => {
-                if !self.effects.discard {
-                    facts.whatsup("discard", &about("triggers DISCARD action"));
-                }
-                self.effects.discard = true;
-                Verdict::Permit
-            }
-            "WARN" => {
-                facts.whatsup("warn", text);
-                Verdict::Dunno
-            }
-            "INFO" => {
-                facts.whatsup("info", text);
-                Verdict::Dunno
-            }
-            w if w.len() == 3 && (w.starts_with('4') || w.starts_with('5')) => {
-                let code = w.parse().unwrap_or(554);
-                self.access_refusal(code, text, subject)
-            }
-            _ => {
-                let list = list::parse(
-                    value,
-                    &self.lists.classes.keys().cloned().collect::<Vec<_>>(),
-                );
-                self.evaluate(table, &list, subject, facts, depth + 1)
-            }
-        }
-    }
-
-    /// REJECT, DEFER or `NNN text` from a table: `NNN X.Y.Z <name>: Class rejected: text`.
-    fn access_refusal(&self, code: u16, text: &str, subject: &Subject) -> Verdict {
-        let (dsn, text) = dsn_split(code, text);
-        let text = if text.is_empty() {
-            "Access denied"
-        } else {
-            text
-        };
-        self.refusal(
-            code,
-            &dsn,
-            &format!("<{}>: {} rejected: {text}", subject.name, subject.class),
-            ErrorClass::Policy,
-        )
     }
 }
 

@@ -45,6 +45,10 @@ pub enum Restriction {
     Defer,
     /// `warn_if_reject`: the next restriction only logs what it would reject.
     WarnIfReject,
+    /// `defer_if_permit`: defer unless a later restriction rejects.
+    DeferIfPermit,
+    /// `defer_if_reject`: a later 5xx rejection becomes a deferral.
+    DeferIfReject,
     /// `permit_mynetworks`.
     PermitMynetworks,
     /// `permit_auth_destination`.
@@ -77,6 +81,9 @@ pub enum Restriction {
     RejectUnknownReverseClient,
     /// `check_*_access type:table`.
     Access(AccessKind, String),
+    /// `check_policy_service` with its argument as written (`inet:host:port`,
+    /// `unix:private/policy`, `{ ..., name=value }`).
+    Policy(String),
     /// A name from `smtpd_restriction_classes`.
     Class(String),
     /// A name that is not (yet) a restriction here, or one missing its argument.
@@ -88,6 +95,7 @@ impl Restriction {
     pub fn name(&self) -> String {
         match self {
             Restriction::Access(kind, table) => format!("{} {table}", kind.name()),
+            Restriction::Policy(server) => format!("{POLICY} {server}"),
             Restriction::Class(name) | Restriction::Unknown(name) => name.clone(),
             other => SIMPLE
                 .iter()
@@ -103,6 +111,8 @@ const SIMPLE: &[(&str, Restriction)] = &[
     ("reject", Restriction::Reject),
     ("defer", Restriction::Defer),
     ("warn_if_reject", Restriction::WarnIfReject),
+    ("defer_if_permit", Restriction::DeferIfPermit),
+    ("defer_if_reject", Restriction::DeferIfReject),
     ("permit_mynetworks", Restriction::PermitMynetworks),
     (
         "permit_auth_destination",
@@ -172,6 +182,9 @@ const SIMPLE: &[(&str, Restriction)] = &[
     ),
 ];
 
+/// The name of the policy delegation restriction.
+pub const POLICY: &str = "check_policy_service";
+
 /// The access restrictions, which take a table.
 const ACCESS: &[AccessKind] = &[
     AccessKind::Client,
@@ -201,6 +214,11 @@ pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
                 Some(table) if table.contains(':') => Restriction::Access(kind, table.to_string()),
                 _ => Restriction::Unknown(word.to_string()),
             }
+        } else if lower == POLICY {
+            match words.next() {
+                Some(server) if server.contains(':') => Restriction::Policy(server.to_string()),
+                _ => Restriction::Unknown(word.to_string()),
+            }
         } else if classes.iter().any(|c| c == word) {
             Restriction::Class(word.to_string())
         } else {
@@ -215,6 +233,14 @@ pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
 pub fn tables(list: &[Restriction]) -> impl Iterator<Item = &str> {
     list.iter().filter_map(|r| match r {
         Restriction::Access(_, table) => Some(table.as_str()),
+        _ => None,
+    })
+}
+
+/// The policy servers a list names, for registering their clients at start-up.
+pub fn policy_services(list: &[Restriction]) -> impl Iterator<Item = &str> {
+    list.iter().filter_map(|r| match r {
+        Restriction::Policy(server) => Some(server.as_str()),
         _ => None,
     })
 }
@@ -240,6 +266,18 @@ mod tests {
             Restriction::Access(AccessKind::Sender, "inline:{{a=b}, {c=d}}".into())
         );
         assert_eq!(inline[1], Restriction::Reject);
+        let policy = parse(
+            "check_policy_service { inet:127.0.0.1:9998, timeout=10s }, \
+             check_policy_service unix:private/policy",
+            &classes,
+        );
+        assert_eq!(
+            policy_services(&policy).collect::<Vec<_>>(),
+            [
+                "{ inet:127.0.0.1:9998, timeout=10s }",
+                "unix:private/policy"
+            ]
+        );
         assert_eq!(
             list,
             vec![

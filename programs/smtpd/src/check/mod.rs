@@ -8,16 +8,24 @@
 //! line here, in one place. With `smtpd_delay_reject` (the default) the client, HELO and
 //! sender lists are evaluated at each RCPT, as in Postfix.
 //!
+//! DEFER_IF_PERMIT and DEFER_IF_REJECT results are kept as Postfix keeps them: the first
+//! reason of each, the first sent when a RCPT or DATA stage would otherwise accept, the
+//! second instead of a later 5xx refusal in the same stage.
+//!
 //! The modules: [`list`] (parsing), [`tables`] (what is opened before the jail),
-//! [`access`] (`check_*_access` and the table actions), [`address`] (destinations and
-//! recipient tables), [`helo`] (HELO name checks), [`rewrite`] (whose headers are local), [`reply`] (refusals), [`trace`]
-//! (decisions).
+//! [`access`] (`check_*_access`), [`action`] (what a table or policy server answers),
+//! [`policy`] and [`policy_request`] (`check_policy_service`), [`address`] (destinations
+//! and recipient tables), [`helo`] (HELO name checks), [`rewrite`] (whose headers are
+//! local), [`reply`] (refusals), [`trace`] (decisions).
 
 pub mod access;
+pub mod action;
 mod address;
 mod helo;
 pub mod list;
 mod login;
+pub mod policy;
+mod policy_request;
 pub mod reply;
 mod rewrite;
 pub mod tables;
@@ -62,6 +70,20 @@ pub struct Facts<'a> {
     pub ill_pipelining: bool,
     /// The SASL user name, after AUTH.
     pub sasl_username: Option<&'a str>,
+    /// The SASL mechanism, after AUTH.
+    pub sasl_method: Option<&'a str>,
+    /// MAIL FROM's AUTH= address.
+    pub sasl_sender: Option<&'a str>,
+    /// The accepted recipients so far.
+    pub rcpt_count: usize,
+    /// The message size: MAIL FROM's SIZE=, or the content's at the end of data.
+    pub size: u64,
+    /// The transaction's unique instance (for policy servers).
+    pub instance: &'a str,
+    /// What TLS negotiated.
+    pub tls: Option<&'a tls::Summary>,
+    /// `stress` (`yes` when master says the server is overloaded).
+    pub stress: &'a str,
 }
 
 impl Facts<'_> {
@@ -93,14 +115,7 @@ pub struct Subject {
     pub class: &'static str,
 }
 
-/// What access table actions asked for, beyond the verdict.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Effects {
-    /// HOLD: the message goes to the hold queue.
-    pub hold: bool,
-    /// DISCARD: the message is accepted and thrown away.
-    pub discard: bool,
-}
+pub use action::Effects;
 
 /// The session-independent settings of the engine.
 pub struct Policy {
@@ -116,6 +131,8 @@ pub struct Policy {
     pub soft_bounce: bool,
     /// `show_user_unknown_table_name`.
     pub show_table: bool,
+    /// `smtputf8_enable`: a policy server's action must be UTF-8.
+    pub smtputf8: bool,
 }
 
 /// The engine with its tables, the rewriting service client, and the session's trace.
@@ -127,8 +144,18 @@ pub struct Checker {
     rewriter: RewriteClient,
     /// What decided, this session.
     pub trace: Trace,
-    /// HOLD and DISCARD requests of this transaction.
+    /// What table actions asked of this transaction.
     pub effects: Effects,
+    /// The restriction being evaluated follows `warn_if_reject`.
+    warn_if_reject: bool,
+    /// A DEFER_IF_PERMIT result waiting for the stage's end.
+    defer_if_permit: Option<Refusal>,
+    /// A DEFER_IF_REJECT result waiting for a 5xx refusal.
+    defer_if_reject: Option<Refusal>,
+    /// `defer_if_permit` as the client, HELO and sender stages left it.
+    deferred: [Option<Refusal>; 3],
+    /// A policy server's default action is being evaluated.
+    in_default_action: bool,
 }
 
 impl Checker {
@@ -144,7 +171,21 @@ impl Checker {
             rewriter,
             trace: Trace::default(),
             effects: Effects::default(),
+            warn_if_reject: false,
+            defer_if_permit: None,
+            defer_if_reject: None,
+            deferred: Default::default(),
+            in_default_action: false,
         }
+    }
+
+    /// Forgets what a previous session left (the engine outlives sessions).
+    pub fn new_session(&mut self) {
+        self.trace = Trace::default();
+        self.effects = Effects::default();
+        self.defer_if_permit = None;
+        self.defer_if_reject = None;
+        self.deferred = Default::default();
     }
 
     /// `smtpd_delay_reject`.
@@ -206,11 +247,23 @@ impl Checker {
         }
         let mut warn_if_reject = false;
         for restriction in list {
+            if self.effects.discard {
+                break;
+            }
             if *restriction == Restriction::WarnIfReject {
                 warn_if_reject = true;
                 continue;
             }
-            let (verdict, key) = self.one(restriction, subject, facts, depth);
+            self.warn_if_reject = warn_if_reject;
+            let (mut verdict, key) = self.one(restriction, subject, facts, depth);
+            self.warn_if_reject = false;
+            if let Verdict::Refuse(refusal) = &verdict
+                && !warn_if_reject
+                && refusal.reply.starts_with('5')
+                && let Some(deferral) = self.defer_if_reject.take()
+            {
+                verdict = Verdict::Refuse(deferral);
+            }
             if verdict != Verdict::Dunno || key.is_some() {
                 self.trace.note(Decision {
                     list: list_name.to_string(),
@@ -306,10 +359,35 @@ impl Checker {
             Restriction::Access(kind, table) => {
                 return self.check_access(*kind, table, facts, depth);
             }
+            Restriction::Policy(server) => return self.check_policy(server, subject, facts, depth),
+            Restriction::DeferIfPermit => {
+                let text = format!(
+                    "<{}>: {} rejected: defer_if_permit requested",
+                    subject.name, subject.class
+                );
+                let Verdict::Refuse(r) = self.refusal(450, "4.7.0", &text, class) else {
+                    unreachable!("a refusal");
+                };
+                self.defer_if_permit(r)
+            }
+            Restriction::DeferIfReject => {
+                let text = format!(
+                    "<{}>: {} rejected: defer_if_reject requested",
+                    subject.name, subject.class
+                );
+                let Verdict::Refuse(r) = self.refusal(450, "4.7.0", &text, class) else {
+                    unreachable!("a refusal");
+                };
+                self.defer_if_reject(r)
+            }
             Restriction::Class(name) => match self.lists.classes.get(name).cloned() {
                 Some(list) => self.evaluate(name, &list, subject, facts, depth + 1),
                 None => self.server_error(),
             },
+            Restriction::Unknown(name) if name.eq_ignore_ascii_case(list::POLICY) => {
+                log::msg_warn!("restriction {name} must be followed by transport:server");
+                self.server_error()
+            }
             Restriction::Unknown(name) => {
                 log::msg_warn!("unknown smtpd restriction: \"{name}\"");
                 self.server_error()
@@ -327,6 +405,7 @@ impl Checker {
         facts: &Facts,
     ) -> Result<(), Refusal> {
         let list = pick(&self.lists).clone();
+        self.defer_if_reject = None;
         match self.evaluate(list_name, &list, &subject, facts, 0) {
             Verdict::Refuse(refusal) => {
                 facts.whatsup("reject", &refusal.reply);
@@ -336,13 +415,25 @@ impl Checker {
         }
     }
 
+    /// The end of a RCPT or DATA stage that did not refuse: a waiting DEFER_IF_PERMIT
+    /// now refuses.
+    fn deferred_permit(&mut self, facts: &Facts) -> Result<(), Refusal> {
+        match self.defer_if_permit.take() {
+            Some(refusal) => logged(Verdict::Refuse(refusal), facts),
+            None => Ok(()),
+        }
+    }
+
     /// `smtpd_client_restrictions` (`smtpd_check_client()`).
     pub fn client(&mut self, facts: &Facts) -> Result<(), Refusal> {
         let subject = Subject {
             name: facts.peer.namaddr.clone(),
             class: "Client host",
         };
-        self.stage("smtpd_client_restrictions", |l| &l.client, subject, facts)
+        self.defer_if_permit = None;
+        let result = self.stage("smtpd_client_restrictions", |l| &l.client, subject, facts);
+        self.deferred[0] = self.defer_if_permit.clone();
+        result
     }
 
     /// `smtpd_helo_restrictions` (`smtpd_check_helo()`), once a HELO name was given.
@@ -354,7 +445,10 @@ impl Checker {
             name: helo.to_string(),
             class: "Helo command",
         };
-        self.stage("smtpd_helo_restrictions", |l| &l.helo, subject, facts)
+        self.defer_if_permit = self.deferred[0].clone();
+        let result = self.stage("smtpd_helo_restrictions", |l| &l.helo, subject, facts);
+        self.deferred[1] = self.defer_if_permit.clone();
+        result
     }
 
     /// `smtpd_sender_restrictions` and `smtpd_reject_unlisted_sender`
@@ -367,8 +461,13 @@ impl Checker {
             name: sender.to_string(),
             class: SENDER,
         };
-        self.stage("smtpd_sender_restrictions", |l| &l.sender, subject, facts)?;
-        if self.policy.reject_unlisted_sender && !sender.is_empty() {
+        self.defer_if_permit = self.deferred[0]
+            .clone()
+            .or_else(|| self.deferred[1].clone());
+        let result = self.stage("smtpd_sender_restrictions", |l| &l.sender, subject, facts);
+        self.deferred[2] = self.defer_if_permit.clone();
+        result?;
+        if self.policy.reject_unlisted_sender && !sender.is_empty() && !self.effects.discard {
             let verdict = self.unlisted(sender, sender, SENDER);
             return logged(verdict, facts);
         }
@@ -385,10 +484,14 @@ impl Checker {
         let Some(recipient) = facts.recipient else {
             return Ok(());
         };
+        if recipient.eq_ignore_ascii_case("postmaster") {
+            return Ok(());
+        }
         let subject = Subject {
             name: recipient.to_string(),
             class: RECIPIENT,
         };
+        self.defer_if_permit = self.deferred[2].clone();
         let relay: (&'static str, fn(&Lists) -> &Vec<Restriction>) =
             ("smtpd_relay_restrictions", |l| &l.relay);
         let rcpt: (&'static str, fn(&Lists) -> &Vec<Restriction>) =
@@ -399,9 +502,13 @@ impl Checker {
             [rcpt, relay]
         };
         for (name, pick) in order {
-            self.stage(name, pick, subject.clone(), facts)?;
+            if let Err(refusal) = self.stage(name, pick, subject.clone(), facts) {
+                self.defer_if_permit = None;
+                return Err(refusal);
+            }
         }
-        if self.policy.reject_unlisted_recipient {
+        self.deferred_permit(facts)?;
+        if self.policy.reject_unlisted_recipient && !self.effects.discard {
             let sender = facts.sender.unwrap_or("");
             let verdict = self.unlisted(sender, recipient, RECIPIENT);
             return logged(verdict, facts);
@@ -415,7 +522,9 @@ impl Checker {
             name: "DATA".into(),
             class: "Data command",
         };
-        self.stage("smtpd_data_restrictions", |l| &l.data, subject, facts)
+        self.defer_if_permit = None;
+        self.stage("smtpd_data_restrictions", |l| &l.data, subject, facts)?;
+        self.deferred_permit(facts)
     }
 
     /// `smtpd_end_of_data_restrictions` (`smtpd_check_eod()`).
@@ -424,12 +533,14 @@ impl Checker {
             name: crate::log_line::END_OF_MESSAGE.into(),
             class: "End-of-data",
         };
+        self.defer_if_permit = None;
         self.stage(
             "smtpd_end_of_data_restrictions",
             |l| &l.end_of_data,
             subject,
             facts,
-        )
+        )?;
+        self.deferred_permit(facts)
     }
 
     /// `reject_unknown_client_hostname` and `reject_unknown_reverse_client_hostname`:

@@ -16,13 +16,15 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    /// `CODE DSN TEXT`, soft-bounced when asked.
+    /// `CODE DSN TEXT`, soft-bounced when asked; the status's class digit follows the
+    /// code's, as in Postfix (`REJECT 4.1.1 text` gives `554 5.1.1`).
     pub fn new(code: u16, dsn: &str, text: &str, class: ErrorClass, soft_bounce: bool) -> Refusal {
-        let (code, dsn) = if soft_bounce && code / 100 == 5 {
-            (code - 100, format!("4{}", dsn.get(1..).unwrap_or_default()))
+        let code = if soft_bounce && code / 100 == 5 {
+            code - 100
         } else {
-            (code, dsn.to_string())
+            code
         };
+        let dsn = format!("{}{}", code / 100, dsn.get(1..).unwrap_or_default());
         Refusal {
             reply: format!("{code} {dsn} {text}"),
             class,
@@ -52,9 +54,9 @@ impl Verdict {
     }
 }
 
-/// The default enhanced status code for a code (`4.7.1` or `5.7.1`), or the one that
-/// starts `text` (`5.1.1 ...`), with the text after it.
-pub fn dsn_split(code: u16, text: &str) -> (String, &str) {
+/// The enhanced status code that starts `text` (`5.1.1 ...`), or `default`, with the
+/// text after it (`dsn_split()`).
+pub fn dsn_split<'a>(default: &str, text: &'a str) -> (String, &'a str) {
     let first = text.split_ascii_whitespace().next().unwrap_or_default();
     let parts: Vec<&str> = first.split('.').collect();
     let is_dsn = parts.len() == 3
@@ -67,7 +69,7 @@ pub fn dsn_split(code: u16, text: &str) -> (String, &str) {
         let rest = text[first.len()..].trim_start();
         return (first.to_string(), rest);
     }
-    (format!("{}.7.1", code / 100), text)
+    (default.to_string(), text)
 }
 
 #[cfg(test)]
@@ -78,9 +80,14 @@ mod tests {
     fn soft_bounce_and_dsn() {
         let r = Refusal::new(554, "5.7.1", "<x>: no", ErrorClass::Policy, true);
         assert_eq!(r.reply, "454 4.7.1 <x>: no");
-        assert_eq!(dsn_split(550, "5.1.1 gone"), ("5.1.1".to_string(), "gone"));
+        let r = Refusal::new(554, "4.1.1", "<x>: no", ErrorClass::Policy, false);
+        assert_eq!(r.reply, "554 5.1.1 <x>: no");
         assert_eq!(
-            dsn_split(450, "busy now"),
+            dsn_split("5.7.1", "5.1.1 gone"),
+            ("5.1.1".to_string(), "gone")
+        );
+        assert_eq!(
+            dsn_split("4.7.1", "busy now"),
             ("4.7.1".to_string(), "busy now")
         );
     }

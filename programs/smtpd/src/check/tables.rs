@@ -69,6 +69,8 @@ pub struct Tables {
     pub mynetworks: MatchList,
     /// The access tables, by `type:name`.
     pub access: HashMap<String, Maps>,
+    /// The policy service clients, by `check_policy_service` argument.
+    pub policies: HashMap<String, super::policy::PolicyClient>,
     /// `local_recipient_maps`.
     pub local_rcpt: Option<Maps>,
     /// `virtual_alias_maps`.
@@ -187,6 +189,15 @@ impl Tables {
                 access.insert(table.to_string(), open(table, table));
             }
         }
+        let defaults = super::policy::Settings::from_config(config);
+        let mut policies = HashMap::new();
+        for server in lists.all().flat_map(|l| list::policy_services(l)) {
+            if !policies.contains_key(server) {
+                let service = super::policy::PolicyService::parse(server);
+                let client = super::policy::PolicyClient::new(&service, &defaults);
+                policies.insert(server.to_string(), client);
+            }
+        }
         let parent_style = get(global::match_list::parent_style(
             config,
             "smtpd_access_maps",
@@ -198,6 +209,7 @@ impl Tables {
                 &[Matcher::Hostaddr],
             )),
             access,
+            policies,
             local_rcpt: maps(&a::LOCAL_RECIPIENT_MAPS),
             virt_alias: maps(&a::VIRTUAL_ALIAS_MAPS),
             virt_mailbox: maps(&a::VIRTUAL_MAILBOX_MAPS),

@@ -35,6 +35,7 @@ fn checker(soft_bounce: bool) -> (Checker, AddrForm) {
         relay_first: true,
         soft_bounce,
         show_table: true,
+        smtputf8: true,
     };
     let rewrite = global::rewrite_clnt::Settings::from_config(&config).unwrap();
     let client = global::rewrite_clnt::RewriteClient::new(rewrite);
@@ -86,6 +87,13 @@ fn rcpt_as(
         addr_form: form,
         ill_pipelining: false,
         sasl_username: user,
+        sasl_method: None,
+        sasl_sender: None,
+        rcpt_count: 0,
+        size: 0,
+        instance: "",
+        tls: None,
+        stress: "",
     };
     checker.rcpt(&facts).map_err(|r| r.reply)
 }

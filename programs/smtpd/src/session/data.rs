@@ -110,9 +110,16 @@ impl<W: Wire> Session<'_, W> {
                 .map(|a| a.username.as_str()),
         };
         let lines = received.lines();
+        let effects = &self.checker.effects;
+        let flags = effects.flags();
+        let prepend = effects.prepend.clone();
         if let Some(stream) = self.cleanup.as_mut() {
+            // Actions that fired before the first recipient was accepted.
+            if flags != 0 {
+                stream.record(REC_FLGS, flags.to_string().as_bytes());
+            }
             stream.record(rec_type::MESG, b"");
-            for line in lines {
+            for line in prepend.iter().chain(&lines) {
                 stream.record(rec_type::NORM, line.as_bytes());
             }
         }
@@ -122,6 +129,7 @@ impl<W: Wire> Session<'_, W> {
     /// cleanup's verdict, the reply. True when the message was queued.
     pub(super) fn end_of_message(&mut self, content: &Content, queued: Reply) -> bool {
         self.stage = Stage::After(END_OF_MESSAGE);
+        self.act_size = content.size();
         let outcome = match content.error() {
             Some(error) => {
                 if error == smtp_proto::ContentError::BareLf {
@@ -161,12 +169,45 @@ impl<W: Wire> Session<'_, W> {
         let Some(stream) = self.cleanup.take() else {
             return Err(Reply::new("451 4.3.0 Error: queue file write error"));
         };
-        match stream.finish() {
+        match stream.finish(&self.delegated_records()) {
             (0, _) => Ok(queued),
             (status, why) => Err(Reply::new(crate::cleanup::refused_reply(status, &why))),
         }
     }
 }
+
+impl<W: Wire> Session<'_, W> {
+    /// The records of the actions cleanup carries out, for the extracted segment:
+    /// FILTER, REDIRECT, each BCC recipient (never notified), HOLD and DISCARD.
+    fn delegated_records(&self) -> Vec<(u8, Vec<u8>)> {
+        let effects = &self.checker.effects;
+        let mut records = Vec::new();
+        if let Some(filter) = &effects.filter {
+            records.push((rec_type::FILT, filter.as_bytes().to_vec()));
+        }
+        if let Some(redirect) = &effects.redirect {
+            records.push((
+                rec_type::RDR,
+                util::eight_bit::to_bytes(redirect).into_owned(),
+            ));
+        }
+        for bcc in &effects.bcc {
+            records.push((rec_type::RCPT, util::eight_bit::to_bytes(bcc).into_owned()));
+            let notify = format!("{}={DSN_NOTIFY_NEVER}", ipc::mail_attr::DSN_NOTIFY);
+            records.push((rec_type::ATTR, notify.into_bytes()));
+        }
+        if effects.flags() != 0 {
+            records.push((REC_FLGS, effects.flags().to_string().into_bytes()));
+        }
+        records
+    }
+}
+
+/// Not part of the queue file: processing flags for cleanup (`REC_TYPE_FLGS`).
+const REC_FLGS: u8 = b'f';
+
+/// `DSN_NOTIFY_NEVER`.
+const DSN_NOTIFY_NEVER: u32 = 1;
 
 /// A whole line is a normal record, a piece of a long one a continued record.
 pub(super) fn kind(complete: bool) -> u8 {

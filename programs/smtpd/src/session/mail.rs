@@ -9,7 +9,7 @@
 
 use super::{Session, rejected};
 use crate::io::Wire;
-use global::cleanup_user::{FLAG_DISCARD, FLAG_HOLD, FLAG_SMTPUTF8};
+use global::cleanup_user::FLAG_SMTPUTF8;
 use global::record::rec_type;
 use ipc::mail_attr;
 use smtp_proto::{MailOptions, Reject, Reply, Token, Verb};
@@ -88,7 +88,18 @@ impl<W: Wire> Session<'_, W> {
             self.txn.sender = None;
             checked.map_err(rejected)?;
         }
-        self.arrival = now();
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        self.arrival = since.as_secs() as i64;
+        self.instance = format!(
+            "{:x}.{:x}.{:x}.{:x}",
+            std::process::id(),
+            since.as_secs(),
+            since.subsec_micros(),
+            self.seqno
+        );
+        self.seqno += 1;
         let reply = self.txn.mail_accept(sender, extras);
         if !self.settings.delay_open {
             self.open_queue_file();
@@ -127,12 +138,6 @@ impl<W: Wire> Session<'_, W> {
         let mut flags = self.settings.cleanup_flags;
         if self.txn.smtputf8 {
             flags |= FLAG_SMTPUTF8;
-        }
-        if self.checker.effects.hold {
-            flags |= FLAG_HOLD;
-        }
-        if self.checker.effects.discard {
-            flags |= FLAG_DISCARD;
         }
         let Some(mut stream) = crate::cleanup::CleanupStream::open(
             &self.settings.cleanup_service,

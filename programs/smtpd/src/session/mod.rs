@@ -60,6 +60,12 @@ pub struct Session<'a, W: Wire> {
     access_denied: Option<String>,
     /// When the transaction's MAIL came (seconds since the epoch).
     arrival: i64,
+    /// The transaction's unique name for policy servers (`pid.sec.usec.seqno`, hex).
+    instance: String,
+    /// How many transactions have started in this session.
+    seqno: u32,
+    /// The size of the content received so far.
+    act_size: u64,
     /// What TLS negotiated, once it is active.
     tls: Option<tls::Summary>,
     /// The process's auth server client, with SASL on.
@@ -109,6 +115,9 @@ impl<'a, W: Wire> Session<'a, W> {
             ill_pipelining: false,
             access_denied: None,
             arrival: 0,
+            instance: String::new(),
+            seqno: 0,
+            act_size: 0,
             tls: None,
             dovecot,
             sasl: None,
@@ -190,6 +199,17 @@ impl<'a, W: Wire> Session<'a, W> {
             addr_form: &self.settings.addr_form,
             ill_pipelining: self.ill_pipelining,
             sasl_username: self.authenticated.as_ref().map(|a| a.username.as_str()),
+            sasl_method: self.authenticated.as_ref().map(|a| a.method.as_str()),
+            sasl_sender: self.txn.sasl_sender.as_deref(),
+            rcpt_count: self.txn.rcpt_count,
+            size: if self.act_size > 0 {
+                self.act_size
+            } else {
+                self.txn.msg_size
+            },
+            instance: &self.instance,
+            tls: self.tls.as_ref(),
+            stress: &self.settings.stress,
         };
         f(self.checker, &facts)
     }
@@ -410,6 +430,8 @@ impl<'a, W: Wire> Session<'a, W> {
         self.cleanup = None;
         self.bdat = None;
         self.checker.effects = Default::default();
+        self.instance.clear();
+        self.act_size = 0;
     }
 }
 
