@@ -23,10 +23,14 @@ pub enum FlushStatus {
     Deny,
 }
 
-/// `FLUSH_STAT_BAD`.
-const STAT_BAD: i32 = 3;
-/// `FLUSH_STAT_DENY`.
-const STAT_DENY: i32 = 4;
+/// `FLUSH_STAT_OK`: done.
+pub const STAT_OK: i32 = 0;
+/// `FLUSH_STAT_FAIL`: the service failed.
+pub const STAT_FAIL: i32 = -1;
+/// `FLUSH_STAT_BAD`: a malformed request.
+pub const STAT_BAD: i32 = 3;
+/// `FLUSH_STAT_DENY`: the site is not eligible.
+pub const STAT_DENY: i32 = 4;
 
 /// Asks the service to deliver mail queued for `site`; `eligible` says whether the site
 /// is in `fast_flush_domains` (a list error is a failure).

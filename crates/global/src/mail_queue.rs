@@ -161,6 +161,19 @@ impl Layout {
     }
 }
 
+/// Moves queue file `id` from one queue to another, making the hashed subdirectory when
+/// it is missing (`mail_queue_rename`).
+pub fn rename(layout: &Layout, id: &str, from: &str, to: &str) -> io::Result<()> {
+    let (old, new) = (layout.path(from, id), layout.path(to, id));
+    match std::fs::rename(&old, &new) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound && std::path::Path::new(&old).exists() => {
+            mkdirs(&new)?;
+            std::fs::rename(&old, &new)
+        }
+        other => other,
+    }
+}
+
 /// Whether `queue` is a well-formed queue name: letters and digits only.
 pub fn name_ok(queue: &str) -> bool {
     !queue.is_empty()

@@ -32,6 +32,19 @@ pub enum Stream {
     },
 }
 
+impl Stream {
+    /// Bounds each read (`ipc_timeout` for a service's request); standard input has no
+    /// bound.
+    pub fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> std::io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(timeout),
+            Stream::Unix(s) => s.set_read_timeout(timeout),
+            Stream::Stdio(..) => Ok(()),
+            Stream::Passed { socket, .. } => socket.set_read_timeout(timeout),
+        }
+    }
+}
+
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {

@@ -15,7 +15,7 @@
 use crate::bounce;
 use crate::message::Message;
 use crate::settings::Settings;
-use global::mail_queue::{ACTIVE, BOUNCE, CORRUPT, DEFER, DEFERRED, Layout};
+use global::mail_queue::{ACTIVE, BOUNCE, CORRUPT, DEFER, DEFERRED, Layout, rename};
 use std::fs::{File, FileTimes};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::{Duration, SystemTime};
@@ -121,21 +121,6 @@ fn gone_or_fatal(e: &std::io::Error, what: &str) {
         log::msg_fatal!("{what}: {}", sys::os_error(e));
     }
     log::msg_warn!("{what}: {}", sys::os_error(e));
-}
-
-/// Renames queue file `id` from one queue to another, making the hashed subdirectory
-/// when it is missing (`mail_queue_rename`).
-pub fn rename(layout: &Layout, id: &str, from: &str, to: &str) -> std::io::Result<()> {
-    let (old, new) = (layout.path(from, id), layout.path(to, id));
-    match std::fs::rename(&old, &new) {
-        Err(e)
-            if e.kind() == std::io::ErrorKind::NotFound && std::path::Path::new(&old).exists() =>
-        {
-            global::mail_queue::mkdirs(&new)?;
-            std::fs::rename(&old, &new)
-        }
-        other => other,
-    }
 }
 
 /// Whether `id` has a defer log with something in it.

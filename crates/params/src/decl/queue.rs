@@ -79,6 +79,14 @@ crate::params! {
     /// optional unit suffix (default unit seconds); the default is 0s. Override it per transport
     /// with transport_transport_rate_delay.
     "default_transport_rate_delay" DEFAULT_TRANSPORT_RATE_DELAY: Time(b's') = "0s";
+    /// Age after which the flush service re-requests delivery for a non-empty per-destination
+    /// fast flush log that nobody read, as if ETRN had been sent. Specify a positive time with
+    /// optional unit suffix s, m, h, d or w (default unit hours); the default is 12h.
+    "fast_flush_refresh_time" FAST_FLUSH_REFRESH_TIME: Time(b'h') = "12h", min 1;
+    /// Age after which the flush service deletes an empty per-destination fast flush log that
+    /// was not updated. Specify a positive time with optional unit suffix s, m, h, d or w
+    /// (default unit days); the default is 7d.
+    "fast_flush_purge_time" FAST_FLUSH_PURGE_TIME: Time(b'd') = "7d", min 1;
     /// Queue directories that are spread over subdirectories to keep directory sizes small, as a
     /// list of queue names such as deferred and defer (the default). Run postfix reload after a
     /// change so that the queue layout is adjusted.
