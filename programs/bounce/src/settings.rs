@@ -1,0 +1,205 @@
+//! What the bounce service reads from main.cf, once, before the jail.
+//!
+//! Postfix counterpart: the parameter tables of `bounce/bounce.c`, with the global ones
+//! the notices use (`mail_addr.c`'s double-bounce address, `mail_error.c`'s
+//! notify_classes names, `hfrom_format.c`, `int_filt.c`). A template's `$name` may name
+//! any parameter (`mail_conf_lookup_eval`): for those the daemon's configuration is
+//! passed along with each request.
+
+use global::input_transp::{mail_src, smtputf8_autodetect};
+use params::decl::bounce::{
+    BACKWARDS_BOUNCE_LOGFILE_COMPATIBILITY, BOUNCE_TEMPLATE_FILE, ENABLE_THREADED_BOUNCES,
+    INTERNAL_MAIL_FILTER_CLASSES,
+};
+use params::decl::cleanup::HEADER_FROM_FORMAT;
+use params::decl::identity::{
+    MAIL_NAME, MYDOMAIN, MYHOSTNAME, SMTPUTF8_AUTODETECT_CLASSES, SMTPUTF8_ENABLE,
+};
+use params::decl::process::IPC_TIMEOUT;
+use params::decl::queue::{
+    BOUNCE_NOTICE_RECIPIENT, BOUNCE_SIZE_LIMIT, DELAY_NOTICE_RECIPIENT, DELAY_WARNING_TIME,
+    DOUBLE_BOUNCE_SENDER, MAXIMAL_QUEUE_LIFETIME, NOTIFY_CLASSES, TWO_BOUNCE_NOTICE_RECIPIENT,
+};
+use params::decl::submission::CLEANUP_SERVICE_NAME;
+use params::{Config, ConfigError};
+use std::time::Duration;
+
+/// notify_classes bits (Postfix's `MAIL_ERROR_*`).
+pub mod error_class {
+    /// Non-delivery notices.
+    pub const BOUNCE: u32 = 1 << 6;
+    /// Undeliverable non-delivery notices.
+    pub const TWO_BOUNCE: u32 = 1 << 7;
+    /// Delay notices.
+    pub const DELAY: u32 = 1 << 8;
+}
+
+/// notify_classes names and bits (`mail_error_masks`); the classes the bounce service
+/// does not act on still have to parse.
+const ERROR_MASKS: &[(&str, u32)] = &[
+    ("bounce", error_class::BOUNCE),
+    ("2bounce", error_class::TWO_BOUNCE),
+    ("data", 1 << 5),
+    ("delay", error_class::DELAY),
+    ("policy", 1 << 0),
+    ("protocol", 1 << 1),
+    ("resource", 1 << 3),
+    ("software", 1 << 2),
+];
+
+/// The bounce service's settings.
+pub struct Settings {
+    /// `bounce_size_limit`.
+    pub size_limit: i64,
+    /// `maximal_queue_lifetime`, seconds.
+    pub max_queue_time: i64,
+    /// `delay_warning_time`, seconds.
+    pub delay_warn_time: i64,
+    /// `notify_classes` as bits.
+    pub notify_mask: u32,
+    /// `bounce_notice_recipient`.
+    pub bounce_rcpt: String,
+    /// `2bounce_notice_recipient`.
+    pub two_bounce_rcpt: String,
+    /// `delay_notice_recipient`.
+    pub delay_rcpt: String,
+    /// `bounce_template_file`.
+    pub template_file: String,
+    /// `header_from_format = standard` (else obsolete).
+    pub std_from: bool,
+    /// `enable_threaded_bounces`.
+    pub threaded: bool,
+    /// `backwards_bounce_logfile_compatibility`.
+    pub oldlog_compat: bool,
+    /// `smtputf8_enable`.
+    pub smtputf8_enable: bool,
+    /// `myhostname`.
+    pub myhostname: String,
+    /// `mydomain`.
+    pub mydomain: String,
+    /// `mail_name` as it is, for the `Received:` header.
+    pub mail_name_raw: String,
+    /// `mail_name`, made a valid RFC 822 atom for `X-<name>-Queue-ID` and the like.
+    pub mail_name: String,
+    /// The double-bounce address, `$double_bounce_sender@$myhostname`.
+    pub double_bounce: String,
+    /// `cleanup_service_name`.
+    pub cleanup_service: String,
+    /// The cleanup flags of every notice (`post_mail_init`).
+    pub cleanup_flags: u32,
+    /// `ipc_timeout`.
+    pub ipc_timeout: Duration,
+    /// The queue file layout.
+    pub layout: global::mail_queue::Layout,
+}
+
+impl Settings {
+    /// Reads the settings; a bad value is a configuration error.
+    pub fn from_config(config: &Config) -> Result<Settings, ConfigError> {
+        let notify = config.str(&NOTIFY_CLASSES)?;
+        let notify_mask = util::name_mask::name_mask(NOTIFY_CLASSES.name, ERROR_MASKS, &notify)
+            .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        let hfrom = config.str(&HEADER_FROM_FORMAT)?;
+        let std_from = match hfrom.as_str() {
+            "standard" => true,
+            "obsolete" => false,
+            other => log::msg_fatal!("invalid setting: \"{} = {other}\"", HEADER_FROM_FORMAT.name),
+        };
+        let myhostname = config.str(&MYHOSTNAME)?;
+        let smtputf8_enable = config.bool(&SMTPUTF8_ENABLE)?;
+        let autodetect = smtputf8_autodetect(
+            smtputf8_enable,
+            &config.str(&SMTPUTF8_AUTODETECT_CLASSES)?,
+            mail_src::BOUNCE,
+        )
+        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        let filter = int_filt_flags(&config.str(&INTERNAL_MAIL_FILTER_CLASSES)?);
+        Ok(Settings {
+            size_limit: config.int(&BOUNCE_SIZE_LIMIT)?,
+            max_queue_time: config.time(&MAXIMAL_QUEUE_LIFETIME)?,
+            delay_warn_time: config.time(&DELAY_WARNING_TIME)?,
+            notify_mask,
+            bounce_rcpt: config.str(&BOUNCE_NOTICE_RECIPIENT)?,
+            two_bounce_rcpt: config.str(&TWO_BOUNCE_NOTICE_RECIPIENT)?,
+            delay_rcpt: config.str(&DELAY_NOTICE_RECIPIENT)?,
+            template_file: config.str(&BOUNCE_TEMPLATE_FILE)?,
+            std_from,
+            threaded: config.bool(&ENABLE_THREADED_BOUNCES)?,
+            oldlog_compat: config.bool(&BACKWARDS_BOUNCE_LOGFILE_COMPATIBILITY)?,
+            smtputf8_enable,
+            mydomain: config.str(&MYDOMAIN)?,
+            mail_name: atom(&config.str(&MAIL_NAME)?),
+            mail_name_raw: config.str(&MAIL_NAME)?,
+            double_bounce: format!("{}@{myhostname}", config.str(&DOUBLE_BOUNCE_SENDER)?),
+            myhostname,
+            cleanup_service: config.str(&CLEANUP_SERVICE_NAME)?,
+            cleanup_flags: filter | global::cleanup_user::FLAG_MAP_OK | autodetect,
+            ipc_timeout: Duration::from_secs(config.time(&IPC_TIMEOUT)? as u64),
+            layout: global::mail_queue::Layout::from_config(config)?,
+        })
+    }
+}
+
+/// `mail_name` with the characters an RFC 822 atom may not hold replaced by '-', for the
+/// `X-Postfix-*` field and diagnostic type names (Postfix's `translit`).
+fn atom(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if " \t\r\n()<>@,;:\\\".[]".contains(c) {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The cleanup flags that send a notice through content inspection when
+/// internal_mail_filter_classes names bounces (Postfix's `int_filt_flags`).
+fn int_filt_flags(classes: &str) -> u32 {
+    use global::cleanup_user::{FLAG_FILTER, FLAG_MILTER};
+    if classes.trim().is_empty() {
+        return 0;
+    }
+    let table = [
+        ("notify", mail_src::NOTIFY),
+        ("bounce", mail_src::BOUNCE),
+        ("sendmail", 0),
+        ("smtpd", 0),
+        ("qmqpd", 0),
+        ("forward", 0),
+        ("verify", 0),
+    ];
+    let mask = util::name_mask::name_mask(INTERNAL_MAIL_FILTER_CLASSES.name, &table, classes)
+        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    if mask == 0 {
+        log::msg_warn!(
+            "{}: bad input: {classes}",
+            INTERNAL_MAIL_FILTER_CLASSES.name
+        );
+    }
+    if mask & mail_src::BOUNCE != 0 {
+        FLAG_FILTER | FLAG_MILTER
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mail_name_becomes_an_atom() {
+        assert_eq!(atom("Postfix"), "Postfix");
+        assert_eq!(atom("My Mail (test)"), "My-Mail--test-");
+    }
+
+    #[test]
+    fn internal_filter_classes() {
+        use global::cleanup_user::{FLAG_FILTER, FLAG_MILTER};
+        assert_eq!(int_filt_flags(""), 0);
+        assert_eq!(int_filt_flags("notify"), 0);
+        assert_eq!(int_filt_flags("notify, bounce"), FLAG_FILTER | FLAG_MILTER);
+    }
+}
