@@ -12,6 +12,7 @@ pub mod flush_clnt;
 pub mod info_log_addr_form;
 pub mod input_transp;
 pub mod mail_addr_find;
+pub mod mail_conf_checkdir;
 pub mod mail_connect;
 pub mod mail_date;
 pub mod mail_dict;

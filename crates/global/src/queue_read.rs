@@ -226,6 +226,24 @@ pub fn scan_long(text: &[u8]) -> Option<(i64, &[u8])> {
     Some((if negative { -value } else { value }, &text[at + digits..]))
 }
 
+/// `text` with each byte that is not printable as `?` (Postfix's `printable()`): ASCII
+/// graphic characters and space, and well-formed UTF-8 when `utf8` is on. Unlike
+/// `util::printable`, it takes raw bytes, as they come from queue files and sockets.
+pub fn printable(text: &[u8], utf8: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for chunk in text.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == ' ' || c.is_ascii_graphic() || (utf8 && !c.is_ascii()) {
+                out.push(c);
+            } else {
+                out.extend(std::iter::repeat_n('?', c.len_utf8()));
+            }
+        }
+        out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    out
+}
+
 /// The name postcat prints for a record type (Postfix's `rec_type_name`). Where two
 /// types share a byte (`L`), the first name in Postfix's table wins.
 pub fn rec_type_name(kind: u8) -> &'static str {
@@ -433,6 +451,14 @@ mod tests {
             Some((12, 3))
         );
         assert_eq!(c_str(b"ab\0cd"), b"ab");
+    }
+
+    #[test]
+    fn printable_masks_controls_and_bad_utf8() {
+        assert_eq!(printable(b"a\tb", true), "a?b");
+        assert_eq!(printable("é".as_bytes(), true), "é");
+        assert_eq!(printable("é".as_bytes(), false), "??");
+        assert_eq!(printable(b"a\xffb", true), "a?b");
     }
 
     #[test]
