@@ -1,10 +1,12 @@
 //! The client of the fast flush service: "deliver what is queued for this site" (SMTP
-//! ETRN, `sendmail -qR`).
+//! ETRN, `sendmail -qR`), "deliver this message" (`postqueue -i`), and "this message is
+//! deferred for this site" (the defer path of the delivery agents).
 //!
-//! Postfix counterpart: `global/flush_clnt.c` (`flush_send_site()`). Only a site in
-//! `fast_flush_domains` is asked about (else [`FlushStatus::Deny`] without a connection);
-//! the service (`public/$flush_service_name`) announces `protocol=queue_flush_protocol`, takes
-//! `request=send_site` with `site`, and answers `status`.
+//! Postfix counterpart: `global/flush_clnt.c` (`flush_send_site()`, `flush_send_file()`,
+//! `flush_add()`). Only a site in `fast_flush_domains` is asked about (else
+//! [`FlushStatus::Deny`] without a connection); the service (`public/$flush_service_name`)
+//! announces `protocol=queue_flush_protocol`, takes one `request` with its attributes, and
+//! answers `status`.
 
 use ipc::{Attrs, Flavor, mail_attr};
 use std::io::{BufReader, Write};
@@ -48,7 +50,10 @@ pub fn send_site(
             return FlushStatus::Fail;
         }
     }
-    match ask(service, ipc_timeout, site) {
+    let request = Attrs::new()
+        .str(mail_attr::REQ, "send_site")
+        .str("site", site);
+    match ask(service, ipc_timeout, &request) {
         Ok(0) => FlushStatus::Ok,
         Ok(STAT_BAD) => FlushStatus::Bad,
         Ok(STAT_DENY) => FlushStatus::Deny,
@@ -62,8 +67,52 @@ pub fn send_site(
     }
 }
 
+/// Tells the service that message `id` is deferred for `site` (`flush_add`); `eligible`
+/// as for [`send_site`]. Ok and Deny are normal outcomes; the caller warns about others.
+pub fn add(
+    service: &str,
+    ipc_timeout: Duration,
+    site: &str,
+    id: &str,
+    eligible: Result<bool, String>,
+) -> FlushStatus {
+    if log::verbose() > 0 {
+        log::msg_info!("flush_add: site {site} id {id}");
+    }
+    match eligible {
+        Ok(true) => {}
+        Ok(false) => return FlushStatus::Deny,
+        Err(e) => {
+            log::msg_warn!("{e}");
+            return FlushStatus::Fail;
+        }
+    }
+    let request = Attrs::new()
+        .str(mail_attr::REQ, "add")
+        .str("site", site)
+        .str(mail_attr::QUEUEID, id);
+    status(ask(service, ipc_timeout, &request))
+}
+
+/// Asks the service to deliver message `id` now (`flush_send_file`).
+pub fn send_file(service: &str, ipc_timeout: Duration, id: &str) -> FlushStatus {
+    let request = Attrs::new()
+        .str(mail_attr::REQ, "send_file")
+        .str(mail_attr::QUEUEID, id);
+    status(ask(service, ipc_timeout, &request))
+}
+
+fn status(answer: std::io::Result<i32>) -> FlushStatus {
+    match answer {
+        Ok(STAT_OK) => FlushStatus::Ok,
+        Ok(STAT_BAD) => FlushStatus::Bad,
+        Ok(STAT_DENY) => FlushStatus::Deny,
+        _ => FlushStatus::Fail,
+    }
+}
+
 /// One request: the status the service answers.
-fn ask(service: &str, ipc_timeout: Duration, site: &str) -> std::io::Result<i32> {
+fn ask(service: &str, ipc_timeout: Duration, request: &Attrs) -> std::io::Result<i32> {
     let stream = crate::mail_connect::connect("public", service, ipc_timeout)?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
@@ -72,10 +121,7 @@ fn ask(service: &str, ipc_timeout: Duration, site: &str) -> std::io::Result<i32>
     if hello.get_str(mail_attr::PROTO) != Ok("queue_flush_protocol") {
         return Err(bad());
     }
-    let request = Attrs::new()
-        .str(mail_attr::REQ, "send_site")
-        .str("site", site);
-    ipc::attr::write(&mut writer, Flavor::Null, &request)?;
+    ipc::attr::write(&mut writer, Flavor::Null, request)?;
     writer.flush()?;
     let reply = ipc::attr::read(&mut reader, Flavor::Null)?.ok_or_else(bad)?;
     reply.get_int(mail_attr::STATUS).ok_or_else(bad)
