@@ -42,6 +42,12 @@ impl Feedback {
         }
     }
 
+    /// Postfix's feedback type: 0 a constant, 1 divided by the window
+    /// (`QMGR_FEEDBACK_IDX_*`).
+    pub fn kind(&self) -> u8 {
+        u8::from(self.per_window)
+    }
+
     /// The feedback at concurrency `window`.
     pub fn value(&self, window: usize) -> f64 {
         if self.per_window {

@@ -84,12 +84,34 @@ impl Limits {
                 _ => log::msg_fatal!("invalid {name} parameter value {value}"),
             }
         };
+        let debug = config
+            .bool(&DESTINATION_CONCURRENCY_FEEDBACK_DEBUG)
+            .unwrap_or_else(|e| global::fatal_config(e));
         let feedback = |suffix: &str, default: &'static Param| -> Feedback {
             let (name, value) = per_transport(config, transport, suffix, default);
             let default_value = config
                 .str(default)
                 .unwrap_or_else(|e| global::fatal_config(e));
-            Feedback::parse(&name, &value, default.name, &default_value)
+            let feedback = Feedback::parse(&name, &value, default.name, &default_value);
+            if debug {
+                // Postfix shows the value at the global initial concurrency, and names
+                // the parameter the administrator set.
+                let shown = if value != default_value {
+                    name.as_str()
+                } else {
+                    default.name
+                };
+                let init = config
+                    .int(&INITIAL_DESTINATION_CONCURRENCY)
+                    .unwrap_or_else(|e| global::fatal_config(e))
+                    .max(1) as usize;
+                log::msg_info!(
+                    "{transport}: {shown} feedback type {} value at {init}: {}",
+                    feedback.kind(),
+                    crate::feedback::g(feedback.value(init))
+                );
+            }
+            feedback
         };
         let rate_delay = time("destination_rate_delay", &DEFAULT_DESTINATION_RATE_DELAY);
         let mut dest_concurrency = int(
@@ -132,11 +154,7 @@ impl Limits {
             ) as f64,
             rate_delay,
             xport_rate_delay: time("transport_rate_delay", &DEFAULT_TRANSPORT_RATE_DELAY),
-            feedback_debug: transport != "error"
-                && transport != "retry"
-                && config
-                    .bool(&DESTINATION_CONCURRENCY_FEEDBACK_DEBUG)
-                    .unwrap_or_else(|e| global::fatal_config(e)),
+            feedback_debug: debug && transport != "error" && transport != "retry",
         }
     }
 }
