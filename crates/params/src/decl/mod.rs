@@ -6,6 +6,7 @@ pub mod anvil;
 pub mod bounce;
 pub mod cleanup;
 pub mod debug;
+pub mod delivery;
 pub mod identity;
 pub mod install;
 pub mod logging;
@@ -37,6 +38,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         queue_tools::ALL,
         qmgr::ALL,
         bounce::ALL,
+        delivery::ALL,
         resolve::ALL,
         sendmail::ALL,
         process::ALL,
