@@ -3,7 +3,8 @@
 //! Postfix counterpart: `global/dsn_util.c` (`dsn_valid`, `dsn_split`, `dsn_prepend`). A
 //! code is a class digit (2, 4 or 5), a dot, one to three digits, a dot, and one to three
 //! digits, ending the text or followed by white space. A reason such as a header check's
-//! REJECT text may start with one; otherwise a default code goes in front.
+//! REJECT text may start with one; otherwise a default code goes in front. cleanup's
+//! check actions, the delivery agents' status clients and the error agent use these.
 
 /// The length of the status code at the start of `text`, 0 when there is none
 /// (`dsn_valid`).

@@ -1,0 +1,378 @@
+//! The delivery agent's side of the delivery request protocol.
+//!
+//! Postfix counterparts: `global/deliver_request.c`, `global/deliver_request.h` (the
+//! `DEL_REQ_FLAG_*` and `DEL_RCPT_STAT_*` values) and `global/mail_open_ok.c`. A
+//! delivery agent announces `delivery_request_protocol` as soon as the queue manager
+//! connects (the master runs a limited number of agents, and the queue manager must not
+//! block writing to one that is busy); the queue manager may then change its mind and
+//! hang up. Otherwise it sends the request: one list with the message's attributes and
+//! its time stamps, then one list per recipient, each read strictly (a list that is not
+//! exactly Postfix's is refused). The agent opens the queue file read-write with a
+//! shared lock, so that a queue manager restarted in the middle of a delivery never
+//! hands out the same file again, delivers, and answers with the status of the site
+//! (a DSN, empty when there was no site problem) and 0 when every recipient was dealt
+//! with (`DEL_STAT_FINAL`), else -1 (`DEL_STAT_DEFER`).
+
+use crate::dsn_print::{Dsn, dsn_print};
+use crate::mail_queue::Layout;
+use crate::msg_stats::MsgStats;
+use crate::rcpt_print::{Recipient, rcpt_scan};
+use ipc::{Attrs, Flavor, mail_attr};
+use std::fs::File;
+use std::io::{BufRead, Write};
+use sys::nix::fcntl::{Flock, FlockArg};
+use util::eight_bit::to_text;
+
+/// Delete recipients that were delivered (`DEL_REQ_FLAG_SUCCESS`).
+pub const DEL_REQ_FLAG_SUCCESS: i32 = 1 << 0;
+/// Delete recipients that were bounced (`DEL_REQ_FLAG_BOUNCE`).
+pub const DEL_REQ_FLAG_BOUNCE: i32 = 1 << 1;
+/// Both: what an ordinary delivery asks (`DEL_REQ_FLAG_DEFLT`).
+pub const DEL_REQ_FLAG_DEFLT: i32 = DEL_REQ_FLAG_SUCCESS | DEL_REQ_FLAG_BOUNCE;
+/// An address probe from the verify service: deliver nothing, answer it
+/// (`DEL_REQ_FLAG_MTA_VRFY`).
+pub const DEL_REQ_FLAG_MTA_VRFY: i32 = 1 << 8;
+/// A user's address probe (sendmail -bv): deliver nothing, report
+/// (`DEL_REQ_FLAG_USR_VRFY`).
+pub const DEL_REQ_FLAG_USR_VRFY: i32 = 1 << 9;
+/// Deliver and report (sendmail -v) (`DEL_REQ_FLAG_RECORD`).
+pub const DEL_REQ_FLAG_RECORD: i32 = 1 << 10;
+/// Consult the opportunistic connection cache (`DEL_REQ_FLAG_CONN_LOAD`).
+pub const DEL_REQ_FLAG_CONN_LOAD: i32 = 1 << 11;
+/// Update the opportunistic connection cache (`DEL_REQ_FLAG_CONN_STORE`).
+pub const DEL_REQ_FLAG_CONN_STORE: i32 = 1 << 12;
+/// Report deliveries that were delayed (`DEL_REQ_FLAG_REC_DLY_SENT`).
+pub const DEL_REQ_FLAG_REC_DLY_SENT: i32 = 1 << 13;
+/// The flags that ask for a trace record (`DEL_REQ_TRACE_FLAGS_MASK`).
+pub const DEL_REQ_TRACE_FLAGS_MASK: i32 =
+    DEL_REQ_FLAG_MTA_VRFY | DEL_REQ_FLAG_USR_VRFY | DEL_REQ_FLAG_RECORD | DEL_REQ_FLAG_REC_DLY_SENT;
+/// The flags that mean "deliver nothing" (`DEL_REQ_TRACE_ONLY_MASK`).
+pub const DEL_REQ_TRACE_ONLY_MASK: i32 = DEL_REQ_FLAG_MTA_VRFY | DEL_REQ_FLAG_USR_VRFY;
+
+/// `DEL_REQ_TRACE_FLAGS(f)`: the tracing part of request flags.
+pub fn trace_flags(flags: i32) -> i32 {
+    flags & DEL_REQ_TRACE_FLAGS_MASK
+}
+
+/// `DEL_REQ_TRACE_ONLY(f)`: whether this is a probe that delivers nothing.
+pub fn trace_only(flags: i32) -> bool {
+    flags & DEL_REQ_TRACE_ONLY_MASK != 0
+}
+
+/// The recipient is deliverable (`DEL_RCPT_STAT_OK`).
+pub const DEL_RCPT_STAT_OK: i32 = 0;
+/// The recipient was deferred (`DEL_RCPT_STAT_DEFER`).
+pub const DEL_RCPT_STAT_DEFER: i32 = 1;
+/// The recipient bounced (`DEL_RCPT_STAT_BOUNCE`).
+pub const DEL_RCPT_STAT_BOUNCE: i32 = 2;
+
+/// Every recipient was delivered or bounced (`DEL_STAT_FINAL`).
+pub const DEL_STAT_FINAL: i32 = 0;
+/// Some recipient stays in the queue (`DEL_STAT_DEFER`).
+pub const DEL_STAT_DEFER: i32 = -1;
+
+/// The protocol a delivery agent announces.
+pub const PROTO_DELIVER: &str = "delivery_request_protocol";
+
+/// One delivery request (Postfix's `DELIVER_REQUEST`).
+#[derive(Debug)]
+pub struct DeliverRequest {
+    /// The queue file, open read-write with a shared lock (None only while the request
+    /// is being read).
+    fp: Option<Flock<File>>,
+    /// Its path, for messages.
+    pub path: String,
+    /// The queue it is in.
+    pub queue_name: String,
+    /// The queue ID.
+    pub queue_id: String,
+    /// `DEL_REQ_FLAG_*`.
+    pub flags: i32,
+    /// Where the message content starts in the queue file.
+    pub data_offset: i64,
+    /// The content's size.
+    pub data_size: i64,
+    /// The next hop: the destination, or the error text for the error agent.
+    pub nexthop: String,
+    /// `7bit`, `8bit` or empty.
+    pub encoding: String,
+    /// The SMTPUTF8 flags (`smtputf8`, the send options).
+    pub smtputf8: i32,
+    /// The envelope sender.
+    pub sender: String,
+    /// DSN ENVID.
+    pub dsn_envid: String,
+    /// DSN RET.
+    pub dsn_ret: i32,
+    /// The time stamps.
+    pub msg_stats: MsgStats,
+    /// The client's name, for Received: headers and the like.
+    pub client_name: String,
+    /// The client's address.
+    pub client_addr: String,
+    /// The client's port.
+    pub client_port: String,
+    /// The protocol the mail came in with (`ESMTP`).
+    pub client_proto: String,
+    /// The client's HELO name.
+    pub client_helo: String,
+    /// The SASL method.
+    pub sasl_method: String,
+    /// The SASL user name.
+    pub sasl_username: String,
+    /// The SASL sender.
+    pub sasl_sender: String,
+    /// The log identifier of the original submission.
+    pub log_ident: String,
+    /// The address rewriting context (`local` or `remote`).
+    pub rewrite_context: String,
+    /// The recipients.
+    pub rcpt_list: Vec<Recipient>,
+    /// The status of the site, reported with the final status (`hop_status`).
+    pub hop_status: Option<Dsn>,
+}
+
+impl DeliverRequest {
+    /// The queue file, open read-write with a shared lock.
+    pub fn file(&self) -> &File {
+        match &self.fp {
+            Some(fp) => fp,
+            None => log::msg_panic!("{}: queue file not open", self.queue_id),
+        }
+    }
+
+    /// What a notice about the whole message needs.
+    pub fn envelope(&self) -> crate::bounce::Envelope<'_> {
+        crate::bounce::Envelope {
+            queue: &self.queue_name,
+            id: &self.queue_id,
+            encoding: &self.encoding,
+            smtputf8: self.smtputf8,
+            sender: &self.sender,
+            dsn_envid: &self.dsn_envid,
+            dsn_ret: self.dsn_ret,
+        }
+    }
+}
+
+/// The common attributes of a request, in Postfix's order.
+const COMMON: [&str; 23] = [
+    "flags",
+    "queue_name",
+    "queue_id",
+    "offset",
+    "size",
+    "nexthop",
+    "encoding",
+    "smtputf8",
+    "sender",
+    "envelope_id",
+    "ret_flags",
+    "time",
+    "log_client_name",
+    "log_client_address",
+    "log_client_port",
+    "log_protocol_name",
+    "log_helo_name",
+    "sasl_method",
+    "sasl_username",
+    "sasl_sender",
+    "log_ident",
+    "rewrite_context",
+    "recipient_count",
+];
+
+/// What reading a request gave.
+pub enum Incoming {
+    /// A request to deliver.
+    Request(Box<DeliverRequest>),
+    /// The queue manager hung up without a request: nothing to answer.
+    Gone,
+    /// The request was refused (logged); answer it with [`deliver_request_done`] and
+    /// [`DEL_STAT_DEFER`], as Postfix does.
+    Refused,
+}
+
+/// Announces the protocol and reads a request from the queue manager
+/// (`deliver_request_read`), opening the queue file from `layout`.
+pub fn deliver_request_read(stream: &mut (impl BufRead + Write), layout: &Layout) -> Incoming {
+    let hello = Attrs::new().str(mail_attr::PROTO, PROTO_DELIVER);
+    if let Err(e) = ipc::attr::write(stream, Flavor::Null, &hello).and_then(|()| stream.flush()) {
+        if log::verbose() > 0 {
+            log::msg_warn!("send initial response: {}", sys::os_error(&e));
+        }
+        return Incoming::Gone;
+    }
+    // The queue manager may hang up instead of sending a request.
+    match stream.fill_buf() {
+        Ok([]) | Err(_) => return Incoming::Gone,
+        Ok(_) => {}
+    }
+    match deliver_request_get(stream, layout) {
+        Some(request) => Incoming::Request(Box::new(request)),
+        None => Incoming::Refused,
+    }
+}
+
+/// Reads the request and opens the queue file (`deliver_request_get`); None after a
+/// logged refusal.
+fn deliver_request_get(stream: &mut impl BufRead, layout: &Layout) -> Option<DeliverRequest> {
+    const MYNAME: &str = "deliver_request_get";
+    let common = ipc::attr::read(stream, Flavor::Null).ok().flatten();
+    let Some(mut request) = common.as_ref().and_then(scan_common) else {
+        log::msg_warn!("{MYNAME}: error receiving common attributes");
+        return None;
+    };
+    let rcpt_count = common
+        .as_ref()
+        .and_then(|a| a.get_int("recipient_count"))
+        .unwrap_or(0);
+    if !mail_open_ok(layout, &request.queue_name, &request.queue_id) {
+        return None;
+    }
+    // Not reset after a hand-over from another agent (deliver_pass).
+    if request.msg_stats.agent_handoff.0 == 0 {
+        request.msg_stats.agent_handoff = crate::msg_stats::now();
+    }
+    for _ in 0..rcpt_count.max(0) {
+        let list = ipc::attr::read(stream, Flavor::Null).ok().flatten();
+        let Some(rcpt) = list.as_ref().and_then(rcpt_scan) else {
+            log::msg_warn!("{MYNAME}: error receiving recipient attributes");
+            return None;
+        };
+        request.rcpt_list.push(rcpt);
+    }
+    if request.rcpt_list.is_empty() {
+        log::msg_warn!(
+            "{}: no recipients in delivery request for destination {}",
+            request.queue_id,
+            request.nexthop
+        );
+        return None;
+    }
+    let path = layout.path(&request.queue_name, &request.queue_id);
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+    {
+        Ok(file) => file,
+        // Running out of resources must not throw mail away: back off and retry.
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => log::msg_fatal!(
+            "open {} {}: {}",
+            request.queue_name,
+            request.queue_id,
+            sys::os_error(&e)
+        ),
+        Err(e) => {
+            log::msg_warn!(
+                "open {} {}: {}",
+                request.queue_name,
+                request.queue_id,
+                sys::os_error(&e)
+            );
+            return None;
+        }
+    };
+    if log::verbose() > 0 {
+        log::msg_info!("{MYNAME}: file {path}");
+    }
+    let fp = match Flock::lock(file, FlockArg::LockSharedNonblock) {
+        Ok(fp) => fp,
+        Err((_, errno)) => log::msg_fatal!("shared lock {path}: {}", errno.desc()),
+    };
+    request.fp = Some(fp);
+    request.path = path;
+    Some(request)
+}
+
+/// The request's common attributes, if they are exactly Postfix's; the file is not
+/// open yet.
+fn scan_common(attrs: &Attrs) -> Option<DeliverRequest> {
+    let names: Vec<&[u8]> = attrs.0.iter().map(|(n, _)| n.as_slice()).collect();
+    if names.len() != COMMON.len() || names.iter().zip(COMMON).any(|(n, c)| *n != c.as_bytes()) {
+        return None;
+    }
+    let text = |i: usize| to_text(&attrs.0[i].1).into_owned();
+    let int = |i: usize| {
+        let v = std::str::from_utf8(&attrs.0[i].1).ok()?;
+        v.parse::<u32>().ok().map(|v| v as i32)
+    };
+    let long = |i: usize| std::str::from_utf8(&attrs.0[i].1).ok()?.parse::<i64>().ok();
+    let stats = crate::msg_stats::base64_decode(&attrs.0[11].1)?;
+    let msg_stats = match MsgStats::decode(&stats) {
+        Some(stats) => stats,
+        None => {
+            log::msg_warn!(
+                "msg_stats_scan: size mis-match: {} != {}",
+                stats.len(),
+                crate::msg_stats::SIZE
+            );
+            return None;
+        }
+    };
+    Some(DeliverRequest {
+        fp: None,
+        path: String::new(),
+        flags: int(0)?,
+        queue_name: text(1),
+        queue_id: text(2),
+        data_offset: long(3)?,
+        data_size: long(4)?,
+        nexthop: text(5),
+        encoding: text(6),
+        smtputf8: int(7)?,
+        sender: text(8),
+        dsn_envid: text(9),
+        dsn_ret: int(10)?,
+        msg_stats,
+        client_name: text(12),
+        client_addr: text(13),
+        client_port: text(14),
+        client_proto: text(15),
+        client_helo: text(16),
+        sasl_method: text(17),
+        sasl_username: text(18),
+        sasl_sender: text(19),
+        log_ident: text(20),
+        rewrite_context: text(21),
+        rcpt_list: Vec::new(),
+        hop_status: None,
+    })
+}
+
+/// Whether queue file `id` in `queue` may be opened (`mail_open_ok`): good names, and
+/// a complete regular file (queue_read checks and logs the file's side).
+fn mail_open_ok(layout: &Layout, queue: &str, id: &str) -> bool {
+    if !crate::mail_queue::name_ok(queue) {
+        log::msg_warn!("bad mail queue name: {queue}");
+        return false;
+    }
+    crate::mail_queue::id_ok(id) && crate::queue_read::open_ok(&layout.path(queue, id)).is_some()
+}
+
+/// Answers the queue manager (`deliver_request_done`): the site's status (`hop_status`,
+/// an empty status when there was no site problem) and `status` (`DEL_STAT_FINAL` or
+/// `DEL_STAT_DEFER`); then waits until the queue manager hangs up, as some systems
+/// lose data written just before a close.
+pub fn deliver_request_done(
+    stream: &mut (impl BufRead + Write),
+    hop_status: Option<&Dsn>,
+    status: i32,
+) -> std::io::Result<()> {
+    let none = Dsn::default();
+    let hop = hop_status.unwrap_or(&none);
+    if log::verbose() > 0 {
+        log::msg_info!("deliver_request_final: send: \"{}\" {status}", hop.reason);
+    }
+    let reply = dsn_print(Attrs::new(), hop).int(mail_attr::STATUS, status);
+    let sent = ipc::attr::write(stream, Flavor::Null, &reply).and_then(|()| stream.flush());
+    if let Err(e) = &sent
+        && log::verbose() > 0
+    {
+        log::msg_warn!("send final status: {}", sys::os_error(e));
+    }
+    let mut byte = [0u8; 1];
+    let _ = stream.read(&mut byte);
+    sent
+}
