@@ -4,14 +4,23 @@
 //! code returns `Result` and leaves `fatal` to program mains and the server skeletons.
 
 pub mod addr_context;
+pub mod bounce;
 pub mod clean_env;
 pub mod cleanup_user;
 pub mod debug_process;
+pub mod defer;
+pub mod deliver_completed;
+pub mod delivered_hdr;
+pub mod deliver_request;
 pub mod dsn_mask;
+pub mod dsn_print;
+pub mod dsn_util;
 pub mod flush_clnt;
 pub mod info_log_addr_form;
 pub mod input_transp;
+pub mod log_adhoc;
 pub mod mail_addr_find;
+pub mod mail_command_client;
 pub mod mail_conf_checkdir;
 pub mod mail_connect;
 pub mod mail_date;
@@ -25,15 +34,20 @@ pub mod maillog_client;
 pub mod maps;
 pub mod match_list;
 pub mod mkmap;
+pub mod msg_stats;
 pub mod pipe_command;
 pub mod queue_read;
+pub mod rcpt_print;
 pub mod record;
 pub mod resolve_clnt;
 pub mod resolve_local;
 pub mod rewrite_clnt;
 pub mod safe_open;
+pub mod sent;
 pub mod table_watch;
+pub mod trace;
 pub mod user_acl;
+pub mod verify;
 
 /// A fresh empty directory for one test: `ironpost-<what>-<pid>` in the temporary directory.
 #[cfg(test)]
