@@ -17,12 +17,12 @@
 //! form (`QUEUEID: reject: header Subject: ... from host[addr]; from=<...> to=<...>
 //! proto=ESMTP helo=<...>: 5.7.1 text`) and noted as a decision.
 
-use crate::dsn::dsn_prepend;
 use crate::out::QueueSink;
 use crate::state::{State, attr};
 use global::cleanup_user::{
     FLAG_DISCARD, FLAG_FILTER, FLAG_HOLD, FLAG_MILTER, STAT_CONT, STAT_DEFER,
 };
+use global::dsn_util::dsn_prepend;
 use global::maps::Maps;
 use global::record::rec_type;
 use rfc822::mime::HeaderClass;

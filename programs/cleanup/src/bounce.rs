@@ -10,17 +10,18 @@
 //! answers success: the message is dealt with. If the bounce service fails, the client
 //! gets the failure and keeps the message to try again.
 
-use crate::bounce_clnt::{self, Flush};
-use crate::dsn::dsn_split;
 use crate::envelope::{alldig, atoi};
 use crate::out::{QueueSink, record_size};
 use crate::state::{State, attr};
-use crate::status_log::Recipient;
+use global::bounce::{BOUNCE_FLAG_CLEAN, Envelope, NO_RELAY_AGENT, bounce_append, bounce_flush};
 use global::cleanup_user::{
     FLAG_BOUNCE, FLAG_DISCARD, STAT_BAD, STAT_CONT, STAT_DEFER, STAT_RCPT, STAT_SIZE, STAT_WRITE,
     cleanup_stat_detail,
 };
 use global::dsn_mask::{self, RET_HDRS};
+use global::dsn_print::Dsn;
+use global::dsn_util::dsn_split;
+use global::rcpt_print::Recipient;
 use global::record::{rec_attr_map, rec_get, rec_type};
 use util::eight_bit;
 
@@ -65,8 +66,11 @@ impl<W: QueueSink> State<'_, W> {
                 address: "unknown".to_string(),
                 ..Recipient::default()
             };
-            let msg = self.message();
-            if bounce_clnt::bounce_append(self.settings, &msg, &unknown, &status, &text).is_err() {
+            let (id, stats) = (&self.queue_id, self.msg_stats());
+            let dsn = Dsn::simple(&status, &text);
+            let conf = &self.settings.status;
+            let flags = BOUNCE_FLAG_CLEAN;
+            if bounce_append(conf, flags, id, &stats, &unknown, NO_RELAY_AGENT, &dsn) != 0 {
                 self.errs |= STAT_WRITE;
             }
         }
@@ -84,10 +88,8 @@ impl<W: QueueSink> State<'_, W> {
     fn bounce_recipients(&mut self, status: &str, text: &str) -> bool {
         let settings = self.settings;
         let id = self.queue_id.clone();
-        let msg = bounce_clnt::Message {
-            id: &id,
-            arrival: self.arrival_time,
-        };
+        let stats = self.msg_stats();
+        let dsn = Dsn::simple(status, text);
         let mut reader = match self.dst.read_back() {
             Ok(reader) => reader,
             Err(e) => log::msg_fatal!("{id}: seek queue file: {}", sys::os_error(&e)),
@@ -134,8 +136,16 @@ impl<W: QueueSink> State<'_, W> {
                         address: text_value,
                     };
                     any = true;
-                    failed =
-                        bounce_clnt::bounce_append(settings, &msg, &rcpt, status, text).is_err();
+                    let flags = BOUNCE_FLAG_CLEAN;
+                    failed = bounce_append(
+                        &settings.status,
+                        flags,
+                        &id,
+                        &stats,
+                        &rcpt,
+                        NO_RELAY_AGENT,
+                        &dsn,
+                    ) != 0;
                 }
                 rec_type::DRCP | rec_type::DONE => pending = Pending::default(),
                 _ => {}
@@ -158,19 +168,20 @@ impl<W: QueueSink> State<'_, W> {
         } else {
             self.dsn_ret
         };
-        let flush = Flush {
+        let msg = Envelope {
             queue: global::mail_queue::INCOMING,
+            id: &self.queue_id,
             encoding,
-            smtputf8: self.smtputf8,
+            smtputf8: self.smtputf8 as i32,
             sender: self.sender.as_deref().unwrap_or(""),
             dsn_envid: self.dsn_envid.as_deref().unwrap_or(""),
-            dsn_ret,
-            verp_delims: self
-                .verp_delims
-                .as_deref()
-                .filter(|_| !settings.verp_bounce_off),
+            dsn_ret: dsn_ret as i32,
         };
-        if bounce_clnt::bounce_flush(settings, &self.queue_id, &flush).is_err() {
+        let verp = self
+            .verp_delims
+            .as_deref()
+            .filter(|_| !settings.verp_bounce_off);
+        if bounce_flush(&settings.status, BOUNCE_FLAG_CLEAN, &msg, verp) != 0 {
             log::msg_warn!("{}: bounce message failure", self.queue_id);
             self.errs |= STAT_WRITE;
         }

@@ -5,6 +5,7 @@
 //! setting is an error here; the program turns it into a fatal one.
 
 use crate::tables::Tables;
+use global::bounce::StatusConf;
 use global::info_log_addr_form::AddrForm;
 use global::mail_queue::Layout;
 use params::Config;
@@ -85,18 +86,11 @@ pub struct Settings {
     pub virt_expan_limit: usize,
     /// `virtual_alias_address_length_limit`.
     pub virt_addrlen_limit: usize,
-    /// `bounce_service_name`.
-    pub bounce_service: String,
-    /// `trace_service_name`.
-    pub trace_service: String,
-    /// `address_verify_service_name`.
-    pub verify_service: String,
-    /// `soft_bounce`.
-    pub soft_bounce: bool,
+    /// What the bounce, trace and verify clients need (service names, soft_bounce, the
+    /// status line's form).
+    pub status: StatusConf,
     /// `disable_verp_bounces`.
     pub verp_bounce_off: bool,
-    /// `delay_logging_resolution_limit`.
-    pub delay_max_res: u32,
     /// `message_reject_characters`, unescaped.
     pub reject_chars: Vec<u8>,
     /// `message_strip_characters`, unescaped.
@@ -200,12 +194,8 @@ impl Settings {
             virt_recur_limit: int(&c::VIRTUAL_ALIAS_RECURSION_LIMIT)?,
             virt_expan_limit: int(&c::VIRTUAL_ALIAS_EXPANSION_LIMIT)?,
             virt_addrlen_limit: int(&c::VIRTUAL_ALIAS_ADDRESS_LENGTH_LIMIT)?,
-            bounce_service: config.str(&c::BOUNCE_SERVICE_NAME)?,
-            trace_service: config.str(&c::TRACE_SERVICE_NAME)?,
-            verify_service: config.str(&c::ADDRESS_VERIFY_SERVICE_NAME)?,
-            soft_bounce: yes(&params::decl::queue::SOFT_BOUNCE)?,
+            status: StatusConf::from_config(config)?,
             verp_bounce_off: yes(&c::DISABLE_VERP_BOUNCES)?,
-            delay_max_res: config.int(&c::DELAY_LOGGING_RESOLUTION_LIMIT)?.clamp(0, 6) as u32,
             reject_chars: unescape(&config.str(&c::MESSAGE_REJECT_CHARACTERS)?),
             strip_chars: unescape(&config.str(&c::MESSAGE_STRIP_CHARACTERS)?),
             body_check_len: config.int(&c::BODY_CHECKS_SIZE_LIMIT)?.max(0) as u64,

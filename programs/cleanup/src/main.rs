@@ -18,9 +18,7 @@ mod addr;
 mod addr_map;
 mod api;
 mod bounce;
-mod bounce_clnt;
 mod decision;
-mod dsn;
 mod envelope;
 mod extracted;
 mod final_update;
@@ -35,7 +33,6 @@ mod out;
 mod out_recipient;
 mod rewrite;
 mod state;
-mod status_log;
 mod tables;
 #[cfg(test)]
 mod tests;

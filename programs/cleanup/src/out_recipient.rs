@@ -16,13 +16,16 @@
 //! service) of an alias with several addresses is answered "deliverable" for the alias
 //! itself instead of being sent to each of them.
 
-use crate::bounce_clnt;
 use crate::out::QueueSink;
 use crate::state::{State, attr};
-use crate::status_log::{Dsn, Recipient};
 use crate::tables::EXT_PROP_VIRTUAL;
+use global::bounce::{BOUNCE_FLAG_CLEAN, NO_RELAY_AGENT};
 use global::cleanup_user::{FLAG_MAP_OK, STAT_WRITE};
+use global::deliver_request::DEL_REQ_FLAG_MTA_VRFY;
 use global::dsn_mask::{NOTIFY_NEVER, NOTIFY_SUCCESS};
+use global::dsn_print::Dsn;
+use global::msg_stats::MsgStats;
+use global::rcpt_print::Recipient;
 use global::record::rec_type;
 use util::eight_bit;
 
@@ -55,9 +58,19 @@ impl<W: QueueSink> State<'_, W> {
             orig_addr: orcpt.to_string(),
             address: recip.to_string(),
         };
-        if expansion.len() > 1 && self.tflags & DEL_REQ_FLAG_MTA_VRFY != 0 {
-            let dsn = simple_dsn("deliverable", "aliased to multiple recipients");
-            bounce_clnt::verify_append(self.settings, &self.message(), &rcpt, &dsn);
+        if expansion.len() > 1 && self.tflags as i32 & DEL_REQ_FLAG_MTA_VRFY != 0 {
+            let dsn = Dsn::simple("2.0.0", "aliased to multiple recipients");
+            let (id, stats) = (&self.queue_id, self.msg_stats());
+            let status = &self.settings.status;
+            global::sent::sent(
+                status,
+                DEL_REQ_FLAG_MTA_VRFY,
+                id,
+                &stats,
+                &rcpt,
+                NO_RELAY_AGENT,
+                &dsn,
+            );
             return;
         }
         let mut dsn_notify = dsn_notify;
@@ -74,11 +87,12 @@ impl<W: QueueSink> State<'_, W> {
         }
     }
 
-    /// The message, for the bounce and trace services.
-    pub fn message(&self) -> bounce_clnt::Message<'_> {
-        bounce_clnt::Message {
-            id: &self.queue_id,
-            arrival: self.arrival_time,
+    /// The message's time stamps for the status clients: cleanup has only the arrival
+    /// time (all the delay is before the queue manager).
+    pub fn msg_stats(&self) -> MsgStats {
+        MsgStats {
+            incoming_arrival: self.arrival_time,
+            ..MsgStats::default()
         }
     }
 
@@ -93,10 +107,14 @@ impl<W: QueueSink> State<'_, W> {
             crate::incomplete::note(&path);
             self.trace_path = Some(path);
         }
-        let dsn = simple_dsn("expanded", "alias expanded");
-        let msg = self.message();
-        let flags = bounce_clnt::BOUNCE_FLAG_CLEAN;
-        if bounce_clnt::trace_append(self.settings, &msg, flags, rcpt, &dsn).is_err() {
+        let dsn = Dsn {
+            action: "expanded".to_string(),
+            ..Dsn::simple("2.0.0", "alias expanded")
+        };
+        let (id, stats) = (&self.queue_id, self.msg_stats());
+        let status = &self.settings.status;
+        let flags = BOUNCE_FLAG_CLEAN;
+        if global::trace::trace_append(status, flags, id, &stats, rcpt, NO_RELAY_AGENT, &dsn) != 0 {
             log::msg_warn!("{}: trace logfile update error", self.queue_id);
             self.errs |= STAT_WRITE;
         }
@@ -126,17 +144,5 @@ impl<W: QueueSink> State<'_, W> {
         self.out(rec_type::ORCP, &eight_bit::to_bytes(orcpt));
         self.out(rec_type::RCPT, &eight_bit::to_bytes(recip));
         self.rcpt_count += 1;
-    }
-}
-
-/// An MTA-requested address probe (`DEL_REQ_FLAG_MTA_VRFY`).
-const DEL_REQ_FLAG_MTA_VRFY: u32 = 1 << 8;
-
-/// A 2.0.0 status with `action` and `reason`.
-fn simple_dsn(action: &str, reason: &str) -> Dsn {
-    Dsn {
-        status: "2.0.0".to_string(),
-        action: action.to_string(),
-        reason: reason.to_string(),
     }
 }
