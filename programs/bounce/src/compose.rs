@@ -47,7 +47,7 @@ pub struct Info {
     pub entries: Option<Vec<(Recipient, Dsn)>>,
     /// The original queue file, when it could be opened.
     pub orig: Option<RecStream<BufReader<File>>>,
-    /// The original sender, quoted (MAILER-DAEMON for the null sender).
+    /// The original sender, quoted (MAILER-DAEMON@$myhostname for the null sender).
     pub sender: String,
     /// Arrival time of the original (0: unknown).
     pub arrival_time: i64,
@@ -148,13 +148,14 @@ impl Info {
                     self.arrival_time = queue_read::atol(&buf).max(0);
                 }
                 rec_type::FROM => {
+                    // The null sender is shown as Postfix's mail_addr_mail_daemon().
                     let sender = if buf.is_empty() {
-                        "MAILER-DAEMON"
+                        format!("MAILER-DAEMON@{}", settings.myhostname)
                     } else {
-                        &text
+                        text.into_owned()
                     };
                     self.sender = rfc822::quote::quote_822_local(
-                        sender,
+                        &sender,
                         rfc822::quote::QuoteFlags::default(),
                     );
                 }

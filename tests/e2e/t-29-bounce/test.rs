@@ -1,0 +1,244 @@
+//! bounce: ironpost's bounce service (as the bounce, defer and trace services) beside
+//! Postfix's delivery agents, each scenario run twice in the same harness, once with
+//! our bounce and once with Postfix 3.7's: a 5xx from the error transport, an unknown
+//! virtual user with a postmaster copy (notify_classes = bounce), a double bounce
+//! (notify_classes = 2bounce), a delay warning (delay_warning_time), lifetime expiry
+//! (maximal_queue_lifetime = 0) and a bounce_template_file template. The notices mailed
+//! back (headers, the three MIME parts, the per-recipient fields, the returned message),
+//! the log lines (`sender non-delivery notification: QUEUEID`...) and what is left in
+//! the bounce/ and defer/ directories must be equal once queue IDs, dates and MIME
+//! boundary times are normalised.
+//!
+//! harness.rs: the shared helpers (t-30 uses them too).
+
+mod harness;
+
+use harness::*;
+
+/// What one run shows: the notices, the log lines, and the logs left behind.
+#[derive(Debug, PartialEq, Eq)]
+struct Run {
+    notices: Vec<String>,
+    lines: Vec<String>,
+    logs_left: (usize, usize),
+}
+
+fn run_of(mx: &e2e::Instance) -> Run {
+    Run {
+        notices: notices(mx),
+        lines: lines_of(
+            mx,
+            &[
+                "bounce", "defer", "qmgr", "error", "virtual", "smtp", "cleanup",
+            ],
+        ),
+        logs_left: (
+            queue_files(mx, "bounce").len(),
+            queue_files(mx, "defer").len(),
+        ),
+    }
+}
+
+fn assert_runs(ours: &Run, postfix: &Run) {
+    assert_same("notices", &ours.notices, &postfix.notices);
+    assert_same("log lines", &ours.lines, &postfix.lines);
+    assert_eq!(ours.logs_left, postfix.logs_left, "logs left behind");
+}
+
+/// A recipient of the error transport: a non-delivery notice to the sender.
+fn error_transport(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance("t-29-error", bounce)?;
+    mx.start();
+    sendmail(&mx, USER, ERROR, "t29-error");
+    // The message and the notice.
+    wait_count(&mx, ": removed", 2, 60);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn a_5xx_from_the_error_transport_bounces_as_with_postfix() {
+    let Some((ours, postfix)) = both(error_transport) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 1, "{ours:#?}");
+    let notice = &ours.notices[0];
+    for needle in [
+        "Subject: Undelivered Mail Returned to Sender",
+        "Content-Type: multipart/report; report-type=delivery-status;",
+        "Content-Type: message/delivery-status",
+        "Action: failed",
+        "Status: 5.1.1",
+        "Content-Type: message/rfc822",
+        "body t29-error",
+    ] {
+        assert!(notice.contains(needle), "no \"{needle}\" in:\n{notice}");
+    }
+    assert!(
+        ours.lines
+            .iter()
+            .any(|l| l.contains("sender non-delivery notification: QUEUEID")),
+        "{:#?}",
+        ours.lines
+    );
+    assert_eq!(ours.logs_left, (0, 0));
+    assert_runs(&ours, &postfix);
+}
+
+/// An unknown virtual user, with notify_classes = bounce: the sender's notice and the
+/// postmaster's copy (headers only), both to the virtual user.
+fn unknown_user(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance("t-29-unknown", bounce)?;
+    mx.set_main_cf("notify_classes", "bounce, resource, software");
+    mx.set_main_cf("bounce_notice_recipient", USER);
+    mx.start();
+    sendmail(&mx, USER, "nobody@vmail.e2e.test", "t29-unknown");
+    wait_count(&mx, ": removed", 3, 60);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn an_unknown_user_bounces_with_a_postmaster_copy_as_with_postfix() {
+    let Some((ours, postfix)) = both(unknown_user) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 2, "{ours:#?}");
+    assert!(
+        ours.notices
+            .iter()
+            .any(|n| n.contains("Subject: Postmaster Copy: Undelivered Mail")
+                && n.contains("Auto-Submitted: auto-generated")
+                && n.contains("Content-Type: text/rfc822-headers")),
+        "{:#?}",
+        ours.notices
+    );
+    assert!(
+        ours.lines
+            .iter()
+            .any(|l| l.contains("postmaster non-delivery notification: QUEUEID")),
+        "{:#?}",
+        ours.lines
+    );
+    assert_runs(&ours, &postfix);
+}
+
+/// A bounce that bounces: a message from the null sender to the error transport, with
+/// notify_classes = 2bounce, goes to 2bounce_notice_recipient from the double-bounce
+/// address.
+fn double_bounce(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance("t-29-2bounce", bounce)?;
+    mx.set_main_cf("notify_classes", "2bounce, resource, software");
+    mx.set_main_cf("2bounce_notice_recipient", USER);
+    mx.start();
+    let message = "From: MAILER-DAEMON\nSubject: t29-2bounce\n\nbody t29-2bounce\n";
+    let out = mx.sendmail(&["-f", "", ERROR], message);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_count(&mx, ": removed", 2, 60);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn a_double_bounce_goes_to_the_postmaster_as_with_postfix() {
+    let Some((ours, postfix)) = both(double_bounce) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 1, "{ours:#?}");
+    assert!(ours.notices[0].contains("Return-Path: <double-bounce@mail.e2e.test>"));
+    assert_runs(&ours, &postfix);
+}
+
+/// delay_warning_time reached at the first deferral: a delay notice from the defer
+/// log, which stays for the next attempt.
+fn delay_warning(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance("t-29-delay", bounce)?;
+    mx.set_main_cf("delay_warning_time", "1s");
+    mx.start();
+    sendmail(&mx, USER, FAR, "t29-delay");
+    wait_count(&mx, ": removed", 1, 60);
+    wait_queue(&mx, "deferred", 1);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn a_delay_warning_is_sent_as_with_postfix() {
+    let Some((ours, postfix)) = both(delay_warning) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 1, "{ours:#?}");
+    let notice = &ours.notices[0];
+    for needle in [
+        "Subject: Delayed Mail (still being retried)",
+        "Action: delayed",
+        "Will-Retry-Until: DATE",
+        "Content-Description: Undelivered Message Headers",
+    ] {
+        assert!(notice.contains(needle), "no \"{needle}\" in:\n{notice}");
+    }
+    assert_eq!(ours.logs_left, (0, 1), "the defer log stays");
+    assert_runs(&ours, &postfix);
+}
+
+/// maximal_queue_lifetime = 0: the first deferral expires the message, which is
+/// returned from its defer log, then removed.
+fn expiry(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance("t-29-expire", bounce)?;
+    mx.set_main_cf("maximal_queue_lifetime", "0");
+    mx.start();
+    sendmail(&mx, USER, FAR, "t29-expire");
+    wait_count(&mx, ": removed", 2, 60);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn an_expired_message_is_returned_as_with_postfix() {
+    let Some((ours, postfix)) = both(expiry) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 1, "{ours:#?}");
+    assert!(ours.notices[0].contains("Action: failed"));
+    assert_eq!(ours.logs_left, (0, 0), "the defer log is removed");
+    assert_runs(&ours, &postfix);
+}
+
+/// A bounce_template_file with its own failure template (charset, From:, Subject:,
+/// text with $name and a time conversion).
+fn template_file(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance("t-29-template", bounce)?;
+    mx.write(
+        "etc/bounce.cf",
+        "# t-29\n\
+         failure_template = <<EOF\n\
+         Charset: us-ascii\n\
+         From: Mail Robot <MAILER-DAEMON>\n\
+         Subject: Your mail to an error address\n\
+         \n\
+         Hello, this is $myhostname ($mail_name).\n\
+         Mail stays queued for $maximal_queue_lifetime_days days at most.\n\
+         EOF\n",
+    );
+    mx.set_main_cf("bounce_template_file", "@DIR@/etc/bounce.cf");
+    mx.start();
+    sendmail(&mx, USER, ERROR, "t29-template");
+    wait_count(&mx, ": removed", 2, 60);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn a_template_file_is_used_as_by_postfix() {
+    let Some((ours, postfix)) = both(template_file) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 1, "{ours:#?}");
+    let notice = &ours.notices[0];
+    for needle in [
+        "Subject: Your mail to an error address",
+        "Hello, this is mail.e2e.test (Postfix).",
+        "Mail stays queued for 5 days at most.",
+    ] {
+        assert!(notice.contains(needle), "no \"{needle}\" in:\n{notice}");
+    }
+    assert_runs(&ours, &postfix);
+}
