@@ -338,3 +338,169 @@ pub fn mbox_dsn(err: i32, def_dsn: &str) -> &str {
         _ => def_dsn,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::rec_put;
+
+    /// A queue file whose content starts at the returned offset: `lines` as records
+    /// (`Some(true)`: a line, `Some(false)`: a piece of a longer line), then `X` unless
+    /// `corrupt`.
+    fn queue_file(dir: &std::path::Path, lines: &[(&str, bool)], corrupt: bool) -> (File, u64) {
+        let path = dir.join("queuefile");
+        let mut data = Vec::new();
+        rec_put(&mut data, rec_type::FROM, b"sender@example.com").unwrap();
+        rec_put(&mut data, rec_type::MESG, b"").unwrap();
+        let offset = data.len() as u64;
+        for (text, whole) in lines {
+            let kind = if *whole {
+                rec_type::NORM
+            } else {
+                rec_type::CONT
+            };
+            rec_put(&mut data, kind, text.as_bytes()).unwrap();
+        }
+        if !corrupt {
+            rec_put(&mut data, rec_type::XTRA, b"").unwrap();
+            rec_put(&mut data, rec_type::END, b"").unwrap();
+        }
+        std::fs::write(&path, data).unwrap();
+        let file = File::options().read(true).write(true).open(&path).unwrap();
+        (file, offset)
+    }
+
+    fn args(flags: u32, eol: &'static str) -> CopyArgs<'static> {
+        CopyArgs {
+            sender: "sender@example.com",
+            orig_rcpt: "alias@example.com",
+            delivered: "user@example.com",
+            flags,
+            eol,
+            enable_orcpt: true,
+            owner: (sys::geteuid(), sys::getegid()),
+        }
+    }
+
+    const MESSAGE: &[(&str, bool)] = &[
+        ("Subject: test", true),
+        ("", true),
+        ("From the start", true),
+        (".dot", true),
+        ("a long ", false),
+        ("line", true),
+        ("no newline at the end", false),
+    ];
+
+    #[test]
+    fn an_mbox_delivery_appends_with_headers_and_quoting() {
+        let dir = crate::scratch_dir("mail-copy-mbox");
+        let (src, offset) = queue_file(&dir, MESSAGE, false);
+        let mbox = dir.join("mbox");
+        std::fs::write(&mbox, "old\n").unwrap();
+        let dst = File::options().write(true).open(&mbox).unwrap();
+        let copied = mail_copy(
+            &args(MAIL_COPY_MBOX, "\n"),
+            &src,
+            "qf",
+            offset,
+            Dest::File(dst),
+        );
+        assert!(matches!(copied, Copied::Ok), "{copied:?}");
+        let text = std::fs::read_to_string(&mbox).unwrap();
+        let (first, rest) = text["old\n".len()..].split_once('\n').unwrap();
+        assert!(first.starts_with("From sender@example.com  "), "{first}");
+        assert_eq!(
+            first.len(),
+            "From sender@example.com  ".len() + 24,
+            "{first}"
+        );
+        assert_eq!(
+            rest,
+            "Return-Path: <sender@example.com>\nX-Original-To: alias@example.com\n\
+             Delivered-To: user@example.com\nSubject: test\n\n>From the start\n.dot\n\
+             a long line\nno newline at the end\n\n"
+        );
+    }
+
+    #[test]
+    fn a_stream_gets_dots_doubled_and_crlf() {
+        let dir = crate::scratch_dir("mail-copy-stream");
+        let (src, offset) = queue_file(&dir, MESSAGE, false);
+        let mut out = Vec::new();
+        let flags = MAIL_COPY_DOT | MAIL_COPY_DELIVERED;
+        let mut a = args(flags, "\r\n");
+        a.sender = "";
+        let copied = mail_copy(&a, &src, "qf", offset, Dest::Stream(&mut out));
+        assert!(matches!(copied, Copied::Ok), "{copied:?}");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Delivered-To: user@example.com\r\nSubject: test\r\n\r\nFrom the start\r\n\
+             ..dot\r\na long line\r\nno newline at the end\r\n"
+        );
+        let mut out = Vec::new();
+        let copied = mail_copy(
+            &args(MAIL_COPY_FROM | MAIL_COPY_RETURN_PATH, "\n"),
+            &src,
+            "qf",
+            offset,
+            Dest::Stream(&mut out),
+        );
+        assert!(matches!(copied, Copied::Ok));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("From sender@example.com  "), "{text}");
+        let mut a = args(MAIL_COPY_FROM | MAIL_COPY_RETURN_PATH, "\n");
+        a.sender = "";
+        let mut out = Vec::new();
+        mail_copy(&a, &src, "qf", offset, Dest::Stream(&mut out));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("From MAILER-DAEMON  "), "{text}");
+        assert!(text.contains("\nReturn-Path: <>\n"), "{text}");
+    }
+
+    #[test]
+    fn a_corrupt_queue_file_leaves_the_mailbox_as_it_was() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = crate::scratch_dir("mail-copy-corrupt");
+        let (src, offset) = queue_file(&dir, MESSAGE, true);
+        let mbox = dir.join("mbox");
+        std::fs::write(&mbox, "old\n").unwrap();
+        let dst = File::options().write(true).open(&mbox).unwrap();
+        let copied = mail_copy(
+            &args(MAIL_COPY_MBOX, "\n"),
+            &src,
+            "qf",
+            offset,
+            Dest::File(dst),
+        );
+        assert!(matches!(copied, Copied::Corrupt), "{copied:?}");
+        assert_eq!(std::fs::read_to_string(&mbox).unwrap(), "old\n");
+        let mode = src.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o400);
+    }
+
+    #[test]
+    fn a_write_error_is_described_with_its_status() {
+        let dir = crate::scratch_dir("mail-copy-full");
+        let (src, offset) = queue_file(&dir, MESSAGE, false);
+        let full = File::options().write(true).open("/dev/full").unwrap();
+        let copied = mail_copy(
+            &args(MAIL_COPY_NONE, "\n"),
+            &src,
+            "qf",
+            offset,
+            Dest::File(full),
+        );
+        match copied {
+            Copied::Failed { broken_pipe, why } => {
+                assert!(!broken_pipe);
+                assert_eq!(why.status, "4.3.0");
+                assert_eq!(why.dtext, "input/output error");
+                assert_eq!(why.reason, "error writing message: No space left on device");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(mbox_dsn(sys::libc::EDQUOT, "5.3.0"), "5.2.2");
+        assert_eq!(mbox_dsn(sys::libc::EACCES, "5.3.0"), "5.3.0");
+    }
+}
