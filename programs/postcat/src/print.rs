@@ -47,6 +47,8 @@ pub fn postcat(out: &mut impl Write, file: impl Read + Seek, path: &str, flags: 
     let rec_flags = if verbose { 0 } else { queue_read::DEFAULT };
     let mut rs = RecStream::new(BufReader::new(file), path);
     let is_stdin = path == "stdin";
+    // Postfix's ftell on a pipe is -1, which -o prints as the largest unsigned long.
+    let seekable = rs.seek(SeekFrom::Current(0)).is_ok();
 
     if flags.start > 0 {
         if is_stdin {
@@ -98,7 +100,7 @@ pub fn postcat(out: &mut impl Write, file: impl Read + Seek, path: &str, flags: 
     };
 
     loop {
-        let offset = rs.offset();
+        let offset = if seekable { rs.offset() } else { u64::MAX };
         let mut kind = match rs.get_raw(&mut buf, 0, rec_flags) {
             Got::Rec(kind) => kind,
             Got::Eof => break,

@@ -1,0 +1,198 @@
+//! t-31: the queue tools (postqueue with showq, postcat, postsuper, qshape) against
+//! Postfix 3.7's on the same queue contents.
+//!
+//! A queue is built by Postfix itself (a private instance of Postfix's master and daemons):
+//! messages deferred by a relay that refuses connections (so each has a defer log with its
+//! reason), then, with the system stopped, one moved to incoming/, one to active/, one to
+//! hold/, one marked force-expired, one left in maildrop/ by Postfix's postdrop, and the
+//! arrival times of some moved back (minutes, an hour, days) so that qshape's buckets fill.
+//! A second queue is built the same way by ironpost's daemons (cleanup, qmgr...), for
+//! Postfix's tools and ours on files ironpost wrote. Each comparison runs Postfix's tool and
+//! ours on two copies of the same queue, each with a main.cf of its own, and compares
+//! standard output, standard error, exit status and, for postsuper, the queue left behind.
+
+mod fixture;
+
+use fixture::{Fixture, Run};
+
+/// postqueue -p and -j with the mail system down: root's path through showq run directly
+/// (Postfix's postqueue with Postfix's showq, ours with ours), and ours through our showq
+/// daemon in a running system.
+fn listings(fx: &Fixture) {
+    for args in [&["-p"][..], &["-j"]] {
+        let (pf, ours) = fx.both(Run::Postqueue, args, b"");
+        assert_eq!(ours, pf, "postqueue {args:?}");
+        assert!(pf.stdout.contains("Requests."), "{}", pf.stdout);
+    }
+}
+
+#[test]
+fn postqueue_lists_a_postfix_queue_as_postfix_does() {
+    let Some(fx) = Fixture::build("t-31-postqueue", false) else {
+        return;
+    };
+    listings(&fx);
+    let (pf, _) = fx.both(Run::Postqueue, &["-p"], b"");
+    // The markers: active, hold, force-expired; reasons from the defer logs.
+    assert!(pf.stdout.contains("*  "), "{}", pf.stdout);
+    assert!(pf.stdout.contains("! "), "{}", pf.stdout);
+    assert!(pf.stdout.contains("# "), "{}", pf.stdout);
+    assert!(pf.stdout.contains("Connection refused)"), "{}", pf.stdout);
+    // Through the service: a running system with our showq gives the same listing (without
+    // the "mail system is down" warning).
+    let live = fx.live_listing();
+    assert_eq!(live, pf.stdout);
+}
+
+#[test]
+fn postqueue_lists_an_ironpost_queue_as_postfix_does() {
+    let Some(fx) = Fixture::build("t-31-postqueue-ip", true) else {
+        return;
+    };
+    listings(&fx);
+}
+
+/// Every postcat flag on every queue file, Postfix's and ours.
+fn postcat_all(fx: &Fixture) {
+    let files = fx.queue_files();
+    assert!(files.len() >= 7, "{files:?}");
+    let flag_sets: [&[&str]; 12] = [
+        &[],
+        &["-e"],
+        &["-h"],
+        &["-b"],
+        &["-eh"],
+        &["-eb"],
+        &["-hb"],
+        &["-o"],
+        &["-d", "-e"],
+        &["-v"],
+        &["-r", "-o"],
+        &["-v", "-o", "-d"],
+    ];
+    for file in &files {
+        for flags in flag_sets {
+            let mut args: Vec<&str> = flags.to_vec();
+            args.push(file.as_str());
+            let (pf, ours) = fx.both(Run::Postcat, &args, b"");
+            if flags.contains(&"-v") {
+                // Postfix's library logs its own work with -v (name_mask, mynetworks):
+                // the records are what counts.
+                assert_eq!(
+                    (ours.status, &ours.stdout),
+                    (pf.status, &pf.stdout),
+                    "postcat {args:?}"
+                );
+            } else {
+                assert_eq!(ours, pf, "postcat {args:?}");
+            }
+        }
+    }
+    // -q by queue ID, standard input, a start offset, something that is no queue file.
+    let ids = fx.ids();
+    let (pf, ours) = fx.both(Run::Postcat, &["-q", &ids[0], &ids[1]], b"");
+    assert_eq!(ours, pf);
+    assert!(pf.stdout.contains("*** ENVELOPE RECORDS"));
+    let (pf, ours) = fx.both(Run::Postcat, &["-q", "NOSUCHID"], b"");
+    assert_eq!(ours, pf);
+    let bytes = std::fs::read(&files[0]).unwrap();
+    for args in [&[][..], &["-o"], &["-s", "30"]] {
+        let (pf, ours) = fx.both(Run::Postcat, args, &bytes);
+        assert_eq!(ours, pf, "postcat {args:?} < file");
+    }
+    let (pf, ours) = fx.both(Run::Postcat, &[], b"hello world\n");
+    assert_eq!(ours, pf);
+    assert!(pf.stderr.contains("input is not a valid queue file"));
+}
+
+#[test]
+fn postcat_prints_postfix_queue_files_as_postfix_does() {
+    let Some(fx) = Fixture::build("t-31-postcat", false) else {
+        return;
+    };
+    postcat_all(&fx);
+}
+
+#[test]
+fn postcat_prints_ironpost_queue_files_as_postfix_does() {
+    let Some(fx) = Fixture::build("t-31-postcat-ip", true) else {
+        return;
+    };
+    postcat_all(&fx);
+}
+
+#[test]
+fn postsuper_operations_leave_the_queue_as_postfix_s_do() {
+    let Some(fx) = Fixture::build("t-31-postsuper", false) else {
+        return;
+    };
+    let ids = fx.ids();
+    let id = |i: usize| ids[i].as_str();
+    let stdin_ids = format!("{}\n{}\nbad.id\nNOSUCHID\n", id(0), id(1));
+    let cases: Vec<(Vec<&str>, &[u8])> = vec![
+        (vec!["-d", id(0)], b""),
+        (vec!["-d", "ALL"], b""),
+        (vec!["-d", "ALL", "deferred"], b""),
+        (vec!["-d", "-"], stdin_ids.as_bytes()),
+        (vec!["-h", id(0)], b""),
+        (vec!["-h", "ALL"], b""),
+        (vec!["-H", "ALL"], b""),
+        (vec!["-H", id(3)], b""),
+        (vec!["-r", id(1)], b""),
+        (vec!["-r", "ALL"], b""),
+        (vec!["-e", id(0)], b""),
+        (vec!["-e", "ALL"], b""),
+        (vec!["-f", "ALL"], b""),
+        (vec!["-f", id(3)], b""),
+        (vec!["-h", "-"], stdin_ids.as_bytes()),
+        (vec!["-d", id(0), "-h", id(1), "-H", id(1)], b""),
+        (vec!["-s"], b""),
+        (vec!["-p"], b""),
+        (vec!["-S"], b""),
+        (vec![], b""),
+        (vec!["-d", "NOSUCHID"], b""),
+        (vec!["-z"], b""),
+    ];
+    for (args, input) in cases {
+        let (pf, ours) = fx.both_fresh(Run::Postsuper, &args, input);
+        assert_eq!(ours, pf, "postsuper {args:?}");
+    }
+    // A changed hash depth: -s moves files to their new places.
+    let (pf, ours) = fx.both_fresh_with(Run::Postsuper, &["-s"], b"", "hash_queue_depth = 2\n");
+    assert_eq!(ours, pf, "postsuper -s with a deeper hash");
+    assert!(
+        pf.tree.iter().any(|p| p.matches('/').count() == 3),
+        "{:?}",
+        pf.tree
+    );
+}
+
+#[test]
+fn qshape_counts_as_postfix_s_script_does() {
+    let Some(fx) = Fixture::build("t-31-qshape", false) else {
+        return;
+    };
+    let cases: [&[&str]; 12] = [
+        &[],
+        &["deferred", "hold", "incoming", "active"],
+        &["-s", "deferred", "hold", "incoming", "active"],
+        &["-p", "deferred", "hold", "incoming", "active"],
+        &["-p", "-m", "1", "deferred", "hold"],
+        &["-b", "5", "deferred", "hold", "incoming"],
+        &["-t", "1", "-b", "12", "deferred", "hold", "incoming"],
+        &["-l", "-t", "30", "deferred", "hold", "incoming", "active"],
+        &["-w", "120", "deferred", "hold"],
+        &["-w", "40", "deferred"],
+        &["maildrop"],
+        &["-s", "-p", "-m", "1", "-l", "deferred", "hold", "active"],
+    ];
+    for args in cases {
+        let (pf, ours) = fx.both(Run::Qshape, args, b"");
+        assert_eq!(ours, pf, "qshape {args:?}");
+    }
+    // Absolute queue paths need no configuration.
+    let deferred = fx.queue_dir_a().join("deferred").display().to_string();
+    let (pf, ours) = fx.both(Run::Qshape, &[deferred.as_str()], b"");
+    assert_eq!(ours, pf);
+    assert!(pf.stdout.contains("TOTAL"), "{}", pf.stdout);
+}
