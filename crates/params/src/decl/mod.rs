@@ -21,6 +21,7 @@ pub mod sendmail;
 pub mod smtpd;
 pub mod submission;
 pub mod tls;
+pub mod verify;
 
 /// Every declared parameter.
 pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
@@ -45,6 +46,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         proxymap::ALL,
         logging::ALL,
         debug::ALL,
+        verify::ALL,
     ]
     .into_iter()
     .flatten()

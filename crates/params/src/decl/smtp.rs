@@ -1,0 +1,115 @@
+//! The SMTP and LMTP client's parameters: each smtp_* parameter with its lmtp_* twin,
+//! which the same program reads when it runs as lmtp.
+//!
+//! Postfix counterpart: global/mail_params.h (smtp and lmtp client), smtp/smtp.c tables.
+
+crate::params! {
+    /// The SMTP client: The default TCP port (a service name or number) of the servers the client connects to when the next hop names none. The default is smtp.
+    "smtp_tcp_port" SMTP_TCP_PORT: Str = "smtp";
+    /// The LMTP client: The default TCP port (a service name or number) of the servers the client connects to when the next hop names none. The default is 24.
+    "lmtp_tcp_port" LMTP_TCP_PORT: Str = "24";
+    /// The SMTP client: How long to wait for a TCP connection to be made; 0 means as long as the system allows. The default is 30s.
+    "smtp_connect_timeout" SMTP_CONNECT_TIMEOUT: Time(b's') = "30s", min 0;
+    /// The LMTP client: How long to wait for a TCP connection to be made; 0 means as long as the system allows. The default is 0s.
+    "lmtp_connect_timeout" LMTP_CONNECT_TIMEOUT: Time(b's') = "0s", min 0;
+    /// The SMTP client: How long to wait for the server's greeting and for the reply to HELO, EHLO or LHLO. The default is 300s.
+    "smtp_helo_timeout" SMTP_HELO_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The LMTP client: How long to wait for the server's greeting and for the reply to HELO, EHLO or LHLO. The default is 300s.
+    "lmtp_lhlo_timeout" LMTP_LHLO_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The SMTP client: How long to wait for the reply to MAIL FROM. The default is 300s.
+    "smtp_mail_timeout" SMTP_MAIL_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The LMTP client: How long to wait for the reply to MAIL FROM. The default is 300s.
+    "lmtp_mail_timeout" LMTP_MAIL_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The SMTP client: How long to wait for the reply to RCPT TO. The default is 300s.
+    "smtp_rcpt_timeout" SMTP_RCPT_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The LMTP client: How long to wait for the reply to RCPT TO. The default is 300s.
+    "lmtp_rcpt_timeout" LMTP_RCPT_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The SMTP client: How long to wait for the reply to DATA. The default is 120s.
+    "smtp_data_init_timeout" SMTP_DATA_INIT_TIMEOUT: Time(b's') = "120s", min 1;
+    /// The LMTP client: How long to wait for the reply to DATA. The default is 120s.
+    "lmtp_data_init_timeout" LMTP_DATA_INIT_TIMEOUT: Time(b's') = "120s", min 1;
+    /// The SMTP client: How long a write of message content may block. The default is 180s.
+    "smtp_data_xfer_timeout" SMTP_DATA_XFER_TIMEOUT: Time(b's') = "180s", min 1;
+    /// The LMTP client: How long a write of message content may block. The default is 180s.
+    "lmtp_data_xfer_timeout" LMTP_DATA_XFER_TIMEOUT: Time(b's') = "180s", min 1;
+    /// The SMTP client: How long to wait for the reply to the end of the message content. The default is 600s.
+    "smtp_data_done_timeout" SMTP_DATA_DONE_TIMEOUT: Time(b's') = "600s", min 1;
+    /// The LMTP client: How long to wait for the reply to the end of the message content. The default is 600s.
+    "lmtp_data_done_timeout" LMTP_DATA_DONE_TIMEOUT: Time(b's') = "600s", min 1;
+    /// The SMTP client: How long to wait for the reply to QUIT. The default is 300s.
+    "smtp_quit_timeout" SMTP_QUIT_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The LMTP client: How long to wait for the reply to QUIT. The default is 300s.
+    "lmtp_quit_timeout" LMTP_QUIT_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The SMTP client: How long to wait for the reply to RSET. The default is 20s.
+    "smtp_rset_timeout" SMTP_RSET_TIMEOUT: Time(b's') = "20s", min 1;
+    /// The LMTP client: How long to wait for the reply to RSET. The default is 20s.
+    "lmtp_rset_timeout" LMTP_RSET_TIMEOUT: Time(b's') = "20s", min 1;
+    /// The SMTP client: The host name sent with HELO, EHLO or LHLO. The default is $myhostname.
+    "smtp_helo_name" SMTP_HELO_NAME: Str = "$myhostname";
+    /// The LMTP client: The host name sent with HELO, EHLO or LHLO. The default is $myhostname.
+    "lmtp_lhlo_name" LMTP_LHLO_NAME: Str = "$myhostname";
+    /// The SMTP client: Whether a 5xx greeting only makes the client try the next server (the status becomes 4xx) instead of bouncing the mail. The default is yes.
+    "smtp_skip_5xx_greeting" SMTP_SKIP_5XX_GREETING: Bool = "yes";
+    /// The LMTP client: Whether a 5xx greeting only makes the client try the next server (the status becomes 4xx) instead of bouncing the mail. The default is yes.
+    "lmtp_skip_5xx_greeting" LMTP_SKIP_5XX_GREETING: Bool = "yes";
+    /// The SMTP client: Whether the client hangs up after QUIT without waiting for the reply. The default is yes.
+    "smtp_skip_quit_response" SMTP_SKIP_QUIT_RESPONSE: Bool = "yes";
+    /// The LMTP client: Whether the client hangs up after QUIT without waiting for the reply. The default is no.
+    "lmtp_skip_quit_response" LMTP_SKIP_QUIT_RESPONSE: Bool = "no";
+    /// The SMTP client: EHLO (LHLO) keywords the client ignores in the server's reply, separated by commas or white space; `silent-discard` suppresses the log line saying so. The default is empty.
+    "smtp_discard_ehlo_keywords" SMTP_DISCARD_EHLO_KEYWORDS: Str = "";
+    /// The LMTP client: EHLO (LHLO) keywords the client ignores in the server's reply, separated by commas or white space; `silent-discard` suppresses the log line saying so. The default is empty.
+    "lmtp_discard_lhlo_keywords" LMTP_DISCARD_LHLO_KEYWORDS: Str = "";
+    /// The SMTP client: Next hops to try, in order, when the destination's own servers cannot be reached: host, [host], host:port or [host]:port, separated by commas or white space. The default is $fallback_relay.
+    "smtp_fallback_relay" SMTP_FALLBACK_RELAY: Str = "$fallback_relay";
+    /// The LMTP client: Next hops to try, in order, when the destination's own servers cannot be reached: host, [host], host:port or [host]:port, separated by commas or white space. The default is empty.
+    "lmtp_fallback_relay" LMTP_FALLBACK_RELAY: Str = "";
+    /// The SMTP client: The most addresses of mail exchangers the client tries per next hop; 0 means no limit. The default is 5.
+    "smtp_mx_address_limit" SMTP_MX_ADDRESS_LIMIT: Int = "5", min 0;
+    /// The LMTP client: The most addresses of mail exchangers the client tries per next hop; 0 means no limit. The default is 5.
+    "lmtp_mx_address_limit" LMTP_MX_ADDRESS_LIMIT: Int = "5", min 0;
+    /// The SMTP client: The most SMTP sessions per next hop that end in a delivery attempt; 0 means no limit. The default is 2.
+    "smtp_mx_session_limit" SMTP_MX_SESSION_LIMIT: Int = "2", min 0;
+    /// The LMTP client: The most SMTP sessions per next hop that end in a delivery attempt; 0 means no limit. The default is 2.
+    "lmtp_mx_session_limit" LMTP_MX_SESSION_LIMIT: Int = "2", min 0;
+    /// The SMTP client: How server addresses are found: dns, native (the system's name service) or both, in order. The default is dns.
+    "smtp_host_lookup" SMTP_HOST_LOOKUP: Str = "dns";
+    /// The LMTP client: How server addresses are found: dns, native (the system's name service) or both, in order. The default is dns.
+    "lmtp_host_lookup" LMTP_HOST_LOOKUP: Str = "dns";
+    /// The SMTP client: Longer lines of message content are broken with <CR><LF>SPACE; 0 means no limit. The default is 998.
+    "smtp_line_length_limit" SMTP_LINE_LENGTH_LIMIT: Int = "998", min 0;
+    /// The LMTP client: Longer lines of message content are broken with <CR><LF>SPACE; 0 means no limit. The default is 998.
+    "lmtp_line_length_limit" LMTP_LINE_LENGTH_LIMIT: Int = "998", min 0;
+    /// The SMTP client: Lookup tables that rewrite envelope and header addresses of mail leaving the machine (address-to-address). The default is empty.
+    "smtp_generic_maps" SMTP_GENERIC_MAPS: Str = "";
+    /// The LMTP client: Lookup tables that rewrite envelope and header addresses of mail leaving the machine (address-to-address). The default is empty.
+    "lmtp_generic_maps" LMTP_GENERIC_MAPS: Str = "";
+    /// The SMTP client: Which address family to try first when a server has both: ipv4, ipv6 or any. The default is any.
+    "smtp_address_preference" SMTP_ADDRESS_PREFERENCE: Str = "any";
+    /// The LMTP client: Which address family to try first when a server has both: ipv4, ipv6 or any. The default is any.
+    "lmtp_address_preference" LMTP_ADDRESS_PREFERENCE: Str = "any";
+    /// The SMTP client: Whether addresses of equal preference are tried in random order. The default is yes.
+    "smtp_randomize_addresses" SMTP_RANDOMIZE_ADDRESSES: Bool = "yes";
+    /// The LMTP client: Whether addresses of equal preference are tried in random order. The default is yes.
+    "lmtp_randomize_addresses" LMTP_RANDOMIZE_ADDRESSES: Bool = "yes";
+    /// The SMTP client: Whether, with both address families enabled, the address limit leaves room for each family. The default is yes.
+    "smtp_balance_inet_protocols" SMTP_BALANCE_INET_PROTOCOLS: Bool = "yes";
+    /// The LMTP client: Whether, with both address families enabled, the address limit leaves room for each family. The default is yes.
+    "lmtp_balance_inet_protocols" LMTP_BALANCE_INET_PROTOCOLS: Bool = "yes";
+    /// The SMTP client: Whether mail is deferred rather than bounced when no mail exchanger has an address. The default is no.
+    "smtp_defer_if_no_mx_address_found" SMTP_DEFER_IF_NO_MX_ADDRESS_FOUND: Bool = "no";
+    /// The LMTP client: Whether mail is deferred rather than bounced when no mail exchanger has an address. The default is no.
+    "lmtp_defer_if_no_mx_address_found" LMTP_DEFER_IF_NO_MX_ADDRESS_FOUND: Bool = "no";
+    /// The SMTP client: Where an address probe ends the session: rcpt (after RCPT TO) or data (after DATA). The default is rcpt.
+    "smtp_address_verify_target" SMTP_ADDRESS_VERIFY_TARGET: Str = "rcpt";
+    /// The LMTP client: Where an address probe ends the session: rcpt (after RCPT TO) or data (after DATA). The default is rcpt.
+    "lmtp_address_verify_target" LMTP_ADDRESS_VERIFY_TARGET: Str = "rcpt";
+    /// The SMTP client: Whether envelope addresses are quoted as RFC 5321 requires. The default is yes.
+    "smtp_quote_rfc821_envelope" SMTP_QUOTE_RFC821_ENVELOPE: Bool = "yes";
+    /// The LMTP client: Whether envelope addresses are quoted as RFC 5321 requires. The default is yes.
+    "lmtp_quote_rfc821_envelope" LMTP_QUOTE_RFC821_ENVELOPE: Bool = "yes";
+    /// The SMTP client: Whether the client always says HELO instead of EHLO. The default is no.
+    "smtp_never_send_ehlo" SMTP_NEVER_SEND_EHLO: Bool = "no";
+    /// The SMTP client: Whether the client says EHLO even when the greeting does not mention ESMTP. The default is yes.
+    "smtp_always_send_ehlo" SMTP_ALWAYS_SEND_EHLO: Bool = "yes";
+}
