@@ -18,10 +18,10 @@ pub mod queue_tools;
 pub mod resolve;
 pub mod sasl;
 pub mod sendmail;
+pub mod smtp;
 pub mod smtpd;
 pub mod submission;
 pub mod tls;
-pub mod verify;
 
 /// Every declared parameter.
 pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
@@ -31,6 +31,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         identity::ALL,
         address::ALL,
         smtpd::ALL,
+        smtp::ALL,
         tls::ALL,
         sasl::ALL,
         submission::ALL,
@@ -46,7 +47,6 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         proxymap::ALL,
         logging::ALL,
         debug::ALL,
-        verify::ALL,
     ]
     .into_iter()
     .flatten()
