@@ -33,6 +33,7 @@ pub mod mail_queue;
 pub mod mail_run;
 pub mod mail_task;
 pub mod mail_trigger;
+pub mod maildir;
 pub mod maillog_client;
 pub mod maps;
 pub mod match_list;
