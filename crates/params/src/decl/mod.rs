@@ -22,6 +22,7 @@ pub mod smtp;
 pub mod smtpd;
 pub mod submission;
 pub mod tls;
+pub mod verify;
 
 /// Every declared parameter.
 pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
@@ -47,6 +48,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         proxymap::ALL,
         logging::ALL,
         debug::ALL,
+        verify::ALL,
     ]
     .into_iter()
     .flatten()
