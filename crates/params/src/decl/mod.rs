@@ -9,6 +9,7 @@ pub mod debug;
 pub mod delivery;
 pub mod identity;
 pub mod install;
+pub mod local;
 pub mod logging;
 pub mod process;
 pub mod proxymap;
@@ -40,6 +41,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         queue::ALL,
         queue_tools::ALL,
         qmgr::ALL,
+        local::ALL,
         bounce::ALL,
         delivery::ALL,
         resolve::ALL,
