@@ -88,6 +88,24 @@ impl Why {
     }
 }
 
+impl Why {
+    /// The status for the status clients: Postfix's `dsb_unix`, whose diagnostic type is
+    /// `x-unix` when there is a diagnostic text.
+    pub fn dsn(&self) -> crate::dsn_print::Dsn {
+        crate::dsn_print::Dsn {
+            status: self.status.clone(),
+            dtype: if self.dtext.is_empty() {
+                String::new()
+            } else {
+                "x-unix".to_string()
+            },
+            dtext: self.dtext.clone(),
+            reason: self.reason.clone(),
+            ..crate::dsn_print::Dsn::default()
+        }
+    }
+}
+
 /// How copying the message into the command went (the caller's `mail_copy`).
 #[derive(Debug)]
 pub enum Copied {
@@ -421,13 +439,26 @@ fn start(args: &Args<'_>, argv: &[String]) -> io::Result<Child> {
         .envs(environment(args))
         .process_group(0);
     // Only root can become someone else; a test run by a user runs the command as itself.
-    if sys::geteuid() == 0 {
+    let root = sys::getuid() == 0;
+    if root {
         command.uid(args.uid).gid(args.gid);
     }
     if let Some(cwd) = args.cwd {
         command.current_dir(cwd);
     }
-    let mut child = command.spawn()?;
+    // A delivery agent runs as the mail system owner with root as its real user; the
+    // child changes ids before the exec, which takes an effective root, as Postfix's child
+    // regains it in set_ugid().
+    let saved = (sys::geteuid(), sys::getegid());
+    let regain = root && saved.0 != 0;
+    if regain {
+        sys::user::set_eugid(0, 0).map_err(|e| io::Error::other(e.to_string()))?;
+    }
+    let spawned = command.spawn();
+    if regain && let Err(e) = sys::user::set_eugid(saved.0, saved.1) {
+        log::msg_fatal!("{e}");
+    }
+    let mut child = spawned?;
     // The parent's copies of the write end are gone with `command`, so that the output
     // reaches end-of-file when the command and its offspring are done.
     drop(command);
@@ -621,7 +652,7 @@ mod tests {
 
     /// nobody's ids when root runs the tests, else our own.
     fn ids() -> (u32, u32) {
-        if sys::geteuid() == 0 {
+        if sys::getuid() == 0 {
             let nobody = sys::user::by_name("nobody").expect("nobody");
             (nobody.uid, nobody.gid)
         } else {
