@@ -1,0 +1,103 @@
+//! Delivery to a /file/name listed in an alias, :include: or .forward file: appended as
+//! a UNIX mailbox, or a maildir when the name ends in `/`.
+//!
+//! Postfix counterpart: `local/file.c` (`deliver_file`). The file is written with the
+//! rights of whoever listed it (default_privs for root-owned aliases), only where
+//! allow_mail_to_files allows it; an executable file is refused.
+
+use crate::Local;
+use crate::mailbox::{copy_to, set_eugid};
+use crate::mbox::{Locking, mbox_open};
+use crate::settings::deliver_hdr;
+use crate::state::{State, UserAttr};
+use global::mail_copy;
+use global::pipe_command::Copied;
+use std::os::unix::fs::PermissionsExt;
+
+/// Appends the message to `path` (`deliver_file`).
+pub fn deliver_file(
+    local: &mut Local,
+    mut state: State,
+    mut usr_attr: UserAttr,
+    path: &str,
+) -> i32 {
+    state.level += 1;
+    state.log("deliver_file");
+    if local
+        .dup_filter
+        .been_here(&format!("file {} {path}", usr_attr.uid))
+    {
+        return 0;
+    }
+    let settings = local.settings;
+    if settings.file_deliver_mask & state.msg_attr.exp_type == 0 {
+        state.simple("5.7.1", "mail to file is restricted".into());
+        return local.bounce_workaround(state);
+    }
+    if global::deliver_request::trace_only(local.request.flags) {
+        state.simple("2.0.0", format!("delivers to file: {path}"));
+        return local.sent(&state);
+    }
+    if usr_attr.uid == 0 {
+        usr_attr.uid = settings.default_ids.0;
+    }
+    if usr_attr.gid == 0 {
+        usr_attr.gid = settings.default_ids.1;
+    }
+    if path.ends_with('/') {
+        return crate::maildir::deliver_maildir(local, state, usr_attr, path);
+    }
+    if log::verbose() > 0 {
+        log::msg_info!("deliver_file ({},{}): {path}", usr_attr.uid, usr_attr.gid);
+    }
+    let mut copy_flags = mail_copy::MAIL_COPY_MBOX;
+    if settings.deliver_hdr_mask & deliver_hdr::FILE == 0 {
+        copy_flags &= !mail_copy::MAIL_COPY_DELIVERED;
+    }
+    let locking = Locking {
+        mask: settings.lock_mask,
+        dot_lock_may_fail: true,
+        attempts: settings.lock_attempts.0,
+        delay: settings.lock_attempts.1,
+        stale: settings.stale_lock_time,
+    };
+    let mut copied = Copied::Failed {
+        broken_pipe: false,
+        why: global::pipe_command::Why::default(),
+    };
+    set_eugid(usr_attr.uid, usr_attr.gid);
+    match mbox_open(path, None, locking, "5.2.0") {
+        Err(dsn) => state.msg_attr.why = dsn,
+        Ok(mp) => {
+            let mode = mp.meta.permissions().mode();
+            if mp.meta.is_file() && mode & 0o111 != 0 {
+                state.simple("5.7.1", "file is executable".into());
+            } else {
+                // A device or FIFO is written to, not appended to and cut back.
+                let flags = if mp.meta.is_file() {
+                    copy_flags
+                } else {
+                    copy_flags & !mail_copy::MAIL_COPY_TOFILE
+                };
+                copied = copy_to(local, &state, &mp.file, flags, path);
+            }
+            drop(mp);
+        }
+    }
+    set_eugid(settings.owner.0, settings.owner.1);
+    match copied {
+        Copied::Corrupt => -1,
+        Copied::Failed { why, .. } => {
+            if !why.status.is_empty() {
+                state.msg_attr.why = why.dsn();
+            }
+            let why = &mut state.msg_attr.why;
+            why.reason = format!("cannot append message to file {path}: {}", why.reason);
+            local.bounce_workaround(state)
+        }
+        Copied::Ok => {
+            state.simple("2.0.0", format!("delivered to file: {path}"));
+            local.sent(&state)
+        }
+    }
+}

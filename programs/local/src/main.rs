@@ -1,0 +1,224 @@
+//! local - delivers mail for local recipients: aliases, .forward files, mailboxes,
+//! maildirs, /file/names and |commands.
+//!
+//! Postfix counterpart: `local/local.c`. The queue manager sends a delivery request (one
+//! recipient with Postfix's default `local_destination_recipient_limit`); each recipient
+//! goes through the delivery switch (recipient.rs): alias_maps, then the user's
+//! .forward file, then mailbox delivery as home_mailbox, mail_spool_directory,
+//! mailbox_command or mailbox_transport say, then luser_relay or fallback_transport for
+//! users that do not exist. Addresses found along the way are delivered in turn, or, when
+//! they are not local or belong to someone else, forwarded: resubmitted through cleanup
+//! as a new message (forward.rs). Every delivery is logged with the one delivery line,
+//! `relay=local`. An address probe (`sendmail -bv`, address verification) delivers
+//! nothing: each step reports what it would do ("delivers to mailbox", "aliased to ...").
+//!
+//! Modules follow Postfix's files: recipient, alias, dotforward, token (with include),
+//! mailbox, maildir, file, command, indirect and forward, resolve, unknown, expand
+//! (local_expand), pass (deliver_pass for mailbox_transport and fallback_transport),
+//! mbox (the mailbox file locks), settings, state.
+
+mod alias;
+mod command;
+mod dotforward;
+mod expand;
+mod file;
+mod forward;
+mod mailbox;
+mod maildir;
+mod mbox;
+mod pass;
+mod recipient;
+mod resolve;
+mod settings;
+mod state;
+mod token;
+mod unknown;
+
+use global::deliver_request::{
+    DEL_REQ_FLAG_SUCCESS, DeliverRequest, Incoming, deliver_request_done, deliver_request_read,
+};
+use global::rewrite_clnt::RewriteClient;
+use settings::{Settings, Tables};
+use state::{MsgAttr, State, UserAttr};
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+
+/// Everything one delivery request shares (`LOCAL_STATE`'s request-wide parts).
+pub struct Local<'a> {
+    /// main.cf.
+    pub settings: &'a Settings,
+    /// The tables.
+    pub tables: &'a Tables,
+    /// The request.
+    pub request: &'a DeliverRequest,
+    /// The service name: `relay=` in the log and the transport that counts as "us" for
+    /// resolved addresses.
+    pub service: &'a str,
+    /// The rewriting and resolving service.
+    pub rewriter: &'a mut RewriteClient,
+    /// The Delivered-To: addresses of the message, for loop detection.
+    pub loop_info: global::delivered_hdr::DeliveredHdr,
+    /// What this recipient's expansion already did (`been_here`).
+    pub dup_filter: DupFilter,
+    /// Messages being resubmitted for forwarded addresses.
+    pub forward: forward::Forward,
+}
+
+/// Postfix's `been_here` table: each thing done once per recipient, keys folded to lower
+/// case, at most duplicate_filter_limit of them remembered (0: no limit).
+#[derive(Debug, Default)]
+pub struct DupFilter {
+    seen: HashSet<String>,
+    limit: usize,
+}
+
+impl DupFilter {
+    fn new(limit: usize) -> DupFilter {
+        DupFilter {
+            seen: HashSet::new(),
+            limit,
+        }
+    }
+
+    /// Whether `key` was seen before; remembers it (`been_here`).
+    pub fn been_here(&mut self, key: &str) -> bool {
+        let key = key.to_lowercase();
+        if self.seen.contains(&key) {
+            if log::verbose() > 0 {
+                log::msg_info!("been_here: {key}: 1");
+            }
+            return true;
+        }
+        if self.limit == 0 || self.seen.len() < self.limit {
+            self.seen.insert(key);
+        }
+        false
+    }
+
+    /// Whether `key` was seen before, without remembering it (`been_here_check`).
+    pub fn check(&self, key: &str) -> bool {
+        self.seen.contains(&key.to_lowercase())
+    }
+}
+
+fn main() {
+    let mut daemon = server::Daemon::start(server::Requirements {
+        privileged: true,
+        ..Default::default()
+    });
+    if let Some(arg) = daemon.args.first() {
+        log::msg_fatal!("unexpected command-line argument: {arg}");
+    }
+    let settings = Settings::from_config(&daemon.config).unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    settings.pre_init();
+    let tables = Tables::open(&daemon.config);
+    let rewrite_settings = global::rewrite_clnt::Settings::from_config(&daemon.config)
+        .unwrap_or_else(|e| global::fatal_config(e));
+    let mut rewriter = RewriteClient::new(rewrite_settings);
+    let service = daemon.service_name.clone();
+    daemon.enter_jail();
+    // Root only while opening a file or starting a command as the recipient.
+    if let Err(e) = sys::user::set_eugid(settings.owner.0, settings.owner.1) {
+        log::msg_fatal!("{e}");
+    }
+    server::single::serve(daemon, move |_, stream| {
+        let mut client = Client(BufReader::new(stream));
+        match deliver_request_read(&mut client, &settings.layout) {
+            Incoming::Gone => {}
+            Incoming::Refused => {
+                let _ = deliver_request_done(&mut client, None, -1);
+            }
+            Incoming::Request(request) => {
+                let status = local_deliver(&settings, &tables, &mut rewriter, &request, &service);
+                let _ = deliver_request_done(&mut client, request.hop_status.as_ref(), status);
+            }
+        }
+    })
+}
+
+/// The queue manager's connection: buffered reads, direct writes.
+struct Client(BufReader<server::single::Stream>);
+
+impl Read for Client {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl BufRead for Client {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.0.consume(amount)
+    }
+}
+
+impl Write for Client {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.get_mut().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.get_mut().flush()
+    }
+}
+
+/// Delivers every recipient of the request (`local_deliver`); 0 when each one was dealt
+/// with.
+fn local_deliver(
+    settings: &Settings,
+    tables: &Tables,
+    rewriter: &mut RewriteClient,
+    request: &DeliverRequest,
+    service: &str,
+) -> i32 {
+    if log::verbose() > 0 {
+        log::msg_info!(
+            "local_deliver: {} from {}",
+            request.queue_id,
+            request.sender
+        );
+    }
+    let mut local = Local {
+        settings,
+        tables,
+        request,
+        service,
+        rewriter,
+        loop_info: global::delivered_hdr::DeliveredHdr::init(
+            request.file(),
+            request.data_offset as u64,
+        ),
+        dup_filter: DupFilter::new(settings.dup_filter_limit),
+        forward: forward::Forward::default(),
+    };
+    let mut msg_stat = 0;
+    for rcpt in &request.rcpt_list {
+        local.dup_filter = DupFilter::new(settings.dup_filter_limit);
+        local.forward = forward::Forward::default();
+        let state = State {
+            level: 0,
+            msg_attr: MsgAttr {
+                sender: request.sender.clone(),
+                dsn_envid: request.dsn_envid.clone(),
+                dsn_ret: request.dsn_ret,
+                rcpt: rcpt.clone(),
+                ..MsgAttr::default()
+            },
+        };
+        let mut rcpt_stat =
+            recipient::deliver_recipient(&mut local, state.clone(), UserAttr::default());
+        rcpt_stat |= forward::finish(&mut local, &state, rcpt_stat);
+        if rcpt_stat == 0 && request.flags & DEL_REQ_FLAG_SUCCESS != 0 {
+            global::deliver_completed::deliver_completed(
+                request.file(),
+                &request.path,
+                rcpt.offset,
+            );
+        }
+        msg_stat |= rcpt_stat;
+    }
+    msg_stat
+}
