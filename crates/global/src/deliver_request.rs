@@ -376,3 +376,203 @@ pub fn deliver_request_done(
     let _ = stream.read(&mut byte);
     sent
 }
+
+/// A queue manager's connection for the protocol: reads buffered, writes direct.
+pub struct Client<S>(std::io::BufReader<S>);
+
+impl<S: std::io::Read> Client<S> {
+    /// Wraps a connection.
+    pub fn new(stream: S) -> Client<S> {
+        Client(std::io::BufReader::new(stream))
+    }
+}
+
+impl<S: std::io::Read> std::io::Read for Client<S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<S: std::io::Read> BufRead for Client<S> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.0.consume(amount)
+    }
+}
+
+impl<S: std::io::Read + Write> Write for Client<S> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.get_mut().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.get_mut().flush()
+    }
+}
+
+/// One connection from the queue manager, start to end: read the request, `deliver`
+/// it, answer with its status (`DEL_STAT_FINAL` or `DEL_STAT_DEFER`) and the request's
+/// hop status; a refused request is answered `DEL_STAT_DEFER`, as in Postfix.
+pub fn deliver_request_serve<S: std::io::Read + Write>(
+    stream: S,
+    layout: &Layout,
+    deliver: impl FnOnce(&mut DeliverRequest) -> i32,
+) {
+    let mut client = Client::new(stream);
+    match deliver_request_read(&mut client, layout) {
+        Incoming::Gone => {}
+        Incoming::Refused => {
+            let _ = deliver_request_done(&mut client, None, DEL_STAT_DEFER);
+        }
+        Incoming::Request(mut request) => {
+            let status = deliver(&mut request);
+            let _ = deliver_request_done(&mut client, request.hop_status.as_ref(), status);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rcpt_print::rcpt_print;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::net::UnixStream;
+
+    /// A queue with one complete file, `active/ID`.
+    fn queue(what: &str, id: &str) -> Layout {
+        let dir = crate::scratch_dir(what);
+        std::fs::create_dir_all(dir.join("active")).unwrap();
+        let path = dir.join("active").join(id);
+        std::fs::write(&path, b"C....").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).unwrap();
+        Layout {
+            base: dir,
+            hash_queue_names: Vec::new(),
+            hash_queue_depth: 1,
+            long_queue_ids: false,
+        }
+    }
+
+    /// The request as the queue manager sends it.
+    fn request(id: &str, rcpts: &[Recipient]) -> Vec<Attrs> {
+        let stats = MsgStats {
+            incoming_arrival: (1000, 1),
+            active_arrival: (1001, 2),
+            ..MsgStats::default()
+        };
+        let mut attrs = Attrs::new();
+        for (name, value) in COMMON.iter().zip([
+            "257",
+            "active",
+            id,
+            "120",
+            "345",
+            "example.com",
+            "8bit",
+            "0",
+            "sender@example.com",
+            "",
+            "0",
+            &crate::msg_stats::base64_encode(&stats.encode()),
+            "client.example",
+            "192.0.2.1",
+            "25",
+            "ESMTP",
+            "helo.example",
+            "",
+            "",
+            "",
+            "4ABCDEF",
+            "remote",
+            &rcpts.len().to_string(),
+        ]) {
+            attrs = attrs.str(name, value);
+        }
+        let mut lists = vec![attrs];
+        lists.extend(rcpts.iter().map(|r| rcpt_print(Attrs::new(), r)));
+        lists
+    }
+
+    /// Runs one connection: the queue manager's side sends `lists` (or hangs up when
+    /// there are none) and returns the agent's final reply.
+    fn exchange(
+        layout: &Layout,
+        lists: Vec<Attrs>,
+        deliver: impl FnOnce(&mut DeliverRequest) -> i32,
+    ) -> Option<Attrs> {
+        let (agent, qmgr) = UnixStream::pair().unwrap();
+        let peer = std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(&qmgr);
+            let hello = ipc::attr::read(&mut reader, Flavor::Null).unwrap().unwrap();
+            assert_eq!(hello.get_str(mail_attr::PROTO), Ok(PROTO_DELIVER));
+            if lists.is_empty() {
+                return None;
+            }
+            let mut writer = &qmgr;
+            for list in &lists {
+                ipc::attr::write(&mut writer, Flavor::Null, list).unwrap();
+            }
+            let reply = ipc::attr::read(&mut reader, Flavor::Null).unwrap();
+            drop(reader);
+            reply
+        });
+        deliver_request_serve(agent, layout, deliver);
+        peer.join().unwrap()
+    }
+
+    fn rcpt(address: &str, offset: i64) -> Recipient {
+        Recipient {
+            offset,
+            address: address.into(),
+            orig_addr: address.into(),
+            ..Recipient::default()
+        }
+    }
+
+    #[test]
+    fn a_request_is_read_and_answered() {
+        let id = "4ABCDEF123";
+        let layout = queue("deliver-request", id);
+        let rcpts = [rcpt("a@example.com", 200), rcpt("b@example.com", 230)];
+        let reply = exchange(&layout, request(id, &rcpts), |request| {
+            assert_eq!(request.queue_id, id);
+            assert_eq!(request.flags, 257);
+            assert_eq!((request.data_offset, request.data_size), (120, 345));
+            assert_eq!(request.nexthop, "example.com");
+            assert_eq!(request.sender, "sender@example.com");
+            assert_eq!(request.msg_stats.active_arrival, (1001, 2));
+            assert!(request.msg_stats.agent_handoff.0 > 0);
+            assert_eq!(request.rcpt_list, rcpts);
+            assert_eq!(request.client_helo, "helo.example");
+            assert!(request.file().metadata().unwrap().is_file());
+            request.hop_status = Some(Dsn::simple("4.4.1", "site down"));
+            DEL_STAT_DEFER
+        })
+        .unwrap();
+        assert_eq!(reply.get_str("status"), Ok("4.4.1"));
+        assert_eq!(reply.get_str("reason"), Ok("site down"));
+        assert_eq!(reply.0.len(), 8);
+        assert_eq!(reply.0[7].1, b"4294967295");
+    }
+
+    #[test]
+    fn bad_requests_are_refused_and_a_hang_up_is_no_error() {
+        let id = "4ABCDEF124";
+        let layout = queue("deliver-request-bad", id);
+        let mut lists = request(id, &[rcpt("a@example.com", 200)]);
+        lists[0].0.swap(0, 1);
+        let reply = exchange(&layout, lists, |_| panic!("delivered")).unwrap();
+        assert_eq!(reply.get_str("status"), Ok(""));
+        assert_eq!(reply.0[7].1, b"4294967295");
+        // No recipients, and a queue file that is not there.
+        let none = exchange(&layout, request(id, &[]), |_| panic!("delivered")).unwrap();
+        assert_eq!(none.0[7].1, b"4294967295");
+        let gone = request("4ABCDEF999", &[rcpt("a@example.com", 200)]);
+        let missing = exchange(&layout, gone, |_| panic!("delivered")).unwrap();
+        assert_eq!(missing.0[7].1, b"4294967295");
+        assert!(exchange(&layout, Vec::new(), |_| panic!("delivered")).is_none());
+    }
+}
