@@ -2,6 +2,8 @@
 # Records what Postfix 3.7's bounce daemon prints for `postconf -b` (templates
 # expanded) and `postconf -t` (templates as written), with the built-in templates and
 # with the two template files here. Run as root where Debian's postfix is installed.
+# The notices in requests/ are recorded by the test that compares them:
+#   BOUNCE_RECORD=1 cargo test -p bounce --test requests
 set -e
 cd "$(dirname "$0")"
 conf=$(mktemp -d)

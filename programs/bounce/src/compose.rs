@@ -47,8 +47,9 @@ pub struct Info {
     pub entries: Option<Vec<(Recipient, Dsn)>>,
     /// The original queue file, when it could be opened.
     pub orig: Option<RecStream<BufReader<File>>>,
-    /// The original sender, quoted (MAILER-DAEMON@$myhostname for the null sender).
-    pub sender: String,
+    /// The original sender, quoted as Postfix quotes it here: a backslash before each
+    /// 8-bit byte, so not always UTF-8 (MAILER-DAEMON@$myhostname for the null sender).
+    pub sender: Vec<u8>,
     /// Arrival time of the original (0: unknown).
     pub arrival_time: i64,
     /// Where the content starts in the queue file (0: unknown).
@@ -93,7 +94,7 @@ impl Info {
             boundary: format!("{queue_id}.{now}/{}", settings.myhostname),
             entries,
             orig: None,
-            sender: String::new(),
+            sender: Vec::new(),
             arrival_time: 0,
             orig_offs: 0,
             message_size: 0,
@@ -149,14 +150,16 @@ impl Info {
                 }
                 rec_type::FROM => {
                     // The null sender is shown as Postfix's mail_addr_mail_daemon().
+                    let daemon = format!("MAILER-DAEMON@{}", settings.myhostname);
                     let sender = if buf.is_empty() {
-                        format!("MAILER-DAEMON@{}", settings.myhostname)
+                        daemon.as_bytes()
                     } else {
-                        text.into_owned()
+                        &buf
                     };
-                    self.sender = rfc822::quote::quote_822_local(
-                        &sender,
-                        rfc822::quote::QuoteFlags::default(),
+                    rfc822::quote::quote_822_local_bytes(
+                        &mut self.sender,
+                        sender,
+                        rfc822::quote::QuoteFlags::NONE,
                     );
                 }
                 rec_type::MESG => {
@@ -246,7 +249,7 @@ pub fn header(
     dest: &str,
     copy: Copy,
 ) {
-    let quoted = rfc822::quote::quote_822_local(dest, rfc822::quote::QuoteFlags::default());
+    let quoted = rfc822::quote::quote_822_local(dest, rfc822::quote::QuoteFlags::DEFAULT);
     for line in template.headers(settings.std_from, &quoted, copy == Copy::Postmaster) {
         out.line(&line);
     }
@@ -444,15 +447,15 @@ pub fn header_dsn(out: &mut dyn Notice, settings: &Settings, info: &Info) {
         settings.mail_name, info.queue_id
     ));
     if !info.sender.is_empty() {
-        let kind = if info.smtputf8 != 0 && is_utf8_address(&info.sender) {
+        let utf8 = std::str::from_utf8(&info.sender).is_ok_and(is_utf8_address);
+        let kind = if info.smtputf8 != 0 && utf8 {
             "utf-8"
         } else {
             "rfc822"
         };
-        out.line(&format!(
-            "X-{}-Sender: {kind}; {}",
-            settings.mail_name, info.sender
-        ));
+        let mut line = format!("X-{}-Sender: {kind}; ", settings.mail_name).into_bytes();
+        line.extend_from_slice(&info.sender);
+        out.record(rec_type::NORM, &line);
     }
     if info.arrival_time > 0 {
         out.line(&format!(
@@ -598,7 +601,10 @@ pub fn original(
     };
     // Cleanup removed any Return-Path: when the message arrived; header checks in the
     // notice's path work better with one.
-    out.line(&format!("Return-Path: <{}>", info.sender));
+    let mut return_path = b"Return-Path: <".to_vec();
+    return_path.extend_from_slice(&info.sender);
+    return_path.push(b'>');
+    out.record(rec_type::NORM, &return_path);
     let mut buf = Vec::new();
     while let Got::Rec(kind) = input.get_raw(&mut buf, 0, queue_read::DEFAULT) {
         if kind != rec_type::NORM && kind != rec_type::CONT {

@@ -111,7 +111,7 @@ pub fn append(
 
 /// The text of one entry.
 pub fn format_entry(oldlog_compat: bool, rcpt: &Recipient, dsn: &Dsn) -> String {
-    let quote = |a: &str| rfc822::quote::quote_822_local(a, rfc822::quote::QuoteFlags::default());
+    let quote = |a: &str| rfc822::quote::quote_822_local(a, rfc822::quote::QuoteFlags::DEFAULT);
     let mut out = String::from("\n");
     if oldlog_compat {
         let shown = if rcpt.address.is_empty() {
@@ -350,8 +350,8 @@ mod tests {
         )
     }
 
-    /// An entry as Postfix 3.7's bounce service appended it for a recipient of the
-    /// error transport (recorded from its defer/ log, queue t-29).
+    /// An entry in the layout of those Postfix 3.7's bounce service writes (see
+    /// golden/requests/append.ref, which tests/requests.rs compares whole).
     const POSTFIX_ENTRY: &str = "\n<nobody@vmail.e2e.test>: user unknown\nrecipient=nobody@vmail.e2e.test\noffset=287\nstatus=5.0.0\naction=failed\nreason=user unknown\n\n";
 
     #[test]

@@ -60,6 +60,36 @@ mod cmd {
     pub const TRACE: i32 = 5;
 }
 
+/// The attributes of a notice request, in the order Postfix reads them.
+const NOTIFY_ATTRS: &[&str] = &[
+    "flags",
+    "queue_name",
+    "queue_id",
+    "encoding",
+    "smtputf8",
+    "sender",
+    "envelope_id",
+    "ret_flags",
+];
+/// A recipient's attributes (`rcpb_scan`).
+const RCPT_ATTRS: &[&str] = &[
+    "original_recipient",
+    "recipient",
+    "offset",
+    "dsn_orig_rcpt",
+    "notify_flags",
+];
+/// A status's attributes (`dsb_scan`).
+const DSN_ATTRS: &[&str] = &[
+    "status",
+    "diag_type",
+    "diag_text",
+    "mta_type",
+    "mta_mname",
+    "action",
+    "reason",
+];
+
 /// Remove the log when the request fails (`BOUNCE_FLAG_CLEAN`).
 const FLAG_CLEAN: i32 = 1 << 0;
 
@@ -131,12 +161,17 @@ fn bounce_service(
         let _ = socket.set_read_timeout(Some(timeout));
         let _ = socket.set_write_timeout(Some(timeout));
     }
+    // How Postfix names the stream in warnings: the service socket, or standard input.
+    let client_name = match &stream {
+        Stream::Stdio(..) => "unknown_stream".to_string(),
+        _ => format!("{service_name} socket"),
+    };
     let mut client = BufReader::new(stream);
     let hello = Attrs::new().str(mail_attr::PROTO, PROTOCOL);
     let _ = ipc::attr::write(client.get_mut(), Flavor::Null, &hello)
         .and_then(|()| client.get_mut().flush());
     let status = match ipc::attr::read(&mut client, Flavor::Null) {
-        Ok(Some(request)) => dispatch(service, config, service_name, &request),
+        Ok(Some(request)) => dispatch(service, config, service_name, &client_name, &request),
         _ => {
             log::msg_warn!("malformed request");
             -1
@@ -162,12 +197,28 @@ fn dispatch(
     service: &mut Service,
     config: &params::Config,
     service_name: &str,
+    client_name: &str,
     request: &Attrs,
 ) -> i32 {
     let Some(command) = request.get_int("nrequest") else {
         log::msg_warn!("malformed request");
         return -1;
     };
+    let expected: Vec<&str> = match command {
+        cmd::APPEND => [&["flags", "queue_id"][..], RCPT_ATTRS, DSN_ATTRS].concat(),
+        cmd::VERP => [NOTIFY_ATTRS, &["verp_delimiters"][..]].concat(),
+        cmd::ONE => [NOTIFY_ATTRS, RCPT_ATTRS, DSN_ATTRS].concat(),
+        _ => NOTIFY_ATTRS.to_vec(),
+    };
+    // Postfix's attribute reader names the first one that is missing.
+    if let Some(missing) = expected
+        .iter()
+        .find(|name| request.get_bytes(name).is_none())
+    {
+        log::msg_warn!("missing attribute {missing} in input from {client_name}");
+        log::msg_warn!("malformed request");
+        return -1;
+    }
     match command {
         cmd::APPEND => append(service, service_name, request),
         cmd::FLUSH | cmd::WARN | cmd::TRACE | cmd::VERP | cmd::ONE => {
