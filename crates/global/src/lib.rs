@@ -54,6 +54,7 @@ pub mod table_watch;
 pub mod trace;
 pub mod user_acl;
 pub mod verify;
+pub mod verify_clnt;
 
 /// A fresh empty directory for one test: `ironpost-<what>-<pid>` in the temporary directory.
 #[cfg(test)]
