@@ -1,0 +1,424 @@
+//! verify - the address verification service: what is known about an address, probes to
+//! learn it, and the cache of the answers.
+//!
+//! Postfix counterpart: `verify/verify.c`. smtpd's reject_unverified_recipient and
+//! reject_unverified_sender `query` an address; the answer comes from the cache
+//! (address_verify_map) when it holds a result that has not expired, else it is "probe in
+//! progress". A missing, expired or ageing result also sends a probe through cleanup
+//! (from address_verify_sender), unless one went out in the last 1000 seconds; the
+//! delivery agent that gets the probe delivers nothing and sends an `update` with what it
+//! found, which is cached (a failure never replaces a success that has not expired).
+//! Results expire after address_verify_positive/negative_expire_time and are refreshed
+//! after address_verify_positive/negative_refresh_time; failures are cached only with
+//! address_verify_negative_cache. Every address_verify_cache_cleanup_interval the cache
+//! is walked and expired entries are dropped, with a log line at the end of the run.
+//! master.cf: `verify unix - - n - 1 verify` (a single process).
+
+mod cache;
+mod probe;
+
+use cache::{Entry, Store, Times};
+use global::deliver_request::{DEL_RCPT_STAT_DEFER, DEL_RCPT_STAT_OK};
+use global::verify_clnt::{
+    ATTR_ADDR_STATUS, DEL_RCPT_STAT_TODO, VRFY_REQ_QUERY, VRFY_REQ_UPDATE, VRFY_STAT_BAD,
+    VRFY_STAT_OK, stat2name,
+};
+use ipc::{Attrs, Flavor, mail_attr};
+use params::decl::verify as p;
+use server::multi::{Client, Service};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+struct Verify {
+    store: Store,
+    /// The table's name as the cleanup log line gives it (after redirection).
+    map_name: String,
+    times: Times,
+    neg_cache: bool,
+    /// address_verify_cache_cleanup_interval; 0 for none.
+    cleanup_interval: i64,
+    /// When the next cleanup run starts.
+    next_cleanup: Option<i64>,
+    sender: String,
+    sender_ttl: i64,
+    rewrite: global::rewrite_clnt::RewriteClient,
+    post: probe::PostSettings,
+    /// Probes still on their way into the queue.
+    probes: Vec<JoinHandle<()>>,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The values of `names` when the request has exactly these attributes after its
+/// request name, in this order (Postfix's strict attr_scan).
+fn values<'a>(request: &'a Attrs, names: &[&str]) -> Option<Vec<&'a [u8]>> {
+    let rest = request.0.get(1..)?;
+    (rest.len() == names.len()
+        && rest
+            .iter()
+            .zip(names)
+            .all(|((n, _), want)| n == want.as_bytes()))
+    .then(|| rest.iter().map(|(_, v)| v.as_slice()).collect())
+}
+
+/// An address as the cache keys it: IPv6 literals' colons would break the entry format
+/// of old versions, so every ':' becomes '_' (Postfix's translit).
+fn cache_key(addr: &[u8]) -> String {
+    String::from_utf8_lossy(addr).replace(':', "_")
+}
+
+/// Text as the cache stores it: control characters become '?' (Postfix's printable()).
+fn printable(text: &[u8]) -> String {
+    String::from_utf8_lossy(text)
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+impl Verify {
+    fn update(&mut self, client: &mut Client, request: &Attrs) -> bool {
+        let Some(v) = values(
+            request,
+            &[mail_attr::ADDR, ATTR_ADDR_STATUS, mail_attr::WHY],
+        ) else {
+            return false;
+        };
+        let addr = cache_key(v[0]);
+        let Some(addr_status) = std::str::from_utf8(v[1])
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok())
+            .map(|s| s as i32)
+        else {
+            return false;
+        };
+        if stat2name(addr_status).is_none() {
+            log::msg_warn!("bad recipient status {addr_status} for recipient {addr}");
+            return client.send(Flavor::Null, &status(VRFY_STAT_BAD));
+        }
+        // A failed probe never replaces a success that has not expired: the address is
+        // probed again at the next query, and stays good while some probes succeed.
+        let keeps_success = || {
+            self.store
+                .get(&addr)
+                .ok()
+                .flatten()
+                .is_some_and(|raw| raw_status(&raw) == DEL_RCPT_STAT_OK)
+        };
+        if addr_status == DEL_RCPT_STAT_OK || !keeps_success() {
+            let entry = Entry {
+                status: addr_status,
+                probed: 0,
+                updated: now(),
+                text: printable(v[2]),
+            };
+            if log::verbose() > 0 {
+                log::msg_info!(
+                    "PUT {addr} status={} probed=0 updated={} text={}",
+                    entry.status,
+                    entry.updated,
+                    entry.text
+                );
+            }
+            self.put(&addr, &entry);
+        }
+        client.send(Flavor::Null, &status(VRFY_STAT_OK))
+    }
+
+    fn query(&mut self, client: &mut Client, request: &Attrs) -> bool {
+        let Some(v) = values(request, &[mail_attr::ADDR]) else {
+            return false;
+        };
+        let addr = cache_key(v[0]);
+        let now = now();
+        let looked_up = self.store.get(&addr);
+        let lookup_error = looked_up.is_err();
+        let raw = looked_up.unwrap_or_else(|e| {
+            log::msg_warn!(
+                "{}: cache lookup for '{addr}' failed due to error",
+                self.map_name
+            );
+            if log::verbose() > 0 {
+                log::msg_info!("{e}");
+            }
+            None
+        });
+        let entry = if lookup_error {
+            Entry {
+                status: DEL_RCPT_STAT_DEFER,
+                probed: 0,
+                updated: 0,
+                text: "Address verification status unavailable".into(),
+            }
+        } else {
+            match raw.as_deref().and_then(Entry::parse) {
+                Some(e) if !(now - e.probed > cache::PROBE_TTL && self.times.expired(&e, now)) => e,
+                _ => {
+                    if raw.is_some() && !self.neg_cache {
+                        self.delete(&addr);
+                    }
+                    Entry {
+                        status: DEL_RCPT_STAT_TODO,
+                        probed: 0,
+                        updated: 0,
+                        text: "Address verification in progress".into(),
+                    }
+                }
+            }
+        };
+        if log::verbose() > 0 {
+            log::msg_info!(
+                "GOT {addr} status={} probed={} updated={} text={}",
+                entry.status,
+                entry.probed,
+                entry.updated,
+                entry.text
+            );
+        }
+        let reply = Attrs::new()
+            .int(mail_attr::STATUS, VRFY_STAT_OK)
+            .int(ATTR_ADDR_STATUS, entry.status)
+            .str(mail_attr::WHY, &entry.text);
+        let sent = client.send(Flavor::Null, &reply);
+        // A probe when the answer needs refreshing and none is in flight.
+        if !lookup_error
+            && now - entry.probed > cache::PROBE_TTL
+            && self.times.refresh_needed(&entry, now)
+        {
+            if log::verbose() > 0 {
+                log::msg_info!(
+                    "PROBE {addr} status={} probed={now} updated={}",
+                    entry.status,
+                    entry.updated
+                );
+            }
+            self.send_probe(&addr);
+            // Without negative caching, only an existing result is marked as probed.
+            if entry.updated != 0 || self.neg_cache {
+                let probed = Entry {
+                    probed: now,
+                    ..entry
+                };
+                if log::verbose() > 0 {
+                    log::msg_info!(
+                        "PUT {addr} status={} probed={now} updated={} text={}",
+                        probed.status,
+                        probed.updated,
+                        probed.text
+                    );
+                }
+                self.put(&addr, &probed);
+            }
+        }
+        sent
+    }
+
+    /// Posts a probe to `addr` from a thread of its own.
+    fn send_probe(&mut self, addr: &str) {
+        let sender = match probe::bare_sender(&self.sender, self.sender_ttl, now()) {
+            None => String::new(),
+            Some(bare) => self.rewrite.rewrite_internal("local", &bare),
+        };
+        let settings = self.post.clone();
+        let recipient = addr.to_string();
+        self.probes.retain(|p| !p.is_finished());
+        self.probes.push(std::thread::spawn(move || {
+            match probe::post(&settings, &sender, &recipient) {
+                Ok(0) => {}
+                Ok(status) => log::msg_warn!(
+                    "probe for {recipient}: {}",
+                    global::cleanup_user::cleanup_strerror(status)
+                ),
+                Err(e) => log::msg_warn!("probe for {recipient}: {e}"),
+            }
+        }));
+    }
+
+    fn put(&mut self, addr: &str, entry: &Entry) {
+        if self.store.put(addr, &entry.format()).is_err() {
+            log::msg_warn!("{}: could not update entry for {addr}", self.map_name);
+        }
+    }
+
+    fn delete(&mut self, addr: &str) {
+        if self.store.delete(addr).is_err() {
+            log::msg_warn!("{}: could not delete entry for {addr}", self.map_name);
+        }
+    }
+
+    /// One cleanup run over the whole cache, when one is due.
+    fn cleanup_if_due(&mut self, now: i64) {
+        let Some(due) = self.next_cleanup.filter(|&d| d <= now) else {
+            return;
+        };
+        let _ = due;
+        let run = cache::cleanup(&mut self.store, &self.times, now);
+        if run.partial {
+            log::msg_warn!(
+                "{}: cache cleanup scan terminated due to error",
+                self.map_name
+            );
+        }
+        log::msg_info!(
+            "cache {} {} cleanup: retained={} dropped={} entries",
+            self.map_name,
+            if run.partial { "partial" } else { "full" },
+            run.retained,
+            run.dropped
+        );
+        self.next_cleanup = Some(now + self.cleanup_interval);
+    }
+}
+
+/// A reply with only a request status.
+fn status(code: i32) -> Attrs {
+    Attrs::new().int(mail_attr::STATUS, code)
+}
+
+/// The status at the front of a stored entry, without parsing the rest (Postfix's
+/// `STATUS_FROM_RAW_ENTRY`, an atoi()).
+fn raw_status(raw: &str) -> i32 {
+    let digits: String = raw
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().unwrap_or(0)
+}
+
+impl Service for Verify {
+    fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
+        client.send(
+            Flavor::Null,
+            &Attrs::new().str(mail_attr::PROTO, global::verify::PROTO_VERIFY),
+        );
+    }
+
+    fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {
+        let Some(request) = client.receive(Flavor::Null) else {
+            return false;
+        };
+        match request.0.first() {
+            Some((name, what)) if name == mail_attr::REQ.as_bytes() => match what.as_slice() {
+                w if w == VRFY_REQ_UPDATE.as_bytes() => self.update(client, &request),
+                w if w == VRFY_REQ_QUERY.as_bytes() => self.query(client, &request),
+                other => {
+                    log::msg_warn!(
+                        "unrecognized request: \"{}\", ignored",
+                        String::from_utf8_lossy(other)
+                    );
+                    client.send(Flavor::Null, &status(VRFY_STAT_BAD))
+                }
+            },
+            _ => false,
+        }
+    }
+
+    fn tick(&mut self, _daemon: &mut server::Daemon) -> Option<Duration> {
+        self.cleanup_if_due(now());
+        self.next_cleanup
+            .map(|t| Duration::from_secs((t - now()).clamp(1, 60) as u64))
+    }
+
+    fn exiting(&mut self, _daemon: &mut server::Daemon) {
+        // Probes on their way are finished, so that none is cut off half-written.
+        for probe in self.probes.drain(..) {
+            let _ = probe.join();
+        }
+    }
+}
+
+fn main() {
+    let mut daemon = server::Daemon::start(server::Requirements {
+        solitary: true,
+        ..Default::default()
+    });
+    if let Some(arg) = daemon.args.first() {
+        log::msg_fatal!("unexpected command-line argument: {arg}");
+    }
+    let config = &daemon.config;
+    fn fatal<T>(e: params::ConfigError) -> T {
+        global::fatal_config(e)
+    }
+    let time = |param| config.time(param).unwrap_or_else(fatal);
+    let text = |param| config.str(param).unwrap_or_else(fatal);
+    let times = Times {
+        pos_expire: time(&p::ADDRESS_VERIFY_POSITIVE_EXPIRE_TIME),
+        pos_refresh: time(&p::ADDRESS_VERIFY_POSITIVE_REFRESH_TIME),
+        neg_expire: time(&p::ADDRESS_VERIFY_NEGATIVE_EXPIRE_TIME),
+        neg_refresh: time(&p::ADDRESS_VERIFY_NEGATIVE_REFRESH_TIME),
+    };
+    let cleanup_interval = time(&p::ADDRESS_VERIFY_CACHE_CLEANUP_INTERVAL);
+    let sender_ttl = time(&p::ADDRESS_VERIFY_SENDER_TTL);
+    let sender = text(&p::ADDRESS_VERIFY_SENDER);
+    let neg_cache = config
+        .bool(&params::decl::delivery::ADDRESS_VERIFY_NEGATIVE_CACHE)
+        .unwrap_or_else(fatal);
+    let map = text(&p::ADDRESS_VERIFY_MAP);
+    let owner = text(&params::decl::install::MAIL_OWNER);
+    let data_dir = text(&params::decl::install::DATA_DIRECTORY);
+    let smtputf8 = global::input_transp::smtputf8_autodetect(
+        config
+            .bool(&params::decl::identity::SMTPUTF8_ENABLE)
+            .unwrap_or_else(fatal),
+        &text(&params::decl::identity::SMTPUTF8_AUTODETECT_CLASSES),
+        global::input_transp::mail_src::VERIFY,
+    )
+    .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    let post = probe::PostSettings {
+        cleanup_service: text(&params::decl::submission::CLEANUP_SERVICE_NAME),
+        // Probes are internal mail: address mapping on, content inspection off
+        // (internal_mail_filter_classes never applies to them).
+        cleanup_flags: global::cleanup_user::FLAG_MAP_OK | smtputf8,
+        myhostname: text(&params::decl::identity::MYHOSTNAME),
+        mail_name: text(&params::decl::identity::MAIL_NAME),
+        ipc_timeout: Duration::from_secs(time(&params::decl::process::IPC_TIMEOUT) as u64),
+    };
+    let rewrite = global::rewrite_clnt::RewriteClient::new(
+        global::rewrite_clnt::Settings::from_config(config).unwrap_or_else(fatal),
+    );
+
+    // A signal from the master must never cut an update short: leave its process group.
+    let _ = sys::process::setsid();
+    let account = sys::user::by_name(&owner)
+        .unwrap_or_else(|| log::msg_fatal!("unknown mail_owner user: {owner}"));
+    // The table is made by and for the mail owner, never root.
+    let map_name = if map.is_empty() {
+        "internal:verify".to_string()
+    } else {
+        cache::data_redirect_map(&map, account.uid, &owner, &data_dir)
+    };
+    let opened = sys::user::as_effective(account.uid, account.gid, || {
+        let saved = sys::umask(0o022);
+        let store = Store::open(if map.is_empty() { "" } else { &map_name });
+        sys::umask(saved);
+        store
+    })
+    .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    let store = opened.unwrap_or_else(|e| log::msg_fatal!("open {map_name}: {e}"));
+    daemon.enter_jail();
+    // A cache in memory only would be lost with the process: it never exits on its own.
+    if map.is_empty() {
+        daemon.max_use = 0;
+        daemon.max_idle = 0;
+    }
+    let next_cleanup = (cleanup_interval > 0)
+        .then(|| now() + cache::next_cleanup(&store, cleanup_interval, now()));
+    let verify = Verify {
+        store,
+        map_name,
+        times,
+        neg_cache,
+        cleanup_interval,
+        next_cleanup,
+        sender,
+        sender_ttl,
+        rewrite,
+        post,
+        probes: Vec::new(),
+    };
+    server::multi::serve(daemon, verify)
+}
