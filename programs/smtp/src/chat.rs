@@ -1,0 +1,352 @@
+//! Session I/O: the one place every byte between the client and a server passes.
+//!
+//! Postfix counterparts: `smtp/smtp_chat.c` (`smtp_chat_cmd()`, `smtp_chat_resp()`) and
+//! the deadlines of `global/smtp_stream.c`. Commands are buffered and sent in one write
+//! when the client must wait for replies, so that a pipelined group leaves as one
+//! segment, as Postfix's VSTREAM buffer does. Every read and write is bounded by the
+//! timeout of the protocol stage. At `-v` (or for a server or next hop in
+//! `debug_peer_list`) each command is logged `> host[addr]:port: COMMAND` and each reply
+//! line `< host[addr]:port: reply`, as Postfix's verbose SMTP client does.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+/// Why a session broke (Postfix's `SMTP_ERR_EOF`, `SMTP_ERR_TIME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Except {
+    /// The server hung up or the connection broke.
+    Eof,
+    /// A read or write took longer than the stage's timeout.
+    Time,
+}
+
+impl From<std::io::Error> for Except {
+    fn from(e: std::io::Error) -> Except {
+        match e.kind() {
+            ErrorKind::WouldBlock | ErrorKind::TimedOut => Except::Time,
+            _ => Except::Eof,
+        }
+    }
+}
+
+/// The connection: TCP, or a UNIX-domain socket for LMTP.
+pub enum Conn {
+    /// A TCP connection.
+    Tcp(TcpStream),
+    /// A UNIX-domain stream socket.
+    Unix(UnixStream),
+}
+
+impl Conn {
+    fn set_timeout(&self, limit: Duration) -> std::io::Result<()> {
+        let limit = Some(limit.max(Duration::from_millis(1)));
+        match self {
+            Conn::Tcp(s) => s.set_read_timeout(limit).and(s.set_write_timeout(limit)),
+            Conn::Unix(s) => s.set_read_timeout(limit).and(s.set_write_timeout(limit)),
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.read(buf),
+            Conn::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.write(buf),
+            Conn::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One server reply (Postfix's `SMTP_RESP`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resp {
+    /// The reply code; 0 when the reply had none.
+    pub code: u32,
+    /// The enhanced status code: the server's when it gave one of the reply's class,
+    /// else `X.0.0` from the reply code, `5.5.0` for a reply without a code.
+    pub dsn: String,
+    /// The reply's lines, joined with newlines.
+    pub text: String,
+}
+
+impl Resp {
+    /// A reply the client makes up to report a local problem (`SMTP_RESP_FAKE`).
+    pub fn fake(dsn: &str) -> Resp {
+        Resp {
+            code: 0,
+            dsn: dsn.to_string(),
+            text: String::new(),
+        }
+    }
+
+    /// The reply on one line, as it goes into log lines (`translit(str, "\n", " ")`).
+    pub fn one_line(&self) -> String {
+        self.text.replace('\n', " ")
+    }
+}
+
+/// Parses the reply lines a server sent: the code and the status (the last part of
+/// `smtp_chat_resp()`).
+pub fn parse_reply(lines: &[String]) -> Resp {
+    let text = lines.join("\n");
+    let last = lines.last().map(String::as_str).unwrap_or("");
+    let digits = last.bytes().take_while(u8::is_ascii_digit).count();
+    let mut dsn = "5.5.0".to_string();
+    let mut code = 0;
+    if digits == 3 {
+        code = last[..3].parse().unwrap_or(0);
+        let class = last.as_bytes()[0];
+        if b"245".contains(&class) {
+            let rest = last[3..].trim_start_matches(' ');
+            let len = global::dsn_util::dsn_valid(rest);
+            dsn = if len > 0 && rest.as_bytes()[0] == class {
+                rest[..len].to_string()
+            } else {
+                format!("{}.0.0", char::from(class))
+            };
+        }
+    }
+    Resp { code, dsn, text }
+}
+
+/// Whether a reply line is the last of its reply: three digits then space or nothing.
+/// A line that is neither a last nor a continuation line is garbage, kept in the text,
+/// and reading goes on (as Postfix does).
+fn line_kind(line: &str) -> LineKind {
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 3 {
+        match line.as_bytes().get(3) {
+            Some(b'-') => return LineKind::More,
+            Some(b' ') | None => return LineKind::Last,
+            _ => {}
+        }
+    }
+    LineKind::Garbage
+}
+
+#[derive(PartialEq, Eq)]
+enum LineKind {
+    Last,
+    More,
+    Garbage,
+}
+
+/// A session's connection with its buffers and its name for the log.
+pub struct Chat {
+    conn: Conn,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    /// `host[addr]:port` (`host[addr]` for a UNIX-domain socket).
+    pub namaddrport: String,
+    /// `line_length_limit`: the longest reply line kept; the rest is skipped.
+    line_limit: usize,
+    /// Whether PIPELINING was negotiated (garbage replies are then worth a warning).
+    pub pipelining: bool,
+    /// The queue ID, for warnings.
+    pub queue_id: String,
+    /// `smtp` or `lmtp`: the warnings say ESMTP or LMTP.
+    pub lmtp: bool,
+}
+
+impl Chat {
+    /// A session over `conn`.
+    pub fn new(conn: Conn, namaddrport: String, line_limit: usize) -> Chat {
+        Chat {
+            conn,
+            input: Vec::new(),
+            output: Vec::new(),
+            namaddrport,
+            line_limit,
+            pipelining: false,
+            queue_id: String::new(),
+            lmtp: false,
+        }
+    }
+
+    /// Sets the timeout of the next reads and writes (`smtp_stream_setup()`).
+    pub fn stage(&mut self, limit: Duration) {
+        if let Err(e) = self.conn.set_timeout(limit) {
+            log::msg_warn!("set socket timeout: {}", sys::os_error(&e));
+        }
+    }
+
+    /// Queues one command (`smtp_chat_cmd()`).
+    pub fn cmd(&mut self, command: &str) {
+        if log::verbose() > 0 {
+            log::msg_info!("> {}: {command}", self.namaddrport);
+        }
+        self.output.extend_from_slice(command.as_bytes());
+        self.output.extend_from_slice(b"\r\n");
+    }
+
+    /// Bytes of message content, already dot-stuffed and with line ends.
+    pub fn content(&mut self, bytes: &[u8]) -> Result<(), Except> {
+        self.output.extend_from_slice(bytes);
+        if self.output.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is queued.
+    pub fn flush(&mut self) -> Result<(), Except> {
+        if !self.output.is_empty() {
+            let out = std::mem::take(&mut self.output);
+            self.conn.write_all(&out)?;
+        }
+        Ok(())
+    }
+
+    /// Reads one reply, after sending what is queued (`smtp_chat_resp()`).
+    pub fn resp(&mut self) -> Result<Resp, Except> {
+        self.flush()?;
+        let mut lines: Vec<String> = Vec::new();
+        let mut kept = 0usize;
+        loop {
+            let (raw, complete) = self.read_line()?;
+            let line = printable(&raw);
+            if !complete {
+                log::msg_warn!(
+                    "{}: response longer than {}: {:.30}...",
+                    self.namaddrport,
+                    self.line_limit,
+                    line
+                );
+            }
+            if log::verbose() > 0 {
+                log::msg_info!("< {}: {:.100}", self.namaddrport, line);
+            }
+            let kind = line_kind(&line);
+            if kept < self.line_limit {
+                kept += line.len() + 1;
+                lines.push(line.clone());
+            }
+            match kind {
+                LineKind::Last => break,
+                LineKind::More => {}
+                LineKind::Garbage => {
+                    if self.pipelining {
+                        log::msg_warn!(
+                            "{}: non-{} response from {}: {:.100}",
+                            self.queue_id,
+                            if self.lmtp { "LMTP" } else { "ESMTP" },
+                            self.namaddrport,
+                            line
+                        );
+                    }
+                }
+            }
+        }
+        Ok(parse_reply(&lines))
+    }
+
+    /// One line without its CR LF, at most `line_limit` bytes (the rest up to the LF is
+    /// skipped); whether the line was complete.
+    fn read_line(&mut self) -> Result<(Vec<u8>, bool), Except> {
+        let mut skipped = false;
+        let mut line = Vec::new();
+        loop {
+            if let Some(at) = self.input.iter().position(|&b| b == b'\n') {
+                let rest = self.input.split_off(at + 1);
+                let mut got = std::mem::replace(&mut self.input, rest);
+                got.pop();
+                if got.last() == Some(&b'\r') {
+                    got.pop();
+                }
+                if !skipped {
+                    line.extend_from_slice(&got);
+                }
+                if line.len() > self.line_limit {
+                    line.truncate(self.line_limit);
+                    skipped = true;
+                }
+                return Ok((line, !skipped));
+            }
+            if !skipped && line.len() + self.input.len() > self.line_limit {
+                line.append(&mut self.input);
+                line.truncate(self.line_limit);
+                skipped = true;
+            } else if skipped {
+                self.input.clear();
+            }
+            let mut buf = [0u8; 4096];
+            let n = self.conn.read(&mut buf)?;
+            if n == 0 {
+                return Err(Except::Eof);
+            }
+            self.input.extend_from_slice(&buf[..n]);
+        }
+    }
+}
+
+/// Reply text with non-printable bytes as `?` (`printable(..., '?')`).
+fn printable(raw: &[u8]) -> String {
+    match std::str::from_utf8(raw) {
+        Ok(text) => text
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect(),
+        Err(_) => raw
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    char::from(b)
+                } else {
+                    '?'
+                }
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(lines: &[&str]) -> Resp {
+        parse_reply(&lines.iter().map(|l| l.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn codes_and_status() {
+        let r = reply(&["250 2.0.0 Ok: queued as 4ABC"]);
+        assert_eq!((r.code, r.dsn.as_str()), (250, "2.0.0"));
+        let r = reply(&[
+            "550-5.1.1 first",
+            "550 5.1.1 <x@y>: Recipient address rejected",
+        ]);
+        assert_eq!((r.code, r.dsn.as_str()), (550, "5.1.1"));
+        assert_eq!(
+            r.one_line(),
+            "550-5.1.1 first 550 5.1.1 <x@y>: Recipient address rejected"
+        );
+        // A status of another class than the code is not the reply's status.
+        assert_eq!(reply(&["451 5.1.1 odd"]).dsn, "4.0.0");
+        assert_eq!(reply(&["354 go ahead"]).dsn, "5.5.0");
+        assert_eq!(reply(&["garbage"]).code, 0);
+        assert_eq!(reply(&["421 closing"]).dsn, "4.0.0");
+    }
+
+    #[test]
+    fn line_kinds() {
+        assert!(line_kind("250-PIPELINING") == LineKind::More);
+        assert!(line_kind("250 OK") == LineKind::Last);
+        assert!(line_kind("250") == LineKind::Last);
+        assert!(line_kind("25 x") == LineKind::Garbage);
+        assert!(line_kind("2500 x") == LineKind::Garbage);
+    }
+}

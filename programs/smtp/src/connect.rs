@@ -1,0 +1,374 @@
+//! From the request's next hop to sessions: destinations, their servers' addresses, the
+//! connections, and the order in which servers are tried.
+//!
+//! Postfix counterpart: `smtp/smtp_connect.c` (`smtp_connect()`,
+//! `smtp_connect_inet()`, `smtp_connect_local()`, `smtp_connect_addr()`,
+//! `smtp_parse_destination()`). The next hop is a list of destinations (a domain whose
+//! MX hosts are looked up, `[host]` without MX lookup, either with `:port`; for LMTP
+//! `inet:host:port` or `unix:/path`), followed by `smtp_fallback_relay`. Each
+//! destination's addresses come from crates/dns ([`dns::smtp_addr`]); the client tries
+//! them in order, up to `smtp_mx_address_limit` addresses and `smtp_mx_session_limit`
+//! sessions, until no recipient is left. Only the last server of the last destination
+//! defers or bounces on a soft error; before that, recipients wait for the next one.
+
+use crate::chat::{Chat, Conn};
+use crate::proto::{self, Session};
+use crate::state::{Fail, State};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
+
+/// Delivers to the request's next hop (`smtp_connect()`); the status for the queue
+/// manager.
+pub fn smtp_connect(state: &mut State) -> i32 {
+    let nexthop = state.request.nexthop.clone();
+    if state.settings.lmtp {
+        if let Some(path) = nexthop.strip_prefix("unix:") {
+            connect_local(state, path);
+        } else {
+            let dest = nexthop.strip_prefix("inet:").unwrap_or(&nexthop);
+            connect_inet(state, dest);
+        }
+    } else {
+        connect_inet(state, &nexthop);
+    }
+    if state.rcpt_left() > 0 {
+        state.final_server = true;
+        state.bulk_fail(Fail::Site, None);
+        state.rcpt_cleanup();
+        if state.rcpt_left() > 0 {
+            log::msg_panic!("smtp_connect: left-over recipients");
+        }
+    }
+    state.status
+}
+
+/// The well-known ports Postfix knows without the services database
+/// (`known_tcp_ports`), then /etc/services.
+fn service_port(service: &str) -> Option<u16> {
+    let known = [
+        ("lmtp", 24),
+        ("smtp", 25),
+        ("smtps", 465),
+        ("submissions", 465),
+        ("submission", 587),
+    ];
+    if let Some((_, port)) = known.iter().find(|(name, _)| *name == service) {
+        return Some(*port);
+    }
+    let services = std::fs::read_to_string("/etc/services").ok()?;
+    services.lines().find_map(|line| {
+        let line = line.split('#').next()?;
+        let mut fields = line.split_whitespace();
+        let name = fields.next()?;
+        let (port, proto) = fields.next()?.split_once('/')?;
+        let aliases: Vec<&str> = fields.collect();
+        (proto == "tcp" && (name == service || aliases.contains(&service)))
+            .then(|| port.parse().ok())
+            .flatten()
+    })
+}
+
+/// Splits a destination into host and port (`smtp_parse_destination()` with
+/// `host_port()`): `[host]:port`, `host:port`, `[host]`, `host`; `def_service` when no
+/// port is given. Fatal on a malformed one, as in Postfix.
+pub fn parse_destination(dest: &str, def_service: &str) -> (String, u16) {
+    let (host, service) = match split_host_port(dest) {
+        Some((host, service)) => (host, service.unwrap_or(def_service)),
+        None => log::msg_fatal!("host/service syntax error in server description: {dest}"),
+    };
+    let port = if !service.is_empty() && service.bytes().all(|b| b.is_ascii_digit()) {
+        match service.parse::<u32>() {
+            Ok(port) if port > 0 && port < 65536 => port as u16,
+            _ => log::msg_fatal!("bad network port: {service} for destination: {dest}"),
+        }
+    } else {
+        match service_port(service) {
+            Some(port) => port,
+            None => log::msg_fatal!("unknown service: {service}/tcp"),
+        }
+    };
+    (host.to_string(), port)
+}
+
+/// `host_port()`: the host (without brackets) and the service, if any.
+fn split_host_port(dest: &str) -> Option<(&str, Option<&str>)> {
+    if let Some(rest) = dest.strip_prefix('[') {
+        let (host, tail) = rest.split_once(']')?;
+        return match tail {
+            "" => Some((host, None)),
+            _ => Some((host, Some(tail.strip_prefix(':')?))),
+        };
+    }
+    // A bare IPv6 address has colons of its own.
+    if dest.parse::<IpAddr>().is_ok() {
+        return Some((dest, None));
+    }
+    match dest.rsplit_once(':') {
+        Some((host, service)) => Some((host, Some(service))),
+        None => Some((dest, None)),
+    }
+}
+
+/// Delivers through a UNIX-domain LMTP server (`smtp_connect_local()`).
+fn connect_local(state: &mut State, path: &str) {
+    if !state.settings.fallback_relay.is_empty() {
+        log::msg_warn!(
+            "ignoring \"lmtp_fallback_relay = {}\" setting for non-TCP connections",
+            state.settings.fallback_relay.join(" ")
+        );
+    }
+    let host = state.settings.myhostname.clone();
+    let namaddr = format!("{host}[{path}]");
+    if log::verbose() > 0 {
+        log::msg_info!("smtp_connect_unix: trying: {path}...");
+    }
+    let conn = match UnixStream::connect(path) {
+        Ok(conn) => conn,
+        Err(e) => {
+            state.why = global::dsn_print::Dsn::simple(
+                "4.4.1",
+                &format!("connect to {namaddr}: {}", sys::os_error(&e)),
+            );
+            return;
+        }
+    };
+    let _debug = crate::debug_peer::DebugPeer::check(state.settings, &host, path);
+    let mut session = new_session(state, Conn::Unix(conn), host, namaddr.clone(), namaddr);
+    state.final_server = true;
+    let (mut count, mut last) = (0, true);
+    run_session(state, &mut session, &mut count, &mut last);
+}
+
+/// A session over a new connection.
+fn new_session(
+    state: &State,
+    conn: Conn,
+    host: String,
+    namaddr: String,
+    namaddrport: String,
+) -> Session {
+    let mut chat = Chat::new(conn, namaddrport.clone(), state.settings.line_limit);
+    chat.queue_id = state.request.queue_id.clone();
+    chat.lmtp = state.settings.lmtp;
+    Session {
+        chat,
+        host,
+        namaddr,
+        namaddrport,
+        features: 0,
+        size_limit: 0,
+        best_mx: false,
+        broken: false,
+    }
+}
+
+/// Delivers through TCP servers (`smtp_connect_inet()`).
+fn connect_inet(state: &mut State, nexthop: &str) {
+    let settings = state.settings;
+    if !settings.inet.accepts(&IpAddr::from([127, 0, 0, 1]))
+        && !settings
+            .inet
+            .accepts(&IpAddr::from(std::net::Ipv6Addr::LOCALHOST))
+    {
+        state.why = global::dsn_print::Dsn::simple("4.4.4", "all network protocols are disabled");
+        return;
+    }
+    let mut sites: Vec<String> = nexthop
+        .split([',', ' ', '\t', '\n'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if sites.is_empty() {
+        log::msg_panic!("null destination: \"{nexthop}\"");
+    }
+    let non_fallback_sites = sites.len();
+    sites.extend(settings.fallback_relay.iter().cloned());
+    let resolver = dns::Resolver::system();
+    let mut random = dns::random::SeededRandom::new();
+    let native = |host: &str| dns::native::hostname_to_addrs(host);
+    let mut last_site = 0;
+    for (index, dest) in sites.iter().enumerate() {
+        if state.rcpt_left() == 0 {
+            break;
+        }
+        last_site = index;
+        if index + 1 == sites.len() {
+            state.final_nexthop = true;
+        }
+        let (domain, port) = parse_destination(dest, &settings.tcp_port);
+        if log::verbose() > 0 {
+            log::msg_info!("connecting to {domain} service {port}");
+        }
+        let literal = dest.starts_with('[');
+        let lookup_mx = !settings.lmtp && !literal && settings.lookup_dns;
+        state.loop_detect = !settings.lmtp && port == 25;
+        let addr_settings = dns::smtp_addr::Settings {
+            dns: settings.lookup_dns,
+            native: if settings.lookup_native {
+                Some(&native)
+            } else {
+                None
+            },
+            inet: settings.inet,
+            address_preference: settings.address_preference,
+            randomize_addresses: settings.randomize,
+            mx_address_limit: settings.mx_address_limit,
+            balance_inet_protocols: settings.balance,
+            ignore_mx_lookup_error: settings.ignore_mx_lookup_error,
+            defer_if_no_mx_address_found: settings.defer_if_no_mx_address,
+            dnssec: false,
+            resolver_options: dns::ResFlags::default(),
+            loop_detect: state.loop_detect,
+            own_addrs: settings.own_addrs.clone(),
+            proxy_addrs: settings.proxy_addrs.clone(),
+        };
+        let mut lookups = dns::smtp_addr::SmtpAddr::new(&resolver, addr_settings, &mut random);
+        let list = if lookup_mx {
+            lookups.domain_addr(&domain)
+        } else {
+            lookups.host_addr(&domain)
+        };
+        if !list.why.status.is_empty() {
+            state.why = global::dsn_print::Dsn::simple(&list.why.status, &list.why.reason);
+        }
+        if list.found_myself || (list.addrs.is_empty() && list.why.status == "5.4.6") {
+            state.final_nexthop = true;
+        }
+        let best_pref = list.addrs.first().map(|a| a.pref);
+        let mut sess_count = 0;
+        let total = list.addrs.len();
+        for (n, rr) in list.addrs.iter().enumerate() {
+            if state.rcpt_left() == 0 {
+                break;
+            }
+            let Some(addr) = rr.addr() else { continue };
+            let mut last = n + 1 == total
+                || (settings.mx_address_limit > 0 && n + 1 == settings.mx_address_limit);
+            let host = rr.qname.trim_end_matches('.').to_string();
+            let hostaddr = addr.to_string();
+            let namaddr = format!("{host}[{hostaddr}]");
+            let namaddrport = format!("{namaddr}:{port}");
+            if log::verbose() > 0 {
+                log::msg_info!("smtp_connect_addr: trying: {namaddr} port {port}...");
+            }
+            let conn = match connect_addr(SocketAddr::new(addr, port), settings.timeouts.connect) {
+                Ok(conn) => conn,
+                Err(e) => {
+                    let reason = format!("connect to {namaddrport}: {}", sys::os_error(&e));
+                    state.why = global::dsn_print::Dsn::simple("4.4.1", &reason);
+                    log::msg_info!("{reason}");
+                    if last {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let _debug = crate::debug_peer::DebugPeer::check(settings, &host, &hostaddr);
+            let mut session = new_session(state, Conn::Tcp(conn), host, namaddr, namaddrport);
+            session.best_mx = Some(rr.pref) == best_pref;
+            if state.final_nexthop && last {
+                state.final_server = true;
+            }
+            run_session(state, &mut session, &mut sess_count, &mut last);
+            if last {
+                break;
+            }
+        }
+        if state.final_nexthop {
+            break;
+        }
+    }
+    if state.rcpt_left() > 0 {
+        if state.why.status.is_empty() {
+            state.why = global::dsn_print::Dsn::simple(
+                "4.3.0",
+                "server unavailable or unable to receive mail",
+            );
+        } else if !state.why.status.starts_with('4') {
+            if last_site >= non_fallback_sites {
+                log::msg_warn!(
+                    "{} configuration problem",
+                    if settings.lmtp {
+                        "lmtp_fallback_relay"
+                    } else {
+                        "smtp_fallback_relay"
+                    }
+                );
+                state.why.status = "4.3.5".into();
+            } else if !settings.lmtp && sites[0] == settings.relayhost {
+                log::msg_warn!("relayhost configuration problem");
+                state.why.status = "4.3.5".into();
+            }
+        }
+    }
+}
+
+/// HELO, the transaction and the clean-up (`smtp_helo()`, `smtp_xfer()`,
+/// `smtp_cleanup_session()`): a session that carries mail counts towards
+/// `smtp_mx_session_limit`, and the one that reaches it is the last.
+fn run_session(state: &mut State, session: &mut Session, sess_count: &mut usize, last: &mut bool) {
+    if proto::helo(state, session) != 0 {
+        if !session.broken {
+            proto::quit(state, session);
+        }
+        state.rcpt_cleanup();
+        reset_stats(state);
+        return;
+    }
+    *sess_count += 1;
+    if state.settings.mx_session_limit > 0 && *sess_count == state.settings.mx_session_limit {
+        *last = true;
+    }
+    if state.final_nexthop && *last {
+        state.final_server = true;
+    }
+    proto::xfer(state, session);
+    state.rcpt_cleanup();
+    reset_stats(state);
+}
+
+/// The time stamps of one session go with it (`smtp_cleanup_session()`).
+fn reset_stats(state: &mut State) {
+    let stats = &mut state.request.msg_stats;
+    stats.conn_setup_done = (0, 0);
+    stats.deliver_done = (0, 0);
+    stats.reuse_count = 0;
+}
+
+/// A TCP connection, within `timeout` when it is not zero (`smtp_connect_sock()`).
+fn connect_addr(to: SocketAddr, timeout: std::time::Duration) -> std::io::Result<TcpStream> {
+    let stream = if timeout.is_zero() {
+        TcpStream::connect(to)?
+    } else {
+        TcpStream::connect_timeout(&to, timeout)?
+    };
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations() {
+        assert_eq!(
+            parse_destination("[127.0.0.1]:2525", "smtp"),
+            ("127.0.0.1".into(), 2525)
+        );
+        assert_eq!(
+            parse_destination("example.com", "smtp"),
+            ("example.com".into(), 25)
+        );
+        assert_eq!(
+            parse_destination("example.com:submission", "smtp"),
+            ("example.com".into(), 587)
+        );
+        assert_eq!(parse_destination("[::1]:24", "lmtp"), ("::1".into(), 24));
+        assert_eq!(
+            parse_destination("[mx.example]", "24"),
+            ("mx.example".into(), 24)
+        );
+        assert_eq!(split_host_port("[a]x"), None);
+    }
+}

@@ -1,0 +1,91 @@
+//! smtp, lmtp - the SMTP and LMTP client: delivers mail to other hosts.
+//!
+//! Postfix counterpart: `smtp/smtp.c` (`deliver_message()`, `smtp_service()`). One
+//! program serves both protocols, as in Postfix: run under the process name `lmtp`
+//! (master.cf `lmtp unix - - n - - lmtp`) it speaks LMTP and reads the lmtp_* twins of
+//! its parameters, under any other name SMTP. The queue manager sends a delivery
+//! request; the client finds the next hop's servers (connect.rs), talks to them
+//! (proto.rs, through the one I/O place chat.rs), and reports each recipient through
+//! global's status clients (state.rs): `status=sent (250 2.0.0 Ok: queued as X)`,
+//! `status=bounced (host h[a] said: 550 ... (in reply to RCPT TO command))`, deferrals
+//! with the connection error, and the site's status that lets the queue manager treat
+//! an unreachable destination as dead. Address probes (`sendmail -bv` and the verify
+//! service) end the session after RCPT (or DATA with smtp_address_verify_target =
+//! data) and report through the trace or verify service.
+
+mod chat;
+mod connect;
+mod debug_peer;
+mod proto;
+mod settings;
+mod state;
+
+use global::deliver_request::{
+    DeliverRequest, Incoming, deliver_request_done, deliver_request_read,
+};
+use settings::Settings;
+use std::io::{BufRead, BufReader, Read, Write};
+
+fn main() {
+    let mut daemon = server::Daemon::start(server::Requirements::default());
+    let lmtp = daemon.process_name == "lmtp";
+    let settings =
+        Settings::from_config(&daemon.config, lmtp).unwrap_or_else(|e| global::fatal_config(e));
+    daemon.enter_jail();
+    server::single::serve(daemon, move |_, stream| {
+        let mut client = Client(BufReader::new(stream));
+        match deliver_request_read(&mut client, &settings.layout) {
+            Incoming::Gone => {}
+            Incoming::Refused => {
+                let _ = deliver_request_done(&mut client, None, -1);
+            }
+            Incoming::Request(mut request) => {
+                let status = deliver_message(&settings, &mut request);
+                let _ = deliver_request_done(&mut client, request.hop_status.as_ref(), status);
+            }
+        }
+    })
+}
+
+/// One delivery request (`deliver_message()`): the status for the queue manager.
+fn deliver_message(settings: &Settings, request: &mut DeliverRequest) -> i32 {
+    if log::verbose() > 0 {
+        log::msg_info!("deliver_message: from {}", request.sender);
+    }
+    if request.nexthop.is_empty() {
+        log::msg_fatal!("empty nexthop hostname");
+    }
+    let nexthop = request.nexthop.clone();
+    let _debug = debug_peer::DebugPeer::check(settings, &nexthop, "noaddr");
+    let mut state = state::State::new(request, settings);
+    connect::smtp_connect(&mut state)
+}
+
+/// The queue manager's connection: buffered reads, direct writes.
+struct Client(BufReader<server::single::Stream>);
+
+impl Read for Client {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl BufRead for Client {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.0.consume(amount)
+    }
+}
+
+impl Write for Client {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.get_mut().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.get_mut().flush()
+    }
+}

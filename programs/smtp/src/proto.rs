@@ -1,0 +1,828 @@
+//! The SMTP and LMTP dialogue with one server: greeting, EHLO/HELO/LHLO, MAIL, RCPT,
+//! DATA, the message, QUIT.
+//!
+//! Postfix counterpart: `smtp/smtp_proto.c` (`smtp_helo()`, `smtp_xfer()`,
+//! `smtp_loop()`, `smtp_quit()`, `smtp_text_out()`). With PIPELINING the client sends
+//! MAIL, every RCPT and DATA (or RSET for an address probe) in one group and then reads
+//! the replies; the end of the message goes out with QUIT. Without it each command waits
+//! for its reply, and the client stops early: no RCPT after a rejected MAIL, RSET
+//! instead of DATA when every recipient was rejected. LMTP answers the end of the
+//! message once per accepted recipient.
+
+use crate::chat::{Chat, Except, Resp};
+use crate::state::{Fail, Mark, State};
+use global::deliver_request::trace_only;
+use global::record::rec_type;
+use smtp_proto::EhloMask;
+use std::io::{BufReader, Seek, SeekFrom};
+
+/// Server features (`SMTP_FEATURE_*`).
+pub mod feature {
+    /// ESMTP.
+    pub const ESMTP: u32 = 1 << 0;
+    /// 8BITMIME.
+    pub const EIGHTBITMIME: u32 = 1 << 1;
+    /// PIPELINING.
+    pub const PIPELINING: u32 = 1 << 2;
+    /// SIZE.
+    pub const SIZE: u32 = 1 << 3;
+    /// DSN.
+    pub const DSN: u32 = 1 << 11;
+    /// SMTPUTF8.
+    pub const SMTPUTF8: u32 = 1 << 19;
+}
+
+/// The SMTPUTF8 flags of a request (`SMTPUTF8_FLAG_*`).
+const SMTPUTF8_FLAG_REQUESTED: i32 = 1 << 0;
+
+/// One connection to one server (Postfix's `SMTP_SESSION`).
+pub struct Session {
+    /// The I/O.
+    pub chat: Chat,
+    /// The server's name (for an MX host, its name; for an IP literal, the address).
+    pub host: String,
+    /// `host[addr]`.
+    pub namaddr: String,
+    /// `host[addr]:port`, or `host[addr]` for a UNIX-domain socket.
+    pub namaddrport: String,
+    /// What the server offers.
+    pub features: u32,
+    /// The server's SIZE limit; 0 when unknown.
+    pub size_limit: u64,
+    /// The server is one of the most preferred mail exchangers.
+    pub best_mx: bool,
+    /// The connection broke: QUIT is pointless.
+    pub broken: bool,
+}
+
+/// The stages of the dialogue after the handshake (`SMTP_STATE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Mail,
+    Rcpt,
+    Data,
+    Dot,
+    Abort,
+    Quit,
+}
+
+impl Stage {
+    /// What the client was doing when the session broke (`xfer_states`).
+    fn doing(self) -> &'static str {
+        match self {
+            Stage::Mail => "sending MAIL FROM",
+            Stage::Rcpt => "sending RCPT TO",
+            Stage::Data => "sending DATA command",
+            Stage::Dot => "sending end of data -- message may be sent more than once",
+            Stage::Abort => "sending final RSET",
+            Stage::Quit => "sending QUIT",
+        }
+    }
+
+    /// The command a reply answered (`xfer_request`).
+    fn request(self) -> &'static str {
+        match self {
+            Stage::Mail => "MAIL FROM command",
+            Stage::Rcpt => "RCPT TO command",
+            Stage::Data => "DATA command",
+            Stage::Dot => "end of DATA command",
+            Stage::Abort => "final RSET command",
+            Stage::Quit => "QUIT command",
+        }
+    }
+}
+
+impl Session {
+    /// The reply timeout of a stage.
+    fn stage(&mut self, state: &State, stage: Stage) {
+        let t = &state.settings.timeouts;
+        self.chat.stage(match stage {
+            Stage::Mail => t.mail,
+            Stage::Rcpt => t.rcpt,
+            Stage::Data => t.data_init,
+            Stage::Dot => t.data_done,
+            Stage::Abort => t.rset,
+            Stage::Quit => t.quit,
+        });
+    }
+
+    /// `host h[a] said: REPLY (in reply to COMMAND)`.
+    fn said(&self, resp: &Resp, stage: Stage) -> String {
+        format!(
+            "host {} said: {} (in reply to {})",
+            self.namaddr,
+            resp.one_line(),
+            stage.request()
+        )
+    }
+
+    /// The session broke while `doing`: every recipient left fails softly.
+    fn except(&mut self, state: &mut State, except: Except, doing: &str) -> i32 {
+        self.broken = true;
+        state.stream_except(&self.namaddrport, &self.namaddr, except, doing)
+    }
+}
+
+/// The greeting and the HELO, EHLO or LHLO handshake (`smtp_helo()`): 0 when the
+/// session may carry mail, else -1 after the recipients were dealt with.
+pub fn helo(state: &mut State, session: &mut Session) -> i32 {
+    let settings = state.settings;
+    session.chat.stage(settings.timeouts.helo);
+    let mut doing = "receiving the initial server greeting";
+    let result = (|| -> Result<i32, Except> {
+        let mut resp = session.chat.resp()?;
+        match resp.code / 100 {
+            2 => {}
+            class => {
+                if class == 5 && settings.skip_5xx_greeting {
+                    resp.dsn.replace_range(..1, "4");
+                }
+                return Ok(refused(state, session, &resp));
+            }
+        }
+        // The reply code (up to a "-", space or tab), then the words of the text.
+        let text = resp.text.trim_start_matches(['-', ' ', '\t', '\n']);
+        let after_code = text
+            .find(['-', ' ', '\t', '\n'])
+            .map_or("", |at| &text[at + 1..]);
+        let words = after_code
+            .split([' ', '\t', '\n'])
+            .filter(|w| !w.is_empty());
+        for (n, word) in words.enumerate() {
+            if n == 0 && word.eq_ignore_ascii_case(&settings.myhostname) {
+                if state.loop_detect {
+                    log::msg_warn!(
+                        "host {} greeted me with my own hostname {}",
+                        session.namaddrport,
+                        settings.myhostname
+                    );
+                }
+            } else if word.eq_ignore_ascii_case("ESMTP") {
+                session.features |= feature::ESMTP;
+            }
+        }
+        if settings.lmtp {
+            session.features |= feature::ESMTP;
+        } else {
+            if settings.always_ehlo {
+                session.features |= feature::ESMTP;
+            }
+            if settings.never_ehlo {
+                session.features &= !feature::ESMTP;
+            }
+        }
+        if settings.lmtp {
+            doing = "performing the LHLO handshake";
+            session.chat.cmd(&format!("LHLO {}", settings.helo_name));
+            resp = session.chat.resp()?;
+            if resp.code / 100 != 2 {
+                return Ok(refused(state, session, &resp));
+            }
+        } else {
+            if session.features & feature::ESMTP != 0 {
+                doing = "performing the EHLO handshake";
+                session.chat.cmd(&format!("EHLO {}", settings.helo_name));
+                resp = session.chat.resp()?;
+                if resp.code / 100 != 2 {
+                    if resp.code == 421 {
+                        return Ok(refused(state, session, &resp));
+                    }
+                    session.features &= !feature::ESMTP;
+                }
+            }
+            if session.features & feature::ESMTP == 0 {
+                doing = "performing the HELO handshake";
+                session.chat.cmd(&format!("HELO {}", settings.helo_name));
+                resp = session.chat.resp()?;
+                if resp.code / 100 != 2 {
+                    return Ok(refused(state, session, &resp));
+                }
+            }
+        }
+        if session.features & feature::ESMTP != 0
+            && let Some(status) = ehlo_features(state, session, &resp)
+        {
+            return Ok(status);
+        }
+        if log::verbose() > 0 {
+            log::msg_info!(
+                "server features: 0x{:x} size {}",
+                session.features,
+                session.size_limit
+            );
+        }
+        let request = &state.request;
+        let requires_utf8 = request.smtputf8 & SMTPUTF8_FLAG_REQUESTED != 0
+            && request.smtputf8 & !SMTPUTF8_FLAG_REQUESTED != 0;
+        if session.features & feature::SMTPUTF8 == 0 && requires_utf8 {
+            let reason = format!(
+                "SMTPUTF8 is required, but was not offered by host {}",
+                session.namaddr
+            );
+            return Ok(state.misc_fail(
+                Fail::Message,
+                Some(&session.namaddrport),
+                None,
+                &Resp::fake("5.6.7"),
+                reason,
+            ));
+        }
+        if session.features & feature::SMTPUTF8 != 0
+            && session.features & feature::EIGHTBITMIME == 0
+        {
+            log::msg_info!(
+                "host {} offers SMTPUTF8 support, but not 8BITMIME",
+                session.namaddr
+            );
+            session.features |= feature::EIGHTBITMIME;
+        }
+        session.chat.pipelining = session.features & feature::PIPELINING != 0;
+        Ok(0)
+    })();
+    match result {
+        Ok(status) => status,
+        Err(except) => session.except(state, except, doing),
+    }
+}
+
+/// `host h[a] refused to talk to me: REPLY`, a site failure.
+fn refused(state: &mut State, session: &Session, resp: &Resp) -> i32 {
+    let reason = format!(
+        "host {} refused to talk to me: {}",
+        session.namaddr,
+        resp.one_line()
+    );
+    state.misc_fail(
+        Fail::Site,
+        Some(&session.namaddrport),
+        Some(&session.host),
+        resp,
+        reason,
+    )
+}
+
+/// The EHLO (LHLO) reply's keywords, less the discarded ones; Some(status) when the
+/// server turned out to be this machine.
+fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Option<i32> {
+    let settings = state.settings;
+    let discard = EhloMask::parse(&settings.discard_ehlo);
+    if !discard.is_empty() && !discard.contains(EhloMask::SILENT) {
+        log::msg_info!("discarding EHLO keywords: {}", discard.names());
+    }
+    let keep = |mask: EhloMask| !discard.contains(mask);
+    for (n, line) in resp.text.lines().enumerate() {
+        let mut words = line.splitn(2, ['-', ' ']);
+        words.next();
+        let rest = words.next().unwrap_or("");
+        let mut tokens = rest.split([' ', '\t', '=']).filter(|w| !w.is_empty());
+        let Some(word) = tokens.next() else { continue };
+        if n == 0 {
+            if word.eq_ignore_ascii_case(&settings.myhostname) && state.loop_detect {
+                log::msg_warn!(
+                    "host {} replied to HELO/EHLO with my own hostname {}",
+                    session.namaddrport,
+                    settings.myhostname
+                );
+                let status = if session.best_mx { "5.4.6" } else { "4.4.6" };
+                let reason = format!("mail for {} loops back to myself", state.request.nexthop);
+                let relay = session.namaddrport.clone();
+                return Some(state.misc_fail(
+                    Fail::Site,
+                    Some(&relay),
+                    None,
+                    &Resp::fake(status),
+                    reason,
+                ));
+            }
+            continue;
+        }
+        let word = word.to_ascii_uppercase();
+        match word.as_str() {
+            "8BITMIME" if keep(EhloMask::EIGHTBITMIME) => session.features |= feature::EIGHTBITMIME,
+            "PIPELINING" if keep(EhloMask::PIPELINING) => session.features |= feature::PIPELINING,
+            "SIZE" if keep(EhloMask::SIZE) => {
+                session.features |= feature::SIZE;
+                if let Some(limit) = rest
+                    .split([' ', '\t', '='])
+                    .filter(|w| !w.is_empty())
+                    .nth(1)
+                {
+                    if limit.bytes().all(|b| b.is_ascii_digit()) {
+                        session.size_limit = limit.parse().unwrap_or(u64::MAX);
+                    } else {
+                        log::msg_warn!(
+                            "bad EHLO SIZE limit \"{limit}\" from {}",
+                            session.namaddrport
+                        );
+                    }
+                }
+            }
+            "DSN" if keep(EhloMask::DSN) => session.features |= feature::DSN,
+            "SMTPUTF8" if keep(EhloMask::SMTPUTF8) => session.features |= feature::SMTPUTF8,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `xtext` encoding (`xtext_quote()`): `+` and `=`, other specials, and bytes outside
+/// printable ASCII as `+XX`.
+pub fn xtext_quote(text: &str, special: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in util::eight_bit::to_bytes(text).iter() {
+        if b == b'+' || !(33..=126).contains(&b) || special.as_bytes().contains(&b) {
+            out.push_str(&format!("+{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    out
+}
+
+/// `NOTIFY=` text (`dsn_notify_str()`).
+fn notify_str(mask: u32) -> String {
+    use global::dsn_mask::*;
+    if mask & NOTIFY_NEVER != 0 {
+        return "NEVER".into();
+    }
+    [
+        (NOTIFY_SUCCESS, "SUCCESS"),
+        (NOTIFY_FAILURE, "FAILURE"),
+        (NOTIFY_DELAY, "DELAY"),
+    ]
+    .iter()
+    .filter(|(bit, _)| mask & bit != 0)
+    .map(|(_, name)| *name)
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+/// An envelope address as it goes on the wire (`smtp_quote_821_address()`).
+fn quote_address(state: &State, addr: &str) -> String {
+    if state.settings.quote_821 {
+        rfc822::quote821::quote_821_local(addr, rfc822::quote::QuoteFlags::EIGHT_BIT_CLEAN)
+    } else {
+        addr.to_string()
+    }
+}
+
+/// The MAIL FROM command.
+fn mail_command(state: &State, session: &Session) -> String {
+    let request = &state.request;
+    let mut cmd = format!("MAIL FROM:<{}>", quote_address(state, &request.sender));
+    if session.features & feature::SIZE != 0 {
+        cmd.push_str(&format!(" SIZE={}", request.data_size));
+    }
+    if session.features & feature::EIGHTBITMIME != 0 {
+        match request.encoding.as_str() {
+            "8bit" => cmd.push_str(" BODY=8BITMIME"),
+            "7bit" => cmd.push_str(" BODY=7BIT"),
+            "" => {}
+            other => log::msg_warn!("{}: unknown content encoding: {other}", request.queue_id),
+        }
+    }
+    if session.features & feature::DSN != 0 {
+        if !request.dsn_envid.is_empty() {
+            cmd.push_str(&format!(" ENVID={}", xtext_quote(&request.dsn_envid, "+=")));
+        }
+        match request.dsn_ret {
+            1 => cmd.push_str(" RET=FULL"),
+            2 => cmd.push_str(" RET=HDRS"),
+            _ => {}
+        }
+    }
+    if session.features & feature::SMTPUTF8 != 0 && request.smtputf8 & SMTPUTF8_FLAG_REQUESTED != 0
+    {
+        cmd.push_str(" SMTPUTF8");
+    }
+    cmd
+}
+
+/// The RCPT TO command of recipient `rcpt`.
+fn rcpt_command(state: &State, session: &Session, rcpt: usize) -> String {
+    let request = &state.request;
+    let r = &request.rcpt_list[rcpt];
+    let mut cmd = format!("RCPT TO:<{}>", quote_address(state, &r.address));
+    if session.features & feature::DSN != 0 {
+        let mut orcpt = r.dsn_orcpt.clone();
+        if orcpt.is_empty() && !r.orig_addr.is_empty() {
+            let quoted = rfc822::quote::quote_822_local(
+                &r.orig_addr,
+                rfc822::quote::QuoteFlags::EIGHT_BIT_CLEAN,
+            );
+            let utf8 = request.smtputf8 != 0 && !quoted.is_ascii();
+            orcpt = format!("{};{quoted}", if utf8 { "utf-8" } else { "rfc822" });
+        }
+        if !orcpt.is_empty() && !orcpt.to_ascii_lowercase().starts_with("utf-8;") {
+            cmd.push_str(&format!(" ORCPT={}", xtext_quote(&orcpt, "+=")));
+        }
+        if r.dsn_notify != 0 {
+            cmd.push_str(&format!(" NOTIFY={}", notify_str(r.dsn_notify)));
+        }
+    }
+    cmd
+}
+
+/// One mail transaction (`smtp_xfer()`, `smtp_loop()`): 0, or -1 when the session broke.
+pub fn xfer(state: &mut State, session: &mut Session) -> i32 {
+    let request_size = state.request.data_size;
+    if session.size_limit > 0 && (session.size_limit as i64) < request_size {
+        let reason = format!(
+            "message size {request_size} exceeds size limit {} of server {}",
+            session.size_limit, session.namaddr
+        );
+        let relay = session.namaddrport.clone();
+        state.misc_fail(
+            Fail::Message,
+            Some(&relay),
+            None,
+            &Resp::fake("5.3.4"),
+            reason,
+        );
+        state.complete_session = true;
+        return 0;
+    }
+    let status = transaction(state, session);
+    if status == 0 && !session.broken {
+        state.complete_session = true;
+    }
+    status
+}
+
+/// MAIL, RCPT, DATA, the message and the end: the sender and receiver of
+/// `smtp_loop()`.
+fn transaction(state: &mut State, session: &mut Session) -> i32 {
+    let probe_at_rcpt = trace_only(state.request.flags) && !state.settings.verify_target_data;
+    let probe_at_data = trace_only(state.request.flags) && state.settings.verify_target_data;
+    let rcpts = state.unmarked();
+    let pipelining = session.features & feature::PIPELINING != 0;
+    state.request.msg_stats.reuse_count = 0;
+    state.request.msg_stats.conn_setup_done = global::msg_stats::now();
+
+    // The commands up to DATA (RSET for a probe that ends at RCPT).
+    let mut plan: Vec<(Stage, String)> = vec![(Stage::Mail, mail_command(state, session))];
+    for &rcpt in &rcpts {
+        plan.push((Stage::Rcpt, rcpt_command(state, session, rcpt)));
+    }
+    plan.push(if probe_at_rcpt {
+        (Stage::Abort, "RSET".to_string())
+    } else {
+        (Stage::Data, "DATA".to_string())
+    });
+
+    let mut mail_from_rejected = false;
+    let mut accepted: Vec<usize> = Vec::new();
+    let mut data_ok = false;
+    let mut sent = 0;
+    if pipelining {
+        for (_, cmd) in &plan {
+            session.chat.cmd(cmd);
+        }
+        sent = plan.len();
+    }
+    let mut recv_rcpt = 0;
+    for (i, (stage, cmd)) in plan.iter().enumerate() {
+        if !pipelining {
+            // Stop early where Postfix's sender would.
+            if (*stage == Stage::Rcpt && mail_from_rejected)
+                || (*stage == Stage::Data && accepted.is_empty())
+            {
+                break;
+            }
+            session.chat.cmd(cmd);
+            sent = i + 1;
+        }
+        session.stage(state, *stage);
+        let resp = match session.chat.resp() {
+            Ok(resp) => resp,
+            Err(e) => return session.except(state, e, stage.doing()),
+        };
+        match stage {
+            Stage::Mail if resp.code / 100 != 2 => {
+                let reason = session.said(&resp, Stage::Mail);
+                let relay = session.namaddrport.clone();
+                state.misc_fail(
+                    Fail::Message,
+                    Some(&relay),
+                    Some(&session.host),
+                    &resp,
+                    reason,
+                );
+                mail_from_rejected = true;
+            }
+            Stage::Rcpt => {
+                let rcpt = rcpts[recv_rcpt];
+                recv_rcpt += 1;
+                if mail_from_rejected {
+                    continue;
+                }
+                if resp.code / 100 == 2 {
+                    accepted.push(rcpt);
+                    if probe_at_rcpt {
+                        state.rcpt_done(
+                            rcpt,
+                            &session.namaddrport,
+                            &session.host,
+                            &resp,
+                            session.features & feature::DSN != 0,
+                        );
+                    }
+                } else {
+                    let reason = session.said(&resp, Stage::Rcpt);
+                    state.rcpt_fail(
+                        rcpt,
+                        &session.namaddrport,
+                        Some(&session.host),
+                        &resp,
+                        reason,
+                    );
+                }
+            }
+            Stage::Data => {
+                if resp.code / 100 != 3 {
+                    if !accepted.is_empty() {
+                        let reason = session.said(&resp, Stage::Data);
+                        let relay = session.namaddrport.clone();
+                        state.misc_fail(
+                            Fail::Message,
+                            Some(&relay),
+                            Some(&session.host),
+                            &resp,
+                            reason,
+                        );
+                    }
+                } else if probe_at_data {
+                    // The server waits for the message: hang up without a word.
+                    let mut done = resp.clone();
+                    done.dsn = "2.0.0".into();
+                    for &rcpt in &accepted {
+                        if state.marks[rcpt] == Mark::None {
+                            state.rcpt_done(
+                                rcpt,
+                                &session.namaddrport,
+                                &session.host,
+                                &done,
+                                session.features & feature::DSN != 0,
+                            );
+                        }
+                    }
+                    session.broken = true;
+                    return 0;
+                } else {
+                    data_ok = true;
+                }
+            }
+            Stage::Abort => {
+                // The probe's RSET: what it says does not matter.
+                return finish(state, session, Stage::Abort, true);
+            }
+            _ => {}
+        }
+    }
+    let _ = sent;
+    if !data_ok || accepted.is_empty() {
+        // The course correction: RSET and QUIT.
+        if !data_ok || accepted.is_empty() {
+            session.chat.cmd("RSET");
+            return finish(state, session, Stage::Abort, false);
+        }
+    }
+    // The message, then "." (with QUIT right behind it when pipelining).
+    session.chat.stage(state.settings.timeouts.data_xfer);
+    if let Err(e) = send_content(state, session) {
+        return match e {
+            ContentError::Net(e) => session.except(state, e, "sending message body"),
+            ContentError::Corrupt(status) => status,
+        };
+    }
+    session.chat.cmd(".");
+    let quit_sent = pipelining;
+    if quit_sent {
+        session.chat.cmd("QUIT");
+    }
+    let survivors = accepted;
+    let replies = if state.settings.lmtp {
+        survivors.len()
+    } else {
+        1
+    };
+    let mut got = Vec::new();
+    session.stage(state, Stage::Dot);
+    for _ in 0..replies {
+        match session.chat.resp() {
+            Ok(resp) => got.push(resp),
+            Err(e) => return session.except(state, e, Stage::Dot.doing()),
+        }
+        if state.settings.lmtp {
+            let resp = got.last().unwrap().clone();
+            let rcpt = survivors[got.len() - 1];
+            state.request.msg_stats.deliver_done = global::msg_stats::now();
+            if resp.code / 100 != 2 {
+                let reason = session.said(&resp, Stage::Dot);
+                state.rcpt_fail(
+                    rcpt,
+                    &session.namaddrport,
+                    Some(&session.host),
+                    &resp,
+                    reason,
+                );
+            } else {
+                state.rcpt_done(
+                    rcpt,
+                    &session.namaddrport,
+                    &session.host,
+                    &resp,
+                    session.features & feature::DSN != 0,
+                );
+            }
+            if log::verbose() > 0 {
+                log::msg_info!(
+                    "smtp_loop: got {} of {} end-of-data replies",
+                    got.len(),
+                    survivors.len()
+                );
+            }
+        }
+    }
+    if !state.settings.lmtp {
+        state.request.msg_stats.deliver_done = global::msg_stats::now();
+        let resp = &got[0];
+        if resp.code / 100 != 2 {
+            let reason = session.said(resp, Stage::Dot);
+            let relay = session.namaddrport.clone();
+            state.misc_fail(
+                Fail::Message,
+                Some(&relay),
+                Some(&session.host),
+                resp,
+                reason,
+            );
+        } else {
+            for &rcpt in &survivors {
+                if state.marks[rcpt] == Mark::None {
+                    state.rcpt_done(
+                        rcpt,
+                        &session.namaddrport,
+                        &session.host,
+                        resp,
+                        session.features & feature::DSN != 0,
+                    );
+                }
+            }
+        }
+    }
+    if !quit_sent {
+        session.chat.cmd("QUIT");
+    }
+    if !state.settings.skip_quit_resp {
+        session.stage(state, Stage::Quit);
+        let _ = session.chat.resp();
+    } else {
+        let _ = session.chat.flush();
+    }
+    session.broken = true;
+    0
+}
+
+/// After RSET (a probe's or a course correction): its reply, then QUIT.
+fn finish(state: &mut State, session: &mut Session, stage: Stage, read_rset_done: bool) -> i32 {
+    if !read_rset_done {
+        session.stage(state, stage);
+        if session.chat.resp().is_err() {
+            session.broken = true;
+            return -1;
+        }
+    }
+    quit(state, session);
+    0
+}
+
+/// QUIT, and its reply unless `smtp_skip_quit_response` (`smtp_quit()`); errors do not
+/// matter any more.
+pub fn quit(state: &State, session: &mut Session) {
+    session.chat.cmd("QUIT");
+    if state.settings.skip_quit_resp {
+        let _ = session.chat.flush();
+    } else {
+        session.stage(state, Stage::Quit);
+        let _ = session.chat.resp();
+    }
+    session.broken = true;
+}
+
+enum ContentError {
+    Net(Except),
+    Corrupt(i32),
+}
+
+/// The message from the queue file, dot-stuffed, long lines broken at
+/// `smtp_line_length_limit` with <CR><LF>SPACE (`smtp_text_out()`).
+fn send_content(state: &mut State, session: &mut Session) -> Result<(), ContentError> {
+    let limit = state.settings.smtp_line_limit;
+    let mut file = state.request.file();
+    if let Err(e) = file.seek(SeekFrom::Start(state.request.data_offset as u64)) {
+        log::msg_fatal!("seek queue file: {}", sys::os_error(&e));
+    }
+    let mut input = BufReader::new(file);
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    let mut space_left = limit;
+    let mut prev_type = 0u8;
+    let kind = loop {
+        let kind: u8 = global::record::rec_get(&mut input, &mut buf, 0).unwrap_or_default();
+        if kind != rec_type::NORM && kind != rec_type::CONT {
+            break kind;
+        }
+        text_out(&mut out, kind, &buf, limit, &mut space_left);
+        session.chat.content(&out).map_err(ContentError::Net)?;
+        out.clear();
+        prev_type = kind;
+    };
+    if prev_type == rec_type::CONT {
+        session.chat.content(b"\r\n").map_err(ContentError::Net)?;
+    }
+    if kind != rec_type::XTRA {
+        log::msg_warn!(
+            "{}: bad record type: {} in message content",
+            state.request.queue_id,
+            kind
+        );
+        session.broken = true;
+        let relay = session.namaddrport.clone();
+        let status = state.misc_fail(
+            Fail::Message,
+            Some(&relay),
+            None,
+            &Resp::fake("5.3.0"),
+            "unreadable mail queue entry".into(),
+        );
+        return Err(ContentError::Corrupt(status));
+    }
+    Ok(())
+}
+
+/// One record of content as it goes on the wire.
+fn text_out(out: &mut Vec<u8>, kind: u8, text: &[u8], limit: usize, space_left: &mut usize) {
+    let mut data = text;
+    loop {
+        if *space_left == limit && data.first() == Some(&b'.') {
+            out.push(b'.');
+        }
+        if limit > 0 && data.len() >= *space_left {
+            out.extend_from_slice(&data[..*space_left]);
+            out.extend_from_slice(b"\r\n");
+            data = &data[*space_left..];
+            *space_left = limit;
+            if !data.is_empty() || kind == rec_type::CONT {
+                out.push(b' ');
+                *space_left -= 1;
+            }
+            if data.is_empty() {
+                break;
+            }
+        } else {
+            out.extend_from_slice(data);
+            if kind == rec_type::CONT {
+                *space_left -= data.len();
+            } else {
+                out.extend_from_slice(b"\r\n");
+                *space_left = limit;
+            }
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(records: &[(u8, &str)], limit: usize) -> String {
+        let mut out = Vec::new();
+        let mut space = limit;
+        for (kind, text) in records {
+            text_out(&mut out, *kind, text.as_bytes(), limit, &mut space);
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn dots_are_stuffed_and_long_lines_broken() {
+        let n = rec_type::NORM;
+        assert_eq!(
+            wire(&[(n, ".x"), (n, "a.b"), (n, "")], 998),
+            "..x\r\na.b\r\n\r\n"
+        );
+        assert_eq!(wire(&[(n, "abcdefgh")], 5), "abcde\r\n fgh\r\n");
+        let c = rec_type::CONT;
+        assert_eq!(wire(&[(c, "abc"), (n, "de")], 998), "abcde\r\n");
+    }
+
+    #[test]
+    fn xtext_and_notify() {
+        assert_eq!(xtext_quote("a+b=c d", "+="), "a+2Bb+3Dc+20d");
+        use global::dsn_mask::*;
+        assert_eq!(notify_str(NOTIFY_SUCCESS | NOTIFY_DELAY), "SUCCESS,DELAY");
+        assert_eq!(notify_str(NOTIFY_NEVER), "NEVER");
+    }
+}

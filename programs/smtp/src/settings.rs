@@ -1,0 +1,226 @@
+//! What main.cf says, read once at start-up: the smtp_* parameters, or their lmtp_*
+//! twins when the program runs as lmtp.
+//!
+//! Postfix counterpart: the configuration tables of `smtp/smtp.c` (`VAR_LMTP_SMTP()`
+//! picks the twin by process name).
+
+use params::decl::smtp::*;
+use params::{Config, ConfigError, Param};
+use std::time::Duration;
+
+/// The client's settings.
+pub struct Settings {
+    /// LMTP (process name lmtp) rather than SMTP.
+    pub lmtp: bool,
+    /// The status clients' configuration (and the log line's form).
+    pub status: global::bounce::StatusConf,
+    /// Where queue files are.
+    pub layout: global::mail_queue::Layout,
+    /// `myhostname`.
+    pub myhostname: String,
+    /// `smtp_helo_name` / `lmtp_lhlo_name`.
+    pub helo_name: String,
+    /// `smtp_tcp_port` / `lmtp_tcp_port`.
+    pub tcp_port: String,
+    /// `relayhost`, to tell its configuration problems apart.
+    pub relayhost: String,
+    /// `smtp_fallback_relay` / `lmtp_fallback_relay`.
+    pub fallback_relay: Vec<String>,
+    /// Per-stage timeouts.
+    pub timeouts: Timeouts,
+    /// `smtp_skip_5xx_greeting`.
+    pub skip_5xx_greeting: bool,
+    /// `smtp_skip_quit_response`.
+    pub skip_quit_resp: bool,
+    /// `smtp_always_send_ehlo` (SMTP only).
+    pub always_ehlo: bool,
+    /// `smtp_never_send_ehlo` (SMTP only).
+    pub never_ehlo: bool,
+    /// `smtp_discard_ehlo_keywords` / `lmtp_discard_lhlo_keywords`.
+    pub discard_ehlo: String,
+    /// `smtp_mx_address_limit`.
+    pub mx_address_limit: usize,
+    /// `smtp_mx_session_limit`.
+    pub mx_session_limit: usize,
+    /// `smtp_host_lookup` has dns.
+    pub lookup_dns: bool,
+    /// `smtp_host_lookup` has native.
+    pub lookup_native: bool,
+    /// `smtp_line_length_limit`.
+    pub smtp_line_limit: usize,
+    /// `line_length_limit`: the longest reply line kept.
+    pub line_limit: usize,
+    /// `inet_protocols`.
+    pub inet: dns::inet_proto::InetProtocols,
+    /// `smtp_address_preference`.
+    pub address_preference: dns::AddrPref,
+    /// `smtp_randomize_addresses`.
+    pub randomize: bool,
+    /// `smtp_balance_inet_protocols`.
+    pub balance: bool,
+    /// `smtp_defer_if_no_mx_address_found`.
+    pub defer_if_no_mx_address: bool,
+    /// `ignore_mx_lookup_error`.
+    pub ignore_mx_lookup_error: bool,
+    /// This machine's addresses, for loop detection.
+    pub own_addrs: Vec<std::net::IpAddr>,
+    /// `proxy_interfaces`.
+    pub proxy_addrs: Vec<std::net::IpAddr>,
+    /// `smtp_address_verify_target` is data (else rcpt).
+    pub verify_target_data: bool,
+    /// `smtp_quote_rfc821_envelope`.
+    pub quote_821: bool,
+    /// `debug_peer_list`, when set, and `debug_peer_level`.
+    pub debug_peer: Option<(global::match_list::MatchList, i32)>,
+}
+
+/// The timeout of each protocol stage.
+pub struct Timeouts {
+    /// `smtp_connect_timeout` (zero: the system's).
+    pub connect: Duration,
+    /// `smtp_helo_timeout` / `lmtp_lhlo_timeout`.
+    pub helo: Duration,
+    /// `smtp_mail_timeout`.
+    pub mail: Duration,
+    /// `smtp_rcpt_timeout`.
+    pub rcpt: Duration,
+    /// `smtp_data_init_timeout`.
+    pub data_init: Duration,
+    /// `smtp_data_xfer_timeout`.
+    pub data_xfer: Duration,
+    /// `smtp_data_done_timeout`.
+    pub data_done: Duration,
+    /// `smtp_rset_timeout`.
+    pub rset: Duration,
+    /// `smtp_quit_timeout`.
+    pub quit: Duration,
+}
+
+fn config_error(message: String) -> ConfigError {
+    ConfigError {
+        warnings: Vec::new(),
+        message,
+    }
+}
+
+impl Settings {
+    /// The settings for process `name` (`smtp`, `lmtp`, or another name for SMTP).
+    pub fn from_config(config: &Config, lmtp: bool) -> Result<Settings, ConfigError> {
+        // VAR_LMTP_SMTP(): the twin parameter by mode.
+        let pick = |smtp: &'static Param, lmtp_twin: &'static Param| {
+            if lmtp { lmtp_twin } else { smtp }
+        };
+        let time = |s, l| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_secs(config.time(pick(s, l))?.max(0) as u64))
+        };
+        let str = |s, l| config.str(pick(s, l));
+        let bool = |s, l| config.bool(pick(s, l));
+        let int = |s, l| config.int(pick(s, l));
+        let lookup = str(&SMTP_HOST_LOOKUP, &LMTP_HOST_LOOKUP)?;
+        let mut lookup_dns = false;
+        let mut lookup_native = false;
+        for word in lookup.split([',', ' ', '\t']).filter(|w| !w.is_empty()) {
+            match word.to_ascii_lowercase().as_str() {
+                "dns" => lookup_dns = true,
+                "native" => lookup_native = true,
+                _ => {
+                    return Err(config_error(format!(
+                        "bad {} value: {lookup}",
+                        pick(&SMTP_HOST_LOOKUP, &LMTP_HOST_LOOKUP).name
+                    )));
+                }
+            }
+        }
+        if !lookup_dns && !lookup_native {
+            lookup_dns = true;
+        }
+        let target = str(&SMTP_ADDRESS_VERIFY_TARGET, &LMTP_ADDRESS_VERIFY_TARGET)?;
+        let verify_target_data = match target.as_str() {
+            "rcpt" => false,
+            "data" => true,
+            _ => {
+                return Err(config_error(format!(
+                    "bad protocol stage: \"{} = {target}\"",
+                    pick(&SMTP_ADDRESS_VERIFY_TARGET, &LMTP_ADDRESS_VERIFY_TARGET).name
+                )));
+            }
+        };
+        let inet_text = config.str(&params::decl::identity::INET_PROTOCOLS)?;
+        let inet = dns::inet_proto::InetProtocols::parse(&inet_text).map_err(config_error)?;
+        let pref_param = pick(&SMTP_ADDRESS_PREFERENCE, &LMTP_ADDRESS_PREFERENCE);
+        let address_preference = dns::AddrPref::parse(pref_param.name, &config.str(pref_param)?)
+            .map_err(config_error)?;
+        let debug_list = config.str(&params::decl::debug::DEBUG_PEER_LIST)?;
+        let debug_peer = if debug_list.trim().is_empty() {
+            None
+        } else {
+            Some((
+                global::match_list::from_parameter(
+                    config,
+                    &params::decl::debug::DEBUG_PEER_LIST,
+                    &[
+                        global::match_list::Matcher::Hostname,
+                        global::match_list::Matcher::Hostaddr,
+                    ],
+                )?,
+                config.int(&params::decl::debug::DEBUG_PEER_LEVEL)? as i32,
+            ))
+        };
+        let split = |v: String| -> Vec<String> {
+            v.split([',', ' ', '\t', '\n'])
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        Ok(Settings {
+            lmtp,
+            status: global::bounce::StatusConf::from_config(config)?,
+            layout: global::mail_queue::Layout::from_config(config)?,
+            myhostname: config.str(&params::decl::identity::MYHOSTNAME)?,
+            helo_name: str(&SMTP_HELO_NAME, &LMTP_LHLO_NAME)?,
+            tcp_port: str(&SMTP_TCP_PORT, &LMTP_TCP_PORT)?,
+            relayhost: config.str(&params::decl::address::RELAYHOST)?,
+            fallback_relay: split(str(&SMTP_FALLBACK_RELAY, &LMTP_FALLBACK_RELAY)?),
+            timeouts: Timeouts {
+                connect: time(&SMTP_CONNECT_TIMEOUT, &LMTP_CONNECT_TIMEOUT)?,
+                helo: time(&SMTP_HELO_TIMEOUT, &LMTP_LHLO_TIMEOUT)?,
+                mail: time(&SMTP_MAIL_TIMEOUT, &LMTP_MAIL_TIMEOUT)?,
+                rcpt: time(&SMTP_RCPT_TIMEOUT, &LMTP_RCPT_TIMEOUT)?,
+                data_init: time(&SMTP_DATA_INIT_TIMEOUT, &LMTP_DATA_INIT_TIMEOUT)?,
+                data_xfer: time(&SMTP_DATA_XFER_TIMEOUT, &LMTP_DATA_XFER_TIMEOUT)?,
+                data_done: time(&SMTP_DATA_DONE_TIMEOUT, &LMTP_DATA_DONE_TIMEOUT)?,
+                rset: time(&SMTP_RSET_TIMEOUT, &LMTP_RSET_TIMEOUT)?,
+                quit: time(&SMTP_QUIT_TIMEOUT, &LMTP_QUIT_TIMEOUT)?,
+            },
+            skip_5xx_greeting: bool(&SMTP_SKIP_5XX_GREETING, &LMTP_SKIP_5XX_GREETING)?,
+            skip_quit_resp: bool(&SMTP_SKIP_QUIT_RESPONSE, &LMTP_SKIP_QUIT_RESPONSE)?,
+            always_ehlo: config.bool(&SMTP_ALWAYS_SEND_EHLO)?,
+            never_ehlo: config.bool(&SMTP_NEVER_SEND_EHLO)?,
+            discard_ehlo: str(&SMTP_DISCARD_EHLO_KEYWORDS, &LMTP_DISCARD_LHLO_KEYWORDS)?,
+            mx_address_limit: int(&SMTP_MX_ADDRESS_LIMIT, &LMTP_MX_ADDRESS_LIMIT)? as usize,
+            mx_session_limit: int(&SMTP_MX_SESSION_LIMIT, &LMTP_MX_SESSION_LIMIT)? as usize,
+            lookup_dns,
+            lookup_native,
+            smtp_line_limit: int(&SMTP_LINE_LENGTH_LIMIT, &LMTP_LINE_LENGTH_LIMIT)? as usize,
+            line_limit: config.int(&params::decl::smtpd::LINE_LENGTH_LIMIT)? as usize,
+            inet,
+            address_preference,
+            randomize: bool(&SMTP_RANDOMIZE_ADDRESSES, &LMTP_RANDOMIZE_ADDRESSES)?,
+            balance: bool(&SMTP_BALANCE_INET_PROTOCOLS, &LMTP_BALANCE_INET_PROTOCOLS)?,
+            defer_if_no_mx_address: bool(
+                &SMTP_DEFER_IF_NO_MX_ADDRESS_FOUND,
+                &LMTP_DEFER_IF_NO_MX_ADDRESS_FOUND,
+            )?,
+            ignore_mx_lookup_error: false,
+            own_addrs: global::resolve_local::interface_addresses(
+                &config.str(&params::decl::identity::INET_INTERFACES)?,
+            ),
+            proxy_addrs: global::resolve_local::interface_addresses(
+                &config.str(&params::decl::identity::PROXY_INTERFACES)?,
+            ),
+            verify_target_data,
+            quote_821: bool(&SMTP_QUOTE_RFC821_ENVELOPE, &LMTP_QUOTE_RFC821_ENVELOPE)?,
+            debug_peer,
+        })
+    }
+}
