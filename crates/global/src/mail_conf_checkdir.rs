@@ -1,6 +1,8 @@
-//! Whether a set-gid command may use the configuration directory it was given.
+//! How a command takes its configuration: whether a set-gid command may use the
+//! configuration directory it was given, and the environment main.cf imports.
 //!
-//! Postfix counterparts: `global/mail_conf.c` (`mail_conf_checkdir`) and `util/unsafe.c`.
+//! Postfix counterparts: `global/mail_conf.c` (`mail_conf_checkdir`), `util/unsafe.c` and
+//! `update_env()` in `util/clean_env.c`.
 //! A program that runs with privileges its user does not have (postqueue, postdrop) trusts
 //! nothing the user controls: a configuration directory other than the default one (`-c`,
 //! `MAIL_CONFIG`) is accepted from a user other than root only when the default main.cf
@@ -75,6 +77,18 @@ pub fn checked_config_directory() -> std::path::PathBuf {
         }
     }
     config_dir
+}
+
+/// Sets the `NAME=value` entries of import_environment (Postfix's `update_env`): what
+/// unprivileged commands (postcat, postsuper, postkick, postlock) do, where privileged
+/// ones rebuild their environment with `clean_env`.
+pub fn update_env(config: &params::Config) -> Result<(), params::ConfigError> {
+    for item in config.list(&params::decl::install::IMPORT_ENVIRONMENT)? {
+        if let Some((name, value)) = item.split_once('=') {
+            sys::setenv(name, std::ffi::OsStr::new(value));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 mod print;
 
 use params::Config;
-use params::decl::install::{IMPORT_ENVIRONMENT, QUEUE_DIRECTORY};
+use params::decl::install::QUEUE_DIRECTORY;
 use print::Flags;
 use std::os::fd::AsFd;
 
@@ -76,7 +76,9 @@ fn main() {
     }
     let config_dir = params::config::config_directory(None);
     let config = Config::load(&config_dir).unwrap_or_else(|e| global::fatal_config(e));
-    update_env(&config);
+    if let Err(e) = global::mail_conf_checkdir::update_env(&config) {
+        global::fatal_config(e);
+    }
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -127,19 +129,6 @@ fn main() {
             let file = std::fs::File::open(name)
                 .unwrap_or_else(|e| log::msg_fatal!("open {name}: {}", sys::os_error(&e)));
             print::postcat(&mut out, file, name, &flags);
-        }
-    }
-}
-
-/// Sets the `NAME=value` entries of import_environment (Postfix's `update_env`); unlike
-/// a privileged program, postcat keeps the rest of its environment.
-fn update_env(config: &Config) {
-    let list = config
-        .list(&IMPORT_ENVIRONMENT)
-        .unwrap_or_else(|e| global::fatal_config(e));
-    for item in list {
-        if let Some((name, value)) = item.split_once('=') {
-            sys::setenv(name, std::ffi::OsStr::new(value));
         }
     }
 }

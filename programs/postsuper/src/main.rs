@@ -17,7 +17,7 @@ use global::mail_queue::{self, Layout};
 use mass::Mass;
 use ops::{Counts, One};
 use params::Config;
-use params::decl::install::{IMPORT_ENVIRONMENT, MAIL_OWNER, QUEUE_DIRECTORY};
+use params::decl::install::{MAIL_OWNER, QUEUE_DIRECTORY};
 use std::io::BufRead;
 
 const GETOPT_LIST: &str = "c:d:e:f:h:H:pr:sSv";
@@ -102,7 +102,9 @@ fn main() {
     let config_dir = params::config::config_directory(None);
     let mut config = Config::load(&config_dir).unwrap_or_else(|e| global::fatal_config(e));
     config.process_name = name.clone();
-    update_env(&config);
+    if let Err(e) = global::mail_conf_checkdir::update_env(&config) {
+        global::fatal_config(e);
+    }
     let tag = global::mail_task::mail_task(&config, &name);
     if let Err(e) =
         global::maillog_client::init(&config, &tag, global::maillog_client::Fallback::WriteFile)
@@ -306,16 +308,4 @@ fn ignored_signals() -> u64 {
                 .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
         })
         .unwrap_or(0)
-}
-
-/// Sets the `NAME=value` entries of import_environment (Postfix's `update_env`).
-fn update_env(config: &Config) {
-    let list = config
-        .list(&IMPORT_ENVIRONMENT)
-        .unwrap_or_else(|e| global::fatal_config(e));
-    for item in list {
-        if let Some((name, value)) = item.split_once('=') {
-            sys::setenv(name, std::ffi::OsStr::new(value));
-        }
-    }
 }
