@@ -14,7 +14,9 @@ use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
 
 /// The bits of a size record's flags field that may be set (`QMGR_READ_FLAG_USER`).
-const READ_FLAG_USER: i32 = 1 << 8 | 1 << 9;
+/// MIXED_RCPT_OTHER (1) and the four DSN NOTIFY bits shifted left by one (2, 4, 8, 16):
+/// cleanup sets NOTIFY_NEVER for a BCC recipient that smtpd's access action added.
+const READ_FLAG_USER: i32 = 0x1f;
 /// Trace flags that the queue manager passes on (`DEL_REQ_TRACE_FLAGS_MASK`).
 const TRACE_FLAGS_MASK: i32 = 1 << 8 | 1 << 9 | 1 << 10 | 1 << 13;
 
