@@ -41,6 +41,7 @@ pub mod mbox_conf;
 pub mod mbox_open;
 pub mod mkmap;
 pub mod msg_stats;
+pub mod nexthop_status;
 pub mod pipe_command;
 pub mod queue_read;
 pub mod rcpt_print;
