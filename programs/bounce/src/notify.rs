@@ -160,80 +160,7 @@ impl Service {
     pub fn notify(&mut self, req: &Request) -> i32 {
         let entries = self.entries(&req.service, &req.queue_id);
         let mut info = self.info(req, entries);
-        let mask = self.settings.notify_mask;
-        let double_bounce = self.settings.double_bounce.clone();
-        let status;
-        if self.is_double_bounce(&req.sender) {
-            log::msg_warn!(
-                "{}: undeliverable postmaster notification discarded",
-                req.queue_id
-            );
-            status = 0;
-        } else if req.sender.is_empty() {
-            if mask & (error_class::TWO_BOUNCE | error_class::BOUNCE) == 0 {
-                status = 0;
-            } else {
-                let to = self.settings.two_bounce_rcpt.clone();
-                status = self.send(
-                    &mut info,
-                    req,
-                    &Spec {
-                        class: Class::Failure,
-                        from: &double_bounce,
-                        to: &to,
-                        copy: Copy::Postmaster,
-                        boilerplate: false,
-                        filter: notify::OVERRIDE,
-                        ret: RET_FULL,
-                        what: "postmaster non-delivery notification",
-                    },
-                );
-            }
-        } else {
-            let ret = if req.dsn_ret != 0 {
-                req.dsn_ret
-            } else {
-                RET_FULL
-            };
-            status = self.send(
-                &mut info,
-                req,
-                &Spec {
-                    class: Class::Failure,
-                    from: "",
-                    to: &req.sender,
-                    copy: Copy::Sender,
-                    boilerplate: true,
-                    filter: notify::FAILURE,
-                    ret,
-                    what: "sender non-delivery notification",
-                },
-            );
-            if status == 0 && mask & error_class::BOUNCE != 0 {
-                let to = self.settings.bounce_rcpt.clone();
-                let postmaster = self.send(
-                    &mut info,
-                    req,
-                    &Spec {
-                        class: Class::Failure,
-                        from: &double_bounce,
-                        to: &to,
-                        copy: Copy::Postmaster,
-                        boilerplate: false,
-                        filter: notify::OVERRIDE,
-                        ret: RET_HDRS,
-                        what: "postmaster non-delivery notification",
-                    },
-                );
-                if postmaster != 0 {
-                    log::msg_warn!(
-                        "{}: postmaster notice failed while bouncing to {}",
-                        req.queue_id,
-                        req.sender
-                    );
-                }
-            }
-        }
+        let status = self.failure_notices(&mut info, req, notify::FAILURE, false);
         if status == 0 && req.flags & FLAG_DELRCPT != 0 {
             compose::delrcpt(&mut info);
         }
@@ -241,6 +168,103 @@ impl Service {
             self.remove_log(&req.service, &req.queue_id);
         }
         status as i32
+    }
+
+    /// The non-delivery notices about `info`'s recipients, shared by the log and the
+    /// one-recipient requests: to the sender (those recipients whose NOTIFY is in
+    /// `filter`; none with `no_sender_notice`) with a headers-only copy to the postmaster
+    /// per notify_classes, a double bounce for a bounce, nothing for a double bounce.
+    fn failure_notices(
+        &mut self,
+        info: &mut Info,
+        req: &Request,
+        filter: i32,
+        no_sender_notice: bool,
+    ) -> u32 {
+        let mask = self.settings.notify_mask;
+        if self.is_double_bounce(&req.sender) {
+            log::msg_warn!(
+                "{}: undeliverable postmaster notification discarded",
+                req.queue_id
+            );
+            return 0;
+        }
+        if req.sender.is_empty() {
+            if mask & (error_class::TWO_BOUNCE | error_class::BOUNCE) == 0 {
+                return 0;
+            }
+            let double_bounce = self.settings.double_bounce.clone();
+            let to = self.settings.two_bounce_rcpt.clone();
+            return self.send(
+                info,
+                req,
+                &Spec {
+                    class: Class::Failure,
+                    from: &double_bounce,
+                    to: &to,
+                    copy: Copy::Postmaster,
+                    boilerplate: false,
+                    filter: notify::OVERRIDE,
+                    ret: RET_FULL,
+                    what: "postmaster non-delivery notification",
+                },
+            );
+        }
+        let status = if no_sender_notice {
+            0
+        } else {
+            let ret = if req.dsn_ret != 0 {
+                req.dsn_ret
+            } else {
+                RET_FULL
+            };
+            self.send(
+                info,
+                req,
+                &Spec {
+                    class: Class::Failure,
+                    from: "",
+                    to: &req.sender,
+                    copy: Copy::Sender,
+                    boilerplate: true,
+                    filter,
+                    ret,
+                    what: "sender non-delivery notification",
+                },
+            )
+        };
+        if status == 0 && mask & error_class::BOUNCE != 0 {
+            self.postmaster_copy(info, req);
+        }
+        status
+    }
+
+    /// The postmaster's copy of a non-delivery notice (bounce_notice_recipient, headers
+    /// only); a failure is only logged, the sender's notice went out.
+    fn postmaster_copy(&mut self, info: &mut Info, req: &Request) {
+        let double_bounce = self.settings.double_bounce.clone();
+        let to = self.settings.bounce_rcpt.clone();
+        let status = self.send(
+            info,
+            req,
+            &Spec {
+                class: Class::Failure,
+                from: &double_bounce,
+                to: &to,
+                copy: Copy::Postmaster,
+                boilerplate: false,
+                filter: notify::OVERRIDE,
+                ret: RET_HDRS,
+                what: "postmaster non-delivery notification",
+            },
+        );
+        if status != 0 {
+            log::msg_warn!(
+                "{}: postmaster notice failed while bouncing to {}",
+                req.queue_id,
+                req.sender
+            );
+        }
     }
 
     /// A delay warning from the defer log, which stays (`bounce_warn_service`).
@@ -387,8 +411,6 @@ impl Service {
             return self.one(req, rcpt, dsn);
         };
         let mut info = self.info(req, None);
-        let double_bounce = self.settings.double_bounce.clone();
-        let bounce_rcpt = self.settings.bounce_rcpt.clone();
         let mut status = 0;
         for (rcpt, dsn) in entries {
             info.entries = Some(vec![(rcpt.clone(), dsn)]);
@@ -423,27 +445,7 @@ impl Service {
                 }
             }
             if self.settings.notify_mask & error_class::BOUNCE != 0 {
-                let postmaster = self.send(
-                    &mut info,
-                    req,
-                    &Spec {
-                        class: Class::Failure,
-                        from: &double_bounce,
-                        to: &bounce_rcpt,
-                        copy: Copy::Postmaster,
-                        boilerplate: false,
-                        filter: notify::OVERRIDE,
-                        ret: RET_HDRS,
-                        what: "postmaster non-delivery notification",
-                    },
-                );
-                if postmaster != 0 {
-                    log::msg_warn!(
-                        "{}: postmaster notice failed while bouncing to {}",
-                        req.queue_id,
-                        req.sender
-                    );
-                }
+                self.postmaster_copy(&mut info, req);
             }
         }
         if status == 0 {
@@ -454,86 +456,9 @@ impl Service {
 
     /// A non-delivery notice for one recipient, with no log (`bounce_one_service`).
     pub fn one(&mut self, req: &Request, rcpt: Recipient, dsn: Dsn) -> i32 {
-        let notify_flags = rcpt.dsn_notify;
+        let unwanted = rcpt.dsn_notify != 0 && rcpt.dsn_notify & notify::FAILURE == 0;
         let mut info = self.info(req, Some(vec![(rcpt, dsn)]));
-        let mask = self.settings.notify_mask;
-        let double_bounce = self.settings.double_bounce.clone();
-        let status;
-        if self.is_double_bounce(&req.sender) {
-            log::msg_warn!(
-                "{}: undeliverable postmaster notification discarded",
-                req.queue_id
-            );
-            status = 0;
-        } else if req.sender.is_empty() {
-            if mask & (error_class::TWO_BOUNCE | error_class::BOUNCE) == 0 {
-                status = 0;
-            } else {
-                let to = self.settings.two_bounce_rcpt.clone();
-                status = self.send(
-                    &mut info,
-                    req,
-                    &Spec {
-                        class: Class::Failure,
-                        from: &double_bounce,
-                        to: &to,
-                        copy: Copy::Postmaster,
-                        boilerplate: false,
-                        filter: notify::OVERRIDE,
-                        ret: RET_FULL,
-                        what: "postmaster non-delivery notification",
-                    },
-                );
-            }
-        } else {
-            if notify_flags != 0 && notify_flags & notify::FAILURE == 0 {
-                status = 0;
-            } else {
-                let ret = if req.dsn_ret != 0 {
-                    req.dsn_ret
-                } else {
-                    RET_FULL
-                };
-                status = self.send(
-                    &mut info,
-                    req,
-                    &Spec {
-                        class: Class::Failure,
-                        from: "",
-                        to: &req.sender,
-                        copy: Copy::Sender,
-                        boilerplate: true,
-                        filter: notify::OVERRIDE,
-                        ret,
-                        what: "sender non-delivery notification",
-                    },
-                );
-            }
-            if status == 0 && mask & error_class::BOUNCE != 0 {
-                let to = self.settings.bounce_rcpt.clone();
-                let postmaster = self.send(
-                    &mut info,
-                    req,
-                    &Spec {
-                        class: Class::Failure,
-                        from: &double_bounce,
-                        to: &to,
-                        copy: Copy::Postmaster,
-                        boilerplate: false,
-                        filter: notify::OVERRIDE,
-                        ret: RET_HDRS,
-                        what: "postmaster non-delivery notification",
-                    },
-                );
-                if postmaster != 0 {
-                    log::msg_warn!(
-                        "{}: postmaster notice failed while bouncing to {}",
-                        req.queue_id,
-                        req.sender
-                    );
-                }
-            }
-        }
+        let status = self.failure_notices(&mut info, req, notify::OVERRIDE, unwanted);
         if status == 0 && req.flags & FLAG_DELRCPT != 0 {
             compose::delrcpt(&mut info);
         }
