@@ -1,0 +1,223 @@
+//! The SMTP client against a scripted server: the same mail through Postfix's smtp and
+//! through ironpost's gives the same delivery status lines (relay, dsn, status and the
+//! remote server's text), the same commands on the wire (MAIL FROM and RCPT TO with
+//! their SIZE, BODY, ENVID, RET, ORCPT and NOTIFY parameters), and the same bounce
+//! notices (Remote-MTA, Diagnostic-Code). The server accepts, rejects a recipient with
+//! 550 or 450, rejects the sender, or rejects the end of the message, by the address;
+//! one destination refuses connections.
+
+use e2e::{IRONPOST_DAEMONS, Instance, free_port, wait_until};
+use std::process::{Child, Command, Stdio};
+
+/// The scripted server: replies chosen by the addresses, every command line written
+/// to the transcript file.
+const SERVER: &str = r#"
+import socketserver, sys
+port, transcript = int(sys.argv[1]), sys.argv[2]
+class H(socketserver.StreamRequestHandler):
+    def out(self, text):
+        self.wfile.write((text + "\r\n").encode()); self.wfile.flush()
+    def log(self, line):
+        with open(transcript, "a") as f: f.write(line + "\n")
+    def handle(self):
+        self.out("220 mx.sink.test ESMTP scripted")
+        mail_ok, rcpts, doomed = True, 0, False
+        while True:
+            raw = self.rfile.readline()
+            if not raw: return
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            verb = line.split(" ")[0].split(":")[0].upper()
+            if verb in ("MAIL", "RCPT"): self.log(line)
+            if verb == "EHLO":
+                self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 DSN")
+            elif verb == "MAIL":
+                mail_ok, rcpts, doomed = "m550" not in line, 0, False
+                self.out("250 2.1.0 Ok" if mail_ok else "550 5.7.1 <m550@vmail.e2e.test>: Sender address rejected: Access denied")
+            elif verb == "RCPT":
+                addr = line[line.index("<") + 1:line.index(">")]
+                if not mail_ok: self.out("503 5.5.1 Error: need MAIL command")
+                elif addr.startswith("r550"): self.out("550 5.1.1 <%s>: Recipient address rejected: User unknown in virtual mailbox table" % addr)
+                elif addr.startswith("r450"): self.out("450 4.2.0 <%s>: Recipient address rejected: Greylisted, try again later" % addr)
+                else:
+                    rcpts += 1; doomed = doomed or addr.startswith("d554"); self.out("250 2.1.5 Ok")
+            elif verb == "DATA":
+                if rcpts == 0: self.out("554 5.5.1 Error: no valid recipients"); continue
+                self.out("354 End data with <CR><LF>.<CR><LF>")
+                while self.rfile.readline().rstrip(b"\r\n") != b".": pass
+                self.out("554 5.7.1 Message content rejected" if doomed else "250 2.0.0 Ok: queued as SCRIPTED1")
+            elif verb == "RSET": self.out("250 2.0.0 Ok")
+            elif verb == "QUIT": self.out("221 2.0.0 Bye"); return
+            else: self.out("502 5.5.2 Error: command not recognized")
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+S(("127.0.0.1", port), H).serve_forever()
+"#;
+
+/// A status line without its time stamp, process ID, queue ID, delays and the test's
+/// port numbers.
+fn normalize(line: &str, ports: [u16; 2]) -> String {
+    let from = line.find("to=<").unwrap_or(0);
+    let mut out = line[from..].to_string();
+    if let (Some(a), Some(b)) = (out.find(", delay="), out.find(", dsn=")) {
+        out.replace_range(a..b, "");
+    }
+    for (port, name) in ports.iter().zip(["SINK", "REFUSED"]) {
+        out = out.replace(&format!("]:{port}"), &format!("]:{name}"));
+    }
+    out
+}
+
+/// What one run saw.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    status: Vec<String>,
+    commands: Vec<String>,
+    notices: Vec<String>,
+}
+
+fn run(ours: bool) -> Option<Seen> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    if ours {
+        daemons.push("smtp");
+    }
+    let name = if ours { "t-36-ours" } else { "t-36-postfix" };
+    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let refused = free_port();
+    mx.set_main_cf("relay_domains", "relay.e2e.test, refused.e2e.test");
+    mx.write(
+        "etc/transport",
+        &mx.expand(&format!(
+            "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\nrefused.e2e.test smtp:[127.0.0.1]:{refused}\n"
+        )),
+    );
+    mx.write(
+        "etc/vmailbox",
+        "user@vmail.e2e.test vmail.e2e.test/user/\nm550@vmail.e2e.test vmail.e2e.test/user/\n",
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut server: Child = Command::new("python3")
+        .args(["-c", SERVER, &mx.sink_port.to_string()])
+        .arg(&transcript)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    wait_until(5, || {
+        std::net::TcpStream::connect(("127.0.0.1", mx.sink_port)).is_ok()
+    });
+    mx.start();
+    let cases = [
+        ("user@vmail.e2e.test", "ok@relay.e2e.test", "status=sent"),
+        (
+            "user@vmail.e2e.test",
+            "r550x@relay.e2e.test",
+            "status=bounced",
+        ),
+        (
+            "user@vmail.e2e.test",
+            "r450x@relay.e2e.test",
+            "status=deferred",
+        ),
+        (
+            "m550@vmail.e2e.test",
+            "ok2@relay.e2e.test",
+            "status=bounced",
+        ),
+        (
+            "user@vmail.e2e.test",
+            "d554@relay.e2e.test",
+            "status=bounced",
+        ),
+        (
+            "user@vmail.e2e.test",
+            "x@refused.e2e.test",
+            "status=deferred",
+        ),
+    ];
+    for (n, (from, to, want)) in cases.iter().enumerate() {
+        mx.send(mx.smtp_port, from, to, &format!("t36-{n}"))
+            .unwrap();
+        let needle = format!("to=<{to}>");
+        let found = wait_until(30, || {
+            mx.log()
+                .lines()
+                .any(|l| l.contains(&needle) && l.contains(want))
+        });
+        if !found {
+            mx.keep_for_inspection();
+            let _ = server.kill();
+            panic!("no {want} for {to}:\n{}", mx.log());
+        }
+    }
+    // The bounce notices reach the virtual mailbox.
+    wait_until(30, || mx.mailbox().len() >= 3);
+    let _ = server.kill();
+    let _ = server.wait();
+    let log = mx.log();
+    let mut status: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("postfix/smtp[") && l.contains(" to=<"))
+        .map(|l| normalize(l, [mx.sink_port, refused]))
+        .collect();
+    status.sort();
+    let mut commands: Vec<String> = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            l.split(' ')
+                .map(|w| if w.starts_with("SIZE=") { "SIZE=N" } else { w })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    commands.sort();
+    let mut notices: Vec<String> = mx
+        .mailbox()
+        .iter()
+        .flat_map(|m| {
+            m.lines()
+                .filter(|l| {
+                    l.starts_with("Remote-MTA:")
+                        || l.starts_with("Diagnostic-Code:")
+                        || l.starts_with("Status:")
+                        || l.starts_with("Action:")
+                        || l.starts_with("    host ")
+                        || l.starts_with("<")
+                })
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    notices.sort();
+    Some(Seen {
+        status,
+        commands,
+        notices,
+    })
+}
+
+#[test]
+fn relay_results_equal_postfix() {
+    let Some(postfix) = run(false) else { return };
+    let Some(ours) = run(true) else { return };
+    assert!(postfix.status.len() >= 6, "{postfix:#?}");
+    assert!(
+        postfix.status.iter().any(|l| l.contains("said: 550 5.1.1")),
+        "{postfix:#?}"
+    );
+    assert!(
+        postfix
+            .notices
+            .iter()
+            .any(|l| l.starts_with("Diagnostic-Code: smtp; 550 5.1.1")),
+        "{postfix:#?}"
+    );
+    assert!(
+        postfix.commands.iter().any(|l| l.contains("ORCPT=")),
+        "{postfix:#?}"
+    );
+    assert_eq!(ours.status, postfix.status);
+    assert_eq!(ours.commands, postfix.commands);
+    assert_eq!(ours.notices, postfix.notices);
+}
