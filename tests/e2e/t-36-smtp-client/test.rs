@@ -4,7 +4,8 @@
 //! their SIZE, BODY, ENVID, RET, ORCPT and NOTIFY parameters), and the same bounce
 //! notices (Remote-MTA, Diagnostic-Code). The server accepts, rejects a recipient with
 //! 550 or 450, rejects the sender, or rejects the end of the message, by the address;
-//! one destination refuses connections.
+//! one destination refuses connections. `sendmail -bv` probes end the session after
+//! RCPT (the server sees no DATA for them) and report the server's answer.
 
 use e2e::{IRONPOST_DAEMONS, Instance, free_port, wait_until};
 use std::process::{Child, Command, Stdio};
@@ -27,7 +28,7 @@ class H(socketserver.StreamRequestHandler):
             if not raw: return
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             verb = line.split(" ")[0].split(":")[0].upper()
-            if verb in ("MAIL", "RCPT"): self.log(line)
+            if verb in ("MAIL", "RCPT", "DATA", "RSET"): self.log(line)
             if verb == "EHLO":
                 self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 DSN")
             elif verb == "MAIL":
@@ -150,8 +151,17 @@ fn run(ours: bool) -> Option<Seen> {
             panic!("no {want} for {to}:\n{}", mx.log());
         }
     }
-    // The bounce notices reach the virtual mailbox.
-    wait_until(30, || mx.mailbox().len() >= 3);
+    // sendmail -bv: address probes that end after RCPT, reported to the sender.
+    for rcpt in ["probe@relay.e2e.test", "r550probe@relay.e2e.test"] {
+        let out = mx.sendmail(&["-bv", "-f", "user@vmail.e2e.test", rcpt], "");
+        assert!(out.status.success(), "{out:?}");
+    }
+    // The bounce notices and the two reports reach the virtual mailbox.
+    if !wait_until(30, || mx.mailbox().len() >= 5) {
+        mx.keep_for_inspection();
+        let _ = server.kill();
+        panic!("notices missing:\n{}", mx.log());
+    }
     let _ = server.kill();
     let _ = server.wait();
     let log = mx.log();
@@ -185,7 +195,7 @@ fn run(ours: bool) -> Option<Seen> {
                         || l.starts_with("    host ")
                         || l.starts_with("<")
                 })
-                .map(str::to_string)
+                .map(|l| l.replace(&format!("]:{}", mx.sink_port), "]:SINK"))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -215,6 +225,11 @@ fn relay_results_equal_postfix() {
     );
     assert!(
         postfix.commands.iter().any(|l| l.contains("ORCPT=")),
+        "{postfix:#?}"
+    );
+    assert!(
+        postfix.commands.iter().any(|l| l == "RSET")
+            && postfix.commands.iter().any(|l| l.contains("<r550probe@")),
         "{postfix:#?}"
     );
     assert_eq!(ours.status, postfix.status);
