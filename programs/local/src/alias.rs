@@ -6,8 +6,8 @@
 //! `owner-name` alias becomes the envelope sender, so that delivery problems go to the
 //! list owner; DSN parameters are handled as RFC 3461 says for lists and aliases.
 
-use crate::Local;
 use crate::state::{State, UserAttr, exp_type, getpwuid};
+use crate::{Local, REWRITE_CANON};
 use global::dsn_mask::{NOTIFY_NEVER, NOTIFY_SUCCESS};
 use global::dsn_print::Dsn;
 
@@ -96,7 +96,7 @@ pub fn deliver_alias(
                 } else {
                     owner
                 };
-                let canon = local.rewriter.rewrite_internal("canonicalize", who);
+                let canon = local.rewriter.rewrite_internal(REWRITE_CANON, who);
                 state.set_owner(&canon);
                 Some(canon)
             }

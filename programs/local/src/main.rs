@@ -43,6 +43,10 @@ use state::{MsgAttr, State, UserAttr};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 
+/// The rewriting context for addresses found in aliases and .forward files
+/// (`REWRITE_CANON`, which is `MAIL_ATTR_RWR_LOCAL`).
+pub const REWRITE_CANON: &str = "local";
+
 /// Everything one delivery request shares (`LOCAL_STATE`'s request-wide parts).
 pub struct Local<'a> {
     /// main.cf.

@@ -6,8 +6,8 @@
 //! `deliver_resolve_tree`). An unmatched address extension is put back on the result,
 //! before the `@`, with the delimiter the original address used.
 
-use crate::Local;
 use crate::state::{State, UserAttr};
+use crate::{Local, REWRITE_CANON};
 
 /// Resolves and delivers the address text `addr` (`deliver_resolve_addr`).
 pub fn deliver_resolve_addr(
@@ -28,11 +28,11 @@ pub fn deliver_resolve_tree(
 ) -> i32 {
     state.level += 1;
     state.log("deliver_resolve_tree");
-    // tok822_rewrite(addr, "canonicalize"), then tok822_resolve().
+    // tok822_rewrite(addr, REWRITE_CANON), then tok822_resolve().
     let external = addr.externalize();
     let rewritten = local
         .rewriter
-        .rewrite("canonicalize", &util::eight_bit::to_bytes(&external));
+        .rewrite(REWRITE_CANON, &util::eight_bit::to_bytes(&external));
     addr.replace_external(&util::eight_bit::to_text(&rewritten));
     let internal = addr.internalize();
     let reply = local.rewriter.resolve("", &internal);

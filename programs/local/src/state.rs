@@ -7,7 +7,7 @@
 //! :include: file or a .forward file changes them for what it expands to, and the
 //! caller's copy stays as it was.
 
-use crate::Local;
+use crate::{Local, REWRITE_CANON};
 use global::dsn_print::Dsn;
 use global::rcpt_print::Recipient;
 
@@ -247,7 +247,7 @@ impl Local<'_> {
                     } else {
                         lhs
                     };
-                    let canon = self.rewriter.rewrite_internal("canonicalize", &who);
+                    let canon = self.rewriter.rewrite_internal(REWRITE_CANON, &who);
                     state.set_owner(&canon);
                     owner = Some(canon);
                 }

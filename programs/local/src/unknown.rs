@@ -5,8 +5,8 @@
 //! MAILER-DAEMON without an alias is discarded with a warning rather than bounced, so
 //! that a missing alias does not make bounces bounce.
 
-use crate::Local;
 use crate::state::{State, UserAttr};
+use crate::{Local, REWRITE_CANON};
 
 /// Delivers to the unknown user of `state` (`deliver_unknown`).
 pub fn deliver_unknown(local: &mut Local, mut state: State, usr_attr: UserAttr) -> i32 {
@@ -45,7 +45,7 @@ pub fn deliver_unknown(local: &mut Local, mut state: State, usr_attr: UserAttr) 
                 .unwrap_or_default();
         let canon = local
             .rewriter
-            .rewrite("canonicalize", &util::eight_bit::to_bytes(&expanded));
+            .rewrite(REWRITE_CANON, &util::eight_bit::to_bytes(&expanded));
         if util::eight_bit::to_text(&canon) == state.msg_attr.rcpt.address {
             let reason = format!("unknown user: \"{}\"", state.msg_attr.user);
             state.simple("5.1.1", reason);

@@ -1,0 +1,326 @@
+//! local: the same mail through ironpost's local delivery agent and Postfix's, in the
+//! same harness (ironpost's master, qmgr, cleanup...; only the local agent differs):
+//! a UNIX mailbox in mail_spool_directory, a maildir, an alias to two users, an
+//! :include: file (its recipients are forwarded through cleanup), a .forward file
+//! (forward_path), an alias to a command, a command that fails with EX_NOUSER (the
+//! sender gets a bounce), an unknown user, an address extension, a Delivered-To: loop,
+//! and `sendmail -bv` (nothing is delivered). Compared after queue IDs, dates and delays
+//! are normalised: the local agent's log lines, the delivered mailbox and maildir files
+//! (the headers local adds: Return-Path, X-Original-To, Delivered-To), the command's
+//! input, and the queue (empty in both).
+
+#[allow(dead_code)]
+#[path = "../t-23-qmgr/harness.rs"]
+mod harness;
+
+use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
+use harness::{USER, lines_of, queue_files, queue_ids, wait_count};
+
+/// Whose local agent an instance runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Agent {
+    Ours,
+    Postfix,
+}
+
+/// An instance with ironpost's daemons, and ironpost's or Postfix's local agent, set up
+/// for local delivery: aliases, a spool directory, .forward files and an output
+/// directory that default_privs (nobody) may write.
+fn instance(name: &str, agent: Agent, spool: &str) -> Option<Instance> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    if agent == Agent::Ours {
+        daemons.push("local");
+    }
+    let suffix = match agent {
+        Agent::Ours => "ours",
+        Agent::Postfix => "postfix",
+    };
+    let mx = Instance::with_daemons(&format!("{name}-{suffix}"), &daemons)?;
+    for dir in ["spool", "forward", "out"] {
+        std::fs::create_dir_all(mx.dir.join(dir)).unwrap();
+    }
+    chmod(&mx.dir.join("spool"), 0o1777);
+    chmod(&mx.dir.join("out"), 0o1777);
+    mx.set_main_cf("alias_maps", "hash:@DIR@/etc/aliases");
+    mx.set_main_cf("mail_spool_directory", &format!("@DIR@/{spool}"));
+    mx.set_main_cf("forward_path", "@DIR@/forward/${user}.forward");
+    mx.set_main_cf("recipient_delimiter", "+");
+    mx.write(
+        "etc/aliases",
+        &mx.expand(
+            "team: nobody, postfix\n\
+             listed: :include:@DIR@/etc/include.list\n\
+             cmd: \"|/bin/sh -c 'cat > @DIR@/out/cmd.txt'\"\n\
+             fail: \"|/bin/sh -c 'echo no such person; exit 67'\"\n",
+        ),
+    );
+    let built = std::process::Command::new("/usr/sbin/postalias")
+        .arg("-c")
+        .arg(mx.etc())
+        .arg(format!("hash:{}/etc/aliases", mx.dir.display()))
+        .status()
+        .unwrap();
+    assert!(built.success(), "postalias");
+    mx.write("etc/include.list", "# the list\nnobody\n");
+    mx.write("forward/postfix.forward", "nobody+fwd\n");
+    mx.install_commands();
+    Some(mx)
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn sendmail(mx: &Instance, args: &[&str], to: &str, marker: &str) {
+    let message = format!(
+        "From: {USER}\nTo: {to}\nSubject: {marker}\n\nbody {marker}\nFrom the start of a line\n"
+    );
+    let mut all = vec!["-f", USER];
+    all.extend_from_slice(args);
+    all.push(to);
+    let out = mx.sendmail(&all, &message);
+    assert!(
+        out.status.success(),
+        "sendmail: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The text of a delivered file with what differs between runs replaced: queue IDs,
+/// times and dates, the instance directory.
+fn normalise(mx: &Instance, text: &str) -> String {
+    let ids = queue_ids(&mx.log());
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut line = line.to_string();
+        for id in &ids {
+            line = line.replace(id.as_str(), "QUEUEID");
+        }
+        line = line.replace(&mx.dir.display().to_string(), "DIR");
+        if line.starts_with("From ") && !line.starts_with("From the start") {
+            // The From_ line: sender and date.
+            line = line.split("  ").next().unwrap_or("").to_string() + "  DATE";
+        } else if line.starts_with("Date: ") {
+            line = "Date: DATE".into();
+        } else if line.starts_with('\t') && line.contains("; ") {
+            line = line.split("; ").next().unwrap_or("").to_string() + "; DATE";
+        } else if line.starts_with("Message-Id: ") {
+            line = "Message-Id: ID".into();
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The mailbox file of `user` in the spool directory, or its maildir messages.
+fn delivered(mx: &Instance, spool: &str, user: &str) -> Vec<String> {
+    let path = mx.dir.join(spool).join(user);
+    if path.is_dir() {
+        let mut messages: Vec<String> = std::fs::read_dir(path.join("new"))
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .map(|m| normalise(mx, &m))
+                    .collect()
+            })
+            .unwrap_or_default();
+        messages.sort();
+        messages
+    } else {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        // Messages arrive in parallel: compare them as a set.
+        let mut messages: Vec<String> = text
+            .split("\nFrom ")
+            .filter(|m| !m.is_empty())
+            // The blank line after each message belongs to whichever came last.
+            .map(|m| {
+                normalise(
+                    mx,
+                    &format!("From {}", m.trim_start_matches("From ").trim_end()),
+                )
+            })
+            .collect();
+        messages.sort();
+        messages
+    }
+}
+
+/// What one run produced.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    local_lines: Vec<String>,
+    nobody: Vec<String>,
+    postfix: Vec<String>,
+    command_input: String,
+    bounce: Vec<String>,
+}
+
+/// The deliveries scenario with mailboxes in `spool` (`spool` for files, `spool/` for
+/// maildirs).
+fn deliveries(agent: Agent, spool: &str) -> Option<Outcome> {
+    let name = if spool.ends_with('/') {
+        "t-27-maildir"
+    } else {
+        "t-27-mbox"
+    };
+    let mut mx = instance(name, agent, spool)?;
+    mx.start();
+    sendmail(&mx, &[], "nobody", "t27-plain");
+    sendmail(&mx, &[], "team", "t27-team");
+    sendmail(&mx, &[], "listed", "t27-include");
+    sendmail(&mx, &[], "postfix", "t27-forward");
+    sendmail(&mx, &[], "cmd", "t27-command");
+    sendmail(&mx, &[], "fail", "t27-fail");
+    sendmail(&mx, &[], "nosuchuser", "t27-unknown");
+    sendmail(&mx, &[], "nobody+ext", "t27-extension");
+    // A copy that was already delivered to nobody: a forwarding loop.
+    let looped = format!(
+        "Delivered-To: nobody@mail.e2e.test\nFrom: {USER}\nSubject: t27-loop\n\nbody t27-loop\n"
+    );
+    let out = mx.sendmail(&["-f", USER, "nobody"], &looped);
+    assert!(out.status.success());
+    // 9 messages, 3 forwarded copies (the :include: file, postfix's .forward, once
+    // directly and once through team), 3 bounces (fail, unknown, loop).
+    wait_count(&mx, ": removed", 15, 90);
+    let idle = || {
+        ["active", "incoming", "deferred"]
+            .iter()
+            .all(|q| queue_files(&mx, q).is_empty())
+    };
+    if !wait_until(30, idle) {
+        mx.keep_for_inspection();
+        panic!("the queue is not empty:\n{}", mx.log());
+    }
+    let command_input = std::fs::read_to_string(mx.dir.join("out/cmd.txt")).unwrap_or_default();
+    if !command_input.contains("body t27-command") {
+        mx.keep_for_inspection();
+        panic!("command got {command_input:?}\n{}", mx.log());
+    }
+    let outcome = Outcome {
+        local_lines: lines_of(&mx, &["local"]),
+        nobody: delivered(&mx, spool.trim_end_matches('/'), "nobody"),
+        postfix: delivered(&mx, spool.trim_end_matches('/'), "postfix"),
+        command_input: normalise(&mx, &command_input),
+        bounce: mx
+            .mailbox()
+            .iter()
+            .filter(|m| m.contains("Undelivered Mail Returned to Sender"))
+            .map(|m| {
+                m.lines()
+                    .filter(|l| {
+                        l.starts_with("Diagnostic-Code:")
+                            || l.starts_with("Status:")
+                            || l.starts_with("Final-Recipient:")
+                            || l.starts_with("Action:")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    assert!(
+        outcome
+            .nobody
+            .iter()
+            .any(|m| m.contains("body t27-include")),
+        "no :include: delivery in {:#?}\n{}",
+        outcome.nobody,
+        mx.log()
+    );
+    assert_eq!(
+        outcome.bounce.len(),
+        3,
+        "{:#?}\n{}",
+        outcome.bounce,
+        mx.log()
+    );
+    Some(outcome)
+}
+
+fn compare(spool: &str) {
+    let Some(ours) = deliveries(Agent::Ours, spool) else {
+        return;
+    };
+    let Some(postfix) = deliveries(Agent::Postfix, spool) else {
+        return;
+    };
+    assert_eq!(
+        ours.local_lines, postfix.local_lines,
+        "local's log lines differ"
+    );
+    assert_eq!(ours.nobody, postfix.nobody, "nobody's mailbox differs");
+    assert_eq!(ours.postfix, postfix.postfix, "postfix's mailbox differs");
+    assert_eq!(
+        ours.command_input, postfix.command_input,
+        "the command's input differs"
+    );
+    assert_eq!(ours.bounce, postfix.bounce, "the bounces differ");
+}
+
+#[test]
+fn mbox_deliveries_equal_postfix_local() {
+    compare("spool");
+}
+
+#[test]
+fn maildir_deliveries_equal_postfix_local() {
+    compare("spool/");
+}
+
+/// `sendmail -bv`: every step reports what it would do; nothing is delivered.
+fn verify(agent: Agent) -> Option<(Vec<String>, Vec<String>)> {
+    let mut mx = instance("t-27-bv", agent, "spool")?;
+    mx.start();
+    for to in ["nobody", "team", "cmd", "listed"] {
+        let out = mx.sendmail(&["-bv", "-f", USER, to], "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Four probes and four reports.
+    wait_count(&mx, ": removed", 8, 60);
+    assert!(!mx.dir.join("spool/nobody").exists(), "-bv delivered");
+    assert!(!mx.dir.join("out/cmd.txt").exists(), "-bv ran the command");
+    let reports: Vec<String> = mx
+        .mailbox()
+        .iter()
+        .filter(|m| m.contains("Mail Delivery Status Report"))
+        .flat_map(|m| {
+            m.lines()
+                .filter(|l| {
+                    l.contains("delivers to")
+                        || l.starts_with("Action:")
+                        || l.contains("forwards to")
+                })
+                .map(|l| normalise(&mx, l))
+                .collect::<Vec<_>>()
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Some((lines_of(&mx, &["local"]), reports))
+}
+
+#[test]
+fn sendmail_bv_reports_as_postfix_local() {
+    let Some(ours) = verify(Agent::Ours) else {
+        return;
+    };
+    let Some(postfix) = verify(Agent::Postfix) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+    assert!(
+        ours.0
+            .iter()
+            .any(|l| l.contains("status=deliverable (delivers to mailbox)")),
+        "{:#?}",
+        ours.0
+    );
+}
