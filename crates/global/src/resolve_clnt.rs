@@ -9,7 +9,9 @@
 //! connection the rewrite client keeps (both go to `$rewrite_service_name`), with
 //! `request=resolve`, `sender` and `address` (internal form); the answer is a server
 //! status `flags`, `transport`, `nexthop`, `recipient` and the resolve `flags`, in that
-//! order. As in Postfix, a request is retried every second until it is answered.
+//! order. As in Postfix, a request is retried every second until it is answered, and
+//! the last answer is kept for 30 seconds (a one-entry cache: smtpd, cleanup and qmgr
+//! resolve the same address several times per message).
 
 /// Final delivery (`RESOLVE_FLAG_FINAL`).
 pub const FLAG_FINAL: i32 = 1 << 0;
@@ -34,9 +36,17 @@ pub const CLASS_FINAL: i32 = CLASS_LOCAL | CLASS_ALIAS | CLASS_VIRTUAL;
 /// Every class bit.
 pub const CLASS_MASK: i32 = CLASS_LOCAL | CLASS_ALIAS | CLASS_VIRTUAL | CLASS_RELAY | CLASS_DEFAULT;
 
-use crate::rewrite_clnt::RewriteClient;
+use crate::rewrite_clnt::{CACHE_TTL, RewriteClient};
 use ipc::{Attrs, mail_attr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The last answer, for whom and until when.
+pub(crate) struct Cached {
+    sender: String,
+    address: String,
+    answer: Resolved,
+    expires: Instant,
+}
 
 /// The pause between attempts when the service does not answer.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
@@ -90,6 +100,24 @@ impl Resolved {
 impl RewriteClient {
     /// How `address` (internal form) from `sender` resolves (`resolve_clnt_query_from`).
     pub fn resolve(&mut self, sender: &str, address: &str) -> Resolved {
+        // Postfix never answers the null address from the cache.
+        if let Some(c) = &self.resolve_cache
+            && !address.is_empty()
+            && Instant::now() < c.expires
+            && c.address == address
+            && c.sender == sender
+        {
+            if log::verbose() > 0 {
+                log::msg_info!(
+                    "resolve_clnt: cached: `{sender}' `{address}' -> `{}' `{}' `{}' `{}'",
+                    c.answer.transport,
+                    c.answer.nexthop,
+                    c.answer.recipient,
+                    c.answer.flags
+                );
+            }
+            return c.answer.clone();
+        }
         let request = Attrs::new()
             .str(mail_attr::REQ, "resolve")
             .bytes("sender", &util::eight_bit::to_bytes(sender))
@@ -113,6 +141,13 @@ impl RewriteClient {
                             answer.flags
                         );
                     }
+                    // A failed lookup is asked again next time rather than kept.
+                    self.resolve_cache = (answer.flags & FLAG_FAIL == 0).then(|| Cached {
+                        sender: sender.to_string(),
+                        address: address.to_string(),
+                        answer: answer.clone(),
+                        expires: Instant::now() + CACHE_TTL,
+                    });
                     return answer;
                 }
                 Err(e) => {

@@ -19,8 +19,8 @@ use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-/// How long a cached answer is good for.
-const CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long a cached answer is good for (the resolve client's too).
+pub(crate) const CACHE_TTL: Duration = Duration::from_secs(30);
 /// The pause between attempts when the service does not answer.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
 
@@ -79,6 +79,8 @@ pub struct RewriteClient {
     class: String,
     connection: Option<Connection>,
     cache: Option<Cached>,
+    /// The resolve client's own one-entry cache (`resolve_clnt`'s statics).
+    pub(crate) resolve_cache: Option<crate::resolve_clnt::Cached>,
 }
 
 impl RewriteClient {
@@ -89,6 +91,7 @@ impl RewriteClient {
             class: "private".to_string(),
             connection: None,
             cache: None,
+            resolve_cache: None,
         }
     }
 
@@ -302,6 +305,61 @@ mod tests {
         assert_eq!(seen[0].get_bytes("address"), Some(&b"\"foo bar\""[..]));
         assert_eq!(seen[0].get_str("rule"), Ok("local"));
         assert_eq!(seen[1].get_str("rule"), Ok("remote"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The resolve client keeps its last answer (per sender and address, never for the
+    /// null address) beside the rewrite client's, over the same connection.
+    #[test]
+    fn resolve_answers_are_cached() {
+        let dir =
+            std::env::temp_dir().join(format!("ironpost-resolve-clnt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("private")).unwrap();
+        let listener = UnixListener::bind(dir.join("private/rewrite")).unwrap();
+        let service = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            let hello = Attrs::new().str(mail_attr::PROTO, mail_attr::PROTO_TRIVIAL);
+            ipc::attr::write(&mut writer, Flavor::Null, &hello).unwrap();
+            let mut seen = Vec::new();
+            while let Ok(Some(request)) = ipc::attr::read(&mut reader, Flavor::Null) {
+                let address = request.get_bytes("address").unwrap().to_vec();
+                let reply = Attrs::new()
+                    .int("flags", 0)
+                    .str("transport", "smtp")
+                    .str("nexthop", "example.com")
+                    .bytes("recipient", &address)
+                    .int("flags", crate::resolve_clnt::CLASS_DEFAULT);
+                ipc::attr::write(&mut writer, Flavor::Null, &reply).unwrap();
+                seen.push(request);
+            }
+            seen
+        });
+        let mut client = RewriteClient::new(Settings {
+            service: "rewrite".to_string(),
+            ipc_timeout: Duration::from_secs(5),
+            ipc_idle: Duration::from_secs(5),
+            ipc_ttl: Duration::from_secs(1000),
+        });
+        client.class = format!("{}/private", dir.display());
+        let first = client.resolve("s@a", "r@b");
+        assert_eq!(client.resolve("s@a", "r@b"), first);
+        assert_eq!(first.recipient, "r@b");
+        client.resolve("other@a", "r@b");
+        client.resolve("", "");
+        client.resolve("", "");
+        client.disconnect();
+        let seen = service.join().unwrap();
+        let asked: Vec<(&str, &str)> = seen
+            .iter()
+            .map(|r| (r.get_str("sender").unwrap(), r.get_str("address").unwrap()))
+            .collect();
+        assert_eq!(
+            asked,
+            [("s@a", "r@b"), ("other@a", "r@b"), ("", ""), ("", "")]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
