@@ -24,6 +24,7 @@ mod deliver;
 mod entry;
 mod feedback;
 mod flow;
+mod job;
 mod message;
 mod message_edit;
 mod move_queue;

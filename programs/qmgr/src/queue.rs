@@ -43,6 +43,8 @@ pub struct Queue {
     pub dead: Option<(i64, String)>,
     /// Suspended by a rate delay until then.
     pub suspended: Option<Instant>,
+    /// Equal to its transport's tag while it holds a blocked job back (job.rs).
+    pub blocker_tag: u64,
 }
 
 impl Queue {
@@ -62,15 +64,14 @@ impl Queue {
             todo: VecDeque::new(),
             dead: None,
             suspended: None,
+            blocker_tag: 0,
         }
     }
 
-    /// Whether a delivery may start now.
-    pub fn ready(&self) -> bool {
-        !self.todo.is_empty()
-            && self.dead.is_none()
-            && self.suspended.is_none()
-            && self.busy < self.window
+    /// Whether the window has room for another delivery (a dead or suspended
+    /// destination has none).
+    pub fn may_take(&self) -> bool {
+        self.dead.is_none() && self.suspended.is_none() && self.busy < self.window
     }
 
     /// A delivery ended without a site problem (`qmgr_queue_unthrottle`); `busy` still
@@ -139,12 +140,14 @@ impl Queue {
     }
 
     /// Ends a rate-delay suspension whose time has come, with a window of one
-    /// (`qmgr_queue_resume`).
-    pub fn resume(&mut self, now: Instant) {
+    /// (`qmgr_queue_resume`); true when it did.
+    pub fn resume(&mut self, now: Instant) -> bool {
         if self.suspended.is_some_and(|until| until <= now) {
             self.suspended = None;
             self.window = 1;
+            return true;
         }
+        false
     }
 
     /// Whether the destination is dead now; revives it when its time has come.
@@ -216,6 +219,12 @@ mod tests {
             rate_delay: 0,
             xport_rate_delay: 0,
             feedback_debug: false,
+            slots: crate::job::Slots {
+                cost: 5,
+                loan: 3,
+                loan_factor: 50,
+                min_slots: 3,
+            },
         }
     }
 
@@ -274,13 +283,13 @@ mod tests {
             id: "A".into(),
             rcpts: Vec::new(),
         });
-        assert!(q.ready());
+        assert!(q.may_take());
         q.rate_pause(&l);
-        assert!(!q.ready());
+        assert!(!q.may_take());
         q.resume(Instant::now());
-        assert!(!q.ready());
+        assert!(!q.may_take());
         q.resume(Instant::now() + Duration::from_secs(2));
-        assert!(q.ready());
+        assert!(q.may_take());
         assert_eq!(q.window, 1);
     }
 }

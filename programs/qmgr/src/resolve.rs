@@ -169,10 +169,16 @@ impl Routing<'_> {
 
     fn assign_to(&mut self, id: &str, rcpt: Recipient, transport: &str, nexthop: &str) -> bool {
         let queue_name = self.queue_name(transport, nexthop, &rcpt.address);
+        let now = self.now;
         let t = self.transport(transport);
         let limit = t.limits.rcpt_limit;
+        t.jobs.obtain(id, now);
         let queue = t.queue(&queue_name, nexthop);
-        crate::entry::add(&mut queue.todo, id, rcpt, limit)
+        let new_entry = crate::entry::add(&mut queue.todo, id, rcpt, limit);
+        if new_entry {
+            t.jobs.add_entry(id, &queue_name);
+        }
+        new_entry
     }
 
     /// The transport named `name`, created with its limits on first use.

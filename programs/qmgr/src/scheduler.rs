@@ -61,6 +61,8 @@ struct Active {
     refcount: usize,
     /// Some recipient was deferred.
     deferred: bool,
+    /// When it entered the active queue (its jobs' place on the job lists).
+    queued: i64,
 }
 
 /// The scheduler's state.
@@ -75,8 +77,6 @@ pub struct Scheduler {
     events: Receiver<Event>,
     sender: Sender<Event>,
     next_deferred_scan: Instant,
-    /// Round-robin position per transport.
-    last_queue: HashMap<String, String>,
     /// Flush flags that apply to the messages fed by the current scans.
     flush_dfxp: bool,
 }
@@ -116,7 +116,6 @@ impl Scheduler {
             events,
             sender,
             next_deferred_scan,
-            last_queue: HashMap::new(),
             flush_dfxp: false,
         }
     }
@@ -227,6 +226,7 @@ impl Scheduler {
             let limits = transport.limits;
             for queue in transport.queues.values_mut() {
                 queue.revive(&limits);
+                transport.jobs.blocker_update(queue);
             }
         }
     }
@@ -302,6 +302,7 @@ impl Scheduler {
                 message,
                 refcount,
                 deferred: false,
+                queued: now.0,
             },
         );
     }
@@ -313,7 +314,9 @@ impl Scheduler {
         let resume = Instant::now();
         for transport in self.transports.values_mut() {
             for queue in transport.queues.values_mut() {
-                queue.resume(resume);
+                if queue.resume(resume) {
+                    transport.jobs.blocker_update(queue);
+                }
             }
         }
         for name in names {
@@ -340,16 +343,16 @@ impl Scheduler {
         if transport.is_throttled(now).is_some() {
             return None;
         }
-        let after = self.last_queue.get(name).map(String::as_str);
-        let queue_name = transport.select(after)?;
+        if transport.busy >= transport.limits.process_limit || transport.rate_locked {
+            return None;
+        }
+        let (queue_name, entry) = transport.jobs.select(&mut transport.queues, now, name)?;
         let queue = transport.queues.get_mut(&queue_name)?;
-        let entry = queue.todo.pop_front()?;
         queue.busy += 1;
         let nexthop = queue.nexthop.clone();
         transport.busy += 1;
         let delay = Duration::from_secs(transport.limits.xport_rate_delay);
         transport.rate_locked = !delay.is_zero();
-        self.last_queue.insert(name.to_string(), queue_name.clone());
         Some((queue_name, nexthop, entry, delay))
     }
 
@@ -392,7 +395,8 @@ impl Scheduler {
     }
 
     /// The waiting entries of a destination that just died go to the `retry`
-    /// transport, which defers them with the reason (`qmgr_defer_todo`).
+    /// transport, which defers them with the reason (`qmgr_defer_todo`); the caller has
+    /// taken them off their jobs.
     fn retry_later(&mut self, why: &str, todo: std::collections::VecDeque<Entry>) {
         let (config, limit) = (&self.config, self.settings.process_limit("retry"));
         let retry = self
@@ -401,7 +405,13 @@ impl Scheduler {
             .or_insert_with(|| {
                 Transport::new("retry", Limits::from_config(config, "retry", limit))
             });
-        retry.queue(&why.to_lowercase(), why).todo.extend(todo);
+        let name = why.to_lowercase();
+        for entry in todo {
+            let queued = self.messages.get(&entry.id).map_or(0, |a| a.queued);
+            retry.jobs.obtain(&entry.id, queued);
+            retry.jobs.add_entry(&entry.id, &name);
+            retry.queue(&name, why).todo.push_back(entry);
+        }
     }
 
     /// A delivery ended (`qmgr_deliver_update`).
@@ -430,7 +440,10 @@ impl Scheduler {
             transport.throttle(now, retry, &why);
             let mut todo = std::collections::VecDeque::from([entry]);
             for queue in transport.queues.values_mut() {
-                todo.extend(std::mem::take(&mut queue.todo));
+                for waiting in std::mem::take(&mut queue.todo) {
+                    transport.jobs.entry_gone(&waiting.id);
+                    todo.push_back(waiting);
+                }
             }
             if let Some(queue) = transport.queues.get_mut(queue_name) {
                 queue.busy = queue.busy.saturating_sub(1);
@@ -451,7 +464,11 @@ impl Scheduler {
                 outcome.dsn_status, outcome.reason
             );
             if queue.failure(now, backoff, &why, &limits) {
-                died = Some((why, std::mem::take(&mut queue.todo)));
+                let todo = std::mem::take(&mut queue.todo);
+                for waiting in &todo {
+                    transport.jobs.entry_gone(&waiting.id);
+                }
+                died = Some((why, todo));
             }
         }
         if outcome.status != Status::Crash {
@@ -467,6 +484,9 @@ impl Scheduler {
         if limits.rate_delay > 0 {
             queue.rate_pause(&limits);
         }
+        if queue.suspended.is_none() {
+            transport.jobs.blocker_update(queue);
+        }
         if let Some((why, todo)) = died {
             self.retry_later(&why, todo);
         }
@@ -478,6 +498,9 @@ impl Scheduler {
         if active.refcount == 0
             && let Some(active) = self.messages.remove(&entry.id)
         {
+            for (name, transport) in self.transports.iter_mut() {
+                transport.jobs.free(&entry.id, name);
+            }
             active::done(&self.settings, &active.message, active.deferred, now);
         }
     }

@@ -9,14 +9,17 @@
 //! the recipients it would get go to the `retry` transport meanwhile.
 
 use crate::feedback::Feedback;
+use crate::job::{Jobs, Slots};
 use crate::queue::Queue;
 use params::Config;
 use params::decl::queue::{
+    DEFAULT_DELIVERY_SLOT_COST, DEFAULT_DELIVERY_SLOT_DISCOUNT, DEFAULT_DELIVERY_SLOT_LOAN,
     DEFAULT_DESTINATION_CONCURRENCY_FAILED_COHORT_LIMIT, DEFAULT_DESTINATION_CONCURRENCY_LIMIT,
     DEFAULT_DESTINATION_CONCURRENCY_NEGATIVE_FEEDBACK,
     DEFAULT_DESTINATION_CONCURRENCY_POSITIVE_FEEDBACK, DEFAULT_DESTINATION_RATE_DELAY,
-    DEFAULT_DESTINATION_RECIPIENT_LIMIT, DEFAULT_TRANSPORT_RATE_DELAY,
-    DESTINATION_CONCURRENCY_FEEDBACK_DEBUG, INITIAL_DESTINATION_CONCURRENCY,
+    DEFAULT_DESTINATION_RECIPIENT_LIMIT, DEFAULT_MINIMUM_DELIVERY_SLOTS,
+    DEFAULT_TRANSPORT_RATE_DELAY, DESTINATION_CONCURRENCY_FEEDBACK_DEBUG,
+    INITIAL_DESTINATION_CONCURRENCY,
 };
 use params::def::Param;
 use std::collections::BTreeMap;
@@ -45,6 +48,8 @@ pub struct Limits {
     /// `destination_concurrency_feedback_debug`, never for the error and retry
     /// transports.
     pub feedback_debug: bool,
+    /// The preemptive scheduler's settings.
+    pub slots: Slots,
 }
 
 /// A per-transport setting: `transport_suffix` from main.cf, expanded, or the value of
@@ -155,6 +160,13 @@ impl Limits {
             rate_delay,
             xport_rate_delay: time("transport_rate_delay", &DEFAULT_TRANSPORT_RATE_DELAY),
             feedback_debug: debug && transport != "error" && transport != "retry",
+            slots: Slots {
+                cost: int("delivery_slot_cost", &DEFAULT_DELIVERY_SLOT_COST),
+                loan: int("delivery_slot_loan", &DEFAULT_DELIVERY_SLOT_LOAN),
+                loan_factor: 100
+                    - int("delivery_slot_discount", &DEFAULT_DELIVERY_SLOT_DISCOUNT).min(100),
+                min_slots: int("minimum_delivery_slots", &DEFAULT_MINIMUM_DELIVERY_SLOTS),
+            },
         }
     }
 }
@@ -174,6 +186,8 @@ pub struct Transport {
     pub rate_locked: bool,
     /// Destinations by queue name.
     pub queues: BTreeMap<String, Queue>,
+    /// The messages with entries for it, in scheduling order.
+    pub jobs: Jobs,
 }
 
 impl Transport {
@@ -193,6 +207,7 @@ impl Transport {
             throttled: None,
             rate_locked: false,
             queues: BTreeMap::new(),
+            jobs: Jobs::new(limits.slots),
         }
     }
 
@@ -222,23 +237,5 @@ impl Transport {
         self.queues
             .entry(queue_name.to_string())
             .or_insert_with(|| Queue::new(queue_name, nexthop, init))
-    }
-
-    /// The destination with work that may start a delivery now, round-robin by name
-    /// after `after` (`qmgr_transport_select`); None when the transport is at its
-    /// process limit or no destination may start one.
-    pub fn select(&self, after: Option<&str>) -> Option<String> {
-        if self.busy >= self.limits.process_limit || self.rate_locked {
-            return None;
-        }
-        let ready = |q: &&Queue| q.ready();
-        let later = self
-            .queues
-            .values()
-            .filter(|q| after.is_none_or(|a| q.name.as_str() > a))
-            .find(ready);
-        later
-            .or_else(|| self.queues.values().find(ready))
-            .map(|q| q.name.clone())
     }
 }

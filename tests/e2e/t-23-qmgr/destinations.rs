@@ -2,6 +2,7 @@
 //! transport process limit, a dead destination, an unreachable transport.
 
 use crate::harness::*;
+use e2e::wait_until;
 
 /// A relay that is down with an initial concurrency of 1: the first failure makes the
 /// destination dead, and the next message for it is deferred without a connection
@@ -186,4 +187,68 @@ fn a_destination_rate_delay_spaces_deliveries_as_with_postfix() {
         }
     }
     assert_eq!(our_lines, postfix_lines);
+}
+
+/// A pipe command that appends its recipient to `DIR/order/log` and takes a while.
+const ORDER_SH: &str = "\
+cat > /dev/null
+echo \"$1\" >> @DIR@/order/log
+sleep 0.3
+";
+
+/// A message to 16 recipients of a one-at-a-time transport, then, once its first
+/// delivery has started, a message to one: the order in which the recipients were
+/// delivered.
+fn preemption(qmgr: Qmgr) -> Option<Vec<String>> {
+    let mut mx = instance("t-23-preempt", qmgr)?;
+    std::fs::create_dir_all(mx.dir.join("order")).unwrap();
+    let chown = std::process::Command::new("chown")
+        .arg("nobody")
+        .arg(mx.dir.join("order"))
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    mx.write("etc/order.sh", &mx.expand(ORDER_SH));
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &mx.expand(&format!(
+            "{master_cf}order unix - n n - 1 pipe\n  user=nobody argv=/bin/sh @DIR@/etc/order.sh ${{recipient}}\n"
+        )),
+    );
+    mx.write("etc/transport", &mx.expand("order.e2e.test order:\n"));
+    // One recipient per delivery: the big message is 16 entries.
+    mx.set_main_cf("order_destination_recipient_limit", "1");
+    mx.start();
+    let big: Vec<String> = (1..=16).map(|n| format!("b{n:02}@order.e2e.test")).collect();
+    let mut args = vec!["-f", "root"];
+    args.extend(big.iter().map(String::as_str));
+    let out = mx.sendmail(&args, "Subject: big\n\nbig\n");
+    assert!(out.status.success());
+    let log = mx.dir.join("order/log");
+    assert!(
+        wait_until(30, || std::fs::read_to_string(&log).is_ok_and(|t| !t.is_empty())),
+        "no delivery started:\n{}",
+        mx.log()
+    );
+    sendmail(&mx, "root", "small@order.e2e.test", "t23-small");
+    wait_count(&mx, ": removed", 2, 60);
+    Some(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+#[test]
+fn a_small_message_preempts_a_big_one_as_with_postfix() {
+    let Some((ours, postfix)) = both(preemption) else {
+        return;
+    };
+    assert_eq!(ours.len(), 17, "{ours:?}");
+    let small = ours.iter().position(|r| r == "small@order.e2e.test");
+    assert!(small.is_some_and(|p| p < 16), "not preempted: {ours:?}");
+    assert_eq!(ours, postfix);
 }

@@ -79,6 +79,23 @@ crate::params! {
     /// optional unit suffix (default unit seconds); the default is 0s. Override it per transport
     /// with transport_transport_rate_delay.
     "default_transport_rate_delay" DEFAULT_TRANSPORT_RATE_DELAY: Time(b's') = "0s";
+    /// How often a message must be chosen for delivery before it has earned one delivery slot
+    /// that a smaller message may use to jump ahead of it (the preemptive scheduler). Values
+    /// below 2 turn preemption off. The default is 5; override it per transport with
+    /// transport_delivery_slot_cost.
+    "default_delivery_slot_cost" DEFAULT_DELIVERY_SLOT_COST: Int = "5";
+    /// Delivery slots a message may borrow before it has earned them, so that small messages
+    /// can preempt a big one sooner. The default is 3; override it per transport with
+    /// transport_delivery_slot_loan.
+    "default_delivery_slot_loan" DEFAULT_DELIVERY_SLOT_LOAN: Int = "3";
+    /// Percentage of the slots a preempting message needs that the preempted one must have
+    /// earned (minus the loan) before preemption happens; 0 to 100, the default is 50.
+    /// Override it per transport with transport_delivery_slot_discount.
+    "default_delivery_slot_discount" DEFAULT_DELIVERY_SLOT_DISCOUNT: Int = "50", min 0, max 100;
+    /// How many delivery slots a message must be able to earn (recipients divided by the slot
+    /// cost) before other messages may preempt it. The default is 3; override it per transport
+    /// with transport_minimum_delivery_slots.
+    "default_minimum_delivery_slots" DEFAULT_MINIMUM_DELIVERY_SLOTS: Int = "3";
     /// Age after which the flush service re-requests delivery for a non-empty per-destination
     /// fast flush log that nobody read, as if ETRN had been sent. Specify a positive time with
     /// optional unit suffix s, m, h, d or w (default unit hours); the default is 12h.
