@@ -193,22 +193,9 @@ impl Service {
             if mask & (error_class::TWO_BOUNCE | error_class::BOUNCE) == 0 {
                 return 0;
             }
-            let double_bounce = self.settings.double_bounce.clone();
             let to = self.settings.two_bounce_rcpt.clone();
-            return self.send(
-                info,
-                req,
-                &Spec {
-                    class: Class::Failure,
-                    from: &double_bounce,
-                    to: &to,
-                    copy: Copy::Postmaster,
-                    boilerplate: false,
-                    filter: notify::OVERRIDE,
-                    ret: RET_FULL,
-                    what: "postmaster non-delivery notification",
-                },
-            );
+            let what = "postmaster non-delivery notification";
+            return self.postmaster_notice(info, req, Class::Failure, &to, RET_FULL, what);
         }
         let status = if no_sender_notice {
             0
@@ -239,25 +226,37 @@ impl Service {
         status
     }
 
+    /// A notice to a postmaster address `to`, from the double-bounce address, without
+    /// the template's text, about every recipient.
+    fn postmaster_notice(
+        &mut self,
+        info: &mut Info,
+        req: &Request,
+        class: Class,
+        to: &str,
+        ret: i32,
+        what: &str,
+    ) -> u32 {
+        let double_bounce = self.settings.double_bounce.clone();
+        let spec = Spec {
+            class,
+            from: &double_bounce,
+            to,
+            copy: Copy::Postmaster,
+            boilerplate: false,
+            filter: notify::OVERRIDE,
+            ret,
+            what,
+        };
+        self.send(info, req, &spec)
+    }
+
     /// The postmaster's copy of a non-delivery notice (bounce_notice_recipient, headers
     /// only); a failure is only logged, the sender's notice went out.
     fn postmaster_copy(&mut self, info: &mut Info, req: &Request) {
-        let double_bounce = self.settings.double_bounce.clone();
         let to = self.settings.bounce_rcpt.clone();
-        let status = self.send(
-            info,
-            req,
-            &Spec {
-                class: Class::Failure,
-                from: &double_bounce,
-                to: &to,
-                copy: Copy::Postmaster,
-                boilerplate: false,
-                filter: notify::OVERRIDE,
-                ret: RET_HDRS,
-                what: "postmaster non-delivery notification",
-            },
-        );
+        let what = "postmaster non-delivery notification";
+        let status = self.postmaster_notice(info, req, Class::Failure, &to, RET_HDRS, what);
         if status != 0 {
             log::msg_warn!(
                 "{}: postmaster notice failed while bouncing to {}",
@@ -272,18 +271,8 @@ impl Service {
         let entries = self.entries(&req.service, &req.queue_id);
         let mut info = self.info(req, entries);
         let send_postmaster = self.settings.notify_mask & error_class::DELAY != 0;
-        let double_bounce = self.settings.double_bounce.clone();
-        let to = self.settings.delay_rcpt.clone();
-        let postmaster_notice = Spec {
-            class: Class::Delay,
-            from: &double_bounce,
-            to: &to,
-            copy: Copy::Postmaster,
-            boilerplate: false,
-            filter: notify::OVERRIDE,
-            ret: RET_FULL,
-            what: "postmaster delay notification",
-        };
+        let postmaster = self.settings.delay_rcpt.clone();
+        let what = "postmaster delay notification";
         let status = if self.is_double_bounce(&req.sender) {
             log::msg_warn!(
                 "{}: undeliverable postmaster notification discarded",
@@ -292,7 +281,7 @@ impl Service {
             0
         } else if req.sender.is_empty() {
             if send_postmaster {
-                self.send(&mut info, req, &postmaster_notice)
+                self.postmaster_notice(&mut info, req, Class::Delay, &postmaster, RET_FULL, what)
             } else {
                 0
             }
@@ -311,18 +300,16 @@ impl Service {
                     what: "sender delay notification",
                 },
             );
-            if status == 0 && send_postmaster {
-                let copy = Spec {
-                    ret: RET_HDRS,
-                    ..postmaster_notice
-                };
-                if self.send(&mut info, req, &copy) != 0 {
-                    log::msg_warn!(
-                        "{}: postmaster notice failed while warning {}",
-                        req.queue_id,
-                        req.sender
-                    );
-                }
+            if status == 0
+                && send_postmaster
+                && self.postmaster_notice(&mut info, req, Class::Delay, &postmaster, RET_HDRS, what)
+                    != 0
+            {
+                log::msg_warn!(
+                    "{}: postmaster notice failed while warning {}",
+                    req.queue_id,
+                    req.sender
+                );
             }
             status
         };

@@ -1,12 +1,19 @@
 //! The harness of t-29 and t-30: an instance with our bounce service or Postfix's,
-//! submission, waiting, and notices and log lines with what differs between two runs
-//! normalised (queue IDs, dates, MIME boundaries, Message-IDs, ports, sizes, delays).
+//! submission, and notices and log lines with what differs between two runs normalised
+//! (queue IDs, dates, MIME boundaries, Message-IDs, ports, sizes, delays). Waiting and
+//! the queue files come from t-23's harness (each test crate includes it as
+//! `qmgr_harness`).
 
 // Two test crates share this module and each uses part of it.
 #![allow(dead_code)]
 
-use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
-use std::collections::BTreeMap;
+use e2e::{IRONPOST_DAEMONS, Instance};
+
+// t-23's helpers for waiting, queue IDs, queue files and log numbers.
+#[allow(unused_imports)]
+pub use crate::qmgr_harness::{
+    FAR, USER, normalise_numbers, queue_files, queue_ids, wait_count, wait_queue,
+};
 
 /// Whose bounce service an instance runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,10 +24,6 @@ pub enum Bounce {
     Postfix,
 }
 
-/// The virtual mailbox user, sender of the test messages (notices come back to it).
-pub const USER: &str = "user@vmail.e2e.test";
-/// A recipient behind the relay, which is down (no smtp-sink runs).
-pub const FAR: &str = "far@relay.e2e.test";
 /// A recipient of the error transport.
 pub const ERROR: &str = "someone@error.e2e.test";
 
@@ -71,61 +74,16 @@ pub fn sendmail(mx: &Instance, from: &str, to: &str, marker: &str) {
     );
 }
 
-/// Waits until the log has `count` lines containing `needle`.
-pub fn wait_count(mx: &Instance, needle: &str, count: usize, secs: u64) {
-    if !wait_until(secs, || mx.log().matches(needle).count() >= count) {
-        mx.keep_for_inspection();
-        panic!(
-            "fewer than {count} \"{needle}\" after {secs}s; log:\n{}",
-            mx.log()
-        );
-    }
-}
-
-/// The queue IDs in the order the log first names them.
-pub fn queue_ids(log: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    for line in log.lines() {
-        let Some((_, rest)) = line.split_once("]: ") else {
-            continue;
-        };
-        for word in rest.split([' ', ':', ',']) {
-            let is_id = (8..=16).contains(&word.len())
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase());
-            if is_id && !ids.iter().any(|known| known == word) {
-                ids.push(word.to_string());
-            }
-        }
-    }
-    // Longest first, so that no ID is replaced inside a longer one.
-    ids.sort_by_key(|id| std::cmp::Reverse(id.len()));
-    ids
-}
-
 /// Text with what differs between two runs replaced: queue IDs (numbered in order of
 /// appearance in the log, so that which notice is about which message still shows),
 /// dates, Message-ID and MIME boundary times, the instance's directory and ports.
 pub fn normalise(mx: &Instance, text: &str) -> String {
-    let log = mx.log();
-    let mut ids = queue_ids(&log);
-    // Numbered by first appearance in the log.
-    let order: Vec<String> = {
-        let mut seen = Vec::new();
-        for line in log.lines() {
-            for id in &ids {
-                if line.contains(id.as_str()) && !seen.contains(id) {
-                    seen.push(id.clone());
-                }
-            }
-        }
-        seen
-    };
-    ids.retain(|id| order.contains(id));
+    // Numbered in the order the log names them, replaced longest first.
+    let order = queue_ids(&mx.log());
+    let mut ids: Vec<(usize, &String)> = order.iter().enumerate().collect();
+    ids.sort_by_key(|(_, id)| std::cmp::Reverse(id.len()));
     let mut out = text.to_string();
-    for id in &ids {
-        let n = order.iter().position(|o| o == id).unwrap_or(0);
+    for (n, id) in ids {
         out = out.replace(id.as_str(), &format!("QUEUEID{n}"));
     }
     out = out
@@ -218,21 +176,6 @@ fn replace_boundary_times(text: &str) -> String {
     out
 }
 
-/// `size=N`, `delay=N` and `delays=a/b/c/d` with their numbers replaced.
-pub fn normalise_numbers(text: &str) -> String {
-    text.split(", ")
-        .map(|field| {
-            for key in ["size=", "delay=", "delays="] {
-                if field.starts_with(key) {
-                    return format!("{key}N");
-                }
-            }
-            field.to_string()
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The log lines of `processes` (`bounce`, `qmgr`...) about mail, normalised, sorted
 /// (deliveries run in parallel).
 pub fn lines_of(mx: &Instance, processes: &[&str]) -> Vec<String> {
@@ -268,32 +211,6 @@ pub fn notices(mx: &Instance) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-/// The files of `queue` (hashed subdirectories included), by queue ID.
-pub fn queue_files(mx: &Instance, queue: &str) -> BTreeMap<String, std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut BTreeMap<String, std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.insert(entry.file_name().to_string_lossy().into_owned(), path);
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(&mx.dir.join("queue").join(queue), &mut out);
-    out
-}
-
-/// Waits until `queue` holds `count` files; fails the test (keeping the instance)
-/// after 20 seconds.
-pub fn wait_queue(mx: &Instance, queue: &str, count: usize) {
-    if !wait_until(20, || queue_files(mx, queue).len() == count) {
-        mx.keep_for_inspection();
-        panic!("{queue} does not hold {count} files:\n{}", mx.log());
-    }
 }
 
 /// Asserts that two runs' texts are equal, showing the first differing line.

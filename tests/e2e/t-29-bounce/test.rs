@@ -11,6 +11,9 @@
 //!
 //! harness.rs: the shared helpers (t-30 uses them too).
 
+#[allow(dead_code)]
+#[path = "../t-23-qmgr/harness.rs"]
+mod qmgr_harness;
 mod harness;
 
 use harness::*;

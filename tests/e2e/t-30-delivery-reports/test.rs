@@ -11,6 +11,9 @@
 
 #[path = "../t-29-bounce/harness.rs"]
 mod harness;
+#[allow(dead_code)]
+#[path = "../t-23-qmgr/harness.rs"]
+mod qmgr_harness;
 
 use harness::*;
 
