@@ -15,13 +15,14 @@ use std::process::{Child, Command, Stdio};
 const SERVER: &str = r#"
 import socketserver, sys
 port, transcript = int(sys.argv[1]), sys.argv[2]
+mode = sys.argv[3] if len(sys.argv) > 3 else "normal"
 class H(socketserver.StreamRequestHandler):
     def out(self, text):
         self.wfile.write((text + "\r\n").encode()); self.wfile.flush()
     def log(self, line):
         with open(transcript, "a") as f: f.write(line + "\n")
     def handle(self):
-        self.out("220 mx.sink.test ESMTP scripted")
+        self.out("554 5.3.2 mx.sink.test Service currently unavailable" if mode == "greet554" else "220 mx.sink.test ESMTP scripted")
         mail_ok, rcpts, doomed = True, 0, False
         while True:
             raw = self.rfile.readline()
@@ -29,7 +30,11 @@ class H(socketserver.StreamRequestHandler):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             verb = line.split(" ")[0].split(":")[0].upper()
             if verb in ("MAIL", "RCPT", "DATA", "RSET"): self.log(line)
-            if verb == "EHLO":
+            if verb == "EHLO" and mode == "helo":
+                self.out("502 5.5.2 Error: command not recognized")
+            elif verb == "HELO":
+                self.out("250 mx.sink.test")
+            elif verb == "EHLO":
                 self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 DSN")
             elif verb == "MAIL":
                 mail_ok, rcpts, doomed = "m550" not in line, 0, False
@@ -54,6 +59,22 @@ class S(socketserver.ThreadingTCPServer):
     daemon_threads = True
 S(("127.0.0.1", port), H).serve_forever()
 "#;
+
+/// Starts the scripted server on `port` in `mode`.
+fn server(port: u16, transcript: &std::path::Path, mode: &str) -> Child {
+    let child = Command::new("python3")
+        .args(["-c", SERVER, &port.to_string()])
+        .arg(transcript)
+        .arg(mode)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    wait_until(5, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    child
+}
 
 /// A status line without its time stamp, process ID, queue ID, delays and the test's
 /// port numbers.
@@ -97,16 +118,7 @@ fn run(ours: bool) -> Option<Seen> {
         "user@vmail.e2e.test vmail.e2e.test/user/\nm550@vmail.e2e.test vmail.e2e.test/user/\n",
     );
     let transcript = mx.dir.join("sink/transcript");
-    let mut server: Child = Command::new("python3")
-        .args(["-c", SERVER, &mx.sink_port.to_string()])
-        .arg(&transcript)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
-    wait_until(5, || {
-        std::net::TcpStream::connect(("127.0.0.1", mx.sink_port)).is_ok()
-    });
+    let mut server = server(mx.sink_port, &transcript, "normal");
     mx.start();
     let cases = [
         ("user@vmail.e2e.test", "ok@relay.e2e.test", "status=sent"),
@@ -165,6 +177,14 @@ fn run(ours: bool) -> Option<Seen> {
     let _ = server.kill();
     let _ = server.wait();
     let log = mx.log();
+    let complaints: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("postfix/smtp[")
+                && (l.contains(" warning: ") || l.contains(" fatal: ") || l.contains(" panic: "))
+        })
+        .collect();
+    assert!(complaints.is_empty(), "{complaints:#?}");
     let mut status: Vec<String> = log
         .lines()
         .filter(|l| l.contains("postfix/smtp[") && l.contains(" to=<"))
@@ -235,4 +255,140 @@ fn relay_results_equal_postfix() {
     assert_eq!(ours.status, postfix.status);
     assert_eq!(ours.commands, postfix.commands);
     assert_eq!(ours.notices, postfix.notices);
+}
+
+/// The session cases: a 5xx greeting (not final with smtp_skip_5xx_greeting: the
+/// fallback relay gets the mail), a server without EHLO (HELO, no PIPELINING), a destination that refuses
+/// connections with smtp_fallback_relay, and the debug_peer_list transcript of every
+/// session (`> host[addr]:port: COMMAND`, `< host[addr]:port: reply`).
+fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    if ours {
+        daemons.push("smtp");
+    }
+    let name = if ours {
+        "t-36-sess-ours"
+    } else {
+        "t-36-sess-postfix"
+    };
+    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let (greet, helo, refused) = (free_port(), free_port(), free_port());
+    mx.set_main_cf(
+        "relay_domains",
+        "relay.e2e.test, greet.e2e.test, helo.e2e.test, fallback.e2e.test",
+    );
+    mx.set_main_cf("smtp_fallback_relay", "[127.0.0.1]:@SINK_PORT@");
+    mx.set_main_cf("debug_peer_list", "127.0.0.1");
+    mx.write(
+        "etc/transport",
+        &mx.expand(&format!(
+            "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\ngreet.e2e.test smtp:[127.0.0.1]:{greet}\n\
+             helo.e2e.test smtp:[127.0.0.1]:{helo}\nfallback.e2e.test smtp:[127.0.0.1]:{refused}\n"
+        )),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers = vec![
+        server(mx.sink_port, &transcript, "normal"),
+        server(greet, &transcript, "greet554"),
+        server(helo, &transcript, "helo"),
+    ];
+    mx.start();
+    let cases = [
+        ("ok@relay.e2e.test", "status=sent"),
+        ("x@greet.e2e.test", "status=sent"),
+        ("y@helo.e2e.test", "status=sent"),
+        ("z@fallback.e2e.test", "status=sent"),
+    ];
+    for (n, (to, want)) in cases.iter().enumerate() {
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            to,
+            &format!("t36s-{n}"),
+        )
+        .unwrap();
+        let needle = format!("to=<{to}>");
+        if !wait_until(30, || {
+            mx.log()
+                .lines()
+                .any(|l| l.contains(&needle) && l.contains(want))
+        }) {
+            mx.keep_for_inspection();
+            servers.iter_mut().for_each(|s| drop(s.kill()));
+            panic!("no {want} for {to}:\n{}", mx.log());
+        }
+    }
+    for mut s in servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let mask = |l: &str| {
+        let mut out = l.to_string();
+        for (port, name) in [
+            (mx.sink_port, "SINK"),
+            (greet, "GREET"),
+            (helo, "HELO"),
+            (refused, "REFUSED"),
+        ] {
+            out = out.replace(&format!("]:{port}"), &format!("]:{name}"));
+        }
+        out
+    };
+    let log = mx.log();
+    let complaints: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("postfix/smtp[")
+                && (l.contains(" warning: ") || l.contains(" fatal: ") || l.contains(" panic: "))
+        })
+        .collect();
+    assert!(complaints.is_empty(), "{complaints:#?}");
+    let smtp_lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("postfix/smtp["))
+        .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+        .collect();
+    let mut status: Vec<String> = smtp_lines
+        .iter()
+        .filter(|m| m.contains(" to=<") || m.starts_with("connect to ") || m.contains(": host "))
+        .map(|m| match m.split_once(": host ") {
+            Some((_, rest)) if !m.contains(" to=<") => mask(&format!("host {rest}")),
+            _ => mask(&normalize(m, [0, 0])),
+        })
+        .collect();
+    status.sort();
+    // The dialogue itself, with the queue IDs the servers echo masked.
+    let chat: Vec<String> = smtp_lines
+        .iter()
+        .filter(|m| m.starts_with("> ") || m.starts_with("< "))
+        .map(|m| mask(m))
+        .collect();
+    Some((status, chat))
+}
+
+#[test]
+fn sessions_equal_postfix() {
+    let Some((postfix_status, postfix_chat)) = run_sessions(false) else {
+        return;
+    };
+    let Some((status, chat)) = run_sessions(true) else {
+        return;
+    };
+    assert!(
+        postfix_status
+            .iter()
+            .any(|l| l.contains("refused to talk to me: 554")),
+        "{postfix_status:#?}"
+    );
+    assert!(
+        postfix_chat.iter().any(|l| l.contains(": HELO ")),
+        "{postfix_chat:#?}"
+    );
+    assert_eq!(status, postfix_status);
+    let sorted = |v: &[String]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(&chat), sorted(&postfix_chat));
 }
