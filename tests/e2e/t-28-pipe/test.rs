@@ -1,0 +1,278 @@
+//! pipe: the same mail through ironpost's pipe delivery agent and Postfix's, in the
+//! same harness (ironpost's master, qmgr, cleanup...; only the pipe agent differs).
+//! A master.cf service runs a shell script as nobody with `flags=DORX.>` and argv
+//! macros (`${sender}`, `${recipient}`, `${user}`, `${extension}`, `${domain}`,
+//! `${nexthop}`, `${queue_id}`, `${size}`); the script keeps its arguments and input,
+//! exits 75 (EX_TEMPFAIL) while a flag file exists and 67 (EX_NOUSER) for one user.
+//! The temporary failure defers (deferred/, status=deferred) and delivers after the
+//! flag goes and the queue is flushed; EX_NOUSER bounces with the command output in
+//! the DSN; an oversized message bounces with size=; `sendmail -bv` reports
+//! "delivers to command". Compared after queue IDs, dates and delays are normalised:
+//! pipe's log lines, what the command received (arguments and input, with the headers
+//! pipe adds), the bounces' DSN fields, and the queue.
+
+#[allow(dead_code)]
+#[path = "../t-23-qmgr/harness.rs"]
+mod harness;
+
+use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
+use harness::{USER, lines_of, queue_files, queue_ids, wait_count, wait_queue};
+
+/// Whose pipe agent an instance runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Agent {
+    Ours,
+    Postfix,
+}
+
+/// The command: it records its arguments and input under out/, named after its first
+/// argument (the recipient's user), and fails as the flag files say.
+const SCRIPT: &str = "#!/bin/sh
+out=@DIR@/out/$1
+printf '%s\\n' \"$@\" > $out.args
+cat > $out.input
+if [ -e @DIR@/out/tempfail ]; then echo 'try again later'; exit 75; fi
+if [ \"$1\" = nouser ]; then echo \"no user $1 here\"; exit 67; fi
+exit 0
+";
+
+fn instance(name: &str, agent: Agent) -> Option<Instance> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    if agent == Agent::Ours {
+        daemons.push("pipe");
+    }
+    let suffix = match agent {
+        Agent::Ours => "ours",
+        Agent::Postfix => "postfix",
+    };
+    let mx = Instance::with_daemons(&format!("{name}-{suffix}"), &daemons)?;
+    std::fs::create_dir_all(mx.dir.join("out")).unwrap();
+    set_mode(&mx.dir.join("out"), 0o1777);
+    mx.write("etc/filter.sh", &mx.expand(SCRIPT));
+    set_mode(&mx.etc().join("filter.sh"), 0o755);
+    mx.write(
+        "etc/transport",
+        &mx.expand(
+            "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n\
+             pipe.e2e.test filter:pipe-nexthop.e2e.test\n",
+        ),
+    );
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &(master_cf
+            + &mx.expand(
+                "filter unix - n n - - pipe\n  \
+                 flags=DORX.> user=nobody size=4000 argv=@DIR@/etc/filter.sh ${user} \
+                 ${extension} ${domain} ${nexthop} ${sender} ${recipient} ${queue_id} ${size}\n",
+            )),
+    );
+    mx.set_main_cf("recipient_delimiter", "+");
+    mx.set_main_cf("filter_destination_recipient_limit", "1");
+    mx.install_commands();
+    Some(mx)
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn sendmail(mx: &Instance, to: &str, marker: &str, padding: usize) {
+    let message = format!(
+        "From: {USER}\nTo: {to}\nSubject: {marker}\n\nbody {marker}\n.dot\nFrom here\n{}",
+        "x".repeat(padding)
+    );
+    let out = mx.sendmail(&["-f", USER, to], &message);
+    assert!(
+        out.status.success(),
+        "sendmail: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Queue IDs, dates, sizes and the instance directory replaced.
+fn normalise(mx: &Instance, text: &str) -> String {
+    let ids = queue_ids(&mx.log());
+    text.lines()
+        .map(|line| {
+            let mut line = line.to_string();
+            for id in &ids {
+                line = line.replace(id.as_str(), "QUEUEID");
+            }
+            line = line.replace(&mx.dir.display().to_string(), "DIR");
+            if line.starts_with("Date: ") {
+                line = "Date: DATE".into();
+            } else if line.starts_with('\t') && line.contains("; ") {
+                line = line.split("; ").next().unwrap_or("").to_string() + "; DATE";
+            } else if line.starts_with("Message-Id: ") {
+                line = "Message-Id: ID".into();
+            } else if line.starts_with("From ") && line.contains("  ") {
+                line = line.split("  ").next().unwrap_or("").to_string() + "  DATE";
+            }
+            line + "\n"
+        })
+        .collect()
+}
+
+/// What the command received, file by file.
+fn received(mx: &Instance) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(mx.dir.join("out"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name() != "tempfail")
+        .map(|e| {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                normalise(mx, &text),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The DSN fields of the bounces the sender got.
+fn bounces(mx: &Instance) -> Vec<String> {
+    let mut out: Vec<String> = mx
+        .mailbox()
+        .iter()
+        .filter(|m| m.contains("Undelivered Mail Returned to Sender"))
+        .map(|m| {
+            m.lines()
+                .filter(|l| {
+                    ["Final-Recipient:", "Action:", "Status:", "Diagnostic-Code:"]
+                        .iter()
+                        .any(|f| l.starts_with(f))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// What one run produced.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    deferred_lines: Vec<String>,
+    final_lines: Vec<String>,
+    received: Vec<(String, String)>,
+    bounces: Vec<String>,
+}
+
+fn deliveries(agent: Agent) -> Option<Outcome> {
+    let mut mx = instance("t-28-pipe", agent)?;
+    mx.start();
+    // First the command fails temporarily: the message waits in deferred/.
+    mx.write("out/tempfail", "");
+    sendmail(&mx, "later+box@pipe.e2e.test", "t28-later", 0);
+    wait_queue(&mx, "deferred", 1);
+    let deferred_lines = lines_of(&mx, &["pipe"]);
+    std::fs::remove_file(mx.dir.join("out/tempfail")).unwrap();
+    mx.postfix(&["flush"]);
+    wait_count(&mx, ": removed", 1, 60);
+    sendmail(&mx, "Joe+Ext@pipe.e2e.test", "t28-plain", 0);
+    sendmail(&mx, "nouser@pipe.e2e.test", "t28-nouser", 0);
+    sendmail(&mx, "big@pipe.e2e.test", "t28-big", 5000);
+    // 4 messages and 2 bounces.
+    wait_count(&mx, ": removed", 6, 60);
+    let idle = || {
+        ["active", "incoming", "deferred"]
+            .iter()
+            .all(|q| queue_files(&mx, q).is_empty())
+    };
+    if !wait_until(30, idle) {
+        mx.keep_for_inspection();
+        panic!("the queue is not empty:\n{}", mx.log());
+    }
+    let outcome = Outcome {
+        deferred_lines,
+        final_lines: lines_of(&mx, &["pipe"]),
+        received: received(&mx),
+        bounces: bounces(&mx),
+    };
+    if outcome.bounces.len() != 2 || !outcome.received.iter().any(|(n, _)| n == "Joe.input") {
+        mx.keep_for_inspection();
+        panic!("{outcome:#?}\n{}", mx.log());
+    }
+    Some(outcome)
+}
+
+#[test]
+fn pipe_deliveries_equal_postfix_pipe() {
+    let Some(ours) = deliveries(Agent::Ours) else {
+        return;
+    };
+    let Some(postfix) = deliveries(Agent::Postfix) else {
+        return;
+    };
+    assert_eq!(
+        ours.deferred_lines, postfix.deferred_lines,
+        "the deferral differs"
+    );
+    assert_eq!(
+        ours.final_lines, postfix.final_lines,
+        "pipe's log lines differ"
+    );
+    assert_eq!(
+        ours.received, postfix.received,
+        "what the command got differs"
+    );
+    assert_eq!(ours.bounces, postfix.bounces, "the bounces differ");
+    // What the flags and macros gave, as Postfix's pipe gave it too.
+    let file = |name: &str| {
+        ours.received
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_default()
+    };
+    let input = file("Joe.input");
+    for wanted in [
+        "Return-Path: <user@vmail.e2e.test>",
+        "X-Original-To: Joe+Ext@pipe.e2e.test",
+        "Delivered-To: Joe+Ext@pipe.e2e.test",
+        "..dot",
+        ">From here",
+    ] {
+        assert!(input.contains(wanted), "no {wanted:?} in {input}");
+    }
+    assert_eq!(
+        file("Joe.args"),
+        "Joe\nExt\npipe.e2e.test\npipe-nexthop.e2e.test\nuser@vmail.e2e.test\n\
+         Joe+Ext@pipe.e2e.test\nQUEUEID\n"
+            .to_string()
+            + &file("Joe.args").lines().last().unwrap_or("").to_string()
+            + "\n"
+    );
+}
+
+/// `sendmail -bv`: "delivers to command", nothing runs.
+fn verify(agent: Agent) -> Option<Vec<String>> {
+    let mut mx = instance("t-28-bv", agent)?;
+    mx.start();
+    let out = mx.sendmail(&["-bv", "-f", USER, "joe@pipe.e2e.test"], "");
+    assert!(out.status.success());
+    wait_count(&mx, ": removed", 2, 60);
+    assert!(received(&mx).is_empty(), "-bv ran the command");
+    Some(lines_of(&mx, &["pipe"]))
+}
+
+#[test]
+fn sendmail_bv_reports_as_postfix_pipe() {
+    let Some(ours) = verify(Agent::Ours) else {
+        return;
+    };
+    let Some(postfix) = verify(Agent::Postfix) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("status=deliverable (delivers to command: DIR/etc/filter.sh)")),
+        "{ours:#?}"
+    );
+}
