@@ -392,3 +392,155 @@ fn sessions_equal_postfix() {
     };
     assert_eq!(sorted(&chat), sorted(&postfix_chat));
 }
+
+/// A scripted LMTP server, on a UNIX-domain socket or TCP: per-recipient replies after
+/// the message, one of them a 452 and one a 552 by the address.
+const LMTP_SERVER: &str = r#"
+import os, socketserver, sys
+where = sys.argv[1]
+class H(socketserver.StreamRequestHandler):
+    def out(self, text):
+        self.wfile.write((text + "\r\n").encode()); self.wfile.flush()
+    def handle(self):
+        self.out("220 lmtp.sink.test LMTP ready")
+        rcpts = []
+        while True:
+            raw = self.rfile.readline()
+            if not raw: return
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            verb = line.split(" ")[0].split(":")[0].upper()
+            if verb == "LHLO":
+                self.out("250-lmtp.sink.test\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 PIPELINING")
+            elif verb == "MAIL":
+                rcpts = []; self.out("250 2.1.0 OK")
+            elif verb == "RCPT":
+                addr = line[line.index("<") + 1:line.index(">")]
+                if addr.startswith("r550"): self.out("550 5.1.1 <%s> User doesn't exist: %s" % (addr, addr))
+                else: rcpts.append(addr); self.out("250 2.1.5 OK")
+            elif verb == "DATA":
+                if not rcpts: self.out("503 5.5.1 No valid recipients"); continue
+                self.out("354 OK")
+                while self.rfile.readline().rstrip(b"\r\n") != b".": pass
+                for addr in rcpts:
+                    if addr.startswith("q452"): self.out("452 4.2.2 <%s> Mailbox is full" % addr)
+                    elif addr.startswith("q552"): self.out("552 5.2.2 <%s> Quota exceeded (mailbox for user is full)" % addr)
+                    else: self.out("250 2.0.0 <%s> abcdef Saved" % addr)
+            elif verb == "RSET": self.out("250 2.0.0 OK")
+            elif verb == "QUIT": self.out("221 2.0.0 Bye"); return
+            else: self.out("500 5.5.1 Unknown command")
+if where.startswith("/"):
+    class S(socketserver.ThreadingUnixStreamServer):
+        daemon_threads = True
+    s = S(where, H); os.chmod(where, 0o666)
+else:
+    class S(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+    s = S(("127.0.0.1", int(where)), H)
+s.serve_forever()
+"#;
+
+/// LMTP over a UNIX-domain socket (`lmtp:unix:/path`) and over TCP
+/// (`lmtp:inet:host:port`), with the program installed as lmtp: the status lines of one
+/// message with five recipients (accepted, rejected at RCPT, 452 and 552 after the
+/// message) equal Postfix's lmtp's.
+fn run_lmtp(ours: bool) -> Option<Vec<String>> {
+    let name = if ours {
+        "t-36-lmtp-ours"
+    } else {
+        "t-36-lmtp-postfix"
+    };
+    let mut mx = Instance::with_daemons(name, &IRONPOST_DAEMONS)?;
+    if ours {
+        let lmtp = mx.dir.join("libexec/lmtp");
+        std::fs::remove_file(&lmtp).unwrap();
+        std::fs::copy(e2e::program("smtp"), &lmtp).unwrap();
+    }
+    let port = free_port();
+    let socket = mx.dir.join("sink/lmtp.sock");
+    mx.set_main_cf("relay_domains", "lmtp.e2e.test, lmtpinet.e2e.test");
+    mx.write(
+        "etc/transport",
+        &format!(
+            "lmtp.e2e.test lmtp:unix:{}\nlmtpinet.e2e.test lmtp:inet:127.0.0.1:{port}\n",
+            socket.display()
+        ),
+    );
+    let spawn = |where_: &str| {
+        Command::new("python3")
+            .args(["-c", LMTP_SERVER, where_])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3")
+    };
+    let mut servers = vec![
+        spawn(&socket.display().to_string()),
+        spawn(&port.to_string()),
+    ];
+    wait_until(5, || {
+        socket.exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    mx.start();
+    let mut want = 0;
+    for domain in ["lmtp.e2e.test", "lmtpinet.e2e.test"] {
+        let rcpts: Vec<String> = ["ok1", "ok2", "r550x", "q452", "q552"]
+            .iter()
+            .map(|l| format!("{l}@{domain}"))
+            .collect();
+        let script = "import smtplib, sys\n\
+            s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
+            s.sendmail('user@vmail.e2e.test', sys.argv[2:], 'Subject: lmtp\\r\\n\\r\\nbody\\r\\n')\n\
+            s.quit()\n";
+        let out = Command::new("python3")
+            .args(["-c", script, &mx.smtp_port.to_string()])
+            .args(&rcpts)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        want += rcpts.len();
+        if !wait_until(30, || {
+            mx.log()
+                .lines()
+                .filter(|l| l.contains("postfix/lmtp[") && l.contains(" to=<"))
+                .count()
+                >= want
+        }) {
+            mx.keep_for_inspection();
+            servers.iter_mut().for_each(|s| drop(s.kill()));
+            panic!("LMTP deliveries missing:\n{}", mx.log());
+        }
+    }
+    for mut s in servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let log = mx.log();
+    let complaints: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("postfix/lmtp[") && (l.contains(" warning: ") || l.contains(" fatal: "))
+        })
+        .collect();
+    assert!(complaints.is_empty(), "{complaints:#?}");
+    let mut status: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("postfix/lmtp[") && l.contains(" to=<"))
+        .map(|l| normalize(l, [port, 0]).replace(&mx.dir.display().to_string(), "@DIR@"))
+        .collect();
+    status.sort();
+    Some(status)
+}
+
+#[test]
+fn lmtp_equal_postfix() {
+    let Some(postfix) = run_lmtp(false) else {
+        return;
+    };
+    let Some(ours) = run_lmtp(true) else { return };
+    assert!(
+        postfix.iter().any(|l| l.contains("452 4.2.2")) && postfix.len() == 10,
+        "{postfix:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
