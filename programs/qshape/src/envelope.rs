@@ -6,7 +6,8 @@
 //! left out); it wants a size record then the time record, or (an old or maildrop file)
 //! a sender first, with the file's mtime as the arrival time; it skips the message content
 //! by the size record's length, follows pointer records, and counts a message only when
-//! its END record is reached with a time, a sender and at least one recipient. Record
+//! its END record is reached with a time, a sender and at least one recipient; a file
+//! that starts with any other record counts as an empty message, as there. Record
 //! lengths longer than three length bytes end the file, as there.
 
 use std::fs::File;
@@ -16,10 +17,10 @@ use std::os::unix::fs::MetadataExt;
 /// One message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
-    /// Arrival time, seconds.
-    pub time: i64,
-    /// The last sender record.
-    pub sender: Vec<u8>,
+    /// Arrival time, seconds; None for a file the script reads as a message without one.
+    pub time: Option<i64>,
+    /// The last sender record; None as for the time.
+    pub sender: Option<Vec<u8>>,
     /// The recipient records, in order.
     pub recipients: Vec<Vec<u8>>,
 }
@@ -105,7 +106,14 @@ pub fn qenv(path: &std::path::Path, name: &str) -> Option<Envelope> {
         sender = Some(d);
         meta.mtime()
     } else {
-        return None;
+        // The script's `return undef` is a one-element list, which its caller takes for a
+        // message: no time, no sender, no recipients (so Perl warns about the time, and a
+        // sender count sees the null sender).
+        return Some(Envelope {
+            time: None,
+            sender: None,
+            recipients: Vec::new(),
+        });
     };
     let mut recipients = Vec::new();
     while let Some((r, d)) = rec_get(&mut h) {
@@ -143,8 +151,8 @@ pub fn qenv(path: &std::path::Path, name: &str) -> Option<Envelope> {
                     return None;
                 }
                 return Some(Envelope {
-                    time,
-                    sender: sender?,
+                    time: Some(time),
+                    sender,
                     recipients,
                 });
             }

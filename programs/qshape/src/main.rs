@@ -144,7 +144,7 @@ fn main() {
         .map_or(0, |d| d.as_secs() as i64);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut shape = Shape::new(options, cls);
+    let mut shape = Shape::new(options, cls, &me);
     for queue in queues.drain(..) {
         shape.find(std::path::Path::new(&queue), &queue, &mut out);
     }

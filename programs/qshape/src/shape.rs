@@ -50,6 +50,8 @@ const DWIDTH: i64 = 18;
 
 pub struct Shape {
     o: Options,
+    /// The program name in Perl's warnings (`$0`).
+    me: String,
     cls: Vec<u8>,
     q: HashMap<Vec<u8>, Vec<u64>>,
     sub: HashMap<Vec<u8>, u64>,
@@ -117,9 +119,10 @@ fn parent(a: &[u8]) -> Option<Vec<u8>> {
 }
 
 impl Shape {
-    pub fn new(o: Options, cls: Vec<u8>) -> Shape {
+    pub fn new(o: Options, cls: Vec<u8>, me: &str) -> Shape {
         Shape {
             o,
+            me: me.to_string(),
             cls,
             q: HashMap::new(),
             sub: HashMap::new(),
@@ -153,9 +156,24 @@ impl Shape {
     }
 
     fn wanted(&mut self, env: Envelope, out: &mut impl Write) {
-        let b = self.bucket(env.time);
+        // The script's warnings for a message without a time or a sender, from its line
+        // numbers, so that the two programs print the same.
+        let time = env.time.unwrap_or_else(|| {
+            eprintln!(
+                "Use of uninitialized value $qt in subtraction (-) at {} line 282.",
+                self.me
+            );
+            0
+        });
+        let b = self.bucket(time);
         let addrs = if self.o.senders {
-            vec![env.sender]
+            vec![env.sender.unwrap_or_else(|| {
+                eprintln!(
+                    "Use of uninitialized value $_ in lc at {} line 294.",
+                    self.me
+                );
+                Vec::new()
+            })]
         } else {
             env.recipients
         };
@@ -319,10 +337,11 @@ mod tests {
                 ..Options::default()
             },
             Vec::new(),
+            "qshape",
         );
         let env = |t: i64, rcpts: &[&str]| Envelope {
-            time: t,
-            sender: b"s@x.org".to_vec(),
+            time: Some(t),
+            sender: Some(b"s@x.org".to_vec()),
             recipients: rcpts.iter().map(|r| r.as_bytes().to_vec()).collect(),
         };
         let mut sink = Vec::new();

@@ -22,7 +22,11 @@ fn listings(fx: &Fixture) {
     for args in [&["-p"][..], &["-j"]] {
         let (pf, ours) = fx.both(Run::Postqueue, args, b"");
         assert_eq!(ours, pf, "postqueue {args:?}");
-        assert!(pf.stdout.contains("Requests."), "{}", pf.stdout);
+        assert!(
+            pf.stdout.contains("Requests.") || pf.stdout.contains("\"queue_id\""),
+            "{}",
+            pf.stdout
+        );
     }
 }
 
@@ -172,7 +176,7 @@ fn qshape_counts_as_postfix_s_script_does() {
     let Some(fx) = Fixture::build("t-31-qshape", false) else {
         return;
     };
-    let cases: [&[&str]; 12] = [
+    let cases: [&[&str]; 13] = [
         &[],
         &["deferred", "hold", "incoming", "active"],
         &["-s", "deferred", "hold", "incoming", "active"],
@@ -184,6 +188,7 @@ fn qshape_counts_as_postfix_s_script_does() {
         &["-w", "120", "deferred", "hold"],
         &["-w", "40", "deferred"],
         &["maildrop"],
+        &["-s", "maildrop"],
         &["-s", "-p", "-m", "1", "-l", "deferred", "hold", "active"],
     ];
     for args in cases {
@@ -195,4 +200,69 @@ fn qshape_counts_as_postfix_s_script_does() {
     let (pf, ours) = fx.both(Run::Qshape, &[deferred.as_str()], b"");
     assert_eq!(ours, pf);
     assert!(pf.stdout.contains("TOTAL"), "{}", pf.stdout);
+}
+
+/// postlock and postkick, Postfix's and ours, on the same folder and configuration: locks
+/// held while the command runs, the command's status, the errors and their statuses.
+#[test]
+fn postlock_and_postkick_behave_as_postfix_s() {
+    if !e2e::mixed_system_possible() {
+        return;
+    }
+    let dir = std::path::PathBuf::from(format!(
+        "/tmp/ironpost-e2e/t-31-postlock-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("q/public")).unwrap();
+    std::fs::write(
+        dir.join("main.cf"),
+        format!(
+            "compatibility_level = 3.6\nqueue_directory = {}/q\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("box"), "mail\n").unwrap();
+    let folder = dir.join("box").display().to_string();
+    let missing = dir.join("nonexist/x").display().to_string();
+    let cases: [(&str, Vec<&str>); 6] = [
+        (
+            "postlock",
+            vec![
+                "-l",
+                "fcntl,dotlock",
+                &folder,
+                "sh",
+                "-c",
+                "test -f $0.lock; exit 3",
+                &folder,
+            ],
+        ),
+        ("postlock", vec![&missing, "true"]),
+        ("postlock", vec![&folder, "nonexist-command"]),
+        ("postlock", vec!["-l", "bogus", &folder, "true"]),
+        ("postkick", vec!["public", "nosuch", "W"]),
+        ("postkick", vec!["public"]),
+    ];
+    for (tool, args) in cases {
+        let run = |path: std::path::PathBuf| {
+            let out = std::process::Command::new(&path)
+                .args(&args)
+                .env("MAIL_CONFIG", &dir)
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr)
+                    .replace(&path.display().to_string(), "PROGRAM"),
+            )
+        };
+        let ours = run(e2e::program(tool));
+        let postfix = run(std::path::Path::new("/usr/sbin").join(tool));
+        assert_eq!(ours, postfix, "{tool} {args:?}");
+    }
+    assert!(!dir.join("box.lock").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }
