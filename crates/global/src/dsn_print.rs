@@ -42,6 +42,23 @@ impl Dsn {
     }
 }
 
+impl From<&crate::pipe_command::Why> for Dsn {
+    /// The status of a local delivery that did not succeed (Postfix's
+    /// `DSN_FROM_DSN_BUF` after `dsb_simple` or `dsb_unix`): a diagnostic text is a
+    /// UNIX one (`x-unix`), as from a command or a failed write.
+    fn from(why: &crate::pipe_command::Why) -> Dsn {
+        Dsn {
+            dtype: if why.dtext.is_empty() {
+                String::new()
+            } else {
+                "x-unix".to_string()
+            },
+            dtext: why.dtext.clone(),
+            ..Dsn::simple(&why.status, &why.reason)
+        }
+    }
+}
+
 /// `attrs` followed by the status's attributes (`dsn_print`). Text that came in with
 /// 8-bit bytes goes out with the same bytes.
 pub fn dsn_print(attrs: Attrs, dsn: &Dsn) -> Attrs {
