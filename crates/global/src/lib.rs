@@ -17,6 +17,7 @@ pub mod dot_lockfile;
 pub mod dsn_mask;
 pub mod dsn_print;
 pub mod dsn_util;
+pub mod file_limit;
 pub mod flush_clnt;
 pub mod info_log_addr_form;
 pub mod input_transp;
