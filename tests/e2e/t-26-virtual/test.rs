@@ -1,0 +1,335 @@
+//! virtual: ironpost's virtual delivery agent against Postfix's in the same harness
+//! (ironpost's master, queue manager and the rest; Postfix's bounce). The same mail goes
+//! to a maildir (with an address extension and a recipient in upper case), a UNIX-style
+//! mailbox (fcntl and dot-locked), a catch-all `@domain` maildir, an unknown user
+//! (bounced, 5.1.1), a user whose uid is below virtual_minimum_uid (deferred, 4.3.5, with
+//! the warning), a mailbox that would grow past virtual_mailbox_limit (bounced, 5.2.2,
+//! nothing left half-written) and a mailbox whose dot-lock is held (deferred, then
+//! delivered after the lock goes and the queue is flushed); `sendmail -bv` asks what would
+//! happen. The agents' log lines, the queue manager's and the bounce service's, the
+//! delivered messages (headers added: Return-Path, X-Original-To, Delivered-To, the
+//! From_ line), the maildir file names' form and the queue must be equal after queue
+//! IDs, delays, dates and ports are normalised.
+
+#[path = "../t-23-qmgr/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
+use harness::{USER, assert_line, lines_of, queue_files, queue_ids, wait_count, wait_queue};
+use std::path::Path;
+
+/// Whose virtual agent an instance runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Agent {
+    Ours,
+    Postfix,
+}
+
+/// The uid of `nobody`, who owns the virtual mailboxes.
+fn nobody_uid() -> String {
+    let out = std::process::Command::new("id")
+        .args(["-u", "nobody"])
+        .output()
+        .expect("id runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// An instance with the test's mailbox tables and the chosen virtual agent.
+fn instance(name: &str, agent: Agent) -> Option<Instance> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    let suffix = match agent {
+        Agent::Ours => {
+            daemons.push("virtual");
+            "ours"
+        }
+        // As long as "ours": bounce notices wrap the instance's directory name.
+        Agent::Postfix => "pfix",
+    };
+    let mx = Instance::with_daemons(&format!("{name}-{suffix}"), &daemons)?;
+    mx.write(
+        "etc/vmailbox",
+        "user@vmail.e2e.test vmail.e2e.test/user/\n\
+         mbox@vmail.e2e.test vmail.e2e.test/mbox\n\
+         mbox2@vmail.e2e.test vmail.e2e.test/mbox2\n\
+         full@vmail.e2e.test vmail.e2e.test/full\n\
+         locked@vmail.e2e.test vmail.e2e.test/locked\n\
+         lowuid@vmail.e2e.test vmail.e2e.test/lowuid/\n\
+         @catch.e2e.test catch.e2e.test/all/\n",
+    );
+    let uid = nobody_uid();
+    mx.write(
+        "etc/vuid",
+        &format!("lowuid@vmail.e2e.test 5\n@vmail.e2e.test {uid}\n@catch.e2e.test {uid}\n"),
+    );
+    mx.set_main_cf("virtual_uid_maps", "texthash:@DIR@/etc/vuid");
+    mx.set_main_cf("virtual_mailbox_domains", "vmail.e2e.test, catch.e2e.test");
+    mx.set_main_cf("recipient_delimiter", "+");
+    mx.set_main_cf("message_size_limit", "20000");
+    mx.set_main_cf("virtual_mailbox_limit", "20000");
+    mx.set_main_cf("deliver_lock_attempts", "2");
+    mx.install_commands();
+    // The domain directories exist, the recipient's; the mailboxes are made on delivery.
+    for domain in ["vmail.e2e.test", "catch.e2e.test"] {
+        let dir = mx.dir.join("vmail").join(domain);
+        std::fs::create_dir_all(&dir).unwrap();
+        let chown = std::process::Command::new("chown")
+            .arg("nobody")
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(chown.success());
+    }
+    Some(mx)
+}
+
+fn both<T>(scenario: impl Fn(Agent) -> Option<T>) -> Option<(T, T)> {
+    Some((scenario(Agent::Ours)?, scenario(Agent::Postfix)?))
+}
+
+fn sendmail(mx: &Instance, args: &[&str], subject: &str) {
+    let message = format!("From: {USER}\nSubject: {subject}\n\nFrom the body of {subject}\n");
+    let out = mx.sendmail(args, &message);
+    assert!(
+        out.status.success(),
+        "sendmail: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `text` with each run of eight or more digits (time stamps in Message-IDs and MIME
+/// boundaries, the From_ line's year is shorter) replaced by `N`.
+fn without_long_numbers(text: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in text.chars().map(Some).chain([None]) {
+        if let Some(d) = c.filter(char::is_ascii_digit) {
+            digits.push(d);
+            continue;
+        }
+        out.push_str(if digits.len() >= 8 { "N" } else { &digits });
+        digits.clear();
+        out.extend(c);
+    }
+    out
+}
+
+/// A delivered message or mailbox with what differs between runs replaced.
+fn normalised(mx: &Instance, text: &str) -> String {
+    let ids = queue_ids(&mx.log());
+    text.lines()
+        .map(|line| {
+            let mut line = line.to_string();
+            for id in &ids {
+                line = line.replace(id.as_str(), "QUEUEID");
+            }
+            let line = without_long_numbers(&line.replace(&mx.dir.display().to_string(), "DIR"));
+            let dated = [
+                "Date:",
+                "Arrival-Date:",
+                "Last-Attempt-Date:",
+                "\tid ",
+                "From ",
+            ];
+            match dated.iter().find(|d| line.starts_with(*d)) {
+                // A From_ line (`From sender  date`; a body line has no double space
+                // here): the sender stays, the date goes.
+                Some(&"From ") if line.contains("  ") => {
+                    line.split("  ").next().unwrap_or("").to_string() + "  DATE"
+                }
+                Some(&"From ") => line,
+                Some(d) => format!("{d} ..."),
+                None => line,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every file under `vmail/`: (path relative to it with maildir file names reduced to
+/// their form, normalised content, mode), sorted.
+fn mail_files(mx: &Instance) -> Vec<(String, String, u32)> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.push(path.clone());
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    use std::os::unix::fs::MetadataExt;
+    let base = mx.dir.join("vmail");
+    let mut paths = Vec::new();
+    walk(&base, &mut paths);
+    let mut files: Vec<(String, String, u32)> = paths
+        .iter()
+        .map(|path| {
+            let relative = path.strip_prefix(&base).unwrap().display().to_string();
+            let meta = std::fs::metadata(path).unwrap();
+            let shown = match relative.rsplit_once("/new/") {
+                Some((dir, name)) => format!("{dir}/new/{}", maildir_name_form(name)),
+                None => relative,
+            };
+            let content = if meta.is_dir() {
+                String::new()
+            } else {
+                normalised(mx, &std::fs::read_to_string(path).unwrap())
+            };
+            (shown, content, meta.mode() & 0o7777)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A maildir file name reduced to its form, after checking it is Postfix's:
+/// `SECONDS.VdevIinoMusec.HOST`.
+fn maildir_name_form(name: &str) -> String {
+    let parts: Vec<&str> = name.splitn(3, '.').collect();
+    let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
+    let unique = parts.get(1).copied().unwrap_or("");
+    let ok = parts.len() == 3
+        && parts[0].chars().all(|c| c.is_ascii_digit())
+        && unique.strip_prefix('V').is_some_and(|rest| {
+            let (dev, rest) = rest.split_once('I').unwrap_or(("", ""));
+            let (ino, usec) = rest.split_once('M').unwrap_or(("", ""));
+            hex(dev) && hex(ino) && usec.chars().all(|c| c.is_ascii_digit()) && !usec.is_empty()
+        });
+    assert!(ok, "maildir file name {name}");
+    format!("SECONDS.VdevIinoMusec.{}", parts[2])
+}
+
+/// Deliveries of every kind; (lines, mail files, deferred queue files).
+fn deliveries(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32)>, usize)> {
+    let mut mx = instance("t-26-deliver", agent)?;
+    // Nearly full: the next message would pass virtual_mailbox_limit.
+    let full = mx.dir.join("vmail/vmail.e2e.test/full");
+    std::fs::write(&full, "x".repeat(19_900)).unwrap();
+    let chown = std::process::Command::new("chown")
+        .arg("nobody")
+        .arg(&full)
+        .status();
+    assert!(chown.unwrap().success());
+    // Someone holds the dot-lock of this mailbox.
+    let lock = mx.dir.join("vmail/vmail.e2e.test/locked.lock");
+    std::fs::write(&lock, "").unwrap();
+    mx.start();
+    sendmail(&mx, &["-f", USER, "user+ext@vmail.e2e.test"], "t26-maildir");
+    sendmail(&mx, &["-f", USER, "USER@vmail.e2e.test"], "t26-upper");
+    sendmail(&mx, &["-f", USER, "mbox@vmail.e2e.test"], "t26-mbox");
+    sendmail(
+        &mx,
+        &["-f", "", "mbox2@vmail.e2e.test"],
+        "t26-mbox-null-sender",
+    );
+    sendmail(&mx, &["-f", USER, "anyone@catch.e2e.test"], "t26-catchall");
+    sendmail(&mx, &["-f", USER, "nosuch@vmail.e2e.test"], "t26-unknown");
+    sendmail(&mx, &["-f", USER, "lowuid@vmail.e2e.test"], "t26-lowuid");
+    sendmail(&mx, &["-f", USER, "full@vmail.e2e.test"], "t26-full");
+    sendmail(&mx, &["-f", USER, "locked@vmail.e2e.test"], "t26-locked");
+    // Seven delivered or bounced, two bounce notices; lowuid and locked wait.
+    wait_count(&mx, ": removed", 9, 90);
+    wait_queue(&mx, "deferred", 2);
+    std::fs::remove_file(&lock).unwrap();
+    let flushed = std::process::Command::new("/usr/sbin/postqueue")
+        .args(["-c", &mx.etc().display().to_string(), "-f"])
+        .status()
+        .unwrap();
+    assert!(flushed.success());
+    wait_count(&mx, "status=sent (delivered to mailbox)", 3, 90);
+    // The second attempt for the low uid has been made and logged.
+    wait_count(&mx, "bad uid 5 in", 2, 90);
+    if !wait_until(30, || queue_files(&mx, "deferred").len() == 1) {
+        mx.keep_for_inspection();
+        panic!("{}", mx.log());
+    }
+    let full_after = std::fs::read_to_string(&full).unwrap();
+    assert_eq!(full_after.len(), 19_900, "the full mailbox changed");
+    Some((
+        lines_of(&mx, &["virtual", "qmgr", "bounce"]),
+        mail_files(&mx),
+        queue_files(&mx, "deferred").len(),
+    ))
+}
+
+#[test]
+fn mailboxes_and_maildirs_as_with_postfix_s_virtual() {
+    let Some((ours, postfix)) = both(deliveries) else {
+        return;
+    };
+    let lines = &ours.0;
+    for needle in [
+        "postfix/virtual: QUEUEID: to=<user+ext@vmail.e2e.test>, relay=virtual, delay=N, \
+         delays=N, dsn=2.0.0, status=sent (delivered to maildir)",
+        "to=<mbox@vmail.e2e.test>, relay=virtual, delay=N, delays=N, dsn=2.0.0, \
+         status=sent (delivered to mailbox)",
+        "to=<nosuch@vmail.e2e.test>, relay=virtual, delay=N, delays=N, dsn=5.1.1, \
+         status=bounced (unknown user: \"nosuch@vmail.e2e.test\")",
+        "warning: recipient lowuid@vmail.e2e.test: bad uid 5 in virtual_uid_maps",
+        "dsn=4.3.5, status=deferred (mail system configuration error)",
+        "dsn=5.2.2, status=bounced (delivery failed to mailbox DIR/vmail/vmail.e2e.test/full: \
+         error writing message: File too large)",
+        "dsn=4.2.0, status=deferred (delivery failed to mailbox \
+         DIR/vmail/vmail.e2e.test/locked: unable to create lock file \
+         DIR/vmail/vmail.e2e.test/locked.lock: File exists)",
+    ] {
+        assert_line(lines, needle);
+    }
+    let files = &ours.1;
+    assert!(
+        files
+            .iter()
+            .any(|(path, content, _)| path == "vmail.e2e.test/mbox2"
+                && content.starts_with("From MAILER-DAEMON  DATE\nReturn-Path: <>\n")
+                && content.contains("\n>From the body of t26-mbox-null-sender\n")),
+        "{files:#?}"
+    );
+    assert_eq!(ours.2, 1);
+    assert_eq!(ours.0, postfix.0);
+    for (a, b) in ours.1.iter().zip(&postfix.1) {
+        assert_eq!(a, b, "the first difference between the mail files");
+    }
+    assert_eq!(ours.1, postfix.1);
+    assert_eq!(ours.2, postfix.2);
+}
+
+/// `sendmail -bv` for a maildir, a mailbox and an unknown user: the lines and the
+/// reports; nothing is delivered.
+fn probes(agent: Agent) -> Option<(Vec<String>, Vec<String>)> {
+    let mut mx = instance("t-26-probe", agent)?;
+    mx.start();
+    for rcpt in [
+        "user@vmail.e2e.test",
+        "mbox@vmail.e2e.test",
+        "nosuch@vmail.e2e.test",
+    ] {
+        sendmail(&mx, &["-bv", "-f", USER, rcpt], "probe");
+    }
+    // Three probes, three reports.
+    wait_count(&mx, ": removed", 6, 60);
+    assert!(!mx.dir.join("vmail/vmail.e2e.test/mbox").exists());
+    let mut reports: Vec<String> = mx.mailbox().iter().map(|m| normalised(&mx, m)).collect();
+    reports.sort();
+    assert_eq!(reports.len(), 3, "{reports:#?}");
+    Some((lines_of(&mx, &["virtual", "qmgr", "bounce"]), reports))
+}
+
+#[test]
+fn probes_deliver_nothing_as_with_postfix_s_virtual() {
+    let Some((ours, postfix)) = both(probes) else {
+        return;
+    };
+    for needle in [
+        "to=<user@vmail.e2e.test>, relay=virtual, delay=N, delays=N, dsn=2.0.0, \
+         status=deliverable (delivers to maildir)",
+        "to=<mbox@vmail.e2e.test>, relay=virtual, delay=N, delays=N, dsn=2.0.0, \
+         status=deliverable (delivers to mailbox)",
+        "status=undeliverable (unknown user: \"nosuch@vmail.e2e.test\")",
+    ] {
+        assert_line(&ours.0, needle);
+    }
+    assert_eq!(ours, postfix);
+}
