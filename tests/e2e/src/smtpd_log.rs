@@ -2,8 +2,83 @@
 //! (`dialogue.py`: raw sockets from a chosen source address, TLS on request), and
 //! smtpd's log lines since the last look, with queue ids masked.
 
-use crate::Instance;
+use crate::{IRONPOST_DAEMONS, Instance};
 use std::process::Command;
+
+/// A Postfix smtpd instance and an ironpost smtpd instance with the same settings (the
+/// other daemons are the default set's on both sides).
+pub struct Pair {
+    /// The instance with Postfix's smtpd.
+    pub postfix: Instance,
+    /// The instance with ironpost's smtpd.
+    pub ironpost: Instance,
+    /// Passed to dialogue.py: `plain`, or `wrapper` for TLS at connect.
+    pub mode: &'static str,
+}
+
+impl Pair {
+    /// Both instances, named `NAME-postfix` and `NAME-ironpost`, with `main_cf` and
+    /// `files` (relative paths, `@DIR@` expanded), not started; None when skipped.
+    pub fn prepare(name: &str, main_cf: &[(&str, &str)], files: &[(&str, &str)]) -> Option<Pair> {
+        let theirs: Vec<&str> = IRONPOST_DAEMONS
+            .iter()
+            .copied()
+            .filter(|d| *d != "smtpd")
+            .collect();
+        let mut ours = theirs.clone();
+        ours.push("smtpd");
+        let postfix = Instance::with_daemons(&format!("{name}-postfix"), &theirs)?;
+        let ironpost = Instance::with_daemons(&format!("{name}-ironpost"), &ours)?;
+        for instance in [&postfix, &ironpost] {
+            for (name, value) in main_cf {
+                instance.set_main_cf(name, value);
+            }
+            for (path, text) in files {
+                instance.write(path, &instance.expand(text));
+            }
+        }
+        Some(Pair {
+            postfix,
+            ironpost,
+            mode: "plain",
+        })
+    }
+
+    /// Starts both.
+    pub fn start(&mut self) {
+        self.postfix.start();
+        self.ironpost.start();
+    }
+
+    /// Runs one dialogue against both; the replies and smtpd's log lines must match.
+    pub fn compare(&self, name: &str, source: &str, steps: &[(&str, usize)]) {
+        self.compare_with(name, source, steps, |_, lines| lines);
+    }
+
+    /// [`compare`](Self::compare) with the log lines of each side passed through
+    /// `filter` (given the instance) first.
+    pub fn compare_with(
+        &self,
+        name: &str,
+        source: &str,
+        steps: &[(&str, usize)],
+        filter: impl Fn(&Instance, Vec<String>) -> Vec<String>,
+    ) {
+        let theirs = dialogue(&self.postfix, source, steps, self.mode);
+        let ours = dialogue(&self.ironpost, source, steps, self.mode);
+        let their_log = filter(&self.postfix, smtpd_log(&self.postfix));
+        let our_log = filter(&self.ironpost, smtpd_log(&self.ironpost));
+        if theirs != ours || their_log != our_log {
+            self.postfix.keep_for_inspection();
+            self.ironpost.keep_for_inspection();
+            panic!(
+                "{name}: ironpost's smtpd differs from Postfix's\n--- Postfix replies\n{theirs}\n--- ironpost replies\n{ours}\n--- Postfix log\n{}\n--- ironpost log\n{}",
+                their_log.join("\n"),
+                our_log.join("\n")
+            );
+        }
+    }
+}
 
 /// The session script.
 const DIALOGUE: &str = include_str!("dialogue.py");
@@ -73,6 +148,42 @@ pub fn smtpd_log(instance: &Instance) -> Vec<String> {
         .filter_map(|l| l.split_once("postfix/smtpd[").map(|(_, rest)| rest))
         .filter_map(|rest| rest.split_once("]: ").map(|(_, text)| normalize(text)))
         .collect()
+}
+
+/// A delivered message with queue ids, times and long numbers (message ids) replaced.
+pub fn normalize_message(text: &str) -> String {
+    let text = normalize(text);
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in text.chars().chain(['\n']) {
+        if c.is_ascii_digit() || (c == ':' && !digits.is_empty()) {
+            digits.push(c);
+            continue;
+        }
+        let time = digits.len() == 8 && digits.matches(':').count() == 2;
+        if time {
+            out.push_str("HH:MM:SS");
+        } else if digits.len() >= 8 {
+            out.push_str("NUMBER");
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
+
+/// The messages delivered to the virtual mailbox, normalised and sorted.
+pub fn delivered(instance: &Instance) -> Vec<String> {
+    let mut messages: Vec<String> = instance
+        .mailbox()
+        .iter()
+        .map(|m| normalize_message(m))
+        .collect();
+    messages.sort();
+    messages
 }
 
 /// `text` as a JSON string (Latin-1 code points, as the dialogue scripts send them).

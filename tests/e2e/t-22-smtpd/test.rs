@@ -8,8 +8,8 @@
 //! untrusted. A second pair checks debug_peer_list (127.0.0.1 gets the verbose
 //! transcript, 127.0.0.2 does not), the timeout and the error limit.
 
-use e2e::smtpd_log::{normalize, smtpd_log};
-use e2e::{IRONPOST_DAEMONS, Instance};
+use e2e::Instance;
+use e2e::smtpd_log::{Pair, delivered, smtpd_log};
 
 /// Settings both instances of the main pair get.
 const MAIN_CF: &[(&str, &str)] = &[
@@ -61,104 +61,16 @@ const TABLES: [(&str, &str); 3] = [
     ),
 ];
 
-/// A Postfix smtpd instance and an ironpost smtpd instance with the same settings.
-struct Pair {
-    postfix: Instance,
-    ironpost: Instance,
-}
-
-impl Pair {
-    /// Both instances, configured and started; None when the test must be skipped.
-    fn start(name: &str, main_cf: &[(&str, &str)], files: &[(&str, &str)]) -> Option<Pair> {
-        // Whatever the default list says, one side runs Postfix's smtpd, the other ours.
-        let theirs: Vec<&str> = IRONPOST_DAEMONS
-            .iter()
-            .copied()
-            .filter(|d| *d != "smtpd")
-            .collect();
-        let mut ours = theirs.clone();
-        ours.push("smtpd");
-        let mut postfix = Instance::with_daemons(&format!("t22-{name}-postfix"), &theirs)?;
-        let mut ironpost = Instance::with_daemons(&format!("t22-{name}-ironpost"), &ours)?;
-        for instance in [&postfix, &ironpost] {
-            for (name, value) in main_cf {
-                instance.set_main_cf(name, value);
-            }
-            for (path, text) in files {
-                instance.write(path, text);
-            }
-        }
-        postfix.start();
-        ironpost.start();
-        Some(Pair { postfix, ironpost })
-    }
-
-    /// Runs one dialogue against both; the replies and log lines must match.
-    fn compare(&self, name: &str, source: &str, steps: &[(&str, usize)]) {
-        let theirs = dialogue(&self.postfix, source, steps);
-        let ours = dialogue(&self.ironpost, source, steps);
-        let (their_log, our_log) = (smtpd_log(&self.postfix), smtpd_log(&self.ironpost));
-        if theirs != ours || their_log != our_log {
-            self.postfix.keep_for_inspection();
-            self.ironpost.keep_for_inspection();
-            panic!(
-                "{name}: ironpost's smtpd differs from Postfix's\n--- Postfix replies\n{}\n--- ironpost replies\n{}\n--- Postfix log\n{}\n--- ironpost log\n{}",
-                theirs.session,
-                ours.session,
-                their_log.join("\n"),
-                our_log.join("\n")
-            );
-        }
-    }
-}
-
-/// What a dialogue got back.
-#[derive(PartialEq, Eq)]
-struct Replies {
-    session: String,
+/// Both instances, configured and started; None when the test must be skipped.
+fn start(name: &str, main_cf: &[(&str, &str)], files: &[(&str, &str)]) -> Option<Pair> {
+    let mut pair = Pair::prepare(&format!("t22-{name}"), main_cf, files)?;
+    pair.start();
+    Some(pair)
 }
 
 /// Runs `steps` from `source` and waits until smtpd has logged the session's end.
-fn dialogue(instance: &Instance, source: &str, steps: &[(&str, usize)]) -> Replies {
-    Replies {
-        session: e2e::smtpd_log::dialogue(instance, source, steps, "plain"),
-    }
-}
-
-/// A delivered message with queue ids, times and long numbers (message ids) replaced.
-fn normalize_message(text: &str) -> String {
-    let text = normalize(text);
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in text.chars().chain(['\n']) {
-        if c.is_ascii_digit() || (c == ':' && !digits.is_empty()) {
-            digits.push(c);
-            continue;
-        }
-        let time = digits.len() == 8 && digits.matches(':').count() == 2;
-        if time {
-            out.push_str("HH:MM:SS");
-        } else if digits.len() >= 8 {
-            out.push_str("NUMBER");
-        } else {
-            out.push_str(&digits);
-        }
-        digits.clear();
-        out.push(c);
-    }
-    out.pop();
-    out
-}
-
-/// The messages delivered to the virtual mailbox, normalised and sorted.
-fn delivered(instance: &Instance) -> Vec<String> {
-    let mut messages: Vec<String> = instance
-        .mailbox()
-        .iter()
-        .map(|m| normalize_message(m))
-        .collect();
-    messages.sort();
-    messages
+fn dialogue(instance: &Instance, source: &str, steps: &[(&str, usize)]) -> String {
+    e2e::smtpd_log::dialogue(instance, source, steps, "plain")
 }
 
 /// A message body of `lines` lines of 100 characters, ended by the dot.
@@ -177,7 +89,7 @@ const QUIT: (&str, usize) = ("QUIT\r\n", 1);
 
 #[test]
 fn dialogues_match_postfix() {
-    let Some(pair) = Pair::start("dialogues", MAIN_CF, &TABLES) else {
+    let Some(pair) = start("dialogues", MAIN_CF, &TABLES) else {
         return;
     };
     let body = message(3);
@@ -441,7 +353,7 @@ fn debug_peer_list_timeout_and_error_limit() {
             "check_sender_access inline:{{spammer@example.org=REJECT}}",
         ),
     ];
-    let Some(pair) = Pair::start("debug-peer", &main_cf, &[]) else {
+    let Some(pair) = start("debug-peer", &main_cf, &[]) else {
         return;
     };
     let steps = [EHLO, ("MAIL FROM:<sender@example.org>\r\n", 1), QUIT];

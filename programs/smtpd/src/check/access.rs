@@ -115,6 +115,17 @@ impl Checker {
                     class: "Client host",
                 }
             }
+            AccessKind::ReverseClient => {
+                let name = &facts.peer.reverse_name;
+                if name != dns::peer::CLIENT_NAME_UNKNOWN {
+                    domain_keys(name, self.tables.parent_style, true, &mut keys);
+                }
+                addr_keys(&facts.peer.addr, &mut keys);
+                Subject {
+                    name: name.clone(),
+                    class: "Unverified Client host",
+                }
+            }
             AccessKind::Helo => {
                 let helo = facts.helo?;
                 domain_keys(helo, self.tables.parent_style, true, &mut keys);
@@ -160,7 +171,10 @@ impl Checker {
         match first_found(maps, &keys) {
             Ok(None) => (Verdict::Dunno, None),
             Ok(Some((key, value))) => {
-                let verdict = self.table_result(table, &value, &key, &subject, facts, depth);
+                let mut verdict = self.table_result(table, &value, &key, &subject, facts, depth);
+                if kind == AccessKind::ReverseClient {
+                    verdict = self.forbid_allowlist(kind.name(), verdict, &subject.name);
+                }
                 (verdict, Some(format!("{key} -> {value}")))
             }
             Err(e) => {
@@ -168,6 +182,20 @@ impl Checker {
                 (self.lookup_failure(&subject.name), None)
             }
         }
+    }
+}
+
+impl Checker {
+    /// `forbid_allowlist()`: a restriction about unverified facts must not permit (but a
+    /// DISCARD, which also permits, is fine).
+    fn forbid_allowlist(&self, name: &str, verdict: Verdict, target: &str) -> Verdict {
+        if verdict != Verdict::Permit || self.effects.discard {
+            return verdict;
+        }
+        log::msg_warn!("restriction {name} returns OK for {target}");
+        log::msg_warn!("this is not allowed for security reasons");
+        log::msg_warn!("use DUNNO instead of OK if you want to make an exception");
+        self.server_error()
     }
 }
 

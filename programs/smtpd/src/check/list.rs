@@ -14,6 +14,9 @@ use super::login::LoginCheck;
 pub enum AccessKind {
     /// `check_client_access`: the client name and address.
     Client,
+    /// `check_reverse_client_hostname_access`: the unverified reverse name and the
+    /// address; it may not permit.
+    ReverseClient,
     /// `check_helo_access`: the HELO name.
     Helo,
     /// `check_sender_access`: MAIL FROM.
@@ -27,6 +30,7 @@ impl AccessKind {
     pub fn name(self) -> &'static str {
         match self {
             AccessKind::Client => "check_client_access",
+            AccessKind::ReverseClient => "check_reverse_client_hostname_access",
             AccessKind::Helo => "check_helo_access",
             AccessKind::Sender => "check_sender_access",
             AccessKind::Recipient => "check_recipient_access",
@@ -188,6 +192,7 @@ pub const POLICY: &str = "check_policy_service";
 /// The access restrictions, which take a table.
 const ACCESS: &[AccessKind] = &[
     AccessKind::Client,
+    AccessKind::ReverseClient,
     AccessKind::Helo,
     AccessKind::Sender,
     AccessKind::Recipient,

@@ -282,11 +282,57 @@ struct Connection {
     reader: BufReader<Stream>,
     opened: Instant,
     used: Instant,
+    broken: bool,
 }
 
-/// Why an attempt failed, as Postfix's `%m` would say it; None when errno would be 0
-/// (the server hung up), which Postfix does not warn about before the last attempt.
-type Failure = Option<String>;
+/// Why an attempt failed: Postfix's `%m` text, and whether Postfix warns about it
+/// before the last attempt. It does for a failed connect or write (unless the errno is
+/// EPIPE, ENOENT or ECONNRESET); a reply that timed out, never came or had no action is
+/// warned about only when the attempts are used up (as "Application error" but for the
+/// timeout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    text: String,
+    warn_early: bool,
+    /// The connection is no good any more (Postfix's stream keeps its error flag, so the
+    /// next request through it fails, quietly, and is retried on a new one).
+    breaks: bool,
+}
+
+impl Failure {
+    /// A system call failed with `e`.
+    fn errno(e: &io::Error) -> Failure {
+        let text = errno_text(e);
+        let warn_early = ![
+            "Broken pipe",
+            "No such file or directory",
+            "Connection reset by peer",
+        ]
+        .contains(&text.as_str());
+        Failure {
+            text,
+            warn_early,
+            breaks: true,
+        }
+    }
+
+    /// The reply did not come or made no sense.
+    fn no_reply(text: &str) -> Failure {
+        Failure {
+            text: text.to_string(),
+            warn_early: false,
+            breaks: true,
+        }
+    }
+
+    /// The reply came without an action: the connection itself is fine.
+    fn no_action() -> Failure {
+        Failure {
+            breaks: false,
+            ..Failure::no_reply(APPLICATION_ERROR)
+        }
+    }
+}
 
 /// The errno text of `e` (a receive timeout is ETIMEDOUT, as vstream reports it).
 fn errno_text(e: &io::Error) -> String {
@@ -296,18 +342,8 @@ fn errno_text(e: &io::Error) -> String {
     }
 }
 
-/// Whether Postfix warns about this failure before the last attempt: not for EPIPE,
-/// ENOENT, ECONNRESET or no errno at all.
-fn worth_a_warning(failure: &Failure) -> bool {
-    failure.as_deref().is_some_and(|text| {
-        ![
-            "Broken pipe",
-            "No such file or directory",
-            "Connection reset by peer",
-        ]
-        .contains(&text)
-    })
-}
+/// What Postfix's `%m` says when the reply did not come.
+const APPLICATION_ERROR: &str = "Application error";
 
 /// The client of one `check_policy_service` argument.
 pub struct PolicyClient {
@@ -362,40 +398,36 @@ impl PolicyClient {
         let mut attempts = 0;
         loop {
             let failure = match self.attempt(request) {
-                Ok(reply) => {
+                Ok(action) => {
                     self.requests += 1;
                     if self.settings.request_limit > 0
                         && self.requests >= self.settings.request_limit
                     {
                         self.close();
                     }
-                    return match reply {
-                        Some(action) => Some(action),
-                        None => {
-                            log::msg_warn!(
-                                "missing attribute action in input from {}",
-                                self.endpoint.name()
-                            );
-                            None
-                        }
-                    };
+                    return Some(action);
                 }
                 Err(failure) => failure,
             };
             attempts += 1;
             let last = attempts >= self.settings.try_limit;
-            if last || log::verbose() > 0 || worth_a_warning(&failure) {
+            if last || log::verbose() > 0 || failure.warn_early {
                 log::msg_warn!(
                     "problem talking to server {}: {}",
                     self.endpoint.name(),
-                    failure.as_deref().unwrap_or("Success")
+                    failure.text
                 );
             }
-            self.close();
             if last {
+                // As in Postfix, the connection is not reset after the last attempt: the
+                // next request finds out that it is no good.
+                if let Some(connection) = self.connection.as_mut() {
+                    connection.broken |= failure.breaks;
+                }
                 return None;
             }
             std::thread::sleep(self.settings.retry_delay);
+            self.close();
         }
     }
 
@@ -419,9 +451,9 @@ impl PolicyClient {
             let stream = match self.endpoint.connect(self.settings.timeout) {
                 Ok(stream) => stream,
                 Err(e) => {
-                    let text = errno_text(&e);
-                    log::msg_warn!("connect to {}: {text}", self.endpoint.name());
-                    return Err(Some(text));
+                    let failure = Failure::errno(&e);
+                    log::msg_warn!("connect to {}: {}", self.endpoint.name(), failure.text);
+                    return Err(failure);
                 }
             };
             if log::verbose() > 0 {
@@ -430,12 +462,13 @@ impl PolicyClient {
             let reader = stream
                 .set_timeouts(self.settings.timeout)
                 .and_then(|()| stream.try_clone())
-                .map_err(|e| Some(errno_text(&e)))?;
+                .map_err(|e| Failure::errno(&e))?;
             self.connection = Some(Connection {
                 writer: stream,
                 reader: BufReader::new(reader),
                 opened: now,
                 used: now,
+                broken: false,
             });
         }
         let connection = self.connection.as_mut().expect("opened above");
@@ -443,19 +476,33 @@ impl PolicyClient {
         Ok(connection)
     }
 
-    /// One attempt: Ok with the action, if the reply had one.
-    fn attempt(&mut self, request: &Attrs) -> Result<Option<Vec<u8>>, Failure> {
+    /// One attempt: Ok with the reply's action.
+    fn attempt(&mut self, request: &Attrs) -> Result<Vec<u8>, Failure> {
         let connection = self.connection()?;
-        if !connection.reader.buffer().is_empty() || connection.writer.readable() {
-            return Err(None);
+        if connection.broken
+            || !connection.reader.buffer().is_empty()
+            || connection.writer.readable()
+        {
+            return Err(Failure::no_reply(APPLICATION_ERROR));
         }
         ipc::attr::write(&mut connection.writer, Flavor::Plain, request)
-            .map_err(|e| Some(errno_text(&e)))?;
+            .map_err(|e| Failure::errno(&e))?;
         match ipc::attr::read(&mut connection.reader, Flavor::Plain) {
-            Ok(Some(reply)) => Ok(reply.get_bytes("action").map(<[u8]>::to_vec)),
-            Ok(None) => Err(None),
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => Err(None),
-            Err(e) => Err(Some(errno_text(&e))),
+            Ok(Some(reply)) => match reply.get_bytes("action") {
+                Some(action) => Ok(action.to_vec()),
+                None => {
+                    log::msg_warn!(
+                        "missing attribute action in input from {}",
+                        self.endpoint.name()
+                    );
+                    Err(Failure::no_action())
+                }
+            },
+            Ok(None) => Err(Failure::no_reply(APPLICATION_ERROR)),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                Err(Failure::no_reply(APPLICATION_ERROR))
+            }
+            Err(e) => Err(Failure::no_reply(&errno_text(&e))),
         }
     }
 }
@@ -569,8 +616,10 @@ mod tests {
             Endpoint::parse("unix:private/policy").name(),
             "private/policy"
         );
-        assert!(worth_a_warning(&Some("Connection refused".into())));
-        assert!(!worth_a_warning(&Some("No such file or directory".into())));
-        assert!(!worth_a_warning(&None));
+        let refused = io::Error::from_raw_os_error(111);
+        assert!(Failure::errno(&refused).warn_early);
+        let enoent = io::Error::from_raw_os_error(2);
+        assert!(!Failure::errno(&enoent).warn_early);
+        assert!(!Failure::no_reply(APPLICATION_ERROR).warn_early);
     }
 }
