@@ -11,10 +11,10 @@
 //!
 //! harness.rs: the shared helpers (t-30 uses them too).
 
+mod harness;
 #[allow(dead_code)]
 #[path = "../t-23-qmgr/harness.rs"]
 mod qmgr_harness;
-mod harness;
 
 use harness::*;
 
