@@ -22,6 +22,8 @@ class H(socketserver.StreamRequestHandler):
     def log(self, line):
         with open(transcript, "a") as f: f.write(line + "\n")
     def handle(self):
+        if mode == "greet421":
+            self.out("421 4.3.2 mx.sink.test Service shutting down"); return
         self.out("554 5.3.2 mx.sink.test Service currently unavailable" if mode == "greet554" else "220 mx.sink.test ESMTP scripted")
         mail_ok, rcpts, doomed = True, 0, False
         while True:
@@ -540,6 +542,73 @@ fn lmtp_equal_postfix() {
     let Some(ours) = run_lmtp(true) else { return };
     assert!(
         postfix.iter().any(|l| l.contains("452 4.2.2")) && postfix.len() == 10,
+        "{postfix:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
+
+/// A site failure at the only server (a 421 greeting) defers the mail with the
+/// server's text, as with Postfix's smtp; the failure goes to the queue manager as the
+/// site's status (whether it then defers the second message without an attempt depends
+/// on its timing, so only the first message's line is compared).
+fn run_dead(ours: bool) -> Option<Vec<String>> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    if ours {
+        daemons.push("smtp");
+    }
+    let name = if ours {
+        "t-36-dead-ours"
+    } else {
+        "t-36-dead-postfix"
+    };
+    let mut mx = Instance::with_daemons(name, &daemons)?;
+    mx.set_main_cf("relay_domains", "dead.e2e.test");
+    mx.write(
+        "etc/transport",
+        &mx.expand("dead.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n"),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut server = server(mx.sink_port, &transcript, "greet421");
+    mx.start();
+    for (n, to) in ["a@dead.e2e.test", "b@dead.e2e.test"].iter().enumerate() {
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            to,
+            &format!("t36d-{n}"),
+        )
+        .unwrap();
+        let needle = format!("to=<{to}>");
+        if !wait_until(30, || {
+            mx.log()
+                .lines()
+                .any(|l| l.contains(&needle) && l.contains("status=deferred"))
+        }) {
+            mx.keep_for_inspection();
+            let _ = server.kill();
+            panic!("no deferral for {to}:\n{}", mx.log());
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let log = mx.log();
+    let mut status: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains(" to=<a@") && l.contains("status=deferred"))
+        .map(|l| normalize(l, [mx.sink_port, 0]))
+        .collect();
+    status.sort();
+    Some(status)
+}
+
+#[test]
+fn site_failure_equal_postfix() {
+    let Some(postfix) = run_dead(false) else {
+        return;
+    };
+    let Some(ours) = run_dead(true) else { return };
+    assert!(
+        postfix.len() == 1 && postfix[0].contains("refused to talk to me: 421"),
         "{postfix:#?}"
     );
     assert_eq!(ours, postfix);
