@@ -324,3 +324,142 @@ fn sendmail_bv_reports_as_postfix_local() {
         ours.0
     );
 }
+
+/// The mailbox command: it keeps the environment local gives it and the message.
+const DELIVER_SH: &str = "#!/bin/sh
+out=@DIR@/out/$USER-$EXTENSION
+env | grep -E '^(HOME|LOGNAME|USER|SENDER|RECIPIENT|LOCAL|SHELL|DOMAIN|EXTENSION|ORIGINAL_RECIPIENT|ENVID|CLIENT_[A-Z]*|SASL_[A-Z]*)=' | sort > $out.env
+cat > $out.mail
+";
+
+/// Waits until the queue has been empty for two seconds after at least `removed`
+/// messages were removed.
+fn settle(mx: &Instance, removed: usize) {
+    wait_count(mx, ": removed", removed, 90);
+    let idle = || {
+        ["active", "incoming", "deferred", "maildrop"]
+            .iter()
+            .all(|q| queue_files(mx, q).is_empty())
+    };
+    let mut quiet = 0;
+    let settled = wait_until(60, || {
+        quiet = if idle() { quiet + 1 } else { 0 };
+        quiet >= 20
+    });
+    if !settled {
+        mx.keep_for_inspection();
+        panic!("the queue does not settle:\n{}", mx.log());
+    }
+}
+
+/// The files under out/, normalised, by name.
+fn out_files(mx: &Instance) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(mx.dir.join("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, normalise(mx, &text))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// mailbox_command (with the environment it gets), luser_relay, an owner- alias (the
+/// list's sender), an alias to a /file/name, a command in an :include: file (not
+/// allowed by default), mailbox_transport_maps (handed to the discard agent), and DSN
+/// NOTIFY=SUCCESS through an alias; the lines of local and discard, the files, and the
+/// notices the sender got.
+fn policies(agent: Agent) -> Option<(Vec<String>, Vec<(String, String)>, Vec<String>)> {
+    let mut mx = instance("t-27-policies", agent, "spool")?;
+    mx.write("etc/deliver.sh", &mx.expand(DELIVER_SH));
+    chmod(&mx.etc().join("deliver.sh"), 0o755);
+    mx.set_main_cf("mailbox_command", "@DIR@/etc/deliver.sh");
+    mx.set_main_cf("luser_relay", "nobody+$user");
+    mx.set_main_cf("mailbox_transport_maps", "inline:{postfix=discard:}");
+    mx.write(
+        "etc/aliases",
+        &mx.expand(
+            "list: nobody+list, @DIR@/out/list.file\n\
+             owner-list: postfix\n\
+             restricted: :include:@DIR@/etc/cmd.list\n",
+        ),
+    );
+    let built = std::process::Command::new("/usr/sbin/postalias")
+        .arg("-c")
+        .arg(mx.etc())
+        .arg(format!("hash:{}/etc/aliases", mx.dir.display()))
+        .status()
+        .unwrap();
+    assert!(built.success(), "postalias");
+    mx.write("etc/cmd.list", "|/bin/true\n");
+    // postfix's mail goes to mailbox_transport_maps, not to its .forward.
+    std::fs::remove_file(mx.dir.join("forward/postfix.forward")).unwrap();
+    mx.start();
+    sendmail(&mx, &[], "nobody+ext", "t27-command");
+    sendmail(&mx, &[], "stranger", "t27-luser");
+    sendmail(&mx, &[], "list", "t27-list");
+    sendmail(&mx, &[], "restricted", "t27-restricted");
+    sendmail(&mx, &[], "postfix", "t27-transport");
+    sendmail(&mx, &["-N", "success,failure"], "nobody", "t27-notify");
+    // 6 messages, the restricted command's bounce and the success notice.
+    settle(&mx, 8);
+    let notices: Vec<String> = mx
+        .mailbox()
+        .iter()
+        .map(|m| {
+            m.lines()
+                .filter(|l| {
+                    [
+                        "Subject:",
+                        "Final-Recipient:",
+                        "Action:",
+                        "Status:",
+                        "Diagnostic-Code:",
+                    ]
+                    .iter()
+                    .any(|f| l.starts_with(f))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Some((
+        lines_of(&mx, &["local", "discard"]),
+        out_files(&mx),
+        notices,
+    ))
+}
+
+#[test]
+fn mailbox_command_luser_relay_owner_and_transports_equal_postfix_local() {
+    let Some(ours) = policies(Agent::Ours) else {
+        return;
+    };
+    let Some(postfix) = policies(Agent::Postfix) else {
+        return;
+    };
+    assert_eq!(ours.0, postfix.0, "log lines differ");
+    assert_eq!(ours.1, postfix.1, "the files differ");
+    assert_eq!(ours.2, postfix.2, "the notices differ");
+    assert!(
+        ours.1.iter().any(|(name, _)| name == "nobody-ext.env"),
+        "{:#?}",
+        ours.1
+    );
+    for wanted in [
+        "passing <postfix@mail.e2e.test> to transport=discard",
+        "(mail to command is restricted)",
+        "status=sent (delivered to file: DIR/out/list.file)",
+    ] {
+        assert!(
+            ours.0.iter().any(|l| l.contains(wanted)),
+            "no {wanted:?} in {:#?}",
+            ours.0
+        );
+    }
+}
