@@ -352,8 +352,11 @@ fn settle(mx: &Instance, removed: usize) {
     }
 }
 
+/// Files by name, with their normalised text.
+type Files = Vec<(String, String)>;
+
 /// The files under out/, normalised, by name.
-fn out_files(mx: &Instance) -> Vec<(String, String)> {
+fn out_files(mx: &Instance) -> Files {
     let mut files: Vec<(String, String)> = std::fs::read_dir(mx.dir.join("out"))
         .unwrap()
         .flatten()
@@ -372,7 +375,7 @@ fn out_files(mx: &Instance) -> Vec<(String, String)> {
 /// allowed by default), mailbox_transport_maps (handed to the discard agent), and DSN
 /// NOTIFY=SUCCESS through an alias; the lines of local and discard, the files, and the
 /// notices the sender got.
-fn policies(agent: Agent) -> Option<(Vec<String>, Vec<(String, String)>, Vec<String>)> {
+fn policies(agent: Agent) -> Option<(Vec<String>, Files, Vec<String>)> {
     let mut mx = instance("t-27-policies", agent, "spool")?;
     mx.write("etc/deliver.sh", &mx.expand(DELIVER_SH));
     chmod(&mx.etc().join("deliver.sh"), 0o755);
