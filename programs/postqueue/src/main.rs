@@ -21,7 +21,7 @@
 mod showq_client;
 
 use global::mail_queue;
-use ipc::{Attrs, Flavor, mail_attr};
+use ipc::{Attrs, mail_attr};
 use params::Config;
 use params::decl::install::{DAEMON_DIRECTORY, MAIL_OWNER, QUEUE_DIRECTORY};
 use params::decl::queue_tools::{
@@ -324,10 +324,26 @@ fn flush_queue(settings: &Settings) {
     }
 }
 
-/// `postqueue -s site`: ask the flush service for the site's mail.
+/// One request to the flush service (Postfix's `mail_command_client`, which warns about
+/// the stage that failed): its status, -1 on failure.
+fn flush_request(settings: &Settings, request: &Attrs) -> i32 {
+    let service = settings.str(&params::decl::smtpd::FLUSH_SERVICE_NAME);
+    global::mail_command_client::mail_command_client(
+        "public",
+        &service,
+        "queue_flush_protocol",
+        request,
+        settings.timeout(),
+    )
+}
+
+/// `postqueue -s site`: ask the flush service for the site's mail, if the site is in
+/// fast_flush_domains.
 fn flush_site(settings: &Settings, site: &str) {
-    use global::flush_clnt::FlushStatus;
     settings.check_acl(&AUTHORIZED_FLUSH_USERS, "flush the mail queue");
+    if log::verbose() > 0 {
+        log::msg_info!("flush_send_site: site {site}");
+    }
     let domains = &params::decl::smtpd::FAST_FLUSH_DOMAINS;
     let eligible = if settings.str(domains).trim().is_empty() {
         Ok(false)
@@ -337,54 +353,56 @@ fn flush_site(settings: &Settings, site: &str) {
             domains,
             &[global::match_list::Matcher::Hostname],
         )
-        .map_err(|e| e.to_string())
-        .and_then(|list| list.matches(&[site]).map_err(|e| e.to_string()))
+        .map_err(|e| global::fatal_config(e))
+        .and_then(|list| list.matches(&[site]))
     };
-    let service = settings.str(&params::decl::smtpd::FLUSH_SERVICE_NAME);
-    match global::flush_clnt::send_site(&service, settings.timeout(), site, eligible) {
-        FlushStatus::Ok => {}
-        FlushStatus::Bad => log::msg_fatal!("Invalid request: \"{site}\""),
-        FlushStatus::Fail => log::msg_fatal!("Cannot flush mail queue - mail system is down"),
-        FlushStatus::Deny => {
+    let status = match eligible {
+        Ok(true) => flush_request(
+            settings,
+            &Attrs::new()
+                .str(mail_attr::REQ, "send_site")
+                .str("site", site),
+        ),
+        Ok(false) => global::flush_clnt::STAT_DENY,
+        Err(_) => global::flush_clnt::STAT_FAIL,
+    };
+    if log::verbose() > 0 {
+        log::msg_info!("flush_send_site: site {site} status {status}");
+    }
+    match status {
+        0 => {}
+        global::flush_clnt::STAT_BAD => log::msg_fatal!("Invalid request: \"{site}\""),
+        global::flush_clnt::STAT_FAIL => {
+            log::msg_fatal!("Cannot flush mail queue - mail system is down")
+        }
+        global::flush_clnt::STAT_DENY => {
             log::msg_fatal!("Flush service is not configured for destination \"{site}\"")
         }
+        other => log::msg_fatal!("Unknown flush server reply status {other}"),
     }
 }
 
 /// `postqueue -i id`: ask the flush service to deliver one message.
 fn flush_file(settings: &Settings, id: &str) {
     settings.check_acl(&AUTHORIZED_FLUSH_USERS, "flush the mail queue");
-    let service = settings.str(&params::decl::smtpd::FLUSH_SERVICE_NAME);
     if log::verbose() > 0 {
         log::msg_info!("flush_send_file: queue_id {id}");
     }
-    let status = send_file(&service, settings.timeout(), id).unwrap_or(-1);
+    let status = flush_request(
+        settings,
+        &Attrs::new()
+            .str(mail_attr::REQ, "send_file")
+            .str(mail_attr::QUEUEID, id),
+    );
     if log::verbose() > 0 {
         log::msg_info!("flush_send_file: queue_id {id} status {status}");
     }
     match status {
         0 => {}
-        3 => log::msg_fatal!("Invalid request: \"{id}\""),
-        -1 => log::msg_fatal!("Cannot flush mail queue - mail system is down"),
+        global::flush_clnt::STAT_BAD => log::msg_fatal!("Invalid request: \"{id}\""),
+        global::flush_clnt::STAT_FAIL => {
+            log::msg_fatal!("Cannot flush mail queue - mail system is down")
+        }
         other => log::msg_fatal!("Unexpected flush server reply status {other}"),
     }
-}
-
-/// One `send_file` request to the flush service (Postfix's `flush_send_file`): its
-/// status, or why it could not be asked.
-fn send_file(service: &str, timeout: Duration, id: &str) -> std::io::Result<i32> {
-    let stream = global::mail_connect::connect("public", service, timeout)?;
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad reply");
-    let hello = ipc::attr::read(&mut reader, Flavor::Null)?.ok_or_else(bad)?;
-    if hello.get_str(mail_attr::PROTO) != Ok("queue_flush_protocol") {
-        return Err(bad());
-    }
-    let request = Attrs::new()
-        .str(mail_attr::REQ, "send_file")
-        .str(mail_attr::QUEUEID, id);
-    ipc::attr::write(&mut writer, Flavor::Null, &request)?;
-    let reply = ipc::attr::read(&mut reader, Flavor::Null)?.ok_or_else(bad)?;
-    reply.get_int(mail_attr::STATUS).ok_or_else(bad)
 }

@@ -36,16 +36,53 @@ fn postqueue_lists_a_postfix_queue_as_postfix_does() {
         return;
     };
     listings(&fx);
-    let (pf, _) = fx.both(Run::Postqueue, &["-p"], b"");
+    let listing = fx.both(Run::Postqueue, &["-p"], b"").0.stdout;
     // The markers: active, hold, force-expired; reasons from the defer logs.
-    assert!(pf.stdout.contains("*  "), "{}", pf.stdout);
-    assert!(pf.stdout.contains("! "), "{}", pf.stdout);
-    assert!(pf.stdout.contains("# "), "{}", pf.stdout);
-    assert!(pf.stdout.contains("Connection refused)"), "{}", pf.stdout);
+    for mark in ["*  ", "! ", "# ", "Connection refused)"] {
+        assert!(listing.contains(mark), "{mark}: {listing}");
+    }
+    // Long queue IDs change the columns.
+    let (pf, ours) = fx.both_fresh_with(
+        Run::Postqueue,
+        &["-p"],
+        b"",
+        "enable_long_queue_ids = yes\n",
+    );
+    assert_eq!(ours, pf);
+    assert!(pf.stdout.starts_with("----Queue ID-----"), "{}", pf.stdout);
+    // Flush requests with the system down, bad arguments, usage: Postfix's messages and
+    // exit statuses.
+    let id = fx.ids()[0].clone();
+    let long = "x".repeat(150);
+    let cases: [&[&str]; 11] = [
+        &["-f"],
+        &["-i", &id],
+        &["-i", "bad.id"],
+        &["-i", &long],
+        &["-s", "example.com"],
+        &["-s", "[192.0.2.1]"],
+        &["-s", "bad..site"],
+        &["-s", "[bad]"],
+        &[],
+        &["-p", "-f"],
+        &["-p", "extra"],
+    ];
+    for args in cases {
+        let (pf, ours) = fx.both(Run::Postqueue, args, b"");
+        assert_eq!(ours, pf, "postqueue {args:?}");
+    }
+    let (pf, ours) = fx.both_fresh_with(
+        Run::Postqueue,
+        &["-s", "example.com"],
+        b"",
+        "fast_flush_domains = example.com\n",
+    );
+    assert_eq!(ours, pf);
+    assert!(pf.stderr.contains("mail system is down"), "{}", pf.stderr);
     // Through the service: a running system with our showq gives the same listing (without
     // the "mail system is down" warning).
     let live = fx.live_listing();
-    assert_eq!(live, pf.stdout);
+    assert_eq!(live, listing);
 }
 
 #[test]
