@@ -5,7 +5,8 @@
 //! notices (Remote-MTA, Diagnostic-Code). The server accepts, rejects a recipient with
 //! 550 or 450, rejects the sender, or rejects the end of the message, by the address;
 //! one destination refuses connections. `sendmail -bv` probes end the session after
-//! RCPT (the server sees no DATA for them) and report the server's answer.
+//! RCPT (the server sees no DATA for them) and report the server's answer; `sendmail
+//! -v` reports the delivery with the server's reply.
 
 use e2e::{IRONPOST_DAEMONS, Instance, free_port, wait_until};
 use std::process::{Child, Command, Stdio};
@@ -170,8 +171,14 @@ fn run(ours: bool) -> Option<Seen> {
         let out = mx.sendmail(&["-bv", "-f", "user@vmail.e2e.test", rcpt], "");
         assert!(out.status.success(), "{out:?}");
     }
-    // The bounce notices and the two reports reach the virtual mailbox.
-    if !wait_until(30, || mx.mailbox().len() >= 5) {
+    // sendmail -v: delivered, and the report carries the server's reply.
+    let out = mx.sendmail(
+        &["-v", "-f", "user@vmail.e2e.test", "verbose@relay.e2e.test"],
+        "Subject: verbose\n\nbody\n",
+    );
+    assert!(out.status.success(), "{out:?}");
+    // The bounce notices and the three reports reach the virtual mailbox.
+    if !wait_until(30, || mx.mailbox().len() >= 6) {
         mx.keep_for_inspection();
         let _ = server.kill();
         panic!("notices missing:\n{}", mx.log());
@@ -243,6 +250,13 @@ fn relay_results_equal_postfix() {
             .notices
             .iter()
             .any(|l| l.starts_with("Diagnostic-Code: smtp; 550 5.1.1")),
+        "{postfix:#?}"
+    );
+    assert!(
+        postfix
+            .notices
+            .iter()
+            .any(|l| l == "Diagnostic-Code: smtp; 250 2.0.0 Ok: queued as SCRIPTED1"),
         "{postfix:#?}"
     );
     assert!(
