@@ -8,11 +8,14 @@
 //! the bounce log), the deferred message and its defer log must be equal after queue
 //! IDs, sizes, delays and ports are normalised. `sendmail -bv` (the report says
 //! deliverable or undeliverable, nothing is delivered) and `sendmail -v` (delivered and
-//! reported) go through the same agents.
+//! reported) go through the same agents, and so do the address verification service's
+//! probes (the agent answers the verify service, deliverable or undeliverable, and
+//! delivers nothing).
 
 #[path = "../t-23-qmgr/harness.rs"]
 #[allow(dead_code)]
 mod harness;
+mod verify;
 
 use e2e::{IRONPOST_DAEMONS, Instance};
 use harness::{USER, lines_of, queue_files, queue_ids, sendmail, wait_count, wait_queue};
@@ -240,4 +243,40 @@ fn probes_and_delivery_reports_as_with_postfix_s_agents() {
     );
     assert_eq!(ours.0, postfix.0);
     assert_eq!(ours.1, postfix.1);
+}
+
+/// Address probes of the verify service through each agent: (the answers, the lines).
+fn probes(agents: Agents) -> Option<(Vec<(i32, String)>, Vec<String>)> {
+    let mut mx = instance("t-25-verify", agents)?;
+    mx.start();
+    let addresses = ["v@discard.e2e.test", "v@gone.e2e.test", "v@later.e2e.test"];
+    let answers = addresses.iter().map(|a| verify::settled(&mx, a)).collect();
+    // Each probe message is done and removed; nothing was bounced or deferred.
+    wait_count(&mx, ": removed", 3, 60);
+    for queue in ["deferred", "bounce", "defer"] {
+        assert!(queue_files(&mx, queue).is_empty(), "{queue}:\n{}", mx.log());
+    }
+    assert!(mx.mailbox().is_empty(), "{:#?}", mx.mailbox());
+    Some((answers, lines(&mx)))
+}
+
+#[test]
+fn verify_probes_are_answered_as_by_postfix_s_agents() {
+    let Some((ours, postfix)) = both(probes) else {
+        return;
+    };
+    assert_eq!(
+        ours.0,
+        [
+            (0, "discard.e2e.test".to_string()),
+            (2, "no such user here".to_string()),
+            (1, "try again later".to_string()),
+        ]
+    );
+    harness::assert_line(
+        &ours.1,
+        "to=<v@gone.e2e.test>, relay=none, delay=N, delays=N, dsn=5.1.1, \
+         status=undeliverable (no such user here)",
+    );
+    assert_eq!(ours, postfix);
 }

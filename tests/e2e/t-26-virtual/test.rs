@@ -6,7 +6,8 @@
 //! the warning), a mailbox that would grow past virtual_mailbox_limit (bounced, 5.2.2,
 //! nothing left half-written) and a mailbox whose dot-lock is held (deferred, then
 //! delivered after the lock goes and the queue is flushed); `sendmail -bv` asks what would
-//! happen. The agents' log lines, the queue manager's and the bounce service's, the
+//! happen, and so does the address verification service (its probes deliver nothing).
+//! The agents' log lines, the queue manager's and the bounce service's, the
 //! delivered messages (headers added: Return-Path, X-Original-To, Delivered-To, the
 //! From_ line), the maildir file names' form and the queue must be equal after queue
 //! IDs, delays, dates and ports are normalised.
@@ -14,6 +15,8 @@
 #[path = "../t-23-qmgr/harness.rs"]
 #[allow(dead_code)]
 mod harness;
+#[path = "../t-25-discard-error/verify.rs"]
+mod verify;
 
 use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
 use harness::{USER, assert_line, lines_of, queue_files, queue_ids, wait_count, wait_queue};
@@ -331,5 +334,38 @@ fn probes_deliver_nothing_as_with_postfix_s_virtual() {
     ] {
         assert_line(&ours.0, needle);
     }
+    assert_eq!(ours, postfix);
+}
+
+/// The verify service's probes of a maildir, a mailbox and an unknown user: (the
+/// answers, the lines); nothing is delivered.
+fn verify_probes(agent: Agent) -> Option<(Vec<(i32, String)>, Vec<String>)> {
+    let mut mx = instance("t-26-verify", agent)?;
+    mx.start();
+    let addresses = [
+        "user@vmail.e2e.test",
+        "mbox@vmail.e2e.test",
+        "nosuch@vmail.e2e.test",
+    ];
+    let answers = addresses.iter().map(|a| verify::settled(&mx, a)).collect();
+    wait_count(&mx, ": removed", 3, 60);
+    assert!(mx.mailbox().is_empty());
+    assert!(!mx.dir.join("vmail/vmail.e2e.test/mbox").exists());
+    Some((answers, lines_of(&mx, &["virtual", "qmgr", "bounce"])))
+}
+
+#[test]
+fn verify_probes_are_answered_as_by_postfix_s_virtual() {
+    let Some((ours, postfix)) = both(verify_probes) else {
+        return;
+    };
+    assert_eq!(
+        ours.0,
+        [
+            (0, "delivers to maildir".to_string()),
+            (0, "delivers to mailbox".to_string()),
+            (2, "unknown user: \"nosuch@vmail.e2e.test\"".to_string()),
+        ]
+    );
     assert_eq!(ours, postfix);
 }
