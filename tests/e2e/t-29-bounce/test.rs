@@ -3,7 +3,9 @@
 //! our bounce and once with Postfix 3.7's: a 5xx from the error transport, an unknown
 //! virtual user with a postmaster copy (notify_classes = bounce), a double bounce
 //! (notify_classes = 2bounce), a delay warning (delay_warning_time), lifetime expiry
-//! (maximal_queue_lifetime = 0) and a bounce_template_file template. The notices mailed
+//! (maximal_queue_lifetime = 0), a bounce_template_file template, and sendmail's DSN
+//! options (NOTIFY=SUCCESS,FAILURE, RET=HDRS, ENVID: a success notice and a
+//! non-delivery notice with the headers only). The notices mailed
 //! back (headers, the three MIME parts, the per-recipient fields, the returned message),
 //! the log lines (`sender non-delivery notification: QUEUEID`...) and what is left in
 //! the bounce/ and defer/ directories must be equal once queue IDs, dates and MIME
@@ -243,5 +245,58 @@ fn a_template_file_is_used_as_by_postfix() {
     ] {
         assert!(notice.contains(needle), "no \"{needle}\" in:\n{notice}");
     }
+    assert_runs(&ours, &postfix);
+}
+
+/// sendmail -N success,failure -R hdrs -V ENVID to a mailbox and an unknown user: a
+/// DSN success notice from the trace log ("Successful Mail Delivery Report", action
+/// delivered) and a non-delivery notice with the original's headers only, both naming
+/// the envelope ID.
+fn dsn_options(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance("t-29-dsn", bounce)?;
+    mx.start();
+    let message = "From: user@vmail.e2e.test\nSubject: t29-dsn\n\nbody t29-dsn\n";
+    let out = mx.sendmail(
+        &[
+            "-N",
+            "success,failure",
+            "-R",
+            "hdrs",
+            "-V",
+            "ENV-t29",
+            "-f",
+            USER,
+            USER,
+            "nobody@vmail.e2e.test",
+        ],
+        message,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The message, the non-delivery notice and the success notice.
+    wait_count(&mx, ": removed", 3, 60);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn dsn_options_give_success_and_headers_only_notices_as_with_postfix() {
+    let Some((ours, postfix)) = both(dsn_options) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 2, "{ours:#?}");
+    let all = ours.notices.join("\n");
+    for needle in [
+        "Subject: Successful Mail Delivery Report",
+        "Action: delivered",
+        "Original-Envelope-Id: ENV-t29",
+        "Content-Type: text/rfc822-headers",
+        "Action: failed",
+    ] {
+        assert!(all.contains(needle), "no \"{needle}\" in:\n{all}");
+    }
+    assert!(!all.contains("body t29-dsn"), "RET=HDRS returned the body");
     assert_runs(&ours, &postfix);
 }
