@@ -1,0 +1,301 @@
+//! The address verification and connection cache services, each run against Postfix's in
+//! the same harness.
+//!
+//! verify: Postfix's smtpd with reject_unverified_recipient (one poll) asks the verify
+//! service about recipients of every kind (virtual, local, relayed to smtp-sink, and an
+//! error transport); the first RCPT is answered "in progress" while a probe goes through
+//! cleanup, qmgr and the delivery agent, whose result the agent sends back; the next RCPT
+//! is answered from the cache, and after the refresh time a query also sends a new probe.
+//! The SMTP replies, every log line (queue IDs, times and sizes masked) and the cache
+//! file (`postmap -s`, times masked) are equal with Postfix's verify and with ours.
+//!
+//! scache: a client as Postfix's SMTP client speaks (scache_client.py) saves sessions,
+//! binds a destination, finds them again and uses the descriptor it gets back, sends bad
+//! requests and lets a session outlive connection_cache_ttl_limit; its answers and
+//! scache's log lines (the statistics) are equal with Postfix's scache and with ours.
+
+use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::process::Command;
+
+/// The daemons of a run: the harness's, but Postfix's smtpd (which has
+/// reject_unverified_recipient), and `extra` of ours.
+fn daemons(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut list: Vec<&str> = IRONPOST_DAEMONS
+        .iter()
+        .copied()
+        .filter(|d| *d != "smtpd")
+        .collect();
+    list.extend_from_slice(extra);
+    list
+}
+
+/// One SMTP reply (all its lines).
+fn read_reply(reader: &mut BufReader<TcpStream>) -> String {
+    let mut reply = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        reply.push_str(&line);
+        if line.len() < 4 || line.as_bytes()[3] != b'-' {
+            break;
+        }
+    }
+    reply.trim_end().to_string()
+}
+
+/// A session that stops after RCPT TO: the reply to it.
+fn rcpt(mx: &Instance, recipient: &str) -> String {
+    let stream = TcpStream::connect(("127.0.0.1", mx.smtp_port)).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    read_reply(&mut reader);
+    let mut say = |line: &str, reader: &mut BufReader<TcpStream>| {
+        writer.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        read_reply(reader)
+    };
+    say("EHLO client.e2e.test", &mut reader);
+    say("MAIL FROM:<a@example.org>", &mut reader);
+    let reply = say(&format!("RCPT TO:<{recipient}>"), &mut reader);
+    say("QUIT", &mut reader);
+    reply
+}
+
+/// Digits in `text` that vary from run to run replaced: queue IDs, times, delays,
+/// sizes, process IDs and message IDs.
+fn mask(text: &str) -> String {
+    let text = e2e::smtpd_log::normalize_message(text);
+    let mut out = Vec::new();
+    for word in text.split(' ') {
+        let masked = match word.split_once('=') {
+            Some((name, _)) if ["delay", "delays", "size", "message-id"].contains(&name) => {
+                format!("{name}=X")
+            }
+            _ => word.to_string(),
+        };
+        out.push(masked);
+    }
+    out.join(" ")
+}
+
+/// The log as `program: text` lines, masked (the instance directory and the sink's port
+/// too), without the
+/// master's and postlogd's.
+fn log_lines(mx: &Instance) -> Vec<String> {
+    mx.log()
+        .replace(&mx.dir.display().to_string(), "@DIR@")
+        .replace(&format!(":{}", mx.sink_port), ":@SINK_PORT@")
+        .lines()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once(" postfix/")?;
+            let (program, rest) = rest.split_once('[')?;
+            let (_, text) = rest.split_once("]: ")?;
+            (!["master", "postlogd"].contains(&program))
+                .then(|| format!("{program}: {}", mask(text)))
+        })
+        .collect()
+}
+
+/// The lines of `program` only.
+fn of(lines: &[String], program: &str) -> Vec<String> {
+    let prefix = format!("{program}: ");
+    lines
+        .iter()
+        .filter(|l| l.starts_with(&prefix))
+        .cloned()
+        .collect()
+}
+
+/// The verify cache as `postmap -s` lists it, with time stamps shown as 0 or T.
+fn cache_state(mx: &Instance) -> Vec<String> {
+    let out = Command::new("/usr/sbin/postmap")
+        .arg("-c")
+        .arg(mx.etc())
+        .arg("-s")
+        .arg(format!("btree:{}/data/verify_cache", mx.dir.display()))
+        .output()
+        .unwrap();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let (key, value) = l.split_once('\t').unwrap_or((l, ""));
+            if key == "_LAST_CACHE_CLEANUP_COMPLETED_" {
+                return format!("{key}\tT");
+            }
+            let fields: Vec<&str> = value.splitn(4, ':').collect();
+            let stamp = |s: &str| if s == "0" { "0" } else { "T" };
+            match fields[..] {
+                [status, probed, updated, text] => {
+                    format!(
+                        "{key}\t{status}:{}:{}:{text}",
+                        stamp(probed),
+                        stamp(updated)
+                    )
+                }
+                _ => l.to_string(),
+            }
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// What a verify run saw.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    replies: Vec<String>,
+    lines: Vec<Vec<String>>,
+    cache: Vec<String>,
+}
+
+const VERIFY_MAIN_CF: &str = "
+smtpd_recipient_restrictions = reject_unverified_recipient, permit_mynetworks, reject
+address_verify_poll_count = 1
+address_verify_negative_refresh_time = 2s
+address_verify_sender = probe@e2e.test
+address_verify_sender_ttl = 30d
+";
+
+fn run_verify(ours: bool) -> Option<Seen> {
+    let extra: &[&str] = if ours { &["verify"] } else { &[] };
+    let name = if ours { "t-37-ours" } else { "t-37-postfix" };
+    let mut mx = Instance::with_daemons(name, &daemons(extra))?;
+    mx.set_main_cf("relay_domains", "relay.e2e.test, bad.e2e.test");
+    mx.add_main_cf(VERIFY_MAIN_CF);
+    mx.write(
+        "etc/transport",
+        &mx.expand(
+            "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n\
+             bad.e2e.test error:5.1.1 no such mailbox here\n",
+        ),
+    );
+    mx.start_sink();
+    mx.start();
+    let mut replies = Vec::new();
+    let mut results = 0;
+    for recipient in [
+        "user@vmail.e2e.test",
+        "nobody-here@mail.e2e.test",
+        "x@relay.e2e.test",
+        "y@bad.e2e.test",
+    ] {
+        // Unknown: "in progress", and a probe goes out.
+        replies.push(rcpt(&mx, recipient));
+        results += 1;
+        let probed = wait_until(30, || {
+            mx.log().matches("status=deliverable").count()
+                + mx.log().matches("status=undeliverable").count()
+                >= results
+        });
+        if !probed {
+            mx.keep_for_inspection();
+            panic!("no probe result for {recipient}:\n{}", mx.log());
+        }
+        // Known: the answer comes from the cache.
+        replies.push(rcpt(&mx, recipient));
+    }
+    // Past address_verify_negative_refresh_time an undeliverable address is answered from
+    // the cache and probed again; the next query does not probe while that probe is out.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    replies.push(rcpt(&mx, "nobody-here@mail.e2e.test"));
+    results += 1;
+    let reprobed = wait_until(30, || {
+        mx.log().matches("status=undeliverable").count()
+            + mx.log().matches("status=deliverable").count()
+            >= results
+    });
+    assert!(reprobed, "no second probe:\n{}", mx.log());
+    replies.push(rcpt(&mx, "nobody-here@mail.e2e.test"));
+    // Let the last session's lines reach the log.
+    wait_until(10, || {
+        mx.log().matches("disconnect from").count() >= replies.len()
+    });
+    let all = log_lines(&mx);
+    let lines = [
+        "verify", "smtpd", "cleanup", "qmgr", "virtual", "local", "smtp", "error",
+    ]
+    .iter()
+    .map(|p| of(&all, p))
+    .collect();
+    Some(Seen {
+        replies,
+        lines,
+        cache: cache_state(&mx),
+    })
+}
+
+#[test]
+fn address_verification_as_postfix_does_it() {
+    let Some(postfix) = run_verify(false) else {
+        return;
+    };
+    let Some(ours) = run_verify(true) else {
+        return;
+    };
+    assert!(
+        postfix.replies[0].starts_with(
+            "450 4.1.1 <user@vmail.e2e.test>: Recipient address rejected: unverified address:"
+        ),
+        "{:#?}",
+        postfix.replies
+    );
+    assert_eq!(ours.replies, postfix.replies);
+    assert_eq!(ours.cache, postfix.cache);
+    for (ours, postfix) in ours.lines.iter().zip(&postfix.lines) {
+        assert_eq!(ours, postfix);
+    }
+}
+
+fn run_scache(ours: bool) -> Option<(String, Vec<String>)> {
+    let extra: &[&str] = if ours { &["scache"] } else { &[] };
+    let name = if ours {
+        "t-37-scache-ours"
+    } else {
+        "t-37-scache-postfix"
+    };
+    let mut mx = Instance::with_daemons(name, &daemons(extra))?;
+    mx.add_main_cf("connection_cache_status_update_time = 8s\n");
+    mx.start();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/t-37-verify/scache_client.py");
+    let socket = mx.dir.join("queue/private/scache");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&socket)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scache client: {}\nlog:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        mx.log()
+    );
+    mx.wait_log("statistics: max simultaneous", 20);
+    let lines = of(&log_lines(&mx), "scache")
+        .into_iter()
+        .map(|l| match l.split_once("start interval ") {
+            // The time's shape stays ("Dec  6 10:12:34"), its digits go.
+            Some((head, time)) => format!(
+                "{head}start interval {}",
+                time.replace(|c: char| c.is_ascii_digit(), "9")
+            ),
+            None => l,
+        })
+        .collect();
+    Some((String::from_utf8_lossy(&out.stdout).into_owned(), lines))
+}
+
+#[test]
+fn connection_cache_as_postfix_does_it() {
+    let Some(postfix) = run_scache(false) else {
+        return;
+    };
+    let Some(ours) = run_scache(true) else {
+        return;
+    };
+    assert!(postfix.0.contains("session works: True"), "{}", postfix.0);
+    assert_eq!(ours.0, postfix.0);
+    assert_eq!(ours.1, postfix.1);
+}
