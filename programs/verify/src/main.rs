@@ -15,26 +15,22 @@
 //! master.cf: `verify unix - - n - 1 verify` (a single process).
 
 mod cache;
+mod policy;
 mod probe;
 
-use cache::{Entry, Store, Times};
-use global::deliver_request::{DEL_RCPT_STAT_DEFER, DEL_RCPT_STAT_OK};
+use cache::{Store, Times};
 use global::verify_clnt::{
-    ATTR_ADDR_STATUS, DEL_RCPT_STAT_TODO, VRFY_REQ_QUERY, VRFY_REQ_UPDATE, VRFY_STAT_BAD,
-    VRFY_STAT_OK, stat2name,
+    ATTR_ADDR_STATUS, VRFY_REQ_QUERY, VRFY_REQ_UPDATE, VRFY_STAT_BAD, VRFY_STAT_OK,
 };
 use ipc::{Attrs, Flavor, mail_attr};
 use params::decl::verify as p;
+use policy::Policy;
 use server::multi::{Client, Service};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 struct Verify {
-    store: Store,
-    /// The table's name as the cleanup log line gives it (after redirection).
-    map_name: String,
-    times: Times,
-    neg_cache: bool,
+    policy: Policy,
     /// address_verify_cache_cleanup_interval; 0 for none.
     cleanup_interval: i64,
     /// When the next cleanup run starts.
@@ -87,7 +83,6 @@ impl Verify {
         ) else {
             return false;
         };
-        let addr = cache_key(v[0]);
         let Some(addr_status) = std::str::from_utf8(v[1])
             .ok()
             .and_then(|s| s.parse::<u32>().ok())
@@ -95,37 +90,10 @@ impl Verify {
         else {
             return false;
         };
-        if stat2name(addr_status).is_none() {
-            log::msg_warn!("bad recipient status {addr_status} for recipient {addr}");
-            return client.send(Flavor::Null, &status(VRFY_STAT_BAD));
-        }
-        // A failed probe never replaces a success that has not expired: the address is
-        // probed again at the next query, and stays good while some probes succeed.
-        let keeps_success = || {
-            self.store
-                .get(&addr)
-                .ok()
-                .flatten()
-                .is_some_and(|raw| raw_status(&raw) == DEL_RCPT_STAT_OK)
-        };
-        if addr_status == DEL_RCPT_STAT_OK || !keeps_success() {
-            let entry = Entry {
-                status: addr_status,
-                probed: 0,
-                updated: now(),
-                text: printable(v[2]),
-            };
-            if log::verbose() > 0 {
-                log::msg_info!(
-                    "PUT {addr} status={} probed=0 updated={} text={}",
-                    entry.status,
-                    entry.updated,
-                    entry.text
-                );
-            }
-            self.put(&addr, &entry);
-        }
-        client.send(Flavor::Null, &status(VRFY_STAT_OK))
+        let code = self
+            .policy
+            .update(&cache_key(v[0]), addr_status, &printable(v[2]), now());
+        client.send(Flavor::Null, &status(code))
     }
 
     fn query(&mut self, client: &mut Client, request: &Attrs) -> bool {
@@ -133,85 +101,15 @@ impl Verify {
             return false;
         };
         let addr = cache_key(v[0]);
-        let now = now();
-        let looked_up = self.store.get(&addr);
-        let lookup_error = looked_up.is_err();
-        let raw = looked_up.unwrap_or_else(|e| {
-            log::msg_warn!(
-                "{}: cache lookup for '{addr}' failed due to error",
-                self.map_name
-            );
-            if log::verbose() > 0 {
-                log::msg_info!("{e}");
-            }
-            None
-        });
-        let entry = if lookup_error {
-            Entry {
-                status: DEL_RCPT_STAT_DEFER,
-                probed: 0,
-                updated: 0,
-                text: "Address verification status unavailable".into(),
-            }
-        } else {
-            match raw.as_deref().and_then(Entry::parse) {
-                Some(e) if !(now - e.probed > cache::PROBE_TTL && self.times.expired(&e, now)) => e,
-                _ => {
-                    if raw.is_some() && !self.neg_cache {
-                        self.delete(&addr);
-                    }
-                    Entry {
-                        status: DEL_RCPT_STAT_TODO,
-                        probed: 0,
-                        updated: 0,
-                        text: "Address verification in progress".into(),
-                    }
-                }
-            }
-        };
-        if log::verbose() > 0 {
-            log::msg_info!(
-                "GOT {addr} status={} probed={} updated={} text={}",
-                entry.status,
-                entry.probed,
-                entry.updated,
-                entry.text
-            );
-        }
+        let (entry, probe) = self.policy.query(&addr, now());
         let reply = Attrs::new()
             .int(mail_attr::STATUS, VRFY_STAT_OK)
             .int(ATTR_ADDR_STATUS, entry.status)
             .str(mail_attr::WHY, &entry.text);
+        // The client has its answer before the probe goes out.
         let sent = client.send(Flavor::Null, &reply);
-        // A probe when the answer needs refreshing and none is in flight.
-        if !lookup_error
-            && now - entry.probed > cache::PROBE_TTL
-            && self.times.refresh_needed(&entry, now)
-        {
-            if log::verbose() > 0 {
-                log::msg_info!(
-                    "PROBE {addr} status={} probed={now} updated={}",
-                    entry.status,
-                    entry.updated
-                );
-            }
+        if probe {
             self.send_probe(&addr);
-            // Without negative caching, only an existing result is marked as probed.
-            if entry.updated != 0 || self.neg_cache {
-                let probed = Entry {
-                    probed: now,
-                    ..entry
-                };
-                if log::verbose() > 0 {
-                    log::msg_info!(
-                        "PUT {addr} status={} probed={now} updated={} text={}",
-                        probed.status,
-                        probed.updated,
-                        probed.text
-                    );
-                }
-                self.put(&addr, &probed);
-            }
         }
         sent
     }
@@ -237,34 +135,22 @@ impl Verify {
         }));
     }
 
-    fn put(&mut self, addr: &str, entry: &Entry) {
-        if self.store.put(addr, &entry.format()).is_err() {
-            log::msg_warn!("{}: could not update entry for {addr}", self.map_name);
-        }
-    }
-
-    fn delete(&mut self, addr: &str) {
-        if self.store.delete(addr).is_err() {
-            log::msg_warn!("{}: could not delete entry for {addr}", self.map_name);
-        }
-    }
-
     /// One cleanup run over the whole cache, when one is due.
     fn cleanup_if_due(&mut self, now: i64) {
-        let Some(due) = self.next_cleanup.filter(|&d| d <= now) else {
+        if self.next_cleanup.is_none_or(|due| due > now) {
             return;
-        };
-        let _ = due;
-        let run = cache::cleanup(&mut self.store, &self.times, now);
+        }
+        let policy = &mut self.policy;
+        let run = cache::cleanup(&mut policy.store, &policy.times, now);
         if run.partial {
             log::msg_warn!(
                 "{}: cache cleanup scan terminated due to error",
-                self.map_name
+                policy.map_name
             );
         }
         log::msg_info!(
             "cache {} {} cleanup: retained={} dropped={} entries",
-            self.map_name,
+            policy.map_name,
             if run.partial { "partial" } else { "full" },
             run.retained,
             run.dropped
@@ -276,17 +162,6 @@ impl Verify {
 /// A reply with only a request status.
 fn status(code: i32) -> Attrs {
     Attrs::new().int(mail_attr::STATUS, code)
-}
-
-/// The status at the front of a stored entry, without parsing the rest (Postfix's
-/// `STATUS_FROM_RAW_ENTRY`, an atoi()).
-fn raw_status(raw: &str) -> i32 {
-    let digits: String = raw
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().unwrap_or(0)
 }
 
 impl Service for Verify {
@@ -408,10 +283,12 @@ fn main() {
     let next_cleanup = (cleanup_interval > 0)
         .then(|| now() + cache::next_cleanup(&store, cleanup_interval, now()));
     let verify = Verify {
-        store,
-        map_name,
-        times,
-        neg_cache,
+        policy: Policy {
+            store,
+            map_name,
+            times,
+            neg_cache,
+        },
         cleanup_interval,
         next_cleanup,
         sender,
