@@ -7,6 +7,7 @@
 //! nothing left half-written) and a mailbox whose dot-lock is held (deferred, then
 //! delivered after the lock goes and the queue is flushed); `sendmail -bv` asks what would
 //! happen, and so does the address verification service (its probes deliver nothing).
+//! Postfix's own queue manager drives our agent as well (the component swap).
 //! The agents' log lines, the queue manager's and the bounce service's, the
 //! delivered messages (headers added: Return-Path, X-Original-To, Delivered-To, the
 //! From_ line), the maildir file names' form and the queue must be equal after queue
@@ -40,7 +41,11 @@ fn nobody_uid() -> String {
 
 /// An instance with the test's mailbox tables and the chosen virtual agent.
 fn instance(name: &str, agent: Agent) -> Option<Instance> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    instance_with(name, agent, IRONPOST_DAEMONS.to_vec())
+}
+
+/// The same with ironpost's `daemons` (the virtual agent's choice added).
+fn instance_with(name: &str, agent: Agent, mut daemons: Vec<&str>) -> Option<Instance> {
     let suffix = match agent {
         Agent::Ours => {
             daemons.push("virtual");
@@ -366,6 +371,48 @@ fn verify_probes_are_answered_as_by_postfix_s_virtual() {
             (0, "delivers to mailbox".to_string()),
             (2, "unknown user: \"nosuch@vmail.e2e.test\"".to_string()),
         ]
+    );
+    assert_eq!(ours, postfix);
+}
+
+/// Postfix's queue manager driving the virtual agent (the component swap): a maildir, a
+/// mailbox and an unknown user; (lines, mail files).
+fn under_postfix_qmgr(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32)>)> {
+    let daemons = IRONPOST_DAEMONS
+        .iter()
+        .copied()
+        .filter(|d| *d != "qmgr")
+        .collect();
+    let mut mx = instance_with("t-26-swap", agent, daemons)?;
+    mx.start();
+    sendmail(
+        &mx,
+        &["-f", USER, "user@vmail.e2e.test"],
+        "t26-swap-maildir",
+    );
+    sendmail(&mx, &["-f", USER, "mbox@vmail.e2e.test"], "t26-swap-mbox");
+    sendmail(
+        &mx,
+        &["-f", USER, "nosuch@vmail.e2e.test"],
+        "t26-swap-unknown",
+    );
+    // Three messages and a bounce notice.
+    wait_count(&mx, ": removed", 4, 60);
+    Some((
+        lines_of(&mx, &["virtual", "qmgr", "bounce"]),
+        mail_files(&mx),
+    ))
+}
+
+#[test]
+fn postfix_s_queue_manager_drives_our_virtual_as_its_own() {
+    let Some((ours, postfix)) = both(under_postfix_qmgr) else {
+        return;
+    };
+    assert_line(
+        &ours.0,
+        "to=<mbox@vmail.e2e.test>, relay=virtual, delay=N, delays=N, dsn=2.0.0, \
+         status=sent (delivered to mailbox)",
     );
     assert_eq!(ours, postfix);
 }
