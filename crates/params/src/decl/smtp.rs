@@ -112,4 +112,8 @@ crate::params! {
     "smtp_never_send_ehlo" SMTP_NEVER_SEND_EHLO: Bool = "no";
     /// The SMTP client: Whether the client says EHLO even when the greeting does not mention ESMTP. The default is yes.
     "smtp_always_send_ehlo" SMTP_ALWAYS_SEND_EHLO: Bool = "yes";
+    /// Whether the SMTP and LMTP client leaves 8-bit mail as it is for a server that does
+    /// not announce 8BITMIME, instead of converting it to 7-bit quoted-printable. The
+    /// default is no.
+    "disable_mime_output_conversion" DISABLE_MIME_OUTPUT_CONVERSION: Bool = "no";
 }
