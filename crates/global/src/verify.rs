@@ -14,9 +14,6 @@ use crate::dsn_print::Dsn;
 use crate::log_adhoc::log_adhoc;
 use crate::msg_stats::MsgStats;
 use crate::rcpt_print::Recipient;
-use ipc::{Attrs, Flavor, mail_attr};
-use std::io::{BufReader, Write};
-use util::eight_bit::to_bytes;
 
 /// The protocol the verify service announces (Postfix's spelling).
 pub const PROTO_VERIFY: &str = "address_verification_prrotocol";
@@ -59,13 +56,16 @@ pub fn verify_append(
 /// every second until the service answers, as Postfix does (the watchdog ends a wait
 /// that takes too long): the service's status.
 pub fn verify_clnt_update(conf: &StatusConf, addr: &str, addr_status: i32, why: &str) -> i32 {
-    let request = Attrs::new()
-        .str(mail_attr::REQ, "update")
-        .bytes(mail_attr::ADDR, &to_bytes(addr))
-        .int("recipient_status", addr_status)
-        .bytes(mail_attr::WHY, &to_bytes(why));
     loop {
-        match exchange(conf, &request) {
+        let sent = crate::verify_clnt::update_once(
+            &conf.private_dir,
+            &conf.verify_service,
+            conf.ipc_timeout,
+            addr,
+            addr_status,
+            why,
+        );
+        match sent {
             Ok(status) => return status,
             Err(e) => {
                 let quiet = matches!(e.raw_os_error(), Some(sys::libc::EPIPE | sys::libc::ENOENT));
@@ -80,22 +80,4 @@ pub fn verify_clnt_update(conf: &StatusConf, addr: &str, addr_status: i32, why: 
         }
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
-}
-
-/// One update and its answer.
-fn exchange(conf: &StatusConf, request: &Attrs) -> std::io::Result<i32> {
-    let name = &conf.verify_service;
-    let stream = crate::mail_connect::connect(&conf.private_dir, name, conf.ipc_timeout)?;
-    let protocol = || std::io::Error::from_raw_os_error(sys::libc::EPROTO);
-    let mut reader = BufReader::new(&stream);
-    let hello = ipc::attr::read(&mut reader, Flavor::Null)?;
-    if !matches!(&hello, Some(a) if a.get_str(mail_attr::PROTO) == Ok(PROTO_VERIFY)) {
-        return Err(protocol());
-    }
-    let mut writer = &stream;
-    ipc::attr::write(&mut writer, Flavor::Null, request)?;
-    writer.flush()?;
-    ipc::attr::read(&mut reader, Flavor::Null)?
-        .and_then(|reply| reply.get_int(mail_attr::STATUS))
-        .ok_or_else(protocol)
 }
