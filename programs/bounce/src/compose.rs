@@ -627,8 +627,7 @@ pub fn original(
     out.line(&format!("--{}--", info.boundary));
 }
 
-/// Marks the recipients of the log done in the original queue file (`bounce_delrcpt`,
-/// `deliver_completed`): the record type byte at each offset becomes `D`.
+/// Marks the recipients of the log done in the original queue file (`bounce_delrcpt`).
 pub fn delrcpt(info: &mut Info) {
     let Some(input) = info.orig.as_mut() else {
         return;
@@ -636,18 +635,15 @@ pub fn delrcpt(info: &mut Info) {
     let Some(entries) = &info.entries else {
         return;
     };
+    let path = input.path.clone();
     for (rcpt, _) in entries {
         if rcpt.offset > 0 {
-            mark_done(input.inner_mut().get_mut(), rcpt.offset as u64);
+            global::deliver_completed::deliver_completed(
+                input.inner_mut().get_ref(),
+                &path,
+                rcpt.offset,
+            );
         }
-    }
-}
-
-/// One recipient record marked done; a failure is fatal, as in Postfix.
-pub fn mark_done(file: &mut File, offset: u64) {
-    use std::os::unix::fs::FileExt;
-    if let Err(e) = file.write_at(&[rec_type::DONE], offset) {
-        log::msg_fatal!("update queue file: {}", sys::os_error(&e));
     }
 }
 

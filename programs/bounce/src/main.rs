@@ -34,31 +34,16 @@ mod template;
 #[cfg(test)]
 mod tests;
 
+use global::bounce::{
+    BOUNCE_CMD_APPEND, BOUNCE_CMD_FLUSH, BOUNCE_CMD_ONE, BOUNCE_CMD_TRACE, BOUNCE_CMD_VERP,
+    BOUNCE_CMD_WARN, BOUNCE_FLAG_CLEAN, PROTO_BOUNCE,
+};
 use ipc::{Attrs, Flavor, mail_attr};
 use log_file::{Dsn, Recipient};
 use notify::{Request, Service};
 use server::single::Stream;
 use std::io::{BufReader, Write};
 use std::sync::Mutex;
-
-/// The protocol the services announce.
-const PROTOCOL: &str = "delivery_status_protocol";
-
-/// Request codes (Postfix's `BOUNCE_CMD_*`).
-mod cmd {
-    /// Append to the log.
-    pub const APPEND: i32 = 0;
-    /// Send the log and remove it.
-    pub const FLUSH: i32 = 1;
-    /// Send a delay warning, keep the log.
-    pub const WARN: i32 = 2;
-    /// Send the log VERP style, remove it.
-    pub const VERP: i32 = 3;
-    /// Send a notice about one recipient.
-    pub const ONE: i32 = 4;
-    /// Send a delivery report.
-    pub const TRACE: i32 = 5;
-}
 
 /// The attributes of a notice request, in the order Postfix reads them.
 const NOTIFY_ATTRS: &[&str] = &[
@@ -89,9 +74,6 @@ const DSN_ATTRS: &[&str] = &[
     "action",
     "reason",
 ];
-
-/// Remove the log when the request fails (`BOUNCE_FLAG_CLEAN`).
-const FLAG_CLEAN: i32 = 1 << 0;
 
 /// The log a CLEAN request would leave half-made if this process died now.
 static CLEANUP_PATH: Mutex<Option<String>> = Mutex::new(None);
@@ -167,7 +149,7 @@ fn bounce_service(
         _ => format!("{service_name} socket"),
     };
     let mut client = BufReader::new(stream);
-    let hello = Attrs::new().str(mail_attr::PROTO, PROTOCOL);
+    let hello = Attrs::new().str(mail_attr::PROTO, PROTO_BOUNCE);
     let _ = ipc::attr::write(client.get_mut(), Flavor::Null, &hello)
         .and_then(|()| client.get_mut().flush());
     let status = match ipc::attr::read(&mut client, Flavor::Null) {
@@ -205,9 +187,9 @@ fn dispatch(
         return -1;
     };
     let expected: Vec<&str> = match command {
-        cmd::APPEND => [&["flags", "queue_id"][..], RCPT_ATTRS, DSN_ATTRS].concat(),
-        cmd::VERP => [NOTIFY_ATTRS, &["verp_delimiters"][..]].concat(),
-        cmd::ONE => [NOTIFY_ATTRS, RCPT_ATTRS, DSN_ATTRS].concat(),
+        BOUNCE_CMD_APPEND => [&["flags", "queue_id"][..], RCPT_ATTRS, DSN_ATTRS].concat(),
+        BOUNCE_CMD_VERP => [NOTIFY_ATTRS, &["verp_delimiters"][..]].concat(),
+        BOUNCE_CMD_ONE => [NOTIFY_ATTRS, RCPT_ATTRS, DSN_ATTRS].concat(),
         _ => NOTIFY_ATTRS.to_vec(),
     };
     // Postfix's attribute reader names the first one that is missing.
@@ -220,16 +202,17 @@ fn dispatch(
         return -1;
     }
     match command {
-        cmd::APPEND => append(service, service_name, request),
-        cmd::FLUSH | cmd::WARN | cmd::TRACE | cmd::VERP | cmd::ONE => {
+        BOUNCE_CMD_APPEND => append(service, service_name, request),
+        BOUNCE_CMD_FLUSH | BOUNCE_CMD_WARN | BOUNCE_CMD_TRACE | BOUNCE_CMD_VERP
+        | BOUNCE_CMD_ONE => {
             let Some(req) = notify_request(service, config, service_name, request, command) else {
                 return -1;
             };
             match command {
-                cmd::FLUSH => service.notify(&req),
-                cmd::WARN => service.warn(&req),
-                cmd::TRACE => service.trace(&req),
-                cmd::VERP => {
+                BOUNCE_CMD_FLUSH => service.notify(&req),
+                BOUNCE_CMD_WARN => service.warn(&req),
+                BOUNCE_CMD_TRACE => service.trace(&req),
+                BOUNCE_CMD_VERP => {
                     let delims = string(request, "verp_delimiters");
                     if delims.chars().count() != 2 {
                         log::msg_warn!("malformed verp delimiter string: {delims}");
@@ -330,7 +313,7 @@ fn append(service: &Service, service_name: &str, request: &Attrs) -> i32 {
         );
     }
     let path = log_file::path(&service.settings.layout, service_name, &queue_id);
-    if flags & FLAG_CLEAN != 0
+    if flags & BOUNCE_FLAG_CLEAN != 0
         && let Ok(mut registered) = CLEANUP_PATH.lock()
     {
         *registered = Some(path.clone());
@@ -402,8 +385,8 @@ fn notify_request<'a>(
             req.dsn_ret
         );
     }
-    if flags & FLAG_CLEAN != 0
-        && command != cmd::ONE
+    if flags & BOUNCE_FLAG_CLEAN != 0
+        && command != BOUNCE_CMD_ONE
         && let Ok(mut registered) = CLEANUP_PATH.lock()
     {
         *registered = Some(log_file::path(

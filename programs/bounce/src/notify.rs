@@ -15,9 +15,8 @@ use crate::log_file::{Dsn, LogReader, Recipient, notify};
 use crate::post::{Notice as _, Post};
 use crate::settings::{Settings, error_class};
 use crate::template::{Class, Templates};
+use global::bounce::BOUNCE_FLAG_DELRCPT;
 
-/// Mark the recipients done in the queue file (`BOUNCE_FLAG_DELRCPT`).
-pub const FLAG_DELRCPT: i32 = 1 << 1;
 /// Trace flags that ask for a delivery report rather than a DSN SUCCESS notice
 /// (`DEL_REQ_FLAG_USR_VRFY | DEL_REQ_FLAG_RECORD`).
 const REPORT_FLAGS: i32 = (1 << 9) | (1 << 10);
@@ -161,7 +160,7 @@ impl Service {
         let entries = self.entries(&req.service, &req.queue_id);
         let mut info = self.info(req, entries);
         let status = self.failure_notices(&mut info, req, notify::FAILURE, false);
-        if status == 0 && req.flags & FLAG_DELRCPT != 0 {
+        if status == 0 && req.flags & BOUNCE_FLAG_DELRCPT != 0 {
             compose::delrcpt(&mut info);
         }
         if status == 0 {
@@ -427,7 +426,7 @@ impl Service {
                 if status != 0 {
                     break;
                 }
-                if req.flags & FLAG_DELRCPT != 0 {
+                if req.flags & BOUNCE_FLAG_DELRCPT != 0 {
                     compose::delrcpt(&mut info);
                 }
             }
@@ -446,7 +445,7 @@ impl Service {
         let unwanted = rcpt.dsn_notify != 0 && rcpt.dsn_notify & notify::FAILURE == 0;
         let mut info = self.info(req, Some(vec![(rcpt, dsn)]));
         let status = self.failure_notices(&mut info, req, notify::OVERRIDE, unwanted);
-        if status == 0 && req.flags & FLAG_DELRCPT != 0 {
+        if status == 0 && req.flags & BOUNCE_FLAG_DELRCPT != 0 {
             compose::delrcpt(&mut info);
         }
         status as i32
