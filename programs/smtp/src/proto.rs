@@ -13,6 +13,7 @@ use crate::chat::{Chat, Except, Resp};
 use crate::state::{Fail, Mark, State};
 use global::deliver_request::trace_only;
 use global::record::rec_type;
+use rfc822::mime::{HeaderClass, HeaderInfo, MimeOptions, MimeSink, MimeState, RecType};
 use smtp_proto::EhloMask;
 use std::io::{BufReader, Seek, SeekFrom};
 
@@ -370,7 +371,8 @@ fn quote_address(state: &State, addr: &str) -> String {
 fn mail_command(state: &State, session: &Session) -> String {
     let request = &state.request;
     let mut cmd = format!("MAIL FROM:<{}>", quote_address(state, &request.sender));
-    if session.features & feature::SIZE != 0 {
+    // No SIZE when downgrading: the size is about to change.
+    if session.features & feature::SIZE != 0 && !downgrading(state, session) {
         cmd.push_str(&format!(" SIZE={}", request.data_size));
     }
     if session.features & feature::EIGHTBITMIME != 0 {
@@ -725,19 +727,62 @@ fn send_content(state: &mut State, session: &mut Session) -> Result<(), ContentE
     }
     let mut input = BufReader::new(file);
     let mut buf = Vec::new();
-    let mut out = Vec::new();
-    let mut space_left = limit;
     let mut prev_type = 0u8;
+    // 8-bit mail for a server without 8BITMIME goes through the MIME processor, which
+    // turns 8-bit parts into quoted-printable (Postfix's MIME_OPT_DOWNGRADE).
+    let mut mime = downgrading(state, session).then(|| {
+        MimeState::new(
+            MimeOptions::DOWNGRADE | MimeOptions::REPORT_NESTING,
+            state.settings.mime_limits,
+            Wire::new(limit),
+        )
+    });
+    let mut plain = Wire::new(limit);
     let kind = loop {
         let kind: u8 = global::record::rec_get(&mut input, &mut buf, 0).unwrap_or_default();
         if kind != rec_type::NORM && kind != rec_type::CONT {
             break kind;
         }
-        text_out(&mut out, kind, &buf, limit, &mut space_left);
-        session.chat.content(&out).map_err(ContentError::Net)?;
-        out.clear();
+        let wire = match &mut mime {
+            Some(mime) => {
+                let rec = if kind == rec_type::NORM {
+                    RecType::Norm
+                } else {
+                    RecType::Cont
+                };
+                mime.update(rec, &buf);
+                mime.sink_mut()
+            }
+            None => {
+                plain.text(kind, &buf);
+                &mut plain
+            }
+        };
+        session.chat.content(&wire.out).map_err(ContentError::Net)?;
+        wire.out.clear();
         prev_type = kind;
     };
+    if let Some(mut mime) = mime {
+        let errors = mime.update(RecType::NonText, b"");
+        session
+            .chat
+            .content(&mime.sink().out)
+            .map_err(ContentError::Net)?;
+        if let Some(detail) = errors.detail() {
+            // smtp_mime_fail(): the session is left in DATA and dropped.
+            session.broken = true;
+            let relay = session.namaddrport.clone();
+            let status = state.misc_fail(
+                Fail::Message,
+                Some(&relay),
+                None,
+                &Resp::fake(detail.dsn),
+                detail.text.to_string(),
+            );
+            return Err(ContentError::Corrupt(status));
+        }
+        prev_type = 0;
+    }
     if prev_type == rec_type::CONT {
         session.chat.content(b"\r\n").map_err(ContentError::Net)?;
     }
@@ -759,6 +804,59 @@ fn send_content(state: &mut State, session: &mut Session) -> Result<(), ContentE
         return Err(ContentError::Corrupt(status));
     }
     Ok(())
+}
+
+/// Message content on its way to the wire: dot-stuffed, long lines broken; also the
+/// MIME processor's sink when downgrading (`smtp_header_out()`, `smtp_text_out()`).
+struct Wire {
+    out: Vec<u8>,
+    limit: usize,
+    space_left: usize,
+}
+
+impl Wire {
+    fn new(limit: usize) -> Wire {
+        Wire {
+            out: Vec::new(),
+            limit,
+            space_left: limit,
+        }
+    }
+
+    fn text(&mut self, kind: u8, text: &[u8]) {
+        text_out(&mut self.out, kind, text, self.limit, &mut self.space_left);
+    }
+}
+
+impl MimeSink for Wire {
+    fn header(
+        &mut self,
+        _class: HeaderClass,
+        _info: Option<&'static HeaderInfo>,
+        text: &mut Vec<u8>,
+        _offset: u64,
+    ) {
+        for line in text.split(|&b| b == b'\n') {
+            self.text(rec_type::NORM, line);
+        }
+    }
+
+    fn body(&mut self, rec: RecType, text: &[u8], _offset: u64) {
+        let kind = if rec == RecType::Cont {
+            rec_type::CONT
+        } else {
+            rec_type::NORM
+        };
+        self.text(kind, text);
+    }
+}
+
+/// Whether the message must be downgraded to 7 bits for this server
+/// (`SMTP_MIME_DOWNGRADE()`).
+fn downgrading(state: &State, session: &Session) -> bool {
+    !state.settings.disable_mime_oconv
+        && session.features & feature::EIGHTBITMIME == 0
+        && state.request.encoding != "7bit"
 }
 
 /// One record of content as it goes on the wire.

@@ -70,6 +70,10 @@ pub struct Settings {
     pub verify_target_data: bool,
     /// `smtp_quote_rfc821_envelope`.
     pub quote_821: bool,
+    /// `disable_mime_output_conversion`.
+    pub disable_mime_oconv: bool,
+    /// The MIME processor's limits, for downgrading.
+    pub mime_limits: rfc822::mime::MimeLimits,
     /// `debug_peer_list`, when set, and `debug_peer_level`.
     pub debug_peer: Option<(global::match_list::MatchList, i32)>,
 }
@@ -220,6 +224,14 @@ impl Settings {
             ),
             verify_target_data,
             quote_821: bool(&SMTP_QUOTE_RFC821_ENVELOPE, &LMTP_QUOTE_RFC821_ENVELOPE)?,
+            disable_mime_oconv: config.bool(&DISABLE_MIME_OUTPUT_CONVERSION)?,
+            mime_limits: rfc822::mime::MimeLimits {
+                header_size_limit: config.int(&params::decl::smtpd::HEADER_SIZE_LIMIT)? as usize,
+                nesting_limit: config.int(&params::decl::cleanup::MIME_NESTING_LIMIT)? as usize,
+                boundary_length_limit: config
+                    .int(&params::decl::cleanup::MIME_BOUNDARY_LENGTH_LIMIT)?
+                    as usize,
+            },
             debug_peer,
         })
     }

@@ -38,7 +38,8 @@ class H(socketserver.StreamRequestHandler):
             elif verb == "HELO":
                 self.out("250 mx.sink.test")
             elif verb == "EHLO":
-                self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 DSN")
+                if mode == "no8bit": self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250 SIZE 10240000")
+                else: self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 DSN")
             elif verb == "MAIL":
                 mail_ok, rcpts, doomed = "m550" not in line, 0, False
                 self.out("250 2.1.0 Ok" if mail_ok else "550 5.7.1 <m550@vmail.e2e.test>: Sender address rejected: Access denied")
@@ -52,7 +53,15 @@ class H(socketserver.StreamRequestHandler):
             elif verb == "DATA":
                 if rcpts == 0: self.out("554 5.5.1 Error: no valid recipients"); continue
                 self.out("354 End data with <CR><LF>.<CR><LF>")
-                while self.rfile.readline().rstrip(b"\r\n") != b".": pass
+                body = False
+                while True:
+                    data = self.rfile.readline().rstrip(b"\r\n")
+                    if data == b".": break
+                    text = data.decode("utf-8", "backslashreplace")
+                    # The MIME headers and the body, as the client converted them.
+                    if mode == "no8bit" and (body or text.startswith(("Content-", "MIME-"))):
+                        self.log("C: " + text)
+                    body = body or data == b""
                 self.out("554 5.7.1 Message content rejected" if doomed else "250 2.0.0 Ok: queued as SCRIPTED1")
             elif verb == "RSET": self.out("250 2.0.0 Ok")
             elif verb == "QUIT": self.out("221 2.0.0 Bye"); return
@@ -275,9 +284,10 @@ fn relay_results_equal_postfix() {
 
 /// The session cases: a 5xx greeting (not final with smtp_skip_5xx_greeting: the
 /// fallback relay gets the mail), a server without EHLO (HELO, no PIPELINING), a destination that refuses
-/// connections with smtp_fallback_relay, and the debug_peer_list transcript of every
+/// connections with smtp_fallback_relay, 8-bit mail for a server without 8BITMIME
+/// (converted to quoted-printable, no SIZE), and the debug_peer_list transcript of every
 /// session (`> host[addr]:port: COMMAND`, `< host[addr]:port: reply`).
-fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
+fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
     let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
     if ours {
         daemons.push("smtp");
@@ -288,10 +298,10 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         "t-36-sess-postfix"
     };
     let mut mx = Instance::with_daemons(name, &daemons)?;
-    let (greet, helo, refused) = (free_port(), free_port(), free_port());
+    let (greet, helo, refused, no8bit) = (free_port(), free_port(), free_port(), free_port());
     mx.set_main_cf(
         "relay_domains",
-        "relay.e2e.test, greet.e2e.test, helo.e2e.test, fallback.e2e.test",
+        "relay.e2e.test, greet.e2e.test, helo.e2e.test, fallback.e2e.test, no8bit.e2e.test",
     );
     mx.set_main_cf("smtp_fallback_relay", "[127.0.0.1]:@SINK_PORT@");
     mx.set_main_cf("debug_peer_list", "127.0.0.1");
@@ -299,7 +309,8 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         "etc/transport",
         &mx.expand(&format!(
             "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\ngreet.e2e.test smtp:[127.0.0.1]:{greet}\n\
-             helo.e2e.test smtp:[127.0.0.1]:{helo}\nfallback.e2e.test smtp:[127.0.0.1]:{refused}\n"
+             helo.e2e.test smtp:[127.0.0.1]:{helo}\nfallback.e2e.test smtp:[127.0.0.1]:{refused}\n\
+             no8bit.e2e.test smtp:[127.0.0.1]:{no8bit}\n"
         )),
     );
     let transcript = mx.dir.join("sink/transcript");
@@ -307,6 +318,7 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         server(mx.sink_port, &transcript, "normal"),
         server(greet, &transcript, "greet554"),
         server(helo, &transcript, "helo"),
+        server(no8bit, &transcript, "no8bit"),
     ];
     mx.start();
     let cases = [
@@ -334,10 +346,33 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
             panic!("no {want} for {to}:\n{}", mx.log());
         }
     }
+    // 8-bit mail for a server without 8BITMIME: converted to quoted-printable.
+    let script = "import smtplib, sys\n\
+        s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
+        msg = 'Subject: 8bit\\r\\nMIME-Version: 1.0\\r\\nContent-Type: text/plain; charset=utf-8\\r\\n\
+        Content-Transfer-Encoding: 8bit\\r\\n\\r\\nGr\\u00fc\\u00dfe aus K\\u00f6ln, = ok\\r\\n.dot\\r\\n'.encode()\n\
+        s.sendmail('user@vmail.e2e.test', ['u@no8bit.e2e.test'], msg, mail_options=['BODY=8BITMIME'])\n\
+        s.quit()\n";
+    let out = Command::new("python3")
+        .args(["-c", script, &mx.smtp_port.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    if !wait_until(30, || mx.log().contains("to=<u@no8bit.e2e.test>")) {
+        mx.keep_for_inspection();
+        servers.iter_mut().for_each(|s| drop(s.kill()));
+        panic!("no delivery for u@no8bit:\n{}", mx.log());
+    }
     for mut s in servers {
         let _ = s.kill();
         let _ = s.wait();
     }
+    let converted: Vec<String> = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("C: ") || l.contains("no8bit"))
+        .map(str::to_string)
+        .collect();
     let mask = |l: &str| {
         let mut out = l.to_string();
         for (port, name) in [
@@ -345,6 +380,7 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
             (greet, "GREET"),
             (helo, "HELO"),
             (refused, "REFUSED"),
+            (no8bit, "NO8BIT"),
         ] {
             out = out.replace(&format!("]:{port}"), &format!("]:{name}"));
         }
@@ -379,17 +415,24 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         .filter(|m| m.starts_with("> ") || m.starts_with("< "))
         .map(|m| mask(m))
         .collect();
-    Some((status, chat))
+    Some((status, chat, converted))
 }
 
 #[test]
 fn sessions_equal_postfix() {
-    let Some((postfix_status, postfix_chat)) = run_sessions(false) else {
+    let Some((postfix_status, postfix_chat, postfix_converted)) = run_sessions(false) else {
         return;
     };
-    let Some((status, chat)) = run_sessions(true) else {
+    let Some((status, chat, converted)) = run_sessions(true) else {
         return;
     };
+    assert!(
+        postfix_converted
+            .iter()
+            .any(|l| l == "C: Content-Transfer-Encoding: quoted-printable"),
+        "{postfix_converted:#?}"
+    );
+    assert_eq!(converted, postfix_converted);
     assert!(
         postfix_status
             .iter()
