@@ -155,8 +155,8 @@ fn normalised(mx: &Instance, text: &str) -> String {
 }
 
 /// Every file under `vmail/`: (path relative to it with maildir file names reduced to
-/// their form, normalised content, mode), sorted.
-fn mail_files(mx: &Instance) -> Vec<(String, String, u32)> {
+/// their form, normalised content, mode, owner), sorted.
+fn mail_files(mx: &Instance) -> Vec<(String, String, u32, u32)> {
     fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
@@ -172,7 +172,7 @@ fn mail_files(mx: &Instance) -> Vec<(String, String, u32)> {
     let base = mx.dir.join("vmail");
     let mut paths = Vec::new();
     walk(&base, &mut paths);
-    let mut files: Vec<(String, String, u32)> = paths
+    let mut files: Vec<(String, String, u32, u32)> = paths
         .iter()
         .map(|path| {
             let relative = path.strip_prefix(&base).unwrap().display().to_string();
@@ -186,7 +186,7 @@ fn mail_files(mx: &Instance) -> Vec<(String, String, u32)> {
             } else {
                 normalised(mx, &std::fs::read_to_string(path).unwrap())
             };
-            (shown, content, meta.mode() & 0o7777)
+            (shown, content, meta.mode() & 0o7777, meta.uid())
         })
         .collect();
     files.sort();
@@ -211,7 +211,7 @@ fn maildir_name_form(name: &str) -> String {
 }
 
 /// Deliveries of every kind; (lines, mail files, deferred queue files).
-fn deliveries(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32)>, usize)> {
+fn deliveries(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32, u32)>, usize)> {
     let mut mx = instance("t-26-deliver", agent)?;
     // Nearly full: the next message would pass virtual_mailbox_limit.
     let full = mx.dir.join("vmail/vmail.e2e.test/full");
@@ -290,7 +290,7 @@ fn mailboxes_and_maildirs_as_with_postfix_s_virtual() {
     assert!(
         files
             .iter()
-            .any(|(path, content, _)| path == "vmail.e2e.test/mbox2"
+            .any(|(path, content, _, _)| path == "vmail.e2e.test/mbox2"
                 && content.starts_with("From MAILER-DAEMON  DATE\nReturn-Path: <>\n")
                 && content.contains("\n>From the body of t26-mbox-null-sender\n")),
         "{files:#?}"
@@ -377,7 +377,7 @@ fn verify_probes_are_answered_as_by_postfix_s_virtual() {
 
 /// Postfix's queue manager driving the virtual agent (the component swap): a maildir, a
 /// mailbox and an unknown user; (lines, mail files).
-fn under_postfix_qmgr(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32)>)> {
+fn under_postfix_qmgr(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32, u32)>)> {
     let daemons = IRONPOST_DAEMONS
         .iter()
         .copied()
