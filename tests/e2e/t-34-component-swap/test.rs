@@ -117,6 +117,19 @@ fn no_trouble(mx: &Instance) {
     assert!(trouble.is_empty(), "{trouble:#?}");
 }
 
+/// Nothing alarming in `mx`'s log, and its message's lines are `reference`'s.
+fn like_postfix(mx: &Instance, reference: &[String]) {
+    no_trouble(mx);
+    let ours = message_lines(mx);
+    if ours != reference {
+        mx.keep_for_inspection();
+    }
+    assert_eq!(
+        ours, reference,
+        "log lines differ from an all-Postfix system's"
+    );
+}
+
 /// An all-Postfix system's lines for the same message: the reference. (Each test makes
 /// its own, named `name`: the tests of one binary run in parallel, in one process.)
 fn postfix_reference(name: &str) -> Option<Vec<String>> {
@@ -145,15 +158,7 @@ fn ironpost_smtpd_and_cleanup_under_postfix_master() {
     assert_eq!(exe(&mx, "qmgr"), Path::new(POSTFIX_DAEMONS).join("qmgr"));
     assert_eq!(exe(&mx, "smtpd"), mx.dir.join("libexec/smtpd"));
     assert_eq!(exe(&mx, "cleanup"), mx.dir.join("libexec/cleanup"));
-    no_trouble(&mx);
-    let ours = message_lines(&mx);
-    if ours != reference {
-        mx.keep_for_inspection();
-    }
-    assert_eq!(
-        ours, reference,
-        "log lines differ from an all-Postfix system's"
-    );
+    like_postfix(&mx, &reference);
 }
 
 #[test]
@@ -173,13 +178,5 @@ fn postfix_smtpd_with_ironpost_cleanup_under_ironpost_master() {
     assert_eq!(exe(&mx, "master"), mx.dir.join("libexec/master"));
     assert_eq!(exe(&mx, "smtpd"), Path::new(POSTFIX_DAEMONS).join("smtpd"));
     assert_eq!(exe(&mx, "cleanup"), mx.dir.join("libexec/cleanup"));
-    no_trouble(&mx);
-    let ours = message_lines(&mx);
-    if ours != reference {
-        mx.keep_for_inspection();
-    }
-    assert_eq!(
-        ours, reference,
-        "log lines differ from an all-Postfix system's"
-    );
+    like_postfix(&mx, &reference);
 }
