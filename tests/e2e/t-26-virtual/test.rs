@@ -7,7 +7,8 @@
 //! nothing left half-written) and a mailbox whose dot-lock is held (deferred, then
 //! delivered after the lock goes and the queue is flushed); `sendmail -bv` asks what would
 //! happen, and so does the address verification service (its probes deliver nothing).
-//! Postfix's own queue manager drives our agent as well (the component swap).
+//! `sendmail -v` delivers and reports. Postfix's own queue manager drives our agent as
+//! well (the component swap).
 //! The agents' log lines, the queue manager's and the bounce service's, the
 //! delivered messages (headers added: Return-Path, X-Original-To, Delivered-To, the
 //! From_ line), the maildir file names' form and the queue must be equal after queue
@@ -413,6 +414,41 @@ fn postfix_s_queue_manager_drives_our_virtual_as_its_own() {
         &ours.0,
         "to=<mbox@vmail.e2e.test>, relay=virtual, delay=N, delays=N, dsn=2.0.0, \
          status=sent (delivered to mailbox)",
+    );
+    assert_eq!(ours, postfix);
+}
+
+/// `sendmail -v` to a mailbox: delivered, and the sender gets the delivery report;
+/// (lines, mail files).
+fn record(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32, u32)>)> {
+    let mut mx = instance("t-26-record", agent)?;
+    mx.start();
+    sendmail(
+        &mx,
+        &["-v", "-f", USER, "mbox@vmail.e2e.test"],
+        "t26-record",
+    );
+    // The message and the report.
+    wait_count(&mx, ": removed", 2, 60);
+    Some((
+        lines_of(&mx, &["virtual", "qmgr", "bounce"]),
+        mail_files(&mx),
+    ))
+}
+
+#[test]
+fn sendmail_v_delivers_and_reports_as_with_postfix_s_virtual() {
+    let Some((ours, postfix)) = both(record) else {
+        return;
+    };
+    assert!(
+        ours.1
+            .iter()
+            .any(|(path, content, _, _)| path.contains("/user/new/")
+                && content.contains("Action: delivered")
+                && content.contains("delivery via virtual: delivered to mailbox")),
+        "{:#?}",
+        ours.1
     );
     assert_eq!(ours, postfix);
 }
