@@ -51,6 +51,7 @@ pub mod resolve_clnt;
 pub mod resolve_local;
 pub mod rewrite_clnt;
 pub mod safe_open;
+pub mod scache_clnt;
 pub mod sent;
 pub mod table_watch;
 pub mod trace;

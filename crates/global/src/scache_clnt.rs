@@ -1,0 +1,407 @@
+//! The client of the connection cache service: saving an open session for the next
+//! delivery agent, and finding one.
+//!
+//! Postfix counterparts: `global/scache_clnt.c` and the request names and statuses of
+//! `global/scache.h`. The service is `private/$connection_cache_service_name`; requests
+//! are null-terminated attribute lists over a connection the client keeps (Postfix's
+//! auto_clnt: closed after ipc_idle seconds unused or ipc_ttl seconds old), each bounded
+//! by connection_cache_protocol_timeout. A descriptor travels in Postfix's Linux order:
+//! the service sends a `dummy` list before it receives one, and the client sends a
+//! `dummy` list before it receives one and another after. A request that fails twice
+//! disables the cache for the life of the client ("disabling connection caching"), as
+//! a delivery agent can always go without it. A saved descriptor is always closed here:
+//! the service keeps its own copy.
+
+use ipc::{Attrs, Flavor, mail_attr};
+use std::io::{BufReader, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+/// The protocol the service announces.
+pub const PROTO_SCACHE: &str = "connection_cache_protocol";
+/// Request completed (`SCACHE_STAT_OK`).
+pub const SCACHE_STAT_OK: i32 = 0;
+/// Malformed request (`SCACHE_STAT_BAD`).
+pub const SCACHE_STAT_BAD: i32 = 1;
+/// Request completed unsuccessfully (`SCACHE_STAT_FAIL`).
+pub const SCACHE_STAT_FAIL: i32 = 2;
+/// Attempts before the cache is disabled (`SCACHE_MAX_TRIES`).
+const MAX_TRIES: u32 = 2;
+
+const ATTR_TTL: &str = "ttl";
+const ATTR_LABEL: &str = "label";
+const ATTR_PROP: &str = "property";
+const ATTR_DUMMY: &str = "dummy";
+
+/// A client of the connection cache.
+pub struct ScacheClient {
+    /// Where the service's socket is: `private`, relative to the queue directory.
+    pub private_dir: String,
+    /// connection_cache_service_name.
+    pub service: String,
+    /// connection_cache_protocol_timeout, for each read and write.
+    pub timeout: Duration,
+    /// ipc_idle.
+    pub idle_limit: Duration,
+    /// ipc_ttl.
+    pub ttl_limit: Duration,
+    /// False after the cache was disabled.
+    enabled: bool,
+    conn: Option<Connection>,
+}
+
+struct Connection {
+    reader: BufReader<UnixStream>,
+    opened: Instant,
+    used: Instant,
+}
+
+fn protocol_error() -> std::io::Error {
+    std::io::Error::from_raw_os_error(sys::libc::EPROTO)
+}
+
+/// The attribute values of a reply with exactly these names, in this order.
+fn values(reply: &Attrs, names: &[&str]) -> std::io::Result<Vec<String>> {
+    if reply.len() != names.len()
+        || !reply
+            .0
+            .iter()
+            .zip(names)
+            .all(|((n, _), want)| n == want.as_bytes())
+    {
+        return Err(protocol_error());
+    }
+    Ok(reply
+        .0
+        .iter()
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect())
+}
+
+impl ScacheClient {
+    /// A client of `private/<service>`; it connects at the first request.
+    pub fn new(
+        service: &str,
+        timeout: Duration,
+        idle_limit: Duration,
+        ttl_limit: Duration,
+    ) -> Self {
+        ScacheClient {
+            private_dir: "private".to_string(),
+            service: service.to_string(),
+            timeout,
+            idle_limit,
+            ttl_limit,
+            enabled: true,
+            conn: None,
+        }
+    }
+
+    /// The client main.cf describes: connection_cache_service_name,
+    /// connection_cache_protocol_timeout, ipc_idle and ipc_ttl.
+    pub fn from_config(config: &params::Config) -> Result<Self, params::ConfigError> {
+        use params::decl::process::{IPC_IDLE, IPC_TTL};
+        use params::decl::verify::{
+            CONNECTION_CACHE_PROTOCOL_TIMEOUT, CONNECTION_CACHE_SERVICE_NAME,
+        };
+        let secs = |p| config.time(p).map(|t| Duration::from_secs(t.max(1) as u64));
+        Ok(ScacheClient::new(
+            &config.str(&CONNECTION_CACHE_SERVICE_NAME)?,
+            secs(&CONNECTION_CACHE_PROTOCOL_TIMEOUT)?,
+            secs(&IPC_IDLE)?,
+            secs(&IPC_TTL)?,
+        ))
+    }
+
+    /// Whether requests still go to the service.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Saves the session `fd` under `endp_label` for `ttl` seconds (`scache_save_endp`);
+    /// `fd` is closed whatever happens.
+    pub fn save_endp(&mut self, ttl: i32, endp_label: &str, endp_prop: &str, fd: OwnedFd) {
+        let request = Attrs::new()
+            .str(mail_attr::REQ, "save_endp")
+            .int(ATTR_TTL, ttl)
+            .str(ATTR_LABEL, endp_label)
+            .str(ATTR_PROP, endp_prop);
+        let status = self.with_retries(false, |conn| {
+            conn.send(&request)?;
+            values(&conn.receive()?, &[ATTR_DUMMY])?;
+            sys::fdpass::send_fd(conn.reader.get_ref(), fd.as_raw_fd())?;
+            let v = values(&conn.receive()?, &[mail_attr::STATUS])?;
+            Ok(v[0].parse::<u32>().map_or(-1, |s| s as i32))
+        });
+        if log::verbose() > 0 && status.is_some_and(|s| s != SCACHE_STAT_OK) {
+            log::msg_warn!(
+                "scache_clnt_save_endp: descriptor save failed with status {}",
+                status.unwrap_or_default()
+            );
+        }
+        drop(fd);
+    }
+
+    /// Binds `dest_label` to `endp_label` for `ttl` seconds (`scache_save_dest`).
+    pub fn save_dest(&mut self, ttl: i32, dest_label: &str, dest_prop: &str, endp_label: &str) {
+        let request = Attrs::new()
+            .str(mail_attr::REQ, "save_dest")
+            .int(ATTR_TTL, ttl)
+            .str(ATTR_LABEL, dest_label)
+            .str(ATTR_PROP, dest_prop)
+            .str(ATTR_LABEL, endp_label);
+        let status = self.with_retries(false, |conn| {
+            conn.send(&request)?;
+            let v = values(&conn.receive()?, &[mail_attr::STATUS])?;
+            Ok(v[0].parse::<u32>().map_or(-1, |s| s as i32))
+        });
+        if log::verbose() > 0 && status.is_some_and(|s| s != SCACHE_STAT_OK) {
+            log::msg_warn!(
+                "scache_clnt_save_dest: destination save failed with status {}",
+                status.unwrap_or_default()
+            );
+        }
+    }
+
+    /// A session saved under `endp_label`: its properties and descriptor
+    /// (`scache_find_endp`).
+    pub fn find_endp(&mut self, endp_label: &str) -> Option<(String, OwnedFd)> {
+        let request = Attrs::new()
+            .str(mail_attr::REQ, "find_endp")
+            .str(ATTR_LABEL, endp_label);
+        self.with_retries(true, |conn| {
+            conn.send(&request)?;
+            let v = values(&conn.receive()?, &[mail_attr::STATUS, ATTR_PROP])?;
+            if v[0] != "0" {
+                return Ok(None);
+            }
+            let fd = conn.take_fd()?;
+            Ok(Some((v[1].clone(), fd)))
+        })
+        .flatten()
+    }
+
+    /// A session for `dest_label`: the destination's and the endpoint's properties and
+    /// the descriptor (`scache_find_dest`).
+    pub fn find_dest(&mut self, dest_label: &str) -> Option<(String, String, OwnedFd)> {
+        let request = Attrs::new()
+            .str(mail_attr::REQ, "find_dest")
+            .str(ATTR_LABEL, dest_label);
+        self.with_retries(true, |conn| {
+            conn.send(&request)?;
+            let v = values(&conn.receive()?, &[mail_attr::STATUS, ATTR_PROP, ATTR_PROP])?;
+            if v[0] != "0" {
+                return Ok(None);
+            }
+            let fd = conn.take_fd()?;
+            Ok(Some((v[1].clone(), v[2].clone(), fd)))
+        })
+        .flatten()
+    }
+
+    /// Runs `exchange` over a live connection, reconnecting once after a failure; after
+    /// the second failure the cache is disabled. None when it failed or is disabled.
+    fn with_retries<T>(
+        &mut self,
+        lookup: bool,
+        mut exchange: impl FnMut(&mut Connection) -> std::io::Result<T>,
+    ) -> Option<T> {
+        let mut tries = 0;
+        while self.enabled {
+            let result = self.connection().and_then(&mut exchange);
+            match result {
+                Ok(value) => return Some(value),
+                Err(e) => {
+                    self.conn = None;
+                    let quiet =
+                        matches!(e.raw_os_error(), Some(sys::libc::EPIPE | sys::libc::ENOENT));
+                    // A save warns about a repeated failure even when it is quiet.
+                    if log::verbose() > 0 || !quiet || (!lookup && tries > 0) {
+                        log::msg_warn!(
+                            "problem talking to service {}/{}: {}",
+                            self.private_dir,
+                            self.service,
+                            sys::os_error(&e)
+                        );
+                    }
+                }
+            }
+            tries += 1;
+            if tries >= MAX_TRIES {
+                log::msg_warn!("disabling connection caching");
+                self.enabled = false;
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        None
+    }
+
+    /// The kept connection, made anew when missing, idle too long or too old.
+    fn connection(&mut self) -> std::io::Result<&mut Connection> {
+        let now = Instant::now();
+        if self.conn.as_ref().is_some_and(|c| {
+            now.duration_since(c.used) >= self.idle_limit
+                || now.duration_since(c.opened) >= self.ttl_limit
+        }) {
+            self.conn = None;
+        }
+        if self.conn.is_none() {
+            let stream =
+                crate::mail_connect::connect(&self.private_dir, &self.service, self.timeout)?;
+            let mut reader = BufReader::new(stream);
+            match ipc::attr::read(&mut reader, Flavor::Null)? {
+                Some(hello) if hello.get_str(mail_attr::PROTO) == Ok(PROTO_SCACHE) => {}
+                _ => return Err(protocol_error()),
+            }
+            self.conn = Some(Connection {
+                reader,
+                opened: now,
+                used: now,
+            });
+        }
+        let conn = self.conn.as_mut().ok_or_else(protocol_error)?;
+        conn.used = now;
+        Ok(conn)
+    }
+}
+
+impl Connection {
+    fn send(&mut self, attrs: &Attrs) -> std::io::Result<()> {
+        let mut writer = self.reader.get_ref();
+        ipc::attr::write(&mut writer, Flavor::Null, attrs)?;
+        writer.flush()
+    }
+
+    fn receive(&mut self) -> std::io::Result<Attrs> {
+        ipc::attr::read(&mut self.reader, Flavor::Null)?.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "unexpected end of input")
+        })
+    }
+
+    /// Receives a descriptor: a dummy list first, so the service may send it, and one
+    /// after, so the service may close its copy.
+    fn take_fd(&mut self) -> std::io::Result<OwnedFd> {
+        let dummy = Attrs::new().str(ATTR_DUMMY, "");
+        self.send(&dummy)?;
+        let socket = self.reader.get_ref();
+        let raw: RawFd = socket.as_raw_fd();
+        sys::fdpass::read_wait(
+            raw,
+            socket.read_timeout()?.unwrap_or(Duration::from_secs(5)),
+        )?;
+        let fd = sys::fdpass::recv_fd(socket)?;
+        let _ = self.send(&dummy);
+        Ok(fd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::unix::net::UnixListener;
+
+    /// A service that holds one saved descriptor and hands it out once, speaking the
+    /// service side of the protocol.
+    fn fake_service(dir: &std::path::Path) -> std::thread::JoinHandle<Vec<String>> {
+        let listener = UnixListener::bind(dir.join("scache")).unwrap();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut out = stream.try_clone().unwrap();
+            let send =
+                |out: &mut UnixStream, a: Attrs| ipc::attr::write(out, Flavor::Null, &a).unwrap();
+            send(&mut out, Attrs::new().str(mail_attr::PROTO, PROTO_SCACHE));
+            let mut saved: Option<OwnedFd> = None;
+            let mut seen = Vec::new();
+            while let Ok(Some(req)) = ipc::attr::read(&mut reader, Flavor::Null) {
+                let what = req.get_str(mail_attr::REQ).unwrap().to_string();
+                seen.push(what.clone());
+                match what.as_str() {
+                    "save_endp" => {
+                        send(&mut out, Attrs::new().str(ATTR_DUMMY, ""));
+                        saved = Some(sys::fdpass::recv_fd(&stream).unwrap());
+                        send(&mut out, Attrs::new().int(mail_attr::STATUS, 0));
+                    }
+                    "save_dest" => send(&mut out, Attrs::new().int(mail_attr::STATUS, 0)),
+                    "find_dest" => match saved.take() {
+                        Some(fd) => {
+                            send(
+                                &mut out,
+                                Attrs::new()
+                                    .int(mail_attr::STATUS, 0)
+                                    .str(ATTR_PROP, "d")
+                                    .str(ATTR_PROP, "e"),
+                            );
+                            ipc::attr::read(&mut reader, Flavor::Null).unwrap();
+                            sys::fdpass::send_fd(&stream, fd.as_raw_fd()).unwrap();
+                            ipc::attr::read(&mut reader, Flavor::Null).unwrap();
+                        }
+                        None => send(
+                            &mut out,
+                            Attrs::new()
+                                .int(mail_attr::STATUS, SCACHE_STAT_FAIL)
+                                .str(ATTR_PROP, "")
+                                .str(ATTR_PROP, ""),
+                        ),
+                    },
+                    _ => send(
+                        &mut out,
+                        Attrs::new().int(mail_attr::STATUS, SCACHE_STAT_BAD),
+                    ),
+                }
+            }
+            seen
+        })
+    }
+
+    #[test]
+    fn a_session_saved_is_found_and_works() {
+        let dir = std::env::temp_dir().join(format!("scache-clnt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let service = fake_service(&dir);
+        let mut client = ScacheClient::new(
+            "scache",
+            Duration::from_secs(5),
+            Duration::from_secs(5),
+            Duration::from_secs(100),
+        );
+        client.private_dir = dir.display().to_string();
+        let (session, mut peer) = UnixStream::pair().unwrap();
+        client.save_endp(2, "smtp:192.0.2.1:25", "e", OwnedFd::from(session));
+        client.save_dest(2, "smtp:example.com:25", "d", "smtp:192.0.2.1:25");
+        let (dprop, eprop, fd) = client.find_dest("smtp:example.com:25").unwrap();
+        assert_eq!((dprop.as_str(), eprop.as_str()), ("d", "e"));
+        let mut again = UnixStream::from(fd);
+        again.write_all(b"ping").unwrap();
+        let mut buf = [0u8; 4];
+        peer.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"ping");
+        assert!(client.find_dest("smtp:example.com:25").is_none());
+        assert!(client.enabled());
+        drop(client);
+        assert_eq!(
+            service.join().unwrap(),
+            ["save_endp", "save_dest", "find_dest", "find_dest"]
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_missing_service_disables_the_cache() {
+        let mut client = ScacheClient::new(
+            "scache",
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+            Duration::from_secs(100),
+        );
+        client.private_dir = "/nonexistent-scache-dir".into();
+        assert!(client.find_endp("smtp:192.0.2.1:25").is_none());
+        assert!(!client.enabled());
+        // Nothing more is tried.
+        assert!(client.find_dest("x").is_none());
+    }
+}
