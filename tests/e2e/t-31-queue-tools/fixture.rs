@@ -113,6 +113,16 @@ fn first_recipient(path: &Path) -> Option<String> {
         .map(|(_, _, at, len)| String::from_utf8_lossy(&bytes[at..at + len]).into_owned())
 }
 
+/// The queue ID of the file under `dir` whose first recipient is `rcpt`.
+pub fn queue_file_for(dir: &Path, rcpt: &str) -> Option<String> {
+    let mut files = Vec::new();
+    files_under(dir, &mut files);
+    files
+        .into_iter()
+        .find(|p| first_recipient(p).as_deref() == Some(rcpt))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+}
+
 /// Moves the arrival time (the T record's seconds, same width) back by `age` seconds.
 fn age(path: &Path, age: i64) {
     let mut bytes = std::fs::read(path).unwrap();

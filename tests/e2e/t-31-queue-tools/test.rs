@@ -11,6 +11,8 @@
 //! ours on two copies of the same queue, each with a main.cf of its own, and compares
 //! standard output, standard error, exit status and, for postsuper, the queue left behind.
 
+use std::os::unix::fs::PermissionsExt;
+
 mod fixture;
 
 use fixture::{Fixture, Run};
@@ -302,4 +304,157 @@ fn postlock_and_postkick_behave_as_postfix_s() {
     }
     assert!(!dir.join("box.lock").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// ironpost's default configuration directory, as our programs report it.
+const DEFAULT_CONFIG_DIR: &str = "/etc/ironpost";
+
+/// Waits until the log has `n` lines with `needle`.
+fn wait_count(mx: &e2e::Instance, needle: &str, n: usize) {
+    if !e2e::wait_until(60, || mx.log().matches(needle).count() >= n) {
+        mx.keep_for_inspection();
+        panic!("fewer than {n} {needle}; log:\n{}", mx.log());
+    }
+}
+
+/// Runs `program ARGS` as nobody (real and effective), with MAIL_CONFIG naming `mx`.
+fn as_nobody(
+    mx: &e2e::Instance,
+    program: &std::path::Path,
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .arg(program)
+        .args(args)
+        .env("MAIL_CONFIG", mx.etc())
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running system with our showq and our postqueue installed set-gid: a user's
+/// `postqueue -p` and `sendmail -bp` through the service, the access lists as Postfix's
+/// postqueue applies them, and `postqueue -f`, `-i id` and `-s site` delivering deferred
+/// mail once the relay is back.
+#[test]
+fn postqueue_flushes_and_lists_in_a_running_system() {
+    let mut daemons: Vec<&str> = e2e::IRONPOST_DAEMONS.to_vec();
+    daemons.push("showq");
+    let Some(mut mx) = e2e::Instance::with_daemons("t-31-live", &daemons) else {
+        return;
+    };
+    mx.install_commands();
+    // Ours, set-gid postdrop as installed, in place of the link to Postfix's.
+    let postqueue = mx.dir.join("sbin/postqueue");
+    let _ = std::fs::remove_file(&postqueue);
+    std::fs::copy(e2e::program("postqueue"), &postqueue).unwrap();
+    let chown = std::process::Command::new("chown")
+        .arg("root:postdrop")
+        .arg(&postqueue)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    std::fs::set_permissions(&postqueue, std::fs::Permissions::from_mode(0o2755)).unwrap();
+    mx.add_main_cf("fast_flush_domains = relay.e2e.test\n");
+    mx.write(
+        "etc/transport",
+        &mx.expand(
+            "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n\
+             other.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n",
+        ),
+    );
+    mx.start();
+    let sendmail = mx.dir.join("sbin/sendmail");
+    let submit = |rcpt: &str| {
+        let message = format!("Subject: {rcpt}\n\nbody\n");
+        let out = mx.run_with_input(&sendmail, &["-f", "a@e2e.test", rcpt], message.as_bytes());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // For -i, -s and -f, in that order; all deferred while the relay is away.
+    for rcpt in [
+        "one@other.e2e.test",
+        "site@relay.e2e.test",
+        "all@other.e2e.test",
+    ] {
+        submit(rcpt);
+    }
+    wait_count(&mx, "status=deferred", 3);
+
+    // The listing through the service; sendmail -bp is the same listing.
+    let out = std::process::Command::new(&postqueue)
+        .arg("-p")
+        .env("MAIL_CONFIG", mx.etc())
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), ""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("site@relay.e2e.test") && stdout.ends_with("in 3 Requests.\n"),
+        "{stdout}"
+    );
+    let out = std::process::Command::new(&sendmail)
+        .arg("-bp")
+        .env("MAIL_CONFIG", mx.etc())
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), stdout);
+
+    // The relay comes back: each request delivers its message now, and only that.
+    mx.start_sink();
+    let flush = |args: &[&str]| {
+        let out = std::process::Command::new(&postqueue)
+            .args(args)
+            .env("MAIL_CONFIG", mx.etc())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "postqueue {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let id = fixture::queue_file_for(&mx.dir.join("queue/deferred"), "one@other.e2e.test")
+        .expect("the deferred message");
+    flush(&["-i", &id]);
+    wait_count(&mx, "to=<one@other.e2e.test>, relay=127.0.0.1", 1);
+    wait_count(&mx, "status=sent", 1);
+    flush(&["-s", "relay.e2e.test"]);
+    wait_count(&mx, "to=<site@relay.e2e.test>, relay=127.0.0.1", 1);
+    wait_count(&mx, "status=sent", 2);
+    flush(&["-f"]);
+    wait_count(&mx, "status=sent", 3);
+
+    // A user may not name a configuration directory that the default main.cf does not
+    // list: refused before anything else, as by Postfix's postqueue (whose default
+    // directory is /etc/postfix).
+    for args in [&["-p"][..], &["-f"]] {
+        let ours = as_nobody(&mx, &postqueue, args);
+        let postfix = as_nobody(&mx, std::path::Path::new("/usr/sbin/postqueue"), args);
+        let ours = (
+            ours.0,
+            ours.1,
+            ours.2.replace(DEFAULT_CONFIG_DIR, "/etc/postfix"),
+        );
+        assert_eq!(ours, postfix, "postqueue {args:?}");
+        assert_eq!(ours.0, Some(69));
+    }
 }
