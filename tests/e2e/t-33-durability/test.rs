@@ -60,7 +60,7 @@ fn cleanup_fsyncs_before_smtpd_says_250() {
         .args(["-f", "-qq", "-s", "65536"])
         .args([
             "-e",
-            "trace=fchmod,fsync,fdatasync,write,writev,sendto,sendmsg",
+            "trace=fchmod,fsync,fdatasync,close,write,writev,pwrite64,pwritev,pwritev2,sendto,sendmsg",
         ])
         .arg("-o")
         .arg(&trace)
@@ -106,10 +106,13 @@ fn cleanup_fsyncs_before_smtpd_says_250() {
         .unwrap()
         .to_string();
     let mine = |i: usize| split_pid(lines[i]).is_some_and(|(p, _)| p == cleanup);
+    // Any call that writes to the queue file: write, writev, and the positioned ones
+    // (cleanup updates the size record in place).
     let is_file_write = |i: usize| {
         mine(i)
-            && (lines[i].contains(&format!("write({fd},"))
-                || lines[i].contains(&format!("writev({fd},")))
+            && ["write", "writev", "pwrite64", "pwritev", "pwritev2"]
+                .iter()
+                .any(|call| lines[i].contains(&format!(" {call}({fd},")))
     };
     // The fsync of that fd has returned (in one line, or as the "resumed" half).
     let fsync_started = (fchmod..reply)
@@ -137,9 +140,12 @@ fn cleanup_fsyncs_before_smtpd_says_250() {
             .any(|&i| lines[i].contains("t33-fsync-marker")),
         "the message was not written to fd {fd} before the fchmod:\n{calls}"
     );
-    // ...nothing after it...
+    // ...nothing after it, until it is closed (its number may then be reused)...
+    let closed = (fchmod..lines.len())
+        .find(|&i| mine(i) && lines[i].contains(&format!(" close({fd})")))
+        .unwrap_or(lines.len());
     assert!(
-        !(fchmod..lines.len()).any(is_file_write),
+        !(fchmod..closed).any(is_file_write),
         "queue file fd {fd} written after it was marked complete:\n{calls}"
     );
     // ...cleanup's status 0 went out after the fsync returned, and smtpd's 250 after that.
@@ -148,6 +154,13 @@ fn cleanup_fsyncs_before_smtpd_says_250() {
         .unwrap_or_else(|| {
             panic!("no status 0 from cleanup between its fsync and smtpd's 250:\n{calls}")
         });
+    // The commit as it happened, for the record (long writes cut short).
+    let first = content.first().copied().unwrap_or(fchmod);
+    for line in &lines[first..=reply] {
+        if split_pid(line).is_some_and(|(p, _)| p == cleanup || p == smtpd) {
+            println!("{}", line.chars().take(110).collect::<String>());
+        }
+    }
     println!(
         "{id}: fchmod line {fchmod}, fsync returned line {fsync_done}, status line {status}, \
          250 line {reply} (cleanup pid {cleanup}, smtpd pid {smtpd})"
