@@ -42,6 +42,7 @@ pub const IRONPOST_DAEMONS: [&str; 9] = [
 /// An ironpost program, built from the current sources for this test process.
 pub use testkit::program;
 
+pub mod load;
 pub mod smtpd_log;
 
 /// Whether the mixed system can run here; when it cannot, the calling test is skipped (see
