@@ -12,11 +12,10 @@
 //! a delivery agent can always go without it. A saved descriptor is always closed here:
 //! the service keeps its own copy.
 
-use ipc::{Attrs, Flavor, mail_attr};
-use std::io::{BufReader, Write};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
-use std::time::{Duration, Instant};
+use crate::clnt_stream::{ClntStream, Conn, protocol_error};
+use ipc::{Attrs, mail_attr};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Duration;
 
 /// The protocol the service announces.
 pub const PROTO_SCACHE: &str = "connection_cache_protocol";
@@ -29,36 +28,21 @@ pub const SCACHE_STAT_FAIL: i32 = 2;
 /// Attempts before the cache is disabled (`SCACHE_MAX_TRIES`).
 const MAX_TRIES: u32 = 2;
 
-const ATTR_TTL: &str = "ttl";
-const ATTR_LABEL: &str = "label";
-const ATTR_PROP: &str = "property";
-const ATTR_DUMMY: &str = "dummy";
+/// A time to live in seconds (`MAIL_ATTR_TTL`).
+pub const ATTR_TTL: &str = "ttl";
+/// An endpoint or destination name (`MAIL_ATTR_LABEL`).
+pub const ATTR_LABEL: &str = "label";
+/// Properties the client needs to take a session over (`MAIL_ATTR_PROP`).
+pub const ATTR_PROP: &str = "property";
+/// The list that keeps stream data away from a descriptor (`MAIL_ATTR_DUMMY`).
+pub const ATTR_DUMMY: &str = "dummy";
 
 /// A client of the connection cache.
 pub struct ScacheClient {
-    /// Where the service's socket is: `private`, relative to the queue directory.
-    pub private_dir: String,
-    /// connection_cache_service_name.
-    pub service: String,
-    /// connection_cache_protocol_timeout, for each read and write.
-    pub timeout: Duration,
-    /// ipc_idle.
-    pub idle_limit: Duration,
-    /// ipc_ttl.
-    pub ttl_limit: Duration,
+    /// The service and the kept connection.
+    pub stream: ClntStream,
     /// False after the cache was disabled.
     enabled: bool,
-    conn: Option<Connection>,
-}
-
-struct Connection {
-    reader: BufReader<UnixStream>,
-    opened: Instant,
-    used: Instant,
-}
-
-fn protocol_error() -> std::io::Error {
-    std::io::Error::from_raw_os_error(sys::libc::EPROTO)
 }
 
 /// The attribute values of a reply with exactly these names, in this order.
@@ -88,13 +72,8 @@ impl ScacheClient {
         ttl_limit: Duration,
     ) -> Self {
         ScacheClient {
-            private_dir: "private".to_string(),
-            service: service.to_string(),
-            timeout,
-            idle_limit,
-            ttl_limit,
+            stream: ClntStream::new(service, PROTO_SCACHE, timeout, idle_limit, ttl_limit),
             enabled: true,
-            conn: None,
         }
     }
 
@@ -130,7 +109,7 @@ impl ScacheClient {
         let status = self.with_retries(false, |conn| {
             conn.send(&request)?;
             values(&conn.receive()?, &[ATTR_DUMMY])?;
-            sys::fdpass::send_fd(conn.reader.get_ref(), fd.as_raw_fd())?;
+            sys::fdpass::send_fd(conn.socket(), fd.as_raw_fd())?;
             let v = values(&conn.receive()?, &[mail_attr::STATUS])?;
             Ok(v[0].parse::<u32>().map_or(-1, |s| s as i32))
         });
@@ -176,7 +155,7 @@ impl ScacheClient {
             if v[0] != "0" {
                 return Ok(None);
             }
-            let fd = conn.take_fd()?;
+            let fd = take_fd(conn)?;
             Ok(Some((v[1].clone(), fd)))
         })
         .flatten()
@@ -194,7 +173,7 @@ impl ScacheClient {
             if v[0] != "0" {
                 return Ok(None);
             }
-            let fd = conn.take_fd()?;
+            let fd = take_fd(conn)?;
             Ok(Some((v[1].clone(), v[2].clone(), fd)))
         })
         .flatten()
@@ -205,23 +184,22 @@ impl ScacheClient {
     fn with_retries<T>(
         &mut self,
         lookup: bool,
-        mut exchange: impl FnMut(&mut Connection) -> std::io::Result<T>,
+        mut exchange: impl FnMut(&mut Conn) -> std::io::Result<T>,
     ) -> Option<T> {
         let mut tries = 0;
         while self.enabled {
-            let result = self.connection().and_then(&mut exchange);
-            match result {
+            match self.stream.access().and_then(&mut exchange) {
                 Ok(value) => return Some(value),
                 Err(e) => {
-                    self.conn = None;
+                    self.stream.recover();
                     let quiet =
                         matches!(e.raw_os_error(), Some(sys::libc::EPIPE | sys::libc::ENOENT));
                     // A save warns about a repeated failure even when it is quiet.
                     if log::verbose() > 0 || !quiet || (!lookup && tries > 0) {
                         log::msg_warn!(
                             "problem talking to service {}/{}: {}",
-                            self.private_dir,
-                            self.service,
+                            self.stream.dir,
+                            self.stream.service,
                             sys::os_error(&e)
                         );
                     }
@@ -237,71 +215,27 @@ impl ScacheClient {
         }
         None
     }
-
-    /// The kept connection, made anew when missing, idle too long or too old.
-    fn connection(&mut self) -> std::io::Result<&mut Connection> {
-        let now = Instant::now();
-        if self.conn.as_ref().is_some_and(|c| {
-            now.duration_since(c.used) >= self.idle_limit
-                || now.duration_since(c.opened) >= self.ttl_limit
-        }) {
-            self.conn = None;
-        }
-        if self.conn.is_none() {
-            let stream =
-                crate::mail_connect::connect(&self.private_dir, &self.service, self.timeout)?;
-            let mut reader = BufReader::new(stream);
-            match ipc::attr::read(&mut reader, Flavor::Null)? {
-                Some(hello) if hello.get_str(mail_attr::PROTO) == Ok(PROTO_SCACHE) => {}
-                _ => return Err(protocol_error()),
-            }
-            self.conn = Some(Connection {
-                reader,
-                opened: now,
-                used: now,
-            });
-        }
-        let conn = self.conn.as_mut().ok_or_else(protocol_error)?;
-        conn.used = now;
-        Ok(conn)
-    }
 }
 
-impl Connection {
-    fn send(&mut self, attrs: &Attrs) -> std::io::Result<()> {
-        let mut writer = self.reader.get_ref();
-        ipc::attr::write(&mut writer, Flavor::Null, attrs)?;
-        writer.flush()
-    }
-
-    fn receive(&mut self) -> std::io::Result<Attrs> {
-        ipc::attr::read(&mut self.reader, Flavor::Null)?.ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "unexpected end of input")
-        })
-    }
-
-    /// Receives a descriptor: a dummy list first, so the service may send it, and one
-    /// after, so the service may close its copy.
-    fn take_fd(&mut self) -> std::io::Result<OwnedFd> {
-        let dummy = Attrs::new().str(ATTR_DUMMY, "");
-        self.send(&dummy)?;
-        let socket = self.reader.get_ref();
-        let raw: RawFd = socket.as_raw_fd();
-        sys::fdpass::read_wait(
-            raw,
-            socket.read_timeout()?.unwrap_or(Duration::from_secs(5)),
-        )?;
-        let fd = sys::fdpass::recv_fd(socket)?;
-        let _ = self.send(&dummy);
-        Ok(fd)
-    }
+/// Receives a descriptor: a dummy list first, so the service may send it, and one
+/// after, so the service may close its copy.
+fn take_fd(conn: &mut Conn) -> std::io::Result<OwnedFd> {
+    let dummy = Attrs::new().str(ATTR_DUMMY, "");
+    conn.send(&dummy)?;
+    let socket = conn.socket();
+    let wait = socket.read_timeout()?.unwrap_or(Duration::from_secs(5));
+    sys::fdpass::read_wait(socket.as_raw_fd(), wait)?;
+    let fd = sys::fdpass::recv_fd(socket)?;
+    let _ = conn.send(&dummy);
+    Ok(fd)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
-    use std::os::unix::net::UnixListener;
+    use ipc::Flavor;
+    use std::io::{BufReader, Read, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
 
     /// A service that holds one saved descriptor and hands it out once, speaking the
     /// service side of the protocol.
@@ -369,7 +303,7 @@ mod tests {
             Duration::from_secs(5),
             Duration::from_secs(100),
         );
-        client.private_dir = dir.display().to_string();
+        client.stream.dir = dir.display().to_string();
         let (session, mut peer) = UnixStream::pair().unwrap();
         client.save_endp(2, "smtp:192.0.2.1:25", "e", OwnedFd::from(session));
         client.save_dest(2, "smtp:example.com:25", "d", "smtp:192.0.2.1:25");
@@ -398,7 +332,7 @@ mod tests {
             Duration::from_secs(5),
             Duration::from_secs(100),
         );
-        client.private_dir = "/nonexistent-scache-dir".into();
+        client.stream.dir = "/nonexistent-scache-dir".into();
         assert!(client.find_endp("smtp:192.0.2.1:25").is_none());
         assert!(!client.enabled());
         // Nothing more is tried.

@@ -12,11 +12,10 @@
 //! address_verify_poll_delay). The delivery agents' update after a probe is
 //! [`crate::verify::verify_append`], which uses [`update_once`]'s exchange.
 
+use crate::clnt_stream::{ClntStream, protocol_error};
 use crate::deliver_request::{DEL_RCPT_STAT_BOUNCE, DEL_RCPT_STAT_DEFER, DEL_RCPT_STAT_OK};
-use ipc::{Attrs, Flavor, mail_attr};
-use std::io::{BufReader, Write};
-use std::os::unix::net::UnixStream;
-use std::time::{Duration, Instant};
+use ipc::{Attrs, mail_attr};
+use std::time::Duration;
 use util::eight_bit::to_bytes;
 
 /// The request to look an address up (`VRFY_REQ_QUERY`).
@@ -59,23 +58,8 @@ pub struct Answer {
 
 /// A connection to the verify service that is kept between requests.
 pub struct VerifyClient {
-    /// Where the service's socket is: `private`, relative to the queue directory.
-    pub private_dir: String,
-    /// `address_verify_service_name`.
-    pub service: String,
-    /// `ipc_timeout`, for each read and write.
-    pub timeout: Duration,
-    /// `ipc_idle`: a connection unused this long is closed before the next request.
-    pub idle_limit: Duration,
-    /// `ipc_ttl`: a connection this old is closed before the next request.
-    pub ttl_limit: Duration,
-    stream: Option<Connection>,
-}
-
-struct Connection {
-    reader: BufReader<UnixStream>,
-    opened: Instant,
-    used: Instant,
+    /// The service and the kept connection.
+    pub stream: ClntStream,
 }
 
 impl VerifyClient {
@@ -87,12 +71,13 @@ impl VerifyClient {
         ttl_limit: Duration,
     ) -> Self {
         VerifyClient {
-            private_dir: "private".to_string(),
-            service: service.to_string(),
-            timeout,
-            idle_limit,
-            ttl_limit,
-            stream: None,
+            stream: ClntStream::new(
+                service,
+                crate::verify::PROTO_VERIFY,
+                timeout,
+                idle_limit,
+                ttl_limit,
+            ),
         }
     }
 
@@ -176,7 +161,7 @@ impl VerifyClient {
     /// Postfix's warning after a failed exchange: quiet for the first failure of a
     /// connection the service closed (EPIPE) or that is not there yet (ENOENT).
     fn trouble(&mut self, e: &std::io::Error, again: bool) {
-        self.stream = None;
+        self.stream.recover();
         let quiet = matches!(
             e.raw_os_error(),
             Some(sys::libc::EPIPE | sys::libc::ENOENT) | None
@@ -184,40 +169,15 @@ impl VerifyClient {
         if log::verbose() > 0 || again || !quiet {
             log::msg_warn!(
                 "problem talking to service {}: {}",
-                self.service,
+                self.stream.service,
                 sys::os_error(e)
             );
         }
     }
 
-    /// One request and its reply over the kept connection, connecting first when there
-    /// is none or the old one is past its idle or time-to-live limit.
+    /// One request and its reply over the kept connection.
     fn exchange(&mut self, request: &Attrs) -> std::io::Result<Attrs> {
-        let now = Instant::now();
-        if self.stream.as_ref().is_some_and(|c| {
-            now.duration_since(c.used) >= self.idle_limit
-                || now.duration_since(c.opened) >= self.ttl_limit
-        }) {
-            self.stream = None;
-        }
-        if self.stream.is_none() {
-            let stream = open(&self.private_dir, &self.service, self.timeout)?;
-            self.stream = Some(Connection {
-                reader: stream,
-                opened: now,
-                used: now,
-            });
-        }
-        let Some(conn) = self.stream.as_mut() else {
-            return Err(protocol_error());
-        };
-        conn.used = now;
-        let mut writer = conn.reader.get_ref();
-        ipc::attr::write(&mut writer, Flavor::Null, request)?;
-        writer.flush()?;
-        ipc::attr::read(&mut conn.reader, Flavor::Null)?.ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "unexpected end of input")
-        })
+        self.stream.access()?.exchange(request)
     }
 }
 
@@ -230,22 +190,6 @@ fn update_request(addr: &str, addr_status: i32, why: &str) -> Attrs {
         .bytes(mail_attr::WHY, &to_bytes(why))
 }
 
-fn protocol_error() -> std::io::Error {
-    std::io::Error::from_raw_os_error(sys::libc::EPROTO)
-}
-
-/// Connects to `dir/service` and reads the verify protocol's announcement.
-fn open(dir: &str, service: &str, timeout: Duration) -> std::io::Result<BufReader<UnixStream>> {
-    let stream = crate::mail_connect::connect(dir, service, timeout)?;
-    let mut reader = BufReader::new(stream);
-    match ipc::attr::read(&mut reader, Flavor::Null)? {
-        Some(hello) if hello.get_str(mail_attr::PROTO) == Ok(crate::verify::PROTO_VERIFY) => {
-            Ok(reader)
-        }
-        _ => Err(protocol_error()),
-    }
-}
-
 /// One update over a connection of its own, for a delivery agent that reports one probe
 /// and goes on: the service's status, or the error to retry on.
 pub fn update_once(
@@ -256,22 +200,26 @@ pub fn update_once(
     addr_status: i32,
     why: &str,
 ) -> std::io::Result<i32> {
-    let mut reader = open(dir, service, timeout)?;
-    let mut writer = reader.get_ref();
-    ipc::attr::write(
-        &mut writer,
-        Flavor::Null,
-        &update_request(addr, addr_status, why),
-    )?;
-    writer.flush()?;
-    ipc::attr::read(&mut reader, Flavor::Null)?
-        .and_then(|reply| reply.get_int(mail_attr::STATUS))
+    let mut stream = ClntStream::new(
+        service,
+        crate::verify::PROTO_VERIFY,
+        timeout,
+        timeout,
+        timeout,
+    );
+    stream.dir = dir.to_string();
+    stream
+        .access()?
+        .exchange(&update_request(addr, addr_status, why))?
+        .get_int(mail_attr::STATUS)
         .ok_or_else(protocol_error)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ipc::Flavor;
+    use std::io::BufReader;
     use std::os::unix::net::UnixListener;
 
     #[test]
@@ -329,7 +277,7 @@ mod tests {
             Duration::from_secs(5),
             Duration::from_secs(100),
         );
-        client.private_dir = dir.display().to_string();
+        client.stream.dir = dir.display().to_string();
         let answer = client.query_poll("u@example.com", 3, Duration::from_millis(10));
         assert_eq!(
             answer,

@@ -28,20 +28,10 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-/// The protocol scache announces to each client (Postfix's `MAIL_ATTR_PROTO_SCACHE`).
-const PROTO_SCACHE: &str = "connection_cache_protocol";
-/// Request completed (`SCACHE_STAT_OK`).
-const STAT_OK: i32 = 0;
-/// Malformed request (`SCACHE_STAT_BAD`).
-const STAT_BAD: i32 = 1;
-/// Request completed unsuccessfully: nothing cached, or no descriptor came
-/// (`SCACHE_STAT_FAIL`).
-const STAT_FAIL: i32 = 2;
-
-const ATTR_TTL: &str = "ttl";
-const ATTR_LABEL: &str = "label";
-const ATTR_PROP: &str = "property";
-const ATTR_DUMMY: &str = "dummy";
+use global::scache_clnt::{
+    ATTR_DUMMY, ATTR_LABEL, ATTR_PROP, ATTR_TTL, PROTO_SCACHE, SCACHE_STAT_BAD as STAT_BAD,
+    SCACHE_STAT_FAIL as STAT_FAIL, SCACHE_STAT_OK as STAT_OK,
+};
 
 struct Scache {
     cache: Cache,
