@@ -58,7 +58,7 @@ pub fn deliver_command(
         &state,
         &usr_attr,
         Some(&settings.exec_exp_filter),
-        settings,
+        &settings.rcpt_delim,
     ) {
         Err(_) => {
             log::msg_warn!(

@@ -50,7 +50,7 @@ pub fn deliver_dotforward(local: &mut Local, mut state: State, _usr_attr: UserAt
             &state,
             &usr_attr,
             Some(&local.settings.fwd_exp_filter),
-            local.settings,
+            &local.settings.rcpt_delim,
         );
         let Ok(expanded) = expanded else { continue };
         if expanded.undefined {

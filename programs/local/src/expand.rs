@@ -7,7 +7,6 @@
 //! name; values are passed through a character filter (characters not in it become
 //! underscores) so that an address cannot inject shell syntax or path elements.
 
-use crate::settings::Settings;
 use crate::state::{State, UserAttr};
 use util::mac_expand::{self, Flags, Mode};
 
@@ -29,7 +28,7 @@ pub fn local_expand(
     state: &State,
     usr_attr: &UserAttr,
     filter: Option<&str>,
-    settings: &Settings,
+    rcpt_delim: &str,
 ) -> Result<Expanded, mac_expand::Error> {
     let a = &state.msg_attr;
     let mut extension_matched = false;
@@ -50,8 +49,7 @@ pub fn local_expand(
             "recipient_delimiter" => {
                 // The delimiter the address used, else the first one configured.
                 let used = a.local[a.user.len().min(a.local.len())..].chars().next();
-                used.or_else(|| settings.rcpt_delim.chars().next())
-                    .map(String::from)
+                used.or_else(|| rcpt_delim.chars().next()).map(String::from)
             }
             _ => None,
         }?;
@@ -68,4 +66,92 @@ pub fn local_expand(
         undefined: result.undefined,
         extension_matched,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::MsgAttr;
+
+    fn state(local: &str, user: &str, extension: Option<&str>) -> State {
+        State {
+            level: 0,
+            msg_attr: MsgAttr {
+                local: local.into(),
+                user: user.into(),
+                extension: extension.map(String::from),
+                domain: Some("example.com".into()),
+                ..MsgAttr::default()
+            },
+        }
+    }
+
+    fn user() -> UserAttr {
+        UserAttr {
+            home: Some("/home/joe".into()),
+            shell: Some("/bin/sh".into()),
+            ..UserAttr::default()
+        }
+    }
+
+    const FORWARD_PATH: &str = "$home/.forward${recipient_delimiter}${extension}";
+
+    #[test]
+    fn forward_path_with_an_extension() {
+        let e = local_expand(
+            FORWARD_PATH,
+            &state("joe-list", "joe", Some("list")),
+            &user(),
+            None,
+            "+-",
+        )
+        .unwrap();
+        assert_eq!(e.text, "/home/joe/.forward-list");
+        assert!(!e.undefined && e.extension_matched);
+    }
+
+    #[test]
+    fn forward_path_without_an_extension_is_undefined() {
+        let e = local_expand(FORWARD_PATH, &state("joe", "joe", None), &user(), None, "+").unwrap();
+        assert!(e.undefined);
+        let plain = local_expand(
+            "$home/.forward",
+            &state("joe", "joe", None),
+            &user(),
+            None,
+            "+",
+        )
+        .unwrap();
+        assert_eq!(
+            (plain.text.as_str(), plain.undefined),
+            ("/home/joe/.forward", false)
+        );
+    }
+
+    #[test]
+    fn the_filter_replaces_what_it_does_not_allow() {
+        let e = local_expand(
+            "/dir/$local/$domain",
+            &state("a;b|c", "a;b|c", None),
+            &user(),
+            Some("abcdefghijklmnopqrstuvwxyz."),
+            "+",
+        )
+        .unwrap();
+        assert_eq!(e.text, "/dir/a_b_c/example.com");
+    }
+
+    #[test]
+    fn a_test_of_the_extension_is_not_a_use() {
+        let e = local_expand(
+            "${extension?+x}",
+            &state("joe+y", "joe", Some("y")),
+            &user(),
+            None,
+            "+",
+        )
+        .unwrap();
+        assert_eq!(e.text, "+x");
+        assert!(!e.extension_matched);
+    }
 }

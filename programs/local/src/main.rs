@@ -226,3 +226,25 @@ fn local_deliver(
     }
     msg_stat
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DupFilter;
+
+    #[test]
+    fn the_duplicate_filter_folds_case_and_stops_remembering_at_its_limit() {
+        let mut filter = DupFilter::new(2);
+        assert!(!filter.been_here("mailbox Joe"));
+        assert!(filter.been_here("mailbox joe"));
+        assert!(filter.check("MAILBOX JOE"));
+        assert!(!filter.been_here("file /x"));
+        // Full: a third key is not remembered, so it is never a duplicate.
+        assert!(!filter.been_here("command x"));
+        assert!(!filter.been_here("command x"));
+        let mut unlimited = DupFilter::new(0);
+        for i in 0..5000 {
+            assert!(!unlimited.been_here(&format!("recipient {i}")));
+        }
+        assert!(unlimited.been_here("recipient 4999"));
+    }
+}

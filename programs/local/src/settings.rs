@@ -396,3 +396,43 @@ fn table_owner(spec: &str) -> Option<u32> {
         .uid();
     (uid != 0).then_some(uid)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_methods() {
+        let mask = lock_mask("fcntl, dotlock").unwrap();
+        assert_eq!(
+            mask,
+            LockMask {
+                flock: false,
+                fcntl: true,
+                dotlock: true
+            }
+        );
+        assert_eq!(
+            lock_mask("flock bogus").unwrap_err().message,
+            "invalid mailbox_delivery_lock value: \"bogus\""
+        );
+        assert_eq!(lock_mask("").unwrap(), LockMask::default());
+    }
+
+    #[test]
+    fn table_owners() {
+        let dir = std::env::temp_dir().join(format!("ironpost-local-owner-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("aliases");
+        std::fs::write(&file, "a b\n").unwrap();
+        std::os::unix::fs::chown(&file, Some(65534), None).ok();
+        let spec = format!("texthash:{}", file.display());
+        let owner = table_owner(&spec);
+        if sys::getuid() == 0 {
+            assert_eq!(owner, Some(65534));
+        }
+        assert_eq!(table_owner("static:x"), None);
+        assert_eq!(table_owner("hash:/nonexistent/aliases"), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

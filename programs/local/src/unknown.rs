@@ -39,10 +39,15 @@ pub fn deliver_unknown(local: &mut Local, mut state: State, usr_attr: UserAttr) 
     }
     if !settings.luser_relay.is_empty() {
         state.msg_attr.unmatched = None;
-        let expanded =
-            crate::expand::local_expand(&settings.luser_relay, &state, &usr_attr, None, settings)
-                .map(|e| e.text)
-                .unwrap_or_default();
+        let expanded = crate::expand::local_expand(
+            &settings.luser_relay,
+            &state,
+            &usr_attr,
+            None,
+            &settings.rcpt_delim,
+        )
+        .map(|e| e.text)
+        .unwrap_or_default();
         let canon = local
             .rewriter
             .rewrite(REWRITE_CANON, &util::eight_bit::to_bytes(&expanded));
