@@ -227,6 +227,15 @@ impl One<'_> {
         false
     }
 
+    /// Moves message `id` at `path` to `queue` and logs `what` was done.
+    fn move_logged(&self, path: &str, queue: &str, id: &str, what: &str) -> bool {
+        let moved = postrename(path, &self.layout.path(queue, id)).is_ok();
+        if moved {
+            log::msg_info!("{id}: {what}");
+        }
+        moved
+    }
+
     /// `-d id`: the log files, then the message.
     pub fn delete(&mut self, id: &str) {
         let found = self.find_and(
@@ -283,14 +292,7 @@ impl One<'_> {
             id,
             2,
             |q| q != MAILDROP && q != HOLD && find_queue_info(q).message_queue,
-            |this, _queue, path| {
-                if postrename(path, &this.layout.path(HOLD, id)).is_ok() {
-                    log::msg_info!("{id}: placed on hold");
-                    true
-                } else {
-                    false
-                }
-            },
+            |this, _queue, path| this.move_logged(path, HOLD, id, "placed on hold"),
         );
         self.counts.held += u32::from(found);
     }
@@ -302,14 +304,7 @@ impl One<'_> {
             id,
             1,
             |q| q == HOLD,
-            |this, _queue, path| {
-                if postrename(path, &this.layout.path(DEFERRED, id)).is_ok() {
-                    log::msg_info!("{id}: released from hold");
-                    true
-                } else {
-                    false
-                }
-            },
+            |this, _queue, path| this.move_logged(path, DEFERRED, id, "released from hold"),
         );
         self.counts.released += u32::from(found);
     }
