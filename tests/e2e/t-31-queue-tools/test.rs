@@ -417,6 +417,15 @@ fn postqueue_flushes_and_lists_in_a_running_system() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), stdout);
+    // Postfix's postqueue reads our showq's stream as ours does.
+    let out = std::process::Command::new("/usr/sbin/postqueue")
+        .arg("-p")
+        .env("MAIL_CONFIG", mx.etc())
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), stdout);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 
     // The relay comes back: each request delivers its message now, and only that.
     mx.start_sink();
