@@ -7,8 +7,10 @@
 //! ([`check`]) and the cleanup service ([`cleanup`]) behind it. Tables, lists and the
 //! configuration are read before the chroot jail; a broken setting is fatal at start-up.
 //!
-//! Not here yet: milters, DNS block lists, anvil limits, XCLIENT/XFORWARD clients.
+//! Not here yet: milters, DNS block lists, XCLIENT/XFORWARD clients, the new TLS
+//! session rate limit in wrapper mode.
 
+mod anvil;
 mod check;
 mod cleanup;
 mod debug_peer;
@@ -36,9 +38,16 @@ fn main() {
     let settings = Settings::from_config(&daemon.config);
     let mut checker = checker(&daemon.config, &settings);
     let mut dovecot = settings.sasl.dovecot();
+    let mut anvil = anvil::Anvil::from_config(&daemon.config, &daemon.service_name);
     daemon.enter_jail();
     server::single::serve(daemon, |_, stream| {
-        serve(&settings, &mut checker, dovecot.as_mut(), stream)
+        serve(
+            &settings,
+            &mut checker,
+            dovecot.as_mut(),
+            anvil.as_mut(),
+            stream,
+        )
     })
 }
 
@@ -69,8 +78,11 @@ fn serve(
     settings: &Settings,
     checker: &mut Checker,
     dovecot: Option<&mut xsasl::Dovecot>,
+    anvil: Option<&mut anvil::Anvil>,
     stream: Stream,
 ) {
+    // A client on standard input (-S) is not counted.
+    let anvil = anvil.filter(|_| !matches!(stream, Stream::Stdio(..)));
     let peer = match &stream {
         Stream::Tcp(s) | Stream::Passed { socket: s, .. } => match s.peer_addr() {
             Ok(remote) => peer::Peer::new(remote, s.local_addr().ok(), settings),
@@ -97,5 +109,5 @@ fn serve(
     );
     // The engine outlives sessions (max_use): nothing of the last client carries over.
     checker.new_session();
-    session::Session::new(settings, checker, peer, io, dovecot).run();
+    session::Session::new(settings, checker, peer, io, dovecot, anvil).run();
 }

@@ -51,8 +51,9 @@ impl Pair {
     }
 
     /// Runs one dialogue against both; the replies and smtpd's log lines must match.
-    pub fn compare(&self, name: &str, source: &str, steps: &[(&str, usize)]) {
-        self.compare_with(name, source, steps, |_, lines| lines);
+    /// Returns the replies.
+    pub fn compare(&self, name: &str, source: &str, steps: &[(&str, usize)]) -> String {
+        self.compare_with(name, source, steps, |_, lines| lines)
     }
 
     /// [`compare`](Self::compare) with the log lines of each side passed through
@@ -63,7 +64,7 @@ impl Pair {
         source: &str,
         steps: &[(&str, usize)],
         filter: impl Fn(&Instance, Vec<String>) -> Vec<String>,
-    ) {
+    ) -> String {
         let theirs = dialogue(&self.postfix, source, steps, self.mode);
         let ours = dialogue(&self.ironpost, source, steps, self.mode);
         let their_log = filter(&self.postfix, smtpd_log(&self.postfix));
@@ -77,6 +78,7 @@ impl Pair {
                 our_log.join("\n")
             );
         }
+        ours
     }
 }
 

@@ -1,93 +1,163 @@
-//! ironpost's anvil (a multi-client server) serves Postfix's smtpd: connection rate and
-//! count limits are enforced with Postfix's replies and warnings, and anvil logs its peak
-//! statistics.
+//! t-09: the client limits through ironpost's anvil, ironpost's smtpd against Postfix's.
+//!
+//! Both sides run ironpost's anvil (a multi-client server); one runs Postfix's smtpd,
+//! the other ours, with the same limits. The same sessions go to both: connection rate
+//! and count limits (421 before the greeting), message, recipient and AUTH rate limits
+//! (450), smtpd_client_event_limit_exceptions; replies and smtpd's log lines must be
+//! equal once the SMTP port is masked. anvil logs its peak statistics.
 
 use e2e::Instance;
-use std::io::{BufRead, BufReader, Write};
+use e2e::smtpd_log::Pair;
+use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
+use std::process::Child;
 
-/// Connects and returns the greeting line.
-fn greeting(port: u16) -> (String, TcpStream) {
-    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
+/// The pair with `main_cf`, started.
+fn start(name: &str, main_cf: &[(&str, &str)]) -> Option<Pair> {
+    let mut pair = Pair::prepare(&format!("t09-{name}"), main_cf, &[])?;
+    pair.start();
+    Some(pair)
+}
+
+/// Compares one session with each side's SMTP port masked (it is in the service name).
+fn compare(pair: &Pair, name: &str, source: &str, steps: &[(&str, usize)]) -> String {
+    pair.compare_with(name, source, steps, |instance, lines| {
+        let port = format!(":{}", instance.smtp_port);
+        lines
+            .into_iter()
+            .map(|l| l.replace(&port, ":PORT"))
+            .collect()
+    })
+}
+
+/// What the limits answer: the replies must have it (both sides could be unlimited).
+const TOO_MANY: &str = "421 4.7.0 mail.e2e.test Error: too many connections from";
+
+const EHLO: (&str, usize) = ("EHLO client.example\r\n", 1);
+const QUIT: (&str, usize) = ("QUIT\r\n", 1);
+
+/// Connects from `source` and reads the greeting; the connection stays open as long as
+/// the stream (the relay process ends with it).
+fn hold(instance: &Instance, source: &str) -> (TcpStream, Child) {
+    let (stream, relay) = bind_connect(source, instance.smtp_port);
     let mut line = String::new();
     BufReader::new(stream.try_clone().unwrap())
         .read_line(&mut line)
         .unwrap();
-    (line, stream)
+    assert!(line.starts_with("220 "), "{line}");
+    (stream, relay)
 }
 
-fn quit(mut stream: TcpStream) {
-    let _ = stream.write_all(b"QUIT\r\n");
-    let mut rest = String::new();
-    let _ = BufReader::new(stream).read_line(&mut rest);
+/// A connection from `source` to the SMTP `port`: std cannot bind a client socket, so a
+/// python relay binds it and copies both ways.
+fn bind_connect(source: &str, port: u16) -> (TcpStream, Child) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay = listener.local_addr().unwrap().port();
+    let script = "import socket, sys, threading\n\
+        src, port, relay = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])\n\
+        up = socket.socket(); up.bind((src, 0)); up.connect(('127.0.0.1', port))\n\
+        down = socket.create_connection(('127.0.0.1', relay))\n\
+        def pump(a, b):\n    \
+            while True:\n        \
+                d = a.recv(4096)\n        \
+                if not d:\n            \
+                    b.shutdown(socket.SHUT_WR); return\n        \
+                b.sendall(d)\n\
+        t = threading.Thread(target=pump, args=(up, down)); t.start()\n\
+        pump(down, up); t.join()\n";
+    let child = std::process::Command::new("python3")
+        .args(["-c", script, source, &port.to_string(), &relay.to_string()])
+        .spawn()
+        .expect("python3");
+    (listener.accept().unwrap().0, child)
 }
 
 #[test]
-fn smtpd_limits_through_our_anvil() {
-    let Some(mut mx) = Instance::with_daemons("t-09", &["master", "postlogd", "anvil"]) else {
+fn connection_limits_match_postfix() {
+    let main_cf = [
+        ("mynetworks", "127.0.0.1/32"),
+        ("smtpd_client_connection_rate_limit", "2"),
+        ("smtpd_client_connection_count_limit", "1"),
+        ("anvil_status_update_time", "1s"),
+    ];
+    let Some(pair) = start("connections", &main_cf) else {
         return;
     };
-    mx.add_main_cf(
-        "smtpd_client_event_limit_exceptions =\nsmtpd_client_connection_rate_limit = 2\nanvil_status_update_time = 1s\n",
-    );
-    mx.start();
-    for _ in 0..2 {
-        let (line, stream) = greeting(mx.smtp_port);
-        assert!(line.starts_with("220 "), "{line}");
-        quit(stream);
+    // 127.0.0.1 is in mynetworks, the default exceptions: never limited.
+    for _ in 0..3 {
+        let replies = compare(&pair, "exempt", "127.0.0.1", &[EHLO, QUIT]);
+        assert!(!replies.contains(TOO_MANY), "{replies}");
     }
-    let anvil = mx.daemons("anvil");
+    // The third connection within a minute is one too many.
+    for n in 0..3 {
+        let replies = compare(&pair, &format!("rate {n}"), "127.0.0.2", &[EHLO, QUIT]);
+        assert_eq!(replies.contains(TOO_MANY), n == 2, "{replies}");
+    }
+    // A second simultaneous connection from 127.0.0.3.
+    let held = [&pair.postfix, &pair.ironpost].map(|i| hold(i, "127.0.0.3"));
+    let replies = compare(&pair, "count", "127.0.0.3", &[EHLO, QUIT]);
+    assert!(replies.contains(TOO_MANY), "{replies}");
+    for (stream, mut relay) in held {
+        drop(stream);
+        let _ = relay.wait();
+    }
+    // anvil (ours) logs its statistics.
+    let anvil = pair.ironpost.daemons("anvil");
     assert_eq!(anvil.len(), 1, "one anvil process");
     let exe = std::fs::read_link(format!("/proc/{}/exe", anvil[0])).unwrap();
-    assert_eq!(exe, mx.dir.join("libexec/anvil"), "the anvil is ironpost's");
-    let (line, _stream) = greeting(mx.smtp_port);
-    assert!(
-        line.starts_with("421 4.7.0 mail.e2e.test Error: too many connections from 127.0.0.1"),
-        "{line}"
+    assert_eq!(
+        exe,
+        pair.ironpost.dir.join("libexec/anvil"),
+        "the anvil is ironpost's"
     );
-    mx.wait_log(
+    pair.ironpost.wait_log(
         &format!(
-            "warning: Connection rate limit exceeded: 3 from localhost[127.0.0.1] for service 127.0.0.1:{}",
-            mx.smtp_port
-        ),
-        10,
-    );
-    mx.wait_log(
-        &format!(
-            "postfix/anvil[{}]: statistics: max connection rate 3/60s for (127.0.0.1:{}:127.0.0.1) at ",
-            mx.daemons("anvil").first().copied().unwrap_or(0),
-            mx.smtp_port
+            "postfix/anvil[{}]: statistics: max connection rate 3/60s for ({}:127.0.0.2) at ",
+            anvil[0],
+            format_args!("127.0.0.1:{}", pair.ironpost.smtp_port)
         ),
         10,
     );
 }
 
 #[test]
-fn connection_count_limit() {
-    let Some(mut mx) = Instance::with_daemons("t-09b", &["master", "postlogd", "anvil"]) else {
+fn event_rate_limits_match_postfix() {
+    let main_cf = [
+        ("mynetworks", "127.0.0.1/32"),
+        ("smtpd_client_message_rate_limit", "2"),
+        ("smtpd_client_recipient_rate_limit", "3"),
+        ("smtpd_client_auth_rate_limit", "1"),
+        ("smtpd_client_event_limit_exceptions", "127.0.0.1"),
+    ];
+    let Some(pair) = start("events", &main_cf) else {
         return;
     };
-    mx.add_main_cf(
-        "smtpd_client_event_limit_exceptions =\nsmtpd_client_connection_count_limit = 1\n",
-    );
-    mx.start();
-    let (first, held) = greeting(mx.smtp_port);
-    assert!(first.starts_with("220 "), "{first}");
-    let (second, _) = greeting(mx.smtp_port);
-    assert!(
-        second.starts_with("421 4.7.0 mail.e2e.test Error: too many connections from 127.0.0.1"),
-        "{second}"
-    );
-    mx.wait_log(
-        "warning: Connection concurrency limit exceeded: 2 from localhost[127.0.0.1]",
-        10,
-    );
-    quit(held);
-    // Once the first session ends, anvil has dropped its count: a new client gets in.
-    let (again, stream) = greeting(mx.smtp_port);
-    assert!(again.starts_with("220 "), "{again}");
-    quit(stream);
+    let mail = ("MAIL FROM:<sender@example.org>\r\n", 1);
+    let rcpt = ("RCPT TO:<user@vmail.e2e.test>\r\n", 1);
+    let rset = ("RSET\r\n", 1);
+    for source in ["127.0.0.2", "127.0.0.1"] {
+        let replies = compare(
+            &pair,
+            &format!("events from {source}"),
+            source,
+            &[
+                EHLO,
+                mail,
+                rcpt,
+                rcpt,
+                rset,
+                mail,
+                rcpt,
+                rcpt,
+                rset,
+                mail,
+                ("AUTH PLAIN\r\n", 1),
+                ("AUTH PLAIN\r\n", 1),
+                QUIT,
+            ],
+        );
+        // 127.0.0.1 is the exception.
+        let limited = replies.contains("450 4.7.1 Error: too much mail from");
+        assert_eq!(limited, source == "127.0.0.2", "{replies}");
+    }
 }

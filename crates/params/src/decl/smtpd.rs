@@ -240,4 +240,28 @@ crate::params! {
     /// tell apart the restriction lists that call it. The default is empty. Added in Postfix
     /// 3.1.
     "smtpd_policy_service_policy_context" SMTPD_POLICY_SERVICE_POLICY_CONTEXT: Str = "";
+    /// Largest number of simultaneous connections one client may make to this SMTP service
+    /// (counted by anvil); 0 means no limit. Clients in smtpd_client_event_limit_exceptions
+    /// are exempt. The default is 50. Added in Postfix 2.2.
+    "smtpd_client_connection_count_limit" SMTPD_CLIENT_CONNECTION_COUNT_LIMIT: Int = "50", min 0;
+    /// Largest number of connections one client may make to this service per
+    /// anvil_rate_time_unit; 0 (the default) means no limit. Added in Postfix 2.2.
+    "smtpd_client_connection_rate_limit" SMTPD_CLIENT_CONNECTION_RATE_LIMIT: Int = "0", min 0;
+    /// Largest number of MAIL FROM requests one client may send per anvil_rate_time_unit; 0
+    /// (the default) means no limit. Added in Postfix 2.3.
+    "smtpd_client_message_rate_limit" SMTPD_CLIENT_MESSAGE_RATE_LIMIT: Int = "0", min 0;
+    /// Largest number of RCPT TO requests one client may send per anvil_rate_time_unit,
+    /// accepted or not; 0 (the default) means no limit. Added in Postfix 2.3.
+    "smtpd_client_recipient_rate_limit" SMTPD_CLIENT_RECIPIENT_RATE_LIMIT: Int = "0", min 0;
+    /// Largest number of new (not resumed) TLS sessions one client may negotiate per
+    /// anvil_rate_time_unit; 0 (the default) means no limit. Added in Postfix 2.3.
+    "smtpd_client_new_tls_session_rate_limit" SMTPD_CLIENT_NEW_TLS_SESSION_RATE_LIMIT: Int = "0", min 0;
+    /// Largest number of AUTH commands one client may send per anvil_rate_time_unit; 0 (the
+    /// default) means no limit. Added in Postfix 3.1.
+    "smtpd_client_auth_rate_limit" SMTPD_CLIENT_AUTH_RATE_LIMIT: Int = "0", min 0;
+    /// Clients that the connection count and rate limits do not apply to: network/netmask
+    /// patterns, host names, /file/name or type:table. The default is $mynetworks (or the old
+    /// smtpd_client_connection_limit_exceptions when set). Added in Postfix 2.2.
+    "smtpd_client_event_limit_exceptions" SMTPD_CLIENT_EVENT_LIMIT_EXCEPTIONS: Str =
+        "${smtpd_client_connection_limit_exceptions:$mynetworks}";
 }

@@ -1,4 +1,5 @@
-//! `check_policy_service`: the policy delegation protocol, smtpd's side.
+//! `check_policy_service`: the policy delegation protocol, smtpd's side; its client is
+//! also smtpd's anvil client.
 //!
 //! Postfix counterparts: `check_policy_service()` and `policy_client_register()` in
 //! `smtpd/smtpd_check.c`, with `util/attr_clnt.c` and `util/auto_clnt.c` under them.
@@ -345,15 +346,41 @@ fn errno_text(e: &io::Error) -> String {
 /// What Postfix's `%m` says when the reply did not come.
 const APPLICATION_ERROR: &str = "Application error";
 
-/// The client of one `check_policy_service` argument.
-pub struct PolicyClient {
+/// An attribute protocol client (`attr_clnt`): a `check_policy_service` server, or anvil.
+pub struct AttrClient {
     endpoint: Endpoint,
     settings: Settings,
+    /// The protocol name the server announces first (anvil's `protocol=anvil_protocol`).
+    handshake: Option<&'static str>,
     connection: Option<Connection>,
     requests: u64,
 }
 
-impl PolicyClient {
+/// The client of one `check_policy_service` argument.
+pub type PolicyClient = AttrClient;
+
+impl AttrClient {
+    /// The client of a local service (`local:private/anvil`), with Postfix's attr_clnt
+    /// defaults: no idle or TTL limit, two tries a second apart.
+    pub fn local(path: &str, timeout: Duration, handshake: &'static str) -> AttrClient {
+        AttrClient {
+            endpoint: Endpoint::Unix(path.to_string()),
+            settings: Settings {
+                timeout,
+                max_idle: Duration::ZERO,
+                max_ttl: Duration::ZERO,
+                request_limit: 0,
+                try_limit: 2,
+                retry_delay: Duration::from_secs(1),
+                default_action: String::new(),
+                policy_context: String::new(),
+            },
+            handshake: Some(handshake),
+            connection: None,
+            requests: 0,
+        }
+    }
+
     /// The client of `service` (`policy_client_register()`).
     pub fn new(service: &PolicyService, defaults: &Settings) -> PolicyClient {
         let settings = defaults.with(&service.overrides);
@@ -374,9 +401,10 @@ impl PolicyClient {
                 settings.policy_context
             );
         }
-        PolicyClient {
+        AttrClient {
             endpoint,
             settings,
+            handshake: None,
             connection: None,
             requests: 0,
         }
@@ -393,11 +421,18 @@ impl PolicyClient {
     }
 
     /// Sends `request` and returns the reply's `action`, or None when the server could
-    /// not be asked or gave no action (`attr_clnt_request()`).
+    /// not be asked or gave no action.
     pub fn ask(&mut self, request: &Attrs) -> Option<Vec<u8>> {
+        let reply = self.request(request, "action")?;
+        reply.get_bytes("action").map(<[u8]>::to_vec)
+    }
+
+    /// Sends `request` and returns the reply, which must have `wanted`; None when the
+    /// server could not be asked (`attr_clnt_request()`).
+    pub fn request(&mut self, request: &Attrs, wanted: &str) -> Option<Attrs> {
         let mut attempts = 0;
         loop {
-            let failure = match self.attempt(request) {
+            let failure = match self.attempt(request, wanted) {
                 Ok(action) => {
                     self.requests += 1;
                     if self.settings.request_limit > 0
@@ -440,9 +475,10 @@ impl PolicyClient {
     /// (`auto_clnt_access()`).
     fn connection(&mut self) -> Result<&mut Connection, Failure> {
         let now = Instant::now();
+        let (idle, ttl) = (self.settings.max_idle, self.settings.max_ttl);
         let stale = self.connection.as_ref().is_some_and(|c| {
-            now.duration_since(c.used) >= self.settings.max_idle
-                || now.duration_since(c.opened) >= self.settings.max_ttl
+            (!idle.is_zero() && now.duration_since(c.used) >= idle)
+                || (!ttl.is_zero() && now.duration_since(c.opened) >= ttl)
         });
         if stale {
             self.close();
@@ -463,9 +499,16 @@ impl PolicyClient {
                 .set_timeouts(self.settings.timeout)
                 .and_then(|()| stream.try_clone())
                 .map_err(|e| Failure::errno(&e))?;
+            let mut reader = BufReader::new(reader);
+            if let Some(proto) = self.handshake {
+                let hello = ipc::attr::read(&mut reader, Flavor::Plain);
+                if !matches!(&hello, Ok(Some(a)) if a.get_str(ipc::mail_attr::PROTO) == Ok(proto)) {
+                    return Err(Failure::no_reply(APPLICATION_ERROR));
+                }
+            }
             self.connection = Some(Connection {
                 writer: stream,
-                reader: BufReader::new(reader),
+                reader,
                 opened: now,
                 used: now,
                 broken: false,
@@ -476,8 +519,8 @@ impl PolicyClient {
         Ok(connection)
     }
 
-    /// One attempt: Ok with the reply's action.
-    fn attempt(&mut self, request: &Attrs) -> Result<Vec<u8>, Failure> {
+    /// One attempt: Ok with the reply, which has `wanted`.
+    fn attempt(&mut self, request: &Attrs, wanted: &str) -> Result<Attrs, Failure> {
         let connection = self.connection()?;
         if connection.broken
             || !connection.reader.buffer().is_empty()
@@ -488,11 +531,11 @@ impl PolicyClient {
         ipc::attr::write(&mut connection.writer, Flavor::Plain, request)
             .map_err(|e| Failure::errno(&e))?;
         match ipc::attr::read(&mut connection.reader, Flavor::Plain) {
-            Ok(Some(reply)) => match reply.get_bytes("action") {
-                Some(action) => Ok(action.to_vec()),
+            Ok(Some(reply)) => match reply.get_bytes(wanted) {
+                Some(_) => Ok(reply),
                 None => {
                     log::msg_warn!(
-                        "missing attribute action in input from {}",
+                        "missing attribute {wanted} in input from {}",
                         self.endpoint.name()
                     );
                     Err(Failure::no_action())

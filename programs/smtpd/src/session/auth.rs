@@ -85,6 +85,13 @@ impl<W: Wire> Session<'_, W> {
 
     /// AUTH mechanism [initial-response].
     pub(super) fn auth_command(&mut self, args: &[Token]) -> Done {
+        if self.over_limit(crate::anvil::Event::Auth, "AUTH command") {
+            let text = format!(
+                "450 4.7.1 Error: too many AUTH commands from {}",
+                self.peer.addr
+            );
+            return Ok(!self.refuse(super::policy_reject(text)));
+        }
         let state = AuthState {
             helo_required: self.settings.helo_required,
             helo_seen: self.helo.is_some(),

@@ -53,6 +53,10 @@ impl<W: Wire> Session<'_, W> {
     pub(super) fn mail_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
         let opts = self.mail_options();
         self.txn.mail_start(self.helo.is_some(), args, &opts)?;
+        if self.over_limit(crate::anvil::Event::Message, "Message delivery request") {
+            let text = format!("450 4.7.1 Error: too much mail from {}", self.peer.addr);
+            return Err(super::policy_reject(text));
+        }
         let sender = self.txn.mail_sender(args, &opts)?;
         self.check_addr(&sender, Verb::Mail, args.get(2))?;
         let extras = match self.txn.mail_params(&sender, args, &opts) {

@@ -72,6 +72,8 @@ pub struct Session<'a, W: Wire> {
     dovecot: Option<&'a mut xsasl::Dovecot>,
     /// The session's SASL server, while SASL is active.
     sasl: Option<xsasl::Session>,
+    /// The anvil client, when this client is counted (limits set, not an exception).
+    anvil: Option<&'a mut crate::anvil::Anvil>,
     /// Who the client authenticated as.
     authenticated: Option<auth::Authenticated>,
     /// The session is over (QUIT, a 421/521, too many errors).
@@ -90,7 +92,9 @@ impl<'a, W: Wire> Session<'a, W> {
         peer: Peer,
         io: SessionIo<W>,
         dovecot: Option<&'a mut xsasl::Dovecot>,
+        anvil: Option<&'a mut crate::anvil::Anvil>,
     ) -> Session<'a, W> {
+        let anvil = anvil.filter(|a| a.counts(&peer.name, &peer.addr));
         let excluded = settings
             .bare_lf_exclusions
             .matches(&[&peer.addr])
@@ -120,6 +124,7 @@ impl<'a, W: Wire> Session<'a, W> {
             act_size: 0,
             tls: None,
             dovecot,
+            anvil,
             sasl: None,
             authenticated: None,
             closed: false,
@@ -156,12 +161,19 @@ impl<'a, W: Wire> Session<'a, W> {
         }
         // An unfinished queue file is cleanup's to remove when the connection drops.
         self.cleanup = None;
+        if let Some(anvil) = self.anvil.as_mut() {
+            anvil.disconnect(&self.peer.addr);
+        }
         log_line::disconnect(&self.peer.namaddr, &self.stats.format());
     }
 
     /// The banner, or the refusal of a client that `smtpd_client_restrictions` rejects
     /// at connect time.
     fn greet(&mut self) {
+        if !self.anvil_connect() {
+            self.closed = true;
+            return;
+        }
         if !self.checker.delay_reject() {
             let result = self.with_facts("CONNECT", None, |checker, facts| checker.client(facts));
             if let Err(refusal) = result {
@@ -173,6 +185,65 @@ impl<'a, W: Wire> Session<'a, W> {
         }
         let banner = Reply::multiline(220, self.settings.banner.split("\\n"));
         self.send(&banner);
+    }
+
+    /// Tells anvil about the connection; false (with the 421 sent) when the client has
+    /// too many connections or makes them too fast.
+    fn anvil_connect(&mut self) -> bool {
+        let Some(anvil) = self.anvil.as_mut() else {
+            return true;
+        };
+        let Some((count, rate)) = anvil.connect(&self.peer.addr) else {
+            return true;
+        };
+        let limits = anvil.limits;
+        let service = anvil.service().to_string();
+        let what = if limits.count > 0 && count > limits.count {
+            format!("Connection concurrency limit exceeded: {count}")
+        } else if limits.rate > 0 && rate > limits.rate {
+            format!("Connection rate limit exceeded: {rate}")
+        } else {
+            return true;
+        };
+        log::msg_warn!("{what} from {} for service {service}", self.peer.namaddr);
+        let text = format!(
+            "421 4.7.0 {} Error: too many connections from {}",
+            self.settings.myhostname, self.peer.addr
+        );
+        self.send(&Reply::new(text));
+        false
+    }
+
+    /// Whether the client's rate of `event` exceeds its limit, with Postfix's warning
+    /// logged (`what` names the limit).
+    fn over_limit(&mut self, event: crate::anvil::Event, what: &str) -> bool {
+        let Some(anvil) = self.anvil.as_mut() else {
+            return false;
+        };
+        let Some(rate) = anvil.exceeded(event, &self.peer.addr) else {
+            return false;
+        };
+        log::msg_warn!(
+            "{what} rate limit exceeded: {rate} from {} for service {}",
+            self.peer.namaddr,
+            anvil.service()
+        );
+        true
+    }
+
+    /// Whether the client's rate of `event` exceeds its limit, logging nothing.
+    fn over_limit_quietly(&mut self, event: crate::anvil::Event) -> bool {
+        let addr = &self.peer.addr;
+        self.anvil
+            .as_mut()
+            .is_some_and(|anvil| anvil.exceeded(event, addr).is_some())
+    }
+
+    /// master.cf's name of this service, for anvil's warnings.
+    fn anvil_service(&self) -> String {
+        self.anvil
+            .as_ref()
+            .map_or_else(String::new, |a| a.service().to_string())
     }
 
     /// `SMTP` or `ESMTP`.
@@ -440,6 +511,16 @@ fn rejected(refusal: Refusal) -> Reject {
     Reject {
         reply: Reply::new(refusal.reply),
         class: Some(refusal.class),
+        notice: None,
+        counts_as_error: true,
+    }
+}
+
+/// A refusal of smtpd's own for policy reasons (a rate limit).
+fn policy_reject(reply: String) -> Reject {
+    Reject {
+        reply: Reply::new(reply),
+        class: Some(smtp_proto::ErrorClass::Policy),
         notice: None,
         counts_as_error: true,
     }

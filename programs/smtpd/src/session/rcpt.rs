@@ -23,6 +23,13 @@ impl<W: Wire> Session<'_, W> {
             recipient_overshoot_limit: self.settings.recipient_overshoot_limit,
         };
         self.txn.rcpt_start(args)?;
+        if self.over_limit(crate::anvil::Event::Recipient, "Recipient address") {
+            let text = format!(
+                "450 4.7.1 Error: too many recipients from {}",
+                self.peer.addr
+            );
+            return Err(super::policy_reject(text));
+        }
         let recipient = self.txn.rcpt_recipient(args, &opts)?;
         self.check_addr(&recipient, Verb::Rcpt, args.get(2))?;
         let params = self.txn.rcpt_params(args, &opts)?;

@@ -42,10 +42,33 @@ impl<W: Wire> Session<'_, W> {
             ));
             return Ok(false);
         };
+        if self.over_limit_quietly(crate::anvil::Event::NewTlsStatus) {
+            log::msg_warn!(
+                "Refusing STARTTLS request from {} for service {}",
+                self.peer.namaddr,
+                self.anvil_service()
+            );
+            let text = format!(
+                "454 4.7.0 Error: too many new TLS sessions from {}",
+                self.peer.namaddr
+            );
+            self.send(&Reply::new(text));
+            return Ok(false);
+        }
         self.send(&smtp_proto::starttls_reply());
         let summary = self
             .io
             .start_tls(engine, self.settings.tls.starttls_timeout)?;
+        // Every session is new (there is no session cache): it counts toward the rate.
+        if self.over_limit(crate::anvil::Event::NewTls, "New TLS session") {
+            let text = format!(
+                "421 4.7.0 {} Error: too many new TLS sessions from {}",
+                self.settings.myhostname, self.peer.namaddr
+            );
+            self.send(&Reply::new(text));
+            self.closed = true;
+            return Ok(true);
+        }
         let missing = summary
             .required_ccert_missing()
             .filter(|_| engine.requires_ccert());
