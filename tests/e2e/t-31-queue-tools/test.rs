@@ -169,6 +169,19 @@ fn postsuper_operations_leave_the_queue_as_postfix_s_do() {
     let Some(fx) = Fixture::build("t-31-postsuper", false) else {
         return;
     };
+    postsuper_all(&fx);
+}
+
+#[test]
+fn postsuper_works_on_an_ironpost_queue_as_postfix_s_does() {
+    let Some(fx) = Fixture::build("t-31-postsuper-ip", true) else {
+        return;
+    };
+    postsuper_all(&fx);
+}
+
+/// Every postsuper operation, Postfix's and ours, each on fresh copies of the queue.
+fn postsuper_all(fx: &Fixture) {
     let ids = fx.ids();
     let id = |i: usize| ids[i].as_str();
     let stdin_ids = format!("{}\n{}\nbad.id\nNOSUCHID\n", id(0), id(1));
@@ -215,6 +228,19 @@ fn qshape_counts_as_postfix_s_script_does() {
     let Some(fx) = Fixture::build("t-31-qshape", false) else {
         return;
     };
+    qshape_all(&fx);
+}
+
+#[test]
+fn qshape_counts_an_ironpost_queue_as_postfix_s_script_does() {
+    let Some(fx) = Fixture::build("t-31-qshape-ip", true) else {
+        return;
+    };
+    qshape_all(&fx);
+}
+
+/// qshape's options and queue choices, the script's and ours.
+fn qshape_all(fx: &Fixture) {
     let cases: [&[&str]; 13] = [
         &[],
         &["deferred", "hold", "incoming", "active"],
