@@ -89,6 +89,30 @@ fn remove_registered_log() {
     }
 }
 
+/// SIGTERM (`postfix stop`, a master that goes away) in the middle of a CLEAN request
+/// removes its log before the process ends with the signal's number, as Postfix's
+/// `bounce_cleanup_sig` does. A thread of its own waits for the signal, which every
+/// other thread keeps blocked; the handler's work is not signal-safe.
+fn remove_log_on_sigterm() {
+    use sys::nix::sys::signal::{SigSet, Signal};
+    let mut term = SigSet::empty();
+    term.add(Signal::SIGTERM);
+    if let Err(errno) = term.thread_block() {
+        log::msg_fatal!("sigprocmask: {errno}");
+    }
+    let waiter = std::thread::Builder::new()
+        .name("sigterm".into())
+        .spawn(move || {
+            let _ = SigSet::all().thread_block();
+            while term.wait().is_err() {}
+            remove_registered_log();
+            sys::exit_now(Signal::SIGTERM as i32)
+        });
+    if let Err(e) = waiter {
+        log::msg_fatal!("thread: {e}");
+    }
+}
+
 fn main() {
     log::set_fatal_cleanup(remove_registered_log);
     let mut daemon = server::Daemon::start(server::Requirements {
@@ -116,6 +140,7 @@ fn main() {
         log::msg_fatal!("malformed service name: {}", daemon.service_name);
     }
     daemon.enter_jail();
+    remove_log_on_sigterm();
     let mut service = Service {
         settings,
         templates,
