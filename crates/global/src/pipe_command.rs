@@ -275,10 +275,8 @@ fn with_output(output: &str) -> String {
 /// The outcome of a non-zero exit: the output's own status code, else the sendmail exit
 /// code's, else a bounce. `ran` is false when the command could not be started.
 fn exit_status(shown: &str, code: i32, output: &str, ran: bool) -> Status {
-    let code_len = dsn_valid(output);
-    if ran && code_len > 0 {
-        let status = &output[..code_len];
-        let text = output[code_len..].trim_start();
+    if ran && crate::dsn_util::dsn_valid(output) > 0 {
+        let (status, text) = crate::dsn_util::dsn_split("5.3.0", output);
         let why = Why::new(status, text, text.to_string());
         return if status.starts_with('4') {
             Status::Defer(why)
@@ -305,27 +303,6 @@ fn exit_status(shown: &str, code: i32, output: &str, ran: bool) -> Status {
             ),
         ))
     }
-}
-
-/// The length of the RFC 3463 code that starts `text`, 0 when there is none
-/// (`dsn_valid`: class 2, 4 or 5, then two groups of one to three digits, then the end or
-/// white space).
-fn dsn_valid(text: &str) -> usize {
-    let b = text.as_bytes();
-    if b.len() < 2 || !matches!(b[0], b'2' | b'4' | b'5') || b[1] != b'.' {
-        return 0;
-    }
-    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let second = digits(2);
-    if !(1..=3).contains(&second) || b.get(2 + second) != Some(&b'.') {
-        return 0;
-    }
-    let third = digits(3 + second);
-    let end = 3 + second + third;
-    if !(1..=3).contains(&third) || b.get(end).is_some_and(|c| !c.is_ascii_whitespace()) {
-        return 0;
-    }
-    end
 }
 
 /// Why a command did not start.

@@ -9,7 +9,6 @@
 use crate::state::{State, UserAttr, exp_type, getpwuid};
 use crate::{Local, REWRITE_CANON};
 use global::dsn_mask::{NOTIFY_NEVER, NOTIFY_SUCCESS};
-use global::dsn_print::Dsn;
 
 /// Delivers to the expansion of alias `name`; None when there is no such alias.
 pub fn deliver_alias(
@@ -148,25 +147,12 @@ pub fn deliver_alias(
                 state.msg_attr.dsn_ret = saved.dsn_ret;
                 state.msg_attr.rcpt.dsn_orcpt = saved.rcpt.dsn_orcpt;
             }
-            state.msg_attr.why = Dsn {
-                action: if canon_owner.is_some() {
-                    "delivered"
-                } else {
-                    "expanded"
-                }
-                .to_string(),
-                ..Dsn::simple("2.0.0", "alias expanded")
+            let action = if canon_owner.is_some() {
+                "delivered"
+            } else {
+                "expanded"
             };
-            let a = &state.msg_attr;
-            let _ = global::trace::trace_append(
-                &local.settings.status,
-                0,
-                &local.request.queue_id,
-                &local.request.msg_stats,
-                &a.rcpt,
-                local.service,
-                &a.why,
-            );
+            local.trace_expanded(&mut state, action);
         }
         return Some(status);
     }

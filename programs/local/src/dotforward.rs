@@ -12,7 +12,6 @@ use crate::settings::ext_prop;
 use crate::state::{State, UserAttr, exp_type, getpwnam};
 use crate::token::as_user;
 use global::dsn_mask::{NOTIFY_NEVER, NOTIFY_SUCCESS};
-use global::dsn_print::Dsn;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 /// Delivers to the user's .forward file; None when there is none (deliver to the
@@ -114,20 +113,7 @@ pub fn deliver_dotforward(local: &mut Local, mut state: State, _usr_attr: UserAt
                         local.dup_filter.been_here(&format!("forward-done {path}"));
                         if status == 0 && saved_notify & NOTIFY_SUCCESS != 0 {
                             state.msg_attr.rcpt.dsn_notify = saved_notify;
-                            state.msg_attr.why = Dsn {
-                                action: "expanded".to_string(),
-                                ..Dsn::simple("2.0.0", "alias expanded")
-                            };
-                            let a = &state.msg_attr;
-                            let _ = global::trace::trace_append(
-                                &local.settings.status,
-                                0,
-                                &local.request.queue_id,
-                                &local.request.msg_stats,
-                                &a.rcpt,
-                                local.service,
-                                &a.why,
-                            );
+                            local.trace_expanded(&mut state, "expanded");
                         }
                     }
                 }

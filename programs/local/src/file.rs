@@ -6,12 +6,11 @@
 //! allow_mail_to_files allows it; an executable file is refused.
 
 use crate::Local;
-use crate::mailbox::{copy_to, set_eugid};
+use crate::mailbox::{copy_to, finish_copy, not_copied, set_eugid};
 use crate::mbox::{Locking, mbox_open};
 use crate::settings::deliver_hdr;
 use crate::state::{State, UserAttr};
 use global::mail_copy;
-use global::pipe_command::Copied;
 use std::os::unix::fs::PermissionsExt;
 
 /// Appends the message to `path` (`deliver_file`).
@@ -61,10 +60,7 @@ pub fn deliver_file(
         delay: settings.lock_attempts.1,
         stale: settings.stale_lock_time,
     };
-    let mut copied = Copied::Failed {
-        broken_pipe: false,
-        why: global::pipe_command::Why::default(),
-    };
+    let mut copied = not_copied();
     set_eugid(usr_attr.uid, usr_attr.gid);
     match mbox_open(path, None, locking, "5.2.0") {
         Err(dsn) => state.msg_attr.why = dsn,
@@ -85,19 +81,9 @@ pub fn deliver_file(
         }
     }
     set_eugid(settings.owner.0, settings.owner.1);
-    match copied {
-        Copied::Corrupt => -1,
-        Copied::Failed { why, .. } => {
-            if !why.status.is_empty() {
-                state.msg_attr.why = why.dsn();
-            }
-            let why = &mut state.msg_attr.why;
-            why.reason = format!("cannot append message to file {path}: {}", why.reason);
-            local.bounce_workaround(state)
-        }
-        Copied::Ok => {
-            state.simple("2.0.0", format!("delivered to file: {path}"));
-            local.sent(&state)
-        }
-    }
+    let failed = format!("cannot append message to file {path}: ");
+    let done = format!("delivered to file: {path}");
+    finish_copy(local, state, copied, &failed, done, |local, state| {
+        local.bounce_workaround(state)
+    })
 }

@@ -139,10 +139,7 @@ fn deliver_mailbox_file(local: &mut Local, mut state: State, usr_attr: UserAttr)
         delay: settings.lock_attempts.1,
         stale: settings.stale_lock_time,
     };
-    let mut copied = Copied::Failed {
-        broken_pipe: false,
-        why: global::pipe_command::Why::default(),
-    };
+    let mut copied = not_copied();
     set_eugid(spool_uid, spool_gid);
     match mbox_open(&mailbox, chown, locking, "5.2.0") {
         Err(dsn) => state.msg_attr.why = dsn,
@@ -174,25 +171,14 @@ fn deliver_mailbox_file(local: &mut Local, mut state: State, usr_attr: UserAttr)
         }
     }
     set_eugid(settings.owner.0, settings.owner.1);
-    match copied {
-        Copied::Corrupt => -1,
-        Copied::Failed { why, .. } => {
-            if !why.status.is_empty() {
-                state.msg_attr.why = why.dsn();
-            }
-            let user = state.msg_attr.user.clone();
-            let why = &mut state.msg_attr.why;
-            why.reason = format!(
-                "cannot update mailbox {mailbox} for user {user}. {}",
-                why.reason
-            );
-            local.defer_or_bounce(&state)
-        }
-        Copied::Ok => {
-            state.simple("2.0.0", "delivered to mailbox".into());
-            local.sent(&state)
-        }
-    }
+    let failed = format!(
+        "cannot update mailbox {mailbox} for user {}. ",
+        state.msg_attr.user
+    );
+    let done = "delivered to mailbox".to_string();
+    finish_copy(local, state, copied, &failed, done, |local, state| {
+        local.defer_or_bounce(&state)
+    })
 }
 
 /// Copies the message into an open file (the caller's `mail_copy` with its COPY_ATTR).
@@ -234,5 +220,41 @@ pub fn set_eugid(uid: u32, gid: u32) {
     }
     if let Err(e) = sys::user::set_eugid(uid, gid) {
         log::msg_fatal!("{e}");
+    }
+}
+
+/// Nothing was written yet (`MAIL_COPY_STAT_WRITE`): the reason is in the state.
+pub fn not_copied() -> Copied {
+    Copied::Failed {
+        broken_pipe: false,
+        why: global::pipe_command::Why::default(),
+    }
+}
+
+/// The status of a copy to a file: a corrupt queue file leaves the recipient for the
+/// queue manager; a failure gets `failed` in front of its reason and goes to
+/// `on_failure`; success is reported with `done`.
+pub fn finish_copy(
+    local: &mut Local,
+    mut state: State,
+    copied: Copied,
+    failed: &str,
+    done: String,
+    on_failure: impl FnOnce(&mut Local, State) -> i32,
+) -> i32 {
+    match copied {
+        Copied::Corrupt => -1,
+        Copied::Failed { why, .. } => {
+            if !why.status.is_empty() {
+                state.msg_attr.why = why.dsn();
+            }
+            let why = &mut state.msg_attr.why;
+            why.reason = format!("{failed}{}", why.reason);
+            on_failure(local, state)
+        }
+        Copied::Ok => {
+            state.simple("2.0.0", done);
+            local.sent(&state)
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! <hostname>` when done. Everything happens with the recipient's rights.
 
 use crate::Local;
-use crate::mailbox::{copy_to, set_eugid};
+use crate::mailbox::{copy_to, finish_copy, not_copied, set_eugid};
 use crate::settings::deliver_hdr;
 use crate::state::{State, UserAttr};
 use global::mail_copy::{self, mbox_dsn};
@@ -50,10 +50,7 @@ pub fn deliver_maildir(local: &mut Local, mut state: State, usr_attr: UserAttr, 
             .mode(0o600)
             .open(&tmpfile)
     };
-    let mut copied = Copied::Failed {
-        broken_pipe: false,
-        why: global::pipe_command::Why::default(),
-    };
+    let mut copied = not_copied();
     let mut errno = 0;
     let opened = create().or_else(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -98,10 +95,7 @@ pub fn deliver_maildir(local: &mut Local, mut state: State, usr_attr: UserAttr, 
                         mbox_dsn(errno, "5.2.0"),
                         format!("create maildir file {newfile}: {}", sys::os_error(&e)),
                     );
-                    copied = Copied::Failed {
-                        broken_pipe: false,
-                        why: global::pipe_command::Why::default(),
-                    };
+                    copied = not_copied();
                 }
             }
             if let Err(e) = std::fs::remove_file(&tmpfile) {
@@ -110,30 +104,30 @@ pub fn deliver_maildir(local: &mut Local, mut state: State, usr_attr: UserAttr, 
         }
     }
     set_eugid(settings.owner.0, settings.owner.1);
-    match copied {
-        Copied::Corrupt => -1,
-        Copied::Failed { why, .. } => {
-            if !why.status.is_empty() {
-                state.msg_attr.why = why.dsn();
-            }
-            if errno == sys::libc::EACCES {
-                log::msg_warn!(
-                    "maildir access problem for UID/GID={}/{}: {}",
-                    usr_attr.uid,
-                    usr_attr.gid,
-                    state.msg_attr.why.reason
-                );
-                log::msg_warn!("perhaps you need to create the maildirs in advance");
-            }
-            let why = &mut state.msg_attr.why;
-            why.reason = format!("maildir delivery failed: {}", why.reason);
-            local.defer_or_bounce(&state)
-        }
-        Copied::Ok => {
-            state.simple("2.0.0", "delivered to maildir".into());
-            local.sent(&state)
-        }
+    if let Copied::Failed { why, .. } = &copied
+        && errno == sys::libc::EACCES
+    {
+        let reason = if why.status.is_empty() {
+            &state.msg_attr.why.reason
+        } else {
+            &why.reason
+        };
+        log::msg_warn!(
+            "maildir access problem for UID/GID={}/{}: {reason}",
+            usr_attr.uid,
+            usr_attr.gid
+        );
+        log::msg_warn!("perhaps you need to create the maildirs in advance");
     }
+    let done = "delivered to maildir".to_string();
+    finish_copy(
+        local,
+        state,
+        copied,
+        "maildir delivery failed: ",
+        done,
+        |local, state| local.defer_or_bounce(&state),
+    )
 }
 
 /// Makes a directory and its parents, mode 0700 (`make_dirs`).

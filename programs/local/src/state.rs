@@ -122,6 +122,17 @@ fn passwd(
     }
 }
 
+/// The signature the sent, bounce and defer clients share.
+type StatusClient = fn(
+    &global::bounce::StatusConf,
+    i32,
+    &str,
+    &global::msg_stats::MsgStats,
+    &Recipient,
+    &str,
+    &Dsn,
+) -> i32;
+
 /// The per-recipient state (`LOCAL_STATE` less the request-wide parts in [`Local`]).
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -168,22 +179,24 @@ impl Local<'_> {
 
     /// The recipient was delivered (`sent`).
     pub fn sent(&self, state: &State) -> i32 {
-        let a = &state.msg_attr;
-        global::sent::sent(
-            &self.settings.status,
-            self.bounce_flags(),
-            &self.request.queue_id,
-            &self.request.msg_stats,
-            &a.rcpt,
-            self.service,
-            &a.why,
-        )
+        self.report(global::sent::sent, state)
     }
 
     /// The recipient bounces (`bounce_append`).
     pub fn bounce_append(&self, state: &State) -> i32 {
+        self.report(global::bounce::bounce_append, state)
+    }
+
+    /// The recipient is deferred (`defer_append`).
+    pub fn defer_append(&self, state: &State) -> i32 {
+        self.report(global::defer::defer_append, state)
+    }
+
+    /// Tells a status client about the recipient of `state`, with its status
+    /// (`BOUNCE_ATTR` / `SENT_ATTR`).
+    fn report(&self, client: StatusClient, state: &State) -> i32 {
         let a = &state.msg_attr;
-        global::bounce::bounce_append(
+        client(
             &self.settings.status,
             self.bounce_flags(),
             &self.request.queue_id,
@@ -194,18 +207,23 @@ impl Local<'_> {
         )
     }
 
-    /// The recipient is deferred (`defer_append`).
-    pub fn defer_append(&self, state: &State) -> i32 {
+    /// A success notice for NOTIFY=SUCCESS when an alias or .forward file was expanded
+    /// (`trace_append` with the "expanded" or "delivered" action).
+    pub fn trace_expanded(&self, state: &mut State, action: &str) {
+        state.msg_attr.why = Dsn {
+            action: action.to_string(),
+            ..Dsn::simple("2.0.0", "alias expanded")
+        };
         let a = &state.msg_attr;
-        global::defer::defer_append(
+        let _ = global::trace::trace_append(
             &self.settings.status,
-            self.bounce_flags(),
+            0,
             &self.request.queue_id,
             &self.request.msg_stats,
             &a.rcpt,
             self.service,
             &a.why,
-        )
+        );
     }
 
     /// Defers on a 4.x.x status, else bounces.

@@ -13,47 +13,41 @@
 #[path = "../t-23-qmgr/harness.rs"]
 mod harness;
 
-use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
-use harness::{USER, lines_of, queue_files, queue_ids, wait_count};
+mod agent;
 
-/// Whose local agent an instance runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Agent {
-    Ours,
-    Postfix,
-}
+use agent::{Agent, set_mode};
+use e2e::{Instance, wait_until};
+use harness::{USER, lines_of, queue_files, queue_ids, wait_count};
 
 /// An instance with ironpost's daemons, and ironpost's or Postfix's local agent, set up
 /// for local delivery: aliases, a spool directory, .forward files and an output
 /// directory that default_privs (nobody) may write.
 fn instance(name: &str, agent: Agent, spool: &str) -> Option<Instance> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
-    if agent == Agent::Ours {
-        daemons.push("local");
-    }
-    let suffix = match agent {
-        Agent::Ours => "ours",
-        Agent::Postfix => "postfix",
-    };
-    let mx = Instance::with_daemons(&format!("{name}-{suffix}"), &daemons)?;
-    for dir in ["spool", "forward", "out"] {
+    let mx = agent::instance(name, agent, "local")?;
+    for dir in ["spool", "forward"] {
         std::fs::create_dir_all(mx.dir.join(dir)).unwrap();
     }
-    chmod(&mx.dir.join("spool"), 0o1777);
-    chmod(&mx.dir.join("out"), 0o1777);
+    set_mode(&mx.dir.join("spool"), 0o1777);
     mx.set_main_cf("alias_maps", "hash:@DIR@/etc/aliases");
     mx.set_main_cf("mail_spool_directory", &format!("@DIR@/{spool}"));
     mx.set_main_cf("forward_path", "@DIR@/forward/${user}.forward");
     mx.set_main_cf("recipient_delimiter", "+");
-    mx.write(
-        "etc/aliases",
-        &mx.expand(
-            "team: nobody, postfix\n\
-             listed: :include:@DIR@/etc/include.list\n\
-             cmd: \"|/bin/sh -c 'cat > @DIR@/out/cmd.txt'\"\n\
-             fail: \"|/bin/sh -c 'echo no such person; exit 67'\"\n",
-        ),
+    aliases(
+        &mx,
+        "team: nobody, postfix\n\
+         listed: :include:@DIR@/etc/include.list\n\
+         cmd: \"|/bin/sh -c 'cat > @DIR@/out/cmd.txt'\"\n\
+         fail: \"|/bin/sh -c 'echo no such person; exit 67'\"\n",
     );
+    mx.write("etc/include.list", "# the list\nnobody\n");
+    mx.write("forward/postfix.forward", "nobody+fwd\n");
+    mx.install_commands();
+    Some(mx)
+}
+
+/// Writes the alias file and builds it with Postfix's postalias.
+fn aliases(mx: &Instance, text: &str) {
+    mx.write("etc/aliases", &mx.expand(text));
     let built = std::process::Command::new("/usr/sbin/postalias")
         .arg("-c")
         .arg(mx.etc())
@@ -61,15 +55,6 @@ fn instance(name: &str, agent: Agent, spool: &str) -> Option<Instance> {
         .status()
         .unwrap();
     assert!(built.success(), "postalias");
-    mx.write("etc/include.list", "# the list\nnobody\n");
-    mx.write("forward/postfix.forward", "nobody+fwd\n");
-    mx.install_commands();
-    Some(mx)
-}
-
-fn chmod(path: &std::path::Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 fn sendmail(mx: &Instance, args: &[&str], to: &str, marker: &str) {
@@ -378,25 +363,16 @@ fn out_files(mx: &Instance) -> Files {
 fn policies(agent: Agent) -> Option<(Vec<String>, Files, Vec<String>)> {
     let mut mx = instance("t-27-policies", agent, "spool")?;
     mx.write("etc/deliver.sh", &mx.expand(DELIVER_SH));
-    chmod(&mx.etc().join("deliver.sh"), 0o755);
+    set_mode(&mx.etc().join("deliver.sh"), 0o755);
     mx.set_main_cf("mailbox_command", "@DIR@/etc/deliver.sh");
     mx.set_main_cf("luser_relay", "nobody+$user");
     mx.set_main_cf("mailbox_transport_maps", "inline:{postfix=discard:}");
-    mx.write(
-        "etc/aliases",
-        &mx.expand(
-            "list: nobody+list, @DIR@/out/list.file\n\
-             owner-list: postfix\n\
-             restricted: :include:@DIR@/etc/cmd.list\n",
-        ),
+    aliases(
+        &mx,
+        "list: nobody+list, @DIR@/out/list.file\n\
+         owner-list: postfix\n\
+         restricted: :include:@DIR@/etc/cmd.list\n",
     );
-    let built = std::process::Command::new("/usr/sbin/postalias")
-        .arg("-c")
-        .arg(mx.etc())
-        .arg(format!("hash:{}/etc/aliases", mx.dir.display()))
-        .status()
-        .unwrap();
-    assert!(built.success(), "postalias");
     mx.write("etc/cmd.list", "|/bin/true\n");
     // postfix's mail goes to mailbox_transport_maps, not to its .forward.
     std::fs::remove_file(mx.dir.join("forward/postfix.forward")).unwrap();

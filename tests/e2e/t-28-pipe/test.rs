@@ -15,15 +15,12 @@
 #[path = "../t-23-qmgr/harness.rs"]
 mod harness;
 
-use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
-use harness::{USER, lines_of, queue_files, queue_ids, wait_count, wait_queue};
+#[path = "../t-27-local/agent.rs"]
+mod agent;
 
-/// Whose pipe agent an instance runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Agent {
-    Ours,
-    Postfix,
-}
+use agent::{Agent, set_mode};
+use e2e::{Instance, wait_until};
+use harness::{USER, lines_of, queue_files, queue_ids, wait_count, wait_queue};
 
 /// The command: it records its arguments and input under out/, named after its first
 /// argument (the recipient's user), and fails as the flag files say.
@@ -37,17 +34,7 @@ exit 0
 ";
 
 fn instance(name: &str, agent: Agent) -> Option<Instance> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
-    if agent == Agent::Ours {
-        daemons.push("pipe");
-    }
-    let suffix = match agent {
-        Agent::Ours => "ours",
-        Agent::Postfix => "postfix",
-    };
-    let mx = Instance::with_daemons(&format!("{name}-{suffix}"), &daemons)?;
-    std::fs::create_dir_all(mx.dir.join("out")).unwrap();
-    set_mode(&mx.dir.join("out"), 0o1777);
+    let mx = agent::instance(name, agent, "pipe")?;
     mx.write("etc/filter.sh", &mx.expand(SCRIPT));
     set_mode(&mx.etc().join("filter.sh"), 0o755);
     mx.write(
@@ -71,11 +58,6 @@ fn instance(name: &str, agent: Agent) -> Option<Instance> {
     mx.set_main_cf("filter_destination_recipient_limit", "1");
     mx.install_commands();
     Some(mx)
-}
-
-fn set_mode(path: &std::path::Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 fn sendmail(mx: &Instance, to: &str, marker: &str, padding: usize) {
