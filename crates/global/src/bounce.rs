@@ -364,3 +364,270 @@ pub fn bounce_flush(conf: &StatusConf, flags: i32, msg: &Envelope, verp: Option<
     }
     -1
 }
+
+#[cfg(test)]
+mod tests {
+    //! The status clients against fake services: what each one asks of which service.
+
+    use super::*;
+    use crate::match_list::{ListFlags, MatchList, Matcher};
+    use ipc::Flavor;
+    use std::io::BufReader;
+    use std::os::unix::net::UnixListener;
+    use std::sync::{Arc, Mutex};
+
+    /// The requests the fake services received, by service name, in order.
+    type Seen = Arc<Mutex<Vec<(String, Attrs)>>>;
+
+    /// Fake services `names` in a scratch directory: each announces `proto` (the verify
+    /// service its own), records every request and answers `status`; a name not listed
+    /// has no socket.
+    fn services(what: &str, names: &[(&str, i32)], flush: &str) -> (StatusConf, Seen) {
+        let dir = crate::scratch_dir(what);
+        let seen: Seen = Arc::default();
+        for (name, status) in names {
+            let listener = UnixListener::bind(dir.join(name)).unwrap();
+            let (name, status, seen) = (name.to_string(), *status, seen.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    let proto = match name.as_str() {
+                        "verify" => crate::verify::PROTO_VERIFY,
+                        "flush" => "queue_flush_protocol",
+                        _ => PROTO_BOUNCE,
+                    };
+                    let mut writer = &stream;
+                    let hello = Attrs::new().str(mail_attr::PROTO, proto);
+                    if ipc::attr::write(&mut writer, Flavor::Null, &hello).is_err() {
+                        continue;
+                    }
+                    let mut reader = BufReader::new(&stream);
+                    if let Ok(Some(request)) = ipc::attr::read(&mut reader, Flavor::Null) {
+                        seen.lock().unwrap().push((name.clone(), request));
+                        let reply = Attrs::new().int(mail_attr::STATUS, status);
+                        let _ = ipc::attr::write(&mut writer, Flavor::Null, &reply);
+                    }
+                }
+            });
+        }
+        let class = dir.to_str().unwrap().to_string();
+        let conf = StatusConf {
+            bounce_service: "bounce".into(),
+            defer_service: "defer".into(),
+            trace_service: "trace".into(),
+            verify_service: "verify".into(),
+            flush_service: "flush".into(),
+            private_dir: class.clone(),
+            public_dir: class,
+            ipc_timeout: Duration::from_secs(5),
+            soft_bounce: false,
+            verify_neg_cache: true,
+            flush_domains: MatchList::new(
+                "fast_flush_domains",
+                ListFlags::default(),
+                flush,
+                &[Matcher::Hostname],
+            ),
+            log: LogForm {
+                addr_form: crate::info_log_addr_form::AddrForm::External,
+                delay_max_res: 2,
+            },
+        };
+        (conf, seen)
+    }
+
+    /// (service, nrequest or request, status, action, reason) of each request seen.
+    fn summary(seen: &Seen) -> Vec<(String, String, String, String, String)> {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .map(|(name, a)| {
+                let get = |n: &str| a.get_str(n).unwrap_or("").to_string();
+                let kind = a
+                    .get_int("nrequest")
+                    .map_or_else(|| get("request"), |n| n.to_string());
+                (
+                    name.clone(),
+                    kind,
+                    get("status"),
+                    get("action"),
+                    get("reason"),
+                )
+            })
+            .collect()
+    }
+
+    fn rcpt() -> Recipient {
+        Recipient {
+            offset: 300,
+            address: "user@example.com".into(),
+            orig_addr: "alias@example.com".into(),
+            ..Recipient::default()
+        }
+    }
+
+    fn row(
+        name: &str,
+        kind: &str,
+        status: &str,
+        action: &str,
+        reason: &str,
+    ) -> (String, String, String, String, String) {
+        (
+            name.into(),
+            kind.into(),
+            status.into(),
+            action.into(),
+            reason.into(),
+        )
+    }
+
+    #[test]
+    fn a_bounce_goes_to_the_bounce_log_and_the_report() {
+        let (conf, seen) = services("bounce-append", &[("bounce", 0), ("trace", 0)], "");
+        let stats = MsgStats::default();
+        let dsn = Dsn::simple("5.1.1", "no such user");
+        let flags = DEL_REQ_FLAG_RECORD;
+        let status = bounce_append(&conf, flags, "4ABC", &stats, &rcpt(), "local", &dsn);
+        assert_eq!(status, 0);
+        assert_eq!(
+            summary(&seen),
+            [
+                row("bounce", "0", "5.1.1", "failed", "no such user"),
+                row(
+                    "trace",
+                    "0",
+                    "5.1.1",
+                    "failed",
+                    "delivery via local: no such user"
+                ),
+            ]
+        );
+        let request = &seen.lock().unwrap()[0].1;
+        let names: Vec<&[u8]> = request.0.iter().map(|(n, _)| n.as_slice()).collect();
+        assert_eq!(
+            &names[..5],
+            [
+                &b"nrequest"[..],
+                b"flags",
+                b"queue_id",
+                b"original_recipient",
+                b"recipient"
+            ]
+        );
+        assert_eq!(request.get_str("offset"), Ok("300"));
+    }
+
+    #[test]
+    fn a_bad_status_code_and_soft_bounce() {
+        let (mut conf, seen) = services("bounce-soft", &[("defer", 0)], "");
+        conf.soft_bounce = true;
+        let stats = MsgStats::default();
+        let dsn = Dsn::simple("4.1.1", "wrong class");
+        let status = bounce_append(&conf, 0, "4ABC", &stats, &rcpt(), "local", &dsn);
+        // Deferred instead: the status stays in the queue.
+        assert_eq!(status, -1);
+        assert_eq!(
+            summary(&seen),
+            [row("defer", "0", "4.0.0", "delayed", "wrong class")]
+        );
+        // A clean request is not even made.
+        let flags = BOUNCE_FLAG_CLEAN;
+        assert_eq!(
+            bounce_append(&conf, flags, "4ABC", &stats, &rcpt(), "local", &dsn),
+            -1
+        );
+        assert_eq!(summary(&seen).len(), 1);
+    }
+
+    #[test]
+    fn a_bounce_service_failure_defers() {
+        let (conf, seen) = services("bounce-fails", &[("bounce", 1), ("defer", 0)], "");
+        let stats = MsgStats::default();
+        let dsn = Dsn::simple("5.1.1", "no such user");
+        let status = bounce_append(&conf, 0, "4ABC", &stats, &rcpt(), "local", &dsn);
+        assert_eq!(status, -1);
+        assert_eq!(
+            summary(&seen),
+            [
+                row("bounce", "0", "5.1.1", "failed", "no such user"),
+                row(
+                    "defer",
+                    "0",
+                    "4.3.0",
+                    "delayed",
+                    "bounce or trace service failure"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn probes_go_to_the_verify_and_trace_services() {
+        let (conf, seen) = services("bounce-probe", &[("verify", 0), ("trace", 0)], "");
+        let stats = MsgStats::default();
+        let dsn = Dsn::simple("5.1.1", "no such user");
+        let mta = DEL_REQ_FLAG_MTA_VRFY;
+        assert_eq!(
+            bounce_append(&conf, mta, "4ABC", &stats, &rcpt(), "local", &dsn),
+            0
+        );
+        let usr = DEL_REQ_FLAG_USR_VRFY;
+        let defer = Dsn::simple("4.2.0", "busy");
+        assert_eq!(
+            crate::defer::defer_append(&conf, usr, "4ABC", &stats, &rcpt(), "local", &defer),
+            0
+        );
+        let seen_rows = summary(&seen);
+        assert_eq!(seen_rows[0].1, "update");
+        assert_eq!(seen_rows[1].1, "update");
+        let verify = seen.lock().unwrap();
+        // The original address, then the final one, each with the bounce status.
+        assert_eq!(verify[0].1.get_str("address"), Ok("alias@example.com"));
+        assert_eq!(verify[1].1.get_str("address"), Ok("user@example.com"));
+        assert_eq!(verify[1].1.get_int("recipient_status"), Some(2));
+        drop(verify);
+        assert_eq!(
+            seen_rows[2],
+            row(
+                "trace",
+                "0",
+                "4.2.0",
+                "undeliverable",
+                "delivery via local: busy"
+            )
+        );
+    }
+
+    #[test]
+    fn delivered_with_notify_success_and_a_flush_domain() {
+        let (conf, seen) = services(
+            "bounce-sent",
+            &[("trace", 0), ("defer", 0), ("flush", 0)],
+            "example.com",
+        );
+        let stats = MsgStats::default();
+        let mut notify = rcpt();
+        notify.dsn_notify = crate::dsn_mask::NOTIFY_SUCCESS;
+        let dsn = Dsn::simple("2.0.0", "delivered to mailbox");
+        let status = crate::sent::sent(&conf, 0, "4ABC", &stats, &notify, "local", &dsn);
+        assert_eq!(status, 0);
+        let later = Dsn::simple("4.4.1", "connection refused");
+        let status = crate::defer::defer_append(&conf, 0, "4ABC", &stats, &rcpt(), "smtp", &later);
+        assert_eq!(status, -1);
+        assert_eq!(
+            summary(&seen),
+            [
+                row(
+                    "trace",
+                    "0",
+                    "2.0.0",
+                    "delivered",
+                    "delivery via local: delivered to mailbox"
+                ),
+                row("defer", "0", "4.4.1", "delayed", "connection refused"),
+                row("flush", "add", "", "", ""),
+            ]
+        );
+        assert_eq!(seen.lock().unwrap()[2].1.get_str("site"), Ok("example.com"));
+    }
+}
