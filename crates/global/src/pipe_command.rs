@@ -88,24 +88,6 @@ impl Why {
     }
 }
 
-impl Why {
-    /// The status for the status clients: Postfix's `dsb_unix`, whose diagnostic type is
-    /// `x-unix` when there is a diagnostic text.
-    pub fn dsn(&self) -> crate::dsn_print::Dsn {
-        crate::dsn_print::Dsn {
-            status: self.status.clone(),
-            dtype: if self.dtext.is_empty() {
-                String::new()
-            } else {
-                "x-unix".to_string()
-            },
-            dtext: self.dtext.clone(),
-            reason: self.reason.clone(),
-            ..crate::dsn_print::Dsn::default()
-        }
-    }
-}
-
 /// How copying the message into the command went (the caller's `mail_copy`).
 #[derive(Debug)]
 pub enum Copied {

@@ -111,7 +111,7 @@ pub fn deliver_command(
             local.sent(&state)
         }
         Status::Defer(why) | Status::Bounce(why) => {
-            state.msg_attr.why = why.dsn();
+            state.msg_attr.why = global::dsn_print::Dsn::from(&why);
             local.bounce_workaround(state)
         }
         Status::Corrupt => -1,

@@ -246,7 +246,7 @@ pub fn finish_copy(
         Copied::Corrupt => -1,
         Copied::Failed { why, .. } => {
             if !why.status.is_empty() {
-                state.msg_attr.why = why.dsn();
+                state.msg_attr.why = global::dsn_print::Dsn::from(&why);
             }
             let why = &mut state.msg_attr.why;
             why.reason = format!("{failed}{}", why.reason);

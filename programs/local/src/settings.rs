@@ -258,23 +258,7 @@ impl Settings {
     /// write the queue file.
     pub fn pre_init(&self) {
         let (mailbox, message) = self.size_limits;
-        if mailbox == 0 {
-            return;
-        }
-        if message == 0 {
-            log::msg_fatal!(
-                "configuration error: mailbox_size_limit is limited but message_size_limit is unlimited"
-            );
-        }
-        if mailbox < message {
-            log::msg_fatal!(
-                "configuration error: mailbox_size_limit is smaller than message_size_limit"
-            );
-        }
-        use sys::nix::sys::resource::{Resource, setrlimit};
-        if let Err(e) = setrlimit(Resource::RLIMIT_FSIZE, mailbox, mailbox) {
-            log::msg_fatal!("setrlimit: {}", e.desc());
-        }
+        global::file_limit::set_mailbox_limit("mailbox_size_limit", mailbox, message);
     }
 }
 

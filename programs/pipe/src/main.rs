@@ -407,7 +407,7 @@ fn eval_status(
             report_sent(settings, service, request, &dsn)
         }
         Outcome::Failed(why) => {
-            let dsn = why.dsn();
+            let dsn = Dsn::from(&why);
             let flags = trace_flags(request.flags);
             let mut result = 0;
             for rcpt in &request.rcpt_list {
