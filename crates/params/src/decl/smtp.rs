@@ -116,4 +116,28 @@ crate::params! {
     /// not announce 8BITMIME, instead of converting it to 7-bit quoted-printable. The
     /// default is no.
     "disable_mime_output_conversion" DISABLE_MIME_OUTPUT_CONVERSION: Bool = "no";
+    /// The SMTP client: The default TLS security level: none, may (STARTTLS when offered), encrypt (mandatory TLS); empty means the level that smtp_use_tls and smtp_enforce_tls imply. verify, secure, dane and fingerprint are not supported yet. The default is empty.
+    "smtp_tls_security_level" SMTP_TLS_SECURITY_LEVEL: Str = "";
+    /// The LMTP client: The default TLS security level: none, may (STARTTLS when offered), encrypt (mandatory TLS); empty means the level that smtp_use_tls and smtp_enforce_tls imply. verify, secure, dane and fingerprint are not supported yet. The default is empty.
+    "lmtp_tls_security_level" LMTP_TLS_SECURITY_LEVEL: Str = "";
+    /// The SMTP client: Obsolete: opportunistic TLS (level may) when smtp_tls_security_level is empty. The default is no.
+    "smtp_use_tls" SMTP_USE_TLS: Bool = "no";
+    /// The LMTP client: Obsolete: opportunistic TLS (level may) when smtp_tls_security_level is empty. The default is no.
+    "lmtp_use_tls" LMTP_USE_TLS: Bool = "no";
+    /// The SMTP client: Obsolete: mandatory TLS (level encrypt) when smtp_tls_security_level is empty. The default is no.
+    "smtp_enforce_tls" SMTP_ENFORCE_TLS: Bool = "no";
+    /// The LMTP client: Obsolete: mandatory TLS (level encrypt) when smtp_tls_security_level is empty. The default is no.
+    "lmtp_enforce_tls" LMTP_ENFORCE_TLS: Bool = "no";
+    /// The SMTP client: How much TLS activity is logged: 0 nothing, 1 the summary line, 2 also the set-up. The default is 0.
+    "smtp_tls_loglevel" SMTP_TLS_LOGLEVEL: Int = "0", min 0;
+    /// The LMTP client: How much TLS activity is logged: 0 nothing, 1 the summary line, 2 also the set-up. The default is 0.
+    "lmtp_tls_loglevel" LMTP_TLS_LOGLEVEL: Int = "0", min 0;
+    /// The SMTP client: A file of trusted CA certificates in PEM format; a server certificate that chains to one is logged Trusted rather than Untrusted. The default is empty.
+    "smtp_tls_CAfile" SMTP_TLS_CAFILE: Str = "";
+    /// The LMTP client: A file of trusted CA certificates in PEM format; a server certificate that chains to one is logged Trusted rather than Untrusted. The default is empty.
+    "lmtp_tls_CAfile" LMTP_TLS_CAFILE: Str = "";
+    /// The SMTP client: How long to wait for the reply to STARTTLS and for the TLS handshake. The default is 300s.
+    "smtp_starttls_timeout" SMTP_STARTTLS_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The LMTP client: How long to wait for the reply to STARTTLS and for the TLS handshake. The default is 300s.
+    "lmtp_starttls_timeout" LMTP_STARTTLS_TIMEOUT: Time(b's') = "300s", min 1;
 }
