@@ -218,22 +218,34 @@ pub(crate) fn load_ca(
     if file.is_empty() {
         return Ok(None);
     }
-    let fail = |detail: String| CertKeyError {
+    let roots = load_roots(file)?;
+    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .map(Some)
+        .map_err(|e| ca_error(file, format!("{file}: {e}")))
+}
+
+/// The certificates of a CA file (smtpd_tls_CAfile, smtp_tls_CAfile).
+pub(crate) fn load_roots(file: &str) -> Result<rustls::RootCertStore, CertKeyError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for (kind, der) in sections(file).map_err(|e| ca_error(file, e))? {
+        if let Some(cert) = CertificateDer::from_pem(kind, der) {
+            roots
+                .add(cert)
+                .map_err(|e| ca_error(file, format!("{file}: {e}")))?;
+        }
+    }
+    Ok(roots)
+}
+
+/// Postfix's refusal of an unusable CA file, with the library's `detail`.
+fn ca_error(file: &str, detail: String) -> CertKeyError {
+    CertKeyError {
         severity: Severity::Info,
         text: format!(
             "cannot load Certification Authority data, CAfile=\"{file}\": disabling TLS support"
         ),
         detail,
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    for (kind, der) in sections(file).map_err(fail)? {
-        if let Some(cert) = CertificateDer::from_pem(kind, der) {
-            roots.add(cert).map_err(|e| fail(format!("{file}: {e}")))?;
-        }
     }
-    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .allow_unauthenticated()
-        .build()
-        .map(Some)
-        .map_err(|e| fail(format!("{file}: {e}")))
 }

@@ -36,6 +36,7 @@
 //! provider only (no aws-lc-sys), TLS 1.2 and 1.3.
 
 pub mod certkey;
+pub mod client;
 pub mod der;
 pub mod digest;
 pub mod names;
@@ -46,6 +47,7 @@ pub mod stream;
 pub mod summary;
 
 pub use certkey::{CertKeyError, CertKeyFiles};
+pub use client::{ClientSettings, ClientStream, ClientTls};
 pub use digest::Digest;
 pub use protocols::Protocols;
 pub use server::{HandshakeError, LogFn, SecurityLevel, ServerSettings, ServerTls};

@@ -39,10 +39,20 @@ fn get<T: Clone>(slot: &Mutex<Option<T>>) -> Option<T> {
 }
 
 impl Recorder {
+    /// The server's handshake signature and key, as the client saw them.
+    pub(crate) fn set_server_signature(&self, scheme: SignatureScheme, key: PublicKey) {
+        set(&self.server, (scheme, key));
+    }
+
+    /// Whether the peer's chain verified against the configured CAs.
+    pub(crate) fn set_trusted(&self, trusted: bool) {
+        set(&self.trusted, trusted);
+    }
+
     /// The session's summary once the handshake is done.
     pub(crate) fn summary(
         &self,
-        conn: &rustls::ServerConnection,
+        conn: &rustls::CommonState,
         ccert_requested: bool,
         digest: Digest,
     ) -> Summary {
