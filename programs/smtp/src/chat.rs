@@ -37,6 +37,10 @@ pub enum Conn {
     Tcp(TcpStream),
     /// A UNIX-domain stream socket.
     Unix(UnixStream),
+    /// TLS over TCP, after STARTTLS.
+    Tls(Box<tls::ClientStream<TcpStream>>),
+    /// A failed TLS handshake left nothing to talk to.
+    Gone,
 }
 
 impl Conn {
@@ -45,6 +49,11 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.set_read_timeout(limit).and(s.set_write_timeout(limit)),
             Conn::Unix(s) => s.set_read_timeout(limit).and(s.set_write_timeout(limit)),
+            Conn::Tls(s) => {
+                let s = s.get_ref();
+                s.set_read_timeout(limit).and(s.set_write_timeout(limit))
+            }
+            Conn::Gone => Ok(()),
         }
     }
 }
@@ -54,6 +63,8 @@ impl Read for Conn {
         match self {
             Conn::Tcp(s) => s.read(buf),
             Conn::Unix(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+            Conn::Gone => Ok(0),
         }
     }
 }
@@ -63,11 +74,16 @@ impl Write for Conn {
         match self {
             Conn::Tcp(s) => s.write(buf),
             Conn::Unix(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+            Conn::Gone => Err(ErrorKind::BrokenPipe.into()),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        match self {
+            Conn::Tls(s) => s.flush(),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -209,6 +225,33 @@ impl Chat {
             self.conn.write_all(&out)?;
         }
         Ok(())
+    }
+
+    /// Runs the TLS handshake after the server's 220 to STARTTLS and goes on inside
+    /// TLS; whether it worked (the failure is logged by crates/tls). Input the server
+    /// sent ahead of the handshake is dropped, as Postfix purges its buffer.
+    pub fn start_tls(&mut self, engine: &tls::ClientTls, servername: &str) -> bool {
+        self.input.clear();
+        self.output.clear();
+        let Conn::Tcp(tcp) = std::mem::replace(&mut self.conn, Conn::Gone) else {
+            return false;
+        };
+        let peer = self.namaddrport.clone();
+        let mut log = |severity, text: &str| log::write(severity, text);
+        match engine.connect(tcp, servername, &peer, &mut log) {
+            Ok(stream) => {
+                self.conn = Conn::Tls(Box::new(stream));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Ends TLS with close_notify, when there is TLS.
+    pub fn shutdown(&mut self) {
+        if let Conn::Tls(s) = &mut self.conn {
+            let _ = s.shutdown();
+        }
     }
 
     /// Reads one reply, after sending what is queued (`smtp_chat_resp()`).

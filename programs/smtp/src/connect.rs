@@ -134,6 +134,12 @@ fn connect_local(state: &mut State, path: &str) {
     };
     let _debug = crate::debug_peer::DebugPeer::check(state.settings, &host, path);
     let mut session = new_session(state, Conn::Unix(conn), host, namaddr.clone(), namaddr);
+    if session.tls_level == crate::settings::TlsLevel::May {
+        log::msg_warn!(
+            "smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations."
+        );
+        session.tls_level = crate::settings::TlsLevel::None;
+    }
     state.final_server = true;
     let (mut count, mut last) = (0, true);
     run_session(state, &mut session, &mut count, &mut last);
@@ -159,6 +165,7 @@ fn new_session(
         size_limit: 0,
         best_mx: false,
         broken: false,
+        tls_level: state.settings.tls_level,
     }
 }
 

@@ -10,6 +10,7 @@
 //! message once per accepted recipient.
 
 use crate::chat::{Chat, Except, Resp};
+use crate::settings::TlsLevel;
 use crate::state::{Fail, Mark, State};
 use global::deliver_request::trace_only;
 use global::record::rec_type;
@@ -29,6 +30,8 @@ pub mod feature {
     pub const SIZE: u32 = 1 << 3;
     /// DSN.
     pub const DSN: u32 = 1 << 11;
+    /// STARTTLS.
+    pub const STARTTLS: u32 = 1 << 6;
     /// SMTPUTF8.
     pub const SMTPUTF8: u32 = 1 << 19;
 }
@@ -54,6 +57,8 @@ pub struct Session {
     pub best_mx: bool,
     /// The connection broke: QUIT is pointless.
     pub broken: bool,
+    /// The TLS security level for this session.
+    pub tls_level: TlsLevel,
 }
 
 /// The stages of the dialogue after the handshake (`SMTP_STATE_*`).
@@ -162,6 +167,18 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                 session.features |= feature::ESMTP;
             }
         }
+        if session.tls_level == TlsLevel::Invalid {
+            // The level's warning was logged at start-up.
+            let relay = session.namaddrport.clone();
+            let reason = "client TLS configuration problem".to_string();
+            return Ok(state.misc_fail(
+                Fail::Site,
+                Some(&relay),
+                None,
+                &Resp::fake("4.7.0"),
+                reason,
+            ));
+        }
         if settings.lmtp {
             session.features |= feature::ESMTP;
         } else {
@@ -172,70 +189,152 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                 session.features &= !feature::ESMTP;
             }
         }
-        if settings.lmtp {
-            doing = "performing the LHLO handshake";
-            session.chat.cmd(&format!("LHLO {}", settings.helo_name));
-            resp = session.chat.resp()?;
-            if resp.code / 100 != 2 {
-                return Ok(refused(state, session, &resp));
-            }
-        } else {
-            if session.features & feature::ESMTP != 0 {
-                doing = "performing the EHLO handshake";
-                session.chat.cmd(&format!("EHLO {}", settings.helo_name));
-                resp = session.chat.resp()?;
-                if resp.code / 100 != 2 {
-                    if resp.code == 421 {
-                        return Ok(refused(state, session, &resp));
-                    }
-                    session.features &= !feature::ESMTP;
-                }
-            }
-            if session.features & feature::ESMTP == 0 {
-                doing = "performing the HELO handshake";
-                session.chat.cmd(&format!("HELO {}", settings.helo_name));
+        // A second round after STARTTLS: EHLO again, no greeting.
+        let mut in_tls = false;
+        loop {
+            if settings.lmtp {
+                doing = "performing the LHLO handshake";
+                session.chat.cmd(&format!("LHLO {}", settings.helo_name));
                 resp = session.chat.resp()?;
                 if resp.code / 100 != 2 {
                     return Ok(refused(state, session, &resp));
                 }
+            } else {
+                if session.features & feature::ESMTP != 0 {
+                    doing = "performing the EHLO handshake";
+                    session.chat.cmd(&format!("EHLO {}", settings.helo_name));
+                    resp = session.chat.resp()?;
+                    if resp.code / 100 != 2 {
+                        if resp.code == 421 {
+                            return Ok(refused(state, session, &resp));
+                        }
+                        session.features &= !feature::ESMTP;
+                    }
+                }
+                if session.features & feature::ESMTP == 0 {
+                    doing = "performing the HELO handshake";
+                    session.chat.cmd(&format!("HELO {}", settings.helo_name));
+                    resp = session.chat.resp()?;
+                    if resp.code / 100 != 2 {
+                        return Ok(refused(state, session, &resp));
+                    }
+                }
             }
-        }
-        if session.features & feature::ESMTP != 0
-            && let Some(status) = ehlo_features(state, session, &resp)
-        {
-            return Ok(status);
-        }
-        if log::verbose() > 0 {
-            log::msg_info!(
-                "server features: 0x{:x} size {}",
-                session.features,
-                session.size_limit
-            );
-        }
-        let request = &state.request;
-        let requires_utf8 = request.smtputf8 & SMTPUTF8_FLAG_REQUESTED != 0
-            && request.smtputf8 & !SMTPUTF8_FLAG_REQUESTED != 0;
-        if session.features & feature::SMTPUTF8 == 0 && requires_utf8 {
-            let reason = format!(
-                "SMTPUTF8 is required, but was not offered by host {}",
-                session.namaddr
-            );
-            return Ok(state.misc_fail(
-                Fail::Message,
-                Some(&session.namaddrport),
-                None,
-                &Resp::fake("5.6.7"),
-                reason,
-            ));
-        }
-        if session.features & feature::SMTPUTF8 != 0
-            && session.features & feature::EIGHTBITMIME == 0
-        {
-            log::msg_info!(
-                "host {} offers SMTPUTF8 support, but not 8BITMIME",
-                session.namaddr
-            );
-            session.features |= feature::EIGHTBITMIME;
+            if session.features & feature::ESMTP != 0
+                && let Some(status) = ehlo_features(state, session, &resp)
+            {
+                return Ok(status);
+            }
+            if log::verbose() > 0 {
+                log::msg_info!(
+                    "server features: 0x{:x} size {}",
+                    session.features,
+                    session.size_limit
+                );
+            }
+            let request = &state.request;
+            let requires_utf8 = request.smtputf8 & SMTPUTF8_FLAG_REQUESTED != 0
+                && request.smtputf8 & !SMTPUTF8_FLAG_REQUESTED != 0;
+            if session.features & feature::SMTPUTF8 == 0 && requires_utf8 {
+                let reason = format!(
+                    "SMTPUTF8 is required, but was not offered by host {}",
+                    session.namaddr
+                );
+                return Ok(state.misc_fail(
+                    Fail::Message,
+                    Some(&session.namaddrport),
+                    None,
+                    &Resp::fake("5.6.7"),
+                    reason,
+                ));
+            }
+            if session.features & feature::SMTPUTF8 != 0
+                && session.features & feature::EIGHTBITMIME == 0
+            {
+                log::msg_info!(
+                    "host {} offers SMTPUTF8 support, but not 8BITMIME",
+                    session.namaddr
+                );
+                session.features |= feature::EIGHTBITMIME;
+            }
+            if !in_tls {
+                let level = session.tls_level;
+                if session.features & feature::STARTTLS != 0
+                    && level >= TlsLevel::May
+                    && let Some(engine) = &settings.tls
+                {
+                    session.chat.stage(settings.starttls_timeout);
+                    doing = "receiving the STARTTLS response";
+                    session.chat.cmd("STARTTLS");
+                    let resp = session.chat.resp()?;
+                    if resp.code / 100 == 2 {
+                        // Postfix sends no SNI unless smtp_tls_servername says so.
+                        if !session.chat.start_tls(engine, "") {
+                            session.broken = true;
+                            let kind = if level == TlsLevel::May {
+                                Fail::Message
+                            } else {
+                                Fail::Site
+                            };
+                            let relay = session.namaddrport.clone();
+                            let reason = "Cannot start TLS: handshake failure".to_string();
+                            return Ok(state.misc_fail(
+                                kind,
+                                Some(&relay),
+                                None,
+                                &Resp::fake("4.7.5"),
+                                reason,
+                            ));
+                        }
+                        in_tls = true;
+                        session.features = feature::ESMTP;
+                        session.size_limit = 0;
+                        session.chat.stage(settings.timeouts.helo);
+                        continue;
+                    }
+                    session.features &= !feature::STARTTLS;
+                    if level == TlsLevel::Encrypt {
+                        let reason = format!(
+                            "TLS is required, but host {} refused to start TLS: {}",
+                            session.namaddr,
+                            resp.one_line()
+                        );
+                        let relay = session.namaddrport.clone();
+                        return Ok(state.misc_fail(
+                            Fail::Site,
+                            Some(&relay),
+                            Some(&session.host),
+                            &resp,
+                            reason,
+                        ));
+                    }
+                }
+                if level == TlsLevel::Encrypt {
+                    let (status, reason) = if session.features & feature::STARTTLS == 0 {
+                        (
+                            "4.7.4",
+                            format!(
+                                "TLS is required, but was not offered by host {}",
+                                session.namaddr
+                            ),
+                        )
+                    } else {
+                        (
+                            "4.7.5",
+                            "TLS is required, but our TLS engine is unavailable".to_string(),
+                        )
+                    };
+                    let relay = session.namaddrport.clone();
+                    return Ok(state.misc_fail(
+                        Fail::Site,
+                        Some(&relay),
+                        None,
+                        &Resp::fake(status),
+                        reason,
+                    ));
+                }
+            }
+            break;
         }
         session.chat.pipelining = session.features & feature::PIPELINING != 0;
         Ok(0)
@@ -319,6 +418,7 @@ fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Optio
                 }
             }
             "DSN" if keep(EhloMask::DSN) => session.features |= feature::DSN,
+            "STARTTLS" if keep(EhloMask::STARTTLS) => session.features |= feature::STARTTLS,
             "SMTPUTF8" if keep(EhloMask::SMTPUTF8) => session.features |= feature::SMTPUTF8,
             _ => {}
         }
@@ -682,6 +782,7 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
     } else {
         let _ = session.chat.flush();
     }
+    session.chat.shutdown();
     session.broken = true;
     0
 }
@@ -709,6 +810,7 @@ pub fn quit(state: &State, session: &mut Session) {
         session.stage(state, Stage::Quit);
         let _ = session.chat.resp();
     }
+    session.chat.shutdown();
     session.broken = true;
 }
 

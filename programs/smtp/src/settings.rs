@@ -74,8 +74,29 @@ pub struct Settings {
     pub disable_mime_oconv: bool,
     /// The MIME processor's limits, for downgrading.
     pub mime_limits: rfc822::mime::MimeLimits,
+    /// The TLS security level (`smtp_tls_security_level`, or what `smtp_use_tls` and
+    /// `smtp_enforce_tls` imply).
+    pub tls_level: TlsLevel,
+    /// The TLS engine, when the level asks for TLS and the engine could start.
+    pub tls: Option<tls::ClientTls>,
+    /// `smtp_starttls_timeout`.
+    pub starttls_timeout: Duration,
     /// `debug_peer_list`, when set, and `debug_peer_level`.
     pub debug_peer: Option<(global::match_list::MatchList, i32)>,
+}
+
+/// The TLS security levels (Postfix's `TLS_LEV_*`) this client knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsLevel {
+    /// A level this client cannot honour (verify, secure, dane, fingerprint) or a bad
+    /// name: no mail goes out with it (Postfix's `TLS_LEV_INVALID`).
+    Invalid,
+    /// No TLS.
+    None,
+    /// STARTTLS when offered.
+    May,
+    /// TLS required, any certificate.
+    Encrypt,
 }
 
 /// The timeout of each protocol stage.
@@ -176,7 +197,37 @@ impl Settings {
                 .map(str::to_string)
                 .collect()
         };
+        let level_param = pick(&SMTP_TLS_SECURITY_LEVEL, &LMTP_TLS_SECURITY_LEVEL);
+        let level_text = config.str(level_param)?;
+        let tls_level = match level_text.trim() {
+            "" if bool(&SMTP_ENFORCE_TLS, &LMTP_ENFORCE_TLS)? => TlsLevel::Encrypt,
+            "" if bool(&SMTP_USE_TLS, &LMTP_USE_TLS)? => TlsLevel::May,
+            "" | "none" => TlsLevel::None,
+            "may" => TlsLevel::May,
+            "encrypt" => TlsLevel::Encrypt,
+            other => {
+                log::msg_warn!(
+                    "{} = {other}: this TLS security level is not supported; mail will be deferred",
+                    level_param.name
+                );
+                TlsLevel::Invalid
+            }
+        };
+        let tls = if tls_level >= TlsLevel::May {
+            let tls_settings = tls::ClientSettings {
+                ca_file: str(&SMTP_TLS_CAFILE, &LMTP_TLS_CAFILE)?,
+                loglevel: int(&SMTP_TLS_LOGLEVEL, &LMTP_TLS_LOGLEVEL)? as i32,
+            };
+            tls::ClientTls::new(&tls_settings, &mut |severity, text| {
+                log::write(severity, text)
+            })
+        } else {
+            None
+        };
         Ok(Settings {
+            tls_level,
+            tls,
+            starttls_timeout: time(&SMTP_STARTTLS_TIMEOUT, &LMTP_STARTTLS_TIMEOUT)?,
             lmtp,
             status: global::bounce::StatusConf::from_config(config)?,
             layout: global::mail_queue::Layout::from_config(config)?,

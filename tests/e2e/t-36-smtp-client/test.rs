@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 /// The scripted server: replies chosen by the addresses, every command line written
 /// to the transcript file.
 const SERVER: &str = r#"
-import socketserver, sys
+import socketserver, ssl, sys
 port, transcript = int(sys.argv[1]), sys.argv[2]
 mode = sys.argv[3] if len(sys.argv) > 3 else "normal"
 class H(socketserver.StreamRequestHandler):
@@ -23,6 +23,7 @@ class H(socketserver.StreamRequestHandler):
     def log(self, line):
         with open(transcript, "a") as f: f.write(line + "\n")
     def handle(self):
+        self.tls = False
         if mode == "greet421":
             self.out("421 4.3.2 mx.sink.test Service shutting down"); return
         self.out("554 5.3.2 mx.sink.test Service currently unavailable" if mode == "greet554" else "220 mx.sink.test ESMTP scripted")
@@ -39,7 +40,17 @@ class H(socketserver.StreamRequestHandler):
                 self.out("250 mx.sink.test")
             elif verb == "EHLO":
                 if mode == "no8bit": self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250 SIZE 10240000")
+                elif mode == "tls" and not self.tls:
+                    self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 DSN")
                 else: self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 DSN")
+            elif verb == "STARTTLS" and mode == "tls" and not self.tls:
+                self.out("220 2.0.0 Ready to start TLS")
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+                self.request = ctx.wrap_socket(self.request, server_side=True)
+                self.rfile = self.request.makefile("rb")
+                self.wfile = self.request.makefile("wb")
+                self.tls = True
             elif verb == "MAIL":
                 mail_ok, rcpts, doomed = "m550" not in line, 0, False
                 self.out("250 2.1.0 Ok" if mail_ok else "550 5.7.1 <m550@vmail.e2e.test>: Sender address rejected: Access denied")
@@ -72,12 +83,21 @@ class S(socketserver.ThreadingTCPServer):
 S(("127.0.0.1", port), H).serve_forever()
 "#;
 
+/// The test certificates of crates/tls.
+fn cert(name: &str) -> String {
+    format!(
+        "{}/../../crates/tls/tests/golden/certs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
 /// Starts the scripted server on `port` in `mode`.
 fn server(port: u16, transcript: &std::path::Path, mode: &str) -> Child {
     let child = Command::new("python3")
         .args(["-c", SERVER, &port.to_string()])
         .arg(transcript)
         .arg(mode)
+        .args([cert("rsa-chain.pem"), cert("rsa.key")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -666,6 +686,117 @@ fn site_failure_equal_postfix() {
     let Some(ours) = run_dead(true) else { return };
     assert!(
         postfix.len() == 1 && postfix[0].contains("refused to talk to me: 421"),
+        "{postfix:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
+
+/// STARTTLS: at level may to a server that offers it (the `Untrusted TLS connection
+/// established to ...` line, and `Trusted` with smtp_tls_CAfile), and at level encrypt
+/// to one that does not (`TLS is required, but was not offered by host ...`). Postfix's
+/// smtp needs Postfix's tlsmgr for its PRNG seed; ironpost's needs none.
+fn run_tls(ours: bool) -> Option<Vec<String>> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    if ours {
+        daemons.push("smtp");
+    }
+    let name = if ours {
+        "t-36-tls-ours"
+    } else {
+        "t-36-tls-postfix"
+    };
+    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let tls_port = free_port();
+    mx.set_main_cf("relay_domains", "tls.e2e.test, ca.e2e.test, enc.e2e.test");
+    mx.set_main_cf("smtp_tls_security_level", "may");
+    mx.set_main_cf("smtp_tls_loglevel", "1");
+    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &format!(
+            "{master}tlsmgr unix - - n 1000? 1 tlsmgr\n\
+             smtpca unix - - n - - smtp -o smtp_tls_CAfile={}\n\
+             smtpenc unix - - n - - smtp -o smtp_tls_security_level=encrypt\n",
+            cert("ca.pem")
+        ),
+    );
+    mx.write(
+        "etc/transport",
+        &mx.expand(&format!(
+            "tls.e2e.test smtp:[127.0.0.1]:{tls_port}\nca.e2e.test smtpca:[127.0.0.1]:{tls_port}\n\
+             enc.e2e.test smtpenc:[127.0.0.1]:@SINK_PORT@\n"
+        )),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers = vec![
+        server(tls_port, &transcript, "tls"),
+        server(mx.sink_port, &transcript, "normal"),
+    ];
+    mx.start();
+    let cases = [
+        ("a@tls.e2e.test", "status=sent"),
+        ("b@ca.e2e.test", "status=sent"),
+        ("c@enc.e2e.test", "status=deferred"),
+    ];
+    for (n, (to, want)) in cases.iter().enumerate() {
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            to,
+            &format!("t36t-{n}"),
+        )
+        .unwrap();
+        let needle = format!("to=<{to}>");
+        if !wait_until(30, || {
+            mx.log()
+                .lines()
+                .any(|l| l.contains(&needle) && l.contains(want))
+        }) {
+            mx.keep_for_inspection();
+            servers.iter_mut().for_each(|s| drop(s.kill()));
+            panic!("no {want} for {to}:\n{}", mx.log());
+        }
+    }
+    for mut s in servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let log = mx.log();
+    let complaints: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("postfix/smtp[") && (l.contains(" warning: ") || l.contains(" fatal: "))
+        })
+        .collect();
+    assert!(complaints.is_empty(), "{complaints:#?}");
+    let mut lines: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("postfix/smtp["))
+        .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+        .filter(|m| m.contains(" to=<") || m.contains("TLS connection established"))
+        .map(|m| {
+            normalize(m, [tls_port, mx.sink_port])
+                .replace(&format!("]:{tls_port}"), "]:TLS")
+                .replace(&format!("]:{}", mx.sink_port), "]:SINK")
+        })
+        .collect();
+    lines.sort();
+    Some(lines)
+}
+
+#[test]
+fn starttls_equal_postfix() {
+    let Some(postfix) = run_tls(false) else {
+        return;
+    };
+    let Some(ours) = run_tls(true) else { return };
+    assert!(
+        postfix
+            .iter()
+            .any(|l| l.starts_with("Untrusted TLS connection established to"))
+            && postfix
+                .iter()
+                .any(|l| l.contains("TLS is required, but was not offered")),
         "{postfix:#?}"
     );
     assert_eq!(ours, postfix);
