@@ -140,6 +140,7 @@ fn deliver_mailbox_file(local: &mut Local, mut state: State, usr_attr: UserAttr)
         stale: settings.stale_lock_time,
     };
     let mut copied = not_copied();
+    let mut end = 0;
     set_eugid(spool_uid, spool_gid);
     match mbox_open(&mailbox, chown, locking, "5.2.0") {
         Err(dsn) => state.msg_attr.why = dsn,
@@ -162,6 +163,7 @@ fn deliver_mailbox_file(local: &mut Local, mut state: State, usr_attr: UserAttr)
                     "specify \"strict_mailbox_ownership = no\" to ignore mailbox ownership mismatch"
                 );
             } else {
+                end = mp.file.metadata().map_or(0, |m| m.len());
                 copied = copy_to(local, &state, &mp.file, copy_flags, &mailbox);
             }
             if switch {
@@ -175,6 +177,13 @@ fn deliver_mailbox_file(local: &mut Local, mut state: State, usr_attr: UserAttr)
         "cannot update mailbox {mailbox} for user {}. ",
         state.msg_attr.user
     );
+    if settings.biff && matches!(copied, Copied::Ok) {
+        let logname = &state.msg_attr.user;
+        biff_notify(&format!(
+            "{}@{end}",
+            usr_attr.logname.as_deref().unwrap_or(logname)
+        ));
+    }
     let done = "delivered to mailbox".to_string();
     finish_copy(local, state, copied, &failed, done, |local, state| {
         local.defer_or_bounce(&state)
@@ -256,5 +265,44 @@ pub fn finish_copy(
             state.simple("2.0.0", done);
             local.sent(&state)
         }
+    }
+}
+
+/// Tells the biff service (comsat) on this host that `user@offset` has new mail
+/// (`biff_notify`): one datagram, with its terminating null byte, to the biff/udp port.
+/// Nobody may be listening; that is no error.
+fn biff_notify(text: &str) {
+    let port = biff_port().unwrap_or(512);
+    let Ok(socket) = std::net::UdpSocket::bind(("127.0.0.1", 0)) else {
+        return;
+    };
+    let mut datagram = text.as_bytes().to_vec();
+    datagram.push(0);
+    let _ = socket.send_to(&datagram, ("127.0.0.1", port));
+}
+
+/// The biff/udp port from /etc/services (`getservbyname("biff", "udp")`).
+fn biff_port() -> Option<u16> {
+    let services = std::fs::read_to_string("/etc/services").ok()?;
+    services.lines().find_map(|line| {
+        let mut fields = line.split('#').next()?.split_whitespace();
+        let name = fields.next()?;
+        let (port, proto) = fields.next()?.split_once('/')?;
+        let aliases: Vec<&str> = fields.collect();
+        ((name == "biff" || aliases.contains(&"biff")) && proto == "udp")
+            .then(|| port.parse().ok())
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn biff_is_a_udp_service() {
+        if std::path::Path::new("/etc/services").exists() {
+            assert_eq!(super::biff_port(), Some(512));
+        }
+        // Nobody listens: no error either way.
+        super::biff_notify("nobody@0");
     }
 }

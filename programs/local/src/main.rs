@@ -135,6 +135,10 @@ fn main() {
             Incoming::Request(request) => {
                 let status = local_deliver(&settings, &tables, &mut rewriter, &request, &service);
                 let _ = deliver_request_done(&mut client, request.hop_status.as_ref(), status);
+                // A rebuilt alias table: the next request goes to a fresh process that
+                // reads it (Postfix checks before it accepts a connection, which comes to
+                // the same).
+                tables.watch.exit_if_changed();
             }
         }
     })

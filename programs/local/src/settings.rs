@@ -126,6 +126,8 @@ pub struct Settings {
     pub ipc_timeout: std::time::Duration,
     /// smtputf8_enable.
     pub smtputf8: bool,
+    /// biff.
+    pub biff: bool,
 }
 
 /// A configuration error with Postfix's text.
@@ -250,6 +252,7 @@ impl Settings {
             cleanup_service: raw_str(config, "cleanup_service_name", "cleanup")?,
             ipc_timeout: std::time::Duration::from_secs(time_of("ipc_timeout", 3600).max(1) as u64),
             smtputf8: config.bool(&i::SMTPUTF8_ENABLE)?,
+            biff: config.bool(&l::BIFF)?,
         })
     }
 
@@ -305,6 +308,8 @@ pub struct Tables {
     pub aliases: Vec<AliasTable>,
     /// mailbox_transport_maps.
     pub mbox_transport: Option<Maps>,
+    /// The files behind the tables: a rebuilt table restarts the agent.
+    pub watch: global::table_watch::TableWatch,
     /// mailbox_command_maps.
     pub mbox_command: Option<Maps>,
     /// fallback_transport_maps.
@@ -325,6 +330,15 @@ impl Tables {
         let value = |param: &'static params::def::Param| {
             config.str(param).unwrap_or_else(|e| fail(&e.message))
         };
+        let mut watch = global::table_watch::TableWatch::default();
+        for param in [
+            &params::decl::address::ALIAS_MAPS,
+            &l::MAILBOX_TRANSPORT_MAPS,
+            &l::MAILBOX_COMMAND_MAPS,
+            &l::FALLBACK_TRANSPORT_MAPS,
+        ] {
+            watch.watch(&value(param));
+        }
         let aliases = util::tokens::split_braced(
             &value(&params::decl::address::ALIAS_MAPS),
             util::tokens::COMMA_SPACE,
@@ -347,6 +361,7 @@ impl Tables {
             mbox_transport: maps(&l::MAILBOX_TRANSPORT_MAPS),
             mbox_command: maps(&l::MAILBOX_COMMAND_MAPS),
             fallback_transport: maps(&l::FALLBACK_TRANSPORT_MAPS),
+            watch,
         }
     }
 

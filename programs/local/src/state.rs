@@ -67,6 +67,8 @@ pub struct UserAttr {
     pub gid: u32,
     /// Home directory.
     pub home: Option<String>,
+    /// Login name (for biff).
+    pub logname: Option<String>,
     /// Login shell.
     pub shell: Option<String>,
 }
@@ -78,6 +80,7 @@ impl UserAttr {
             uid: pw.uid,
             gid: pw.gid,
             home: Some(pw.dir.clone()),
+            logname: Some(pw.name.clone()),
             shell: Some(pw.shell.clone()),
         }
     }
@@ -86,6 +89,8 @@ impl UserAttr {
 /// A password file entry.
 #[derive(Debug, Clone)]
 pub struct Passwd {
+    /// Login name.
+    pub name: String,
     /// User id.
     pub uid: u32,
     /// Group id.
@@ -113,6 +118,7 @@ fn passwd(
 ) -> Result<Option<Passwd>, std::io::Error> {
     match found {
         Ok(user) => Ok(user.map(|u| Passwd {
+            name: u.name,
             uid: u.uid.as_raw(),
             gid: u.gid.as_raw(),
             dir: u.dir.to_string_lossy().into_owned(),
