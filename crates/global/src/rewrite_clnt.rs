@@ -280,12 +280,8 @@ mod tests {
         })
     }
 
-    #[test]
-    fn rewrites_quotes_and_caches() {
-        let dir =
-            std::env::temp_dir().join(format!("ironpost-rewrite-clnt-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let service = serve(&dir, 2);
+    /// A client of the fake service in the scratch queue directory `dir`.
+    fn test_client(dir: &std::path::Path) -> RewriteClient {
         let mut client = RewriteClient::new(Settings {
             service: "rewrite".to_string(),
             ipc_timeout: Duration::from_secs(5),
@@ -293,6 +289,16 @@ mod tests {
             ipc_ttl: Duration::from_secs(1000),
         });
         client.class = format!("{}/private", dir.display());
+        client
+    }
+
+    #[test]
+    fn rewrites_quotes_and_caches() {
+        let dir =
+            std::env::temp_dir().join(format!("ironpost-rewrite-clnt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let service = serve(&dir, 2);
+        let mut client = test_client(&dir);
         let first = client.rewrite_internal(RULE_LOCAL, "foo bar");
         let again = client.rewrite_internal(RULE_LOCAL, "foo bar");
         let other = client.rewrite(RULE_REMOTE, b"x");
@@ -337,13 +343,7 @@ mod tests {
             }
             seen
         });
-        let mut client = RewriteClient::new(Settings {
-            service: "rewrite".to_string(),
-            ipc_timeout: Duration::from_secs(5),
-            ipc_idle: Duration::from_secs(5),
-            ipc_ttl: Duration::from_secs(1000),
-        });
-        client.class = format!("{}/private", dir.display());
+        let mut client = test_client(&dir);
         let first = client.resolve("s@a", "r@b");
         assert_eq!(client.resolve("s@a", "r@b"), first);
         assert_eq!(first.recipient, "r@b");
