@@ -18,8 +18,13 @@ const MAIN_CF: &[(&str, &str)] = &[
     ("smtpd_recipient_limit", "4"),
     ("smtpd_noop_commands", "XYZZY"),
     ("smtpd_data_restrictions", "reject_unauth_pipelining"),
-    ("smtpd_restriction_classes", "strict_class"),
+    ("smtpd_restriction_classes", "strict_class, reverse_class"),
     ("strict_class", "reject_non_fqdn_sender, reject"),
+    (
+        "reverse_class",
+        "check_reverse_client_hostname_access inline:{{unknown=REJECT no name}}, \
+         check_reverse_client_hostname_access inline:{{127.0.0.7=OK}}",
+    ),
     (
         "smtpd_client_restrictions",
         "check_client_access texthash:@DIR@/etc/client_access",
@@ -42,7 +47,9 @@ const TABLES: [(&str, &str); 3] = [
         "etc/client_access",
         "127.0.0.3 REJECT\n\
          127.0.0.4 reject_unknown_reverse_client_hostname\n\
-         127.0.0.5 reject_unknown_client_hostname\n",
+         127.0.0.5 reject_unknown_client_hostname\n\
+         127.0.0.6 reverse_class\n\
+         127.0.0.7 reverse_class\n",
     ),
     (
         "etc/sender_access",
@@ -138,6 +145,38 @@ fn dialogues_match_postfix() {
             ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
             ("DATA\r\n", 1),
             (&body, 1),
+            QUIT,
+        ],
+    );
+    // The open relay battery, part two: address tricks from an untrusted client, encoded
+    // and 8-bit characters among them (sent as Latin-1 bytes).
+    pair.compare(
+        "relay tricks",
+        "127.0.0.2",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<x@example.com@mail.e2e.test>\r\n", 1),
+            (
+                "RCPT TO:<@mail.e2e.test,@relay.example:x@example.com>\r\n",
+                1,
+            ),
+            ("RCPT TO:<x%example.com%mail.e2e.test@mail.e2e.test>\r\n", 1),
+            ("RCPT TO:<x\\@example.com@mail.e2e.test>\r\n", 1),
+            ("RCPT TO:<\"x@example.com\">\r\n", 1),
+            ("RCPT TO:<example.com!x>\r\n", 1),
+            ("RCPT TO:<x%example.com>\r\n", 1),
+            ("RCPT TO:<x%40example.com@mail.e2e.test>\r\n", 1),
+            ("RCPT TO:<x@[127.0.0.1]>\r\n", 1),
+            ("RCPT TO:<x@[IPv6:::1]>\r\n", 1),
+            ("RCPT TO:<x@exa\u{e9}mple.com>\r\n", 1),
+            ("RCPT TO:<x@example.com.mail.e2e.test>\r\n", 1),
+            ("RCPT TO:<x@mail.e2e.test.example.com>\r\n", 1),
+            ("RCPT TO:<x@@example.com>\r\n", 1),
+            ("RCPT TO:<X%EXAMPLE.COM@MAIL.E2E.TEST>\r\n", 1),
+            ("RCPT TO:x@example.com\r\n", 1),
+            ("RCPT TO:<x@example.com> NOTIFY=NEVER\r\n", 1),
+            ("RCPT TO:<x@relay.e2e.test.>\r\n", 1),
             QUIT,
         ],
     );
@@ -291,7 +330,7 @@ fn dialogues_match_postfix() {
             QUIT,
         ],
     );
-    for source in ["127.0.0.4", "127.0.0.5"] {
+    for source in ["127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7"] {
         pair.compare(
             "unknown client name",
             source,

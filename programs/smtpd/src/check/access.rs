@@ -106,9 +106,8 @@ impl Checker {
         let mut keys = Vec::new();
         let subject = match kind {
             AccessKind::Client => {
-                if facts.peer.name != dns::peer::CLIENT_NAME_UNKNOWN {
-                    domain_keys(&facts.peer.name, self.tables.parent_style, true, &mut keys);
-                }
+                // "unknown" is looked up too: a table may list it.
+                domain_keys(&facts.peer.name, self.tables.parent_style, true, &mut keys);
                 addr_keys(&facts.peer.addr, &mut keys);
                 Subject {
                     name: facts.peer.namaddr.clone(),
@@ -117,9 +116,7 @@ impl Checker {
             }
             AccessKind::ReverseClient => {
                 let name = &facts.peer.reverse_name;
-                if name != dns::peer::CLIENT_NAME_UNKNOWN {
-                    domain_keys(name, self.tables.parent_style, true, &mut keys);
-                }
+                domain_keys(name, self.tables.parent_style, true, &mut keys);
                 addr_keys(&facts.peer.addr, &mut keys);
                 Subject {
                     name: name.clone(),
@@ -171,7 +168,21 @@ impl Checker {
         match first_found(maps, &keys) {
             Ok(None) => (Verdict::Dunno, None),
             Ok(Some((key, value))) => {
-                let mut verdict = self.table_result(table, &value, &key, &subject, facts, depth);
+                // What the warnings name: the address when an address key matched, else
+                // the name or address that was looked up whole.
+                let datum = match kind {
+                    AccessKind::Client | AccessKind::ReverseClient => {
+                        if facts.peer.addr.starts_with(&key) {
+                            facts.peer.addr.clone()
+                        } else if kind == AccessKind::Client {
+                            facts.peer.name.clone()
+                        } else {
+                            facts.peer.reverse_name.clone()
+                        }
+                    }
+                    _ => subject.name.clone(),
+                };
+                let mut verdict = self.table_result(table, &value, &datum, &subject, facts, depth);
                 if kind == AccessKind::ReverseClient {
                     verdict = self.forbid_allowlist(kind.name(), verdict, &subject.name);
                 }
