@@ -330,9 +330,10 @@ impl Fixture {
                 format!(
                     "compatibility_level = 3.6\nqueue_directory = {}\ndaemon_directory = {}\n\
                      mail_owner = postfix\nsetgid_group = postdrop\nmyhostname = mail.e2e.test\n\
-                     mydomain = e2e.test\ninet_protocols = ipv4\n{extra}",
+                     mydomain = e2e.test\ninet_protocols = ipv4\n{}",
                     self.queue_dir(side).display(),
-                    libexec.display()
+                    libexec.display(),
+                    extra.replace("@CFG@", &self.cfg(side).display().to_string())
                 ),
             )
             .unwrap();
@@ -340,6 +341,37 @@ impl Fixture {
             std::fs::write(self.cfg(side).join("master.cf"), "").unwrap();
             copy_tree(&self.mx.dir.join("snapshot"), &self.queue_dir(side));
         }
+    }
+
+    /// Empty `@CFG@/maillog` files that the mail owner may write: postsuper logs after
+    /// it has become the mail owner, and without postlogd it writes the file itself.
+    pub fn prepare_maillog(&self) {
+        for side in ['A', 'B'] {
+            let path = self.cfg(side).join("maillog");
+            std::fs::write(&path, "").unwrap();
+            let status = Command::new("chown")
+                .arg("postfix")
+                .arg(&path)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    }
+
+    /// The records a side's tool wrote to `@CFG@/maillog`, without the time stamp, host
+    /// and process id; the file is emptied.
+    pub fn maillog(&self, side: char) -> Vec<String> {
+        let path = self.cfg(side).join("maillog");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let _ = std::fs::remove_file(&path);
+        text.lines()
+            .map(|line| {
+                let (head, rest) = line.split_once("]: ").unwrap_or(("", line));
+                let program = head.rsplit(' ').next().unwrap_or("");
+                let program = program.split('[').next().unwrap_or("");
+                format!("{program}: {rest}")
+            })
+            .collect()
     }
 
     /// The message files of the snapshot.

@@ -213,6 +213,21 @@ fn postsuper_all(fx: &Fixture) {
         let (pf, ours) = fx.both_fresh(Run::Postsuper, &args, input);
         assert_eq!(ours, pf, "postsuper {args:?}");
     }
+    // The log records, through maillog_file (no postlogd runs: both write the file).
+    fx.prepare_maillog();
+    let (pf, ours) = fx.both_fresh_with(
+        Run::Postsuper,
+        &["-d", &ids[0], "-h", &ids[2], "-r", &ids[1]],
+        b"",
+        "maillog_file = @CFG@/maillog\nmaillog_file_prefixes = @CFG@\n",
+    );
+    assert_eq!(ours, pf);
+    let (pf_log, our_log) = (fx.maillog('A'), fx.maillog('B'));
+    assert_eq!(our_log, pf_log);
+    assert!(
+        pf_log.contains(&format!("postfix/postsuper: {}: removed", ids[0])),
+        "{pf_log:?}"
+    );
     // A changed hash depth: -s moves files to their new places.
     let (pf, ours) = fx.both_fresh_with(Run::Postsuper, &["-s"], b"", "hash_queue_depth = 2\n");
     assert_eq!(ours, pf, "postsuper -s with a deeper hash");
