@@ -147,6 +147,9 @@ pub fn safe_open_append(
         match open_existing(Path::new(path), Access::Write) {
             Ok(fp) => return Ok(fp),
             Err(refused) if refused.error.kind() == io::ErrorKind::NotFound => {}
+            Err(refused) if refused.error.raw_os_error() == Some(sys::libc::ELOOP) => {
+                return open_root_link(path);
+            }
             Err(refused) => return Err((refused.error, refused.why)),
         }
         let created = std::fs::OpenOptions::new()
@@ -179,6 +182,52 @@ pub fn safe_open_append(
     let e = last.unwrap_or_else(|| io::Error::from_raw_os_error(sys::libc::EEXIST));
     let why = format!("cannot create file exclusively: {}", sys::os_error(&e));
     Err((e, why))
+}
+
+/// A path that is a symbolic link: refused ("file is a symbolic link"), unless root
+/// owns the link and its directory, which nobody else may write, as Postfix's safe_open
+/// allows (an administrator's `mailbox -> /dev/null`). The target must then have one
+/// link and not be a directory.
+fn open_root_link(path: &str) -> Result<File, (io::Error, String)> {
+    let refused =
+        |errno: i32, why: &str| Err((io::Error::from_raw_os_error(errno), why.to_string()));
+    let link = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => meta,
+        Ok(_) => return refused(sys::libc::EPERM, "file status changed unexpectedly"),
+        Err(e) => {
+            let why = format!("file status changed unexpectedly: {}", sys::os_error(&e));
+            return Err((e, why));
+        }
+    };
+    let parent = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let parent_ok =
+        std::fs::metadata(parent).is_ok_and(|meta| meta.uid() == 0 && meta.mode() & 0o022 == 0);
+    if link.uid() != 0 || !parent_ok {
+        return refused(sys::libc::EPERM, "file is a symbolic link");
+    }
+    let fp = match std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(sys::libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(fp) => fp,
+        Err(e) => {
+            let why = format!("cannot open file: {}", sys::os_error(&e));
+            return Err((e, why));
+        }
+    };
+    match fp.metadata() {
+        Ok(meta) if meta.nlink() != 1 => refused(
+            sys::libc::EPERM,
+            &format!("file has {} hard links", meta.nlink()),
+        ),
+        Ok(meta) if meta.is_dir() => refused(sys::libc::EISDIR, "file is a directory"),
+        Ok(_) => Ok(fp),
+        Err(e) => log::msg_fatal!("{path}: bad open file status: {}", sys::os_error(&e)),
+    }
 }
 
 #[cfg(test)]
@@ -218,20 +267,24 @@ mod tests {
     }
 
     #[test]
-    fn links_are_refused() {
+    fn links_are_refused_but_root_s_own() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = crate::scratch_dir("mbox-open-links");
         let target = dir.join("target");
         std::fs::write(&target, "").unwrap();
         let link = dir.join("link");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let path = link.to_str().unwrap();
+        // A directory others may write: the link could be anyone's doing.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o775)).unwrap();
         let refused = mbox_open(path, 0o600, None, MBOX_FCNTL_LOCK, &conf(), "5.2.0").unwrap_err();
         assert_eq!(refused.status, "5.2.0");
-        assert!(
-            refused.reason.starts_with("cannot open file: "),
-            "{}",
-            refused.reason
-        );
+        assert_eq!(refused.reason, "file is a symbolic link");
+        // Root's link in root's directory is the administrator's.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let opened = mbox_open(path, 0o600, None, MBOX_FCNTL_LOCK, &conf(), "5.2.0");
+        assert_eq!(opened.is_ok(), sys::geteuid() == 0, "{opened:?}");
+        drop(opened);
         std::fs::hard_link(&target, dir.join("second")).unwrap();
         let path = target.to_str().unwrap();
         let linked = mbox_open(path, 0o600, None, MBOX_FCNTL_LOCK, &conf(), "5.2.0").unwrap_err();
