@@ -4,7 +4,9 @@
 //! mailbox (fcntl and dot-locked), a catch-all `@domain` maildir, an unknown user
 //! (bounced, 5.1.1), a user whose uid is below virtual_minimum_uid (deferred, 4.3.5, with
 //! the warning), a mailbox that would grow past virtual_mailbox_limit (bounced, 5.2.2,
-//! nothing left half-written) and a mailbox whose dot-lock is held (deferred, then
+//! nothing left half-written), a mailbox root owns (deferred: strict_mailbox_ownership),
+//! the administrator's link to /dev/null (bounced: not a regular file) and a mailbox
+//! whose dot-lock is held (deferred, then
 //! delivered after the lock goes and the queue is flushed); `sendmail -bv` asks what would
 //! happen, and so does the address verification service (its probes deliver nothing).
 //! `sendmail -v` delivers and reports. Postfix's own queue manager drives our agent as
@@ -22,6 +24,7 @@ mod verify;
 
 use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
 use harness::{USER, assert_line, lines_of, queue_files, queue_ids, wait_count, wait_queue};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// Whose virtual agent an instance runs.
@@ -64,6 +67,8 @@ fn instance_with(name: &str, agent: Agent, mut daemons: Vec<&str>) -> Option<Ins
          full@vmail.e2e.test vmail.e2e.test/full\n\
          locked@vmail.e2e.test vmail.e2e.test/locked\n\
          lowuid@vmail.e2e.test vmail.e2e.test/lowuid/\n\
+         rootbox@vmail.e2e.test vmail.e2e.test/rootbox\n\
+         null@vmail.e2e.test rootdir/null\n\
          @catch.e2e.test catch.e2e.test/all/\n",
     );
     let uid = nobody_uid();
@@ -222,6 +227,15 @@ fn deliveries(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32, u3
         .arg(&full)
         .status();
     assert!(chown.unwrap().success());
+    // A mailbox the recipient may write but does not own (strict_mailbox_ownership).
+    let rootbox = mx.dir.join("vmail/vmail.e2e.test/rootbox");
+    std::fs::write(&rootbox, "").unwrap();
+    std::fs::set_permissions(&rootbox, std::fs::Permissions::from_mode(0o666)).unwrap();
+    // The administrator's link to /dev/null, in a directory only root may change.
+    let rootdir = mx.dir.join("vmail/rootdir");
+    std::fs::create_dir(&rootdir).unwrap();
+    std::fs::set_permissions(&rootdir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("/dev/null", rootdir.join("null")).unwrap();
     // Someone holds the dot-lock of this mailbox.
     let lock = mx.dir.join("vmail/vmail.e2e.test/locked.lock");
     std::fs::write(&lock, "").unwrap();
@@ -239,9 +253,11 @@ fn deliveries(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32, u3
     sendmail(&mx, &["-f", USER, "lowuid@vmail.e2e.test"], "t26-lowuid");
     sendmail(&mx, &["-f", USER, "full@vmail.e2e.test"], "t26-full");
     sendmail(&mx, &["-f", USER, "locked@vmail.e2e.test"], "t26-locked");
-    // Seven delivered or bounced, two bounce notices; lowuid and locked wait.
-    wait_count(&mx, ": removed", 9, 90);
-    wait_queue(&mx, "deferred", 2);
+    sendmail(&mx, &["-f", USER, "rootbox@vmail.e2e.test"], "t26-rootbox");
+    sendmail(&mx, &["-f", USER, "null@vmail.e2e.test"], "t26-null");
+    // Eight delivered or bounced, three bounce notices; lowuid, locked and rootbox wait.
+    wait_count(&mx, ": removed", 11, 90);
+    wait_queue(&mx, "deferred", 3);
     std::fs::remove_file(&lock).unwrap();
     let flushed = std::process::Command::new("/usr/sbin/postqueue")
         .args(["-c", &mx.etc().display().to_string(), "-f"])
@@ -249,9 +265,10 @@ fn deliveries(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32, u3
         .unwrap();
     assert!(flushed.success());
     wait_count(&mx, "status=sent (delivered to mailbox)", 3, 90);
-    // The second attempt for the low uid has been made and logged.
+    // The second attempts for the low uid and the mailbox root owns were made and logged.
     wait_count(&mx, "bad uid 5 in", 2, 90);
-    if !wait_until(30, || queue_files(&mx, "deferred").len() == 1) {
+    wait_count(&mx, "is not owned by recipient)", 2, 90);
+    if !wait_until(30, || queue_files(&mx, "deferred").len() == 2) {
         mx.keep_for_inspection();
         panic!("{}", mx.log());
     }
@@ -282,6 +299,14 @@ fn mailboxes_and_maildirs_as_with_postfix_s_virtual() {
         "dsn=5.2.2, status=bounced (delivery failed to mailbox DIR/vmail/vmail.e2e.test/full: \
          error writing message: File too large)",
         "dsn=4.2.0, status=deferred (delivery failed to mailbox \
+         DIR/vmail/vmail.e2e.test/rootbox: destination DIR/vmail/vmail.e2e.test/rootbox \
+         is not owned by recipient)",
+        "warning: specify \"strict_mailbox_ownership = no\" to ignore mailbox ownership mismatch",
+        "warning: recipient null@vmail.e2e.test: destination DIR/vmail/rootdir/null \
+         is not a regular file",
+        "dsn=5.3.5, status=bounced (delivery failed to mailbox DIR/vmail/rootdir/null: \
+         mail system configuration error)",
+        "dsn=4.2.0, status=deferred (delivery failed to mailbox \
          DIR/vmail/vmail.e2e.test/locked: unable to create lock file \
          DIR/vmail/vmail.e2e.test/locked.lock: File exists)",
     ] {
@@ -296,7 +321,7 @@ fn mailboxes_and_maildirs_as_with_postfix_s_virtual() {
                 && content.contains("\n>From the body of t26-mbox-null-sender\n")),
         "{files:#?}"
     );
-    assert_eq!(ours.2, 1);
+    assert_eq!(ours.2, 2);
     assert_eq!(ours.0, postfix.0);
     for (a, b) in ours.1.iter().zip(&postfix.1) {
         assert_eq!(a, b, "the first difference between the mail files");
