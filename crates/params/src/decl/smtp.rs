@@ -140,4 +140,28 @@ crate::params! {
     "smtp_starttls_timeout" SMTP_STARTTLS_TIMEOUT: Time(b's') = "300s", min 1;
     /// The LMTP client: How long to wait for the reply to STARTTLS and for the TLS handshake. The default is 300s.
     "lmtp_starttls_timeout" LMTP_STARTTLS_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The SMTP client: Whether the client authenticates to servers that offer AUTH, with the credentials of smtp_sasl_password_maps. The default is no.
+    "smtp_sasl_auth_enable" SMTP_SASL_AUTH_ENABLE: Bool = "no";
+    /// The LMTP client: Whether the client authenticates to servers that offer AUTH, with the credentials of smtp_sasl_password_maps. The default is no.
+    "lmtp_sasl_auth_enable" LMTP_SASL_AUTH_ENABLE: Bool = "no";
+    /// The SMTP client: Lookup tables with username:password by server host name, then by next hop ([host]:port as in the request). The default is empty.
+    "smtp_sasl_password_maps" SMTP_SASL_PASSWORD_MAPS: Str = "";
+    /// The LMTP client: Lookup tables with username:password by server host name, then by next hop ([host]:port as in the request). The default is empty.
+    "lmtp_sasl_password_maps" LMTP_SASL_PASSWORD_MAPS: Str = "";
+    /// The SMTP client: Which SASL mechanisms are out: noplaintext, noactive, nodictionary, noanonymous, mutual_auth. The default is noplaintext, noanonymous.
+    "smtp_sasl_security_options" SMTP_SASL_SECURITY_OPTIONS: Str = "noplaintext, noanonymous";
+    /// The LMTP client: Which SASL mechanisms are out: noplaintext, noactive, nodictionary, noanonymous, mutual_auth. The default is noplaintext, noanonymous.
+    "lmtp_sasl_security_options" LMTP_SASL_SECURITY_OPTIONS: Str = "noplaintext, noanonymous";
+    /// The SMTP client: The same inside TLS. The default is $smtp_sasl_security_options.
+    "smtp_sasl_tls_security_options" SMTP_SASL_TLS_SECURITY_OPTIONS: Str = "$smtp_sasl_security_options";
+    /// The LMTP client: The same inside TLS. The default is $lmtp_sasl_security_options.
+    "lmtp_sasl_tls_security_options" LMTP_SASL_TLS_SECURITY_OPTIONS: Str = "$lmtp_sasl_security_options";
+    /// The SMTP client: The server's AUTH mechanisms the client considers; empty means all. The default is empty.
+    "smtp_sasl_mechanism_filter" SMTP_SASL_MECHANISM_FILTER: Str = "";
+    /// The LMTP client: The server's AUTH mechanisms the client considers; empty means all. The default is empty.
+    "lmtp_sasl_mechanism_filter" LMTP_SASL_MECHANISM_FILTER: Str = "";
+    /// The SMTP client: Whether a 5xx reply to AUTH defers the mail instead of bouncing it. The default is yes.
+    "smtp_sasl_auth_soft_bounce" SMTP_SASL_AUTH_SOFT_BOUNCE: Bool = "yes";
+    /// The LMTP client: Whether a 5xx reply to AUTH defers the mail instead of bouncing it. The default is yes.
+    "lmtp_sasl_auth_soft_bounce" LMTP_SASL_AUTH_SOFT_BOUNCE: Bool = "yes";
 }
