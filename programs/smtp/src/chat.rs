@@ -247,6 +247,11 @@ impl Chat {
         }
     }
 
+    /// Whether the session runs inside TLS.
+    pub fn in_tls(&self) -> bool {
+        matches!(self.conn, Conn::Tls(_))
+    }
+
     /// Ends TLS with close_notify, when there is TLS.
     pub fn shutdown(&mut self) {
         if let Conn::Tls(s) = &mut self.conn {

@@ -133,7 +133,14 @@ fn connect_local(state: &mut State, path: &str) {
         }
     };
     let _debug = crate::debug_peer::DebugPeer::check(state.settings, &host, path);
-    let mut session = new_session(state, Conn::Unix(conn), host, namaddr.clone(), namaddr);
+    let mut session = new_session(
+        state,
+        Conn::Unix(conn),
+        path,
+        host,
+        namaddr.clone(),
+        namaddr,
+    );
     if session.tls_level == crate::settings::TlsLevel::May {
         log::msg_warn!(
             "smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations."
@@ -149,6 +156,7 @@ fn connect_local(state: &mut State, path: &str) {
 fn new_session(
     state: &State,
     conn: Conn,
+    dest: &str,
     host: String,
     namaddr: String,
     namaddrport: String,
@@ -166,6 +174,8 @@ fn new_session(
         best_mx: false,
         broken: false,
         tls_level: state.settings.tls_level,
+        dest: dest.to_string(),
+        sasl_mechanisms: None,
     }
 }
 
@@ -271,7 +281,7 @@ fn connect_inet(state: &mut State, nexthop: &str) {
                 }
             };
             let _debug = crate::debug_peer::DebugPeer::check(settings, &host, &hostaddr);
-            let mut session = new_session(state, Conn::Tcp(conn), host, namaddr, namaddrport);
+            let mut session = new_session(state, Conn::Tcp(conn), dest, host, namaddr, namaddrport);
             session.best_mx = Some(rr.pref) == best_pref;
             if state.final_nexthop && last {
                 state.final_server = true;

@@ -17,6 +17,7 @@ mod chat;
 mod connect;
 mod debug_peer;
 mod proto;
+mod sasl;
 mod settings;
 mod state;
 

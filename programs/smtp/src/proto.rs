@@ -32,6 +32,8 @@ pub mod feature {
     pub const DSN: u32 = 1 << 11;
     /// STARTTLS.
     pub const STARTTLS: u32 = 1 << 6;
+    /// AUTH.
+    pub const AUTH: u32 = 1 << 4;
     /// SMTPUTF8.
     pub const SMTPUTF8: u32 = 1 << 19;
 }
@@ -59,6 +61,12 @@ pub struct Session {
     pub broken: bool,
     /// The TLS security level for this session.
     pub tls_level: TlsLevel,
+    /// The destination as the next hop names it (`[host]:port`), for the SASL
+    /// password lookup.
+    pub dest: String,
+    /// The server's AUTH mechanisms (after smtp_sasl_mechanism_filter), when it
+    /// offered AUTH and SASL is on.
+    pub sasl_mechanisms: Option<String>,
 }
 
 /// The stages of the dialogue after the handshake (`SMTP_STATE_*`).
@@ -334,6 +342,12 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                     ));
                 }
             }
+            if settings.sasl_enable && session.features & feature::AUTH != 0 {
+                let status = crate::sasl::helo_login(state, session)?;
+                if status != 0 {
+                    return Ok(status);
+                }
+            }
             break;
         }
         session.chat.pipelining = session.features & feature::PIPELINING != 0;
@@ -419,11 +433,42 @@ fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Optio
             }
             "DSN" if keep(EhloMask::DSN) => session.features |= feature::DSN,
             "STARTTLS" if keep(EhloMask::STARTTLS) => session.features |= feature::STARTTLS,
+            "AUTH" if settings.sasl_enable && keep(EhloMask::AUTH) => {
+                let after = &rest[rest.find(['\t', ' ', '=']).map_or(rest.len(), |at| at + 1)..];
+                helo_auth(settings, session, after.trim_end());
+            }
             "SMTPUTF8" if keep(EhloMask::SMTPUTF8) => session.features |= feature::SMTPUTF8,
             _ => {}
         }
     }
     None
+}
+
+/// The AUTH keyword's mechanisms (`smtp_sasl_helo_auth()`): AUTH and the old AUTH=
+/// form may both come; their lists are joined.
+fn helo_auth(settings: &crate::settings::Settings, session: &mut Session, words: &str) {
+    let list = crate::sasl::filter_mechanisms(&settings.sasl_mech_filter, words);
+    match &mut session.sasl_mechanisms {
+        Some(known) => {
+            if !known.eq_ignore_ascii_case(&list)
+                && !list.is_empty()
+                && known.len() < settings.line_limit
+            {
+                known.push(' ');
+                known.push_str(&list);
+            }
+            return;
+        }
+        None if !list.is_empty() => session.sasl_mechanisms = Some(list),
+        None if words.is_empty() => {
+            log::msg_warn!("{} offered null AUTH mechanism list", session.namaddrport)
+        }
+        None => log::msg_warn!(
+            "{} offered no supported AUTH mechanisms: '{words}'",
+            session.namaddrport
+        ),
+    }
+    session.features |= feature::AUTH;
 }
 
 /// `xtext` encoding (`xtext_quote()`): `+` and `=`, other specials, and bytes outside

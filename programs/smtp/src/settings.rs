@@ -81,6 +81,18 @@ pub struct Settings {
     pub tls: Option<tls::ClientTls>,
     /// `smtp_starttls_timeout`.
     pub starttls_timeout: Duration,
+    /// `smtp_sasl_auth_enable`.
+    pub sasl_enable: bool,
+    /// `smtp_sasl_password_maps`, when set.
+    pub sasl_passwd_maps: Option<global::maps::Maps>,
+    /// `smtp_sasl_security_options`.
+    pub sasl_options: String,
+    /// `smtp_sasl_tls_security_options`.
+    pub sasl_tls_options: String,
+    /// `smtp_sasl_mechanism_filter`.
+    pub sasl_mech_filter: String,
+    /// `smtp_sasl_auth_soft_bounce`.
+    pub sasl_soft_bounce: bool,
     /// `debug_peer_list`, when set, and `debug_peer_level`.
     pub debug_peer: Option<(global::match_list::MatchList, i32)>,
 }
@@ -224,7 +236,29 @@ impl Settings {
         } else {
             None
         };
+        let sasl_enable = bool(&SMTP_SASL_AUTH_ENABLE, &LMTP_SASL_AUTH_ENABLE)?;
+        let maps_param = pick(&SMTP_SASL_PASSWORD_MAPS, &LMTP_SASL_PASSWORD_MAPS);
+        let maps_text = config.str(maps_param)?;
+        let sasl_passwd_maps = if sasl_enable && !maps_text.trim().is_empty() {
+            // Read before the jail, as Postfix opens them (the file holds passwords and
+            // is usually root's, mode 0600).
+            Some(
+                global::maps::Maps::new(maps_param.name, &maps_text, dict::Flags::default())
+                    .map_err(|e| config_error(e.to_string()))?,
+            )
+        } else {
+            None
+        };
         Ok(Settings {
+            sasl_enable,
+            sasl_passwd_maps,
+            sasl_options: str(&SMTP_SASL_SECURITY_OPTIONS, &LMTP_SASL_SECURITY_OPTIONS)?,
+            sasl_tls_options: str(
+                &SMTP_SASL_TLS_SECURITY_OPTIONS,
+                &LMTP_SASL_TLS_SECURITY_OPTIONS,
+            )?,
+            sasl_mech_filter: str(&SMTP_SASL_MECHANISM_FILTER, &LMTP_SASL_MECHANISM_FILTER)?,
+            sasl_soft_bounce: bool(&SMTP_SASL_AUTH_SOFT_BOUNCE, &LMTP_SASL_AUTH_SOFT_BOUNCE)?,
             tls_level,
             tls,
             starttls_timeout: time(&SMTP_STARTTLS_TIMEOUT, &LMTP_STARTTLS_TIMEOUT)?,

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 /// The scripted server: replies chosen by the addresses, every command line written
 /// to the transcript file.
 const SERVER: &str = r#"
-import socketserver, ssl, sys
+import base64, socketserver, ssl, sys
 port, transcript = int(sys.argv[1]), sys.argv[2]
 mode = sys.argv[3] if len(sys.argv) > 3 else "normal"
 class H(socketserver.StreamRequestHandler):
@@ -40,9 +40,26 @@ class H(socketserver.StreamRequestHandler):
                 self.out("250 mx.sink.test")
             elif verb == "EHLO":
                 if mode == "no8bit": self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250 SIZE 10240000")
+                elif mode in ("auth", "authlogin"):
+                    mechs = "PLAIN LOGIN" if mode == "auth" else "LOGIN"
+                    self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-AUTH " + mechs + "\r\n250-8BITMIME\r\n250 DSN")
                 elif mode == "tls" and not self.tls:
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 DSN")
                 else: self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 DSN")
+            elif verb == "AUTH":
+                self.log(line)
+                words = line.split(" ")
+                if words[1].upper() == "PLAIN":
+                    creds = base64.b64decode(words[2]).split(b"\0")[1:]
+                else:
+                    creds = []
+                    for prompt in ("VXNlcm5hbWU6", "UGFzc3dvcmQ6"):
+                        self.out("334 " + prompt)
+                        answer = self.rfile.readline().decode().rstrip("\r\n")
+                        self.log("AUTH-ANSWER " + answer)
+                        creds.append(base64.b64decode(answer))
+                if creds == [b"good", b"secret"]: self.out("235 2.7.0 Authentication successful")
+                else: self.out("535 5.7.8 Error: authentication failed: authentication failure")
             elif verb == "STARTTLS" and mode == "tls" and not self.tls:
                 self.out("220 2.0.0 Ready to start TLS")
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -800,4 +817,130 @@ fn starttls_equal_postfix() {
         "{postfix:#?}"
     );
     assert_eq!(ours, postfix);
+}
+
+/// SASL: PLAIN (chosen over LOGIN) and LOGIN with good credentials, a wrong password
+/// (Postfix's deferral text), and smtp_sasl_security_options = noplaintext (no
+/// mechanism available); the AUTH dialogue and the results equal Postfix's.
+fn run_sasl(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    if ours {
+        daemons.push("smtp");
+    }
+    let name = if ours {
+        "t-36-sasl-ours"
+    } else {
+        "t-36-sasl-postfix"
+    };
+    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let (both, bad, login) = (free_port(), free_port(), free_port());
+    mx.set_main_cf(
+        "relay_domains",
+        "auth.e2e.test, bad.e2e.test, login.e2e.test, noplain.e2e.test",
+    );
+    mx.set_main_cf("smtp_sasl_auth_enable", "yes");
+    mx.set_main_cf("smtp_sasl_password_maps", "texthash:@DIR@/etc/sasl_passwd");
+    mx.set_main_cf("smtp_sasl_security_options", "noanonymous");
+    mx.write(
+        "etc/sasl_passwd",
+        &format!(
+            "[127.0.0.1]:{both} good:secret\n[127.0.0.1]:{bad} good:wrong\n[127.0.0.1]:{login} good:secret\n"
+        ),
+    );
+    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &format!(
+            "{master}smtpnoplain unix - - n - - smtp -o smtp_sasl_security_options=noplaintext\n"
+        ),
+    );
+    mx.write(
+        "etc/transport",
+        &format!(
+            "auth.e2e.test smtp:[127.0.0.1]:{both}\nbad.e2e.test smtp:[127.0.0.1]:{bad}\n\
+             login.e2e.test smtp:[127.0.0.1]:{login}\nnoplain.e2e.test smtpnoplain:[127.0.0.1]:{both}\n"
+        ),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers = vec![
+        server(both, &transcript, "auth"),
+        server(bad, &transcript, "auth"),
+        server(login, &transcript, "authlogin"),
+    ];
+    mx.start();
+    let cases = [
+        ("a@auth.e2e.test", "status=sent"),
+        ("b@bad.e2e.test", "status=deferred"),
+        ("c@login.e2e.test", "status=sent"),
+        ("d@noplain.e2e.test", "status=deferred"),
+    ];
+    for (n, (to, want)) in cases.iter().enumerate() {
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            to,
+            &format!("t36a-{n}"),
+        )
+        .unwrap();
+        let needle = format!("to=<{to}>");
+        if !wait_until(30, || {
+            mx.log()
+                .lines()
+                .any(|l| l.contains(&needle) && l.contains(want))
+        }) {
+            mx.keep_for_inspection();
+            servers.iter_mut().for_each(|s| drop(s.kill()));
+            panic!("no {want} for {to}:\n{}", mx.log());
+        }
+    }
+    for mut s in servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let log = mx.log();
+    let mask = |l: &str| {
+        let mut out = l.to_string();
+        for (port, name) in [(both, "BOTH"), (bad, "BAD"), (login, "LOGIN")] {
+            out = out.replace(&format!("]:{port}"), &format!("]:{name}"));
+        }
+        out
+    };
+    let mut status: Vec<String> = log
+        .lines()
+        .filter(|l| {
+            l.contains("postfix/smtp[")
+                && (l.contains(" to=<") || l.contains(" warning: ") || l.contains(" fatal: "))
+        })
+        .map(|l| match l.split_once(" warning: ") {
+            Some((_, warning)) => format!("warning: {warning}"),
+            None => mask(&normalize(l, [0, 0])),
+        })
+        .collect();
+    status.sort();
+    let mut auth: Vec<String> = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("AUTH"))
+        .map(str::to_string)
+        .collect();
+    auth.sort();
+    Some((status, auth))
+}
+
+#[test]
+fn sasl_equal_postfix() {
+    let Some((postfix_status, postfix_auth)) = run_sasl(false) else {
+        return;
+    };
+    let Some((status, auth)) = run_sasl(true) else {
+        return;
+    };
+    assert!(
+        postfix_status
+            .iter()
+            .any(|l| l.contains("SASL authentication failed; server")),
+        "{postfix_status:#?}"
+    );
+    assert_eq!(status, postfix_status);
+    assert_eq!(auth, postfix_auth);
 }
