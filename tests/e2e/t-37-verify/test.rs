@@ -299,3 +299,67 @@ fn connection_cache_as_postfix_does_it() {
     assert_eq!(ours.0, postfix.0);
     assert_eq!(ours.1, postfix.1);
 }
+
+/// Postfix's SMTP client with a cached destination: the smtp lines of three messages
+/// relayed one after another (the second and third reuse the first session), and the
+/// cache's hits and misses summed over its statistics lines.
+fn run_smtp_reuse(ours: bool) -> Option<(Vec<String>, (u32, u32))> {
+    let extra: &[&str] = if ours { &["scache"] } else { &[] };
+    let name = if ours {
+        "t-37-reuse-ours"
+    } else {
+        "t-37-reuse-postfix"
+    };
+    let mut mx = Instance::with_daemons(name, &daemons(extra))?;
+    mx.add_main_cf(
+        "smtp_connection_cache_destinations = 127.0.0.1\n\
+         smtp_connection_cache_time_limit = 30s\n\
+         connection_cache_ttl_limit = 30s\n\
+         connection_cache_status_update_time = 2s\n",
+    );
+    mx.start_sink();
+    mx.start();
+    for n in 1..=3 {
+        mx.send(
+            mx.smtp_port,
+            "a@example.org",
+            "x@relay.e2e.test",
+            &format!("t37-{n}"),
+        )
+        .unwrap();
+        let sent = wait_until(30, || mx.log().matches("status=sent").count() >= n);
+        assert!(sent, "message {n} not sent:\n{}", mx.log());
+    }
+    // scache logs its statistics every 2s (the master's SIGTERM at stop leaves it no
+    // time to): let the last lookups be counted.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let lines = log_lines(&mx);
+    let mut sums = (0, 0);
+    for line in of(&lines, "scache") {
+        if let Some(rest) = line.strip_prefix("scache: statistics: domain lookup hits=") {
+            let (hits, rest) = rest.split_once(" miss=").unwrap();
+            let miss = rest.split_once(' ').unwrap().0;
+            sums.0 += hits.parse::<u32>().unwrap();
+            sums.1 += miss.parse::<u32>().unwrap();
+        }
+    }
+    Some((of(&lines, "smtp"), sums))
+}
+
+#[test]
+fn postfix_smtp_reuses_sessions_through_the_cache() {
+    let Some(postfix) = run_smtp_reuse(false) else {
+        return;
+    };
+    let Some(ours) = run_smtp_reuse(true) else {
+        return;
+    };
+    assert!(
+        postfix.0.iter().any(|l| l.contains("conn_use=3")),
+        "{:#?}",
+        postfix.0
+    );
+    // The second and third delivery found the session by destination.
+    assert!(postfix.1.0 >= 2, "{postfix:?}");
+    assert_eq!(ours, postfix);
+}
