@@ -403,6 +403,11 @@ fn postqueue_flushes_and_lists_in_a_running_system() {
     assert!(chown.success());
     std::fs::set_permissions(&postqueue, std::fs::Permissions::from_mode(0o2755)).unwrap();
     mx.add_main_cf("fast_flush_domains = relay.e2e.test\n");
+    // Chrooted, as Debian's master.cf has it: the queue is all showq reads.
+    mx.replace_master_cf_line(
+        |l| l.starts_with("showq "),
+        "showq     unix  n       -       y       -       -       showq",
+    );
     mx.write(
         "etc/transport",
         &mx.expand(
@@ -458,6 +463,11 @@ fn postqueue_flushes_and_lists_in_a_running_system() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), stdout);
+    // The showq that answered runs in the jail.
+    let jailed = mx.daemons("showq").into_iter().all(|pid| {
+        std::fs::read_link(format!("/proc/{pid}/root")).ok() == Some(mx.dir.join("queue"))
+    });
+    assert!(jailed && !mx.daemons("showq").is_empty());
     // Postfix's postqueue reads our showq's stream as ours does.
     let out = std::process::Command::new("/usr/sbin/postqueue")
         .arg("-p")
