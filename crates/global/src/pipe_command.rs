@@ -195,9 +195,9 @@ pub fn pipe_command(args: &Args<'_>, copy: impl FnOnce(&mut dyn Write) -> Copied
     };
     let output = read_output(stdout, &deadline);
     if deadline.expired() {
-        kill_session(&child);
+        kill_session(&child, args.uid, args.gid);
     }
-    let wait_status = wait_or_kill(&mut child, &deadline);
+    let wait_status = wait_or_kill(&mut child, &deadline, (args.uid, args.gid));
     if deadline.expired() {
         let dtext = if output.is_empty() {
             sys_exits_detail(70).1
@@ -565,18 +565,34 @@ fn printable_output(bytes: &[u8]) -> String {
 }
 
 /// Kills the command and its offspring (its session).
-fn kill_session(child: &Child) {
+/// Kills as the command's own user, as Postfix's `kill_command` does: the agent's
+/// effective user (the mail system owner) may not signal it, and root could signal
+/// anything a recycled process id names.
+fn kill_session(child: &Child, uid: u32, gid: u32) {
     let pid = sys::nix::unistd::Pid::from_raw(child.id() as i32);
     let kill = sys::nix::sys::signal::Signal::SIGKILL;
+    let saved = (sys::geteuid(), sys::getegid());
+    // An effective root (a test) may signal it as it is.
+    let switch = sys::getuid() == 0 && saved.0 != 0 && saved.0 != uid;
+    if switch && let Err(e) = sys::user::set_eugid(uid, gid) {
+        log::msg_fatal!("{e}");
+    }
     if sys::nix::sys::signal::killpg(pid, kill).is_err()
         && let Err(e) = sys::nix::sys::signal::kill(pid, kill)
     {
         log::msg_warn!("cannot kill process (group) {pid}: {}", e.desc());
     }
+    if switch && let Err(e) = sys::user::set_eugid(saved.0, saved.1) {
+        log::msg_fatal!("{e}");
+    }
 }
 
 /// Waits for the command's exit within the time left; past it, kills and reaps it.
-fn wait_or_kill(child: &mut Child, deadline: &Deadline) -> std::process::ExitStatus {
+fn wait_or_kill(
+    child: &mut Child,
+    deadline: &Deadline,
+    ids: (u32, u32),
+) -> std::process::ExitStatus {
     // The command's offspring may go on after it closed its output; give it only the
     // time left, then a second, as Postfix's timed_waitpid does.
     let limit = if deadline.expired() {
@@ -595,7 +611,7 @@ fn wait_or_kill(child: &mut Child, deadline: &Deadline) -> std::process::ExitSta
             }
             Ok(None) => {
                 deadline.expire("pipe_command_wait_or_kill: child wait");
-                kill_session(child);
+                kill_session(child, ids.0, ids.1);
                 return child.wait().unwrap_or_else(|e| {
                     log::msg_fatal!("wait: {}", sys::os_error(&e));
                 });

@@ -442,3 +442,115 @@ fn mailbox_command_luser_relay_owner_and_transports_equal_postfix_local() {
         );
     }
 }
+
+/// Failures: an executable file, a command past command_time_limit, a mailbox the
+/// recipient does not own (deferred), a failing command in a list with an owner- alias
+/// (the notice goes to the owner), and `sendmail -v` (a delivery report); local's lines,
+/// the notices (to the sender and to the owner) and the deferred queue.
+/// What the failures scenario shows: local's lines, the sender's notices, the owner's
+/// notices, and how many messages wait in deferred/.
+#[derive(Debug, PartialEq, Eq)]
+struct Failures {
+    lines: Vec<String>,
+    sender: Vec<String>,
+    owner: Vec<String>,
+    deferred: usize,
+}
+
+fn failures(agent: Agent) -> Option<Failures> {
+    let mut mx = instance("t-27-failures", agent, "spool")?;
+    mx.set_main_cf("command_time_limit", "2s");
+    aliases(
+        &mx,
+        "exe: @DIR@/out/exe.file\n\
+         slow: \"|/bin/sleep 30\"\n\
+         ml: \"|/bin/sh -c 'exit 1'\"\n\
+         owner-ml: nobody\n",
+    );
+    // An executable file that default_privs (nobody) may write.
+    mx.write("out/exe.file", "");
+    set_mode(&mx.dir.join("out/exe.file"), 0o777);
+    // postfix's mailbox belongs to nobody, though postfix may write it.
+    mx.write("spool/postfix", "");
+    set_mode(&mx.dir.join("spool/postfix"), 0o666);
+    let chown = std::process::Command::new("chown")
+        .arg("nobody")
+        .arg(mx.dir.join("spool/postfix"))
+        .arg(mx.dir.join("out/exe.file"))
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    std::fs::remove_file(mx.dir.join("forward/postfix.forward")).unwrap();
+    mx.start();
+    sendmail(&mx, &[], "exe", "t27-exe");
+    sendmail(&mx, &[], "slow", "t27-slow");
+    sendmail(&mx, &[], "ml", "t27-owner");
+    sendmail(&mx, &[], "postfix", "t27-notowner");
+    sendmail(&mx, &["-v"], "nobody", "t27-record");
+    // 4 delivered or bounced, 3 notices, 1 report; postfix's mail waits.
+    wait_count(&mx, ": removed", 8, 90);
+    harness::wait_queue(&mx, "deferred", 1);
+    let fields = |m: &str| {
+        m.lines()
+            .filter(|l| {
+                [
+                    "Subject:",
+                    "To:",
+                    "Final-Recipient:",
+                    "Action:",
+                    "Status:",
+                    "Diagnostic-Code:",
+                ]
+                .iter()
+                .any(|f| l.starts_with(f))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut sender: Vec<String> = mx.mailbox().iter().map(|m| fields(m)).collect();
+    sender.sort();
+    let mut owner: Vec<String> = delivered(&mx, "spool", "nobody")
+        .iter()
+        .filter(|m| m.contains("Undelivered Mail"))
+        .map(|m| fields(m))
+        .collect();
+    owner.sort();
+    let deferred = queue_files(&mx, "deferred").len();
+    Some(Failures {
+        lines: lines_of(&mx, &["local"]),
+        sender,
+        owner,
+        deferred,
+    })
+}
+
+#[test]
+fn failures_equal_postfix_local() {
+    let Some(ours) = failures(Agent::Ours) else {
+        return;
+    };
+    let Some(postfix) = failures(Agent::Postfix) else {
+        return;
+    };
+    assert_eq!(ours.lines, postfix.lines, "log lines differ");
+    assert_eq!(ours.sender, postfix.sender, "the sender's notices differ");
+    assert_eq!(ours.owner, postfix.owner, "the owner's notices differ");
+    assert_eq!((ours.deferred, postfix.deferred), (1, 1));
+    for wanted in [
+        "file is executable)",
+        "Command time limit exceeded",
+        "is not owned by recipient",
+    ] {
+        assert!(
+            ours.lines.iter().any(|l| l.contains(wanted)),
+            "no {wanted:?} in {:#?}",
+            ours.lines
+        );
+    }
+    assert_eq!(
+        ours.owner.len(),
+        1,
+        "no notice to the owner: {:#?}",
+        ours.owner
+    );
+}
