@@ -383,27 +383,38 @@ mod tests {
     }
 
     #[test]
-    fn a_btree_table_is_created_and_updated_in_place() {
+    fn indexed_tables_are_created_and_updated_in_place() {
         let dir = std::env::temp_dir().join(format!("verify-cache-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let spec = format!("btree:{}/verify_cache", dir.display());
-        let mut store = Store::open(&spec).unwrap();
-        assert_eq!(store.get("a@x").unwrap(), None);
-        store.put("a@x", "0:0:5:one").unwrap();
-        store.put("a@x", "0:0:6:two").unwrap();
-        store.put("B@x", "2:0:6:three").unwrap();
-        assert_eq!(store.get("a@x").unwrap().as_deref(), Some("0:0:6:two"));
-        // Keys are not folded: Postfix's verify table is case-sensitive.
-        assert_eq!(store.get("b@x").unwrap(), None);
-        store.delete("a@x").unwrap();
-        assert_eq!(
-            store.entries().unwrap(),
-            vec![("B@x".into(), "2:0:6:three".into())]
-        );
-        // Opening again keeps the entries.
-        let again = Store::open(&spec).unwrap();
-        assert_eq!(again.get("B@x").unwrap().as_deref(), Some("2:0:6:three"));
+        for kind in ["btree", "hash", "lmdb"] {
+            let spec = format!("{kind}:{}/verify_cache_{kind}", dir.display());
+            let mut store = Store::open(&spec).unwrap();
+            assert_eq!(store.get("a@x").unwrap(), None, "{kind}");
+            store.put("a@x", "0:0:5:one").unwrap();
+            store.put("a@x", "0:0:6:two").unwrap();
+            store.put("B@x", "2:0:6:three").unwrap();
+            assert_eq!(
+                store.get("a@x").unwrap().as_deref(),
+                Some("0:0:6:two"),
+                "{kind}"
+            );
+            // Keys are not folded: Postfix's verify table is case-sensitive.
+            assert_eq!(store.get("b@x").unwrap(), None, "{kind}");
+            store.delete("a@x").unwrap();
+            assert_eq!(
+                store.entries().unwrap(),
+                vec![("B@x".into(), "2:0:6:three".into())],
+                "{kind}"
+            );
+            // Opening again keeps the entries.
+            let again = Store::open(&spec).unwrap();
+            assert_eq!(
+                again.get("B@x").unwrap().as_deref(),
+                Some("2:0:6:three"),
+                "{kind}"
+            );
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 

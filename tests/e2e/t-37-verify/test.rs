@@ -13,6 +13,8 @@
 //! binds a destination, finds them again and uses the descriptor it gets back, sends bad
 //! requests and lets a session outlive connection_cache_ttl_limit; its answers and
 //! scache's log lines (the statistics) are equal with Postfix's scache and with ours.
+//! Then Postfix's SMTP client, told to cache its sessions to smtp-sink, delivers three
+//! messages over one connection through either scache (conn_use=2, conn_use=3).
 
 use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
 use std::io::{BufRead, BufReader, Write};
