@@ -518,3 +518,28 @@ fn postqueue_flushes_and_lists_in_a_running_system() {
         assert_eq!(ours.0, Some(69));
     }
 }
+
+/// mailq on an empty queue, with the commands the other e2e tests install (Postfix's
+/// postqueue) and our showq in the daemon directory: what the suite would see with showq
+/// among the ironpost daemons.
+#[test]
+fn an_empty_queue_through_our_showq_is_empty_for_postfix_s_postqueue() {
+    let mut daemons: Vec<&str> = e2e::IRONPOST_DAEMONS.to_vec();
+    daemons.push("showq");
+    let Some(mut mx) = e2e::Instance::with_daemons("t-31-empty", &daemons) else {
+        return;
+    };
+    mx.install_commands();
+    mx.start();
+    let out = std::process::Command::new(mx.dir.join("sbin/sendmail"))
+        .arg("-bp")
+        .env("MAIL_CONFIG", mx.etc())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Mail queue is empty\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert!(out.status.success());
+}
