@@ -99,7 +99,9 @@ fn postqueue_lists_an_ironpost_queue_as_postfix_does() {
 fn postcat_all(fx: &Fixture) {
     let files = fx.queue_files();
     assert!(files.len() >= 7, "{files:?}");
-    let flag_sets: [&[&str]; 12] = [
+    let flag_sets: [&[&str]; 14] = [
+        &["-s", "97"],
+        &["-s", "5", "-o"],
         &[],
         &["-e"],
         &["-h"],
