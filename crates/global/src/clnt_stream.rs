@@ -128,9 +128,7 @@ mod tests {
 
     #[test]
     fn a_connection_is_kept_and_renewed_when_idle() {
-        let dir = std::env::temp_dir().join(format!("clnt-stream-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::scratch_dir("clnt-stream");
         let listener = UnixListener::bind(dir.join("svc")).unwrap();
         let server = std::thread::spawn(move || {
             let mut accepted = 0;

@@ -293,9 +293,7 @@ mod tests {
 
     #[test]
     fn a_session_saved_is_found_and_works() {
-        let dir = std::env::temp_dir().join(format!("scache-clnt-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::scratch_dir("scache-clnt");
         let service = fake_service(&dir);
         let mut client = ScacheClient::new(
             "scache",

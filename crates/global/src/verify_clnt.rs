@@ -252,16 +252,9 @@ mod tests {
         })
     }
 
-    fn scratch(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("verify-clnt-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn polling_stops_at_an_answer_and_keeps_the_connection() {
-        let dir = scratch("poll");
+        let dir = crate::scratch_dir("verify-clnt-poll");
         let todo = Attrs::new()
             .int(mail_attr::STATUS, VRFY_STAT_OK)
             .int(ATTR_ADDR_STATUS, DEL_RCPT_STAT_TODO)
@@ -297,7 +290,7 @@ mod tests {
 
     #[test]
     fn one_update_on_its_own_connection() {
-        let dir = scratch("update");
+        let dir = crate::scratch_dir("verify-clnt-update");
         let ok = Attrs::new().int(mail_attr::STATUS, VRFY_STAT_OK);
         let service = fake_service(&dir, vec![ok]);
         let status = update_once(
