@@ -34,6 +34,9 @@ impl Pair {
                 instance.set_main_cf(name, value);
             }
             for (path, text) in files {
+                if let Some(parent) = instance.dir.join(path).parent() {
+                    std::fs::create_dir_all(parent).unwrap();
+                }
                 instance.write(path, &instance.expand(text));
             }
         }

@@ -448,3 +448,137 @@ fn debug_peer_list_timeout_and_error_limit() {
         ],
     );
 }
+
+/// The DNS server of the block list sessions.
+const DNS_SERVER: &str = include_str!("dns.py");
+
+/// Where it listens: port 53, as resolv.conf cannot name another.
+const DNS_ADDR: &str = "127.0.0.153";
+
+/// The zone: block lists with and without reasons, an allow list, domain lists.
+const ZONE: &str = r#"{
+    "2.0.0.127.zen.e2e.test": [["A", "127.0.0.2"], ["TXT", "listed for testing"]],
+    "4.0.0.127.zen2.e2e.test": [["A", "127.0.0.4"]],
+    "4.0.0.127.custom.e2e.test": [["A", "127.0.0.3"], ["TXT", "custom"]],
+    "3.0.0.127.dnswl.e2e.test": [["A", "127.0.0.10"]],
+    "bad-helo.example.rhsbl.e2e.test": [["A", "127.0.0.2"], ["TXT", "bad helo"]],
+    "spammer.example.rhsbl.e2e.test": [["A", "127.0.0.2"]],
+    "blocked.example.rhsbl.e2e.test": [["A", "127.0.0.2"], ["TXT", "no mail for you"]]
+}"#;
+
+/// The DNS server, stopped when dropped.
+struct DnsServer(std::process::Child);
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn dns_lists_match_postfix() {
+    let main_cf = [
+        ("mynetworks", "127.0.0.1/32"),
+        ("rbl_reply_maps", "texthash:@DIR@/etc/rbl_reply"),
+        (
+            "smtpd_recipient_restrictions",
+            "permit_dnswl_client dnswl.e2e.test, \
+             reject_rbl_client zen.e2e.test, \
+             reject_rbl_client zen2.e2e.test=127.0.0.[2..3], \
+             reject_rbl_client custom.e2e.test, \
+             reject_rhsbl_helo rhsbl.e2e.test, \
+             reject_rhsbl_sender rhsbl.e2e.test, \
+             reject_rhsbl_recipient rhsbl.e2e.test, \
+             reject_rhsbl_client rhsbl.e2e.test, \
+             reject_unauth_destination, \
+             reject_rbl_client",
+        ),
+    ];
+    let files = [
+        (
+            "etc/rbl_reply",
+            "custom.e2e.test $rbl_code 5.7.2 custom: $rbl_what ($rbl_class) on $rbl_domain: $rbl_reason\n",
+        ),
+        // The jail the chrooted smtpds resolve in: our DNS server, no host names but
+        // localhost.
+        (
+            "queue/etc/resolv.conf",
+            "nameserver 127.0.0.153\noptions timeout:2 attempts:1\n",
+        ),
+        ("queue/etc/hosts", "127.0.0.1 localhost\n"),
+        ("queue/etc/nsswitch.conf", "hosts: files dns\n"),
+    ];
+    let Some(mut pair) = Pair::prepare("t22-dnsbl", &main_cf, &files) else {
+        return;
+    };
+    let log = pair.ironpost.dir.join("log/dns-queries");
+    let Ok(mut child) = std::process::Command::new("python3")
+        .args(["-c", DNS_SERVER, DNS_ADDR, ZONE])
+        .arg(&log)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
+        testkit::skip("python3 cannot run");
+        return;
+    };
+    let mut ready = String::new();
+    let _ = std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("a pipe")),
+        &mut ready,
+    );
+    let _dns = DnsServer(child);
+    if ready.trim() != "ready" {
+        testkit::skip("cannot listen on 127.0.0.153 port 53");
+        return;
+    }
+    for instance in [&pair.postfix, &pair.ironpost] {
+        instance.replace_master_cf_line(
+            |l| l.contains(" inet ") && l.ends_with("smtpd"),
+            "127.0.0.1:@SMTP_PORT@ inet n - y - - smtpd",
+        );
+    }
+    pair.start();
+    let mail = ("MAIL FROM:<sender@example.org>\r\n", 1);
+    let user = ("RCPT TO:<user@vmail.e2e.test>\r\n", 1);
+    let mut replies = String::new();
+    for source in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
+        replies += &pair.compare(
+            "client lists",
+            source,
+            &[EHLO, mail, user, ("RCPT TO:<x@example.com>\r\n", 1), QUIT],
+        );
+    }
+    replies += &pair.compare(
+        "domain lists",
+        "127.0.0.1",
+        &[
+            ("EHLO bad-helo.example\r\n", 1),
+            mail,
+            user,
+            EHLO,
+            ("MAIL FROM:<x@spammer.example>\r\n", 1),
+            user,
+            ("RSET\r\n", 1),
+            mail,
+            ("RCPT TO:<user@blocked.example>\r\n", 1),
+            user,
+            QUIT,
+        ],
+    );
+    for expected in [
+        "554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using zen.e2e.test; \
+         listed for testing",
+        "554 5.7.2 custom: 127.0.0.4 (Client host) on custom.e2e.test: custom",
+        "554 5.7.1 Service unavailable; Recipient address [user@blocked.example] blocked using \
+         rhsbl.e2e.test; no mail for you",
+        "Helo command [bad-helo.example] blocked using rhsbl.e2e.test; bad helo",
+    ] {
+        assert!(replies.contains(expected), "no {expected:?} in\n{replies}");
+    }
+    let queries = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        queries.contains("2.0.0.127.zen.e2e.test A"),
+        "the lists were not asked: {queries}"
+    );
+}

@@ -264,4 +264,15 @@ crate::params! {
     /// smtpd_client_connection_limit_exceptions when set). Added in Postfix 2.2.
     "smtpd_client_event_limit_exceptions" SMTPD_CLIENT_EVENT_LIMIT_EXCEPTIONS: Str =
         "${smtpd_client_connection_limit_exceptions:$mynetworks}";
+    /// The reply template for a client, name or address on a DNS block list, used unless
+    /// rbl_reply_maps has one for the list. $rbl_code, $rbl_class, $rbl_what, $rbl_domain and
+    /// $rbl_reason (the list's TXT record) are expanded; it is not subject to normal $name
+    /// expansion. Added in Postfix 2.0.
+    "default_rbl_reply" DEFAULT_RBL_REPLY: Raw =
+        "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}";
+    /// The $rbl_code of DNS block list replies. The default is 554.
+    "maps_rbl_reject_code" MAPS_RBL_REJECT_CODE: Int = "554";
+    /// Tables of reply templates by DNS block list domain (with its =pattern, if any); a
+    /// list not in them gets default_rbl_reply. Added in Postfix 2.0.
+    "rbl_reply_maps" RBL_REPLY_MAPS: Str = "";
 }

@@ -85,6 +85,9 @@ pub enum Restriction {
     RejectUnknownReverseClient,
     /// `check_*_access type:table`.
     Access(AccessKind, String),
+    /// A DNS block or allow list restriction with its list's domain (empty when the
+    /// argument is missing).
+    Dnsxl(super::rbl::DnsxlKind, String),
     /// `check_policy_service` with its argument as written (`inet:host:port`,
     /// `unix:private/policy`, `{ ..., name=value }`).
     Policy(String),
@@ -100,6 +103,7 @@ impl Restriction {
         match self {
             Restriction::Access(kind, table) => format!("{} {table}", kind.name()),
             Restriction::Policy(server) => format!("{POLICY} {server}"),
+            Restriction::Dnsxl(kind, domain) => format!("{} {domain}", kind.name()),
             Restriction::Class(name) | Restriction::Unknown(name) => name.clone(),
             other => SIMPLE
                 .iter()
@@ -219,6 +223,8 @@ pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
                 Some(table) if table.contains(':') => Restriction::Access(kind, table.to_string()),
                 _ => Restriction::Unknown(word.to_string()),
             }
+        } else if let Some((_, kind)) = super::rbl::NAMES.iter().find(|(n, _)| *n == lower) {
+            Restriction::Dnsxl(*kind, words.next().unwrap_or_default().to_string())
         } else if lower == POLICY {
             match words.next() {
                 Some(server) if server.contains(':') => Restriction::Policy(server.to_string()),

@@ -26,6 +26,7 @@ pub mod list;
 mod login;
 pub mod policy;
 mod policy_request;
+mod rbl;
 pub mod reply;
 mod rewrite;
 pub mod tables;
@@ -156,6 +157,8 @@ pub struct Checker {
     deferred: [Option<Refusal>; 3],
     /// A policy server's default action is being evaluated.
     in_default_action: bool,
+    /// The DNS list answers of this session.
+    dnsxl_cache: rbl::DnsxlCache,
 }
 
 impl Checker {
@@ -176,6 +179,7 @@ impl Checker {
             defer_if_reject: None,
             deferred: Default::default(),
             in_default_action: false,
+            dnsxl_cache: Default::default(),
         }
     }
 
@@ -186,6 +190,7 @@ impl Checker {
         self.defer_if_permit = None;
         self.defer_if_reject = None;
         self.deferred = Default::default();
+        self.dnsxl_cache = Default::default();
     }
 
     /// `smtpd_delay_reject`.
@@ -360,6 +365,14 @@ impl Checker {
                 return self.check_access(*kind, table, facts, depth);
             }
             Restriction::Policy(server) => return self.check_policy(server, subject, facts, depth),
+            Restriction::Dnsxl(kind, domain) if domain.is_empty() => {
+                log::msg_warn!("restriction {} requires domain name argument", kind.name());
+                Verdict::Dunno
+            }
+            Restriction::Dnsxl(kind, domain) => {
+                let verdict = self.dnsxl(*kind, domain, facts);
+                return (verdict, Some(domain.clone()));
+            }
             Restriction::DeferIfPermit => {
                 let text = format!(
                     "<{}>: {} rejected: defer_if_permit requested",

@@ -69,6 +69,8 @@ pub struct Tables {
     pub mynetworks: MatchList,
     /// The access tables, by `type:name`.
     pub access: HashMap<String, Maps>,
+    /// `default_rbl_reply`, `maps_rbl_reject_code` and `rbl_reply_maps`.
+    pub rbl: super::rbl::RblReplies,
     /// The policy service clients, by `check_policy_service` argument.
     pub policies: HashMap<String, super::policy::PolicyClient>,
     /// `local_recipient_maps`.
@@ -209,6 +211,11 @@ impl Tables {
                 &[Matcher::Hostaddr],
             )),
             access,
+            rbl: super::rbl::RblReplies {
+                default_reply: get(config.str(&s::DEFAULT_RBL_REPLY)),
+                code: code(config, &s::MAPS_RBL_REJECT_CODE),
+                maps: maps(&s::RBL_REPLY_MAPS),
+            },
             policies,
             local_rcpt: maps(&a::LOCAL_RECIPIENT_MAPS),
             virt_alias: maps(&a::VIRTUAL_ALIAS_MAPS),

@@ -1,0 +1,56 @@
+# A DNS server for e2e t-22's block list sessions: UDP on argv[1] port 53, answering from
+# a zone given as JSON in argv[2] ({"name": [["A", "127.0.0.2"], ["TXT", "text"]], ...});
+# names not in it get NXDOMAIN, names with other types NODATA. Each query is appended to
+# argv[3] as "name TYPE". Prints "ready" once listening.
+import json
+import socket
+import struct
+import sys
+
+addr, zone, log_path = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+zone = {k.lower().rstrip("."): v for k, v in zone.items()}
+TYPES = {1: "A", 16: "TXT", 12: "PTR", 28: "AAAA", 15: "MX", 2: "NS"}
+
+
+def qname(data, at):
+    labels = []
+    while data[at]:
+        n = data[at]
+        labels.append(data[at + 1:at + 1 + n].decode("latin-1"))
+        at += n + 1
+    return ".".join(labels), at + 1
+
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind((addr, 53))
+print("ready", flush=True)
+while True:
+    data, peer = sock.recvfrom(4096)
+    if len(data) < 12:
+        continue
+    ident, flags = struct.unpack(">HH", data[:4])
+    name, end = qname(data, 12)
+    qtype, qclass = struct.unpack(">HH", data[end:end + 4])
+    question = data[12:end + 4]
+    tname = TYPES.get(qtype, str(qtype))
+    with open(log_path, "a") as log:
+        log.write("%s %s\n" % (name, tname))
+    records = zone.get(name.lower())
+    answers = []
+    if records is not None:
+        for rtype, value in records:
+            if rtype != tname:
+                continue
+            if rtype == "A":
+                rdata = socket.inet_aton(value)
+                code = 1
+            else:
+                raw = value.encode("latin-1")
+                rdata = bytes([len(raw)]) + raw
+                code = 16
+            answers.append(struct.pack(">HHHIH", 0xC00C, code, 1, 60, len(rdata)) + rdata)
+    rcode = 3 if records is None else 0
+    rd = flags & 0x0100
+    header = struct.pack(">HHHHHH", ident, 0x8000 | 0x0400 | rd | 0x0080 | rcode, 1,
+                         len(answers), 0, 0)
+    sock.sendto(header + question + b"".join(answers), peer)
