@@ -6,10 +6,12 @@
 //! exits 75 (EX_TEMPFAIL) while a flag file exists and 67 (EX_NOUSER) for one user.
 //! The temporary failure defers (deferred/, status=deferred) and delivers after the
 //! flag goes and the queue is flushed; EX_NOUSER bounces with the command output in
-//! the DSN; an oversized message bounces with size=; `sendmail -bv` reports
-//! "delivers to command". Compared after queue IDs, dates and delays are normalised:
-//! pipe's log lines, what the command received (arguments and input, with the headers
-//! pipe adds), the bounces' DSN fields, and the queue.
+//! the DSN; an oversized message bounces with size=; filter_time_limit kills a command
+//! that sleeps; a second service (`flags=Rq`, `eol=\r\n`, `null_sender=`) gets two
+//! recipients in one run; `sendmail -bv` reports "delivers to command". Compared after
+//! queue IDs, dates and delays are normalised: pipe's log lines, what the command
+//! received (arguments and input, with the headers pipe adds), the bounces' DSN fields,
+//! and the queue.
 
 #[allow(dead_code)]
 #[path = "../t-23-qmgr/harness.rs"]
@@ -30,6 +32,7 @@ printf '%s\\n' \"$@\" > $out.args
 cat > $out.input
 if [ -e @DIR@/out/tempfail ]; then echo 'try again later'; exit 75; fi
 if [ \"$1\" = nouser ]; then echo \"no user $1 here\"; exit 67; fi
+if [ \"$1\" = sleepy ]; then echo asleep; sleep 30; fi
 exit 0
 ";
 
@@ -41,7 +44,8 @@ fn instance(name: &str, agent: Agent) -> Option<Instance> {
         "etc/transport",
         &mx.expand(
             "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n\
-             pipe.e2e.test filter:pipe-nexthop.e2e.test\n",
+             pipe.e2e.test filter:pipe-nexthop.e2e.test\n\
+             multi.e2e.test multi:\n",
         ),
     );
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
@@ -51,11 +55,15 @@ fn instance(name: &str, agent: Agent) -> Option<Instance> {
             + &mx.expand(
                 "filter unix - n n - - pipe\n  \
                  flags=DORX.> user=nobody size=4000 argv=@DIR@/etc/filter.sh ${user} \
-                 ${extension} ${domain} ${nexthop} ${sender} ${recipient} ${queue_id} ${size}\n",
+                 ${extension} ${domain} ${nexthop} ${sender} ${recipient} ${queue_id} ${size}\n\
+                 multi unix - n n - - pipe\n  \
+                 flags=Rq eol=\\r\\n null_sender=nobody-sent-it user=nobody \
+                 argv=@DIR@/etc/filter.sh multi ${sender} ${original_recipient} ${recipient}\n",
             )),
     );
     mx.set_main_cf("recipient_delimiter", "+");
     mx.set_main_cf("filter_destination_recipient_limit", "1");
+    mx.set_main_cf("filter_time_limit", "2s");
     mx.install_commands();
     Some(mx)
 }
@@ -159,8 +167,16 @@ fn deliveries(agent: Agent) -> Option<Outcome> {
     sendmail(&mx, "Joe+Ext@pipe.e2e.test", "t28-plain", 0);
     sendmail(&mx, "nouser@pipe.e2e.test", "t28-nouser", 0);
     sendmail(&mx, "big@pipe.e2e.test", "t28-big", 5000);
-    // 4 messages and 2 bounces.
-    wait_count(&mx, ": removed", 6, 60);
+    sendmail(&mx, "sleepy@pipe.e2e.test", "t28-sleepy", 0);
+    // Two recipients, one run of the multi service; a null sender.
+    let message = "Subject: t28-multi\n\nbody t28-multi\n";
+    let out = mx.sendmail(
+        &["-f", "", "\"a b\"@multi.e2e.test", "c@multi.e2e.test"],
+        message,
+    );
+    assert!(out.status.success());
+    // 6 messages and 3 bounces.
+    wait_count(&mx, ": removed", 9, 60);
     let idle = || {
         ["active", "incoming", "deferred"]
             .iter()
@@ -176,7 +192,16 @@ fn deliveries(agent: Agent) -> Option<Outcome> {
         received: received(&mx),
         bounces: bounces(&mx),
     };
-    if outcome.bounces.len() != 2 || !outcome.received.iter().any(|(n, _)| n == "Joe.input") {
+    // eol=\r\n, which the normalised text (split into lines) does not show.
+    let multi = std::fs::read(mx.dir.join("out/multi.input")).unwrap_or_default();
+    let crlf = multi.windows(2).any(|w| w == b"\r\n");
+    let args = std::fs::read_to_string(mx.dir.join("out/multi.args")).unwrap_or_default();
+    let quoted = args.contains("\"a b\"@multi.e2e.test\n") && args.contains("nobody-sent-it");
+    if !crlf
+        || !quoted
+        || outcome.bounces.len() != 3
+        || !outcome.received.iter().any(|(n, _)| n == "Joe.input")
+    {
         mx.keep_for_inspection();
         panic!("{outcome:#?}\n{}", mx.log());
     }
