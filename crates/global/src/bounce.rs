@@ -12,7 +12,8 @@
 //! is deferred instead, unless the caller asked for `BOUNCE_FLAG_CLEAN` (cleanup, which
 //! then rejects the whole message). With soft_bounce a bounce is a deferral that says
 //! `SOFTBOUNCE`. The return value is Postfix's: 0 when the recipient is dealt with, -1
-//! when it stays in the queue. delivery_status_filter is not implemented yet.
+//! when it stays in the queue. An agent's delivery status filter (dsn_filter.rs) may
+//! replace the status first: a bounce it makes 4.x.x is deferred, and the other way round.
 
 use crate::deliver_request::{DEL_REQ_FLAG_MTA_VRFY, DEL_REQ_FLAG_RECORD, DEL_REQ_FLAG_USR_VRFY};
 use crate::dsn_print::{Dsn, dsn_print};
@@ -78,6 +79,8 @@ pub struct StatusConf {
     pub flush_domains: crate::match_list::MatchList,
     /// How the status line is written.
     pub log: LogForm,
+    /// The agent's delivery status filter, if it has one (`bounce_client_init`).
+    pub filter: Option<crate::dsn_filter::DsnFilter>,
 }
 
 impl StatusConf {
@@ -104,7 +107,23 @@ impl StatusConf {
                 &[crate::match_list::Matcher::Hostname],
             )?,
             log: LogForm::from_config(config)?,
+            filter: None,
         })
+    }
+
+    /// Makes the tables in `maps` (parameter `title`, e.g.
+    /// virtual_delivery_status_filter) the delivery status filter (`bounce_client_init`).
+    pub fn bounce_client_init(&mut self, title: &str, maps: &str) -> Result<(), String> {
+        if !maps.trim().is_empty() {
+            let filter = crate::dsn_filter::DsnFilter::create(title, maps);
+            self.filter = Some(filter.map_err(|e| e.to_string())?);
+        }
+        Ok(())
+    }
+
+    /// The filter's replacement for `dsn`, if any.
+    pub(crate) fn filtered(&self, dsn: &Dsn) -> Option<Dsn> {
+        self.filter.as_ref()?.lookup(dsn)
     }
 
     /// One request to private service `name`: its status, or -1 after a logged failure.
@@ -179,7 +198,13 @@ pub fn bounce_append(
     relay: &str,
     dsn: &Dsn,
 ) -> i32 {
-    let dsn = checked_status("bounce_append", dsn, '5', "5.0.0");
+    let mut dsn = checked_status("bounce_append", dsn, '5', "5.0.0");
+    if let Some(res) = conf.filtered(&dsn) {
+        if res.status.starts_with('4') {
+            return crate::defer::defer_append_intern(conf, flags, id, stats, rcpt, relay, &res);
+        }
+        dsn = res;
+    }
     bounce_append_intern(conf, flags, id, stats, rcpt, relay, &dsn)
 }
 
@@ -306,8 +331,14 @@ pub fn bounce_one(
     relay: &str,
     dsn: &Dsn,
 ) -> i32 {
-    let dsn = checked_status("bounce_one", dsn, '5', "5.0.0");
+    let mut dsn = checked_status("bounce_one", dsn, '5', "5.0.0");
     let id = msg.id;
+    if let Some(res) = conf.filtered(&dsn) {
+        if res.status.starts_with('4') {
+            return crate::defer::defer_append_intern(conf, flags, id, stats, rcpt, relay, &res);
+        }
+        dsn = res;
+    }
     let stat = crate::deliver_request::DEL_RCPT_STAT_BOUNCE;
     if let Some(status) = probe_answer(conf, flags, id, stats, rcpt, relay, &dsn, stat) {
         return status;
@@ -431,6 +462,7 @@ mod tests {
                 addr_form: crate::info_log_addr_form::AddrForm::External,
                 delay_max_res: 2,
             },
+            filter: None,
         };
         (conf, seen)
     }

@@ -31,6 +31,9 @@ pub fn sent(
     dsn: &Dsn,
 ) -> i32 {
     let mut my_dsn = checked_status("sent", dsn, '2', "2.0.0");
+    if let Some(res) = conf.filtered(&my_dsn) {
+        my_dsn = res;
+    }
     if flags & DEL_REQ_FLAG_MTA_VRFY != 0 {
         my_dsn.action = "deliverable".to_string();
         return crate::verify::verify_append(
