@@ -15,6 +15,7 @@ pub mod deliver_flock;
 pub mod deliver_request;
 pub mod delivered_hdr;
 pub mod dot_lockfile;
+pub mod dsn_filter;
 pub mod dsn_mask;
 pub mod dsn_print;
 pub mod dsn_util;
