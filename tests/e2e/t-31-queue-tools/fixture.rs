@@ -60,6 +60,8 @@ pub enum Run {
     Postcat,
     Postsuper,
     Qshape,
+    /// qshape on a terminal (through script(1)): redrawn every -N messages.
+    QshapeTty,
 }
 
 /// What a run printed and left.
@@ -390,15 +392,24 @@ impl Fixture {
             Run::Postqueue => ("/usr/sbin/postqueue", program("postqueue")),
             Run::Postcat => ("/usr/sbin/postcat", program("postcat")),
             Run::Postsuper => ("/usr/sbin/postsuper", program("postsuper")),
-            Run::Qshape => ("/usr/sbin/qshape", program("qshape")),
+            Run::Qshape | Run::QshapeTty => ("/usr/sbin/qshape", program("qshape")),
         };
         let path = if side == 'A' {
             PathBuf::from(postfix)
         } else {
             ours
         };
-        let mut child = Command::new(&path)
-            .args(args)
+        let mut command = if matches!(run, Run::QshapeTty) {
+            let line = format!("{} {}", path.display(), args.join(" "));
+            let mut c = Command::new("script");
+            c.args(["-qc", &line, "/dev/null"]).env("TERM", "xterm");
+            c
+        } else {
+            let mut c = Command::new(&path);
+            c.args(args);
+            c
+        };
+        let mut child = command
             .env("MAIL_CONFIG", self.cfg(side))
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .env("TZ", "UTC")

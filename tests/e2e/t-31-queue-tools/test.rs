@@ -277,6 +277,15 @@ fn qshape_all(fx: &Fixture) {
         let (pf, ours) = fx.both(Run::Qshape, args, b"");
         assert_eq!(ours, pf, "qshape {args:?}");
     }
+    // On a terminal: the screen cleared and the top domains redrawn every -N messages.
+    for args in [
+        &["-N", "2", "-n", "3", "deferred", "hold"][..],
+        &["deferred"],
+    ] {
+        let (pf, ours) = fx.both(Run::QshapeTty, args, b"");
+        assert_eq!(ours, pf, "qshape {args:?} on a terminal");
+        assert!(pf.stdout.contains("\x1b["), "{}", pf.stdout);
+    }
     // Absolute queue paths need no configuration.
     let deferred = fx.queue_dir_a().join("deferred").display().to_string();
     let (pf, ours) = fx.both(Run::Qshape, &[deferred.as_str()], b"");
