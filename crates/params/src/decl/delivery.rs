@@ -22,6 +22,14 @@ crate::params! {
     /// How old a dot-lock file must be before a delivery agent removes it as stale.
     /// Specify a time with optional unit suffix; the default is 500s.
     "stale_lock_time" STALE_LOCK_TIME: Time(b's') = "500s", min 1;
+    /// Optional tables that replace the status code and text of a delivery agent's
+    /// results (`X.Y.Z text` in, `X.Y.Z text` out; success stays success), for the agents
+    /// whose own *_delivery_status_filter names no other. The default is empty. Added in
+    /// Postfix 3.0.
+    "default_delivery_status_filter" DEFAULT_DELIVERY_STATUS_FILTER: Str = "";
+    /// The delivery status filter of the virtual delivery agent, in the form of
+    /// default_delivery_status_filter. The default is $default_delivery_status_filter.
+    "virtual_delivery_status_filter" VIRTUAL_DELIVERY_STATUS_FILTER: Str = "$default_delivery_status_filter";
     /// The largest mailbox or maildir file the virtual delivery agent writes, in bytes; 0
     /// means no limit. It must not be smaller than the message size limit. The default is
     /// 51200000.
