@@ -25,7 +25,7 @@ use params::decl::{address as a, delivery as d};
 
 /// What virtual reads from main.cf.
 pub struct Settings {
-    /// The status clients' settings.
+    /// The status clients' settings, with virtual_delivery_status_filter.
     pub status: StatusConf,
     /// Queue file names and places.
     pub layout: global::mail_queue::Layout,
@@ -83,8 +83,13 @@ impl Settings {
             .map(|account| (account.uid, account.gid))
             .ok_or_else(|| error(format!("unknown mail_owner user name value: {owner_name}")))?;
         let lock_text = config.str(&d::VIRTUAL_MAILBOX_LOCK)?;
+        let mut status = StatusConf::from_config(config)?;
+        let filter = &d::VIRTUAL_DELIVERY_STATUS_FILTER;
+        status
+            .bounce_client_init(filter.name, &config.str(filter)?)
+            .map_err(error)?;
         Ok(Settings {
-            status: StatusConf::from_config(config)?,
+            status,
             layout: global::mail_queue::Layout::from_config(config)?,
             mailbox_maps,
             uid_maps,

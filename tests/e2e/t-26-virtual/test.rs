@@ -477,3 +477,51 @@ fn sendmail_v_delivers_and_reports_as_with_postfix_s_virtual() {
     );
     assert_eq!(ours, postfix);
 }
+
+/// virtual_delivery_status_filter: an unknown user is deferred instead (4.7.1), a
+/// maildir delivery is logged with other words; (lines, deferred files).
+fn status_filter(agent: Agent) -> Option<(Vec<String>, usize)> {
+    let mut mx = instance("t-26-filter", agent)?;
+    mx.write(
+        "etc/dsn_filter",
+        "/^5\\.1\\.1 unknown user: (.*)/ 4.7.1 no mailbox yet for $1\n\
+         /^2\\.0\\.0 delivered to maildir$/ 2.0.0 stored in the maildir\n",
+    );
+    mx.set_main_cf(
+        "virtual_delivery_status_filter",
+        "regexp:@DIR@/etc/dsn_filter",
+    );
+    mx.start();
+    sendmail(
+        &mx,
+        &["-f", USER, "user@vmail.e2e.test"],
+        "t26-filter-maildir",
+    );
+    sendmail(
+        &mx,
+        &["-f", USER, "nosuch@vmail.e2e.test"],
+        "t26-filter-unknown",
+    );
+    wait_count(&mx, ": removed", 1, 60);
+    wait_queue(&mx, "deferred", 1);
+    Some((
+        lines_of(&mx, &["virtual", "qmgr", "bounce"]),
+        queue_files(&mx, "deferred").len(),
+    ))
+}
+
+#[test]
+fn the_delivery_status_filter_rewrites_as_with_postfix_s_virtual() {
+    let Some((ours, postfix)) = both(status_filter) else {
+        return;
+    };
+    for needle in [
+        "to=<user@vmail.e2e.test>, relay=virtual, delay=N, delays=N, dsn=2.0.0, \
+         status=sent (stored in the maildir)",
+        "to=<nosuch@vmail.e2e.test>, relay=virtual, delay=N, delays=N, dsn=4.7.1, \
+         status=deferred (no mailbox yet for \"nosuch@vmail.e2e.test\")",
+    ] {
+        assert_line(&ours.0, needle);
+    }
+    assert_eq!(ours, postfix);
+}
