@@ -130,6 +130,30 @@ impl Session {
         )
     }
 
+    /// The server refused the message at `stage` (`smtp_mesg_fail()` with its reply).
+    fn mesg_said(&self, state: &mut State, resp: &Resp, stage: Stage) {
+        let reason = self.said(resp, stage);
+        state.misc_fail(
+            Fail::Message,
+            Some(&self.namaddrport),
+            Some(&self.host),
+            resp,
+            reason,
+        );
+    }
+
+    /// The server refused recipient `rcpt` at `stage` (`smtp_rcpt_fail()`).
+    fn rcpt_said(&self, state: &mut State, rcpt: usize, resp: &Resp, stage: Stage) {
+        let reason = self.said(resp, stage);
+        state.rcpt_fail(rcpt, &self.namaddrport, Some(&self.host), resp, reason);
+    }
+
+    /// The server took recipient `rcpt` (`smtp_rcpt_done()`).
+    fn done(&self, state: &mut State, rcpt: usize, resp: &Resp) {
+        let dsn = self.features & feature::DSN != 0;
+        state.rcpt_done(rcpt, &self.namaddrport, &self.host, resp, dsn);
+    }
+
     /// The session broke while `doing`: every recipient left fails softly.
     fn except(&mut self, state: &mut State, except: Except, doing: &str) -> i32 {
         self.broken = true;
@@ -620,15 +644,13 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
     let mut mail_from_rejected = false;
     let mut accepted: Vec<usize> = Vec::new();
     let mut data_ok = false;
-    let mut sent = 0;
     if pipelining {
         for (_, cmd) in &plan {
             session.chat.cmd(cmd);
         }
-        sent = plan.len();
     }
     let mut recv_rcpt = 0;
-    for (i, (stage, cmd)) in plan.iter().enumerate() {
+    for (stage, cmd) in &plan {
         if !pipelining {
             // Stop early where Postfix's sender would.
             if (*stage == Stage::Rcpt && mail_from_rejected)
@@ -637,7 +659,6 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
                 break;
             }
             session.chat.cmd(cmd);
-            sent = i + 1;
         }
         session.stage(state, *stage);
         let resp = match session.chat.resp() {
@@ -646,15 +667,7 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
         };
         match stage {
             Stage::Mail if resp.code / 100 != 2 => {
-                let reason = session.said(&resp, Stage::Mail);
-                let relay = session.namaddrport.clone();
-                state.misc_fail(
-                    Fail::Message,
-                    Some(&relay),
-                    Some(&session.host),
-                    &resp,
-                    reason,
-                );
+                session.mesg_said(state, &resp, Stage::Mail);
                 mail_from_rejected = true;
             }
             Stage::Rcpt => {
@@ -666,37 +679,16 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
                 if resp.code / 100 == 2 {
                     accepted.push(rcpt);
                     if probe_at_rcpt {
-                        state.rcpt_done(
-                            rcpt,
-                            &session.namaddrport,
-                            &session.host,
-                            &resp,
-                            session.features & feature::DSN != 0,
-                        );
+                        session.done(state, rcpt, &resp);
                     }
                 } else {
-                    let reason = session.said(&resp, Stage::Rcpt);
-                    state.rcpt_fail(
-                        rcpt,
-                        &session.namaddrport,
-                        Some(&session.host),
-                        &resp,
-                        reason,
-                    );
+                    session.rcpt_said(state, rcpt, &resp, Stage::Rcpt);
                 }
             }
             Stage::Data => {
                 if resp.code / 100 != 3 {
                     if !accepted.is_empty() {
-                        let reason = session.said(&resp, Stage::Data);
-                        let relay = session.namaddrport.clone();
-                        state.misc_fail(
-                            Fail::Message,
-                            Some(&relay),
-                            Some(&session.host),
-                            &resp,
-                            reason,
-                        );
+                        session.mesg_said(state, &resp, Stage::Data);
                     }
                 } else if probe_at_data {
                     // The server waits for the message: hang up without a word.
@@ -704,13 +696,7 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
                     done.dsn = "2.0.0".into();
                     for &rcpt in &accepted {
                         if state.marks[rcpt] == Mark::None {
-                            state.rcpt_done(
-                                rcpt,
-                                &session.namaddrport,
-                                &session.host,
-                                &done,
-                                session.features & feature::DSN != 0,
-                            );
+                            session.done(state, rcpt, &done);
                         }
                     }
                     session.broken = true;
@@ -726,13 +712,10 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
             _ => {}
         }
     }
-    let _ = sent;
     if !data_ok || accepted.is_empty() {
         // The course correction: RSET and QUIT.
-        if !data_ok || accepted.is_empty() {
-            session.chat.cmd("RSET");
-            return finish(state, session, Stage::Abort, false);
-        }
+        session.chat.cmd("RSET");
+        return finish(state, session, Stage::Abort, false);
     }
     // The message, then "." (with QUIT right behind it when pipelining).
     session.chat.stage(state.settings.timeouts.data_xfer);
@@ -765,22 +748,9 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
             let rcpt = survivors[got.len() - 1];
             state.request.msg_stats.deliver_done = global::msg_stats::now();
             if resp.code / 100 != 2 {
-                let reason = session.said(&resp, Stage::Dot);
-                state.rcpt_fail(
-                    rcpt,
-                    &session.namaddrport,
-                    Some(&session.host),
-                    &resp,
-                    reason,
-                );
+                session.rcpt_said(state, rcpt, &resp, Stage::Dot);
             } else {
-                state.rcpt_done(
-                    rcpt,
-                    &session.namaddrport,
-                    &session.host,
-                    &resp,
-                    session.features & feature::DSN != 0,
-                );
+                session.done(state, rcpt, &resp);
             }
             if log::verbose() > 0 {
                 log::msg_info!(
@@ -795,25 +765,11 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
         state.request.msg_stats.deliver_done = global::msg_stats::now();
         let resp = &got[0];
         if resp.code / 100 != 2 {
-            let reason = session.said(resp, Stage::Dot);
-            let relay = session.namaddrport.clone();
-            state.misc_fail(
-                Fail::Message,
-                Some(&relay),
-                Some(&session.host),
-                resp,
-                reason,
-            );
+            session.mesg_said(state, resp, Stage::Dot);
         } else {
             for &rcpt in &survivors {
                 if state.marks[rcpt] == Mark::None {
-                    state.rcpt_done(
-                        rcpt,
-                        &session.namaddrport,
-                        &session.host,
-                        resp,
-                        session.features & feature::DSN != 0,
-                    );
+                    session.done(state, rcpt, resp);
                 }
             }
         }

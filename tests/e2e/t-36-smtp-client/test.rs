@@ -139,6 +139,60 @@ fn normalize(line: &str, ports: [u16; 2]) -> String {
     out
 }
 
+/// An instance with ironpost's daemons, and ironpost's smtp too when `ours`.
+fn instance(name: &str, ours: bool) -> Option<Instance> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    if ours {
+        daemons.push("smtp");
+    }
+    let side = if ours { "ours" } else { "postfix" };
+    Instance::with_daemons(&format!("{name}-{side}"), &daemons)
+}
+
+/// Sends one message per case (sender, recipient, the status awaited) and waits for
+/// each recipient's status line; on a timeout keeps the instance, stops the servers
+/// and fails.
+fn deliver(mx: &Instance, servers: &mut [Child], tag: &str, cases: &[(&str, &str, &str)]) {
+    for (n, (from, to, want)) in cases.iter().enumerate() {
+        mx.send(mx.smtp_port, from, to, &format!("{tag}-{n}"))
+            .unwrap();
+        let needle = format!("to=<{to}>");
+        await_log(mx, servers, &format!("{want} for {to}"), |l| {
+            l.contains(&needle) && l.contains(want)
+        });
+    }
+}
+
+/// Waits until a log line passes `check`; else as [`deliver`].
+fn await_log(mx: &Instance, servers: &mut [Child], what: &str, check: impl Fn(&str) -> bool) {
+    if !wait_until(30, || mx.log().lines().any(&check)) {
+        mx.keep_for_inspection();
+        servers.iter_mut().for_each(|s| drop(s.kill()));
+        panic!("no {what}:\n{}", mx.log());
+    }
+}
+
+/// Stops the scripted servers.
+fn stop(servers: Vec<Child>) {
+    for mut s in servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+}
+
+/// Fails on warnings, fatal errors and panics of `process` in the log.
+fn assert_quiet(log: &str, process: &str) {
+    let tag = format!("postfix/{process}[");
+    let complaints: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains(&tag)
+                && (l.contains(" warning: ") || l.contains(" fatal: ") || l.contains(" panic: "))
+        })
+        .collect();
+    assert!(complaints.is_empty(), "{complaints:#?}");
+}
+
 /// What one run saw.
 #[derive(Debug, PartialEq, Eq)]
 struct Seen {
@@ -148,12 +202,7 @@ struct Seen {
 }
 
 fn run(ours: bool) -> Option<Seen> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
-    if ours {
-        daemons.push("smtp");
-    }
-    let name = if ours { "t-36-ours" } else { "t-36-postfix" };
-    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let mut mx = instance("t-36", ours)?;
     let refused = free_port();
     mx.set_main_cf("relay_domains", "relay.e2e.test, refused.e2e.test");
     mx.write(
@@ -167,7 +216,7 @@ fn run(ours: bool) -> Option<Seen> {
         "user@vmail.e2e.test vmail.e2e.test/user/\nm550@vmail.e2e.test vmail.e2e.test/user/\n",
     );
     let transcript = mx.dir.join("sink/transcript");
-    let mut server = server(mx.sink_port, &transcript, "normal");
+    let mut servers = vec![server(mx.sink_port, &transcript, "normal")];
     mx.start();
     let cases = [
         ("user@vmail.e2e.test", "ok@relay.e2e.test", "status=sent"),
@@ -197,21 +246,7 @@ fn run(ours: bool) -> Option<Seen> {
             "status=deferred",
         ),
     ];
-    for (n, (from, to, want)) in cases.iter().enumerate() {
-        mx.send(mx.smtp_port, from, to, &format!("t36-{n}"))
-            .unwrap();
-        let needle = format!("to=<{to}>");
-        let found = wait_until(30, || {
-            mx.log()
-                .lines()
-                .any(|l| l.contains(&needle) && l.contains(want))
-        });
-        if !found {
-            mx.keep_for_inspection();
-            let _ = server.kill();
-            panic!("no {want} for {to}:\n{}", mx.log());
-        }
-    }
+    deliver(&mx, &mut servers, "t36", &cases);
     // sendmail -bv: address probes that end after RCPT, reported to the sender.
     for rcpt in ["probe@relay.e2e.test", "r550probe@relay.e2e.test"] {
         let out = mx.sendmail(&["-bv", "-f", "user@vmail.e2e.test", rcpt], "");
@@ -226,20 +261,12 @@ fn run(ours: bool) -> Option<Seen> {
     // The bounce notices and the three reports reach the virtual mailbox.
     if !wait_until(30, || mx.mailbox().len() >= 6) {
         mx.keep_for_inspection();
-        let _ = server.kill();
+        stop(servers);
         panic!("notices missing:\n{}", mx.log());
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    stop(servers);
     let log = mx.log();
-    let complaints: Vec<&str> = log
-        .lines()
-        .filter(|l| {
-            l.contains("postfix/smtp[")
-                && (l.contains(" warning: ") || l.contains(" fatal: ") || l.contains(" panic: "))
-        })
-        .collect();
-    assert!(complaints.is_empty(), "{complaints:#?}");
+    assert_quiet(&log, "smtp");
     let mut status: Vec<String> = log
         .lines()
         .filter(|l| l.contains("postfix/smtp[") && l.contains(" to=<"))
@@ -325,16 +352,7 @@ fn relay_results_equal_postfix() {
 /// (converted to quoted-printable, no SIZE), and the debug_peer_list transcript of every
 /// session (`> host[addr]:port: COMMAND`, `< host[addr]:port: reply`).
 fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
-    if ours {
-        daemons.push("smtp");
-    }
-    let name = if ours {
-        "t-36-sess-ours"
-    } else {
-        "t-36-sess-postfix"
-    };
-    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let mut mx = instance("t-36-sess", ours)?;
     let (greet, helo, refused, no8bit) = (free_port(), free_port(), free_port(), free_port());
     mx.set_main_cf(
         "relay_domains",
@@ -364,25 +382,11 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
         ("y@helo.e2e.test", "status=sent"),
         ("z@fallback.e2e.test", "status=sent"),
     ];
-    for (n, (to, want)) in cases.iter().enumerate() {
-        mx.send(
-            mx.smtp_port,
-            "user@vmail.e2e.test",
-            to,
-            &format!("t36s-{n}"),
-        )
-        .unwrap();
-        let needle = format!("to=<{to}>");
-        if !wait_until(30, || {
-            mx.log()
-                .lines()
-                .any(|l| l.contains(&needle) && l.contains(want))
-        }) {
-            mx.keep_for_inspection();
-            servers.iter_mut().for_each(|s| drop(s.kill()));
-            panic!("no {want} for {to}:\n{}", mx.log());
-        }
-    }
+    let cases: Vec<(&str, &str, &str)> = cases
+        .iter()
+        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
+        .collect();
+    deliver(&mx, &mut servers, "t36s", &cases);
     // 8-bit mail for a server without 8BITMIME: converted to quoted-printable.
     let script = "import smtplib, sys\n\
         s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
@@ -395,15 +399,10 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    if !wait_until(30, || mx.log().contains("to=<u@no8bit.e2e.test>")) {
-        mx.keep_for_inspection();
-        servers.iter_mut().for_each(|s| drop(s.kill()));
-        panic!("no delivery for u@no8bit:\n{}", mx.log());
-    }
-    for mut s in servers {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
+    await_log(&mx, &mut servers, "delivery for u@no8bit", |l| {
+        l.contains("to=<u@no8bit.e2e.test>")
+    });
+    stop(servers);
     let converted: Vec<String> = std::fs::read_to_string(&transcript)
         .unwrap_or_default()
         .lines()
@@ -424,14 +423,7 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
         out
     };
     let log = mx.log();
-    let complaints: Vec<&str> = log
-        .lines()
-        .filter(|l| {
-            l.contains("postfix/smtp[")
-                && (l.contains(" warning: ") || l.contains(" fatal: ") || l.contains(" panic: "))
-        })
-        .collect();
-    assert!(complaints.is_empty(), "{complaints:#?}");
+    assert_quiet(&log, "smtp");
     let smtp_lines: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("postfix/smtp["))
@@ -607,18 +599,9 @@ fn run_lmtp(ours: bool) -> Option<Vec<String>> {
             panic!("LMTP deliveries missing:\n{}", mx.log());
         }
     }
-    for mut s in servers {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
+    stop(servers);
     let log = mx.log();
-    let complaints: Vec<&str> = log
-        .lines()
-        .filter(|l| {
-            l.contains("postfix/lmtp[") && (l.contains(" warning: ") || l.contains(" fatal: "))
-        })
-        .collect();
-    assert!(complaints.is_empty(), "{complaints:#?}");
+    assert_quiet(&log, "lmtp");
     let mut status: Vec<String> = log
         .lines()
         .filter(|l| l.contains("postfix/lmtp[") && l.contains(" to=<"))
@@ -646,45 +629,21 @@ fn lmtp_equal_postfix() {
 /// site's status (whether it then defers the second message without an attempt depends
 /// on its timing, so only the first message's line is compared).
 fn run_dead(ours: bool) -> Option<Vec<String>> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
-    if ours {
-        daemons.push("smtp");
-    }
-    let name = if ours {
-        "t-36-dead-ours"
-    } else {
-        "t-36-dead-postfix"
-    };
-    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let mut mx = instance("t-36-dead", ours)?;
     mx.set_main_cf("relay_domains", "dead.e2e.test");
     mx.write(
         "etc/transport",
         &mx.expand("dead.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n"),
     );
     let transcript = mx.dir.join("sink/transcript");
-    let mut server = server(mx.sink_port, &transcript, "greet421");
+    let mut servers = vec![server(mx.sink_port, &transcript, "greet421")];
     mx.start();
-    for (n, to) in ["a@dead.e2e.test", "b@dead.e2e.test"].iter().enumerate() {
-        mx.send(
-            mx.smtp_port,
-            "user@vmail.e2e.test",
-            to,
-            &format!("t36d-{n}"),
-        )
-        .unwrap();
-        let needle = format!("to=<{to}>");
-        if !wait_until(30, || {
-            mx.log()
-                .lines()
-                .any(|l| l.contains(&needle) && l.contains("status=deferred"))
-        }) {
-            mx.keep_for_inspection();
-            let _ = server.kill();
-            panic!("no deferral for {to}:\n{}", mx.log());
-        }
-    }
-    let _ = server.kill();
-    let _ = server.wait();
+    let cases: Vec<(&str, &str, &str)> = ["a@dead.e2e.test", "b@dead.e2e.test"]
+        .iter()
+        .map(|to| ("user@vmail.e2e.test", *to, "status=deferred"))
+        .collect();
+    deliver(&mx, &mut servers, "t36d", &cases);
+    stop(servers);
     let log = mx.log();
     let mut status: Vec<String> = log
         .lines()
@@ -713,16 +672,7 @@ fn site_failure_equal_postfix() {
 /// to one that does not (`TLS is required, but was not offered by host ...`). Postfix's
 /// smtp needs Postfix's tlsmgr for its PRNG seed; ironpost's needs none.
 fn run_tls(ours: bool) -> Option<Vec<String>> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
-    if ours {
-        daemons.push("smtp");
-    }
-    let name = if ours {
-        "t-36-tls-ours"
-    } else {
-        "t-36-tls-postfix"
-    };
-    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let mut mx = instance("t-36-tls", ours)?;
     let tls_port = free_port();
     mx.set_main_cf("relay_domains", "tls.e2e.test, ca.e2e.test, enc.e2e.test");
     mx.set_main_cf("smtp_tls_security_level", "may");
@@ -755,37 +705,14 @@ fn run_tls(ours: bool) -> Option<Vec<String>> {
         ("b@ca.e2e.test", "status=sent"),
         ("c@enc.e2e.test", "status=deferred"),
     ];
-    for (n, (to, want)) in cases.iter().enumerate() {
-        mx.send(
-            mx.smtp_port,
-            "user@vmail.e2e.test",
-            to,
-            &format!("t36t-{n}"),
-        )
-        .unwrap();
-        let needle = format!("to=<{to}>");
-        if !wait_until(30, || {
-            mx.log()
-                .lines()
-                .any(|l| l.contains(&needle) && l.contains(want))
-        }) {
-            mx.keep_for_inspection();
-            servers.iter_mut().for_each(|s| drop(s.kill()));
-            panic!("no {want} for {to}:\n{}", mx.log());
-        }
-    }
-    for mut s in servers {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
-    let log = mx.log();
-    let complaints: Vec<&str> = log
-        .lines()
-        .filter(|l| {
-            l.contains("postfix/smtp[") && (l.contains(" warning: ") || l.contains(" fatal: "))
-        })
+    let cases: Vec<(&str, &str, &str)> = cases
+        .iter()
+        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
         .collect();
-    assert!(complaints.is_empty(), "{complaints:#?}");
+    deliver(&mx, &mut servers, "t36t", &cases);
+    stop(servers);
+    let log = mx.log();
+    assert_quiet(&log, "smtp");
     let mut lines: Vec<String> = log
         .lines()
         .filter(|l| l.contains("postfix/smtp["))
@@ -823,16 +750,7 @@ fn starttls_equal_postfix() {
 /// (Postfix's deferral text), and smtp_sasl_security_options = noplaintext (no
 /// mechanism available); the AUTH dialogue and the results equal Postfix's.
 fn run_sasl(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
-    if ours {
-        daemons.push("smtp");
-    }
-    let name = if ours {
-        "t-36-sasl-ours"
-    } else {
-        "t-36-sasl-postfix"
-    };
-    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let mut mx = instance("t-36-sasl", ours)?;
     let (both, bad, login) = (free_port(), free_port(), free_port());
     mx.set_main_cf(
         "relay_domains",
@@ -874,29 +792,12 @@ fn run_sasl(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         ("c@login.e2e.test", "status=sent"),
         ("d@noplain.e2e.test", "status=deferred"),
     ];
-    for (n, (to, want)) in cases.iter().enumerate() {
-        mx.send(
-            mx.smtp_port,
-            "user@vmail.e2e.test",
-            to,
-            &format!("t36a-{n}"),
-        )
-        .unwrap();
-        let needle = format!("to=<{to}>");
-        if !wait_until(30, || {
-            mx.log()
-                .lines()
-                .any(|l| l.contains(&needle) && l.contains(want))
-        }) {
-            mx.keep_for_inspection();
-            servers.iter_mut().for_each(|s| drop(s.kill()));
-            panic!("no {want} for {to}:\n{}", mx.log());
-        }
-    }
-    for mut s in servers {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
+    let cases: Vec<(&str, &str, &str)> = cases
+        .iter()
+        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
+        .collect();
+    deliver(&mx, &mut servers, "t36a", &cases);
+    stop(servers);
     let log = mx.log();
     let mask = |l: &str| {
         let mut out = l.to_string();
