@@ -195,4 +195,116 @@ mod tests {
         put_end(&mut out).unwrap();
         assert_eq!(out, b"a\x001\x00b\x00\x00\x00");
     }
+
+    /// The fields of a report, `name=value` a field, `|` for a terminator.
+    fn fields(bytes: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        // Every field ends with a NUL: what follows the last one is no field.
+        let mut all: Vec<&[u8]> = bytes.split(|&b| b == 0).collect();
+        all.pop();
+        let mut parts = all.into_iter();
+        while let Some(name) = parts.next() {
+            if name.is_empty() {
+                out.push("|".to_string());
+                continue;
+            }
+            let value = parts.next().unwrap_or_default();
+            out.push(format!(
+                "{}={}",
+                String::from_utf8_lossy(name),
+                String::from_utf8_lossy(value)
+            ));
+        }
+        out
+    }
+
+    fn report(records: &[(u8, &[u8])], defer_log: Option<&str>) -> Vec<String> {
+        use global::record::rec_put;
+        let dir = std::env::temp_dir().join(format!(
+            "ironpost-showq-{}-{}",
+            std::process::id(),
+            records.len() + defer_log.map_or(0, str::len)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("deferred")).unwrap();
+        std::fs::create_dir_all(dir.join("defer")).unwrap();
+        let settings = Settings {
+            empty_address: "MAILER-DAEMON".into(),
+            dup_filter_limit: 1000,
+            utf8: true,
+            layout: Layout {
+                base: dir.clone(),
+                hash_queue_names: vec![],
+                hash_queue_depth: 1,
+                long_queue_ids: false,
+            },
+        };
+        let mut file = Vec::new();
+        for (kind, data) in records {
+            rec_put(&mut file, *kind, data).unwrap();
+        }
+        let path = dir.join("deferred/ABCDE123");
+        std::fs::write(&path, file).unwrap();
+        if let Some(log) = defer_log {
+            std::fs::write(dir.join("defer/ABCDE123"), log).unwrap();
+        }
+        let meta = std::fs::metadata(&path).unwrap();
+        let mut out = Vec::new();
+        let f = std::fs::File::open(&path).unwrap();
+        showq_report(&settings, &mut out, "deferred", "ABCDE123", f, &meta).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        fields(&out)
+    }
+
+    #[test]
+    fn defer_log_recipients_first_then_the_others() {
+        let got = report(
+            &[
+                (b'C', b"              0              60 2 0 0"),
+                (b'T', b"1770000000 1"),
+                (b'S', b""),
+                (b'R', b"a@example.com"),
+                (b'R', b"b c@example.com"),
+                (b'E', b""),
+            ],
+            Some("recipient=a@example.com\nreason=no route\n\n"),
+        );
+        assert_eq!(
+            got,
+            [
+                "queue_name=deferred",
+                "queue_id=ABCDE123",
+                "time=1770000000",
+                "size=0",
+                "forced_expire=0",
+                "sender=MAILER-DAEMON",
+                "recipient=a@example.com",
+                "reason=no route",
+                "recipient=\"b c\"@example.com",
+                "reason=",
+                "|",
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_files_end_their_report() {
+        // A recipient before the sender: nothing at all.
+        let got = report(&[(b'T', b"5"), (b'R', b"a@b"), (b'S', b"s@b")], None);
+        assert!(got.is_empty(), "{got:?}");
+        // A second sender: what came before, terminated.
+        let got = report(
+            &[
+                (b'T', b"5"),
+                (b'S', b"s@b"),
+                (b'R', b"a@b"),
+                (b'S', b"t@b"),
+                (b'R', b"c@b"),
+            ],
+            None,
+        );
+        assert_eq!(got.last().map(String::as_str), Some("|"));
+        assert!(got.contains(&"recipient=a@b".to_string()));
+        assert!(!got.contains(&"recipient=c@b".to_string()));
+    }
 }
