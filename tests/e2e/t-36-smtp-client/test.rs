@@ -845,3 +845,54 @@ fn sasl_equal_postfix() {
     assert_eq!(status, postfix_status);
     assert_eq!(auth, postfix_auth);
 }
+
+/// Component swap: Postfix's qmgr driving ironpost's smtp delivers, bounces and defers
+/// with the same status lines as with ironpost's qmgr.
+fn run_swap(postfix_qmgr: bool) -> Option<Vec<String>> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    daemons.push("smtp");
+    if postfix_qmgr {
+        daemons.retain(|d| *d != "qmgr");
+    }
+    let side = if postfix_qmgr { "pqmgr" } else { "iqmgr" };
+    let mut mx = Instance::with_daemons(&format!("t-36-swap-{side}"), &daemons)?;
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers = vec![server(mx.sink_port, &transcript, "normal")];
+    mx.start();
+    let cases = [
+        ("user@vmail.e2e.test", "ok@relay.e2e.test", "status=sent"),
+        (
+            "user@vmail.e2e.test",
+            "r550x@relay.e2e.test",
+            "status=bounced",
+        ),
+        (
+            "user@vmail.e2e.test",
+            "r450x@relay.e2e.test",
+            "status=deferred",
+        ),
+    ];
+    deliver(&mx, &mut servers, "t36w", &cases);
+    stop(servers);
+    let log = mx.log();
+    assert_quiet(&log, "smtp");
+    let mut status: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("postfix/smtp[") && l.contains(" to=<"))
+        .map(|l| normalize(l, [mx.sink_port, 0]))
+        .collect();
+    status.sort();
+    Some(status)
+}
+
+#[test]
+fn postfix_qmgr_drives_ours() {
+    let Some(with_postfix_qmgr) = run_swap(true) else {
+        return;
+    };
+    let Some(with_ours) = run_swap(false) else {
+        return;
+    };
+    assert_eq!(with_postfix_qmgr.len(), 3, "{with_postfix_qmgr:#?}");
+    assert_eq!(with_postfix_qmgr, with_ours);
+}
