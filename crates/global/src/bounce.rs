@@ -126,6 +126,19 @@ impl StatusConf {
         self.filter.as_ref()?.lookup(dsn)
     }
 
+    /// A failure's status after the filter, and whether the filter moved it to the
+    /// other class (`other`: '4' for a bounce that must be deferred, '5' for a
+    /// deferral that must bounce).
+    pub(crate) fn filtered_failure(&self, dsn: Dsn, other: char) -> (Dsn, bool) {
+        match self.filtered(&dsn) {
+            Some(res) => {
+                let moved = res.status.starts_with(other);
+                (res, moved)
+            }
+            None => (dsn, false),
+        }
+    }
+
     /// One request to private service `name`: its status, or -1 after a logged failure.
     pub(crate) fn command(&self, name: &str, request: &Attrs) -> i32 {
         mail_command_client(
@@ -198,14 +211,11 @@ pub fn bounce_append(
     relay: &str,
     dsn: &Dsn,
 ) -> i32 {
-    let mut dsn = checked_status("bounce_append", dsn, '5', "5.0.0");
-    if let Some(res) = conf.filtered(&dsn) {
-        if res.status.starts_with('4') {
-            return crate::defer::defer_append_intern(conf, flags, id, stats, rcpt, relay, &res);
-        }
-        dsn = res;
+    let dsn = checked_status("bounce_append", dsn, '5', "5.0.0");
+    match conf.filtered_failure(dsn, '4') {
+        (dsn, false) => bounce_append_intern(conf, flags, id, stats, rcpt, relay, &dsn),
+        (res, true) => crate::defer::defer_append_intern(conf, flags, id, stats, rcpt, relay, &res),
     }
-    bounce_append_intern(conf, flags, id, stats, rcpt, relay, &dsn)
 }
 
 /// The answer to an address probe, if this is one: the verify or trace service gets
@@ -331,14 +341,13 @@ pub fn bounce_one(
     relay: &str,
     dsn: &Dsn,
 ) -> i32 {
-    let mut dsn = checked_status("bounce_one", dsn, '5', "5.0.0");
     let id = msg.id;
-    if let Some(res) = conf.filtered(&dsn) {
-        if res.status.starts_with('4') {
+    let dsn = match conf.filtered_failure(checked_status("bounce_one", dsn, '5', "5.0.0"), '4') {
+        (dsn, false) => dsn,
+        (res, true) => {
             return crate::defer::defer_append_intern(conf, flags, id, stats, rcpt, relay, &res);
         }
-        dsn = res;
-    }
+    };
     let stat = crate::deliver_request::DEL_RCPT_STAT_BOUNCE;
     if let Some(status) = probe_answer(conf, flags, id, stats, rcpt, relay, &dsn, stat) {
         return status;

@@ -39,14 +39,13 @@ pub fn defer_append(
     relay: &str,
     dsn: &Dsn,
 ) -> i32 {
-    let mut dsn = checked_status("defer_append", dsn, '4', "4.0.0");
-    if let Some(res) = conf.filtered(&dsn) {
-        if res.status.starts_with('5') {
-            return crate::bounce::bounce_append_intern(conf, flags, id, stats, rcpt, relay, &res);
+    let dsn = checked_status("defer_append", dsn, '4', "4.0.0");
+    match conf.filtered_failure(dsn, '5') {
+        (dsn, false) => defer_append_intern(conf, flags, id, stats, rcpt, relay, &dsn),
+        (res, true) => {
+            crate::bounce::bounce_append_intern(conf, flags, id, stats, rcpt, relay, &res)
         }
-        dsn = res;
     }
-    defer_append_intern(conf, flags, id, stats, rcpt, relay, &dsn)
 }
 
 /// `defer_append` after the status check.

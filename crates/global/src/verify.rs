@@ -54,27 +54,17 @@ pub fn verify_append(
 
 /// Sends the status of `addr` to the verify service (`verify_clnt_update`), trying
 /// every second until the service answers, as Postfix does (the watchdog ends a wait
-/// that takes too long): the service's status.
+/// that takes too long): the service's status. A delivery agent reports one probe and
+/// goes on, so each try has a connection of its own (verify_clnt's `update_once`).
 pub fn verify_clnt_update(conf: &StatusConf, addr: &str, addr_status: i32, why: &str) -> i32 {
+    let (dir, name, timeout) = (&conf.private_dir, &conf.verify_service, conf.ipc_timeout);
     loop {
-        let sent = crate::verify_clnt::update_once(
-            &conf.private_dir,
-            &conf.verify_service,
-            conf.ipc_timeout,
-            addr,
-            addr_status,
-            why,
-        );
-        match sent {
+        match crate::verify_clnt::update_once(dir, name, timeout, addr, addr_status, why) {
             Ok(status) => return status,
             Err(e) => {
                 let quiet = matches!(e.raw_os_error(), Some(sys::libc::EPIPE | sys::libc::ENOENT));
                 if log::verbose() > 0 || !quiet {
-                    log::msg_warn!(
-                        "problem talking to service {}: {}",
-                        conf.verify_service,
-                        sys::os_error(&e)
-                    );
+                    log::msg_warn!("problem talking to service {name}: {}", sys::os_error(&e));
                 }
             }
         }
