@@ -1,4 +1,5 @@
-//! The SMTP client against a scripted server: the same mail through Postfix's smtp and
+//! The SMTP client against a scripted server (failures at MAIL, RCPT, DATA and the end
+//! of the message, 4xx and 5xx, and a message with recipients that fare differently): the same mail through Postfix's smtp and
 //! through ironpost's gives the same delivery status lines (relay, dsn, status and the
 //! remote server's text), the same commands on the wire (MAIL FROM and RCPT TO with
 //! their SIZE, BODY, ENVID, RET, ORCPT and NOTIFY parameters), and the same bounce
@@ -69,8 +70,10 @@ class H(socketserver.StreamRequestHandler):
                 self.wfile = self.request.makefile("wb")
                 self.tls = True
             elif verb == "MAIL":
-                mail_ok, rcpts, doomed = "m550" not in line, 0, False
-                self.out("250 2.1.0 Ok" if mail_ok else "550 5.7.1 <m550@vmail.e2e.test>: Sender address rejected: Access denied")
+                mail_ok, rcpts, doomed, late = "m550" not in line and "m450" not in line, 0, False, None
+                if mail_ok: self.out("250 2.1.0 Ok")
+                elif "m450" in line: self.out("450 4.7.1 <m450@vmail.e2e.test>: Sender address rejected: try later")
+                else: self.out("550 5.7.1 <m550@vmail.e2e.test>: Sender address rejected: Access denied")
             elif verb == "RCPT":
                 addr = line[line.index("<") + 1:line.index(">")]
                 if not mail_ok: self.out("503 5.5.1 Error: need MAIL command")
@@ -78,8 +81,10 @@ class H(socketserver.StreamRequestHandler):
                 elif addr.startswith("r450"): self.out("450 4.2.0 <%s>: Recipient address rejected: Greylisted, try again later" % addr)
                 else:
                     rcpts += 1; doomed = doomed or addr.startswith("d554"); self.out("250 2.1.5 Ok")
+                    if addr.startswith(("x554", "d451")): late = addr[:4]
             elif verb == "DATA":
                 if rcpts == 0: self.out("554 5.5.1 Error: no valid recipients"); continue
+                if late == "x554": self.out("554 5.3.4 Message too big for system"); continue
                 self.out("354 End data with <CR><LF>.<CR><LF>")
                 body = False
                 while True:
@@ -90,7 +95,8 @@ class H(socketserver.StreamRequestHandler):
                     if mode == "no8bit" and (body or text.startswith(("Content-", "MIME-"))):
                         self.log("C: " + text)
                     body = body or data == b""
-                self.out("554 5.7.1 Message content rejected" if doomed else "250 2.0.0 Ok: queued as SCRIPTED1")
+                if late == "d451": self.out("451 4.3.0 Error: queue file write error")
+                else: self.out("554 5.7.1 Message content rejected" if doomed else "250 2.0.0 Ok: queued as SCRIPTED1")
             elif verb == "RSET": self.out("250 2.0.0 Ok")
             elif verb == "QUIT": self.out("221 2.0.0 Bye"); return
             else: self.out("502 5.5.2 Error: command not recognized")
@@ -245,8 +251,45 @@ fn run(ours: bool) -> Option<Seen> {
             "x@refused.e2e.test",
             "status=deferred",
         ),
+        (
+            "m450@vmail.e2e.test",
+            "ok3@relay.e2e.test",
+            "status=deferred",
+        ),
+        (
+            "user@vmail.e2e.test",
+            "x554@relay.e2e.test",
+            "status=bounced",
+        ),
+        (
+            "user@vmail.e2e.test",
+            "d451@relay.e2e.test",
+            "status=deferred",
+        ),
     ];
     deliver(&mx, &mut servers, "t36", &cases);
+    // One message, three recipients: one taken, one refused, one put off.
+    let script = "import smtplib, sys\n\
+        s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
+        s.sendmail('user@vmail.e2e.test', sys.argv[2:], 'Subject: three\\r\\n\\r\\nbody\\r\\n')\n\
+        s.quit()\n";
+    let many = [
+        "m1@relay.e2e.test",
+        "r550m@relay.e2e.test",
+        "r450m@relay.e2e.test",
+    ];
+    let out = Command::new("python3")
+        .args(["-c", script, &mx.smtp_port.to_string()])
+        .args(many)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for to in many {
+        let needle = format!("to=<{to}>");
+        await_log(&mx, &mut servers, &format!("status for {to}"), |l| {
+            l.contains(&needle) && l.contains("status=")
+        });
+    }
     // sendmail -bv: address probes that end after RCPT, reported to the sender.
     for rcpt in ["probe@relay.e2e.test", "r550probe@relay.e2e.test"] {
         let out = mx.sendmail(&["-bv", "-f", "user@vmail.e2e.test", rcpt], "");
@@ -258,8 +301,9 @@ fn run(ours: bool) -> Option<Seen> {
         "Subject: verbose\n\nbody\n",
     );
     assert!(out.status.success(), "{out:?}");
-    // The bounce notices and the three reports reach the virtual mailbox.
-    if !wait_until(30, || mx.mailbox().len() >= 6) {
+    // The bounce notices (four, and one for the message with three recipients) and the
+    // three reports reach the virtual mailbox.
+    if !wait_until(30, || mx.mailbox().len() >= 8) {
         mx.keep_for_inspection();
         stop(servers);
         panic!("notices missing:\n{}", mx.log());
