@@ -11,10 +11,13 @@ pub enum Agent {
     Ours,
     /// Debian's Postfix 3.7.
     Postfix,
+    /// ironpost's, driven by Postfix's queue manager (the component swap).
+    OursUnderPostfixQmgr,
 }
 
-/// An instance `<name>-ours` with ironpost's `program`, or `<name>-postfix` with
-/// Postfix's, with `out/` (mode 1777) made; None when the test is skipped.
+/// An instance `<name>-ours` with ironpost's `program`, `<name>-postfix` with
+/// Postfix's, or `<name>-swap` with ironpost's under Postfix's queue manager, with
+/// `out/` (mode 1777) made; None when the test is skipped.
 pub fn instance(name: &str, agent: Agent, program: &'static str) -> Option<Instance> {
     let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
     let suffix = match agent {
@@ -23,6 +26,11 @@ pub fn instance(name: &str, agent: Agent, program: &'static str) -> Option<Insta
             "ours"
         }
         Agent::Postfix => "postfix",
+        Agent::OursUnderPostfixQmgr => {
+            daemons.retain(|d| *d != "qmgr");
+            daemons.push(program);
+            "swap"
+        }
     };
     let mx = Instance::with_daemons(&format!("{name}-{suffix}"), &daemons)?;
     std::fs::create_dir_all(mx.dir.join("out")).unwrap();

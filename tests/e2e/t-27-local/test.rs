@@ -144,12 +144,7 @@ struct Outcome {
 
 /// The deliveries scenario with mailboxes in `spool` (`spool` for files, `spool/` for
 /// maildirs).
-fn deliveries(agent: Agent, spool: &str) -> Option<Outcome> {
-    let name = if spool.ends_with('/') {
-        "t-27-maildir"
-    } else {
-        "t-27-mbox"
-    };
+fn deliveries(name: &str, agent: Agent, spool: &str) -> Option<Outcome> {
     let mut mx = instance(name, agent, spool)?;
     mx.start();
     sendmail(&mx, &[], "nobody", "t27-plain");
@@ -227,10 +222,15 @@ fn deliveries(agent: Agent, spool: &str) -> Option<Outcome> {
 }
 
 fn compare(spool: &str) {
-    let Some(ours) = deliveries(Agent::Ours, spool) else {
+    let name = if spool.ends_with('/') {
+        "t-27-maildir"
+    } else {
+        "t-27-mbox"
+    };
+    let Some(ours) = deliveries(name, Agent::Ours, spool) else {
         return;
     };
-    let Some(postfix) = deliveries(Agent::Postfix, spool) else {
+    let Some(postfix) = deliveries(name, Agent::Postfix, spool) else {
         return;
     };
     assert_eq!(
@@ -254,6 +254,18 @@ fn mbox_deliveries_equal_postfix_local() {
 #[test]
 fn maildir_deliveries_equal_postfix_local() {
     compare("spool/");
+}
+
+/// The component swap: Postfix's queue manager sends the requests to ironpost's local.
+#[test]
+fn under_postfix_qmgr_deliveries_equal_postfix_local() {
+    let Some(swapped) = deliveries("t-27-swap", Agent::OursUnderPostfixQmgr, "spool") else {
+        return;
+    };
+    let Some(postfix) = deliveries("t-27-swap", Agent::Postfix, "spool") else {
+        return;
+    };
+    assert_eq!(swapped, postfix);
 }
 
 /// `sendmail -bv`: every step reports what it would do; nothing is delivered.

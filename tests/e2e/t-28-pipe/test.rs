@@ -153,8 +153,8 @@ struct Outcome {
     bounces: Vec<String>,
 }
 
-fn deliveries(agent: Agent) -> Option<Outcome> {
-    let mut mx = instance("t-28-pipe", agent)?;
+fn deliveries(name: &str, agent: Agent) -> Option<Outcome> {
+    let mut mx = instance(name, agent)?;
     mx.start();
     // First the command fails temporarily: the message waits in deferred/.
     mx.write("out/tempfail", "");
@@ -210,10 +210,10 @@ fn deliveries(agent: Agent) -> Option<Outcome> {
 
 #[test]
 fn pipe_deliveries_equal_postfix_pipe() {
-    let Some(ours) = deliveries(Agent::Ours) else {
+    let Some(ours) = deliveries("t-28-pipe", Agent::Ours) else {
         return;
     };
-    let Some(postfix) = deliveries(Agent::Postfix) else {
+    let Some(postfix) = deliveries("t-28-pipe", Agent::Postfix) else {
         return;
     };
     assert_eq!(
@@ -262,6 +262,18 @@ fn pipe_deliveries_equal_postfix_pipe() {
         ]
     );
     assert!(args[7].parse::<u32>().is_ok(), "size {:?}", args[7]);
+}
+
+/// The component swap: Postfix's queue manager sends the requests to ironpost's pipe.
+#[test]
+fn under_postfix_qmgr_pipe_deliveries_equal_postfix_pipe() {
+    let Some(swapped) = deliveries("t-28-swap", Agent::OursUnderPostfixQmgr) else {
+        return;
+    };
+    let Some(postfix) = deliveries("t-28-swap", Agent::Postfix) else {
+        return;
+    };
+    assert_eq!(swapped, postfix);
 }
 
 /// `sendmail -bv`: "delivers to command", nothing runs.
