@@ -1,6 +1,7 @@
 # A DNS server for e2e t-22's block list sessions: UDP on argv[1] port 53, answering from
-# a zone given as JSON in argv[2] ({"name": [["A", "127.0.0.2"], ["TXT", "text"]], ...});
-# names not in it get NXDOMAIN, names with other types NODATA. Each query is appended to
+# a zone given as JSON in argv[2] ({"name": [["A", "127.0.0.2"], ["TXT", "text"],
+# ["MX", "10 host"]], ...}; a name with ["SERVFAIL", ""] gets SERVFAIL); names not in it
+# get NXDOMAIN, names with other types NODATA. Each query is appended to
 # argv[3] as "name TYPE". Prints "ready" once listening.
 import json
 import socket
@@ -44,12 +45,22 @@ while True:
             if rtype == "A":
                 rdata = socket.inet_aton(value)
                 code = 1
+            elif rtype == "MX":
+                pref, host = value.split(" ", 1)
+                labels = [l for l in host.rstrip(".").split(".") if l]
+                rdata = struct.pack(">H", int(pref)) + b"".join(
+                    bytes([len(l)]) + l.encode() for l in labels) + b"\0"
+                code = 15
+            elif rtype == "SERVFAIL":
+                continue
             else:
                 raw = value.encode("latin-1")
                 rdata = bytes([len(raw)]) + raw
                 code = 16
             answers.append(struct.pack(">HHHIH", 0xC00C, code, 1, 60, len(rdata)) + rdata)
     rcode = 3 if records is None else 0
+    if records and records[0][0] == "SERVFAIL":
+        rcode = 2
     rd = flags & 0x0100
     header = struct.pack(">HHHHHH", ident, 0x8000 | 0x0400 | rd | 0x0080 | rcode, 1,
                          len(answers), 0, 0)

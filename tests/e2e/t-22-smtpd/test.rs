@@ -463,7 +463,14 @@ const ZONE: &str = r#"{
     "3.0.0.127.dnswl.e2e.test": [["A", "127.0.0.10"]],
     "bad-helo.example.rhsbl.e2e.test": [["A", "127.0.0.2"], ["TXT", "bad helo"]],
     "spammer.example.rhsbl.e2e.test": [["A", "127.0.0.2"]],
-    "blocked.example.rhsbl.e2e.test": [["A", "127.0.0.2"], ["TXT", "no mail for you"]]
+    "blocked.example.rhsbl.e2e.test": [["A", "127.0.0.2"], ["TXT", "no mail for you"]],
+    "client.example": [["A", "192.0.2.1"]],
+    "bad-helo.example": [["A", "192.0.2.2"]],
+    "example.org": [["MX", "10 mx.example.org"]],
+    "spammer.example": [["A", "192.0.2.3"]],
+    "blocked.example": [["MX", "10 mx.blocked.example"]],
+    "nullmx.example": [["MX", "0 ."]],
+    "servfail.example": [["SERVFAIL", ""]]
 }"#;
 
 /// The DNS server, stopped when dropped.
@@ -481,6 +488,8 @@ fn dns_lists_match_postfix() {
     let main_cf = [
         ("mynetworks", "127.0.0.1/32"),
         ("rbl_reply_maps", "texthash:@DIR@/etc/rbl_reply"),
+        ("smtpd_helo_restrictions", "reject_unknown_helo_hostname"),
+        ("smtpd_sender_restrictions", "reject_unknown_sender_domain"),
         (
             "smtpd_recipient_restrictions",
             "permit_dnswl_client dnswl.e2e.test, \
@@ -491,6 +500,7 @@ fn dns_lists_match_postfix() {
              reject_rhsbl_sender rhsbl.e2e.test, \
              reject_rhsbl_recipient rhsbl.e2e.test, \
              reject_rhsbl_client rhsbl.e2e.test, \
+             reject_unknown_recipient_domain, \
              reject_unauth_destination, \
              reject_rbl_client",
         ),
@@ -573,6 +583,44 @@ fn dns_lists_match_postfix() {
         "554 5.7.1 Service unavailable; Recipient address [user@blocked.example] blocked using \
          rhsbl.e2e.test; no mail for you",
         "Helo command [bad-helo.example] blocked using rhsbl.e2e.test; bad helo",
+    ] {
+        assert!(replies.contains(expected), "no {expected:?} in\n{replies}");
+    }
+    replies += &pair.compare(
+        "unknown names",
+        "127.0.0.1",
+        &[
+            ("EHLO nosuch.example\r\n", 1),
+            mail,
+            user,
+            ("EHLO [999.1.1.1]\r\n", 1),
+            mail,
+            user,
+            EHLO,
+            ("MAIL FROM:<x@nosuch.example>\r\n", 1),
+            user,
+            ("RSET\r\n", 1),
+            ("MAIL FROM:<x@nullmx.example>\r\n", 1),
+            user,
+            ("RSET\r\n", 1),
+            ("MAIL FROM:<x@servfail.example>\r\n", 1),
+            user,
+            ("RSET\r\n", 1),
+            mail,
+            ("RCPT TO:<x@nosuch-rcpt.example>\r\n", 1),
+            ("RCPT TO:<x@nullmx.example>\r\n", 1),
+            user,
+            QUIT,
+        ],
+    );
+    for expected in [
+        "Helo command rejected: Host not found",
+        "Sender address rejected: Domain not found",
+        "550 5.7.27 <x@nullmx.example>: Sender address rejected: Domain nullmx.example does \
+         not accept mail (nullMX)",
+        "450 4.1.8 <x@servfail.example>: Sender address rejected: Domain not found",
+        "556 5.1.10 <x@nullmx.example>: Recipient address rejected",
+        "501 5.5.2 <[999.1.1.1]>: Helo command rejected: invalid ip address",
     ] {
         assert!(replies.contains(expected), "no {expected:?} in\n{replies}");
     }

@@ -275,4 +275,21 @@ crate::params! {
     /// Tables of reply templates by DNS block list domain (with its =pattern, if any); a
     /// list not in them gets default_rbl_reply. Added in Postfix 2.0.
     "rbl_reply_maps" RBL_REPLY_MAPS: Str = "";
+    /// Reply code for reject_unknown_helo_hostname when the HELO name has no A, AAAA or MX
+    /// record. The default is 450.
+    "unknown_hostname_reject_code" UNKNOWN_HOSTNAME_REJECT_CODE: Int = "450";
+    /// Reply code for reject_unknown_sender_domain and reject_unknown_recipient_domain when
+    /// the domain has no MX, A or AAAA record. The default is 450.
+    "unknown_address_reject_code" UNKNOWN_ADDRESS_REJECT_CODE: Int = "450";
+    /// What a temporary DNS failure does in restrictions that look names up: defer_if_permit
+    /// (the default: defer unless a later restriction rejects) or defer (at once). Added in
+    /// Postfix 2.6.
+    "reject_tempfail_action" REJECT_TEMPFAIL_ACTION: Str = "defer_if_permit";
+    /// reject_tempfail_action for reject_unknown_helo_hostname. Added in Postfix 2.6.
+    "unknown_helo_hostname_tempfail_action" UNKNOWN_HELO_HOSTNAME_TEMPFAIL_ACTION: Str =
+        "$reject_tempfail_action";
+    /// reject_tempfail_action for reject_unknown_sender_domain and
+    /// reject_unknown_recipient_domain. Added in Postfix 2.6.
+    "unknown_address_tempfail_action" UNKNOWN_ADDRESS_TEMPFAIL_ACTION: Str =
+        "$reject_tempfail_action";
 }

@@ -83,6 +83,12 @@ pub enum Restriction {
     RejectUnknownClient,
     /// `reject_unknown_reverse_client_hostname`.
     RejectUnknownReverseClient,
+    /// `reject_unknown_helo_hostname` (also `reject_unknown_hostname`).
+    RejectUnknownHelo,
+    /// `reject_unknown_sender_domain`.
+    RejectUnknownSenderDomain,
+    /// `reject_unknown_recipient_domain`.
+    RejectUnknownRecipientDomain,
     /// `check_*_access type:table`.
     Access(AccessKind, String),
     /// A DNS block or allow list restriction with its list's domain (empty when the
@@ -171,6 +177,19 @@ const SIMPLE: &[(&str, Restriction)] = &[
     (
         "reject_unknown_reverse_client_hostname",
         Restriction::RejectUnknownReverseClient,
+    ),
+    (
+        "reject_unknown_helo_hostname",
+        Restriction::RejectUnknownHelo,
+    ),
+    ("reject_unknown_hostname", Restriction::RejectUnknownHelo),
+    (
+        "reject_unknown_sender_domain",
+        Restriction::RejectUnknownSenderDomain,
+    ),
+    (
+        "reject_unknown_recipient_domain",
+        Restriction::RejectUnknownRecipientDomain,
     ),
     (
         "reject_sender_login_mismatch",

@@ -33,6 +33,7 @@ pub mod tables;
 #[cfg(test)]
 mod tests;
 pub mod trace;
+mod unknown;
 
 use crate::peer::Peer;
 use dns::peer::PeerCode;
@@ -159,6 +160,8 @@ pub struct Checker {
     in_default_action: bool,
     /// The DNS list answers of this session.
     dnsxl_cache: rbl::DnsxlCache,
+    /// The settings of the unknown name checks.
+    unknown_codes: unknown::UnknownCodes,
 }
 
 impl Checker {
@@ -180,6 +183,7 @@ impl Checker {
             deferred: Default::default(),
             in_default_action: false,
             dnsxl_cache: Default::default(),
+            unknown_codes: unknown::UnknownCodes::from_config(config),
         }
     }
 
@@ -365,6 +369,9 @@ impl Checker {
                 return self.check_access(*kind, table, facts, depth);
             }
             Restriction::Policy(server) => return self.check_policy(server, subject, facts, depth),
+            Restriction::RejectUnknownHelo => self.unknown_helo(facts),
+            Restriction::RejectUnknownSenderDomain => self.unknown_domain(facts, true),
+            Restriction::RejectUnknownRecipientDomain => self.unknown_domain(facts, false),
             Restriction::Dnsxl(kind, domain) if domain.is_empty() => {
                 log::msg_warn!("restriction {} requires domain name argument", kind.name());
                 Verdict::Dunno
