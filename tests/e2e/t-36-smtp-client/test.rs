@@ -82,6 +82,10 @@ class H(socketserver.StreamRequestHandler):
                 else:
                     rcpts += 1; doomed = doomed or addr.startswith("d554"); self.out("250 2.1.5 Ok")
                     if addr.startswith(("x554", "d451")): late = addr[:4]
+            elif verb == "DATA" and mode == "hangup":
+                return
+            elif verb == "DATA" and mode == "stall":
+                self.rfile.readline(); return
             elif verb == "DATA":
                 if rcpts == 0: self.out("554 5.5.1 Error: no valid recipients"); continue
                 if late == "x554": self.out("554 5.3.4 Message too big for system"); continue
@@ -668,31 +672,53 @@ fn lmtp_equal_postfix() {
     assert_eq!(ours, postfix);
 }
 
-/// A site failure at the only server (a 421 greeting) defers the mail with the
-/// server's text, as with Postfix's smtp; the failure goes to the queue manager as the
+/// Site failures at the only server (a 421 greeting, a server that hangs up or says
+/// nothing after DATA, with smtp_data_init_timeout = 2s) defer the mail with Postfix's
+/// texts; the failure goes to the queue manager as the
 /// site's status (whether it then defers the second message without an attempt depends
 /// on its timing, so only the first message's line is compared).
 fn run_dead(ours: bool) -> Option<Vec<String>> {
     let mut mx = instance("t-36-dead", ours)?;
-    mx.set_main_cf("relay_domains", "dead.e2e.test");
+    let (hangup, stall) = (free_port(), free_port());
+    mx.set_main_cf(
+        "relay_domains",
+        "dead.e2e.test, hang.e2e.test, stall.e2e.test",
+    );
+    mx.set_main_cf("smtp_data_init_timeout", "2s");
     mx.write(
         "etc/transport",
-        &mx.expand("dead.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n"),
+        &mx.expand(&format!(
+            "dead.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\nhang.e2e.test smtp:[127.0.0.1]:{hangup}\n\
+             stall.e2e.test smtp:[127.0.0.1]:{stall}\n"
+        )),
     );
     let transcript = mx.dir.join("sink/transcript");
-    let mut servers = vec![server(mx.sink_port, &transcript, "greet421")];
+    let mut servers = vec![
+        server(mx.sink_port, &transcript, "greet421"),
+        server(hangup, &transcript, "hangup"),
+        server(stall, &transcript, "stall"),
+    ];
     mx.start();
-    let cases: Vec<(&str, &str, &str)> = ["a@dead.e2e.test", "b@dead.e2e.test"]
-        .iter()
-        .map(|to| ("user@vmail.e2e.test", *to, "status=deferred"))
-        .collect();
+    let cases: Vec<(&str, &str, &str)> = [
+        "a@dead.e2e.test",
+        "b@dead.e2e.test",
+        "a@hang.e2e.test",
+        "a@stall.e2e.test",
+    ]
+    .iter()
+    .map(|to| ("user@vmail.e2e.test", *to, "status=deferred"))
+    .collect();
     deliver(&mx, &mut servers, "t36d", &cases);
     stop(servers);
     let log = mx.log();
     let mut status: Vec<String> = log
         .lines()
         .filter(|l| l.contains(" to=<a@") && l.contains("status=deferred"))
-        .map(|l| normalize(l, [mx.sink_port, 0]))
+        .map(|l| {
+            normalize(l, [mx.sink_port, 0])
+                .replace(&format!("]:{hangup}"), "]:HANGUP")
+                .replace(&format!("]:{stall}"), "]:STALL")
+        })
         .collect();
     status.sort();
     Some(status)
@@ -705,7 +731,12 @@ fn site_failure_equal_postfix() {
     };
     let Some(ours) = run_dead(true) else { return };
     assert!(
-        postfix.len() == 1 && postfix[0].contains("refused to talk to me: 421"),
+        postfix.len() == 3
+            && postfix
+                .iter()
+                .any(|l| l.contains("refused to talk to me: 421"))
+            && postfix.iter().any(|l| l.contains("lost connection with"))
+            && postfix.iter().any(|l| l.contains("timed out while")),
         "{postfix:#?}"
     );
     assert_eq!(ours, postfix);
