@@ -12,21 +12,14 @@
 //!   processes killed. Duplicates (a message queued whose 250 the client never saw, then
 //!   sent again) are allowed, counted and printed.
 
+use e2e::load::{self, READY, Random};
 use e2e::{Instance, wait_until};
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The load client (Python's smtplib, threads, retries with the same marker).
-const LOAD: &str = include_str!("load.py");
-
 /// Lines of body per message: enough that cleanup spends a while writing each file.
 const BODY_LINES: usize = 300;
-
-/// Postfix's MAIL_QUEUE_STAT_READY: the mode bits that say a queue file is complete.
-const READY: u32 = 0o700;
 
 /// Waits until strace is attached to `pid`.
 fn traced(pid: u32) -> bool {
@@ -167,83 +160,6 @@ fn cleanup_fsyncs_before_smtpd_says_250() {
     );
 }
 
-/// A small deterministic generator (xorshift64*), seeded from the clock and printed, so
-/// that a failing run can be repeated with IRONPOST_T33_SEED.
-struct Random(u64);
-
-impl Random {
-    fn new() -> Random {
-        let seed = std::env::var("IRONPOST_T33_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-                    | 1
-            });
-        println!("seed {seed} (IRONPOST_T33_SEED={seed} repeats the kill schedule)");
-        Random(seed)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-    }
-}
-
-/// Every file under `dir`, recursively (deferred/ is hashed into subdirectories).
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
-/// The queue files of `mx` in the queues a message passes through, with their modes.
-fn queue_files(mx: &Instance) -> Vec<(String, PathBuf, u32)> {
-    let mut out = Vec::new();
-    for queue in ["incoming", "active", "deferred", "hold"] {
-        for path in files_under(&mx.dir.join("queue").join(queue)) {
-            if let Ok(meta) = std::fs::metadata(&path) {
-                out.push((queue.to_string(), path, meta.permissions().mode() & 0o777));
-            }
-        }
-    }
-    out
-}
-
-/// The marker in a message's Subject: header.
-fn marker(text: &str) -> Option<String> {
-    text.lines()
-        .find_map(|l| l.strip_prefix("Subject: "))
-        .map(|s| s.trim().to_string())
-}
-
-/// Whether a delivered message is whole: every body line of its marker, in order, then
-/// the END line.
-fn whole(text: &str, marker: &str) -> bool {
-    let body: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with(marker) || l.starts_with("END "))
-        .collect();
-    body.len() == BODY_LINES + 1
-        && body[..BODY_LINES]
-            .iter()
-            .enumerate()
-            .all(|(i, l)| l.starts_with(&format!("{marker} line {i:05} ")))
-        && body[BODY_LINES] == format!("END {marker}")
-}
-
 #[test]
 fn sigkill_of_smtpd_and_cleanup_under_load_loses_no_acknowledged_message() {
     if let Some(mut mx) = Instance::new("t-33-kill") {
@@ -281,22 +197,11 @@ fn postfix_under_the_same_kills() {
 /// random moments meanwhile, and checks what was acknowledged, delivered and left.
 fn kill_under_load(mx: &Instance) {
     let (count, threads) = (600, 6);
-    let mut load = Command::new("python3")
-        .args(["-c", LOAD])
-        .args([
-            mx.smtp_port.to_string(),
-            count.to_string(),
-            threads.to_string(),
-        ])
-        .arg(BODY_LINES.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    let mut random = Random::new();
+    let mut client = load::start(mx.smtp_port, count, threads, BODY_LINES, 6, "t33m");
+    let mut random = Random::new("IRONPOST_T33_SEED");
     let mut kills: BTreeMap<&str, usize> = BTreeMap::new();
     let started = Instant::now();
-    while load.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(40) {
+    while client.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(40) {
         std::thread::sleep(Duration::from_millis(30 + random.below(170)));
         let name = ["smtpd", "cleanup"][random.below(2) as usize];
         let pids = mx.daemons(name);
@@ -313,28 +218,15 @@ fn kill_under_load(mx: &Instance) {
             *kills.entry(name).or_default() += 1;
         }
     }
-    if load.try_wait().unwrap().is_none() {
-        let _ = load.kill();
+    if client.try_wait().unwrap().is_none() {
+        let _ = client.kill();
     }
-    let out = load.wait_with_output().unwrap();
-    let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "the load client failed: {}\n{report}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let acked: Vec<String> = report
-        .lines()
-        .filter_map(|l| l.strip_prefix("ack "))
-        .map(|l| l.split(' ').next().unwrap().to_string())
-        .collect();
-    let lost = report.lines().filter(|l| l.starts_with("lost ")).count();
-    assert_eq!(acked.len() + lost, count, "the client's report:\n{report}");
+    let (acked, lost, report) = load::acknowledged(client, count);
 
     // Everything complete leaves the queue (the virtual agent delivers to the Maildir);
     // half-written files stay behind in incoming/, as in Postfix, for postsuper.
     let drained = wait_until(40, || {
-        queue_files(mx)
+        load::queue_files(mx)
             .iter()
             .all(|(q, _, mode)| q == "deferred" || q == "hold" || mode & READY != READY)
     });
@@ -346,19 +238,9 @@ fn kill_under_load(mx: &Instance) {
         problems.push("complete queue files still in incoming/ or active/ after 40 s".into());
     }
 
-    let mut delivered: BTreeMap<String, usize> = BTreeMap::new();
-    for text in mx.mailbox() {
-        let Some(m) = marker(&text) else {
-            problems.push(format!("a delivered message without a marker:\n{text}"));
-            continue;
-        };
-        if !whole(&text, &m) {
-            problems.push(format!("{m} delivered half-written"));
-        }
-        *delivered.entry(m).or_default() += 1;
-    }
+    let delivered = load::delivered(mx, BODY_LINES, &mut problems);
     let (mut queued, mut incomplete) = (BTreeMap::<String, usize>::new(), Vec::new());
-    for (queue, path, mode) in queue_files(mx) {
+    for (queue, path, mode) in load::queue_files(mx) {
         if mode & READY != READY {
             if queue != "incoming" {
                 problems.push(format!("{} not complete but in {queue}/", path.display()));
@@ -379,7 +261,7 @@ fn kill_under_load(mx: &Instance) {
                 path.display(),
                 String::from_utf8_lossy(&postcat.stderr)
             ));
-        } else if let Some(m) = marker(&text) {
+        } else if let Some(m) = load::marker(&text) {
             *queued.entry(m).or_default() += 1;
         }
     }
