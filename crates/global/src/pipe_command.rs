@@ -146,6 +146,19 @@ fn sys_exits_code(code: i32) -> bool {
     (64..=78).contains(&code)
 }
 
+/// The `copy` argument of [`pipe_command`] for a queued message: the content of queue
+/// file `src` (at `path`) from `offset`, as `mail_copy` writes it.
+pub fn from_queue<'a>(
+    args: &'a crate::mail_copy::CopyArgs<'a>,
+    src: &'a std::fs::File,
+    path: &'a str,
+    offset: u64,
+) -> impl FnOnce(&mut dyn Write) -> Copied + 'a {
+    move |out| {
+        crate::mail_copy::mail_copy(args, src, path, offset, crate::mail_copy::Dest::Stream(out))
+    }
+}
+
 /// Runs the command, feeds it the message through `copy`, and returns the outcome.
 pub fn pipe_command(args: &Args<'_>, copy: impl FnOnce(&mut dyn Write) -> Copied) -> Status {
     assert!(

@@ -11,7 +11,7 @@
 use crate::Local;
 use crate::settings::deliver_hdr;
 use crate::state::{State, UserAttr};
-use global::mail_copy::{self, CopyArgs, Dest};
+use global::mail_copy::{self, CopyArgs};
 use global::pipe_command::{self, Args, Program, Status, Why};
 
 /// Runs `command` with the message (`deliver_command`).
@@ -94,15 +94,9 @@ pub fn deliver_command(
                 cwd: cwd.as_deref(),
             };
             let request = local.request;
-            pipe_command::pipe_command(&args, |out| {
-                mail_copy::mail_copy(
-                    &copy,
-                    request.file(),
-                    &request.path,
-                    request.data_offset as u64,
-                    Dest::Stream(out),
-                )
-            })
+            let offset = request.data_offset as u64;
+            let copy = pipe_command::from_queue(&copy, request.file(), &request.path, offset);
+            pipe_command::pipe_command(&args, copy)
         }
     };
     match status {

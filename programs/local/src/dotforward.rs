@@ -9,7 +9,7 @@
 
 use crate::Local;
 use crate::settings::ext_prop;
-use crate::state::{State, UserAttr, exp_type, getpwnam};
+use crate::state::{State, UserAttr, exp_type};
 use crate::token::as_user;
 use global::dsn_mask::{NOTIFY_NEVER, NOTIFY_SUCCESS};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -22,16 +22,8 @@ pub fn deliver_dotforward(local: &mut Local, mut state: State, _usr_attr: UserAt
     if local.settings.forward_path.is_empty() {
         return None;
     }
-    let pw = match getpwnam(&state.msg_attr.user) {
-        Err(e) => {
-            log::msg_warn!(
-                "error looking up passwd info for {}: {}",
-                state.msg_attr.user,
-                sys::os_error(&e)
-            );
-            state.simple("4.0.0", "user lookup error".into());
-            return Some(local.defer_append(&state));
-        }
+    let pw = match local.lookup_user(&mut state) {
+        Err(status) => return Some(status),
         Ok(None) => return None,
         Ok(Some(pw)) => pw,
     };

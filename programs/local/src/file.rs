@@ -7,7 +7,7 @@
 
 use crate::Local;
 use crate::mailbox::{copy_to, finish_copy, not_copied, set_eugid};
-use crate::mbox::{Locking, mbox_open};
+use crate::mbox::mbox_open;
 use crate::settings::deliver_hdr;
 use crate::state::{State, UserAttr};
 use global::mail_copy;
@@ -53,13 +53,7 @@ pub fn deliver_file(
     if settings.deliver_hdr_mask & deliver_hdr::FILE == 0 {
         copy_flags &= !mail_copy::MAIL_COPY_DELIVERED;
     }
-    let locking = Locking {
-        mask: settings.lock_mask,
-        dot_lock_may_fail: true,
-        attempts: settings.lock_attempts.0,
-        delay: settings.lock_attempts.1,
-        stale: settings.stale_lock_time,
-    };
+    let locking = local.locking(true);
     let mut copied = not_copied();
     set_eugid(usr_attr.uid, usr_attr.gid);
     match mbox_open(path, None, locking, "5.2.0") {

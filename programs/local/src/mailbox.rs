@@ -10,9 +10,9 @@
 //! does not own is refused with strict_mailbox_ownership.
 
 use crate::Local;
-use crate::mbox::{Locking, mbox_open};
+use crate::mbox::mbox_open;
 use crate::settings::deliver_hdr;
-use crate::state::{State, UserAttr, getpwnam};
+use crate::state::{State, UserAttr};
 use global::mail_copy::{self, CopyArgs, Dest};
 use global::pipe_command::Copied;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -46,15 +46,8 @@ pub fn deliver_mailbox(local: &mut Local, mut state: State, _usr_attr: UserAttr)
         let transport = local.settings.mailbox_transport.clone();
         return Some(crate::pass::deliver_pass_all(local, &transport, &state));
     }
-    let pw = match getpwnam(&user) {
-        Err(e) => {
-            log::msg_warn!(
-                "error looking up passwd info for {user}: {}",
-                sys::os_error(&e)
-            );
-            state.simple("4.0.0", "user lookup error".into());
-            return Some(local.defer_append(&state));
-        }
+    let pw = match local.lookup_user(&mut state) {
+        Err(status) => return Some(status),
         Ok(None) => return None,
         Ok(Some(pw)) => pw,
     };
@@ -132,13 +125,7 @@ fn deliver_mailbox_file(local: &mut Local, mut state: State, usr_attr: UserAttr)
     if settings.deliver_hdr_mask & deliver_hdr::FILE == 0 {
         copy_flags &= !mail_copy::MAIL_COPY_DELIVERED;
     }
-    let locking = Locking {
-        mask: settings.lock_mask,
-        dot_lock_may_fail: false,
-        attempts: settings.lock_attempts.0,
-        delay: settings.lock_attempts.1,
-        stale: settings.stale_lock_time,
-    };
+    let locking = local.locking(false);
     let mut copied = not_copied();
     let mut end = 0;
     set_eugid(spool_uid, spool_gid);

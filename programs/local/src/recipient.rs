@@ -5,7 +5,7 @@
 
 use crate::Local;
 use crate::settings::ext_prop;
-use crate::state::{State, UserAttr, exp_type, getpwnam};
+use crate::state::{State, UserAttr, exp_type};
 
 /// Delivers one recipient; the status of the status clients (0: dealt with).
 pub fn deliver_recipient(local: &mut Local, mut state: State, usr_attr: UserAttr) -> i32 {
@@ -124,16 +124,8 @@ fn deliver_switch(local: &mut Local, mut state: State, usr_attr: UserAttr) -> i3
         return crate::forward::deliver_indirect(local, state);
     }
     if local.settings.stat_home_dir {
-        match getpwnam(&state.msg_attr.user) {
-            Err(e) => {
-                log::msg_warn!(
-                    "error looking up passwd info for {}: {}",
-                    state.msg_attr.user,
-                    sys::os_error(&e)
-                );
-                state.simple("4.0.0", "user lookup error".into());
-                return local.defer_append(&state);
-            }
+        match local.lookup_user(&mut state) {
+            Err(status) => return status,
             Ok(Some(pw)) => {
                 let home = std::path::Path::new(&pw.dir);
                 let stat = sys::user::as_effective(pw.uid, pw.gid, || std::fs::metadata(home));

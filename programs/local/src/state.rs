@@ -313,6 +313,33 @@ impl Local<'_> {
         Some(format!("{user}{domain}"))
     }
 
+    /// The password entry of the recipient's user; a lookup error defers the recipient
+    /// (Err: the status), as every step of Postfix's local that looks a user up does.
+    pub fn lookup_user(&self, state: &mut State) -> Result<Option<Passwd>, i32> {
+        getpwnam(&state.msg_attr.user).map_err(|e| {
+            log::msg_warn!(
+                "error looking up passwd info for {}: {}",
+                state.msg_attr.user,
+                sys::os_error(&e)
+            );
+            state.simple("4.0.0", "user lookup error".into());
+            self.defer_append(state)
+        })
+    }
+
+    /// How mailbox files are locked; `dot_lock_may_fail` for /file/names, where the
+    /// directory may not let the user make a lock file.
+    pub fn locking(&self, dot_lock_may_fail: bool) -> crate::mbox::Locking {
+        let settings = self.settings;
+        crate::mbox::Locking {
+            mask: settings.lock_mask,
+            dot_lock_may_fail,
+            attempts: settings.lock_attempts.0,
+            delay: settings.lock_attempts.1,
+            stale: settings.stale_lock_time,
+        }
+    }
+
     /// (user, extension) of a local part at recipient_delimiter (`split_addr`).
     pub fn split_local(&self, local: &str) -> Option<(String, String)> {
         self.settings.addr.with(|c| {

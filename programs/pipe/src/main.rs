@@ -23,7 +23,7 @@ use global::deliver_request::{
     trace_flags, trace_only,
 };
 use global::dsn_print::Dsn;
-use global::mail_copy::{self, CopyArgs, Dest};
+use global::mail_copy::{self, CopyArgs};
 use global::pipe_command::{self, Args, Program, Status, Why};
 use params::Config;
 use std::collections::HashMap;
@@ -364,15 +364,9 @@ fn run_command(
         shell: None,
         cwd: attr.exec_dir.as_deref().map(std::path::Path::new),
     };
-    let status = pipe_command::pipe_command(&args, |out| {
-        mail_copy::mail_copy(
-            &copy,
-            request.file(),
-            &request.path,
-            request.data_offset as u64,
-            Dest::Stream(out),
-        )
-    });
+    let offset = request.data_offset as u64;
+    let copy = pipe_command::from_queue(&copy, request.file(), &request.path, offset);
+    let status = pipe_command::pipe_command(&args, copy);
     match status {
         Status::Ok(output) => Outcome::Ok(output.trim_end().to_string()),
         Status::Defer(why) | Status::Bounce(why) => Outcome::Failed(why),

@@ -2,7 +2,8 @@
 //! ironpost's or Postfix's, everything else ironpost's, and an output directory that
 //! the commands (running as nobody) may write.
 
-use e2e::{IRONPOST_DAEMONS, Instance};
+use crate::harness::{queue_files, wait_count};
+use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
 
 /// Whose delivery agent an instance runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,4 +43,44 @@ pub fn instance(name: &str, agent: Agent, program: &'static str) -> Option<Insta
 pub fn set_mode(path: &std::path::Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Waits until at least `removed` messages were removed and the queue has then been
+/// empty for two seconds.
+pub fn settle(mx: &Instance, removed: usize) {
+    wait_count(mx, ": removed", removed, 90);
+    let idle = || {
+        ["active", "incoming", "deferred", "maildrop"]
+            .iter()
+            .all(|q| queue_files(mx, q).is_empty())
+    };
+    let mut quiet = 0;
+    let settled = wait_until(60, || {
+        quiet = if idle() { quiet + 1 } else { 0 };
+        quiet >= 20
+    });
+    if !settled {
+        mx.keep_for_inspection();
+        panic!("the queue does not settle:\n{}", mx.log());
+    }
+}
+
+/// The DSN fields of a notice (and its Subject: and To:), one per line, in order.
+pub fn notice_fields(message: &str) -> String {
+    message
+        .lines()
+        .filter(|l| {
+            [
+                "Subject:",
+                "To:",
+                "Final-Recipient:",
+                "Action:",
+                "Status:",
+                "Diagnostic-Code:",
+            ]
+            .iter()
+            .any(|f| l.starts_with(f))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

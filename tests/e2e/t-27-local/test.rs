@@ -15,8 +15,8 @@ mod harness;
 
 mod agent;
 
-use agent::{Agent, set_mode};
-use e2e::{Instance, wait_until};
+use agent::{Agent, notice_fields, set_mode, settle};
+use e2e::Instance;
 use harness::{USER, lines_of, queue_files, queue_ids, wait_count};
 
 /// An instance with ironpost's daemons, and ironpost's or Postfix's local agent, set up
@@ -163,16 +163,7 @@ fn deliveries(name: &str, agent: Agent, spool: &str) -> Option<Outcome> {
     assert!(out.status.success());
     // 9 messages, 3 forwarded copies (the :include: file, postfix's .forward, once
     // directly and once through team), 3 bounces (fail, unknown, loop).
-    wait_count(&mx, ": removed", 15, 90);
-    let idle = || {
-        ["active", "incoming", "deferred"]
-            .iter()
-            .all(|q| queue_files(&mx, q).is_empty())
-    };
-    if !wait_until(30, idle) {
-        mx.keep_for_inspection();
-        panic!("the queue is not empty:\n{}", mx.log());
-    }
+    settle(&mx, 15);
     let command_input = std::fs::read_to_string(mx.dir.join("out/cmd.txt")).unwrap_or_default();
     if !command_input.contains("body t27-command") {
         mx.keep_for_inspection();
@@ -187,17 +178,7 @@ fn deliveries(name: &str, agent: Agent, spool: &str) -> Option<Outcome> {
             .mailbox()
             .iter()
             .filter(|m| m.contains("Undelivered Mail Returned to Sender"))
-            .map(|m| {
-                m.lines()
-                    .filter(|l| {
-                        l.starts_with("Diagnostic-Code:")
-                            || l.starts_with("Status:")
-                            || l.starts_with("Final-Recipient:")
-                            || l.starts_with("Action:")
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
+            .map(|m| notice_fields(m))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect(),
@@ -329,26 +310,6 @@ env | grep -E '^(HOME|LOGNAME|USER|SENDER|RECIPIENT|LOCAL|SHELL|DOMAIN|EXTENSION
 cat > $out.mail
 ";
 
-/// Waits until the queue has been empty for two seconds after at least `removed`
-/// messages were removed.
-fn settle(mx: &Instance, removed: usize) {
-    wait_count(mx, ": removed", removed, 90);
-    let idle = || {
-        ["active", "incoming", "deferred", "maildrop"]
-            .iter()
-            .all(|q| queue_files(mx, q).is_empty())
-    };
-    let mut quiet = 0;
-    let settled = wait_until(60, || {
-        quiet = if idle() { quiet + 1 } else { 0 };
-        quiet >= 20
-    });
-    if !settled {
-        mx.keep_for_inspection();
-        panic!("the queue does not settle:\n{}", mx.log());
-    }
-}
-
 /// Files by name, with their normalised text.
 type Files = Vec<(String, String)>;
 
@@ -400,22 +361,7 @@ fn policies(agent: Agent) -> Option<(Vec<String>, Files, Vec<String>)> {
     let notices: Vec<String> = mx
         .mailbox()
         .iter()
-        .map(|m| {
-            m.lines()
-                .filter(|l| {
-                    [
-                        "Subject:",
-                        "Final-Recipient:",
-                        "Action:",
-                        "Status:",
-                        "Diagnostic-Code:",
-                    ]
-                    .iter()
-                    .any(|f| l.starts_with(f))
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|m| notice_fields(m))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -502,29 +448,12 @@ fn failures(agent: Agent) -> Option<Failures> {
     // 4 delivered or bounced, 3 notices, 1 report; postfix's mail waits.
     wait_count(&mx, ": removed", 8, 90);
     harness::wait_queue(&mx, "deferred", 1);
-    let fields = |m: &str| {
-        m.lines()
-            .filter(|l| {
-                [
-                    "Subject:",
-                    "To:",
-                    "Final-Recipient:",
-                    "Action:",
-                    "Status:",
-                    "Diagnostic-Code:",
-                ]
-                .iter()
-                .any(|f| l.starts_with(f))
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let mut sender: Vec<String> = mx.mailbox().iter().map(|m| fields(m)).collect();
+    let mut sender: Vec<String> = mx.mailbox().iter().map(|m| notice_fields(m)).collect();
     sender.sort();
     let mut owner: Vec<String> = delivered(&mx, "spool", "nobody")
         .iter()
         .filter(|m| m.contains("Undelivered Mail"))
-        .map(|m| fields(m))
+        .map(|m| notice_fields(m))
         .collect();
     owner.sort();
     let deferred = queue_files(&mx, "deferred").len();

@@ -20,9 +20,9 @@ mod harness;
 #[path = "../t-27-local/agent.rs"]
 mod agent;
 
-use agent::{Agent, set_mode};
-use e2e::{Instance, wait_until};
-use harness::{USER, lines_of, queue_files, queue_ids, wait_count, wait_queue};
+use agent::{Agent, notice_fields, set_mode, settle};
+use e2e::Instance;
+use harness::{USER, lines_of, queue_ids, wait_count, wait_queue};
 
 /// The command: it records its arguments and input under out/, named after its first
 /// argument (the recipient's user), and fails as the flag files say.
@@ -129,16 +129,7 @@ fn bounces(mx: &Instance) -> Vec<String> {
         .mailbox()
         .iter()
         .filter(|m| m.contains("Undelivered Mail Returned to Sender"))
-        .map(|m| {
-            m.lines()
-                .filter(|l| {
-                    ["Final-Recipient:", "Action:", "Status:", "Diagnostic-Code:"]
-                        .iter()
-                        .any(|f| l.starts_with(f))
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|m| notice_fields(m))
         .collect();
     out.sort();
     out
@@ -176,16 +167,7 @@ fn deliveries(name: &str, agent: Agent) -> Option<Outcome> {
     );
     assert!(out.status.success());
     // 6 messages and 3 bounces.
-    wait_count(&mx, ": removed", 9, 60);
-    let idle = || {
-        ["active", "incoming", "deferred"]
-            .iter()
-            .all(|q| queue_files(&mx, q).is_empty())
-    };
-    if !wait_until(30, idle) {
-        mx.keep_for_inspection();
-        panic!("the queue is not empty:\n{}", mx.log());
-    }
+    settle(&mx, 9);
     let outcome = Outcome {
         deferred_lines,
         final_lines: lines_of(&mx, &["pipe"]),
