@@ -164,4 +164,12 @@ crate::params! {
     "smtp_sasl_auth_soft_bounce" SMTP_SASL_AUTH_SOFT_BOUNCE: Bool = "yes";
     /// The LMTP client: Whether a 5xx reply to AUTH defers the mail instead of bouncing it. The default is yes.
     "lmtp_sasl_auth_soft_bounce" LMTP_SASL_AUTH_SOFT_BOUNCE: Bool = "yes";
+    /// The SMTP client: Whether the client sends the original client's name, address, port, protocol, HELO name, log identifier and source (XFORWARD) to a server that offers XFORWARD, as content filters want. The default is no.
+    "smtp_send_xforward_command" SMTP_SEND_XFORWARD_COMMAND: Bool = "no";
+    /// The LMTP client: Whether the client sends the original client's name, address, port, protocol, HELO name, log identifier and source (XFORWARD) to a server that offers XFORWARD, as content filters want. The default is no.
+    "lmtp_send_xforward_command" LMTP_SEND_XFORWARD_COMMAND: Bool = "no";
+    /// The SMTP client: How long to wait for the reply to XFORWARD. The default is 300s.
+    "smtp_xforward_timeout" SMTP_XFORWARD_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The LMTP client: How long to wait for the reply to XFORWARD. The default is 300s.
+    "lmtp_xforward_timeout" LMTP_XFORWARD_TIMEOUT: Time(b's') = "300s", min 1;
 }
