@@ -36,6 +36,20 @@ pub mod feature {
     pub const AUTH: u32 = 1 << 4;
     /// SMTPUTF8.
     pub const SMTPUTF8: u32 = 1 << 19;
+    /// XFORWARD NAME.
+    pub const XFORWARD_NAME: u32 = 1 << 20;
+    /// XFORWARD ADDR.
+    pub const XFORWARD_ADDR: u32 = 1 << 21;
+    /// XFORWARD PORT.
+    pub const XFORWARD_PORT: u32 = 1 << 22;
+    /// XFORWARD PROTO.
+    pub const XFORWARD_PROTO: u32 = 1 << 23;
+    /// XFORWARD HELO.
+    pub const XFORWARD_HELO: u32 = 1 << 24;
+    /// XFORWARD IDENT.
+    pub const XFORWARD_IDENT: u32 = 1 << 25;
+    /// XFORWARD SOURCE (Postfix's XFORWARD_DOMAIN).
+    pub const XFORWARD_SOURCE: u32 = 1 << 26;
 }
 
 /// The SMTPUTF8 flags of a request (`SMTPUTF8_FLAG_*`).
@@ -72,6 +86,8 @@ pub struct Session {
 /// The stages of the dialogue after the handshake (`SMTP_STATE_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
+    XforwardNameAddr,
+    XforwardProtoHelo,
     Mail,
     Rcpt,
     Data,
@@ -84,6 +100,8 @@ impl Stage {
     /// What the client was doing when the session broke (`xfer_states`).
     fn doing(self) -> &'static str {
         match self {
+            Stage::XforwardNameAddr => "sending XFORWARD name/address",
+            Stage::XforwardProtoHelo => "sending XFORWARD protocol/helo_name",
             Stage::Mail => "sending MAIL FROM",
             Stage::Rcpt => "sending RCPT TO",
             Stage::Data => "sending DATA command",
@@ -96,6 +114,8 @@ impl Stage {
     /// The command a reply answered (`xfer_request`).
     fn request(self) -> &'static str {
         match self {
+            Stage::XforwardNameAddr => "XFORWARD name/address command",
+            Stage::XforwardProtoHelo => "XFORWARD helo/protocol command",
             Stage::Mail => "MAIL FROM command",
             Stage::Rcpt => "RCPT TO command",
             Stage::Data => "DATA command",
@@ -111,6 +131,7 @@ impl Session {
     fn stage(&mut self, state: &State, stage: Stage) {
         let t = &state.settings.timeouts;
         self.chat.stage(match stage {
+            Stage::XforwardNameAddr | Stage::XforwardProtoHelo => t.xforward,
             Stage::Mail => t.mail,
             Stage::Rcpt => t.rcpt,
             Stage::Data => t.data_init,
@@ -457,15 +478,116 @@ fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Optio
             }
             "DSN" if keep(EhloMask::DSN) => session.features |= feature::DSN,
             "STARTTLS" if keep(EhloMask::STARTTLS) => session.features |= feature::STARTTLS,
+            "XFORWARD" if keep(EhloMask::XFORWARD) => {
+                for attr in after_keyword(rest).split([' ', '\t']) {
+                    session.features |= match attr.to_ascii_uppercase().as_str() {
+                        "NAME" => feature::XFORWARD_NAME,
+                        "ADDR" => feature::XFORWARD_ADDR,
+                        "PORT" => feature::XFORWARD_PORT,
+                        "PROTO" => feature::XFORWARD_PROTO,
+                        "HELO" => feature::XFORWARD_HELO,
+                        "IDENT" => feature::XFORWARD_IDENT,
+                        "SOURCE" => feature::XFORWARD_SOURCE,
+                        _ => 0,
+                    };
+                }
+            }
             "AUTH" if settings.sasl_enable && keep(EhloMask::AUTH) => {
-                let after = &rest[rest.find(['\t', ' ', '=']).map_or(rest.len(), |at| at + 1)..];
-                helo_auth(settings, session, after.trim_end());
+                helo_auth(settings, session, after_keyword(rest).trim_end());
             }
             "SMTPUTF8" if keep(EhloMask::SMTPUTF8) => session.features |= feature::SMTPUTF8,
             _ => {}
         }
     }
     None
+}
+
+/// What follows an EHLO keyword and its delimiter (a space, a tab or the `=` of the
+/// old `AUTH=` form).
+fn after_keyword(line: &str) -> &str {
+    &line[line.find(['\t', ' ', '=']).map_or(line.len(), |at| at + 1)..]
+}
+
+/// The XFORWARD commands for this request (`smtp_xfer()`'s send_name_addr and
+/// send_proto_helo): the attributes the server takes and the request has, `unknown`
+/// names, addresses and ports left out.
+fn xforward_commands(state: &State, session: &Session) -> Vec<(Stage, String)> {
+    let request = &state.request;
+    let known = |v: &str| !v.is_empty() && !v.eq_ignore_ascii_case("unknown");
+    let avail = |v: &str| !v.is_empty();
+    let source = if request.rewrite_context == "local" {
+        "LOCAL"
+    } else {
+        "REMOTE"
+    };
+    let groups = [
+        (
+            Stage::XforwardNameAddr,
+            vec![
+                (
+                    feature::XFORWARD_NAME,
+                    "NAME",
+                    request.client_name.as_str(),
+                    known(&request.client_name),
+                ),
+                (
+                    feature::XFORWARD_ADDR,
+                    "ADDR",
+                    request.client_addr.as_str(),
+                    known(&request.client_addr),
+                ),
+                (
+                    feature::XFORWARD_PORT,
+                    "PORT",
+                    request.client_port.as_str(),
+                    known(&request.client_port),
+                ),
+            ],
+        ),
+        (
+            Stage::XforwardProtoHelo,
+            vec![
+                (
+                    feature::XFORWARD_PROTO,
+                    "PROTO",
+                    request.client_proto.as_str(),
+                    known(&request.client_proto),
+                ),
+                (
+                    feature::XFORWARD_HELO,
+                    "HELO",
+                    request.client_helo.as_str(),
+                    avail(&request.client_helo),
+                ),
+                (
+                    feature::XFORWARD_IDENT,
+                    "IDENT",
+                    request.log_ident.as_str(),
+                    avail(&request.log_ident),
+                ),
+                (
+                    feature::XFORWARD_SOURCE,
+                    "SOURCE",
+                    source,
+                    avail(&request.rewrite_context),
+                ),
+            ],
+        ),
+    ];
+    if !state.settings.send_xforward {
+        return Vec::new();
+    }
+    groups
+        .into_iter()
+        .filter_map(|(stage, attrs)| {
+            let words: Vec<String> = attrs
+                .into_iter()
+                .filter(|(bit, _, _, ok)| session.features & bit != 0 && *ok)
+                .map(|(_, name, value, _)| format!(" {name}={}", xtext_quote(value, "")))
+                .collect();
+            (!words.is_empty()).then(|| (stage, format!("XFORWARD{}", words.concat())))
+        })
+        .collect()
 }
 
 /// The AUTH keyword's mechanisms (`smtp_sasl_helo_auth()`): AUTH and the old AUTH=
@@ -631,7 +753,8 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
     state.request.msg_stats.conn_setup_done = global::msg_stats::now();
 
     // The commands up to DATA (RSET for a probe that ends at RCPT).
-    let mut plan: Vec<(Stage, String)> = vec![(Stage::Mail, mail_command(state, session))];
+    let mut plan = xforward_commands(state, session);
+    plan.push((Stage::Mail, mail_command(state, session)));
     for &rcpt in &rcpts {
         plan.push((Stage::Rcpt, rcpt_command(state, session, rcpt)));
     }
@@ -666,6 +789,14 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
             Err(e) => return session.except(state, e, stage.doing()),
         };
         match stage {
+            Stage::XforwardNameAddr | Stage::XforwardProtoHelo if resp.code / 100 != 2 => {
+                log::msg_warn!(
+                    "host {} said: {} (in reply to {})",
+                    session.namaddrport,
+                    resp.one_line(),
+                    stage.request()
+                );
+            }
             Stage::Mail if resp.code / 100 != 2 => {
                 session.mesg_said(state, &resp, Stage::Mail);
                 mail_from_rejected = true;

@@ -81,6 +81,8 @@ pub struct Settings {
     pub tls: Option<tls::ClientTls>,
     /// `smtp_starttls_timeout`.
     pub starttls_timeout: Duration,
+    /// `smtp_send_xforward_command`.
+    pub send_xforward: bool,
     /// `smtp_sasl_auth_enable`.
     pub sasl_enable: bool,
     /// `smtp_sasl_password_maps`, when set.
@@ -131,6 +133,8 @@ pub struct Timeouts {
     pub rset: Duration,
     /// `smtp_quit_timeout`.
     pub quit: Duration,
+    /// `smtp_xforward_timeout`.
+    pub xforward: Duration,
 }
 
 fn config_error(message: String) -> ConfigError {
@@ -250,6 +254,7 @@ impl Settings {
             None
         };
         Ok(Settings {
+            send_xforward: bool(&SMTP_SEND_XFORWARD_COMMAND, &LMTP_SEND_XFORWARD_COMMAND)?,
             sasl_enable,
             sasl_passwd_maps,
             sasl_options: str(&SMTP_SASL_SECURITY_OPTIONS, &LMTP_SASL_SECURITY_OPTIONS)?,
@@ -280,6 +285,7 @@ impl Settings {
                 data_done: time(&SMTP_DATA_DONE_TIMEOUT, &LMTP_DATA_DONE_TIMEOUT)?,
                 rset: time(&SMTP_RSET_TIMEOUT, &LMTP_RSET_TIMEOUT)?,
                 quit: time(&SMTP_QUIT_TIMEOUT, &LMTP_QUIT_TIMEOUT)?,
+                xforward: time(&SMTP_XFORWARD_TIMEOUT, &LMTP_XFORWARD_TIMEOUT)?,
             },
             skip_5xx_greeting: bool(&SMTP_SKIP_5XX_GREETING, &LMTP_SKIP_5XX_GREETING)?,
             skip_quit_resp: bool(&SMTP_SKIP_QUIT_RESPONSE, &LMTP_SKIP_QUIT_RESPONSE)?,

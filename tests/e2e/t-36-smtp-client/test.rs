@@ -41,12 +41,16 @@ class H(socketserver.StreamRequestHandler):
                 self.out("250 mx.sink.test")
             elif verb == "EHLO":
                 if mode == "no8bit": self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250 SIZE 10240000")
+                elif mode == "xforward":
+                    self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n250 8BITMIME")
                 elif mode in ("auth", "authlogin"):
                     mechs = "PLAIN LOGIN" if mode == "auth" else "LOGIN"
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-AUTH " + mechs + "\r\n250-8BITMIME\r\n250 DSN")
                 elif mode == "tls" and not self.tls:
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 DSN")
                 else: self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 DSN")
+            elif verb == "XFORWARD":
+                self.log(line); self.out("250 2.0.0 Ok")
             elif verb == "AUTH":
                 self.log(line)
                 words = line.split(" ")
@@ -116,6 +120,18 @@ fn cert(name: &str) -> String {
         "{}/../../crates/tls/tests/golden/certs/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
+}
+
+/// An XFORWARD line without the client's port and the queue ID, which differ from run
+/// to run.
+fn unvarying(line: &str) -> String {
+    line.split(' ')
+        .map(|w| match w.split_once('=') {
+            Some(("PORT" | "IDENT", _)) => w.split('=').next().unwrap_or(w),
+            _ => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Starts the scripted server on `port` in `mode`.
@@ -397,23 +413,31 @@ fn relay_results_equal_postfix() {
 /// The session cases: a 5xx greeting (not final with smtp_skip_5xx_greeting: the
 /// fallback relay gets the mail), a server without EHLO (HELO, no PIPELINING), a destination that refuses
 /// connections with smtp_fallback_relay, 8-bit mail for a server without 8BITMIME
-/// (converted to quoted-printable, no SIZE), and the debug_peer_list transcript of every
+/// (converted to quoted-printable, no SIZE), XFORWARD to a server that offers it, and the debug_peer_list transcript of every
 /// session (`> host[addr]:port: COMMAND`, `< host[addr]:port: reply`).
 fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
     let mut mx = instance("t-36-sess", ours)?;
-    let (greet, helo, refused, no8bit) = (free_port(), free_port(), free_port(), free_port());
+    let (greet, helo, refused, no8bit, xfwd) = (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    );
     mx.set_main_cf(
         "relay_domains",
-        "relay.e2e.test, greet.e2e.test, helo.e2e.test, fallback.e2e.test, no8bit.e2e.test",
+        "relay.e2e.test, greet.e2e.test, helo.e2e.test, fallback.e2e.test, no8bit.e2e.test, \
+         xfwd.e2e.test",
     );
     mx.set_main_cf("smtp_fallback_relay", "[127.0.0.1]:@SINK_PORT@");
     mx.set_main_cf("debug_peer_list", "127.0.0.1");
+    mx.set_main_cf("smtp_send_xforward_command", "yes");
     mx.write(
         "etc/transport",
         &mx.expand(&format!(
             "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\ngreet.e2e.test smtp:[127.0.0.1]:{greet}\n\
              helo.e2e.test smtp:[127.0.0.1]:{helo}\nfallback.e2e.test smtp:[127.0.0.1]:{refused}\n\
-             no8bit.e2e.test smtp:[127.0.0.1]:{no8bit}\n"
+             no8bit.e2e.test smtp:[127.0.0.1]:{no8bit}\nxfwd.e2e.test smtp:[127.0.0.1]:{xfwd}\n"
         )),
     );
     let transcript = mx.dir.join("sink/transcript");
@@ -422,6 +446,7 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
         server(greet, &transcript, "greet554"),
         server(helo, &transcript, "helo"),
         server(no8bit, &transcript, "no8bit"),
+        server(xfwd, &transcript, "xforward"),
     ];
     mx.start();
     let cases = [
@@ -429,6 +454,7 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
         ("x@greet.e2e.test", "status=sent"),
         ("y@helo.e2e.test", "status=sent"),
         ("z@fallback.e2e.test", "status=sent"),
+        ("x@xfwd.e2e.test", "status=sent"),
     ];
     let cases: Vec<(&str, &str, &str)> = cases
         .iter()
@@ -454,8 +480,8 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
     let converted: Vec<String> = std::fs::read_to_string(&transcript)
         .unwrap_or_default()
         .lines()
-        .filter(|l| l.starts_with("C: ") || l.contains("no8bit"))
-        .map(str::to_string)
+        .filter(|l| l.starts_with("C: ") || l.contains("no8bit") || l.starts_with("XFORWARD"))
+        .map(unvarying)
         .collect();
     let mask = |l: &str| {
         let mut out = l.to_string();
@@ -465,6 +491,7 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
             (helo, "HELO"),
             (refused, "REFUSED"),
             (no8bit, "NO8BIT"),
+            (xfwd, "XFWD"),
         ] {
             out = out.replace(&format!("]:{port}"), &format!("]:{name}"));
         }
@@ -490,7 +517,7 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
     let chat: Vec<String> = smtp_lines
         .iter()
         .filter(|m| m.starts_with("> ") || m.starts_with("< "))
-        .map(|m| mask(m))
+        .map(|m| unvarying(&mask(m)))
         .collect();
     Some((status, chat, converted))
 }
@@ -507,6 +534,12 @@ fn sessions_equal_postfix() {
         postfix_converted
             .iter()
             .any(|l| l == "C: Content-Transfer-Encoding: quoted-printable"),
+        "{postfix_converted:#?}"
+    );
+    assert!(
+        postfix_converted
+            .iter()
+            .any(|l| l.starts_with("XFORWARD NAME=")),
         "{postfix_converted:#?}"
     );
     assert_eq!(converted, postfix_converted);
