@@ -495,3 +495,44 @@ fn failures_equal_postfix_local() {
         ours.owner
     );
 }
+
+/// mailbox_size_limit: a delivery that would make the mailbox too large fails with
+/// "File too large" (5.2.2, mailbox full), and the mailbox is cut back to its old size;
+/// local's lines, the bounce, and the mailbox size.
+fn mailbox_full(agent: Agent) -> Option<(Vec<String>, Vec<String>, u64)> {
+    let mut mx = instance("t-27-full", agent, "spool")?;
+    mx.set_main_cf("message_size_limit", "4000");
+    mx.set_main_cf("mailbox_size_limit", "4000");
+    mx.write("spool/nobody", &"x".repeat(3899).replace("x\n", "\n\n"));
+    let chown = std::process::Command::new("chown")
+        .arg("nobody")
+        .arg(mx.dir.join("spool/nobody"))
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    mx.start();
+    sendmail(&mx, &[], "nobody", "t27-full");
+    settle(&mx, 2);
+    let bounces: Vec<String> = mx.mailbox().iter().map(|m| notice_fields(m)).collect();
+    let size = std::fs::metadata(mx.dir.join("spool/nobody"))
+        .unwrap()
+        .len();
+    Some((lines_of(&mx, &["local"]), bounces, size))
+}
+
+#[test]
+fn a_full_mailbox_bounces_as_with_postfix_local() {
+    let Some(ours) = mailbox_full(Agent::Ours) else {
+        return;
+    };
+    let Some(postfix) = mailbox_full(Agent::Postfix) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+    assert_eq!(ours.2, 3899, "the mailbox was not cut back");
+    assert!(
+        ours.0.iter().any(|l| l.contains("dsn=5.2.2")),
+        "{:#?}",
+        ours.0
+    );
+}
