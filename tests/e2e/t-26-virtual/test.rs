@@ -48,8 +48,10 @@ fn instance(name: &str, agent: Agent) -> Option<Instance> {
     instance_with(name, agent, IRONPOST_DAEMONS.to_vec())
 }
 
-/// The same with ironpost's `daemons` (the virtual agent's choice added).
-fn instance_with(name: &str, agent: Agent, mut daemons: Vec<&str>) -> Option<Instance> {
+/// The same with ironpost's `daemons` (the virtual agent's choice added; Postfix's on the
+/// Postfix side, whatever the suite's daemon list holds).
+fn instance_with(name: &str, agent: Agent, daemons: Vec<&str>) -> Option<Instance> {
+    let mut daemons: Vec<&str> = daemons.into_iter().filter(|d| *d != "virtual").collect();
     let suffix = match agent {
         Agent::Ours => {
             daemons.push("virtual");
