@@ -13,7 +13,7 @@ use dict::build::{Builder, Mode};
 use dict::{DictError, Duplicates, Flags, Nul};
 use global::deliver_request::{DEL_RCPT_STAT_BOUNCE, DEL_RCPT_STAT_DEFER, DEL_RCPT_STAT_OK};
 use global::verify_clnt::DEL_RCPT_STAT_TODO;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The key under which a completed cleanup run leaves its time (Postfix's
 /// `DC_LAST_CACHE_CLEANUP_COMPLETED`); it is never an address.
@@ -218,44 +218,74 @@ impl Store {
     }
 }
 
-/// The outcome of a cleanup run.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Cleanup {
-    /// Entries kept.
+/// A cleanup run in progress: one entry is examined at a time, between requests, as
+/// Postfix's `dict_cache_clean_event` does, in key order; keys the service writes ahead
+/// of the walk's position are walked too, as a table cursor would find them.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// The keys still to examine.
+    pending: BTreeSet<String>,
+    /// The last key examined.
+    cursor: Option<String>,
+    /// Entries kept so far.
     pub retained: usize,
-    /// Entries removed.
+    /// Entries removed so far.
     pub dropped: usize,
-    /// Whether the run stopped at an error (Postfix's "partial" run).
-    pub partial: bool,
 }
 
-/// Walks the store and removes what `times` says has expired, then records the time
-/// of completion (`dict_cache_clean_event` over the whole table).
-pub fn cleanup(store: &mut Store, times: &Times, now: i64) -> Cleanup {
-    let mut run = Cleanup {
-        retained: 0,
-        dropped: 0,
-        partial: false,
-    };
-    let entries = match store.entries() {
-        Ok(entries) => entries,
-        Err(_) => {
-            run.partial = true;
-            return run;
-        }
-    };
-    for (key, value) in entries {
-        if times.keep(&value, now) {
-            run.retained += 1;
-        } else if store.delete(&key).is_ok() {
-            run.dropped += 1;
-        } else {
-            run.partial = true;
-            return run;
+/// What one step of a walk did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// An entry was examined; more may follow.
+    Going,
+    /// The walk is over (the completion time is recorded).
+    Done,
+    /// The table failed; the walk stops (Postfix's "partial" run).
+    Failed,
+}
+
+impl Walk {
+    /// A walk over what `store` holds now.
+    pub fn start(store: &Store) -> Result<Walk, DictError> {
+        Ok(Walk {
+            pending: store.entries()?.into_iter().map(|(k, _)| k).collect(),
+            ..Walk::default()
+        })
+    }
+
+    /// The service wrote `key`: walk it too if the walk has not passed it.
+    pub fn written(&mut self, key: &str) {
+        if key != LAST_CLEANUP && self.cursor.as_deref().is_none_or(|c| key > c) {
+            self.pending.insert(key.to_string());
         }
     }
-    let _ = store.put(LAST_CLEANUP, &now.to_string());
-    run
+
+    /// The service deleted `key`.
+    pub fn deleted(&mut self, key: &str) {
+        self.pending.remove(key);
+    }
+
+    /// Examines the next entry: keeps it or removes it, per `times` at `now`.
+    pub fn step(&mut self, store: &mut Store, times: &Times, now: i64) -> Step {
+        let Some(key) = self.pending.pop_first() else {
+            let _ = store.put(LAST_CLEANUP, &now.to_string());
+            return Step::Done;
+        };
+        let value = match store.get(&key) {
+            Ok(Some(value)) => value,
+            Ok(None) => return Step::Going,
+            Err(_) => return Step::Failed,
+        };
+        if times.keep(&value, now) {
+            self.retained += 1;
+        } else if store.delete(&key).is_ok() {
+            self.dropped += 1;
+        } else {
+            return Step::Failed;
+        }
+        self.cursor = Some(key);
+        Step::Going
+    }
 }
 
 /// Seconds until the next cleanup run: `interval` after the last completed one, now if
@@ -356,6 +386,15 @@ mod tests {
         assert!(!TIMES.keep(&flying.format(), now));
     }
 
+    /// Runs a walk to its end; the steps it took.
+    fn walk_all(walk: &mut Walk, store: &mut Store, now: i64) -> usize {
+        let mut steps = 1;
+        while walk.step(store, &TIMES, now) == Step::Going {
+            steps += 1;
+        }
+        steps
+    }
+
     #[test]
     fn cleanup_drops_expired_entries_and_stamps_the_run() {
         let now = 10_000_000;
@@ -368,18 +407,36 @@ mod tests {
             .put("old@x", &format!("2:0:{}:no", now - 4 * 86400))
             .unwrap();
         store.put("junk@x", "junk").unwrap();
-        let run = cleanup(&mut store, &TIMES, now);
-        assert_eq!(
-            run,
-            Cleanup {
-                retained: 1,
-                dropped: 2,
-                partial: false
-            }
-        );
+        let mut walk = Walk::start(&store).unwrap();
+        assert_eq!(walk_all(&mut walk, &mut store, now), 4);
+        assert_eq!((walk.retained, walk.dropped), (1, 2));
         assert_eq!(store.entries().unwrap().len(), 1);
         assert_eq!(next_cleanup(&store, 3600, now + 600), 3000);
         assert_eq!(next_cleanup(&store, 3600, now + 7200), 0);
+    }
+
+    #[test]
+    fn a_walk_sees_what_is_written_ahead_of_it_only() {
+        let now = 10_000_000;
+        let fresh = format!("0:0:{}:ok", now - 10);
+        let mut store = Store::open("").unwrap();
+        store.put("m@x", &fresh).unwrap();
+        let mut walk = Walk::start(&store).unwrap();
+        assert_eq!(walk.step(&mut store, &TIMES, now), Step::Going);
+        // Behind the cursor: a cursor would not come back for it.
+        store.put("a@x", &fresh).unwrap();
+        walk.written("a@x");
+        // Ahead of it: found.
+        store.put("z@x", &fresh).unwrap();
+        walk.written("z@x");
+        assert_eq!(walk_all(&mut walk, &mut store, now), 2);
+        assert_eq!((walk.retained, walk.dropped), (2, 0));
+        // A key deleted ahead of the walk is not counted.
+        let mut walk = Walk::start(&store).unwrap();
+        walk.deleted("z@x");
+        store.delete("z@x").unwrap();
+        walk_all(&mut walk, &mut store, now);
+        assert_eq!((walk.retained, walk.dropped), (2, 0));
     }
 
     #[test]

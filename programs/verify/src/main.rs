@@ -18,7 +18,7 @@ mod cache;
 mod policy;
 mod probe;
 
-use cache::{Store, Times};
+use cache::{Step, Store, Times, Walk};
 use global::verify_clnt::{
     ATTR_ADDR_STATUS, VRFY_REQ_QUERY, VRFY_REQ_UPDATE, VRFY_STAT_BAD, VRFY_STAT_OK,
 };
@@ -135,27 +135,48 @@ impl Verify {
         }));
     }
 
-    /// One cleanup run over the whole cache, when one is due.
-    fn cleanup_if_due(&mut self, now: i64) {
-        if self.next_cleanup.is_none_or(|due| due > now) {
-            return;
-        }
+    /// The cleanup: a run starts when one is due and examines one entry per call, so
+    /// that requests are served in between; the end of a run is logged. The time until
+    /// the next call.
+    fn cleanup_step(&mut self, now: i64) -> Option<Duration> {
+        let next = self.next_cleanup?;
         let policy = &mut self.policy;
-        let run = cache::cleanup(&mut policy.store, &policy.times, now);
-        if run.partial {
+        if policy.walk.is_none() {
+            if next > now {
+                return Some(Duration::from_secs((next - now).min(60) as u64));
+            }
+            match Walk::start(&policy.store) {
+                Ok(walk) => policy.walk = Some(walk),
+                Err(_) => {
+                    log::msg_warn!("{}: sequence error", policy.map_name);
+                    self.next_cleanup = Some(now + self.cleanup_interval);
+                    return Some(Duration::from_secs(1));
+                }
+            }
+        }
+        let walk = policy.walk.as_mut()?;
+        let step = walk.step(&mut policy.store, &policy.times, now);
+        if step == Step::Going {
+            return Some(Duration::ZERO);
+        }
+        let full = if step == Step::Failed {
             log::msg_warn!(
                 "{}: cache cleanup scan terminated due to error",
                 policy.map_name
             );
-        }
+            "partial"
+        } else {
+            "full"
+        };
         log::msg_info!(
-            "cache {} {} cleanup: retained={} dropped={} entries",
+            "cache {} {full} cleanup: retained={} dropped={} entries",
             policy.map_name,
-            if run.partial { "partial" } else { "full" },
-            run.retained,
-            run.dropped
+            walk.retained,
+            walk.dropped
         );
+        policy.walk = None;
         self.next_cleanup = Some(now + self.cleanup_interval);
+        Some(Duration::from_secs(1))
     }
 }
 
@@ -193,15 +214,24 @@ impl Service for Verify {
     }
 
     fn tick(&mut self, _daemon: &mut server::Daemon) -> Option<Duration> {
-        self.cleanup_if_due(now());
-        self.next_cleanup
-            .map(|t| Duration::from_secs((t - now()).clamp(1, 60) as u64))
+        self.cleanup_step(now())
     }
 
     fn exiting(&mut self, _daemon: &mut server::Daemon) {
         // Probes on their way are finished, so that none is cut off half-written.
         for probe in self.probes.drain(..) {
             let _ = probe.join();
+        }
+        // A run cut short by the exit says how far it got (Postfix's dict_cache_close).
+        if let Some(walk) = self.policy.walk.take()
+            && walk.retained + walk.dropped > 0
+        {
+            log::msg_info!(
+                "cache {} partial cleanup: retained={} dropped={} entries",
+                self.policy.map_name,
+                walk.retained,
+                walk.dropped
+            );
         }
     }
 }
@@ -288,6 +318,7 @@ fn main() {
             map_name,
             times,
             neg_cache,
+            walk: None,
         },
         cleanup_interval,
         next_cleanup,

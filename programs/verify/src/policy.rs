@@ -8,7 +8,7 @@
 //! out in the last [`PROBE_TTL`] seconds, and marks the entry as probed. An update
 //! stores a probe's result, except that a failure never replaces an unexpired success.
 
-use crate::cache::{Entry, PROBE_TTL, Store, Times};
+use crate::cache::{Entry, PROBE_TTL, Store, Times, Walk};
 use global::deliver_request::{DEL_RCPT_STAT_DEFER, DEL_RCPT_STAT_OK};
 use global::verify_clnt::{DEL_RCPT_STAT_TODO, VRFY_STAT_BAD, VRFY_STAT_OK, stat2name};
 
@@ -20,6 +20,8 @@ pub struct Policy {
     pub times: Times,
     /// address_verify_negative_cache.
     pub neg_cache: bool,
+    /// The cleanup run in progress, which hears of every write.
+    pub walk: Option<Walk>,
 }
 
 /// The status at the front of a stored entry, without parsing the rest (Postfix's
@@ -141,11 +143,17 @@ impl Policy {
         if self.store.put(addr, &entry.format()).is_err() {
             log::msg_warn!("{}: could not update entry for {addr}", self.map_name);
         }
+        if let Some(walk) = &mut self.walk {
+            walk.written(addr);
+        }
     }
 
     fn delete(&mut self, addr: &str) {
         if self.store.delete(addr).is_err() {
             log::msg_warn!("{}: could not delete entry for {addr}", self.map_name);
+        }
+        if let Some(walk) = &mut self.walk {
+            walk.deleted(addr);
         }
     }
 }
@@ -168,6 +176,7 @@ mod tests {
                 neg_refresh: 3 * 3600,
             },
             neg_cache,
+            walk: None,
         }
     }
 
