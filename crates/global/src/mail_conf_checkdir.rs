@@ -99,14 +99,41 @@ mod tests {
     fn the_directory_must_be_listed() {
         let dir = crate::scratch_dir("checkdir");
         let path = dir.join("main.cf");
-        std::fs::write(&path, "alternate_config_directories = /etc/a,\n /etc/b\n").unwrap();
+        std::fs::write(
+            &path,
+            "# alternate_config_directories = /etc/commented\n\
+             alternate_config_directories = /etc/a,\n  /etc/b\n\
+             multi_instance_directories = /etc/m\n",
+        )
+        .unwrap();
         assert_eq!(checkdir(&path, "/etc/a"), Ok(()));
         assert_eq!(checkdir(&path, "/etc/b"), Ok(()));
-        let refused = checkdir(&path, "/etc/c").unwrap_err();
+        assert_eq!(checkdir(&path, "/etc/m"), Ok(()));
+        let refusal = checkdir(&path, "/etc/commented").unwrap_err();
         assert_eq!(
-            refused.error.as_deref(),
-            Some("unauthorized configuration directory name: /etc/c")
+            refusal.error.as_deref(),
+            Some("unauthorized configuration directory name: /etc/commented")
         );
+        assert_eq!(
+            refusal.fatal,
+            format!(
+                "specify \"alternate_config_directories = /etc/commented\" or \
+                 \"multi_instance_directories = /etc/commented\" in {}",
+                path.display()
+            )
+        );
+        // Compared as written: no trailing slash games, no $name expansion.
+        assert!(checkdir(&path, "/etc/a/").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_main_cf_must_exist() {
+        let refusal = checkdir(Path::new("/nonexistent/main.cf"), "/x").unwrap_err();
+        assert_eq!(refusal.error, None);
+        assert_eq!(
+            refusal.fatal,
+            "open file /nonexistent/main.cf: No such file or directory"
+        );
     }
 }

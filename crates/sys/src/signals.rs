@@ -86,6 +86,59 @@ pub fn ignore(signal: i32) {
     }
 }
 
+/// The signals whose disposition is "ignore", from the kernel's view of this process.
+fn ignored_signals() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("SigIgn:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        })
+        .unwrap_or(0)
+}
+
+/// On SIGINT and SIGQUIT, and on SIGTERM and SIGHUP unless the parent made us ignore
+/// them: runs `cleanup` and exits with the signal number, as a command's signal handler
+/// does in Postfix (postdrop's, postsuper's). The signals are blocked and a thread waits
+/// for them, so `cleanup` runs as ordinary code, not in a handler. Call it before any
+/// other thread starts, so that they inherit the blocked mask.
+pub fn on_termination(cleanup: fn()) -> io::Result<()> {
+    use nix::sys::signal::{SigSet, Signal};
+    let ignored = ignored_signals();
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGQUIT);
+    for signal in [Signal::SIGTERM, Signal::SIGHUP] {
+        if ignored & (1u64 << (signal as i32 - 1)) == 0 {
+            set.add(signal);
+        }
+    }
+    set.thread_block().map_err(io::Error::from)?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            loop {
+                if let Ok(signal) = set.wait() {
+                    cleanup();
+                    crate::exit_now(signal as i32);
+                }
+            }
+        })
+        .map(|_| ())
+}
+
 pub use libc::{
     SIGABRT, SIGALRM, SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGSEGV, SIGTERM, SIGXFSZ,
 };
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ignored_signals_are_read() {
+        // SIGXFSZ ignored here must show in the kernel's mask.
+        super::ignore(super::SIGXFSZ);
+        assert_ne!(super::ignored_signals() & (1u64 << (super::SIGXFSZ - 1)), 0);
+    }
+}

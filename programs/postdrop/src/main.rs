@@ -44,7 +44,6 @@ use params::decl::submission::{
     LOCAL_LOGIN_SENDER_MAPS, PICKUP_SERVICE_NAME, TRIGGER_TIMEOUT,
 };
 use params::env::{CONF_ENV, LOG_TAG_ENV};
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -130,7 +129,7 @@ fn main() {
     sys::umask(0o022);
     // Postfix makes sure descriptors 0, 1 and 2 are open before anything else is; the
     // Rust runtime already did that (with /dev/null) before main.
-    let untrusted = untrusted();
+    let untrusted = global::mail_conf_checkdir::untrusted();
     if untrusted {
         // Postfix reads the log tag from the environment only when it can trust it.
         sys::unsetenv(LOG_TAG_ENV);
@@ -167,19 +166,7 @@ fn main() {
     }
 
     // Configuration.
-    let config_dir = match std::env::var_os(CONF_ENV) {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(params::install::CONFIG_DIRECTORY),
-    };
-    if config_dir.as_os_str() != params::install::CONFIG_DIRECTORY && untrusted {
-        let default_main_cf = Path::new(params::install::CONFIG_DIRECTORY).join("main.cf");
-        if let Err(refusal) = checkdir(&default_main_cf, &config_dir.to_string_lossy()) {
-            if let Some(error) = refusal.error {
-                log::msg_error!("{error}");
-            }
-            log::msg_fatal!("{}", refusal.fatal);
-        }
-    }
+    let config_dir = global::mail_conf_checkdir::checked_config_directory();
     let mut config = Config::load(&config_dir).unwrap_or_else(|e| global::fatal_config(e));
     config.process_name = POSTDROP.to_string();
     let tag = global::mail_task::mail_task(&config, POSTDROP);
@@ -205,7 +192,9 @@ fn main() {
     // From here on an incomplete file must not survive us.
     sys::signals::ignore(sys::signals::SIGPIPE);
     sys::signals::ignore(sys::signals::SIGXFSZ);
-    watch_signals();
+    if let Err(e) = sys::signals::on_termination(remove_incomplete) {
+        log::msg_fatal!("signal handling: {}", sys::os_error(&e));
+    }
     log::add_sink(Box::new(CleanupOnFatal));
 
     if let Err(e) = global::mail_dict::init(&config) {
@@ -323,57 +312,6 @@ fn now() -> (u64, u32) {
     (since.as_secs(), since.subsec_micros())
 }
 
-/// Whether the process runs with privileges its user does not have, so that what the
-/// user controls (environment, arguments) must not be trusted (Postfix's `unsafe()`).
-fn untrusted() -> bool {
-    let (uid, euid) = (sys::getuid(), sys::geteuid());
-    if uid == 0 && euid == 0 {
-        return false;
-    }
-    euid != uid || sys::getgid() != sys::getegid()
-}
-
-/// Why a configuration directory is refused: an error record, then the fatal one.
-#[derive(Debug, PartialEq, Eq)]
-struct Refusal {
-    error: Option<String>,
-    fatal: String,
-}
-
-/// Accepts `config_dir` only if `main_cf` (the default main.cf) lists it in
-/// alternate_config_directories or multi_instance_directories (Postfix's
-/// `mail_conf_checkdir`). The values are read as written, without `$name` expansion.
-fn checkdir(main_cf: &Path, config_dir: &str) -> Result<(), Refusal> {
-    const NAMES: [&str; 2] = ["alternate_config_directories", "multi_instance_directories"];
-    let bytes = std::fs::read(main_cf).map_err(|e| Refusal {
-        error: None,
-        fatal: format!("open file {}: {}", main_cf.display(), sys::os_error(&e)),
-    })?;
-    let text = String::from_utf8_lossy(&bytes);
-    let (lines, _) = util::readlline::logical_lines(main_cf, &text);
-    for line in lines {
-        let Ok((name, value)) = util::name_value::split(&line.text) else {
-            continue;
-        };
-        if NAMES.contains(&name)
-            && util::tokens::split(value, util::tokens::COMMA_SPACE).any(|dir| dir == config_dir)
-        {
-            return Ok(());
-        }
-    }
-    Err(Refusal {
-        error: Some(format!(
-            "unauthorized configuration directory name: {config_dir}"
-        )),
-        fatal: format!(
-            "specify \"{} = {config_dir}\" or \"{} = {config_dir}\" in {}",
-            NAMES[0],
-            NAMES[1],
-            main_cf.display()
-        ),
-    })
-}
-
 /// Lowers the file size limit to `limit` bytes unless it is lower already (Postfix's
 /// `set_file_limit`); writes past it fail with EFBIG (SIGXFSZ is ignored).
 fn limit_file_size(limit: u64) {
@@ -389,112 +327,5 @@ fn limit_file_size(limit: u64) {
         && let Err(errno) = setrlimit(Resource::RLIMIT_FSIZE, limit, limit)
     {
         log::msg_fatal!("setrlimit: {}", errno_text(errno));
-    }
-}
-
-/// The signals whose disposition is "ignore", from the kernel's view of this process.
-fn ignored_signals() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("SigIgn:"))
-                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-        })
-        .unwrap_or(0)
-}
-
-/// On SIGINT, SIGQUIT, and SIGTERM and SIGHUP unless the parent made us ignore them:
-/// remove the incomplete file and exit with the signal number. The signals are blocked
-/// and a thread waits for them, so the cleanup runs as ordinary code, not in a handler.
-fn watch_signals() {
-    use sys::nix::sys::signal::{SigSet, Signal};
-    let ignored = ignored_signals();
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGQUIT);
-    for signal in [Signal::SIGTERM, Signal::SIGHUP] {
-        if ignored & (1u64 << (signal as i32 - 1)) == 0 {
-            set.add(signal);
-        }
-    }
-    if let Err(errno) = set.thread_block() {
-        log::msg_fatal!("sigprocmask: {errno}");
-    }
-    let spawned = std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            loop {
-                if let Ok(signal) = set.wait() {
-                    remove_incomplete();
-                    sys::exit_now(signal as i32);
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        log::msg_fatal!("thread: {e}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn main_cf(text: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "ironpost-postdrop-checkdir-{}-{}",
-            std::process::id(),
-            text.len()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("main.cf");
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    #[test]
-    fn checkdir_wants_the_directory_listed() {
-        let path = main_cf(
-            "# alternate_config_directories = /etc/commented\n\
-             alternate_config_directories = /etc/a,\n  /etc/b\n\
-             multi_instance_directories = /etc/m\n",
-        );
-        assert_eq!(checkdir(&path, "/etc/a"), Ok(()));
-        assert_eq!(checkdir(&path, "/etc/b"), Ok(()));
-        assert_eq!(checkdir(&path, "/etc/m"), Ok(()));
-        let refusal = checkdir(&path, "/etc/commented").unwrap_err();
-        assert_eq!(
-            refusal.error.as_deref(),
-            Some("unauthorized configuration directory name: /etc/commented")
-        );
-        assert_eq!(
-            refusal.fatal,
-            format!(
-                "specify \"alternate_config_directories = /etc/commented\" or \
-                 \"multi_instance_directories = /etc/commented\" in {}",
-                path.display()
-            )
-        );
-        // Compared as written: no trailing slash games, no $name expansion.
-        assert!(checkdir(&path, "/etc/a/").is_err());
-        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
-    }
-
-    #[test]
-    fn checkdir_needs_the_default_main_cf() {
-        let refusal = checkdir(Path::new("/nonexistent/main.cf"), "/x").unwrap_err();
-        assert_eq!(refusal.error, None);
-        assert_eq!(
-            refusal.fatal,
-            "open file /nonexistent/main.cf: No such file or directory"
-        );
-    }
-
-    #[test]
-    fn ignored_signals_are_read() {
-        // Whatever the mask, the parse must not fail on this system's format.
-        assert!(std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.contains("SigIgn:")));
-        let _ = ignored_signals();
     }
 }

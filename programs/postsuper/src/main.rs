@@ -129,7 +129,9 @@ fn main() {
     if let Err(e) = sys::user::set_ugid(account.uid, account.gid) {
         log::msg_fatal!("{e}");
     }
-    watch_signals();
+    if let Err(e) = sys::signals::on_termination(warn_incomplete) {
+        log::msg_fatal!("signal handling: {}", sys::os_error(&e));
+    }
     log::set_fatal_cleanup(warn_incomplete);
 
     if action == 0 {
@@ -264,48 +266,4 @@ fn warn_incomplete() {
     if RENAMES.load(std::sync::atomic::Ordering::SeqCst) {
         log::msg_warn!("OPERATION INCOMPLETE -- RERUN COMMAND TO FIX THE QUEUE FIRST");
     }
-}
-
-/// SIGINT, SIGQUIT, and SIGTERM and SIGHUP unless the parent ignored them (nohup): warn
-/// when a repair is cut short, then exit with the signal number.
-fn watch_signals() {
-    use sys::nix::sys::signal::{SigSet, Signal};
-    let ignored = ignored_signals();
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGQUIT);
-    for signal in [Signal::SIGTERM, Signal::SIGHUP] {
-        if ignored & (1u64 << (signal as i32 - 1)) == 0 {
-            set.add(signal);
-        }
-    }
-    if let Err(errno) = set.thread_block() {
-        log::msg_fatal!("sigprocmask: {errno}");
-    }
-    let spawned = std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            loop {
-                if let Ok(signal) = set.wait() {
-                    warn_incomplete();
-                    sys::exit_now(signal as i32);
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        log::msg_fatal!("thread: {e}");
-    }
-}
-
-/// The signals whose disposition is "ignore", from the kernel's view of this process.
-fn ignored_signals() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("SigIgn:"))
-                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        })
-        .unwrap_or(0)
 }
