@@ -14,6 +14,7 @@ mod anvil;
 mod check;
 mod cleanup;
 mod debug_peer;
+mod footer;
 mod io;
 mod log_line;
 mod peer;

@@ -26,6 +26,10 @@ pub struct Settings {
     pub mail_name: String,
     /// `stress`: `yes` when master runs the service under stress.
     pub stress: String,
+    /// `smtpd_reject_footer`.
+    pub reject_footer: String,
+    /// `smtpd_reject_footer_maps`.
+    pub reject_footer_maps: Option<global::maps::Maps>,
     /// `smtpd_banner`, expanded.
     pub banner: String,
     /// `smtpd_timeout`.
@@ -193,6 +197,18 @@ impl Settings {
             stress: config
                 .str(&params::decl::process::STRESS)
                 .unwrap_or_else(|e| fatal(e)),
+            reject_footer: text(&s::SMTPD_REJECT_FOOTER),
+            reject_footer_maps: {
+                let value = text(&s::SMTPD_REJECT_FOOTER_MAPS);
+                (!value.trim().is_empty()).then(|| {
+                    global::maps::Maps::new(
+                        s::SMTPD_REJECT_FOOTER_MAPS.name,
+                        &value,
+                        dict::Flags::default(),
+                    )
+                    .unwrap_or_else(|e| log::msg_fatal!("{e}"))
+                })
+            },
             strict_smtputf8: yes(&s::STRICT_SMTPUTF8),
             discard: EhloMask::parse(&text(&s::SMTPD_DISCARD_EHLO_KEYWORDS)),
             bare_lf,

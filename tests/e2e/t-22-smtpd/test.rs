@@ -391,8 +391,19 @@ fn debug_peer_list_timeout_and_error_limit() {
             "smtpd_sender_restrictions",
             "check_sender_access inline:{{spammer@example.org=REJECT}}",
         ),
+        // Every 4xx and 5xx reply gets a footer; sender refusals their own.
+        (
+            "smtpd_reject_footer",
+            "\\c; see https://$server_name/help\\nclient $client_address, helo $helo_name, \
+             sender ${sender_domain}",
+        ),
+        ("smtpd_reject_footer_maps", "regexp:@DIR@/etc/footers"),
     ];
-    let Some(pair) = start("debug-peer", &main_cf, &[]) else {
+    let footers = [(
+        "etc/footers",
+        "/Sender address rejected/ Sender refused by $$server_name for $$sender_name\n",
+    )];
+    let Some(pair) = start("debug-peer", &main_cf, &footers) else {
         return;
     };
     let steps = [EHLO, ("MAIL FROM:<sender@example.org>\r\n", 1), QUIT];
@@ -418,7 +429,7 @@ fn debug_peer_list_timeout_and_error_limit() {
             assert_eq!(their_log, our_log);
         }
     }
-    pair.compare(
+    let replies = pair.compare(
         "restrictions without smtpd_delay_reject",
         "127.0.0.2",
         &[
@@ -430,6 +441,16 @@ fn debug_peer_list_timeout_and_error_limit() {
             QUIT,
         ],
     );
+    for footer in [
+        "554-5.7.1 <spammer@example.org>: Sender address rejected: Access denied\n\
+         554 5.7.1 Sender refused by mail.e2e.test for ",
+        "; see https://mail.e2e.test/help\n504 5.5.2 client 127.0.0.2, helo , sender ",
+    ] {
+        assert!(
+            replies.contains(footer),
+            "no footer {footer:?} in\n{replies}"
+        );
+    }
     pair.compare(
         "client refused at connect",
         "127.0.0.3",

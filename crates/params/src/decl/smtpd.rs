@@ -292,4 +292,8 @@ crate::params! {
     /// reject_unknown_recipient_domain. Added in Postfix 2.6.
     "unknown_address_tempfail_action" UNKNOWN_ADDRESS_TEMPFAIL_ACTION: Str =
         "$reject_tempfail_action";
+    /// Tables of reply footers by the reply text (for example a pcre: table matching
+    /// the enhanced status code); a reply not found gets smtpd_reject_footer. Added in
+    /// Postfix 3.4.
+    "smtpd_reject_footer_maps" SMTPD_REJECT_FOOTER_MAPS: Str = "";
 }

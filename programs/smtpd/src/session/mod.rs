@@ -288,16 +288,52 @@ impl<'a, W: Wire> Session<'a, W> {
     /// Sends a reply: soft_bounce applies, and a client past `smtpd_soft_error_limit`
     /// waits `smtpd_error_sleep_time` first (Postfix's sleep-on-anything).
     fn send(&mut self, reply: &Reply) {
+        let reply = self.with_footer(reply);
         let reply = if self.settings.soft_bounce {
-            reply.clone().soft_bounce()
+            reply.soft_bounce()
         } else {
-            reply.clone()
+            reply
         };
         if self.error_count >= self.settings.soft_error_limit {
             let _ = self.io.flush();
             std::thread::sleep(self.settings.error_sleep);
         }
         self.io.reply(&reply);
+    }
+
+    /// A 4xx or 5xx reply with `smtpd_reject_footer_maps`' or `smtpd_reject_footer`'s
+    /// text added.
+    fn with_footer(&self, reply: &Reply) -> Reply {
+        if !reply.is_reject() {
+            return reply.clone();
+        }
+        let wire = reply.to_wire();
+        let text = String::from_utf8_lossy(&wire);
+        let text = text.strip_suffix("\r\n").unwrap_or(&text);
+        let from_maps = self
+            .settings
+            .reject_footer_maps
+            .as_ref()
+            .and_then(|maps| maps.find(text, false).unwrap_or_default());
+        let template = from_maps.as_deref().unwrap_or(&self.settings.reject_footer);
+        if template.is_empty() {
+            return reply.clone();
+        }
+        let context = crate::footer::Context {
+            server_name: &self.settings.myhostname,
+            client: &self.peer.namaddr,
+            client_address: &self.peer.addr,
+            client_port: &self.peer.port,
+            client_name: &self.peer.name,
+            reverse_client_name: &self.peer.reverse_name,
+            helo_name: self.helo.as_deref(),
+            sender: self.txn.sender.as_deref(),
+            recipient: self.txn.recipient.as_deref(),
+        };
+        match crate::footer::apply(text, template, &context) {
+            Some(text) => Reply::from_text(text.as_bytes()),
+            None => reply.clone(),
+        }
     }
 
     /// Logs a notice the protocol core asked for.
