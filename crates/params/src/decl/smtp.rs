@@ -172,4 +172,16 @@ crate::params! {
     "smtp_xforward_timeout" SMTP_XFORWARD_TIMEOUT: Time(b's') = "300s", min 1;
     /// The LMTP client: How long to wait for the reply to XFORWARD. The default is 300s.
     "lmtp_xforward_timeout" LMTP_XFORWARD_TIMEOUT: Time(b's') = "300s", min 1;
+    /// The SMTP client: The local IPv4 address for outgoing connections; empty means the system's choice (or the one inet_interfaces address that is not loopback). The default is empty.
+    "smtp_bind_address" SMTP_BIND_ADDRESS: Str = "";
+    /// The LMTP client: The local IPv4 address for outgoing connections; empty means the system's choice (or the one inet_interfaces address that is not loopback). The default is empty.
+    "lmtp_bind_address" LMTP_BIND_ADDRESS: Str = "";
+    /// The SMTP client: The local IPv6 address for outgoing connections, as smtp_bind_address. The default is empty.
+    "smtp_bind_address6" SMTP_BIND_ADDRESS6: Str = "";
+    /// The LMTP client: The local IPv6 address for outgoing connections, as smtp_bind_address. The default is empty.
+    "lmtp_bind_address6" LMTP_BIND_ADDRESS6: Str = "";
+    /// The SMTP client: Whether a failed bind to smtp_bind_address(6) defers the mail instead of connecting from any address. The default is no.
+    "smtp_bind_address_enforce" SMTP_BIND_ADDRESS_ENFORCE: Bool = "no";
+    /// The LMTP client: Whether a failed bind to smtp_bind_address(6) defers the mail instead of connecting from any address. The default is no.
+    "lmtp_bind_address_enforce" LMTP_BIND_ADDRESS_ENFORCE: Bool = "no";
 }
