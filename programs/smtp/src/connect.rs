@@ -13,9 +13,12 @@
 
 use crate::chat::{Chat, Conn};
 use crate::proto::{self, Session};
+use crate::settings::Settings;
 use crate::state::{Fail, State};
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
+use std::time::Duration;
 
 /// Delivers to the request's next hop (`smtp_connect()`); the status for the queue
 /// manager.
@@ -265,15 +268,19 @@ fn connect_inet(state: &mut State, nexthop: &str) {
             let hostaddr = addr.to_string();
             let namaddr = format!("{host}[{hostaddr}]");
             let namaddrport = format!("{namaddr}:{port}");
-            if log::verbose() > 0 {
-                log::msg_info!("smtp_connect_addr: trying: {namaddr} port {port}...");
-            }
-            let conn = match connect_addr(SocketAddr::new(addr, port), settings.timeouts.connect) {
+            let conn = match connect_addr(settings, SocketAddr::new(addr, port), &namaddr) {
                 Ok(conn) => conn,
                 Err(e) => {
-                    let reason = format!("connect to {namaddrport}: {}", sys::os_error(&e));
-                    state.why = global::dsn_print::Dsn::simple("4.4.1", &reason);
-                    log::msg_info!("{reason}");
+                    state.why = match e {
+                        ConnectError::Connect(e) => global::dsn_print::Dsn::simple(
+                            "4.4.1",
+                            &format!("connect to {namaddrport}: {}", sys::os_error(&e)),
+                        ),
+                        ConnectError::Bind => {
+                            global::dsn_print::Dsn::simple("4.4.0", "server configuration error")
+                        }
+                    };
+                    log::msg_info!("{}", state.why.reason);
                     if last {
                         break;
                     }
@@ -352,15 +359,117 @@ fn reset_stats(state: &mut State) {
     stats.reuse_count = 0;
 }
 
-/// A TCP connection, within `timeout` when it is not zero (`smtp_connect_sock()`).
-fn connect_addr(to: SocketAddr, timeout: std::time::Duration) -> std::io::Result<TcpStream> {
-    let stream = if timeout.is_zero() {
-        TcpStream::connect(to)?
+/// Why a TCP connection was not made.
+enum ConnectError {
+    /// The connection failed (`connect to h[a]:p: %m`).
+    Connect(std::io::Error),
+    /// The bind address could not be used and smtp_bind_address_enforce is set.
+    Bind,
+}
+
+/// A TCP connection from the configured or only local address, within
+/// `smtp_connect_timeout` when it is not zero (`smtp_connect_addr()`,
+/// `smtp_connect_sock()`).
+fn connect_addr(
+    settings: &Settings,
+    to: SocketAddr,
+    namaddr: &str,
+) -> Result<TcpStream, ConnectError> {
+    use sys::nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrStorage, bind, socket};
+    const MYNAME: &str = "smtp_connect_addr";
+    let family = if to.is_ipv4() {
+        AddressFamily::Inet
     } else {
-        TcpStream::connect_timeout(&to, timeout)?
+        AddressFamily::Inet6
     };
+    let fd = match socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None) {
+        Ok(fd) => fd,
+        Err(e) => log::msg_fatal!("{MYNAME}: socket: {}", e.desc()),
+    };
+    let configured = if to.is_ipv4() {
+        settings.bind_addr
+    } else {
+        settings.bind_addr6
+    };
+    let bind_to = |addr: IpAddr| {
+        bind(
+            fd.as_raw_fd(),
+            &SockaddrStorage::from(SocketAddr::new(addr, 0)),
+        )
+    };
+    match configured {
+        Some((addr, _)) => match bind_to(addr) {
+            Ok(()) if log::verbose() > 0 => log::msg_info!("{MYNAME}: bind {addr}"),
+            Ok(()) => {}
+            Err(e) => {
+                log::msg_warn!("{MYNAME}: bind {addr}: {}", e.desc());
+                if settings.bind_enforce {
+                    return Err(ConnectError::Bind);
+                }
+            }
+        },
+        None => {
+            // The one address of this family in inet_interfaces, unless it is loopback.
+            let own: Vec<IpAddr> = settings
+                .own_addrs
+                .iter()
+                .copied()
+                .filter(|a| a.is_ipv4() == to.is_ipv4())
+                .take(2)
+                .collect();
+            if let [addr] = own[..]
+                && !addr.is_loopback()
+            {
+                match bind_to(addr) {
+                    Ok(()) if log::verbose() > 0 => log::msg_info!("{MYNAME}: bind {addr}"),
+                    Ok(()) => {}
+                    Err(e) => log::msg_warn!("{MYNAME}: bind {addr}: {}", e.desc()),
+                }
+            }
+        }
+    }
+    if log::verbose() > 0 {
+        log::msg_info!("{MYNAME}: trying: {namaddr} port {}...", to.port());
+    }
+    let stream = TcpStream::from(fd);
+    timed_connect(&stream, to, settings.timeouts.connect).map_err(ConnectError::Connect)?;
     let _ = stream.set_nodelay(true);
     Ok(stream)
+}
+
+/// connect(), bounded by `timeout` unless it is zero (`timed_connect()`).
+fn timed_connect(stream: &TcpStream, to: SocketAddr, timeout: Duration) -> std::io::Result<()> {
+    use sys::nix::errno::Errno;
+    use sys::nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use sys::nix::sys::socket::{SockaddrStorage, connect, getsockopt, sockopt};
+    let fd = stream.as_raw_fd();
+    let addr = SockaddrStorage::from(to);
+    if timeout.is_zero() {
+        return connect(fd, &addr).map_err(std::io::Error::from);
+    }
+    stream.set_nonblocking(true)?;
+    match connect(fd, &addr) {
+        Ok(()) => {}
+        Err(Errno::EINPROGRESS) => {
+            let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+            let mut fds = [PollFd::new(stream.as_fd(), PollFlags::POLLOUT)];
+            match poll(
+                &mut fds,
+                PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(0) => return Err(Errno::ETIMEDOUT.into()),
+                Ok(_) => {}
+                Err(e) => return Err(e.into()),
+            }
+            match getsockopt(&stream.as_fd(), sockopt::SocketError) {
+                Ok(0) => {}
+                Ok(err) => return Err(std::io::Error::from_raw_os_error(err)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    stream.set_nonblocking(false)
 }
 
 #[cfg(test)]

@@ -81,6 +81,12 @@ pub struct Settings {
     pub tls: Option<tls::ClientTls>,
     /// `smtp_starttls_timeout`.
     pub starttls_timeout: Duration,
+    /// `smtp_bind_address` and its name (for messages).
+    pub bind_addr: Option<(std::net::IpAddr, &'static str)>,
+    /// `smtp_bind_address6` and its name.
+    pub bind_addr6: Option<(std::net::IpAddr, &'static str)>,
+    /// `smtp_bind_address_enforce`.
+    pub bind_enforce: bool,
     /// `smtp_send_xforward_command`.
     pub send_xforward: bool,
     /// `smtp_sasl_auth_enable`.
@@ -253,7 +259,36 @@ impl Settings {
         } else {
             None
         };
+        let bind = |param: &'static Param| -> Result<_, ConfigError> {
+            let value = config.str(param)?;
+            let bare = value.trim();
+            if bare.is_empty() {
+                return Ok(None);
+            }
+            let inner = match bare.strip_prefix('[') {
+                Some(rest) => match rest.strip_suffix(']') {
+                    Some(inner) => inner,
+                    None => {
+                        return Err(config_error(format!(
+                            "smtp_connect_addr: malformed {} parameter: {bare}",
+                            param.name
+                        )));
+                    }
+                },
+                None => bare,
+            };
+            match inner.parse::<std::net::IpAddr>() {
+                Ok(addr) => Ok(Some((addr, param.name))),
+                Err(_) => Err(config_error(format!(
+                    "smtp_connect_addr: bad {} parameter: {bare}: Name or service not known",
+                    param.name
+                ))),
+            }
+        };
         Ok(Settings {
+            bind_addr: bind(pick(&SMTP_BIND_ADDRESS, &LMTP_BIND_ADDRESS))?,
+            bind_addr6: bind(pick(&SMTP_BIND_ADDRESS6, &LMTP_BIND_ADDRESS6))?,
+            bind_enforce: bool(&SMTP_BIND_ADDRESS_ENFORCE, &LMTP_BIND_ADDRESS_ENFORCE)?,
             send_xforward: bool(&SMTP_SEND_XFORWARD_COMMAND, &LMTP_SEND_XFORWARD_COMMAND)?,
             sasl_enable,
             sasl_passwd_maps,

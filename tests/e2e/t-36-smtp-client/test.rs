@@ -25,6 +25,7 @@ class H(socketserver.StreamRequestHandler):
         with open(transcript, "a") as f: f.write(line + "\n")
     def handle(self):
         self.tls = False
+        if mode == "peer": self.log("PEER " + self.client_address[0])
         if mode == "greet421":
             self.out("421 4.3.2 mx.sink.test Service shutting down"); return
         self.out("554 5.3.2 mx.sink.test Service currently unavailable" if mode == "greet554" else "220 mx.sink.test ESMTP scripted")
@@ -1003,4 +1004,74 @@ fn postfix_qmgr_drives_ours() {
     };
     assert_eq!(with_postfix_qmgr.len(), 3, "{with_postfix_qmgr:#?}");
     assert_eq!(with_postfix_qmgr, with_ours);
+}
+
+/// smtp_bind_address: connections come from it; with smtp_bind_address_enforce, an
+/// address this machine does not have defers the mail (`server configuration error`)
+/// after Postfix's warning.
+fn run_bind(ours: bool) -> Option<Vec<String>> {
+    let mut mx = instance("t-36-bind", ours)?;
+    mx.set_main_cf("relay_domains", "bind.e2e.test, badbind.e2e.test");
+    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &format!(
+            "{master}smtpbind unix - - n - - smtp -o smtp_bind_address=127.0.0.2\n\
+             smtpbad unix - - n - - smtp -o smtp_bind_address=192.0.2.1 \
+             -o smtp_bind_address_enforce=yes\n"
+        ),
+    );
+    mx.write(
+        "etc/transport",
+        &mx.expand(
+            "bind.e2e.test smtpbind:[127.0.0.1]:@SINK_PORT@\n\
+             badbind.e2e.test smtpbad:[127.0.0.1]:@SINK_PORT@\n",
+        ),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers = vec![server(mx.sink_port, &transcript, "peer")];
+    mx.start();
+    let cases = [
+        ("user@vmail.e2e.test", "a@bind.e2e.test", "status=sent"),
+        (
+            "user@vmail.e2e.test",
+            "b@badbind.e2e.test",
+            "status=deferred",
+        ),
+    ];
+    deliver(&mx, &mut servers, "t36b", &cases);
+    stop(servers);
+    let log = mx.log();
+    let mut seen: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("postfix/smtp["))
+        .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+        .filter(|m| m.contains(" to=<") || m.starts_with("warning: "))
+        .map(|m| normalize(m, [mx.sink_port, 0]))
+        .chain(
+            std::fs::read_to_string(&transcript)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.starts_with("PEER "))
+                .map(str::to_string),
+        )
+        .collect();
+    seen.sort();
+    Some(seen)
+}
+
+#[test]
+fn bind_address_equal_postfix() {
+    let Some(postfix) = run_bind(false) else {
+        return;
+    };
+    let Some(ours) = run_bind(true) else { return };
+    assert!(
+        postfix.iter().any(|l| l == "PEER 127.0.0.2")
+            && postfix
+                .iter()
+                .any(|l| l.contains("server configuration error")),
+        "{postfix:#?}"
+    );
+    assert_eq!(ours, postfix);
 }
