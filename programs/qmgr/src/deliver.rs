@@ -85,7 +85,12 @@ pub fn request(
         } else {
             FLAG_DEFLT
         };
-    let stats = crate::msg_stats::encode(message.arrival, message.active);
+    let stats = global::msg_stats::MsgStats {
+        incoming_arrival: message.arrival,
+        active_arrival: message.active,
+        ..Default::default()
+    }
+    .encode();
     let c = &message.client;
     let attrs = Attrs::new()
         .int(mail_attr::FLAGS, flags)
@@ -99,7 +104,7 @@ pub fn request(
         .str("sender", &message.sender)
         .str(mail_attr::DSN_ENVID, &message.dsn_envid)
         .int(mail_attr::DSN_RET, message.dsn_ret)
-        .str("time", &crate::msg_stats::base64(&stats))
+        .str("time", &global::msg_stats::base64_encode(&stats))
         .str("log_client_name", &c.name)
         .str("log_client_address", &c.addr)
         .str("log_client_port", &c.port)
@@ -230,7 +235,7 @@ fn final_reply(path: &str, reply: &Attrs) -> Outcome {
     let (mut dsn_status, mut reason) = (text(0), text(6));
     // Sanitise what the agent says about a site problem.
     if !dsn_status.is_empty() {
-        if !dsn_valid(&dsn_status) {
+        if global::dsn_util::dsn_valid(&dsn_status) == 0 {
             dsn_status = "4.0.0".to_string();
         }
         if reason.is_empty() {
@@ -246,16 +251,6 @@ fn final_reply(path: &str, reply: &Attrs) -> Outcome {
         dsn_status,
         reason,
     }
-}
-
-/// Whether `status` is an RFC 3463 status code (`2.0.0`...; Postfix's `dsn_valid`).
-fn dsn_valid(status: &str) -> bool {
-    let mut parts = status.split('.');
-    let class_ok = matches!(parts.next(), Some("2" | "4" | "5"));
-    let detail_ok = |p: Option<&str>| {
-        p.is_some_and(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
-    };
-    class_ok && detail_ok(parts.next()) && detail_ok(parts.next()) && parts.next().is_none()
 }
 
 #[cfg(test)]

@@ -28,7 +28,6 @@ mod job;
 mod message;
 mod message_edit;
 mod move_queue;
-mod msg_stats;
 mod opened;
 mod queue;
 mod resolve;
