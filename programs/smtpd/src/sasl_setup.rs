@@ -34,6 +34,8 @@ pub struct SaslSetup {
     path: String,
     /// `smtpd_sasl_exceptions_networks`, when set.
     exceptions: Option<MatchList>,
+    /// `smtpd_sasl_mechanism_filter`, when set.
+    mechanism_filter: Option<MatchList>,
 }
 
 /// Reads the SASL parameters.
@@ -63,6 +65,11 @@ pub fn from_config(config: &Config) -> SaslSetup {
             &s::SMTPD_SASL_EXCEPTIONS_NETWORKS,
             &[Matcher::Hostname, Matcher::Hostaddr],
         ),
+        mechanism_filter: crate::settings::list(
+            config,
+            &s::SMTPD_SASL_MECHANISM_FILTER,
+            &[Matcher::String],
+        ),
     }
 }
 
@@ -76,6 +83,37 @@ impl SaslSetup {
                 false
             })
         })
+    }
+
+    /// `sasl_mech_filter()`: the mechanisms of `list` (space-separated) that
+    /// `smtpd_sasl_mechanism_filter` keeps, for EHLO's AUTH keyword. A filter that keeps
+    /// none, or fails, is fatal.
+    pub fn filter_mechanisms(&self, list: &str) -> String {
+        let Some(filter) = &self.mechanism_filter else {
+            return list.to_string();
+        };
+        let mut kept = Vec::new();
+        for mech in list.split([' ', '\t']).filter(|m| !m.is_empty()) {
+            match filter.matches(&[mech]) {
+                Ok(true) => kept.push(mech),
+                Ok(false) => {}
+                Err(_) => {
+                    log::msg_fatal!("sasl_mech_filter: SASL mechanism filter failed for: '{mech}'")
+                }
+            }
+            if log::verbose() > 0 {
+                let what = if kept.last() == Some(&mech) {
+                    "keep"
+                } else {
+                    "drop"
+                };
+                log::msg_info!("sasl_mech_filter: {what} SASL mechanism: '{mech}'");
+            }
+        }
+        if kept.is_empty() && !list.is_empty() {
+            log::msg_fatal!("smtpd_sasl_mechanism_filter discards all mechanisms in '{list}'");
+        }
+        kept.join(" ")
     }
 
     /// The process's auth client (None with SASL off). A relative path is taken from

@@ -65,9 +65,10 @@ impl<W: Wire> Session<'_, W> {
             },
         };
         let mut session = xsasl::Session::new(&args).unwrap_or_else(|e| log::msg_fatal!("{e}"));
-        if session.mechanisms(dovecot).is_none() {
+        let Some(list) = session.mechanisms(dovecot) else {
             log::msg_fatal!("no SASL authentication mechanisms");
-        }
+        };
+        self.sasl_mechanisms = Some(sasl.filter_mechanisms(&list));
         self.sasl = Some(session);
     }
 
@@ -79,8 +80,8 @@ impl<W: Wire> Session<'_, W> {
         if self.sasl_waits_for_tls() || sasl.excepted(&self.peer.name, &self.peer.addr) {
             return None;
         }
-        let dovecot = self.dovecot.as_deref_mut()?;
-        self.sasl.as_mut()?.mechanisms(dovecot)
+        self.sasl.as_ref()?;
+        self.sasl_mechanisms.clone()
     }
 
     /// AUTH mechanism [initial-response].

@@ -72,6 +72,9 @@ pub struct Session<'a, W: Wire> {
     dovecot: Option<&'a mut xsasl::Dovecot>,
     /// The session's SASL server, while SASL is active.
     sasl: Option<xsasl::Session>,
+    /// The mechanisms EHLO announces: the session's, through
+    /// `smtpd_sasl_mechanism_filter`.
+    sasl_mechanisms: Option<String>,
     /// The anvil client, when this client is counted (limits set, not an exception).
     anvil: Option<&'a mut crate::anvil::Anvil>,
     /// Who the client authenticated as.
@@ -126,6 +129,7 @@ impl<'a, W: Wire> Session<'a, W> {
             dovecot,
             anvil,
             sasl: None,
+            sasl_mechanisms: None,
             authenticated: None,
             closed: false,
             reason: None,
