@@ -12,8 +12,8 @@
 //! address, local part included); a dotted word whose last label is letters (a domain:
 //! `mail.example.com`, but not `2.0.0`, `0.12` or `6.1.0-18-amd64`) and which is not a file
 //! name (`main.cf`) or part of a path; an IPv4 address (four dotted numbers); an IPv6
-//! address between brackets; and the extra names given (the host's own name, which syslog
-//! writes without dots).
+//! address between brackets; the host field of a log line (the word before `name[pid]:`,
+//! which syslog writes without dots); and the extra names given (the host's own name).
 
 /// Labels that end file names rather than domains: `main.cf` is a file, not a host in
 /// Central Africa.
@@ -75,6 +75,33 @@ fn is_ipv4(word: &str) -> bool {
     word.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
+/// A log line with its host field masked: the word before the first `program[pid]:` tag,
+/// after the time stamp (`Dec  6 10:34:56 host postfix/smtpd[123]: ...`, or with an
+/// RFC 3339 time).
+fn mask_log_host(line: &str) -> std::borrow::Cow<'_, str> {
+    // Each word with its offset (split_whitespace's slices point into the line).
+    let words: Vec<(usize, &str)> = line
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - line.as_ptr() as usize, w))
+        .collect();
+    let is_tag = |word: &str| {
+        word.strip_suffix("]:")
+            .and_then(|w| w.rsplit_once('['))
+            .is_some_and(|(name, pid)| !name.is_empty() && pid.chars().all(|c| c.is_ascii_digit()))
+    };
+    match words.iter().take(6).position(|(_, w)| is_tag(w)) {
+        // A time stamp is not a host: a line written without a host field stays as is.
+        Some(tag) if tag >= 2 && !words[tag - 1].1.contains(':') => {
+            let (at, host) = words[tag - 1];
+            let mut out = line[..at].to_string();
+            out.push_str(&mask(host));
+            out.push_str(&line[at + host.len()..]);
+            std::borrow::Cow::Owned(out)
+        }
+        _ => std::borrow::Cow::Borrowed(line),
+    }
+}
+
 impl Anonymiser {
     /// An anonymiser that also hides the single-label names in `extra` (whole words only).
     pub fn new(extra: impl IntoIterator<Item = String>) -> Anonymiser {
@@ -85,6 +112,13 @@ impl Anonymiser {
 
     /// The text with every name masked.
     pub fn text(&self, text: &str) -> String {
+        text.split_inclusive('\n')
+            .map(|line| self.line(&mask_log_host(line)))
+            .collect()
+    }
+
+    /// One line with every name masked.
+    fn line(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         let mut before: Option<char> = None;
@@ -211,6 +245,18 @@ mod tests {
         assert_eq!(
             plain("10:34:56 [not:an:address]"),
             "10:34:56 [not:an:address]"
+        );
+    }
+
+    #[test]
+    fn the_host_field_of_log_lines() {
+        assert_eq!(
+            plain("12:Dec 06 10:38:07 mail postfix/smtpd[28374]: fatal: the mail system\n"),
+            "12:Dec 06 10:38:07 AAAA postfix/smtpd[28374]: fatal: the mail system\n"
+        );
+        assert_eq!(
+            plain("2026-12-06T10:38:07.1+00:00 mx1 postfix/qmgr[7]: x\nmail postfix"),
+            "2026-12-06T10:38:07.1+00:00 AAD postfix/qmgr[7]: x\nmail postfix"
         );
     }
 

@@ -14,7 +14,8 @@ pub fn is_problem(line: &str) -> bool {
 }
 
 /// The first `limit` problem lines of `lines` with `context` lines before and after each,
-/// formatted as grep does with -n: `N:line` for a match, `N-line` for context, and `--`
+/// formatted as `grep -n -m limit -C context` does: `N:line` for one of the first `limit`
+/// matches, `N-line` for context (a later match in the trailing context included), and `--`
 /// between groups that do not touch. Returns the text and the number of problem lines in
 /// the whole log.
 pub fn first_problems(lines: &[String], limit: usize, context: usize) -> (String, usize) {
@@ -22,8 +23,9 @@ pub fn first_problems(lines: &[String], limit: usize, context: usize) -> (String
         .filter(|&i| is_problem(&lines[i]))
         .collect();
     let mut out = String::new();
+    let shown = &matches[..matches.len().min(limit)];
     let mut shown_to: Option<usize> = None;
-    for &at in matches.iter().take(limit) {
+    for &at in shown {
         let from = at.saturating_sub(context);
         let to = (at + context).min(lines.len().saturating_sub(1));
         let from = match shown_to {
@@ -35,7 +37,7 @@ pub fn first_problems(lines: &[String], limit: usize, context: usize) -> (String
             None => from,
         };
         for (i, line) in lines.iter().enumerate().take(to + 1).skip(from) {
-            let mark = if is_problem(line) { ':' } else { '-' };
+            let mark = if shown.contains(&i) { ':' } else { '-' };
             out.push_str(&format!("{}{mark}{line}\n", i + 1));
         }
         shown_to = Some(shown_to.map_or(to, |end| end.max(to)));
@@ -68,6 +70,9 @@ mod tests {
         let (text, count) = first_problems(&log, 2, 1);
         assert_eq!(count, 3);
         assert_eq!(text, "1-a\n2:b error: 1\n3-c\n4:d panic: 2\n5-e\n");
+        // A match past the limit in the trailing context is context, as grep -m shows it.
+        let (text, _) = first_problems(&log, 1, 2);
+        assert_eq!(text, "1-a\n2:b error: 1\n3-c\n4-d panic: 2\n");
     }
 
     #[test]
