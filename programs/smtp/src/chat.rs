@@ -247,6 +247,30 @@ impl Chat {
         }
     }
 
+    /// The socket's send buffer size, raised to `least` when smaller (what Postfix does
+    /// for PIPELINING, so that a group of commands never blocks the writer).
+    pub fn send_buffer(&self, least: usize) -> usize {
+        use std::os::fd::AsFd;
+        use sys::nix::sys::socket::{getsockopt, setsockopt, sockopt::SndBuf};
+        let fd = match &self.conn {
+            Conn::Tcp(s) => s.as_fd(),
+            Conn::Unix(s) => s.as_fd(),
+            Conn::Tls(s) => s.get_ref().as_fd(),
+            Conn::Gone => return least,
+        };
+        let size = match getsockopt(&fd, SndBuf) {
+            Ok(size) => size,
+            Err(e) => log::msg_fatal!("smtp_helo: getsockopt: {}", e.desc()),
+        };
+        if size < least {
+            if let Err(e) = setsockopt(&fd, SndBuf, &least) {
+                log::msg_fatal!("smtp_helo: setsockopt: {}", e.desc());
+            }
+            return least;
+        }
+        size
+    }
+
     /// Whether the session runs inside TLS.
     pub fn in_tls(&self) -> bool {
         matches!(self.conn, Conn::Tls(_))

@@ -18,7 +18,8 @@ use rfc822::mime::{HeaderClass, HeaderInfo, MimeOptions, MimeSink, MimeState, Re
 use smtp_proto::EhloMask;
 use std::io::{BufReader, Seek, SeekFrom};
 
-/// Server features (`SMTP_FEATURE_*`).
+/// Server features (`SMTP_FEATURE_*`), with Postfix's values: the verbose log prints
+/// them as a number.
 pub mod feature {
     /// ESMTP.
     pub const ESMTP: u32 = 1 << 0;
@@ -28,29 +29,34 @@ pub mod feature {
     pub const PIPELINING: u32 = 1 << 2;
     /// SIZE.
     pub const SIZE: u32 = 1 << 3;
-    /// DSN.
-    pub const DSN: u32 = 1 << 11;
     /// STARTTLS.
-    pub const STARTTLS: u32 = 1 << 6;
+    pub const STARTTLS: u32 = 1 << 4;
     /// AUTH.
-    pub const AUTH: u32 = 1 << 4;
-    /// SMTPUTF8.
-    pub const SMTPUTF8: u32 = 1 << 19;
+    pub const AUTH: u32 = 1 << 5;
     /// XFORWARD NAME.
-    pub const XFORWARD_NAME: u32 = 1 << 20;
+    pub const XFORWARD_NAME: u32 = 1 << 7;
     /// XFORWARD ADDR.
-    pub const XFORWARD_ADDR: u32 = 1 << 21;
-    /// XFORWARD PORT.
-    pub const XFORWARD_PORT: u32 = 1 << 22;
+    pub const XFORWARD_ADDR: u32 = 1 << 8;
     /// XFORWARD PROTO.
-    pub const XFORWARD_PROTO: u32 = 1 << 23;
+    pub const XFORWARD_PROTO: u32 = 1 << 9;
     /// XFORWARD HELO.
-    pub const XFORWARD_HELO: u32 = 1 << 24;
-    /// XFORWARD IDENT.
-    pub const XFORWARD_IDENT: u32 = 1 << 25;
+    pub const XFORWARD_HELO: u32 = 1 << 10;
     /// XFORWARD SOURCE (Postfix's XFORWARD_DOMAIN).
-    pub const XFORWARD_SOURCE: u32 = 1 << 26;
+    pub const XFORWARD_SOURCE: u32 = 1 << 11;
+    /// The server is one of the most preferred (`SMTP_FEATURE_BEST_MX`).
+    pub const BEST_MX: u32 = 1 << 12;
+    /// DSN.
+    pub const DSN: u32 = 1 << 15;
+    /// XFORWARD PORT.
+    pub const XFORWARD_PORT: u32 = 1 << 18;
+    /// XFORWARD IDENT.
+    pub const XFORWARD_IDENT: u32 = 1 << 20;
+    /// SMTPUTF8.
+    pub const SMTPUTF8: u32 = 1 << 21;
 }
+
+/// Postfix's PIPELINING_BUFSIZE: the most command bytes sent before reading replies.
+const PIPELINING_BUFSIZE: usize = 4096;
 
 /// The SMTPUTF8 flags of a request (`SMTPUTF8_FLAG_*`).
 const SMTPUTF8_FLAG_REQUESTED: i32 = 1 << 0;
@@ -279,9 +285,10 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                 return Ok(status);
             }
             if log::verbose() > 0 {
+                let best = if session.best_mx { feature::BEST_MX } else { 0 };
                 log::msg_info!(
                     "server features: 0x{:x} size {}",
-                    session.features,
+                    session.features | best,
                     session.size_limit
                 );
             }
@@ -309,6 +316,15 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                     session.namaddr
                 );
                 session.features |= feature::EIGHTBITMIME;
+            }
+            if session.features & feature::PIPELINING != 0 {
+                let size = session.chat.send_buffer(PIPELINING_BUFSIZE);
+                if log::verbose() > 0 {
+                    log::msg_info!(
+                        "Using {} PIPELINING, TCP send buffer size is {size}, PIPELINING buffer size is {PIPELINING_BUFSIZE}",
+                        if settings.lmtp { "LMTP" } else { "ESMTP" }
+                    );
+                }
             }
             if !in_tls {
                 let level = session.tls_level;

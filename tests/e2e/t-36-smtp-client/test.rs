@@ -415,7 +415,8 @@ fn relay_results_equal_postfix() {
 /// fallback relay gets the mail), a server without EHLO (HELO, no PIPELINING), a destination that refuses
 /// connections with smtp_fallback_relay, 8-bit mail for a server without 8BITMIME
 /// (converted to quoted-printable, no SIZE), XFORWARD to a server that offers it, and the debug_peer_list transcript of every
-/// session (`> host[addr]:port: COMMAND`, `< host[addr]:port: reply`).
+/// session (`> host[addr]:port: COMMAND`, `< host[addr]:port: reply`, the server
+/// features and the PIPELINING buffer lines).
 fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
     let mut mx = instance("t-36-sess", ours)?;
     let (greet, helo, refused, no8bit, xfwd) = (
@@ -517,7 +518,12 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
     // The dialogue itself, with the queue IDs the servers echo masked.
     let chat: Vec<String> = smtp_lines
         .iter()
-        .filter(|m| m.starts_with("> ") || m.starts_with("< "))
+        .filter(|m| {
+            m.starts_with("> ")
+                || m.starts_with("< ")
+                || m.starts_with("server features: ")
+                || m.starts_with("Using ESMTP PIPELINING")
+        })
         .map(|m| unvarying(&mask(m)))
         .collect();
     Some((status, chat, converted))
@@ -551,7 +557,13 @@ fn sessions_equal_postfix() {
         "{postfix_status:#?}"
     );
     assert!(
-        postfix_chat.iter().any(|l| l.contains(": HELO ")),
+        postfix_chat.iter().any(|l| l.contains(": HELO "))
+            && postfix_chat
+                .iter()
+                .any(|l| l.starts_with("server features: 0x"))
+            && postfix_chat
+                .iter()
+                .any(|l| l.starts_with("Using ESMTP PIPELINING")),
         "{postfix_chat:#?}"
     );
     assert_eq!(status, postfix_status);
