@@ -5,7 +5,8 @@
 //! (notify_classes = 2bounce), a delay warning (delay_warning_time), lifetime expiry
 //! (maximal_queue_lifetime = 0), a bounce_template_file template, and sendmail's DSN
 //! options (NOTIFY=SUCCESS,FAILURE, RET=HDRS, ENVID: a success notice and a
-//! non-delivery notice with the headers only). The notices mailed
+//! non-delivery notice with the headers only), and a remote server that refuses the
+//! recipient with 550 (Remote-MTA and the smtp Diagnostic-Code). The notices mailed
 //! back (headers, the three MIME parts, the per-recipient fields, the returned message),
 //! the log lines (`sender non-delivery notification: QUEUEID`...) and what is left in
 //! the bounce/ and defer/ directories must be equal once queue IDs, dates and MIME
@@ -298,5 +299,62 @@ fn dsn_options_give_success_and_headers_only_notices_as_with_postfix() {
         assert!(all.contains(needle), "no \"{needle}\" in:\n{all}");
     }
     assert!(!all.contains("body t29-dsn"), "RET=HDRS returned the body");
+    assert_runs(&ours, &postfix);
+}
+
+/// smtp-sink on the relay's port, refusing every RCPT TO with a 550; killed when
+/// dropped.
+struct RefusingRelay(std::process::Child);
+
+impl RefusingRelay {
+    fn start(mx: &e2e::Instance) -> RefusingRelay {
+        let child = std::process::Command::new("/usr/sbin/smtp-sink")
+            .args(["-u", "nobody", "-f", "RCPT", "-B"])
+            .arg("550 5.1.1 Recipient address rejected: User unknown")
+            .arg(format!("127.0.0.1:{}", mx.sink_port))
+            .arg("10")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("smtp-sink");
+        e2e::wait_until(5, || {
+            std::net::TcpStream::connect(("127.0.0.1", mx.sink_port)).is_ok()
+        });
+        RefusingRelay(child)
+    }
+}
+
+impl Drop for RefusingRelay {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A remote server refuses the recipient: the smtp agent's status carries the remote
+/// MTA and its reply, which the notice reports as Remote-MTA and Diagnostic-Code.
+fn remote_refusal(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance("t-29-remote", bounce)?;
+    let _relay = RefusingRelay::start(&mx);
+    mx.start();
+    sendmail(&mx, USER, FAR, "t29-remote");
+    wait_count(&mx, ": removed", 2, 60);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn a_remote_refusal_is_reported_with_the_remote_mta_as_with_postfix() {
+    let Some((ours, postfix)) = both(remote_refusal) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 1, "{ours:#?}");
+    let notice = &ours.notices[0];
+    for needle in [
+        "Remote-MTA: dns; 127.0.0.1",
+        "Diagnostic-Code: smtp; 550 5.1.1 Recipient address rejected: User unknown",
+        "<far@relay.e2e.test>: host 127.0.0.1[127.0.0.1] said: 550 5.1.1 Recipient\n    address rejected: User unknown (in reply to RCPT TO command)",
+    ] {
+        assert!(notice.contains(needle), "no \"{needle}\" in:\n{notice}");
+    }
     assert_runs(&ours, &postfix);
 }
