@@ -35,6 +35,7 @@ mod scan;
 mod scheduler;
 mod settings;
 mod transport;
+mod workers;
 
 use global::mail_queue::{ACTIVE, INCOMING};
 use params::decl::qmgr::QMGR_DAEMON_TIMEOUT;

@@ -79,6 +79,8 @@ pub struct Scheduler {
     next_deferred_scan: Instant,
     /// Flush flags that apply to the messages fed by the current scans.
     flush_dfxp: bool,
+    /// The threads that talk to the agents.
+    workers: crate::workers::Workers,
 }
 
 /// Now as (seconds, microseconds).
@@ -117,6 +119,7 @@ impl Scheduler {
             sender,
             next_deferred_scan,
             flush_dfxp: false,
+            workers: crate::workers::Workers::default(),
         }
     }
 
@@ -377,21 +380,16 @@ impl Scheduler {
         );
         let sender = self.sender.clone();
         let (transport, queue) = (transport.to_string(), queue.to_string());
-        let spawned = std::thread::Builder::new()
-            .name(format!("deliver-{transport}"))
-            .spawn(move || {
-                std::thread::sleep(delay);
-                let outcome = deliver::deliver(&request);
-                let _ = sender.send(Event::Delivered {
-                    transport,
-                    queue,
-                    entry,
-                    outcome,
-                });
+        self.workers.run(move || {
+            std::thread::sleep(delay);
+            let outcome = deliver::deliver(&request);
+            let _ = sender.send(Event::Delivered {
+                transport,
+                queue,
+                entry,
+                outcome,
             });
-        if let Err(e) = spawned {
-            log::msg_fatal!("cannot start a delivery thread: {e}");
-        }
+        });
     }
 
     /// The waiting entries of a destination that just died go to the `retry`

@@ -37,7 +37,7 @@ const VICTIMS: [&str; 11] = [
 ];
 
 /// Seconds into the load at which the master itself is killed.
-const MASTER_KILLS: [u64; 2] = [3, 7];
+const MASTER_KILLS: [u64; 2] = [1, 2];
 
 #[test]
 fn sigkill_of_any_process_loses_no_acknowledged_message() {
