@@ -213,6 +213,14 @@ pub fn notices(mx: &Instance) -> Vec<String> {
     out
 }
 
+/// Asserts that `text` contains each of `needles`.
+#[track_caller]
+pub fn assert_has(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "no \"{needle}\" in:\n{text}");
+    }
+}
+
 /// Asserts that two runs' texts are equal, showing the first differing line.
 pub fn assert_same(what: &str, ours: &[String], postfix: &[String]) {
     if ours == postfix {

@@ -68,17 +68,18 @@ fn a_5xx_from_the_error_transport_bounces_as_with_postfix() {
     };
     assert_eq!(ours.notices.len(), 1, "{ours:#?}");
     let notice = &ours.notices[0];
-    for needle in [
-        "Subject: Undelivered Mail Returned to Sender",
-        "Content-Type: multipart/report; report-type=delivery-status;",
-        "Content-Type: message/delivery-status",
-        "Action: failed",
-        "Status: 5.1.1",
-        "Content-Type: message/rfc822",
-        "body t29-error",
-    ] {
-        assert!(notice.contains(needle), "no \"{needle}\" in:\n{notice}");
-    }
+    assert_has(
+        notice,
+        &[
+            "Subject: Undelivered Mail Returned to Sender",
+            "Content-Type: multipart/report; report-type=delivery-status;",
+            "Content-Type: message/delivery-status",
+            "Action: failed",
+            "Status: 5.1.1",
+            "Content-Type: message/rfc822",
+            "body t29-error",
+        ],
+    );
     assert!(
         ours.lines
             .iter()
@@ -175,14 +176,15 @@ fn a_delay_warning_is_sent_as_with_postfix() {
     };
     assert_eq!(ours.notices.len(), 1, "{ours:#?}");
     let notice = &ours.notices[0];
-    for needle in [
-        "Subject: Delayed Mail (still being retried)",
-        "Action: delayed",
-        "Will-Retry-Until: DATE",
-        "Content-Description: Undelivered Message Headers",
-    ] {
-        assert!(notice.contains(needle), "no \"{needle}\" in:\n{notice}");
-    }
+    assert_has(
+        notice,
+        &[
+            "Subject: Delayed Mail (still being retried)",
+            "Action: delayed",
+            "Will-Retry-Until: DATE",
+            "Content-Description: Undelivered Message Headers",
+        ],
+    );
     assert_eq!(ours.logs_left, (0, 1), "the defer log stays");
     assert_runs(&ours, &postfix);
 }
@@ -239,13 +241,14 @@ fn a_template_file_is_used_as_by_postfix() {
     };
     assert_eq!(ours.notices.len(), 1, "{ours:#?}");
     let notice = &ours.notices[0];
-    for needle in [
-        "Subject: Your mail to an error address",
-        "Hello, this is mail.e2e.test (Postfix).",
-        "Mail stays queued for 5 days at most.",
-    ] {
-        assert!(notice.contains(needle), "no \"{needle}\" in:\n{notice}");
-    }
+    assert_has(
+        notice,
+        &[
+            "Subject: Your mail to an error address",
+            "Hello, this is mail.e2e.test (Postfix).",
+            "Mail stays queued for 5 days at most.",
+        ],
+    );
     assert_runs(&ours, &postfix);
 }
 
@@ -289,15 +292,16 @@ fn dsn_options_give_success_and_headers_only_notices_as_with_postfix() {
     };
     assert_eq!(ours.notices.len(), 2, "{ours:#?}");
     let all = ours.notices.join("\n");
-    for needle in [
-        "Subject: Successful Mail Delivery Report",
-        "Action: delivered",
-        "Original-Envelope-Id: ENV-t29",
-        "Content-Type: text/rfc822-headers",
-        "Action: failed",
-    ] {
-        assert!(all.contains(needle), "no \"{needle}\" in:\n{all}");
-    }
+    assert_has(
+        &all,
+        &[
+            "Subject: Successful Mail Delivery Report",
+            "Action: delivered",
+            "Original-Envelope-Id: ENV-t29",
+            "Content-Type: text/rfc822-headers",
+            "Action: failed",
+        ],
+    );
     assert!(!all.contains("body t29-dsn"), "RET=HDRS returned the body");
     assert_runs(&ours, &postfix);
 }
@@ -349,12 +353,13 @@ fn a_remote_refusal_is_reported_with_the_remote_mta_as_with_postfix() {
     };
     assert_eq!(ours.notices.len(), 1, "{ours:#?}");
     let notice = &ours.notices[0];
-    for needle in [
-        "Remote-MTA: dns; 127.0.0.1",
-        "Diagnostic-Code: smtp; 550 5.1.1 Recipient address rejected: User unknown",
-        "<far@relay.e2e.test>: host 127.0.0.1[127.0.0.1] said: 550 5.1.1 Recipient\n    address rejected: User unknown (in reply to RCPT TO command)",
-    ] {
-        assert!(notice.contains(needle), "no \"{needle}\" in:\n{notice}");
-    }
+    assert_has(
+        notice,
+        &[
+            "Remote-MTA: dns; 127.0.0.1",
+            "Diagnostic-Code: smtp; 550 5.1.1 Recipient address rejected: User unknown",
+            "<far@relay.e2e.test>: host 127.0.0.1[127.0.0.1] said: 550 5.1.1 Recipient\n    address rejected: User unknown (in reply to RCPT TO command)",
+        ],
+    );
     assert_runs(&ours, &postfix);
 }

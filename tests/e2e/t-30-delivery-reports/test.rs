@@ -75,17 +75,18 @@ fn sendmail_bv_reports_what_would_happen_as_with_postfix() {
     assert_eq!(ours.delivered, 0, "-bv delivers nothing");
     assert_eq!(ours.reports.len(), 1, "{ours:#?}");
     let report = &ours.reports[0];
-    for needle in [
-        "Subject: Mail Delivery Status Report",
-        "Enclosed is the mail delivery report that you requested.",
-        "Action: deliverable",
-        "X-Postfix-Queue-ID: QUEUEID",
-        "X-Postfix-Sender: rfc822; user@vmail.e2e.test",
-        "Content-Type: text/rfc822-headers",
-        "Subject: probe",
-    ] {
-        assert!(report.contains(needle), "no \"{needle}\" in:\n{report}");
-    }
+    assert_has(
+        report,
+        &[
+            "Subject: Mail Delivery Status Report",
+            "Enclosed is the mail delivery report that you requested.",
+            "Action: deliverable",
+            "X-Postfix-Queue-ID: QUEUEID",
+            "X-Postfix-Sender: rfc822; user@vmail.e2e.test",
+            "Content-Type: text/rfc822-headers",
+            "Subject: probe",
+        ],
+    );
     assert!(
         ours.lines
             .iter()
