@@ -380,25 +380,24 @@ impl Checker {
                 let verdict = self.dnsxl(*kind, domain, facts);
                 return (verdict, Some(domain.clone()));
             }
-            Restriction::DeferIfPermit => {
+            Restriction::DeferIfPermit | Restriction::DeferIfReject => {
+                let permit = *restriction == Restriction::DeferIfPermit;
+                let name = if permit {
+                    "defer_if_permit"
+                } else {
+                    "defer_if_reject"
+                };
                 let text = format!(
-                    "<{}>: {} rejected: defer_if_permit requested",
+                    "<{}>: {} rejected: {name} requested",
                     subject.name, subject.class
                 );
-                let Verdict::Refuse(r) = self.refusal(450, "4.7.0", &text, class) else {
-                    unreachable!("a refusal");
-                };
-                self.defer_if_permit(r)
-            }
-            Restriction::DeferIfReject => {
-                let text = format!(
-                    "<{}>: {} rejected: defer_if_reject requested",
-                    subject.name, subject.class
-                );
-                let Verdict::Refuse(r) = self.refusal(450, "4.7.0", &text, class) else {
-                    unreachable!("a refusal");
-                };
-                self.defer_if_reject(r)
+                let soft = self.policy.soft_bounce;
+                let refusal = Refusal::new(450, "4.7.0", &text, class, soft);
+                if permit {
+                    self.defer_if_permit(refusal)
+                } else {
+                    self.defer_if_reject(refusal)
+                }
             }
             Restriction::Class(name) => match self.lists.classes.get(name).cloned() {
                 Some(list) => self.evaluate(name, &list, subject, facts, depth + 1),

@@ -87,24 +87,12 @@ impl Checker {
                 );
                 Verdict::Dunno
             }
-            Status::Retry => {
-                let text = format!("{subject} Host not found");
-                let refusal = Refusal::new(450, "4.7.1", &text, ErrorClass::Policy, false);
-                self.tempfail(refusal, self.unknown_codes.hostname_defer_if_permit)
-            }
-            other => {
-                let why = if other == Status::Inval {
-                    "Malformed DNS server reply"
-                } else {
-                    "Host not found"
-                };
-                let text = format!("{subject} {why}");
-                self.refusal(
+            status => {
+                let (code, defer) = (
                     self.unknown_codes.hostname,
-                    "4.7.1",
-                    &text,
-                    ErrorClass::Policy,
-                )
+                    self.unknown_codes.hostname_defer_if_permit,
+                );
+                self.not_found(status, &subject, "Host not found", code, "4.7.1", defer)
             }
         }
     }
@@ -161,26 +149,38 @@ impl Checker {
                 let text = format!("{subject} Domain {domain} does not accept mail (nullMX)");
                 self.refusal(code, dsn, &text, ErrorClass::Policy)
             }
-            Status::Retry => {
-                let text = format!("{subject} Domain not found");
-                let refusal = Refusal::new(450, detail, &text, ErrorClass::Policy, false);
-                self.tempfail(refusal, self.unknown_codes.address_defer_if_permit)
-            }
-            other => {
-                let why = if other == Status::Inval {
-                    "Malformed DNS server reply"
-                } else {
-                    "Domain not found"
-                };
-                let text = format!("{subject} {why}");
-                self.refusal(
+            status => {
+                let (code, defer) = (
                     self.unknown_codes.address,
-                    detail,
-                    &text,
-                    ErrorClass::Policy,
-                )
+                    self.unknown_codes.address_defer_if_permit,
+                );
+                self.not_found(status, &subject, "Domain not found", code, detail, defer)
             }
         }
+    }
+
+    /// A name that is not there: a temporary failure defers (now or if nothing else
+    /// rejects, as the tempfail action says), anything else refuses with `code`.
+    fn not_found(
+        &mut self,
+        status: Status,
+        subject: &str,
+        missing: &str,
+        code: u16,
+        dsn: &str,
+        defer_if_permit: bool,
+    ) -> Verdict {
+        if status == Status::Retry {
+            let text = format!("{subject} {missing}");
+            let refusal = Refusal::new(450, dsn, &text, ErrorClass::Policy, false);
+            return self.tempfail(refusal, defer_if_permit);
+        }
+        let why = if status == Status::Inval {
+            "Malformed DNS server reply"
+        } else {
+            missing
+        };
+        self.refusal(code, dsn, &format!("{subject} {why}"), ErrorClass::Policy)
     }
 
     /// A temporary failure: DEFER_IF_PERMIT (unless under `warn_if_reject`) or a deferral
