@@ -58,9 +58,17 @@ pub fn expand(
 ) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for arg in command {
-        let names = util::mac_expand::scan(arg).unwrap_or_default();
+        // What mac_parse hands pipe's callback: the whole inside of `${...}`, so that
+        // `${name?text}` is an unknown name here, as in Postfix.
+        let (pieces, error) = util::mac_expand::pieces(arg);
+        if let Some(error) = error {
+            return Err(error);
+        }
         let mut per_rcpt = false;
-        for name in &names {
+        for piece in &pieces {
+            let util::mac_expand::Piece::Name(name) = piece else {
+                continue;
+            };
             if PER_RECIPIENT.contains(&name.as_str()) {
                 per_rcpt = true;
             } else if !PER_MESSAGE.contains(&name.as_str()) {
@@ -255,6 +263,19 @@ mod tests {
         assert_eq!(
             run(&["x", "${bogus}"], Flags::default()).unwrap_err(),
             "file /etc/postfix/master.cf: service filter: unknown macro name: \"bogus\""
+        );
+        // pipe knows names, not the conditional forms.
+        assert_eq!(
+            run(&["${extension?+x}"], Flags::default()).unwrap_err(),
+            "file /etc/postfix/master.cf: service filter: unknown macro name: \"extension?+x\""
+        );
+        assert_eq!(
+            run(&["${sender"], Flags::default()).unwrap_err(),
+            "truncated macro reference: \"${sender\""
+        );
+        assert_eq!(
+            run(&["$$sender"], Flags::default()).unwrap(),
+            vec!["$sender"]
         );
     }
 }

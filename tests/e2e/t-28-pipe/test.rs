@@ -284,3 +284,35 @@ fn sendmail_bv_reports_as_postfix_pipe() {
         "{ours:#?}"
     );
 }
+
+/// A conditional macro (`${nexthop?x}`) is not a name pipe knows: a configuration
+/// error, logged, and the mail waits (4.3.5).
+fn conditional(agent: Agent) -> Option<Vec<String>> {
+    let mut mx = instance("t-28-cond", agent)?;
+    mx.write("etc/transport", "cond.e2e.test cond:\n");
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &(master_cf + "cond unix - n n - - pipe\n  user=nobody argv=/bin/true ${nexthop?x}\n"),
+    );
+    mx.start();
+    sendmail(&mx, "x@cond.e2e.test", "t28-cond", 0);
+    wait_queue(&mx, "deferred", 1);
+    Some(lines_of(&mx, &["pipe"]))
+}
+
+#[test]
+fn conditional_macros_are_refused_as_by_postfix_pipe() {
+    let Some(ours) = conditional(Agent::Ours) else {
+        return;
+    };
+    let Some(postfix) = conditional(Agent::Postfix) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("unknown macro name: \"nexthop?x\"")),
+        "{ours:#?}"
+    );
+}
