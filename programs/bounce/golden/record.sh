@@ -15,4 +15,9 @@ for mode in b t; do
         MAIL_CONFIG=$conf /usr/sbin/postconf -$mode "$PWD/$file.cf" > $mode-$file.ref 2>/dev/null
     done
 done
+# With SMTPUTF8 on (compatibility level 3.6), $myhostname and $mydomain are shown in
+# lower case and Unicode.
+cp main-idna.cf "$conf/main.cf"
+echo "queue_directory = $conf" >> "$conf/main.cf"
+MAIL_CONFIG=$conf /usr/sbin/postconf -b "$PWD/tmpl-idna.cf" > b-idna.ref 2>/dev/null
 rm -rf "$conf"

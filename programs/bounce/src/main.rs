@@ -26,6 +26,7 @@
 //! single-client service without a process limit).
 
 mod compose;
+mod idna;
 mod log_file;
 mod notify;
 mod post;

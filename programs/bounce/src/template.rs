@@ -349,12 +349,24 @@ impl Template {
             }
             return Some(result.to_string());
         }
-        // myhostname and mydomain would be shown in Unicode with SMTPUTF8 on; an ASCII
-        // name without A-labels reads the same either way.
-        match key {
-            "myhostname" => return Some(settings.myhostname.clone()),
-            "mydomain" => return Some(settings.mydomain.clone()),
-            _ => {}
+        // With SMTPUTF8 on, the host and domain names are shown in Unicode.
+        let name = match key {
+            "myhostname" => Some(&settings.myhostname),
+            "mydomain" => Some(&settings.mydomain),
+            _ => None,
+        };
+        if let Some(value) = name.filter(|_| settings.smtputf8_enable) {
+            let origin = &self.origin;
+            if !value.is_ascii() {
+                log::msg_warn!(
+                    "{origin}: conversion \"{key}\" failed: non-ASCII input value: \"{value}\""
+                );
+                return Some(value.clone());
+            }
+            return Some(crate::idna::domain_to_utf8(value).unwrap_or_else(|| {
+                log::msg_warn!("{origin}: conversion \"{key}\" failed: input value: \"{value}\"");
+                value.clone()
+            }));
         }
         let raw = config.raw(key)?;
         config.expand(&raw).ok()

@@ -12,7 +12,11 @@ fn golden() -> PathBuf {
 }
 
 fn config() -> params::Config {
-    let path = golden().join("main.cf");
+    config_from("main.cf")
+}
+
+fn config_from(name: &str) -> params::Config {
+    let path = golden().join(name);
     let text = std::fs::read_to_string(&path).unwrap();
     let main = params::main_cf::MainCf::parse(&path, &text).unwrap();
     params::Config::new(&golden(), main)
@@ -58,4 +62,13 @@ fn template_files_load_as_in_postfix() {
             "{file}"
         );
     }
+}
+
+#[test]
+fn host_and_domain_names_are_shown_in_unicode() {
+    let config = config_from("main-idna.cf");
+    let settings = settings(&config);
+    let path = golden().join("tmpl-idna.cf");
+    let mut templates = Templates::from_file(&path.display().to_string());
+    assert_eq!(templates.expand(&settings, &config), read("b-idna.ref"));
 }
