@@ -536,3 +536,32 @@ fn a_full_mailbox_bounces_as_with_postfix_local() {
         ours.0
     );
 }
+
+/// fallback_transport: a recipient that is neither an alias nor a user is handed to
+/// another transport (discard here), which logs the delivery; local's and discard's
+/// lines.
+fn fallback(agent: Agent) -> Option<Vec<String>> {
+    let mut mx = instance("t-27-fallback", agent, "spool")?;
+    mx.set_main_cf("fallback_transport", "discard:fallback.e2e.test");
+    mx.start();
+    sendmail(&mx, &[], "stranger+ext", "t27-fallback");
+    sendmail(&mx, &[], "nobody", "t27-known");
+    settle(&mx, 2);
+    Some(lines_of(&mx, &["local", "discard"]))
+}
+
+#[test]
+fn fallback_transport_equals_postfix_local() {
+    let Some(ours) = fallback(Agent::Ours) else {
+        return;
+    };
+    let Some(postfix) = fallback(Agent::Postfix) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("passing <stranger+ext@mail.e2e.test> to transport=discard")),
+        "{ours:#?}"
+    );
+}
