@@ -1,0 +1,463 @@
+//! The per-message timeline: every logged event of one message across processes, in
+//! order, explained in words, following the message into the new queue ids of its
+//! bounces, delay notices and forwarded copies.
+//!
+//! Postfix counterpart: none (people grep the queue id, then grep again for the queue ids
+//! they spot). The lines read are Postfix 3.7's: smtpd's `client=`, cleanup's
+//! `message-id=`, qmgr's `from=... (queue active)` and `removed`, the delivery agents'
+//! `to=..., delays=a/b/c/d, dsn=..., status=...`, bounce's `sender non-delivery
+//! notification: QUEUEID`, local's `forwarded as QUEUEID` and a relay's `queued as
+//! QUEUEID`; they are the same in ironpost's log.
+
+use crate::engine;
+use crate::json::Value;
+use crate::logline::{Line, format_time};
+use crate::pattern;
+
+/// What to trace.
+#[derive(Debug, Clone)]
+pub enum Query {
+    /// A queue id.
+    QueueId(String),
+    /// A Message-ID, with or without its angle brackets.
+    MessageId(String),
+    /// A sender or recipient address (from=, to= or orig_to=), in a time range.
+    Address {
+        /// The address.
+        address: String,
+        /// From this time (seconds of the year) on.
+        since: Option<u64>,
+        /// Up to this time.
+        until: Option<u64>,
+    },
+}
+
+/// One event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The log line.
+    pub line: Line,
+    /// What it means, when there is more to say than the line.
+    pub explanation: Vec<String>,
+}
+
+/// The events of one queue id.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// The queue id.
+    pub queue_id: String,
+    /// Why it is here: "asked for", or the queue id and event it comes from.
+    pub origin: String,
+    /// The events in log order.
+    pub events: Vec<Event>,
+    /// Where the message is now.
+    pub state: String,
+}
+
+/// The queue ids a query starts from, in log order.
+pub fn start_ids(lines: &[Line], query: &Query) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |id: &str| {
+        if !out.iter().any(|o| o == id) {
+            out.push(id.to_string());
+        }
+    };
+    for line in lines {
+        let Some(id) = &line.queue_id else {
+            continue;
+        };
+        let msg = line.message();
+        let hit = match query {
+            Query::QueueId(q) => id == q,
+            Query::MessageId(m) => {
+                let bare = m.trim_start_matches('<').trim_end_matches('>');
+                msg.starts_with("message-id=")
+                    && msg["message-id=".len()..]
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        == bare
+            }
+            Query::Address {
+                address,
+                since,
+                until,
+            } => {
+                let in_range = line
+                    .time
+                    .is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u));
+                let lower = msg.to_ascii_lowercase();
+                let a = address.to_ascii_lowercase();
+                in_range
+                    && ["from=<", "to=<", "orig_to=<"]
+                        .iter()
+                        .any(|k| lower.contains(&format!("{k}{a}>")))
+            }
+        };
+        if hit {
+            add(id);
+        }
+    }
+    out
+}
+
+/// The queue ids a line hands the message on to, with what happened.
+fn successors(line: &Line) -> Vec<(String, String)> {
+    let msg = line.message();
+    let mut out = Vec::new();
+    for (p, what) in [
+        (
+            "sender non-delivery notification: {id}",
+            "non-delivery notice to the sender",
+        ),
+        (
+            "sender delivery status notification: {id}",
+            "delivery status notice to the sender",
+        ),
+        (
+            "sender delay notification: {id}",
+            "delay notice to the sender",
+        ),
+        (
+            "postmaster non-delivery notification: {id}",
+            "non-delivery notice to the postmaster",
+        ),
+        ("forwarded as {id})", "forwarded copy"),
+        ("queued as {id})", "copy queued by the next hop"),
+    ] {
+        if let Some(c) = pattern::matches(p, msg) {
+            let id = c[0].1.trim().to_string();
+            if crate::logline::is_queue_id(&id) {
+                out.push((id, what.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Words for `delays=a/b/c/d`.
+pub fn explain_delays(delays: &str) -> Option<String> {
+    let parts: Vec<&str> = delays.split('/').collect();
+    if parts.len() != 4 {
+        return None;
+    }
+    Some(format!(
+        "delays: {}s before the queue manager (receiving the message, cleanup), {}s in the \
+         queue manager (waiting in the queue and for a delivery agent), {}s setting up the \
+         delivery (connection, DNS, HELO, TLS), {}s transmitting the message",
+        parts[0], parts[1], parts[2], parts[3]
+    ))
+}
+
+/// A field `name=value` of a delivery line (value up to the next `, `).
+fn field<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!("{name}=");
+    let at = msg
+        .match_indices(&key)
+        .find(|(i, _)| *i == 0 || msg[..*i].ends_with(' '))?
+        .0;
+    let rest = &msg[at + key.len()..];
+    Some(rest.split(", ").next().unwrap_or(rest))
+}
+
+/// What a line of the message means.
+fn explain(line: &Line, next_retry: Option<u64>, retried: Option<&Line>) -> Vec<String> {
+    let msg = line.message();
+    let mut out = Vec::new();
+    if let Some(client) = msg.strip_prefix("client=") {
+        out.push(format!(
+            "{} accepted the message from {}",
+            line.process,
+            client.split(", ").next().unwrap_or(client)
+        ));
+    } else if let Some(mid) = msg.strip_prefix("message-id=") {
+        out.push(format!("cleanup queued the message, Message-ID {mid}"));
+    } else if msg.starts_with("uid=") {
+        out.push("submitted locally (sendmail/postdrop), picked up by pickup".into());
+    } else if msg.ends_with("(queue active)") {
+        out.push(format!(
+            "the queue manager moved it to the active queue: sender <{}>, {} bytes, {} recipient(s)",
+            field(msg, "from").unwrap_or("").trim_matches(['<', '>']),
+            field(msg, "size").unwrap_or("?"),
+            field(msg, "nrcpt")
+                .and_then(|n| n.split(' ').next())
+                .unwrap_or("?")
+        ));
+    } else if msg == "removed" {
+        out.push("the queue file is removed: the queue is done with the message".into());
+    } else if msg.starts_with("from=<") && msg.contains("status=expired") {
+        out.push(
+            "the message stayed longer than maximal_queue_lifetime (bounce_queue_lifetime for bounces): it is returned to the sender"
+                .into(),
+        );
+    } else if let Some(status) = field(msg, "status") {
+        let to = field(msg, "to").unwrap_or("?");
+        let relay = field(msg, "relay").unwrap_or("?");
+        let dsn = field(msg, "dsn").unwrap_or("?");
+        let (word, reason) = status.split_once(' ').unwrap_or((status, ""));
+        let reason = reason.trim_start_matches('(').trim_end_matches(')');
+        let what = match word {
+            "sent" => "delivered",
+            "deferred" => "deferred (will be tried again)",
+            "bounced" => "bounced (a non-delivery notice goes to the sender)",
+            "undeliverable" => "would bounce (address verification)",
+            "deliverable" => "deliverable (address verification)",
+            other => other,
+        };
+        out.push(format!(
+            "{} to {to} via {relay}: {what}, status {dsn}: {reason}",
+            line.process
+        ));
+        if let Some(orig) = field(msg, "orig_to") {
+            out.push(format!("originally addressed to {orig}"));
+        }
+        if let Some(d) = field(msg, "delays").and_then(explain_delays) {
+            out.push(d);
+        }
+        if word == "deferred" {
+            match (retried, next_retry) {
+                (Some(r), _) => out.push(format!("tried again at {}", r.stamp)),
+                (None, Some(t)) => out.push(format!(
+                    "still queued: next retry at {} (the deferred queue file's time)",
+                    format_time(t)
+                )),
+                (None, None) => out.push("no later attempt in the log".into()),
+            }
+        }
+    } else if msg.starts_with("reject: ") || msg.contains(": reject: ") {
+        out.push(format!("{} refused it: {msg}", line.process));
+    } else if let Some(action) = [
+        "hold:",
+        "discard:",
+        "redirect:",
+        "filter:",
+        "warning:",
+        "replace:",
+        "prepend:",
+    ]
+    .iter()
+    .find(|a| msg.starts_with(**a))
+    {
+        out.push(format!(
+            "cleanup's header/body checks: {} action",
+            action.trim_end_matches(':')
+        ));
+    }
+    for (id, what) in successors(line) {
+        out.push(format!("{what}: new queue id {id} (traced below)"));
+    }
+    if (msg.contains("warning:") || msg.contains("fatal:") || msg.contains("error:"))
+        && let Some(f) = engine::diagnose(std::slice::from_ref(line)).first()
+    {
+        out.push(format!("problem: {} -- remedy: {}", f.cause, f.remedy));
+    }
+    out
+}
+
+/// The smtpd session lines around a message: its `connect from` and `disconnect from`,
+/// and the lines of that process in between that name no queue id.
+fn session(lines: &[Line], first: &Line) -> Vec<Line> {
+    if first.process != "smtpd" {
+        return Vec::new();
+    }
+    let same = |l: &Line| l.program == first.program && l.pid == first.pid;
+    let at = lines
+        .iter()
+        .position(|l| l.number == first.number)
+        .unwrap_or(0);
+    let start = lines[..at]
+        .iter()
+        .rposition(|l| same(l) && l.text.starts_with("connect from "));
+    let end = lines[at..]
+        .iter()
+        .position(|l| same(l) && l.text.starts_with("disconnect from "))
+        .map(|e| at + e);
+    let (Some(start), Some(end)) = (start, end) else {
+        return Vec::new();
+    };
+    lines[start..=end]
+        .iter()
+        .filter(|l| same(l) && l.queue_id.is_none())
+        .cloned()
+        .collect()
+}
+
+/// The traces for a query: the messages found and every queue id they led to.
+/// `next_retry` gives a still-queued message's next attempt (the deferred file's time).
+pub fn trace(
+    lines: &[Line],
+    query: &Query,
+    next_retry: &dyn Fn(&str) -> Option<u64>,
+) -> Vec<Trace> {
+    let mut todo: Vec<(String, String)> = start_ids(lines, query)
+        .into_iter()
+        .map(|id| (id, "asked for".to_string()))
+        .collect();
+    let mut out: Vec<Trace> = Vec::new();
+    while !todo.is_empty() {
+        let (id, origin) = todo.remove(0);
+        if out.iter().any(|t| t.queue_id == id) {
+            continue;
+        }
+        let own: Vec<&Line> = lines
+            .iter()
+            .filter(|l| l.queue_id.as_deref() == Some(id.as_str()))
+            .collect();
+        let mut all: Vec<Line> = own.iter().map(|l| (*l).clone()).collect();
+        if let Some(first) = own.first() {
+            all.extend(session(lines, first));
+        }
+        all.sort_by_key(|l| l.number);
+        let retry_at = next_retry(&id);
+        let mut events = Vec::new();
+        for (i, line) in all.iter().enumerate() {
+            let retried =
+                if field(line.message(), "status").is_some_and(|s| s.starts_with("deferred")) {
+                    let to = field(line.message(), "to");
+                    all[i + 1..].iter().find(|l| {
+                        field(l.message(), "to") == to && field(l.message(), "status").is_some()
+                    })
+                } else {
+                    None
+                };
+            for (next, what) in successors(line) {
+                todo.push((next, format!("{what} of {id}")));
+            }
+            events.push(Event {
+                explanation: explain(line, retry_at, retried),
+                line: line.clone(),
+            });
+        }
+        let state = if own.iter().any(|l| l.message() == "removed") {
+            "removed from the queue".to_string()
+        } else if let Some(t) = retry_at {
+            format!("still queued, next retry at {}", format_time(t))
+        } else {
+            "not removed in this log (still queued, or the log ends first)".to_string()
+        };
+        out.push(Trace {
+            queue_id: id,
+            origin,
+            events,
+            state,
+        });
+    }
+    out
+}
+
+/// The traces as text.
+pub fn text(traces: &[Trace]) -> String {
+    if traces.is_empty() {
+        return "no message found\n".into();
+    }
+    let mut out = String::new();
+    for t in traces {
+        out.push_str(&format!("=== {} ({}) ===\n", t.queue_id, t.origin));
+        for e in &t.events {
+            let who = match e.line.pid {
+                Some(pid) => format!("{}[{pid}]", e.line.program),
+                None => e.line.program.clone(),
+            };
+            out.push_str(&format!("{} {who}: {}\n", e.line.stamp, e.line.text));
+            for x in &e.explanation {
+                out.push_str(&format!("    = {x}\n"));
+            }
+        }
+        out.push_str(&format!("state: {}\n\n", t.state));
+    }
+    out
+}
+
+/// The traces as JSON.
+pub fn json(traces: &[Trace]) -> String {
+    Value::Arr(
+        traces
+            .iter()
+            .map(|t| {
+                Value::Obj(vec![
+                    ("queue_id".into(), Value::s(&t.queue_id)),
+                    ("origin".into(), Value::s(&t.origin)),
+                    ("state".into(), Value::s(&t.state)),
+                    (
+                        "events".into(),
+                        Value::Arr(
+                            t.events
+                                .iter()
+                                .map(|e| {
+                                    Value::Obj(vec![
+                                        ("time".into(), Value::s(&e.line.stamp)),
+                                        ("program".into(), Value::s(&e.line.program)),
+                                        (
+                                            "pid".into(),
+                                            e.line
+                                                .pid
+                                                .map_or(Value::Null, |p| Value::Num(p as i64)),
+                                        ),
+                                        ("text".into(), Value::s(&e.line.text)),
+                                        (
+                                            "explanation".into(),
+                                            Value::Arr(
+                                                e.explanation.iter().map(Value::s).collect(),
+                                            ),
+                                        ),
+                                    ])
+                                })
+                                .collect(),
+                        ),
+                    ),
+                ])
+            })
+            .collect(),
+    )
+    .render()
+        + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logline::parse_log;
+
+    const LOG: &str = "\
+Dec  6 10:00:00 mail postfix/smtpd[10]: connect from localhost[127.0.0.1]
+Dec  6 10:00:00 mail postfix/smtpd[10]: 3F2A1C0: client=localhost[127.0.0.1]
+Dec  6 10:00:00 mail postfix/cleanup[11]: 3F2A1C0: message-id=<m1@example.org>
+Dec  6 10:00:00 mail postfix/qmgr[12]: 3F2A1C0: from=<a@example.org>, size=300, nrcpt=1 (queue active)
+Dec  6 10:00:00 mail postfix/smtpd[10]: disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5
+Dec  6 10:00:01 mail postfix/smtp[13]: 3F2A1C0: to=<u@relay.example>, relay=none, delay=1, delays=0.1/0/0.9/0, dsn=4.4.1, status=deferred (connect to x[127.0.0.1]:2525: Connection refused)
+Dec  6 10:05:01 mail postfix/smtp[13]: 3F2A1C0: to=<u@relay.example>, relay=x[127.0.0.1]:2525, delay=301, delays=300/0/0/1, dsn=5.0.0, status=bounced (host x[127.0.0.1] said: 550 no (in reply to RCPT TO command))
+Dec  6 10:05:01 mail postfix/cleanup[11]: 4B3C2D1: message-id=<b@mail>
+Dec  6 10:05:01 mail postfix/bounce[14]: 3F2A1C0: sender non-delivery notification: 4B3C2D1
+Dec  6 10:05:01 mail postfix/qmgr[12]: 3F2A1C0: removed
+Dec  6 10:05:02 mail postfix/virtual[15]: 4B3C2D1: to=<a@example.org>, relay=virtual, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to maildir)
+Dec  6 10:05:02 mail postfix/qmgr[12]: 4B3C2D1: removed
+";
+
+    #[test]
+    fn follows_the_bounce_and_explains_delays() {
+        let lines = parse_log(LOG);
+        for q in [
+            Query::QueueId("3F2A1C0".into()),
+            Query::MessageId("m1@example.org".into()),
+            Query::Address {
+                address: "U@relay.example".into(),
+                since: None,
+                until: None,
+            },
+        ] {
+            let traces = trace(&lines, &q, &|_| None);
+            assert_eq!(traces.len(), 2, "{q:?}");
+            assert_eq!(traces[1].queue_id, "4B3C2D1");
+            assert_eq!(
+                traces[1].origin,
+                "non-delivery notice to the sender of 3F2A1C0"
+            );
+        }
+        let traces = trace(&lines, &Query::QueueId("3F2A1C0".into()), &|_| None);
+        let t = text(&traces);
+        assert!(t.contains("connect from localhost"), "{t}");
+        assert!(t.contains("tried again at Dec  6 10:05:01"), "{t}");
+        assert!(t.contains("0.9s setting up the delivery"), "{t}");
+        assert!(t.contains("state: removed from the queue"), "{t}");
+        assert!(json(&traces).contains("\"queue_id\":\"4B3C2D1\""));
+    }
+}

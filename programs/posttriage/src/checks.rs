@@ -1,0 +1,304 @@
+//! Checks of what the log cannot show: the chroot jail, queue ownership, indexed tables
+//! older than their source, transports that master.cf lacks, parameters postconf -n warns
+//! about, and free space against message_size_limit.
+//!
+//! Postfix counterpart: parts of postfix-script's `check-warn` (ownership), postmap's
+//! "database is older than source file" test (src/util/dict_db.c), postconf's "unused
+//! parameter" warnings, and smtpd's free-space test (src/smtpd/smtpd.c). Each result is a
+//! line of text that the triage rules match like a log line (`posttriage check: ...`).
+
+use params::Config;
+use params::decl::address::{
+    DEFAULT_TRANSPORT, RELAY_TRANSPORT, TRANSPORT_MAPS, VIRTUAL_TRANSPORT,
+};
+use params::decl::install::{COMMAND_DIRECTORY, MAIL_OWNER, QUEUE_DIRECTORY};
+use params::decl::smtpd::MESSAGE_SIZE_LIMIT;
+use params::master_cf::MasterCf;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What `postfix prepare-chroot` copies that a chrooted daemon reads (programs/postfix
+/// chroot.rs); a missing one breaks name or service lookups in the jail.
+const JAIL_FILES: [&str; 5] = [
+    "etc/hosts",
+    "etc/resolv.conf",
+    "etc/services",
+    "etc/nsswitch.conf",
+    "etc/localtime",
+];
+
+/// Queue directories whose files belong to mail_owner.
+const OWNED_QUEUES: [&str; 9] = [
+    "incoming", "active", "deferred", "defer", "bounce", "trace", "hold", "flush", "saved",
+];
+
+/// Files reported per queue directory: one is enough to show the fault.
+const OWNERSHIP_SAMPLES: usize = 3;
+
+/// Table types kept in an indexed file beside their source, with its suffix.
+const INDEXED: [(&str, &str); 5] = [
+    ("hash", ".db"),
+    ("btree", ".db"),
+    ("lmdb", ".lmdb"),
+    ("cdb", ".cdb"),
+    ("dbm", ".pag"),
+];
+
+/// Every check's lines.
+pub fn run(config: &Config) -> Vec<String> {
+    let queue = PathBuf::from(config.str(&QUEUE_DIRECTORY).unwrap_or_default());
+    let master = MasterCf::read(&config.config_directory.join("master.cf")).ok();
+    let mut out = Vec::new();
+    if let Some(master) = &master {
+        out.extend(chroot(master, &queue));
+        out.extend(transports(config, master));
+    }
+    out.extend(ownership(config, &queue));
+    out.extend(tables(config, master.as_ref()));
+    out.extend(unused_parameters(config));
+    out.extend(free_space(config, &queue));
+    out.into_iter()
+        .map(|l| format!("posttriage check: {l}"))
+        .collect()
+}
+
+fn chroot(master: &MasterCf, queue: &Path) -> Vec<String> {
+    let missing: Vec<&str> = JAIL_FILES
+        .into_iter()
+        .filter(|f| Path::new("/").join(f).exists() && !queue.join(f).exists())
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    master
+        .entries
+        .iter()
+        .filter(|e| e.fields[4] == "y")
+        .map(|e| {
+            format!(
+                "service {}/{} runs chrooted in {} but {} is missing there",
+                e.service(),
+                e.kind(),
+                queue.display(),
+                missing.join(", ")
+            )
+        })
+        .collect()
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => walk(&path, out),
+            Ok(t) if t.is_file() => out.push(path),
+            _ => {}
+        }
+    }
+}
+
+fn uid_of(user: &str) -> Option<u32> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.first() == Some(&user)).then(|| f.get(2)?.parse().ok())?
+    })
+}
+
+fn ownership(config: &Config, queue: &Path) -> Vec<String> {
+    let owner = config.str(&MAIL_OWNER).unwrap_or_default();
+    let Some(uid) = uid_of(&owner) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for dir in OWNED_QUEUES {
+        let mut files = Vec::new();
+        walk(&queue.join(dir), &mut files);
+        out.extend(
+            files
+                .iter()
+                .filter(|f| std::fs::metadata(f).is_ok_and(|m| m.uid() != uid))
+                .take(OWNERSHIP_SAMPLES)
+                .map(|f| format!("not owned by {owner}: {}", f.display())),
+        );
+    }
+    out
+}
+
+/// `type:name` table references in a parameter value.
+fn table_refs(value: &str) -> Vec<(String, String)> {
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter_map(|w| {
+            let (kind, name) = w.split_once(':')?;
+            (name.starts_with('/') && kind.chars().all(|c| c.is_ascii_alphanumeric()))
+                .then(|| (kind.to_string(), name.to_string()))
+        })
+        .collect()
+}
+
+/// Every explicit setting of main.cf and master.cf -o, expanded.
+fn settings(config: &Config, master: Option<&MasterCf>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = config
+        .main
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.name.clone(),
+                config.expand(&e.value).unwrap_or(e.value.clone()),
+            )
+        })
+        .collect();
+    if let Some(master) = master {
+        for e in &master.entries {
+            for (name, value) in e.overrides() {
+                out.push((
+                    name.to_string(),
+                    config.expand(value).unwrap_or(value.to_string()),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn mtime(path: &Path) -> Option<i64> {
+    std::fs::metadata(path).ok().map(|m| m.mtime())
+}
+
+fn tables(config: &Config, master: Option<&MasterCf>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    for (_, value) in settings(config, master) {
+        for (kind, name) in table_refs(&value) {
+            let Some((_, suffix)) = INDEXED.iter().find(|(k, _)| *k == kind) else {
+                continue;
+            };
+            if seen.contains(&name) {
+                continue;
+            }
+            seen.push(name.clone());
+            let db = PathBuf::from(format!("{name}{suffix}"));
+            match (mtime(&db), mtime(Path::new(&name))) {
+                (None, _) => out.push(format!(
+                    "{kind}:{name} is unavailable. open database {}: No such file or directory",
+                    db.display()
+                )),
+                (Some(d), Some(s)) if d < s => out.push(format!(
+                    "database {} is older than source file {name}",
+                    db.display()
+                )),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The transport of a `transport:nexthop` value (empty for none).
+fn transport_name(value: &str) -> &str {
+    value.split(':').next().unwrap_or("").trim()
+}
+
+fn transports(config: &Config, master: &MasterCf) -> Vec<String> {
+    let services: Vec<&str> = master
+        .entries
+        .iter()
+        .filter(|e| e.kind() == "unix" || e.kind() == "unix-dgram")
+        .map(|e| e.service())
+        .collect();
+    let mut named: Vec<(String, String)> = Vec::new();
+    for param in [&DEFAULT_TRANSPORT, &RELAY_TRANSPORT, &VIRTUAL_TRANSPORT] {
+        if let Ok(v) = config.str(param) {
+            named.push((transport_name(&v).to_string(), param.name.to_string()));
+        }
+    }
+    let maps = config.str(&TRANSPORT_MAPS).unwrap_or_default();
+    for (kind, name) in table_refs(&maps) {
+        // The source file of every file-based type is `key value` lines.
+        let Ok(text) = std::fs::read_to_string(&name) else {
+            continue;
+        };
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(value) = line.split_whitespace().nth(1) {
+                named.push((transport_name(value).to_string(), format!("{kind}:{name}")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (transport, map) in named {
+        if !transport.is_empty() && !services.contains(&transport.as_str()) {
+            let line = format!("transport {transport} in {map} is not a master.cf service");
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
+}
+
+/// postconf -n's own warnings: it knows every parameter name, service-specific ones too.
+fn unused_parameters(config: &Config) -> Vec<String> {
+    let postconf =
+        PathBuf::from(config.str(&COMMAND_DIRECTORY).unwrap_or_default()).join("postconf");
+    let Ok(output) = Command::new(&postconf)
+        .arg("-c")
+        .arg(&config.config_directory)
+        .arg("-n")
+        .env_remove(params::env::CONF_ENV)
+        .output()
+    else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|l| l.contains("unused parameter: "))
+        .map(|l| l.split_once("warning: ").map_or(l, |(_, w)| w).to_string())
+        .collect()
+}
+
+fn free_space(config: &Config, queue: &Path) -> Vec<String> {
+    let Ok(limit) = config.int(&MESSAGE_SIZE_LIMIT) else {
+        return Vec::new();
+    };
+    let Ok(stat) = nix::sys::statvfs::statvfs(queue) else {
+        return Vec::new();
+    };
+    let free = stat.blocks_available() as u128 * stat.fragment_size() as u128;
+    // smtpd's test: room for one and a half messages of the largest size.
+    if limit > 0 && free < (limit as u128) * 3 / 2 {
+        vec![format!(
+            "free space {free} bytes in {} is less than 1.5 x message_size_limit {limit}",
+            queue.display()
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_references() {
+        assert_eq!(
+            table_refs("hash:/etc/a, texthash:/etc/b proxy:mysql:x"),
+            vec![
+                ("hash".to_string(), "/etc/a".to_string()),
+                ("texthash".to_string(), "/etc/b".to_string())
+            ]
+        );
+        assert_eq!(transport_name("smtp:[127.0.0.1]:25"), "smtp");
+        assert_eq!(transport_name(":[relay]"), "");
+    }
+}

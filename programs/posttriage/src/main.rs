@@ -1,0 +1,175 @@
+//! posttriage - what is wrong with the mail system, and what to do about it.
+//!
+//! Postfix counterpart: none; DEBUG_README's "Look for obvious signs of trouble" done by
+//! a program. `posttriage [-a] [-c config_dir] [-j] [-l logfile] [-s since] [-u until]`
+//! reads main.cf and master.cf, runs the checks of what the log cannot show (see
+//! [`checks`]), reads the log (`-l`, else maillog_file, else the syslog file) from the
+//! last "daemon started" line on (`-a`: all of it; `-s`/`-u`: a window, as a log time
+//! stamp, HH:MM[:SS] today, or an age such as 2h), and prints the root cause in one line,
+//! its remedy on the next, then the evidence and the knock-on errors grouped under it
+//! (crates/triage has the rule base). "no problem found" exits 0, a problem exits 1; `-j`
+//! (or `--json`) prints JSON for monitoring. `-R` prints the rule list (docs/TRIAGE.md).
+//!
+//! A separate program, named like Postfix's post* commands, rather than a `postfix`
+//! subcommand: it needs no privileges and runs unchanged against a Postfix system.
+
+mod checks;
+
+use params::Config;
+use params::decl::logging::MAILLOG_FILE;
+use std::path::PathBuf;
+use triage::logline::{self, Line};
+
+/// Where syslog puts mail logging when maillog_file is not used.
+const SYSLOG_FILES: [&str; 3] = ["/var/log/mail.log", "/var/log/maillog", "/var/log/mail"];
+
+/// The master's start line: the default window starts at the last one.
+const STARTED: &str = "daemon started -- version";
+
+fn usage(myname: &str) -> ! {
+    log::msg_fatal!(
+        "usage: {myname} [-a (whole log)] [-c config_dir] [-j (JSON)] [-l logfile] [-s since] [-u until] [-R (rule list)]"
+    )
+}
+
+/// Now, as seconds of the year in local time (the log's clock).
+fn now() -> u64 {
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let t = sys::localtime(epoch);
+    logline::seconds(
+        t.month as u64 + 1,
+        t.day as u64,
+        t.hour as u64,
+        t.minute as u64,
+        t.second as u64,
+    )
+}
+
+fn main() {
+    let argv0 = std::env::args()
+        .next()
+        .unwrap_or_else(|| "posttriage".into());
+    log::init(Box::new(log::Stderr::new(&argv0)));
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .map(|a| if a == "--json" { "-j".into() } else { a })
+        .collect();
+    let (opts, operands) = match util::getopt::parse(&argv0, "ac:jl:Rs:u:", &args) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("{message}");
+            usage(&argv0)
+        }
+    };
+    if !operands.is_empty() {
+        usage(&argv0);
+    }
+    let (mut whole, mut json, mut config_dir, mut log_file) = (false, false, None, None);
+    let (mut since, mut until) = (None, None);
+    let now = now();
+    let when = |v: &str| {
+        logline::parse_user_time(v, now).unwrap_or_else(|| {
+            eprintln!("{argv0}: bad time: {v}");
+            usage(&argv0)
+        })
+    };
+    for opt in opts {
+        let value = opt.value.unwrap_or_default();
+        match opt.letter {
+            'a' => whole = true,
+            'c' => config_dir = Some(PathBuf::from(value)),
+            'j' => json = true,
+            'l' => log_file = Some(PathBuf::from(value)),
+            'R' => {
+                print!("{}", triage::rules::markdown());
+                return;
+            }
+            's' => since = Some(when(&value)),
+            'u' => until = Some(when(&value)),
+            _ => usage(&argv0),
+        }
+    }
+    let config_dir = params::config::config_directory(config_dir.as_deref());
+    let config = match Config::load(&config_dir) {
+        Ok(config) => config,
+        Err(e) => log::msg_fatal!("{e}"),
+    };
+    let mut lines: Vec<Line> = checks::run(&config)
+        .into_iter()
+        .map(|text| Line {
+            number: 0,
+            raw: text.clone(),
+            stamp: String::new(),
+            time: None,
+            program: "posttriage".into(),
+            process: "posttriage".into(),
+            pid: None,
+            queue_id: None,
+            text,
+        })
+        .collect();
+    let log_file = log_file.or_else(|| {
+        let maillog = config.str(&MAILLOG_FILE).unwrap_or_default();
+        if !maillog.is_empty() && !maillog.starts_with("/dev/") {
+            return Some(PathBuf::from(maillog));
+        }
+        SYSLOG_FILES.iter().map(PathBuf::from).find(|p| p.exists())
+    });
+    if let Some(path) = &log_file {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let log = logline::parse_log(&String::from_utf8_lossy(&bytes));
+                lines.extend(window(log, whole, since, until));
+            }
+            Err(e) => log::msg_warn!("cannot read {}: {}", path.display(), sys::os_error(&e)),
+        }
+    }
+    let findings = triage::engine::diagnose(&lines);
+    if json {
+        print!("{}", triage::engine::json(&findings));
+    } else {
+        print!("{}", triage::engine::text(&findings));
+    }
+    std::process::exit(if findings.is_empty() { 0 } else { 1 });
+}
+
+/// The lines looked at: from the last start of the mail system on, unless the whole log
+/// or a time window was asked for. A start that fails (a fatal before the master's
+/// "daemon started") is part of the window: the window starts at the last start
+/// attempt, postfix-script's "starting the Postfix mail system" when it is logged.
+fn window(log: Vec<Line>, whole: bool, since: Option<u64>, until: Option<u64>) -> Vec<Line> {
+    if since.is_some() || until.is_some() {
+        return log
+            .into_iter()
+            .filter(|l| {
+                l.time
+                    .is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u))
+            })
+            .collect();
+    }
+    if whole {
+        return log;
+    }
+    let start = log
+        .iter()
+        .rposition(|l| l.text.starts_with(STARTED))
+        .map(|at| {
+            // postfix-script's line just before the master's belongs to the same start.
+            log[..at]
+                .iter()
+                .rposition(|l| l.text == "starting the Postfix mail system")
+                .filter(|&s| at - s < 50)
+                .unwrap_or(at)
+        })
+        .unwrap_or(0);
+    let later_attempt = log[start..]
+        .iter()
+        .rposition(|l| l.text == "starting the Postfix mail system")
+        .map(|i| start + i);
+    let start = later_attempt.unwrap_or(start);
+    log.into_iter().skip(start).collect()
+}
