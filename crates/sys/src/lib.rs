@@ -5,6 +5,7 @@
 //! where the call can fail. Postfix counterpart: the system-call users scattered across
 //! `src/util` (`get_hostname.c`, `chroot_uid.c`, `set_ugid.c`, `timecmp.c`...).
 
+pub mod crash;
 #[cfg(feature = "berkeley-db")]
 pub mod db185;
 pub mod fdpass;
