@@ -17,7 +17,10 @@
 //! Verbosity is a process-wide counter: each `-v` raises it, `debug_peer_list` raises it for
 //! one session. Code logs verbose detail with `if log::verbose() > 0 { msg_info!(...) }`.
 
+pub mod crash;
 mod sinks;
+
+pub use crash::work;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
@@ -132,7 +135,9 @@ pub fn write(severity: Severity, text: &str) {
     // As Postfix's msg_output: a newline, tab or stray byte in a record (from a client's
     // command, a header, a table) shows as '?', so one record stays one line.
     let text = util::printable::printable(text, UTF8.load(Ordering::Relaxed));
-    for sink in sinks().iter_mut() {
+    let mut sinks = sinks();
+    crash::remember(severity, &text);
+    for sink in sinks.iter_mut() {
         sink.write(severity, &text);
     }
 }
@@ -169,9 +174,12 @@ pub fn set_fatal_cleanup(cleanup: fn()) {
 
 static FATAL_CLEANUP: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
 
-/// Logs a panic record, pauses one second, and aborts (core dump).
+/// Logs a panic record, writes a crash report when the daemon has them on (see
+/// [`crash`]), pauses one second, and aborts (core dump).
 pub fn panic(args: fmt::Arguments<'_>) -> ! {
-    write(Severity::Panic, &args.to_string());
+    let text = args.to_string();
+    write(Severity::Panic, &text);
+    crash::report(format!("panic: {text}").as_bytes());
     std::thread::sleep(Duration::from_secs(1));
     std::process::abort()
 }

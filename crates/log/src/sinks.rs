@@ -47,7 +47,7 @@ fn now() -> sys::LocalTime {
 }
 
 /// `Mmm dd HH:MM:SS` with the day padded by a space (syslog) or a zero (maillog_file).
-fn timestamp(zero_pad: bool) -> String {
+pub(crate) fn timestamp(zero_pad: bool) -> String {
     let t = now();
     let month = MONTHS[t.month as usize % 12];
     if zero_pad {
