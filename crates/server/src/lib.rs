@@ -24,7 +24,9 @@
 pub mod dgram;
 pub mod event;
 mod event_loop;
+pub mod fingerprint;
 pub mod mail_flow;
+pub mod master_ent;
 pub mod master_proto;
 pub mod multi;
 pub mod options;
@@ -33,7 +35,7 @@ pub mod trigger;
 
 use options::Options;
 use params::Config;
-use params::decl::install::{MAIL_OWNER, QUEUE_DIRECTORY};
+use params::decl::install::{DATA_DIRECTORY, MAIL_OWNER, QUEUE_DIRECTORY};
 use params::decl::process::{DAEMON_TIMEOUT, MAX_IDLE, MAX_USE};
 use params::decl::queue::IN_FLOW_DELAY;
 use std::fs::File;
@@ -213,6 +215,8 @@ impl Daemon {
             .watchdog
             .map(|param| config.time(param).unwrap_or_else(|e| config_fatal(e)) as u64);
 
+        enable_crash_reports(&config, &argv, &service_name, opts.transport.as_deref());
+
         if debug_me {
             global::debug_process::run(&config);
         }
@@ -316,9 +320,66 @@ impl Daemon {
     }
 }
 
-/// The watchdog's action: a request took longer than the limit.
+/// The watchdog's action: a request took longer than the limit. The report comes first,
+/// so that it shows where the process was stuck and the master finds it when it reaps us.
 fn watchdog_timeout() -> ! {
+    log::crash::report(b"watchdog timeout");
     log::msg_fatal!("watchdog timeout")
+}
+
+/// The directory under data_directory where daemons leave crash reports; the master
+/// creates it, owned by mail_owner.
+pub const CRASH_DIRECTORY: &str = "crash";
+
+/// Turns on crash reports (log::crash) in `$data_directory/crash`, opened now, before a
+/// chroot, with a header saying what ran under which configuration. A daemon started
+/// where that directory does not exist (by Postfix's master) runs without them.
+fn enable_crash_reports(config: &Config, argv: &[String], service: &str, transport: Option<&str>) {
+    let Ok(data_directory) = config.str(&DATA_DIRECTORY) else {
+        return;
+    };
+    let dir = PathBuf::from(data_directory).join(CRASH_DIRECTORY);
+    let header = format!(
+        "program: {}\nservice: {service}/{}\nversion: ironpost {}, mail_version {}\n\
+         config_directory: {}\nmain.cf: {}\nmaster.cf: {}\ncommand: {}\n",
+        std::env::current_exe().map_or_else(
+            |_| argv.first().cloned().unwrap_or_default(),
+            |p| p.display().to_string()
+        ),
+        transport.unwrap_or("-"),
+        env!("CARGO_PKG_VERSION"),
+        params::install::MAIL_VERSION,
+        config.config_directory.display(),
+        fingerprint::of_file(&config.config_directory.join("main.cf")),
+        fingerprint::of_file(&config.config_directory.join("master.cf")),
+        argv.join(" "),
+    );
+    if let Err(e) = log::crash::enable(&dir, service, header) {
+        if log::verbose() > 0 {
+            log::msg_info!("no crash reports: {e}");
+        }
+        return;
+    }
+    test_panic_hook();
+}
+
+/// For the crash-report tests: `IRONPOST_TEST_PANIC_AFTER=<seconds>` in a daemon's
+/// environment makes it panic that long after start-up, whatever it is doing then. The
+/// master passes a daemon only the environment main.cf's import_environment names, so
+/// only whoever may edit main.cf can set it; no client can.
+fn test_panic_hook() {
+    let Some(seconds) = std::env::var("IRONPOST_TEST_PANIC_AFTER")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("test-panic".into())
+        .spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(seconds));
+            panic!("test panic requested by IRONPOST_TEST_PANIC_AFTER={seconds}");
+        });
 }
 
 /// The watchdog default of the trigger, event and datagram skeletons, in seconds.

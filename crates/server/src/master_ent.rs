@@ -78,13 +78,36 @@ pub struct Service {
     pub backlog: u32,
 }
 
-/// Reads master.cf and builds every enabled service. The error is the fatal text.
-pub fn read(config: &Config, master_verbose: bool, detach: bool) -> Result<Vec<Service>, String> {
+/// Reads master.cf and builds every enabled service, logging master.cf's warnings;
+/// returns the services and the text they were built from (the master keeps a copy of
+/// what it loaded, for `postfix reload -n`). The error is the fatal text.
+pub fn read(
+    config: &Config,
+    master_verbose: bool,
+    detach: bool,
+) -> Result<(Vec<Service>, String), String> {
     let path = config.config_directory.join("master.cf");
-    let master = MasterCf::read(&path)?;
-    for warning in &master.warnings {
+    // As params reads it: invalid UTF-8 becomes U+FFFD.
+    let bytes = std::fs::read(&path)
+        .map_err(|e| format!("open {}: {}", path.display(), sys::os_error(&e)))?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (services, warnings) = parse(config, &text, master_verbose, detach)?;
+    for warning in &warnings {
         log::msg_warn!("{warning}");
     }
+    Ok((services, text))
+}
+
+/// Builds every enabled service from master.cf's `text`, as the master does at start-up
+/// and reload; returns the services and master.cf's warnings, or the fatal text.
+pub fn parse(
+    config: &Config,
+    text: &str,
+    master_verbose: bool,
+    detach: bool,
+) -> Result<(Vec<Service>, Vec<String>), String> {
+    let path = config.config_directory.join("master.cf");
+    let master = MasterCf::parse(&path, text).map_err(|e| e.to_string())?;
     let settings = Settings::from(config)?;
     let mut services = Vec::new();
     for entry in &master.entries {
@@ -97,7 +120,7 @@ pub fn read(config: &Config, master_verbose: bool, detach: bool) -> Result<Vec<S
             .map_err(|why| format!("{context}: {why}"))?;
         services.push(service);
     }
-    Ok(services)
+    Ok((services, master.warnings))
 }
 
 /// The main.cf settings that shape services.
@@ -363,7 +386,7 @@ mod tests {
         std::fs::write(dir.join("master.cf"), master).unwrap();
         let main = MainCf::parse(Path::new("/x/main.cf"), main).unwrap();
         let config = Config::new(&dir, main);
-        let out = read(&config, false, true);
+        let out = read(&config, false, true).map(|(services, _)| services);
         let _ = std::fs::remove_dir_all(&dir);
         out
     }

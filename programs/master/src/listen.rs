@@ -6,7 +6,7 @@
 //! non-blocking (several daemons may race for one connection) and close-on-exec (only the
 //! master's children get them, at fixed numbers).
 
-use crate::ent::{Kind, Service};
+use server::master_ent::{Kind, Service};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;

@@ -12,7 +12,6 @@
 //! standard output (maillog_file = /dev/stdout); `-t` test whether a master runs (exit 0 if
 //! not); `-v` verbose, passed to every daemon; `-w` wait until the master is up, then exit.
 
-mod ent;
 mod listen;
 mod lock;
 mod runtime;

@@ -5,12 +5,12 @@
 //! `master_sig.c` (signals), `master_flow.c` (the flow-control pipe every daemon shares).
 
 use crate::Flags;
-use crate::ent::{self, Service};
 use crate::spawn::{ChildEnv, Children, Serv, status_channel};
 use params::Config;
 use params::decl::identity::MYHOSTNAME;
 use params::decl::install::{DATA_DIRECTORY, MAIL_OWNER, QUEUE_DIRECTORY};
 use params::decl::logging::{MAILLOG_FILE, POSTLOG_SERVICE_NAME};
+use server::master_ent::{self as ent, Service};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,6 +20,10 @@ use sys::nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 struct Master {
     config_dir: PathBuf,
     config: Config,
+    /// The main.cf text `config` was parsed from.
+    main_cf_text: String,
+    data_directory: String,
+    crash_dir: PathBuf,
     flags: Flags,
     servs: Vec<Serv>,
     children: Children,
@@ -36,11 +40,72 @@ fn fatal_config(e: params::ConfigError) -> ! {
     global::fatal_config(e)
 }
 
-/// Reads main.cf; fatal on error.
-fn load_config(dir: &std::path::Path) -> Config {
-    let mut config = Config::load(dir).unwrap_or_else(|e| fatal_config(e));
+/// Reads main.cf; fatal on error. Returns the text it was parsed from, which the master
+/// keeps a copy of (see `keep_loaded`).
+fn load_config(dir: &std::path::Path) -> (Config, String) {
+    let path = dir.join("main.cf");
+    // Parsed from the very text that is kept; a file that cannot be read is left to
+    // Config::load, for its error text.
+    let Ok(bytes) = std::fs::read(&path) else {
+        let config = Config::load(dir).unwrap_or_else(|e| fatal_config(e));
+        return (config, String::new());
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let main = params::main_cf::MainCf::parse(&path, &text).unwrap_or_else(|e| {
+        fatal_config(params::ConfigError {
+            warnings: Vec::new(),
+            message: e.to_string(),
+        })
+    });
+    let mut config = Config::new(dir, main);
     config.process_name = "master".to_string();
-    config
+    (config, text)
+}
+
+/// Where the master keeps copies of the main.cf and master.cf it loaded, under
+/// data_directory: `postfix reload -n` compares them with the files as they are now.
+pub const LOADED_MAIN_CF: &str = "master-loaded-main.cf";
+/// See [`LOADED_MAIN_CF`].
+pub const LOADED_MASTER_CF: &str = "master-loaded-master.cf";
+
+/// Writes the copies of what was loaded, aside and renamed into place, as mail_owner
+/// (data_directory's owner). A failure costs only the dry-run's list of changes.
+fn keep_loaded(data_directory: &str, owner: (u32, u32), main_cf: &str, master_cf: &str) {
+    for (name, text) in [(LOADED_MAIN_CF, main_cf), (LOADED_MASTER_CF, master_cf)] {
+        let path = PathBuf::from(data_directory).join(name);
+        let aside = path.with_extension("tmp");
+        let result = crate::listen::as_owner(owner, || {
+            std::fs::write(&aside, text).and_then(|()| std::fs::rename(&aside, &path))
+        });
+        if let Err(e) = result {
+            log::msg_warn!(
+                "cannot save a copy of the loaded configuration in {}: {}",
+                path.display(),
+                sys::os_error(&e)
+            );
+        }
+    }
+}
+
+/// Makes `$data_directory/crash`, where daemons leave crash reports (server::CRASH_DIRECTORY),
+/// owned by mail_owner and private to it: reports hold log records and client names.
+fn make_crash_directory(data_directory: &str, owner: (u32, u32)) -> PathBuf {
+    let dir = PathBuf::from(data_directory).join(server::CRASH_DIRECTORY);
+    let made = crate::listen::as_owner(owner, || {
+        use std::os::unix::fs::DirBuilderExt;
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+            _ => Ok(()),
+        }
+    });
+    if let Err(e) = made {
+        log::msg_warn!(
+            "mkdir {}: {}: no crash reports",
+            dir.display(),
+            sys::os_error(&e)
+        );
+    }
+    dir
 }
 
 /// Starts the master and runs it until it is told to stop.
@@ -61,7 +126,7 @@ pub fn run(config_dir: PathBuf, flags: Flags, wait: bool) -> ! {
             log::msg_fatal!("unable to set session and process group ID");
         }
     }
-    let config = load_config(&config_dir);
+    let (config, main_cf_text) = load_config(&config_dir);
     if let Err(e) = global::clean_env::clean_env(&config) {
         fatal_config(e);
     }
@@ -85,6 +150,7 @@ pub fn run(config_dir: PathBuf, flags: Flags, wait: bool) -> ! {
         crate::lock::take(&PathBuf::from(&data_directory).join("master.lock"))
     })
     .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    let crash_dir = make_crash_directory(&data_directory, owner);
     if flags.debug {
         global::debug_process::run(&config);
     }
@@ -103,6 +169,9 @@ pub fn run(config_dir: PathBuf, flags: Flags, wait: bool) -> ! {
     let mut master = Master {
         config_dir,
         config,
+        main_cf_text,
+        data_directory,
+        crash_dir,
         flags,
         servs: Vec::new(),
         children: Children::default(),
@@ -152,8 +221,15 @@ fn setup_logging(config: &Config) -> Vec<(std::ffi::OsString, std::ffi::OsString
 impl Master {
     /// Reads master.cf and reconciles the running services with it (start-up and reload).
     fn configure(&mut self) {
-        let specs = ent::read(&self.config, log::verbose() > 0, self.flags.detach)
-            .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        let (specs, master_cf_text) =
+            ent::read(&self.config, log::verbose() > 0, self.flags.detach)
+                .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        keep_loaded(
+            &self.data_directory,
+            self.owner,
+            &self.main_cf_text,
+            &master_cf_text,
+        );
         for serv in &mut self.servs {
             serv.deleted = true;
         }
@@ -237,7 +313,7 @@ impl Master {
             params::install::MAIL_VERSION,
             self.config_dir.display()
         );
-        self.config = load_config(&self.config_dir);
+        (self.config, self.main_cf_text) = load_config(&self.config_dir);
         self.env.base = setup_logging(&self.config);
         self.configure();
     }
@@ -353,7 +429,7 @@ impl Master {
                             match signal {
                                 sys::signals::SIGHUP => self.reload(),
                                 sys::signals::SIGCHLD => {
-                                    self.children.reap(&mut self.servs, now);
+                                    self.children.reap(&mut self.servs, now, &self.crash_dir);
                                     let children = &self.children;
                                     self.servs
                                         .retain(|s| !s.deleted || children.has_children(s.id));

@@ -8,12 +8,13 @@
 //! before it ever served is a sign of a broken command or configuration, and the service is
 //! throttled for `service_throttle_time`.
 
-use crate::ent::Service;
+use server::master_ent::Service;
 use server::master_proto::{self, AVAIL, FLOW_READ, FLOW_WRITE, LISTEN_FD, STATUS_FD, TAKEN};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 /// One service at run time.
 pub struct Serv {
@@ -272,7 +273,7 @@ impl Children {
     }
 
     /// Collects ended daemons, logs abnormal ends, throttles on start-up failures.
-    pub fn reap(&mut self, servs: &mut [Serv], now: Instant) {
+    pub fn reap(&mut self, servs: &mut [Serv], now: Instant, crash_dir: &Path) {
         while let Some((pid, exit)) = sys::process::reap() {
             if log::verbose() > 0 {
                 log::msg_info!("master_reap_child: pid {pid}");
@@ -297,6 +298,14 @@ impl Children {
                     true
                 }
             };
+            if abnormal && let Some(report) = crash_report(crash_dir, pid, now - proc.started) {
+                // Postfix's warning above stays as it is, for the log parsers that know
+                // it; the report gets a line of its own.
+                log::msg_info!(
+                    "crash report for process {path} pid {pid}: {}",
+                    report.display()
+                );
+            }
             if abnormal && proc.use_count == 0 && serv.throttled_until.is_none() && !serv.deleted {
                 log::msg_warn!("{path}: bad command startup -- throttling");
                 serv.throttle(now);
@@ -332,6 +341,32 @@ impl Children {
     pub fn has_children(&self, id: u64) -> bool {
         self.procs.values().any(|p| p.serv == id)
     }
+}
+
+/// The crash report daemon `pid` left (log::crash names it `<service>.<pid>.<time>`),
+/// written during its life of `age`: pids are reused, reports stay.
+fn crash_report(dir: &Path, pid: u32, age: Duration) -> Option<PathBuf> {
+    let born = SystemTime::now()
+        .checked_sub(age + Duration::from_secs(2))
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let pid = pid.to_string();
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // Service names may hold dots ("127.0.0.1:2525"): count from the right.
+            name.rsplit('.').nth(1) == Some(pid.as_str())
+        })
+        .filter(|entry| {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= born)
+        })
+        .map(|entry| entry.path())
+        .max()
 }
 
 /// Whether a daemon that exited with status 0 left before its time: it served no request,

@@ -6,10 +6,10 @@
 //! master sees its endpoint become ready and starts a daemon when none runs. With a `?`
 //! wakeup, triggers start only after the first daemon of the service was started.
 
-use crate::ent::Kind;
 use crate::spawn::Serv;
 use global::mail_proto::TRIGGER_REQ_WAKEUP;
 use global::mail_trigger::{fifo_trigger, inet_trigger, pass_trigger, unix_trigger};
+use server::master_ent::Kind;
 use std::path::Path;
 use std::time::Duration;
 
