@@ -170,22 +170,8 @@ impl Settings {
             ("include", ext_prop::INCLUDE),
             ("generic", 1 << 5),
         ];
-        let raw = |name: &str| config.raw(name).unwrap_or_default().into_owned();
-        let int_of = |name: &str, default: i64| {
-            config
-                .raw(name)
-                .and_then(|v| config.expand(&v).ok())
-                .and_then(|v| util::conv::int(&v))
-                .unwrap_or(default)
-        };
-        let time_of = |name: &str, default: i32| {
-            config
-                .raw(name)
-                .and_then(|v| config.expand(&v).ok())
-                .and_then(|v| util::conv::time(&v, b's'))
-                .unwrap_or(default)
-        };
-        let lock_mask = lock_mask(&config.expand(&raw("mailbox_delivery_lock"))?)?;
+        use params::decl::delivery as d;
+        let lock_mask = lock_mask(&config.str(&d::MAILBOX_DELIVERY_LOCK)?)?;
         let mut lock_mask = lock_mask;
         if config.bool(&l::SUN_MAILTOOL_COMPATIBILITY)? {
             log::msg_warn!(
@@ -225,10 +211,10 @@ impl Settings {
             deliver_hdr_mask: mask(&l::PREPEND_DELIVERED_HEADER, &hdr_types)?,
             lock_mask,
             lock_attempts: (
-                int_of("deliver_lock_attempts", 20).max(1) as u32,
-                time_of("deliver_lock_delay", 1).max(1) as u64,
+                config.int(&d::DELIVER_LOCK_ATTEMPTS)? as u32,
+                config.time(&d::DELIVER_LOCK_DELAY)? as u64,
             ),
-            stale_lock_time: time_of("stale_lock_time", 500).max(1) as u64,
+            stale_lock_time: config.time(&d::STALE_LOCK_TIME)? as u64,
             command_time_limit: config.time(&l::COMMAND_TIME_LIMIT)? as u64,
             size_limits: (
                 config.int(&l::MAILBOX_SIZE_LIMIT)? as u64,
@@ -249,8 +235,10 @@ impl Settings {
             enable_orcpt: config.bool(&c::ENABLE_ORIGINAL_RECIPIENT)?,
             myhostname: config.str(&i::MYHOSTNAME)?,
             mail_name: config.str(&i::MAIL_NAME)?,
-            cleanup_service: raw_str(config, "cleanup_service_name", "cleanup")?,
-            ipc_timeout: std::time::Duration::from_secs(time_of("ipc_timeout", 3600).max(1) as u64),
+            cleanup_service: config.str(&params::decl::submission::CLEANUP_SERVICE_NAME)?,
+            ipc_timeout: std::time::Duration::from_secs(
+                config.time(&params::decl::process::IPC_TIMEOUT)? as u64,
+            ),
             smtputf8: config.bool(&i::SMTPUTF8_ENABLE)?,
             biff: config.bool(&l::BIFF)?,
         })
@@ -262,14 +250,6 @@ impl Settings {
     pub fn pre_init(&self) {
         let (mailbox, message) = self.size_limits;
         global::file_limit::set_mailbox_limit("mailbox_size_limit", mailbox, message);
-    }
-}
-
-/// A string parameter that another area declares, by name, with its default.
-fn raw_str(config: &Config, name: &str, default: &str) -> Result<String, params::ConfigError> {
-    match config.raw(name) {
-        Some(value) => config.expand(&value),
-        None => Ok(default.to_string()),
     }
 }
 
