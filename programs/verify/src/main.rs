@@ -35,8 +35,8 @@ struct Verify {
     cleanup_interval: i64,
     /// When the next cleanup run starts.
     next_cleanup: Option<i64>,
-    sender: String,
-    sender_ttl: i64,
+    /// address_verify_sender and its time-to-live.
+    sender: global::verify_sender_addr::ProbeSender,
     rewrite: global::rewrite_clnt::RewriteClient,
     post: probe::PostSettings,
     /// Probes still on their way into the queue.
@@ -116,10 +116,7 @@ impl Verify {
 
     /// Posts a probe to `addr` from a thread of its own.
     fn send_probe(&mut self, addr: &str) {
-        let sender = match probe::bare_sender(&self.sender, self.sender_ttl, now()) {
-            None => String::new(),
-            Some(bare) => self.rewrite.rewrite_internal("local", &bare),
-        };
+        let sender = self.sender.make(&mut self.rewrite, now());
         let settings = self.post.clone();
         let recipient = addr.to_string();
         self.probes.retain(|p| !p.is_finished());
@@ -257,8 +254,7 @@ fn main() {
         neg_refresh: time(&p::ADDRESS_VERIFY_NEGATIVE_REFRESH_TIME),
     };
     let cleanup_interval = time(&p::ADDRESS_VERIFY_CACHE_CLEANUP_INTERVAL);
-    let sender_ttl = time(&p::ADDRESS_VERIFY_SENDER_TTL);
-    let sender = text(&p::ADDRESS_VERIFY_SENDER);
+    let sender = global::verify_sender_addr::ProbeSender::from_config(config).unwrap_or_else(fatal);
     let neg_cache = config
         .bool(&params::decl::delivery::ADDRESS_VERIFY_NEGATIVE_CACHE)
         .unwrap_or_else(fatal);
@@ -323,7 +319,6 @@ fn main() {
         cleanup_interval,
         next_cleanup,
         sender,
-        sender_ttl,
         rewrite,
         post,
         probes: Vec::new(),

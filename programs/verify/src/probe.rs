@@ -1,8 +1,8 @@
-//! Address probes: the sender they come from and their trip into the queue.
+//! Address probes: their trip into the queue (their sender is global's
+//! verify_sender_addr).
 //!
-//! Postfix counterparts: `global/verify_sender_addr.c` (`make_verify_sender_addr`),
-//! `global/safe_ultostr.c` and the asynchronous `post_mail_fopen_async` of
-//! `global/post_mail.c` that `verify/verify.c` uses. A probe is a message with headers
+//! Postfix counterpart: the asynchronous `post_mail_fopen_async` of `global/post_mail.c`
+//! that `verify/verify.c` uses. A probe is a message with headers
 //! only, for one recipient, whose envelope carries `trace_flags` with
 //! DEL_REQ_FLAG_MTA_VRFY: qmgr hands it to the delivery agent the address resolves to,
 //! which delivers nothing and reports the result to this service (global's
@@ -13,50 +13,6 @@ use global::record::{rec_put, rec_type};
 use ipc::{Attrs, Flavor, mail_attr};
 use std::io::{BufReader, BufWriter, Write};
 use std::time::Duration;
-
-/// Base 31 digits without vowels, so a time stamp never spells a word (Postfix's
-/// `safe_chars` for base 31).
-const SAFE_CHARS: &[u8] = b"0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
-/// The base of the probe sender's time stamp (`VERIFY_BASE`).
-const VERIFY_BASE: u64 = 31;
-
-/// `value` in `base` with the safe digits (`safe_ultostr` without padding).
-pub fn safe_ultostr(mut value: u64, base: u64) -> String {
-    let mut out = Vec::new();
-    while value != 0 {
-        out.push(SAFE_CHARS[(value % base) as usize]);
-        value /= base;
-    }
-    out.reverse();
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The probe sender before canonicalization: empty for the null sender, else
-/// address_verify_sender with, when address_verify_sender_ttl is set, the current time
-/// slot appended to its local part. A value that starts or ends with '@' is fatal.
-pub fn bare_sender(sender: &str, ttl: i64, now: i64) -> Option<String> {
-    if sender.is_empty() || sender == "<>" {
-        return None;
-    }
-    if sender.starts_with('@') {
-        log::msg_fatal!(
-            "parameter address_verify_sender: value \"{sender}\" must not start with '@'"
-        );
-    }
-    if sender.find('@') == Some(sender.len() - 1) {
-        log::msg_fatal!(
-            "parameter address_verify_sender: value \"{sender}\" must not end with '@'"
-        );
-    }
-    if ttl <= 0 {
-        return Some(sender.to_string());
-    }
-    let stamp = safe_ultostr((now / ttl) as u64, VERIFY_BASE);
-    Some(match sender.split_once('@') {
-        Some((local, domain)) => format!("{local}{stamp}@{domain}"),
-        None => format!("{sender}{stamp}"),
-    })
-}
 
 /// What a probe needs from main.cf.
 #[derive(Clone)]
@@ -144,33 +100,6 @@ pub fn post(settings: &PostSettings, sender: &str, recipient: &str) -> Result<u3
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn time_stamps_use_safe_base_31_digits() {
-        assert_eq!(safe_ultostr(0, 31), "");
-        assert_eq!(safe_ultostr(30, 31), "Z");
-        assert_eq!(safe_ultostr(31, 31), "10");
-        assert_eq!(safe_ultostr(31 * 31 * 12 + 10, 31), "D0B");
-    }
-
-    #[test]
-    fn the_sender_gets_the_time_slot_in_its_local_part() {
-        assert_eq!(bare_sender("", 0, 5), None);
-        assert_eq!(bare_sender("<>", 3600, 5), None);
-        assert_eq!(
-            bare_sender("double-bounce", 0, 5).as_deref(),
-            Some("double-bounce")
-        );
-        // 100000 / 3600 = 27 = "W" in safe base 31.
-        assert_eq!(
-            bare_sender("probe@example.com", 3600, 100000).as_deref(),
-            Some("probeW@example.com")
-        );
-        assert_eq!(
-            bare_sender("probe", 3600, 100000).as_deref(),
-            Some("probeW")
-        );
-    }
 
     #[test]
     fn a_probe_is_headers_only_with_the_verify_flag() {
