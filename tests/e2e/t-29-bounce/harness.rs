@@ -30,7 +30,17 @@ pub const ERROR: &str = "someone@error.e2e.test";
 /// An instance with our bounce service (as bounce, defer and trace) or Postfix's, its
 /// commands installed, and error.e2e.test routed to the error transport.
 pub fn instance(name: &str, bounce: Bounce) -> Option<Instance> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    instance_with(name, bounce, &[])
+}
+
+/// Like [`instance`], with Postfix's programs for the ironpost daemons in `postfix_too`
+/// (Postfix's qmgr driving our bounce service, for one).
+pub fn instance_with(name: &str, bounce: Bounce, postfix_too: &[&str]) -> Option<Instance> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS
+        .iter()
+        .copied()
+        .filter(|d| !postfix_too.contains(d))
+        .collect();
     let suffix = match bounce {
         Bounce::Ours => {
             if !daemons.contains(&"bounce") {

@@ -6,7 +6,9 @@
 //! (maximal_queue_lifetime = 0), a bounce_template_file template, and sendmail's DSN
 //! options (NOTIFY=SUCCESS,FAILURE, RET=HDRS, ENVID: a success notice and a
 //! non-delivery notice with the headers only), and a remote server that refuses the
-//! recipient with 550 (Remote-MTA and the smtp Diagnostic-Code). The notices mailed
+//! recipient with 550 (Remote-MTA and the smtp Diagnostic-Code); and Postfix's queue
+//! manager driving our bounce service (a bounce, a delay warning and a `sendmail -v`
+//! report). The notices mailed
 //! back (headers, the three MIME parts, the per-recipient fields, the returned message),
 //! the log lines (`sender non-delivery notification: QUEUEID`...) and what is left in
 //! the bounce/ and defer/ directories must be equal once queue IDs, dates and MIME
@@ -361,5 +363,39 @@ fn a_remote_refusal_is_reported_with_the_remote_mta_as_with_postfix() {
             "<far@relay.e2e.test>: host 127.0.0.1[127.0.0.1] said: 550 5.1.1 Recipient\n    address rejected: User unknown (in reply to RCPT TO command)",
         ],
     );
+    assert_runs(&ours, &postfix);
+}
+
+/// Postfix's qmgr with our bounce service, against Postfix's qmgr with Postfix's: a
+/// bounce from the error transport, a delay warning and a `sendmail -v` report, as
+/// Postfix's queue manager asks for them.
+fn postfix_qmgr(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance_with("t-29-pf-qmgr", bounce, &["qmgr"])?;
+    mx.set_main_cf("delay_warning_time", "1s");
+    mx.start();
+    // One at a time, so that the queue IDs come in the same order in both runs.
+    sendmail(&mx, USER, ERROR, "t29-pfq-error");
+    wait_count(&mx, ": removed", 2, 60);
+    let message = "From: user@vmail.e2e.test\nSubject: t29-pfq-v\n\nbody t29-pfq-v\n";
+    let out = mx.sendmail(&["-v", "-f", USER, USER], message);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_count(&mx, ": removed", 4, 60);
+    sendmail(&mx, USER, FAR, "t29-pfq-delay");
+    // The delay notice is removed; the delayed message stays.
+    wait_count(&mx, ": removed", 5, 60);
+    wait_queue(&mx, "deferred", 1);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn postfix_qmgr_drives_our_bounce_as_its_own() {
+    let Some((ours, postfix)) = both(postfix_qmgr) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 3, "{ours:#?}");
     assert_runs(&ours, &postfix);
 }
