@@ -100,23 +100,14 @@ pub(crate) fn remember(severity: crate::Severity, text: &str) {
     RING_POS.store(pos, Ordering::Release);
 }
 
-/// What the process is working on, for the report: set by the programs while they
-/// handle a message or a session, cleared when the returned guard is dropped.
+/// What the process is working on, for the report: the programs set it when they take
+/// up a message or a session; the server skeletons clear it after each client, so a
+/// daemon waiting for work reports none.
 pub mod work {
     use super::{WORK, WORK_LEN, WORK_SIZE};
     use std::sync::atomic::Ordering;
 
-    /// Clears the work description when dropped.
-    #[must_use = "the description is cleared when this guard is dropped"]
-    pub struct Work(());
-
-    impl Drop for Work {
-        fn drop(&mut self) {
-            WORK_LEN.store(0, Ordering::Release);
-        }
-    }
-
-    fn set(text: &str) -> Work {
+    fn set(text: &str) {
         // Cut at WORK_SIZE on a character boundary; a later set replaces an earlier one
         // (one slot per process: a daemon serves one client or one message at a time).
         let mut end = text.len().min(WORK_SIZE);
@@ -128,17 +119,21 @@ pub mod work {
             slot.store(b, Ordering::Relaxed);
         }
         WORK_LEN.store(end, Ordering::Release);
-        Work(())
     }
 
-    /// The message with this queue id: `let _work = log::work::queue_id(&id);`.
-    pub fn queue_id(id: &str) -> Work {
-        set(&format!("queue id {id}"))
+    /// Working on the message with this queue id.
+    pub fn queue_id(id: &str) {
+        set(&format!("queue id {id}"));
     }
 
-    /// The SMTP session with this client, `name[addr]` as logged by "connect from".
-    pub fn session(client: &str) -> Work {
-        set(&format!("SMTP session with {client}"))
+    /// Serving the SMTP client `name[addr]` (as "connect from" logs it).
+    pub fn session(client: &str) {
+        set(&format!("SMTP session with {client}"));
+    }
+
+    /// Done: waiting for the next client or message.
+    pub fn clear() {
+        WORK_LEN.store(0, Ordering::Release);
     }
 
     /// The current description, for tests.
@@ -373,10 +368,14 @@ mod tests {
 
     #[test]
     fn work_is_set_and_cleared() {
-        {
-            let _w = work::queue_id("4ABC123");
-            assert_eq!(work::current().as_deref(), Some("queue id 4ABC123"));
-        }
+        work::queue_id("4ABC123");
+        assert_eq!(work::current().as_deref(), Some("queue id 4ABC123"));
+        work::session("x[192.0.2.1]");
+        assert_eq!(
+            work::current().as_deref(),
+            Some("SMTP session with x[192.0.2.1]")
+        );
+        work::clear();
         assert_eq!(work::current(), None);
     }
 
@@ -411,7 +410,7 @@ mod tests {
             "program: test\n".into(),
         )
         .unwrap();
-        let _work = work::session("client.example[192.0.2.1]");
+        work::session("client.example[192.0.2.1]");
         crate::write(crate::Severity::Warning, "something odd");
         crate::write(crate::Severity::Info, "last words");
         // abort(3) raises SIGABRT in this thread, as a fault would: the backtrace is of
@@ -454,7 +453,7 @@ mod tests {
                 String::new(),
             )
             .unwrap();
-            let _work = work::queue_id("4XYZ");
+            work::queue_id("4XYZ");
             panic!("on purpose");
         }
         let (status, reports) = run_child("crash::tests::a_panic_leaves_one_report_and_aborts");

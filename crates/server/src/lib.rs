@@ -360,25 +360,25 @@ fn enable_crash_reports(config: &Config, argv: &[String], service: &str, transpo
         }
         return;
     }
-    test_panic_hook();
+    test_panic_hook(config.process_name.as_str());
 }
 
-/// For the crash-report tests: `IRONPOST_TEST_PANIC_AFTER=<seconds>` in a daemon's
-/// environment makes it panic that long after start-up, whatever it is doing then. The
-/// master passes a daemon only the environment main.cf's import_environment names, so
-/// only whoever may edit main.cf can set it; no client can.
-fn test_panic_hook() {
-    let Some(seconds) = std::env::var("IRONPOST_TEST_PANIC_AFTER")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    else {
+/// For the crash-report tests: `IRONPOST_TEST_PANIC=<process_name>:<seconds>` in a
+/// daemon's environment makes that program panic that long after start-up, whatever it
+/// is doing then. The master passes a daemon only the environment main.cf's
+/// import_environment names, so only whoever may edit main.cf can set it; no client can.
+fn test_panic_hook(process_name: &str) {
+    let Some(seconds) = std::env::var("IRONPOST_TEST_PANIC").ok().and_then(|v| {
+        let (program, seconds) = v.split_once(':')?;
+        (program == process_name).then(|| seconds.parse::<u64>().ok())?
+    }) else {
         return;
     };
     let _ = std::thread::Builder::new()
         .name("test-panic".into())
         .spawn(move || {
             std::thread::sleep(std::time::Duration::from_secs(seconds));
-            panic!("test panic requested by IRONPOST_TEST_PANIC_AFTER={seconds}");
+            panic!("test panic requested by IRONPOST_TEST_PANIC after {seconds}s");
         });
 }
 

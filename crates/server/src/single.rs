@@ -188,6 +188,7 @@ pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, Stream)) -
                     std::thread::sleep(delay);
                 }
                 service(&mut daemon, stream);
+                log::work::clear();
                 if !master_proto::notify(daemon.generation, AVAIL) {
                     exit();
                 }

@@ -141,6 +141,7 @@ fn wakeup(
     let served = match sys::process::read_fd(fd, buf) {
         Ok(n) => {
             service(daemon, &buf[..n]);
+            log::work::clear();
             true
         }
         Err(_) => false,
