@@ -230,6 +230,7 @@ fn deliver_request_get(stream: &mut impl BufRead, layout: &Layout) -> Option<Del
     if !mail_open_ok(layout, &request.queue_name, &request.queue_id) {
         return None;
     }
+    log::work::queue_id(&request.queue_id);
     // Not reset after a hand-over from another agent (deliver_pass).
     if request.msg_stats.agent_handoff.0 == 0 {
         request.msg_stats.agent_handoff = crate::msg_stats::now();
