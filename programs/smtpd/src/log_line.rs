@@ -8,6 +8,7 @@
 /// `connect from name[addr]`.
 pub fn connect(namaddr: &str) {
     log::msg_info!("connect from {namaddr}");
+    log::work::session(namaddr);
 }
 
 /// `QUEUEID: client=name[addr]`, when the queue file is opened; `sasl` is
