@@ -86,6 +86,7 @@ fn cleanup_service(settings: &Settings, rewriter: &mut RewriteClient, stream: St
     let file = api::open(settings).unwrap_or_else(|e| log::msg_fatal!("{e}"));
     incomplete::note(file.path());
     let queue_id = file.id().to_string();
+    log::work::queue_id(&queue_id);
     let ctime = file.ctime().0;
     let mut client = BufReader::new(Watched {
         stream,
