@@ -273,6 +273,7 @@ impl Scheduler {
 
     /// Reads and routes a message now in active/.
     fn admit(&mut self, path: &str, id: &str, marks: active::Marks, now: (i64, i64)) {
+        log::work::queue_id(id);
         let Ok(mut message) = Message::read(path, id, now) else {
             active::corrupt(&self.settings.layout, id);
             return;
