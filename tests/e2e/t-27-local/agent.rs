@@ -84,3 +84,9 @@ pub fn notice_fields(message: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Runs `scenario` with ironpost's agent, then with Postfix's; None when the mixed
+/// system cannot run here (the test is skipped).
+pub fn both<T>(scenario: impl Fn(Agent) -> Option<T>) -> Option<(T, T)> {
+    Some((scenario(Agent::Ours)?, scenario(Agent::Postfix)?))
+}

@@ -15,7 +15,7 @@ mod harness;
 
 mod agent;
 
-use agent::{Agent, notice_fields, set_mode, settle};
+use agent::{Agent, both, notice_fields, set_mode, settle};
 use e2e::Instance;
 use harness::{USER, lines_of, queue_files, queue_ids, wait_count};
 
@@ -287,10 +287,7 @@ fn verify(agent: Agent) -> Option<(Vec<String>, Vec<String>)> {
 
 #[test]
 fn sendmail_bv_reports_as_postfix_local() {
-    let Some(ours) = verify(Agent::Ours) else {
-        return;
-    };
-    let Some(postfix) = verify(Agent::Postfix) else {
+    let Some((ours, postfix)) = both(verify) else {
         return;
     };
     assert_eq!(ours, postfix);
@@ -374,10 +371,7 @@ fn policies(agent: Agent) -> Option<(Vec<String>, Files, Vec<String>)> {
 
 #[test]
 fn mailbox_command_luser_relay_owner_and_transports_equal_postfix_local() {
-    let Some(ours) = policies(Agent::Ours) else {
-        return;
-    };
-    let Some(postfix) = policies(Agent::Postfix) else {
+    let Some((ours, postfix)) = both(policies) else {
         return;
     };
     assert_eq!(ours.0, postfix.0, "log lines differ");
@@ -467,10 +461,7 @@ fn failures(agent: Agent) -> Option<Failures> {
 
 #[test]
 fn failures_equal_postfix_local() {
-    let Some(ours) = failures(Agent::Ours) else {
-        return;
-    };
-    let Some(postfix) = failures(Agent::Postfix) else {
+    let Some((ours, postfix)) = both(failures) else {
         return;
     };
     assert_eq!(ours.lines, postfix.lines, "log lines differ");
@@ -522,10 +513,7 @@ fn mailbox_full(agent: Agent) -> Option<(Vec<String>, Vec<String>, u64)> {
 
 #[test]
 fn a_full_mailbox_bounces_as_with_postfix_local() {
-    let Some(ours) = mailbox_full(Agent::Ours) else {
-        return;
-    };
-    let Some(postfix) = mailbox_full(Agent::Postfix) else {
+    let Some((ours, postfix)) = both(mailbox_full) else {
         return;
     };
     assert_eq!(ours, postfix);
@@ -552,10 +540,7 @@ fn fallback(agent: Agent) -> Option<Vec<String>> {
 
 #[test]
 fn fallback_transport_equals_postfix_local() {
-    let Some(ours) = fallback(Agent::Ours) else {
-        return;
-    };
-    let Some(postfix) = fallback(Agent::Postfix) else {
+    let Some((ours, postfix)) = both(fallback) else {
         return;
     };
     assert_eq!(ours, postfix);

@@ -20,7 +20,7 @@ mod harness;
 #[path = "../t-27-local/agent.rs"]
 mod agent;
 
-use agent::{Agent, notice_fields, set_mode, settle};
+use agent::{Agent, both, notice_fields, set_mode, settle};
 use e2e::Instance;
 use harness::{USER, lines_of, queue_ids, wait_count, wait_queue};
 
@@ -271,10 +271,7 @@ fn verify(agent: Agent) -> Option<Vec<String>> {
 
 #[test]
 fn sendmail_bv_reports_as_postfix_pipe() {
-    let Some(ours) = verify(Agent::Ours) else {
-        return;
-    };
-    let Some(postfix) = verify(Agent::Postfix) else {
+    let Some((ours, postfix)) = both(verify) else {
         return;
     };
     assert_eq!(ours, postfix);
@@ -303,10 +300,7 @@ fn conditional(agent: Agent) -> Option<Vec<String>> {
 
 #[test]
 fn conditional_macros_are_refused_as_by_postfix_pipe() {
-    let Some(ours) = conditional(Agent::Ours) else {
-        return;
-    };
-    let Some(postfix) = conditional(Agent::Postfix) else {
+    let Some((ours, postfix)) = both(conditional) else {
         return;
     };
     assert_eq!(ours, postfix);
