@@ -253,7 +253,7 @@ fn under_postfix_qmgr_deliveries_equal_postfix_local() {
 fn verify(agent: Agent) -> Option<(Vec<String>, Vec<String>)> {
     let mut mx = instance("t-27-bv", agent, "spool")?;
     mx.start();
-    for to in ["nobody", "team", "cmd", "listed"] {
+    for to in ["nobody", "team", "cmd", "listed", "postfix", "nosuchuser"] {
         let out = mx.sendmail(&["-bv", "-f", USER, to], "");
         assert!(
             out.status.success(),
@@ -261,8 +261,8 @@ fn verify(agent: Agent) -> Option<(Vec<String>, Vec<String>)> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    // Four probes and four reports.
-    wait_count(&mx, ": removed", 8, 60);
+    // Six probes and six reports.
+    wait_count(&mx, ": removed", 12, 60);
     assert!(!mx.dir.join("spool/nobody").exists(), "-bv delivered");
     assert!(!mx.dir.join("out/cmd.txt").exists(), "-bv ran the command");
     let reports: Vec<String> = mx
