@@ -146,6 +146,9 @@ struct Outcome {
 /// maildirs).
 fn deliveries(name: &str, agent: Agent, spool: &str) -> Option<Outcome> {
     let mut mx = instance(name, agent, spool)?;
+    if name.ends_with("-flock") {
+        mx.set_main_cf("mailbox_delivery_lock", "flock, dotlock");
+    }
     mx.start();
     sendmail(&mx, &[], "nobody", "t27-plain");
     sendmail(&mx, &[], "team", "t27-team");
@@ -235,6 +238,15 @@ fn mbox_deliveries_equal_postfix_local() {
 #[test]
 fn maildir_deliveries_equal_postfix_local() {
     compare("spool/");
+}
+
+/// The same deliveries with flock() and dot-locks instead of fcntl() and dot-locks.
+#[test]
+fn flock_deliveries_equal_postfix_local() {
+    let Some((ours, postfix)) = both(|agent| deliveries("t-27-flock", agent, "spool")) else {
+        return;
+    };
+    assert_eq!(ours, postfix);
 }
 
 /// The component swap: Postfix's queue manager sends the requests to ironpost's local.
