@@ -91,9 +91,7 @@ fn main() {
     let env = names::Env::locate(config_dir);
 
     if mode.has(mode::EXPAND_TEMPLATES) || mode.has(mode::DUMP_TEMPLATES) {
-        log::msg_fatal!(
-            "bounce templates (-b, -t) need the bounce daemon, which ironpost does not have yet"
-        );
+        bounce_templates(&mode, &env, &operands);
     }
     if mode.has(mode::TLS) {
         log::msg_fatal!("-T needs the TLS library, which ironpost does not have yet");
@@ -131,6 +129,36 @@ fn main() {
             unused::flag_master(&run);
         }
     }
+}
+
+/// `-b` and `-t`: the bounce daemon prints its templates, expanded or as they are, from
+/// `bounce_template_file` or the one file named; postconf becomes that daemon, as
+/// Postfix's does (`mail_run_replace`).
+fn bounce_templates(mode: &Mode, env: &names::Env, operands: &[String]) -> ! {
+    if mode.has(mode::EXPAND_TEMPLATES) && mode.has(mode::DUMP_TEMPLATES) {
+        log::msg_fatal!("specify one of -b and -t");
+    }
+    if operands.len() > 1 {
+        log::msg_fatal!("options -b and -t require at most one template file");
+    }
+    let request = if mode.has(mode::EXPAND_TEMPLATES) {
+        "-SVnexpand_templates"
+    } else {
+        "-SVndump_templates"
+    };
+    let mut args = vec![request.to_string()];
+    if let Some(file) = operands.first() {
+        args.extend(["-o".to_string(), format!("bounce_template_file={file}")]);
+    }
+    args.extend(["-o".to_string(), "queue_directory=.".to_string()]);
+    // The daemon reads the same configuration directory.
+    sys::setenv(params::env::CONF_ENV, env.config_dir.as_os_str());
+    let config =
+        params::Config::load(&env.config_dir).unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    let daemon_dir = config
+        .str(&params::decl::install::DAEMON_DIRECTORY)
+        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    global::mail_run::mail_run_replace(&daemon_dir, "bounce", &args)
 }
 
 fn usage(program: &str) -> ! {

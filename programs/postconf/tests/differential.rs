@@ -99,3 +99,38 @@ fn all_expanded_values_match() {
     let master_cf = include_str!("../../../conf/master.cf");
     compare("expanded", master_cf, &["-x"]);
 }
+
+/// `postconf -b` and `-t`, with and without a template file, are the bounce daemon's
+/// answer: Postfix's postconf running Postfix's bounce, ours running ours.
+#[test]
+fn bounce_templates_as_postfix_shows_them() {
+    if !testkit::require_postfix_program(POSTFIX) {
+        return;
+    }
+    let bounce = testkit::program("bounce");
+    let dir = scratch("bounce-templates", "");
+    let templates = dir.join("bounce.cf");
+    std::fs::write(
+        &templates,
+        "delay_template = <<EOF\nSubject: late for $delay_warning_time_hours hours\n\nstill trying\nEOF\n",
+    )
+    .unwrap();
+    let template_arg = templates.display().to_string();
+    for args in [
+        vec!["-b"],
+        vec!["-t"],
+        vec!["-b", template_arg.as_str()],
+        vec!["-t", template_arg.as_str()],
+    ] {
+        std::fs::write(dir.join("main.cf"), "").unwrap();
+        let theirs = run(POSTFIX, &dir, &args);
+        std::fs::write(
+            dir.join("main.cf"),
+            format!("daemon_directory = {}\n", bounce.parent().unwrap().display()),
+        )
+        .unwrap();
+        let ours = run(env!("CARGO_BIN_EXE_postconf"), &dir, &args);
+        assert_eq!(ours, theirs, "postconf {args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
