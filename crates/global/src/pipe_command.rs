@@ -401,6 +401,13 @@ mod libc_errno {
 /// One attempt to start `argv`.
 fn start(args: &Args<'_>, argv: &[String]) -> io::Result<Child> {
     let (out_read, out_write) = io::pipe()?;
+    // The output is read only after the message is written: a command that says more
+    // than the pipe holds gets a write error rather than waiting for us (Postfix sets
+    // the same non-blocking mode on the command's end).
+    {
+        use std::os::fd::AsRawFd;
+        sys::process::non_blocking(out_write.as_raw_fd(), true)?;
+    }
     let mut command = Command::new(&argv[0]);
     command
         .args(&argv[1..])
@@ -799,6 +806,31 @@ mod tests {
         );
         assert_eq!(direct_argv("cat > /tmp/x"), None);
         assert_eq!(direct_argv("  "), None);
+    }
+
+    #[test]
+    fn output_is_cut_at_the_limit() {
+        let Status::Bounce(why) = run("head -c 10000 /dev/zero | tr '\\0' a; exit 1", 10) else {
+            panic!("1 bounces")
+        };
+        assert_eq!(why.dtext.len(), OUTPUT_LIMIT);
+    }
+
+    #[test]
+    fn a_command_that_says_too_much_is_not_waited_for() {
+        // 200 KB of output, more than a pipe holds, before the message is read.
+        let started = Instant::now();
+        let line = "head -c 200000 /dev/zero; cat >/dev/null; exit 0";
+        assert!(matches!(run(line, 30), Status::Ok(_)));
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_configured_shell_runs_the_line() {
+        let mut args = args(Program::Line("echo $0"), 10);
+        args.shell = Some("/bin/sh -c");
+        let status = pipe_command(&args, message(""));
+        assert_eq!(status, Status::Ok("/bin/sh ".into()));
     }
 
     #[test]
