@@ -218,6 +218,11 @@ impl Chat {
         Ok(())
     }
 
+    /// How many bytes wait to be sent.
+    pub fn pending(&self) -> usize {
+        self.output.len()
+    }
+
     /// Sends what is queued.
     pub fn flush(&mut self) -> Result<(), Except> {
         if !self.output.is_empty() {

@@ -783,21 +783,28 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
     let mut mail_from_rejected = false;
     let mut accepted: Vec<usize> = Vec::new();
     let mut data_ok = false;
-    if pipelining {
-        for (_, cmd) in &plan {
-            session.chat.cmd(cmd);
-        }
-    }
     let mut recv_rcpt = 0;
-    for (stage, cmd) in &plan {
-        if !pipelining {
-            // Stop early where Postfix's sender would.
-            if (*stage == Stage::Rcpt && mail_from_rejected)
-                || (*stage == Stage::Data && accepted.is_empty())
+    // The sender runs ahead of the receiver: with PIPELINING as far as one buffer of
+    // commands (Postfix's PIPELINING_BUFSIZE), without it one command.
+    let mut queued = 0;
+    for (index, (stage, _)) in plan.iter().enumerate() {
+        while queued < plan.len() && (queued == index || pipelining) {
+            let (next, cmd) = &plan[queued];
+            if queued > index && session.chat.pending() + cmd.len() + 2 > PIPELINING_BUFSIZE {
+                break;
+            }
+            // Stop where Postfix's sender would once the replies so far are in.
+            if queued == index
+                && ((*next == Stage::Rcpt && mail_from_rejected)
+                    || (*next == Stage::Data && accepted.is_empty()))
             {
                 break;
             }
             session.chat.cmd(cmd);
+            queued += 1;
+        }
+        if queued == index {
+            break;
         }
         session.stage(state, *stage);
         let resp = match session.chat.resp() {

@@ -1,13 +1,14 @@
 //! The SMTP client against a scripted server (failures at MAIL, RCPT, DATA and the end
-//! of the message, 4xx and 5xx, and a message with recipients that fare differently): the same mail through Postfix's smtp and
-//! through ironpost's gives the same delivery status lines (relay, dsn, status and the
-//! remote server's text), the same commands on the wire (MAIL FROM and RCPT TO with
-//! their SIZE, BODY, ENVID, RET, ORCPT and NOTIFY parameters), and the same bounce
-//! notices (Remote-MTA, Diagnostic-Code). The server accepts, rejects a recipient with
-//! 550 or 450, rejects the sender, or rejects the end of the message, by the address;
-//! one destination refuses connections. `sendmail -bv` probes end the session after
-//! RCPT (the server sees no DATA for them) and report the server's answer; `sendmail
-//! -v` reports the delivery with the server's reply.
+//! of the message, 4xx and 5xx, a message with recipients that fare differently, and one
+//! whose RCPT commands fill more than one PIPELINING buffer): the same mail through
+//! Postfix's smtp and through ironpost's gives the same delivery status lines (relay,
+//! dsn, status and the remote server's text), the same commands on the wire (MAIL FROM
+//! and RCPT TO with their SIZE, BODY, ENVID, RET, ORCPT and NOTIFY parameters), and the
+//! same bounce notices (Remote-MTA, Diagnostic-Code). The server accepts, rejects a
+//! recipient with 550 or 450, rejects the sender, or rejects the end of the message, by
+//! the address; one destination refuses connections. `sendmail -bv` probes end the
+//! session after RCPT (the server sees no DATA for them) and report the server's answer;
+//! `sendmail -v` reports the delivery with the server's reply.
 
 use e2e::{IRONPOST_DAEMONS, Instance, free_port, wait_until};
 use std::process::{Child, Command, Stdio};
@@ -232,6 +233,7 @@ fn run(ours: bool) -> Option<Seen> {
     let mut mx = instance("t-36", ours)?;
     let refused = free_port();
     mx.set_main_cf("relay_domains", "relay.e2e.test, refused.e2e.test");
+    mx.set_main_cf("smtp_destination_recipient_limit", "100");
     mx.write(
         "etc/transport",
         &mx.expand(&format!(
@@ -305,6 +307,20 @@ fn run(ours: bool) -> Option<Seen> {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
+    // One request with more RCPT commands than one PIPELINING buffer holds.
+    let bulk: Vec<String> = (0..90)
+        .map(|n| format!("bulk{n:03}@relay.e2e.test"))
+        .collect();
+    let out = Command::new("python3")
+        .args(["-c", script, &mx.smtp_port.to_string()])
+        .args(&bulk)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let many: Vec<&str> = many
+        .into_iter()
+        .chain(bulk.iter().map(String::as_str))
+        .collect();
     for to in many {
         let needle = format!("to=<{to}>");
         await_log(&mx, &mut servers, &format!("status for {to}"), |l| {
