@@ -250,9 +250,9 @@ pub fn report(reason: &[u8]) -> bool {
         return false;
     }
     let out = |bytes: &[u8]| sys::crash::write_all(fd, bytes);
-    let mut line = Buf::<160>::new();
-    line.put(b"ironpost crash report\nreason: ");
-    line.put(reason);
+    out(b"ironpost crash report\nreason: ");
+    out(reason);
+    let mut line = Buf::<80>::new();
     line.put(b"\npid: ");
     line.num(u64::from(pid));
     let (y, mo, d, h, mi, s) = utc(now);

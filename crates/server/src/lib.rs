@@ -340,14 +340,13 @@ fn enable_crash_reports(config: &Config, argv: &[String], service: &str, transpo
     };
     let dir = PathBuf::from(data_directory).join(CRASH_DIRECTORY);
     let header = format!(
-        "program: {}\nservice: {service}/{}\nversion: ironpost {}, mail_version {}\n\
+        "program: {}\nservice: {service}/{}\nversion: ironpost {}\n\
          config_directory: {}\nmain.cf: {}\nmaster.cf: {}\ncommand: {}\n",
         std::env::current_exe().map_or_else(
             |_| argv.first().cloned().unwrap_or_default(),
             |p| p.display().to_string()
         ),
         transport.unwrap_or("-"),
-        env!("CARGO_PKG_VERSION"),
         params::install::MAIL_VERSION,
         config.config_directory.display(),
         fingerprint::of_file(&config.config_directory.join("main.cf")),
