@@ -1,0 +1,180 @@
+//! Crash reports: a daemon killed by SIGSEGV, one that panics (the test hook
+//! IRONPOST_TEST_PANIC, which only main.cf's import_environment can pass), and one that
+//! hits the watchdog each leave a report in `$data_directory/crash`, with the SMTP session
+//! it was serving, its last log records, a backtrace with function names and the
+//! configuration's SHA-256; the master keeps Postfix's warning as it is and names the
+//! report on an info line of its own.
+
+use e2e::{Instance, wait_until};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+
+/// An SMTP session left open after EHLO, so that smtpd has work to report.
+fn open_session(mx: &Instance) -> BufReader<TcpStream> {
+    let stream = TcpStream::connect(("127.0.0.1", mx.smtp_port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("220 "), "{line}");
+    reader.get_mut().write_all(b"EHLO client.test\r\n").unwrap();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if line.starts_with("250 ") {
+            break;
+        }
+        assert!(line.starts_with("250-"), "{line}");
+    }
+    reader
+}
+
+/// `sha256sum`'s digest of a file, worked out apart from ironpost.
+fn sha256sum(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Waits for the master's lines about smtpd `pid` (Postfix's `warning`, then the
+/// report's line) and returns the report's text.
+fn report_after(mx: &Instance, pid: u32, warning: &str) -> String {
+    let smtpd = format!("{}/libexec/smtpd", mx.dir.display());
+    let warning = format!("warning: process {smtpd} pid {pid} {warning}\n");
+    let info = format!("crash report for process {smtpd} pid {pid}: ");
+    mx.wait_log(&info, 30);
+    let log = mx.log();
+    // Postfix's line stays byte for byte, and the report's line follows it.
+    let at = log
+        .find(&warning)
+        .unwrap_or_else(|| panic!("no {warning:?} in\n{log}"));
+    let next = log[at + warning.len()..].lines().next().unwrap();
+    assert!(next.contains("postfix/master["), "{next}");
+    let path = next.split(&info).nth(1).unwrap_or_else(|| panic!("{next}"));
+    let crash_dir = format!("{}/data/crash/", mx.dir.display());
+    assert!(path.starts_with(&crash_dir), "{path}");
+    let name = &path[crash_dir.len()..];
+    let fields: Vec<&str> = name.rsplitn(3, '.').collect();
+    assert_eq!(fields[1], pid.to_string(), "{name}");
+    assert_eq!(fields[2], format!("127.0.0.1:{}", mx.smtp_port), "{name}");
+    assert_eq!(fields[0].len(), "20261206T103000Z".len(), "{name}");
+    let meta = std::fs::metadata(path).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(meta.mode() & 0o777, 0o600, "{path}");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The fields every report has.
+/// `frame` is a function the backtrace must name: the failing thread's.
+fn check_report(mx: &Instance, report: &str, reason: &str, pid: u32, frame: &str) {
+    let etc = mx.etc();
+    for want in [
+        format!("ironpost crash report\nreason: {reason}"),
+        format!("\npid: {pid}\ntime: "),
+        format!("\nprogram: {}/libexec/smtpd\n", mx.dir.display()),
+        format!("\nservice: 127.0.0.1:{}/inet\n", mx.smtp_port),
+        "\nversion: ironpost ".to_string(),
+        format!("\nconfig_directory: {}\n", etc.display()),
+        format!("\nmain.cf: sha256 {}\n", sha256sum(&etc.join("main.cf"))),
+        format!(
+            "\nmaster.cf: sha256 {}\n",
+            sha256sum(&etc.join("master.cf"))
+        ),
+        "\ncommand: smtpd -n 127.0.0.1:".to_string(),
+        "\nwork: SMTP session with localhost[127.0.0.1]\n".to_string(),
+        "\nlast log records:\n".to_string(),
+        " connect from localhost[127.0.0.1]\n".to_string(),
+        "\nbacktrace:\n".to_string(),
+        // Function names, from the line tables the build keeps.
+        frame.to_string(),
+        "\nend of report\n".to_string(),
+    ] {
+        assert!(
+            report.contains(&want),
+            "no {want:?} in the report:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn a_fatal_signal_leaves_a_report() {
+    let Some(mut mx) = Instance::new("t-43-segv") else {
+        return;
+    };
+    mx.start();
+    let _session = open_session(&mx);
+    assert!(wait_until(5, || mx.daemons("smtpd").len() == 1));
+    let victim = mx.daemons("smtpd")[0];
+    let killed = std::process::Command::new("kill")
+        .args(["-SEGV", &victim.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let report = report_after(&mx, victim, "killed by signal 11");
+    check_report(&mx, &report, "signal 11 (SIGSEGV)", victim, "smtpd::");
+}
+
+#[test]
+fn a_panic_leaves_a_report() {
+    let Some(mut mx) = Instance::new("t-43-panic") else {
+        return;
+    };
+    let defaults = "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C \
+                    POSTLOG_SERVICE POSTLOG_HOSTNAME";
+    mx.set_main_cf(
+        "import_environment",
+        &format!("{defaults} IRONPOST_TEST_PANIC=smtpd:3"),
+    );
+    mx.start();
+    let _session = open_session(&mx);
+    let victim = mx.daemons("smtpd")[0];
+    let report = report_after(&mx, victim, "killed by signal 6");
+    let reason = "panic: test panic requested by IRONPOST_TEST_PANIC after 3s (at ";
+    check_report(&mx, &report, reason, victim, "server::test_panic_hook");
+    // The panic record is in the log and among the report's last records.
+    assert!(
+        mx.log()
+            .contains(&format!("postfix/smtpd[{victim}]: panic: test panic"))
+    );
+    assert!(report.contains(" panic: test panic requested"), "{report}");
+    // Only smtpd was asked to panic, not the other daemons that see the variable.
+    assert_eq!(
+        mx.log().matches(": panic: test panic").count(),
+        1,
+        "{}",
+        mx.log()
+    );
+}
+
+#[test]
+fn a_watchdog_timeout_leaves_a_report() {
+    let Some(mut mx) = Instance::new("t-43-watchdog") else {
+        return;
+    };
+    // A session idle for longer than daemon_timeout, but not smtpd_timeout, ends in the
+    // watchdog.
+    mx.replace_master_cf_line(
+        |l| l.starts_with("127.0.0.1:"),
+        "127.0.0.1:@SMTP_PORT@ inet n - n - - smtpd -o daemon_timeout=6s -o smtpd_timeout=600s",
+    );
+    mx.start();
+    let _session = open_session(&mx);
+    let victim = mx.daemons("smtpd")[0];
+    let report = report_after(&mx, victim, "exit status 1");
+    check_report(&mx, &report, "watchdog timeout", victim, "smtpd::");
+    assert!(
+        mx.log().contains(&format!(
+            "postfix/smtpd[{victim}]: fatal: watchdog timeout\n"
+        )),
+        "{}",
+        mx.log()
+    );
+}
