@@ -41,6 +41,8 @@ struct Verify {
     post: probe::PostSettings,
     /// Probes still on their way into the queue.
     probes: Vec<JoinHandle<()>>,
+    /// smtputf8_enable: UTF-8 text is printable.
+    utf8: bool,
 }
 
 fn now() -> i64 {
@@ -67,12 +69,10 @@ fn cache_key(addr: &[u8]) -> String {
     String::from_utf8_lossy(addr).replace(':', "_")
 }
 
-/// Text as the cache stores it: control characters become '?' (Postfix's printable()).
-fn printable(text: &[u8]) -> String {
-    String::from_utf8_lossy(text)
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+/// Text as the cache stores it: what is not printable becomes '?' (Postfix's
+/// printable(), with UTF-8 allowed per smtputf8_enable).
+fn printable(text: &[u8], utf8: bool) -> String {
+    util::printable::printable(&util::eight_bit::to_text(text), utf8).into_owned()
 }
 
 impl Verify {
@@ -90,9 +90,12 @@ impl Verify {
         else {
             return false;
         };
-        let code = self
-            .policy
-            .update(&cache_key(v[0]), addr_status, &printable(v[2]), now());
+        let code = self.policy.update(
+            &cache_key(v[0]),
+            addr_status,
+            &printable(v[2], self.utf8),
+            now(),
+        );
         client.send(Flavor::Null, &status(code))
     }
 
@@ -261,10 +264,11 @@ fn main() {
     let map = text(&p::ADDRESS_VERIFY_MAP);
     let owner = text(&params::decl::install::MAIL_OWNER);
     let data_dir = text(&params::decl::install::DATA_DIRECTORY);
+    let utf8 = config
+        .bool(&params::decl::identity::SMTPUTF8_ENABLE)
+        .unwrap_or_else(fatal);
     let smtputf8 = global::input_transp::smtputf8_autodetect(
-        config
-            .bool(&params::decl::identity::SMTPUTF8_ENABLE)
-            .unwrap_or_else(fatal),
+        utf8,
         &text(&params::decl::identity::SMTPUTF8_AUTODETECT_CLASSES),
         global::input_transp::mail_src::VERIFY,
     )
@@ -322,6 +326,7 @@ fn main() {
         rewrite,
         post,
         probes: Vec::new(),
+        utf8,
     };
     server::multi::serve(daemon, verify)
 }
