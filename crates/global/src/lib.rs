@@ -6,6 +6,7 @@
 pub mod addr_context;
 pub mod bounce;
 pub mod clean_env;
+pub mod cleanup_clnt;
 pub mod cleanup_user;
 pub mod clnt_stream;
 pub mod debug_process;

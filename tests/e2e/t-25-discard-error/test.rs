@@ -251,7 +251,10 @@ fn probes_and_delivery_reports_as_with_postfix_s_agents() {
 }
 
 /// Address probes of the verify service through each agent: (the answers, the lines).
-fn probes(agents: Agents) -> Option<(Vec<(i32, String)>, Vec<String>)> {
+/// The verify service's answers (status, text) and the log lines of a probe run.
+type Probes = (Vec<(i32, String)>, Vec<String>);
+
+fn probes(agents: Agents) -> Option<Probes> {
     let mut mx = instance("t-25-verify", agents)?;
     mx.start();
     let addresses = ["v@discard.e2e.test", "v@gone.e2e.test", "v@later.e2e.test"];

@@ -162,9 +162,12 @@ fn normalised(mx: &Instance, text: &str) -> String {
         .join("\n")
 }
 
+/// Delivered files: path, content, mode and owner.
+type Files = Vec<(String, String, u32, u32)>;
+
 /// Every file under `vmail/`: (path relative to it with maildir file names reduced to
 /// their form, normalised content, mode, owner), sorted.
-fn mail_files(mx: &Instance) -> Vec<(String, String, u32, u32)> {
+fn mail_files(mx: &Instance) -> Files {
     fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
@@ -180,7 +183,7 @@ fn mail_files(mx: &Instance) -> Vec<(String, String, u32, u32)> {
     let base = mx.dir.join("vmail");
     let mut paths = Vec::new();
     walk(&base, &mut paths);
-    let mut files: Vec<(String, String, u32, u32)> = paths
+    let mut files: Files = paths
         .iter()
         .map(|path| {
             let relative = path.strip_prefix(&base).unwrap().display().to_string();
@@ -219,7 +222,10 @@ fn maildir_name_form(name: &str) -> String {
 }
 
 /// Deliveries of every kind; (lines, mail files, deferred queue files).
-fn deliveries(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32, u32)>, usize)> {
+/// The verify service's answers (status, text) and the log lines of a probe run.
+type Probes = (Vec<(i32, String)>, Vec<String>);
+
+fn deliveries(agent: Agent) -> Option<(Vec<String>, Files, usize)> {
     let mut mx = instance("t-26-deliver", agent)?;
     // Nearly full: the next message would pass virtual_mailbox_limit.
     let full = mx.dir.join("vmail/vmail.e2e.test/full");
@@ -372,7 +378,7 @@ fn probes_deliver_nothing_as_with_postfix_s_virtual() {
 
 /// The verify service's probes of a maildir, a mailbox and an unknown user: (the
 /// answers, the lines); nothing is delivered.
-fn verify_probes(agent: Agent) -> Option<(Vec<(i32, String)>, Vec<String>)> {
+fn verify_probes(agent: Agent) -> Option<Probes> {
     let mut mx = instance("t-26-verify", agent)?;
     mx.start();
     let addresses = [
@@ -405,7 +411,7 @@ fn verify_probes_are_answered_as_by_postfix_s_virtual() {
 
 /// Postfix's queue manager driving the virtual agent (the component swap): a maildir, a
 /// mailbox and an unknown user; (lines, mail files).
-fn under_postfix_qmgr(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32, u32)>)> {
+fn under_postfix_qmgr(agent: Agent) -> Option<(Vec<String>, Files)> {
     let daemons = IRONPOST_DAEMONS
         .iter()
         .copied()
@@ -447,7 +453,7 @@ fn postfix_s_queue_manager_drives_our_virtual_as_its_own() {
 
 /// `sendmail -v` to a mailbox: delivered, and the sender gets the delivery report;
 /// (lines, mail files).
-fn record(agent: Agent) -> Option<(Vec<String>, Vec<(String, String, u32, u32)>)> {
+fn record(agent: Agent) -> Option<(Vec<String>, Files)> {
     let mut mx = instance("t-26-record", agent)?;
     mx.start();
     sendmail(

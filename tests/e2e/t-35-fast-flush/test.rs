@@ -25,7 +25,7 @@ fn etrn(mx: &Instance, sites: &[&str]) -> Vec<String> {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     let mut replies = Vec::new();
-    let mut read_reply = |reader: &mut BufReader<TcpStream>| {
+    let read_reply = |reader: &mut BufReader<TcpStream>| {
         let mut reply = String::new();
         loop {
             let mut line = String::new();
@@ -41,7 +41,9 @@ fn etrn(mx: &Instance, sites: &[&str]) -> Vec<String> {
     writer.write_all(b"EHLO client.e2e.test\r\n").unwrap();
     read_reply(&mut reader);
     for site in sites {
-        writer.write_all(format!("ETRN {site}\r\n").as_bytes()).unwrap();
+        writer
+            .write_all(format!("ETRN {site}\r\n").as_bytes())
+            .unwrap();
         replies.push(read_reply(&mut reader).trim_end().to_string());
     }
     writer.write_all(b"QUIT\r\n").unwrap();
