@@ -17,6 +17,12 @@ use params::master_cf::{Entry, MasterCf};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+/// Where the master keeps a copy of the main.cf it loaded last (at start-up or reload),
+/// under data_directory: `postfix reload -n` compares it with main.cf as it is now.
+pub const LOADED_MAIN_CF: &str = "master-loaded-main.cf";
+/// The same for master.cf.
+pub const LOADED_MASTER_CF: &str = "master-loaded-master.cf";
+
 /// The kind of endpoint a service listens on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

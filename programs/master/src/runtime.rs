@@ -62,16 +62,13 @@ fn load_config(dir: &std::path::Path) -> (Config, String) {
     (config, text)
 }
 
-/// Where the master keeps copies of the main.cf and master.cf it loaded, under
-/// data_directory: `postfix reload -n` compares them with the files as they are now.
-pub const LOADED_MAIN_CF: &str = "master-loaded-main.cf";
-/// See [`LOADED_MAIN_CF`].
-pub const LOADED_MASTER_CF: &str = "master-loaded-master.cf";
-
 /// Writes the copies of what was loaded, aside and renamed into place, as mail_owner
 /// (data_directory's owner). A failure costs only the dry-run's list of changes.
 fn keep_loaded(data_directory: &str, owner: (u32, u32), main_cf: &str, master_cf: &str) {
-    for (name, text) in [(LOADED_MAIN_CF, main_cf), (LOADED_MASTER_CF, master_cf)] {
+    for (name, text) in [
+        (ent::LOADED_MAIN_CF, main_cf),
+        (ent::LOADED_MASTER_CF, master_cf),
+    ] {
         let path = PathBuf::from(data_directory).join(name);
         let aside = path.with_extension("tmp");
         let result = crate::listen::as_owner(owner, || {

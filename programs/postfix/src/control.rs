@@ -146,7 +146,11 @@ impl Control<'_> {
         0
     }
 
-    /// `status`.
+    /// `reload -n`: what a reload would do, without doing it (see dryrun.rs).
+    pub fn reload_dry_run(&self) -> i32 {
+        crate::dryrun::run(self.config, self.paths, self.running())
+    }
+
     /// `postfix flush`: as postfix-script does, `postqueue -f` from the queue directory,
     /// which asks the queue manager to try deferred mail now. postqueue is the one in
     /// command_directory (Postfix's, until ironpost has its own).
@@ -168,6 +172,7 @@ impl Control<'_> {
         }
     }
 
+    /// `status`.
     pub fn status(&self) -> i32 {
         match self.running() {
             Some(pid) => {

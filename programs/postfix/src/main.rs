@@ -7,6 +7,9 @@
 //! only); `-v` makes every daemon verbose. Messages are Postfix's and are logged under
 //! `postfix/postfix-script`, and shown on a terminal, as Postfix's postlog shows them.
 //!
+//! `reload -n` (or `reload --dry-run`) shows what a reload would change and break without
+//! doing it (dryrun.rs).
+//!
 //! `prepare-chroot` copies into the queue directory what chrooted daemons read from /etc
 //! (resolv.conf, hosts, services, nsswitch.conf, localtime...) and the name-service
 //! libraries, as Debian's configure-instance.sh does; `postfix check` then compares those
@@ -15,6 +18,7 @@
 mod check;
 mod chroot;
 mod control;
+mod dryrun;
 mod layout;
 
 use params::Config;
@@ -112,6 +116,9 @@ fn main() {
         "start-fg" => ctl.start(true),
         "stop" => ctl.stop(),
         "abort" => ctl.abort(),
+        // ironpost's dry-run (see dryrun.rs); any other word after reload is ignored, as
+        // postfix-script ignores it.
+        "reload" if rest[1..].iter().any(|a| a == "-n" || a == "--dry-run") => ctl.reload_dry_run(),
         "reload" => ctl.reload(),
         "status" => ctl.status(),
         "check" => ctl.check(),
