@@ -647,6 +647,23 @@ pub fn xtext_quote(text: &str, special: &str) -> String {
     out
 }
 
+/// `utf-8-addr-xtext` encoding (`uxtext_quote()`, RFC 6533): printable ASCII but `\`
+/// and the specials as itself, anything else as `\x{HEX}` of its code point; None when
+/// the text is not UTF-8.
+pub fn uxtext_quote(text: &str, special: &str) -> Option<String> {
+    let bytes = util::eight_bit::to_bytes(text);
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c != '\\' && c > ' ' && c < '\x7f' && !special.contains(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\x{{{:02X}}}", u32::from(c)));
+        }
+    }
+    Some(out)
+}
+
 /// `NOTIFY=` text (`dsn_notify_str()`).
 fn notify_str(mask: u32) -> String {
     use global::dsn_mask::*;
@@ -722,7 +739,13 @@ fn rcpt_command(state: &State, session: &Session, rcpt: usize) -> String {
             let utf8 = request.smtputf8 != 0 && !quoted.is_ascii();
             orcpt = format!("{};{quoted}", if utf8 { "utf-8" } else { "rfc822" });
         }
-        if !orcpt.is_empty() && !orcpt.to_ascii_lowercase().starts_with("utf-8;") {
+        // The encoding must match the type; an address that is not UTF-8 after all
+        // goes without ORCPT.
+        if orcpt.to_ascii_lowercase().starts_with("utf-8;") {
+            if let Some(quoted) = uxtext_quote(&orcpt, "+=") {
+                cmd.push_str(&format!(" ORCPT={quoted}"));
+            }
+        } else if !orcpt.is_empty() {
             cmd.push_str(&format!(" ORCPT={}", xtext_quote(&orcpt, "+=")));
         }
         if r.dsn_notify != 0 {
@@ -1176,6 +1199,10 @@ mod tests {
     #[test]
     fn xtext_and_notify() {
         assert_eq!(xtext_quote("a+b=c d", "+="), "a+2Bb+3Dc+20d");
+        assert_eq!(
+            uxtext_quote("utf-8;j\u{f6}rg+x@b\\c", "+=").as_deref(),
+            Some("utf-8;j\\x{F6}rg\\x{2B}x@b\\x{5C}c")
+        );
         use global::dsn_mask::*;
         assert_eq!(notify_str(NOTIFY_SUCCESS | NOTIFY_DELAY), "SUCCESS,DELAY");
         assert_eq!(notify_str(NOTIFY_NEVER), "NEVER");

@@ -50,7 +50,7 @@ class H(socketserver.StreamRequestHandler):
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-AUTH " + mechs + "\r\n250-8BITMIME\r\n250 DSN")
                 elif mode == "tls" and not self.tls:
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 DSN")
-                else: self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 DSN")
+                else: self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 DSN")
             elif verb == "XFORWARD":
                 self.log(line); self.out("250 2.0.0 Ok")
             elif verb == "AUTH":
@@ -307,6 +307,20 @@ fn run(ours: bool) -> Option<Seen> {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
+    // SMTPUTF8 with a UTF-8 recipient: MAIL ... SMTPUTF8, and the ORCPT Postfix sends.
+    let utf8 = "import smtplib, sys\n\
+        s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
+        s.sendmail('user@vmail.e2e.test', ['j\\u00f6rg@relay.e2e.test'], 'Subject: utf8\\r\\n\\r\\nbody\\r\\n', \
+        mail_options=['SMTPUTF8'])\n\
+        s.quit()\n";
+    let out = Command::new("python3")
+        .args(["-c", utf8, &mx.smtp_port.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    await_log(&mx, &mut servers, "status for the UTF-8 recipient", |l| {
+        l.contains("to=<j\u{f6}rg@relay.e2e.test>") && l.contains("status=")
+    });
     // One request with more RCPT commands than one PIPELINING buffer holds.
     let bulk: Vec<String> = (0..90)
         .map(|n| format!("bulk{n:03}@relay.e2e.test"))
@@ -411,6 +425,10 @@ fn relay_results_equal_postfix() {
             .notices
             .iter()
             .any(|l| l == "Diagnostic-Code: smtp; 250 2.0.0 Ok: queued as SCRIPTED1"),
+        "{postfix:#?}"
+    );
+    assert!(
+        postfix.commands.iter().any(|l| l.contains(" SMTPUTF8")),
         "{postfix:#?}"
     );
     assert!(
