@@ -141,6 +141,12 @@ impl CleanupStream {
         if self.failed {
             return (STAT_WRITE, String::new());
         }
+        self.status()
+    }
+
+    /// Cleanup's status and reason for a message whose records the caller wrote itself
+    /// (through `Write`), end record included; `STAT_WRITE` when there is no answer.
+    pub fn status(&mut self) -> (u32, String) {
         match ipc::attr::read(&mut self.reader, Flavor::Null) {
             Ok(Some(reply)) => match reply.get_int(mail_attr::STATUS) {
                 Some(status) => (
@@ -152,6 +158,18 @@ impl CleanupStream {
             },
             _ => (STAT_WRITE, String::new()),
         }
+    }
+}
+
+/// Records may also be written with `record::rec_put` on the stream itself (pickup copies
+/// a maildrop file that way); errors are the caller's to handle.
+impl Write for CleanupStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
     }
 }
 

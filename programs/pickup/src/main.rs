@@ -12,13 +12,13 @@
 //!
 //! master.cf: `pickup unix n - y 60 1 pickup` (a trigger service, process limit 1).
 
+use global::cleanup_clnt::{CleanupStream, Connect};
 use global::cleanup_user::{self, FLAG_BOUNCE, FLAG_MASK_EXTERNAL, FLAG_MILTER};
 use global::info_log_addr_form::AddrForm;
 use global::input_transp::{self, mail_src};
 use global::mail_queue::{self, MAILDROP};
 use global::record::{RecError, rec_attr_map, rec_get, rec_put, rec_type};
 use global::safe_open::{self, Access, Refused};
-use ipc::{Attrs, Flavor, mail_attr};
 use params::Config;
 use params::decl::identity::{MAIL_NAME, MYHOSTNAME, SMTPUTF8_AUTODETECT_CLASSES, SMTPUTF8_ENABLE};
 use params::decl::install::MAIL_OWNER;
@@ -26,9 +26,8 @@ use params::decl::process::{DAEMON_TIMEOUT, IPC_TIMEOUT};
 use params::decl::smtpd::LINE_LENGTH_LIMIT;
 use params::decl::submission::{CLEANUP_SERVICE_NAME, CONTENT_FILTER, RECEIVE_OVERRIDE_OPTIONS};
 use std::fs::Metadata;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
@@ -253,42 +252,21 @@ impl Pickup<'_> {
             // Milters already saw this message when it first arrived.
             flags &= !(FLAG_MILTER | cleanup_user::FLAG_AUTOUTF8);
         }
-        let cleanup = global::mail_connect::connect_wait(
-            "public",
+        let Ok(mut cleanup) = CleanupStream::open(
             &self.settings.cleanup_service,
             self.settings.ipc_timeout,
-        );
-        let mut reader = BufReader::new(&cleanup);
-        let id = match ipc::attr::read(&mut reader, Flavor::Null) {
-            Ok(Some(attrs)) if attrs.get_str(mail_attr::PROTO) == Ok(mail_attr::PROTO_CLEANUP) => {
-                attrs.get_str(mail_attr::QUEUEID).ok().map(str::to_string)
-            }
-            _ => None,
-        };
-        let Some(id) = id else {
+            flags,
+            Connect::Wait,
+        ) else {
             return Outcome::Keep;
         };
-        if ipc::attr::write(
-            &mut &cleanup,
-            Flavor::Null,
-            &Attrs::new().int(mail_attr::FLAGS, flags as i32),
-        )
-        .is_err()
-        {
-            return Outcome::Keep;
-        }
-        self.id = id;
+        self.id = cleanup.queue_id.clone();
         let mut input = BufReader::new(file);
-        self.copy(&mut input, &cleanup, &mut reader)
+        self.copy(&mut input, &mut cleanup)
     }
 
     /// Copies the message to cleanup and reads its verdict.
-    fn copy(
-        &mut self,
-        input: &mut impl std::io::Read,
-        cleanup: &UnixStream,
-        replies: &mut BufReader<&UnixStream>,
-    ) -> Outcome {
+    fn copy(&mut self, input: &mut impl std::io::Read, cleanup: &mut CleanupStream) -> Outcome {
         let now = now();
         let mut mtime = self.meta.mtime();
         if mtime > now + FUTURE_SLACK {
@@ -305,13 +283,13 @@ impl Pickup<'_> {
                 (now - mtime) / DAY
             );
         }
-        let mut out = BufWriter::new(cleanup);
+        let out = &mut *cleanup;
         let settings = self.settings;
         let written = (|| -> Result<Outcome, std::io::Error> {
             if !settings.content_filter.is_empty() {
-                rec_put(&mut out, rec_type::FILT, settings.content_filter.as_bytes())?;
+                rec_put(out, rec_type::FILT, settings.content_filter.as_bytes())?;
             }
-            if let Some(outcome) = self.copy_segment(input, &mut out, rec_type::ENVELOPE, mtime)? {
+            if let Some(outcome) = self.copy_segment(input, out, rec_type::ENVELOPE, mtime)? {
                 return Ok(outcome);
             }
             let Some(sender) = self.sender.clone() else {
@@ -329,25 +307,25 @@ impl Pickup<'_> {
             } else {
                 log::msg_info!("{}: uid={} from=<{shown}>", self.id, self.meta.uid());
             }
-            rec_put(&mut out, rec_type::MESG, b"")?;
+            rec_put(out, rec_type::MESG, b"")?;
             let received = format!(
                 "Received: by {} ({}, from userid {})",
                 settings.myhostname,
                 settings.mail_name,
                 self.meta.uid()
             );
-            rec_put(&mut out, rec_type::NORM, received.as_bytes())?;
+            rec_put(out, rec_type::NORM, received.as_bytes())?;
             let id_line = format!("\tid {}; {}", self.id, global::mail_date::mail_date(mtime));
-            rec_put(&mut out, rec_type::NORM, id_line.as_bytes())?;
-            if let Some(outcome) = self.copy_segment(input, &mut out, rec_type::CONTENT, mtime)? {
+            rec_put(out, rec_type::NORM, id_line.as_bytes())?;
+            if let Some(outcome) = self.copy_segment(input, out, rec_type::CONTENT, mtime)? {
                 return Ok(outcome);
             }
-            rec_put(&mut out, rec_type::XTRA, b"")?;
-            if let Some(outcome) = self.copy_segment(input, &mut out, rec_type::EXTRACT, mtime)? {
+            rec_put(out, rec_type::XTRA, b"")?;
+            if let Some(outcome) = self.copy_segment(input, out, rec_type::EXTRACT, mtime)? {
                 return Ok(outcome);
             }
-            rec_put(&mut out, rec_type::END, b"")?;
-            out.flush()?;
+            rec_put(out, rec_type::END, b"")?;
+            Write::flush(out)?;
             Ok(Outcome::Keep)
         })();
         match written {
@@ -356,19 +334,9 @@ impl Pickup<'_> {
             Err(_) => return self.cleanup_error(cleanup_user::STAT_WRITE, ""),
         }
         // The message went out whole: cleanup's verdict decides.
-        match ipc::attr::read(replies, Flavor::Null) {
-            Ok(Some(reply)) => match (
-                reply.get_int(mail_attr::STATUS),
-                reply.get_bytes(mail_attr::WHY),
-            ) {
-                (Some(0), _) => Outcome::Remove,
-                (Some(status), reason) => self.cleanup_error(
-                    status as u32,
-                    &String::from_utf8_lossy(reason.unwrap_or_default()),
-                ),
-                (None, _) => self.cleanup_error(cleanup_user::STAT_WRITE, ""),
-            },
-            _ => self.cleanup_error(cleanup_user::STAT_WRITE, ""),
+        match cleanup.status() {
+            (0, _) => Outcome::Remove,
+            (status, reason) => self.cleanup_error(status, &reason),
         }
     }
 
