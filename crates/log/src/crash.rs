@@ -43,19 +43,23 @@ static HEADER: OnceLock<Vec<u8>> = OnceLock::new();
 static SERVICE: OnceLock<Vec<u8>> = OnceLock::new();
 /// One report per process: a panic's abort must not write a second one.
 static REPORTED: AtomicBool = AtomicBool::new(false);
-/// The path of the report, for the panic path's log record.
-static DIR_PATH: OnceLock<String> = OnceLock::new();
+/// The report directory's owner (mail_owner), who gets the reports a daemon running as
+/// root writes, so that `postfix check` finds data_directory all mail_owner's.
+static DIR_OWNER: OnceLock<(u32, u32)> = OnceLock::new();
 
 /// Turns crash reports on: `dir` is opened now (before a chroot hides it), `service`
 /// names the files, `header` is copied into every report. Installs the fatal-signal
 /// handlers. Returns an error text when the directory cannot be opened.
 pub fn enable(dir: &Path, service: &str, header: String) -> Result<(), String> {
     let handle = std::fs::File::open(dir).map_err(|e| format!("open {}: {}", dir.display(), e))?;
+    if let Ok(meta) = handle.metadata() {
+        use std::os::unix::fs::MetadataExt;
+        let _ = DIR_OWNER.set((meta.uid(), meta.gid()));
+    }
     let fd = handle.into_raw_fd();
     if DIR.swap(fd, Ordering::SeqCst) >= 0 {
         return Ok(());
     }
-    let _ = DIR_PATH.set(dir.display().to_string());
     // '/' would make the name a path; services are master.cf names such as
     // "127.0.0.1:2525" or "smtp".
     let _ = SERVICE.set(service.replace('/', "_").into_bytes());
@@ -249,6 +253,9 @@ pub fn report(reason: &[u8]) -> bool {
     if fd < 0 {
         return false;
     }
+    if let Some(&(uid, gid)) = DIR_OWNER.get() {
+        sys::crash::give_to(fd, uid, gid);
+    }
     let out = |bytes: &[u8]| sys::crash::write_all(fd, bytes);
     out(b"ironpost crash report\nreason: ");
     out(reason);
@@ -342,11 +349,6 @@ fn write_backtrace(fd: RawFd) {
         pid if pid > 0 => sys::crash::wait_child(pid),
         _ => sys::crash::write_all(fd, b"  (fork failed: no backtrace)\n"),
     }
-}
-
-/// Where reports go, for log records that name the directory.
-pub fn directory() -> Option<&'static str> {
-    DIR_PATH.get().map(String::as_str)
 }
 
 #[cfg(test)]

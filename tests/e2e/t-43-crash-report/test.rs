@@ -69,6 +69,10 @@ fn report_after(mx: &Instance, pid: u32, warning: &str) -> String {
     let meta = std::fs::metadata(path).unwrap();
     use std::os::unix::fs::MetadataExt;
     assert_eq!(meta.mode() & 0o777, 0o600, "{path}");
+    // mail_owner's, as all of data_directory, though this smtpd ran as root.
+    let crash_meta = std::fs::metadata(&crash_dir).unwrap();
+    assert_eq!(crash_meta.mode() & 0o777, 0o700, "{crash_dir}");
+    assert_eq!(meta.uid(), crash_meta.uid(), "{path}");
     std::fs::read_to_string(path).unwrap()
 }
 
