@@ -9,7 +9,8 @@
 //! The SMTP replies, every log line (queue IDs, times and sizes masked) and the cache
 //! file (`postmap -s`, times masked) are equal with Postfix's verify and with ours. The
 //! cache starts with entries from an earlier run, which the cleanup run at start-up
-//! keeps or drops.
+//! keeps or drops. With the cache in memory and no negative caching, a failed probe
+//! leaves nothing and the next query probes again, as with Postfix's verify.
 //!
 //! scache: a client as Postfix's SMTP client speaks (scache_client.py) saves sessions,
 //! binds a destination, finds them again and uses the descriptor it gets back, sends bad
@@ -406,4 +407,70 @@ fn postfix_smtp_reuses_sessions_through_the_cache() {
     // The second and third delivery found the session by destination.
     assert!(postfix.1.0 >= 2, "{postfix:?}");
     assert_eq!(ours, postfix);
+}
+
+/// The cache in memory only (an empty address_verify_map) and no negative caching: a
+/// failed probe leaves nothing behind, so the next query probes again; a success is kept.
+fn run_volatile(ours: bool) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let extra: &[&str] = if ours { &["verify"] } else { &[] };
+    let name = if ours {
+        "t-37-volatile-ours"
+    } else {
+        "t-37-volatile-postfix"
+    };
+    let mut mx = Instance::with_daemons(name, &daemons(extra))?;
+    mx.add_main_cf(
+        "smtpd_recipient_restrictions = reject_unverified_recipient, permit_mynetworks, reject\n\
+         address_verify_poll_count = 1\n\
+         address_verify_map =\n\
+         address_verify_negative_cache = no\n",
+    );
+    mx.start();
+    let mut replies = Vec::new();
+    let mut results = 0;
+    for recipient in [
+        "nobody-here@mail.e2e.test",
+        "nobody-here@mail.e2e.test",
+        "user@vmail.e2e.test",
+    ] {
+        replies.push(rcpt(&mx, recipient));
+        results += 1;
+        let probed = wait_until(30, || {
+            mx.log().matches("status=deliverable").count()
+                + mx.log().matches("status=undeliverable").count()
+                >= results
+        });
+        assert!(probed, "no probe result for {recipient}:\n{}", mx.log());
+    }
+    replies.push(rcpt(&mx, "user@vmail.e2e.test"));
+    wait_until(10, || {
+        mx.log().matches("disconnect from").count() >= replies.len()
+    });
+    let all = log_lines(&mx);
+    let lines = ["verify", "smtpd", "qmgr", "virtual", "local"]
+        .iter()
+        .map(|p| of(&all, p))
+        .collect();
+    Some((replies, lines))
+}
+
+#[test]
+fn a_volatile_cache_without_negative_caching_as_postfix_s() {
+    let Some(postfix) = run_volatile(false) else {
+        return;
+    };
+    let Some(ours) = run_volatile(true) else {
+        return;
+    };
+    assert!(
+        postfix.1[4]
+            .iter()
+            .any(|l| l.contains("status=undeliverable-but-not-cached")),
+        "{:#?}",
+        postfix.1
+    );
+    assert_eq!(ours.0, postfix.0);
+    for (ours, postfix) in ours.1.iter().zip(&postfix.1) {
+        assert_eq!(ours, postfix);
+    }
 }
