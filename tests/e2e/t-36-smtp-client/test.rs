@@ -48,7 +48,7 @@ class H(socketserver.StreamRequestHandler):
                 elif mode in ("auth", "authlogin"):
                     mechs = "PLAIN LOGIN" if mode == "auth" else "LOGIN"
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-AUTH " + mechs + "\r\n250-8BITMIME\r\n250 DSN")
-                elif mode == "tls" and not self.tls:
+                elif mode in ("tls", "tlsbroken") and not self.tls:
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 DSN")
                 else: self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 DSN")
             elif verb == "XFORWARD":
@@ -67,6 +67,8 @@ class H(socketserver.StreamRequestHandler):
                         creds.append(base64.b64decode(answer))
                 if creds == [b"good", b"secret"]: self.out("235 2.7.0 Authentication successful")
                 else: self.out("535 5.7.8 Error: authentication failed: authentication failure")
+            elif verb == "STARTTLS" and mode == "tlsbroken":
+                self.out("220 2.0.0 Ready to start TLS"); return
             elif verb == "STARTTLS" and mode == "tls" and not self.tls:
                 self.out("220 2.0.0 Ready to start TLS")
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -754,9 +756,9 @@ fn lmtp_equal_postfix() {
 
 /// Site failures at the only server (a 421 greeting, a server that hangs up or says
 /// nothing after DATA, with smtp_data_init_timeout = 2s) defer the mail with Postfix's
-/// texts; the failure goes to the queue manager as the
-/// site's status (whether it then defers the second message without an attempt depends
-/// on its timing, so only the first message's line is compared).
+/// texts; the failure goes to the queue manager as the site's status (whether it then
+/// defers a second message to the destination without an attempt depends on its timing,
+/// so only the first message per destination is compared).
 fn run_dead(ours: bool) -> Option<Vec<String>> {
     let mut mx = instance("t-36-dead", ours)?;
     let (hangup, stall) = (free_port(), free_port());
@@ -824,12 +826,16 @@ fn site_failure_equal_postfix() {
 
 /// STARTTLS: at level may to a server that offers it (the `Untrusted TLS connection
 /// established to ...` line, and `Trusted` with smtp_tls_CAfile), and at level encrypt
-/// to one that does not (`TLS is required, but was not offered by host ...`). Postfix's
+/// to one that does not (`TLS is required, but was not offered by host ...`), and a
+/// server that hangs up after 220 to STARTTLS (`Cannot start TLS: handshake failure`). Postfix's
 /// smtp needs Postfix's tlsmgr for its PRNG seed; ironpost's needs none.
 fn run_tls(ours: bool) -> Option<Vec<String>> {
     let mut mx = instance("t-36-tls", ours)?;
-    let tls_port = free_port();
-    mx.set_main_cf("relay_domains", "tls.e2e.test, ca.e2e.test, enc.e2e.test");
+    let (tls_port, broken_port) = (free_port(), free_port());
+    mx.set_main_cf(
+        "relay_domains",
+        "tls.e2e.test, ca.e2e.test, enc.e2e.test, broken.e2e.test",
+    );
     mx.set_main_cf("smtp_tls_security_level", "may");
     mx.set_main_cf("smtp_tls_loglevel", "1");
     let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
@@ -846,19 +852,21 @@ fn run_tls(ours: bool) -> Option<Vec<String>> {
         "etc/transport",
         &mx.expand(&format!(
             "tls.e2e.test smtp:[127.0.0.1]:{tls_port}\nca.e2e.test smtpca:[127.0.0.1]:{tls_port}\n\
-             enc.e2e.test smtpenc:[127.0.0.1]:@SINK_PORT@\n"
+             enc.e2e.test smtpenc:[127.0.0.1]:@SINK_PORT@\nbroken.e2e.test smtp:[127.0.0.1]:{broken_port}\n"
         )),
     );
     let transcript = mx.dir.join("sink/transcript");
     let mut servers = vec![
         server(tls_port, &transcript, "tls"),
         server(mx.sink_port, &transcript, "normal"),
+        server(broken_port, &transcript, "tlsbroken"),
     ];
     mx.start();
     let cases = [
         ("a@tls.e2e.test", "status=sent"),
         ("b@ca.e2e.test", "status=sent"),
         ("c@enc.e2e.test", "status=deferred"),
+        ("d@broken.e2e.test", "status=deferred"),
     ];
     let cases: Vec<(&str, &str, &str)> = cases
         .iter()
@@ -872,11 +880,16 @@ fn run_tls(ours: bool) -> Option<Vec<String>> {
         .lines()
         .filter(|l| l.contains("postfix/smtp["))
         .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
-        .filter(|m| m.contains(" to=<") || m.contains("TLS connection established"))
+        .filter(|m| {
+            m.contains(" to=<")
+                || m.contains("TLS connection established")
+                || m.starts_with("SSL_connect error")
+        })
         .map(|m| {
             normalize(m, [tls_port, mx.sink_port])
                 .replace(&format!("]:{tls_port}"), "]:TLS")
                 .replace(&format!("]:{}", mx.sink_port), "]:SINK")
+                .replace(&format!("]:{broken_port}"), "]:BROKEN")
         })
         .collect();
     lines.sort();
@@ -895,7 +908,10 @@ fn starttls_equal_postfix() {
             .any(|l| l.starts_with("Untrusted TLS connection established to"))
             && postfix
                 .iter()
-                .any(|l| l.contains("TLS is required, but was not offered")),
+                .any(|l| l.contains("TLS is required, but was not offered"))
+            && postfix
+                .iter()
+                .any(|l| l.contains("Cannot start TLS: handshake failure")),
         "{postfix:#?}"
     );
     assert_eq!(ours, postfix);
