@@ -28,6 +28,8 @@ pub struct Settings {
     pub stress: String,
     /// `smtpd_reject_footer`.
     pub reject_footer: String,
+    /// `smtpd_authorized_xforward_hosts`, when set.
+    pub xforward_hosts: Option<MatchList>,
     /// `smtpd_reject_footer_maps`.
     pub reject_footer_maps: Option<global::maps::Maps>,
     /// `smtpd_banner`, expanded.
@@ -198,6 +200,11 @@ impl Settings {
                 .str(&params::decl::process::STRESS)
                 .unwrap_or_else(|e| fatal(e)),
             reject_footer: text(&s::SMTPD_REJECT_FOOTER),
+            xforward_hosts: list(
+                config,
+                &s::SMTPD_AUTHORIZED_XFORWARD_HOSTS,
+                &[Matcher::Hostname, Matcher::Hostaddr],
+            ),
             reject_footer_maps: {
                 let value = text(&s::SMTPD_REJECT_FOOTER_MAPS);
                 (!value.trim().is_empty()).then(|| {

@@ -191,6 +191,52 @@ pub fn delivered(instance: &Instance) -> Vec<String> {
     messages
 }
 
+/// The envelope records (Postfix's `postcat -e`) of the files in `queue` (`hold`,
+/// `deferred`...), normalised: queue ids masked, times, sizes and TCP ports left out.
+/// One string a file, sorted.
+pub fn envelopes(instance: &Instance, queue: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut dirs = vec![instance.dir.join("queue").join(queue)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let mut out: Vec<String> = files
+        .iter()
+        .map(|file| {
+            let text = Command::new("/usr/sbin/postcat")
+                .arg("-c")
+                .arg(instance.etc())
+                .arg("-e")
+                .arg(file)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            text.lines()
+                .filter(|l| !l.starts_with("***"))
+                .filter(|l| {
+                    !["message_size:", "message_arrival_time:", "create_time:"]
+                        .iter()
+                        .any(|p| l.starts_with(p))
+                })
+                .map(|l| match l.split_once("_port=") {
+                    Some((head, _)) => format!("{head}_port=PORT"),
+                    None => normalize(l),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// `text` as a JSON string (Latin-1 code points, as the dialogue scripts send them).
 fn json_string(text: &str) -> String {
     let mut out = String::from("\"");

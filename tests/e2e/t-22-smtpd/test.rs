@@ -9,11 +9,12 @@
 //! transcript, 127.0.0.2 does not), the timeout and the error limit.
 
 use e2e::Instance;
-use e2e::smtpd_log::{Pair, delivered, smtpd_log};
+use e2e::smtpd_log::{Pair, delivered, envelopes, smtpd_log};
 
 /// Settings both instances of the main pair get.
 const MAIN_CF: &[(&str, &str)] = &[
     ("mynetworks", "127.0.0.1/32"),
+    ("smtpd_authorized_xforward_hosts", "127.0.0.1"),
     ("message_size_limit", "20000"),
     ("smtpd_recipient_limit", "4"),
     ("smtpd_noop_commands", "XYZZY"),
@@ -42,7 +43,12 @@ const MAIN_CF: &[(&str, &str)] = &[
 ];
 
 /// Access tables of the main pair.
-const TABLES: [(&str, &str); 3] = [
+const TABLES: [(&str, &str); 4] = [
+    // held@ exists, so that its messages stay in the hold queue for a look.
+    (
+        "etc/vmailbox",
+        "user@vmail.e2e.test vmail.e2e.test/user/\nheld@vmail.e2e.test vmail.e2e.test/user/\n",
+    ),
     (
         "etc/client_access",
         "127.0.0.3 REJECT\n\
@@ -308,6 +314,40 @@ fn dialogues_match_postfix() {
         ],
     );
     pair.compare(
+        "xforward",
+        "127.0.0.1",
+        &[
+            EHLO,
+            (
+                "XFORWARD NAME=spike.example ADDR=192.0.2.7 PROTO=ESMTP\r\n",
+                1,
+            ),
+            (
+                "XFORWARD HELO=spike.example PORT=4321 IDENT=ABC123 SOURCE=REMOTE\r\n",
+                1,
+            ),
+            ("XFORWARD BOGUS=1\r\n", 1),
+            ("XFORWARD ADDR=999.1.1.1\r\n", 1),
+            ("XFORWARD PORT=123456\r\n", 1),
+            ("XFORWARD NAME=bad<name>\r\n", 1),
+            ("XFORWARD\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("XFORWARD NAME=late.example\r\n", 1),
+            ("RCPT TO:<held@vmail.e2e.test>\r\n", 1),
+            ("DATA\r\n", 1),
+            (&body, 1),
+            ("XFORWARD ADDR=[UNAVAILABLE] NAME=other.example\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<held@vmail.e2e.test>\r\n", 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "xforward refused",
+        "127.0.0.2",
+        &[EHLO, ("XFORWARD NAME=spike.example\r\n", 1), QUIT],
+    );
+    pair.compare(
         "helo restrictions",
         "127.0.0.1",
         &[
@@ -361,6 +401,14 @@ fn dialogues_match_postfix() {
     assert!(settled, "messages missing:\n{}", pair.ironpost.log());
     std::thread::sleep(std::time::Duration::from_secs(2));
     assert_eq!(delivered(&pair.postfix), delivered(&pair.ironpost));
+    // The held messages' envelopes: smtpd's records in Postfix's order, XFORWARD's
+    // log attributes among them.
+    let (theirs, ours) = (
+        envelopes(&pair.postfix, "hold"),
+        envelopes(&pair.ironpost, "hold"),
+    );
+    assert!(!theirs.is_empty(), "nothing held");
+    assert_eq!(theirs, ours);
 }
 
 /// The `< name[addr]: ...` and `> name[addr]: ...` transcript lines of the last session.

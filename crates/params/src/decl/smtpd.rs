@@ -296,4 +296,8 @@ crate::params! {
     /// the enhanced status code); a reply not found gets smtpd_reject_footer. Added in
     /// Postfix 3.4.
     "smtpd_reject_footer_maps" SMTPD_REJECT_FOOTER_MAPS: Str = "";
+    /// Clients that may use XFORWARD to tell the SMTP server about the original client
+    /// (content filters re-injecting mail): network/netmask patterns, host names,
+    /// /file/name or type:table. The default is empty: nobody. Added in Postfix 2.1.
+    "smtpd_authorized_xforward_hosts" SMTPD_AUTHORIZED_XFORWARD_HOSTS: Str = "";
 }

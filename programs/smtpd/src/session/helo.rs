@@ -37,7 +37,8 @@ impl<W: Wire> Session<'_, W> {
             starttls: self.starttls_offered(),
             auth: auth.as_deref(),
             broken_auth_clients: self.settings.sasl.broken_clients,
-            // XVERP, XCLIENT and XFORWARD once their client lists are.
+            xforward: self.xforward_allowed,
+            // XVERP and XCLIENT once their client lists are.
             ..Features::default()
         };
         Ok(smtp_proto::ehlo_reply(&features, self.settings.discard))

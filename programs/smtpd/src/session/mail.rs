@@ -31,7 +31,14 @@ mod attr {
     pub const SERVER_PORT: &str = "server_port";
     pub const HELO_NAME: &str = "helo_name";
     pub const PROTO_NAME: &str = "protocol_name";
+    pub const LOG_IDENT: &str = "log_ident";
+    pub const CLIENT_AF: &str = "client_address_type";
 }
+
+/// The address families as Linux numbers them, for `client_address_type`.
+const AF_INET: u32 = 2;
+/// See [`AF_INET`].
+const AF_INET6: u32 = 10;
 
 impl<W: Wire> Session<'_, W> {
     /// The MAIL options main.cf sets.
@@ -153,53 +160,106 @@ impl<W: Wire> Session<'_, W> {
                 self.settings.cleanup_service
             );
         };
-        crate::log_line::client(
-            &stream.queue_id,
-            &self.peer.namaddr,
-            &self.sasl_log_suffix(),
+        let forward = self.xforward.clone().unwrap_or_default();
+        let orig = |on: bool, name: &str, value: &str| {
+            if on {
+                format!(", {name}={value}")
+            } else {
+                String::new()
+            }
+        };
+        let suffix = format!(
+            "{}{}{}",
+            self.sasl_log_suffix(),
+            orig(
+                forward.ident.is_some(),
+                "orig_queue_id",
+                forward.ident.as_deref().unwrap_or_default()
+            ),
+            orig(forward.client, "orig_client", &forward.namaddr)
         );
+        crate::log_line::client(&stream.queue_id, &self.peer.namaddr, &suffix);
         let peer = &self.peer;
         let protocol = self.protocol();
+        // The log attributes name the forwarded client, if any, else the real one.
+        let (log_name, log_addr, log_port, log_origin, log_helo, log_proto) = if forward.client {
+            (
+                forward.name.as_str(),
+                forward.rfc_addr.as_str(),
+                forward.port.as_str(),
+                forward.namaddr.as_str(),
+                forward.helo.as_deref(),
+                forward.protocol.as_str(),
+            )
+        } else {
+            (
+                peer.name.as_str(),
+                peer.rfc_addr.as_str(),
+                peer.port.as_str(),
+                peer.namaddr.as_str(),
+                self.helo.as_deref(),
+                protocol,
+            )
+        };
+        let stand_alone = self.stand_alone();
+        // Postfix's order (mail_open_stream()).
         stream.record(rec_type::TIME, format!("{} 0", self.arrival).as_bytes());
-        let context = self.checker.rewrite_context(&self.peer);
-        stream.attr(mail_attr::RWR_CONTEXT, context.as_bytes());
+        if !stand_alone {
+            let ident = forward
+                .ident
+                .as_deref()
+                .unwrap_or(&stream.queue_id)
+                .to_string();
+            stream.attr(attr::LOG_IDENT, ident.as_bytes());
+            let context = forward
+                .domain
+                .unwrap_or_else(|| self.checker.rewrite_context(&self.peer));
+            stream.attr(mail_attr::RWR_CONTEXT, context.as_bytes());
+            if let Some(auth) = &self.authenticated {
+                stream.attr("sasl_method", auth.method.as_bytes());
+                stream.attr("sasl_username", auth.username.as_bytes());
+            }
+            if let Some(sender) = &self.txn.sasl_sender {
+                stream.attr("sasl_sender", sender.as_bytes());
+            }
+            if let Some(envid) = &self.txn.dsn_envid {
+                stream.attr(mail_attr::DSN_ENVID, envid);
+            }
+            if let Some(ret) = self.txn.dsn_ret {
+                stream.attr(mail_attr::DSN_RET, ret.to_string().as_bytes());
+            }
+        }
         let sender = self.txn.sender.clone().unwrap_or_default();
         stream.record(rec_type::FROM, &util::eight_bit::to_bytes(&sender));
         if let Some(body) = self.txn.body {
             stream.attr(mail_attr::ENCODING, body.encoding().as_bytes());
         }
-        stream.attr(attr::LOG_CLIENT_NAME, peer.name.as_bytes());
-        stream.attr(attr::LOG_CLIENT_ADDR, peer.addr.as_bytes());
-        stream.attr(attr::LOG_CLIENT_PORT, peer.port.as_bytes());
-        stream.attr(attr::LOG_ORIGIN, peer.namaddr.as_bytes());
-        if let Some(helo) = &self.helo {
-            stream.attr(attr::LOG_HELO_NAME, helo.as_bytes());
-        }
-        stream.attr(attr::LOG_PROTO_NAME, protocol.as_bytes());
-        stream.attr(attr::CLIENT_NAME, peer.name.as_bytes());
-        stream.attr(attr::REVERSE_CLIENT_NAME, peer.reverse_name.as_bytes());
-        stream.attr(attr::CLIENT_ADDR, peer.addr.as_bytes());
-        stream.attr(attr::CLIENT_PORT, peer.port.as_bytes());
-        if let Some(server) = peer.server {
-            stream.attr(attr::SERVER_ADDR, server.ip().to_string().as_bytes());
-            stream.attr(attr::SERVER_PORT, server.port().to_string().as_bytes());
-        }
-        if let Some(helo) = &self.helo {
-            stream.attr(attr::HELO_NAME, helo.as_bytes());
-        }
-        stream.attr(attr::PROTO_NAME, protocol.as_bytes());
-        if let Some(auth) = &self.authenticated {
-            stream.attr("sasl_method", auth.method.as_bytes());
-            stream.attr("sasl_username", auth.username.as_bytes());
-        }
-        if let Some(sender) = &self.txn.sasl_sender {
-            stream.attr("sasl_sender", sender.as_bytes());
-        }
-        if let Some(envid) = &self.txn.dsn_envid {
-            stream.attr(mail_attr::DSN_ENVID, envid);
-        }
-        if let Some(ret) = self.txn.dsn_ret {
-            stream.attr(mail_attr::DSN_RET, ret.to_string().as_bytes());
+        if !stand_alone {
+            stream.attr(attr::LOG_CLIENT_NAME, log_name.as_bytes());
+            stream.attr(attr::LOG_CLIENT_ADDR, log_addr.as_bytes());
+            stream.attr(attr::LOG_CLIENT_PORT, log_port.as_bytes());
+            stream.attr(attr::LOG_ORIGIN, log_origin.as_bytes());
+            if let Some(helo) = log_helo {
+                stream.attr(attr::LOG_HELO_NAME, helo.as_bytes());
+            }
+            stream.attr(attr::LOG_PROTO_NAME, log_proto.as_bytes());
+            stream.attr(attr::CLIENT_NAME, peer.name.as_bytes());
+            stream.attr(attr::REVERSE_CLIENT_NAME, peer.reverse_name.as_bytes());
+            stream.attr(attr::CLIENT_ADDR, peer.addr.as_bytes());
+            stream.attr(attr::CLIENT_PORT, peer.port.as_bytes());
+            if let Some(server) = peer.server {
+                stream.attr(attr::SERVER_ADDR, server.ip().to_string().as_bytes());
+                stream.attr(attr::SERVER_PORT, server.port().to_string().as_bytes());
+            }
+            if let Some(helo) = &self.helo {
+                stream.attr(attr::HELO_NAME, helo.as_bytes());
+            }
+            stream.attr(attr::PROTO_NAME, protocol.as_bytes());
+            let family = match peer.server.map(|s| s.ip()) {
+                Some(std::net::IpAddr::V6(_)) if peer.addr.contains(':') => AF_INET6,
+                _ => AF_INET,
+            };
+            stream.attr(attr::CLIENT_AF, family.to_string().as_bytes());
         }
         self.cleanup = Some(stream);
     }

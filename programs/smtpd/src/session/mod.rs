@@ -21,6 +21,7 @@ mod mail;
 mod other;
 mod rcpt;
 mod starttls;
+mod xforward;
 
 use crate::check::reply::Refusal;
 use crate::check::{Checker, Facts};
@@ -75,6 +76,10 @@ pub struct Session<'a, W: Wire> {
     /// The mechanisms EHLO announces: the session's, through
     /// `smtpd_sasl_mechanism_filter`.
     sasl_mechanisms: Option<String>,
+    /// The client may send XFORWARD (`smtpd_authorized_xforward_hosts`).
+    xforward_allowed: bool,
+    /// What it forwarded, until the transaction ends.
+    xforward: Option<xforward::XForward>,
     /// The anvil client, when this client is counted (limits set, not an exception).
     anvil: Option<&'a mut crate::anvil::Anvil>,
     /// Who the client authenticated as.
@@ -98,6 +103,7 @@ impl<'a, W: Wire> Session<'a, W> {
         anvil: Option<&'a mut crate::anvil::Anvil>,
     ) -> Session<'a, W> {
         let anvil = anvil.filter(|a| a.counts(&peer.name, &peer.addr));
+        let xforward_allowed = listed_client(settings.xforward_hosts.as_ref(), &peer);
         let excluded = settings
             .bare_lf_exclusions
             .matches(&[&peer.addr])
@@ -128,6 +134,8 @@ impl<'a, W: Wire> Session<'a, W> {
             tls: None,
             dovecot,
             anvil,
+            xforward_allowed,
+            xforward: None,
             sasl: None,
             sasl_mechanisms: None,
             authenticated: None,
@@ -529,7 +537,8 @@ impl<'a, W: Wire> Session<'a, W> {
             Verb::Quit => Ok(smtp_proto::quit_reply()),
             Verb::Starttls => return self.starttls_command(args),
             Verb::Auth => return self.auth_command(args),
-            Verb::Xclient | Verb::Xforward => self.xattr_command(verb, args),
+            Verb::Xforward => self.xforward_command(args),
+            Verb::Xclient => self.xattr_command(verb, args),
         };
         Ok(self.answer(result))
     }
@@ -543,6 +552,7 @@ impl<'a, W: Wire> Session<'a, W> {
         self.checker.effects = Default::default();
         self.instance.clear();
         self.act_size = 0;
+        self.xforward = None;
     }
 }
 
@@ -586,6 +596,17 @@ fn verb_name(line: &[u8]) -> &'static str {
 fn listed(list: Option<&global::match_list::MatchList>, name: &str) -> bool {
     list.is_some_and(|list| {
         list.matches(&[name]).unwrap_or_else(|e| {
+            log::msg_warn!("{e}");
+            false
+        })
+    })
+}
+
+/// Whether the client is in a host list (a failing table counts as no match, with a
+/// warning).
+fn listed_client(list: Option<&global::match_list::MatchList>, peer: &Peer) -> bool {
+    list.is_some_and(|list| {
+        list.matches(&[&peer.name, &peer.addr]).unwrap_or_else(|e| {
             log::msg_warn!("{e}");
             false
         })

@@ -85,8 +85,7 @@ impl<W: Wire> Session<'_, W> {
         }
     }
 
-    /// XCLIENT and XFORWARD, for no client yet (`smtpd_authorized_xclient_hosts` and
-    /// `smtpd_authorized_xforward_hosts` are not read).
+    /// XCLIENT, for no client yet (`smtpd_authorized_xclient_hosts` is not read).
     pub(super) fn xattr_command(&mut self, verb: Verb, args: &[Token]) -> Result<Reply, Reject> {
         // Not authorized: the check refuses.
         smtp_proto::xattr_check(verb, args, self.txn.in_mail(), false)
