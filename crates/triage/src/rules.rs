@@ -454,7 +454,7 @@ pub static RULES: &[Rule] = &[
         id: "relay-access-denied",
         category: "relay",
         rank: Rank::Fails,
-        patterns: &["reject: RCPT from {client}: 554 5.7.1 <{rcpt}>: Relay access denied"],
+        patterns: &["reject: RCPT from {client}: {code} <{rcpt}>: Relay access denied"],
         cause: "{client} may not relay to {rcpt}: it is not in mynetworks and did not authenticate",
         remedy: "if {client} is yours: postconf -e 'mynetworks = ... <its network>'; postfix reload (or have it use SASL on port 587)",
         explains: &[],

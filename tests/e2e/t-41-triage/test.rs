@@ -1,0 +1,325 @@
+//! posttriage on real instances: faults injected one after another into a running mail
+//! system (ironpost's, then Postfix 3.7's with its own master, so that the rules are
+//! checked against the log Postfix itself writes), each followed by posttriage, whose
+//! first line must name the rule (the root cause) and whose second line must carry the
+//! remedy. Each fault is undone before the next; the log window (`-s`) starts with the
+//! fault, so earlier ones do not count. First of all, a healthy instance under load gets
+//! "no problem found" and exit 0, as text and as JSON.
+
+use e2e::{Instance, load, wait_until};
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::Duration;
+
+/// Messages of the healthy load.
+const LOAD: usize = 200;
+
+/// Which mail system runs the instance.
+#[derive(Clone, Copy, PartialEq)]
+enum System {
+    Ironpost,
+    Postfix,
+}
+
+#[test]
+fn ironpost_faults_are_named_with_their_remedy() {
+    if let Some(mut mx) = Instance::new("t-41") {
+        mx.set_main_cf("service_throttle_time", "1s");
+        mx.start();
+        scenarios(&mx, System::Ironpost);
+    }
+}
+
+#[test]
+fn postfix_faults_are_named_with_their_remedy() {
+    if let Some(mx) = Instance::with_daemons("t-41-postfix", &[]) {
+        mx.set_main_cf("service_throttle_time", "1s");
+        ctl(&mx, System::Postfix, &["start"]);
+        mx.wait_log("daemon started -- version", 20);
+        scenarios(&mx, System::Postfix);
+    }
+}
+
+/// `postfix ARGS`, ours or Postfix's.
+fn ctl(mx: &Instance, system: System, args: &[&str]) {
+    let program = match system {
+        System::Ironpost => e2e::program("postfix"),
+        System::Postfix => "/usr/sbin/postfix".into(),
+    };
+    let out = Command::new(program)
+        .arg("-c")
+        .arg(mx.etc())
+        .args(args)
+        .env_remove("MAIL_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "postfix {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// posttriage's exit code and output.
+fn triage(mx: &Instance, args: &[&str]) -> (i32, String) {
+    let out = Command::new(e2e::program("posttriage"))
+        .arg("-c")
+        .arg(mx.etc())
+        .args(args)
+        .env_remove("MAIL_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The local time, as `-s` takes it, after the clock moved to a new second (so that the
+/// lines of the previous step are outside the window).
+fn window_start() -> String {
+    std::thread::sleep(Duration::from_millis(1100));
+    let out = Command::new("date").arg("+%H:%M:%S").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Runs posttriage from `since` and checks the first line names `rule` and the second
+/// has `remedy`; returns the report.
+fn expect(mx: &Instance, since: &str, rule: &str, remedy: &str) -> String {
+    let (code, report) = triage(mx, &["-s", since]);
+    let mut lines = report.lines();
+    let first = lines.next().unwrap_or("");
+    let second = lines.next().unwrap_or("");
+    if code != 1
+        || !first.starts_with("root cause: ")
+        || !first.ends_with(&format!("[{rule}]"))
+        || !second.starts_with("remedy: ")
+        || !second.contains(remedy)
+    {
+        mx.keep_for_inspection();
+        panic!(
+            "expected [{rule}] with remedy containing {remedy:?}, exit 1; got exit {code}:\n{report}\nlog:\n{}",
+            mx.log()
+        );
+    }
+    report
+}
+
+/// Sends one message; the SMTP error is no failure here (several faults cause one).
+fn send(mx: &Instance, to: &str) -> Result<(), String> {
+    mx.send(mx.smtp_port, "user@vmail.e2e.test", to, "t41")
+}
+
+/// Applies a valid main.cf change with a reload; then a new log window starts.
+fn reload_with(mx: &Instance, system: System, name: &str, value: &str) -> String {
+    mx.set_main_cf(name, value);
+    let before = mx.log().matches("reload -- version").count();
+    ctl(mx, system, &["reload"]);
+    wait_until(10, || {
+        mx.log().matches("reload -- version").count() > before
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    window_start()
+}
+
+fn wait(mx: &Instance, needle: &str) {
+    mx.wait_log(needle, 30);
+}
+
+/// Running smtpd processes are killed, so that the next connection starts one that
+/// reads main.cf again (a reload would make the master itself read a main.cf that is
+/// broken on purpose); then a new log window starts.
+fn fresh_smtpd(mx: &Instance) -> String {
+    for pid in mx.daemons("smtpd") {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    wait_until(10, || mx.daemons("smtpd").is_empty());
+    window_start()
+}
+
+fn remove_main_cf(mx: &Instance, name: &str) {
+    let path = mx.etc().join("main.cf");
+    let text: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{name} ")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    mx.write("etc/main.cf", &text);
+}
+
+fn scenarios(mx: &Instance, system: System) {
+    // A healthy system under load raises no alarm.
+    let client = load::start(mx.smtp_port, LOAD, 4, 20, 20, "t41");
+    let (acked, _, _) = load::acknowledged(client, LOAD);
+    assert_eq!(acked.len(), LOAD);
+    assert!(
+        wait_until(60, || mx.log().matches("status=sent").count() >= LOAD
+            && load::queue_files(mx).is_empty()),
+        "the load was not delivered:\n{}",
+        mx.log()
+    );
+    let (code, report) = triage(mx, &[]);
+    if code != 0 || report != "no problem found\n" {
+        mx.keep_for_inspection();
+        panic!(
+            "healthy instance: exit {code}\n{report}\nlog:\n{}",
+            mx.log()
+        );
+    }
+    let (code, json) = triage(mx, &["--json"]);
+    assert_eq!(
+        (code, json.as_str()),
+        (0, "{\"status\":\"ok\",\"findings\":[]}\n")
+    );
+
+    // A misspelt parameter: postconf -n's warning.
+    let since = window_start();
+    mx.add_main_cf("smtpd_recipient_restriction = permit_mynetworks\n");
+    expect(
+        mx,
+        &since,
+        "unused-parameter",
+        "postconf -X smtpd_recipient_restriction",
+    );
+    let (_, json) = triage(mx, &["-j", "-s", &since]);
+    assert!(
+        json.starts_with("{\"status\":\"problem\",\"findings\":[{\"rule\":\"unused-parameter\""),
+        "{json}"
+    );
+    remove_main_cf(mx, "smtpd_recipient_restriction");
+
+    // Less free space than 1.5 message_size_limit.
+    let since = window_start();
+    mx.set_main_cf("message_size_limit", "1000000000000000");
+    expect(mx, &since, "free-space", "message_size_limit");
+    remove_main_cf(mx, "message_size_limit");
+
+    // A queue file root owns.
+    let since = window_start();
+    let stray = mx.dir.join("queue/hold/ABCDEF1234");
+    std::fs::write(&stray, "").unwrap();
+    expect(mx, &since, "queue-ownership", "postfix set-permissions");
+    std::fs::remove_file(&stray).unwrap();
+
+    // A service turned chrooted without the jail.
+    let since = window_start();
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.replace_master_cf_line(
+        |l| l.starts_with("relay     unix"),
+        "relay     unix  -       -       y       -       -       smtp",
+    );
+    expect(mx, &since, "chroot-files-missing", "postfix prepare-chroot");
+    mx.write("etc/master.cf", &master_cf);
+
+    // A table whose source was edited after postmap.
+    let since = window_start();
+    let transport = mx.dir.join("etc/transport");
+    let postmap = Command::new("/usr/sbin/postmap")
+        .arg("-c")
+        .arg(mx.etc())
+        .arg(format!("hash:{}", transport.display()))
+        .status()
+        .unwrap();
+    assert!(postmap.success());
+    mx.set_main_cf("transport_maps", "hash:@DIR@/etc/transport");
+    let later = Command::new("touch")
+        .args(["-d", "+1 minute"])
+        .arg(&transport)
+        .status()
+        .unwrap();
+    assert!(later.success());
+    expect(
+        mx,
+        &since,
+        "stale-table",
+        &format!("postmap {}", transport.display()),
+    );
+
+    // A table that was never built.
+    let since = window_start();
+    mx.set_main_cf("transport_maps", "hash:@DIR@/etc/nosuch");
+    expect(mx, &since, "missing-table", "postmap");
+    mx.set_main_cf("transport_maps", "texthash:@DIR@/etc/transport");
+
+    // The next hop does not listen (no sink started).
+    let since = window_start();
+    send(mx, "someone@relay.e2e.test").unwrap();
+    wait(mx, "Connection refused");
+    expect(mx, &since, "relay-refused", "postqueue -f");
+
+    // A transport table names a transport master.cf lacks; mail to it waits.
+    let transport_text = std::fs::read_to_string(&transport).unwrap();
+    mx.write(
+        "etc/transport",
+        &format!("{transport_text}t2.e2e.test relaay:\n"),
+    );
+    ctl(mx, system, &["reload"]);
+    let since = window_start();
+    send(mx, "someone@t2.e2e.test").unwrap();
+    wait(mx, "mail transport unavailable");
+    let report = expect(mx, &since, "transport-not-in-master-cf", "master.cf");
+    assert!(report.contains("[transport-connect]"), "{report}");
+    mx.write("etc/transport", &transport_text);
+    ctl(mx, system, &["reload"]);
+
+    // A daemon crashes.
+    let since = window_start();
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", mx.smtp_port)).unwrap();
+    let mut greeting = [0u8; 64];
+    let _ = conn.read(&mut greeting);
+    let victim = mx.daemons("smtpd")[0];
+    let _ = Command::new("kill")
+        .args(["-SEGV", &victim.to_string()])
+        .status();
+    wait(mx, &format!("pid {victim} killed by signal 11"));
+    drop(conn);
+    expect(mx, &since, "killed-by-signal", "-D");
+
+    // A boolean parameter with a value that is not one.
+    let since = fresh_smtpd(mx);
+    mx.set_main_cf("soft_bounce", "maybe");
+    let _ = send(mx, "user@vmail.e2e.test");
+    wait(mx, "bad boolean configuration: soft_bounce = maybe");
+    let report = expect(mx, &since, "bad-boolean", "postconf -e 'soft_bounce = no'");
+    assert!(report.contains("[daemon-exit]"), "{report}");
+    remove_main_cf(mx, "soft_bounce");
+
+    // A misspelt restriction.
+    let since = reload_with(
+        mx,
+        system,
+        "smtpd_recipient_restrictions",
+        "permit_mynetwork, reject_unauth_destination",
+    );
+    let _ = send(mx, "user@vmail.e2e.test");
+    wait(mx, "unknown smtpd restriction");
+    expect(mx, &since, "unknown-restriction", "permit_mynetwork");
+    remove_main_cf(mx, "smtpd_recipient_restrictions");
+
+    // A message over message_size_limit.
+    let since = reload_with(mx, system, "message_size_limit", "1000");
+    let big = "x".repeat(2000);
+    assert!(
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            "user@vmail.e2e.test",
+            &big
+        )
+        .is_err()
+    );
+    wait(mx, "Message size exceeds fixed limit");
+    expect(mx, &since, "message-too-large", "message_size_limit");
+    remove_main_cf(mx, "message_size_limit");
+
+    // A client outside mynetworks relays.
+    let since = reload_with(mx, system, "mynetworks", "192.0.2.0/24");
+    assert!(send(mx, "someone@elsewhere.example").is_err());
+    wait(mx, "Relay access denied");
+    expect(mx, &since, "relay-access-denied", "mynetworks");
+    mx.set_main_cf("mynetworks", "127.0.0.0/8");
+    let _ = std::io::stdout().flush();
+}

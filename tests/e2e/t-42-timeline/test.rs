@@ -1,0 +1,204 @@
+//! posttrace on real instances (ironpost's, and Postfix 3.7's with its own master, so
+//! that the timeline is read from a log Postfix itself wrote): a message deferred because
+//! the relay is down (its next retry read from the deferred queue file), delivered after
+//! the relay comes up and the queue is flushed, and a message bounced by the local
+//! delivery agent (an unknown user) whose non-delivery notice is followed to its own
+//! queue id, found by queue id, Message-ID and address, as text and JSON, and from a
+//! copy of the log alone.
+
+use e2e::Instance;
+use std::process::Command;
+
+#[derive(Clone, Copy, PartialEq)]
+enum System {
+    Ironpost,
+    Postfix,
+}
+
+#[test]
+fn ironpost_timeline() {
+    if let Some(mut mx) = Instance::new("t-42") {
+        mx.start();
+        timeline(&mut mx, System::Ironpost);
+    }
+}
+
+#[test]
+fn postfix_timeline() {
+    if let Some(mut mx) = Instance::with_daemons("t-42-postfix", &[]) {
+        ctl(&mx, System::Postfix, &["start"]);
+        mx.wait_log("daemon started -- version", 20);
+        timeline(&mut mx, System::Postfix);
+    }
+}
+
+fn ctl(mx: &Instance, system: System, args: &[&str]) {
+    let program = match system {
+        System::Ironpost => e2e::program("postfix"),
+        System::Postfix => "/usr/sbin/postfix".into(),
+    };
+    let out = Command::new(program)
+        .arg("-c")
+        .arg(mx.etc())
+        .args(args)
+        .env_remove("MAIL_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "postfix {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// posttrace's exit code and output.
+fn trace(config: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(e2e::program("posttrace"))
+        .arg("-c")
+        .arg(config)
+        .args(args)
+        .env_remove("MAIL_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The queue id of the log line that has `needle`.
+fn queue_id_of(mx: &Instance, needle: &str) -> String {
+    let log = mx.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no {needle} in\n{log}"));
+    let after = line.split("]: ").nth(1).unwrap();
+    after.split(':').next().unwrap().to_string()
+}
+
+fn check(mx: &Instance, report: &str, wanted: &[&str]) {
+    for w in wanted {
+        if !report.contains(w) {
+            mx.keep_for_inspection();
+            panic!("no {w:?} in the timeline:\n{report}\nlog:\n{}", mx.log());
+        }
+    }
+}
+
+fn timeline(mx: &mut Instance, system: System) {
+    // Deferred: the relay is not up yet.
+    mx.send(
+        mx.smtp_port,
+        "user@vmail.e2e.test",
+        "someone@relay.e2e.test",
+        "t42a",
+    )
+    .unwrap();
+    mx.wait_log("status=deferred", 30);
+    let id = queue_id_of(mx, "to=<someone@relay.e2e.test>");
+    let (code, report) = trace(&mx.etc(), &[&id]);
+    assert_eq!(code, 0, "{report}");
+    check(
+        mx,
+        &report,
+        &[
+            &format!("=== {id} (asked for) ==="),
+            "connect from localhost[127.0.0.1]",
+            "accepted the message from localhost[127.0.0.1]",
+            "the queue manager moved it to the active queue: sender <user@vmail.e2e.test>",
+            "deferred (will be tried again), status 4.4.1: connect to 127.0.0.1[127.0.0.1]",
+            "still queued: next retry at ",
+            "s setting up the delivery (connection, DNS, HELO, TLS)",
+            "state: still queued, next retry at ",
+        ],
+    );
+
+    // Delivered once the relay listens and the queue is flushed.
+    mx.start_sink();
+    ctl(mx, system, &["flush"]);
+    mx.wait_log("status=sent", 30);
+    mx.wait_log(&format!("{id}: removed"), 30);
+    let (_, report) = trace(&mx.etc(), &[&id]);
+    check(
+        mx,
+        &report,
+        &[
+            "tried again at ",
+            "delivered, status 2.0.0",
+            "state: removed from the queue",
+        ],
+    );
+
+    // Bounced by local (smtpd takes any local name without local_recipient_maps); the
+    // notice goes to the (virtual) sender.
+    mx.set_main_cf("local_recipient_maps", "");
+    ctl(mx, system, &["reload"]);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    mx.send(
+        mx.smtp_port,
+        "user@vmail.e2e.test",
+        "nosuchuser@mail.e2e.test",
+        "t42b",
+    )
+    .unwrap();
+    mx.wait_log("sender non-delivery notification: ", 30);
+    let bounced = queue_id_of(mx, "to=<nosuchuser@mail.e2e.test>");
+    let notice = mx
+        .log()
+        .lines()
+        .find_map(|l| {
+            l.split(&format!("{bounced}: sender non-delivery notification: "))
+                .nth(1)
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap();
+    mx.wait_log(&format!("{notice}: removed"), 30);
+    let message_id = mx
+        .log()
+        .lines()
+        .find_map(|l| {
+            l.split(&format!("{bounced}: message-id="))
+                .nth(1)
+                .map(String::from)
+        })
+        .unwrap();
+    let by_id = trace(&mx.etc(), &[&bounced]);
+    let by_message_id = trace(&mx.etc(), &[&message_id]);
+    let by_address = trace(&mx.etc(), &["-s", "1h", "nosuchuser@mail.e2e.test"]);
+    assert_eq!(by_id, by_message_id);
+    assert_eq!(by_id, by_address);
+    check(
+        mx,
+        &by_id.1,
+        &[
+            "local to <nosuchuser@mail.e2e.test> via local: bounced (a non-delivery notice goes to the sender), status 5.1.1: unknown user: \"nosuchuser\"",
+            &format!("non-delivery notice to the sender: new queue id {notice} (traced below)"),
+            &format!("=== {notice} (non-delivery notice to the sender of {bounced}) ==="),
+            "the queue manager moved it to the active queue: sender <>",
+            "to <user@vmail.e2e.test> via virtual: delivered",
+        ],
+    );
+    let (_, json) = trace(&mx.etc(), &["-j", &bounced]);
+    assert!(
+        json.starts_with(&format!(
+            "[{{\"queue_id\":\"{bounced}\",\"origin\":\"asked for\""
+        )),
+        "{json}"
+    );
+    assert!(
+        json.contains(&format!("{{\"queue_id\":\"{notice}\"")),
+        "{json}"
+    );
+
+    // From a copy of the log alone, without the configuration.
+    let copy = mx.dir.join("maillog-copy");
+    std::fs::write(&copy, mx.log()).unwrap();
+    let (code, alone) = trace(
+        &mx.dir.join("no-such-config"),
+        &["-l", copy.to_str().unwrap(), &bounced],
+    );
+    assert_eq!((code, alone), by_id);
+    let (code, _) = trace(&mx.etc(), &["NOSUCHID1"]);
+    assert_eq!(code, 1);
+}
