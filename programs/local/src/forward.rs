@@ -12,13 +12,13 @@
 use crate::Local;
 use crate::settings::deliver_hdr;
 use crate::state::State;
+use global::cleanup_clnt::{CleanupStream, Connect, OpenError};
 use global::cleanup_user::{FLAG_BOUNCE, FLAG_MAP_OK, FLAG_SMTPUTF8};
 use global::dsn_mask::{NOTIFY_NEVER, NOTIFY_SUCCESS};
 use global::dsn_print::Dsn;
 use global::record::{rec_get, rec_put, rec_type};
-use ipc::{Attrs, Flavor, mail_attr};
-use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
-use std::os::unix::net::UnixStream;
+use ipc::mail_attr;
+use std::io::{BufReader, Seek, SeekFrom, Write};
 
 /// SMTPUTF8 was requested (`SMTPUTF8_FLAG_REQUESTED`).
 const SMTPUTF8_REQUESTED: i32 = 1 << 0;
@@ -27,8 +27,7 @@ const SMTPUTF8_REQUESTED: i32 = 1 << 0;
 struct Info {
     delivered: String,
     sender: String,
-    stream: BufWriter<UnixStream>,
-    reader: BufReader<UnixStream>,
+    stream: CleanupStream,
     queue_id: String,
     posting_time: (i64, u32),
     failed: bool,
@@ -115,27 +114,6 @@ fn append(local: &mut Local, state: &State) -> Result<(), ()> {
 /// Connects to cleanup and writes the envelope head (`forward_open`).
 fn open(local: &Local, delivered: &str, sender: &str) -> Option<Info> {
     let settings = local.settings;
-    let stream = match global::mail_connect::connect(
-        "public",
-        &settings.cleanup_service,
-        settings.ipc_timeout,
-    ) {
-        Ok(stream) => stream,
-        Err(e) => {
-            log::msg_warn!(
-                "connect to public/{}: {}",
-                settings.cleanup_service,
-                sys::os_error(&e)
-            );
-            return None;
-        }
-    };
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let hello = ipc::attr::read(&mut reader, Flavor::Null).ok().flatten()?;
-    if hello.get_str(mail_attr::PROTO) != Ok(mail_attr::PROTO_CLEANUP) {
-        return None;
-    }
-    let queue_id = hello.get_str(mail_attr::QUEUEID).ok()?.to_string();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -145,13 +123,21 @@ fn open(local: &Local, delivered: &str, sender: &str) -> Option<Info> {
     if r.smtputf8 & SMTPUTF8_REQUESTED != 0 {
         flags |= FLAG_SMTPUTF8;
     }
-    let mut out = BufWriter::new(stream);
+    let mut out = match CleanupStream::open(
+        &settings.cleanup_service,
+        settings.ipc_timeout,
+        flags,
+        Connect::Once,
+    ) {
+        Ok(stream) => stream,
+        Err(OpenError::Connect(why)) => {
+            log::msg_warn!("{why}");
+            return None;
+        }
+        Err(OpenError::Protocol(_)) => return None,
+    };
+    let queue_id = out.queue_id.clone();
     let mut head = || -> std::io::Result<()> {
-        ipc::attr::write(
-            &mut out,
-            Flavor::Null,
-            &Attrs::new().int(mail_attr::FLAGS, flags as i32),
-        )?;
         let time = format!("{} {}", posting_time.0, posting_time.1);
         rec_put(&mut out, rec_type::TIME, time.as_bytes())?;
         rec_put(&mut out, rec_type::FROM, sender.as_bytes())?;
@@ -187,7 +173,6 @@ fn open(local: &Local, delivered: &str, sender: &str) -> Option<Info> {
         delivered: delivered.to_string(),
         sender: sender.to_string(),
         stream: out,
-        reader,
         queue_id,
         posting_time,
         failed: false,
@@ -267,19 +252,14 @@ fn send(local: &mut Local, state: &State, info: &mut Info) -> i32 {
         }
         rec_put(out, rec_type::XTRA, b"")?;
         rec_put(out, rec_type::END, b"")?;
-        out.flush()
+        Write::flush(out)
     };
     if !failed && write().is_err() {
         failed = true;
     }
     let mut status = i32::from(failed || corrupt);
     if status == 0 {
-        status = match ipc::attr::read(&mut info.reader, Flavor::Null) {
-            Ok(Some(reply)) => reply
-                .get_int(mail_attr::STATUS)
-                .map_or(1, |s| i32::from(s != 0)),
-            _ => 1,
-        };
+        status = i32::from(info.stream.status().0 != 0);
     }
     if status != 0 {
         return status;
