@@ -6,7 +6,7 @@
 //! has its module with a check step (syntax, order, limits, restrictions) and a proceed
 //! step: [`helo`], [`mail`], [`rcpt`], [`data`], [`bdat`], [`starttls`], [`auth`],
 //! [`other`] (RSET, NOOP, VRFY, ETRN, QUIT and the commands whose services are not wired
-//! in yet: XCLIENT, XFORWARD).
+//! in yet: XCLIENT), [`xforward`].
 //!
 //! Every reply goes through [`Session::send`] (soft_bounce, the error sleep, the tap),
 //! every read through [`SessionIo`]. The session ends on QUIT, on a reply that ends it,
