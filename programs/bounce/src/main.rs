@@ -398,6 +398,7 @@ fn notify_request<'a>(
         );
         return None;
     }
+    log::work::queue_id(&req.queue_id);
     if log::verbose() > 0 {
         log::msg_info!(
             "bounce_notify_proto: flags=0x{:x} service={service_name} queue={} id={} encoding={} smtputf8={} sender={} envid={} ret=0x{:x}",
