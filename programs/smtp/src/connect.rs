@@ -179,6 +179,7 @@ fn new_session(
         tls_level: state.settings.tls_level,
         dest: dest.to_string(),
         sasl_mechanisms: None,
+        tls_retry_plain: false,
     }
 }
 
@@ -257,11 +258,18 @@ fn connect_inet(state: &mut State, nexthop: &str) {
         let best_pref = list.addrs.first().map(|a| a.pref);
         let mut sess_count = 0;
         let total = list.addrs.len();
-        for (n, rr) in list.addrs.iter().enumerate() {
+        // After a failed TLS handshake the same address may be tried again in plaintext.
+        let mut plain_retry = false;
+        let mut n = 0;
+        while n < total {
+            let rr = &list.addrs[n];
             if state.rcpt_left() == 0 {
                 break;
             }
-            let Some(addr) = rr.addr() else { continue };
+            let Some(addr) = rr.addr() else {
+                n += 1;
+                continue;
+            };
             let mut last = n + 1 == total
                 || (settings.mx_address_limit > 0 && n + 1 == settings.mx_address_limit);
             let host = rr.qname.trim_end_matches('.').to_string();
@@ -284,19 +292,28 @@ fn connect_inet(state: &mut State, nexthop: &str) {
                     if last {
                         break;
                     }
+                    n += 1;
                     continue;
                 }
             };
             let _debug = crate::debug_peer::DebugPeer::check(settings, &host, &hostaddr);
             let mut session = new_session(state, Conn::Tcp(conn), dest, host, namaddr, namaddrport);
             session.best_mx = Some(rr.pref) == best_pref;
+            if std::mem::take(&mut plain_retry) {
+                session.tls_level = crate::settings::TlsLevel::None;
+            }
             if state.final_nexthop && last {
                 state.final_server = true;
             }
             run_session(state, &mut session, &mut sess_count, &mut last);
+            if session.tls_retry_plain && state.rcpt_left() > 0 {
+                plain_retry = true;
+                continue;
+            }
             if last {
                 break;
             }
+            n += 1;
         }
         if state.final_nexthop {
             break;

@@ -87,6 +87,9 @@ pub struct Session {
     /// The server's AUTH mechanisms (after smtp_sasl_mechanism_filter), when it
     /// offered AUTH and SASL is on.
     pub sasl_mechanisms: Option<String>,
+    /// The TLS handshake failed and the same server is to be tried again without TLS
+    /// (`tls_retry_plain`).
+    pub tls_retry_plain: bool,
 }
 
 /// The stages of the dialogue after the handshake (`SMTP_STATE_*`).
@@ -340,6 +343,11 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                         // Postfix sends no SNI unless smtp_tls_servername says so.
                         if !session.chat.start_tls(engine, "") {
                             session.broken = true;
+                            if plaintext_fallback_ok(state, session) {
+                                // RETRY_AS_PLAINTEXT: not final, the same server next.
+                                session.tls_retry_plain = true;
+                                state.final_server = false;
+                            }
                             let kind = if level == TlsLevel::May {
                                 Fail::Message
                             } else {
@@ -418,6 +426,19 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
         Ok(status) => status,
         Err(except) => session.except(state, except, doing),
     }
+}
+
+/// Whether a failed STARTTLS handshake at level may may be followed by a plaintext
+/// session with the same server (`PLAINTEXT_FALLBACK_OK_AFTER_STARTTLS_FAILURE`): only
+/// for mail that has waited in the queue at least minimal_backoff_time before this
+/// delivery (or an address probe), and not when SASL credentials would go out in the
+/// clear.
+fn plaintext_fallback_ok(state: &State, session: &Session) -> bool {
+    let stats = &state.request.msg_stats;
+    let preactive = stats.active_arrival.0 - stats.incoming_arrival.0;
+    session.tls_level == TlsLevel::May
+        && (trace_only(state.request.flags) || preactive >= state.settings.min_backoff)
+        && !crate::sasl::have_credentials(state, session)
 }
 
 /// `host h[a] refused to talk to me: REPLY`, a site failure.

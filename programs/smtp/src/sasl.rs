@@ -86,6 +86,12 @@ fn passwd_lookup(state: &State, session: &Session) -> Result<Option<(String, Str
     Ok(None)
 }
 
+/// Whether SASL is on and the password tables have credentials for this session
+/// (`HAVE_SASL_CREDENTIALS`).
+pub fn have_credentials(state: &State, session: &Session) -> bool {
+    state.settings.sasl_enable && matches!(passwd_lookup(state, session), Ok(Some(_)))
+}
+
 /// The mechanism Cyrus's client would choose, or its error text.
 fn choose(mechanisms: &str, options: &str) -> Result<Mech, &'static str> {
     let options: Vec<String> = options

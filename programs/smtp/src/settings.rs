@@ -87,6 +87,8 @@ pub struct Settings {
     pub bind_addr6: Option<(std::net::IpAddr, &'static str)>,
     /// `smtp_bind_address_enforce`.
     pub bind_enforce: bool,
+    /// `minimal_backoff_time`, for the plaintext retry after a failed TLS handshake.
+    pub min_backoff: i64,
     /// `smtp_send_xforward_command`.
     pub send_xforward: bool,
     /// `smtp_sasl_auth_enable`.
@@ -289,6 +291,7 @@ impl Settings {
             bind_addr: bind(pick(&SMTP_BIND_ADDRESS, &LMTP_BIND_ADDRESS))?,
             bind_addr6: bind(pick(&SMTP_BIND_ADDRESS6, &LMTP_BIND_ADDRESS6))?,
             bind_enforce: bool(&SMTP_BIND_ADDRESS_ENFORCE, &LMTP_BIND_ADDRESS_ENFORCE)?,
+            min_backoff: config.time(&params::decl::queue::MINIMAL_BACKOFF_TIME)?,
             send_xforward: bool(&SMTP_SEND_XFORWARD_COMMAND, &LMTP_SEND_XFORWARD_COMMAND)?,
             sasl_enable,
             sasl_passwd_maps,
