@@ -828,8 +828,8 @@ fn site_failure_equal_postfix() {
 /// established to ...` line, and `Trusted` with smtp_tls_CAfile), and at level encrypt
 /// to one that does not (`TLS is required, but was not offered by host ...`), and a
 /// server that hangs up after 220 to STARTTLS (`Cannot start TLS: handshake failure`,
-/// the mail deferred, then sent in plaintext once it has waited minimal_backoff_time). Postfix's
-/// smtp needs Postfix's tlsmgr for its PRNG seed; ironpost's needs none.
+/// the mail deferred, then sent in plaintext once it has waited minimal_backoff_time).
+/// Postfix's smtp needs Postfix's tlsmgr for its PRNG seed; ironpost's needs none.
 fn run_tls(ours: bool) -> Option<Vec<String>> {
     let mut mx = instance("t-36-tls", ours)?;
     let (tls_port, broken_port) = (free_port(), free_port());
