@@ -1,17 +1,14 @@
 //! Address probes: their trip into the queue (their sender is global's
-//! verify_sender_addr).
+//! verify_sender_addr, their envelope global's cleanup_clnt::Post).
 //!
 //! Postfix counterpart: the asynchronous `post_mail_fopen_async` of `global/post_mail.c`
-//! that `verify/verify.c` uses. A probe is a message with headers
-//! only, for one recipient, whose envelope carries `trace_flags` with
-//! DEL_REQ_FLAG_MTA_VRFY: qmgr hands it to the delivery agent the address resolves to,
-//! which delivers nothing and reports the result to this service (global's
-//! verify_append). It is posted from a thread of its own, so that a busy cleanup
-//! service never holds up the answers to other clients.
+//! that `verify/verify.c` uses. A probe is a message with headers only, for one
+//! recipient, whose envelope carries `trace_flags` with DEL_REQ_FLAG_MTA_VRFY: qmgr hands
+//! it to the delivery agent the address resolves to, which delivers nothing and reports
+//! the result to this service (global's verify_append). It is posted from a thread of
+//! its own, so that a busy cleanup service never holds up the answers to other clients.
 
-use global::record::{rec_put, rec_type};
-use ipc::{Attrs, Flavor, mail_attr};
-use std::io::{BufReader, BufWriter, Write};
+use global::cleanup_clnt::Post;
 use std::time::Duration;
 
 /// What a probe needs from main.cf.
@@ -29,72 +26,32 @@ pub struct PostSettings {
     pub ipc_timeout: Duration,
 }
 
-/// The records of a probe from `sender` to `recipient`, after cleanup's queue ID.
-fn records(settings: &PostSettings, id: &str, sender: &str, recipient: &str) -> Vec<(u8, Vec<u8>)> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let date = global::mail_date::mail_date(now.as_secs() as i64);
-    let flags = global::deliver_request::DEL_REQ_FLAG_MTA_VRFY;
-    let text = |s: String| s.into_bytes();
-    vec![
-        (
-            rec_type::TIME,
-            text(format!("{} {}", now.as_secs(), now.subsec_micros())),
-        ),
-        (rec_type::ATTR, text("log_message_origin=local".into())),
-        (
-            rec_type::ATTR,
-            text(format!("{}={flags}", mail_attr::TRACE_FLAGS)),
-        ),
-        (rec_type::FROM, text(sender.into())),
-        (rec_type::RCPT, text(recipient.into())),
-        (rec_type::MESG, Vec::new()),
-        (
-            rec_type::NORM,
-            text(format!(
-                "Received: by {} ({})",
-                settings.myhostname, settings.mail_name
-            )),
-        ),
-        (rec_type::NORM, text(format!("\tid {id}; {date}"))),
-        (rec_type::NORM, text(format!("Date: {date}"))),
-        // A probe has no body: it is never delivered.
-        (rec_type::XTRA, Vec::new()),
-        (rec_type::END, Vec::new()),
-    ]
+impl PostSettings {
+    /// The message a probe from `sender` to `recipient` is.
+    fn probe<'a>(&'a self, sender: &'a str, recipient: &'a str) -> Post<'a> {
+        Post {
+            service: &self.cleanup_service,
+            ipc_timeout: self.ipc_timeout,
+            flags: self.cleanup_flags,
+            sender,
+            recipient,
+            trace_flags: global::deliver_request::DEL_REQ_FLAG_MTA_VRFY,
+            myhostname: &self.myhostname,
+            mail_name: &self.mail_name,
+        }
+    }
 }
 
-/// Posts one probe through cleanup; cleanup's status, or the error that stopped it.
-/// Failures are fatal in Postfix's post_mail too, but only for the probe's own thread
-/// here: the service goes on and the address is probed again at a later query.
+/// Posts one probe through cleanup: cleanup's status, or why it could not be sent.
+/// Postfix gives up on a probe that cleanup does not take, as here: the address is
+/// probed again at a later query.
 pub fn post(settings: &PostSettings, sender: &str, recipient: &str) -> Result<u32, String> {
-    let service = &settings.cleanup_service;
-    let unable = || format!("unable to contact the {service} service");
-    let stream = global::mail_connect::connect("public", service, settings.ipc_timeout)
-        .map_err(|e| format!("connect to public/{service}: {}", sys::os_error(&e)))?;
-    let mut input = BufReader::new(stream.try_clone().map_err(|_| unable())?);
-    let id = match ipc::attr::read(&mut input, Flavor::Null) {
-        Ok(Some(hello)) if hello.get_str(mail_attr::PROTO) == Ok(mail_attr::PROTO_CLEANUP) => hello
-            .get_str(mail_attr::QUEUEID)
-            .map_err(|_| unable())?
-            .to_string(),
-        _ => return Err(unable()),
-    };
-    let mut out = BufWriter::new(stream);
-    let flags = Attrs::new().int(mail_attr::FLAGS, settings.cleanup_flags as i32);
-    ipc::attr::write(&mut out, Flavor::Null, &flags).map_err(|_| unable())?;
-    let write_error = |e: std::io::Error| format!("{service}: {}", sys::os_error(&e));
-    for (kind, data) in records(settings, &id, sender, recipient) {
-        rec_put(&mut out, kind, &data).map_err(write_error)?;
-    }
-    out.flush().map_err(write_error)?;
-    match ipc::attr::read(&mut input, Flavor::Null) {
-        Ok(Some(reply)) => Ok(reply
-            .get_int(mail_attr::STATUS)
-            .map_or(global::cleanup_user::STAT_WRITE, |s| s as u32)),
-        _ => Ok(global::cleanup_user::STAT_WRITE),
-    }
+    let stream = settings
+        .probe(sender, recipient)
+        .open()
+        .map_err(|e| e.to_string())?;
+    // A probe has no body: it is never delivered.
+    Ok(stream.finish(&[]).0)
 }
 
 #[cfg(test)]
@@ -102,7 +59,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_probe_is_headers_only_with_the_verify_flag() {
+    fn a_probe_carries_the_verify_flag() {
         let settings = PostSettings {
             cleanup_service: "cleanup".into(),
             cleanup_flags: 0,
@@ -110,26 +67,9 @@ mod tests {
             mail_name: "Postfix".into(),
             ipc_timeout: Duration::from_secs(1),
         };
-        let recs = records(&settings, "4AbCd", "double-bounce@mail.example", "u@x");
-        let kinds: Vec<u8> = recs.iter().map(|r| r.0).collect();
-        assert_eq!(
-            kinds,
-            [
-                rec_type::TIME,
-                rec_type::ATTR,
-                rec_type::ATTR,
-                rec_type::FROM,
-                rec_type::RCPT,
-                rec_type::MESG,
-                rec_type::NORM,
-                rec_type::NORM,
-                rec_type::NORM,
-                rec_type::XTRA,
-                rec_type::END
-            ]
-        );
-        assert_eq!(recs[2].1, b"trace_flags=256");
-        assert_eq!(recs[6].1, b"Received: by mail.example (Postfix)");
-        assert!(recs[7].1.starts_with(b"\tid 4AbCd; "));
+        let post = settings.probe("double-bounce@mail.example", "u@x");
+        let recs = post.envelope("4AbCd", std::time::SystemTime::now());
+        assert!(recs.iter().any(|(_, data)| data == b"trace_flags=256"));
+        assert!(recs.iter().any(|(_, data)| data == b"u@x"));
     }
 }
