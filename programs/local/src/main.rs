@@ -34,14 +34,11 @@ mod state;
 mod token;
 mod unknown;
 
-use global::deliver_request::{
-    DEL_REQ_FLAG_SUCCESS, DeliverRequest, Incoming, deliver_request_done, deliver_request_read,
-};
+use global::deliver_request::{DEL_REQ_FLAG_SUCCESS, DeliverRequest};
 use global::rewrite_clnt::RewriteClient;
 use settings::{Settings, Tables};
 use state::{MsgAttr, State, UserAttr};
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
 
 /// The rewriting context for addresses found in aliases and .forward files
 /// (`REWRITE_CANON`, which is `MAIL_ATTR_RWR_LOCAL`).
@@ -126,51 +123,13 @@ fn main() {
         log::msg_fatal!("{e}");
     }
     server::single::serve(daemon, move |_, stream| {
-        let mut client = Client(BufReader::new(stream));
-        match deliver_request_read(&mut client, &settings.layout) {
-            Incoming::Gone => {}
-            Incoming::Refused => {
-                let _ = deliver_request_done(&mut client, None, -1);
-            }
-            Incoming::Request(request) => {
-                let status = local_deliver(&settings, &tables, &mut rewriter, &request, &service);
-                let _ = deliver_request_done(&mut client, request.hop_status.as_ref(), status);
-                // A rebuilt alias table: the next request goes to a fresh process that
-                // reads it (Postfix checks before it accepts a connection, which comes to
-                // the same).
-                tables.watch.exit_if_changed();
-            }
-        }
+        global::deliver_request::deliver_request_serve(stream, &settings.layout, |request| {
+            local_deliver(&settings, &tables, &mut rewriter, request, &service)
+        });
+        // A rebuilt alias table: the next request goes to a fresh process that reads it
+        // (Postfix checks before it accepts a connection, which comes to the same).
+        tables.watch.exit_if_changed();
     })
-}
-
-/// The queue manager's connection: buffered reads, direct writes.
-struct Client(BufReader<server::single::Stream>);
-
-impl Read for Client {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl BufRead for Client {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.0.fill_buf()
-    }
-
-    fn consume(&mut self, amount: usize) {
-        self.0.consume(amount)
-    }
-}
-
-impl Write for Client {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.get_mut().write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.get_mut().flush()
-    }
 }
 
 /// Delivers every recipient of the request (`local_deliver`); 0 when each one was dealt

@@ -18,16 +18,12 @@ mod attr;
 use global::bounce::{StatusConf, bounce_append};
 use global::defer::defer_append;
 use global::deliver_completed::deliver_completed;
-use global::deliver_request::{
-    DEL_REQ_FLAG_SUCCESS, DeliverRequest, Incoming, deliver_request_done, deliver_request_read,
-    trace_flags, trace_only,
-};
+use global::deliver_request::{DEL_REQ_FLAG_SUCCESS, DeliverRequest, trace_flags, trace_only};
 use global::dsn_print::Dsn;
 use global::mail_copy::{self, CopyArgs};
 use global::pipe_command::{self, Args, Program, Status, Why};
 use params::Config;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
 
 /// What main.cf says, read once before the jail.
 struct Settings {
@@ -129,55 +125,18 @@ fn main() {
     // The attributes are checked at the first delivery, as Postfix does.
     let mut attr: Option<attr::Attr> = None;
     server::single::serve(daemon, move |_, stream| {
-        let mut client = Client(BufReader::new(stream));
-        match deliver_request_read(&mut client, &settings.layout) {
-            Incoming::Gone => {}
-            Incoming::Refused => {
-                let _ = deliver_request_done(&mut client, None, -1);
-            }
-            Incoming::Request(request) => {
-                let attr = attr.get_or_insert_with(|| {
-                    let forbid = attr::Forbidden {
-                        owner: (&settings.owner_name, settings.owner.0, settings.owner.1),
-                        setgid: (&settings.setgid.0, settings.setgid.1),
-                    };
-                    attr::parse(&args, &attr::System, &forbid)
-                        .unwrap_or_else(|e| log::msg_fatal!("{e}"))
-                });
-                let status = deliver_message(&settings, &service, attr, &request);
-                let _ = deliver_request_done(&mut client, request.hop_status.as_ref(), status);
-            }
-        }
+        global::deliver_request::deliver_request_serve(stream, &settings.layout, |request| {
+            let attr = attr.get_or_insert_with(|| {
+                let forbid = attr::Forbidden {
+                    owner: (&settings.owner_name, settings.owner.0, settings.owner.1),
+                    setgid: (&settings.setgid.0, settings.setgid.1),
+                };
+                attr::parse(&args, &attr::System, &forbid)
+                    .unwrap_or_else(|e| log::msg_fatal!("{e}"))
+            });
+            deliver_message(&settings, &service, attr, request)
+        });
     })
-}
-
-/// The queue manager's connection: buffered reads, direct writes.
-struct Client(BufReader<server::single::Stream>);
-
-impl Read for Client {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl BufRead for Client {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.0.fill_buf()
-    }
-
-    fn consume(&mut self, amount: usize) {
-        self.0.consume(amount)
-    }
-}
-
-impl Write for Client {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.get_mut().write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.get_mut().flush()
-    }
 }
 
 /// How one request ended for the recipients, before the status clients are told.
