@@ -18,23 +18,9 @@ mod dovecot;
 use e2e::{Instance, wait_until};
 use std::process::Command;
 
-/// ironpost's programs for the whole path of this workload: the default set and the
-/// delivery agents and bounce service ironpost has now.
-const DAEMONS: &[&str] = &[
-    "master",
-    "postlogd",
-    "anvil",
-    "proxymap",
-    "trivial-rewrite",
-    "pickup",
-    "cleanup",
-    "smtpd",
-    "qmgr",
-    "bounce",
-    "error",
-    "virtual",
-    "smtp",
-];
+/// ironpost's delivery agents and bounce service, on top of the default set, so that every
+/// line of the workload's log is written by an ironpost program.
+const MORE_DAEMONS: [&str; 4] = ["bounce", "error", "virtual", "smtp"];
 
 /// One SMTP client session: `mail FROM TO SUBJECT`, `auth USER PASSWORD` or `ehlo` (EHLO
 /// and hang up), from a chosen loopback address. Prints smtplib's error, if any.
@@ -206,7 +192,11 @@ fn logs(name: &str) -> Option<(Instance, Instance, [dovecot::TestDovecot; 2])> {
             return None;
         }
     };
-    let mut ours = Instance::with_daemons(&format!("{name}-ip"), DAEMONS)?;
+    let daemons: Vec<&str> = e2e::IRONPOST_DAEMONS
+        .into_iter()
+        .chain(MORE_DAEMONS)
+        .collect();
+    let mut ours = Instance::with_daemons(&format!("{name}-ip"), &daemons)?;
     let theirs = Instance::with_daemons(&format!("{name}-pf"), &[])?;
     configure(&ours, &dovecots[0]);
     configure(&theirs, &dovecots[1]);
