@@ -7,9 +7,9 @@
 //! ([`check`]) and the cleanup service ([`cleanup`]) behind it. Tables, lists and the
 //! configuration are read before the chroot jail; a broken setting is fatal at start-up.
 //!
-//! Not here yet: milters, XCLIENT, check_{client,helo,sender,recipient}_{a,mx,ns}_access,
-//! check_ccert_access and client certificates for policy servers, the new TLS session
-//! rate limit in wrapper mode, smtpd_expansion_filter (its default is built in).
+//! Not here yet: milters, XCLIENT, check_ccert_access and client certificates for policy
+//! servers, the new TLS session rate limit in wrapper mode, smtpd_expansion_filter (its
+//! default is built in).
 
 mod anvil;
 mod check;

@@ -1,6 +1,6 @@
 # A DNS server for e2e t-22's block list sessions: UDP on argv[1] port 53, answering from
 # a zone given as JSON in argv[2] ({"name": [["A", "127.0.0.2"], ["TXT", "text"],
-# ["MX", "10 host"]], ...}; a name with ["SERVFAIL", ""] gets SERVFAIL); names not in it
+# ["MX", "10 host"], ["NS", "host"]], ...}; a name with ["SERVFAIL", ""] gets SERVFAIL); names not in it
 # get NXDOMAIN, names with other types NODATA. Each query is appended to
 # argv[3] as "name TYPE". Prints "ready" once listening.
 import json
@@ -51,6 +51,10 @@ while True:
                 rdata = struct.pack(">H", int(pref)) + b"".join(
                     bytes([len(l)]) + l.encode() for l in labels) + b"\0"
                 code = 15
+            elif rtype == "NS":
+                labels = [l for l in value.rstrip(".").split(".") if l]
+                rdata = b"".join(bytes([len(l)]) + l.encode() for l in labels) + b"\0"
+                code = 2
             elif rtype == "SERVFAIL":
                 continue
             else:

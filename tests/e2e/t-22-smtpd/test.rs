@@ -539,7 +539,14 @@ const ZONE: &str = r#"{
     "spammer.example": [["A", "192.0.2.3"]],
     "blocked.example": [["MX", "10 mx.blocked.example"]],
     "nullmx.example": [["MX", "0 ."]],
-    "servfail.example": [["SERVFAIL", ""]]
+    "servfail.example": [["SERVFAIL", ""]],
+    "mx-bad.example": [["MX", "10 mx.spamhost.example"]],
+    "mx.spamhost.example": [["A", "192.0.2.66"]],
+    "ns-bad.example": [["NS", "ns1.spamhost.example"], ["A", "192.0.2.1"]],
+    "ns1.spamhost.example": [["A", "192.0.2.67"]],
+    "a-bad.example": [["A", "192.0.2.68"]],
+    "ok-mx.example": [["MX", "10 okhost.example"]],
+    "okhost.example": [["A", "192.0.2.69"]]
 }"#;
 
 /// The DNS server, stopped when dropped.
@@ -558,7 +565,13 @@ fn dns_lists_match_postfix() {
         ("mynetworks", "127.0.0.1/32"),
         ("rbl_reply_maps", "texthash:@DIR@/etc/rbl_reply"),
         ("smtpd_helo_restrictions", "reject_unknown_helo_hostname"),
-        ("smtpd_sender_restrictions", "reject_unknown_sender_domain"),
+        (
+            "smtpd_sender_restrictions",
+            "check_sender_mx_access texthash:@DIR@/etc/server_access, \
+             check_sender_ns_access texthash:@DIR@/etc/server_access, \
+             check_sender_a_access texthash:@DIR@/etc/server_access, \
+             reject_unknown_sender_domain",
+        ),
         (
             "smtpd_recipient_restrictions",
             "permit_dnswl_client dnswl.e2e.test, \
@@ -575,6 +588,13 @@ fn dns_lists_match_postfix() {
         ),
     ];
     let files = [
+        (
+            "etc/server_access",
+            "mx.spamhost.example REJECT mx host listed\n\
+             192.0.2.67 REJECT ns address listed\n\
+             192.0.2.68 REJECT a address listed\n\
+             okhost.example OK\n",
+        ),
         (
             "etc/rbl_reply",
             "custom.e2e.test $rbl_code 5.7.2 custom: $rbl_what ($rbl_class) on $rbl_domain: $rbl_reason\n",
@@ -682,7 +702,30 @@ fn dns_lists_match_postfix() {
             QUIT,
         ],
     );
+    replies += &pair.compare(
+        "server access",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<x@mx-bad.example>\r\n", 1),
+            user,
+            ("RSET\r\n", 1),
+            ("MAIL FROM:<x@sub.ns-bad.example>\r\n", 1),
+            user,
+            ("RSET\r\n", 1),
+            ("MAIL FROM:<x@a-bad.example>\r\n", 1),
+            user,
+            ("RSET\r\n", 1),
+            ("MAIL FROM:<x@ok-mx.example>\r\n", 1),
+            user,
+            QUIT,
+        ],
+    );
     for expected in [
+        "<x@mx-bad.example>: Sender address rejected: mx host listed",
+        "<x@sub.ns-bad.example>: Sender address rejected: ns address listed",
+        "<x@a-bad.example>: Sender address rejected: a address listed",
+        "451 4.3.5 Server configuration error",
         "Helo command rejected: Host not found",
         "Sender address rejected: Domain not found",
         "550 5.7.27 <x@nullmx.example>: Sender address rejected: Domain nullmx.example does \

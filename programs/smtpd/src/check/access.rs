@@ -15,7 +15,7 @@ use global::maps::{Maps, MapsError};
 
 /// One key to try: the text, and whether it is only part of the address (pattern
 /// tables skip those).
-struct Key {
+pub(super) struct Key {
     text: String,
     partial: bool,
 }
@@ -36,7 +36,7 @@ fn part(text: impl Into<String>) -> Key {
 
 /// `name` and its parent domains: `a.b.c`, then `b.c`, `c` (parent style) or `.b.c`,
 /// `.c`.
-fn domain_keys(name: &str, parent_style: bool, first_whole: bool, keys: &mut Vec<Key>) {
+pub(super) fn domain_keys(name: &str, parent_style: bool, first_whole: bool, keys: &mut Vec<Key>) {
     let name = name.to_ascii_lowercase();
     keys.push(if first_whole {
         whole(name.clone())
@@ -56,7 +56,7 @@ fn domain_keys(name: &str, parent_style: bool, first_whole: bool, keys: &mut Vec
 
 /// The address and its shorter prefixes: `1.2.3.4`, `1.2.3`, `1.2`, `1` (IPv6: the
 /// address, then its prefixes at each `:`).
-fn addr_keys(addr: &str, keys: &mut Vec<Key>) {
+pub(super) fn addr_keys(addr: &str, keys: &mut Vec<Key>) {
     keys.push(whole(addr));
     let sep = if addr.contains(':') { ':' } else { '.' };
     let mut rest = addr;
@@ -102,7 +102,11 @@ impl Checker {
 
     /// The keys and the subject of an access check of `kind`; None when the fact is not
     /// known yet (no HELO, not in a transaction).
-    fn access_keys(&self, kind: AccessKind, facts: &Facts) -> Option<(Vec<Key>, Subject)> {
+    pub(super) fn access_keys(
+        &self,
+        kind: AccessKind,
+        facts: &Facts,
+    ) -> Option<(Vec<Key>, Subject)> {
         let mut keys = Vec::new();
         let subject = match kind {
             AccessKind::Client => {
@@ -199,7 +203,7 @@ impl Checker {
 impl Checker {
     /// `forbid_allowlist()`: a restriction about unverified facts must not permit (but a
     /// DISCARD, which also permits, is fine).
-    fn forbid_allowlist(&self, name: &str, verdict: Verdict, target: &str) -> Verdict {
+    pub(super) fn forbid_allowlist(&self, name: &str, verdict: Verdict, target: &str) -> Verdict {
         if verdict != Verdict::Permit || self.effects.discard {
             return verdict;
         }
@@ -211,7 +215,10 @@ impl Checker {
 }
 
 /// The first key `maps` has, with its value.
-fn first_found(maps: &Maps, keys: &[Key]) -> Result<Option<(String, String)>, MapsError> {
+pub(super) fn first_found(
+    maps: &Maps,
+    keys: &[Key],
+) -> Result<Option<(String, String)>, MapsError> {
     for key in keys {
         if let Some(value) = maps.find(&key.text, key.partial)? {
             return Ok(Some((key.text.clone(), value)));

@@ -91,6 +91,8 @@ pub enum Restriction {
     RejectUnknownRecipientDomain,
     /// `check_*_access type:table`.
     Access(AccessKind, String),
+    /// `check_*_{mx,ns,a}_access type:table`: the record type asked for.
+    ServerAccess(AccessKind, dns::RrType, String),
     /// A DNS block or allow list restriction with its list's domain (empty when the
     /// argument is missing).
     Dnsxl(super::rbl::DnsxlKind, String),
@@ -108,6 +110,9 @@ impl Restriction {
     pub fn name(&self) -> String {
         match self {
             Restriction::Access(kind, table) => format!("{} {table}", kind.name()),
+            Restriction::ServerAccess(kind, rtype, table) => {
+                format!("{} {table}", server_access_name(*kind, *rtype))
+            }
             Restriction::Policy(server) => format!("{POLICY} {server}"),
             Restriction::Dnsxl(kind, domain) => format!("{} {domain}", kind.name()),
             Restriction::Class(name) | Restriction::Unknown(name) => name.clone(),
@@ -209,6 +214,24 @@ const SIMPLE: &[(&str, Restriction)] = &[
     ),
 ];
 
+/// The record types of the `check_*_{mx,ns,a}_access` restrictions.
+const SERVER_TYPES: [(&str, dns::RrType); 3] = [
+    ("mx", dns::RrType::Mx),
+    ("ns", dns::RrType::Ns),
+    ("a", dns::RrType::A),
+];
+
+/// `check_client_mx_access` and the like.
+pub fn server_access_name(kind: AccessKind, rtype: dns::RrType) -> String {
+    // check_reverse_client_hostname_access gives check_reverse_client_hostname_mx_access.
+    let base = kind.name().trim_end_matches("_access");
+    let suffix = SERVER_TYPES
+        .iter()
+        .find(|(_, t)| *t == rtype)
+        .map_or("a", |(n, _)| n);
+    format!("{base}_{suffix}_access")
+}
+
 /// The name of the policy delegation restriction.
 pub const POLICY: &str = "check_policy_service";
 
@@ -242,6 +265,17 @@ pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
                 Some(table) if table.contains(':') => Restriction::Access(kind, table.to_string()),
                 _ => Restriction::Unknown(word.to_string()),
             }
+        } else if let Some((kind, rtype)) = ACCESS
+            .iter()
+            .flat_map(|k| SERVER_TYPES.iter().map(move |(_, t)| (*k, *t)))
+            .find(|(k, t)| server_access_name(*k, *t) == lower)
+        {
+            match words.next() {
+                Some(table) if table.contains(':') => {
+                    Restriction::ServerAccess(kind, rtype, table.to_string())
+                }
+                _ => Restriction::Unknown(word.to_string()),
+            }
         } else if let Some((_, kind)) = super::rbl::NAMES.iter().find(|(n, _)| *n == lower) {
             Restriction::Dnsxl(*kind, words.next().unwrap_or_default().to_string())
         } else if lower == POLICY {
@@ -262,7 +296,9 @@ pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
 /// The tables a list names, for opening them before the jail.
 pub fn tables(list: &[Restriction]) -> impl Iterator<Item = &str> {
     list.iter().filter_map(|r| match r {
-        Restriction::Access(_, table) => Some(table.as_str()),
+        Restriction::Access(_, table) | Restriction::ServerAccess(_, _, table) => {
+            Some(table.as_str())
+        }
         _ => None,
     })
 }
@@ -296,6 +332,21 @@ mod tests {
             Restriction::Access(AccessKind::Sender, "inline:{{a=b}, {c=d}}".into())
         );
         assert_eq!(inline[1], Restriction::Reject);
+        let server = parse(
+            "check_sender_mx_access hash:/x check_reverse_client_hostname_ns_access cidr:/y",
+            &classes,
+        );
+        assert_eq!(
+            server,
+            vec![
+                Restriction::ServerAccess(AccessKind::Sender, dns::RrType::Mx, "hash:/x".into()),
+                Restriction::ServerAccess(
+                    AccessKind::ReverseClient,
+                    dns::RrType::Ns,
+                    "cidr:/y".into()
+                ),
+            ]
+        );
         let policy = parse(
             "check_policy_service { inet:127.0.0.1:9998, timeout=10s }, \
              check_policy_service unix:private/policy",

@@ -14,7 +14,9 @@
 //!
 //! The modules: [`list`] (parsing), [`tables`] (what is opened before the jail),
 //! [`access`] (`check_*_access`), [`action`] (what a table or policy server answers),
-//! [`policy`] and [`policy_request`] (`check_policy_service`), [`address`] (destinations
+//! [`server_access`] (`check_*_{mx,ns,a}_access`), [`rbl`] (DNS lists), [`unknown`]
+//! (names that must exist), [`policy`] and [`policy_request`] (`check_policy_service`),
+//! [`address`] (destinations
 //! and recipient tables), [`helo`] (HELO name checks), [`rewrite`] (whose headers are
 //! local), [`reply`] (refusals), [`trace`] (decisions).
 
@@ -29,6 +31,7 @@ mod policy_request;
 mod rbl;
 pub mod reply;
 mod rewrite;
+mod server_access;
 pub mod tables;
 #[cfg(test)]
 mod tests;
@@ -369,6 +372,10 @@ impl Checker {
                 return self.check_access(*kind, table, facts, depth);
             }
             Restriction::Policy(server) => return self.check_policy(server, subject, facts, depth),
+            Restriction::ServerAccess(kind, rtype, table) => {
+                let name = list::server_access_name(*kind, *rtype);
+                return self.check_server(*kind, *rtype, table, &name, facts, depth);
+            }
             Restriction::RejectUnknownHelo => self.unknown_helo(facts),
             Restriction::RejectUnknownSenderDomain => self.unknown_domain(facts, true),
             Restriction::RejectUnknownRecipientDomain => self.unknown_domain(facts, false),

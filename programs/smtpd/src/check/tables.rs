@@ -89,6 +89,8 @@ pub struct Tables {
     pub parent_style: bool,
     /// `smtpd_null_access_lookup_key`.
     pub null_key: String,
+    /// `inet_protocols`: the address families host lookups return.
+    pub inet: dns::inet_proto::InetProtocols,
     /// `local_header_rewrite_clients`.
     pub rewrite_clients: super::rewrite::RewriteClients,
 }
@@ -225,6 +227,10 @@ impl Tables {
             addr: get(AddrContext::from_config(config)),
             parent_style,
             null_key: get(config.str(&s::SMTPD_NULL_ACCESS_LOOKUP_KEY)),
+            inet: dns::inet_proto::InetProtocols::parse(&get(
+                config.str(&params::decl::identity::INET_PROTOCOLS)
+            ))
+            .unwrap_or_else(|e| log::msg_fatal!("{e}")),
             rewrite_clients: super::rewrite::RewriteClients::new(
                 &get(config.str(&s::LOCAL_HEADER_REWRITE_CLIENTS)),
                 &get(config.str(&params::decl::identity::INET_INTERFACES)),
