@@ -21,11 +21,8 @@ mod sasl;
 mod settings;
 mod state;
 
-use global::deliver_request::{
-    DeliverRequest, Incoming, deliver_request_done, deliver_request_read,
-};
+use global::deliver_request::DeliverRequest;
 use settings::Settings;
-use std::io::{BufRead, BufReader, Read, Write};
 
 fn main() {
     let mut daemon = server::Daemon::start(server::Requirements::default());
@@ -34,17 +31,9 @@ fn main() {
         Settings::from_config(&daemon.config, lmtp).unwrap_or_else(|e| global::fatal_config(e));
     daemon.enter_jail();
     server::single::serve(daemon, move |_, stream| {
-        let mut client = Client(BufReader::new(stream));
-        match deliver_request_read(&mut client, &settings.layout) {
-            Incoming::Gone => {}
-            Incoming::Refused => {
-                let _ = deliver_request_done(&mut client, None, -1);
-            }
-            Incoming::Request(mut request) => {
-                let status = deliver_message(&settings, &mut request);
-                let _ = deliver_request_done(&mut client, request.hop_status.as_ref(), status);
-            }
-        }
+        global::deliver_request::deliver_request_serve(stream, &settings.layout, |request| {
+            deliver_message(&settings, request)
+        })
     })
 }
 
@@ -60,33 +49,4 @@ fn deliver_message(settings: &Settings, request: &mut DeliverRequest) -> i32 {
     let _debug = debug_peer::DebugPeer::check(settings, &nexthop, "noaddr");
     let mut state = state::State::new(request, settings);
     connect::smtp_connect(&mut state)
-}
-
-/// The queue manager's connection: buffered reads, direct writes.
-struct Client(BufReader<server::single::Stream>);
-
-impl Read for Client {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl BufRead for Client {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.0.fill_buf()
-    }
-
-    fn consume(&mut self, amount: usize) {
-        self.0.consume(amount)
-    }
-}
-
-impl Write for Client {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.get_mut().write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.get_mut().flush()
-    }
 }
