@@ -31,6 +31,9 @@ pub struct Mbox {
     pub fp: Option<File>,
     /// The locks taken (`MBOX_*_LOCK`).
     pub locked: u32,
+    /// The file's status when it was opened (`mbox_open`'s `st`): the callers decide
+    /// from it whether it is a regular file, whose it is and whether it is executable.
+    pub st: std::fs::Metadata,
 }
 
 impl Mbox {
@@ -131,6 +134,7 @@ pub fn mbox_open(
         path: path.to_string(),
         fp: Some(fp),
         locked,
+        st: meta,
     })
 }
 
@@ -253,6 +257,8 @@ mod tests {
         assert!(Path::new(&format!("{path}.lock")).exists());
         let mode = std::fs::metadata(&path).unwrap().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        assert!(mbox.st.is_file());
+        assert_eq!(mbox.st.mode() & 0o777, 0o600);
         // A second delivery finds the dot-lock and is told to try again.
         let busy = mbox_open(&path, 0o600, None, locks, &conf(), "5.2.0").unwrap_err();
         assert_eq!(busy.status, "4.2.0");

@@ -7,10 +7,12 @@
 
 use crate::Local;
 use crate::mailbox::{copy_to, finish_copy, not_copied, set_eugid};
-use crate::mbox::mbox_open;
 use crate::settings::deliver_hdr;
 use crate::state::{State, UserAttr};
+use global::dsn_print::Dsn;
 use global::mail_copy;
+use global::mbox_conf::MBOX_DOT_LOCK_MAY_FAIL;
+use global::mbox_open::mbox_open;
 use std::os::unix::fs::PermissionsExt;
 
 /// Appends the message to `path` (`deliver_file`).
@@ -53,23 +55,24 @@ pub fn deliver_file(
     if settings.deliver_hdr_mask & deliver_hdr::FILE == 0 {
         copy_flags &= !mail_copy::MAIL_COPY_DELIVERED;
     }
-    let locking = local.locking(true);
     let mut copied = not_copied();
     set_eugid(usr_attr.uid, usr_attr.gid);
-    match mbox_open(path, None, locking, "5.2.0") {
-        Err(dsn) => state.msg_attr.why = dsn,
-        Ok(mp) => {
-            let mode = mp.meta.permissions().mode();
-            if mp.meta.is_file() && mode & 0o111 != 0 {
+    // The directory may not let the user make a lock file: then the kernel locks do.
+    let lock_style = settings.lock_mask | MBOX_DOT_LOCK_MAY_FAIL;
+    match mbox_open(path, 0o600, None, lock_style, &settings.lock_conf, "5.2.0") {
+        Err(why) => state.msg_attr.why = Dsn::from(&why),
+        Ok(mut mp) => {
+            let st = &mp.st;
+            if st.is_file() && st.permissions().mode() & 0o111 != 0 {
                 state.simple("5.7.1", "file is executable".into());
             } else {
                 // A device or FIFO is written to, not appended to and cut back.
-                let flags = if mp.meta.is_file() {
+                let flags = if st.is_file() {
                     copy_flags
                 } else {
                     copy_flags & !mail_copy::MAIL_COPY_TOFILE
                 };
-                copied = copy_to(local, &state, &mp.file, flags, path);
+                copied = copy_to(local, &state, mp.take_file(), flags);
             }
             drop(mp);
         }

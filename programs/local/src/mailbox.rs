@@ -10,10 +10,11 @@
 //! does not own is refused with strict_mailbox_ownership.
 
 use crate::Local;
-use crate::mbox::mbox_open;
 use crate::settings::deliver_hdr;
 use crate::state::{State, UserAttr};
+use global::dsn_print::Dsn;
 use global::mail_copy::{self, CopyArgs, Dest};
+use global::mbox_open::mbox_open;
 use global::pipe_command::Copied;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
@@ -125,23 +126,30 @@ fn deliver_mailbox_file(local: &mut Local, mut state: State, usr_attr: UserAttr)
     if settings.deliver_hdr_mask & deliver_hdr::FILE == 0 {
         copy_flags &= !mail_copy::MAIL_COPY_DELIVERED;
     }
-    let locking = local.locking(false);
     let mut copied = not_copied();
     let mut end = 0;
     set_eugid(spool_uid, spool_gid);
-    match mbox_open(&mailbox, chown, locking, "5.2.0") {
-        Err(dsn) => state.msg_attr.why = dsn,
-        Ok(mp) => {
+    let opened = mbox_open(
+        &mailbox,
+        0o600,
+        chown,
+        settings.lock_mask,
+        &settings.lock_conf,
+        "5.2.0",
+    );
+    match opened {
+        Err(why) => state.msg_attr.why = Dsn::from(&why),
+        Ok(mut mp) => {
             let switch = spool_uid != usr_attr.uid || spool_gid != usr_attr.gid;
             if switch {
                 set_eugid(usr_attr.uid, usr_attr.gid);
             }
-            if !mp.meta.is_file() {
+            if !mp.st.is_file() {
                 state.simple(
                     "5.2.0",
                     format!("destination {mailbox} is not a regular file"),
                 );
-            } else if settings.strict_mbox_owner && mp.meta.uid() != usr_attr.uid {
+            } else if settings.strict_mbox_owner && mp.st.uid() != usr_attr.uid {
                 state.simple(
                     "4.2.0",
                     format!("destination {mailbox} is not owned by recipient"),
@@ -150,12 +158,14 @@ fn deliver_mailbox_file(local: &mut Local, mut state: State, usr_attr: UserAttr)
                     "specify \"strict_mailbox_ownership = no\" to ignore mailbox ownership mismatch"
                 );
             } else {
-                end = mp.file.metadata().map_or(0, |m| m.len());
-                copied = copy_to(local, &state, &mp.file, copy_flags, &mailbox);
+                let file = mp.take_file();
+                end = file.metadata().map_or(0, |m| m.len());
+                copied = copy_to(local, &state, file, copy_flags);
             }
             if switch {
                 set_eugid(spool_uid, spool_gid);
             }
+            // The kernel locks went with the file; the dot-lock goes now (mbox_release).
             drop(mp);
         }
     }
@@ -177,20 +187,24 @@ fn deliver_mailbox_file(local: &mut Local, mut state: State, usr_attr: UserAttr)
     })
 }
 
-/// Copies the message into an open file (the caller's `mail_copy` with its COPY_ATTR).
-pub fn copy_to(
-    local: &Local,
-    state: &State,
-    file: &std::fs::File,
-    flags: u32,
-    path: &str,
-) -> Copied {
-    let dup = match file.try_clone() {
-        Ok(dup) => dup,
-        Err(e) => log::msg_fatal!("dup {path}: {}", sys::os_error(&e)),
-    };
+/// Copies the message into an open file, which it closes (the caller's `mail_copy`
+/// with its COPY_ATTR).
+pub fn copy_to(local: &Local, state: &State, file: std::fs::File, flags: u32) -> Copied {
+    let request = local.request;
+    mail_copy::mail_copy(
+        &copy_args(local, state, flags),
+        request.file(),
+        &request.path,
+        request.data_offset as u64,
+        Dest::File(file),
+    )
+}
+
+/// What mail_copy adds for this delivery (Postfix's `COPY_ATTR`): the envelope sender,
+/// the original recipient and the Delivered-To: address.
+pub fn copy_args<'a>(local: &Local, state: &'a State, flags: u32) -> CopyArgs<'a> {
     let a = &state.msg_attr;
-    let args = CopyArgs {
+    CopyArgs {
         sender: &a.sender,
         orig_rcpt: &a.rcpt.orig_addr,
         delivered: a.delivered.as_deref().unwrap_or(&a.rcpt.address),
@@ -198,15 +212,7 @@ pub fn copy_to(
         eol: "\n",
         enable_orcpt: local.settings.enable_orcpt,
         owner: local.settings.owner,
-    };
-    let request = local.request;
-    mail_copy::mail_copy(
-        &args,
-        request.file(),
-        &request.path,
-        request.data_offset as u64,
-        Dest::File(dup),
-    )
+    }
 }
 
 /// Changes the effective ids (`set_eugid`), fatal on failure as in Postfix.
@@ -242,7 +248,7 @@ pub fn finish_copy(
         Copied::Corrupt => -1,
         Copied::Failed { why, .. } => {
             if !why.status.is_empty() {
-                state.msg_attr.why = global::dsn_print::Dsn::from(&why);
+                state.msg_attr.why = Dsn::from(&why);
             }
             let why = &mut state.msg_attr.why;
             why.reason = format!("{failed}{}", why.reason);

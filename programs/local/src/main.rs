@@ -15,7 +15,8 @@
 //! Modules follow Postfix's files: recipient, alias, dotforward, token (with include),
 //! mailbox, maildir, file, command, indirect and forward, resolve, unknown, expand
 //! (local_expand), pass (deliver_pass for mailbox_transport and fallback_transport),
-//! mbox (the mailbox file locks), settings, state.
+//! settings, state. Opening and locking a mailbox (mbox_open), writing a maildir and the
+//! file size limit are global's, shared with virtual.
 
 mod alias;
 mod command;
@@ -25,7 +26,6 @@ mod file;
 mod forward;
 mod mailbox;
 mod maildir;
-mod mbox;
 mod pass;
 mod recipient;
 mod resolve;

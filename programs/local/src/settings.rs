@@ -3,11 +3,12 @@
 //!
 //! Postfix counterpart: the parameter tables of `local/local.c` with `local_mask_init`
 //! (allow_mail_to_commands, allow_mail_to_files, prepend_delivered_header,
-//! propagate_unmatched_extensions, mailbox_delivery_lock) and `pre_init` (the file size
-//! limit, alias_maps).
+//! propagate_unmatched_extensions, mailbox_delivery_lock through global::mbox_conf) and
+//! `pre_init` (the file size limit, global::file_limit).
 
 use crate::state::exp_type;
 use global::maps::{Maps, MapsError};
+use global::mbox_conf::{self, LockConf};
 use params::Config;
 use params::decl::local as l;
 
@@ -29,17 +30,6 @@ pub mod ext_prop {
     pub const FORWARD: u32 = 1 << 3;
     /// On :include: expansions.
     pub const INCLUDE: u32 = 1 << 4;
-}
-
-/// How a mailbox file is locked (`MBOX_*_LOCK`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LockMask {
-    /// flock().
-    pub flock: bool,
-    /// fcntl().
-    pub fcntl: bool,
-    /// A `.lock` file.
-    pub dotlock: bool,
 }
 
 /// main.cf, as the agent uses it.
@@ -80,12 +70,10 @@ pub struct Settings {
     pub cmd_deliver_mask: u32,
     /// prepend_delivered_header.
     pub deliver_hdr_mask: u32,
-    /// mailbox_delivery_lock.
-    pub lock_mask: LockMask,
-    /// deliver_lock_attempts and deliver_lock_delay.
-    pub lock_attempts: (u32, u64),
-    /// stale_lock_time.
-    pub stale_lock_time: u64,
+    /// mailbox_delivery_lock, as `MBOX_*_LOCK` bits.
+    pub lock_mask: u32,
+    /// deliver_lock_attempts, deliver_lock_delay and stale_lock_time.
+    pub lock_conf: LockConf,
     /// command_time_limit.
     pub command_time_limit: u64,
     /// mailbox_size_limit and message_size_limit.
@@ -171,18 +159,16 @@ impl Settings {
             ("generic", 1 << 5),
         ];
         use params::decl::delivery as d;
-        let lock_mask = lock_mask(&config.str(&d::MAILBOX_DELIVERY_LOCK)?)?;
-        let mut lock_mask = lock_mask;
+        let lock_text = config.str(&d::MAILBOX_DELIVERY_LOCK)?;
+        let mut lock_mask = mbox_conf::mbox_lock_mask(d::MAILBOX_DELIVERY_LOCK.name, &lock_text)
+            .map_err(config_error)?;
         if config.bool(&l::SUN_MAILTOOL_COMPATIBILITY)? {
             log::msg_warn!(
                 "sun_mailtool_compatibility: deprecated parameter, use \"mailbox_delivery_lock = dotlock\" instead"
             );
-            lock_mask = LockMask {
-                dotlock: lock_mask.dotlock,
-                ..LockMask::default()
-            };
+            lock_mask &= mbox_conf::MBOX_DOT_LOCK;
         }
-        if lock_mask == LockMask::default() {
+        if lock_mask == 0 {
             return Err(config_error(
                 "parameter mailbox_delivery_lock specifies no applicable mailbox locking method"
                     .into(),
@@ -210,11 +196,7 @@ impl Settings {
             cmd_deliver_mask: mask(&l::ALLOW_MAIL_TO_COMMANDS, &expand_types)?,
             deliver_hdr_mask: mask(&l::PREPEND_DELIVERED_HEADER, &hdr_types)?,
             lock_mask,
-            lock_attempts: (
-                config.int(&d::DELIVER_LOCK_ATTEMPTS)? as u32,
-                config.time(&d::DELIVER_LOCK_DELAY)? as u64,
-            ),
-            stale_lock_time: config.time(&d::STALE_LOCK_TIME)? as u64,
+            lock_conf: LockConf::from_config(config)?,
             command_time_limit: config.time(&l::COMMAND_TIME_LIMIT)? as u64,
             size_limits: (
                 config.int(&l::MAILBOX_SIZE_LIMIT)? as u64,
@@ -251,24 +233,6 @@ impl Settings {
         let (mailbox, message) = self.size_limits;
         global::file_limit::set_mailbox_limit("mailbox_size_limit", mailbox, message);
     }
-}
-
-/// mailbox_delivery_lock's methods (`mbox_lock_mask`).
-fn lock_mask(text: &str) -> Result<LockMask, params::ConfigError> {
-    let mut mask = LockMask::default();
-    for name in util::tokens::split(text, util::tokens::COMMA_SPACE) {
-        match name {
-            "flock" => mask.flock = true,
-            "fcntl" => mask.fcntl = true,
-            "dotlock" => mask.dotlock = true,
-            other => {
-                return Err(config_error(format!(
-                    "invalid mailbox_delivery_lock value: \"{other}\""
-                )));
-            }
-        }
-    }
-    Ok(mask)
 }
 
 /// One alias table, with the rights its owner gives.
@@ -379,24 +343,6 @@ fn table_owner(spec: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lock_methods() {
-        let mask = lock_mask("fcntl, dotlock").unwrap();
-        assert_eq!(
-            mask,
-            LockMask {
-                flock: false,
-                fcntl: true,
-                dotlock: true
-            }
-        );
-        assert_eq!(
-            lock_mask("flock bogus").unwrap_err().message,
-            "invalid mailbox_delivery_lock value: \"bogus\""
-        );
-        assert_eq!(lock_mask("").unwrap(), LockMask::default());
-    }
 
     #[test]
     fn table_owners() {

@@ -327,19 +327,6 @@ impl Local<'_> {
         })
     }
 
-    /// How mailbox files are locked; `dot_lock_may_fail` for /file/names, where the
-    /// directory may not let the user make a lock file.
-    pub fn locking(&self, dot_lock_may_fail: bool) -> crate::mbox::Locking {
-        let settings = self.settings;
-        crate::mbox::Locking {
-            mask: settings.lock_mask,
-            dot_lock_may_fail,
-            attempts: settings.lock_attempts.0,
-            delay: settings.lock_attempts.1,
-            stale: settings.stale_lock_time,
-        }
-    }
-
     /// (user, extension) of a local part at recipient_delimiter (`split_addr`).
     pub fn split_local(&self, local: &str) -> Option<(String, String)> {
         self.settings.addr.with(|c| {

@@ -281,13 +281,12 @@ fn deliver_mailbox_file(delivery: &Delivery, mailbox: &str, (uid, gid): (u32, u3
         },
         Ok(mut mbox) => {
             let file = mbox.take_file();
-            let meta = file.metadata();
             let failure = |status: &str, reason: String| Copied::Failed {
                 broken_pipe: false,
                 why: Why::new(status, "", reason),
             };
-            match meta {
-                Ok(meta) if !meta.file_type().is_file() => {
+            match &mbox.st {
+                meta if !meta.file_type().is_file() => {
                     drop(file);
                     log::msg_warn!(
                         "recipient {}: destination {mailbox} is not a regular file",
@@ -295,7 +294,7 @@ fn deliver_mailbox_file(delivery: &Delivery, mailbox: &str, (uid, gid): (u32, u3
                     );
                     failure("5.3.5", "mail system configuration error".to_string())
                 }
-                Ok(meta) if settings.strict_mbox_owner && meta.uid() != uid => {
+                meta if settings.strict_mbox_owner && meta.uid() != uid => {
                     log::msg_warn!(
                         "specify \"strict_mailbox_ownership = no\" to ignore mailbox ownership mismatch"
                     );
