@@ -549,82 +549,53 @@ fn after_keyword(line: &str) -> &str {
 /// send_proto_helo): the attributes the server takes and the request has, `unknown`
 /// names, addresses and ports left out.
 fn xforward_commands(state: &State, session: &Session) -> Vec<(Stage, String)> {
-    let request = &state.request;
-    let known = |v: &str| !v.is_empty() && !v.eq_ignore_ascii_case("unknown");
-    let avail = |v: &str| !v.is_empty();
-    let source = if request.rewrite_context == "local" {
-        "LOCAL"
-    } else {
-        "REMOTE"
-    };
-    let groups = [
-        (
-            Stage::XforwardNameAddr,
-            vec![
-                (
-                    feature::XFORWARD_NAME,
-                    "NAME",
-                    request.client_name.as_str(),
-                    known(&request.client_name),
-                ),
-                (
-                    feature::XFORWARD_ADDR,
-                    "ADDR",
-                    request.client_addr.as_str(),
-                    known(&request.client_addr),
-                ),
-                (
-                    feature::XFORWARD_PORT,
-                    "PORT",
-                    request.client_port.as_str(),
-                    known(&request.client_port),
-                ),
-            ],
-        ),
-        (
-            Stage::XforwardProtoHelo,
-            vec![
-                (
-                    feature::XFORWARD_PROTO,
-                    "PROTO",
-                    request.client_proto.as_str(),
-                    known(&request.client_proto),
-                ),
-                (
-                    feature::XFORWARD_HELO,
-                    "HELO",
-                    request.client_helo.as_str(),
-                    avail(&request.client_helo),
-                ),
-                (
-                    feature::XFORWARD_IDENT,
-                    "IDENT",
-                    request.log_ident.as_str(),
-                    avail(&request.log_ident),
-                ),
-                (
-                    feature::XFORWARD_SOURCE,
-                    "SOURCE",
-                    source,
-                    avail(&request.rewrite_context),
-                ),
-            ],
-        ),
-    ];
     if !state.settings.send_xforward {
         return Vec::new();
     }
-    groups
-        .into_iter()
-        .filter_map(|(stage, attrs)| {
-            let words: Vec<String> = attrs
-                .into_iter()
-                .filter(|(bit, _, _, ok)| session.features & bit != 0 && *ok)
-                .map(|(_, name, value, _)| format!(" {name}={}", xtext_quote(value, "")))
-                .collect();
-            (!words.is_empty()).then(|| (stage, format!("XFORWARD{}", words.concat())))
-        })
-        .collect()
+    let r = &state.request;
+    let known = |v: &str| !v.is_empty() && !v.eq_ignore_ascii_case("unknown");
+    let avail = |v: &str| !v.is_empty();
+    // SOURCE stands for the rewriting context, when the request has one.
+    let source = match r.rewrite_context.as_str() {
+        "" => "",
+        "local" => "LOCAL",
+        _ => "REMOTE",
+    };
+    let name_addr = [
+        (feature::XFORWARD_NAME, "NAME", r.client_name.as_str()),
+        (feature::XFORWARD_ADDR, "ADDR", r.client_addr.as_str()),
+        (feature::XFORWARD_PORT, "PORT", r.client_port.as_str()),
+    ]
+    .map(|(bit, name, value)| (bit, name, value, known(value)));
+    // PROTO must be known; HELO, IDENT and SOURCE only present.
+    let proto_helo = [
+        (feature::XFORWARD_PROTO, "PROTO", r.client_proto.as_str()),
+        (feature::XFORWARD_HELO, "HELO", r.client_helo.as_str()),
+        (feature::XFORWARD_IDENT, "IDENT", r.log_ident.as_str()),
+        (feature::XFORWARD_SOURCE, "SOURCE", source),
+    ]
+    .map(|(bit, name, value)| {
+        let ok = if bit == feature::XFORWARD_PROTO {
+            known(value)
+        } else {
+            avail(value)
+        };
+        (bit, name, value, ok)
+    });
+    [
+        (Stage::XforwardNameAddr, &name_addr[..]),
+        (Stage::XforwardProtoHelo, &proto_helo[..]),
+    ]
+    .into_iter()
+    .filter_map(|(stage, attrs)| {
+        let words: Vec<String> = attrs
+            .iter()
+            .filter(|(bit, _, _, ok)| session.features & bit != 0 && *ok)
+            .map(|(_, name, value, _)| format!(" {name}={}", xtext_quote(value, "")))
+            .collect();
+        (!words.is_empty()).then(|| (stage, format!("XFORWARD{}", words.concat())))
+    })
+    .collect()
 }
 
 /// The AUTH keyword's mechanisms (`smtp_sasl_helo_auth()`): AUTH and the old AUTH=
