@@ -134,7 +134,12 @@ fn the_package_has_the_files_fields_and_pages() {
         unit.contains(&format!("ExecStart={COMMAND_DIRECTORY}/postfix start\n")),
         "{unit}"
     );
-    assert!(!unit.contains('@'), "{unit}");
+    // Every @NAME@ placeholder was filled in.
+    let pieces: Vec<&str> = unit.split('@').collect();
+    let placeholder = pieces[1..pieces.len() - 1]
+        .iter()
+        .find(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+    assert_eq!(placeholder, None, "{unit}");
 
     // Every man page renders, without a warning.
     let mut pages = 0;
