@@ -8,8 +8,7 @@
 //! configuration are read before the chroot jail; a broken setting is fatal at start-up.
 //!
 //! Not here yet: milters, XCLIENT, check_ccert_access and client certificates for policy
-//! servers, the new TLS session rate limit in wrapper mode, smtpd_expansion_filter (its
-//! default is built in).
+//! servers, smtpd_expansion_filter (its default is built in).
 
 mod anvil;
 mod check;

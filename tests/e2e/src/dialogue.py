@@ -22,8 +22,6 @@ sock = socket.socket()
 sock.bind((source, 0))
 sock.settimeout(60)
 sock.connect(("127.0.0.1", port))
-if mode == "wrapper":
-    sock = context.wrap_socket(sock)
 buf = b""
 out = []
 
@@ -49,6 +47,8 @@ def replies(count):
 
 
 try:
+    if mode == "wrapper":
+        sock = context.wrap_socket(sock)
     replies(1)
     for text, count in steps:
         if text.startswith("<SLEEP "):

@@ -148,6 +148,10 @@ impl<'a, W: Wire> Session<'a, W> {
     pub fn run(mut self) {
         log_line::connect(&self.peer.namaddr);
         let ended = self.wrapper_handshake().and_then(|()| {
+            if self.closed {
+                // Wrapper mode refused the client before or right after the handshake.
+                return Ok(());
+            }
             self.sasl_activate();
             self.greet();
             self.commands()

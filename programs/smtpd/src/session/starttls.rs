@@ -60,14 +60,10 @@ impl<W: Wire> Session<'_, W> {
             .io
             .start_tls(engine, self.settings.tls.starttls_timeout)?;
         // Every session is new (there is no session cache): it counts toward the rate.
-        if self.over_limit(crate::anvil::Event::NewTls, "New TLS session") {
-            let text = format!(
-                "421 4.7.0 {} Error: too many new TLS sessions from {}",
-                self.settings.myhostname, self.peer.namaddr
-            );
-            self.send(&Reply::new(text));
-            self.closed = true;
-            return Ok(true);
+        self.new_tls_session();
+        if self.closed {
+            // Postfix counts the command as failed (starttls=0/1).
+            return Ok(false);
         }
         let missing = summary
             .required_ccert_missing()
@@ -98,11 +94,34 @@ impl<W: Wire> Session<'_, W> {
             return Ok(());
         }
         let engine = self.settings.tls.engine.as_ref().ok_or(Hangup::Lost)?;
+        if self.over_limit_quietly(crate::anvil::Event::NewTlsStatus) {
+            log::msg_warn!(
+                "Refusing TLS service request from {} for service {}",
+                self.peer.namaddr,
+                self.anvil_service()
+            );
+            self.closed = true;
+            return Ok(());
+        }
         self.tls = Some(
             self.io
                 .start_tls(engine, self.settings.tls.starttls_timeout)?,
         );
+        self.new_tls_session();
         Ok(())
+    }
+
+    /// A new TLS session counts toward the client's rate; past the limit the session
+    /// ends with a 421 inside TLS.
+    fn new_tls_session(&mut self) {
+        if self.over_limit(crate::anvil::Event::NewTls, "New TLS session") {
+            let text = format!(
+                "421 4.7.0 {} Error: too many new TLS sessions from {}",
+                self.settings.myhostname, self.peer.namaddr
+            );
+            self.send(&Reply::new(text));
+            self.closed = true;
+        }
     }
 
     /// The protocol for the Received: header, with RFC 3848's `S` under TLS and `A`
