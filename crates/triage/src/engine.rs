@@ -35,9 +35,28 @@ pub struct Finding {
 
 /// The rule a line matches and its captures (the process and queue id included).
 pub fn classify(line: &Line) -> Option<(&'static Rule, Vec<(String, String)>)> {
+    // A pattern that opens with a capture is matched from the start of the message
+    // proper: after the queue id and the severity or check prefix.
+    let mut proper = line.message();
+    for prefix in [
+        "posttriage check: ",
+        "warning: ",
+        "error: ",
+        "fatal: ",
+        "panic: ",
+    ] {
+        if let Some(rest) = proper.strip_prefix(prefix) {
+            proper = rest;
+        }
+    }
     for rule in RULES {
         for p in rule.patterns {
-            if let Some(mut captures) = pattern::matches(p, &line.text) {
+            let text = if p.starts_with('{') {
+                proper
+            } else {
+                &line.text
+            };
+            if let Some(mut captures) = pattern::matches(p, text) {
                 captures.push(("process".into(), line.program.clone()));
                 if let Some(id) = &line.queue_id {
                     captures.push(("queue_id".into(), id.clone()));

@@ -14,30 +14,15 @@
 
 use params::Config;
 use params::decl::install::QUEUE_DIRECTORY;
-use params::decl::logging::MAILLOG_FILE;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use triage::cli::{self, year_seconds};
 use triage::logline;
 use triage::timeline::{self, Query};
-
-/// Where syslog puts mail logging when maillog_file is not used.
-const SYSLOG_FILES: [&str; 3] = ["/var/log/mail.log", "/var/log/maillog", "/var/log/mail"];
 
 fn usage(myname: &str) -> ! {
     log::msg_fatal!(
         "usage: {myname} [-c config_dir] [-i (message-id)] [-j (JSON)] [-l logfile] [-s since] [-u until] queue_id|<message-id>|address"
-    )
-}
-
-/// Seconds of the year in local time, the log's clock.
-fn year_seconds(epoch: i64) -> u64 {
-    let t = sys::localtime(epoch);
-    logline::seconds(
-        t.month as u64 + 1,
-        t.day as u64,
-        t.hour as u64,
-        t.minute as u64,
-        t.second as u64,
     )
 }
 
@@ -66,11 +51,7 @@ fn main() {
         .next()
         .unwrap_or_else(|| "posttrace".into());
     log::init(Box::new(log::Stderr::new(&argv0)));
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .map(|a| if a == "--json" { "-j".into() } else { a })
-        .collect();
+    let args = cli::args();
     let (opts, operands) = match util::getopt::parse(&argv0, "c:ijl:s:u:", &args) {
         Ok(parsed) => parsed,
         Err(message) => {
@@ -81,12 +62,7 @@ fn main() {
     let [what] = operands.as_slice() else {
         usage(&argv0)
     };
-    let now = year_seconds(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    );
+    let now = cli::now();
     let when = |v: &str| {
         logline::parse_user_time(v, now).unwrap_or_else(|| {
             eprintln!("{argv0}: bad time: {v}");
@@ -121,12 +97,7 @@ fn main() {
     let config_dir = params::config::config_directory(config_dir.as_deref());
     // Without a configuration (a log copied elsewhere) the log alone is used.
     let config = Config::load(&config_dir).ok();
-    let log_file = log_file
-        .or_else(|| {
-            let maillog = config.as_ref()?.str(&MAILLOG_FILE).ok()?;
-            (!maillog.is_empty() && !maillog.starts_with("/dev/")).then(|| PathBuf::from(maillog))
-        })
-        .or_else(|| SYSLOG_FILES.iter().map(PathBuf::from).find(|p| p.exists()))
+    let log_file = cli::log_file(log_file, config.as_ref())
         .unwrap_or_else(|| log::msg_fatal!("no log file found: give one with -l"));
     let bytes = std::fs::read(&log_file).unwrap_or_else(|e| {
         log::msg_fatal!("cannot read {}: {}", log_file.display(), sys::os_error(&e))

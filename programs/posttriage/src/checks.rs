@@ -57,6 +57,7 @@ pub fn run(config: &Config) -> Vec<String> {
     out.extend(ownership(config, &queue));
     out.extend(tables(config, master.as_ref()));
     out.extend(unused_parameters(config));
+    out.extend(duplicates(config));
     out.extend(free_space(config, &queue));
     out.into_iter()
         .map(|l| format!("posttriage check: {l}"))
@@ -263,6 +264,26 @@ fn unused_parameters(config: &Config) -> Vec<String> {
         .lines()
         .filter(|l| l.contains("unused parameter: "))
         .map(|l| l.split_once("warning: ").map_or(l, |(_, w)| w).to_string())
+        .collect()
+}
+
+/// Parameters main.cf sets more than once, in the words of Postfix's dictionary loader
+/// (which says it for tables, while Postfix 3.7's programs say nothing about main.cf).
+fn duplicates(config: &Config) -> Vec<String> {
+    let entries = &config.main.entries;
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| entries[..*i].iter().any(|o| o.name == e.name))
+        .map(|(_, e)| {
+            format!(
+                "{}, line {}: overriding earlier entry: {}={}",
+                config.main.path.display(),
+                e.line,
+                e.name,
+                e.value
+            )
+        })
         .collect()
 }
 

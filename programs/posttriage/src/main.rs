@@ -16,12 +16,9 @@
 mod checks;
 
 use params::Config;
-use params::decl::logging::MAILLOG_FILE;
 use std::path::PathBuf;
+use triage::cli;
 use triage::logline::{self, Line};
-
-/// Where syslog puts mail logging when maillog_file is not used.
-const SYSLOG_FILES: [&str; 3] = ["/var/log/mail.log", "/var/log/maillog", "/var/log/mail"];
 
 /// The master's start line: the default window starts at the last one.
 const STARTED: &str = "daemon started -- version";
@@ -32,32 +29,12 @@ fn usage(myname: &str) -> ! {
     )
 }
 
-/// Now, as seconds of the year in local time (the log's clock).
-fn now() -> u64 {
-    let epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let t = sys::localtime(epoch);
-    logline::seconds(
-        t.month as u64 + 1,
-        t.day as u64,
-        t.hour as u64,
-        t.minute as u64,
-        t.second as u64,
-    )
-}
-
 fn main() {
     let argv0 = std::env::args()
         .next()
         .unwrap_or_else(|| "posttriage".into());
     log::init(Box::new(log::Stderr::new(&argv0)));
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .map(|a| if a == "--json" { "-j".into() } else { a })
-        .collect();
+    let args = cli::args();
     let (opts, operands) = match util::getopt::parse(&argv0, "ac:jl:Rs:u:", &args) {
         Ok(parsed) => parsed,
         Err(message) => {
@@ -70,7 +47,7 @@ fn main() {
     }
     let (mut whole, mut json, mut config_dir, mut log_file) = (false, false, None, None);
     let (mut since, mut until) = (None, None);
-    let now = now();
+    let now = cli::now();
     let when = |v: &str| {
         logline::parse_user_time(v, now).unwrap_or_else(|| {
             eprintln!("{argv0}: bad time: {v}");
@@ -112,13 +89,7 @@ fn main() {
             text,
         })
         .collect();
-    let log_file = log_file.or_else(|| {
-        let maillog = config.str(&MAILLOG_FILE).unwrap_or_default();
-        if !maillog.is_empty() && !maillog.starts_with("/dev/") {
-            return Some(PathBuf::from(maillog));
-        }
-        SYSLOG_FILES.iter().map(PathBuf::from).find(|p| p.exists())
-    });
+    let log_file = cli::log_file(log_file, Some(&config));
     if let Some(path) = &log_file {
         match std::fs::read(path) {
             Ok(bytes) => {

@@ -321,5 +321,97 @@ fn scenarios(mx: &Instance, system: System) {
     wait(mx, "Relay access denied");
     expect(mx, &since, "relay-access-denied", "mynetworks");
     mx.set_main_cf("mynetworks", "127.0.0.0/8");
+    more_scenarios(mx, system);
     let _ = std::io::stdout().flush();
+}
+
+/// Faults that need a reload or a delivery of their own.
+fn more_scenarios(mx: &Instance, system: System) {
+    // A number parameter that is not one.
+    let since = fresh_smtpd(mx);
+    mx.set_main_cf("smtpd_recipient_limit", "many");
+    let _ = send(mx, "user@vmail.e2e.test");
+    wait(
+        mx,
+        "bad numerical configuration: smtpd_recipient_limit = many",
+    );
+    expect(
+        mx,
+        &since,
+        "bad-number",
+        "postconf -d smtpd_recipient_limit",
+    );
+    remove_main_cf(mx, "smtpd_recipient_limit");
+
+    // A parameter set twice.
+    let since = window_start();
+    mx.add_main_cf("mynetworks = 127.0.0.0/8\n");
+    expect(
+        mx,
+        &since,
+        "overriding-entry",
+        "remove one of the mynetworks lines",
+    );
+    mx.set_main_cf("mynetworks", "127.0.0.0/8");
+
+    // A transport table line without a value.
+    let transport = std::fs::read_to_string(mx.etc().join("transport")).unwrap();
+    mx.write("etc/transport", &format!("{transport}lonely.e2e.test\n"));
+    let since = reload_with(mx, system, "hopcount_limit", "50");
+    send(mx, "someone@relay.e2e.test").unwrap();
+    wait(mx, "expected format: key whitespace value");
+    expect(mx, &since, "table-syntax", "fix line 2 of");
+
+    // A transport that sends mail for a domain back to this host: the message goes
+    // round until cleanup counts too many Received: headers.
+    mx.write(
+        "etc/transport",
+        &mx.expand(&format!(
+            "{transport}loop.e2e.test smtp:[127.0.0.1]:@SMTP_PORT@\n"
+        )),
+    );
+    let since = reload_with(mx, system, "hopcount_limit", "20");
+    send(mx, "someone@loop.e2e.test").unwrap();
+    wait(mx, "hopcount exceeded");
+    expect(mx, &since, "hopcount", "Received:");
+    mx.write("etc/transport", &transport);
+    remove_main_cf(mx, "hopcount_limit");
+
+    // SASL through a Dovecot socket that is not there.
+    mx.set_main_cf("smtpd_sasl_type", "dovecot");
+    mx.set_main_cf("smtpd_sasl_path", "private/auth");
+    let since = reload_with(mx, system, "smtpd_sasl_auth_enable", "yes");
+    let _ = send(mx, "user@vmail.e2e.test");
+    wait(mx, "SASL: Connect to Dovecot auth socket");
+    expect(mx, &since, "sasl-socket", "smtpd_sasl_path");
+    for name in [
+        "smtpd_sasl_type",
+        "smtpd_sasl_path",
+        "smtpd_sasl_auth_enable",
+    ] {
+        remove_main_cf(mx, name);
+    }
+
+    // A certificate file that is not there.
+    mx.set_main_cf("smtpd_tls_cert_file", "@DIR@/etc/missing.pem");
+    mx.set_main_cf("smtpd_tls_key_file", "@DIR@/etc/missing.pem");
+    let since = reload_with(mx, system, "smtpd_tls_security_level", "may");
+    let _ = send(mx, "user@vmail.e2e.test");
+    wait(mx, "TLS");
+    // Postfix's smtpd first needs tlsmgr, which this master.cf lacks (as ironpost's
+    // conf/master.cf does): that is the root cause Postfix's log shows.
+    let (rule, remedy) = match system {
+        System::Ironpost => ("tls-cert-unreadable", "smtpd_tls_cert_file"),
+        System::Postfix => ("tlsmgr-missing", "tlsmgr unix"),
+    };
+    expect(mx, &since, rule, remedy);
+    for name in [
+        "smtpd_tls_cert_file",
+        "smtpd_tls_key_file",
+        "smtpd_tls_security_level",
+    ] {
+        remove_main_cf(mx, name);
+    }
+
+    ctl(mx, system, &["reload"]);
 }

@@ -97,6 +97,13 @@ fn timeline(mx: &mut Instance, system: System) {
     .unwrap();
     mx.wait_log("status=deferred", 30);
     let id = queue_id_of(mx, "to=<someone@relay.e2e.test>");
+    // The delivery agent logs the deferral before the queue manager moves the file.
+    let deferred = mx.dir.join("queue/deferred");
+    assert!(e2e::wait_until(10, || {
+        e2e::load::files_under(&deferred)
+            .iter()
+            .any(|f| f.file_name().is_some_and(|n| n == id.as_str()))
+    }));
     let (code, report) = trace(&mx.etc(), &[&id]);
     assert_eq!(code, 0, "{report}");
     check(
