@@ -300,4 +300,8 @@ crate::params! {
     /// (content filters re-injecting mail): network/netmask patterns, host names,
     /// /file/name or type:table. The default is empty: nobody. Added in Postfix 2.1.
     "smtpd_authorized_xforward_hosts" SMTPD_AUTHORIZED_XFORWARD_HOSTS: Str = "";
+    /// Clients that may use XCLIENT to override the client attributes smtpd logs and
+    /// checks (proxies, test tools): network/netmask patterns, host names, /file/name or
+    /// type:table. The default is empty: nobody. Added in Postfix 2.1.
+    "smtpd_authorized_xclient_hosts" SMTPD_AUTHORIZED_XCLIENT_HOSTS: Str = "";
 }
