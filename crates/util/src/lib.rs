@@ -12,4 +12,5 @@ pub mod name_value;
 pub mod printable;
 pub mod readlline;
 pub mod tokens;
+pub mod unescape;
 pub mod valid_hostname;

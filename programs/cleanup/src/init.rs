@@ -18,6 +18,7 @@ use params::decl::sendmail::VERP_DELIMITER_FILTER;
 use params::decl::smtpd::{HEADER_SIZE_LIMIT, LINE_LENGTH_LIMIT, MESSAGE_SIZE_LIMIT};
 use rfc822::mime::{MimeLimits, MimeOptions};
 use std::time::Duration;
+use util::unescape::unescape;
 
 /// The cleanup settings.
 pub struct Settings {
@@ -211,63 +212,10 @@ impl Settings {
     }
 }
 
-/// `text` with C escapes turned into the bytes they stand for (`unescape`): `\a \b \f
-/// \n \r \t \v`, up to three octal digits, and a backslash before any other character
-/// stands for that character.
-pub fn unescape(text: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.bytes().peekable();
-    while let Some(b) = bytes.next() {
-        if b != b'\\' {
-            out.push(b);
-            continue;
-        }
-        let Some(escaped) = bytes.next() else {
-            break;
-        };
-        out.push(match escaped {
-            b'a' => 7,
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'v' => 11,
-            b'0'..=b'7' => {
-                let mut value = u32::from(escaped - b'0');
-                for _ in 0..2 {
-                    match bytes.peek() {
-                        Some(&d @ b'0'..=b'7') => {
-                            value = (value << 3) | u32::from(d - b'0');
-                            bytes.next();
-                        }
-                        _ => break,
-                    }
-                }
-                value as u8
-            }
-            other => other,
-        });
-    }
-    out
-}
-
 /// A configuration error of cleanup's own, in the form the others have.
 pub fn config_error(message: String) -> ConfigError {
     ConfigError {
         warnings: Vec::new(),
         message,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unescape;
-
-    #[test]
-    fn escapes_become_bytes() {
-        assert_eq!(unescape(r"\0\f\t"), b"\0\x0c\t");
-        assert_eq!(unescape(r"a\101\0101\q\"), b"aA\x081q");
-        assert_eq!(unescape(r"\777"), [0xff]);
     }
 }

@@ -146,7 +146,7 @@ pub fn parse(args: &[String], accounts: &dyn Accounts, forbid: &Forbidden) -> Re
         } else if let Some(dir) = value("chroot=") {
             attr.chroot_dir = Some(dir.to_string());
         } else if let Some(eol) = value("eol=") {
-            attr.eol = unescape(eol);
+            attr.eol = String::from_utf8_lossy(&util::unescape::unescape(eol)).into_owned();
         } else if let Some(sender) = value("null_sender=") {
             attr.null_sender = sender.to_string();
         } else if let Some(size) = value("size=") {
@@ -193,44 +193,6 @@ pub fn parse(args: &[String], accounts: &dyn Accounts, forbid: &Forbidden) -> Re
         ));
     }
     Ok(attr)
-}
-
-/// Backslash escapes resolved as Postfix's `unescape()`: \a \b \f \n \r \t \v, up to
-/// three octal digits, and a backslash before anything else keeps that character.
-pub fn unescape(text: &str) -> String {
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.bytes().peekable();
-    while let Some(b) = bytes.next() {
-        if b != b'\\' {
-            out.push(b);
-            continue;
-        }
-        let Some(c) = bytes.next() else { break };
-        out.push(match c {
-            b'a' => 7,
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'v' => 11,
-            b'0'..=b'7' => {
-                let mut value = u32::from(c - b'0');
-                for _ in 0..2 {
-                    match bytes.peek() {
-                        Some(&d @ b'0'..=b'7') => {
-                            value = (value << 3) | u32::from(d - b'0');
-                            bytes.next();
-                        }
-                        _ => break,
-                    }
-                }
-                value as u8
-            }
-            other => other,
-        });
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -320,11 +282,5 @@ mod tests {
             err("user=filter size=x argv=x"),
             "get_service_attr: bad size= value: x"
         );
-    }
-
-    #[test]
-    fn unescapes() {
-        assert_eq!(unescape("a\\tb\\101\\\\\\q"), "a\tbA\\q");
-        assert_eq!(unescape("\\015\\012"), "\r\n");
     }
 }
