@@ -30,6 +30,8 @@ pub struct Settings {
     pub reject_footer: String,
     /// `smtpd_authorized_xforward_hosts`, when set.
     pub xforward_hosts: Option<MatchList>,
+    /// `smtpd_authorized_xclient_hosts`, when set.
+    pub xclient_hosts: Option<MatchList>,
     /// `smtpd_reject_footer_maps`.
     pub reject_footer_maps: Option<global::maps::Maps>,
     /// `smtpd_banner`, expanded.
@@ -203,6 +205,11 @@ impl Settings {
             xforward_hosts: list(
                 config,
                 &s::SMTPD_AUTHORIZED_XFORWARD_HOSTS,
+                &[Matcher::Hostname, Matcher::Hostaddr],
+            ),
+            xclient_hosts: list(
+                config,
+                &s::SMTPD_AUTHORIZED_XCLIENT_HOSTS,
                 &[Matcher::Hostname, Matcher::Hostaddr],
             ),
             reject_footer_maps: {

@@ -742,3 +742,110 @@ fn dns_lists_match_postfix() {
         "the lists were not asked: {queries}"
     );
 }
+
+/// XCLIENT from an authorized client (127.0.0.1) and an unauthorized one (127.0.0.2):
+/// the replies, the restart with a new greeting and connect-time restrictions for the new
+/// client, and the new client in the log. Recipients that resolve to the error or retry
+/// transport are refused at RCPT, as Postfix's smtpd does.
+#[test]
+fn xclient_and_error_transport_match_postfix() {
+    let main_cf = [
+        ("smtpd_authorized_xclient_hosts", "127.0.0.1"),
+        ("smtpd_delay_reject", "no"),
+        ("smtpd_reject_unlisted_sender", "yes"),
+        (
+            "smtpd_client_restrictions",
+            "check_client_access inline:{{192.0.2.3=REJECT}}",
+        ),
+    ];
+    let transport = "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n\
+                     bounce.e2e.test error:mailbox unavailable\n\
+                     coded@vmail.e2e.test error:5.2.2 mailbox full\n\
+                     later.e2e.test retry:4.4.1 try again later\n";
+    let Some(pair) = start("xclient", &main_cf, &[("etc/transport", transport)]) else {
+        return;
+    };
+    let body = message(2);
+    let replies = pair.compare(
+        "xclient",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("XCLIENT\r\n", 1),
+            ("XCLIENT FOO=bar\r\n", 1),
+            ("XCLIENT NAME\r\n", 1),
+            ("XCLIENT NAME=bad!name\r\n", 1),
+            ("XCLIENT ADDR=999.1.1.1\r\n", 1),
+            ("XCLIENT PORT=123456\r\n", 1),
+            ("XCLIENT PROTO=LMTP\r\n", 1),
+            (
+                "XCLIENT NAME=client.example.com ADDR=192.0.2.7 PORT=4321 HELO=helo+2Eexample \
+                 PROTO=ESMTP LOGIN=joe DESTADDR=127.0.0.1 DESTPORT=25\r\n",
+                1,
+            ),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            ("XCLIENT NAME=other.example.com\r\n", 1),
+            ("DATA\r\n", 1),
+            (&body, 1),
+            QUIT,
+        ],
+    );
+    assert_eq!(replies.matches("220 mail.e2e.test").count(), 2, "{replies}");
+    pair.compare(
+        "xclient unavailable",
+        "127.0.0.1",
+        &[
+            (
+                "XCLIENT NAME=[TEMPUNAVAIL] REVERSE_NAME=[UNAVAILABLE] ADDR=192.0.2.9\r\n",
+                1,
+            ),
+            EHLO,
+            (
+                "XCLIENT NAME=[UNAVAILABLE] HELO=[UNAVAILABLE] ADDR=[UNAVAILABLE]\r\n",
+                1,
+            ),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "xclient half applied",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("XCLIENT NAME=good.example PORT=abc\r\n", 1),
+            ("XCLIENT ADDR=192.0.2.3\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("XCLIENT ADDR=192.0.2.4\r\n", 1),
+            QUIT,
+        ],
+    );
+    pair.compare(
+        "xclient unauthorized",
+        "127.0.0.2",
+        &[
+            EHLO,
+            ("XCLIENT NAME=client.example.com\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("XCLIENT NAME=client.example.com\r\n", 1),
+            QUIT,
+        ],
+    );
+    let replies = pair.compare(
+        "error transport",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("MAIL FROM:<sender@bounce.e2e.test>\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            ("RCPT TO:<x@bounce.e2e.test>\r\n", 1),
+            ("RCPT TO:<coded@vmail.e2e.test>\r\n", 1),
+            ("RCPT TO:<x@later.e2e.test>\r\n", 1),
+            ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+            QUIT,
+        ],
+    );
+    let wanted = "550 5.1.1 <x@bounce.e2e.test>: Recipient address rejected: mailbox unavailable";
+    assert!(replies.contains(wanted), "{replies}");
+}

@@ -114,6 +114,9 @@ impl Checker {
                 Listed::No => {}
             }
         }
+        if let Some(verdict) = self.undeliverable(&reply, address, class) {
+            return verdict;
+        }
         if reply.class() & CLASS_LOCAL != 0 && self.absorbed(resolved) {
             return Verdict::Dunno;
         }
@@ -153,6 +156,37 @@ impl Checker {
             Listed::Failed => self.lookup_failure(address),
             Listed::No => self.unknown(code, address, class, table),
         }
+    }
+
+    /// An address that resolves to the `error` transport is known to bounce, one that
+    /// resolves to `retry` to defer: refused now with the transport's next-hop text
+    /// (`error:5.1.1 mailbox unavailable`, a bare text taking 5.1.1, 5.1.0 for a sender).
+    /// Virtual alias domains' addresses resolve to `error:User unknown` and take
+    /// `unknown_virtual_alias_reject_code`.
+    fn undeliverable(
+        &self,
+        reply: &global::resolve_clnt::Resolved,
+        address: &str,
+        class: &str,
+    ) -> Option<Verdict> {
+        let sender = class == super::SENDER;
+        let (code, default) = match reply.transport.as_str() {
+            "error" if reply.class() & CLASS_ALIAS != 0 => {
+                (self.codes.unknown_virtual_alias, "5.1.1")
+            }
+            "error" => (550, "5.1.1"),
+            "retry" => (450, "4.1.1"),
+            _ => return None,
+        };
+        let default = if sender {
+            format!("{}.1.0", &default[..1])
+        } else {
+            default.to_string()
+        };
+        let (dsn, text) = super::reply::dsn_split(&default, &reply.nexthop);
+        let dsn = super::action::dsn_fix(&dsn, class);
+        let text = format!("<{address}>: {class} rejected: {text}");
+        Some(self.refusal(code, &dsn, &text, ErrorClass::Bounce))
     }
 
     /// Local addresses the mail system itself answers for, never looked up:

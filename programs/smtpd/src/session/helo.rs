@@ -38,7 +38,8 @@ impl<W: Wire> Session<'_, W> {
             auth: auth.as_deref(),
             broken_auth_clients: self.settings.sasl.broken_clients,
             xforward: self.xforward_allowed,
-            // XVERP and XCLIENT once their client lists are.
+            xclient: self.xclient_allowed,
+            // XVERP once its client list is.
             ..Features::default()
         };
         Ok(smtp_proto::ehlo_reply(&features, self.settings.discard))

@@ -5,8 +5,7 @@
 //! steps that are smtpd's own: restrictions, the rewriting service, cleanup. Each command
 //! has its module with a check step (syntax, order, limits, restrictions) and a proceed
 //! step: [`helo`], [`mail`], [`rcpt`], [`data`], [`bdat`], [`starttls`], [`auth`],
-//! [`other`] (RSET, NOOP, VRFY, ETRN, QUIT and the commands whose services are not wired
-//! in yet: XCLIENT), [`xforward`].
+//! [`other`] (RSET, NOOP, VRFY, ETRN, QUIT), [`xclient`], [`xforward`].
 //!
 //! Every reply goes through [`Session::send`] (soft_bounce, the error sleep, the tap),
 //! every read through [`SessionIo`]. The session ends on QUIT, on a reply that ends it,
@@ -21,6 +20,7 @@ mod mail;
 mod other;
 mod rcpt;
 mod starttls;
+mod xclient;
 mod xforward;
 
 use crate::check::reply::Refusal;
@@ -80,6 +80,11 @@ pub struct Session<'a, W: Wire> {
     xforward_allowed: bool,
     /// What it forwarded, until the transaction ends.
     xforward: Option<xforward::XForward>,
+    /// The client may send XCLIENT (`smtpd_authorized_xclient_hosts`); such clients are
+    /// not counted by anvil.
+    xclient_allowed: bool,
+    /// XCLIENT replaced the client: the session starts over with a new greeting.
+    restarted: bool,
     /// The anvil client, when this client is counted (limits set, not an exception).
     anvil: Option<&'a mut crate::anvil::Anvil>,
     /// Who the client authenticated as.
@@ -102,8 +107,11 @@ impl<'a, W: Wire> Session<'a, W> {
         dovecot: Option<&'a mut xsasl::Dovecot>,
         anvil: Option<&'a mut crate::anvil::Anvil>,
     ) -> Session<'a, W> {
-        let anvil = anvil.filter(|a| a.counts(&peer.name, &peer.addr));
         let xforward_allowed = listed_client(settings.xforward_hosts.as_ref(), &peer);
+        let xclient_allowed = listed_client(settings.xclient_hosts.as_ref(), &peer);
+        // XCLIENT must not let a proxy's clients count against the proxy (smtpd.c
+        // leaves xclient_allowed clients out of every anvil event).
+        let anvil = anvil.filter(|a| !xclient_allowed && a.counts(&peer.name, &peer.addr));
         let excluded = settings
             .bare_lf_exclusions
             .matches(&[&peer.addr])
@@ -136,6 +144,8 @@ impl<'a, W: Wire> Session<'a, W> {
             anvil,
             xforward_allowed,
             xforward: None,
+            xclient_allowed,
+            restarted: false,
             sasl: None,
             sasl_mechanisms: None,
             authenticated: None,
@@ -191,7 +201,9 @@ impl<'a, W: Wire> Session<'a, W> {
             return;
         }
         if !self.checker.delay_reject() {
-            let result = self.with_facts("CONNECT", None, |checker, facts| checker.client(facts));
+            // CONNECT, or XCLIENT when that command restarted the session.
+            let stage = self.stage.name();
+            let result = self.with_facts(stage, None, |checker, facts| checker.client(facts));
             if let Err(refusal) = result {
                 self.send(&Reply::new(refusal.reply.clone()));
                 self.error_count += 1;
@@ -481,6 +493,11 @@ impl<'a, W: Wire> Session<'a, W> {
         }
         self.stats.attempt(Some(verb));
         let ok = self.run_command(verb, &cmd, &text)?;
+        if std::mem::take(&mut self.restarted) {
+            // XCLIENT's success is the new greeting: Postfix jumps back to it, counting
+            // the command as attempted, neither a success nor an error.
+            return Ok(());
+        }
         if ok {
             self.stats.success(Some(verb));
         } else {
@@ -542,7 +559,7 @@ impl<'a, W: Wire> Session<'a, W> {
             Verb::Starttls => return self.starttls_command(args),
             Verb::Auth => return self.auth_command(args),
             Verb::Xforward => self.xforward_command(args),
-            Verb::Xclient => self.xattr_command(verb, args),
+            Verb::Xclient => return self.xclient_command(args),
         };
         Ok(self.answer(result))
     }

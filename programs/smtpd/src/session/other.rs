@@ -1,12 +1,9 @@
-//! RSET, VRFY, ETRN, and the commands whose services are not wired in yet.
+//! RSET, VRFY and ETRN.
 //!
-//! Postfix counterparts: `rset_cmd()`, `vrfy_cmd()`, `etrn_cmd()`,
-//! `smtpd_sasl_auth_cmd()`, `xclient_cmd()` and `xforward_cmd()` in `smtpd/smtpd.c`.
+//! Postfix counterparts: `rset_cmd()`, `vrfy_cmd()` and `etrn_cmd()` in `smtpd/smtpd.c`.
 //! VRFY runs the recipient restrictions (with `reject_unlisted_recipient` it tells
 //! whether a user exists) and answers 252. ETRN asks the fast flush service about a
 //! domain in `fast_flush_domains` (`global::flush_clnt`).
-//!
-//! XCLIENT and XFORWARD answer as for a client that is not authorised.
 
 use super::{Session, rejected};
 use crate::io::Wire;
@@ -83,12 +80,5 @@ impl<W: Wire> Session<'_, W> {
                 refused("458 Unable to queue messages".into())
             }
         }
-    }
-
-    /// XCLIENT, for no client yet (`smtpd_authorized_xclient_hosts` is not read).
-    pub(super) fn xattr_command(&mut self, verb: Verb, args: &[Token]) -> Result<Reply, Reject> {
-        // Not authorized: the check refuses.
-        smtp_proto::xattr_check(verb, args, self.txn.in_mail(), false)
-            .map(|()| Reply::new("250 2.0.0 Ok"))
     }
 }

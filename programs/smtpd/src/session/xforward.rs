@@ -14,7 +14,7 @@ use crate::io::Wire;
 use smtp_proto::{Reject, Reply, Token, Verb};
 
 /// `[UNAVAILABLE]`.
-const UNAVAILABLE: &str = "[UNAVAILABLE]";
+pub(super) const UNAVAILABLE: &str = "[UNAVAILABLE]";
 /// Characters that XFORWARD values may not carry into the log (`NEUTER_CHARACTERS`).
 const NEUTER: &str = " <>()\\\";@";
 
@@ -60,7 +60,7 @@ impl XForward {
 }
 
 /// `neuter()`: the characters of [`NEUTER`] made `?`.
-fn neuter(value: &str) -> String {
+pub(super) fn neuter(value: &str) -> String {
     value
         .chars()
         .map(|c| if NEUTER.contains(c) { '?' } else { c })
@@ -69,7 +69,10 @@ fn neuter(value: &str) -> String {
 
 /// `normalize_mailhost_addr()` for an IPv4-only or dual-stack server: the bare address
 /// and the log form, None when it is not an address of an enabled family.
-fn normalize_addr(value: &str, inet: dns::inet_proto::InetProtocols) -> Option<(String, String)> {
+pub(super) fn normalize_addr(
+    value: &str,
+    inet: dns::inet_proto::InetProtocols,
+) -> Option<(String, String)> {
     let bare = value
         .strip_prefix("IPv6:")
         .or_else(|| value.strip_prefix("ipv6:"))
