@@ -414,4 +414,21 @@ fn more_scenarios(mx: &Instance, system: System) {
     }
 
     ctl(mx, system, &["reload"]);
+
+    // A second start of a running system: refused, and only that.
+    let since = window_start();
+    let program = match system {
+        System::Ironpost => e2e::program("postfix"),
+        System::Postfix => "/usr/sbin/postfix".into(),
+    };
+    let again = Command::new(program)
+        .arg("-c")
+        .arg(mx.etc())
+        .arg("start")
+        .env_remove("MAIL_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    wait(mx, "the Postfix mail system is already running");
+    expect(mx, &since, "already-running", "postfix reload");
 }
