@@ -19,7 +19,7 @@
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-pub const IRONPOST_DAEMONS: [&str; 9] = [
+pub const IRONPOST_DAEMONS: [&str; 21] = [
     "master",
     "postlogd",
     "anvil",
@@ -37,10 +37,31 @@ pub const IRONPOST_DAEMONS: [&str; 9] = [
     "cleanup",
     "smtpd",
     "qmgr",
+    "bounce",
+    "discard",
+    "error",
+    "local",
+    "virtual",
+    "pipe",
+    "smtp",
+    "lmtp",
+    "showq",
+    "flush",
+    "verify",
+    "scache",
 ];
 
 /// An ironpost program, built from the current sources for this test process.
 pub use testkit::program;
+
+/// The program a daemon runs: lmtp is the SMTP client under another name, as in
+/// Postfix's daemon directory.
+pub fn program_of(daemon: &str) -> &str {
+    match daemon {
+        "lmtp" => "smtp",
+        other => other,
+    }
+}
 
 pub mod load;
 pub mod smtpd_log;
@@ -115,7 +136,7 @@ impl Instance {
             return None;
         }
         // Built first: a build that fails leaves no half-made instance behind.
-        let built: Vec<PathBuf> = daemons.iter().map(|d| program(d)).collect();
+        let built: Vec<PathBuf> = daemons.iter().map(|d| program(program_of(d))).collect();
         let dir = PathBuf::from(format!("/tmp/ironpost-e2e/{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for sub in ["etc", "libexec", "queue", "data", "log", "vmail", "sink"] {
@@ -212,10 +233,9 @@ impl Instance {
         self.write("etc/main.cf", &text);
     }
 
-    /// Makes `@DIR@/sbin` the command directory, with ironpost's sendmail and postdrop
-    /// (set-gid postdrop, as installed) and Postfix's commands ironpost does not have yet
-    /// (postqueue, postsuper); sendmail finds postdrop and postqueue there. Returns the
-    /// path of postdrop.
+    /// Makes `@DIR@/sbin` the command directory, with ironpost's sendmail, postdrop and
+    /// postqueue (set-gid postdrop, as installed) and postsuper; sendmail finds postdrop
+    /// and postqueue there. Returns the path of postdrop.
     pub fn install_commands(&self) -> PathBuf {
         let sbin = self.dir.join("sbin");
         std::fs::create_dir_all(&sbin).unwrap();
@@ -230,9 +250,18 @@ impl Instance {
             .unwrap();
         assert!(chown.success());
         std::fs::set_permissions(&postdrop, std::fs::Permissions::from_mode(0o2755)).unwrap();
+        // postqueue is set-gid postdrop, as installed.
         for name in ["postqueue", "postsuper"] {
-            std::os::unix::fs::symlink(Path::new("/usr/sbin").join(name), sbin.join(name)).unwrap();
+            std::fs::copy(program(name), sbin.join(name)).unwrap();
         }
+        let postqueue = sbin.join("postqueue");
+        let chown = Command::new("chown")
+            .arg("root:postdrop")
+            .arg(&postqueue)
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        std::fs::set_permissions(&postqueue, std::fs::Permissions::from_mode(0o2755)).unwrap();
         self.set_main_cf("command_directory", "@DIR@/sbin");
         postdrop
     }
