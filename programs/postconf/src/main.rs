@@ -153,8 +153,7 @@ fn bounce_templates(mode: &Mode, env: &names::Env, operands: &[String]) -> ! {
     args.extend(["-o".to_string(), "queue_directory=.".to_string()]);
     // The daemon reads the same configuration directory.
     sys::setenv(params::env::CONF_ENV, env.config_dir.as_os_str());
-    let config =
-        params::Config::load(&env.config_dir).unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    let config = params::Config::load(&env.config_dir).unwrap_or_else(|e| log::msg_fatal!("{e}"));
     let daemon_dir = config
         .str(&params::decl::install::DAEMON_DIRECTORY)
         .unwrap_or_else(|e| log::msg_fatal!("{e}"));

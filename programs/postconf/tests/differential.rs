@@ -126,7 +126,10 @@ fn bounce_templates_as_postfix_shows_them() {
         let theirs = run(POSTFIX, &dir, &args);
         std::fs::write(
             dir.join("main.cf"),
-            format!("daemon_directory = {}\n", bounce.parent().unwrap().display()),
+            format!(
+                "daemon_directory = {}\n",
+                bounce.parent().unwrap().display()
+            ),
         )
         .unwrap();
         let ours = run(env!("CARGO_BIN_EXE_postconf"), &dir, &args);

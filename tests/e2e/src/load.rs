@@ -141,7 +141,11 @@ pub fn whole(text: &str, marker: &str, lines: usize) -> bool {
 
 /// The delivered messages by marker, with how often each came; problems found (no
 /// marker, half-written) are added to `problems`.
-pub fn delivered(mx: &Instance, lines: usize, problems: &mut Vec<String>) -> BTreeMap<String, usize> {
+pub fn delivered(
+    mx: &Instance,
+    lines: usize,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, usize> {
     let mut delivered = BTreeMap::new();
     for text in mx.mailbox() {
         let Some(m) = marker(&text) else {

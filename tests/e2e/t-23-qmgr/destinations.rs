@@ -8,7 +8,11 @@ use e2e::wait_until;
 /// destination dead, and the next message for it is deferred without a connection
 /// attempt ("delivery temporarily suspended"); the normalised lines.
 fn dead_destination(qmgr: Qmgr, feedback_debug: bool) -> Option<Vec<String>> {
-    let name = if feedback_debug { "t-23-deaddbg" } else { "t-23-dead" };
+    let name = if feedback_debug {
+        "t-23-deaddbg"
+    } else {
+        "t-23-dead"
+    };
     let mut mx = instance(name, qmgr)?;
     mx.set_main_cf("smtp_initial_destination_concurrency", "1");
     if feedback_debug {
@@ -220,14 +224,17 @@ fn preemption(qmgr: Qmgr) -> Option<Vec<String>> {
     // One recipient per delivery: the big message is 16 entries.
     mx.set_main_cf("order_destination_recipient_limit", "1");
     mx.start();
-    let big: Vec<String> = (1..=16).map(|n| format!("b{n:02}@order.e2e.test")).collect();
+    let big: Vec<String> = (1..=16)
+        .map(|n| format!("b{n:02}@order.e2e.test"))
+        .collect();
     let mut args = vec!["-f", "root"];
     args.extend(big.iter().map(String::as_str));
     let out = mx.sendmail(&args, "Subject: big\n\nbig\n");
     assert!(out.status.success());
     let log = mx.dir.join("order/log");
     assert!(
-        wait_until(30, || std::fs::read_to_string(&log).is_ok_and(|t| !t.is_empty())),
+        wait_until(30, || std::fs::read_to_string(&log)
+            .is_ok_and(|t| !t.is_empty())),
         "no delivery started:\n{}",
         mx.log()
     );

@@ -75,7 +75,8 @@ fn start_with(mx: &Instance, postfix: &str) {
         mx.log()
     );
     assert!(
-        wait_until(20, || mx.log().matches("daemon started -- version").count() > before),
+        wait_until(20, || mx.log().matches("daemon started -- version").count()
+            > before),
         "the master did not start again:\n{}",
         mx.log()
     );
