@@ -9,7 +9,7 @@
 use crate::json::Value;
 use crate::logline::Line;
 use crate::pattern;
-use crate::rules::{RULES, Rank, Rule};
+use crate::rules::{RULES, Rule};
 
 /// Evidence lines kept per finding.
 const EVIDENCE: usize = 3;
@@ -193,11 +193,6 @@ pub fn json(findings: &[Finding]) -> String {
     ])
     .render()
         + "\n"
-}
-
-/// Whether the most important finding stops the system (for callers that sort further).
-pub fn stops(findings: &[Finding]) -> bool {
-    findings.first().is_some_and(|f| f.rule.rank == Rank::Stops)
 }
 
 #[cfg(test)]

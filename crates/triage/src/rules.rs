@@ -694,6 +694,19 @@ pub static RULES: &[Rule] = &[
         example: "postfix/master[101]: warning: to avoid this condition, increase the process count in master.cf or reduce the service time per client",
     },
     Rule {
+        id: "command-time-limit",
+        category: "limits",
+        rank: Rank::Fails,
+        patterns: &[
+            "warning: pipe_command_read: read time limit exceeded",
+            "warning: pipe_command_write: write time limit exceeded",
+        ],
+        cause: "a command that {process} delivers to ran past its time limit and was stopped",
+        remedy: "fix the command (it must read all its input and exit), or raise the limit: postconf -e 'command_time_limit = 3600s' (pipe: <transport>_time_limit); postfix reload",
+        explains: &["deferred-other"],
+        example: "postfix/local[101]: warning: pipe_command_read: read time limit exceeded",
+    },
+    Rule {
         id: "rate-limit",
         category: "limits",
         rank: Rank::Follows,
