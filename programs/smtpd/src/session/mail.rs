@@ -150,10 +150,11 @@ impl<W: Wire> Session<'_, W> {
         if self.txn.smtputf8 {
             flags |= FLAG_SMTPUTF8;
         }
-        let Some(mut stream) = crate::cleanup::CleanupStream::open(
+        let Ok(mut stream) = global::cleanup_clnt::CleanupStream::open(
             &self.settings.cleanup_service,
             self.settings.ipc_timeout,
             flags,
+            global::cleanup_clnt::Connect::Wait,
         ) else {
             log::msg_fatal!(
                 "unable to connect to the public {} service",

@@ -25,12 +25,12 @@ mod xforward;
 
 use crate::check::reply::Refusal;
 use crate::check::{Checker, Facts};
-use crate::cleanup::CleanupStream;
 use crate::io::{Hangup, SessionIo, Wire};
 use crate::log_line::{self, Reason, Stage};
 use crate::peer::Peer;
 use crate::settings::Settings;
 use crate::stats::Stats;
+use global::cleanup_clnt::CleanupStream;
 use smtp_proto::{
     BareLf, BdatReader, Command, CommandReader, LogContext, Notice, Pipelining, Reject, Reply,
     Transaction, Verb,
