@@ -25,12 +25,14 @@ use std::net::TcpStream;
 use std::process::Command;
 
 /// The daemons of a run: the harness's, but Postfix's smtpd (which has
-/// reject_unverified_recipient), and `extra` of ours.
+/// reject_unverified_recipient), Postfix's smtp and lmtp (which use the connection
+/// cache), Postfix's verify and scache unless `extra` asks for ours.
 fn daemons(extra: &[&'static str]) -> Vec<&'static str> {
+    const POSTFIX_S: [&str; 5] = ["smtpd", "smtp", "lmtp", "verify", "scache"];
     let mut list: Vec<&str> = IRONPOST_DAEMONS
         .iter()
         .copied()
-        .filter(|d| *d != "smtpd")
+        .filter(|d| !POSTFIX_S.contains(d))
         .collect();
     list.extend_from_slice(extra);
     list
