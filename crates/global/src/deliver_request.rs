@@ -21,7 +21,7 @@ use ipc::{Attrs, Flavor, mail_attr};
 use std::fs::File;
 use std::io::{BufRead, Write};
 use sys::nix::fcntl::{Flock, FlockArg};
-use util::eight_bit::to_text;
+use util::eight_bit::{to_bytes, to_text};
 
 /// Delete recipients that were delivered (`DEL_REQ_FLAG_SUCCESS`).
 pub const DEL_REQ_FLAG_SUCCESS: i32 = 1 << 0;
@@ -181,6 +181,151 @@ const COMMON: [&str; 23] = [
     "rewrite_context",
     "recipient_count",
 ];
+
+/// The message's part of a delivery request as its sender writes it: the queue manager
+/// (`qmgr_deliver.c`) and an agent that passes a recipient on to another
+/// (`deliver_pass.c`) send the same list, the one [`deliver_request_read`] reads; the
+/// recipients follow, one [`rcpt_print`](crate::rcpt_print::rcpt_print) list each. Text
+/// that came in with 8-bit bytes goes out with the same bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestHead<'a> {
+    /// `DEL_REQ_FLAG_*`.
+    pub flags: i32,
+    /// The queue the file is in.
+    pub queue_name: &'a str,
+    /// The queue ID.
+    pub queue_id: &'a str,
+    /// Where the message content starts in the queue file.
+    pub data_offset: i64,
+    /// The content's size.
+    pub data_size: i64,
+    /// The next hop.
+    pub nexthop: &'a str,
+    /// `7bit`, `8bit` or empty.
+    pub encoding: &'a str,
+    /// The SMTPUTF8 flags.
+    pub smtputf8: i32,
+    /// The envelope sender.
+    pub sender: &'a str,
+    /// DSN ENVID.
+    pub dsn_envid: &'a str,
+    /// DSN RET.
+    pub dsn_ret: i32,
+    /// The time stamps.
+    pub msg_stats: &'a MsgStats,
+    /// The client's name.
+    pub client_name: &'a str,
+    /// The client's address.
+    pub client_addr: &'a str,
+    /// The client's port.
+    pub client_port: &'a str,
+    /// The protocol the mail came in with.
+    pub client_proto: &'a str,
+    /// The client's HELO name.
+    pub client_helo: &'a str,
+    /// The SASL method.
+    pub sasl_method: &'a str,
+    /// The SASL user name.
+    pub sasl_username: &'a str,
+    /// The SASL sender.
+    pub sasl_sender: &'a str,
+    /// The log identifier of the original submission.
+    pub log_ident: &'a str,
+    /// The address rewriting context.
+    pub rewrite_context: &'a str,
+    /// How many recipient lists follow.
+    pub rcpt_count: i32,
+}
+
+impl RequestHead<'_> {
+    /// The attribute list, in Postfix's order ([`COMMON`]).
+    pub fn attrs(&self) -> Attrs {
+        let stats = crate::msg_stats::base64_encode(&self.msg_stats.encode());
+        Attrs::new()
+            .int(mail_attr::FLAGS, self.flags)
+            .bytes("queue_name", &to_bytes(self.queue_name))
+            .bytes(mail_attr::QUEUEID, &to_bytes(self.queue_id))
+            .str("offset", &self.data_offset.to_string())
+            .str("size", &self.data_size.to_string())
+            .bytes(mail_attr::NEXTHOP, &to_bytes(self.nexthop))
+            .bytes(mail_attr::ENCODING, &to_bytes(self.encoding))
+            .int("smtputf8", self.smtputf8)
+            .bytes("sender", &to_bytes(self.sender))
+            .bytes(mail_attr::DSN_ENVID, &to_bytes(self.dsn_envid))
+            .int(mail_attr::DSN_RET, self.dsn_ret)
+            .str("time", &stats)
+            .bytes("log_client_name", &to_bytes(self.client_name))
+            .bytes("log_client_address", &to_bytes(self.client_addr))
+            .bytes("log_client_port", &to_bytes(self.client_port))
+            .bytes("log_protocol_name", &to_bytes(self.client_proto))
+            .bytes("log_helo_name", &to_bytes(self.client_helo))
+            .bytes("sasl_method", &to_bytes(self.sasl_method))
+            .bytes("sasl_username", &to_bytes(self.sasl_username))
+            .bytes("sasl_sender", &to_bytes(self.sasl_sender))
+            .bytes("log_ident", &to_bytes(self.log_ident))
+            .bytes(mail_attr::RWR_CONTEXT, &to_bytes(self.rewrite_context))
+            .int("recipient_count", self.rcpt_count)
+    }
+}
+
+impl DeliverRequest {
+    /// The request's own list, to pass it on (`deliver_pass_send_request`); the caller
+    /// sets the next hop and the recipient count it sends.
+    pub fn head(&self) -> RequestHead<'_> {
+        RequestHead {
+            flags: self.flags,
+            queue_name: &self.queue_name,
+            queue_id: &self.queue_id,
+            data_offset: self.data_offset,
+            data_size: self.data_size,
+            nexthop: &self.nexthop,
+            encoding: &self.encoding,
+            smtputf8: self.smtputf8,
+            sender: &self.sender,
+            dsn_envid: &self.dsn_envid,
+            dsn_ret: self.dsn_ret,
+            msg_stats: &self.msg_stats,
+            client_name: &self.client_name,
+            client_addr: &self.client_addr,
+            client_port: &self.client_port,
+            client_proto: &self.client_proto,
+            client_helo: &self.client_helo,
+            sasl_method: &self.sasl_method,
+            sasl_username: &self.sasl_username,
+            sasl_sender: &self.sasl_sender,
+            log_ident: &self.log_ident,
+            rewrite_context: &self.rewrite_context,
+            rcpt_count: self.rcpt_list.len() as i32,
+        }
+    }
+}
+
+/// The final reply to a request as its sender reads it (`deliver_pass_final_reply`,
+/// `qmgr_deliver_final_status`): exactly the list [`deliver_request_done`] writes, the
+/// site's status and the numeric status. None when it is anything else.
+pub fn deliver_reply_scan(reply: &Attrs) -> Option<(Dsn, i32)> {
+    let expected = dsn_print(Attrs::new(), &Dsn::default()).int(mail_attr::STATUS, 0);
+    let names = |attrs: &Attrs| attrs.0.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    if names(reply) != names(&expected) {
+        return None;
+    }
+    let text = |i: usize| to_text(&reply.0[i].1).into_owned();
+    // Written as an unsigned number: DEL_STAT_DEFER arrives as 4294967295.
+    let status = std::str::from_utf8(&reply.0[7].1)
+        .ok()?
+        .parse::<u32>()
+        .ok()? as i32;
+    let dsn = Dsn {
+        status: text(0),
+        dtype: text(1),
+        dtext: text(2),
+        mtype: text(3),
+        mname: text(4),
+        action: text(5),
+        reason: text(6),
+    };
+    Some((dsn, status))
+}
 
 /// What reading a request gave.
 pub enum Incoming {
@@ -538,7 +683,15 @@ mod tests {
         let id = "4ABCDEF123";
         let layout = queue("deliver-request", id);
         let rcpts = [rcpt("a@example.com", 200), rcpt("b@example.com", 230)];
-        let reply = exchange(&layout, request(id, &rcpts), |request| {
+        let sent = request(id, &rcpts);
+        let common = sent[0].clone();
+        let reply = exchange(&layout, sent, |request| {
+            // Passed on, it is the same list but for the hand-over time stamp.
+            let mut passed = request.head().attrs();
+            assert_eq!(passed.0.remove(11).0, b"time");
+            let mut expected = common;
+            expected.0.remove(11);
+            assert_eq!(passed, expected);
             assert_eq!(request.queue_id, id);
             assert_eq!(request.flags, 257);
             assert_eq!((request.data_offset, request.data_size), (120, 345));
@@ -557,6 +710,11 @@ mod tests {
         assert_eq!(reply.get_str("reason"), Ok("site down"));
         assert_eq!(reply.0.len(), 8);
         assert_eq!(reply.0[7].1, b"4294967295");
+        let site = Dsn::simple("4.4.1", "site down");
+        assert_eq!(deliver_reply_scan(&reply), Some((site, DEL_STAT_DEFER)));
+        let mut short = reply;
+        short.0.remove(5);
+        assert_eq!(deliver_reply_scan(&short), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use crate::Local;
 use crate::state::State;
+use global::deliver_request::{PROTO_DELIVER, RequestHead, deliver_reply_scan};
 use global::dsn_print::Dsn;
 use global::rcpt_print::rcpt_print;
 use ipc::{Attrs, Flavor, mail_attr};
@@ -38,40 +39,20 @@ pub fn deliver_pass_all(local: &mut Local, service: &str, state: &State) -> i32 
     let mut reader = BufReader::new(&stream);
     let greeted = matches!(
         ipc::attr::read(&mut reader, Flavor::Null),
-        Ok(Some(a)) if a.get_str(mail_attr::PROTO) == Ok("delivery_request_protocol")
+        Ok(Some(a)) if a.get_str(mail_attr::PROTO) == Ok(PROTO_DELIVER)
     );
     if !greeted {
         log::msg_warn!("{path}: malformed response");
     }
-    let stats = global::msg_stats::base64_encode(&request.msg_stats.encode());
-    let head = Attrs::new()
-        .int(mail_attr::FLAGS, request.flags)
-        .str("queue_name", &request.queue_name)
-        .str(mail_attr::QUEUEID, &request.queue_id)
-        .str("offset", &request.data_offset.to_string())
-        .str("size", &request.data_size.to_string())
-        .str(mail_attr::NEXTHOP, nexthop)
-        .str(mail_attr::ENCODING, &request.encoding)
-        .int("smtputf8", request.smtputf8)
-        .str("sender", &request.sender)
-        .str(mail_attr::DSN_ENVID, &request.dsn_envid)
-        .int(mail_attr::DSN_RET, request.dsn_ret)
-        .str("time", &stats)
-        .str("log_client_name", &request.client_name)
-        .str("log_client_address", &request.client_addr)
-        .str("log_client_port", &request.client_port)
-        .str("log_protocol_name", &request.client_proto)
-        .str("log_helo_name", &request.client_helo)
-        .str("sasl_method", &request.sasl_method)
-        .str("sasl_username", &request.sasl_username)
-        .str("sasl_sender", &request.sasl_sender)
-        .str("log_ident", &request.log_ident)
-        .str(mail_attr::RWR_CONTEXT, &request.rewrite_context)
-        .int("recipient_count", 1);
+    let head = RequestHead {
+        nexthop,
+        rcpt_count: 1,
+        ..request.head()
+    };
     let sent = greeted
         && (|| -> std::io::Result<()> {
             let mut writer = &stream;
-            ipc::attr::write(&mut writer, Flavor::Null, &head)?;
+            ipc::attr::write(&mut writer, Flavor::Null, &head.attrs())?;
             ipc::attr::write(&mut writer, Flavor::Null, &rcpt_print(Attrs::new(), rcpt))?;
             writer.flush()
         })()
@@ -91,13 +72,13 @@ pub fn deliver_pass_all(local: &mut Local, service: &str, state: &State) -> i32 
     if !sent {
         return defer("mail transport unavailable");
     }
-    // The final reply: the site's status (seven attributes), then the numeric status.
-    match ipc::attr::read(&mut reader, Flavor::Null) {
-        Ok(Some(reply)) if reply.0.len() == 8 => {
-            let numeric = reply.0[7].1.as_slice();
-            if numeric == b"0" { 0 } else { -1 }
-        }
-        _ => {
+    // The final reply: the site's status, then the numeric status. The other agent
+    // reported the recipient; only whether it was dealt with matters here.
+    let reply = ipc::attr::read(&mut reader, Flavor::Null).ok().flatten();
+    match reply.as_ref().and_then(deliver_reply_scan) {
+        Some((_, 0)) => 0,
+        Some(_) => -1,
+        None => {
             log::msg_warn!("{path}: malformed response");
             defer("unknown mail transport error")
         }

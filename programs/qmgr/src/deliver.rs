@@ -11,10 +11,13 @@
 //! and defer logs itself; it answers with a status (the DSN of a site problem, if any)
 //! and 0 when every recipient was dealt with, else non-zero.
 //!
-//! Each request runs in a thread of its own, so the scheduler never waits for an agent;
-//! the thread reports the outcome to the scheduler.
+//! The lists are written by global's RequestHead and rcpt_print, which local's
+//! deliver_pass uses too. Each request runs in a thread of its own, so the scheduler
+//! never waits for an agent; the thread reports the outcome to the scheduler.
 
 use crate::message::{Message, Recipient};
+use global::deliver_request::RequestHead;
+use global::rcpt_print::rcpt_print;
 use ipc::{Attrs, Flavor, mail_attr};
 use std::io::BufReader;
 use std::time::Duration;
@@ -89,42 +92,45 @@ pub fn request(
         incoming_arrival: message.arrival,
         active_arrival: message.active,
         ..Default::default()
-    }
-    .encode();
+    };
     let c = &message.client;
-    let attrs = Attrs::new()
-        .int(mail_attr::FLAGS, flags)
-        .str("queue_name", global::mail_queue::ACTIVE)
-        .str(mail_attr::QUEUEID, &message.id)
-        .str("offset", &message.data_offset.to_string())
-        .str("size", &message.cont_length.to_string())
-        .str(mail_attr::NEXTHOP, nexthop)
-        .str(mail_attr::ENCODING, &message.encoding)
-        .int("smtputf8", message.smtputf8)
-        .str("sender", &message.sender)
-        .str(mail_attr::DSN_ENVID, &message.dsn_envid)
-        .int(mail_attr::DSN_RET, message.dsn_ret)
-        .str("time", &global::msg_stats::base64_encode(&stats))
-        .str("log_client_name", &c.name)
-        .str("log_client_address", &c.addr)
-        .str("log_client_port", &c.port)
-        .str("log_protocol_name", &c.proto)
-        .str("log_helo_name", &c.helo)
-        .str("sasl_method", &c.sasl_method)
-        .str("sasl_username", &c.sasl_username)
-        .str("sasl_sender", &c.sasl_sender)
-        .str("log_ident", &c.log_ident)
-        .str(mail_attr::RWR_CONTEXT, &c.rewrite_context)
-        .int("recipient_count", rcpts.len() as i32);
+    let attrs = RequestHead {
+        flags,
+        queue_name: global::mail_queue::ACTIVE,
+        queue_id: &message.id,
+        data_offset: message.data_offset,
+        data_size: message.cont_length,
+        nexthop,
+        encoding: &message.encoding,
+        smtputf8: message.smtputf8,
+        sender: &message.sender,
+        dsn_envid: &message.dsn_envid,
+        dsn_ret: message.dsn_ret,
+        msg_stats: &stats,
+        client_name: &c.name,
+        client_addr: &c.addr,
+        client_port: &c.port,
+        client_proto: &c.proto,
+        client_helo: &c.helo,
+        sasl_method: &c.sasl_method,
+        sasl_username: &c.sasl_username,
+        sasl_sender: &c.sasl_sender,
+        log_ident: &c.log_ident,
+        rewrite_context: &c.rewrite_context,
+        rcpt_count: rcpts.len() as i32,
+    }
+    .attrs();
     let rcpts = rcpts
         .iter()
         .map(|r| {
-            Attrs::new()
-                .str("original_recipient", &r.orig_addr)
-                .str(mail_attr::RECIP, &r.address)
-                .str("offset", &r.offset.to_string())
-                .str(mail_attr::DSN_ORCPT, &r.dsn_orcpt)
-                .int(mail_attr::DSN_NOTIFY, r.dsn_notify)
+            let rcpt = global::rcpt_print::Recipient {
+                offset: r.offset,
+                dsn_orcpt: r.dsn_orcpt.clone(),
+                dsn_notify: r.dsn_notify as u32,
+                orig_addr: r.orig_addr.clone(),
+                address: r.address.clone(),
+            };
+            rcpt_print(Attrs::new(), &rcpt)
         })
         .collect();
     Request {
