@@ -20,7 +20,12 @@ pub enum Agent {
 /// Postfix's, or `<name>-swap` with ironpost's under Postfix's queue manager, with
 /// `out/` (mode 1777) made; None when the test is skipped.
 pub fn instance(name: &str, agent: Agent, program: &'static str) -> Option<Instance> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS.to_vec();
+    // Postfix's agent on the Postfix side, whatever the suite's daemon list holds.
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS
+        .iter()
+        .copied()
+        .filter(|d| *d != program)
+        .collect();
     let suffix = match agent {
         Agent::Ours => {
             daemons.push(program);
