@@ -7,8 +7,7 @@
 //! ([`check`]) and the cleanup service ([`cleanup`]) behind it. Tables, lists and the
 //! configuration are read before the chroot jail; a broken setting is fatal at start-up.
 //!
-//! Not here yet: milters, XCLIENT, check_ccert_access and client certificates for policy
-//! servers, smtpd_expansion_filter (its default is built in).
+//! Not here yet: milters, smtpd_expansion_filter (its default is built in).
 
 mod anvil;
 mod check;
@@ -64,6 +63,7 @@ fn checker(config: &params::Config, settings: &Settings) -> Checker {
         soft_bounce: settings.soft_bounce,
         show_table: yes(&SHOW_USER_UNKNOWN_TABLE_NAME),
         smtputf8: settings.smtputf8,
+        ask_ccert: yes(&params::decl::tls::SMTPD_TLS_ASK_CCERT),
     };
     let rewrite =
         global::rewrite_clnt::Settings::from_config(config).unwrap_or_else(|e| settings::fatal(e));

@@ -849,3 +849,82 @@ fn xclient_and_error_transport_match_postfix() {
     let wanted = "550 5.1.1 <x@bounce.e2e.test>: Recipient address rejected: mailbox unavailable";
     assert!(replies.contains(wanted), "{replies}");
 }
+
+/// A certificate of crates/tls's tests.
+fn test_cert(name: &str) -> String {
+    format!(
+        "{}/../../crates/tls/tests/golden/certs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// check_ccert_access: the client certificate's SHA-256 fingerprint, then its public
+/// key's, with the certificate's CN in the reply; no certificate, no lookup.
+#[test]
+fn ccert_access_matches_postfix() {
+    let (rsa, key) = (test_cert("rsa.pem"), test_cert("rsa.key"));
+    let (client, client_key) = (test_cert("client.pem"), test_cert("client.key"));
+    // client.pem's certificate and public-key fingerprints.
+    let cert_fp = "B6:63:89:B3:0B:2E:9A:3C:4E:10:DC:65:C9:56:2B:80:\
+                   76:47:D8:57:0D:1C:74:CC:2B:8E:62:91:64:31:FA:35";
+    let pkey_fp = "EB:EF:FA:94:3F:75:D8:60:86:F7:67:27:99:D7:64:08:\
+                   8D:C2:D3:DC:F1:FD:FF:68:29:53:F3:C4:A4:EE:E3:8A";
+    let main_cf = [
+        ("mynetworks", "127.0.0.1/32"),
+        ("smtpd_tls_cert_file", rsa.as_str()),
+        ("smtpd_tls_key_file", key.as_str()),
+        ("smtpd_tls_security_level", "may"),
+        ("smtpd_tls_ask_ccert", "yes"),
+        ("smtpd_tls_loglevel", "1"),
+        (
+            "smtpd_relay_restrictions",
+            "permit_mynetworks, check_ccert_access texthash:@DIR@/etc/ccert, \
+             reject_unauth_destination",
+        ),
+        (
+            "smtpd_data_restrictions",
+            "check_ccert_access texthash:@DIR@/etc/ccert_data",
+        ),
+    ];
+    // A DUNNO for the certificate lets its public key decide.
+    let relay = format!("{cert_fp} DUNNO\n{pkey_fp} OK\n");
+    let data = format!("{cert_fp} REJECT certified, but not for content\n");
+    let files = [
+        ("etc/ccert", relay.as_str()),
+        ("etc/ccert_data", data.as_str()),
+    ];
+    let Some(mut pair) = Pair::prepare("t22-ccert", &main_cf, &files) else {
+        return;
+    };
+    for instance in [&pair.postfix, &pair.ironpost] {
+        // Postfix's smtpd seeds its TLS engine from tlsmgr, and without it turns TLS off.
+        let master_cf = std::fs::read_to_string(instance.etc().join("master.cf")).unwrap();
+        instance.write(
+            "etc/master.cf",
+            &format!("{master_cf}tlsmgr unix - - n 1000? 1 tlsmgr\n"),
+        );
+    }
+    pair.start();
+    let with_cert = format!("<TLS CERT {client} {client_key}>");
+    let replies = pair.compare("with a certificate", "127.0.0.2", &ccert_steps(&with_cert));
+    assert!(
+        replies.contains("554 5.7.1 <client.example>: Client certificate rejected: certified"),
+        "{replies}"
+    );
+    let replies = pair.compare("without one", "127.0.0.2", &ccert_steps("<TLS>"));
+    assert!(replies.contains("Relay access denied"), "{replies}");
+}
+
+/// A relayed message's envelope after STARTTLS with the `tls` step.
+fn ccert_steps(tls: &str) -> [(&str, usize); 8] {
+    [
+        EHLO,
+        ("STARTTLS\r\n", 1),
+        (tls, 0),
+        EHLO,
+        ("MAIL FROM:<sender@example.org>\r\n", 1),
+        ("RCPT TO:<x@example.com>\r\n", 1),
+        ("DATA\r\n", 1),
+        QUIT,
+    ]
+}

@@ -1,9 +1,13 @@
-//! `check_client_access`, `check_helo_access`, `check_sender_access` and
-//! `check_recipient_access`: the lookup keys tried, and what a table's answer means.
+//! `check_client_access`, `check_helo_access`, `check_sender_access`,
+//! `check_recipient_access` and `check_ccert_access`: the lookup keys tried, and what a
+//! table's answer means.
 //!
 //! Postfix counterpart: `check_namadr_access()`, `check_domain_access()`,
-//! `check_addr_access()`, `check_mail_access()` and `check_table_result()` in
-//! `smtpd/smtpd_check.c`. Keys go from specific to general: the whole address, without
+//! `check_addr_access()`, `check_mail_access()`, `check_ccert_access()` and
+//! `check_table_result()` in `smtpd/smtpd_check.c`. A client certificate is looked up by
+//! its fingerprint, then by its public key's (both with `smtpd_tls_fingerprint_digest`,
+//! computed by crates/tls at the handshake), the first answer other than DUNNO deciding;
+//! the issuer need not be trusted. Keys go from specific to general: the whole address, without
 //! its `+extension`, the domain and its parents, `localpart@`; for clients the name and
 //! its parents, then the address and its shorter octet prefixes. Only a whole key is
 //! shown to pattern tables (regexp, pcre). What the answer means is [`super::action`]'s.
@@ -151,6 +155,22 @@ impl Checker {
                     class: super::RECIPIENT,
                 }
             }
+            AccessKind::Ccert => {
+                let Some(cert) = facts.tls.and_then(|tls| tls.peer_cert.as_ref()) else {
+                    if !self.policy.ask_ccert {
+                        log::msg_warn!(
+                            "check_ccert_access is requested, but \"smtpd_tls_ask_ccert = no\""
+                        );
+                    }
+                    return None;
+                };
+                keys.push(whole(cert.fingerprint.clone()));
+                keys.push(whole(cert.pkey_fingerprint.clone()));
+                Subject {
+                    name: cert.subject_cn.clone(),
+                    class: "Client certificate",
+                }
+            }
         };
         Some((keys, subject))
     }
@@ -166,10 +186,39 @@ impl Checker {
         let Some((keys, subject)) = self.access_keys(kind, facts) else {
             return (Verdict::Dunno, None);
         };
-        let Some(maps) = self.tables.access.get(table) else {
+        if !self.tables.access.contains_key(table) {
             return (self.server_error(), None);
+        }
+        if kind == AccessKind::Ccert {
+            // Each fingerprint is a lookup of its own: a DUNNO for the certificate still
+            // lets its public key decide.
+            let mut last = (Verdict::Dunno, None);
+            for key in keys {
+                last = self.check_access_keys(kind, table, &[key], &subject, facts, depth);
+                if last.0 != Verdict::Dunno {
+                    break;
+                }
+            }
+            return last;
+        }
+        self.check_access_keys(kind, table, &keys, &subject, facts, depth)
+    }
+
+    /// The first of `keys` that the (opened) table `table` has decides.
+    fn check_access_keys(
+        &mut self,
+        kind: AccessKind,
+        table: &str,
+        keys: &[Key],
+        subject: &Subject,
+        facts: &Facts,
+        depth: usize,
+    ) -> (Verdict, Option<String>) {
+        let found = match self.tables.access.get(table) {
+            Some(maps) => first_found(maps, keys),
+            None => return (self.server_error(), None),
         };
-        match first_found(maps, &keys) {
+        match found {
             Ok(None) => (Verdict::Dunno, None),
             Ok(Some((key, value))) => {
                 // What the warnings name: the address when an address key matched, else
@@ -184,9 +233,12 @@ impl Checker {
                             facts.peer.reverse_name.clone()
                         }
                     }
+                    // The certificate's name is for the reply; the warnings name
+                    // the fingerprint that matched.
+                    AccessKind::Ccert => key.clone(),
                     _ => subject.name.clone(),
                 };
-                let mut verdict = self.table_result(table, &value, &datum, &subject, facts, depth);
+                let mut verdict = self.table_result(table, &value, &datum, subject, facts, depth);
                 if kind == AccessKind::ReverseClient {
                     verdict = self.forbid_allowlist(kind.name(), verdict, &subject.name);
                 }

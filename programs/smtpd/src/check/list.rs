@@ -23,6 +23,9 @@ pub enum AccessKind {
     Sender,
     /// `check_recipient_access`: RCPT TO.
     Recipient,
+    /// `check_ccert_access`: the client certificate's fingerprint, then its public
+    /// key's.
+    Ccert,
 }
 
 impl AccessKind {
@@ -34,6 +37,7 @@ impl AccessKind {
             AccessKind::Helo => "check_helo_access",
             AccessKind::Sender => "check_sender_access",
             AccessKind::Recipient => "check_recipient_access",
+            AccessKind::Ccert => "check_ccert_access",
         }
     }
 }
@@ -242,6 +246,7 @@ const ACCESS: &[AccessKind] = &[
     AccessKind::Helo,
     AccessKind::Sender,
     AccessKind::Recipient,
+    AccessKind::Ccert,
 ];
 
 /// Parses a restriction list; `classes` are the names in `smtpd_restriction_classes`.
@@ -267,6 +272,7 @@ pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
             }
         } else if let Some((kind, rtype)) = ACCESS
             .iter()
+            .filter(|k| **k != AccessKind::Ccert)
             .flat_map(|k| SERVER_TYPES.iter().map(move |(_, t)| (*k, *t)))
             .find(|(k, t)| server_access_name(*k, *t) == lower)
         {

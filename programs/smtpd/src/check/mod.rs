@@ -138,6 +138,8 @@ pub struct Policy {
     pub show_table: bool,
     /// `smtputf8_enable`: a policy server's action must be UTF-8.
     pub smtputf8: bool,
+    /// `smtpd_tls_ask_ccert`: without it `check_ccert_access` has nothing to look at.
+    pub ask_ccert: bool,
 }
 
 /// The engine with its tables, the rewriting service client, and the session's trace.

@@ -3,8 +3,8 @@
 //!
 //! Postfix counterpart: `check_policy_service()` in `smtpd/smtpd_check.c` (the request
 //! attributes, in its order, and the default action when the server cannot answer).
-//! Client certificate attributes are sent empty: smtpd does not verify client
-//! certificates yet.
+//! The client certificate's fingerprints go with any TLS session that has one; its
+//! subject and issuer names only when the certificate is trusted (xtext-encoded).
 
 use super::reply::Verdict;
 use super::{Checker, Facts, Subject};
@@ -26,6 +26,13 @@ pub fn request(facts: &Facts, policy_context: &str) -> Attrs {
         (s.ip().to_string(), s.port().to_string())
     });
     let tls = facts.tls;
+    let cert = tls.and_then(|t| t.peer_cert.as_ref());
+    let trusted =
+        tls.is_some_and(|t| matches!(t.trust, tls::Trust::Trusted | tls::Trust::Verified));
+    let name = |f: fn(&tls::PeerCert) -> &str| {
+        cert.filter(|_| trusted)
+            .map_or_else(String::new, |c| xtext_encode(f(c)))
+    };
     Attrs::new()
         .str("request", "smtpd_access_policy")
         .str("protocol_state", state)
@@ -57,10 +64,13 @@ pub fn request(facts: &Facts, policy_context: &str) -> Attrs {
         .str("sasl_method", facts.sasl_method.unwrap_or_default())
         .str("sasl_username", facts.sasl_username.unwrap_or_default())
         .str("sasl_sender", facts.sasl_sender.unwrap_or_default())
-        .str("ccert_subject", "")
-        .str("ccert_issuer", "")
-        .str("ccert_fingerprint", "")
-        .str("ccert_pubkey_fingerprint", "")
+        .str("ccert_subject", &name(|c| &c.subject_cn))
+        .str("ccert_issuer", &name(|c| &c.issuer_cn))
+        .str("ccert_fingerprint", cert.map_or("", |c| &c.fingerprint))
+        .str(
+            "ccert_pubkey_fingerprint",
+            cert.map_or("", |c| &c.pkey_fingerprint),
+        )
         .str("encryption_protocol", tls.map_or("", |t| t.protocol))
         .str("encryption_cipher", tls.map_or("", |t| t.cipher))
         .str(
@@ -114,5 +124,30 @@ impl Checker {
         };
         let verdict = self.table_result(server, &value, "policy query", subject, facts, depth);
         (verdict, Some(format!("action={value}")))
+    }
+}
+
+/// `xtext_quote()` with no extra specials: `+` and bytes outside `!`..`~` as `+XX`.
+fn xtext_encode(text: &str) -> String {
+    let mut out = String::new();
+    for &b in text.as_bytes() {
+        if b == b'+' || !(33..=126).contains(&b) {
+            out.push_str(&format!("+{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_names_are_xtext() {
+        assert_eq!(xtext_encode("Example CA"), "Example+20CA");
+        assert_eq!(xtext_encode("a+b=c"), "a+2Bb=c");
+        assert_eq!(xtext_encode("caf\u{e9}"), "caf+C3+A9");
     }
 }

@@ -36,6 +36,7 @@ fn checker(soft_bounce: bool) -> (Checker, AddrForm) {
         soft_bounce,
         show_table: true,
         smtputf8: true,
+        ask_ccert: false,
     };
     let rewrite = global::rewrite_clnt::Settings::from_config(&config).unwrap();
     let client = global::rewrite_clnt::RewriteClient::new(rewrite);
