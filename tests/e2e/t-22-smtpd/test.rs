@@ -751,6 +751,8 @@ fn dns_lists_match_postfix() {
 fn xclient_and_error_transport_match_postfix() {
     let main_cf = [
         ("smtpd_authorized_xclient_hosts", "127.0.0.1"),
+        // Every XCLIENT client address below connects once, but 192.0.2.50.
+        ("smtpd_client_connection_rate_limit", "1"),
         ("smtpd_delay_reject", "no"),
         ("smtpd_reject_unlisted_sender", "yes"),
         (
@@ -821,6 +823,28 @@ fn xclient_and_error_transport_match_postfix() {
             QUIT,
         ],
     );
+    // The proxy is never counted; the clients it brings in are.
+    for attempt in ["first", "second"] {
+        let replies = pair.compare_with(
+            &format!("xclient rate limit, {attempt}"),
+            "127.0.0.1",
+            &[
+                ("XCLIENT ADDR=192.0.2.50 NAME=[UNAVAILABLE]\r\n", 1),
+                ("NOOP\r\n", 1),
+                QUIT,
+            ],
+            |instance, lines| {
+                // The SMTP port is in the service name of anvil's warnings.
+                let port = format!(":{}", instance.smtp_port);
+                lines
+                    .into_iter()
+                    .map(|l| l.replace(&port, ":PORT"))
+                    .collect()
+            },
+        );
+        let refused = replies.contains("421 4.7.0 mail.e2e.test Error: too many connections");
+        assert_eq!(refused, attempt == "second", "{replies}");
+    }
     pair.compare(
         "xclient unauthorized",
         "127.0.0.2",

@@ -87,6 +87,9 @@ pub struct Session<'a, W: Wire> {
     restarted: bool,
     /// The anvil client, when this client is counted (limits set, not an exception).
     anvil: Option<&'a mut crate::anvil::Anvil>,
+    /// The anvil client while this client is not counted: a client that XCLIENT
+    /// brings in may be.
+    anvil_spare: Option<&'a mut crate::anvil::Anvil>,
     /// Who the client authenticated as.
     authenticated: Option<auth::Authenticated>,
     /// The session is over (QUIT, a 421/521, too many errors).
@@ -111,7 +114,14 @@ impl<'a, W: Wire> Session<'a, W> {
         let xclient_allowed = listed_client(settings.xclient_hosts.as_ref(), &peer);
         // XCLIENT must not let a proxy's clients count against the proxy (smtpd.c
         // leaves xclient_allowed clients out of every anvil event).
-        let anvil = anvil.filter(|a| !xclient_allowed && a.counts(&peer.name, &peer.addr));
+        let counted = anvil
+            .as_ref()
+            .is_some_and(|a| !xclient_allowed && a.counts(&peer.name, &peer.addr));
+        let (anvil, anvil_spare) = if counted {
+            (anvil, None)
+        } else {
+            (None, anvil)
+        };
         let excluded = settings
             .bare_lf_exclusions
             .matches(&[&peer.addr])
@@ -142,6 +152,7 @@ impl<'a, W: Wire> Session<'a, W> {
             tls: None,
             dovecot,
             anvil,
+            anvil_spare,
             xforward_allowed,
             xforward: None,
             xclient_allowed,

@@ -9,8 +9,9 @@
 //! that follows: the restrictions, the log, the Received: header. Attributes apply one at
 //! a time, so those before a bad one stay (as in Postfix, whose `name[addr]` is then not
 //! rebuilt). On success there is no 250: the transaction, HELO (unless given), the
-//! protocol (unless given) and SASL (unless LOGIN) are forgotten, connect-time
-//! restrictions run again for the new client, and the reply is a new 220 greeting.
+//! protocol (unless given) and SASL (unless LOGIN) are forgotten, anvil counts the new
+//! client (the proxy itself is never counted), connect-time restrictions run again for
+//! it, and the reply is a new 220 greeting.
 
 use super::auth::Authenticated;
 use super::xforward::{UNAVAILABLE, neuter, normalize_addr};
@@ -196,6 +197,15 @@ impl<W: Wire> Session<'_, W> {
             .matches(&[&peer.name, &peer.addr])
             .unwrap_or(false);
         self.bare_lf = self.settings.bare_lf.for_client(excluded, false);
+        // The new client is counted from here on (and its connection ends with the
+        // session), unless it may use XCLIENT too.
+        let counts = self
+            .anvil_spare
+            .as_ref()
+            .is_some_and(|a| !self.xclient_allowed && a.counts(&peer.name, &peer.addr));
+        if counts {
+            self.anvil = self.anvil_spare.take();
+        }
         if !given.helo {
             self.helo = None;
         }
