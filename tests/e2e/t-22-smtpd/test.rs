@@ -755,6 +755,11 @@ fn xclient_and_error_transport_match_postfix() {
         ("smtpd_client_connection_rate_limit", "1"),
         ("smtpd_delay_reject", "no"),
         ("smtpd_reject_unlisted_sender", "yes"),
+        // An address a canonical map rewrites is not refused, whatever its transport.
+        (
+            "recipient_canonical_maps",
+            "inline:{{rewritten@bounce.e2e.test=user@vmail.e2e.test}}",
+        ),
         (
             "smtpd_client_restrictions",
             "check_client_access inline:{{192.0.2.3=REJECT}}",
@@ -866,12 +871,14 @@ fn xclient_and_error_transport_match_postfix() {
             ("RCPT TO:<x@bounce.e2e.test>\r\n", 1),
             ("RCPT TO:<coded@vmail.e2e.test>\r\n", 1),
             ("RCPT TO:<x@later.e2e.test>\r\n", 1),
+            ("RCPT TO:<rewritten@bounce.e2e.test>\r\n", 1),
             ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
             QUIT,
         ],
     );
     let wanted = "550 5.1.1 <x@bounce.e2e.test>: Recipient address rejected: mailbox unavailable";
     assert!(replies.contains(wanted), "{replies}");
+    assert_eq!(replies.matches("250 2.1.5 Ok").count(), 2, "{replies}");
 }
 
 /// A certificate of crates/tls's tests.

@@ -107,7 +107,18 @@ impl Checker {
             return self.lookup_failure(address);
         }
         let resolved = reply.recipient.as_str();
-        if let Some(maps) = &self.tables.virt_alias {
+        // An address some map rewrites is taken as good: the rewritten one is what
+        // gets delivered. sender_canonical_maps counts for senders only.
+        let t = &self.tables;
+        let [canonical, sender_canonical, recipient_canonical] = &t.canonical;
+        let sender = class == super::SENDER;
+        let rewriting = [
+            recipient_canonical.as_ref(),
+            sender_canonical.as_ref().filter(|_| sender),
+            canonical.as_ref(),
+            t.virt_alias.as_ref(),
+        ];
+        for maps in rewriting.into_iter().flatten() {
             match self.listed(maps, resolved) {
                 Listed::Yes => return Verdict::Dunno,
                 Listed::Failed => return self.lookup_failure(address),

@@ -77,6 +77,9 @@ pub struct Tables {
     pub local_rcpt: Option<Maps>,
     /// `virtual_alias_maps`.
     pub virt_alias: Option<Maps>,
+    /// `canonical_maps`, `sender_canonical_maps` and `recipient_canonical_maps`: an
+    /// address they rewrite is not checked against the recipient tables.
+    pub canonical: [Option<Maps>; 3],
     /// `virtual_mailbox_maps`.
     pub virt_mailbox: Option<Maps>,
     /// `relay_recipient_maps`.
@@ -221,6 +224,11 @@ impl Tables {
             policies,
             local_rcpt: maps(&a::LOCAL_RECIPIENT_MAPS),
             virt_alias: maps(&a::VIRTUAL_ALIAS_MAPS),
+            canonical: [
+                maps(&a::CANONICAL_MAPS),
+                maps(&a::SENDER_CANONICAL_MAPS),
+                maps(&a::RECIPIENT_CANONICAL_MAPS),
+            ],
             virt_mailbox: maps(&a::VIRTUAL_MAILBOX_MAPS),
             relay_rcpt: maps(&s::RELAY_RECIPIENT_MAPS),
             sender_login: maps(&params::decl::sasl::SMTPD_SENDER_LOGIN_MAPS),
