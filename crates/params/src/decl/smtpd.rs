@@ -171,6 +171,10 @@ crate::params! {
     /// Tables of the valid recipients in relay_domains; empty means every address is valid.
     /// Give type:table lookups separated by commas or whitespace.
     "relay_recipient_maps" RELAY_RECIPIENT_MAPS: Str = "";
+    /// Tables of client certificate (or public key) fingerprints that
+    /// permit_tls_clientcerts lets relay, computed with smtpd_tls_fingerprint_digest.
+    /// Give type:table lookups separated by commas or whitespace; the default is none.
+    "relay_clientcerts" RELAY_CLIENTCERTS: Str = "";
     /// Whether the SMTP server refuses an SMTPUTF8 address or header unless the client asked
     /// for SMTPUTF8. Value is yes or no; the default is no.
     "strict_smtputf8" STRICT_SMTPUTF8: Bool = "no";
