@@ -916,13 +916,22 @@ fn ccert_access_matches_postfix() {
             "smtpd_data_restrictions",
             "check_ccert_access texthash:@DIR@/etc/ccert_data",
         ),
+        // Listed by its public key: the sender restrictions let it through.
+        ("relay_clientcerts", "texthash:@DIR@/etc/relay_ccerts"),
+        (
+            "smtpd_sender_restrictions",
+            "permit_tls_clientcerts, permit_tls_all_clientcerts, \
+             check_sender_access inline:{{sender@example.org=REJECT}}",
+        ),
     ];
     // A DUNNO for the certificate lets its public key decide.
     let relay = format!("{cert_fp} DUNNO\n{pkey_fp} OK\n");
     let data = format!("{cert_fp} REJECT certified, but not for content\n");
+    let listed = format!("{pkey_fp} anything\n");
     let files = [
         ("etc/ccert", relay.as_str()),
         ("etc/ccert_data", data.as_str()),
+        ("etc/relay_ccerts", listed.as_str()),
     ];
     let Some(mut pair) = Pair::prepare("t22-ccert", &main_cf, &files) else {
         return;
@@ -943,7 +952,7 @@ fn ccert_access_matches_postfix() {
         "{replies}"
     );
     let replies = pair.compare("without one", "127.0.0.2", &ccert_steps("<TLS>"));
-    assert!(replies.contains("Relay access denied"), "{replies}");
+    assert!(replies.contains("Sender address rejected"), "{replies}");
 }
 
 /// A relayed message's envelope after STARTTLS with the `tls` step.

@@ -253,6 +253,52 @@ impl Checker {
 }
 
 impl Checker {
+    /// `permit_tls_clientcerts` (`all`: `permit_tls_all_clientcerts`): a trusted
+    /// certificate permits with `all`; otherwise the certificate's fingerprint, then its
+    /// public key's, is looked up in `relay_clientcerts` (the issuer need not be
+    /// trusted).
+    pub(super) fn permit_tls_clientcerts(&self, facts: &Facts, all: bool) -> Verdict {
+        let Some(tls) = facts.tls else {
+            return Verdict::Dunno;
+        };
+        let trusted = matches!(tls.trust, tls::Trust::Trusted | tls::Trust::Verified);
+        if all && trusted {
+            return Verdict::Permit;
+        }
+        let Some(cert) = &tls.peer_cert else {
+            if !self.policy.ask_ccert {
+                let name = if all {
+                    "permit_tls_all_clientcerts"
+                } else {
+                    "permit_tls_clientcerts"
+                };
+                log::msg_warn!("{name} is requested, but \"smtpd_tls_ask_ccert = no\"");
+            }
+            return Verdict::Dunno;
+        };
+        let Some(maps) = &self.tables.relay_ccerts else {
+            return Verdict::Dunno;
+        };
+        for print in [&cert.fingerprint, &cert.pkey_fingerprint] {
+            match maps.find(print, false) {
+                Ok(Some(_)) => return Verdict::Permit,
+                Ok(None) => {}
+                Err(_) => {
+                    log::msg_warn!(
+                        "relay_clientcerts: lookup error for fingerprint '{}', \
+                         pkey fingerprint {}",
+                        cert.fingerprint,
+                        cert.pkey_fingerprint
+                    );
+                    // Postfix hands the table's error code up; a deferral is the nearest
+                    // safe answer.
+                    return self.lookup_failure(&facts.peer.namaddr);
+                }
+            }
+        }
+        Verdict::Dunno
+    }
+
     /// `forbid_allowlist()`: a restriction about unverified facts must not permit (but a
     /// DISCARD, which also permits, is fine).
     pub(super) fn forbid_allowlist(&self, name: &str, verdict: Verdict, target: &str) -> Verdict {

@@ -63,6 +63,10 @@ pub enum Restriction {
     PermitAuthDestination,
     /// `permit_sasl_authenticated`.
     PermitSaslAuthenticated,
+    /// `permit_tls_clientcerts`: a client certificate listed in `relay_clientcerts`.
+    PermitTlsClientcerts,
+    /// `permit_tls_all_clientcerts`: any trusted client certificate.
+    PermitTlsAllClientcerts,
     /// `reject_sender_login_mismatch` and its variants.
     SenderLogin(LoginCheck),
     /// `reject_unauth_destination`.
@@ -144,6 +148,11 @@ const SIMPLE: &[(&str, Restriction)] = &[
     (
         "permit_sasl_authenticated",
         Restriction::PermitSaslAuthenticated,
+    ),
+    ("permit_tls_clientcerts", Restriction::PermitTlsClientcerts),
+    (
+        "permit_tls_all_clientcerts",
+        Restriction::PermitTlsAllClientcerts,
     ),
     (
         "reject_unauth_destination",

@@ -332,6 +332,8 @@ impl Checker {
             Restriction::PermitSaslAuthenticated => Verdict::Dunno,
             Restriction::SenderLogin(check) => self.sender_login(*check, facts),
             Restriction::PermitMynetworks => self.permit_mynetworks(facts.peer),
+            Restriction::PermitTlsClientcerts => self.permit_tls_clientcerts(facts, false),
+            Restriction::PermitTlsAllClientcerts => self.permit_tls_clientcerts(facts, true),
             Restriction::PermitAuthDestination => self.auth_destination(facts, true),
             Restriction::RejectUnauthDestination => self.unauth_destination(facts, false),
             Restriction::DeferUnauthDestination => self.unauth_destination(facts, true),

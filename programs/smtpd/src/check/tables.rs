@@ -84,6 +84,8 @@ pub struct Tables {
     pub virt_mailbox: Option<Maps>,
     /// `relay_recipient_maps`.
     pub relay_rcpt: Option<Maps>,
+    /// `relay_clientcerts`.
+    pub relay_ccerts: Option<Maps>,
     /// `smtpd_sender_login_maps`.
     pub sender_login: Option<Maps>,
     /// For `user` and `user+ext` lookups.
@@ -231,6 +233,7 @@ impl Tables {
             ],
             virt_mailbox: maps(&a::VIRTUAL_MAILBOX_MAPS),
             relay_rcpt: maps(&s::RELAY_RECIPIENT_MAPS),
+            relay_ccerts: maps(&s::RELAY_CLIENTCERTS),
             sender_login: maps(&params::decl::sasl::SMTPD_SENDER_LOGIN_MAPS),
             addr: get(AddrContext::from_config(config)),
             parent_style,
