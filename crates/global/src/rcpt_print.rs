@@ -51,7 +51,14 @@ pub fn rcpt_scan(attrs: &Attrs) -> Option<Recipient> {
         return None;
     }
     let value = |i: usize| attrs.0[i].1.as_slice();
-    let number = |i: usize| std::str::from_utf8(value(i)).ok()?.parse::<i64>().ok();
+    // Postfix prints a long attribute as unsigned (%lu): -1, local's offset for a
+    // recipient that is not in the queue file, arrives as 18446744073709551615.
+    let number = |i: usize| {
+        let text = std::str::from_utf8(value(i)).ok()?;
+        text.parse::<i64>()
+            .ok()
+            .or_else(|| text.parse::<u64>().ok().map(|n| n as i64))
+    };
     Some(Recipient {
         orig_addr: to_text(value(0)).into_owned(),
         address: to_text(value(1)).into_owned(),
@@ -64,6 +71,17 @@ pub fn rcpt_scan(attrs: &Attrs) -> Option<Recipient> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unsigned_minus_one_offset_is_minus_one() {
+        let attrs = Attrs::new()
+            .str("original_recipient", "a@x")
+            .str("recipient", "a@x")
+            .str("offset", "18446744073709551615")
+            .str("dsn_orig_rcpt", "")
+            .str("notify_flags", "0");
+        assert_eq!(rcpt_scan(&attrs).map(|r| r.offset), Some(-1));
+    }
 
     #[test]
     fn a_recipient_goes_and_comes_back() {
