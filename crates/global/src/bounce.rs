@@ -196,8 +196,18 @@ pub(crate) fn checked_status(caller: &str, dsn: &Dsn, class: char, fallback: &st
     dsn
 }
 
-/// The status request for one recipient: `head` then the recipient and the status.
-pub(crate) fn append_request(head: Attrs, rcpt: &Recipient, dsn: &Dsn) -> Attrs {
+/// What every request to the bounce, defer and trace services starts with: the
+/// command (`BOUNCE_CMD_*`) and the flags.
+pub(crate) fn request(command: i32, flags: i32) -> Attrs {
+    Attrs::new()
+        .int("nrequest", command)
+        .int(mail_attr::FLAGS, flags)
+}
+
+/// The request that adds `rcpt` and its status to a log of message `id`
+/// (`BOUNCE_CMD_APPEND`, which bounce_append, defer_append and trace_append send).
+pub(crate) fn append_request(flags: i32, id: &str, rcpt: &Recipient, dsn: &Dsn) -> Attrs {
+    let head = request(BOUNCE_CMD_APPEND, flags).str(mail_attr::QUEUEID, id);
     dsn_print(rcpt_print(head, rcpt), dsn)
 }
 
@@ -218,8 +228,10 @@ pub fn bounce_append(
     }
 }
 
-/// The answer to an address probe, if this is one: the verify or trace service gets
-/// the recipient as `undeliverable` (`vrfy_stat` for the verify service).
+/// The answer to an address probe, if this is one: the verify service (for
+/// `DEL_REQ_FLAG_MTA_VRFY`) or the trace service (`DEL_REQ_FLAG_USR_VRFY`) gets the
+/// recipient with `vrfy_stat`, as `deliverable` when that is `DEL_RCPT_STAT_OK` (sent)
+/// and `undeliverable` otherwise (bounce, defer).
 pub(crate) fn probe_answer(
     conf: &StatusConf,
     flags: i32,
@@ -230,18 +242,23 @@ pub(crate) fn probe_answer(
     dsn: &Dsn,
     vrfy_stat: i32,
 ) -> Option<i32> {
-    let undeliverable = || Dsn {
-        action: "undeliverable".to_string(),
+    let answer = || Dsn {
+        action: if vrfy_stat == crate::deliver_request::DEL_RCPT_STAT_OK {
+            "deliverable"
+        } else {
+            "undeliverable"
+        }
+        .to_string(),
         ..dsn.clone()
     };
     if flags & DEL_REQ_FLAG_MTA_VRFY != 0 {
-        let dsn = undeliverable();
+        let dsn = answer();
         return Some(crate::verify::verify_append(
             conf, id, stats, rcpt, relay, &dsn, vrfy_stat,
         ));
     }
     if flags & DEL_REQ_FLAG_USR_VRFY != 0 {
-        let dsn = undeliverable();
+        let dsn = answer();
         return Some(crate::trace::trace_append(
             conf, flags, id, stats, rcpt, relay, &dsn,
         ));
@@ -276,11 +293,7 @@ pub(crate) fn bounce_append_intern(
         my_dsn.action = "failed".to_string();
         (&conf.bounce_service, "bounced")
     };
-    let head = Attrs::new()
-        .int("nrequest", BOUNCE_CMD_APPEND)
-        .int(mail_attr::FLAGS, flags)
-        .str(mail_attr::QUEUEID, id);
-    let request = append_request(head, rcpt, &my_dsn);
+    let request = append_request(flags, id, rcpt, &my_dsn);
     recorded_or_deferred(conf, flags, id, stats, rcpt, relay, &my_dsn, || {
         conf.command(service, &request) == 0
     })
@@ -359,12 +372,8 @@ pub fn bounce_one(
         action: "failed".to_string(),
         ..dsn
     };
-    let head = msg.print(
-        Attrs::new()
-            .int("nrequest", BOUNCE_CMD_ONE)
-            .int(mail_attr::FLAGS, flags),
-    );
-    let request = append_request(head, rcpt, &my_dsn);
+    let head = msg.print(request(BOUNCE_CMD_ONE, flags));
+    let request = dsn_print(rcpt_print(head, rcpt), &my_dsn);
     match recorded_or_deferred(conf, flags, id, stats, rcpt, relay, &my_dsn, || {
         conf.command(&conf.bounce_service, &request) == 0
     }) {
@@ -388,11 +397,7 @@ pub fn bounce_flush(conf: &StatusConf, flags: i32, msg: &Envelope, verp: Option<
     } else {
         BOUNCE_CMD_FLUSH
     };
-    let mut request = msg.print(
-        Attrs::new()
-            .int("nrequest", command)
-            .int(mail_attr::FLAGS, flags),
-    );
+    let mut request = msg.print(request(command, flags));
     if let Some(delims) = verp {
         request = request.str("verp_delimiters", delims);
     }

@@ -10,7 +10,7 @@
 //! `undeliverable` instead. The return value is always -1 for a deferral (the recipient
 //! stays in the queue), or what the verify or trace service said for a probe.
 
-use crate::bounce::{BOUNCE_CMD_APPEND, BOUNCE_CMD_FLUSH, BOUNCE_CMD_WARN, BOUNCE_FLAG_DELRCPT};
+use crate::bounce::{BOUNCE_CMD_FLUSH, BOUNCE_CMD_WARN, BOUNCE_FLAG_DELRCPT};
 use crate::bounce::{Envelope, StatusConf, append_request, checked_status, probe_answer};
 use crate::deliver_request::{DEL_RCPT_STAT_DEFER, DEL_REQ_FLAG_RECORD};
 use crate::dsn_print::Dsn;
@@ -68,11 +68,8 @@ pub(crate) fn defer_append_intern(
         action: "delayed".to_string(),
         ..dsn.clone()
     };
-    let head = Attrs::new()
-        .int("nrequest", BOUNCE_CMD_APPEND)
-        .int(mail_attr::FLAGS, flags)
-        .str(mail_attr::QUEUEID, id);
-    if conf.command(&conf.defer_service, &append_request(head, rcpt, &my_dsn)) != 0 {
+    let request = append_request(flags, id, rcpt, &my_dsn);
+    if conf.command(&conf.defer_service, &request) != 0 {
         log::msg_warn!("{id}: {} service failure", conf.defer_service);
     }
     log_adhoc(&conf.log, id, stats, rcpt, relay, &my_dsn, "deferred");
@@ -128,11 +125,7 @@ pub fn defer_warn(conf: &StatusConf, flags: i32, msg: &Envelope) -> i32 {
 }
 
 fn defer_request(conf: &StatusConf, command: i32, flags: i32, msg: &Envelope) -> i32 {
-    let request = msg.print(
-        Attrs::new()
-            .int("nrequest", command)
-            .int(mail_attr::FLAGS, flags),
-    );
+    let request = msg.print(crate::bounce::request(command, flags));
     if conf.command(&conf.defer_service, &request) == 0 {
         0
     } else {

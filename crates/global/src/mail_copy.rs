@@ -392,20 +392,22 @@ mod tests {
         ("no newline at the end", false),
     ];
 
-    #[test]
-    fn an_mbox_delivery_appends_with_headers_and_quoting() {
-        let dir = crate::scratch_dir("mail-copy-mbox");
-        let (src, offset) = queue_file(&dir, MESSAGE, false);
+    /// MESSAGE (in a `corrupt` queue file or not) appended to a mailbox that holds
+    /// "old\n": the outcome, the mailbox and the queue file.
+    fn append_to_mbox(what: &str, corrupt: bool) -> (Copied, std::path::PathBuf, File) {
+        let dir = crate::scratch_dir(what);
+        let (src, offset) = queue_file(&dir, MESSAGE, corrupt);
         let mbox = dir.join("mbox");
         std::fs::write(&mbox, "old\n").unwrap();
         let dst = File::options().write(true).open(&mbox).unwrap();
-        let copied = mail_copy(
-            &args(MAIL_COPY_MBOX, "\n"),
-            &src,
-            "qf",
-            offset,
-            Dest::File(dst),
-        );
+        let args = args(MAIL_COPY_MBOX, "\n");
+        let copied = mail_copy(&args, &src, "qf", offset, Dest::File(dst));
+        (copied, mbox, src)
+    }
+
+    #[test]
+    fn an_mbox_delivery_appends_with_headers_and_quoting() {
+        let (copied, mbox, _) = append_to_mbox("mail-copy-mbox", false);
         assert!(matches!(copied, Copied::Ok), "{copied:?}");
         let text = std::fs::read_to_string(&mbox).unwrap();
         let (first, rest) = text["old\n".len()..].split_once('\n').unwrap();
@@ -461,18 +463,7 @@ mod tests {
     #[test]
     fn a_corrupt_queue_file_leaves_the_mailbox_as_it_was() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = crate::scratch_dir("mail-copy-corrupt");
-        let (src, offset) = queue_file(&dir, MESSAGE, true);
-        let mbox = dir.join("mbox");
-        std::fs::write(&mbox, "old\n").unwrap();
-        let dst = File::options().write(true).open(&mbox).unwrap();
-        let copied = mail_copy(
-            &args(MAIL_COPY_MBOX, "\n"),
-            &src,
-            "qf",
-            offset,
-            Dest::File(dst),
-        );
+        let (copied, mbox, src) = append_to_mbox("mail-copy-corrupt", true);
         assert!(matches!(copied, Copied::Corrupt), "{copied:?}");
         assert_eq!(std::fs::read_to_string(&mbox).unwrap(), "old\n");
         let mode = src.metadata().unwrap().permissions().mode() & 0o777;

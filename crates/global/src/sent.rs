@@ -8,11 +8,8 @@
 //! not lost. An address probe delivers nothing and answers `deliverable` to the verify
 //! or trace service.
 
-use crate::bounce::{StatusConf, checked_status};
-use crate::deliver_request::{
-    DEL_RCPT_STAT_OK, DEL_REQ_FLAG_MTA_VRFY, DEL_REQ_FLAG_REC_DLY_SENT, DEL_REQ_FLAG_RECORD,
-    DEL_REQ_FLAG_USR_VRFY,
-};
+use crate::bounce::{StatusConf, checked_status, probe_answer};
+use crate::deliver_request::{DEL_RCPT_STAT_OK, DEL_REQ_FLAG_REC_DLY_SENT, DEL_REQ_FLAG_RECORD};
 use crate::dsn_mask::{NOTIFY_DELAY, NOTIFY_SUCCESS};
 use crate::dsn_print::Dsn;
 use crate::log_adhoc::log_adhoc;
@@ -34,21 +31,9 @@ pub fn sent(
     if let Some(res) = conf.filtered(&my_dsn) {
         my_dsn = res;
     }
-    if flags & DEL_REQ_FLAG_MTA_VRFY != 0 {
-        my_dsn.action = "deliverable".to_string();
-        return crate::verify::verify_append(
-            conf,
-            id,
-            stats,
-            rcpt,
-            relay,
-            &my_dsn,
-            DEL_RCPT_STAT_OK,
-        );
-    }
-    if flags & DEL_REQ_FLAG_USR_VRFY != 0 {
-        my_dsn.action = "deliverable".to_string();
-        return trace_append(conf, flags, id, stats, rcpt, relay, &my_dsn);
+    let stat = DEL_RCPT_STAT_OK;
+    if let Some(status) = probe_answer(conf, flags, id, stats, rcpt, relay, &my_dsn, stat) {
+        return status;
     }
     if my_dsn.action.is_empty() {
         my_dsn.action = "delivered".to_string();

@@ -6,13 +6,13 @@
 //! user's address probe (`DEL_REQ_FLAG_USR_VRFY`) the answer is also logged, with the
 //! action as its status (`status=deliverable`).
 
-use crate::bounce::{BOUNCE_CMD_APPEND, BOUNCE_CMD_TRACE, Envelope, NO_RELAY_AGENT, StatusConf};
+use crate::bounce::{BOUNCE_CMD_TRACE, Envelope, NO_RELAY_AGENT, StatusConf};
 use crate::deliver_request::DEL_REQ_FLAG_USR_VRFY;
 use crate::dsn_print::Dsn;
 use crate::log_adhoc::log_adhoc;
 use crate::msg_stats::MsgStats;
 use crate::rcpt_print::Recipient;
-use ipc::{Attrs, mail_attr};
+use ipc::mail_attr;
 use util::eight_bit::to_bytes;
 
 /// Appends a record for `rcpt` to the message's trace log (`trace_append`): 0 when
@@ -30,11 +30,7 @@ pub fn trace_append(
     if relay != NO_RELAY_AGENT {
         my_dsn.reason = format!("delivery via {relay}: {}", dsn.reason);
     }
-    let head = Attrs::new()
-        .int("nrequest", BOUNCE_CMD_APPEND)
-        .int(mail_attr::FLAGS, flags)
-        .str(mail_attr::QUEUEID, id);
-    let request = crate::bounce::append_request(head, rcpt, &my_dsn);
+    let request = crate::bounce::append_request(flags, id, rcpt, &my_dsn);
     if conf.command(&conf.trace_service, &request) != 0 {
         log::msg_warn!("{id}: {} service failure", conf.trace_service);
         return -1;
@@ -49,9 +45,7 @@ pub fn trace_append(
 /// when sent. Unlike the other flush requests this one has no SMTPUTF8 flags, as in
 /// Postfix.
 pub fn trace_flush(conf: &StatusConf, flags: i32, msg: &Envelope) -> i32 {
-    let request = Attrs::new()
-        .int("nrequest", BOUNCE_CMD_TRACE)
-        .int(mail_attr::FLAGS, flags)
+    let request = crate::bounce::request(BOUNCE_CMD_TRACE, flags)
         .str("queue_name", msg.queue)
         .str(mail_attr::QUEUEID, msg.id)
         .str(mail_attr::ENCODING, msg.encoding)
