@@ -28,6 +28,9 @@ pub struct Peer {
     pub port: String,
     /// The server address and port the client connected to.
     pub server: Option<SocketAddr>,
+    /// The address the connection really comes from (Postfix's `sockaddr`): XCLIENT
+    /// replaces `addr`, never this.
+    pub sockaddr: Option<IpAddr>,
     /// `name[addr]`, or `name[addr]:port` with `smtpd_client_port_logging`.
     pub namaddr: String,
 }
@@ -78,6 +81,7 @@ impl Peer {
             format!("{}[{addr}]", names.name)
         };
         Peer {
+            sockaddr: Some(ip),
             rfc_addr: dns::peer::rfc_addr(ip),
             name: names.name,
             reverse_name: names.reverse_name,

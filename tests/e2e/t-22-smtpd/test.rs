@@ -799,6 +799,17 @@ fn xclient_and_error_transport_match_postfix() {
         ],
     );
     assert_eq!(replies.matches("220 mail.e2e.test").count(), 2, "{replies}");
+    // The message arrives the same, the XCLIENT client in its Received: header.
+    let settled = e2e::wait_until(60, || {
+        pair.postfix.mailbox().len() == 1 && pair.ironpost.mailbox().len() == 1
+    });
+    assert!(settled, "message missing:\n{}", pair.ironpost.log());
+    let (theirs, ours) = (delivered(&pair.postfix), delivered(&pair.ironpost));
+    assert_eq!(theirs, ours);
+    assert!(
+        ours[0].contains("from helo.example (client.example.com [192.0.2.7])"),
+        "{ours:?}"
+    );
     pair.compare(
         "xclient unavailable",
         "127.0.0.1",

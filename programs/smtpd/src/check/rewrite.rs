@@ -64,10 +64,13 @@ impl RewriteClients {
 
     /// `local` or `remote` for `peer`.
     pub fn context(&self, peer: &Peer, mynetworks: &MatchList) -> &'static str {
-        let ip = peer.addr.parse::<IpAddr>().ok();
         for item in &self.items {
             let local = match item {
-                Item::InetInterfaces => ip.is_some_and(|ip| self.own_addrs.contains(&ip)),
+                // The connection's own address: a proxy's XCLIENT client is not on one
+                // of our interfaces, but the proxy is.
+                Item::InetInterfaces => {
+                    peer.sockaddr.is_some_and(|ip| self.own_addrs.contains(&ip))
+                }
                 Item::Mynetworks => mynetworks.matches(&[&peer.addr]).unwrap_or(false),
                 Item::SaslAuthenticated => false,
                 Item::AddressMap(maps) => matches!(maps.find(&peer.addr, false), Ok(Some(_))),

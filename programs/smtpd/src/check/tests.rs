@@ -54,6 +54,7 @@ fn peer(addr: &str) -> Peer {
         rfc_addr: addr.into(),
         port: "1234".into(),
         server: None,
+        sockaddr: addr.parse().ok(),
         namaddr: format!("unknown[{addr}]"),
     }
 }
