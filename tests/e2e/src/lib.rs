@@ -23,6 +23,18 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// Debian's Postfix's `postfix` command.
+const POSTFIX_COMMAND: &str = "/usr/sbin/postfix";
+
+/// Which mail system's `postfix` command runs an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    /// ironpost's.
+    Ironpost,
+    /// Debian's Postfix 3.7.
+    Postfix,
+}
+
 /// Where Debian's Postfix keeps its daemons.
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
@@ -288,6 +300,36 @@ impl Instance {
             self.log()
         );
         out
+    }
+
+    /// `postfix ARGS` with `system`'s command (Postfix's runs Postfix's master), which
+    /// must succeed.
+    pub fn postfix_of(&self, system: System, args: &[&str]) -> Output {
+        if system == System::Ironpost {
+            return self.postfix(args);
+        }
+        let out = Command::new(POSTFIX_COMMAND)
+            .arg("-c")
+            .arg(self.etc())
+            .args(args)
+            .env_remove("MAIL_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "Postfix's postfix {args:?} failed: {}\nlog:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        out
+    }
+
+    /// Starts the mail system with Postfix's own command and master (the control in a
+    /// differential test) and waits until the master says so.
+    pub fn start_postfix(&self) {
+        self.postfix_of(System::Postfix, &["start"]);
+        self.wait_log("daemon started -- version", 20);
     }
 
     /// Starts the mail system and waits until the master says so.

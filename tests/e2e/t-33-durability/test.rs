@@ -177,18 +177,7 @@ fn sigkill_of_smtpd_and_cleanup_under_load_loses_no_acknowledged_message() {
 fn postfix_under_the_same_kills() {
     if let Some(mx) = Instance::with_daemons("t-33-kill-postfix", &[]) {
         mx.set_main_cf("service_throttle_time", "1s");
-        let out = Command::new("/usr/sbin/postfix")
-            .arg("-c")
-            .arg(mx.etc())
-            .arg("start")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        mx.wait_log("daemon started -- version", 10);
+        mx.start_postfix();
         kill_under_load(&mx);
     }
 }

@@ -10,7 +10,6 @@
 
 use e2e::{IRONPOST_DAEMONS, Instance};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Where Debian's Postfix keeps its daemons.
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
@@ -25,20 +24,7 @@ enum Master {
 /// Starts `mx` under `master` and sends it one message to the virtual mailbox user.
 fn run(mx: &mut Instance, master: Master, marker: &str) {
     match master {
-        Master::Postfix => {
-            let out = Command::new("/usr/sbin/postfix")
-                .arg("-c")
-                .arg(mx.etc())
-                .arg("start")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "Postfix's postfix start: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            mx.wait_log("postfix/master[", 10);
-        }
+        Master::Postfix => mx.start_postfix(),
         Master::Ironpost => mx.start(),
     }
     mx.send_local(marker);

@@ -155,21 +155,6 @@ fn workload(mx: &Instance) {
     std::thread::sleep(std::time::Duration::from_secs(2));
 }
 
-fn start_postfix(mx: &Instance) {
-    let out = Command::new("/usr/sbin/postfix")
-        .arg("-c")
-        .arg(mx.etc())
-        .arg("start")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    mx.wait_log("daemon started -- version", 10);
-}
-
 fn have(program: &str) -> bool {
     std::path::Path::new(program).exists()
 }
@@ -202,7 +187,7 @@ fn logs(name: &str) -> Option<(Instance, Instance, [dovecot::TestDovecot; 2])> {
     configure(&theirs, &dovecots[1]);
     ours.start();
     workload(&ours);
-    start_postfix(&theirs);
+    theirs.start_postfix();
     workload(&theirs);
     Some((ours, theirs, dovecots))
 }

@@ -6,20 +6,13 @@
 //! fault, so earlier ones do not count. First of all, a healthy instance under load gets
 //! "no problem found" and exit 0, as text and as JSON.
 
-use e2e::{Instance, load, wait_until};
+use e2e::{Instance, System, load, wait_until};
 use std::io::{Read, Write};
 use std::process::Command;
 use std::time::Duration;
 
 /// Messages of the healthy load.
 const LOAD: usize = 200;
-
-/// Which mail system runs the instance.
-#[derive(Clone, Copy, PartialEq)]
-enum System {
-    Ironpost,
-    Postfix,
-}
 
 #[test]
 fn ironpost_faults_are_named_with_their_remedy() {
@@ -42,22 +35,7 @@ fn postfix_faults_are_named_with_their_remedy() {
 
 /// `postfix ARGS`, ours or Postfix's.
 fn ctl(mx: &Instance, system: System, args: &[&str]) {
-    let program = match system {
-        System::Ironpost => e2e::program("postfix"),
-        System::Postfix => "/usr/sbin/postfix".into(),
-    };
-    let out = Command::new(program)
-        .arg("-c")
-        .arg(mx.etc())
-        .args(args)
-        .env_remove("MAIL_CONFIG")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "postfix {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    mx.postfix_of(system, args);
 }
 
 /// posttriage's exit code and output.

@@ -6,14 +6,8 @@
 //! queue id, found by queue id, Message-ID and address, as text and JSON, and from a
 //! copy of the log alone.
 
-use e2e::Instance;
+use e2e::{Instance, System};
 use std::process::Command;
-
-#[derive(Clone, Copy, PartialEq)]
-enum System {
-    Ironpost,
-    Postfix,
-}
 
 #[test]
 fn ironpost_timeline() {
@@ -32,23 +26,9 @@ fn postfix_timeline() {
     }
 }
 
+/// `postfix ARGS`, ours or Postfix's.
 fn ctl(mx: &Instance, system: System, args: &[&str]) {
-    let program = match system {
-        System::Ironpost => e2e::program("postfix"),
-        System::Postfix => "/usr/sbin/postfix".into(),
-    };
-    let out = Command::new(program)
-        .arg("-c")
-        .arg(mx.etc())
-        .args(args)
-        .env_remove("MAIL_CONFIG")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "postfix {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    mx.postfix_of(system, args);
 }
 
 /// posttrace's exit code and output.
