@@ -14,6 +14,7 @@ use crate::bounce::{BOUNCE_CMD_FLUSH, BOUNCE_CMD_WARN, BOUNCE_FLAG_DELRCPT};
 use crate::bounce::{Envelope, StatusConf, append_request, checked_status, probe_answer};
 use crate::deliver_request::{DEL_RCPT_STAT_DEFER, DEL_REQ_FLAG_RECORD};
 use crate::dsn_print::Dsn;
+use crate::flush_clnt;
 use crate::log_adhoc::log_adhoc;
 use crate::mail_command_client::mail_command_client;
 use crate::msg_stats::MsgStats;
@@ -22,12 +23,6 @@ use ipc::{Attrs, mail_attr};
 
 /// The fast flush service's protocol.
 const PROTO_FLUSH: &str = "queue_flush_protocol";
-/// The flush service took the request (`FLUSH_STAT_OK`).
-const FLUSH_STAT_OK: i32 = 0;
-/// The flush service failed (`FLUSH_STAT_FAIL`).
-const FLUSH_STAT_FAIL: i32 = 1;
-/// The site is not eligible (`FLUSH_STAT_DENY`).
-const FLUSH_STAT_DENY: i32 = 4;
 
 /// A recipient whose delivery failed for now goes to the defer log (`defer_append`).
 pub fn defer_append(
@@ -81,7 +76,10 @@ pub(crate) fn defer_append_intern(
     // Telling the flush service here rather than in the defer service is more robust.
     if let Some((_, domain)) = rcpt.address.rsplit_once('@')
         && !domain.is_empty()
-        && !matches!(flush_add(conf, domain, id), FLUSH_STAT_OK | FLUSH_STAT_DENY)
+        && !matches!(
+            flush_add(conf, domain, id),
+            flush_clnt::STAT_OK | flush_clnt::STAT_DENY
+        )
     {
         log::msg_warn!("{id}: {} service failure", conf.flush_service);
     }
@@ -100,10 +98,10 @@ fn flush_add(conf: &StatusConf, site: &str, id: &str) -> i32 {
             let (class, service) = (&conf.public_dir, &conf.flush_service);
             mail_command_client(class, service, PROTO_FLUSH, &request, conf.ipc_timeout)
         }
-        Ok(false) => FLUSH_STAT_DENY,
+        Ok(false) => flush_clnt::STAT_DENY,
         Err(e) => {
             log::msg_warn!("{e}");
-            FLUSH_STAT_FAIL
+            flush_clnt::STAT_FAIL
         }
     };
     if log::verbose() > 0 {

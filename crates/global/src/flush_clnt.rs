@@ -67,50 +67,6 @@ pub fn send_site(
     }
 }
 
-/// Tells the service that message `id` is deferred for `site` (`flush_add`); `eligible`
-/// as for [`send_site`]. Ok and Deny are normal outcomes; the caller warns about others.
-pub fn add(
-    service: &str,
-    ipc_timeout: Duration,
-    site: &str,
-    id: &str,
-    eligible: Result<bool, String>,
-) -> FlushStatus {
-    if log::verbose() > 0 {
-        log::msg_info!("flush_add: site {site} id {id}");
-    }
-    match eligible {
-        Ok(true) => {}
-        Ok(false) => return FlushStatus::Deny,
-        Err(e) => {
-            log::msg_warn!("{e}");
-            return FlushStatus::Fail;
-        }
-    }
-    let request = Attrs::new()
-        .str(mail_attr::REQ, "add")
-        .str("site", site)
-        .str(mail_attr::QUEUEID, id);
-    status(ask(service, ipc_timeout, &request))
-}
-
-/// Asks the service to deliver message `id` now (`flush_send_file`).
-pub fn send_file(service: &str, ipc_timeout: Duration, id: &str) -> FlushStatus {
-    let request = Attrs::new()
-        .str(mail_attr::REQ, "send_file")
-        .str(mail_attr::QUEUEID, id);
-    status(ask(service, ipc_timeout, &request))
-}
-
-fn status(answer: std::io::Result<i32>) -> FlushStatus {
-    match answer {
-        Ok(STAT_OK) => FlushStatus::Ok,
-        Ok(STAT_BAD) => FlushStatus::Bad,
-        Ok(STAT_DENY) => FlushStatus::Deny,
-        _ => FlushStatus::Fail,
-    }
-}
-
 /// One request: the status the service answers.
 fn ask(service: &str, ipc_timeout: Duration, request: &Attrs) -> std::io::Result<i32> {
     let stream = crate::mail_connect::connect("public", service, ipc_timeout)?;
