@@ -50,10 +50,9 @@ fn sigkill_of_any_process_loses_no_acknowledged_message() {
 
 #[test]
 fn postfix_under_the_same_crashes() {
-    if let Some(mut mx) = Instance::with_daemons("t-38-postfix", &[]) {
+    if let Some(mx) = Instance::with_daemons("t-38-postfix", &[]) {
         mx.set_main_cf("service_throttle_time", "1s");
         start_with(&mx, "/usr/sbin/postfix");
-        let _ = &mut mx;
         crash_under_load(&mx, "postfix");
     }
 }
