@@ -30,6 +30,12 @@ crate::params! {
     /// The delivery status filter of the virtual delivery agent, in the form of
     /// default_delivery_status_filter. The default is $default_delivery_status_filter.
     "virtual_delivery_status_filter" VIRTUAL_DELIVERY_STATUS_FILTER: Str = "$default_delivery_status_filter";
+    /// The delivery status filter of the local delivery agent, in the form of
+    /// default_delivery_status_filter. The default is $default_delivery_status_filter.
+    "local_delivery_status_filter" LOCAL_DELIVERY_STATUS_FILTER: Str = "$default_delivery_status_filter";
+    /// The delivery status filter of the pipe delivery agent, in the form of
+    /// default_delivery_status_filter. The default is $default_delivery_status_filter.
+    "pipe_delivery_status_filter" PIPE_DELIVERY_STATUS_FILTER: Str = "$default_delivery_status_filter";
     /// The largest mailbox or maildir file the virtual delivery agent writes, in bytes; 0
     /// means no limit. It must not be smaller than the message size limit. The default is
     /// 51200000.
