@@ -37,6 +37,28 @@ crate::params! {
     /// the size of its in-memory dead-destination cache. Specify a positive integer; the default is
     /// 20000.
     "qmgr_message_recipient_limit" QMGR_MESSAGE_RECIPIENT_LIMIT: Int = "20000", min 1;
+    /// Fewest recipients the queue manager reads into memory for any message, however full the
+    /// active queue is. Specify a positive integer; the default is 10.
+    "qmgr_message_recipient_minimum" QMGR_MESSAGE_RECIPIENT_MINIMUM: Int = "10", min 1;
+    /// Default per-transport limit on the recipients the queue manager holds in memory for the
+    /// messages of one transport; a message with more is read a part at a time. Override it per
+    /// transport with transport_recipient_limit. Specify a non-negative integer; the default is
+    /// 20000.
+    "default_recipient_limit" DEFAULT_RECIPIENT_LIMIT: Int = "20000", min 0;
+    /// Default extra in-memory recipient slots per transport, kept for messages that preempt a
+    /// big one, so that they can be read while the big one holds the transport's slots. Override
+    /// it per transport with transport_extra_recipient_limit. The default is 1000.
+    "default_extra_recipient_limit" DEFAULT_EXTRA_RECIPIENT_LIMIT: Int = "1000", min 0;
+    /// Default per-transport number of free recipient slots a partly read message must have
+    /// before more of its recipients are read from the queue file (fewer are read only after
+    /// default_recipient_refill_delay). Override it per transport with
+    /// transport_recipient_refill_limit. Specify a positive integer; the default is 100.
+    "default_recipient_refill_limit" DEFAULT_RECIPIENT_REFILL_LIMIT: Int = "100", min 1;
+    /// Default per-transport longest time between two reads of more recipients of a partly read
+    /// message, when fewer than default_recipient_refill_limit slots are free. Override it per
+    /// transport with transport_recipient_refill_delay. Specify a positive time with optional
+    /// unit suffix s, m, h, d or w (default unit seconds); the default is 5s.
+    "default_recipient_refill_delay" DEFAULT_RECIPIENT_REFILL_DELAY: Time(b's') = "5s", min 1;
     /// Default maximum of parallel deliveries to one destination for the smtp, lmtp, pipe and
     /// virtual agents; with a recipient limit of 1 a destination is one recipient instead of a
     /// domain. Override it per transport with transport_destination_concurrency_limit. Specify an
