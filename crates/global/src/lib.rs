@@ -62,6 +62,7 @@ pub mod user_acl;
 pub mod verify;
 pub mod verify_clnt;
 pub mod verify_sender_addr;
+pub mod whatif;
 
 /// A fresh empty directory for one test: `ironpost-<what>-<pid>` in the temporary directory.
 #[cfg(test)]
