@@ -296,6 +296,37 @@ crate::params! {
     /// reject_unknown_recipient_domain. Added in Postfix 2.6.
     "unknown_address_tempfail_action" UNKNOWN_ADDRESS_TEMPFAIL_ACTION: Str =
         "$reject_tempfail_action";
+    /// Reply code for reject_unverified_recipient when the address bounces (a probe failed
+    /// for good). The default is 450. Added in Postfix 2.6.
+    "unverified_recipient_reject_code" UNVERIFIED_RECIPIENT_REJECT_CODE: Int = "450";
+    /// Reply code for reject_unverified_recipient while the address is being probed or its
+    /// probe was deferred. The default is 450. Added in Postfix 2.6.
+    "unverified_recipient_defer_code" UNVERIFIED_RECIPIENT_DEFER_CODE: Int = "450";
+    /// The text of a reject_unverified_recipient refusal instead of the verify service's
+    /// reason; empty (the default) gives the service's. Added in Postfix 2.6.
+    "unverified_recipient_reject_reason" UNVERIFIED_RECIPIENT_REJECT_REASON: Str = "";
+    /// reject_tempfail_action for reject_unverified_recipient when the verify service
+    /// fails or the probe is in progress. Added in Postfix 2.6.
+    "unverified_recipient_tempfail_action" UNVERIFIED_RECIPIENT_TEMPFAIL_ACTION: Str =
+        "$reject_tempfail_action";
+    /// Reply code for reject_unverified_sender when the address bounces. The default is
+    /// 450. Added in Postfix 2.6.
+    "unverified_sender_reject_code" UNVERIFIED_SENDER_REJECT_CODE: Int = "450";
+    /// Reply code for reject_unverified_sender while the address is being probed or its
+    /// probe was deferred. The default is 450. Added in Postfix 2.6.
+    "unverified_sender_defer_code" UNVERIFIED_SENDER_DEFER_CODE: Int = "450";
+    /// The text of a reject_unverified_sender refusal instead of the verify service's
+    /// reason; empty (the default) gives the service's. Added in Postfix 2.6.
+    "unverified_sender_reject_reason" UNVERIFIED_SENDER_REJECT_REASON: Str = "";
+    /// reject_tempfail_action for reject_unverified_sender. Added in Postfix 2.6.
+    "unverified_sender_tempfail_action" UNVERIFIED_SENDER_TEMPFAIL_ACTION: Str =
+        "$reject_tempfail_action";
+    /// The characters smtpd keeps in the values of $name expansions in DNS block list reply
+    /// templates and smtpd_reject_footer; any other character becomes an underscore. C-like
+    /// escapes (backslash-t, octal backslash-40) are understood. The default is tab and
+    /// printable ASCII. Added in Postfix 2.0.
+    "smtpd_expansion_filter" SMTPD_EXPANSION_FILTER: Raw =
+        "\\t\\40!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
     /// Tables of reply footers by the reply text (for example a pcre: table matching
     /// the enhanced status code); a reply not found gets smtpd_reject_footer. Added in
     /// Postfix 3.4.
