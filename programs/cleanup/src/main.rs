@@ -15,7 +15,6 @@
 
 mod act;
 mod addr;
-mod addr_map;
 mod api;
 mod bounce;
 mod decision;

@@ -7,10 +7,10 @@
 //! the search. A value with several addresses uses the first, with a warning. A table that
 //! fails defers the message. Each change is noted as a decision.
 
-use crate::addr_map::AddrMap;
 use crate::out::QueueSink;
 use crate::state::State;
 use global::mail_addr_find::Form;
+use global::mail_addr_map::AddrMap;
 use global::maps::Maps;
 
 /// How often a result is looked up again (`MAX_RECURSION`).

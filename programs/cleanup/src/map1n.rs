@@ -10,11 +10,11 @@
 //! `virtual_alias_address_length_limit` (an alias that grows each time around). A table
 //! that fails defers the message too. On any such error the recipient stays as it was.
 
-use crate::addr_map::AddrMap;
 use crate::out::QueueSink;
 use crate::state::State;
 use global::cleanup_user::STAT_DEFER;
 use global::mail_addr_find::Form;
+use global::mail_addr_map::AddrMap;
 use global::maps::Maps;
 use std::collections::HashSet;
 

@@ -6,27 +6,14 @@
 //! function says whether the address changed, which decides whether a header is written
 //! back as parsed or as it came.
 
-use global::rewrite_clnt::RewriteClient;
+pub use global::mail_addr_map::Rewrite;
+use global::mail_addr_map::rewrite_text;
 use rfc822::quote::{QuoteFlags, quote_822_local, unquote_822_local};
 use rfc822::tok822::Addr;
-use util::eight_bit;
-
-/// The rewriting service, or a stand-in for tests.
-pub trait Rewrite {
-    /// `address` (external form) rewritten in context `rule`.
-    fn rewrite(&mut self, rule: &str, address: &[u8]) -> Vec<u8>;
-}
-
-impl Rewrite for RewriteClient {
-    fn rewrite(&mut self, rule: &str, address: &[u8]) -> Vec<u8> {
-        RewriteClient::rewrite(self, rule, address)
-    }
-}
 
 /// `address` (external form) rewritten; whether it changed (`cleanup_rewrite_external`).
 pub fn rewrite_external(rewriter: &mut dyn Rewrite, rule: &str, address: &str) -> (String, bool) {
-    let result = rewriter.rewrite(rule, &eight_bit::to_bytes(address));
-    let result = eight_bit::to_text(&result).into_owned();
+    let result = rewrite_text(rewriter, rule, address);
     let changed = result != address;
     (result, changed)
 }

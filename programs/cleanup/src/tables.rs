@@ -1,7 +1,7 @@
 //! The tables and lists cleanup consults, opened once before it enters the chroot jail.
 //!
 //! Postfix counterpart: the "mappings" half of `cleanup/cleanup_init.c` (`cleanup_pre_jail`
-//! and the extension propagation mask of `cleanup_post_jail`), with `global/ext_prop.c`.
+//! and the extension propagation mask of `cleanup_post_jail`).
 //! A parameter left empty means no table. Address tables are opened with fixed-string
 //! keys folded to lower case (Postfix's `DICT_FLAG_FOLD_FIX`), content check tables without.
 //! Which addresses each canonical or masquerading table applies to is a class mask.
@@ -36,19 +36,9 @@ const CLASSES: &[(&str, u32)] = &[
 ];
 
 /// Unmatched extensions are propagated through canonical maps (`EXT_PROP_CANONICAL`).
-pub const EXT_PROP_CANONICAL: u32 = 1 << 0;
+pub const EXT_PROP_CANONICAL: u32 = global::ext_prop::CANONICAL;
 /// ... and through virtual aliases (`EXT_PROP_VIRTUAL`).
-pub const EXT_PROP_VIRTUAL: u32 = 1 << 1;
-
-/// The names of propagate_unmatched_extensions (`ext_prop_mask`).
-const EXT_PROP: &[(&str, u32)] = &[
-    ("canonical", EXT_PROP_CANONICAL),
-    ("virtual", EXT_PROP_VIRTUAL),
-    ("alias", 1 << 2),
-    ("forward", 1 << 3),
-    ("include", 1 << 4),
-    ("generic", 1 << 5),
-];
+pub const EXT_PROP_VIRTUAL: u32 = global::ext_prop::VIRTUAL;
 
 /// A one-to-one address table and the address classes it applies to.
 pub struct Canonical {
@@ -166,9 +156,8 @@ impl Tables {
                 &[Matcher::String],
             )?)
         };
-        let ext_prop = util::name_mask::name_mask(
+        let ext_prop = global::ext_prop::ext_prop_mask(
             a::PROPAGATE_UNMATCHED_EXTENSIONS.name,
-            EXT_PROP,
             &config.str(&a::PROPAGATE_UNMATCHED_EXTENSIONS)?,
         )
         .map_err(config_error)?;

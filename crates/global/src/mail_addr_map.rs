@@ -1,21 +1,41 @@
-//! An address through a table: the list of canonical addresses it maps to.
+//! An address through a one-to-one or one-to-many address table: the list of
+//! canonical addresses it maps to.
 //!
-//! Postfix counterparts: `global/mail_addr_map.c` and `global/mail_addr_crunch.c` (they
-//! live here until another ironpost program needs them). The address is looked up with
-//! Postfix's default strategy (`user+ext@domain`, `user@domain`, `user+ext` and `user` for
-//! local domains, `@domain`; see [`global::mail_addr_find`]). A value of `@otherdomain`
-//! keeps the user part (without an unmatched extension). The value is an address list: each
-//! address in it goes through the rewriting service's `local` context, gets the unmatched
+//! Postfix counterparts: `global/mail_addr_map.c` and `global/mail_addr_crunch.c`. cleanup
+//! (canonical_maps, virtual_alias_maps) and the SMTP client (smtp_generic_maps) use it.
+//! The address is looked up with Postfix's default strategy (`user+ext@domain`,
+//! `user@domain`, `user+ext` and `user` for local domains, `@domain`; see
+//! [`crate::mail_addr_find`]). A value of `@otherdomain` keeps the user part (without an
+//! unmatched extension). The value is an address list: each address in it goes through
+//! the rewriting service's `local` context (`canon_addr_external`), gets the unmatched
 //! extension back when asked (`propagate_unmatched_extensions`), and comes out in the
 //! requested form. A value with no address in it is a table error.
 
-use crate::rewrite::{Rewrite, rewrite_external};
-use global::addr_context::AddrContext;
-use global::mail_addr_find::{Form, Strategy, mail_addr_find};
-use global::maps::{Maps, MapsError};
-use global::rewrite_clnt::RULE_LOCAL;
+use crate::addr_context::AddrContext;
+use crate::mail_addr_find::{Form, Strategy, mail_addr_find};
+use crate::maps::{Maps, MapsError};
+use crate::rewrite_clnt::{RULE_LOCAL, RewriteClient};
 use rfc822::quote::{QuoteFlags, quote_822_local, unquote_822_local};
 use rfc822::tok822;
+use util::eight_bit;
+
+/// The rewriting service, or a stand-in for tests.
+pub trait Rewrite {
+    /// `address` (external form) rewritten in context `rule`.
+    fn rewrite(&mut self, rule: &str, address: &[u8]) -> Vec<u8>;
+}
+
+impl Rewrite for RewriteClient {
+    fn rewrite(&mut self, rule: &str, address: &[u8]) -> Vec<u8> {
+        RewriteClient::rewrite(self, rule, address)
+    }
+}
+
+/// `address` (external form, as text) rewritten in context `rule`, as text.
+pub fn rewrite_text(rewriter: &mut dyn Rewrite, rule: &str, address: &str) -> String {
+    let result = rewriter.rewrite(rule, &eight_bit::to_bytes(address));
+    eight_bit::to_text(&result).into_owned()
+}
 
 /// One lookup: the table, what it needs, and the rewriting service.
 pub struct AddrMap<'a> {
@@ -28,8 +48,8 @@ pub struct AddrMap<'a> {
 }
 
 impl AddrMap<'_> {
-    /// The addresses `address` maps to, None when the table has no entry for it
-    /// (`mail_addr_map_opt` with external-form queries).
+    /// The addresses `address` (in `in_form`) maps to, in `out_form`, None when the
+    /// table has no entry for it (`mail_addr_map_opt` with external-form queries).
     pub fn map(
         &mut self,
         address: &str,
@@ -120,7 +140,7 @@ pub fn crunch(
     let tree = tok822::parse(list);
     let mut out = Vec::new();
     for addr in tok822::addresses(&tree) {
-        let (canonical, _) = rewrite_external(rewriter, RULE_LOCAL, &addr.externalize());
+        let canonical = rewrite_text(rewriter, RULE_LOCAL, &addr.externalize());
         let mut internal = unquote_822_local(&canonical);
         if let Some(ext) = extension {
             let at = internal.rfind('@').unwrap_or(internal.len());
@@ -137,13 +157,29 @@ pub fn crunch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rewrite::fake::Fake;
+
+    /// Postfix's local rule with myorigin and mydomain `example.com`: no domain gets
+    /// `@example.com`, a domain without a dot gets `.example.com`.
+    struct Local;
+
+    impl Rewrite for Local {
+        fn rewrite(&mut self, rule: &str, address: &[u8]) -> Vec<u8> {
+            assert_eq!(rule, RULE_LOCAL);
+            let address = String::from_utf8(address.to_vec()).unwrap();
+            let out = match address.rsplit_once('@') {
+                _ if address == "\"\"" => address.clone(),
+                Some((_, d)) if d.contains('.') => address.clone(),
+                Some((l, d)) => format!("{l}@{d}.example.com"),
+                None => format!("{address}@example.com"),
+            };
+            out.into_bytes()
+        }
+    }
 
     #[test]
     fn crunch_canonicalizes_each_address_and_adds_the_extension() {
-        let mut fake = Fake::default();
         let got = crunch(
-            &mut fake,
+            &mut Local,
             "a, \"b c\"@x.example, d@e",
             Some("+ext"),
             Form::External,
@@ -156,7 +192,10 @@ mod tests {
                 "d+ext@e.example.com"
             ]
         );
-        let got = crunch(&mut fake, "<>", None, Form::Internal);
-        assert_eq!(got, [""]);
+        assert_eq!(crunch(&mut Local, "<>", None, Form::Internal), [""]);
+        assert_eq!(
+            crunch(&mut Local, "\"b c\"@x.example", None, Form::Internal),
+            ["b c@x.example"]
+        );
     }
 }
