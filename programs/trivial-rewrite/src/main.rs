@@ -15,6 +15,7 @@
 mod resolve;
 mod rewrite;
 mod transport;
+mod whatif;
 
 use dict::Flags;
 use global::maps::Maps;
@@ -229,11 +230,20 @@ impl Settings<'_> {
 }
 
 fn main() {
+    if let Some(query) = global::whatif::enter() {
+        whatif::run(query);
+    }
     let mut daemon = server::Daemon::start(server::Requirements::default());
     if let Some(arg) = daemon.args.first() {
         log::msg_fatal!("unexpected command-line argument: {arg}");
     }
-    let config = &daemon.config;
+    let service = service(&daemon.config);
+    daemon.enter_jail();
+    server::multi::serve(daemon, service)
+}
+
+/// The service's state, from main.cf (before the jail; also the what-if mode's).
+fn service(config: &params::Config) -> TrivialRewrite {
     let smtputf8 = config
         .bool(&i::SMTPUTF8_ENABLE)
         .unwrap_or_else(|e| global::fatal_config(e));
@@ -299,15 +309,11 @@ fn main() {
         &r::ADDRESS_VERIFY_SENDER_DEPENDENT_DEFAULT_TRANSPORT_MAPS,
     );
     let watch = std::mem::take(&mut s.watch);
-    daemon.enter_jail();
-    server::multi::serve(
-        daemon,
-        TrivialRewrite {
-            shared,
-            regular,
-            verify,
-            remote_rules,
-            watch,
-        },
-    )
+    TrivialRewrite {
+        shared,
+        regular,
+        verify,
+        remote_rules,
+        watch,
+    }
 }
