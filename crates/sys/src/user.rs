@@ -141,6 +141,65 @@ pub fn chroot_uid(root: Option<&Path>, user: Option<&str>) -> Result<(), Privile
     Ok(())
 }
 
+/// The jail and ids a command takes between fork and exec: Postfix's pipe_command child
+/// with a root directory (`chroot_uid(root, 0)`, then `set_ugid(uid, gid)`, then the
+/// working directory, inside the jail). Everything is made ready before the fork, so that
+/// [`ChildJail::enter`] only makes system calls (a forked copy of a threaded process may
+/// not allocate).
+#[derive(Debug)]
+pub struct ChildJail {
+    root: CString,
+    uid: u32,
+    gid: u32,
+    cwd: Option<CString>,
+}
+
+impl ChildJail {
+    /// A jail at `root` for a command run as `uid`/`gid` in `cwd` (a path inside the jail).
+    pub fn new(root: &Path, uid: u32, gid: u32, cwd: Option<&Path>) -> io::Result<ChildJail> {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| {
+            CString::new(p.as_os_str().as_bytes())
+                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+        };
+        Ok(ChildJail {
+            root: c(root)?,
+            uid,
+            gid,
+            cwd: cwd.map(c).transpose()?,
+        })
+    }
+
+    /// Enters the jail and becomes the user for good. Only for the child between fork and
+    /// exec (`CommandExt::pre_exec`): the failure is the errno alone, which is all the
+    /// parent learns.
+    pub fn enter(&self) -> io::Result<()> {
+        let ok = |rc: libc::c_int| {
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        };
+        // SAFETY: plain system calls on C strings and a one-element array this struct
+        // owns; nothing is allocated.
+        unsafe {
+            if libc::geteuid() != 0 {
+                ok(libc::seteuid(0))?;
+            }
+            ok(libc::chroot(self.root.as_ptr()))?;
+            ok(libc::chdir(c"/".as_ptr()))?;
+            ok(libc::setgid(self.gid))?;
+            ok(libc::setgroups(1, &self.gid))?;
+            ok(libc::setuid(self.uid))?;
+            if let Some(cwd) = &self.cwd {
+                ok(libc::chdir(cwd.as_ptr()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Becomes `uid`/`gid` for good (real, effective and saved ids), with `gid` as the only
 /// supplementary group: Postfix's `set_ugid()`. It needs no group file, so it works inside
 /// a jail. A process that is not root regains root first, as Postfix's does (a set-uid
@@ -355,6 +414,33 @@ mod tests {
             expect("primary group listed", groups.contains(&nobody.gid), true)?;
             expect("root's group gone", groups.contains(&0), false)
         });
+        assert_eq!(status, 0);
+    }
+
+    #[test]
+    fn a_child_jail_is_the_root_then_the_user_then_the_directory() {
+        let root = std::env::temp_dir().join(format!("sys-child-jail-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("work")).unwrap();
+        std::fs::write(root.join("marker"), "inside").unwrap();
+        let status = in_child(|| {
+            let nobody = nobody();
+            let jail = ChildJail::new(&root, nobody.uid, nobody.gid, Some(Path::new("/work")))
+                .map_err(|e| e.to_string())?;
+            if !Uid::effective().is_root() {
+                let e = jail.enter().unwrap_err();
+                return expect("not root", e.raw_os_error(), Some(libc::EPERM));
+            }
+            jail.enter().map_err(|e| e.to_string())?;
+            let Ids { uids, gids, groups } = ids();
+            expect("uids", uids, (nobody.uid, nobody.uid, nobody.uid))?;
+            expect("gids", gids, (nobody.gid, nobody.gid, nobody.gid))?;
+            expect("groups", groups, vec![nobody.gid])?;
+            let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+            expect("directory", cwd, std::path::PathBuf::from("/work"))?;
+            let marker = std::fs::read_to_string("/marker").map_err(|e| e.to_string())?;
+            expect("the jail's root", marker.as_str(), "inside")
+        });
+        let _ = std::fs::remove_dir_all(&root);
         assert_eq!(status, 0);
     }
 }
