@@ -254,4 +254,42 @@ crate::params! {
     /// The LMTP client: Whether a failed bind to smtp_bind_address(6) defers the mail instead of
     /// connecting from any address. The default is no.
     "lmtp_bind_address_enforce" LMTP_BIND_ADDRESS_ENFORCE: Bool = "no";
+    /// The SMTP client: One-to-one address tables that rewrite the envelope sender and
+    /// recipients and the addresses in the message's own headers as mail goes out (generic(5)).
+    /// The default is empty.
+    "smtp_generic_maps" SMTP_GENERIC_MAPS: Str = "";
+    /// The LMTP client: One-to-one address tables that rewrite the envelope sender and
+    /// recipients and the addresses in the message's own headers as mail goes out (generic(5)).
+    /// The default is empty.
+    "lmtp_generic_maps" LMTP_GENERIC_MAPS: Str = "";
+    /// The SMTP client: header_checks(5) tables applied to the message's own headers as the
+    /// message is sent, with the actions WARN, INFO, REPLACE, STRIP, IGNORE and DUNNO. The
+    /// default is empty.
+    "smtp_header_checks" SMTP_HEADER_CHECKS: Str = "";
+    /// The LMTP client: header_checks(5) tables applied to the message's own headers as the
+    /// message is sent, with the actions WARN, INFO, REPLACE, STRIP, IGNORE and DUNNO. The
+    /// default is empty.
+    "lmtp_header_checks" LMTP_HEADER_CHECKS: Str = "";
+    /// The SMTP client: Such tables for MIME headers. The default is empty.
+    "smtp_mime_header_checks" SMTP_MIME_HEADER_CHECKS: Str = "";
+    /// The LMTP client: Such tables for MIME headers. The default is empty.
+    "lmtp_mime_header_checks" LMTP_MIME_HEADER_CHECKS: Str = "";
+    /// The SMTP client: Such tables for the headers of attached messages. The default is
+    /// empty.
+    "smtp_nested_header_checks" SMTP_NESTED_HEADER_CHECKS: Str = "";
+    /// The LMTP client: Such tables for the headers of attached messages. The default is
+    /// empty.
+    "lmtp_nested_header_checks" LMTP_NESTED_HEADER_CHECKS: Str = "";
+    /// The SMTP client: body_checks(5) tables applied to each body line as the message is
+    /// sent, with the actions of smtp_header_checks. The default is empty.
+    "smtp_body_checks" SMTP_BODY_CHECKS: Str = "";
+    /// The LMTP client: body_checks(5) tables applied to each body line as the message is
+    /// sent, with the actions of lmtp_header_checks. The default is empty.
+    "lmtp_body_checks" LMTP_BODY_CHECKS: Str = "";
+    /// The SMTP client's delivery status filter, in the form of default_delivery_status_filter.
+    /// The default is $default_delivery_status_filter.
+    "smtp_delivery_status_filter" SMTP_DELIVERY_STATUS_FILTER: Str = "$default_delivery_status_filter";
+    /// The LMTP client's delivery status filter, in the form of default_delivery_status_filter.
+    /// The default is $default_delivery_status_filter.
+    "lmtp_delivery_status_filter" LMTP_DELIVERY_STATUS_FILTER: Str = "$default_delivery_status_filter";
 }
