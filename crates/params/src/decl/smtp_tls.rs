@@ -1,0 +1,71 @@
+//! The SMTP and LMTP client's TLS policy parameters beyond the security level: trust
+//! anchors, the names a certificate must match, the per-destination policy table, the
+//! protocols and cipher grades, and the DNS support level that decides whether the
+//! DANE levels can work.
+//!
+//! Postfix counterpart: global/mail_params.h (smtp_tls_* and lmtp_tls_*), read by
+//! smtp/smtp.c and smtp/smtp_tls_policy.c.
+
+crate::params! {
+    /// The SMTP client: A directory of trusted CA certificates in PEM format (one per file,
+    /// as `openssl rehash` leaves them). The default is empty.
+    "smtp_tls_CApath" SMTP_TLS_CAPATH: Str = "";
+    /// The LMTP client: A directory of trusted CA certificates in PEM format. The default is
+    /// empty.
+    "lmtp_tls_CApath" LMTP_TLS_CAPATH: Str = "";
+    /// The SMTP client: The names a server certificate must match at level verify: hostname (the
+    /// server's name), nexthop, dot-nexthop, a name, or .domain for its subdomains. The default is
+    /// hostname.
+    "smtp_tls_verify_cert_match" SMTP_TLS_VERIFY_CERT_MATCH: Str = "hostname";
+    /// The LMTP client: The names a server certificate must match at level verify. The default is
+    /// hostname.
+    "lmtp_tls_verify_cert_match" LMTP_TLS_VERIFY_CERT_MATCH: Str = "hostname";
+    /// The SMTP client: The names a server certificate must match at level secure. The default is
+    /// nexthop, dot-nexthop.
+    "smtp_tls_secure_cert_match" SMTP_TLS_SECURE_CERT_MATCH: Str = "nexthop, dot-nexthop";
+    /// The LMTP client: The names a server certificate must match at level secure. The default is
+    /// nexthop.
+    "lmtp_tls_secure_cert_match" LMTP_TLS_SECURE_CERT_MATCH: Str = "nexthop";
+    /// The SMTP client: Lookup tables with a TLS policy (a level, then match=, protocols=,
+    /// ciphers=, exclude=, servername= attributes) by next-hop destination, then by parent domain
+    /// (.domain). The default is empty.
+    "smtp_tls_policy_maps" SMTP_TLS_POLICY_MAPS: Str = "";
+    /// The LMTP client: Lookup tables with a TLS policy by next-hop destination. The default is
+    /// empty.
+    "lmtp_tls_policy_maps" LMTP_TLS_POLICY_MAPS: Str = "";
+    /// The SMTP client: The TLS protocols at level may. The default is >=TLSv1 (rustls speaks TLS
+    /// 1.2 and 1.3).
+    "smtp_tls_protocols" SMTP_TLS_PROTOCOLS: Str = ">=TLSv1";
+    /// The LMTP client: The TLS protocols at level may. The default is >=TLSv1.
+    "lmtp_tls_protocols" LMTP_TLS_PROTOCOLS: Str = ">=TLSv1";
+    /// The SMTP client: The TLS protocols at levels encrypt and up. The default is >=TLSv1.
+    "smtp_tls_mandatory_protocols" SMTP_TLS_MANDATORY_PROTOCOLS: Str = ">=TLSv1";
+    /// The LMTP client: The TLS protocols at levels encrypt and up. The default is >=TLSv1.
+    "lmtp_tls_mandatory_protocols" LMTP_TLS_MANDATORY_PROTOCOLS: Str = ">=TLSv1";
+    /// The SMTP client: The cipher grade at level may (export, low, medium, high, null); every
+    /// rustls cipher is of grade high, so any grade but null allows them all. The default is
+    /// medium.
+    "smtp_tls_ciphers" SMTP_TLS_CIPHERS: Str = "medium";
+    /// The LMTP client: The cipher grade at level may. The default is medium.
+    "lmtp_tls_ciphers" LMTP_TLS_CIPHERS: Str = "medium";
+    /// The SMTP client: The cipher grade at levels encrypt and up. The default is medium.
+    "smtp_tls_mandatory_ciphers" SMTP_TLS_MANDATORY_CIPHERS: Str = "medium";
+    /// The LMTP client: The cipher grade at levels encrypt and up. The default is medium.
+    "lmtp_tls_mandatory_ciphers" LMTP_TLS_MANDATORY_CIPHERS: Str = "medium";
+    /// The SMTP client: The name sent in SNI: a host name, or hostname (the server's) or nexthop;
+    /// empty sends none. The default is empty.
+    "smtp_tls_servername" SMTP_TLS_SERVERNAME: Str = "";
+    /// The LMTP client: The name sent in SNI. The default is empty.
+    "lmtp_tls_servername" LMTP_TLS_SERVERNAME: Str = "";
+    /// The SMTP client: Obsolete: with smtp_enforce_tls, whether the server's name must match
+    /// (level verify) or not (encrypt) when smtp_tls_security_level is empty. The default is yes.
+    "smtp_tls_enforce_peername" SMTP_TLS_ENFORCE_PEERNAME: Bool = "yes";
+    /// The LMTP client: Obsolete: as smtp_tls_enforce_peername. The default is yes.
+    "lmtp_tls_enforce_peername" LMTP_TLS_ENFORCE_PEERNAME: Bool = "yes";
+    /// The SMTP client: disabled, enabled or dnssec. The dane levels need dnssec; this client's
+    /// resolver does not report DNSSEC validation, so they fall back as Postfix's do without
+    /// it. The default is empty.
+    "smtp_dns_support_level" SMTP_DNS_SUPPORT_LEVEL: Str = "";
+    /// The LMTP client: as smtp_dns_support_level. The default is empty.
+    "lmtp_dns_support_level" LMTP_DNS_SUPPORT_LEVEL: Str = "";
+}
