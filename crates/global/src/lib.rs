@@ -23,6 +23,8 @@ pub mod dsn_util;
 pub mod ext_prop;
 pub mod file_limit;
 pub mod flush_clnt;
+pub mod fold_header;
+pub mod header_body_checks;
 pub mod info_log_addr_form;
 pub mod input_transp;
 pub mod log_adhoc;

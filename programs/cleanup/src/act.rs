@@ -23,10 +23,10 @@ use global::cleanup_user::{
     FLAG_DISCARD, FLAG_FILTER, FLAG_HOLD, FLAG_MILTER, STAT_CONT, STAT_DEFER,
 };
 use global::dsn_util::dsn_prepend;
+use global::header_body_checks::{action_text_ok, split_action};
 use global::maps::Maps;
 use global::record::rec_type;
 use rfc822::mime::HeaderClass;
-use rfc822::mime::header_opts::is_header;
 use util::eight_bit;
 
 /// Header/body checks and Milters (`CLEANUP_FLAG_FILTER_ALL`).
@@ -109,9 +109,7 @@ impl<W: QueueSink> State<'_, W> {
     /// Carries out `value`, the action a check of `text` found in table list
     /// `map_class` (`cleanup_act`).
     pub fn act(&mut self, context: Context, text: &str, value: &str, map_class: &str) -> Outcome {
-        let command_len = value.find([' ', '\t']).unwrap_or(value.len());
-        let (command, optional) = value.split_at(command_len);
-        let optional = optional.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let (command, optional) = split_action(value);
         let command = command.to_ascii_uppercase();
         match command.as_str() {
             "REJECT" => {
@@ -165,13 +163,7 @@ impl<W: QueueSink> State<'_, W> {
             }
             "PREPEND" => self.prepend(context, text, optional, map_class),
             "REPLACE" => {
-                if optional.is_empty() {
-                    log::msg_warn!("REPLACE action without text in {map_class} map");
-                } else if context == Context::Header && is_header(optional.as_bytes()) == 0 {
-                    log::msg_warn!(
-                        "bad REPLACE header text \"{optional}\" in {map_class} map -- need \"headername: headervalue\""
-                    );
-                } else {
+                if action_text_ok("REPLACE", context == Context::Header, optional, map_class) {
                     self.act_log(map_class, "replace", context, text, optional);
                     return Outcome::Replace(optional.to_string());
                 }
@@ -210,17 +202,13 @@ impl<W: QueueSink> State<'_, W> {
 
     /// PREPEND: a header goes before the header that matched, a line before the line.
     fn prepend(&mut self, context: Context, text: &str, optional: &str, map_class: &str) {
-        if optional.is_empty() {
-            log::msg_warn!("PREPEND action without text in {map_class} map");
-        } else if context == Context::Header {
-            if is_header(optional.as_bytes()) == 0 {
-                log::msg_warn!(
-                    "bad PREPEND header text \"{optional}\" in {map_class} map -- need \"headername: headervalue\""
-                );
-            } else {
-                self.act_log(map_class, "prepend", context, text, optional);
-                self.out_header(&eight_bit::to_bytes(optional));
-            }
+        let header = context == Context::Header;
+        if !action_text_ok("PREPEND", header, optional, map_class) {
+            return;
+        }
+        if header {
+            self.act_log(map_class, "prepend", context, text, optional);
+            self.out_header(&eight_bit::to_bytes(optional));
         } else {
             self.act_log(map_class, "prepend", context, text, optional);
             self.out(rec_type::NORM, &eight_bit::to_bytes(optional));

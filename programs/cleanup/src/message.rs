@@ -351,7 +351,7 @@ impl<W: QueueSink> State<'_, W> {
             return;
         }
         if changed {
-            fold_header(header);
+            global::fold_header::fold_header(header);
         }
         self.out_header(header);
     }
@@ -501,50 +501,14 @@ fn utc_stamp(secs: u64) -> String {
     )
 }
 
-/// Joins the one-address-per-line result of header rewriting into lines of up to about
-/// 70 characters (`cleanup_fold_header`); the tab in front of continuation lines is added
-/// when the header is written.
-fn fold_header(header: &mut [u8]) {
-    let mut start_line = 0;
-    let mut line = 0;
-    loop {
-        let end_line = header[line..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(header.len(), |i| line + i);
-        if line > start_line {
-            if end_line - start_line < 70 {
-                header[line - 1] = b' ';
-            } else {
-                start_line = line;
-            }
-        }
-        if end_line >= header.len() {
-            break;
-        }
-        line = end_line + 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{fold_header, utc_stamp};
+    use super::utc_stamp;
 
     #[test]
     fn utc_stamps() {
         assert_eq!(utc_stamp(0), "19700101000000");
         assert_eq!(utc_stamp(951_782_400), "20000229000000");
         assert_eq!(utc_stamp(1_700_000_000), "20231114221320");
-    }
-
-    #[test]
-    fn folding_joins_short_lines() {
-        let mut h = b"To: a@example.com,\nb@example.com,\nc@example.com".to_vec();
-        fold_header(&mut h);
-        assert_eq!(h, b"To: a@example.com, b@example.com, c@example.com");
-        let long = format!("To: {}@example.com,\nb@example.com", "x".repeat(70));
-        let mut h = long.clone().into_bytes();
-        fold_header(&mut h);
-        assert_eq!(h, long.as_bytes());
     }
 }
