@@ -23,6 +23,7 @@ mod session;
 mod settings;
 mod stats;
 mod tls_setup;
+mod whatif;
 
 use check::{Checker, Policy};
 use params::decl::debug::SHOW_USER_UNKNOWN_TABLE_NAME;
@@ -31,6 +32,9 @@ use server::single::Stream;
 use settings::Settings;
 
 fn main() {
+    if let Some(query) = global::whatif::enter() {
+        whatif::run(query);
+    }
     let mut daemon = server::Daemon::start(server::Requirements::default());
     if let Some(arg) = daemon.args.first() {
         log::msg_fatal!("unexpected command-line argument: {arg}");
