@@ -35,6 +35,7 @@ mod state;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod whatif;
 
 use global::cleanup_user::STAT_BAD;
 use global::record::{rec_get, rec_type};
@@ -55,6 +56,9 @@ const PROTOCOL: &str = "cleanup_protocol";
 const RECORD_LIMIT: usize = 1 << 20;
 
 fn main() {
+    if let Some(query) = global::whatif::enter() {
+        whatif::run(query);
+    }
     log::set_fatal_cleanup(incomplete::remove);
     let mut daemon = server::Daemon::start(server::Requirements {
         unlimited: true,
