@@ -1,0 +1,211 @@
+//! postwhatif - where would this address go, and would smtpd accept this mail, without
+//! sending any.
+//!
+//! Postfix counterpart: none; Exim's `-bt` and `-bh` come closest. `postwhatif [-c
+//! config_dir] [-j] [-v] [-m] [-f sender] address...` follows each address the way mail
+//! to it would go: cleanup's canonical maps, masquerading and virtual alias expansion,
+//! then trivial-rewrite's resolve (transport_maps, the address class and its transport,
+//! relayhost), and with `-m` (`--mx`) the mail exchangers the SMTP client would try.
+//! `postwhatif [-c config_dir] [-j] [-n service] -s name=value...` asks smtpd's
+//! restriction engine whether it would accept a client (`client_address=`,
+//! `client_name=`), `helo=`, `sender=`, `recipient=` and `sasl_username=`.
+//!
+//! The answers come from the daemons' own code: each is started from daemon_directory in
+//! its what-if mode (global::whatif) with the master.cf settings of its service and every
+//! deciding table wrapped in `debug:`, so each step names the parameter or restriction, the
+//! table, the key and the value that decided, and the main.cf or master.cf line the
+//! setting comes from (`-v` also shows the lookups that found nothing). `-j` (`--json`)
+//! prints one JSON object. Exit status: 0 accepted (or deliverable), 1 rejected (or
+//! bounced), 2 deferred or an error.
+
+mod config;
+mod report;
+mod run;
+
+use config::Setup;
+use params::Config;
+use params::master_cf::MasterCf;
+use report::{Report, Step};
+use std::path::PathBuf;
+
+fn usage(myname: &str) -> ! {
+    log::msg_fatal!(
+        "usage: {myname} [-c config_dir] [-j (JSON)] [-v] [-m (MX)] [-f sender] address... | {myname} [-c config_dir] [-j] [-v] [-n service] -s name=value..."
+    )
+}
+
+fn main() {
+    let argv0 = std::env::args()
+        .next()
+        .unwrap_or_else(|| "postwhatif".into());
+    log::init(Box::new(log::Stderr::new(&argv0)));
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .map(|a| match a.as_str() {
+            "--json" => "-j".into(),
+            "--mx" => "-m".into(),
+            "--smtpd" => "-s".into(),
+            _ => a,
+        })
+        .collect();
+    let (opts, operands) = match util::getopt::parse(&argv0, "c:f:jmn:sv", &args) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("{message}");
+            usage(&argv0)
+        }
+    };
+    let mut config_dir = None;
+    let mut options = report::Options::default();
+    let mut sender = String::new();
+    let mut service = None;
+    let mut smtpd = false;
+    for opt in opts {
+        let value = opt.value.unwrap_or_default();
+        match opt.letter {
+            'c' => config_dir = Some(PathBuf::from(value)),
+            'f' => sender = value,
+            'j' => options.json = true,
+            'm' => options.mx = true,
+            'n' => service = Some(value),
+            's' => smtpd = true,
+            'v' => options.verbose = true,
+            _ => usage(&argv0),
+        }
+    }
+    if operands.is_empty() {
+        usage(&argv0);
+    }
+    let config_dir = params::config::config_directory(config_dir.as_deref());
+    let config = Config::load(&config_dir).unwrap_or_else(|e| global::fatal_config(e));
+    let master = MasterCf::read(&config_dir.join("master.cf")).unwrap_or_default();
+    let daemon_directory = config
+        .str(&params::decl::install::DAEMON_DIRECTORY)
+        .unwrap_or_else(|e| global::fatal_config(e));
+    let setup = Setup {
+        config,
+        master,
+        daemon_directory,
+    };
+    let report = if smtpd {
+        let mut question = Vec::new();
+        for operand in &operands {
+            if !operand.contains('=') {
+                usage(&argv0);
+            }
+            question.push(operand.clone());
+        }
+        smtpd_question(&setup, &config_dir, service.as_deref(), &question)
+    } else {
+        let mut report = Report::new("address");
+        for address in &operands {
+            address_question(&setup, &config_dir, &options, &sender, address, &mut report);
+        }
+        report
+    };
+    report.print(&options);
+    std::process::exit(report.status);
+}
+
+/// The tables cleanup looks addresses up in.
+const CLEANUP_TABLES: [&str; 6] = [
+    "canonical_maps",
+    "sender_canonical_maps",
+    "recipient_canonical_maps",
+    "virtual_alias_maps",
+    "sender_bcc_maps",
+    "recipient_bcc_maps",
+];
+
+/// The tables trivial-rewrite's resolve looks addresses up in.
+const RESOLVE_TABLES: [&str; 4] = [
+    "transport_maps",
+    "relocated_maps",
+    "sender_dependent_relayhost_maps",
+    "sender_dependent_default_transport_maps",
+];
+
+/// Follows `address` through cleanup and trivial-rewrite.
+fn address_question(
+    setup: &Setup,
+    config_dir: &std::path::Path,
+    options: &report::Options,
+    sender: &str,
+    address: &str,
+    report: &mut Report,
+) {
+    report.begin(address);
+    let entry = setup.service("cleanup", Some("cleanup"));
+    let (overrides, owners) = config::overrides(setup, entry, &CLEANUP_TABLES);
+    let question = [format!("sender={sender}"), format!("recipient={address}")];
+    let answers = run::run(
+        &setup.daemon_directory,
+        config_dir,
+        "cleanup",
+        &overrides,
+        &question,
+    );
+    report.steps_from_log(setup, entry, "cleanup", &answers, &owners);
+    if !report.answered("cleanup", &answers) {
+        return;
+    }
+    let final_sender = answers
+        .of("sender")
+        .find_map(|a| a.get_str("result").ok())
+        .unwrap_or(sender)
+        .to_string();
+    let recipients: Vec<String> = answers
+        .of("recipient")
+        .filter_map(|a| a.get_str("result").ok().map(str::to_string))
+        .collect();
+    if recipients.is_empty() {
+        report.push(Step::verdict("cleanup", "no recipient is left"));
+    }
+    let entry = setup.service("trivial-rewrite", Some("rewrite"));
+    let (overrides, owners) = config::overrides(setup, entry, &RESOLVE_TABLES);
+    for recipient in recipients {
+        let question = [
+            format!("address={recipient}"),
+            format!("sender={final_sender}"),
+        ];
+        let answers = run::run(
+            &setup.daemon_directory,
+            config_dir,
+            "trivial-rewrite",
+            &overrides,
+            &question,
+        );
+        report.steps_from_log(setup, entry, "trivial-rewrite", &answers, &owners);
+        if !report.answered("trivial-rewrite", &answers) {
+            continue;
+        }
+        if let Some(resolved) = answers.of("resolve").next() {
+            report.resolved(setup, entry, &recipient, resolved, options.mx);
+        }
+    }
+}
+
+/// Asks smtpd's restriction engine.
+fn smtpd_question(
+    setup: &Setup,
+    config_dir: &std::path::Path,
+    service: Option<&str>,
+    question: &[String],
+) -> Report {
+    let mut report = Report::new("smtpd");
+    let entry = setup.service("smtpd", service.or(Some("smtp")));
+    report.begin(&question.join(" "));
+    let (overrides, owners) = config::overrides(setup, entry, &[]);
+    let answers = run::run(
+        &setup.daemon_directory,
+        config_dir,
+        "smtpd",
+        &overrides,
+        question,
+    );
+    report.steps_from_log(setup, entry, "smtpd", &answers, &owners);
+    if report.answered("smtpd", &answers) {
+        report.smtpd(setup, entry, &answers);
+    }
+    report
+}
