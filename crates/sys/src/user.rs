@@ -170,9 +170,19 @@ impl ChildJail {
         })
     }
 
-    /// Enters the jail and becomes the user for good. Only for the child between fork and
-    /// exec (`CommandExt::pre_exec`): the failure is the errno alone, which is all the
-    /// parent learns.
+    /// Makes `command`'s child enter the jail and become the user for good just before
+    /// the exec, after everything `command` itself sets up. A failure makes `spawn()`
+    /// fail with its errno, which is all the parent learns.
+    pub fn before_exec(self, command: &mut std::process::Command) {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: enter() makes system calls only, on what new() prepared.
+        unsafe {
+            command.pre_exec(move || self.enter());
+        }
+    }
+
+    /// Enters the jail and becomes the user for good; only in a child between fork and
+    /// exec (or a process that wants to become the command's).
     pub fn enter(&self) -> io::Result<()> {
         let ok = |rc: libc::c_int| {
             if rc == 0 {
