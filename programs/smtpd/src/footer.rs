@@ -7,9 +7,11 @@
 //! enhanced status code, unless the footer starts with `\c`, which joins its first line to
 //! the reply's last. `$server_name`, `$client_address`, `$client_port`, `$client_name`,
 //! `$reverse_client_name`, `$client`, `$helo_name`, `$sender`, `$recipient` (and their
-//! `_name`/`_domain` parts) and `$localtime` are expanded, their values with characters
-//! outside `smtpd_expansion_filter`'s default set replaced by `_`; an unknown name leaves
-//! the reply as it was. The log shows the reply without the footer, as Postfix's does.
+//! `_name`/`_domain` parts) and `$localtime` are expanded, each byte of their values that
+//! `smtpd_expansion_filter` does not list replaced by `_`; an unknown name leaves the
+//! reply as it was. The log shows the reply without the footer, as Postfix's does. DNS
+//! list reply templates ([`crate::check`]'s rbl module) expand the same names.
+//! Postfix counterpart of the filter: the `filter` argument of `util/mac_expand.c`.
 
 use util::mac_expand::{self, Flags, Mode};
 
@@ -33,11 +35,14 @@ pub struct Context<'a> {
     pub sender: Option<&'a str>,
     /// The recipient.
     pub recipient: Option<&'a str>,
+    /// `smtpd_expansion_filter`, unescaped: the bytes a value may keep.
+    pub filter: &'a [u8],
 }
 
 impl Context<'_> {
-    /// `smtpd_expand_lookup()`.
-    fn lookup(&self, name: &str) -> Option<String> {
+    /// `smtpd_expand_lookup()`, the value filtered; None for an unknown name (with
+    /// Postfix's warning).
+    pub fn lookup(&self, name: &str) -> Option<String> {
         let value = match name {
             "server_name" => self.server_name.to_string(),
             "client" => self.client.to_string(),
@@ -58,16 +63,23 @@ impl Context<'_> {
                 }
             }
         };
-        Some(filtered(&value))
+        Some(filtered(&value, self.filter))
     }
 }
 
 /// `smtpd_expand_addr()`: the address, its local part (`_name`) or its domain
-/// (`_domain`); empty outside a transaction.
+/// (`_domain`); empty outside a transaction, `<>` for the null address and its local
+/// part.
 fn address_part(address: Option<&str>, part: &str) -> Option<String> {
-    let address = address.unwrap_or_default();
-    let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+    let Some(address) = address else {
+        return Some(String::new());
+    };
+    let (local, domain) = match address {
+        "" => ("<>", ""),
+        _ => address.rsplit_once('@').unwrap_or((address, "")),
+    };
     match part {
+        "" if address.is_empty() => Some("<>".to_string()),
         "" => Some(address.to_string()),
         "_name" => Some(local.to_string()),
         "_domain" => Some(domain.to_string()),
@@ -78,19 +90,14 @@ fn address_part(address: Option<&str>, part: &str) -> Option<String> {
     }
 }
 
-/// The value with every character outside smtpd_expansion_filter's default (tab and
-/// printable ASCII) made `_`.
-fn filtered(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| {
-            if c == '\t' || (' '..='~').contains(&c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+/// The value with every byte that `filter` does not list made `_` (a character of two
+/// UTF-8 bytes becomes two), as mac_expand() filters looked-up values.
+pub fn filtered(value: &str, filter: &[u8]) -> String {
+    let bytes: Vec<u8> = util::eight_bit::to_bytes(value)
+        .iter()
+        .map(|b| if filter.contains(b) { *b } else { b'_' })
+        .collect();
+    util::eight_bit::to_text(&bytes).into_owned()
 }
 
 /// Now as `%b %d %H:%M:%S` in local time.
@@ -182,7 +189,25 @@ mod tests {
             helo_name: None,
             sender: Some("a@example.org"),
             recipient: None,
+            filter: DEFAULT_FILTER,
         }
+    }
+
+    /// smtpd_expansion_filter's default, unescaped.
+    const DEFAULT_FILTER: &[u8] =
+        b"\t !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+
+    #[test]
+    fn values_keep_only_filter_bytes() {
+        assert_eq!(filtered("a b\tc", DEFAULT_FILTER), "a b\tc");
+        assert_eq!(filtered("x\ny\u{e9}", DEFAULT_FILTER), "x_y__");
+        assert_eq!(filtered("abc-1", b"abc"), "abc__");
+        let mut c = context();
+        c.sender = Some("");
+        assert_eq!(c.lookup("sender").unwrap(), "<>");
+        assert_eq!(c.lookup("sender_name").unwrap(), "<>");
+        assert_eq!(c.lookup("sender_domain").unwrap(), "");
+        assert_eq!(c.lookup("recipient").unwrap(), "");
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct Settings {
     pub stress: String,
     /// `smtpd_reject_footer`.
     pub reject_footer: String,
+    /// `smtpd_expansion_filter`, unescaped.
+    pub expansion_filter: Vec<u8>,
     /// `smtpd_authorized_xforward_hosts`, when set.
     pub xforward_hosts: Option<MatchList>,
     /// `smtpd_authorized_xclient_hosts`, when set.
@@ -202,6 +204,7 @@ impl Settings {
                 .str(&params::decl::process::STRESS)
                 .unwrap_or_else(|e| fatal(e)),
             reject_footer: text(&s::SMTPD_REJECT_FOOTER),
+            expansion_filter: util::unescape::unescape(&text(&s::SMTPD_EXPANSION_FILTER)),
             xforward_hosts: list(
                 config,
                 &s::SMTPD_AUTHORIZED_XFORWARD_HOSTS,

@@ -33,7 +33,7 @@ impl Checker {
         let Some(recipient) = facts.recipient else {
             return Verdict::Dunno;
         };
-        let reply = self.rewriter.resolve(facts.sender.unwrap_or(""), recipient);
+        let reply = self.resolve(facts.sender.unwrap_or(""), recipient);
         if reply.flags & FLAG_FAIL != 0 {
             return self.lookup_failure(recipient);
         }
@@ -102,7 +102,7 @@ impl Checker {
     /// address class does not list it. `class` is the reply class (`Recipient address` or
     /// `Sender address`).
     pub(super) fn unlisted(&mut self, sender: &str, address: &str, class: &str) -> Verdict {
-        let reply = self.rewriter.resolve(sender, address);
+        let reply = self.resolve(sender, address);
         if reply.flags & FLAG_FAIL != 0 {
             return self.lookup_failure(address);
         }

@@ -83,6 +83,10 @@ pub enum Restriction {
     RejectNonFqdnSender,
     /// `reject_non_fqdn_recipient`.
     RejectNonFqdnRecipient,
+    /// `reject_unverified_sender`: the verify service must know the sender deliverable.
+    RejectUnverifiedSender,
+    /// `reject_unverified_recipient`.
+    RejectUnverifiedRecipient,
     /// `reject_invalid_helo_hostname` (also `reject_invalid_hostname`).
     RejectInvalidHelo,
     /// `reject_unauth_pipelining`: the client sent commands before it was allowed to.
@@ -168,6 +172,14 @@ const SIMPLE: &[(&str, Restriction)] = &[
     ),
     ("check_recipient_maps", Restriction::RejectUnlistedRecipient),
     ("reject_unlisted_sender", Restriction::RejectUnlistedSender),
+    (
+        "reject_unverified_sender",
+        Restriction::RejectUnverifiedSender,
+    ),
+    (
+        "reject_unverified_recipient",
+        Restriction::RejectUnverifiedRecipient,
+    ),
     (
         "reject_non_fqdn_helo_hostname",
         Restriction::RejectNonFqdnHelo,

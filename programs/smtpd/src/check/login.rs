@@ -52,7 +52,7 @@ impl Checker {
         if self.tables.sender_login.is_none() {
             return Err(Verdict::Dunno);
         }
-        let reply = self.rewriter.resolve(facts.recipient.unwrap_or(""), sender);
+        let reply = self.resolve(facts.recipient.unwrap_or(""), sender);
         if reply.flags & FLAG_FAIL != 0 {
             return Err(self.lookup_failure(sender));
         }

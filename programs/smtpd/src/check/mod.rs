@@ -18,7 +18,9 @@
 //! (names that must exist), [`policy`] and [`policy_request`] (`check_policy_service`),
 //! [`address`] (destinations
 //! and recipient tables), [`helo`] (HELO name checks), [`rewrite`] (whose headers are
-//! local), [`reply`] (refusals), [`trace`] (decisions).
+//! local), [`verify`] (address verification), [`queue_space`] (room in the queue),
+//! [`resolve_cache`] (trivial-rewrite's answers), [`reply`] (refusals), [`trace`]
+//! (decisions).
 
 pub mod access;
 pub mod action;
@@ -28,8 +30,10 @@ pub mod list;
 mod login;
 pub mod policy;
 mod policy_request;
+mod queue_space;
 mod rbl;
 pub mod reply;
+mod resolve_cache;
 mod rewrite;
 mod server_access;
 pub mod tables;
@@ -37,6 +41,7 @@ pub mod tables;
 mod tests;
 pub mod trace;
 mod unknown;
+mod verify;
 
 use crate::peer::Peer;
 use dns::peer::PeerCode;
@@ -167,6 +172,12 @@ pub struct Checker {
     dnsxl_cache: rbl::DnsxlCache,
     /// The settings of the unknown name checks.
     unknown_codes: unknown::UnknownCodes,
+    /// The verify service and the settings of the unverified address checks.
+    verification: verify::Verification,
+    /// queue_minfree and message_size_limit.
+    queue_space: queue_space::QueueSpace,
+    /// The resolving service's answers, kept across sessions.
+    resolve_cache: resolve_cache::ResolveCache,
 }
 
 impl Checker {
@@ -189,6 +200,9 @@ impl Checker {
             in_default_action: false,
             dnsxl_cache: Default::default(),
             unknown_codes: unknown::UnknownCodes::from_config(config),
+            verification: verify::Verification::from_config(config),
+            queue_space: queue_space::QueueSpace::from_config(config),
+            resolve_cache: Default::default(),
         }
     }
 
@@ -214,9 +228,12 @@ impl Checker {
             .context(peer, &self.tables.mynetworks)
     }
 
-    /// The rewriting and resolving service client.
-    pub fn rewriter(&mut self) -> &mut RewriteClient {
-        &mut self.rewriter
+    /// What the resolving service says about `address` from `sender`, through the
+    /// cache (`smtpd_resolve_addr()`).
+    pub fn resolve(&mut self, sender: &str, address: &str) -> global::resolve_clnt::Resolved {
+        let utf8 = self.policy.smtputf8;
+        self.resolve_cache
+            .resolve(&mut self.rewriter, utf8, sender, address)
     }
 
     /// A refusal with `code`, soft-bounced as main.cf says.
@@ -368,6 +385,8 @@ impl Checker {
                 Some(sender) if !sender.is_empty() => self.non_fqdn_address(sender, SENDER),
                 _ => Verdict::Dunno,
             },
+            Restriction::RejectUnverifiedSender => self.unverified(facts, true),
+            Restriction::RejectUnverifiedRecipient => self.unverified(facts, false),
             Restriction::RejectNonFqdnRecipient => match facts.recipient {
                 Some(rcpt) => self.non_fqdn_address(rcpt, RECIPIENT),
                 None => Verdict::Dunno,
@@ -544,6 +563,18 @@ impl Checker {
             return logged(verdict, facts);
         }
         Ok(())
+    }
+
+    /// Room in the queue for a new transaction (`smtpd_check_queue()`): the queue file
+    /// system, which is the working directory, must keep queue_minfree and one and a
+    /// half messages of message_size_limit free.
+    pub fn queue(&self, facts: &Facts) -> Result<(), Refusal> {
+        let fs = queue_space::FsSpace::of(".");
+        let logged = |refusal: &Refusal| facts.whatsup("reject", &refusal.reply);
+        match self.queue_space.check(fs, logged) {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
     }
 
     /// `smtpd_data_restrictions` (`smtpd_check_data()`).

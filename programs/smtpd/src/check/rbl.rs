@@ -75,6 +75,10 @@ pub struct RblReplies {
     pub code: u16,
     /// `rbl_reply_maps`.
     pub maps: Option<global::maps::Maps>,
+    /// `smtpd_expansion_filter`, unescaped: the bytes an expanded value may keep.
+    pub filter: Vec<u8>,
+    /// `myhostname`, for `$server_name`.
+    pub server_name: String,
 }
 
 impl Checker {
@@ -116,7 +120,9 @@ impl Checker {
                 let refusal = Refusal::new(450, "4.7.1", &text, ErrorClass::Policy, false);
                 self.defer_if_reject(refusal)
             }
-            (Dnsxl::Listed(listing), false) => self.rbl_reply(&listing, domain, &what, class),
+            (Dnsxl::Listed(listing), false) => {
+                self.rbl_reply(&listing, domain, &what, class, facts)
+            }
             _ => Verdict::Dunno,
         }
     }
@@ -143,7 +149,17 @@ impl Checker {
     }
 
     /// `rbl_reject_reply()`: the reply from `rbl_reply_maps` or `default_rbl_reply`.
-    fn rbl_reply(&self, listing: &Listing, domain: &str, what: &str, class: &str) -> Verdict {
+    /// The template's `$name`s are the list's (`rbl_expand_lookup()`) and the session's
+    /// (`smtpd_expand_lookup()`), their values filtered by `smtpd_expansion_filter`; a
+    /// template with an unknown name is bad and gives way to `default_rbl_reply`.
+    fn rbl_reply(
+        &self,
+        listing: &Listing,
+        domain: &str,
+        what: &str,
+        class: &str,
+        facts: &Facts,
+    ) -> Verdict {
         let replies = &self.tables.rbl;
         let mut template = None;
         if let Some(maps) = &replies.maps {
@@ -157,21 +173,35 @@ impl Checker {
         }
         let list = domain.split_once('=').map_or(domain, |(d, _)| d);
         let reason = listing.txt.clone().unwrap_or_default();
+        let peer = facts.peer;
+        let session = crate::footer::Context {
+            server_name: &replies.server_name,
+            client: &peer.namaddr,
+            client_address: &peer.addr,
+            client_port: &peer.port,
+            client_name: &peer.name,
+            reverse_client_name: &peer.reverse_name,
+            helo_name: facts.helo,
+            sender: facts.sender,
+            recipient: facts.recipient,
+            filter: &replies.filter,
+        };
         let lookup = |name: &str, _: util::mac_expand::Mode| -> Option<String> {
-            Some(match name {
+            let value = match name {
                 "rbl_code" => replies.code.to_string(),
                 "rbl_domain" => list.to_string(),
                 "rbl_reason" | "rbl_txt" => reason.clone(),
                 "rbl_what" => what.to_string(),
                 "rbl_class" => class.to_string(),
-                _ => return None,
-            })
+                _ => return session.lookup(name),
+            };
+            Some(crate::footer::filtered(&value, &replies.filter))
         };
         let flags = util::mac_expand::Flags::default();
         let why = match template {
             Some(template) => match util::mac_expand::expand(&template, flags, lookup) {
-                Ok(e) => e.text,
-                Err(_) => {
+                Ok(e) if !e.undefined => e.text,
+                _ => {
                     log::msg_warn!(
                         "rbl_reject_reply: bad rbl reply template for domain {domain}: {template}"
                     );
@@ -208,8 +238,8 @@ impl Checker {
     ) -> String {
         let template = &self.tables.rbl.default_reply;
         match util::mac_expand::expand(template, util::mac_expand::Flags::default(), lookup) {
-            Ok(e) => e.text,
-            Err(_) => {
+            Ok(e) if !e.undefined => e.text,
+            _ => {
                 log::msg_fatal!("rbl_reject_reply: bad default rbl reply template: {template}")
             }
         }

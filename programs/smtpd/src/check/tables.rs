@@ -222,6 +222,8 @@ impl Tables {
                 default_reply: get(config.str(&s::DEFAULT_RBL_REPLY)),
                 code: code(config, &s::MAPS_RBL_REJECT_CODE),
                 maps: maps(&s::RBL_REPLY_MAPS),
+                filter: util::unescape::unescape(&get(config.str(&s::SMTPD_EXPANSION_FILTER))),
+                server_name: get(config.str(&params::decl::identity::MYHOSTNAME)),
             },
             policies,
             local_rcpt: maps(&a::LOCAL_RECIPIENT_MAPS),

@@ -108,7 +108,7 @@ impl Checker {
         let Some(address) = address else {
             return Verdict::Dunno;
         };
-        let reply = self.rewriter.resolve(other.unwrap_or(""), address);
+        let reply = self.resolve(other.unwrap_or(""), address);
         if reply.flags & FLAG_FAIL != 0 {
             return self.lookup_failure(address);
         }

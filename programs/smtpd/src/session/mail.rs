@@ -1,10 +1,11 @@
 //! MAIL FROM, and opening the queue file.
 //!
 //! Postfix counterpart: `mail_cmd()` and `mail_open_stream()` in `smtpd/smtpd.c`, with
-//! `smtpd_check_addr()` and `smtpd_check_size()`. The protocol core checks order, syntax
+//! `smtpd_check_addr()`, `smtpd_check_size()` and `smtpd_check_queue()`. The protocol core checks order, syntax
 //! and parameters; smtpd asks the resolving service whether the address is deliverable
 //! at all, logs a refused SIZE= as a `reject:` line, applies the client, HELO and sender
-//! restrictions unless `smtpd_delay_reject` postpones them, and opens the queue file now
+//! restrictions unless `smtpd_delay_reject` postpones them, refuses the transaction when
+//! the queue file system is short of space, and opens the queue file now
 //! or (`smtpd_delay_open_until_valid_rcpt`, the default) at the first accepted recipient.
 
 use super::{Session, rejected};
@@ -64,7 +65,7 @@ impl<W: Wire> Session<'_, W> {
             let text = format!("450 4.7.1 Error: too much mail from {}", self.peer.addr);
             return Err(super::policy_reject(text));
         }
-        let sender = self.txn.mail_sender(args, &opts)?;
+        let mut sender = self.txn.mail_sender(args, &opts)?;
         self.check_addr(&sender, Verb::Mail, args.get(2))?;
         let extras = match self.txn.mail_params(&sender, args, &opts) {
             Ok(extras) => extras,
@@ -89,6 +90,13 @@ impl<W: Wire> Session<'_, W> {
             "sender",
         )?;
         self.note(notice);
+        // This site's own probe sender goes in without its time stamp, so that the
+        // restrictions see one address (valid_verify_sender_addr()).
+        if !self.stand_alone()
+            && let Some(probe) = self.checker.probe_sender(&sender)
+        {
+            sender = probe;
+        }
         if !self.checker.delay_reject() {
             self.txn.sender = Some(sender.clone());
             let checked = self.with_facts("MAIL", None, |checker, facts| {
@@ -98,6 +106,10 @@ impl<W: Wire> Session<'_, W> {
             });
             self.txn.sender = None;
             checked.map_err(rejected)?;
+        }
+        if !self.stand_alone() {
+            self.with_facts("MAIL", None, |checker, facts| checker.queue(facts))
+                .map_err(rejected)?;
         }
         let since = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -130,7 +142,7 @@ impl<W: Wire> Session<'_, W> {
             return Ok(());
         }
         let sender = self.txn.sender.clone().unwrap_or_default();
-        let reply = self.checker.rewriter().resolve(&sender, addr);
+        let reply = self.checker.resolve(&sender, addr);
         let domain = addr.rsplit_once('@').map_or("", |(_, d)| d);
         let bad = reply.flags & global::resolve_clnt::FLAG_ERROR != 0
             || (!self.txn.smtputf8 && !domain.is_ascii());

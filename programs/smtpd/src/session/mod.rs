@@ -368,6 +368,7 @@ impl<'a, W: Wire> Session<'a, W> {
             helo_name: self.helo.as_deref(),
             sender: self.txn.sender.as_deref(),
             recipient: self.txn.recipient.as_deref(),
+            filter: &self.settings.expansion_filter,
         };
         match crate::footer::apply(text, template, &context) {
             Some(text) => Reply::from_text(text.as_bytes()),

@@ -3,8 +3,9 @@
 //! Postfix counterpart: `rcpt_cmd()` in `smtpd/smtpd.c` with `smtpd_check_rcpt()`. The
 //! protocol core checks order, syntax, parameters and `smtpd_recipient_limit`; smtpd asks
 //! the resolving service about the address, runs the restrictions (the delayed client,
-//! HELO and sender ones first), opens the queue file at the first accepted recipient, and
-//! writes the recipient with its DSN attributes.
+//! HELO and sender ones first) unless the recipient is this site's own address
+//! verification sender, opens the queue file at the first accepted recipient, and writes
+//! the recipient with its DSN attributes.
 
 use super::{Session, rejected};
 use crate::io::Wire;
@@ -41,10 +42,22 @@ impl<W: Wire> Session<'_, W> {
             "recipient",
         )?;
         self.note(notice);
-        self.with_facts("RCPT", Some(&recipient), |checker, facts| {
-            checker.rcpt(facts)
-        })
-        .map_err(rejected)?;
+        // Another site's probe for our own probe sender is never refused, so that two
+        // sites that verify each other do not cache each other as bad.
+        let probe = match self.stand_alone() {
+            true => None,
+            false => self.checker.probe_sender(&recipient),
+        };
+        let recipient = match probe {
+            Some(probe) => probe,
+            None => {
+                self.with_facts("RCPT", Some(&recipient), |checker, facts| {
+                    checker.rcpt(facts)
+                })
+                .map_err(rejected)?;
+                recipient
+            }
+        };
         self.open_queue_file();
         if let Some(stream) = self.cleanup.as_mut() {
             stream.attr(mail_attr::DSN_ORCPT, &params.orcpt.attr_value());

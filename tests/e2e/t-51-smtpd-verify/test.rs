@@ -1,0 +1,219 @@
+//! t-51: address verification in ironpost's smtpd against Postfix's smtpd.
+//!
+//! Two instances with the same main.cf (one with Postfix 3.7's smtpd, one with
+//! ironpost's; the verify service, qmgr and the SMTP client are ironpost's on both)
+//! send their probes through the queue to a server (`sink.py`) that refuses local parts
+//! starting with "no" and accepts the rest. reject_unverified_recipient answers 450
+//! "Address verification in progress" while a probe is out (kept as DEFER_IF_PERMIT and
+//! sent when permit_mynetworks would accept), then the cached result at once: 250 for
+//! the good address, the server's refusal for the bad one. reject_unverified_sender with
+//! unverified_sender_tempfail_action = defer and unverified_sender_reject_code = 550 does
+//! the same for a sender. In a second pair unverified_recipient_reject_reason replaces
+//! the reason of a refused recipient, with other codes, and the deferral while probing
+//! gives way to a later reject. A RCPT TO naming the site's own probe sender is
+//! accepted without a probe. The replies and smtpd's log lines must be equal.
+
+use e2e::Instance;
+use e2e::smtpd_log::Pair;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// The probe server of one instance, stopped with the test.
+struct Sink(Child);
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts sink.py on `instance`'s sink port; None when python3 cannot run.
+fn sink(instance: &Instance) -> Option<Sink> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/t-51-smtpd-verify/sink.py");
+    let Ok(mut child) = Command::new("python3")
+        .arg(script)
+        .arg(instance.sink_port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        testkit::skip("python3 cannot run");
+        return None;
+    };
+    let mut line = String::new();
+    let stdout = child.stdout.take().unwrap();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+    Some(Sink(child))
+}
+
+/// Settings both instances get.
+const MAIN_CF: &[(&str, &str)] = &[
+    ("mynetworks", "127.0.0.1/32"),
+    (
+        "smtpd_recipient_restrictions",
+        "reject_unverified_recipient, permit_mynetworks, reject",
+    ),
+    // Senders in example.org are taken as they are.
+    (
+        "smtpd_sender_restrictions",
+        "check_sender_access inline:{{example.org=OK}}, reject_unverified_sender",
+    ),
+    ("unverified_sender_tempfail_action", "defer"),
+    ("unverified_sender_reject_code", "550"),
+    ("address_verify_poll_count", "1"),
+    ("address_verify_sender", "probe@e2e.test"),
+];
+
+/// How many probe results the instance's log shows.
+fn probe_results(instance: &Instance) -> usize {
+    let log = instance.log();
+    log.matches("status=deliverable").count() + log.matches("status=undeliverable").count()
+}
+
+/// Waits until both instances have `n` probe results.
+fn wait_for_probes(pair: &Pair, n: usize) {
+    for instance in [&pair.postfix, &pair.ironpost] {
+        let done = e2e::wait_until(60, || probe_results(instance) >= n);
+        if !done {
+            instance.keep_for_inspection();
+            panic!("no probe result {n}:\n{}", instance.log());
+        }
+    }
+}
+
+/// One session: EHLO, MAIL FROM `sender`, RCPT TO each of `recipients`, QUIT.
+fn session(sender: &str, recipients: &[&str]) -> Vec<(String, usize)> {
+    let mut steps = vec![
+        ("EHLO client.example\r\n".to_string(), 1),
+        (format!("MAIL FROM:<{sender}>\r\n"), 1),
+    ];
+    for r in recipients {
+        steps.push((format!("RCPT TO:<{r}>\r\n"), 1));
+    }
+    steps.push(("QUIT\r\n".to_string(), 1));
+    steps
+}
+
+/// Runs a session against both instances and compares them.
+fn compare(pair: &Pair, name: &str, sender: &str, recipients: &[&str]) -> String {
+    let steps = session(sender, recipients);
+    let steps: Vec<(&str, usize)> = steps.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    pair.compare(name, "127.0.0.1", &steps)
+}
+
+/// A pair with the probe servers running; None when the test is skipped.
+fn start(name: &str, extra: &[(&str, &str)]) -> Option<(Pair, [Sink; 2])> {
+    let main_cf: Vec<(&str, &str)> = MAIN_CF.iter().chain(extra).copied().collect();
+    let transport = "relay.e2e.test smtp:[127.0.0.1]:@SINK_PORT@\n";
+    let mut pair = Pair::prepare(name, &main_cf, &[("etc/transport", transport)])?;
+    let sinks = [sink(&pair.postfix)?, sink(&pair.ironpost)?];
+    pair.start();
+    Some((pair, sinks))
+}
+
+#[test]
+fn unverified_recipients_and_senders_match_postfix() {
+    let Some((pair, _sinks)) = start("t51-verify", &[]) else {
+        return;
+    };
+    let sender = "sender@example.org";
+    let replies = compare(&pair, "first probe", sender, &["yes@relay.e2e.test"]);
+    assert!(
+        replies.contains(
+            "450 4.1.1 <yes@relay.e2e.test>: Recipient address rejected: unverified address: \
+             Address verification in progress"
+        ),
+        "{replies}"
+    );
+    wait_for_probes(&pair, 1);
+    let replies = compare(
+        &pair,
+        "cached good, bad probed",
+        sender,
+        &["yes@relay.e2e.test", "no@relay.e2e.test"],
+    );
+    assert!(replies.contains("250 2.1.5 Ok"), "{replies}");
+    wait_for_probes(&pair, 2);
+    // The bad address from the cache (unverified_recipient_reject_code is 450, so this
+    // is an "unverified", not an "undeliverable" address), and the probe sender accepted
+    // unchecked.
+    let replies = compare(
+        &pair,
+        "cached bad, probe sender",
+        sender,
+        &["no@relay.e2e.test", "probe@e2e.test"],
+    );
+    assert!(
+        replies.contains(
+            "450 4.1.1 <no@relay.e2e.test>: Recipient address rejected: unverified address: \
+             host 127.0.0.1[127.0.0.1] said: 550 5.1.1"
+        ),
+        "{replies}"
+    );
+    assert_eq!(probe_results(&pair.ironpost), 2, "{}", pair.ironpost.log());
+    // The sender: deferred at once (tempfail action defer), then refused with 550.
+    let replies = compare(
+        &pair,
+        "sender probed",
+        "nobody@relay.e2e.test",
+        &["yes@relay.e2e.test"],
+    );
+    assert!(
+        replies.contains(
+            "450 4.1.7 <nobody@relay.e2e.test>: Sender address rejected: unverified address: \
+             Address verification in progress"
+        ),
+        "{replies}"
+    );
+    wait_for_probes(&pair, 3);
+    let replies = compare(
+        &pair,
+        "sender cached",
+        "nobody@relay.e2e.test",
+        &["yes@relay.e2e.test"],
+    );
+    assert!(
+        replies.contains(
+            "550 5.1.7 <nobody@relay.e2e.test>: Sender address rejected: undeliverable address:"
+        ),
+        "{replies}"
+    );
+}
+
+#[test]
+fn reject_reason_and_codes_match_postfix() {
+    let extra = [
+        ("unverified_recipient_reject_code", "554"),
+        ("unverified_recipient_defer_code", "451"),
+        (
+            "unverified_recipient_reject_reason",
+            "Address lookup failed",
+        ),
+        // The 451 while probing is DEFER_IF_PERMIT, which a later reject overrides.
+        (
+            "smtpd_recipient_restrictions",
+            "reject_unverified_recipient, reject",
+        ),
+    ];
+    let Some((pair, _sinks)) = start("t51-reason", &extra) else {
+        return;
+    };
+    let sender = "sender@example.org";
+    let replies = compare(&pair, "in progress", sender, &["nope@relay.e2e.test"]);
+    assert!(
+        replies
+            .contains("554 5.7.1 <nope@relay.e2e.test>: Recipient address rejected: Access denied"),
+        "{replies}"
+    );
+    wait_for_probes(&pair, 1);
+    let replies = compare(&pair, "refused", sender, &["nope@relay.e2e.test"]);
+    assert!(
+        replies.contains(
+            "554 5.1.1 <nope@relay.e2e.test>: Recipient address rejected: undeliverable \
+             address: Address lookup failed"
+        ),
+        "{replies}"
+    );
+}
