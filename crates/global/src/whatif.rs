@@ -50,11 +50,14 @@ impl WhatIf {
 
 /// Writes one answer to standard output; a write error ends the process (nobody reads).
 pub fn emit(attrs: &Attrs) {
+    // The attribute writer logs each attribute at -v; from inside the log sink that
+    // would log again (and wait for the log lock this record holds).
+    let verbose = log::verbose();
+    log::set_verbose(0);
     let mut out = std::io::stdout().lock();
-    if ipc::attr::write(&mut out, Flavor::Plain, attrs)
-        .and_then(|()| out.flush())
-        .is_err()
-    {
+    let written = ipc::attr::write(&mut out, Flavor::Plain, attrs).and_then(|()| out.flush());
+    log::set_verbose(verbose);
+    if written.is_err() {
         sys::exit_now(2);
     }
 }
