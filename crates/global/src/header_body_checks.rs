@@ -4,10 +4,10 @@
 //! Postfix counterpart: `global/header_body_checks.c`. The SMTP and LMTP client use it
 //! for smtp_header_checks, smtp_mime_header_checks, smtp_nested_header_checks and
 //! smtp_body_checks. The actions are WARN and INFO (logged, the text goes out),
-//! REPLACE (logged, the new text goes out), PREPEND (only for a caller that can insert
-//! text; the SMTP client cannot, so it is an unsupported command there), STRIP (logged,
-//! dropped), IGNORE (dropped quietly, as cleanup does) and DUNNO or OK; anything else is
-//! logged as unsupported and the text goes out. A MIME header (Content-*) is checked
+//! REPLACE (logged, the new text goes out), PREPEND (logged, the caller writes the text
+//! before the checked text; without a way to do that it is an unsupported command),
+//! STRIP (logged, dropped), IGNORE (dropped quietly, as cleanup does) and DUNNO or OK;
+//! anything else is logged as unsupported and the text goes out. A MIME header (Content-*) is checked
 //! against the MIME header tables wherever it is, as cleanup does. cleanup's own action
 //! table (`cleanup/cleanup_message.c`'s `cleanup_act`) shares the command split and the
 //! REPLACE/PREPEND text checks.
@@ -43,6 +43,16 @@ pub fn action_text_ok(action: &str, header: bool, args: &str, map_class: &str) -
     }
 }
 
+/// At most `max` bytes of `text`, cut at a character boundary (C's `%.60s` in the
+/// callers' log lines).
+pub fn clip(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// What becomes of the checked text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -61,8 +71,23 @@ pub const CTXT_HEADER: &str = "header";
 /// A body line.
 pub const CTXT_BODY: &str = "body";
 
-/// The caller's logging: (action, where, content, text) (`HBC_CALL_BACKS.logger`).
-pub type Logger<'a> = &'a mut dyn FnMut(&str, &str, &str, &str);
+/// What the caller does for the checks (`HBC_CALL_BACKS`).
+pub trait Callbacks {
+    /// Logs an action: its name, where (`header`, `body`), the checked text and the
+    /// action's text (`logger`).
+    fn log(&mut self, action: &str, place: &str, content: &str, text: &str);
+
+    /// Whether the caller can write text before the checked text (a `prepend`
+    /// call-back).
+    fn can_prepend(&self) -> bool {
+        false
+    }
+
+    /// Writes `text` (a header or a body line) before the checked text (`prepend`).
+    fn prepend(&mut self, text: &str) {
+        let _ = text;
+    }
+}
 
 /// One table list and its parameter name.
 struct Checks {
@@ -86,10 +111,10 @@ impl Checks {
         }))
     }
 
-    fn check(&self, context: &str, text: &[u8], logger: Logger) -> Outcome {
+    fn check(&self, context: &str, text: &[u8], cb: &mut dyn Callbacks) -> Outcome {
         let text = eight_bit::to_text(text);
         match self.maps.find(&text, false) {
-            Ok(Some(action)) => hbc_action(&self.map_class, context, &action, &text, logger),
+            Ok(Some(action)) => hbc_action(&self.map_class, context, &action, &text, cb),
             Ok(None) => Outcome::Keep,
             Err(_) => Outcome::Error,
         }
@@ -129,7 +154,7 @@ impl HeaderChecks {
         class: HeaderClass,
         info: Option<&HeaderInfo>,
         header: &[u8],
-        logger: Logger,
+        cb: &mut dyn Callbacks,
     ) -> Outcome {
         // A MIME header counts as one wherever it is, as in cleanup.
         let class = match info {
@@ -142,7 +167,7 @@ impl HeaderChecks {
             HeaderClass::Nested => 2,
         };
         match &self.tables[index] {
-            Some(checks) => checks.check(CTXT_HEADER, header, logger),
+            Some(checks) => checks.check(CTXT_HEADER, header, cb),
             None => Outcome::Keep,
         }
     }
@@ -160,27 +185,37 @@ impl BodyChecks {
     }
 
     /// A body line checked (`hbc_body_checks`).
-    pub fn check(&self, line: &[u8], logger: Logger) -> Outcome {
-        self.checks.check(CTXT_BODY, line, logger)
+    pub fn check(&self, line: &[u8], cb: &mut dyn Callbacks) -> Outcome {
+        self.checks.check(CTXT_BODY, line, cb)
     }
 }
 
-/// Carries out `action`, found for `line` in tables `map_class` (`hbc_action`, for a
-/// caller without a PREPEND call-back).
-fn hbc_action(map_class: &str, context: &str, action: &str, line: &str, logger: Logger) -> Outcome {
+/// Carries out `action`, found for `line` in tables `map_class` (`hbc_action`).
+fn hbc_action(
+    map_class: &str,
+    context: &str,
+    action: &str,
+    line: &str,
+    cb: &mut dyn Callbacks,
+) -> Outcome {
     let (command, args) = split_action(action);
     let is = |name: &str| command.eq_ignore_ascii_case(name);
     if is("WARN") {
-        logger("warning", context, line, args);
+        cb.log("warning", context, line, args);
     } else if is("INFO") {
-        logger("info", context, line, args);
+        cb.log("info", context, line, args);
     } else if is("REPLACE") {
         if action_text_ok("REPLACE", context == CTXT_HEADER, args, map_class) {
-            logger("replace", context, line, args);
+            cb.log("replace", context, line, args);
             return Outcome::Replace(args.to_string());
         }
+    } else if cb.can_prepend() && is("PREPEND") {
+        if action_text_ok("PREPEND", context == CTXT_HEADER, args, map_class) {
+            cb.log("prepend", context, line, args);
+            cb.prepend(args);
+        }
     } else if is("STRIP") {
-        logger("strip", context, line, args);
+        cb.log("strip", context, line, args);
         return Outcome::Ignore;
     } else if is("IGNORE") {
         // Not logged, for compatibility with cleanup.
@@ -195,18 +230,42 @@ fn hbc_action(map_class: &str, context: &str, action: &str, line: &str, logger: 
 mod tests {
     use super::*;
 
-    fn run(action: &str, context: &str) -> (Outcome, Vec<String>) {
-        let mut logged = Vec::new();
-        let mut logger =
-            |a: &str, w: &str, c: &str, t: &str| logged.push(format!("{a}|{w}|{c}|{t}"));
+    #[derive(Default)]
+    struct Seen {
+        prepends: bool,
+        logged: Vec<String>,
+    }
+
+    impl Callbacks for Seen {
+        fn log(&mut self, action: &str, place: &str, content: &str, text: &str) {
+            self.logged
+                .push(format!("{action}|{place}|{content}|{text}"));
+        }
+        fn can_prepend(&self) -> bool {
+            self.prepends
+        }
+        fn prepend(&mut self, text: &str) {
+            self.logged.push(format!("PREPENDED {text}"));
+        }
+    }
+
+    fn run_with(action: &str, context: &str, prepends: bool) -> (Outcome, Vec<String>) {
+        let mut seen = Seen {
+            prepends,
+            ..Seen::default()
+        };
         let out = hbc_action(
             "smtp_header_checks",
             context,
             action,
             "Subject: x",
-            &mut logger,
+            &mut seen,
         );
-        (out, logged)
+        (out, seen.logged)
+    }
+
+    fn run(action: &str, context: &str) -> (Outcome, Vec<String>) {
+        run_with(action, context, false)
     }
 
     #[test]
@@ -242,8 +301,12 @@ mod tests {
             run("REPLACE any text", CTXT_BODY).0,
             Outcome::Replace("any text".into())
         );
-        // No PREPEND without a call-back, REJECT and the rest are cleanup's.
+        // No PREPEND without a call-back; REJECT and the rest are cleanup's.
         assert_eq!(run("PREPEND X-A: b", CTXT_HEADER), (Outcome::Keep, vec![]));
+        assert_eq!(
+            run_with("PREPEND X-A: b", CTXT_HEADER, true).1,
+            ["prepend|header|Subject: x|X-A: b", "PREPENDED X-A: b"]
+        );
         assert_eq!(run("REJECT no", CTXT_HEADER), (Outcome::Keep, vec![]));
         assert_eq!(run("dunno", CTXT_HEADER), (Outcome::Keep, vec![]));
         assert_eq!(split_action("REPLACE \t a b"), ("REPLACE", "a b"));

@@ -23,7 +23,7 @@ use global::cleanup_user::{
     FLAG_DISCARD, FLAG_FILTER, FLAG_HOLD, FLAG_MILTER, STAT_CONT, STAT_DEFER,
 };
 use global::dsn_util::dsn_prepend;
-use global::header_body_checks::{action_text_ok, split_action};
+use global::header_body_checks::{action_text_ok, clip, split_action};
 use global::maps::Maps;
 use global::record::rec_type;
 use rfc822::mime::HeaderClass;
@@ -233,7 +233,7 @@ impl<W: QueueSink> State<'_, W> {
             "{}: {action}: {} {} from {origin};",
             self.queue_id,
             context.name(),
-            truncate(content, 200)
+            clip(content, 200)
         );
         if self.sender.is_some() {
             line.push_str(&format!(" from=<{}>", self.logged_sender()));
@@ -261,16 +261,4 @@ impl<W: QueueSink> State<'_, W> {
         self.decisions
             .note(&self.queue_id, map_class, content, &result);
     }
-}
-
-/// At most `max` bytes of `text` (C's `%.200s`), cut at a character boundary.
-fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }

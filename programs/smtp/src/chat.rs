@@ -20,6 +20,8 @@ pub enum Except {
     Eof,
     /// A read or write took longer than the stage's timeout.
     Time,
+    /// Local data could not be read: a check table failed (`SMTP_ERR_DATA`).
+    Data,
 }
 
 impl From<std::io::Error> for Except {

@@ -15,7 +15,9 @@
 
 mod chat;
 mod connect;
+mod content;
 mod debug_peer;
+mod generic;
 mod proto;
 mod sasl;
 mod settings;

@@ -10,13 +10,11 @@
 //! message once per accepted recipient.
 
 use crate::chat::{Chat, Except, Resp};
+use crate::content::ContentError;
 use crate::settings::TlsLevel;
 use crate::state::{Fail, Mark, State};
 use global::deliver_request::trace_only;
-use global::record::rec_type;
-use rfc822::mime::{HeaderClass, HeaderInfo, MimeOptions, MimeSink, MimeState, RecType};
 use smtp_proto::EhloMask;
-use std::io::{BufReader, Seek, SeekFrom};
 
 /// Server features (`SMTP_FEATURE_*`), with Postfix's values: the verbose log prints
 /// them as a number.
@@ -683,12 +681,22 @@ fn quote_address(state: &State, addr: &str) -> String {
     }
 }
 
+/// An envelope address through smtp_generic_maps, when there are any
+/// (`smtp_rewrite_generic_internal()`).
+fn generic_internal(state: &State, addr: &str) -> String {
+    match &state.settings.generic {
+        Some(generic) => generic.envelope(addr),
+        None => addr.to_string(),
+    }
+}
+
 /// The MAIL FROM command.
 fn mail_command(state: &State, session: &Session) -> String {
     let request = &state.request;
-    let mut cmd = format!("MAIL FROM:<{}>", quote_address(state, &request.sender));
+    let sender = generic_internal(state, &request.sender);
+    let mut cmd = format!("MAIL FROM:<{}>", quote_address(state, &sender));
     // No SIZE when downgrading: the size is about to change.
-    if session.features & feature::SIZE != 0 && !downgrading(state, session) {
+    if session.features & feature::SIZE != 0 && !crate::content::downgrading(state, session) {
         cmd.push_str(&format!(" SIZE={}", request.data_size));
     }
     if session.features & feature::EIGHTBITMIME != 0 {
@@ -720,7 +728,8 @@ fn mail_command(state: &State, session: &Session) -> String {
 fn rcpt_command(state: &State, session: &Session, rcpt: usize) -> String {
     let request = &state.request;
     let r = &request.rcpt_list[rcpt];
-    let mut cmd = format!("RCPT TO:<{}>", quote_address(state, &r.address));
+    let address = generic_internal(state, &r.address);
+    let mut cmd = format!("RCPT TO:<{}>", quote_address(state, &address));
     if session.features & feature::DSN != 0 {
         let mut orcpt = r.dsn_orcpt.clone();
         if orcpt.is_empty() && !r.orig_addr.is_empty() {
@@ -888,9 +897,10 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
     }
     // The message, then "." (with QUIT right behind it when pipelining).
     session.chat.stage(state.settings.timeouts.data_xfer);
-    if let Err(e) = send_content(state, session) {
+    if let Err(e) = crate::content::send_content(state, session) {
         return match e {
             ContentError::Net(e) => session.except(state, e, "sending message body"),
+            ContentError::Data => session.except(state, Except::Data, "sending message body"),
             ContentError::Corrupt(status) => status,
         };
     }
@@ -984,209 +994,9 @@ pub fn quit(state: &State, session: &mut Session) {
     session.broken = true;
 }
 
-enum ContentError {
-    Net(Except),
-    Corrupt(i32),
-}
-
-/// The message from the queue file, dot-stuffed, long lines broken at
-/// `smtp_line_length_limit` with <CR><LF>SPACE (`smtp_text_out()`).
-fn send_content(state: &mut State, session: &mut Session) -> Result<(), ContentError> {
-    let limit = state.settings.smtp_line_limit;
-    let mut file = state.request.file();
-    if let Err(e) = file.seek(SeekFrom::Start(state.request.data_offset as u64)) {
-        log::msg_fatal!("seek queue file: {}", sys::os_error(&e));
-    }
-    let mut input = BufReader::new(file);
-    let mut buf = Vec::new();
-    let mut prev_type = 0u8;
-    // 8-bit mail for a server without 8BITMIME goes through the MIME processor, which
-    // turns 8-bit parts into quoted-printable (Postfix's MIME_OPT_DOWNGRADE).
-    let mut mime = downgrading(state, session).then(|| {
-        MimeState::new(
-            MimeOptions::DOWNGRADE | MimeOptions::REPORT_NESTING,
-            state.settings.mime_limits,
-            Wire::new(limit),
-        )
-    });
-    let mut plain = Wire::new(limit);
-    let kind = loop {
-        let kind: u8 = global::record::rec_get(&mut input, &mut buf, 0).unwrap_or_default();
-        if kind != rec_type::NORM && kind != rec_type::CONT {
-            break kind;
-        }
-        let wire = match &mut mime {
-            Some(mime) => {
-                let rec = if kind == rec_type::NORM {
-                    RecType::Norm
-                } else {
-                    RecType::Cont
-                };
-                mime.update(rec, &buf);
-                mime.sink_mut()
-            }
-            None => {
-                plain.text(kind, &buf);
-                &mut plain
-            }
-        };
-        session.chat.content(&wire.out).map_err(ContentError::Net)?;
-        wire.out.clear();
-        prev_type = kind;
-    };
-    if let Some(mut mime) = mime {
-        let errors = mime.update(RecType::NonText, b"");
-        session
-            .chat
-            .content(&mime.sink().out)
-            .map_err(ContentError::Net)?;
-        if let Some(detail) = errors.detail() {
-            // smtp_mime_fail(): the session is left in DATA and dropped.
-            session.broken = true;
-            let relay = session.namaddrport.clone();
-            let status = state.misc_fail(
-                Fail::Message,
-                Some(&relay),
-                None,
-                &Resp::fake(detail.dsn),
-                detail.text.to_string(),
-            );
-            return Err(ContentError::Corrupt(status));
-        }
-        prev_type = 0;
-    }
-    if prev_type == rec_type::CONT {
-        session.chat.content(b"\r\n").map_err(ContentError::Net)?;
-    }
-    if kind != rec_type::XTRA {
-        log::msg_warn!(
-            "{}: bad record type: {} in message content",
-            state.request.queue_id,
-            kind
-        );
-        session.broken = true;
-        let relay = session.namaddrport.clone();
-        let status = state.misc_fail(
-            Fail::Message,
-            Some(&relay),
-            None,
-            &Resp::fake("5.3.0"),
-            "unreadable mail queue entry".into(),
-        );
-        return Err(ContentError::Corrupt(status));
-    }
-    Ok(())
-}
-
-/// Message content on its way to the wire: dot-stuffed, long lines broken; also the
-/// MIME processor's sink when downgrading (`smtp_header_out()`, `smtp_text_out()`).
-struct Wire {
-    out: Vec<u8>,
-    limit: usize,
-    space_left: usize,
-}
-
-impl Wire {
-    fn new(limit: usize) -> Wire {
-        Wire {
-            out: Vec::new(),
-            limit,
-            space_left: limit,
-        }
-    }
-
-    fn text(&mut self, kind: u8, text: &[u8]) {
-        text_out(&mut self.out, kind, text, self.limit, &mut self.space_left);
-    }
-}
-
-impl MimeSink for Wire {
-    fn header(
-        &mut self,
-        _class: HeaderClass,
-        _info: Option<&'static HeaderInfo>,
-        text: &mut Vec<u8>,
-        _offset: u64,
-    ) {
-        for line in text.split(|&b| b == b'\n') {
-            self.text(rec_type::NORM, line);
-        }
-    }
-
-    fn body(&mut self, rec: RecType, text: &[u8], _offset: u64) {
-        let kind = if rec == RecType::Cont {
-            rec_type::CONT
-        } else {
-            rec_type::NORM
-        };
-        self.text(kind, text);
-    }
-}
-
-/// Whether the message must be downgraded to 7 bits for this server
-/// (`SMTP_MIME_DOWNGRADE()`).
-fn downgrading(state: &State, session: &Session) -> bool {
-    !state.settings.disable_mime_oconv
-        && session.features & feature::EIGHTBITMIME == 0
-        && state.request.encoding != "7bit"
-}
-
-/// One record of content as it goes on the wire.
-fn text_out(out: &mut Vec<u8>, kind: u8, text: &[u8], limit: usize, space_left: &mut usize) {
-    let mut data = text;
-    loop {
-        if *space_left == limit && data.first() == Some(&b'.') {
-            out.push(b'.');
-        }
-        if limit > 0 && data.len() >= *space_left {
-            out.extend_from_slice(&data[..*space_left]);
-            out.extend_from_slice(b"\r\n");
-            data = &data[*space_left..];
-            *space_left = limit;
-            if !data.is_empty() || kind == rec_type::CONT {
-                out.push(b' ');
-                *space_left -= 1;
-            }
-            if data.is_empty() {
-                break;
-            }
-        } else {
-            out.extend_from_slice(data);
-            if kind == rec_type::CONT {
-                *space_left -= data.len();
-            } else {
-                out.extend_from_slice(b"\r\n");
-                *space_left = limit;
-            }
-            break;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn wire(records: &[(u8, &str)], limit: usize) -> String {
-        let mut out = Vec::new();
-        let mut space = limit;
-        for (kind, text) in records {
-            text_out(&mut out, *kind, text.as_bytes(), limit, &mut space);
-        }
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn dots_are_stuffed_and_long_lines_broken() {
-        let n = rec_type::NORM;
-        assert_eq!(
-            wire(&[(n, ".x"), (n, "a.b"), (n, "")], 998),
-            "..x\r\na.b\r\n\r\n"
-        );
-        assert_eq!(wire(&[(n, "abcdefgh")], 5), "abcde\r\n fgh\r\n");
-        let c = rec_type::CONT;
-        assert_eq!(wire(&[(c, "abc"), (n, "de")], 998), "abcde\r\n");
-    }
 
     #[test]
     fn xtext_and_notify() {

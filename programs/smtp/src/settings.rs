@@ -105,6 +105,13 @@ pub struct Settings {
     pub sasl_soft_bounce: bool,
     /// `debug_peer_list`, when set, and `debug_peer_level`.
     pub debug_peer: Option<(global::match_list::MatchList, i32)>,
+    /// `smtp_generic_maps`, when set.
+    pub generic: Option<crate::generic::Generic>,
+    /// `smtp_header_checks`, `smtp_mime_header_checks`, `smtp_nested_header_checks`,
+    /// when any is set.
+    pub header_checks: Option<global::header_body_checks::HeaderChecks>,
+    /// `smtp_body_checks`, when set.
+    pub body_checks: Option<global::header_body_checks::BodyChecks>,
 }
 
 /// The TLS security levels (Postfix's `TLS_LEV_*`) this client knows.
@@ -287,7 +294,34 @@ impl Settings {
                 ))),
             }
         };
+        let dict_error = |e: dict::DictError| config_error(e.to_string());
+        let named = |s, l| -> Result<(&'static str, String), ConfigError> {
+            let param = pick(s, l);
+            Ok((param.name, config.str(param)?))
+        };
+        let (head, mime, nest) = (
+            named(&SMTP_HEADER_CHECKS, &LMTP_HEADER_CHECKS)?,
+            named(&SMTP_MIME_HEADER_CHECKS, &LMTP_MIME_HEADER_CHECKS)?,
+            named(&SMTP_NESTED_HEADER_CHECKS, &LMTP_NESTED_HEADER_CHECKS)?,
+        );
+        let header_checks = global::header_body_checks::HeaderChecks::create(
+            (head.0, &head.1),
+            (mime.0, &mime.1),
+            (nest.0, &nest.1),
+        )
+        .map_err(dict_error)?;
+        let body = named(&SMTP_BODY_CHECKS, &LMTP_BODY_CHECKS)?;
+        let body_checks =
+            global::header_body_checks::BodyChecks::create(body.0, &body.1).map_err(dict_error)?;
+        let mut status = global::bounce::StatusConf::from_config(config)?;
+        let filter = named(&SMTP_DELIVERY_STATUS_FILTER, &LMTP_DELIVERY_STATUS_FILTER)?;
+        status
+            .bounce_client_init(filter.0, &filter.1)
+            .map_err(config_error)?;
         Ok(Settings {
+            generic: crate::generic::Generic::from_config(config, lmtp)?,
+            header_checks,
+            body_checks,
             bind_addr: bind(pick(&SMTP_BIND_ADDRESS, &LMTP_BIND_ADDRESS))?,
             bind_addr6: bind(pick(&SMTP_BIND_ADDRESS6, &LMTP_BIND_ADDRESS6))?,
             bind_enforce: bool(&SMTP_BIND_ADDRESS_ENFORCE, &LMTP_BIND_ADDRESS_ENFORCE)?,
@@ -306,7 +340,7 @@ impl Settings {
             tls,
             starttls_timeout: time(&SMTP_STARTTLS_TIMEOUT, &LMTP_STARTTLS_TIMEOUT)?,
             lmtp,
-            status: global::bounce::StatusConf::from_config(config)?,
+            status,
             layout: global::mail_queue::Layout::from_config(config)?,
             myhostname: config.str(&params::decl::identity::MYHOSTNAME)?,
             helo_name: str(&SMTP_HELO_NAME, &LMTP_LHLO_NAME)?,

@@ -158,11 +158,20 @@ impl<'a> State<'a> {
         except: Except,
         description: &str,
     ) -> i32 {
-        let reason = match except {
-            Except::Eof => format!("lost connection with {namaddr} while {description}"),
-            Except::Time => format!("conversation with {namaddr} timed out while {description}"),
+        self.why = match except {
+            Except::Eof => Dsn::simple(
+                "4.4.2",
+                &format!("lost connection with {namaddr} while {description}"),
+            ),
+            Except::Time => Dsn::simple(
+                "4.4.2",
+                &format!("conversation with {namaddr} timed out while {description}"),
+            ),
+            Except::Data => Dsn::simple(
+                "4.3.0",
+                &format!("local data error while talking to {namaddr}"),
+            ),
         };
-        self.why = Dsn::simple("4.4.2", &reason);
         self.bulk_fail(Fail::Site, Some(relay))
     }
 

@@ -106,6 +106,7 @@ class H(socketserver.StreamRequestHandler):
                     # The MIME headers and the body, as the client converted them.
                     if mode == "no8bit" and (body or text.startswith(("Content-", "MIME-"))):
                         self.log("C: " + text)
+                    elif mode == "content": self.log("C: " + text)
                     body = body or data == b""
                 if late == "d451": self.out("451 4.3.0 Error: queue file write error")
                 else: self.out("554 5.7.1 Message content rejected" if doomed else "250 2.0.0 Ok: queued as SCRIPTED1")
@@ -1159,4 +1160,152 @@ fn bind_address_equal_postfix() {
         "{postfix:#?}"
     );
     assert_eq!(ours, postfix);
+}
+
+/// Content on the way out: smtp_generic_maps (MAIL FROM, RCPT TO, and the addresses of
+/// the message's own From:, To: and Cc: headers, one address mapped to two with a
+/// warning), smtp_header_checks (WARN, REPLACE, IGNORE, STRIP, PREPEND, a REPLACE that
+/// is not a header), smtp_mime_header_checks for the
+/// message's Content-Type: header, smtp_body_checks (REPLACE, STRIP, WARN), and
+/// smtp_delivery_status_filter turning the server's 550 5.1.1 into a deferral. The
+/// commands and the content the server gets, and the client's log lines, are compared.
+fn run_content(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
+    let mx = instance("t-36-content", ours)?;
+    let mut mx = mx;
+    mx.write(
+        "etc/generic",
+        "user@vmail.e2e.test outside@example.net\n\
+         gen@relay.e2e.test mapped@relay.e2e.test\n\
+         other@relay.e2e.test first@example.net, second@example.net\n",
+    );
+    mx.write(
+        "etc/hc",
+        "/^Subject: warn me/ WARN warned\n\
+         /^X-Replace:/ REPLACE X-Replaced: yes\n\
+         /^X-Ignore:/ IGNORE\n\
+         /^X-Strip:/ STRIP stripped\n\
+         /^X-Prepend:/ PREPEND X-New: no\n\
+         /^X-Bad-Replace:/ REPLACE not a header\n",
+    );
+    mx.write("etc/mhc", "/^Content-Type:/ INFO mime header\n");
+    mx.write(
+        "etc/bc",
+        "/^first line/ PREPEND prepended line\n\
+         /^replace this line/ REPLACE replaced line\n\
+         /^drop this line/ STRIP\n\
+         /^warn this line/ WARN body warned\n",
+    );
+    mx.write("etc/filter", "/^5\\.1\\.1 (.*)/ 4.7.1 filtered: $1\n");
+    mx.add_main_cf(
+        "smtp_generic_maps = texthash:@DIR@/etc/generic\n\
+         smtp_header_checks = regexp:@DIR@/etc/hc\n\
+         smtp_mime_header_checks = regexp:@DIR@/etc/mhc\n\
+         smtp_body_checks = regexp:@DIR@/etc/bc\n\
+         smtp_delivery_status_filter = regexp:@DIR@/etc/filter\n",
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers = vec![server(mx.sink_port, &transcript, "content")];
+    mx.start();
+    let script = "import smtplib, sys\n\
+        msg = ('From: User <user@vmail.e2e.test>\\r\\n'\n\
+        'To: gen@relay.e2e.test, other@relay.e2e.test\\r\\n'\n\
+        'Cc: \"Some One\" <user@vmail.e2e.test>\\r\\n'\n\
+        'Subject: warn me\\r\\nX-Replace: old\\r\\nX-Ignore: gone\\r\\nX-Strip: gone too\\r\\n'\n\
+        'X-Prepend: stays\\r\\nX-Bad-Replace: stays\\r\\nMIME-Version: 1.0\\r\\n'\n\
+        'Content-Type: text/plain\\r\\n\\r\\n'\n\
+        'first line\\r\\nreplace this line\\r\\ndrop this line\\r\\nwarn this line\\r\\n'\n\
+        '.leading dot\\r\\nlast line\\r\\n')\n\
+        s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
+        s.sendmail('user@vmail.e2e.test', ['gen@relay.e2e.test', 'r550c@relay.e2e.test'], msg)\n\
+        s.quit()\n";
+    let out = Command::new("python3")
+        .args(["-c", script, &mx.smtp_port.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for to in ["gen@relay.e2e.test", "r550c@relay.e2e.test"] {
+        let needle = format!("to=<{to}>");
+        await_log(&mx, &mut servers, &format!("status for {to}"), |l| {
+            l.contains(&needle) && l.contains("status=")
+        });
+    }
+    stop(servers);
+    // What the server got, without the lines that differ from run to run.
+    let mut skipping = false;
+    let wire: Vec<String> = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| {
+            let text = l.strip_prefix("C: ").unwrap_or("");
+            if text.starts_with([' ', '\t']) {
+                return !skipping;
+            }
+            skipping = ["Received:", "Date:", "Message-Id:"]
+                .iter()
+                .any(|h| text.starts_with(h));
+            !skipping
+        })
+        .map(|l| {
+            l.split(' ')
+                .map(|w| if w.starts_with("SIZE=") { "SIZE=N" } else { w })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    // The client's log lines, without the queue ID.
+    let log = mx.log();
+    let logged: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("postfix/smtp["))
+        .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+        .map(|m| match m.split_once(": ") {
+            Some((id, rest))
+                if id
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
+            {
+                rest
+            }
+            _ => m,
+        })
+        .map(|m| normalize(m, [mx.sink_port, 0]))
+        .collect();
+    Some((wire, logged))
+}
+
+#[test]
+fn content_rewriting_equal_postfix() {
+    let Some(postfix) = run_content(false) else {
+        return;
+    };
+    let Some(ours) = run_content(true) else {
+        return;
+    };
+    assert!(
+        postfix
+            .0
+            .iter()
+            .any(|l| l == "MAIL FROM:<outside@example.net> SIZE=N")
+            && postfix
+                .0
+                .iter()
+                .any(|l| l.starts_with("RCPT TO:<mapped@relay.e2e.test>"))
+            && postfix.0.iter().any(|l| l == "C: X-Replaced: yes")
+            && postfix.0.iter().any(|l| l == "C: replaced line")
+            && postfix.0.iter().any(|l| l == "C: X-New: no"),
+        "{postfix:#?}"
+    );
+    assert!(
+        postfix
+            .1
+            .iter()
+            .any(|l| l.starts_with("warning: header Subject: warn me"))
+            && postfix
+                .1
+                .iter()
+                .any(|l| l.contains("status=deferred") && l.contains("filtered: ")),
+        "{postfix:#?}"
+    );
+    assert_eq!(ours.0, postfix.0);
+    assert_eq!(ours.1, postfix.1);
 }
