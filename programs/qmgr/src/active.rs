@@ -20,8 +20,6 @@ use std::fs::{File, FileTimes};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::{Duration, SystemTime};
 
-/// DSN NOTIFY=SUCCESS.
-const NOTIFY_SUCCESS: i32 = 1 << 1;
 /// Trace flags that ask for a delivery report: USR_VRFY, RECORD, REC_DLY_SENT.
 const TRACE_REPORT: i32 = 1 << 9 | 1 << 10 | 1 << 13;
 
@@ -189,39 +187,47 @@ pub fn defer(layout: &Layout, id: &str, queue: &str, dest: &str, delay: i64, now
     }
 }
 
-/// The end of a message whose delivery requests have all ended; `deferred` says that
-/// some recipient is still to be delivered (`qmgr_active_done` and its sequels).
-pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64) {
+/// The first step at the end of a message's delivery requests, taken after each slice of
+/// its recipients: a bounce log is sent to the sender as a non-delivery notice (and
+/// removed), an empty one removed. True when that failed and the message must stay
+/// (`qmgr_active_done`).
+pub fn flush_bounces(settings: &Settings, message: &Message) -> bool {
     let id = &message.id;
     if log::verbose() > 0 {
         log::msg_info!("qmgr_active_done: {id}");
     }
     let layout = &settings.layout;
-    let timeout = settings.ipc_timeout;
-    // A bounce log: send the non-delivery notice.
-    if let Ok(meta) = std::fs::metadata(layout.path(BOUNCE, id)) {
-        if meta.len() == 0 {
-            if let Err(e) = std::fs::remove_file(layout.path(BOUNCE, id)) {
-                log::msg_fatal!("remove {BOUNCE} {id}: {}", sys::os_error(&e));
-            }
-        } else {
-            if log::verbose() > 0 {
-                log::msg_info!("qmgr_active_done: bounce {id}");
-            }
-            deferred |= bounce::flush(
-                &settings.bounce_service,
-                bounce::CMD_FLUSH,
-                0,
-                message,
-                timeout,
-            ) != 0;
+    let Ok(meta) = std::fs::metadata(layout.path(BOUNCE, id)) else {
+        return false;
+    };
+    if meta.len() == 0 {
+        if let Err(e) = std::fs::remove_file(layout.path(BOUNCE, id)) {
+            log::msg_fatal!("remove {BOUNCE} {id}: {}", sys::os_error(&e));
         }
+        return false;
     }
-    // A delivery report (sendmail -v, -bv) or DSN SUCCESS notices.
-    let notify_success = message
-        .rcpts
-        .iter()
-        .any(|r| r.dsn_notify & NOTIFY_SUCCESS != 0);
+    if log::verbose() > 0 {
+        log::msg_info!("qmgr_active_done: bounce {id}");
+    }
+    bounce::flush(
+        &settings.bounce_service,
+        bounce::CMD_FLUSH,
+        0,
+        message,
+        settings.ipc_timeout,
+    ) != 0
+}
+
+/// The end of a message whose recipients have all been read and whose delivery requests
+/// have all ended, after [`flush_bounces`]; `deferred` says that some recipient is still
+/// to be delivered (the sequels of `qmgr_active_done`).
+pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64) {
+    let id = &message.id;
+    let layout = &settings.layout;
+    let timeout = settings.ipc_timeout;
+    // A delivery report (sendmail -v, -bv) or DSN SUCCESS notices; the size record says
+    // whether any recipient asked, as they are no longer all in memory.
+    let notify_success = message.rflags & crate::message::READ_FLAG_NOTIFY_SUCCESS != 0;
     if message.tflags & TRACE_REPORT != 0 || notify_success {
         let status = bounce::flush(
             &settings.trace_service,

@@ -12,13 +12,85 @@
 //! and go first (preemption, with `delivery_slot_loan` and `delivery_slot_discount`
 //! deciding how early). Preempting jobs form a stack above the job they preempted.
 //!
-//! ironpost's queue manager reads every recipient of a message when it enters the
-//! active queue, so a job's entries are all known at once (`rcpt_unread` is 0) and the
-//! recipient slot accounting that Postfix does for messages read in parts is not needed.
+//! The jobs also share out the in-memory recipient slots (Postfix's `rcpt_limit`
+//! accounting). A message is read from its queue file a slice at a time; each transport
+//! has `transport_recipient_limit` slots, which the oldest job that still has recipients
+//! in its file (the transport's "next unread" job) receives, and which go back to the
+//! transport, and on to the next unread job, as soon as a job no longer needs them (its
+//! message fully read, its job retired or freed). A job that preempts another gets part of
+//! `transport_extra_recipient_limit` as well, so that a small message can be read while a
+//! big one holds the transport's slots. The job scheduler asks for more of a message's
+//! recipients (a refill, done by the caller) when enough slots are free
+//! (`transport_recipient_refill_limit`) or some are free and
+//! `transport_recipient_refill_delay` has passed since the last read, and again when the
+//! job has no entry left to deliver.
 
 use crate::entry::Entry;
 use crate::queue::Queue;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// A message's share of the in-memory recipient slots: the parts of Postfix's
+/// `QMGR_MESSAGE` that the jobs of every transport read and move.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Budget {
+    /// Recipients of the message in memory (in entries not yet done).
+    pub count: i64,
+    /// Recipients it may hold in memory.
+    pub limit: i64,
+    /// Its queue file has recipients not read yet (`rcpt_offset != 0`).
+    pub unread: bool,
+    /// Recipients left in the file, as the size record counts them (an estimate after a
+    /// deferral: it counts recipients done since).
+    pub rcpt_unread: i64,
+    /// When recipients were last read (seconds).
+    pub refill_time: i64,
+}
+
+/// The budgets of the messages in the active queue, by queue ID.
+pub type Budgets = HashMap<String, Budget>;
+
+/// The budget of message `id`, which must have one while it has jobs.
+pub fn budget<'a>(budgets: &'a mut Budgets, id: &str) -> &'a mut Budget {
+    budgets
+        .get_mut(id)
+        .unwrap_or_else(|| log::msg_panic!("qmgr_job: no message {id}"))
+}
+
+/// A transport's in-memory recipient settings (`transport_recipient_limit` and friends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RcptLimits {
+    /// Recipient slots of the transport.
+    pub limit: i64,
+    /// Extra slots for jobs on a preemption stack.
+    pub per_stack: i64,
+    /// Free slots that make a refill worth it.
+    pub refill_limit: i64,
+    /// Seconds after which fewer free slots do.
+    pub refill_delay: i64,
+}
+
+/// What the job scheduler wants next.
+#[derive(Debug)]
+pub enum Pick {
+    /// Deliver this entry to this destination.
+    Entry(String, Entry),
+    /// Read more recipients of this message, then call [`Jobs::select`] again with the
+    /// [`Resume`] given.
+    Refill(String, Resume),
+    /// Nothing to deliver now.
+    Nothing,
+}
+
+/// Where a selection interrupted by a refill goes on: at the job that asked for it, after
+/// the refill that comes before its peer selection, or after the one that comes when it
+/// had nothing to select (`qmgr_job_peer_select`'s two reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    /// The job's queue ID.
+    pub id: String,
+    /// The refill was the last chance one.
+    pub last_chance: bool,
+}
 
 /// The slot settings of a transport (`transport_delivery_slot_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +128,10 @@ struct Job {
     blocker_tag: u64,
     /// Its destinations, in round-robin order.
     peers: VecDeque<String>,
+    /// Its recipients in memory.
+    rcpt_count: i64,
+    /// The recipient slots it holds.
+    rcpt_limit: i64,
 }
 
 impl Job {
@@ -80,11 +156,20 @@ pub struct Jobs {
     blocker_tag: u64,
     /// The slot settings.
     slots: Slots,
+    /// The jobs in the order their messages entered the active queue (Postfix's
+    /// `job_bytime`), which preemption does not change.
+    bytime: Vec<String>,
+    /// The oldest job whose message has unread recipients: it gets the free slots.
+    next_unread: Option<String>,
+    /// Recipient slots no job holds; negative while preempting jobs use extra ones.
+    rcpt_unused: i64,
+    /// The recipient settings.
+    rcpt: RcptLimits,
 }
 
 impl Jobs {
     /// No jobs yet.
-    pub fn new(slots: Slots) -> Jobs {
+    pub fn new(slots: Slots, rcpt: RcptLimits) -> Jobs {
         Jobs {
             jobs: HashMap::new(),
             list: Vec::new(),
@@ -92,7 +177,88 @@ impl Jobs {
             candidate_cache: None,
             blocker_tag: 1,
             slots,
+            bytime: Vec::new(),
+            next_unread: None,
+            rcpt_unused: rcpt.limit,
+            rcpt,
         }
+    }
+
+    /// Whether message `id` has a job here.
+    pub fn has(&self, id: &str) -> bool {
+        self.jobs.contains_key(id)
+    }
+
+    /// The recipients in memory and the slots held by job `id`, if it exists.
+    pub fn rcpt_slots(&self, id: &str) -> Option<(i64, i64, bool)> {
+        self.jobs
+            .get(id)
+            .map(|j| (j.rcpt_count, j.rcpt_limit, j.stack_level >= 0))
+    }
+
+    /// `count` recipients of job `id` came into memory (positive) or left it (negative).
+    pub fn count_rcpts(&mut self, id: &str, count: i64) {
+        self.job(id).rcpt_count += count;
+    }
+
+    /// Gives the recipient slots that job `id` holds and does not use back to the
+    /// transport, and from there to the next job with unread recipients
+    /// (`qmgr_job_move_limits`).
+    pub fn move_limits(&mut self, id: &str, budgets: &mut Budgets) {
+        let mut next = self.next_unread.clone();
+        if next.as_deref() == Some(id) {
+            // The time list does not change order, so the search resumes where it is.
+            next = self.bytime.iter().position(|j| j == id).and_then(|at| {
+                self.bytime[at + 1..]
+                    .iter()
+                    .find(|j| budgets.get(*j).is_some_and(|b| b.unread))
+                    .cloned()
+            });
+            self.next_unread = next.clone();
+        }
+        let job = &self.jobs[id];
+        let message = &budgets[id];
+        let unused = (job.rcpt_limit - job.rcpt_count).min(message.limit - message.count);
+        if unused <= 0 {
+            return;
+        }
+        self.job(id).rcpt_limit -= unused;
+        budget(budgets, id).limit -= unused;
+        self.rcpt_unused += unused;
+        if let Some(next) = next
+            && self.rcpt_unused > 0
+        {
+            let moved = std::mem::take(&mut self.rcpt_unused);
+            self.job(&next).rcpt_limit += moved;
+            budget(budgets, &next).limit += moved;
+        }
+    }
+
+    /// Whether job `id` should have more of its message's recipients read now: some are
+    /// left in the file and enough slots are free, or some are and the refill delay has
+    /// passed (the first test of `qmgr_job_peer_select`).
+    fn refill_due(&self, id: &str, budgets: &Budgets, now: i64) -> bool {
+        let Some(message) = budgets.get(id) else {
+            return false;
+        };
+        let free = message.limit - message.count;
+        message.unread
+            && (free >= self.rcpt.refill_limit
+                || (free > 0 && now - message.refill_time >= self.rcpt.refill_delay))
+    }
+
+    /// Whether job `id` may have more recipients read as a last chance to find an entry
+    /// (the second test of `qmgr_job_peer_select`).
+    fn refill_possible(id: &str, budgets: &Budgets) -> bool {
+        budgets
+            .get(id)
+            .is_some_and(|m| m.unread && m.limit > m.count)
+    }
+
+    /// The entries job `id` may yet have: those made plus the recipients still in the
+    /// file (`MAX_ENTRIES`).
+    fn max_entries(&self, id: &str, budgets: &Budgets) -> i64 {
+        self.jobs[id].read_entries + budgets.get(id).map_or(0, |b| b.rcpt_unread)
     }
 
     fn job(&mut self, id: &str) -> &mut Job {
@@ -111,7 +277,7 @@ impl Jobs {
 
     /// The job of message `id`, made or brought back onto the list, ready for entries
     /// (`qmgr_job_obtain`).
-    pub fn obtain(&mut self, id: &str, queued_time: i64) {
+    pub fn obtain(&mut self, id: &str, queued_time: i64, budgets: &mut Budgets) {
         if !self.jobs.contains_key(id) {
             self.jobs.insert(
                 id.to_string(),
@@ -126,11 +292,13 @@ impl Jobs {
                     stack_level: -1,
                     blocker_tag: 0,
                     peers: VecDeque::new(),
+                    rcpt_count: 0,
+                    rcpt_limit: 0,
                 },
             );
         }
         if self.job(id).stack_level < 0 {
-            self.link(id);
+            self.link(id, budgets);
         }
         self.reset_candidate_cache();
         let tag = self.blocker_tag;
@@ -142,8 +310,9 @@ impl Jobs {
     }
 
     /// Puts a job on the list after the last older job that preempts nobody, making it
-    /// current when it lands before the current one (`qmgr_job_link`).
-    fn link(&mut self, id: &str) {
+    /// current when it lands before the current one, and on the time list; an older job
+    /// than the next unread one becomes the next unread one and takes the slots (`qmgr_job_link`).
+    fn link(&mut self, id: &str, budgets: &mut Budgets) {
         let queued_time = self.jobs[id].queued_time;
         let mut current = self.current.clone();
         let mut at = 0;
@@ -157,10 +326,45 @@ impl Jobs {
                 current = None;
             }
         }
+        let mut unread = self.next_unread.clone();
+        let mut at_time = 0;
+        for (index, other) in self.bytime.iter().enumerate().rev() {
+            if queued_time - self.jobs[other].queued_time >= 0 {
+                at_time = index + 1;
+                break;
+            }
+            if unread.as_deref() == Some(other.as_str()) {
+                unread = None;
+            }
+        }
         self.list.insert(at, id.to_string());
+        self.bytime.insert(at_time, id.to_string());
         self.job(id).stack_level = 0;
         if current.is_none() {
             self.current = Some(id.to_string());
+        }
+        if unread.is_none()
+            && let Some(old) = self.next_unread.replace(id.to_string())
+        {
+            self.move_limits(&old, budgets);
+        }
+        // As many slots as there are; the excess goes back once the message is read.
+        if self.rcpt_unused > 0 {
+            let granted = std::mem::take(&mut self.rcpt_unused);
+            self.job(id).rcpt_limit += granted;
+            budget(budgets, id).limit += granted;
+        }
+    }
+
+    /// Message `id` got recipients: a job of it that may be chosen again makes the last
+    /// candidate search stale (the end of `qmgr_message_assign`).
+    pub fn sizes_changed(&mut self, id: &str) {
+        if self
+            .jobs
+            .get(id)
+            .is_some_and(|j| j.has_entries() && j.blocker_tag != self.blocker_tag)
+        {
+            self.reset_candidate_cache();
         }
     }
 
@@ -181,16 +385,26 @@ impl Jobs {
         }
     }
 
-    /// The message is done: its job goes (`qmgr_job_free`).
-    pub fn free(&mut self, id: &str, transport: &str) {
+    /// The message is done: its job goes, its slots back to the transport
+    /// (`qmgr_job_free`).
+    pub fn free(&mut self, id: &str, transport: &str, budgets: &mut Budgets) {
         let Some(level) = self.jobs.get(id).map(|j| j.stack_level) else {
             return;
         };
         if log::verbose() > 0 {
             log::msg_info!("qmgr_job_free: {id} {transport}");
         }
+        let count = self.jobs[id].rcpt_count;
+        if count != 0 {
+            log::msg_panic!("qmgr_job_free: non-zero recipient count ({count})");
+        }
         if level > 0 {
             self.pop(id);
+        }
+        self.move_limits(id, budgets);
+        let leak = self.jobs[id].rcpt_limit;
+        if leak != 0 {
+            log::msg_panic!("qmgr_job_free: recipient slots leak ({leak})");
         }
         if self.jobs[id].stack_level >= 0 {
             self.unlink(id);
@@ -227,17 +441,20 @@ impl Jobs {
             self.reset_candidate_cache();
         }
         self.list.remove(at);
+        self.bytime.retain(|j| j != id);
         self.job(id).stack_level = -1;
     }
 
-    /// Takes a job whose entries are all selected off the list (`qmgr_job_retire`).
-    fn retire(&mut self, id: &str) {
+    /// Takes a job whose entries are all selected off the list, and its unused slots
+    /// away (`qmgr_job_retire`).
+    fn retire(&mut self, id: &str, budgets: &mut Budgets) {
         if log::verbose() > 0 {
             log::msg_info!("qmgr_job_retire: {id}");
         }
         if self.jobs[id].stack_level > 0 {
             self.pop(id);
         }
+        self.move_limits(id, budgets);
         self.unlink(id);
     }
 
@@ -271,7 +488,7 @@ impl Jobs {
     /// The best job to preempt `current`: among the later jobs that preempt nobody and
     /// are not blockers, the one whose remaining entries fit in the slots `current` can
     /// still earn, with the highest waiting time per entry (`qmgr_job_candidate`).
-    fn candidate(&mut self, current: &str, now: i64) -> Option<String> {
+    fn candidate(&mut self, current: &str, now: i64, budgets: &Budgets) -> Option<String> {
         if let Some((cached_for, time, answer)) = &self.candidate_cache
             && cached_for == current
             && (*time == now || answer.is_none())
@@ -290,7 +507,7 @@ impl Jobs {
                 if !job.stack_children.is_empty() || job.blocker_tag == self.blocker_tag {
                     continue;
                 }
-                let max_total = job.read_entries;
+                let max_total = self.max_entries(other, budgets);
                 let max_needed = max_total - job.selected_entries;
                 let delay = now - job.queued_time + 1;
                 if max_needed > 0 && max_needed <= max_slots {
@@ -312,19 +529,18 @@ impl Jobs {
 
     /// The job to serve instead of `current`, if one may preempt it now
     /// (`qmgr_job_preempt`).
-    fn preempt(&mut self, current: &str, now: i64) -> String {
+    fn preempt(&mut self, current: &str, now: i64, budgets: &mut Budgets) -> String {
         let slots = self.slots;
         let cur = &self.jobs[current];
-        if cur.slots_available <= 0 || cur.read_entries < slots.min_slots * slots.cost {
+        if cur.slots_available <= 0
+            || self.max_entries(current, budgets) < slots.min_slots * slots.cost
+        {
             return current.to_string();
         }
-        let Some(id) = self.candidate(current, now) else {
+        let Some(id) = self.candidate(current, now, budgets) else {
             return current.to_string();
         };
-        let expected = {
-            let job = &self.jobs[&id];
-            job.read_entries - job.selected_entries
-        };
+        let expected = self.max_entries(&id, budgets) - self.jobs[&id].selected_entries;
         let available = self.jobs[current].slots_available;
         if ((available / slots.cost + slots.loan) as f64)
             < (expected * slots.loan_factor) as f64 / 100.0
@@ -350,6 +566,13 @@ impl Jobs {
         cur.slots_available -= expected * slots.cost;
         self.current = Some(id.clone());
         self.reset_candidate_cache();
+        // Part of the extra slots, so that the preempting message can be read.
+        if budgets.get(&id).is_some_and(|b| b.unread) {
+            let extra = (self.rcpt.per_stack + self.rcpt_unused + 1) / 2;
+            self.job(&id).rcpt_limit += extra;
+            budget(budgets, &id).limit += extra;
+            self.rcpt_unused -= extra;
+        }
         if log::verbose() > 0 {
             log::msg_info!("qmgr_job_preempt: {current} by {id}, level {level}");
         }
@@ -358,30 +581,75 @@ impl Jobs {
 
     /// The next entry to deliver, taken from its destination's waiting entries, and that
     /// destination's name (`qmgr_job_entry_select`). Jobs whose destinations are all at
-    /// their concurrency window become blockers; jobs without entries are retired.
+    /// their concurrency window become blockers; jobs without entries are retired. When a
+    /// job wants more of its recipients read first, the answer says so; the caller reads
+    /// them and calls again with the [`Resume`] it got.
     pub fn select(
         &mut self,
         queues: &mut BTreeMap<String, Queue>,
         now: i64,
         transport: &str,
-    ) -> Option<(String, Entry)> {
-        // Postfix starts from no job when the last search found nothing; starting from
-        // the head instead costs a walk over the blockers and never strands an entry.
-        let mut job = self
-            .current
-            .clone()
-            .or_else(|| self.list.first().cloned())?;
-        if self.slots.cost >= 2 {
-            job = self.preempt(&job, now);
-        }
-        let mut at = self.position(&job)?;
+        budgets: &mut Budgets,
+        resume: Option<Resume>,
+    ) -> Pick {
+        let mut at = match &resume {
+            // Back from a refill: on at the job that asked for it, without a new
+            // preemption decision (Postfix reads in the middle of the selection).
+            Some(r) => match self.position(&r.id) {
+                Some(at) => at,
+                None => return Pick::Nothing,
+            },
+            None => {
+                // Postfix starts from no job when the last search found nothing;
+                // starting from the head instead costs a walk over the blockers and
+                // never strands an entry.
+                let Some(mut job) = self.current.clone().or_else(|| self.list.first().cloned())
+                else {
+                    return Pick::Nothing;
+                };
+                if self.slots.cost >= 2 {
+                    job = self.preempt(&job, now, budgets);
+                }
+                match self.position(&job) {
+                    Some(at) => at,
+                    None => return Pick::Nothing,
+                }
+            }
+        };
+        let mut resume = resume;
         while at < self.list.len() {
             let id = self.list[at].clone();
             if self.jobs[&id].blocker_tag == self.blocker_tag {
                 at += 1;
                 continue;
             }
-            if let Some((queue, entry)) = self.peer_select(&id, queues, transport) {
+            let resumed = resume.take_if(|r| r.id == id);
+            // Read more recipients as soon as it is worth it, so that one slow
+            // destination does not starve the others of this message.
+            if resumed.is_none() && self.refill_due(&id, budgets, now) {
+                return Pick::Refill(
+                    id.clone(),
+                    Resume {
+                        id,
+                        last_chance: false,
+                    },
+                );
+            }
+            let last_chance = resumed.is_some_and(|r| r.last_chance);
+            let mut found = None;
+            if self.jobs[&id].has_entries() {
+                found = self.peer_select(&id, queues, transport);
+            }
+            if found.is_none() && !last_chance && Self::refill_possible(&id, budgets) {
+                return Pick::Refill(
+                    id.clone(),
+                    Resume {
+                        id,
+                        last_chance: true,
+                    },
+                );
+            }
+            if let Some((queue, entry)) = found {
                 let job = self.job(&id);
                 job.selected_entries += 1;
                 job.slots_available += 1;
@@ -394,10 +662,11 @@ impl Jobs {
                     self.reset_candidate_cache();
                 }
                 self.current = Some(id.clone());
-                if !self.jobs[&id].has_entries() {
-                    self.retire(&id);
+                // A job with nothing left in memory or in its file is done selecting.
+                if !self.jobs[&id].has_entries() && !budgets.get(&id).is_some_and(|b| b.unread) {
+                    self.retire(&id, budgets);
                 }
-                return Some((queue, entry));
+                return Pick::Entry(queue, entry);
             }
             if self.jobs[&id].has_entries() {
                 let tag = self.blocker_tag;
@@ -411,12 +680,13 @@ impl Jobs {
                 }
                 at += 1;
             } else {
-                // Retiring takes it off the list: the next job is now at `at`.
-                self.retire(&id);
+                // A stalled job: retiring takes it off the list, the next job is now at
+                // `at`. It comes back when it gets entries.
+                self.retire(&id, budgets);
             }
         }
         self.current = None;
-        None
+        Pick::Nothing
     }
 
     /// A destination of job `id` that may take a delivery and has an entry of it, made
@@ -479,16 +749,28 @@ mod tests {
         min_slots: 3,
     };
 
-    /// `n` one-recipient entries of message `id` in queue `q`.
+    const RCPT: RcptLimits = RcptLimits {
+        limit: 20000,
+        per_stack: 1000,
+        refill_limit: 100,
+        refill_delay: 5,
+    };
+
+    /// `n` one-recipient entries of message `id` in queue `q`, all read.
     fn add(
         jobs: &mut Jobs,
         queues: &mut BTreeMap<String, Queue>,
+        budgets: &mut Budgets,
         id: &str,
         time: i64,
         q: &str,
         n: usize,
     ) {
-        jobs.obtain(id, time);
+        budgets.entry(id.to_string()).or_insert(Budget {
+            limit: 10,
+            ..Budget::default()
+        });
+        jobs.obtain(id, time, budgets);
         let queue = queues
             .entry(q.to_string())
             .or_insert_with(|| Queue::new(q, q, 1));
@@ -500,6 +782,22 @@ mod tests {
             if crate::entry::add(&mut queue.todo, id, rcpt, 1) {
                 jobs.add_entry(id, q);
             }
+            jobs.count_rcpts(id, 1);
+            budgets.get_mut(id).unwrap().count += 1;
+        }
+    }
+
+    /// One selection without refills.
+    fn pick(
+        jobs: &mut Jobs,
+        queues: &mut BTreeMap<String, Queue>,
+        budgets: &mut Budgets,
+        now: i64,
+    ) -> Option<(String, Entry)> {
+        match jobs.select(queues, now, "t", budgets, None) {
+            Pick::Entry(q, entry) => Some((q, entry)),
+            Pick::Nothing => None,
+            Pick::Refill(id, _) => panic!("refill of {id}"),
         }
     }
 
@@ -507,12 +805,13 @@ mod tests {
     fn run(
         jobs: &mut Jobs,
         queues: &mut BTreeMap<String, Queue>,
+        budgets: &mut Budgets,
         now: i64,
         count: usize,
     ) -> Vec<String> {
         let mut order = Vec::new();
         for _ in 0..count {
-            let Some((q, entry)) = jobs.select(queues, now, "t") else {
+            let Some((q, entry)) = pick(jobs, queues, budgets, now) else {
                 break;
             };
             order.push(entry.id.clone());
@@ -522,14 +821,18 @@ mod tests {
         order
     }
 
+    fn new() -> (Jobs, BTreeMap<String, Queue>, Budgets) {
+        (Jobs::new(SLOTS, RCPT), BTreeMap::new(), Budgets::new())
+    }
+
     #[test]
     fn a_small_message_preempts_a_big_one() {
-        let (mut jobs, mut queues) = (Jobs::new(SLOTS), BTreeMap::new());
-        add(&mut jobs, &mut queues, "BIG", 100, "d", 20);
+        let (mut jobs, mut queues, mut budgets) = new();
+        add(&mut jobs, &mut queues, &mut budgets, "BIG", 100, "d", 20);
         // The big job earns its first slot with its first delivery.
-        assert_eq!(run(&mut jobs, &mut queues, 100, 1), ["BIG"]);
-        add(&mut jobs, &mut queues, "SMALL", 101, "d", 1);
-        let order = run(&mut jobs, &mut queues, 101, 25);
+        assert_eq!(run(&mut jobs, &mut queues, &mut budgets, 100, 1), ["BIG"]);
+        add(&mut jobs, &mut queues, &mut budgets, "SMALL", 101, "d", 1);
+        let order = run(&mut jobs, &mut queues, &mut budgets, 101, 25);
         assert_eq!(order.len(), 20);
         assert_eq!(order[0], "SMALL", "{order:?}");
         assert!(order[1..].iter().all(|id| id == "BIG"));
@@ -538,30 +841,156 @@ mod tests {
     #[test]
     fn without_slot_cost_jobs_go_in_queue_order() {
         let slots = Slots { cost: 1, ..SLOTS };
-        let (mut jobs, mut queues) = (Jobs::new(slots), BTreeMap::new());
-        add(&mut jobs, &mut queues, "BIG", 100, "d", 20);
-        assert_eq!(run(&mut jobs, &mut queues, 100, 1), ["BIG"]);
-        add(&mut jobs, &mut queues, "SMALL", 101, "d", 1);
-        let order = run(&mut jobs, &mut queues, 101, 25);
+        let (mut jobs, mut queues, mut budgets) =
+            (Jobs::new(slots, RCPT), BTreeMap::new(), Budgets::new());
+        add(&mut jobs, &mut queues, &mut budgets, "BIG", 100, "d", 20);
+        assert_eq!(run(&mut jobs, &mut queues, &mut budgets, 100, 1), ["BIG"]);
+        add(&mut jobs, &mut queues, &mut budgets, "SMALL", 101, "d", 1);
+        let order = run(&mut jobs, &mut queues, &mut budgets, 101, 25);
         assert_eq!(order.last().map(String::as_str), Some("SMALL"));
     }
 
     #[test]
     fn a_blocked_job_lets_the_next_one_through() {
-        let (mut jobs, mut queues) = (Jobs::new(SLOTS), BTreeMap::new());
-        add(&mut jobs, &mut queues, "A", 100, "slow", 2);
-        add(&mut jobs, &mut queues, "B", 101, "fast", 1);
+        let (mut jobs, mut queues, mut budgets) = new();
+        add(&mut jobs, &mut queues, &mut budgets, "A", 100, "slow", 2);
+        add(&mut jobs, &mut queues, &mut budgets, "B", 101, "fast", 1);
         // Window 1 each: A's second entry waits for its first to finish, B goes.
-        let first = jobs.select(&mut queues, 100, "t").unwrap();
+        let first = pick(&mut jobs, &mut queues, &mut budgets, 100).unwrap();
         queues.get_mut(&first.0).unwrap().busy += 1;
         assert_eq!(first.1.id, "A");
-        let second = jobs.select(&mut queues, 100, "t").unwrap();
+        let second = pick(&mut jobs, &mut queues, &mut budgets, 100).unwrap();
         assert_eq!(second.1.id, "B");
-        assert!(jobs.select(&mut queues, 100, "t").is_none());
+        assert!(pick(&mut jobs, &mut queues, &mut budgets, 100).is_none());
         // A's destination finishes: A is no longer a blocker.
         let slow = queues.get_mut("slow").unwrap();
         slow.busy -= 1;
         jobs.blocker_update(slow);
-        assert_eq!(jobs.select(&mut queues, 100, "t").unwrap().1.id, "A");
+        assert_eq!(
+            pick(&mut jobs, &mut queues, &mut budgets, 100)
+                .unwrap()
+                .1
+                .id,
+            "A"
+        );
+    }
+
+    /// A message with recipients left in its file, as the first read leaves it.
+    fn unread(budgets: &mut Budgets, id: &str, left: i64, now: i64) {
+        budgets.insert(
+            id.to_string(),
+            Budget {
+                limit: 10,
+                unread: true,
+                rcpt_unread: left,
+                refill_time: now,
+                ..Budget::default()
+            },
+        );
+    }
+
+    #[test]
+    fn the_transport_slots_go_to_the_oldest_unread_job_and_back() {
+        let rcpt = RcptLimits { limit: 100, ..RCPT };
+        let (mut jobs, mut queues, mut budgets) =
+            (Jobs::new(SLOTS, rcpt), BTreeMap::new(), Budgets::new());
+        unread(&mut budgets, "BIG", 1000, 100);
+        add(&mut jobs, &mut queues, &mut budgets, "BIG", 100, "d", 10);
+        // The first job takes every slot of the transport, on top of its minimum.
+        assert_eq!(jobs.rcpt_slots("BIG"), Some((10, 100, true)));
+        assert_eq!(budgets["BIG"].limit, 110);
+        assert_eq!(jobs.rcpt_unused, 0);
+        // A later message gets none: it lives on its own minimum.
+        add(&mut jobs, &mut queues, &mut budgets, "SMALL", 101, "d", 1);
+        assert_eq!(jobs.rcpt_slots("SMALL"), Some((1, 0, true)));
+        assert_eq!(jobs.next_unread.as_deref(), Some("BIG"));
+        // BIG read in full with 40 recipients in memory: its 60 unused slots go back,
+        // and on to the next unread job, when there is one.
+        unread(&mut budgets, "LATER", 500, 102);
+        add(&mut jobs, &mut queues, &mut budgets, "LATER", 102, "e", 1);
+        let big = budgets.get_mut("BIG").unwrap();
+        big.unread = false;
+        big.count = 40;
+        jobs.count_rcpts("BIG", 30);
+        jobs.move_limits("BIG", &mut budgets);
+        assert_eq!(jobs.rcpt_slots("BIG"), Some((40, 40, true)));
+        assert_eq!(budgets["BIG"].limit, 50);
+        assert_eq!(jobs.next_unread.as_deref(), Some("LATER"));
+        assert_eq!(jobs.rcpt_slots("LATER"), Some((1, 60, true)));
+        assert_eq!(budgets["LATER"].limit, 70);
+        assert_eq!(jobs.rcpt_unused, 0);
+    }
+
+    #[test]
+    fn an_older_job_takes_over_as_next_unread() {
+        let rcpt = RcptLimits { limit: 100, ..RCPT };
+        let (mut jobs, mut queues, mut budgets) =
+            (Jobs::new(SLOTS, rcpt), BTreeMap::new(), Budgets::new());
+        unread(&mut budgets, "NEW", 1000, 200);
+        add(&mut jobs, &mut queues, &mut budgets, "NEW", 200, "d", 10);
+        assert_eq!(jobs.rcpt_slots("NEW"), Some((10, 100, true)));
+        // A job of a message that entered the active queue earlier (a retry transport
+        // job made late) becomes the next unread one; the newer one's unused slots move
+        // to it.
+        unread(&mut budgets, "OLD", 1000, 100);
+        add(&mut jobs, &mut queues, &mut budgets, "OLD", 100, "d", 5);
+        assert_eq!(jobs.next_unread.as_deref(), Some("OLD"));
+        assert_eq!(jobs.rcpt_slots("NEW"), Some((10, 10, true)));
+        assert_eq!(jobs.rcpt_slots("OLD"), Some((5, 90, true)));
+        assert_eq!(budgets["OLD"].limit, 100);
+    }
+
+    #[test]
+    fn refills_when_enough_slots_are_free_or_after_the_delay() {
+        let rcpt = RcptLimits { limit: 300, ..RCPT };
+        let (mut jobs, mut queues, mut budgets) =
+            (Jobs::new(SLOTS, rcpt), BTreeMap::new(), Budgets::new());
+        unread(&mut budgets, "BIG", 1000, 100);
+        add(&mut jobs, &mut queues, &mut budgets, "BIG", 100, "d", 250);
+        // 310 slots, 250 used: 60 free is below the refill limit of 100, and the last
+        // read was just now: deliver what is in memory.
+        assert!(pick(&mut jobs, &mut queues, &mut budgets, 100).is_some());
+        // Five seconds later, any free slot is worth a read.
+        let picked = jobs.select(&mut queues, 105, "t", &mut budgets, None);
+        let Pick::Refill(id, resume) = picked else {
+            panic!("{picked:?}");
+        };
+        assert_eq!((id.as_str(), resume.last_chance), ("BIG", false));
+        // Back from the read (which the caller does), selection goes on at that job.
+        budgets.get_mut("BIG").unwrap().refill_time = 105;
+        let picked = jobs.select(&mut queues, 105, "t", &mut budgets, Some(resume));
+        assert!(
+            matches!(picked, Pick::Entry(_, ref e) if e.id == "BIG"),
+            "{picked:?}"
+        );
+        // 100 free slots: at once.
+        budgets.get_mut("BIG").unwrap().count = 210;
+        assert!(matches!(
+            jobs.select(&mut queues, 105, "t", &mut budgets, None),
+            Pick::Refill(_, _)
+        ));
+    }
+
+    #[test]
+    fn a_job_without_entries_gets_a_last_chance_read_and_stays_listed() {
+        let (mut jobs, mut queues, mut budgets) = new();
+        unread(&mut budgets, "BIG", 1000, 100);
+        add(&mut jobs, &mut queues, &mut budgets, "BIG", 100, "d", 1);
+        let rcpts = budgets.get_mut("BIG").unwrap();
+        rcpts.limit = 1;
+        assert!(pick(&mut jobs, &mut queues, &mut budgets, 100).is_some());
+        // Every entry selected, but the file has more: the job is not retired.
+        assert_eq!(jobs.rcpt_slots("BIG").map(|s| s.2), Some(true));
+        // The entry's delivery ended: a slot is free, the job has nothing in memory.
+        budgets.get_mut("BIG").unwrap().count = 0;
+        let picked = jobs.select(&mut queues, 100, "t", &mut budgets, None);
+        let Pick::Refill(_, resume) = picked else {
+            panic!("{picked:?}");
+        };
+        assert!(resume.last_chance);
+        // The read found nothing after all: the stalled job is retired.
+        let picked = jobs.select(&mut queues, 100, "t", &mut budgets, Some(resume));
+        assert!(matches!(picked, Pick::Nothing), "{picked:?}");
+        assert_eq!(jobs.rcpt_slots("BIG").map(|s| s.2), Some(false));
     }
 }

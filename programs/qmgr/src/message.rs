@@ -6,8 +6,15 @@
 //! active)` line, as Postfix's `opened()` does; each `R` record becomes a recipient that
 //! remembers its offset, so that the delivery agent can mark it done in place. `D` and
 //! `/` records are recipients already done. `A` records carry the client and SASL
-//! attributes that the agents put in their logs. The file is read in full: the
-//! recipient limits that make Postfix read a large list in slices are not applied yet.
+//! attributes that the agents put in their logs.
+//!
+//! The recipients are read a slice at a time (`qmgr_message_realloc`): a read stops after
+//! as many recipients as the caller allows and remembers where the next one is
+//! (`rcpt_offset`); the next read starts there. The first read looks at every
+//! non-recipient record (skipping the rest of a plain recipient list by jumping to the
+//! content, whose extracted segment may hold more envelope records); later reads look
+//! only at recipients. Recipients that the caller has routed leave `rcpts`, so that
+//! only a slice is ever in memory.
 
 use global::record::{RecError, rec_attr_map, rec_get, rec_type};
 use std::fs::File;
@@ -47,6 +54,14 @@ impl Tracked {
 /// MIXED_RCPT_OTHER (1) and the four DSN NOTIFY bits shifted left by one (2, 4, 8, 16):
 /// cleanup sets NOTIFY_NEVER for a BCC recipient that smtpd's access action added.
 const READ_FLAG_USER: i32 = 0x1f;
+/// Recipient records are mixed with other envelope records, so a read that has its
+/// recipients must still look at every record (`QMGR_READ_FLAG_MIXED_RCPT_OTHER`, also
+/// the assumption for a size record without flags).
+const READ_FLAG_MIXED_RCPT_OTHER: i32 = 1 << 0;
+/// Some recipient asked for DSN NOTIFY=SUCCESS (`QMGR_READ_FLAG_NOTIFY_SUCCESS`).
+pub const READ_FLAG_NOTIFY_SUCCESS: i32 = 1 << 2;
+/// The most recipients one read takes, to keep the scheduler responsive.
+const READ_MAX: i64 = 5000;
 /// Trace flags that the queue manager passes on (`DEL_REQ_TRACE_FLAGS_MASK`).
 const TRACE_FLAGS_MASK: i32 = 1 << 8 | 1 << 9 | 1 << 10 | 1 << 13;
 
@@ -120,6 +135,16 @@ pub struct Message {
     pub force_expire: bool,
     /// `postqueue -i`: revive its dead destinations (from the file's mode).
     pub unthrottle: bool,
+    /// The size record's flags (`rflags`).
+    pub rflags: i32,
+    /// Where the next unread recipient is; 0 when all have been read.
+    pub rcpt_offset: i64,
+    /// Every non-recipient record has been looked at.
+    seen_all_non_rcpt: bool,
+    /// The sender record has been read (the sender may be empty).
+    seen_sender: bool,
+    /// When recipients were last read (seconds).
+    pub refill_time: i64,
 }
 
 /// Who sent the message, for the agents' logs.
@@ -157,10 +182,46 @@ struct Pending {
 
 impl Message {
     /// Opens and reads `path` (in the active queue) as message `id`, which entered the
-    /// active queue at `active`; logs the `from=` line as Postfix does. Err (after a
-    /// logged warning) when the file is damaged: it goes to the corrupt queue. Only
-    /// complete files reach here (mode u=rwx, see scan.rs), so no lock is needed.
-    pub fn read(path: &str, id: &str, active: (i64, i64)) -> Result<Message, ()> {
+    /// active queue at `active`, with at most `limit` recipients; logs the `from=` line as
+    /// Postfix does. Err (after a logged warning) when the file is damaged: it goes to
+    /// the corrupt queue. Only complete files reach here (mode u=rwx, see scan.rs), so no
+    /// lock is needed.
+    pub fn read(path: &str, id: &str, active: (i64, i64), limit: i64) -> Result<Message, ()> {
+        let mut message = Message {
+            id: id.to_string(),
+            active,
+            rflags: READ_FLAG_MIXED_RCPT_OTHER,
+            ..Message::default()
+        };
+        message.read_more(path, limit)?;
+        Ok(message)
+    }
+
+    /// The first read's recipient limit (`qmgr_message_read`): what the active queue has
+    /// left of `qmgr_message_recipient_limit` beside the `in_memory` recipients, but at
+    /// least `minimum`, and no more than one read takes.
+    pub fn first_limit(qmgr_rcpt_limit: i64, in_memory: i64, minimum: i64) -> i64 {
+        (qmgr_rcpt_limit - in_memory).max(minimum).min(READ_MAX)
+    }
+
+    /// A later read's recipient limit: the message's free slots, no more than one read
+    /// takes.
+    pub fn refill_limit(free_slots: i64) -> i64 {
+        free_slots.min(READ_MAX)
+    }
+
+    /// Reads up to `limit` more recipients into `rcpts`, from where the last read
+    /// stopped (`qmgr_message_realloc`). On Err the message is as it was.
+    pub fn read_more(&mut self, path: &str, limit: i64) -> Result<(), ()> {
+        if log::verbose() > 0 {
+            log::msg_info!("{}: recipient limit {limit}", self.id);
+        }
+        if limit <= 0 {
+            log::msg_panic!("{}: no recipient slots available", self.id);
+        }
+        if self.rcpt_offset != 0 && !self.rcpts.is_empty() {
+            log::msg_panic!("{}: recipient list not empty on recipient reload", self.id);
+        }
         let file = match File::open(path) {
             Ok(file) => file,
             Err(e) => {
@@ -168,24 +229,31 @@ impl Message {
                 return Err(());
             }
         };
-        let mut message = Message {
-            id: id.to_string(),
-            active,
-            ..Message::default()
-        };
         let mut input = Tracked {
             inner: BufReader::new(file),
             pos: 0,
         };
-        message.scan(&mut input)?;
-        Ok(message)
+        let (save_offset, save_unread) = (self.rcpt_offset, self.rcpt_unread);
+        if self.rcpt_offset != 0 {
+            if let Err(e) = input.seek_to(self.rcpt_offset as u64) {
+                log::msg_fatal!("seek file {path}: {}", sys::os_error(&e));
+            }
+            self.rcpt_offset = 0;
+        }
+        let scanned = self.scan(&mut input, limit);
+        if scanned.is_err() {
+            self.rcpt_offset = save_offset;
+            self.rcpt_unread = save_unread;
+            self.rcpts.clear();
+        }
+        scanned
     }
 
-    /// Reads every record, Postfix's checks included; Err after a logged warning.
-    fn scan(&mut self, input: &mut Tracked) -> Result<(), ()> {
+    /// Reads records until `limit` recipients are in or the end record, Postfix's checks
+    /// included; Err after a logged warning.
+    fn scan(&mut self, input: &mut Tracked, limit: i64) -> Result<(), ()> {
         let mut buf = Vec::new();
         let mut pending = Pending::default();
-        let mut seen_sender = false;
         loop {
             let mut offset = input.pos as i64;
             let mut expected: &[u8] = b"MCTcFILSDRO/WVA>K<ionEDRO/PreAFIL>Kon";
@@ -222,6 +290,7 @@ impl Message {
                 return Err(());
             }
             if kind == rec_type::END {
+                self.seen_all_non_rcpt = true;
                 break;
             }
             let (kind, text) = match attr_record(kind, &text) {
@@ -231,12 +300,59 @@ impl Message {
                     return Err(());
                 }
             };
-            self.record(kind, text, offset, &mut pending, &mut seen_sender)?;
+            match kind {
+                rec_type::RCPT => {
+                    // Past the slice, recipients are only skipped over.
+                    if self.rcpt_offset != 0 {
+                        continue;
+                    }
+                    self.rcpts.push(Recipient {
+                        offset,
+                        dsn_orcpt: pending.dsn_orcpt.take().unwrap_or_default(),
+                        dsn_notify: std::mem::take(&mut pending.dsn_notify),
+                        orig_addr: pending.orig_rcpt.take().unwrap_or_default(),
+                        address: text,
+                    });
+                    self.rcpt_unread -= 1;
+                    if self.rcpts.len() as i64 >= limit {
+                        self.rcpt_offset = input.pos as i64;
+                        if self.seen_all_non_rcpt {
+                            break;
+                        }
+                        if self.rflags & READ_FLAG_MIXED_RCPT_OTHER != 0 {
+                            continue;
+                        }
+                        // A plain list of recipients: past the content, nothing else
+                        // follows; before it, only the extracted segment may hold more.
+                        if offset > self.data_offset {
+                            self.seen_all_non_rcpt = true;
+                            break;
+                        }
+                        if let Err(e) = input.seek_to(self.data_offset as u64) {
+                            log::msg_fatal!("seek file {}: {}", self.id, sys::os_error(&e));
+                        }
+                    }
+                }
+                rec_type::DONE | rec_type::DRCP => {
+                    if self.rcpt_offset == 0 {
+                        pending = Pending::default();
+                        self.rcpt_unread -= 1;
+                    }
+                }
+                rec_type::DSN_ORCPT | rec_type::ORCP if self.rcpt_offset != 0 => {}
+                rec_type::DSN_NOTIFY if self.rcpt_offset != 0 => {}
+                rec_type::DSN_ORCPT | rec_type::DSN_NOTIFY | rec_type::ORCP => {
+                    self.record(kind, text, offset, &mut pending)?;
+                }
+                _ if self.seen_all_non_rcpt => {}
+                _ => self.record(kind, text, offset, &mut pending)?,
+            }
         }
+        self.refill_time = crate::scheduler::now_tv().0;
         self.defaults();
         if self.arrival.0 == 0 {
             log::msg_warn!("{}: message rejected: missing arrival time record", self.id);
-        } else if !seen_sender {
+        } else if !self.seen_sender {
             log::msg_warn!("{}: message rejected: missing sender record", self.id);
         } else if self.data_offset == 0 {
             log::msg_warn!("{}: message rejected: missing size record", self.id);
@@ -253,23 +369,8 @@ impl Message {
         text: String,
         offset: i64,
         pending: &mut Pending,
-        seen_sender: &mut bool,
     ) -> Result<(), ()> {
         match kind {
-            rec_type::RCPT => {
-                self.rcpts.push(Recipient {
-                    offset,
-                    dsn_orcpt: pending.dsn_orcpt.take().unwrap_or_default(),
-                    dsn_notify: std::mem::take(&mut pending.dsn_notify),
-                    orig_addr: pending.orig_rcpt.take().unwrap_or_default(),
-                    address: text,
-                });
-                self.rcpt_unread -= 1;
-            }
-            rec_type::DONE | rec_type::DRCP => {
-                *pending = Pending::default();
-                self.rcpt_unread -= 1;
-            }
             rec_type::DSN_ORCPT => pending.dsn_orcpt = Some(text),
             rec_type::DSN_NOTIFY => match text.parse::<i32>() {
                 Ok(n) if n > 0 && n & !0xf == 0 => pending.dsn_notify = n,
@@ -284,8 +385,8 @@ impl Message {
             rec_type::FILT => self.filter_xport = Some(text),
             rec_type::INSP => self.inspect_xport = Some(text),
             rec_type::RDR => self.redirect_addr = Some(text),
-            rec_type::FROM if !*seen_sender => {
-                *seen_sender = true;
+            rec_type::FROM if !self.seen_sender => {
+                self.seen_sender = true;
                 self.sender = text;
                 crate::opened::log(self);
             }
@@ -330,7 +431,11 @@ impl Message {
         self.data_size = field(0);
         self.data_offset = field(1);
         self.rcpt_unread = field(2) as i32;
-        let rflags = field(3) as i32;
+        // Without a flags field (Postfix < 2.4 files) recipients may be anywhere.
+        if fields.len() >= 4 {
+            self.rflags = field(3) as i32;
+        }
+        let rflags = self.rflags;
         self.cont_length = field(4);
         self.smtputf8 = field(5) as i32;
         if self.data_offset <= 0 || self.data_size <= 0 || self.cont_length < 0 {
@@ -385,7 +490,7 @@ impl Message {
         if self.create_time == 0 {
             self.create_time = self.arrival.0;
         }
-        if self.rcpt_unread < 0 {
+        if self.rcpt_unread < 0 || (self.rcpt_offset == 0 && self.rcpt_unread != 0) {
             log::msg_warn!("{}: rcpt count mismatch ({})", self.id, self.rcpt_unread);
             self.rcpt_unread = 0;
         }
@@ -423,6 +528,21 @@ mod tests {
     /// A queue file as cleanup writes it: the size record first, with the content's
     /// size and offset filled in once known.
     fn queue_file(envelope: &[(u8, &str)], size_fields: Option<&str>) -> Vec<u8> {
+        let rcpts = envelope
+            .iter()
+            .filter(|(k, _)| *k == rec_type::RCPT)
+            .count()
+            + 1;
+        queue_file_with(envelope, size_fields, rcpts, 0)
+    }
+
+    /// The same with a given recipient count and read flags in the size record.
+    fn queue_file_with(
+        envelope: &[(u8, &str)],
+        size_fields: Option<&str>,
+        rcpts: usize,
+        rflags: i32,
+    ) -> Vec<u8> {
         let mut head = Vec::new();
         for &(kind, data) in envelope {
             rec_put(&mut head, kind, data.as_bytes()).unwrap();
@@ -444,8 +564,8 @@ mod tests {
                 "{:>15} {:>15} {:>15} {:>15} {:>15} {:>15}",
                 content.len(),
                 offset,
-                3,
-                0,
+                rcpts,
+                rflags,
                 content.len(),
                 0
             )
@@ -459,13 +579,104 @@ mod tests {
     }
 
     fn read(file: &[u8]) -> Result<Message, ()> {
-        let dir = std::env::temp_dir().join(format!("ironpost-qmgr-msg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("F{}", file.len()));
-        std::fs::write(&path, file).unwrap();
-        let got = Message::read(&path.display().to_string(), "ABC123", (2, 0));
+        let path = write(file);
+        let got = Message::read(&path, "ABC123", (2, 0), 100);
         let _ = std::fs::remove_file(&path);
         got
+    }
+
+    /// `file` in a file of its own; its path.
+    fn write(file: &[u8]) -> String {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!("ironpost-qmgr-msg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!("F{n}"));
+        std::fs::write(&path, file).unwrap();
+        path.display().to_string()
+    }
+
+    fn addresses(message: &Message) -> Vec<&str> {
+        message.rcpts.iter().map(|r| r.address.as_str()).collect()
+    }
+
+    #[test]
+    fn recipients_are_read_a_slice_at_a_time() {
+        let envelope = [
+            (rec_type::TIME, "1700000000"),
+            (rec_type::FROM, "sender@example.com"),
+            (rec_type::RCPT, "a@example.com"),
+            (rec_type::ORCP, "C@example.com"),
+            (rec_type::RCPT, "c@example.com"),
+            (rec_type::RCPT, "d@example.com"),
+            (rec_type::DONE, "e@example.com"),
+            (rec_type::RCPT, "f@example.com"),
+        ];
+        let file = queue_file_with(&envelope, None, 6, 0);
+        let path = write(&file);
+        let mut message = Message::read(&path, "ABC123", (2, 0), 2).unwrap();
+        assert_eq!(addresses(&message), ["a@example.com", "c@example.com"]);
+        assert_eq!(message.rcpts[1].orig_addr, "C@example.com");
+        // The next read starts at d; the size record's count, less those read.
+        assert_eq!(file[message.rcpt_offset as usize], rec_type::RCPT);
+        assert_eq!(message.rcpt_unread, 4);
+        // The first read went on to the extracted segment for the other records, and
+        // saw no recipient there.
+        assert!(message.seen_all_non_rcpt);
+        message.rcpts.clear();
+        message.read_more(&path, 2).unwrap();
+        // A done recipient takes no slot.
+        assert_eq!(addresses(&message), ["d@example.com", "f@example.com"]);
+        assert_eq!(message.rcpt_unread, 1);
+        assert_ne!(message.rcpt_offset, 0);
+        message.rcpts.clear();
+        message.read_more(&path, 2).unwrap();
+        // The last one is past the content.
+        assert_eq!(addresses(&message), ["late@example.com"]);
+        assert_eq!((message.rcpt_offset, message.rcpt_unread), (0, 0));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn mixed_records_are_all_read_before_the_first_slice_is_used() {
+        let envelope = [
+            (rec_type::TIME, "1700000000"),
+            (rec_type::RCPT, "a@example.com"),
+            (rec_type::RCPT, "b@example.com"),
+            (rec_type::FROM, "sender@example.com"),
+        ];
+        let file = queue_file_with(&envelope, None, 3, READ_FLAG_MIXED_RCPT_OTHER);
+        let path = write(&file);
+        // The sender comes after the slice: the read goes on for it.
+        let mut message = Message::read(&path, "ABC123", (2, 0), 1).unwrap();
+        assert_eq!(message.sender, "sender@example.com");
+        assert_eq!(addresses(&message), ["a@example.com"]);
+        message.rcpts.clear();
+        message.read_more(&path, 5).unwrap();
+        assert_eq!(addresses(&message), ["b@example.com", "late@example.com"]);
+        // A damaged file leaves the message as it was.
+        let mut damaged = Message::read(&path, "ABC123", (2, 0), 1).unwrap();
+        damaged.rcpts.clear();
+        std::fs::write(&path, &file[..file.len() - 3]).unwrap();
+        let before = (damaged.rcpt_offset, damaged.rcpt_unread);
+        assert!(damaged.read_more(&path, 5).is_err());
+        assert_eq!((damaged.rcpt_offset, damaged.rcpt_unread), before);
+        assert!(damaged.rcpts.is_empty());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn slice_sizes() {
+        // The first read: what is left of the active queue's limit, at least the
+        // minimum, at most 5000.
+        assert_eq!(Message::first_limit(20000, 0, 10), 5000);
+        assert_eq!(Message::first_limit(100, 30, 10), 70);
+        assert_eq!(Message::first_limit(100, 95, 10), 10);
+        assert_eq!(Message::first_limit(100, 300, 10), 10);
+        // Later reads: the free slots, at most 5000.
+        assert_eq!(Message::refill_limit(60), 60);
+        assert_eq!(Message::refill_limit(20010), 5000);
     }
 
     #[test]

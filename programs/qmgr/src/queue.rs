@@ -225,6 +225,12 @@ mod tests {
                 loan_factor: 50,
                 min_slots: 3,
             },
+            rcpt: crate::job::RcptLimits {
+                limit: 20000,
+                per_stack: 1000,
+                refill_limit: 100,
+                refill_delay: 5,
+            },
         }
     }
 

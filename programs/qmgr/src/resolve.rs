@@ -11,6 +11,7 @@
 //! a recipient limit of 1 the destination is the recipient (`user@nexthop`, without the
 //! address extension), so concurrency limits apply per user.
 
+use crate::job::Budgets;
 use crate::message::{Message, Recipient};
 use crate::transport::{Limits, Transport};
 use global::resolve_clnt::{CLASS_LOCAL, FLAG_ERROR, FLAG_FAIL};
@@ -39,18 +40,29 @@ pub struct Routing<'a> {
     pub now: i64,
     /// Ignore defer_transports (`postqueue -f`).
     pub flush_dfxp: bool,
+    /// The in-memory recipient budgets of the active queue's messages.
+    pub budgets: &'a mut Budgets,
+    /// Recipients in memory in the whole active queue (`qmgr_recipient_count`).
+    pub in_memory: &'a mut i64,
 }
 
 impl Routing<'_> {
-    /// Routes every recipient of `message`; the number of entries made.
-    pub fn message(&mut self, message: &Message) -> usize {
+    /// Routes the recipients of `message` read so far, which leave it for the entries;
+    /// the number of entries made.
+    pub fn message(&mut self, message: &mut Message) -> usize {
         let mut entries = 0;
-        for (n, rcpt) in sorted(&message.rcpts).into_iter().enumerate() {
+        let rcpts = std::mem::take(&mut message.rcpts);
+        for (n, rcpt) in sorted(&rcpts).into_iter().enumerate() {
             // A REDIRECT action: the first recipient becomes the redirect address, the
-            // others are dropped (they are neither delivered nor deferred).
+            // others are dropped (they are neither delivered nor deferred), and so are
+            // those still in the file.
             let redirected = match &message.redirect_addr {
                 Some(_) if n > 0 => continue,
-                Some(target) => Some(self.rewrite.rewrite_internal(RULE_LOCAL, target)),
+                Some(target) => {
+                    message.rcpt_offset = 0;
+                    message.rcpt_unread = 0;
+                    Some(self.rewrite.rewrite_internal(RULE_LOCAL, target))
+                }
                 None => None,
             };
             let address = redirected.as_deref().unwrap_or(&rcpt.address);
@@ -62,9 +74,13 @@ impl Routing<'_> {
             if message.unthrottle {
                 self.unthrottle(&transport, &nexthop, &rcpt.address);
             }
-            if self.assign(&message.id, rcpt, transport, nexthop) {
+            if self.assign(message, rcpt, transport, nexthop) {
                 entries += 1;
             }
+        }
+        // The jobs' sizes changed: earlier candidate choices may no longer hold.
+        for transport in self.transports.values_mut() {
+            transport.jobs.sizes_changed(&message.id);
         }
         entries
     }
@@ -151,8 +167,14 @@ impl Routing<'_> {
         }
     }
 
-    /// Adds `rcpt` of message `id` to its destination's entries; true for a new entry.
-    fn assign(&mut self, id: &str, rcpt: Recipient, transport: String, nexthop: String) -> bool {
+    /// Adds `rcpt` of `message` to its destination's entries; true for a new entry.
+    fn assign(
+        &mut self,
+        message: &Message,
+        rcpt: Recipient,
+        transport: String,
+        nexthop: String,
+    ) -> bool {
         let (mut transport, mut nexthop) = (transport, nexthop);
         let now = self.now;
         if let Some(why) = self.transport(&transport).is_throttled(now) {
@@ -162,31 +184,39 @@ impl Routing<'_> {
         let t = self.transport(&transport);
         let limits = t.limits;
         if let Some(why) = t.queue(&queue_name, &nexthop).is_dead(now, &limits) {
-            return self.assign_to(id, rcpt, RETRY, &why);
+            return self.assign_to(message, rcpt, RETRY, &why);
         }
-        self.assign_to(id, rcpt, &transport, &nexthop)
+        self.assign_to(message, rcpt, &transport, &nexthop)
     }
 
-    fn assign_to(&mut self, id: &str, rcpt: Recipient, transport: &str, nexthop: &str) -> bool {
+    /// Puts `rcpt` in an entry of its destination, counted as in memory for the job, the
+    /// message and the active queue (`qmgr_message_assign`).
+    fn assign_to(
+        &mut self,
+        message: &Message,
+        rcpt: Recipient,
+        transport: &str,
+        nexthop: &str,
+    ) -> bool {
+        let id = message.id.as_str();
         let queue_name = self.queue_name(transport, nexthop, &rcpt.address);
-        let now = self.now;
-        let t = self.transport(transport);
+        let t = transport_in(self.transports, self.config, self.settings, transport);
         let limit = t.limits.rcpt_limit;
-        t.jobs.obtain(id, now);
+        t.jobs.obtain(id, message.active.0, self.budgets);
         let queue = t.queue(&queue_name, nexthop);
         let new_entry = crate::entry::add(&mut queue.todo, id, rcpt, limit);
         if new_entry {
             t.jobs.add_entry(id, &queue_name);
         }
+        t.jobs.count_rcpts(id, 1);
+        crate::job::budget(self.budgets, id).count += 1;
+        *self.in_memory += 1;
         new_entry
     }
 
     /// The transport named `name`, created with its limits on first use.
     fn transport(&mut self, name: &str) -> &mut Transport {
-        let (config, limit) = (self.config, self.settings.process_limit(name));
-        self.transports
-            .entry(name.to_string())
-            .or_insert_with(|| Transport::new(name, Limits::from_config(config, name, limit)))
+        transport_in(self.transports, self.config, self.settings, name)
     }
 
     /// The destination's name: the next hop, or `user@nexthop` for per-recipient
@@ -204,6 +234,19 @@ impl Routing<'_> {
         };
         name.to_lowercase()
     }
+}
+
+/// The transport named `name` in `transports`, created with its limits on first use.
+fn transport_in<'t>(
+    transports: &'t mut BTreeMap<String, Transport>,
+    config: &Config,
+    settings: &crate::settings::Settings,
+    name: &str,
+) -> &'t mut Transport {
+    transports.entry(name.to_string()).or_insert_with(|| {
+        let limit = settings.process_limit(name);
+        Transport::new(name, Limits::from_config(config, name, limit))
+    })
 }
 
 /// The recipients in Postfix's order (`qmgr_message_sort`): by domain (addresses

@@ -7,17 +7,21 @@
 //! agent connections; here each delivery runs in a thread of its own and reports back
 //! through the same channel as the triggers, so the scheduler's state is never shared.
 //! A message lives in memory from feed to done; its file stays in active/ meanwhile, so
-//! after a crash the start-up move brings it back.
+//! after a crash the start-up move brings it back. Its recipients are read a slice at a
+//! time (job.rs says how many); when a slice's deliveries have all ended and the file
+//! has more, the bounce log so far is sent and the next slice read (`qmgr_active_done`
+//! and `qmgr_message_realloc`).
 
 use crate::active;
 use crate::deliver::{self, Outcome, Status};
 use crate::entry::Entry;
+use crate::job::{Budget, Budgets, Pick};
 use crate::message::Message;
 use crate::resolve::Routing;
 use crate::scan::{self, Scan};
 use crate::settings::Settings;
 use crate::transport::{Limits, Transport};
-use global::mail_queue::{DEFERRED, INCOMING};
+use global::mail_queue::{ACTIVE, DEFERRED, INCOMING};
 use global::rewrite_clnt::RewriteClient;
 use params::Config;
 use std::collections::{BTreeMap, HashMap};
@@ -81,6 +85,10 @@ pub struct Scheduler {
     flush_dfxp: bool,
     /// The threads that talk to the agents.
     workers: crate::workers::Workers,
+    /// The in-memory recipient budgets of the messages.
+    budgets: Budgets,
+    /// Recipients in memory, all messages together (`qmgr_recipient_count`).
+    in_memory: i64,
 }
 
 /// Now as (seconds, microseconds).
@@ -120,6 +128,8 @@ impl Scheduler {
             next_deferred_scan,
             flush_dfxp: false,
             workers: crate::workers::Workers::default(),
+            budgets: Budgets::new(),
+            in_memory: 0,
         }
     }
 
@@ -271,44 +281,167 @@ impl Scheduler {
         fed_incoming
     }
 
-    /// Reads and routes a message now in active/.
+    /// Reads and routes a message now in active/ (its first slice of recipients).
     fn admit(&mut self, path: &str, id: &str, marks: active::Marks, now: (i64, i64)) {
         log::work::queue_id(id);
-        let Ok(mut message) = Message::read(path, id, now) else {
+        let limit = Message::first_limit(
+            self.settings.rcpt_limit,
+            self.in_memory,
+            self.settings.rcpt_minimum,
+        );
+        let Ok(mut message) = Message::read(path, id, now, limit) else {
             active::corrupt(&self.settings.layout, id);
             return;
         };
         marks.clear_unthrottle(path);
         message.force_expire = marks.expire;
         message.unthrottle = marks.unthrottle;
-        // Expiry with a defer log: that log says why, nothing is tried again.
-        if message.force_expire && active::has_defer_log(&self.settings.layout, id) {
-            active::done(&self.settings, &message, true, now.0);
-            return;
-        }
-        active::reset_defer_log(&self.settings.layout, id);
-        let refcount = Routing {
-            config: &self.config,
-            settings: &self.settings,
-            rewrite: &mut self.rewrite,
-            transports: &mut self.transports,
-            now: now.0,
-            flush_dfxp: self.flush_dfxp || message.unthrottle,
-        }
-        .message(&message);
-        if refcount == 0 {
-            active::done(&self.settings, &message, false, now.0);
-            return;
-        }
+        self.budgets.insert(
+            id.to_string(),
+            Budget {
+                limit: self.settings.rcpt_minimum,
+                ..Budget::default()
+            },
+        );
         self.messages.insert(
             id.to_string(),
             Active {
                 message,
-                refcount,
+                refcount: 0,
                 deferred: false,
                 queued: now.0,
             },
         );
+        // Expiry with a defer log: that log says why, nothing is tried again.
+        if marks.expire && active::has_defer_log(&self.settings.layout, id) {
+            let active = self.messages.get_mut(id).expect("just inserted");
+            active.message.rcpts.clear();
+            active.deferred = true;
+            self.sync_budget(id);
+            self.finish(id, now.0);
+            return;
+        }
+        active::reset_defer_log(&self.settings.layout, id);
+        self.route(id, now.0);
+        if self.messages[id].refcount == 0 {
+            self.finish(id, now.0);
+        }
+    }
+
+    /// Routes the recipients of message `id` read so far and takes back the slots it
+    /// holds and no longer needs once it is read in full (`qmgr_message_resolve`,
+    /// `qmgr_message_assign`, `qmgr_message_move_limits`).
+    fn route(&mut self, id: &str, now: i64) {
+        let Some(active) = self.messages.get_mut(id) else {
+            return;
+        };
+        let entries = Routing {
+            config: &self.config,
+            settings: &self.settings,
+            rewrite: &mut self.rewrite,
+            transports: &mut self.transports,
+            now,
+            flush_dfxp: self.flush_dfxp || active.message.unthrottle,
+            budgets: &mut self.budgets,
+            in_memory: &mut self.in_memory,
+        }
+        .message(&mut active.message);
+        active.refcount += entries;
+        self.sync_budget(id);
+        if !self.budgets[id].unread {
+            for transport in self.transports.values_mut() {
+                if transport.jobs.has(id) {
+                    transport.jobs.move_limits(id, &mut self.budgets);
+                }
+            }
+        }
+    }
+
+    /// Copies what the jobs need to know of the queue file's reading into the budget.
+    fn sync_budget(&mut self, id: &str) {
+        let message = &self.messages[id].message;
+        let budget = crate::job::budget(&mut self.budgets, id);
+        budget.unread = message.rcpt_offset != 0;
+        budget.rcpt_unread = i64::from(message.rcpt_unread);
+        budget.refill_time = message.refill_time;
+    }
+
+    /// Reads and routes the next slice of message `id`'s recipients, as many as its
+    /// free slots (`qmgr_message_realloc`). Err (after a logged warning) when the file
+    /// turned out damaged.
+    fn refill(&mut self, id: &str, now: i64) -> Result<(), ()> {
+        let budget = &self.budgets[id];
+        let limit = Message::refill_limit(budget.limit - budget.count);
+        let path = self.settings.layout.path(ACTIVE, id);
+        let active = self.messages.get_mut(id).expect("a message with jobs");
+        if log::verbose() > 0 {
+            log::msg_info!(
+                "qmgr_message_realloc: {ACTIVE} {id} offset {}",
+                active.message.rcpt_offset
+            );
+        }
+        active.message.read_more(&path, limit)?;
+        self.route(id, now);
+        Ok(())
+    }
+
+    /// Message `id` has no delivery request left: its bounces so far go out; then the next
+    /// slice of recipients is read, or, when all were, the message is done
+    /// (`qmgr_active_done`).
+    fn finish(&mut self, id: &str, now: i64) {
+        loop {
+            let active = self.messages.get_mut(id).expect("a message being finished");
+            active.deferred |= active::flush_bounces(&self.settings, &active.message);
+            if active.message.rcpt_offset > 0 {
+                if self.refill(id, now).is_err() {
+                    active::corrupt(&self.settings.layout, id);
+                    self.forget(id);
+                    return;
+                }
+                if self.messages[id].refcount == 0 {
+                    continue;
+                }
+                return;
+            }
+            let active = self.forget(id);
+            active::done(&self.settings, &active.message, active.deferred, now);
+            return;
+        }
+    }
+
+    /// Takes message `id` out of the active queue: its jobs and budget go.
+    fn forget(&mut self, id: &str) -> Active {
+        for (name, transport) in self.transports.iter_mut() {
+            transport.jobs.free(id, name, &mut self.budgets);
+        }
+        self.budgets.remove(id);
+        self.messages.remove(id).expect("a message to forget")
+    }
+
+    /// `count` recipients of message `id` left memory with an entry of `transport`:
+    /// the job and message count them no more, and slots that other jobs of the message
+    /// gave it (or that it holds and no longer needs) move on (`qmgr_entry_done`).
+    fn entry_done(&mut self, transport: &str, id: &str, count: i64) {
+        if let Some(t) = self.transports.get_mut(transport) {
+            t.jobs.count_rcpts(id, -count);
+        }
+        crate::job::budget(&mut self.budgets, id).count -= count;
+        self.in_memory -= count;
+        let unread = self.budgets[id].unread;
+        for (name, t) in self.transports.iter_mut() {
+            let Some((rcpt_count, rcpt_limit, linked)) = t.jobs.rcpt_slots(id) else {
+                continue;
+            };
+            if name == transport || rcpt_count >= rcpt_limit {
+                continue;
+            }
+            if !linked || !unread {
+                t.jobs.move_limits(id, &mut self.budgets);
+            }
+        }
+        if !unread && let Some(t) = self.transports.get_mut(transport) {
+            t.jobs.move_limits(id, &mut self.budgets);
+        }
     }
 
     /// Starts every delivery the limits allow.
@@ -350,7 +483,28 @@ impl Scheduler {
         if transport.busy >= transport.limits.process_limit || transport.rate_locked {
             return None;
         }
-        let (queue_name, entry) = transport.jobs.select(&mut transport.queues, now, name)?;
+        let mut resume = None;
+        let (queue_name, entry) = loop {
+            let transport = self.transports.get_mut(name)?;
+            let picked = transport.jobs.select(
+                &mut transport.queues,
+                now,
+                name,
+                &mut self.budgets,
+                resume.take(),
+            );
+            match picked {
+                Pick::Entry(queue, entry) => break (queue, entry),
+                Pick::Nothing => return None,
+                // As in Postfix, a file that cannot be read now is read again later;
+                // the end of the message's current slice sends it to corrupt/.
+                Pick::Refill(id, at) => {
+                    let _ = self.refill(&id, now);
+                    resume = Some(at);
+                }
+            }
+        };
+        let transport = self.transports.get_mut(name)?;
         let queue = transport.queues.get_mut(&queue_name)?;
         queue.busy += 1;
         let nexthop = queue.nexthop.clone();
@@ -393,23 +547,30 @@ impl Scheduler {
         });
     }
 
-    /// The waiting entries of a destination that just died go to the `retry`
-    /// transport, which defers them with the reason (`qmgr_defer_todo`); the caller has
-    /// taken them off their jobs.
-    fn retry_later(&mut self, why: &str, todo: std::collections::VecDeque<Entry>) {
+    /// The waiting entries of a destination of `from` that just died go to the `retry`
+    /// transport, which defers them with the reason (`qmgr_defer_todo`,
+    /// `qmgr_entry_move_todo`); the caller has taken them off their jobs' selection.
+    fn retry_later(&mut self, from: &str, why: &str, todo: std::collections::VecDeque<Entry>) {
         let (config, limit) = (&self.config, self.settings.process_limit("retry"));
-        let retry = self
-            .transports
+        self.transports
             .entry("retry".to_string())
             .or_insert_with(|| {
                 Transport::new("retry", Limits::from_config(config, "retry", limit))
             });
         let name = why.to_lowercase();
         for entry in todo {
-            let queued = self.messages.get(&entry.id).map_or(0, |a| a.queued);
-            retry.jobs.obtain(&entry.id, queued);
-            retry.jobs.add_entry(&entry.id, &name);
+            let (id, count) = (entry.id.clone(), entry.rcpts.len() as i64);
+            let queued = self.messages.get(&id).map_or(0, |a| a.queued);
+            if let Some(source) = self.transports.get_mut(from) {
+                source.jobs.count_rcpts(&id, -count);
+            }
+            let retry = self.transports.get_mut("retry").expect("made above");
+            retry.jobs.obtain(&id, queued, &mut self.budgets);
+            retry.jobs.add_entry(&id, &name);
+            retry.jobs.count_rcpts(&id, count);
             retry.queue(&name, why).todo.push_back(entry);
+            // The old entry is done, with no recipients left in it.
+            self.entry_done(from, &id, 0);
         }
     }
 
@@ -447,7 +608,7 @@ impl Scheduler {
             if let Some(queue) = transport.queues.get_mut(queue_name) {
                 queue.busy = queue.busy.saturating_sub(1);
             }
-            self.retry_later(&why, todo);
+            self.retry_later(transport_name, &why, todo);
             return;
         }
         let limits = transport.limits;
@@ -487,20 +648,17 @@ impl Scheduler {
             transport.jobs.blocker_update(queue);
         }
         if let Some((why, todo)) = died {
-            self.retry_later(&why, todo);
+            self.retry_later(transport_name, &why, todo);
         }
-        let Some(active) = self.messages.get_mut(&entry.id) else {
+        if !self.messages.contains_key(&entry.id) {
             log::msg_panic!("qmgr_deliver_update: no message {}", entry.id);
-        };
+        }
+        self.entry_done(transport_name, &entry.id, entry.rcpts.len() as i64);
+        let active = self.messages.get_mut(&entry.id).expect("checked above");
         active.deferred |= outcome.status != Status::Ok;
         active.refcount -= 1;
-        if active.refcount == 0
-            && let Some(active) = self.messages.remove(&entry.id)
-        {
-            for (name, transport) in self.transports.iter_mut() {
-                transport.jobs.free(&entry.id, name);
-            }
-            active::done(&self.settings, &active.message, active.deferred, now);
+        if active.refcount == 0 {
+            self.finish(&entry.id, now);
         }
     }
 }

@@ -16,7 +16,7 @@ use params::decl::qmgr::{
 use params::decl::queue::{
     BOUNCE_QUEUE_LIFETIME, DOUBLE_BOUNCE_SENDER, IN_FLOW_DELAY, MAXIMAL_BACKOFF_TIME,
     MAXIMAL_QUEUE_LIFETIME, MINIMAL_BACKOFF_TIME, QMGR_MESSAGE_ACTIVE_LIMIT,
-    QMGR_MESSAGE_RECIPIENT_LIMIT, QUEUE_RUN_DELAY,
+    QMGR_MESSAGE_RECIPIENT_LIMIT, QMGR_MESSAGE_RECIPIENT_MINIMUM, QUEUE_RUN_DELAY,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -37,6 +37,11 @@ pub struct Settings {
     pub bounce_queue_lifetime: i64,
     /// Messages in the active queue at most.
     pub active_limit: usize,
+    /// Recipients in memory that a message's first read may fill the active queue to
+    /// (`qmgr_message_recipient_limit`, at least the active limit).
+    pub rcpt_limit: i64,
+    /// Recipients any message may have in memory (`qmgr_message_recipient_minimum`).
+    pub rcpt_minimum: i64,
     /// How long to wait for a delivery agent's greeting.
     pub ipc_timeout: Duration,
     /// How long to wait for a delivery agent's status.
@@ -85,6 +90,12 @@ impl Settings {
             active_limit: config
                 .int(&QMGR_MESSAGE_ACTIVE_LIMIT)
                 .unwrap_or_else(|e| fatal(e)) as usize,
+            rcpt_limit: config
+                .int(&QMGR_MESSAGE_RECIPIENT_LIMIT)
+                .unwrap_or_else(|e| fatal(e)),
+            rcpt_minimum: config
+                .int(&QMGR_MESSAGE_RECIPIENT_MINIMUM)
+                .unwrap_or_else(|e| fatal(e)),
             ipc_timeout: Duration::from_secs(time(&QMGR_IPC_TIMEOUT) as u64),
             daemon_timeout: Duration::from_secs(time(&QMGR_DAEMON_TIMEOUT) as u64),
             transport_retry: time(&TRANSPORT_RETRY_TIME),
@@ -103,15 +114,13 @@ impl Settings {
             double_bounce_sender: text(&DOUBLE_BOUNCE_SENDER),
         };
         // Postfix's qmgr_post_init checks, with its warnings.
-        let rcpt_limit = config
-            .int(&QMGR_MESSAGE_RECIPIENT_LIMIT)
-            .unwrap_or_else(|e| fatal(e));
-        if rcpt_limit < settings.active_limit as i64 {
+        if settings.rcpt_limit < settings.active_limit as i64 {
             let (r, a) = (
                 QMGR_MESSAGE_RECIPIENT_LIMIT.name,
                 QMGR_MESSAGE_ACTIVE_LIMIT.name,
             );
             log::msg_warn!("{r} is smaller than {a} - adjusting {r}");
+            settings.rcpt_limit = settings.active_limit as i64;
         }
         if settings.bounce_queue_lifetime > settings.max_queue_lifetime {
             let (b, m) = (BOUNCE_QUEUE_LIFETIME.name, MAXIMAL_QUEUE_LIFETIME.name);

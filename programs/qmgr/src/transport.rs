@@ -9,7 +9,7 @@
 //! the recipients it would get go to the `retry` transport meanwhile.
 
 use crate::feedback::Feedback;
-use crate::job::{Jobs, Slots};
+use crate::job::{Jobs, RcptLimits, Slots};
 use crate::queue::Queue;
 use params::Config;
 use params::decl::queue::{
@@ -17,9 +17,10 @@ use params::decl::queue::{
     DEFAULT_DESTINATION_CONCURRENCY_FAILED_COHORT_LIMIT, DEFAULT_DESTINATION_CONCURRENCY_LIMIT,
     DEFAULT_DESTINATION_CONCURRENCY_NEGATIVE_FEEDBACK,
     DEFAULT_DESTINATION_CONCURRENCY_POSITIVE_FEEDBACK, DEFAULT_DESTINATION_RATE_DELAY,
-    DEFAULT_DESTINATION_RECIPIENT_LIMIT, DEFAULT_MINIMUM_DELIVERY_SLOTS,
-    DEFAULT_TRANSPORT_RATE_DELAY, DESTINATION_CONCURRENCY_FEEDBACK_DEBUG,
-    INITIAL_DESTINATION_CONCURRENCY,
+    DEFAULT_DESTINATION_RECIPIENT_LIMIT, DEFAULT_EXTRA_RECIPIENT_LIMIT,
+    DEFAULT_MINIMUM_DELIVERY_SLOTS, DEFAULT_RECIPIENT_LIMIT, DEFAULT_RECIPIENT_REFILL_DELAY,
+    DEFAULT_RECIPIENT_REFILL_LIMIT, DEFAULT_TRANSPORT_RATE_DELAY,
+    DESTINATION_CONCURRENCY_FEEDBACK_DEBUG, INITIAL_DESTINATION_CONCURRENCY,
 };
 use params::def::Param;
 use std::collections::BTreeMap;
@@ -50,6 +51,8 @@ pub struct Limits {
     pub feedback_debug: bool,
     /// The preemptive scheduler's settings.
     pub slots: Slots,
+    /// The in-memory recipient settings.
+    pub rcpt: RcptLimits,
 }
 
 /// A per-transport setting: `transport_suffix` from main.cf, expanded, or the value of
@@ -88,6 +91,21 @@ impl Limits {
                 Some(n) if n >= 0 => n as u64,
                 _ => log::msg_fatal!("invalid {name} parameter value {value}"),
             }
+        };
+        // The settings whose lower bound is 1, with Postfix's messages.
+        let positive_int = |suffix: &str, default: &'static Param| -> i64 {
+            let n = int(suffix, default);
+            if n < 1 {
+                log::msg_fatal!("invalid {transport}_{suffix} parameter value {n} < 1");
+            }
+            n
+        };
+        let positive_time = |suffix: &str, default: &'static Param| -> i64 {
+            let n = time(suffix, default) as i64;
+            if n < 1 {
+                log::msg_fatal!("invalid {transport}_{suffix}: {n} (min 1)");
+            }
+            n
         };
         let debug = config
             .bool(&DESTINATION_CONCURRENCY_FEEDBACK_DEBUG)
@@ -167,6 +185,18 @@ impl Limits {
                     - int("delivery_slot_discount", &DEFAULT_DELIVERY_SLOT_DISCOUNT).min(100),
                 min_slots: int("minimum_delivery_slots", &DEFAULT_MINIMUM_DELIVERY_SLOTS),
             },
+            rcpt: RcptLimits {
+                limit: int("recipient_limit", &DEFAULT_RECIPIENT_LIMIT),
+                per_stack: int("extra_recipient_limit", &DEFAULT_EXTRA_RECIPIENT_LIMIT),
+                refill_limit: positive_int(
+                    "recipient_refill_limit",
+                    &DEFAULT_RECIPIENT_REFILL_LIMIT,
+                ),
+                refill_delay: positive_time(
+                    "recipient_refill_delay",
+                    &DEFAULT_RECIPIENT_REFILL_DELAY,
+                ),
+            },
         }
     }
 }
@@ -207,7 +237,7 @@ impl Transport {
             throttled: None,
             rate_locked: false,
             queues: BTreeMap::new(),
-            jobs: Jobs::new(limits.slots),
+            jobs: Jobs::new(limits.slots, limits.rcpt),
         }
     }
 
