@@ -239,6 +239,41 @@ pub(crate) fn load_roots(file: &str) -> Result<rustls::RootCertStore, CertKeyErr
     Ok(roots)
 }
 
+/// Adds the certificates of a CA directory (smtp_tls_CApath): every file in it that
+/// holds PEM certificates, as the hashed names `openssl rehash` makes point to them.
+/// Files that are not PEM are passed over, as OpenSSL's lookup never reads them.
+pub(crate) fn add_root_dir(
+    roots: &mut rustls::RootCertStore,
+    dir: &str,
+) -> Result<(), CertKeyError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| ca_path_error(dir, format!("{dir}: {e}")))?;
+    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths.into_iter().filter(|p| p.is_file()) {
+        let Ok(sections) = sections(&path.to_string_lossy()) else {
+            continue;
+        };
+        for (kind, der) in sections {
+            if let Some(cert) = CertificateDer::from_pem(kind, der) {
+                // A duplicate (a file and its hash link) is refused quietly by the store.
+                let _ = roots.add(cert);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Postfix's refusal of an unusable CA directory.
+fn ca_path_error(dir: &str, detail: String) -> CertKeyError {
+    CertKeyError {
+        severity: Severity::Info,
+        text: format!(
+            "cannot load Certification Authority data, CApath=\"{dir}\": disabling TLS support"
+        ),
+        detail,
+    }
+}
+
 /// Postfix's refusal of an unusable CA file, with the library's `detail`.
 fn ca_error(file: &str, detail: String) -> CertKeyError {
     CertKeyError {

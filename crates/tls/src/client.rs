@@ -1,14 +1,19 @@
 //! The SMTP client's side of TLS: STARTTLS to a remote server on rustls.
 //!
-//! Postfix counterpart: `tls/tls_client.c` (`tls_client_init()`, `tls_client_start()`)
-//! for the security levels that do not authenticate the server (`may` and `encrypt`):
-//! any certificate is accepted, the handshake signature is always checked, and with
-//! smtp_tls_CAfile the chain is checked against those CAs so that the log says
-//! `Trusted` rather than `Untrusted`. The log lines are Postfix's: `setting up TLS
-//! connection to host[addr]:port` at smtp_tls_loglevel 2, `Untrusted TLS connection
-//! established to host[addr]:port: TLSv1.3 with cipher ...` at 1, `SSL_connect error to
-//! ...` when the handshake fails. I/O is blocking and bounded by the socket's own
-//! timeouts, which the SMTP client sets per protocol stage.
+//! Postfix counterpart: `tls/tls_client.c` (`tls_client_init()`, `tls_client_start()`,
+//! `tls_client_post_connect()`, `verify_extract_name()`) and the verification report of
+//! `tls/tls_verify.c` (`tls_log_verify_error()`). As in Postfix the handshake always
+//! completes whatever the certificate; the caller decides from the [`Summary`]'s trust
+//! what to do (the SMTP client defers with `Server certificate not verified` at levels
+//! verify and secure unless it is `Verified`). The chain is checked against
+//! smtp_tls_CAfile and smtp_tls_CApath (`Trusted`); at levels verify and secure a name
+//! of [`crate::peername`] must match too (`Verified`), and a failure is logged as
+//! Postfix logs it (`certificate verification failed for host[addr]:port: untrusted
+//! issuer /CN=...`). The log lines are Postfix's: `setting up TLS connection to
+//! host[addr]:port` at smtp_tls_loglevel 2, `Untrusted TLS connection established to
+//! host[addr]:port: TLSv1.3 with cipher ...` at 1, `SSL_connect error to ...` when the
+//! handshake fails. I/O is blocking and bounded by the socket's own timeouts, which the
+//! SMTP client sets per protocol stage.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -21,6 +26,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use crate::der;
 use crate::digest::Digest;
+use crate::peername::{self, Reference};
 use crate::record::Recorder;
 use crate::server::{HandshakeError, LogFn};
 use crate::summary::Summary;
@@ -30,6 +36,8 @@ use crate::summary::Summary;
 pub struct ClientSettings {
     /// smtp_tls_CAfile: the CAs that make a server certificate `Trusted`; empty for none.
     pub ca_file: String,
+    /// smtp_tls_CApath: a directory of more of them; empty for none.
+    pub ca_path: String,
     /// smtp_tls_loglevel.
     pub loglevel: i32,
 }
@@ -39,6 +47,46 @@ pub struct ClientTls {
     provider: Arc<CryptoProvider>,
     roots: Option<Arc<rustls::RootCertStore>>,
     loglevel: i32,
+}
+
+/// The security levels at which the client runs a handshake (Postfix's `TLS_LEV_MAY` to
+/// `TLS_LEV_SECURE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ClientLevel {
+    /// Opportunistic: any certificate.
+    May,
+    /// Mandatory encryption: any certificate.
+    Encrypt,
+    /// A trusted certificate that matches smtp_tls_verify_cert_match.
+    Verify,
+    /// A trusted certificate that matches smtp_tls_secure_cert_match.
+    Secure,
+}
+
+impl ClientLevel {
+    /// Whether the certificate must be trusted and match (`TLS_MUST_MATCH()`).
+    pub fn must_match(self) -> bool {
+        self >= ClientLevel::Verify
+    }
+}
+
+/// What one handshake is to check (Postfix's `TLS_CLIENT_START_PROPS`).
+#[derive(Debug, Clone, Copy)]
+pub struct StartProps<'a> {
+    /// The policy's level.
+    pub level: ClientLevel,
+    /// `host[addr]:port`, for the log.
+    pub peer: &'a str,
+    /// The server's name (`hostname` in a match list).
+    pub host: &'a str,
+    /// The next-hop domain (`nexthop`, `dot-nexthop`).
+    pub nexthop: &'a str,
+    /// The match list at levels verify and secure.
+    pub matches: &'a [String],
+    /// The protocol list, in Postfix's syntax.
+    pub protocols: &'a str,
+    /// The name for SNI; empty sends none.
+    pub servername: &'a str,
 }
 
 /// A client-side TLS stream.
@@ -66,21 +114,18 @@ impl ClientTls {
             provider.kx_groups = vec![X25519, SECP256R1, SECP384R1];
         }
         let provider = Arc::new(provider);
-        let roots = if settings.ca_file.is_empty() {
-            None
-        } else {
-            match crate::certkey::load_roots(&settings.ca_file) {
-                Ok(roots) => Some(Arc::new(roots)),
-                Err(e) => {
-                    log(e.severity, &e.text);
-                    log(
-                        Severity::Warning,
-                        &format!("TLS library problem: {}", e.detail),
-                    );
-                    return None;
-                }
-            }
+        let mut roots = match settings.ca_file.as_str() {
+            "" => rustls::RootCertStore::empty(),
+            file => crate::certkey::load_roots(file)
+                .map_err(|e| library_problem(log, e))
+                .ok()?,
         };
+        if !settings.ca_path.is_empty() {
+            crate::certkey::add_root_dir(&mut roots, &settings.ca_path)
+                .map_err(|e| library_problem(log, e))
+                .ok()?;
+        }
+        let roots = (!roots.is_empty()).then(|| Arc::new(roots));
         Some(ClientTls {
             provider,
             roots,
@@ -89,15 +134,15 @@ impl ClientTls {
     }
 
     /// Runs the handshake on `io` after the server's `220` to STARTTLS (the caller's
-    /// socket timeouts bound each read and write), and logs as Postfix does;
-    /// `servername` goes into SNI when it is a DNS name, `peer` is `host[addr]:port`.
+    /// socket timeouts bound each read and write), checks the certificate as `props`
+    /// ask, and logs as Postfix does.
     pub fn connect<S: Read + Write>(
         &self,
         io: S,
-        servername: &str,
-        peer: &str,
+        props: &StartProps<'_>,
         log: LogFn<'_>,
     ) -> Result<ClientStream<S>, HandshakeError> {
+        let peer = props.peer;
         if self.loglevel >= 2 {
             log(
                 Severity::Info,
@@ -125,8 +170,27 @@ impl ClientTls {
             }
             HandshakeError(e)
         };
+        let protocols = match crate::Protocols::parse(props.protocols) {
+            Ok(protocols) => protocols,
+            Err(e) => {
+                log(
+                    Severity::Warning,
+                    &format!(
+                        "{peer}: Invalid TLS protocol list \"{}\": aborting TLS session",
+                        e.0
+                    ),
+                );
+                return Err(HandshakeError(io::Error::other("invalid protocol list")));
+            }
+        };
+        let references = if props.level.must_match() {
+            let mut warn = |text: String| log(Severity::Warning, &format!("{peer}: {text}"));
+            peername::references(props.matches, props.host, props.nexthop, &mut warn)
+        } else {
+            Vec::new()
+        };
         let rec = Arc::new(Recorder::default());
-        let verifier = AnyServerCert {
+        let verifier = PolicyVerifier {
             provider: self.provider.clone(),
             rec: rec.clone(),
             ca: self.roots.as_ref().and_then(|roots| {
@@ -137,16 +201,19 @@ impl ClientTls {
                 .build()
                 .ok()
             }),
+            must_match: props.level.must_match(),
+            references,
+            peer: peer.to_string(),
         };
         let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(&protocols.rustls_versions())
             .map_err(|e| fail(log, io::Error::other(e)))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
         // SNI only for a DNS name; an empty name or an address sends none, as Postfix
         // sends none without smtp_tls_servername.
-        let (name, sni) = match ServerName::try_from(servername.to_string()) {
+        let (name, sni) = match ServerName::try_from(props.servername.to_string()) {
             Ok(ServerName::DnsName(name)) => (ServerName::DnsName(name), true),
             _ => (
                 ServerName::try_from("invalid").expect("a valid name"),
@@ -171,11 +238,40 @@ impl ClientTls {
             }
         }
         let summary = rec.summary(&conn, false, Digest::Sha256);
+        // Postfix reports a failed verification only where it matters
+        // (TLS_LOG_UNTRUSTED), whatever smtp_tls_loglevel says.
+        if props.level.must_match()
+            && summary.trust != crate::Trust::Verified
+            && let Some(text) = rec.verify_error()
+        {
+            log(Severity::Info, &text);
+        }
+        if self.loglevel >= 2
+            && let Some(cert) = &summary.peer_cert
+        {
+            log(
+                Severity::Info,
+                &format!(
+                    "{peer}: subject_CN={}, issuer_CN={}, fingerprint={}, pkey_fingerprint={}",
+                    cert.subject_cn, cert.issuer_cn, cert.fingerprint, cert.pkey_fingerprint
+                ),
+            );
+        }
         if self.loglevel >= 1 {
             log(Severity::Info, &summary.established("to", peer));
         }
         Ok(ClientStream { conn, io, summary })
     }
+}
+
+/// Logs why the CA data cannot be used (`tls_set_ca_certificate_info()`); the engine
+/// is then off.
+fn library_problem(log: LogFn<'_>, e: crate::CertKeyError) {
+    log(e.severity, &e.text);
+    log(
+        Severity::Warning,
+        &format!("TLS library problem: {}", e.detail),
+    );
 }
 
 impl<S: Read + Write> ClientStream<S> {
@@ -226,17 +322,75 @@ impl<S: Read + Write> Write for ClientStream<S> {
     }
 }
 
-/// Levels may and encrypt: any server certificate is taken; with smtp_tls_CAfile its
-/// chain decides between Trusted and Untrusted. The handshake signature is always
-/// checked, and recorded with the server's key for the log line.
+/// The server's certificate is always taken (the handshake completes, as Postfix's
+/// verify callback always continues); with CAs its chain decides between Trusted and
+/// Untrusted, and at levels verify and secure a name must match too for Verified. The
+/// handshake signature is always checked, and recorded with the server's key for the
+/// log line.
 #[derive(Debug)]
-struct AnyServerCert {
+struct PolicyVerifier {
     provider: Arc<CryptoProvider>,
     rec: Arc<Recorder>,
     ca: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    must_match: bool,
+    references: Vec<Reference>,
+    peer: String,
 }
 
-impl ServerCertVerifier for AnyServerCert {
+impl PolicyVerifier {
+    /// Postfix's report of a chain that did not verify (`tls_log_verify_error()`).
+    fn chain_error(
+        &self,
+        error: &rustls::CertificateError,
+        leaf: Option<&der::CertInfo>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> String {
+        use rustls::CertificateError as E;
+        let peer = &self.peer;
+        // OpenSSL looks for the issuer first: a lone self-signed certificate fails
+        // there, whatever else webpki finds wrong with it (a CA certificate as the end
+        // entity, as `openssl req -x509` makes).
+        let self_signed =
+            intermediates.is_empty() && leaf.is_some_and(|c| c.subject_der == c.issuer_der);
+        if self_signed {
+            return format!("certificate verification failed for {peer}: self-signed certificate");
+        }
+        match error {
+            E::UnknownIssuer => {
+                // The issuer of the last certificate the server sent: the one no trusted
+                // CA vouches for.
+                let issuer = match intermediates.last() {
+                    Some(top) => der::parse_cert(top).map(|c| c.issuer_oneline),
+                    None => leaf.map(|c| c.issuer_oneline.clone()),
+                };
+                format!(
+                    "certificate verification failed for {peer}: untrusted issuer {}",
+                    issuer.unwrap_or_else(|| "<unknown>".to_string())
+                )
+            }
+            E::Expired | E::ExpiredContext { .. } => format!(
+                "server certificate verification failed for {peer}: certificate has expired"
+            ),
+            E::NotValidYet | E::NotValidYetContext { .. } => format!(
+                "server certificate verification failed for {peer}: certificate not yet valid"
+            ),
+            E::InvalidPurpose | E::InvalidPurposeContext { .. } => format!(
+                "certificate verification failed for {peer}: not designated for use as a server certificate"
+            ),
+            E::BadSignature => format!(
+                "server certificate verification failed for {peer}: num=7:certificate signature failure"
+            ),
+            E::Revoked => format!(
+                "server certificate verification failed for {peer}: num=23:certificate revoked"
+            ),
+            _ => format!(
+                "server certificate verification failed for {peer}: num=1:unspecified certificate verification error"
+            ),
+        }
+    }
+}
+
+impl ServerCertVerifier for PolicyVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -245,19 +399,53 @@ impl ServerCertVerifier for AnyServerCert {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Some(ca) = &self.ca {
-            // Trusted is about the chain, not the name (Postfix's TLS_CERT_IS_TRUSTED).
-            let trusted =
+        let leaf = der::parse_cert(end_entity);
+        // Trust is about the chain, not the SNI name (Postfix's TLS_CERT_IS_TRUSTED); the
+        // names are this verifier's own business below.
+        let chain = match &self.ca {
+            None => Err(rustls::CertificateError::UnknownIssuer),
+            Some(ca) => {
                 match ca.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
-                    Ok(_) => true,
-                    Err(rustls::Error::InvalidCertificate(e)) => matches!(
-                        e,
+                    Ok(_) => Ok(()),
+                    Err(rustls::Error::InvalidCertificate(e)) => match e {
                         rustls::CertificateError::NotValidForName
-                            | rustls::CertificateError::NotValidForNameContext { .. }
-                    ),
-                    Err(_) => false,
-                };
-            self.rec.set_trusted(trusted);
+                        | rustls::CertificateError::NotValidForNameContext { .. } => Ok(()),
+                        e => Err(e),
+                    },
+                    Err(_) => Err(rustls::CertificateError::BadEncoding),
+                }
+            }
+        };
+        if !self.must_match {
+            if self.ca.is_some() {
+                self.rec.set_trusted(chain.is_ok());
+            }
+            return Ok(ServerCertVerified::assertion());
+        }
+        // OpenSSL checks the names inside the chain verification at these levels: a
+        // name that does not match leaves the certificate untrusted altogether.
+        let outcome = match chain {
+            Err(e) => Err(self.chain_error(&e, leaf.as_ref(), intermediates)),
+            Ok(()) => {
+                let matched = leaf
+                    .as_ref()
+                    .and_then(|c| peername::matched(c, &self.references));
+                match matched {
+                    Some(_) => Ok(()),
+                    None => {
+                        let (num, text) = peername::mismatch(&self.references);
+                        Err(format!(
+                            "server certificate verification failed for {}: num={num}:{text}",
+                            self.peer
+                        ))
+                    }
+                }
+            }
+        };
+        self.rec.set_trusted(outcome.is_ok());
+        self.rec.set_verified(outcome.is_ok());
+        if let Err(text) = outcome {
+            self.rec.set_verify_error(text);
         }
         Ok(ServerCertVerified::assertion())
     }

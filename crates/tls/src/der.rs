@@ -90,6 +90,14 @@ pub struct CertInfo {
     pub key: Option<PublicKey>,
     /// The SubjectPublicKeyInfo as DER (for Postfix's public-key fingerprint).
     pub spki: Vec<u8>,
+    /// The subject as DER, to tell a self-signed certificate (subject equal to issuer).
+    pub subject_der: Vec<u8>,
+    /// The issuer as DER.
+    pub issuer_der: Vec<u8>,
+    /// The dNSName entries of the subjectAltName extension.
+    pub dns_names: Vec<String>,
+    /// The iPAddress entries of the subjectAltName extension (4 or 16 bytes each).
+    pub ip_addrs: Vec<Vec<u8>>,
 }
 
 /// Reads a DER certificate; None when it is not one.
@@ -105,13 +113,53 @@ pub fn parse_cert(der: &[u8]) -> Option<CertInfo> {
     let _validity = fields.next()?;
     let subject = fields.next()?;
     let spki = fields.next().filter(|t| t.tag == SEQUENCE)?;
+    // issuerUniqueID [1], subjectUniqueID [2], then extensions [3].
+    let extensions = fields.find(|t| t.tag == 0xa3);
+    let (dns_names, ip_addrs) = extensions.map(alt_names).unwrap_or_default();
     Some(CertInfo {
+        subject_der: subject.body.to_vec(),
+        issuer_der: issuer.body.to_vec(),
+        dns_names,
+        ip_addrs,
         subject_cn: common_name(subject.body),
         issuer_cn: common_name(issuer.body),
         issuer_oneline: oneline(issuer.body),
         key: public_key(spki.body),
         spki: encode(spki),
     })
+}
+
+/// The subjectAltName extension's dNSName and iPAddress entries, from the [3]
+/// extensions element.
+fn alt_names(extensions: Tlv<'_>) -> (Vec<String>, Vec<Vec<u8>>) {
+    const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
+    const OCTET_STRING: u8 = 0x04;
+    let (mut dns, mut ips) = (Vec::new(), Vec::new());
+    let list = children(extensions.body).find(|t| t.tag == SEQUENCE);
+    for ext in list.into_iter().flat_map(|l| children(l.body)) {
+        let mut parts = children(ext.body);
+        if parts
+            .next()
+            .is_none_or(|oid| oid.tag != OID || oid.body != OID_SAN)
+        {
+            continue;
+        }
+        // An optional critical flag, then the value.
+        let Some(value) = parts.find(|t| t.tag == OCTET_STRING) else {
+            continue;
+        };
+        let Some((names, _)) = next(value.body).filter(|(t, _)| t.tag == SEQUENCE) else {
+            continue;
+        };
+        for name in children(names.body) {
+            match name.tag {
+                0x82 => dns.push(String::from_utf8_lossy(name.body).into_owned()),
+                0x87 => ips.push(name.body.to_vec()),
+                _ => {}
+            }
+        }
+    }
+    (dns, ips)
 }
 
 /// Re-encodes an element (its header was consumed by `next`).
@@ -261,6 +309,9 @@ mod tests {
         assert_eq!(info.subject_cn.as_deref(), Some("mail.example"));
         assert_eq!(info.issuer_cn.as_deref(), Some("ironpost test CA"));
         assert_eq!(info.issuer_oneline, "/CN=ironpost test CA");
+        assert_eq!(info.dns_names, ["mail.example"]);
+        assert!(info.ip_addrs.is_empty());
+        assert_ne!(info.subject_der, info.issuer_der);
         assert_eq!(
             dotted(&[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37]),
             "1.3.6.1.4.1.311"

@@ -40,6 +40,7 @@ pub mod client;
 pub mod der;
 pub mod digest;
 pub mod names;
+pub mod peername;
 pub mod protocols;
 mod record;
 pub mod server;
@@ -47,7 +48,7 @@ pub mod stream;
 pub mod summary;
 
 pub use certkey::{CertKeyError, CertKeyFiles};
-pub use client::{ClientSettings, ClientStream, ClientTls};
+pub use client::{ClientLevel, ClientSettings, ClientStream, ClientTls, StartProps};
 pub use digest::Digest;
 pub use protocols::Protocols;
 pub use server::{HandshakeError, LogFn, SecurityLevel, ServerSettings, ServerTls};

@@ -28,6 +28,8 @@ pub(crate) struct Recorder {
     server: Mutex<Option<(SignatureScheme, PublicKey)>>,
     client: Mutex<Option<SignatureScheme>>,
     trusted: Mutex<Option<bool>>,
+    verified: Mutex<Option<bool>>,
+    verify_error: Mutex<Option<String>>,
 }
 
 fn set<T>(slot: &Mutex<Option<T>>, value: T) {
@@ -47,6 +49,22 @@ impl Recorder {
     /// Whether the peer's chain verified against the configured CAs.
     pub(crate) fn set_trusted(&self, trusted: bool) {
         set(&self.trusted, trusted);
+    }
+
+    /// Whether the server's certificate was trusted and matched at a level that requires
+    /// it (the client's `Verified`).
+    pub(crate) fn set_verified(&self, verified: bool) {
+        set(&self.verified, verified);
+    }
+
+    /// Why the peer's certificate failed verification, in Postfix's words.
+    pub(crate) fn set_verify_error(&self, text: String) {
+        set(&self.verify_error, text);
+    }
+
+    /// The verification failure, if one was recorded.
+    pub(crate) fn verify_error(&self) -> Option<String> {
+        get(&self.verify_error)
     }
 
     /// The session's summary once the handshake is done.
@@ -83,6 +101,7 @@ impl Recorder {
         Summary {
             trust: match (&peer_cert, get(&self.trusted)) {
                 (None, _) => Trust::Anonymous,
+                (Some(_), _) if get(&self.verified) == Some(true) => Trust::Verified,
                 (Some(_), Some(true)) => Trust::Trusted,
                 (Some(_), _) => Trust::Untrusted,
             },

@@ -237,20 +237,27 @@ impl Chat {
     /// Runs the TLS handshake after the server's 220 to STARTTLS and goes on inside
     /// TLS; whether it worked (the failure is logged by crates/tls). Input the server
     /// sent ahead of the handshake is dropped, as Postfix purges its buffer.
-    pub fn start_tls(&mut self, engine: &tls::ClientTls, servername: &str) -> bool {
+    pub fn start_tls(&mut self, engine: &tls::ClientTls, props: &tls::StartProps<'_>) -> bool {
         self.input.clear();
         self.output.clear();
         let Conn::Tcp(tcp) = std::mem::replace(&mut self.conn, Conn::Gone) else {
             return false;
         };
-        let peer = self.namaddrport.clone();
         let mut log = |severity, text: &str| log::write(severity, text);
-        match engine.connect(tcp, servername, &peer, &mut log) {
+        match engine.connect(tcp, props, &mut log) {
             Ok(stream) => {
                 self.conn = Conn::Tls(Box::new(stream));
                 true
             }
             Err(_) => false,
+        }
+    }
+
+    /// What the TLS handshake negotiated, inside TLS.
+    pub fn tls_summary(&self) -> Option<&tls::Summary> {
+        match &self.conn {
+            Conn::Tls(s) => Some(s.summary()),
+            _ => None,
         }
     }
 

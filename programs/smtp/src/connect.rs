@@ -122,6 +122,16 @@ fn connect_local(state: &mut State, path: &str) {
     }
     let host = state.settings.myhostname.clone();
     let namaddr = format!("{host}[{path}]");
+    // The policy table is searched with the socket's path as the destination.
+    let mut policy = match state.settings.tls_policy.query(path, &host, None) {
+        Ok(policy) => policy,
+        Err(invalid) => {
+            state.why = invalid.dsn();
+            let reason = &state.why.reason;
+            log::msg_warn!("TLS policy lookup error for {host}/{path}: {reason}");
+            return;
+        }
+    };
     if log::verbose() > 0 {
         log::msg_info!("smtp_connect_unix: trying: {path}...");
     }
@@ -136,6 +146,12 @@ fn connect_local(state: &mut State, path: &str) {
         }
     };
     let _debug = crate::debug_peer::DebugPeer::check(state.settings, &host, path);
+    if policy.level == crate::settings::TlsLevel::May {
+        log::msg_warn!(
+            "smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations."
+        );
+        policy.level = crate::settings::TlsLevel::None;
+    }
     let mut session = new_session(
         state,
         Conn::Unix(conn),
@@ -143,13 +159,10 @@ fn connect_local(state: &mut State, path: &str) {
         host,
         namaddr.clone(),
         namaddr,
+        policy,
     );
-    if session.tls_level == crate::settings::TlsLevel::May {
-        log::msg_warn!(
-            "smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations."
-        );
-        session.tls_level = crate::settings::TlsLevel::None;
-    }
+    // Postfix's TLS_LEV_SECURE default "nexthop" is this host for a socket.
+    session.tls_nexthop = state.settings.myhostname.clone();
     state.final_server = true;
     let (mut count, mut last) = (0, true);
     run_session(state, &mut session, &mut count, &mut last);
@@ -163,6 +176,7 @@ fn new_session(
     host: String,
     namaddr: String,
     namaddrport: String,
+    policy: crate::tls_policy::Policy,
 ) -> Session {
     let mut chat = Chat::new(conn, namaddrport.clone(), state.settings.line_limit);
     chat.queue_id = state.request.queue_id.clone();
@@ -176,7 +190,9 @@ fn new_session(
         size_limit: 0,
         best_mx: false,
         broken: false,
-        tls_level: state.settings.tls_level,
+        tls_level: policy.level,
+        tls_policy: policy,
+        tls_nexthop: String::new(),
         dest: dest.to_string(),
         sasl_mechanisms: None,
         tls_retry_plain: false,
@@ -276,6 +292,22 @@ fn connect_inet(state: &mut State, nexthop: &str) {
             let hostaddr = addr.to_string();
             let namaddr = format!("{host}[{hostaddr}]");
             let namaddrport = format!("{namaddr}:{port}");
+            // The policy before the connection: an invalid one skips this server.
+            let mut policy = match settings.tls_policy.query(dest, &host, Some(port)) {
+                Ok(policy) => policy,
+                Err(invalid) => {
+                    state.why = invalid.dsn();
+                    log::msg_warn!("TLS policy lookup for {dest}/{host}: {}", state.why.reason);
+                    if last {
+                        break;
+                    }
+                    n += 1;
+                    continue;
+                }
+            };
+            if std::mem::take(&mut plain_retry) {
+                policy.level = crate::settings::TlsLevel::None;
+            }
             let conn = match connect_addr(settings, SocketAddr::new(addr, port), &namaddr) {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -297,11 +329,17 @@ fn connect_inet(state: &mut State, nexthop: &str) {
                 }
             };
             let _debug = crate::debug_peer::DebugPeer::check(settings, &host, &hostaddr);
-            let mut session = new_session(state, Conn::Tcp(conn), dest, host, namaddr, namaddrport);
+            let mut session = new_session(
+                state,
+                Conn::Tcp(conn),
+                dest,
+                host,
+                namaddr,
+                namaddrport,
+                policy,
+            );
+            session.tls_nexthop = domain.clone();
             session.best_mx = Some(rr.pref) == best_pref;
-            if std::mem::take(&mut plain_retry) {
-                session.tls_level = crate::settings::TlsLevel::None;
-            }
             if state.final_nexthop && last {
                 state.final_server = true;
             }

@@ -22,6 +22,7 @@ mod proto;
 mod sasl;
 mod settings;
 mod state;
+mod tls_policy;
 
 use global::deliver_request::DeliverRequest;
 use settings::Settings;

@@ -79,6 +79,10 @@ pub struct Session {
     pub broken: bool,
     /// The TLS security level for this session.
     pub tls_level: TlsLevel,
+    /// The rest of the session's TLS policy (names to match, protocols, SNI).
+    pub tls_policy: crate::tls_policy::Policy,
+    /// The next-hop domain, for the `nexthop` and `dot-nexthop` names of a match list.
+    pub tls_nexthop: String,
     /// The destination as the next hop names it (`[host]:port`), for the SASL
     /// password lookup.
     pub dest: String,
@@ -339,7 +343,16 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                     let resp = session.chat.resp()?;
                     if resp.code / 100 == 2 {
                         // Postfix sends no SNI unless smtp_tls_servername says so.
-                        if !session.chat.start_tls(engine, "") {
+                        let policy = &session.tls_policy;
+                        let sni = policy.sni(&session.host, &session.tls_nexthop);
+                        let props = policy.props(
+                            level,
+                            &session.namaddrport,
+                            &session.host,
+                            &session.tls_nexthop,
+                            sni,
+                        );
+                        if !session.chat.start_tls(engine, &props) {
                             session.broken = true;
                             if plaintext_fallback_ok(state, session) {
                                 // RETRY_AS_PLAINTEXT: not final, the same server next.
@@ -361,6 +374,20 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                                 reason,
                             ));
                         }
+                        // At verify and secure the session is usable, but not for
+                        // mail: QUIT goes out inside TLS.
+                        let verified = session.chat.tls_summary().map(|s| s.trust)
+                            == Some(tls::Trust::Verified);
+                        if level >= TlsLevel::Verify && !verified {
+                            let relay = session.namaddrport.clone();
+                            return Ok(state.misc_fail(
+                                Fail::Site,
+                                Some(&relay),
+                                None,
+                                &Resp::fake("4.7.5"),
+                                "Server certificate not verified".to_string(),
+                            ));
+                        }
                         in_tls = true;
                         session.features = feature::ESMTP;
                         session.size_limit = 0;
@@ -368,7 +395,7 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                         continue;
                     }
                     session.features &= !feature::STARTTLS;
-                    if level == TlsLevel::Encrypt {
+                    if level >= TlsLevel::Encrypt {
                         let reason = format!(
                             "TLS is required, but host {} refused to start TLS: {}",
                             session.namaddr,
@@ -384,7 +411,7 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                         ));
                     }
                 }
-                if level == TlsLevel::Encrypt {
+                if level >= TlsLevel::Encrypt {
                     let (status, reason) = if session.features & feature::STARTTLS == 0 {
                         (
                             "4.7.4",

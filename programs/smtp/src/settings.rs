@@ -74,9 +74,9 @@ pub struct Settings {
     pub disable_mime_oconv: bool,
     /// The MIME processor's limits, for downgrading.
     pub mime_limits: rfc822::mime::MimeLimits,
-    /// The TLS security level (`smtp_tls_security_level`, or what `smtp_use_tls` and
-    /// `smtp_enforce_tls` imply).
-    pub tls_level: TlsLevel,
+    /// The TLS policies: the global level, smtp_tls_policy_maps and what goes with a
+    /// level.
+    pub tls_policy: crate::tls_policy::Config,
     /// The TLS engine, when the level asks for TLS and the engine could start.
     pub tls: Option<tls::ClientTls>,
     /// `smtp_starttls_timeout`.
@@ -114,11 +114,11 @@ pub struct Settings {
     pub body_checks: Option<global::header_body_checks::BodyChecks>,
 }
 
-/// The TLS security levels (Postfix's `TLS_LEV_*`) this client knows.
+/// The TLS security levels (Postfix's `TLS_LEV_*`) of a session, once
+/// [`crate::tls_policy`] has resolved dane and the policy table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TlsLevel {
-    /// A level this client cannot honour (verify, secure, dane, fingerprint) or a bad
-    /// name: no mail goes out with it (Postfix's `TLS_LEV_INVALID`).
+    /// No mail goes out with it (Postfix's `TLS_LEV_INVALID`).
     Invalid,
     /// No TLS.
     None,
@@ -126,6 +126,10 @@ pub enum TlsLevel {
     May,
     /// TLS required, any certificate.
     Encrypt,
+    /// TLS required, a trusted certificate that matches smtp_tls_verify_cert_match.
+    Verify,
+    /// TLS required, a trusted certificate that matches smtp_tls_secure_cert_match.
+    Secure,
 }
 
 /// The timeout of each protocol stage.
@@ -228,30 +232,9 @@ impl Settings {
                 .map(str::to_string)
                 .collect()
         };
-        let level_param = pick(&SMTP_TLS_SECURITY_LEVEL, &LMTP_TLS_SECURITY_LEVEL);
-        let level_text = config.str(level_param)?;
-        let tls_level = match level_text.trim() {
-            "" if bool(&SMTP_ENFORCE_TLS, &LMTP_ENFORCE_TLS)? => TlsLevel::Encrypt,
-            "" if bool(&SMTP_USE_TLS, &LMTP_USE_TLS)? => TlsLevel::May,
-            "" | "none" => TlsLevel::None,
-            "may" => TlsLevel::May,
-            "encrypt" => TlsLevel::Encrypt,
-            other => {
-                log::msg_warn!(
-                    "{} = {other}: this TLS security level is not supported; mail will be deferred",
-                    level_param.name
-                );
-                TlsLevel::Invalid
-            }
-        };
-        let tls = if tls_level >= TlsLevel::May {
-            let tls_settings = tls::ClientSettings {
-                ca_file: str(&SMTP_TLS_CAFILE, &LMTP_TLS_CAFILE)?,
-                loglevel: int(&SMTP_TLS_LOGLEVEL, &LMTP_TLS_LOGLEVEL)? as i32,
-            };
-            tls::ClientTls::new(&tls_settings, &mut |severity, text| {
-                log::write(severity, text)
-            })
+        let tls_policy = crate::tls_policy::Config::from_config(config, lmtp)?;
+        let tls = if tls_policy.wants_engine() {
+            crate::tls_policy::Config::engine(config, lmtp)?
         } else {
             None
         };
@@ -336,7 +319,7 @@ impl Settings {
             )?,
             sasl_mech_filter: str(&SMTP_SASL_MECHANISM_FILTER, &LMTP_SASL_MECHANISM_FILTER)?,
             sasl_soft_bounce: bool(&SMTP_SASL_AUTH_SOFT_BOUNCE, &LMTP_SASL_AUTH_SOFT_BOUNCE)?,
-            tls_level,
+            tls_policy,
             tls,
             starttls_timeout: time(&SMTP_STARTTLS_TIMEOUT, &LMTP_STARTTLS_TIMEOUT)?,
             lmtp,

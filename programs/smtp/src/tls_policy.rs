@@ -1,0 +1,613 @@
+//! The TLS policy of one server: the security level and what goes with it (names to
+//! match, protocols, cipher grade, SNI), from main.cf and smtp_tls_policy_maps.
+//!
+//! Postfix counterpart: `smtp/smtp_tls_policy.c` (`policy_create()`,
+//! `tls_policy_lookup()`, `tls_policy_lookup_one()`, `set_cipher_grade()`,
+//! `dane_init()`, `global_tls_level()`). The table is searched by the next hop as the
+//! request names it (`[host]:port`, `domain`), then, for a domain, by each parent
+//! domain with a leading dot. A policy is a level followed by attributes; an error in
+//! it makes the level invalid, and mail to that destination is deferred with `client
+//! TLS configuration problem` without a connection. The results, errors too, are kept
+//! for the life of the process, so each warning is logged once per process as in
+//! Postfix.
+//!
+//! The dane and dane-only levels need DNSSEC-validated TLSA records. This client's
+//! resolver does not report DNSSEC validation, so they are handled as Postfix handles
+//! them when validation is unavailable: dane falls back to may with a warning, and
+//! dane-only defers. With smtp_dns_support_level = dnssec the warning says that the
+//! support is missing here; otherwise it is Postfix's `dnssec lookups disabled`. The
+//! fingerprint level is not implemented: mail for it is deferred with a warning.
+
+use crate::settings::TlsLevel;
+use global::dsn_print::Dsn;
+use params::decl::smtp::{
+    LMTP_ENFORCE_TLS, LMTP_TLS_CAFILE, LMTP_TLS_LOGLEVEL, LMTP_TLS_SECURITY_LEVEL, LMTP_USE_TLS,
+    SMTP_ENFORCE_TLS, SMTP_TLS_CAFILE, SMTP_TLS_LOGLEVEL, SMTP_TLS_SECURITY_LEVEL, SMTP_USE_TLS,
+};
+use params::decl::smtp_tls::*;
+use params::{ConfigError, Param};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// The level names Postfix knows (`tls_level_lookup()`), before per-destination
+/// resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// none.
+    None,
+    /// may.
+    May,
+    /// encrypt.
+    Encrypt,
+    /// fingerprint.
+    Fingerprint,
+    /// dane.
+    Dane,
+    /// dane-only.
+    DaneOnly,
+    /// verify.
+    Verify,
+    /// secure.
+    Secure,
+}
+
+impl Named {
+    /// `tls_level_lookup()`; None for an unknown name.
+    pub fn parse(name: &str) -> Option<Named> {
+        Some(match name {
+            "none" => Named::None,
+            "may" => Named::May,
+            "encrypt" => Named::Encrypt,
+            "fingerprint" => Named::Fingerprint,
+            "dane" => Named::Dane,
+            "dane-only" => Named::DaneOnly,
+            "verify" => Named::Verify,
+            "secure" => Named::Secure,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Named::None => "none",
+            Named::May => "may",
+            Named::Encrypt => "encrypt",
+            Named::Fingerprint => "fingerprint",
+            Named::Dane => "dane",
+            Named::DaneOnly => "dane-only",
+            Named::Verify => "verify",
+            Named::Secure => "secure",
+        }
+    }
+
+    /// TLS is off below may (`*site_level < TLS_LEV_MAY`).
+    fn enables_tls(self) -> bool {
+        self != Named::None
+    }
+}
+
+/// What the client does with one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// The level.
+    pub level: TlsLevel,
+    /// The names the certificate must match (verify, secure).
+    pub matches: Vec<String>,
+    /// The protocol list.
+    pub protocols: String,
+    /// The cipher grade (every rustls suite is of grade high: recorded, not applied).
+    pub grade: String,
+    /// smtp_tls_servername or the policy's servername=: empty, a name, `hostname` or
+    /// `nexthop`.
+    pub servername: String,
+}
+
+impl Policy {
+    /// The policy of a session that uses no TLS.
+    pub fn plaintext() -> Policy {
+        Policy {
+            level: TlsLevel::None,
+            matches: Vec::new(),
+            protocols: String::new(),
+            grade: String::new(),
+            servername: String::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// The SNI name: smtp_tls_servername's `hostname` is the server's name, `nexthop`
+    /// the next-hop domain (`tls_client_start()`).
+    pub fn sni<'a>(&'a self, host: &'a str, nexthop: &'a str) -> &'a str {
+        match self.servername.as_str() {
+            "hostname" => host,
+            "nexthop" => nexthop,
+            name => name,
+        }
+    }
+
+    /// What the handshake is to check, at `level` (the policy's, unless a retry
+    /// lowered it).
+    pub fn props<'a>(
+        &'a self,
+        level: TlsLevel,
+        peer: &'a str,
+        host: &'a str,
+        nexthop: &'a str,
+        servername: &'a str,
+    ) -> tls::StartProps<'a> {
+        tls::StartProps {
+            level: match level {
+                TlsLevel::Secure => tls::ClientLevel::Secure,
+                TlsLevel::Verify => tls::ClientLevel::Verify,
+                TlsLevel::Encrypt => tls::ClientLevel::Encrypt,
+                _ => tls::ClientLevel::May,
+            },
+            peer,
+            host,
+            nexthop,
+            matches: &self.matches,
+            protocols: &self.protocols,
+            servername,
+        }
+    }
+}
+
+/// The main.cf side of the policies.
+pub struct Config {
+    /// The default level (`global_tls_level()`).
+    pub global: Named,
+    maps: Option<global::maps::Maps>,
+    verify_match: String,
+    secure_match: String,
+    protocols: String,
+    mandatory_protocols: String,
+    ciphers: String,
+    mandatory_ciphers: String,
+    servername: String,
+    servername_param: &'static str,
+    dnssec: bool,
+    /// The policies found so far, by destination, server and port.
+    cache: RefCell<HashMap<String, Result<Policy, Invalid>>>,
+}
+
+fn config_error(message: String) -> ConfigError {
+    ConfigError {
+        warnings: Vec::new(),
+        message,
+    }
+}
+
+/// An invalid policy (Postfix's `TLS_LEV_INVALID`); the reason was logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invalid;
+
+impl Invalid {
+    /// `client TLS configuration problem`, the deferral of mail for the destination.
+    pub fn dsn(self) -> Dsn {
+        Dsn::simple("4.7.5", "client TLS configuration problem")
+    }
+}
+
+fn invalid() -> Invalid {
+    Invalid
+}
+
+impl Config {
+    /// Reads the policy parameters; a global level Postfix does not know is fatal, as
+    /// in Postfix.
+    pub fn from_config(config: &params::Config, lmtp: bool) -> Result<Config, ConfigError> {
+        let pick = |smtp: &'static Param, lmtp_twin: &'static Param| {
+            if lmtp { lmtp_twin } else { smtp }
+        };
+        let str = |s, l| config.str(pick(s, l));
+        let bool = |s, l| config.bool(pick(s, l));
+        let level = str(&SMTP_TLS_SECURITY_LEVEL, &LMTP_TLS_SECURITY_LEVEL)?;
+        let global = match level.trim() {
+            "" if bool(&SMTP_ENFORCE_TLS, &LMTP_ENFORCE_TLS)? => {
+                if bool(&SMTP_TLS_ENFORCE_PEERNAME, &LMTP_TLS_ENFORCE_PEERNAME)? {
+                    Named::Verify
+                } else {
+                    Named::Encrypt
+                }
+            }
+            "" if bool(&SMTP_USE_TLS, &LMTP_USE_TLS)? => Named::May,
+            "" => Named::None,
+            name => Named::parse(name)
+                .ok_or_else(|| config_error(format!("invalid tls security level: \"{name}\"")))?,
+        };
+        let maps_param = pick(&SMTP_TLS_POLICY_MAPS, &LMTP_TLS_POLICY_MAPS);
+        let maps_text = config.str(maps_param)?;
+        let maps = if maps_text.trim().is_empty() {
+            None
+        } else {
+            Some(
+                global::maps::Maps::new(maps_param.name, &maps_text, dict::Flags::default())
+                    .map_err(|e| config_error(e.to_string()))?,
+            )
+        };
+        let dns_level = str(&SMTP_DNS_SUPPORT_LEVEL, &LMTP_DNS_SUPPORT_LEVEL)?;
+        Ok(Config {
+            global,
+            maps,
+            verify_match: str(&SMTP_TLS_VERIFY_CERT_MATCH, &LMTP_TLS_VERIFY_CERT_MATCH)?,
+            secure_match: str(&SMTP_TLS_SECURE_CERT_MATCH, &LMTP_TLS_SECURE_CERT_MATCH)?,
+            protocols: str(&SMTP_TLS_PROTOCOLS, &LMTP_TLS_PROTOCOLS)?,
+            mandatory_protocols: str(&SMTP_TLS_MANDATORY_PROTOCOLS, &LMTP_TLS_MANDATORY_PROTOCOLS)?,
+            ciphers: str(&SMTP_TLS_CIPHERS, &LMTP_TLS_CIPHERS)?,
+            mandatory_ciphers: str(&SMTP_TLS_MANDATORY_CIPHERS, &LMTP_TLS_MANDATORY_CIPHERS)?,
+            servername: str(&SMTP_TLS_SERVERNAME, &LMTP_TLS_SERVERNAME)?,
+            servername_param: pick(&SMTP_TLS_SERVERNAME, &LMTP_TLS_SERVERNAME).name,
+            dnssec: dns_level.trim().eq_ignore_ascii_case("dnssec"),
+            cache: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// Whether the process needs a TLS engine: some level may use TLS (Postfix starts
+    /// it for a global level above none or any policy table).
+    pub fn wants_engine(&self) -> bool {
+        self.global.enables_tls() || self.maps.is_some()
+    }
+
+    /// The engine, started from main.cf's CA and log settings; None (with Postfix's
+    /// warnings logged) when it cannot start.
+    pub fn engine(
+        config: &params::Config,
+        lmtp: bool,
+    ) -> Result<Option<tls::ClientTls>, ConfigError> {
+        let pick = |smtp: &'static Param, lmtp_twin: &'static Param| {
+            if lmtp { lmtp_twin } else { smtp }
+        };
+        let settings = tls::ClientSettings {
+            ca_file: config.str(pick(&SMTP_TLS_CAFILE, &LMTP_TLS_CAFILE))?,
+            ca_path: config.str(pick(&SMTP_TLS_CAPATH, &LMTP_TLS_CAPATH))?,
+            loglevel: config.int(pick(&SMTP_TLS_LOGLEVEL, &LMTP_TLS_LOGLEVEL))? as i32,
+        };
+        Ok(tls::ClientTls::new(&settings, &mut |severity, text| {
+            log::write(severity, text)
+        }))
+    }
+
+    /// The policy for server `host` of next hop `dest` (as the request names it) on
+    /// `port` (None for a UNIX-domain socket), once per process
+    /// (`smtp_tls_policy_cache_query()`); Err when invalid.
+    pub fn query(&self, dest: &str, host: &str, port: Option<u16>) -> Result<Policy, Invalid> {
+        let key = format!("{dest}:{host}:{}", port.unwrap_or(0));
+        if let Some(found) = self.cache.borrow().get(&key) {
+            return found.clone();
+        }
+        let policy = self.create(dest, port);
+        self.cache.borrow_mut().insert(key, policy.clone());
+        policy
+    }
+
+    /// `policy_create()`.
+    fn create(&self, dest: &str, port: Option<u16>) -> Result<Policy, Invalid> {
+        let mut found = Found::default();
+        let mut level = self.global;
+        if let Some(maps) = &self.maps {
+            found = self.lookup(maps, dest)?;
+            if let Some(site) = found.level {
+                level = site;
+            }
+        }
+        let level = match level {
+            Named::Dane | Named::DaneOnly => self.dane_init(level, dest, port)?,
+            Named::Fingerprint => {
+                log::msg_warn!(
+                    "{dest}: the \"fingerprint\" security level is not supported by this client"
+                );
+                return Err(invalid());
+            }
+            other => other,
+        };
+        if log::verbose() > 0 && level != self.global {
+            log::msg_info!("effective TLS level: {}", level.name());
+        }
+        let resolved = match level {
+            Named::None => return Ok(Policy::plaintext()),
+            Named::May => TlsLevel::May,
+            Named::Encrypt => TlsLevel::Encrypt,
+            Named::Verify => TlsLevel::Verify,
+            Named::Secure => TlsLevel::Secure,
+            Named::Dane | Named::DaneOnly | Named::Fingerprint => {
+                unreachable!("resolved above")
+            }
+        };
+        let servername = match found.servername {
+            Some(name) => name,
+            None if self.servername.is_empty()
+                || util::valid_hostname::valid_hostname(&self.servername) =>
+            {
+                self.servername.clone()
+            }
+            None => {
+                log::msg_warn!(
+                    "\"{} = {}\" specifies an invalid hostname",
+                    self.servername_param,
+                    self.servername
+                );
+                return Err(invalid());
+            }
+        };
+        let may = resolved == TlsLevel::May;
+        let matches = match resolved {
+            TlsLevel::Verify | TlsLevel::Secure => found.matches.unwrap_or_else(|| {
+                let list = if resolved == TlsLevel::Verify {
+                    &self.verify_match
+                } else {
+                    &self.secure_match
+                };
+                list.split([',', ' ', '\t', '\r', '\n', ':'])
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }),
+            _ => Vec::new(),
+        };
+        Ok(Policy {
+            level: resolved,
+            matches,
+            protocols: found.protocols.unwrap_or_else(|| {
+                if may {
+                    self.protocols.clone()
+                } else {
+                    self.mandatory_protocols.clone()
+                }
+            }),
+            grade: found.grade.unwrap_or_else(|| {
+                if may {
+                    self.ciphers.clone()
+                } else {
+                    self.mandatory_ciphers.clone()
+                }
+            }),
+            servername,
+        })
+    }
+
+    /// `tls_policy_lookup()`: the next hop, then (for a domain) its parent domains.
+    fn lookup(&self, maps: &global::maps::Maps, dest: &str) -> Result<Found, Invalid> {
+        if !util::valid_hostname::valid_hostname(dest) {
+            return self.lookup_one(maps, dest);
+        }
+        let mut name = dest;
+        loop {
+            let found = self.lookup_one(maps, name)?;
+            if found.level.is_some() {
+                return Ok(found);
+            }
+            match name[1..].find('.') {
+                Some(at) => name = &name[at + 1..],
+                None => return Ok(found),
+            }
+        }
+    }
+
+    /// `tls_policy_lookup_one()`: one key's policy, with Postfix's warnings.
+    fn lookup_one(&self, maps: &global::maps::Maps, name: &str) -> Result<Found, Invalid> {
+        let whence = format!("{}, next-hop destination \"{name}\"", maps.title());
+        let policy = match maps.find(name, false) {
+            Ok(Some(policy)) => policy,
+            Ok(None) => return Ok(Found::default()),
+            Err(_) => {
+                log::msg_warn!("{whence}: policy table lookup error");
+                return Err(invalid());
+            }
+        };
+        let mut tokens = policy
+            .split([',', ' ', '\t', '\r', '\n'])
+            .filter(|t| !t.is_empty());
+        let Some(first) = tokens.next() else {
+            log::msg_warn!("{whence}: invalid empty policy");
+            return Err(invalid());
+        };
+        let Some(level) = Named::parse(first) else {
+            log::msg_warn!("{whence}: invalid security level \"{first}\"");
+            return Err(invalid());
+        };
+        let mut found = Found {
+            level: Some(level),
+            ..Found::default()
+        };
+        if !level.enables_tls() {
+            for token in tokens {
+                log::msg_warn!("{whence}: ignoring attribute \"{token}\" with TLS disabled");
+            }
+            return Ok(found);
+        }
+        for token in tokens {
+            let Some((name, value)) = split_nameval(token) else {
+                let why = if token.starts_with('=') {
+                    "missing attribute name"
+                } else {
+                    "missing '=' after attribute name"
+                };
+                log::msg_warn!("{whence}: malformed attribute/value pair \"{token}\": {why}");
+                return Err(invalid());
+            };
+            let once = |slot: &Option<_>| {
+                if slot.is_some() {
+                    log::msg_warn!("{whence}: attribute \"{name}\" is specified multiple times");
+                    return Err(invalid());
+                }
+                Ok(())
+            };
+            let nonempty = || {
+                if value.is_empty() {
+                    log::msg_warn!("{whence}: attribute \"{name}\" has empty value");
+                    return Err(invalid());
+                }
+                Ok(())
+            };
+            match name.to_ascii_lowercase().as_str() {
+                "ciphers" => {
+                    nonempty()?;
+                    once(&found.grade)?;
+                    found.grade = Some(value.to_string());
+                }
+                "protocols" => {
+                    once(&found.protocols)?;
+                    found.protocols = Some(value.to_string());
+                }
+                "servername" => {
+                    once(&found.servername)?;
+                    if !util::valid_hostname::valid_hostname(value) {
+                        log::msg_warn!(
+                            "{whence}: \"{name}={value}\" specifies an invalid hostname"
+                        );
+                        return Err(invalid());
+                    }
+                    found.servername = Some(value.to_string());
+                }
+                "match" => {
+                    nonempty()?;
+                    if !matches!(level, Named::Verify | Named::Secure) {
+                        // The fingerprint level's match= is not implemented either.
+                        log::msg_warn!(
+                            "{whence}: attribute \"{name}\" invalid at security level \"{}\"",
+                            level.name()
+                        );
+                        return Err(invalid());
+                    }
+                    found
+                        .matches
+                        .get_or_insert_with(Vec::new)
+                        .extend(value.split(':').map(str::to_string));
+                }
+                "exclude" => {
+                    once(&found.exclude)?;
+                    found.exclude = Some(value.to_string());
+                }
+                "connection_reuse" => {
+                    if !value.eq_ignore_ascii_case("yes") && !value.eq_ignore_ascii_case("no") {
+                        log::msg_warn!("{whence}: attribute \"{name}\" has bad value: \"{value}\"");
+                        return Err(invalid());
+                    }
+                }
+                _ => {
+                    log::msg_warn!("{whence}: invalid attribute name: \"{name}\"");
+                    return Err(invalid());
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// `dane_init()` without DNSSEC: dane becomes may, dane-only is invalid.
+    fn dane_init(&self, level: Named, dest: &str, port: Option<u16>) -> Result<Named, Invalid> {
+        if port.is_none() {
+            log::msg_warn!(
+                "{dest}: the \"dane\" security level is invalid for delivery via unix-domain sockets"
+            );
+            return Err(invalid());
+        }
+        let what = if self.dnssec {
+            "configured, but no requisite library support"
+        } else {
+            "configured with dnssec lookups disabled"
+        };
+        log::msg_warn!("{dest}: {} {what}", level.name());
+        match level {
+            Named::Dane => Ok(Named::May),
+            _ => Err(invalid()),
+        }
+    }
+}
+
+/// What a policy table entry set.
+#[derive(Debug, Default)]
+struct Found {
+    level: Option<Named>,
+    matches: Option<Vec<String>>,
+    protocols: Option<String>,
+    grade: Option<String>,
+    servername: Option<String>,
+    exclude: Option<String>,
+}
+
+/// `split_nameval()`: `name=value`, the name not empty.
+fn split_nameval(token: &str) -> Option<(&str, &str)> {
+    let (name, value) = token.split_once('=')?;
+    (!name.is_empty()).then_some((name, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(policies: &str) -> (Config, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "smtp-tls-policy-{}-{}",
+            std::process::id(),
+            policies.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let table = dir.join("policy");
+        std::fs::write(&table, policies).unwrap();
+        let maps = global::maps::Maps::new(
+            "smtp_tls_policy_maps",
+            &format!("texthash:{}", table.display()),
+            dict::Flags::default(),
+        )
+        .unwrap();
+        let config = Config {
+            global: Named::May,
+            maps: Some(maps),
+            verify_match: "hostname".into(),
+            secure_match: "nexthop, dot-nexthop".into(),
+            protocols: ">=TLSv1".into(),
+            mandatory_protocols: ">=TLSv1.2".into(),
+            ciphers: "medium".into(),
+            mandatory_ciphers: "high".into(),
+            servername: String::new(),
+            servername_param: "smtp_tls_servername",
+            dnssec: false,
+            cache: RefCell::new(HashMap::new()),
+        };
+        (config, dir)
+    }
+
+    #[test]
+    fn parent_domains_and_attributes() {
+        let (config, dir) = config(
+            ".example.com secure match=nexthop:.example.net protocols=>=TLSv1.3\n\
+             [10.0.0.1]:25 none\n\
+             bad.example verify match=a bogus=1\n\
+             enc.example encrypt match=x\n",
+        );
+        let sub = config
+            .query("mx.example.com", "mx.example.com", Some(25))
+            .unwrap();
+        assert_eq!(sub.level, TlsLevel::Secure);
+        assert_eq!(sub.matches, ["nexthop", ".example.net"]);
+        assert_eq!(sub.protocols, ">=TLSv1.3");
+        assert_eq!(sub.grade, "high");
+        // The domain itself is not a parent of itself with a leading dot.
+        let top = config
+            .query("example.com", "example.com", Some(25))
+            .unwrap();
+        assert_eq!(top.level, TlsLevel::May);
+        assert_eq!(top.protocols, ">=TLSv1");
+        let none = config.query("[10.0.0.1]:25", "10.0.0.1", Some(25)).unwrap();
+        assert_eq!(none.level, TlsLevel::None);
+        assert!(
+            config
+                .query("bad.example", "bad.example", Some(25))
+                .is_err()
+        );
+        assert!(
+            config
+                .query("enc.example", "enc.example", Some(25))
+                .is_err()
+        );
+        let dane = config.dane_init(Named::Dane, "d.example", Some(25));
+        assert_eq!(dane, Ok(Named::May));
+        assert!(
+            config
+                .dane_init(Named::DaneOnly, "d.example", Some(25))
+                .is_err()
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,330 @@
+//! The SMTP client's TLS security levels and TLS policy table against STARTTLS servers
+//! with a CA-signed certificate (crates/tls's test CA, name mail.example) and with a
+//! self-signed one the test makes with openssl: verify and secure with the name matched
+//! (`Verified TLS connection established to ...`), with the wrong name, with no CA, with
+//! a self-signed certificate (Postfix's `certificate verification failed for ...` line
+//! and the `Server certificate not verified` deferral), smtp_tls_CApath, a server
+//! without STARTTLS at a mandatory level, and smtp_tls_policy_maps entries (secure with
+//! match=, none under a global encrypt, dane and dane-only without DNSSEC, a bad
+//! attribute, protocols= the server cannot meet). The same mail through Postfix's smtp
+//! and through ironpost's gives the same log lines.
+
+use e2e::{Instance, free_port, wait_until};
+use std::process::{Child, Command, Stdio};
+
+/// STARTTLS servers, one thread per listening port; each argument after the transcript
+/// is `port:mode:cert:key` with mode `tls`, `tls12` (TLS 1.2 at most) or `plain` (no
+/// STARTTLS). Every MAIL and RCPT goes to the transcript with the port and whether the
+/// session was encrypted.
+const SERVER: &str = r#"
+import socketserver, ssl, sys, threading
+transcript = sys.argv[1]
+def handler(port, mode, cert, key):
+    class H(socketserver.StreamRequestHandler):
+        def out(self, text):
+            self.wfile.write((text + "\r\n").encode()); self.wfile.flush()
+        def handle(self):
+            tls = False
+            self.out("220 mx.tls.test ESMTP scripted")
+            while True:
+                raw = self.rfile.readline()
+                if not raw: return
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                verb = line.split(" ")[0].upper()
+                if verb in ("MAIL", "RCPT"):
+                    with open(transcript, "a") as f: f.write("%s %s %s\n" % (port, "tls" if tls else "plain", line))
+                if verb in ("EHLO", "HELO"):
+                    starttls = "250-STARTTLS\r\n" if mode != "plain" and not tls else ""
+                    self.out("250-mx.tls.test\r\n250-PIPELINING\r\n" + starttls + "250 8BITMIME")
+                elif verb == "STARTTLS" and mode != "plain" and not tls:
+                    self.out("220 2.0.0 Ready to start TLS")
+                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    if mode == "tls12": ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+                    ctx.load_cert_chain(cert, key)
+                    try: self.request = ctx.wrap_socket(self.request, server_side=True)
+                    except Exception: return
+                    self.rfile = self.request.makefile("rb")
+                    self.wfile = self.request.makefile("wb")
+                    tls = True
+                elif verb == "DATA":
+                    self.out("354 End data with <CR><LF>.<CR><LF>")
+                    while self.rfile.readline().rstrip(b"\r\n") != b".": pass
+                    self.out("250 2.0.0 Ok: queued as TLS1")
+                elif verb in ("MAIL", "RCPT", "RSET"): self.out("250 2.0.0 Ok")
+                elif verb == "QUIT": self.out("221 2.0.0 Bye"); return
+                else: self.out("502 5.5.2 Error: command not recognized")
+    return H
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+for spec in sys.argv[2:]:
+    port, mode, cert, key = spec.split(":")
+    server = S(("127.0.0.1", int(port)), handler(port, mode, cert, key))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+threading.Event().wait()
+"#;
+
+/// The test certificates of crates/tls.
+fn cert(name: &str) -> String {
+    format!(
+        "{}/../../crates/tls/tests/golden/certs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// An instance with ironpost's master and log daemon, and ironpost's smtp too when
+/// `ours`; Postfix's other daemons (what is compared is the SMTP client alone).
+fn instance(name: &str, ours: bool) -> Option<Instance> {
+    let mut daemons = vec!["master", "postlogd"];
+    if ours {
+        daemons.push("smtp");
+    }
+    let side = if ours { "ours" } else { "postfix" };
+    Instance::with_daemons(&format!("{name}-{side}"), &daemons)
+}
+
+/// A self-signed certificate for mail.example and a CApath directory with the test CA,
+/// under `dir`.
+fn make_certs(dir: &std::path::Path) -> (String, String, String) {
+    let (pem, key) = (dir.join("self.pem"), dir.join("self.key"));
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+        ])
+        .args(["-subj", "/CN=mail.example", "-addext"])
+        .arg("subjectAltName=DNS:mail.example")
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&pem)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{out:?}");
+    let capath = dir.join("capath");
+    std::fs::create_dir_all(&capath).unwrap();
+    std::fs::copy(cert("ca.pem"), capath.join("ca.pem")).unwrap();
+    let out = Command::new("openssl")
+        .arg("rehash")
+        .arg(&capath)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{out:?}");
+    let s = |p: std::path::PathBuf| p.display().to_string();
+    (s(pem), s(key), s(capath))
+}
+
+/// The recipient domains of one run, each with its transport and the status awaited.
+struct Case {
+    domain: &'static str,
+    transport: &'static str,
+    port: &'static str,
+    want: &'static str,
+}
+
+const CASES: [Case; 12] = [
+    // verify, the name matched through smtp_tls_verify_cert_match.
+    case("v-ok", "smtpv", "CA", "status=sent"),
+    // verify with the default match (the server's name, here 127.0.0.1).
+    case("v-host", "smtpvh", "CA", "status=deferred"),
+    case("v-self", "smtpv", "SELF", "status=deferred"),
+    case("v-plain", "smtpv", "PLAIN", "status=deferred"),
+    // secure without a CA, and with the CA in smtp_tls_CApath.
+    case("s-noca", "smtpsn", "CA", "status=deferred"),
+    case("s-path", "smtpsp", "CA", "status=sent"),
+    // smtp_tls_policy_maps under a global level encrypt.
+    case("p-sec", "smtppol", "CA2", "status=sent"),
+    case("p-none", "smtppol", "PLAIN2", "status=sent"),
+    case("p-dane", "smtppol", "CA3", "status=sent"),
+    case("p-daneonly", "smtppol", "CA4", "status=deferred"),
+    case("p-bad", "smtppol", "CA5", "status=deferred"),
+    case("p-proto", "smtppol", "TLS12", "status=deferred"),
+];
+
+const fn case(
+    domain: &'static str,
+    transport: &'static str,
+    port: &'static str,
+    want: &'static str,
+) -> Case {
+    Case {
+        domain,
+        transport,
+        port,
+        want,
+    }
+}
+
+/// The policy table, by port name.
+const POLICY: [(&str, &str); 6] = [
+    ("CA2", "secure match=mail.example"),
+    ("PLAIN2", "none"),
+    ("CA3", "dane"),
+    ("CA4", "dane-only"),
+    ("CA5", "verify bogus=1"),
+    ("TLS12", "encrypt protocols=>=TLSv1.3"),
+];
+
+fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
+    let mut mx = instance("t-49", ours)?;
+    let (self_pem, self_key, capath) = make_certs(&mx.dir);
+    let names = [
+        "CA", "SELF", "PLAIN", "CA2", "PLAIN2", "CA3", "CA4", "CA5", "TLS12",
+    ];
+    let ports: Vec<(&str, u16)> = names.iter().map(|n| (*n, free_port())).collect();
+    let port = |name: &str| ports.iter().find(|(n, _)| *n == name).unwrap().1;
+    let domains: Vec<String> = CASES
+        .iter()
+        .map(|c| format!("{}.e2e.test", c.domain))
+        .collect();
+    mx.set_main_cf("relay_domains", &domains.join(", "));
+    mx.set_main_cf("smtp_tls_loglevel", "1");
+    let ca = cert("ca.pem");
+    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &format!(
+            "{master}tlsmgr unix - - n 1000? 1 tlsmgr\n\
+             smtpv unix - - n - - smtp -o smtp_tls_security_level=verify -o smtp_tls_CAfile={ca} -o smtp_tls_verify_cert_match=mail.example\n\
+             smtpvh unix - - n - - smtp -o smtp_tls_security_level=verify -o smtp_tls_CAfile={ca}\n\
+             smtpsn unix - - n - - smtp -o smtp_tls_security_level=secure -o smtp_tls_secure_cert_match=mail.example\n\
+             smtpsp unix - - n - - smtp -o smtp_tls_security_level=secure -o smtp_tls_CApath={capath} -o smtp_tls_secure_cert_match=mail.example\n\
+             smtppol unix - - n - - smtp -o smtp_tls_security_level=encrypt -o smtp_tls_CAfile={ca} -o smtp_tls_policy_maps=texthash:{}/etc/tls_policy\n",
+            mx.dir.display()
+        ),
+    );
+    let transport: String = CASES
+        .iter()
+        .map(|c| {
+            format!(
+                "{}.e2e.test {}:[127.0.0.1]:{}\n",
+                c.domain,
+                c.transport,
+                port(c.port)
+            )
+        })
+        .collect();
+    mx.write("etc/transport", &transport);
+    let policy: String = POLICY
+        .iter()
+        .map(|(name, p)| format!("[127.0.0.1]:{} {p}\n", port(name)))
+        .collect();
+    mx.write("etc/tls_policy", &policy);
+    let transcript = mx.dir.join("sink/transcript");
+    let (ca_pem, ca_key) = (cert("rsa-chain.pem"), cert("rsa.key"));
+    let specs: Vec<String> = ports
+        .iter()
+        .map(|(name, p)| {
+            let (mode, pem, key) = match *name {
+                "SELF" => ("tls", self_pem.as_str(), self_key.as_str()),
+                "PLAIN" | "PLAIN2" => ("plain", "-", "-"),
+                "TLS12" => ("tls12", ca_pem.as_str(), ca_key.as_str()),
+                _ => ("tls", ca_pem.as_str(), ca_key.as_str()),
+            };
+            format!("{p}:{mode}:{pem}:{key}")
+        })
+        .collect();
+    let mut server = Command::new("python3")
+        .args(["-c", SERVER])
+        .arg(&transcript)
+        .args(&specs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    for (_, p) in &ports {
+        wait_until(5, || {
+            std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok()
+        });
+    }
+    mx.start();
+    for (n, c) in CASES.iter().enumerate() {
+        let to = format!("rcpt@{}.e2e.test", c.domain);
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            &to,
+            &format!("t49-{n}"),
+        )
+        .unwrap();
+        let needle = format!("to=<{to}>");
+        if !wait_until(30, || {
+            mx.log()
+                .lines()
+                .any(|l| l.contains(&needle) && l.contains(c.want))
+        }) {
+            mx.keep_for_inspection();
+            stop(&mut server);
+            panic!("no {} for {to}:\n{}", c.want, mx.log());
+        }
+    }
+    stop(&mut server);
+    let rename = |text: &str| {
+        ports.iter().fold(text.to_string(), |t, (name, p)| {
+            t.replace(&format!("]:{p}"), &format!("]:{name}"))
+                .replace(&format!("{p} "), &format!("{name} "))
+                .replace(&format!(":{p}/"), &format!(":{name}/"))
+        })
+    };
+    let log = mx.log();
+    let lines: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("/smtp["))
+        .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+        .map(|m| {
+            // The queue ID, the delays and the cipher details differ from run to run.
+            let m = match m.split_once(": to=<") {
+                Some((_, rest)) => format!("to=<{rest}"),
+                None => m.to_string(),
+            };
+            let m = match (m.find(", delay="), m.find(", dsn=")) {
+                (Some(a), Some(b)) => format!("{}{}", &m[..a], &m[b..]),
+                _ => m,
+            };
+            // The library's own words for a failed handshake are OpenSSL's there and
+            // rustls's here.
+            let m = match m.split_once("TLS library problem: ") {
+                Some((head, _)) => format!("{head}TLS library problem: ..."),
+                None => m,
+            };
+            rename(&m)
+        })
+        .collect();
+    let mut lines = lines;
+    lines.sort();
+    lines.dedup();
+    let mut seen: Vec<String> = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .map(rename)
+        .collect();
+    seen.sort();
+    Some((lines, seen))
+}
+
+fn stop(server: &mut Child) {
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn tls_levels_and_policies_equal_postfix() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        testkit::skip("openssl is not installed");
+        return;
+    }
+    let Some(postfix) = run(false) else { return };
+    let Some(ours) = run(true) else { return };
+    assert!(
+        postfix
+            .0
+            .iter()
+            .any(|l| l.starts_with("Verified TLS connection established to"))
+            && postfix
+                .0
+                .iter()
+                .any(|l| l.contains("Server certificate not verified")),
+        "{postfix:#?}"
+    );
+    assert_eq!(ours.0, postfix.0);
+    assert_eq!(ours.1, postfix.1);
+}
