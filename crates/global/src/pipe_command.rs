@@ -61,8 +61,11 @@ pub struct Args<'a> {
     /// The shell for [`Program::Line`] (local_command_shell), split on white space; the
     /// command line is its last argument.
     pub shell: Option<&'a str>,
-    /// The working directory, entered as the user.
+    /// The working directory, entered as the user (inside `chroot` when set).
     pub cwd: Option<&'a Path>,
+    /// The root directory the command runs in (pipe(8)'s `chroot=`), entered as root
+    /// before the ids change.
+    pub chroot: Option<&'a Path>,
 }
 
 /// Why a delivery did not succeed (Postfix's `dsb_unix`: status, diagnostic text, reason).
@@ -377,10 +380,23 @@ fn exec_error(args: &Args<'_>, program: &str, error: &io::Error) -> Spawned {
         .next()
         .map(|a| a.rsplit('/').next().unwrap_or_default().to_string())
         .unwrap_or_default();
-    // The working directory is entered after the privilege change and before the exec;
-    // when it is unusable, that is the failure the child reports.
-    let text = match args.cwd {
-        Some(cwd) if std::fs::metadata(cwd).is_err() => format!(
+    // The jail is entered first, then the ids change, then the working directory (inside
+    // the jail); the first of them that is unusable is the failure the child reports.
+    let inside = |cwd: &Path| match args.chroot {
+        Some(root) => root.join(cwd.strip_prefix("/").unwrap_or(cwd)),
+        None => cwd.to_path_buf(),
+    };
+    let text = match (args.chroot, args.cwd) {
+        (Some(root), _) if !root.is_dir() => {
+            // Postfix's child fails here before its output is the pipe: the record goes
+            // to the log only, and the command says nothing.
+            log::write(
+                log::Severity::Fatal,
+                &format!("chroot({}): {}", root.display(), sys::os_error(error)),
+            );
+            String::new()
+        }
+        (_, Some(cwd)) if std::fs::metadata(inside(cwd)).is_err() => format!(
             "{name}: fatal: cannot change directory to \"{}\" for uid={} gid={}: {}",
             cwd.display(),
             args.uid,
@@ -419,11 +435,17 @@ fn start(args: &Args<'_>, argv: &[String]) -> io::Result<Child> {
         .process_group(0);
     // Only root can become someone else; a test run by a user runs the command as itself.
     let root = sys::getuid() == 0;
-    if root {
-        command.uid(args.uid).gid(args.gid);
-    }
-    if let Some(cwd) = args.cwd {
-        command.current_dir(cwd);
+    if let Some(dir) = args.chroot {
+        // The jail comes before the ids change and the working directory after it,
+        // which the ordinary settings (ids, then directory, then our code) cannot do.
+        sys::user::ChildJail::new(dir, args.uid, args.gid, args.cwd)?.before_exec(&mut command);
+    } else {
+        if root {
+            command.uid(args.uid).gid(args.gid);
+        }
+        if let Some(cwd) = args.cwd {
+            command.current_dir(cwd);
+        }
     }
     // A delivery agent runs as the mail system owner with root as its real user; the
     // child changes ids before the exec, which takes an effective root, as Postfix's child
@@ -666,6 +688,7 @@ mod tests {
             export: Some(vec!["TZ".into(), "MAIL_CONFIG=/x".into()]),
             shell: None,
             cwd: Some(Path::new("/")),
+            chroot: None,
         }
     }
 

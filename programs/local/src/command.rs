@@ -92,6 +92,7 @@ pub fn deliver_command(
                 export: Some(settings.export.clone()),
                 shell: Some(settings.command_shell.as_str()).filter(|s| !s.is_empty()),
                 cwd: cwd.as_deref(),
+                chroot: None,
             };
             let request = local.request;
             let offset = request.data_offset as u64;

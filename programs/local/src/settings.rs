@@ -176,8 +176,13 @@ impl Settings {
         }
         let owner = ids_of("mail_owner", &config.str(&n::MAIL_OWNER)?)?;
         let default_ids = ids_of("default_privs", &config.str(&n::DEFAULT_PRIVS)?)?;
+        let mut status = global::bounce::StatusConf::from_config(config)?;
+        let filter = &d::LOCAL_DELIVERY_STATUS_FILTER;
+        status
+            .bounce_client_init(filter.name, &config.str(filter)?)
+            .map_err(config_error)?;
         Ok(Settings {
-            status: global::bounce::StatusConf::from_config(config)?,
+            status,
             layout: global::mail_queue::Layout::from_config(config)?,
             addr: global::addr_context::AddrContext::from_config(config)?,
             owner,

@@ -63,8 +63,13 @@ impl Settings {
             })?;
         let setgid_name = config.str(&SETGID_GROUP)?;
         let setgid = sys::user::group_id(&setgid_name).unwrap_or(u32::MAX);
+        let mut status = StatusConf::from_config(config)?;
+        let filter = &params::decl::delivery::PIPE_DELIVERY_STATUS_FILTER;
+        status
+            .bounce_client_init(filter.name, &config.str(filter)?)
+            .map_err(config_error)?;
         Ok(Settings {
-            status: StatusConf::from_config(config)?,
+            status,
             layout: global::mail_queue::Layout::from_config(config)?,
             time_limit: service_time_limit(config, service)?,
             export: config.list(&EXPORT_ENVIRONMENT)?,
@@ -310,9 +315,6 @@ fn run_command(
         enable_orcpt: settings.enable_orcpt,
         owner: settings.owner,
     };
-    if attr.chroot_dir.is_some() {
-        log::msg_warn!("chroot= is not supported; running the command without it");
-    }
     let args = Args {
         program: Program::Argv(command),
         uid: attr.uid,
@@ -322,6 +324,7 @@ fn run_command(
         export: Some(settings.export.clone()),
         shell: None,
         cwd: attr.exec_dir.as_deref().map(std::path::Path::new),
+        chroot: attr.chroot_dir.as_deref().map(std::path::Path::new),
     };
     let offset = request.data_offset as u64;
     let copy = pipe_command::from_queue(&copy, request.file(), &request.path, offset);

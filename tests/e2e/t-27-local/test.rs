@@ -4,7 +4,8 @@
 //! :include: file (its recipients are forwarded through cleanup), a .forward file
 //! (forward_path), an alias to a command, a command that fails with EX_NOUSER (the
 //! sender gets a bounce), an unknown user, an address extension, a Delivered-To: loop,
-//! and `sendmail -bv` (nothing is delivered). Compared after queue IDs, dates and delays
+//! and `sendmail -bv` (nothing is delivered); local_delivery_status_filter defers an
+//! unknown user and rewords a delivery. Compared after queue IDs, dates and delays
 //! are normalised: the local agent's log lines, the delivered mailbox and maildir files
 //! (the headers local adds: Return-Path, X-Original-To, Delivered-To), the command's
 //! input, and the queue (empty in both).
@@ -561,4 +562,46 @@ fn fallback_transport_equals_postfix_local() {
             .any(|l| l.contains("passing <stranger+ext@mail.e2e.test> to transport=discard")),
         "{ours:#?}"
     );
+}
+
+/// local_delivery_status_filter: an unknown user is deferred instead of bounced (5.1.1
+/// becomes 4.1.1) and a mailbox delivery is logged with other words; local's and qmgr's
+/// lines and the deferred files.
+fn status_filter(agent: Agent) -> Option<(Vec<String>, usize)> {
+    let mut mx = instance("t-27-filter", agent, "spool")?;
+    mx.write(
+        "etc/dsn_filter",
+        "/^5\\.1\\.1 unknown user: (.*)/ 4.1.1 no such user yet: $1\n\
+         /^2\\.0\\.0 delivered to mailbox$/ 2.0.0 stored in the mailbox\n",
+    );
+    mx.set_main_cf(
+        "local_delivery_status_filter",
+        "regexp:@DIR@/etc/dsn_filter",
+    );
+    mx.start();
+    sendmail(&mx, &[], "nobody", "t27-filter-mailbox");
+    sendmail(&mx, &[], "stranger", "t27-filter-unknown");
+    wait_count(&mx, ": removed", 1, 60);
+    harness::wait_queue(&mx, "deferred", 1);
+    Some((
+        lines_of(&mx, &["local", "qmgr"]),
+        queue_files(&mx, "deferred").len(),
+    ))
+}
+
+#[test]
+fn the_delivery_status_filter_rewrites_as_with_postfix_local() {
+    let Some((ours, postfix)) = both(status_filter) else {
+        return;
+    };
+    for needle in [
+        "to=<nobody@mail.e2e.test>, orig_to=<nobody>, relay=local, delay=N, delays=N, \
+         dsn=2.0.0, status=sent (stored in the mailbox)",
+        "to=<stranger@mail.e2e.test>, orig_to=<stranger>, relay=local, delay=N, delays=N, \
+         dsn=4.1.1, status=deferred (no such user yet: \"stranger\")",
+    ] {
+        harness::assert_line(&ours.0, needle);
+    }
+    assert_eq!(ours.1, 1, "the unknown user's message is not deferred");
+    assert_eq!(ours, postfix);
 }

@@ -8,7 +8,10 @@
 //! flag goes and the queue is flushed; EX_NOUSER bounces with the command output in
 //! the DSN; an oversized message bounces with size=; filter_time_limit kills a command
 //! that sleeps; a second service (`flags=Rq`, `eol=\r\n`, `null_sender=`) gets two
-//! recipients in one run; `sendmail -bv` reports "delivers to command". Compared after
+//! recipients in one run; `sendmail -bv` reports "delivers to command";
+//! pipe_delivery_status_filter turns EX_NOUSER's bounce into a deferral and rewords a
+//! delivery; `chroot=` and `directory=` run the command in a jail made of /bin/sh and
+//! /bin/cat (a missing jail defers, the child's fatal record logged). Compared after
 //! queue IDs, dates and delays are normalised: pipe's log lines, what the command
 //! received (arguments and input, with the headers pipe adds), the bounces' DSN fields,
 //! and the queue.
@@ -309,4 +312,146 @@ fn conditional_macros_are_refused_as_by_postfix_pipe() {
             .any(|l| l.contains("unknown macro name: \"nexthop?x\"")),
         "{ours:#?}"
     );
+}
+
+/// pipe_delivery_status_filter: EX_NOUSER (5.1.1) is deferred instead (4.1.1), and a
+/// delivery is logged with other words; pipe's and qmgr's lines, the deferred files.
+fn status_filter(agent: Agent) -> Option<(Vec<String>, usize)> {
+    let mut mx = instance("t-28-filter", agent)?;
+    mx.write(
+        "etc/dsn_filter",
+        "/^5\\.1\\.1 (.*)/ 4.1.1 not yet: $1\n\
+         /^2\\.0\\.0 delivered via (.*)/ 2.0.0 handed to $1\n",
+    );
+    mx.set_main_cf("pipe_delivery_status_filter", "regexp:@DIR@/etc/dsn_filter");
+    mx.start();
+    sendmail(&mx, "joe@pipe.e2e.test", "t28-filter-plain", 0);
+    sendmail(&mx, "nouser@pipe.e2e.test", "t28-filter-nouser", 0);
+    wait_count(&mx, ": removed", 1, 60);
+    wait_queue(&mx, "deferred", 1);
+    Some((
+        lines_of(&mx, &["pipe", "qmgr"]),
+        harness::queue_files(&mx, "deferred").len(),
+    ))
+}
+
+#[test]
+fn the_delivery_status_filter_rewrites_as_with_postfix_pipe() {
+    let Some((ours, postfix)) = both(status_filter) else {
+        return;
+    };
+    for needle in [
+        "to=<joe@pipe.e2e.test>, relay=filter, delay=N, delays=N, dsn=2.0.0, \
+         status=sent (handed to filter service)",
+        "to=<nouser@pipe.e2e.test>, relay=filter, delay=N, delays=N, dsn=4.1.1, \
+         status=deferred (not yet: user unknown. Command output: no user nouser here )",
+    ] {
+        harness::assert_line(&ours.0, needle);
+    }
+    assert_eq!(ours.1, 1, "the EX_NOUSER message is not deferred");
+    assert_eq!(ours, postfix);
+}
+
+/// Makes `root` a jail in which /bin/sh and /bin/cat run: the two programs and the
+/// libraries ldd names, at their own paths, and a `work` directory anyone may write.
+fn prepare_jail(root: &std::path::Path) {
+    let mut files = vec!["/bin/sh".to_string(), "/bin/cat".to_string()];
+    for program in ["/bin/sh", "/bin/cat"] {
+        let out = std::process::Command::new("ldd")
+            .arg(program)
+            .output()
+            .unwrap();
+        for word in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            if word.starts_with('/') {
+                files.push(word.to_string());
+            }
+        }
+    }
+    for file in files {
+        // The real file (a link like /bin/sh -> dash is copied as what it names).
+        let inside = root.join(file.trim_start_matches('/'));
+        std::fs::create_dir_all(inside.parent().unwrap()).unwrap();
+        std::fs::copy(&file, &inside).unwrap();
+    }
+    std::fs::create_dir_all(root.join("work")).unwrap();
+    set_mode(&root.join("work"), 0o1777);
+}
+
+/// chroot= and directory=: the command runs in a jail made of /bin/sh and /bin/cat (it
+/// sees only the jail), as nobody, in the jail's /work; a service whose jail does not
+/// exist defers. pipe's lines, what the command saw and wrote.
+fn jailed(agent: Agent) -> Option<(Vec<String>, Vec<(String, String)>)> {
+    let mut mx = instance("t-28-chroot", agent)?;
+    let jail = mx.dir.join("jail");
+    prepare_jail(&jail);
+    mx.write(
+        "jail/script",
+        "read first\n\
+         echo \"$first\" > $1.first\n\
+         cat > $1.input\n\
+         echo /* > $1.root\n\
+         echo $PWD > $1.pwd\n",
+    );
+    mx.write(
+        "etc/transport",
+        "jail.e2e.test jailed:\nnojail.e2e.test nojail:\n",
+    );
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &(master_cf
+            + &mx.expand(
+                "jailed unix - n n - - pipe\n  \
+                 flags=R user=nobody chroot=@DIR@/jail directory=/work \
+                 argv=/bin/sh /script ${user}\n\
+                 nojail unix - n n - - pipe\n  \
+                 user=nobody chroot=@DIR@/no-such-jail argv=/bin/sh /script ${user}\n",
+            )),
+    );
+    mx.start();
+    sendmail(&mx, "joe@jail.e2e.test", "t28-jailed", 0);
+    sendmail(&mx, "ann@nojail.e2e.test", "t28-nojail", 0);
+    wait_count(&mx, ": removed", 1, 60);
+    wait_queue(&mx, "deferred", 1);
+    let mut files: Vec<(String, String)> = std::fs::read_dir(jail.join("work"))
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                normalise(&mx, &text),
+            )
+        })
+        .collect();
+    files.sort();
+    Some((lines_of(&mx, &["pipe"]), files))
+}
+
+#[test]
+fn chroot_and_directory_run_the_command_in_its_jail_as_postfix_pipe() {
+    let Some((ours, postfix)) = both(jailed) else {
+        return;
+    };
+    let file = |name: &str| {
+        ours.1
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(file("joe.pwd"), "/work\n", "{ours:#?}");
+    assert_eq!(
+        file("joe.root"),
+        "/bin /lib /lib64 /script /work\n",
+        "{ours:#?}"
+    );
+    assert_eq!(file("joe.first"), "Return-Path: <user@vmail.e2e.test>\n");
+    assert!(file("joe.input").contains("body t28-jailed"), "{ours:#?}");
+    harness::assert_line(
+        &ours.0,
+        "pipe: fatal: chroot(DIR/no-such-jail): No such file or directory",
+    );
+    harness::assert_line(&ours.0, "dsn=4.3.0, status=deferred (temporary failure)");
+    assert_eq!(ours, postfix);
 }
