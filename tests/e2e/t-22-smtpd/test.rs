@@ -518,9 +518,6 @@ fn debug_peer_list_timeout_and_error_limit() {
     );
 }
 
-/// The DNS server of the block list sessions.
-const DNS_SERVER: &str = include_str!("dns.py");
-
 /// Where it listens: port 53, as resolv.conf cannot name another.
 const DNS_ADDR: &str = "127.0.0.153";
 
@@ -548,16 +545,6 @@ const ZONE: &str = r#"{
     "ok-mx.example": [["MX", "10 okhost.example"]],
     "okhost.example": [["A", "192.0.2.69"]]
 }"#;
-
-/// The DNS server, stopped when dropped.
-struct DnsServer(std::process::Child);
-
-impl Drop for DnsServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn dns_lists_match_postfix() {
@@ -612,25 +599,9 @@ fn dns_lists_match_postfix() {
         return;
     };
     let log = pair.ironpost.dir.join("log/dns-queries");
-    let Ok(mut child) = std::process::Command::new("python3")
-        .args(["-c", DNS_SERVER, DNS_ADDR, ZONE])
-        .arg(&log)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-    else {
-        testkit::skip("python3 cannot run");
+    let Some(_dns) = e2e::dns::DnsServer::start(DNS_ADDR, ZONE, &log) else {
         return;
     };
-    let mut ready = String::new();
-    let _ = std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().expect("a pipe")),
-        &mut ready,
-    );
-    let _dns = DnsServer(child);
-    if ready.trim() != "ready" {
-        testkit::skip("cannot listen on 127.0.0.153 port 53");
-        return;
-    }
     for instance in [&pair.postfix, &pair.ironpost] {
         instance.replace_master_cf_line(
             |l| l.contains(" inet ") && l.ends_with("smtpd"),

@@ -1,4 +1,4 @@
-# A DNS server for e2e t-22's block list sessions: UDP on argv[1] port 53, answering from
+# A DNS server for the e2e tests (see dns.rs): UDP on argv[1] port 53, answering from
 # a zone given as JSON in argv[2] ({"name": [["A", "127.0.0.2"], ["TXT", "text"],
 # ["MX", "10 host"], ["NS", "host"]], ...}; a name with ["SERVFAIL", ""] gets SERVFAIL); names not in it
 # get NXDOMAIN, names with other types NODATA. Each query is appended to
