@@ -217,3 +217,125 @@ fn reject_reason_and_codes_match_postfix() {
         "{replies}"
     );
 }
+
+/// The queue file system's free space in Postfix's warning, which changes between the
+/// two instances' sessions.
+fn mask_free_space(_: &Instance, lines: Vec<String>) -> Vec<String> {
+    const WARNING: &str = "not enough free space in mail queue: ";
+    lines
+        .into_iter()
+        .map(|l| match l.split_once(WARNING) {
+            Some((head, tail)) => {
+                let rest = tail.trim_start_matches(|c: char| c.is_ascii_digit());
+                format!("{head}{WARNING}N{rest}")
+            }
+            None => l,
+        })
+        .collect()
+}
+
+#[test]
+fn queue_space_and_expansion_filter_match_postfix() {
+    let main_cf = [
+        // More than any disk here: every MAIL FROM is refused, with or without SIZE=.
+        ("queue_minfree", "1000000000000000"),
+        (
+            "smtpd_reject_footer",
+            "\\c (client $client, helo $helo_name, at $server_name)",
+        ),
+        // Upper case, '_', '-' and 8-bit bytes become '_' in expanded values only.
+        (
+            "smtpd_expansion_filter",
+            "abcdefghijklmnopqrstuvwxyz0123456789.[]",
+        ),
+    ];
+    let Some(mut pair) = Pair::prepare("t51-space", &main_cf, &[]) else {
+        return;
+    };
+    pair.start();
+    let replies = pair.compare_with(
+        "queue space",
+        "127.0.0.1",
+        &[
+            // "ä" in UTF-8: two bytes, two underscores.
+            ("EHLO Client_1.Ex\u{c3}\u{a4}mple\r\n", 1),
+            ("MAIL FROM:<a@example.org>\r\n", 1),
+            ("MAIL FROM:<a@example.org> SIZE=1000\r\n", 1),
+            ("QUIT\r\n", 1),
+        ],
+        mask_free_space,
+    );
+    assert!(
+        replies.contains(
+            "452 4.3.1 Insufficient system storage (client localhost[127.0.0.1], \
+             helo _lient_1._x__mple, at mail.e2e.test)"
+        ),
+        "{replies}"
+    );
+}
+
+/// How many resolve and rewrite requests trivial-rewrite (run with -v) logged.
+fn rewrite_requests(instance: &Instance) -> (usize, usize) {
+    let log = instance.log();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("postfix/trivial-rewrite["))
+        .collect();
+    let resolves = lines.iter().filter(|l| l.contains("' -> (`")).count();
+    let rewrites = lines.iter().filter(|l| l.contains("]: `local' `")).count();
+    (resolves, rewrites)
+}
+
+#[test]
+fn resolve_requests_match_postfix() {
+    let main_cf = [
+        ("smtpd_sender_restrictions", "reject_unlisted_sender"),
+        // Three checks resolve the recipient; the last refuses, so that no queue file
+        // (and no cleanup request to trivial-rewrite) is made.
+        (
+            "smtpd_recipient_restrictions",
+            "reject_unlisted_recipient, permit_auth_destination, reject_unauth_destination, reject",
+        ),
+        ("mynetworks", "127.0.0.2/32"),
+    ];
+    let Some(mut pair) = Pair::prepare("t51-resolve", &main_cf, &[]) else {
+        return;
+    };
+    for instance in [&pair.postfix, &pair.ironpost] {
+        instance.replace_master_cf_line(
+            |l| l.starts_with("rewrite "),
+            "rewrite   unix  -       -       n       -       -       trivial-rewrite -v",
+        );
+    }
+    pair.start();
+    let before = (
+        rewrite_requests(&pair.postfix),
+        rewrite_requests(&pair.ironpost),
+    );
+    let mut steps = vec![
+        ("EHLO client.example\r\n", 1),
+        ("MAIL FROM:<a@example.org>\r\n", 1),
+    ];
+    // Each recipient twice: the second time every check is answered from the cache.
+    for rcpt in [
+        "RCPT TO:<user@vmail.e2e.test>\r\n",
+        "RCPT TO:<x@relay.e2e.test>\r\n",
+        "RCPT TO:<other@elsewhere.example>\r\n",
+    ] {
+        steps.push((rcpt, 1));
+        steps.push((rcpt, 1));
+    }
+    steps.push(("QUIT\r\n", 1));
+    pair.compare("resolve cache", "127.0.0.1", &steps);
+    let theirs = rewrite_requests(&pair.postfix);
+    let ours = rewrite_requests(&pair.ironpost);
+    let counted = |now: (usize, usize), then: (usize, usize)| (now.0 - then.0, now.1 - then.1);
+    let (theirs, ours) = (counted(theirs, before.0), counted(ours, before.1));
+    assert_eq!(ours, theirs, "(resolves, rewrites): ours against Postfix's");
+    // One resolve per (sender, address) pair, whichever checks ask: the sender at MAIL
+    // (from the null sender), then per recipient the recipient from the sender (the
+    // address check, reject_unlisted_recipient, permit_auth_destination and
+    // reject_unauth_destination) and the sender from the recipient
+    // (reject_unlisted_sender); nothing for a repeated recipient.
+    assert_eq!(ours.0, 1 + 2 * 3, "{ours:?}");
+}

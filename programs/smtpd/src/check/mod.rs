@@ -178,6 +178,10 @@ pub struct Checker {
     queue_space: queue_space::QueueSpace,
     /// The resolving service's answers, kept across sessions.
     resolve_cache: resolve_cache::ResolveCache,
+    /// reject_unlisted_sender, reject_unlisted_recipient ran in this stage (not under
+    /// warn_if_reject): the implicit check at its end and later ones are skipped
+    /// (`sender_rcptmap_checked`, `recipient_rcptmap_checked`).
+    unlisted_checked: [bool; 2],
 }
 
 impl Checker {
@@ -203,6 +207,7 @@ impl Checker {
             verification: verify::Verification::from_config(config),
             queue_space: queue_space::QueueSpace::from_config(config),
             resolve_cache: Default::default(),
+            unlisted_checked: [false; 2],
         }
     }
 
@@ -355,11 +360,16 @@ impl Checker {
             Restriction::RejectUnauthDestination => self.unauth_destination(facts, false),
             Restriction::DeferUnauthDestination => self.unauth_destination(facts, true),
             Restriction::RejectUnlistedRecipient => match facts.recipient {
-                Some(rcpt) => self.unlisted(facts.sender.unwrap_or(""), rcpt, RECIPIENT),
-                None => Verdict::Dunno,
+                Some(rcpt) if self.first_unlisted_check(1) => {
+                    self.unlisted(facts.sender.unwrap_or(""), rcpt, RECIPIENT)
+                }
+                _ => Verdict::Dunno,
             },
             Restriction::RejectUnlistedSender => match facts.sender {
-                Some(sender) if !sender.is_empty() => self.unlisted(sender, sender, SENDER),
+                // Resolved from the recipient, as Postfix's check_sender_rcpt_maps() does.
+                Some(sender) if !sender.is_empty() && self.first_unlisted_check(0) => {
+                    self.unlisted(facts.recipient.unwrap_or(""), sender, SENDER)
+                }
                 _ => Verdict::Dunno,
             },
             Restriction::RejectNonFqdnHelo => self.non_fqdn_helo(facts.helo),
@@ -513,11 +523,16 @@ impl Checker {
         self.defer_if_permit = self.deferred[0]
             .clone()
             .or_else(|| self.deferred[1].clone());
+        self.unlisted_checked[0] = false;
         let result = self.stage("smtpd_sender_restrictions", |l| &l.sender, subject, facts);
         self.deferred[2] = self.defer_if_permit.clone();
         result?;
-        if self.policy.reject_unlisted_sender && !sender.is_empty() && !self.effects.discard {
-            let verdict = self.unlisted(sender, sender, SENDER);
+        if self.policy.reject_unlisted_sender
+            && !sender.is_empty()
+            && !self.effects.discard
+            && !self.unlisted_checked[0]
+        {
+            let verdict = self.unlisted(facts.recipient.unwrap_or(""), sender, SENDER);
             return logged(verdict, facts);
         }
         Ok(())
@@ -525,6 +540,7 @@ impl Checker {
 
     /// The delayed checks and the recipient's own (`smtpd_check_rcpt()`).
     pub fn rcpt(&mut self, facts: &Facts) -> Result<(), Refusal> {
+        self.unlisted_checked[1] = false;
         if self.policy.delay_reject {
             self.client(facts)?;
             self.helo(facts)?;
@@ -557,7 +573,10 @@ impl Checker {
             }
         }
         self.deferred_permit(facts)?;
-        if self.policy.reject_unlisted_recipient && !self.effects.discard {
+        if self.policy.reject_unlisted_recipient
+            && !self.effects.discard
+            && !self.unlisted_checked[1]
+        {
             let sender = facts.sender.unwrap_or("");
             let verdict = self.unlisted(sender, recipient, RECIPIENT);
             return logged(verdict, facts);
@@ -622,6 +641,18 @@ impl Checker {
         );
         let dsn = format!("{}.{detail}", code / 100);
         self.refusal(code, &dsn, &text, ErrorClass::Policy)
+    }
+
+    /// Whether the unlisted sender (0) or recipient (1) check is still to be done in
+    /// this stage; a check not under warn_if_reject marks it done.
+    fn first_unlisted_check(&mut self, which: usize) -> bool {
+        if self.unlisted_checked[which] {
+            return false;
+        }
+        if !self.warn_if_reject {
+            self.unlisted_checked[which] = true;
+        }
+        true
     }
 
     /// `permit_mynetworks`.
