@@ -20,6 +20,7 @@ pub mod resolve;
 pub mod sasl;
 pub mod sendmail;
 pub mod smtp;
+pub mod smtp_cache;
 pub mod smtp_tls;
 pub mod smtpd;
 pub mod submission;
@@ -35,6 +36,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         address::ALL,
         smtpd::ALL,
         smtp::ALL,
+        smtp_cache::ALL,
         smtp_tls::ALL,
         tls::ALL,
         sasl::ALL,
