@@ -584,7 +584,9 @@ fn dns_lists_match_postfix() {
         ),
         (
             "etc/rbl_reply",
-            "custom.e2e.test $rbl_code 5.7.2 custom: $rbl_what ($rbl_class) on $rbl_domain: $rbl_reason\n",
+            // The session's names too, as smtpd_reject_footer has them.
+            "custom.e2e.test $rbl_code 5.7.2 custom: $rbl_what ($rbl_class) on $rbl_domain: \
+             $rbl_reason; $client, $helo_name, ${sender_name}, ${recipient_domain}\n",
         ),
         // The jail the chrooted smtpds resolve in: our DNS server, no host names but
         // localhost.
@@ -639,7 +641,8 @@ fn dns_lists_match_postfix() {
     for expected in [
         "554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using zen.e2e.test; \
          listed for testing",
-        "554 5.7.2 custom: 127.0.0.4 (Client host) on custom.e2e.test: custom",
+        "554 5.7.2 custom: 127.0.0.4 (Client host) on custom.e2e.test: custom; \
+         unknown[127.0.0.4], client.example, sender, vmail.e2e.test\n",
         "554 5.7.1 Service unavailable; Recipient address [user@blocked.example] blocked using \
          rhsbl.e2e.test; no mail for you",
         "Helo command [bad-helo.example] blocked using rhsbl.e2e.test; bad helo",
