@@ -363,12 +363,18 @@ impl Report {
                     let mut step = Step::new("smtpd", "restriction", &list, &result);
                     step.restriction = Some(get("restriction"));
                     step.key = Some(get("key")).filter(|k| !k.is_empty());
-                    step.decided = result != "DUNNO";
+                    // A table that answered decided even when its answer was to wait
+                    // (DEFER_IF_PERMIT) or to go on: the trace's key shows `key -> answer`.
+                    step.decided =
+                        result != "DUNNO" || step.key.as_ref().is_some_and(|k| k.contains(" -> "));
                     step.origin.push(setup.origin(&list, entry));
                     self.push(step);
                 }
                 "stage" => {
                     let (stage, result, reply) = (get("stage"), get("result"), get("reply"));
+                    if result != "accept" {
+                        self.implicit_check(setup, entry, &stage, &reply);
+                    }
                     let text = format!("{result} {reply}").trim_end().to_string();
                     self.push(Step::new("smtpd", "stage", &stage, &text));
                 }
@@ -379,6 +385,42 @@ impl Report {
         let verdict = ["accepted", "rejected", "deferred"][status as usize];
         self.push(Step::verdict("smtpd", verdict));
         self.outcome(status);
+    }
+
+    /// A refusal that no restriction list's step decided comes from the checks smtpd
+    /// makes after the lists (smtpd_check.c's order, as in the engine): the unlisted
+    /// recipient or sender check, whose tables the reply names.
+    fn implicit_check(&mut self, setup: &Setup, entry: Option<&Entry>, stage: &str, reply: &str) {
+        let decided = self
+            .subject()
+            .steps
+            .iter()
+            .rev()
+            .take_while(|s| s.kind != "stage")
+            .any(|s| s.kind == "restriction" && s.decided && s.result != "permit");
+        let rule = match stage {
+            "RCPT" => "smtpd_reject_unlisted_recipient",
+            "MAIL" => "smtpd_reject_unlisted_sender",
+            _ => return,
+        };
+        if decided {
+            return;
+        }
+        let tables = [
+            ("virtual mailbox table", "virtual_mailbox_maps"),
+            ("virtual alias table", "virtual_alias_maps"),
+            ("local recipient table", "local_recipient_maps"),
+            ("relay recipient table", "relay_recipient_maps"),
+        ];
+        let mut step = Step::new("smtpd", "restriction", rule, &format!("reject: {reply}"));
+        step.restriction = Some("(after the restriction lists)".into());
+        step.origin.push(setup.origin(rule, entry));
+        for (text, table) in tables {
+            if reply.contains(text) {
+                step.origin.push(setup.origin(table, entry));
+            }
+        }
+        self.push(step);
     }
 
     /// Prints the report.

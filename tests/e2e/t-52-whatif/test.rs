@@ -32,6 +32,9 @@ const VIRTUAL: &str = "\
 alias@vmail.e2e.test user@vmail.e2e.test
 list@vmail.e2e.test user@vmail.e2e.test, member@relay.e2e.test
 chain@vmail.e2e.test alias@vmail.e2e.test
+toerror@vmail.e2e.test x@error.e2e.test
+tomoved@vmail.e2e.test moved@relay.e2e.test
+toretry@vmail.e2e.test y@retry.e2e.test
 ";
 
 const RELOCATED: &str = "moved@relay.e2e.test new@elsewhere.example\n";
@@ -51,7 +54,9 @@ blocked@vmail.e2e.test REJECT this mailbox takes no mail
 slow@vmail.e2e.test DEFER_IF_PERMIT not now
 ";
 
-/// The addresses followed, each sent from a client in mynetworks.
+/// The addresses followed, each sent from a client in mynetworks. smtpd refuses mail for
+/// relocated users and error or retry destinations itself (those are among the smtpd
+/// tuples), so they are reached here through virtual aliases.
 const ADDRESSES: [&str; 12] = [
     "user@vmail.e2e.test",
     "alias@vmail.e2e.test",
@@ -60,10 +65,10 @@ const ADDRESSES: [&str; 12] = [
     "old@vmail.e2e.test",
     "someone@relay.e2e.test",
     "someone@oldrelay.e2e.test",
-    "moved@relay.e2e.test",
     "gone@discard.e2e.test",
-    "x@error.e2e.test",
-    "y@retry.e2e.test",
+    "toerror@vmail.e2e.test",
+    "tomoved@vmail.e2e.test",
+    "toretry@vmail.e2e.test",
     "user@VMAIL.e2e.test",
 ];
 
@@ -186,8 +191,16 @@ const TUPLES: [(&str, &str, &str, &str); 20] = [
     ),
 ];
 
-fn instance() -> Option<Instance> {
-    let mut mx = Instance::new("t-52-whatif")?;
+fn instance(name: &str) -> Option<Instance> {
+    // Every ironpost daemon but the SMTP client: the what-if answers stop at the next hop,
+    // which the relay= of Postfix's client shows the same way, and this test need not
+    // wait for the client's own work in progress.
+    let daemons: Vec<&str> = e2e::IRONPOST_DAEMONS
+        .iter()
+        .copied()
+        .filter(|d| !matches!(*d, "smtp" | "lmtp"))
+        .collect();
+    let mut mx = Instance::with_daemons(name, &daemons)?;
     mx.add_main_cf(MAIN_CF);
     for (file, text) in [
         ("etc/canonical", CANONICAL),
@@ -349,7 +362,7 @@ fn strip_dsn(text: &str) -> &str {
 
 #[test]
 fn address_answers_equal_real_deliveries() {
-    let Some(mx) = instance() else {
+    let Some(mx) = instance("t-52-deliveries") else {
         return;
     };
     for address in ADDRESSES {
@@ -394,7 +407,7 @@ fn address_answers_equal_real_deliveries() {
 
 #[test]
 fn address_answers_name_what_decided() {
-    let Some(mx) = instance() else {
+    let Some(mx) = instance("t-52-decided") else {
         return;
     };
     let main_cf = mx.etc().join("main.cf").display().to_string();
@@ -480,7 +493,7 @@ fn real_rcpt_reply(mx: &Instance, tuple: (&str, &str, &str, &str)) -> String {
 
 #[test]
 fn smtpd_answers_equal_real_replies() {
-    let Some(mx) = instance() else {
+    let Some(mx) = instance("t-52-smtpd") else {
         return;
     };
     let main_cf = mx.etc().join("main.cf").display().to_string();
@@ -512,11 +525,14 @@ fn smtpd_answers_equal_real_replies() {
             // The refusal names its restriction list and the main.cf line of that list.
             assert!(
                 text.lines().any(|l| l.contains("smtpd: smtpd_")
-                    && (l.contains(": reject: ") || l.contains("defer_if"))),
+                    && (l.contains(": reject: ") || l.contains(" -> "))),
                 "{tuple:?}: no deciding restriction\n{text}"
             );
+            // A list set in main.cf names its line; smtpd_relay_restrictions and the
+            // unlisted-recipient check are left at their defaults here.
             assert!(
-                text.contains(&format!("{main_cf} line ")),
+                text.contains(&format!("      {main_cf} line "))
+                    || text.contains("      default: smtpd_"),
                 "{tuple:?}: no main.cf line\n{text}"
             );
         }
