@@ -192,6 +192,11 @@ const TUPLES: [(&str, &str, &str, &str); 20] = [
 ];
 
 fn instance(name: &str) -> Option<Instance> {
+    instance_with(name, "")
+}
+
+/// An instance whose master.cf also has `extra` (after @...@ expansion).
+fn instance_with(name: &str, extra: &str) -> Option<Instance> {
     // Every ironpost daemon but the SMTP client: the what-if answers stop at the next hop,
     // which the relay= of Postfix's client shows the same way, and this test need not
     // wait for the client's own work in progress.
@@ -219,6 +224,10 @@ fn instance(name: &str) -> Option<Instance> {
         "user@vmail.e2e.test vmail.e2e.test/user/\nslow@vmail.e2e.test vmail.e2e.test/slow/\n\
          blocked@vmail.e2e.test vmail.e2e.test/blocked/\n",
     );
+    if !extra.is_empty() {
+        let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+        mx.write("etc/master.cf", &(master_cf + &mx.expand(extra)));
+    }
     mx.start_sink();
     mx.start();
     Some(mx)
@@ -457,7 +466,7 @@ fn address_answers_name_what_decided() {
 }
 
 /// smtpd's real reply to RCPT TO for a tuple: the whole reply line.
-fn real_rcpt_reply(mx: &Instance, tuple: (&str, &str, &str, &str)) -> String {
+fn real_rcpt_reply(port: u16, tuple: (&str, &str, &str, &str)) -> String {
     let (client, helo, sender, rcpt) = tuple;
     let script = "import smtplib, sys\n\
         port, client, helo, sender, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]\n\
@@ -475,7 +484,7 @@ fn real_rcpt_reply(mx: &Instance, tuple: (&str, &str, &str, &str)) -> String {
         .args([
             "-c",
             script,
-            &mx.smtp_port.to_string(),
+            &port.to_string(),
             client,
             helo,
             sender,
@@ -508,7 +517,7 @@ fn smtpd_answers_equal_real_replies() {
         ];
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (status, text) = whatif(&mx, &args);
-        let real = real_rcpt_reply(&mx, tuple);
+        let real = real_rcpt_reply(mx.smtp_port, tuple);
         let rcpt_line = text
             .lines()
             .find_map(|l| l.trim().strip_prefix("smtpd: RCPT: "))
@@ -534,6 +543,76 @@ fn smtpd_answers_equal_real_replies() {
                 text.contains(&format!("      {main_cf} line "))
                     || text.contains("      default: smtpd_"),
                 "{tuple:?}: no main.cf line\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_master_cf_service_s_own_settings_decide() {
+    let port = e2e::free_port();
+    let service = format!("127.0.0.1:{port}");
+    let extra = format!(
+        "{service} inet n - n - - smtpd\n  -o smtpd_recipient_restrictions=reject_non_fqdn_recipient,permit_mynetworks,reject\n"
+    );
+    let Some(mx) = instance_with("t-52-service", &extra) else {
+        return;
+    };
+    let master_cf = mx.etc().join("master.cf");
+    let line = std::fs::read_to_string(&master_cf)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with(&service))
+        .expect("the service")
+        + 1;
+    e2e::wait_until(10, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    for tuple in [
+        (
+            "127.0.0.1",
+            "client.example",
+            "a@example.org",
+            "user@vmail.e2e.test",
+        ),
+        (
+            "127.0.0.2",
+            "client.example",
+            "a@example.org",
+            "user@vmail.e2e.test",
+        ),
+        ("127.0.0.2", "client.example", "a@example.org", "user"),
+    ] {
+        let (client, helo, sender, rcpt) = tuple;
+        let args = [
+            "-n".to_string(),
+            service.clone(),
+            "-s".to_string(),
+            format!("client_address={client}"),
+            format!("helo={helo}"),
+            format!("sender={sender}"),
+            format!("recipient={rcpt}"),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, text) = whatif(&mx, &args);
+        let real = real_rcpt_reply(port, tuple);
+        let rcpt_line = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("smtpd: RCPT: "))
+            .unwrap_or_else(|| panic!("{tuple:?}: no RCPT stage\n{text}"));
+        if real.starts_with("250") {
+            assert_eq!((rcpt_line, status), ("accept", 0), "{tuple:?}\n{text}");
+        } else {
+            let (_, reply) = rcpt_line.split_once(' ').unwrap_or((rcpt_line, ""));
+            assert_eq!(reply, real, "{tuple:?}\n{text}");
+            assert_eq!(status, 1, "{tuple:?}\n{text}");
+            // The list in force is the service's, and the answer says where it is set.
+            assert!(
+                text.contains(&format!(
+                    "      {} line {line}: -o smtpd_recipient_restrictions=",
+                    master_cf.display()
+                )),
+                "{tuple:?}\n{text}"
             );
         }
     }
