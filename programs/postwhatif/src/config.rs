@@ -133,3 +133,60 @@ pub fn overrides(
     }
     (args, owners)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn setup(main_cf: &str, master_cf: &str) -> Setup {
+        let main = params::main_cf::MainCf::parse(Path::new("/etc/x/main.cf"), main_cf).unwrap();
+        Setup {
+            config: Config::new(Path::new("/etc/x"), main),
+            master: MasterCf::parse(Path::new("/etc/x/master.cf"), master_cf).unwrap(),
+            daemon_directory: "/usr/libexec/x".into(),
+        }
+    }
+
+    #[test]
+    fn settings_name_their_file_and_line() {
+        let s = setup(
+            "# comment\nvirtual_alias_maps = hash:/etc/x/virtual\n",
+            "smtp inet n - n - - smtpd\nsubmission inet n - n - - smtpd\n  -o smtpd_recipient_restrictions=reject\n",
+        );
+        assert_eq!(
+            s.origin("virtual_alias_maps", None),
+            "/etc/x/main.cf line 2: virtual_alias_maps = hash:/etc/x/virtual"
+        );
+        let submission = s.service("smtpd", Some("submission"));
+        assert_eq!(submission.map(|e| e.line), Some(2));
+        assert_eq!(
+            s.origin("smtpd_recipient_restrictions", submission),
+            "/etc/x/master.cf line 2: -o smtpd_recipient_restrictions=reject"
+        );
+        assert!(
+            s.origin("relayhost", submission)
+                .starts_with("default: relayhost =")
+        );
+        // No such service: the program's first.
+        assert_eq!(s.service("smtpd", Some("nope")).map(|e| e.line), Some(1));
+    }
+
+    #[test]
+    fn tables_are_wrapped_in_debug_and_owned_by_their_parameter() {
+        let s = setup(
+            "transport_maps = hash:/t, inline:{ a=b, c=d } debug:texthash:/u\nrelocated_maps =\n",
+            "",
+        );
+        let (args, owners) = overrides(&s, None, &["transport_maps", "relocated_maps"]);
+        assert_eq!(
+            args,
+            [
+                "-o",
+                "transport_maps=debug:hash:/t debug:inline:{ a=b, c=d } debug:texthash:/u"
+            ]
+        );
+        assert_eq!(owners["inline:{ a=b, c=d }"], ["transport_maps"]);
+        assert_eq!(owners["texthash:/u"], ["transport_maps"]);
+    }
+}

@@ -470,3 +470,25 @@ fn lookup_record(text: &str) -> Option<(&str, &str, &str)> {
     let value = rest.strip_suffix('"')?;
     (!table.contains(' ')).then_some((table, key, value))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::lookup_record;
+
+    #[test]
+    fn debug_lookup_records() {
+        assert_eq!(
+            lookup_record("hash:/etc/postfix/virtual lookup: \"a@b\" = \"c@d, e@f\""),
+            Some(("hash:/etc/postfix/virtual", "a@b", "c@d, e@f"))
+        );
+        assert_eq!(
+            lookup_record("texthash:/x lookup: \"k\" = \"not_found\""),
+            Some(("texthash:/x", "k", "not_found"))
+        );
+        assert_eq!(
+            lookup_record("cleanup flags = enable_header_body_filter"),
+            None
+        );
+        assert_eq!(lookup_record("some text lookup: \"k\" = \"v\""), None);
+    }
+}
