@@ -481,15 +481,7 @@ fn real_rcpt_reply(port: u16, tuple: (&str, &str, &str, &str)) -> String {
         s.rset()\n\
         s.quit()\n";
     let out = Command::new("python3")
-        .args([
-            "-c",
-            script,
-            &port.to_string(),
-            client,
-            helo,
-            sender,
-            rcpt,
-        ])
+        .args(["-c", script, &port.to_string(), client, helo, sender, rcpt])
         .output()
         .unwrap();
     assert!(
@@ -500,6 +492,46 @@ fn real_rcpt_reply(port: u16, tuple: (&str, &str, &str, &str)) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// One tuple asked of postwhatif (for master.cf service `service`, when given) and of the
+/// smtpd listening on `port`.
+struct Asked {
+    /// postwhatif's exit status and output.
+    status: i32,
+    text: String,
+    /// smtpd's real reply to RCPT TO.
+    real: String,
+    /// postwhatif's RCPT stage: `accept`, or the verdict and the reply.
+    rcpt_line: String,
+}
+
+fn ask(mx: &Instance, service: Option<&str>, port: u16, tuple: (&str, &str, &str, &str)) -> Asked {
+    let (client, helo, sender, rcpt) = tuple;
+    let mut args: Vec<String> = service
+        .map(|s| vec!["-n".to_string(), s.to_string()])
+        .unwrap_or_default();
+    args.extend([
+        "-s".to_string(),
+        format!("client_address={client}"),
+        format!("helo={helo}"),
+        format!("sender={sender}"),
+        format!("recipient={rcpt}"),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, text) = whatif(mx, &args);
+    let real = real_rcpt_reply(port, tuple);
+    let rcpt_line = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("smtpd: RCPT: "))
+        .unwrap_or_else(|| panic!("{tuple:?}: no RCPT stage\n{text}"))
+        .to_string();
+    Asked {
+        status,
+        text,
+        real,
+        rcpt_line,
+    }
+}
+
 #[test]
 fn smtpd_answers_equal_real_replies() {
     let Some(mx) = instance("t-52-smtpd") else {
@@ -507,21 +539,13 @@ fn smtpd_answers_equal_real_replies() {
     };
     let main_cf = mx.etc().join("main.cf").display().to_string();
     for tuple in TUPLES {
-        let (client, helo, sender, rcpt) = tuple;
-        let args = [
-            "-s".to_string(),
-            format!("client_address={client}"),
-            format!("helo={helo}"),
-            format!("sender={sender}"),
-            format!("recipient={rcpt}"),
-        ];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (status, text) = whatif(&mx, &args);
-        let real = real_rcpt_reply(mx.smtp_port, tuple);
-        let rcpt_line = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("smtpd: RCPT: "))
-            .unwrap_or_else(|| panic!("{tuple:?}: no RCPT stage\n{text}"));
+        let Asked {
+            status,
+            text,
+            real,
+            rcpt_line,
+        } = ask(&mx, None, mx.smtp_port, tuple);
+        let rcpt_line = rcpt_line.as_str();
         if real.starts_with("250") {
             assert_eq!(rcpt_line, "accept", "{tuple:?}: real {real}\n{text}");
             assert_eq!(status, 0, "{tuple:?}\n{text}");
@@ -568,38 +592,19 @@ fn a_master_cf_service_s_own_settings_decide() {
     e2e::wait_until(10, || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
+    // Outside and inside mynetworks, then a recipient without a domain.
     for tuple in [
-        (
-            "127.0.0.1",
-            "client.example",
-            "a@example.org",
-            "user@vmail.e2e.test",
-        ),
-        (
-            "127.0.0.2",
-            "client.example",
-            "a@example.org",
-            "user@vmail.e2e.test",
-        ),
+        TUPLES[3],
+        TUPLES[0],
         ("127.0.0.2", "client.example", "a@example.org", "user"),
     ] {
-        let (client, helo, sender, rcpt) = tuple;
-        let args = [
-            "-n".to_string(),
-            service.clone(),
-            "-s".to_string(),
-            format!("client_address={client}"),
-            format!("helo={helo}"),
-            format!("sender={sender}"),
-            format!("recipient={rcpt}"),
-        ];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (status, text) = whatif(&mx, &args);
-        let real = real_rcpt_reply(port, tuple);
-        let rcpt_line = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("smtpd: RCPT: "))
-            .unwrap_or_else(|| panic!("{tuple:?}: no RCPT stage\n{text}"));
+        let Asked {
+            status,
+            text,
+            real,
+            rcpt_line,
+        } = ask(&mx, Some(&service), port, tuple);
+        let rcpt_line = rcpt_line.as_str();
         if real.starts_with("250") {
             assert_eq!((rcpt_line, status), ("accept", 0), "{tuple:?}\n{text}");
         } else {
