@@ -18,13 +18,14 @@
 //! - the instance's SMTP port becomes 25 and the relay's (smtp-sink) port 2525;
 //! - the machine's host name becomes `mail`;
 //! - queue IDs (recognised where Postfix prints them: `]: ID:`, `queued as ID`,
-//!   `Queue-ID: ID`, `.ID@` in a Message-ID, `ID.` before a boundary's time) become
-//!   `4A3F2C1B01`, `4A3F2C1B02`, ... in order of first appearance, each everywhere it occurs;
+//!   `forwarded as ID`, `Queue-ID: ID`, `.ID@` in a Message-ID, `ID.` before a boundary's
+//!   time) become `4A3F2C1B01`, `4A3F2C1B02`, ... in order of first appearance, each
+//!   everywhere it occurs;
 //! - process IDs (in `[PID]`, `pid PID`, `.PID.log`, `-p PID`, `process PID`) become 1001,
 //!   1002, ... likewise;
 //! - times and dates: `hh:mm:ss` becomes `12:00:00`, a syslog or RFC 5322 date
-//!   `Jan  1` / `Mon,  1 Jan 2024`, a 14-digit timestamp `20240101120000`, a 10-digit epoch
-//!   time `1704110400`, and `delay=`/`delays=` values `0.1` and `0.01/0/0/0.09`.
+//!   `Jan 01` (as maillog_file writes it) / `Mon,  1 Jan 2024`, a 14-digit timestamp `20240101120000`, a 10-digit epoch time
+//!   `1704110400`, and `delay=`/`delays=` values `0.1` and `0.01/0/0/0.09`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -238,6 +239,7 @@ fn rename_queue_ids(text: &str) -> String {
         let previous = k.checked_sub(1).map(|p| list[p].1).unwrap_or("");
         let by_context = (before.ends_with("]: ") && after.starts_with(':'))
             || before.ends_with("queued as ")
+            || before.ends_with("forwarded as ")
             || before.ends_with("Queue-ID: ")
             || (before.ends_with('.') && after.starts_with('@'))
             || (after.starts_with('.')
@@ -315,7 +317,9 @@ fn times(text: &str) -> String {
                 && rest.as_bytes()[6] == b' '
                 && rest.as_bytes().get(7).is_some_and(u8::is_ascii_digit)
             {
-                out.push_str("Jan  1 ");
+                // One form whatever the day: maillog_file writes "Dec 06", syslog
+                // "Dec  6" but "Dec 16".
+                out.push_str("Jan 01 ");
                 i += 7;
                 continue;
             }
@@ -383,9 +387,9 @@ mod tests {
         let text = text.replace("vmhost", host.trim());
         assert_eq!(
             normalise(&context, &text),
-            "Jan  1 12:00:00 mail postfix/smtpd[1001]: 4A3F2C1B01: client=localhost[127.0.0.1]\n\
-             Jan  1 12:00:00 mail postfix/qmgr[1002]: 4A3F2C1B01: from=<a@b>, size=2345, nrcpt=1\n\
-             Jan  1 12:00:00 mail postfix/smtp[1003]: 4A3F2C1B01: to=<u@relay.e2e.test>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0.01/0/0/0.09, dsn=2.0.0, status=sent (250 queued as 4A3F2C1B02)\n\
+            "Jan 01 12:00:00 mail postfix/smtpd[1001]: 4A3F2C1B01: client=localhost[127.0.0.1]\n\
+             Jan 01 12:00:00 mail postfix/qmgr[1002]: 4A3F2C1B01: from=<a@b>, size=2345, nrcpt=1\n\
+             Jan 01 12:00:00 mail postfix/smtp[1003]: 4A3F2C1B01: to=<u@relay.e2e.test>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0.01/0/0/0.09, dsn=2.0.0, status=sent (250 queued as 4A3F2C1B02)\n\
              config_directory = /etc/ironpost\n"
         );
     }
