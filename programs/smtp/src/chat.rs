@@ -253,6 +253,21 @@ impl Chat {
         }
     }
 
+    /// The TCP connection, for the connection cache, when nothing is left unread or
+    /// unsent and TLS is not on; the session has nothing to talk to afterwards.
+    pub fn take_tcp(&mut self) -> Option<TcpStream> {
+        if !self.input.is_empty() || !self.output.is_empty() {
+            return None;
+        }
+        match std::mem::replace(&mut self.conn, Conn::Gone) {
+            Conn::Tcp(tcp) => Some(tcp),
+            other => {
+                self.conn = other;
+                None
+            }
+        }
+    }
+
     /// What the TLS handshake negotiated, inside TLS.
     pub fn tls_summary(&self) -> Option<&tls::Summary> {
         match &self.conn {

@@ -165,7 +165,19 @@ fn connect_local(state: &mut State, path: &str) {
     session.tls_nexthop = state.settings.myhostname.clone();
     state.final_server = true;
     let (mut count, mut last) = (0, true);
-    run_session(state, &mut session, &mut count, &mut last);
+    // UNIX-domain sessions are not kept.
+    let mut cache = CacheState::default();
+    run_session(state, &mut session, &mut count, &mut last, None, &mut cache);
+}
+
+/// The connection cache during one delivery: what the request may do, the next hop
+/// still to be saved under (Postfix's `request_nexthop`, the first next hop's until a
+/// session to it was used), and the addresses whose kept session was already used.
+#[derive(Default)]
+struct CacheState {
+    policy: crate::reuse::Policy,
+    nexthop: String,
+    used: Vec<String>,
 }
 
 /// A session over a new connection.
@@ -196,6 +208,8 @@ fn new_session(
         dest: dest.to_string(),
         sasl_mechanisms: None,
         tls_retry_plain: false,
+        expire_time: 0,
+        reuse_count: 0,
     }
 }
 
@@ -224,6 +238,7 @@ fn connect_inet(state: &mut State, nexthop: &str) {
     let mut random = dns::random::SeededRandom::new();
     let native = |host: &str| dns::native::hostname_to_addrs(host);
     let mut last_site = 0;
+    let mut cache = CacheState::default();
     for (index, dest) in sites.iter().enumerate() {
         if state.rcpt_left() == 0 {
             break;
@@ -273,6 +288,39 @@ fn connect_inet(state: &mut State, nexthop: &str) {
         }
         let best_pref = list.addrs.first().map(|a| a.pref);
         let mut sess_count = 0;
+        // The cache policy is the first next hop's (`SMTP_MISC_FLAG_FIRST_NEXTHOP`).
+        if !list.addrs.is_empty() && index == 0 {
+            cache.policy = crate::reuse::policy(state, &domain);
+            if cache.policy.load || cache.policy.store {
+                cache.nexthop = dest.clone();
+            }
+        }
+        // A session kept for the request's next hop first (`smtp_reuse_session()`).
+        if !list.addrs.is_empty()
+            && cache.policy.load
+            && !cache.nexthop.is_empty()
+            && state.rcpt_left() > 0
+        {
+            let plaintext = crate::tls_policy::Policy::plaintext();
+            let nexthop = cache.nexthop.clone();
+            if let Some((mut session, endp)) =
+                crate::reuse::reuse_nexthop(state, &nexthop, &plaintext)
+            {
+                cache.used.push(endp.addr.clone());
+                sess_count = 1;
+                let left = list
+                    .addrs
+                    .iter()
+                    .filter_map(|rr| rr.addr())
+                    .filter(|a| a.to_string() != endp.addr)
+                    .count();
+                if state.final_nexthop && left == 0 {
+                    state.final_server = true;
+                }
+                proto::xfer(state, &mut session);
+                cleanup(state, &mut session, Some(&endp), &mut cache);
+            }
+        }
         let total = list.addrs.len();
         // After a failed TLS handshake the same address may be tried again in plaintext.
         let mut plain_retry = false;
@@ -286,6 +334,11 @@ fn connect_inet(state: &mut State, nexthop: &str) {
                 n += 1;
                 continue;
             };
+            // Its kept session was used already (`smtp_scrub_addr_list()`).
+            if cache.used.contains(&addr.to_string()) {
+                n += 1;
+                continue;
+            }
             let mut last = n + 1 == total
                 || (settings.mx_address_limit > 0 && n + 1 == settings.mx_address_limit);
             let host = rr.qname.trim_end_matches('.').to_string();
@@ -307,6 +360,33 @@ fn connect_inet(state: &mut State, nexthop: &str) {
             };
             if std::mem::take(&mut plain_retry) {
                 policy.level = crate::settings::TlsLevel::None;
+            }
+            let mut endp = crate::reuse::Endpoint {
+                dest: dest.clone(),
+                host: host.clone(),
+                addr: hostaddr.clone(),
+                port,
+            };
+            // A session kept for this server (`smtp_reuse_addr()`): no greeting, no
+            // EHLO, straight to the mail.
+            if cache.policy.load
+                && let Some(mut session) = crate::reuse::reuse_addr(state, &mut endp, &policy)
+            {
+                session.best_mx = Some(rr.pref) == best_pref;
+                if state.final_nexthop && last {
+                    state.final_server = true;
+                }
+                sess_count += 1;
+                if settings.mx_session_limit > 0 && sess_count == settings.mx_session_limit {
+                    last = true;
+                }
+                proto::xfer(state, &mut session);
+                cleanup(state, &mut session, Some(&endp), &mut cache);
+                if last {
+                    break;
+                }
+                n += 1;
+                continue;
             }
             let conn = match connect_addr(settings, SocketAddr::new(addr, port), &namaddr) {
                 Ok(conn) => conn,
@@ -340,10 +420,18 @@ fn connect_inet(state: &mut State, nexthop: &str) {
             );
             session.tls_nexthop = domain.clone();
             session.best_mx = Some(rr.pref) == best_pref;
+            session.expire_time = crate::reuse::expire_time(state, cache.policy.store);
             if state.final_nexthop && last {
                 state.final_server = true;
             }
-            run_session(state, &mut session, &mut sess_count, &mut last);
+            run_session(
+                state,
+                &mut session,
+                &mut sess_count,
+                &mut last,
+                Some(&endp),
+                &mut cache,
+            );
             if session.tls_retry_plain && state.rcpt_left() > 0 {
                 plain_retry = true;
                 continue;
@@ -385,7 +473,14 @@ fn connect_inet(state: &mut State, nexthop: &str) {
 /// HELO, the transaction and the clean-up (`smtp_helo()`, `smtp_xfer()`,
 /// `smtp_cleanup_session()`): a session that carries mail counts towards
 /// `smtp_mx_session_limit`, and the one that reaches it is the last.
-fn run_session(state: &mut State, session: &mut Session, sess_count: &mut usize, last: &mut bool) {
+fn run_session(
+    state: &mut State,
+    session: &mut Session,
+    sess_count: &mut usize,
+    last: &mut bool,
+    endp: Option<&crate::reuse::Endpoint>,
+    cache: &mut CacheState,
+) {
     if proto::helo(state, session) != 0 {
         if !session.broken {
             proto::quit(state, session);
@@ -402,6 +497,25 @@ fn run_session(state: &mut State, session: &mut Session, sess_count: &mut usize,
         state.final_server = true;
     }
     proto::xfer(state, session);
+    cleanup(state, session, endp, cache);
+}
+
+/// After the mail of a session (`smtp_cleanup_session()`): the session goes to the
+/// connection cache if it is to be kept, and the request's next hop is no longer to
+/// be saved under once a session to it carried mail.
+fn cleanup(
+    state: &mut State,
+    session: &mut Session,
+    endp: Option<&crate::reuse::Endpoint>,
+    cache: &mut CacheState,
+) {
+    match endp {
+        Some(endp) if crate::reuse::is_cached(session) => {
+            crate::reuse::save(state, session, endp, &cache.nexthop);
+        }
+        _ => {}
+    }
+    cache.nexthop.clear();
     state.rcpt_cleanup();
     reset_stats(state);
 }

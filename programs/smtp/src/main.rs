@@ -19,6 +19,7 @@ mod content;
 mod debug_peer;
 mod generic;
 mod proto;
+mod reuse;
 mod sasl;
 mod settings;
 mod state;
@@ -30,8 +31,10 @@ use settings::Settings;
 fn main() {
     let mut daemon = server::Daemon::start(server::Requirements::default());
     let lmtp = daemon.process_name == "lmtp";
-    let settings =
+    let mut settings =
         Settings::from_config(&daemon.config, lmtp).unwrap_or_else(|e| global::fatal_config(e));
+    // The connection cache's labels start with the master.cf service name.
+    settings.cache.service = daemon.service_name.clone();
     daemon.enter_jail();
     server::single::serve(daemon, move |_, stream| {
         global::deliver_request::deliver_request_serve(stream, &settings.layout, |request| {

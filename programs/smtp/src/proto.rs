@@ -92,6 +92,11 @@ pub struct Session {
     /// The TLS handshake failed and the same server is to be tried again without TLS
     /// (`tls_retry_plain`).
     pub tls_retry_plain: bool,
+    /// Until when the session may be kept in the connection cache (Unix time); 0: not
+    /// kept (Postfix's `expire_time`).
+    pub expire_time: i64,
+    /// How often the session was used before (Postfix's `reuse_count`).
+    pub reuse_count: i32,
 }
 
 /// The stages of the dialogue after the handshake (`SMTP_STATE_*`).
@@ -388,6 +393,8 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                                 "Server certificate not verified".to_string(),
                             ));
                         }
+                        // Kept only through tlsproxy in Postfix; never here.
+                        session.expire_time = 0;
                         in_tls = true;
                         session.features = feature::ESMTP;
                         session.size_limit = 0;
@@ -816,7 +823,7 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
     let probe_at_data = trace_only(state.request.flags) && state.settings.verify_target_data;
     let rcpts = state.unmarked();
     let pipelining = session.features & feature::PIPELINING != 0;
-    state.request.msg_stats.reuse_count = 0;
+    state.request.msg_stats.reuse_count = session.reuse_count;
     state.request.msg_stats.conn_setup_done = global::msg_stats::now();
 
     // The commands up to DATA (RSET for a probe that ends at RCPT).
@@ -918,7 +925,8 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
         }
     }
     if !data_ok || accepted.is_empty() {
-        // The course correction: RSET and QUIT.
+        // The course correction: RSET, and QUIT unless the session is kept.
+        crate::reuse::check_expired(state, session);
         session.chat.cmd("RSET");
         return finish(state, session, Stage::Abort, false);
     }
@@ -932,7 +940,9 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
         };
     }
     session.chat.cmd(".");
-    let quit_sent = pipelining;
+    crate::reuse::check_expired(state, session);
+    let cached = crate::reuse::is_cached(session);
+    let quit_sent = pipelining && !cached;
     if quit_sent {
         session.chat.cmd("QUIT");
     }
@@ -980,6 +990,10 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
             }
         }
     }
+    if cached {
+        // The connection cache takes it, no QUIT.
+        return 0;
+    }
     if !quit_sent {
         session.chat.cmd("QUIT");
     }
@@ -994,7 +1008,8 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
     0
 }
 
-/// After RSET (a probe's or a course correction): its reply, then QUIT.
+/// After RSET (a probe's or a course correction): its reply, then QUIT unless the
+/// session is kept.
 fn finish(state: &mut State, session: &mut Session, stage: Stage, read_rset_done: bool) -> i32 {
     if !read_rset_done {
         session.stage(state, stage);
@@ -1003,7 +1018,9 @@ fn finish(state: &mut State, session: &mut Session, stage: Stage, read_rset_done
             return -1;
         }
     }
-    quit(state, session);
+    if !crate::reuse::is_cached(session) {
+        quit(state, session);
+    }
     0
 }
 

@@ -77,6 +77,8 @@ pub struct Settings {
     /// The TLS policies: the global level, smtp_tls_policy_maps and what goes with a
     /// level.
     pub tls_policy: crate::tls_policy::Config,
+    /// The connection cache.
+    pub cache: crate::reuse::Config,
     /// The TLS engine, when the level asks for TLS and the engine could start.
     pub tls: Option<tls::ClientTls>,
     /// `smtp_starttls_timeout`.
@@ -320,6 +322,7 @@ impl Settings {
             sasl_mech_filter: str(&SMTP_SASL_MECHANISM_FILTER, &LMTP_SASL_MECHANISM_FILTER)?,
             sasl_soft_bounce: bool(&SMTP_SASL_AUTH_SOFT_BOUNCE, &LMTP_SASL_AUTH_SOFT_BOUNCE)?,
             tls_policy,
+            cache: crate::reuse::Config::from_config(config, lmtp)?,
             tls,
             starttls_timeout: time(&SMTP_STARTTLS_TIMEOUT, &LMTP_STARTTLS_TIMEOUT)?,
             lmtp,
