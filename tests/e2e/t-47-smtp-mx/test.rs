@@ -1,0 +1,295 @@
+//! The SMTP client's mail exchanger routing against a DNS server on loopback (e2e::dns),
+//! differential: the same mail through Postfix's smtp and through ironpost's, both
+//! chrooted and resolving through the instance's queue/etc/resolv.conf. The cases: two
+//! MX hosts listed out of order, the preferred one refusing connections (the other gets
+//! the mail); a preferred MX host that greets with 421 and one that greets with 554
+//! (smtp_skip_5xx_greeting: the next one gets the mail); three hosts where the first
+//! two greet badly (those sessions do not count against smtp_mx_session_limit); a preferred host that
+//! puts the recipient off with 450 (the next host gets it); two hosts of equal
+//! preference, both refusing; a domain without MX records (its A record); an MX host
+//! without an address; a domain that does not exist; and a dead MX host with
+//! smtp_fallback_relay. The client's log lines (connection errors, the servers'
+//! replies, each recipient's status with its relay and reason, delays left out), the
+//! bounce notices and what each server received are compared.
+
+use e2e::dns::DnsServer;
+use e2e::{IRONPOST_DAEMONS, Instance, free_port, wait_until};
+use std::process::{Child, Command, Stdio};
+
+/// Where the DNS server listens (t-22 uses 127.0.0.153).
+const DNS_ADDR: &str = "127.0.0.154";
+
+/// The zone. The servers listen on 127.0.0.31 (takes mail), .32 (the fallback relay),
+/// .33 (greets with 421), .34 (greets with 554), .35 (450 to every recipient); nothing
+/// listens on .36 and .37.
+const ZONE: &str = r#"{
+    "pref.e2e.test": [["MX", "20 mx-b.pref.e2e.test"], ["MX", "10 mx-a.pref.e2e.test"]],
+    "mx-a.pref.e2e.test": [["A", "127.0.0.36"]],
+    "mx-b.pref.e2e.test": [["A", "127.0.0.31"]],
+    "greet.e2e.test": [["MX", "10 mx421.e2e.test"], ["MX", "20 mx554.e2e.test"], ["MX", "30 mx-ok.e2e.test"]],
+    "greet2.e2e.test": [["MX", "10 mx421.e2e.test"], ["MX", "20 mx-ok.e2e.test"]],
+    "later.e2e.test": [["MX", "10 mx450.e2e.test"], ["MX", "20 mx-ok.e2e.test"]],
+    "mx421.e2e.test": [["A", "127.0.0.33"]],
+    "mx554.e2e.test": [["A", "127.0.0.34"]],
+    "mx450.e2e.test": [["A", "127.0.0.35"]],
+    "mx-ok.e2e.test": [["A", "127.0.0.31"]],
+    "eq.e2e.test": [["MX", "10 eq1.e2e.test"], ["MX", "10 eq2.e2e.test"]],
+    "eq1.e2e.test": [["A", "127.0.0.36"]],
+    "eq2.e2e.test": [["A", "127.0.0.37"]],
+    "nomx.e2e.test": [["A", "127.0.0.31"]],
+    "noaddr.e2e.test": [["MX", "10 ghost.e2e.test"]],
+    "fb.e2e.test": [["MX", "10 mx-dead.e2e.test"]],
+    "mx-dead.e2e.test": [["A", "127.0.0.36"]]
+}"#;
+
+/// The scripted servers: one per address, each with its behaviour; every connection
+/// and command is written to the transcript as "ADDR LINE".
+const SERVER: &str = r#"
+import socketserver, sys, threading
+port, transcript = int(sys.argv[1]), sys.argv[2]
+modes = dict(a.split("=") for a in sys.argv[3:])
+lock = threading.Lock()
+class H(socketserver.StreamRequestHandler):
+    def out(self, text):
+        self.wfile.write((text + "\r\n").encode()); self.wfile.flush()
+    def log(self, line):
+        with lock:
+            with open(transcript, "a") as f: f.write("%s %s\n" % (self.me, line))
+    def handle(self):
+        self.me = self.request.getsockname()[0]
+        mode = modes[self.me]
+        name = "mx" + self.me.split(".")[-1] + ".sink.test"
+        self.log("CONNECT")
+        if mode == "421":
+            self.out("421 4.3.2 %s Service shutting down" % name); return
+        if mode == "554": self.out("554 5.3.2 %s Service currently unavailable" % name)
+        else: self.out("220 %s ESMTP scripted" % name)
+        while True:
+            raw = self.rfile.readline()
+            if not raw: return
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            verb = line.split(" ")[0].split(":")[0].upper()
+            if verb in ("MAIL", "RCPT", "DATA", "QUIT"): self.log(line)
+            if verb == "EHLO": self.out("250-%s\r\n250-PIPELINING\r\n250 8BITMIME" % name)
+            elif verb == "HELO": self.out("250 %s" % name)
+            elif verb == "MAIL": self.out("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                addr = line[line.index("<") + 1:line.index(">")]
+                if mode == "rcpt450": self.out("450 4.2.0 <%s>: Recipient address rejected: Greylisted" % addr)
+                else: self.out("250 2.1.5 Ok")
+            elif verb == "DATA":
+                self.out("354 End data with <CR><LF>.<CR><LF>")
+                while self.rfile.readline().rstrip(b"\r\n") != b".": pass
+                self.out("250 2.0.0 Ok: queued as AT%s" % self.me.split(".")[-1])
+            elif verb == "RSET": self.out("250 2.0.0 Ok")
+            elif verb == "QUIT": self.out("221 2.0.0 Bye"); return
+            else: self.out("502 5.5.2 Error: command not recognized")
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+servers = [S((addr, port), H) for addr in modes]
+for s in servers: threading.Thread(target=s.serve_forever, daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+"#;
+
+/// The scripted servers, stopped when dropped.
+struct Servers(Child);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the servers on `port` of their addresses.
+fn servers(port: u16, transcript: &std::path::Path) -> Servers {
+    let mut child = Command::new("python3")
+        .args(["-c", SERVER, &port.to_string()])
+        .arg(transcript)
+        .args([
+            "127.0.0.31=ok",
+            "127.0.0.32=ok",
+            "127.0.0.33=421",
+            "127.0.0.34=554",
+            "127.0.0.35=rcpt450",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let mut ready = String::new();
+    let _ = std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("a pipe")),
+        &mut ready,
+    );
+    assert_eq!(ready.trim(), "ready", "the scripted servers did not start");
+    Servers(child)
+}
+
+/// An instance with ironpost's daemons, and ironpost's smtp too when `ours`.
+fn instance(name: &str, ours: bool) -> Option<Instance> {
+    let mut daemons: Vec<&str> = IRONPOST_DAEMONS
+        .iter()
+        .copied()
+        .filter(|d| *d != "smtp" && *d != "lmtp")
+        .collect();
+    if ours {
+        daemons.push("smtp");
+    }
+    let side = if ours { "ours" } else { "postfix" };
+    Instance::with_daemons(&format!("{name}-{side}"), &daemons)
+}
+
+/// The recipients, each with the status its delivery ends in.
+const CASES: [(&str, &str); 10] = [
+    ("a@pref.e2e.test", "status=sent"),
+    ("b@greet2.e2e.test", "status=sent"),
+    ("c@greet.e2e.test", "status="),
+    ("d@later.e2e.test", "status=sent"),
+    ("e@eq.e2e.test", "status=deferred"),
+    ("f@nomx.e2e.test", "status=sent"),
+    ("g@noaddr.e2e.test", "status="),
+    ("h@nx.e2e.test", "status=bounced"),
+    ("i@fb.e2e.test", "status=sent"),
+    ("j@pref.e2e.test", "status=sent"),
+];
+
+/// What one run saw: the client's log lines for each case in order, the notices, and
+/// what the servers received.
+type Seen = (Vec<Vec<String>>, Vec<String>, Vec<String>);
+
+fn run(ours: bool) -> Option<Seen> {
+    let mut mx = instance("t-47", ours)?;
+    let port = free_port();
+    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
+    mx.write(
+        "queue/etc/resolv.conf",
+        &format!("nameserver {DNS_ADDR}\noptions timeout:2 attempts:1\n"),
+    );
+    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
+    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
+    for file in ["services", "localtime"] {
+        let _ = std::fs::copy(format!("/etc/{file}"), mx.dir.join("queue/etc").join(file));
+    }
+    mx.set_main_cf("smtp_tcp_port", &port.to_string());
+    mx.set_main_cf("transport_maps", "texthash:@DIR@/etc/transport");
+    mx.write("etc/transport", "fb.e2e.test fallback:\n");
+    // Both clients chrooted, so that they resolve through queue/etc/resolv.conf.
+    mx.replace_master_cf_line(
+        |l| l.starts_with("smtp ") && l.contains(" unix "),
+        "smtp unix - - y - - smtp",
+    );
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &format!("{master_cf}fallback unix - - y - - smtp -o smtp_fallback_relay=[127.0.0.32]\n"),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let dns_log = mx.dir.join("log/dns-queries");
+    let _dns = DnsServer::start(DNS_ADDR, ZONE, &dns_log)?;
+    let _servers = servers(port, &transcript);
+    mx.start();
+    let mut per_case = Vec::new();
+    for (n, (to, want)) in CASES.iter().enumerate() {
+        let before = mx.log().lines().count();
+        mx.send(mx.smtp_port, "user@vmail.e2e.test", to, &format!("t47-{n}"))
+            .unwrap();
+        let needle = format!("to=<{to}>");
+        let done = |l: &str| {
+            (l.contains("postfix/smtp[") || l.contains("postfix/fallback[")) && l.contains(&needle)
+        };
+        if !wait_until(60, || {
+            mx.log()
+                .lines()
+                .skip(before)
+                .any(|l| done(l) && l.contains(want))
+        }) {
+            mx.keep_for_inspection();
+            panic!("no {want} for {to}:\n{}", mx.log());
+        }
+        let log = mx.log();
+        let mut lines: Vec<String> = log
+            .lines()
+            .skip(before)
+            .filter(|l| l.contains("postfix/smtp[") || l.contains("postfix/fallback["))
+            .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+            .map(|m| normalize(m, port))
+            .collect();
+        // Hosts of equal preference are tried in either order.
+        if to.contains("@eq.") {
+            lines.sort();
+        }
+        per_case.push(lines);
+    }
+    // The bounce notices reach the virtual mailbox.
+    let bounced = CASES.iter().filter(|(_, w)| *w == "status=bounced").count();
+    wait_until(30, || mx.mailbox().len() >= bounced);
+    let mut notices: Vec<String> = mx
+        .mailbox()
+        .iter()
+        .flat_map(|m| {
+            m.lines()
+                .filter(|l| {
+                    l.starts_with("Remote-MTA:")
+                        || l.starts_with("Diagnostic-Code:")
+                        || l.starts_with("Status:")
+                        || l.starts_with("Action:")
+                        || l.starts_with("<")
+                })
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    notices.sort();
+    let mut received: Vec<String> = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    received.sort();
+    Some((per_case, notices, received))
+}
+
+/// A log message without its queue ID, delays and the servers' port.
+fn normalize(message: &str, port: u16) -> String {
+    let mut out = match message.split_once(": ") {
+        Some((id, rest))
+            if id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
+        {
+            rest.to_string()
+        }
+        _ => message.to_string(),
+    };
+    if let (Some(a), Some(b)) = (out.find(", delay="), out.find(", dsn=")) {
+        out.replace_range(a..b, "");
+    }
+    out.replace(&format!("]:{port}"), "]:PORT")
+}
+
+#[test]
+fn mx_routing_equal_postfix() {
+    let Some(postfix) = run(false) else { return };
+    let Some(ours) = run(true) else { return };
+    let all: Vec<&String> = postfix.0.iter().flatten().collect();
+    for expected in [
+        "connect to mx-a.pref.e2e.test[127.0.0.36]:PORT: Connection refused",
+        "relay=mx-b.pref.e2e.test[127.0.0.31]:PORT",
+        "refused to talk to me: 421 4.3.2",
+        "relay=nomx.e2e.test[127.0.0.31]:PORT",
+        "relay=127.0.0.32[127.0.0.32]:PORT",
+    ] {
+        assert!(
+            all.iter().any(|l| l.contains(expected)),
+            "no {expected:?} in {postfix:#?}"
+        );
+    }
+    for (n, (ours, theirs)) in ours.0.iter().zip(&postfix.0).enumerate() {
+        assert_eq!(ours, theirs, "case {n}: {}", CASES[n].0);
+    }
+    assert_eq!(ours.1, postfix.1);
+    assert_eq!(ours.2, postfix.2);
+}
