@@ -28,6 +28,12 @@ pub struct Peer {
     pub port: String,
     /// The server address and port the client connected to.
     pub server: Option<SocketAddr>,
+    /// The server address as the queue file and policy servers get it (Postfix's
+    /// `dest_addr`): `server`'s, or what XCLIENT DESTADDR said (`unknown` for
+    /// `[UNAVAILABLE]`).
+    pub dest_addr: Option<String>,
+    /// The server port likewise (`dest_port`).
+    pub dest_port: Option<String>,
     /// The address the connection really comes from (Postfix's `sockaddr`): XCLIENT
     /// replaces `addr`, never this.
     pub sockaddr: Option<IpAddr>,
@@ -89,6 +95,8 @@ impl Peer {
             reverse_name_status: names.reverse_name_status,
             addr,
             port: port.to_string(),
+            dest_addr: server.map(|s| s.ip().to_string()),
+            dest_port: server.map(|s| s.port().to_string()),
             server,
             namaddr,
         }

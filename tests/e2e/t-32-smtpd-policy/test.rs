@@ -53,19 +53,20 @@ impl Drop for PolicyServer {
 }
 
 /// The requests a server received, with what differs between two runs masked: the
-/// client and server ports, the instance (pid and time) and queue ids.
+/// client port, the server port when it is the instance's own, the instance (pid and
+/// time) and queue ids.
 fn requests(instance: &Instance) -> Vec<String> {
     let text = std::fs::read_to_string(instance.dir.join("log/policy.log")).unwrap_or_default();
+    let own_port = format!("server_port={}", instance.smtp_port);
     text.lines()
         .map(|line| {
-            let masked = ["client_port=", "server_port=", "instance="]
-                .iter()
-                .find(|name| {
-                    line.split_once(' ')
-                        .is_some_and(|(_, a)| a.starts_with(*name))
-                });
+            let (connection, attr) = line.split_once(' ').unwrap_or((line, ""));
+            let masked = ["client_port=", "instance="]
+                .into_iter()
+                .find(|name| attr.starts_with(name))
+                .or((attr == own_port).then_some("server_port="));
             match masked {
-                Some(name) => format!("{} {name}MASKED", line.split(' ').next().unwrap_or("")),
+                Some(name) => format!("{connection} {name}MASKED"),
                 None => normalize(line),
             }
         })
@@ -88,6 +89,7 @@ fn masked(lines: Vec<String>, ports: &[u16]) -> Vec<String> {
 /// Settings of the main pair; @POLICY_PORT@ becomes each side's server port.
 const MAIN_CF: &[(&str, &str)] = &[
     ("mynetworks", "127.0.0.1/32"),
+    ("smtpd_authorized_xclient_hosts", "127.0.0.1"),
     ("recipient_delimiter", "+"),
     ("smtpd_restriction_classes", "strict_class"),
     ("strict_class", "reject_non_fqdn_sender"),
@@ -264,6 +266,28 @@ fn policy_service_and_actions_match_postfix() {
         ],
     );
 
+    // What XCLIENT says the server and client are, [UNAVAILABLE] included, reaches the
+    // policy server: "unknown" server address and port, the XCLIENT login.
+    for xclient in [
+        "XCLIENT NAME=[TEMPUNAVAIL] ADDR=192.0.2.5 PORT=[UNAVAILABLE] \
+         DESTADDR=[UNAVAILABLE] DESTPORT=[UNAVAILABLE] LOGIN=joe\r\n",
+        "XCLIENT NAME=[UNAVAILABLE] REVERSE_NAME=rev.example ADDR=[UNAVAILABLE] \
+         DESTADDR=192.0.2.25 DESTPORT=02525 HELO=[UNAVAILABLE] LOGIN=[UNAVAILABLE]\r\n",
+    ] {
+        compare(
+            &pair,
+            servers,
+            "xclient",
+            &[
+                EHLO,
+                (xclient, 1),
+                ("MAIL FROM:<sender@example.org>\r\n", 1),
+                ("RCPT TO:<user+ok@vmail.e2e.test>\r\n", 1),
+                QUIT,
+            ],
+        );
+    }
+
     // The messages settle: HOLD in hold/, FILTER deferred (nothing listens on port 9),
     // the others delivered.
     let settled = e2e::wait_until(60, || {
@@ -276,6 +300,20 @@ fn policy_service_and_actions_match_postfix() {
     assert_eq!(delivered(&pair.postfix), delivered(&pair.ironpost));
     let (their_requests, our_requests) = (requests(&pair.postfix), requests(&pair.ironpost));
     assert!(their_requests.len() > 100, "{their_requests:?}");
+    for attr in [
+        "server_address=unknown",
+        "server_port=unknown",
+        "server_address=192.0.2.25",
+        "server_port=02525",
+        "sasl_method=XCLIENT",
+        "sasl_username=joe",
+        "reverse_client_name=rev.example",
+    ] {
+        assert!(
+            their_requests.iter().any(|r| r.ends_with(attr)),
+            "no {attr} in {their_requests:?}"
+        );
+    }
     if their_requests != our_requests {
         pair.ironpost.keep_for_inspection();
         let diff: Vec<String> = their_requests

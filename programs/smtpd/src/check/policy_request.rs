@@ -22,9 +22,8 @@ pub fn request(facts: &Facts, policy_context: &str) -> Attrs {
     let counts = ["DATA", "BDAT", crate::log_line::END_OF_MESSAGE]
         .iter()
         .any(|s| facts.stage.eq_ignore_ascii_case(s));
-    let (server_addr, server_port) = peer.server.map_or((String::new(), String::new()), |s| {
-        (s.ip().to_string(), s.port().to_string())
-    });
+    let server_addr = peer.dest_addr.clone().unwrap_or_default();
+    let server_port = peer.dest_port.clone().unwrap_or_default();
     let tls = facts.tls;
     let cert = tls.and_then(|t| t.peer_cert.as_ref());
     let trusted =

@@ -54,6 +54,8 @@ fn peer(addr: &str) -> Peer {
         rfc_addr: addr.into(),
         port: "1234".into(),
         server: None,
+        dest_addr: None,
+        dest_port: None,
         sockaddr: addr.parse().ok(),
         namaddr: format!("unknown[{addr}]"),
     }

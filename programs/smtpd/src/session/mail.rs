@@ -260,9 +260,11 @@ impl<W: Wire> Session<'_, W> {
             stream.attr(attr::REVERSE_CLIENT_NAME, peer.reverse_name.as_bytes());
             stream.attr(attr::CLIENT_ADDR, peer.addr.as_bytes());
             stream.attr(attr::CLIENT_PORT, peer.port.as_bytes());
-            if let Some(server) = peer.server {
-                stream.attr(attr::SERVER_ADDR, server.ip().to_string().as_bytes());
-                stream.attr(attr::SERVER_PORT, server.port().to_string().as_bytes());
+            if let Some(addr) = &peer.dest_addr {
+                stream.attr(attr::SERVER_ADDR, addr.as_bytes());
+            }
+            if let Some(port) = &peer.dest_port {
+                stream.attr(attr::SERVER_PORT, port.as_bytes());
             }
             if let Some(helo) = &self.helo {
                 stream.attr(attr::HELO_NAME, helo.as_bytes());

@@ -5,7 +5,8 @@
 //! `smtpd_authorized_xclient_hosts` see the keyword in EHLO and may send NAME,
 //! REVERSE_NAME, ADDR, PORT, PROTO, HELO, LOGIN, DESTADDR and DESTPORT outside a
 //! transaction; `[UNAVAILABLE]` (and `[TEMPUNAVAIL]` for the names) stands for a value
-//! the proxy does not have. Unlike XFORWARD the new client is the client for everything
+//! the proxy does not have: `unknown` for the client and server address and port, no
+//! HELO name, no login. Unlike XFORWARD the new client is the client for everything
 //! that follows: the restrictions, the log, the Received: header. Attributes apply one at
 //! a time, so those before a bad one stay (as in Postfix, whose `name[addr]` is then not
 //! rebuilt). On success there is no 250: the transaction, HELO (unless given), the
@@ -164,7 +165,9 @@ impl<W: Wire> Session<'_, W> {
                     });
                     given.login = true;
                 }
-                "DESTADDR" if unavailable => {}
+                "DESTADDR" if unavailable => {
+                    peer.dest_addr = Some(CLIENT_NAME_UNKNOWN.to_string());
+                }
                 "DESTADDR" => {
                     let neutered = neuter(&value);
                     let (addr, _) = normalize_addr(&neutered, self.settings.inet)
@@ -172,12 +175,16 @@ impl<W: Wire> Session<'_, W> {
                     if let (Some(server), Ok(ip)) = (peer.server.as_mut(), addr.parse()) {
                         server.set_ip(ip);
                     }
+                    peer.dest_addr = Some(addr);
                 }
-                "DESTPORT" if unavailable => {}
+                "DESTPORT" if unavailable => {
+                    peer.dest_port = Some(CLIENT_NAME_UNKNOWN.to_string());
+                }
                 "DESTPORT" if valid_port(&value) => {
                     if let (Some(server), Ok(port)) = (peer.server.as_mut(), value.parse()) {
                         server.set_port(port);
                     }
+                    peer.dest_port = Some(value);
                 }
                 "DESTPORT" => return Err(bad(&value)),
                 _ => return Err(smtp_proto::bad_name(Verb::Xclient, &attr.name)),
