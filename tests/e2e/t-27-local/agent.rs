@@ -2,7 +2,7 @@
 //! ironpost's or Postfix's, everything else ironpost's, and an output directory that
 //! the commands (running as nobody) may write.
 
-use crate::harness::{queue_files, wait_count};
+use crate::harness::{queue_files, queue_ids, wait_count};
 use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
 
 /// Whose delivery agent an instance runs.
@@ -94,4 +94,31 @@ pub fn notice_fields(message: &str) -> String {
 /// system cannot run here (the test is skipped).
 pub fn both<T>(scenario: impl Fn(Agent) -> Option<T>) -> Option<(T, T)> {
     Some((scenario(Agent::Ours)?, scenario(Agent::Postfix)?))
+}
+
+/// A delivered text (a message, a mailbox, what a command received) with what differs
+/// between runs replaced: queue IDs, dates, Message-Id, the From_ line's date and the
+/// instance directory.
+pub fn normalise(mx: &Instance, text: &str) -> String {
+    let ids = queue_ids(&mx.log());
+    text.lines()
+        .map(|line| {
+            let mut line = line.to_string();
+            for id in &ids {
+                line = line.replace(id.as_str(), "QUEUEID");
+            }
+            line = line.replace(&mx.dir.display().to_string(), "DIR");
+            if line.starts_with("Date: ") {
+                line = "Date: DATE".into();
+            } else if line.starts_with('\t') && line.contains("; ") {
+                line = line.split("; ").next().unwrap_or("").to_string() + "; DATE";
+            } else if line.starts_with("Message-Id: ") {
+                line = "Message-Id: ID".into();
+            } else if line.starts_with("From ") && line.contains("  ") {
+                // The From_ line: sender, two spaces, date.
+                line = line.split("  ").next().unwrap_or("").to_string() + "  DATE";
+            }
+            line + "\n"
+        })
+        .collect()
 }

@@ -16,9 +16,9 @@ mod harness;
 
 mod agent;
 
-use agent::{Agent, both, notice_fields, set_mode, settle};
+use agent::{Agent, both, normalise, notice_fields, set_mode, settle};
 use e2e::Instance;
-use harness::{USER, lines_of, queue_files, queue_ids, wait_count};
+use harness::{USER, lines_of, queue_files, wait_count};
 
 /// An instance with ironpost's daemons, and ironpost's or Postfix's local agent, set up
 /// for local delivery: aliases, a spool directory, .forward files and an output
@@ -71,33 +71,6 @@ fn sendmail(mx: &Instance, args: &[&str], to: &str, marker: &str) {
         "sendmail: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// The text of a delivered file with what differs between runs replaced: queue IDs,
-/// times and dates, the instance directory.
-fn normalise(mx: &Instance, text: &str) -> String {
-    let ids = queue_ids(&mx.log());
-    let mut out = String::new();
-    for line in text.lines() {
-        let mut line = line.to_string();
-        for id in &ids {
-            line = line.replace(id.as_str(), "QUEUEID");
-        }
-        line = line.replace(&mx.dir.display().to_string(), "DIR");
-        if line.starts_with("From ") && !line.starts_with("From the start") {
-            // The From_ line: sender and date.
-            line = line.split("  ").next().unwrap_or("").to_string() + "  DATE";
-        } else if line.starts_with("Date: ") {
-            line = "Date: DATE".into();
-        } else if line.starts_with('\t') && line.contains("; ") {
-            line = line.split("; ").next().unwrap_or("").to_string() + "; DATE";
-        } else if line.starts_with("Message-Id: ") {
-            line = "Message-Id: ID".into();
-        }
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
 }
 
 /// The mailbox file of `user` in the spool directory, or its maildir messages.

@@ -23,9 +23,9 @@ mod harness;
 #[path = "../t-27-local/agent.rs"]
 mod agent;
 
-use agent::{Agent, both, notice_fields, set_mode, settle};
+use agent::{Agent, both, normalise, notice_fields, set_mode, settle};
 use e2e::Instance;
-use harness::{USER, lines_of, queue_ids, wait_count, wait_queue};
+use harness::{USER, lines_of, wait_count, wait_queue};
 
 /// The command: it records its arguments and input under out/, named after its first
 /// argument (the recipient's user), and fails as the flag files say.
@@ -82,30 +82,6 @@ fn sendmail(mx: &Instance, to: &str, marker: &str, padding: usize) {
         "sendmail: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Queue IDs, dates, sizes and the instance directory replaced.
-fn normalise(mx: &Instance, text: &str) -> String {
-    let ids = queue_ids(&mx.log());
-    text.lines()
-        .map(|line| {
-            let mut line = line.to_string();
-            for id in &ids {
-                line = line.replace(id.as_str(), "QUEUEID");
-            }
-            line = line.replace(&mx.dir.display().to_string(), "DIR");
-            if line.starts_with("Date: ") {
-                line = "Date: DATE".into();
-            } else if line.starts_with('\t') && line.contains("; ") {
-                line = line.split("; ").next().unwrap_or("").to_string() + "; DATE";
-            } else if line.starts_with("Message-Id: ") {
-                line = "Message-Id: ID".into();
-            } else if line.starts_with("From ") && line.contains("  ") {
-                line = line.split("  ").next().unwrap_or("").to_string() + "  DATE";
-            }
-            line + "\n"
-        })
-        .collect()
 }
 
 /// What the command received, file by file.

@@ -17,9 +17,9 @@ mod harness;
 #[path = "../t-27-local/agent.rs"]
 mod agent;
 
-use agent::{Agent, both, set_mode, settle};
+use agent::{Agent, both, normalise, set_mode, settle};
 use e2e::Instance;
-use harness::{USER, lines_of, queue_ids};
+use harness::{USER, lines_of};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -112,30 +112,6 @@ fn maildir_name_form(name: &str) -> String {
         });
     assert!(ok, "maildir file name {name}");
     format!("SECONDS.VdevIinoMusec.{}", parts[2])
-}
-
-/// A delivered text with queue IDs, dates and the instance directory replaced.
-fn normalise(mx: &Instance, text: &str) -> String {
-    let ids = queue_ids(&mx.log());
-    text.lines()
-        .map(|line| {
-            let mut line = line.to_string();
-            for id in &ids {
-                line = line.replace(id.as_str(), "QUEUEID");
-            }
-            line = line.replace(&mx.dir.display().to_string(), "DIR");
-            if line.starts_with("From ") && line.contains("  ") {
-                line = line.split("  ").next().unwrap_or("").to_string() + "  DATE";
-            } else if line.starts_with("Date: ") {
-                line = "Date: DATE".into();
-            } else if line.starts_with('\t') && line.contains("; ") {
-                line = line.split("; ").next().unwrap_or("").to_string() + "; DATE";
-            } else if line.starts_with("Message-Id: ") {
-                line = "Message-Id: ID".into();
-            }
-            line + "\n"
-        })
-        .collect()
 }
 
 /// Everything under the user's home directory, sorted.
