@@ -33,6 +33,7 @@ mod settings;
 mod state;
 mod token;
 mod unknown;
+mod whatif;
 
 use global::deliver_request::{DEL_REQ_FLAG_SUCCESS, DeliverRequest};
 use global::rewrite_clnt::RewriteClient;
@@ -103,6 +104,9 @@ impl DupFilter {
 }
 
 fn main() {
+    if let Some(query) = global::whatif::enter() {
+        whatif::run(query);
+    }
     let mut daemon = server::Daemon::start(server::Requirements {
         privileged: true,
         ..Default::default()
