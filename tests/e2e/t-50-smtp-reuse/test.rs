@@ -167,21 +167,20 @@ fn stop(server: &mut Child) {
     let _ = server.wait();
 }
 
+impl Seen {
+    /// How many connections the server took.
+    fn connections(&self) -> usize {
+        self.transcript.iter().filter(|l| *l == "CONNECT").count()
+    }
+}
+
 #[test]
 fn three_messages_over_one_connection_as_postfix() {
     let Some(postfix) = run(false, None) else {
         return;
     };
     let Some(ours) = run(true, None) else { return };
-    assert_eq!(
-        postfix
-            .transcript
-            .iter()
-            .filter(|l| *l == "CONNECT")
-            .count(),
-        1,
-        "{postfix:#?}"
-    );
+    assert_eq!(postfix.connections(), 1, "{postfix:#?}");
     assert!(
         postfix.deliveries.iter().any(|l| l.contains("conn_use=3")),
         "{postfix:#?}"
@@ -197,14 +196,6 @@ fn reuse_count_limit_as_postfix() {
     let Some(ours) = run(true, Some("1")) else {
         return;
     };
-    assert_eq!(
-        postfix
-            .transcript
-            .iter()
-            .filter(|l| *l == "CONNECT")
-            .count(),
-        2,
-        "{postfix:#?}"
-    );
+    assert_eq!(postfix.connections(), 2, "{postfix:#?}");
     assert_eq!(ours, postfix);
 }
