@@ -7,7 +7,7 @@
 //! ([`check`]) and the cleanup service ([`cleanup`]) behind it. Tables, lists and the
 //! configuration are read before the chroot jail; a broken setting is fatal at start-up.
 //!
-//! Not here yet: milters, smtpd_expansion_filter (its default is built in).
+//! Not here yet: milters.
 
 mod anvil;
 mod check;
