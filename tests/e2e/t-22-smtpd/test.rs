@@ -835,6 +835,38 @@ fn xclient_and_error_transport_match_postfix() {
         let refused = replies.contains("421 4.7.0 mail.e2e.test Error: too many connections");
         assert_eq!(refused, attempt == "second", "{replies}");
     }
+    // Malformed attributes, each refused alone (the ones before a bad one stay): an
+    // empty value, a value over 255 bytes, bad addresses and ports, a long HELO; xtext
+    // and non-printable values, lower-case names, a NAME that is not a host name.
+    let long_value = format!("XCLIENT LOGIN={}\r\n", "x".repeat(256));
+    let long_helo = format!("XCLIENT HELO={}\r\n", "h+2E".repeat(64));
+    pair.compare(
+        "xclient malformed",
+        "127.0.0.1",
+        &[
+            EHLO,
+            ("XCLIENT NAME=\r\n", 1),
+            ("XCLIENT =x\r\n", 1),
+            (&long_value, 1),
+            ("XCLIENT ADDR=[TEMPUNAVAIL]\r\n", 1),
+            ("XCLIENT ADDR=IPv6:2001:db8::1\r\n", 1),
+            ("XCLIENT DESTADDR=300.1.1.1\r\n", 1),
+            ("XCLIENT DESTPORT=123456\r\n", 1),
+            ("XCLIENT DESTPORT=[TEMPUNAVAIL]\r\n", 1),
+            ("XCLIENT PORT=-1\r\n", 1),
+            (&long_helo, 1),
+            ("XCLIENT PROTO=[UNAVAILABLE]\r\n", 1),
+            ("XCLIENT NAME=bad+20name\r\n", 1),
+            ("XCLIENT REVERSE_NAME=+01x.example\r\n", 1),
+            (
+                "xclient name=ok.example helo=a+3Cb+3E port=99 login=+41nn proto=smtp\r\n",
+                1,
+            ),
+            ("HELO there\r\n", 1),
+            ("MAIL FROM:<sender@example.org>\r\n", 1),
+            QUIT,
+        ],
+    );
     pair.compare(
         "xclient unauthorized",
         "127.0.0.2",
