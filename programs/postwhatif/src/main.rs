@@ -117,6 +117,9 @@ const CLEANUP_TABLES: [&str; 6] = [
     "recipient_bcc_maps",
 ];
 
+/// The tables local looks addresses up in.
+const LOCAL_TABLES: [&str; 1] = ["alias_maps"];
+
 /// The tables trivial-rewrite's resolve looks addresses up in.
 const RESOLVE_TABLES: [&str; 4] = [
     "transport_maps",
@@ -125,7 +128,10 @@ const RESOLVE_TABLES: [&str; 4] = [
     "sender_dependent_default_transport_maps",
 ];
 
-/// Follows `address` through cleanup and trivial-rewrite.
+/// How many times forwarded mail is followed (an alias loop ends here too).
+const MAX_FORWARDS: usize = 10;
+
+/// Follows `address` through cleanup and trivial-rewrite (and local, for local mail).
 fn address_question(
     setup: &Setup,
     config_dir: &std::path::Path,
@@ -135,52 +141,110 @@ fn address_question(
     report: &mut Report,
 ) {
     report.begin(address);
-    let entry = setup.service("cleanup", Some("cleanup"));
-    let (overrides, owners) = config::overrides(setup, entry, &CLEANUP_TABLES);
-    let question = [format!("sender={sender}"), format!("recipient={address}")];
-    let answers = run::run(
-        &setup.daemon_directory,
+    let ask = Ask {
+        setup,
         config_dir,
-        "cleanup",
-        &overrides,
-        &question,
-    );
-    report.steps_from_log(setup, entry, "cleanup", &answers, &owners);
-    if !report.answered("cleanup", &answers) {
-        return;
-    }
-    let final_sender = answers
-        .of("sender")
-        .find_map(|a| a.get_str("result").ok())
-        .unwrap_or(sender)
-        .to_string();
-    let recipients: Vec<String> = answers
-        .of("recipient")
-        .filter_map(|a| a.get_str("result").ok().map(str::to_string))
-        .collect();
-    if recipients.is_empty() {
-        report.push(Step::verdict("cleanup", "no recipient is left"));
-    }
-    let entry = setup.service("trivial-rewrite", Some("rewrite"));
-    let (overrides, owners) = config::overrides(setup, entry, &RESOLVE_TABLES);
-    for recipient in recipients {
-        let question = [
-            format!("address={recipient}"),
-            format!("sender={final_sender}"),
-        ];
+        options,
+    };
+    ask.follow(sender, address, report, 0);
+}
+
+/// What every daemon is asked with.
+struct Ask<'a> {
+    setup: &'a Setup,
+    config_dir: &'a std::path::Path,
+    options: &'a report::Options,
+}
+
+impl Ask<'_> {
+    /// Runs `program`'s what-if mode for its master.cf `service` with `tables` shown,
+    /// and takes its log into the report; None when it could not answer.
+    fn run(
+        &self,
+        program: &str,
+        service: &str,
+        tables: &[&str],
+        question: &[String],
+        report: &mut Report,
+    ) -> Option<run::Answers> {
+        let entry = self.setup.service(program, Some(service));
+        let (overrides, owners) = config::overrides(self.setup, entry, tables);
         let answers = run::run(
-            &setup.daemon_directory,
-            config_dir,
-            "trivial-rewrite",
+            &self.setup.daemon_directory,
+            self.config_dir,
+            program,
             &overrides,
-            &question,
+            question,
         );
-        report.steps_from_log(setup, entry, "trivial-rewrite", &answers, &owners);
-        if !report.answered("trivial-rewrite", &answers) {
-            continue;
+        report.steps_from_log(self.setup, entry, program, &answers, &owners);
+        report.answered(program, &answers).then_some(answers)
+    }
+
+    /// Mail from `sender` to `address`: cleanup, then each resulting recipient's resolve
+    /// and, for the local delivery agent, its aliases and .forward; forwarded mail is
+    /// followed as new mail.
+    fn follow(&self, sender: &str, address: &str, report: &mut Report, depth: usize) {
+        let question = [format!("sender={sender}"), format!("recipient={address}")];
+        let Some(answers) = self.run("cleanup", "cleanup", &CLEANUP_TABLES, &question, report)
+        else {
+            return;
+        };
+        let final_sender = answers
+            .of("sender")
+            .find_map(|a| a.get_str("result").ok())
+            .unwrap_or(sender)
+            .to_string();
+        let recipients: Vec<String> = answers
+            .of("recipient")
+            .filter_map(|a| a.get_str("result").ok().map(str::to_string))
+            .collect();
+        if recipients.is_empty() {
+            report.push(Step::verdict("cleanup", "no recipient is left"));
         }
-        if let Some(resolved) = answers.of("resolve").next() {
-            report.resolved(setup, entry, &recipient, resolved, options.mx);
+        for recipient in recipients {
+            let question = [
+                format!("address={recipient}"),
+                format!("sender={final_sender}"),
+            ];
+            let Some(answers) = self.run(
+                "trivial-rewrite",
+                "rewrite",
+                &RESOLVE_TABLES,
+                &question,
+                report,
+            ) else {
+                continue;
+            };
+            let Some(resolved) = answers.of("resolve").next() else {
+                continue;
+            };
+            let entry = self.setup.service("trivial-rewrite", Some("rewrite"));
+            let agent = report.resolved(self.setup, entry, &recipient, resolved, self.options.mx);
+            if let Some(service) = agent {
+                self.local(&service, &final_sender, &recipient, report, depth);
+            }
+        }
+    }
+
+    /// The local delivery agent of master.cf `service` for `recipient`.
+    fn local(
+        &self,
+        service: &str,
+        sender: &str,
+        recipient: &str,
+        report: &mut Report,
+        depth: usize,
+    ) {
+        let question = [format!("sender={sender}"), format!("recipient={recipient}")];
+        let Some(answers) = self.run("local", service, &LOCAL_TABLES, &question, report) else {
+            return;
+        };
+        for forward in report.local(&answers) {
+            if depth >= MAX_FORWARDS {
+                report.push(Step::verdict("local", "forwarded too often: not followed"));
+                break;
+            }
+            self.follow(sender, &forward, report, depth + 1);
         }
     }
 }

@@ -243,7 +243,8 @@ impl Report {
     }
 
     /// trivial-rewrite's answer for `recipient`: the transport and next hop, the class and
-    /// the settings behind them, and the verdict.
+    /// the settings behind them, and the verdict; when the transport is a local delivery
+    /// agent, its master.cf service instead of a verdict (the agent has the last word).
     pub fn resolved(
         &mut self,
         setup: &Setup,
@@ -251,7 +252,7 @@ impl Report {
         recipient: &str,
         resolved: &Attrs,
         mx: bool,
-    ) {
+    ) -> Option<String> {
         let text = |name: &str| resolved.get_str(name).unwrap_or_default().to_string();
         let (transport, nexthop) = (text("transport"), text("nexthop"));
         let flags = resolved.get_int("flags").unwrap_or(0);
@@ -314,6 +315,11 @@ impl Report {
         } else {
             (format!("deliverable via {transport} to {nexthop}"), 0)
         };
+        if status == 0
+            && let Some(service) = service.filter(|s| s.process_name() == "local")
+        {
+            return Some(service.service().to_string());
+        }
         if mx
             && service.is_some_and(|s| s.process_name() == "smtp")
             && !nexthop.starts_with('[')
@@ -326,6 +332,42 @@ impl Report {
             &format!("{recipient}: {verdict}"),
         ));
         self.outcome(status);
+        None
+    }
+
+    /// The local delivery agent's reports: each destination with its verdict; the
+    /// addresses it forwards to, to follow.
+    pub fn local(&mut self, answers: &Answers) -> Vec<String> {
+        let mut forwards = Vec::new();
+        for answer in answers.of("local") {
+            let get = |name: &str| answer.get_str(name).unwrap_or_default().to_string();
+            let (recipient, action, dsn) = (get("recipient"), get("action"), get("status"));
+            let reason = get("reason");
+            let reason = reason
+                .strip_prefix("delivery via local: ")
+                .unwrap_or(&reason);
+            let status = match action.as_str() {
+                "deliverable" => 0,
+                _ if dsn.starts_with('5') => 1,
+                _ => 2,
+            };
+            // Forwarded mail is a new message; the agent logs the forwarding under the
+            // recipient it was delivering (the request's), the report names the new one.
+            let forward = reason.strip_prefix("forwards to ").filter(|_| status == 0);
+            let who = match forward {
+                Some(next) => {
+                    forwards.push(next.to_string());
+                    get("original")
+                }
+                None => recipient,
+            };
+            self.push(Step::verdict(
+                "local",
+                &format!("{who}: local: {action}: {reason}"),
+            ));
+            self.outcome(status);
+        }
+        forwards
     }
 
     /// The SMTP client's address list for `nexthop` (MX preference order, then address
