@@ -414,12 +414,55 @@ fn strip_dsn(text: &str) -> &str {
     }
 }
 
+/// A local user whose .forward sends mail on to the virtual mailbox.
+const FORWARDING_USER: &str = "ipwhatif52";
+
+/// Makes [`FORWARDING_USER`] (or points an account left by an earlier run at a new home
+/// under the instance) with its .forward file.
+fn forwarding_user(mx: &Instance) {
+    let home = mx.dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let home_text = home.display().to_string();
+    let exists = Command::new("id")
+        .arg(FORWARDING_USER)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    let made = if exists {
+        Command::new("usermod")
+            .args(["-d", &home_text, FORWARDING_USER])
+            .status()
+    } else {
+        Command::new("useradd")
+            .args([
+                "-M",
+                "-d",
+                &home_text,
+                "-s",
+                "/usr/sbin/nologin",
+                FORWARDING_USER,
+            ])
+            .status()
+    };
+    assert!(made.unwrap().success(), "useradd/usermod {FORWARDING_USER}");
+    std::fs::write(home.join(".forward"), "user@vmail.e2e.test\n").unwrap();
+    let owned = Command::new("chown")
+        .args(["-R", FORWARDING_USER])
+        .arg(&home)
+        .status()
+        .unwrap();
+    assert!(owned.success());
+}
+
 #[test]
 fn address_answers_equal_real_deliveries() {
     let Some(mx) = instance("t-52-deliveries") else {
         return;
     };
-    for address in ADDRESSES {
+    forwarding_user(&mx);
+    let forwarding = format!("{FORWARDING_USER}@mail.e2e.test");
+    for address in ADDRESSES.iter().copied().chain([forwarding.as_str()]) {
         let (status, text) = whatif(&mx, &[address]);
         let predicted = predictions(&text);
         assert!(
