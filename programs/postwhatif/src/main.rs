@@ -4,20 +4,22 @@
 //! Postfix counterpart: none; Exim's `-bt` and `-bh` come closest. `postwhatif [-c
 //! config_dir] [-j] [-v] [-m] [-f sender] address...` follows each address the way mail
 //! to it would go: cleanup's canonical maps, masquerading and virtual alias expansion,
-//! then trivial-rewrite's resolve (transport_maps, the address class and its transport,
-//! relayhost), and with `-m` (`--mx`) the mail exchangers the SMTP client would try.
-//! `postwhatif [-c config_dir] [-j] [-n service] -s name=value...` asks smtpd's
-//! restriction engine whether it would accept a client (`client_address=`,
+//! then trivial-rewrite's resolve (transport_maps, relocated_maps, the address class and
+//! its transport, relayhost), for the local delivery agent its aliases, .forward and
+//! :include: files and what they deliver to (a mailbox, a file, a command), following
+//! forwarded mail as new mail, and with `-m` (`--mx`) the mail exchangers the SMTP client
+//! would try. `postwhatif [-c config_dir] [-j] [-n service] -s name=value...` asks
+//! smtpd's restriction engine whether it would accept a client (`client_address=`,
 //! `client_name=`), `helo=`, `sender=`, `recipient=` and `sasl_username=`.
 //!
-//! The answers come from the daemons' own code: each is started from daemon_directory in
-//! its what-if mode (global::whatif) with the master.cf settings of its service and every
-//! deciding table wrapped in `debug:`, so each step names the parameter or restriction, the
-//! table, the key and the value that decided, and the main.cf or master.cf line the
-//! setting comes from (`-v` also shows the lookups that found nothing). `-j` (`--json`)
-//! prints one JSON object. Exit status: 0 accepted (or deliverable), 1 rejected (or
-//! bounced), 2 deferred or an error.
-
+//! The answers come from the daemons' own code: each (cleanup, trivial-rewrite, local,
+//! smtpd) is started from daemon_directory in its what-if mode (global::whatif), with the
+//! master.cf settings of its service and every deciding table wrapped in `debug:`, so
+//! each step names the parameter or restriction, the table, the key and the value that
+//! decided, and the main.cf or master.cf line the setting comes from (`-v` also shows the
+//! lookups that found nothing). Addresses are rewritten by the running trivial-rewrite
+//! service, as the daemons' are. `-j` (`--json`) prints one JSON object. Exit status: 0
+//! accepted (or deliverable), 1 rejected (or bounced), 2 deferred or an error.
 mod config;
 mod report;
 mod run;
