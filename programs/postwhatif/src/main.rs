@@ -20,6 +20,7 @@
 //! lookups that found nothing). Addresses are rewritten by the running trivial-rewrite
 //! service, as the daemons' are. `-j` (`--json`) prints one JSON object. Exit status: 0
 //! accepted (or deliverable), 1 rejected (or bounced), 2 deferred or an error.
+
 mod config;
 mod report;
 mod run;
