@@ -320,12 +320,19 @@ impl Report {
         {
             return Some(service.service().to_string());
         }
+        let (mut verdict, mut status) = (verdict, status);
         if mx
             && service.is_some_and(|s| s.process_name() == "smtp")
             && !nexthop.starts_with('[')
             && status == 0
+            && let Some(why) = self.mx(setup, &nexthop)
         {
-            self.mx(setup, &nexthop);
+            // No address to try: the client bounces a hard failure, defers a soft one.
+            (verdict, status) = if why.status.starts_with('5') {
+                (format!("bounced: {} {}", why.status, why.reason), 1)
+            } else {
+                (format!("deferred: {} {}", why.status, why.reason), 2)
+            };
         }
         self.push(Step::verdict(
             "trivial-rewrite",
@@ -371,12 +378,16 @@ impl Report {
     }
 
     /// The SMTP client's address list for `nexthop` (MX preference order, then address
-    /// records), through crates/dns as the client asks it.
-    fn mx(&mut self, setup: &Setup, nexthop: &str) {
+    /// records), through crates/dns as the client asks it; why there is none, when none.
+    fn mx(&mut self, setup: &Setup, nexthop: &str) -> Option<dns::smtp_addr::Why> {
         let domain = nexthop.split(':').next().unwrap_or(nexthop);
         let inet = setup.value("inet_protocols", None);
-        let Ok(inet) = dns::inet_proto::InetProtocols::parse(&inet) else {
-            return;
+        let inet = match dns::inet_proto::InetProtocols::parse(&inet) {
+            Ok(inet) => inet,
+            Err(why) => {
+                self.push(Step::new("smtp", "problem", "", &why));
+                return None;
+            }
         };
         let resolver = dns::Resolver::system();
         let mut settings = dns::smtp_addr::Settings::new(inet);
@@ -384,14 +395,11 @@ impl Report {
         let mut random = dns::random::SeededRandom::new();
         let list =
             dns::smtp_addr::SmtpAddr::new(&resolver, settings, &mut random).domain_addr(domain);
-        if list.addrs.is_empty() {
-            let why = format!("{domain}: {} {}", list.why.status, list.why.reason);
-            self.push(Step::new("smtp", "mx", "", &why));
-        }
         for rr in &list.addrs {
             let text = format!("{domain}: preference {} {}", rr.pref, rr);
             self.push(Step::new("smtp", "mx", "", &text));
         }
+        list.addrs.is_empty().then_some(list.why)
     }
 
     /// smtpd's restriction trace and stage results.
