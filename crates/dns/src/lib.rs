@@ -48,6 +48,8 @@
 
 mod answer;
 pub mod filter;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod hostdb;
 pub mod hosts;
 pub mod inet_proto;
