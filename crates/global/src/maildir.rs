@@ -66,7 +66,10 @@ fn write_as_user(
     starttime: Tv,
     def_dsn: &str,
 ) -> (Copied, i32) {
-    let host = sys::hostname().unwrap_or_else(|_| "localhost".to_string());
+    // Looked up once per process, as Postfix's get_hostname(): a uname() per delivery
+    // otherwise.
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let host = HOST.get_or_init(|| sys::hostname().unwrap_or_else(|_| "localhost".to_string()));
     let (tmpdir, newdir, curdir) = (
         format!("{path}tmp/"),
         format!("{path}new/"),
