@@ -473,6 +473,9 @@ fn smtpd_chroot(mx: &Instance, flag: &str) {
     mx.replace_master_cf_line(|l| l.contains(" inet "), &new);
 }
 
+/// An unprepared jail breaks the SMTP server (it cannot look its client up); postfix check
+/// says so and what to do; chroot off plus `postfix reload` repairs it, and so does chroot
+/// on again with `postfix prepare-chroot`.
 #[test]
 fn t4_chroot_unprepared_then_turned_off() {
     let Some(mut mx) = ironpost_only("t-54-chroot") else {
@@ -497,6 +500,22 @@ fn t4_chroot_unprepared_then_turned_off() {
     mx.wait_log("reload -- version", 10);
     mx.send_local("t54-nojail");
     mx.wait_log("connect from localhost[127.0.0.1]", 20);
+
+    // Or chroot on again, with the jail prepared as postfix check said.
+    smtpd_chroot(&mx, "y");
+    for line in ["postfix prepare-chroot", "postfix reload"] {
+        let (ok, out) = typed(&mx, line);
+        assert!(ok, "{line}: {out}");
+    }
+    wait_count(&mx, "reload -- version", 2, 10);
+    mx.send_local("t54-prepared");
+    wait_count(&mx, "connect from localhost[127.0.0.1]", 2, 20);
+    // postfix check has nothing more to say about the jail.
+    let complaints = || mx.log().matches("runs chrooted in").count();
+    let before = complaints();
+    let (ok, out) = typed(&mx, "postfix check");
+    assert!(ok, "{out}");
+    assert_eq!(complaints(), before, "{}", mx.log());
 }
 
 // ---------------------------------------------------------------------------------------
