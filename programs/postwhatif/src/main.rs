@@ -85,6 +85,26 @@ fn main() {
     let daemon_directory = config
         .str(&params::decl::install::DAEMON_DIRECTORY)
         .unwrap_or_else(|e| global::fatal_config(e));
+    // Every question needs the rewriting service, as the daemons do: without it they
+    // would wait for it, and the answer would be a time-out.
+    let text = |param| {
+        config
+            .str(param)
+            .unwrap_or_else(|e| global::fatal_config(e))
+    };
+    let rewrite = PathBuf::from(text(&params::decl::install::QUEUE_DIRECTORY))
+        .join("private")
+        .join(text(&params::decl::cleanup::REWRITE_SERVICE_NAME));
+    if let Err(e) = std::os::unix::net::UnixStream::connect(&rewrite) {
+        log::fatal_status(
+            2,
+            format_args!(
+                "is the mail system running? connect to {}: {}",
+                rewrite.display(),
+                sys::os_error(&e)
+            ),
+        );
+    }
     let setup = Setup {
         config,
         master,
