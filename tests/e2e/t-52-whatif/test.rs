@@ -22,7 +22,8 @@ smtpd_client_restrictions = check_client_access cidr:@DIR@/etc/clients
 smtpd_helo_required = no
 smtpd_helo_restrictions = check_helo_access texthash:@DIR@/etc/helos
 smtpd_sender_restrictions = check_sender_access texthash:@DIR@/etc/senders
-smtpd_recipient_restrictions = check_recipient_access texthash:@DIR@/etc/recipients, permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = check_recipient_access texthash:@DIR@/etc/recipients, permit_mynetworks, permit_sasl_authenticated, check_client_access texthash:@DIR@/etc/client_names, reject_unauth_destination
+smtpd_authorized_xclient_hosts = 127.0.0.9
 ";
 
 const CANONICAL: &str = "\
@@ -56,6 +57,7 @@ retry.e2e.test retry:4.3.2 come back later
 ";
 
 const CLIENTS: &str = "127.0.0.3 REJECT no clients from here\n";
+const CLIENT_NAMES: &str = "trusted.example.net OK\n";
 const HELOS: &str = "bad.helo.example REJECT that HELO name is refused\n";
 const SENDERS: &str = "spammer@example.org REJECT go away\n";
 const RECIPIENTS: &str = "\
@@ -228,6 +230,7 @@ fn instance_with(name: &str, extra: &str) -> Option<Instance> {
         ("etc/transport", TRANSPORT),
         ("etc/clients", CLIENTS),
         ("etc/helos", HELOS),
+        ("etc/client_names", CLIENT_NAMES),
         ("etc/senders", SENDERS),
         ("etc/recipients", RECIPIENTS),
     ] {
@@ -712,6 +715,77 @@ fn a_master_cf_service_s_own_settings_decide() {
                 )),
                 "{tuple:?}\n{text}"
             );
+        }
+    }
+}
+
+/// smtpd's real reply to RCPT TO for a client that XCLIENT describes (from 127.0.0.9,
+/// the one authorized host): address, name and SASL login.
+fn real_xclient_reply(port: u16, xclient: &str, rcpt: &str) -> String {
+    let script = "import smtplib, sys\n\
+        port, xclient, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3]\n\
+        s = smtplib.SMTP('127.0.0.1', port, timeout=30, source_address=('127.0.0.9', 0))\n\
+        s.ehlo('proxy.example')\n\
+        code, text = s.docmd('XCLIENT', xclient)\n\
+        assert code == 220, (code, text)\n\
+        s.ehlo('client.example')\n\
+        s.mail('a@example.org')\n\
+        code, text = s.rcpt(rcpt)\n\
+        print(code, text.decode())\n\
+        s.rset()\n\
+        s.quit()\n";
+    let out = Command::new("python3")
+        .args(["-c", script, &port.to_string(), xclient, rcpt])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{xclient}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn client_names_and_sasl_logins_as_xclient_gives_them() {
+    let Some(mx) = instance("t-52-xclient") else {
+        return;
+    };
+    // (client address, name, SASL login, recipient)
+    let cases = [
+        ("192.0.2.7", "mx.example.com", "", "x@example.com"),
+        ("192.0.2.7", "trusted.example.net", "", "x@example.com"),
+        ("192.0.2.8", "mx.example.com", "alice", "x@example.com"),
+        ("192.0.2.8", "unknown", "", "user@vmail.e2e.test"),
+        ("192.0.2.8", "unknown", "bob", "blocked@vmail.e2e.test"),
+    ];
+    for (addr, name, login, rcpt) in cases {
+        let mut xclient = format!("ADDR={addr} NAME={name}");
+        let mut args = vec![
+            "-s".to_string(),
+            format!("client_address={addr}"),
+            format!("client_name={name}"),
+            "helo=client.example".to_string(),
+            "sender=a@example.org".to_string(),
+            format!("recipient={rcpt}"),
+        ];
+        if !login.is_empty() {
+            xclient.push_str(&format!(" LOGIN={login}"));
+            args.push(format!("sasl_username={login}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, text) = whatif(&mx, &args);
+        let real = real_xclient_reply(mx.smtp_port, &xclient, rcpt);
+        let rcpt_line = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("smtpd: RCPT: "))
+            .unwrap_or_else(|| panic!("{xclient}: no RCPT stage\n{text}"));
+        if real.starts_with("250") {
+            assert_eq!((rcpt_line, status), ("accept", 0), "{xclient}\n{text}");
+        } else {
+            let (_, reply) = rcpt_line.split_once(' ').unwrap_or((rcpt_line, ""));
+            assert_eq!(reply, real, "{xclient}\n{text}");
+            assert_ne!(status, 0, "{xclient}\n{text}");
         }
     }
 }
