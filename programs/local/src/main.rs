@@ -9,7 +9,7 @@
 //! users that do not exist. Addresses found along the way are delivered in turn, or, when
 //! they are not local or belong to someone else, forwarded: resubmitted through cleanup
 //! as a new message (forward.rs). Every delivery is logged with the one delivery line,
-//! `relay=local`. An address probe (`sendmail -bv`, address verification) delivers
+//! `relay=local`, after local_delivery_status_filter. An address probe (`sendmail -bv`, address verification) delivers
 //! nothing: each step reports what it would do ("delivers to mailbox", "aliased to ...").
 //!
 //! Modules follow Postfix's files: recipient, alias, dotforward, token (with include),

@@ -2,13 +2,15 @@
 //!
 //! Postfix counterpart: `pipe/pipe.c`. The queue manager sends a delivery request; the
 //! service's master.cf attributes (`flags=`, `user=`, `size=`, `eol=`, `null_sender=`,
-//! `directory=`, `argv=`) say how. The command runs as `user=` with the message on its
+//! `directory=`, `chroot=`, `argv=`) say how. The command runs as `user=` (in the
+//! `chroot=` jail, from `directory=` inside it, when given) with the message on its
 //! standard input and `${sender}`, `${recipient}` and the other macros expanded in its
 //! arguments; one run serves every recipient of the request (an argument with a
 //! per-recipient macro is repeated), so `transport_destination_recipient_limit = 1` gives
 //! one run per recipient. The exit status decides: 0 delivered, a sendmail code
 //! (`<sysexits.h>`) or an RFC 3463 code in the output defers or bounces, anything else
-//! bounces. Each recipient is logged with the one delivery line, `relay=` the service.
+//! bounces. Each recipient is logged with the one delivery line, `relay=` the service,
+//! after pipe_delivery_status_filter.
 //! With an address probe (`sendmail -bv`, address verification) nothing runs: the
 //! answer is "delivers to command: argv[0]".
 
