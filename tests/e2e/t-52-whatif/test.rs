@@ -425,30 +425,7 @@ const FORWARDING_USER: &str = "ipwhatif52";
 fn forwarding_user(mx: &Instance) {
     let home = mx.dir.join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let home_text = home.display().to_string();
-    let exists = Command::new("id")
-        .arg(FORWARDING_USER)
-        .output()
-        .unwrap()
-        .status
-        .success();
-    let made = if exists {
-        Command::new("usermod")
-            .args(["-d", &home_text, FORWARDING_USER])
-            .status()
-    } else {
-        Command::new("useradd")
-            .args([
-                "-M",
-                "-d",
-                &home_text,
-                "-s",
-                "/usr/sbin/nologin",
-                FORWARDING_USER,
-            ])
-            .status()
-    };
-    assert!(made.unwrap().success(), "useradd/usermod {FORWARDING_USER}");
+    e2e::account::local_user(FORWARDING_USER, &home);
     std::fs::write(home.join(".forward"), "user@vmail.e2e.test\n").unwrap();
     let owned = Command::new("chown")
         .args(["-R", FORWARDING_USER])
