@@ -9,8 +9,8 @@
 //! the good address, the server's refusal for the bad one. reject_unverified_sender with
 //! unverified_sender_tempfail_action = defer and unverified_sender_reject_code = 550 does
 //! the same for a sender. In a second pair unverified_recipient_reject_reason replaces
-//! the reason of a refused recipient, with other codes, and the deferral while probing
-//! gives way to a later reject. A RCPT TO naming the site's own probe sender is
+//! the reason of a refused recipient, with other codes, the deferral while probing
+//! gives way to a later reject, and warn_if_reject logs each answer as a warning. A RCPT TO naming the site's own probe sender is
 //! accepted without a probe. The replies and smtpd's log lines must be equal.
 
 use e2e::Instance;
@@ -181,10 +181,11 @@ fn reject_reason_and_codes_match_postfix() {
             "unverified_recipient_reject_reason",
             "Address lookup failed",
         ),
-        // The 451 while probing is DEFER_IF_PERMIT, which a later reject overrides.
+        // The 451 while probing is DEFER_IF_PERMIT, which a later reject overrides;
+        // under warn_if_reject each answer is logged as a reject_warning first.
         (
             "smtpd_recipient_restrictions",
-            "reject_unverified_recipient, reject",
+            "warn_if_reject reject_unverified_recipient, reject_unverified_recipient, reject",
         ),
     ];
     let Some((pair, _sinks)) = start("t51-reason", &extra) else {
@@ -207,6 +208,13 @@ fn reject_reason_and_codes_match_postfix() {
         "554 5.1.1 <nope@relay.e2e.test>: Recipient address rejected: undeliverable \
          address: Address lookup failed",
     );
+    let log = pair.ironpost.log();
+    for warning in [
+        "reject_warning: RCPT from localhost[127.0.0.1]: 451 4.1.1 <nope@relay.e2e.test>",
+        "reject_warning: RCPT from localhost[127.0.0.1]: 554 5.1.1 <nope@relay.e2e.test>",
+    ] {
+        assert!(log.contains(warning), "no {warning:?} in\n{log}");
+    }
 }
 
 /// The queue file system's free space in Postfix's warning, which changes between the
