@@ -1,13 +1,15 @@
 //! postwhatif against what really happens: for a configuration with canonical and virtual
 //! alias maps, transport_maps (relay, discard, error and retry destinations),
-//! relocated_maps and client, sender and recipient restrictions, each address's what-if
-//! answer (final recipients, transport, next hop, outcome) must equal the delivery lines
-//! the running system logs when a message is sent to it, and each client, HELO, sender
-//! and recipient tuple's answer must equal smtpd's real reply to RCPT TO from that client
-//! address. Each answer must also name what decided: the table, the key and the main.cf
-//! line. The daemons are ironpost's (the what-if modes of cleanup, trivial-rewrite and
-//! smtpd run the code those daemons run).
-
+//! relocated_maps, aliases (forwarding, a mailbox, a command, a list), a user's .forward
+//! and client, HELO, sender and recipient restrictions, each address's what-if answer
+//! (final recipients, transport, next hop, outcome) must equal the delivery lines the
+//! running system logs when a message is sent to it (forwarded copies followed by their
+//! new queue IDs), and each client, HELO, sender and recipient tuple's answer must equal
+//! smtpd's real reply to RCPT TO from that client address (other addresses, client names
+//! and SASL logins through XCLIENT; a master.cf service's own restrictions with -n). Each
+//! answer must also name what decided: the table, the key and the main.cf or master.cf
+//! line. The daemons are ironpost's (the what-if modes of cleanup, trivial-rewrite, local
+//! and smtpd run the code those daemons run), but for the SMTP client, Postfix's.
 use e2e::Instance;
 use std::process::Command;
 
