@@ -66,6 +66,7 @@ mod notice;
 mod pipelining;
 mod rcpt;
 mod reply;
+pub mod server_reply;
 mod smtputf8;
 pub mod text;
 mod token;

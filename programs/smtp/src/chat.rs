@@ -8,6 +8,7 @@
 //! `debug_peer_list`) each command is logged `> host[addr]:port: COMMAND` and each reply
 //! line `< host[addr]:port: reply`, as Postfix's verbose SMTP client does.
 
+use smtp_proto::server_reply;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
@@ -118,49 +119,14 @@ impl Resp {
 }
 
 /// Parses the reply lines a server sent: the code and the status (the last part of
-/// `smtp_chat_resp()`).
+/// `smtp_chat_resp()`, in smtp_proto::server_reply).
 pub fn parse_reply(lines: &[String]) -> Resp {
-    let text = lines.join("\n");
-    let last = lines.last().map(String::as_str).unwrap_or("");
-    let digits = last.bytes().take_while(u8::is_ascii_digit).count();
-    let mut dsn = "5.5.0".to_string();
-    let mut code = 0;
-    if digits == 3 {
-        code = last[..3].parse().unwrap_or(0);
-        let class = last.as_bytes()[0];
-        if b"245".contains(&class) {
-            let rest = last[3..].trim_start_matches(' ');
-            let len = global::dsn_util::dsn_valid(rest);
-            dsn = if len > 0 && rest.as_bytes()[0] == class {
-                rest[..len].to_string()
-            } else {
-                format!("{}.0.0", char::from(class))
-            };
-        }
+    let reply = server_reply::parse_reply(lines, global::dsn_util::dsn_valid);
+    Resp {
+        code: reply.code,
+        dsn: reply.dsn,
+        text: reply.text,
     }
-    Resp { code, dsn, text }
-}
-
-/// Whether a reply line is the last of its reply: three digits then space or nothing.
-/// A line that is neither a last nor a continuation line is garbage, kept in the text,
-/// and reading goes on (as Postfix does).
-fn line_kind(line: &str) -> LineKind {
-    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 3 {
-        match line.as_bytes().get(3) {
-            Some(b'-') => return LineKind::More,
-            Some(b' ') | None => return LineKind::Last,
-            _ => {}
-        }
-    }
-    LineKind::Garbage
-}
-
-#[derive(PartialEq, Eq)]
-enum LineKind {
-    Last,
-    More,
-    Garbage,
 }
 
 /// A session's connection with its buffers and its name for the log.
@@ -319,7 +285,7 @@ impl Chat {
         let mut kept = 0usize;
         loop {
             let (raw, complete) = self.read_line()?;
-            let line = printable(&raw);
+            let line = server_reply::printable(&raw);
             if !complete {
                 log::msg_warn!(
                     "{}: response longer than {}: {:.30}...",
@@ -331,15 +297,15 @@ impl Chat {
             if log::verbose() > 0 {
                 log::msg_info!("< {}: {:.100}", self.namaddrport, line);
             }
-            let kind = line_kind(&line);
+            let kind = server_reply::line_kind(&line);
             if kept < self.line_limit {
                 kept += line.len() + 1;
                 lines.push(line.clone());
             }
             match kind {
-                LineKind::Last => break,
-                LineKind::More => {}
-                LineKind::Garbage => {
+                server_reply::LineKind::Last => break,
+                server_reply::LineKind::More => {}
+                server_reply::LineKind::Garbage => {
                     if self.pipelining {
                         log::msg_warn!(
                             "{}: non-{} response from {}: {:.100}",
@@ -394,26 +360,6 @@ impl Chat {
     }
 }
 
-/// Reply text with non-printable bytes as `?` (`printable(..., '?')`).
-fn printable(raw: &[u8]) -> String {
-    match std::str::from_utf8(raw) {
-        Ok(text) => text
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect(),
-        Err(_) => raw
-            .iter()
-            .map(|&b| {
-                if (0x20..0x7f).contains(&b) {
-                    char::from(b)
-                } else {
-                    '?'
-                }
-            })
-            .collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,9 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn codes_and_status() {
-        let r = reply(&["250 2.0.0 Ok: queued as 4ABC"]);
-        assert_eq!((r.code, r.dsn.as_str()), (250, "2.0.0"));
+    fn replies_on_one_line() {
         let r = reply(&[
             "550-5.1.1 first",
             "550 5.1.1 <x@y>: Recipient address rejected",
@@ -435,19 +379,5 @@ mod tests {
             r.one_line(),
             "550-5.1.1 first 550 5.1.1 <x@y>: Recipient address rejected"
         );
-        // A status of another class than the code is not the reply's status.
-        assert_eq!(reply(&["451 5.1.1 odd"]).dsn, "4.0.0");
-        assert_eq!(reply(&["354 go ahead"]).dsn, "5.5.0");
-        assert_eq!(reply(&["garbage"]).code, 0);
-        assert_eq!(reply(&["421 closing"]).dsn, "4.0.0");
-    }
-
-    #[test]
-    fn line_kinds() {
-        assert!(line_kind("250-PIPELINING") == LineKind::More);
-        assert!(line_kind("250 OK") == LineKind::Last);
-        assert!(line_kind("250") == LineKind::Last);
-        assert!(line_kind("25 x") == LineKind::Garbage);
-        assert!(line_kind("2500 x") == LineKind::Garbage);
     }
 }

@@ -498,43 +498,29 @@ fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Optio
         log::msg_info!("discarding EHLO keywords: {}", discard.names());
     }
     let keep = |mask: EhloMask| !discard.contains(mask);
-    for (n, line) in resp.text.lines().enumerate() {
-        let mut words = line.splitn(2, ['-', ' ']);
-        words.next();
-        let rest = words.next().unwrap_or("");
-        let mut tokens = rest.split([' ', '\t', '=']).filter(|w| !w.is_empty());
-        let Some(word) = tokens.next() else { continue };
-        if n == 0 {
-            if word.eq_ignore_ascii_case(&settings.myhostname) && state.loop_detect {
-                log::msg_warn!(
-                    "host {} replied to HELO/EHLO with my own hostname {}",
-                    session.namaddrport,
-                    settings.myhostname
-                );
-                let status = if session.best_mx { "5.4.6" } else { "4.4.6" };
-                let reason = format!("mail for {} loops back to myself", state.request.nexthop);
-                let relay = session.namaddrport.clone();
-                return Some(state.misc_fail(
-                    Fail::Site,
-                    Some(&relay),
-                    None,
-                    &Resp::fake(status),
-                    reason,
-                ));
-            }
-            continue;
-        }
-        let word = word.to_ascii_uppercase();
+    let (name, lines) = smtp_proto::server_reply::ehlo_lines(&resp.text);
+    if let Some(name) = name
+        && name.eq_ignore_ascii_case(&settings.myhostname)
+        && state.loop_detect
+    {
+        log::msg_warn!(
+            "host {} replied to HELO/EHLO with my own hostname {}",
+            session.namaddrport,
+            settings.myhostname
+        );
+        let status = if session.best_mx { "5.4.6" } else { "4.4.6" };
+        let reason = format!("mail for {} loops back to myself", state.request.nexthop);
+        let relay = session.namaddrport.clone();
+        return Some(state.misc_fail(Fail::Site, Some(&relay), None, &Resp::fake(status), reason));
+    }
+    for line in lines {
+        let word = line.keyword.to_ascii_uppercase();
         match word.as_str() {
             "8BITMIME" if keep(EhloMask::EIGHTBITMIME) => session.features |= feature::EIGHTBITMIME,
             "PIPELINING" if keep(EhloMask::PIPELINING) => session.features |= feature::PIPELINING,
             "SIZE" if keep(EhloMask::SIZE) => {
                 session.features |= feature::SIZE;
-                if let Some(limit) = rest
-                    .split([' ', '\t', '='])
-                    .filter(|w| !w.is_empty())
-                    .nth(1)
-                {
+                if let Some(limit) = line.words().next() {
                     if limit.bytes().all(|b| b.is_ascii_digit()) {
                         session.size_limit = limit.parse().unwrap_or(u64::MAX);
                     } else {
@@ -548,7 +534,7 @@ fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Optio
             "DSN" if keep(EhloMask::DSN) => session.features |= feature::DSN,
             "STARTTLS" if keep(EhloMask::STARTTLS) => session.features |= feature::STARTTLS,
             "XFORWARD" if keep(EhloMask::XFORWARD) => {
-                for attr in after_keyword(rest).split([' ', '\t']) {
+                for attr in line.params().split([' ', '\t']) {
                     session.features |= match attr.to_ascii_uppercase().as_str() {
                         "NAME" => feature::XFORWARD_NAME,
                         "ADDR" => feature::XFORWARD_ADDR,
@@ -562,19 +548,13 @@ fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Optio
                 }
             }
             "AUTH" if settings.sasl_enable && keep(EhloMask::AUTH) => {
-                helo_auth(settings, session, after_keyword(rest).trim_end());
+                helo_auth(settings, session, line.params().trim_end());
             }
             "SMTPUTF8" if keep(EhloMask::SMTPUTF8) => session.features |= feature::SMTPUTF8,
             _ => {}
         }
     }
     None
-}
-
-/// What follows an EHLO keyword and its delimiter (a space, a tab or the `=` of the
-/// old `AUTH=` form).
-fn after_keyword(line: &str) -> &str {
-    &line[line.find(['\t', ' ', '=']).map_or(line.len(), |at| at + 1)..]
 }
 
 /// The XFORWARD commands for this request (`smtp_xfer()`'s send_name_addr and
@@ -924,6 +904,9 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
             _ => {}
         }
     }
+    if data_ok && accepted.is_empty() {
+        return empty_data(state, session, pipelining);
+    }
     if !data_ok || accepted.is_empty() {
         // The course correction: RSET, and QUIT unless the session is kept.
         crate::reuse::check_expired(state, session);
@@ -995,6 +978,32 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
         return 0;
     }
     if !quit_sent {
+        session.chat.cmd("QUIT");
+    }
+    if !state.settings.skip_quit_resp {
+        session.stage(state, Stage::Quit);
+        let _ = session.chat.resp();
+    } else {
+        let _ = session.chat.flush();
+    }
+    session.chat.shutdown();
+    session.broken = true;
+    0
+}
+
+/// The server took DATA although it took no recipient (their replies came pipelined
+/// after DATA): the message is an empty one, "." alone (RFC 2197), whose reply does not
+/// matter, then QUIT.
+fn empty_data(state: &mut State, session: &mut Session, pipelining: bool) -> i32 {
+    session.chat.cmd(".");
+    if pipelining {
+        session.chat.cmd("QUIT");
+    }
+    session.stage(state, Stage::Dot);
+    if let Err(e) = session.chat.resp() {
+        return session.except(state, e, Stage::Dot.doing());
+    }
+    if !pipelining {
         session.chat.cmd("QUIT");
     }
     if !state.settings.skip_quit_resp {
