@@ -219,14 +219,15 @@ impl Chat {
         }
     }
 
-    /// The TCP connection, for the connection cache, when nothing is left unread or
-    /// unsent and TLS is not on; the session has nothing to talk to afterwards.
-    pub fn take_tcp(&mut self) -> Option<TcpStream> {
+    /// The connection's socket, for the connection cache, when nothing is left unread
+    /// or unsent and TLS is not on; the session has nothing to talk to afterwards.
+    pub fn take_socket(&mut self) -> Option<std::os::fd::OwnedFd> {
         if !self.input.is_empty() || !self.output.is_empty() {
             return None;
         }
         match std::mem::replace(&mut self.conn, Conn::Gone) {
-            Conn::Tcp(tcp) => Some(tcp),
+            Conn::Tcp(tcp) => Some(tcp.into()),
+            Conn::Unix(unix) => Some(unix.into()),
             other => {
                 self.conn = other;
                 None

@@ -132,6 +132,34 @@ fn connect_local(state: &mut State, path: &str) {
             return;
         }
     };
+    if policy.level == crate::settings::TlsLevel::May {
+        log::msg_warn!(
+            "smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations."
+        );
+        policy.level = crate::settings::TlsLevel::None;
+    }
+    // The cache by the socket's path (`smtp_cache_policy(state, path)`).
+    let mut cache = CacheState {
+        policy: crate::reuse::policy(state, path),
+        ..CacheState::default()
+    };
+    if cache.policy.load || cache.policy.store {
+        cache.nexthop = path.to_string();
+    }
+    let endp = crate::reuse::Endpoint {
+        dest: path.to_string(),
+        host: host.clone(),
+        addr: path.to_string(),
+        port: 0,
+    };
+    state.final_server = true;
+    if cache.policy.load
+        && let Some((mut session, _)) = crate::reuse::reuse_nexthop(state, path, &policy)
+    {
+        proto::xfer(state, &mut session);
+        cleanup(state, &mut session, Some(&endp), &mut cache);
+        return;
+    }
     if log::verbose() > 0 {
         log::msg_info!("smtp_connect_unix: trying: {path}...");
     }
@@ -146,12 +174,6 @@ fn connect_local(state: &mut State, path: &str) {
         }
     };
     let _debug = crate::debug_peer::DebugPeer::check(state.settings, &host, path);
-    if policy.level == crate::settings::TlsLevel::May {
-        log::msg_warn!(
-            "smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations."
-        );
-        policy.level = crate::settings::TlsLevel::None;
-    }
     let mut session = new_session(
         state,
         Conn::Unix(conn),
@@ -163,11 +185,16 @@ fn connect_local(state: &mut State, path: &str) {
     );
     // Postfix's TLS_LEV_SECURE default "nexthop" is this host for a socket.
     session.tls_nexthop = state.settings.myhostname.clone();
-    state.final_server = true;
+    session.expire_time = crate::reuse::expire_time(state, cache.policy.store);
     let (mut count, mut last) = (0, true);
-    // UNIX-domain sessions are not kept.
-    let mut cache = CacheState::default();
-    run_session(state, &mut session, &mut count, &mut last, None, &mut cache);
+    run_session(
+        state,
+        &mut session,
+        &mut count,
+        &mut last,
+        Some(&endp),
+        &mut cache,
+    );
 }
 
 /// The connection cache during one delivery: what the request may do, the next hop

@@ -31,6 +31,7 @@ use params::{ConfigError, Param};
 use std::cell::RefCell;
 use std::net::TcpStream;
 use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
 
 /// The cache's main.cf settings and the process's client of the service.
 pub struct Config {
@@ -54,14 +55,22 @@ impl Config {
             &SMTP_CONNECTION_CACHE_DESTINATIONS,
             &LMTP_CONNECTION_CACHE_DESTINATIONS,
         );
-        let destinations = if config.str(dest_param)?.trim().is_empty() {
+        let dest_text = config.str(dest_param)?;
+        let destinations = if dest_text.trim().is_empty() {
             None
         } else {
-            Some(global::match_list::from_parameter(
-                config,
-                dest_param,
+            // Postfix names the list after the smtp parameter in both modes.
+            let title = SMTP_CONNECTION_CACHE_DESTINATIONS.name;
+            let flags = global::match_list::ListFlags {
+                parent: global::match_list::parent_style(config, title)?,
+                utf8: config.bool(&params::decl::identity::SMTPUTF8_ENABLE)?,
+            };
+            Some(global::match_list::MatchList::new(
+                title,
+                flags,
+                &dest_text,
                 &[global::match_list::Matcher::String],
-            )?)
+            ))
         };
         let tls_reuse = pick(&SMTP_TLS_CONNECTION_REUSE, &LMTP_TLS_CONNECTION_REUSE);
         if config.bool(tls_reuse)? {
@@ -265,7 +274,7 @@ pub fn is_cached(session: &Session) -> bool {
 /// Hands the session to scache (`smtp_save_session()`): under the endpoint label, and
 /// under the destination label when the request's next hop is still to be cached.
 pub fn save(state: &State, session: &mut Session, endp: &Endpoint, request_nexthop: &str) {
-    let Some(socket) = session.chat.take_tcp() else {
+    let Some(fd) = session.chat.take_socket() else {
         return;
     };
     let cache = &state.settings.cache;
@@ -286,7 +295,6 @@ pub fn save(state: &State, session: &mut Session, endp: &Endpoint, request_nexth
         ("expire_time", session.expire_time.to_string()),
     ]);
     let endp_label = endp_label(state, endp, session.tls_level);
-    let fd = OwnedFd::from(socket);
     session.broken = true;
     let mut client = cache.client.borrow_mut();
     // The endpoint first: the destination entry names it.
@@ -378,18 +386,24 @@ fn activate(
         log::msg_warn!("smtp_reuse_common: bad cached session attribute for {label}");
         return None;
     };
-    let socket = TcpStream::from(fd);
-    if endp.port == 0 {
-        endp.port = socket.peer_addr().map(|a| a.port()).unwrap_or(0);
-    }
-    let port = endp.port;
+    // An LMTP session over a UNIX-domain socket has no port.
+    let unix = sys::nix::sys::socket::getsockname::<sys::nix::sys::socket::SockaddrStorage>(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+    )
+    .is_ok_and(|a| a.as_unix_addr().is_some());
     let namaddr = format!("{}[{}]", endp.host, endp.addr);
-    let namaddrport = format!("{namaddr}:{port}");
-    let mut chat = Chat::new(
-        Conn::Tcp(socket),
-        namaddrport.clone(),
-        state.settings.line_limit,
-    );
+    let (conn, namaddrport) = if unix {
+        (Conn::Unix(UnixStream::from(fd)), namaddr.clone())
+    } else {
+        let socket = TcpStream::from(fd);
+        if endp.port == 0 {
+            endp.port = socket.peer_addr().map(|a| a.port()).unwrap_or(0);
+        }
+        let namaddrport = format!("{namaddr}:{}", endp.port);
+        (Conn::Tcp(socket), namaddrport)
+    };
+    let port = endp.port;
+    let mut chat = Chat::new(conn, namaddrport.clone(), state.settings.line_limit);
     chat.queue_id = state.request.queue_id.clone();
     chat.lmtp = state.settings.lmtp;
     chat.pipelining = features & crate::proto::feature::PIPELINING != 0;
