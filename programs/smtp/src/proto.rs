@@ -168,7 +168,8 @@ impl Session {
     }
 
     /// The server refused the message at `stage` (`smtp_mesg_fail()` with its reply).
-    fn mesg_said(&self, state: &mut State, resp: &Resp, stage: Stage) {
+    fn mesg_said(&mut self, state: &mut State, resp: &Resp, stage: Stage) {
+        self.check_code(resp.code);
         let reason = self.said(resp, stage);
         state.misc_fail(
             Fail::Message,
@@ -180,9 +181,18 @@ impl Session {
     }
 
     /// The server refused recipient `rcpt` at `stage` (`smtp_rcpt_fail()`).
-    fn rcpt_said(&self, state: &mut State, rcpt: usize, resp: &Resp, stage: Stage) {
+    fn rcpt_said(&mut self, state: &mut State, rcpt: usize, resp: &Resp, stage: Stage) {
+        self.check_code(resp.code);
         let reason = self.said(resp, stage);
         state.rcpt_fail(rcpt, &self.namaddrport, Some(&self.host), resp, reason);
+    }
+
+    /// A failure reply the protocol does not expect leaves the server in a state that
+    /// is not to be kept in the connection cache (`smtp_check_code()`).
+    fn check_code(&mut self, code: u32) {
+        if !(400..=599).contains(&code) || code == 555 || (500..510).contains(&code) {
+            self.expire_time = 0;
+        }
     }
 
     /// The server took recipient `rcpt` (`smtp_rcpt_done()`).
@@ -977,17 +987,7 @@ fn transaction(state: &mut State, session: &mut Session) -> i32 {
         // The connection cache takes it, no QUIT.
         return 0;
     }
-    if !quit_sent {
-        session.chat.cmd("QUIT");
-    }
-    if !state.settings.skip_quit_resp {
-        session.stage(state, Stage::Quit);
-        let _ = session.chat.resp();
-    } else {
-        let _ = session.chat.flush();
-    }
-    session.chat.shutdown();
-    session.broken = true;
+    end_quit(state, session, quit_sent);
     0
 }
 
@@ -1003,17 +1003,7 @@ fn empty_data(state: &mut State, session: &mut Session, pipelining: bool) -> i32
     if let Err(e) = session.chat.resp() {
         return session.except(state, e, Stage::Dot.doing());
     }
-    if !pipelining {
-        session.chat.cmd("QUIT");
-    }
-    if !state.settings.skip_quit_resp {
-        session.stage(state, Stage::Quit);
-        let _ = session.chat.resp();
-    } else {
-        let _ = session.chat.flush();
-    }
-    session.chat.shutdown();
-    session.broken = true;
+    end_quit(state, session, pipelining);
     0
 }
 
@@ -1036,7 +1026,15 @@ fn finish(state: &mut State, session: &mut Session, stage: Stage, read_rset_done
 /// QUIT, and its reply unless `smtp_skip_quit_response` (`smtp_quit()`); errors do not
 /// matter any more.
 pub fn quit(state: &State, session: &mut Session) {
-    session.chat.cmd("QUIT");
+    end_quit(state, session, false);
+}
+
+/// QUIT unless it went out already (pipelined behind the end of the message), its
+/// reply unless `smtp_skip_quit_response`, and the end of the connection.
+fn end_quit(state: &State, session: &mut Session, quit_sent: bool) {
+    if !quit_sent {
+        session.chat.cmd("QUIT");
+    }
     if state.settings.skip_quit_resp {
         let _ = session.chat.flush();
     } else {
