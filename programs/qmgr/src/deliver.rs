@@ -12,15 +12,18 @@
 //! and 0 when every recipient was dealt with, else non-zero.
 //!
 //! The lists are written by global's RequestHead and rcpt_print, which local's
-//! deliver_pass uses too. Each request runs in a thread of its own, so the scheduler
-//! never waits for an agent; the thread reports the outcome to the scheduler.
+//! deliver_pass uses too. As in Postfix, the conversation is driven by the scheduler's
+//! event loop: a [`Delivery`] is a non-blocking connection that moves on whenever its
+//! socket is ready (greeting, request, status), so the scheduler never waits for an
+//! agent and no thread is woken per delivery.
 
 use crate::message::{Message, Recipient};
 use global::deliver_request::RequestHead;
 use global::rcpt_print::rcpt_print;
 use ipc::{Attrs, Flavor, mail_attr};
-use std::io::BufReader;
-use std::time::Duration;
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
 
 /// Delete successful recipients and bounce the others (`DEL_REQ_FLAG_DEFLT`).
 const FLAG_DEFLT: i32 = 1 << 0 | 1 << 1;
@@ -142,70 +145,252 @@ pub fn request(
     }
 }
 
-/// Sends the request and waits for the status (run in a delivery thread).
-pub fn deliver(request: &Request) -> Outcome {
-    let path = format!("private/{}", request.transport);
-    let stream =
-        match global::mail_connect::connect("private", &request.transport, request.ipc_timeout) {
-            Ok(stream) => stream,
-            Err(e) => {
-                log::msg_warn!("connect to transport {path}: {}", sys::os_error(&e));
-                return Outcome::crash("mail transport unavailable");
-            }
-        };
-    let mut reader = BufReader::new(&stream);
-    match ipc::attr::read(&mut reader, Flavor::Null) {
-        Ok(Some(a)) if a.get_str(mail_attr::PROTO) == Ok("delivery_request_protocol") => {}
-        Ok(None) | Err(_) => {
-            log::msg_warn!("{path}: premature disconnect");
-            return Outcome::crash("mail transport unavailable");
+/// Where a delivery's conversation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Waiting out a transport rate delay before connecting.
+    Delay,
+    /// Connected, waiting for the agent's `delivery_request_protocol` greeting.
+    Greeting,
+    /// Writing the request.
+    Sending,
+    /// Waiting for the agent's status.
+    Status,
+}
+
+/// One delivery request in progress (Postfix's `qmgr_deliver` and its callbacks).
+pub struct Delivery {
+    request: Request,
+    step: Step,
+    stream: Option<UnixStream>,
+    /// Bytes from the agent not yet used.
+    input: Vec<u8>,
+    /// The request, and how much of it was written.
+    output: Vec<u8>,
+    written: usize,
+    /// When the current step times out (or, while delayed, when to connect).
+    deadline: Instant,
+}
+
+/// The bytes of one complete attribute list (`name\0value\0...\0`) at the start of
+/// `input`, if it is all there.
+fn complete_list(input: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let name_end = at + input[at..].iter().position(|&b| b == 0)?;
+        if name_end == at {
+            return Some(at + 1);
         }
-        Ok(Some(_)) => {
-            log::msg_warn!("{path}: malformed response");
-            return Outcome::crash("mail transport unavailable");
+        at = name_end + 1;
+        at += input[at..].iter().position(|&b| b == 0)? + 1;
+    }
+}
+
+impl Delivery {
+    /// A delivery of `request` that connects after `delay`.
+    pub fn new(request: Request, delay: Duration) -> Delivery {
+        Delivery {
+            request,
+            step: Step::Delay,
+            stream: None,
+            input: Vec::new(),
+            output: Vec::new(),
+            written: 0,
+            deadline: Instant::now() + delay,
         }
     }
-    let mut writer = &stream;
-    let sent = std::iter::once(&request.attrs)
-        .chain(&request.rcpts)
-        .try_for_each(|list| ipc::attr::write(&mut writer, Flavor::Null, list));
-    if let Err(e) = sent {
+
+    /// The socket and whether it waits to write (else to read); None while delayed.
+    pub fn socket(&self) -> Option<(&UnixStream, bool)> {
+        self.stream
+            .as_ref()
+            .map(|s| (s, self.step == Step::Sending))
+    }
+
+    /// When it needs attention even without I/O.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    fn path(&self) -> String {
+        format!("private/{}", self.request.transport)
+    }
+
+    /// Moves the conversation on as far as it goes without waiting; the outcome once it
+    /// has ended.
+    pub fn advance(&mut self, now: Instant) -> Option<Outcome> {
+        loop {
+            let before = self.step;
+            let ended = match self.step {
+                Step::Delay => self.connect(now)?,
+                Step::Greeting => self.greeting(now)?,
+                Step::Sending => self.send(now)?,
+                Step::Status => self.status(now)?,
+            };
+            if let Some(outcome) = ended {
+                return Some(outcome);
+            }
+            if self.step == before {
+                return None;
+            }
+        }
+    }
+
+    /// Connects when the delay is over. The outer None: not yet.
+    fn connect(&mut self, now: Instant) -> Option<Option<Outcome>> {
+        if now < self.deadline {
+            return None;
+        }
+        let connected = global::mail_connect::connect(
+            "private",
+            &self.request.transport,
+            self.request.ipc_timeout,
+        )
+        .and_then(|stream| stream.set_nonblocking(true).map(|()| stream));
+        match connected {
+            Ok(stream) => {
+                self.stream = Some(stream);
+                self.step = Step::Greeting;
+                self.deadline = now + self.request.ipc_timeout;
+                Some(None)
+            }
+            Err(e) => {
+                log::msg_warn!(
+                    "connect to transport {}: {}",
+                    self.path(),
+                    sys::os_error(&e)
+                );
+                Some(Some(Outcome::crash("mail transport unavailable")))
+            }
+        }
+    }
+
+    /// Reads what the agent has sent, until a whole attribute list is in or nothing is
+    /// left to read: Ok(true) at end of file.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(true);
+        };
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return Ok(true),
+                Ok(n) => {
+                    self.input.extend_from_slice(&buf[..n]);
+                    // A whole list is all this step needs: no read just to hear EAGAIN.
+                    if complete_list(&self.input).is_some() {
+                        return Ok(false);
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Takes one complete attribute list off the input, if there is one.
+    fn take_list(&mut self) -> Option<std::io::Result<Option<Attrs>>> {
+        let len = complete_list(&self.input)?;
+        let list: Vec<u8> = self.input.drain(..len).collect();
+        Some(ipc::attr::read(&mut list.as_slice(), Flavor::Null))
+    }
+
+    fn greeting(&mut self, now: Instant) -> Option<Option<Outcome>> {
+        let filled = self.fill();
+        let path = self.path();
+        match self.take_list() {
+            Some(Ok(Some(a))) if a.get_str(mail_attr::PROTO) == Ok("delivery_request_protocol") => {
+            }
+            Some(Ok(Some(_))) => {
+                log::msg_warn!("{path}: malformed response");
+                return Some(Some(Outcome::crash("mail transport unavailable")));
+            }
+            Some(_) => {
+                log::msg_warn!("{path}: premature disconnect");
+                return Some(Some(Outcome::crash("mail transport unavailable")));
+            }
+            None if filled.is_err() || filled.is_ok_and(|eof| eof) || now >= self.deadline => {
+                log::msg_warn!("{path}: premature disconnect");
+                return Some(Some(Outcome::crash("mail transport unavailable")));
+            }
+            None => return None,
+        }
+        let mut output = Vec::new();
+        for list in std::iter::once(&self.request.attrs).chain(&self.request.rcpts) {
+            if let Err(e) = ipc::attr::write(&mut output, Flavor::Null, list) {
+                log::msg_panic!("qmgr_deliver: encode request: {e}");
+            }
+        }
+        self.output = output;
+        self.step = Step::Sending;
+        self.deadline = now + self.request.ipc_timeout;
+        Some(None)
+    }
+
+    fn send(&mut self, now: Instant) -> Option<Option<Outcome>> {
+        let stream = self.stream.as_mut()?;
+        while self.written < self.output.len() {
+            match stream.write(&self.output[self.written..]) {
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    if now < self.deadline {
+                        return None;
+                    }
+                    let e = std::io::Error::from(ErrorKind::TimedOut);
+                    return Some(Some(self.write_failed(&e)));
+                }
+                Err(e) => return Some(Some(self.write_failed(&e))),
+            }
+        }
+        if log::verbose() > 0 {
+            log::msg_info!(
+                "qmgr_deliver: site `{}'",
+                self.request.attrs.get_str(mail_attr::NEXTHOP).unwrap_or("")
+            );
+        }
+        self.output = Vec::new();
+        self.step = Step::Status;
+        self.deadline = now + self.request.daemon_timeout;
+        Some(None)
+    }
+
+    fn write_failed(&self, e: &std::io::Error) -> Outcome {
         log::msg_warn!(
             "write to process ({}): {}",
-            request.transport,
-            sys::os_error(&e)
+            self.request.transport,
+            sys::os_error(e)
         );
-        return Outcome::crash("unknown mail transport error");
+        Outcome::crash("unknown mail transport error")
     }
-    if log::verbose() > 0 {
-        log::msg_info!(
-            "qmgr_deliver: site `{}'",
-            request.attrs.get_str(mail_attr::NEXTHOP).unwrap_or("")
-        );
-    }
-    let _ = stream.set_read_timeout(Some(request.daemon_timeout));
-    match ipc::attr::read(&mut reader, Flavor::Null) {
-        Ok(Some(reply)) => final_reply(&path, &reply),
-        Ok(None) => {
-            log::msg_warn!("{path}: premature disconnect");
-            Outcome::crash("unknown mail transport error")
-        }
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-            ) =>
-        {
-            log::msg_warn!(
-                "{}: timeout receiving delivery status from transport: {}",
-                request.attrs.get_str(mail_attr::QUEUEID).unwrap_or(""),
-                request.transport
-            );
-            Outcome::crash("unknown mail transport error")
-        }
-        Err(_) => {
-            log::msg_warn!("{path}: malformed response");
-            Outcome::crash("unknown mail transport error")
+
+    fn status(&mut self, now: Instant) -> Option<Option<Outcome>> {
+        let filled = self.fill();
+        let path = self.path();
+        match self.take_list() {
+            Some(Ok(Some(reply))) => Some(Some(final_reply(&path, &reply))),
+            Some(_) => {
+                log::msg_warn!("{path}: malformed response");
+                Some(Some(Outcome::crash("unknown mail transport error")))
+            }
+            None if filled.is_err() => {
+                log::msg_warn!("{path}: malformed response");
+                Some(Some(Outcome::crash("unknown mail transport error")))
+            }
+            None if filled.is_ok_and(|eof| eof) => {
+                log::msg_warn!("{path}: premature disconnect");
+                Some(Some(Outcome::crash("unknown mail transport error")))
+            }
+            None if now >= self.deadline => {
+                log::msg_warn!(
+                    "{}: timeout receiving delivery status from transport: {}",
+                    self.request.attrs.get_str(mail_attr::QUEUEID).unwrap_or(""),
+                    self.request.transport
+                );
+                Some(Some(Outcome::crash("unknown mail transport error")))
+            }
+            None => None,
         }
     }
 }
@@ -273,6 +458,21 @@ mod tests {
             .str("action", "")
             .str("reason", reason)
             .int("status", numeric)
+    }
+
+    #[test]
+    fn attribute_lists_are_taken_only_when_complete() {
+        assert_eq!(complete_list(b"\0"), Some(1));
+        assert_eq!(
+            complete_list(b"protocol\0delivery_request_protocol\0\0rest"),
+            Some(36)
+        );
+        assert_eq!(
+            complete_list(b"protocol\0delivery_request_protocol\0"),
+            None
+        );
+        assert_eq!(complete_list(b"protocol\0deliv"), None);
+        assert_eq!(complete_list(b""), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //!
 //! It is a trigger server that never exits on its own (no max_idle or max_use): the
 //! main thread reads triggers (`W`, `I`, `D`, `F`, `A`) and passes them to the
-//! scheduler thread. At start-up every file left in active/ by an earlier qmgr goes back
+//! scheduler thread, waking it through a socket pair that its event loop polls. At start-up every file left in active/ by an earlier qmgr goes back
 //! to incoming/, so a crash never loses a message (it may deliver one twice, as
 //! Postfix's does).
 //!
@@ -35,7 +35,6 @@ mod scan;
 mod scheduler;
 mod settings;
 mod transport;
-mod workers;
 
 use global::mail_queue::{ACTIVE, INCOMING};
 use params::decl::qmgr::QMGR_DAEMON_TIMEOUT;
@@ -68,11 +67,17 @@ fn main() {
     // The scheduler owns the configuration from here on; the trigger loop needs none.
     let empty = params::Config::new(&daemon.config.config_directory, Default::default());
     let config = std::mem::replace(&mut daemon.config, empty);
-    let (sender, events) = mpsc::channel();
-    let to_scheduler = sender.clone();
+    let (to_scheduler, events) = mpsc::channel();
+    let (wake, woken) = std::os::unix::net::UnixStream::pair()
+        .and_then(|(a, b)| {
+            a.set_nonblocking(true)?;
+            b.set_nonblocking(true)?;
+            Ok((a, b))
+        })
+        .unwrap_or_else(|e| log::msg_fatal!("socketpair: {e}"));
     let spawned = std::thread::Builder::new()
         .name("scheduler".to_string())
-        .spawn(move || scheduler::Scheduler::new(settings, config, rewrite, events, sender).run());
+        .spawn(move || scheduler::Scheduler::new(settings, config, rewrite, events, woken).run());
     if let Err(e) = spawned {
         log::msg_fatal!("cannot start the scheduler: {e}");
     }
@@ -83,5 +88,7 @@ fn main() {
         {
             log::msg_fatal!("the scheduler has stopped");
         }
+        // A full socket already wakes the scheduler: a failed write changes nothing.
+        let _ = std::io::Write::write(&mut &wake, &[0]);
     })
 }

@@ -3,9 +3,10 @@
 //!
 //! Postfix counterpart: `qmgr/qmgr.c` (`qmgr_loop`, `qmgr_trigger_event`, the deferred
 //! queue timer) with the selection of `qmgr_transport.c` and the status handling of
-//! `qmgr_deliver_update()`. Postfix does this in one event loop with non-blocking
-//! agent connections; here each delivery runs in a thread of its own and reports back
-//! through the same channel as the triggers, so the scheduler's state is never shared.
+//! `qmgr_deliver_update()`. As Postfix's, it is one event loop with non-blocking agent
+//! connections (deliver.rs): it polls the agents' sockets and a wake-up socket that the
+//! trigger thread writes to after passing a trigger on, so the scheduler's state is never
+//! shared and no thread is woken per delivery.
 //! A message lives in memory from feed to done; its file stays in active/ meanwhile, so
 //! after a crash the start-up move brings it back. Its recipients are read a slice at a
 //! time (job.rs says how many); when a slice's deliveries have all ended and the file
@@ -25,8 +26,11 @@ use global::mail_queue::{ACTIVE, DEFERRED, INCOMING};
 use global::rewrite_clnt::RewriteClient;
 use params::Config;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use sys::nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 /// Trigger requests (Postfix's `QMGR_REQ_*` and `TRIGGER_REQ_WAKEUP`).
 const REQ_WAKEUP: u8 = b'W';
@@ -41,21 +45,23 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 /// qmgr_loop takes one message per event.
 const FEED_BATCH: usize = 100;
 
-/// What wakes the scheduler.
+/// What the trigger thread passes on.
 pub enum Event {
     /// A trigger's bytes.
     Trigger(Vec<u8>),
-    /// A delivery ended.
-    Delivered {
-        /// The transport.
-        transport: String,
-        /// The destination.
-        queue: String,
-        /// The entry that was delivered.
-        entry: Entry,
-        /// How it went.
-        outcome: Outcome,
-    },
+}
+
+/// A delivery under way: the entry, where it goes, and the conversation with the agent.
+struct InFlight {
+    transport: String,
+    queue: String,
+    entry: Entry,
+    delivery: deliver::Delivery,
+    /// Its socket was ready at the last poll.
+    ready: bool,
+    /// It ended as it started (the agent could not be reached): the outcome waits for
+    /// the next turn of the loop, which then dispatches again.
+    ended: Option<Outcome>,
 }
 
 /// A message in the active queue.
@@ -79,12 +85,13 @@ pub struct Scheduler {
     incoming: Scan,
     deferred: Scan,
     events: Receiver<Event>,
-    sender: Sender<Event>,
+    /// Readable when the trigger thread has passed an event on.
+    wake: UnixStream,
     next_deferred_scan: Instant,
     /// Flush flags that apply to the messages fed by the current scans.
     flush_dfxp: bool,
-    /// The threads that talk to the agents.
-    workers: crate::workers::Workers,
+    /// The deliveries under way.
+    deliveries: Vec<InFlight>,
     /// The in-memory recipient budgets of the messages.
     budgets: Budgets,
     /// Recipients in memory, all messages together (`qmgr_recipient_count`).
@@ -100,13 +107,13 @@ pub fn now_tv() -> (i64, i64) {
 }
 
 impl Scheduler {
-    /// A scheduler that takes events from `events`; `sender` goes to delivery threads.
+    /// A scheduler that takes events from `events`, told of each through `wake`.
     pub fn new(
         settings: Settings,
         config: Config,
         rewrite: RewriteClient,
         events: Receiver<Event>,
-        sender: Sender<Event>,
+        wake: UnixStream,
     ) -> Scheduler {
         let mut incoming = Scan::new(INCOMING);
         let mut deferred = Scan::new(DEFERRED);
@@ -124,10 +131,10 @@ impl Scheduler {
             incoming,
             deferred,
             events,
-            sender,
+            wake,
             next_deferred_scan,
             flush_dfxp: false,
-            workers: crate::workers::Workers::default(),
+            deliveries: Vec::new(),
             budgets: Budgets::new(),
             in_memory: 0,
         }
@@ -143,21 +150,28 @@ impl Scheduler {
             let wait = if busy_scans && self.messages.len() < self.settings.active_limit {
                 Duration::ZERO
             } else {
-                let until = self
+                let mut until = self
                     .next_resume()
                     .map_or(self.next_deferred_scan, |r| r.min(self.next_deferred_scan));
+                for flight in &self.deliveries {
+                    until = until.min(flight.delivery.deadline());
+                    if flight.ended.is_some() {
+                        until = Instant::now();
+                    }
+                }
                 until
                     .saturating_duration_since(Instant::now())
                     .min(MAX_WAIT)
             };
-            match self.events.recv_timeout(wait) {
-                Ok(event) => self.handle(event),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => log::msg_fatal!("event channel closed"),
+            self.wait_events(wait);
+            loop {
+                match self.events.try_recv() {
+                    Ok(Event::Trigger(bytes)) => self.trigger(&bytes),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => log::msg_fatal!("event channel closed"),
+                }
             }
-            while let Ok(event) = self.events.try_recv() {
-                self.handle(event);
-            }
+            self.advance_deliveries();
             if Instant::now() >= self.next_deferred_scan {
                 self.deferred.request(scan::START);
                 self.next_deferred_scan =
@@ -175,15 +189,63 @@ impl Scheduler {
         }
     }
 
-    fn handle(&mut self, event: Event) {
-        match event {
-            Event::Trigger(bytes) => self.trigger(&bytes),
-            Event::Delivered {
-                transport,
-                queue,
-                entry,
-                outcome,
-            } => self.delivered(&transport, &queue, entry, outcome),
+    /// Waits up to `wait` for a trigger or an agent's socket, marking the deliveries
+    /// whose socket is ready.
+    fn wait_events(&mut self, wait: Duration) {
+        let mut fds = Vec::with_capacity(self.deliveries.len() + 1);
+        let mut owners = Vec::with_capacity(self.deliveries.len());
+        fds.push(PollFd::new(self.wake.as_fd(), PollFlags::POLLIN));
+        for (at, flight) in self.deliveries.iter().enumerate() {
+            if let Some((socket, write)) = flight.delivery.socket() {
+                let events = if write {
+                    PollFlags::POLLOUT
+                } else {
+                    PollFlags::POLLIN
+                };
+                fds.push(PollFd::new(socket.as_fd(), events));
+                owners.push(at);
+            }
+        }
+        let millis = wait.as_millis().min(i32::MAX as u128) as i32;
+        let timeout = PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(sys::nix::errno::Errno::EINTR) => {}
+            Err(e) => log::msg_fatal!("poll: {e}"),
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        if ready[0] {
+            // Empty the wake-up socket; the channel says what happened.
+            let mut buf = [0u8; 256];
+            while matches!(std::io::Read::read(&mut &self.wake, &mut buf), Ok(n) if n > 0) {}
+        }
+        for (slot, at) in owners.into_iter().enumerate() {
+            self.deliveries[at].ready = ready[slot + 1];
+        }
+    }
+
+    /// Moves on every delivery whose socket is ready or whose time has come; the
+    /// outcome of each that ended goes to [`Scheduler::delivered`].
+    fn advance_deliveries(&mut self) {
+        let now = Instant::now();
+        let mut at = 0;
+        while at < self.deliveries.len() {
+            let flight = &mut self.deliveries[at];
+            let due = std::mem::take(&mut flight.ready) || flight.delivery.deadline() <= now;
+            let ended = match flight.ended.take() {
+                Some(outcome) => Some(outcome),
+                None if due => flight.delivery.advance(now),
+                None => None,
+            };
+            if let Some(outcome) = ended {
+                let done = self.deliveries.remove(at);
+                self.delivered(&done.transport, &done.queue, done.entry, outcome);
+                continue;
+            }
+            at += 1;
         }
     }
 
@@ -514,7 +576,8 @@ impl Scheduler {
         Some((queue_name, nexthop, entry, delay))
     }
 
-    /// Starts one delivery thread.
+    /// Starts one delivery (`qmgr_deliver`): it connects at once, or after a transport
+    /// rate delay.
     fn start(
         &mut self,
         transport: &str,
@@ -533,17 +596,16 @@ impl Scheduler {
             &entry.rcpts,
             (self.settings.ipc_timeout, self.settings.daemon_timeout),
         );
-        let sender = self.sender.clone();
-        let (transport, queue) = (transport.to_string(), queue.to_string());
-        self.workers.run(move || {
-            std::thread::sleep(delay);
-            let outcome = deliver::deliver(&request);
-            let _ = sender.send(Event::Delivered {
-                transport,
-                queue,
-                entry,
-                outcome,
-            });
+        let mut delivery = deliver::Delivery::new(request, delay);
+        // Connecting and sending cost nothing to wait for: start now.
+        let ended = delivery.advance(Instant::now());
+        self.deliveries.push(InFlight {
+            transport: transport.to_string(),
+            queue: queue.to_string(),
+            entry,
+            delivery,
+            ready: false,
+            ended,
         });
     }
 
