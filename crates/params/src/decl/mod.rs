@@ -25,6 +25,7 @@ pub mod smtp_tls;
 pub mod smtpd;
 pub mod submission;
 pub mod tls;
+pub mod transcript;
 pub mod verify;
 
 /// Every declared parameter.
@@ -55,6 +56,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         logging::ALL,
         debug::ALL,
         verify::ALL,
+        transcript::ALL,
     ]
     .into_iter()
     .flatten()
