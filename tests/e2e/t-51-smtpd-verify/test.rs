@@ -217,6 +217,68 @@ fn reject_reason_and_codes_match_postfix() {
     }
 }
 
+/// Starts fake_verify.py on `instance`'s private/fakeverify; None when python3 cannot
+/// run.
+fn fake_verify(instance: &Instance) -> Option<Sink> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/t-51-smtpd-verify/fake_verify.py"
+    );
+    let socket = instance.dir.join("queue/private/fakeverify");
+    let Ok(mut child) = Command::new("python3")
+        .arg(script)
+        .arg(&socket)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        testkit::skip("python3 cannot run");
+        return None;
+    };
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    Some(Sink(child))
+}
+
+/// A verify service that answers but cannot serve: "address verification problem",
+/// kept as DEFER_IF_PERMIT (so a later reject wins, and otherwise the deferral is sent),
+/// and Postfix's service failure warning.
+#[test]
+fn verify_service_failure_matches_postfix() {
+    let main_cf = [
+        ("mynetworks", "127.0.0.1/32"),
+        ("address_verify_service_name", "fakeverify"),
+        (
+            "smtpd_recipient_restrictions",
+            "reject_unverified_recipient, check_recipient_access \
+             inline:{{bad@relay.e2e.test=REJECT}}, permit_mynetworks, reject",
+        ),
+    ];
+    let Some(mut pair) = Pair::prepare("t51-failure", &main_cf, &[]) else {
+        return;
+    };
+    pair.start();
+    let Some(_theirs) = fake_verify(&pair.postfix) else {
+        return;
+    };
+    let Some(_ours) = fake_verify(&pair.ironpost) else {
+        return;
+    };
+    compare(
+        &pair,
+        "service failure",
+        "sender@example.org",
+        &["good@relay.e2e.test", "bad@relay.e2e.test"],
+        "450 4.1.1 <good@relay.e2e.test>: Recipient address rejected: address verification \
+         problem",
+    );
+    let log = pair.ironpost.log();
+    assert!(log.contains("warning: fakeverify service failure"), "{log}");
+}
+
 /// The queue file system's free space in Postfix's warning, which changes between the
 /// two instances' sessions.
 fn mask_free_space(_: &Instance, lines: Vec<String>) -> Vec<String> {
