@@ -101,16 +101,42 @@ pub struct Passwd {
     pub shell: String,
 }
 
+/// The user found last, kept for the life of the process as Postfix's mypwd.c keeps
+/// `last_pwd`: the same recipient again (every message of a mailing list, a benchmark's
+/// user) costs no reading of the password file, twice per delivery (.forward, then the
+/// mailbox). A user who is not found is not kept.
+static LAST: std::sync::Mutex<Option<Passwd>> = std::sync::Mutex::new(None);
+
+/// The entry `matches` picks from the one kept, else the lookup's (then kept).
+fn cached(
+    matches: impl Fn(&Passwd) -> bool,
+    lookup: impl FnOnce() -> Result<Option<sys::nix::unistd::User>, sys::nix::errno::Errno>,
+) -> Result<Option<Passwd>, std::io::Error> {
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pw) = last.as_ref().filter(|pw| matches(pw)) {
+        return Ok(Some(pw.clone()));
+    }
+    let found = passwd(lookup())?;
+    if found.is_some() {
+        last.clone_from(&found);
+    }
+    Ok(found)
+}
+
 /// Looks a user up by name (`mypwnam_err`): Ok(None) when there is none.
 pub fn getpwnam(name: &str) -> Result<Option<Passwd>, std::io::Error> {
-    passwd(sys::nix::unistd::User::from_name(name))
+    cached(
+        |pw| pw.name == name,
+        || sys::nix::unistd::User::from_name(name),
+    )
 }
 
 /// Looks a user up by id (`mypwuid_err`).
 pub fn getpwuid(uid: u32) -> Result<Option<Passwd>, std::io::Error> {
-    passwd(sys::nix::unistd::User::from_uid(
-        sys::nix::unistd::Uid::from_raw(uid),
-    ))
+    cached(
+        |pw| pw.uid == uid,
+        || sys::nix::unistd::User::from_uid(sys::nix::unistd::Uid::from_raw(uid)),
+    )
 }
 
 fn passwd(
