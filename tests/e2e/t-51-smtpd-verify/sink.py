@@ -1,9 +1,11 @@
 # An SMTP server for e2e t-51's address probes: listens on 127.0.0.1 port argv[1],
-# refuses recipients whose local part starts with "no" (550 5.1.1) and accepts the rest.
-# Prints "ready" once listening.
+# refuses recipients whose local part starts with "no" (550 5.1.1), answers those that
+# start with "slow" after 20 seconds, and accepts the rest. Prints "ready" once
+# listening.
 import socket
 import sys
 import threading
+import time
 
 
 def session(conn):
@@ -27,6 +29,8 @@ def session(conn):
         elif verb == "RCPT":
             addr = line.split(":", 1)[1].strip().split(" ")[0]
             local = addr.strip("<>").split("@")[0]
+            if local.startswith("slow"):
+                time.sleep(20)
             if local.startswith("no"):
                 say("550 5.1.1 %s: Recipient address rejected: no such user" % addr)
             else:

@@ -217,6 +217,33 @@ fn reject_reason_and_codes_match_postfix() {
     }
 }
 
+/// address_verify_poll_count and address_verify_poll_delay: a probe that stays out
+/// (the server answers after 20 seconds) is asked about three times, a second apart,
+/// before the RCPT gets "in progress".
+#[test]
+fn polling_matches_postfix() {
+    let extra = [
+        ("address_verify_poll_count", "3"),
+        ("address_verify_poll_delay", "1s"),
+    ];
+    let Some((pair, _sinks)) = start("t51-poll", &extra) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    compare(
+        &pair,
+        "polled",
+        "sender@example.org",
+        &["slow@relay.e2e.test"],
+        "450 4.1.1 <slow@relay.e2e.test>: Recipient address rejected: unverified address: \
+         Address verification in progress",
+    );
+    // Two pauses of a second on each side.
+    let waited = started.elapsed();
+    assert!(waited >= std::time::Duration::from_secs(4), "{waited:?}");
+    assert!(waited < std::time::Duration::from_secs(15), "{waited:?}");
+}
+
 /// Starts fake_verify.py on `instance`'s private/fakeverify; None when python3 cannot
 /// run.
 fn fake_verify(instance: &Instance) -> Option<Sink> {
