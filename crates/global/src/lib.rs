@@ -62,6 +62,7 @@ pub mod scache_clnt;
 pub mod sent;
 pub mod table_watch;
 pub mod trace;
+pub mod transcript;
 pub mod user_acl;
 pub mod verify;
 pub mod verify_clnt;

@@ -8,7 +8,8 @@
 //!
 //! The [`Tap`] sees every command line and every reply line: at `-v` (or for a client in
 //! `debug_peer_list`) it logs them as Postfix's verbose smtpd does (`< name[addr]:
-//! COMMAND`, `> name[addr]: reply`). It is also where a saved transcript will be taken.
+//! COMMAND`, `> name[addr]: reply`). For a client in `smtpd_transcript_peer_list` it also
+//! feeds global::transcript with every byte read, every reply line and the TLS handshake.
 //! TLS sits underneath it ([`Link`], the [`Wire`] of a network session): after STARTTLS
 //! (or at connect in wrapper mode) the plain socket is replaced by crates/tls's stream,
 //! so the tap sees the decrypted dialogue (Postfix's `tls_bio_ops.c` under
@@ -142,17 +143,43 @@ impl Wire for Stream {
     }
 }
 
-/// What the session said and heard, for verbose logging now and transcripts later.
-#[derive(Debug, Clone)]
+/// What the session said and heard, for verbose logging and the saved transcript.
 pub struct Tap {
     namaddr: String,
+    /// The session's transcript, for a listed client.
+    transcript: Option<global::transcript::Transcript>,
 }
 
 impl Tap {
-    /// A tap for the client `namaddr`.
+    /// A tap for the client `namaddr` (`name[addr]`), with a transcript when the client is
+    /// in smtpd_transcript_peer_list.
     pub fn new(namaddr: &str) -> Tap {
+        let (name, addr) = namaddr
+            .strip_suffix(']')
+            .and_then(|s| s.split_once('['))
+            .unwrap_or((namaddr, namaddr));
         Tap {
             namaddr: namaddr.to_string(),
+            transcript: global::transcript::open(name, addr, namaddr),
+        }
+    }
+
+    /// Bytes as read from the client (inside TLS, decrypted).
+    fn read(&mut self, bytes: &[u8]) {
+        if let Some(t) = self.transcript.as_mut() {
+            t.client_bytes(bytes);
+        }
+    }
+
+    /// What the handshake negotiated.
+    fn tls(&mut self, summary: &Summary) {
+        if let Some(t) = self.transcript.as_mut() {
+            let peer = summary
+                .peer_cert
+                .as_ref()
+                .map(|c| (c.subject_cn.as_str(), c.fingerprint.as_str()));
+            let bits = (summary.cipher_usebits, summary.cipher_algbits);
+            t.tls(summary.protocol, summary.cipher, bits, peer);
         }
     }
 
@@ -175,7 +202,10 @@ impl Tap {
     }
 
     /// One line of a reply.
-    pub fn reply(&self, line: &[u8]) {
+    pub fn reply(&mut self, line: &[u8]) {
+        if let Some(t) = self.transcript.as_mut() {
+            t.server_line(line);
+        }
         if log::verbose() > 0 {
             log::msg_info!("> {}: {}", self.namaddr, String::from_utf8_lossy(line));
         }
@@ -231,6 +261,7 @@ impl<W: Wire> SessionIo<W> {
             .wire
             .start_tls(tls, &self.tap.namaddr, starttls_timeout)
             .ok_or(Hangup::Lost)?;
+        self.tap.tls(&summary);
         if let Err(e) = self.wire.set_deadline(self.timeout) {
             log::msg_warn!("set timeout: {}", sys::os_error(&e));
         }
@@ -276,6 +307,7 @@ impl<W: Wire> SessionIo<W> {
                     return Err(Hangup::Lost);
                 }
                 Ok(n) => {
+                    self.tap.read(&buf[..n]);
                     self.received += n as u64;
                     self.input.push(&buf[..n]);
                     return Ok(());

@@ -40,6 +40,16 @@ fn main() {
         log::msg_fatal!("unexpected command-line argument: {arg}");
     }
     let settings = Settings::from_config(&daemon.config);
+    // Saved transcripts (an ironpost extension): the directory is made before the jail.
+    let side = global::transcript::Side::Server;
+    if let Err(e) = global::transcript::init(
+        &daemon.config,
+        side,
+        &daemon.process_name,
+        &daemon.service_name,
+    ) {
+        log::msg_fatal!("{e}");
+    }
     let mut checker = checker(&daemon.config, &settings);
     let mut dovecot = settings.sasl.dovecot();
     let mut anvil = anvil::Anvil::from_config(&daemon.config, &daemon.service_name);

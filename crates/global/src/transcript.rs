@@ -1,0 +1,683 @@
+//! Saved SMTP session transcripts, for the peers an administrator lists: an ironpost
+//! extension with no Postfix counterpart (the nearest is `global/debug_peer.c`, which only
+//! raises the verbose logging of such peers, and the Debugging Howto's sniffer, which is
+//! blind after STARTTLS).
+//!
+//! smtpd (programs/smtpd/src/io.rs) and the SMTP client (programs/smtp/src/chat.rs) each
+//! have one place every byte of a session passes, inside TLS too; both hand what passes
+//! to the one writer here. A daemon installs its [`Policy`] with [`init`] before it drops
+//! privileges (the directory is created then, owned by mail_owner), and [`open`] gives a
+//! [`Transcript`] for a listed peer.
+//!
+//! A transcript is one file per session, written line by line as the session goes (a
+//! session that hangs shows up to where it hangs), mode 0600. Each line carries the time
+//! of day and a direction: `<` what the SMTP client sent, `>` what the server replied,
+//! `*` what the transcript notes itself (the TLS handshake, content not kept, BDAT chunk
+//! sizes). SASL responses are never written, only their sizes; message content is kept
+//! as `transcript_content` says (headers by default: no bodies). While the session runs
+//! the file ends in `.part`; at its end it is renamed to carry the queue ids the session
+//! produced and an info line names it per queue id (`ID: transcript=path`), which the
+//! timeline and posttrace pick up.
+
+use crate::match_list::{self, MatchList, Matcher};
+use params::Config;
+use params::decl::transcript as t;
+use std::cell::RefCell;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How much message content a transcript keeps (`transcript_content`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Counts only.
+    None,
+    /// The header lines, the body counted.
+    Headers,
+    /// Everything.
+    Full,
+}
+
+/// Which end of SMTP this process is: it decides which peer list applies and whose queue
+/// ids a session produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// smtpd: the peer is the SMTP client; `queued as ID` replies name our queue files.
+    Server,
+    /// smtp or lmtp: the peer is the server; the queue id is the message being sent.
+    Client,
+}
+
+/// The process's transcript settings, installed once by [`init`].
+pub struct Policy {
+    peers: MatchList,
+    /// As configured, for log lines.
+    directory: String,
+    /// How this process reaches it: relative to queue_directory when it is under it, so
+    /// that chrooted daemons (whose root is queue_directory) reach it too.
+    open_dir: PathBuf,
+    keep: Keep,
+    maxfiles: usize,
+    max_age: Duration,
+    size_limit: u64,
+    side: Side,
+    /// The process name (smtpd, smtp, lmtp): part of each file name.
+    label: String,
+    /// The master.cf service, for each file's first line.
+    service: String,
+    /// mail_owner's uid and gid, when files must be given to it (running as root).
+    owner: Option<(u32, u32)>,
+}
+
+thread_local! {
+    static POLICY: RefCell<Option<Rc<Policy>>> = const { RefCell::new(None) };
+    static SEQUENCE: RefCell<u32> = const { RefCell::new(0) };
+}
+
+/// Reads the transcript parameters for `side` and, when its peer list is not empty,
+/// creates transcript_directory (mode 0700, owned by mail_owner). Call it before the
+/// daemon enters its jail. `label` is the process name, `service` master.cf's.
+pub fn init(config: &Config, side: Side, label: &str, service: &str) -> Result<(), String> {
+    let param = match side {
+        Side::Server => &t::SMTPD_TRANSCRIPT_PEER_LIST,
+        Side::Client => &t::SMTP_TRANSCRIPT_PEER_LIST,
+    };
+    let err = |e: params::ConfigError| e.to_string();
+    if config.str(param).map_err(err)?.trim().is_empty() {
+        return Ok(());
+    }
+    let peers = match_list::from_parameter(config, param, &[Matcher::Hostname, Matcher::Hostaddr])
+        .map_err(err)?;
+    let keep = match config.str(&t::TRANSCRIPT_CONTENT).map_err(err)?.as_str() {
+        "none" => Keep::None,
+        "headers" => Keep::Headers,
+        "full" => Keep::Full,
+        other => {
+            return Err(format!(
+                "parameter {}: unknown value: {other} (specify none, headers or full)",
+                t::TRANSCRIPT_CONTENT.name
+            ));
+        }
+    };
+    let directory = config.str(&t::TRANSCRIPT_DIRECTORY).map_err(err)?;
+    let queue = config
+        .str(&params::decl::install::QUEUE_DIRECTORY)
+        .map_err(err)?;
+    let open_dir = match directory
+        .strip_prefix(queue.trim_end_matches('/'))
+        .and_then(|rest| rest.strip_prefix('/'))
+    {
+        Some(rest) if !rest.is_empty() => PathBuf::from(rest),
+        _ => PathBuf::from(&directory),
+    };
+    let owner_name = config
+        .str(&params::decl::install::MAIL_OWNER)
+        .map_err(err)?;
+    let owner = if sys::nix::unistd::geteuid().is_root() {
+        let account = sys::user::by_name(&owner_name)
+            .ok_or_else(|| format!("unknown mail_owner account: {owner_name}"))?;
+        Some((account.uid, account.gid))
+    } else {
+        None
+    };
+    make_directory(&open_dir, &directory, owner)?;
+    let policy = Policy {
+        peers,
+        directory,
+        open_dir,
+        keep,
+        maxfiles: usize::try_from(config.int(&t::TRANSCRIPT_MAXFILES).map_err(err)?).unwrap_or(1),
+        max_age: Duration::from_secs(
+            u64::try_from(config.time(&t::TRANSCRIPT_MAX_AGE).map_err(err)?).unwrap_or(0),
+        ),
+        size_limit: u64::try_from(config.int(&t::TRANSCRIPT_SIZE_LIMIT).map_err(err)?)
+            .unwrap_or(1024),
+        side,
+        label: label.to_string(),
+        service: service.to_string(),
+        owner,
+    };
+    POLICY.with(|p| *p.borrow_mut() = Some(Rc::new(policy)));
+    Ok(())
+}
+
+/// Creates the directory when missing, private to mail_owner.
+fn make_directory(path: &Path, shown: &str, owner: Option<(u32, u32)>) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    if path.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| format!("create transcript directory {shown}: {}", sys::os_error(&e)))?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))
+            .map_err(|e| format!("chown transcript directory {shown}: {}", sys::os_error(&e)))?;
+    }
+    Ok(())
+}
+
+/// A transcript for the peer `name`/`addr` (`namaddr` as log lines show it), when the
+/// peer is listed; trouble with the directory is a warning, never the session's end.
+pub fn open(name: &str, addr: &str, namaddr: &str) -> Option<Transcript> {
+    let policy = POLICY.with(|p| p.borrow().clone())?;
+    match policy.peers.matches(&[name, addr]) {
+        Ok(true) => {}
+        Ok(false) => return None,
+        Err(e) => {
+            log::msg_warn!("{e}");
+            return None;
+        }
+    }
+    policy.prune();
+    let now = SystemTime::now();
+    let seconds = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let tm = sys::localtime(i64::try_from(seconds).unwrap_or(0));
+    let seq = SEQUENCE.with(|s| {
+        *s.borrow_mut() += 1;
+        *s.borrow()
+    });
+    let stem = format!(
+        "{:04}{:02}{:02}-{:02}{:02}{:02}_{}_{}_{}.{seq}",
+        tm.year,
+        tm.month + 1,
+        tm.day,
+        tm.hour,
+        tm.minute,
+        tm.second,
+        policy.label,
+        file_safe(addr),
+        std::process::id(),
+    );
+    let part = policy.open_dir.join(format!("{stem}.part"));
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&part);
+    let file = match file {
+        Ok(file) => file,
+        Err(e) => {
+            log::msg_warn!(
+                "create transcript {}/{stem}.part: {}",
+                policy.directory,
+                sys::os_error(&e)
+            );
+            return None;
+        }
+    };
+    if let Some((uid, gid)) = policy.owner {
+        // Created as root (a daemon without privilege drop): the files are mail_owner's.
+        let _ = std::os::unix::fs::fchown(&file, Some(uid), Some(gid));
+    }
+    let mut transcript = Transcript {
+        policy,
+        file: Some(file),
+        stem,
+        namaddr: namaddr.to_string(),
+        queue_ids: Vec::new(),
+        written: 0,
+        dropped: 0,
+        closing: false,
+        parser: Parser::default(),
+    };
+    let head = format!(
+        "{} session with {namaddr}, service {}, {} {:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        transcript.policy.label,
+        transcript.policy.service,
+        match transcript.policy.side {
+            Side::Server => "connected",
+            Side::Client => "connected to",
+        },
+        tm.year,
+        tm.month + 1,
+        tm.day,
+        tm.hour,
+        tm.minute,
+        tm.second
+    );
+    transcript.note(&head);
+    Some(transcript)
+}
+
+/// An address as part of a file name (IPv6 colons are kept; a slash never is).
+fn file_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl Policy {
+    /// Removes transcripts past `transcript_max_age` and the oldest beyond
+    /// `transcript_maxfiles - 1`, to make room for one more.
+    fn prune(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.open_dir) else {
+            return;
+        };
+        let now = SystemTime::now();
+        let mut files: Vec<(SystemTime, PathBuf)> = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let modified = meta.modified().unwrap_or(now);
+            let age = now.duration_since(modified).unwrap_or_default();
+            if !self.max_age.is_zero() && age > self.max_age {
+                let _ = std::fs::remove_file(entry.path());
+                continue;
+            }
+            files.push((modified, entry.path()));
+        }
+        if files.len() < self.maxfiles {
+            return;
+        }
+        files.sort();
+        let excess = files.len() + 1 - self.maxfiles;
+        for (_, path) in files.into_iter().take(excess) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Where the client's bytes stand in the protocol.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Command lines.
+    #[default]
+    Command,
+    /// A command that decides what follows (DATA, AUTH, a SASL response) waits for its
+    /// reply; the client's lines are held until it comes.
+    Awaiting(Pending),
+    /// The next line is a SASL response.
+    Sasl,
+    /// DATA content, up to the line with the dot.
+    Data,
+    /// This many bytes of a BDAT chunk, LAST or not.
+    Bdat(u64, bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Data,
+    Auth,
+}
+
+/// The client's side of the dialogue, split into lines and classified.
+#[derive(Default)]
+struct Parser {
+    mode: Mode,
+    /// An incomplete line.
+    partial: Vec<u8>,
+    /// Lines held while [`Mode::Awaiting`] a reply.
+    held: Vec<u8>,
+    /// Inside the message's headers (content starts there).
+    in_headers: bool,
+    /// Content lines and bytes not kept, of the current message.
+    skipped_lines: u64,
+    skipped_bytes: u64,
+}
+
+/// One session's transcript.
+pub struct Transcript {
+    policy: Rc<Policy>,
+    file: Option<File>,
+    stem: String,
+    namaddr: String,
+    queue_ids: Vec<String>,
+    written: u64,
+    dropped: u64,
+    /// The last lines, written past the size limit.
+    closing: bool,
+    parser: Parser,
+}
+
+impl Transcript {
+    /// Bytes the SMTP client sent, as they went over the wire (after TLS decryption on
+    /// the server, before encryption on the client), in pieces of any size.
+    pub fn client_bytes(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if let Mode::Bdat(left, last) = self.parser.mode {
+                let take = usize::try_from(left).unwrap_or(usize::MAX).min(bytes.len());
+                self.content(&bytes[..take]);
+                bytes = &bytes[take..];
+                let left = left - take as u64;
+                self.parser.mode = Mode::Bdat(left, last);
+                if left == 0 {
+                    self.end_chunk(last);
+                }
+                continue;
+            }
+            let Some(at) = bytes.iter().position(|&b| b == b'\n') else {
+                self.parser.partial.extend_from_slice(bytes);
+                return;
+            };
+            let mut line = std::mem::take(&mut self.parser.partial);
+            line.extend_from_slice(&bytes[..=at]);
+            bytes = &bytes[at + 1..];
+            self.client_line(line);
+        }
+    }
+
+    /// One complete line from the client, with its line end.
+    fn client_line(&mut self, line: Vec<u8>) {
+        match self.parser.mode {
+            Mode::Awaiting(_) => self.parser.held.extend_from_slice(&line),
+            Mode::Sasl => {
+                let text = trim_end(&line);
+                self.write(
+                    '<',
+                    format!("[SASL response, {} bytes, not kept]", text.len()).as_bytes(),
+                );
+                self.parser.mode = Mode::Awaiting(Pending::Auth);
+            }
+            Mode::Data => {
+                if trim_end(&line) == b"." {
+                    self.end_content();
+                    self.write('<', b".");
+                    self.parser.mode = Mode::Command;
+                } else {
+                    self.content_line(&line);
+                }
+            }
+            Mode::Command | Mode::Bdat(..) => self.command(&line),
+        }
+    }
+
+    /// A command line: written (AUTH's initial response redacted), and the mode it sets.
+    fn command(&mut self, line: &[u8]) {
+        let text = trim_end(line);
+        let words: Vec<&[u8]> = text
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let verb = words
+            .first()
+            .map(|w| w.to_ascii_uppercase())
+            .unwrap_or_default();
+        match verb.as_slice() {
+            b"AUTH" if words.len() > 2 => {
+                let shown = format!(
+                    "AUTH {} [initial response, {} bytes, not kept]",
+                    String::from_utf8_lossy(words[1]),
+                    words[2].len()
+                );
+                self.write('<', shown.as_bytes());
+                self.parser.mode = Mode::Awaiting(Pending::Auth);
+            }
+            b"AUTH" => {
+                self.write('<', text);
+                self.parser.mode = Mode::Awaiting(Pending::Auth);
+            }
+            b"DATA" => {
+                self.write('<', text);
+                self.parser.mode = Mode::Awaiting(Pending::Data);
+            }
+            b"BDAT" => {
+                self.write('<', text);
+                let size = words
+                    .get(1)
+                    .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok());
+                let last = words
+                    .get(2)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(b"LAST"));
+                if let Some(size) = size {
+                    if !matches!(self.parser.mode, Mode::Bdat(..)) {
+                        self.start_content();
+                    }
+                    self.note(&format!(
+                        "BDAT chunk of {size} bytes{}",
+                        if last { ", the last" } else { "" }
+                    ));
+                    self.parser.mode = Mode::Bdat(size, last);
+                    if size == 0 {
+                        self.end_chunk(last);
+                    }
+                }
+            }
+            _ => self.write('<', text),
+        }
+    }
+
+    /// One line of the server's reply, without its line end.
+    pub fn server_line(&mut self, line: &[u8]) {
+        self.write('>', line);
+        if let Some(at) = find(line, b"queued as ").filter(|_| self.policy.side == Side::Server) {
+            let id: String = String::from_utf8_lossy(&line[at + 10..])
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect();
+            self.queue_id(&id);
+        }
+        let last = line.len() == 3 || line.get(3) == Some(&b' ');
+        let Mode::Awaiting(pending) = self.parser.mode else {
+            return;
+        };
+        if !last {
+            return;
+        }
+        self.parser.mode = match (pending, line.get(..3)) {
+            (Pending::Data, Some(b"354")) => {
+                self.start_content();
+                Mode::Data
+            }
+            (Pending::Auth, Some(b"334")) => Mode::Sasl,
+            _ => Mode::Command,
+        };
+        let held = std::mem::take(&mut self.parser.held);
+        self.client_bytes(&held);
+    }
+
+    /// The TLS handshake's outcome: protocol, cipher and the peer's certificate.
+    pub fn tls(
+        &mut self,
+        protocol: &str,
+        cipher: &str,
+        bits: (u32, u32),
+        peer: Option<(&str, &str)>,
+    ) {
+        let mut text = format!(
+            "TLS: {protocol} with cipher {cipher} ({}/{} bits)",
+            bits.0, bits.1
+        );
+        match peer {
+            Some((subject, fingerprint)) => text.push_str(&format!(
+                ", peer certificate subject_CN={subject}, fingerprint={fingerprint}"
+            )),
+            None => text.push_str(", no peer certificate"),
+        }
+        self.note(&text);
+        // What was sent before the handshake is gone; inside TLS the dialogue restarts.
+        self.parser.partial.clear();
+        self.parser.held.clear();
+        self.parser.mode = Mode::Command;
+    }
+
+    /// A queue id the session produced (or, on the client side, the message it sends).
+    pub fn queue_id(&mut self, id: &str) {
+        if !id.is_empty() && !self.queue_ids.iter().any(|q| q == id) {
+            self.queue_ids.push(id.to_string());
+        }
+    }
+
+    /// A line the transcript adds itself.
+    pub fn note(&mut self, text: &str) {
+        self.write('*', text.as_bytes());
+    }
+
+    fn start_content(&mut self) {
+        self.parser.in_headers = true;
+        self.parser.skipped_lines = 0;
+        self.parser.skipped_bytes = 0;
+    }
+
+    /// A BDAT chunk ended: a line cut by the chunk boundary stays open unless it was the
+    /// last chunk.
+    fn end_chunk(&mut self, last: bool) {
+        if last {
+            let rest = std::mem::take(&mut self.parser.partial);
+            if !rest.is_empty() {
+                self.content_line(&rest);
+            }
+            self.end_content();
+        }
+        self.parser.mode = Mode::Command;
+    }
+
+    /// Message bytes of a BDAT chunk.
+    fn content(&mut self, mut bytes: &[u8]) {
+        while let Some(at) = bytes.iter().position(|&b| b == b'\n') {
+            let mut line = std::mem::take(&mut self.parser.partial);
+            line.extend_from_slice(&bytes[..=at]);
+            bytes = &bytes[at + 1..];
+            self.content_line(&line);
+        }
+        self.parser.partial.extend_from_slice(bytes);
+    }
+
+    /// One line of message content, kept as `transcript_content` says.
+    fn content_line(&mut self, line: &[u8]) {
+        let text = trim_end(line);
+        let header = self.parser.in_headers;
+        if header && text.is_empty() {
+            self.parser.in_headers = false;
+        }
+        let keep = match self.policy.keep {
+            Keep::Full => true,
+            Keep::Headers => header,
+            Keep::None => false,
+        };
+        if keep {
+            self.write('<', text);
+        } else {
+            self.parser.skipped_lines += 1;
+            self.parser.skipped_bytes += line.len() as u64;
+        }
+    }
+
+    fn end_content(&mut self) {
+        if self.parser.skipped_lines > 0 {
+            let text = format!(
+                "message content not kept: {} lines, {} bytes (transcript_content = {})",
+                self.parser.skipped_lines,
+                self.parser.skipped_bytes,
+                match self.policy.keep {
+                    Keep::None => "none",
+                    Keep::Headers => "headers",
+                    Keep::Full => "full",
+                }
+            );
+            self.note(&text);
+        }
+        self.parser.skipped_lines = 0;
+        self.parser.skipped_bytes = 0;
+    }
+
+    /// Writes one line now: `HH:MM:SS.mmm D text`, non-printable bytes escaped.
+    fn write(&mut self, direction: char, text: &[u8]) {
+        let Some(file) = self.file.as_mut() else {
+            return;
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let tm = sys::localtime(i64::try_from(now.as_secs()).unwrap_or(0));
+        let mut out = format!(
+            "{:02}:{:02}:{:02}.{:03} {direction} ",
+            tm.hour,
+            tm.minute,
+            tm.second,
+            now.subsec_millis()
+        )
+        .into_bytes();
+        for &b in text {
+            if b == b'\t' || (b' '..0x7f).contains(&b) || b >= 0x80 {
+                out.push(b);
+            } else {
+                out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+            }
+        }
+        out.push(b'\n');
+        if !self.closing && self.written + out.len() as u64 > self.policy.size_limit {
+            self.dropped += out.len() as u64;
+            return;
+        }
+        self.written += out.len() as u64;
+        if let Err(e) = file.write_all(&out) {
+            log::msg_warn!(
+                "write transcript {}: {}",
+                self.path(".part"),
+                sys::os_error(&e)
+            );
+            self.file = None;
+        }
+    }
+
+    /// The file's full name as configured, with `suffix`.
+    fn path(&self, suffix: &str) -> String {
+        format!("{}/{}{suffix}", self.policy.directory, self.stem)
+    }
+}
+
+impl Drop for Transcript {
+    /// The session is over: the file gets its final name, with the queue ids, and the
+    /// log says where it is.
+    fn drop(&mut self) {
+        if self.dropped > 0 {
+            let text = format!(
+                "transcript_size_limit reached: {} more bytes not kept",
+                self.dropped
+            );
+            // Past the limit on purpose: the reader must see the transcript is cut.
+            self.closing = true;
+            self.note(&text);
+        }
+        self.note("end of session");
+        self.file = None;
+        let ids = if self.queue_ids.is_empty() {
+            String::new()
+        } else {
+            format!("_{}", self.queue_ids.join(","))
+        };
+        let from = self.policy.open_dir.join(format!("{}.part", self.stem));
+        let to = self.policy.open_dir.join(format!("{}{ids}", self.stem));
+        let shown = match std::fs::rename(&from, &to) {
+            Ok(()) => self.path(&ids),
+            Err(e) => {
+                log::msg_warn!(
+                    "rename transcript {}: {}",
+                    self.path(".part"),
+                    sys::os_error(&e)
+                );
+                self.path(".part")
+            }
+        };
+        if self.queue_ids.is_empty() {
+            log::msg_info!("transcript of {}: {shown}", self.namaddr);
+        }
+        for id in &self.queue_ids {
+            log::msg_info!("{id}: transcript={shown}");
+        }
+    }
+}
+
+/// A line without its CR LF.
+fn trim_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
