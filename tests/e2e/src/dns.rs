@@ -36,7 +36,7 @@ impl DnsServer {
         let _ = std::io::BufReader::new(child.stdout.take().expect("a pipe")).read_line(&mut ready);
         let server = DnsServer(child);
         if ready.trim() != "ready" {
-            testkit::skip(&format!("cannot listen on {addr} port 53"));
+            testkit::skip(format!("cannot listen on {addr} port 53"));
             return None;
         }
         Some(server)

@@ -172,17 +172,7 @@ fn normalize(line: &str, ports: [u16; 2]) -> String {
 
 /// An instance with ironpost's daemons, and ironpost's smtp too when `ours`.
 fn instance(name: &str, ours: bool) -> Option<Instance> {
-    // Postfix's client on the Postfix side, whatever the suite's daemon list holds.
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS
-        .iter()
-        .copied()
-        .filter(|d| *d != "smtp" && *d != "lmtp")
-        .collect();
-    if ours {
-        daemons.push("smtp");
-    }
-    let side = if ours { "ours" } else { "postfix" };
-    Instance::with_daemons(&format!("{name}-{side}"), &daemons)
+    e2e::client::instance(name, ours, "smtp")
 }
 
 /// Sends one message per case (sender, recipient, the status awaited) and waits for
@@ -300,21 +290,12 @@ fn run(ours: bool) -> Option<Seen> {
     ];
     deliver(&mx, &mut servers, "t36", &cases);
     // One message, three recipients: one taken, one refused, one put off.
-    let script = "import smtplib, sys\n\
-        s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
-        s.sendmail('user@vmail.e2e.test', sys.argv[2:], 'Subject: three\\r\\n\\r\\nbody\\r\\n')\n\
-        s.quit()\n";
     let many = [
         "m1@relay.e2e.test",
         "r550m@relay.e2e.test",
         "r450m@relay.e2e.test",
     ];
-    let out = Command::new("python3")
-        .args(["-c", script, &mx.smtp_port.to_string()])
-        .args(many)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    e2e::client::send_to_many(&mx, "three", &many);
     // SMTPUTF8 with a UTF-8 recipient: MAIL ... SMTPUTF8, and the ORCPT Postfix sends.
     let utf8 = "import smtplib, sys\n\
         s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
@@ -333,12 +314,8 @@ fn run(ours: bool) -> Option<Seen> {
     let bulk: Vec<String> = (0..90)
         .map(|n| format!("bulk{n:03}@relay.e2e.test"))
         .collect();
-    let out = Command::new("python3")
-        .args(["-c", script, &mx.smtp_port.to_string()])
-        .args(&bulk)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    let bulk_refs: Vec<&str> = bulk.iter().map(String::as_str).collect();
+    e2e::client::send_to_many(&mx, "three", &bulk_refs);
     let many: Vec<&str> = many
         .into_iter()
         .chain(bulk.iter().map(String::as_str))

@@ -13,7 +13,7 @@
 //! bounce notices and what each server received are compared.
 
 use e2e::dns::DnsServer;
-use e2e::{IRONPOST_DAEMONS, Instance, free_port, wait_until};
+use e2e::{free_port, wait_until};
 use std::process::{Child, Command, Stdio};
 
 /// Where the DNS server listens (t-22 uses 127.0.0.153).
@@ -128,20 +128,6 @@ fn servers(port: u16, transcript: &std::path::Path) -> Servers {
     Servers(child)
 }
 
-/// An instance with ironpost's daemons, and ironpost's smtp too when `ours`.
-fn instance(name: &str, ours: bool) -> Option<Instance> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS
-        .iter()
-        .copied()
-        .filter(|d| *d != "smtp" && *d != "lmtp")
-        .collect();
-    if ours {
-        daemons.push("smtp");
-    }
-    let side = if ours { "ours" } else { "postfix" };
-    Instance::with_daemons(&format!("{name}-{side}"), &daemons)
-}
-
 /// The recipients, each with the status its delivery ends in.
 const CASES: [(&str, &str); 10] = [
     ("a@pref.e2e.test", "status=sent"),
@@ -161,7 +147,7 @@ const CASES: [(&str, &str); 10] = [
 type Seen = (Vec<Vec<String>>, Vec<String>, Vec<String>);
 
 fn run(ours: bool) -> Option<Seen> {
-    let mut mx = instance("t-47", ours)?;
+    let mut mx = e2e::client::instance("t-47", ours, "smtp")?;
     let port = free_port();
     std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
     mx.write(

@@ -8,7 +8,7 @@
 //! text, Dovecot's session IDs, the private paths and delays left out), the bounce
 //! notices, and what arrived in each maildir are compared.
 
-use e2e::{IRONPOST_DAEMONS, Instance, free_port, wait_until};
+use e2e::{free_port, wait_until};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -157,20 +157,6 @@ impl Drop for TestDovecot {
     }
 }
 
-/// An instance with ironpost's daemons, and ironpost's lmtp too when `ours`.
-fn instance(name: &str, ours: bool) -> Option<Instance> {
-    let mut daemons: Vec<&str> = IRONPOST_DAEMONS
-        .iter()
-        .copied()
-        .filter(|d| *d != "smtp" && *d != "lmtp")
-        .collect();
-    if ours {
-        daemons.push("lmtp");
-    }
-    let side = if ours { "ours" } else { "postfix" };
-    Instance::with_daemons(&format!("{name}-{side}"), &daemons)
-}
-
 /// What one run saw: status lines, notices, alice's messages.
 type Seen = (Vec<String>, Vec<String>, Vec<String>);
 
@@ -183,7 +169,7 @@ fn run(ours: bool) -> Option<Seen> {
             return None;
         }
     };
-    let mut mx = instance("t-48", ours)?;
+    let mut mx = e2e::client::instance("t-48", ours, "lmtp")?;
     mx.set_main_cf("transport_maps", "texthash:@DIR@/etc/transport");
     mx.write(
         "etc/transport",
@@ -215,21 +201,12 @@ fn run(ours: bool) -> Option<Seen> {
         }
     }
     // One message, one connection, three fates.
-    let script = "import smtplib, sys\n\
-        s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
-        s.sendmail('user@vmail.e2e.test', sys.argv[2:], 'Subject: several\\r\\n\\r\\nbody\\r\\n')\n\
-        s.quit()\n";
     let many = [
         "alice@tcp.e2e.test",
         "bob@tcp.e2e.test",
         "carol@tcp.e2e.test",
     ];
-    let out = Command::new("python3")
-        .args(["-c", script, &mx.smtp_port.to_string()])
-        .args(many)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    e2e::client::send_to_many(&mx, "several", &many);
     if !wait_until(30, || {
         let log = mx.log();
         log.lines()
