@@ -6,7 +6,9 @@
 //! segment, as Postfix's VSTREAM buffer does. Every read and write is bounded by the
 //! timeout of the protocol stage. At `-v` (or for a server or next hop in
 //! `debug_peer_list`) each command is logged `> host[addr]:port: COMMAND` and each reply
-//! line `< host[addr]:port: reply`, as Postfix's verbose SMTP client does.
+//! line `< host[addr]:port: reply`, as Postfix's verbose SMTP client does. For a server in
+//! `smtp_transcript_peer_list` every command, content byte, reply line and the TLS
+//! handshake also go to the session's transcript (global::transcript).
 
 use smtp_proto::server_reply;
 use std::io::{ErrorKind, Read, Write};
@@ -144,11 +146,19 @@ pub struct Chat {
     pub queue_id: String,
     /// `smtp` or `lmtp`: the warnings say ESMTP or LMTP.
     pub lmtp: bool,
+    /// The session's transcript, for a listed server.
+    transcript: Option<global::transcript::Transcript>,
 }
 
 impl Chat {
     /// A session over `conn`.
     pub fn new(conn: Conn, namaddrport: String, line_limit: usize) -> Chat {
+        // host[addr]:port, or host[addr] for a UNIX-domain socket.
+        let (name, addr) = namaddrport
+            .split_once('[')
+            .and_then(|(name, rest)| Some((name, rest.split_once(']')?.0)))
+            .unwrap_or((&namaddrport, &namaddrport));
+        let transcript = global::transcript::open(name, addr, &namaddrport);
         Chat {
             conn,
             input: Vec::new(),
@@ -158,6 +168,7 @@ impl Chat {
             pipelining: false,
             queue_id: String::new(),
             lmtp: false,
+            transcript,
         }
     }
 
@@ -173,12 +184,22 @@ impl Chat {
         if log::verbose() > 0 {
             log::msg_info!("> {}: {command}", self.namaddrport);
         }
+        let start = self.output.len();
         self.output.extend_from_slice(command.as_bytes());
         self.output.extend_from_slice(b"\r\n");
+        if let Some(t) = self.transcript.as_mut() {
+            if command.len() > 10 && command[..10].eq_ignore_ascii_case("MAIL FROM:") {
+                t.queue_id(&self.queue_id);
+            }
+            t.client_bytes(&self.output[start..]);
+        }
     }
 
     /// Bytes of message content, already dot-stuffed and with line ends.
     pub fn content(&mut self, bytes: &[u8]) -> Result<(), Except> {
+        if let Some(t) = self.transcript.as_mut() {
+            t.client_bytes(bytes);
+        }
         self.output.extend_from_slice(bytes);
         if self.output.len() >= 64 * 1024 {
             self.flush()?;
@@ -212,6 +233,15 @@ impl Chat {
         let mut log = |severity, text: &str| log::write(severity, text);
         match engine.connect(tcp, props, &mut log) {
             Ok(stream) => {
+                if let Some(t) = self.transcript.as_mut() {
+                    let summary = stream.summary();
+                    let peer = summary
+                        .peer_cert
+                        .as_ref()
+                        .map(|c| (c.subject_cn.as_str(), c.fingerprint.as_str()));
+                    let bits = (summary.cipher_usebits, summary.cipher_algbits);
+                    t.tls(summary.protocol, summary.cipher, bits, peer);
+                }
                 self.conn = Conn::Tls(Box::new(stream));
                 true
             }
@@ -287,6 +317,9 @@ impl Chat {
         loop {
             let (raw, complete) = self.read_line()?;
             let line = server_reply::printable(&raw);
+            if let Some(t) = self.transcript.as_mut() {
+                t.server_line(line.as_bytes());
+            }
             if !complete {
                 log::msg_warn!(
                     "{}: response longer than {}: {:.30}...",

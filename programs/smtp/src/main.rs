@@ -35,6 +35,16 @@ fn main() {
         Settings::from_config(&daemon.config, lmtp).unwrap_or_else(|e| global::fatal_config(e));
     // The connection cache's labels start with the master.cf service name.
     settings.cache.service = daemon.service_name.clone();
+    // Saved transcripts (an ironpost extension): the directory is made before the jail.
+    let side = global::transcript::Side::Client;
+    if let Err(e) = global::transcript::init(
+        &daemon.config,
+        side,
+        &daemon.process_name,
+        &daemon.service_name,
+    ) {
+        log::msg_fatal!("{e}");
+    }
     daemon.enter_jail();
     server::single::serve(daemon, move |_, stream| {
         global::deliver_request::deliver_request_serve(stream, &settings.layout, |request| {
