@@ -68,6 +68,13 @@ impl Queue {
         }
     }
 
+    /// Whether the destination has nothing to do and nothing to remember: no waiting or
+    /// busy entries, not dead, not suspended. Such a destination is forgotten
+    /// (`qmgr_queue_done`); the next mail for it starts afresh at the initial concurrency.
+    pub fn is_idle(&self) -> bool {
+        self.todo.is_empty() && self.busy == 0 && self.dead.is_none() && self.suspended.is_none()
+    }
+
     /// Whether the window has room for another delivery (a dead or suspended
     /// destination has none).
     pub fn may_take(&self) -> bool {

@@ -480,6 +480,31 @@ impl Scheduler {
         self.messages.remove(id).expect("a message to forget")
     }
 
+    /// Forgets destination `queue_name` of `transport` when it has nothing left; a dead
+    /// one comes back first when there are more destinations in memory than twice the
+    /// in-memory recipient limit, so that dead ones cannot fill memory (the end of
+    /// `qmgr_entry_done`).
+    fn queue_done(&mut self, transport: &str, queue_name: &str) {
+        let in_memory: usize = self.transports.values().map(|t| t.queues.len()).sum();
+        let crowded = in_memory as i64 > 2 * self.settings.rcpt_limit;
+        let Some(t) = self.transports.get_mut(transport) else {
+            return;
+        };
+        let limits = t.limits;
+        let Some(queue) = t.queues.get_mut(queue_name) else {
+            return;
+        };
+        if !queue.todo.is_empty() || queue.busy > 0 {
+            return;
+        }
+        if crowded {
+            queue.revive(&limits);
+        }
+        if queue.is_idle() {
+            t.queues.remove(queue_name);
+        }
+    }
+
     /// `count` recipients of message `id` left memory with an entry of `transport`:
     /// the job and message count them no more, and slots that other jobs of the message
     /// gave it (or that it holds and no longer needs) move on (`qmgr_entry_done`).
@@ -512,11 +537,19 @@ impl Scheduler {
         let names: Vec<String> = self.transports.keys().cloned().collect();
         let resume = Instant::now();
         for transport in self.transports.values_mut() {
+            let limits = transport.limits;
             for queue in transport.queues.values_mut() {
                 if queue.resume(resume) {
                     transport.jobs.blocker_update(queue);
                 }
+                // A dead destination with nothing waiting comes back when its time is up,
+                // only to be forgotten (`qmgr_queue_unthrottle_wrapper`).
+                if queue.todo.is_empty() && queue.busy == 0 {
+                    let _ = queue.is_dead(now, &limits);
+                }
             }
+            // What a resumed or revived destination leaves behind (`qmgr_queue_done`).
+            transport.queues.retain(|_, q| !q.is_idle());
         }
         for name in names {
             while let Some((queue, nexthop, entry, delay)) = self.select(&name, now) {
@@ -670,6 +703,7 @@ impl Scheduler {
             if let Some(queue) = transport.queues.get_mut(queue_name) {
                 queue.busy = queue.busy.saturating_sub(1);
             }
+            transport.queues.retain(|_, q| !q.is_idle());
             self.retry_later(transport_name, &why, todo);
             return;
         }
@@ -712,6 +746,7 @@ impl Scheduler {
         if let Some((why, todo)) = died {
             self.retry_later(transport_name, &why, todo);
         }
+        self.queue_done(transport_name, queue_name);
         if !self.messages.contains_key(&entry.id) {
             log::msg_panic!("qmgr_deliver_update: no message {}", entry.id);
         }
