@@ -43,31 +43,11 @@ impl User {
         ));
         std::fs::create_dir_all(home.parent().unwrap()).unwrap();
         set_mode(home.parent().unwrap(), 0o755);
-        let home_text = home.display().to_string();
-        let exists = Command::new("id")
-            .arg(name)
-            .output()
-            .unwrap()
-            .status
-            .success();
-        let made = if exists {
-            Command::new("usermod")
-                .args(["-d", &home_text, name])
-                .status()
-        } else {
-            Command::new("useradd")
-                .args(["-M", "-d", &home_text, "-s", "/usr/sbin/nologin", name])
-                .status()
-        };
-        assert!(made.unwrap().success(), "useradd/usermod {name}");
-        let account = |flag: &str| -> u32 {
-            let out = Command::new("id").args([flag, name]).output().unwrap();
-            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-        };
+        let (uid, gid) = e2e::account::local_user(name, &home);
         let user = User {
             name,
-            uid: account("-u"),
-            gid: account("-g"),
+            uid,
+            gid,
             home,
         };
         user.empty_home();
