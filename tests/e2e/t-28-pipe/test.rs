@@ -353,10 +353,13 @@ fn prepare_jail(root: &std::path::Path) {
     set_mode(&root.join("work"), 0o1777);
 }
 
+/// Files the command wrote: name and normalised text.
+type Written = Vec<(String, String)>;
+
 /// chroot= and directory=: the command runs in a jail made of /bin/sh and /bin/cat (it
 /// sees only the jail), as nobody, in the jail's /work; a service whose jail does not
 /// exist defers. pipe's lines, what the command saw and wrote.
-fn jailed(agent: Agent) -> Option<(Vec<String>, Vec<(String, String)>)> {
+fn jailed(agent: Agent) -> Option<(Vec<String>, Written)> {
     let mut mx = instance("t-28-chroot", agent)?;
     let jail = mx.dir.join("jail");
     prepare_jail(&jail);

@@ -151,10 +151,10 @@ fn deliver(agent: Agent, user: &User, home_mailbox: &str) -> Option<Outcome> {
     }
     let outcome = (home_files(&mx, user), lines_of(&mx, &["local"]));
     if outcome.0.is_empty()
-        || !std::fs::read_dir(mx.dir.join("spool"))
+        || std::fs::read_dir(mx.dir.join("spool"))
             .unwrap()
             .next()
-            .is_none()
+            .is_some()
     {
         mx.keep_for_inspection();
         panic!("nothing in the home directory, or mail in the spool: {outcome:#?}");
