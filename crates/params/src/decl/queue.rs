@@ -37,6 +37,12 @@ crate::params! {
     /// the size of its in-memory dead-destination cache. Specify a positive integer; the default is
     /// 20000.
     "qmgr_message_recipient_limit" QMGR_MESSAGE_RECIPIENT_LIMIT: Int = "20000", min 1;
+    /// Shortest time between two warnings that mail for one destination is using up much of
+    /// the active queue (more than a fifth of qmgr_message_active_limit in its entries), with
+    /// hints on what to tune. Specify a time with optional unit suffix s, m, h, d or w
+    /// (default unit seconds); the default is 300s, and 0 turns the warnings off. They also
+    /// need helpful_warnings.
+    "qmgr_clog_warn_time" QMGR_CLOG_WARN_TIME: Time(b's') = "300s";
     /// Fewest recipients the queue manager reads into memory for any message, however full the
     /// active queue is. Specify a positive integer; the default is 10.
     "qmgr_message_recipient_minimum" QMGR_MESSAGE_RECIPIENT_MINIMUM: Int = "10", min 1;
