@@ -62,6 +62,20 @@ crate::params! {
     "smtp_tls_enforce_peername" SMTP_TLS_ENFORCE_PEERNAME: Bool = "yes";
     /// The LMTP client: Obsolete: as smtp_tls_enforce_peername. The default is yes.
     "lmtp_tls_enforce_peername" LMTP_TLS_ENFORCE_PEERNAME: Bool = "yes";
+    /// The SMTP client: The fingerprints a server certificate or its public key must have at
+    /// level fingerprint (hex, colons optional), computed with smtp_tls_fingerprint_digest. The
+    /// default is empty.
+    "smtp_tls_fingerprint_cert_match" SMTP_TLS_FINGERPRINT_CERT_MATCH: Str = "";
+    /// The LMTP client: The fingerprints at level fingerprint. The default is empty.
+    "lmtp_tls_fingerprint_cert_match" LMTP_TLS_FINGERPRINT_CERT_MATCH: Str = "";
+    /// The SMTP client: The digest of the fingerprints (md5, sha1, sha256). The default is
+    /// sha256 from compatibility level 3.6, else md5.
+    "smtp_tls_fingerprint_digest" SMTP_TLS_FINGERPRINT_DIGEST: Str =
+        "${{$compatibility_level} <level {3.6} ? {md5} : {sha256}}";
+    /// The LMTP client: The digest of the fingerprints. The default is sha256 from compatibility
+    /// level 3.6, else md5.
+    "lmtp_tls_fingerprint_digest" LMTP_TLS_FINGERPRINT_DIGEST: Str =
+        "${{$compatibility_level} <level {3.6} ? {md5} : {sha256}}";
     /// The SMTP client: disabled, enabled or dnssec. The dane levels need dnssec; this client's
     /// resolver does not report DNSSEC validation, so they fall back as Postfix's do without
     /// it. The default is empty.
