@@ -293,12 +293,10 @@ impl Policy {
 /// Where the client's bytes stand in the protocol.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    /// Command lines.
+    /// Command lines; held while a command that decides what follows (DATA, AUTH, a
+    /// SASL response) waits for its reply.
     #[default]
     Command,
-    /// A command that decides what follows (DATA, AUTH, a SASL response) waits for its
-    /// reply; the client's lines are held until it comes.
-    Awaiting(Pending),
     /// The next line is a SASL response.
     Sasl,
     /// DATA content, up to the line with the dot.
@@ -307,6 +305,7 @@ enum Mode {
     Bdat(u64, bool),
 }
 
+/// A command whose reply decides how the client's next lines read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
     Data,
@@ -319,8 +318,15 @@ struct Parser {
     mode: Mode,
     /// An incomplete line.
     partial: Vec<u8>,
-    /// Lines held while [`Mode::Awaiting`] a reply.
+    /// An incomplete content line at the end of a BDAT chunk, continued by the next.
+    chunk_line: Vec<u8>,
+    /// The commands sent and not yet answered, in order (pipelining): the reply to a
+    /// [`Pending`] one decides the mode.
+    replies: std::collections::VecDeque<Option<Pending>>,
+    /// Lines held while a [`Pending`] command waits for its reply.
     held: Vec<u8>,
+    /// A BDAT message is open (its content started with an earlier chunk).
+    bdat_open: bool,
     /// Inside the message's headers (content starts there).
     in_headers: bool,
     /// Content lines and bytes not kept, of the current message.
@@ -372,19 +378,23 @@ impl Transcript {
     /// One complete line from the client, with its line end.
     fn client_line(&mut self, line: Vec<u8>) {
         match self.parser.mode {
-            Mode::Awaiting(_) => self.parser.held.extend_from_slice(&line),
+            Mode::Command if self.parser.replies.iter().any(Option::is_some) => {
+                self.parser.held.extend_from_slice(&line);
+            }
             Mode::Sasl => {
                 let text = trim_end(&line);
                 self.write(
                     '<',
                     format!("[SASL response, {} bytes, not kept]", text.len()).as_bytes(),
                 );
-                self.parser.mode = Mode::Awaiting(Pending::Auth);
+                self.parser.replies.push_back(Some(Pending::Auth));
+                self.parser.mode = Mode::Command;
             }
             Mode::Data => {
                 if trim_end(&line) == b"." {
                     self.end_content();
                     self.write('<', b".");
+                    self.parser.replies.push_back(None);
                     self.parser.mode = Mode::Command;
                 } else {
                     self.content_line(&line);
@@ -405,6 +415,11 @@ impl Transcript {
             .first()
             .map(|w| w.to_ascii_uppercase())
             .unwrap_or_default();
+        if matches!(verb.as_slice(), b"MAIL" | b"RSET") {
+            // A new transaction: no BDAT message is open any more.
+            self.parser.bdat_open = false;
+            self.parser.chunk_line.clear();
+        }
         match verb.as_slice() {
             b"AUTH" if words.len() > 2 => {
                 let shown = format!(
@@ -413,18 +428,19 @@ impl Transcript {
                     words[2].len()
                 );
                 self.write('<', shown.as_bytes());
-                self.parser.mode = Mode::Awaiting(Pending::Auth);
+                self.parser.replies.push_back(Some(Pending::Auth));
             }
             b"AUTH" => {
                 self.write('<', text);
-                self.parser.mode = Mode::Awaiting(Pending::Auth);
+                self.parser.replies.push_back(Some(Pending::Auth));
             }
             b"DATA" => {
                 self.write('<', text);
-                self.parser.mode = Mode::Awaiting(Pending::Data);
+                self.parser.replies.push_back(Some(Pending::Data));
             }
             b"BDAT" => {
                 self.write('<', text);
+                self.parser.replies.push_back(None);
                 let size = words
                     .get(1)
                     .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok());
@@ -432,7 +448,8 @@ impl Transcript {
                     .get(2)
                     .is_some_and(|w| w.eq_ignore_ascii_case(b"LAST"));
                 if let Some(size) = size {
-                    if !matches!(self.parser.mode, Mode::Bdat(..)) {
+                    if !self.parser.bdat_open {
+                        self.parser.bdat_open = true;
                         self.start_content();
                     }
                     self.note(&format!(
@@ -445,7 +462,10 @@ impl Transcript {
                     }
                 }
             }
-            _ => self.write('<', text),
+            _ => {
+                self.write('<', text);
+                self.parser.replies.push_back(None);
+            }
         }
     }
 
@@ -460,20 +480,21 @@ impl Transcript {
             self.queue_id(&id);
         }
         let last = line.len() == 3 || line.get(3) == Some(&b' ');
-        let Mode::Awaiting(pending) = self.parser.mode else {
-            return;
-        };
         if !last {
             return;
         }
-        self.parser.mode = match (pending, line.get(..3)) {
+        // The greeting and unsolicited replies answer no command.
+        let Some(Some(pending)) = self.parser.replies.pop_front() else {
+            return;
+        };
+        match (pending, line.get(..3)) {
             (Pending::Data, Some(b"354")) => {
                 self.start_content();
-                Mode::Data
+                self.parser.mode = Mode::Data;
             }
-            (Pending::Auth, Some(b"334")) => Mode::Sasl,
-            _ => Mode::Command,
-        };
+            (Pending::Auth, Some(b"334")) => self.parser.mode = Mode::Sasl,
+            _ => {}
+        }
         let held = std::mem::take(&mut self.parser.held);
         self.client_bytes(&held);
     }
@@ -499,7 +520,9 @@ impl Transcript {
         self.note(&text);
         // What was sent before the handshake is gone; inside TLS the dialogue restarts.
         self.parser.partial.clear();
+        self.parser.chunk_line.clear();
         self.parser.held.clear();
+        self.parser.replies.clear();
         self.parser.mode = Mode::Command;
     }
 
@@ -525,7 +548,8 @@ impl Transcript {
     /// last chunk.
     fn end_chunk(&mut self, last: bool) {
         if last {
-            let rest = std::mem::take(&mut self.parser.partial);
+            self.parser.bdat_open = false;
+            let rest = std::mem::take(&mut self.parser.chunk_line);
             if !rest.is_empty() {
                 self.content_line(&rest);
             }
@@ -537,12 +561,12 @@ impl Transcript {
     /// Message bytes of a BDAT chunk.
     fn content(&mut self, mut bytes: &[u8]) {
         while let Some(at) = bytes.iter().position(|&b| b == b'\n') {
-            let mut line = std::mem::take(&mut self.parser.partial);
+            let mut line = std::mem::take(&mut self.parser.chunk_line);
             line.extend_from_slice(&bytes[..=at]);
             bytes = &bytes[at + 1..];
             self.content_line(&line);
         }
-        self.parser.partial.extend_from_slice(bytes);
+        self.parser.chunk_line.extend_from_slice(bytes);
     }
 
     /// One line of message content, kept as `transcript_content` says.

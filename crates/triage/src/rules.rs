@@ -138,10 +138,33 @@ pub static RULES: &[Rule] = &[
         example: "postfix/master[101]: fatal: /etc/postfix/master.cf: line 12: bad transport type: unux",
     },
     Rule {
+        id: "master-cf-field",
+        category: "configuration",
+        rank: Rank::Stops,
+        patterns: &["fatal: invalid {field} field \"{value}\" in \"{entry}\""],
+        cause: "the master.cf entry \"{entry}\" has an invalid {field} field \"{value}\", so the mail system cannot start or reload",
+        remedy: "fix that entry in master.cf (postconf -M shows what parses); postfix start (or postfix reload)",
+        explains: &["postconf-fails"],
+        example: "postfix/postfix-script[101]: fatal: invalid type field \"unux\" in \"proxymap unux - - n - - proxymap\"",
+    },
+    Rule {
+        id: "postconf-fails",
+        category: "configuration",
+        rank: Rank::Stops,
+        patterns: &["fatal: cannot execute {path}postconf!"],
+        cause: "postfix start/reload stopped because postconf fails: main.cf or master.cf has an error (postconf printed it on the terminal, not in the log)",
+        remedy: "postconf -n >/dev/null; postconf -M >/dev/null (each names the bad line); fix it; postfix start (or postfix reload)",
+        explains: &[],
+        example: "postfix/postfix-script[101]: fatal: cannot execute /usr/sbin/postconf!",
+    },
+    Rule {
         id: "no-local-interface",
         category: "configuration",
         rank: Rank::Stops,
-        patterns: &["fatal: parameter {name}: no local interface found for {addr}"],
+        patterns: &[
+            "fatal: parameter {name}: no local interface found for {addr}",
+            "posttriage check: parameter {name}: no local interface found for {addr}",
+        ],
         cause: "{name} names {addr}, which is not an address of this host",
         remedy: "postconf -e '{name} = <an address shown by ip addr>' (or all); postfix stop; postfix start",
         explains: &DAEMON_TROUBLE,
@@ -151,7 +174,10 @@ pub static RULES: &[Rule] = &[
         id: "port-in-use",
         category: "configuration",
         rank: Rank::Stops,
-        patterns: &["fatal: bind {addr} port {port}: Address already in use"],
+        patterns: &[
+            "fatal: bind {addr} port {port}: Address already in use",
+            "fatal: bind {addr}:{port}: Address already in use",
+        ],
         cause: "port {port} on {addr} is taken by another program (another MTA?), so the master cannot listen",
         remedy: "ss -ltnp 'sport = :{port}' to find it; stop it (or change the master.cf service address); postfix start",
         explains: &[],
@@ -174,9 +200,12 @@ pub static RULES: &[Rule] = &[
         id: "unknown-service",
         category: "chroot",
         rank: Rank::Stops,
-        patterns: &["fatal: unknown service: {service}"],
-        cause: "the service name {service} is not in /etc/services as the daemon sees it (for a chrooted daemon: the jail's etc/services)",
-        remedy: "postfix prepare-chroot (or set the service's chroot column to n in master.cf); postfix reload",
+        patterns: &[
+            "fatal: unknown service: {service}/{protocol}",
+            "fatal: {host}:{service}: Servname not supported for ai_socktype",
+        ],
+        cause: "the port name {service} is not a service in /etc/services as the daemon sees it: a misspelt port in master.cf or a nexthop, or a chrooted daemon without the jail's etc/services",
+        remedy: "getent services {service}; fix the port name (master.cf service, relayhost or transport nexthop), or for a chrooted daemon postfix prepare-chroot; postfix reload",
         explains: &DAEMON_TROUBLE,
         example: "postfix/smtp[101]: fatal: unknown service: smtp/tcp",
     },
@@ -246,7 +275,10 @@ pub static RULES: &[Rule] = &[
         id: "not-running",
         category: "permissions",
         rank: Rank::Stops,
-        patterns: &["warning: unable to look up public/pickup: {error}"],
+        patterns: &[
+            "warning: unable to look up public/pickup: {error}",
+            "posttriage check: the mail system is not running and {count} message files wait in {dir}",
+        ],
         cause: "the mail system is not running (public/pickup missing): submitted mail waits in maildrop",
         remedy: "postfix start",
         explains: &[],
@@ -267,8 +299,8 @@ pub static RULES: &[Rule] = &[
         id: "aliases-missing",
         category: "tables",
         rank: Rank::Stops,
-        patterns: &["{type}:/etc/aliases is unavailable"],
-        cause: "the alias database ({type}:/etc/aliases) is missing or unreadable, so local delivery defers",
+        patterns: &["{type}:{dir}aliases is unavailable"],
+        cause: "the alias database ({type}:{dir}aliases) is missing or unreadable, so local delivery defers",
         remedy: "newaliases; postqueue -f",
         explains: &["deferred-other"],
         example: "postfix/local[101]: warning: hash:/etc/aliases is unavailable. open database /etc/aliases.db: No such file or directory",
@@ -311,6 +343,19 @@ pub static RULES: &[Rule] = &[
         example: "postfix/cleanup[101]: error: unsupported dictionary type: pcre",
     },
     Rule {
+        id: "proxy-unapproved",
+        category: "tables",
+        rank: Rank::Stops,
+        patterns: &[
+            "warning: request for unapproved table: \"{table}\"",
+            "service is not configured for table \"{table}\"",
+        ],
+        cause: "the table {table} is used through proxy: but proxy_read_maps does not list it, so proxymap refuses it and the daemon that asked stops",
+        remedy: "postconf -e 'proxy_read_maps = $proxy_read_maps proxy:{table}'; postfix reload",
+        explains: &DAEMON_TROUBLE,
+        example: "postfix/proxymap[101]: warning: request for unapproved table: \"hash:/etc/postfix/transport\"",
+    },
+    Rule {
         id: "table-syntax",
         category: "tables",
         rank: Rank::Fails,
@@ -337,7 +382,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "table-lookup-error",
         category: "tables",
-        rank: Rank::Fails,
+        rank: Rank::Follows,
         patterns: &["warning: {type}:{table} lookup error for \"{key}\""],
         cause: "looking up \"{key}\" in {type}:{table} failed, so mail that needs it is deferred",
         remedy: "postmap -q '{key}' {type}:{table} to see the error; fix the table or its server; postqueue -f",
@@ -469,6 +514,16 @@ pub static RULES: &[Rule] = &[
         remedy: "read the remote reply; if it blames this host (blocklist, SPF, rDNS), fix that (postconf myhostname, smtp_helo_name); otherwise tell the sender",
         explains: &[],
         example: "postfix/smtp[101]: 3F2A1C0: to=<u@example.com>, relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.7.1, status=bounced (host mx.example.com[192.0.2.1] said: 550 5.7.1 blocked (in reply to RCPT TO command))",
+    },
+    Rule {
+        id: "remote-deferred",
+        category: "relay",
+        rank: Rank::Follows,
+        patterns: &["status=deferred (host {host} said: {reply})"],
+        cause: "{host} deferred the mail: {reply}",
+        remedy: "read the remote reply; retries happen by themselves; if it blames this host (greylisting, rate limits, blocklists) fix that, then postqueue -f",
+        explains: &[],
+        example: "postfix/smtp[101]: 3F2A1C0: to=<u@example.com>, relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.7.1, status=deferred (host mx.example.com[192.0.2.1] said: 450 4.7.1 greylisted (in reply to RCPT TO command))",
     },
     Rule {
         id: "lost-connection",
@@ -657,6 +712,19 @@ pub static RULES: &[Rule] = &[
         example: "posttriage[0]: posttriage check: free space 1000 bytes in /var/spool/postfix is less than 1.5 x message_size_limit 10240000",
     },
     Rule {
+        id: "mailbox-permission",
+        category: "permissions",
+        rank: Rank::Fails,
+        patterns: &[
+            "maildir delivery failed: {what}: Permission denied",
+            "cannot update mailbox {mailbox} for user {user}. {what}: Permission denied",
+        ],
+        cause: "the delivery agent cannot write the mailbox ({what}: Permission denied), so mail for it waits",
+        remedy: "ls -ld the mailbox and its directory; chown them to the recipient's uid (virtual_uid_maps for virtual; mail_spool_directory mode 1777 for local); postqueue -f",
+        explains: &["deferred-other"],
+        example: "postfix/virtual[101]: 3F2A1C0: to=<u@example.com>, relay=virtual, delay=0.1, delays=0/0/0/0.1, dsn=4.2.0, status=deferred (maildir delivery failed: create maildir file /var/mail/vhosts/example.com/u/tmp/1.P2.host: Permission denied)",
+    },
+    Rule {
         id: "mailbox-full",
         category: "limits",
         rank: Rank::Follows,
@@ -698,8 +766,10 @@ pub static RULES: &[Rule] = &[
         category: "limits",
         rank: Rank::Fails,
         patterns: &[
+            "Command time limit exceeded: \"{command}\"",
             "warning: pipe_command_read: read time limit exceeded",
             "warning: pipe_command_write: write time limit exceeded",
+            "warning: pipe_command_wait_or_kill: child wait time limit exceeded",
         ],
         cause: "a command that {process} delivers to ran past its time limit and was stopped",
         remedy: "fix the command (it must read all its input and exit), or raise the limit: postconf -e 'command_time_limit = 3600s' (pipe: <transport>_time_limit); postfix reload",
@@ -824,6 +894,16 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
+/// `posttriage --list-rules`: each rule id with its category and the cause it names,
+/// one line per rule (`{name}`s are the text taken from the log line).
+pub fn list() -> String {
+    let width = RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    RULES
+        .iter()
+        .map(|r| format!("{:<width$}  {}: {}\n", r.id, r.category, r.cause))
+        .collect()
+}
+
 /// The rule list as Markdown: docs/TRIAGE.md is this text (a test keeps them equal).
 pub fn markdown() -> String {
     let mut out = String::from(
@@ -876,6 +956,88 @@ mod tests {
         }
         // The failure signatures, without the two catch-alls.
         assert!(RULES.len() - 2 >= 40, "{} rules", RULES.len());
+    }
+
+    /// Rules no end-to-end test injects, and why. A rule leaves this list when a test
+    /// proves it; the test below fails when a rule is in neither place.
+    const NOT_INJECTED: [(&str, &str); 17] = [
+        ("chroot-failed", "needs a master without root privileges"),
+        (
+            "maildrop-permission",
+            "postdrop runs set-gid; the tests run as root",
+        ),
+        (
+            "permission-denied",
+            "the tables' own messages name the fault first",
+        ),
+        ("loops-back", "needs an MX record naming this host"),
+        ("relay-timeout", "needs a network that drops packets"),
+        ("dns-temporary", "needs a resolver that does not answer"),
+        ("tls-library", "needs a peer with an incompatible TLS stack"),
+        (
+            "starttls-first",
+            "smtpd replies 530 without logging it (Postfix 3.7 too)",
+        ),
+        (
+            "sasl-no-mechanisms",
+            "needs a SASL server without mechanisms",
+        ),
+        ("sasl-client-failed", "needs a relay with SASL"),
+        ("sasl-failed", "needs a running SASL server"),
+        (
+            "insufficient-storage",
+            "the free-space check names it first",
+        ),
+        ("disk-full", "needs a full file system"),
+        ("panic", "no daemon panics on purpose"),
+        ("talking-to-service", "a knock-on error only"),
+        ("deferred-other", "the catch-all for deferrals"),
+        ("warning", "the catch-all for warnings"),
+    ];
+
+    /// The end-to-end tests of posttriage, as text.
+    fn e2e_sources() -> String {
+        let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e");
+        ["t-41-triage/test.rs", "t-53-triage-more/test.rs"]
+            .iter()
+            .map(|f| std::fs::read_to_string(e2e.join(f)).expect("the triage e2e tests"))
+            .collect()
+    }
+
+    #[test]
+    fn every_rule_is_proven_by_an_injected_fault() {
+        let sources = e2e_sources();
+        let mut wrong = Vec::new();
+        let mut root_causes = 0;
+        for r in RULES {
+            // expect(mx, since, "rule", ...) names a root cause; "[rule]" a knock-on error
+            // checked in a report.
+            let as_root = sources.contains(&format!("\"{}\"", r.id));
+            let proven = as_root || sources.contains(&format!("[{}]", r.id));
+            root_causes += as_root as usize;
+            let listed = NOT_INJECTED.iter().any(|(id, _)| *id == r.id);
+            match (proven, listed) {
+                (true, true) => {
+                    wrong.push(format!("{} is tested: remove it from NOT_INJECTED", r.id))
+                }
+                (false, false) => wrong.push(format!("{} has no end-to-end test", r.id)),
+                _ => {}
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+        assert!(
+            root_causes >= 40,
+            "{root_causes} rules proven as root causes"
+        );
+    }
+
+    #[test]
+    fn list_has_a_line_per_rule() {
+        let list = list();
+        assert_eq!(list.lines().count(), RULES.len());
+        for (line, r) in list.lines().zip(RULES) {
+            assert!(line.starts_with(&format!("{} ", r.id)), "{line}");
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Checks of what the log cannot show: the chroot jail, queue ownership, indexed tables
 //! older than their source, transports that master.cf lacks, parameters postconf -n warns
-//! about, and free space against message_size_limit.
+//! about, free space against message_size_limit, and mail waiting in maildrop while no
+//! master runs (postdrop's warning about it goes nowhere when maillog_file is used,
+//! since postlogd runs under the master).
 //!
 //! Postfix counterpart: parts of postfix-script's `check-warn` (ownership), postmap's
 //! "database is older than source file" test (src/util/dict_db.c), postconf's "unused
@@ -11,7 +13,8 @@ use params::Config;
 use params::decl::address::{
     DEFAULT_TRANSPORT, RELAY_TRANSPORT, TRANSPORT_MAPS, VIRTUAL_TRANSPORT,
 };
-use params::decl::install::{COMMAND_DIRECTORY, MAIL_OWNER, QUEUE_DIRECTORY};
+use params::decl::identity::INET_INTERFACES;
+use params::decl::install::{COMMAND_DIRECTORY, MAIL_OWNER, PROCESS_ID_DIRECTORY, QUEUE_DIRECTORY};
 use params::decl::smtpd::MESSAGE_SIZE_LIMIT;
 use params::master_cf::MasterCf;
 use std::os::unix::fs::MetadataExt;
@@ -59,6 +62,8 @@ pub fn run(config: &Config) -> Vec<String> {
     out.extend(unused_parameters(config));
     out.extend(duplicates(config));
     out.extend(free_space(config, &queue));
+    out.extend(not_running(config, &queue));
+    out.extend(interfaces(config));
     out.into_iter()
         .map(|l| format!("posttriage check: {l}"))
         .collect()
@@ -304,6 +309,62 @@ fn free_space(config: &Config, queue: &Path) -> Vec<String> {
     } else {
         Vec::new()
     }
+}
+
+/// Whether the master whose pid file is `pid_file` runs (EPERM: it runs as another user).
+fn master_runs(pid_file: &Path) -> bool {
+    let Some(pid) = std::fs::read_to_string(pid_file)
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok())
+    else {
+        return false;
+    };
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(e) => e == nix::errno::Errno::EPERM,
+    }
+}
+
+/// Mail submitted with sendmail while the mail system is down: it waits in maildrop.
+fn not_running(config: &Config, queue: &Path) -> Vec<String> {
+    let pid_dir = config.str(&PROCESS_ID_DIRECTORY).unwrap_or_default();
+    if master_runs(&queue.join(pid_dir).join("master.pid")) {
+        return Vec::new();
+    }
+    let maildrop = queue.join("maildrop");
+    let waiting = std::fs::read_dir(&maildrop)
+        .map(|d| d.flatten().count())
+        .unwrap_or(0);
+    if waiting == 0 {
+        return Vec::new();
+    }
+    vec![format!(
+        "the mail system is not running and {waiting} message files wait in {}",
+        maildrop.display()
+    )]
+}
+
+/// Addresses in inet_interfaces that no interface of this host has: Postfix's postfix
+/// command refuses to start then, saying so only on the terminal.
+fn interfaces(config: &Config) -> Vec<String> {
+    let value = config.str(&INET_INTERFACES).unwrap_or_default();
+    let Ok(local) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
+    let local: Vec<std::net::IpAddr> = local
+        .filter_map(|i| {
+            let a = i.address?;
+            a.as_sockaddr_in()
+                .map(|v4| std::net::IpAddr::V4(v4.ip()))
+                .or_else(|| a.as_sockaddr_in6().map(|v6| std::net::IpAddr::V6(v6.ip())))
+        })
+        .collect();
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter_map(|w| w.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok())
+        .filter(|a| !local.contains(a))
+        .map(|a| format!("parameter inet_interfaces: no local interface found for {a}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! stamp, HH:MM[:SS] today, or an age such as 2h), and prints the root cause in one line,
 //! its remedy on the next, then the evidence and the knock-on errors grouped under it
 //! (crates/triage has the rule base). "no problem found" exits 0, a problem exits 1; `-j`
-//! (or `--json`) prints JSON for monitoring. `-R` prints the rule list (docs/TRIAGE.md).
+//! (or `--json`) prints JSON for monitoring. `-R` prints the rule list (docs/TRIAGE.md),
+//! `-L` (or `--list-rules`) each rule id with a one-line description.
 //!
 //! A separate program, named like Postfix's post* commands, rather than a `postfix`
 //! subcommand: it needs no privileges and runs unchanged against a Postfix system.
@@ -25,7 +26,7 @@ const STARTED: &str = "daemon started -- version";
 
 fn usage(myname: &str) -> ! {
     log::msg_fatal!(
-        "usage: {myname} [-a (whole log)] [-c config_dir] [-j (JSON)] [-l logfile] [-s since] [-u until] [-R (rule list)]"
+        "usage: {myname} [-a (whole log)] [-c config_dir] [-j (JSON)] [-l logfile] [-s since] [-u until] [-L (rule ids)] [-R (rule list)]"
     )
 }
 
@@ -34,8 +35,11 @@ fn main() {
         .next()
         .unwrap_or_else(|| "posttriage".into());
     log::init(Box::new(log::Stderr::new(&argv0)));
-    let args = cli::args();
-    let (opts, operands) = match util::getopt::parse(&argv0, "ac:jl:Rs:u:", &args) {
+    let args: Vec<String> = cli::args()
+        .into_iter()
+        .map(|a| if a == "--list-rules" { "-L".into() } else { a })
+        .collect();
+    let (opts, operands) = match util::getopt::parse(&argv0, "ac:jl:LRs:u:", &args) {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}");
@@ -61,6 +65,10 @@ fn main() {
             'c' => config_dir = Some(PathBuf::from(value)),
             'j' => json = true,
             'l' => log_file = Some(PathBuf::from(value)),
+            'L' => {
+                print!("{}", triage::rules::list());
+                return;
+            }
             'R' => {
                 print!("{}", triage::rules::markdown());
                 return;

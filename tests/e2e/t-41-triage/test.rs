@@ -6,10 +6,13 @@
 //! fault, so earlier ones do not count. First of all, a healthy instance under load gets
 //! "no problem found" and exit 0, as text and as JSON.
 
+#[path = "harness.rs"]
+mod harness;
+
 use e2e::{Instance, System, load, wait_until};
+use harness::*;
 use std::io::{Read, Write};
 use std::process::Command;
-use std::time::Duration;
 
 /// Messages of the healthy load.
 const LOAD: usize = 200;
@@ -31,101 +34,6 @@ fn postfix_faults_are_named_with_their_remedy() {
         mx.wait_log("daemon started -- version", 20);
         scenarios(&mx, System::Postfix);
     }
-}
-
-/// `postfix ARGS`, ours or Postfix's.
-fn ctl(mx: &Instance, system: System, args: &[&str]) {
-    mx.postfix_of(system, args);
-}
-
-/// posttriage's exit code and output.
-fn triage(mx: &Instance, args: &[&str]) -> (i32, String) {
-    let out = Command::new(e2e::program("posttriage"))
-        .arg("-c")
-        .arg(mx.etc())
-        .args(args)
-        .env_remove("MAIL_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
-/// The local time, as `-s` takes it, after the clock moved to a new second (so that the
-/// lines of the previous step are outside the window).
-fn window_start() -> String {
-    std::thread::sleep(Duration::from_millis(1100));
-    let out = Command::new("date").arg("+%H:%M:%S").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// Runs posttriage from `since` and checks the first line names `rule` and the second
-/// has `remedy`; returns the report.
-fn expect(mx: &Instance, since: &str, rule: &str, remedy: &str) -> String {
-    let (code, report) = triage(mx, &["-s", since]);
-    let mut lines = report.lines();
-    let first = lines.next().unwrap_or("");
-    let second = lines.next().unwrap_or("");
-    if code != 1
-        || !first.starts_with("root cause: ")
-        || !first.ends_with(&format!("[{rule}]"))
-        || !second.starts_with("remedy: ")
-        || !second.contains(remedy)
-    {
-        mx.keep_for_inspection();
-        panic!(
-            "expected [{rule}] with remedy containing {remedy:?}, exit 1; got exit {code}:\n{report}\nlog:\n{}",
-            mx.log()
-        );
-    }
-    report
-}
-
-/// Sends one message; the SMTP error is no failure here (several faults cause one).
-fn send(mx: &Instance, to: &str) -> Result<(), String> {
-    mx.send(mx.smtp_port, "user@vmail.e2e.test", to, "t41")
-}
-
-/// Applies a valid main.cf change with a reload; then a new log window starts.
-fn reload_with(mx: &Instance, system: System, name: &str, value: &str) -> String {
-    mx.set_main_cf(name, value);
-    let before = mx.log().matches("reload -- version").count();
-    ctl(mx, system, &["reload"]);
-    wait_until(10, || {
-        mx.log().matches("reload -- version").count() > before
-    });
-    std::thread::sleep(Duration::from_millis(500));
-    window_start()
-}
-
-fn wait(mx: &Instance, needle: &str) {
-    mx.wait_log(needle, 30);
-}
-
-/// Running smtpd processes are killed, so that the next connection starts one that
-/// reads main.cf again (a reload would make the master itself read a main.cf that is
-/// broken on purpose); then a new log window starts.
-fn fresh_smtpd(mx: &Instance) -> String {
-    for pid in mx.daemons("smtpd") {
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
-    }
-    wait_until(10, || mx.daemons("smtpd").is_empty());
-    window_start()
-}
-
-fn remove_main_cf(mx: &Instance, name: &str) {
-    let path = mx.etc().join("main.cf");
-    let text: String = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with(&format!("{name} ")))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    mx.write("etc/main.cf", &text);
 }
 
 fn scenarios(mx: &Instance, system: System) {
@@ -240,6 +148,7 @@ fn scenarios(mx: &Instance, system: System) {
     wait(mx, "mail transport unavailable");
     let report = expect(mx, &since, "transport-not-in-master-cf", "master.cf");
     assert!(report.contains("[transport-connect]"), "{report}");
+    assert!(report.contains("[transport-unavailable]"), "{report}");
     mx.write("etc/transport", &transport_text);
     ctl(mx, system, &["reload"]);
 
@@ -274,7 +183,8 @@ fn scenarios(mx: &Instance, system: System) {
     );
     let _ = send(mx, "user@vmail.e2e.test");
     wait(mx, "unknown smtpd restriction");
-    expect(mx, &since, "unknown-restriction", "permit_mynetwork");
+    let report = expect(mx, &since, "unknown-restriction", "permit_mynetwork");
+    assert!(report.contains("[server-config-error]"), "{report}");
     remove_main_cf(mx, "smtpd_recipient_restrictions");
 
     // A message over message_size_limit.
