@@ -182,6 +182,12 @@ fn explain(line: &Line, next_retry: Option<u64>, retried: Option<&Line>) -> Vec<
                 .and_then(|n| n.split(' ').next())
                 .unwrap_or("?")
         ));
+    } else if let Some(path) = msg.strip_prefix("transcript=") {
+        // ironpost's saved session transcripts (smtpd_/smtp_transcript_peer_list).
+        out.push(format!(
+            "{} saved the SMTP session's transcript in {path} (posttrace -t shows it)",
+            line.process
+        ));
     } else if msg == "removed" {
         out.push("the queue file is removed: the queue is done with the message".into());
     } else if msg.starts_with("from=<") && msg.contains("status=expired") {
