@@ -40,6 +40,8 @@ pub struct ClientSettings {
     pub ca_path: String,
     /// smtp_tls_loglevel.
     pub loglevel: i32,
+    /// smtp_tls_fingerprint_digest, for the fingerprint level.
+    pub fingerprint_digest: Digest,
 }
 
 /// The client-side TLS engine of one process (Postfix's `smtp_tls_ctx`).
@@ -47,6 +49,7 @@ pub struct ClientTls {
     provider: Arc<CryptoProvider>,
     roots: Option<Arc<rustls::RootCertStore>>,
     loglevel: i32,
+    fingerprint_digest: Digest,
 }
 
 /// The security levels at which the client runs a handshake (Postfix's `TLS_LEV_MAY` to
@@ -57,6 +60,8 @@ pub enum ClientLevel {
     May,
     /// Mandatory encryption: any certificate.
     Encrypt,
+    /// A certificate or public key with one of the fingerprints, trusted or not.
+    Fingerprint,
     /// A trusted certificate that matches smtp_tls_verify_cert_match.
     Verify,
     /// A trusted certificate that matches smtp_tls_secure_cert_match.
@@ -64,9 +69,9 @@ pub enum ClientLevel {
 }
 
 impl ClientLevel {
-    /// Whether the certificate must be trusted and match (`TLS_MUST_MATCH()`).
+    /// Whether the certificate must match (`TLS_MUST_MATCH()`).
     pub fn must_match(self) -> bool {
-        self >= ClientLevel::Verify
+        self >= ClientLevel::Fingerprint
     }
 }
 
@@ -81,7 +86,8 @@ pub struct StartProps<'a> {
     pub host: &'a str,
     /// The next-hop domain (`nexthop`, `dot-nexthop`).
     pub nexthop: &'a str,
-    /// The match list at levels verify and secure.
+    /// The match list at levels verify and secure; the fingerprints at level
+    /// fingerprint.
     pub matches: &'a [String],
     /// The protocol list, in Postfix's syntax.
     pub protocols: &'a str,
@@ -130,6 +136,7 @@ impl ClientTls {
             provider,
             roots,
             loglevel: settings.loglevel,
+            fingerprint_digest: settings.fingerprint_digest,
         })
     }
 
@@ -183,7 +190,7 @@ impl ClientTls {
                 return Err(HandshakeError(io::Error::other("invalid protocol list")));
             }
         };
-        let references = if props.level.must_match() {
+        let references = if props.level >= ClientLevel::Verify {
             let mut warn = |text: String| log(Severity::Warning, &format!("{peer}: {text}"));
             peername::references(props.matches, props.host, props.nexthop, &mut warn)
         } else {
@@ -203,6 +210,14 @@ impl ClientTls {
             }),
             must_match: props.level.must_match(),
             references,
+            fingerprints: if props.level == ClientLevel::Fingerprint {
+                Some((
+                    self.fingerprint_digest,
+                    props.matches.iter().map(|m| normalize_fpt(m)).collect(),
+                ))
+            } else {
+                None
+            },
             peer: peer.to_string(),
         };
         let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
@@ -334,7 +349,18 @@ struct PolicyVerifier {
     ca: Option<Arc<rustls::client::WebPkiServerVerifier>>,
     must_match: bool,
     references: Vec<Reference>,
+    /// At level fingerprint: the digest and the fingerprints, as [`normalize_fpt`] has
+    /// them.
+    fingerprints: Option<(Digest, Vec<String>)>,
     peer: String,
+}
+
+/// A fingerprint without colons, in upper case: how Postfix's list may write it.
+fn normalize_fpt(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 impl PolicyVerifier {
@@ -419,6 +445,25 @@ impl ServerCertVerifier for PolicyVerifier {
         if !self.must_match {
             if self.ca.is_some() {
                 self.rec.set_trusted(chain.is_ok());
+            }
+            return Ok(ServerCertVerified::assertion());
+        }
+        // Postfix 3.7 matches fingerprints as DANE-EE TLSA records of the certificate
+        // and of its public key: the chain does not matter.
+        if let Some((digest, wanted)) = &self.fingerprints {
+            let spki = leaf.as_ref().map(|c| c.spki.clone()).unwrap_or_default();
+            let have = [
+                normalize_fpt(&digest.fingerprint(end_entity)),
+                normalize_fpt(&digest.fingerprint(&spki)),
+            ];
+            let matched = wanted.iter().any(|w| have.contains(w));
+            self.rec.set_trusted(matched);
+            self.rec.set_verified(matched);
+            if !matched {
+                self.rec.set_verify_error(format!(
+                    "server certificate verification failed for {}: num=65:no matching DANE TLSA records",
+                    self.peer
+                ));
             }
             return Ok(ServerCertVerified::assertion());
         }

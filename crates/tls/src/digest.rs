@@ -7,13 +7,14 @@
 //! by), is not in ring; it is implemented here after RFC 1321.
 
 /// A digest Postfix accepts for fingerprints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Digest {
     /// md5 (Postfix's default below compatibility_level 3.6).
     Md5,
     /// sha1.
     Sha1,
     /// sha256 (the default from compatibility_level 3.6).
+    #[default]
     Sha256,
     /// sha384.
     Sha384,

@@ -389,11 +389,11 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                                 reason,
                             ));
                         }
-                        // At verify and secure the session is usable, but not for
+                        // At fingerprint and up the session is usable, but not for
                         // mail: QUIT goes out inside TLS.
                         let verified = session.chat.tls_summary().map(|s| s.trust)
                             == Some(tls::Trust::Verified);
-                        if level >= TlsLevel::Verify && !verified {
+                        if level > TlsLevel::Encrypt && !verified {
                             let relay = session.namaddrport.clone();
                             return Ok(state.misc_fail(
                                 Fail::Site,

@@ -177,6 +177,7 @@ fn level_number(level: TlsLevel) -> u32 {
         TlsLevel::Invalid | TlsLevel::None => 0,
         TlsLevel::May => 1,
         TlsLevel::Encrypt => 2,
+        TlsLevel::Fingerprint => 3,
         TlsLevel::Verify => 7,
         TlsLevel::Secure => 8,
     }
@@ -190,7 +191,7 @@ pub fn endp_label(state: &State, endp: &Endpoint, level: TlsLevel) -> String {
     let sasl = settings.sasl_passwd_maps.is_some();
     let mut out = String::new();
     field(&mut out, &settings.cache.service);
-    if sasl || level >= TlsLevel::Verify {
+    if sasl || level > TlsLevel::Encrypt {
         field(&mut out, &endp.dest);
     }
     if sasl {
@@ -209,6 +210,7 @@ fn level_from_number(number: u32) -> TlsLevel {
         0 => TlsLevel::None,
         1 => TlsLevel::May,
         2 => TlsLevel::Encrypt,
+        3 => TlsLevel::Fingerprint,
         7 => TlsLevel::Verify,
         8 => TlsLevel::Secure,
         _ => TlsLevel::Invalid,

@@ -128,6 +128,8 @@ pub enum TlsLevel {
     May,
     /// TLS required, any certificate.
     Encrypt,
+    /// TLS required, a certificate or public key with a configured fingerprint.
+    Fingerprint,
     /// TLS required, a trusted certificate that matches smtp_tls_verify_cert_match.
     Verify,
     /// TLS required, a trusted certificate that matches smtp_tls_secure_cert_match.

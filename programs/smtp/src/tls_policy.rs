@@ -16,7 +16,8 @@
 //! them when validation is unavailable: dane falls back to may with a warning, and
 //! dane-only defers. With smtp_dns_support_level = dnssec the warning says that the
 //! support is missing here; otherwise it is Postfix's `dnssec lookups disabled`. The
-//! fingerprint level is not implemented: mail for it is deferred with a warning.
+//! fingerprint level takes its fingerprints from `match=` (separated by `|`) or from
+//! smtp_tls_fingerprint_cert_match.
 
 use crate::settings::TlsLevel;
 use global::dsn_print::Dsn;
@@ -141,6 +142,7 @@ impl Policy {
                 TlsLevel::Secure => tls::ClientLevel::Secure,
                 TlsLevel::Verify => tls::ClientLevel::Verify,
                 TlsLevel::Encrypt => tls::ClientLevel::Encrypt,
+                TlsLevel::Fingerprint => tls::ClientLevel::Fingerprint,
                 _ => tls::ClientLevel::May,
             },
             peer,
@@ -160,6 +162,7 @@ pub struct Config {
     maps: Option<global::maps::Maps>,
     verify_match: String,
     secure_match: String,
+    fingerprints: String,
     protocols: String,
     mandatory_protocols: String,
     ciphers: String,
@@ -232,6 +235,10 @@ impl Config {
             maps,
             verify_match: str(&SMTP_TLS_VERIFY_CERT_MATCH, &LMTP_TLS_VERIFY_CERT_MATCH)?,
             secure_match: str(&SMTP_TLS_SECURE_CERT_MATCH, &LMTP_TLS_SECURE_CERT_MATCH)?,
+            fingerprints: str(
+                &SMTP_TLS_FINGERPRINT_CERT_MATCH,
+                &LMTP_TLS_FINGERPRINT_CERT_MATCH,
+            )?,
             protocols: str(&SMTP_TLS_PROTOCOLS, &LMTP_TLS_PROTOCOLS)?,
             mandatory_protocols: str(&SMTP_TLS_MANDATORY_PROTOCOLS, &LMTP_TLS_MANDATORY_PROTOCOLS)?,
             ciphers: str(&SMTP_TLS_CIPHERS, &LMTP_TLS_CIPHERS)?,
@@ -258,10 +265,18 @@ impl Config {
         let pick = |smtp: &'static Param, lmtp_twin: &'static Param| {
             if lmtp { lmtp_twin } else { smtp }
         };
+        let digest_param = pick(&SMTP_TLS_FINGERPRINT_DIGEST, &LMTP_TLS_FINGERPRINT_DIGEST);
+        let digest_name = config.str(digest_param)?;
+        let Some(fingerprint_digest) = tls::Digest::by_name(&digest_name) else {
+            log::msg_warn!("Digest algorithm \"{digest_name}\" not found");
+            log::msg_warn!("{}: disabling TLS support", digest_param.name);
+            return Ok(None);
+        };
         let settings = tls::ClientSettings {
             ca_file: config.str(pick(&SMTP_TLS_CAFILE, &LMTP_TLS_CAFILE))?,
             ca_path: config.str(pick(&SMTP_TLS_CAPATH, &LMTP_TLS_CAPATH))?,
             loglevel: config.int(pick(&SMTP_TLS_LOGLEVEL, &LMTP_TLS_LOGLEVEL))? as i32,
+            fingerprint_digest,
         };
         Ok(tls::ClientTls::new(&settings, &mut |severity, text| {
             log::write(severity, text)
@@ -293,12 +308,6 @@ impl Config {
         }
         let level = match level {
             Named::Dane | Named::DaneOnly => self.dane_init(level, dest, port)?,
-            Named::Fingerprint => {
-                log::msg_warn!(
-                    "{dest}: the \"fingerprint\" security level is not supported by this client"
-                );
-                return Err(invalid());
-            }
             other => other,
         };
         if log::verbose() > 0 && level != self.global {
@@ -308,11 +317,10 @@ impl Config {
             Named::None => return Ok(Policy::plaintext()),
             Named::May => TlsLevel::May,
             Named::Encrypt => TlsLevel::Encrypt,
+            Named::Fingerprint => TlsLevel::Fingerprint,
             Named::Verify => TlsLevel::Verify,
             Named::Secure => TlsLevel::Secure,
-            Named::Dane | Named::DaneOnly | Named::Fingerprint => {
-                unreachable!("resolved above")
-            }
+            Named::Dane | Named::DaneOnly => unreachable!("resolved above"),
         };
         let servername = match found.servername {
             Some(name) => name,
@@ -343,6 +351,22 @@ impl Config {
                     .map(str::to_string)
                     .collect()
             }),
+            TlsLevel::Fingerprint => {
+                let list = found.matches.unwrap_or_else(|| {
+                    self.fingerprints
+                        .split([',', ' ', '\t', '\r', '\n'])
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                });
+                if list.is_empty() {
+                    log::msg_warn!(
+                        "nexthop domain {dest}: configured at fingerprint security level, but with no fingerprints to match."
+                    );
+                    return Err(invalid());
+                }
+                list
+            }
             _ => Vec::new(),
         };
         Ok(Policy {
@@ -462,8 +486,12 @@ impl Config {
                 }
                 "match" => {
                     nonempty()?;
-                    if !matches!(level, Named::Verify | Named::Secure) {
-                        // The fingerprint level's match= is not implemented either.
+                    let separator = match level {
+                        Named::Verify | Named::Secure => ':',
+                        Named::Fingerprint => '|',
+                        _ => '\0',
+                    };
+                    if separator == '\0' {
                         log::msg_warn!(
                             "{whence}: attribute \"{name}\" invalid at security level \"{}\"",
                             level.name()
@@ -473,7 +501,7 @@ impl Config {
                     found
                         .matches
                         .get_or_insert_with(Vec::new)
-                        .extend(value.split(':').map(str::to_string));
+                        .extend(value.split(separator).map(str::to_string));
                 }
                 "exclude" => {
                     once(&found.exclude)?;
@@ -556,6 +584,7 @@ mod tests {
             maps: Some(maps),
             verify_match: "hostname".into(),
             secure_match: "nexthop, dot-nexthop".into(),
+            fingerprints: String::new(),
             protocols: ">=TLSv1".into(),
             mandatory_protocols: ">=TLSv1.2".into(),
             ciphers: "medium".into(),
@@ -574,7 +603,9 @@ mod tests {
             ".example.com secure match=nexthop:.example.net protocols=>=TLSv1.3\n\
              [10.0.0.1]:25 none\n\
              bad.example verify match=a bogus=1\n\
-             enc.example encrypt match=x\n",
+             enc.example encrypt match=x\n\
+             fpt.example fingerprint match=AA:BB|cc:dd\n\
+             nofpt.example fingerprint\n",
         );
         let sub = config
             .query("mx.example.com", "mx.example.com", Some(25))
@@ -599,6 +630,16 @@ mod tests {
         assert!(
             config
                 .query("enc.example", "enc.example", Some(25))
+                .is_err()
+        );
+        let fpt = config
+            .query("fpt.example", "fpt.example", Some(25))
+            .unwrap();
+        assert_eq!(fpt.level, TlsLevel::Fingerprint);
+        assert_eq!(fpt.matches, ["AA:BB", "cc:dd"]);
+        assert!(
+            config
+                .query("nofpt.example", "nofpt.example", Some(25))
                 .is_err()
         );
         let dane = config.dane_init(Named::Dane, "d.example", Some(25));

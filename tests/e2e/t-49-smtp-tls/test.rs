@@ -6,8 +6,9 @@
 //! and the `Server certificate not verified` deferral), smtp_tls_CApath, a server
 //! without STARTTLS at a mandatory level, and smtp_tls_policy_maps entries (secure with
 //! match=, none under a global encrypt, dane and dane-only without DNSSEC, a bad
-//! attribute, protocols= the server cannot meet). The same mail through Postfix's smtp
-//! and through ironpost's gives the same log lines.
+//! attribute, protocols= the server cannot meet; fingerprint with the certificate's, the
+//! public key's, a wrong and no fingerprint). The same mail through Postfix's smtp and
+//! through ironpost's gives the same log lines.
 
 use e2e::{Instance, free_port, wait_until};
 use std::process::{Child, Command, Stdio};
@@ -121,7 +122,7 @@ struct Case {
     want: &'static str,
 }
 
-const CASES: [Case; 12] = [
+const CASES: [Case; 16] = [
     // verify, the name matched through smtp_tls_verify_cert_match.
     case("v-ok", "smtpv", "CA", "status=sent"),
     // verify with the default match (the server's name, here 127.0.0.1).
@@ -138,7 +139,16 @@ const CASES: [Case; 12] = [
     case("p-daneonly", "smtppol", "CA4", "status=deferred"),
     case("p-bad", "smtppol", "CA5", "status=deferred"),
     case("p-proto", "smtppol", "TLS12", "status=deferred"),
+    // fingerprint: the certificate's, the public key's, neither, none given.
+    case("f-cert", "smtppol", "CA6", "status=sent"),
+    case("f-pkey", "smtppol", "CA7", "status=sent"),
+    case("f-bad", "smtppol", "CA8", "status=deferred"),
+    case("f-none", "smtppol", "CA9", "status=deferred"),
 ];
+
+/// The SHA-256 fingerprints of crates/tls's rsa.pem and of its public key.
+const CERT_FPT: &str = "9D:9E:FB:03:6D:24:32:34:3B:EB:FD:5D:EA:49:FE:5F:AC:EE:B9:EF:58:6D:76:1C:D3:44:A6:CD:A8:21:4F:6E";
+const PKEY_FPT: &str = "B4:C4:4B:94:34:BC:26:1B:C7:56:FC:03:F3:1D:DA:01:AF:01:2C:F2:D0:39:9F:F6:16:B8:F4:A0:59:2D:53:56";
 
 const fn case(
     domain: &'static str,
@@ -155,20 +165,28 @@ const fn case(
 }
 
 /// The policy table, by port name.
-const POLICY: [(&str, &str); 6] = [
+const POLICY: [(&str, &str); 10] = [
     ("CA2", "secure match=mail.example"),
     ("PLAIN2", "none"),
     ("CA3", "dane"),
     ("CA4", "dane-only"),
     ("CA5", "verify bogus=1"),
     ("TLS12", "encrypt protocols=>=TLSv1.3"),
+    ("CA6", "fingerprint match=CERT"),
+    ("CA7", "fingerprint match=PKEY"),
+    (
+        "CA8",
+        "fingerprint match=00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
+    ),
+    ("CA9", "fingerprint"),
 ];
 
 fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
     let mut mx = instance("t-49", ours)?;
     let (self_pem, self_key, capath) = make_certs(&mx.dir);
     let names = [
-        "CA", "SELF", "PLAIN", "CA2", "PLAIN2", "CA3", "CA4", "CA5", "TLS12",
+        "CA", "SELF", "PLAIN", "CA2", "PLAIN2", "CA3", "CA4", "CA5", "TLS12", "CA6", "CA7", "CA8",
+        "CA9",
     ];
     let ports: Vec<(&str, u16)> = names.iter().map(|n| (*n, free_port())).collect();
     let port = |name: &str| ports.iter().find(|(n, _)| *n == name).unwrap().1;
@@ -206,7 +224,10 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
     mx.write("etc/transport", &transport);
     let policy: String = POLICY
         .iter()
-        .map(|(name, p)| format!("[127.0.0.1]:{} {p}\n", port(name)))
+        .map(|(name, p)| {
+            let p = p.replace("CERT", CERT_FPT).replace("PKEY", PKEY_FPT);
+            format!("[127.0.0.1]:{} {p}\n", port(name))
+        })
         .collect();
     mx.write("etc/tls_policy", &policy);
     let transcript = mx.dir.join("sink/transcript");
