@@ -10,7 +10,11 @@
 //! forwarded copies (crates/triage timeline.rs). The log is `-l`, else maillog_file, else
 //! the syslog file; the whole log is read. A message still in the deferred queue gets its
 //! next retry time from the queue file's time, which the queue manager sets to it. `-j`
-//! prints JSON. Exit 0 when a message was found, 1 otherwise.
+//! prints JSON. `-t` prints instead the saved SMTP session transcripts of the message and
+//! the queue ids it leads to (an ironpost extension: smtpd_transcript_peer_list,
+//! smtp_transcript_peer_list), found through the log's `ID: transcript=path` lines and by
+//! name in transcript_directory. Exit 0 when a message (or with -t a transcript) was
+//! found, 1 otherwise.
 
 use params::Config;
 use params::decl::install::QUEUE_DIRECTORY;
@@ -22,7 +26,7 @@ use triage::timeline::{self, Query};
 
 fn usage(myname: &str) -> ! {
     log::msg_fatal!(
-        "usage: {myname} [-c config_dir] [-i (message-id)] [-j (JSON)] [-l logfile] [-s since] [-u until] queue_id|<message-id>|address"
+        "usage: {myname} [-c config_dir] [-i (message-id)] [-j (JSON)] [-l logfile] [-s since] [-t (transcripts)] [-u until] queue_id|<message-id>|address"
     )
 }
 
@@ -52,7 +56,7 @@ fn main() {
         .unwrap_or_else(|| "posttrace".into());
     log::init(Box::new(log::Stderr::new(&argv0)));
     let args = cli::args();
-    let (opts, operands) = match util::getopt::parse(&argv0, "c:ijl:s:u:", &args) {
+    let (opts, operands) = match util::getopt::parse(&argv0, "c:ijl:s:tu:", &args) {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}");
@@ -70,7 +74,7 @@ fn main() {
         })
     };
     let (mut config_dir, mut message_id, mut json, mut log_file) = (None, false, false, None);
-    let (mut since, mut until) = (None, None);
+    let (mut since, mut until, mut transcripts) = (None, None, false);
     for opt in opts {
         let value = opt.value.unwrap_or_default();
         match opt.letter {
@@ -79,6 +83,7 @@ fn main() {
             'j' => json = true,
             'l' => log_file = Some(PathBuf::from(value)),
             's' => since = Some(when(&value)),
+            't' => transcripts = true,
             'u' => until = Some(when(&value)),
             _ => usage(&argv0),
         }
@@ -109,10 +114,64 @@ fn main() {
         .map(PathBuf::from);
     let next_retry = |id: &str| queue.as_deref().and_then(|q| deferred_mtime(q, id));
     let traces = timeline::trace(&lines, &query, &next_retry);
+    if transcripts {
+        let directory = config
+            .as_ref()
+            .and_then(|c| c.str(&params::decl::transcript::TRANSCRIPT_DIRECTORY).ok());
+        let found = transcript_files(&traces, directory.as_deref());
+        for path in &found {
+            match std::fs::read(path) {
+                Ok(text) => {
+                    println!("==> {} <==", path.display());
+                    print!("{}", String::from_utf8_lossy(&text));
+                }
+                Err(e) => log::msg_warn!("cannot read {}: {}", path.display(), sys::os_error(&e)),
+            }
+        }
+        if found.is_empty() {
+            eprintln!("{argv0}: no saved transcript for {what}");
+        }
+        std::process::exit(if found.is_empty() { 1 } else { 0 });
+    }
     if json {
         print!("{}", timeline::json(&traces));
     } else {
         print!("{}", timeline::text(&traces));
     }
     std::process::exit(if traces.is_empty() { 1 } else { 0 });
+}
+
+/// The transcripts of the traced queue ids: those the log names (`ID: transcript=path`),
+/// then those in `directory` whose file name carries one of the ids (`..._ID1,ID2`).
+fn transcript_files(traces: &[timeline::Trace], directory: Option<&str>) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    let mut add = |path: PathBuf| {
+        if path.is_file() && !found.contains(&path) {
+            found.push(path);
+        }
+    };
+    for event in traces.iter().flat_map(|t| &t.events) {
+        if let Some(path) = event.line.message().strip_prefix("transcript=") {
+            add(PathBuf::from(path));
+        }
+    }
+    let mut named: Vec<PathBuf> = directory
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ids = name.rsplit('_').next().unwrap_or("");
+            traces
+                .iter()
+                .any(|t| ids.split(',').any(|id| id == t.queue_id))
+        })
+        .map(|entry| entry.path())
+        .collect();
+    named.sort();
+    for path in named {
+        add(path);
+    }
+    found
 }

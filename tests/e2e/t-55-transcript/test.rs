@@ -8,7 +8,8 @@
 //! The transcript must hold the dialogue after STARTTLS with the TLS summary, never the
 //! credentials, the headers but not the body (transcript_content = headers), BDAT chunk
 //! sizes; the file is named with the queue id, mode 0600, owned by mail_owner, and an
-//! info line `ID: transcript=path` names it. transcript_maxfiles bounds the count.
+//! info line `ID: transcript=path` names it, which posttrace's timeline explains and
+//! `posttrace -t ID` prints. transcript_maxfiles bounds the count.
 //! Outbound: the SMTP client sends to a STARTTLS next hop ([`sink.py`]); its transcript
 //! holds the commands after the handshake, the message's queue id in its name.
 
@@ -167,6 +168,21 @@ fn inbound_sessions_of_listed_clients_are_saved_redacted() {
         path.display().to_string().replace("//", "/")
     );
     instance.wait_log(&shown, 10);
+    // posttrace: the timeline points at it, -t prints it.
+    let out = instance.command("posttrace", &[&id]);
+    let timeline = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        timeline.contains("smtpd saved the SMTP session's transcript in"),
+        "{timeline}"
+    );
+    let out = instance.command("posttrace", &["-t", &id]);
+    assert!(out.status.success(), "{out:?}");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.starts_with("==> "), "{shown}");
+    assert!(shown.contains(text.as_str()), "{shown}");
+    assert_eq!(shown.matches("==> ").count(), 1, "{shown}");
+    let out = instance.command("posttrace", &["-t", "ABCDEF12345"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
 
     // AUTH PLAIN with its initial response (alice's password inside).
     let reply = client(&instance, "plain", "127.0.0.1");
