@@ -1,6 +1,7 @@
-//! Postfix 3.7's TLS behaviour on rustls, for smtpd now and the SMTP client later.
+//! Postfix 3.7's TLS behaviour on rustls, for smtpd and the SMTP client.
 //!
-//! Postfix counterpart: `src/tls` — `tls_server.c` ([`server`]), `tls_certkey.c`
+//! Postfix counterpart: `src/tls` — `tls_server.c` ([`server`]), `tls_client.c`
+//! ([`client`], [`peername`]), `tls_certkey.c`
 //! ([`certkey`]), `tls_misc.c` ([`protocols`], [`names`], [`summary`]), `tls_verify.c`
 //! ([`der`], [`record`]), `tls_fprint.c` ([`digest`]), `tls_bio_ops.c` and
 //! `tls_stream.c` ([`stream`]).
@@ -16,6 +17,11 @@
 //!   ([`Plain`] before, [`TlsStream`] after).
 //! - [`Summary`] gives the log line and the Received: header clause byte for byte as
 //!   Postfix writes them, with OpenSSL's names for what rustls negotiated.
+//! - [`ClientTls::connect`] runs the client's handshake after STARTTLS at a
+//!   [`ClientLevel`] (may, encrypt, fingerprint, verify, secure), checks the server's
+//!   certificate as the [`StartProps`] ask, and logs Postfix's `Untrusted`/`Trusted`/
+//!   `Verified TLS connection established to ...` line and, where a match is required,
+//!   the reason a certificate failed.
 //!
 //! How smtpd uses it (a sketch):
 //!
