@@ -14,7 +14,9 @@
 //! of day and a direction: `<` what the SMTP client sent, `>` what the server replied,
 //! `*` what the transcript notes itself (the TLS handshake, content not kept, BDAT chunk
 //! sizes). SASL responses are never written, only their sizes; message content is kept
-//! as `transcript_content` says (headers by default: no bodies). While the session runs
+//! as `transcript_content` says (headers by default: no bodies). What a line is depends
+//! on the replies (content after `354`, a SASL response after `334`), so lines the
+//! client pipelines behind DATA or AUTH are written once that command's reply is. While the session runs
 //! the file ends in `.part`; at its end it is renamed to carry the queue ids the session
 //! produced and an info line names it per queue id (`ID: transcript=path`), which the
 //! timeline and posttrace pick up.
@@ -277,7 +279,11 @@ impl Policy {
                 let _ = std::fs::remove_file(entry.path());
                 continue;
             }
-            files.push((modified, entry.path()));
+            // A session still running (another process's .part file) is never cut short
+            // for room, only for age.
+            if !entry.file_name().to_string_lossy().ends_with(".part") {
+                files.push((modified, entry.path()));
+            }
         }
         if files.len() < self.maxfiles {
             return;
@@ -704,4 +710,171 @@ fn trim_end(line: &[u8]) -> &[u8] {
 /// Where `needle` first occurs in `hay`.
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Installs a policy writing under a fresh directory; returns the directory.
+    fn install(name: &str, keep: Keep, side: Side, size_limit: u64, maxfiles: usize) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("ironpost-transcript-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let policy = Policy {
+            peers: MatchList::new(
+                "test",
+                Default::default(),
+                "127.0.0.1",
+                &[Matcher::Hostname, Matcher::Hostaddr],
+            ),
+            directory: dir.display().to_string(),
+            open_dir: dir.clone(),
+            keep,
+            maxfiles,
+            max_age: Duration::ZERO,
+            size_limit,
+            side,
+            label: "smtpd".into(),
+            service: "smtp".into(),
+            owner: None,
+        };
+        POLICY.with(|p| *p.borrow_mut() = Some(Rc::new(policy)));
+        dir
+    }
+
+    /// The one finished transcript in `dir`, without the time stamps: `D text` lines.
+    fn read(dir: &Path) -> (String, String) {
+        let files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        let lines: Vec<&str> = text.lines().map(|l| &l[13..]).collect();
+        let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+        let _ = std::fs::remove_dir_all(dir);
+        (name, lines.join("\n"))
+    }
+
+    #[test]
+    fn unlisted_peers_get_none() {
+        let _dir = install("unlisted", Keep::Headers, Side::Server, 1 << 20, 10);
+        assert!(open("other.example", "10.0.0.1", "other.example[10.0.0.1]").is_none());
+    }
+
+    #[test]
+    fn pipelined_data_and_sasl_exchanges_are_classified_by_their_replies() {
+        let dir = install("pipelined", Keep::Headers, Side::Server, 1 << 20, 10);
+        let mut t = open("localhost", "127.0.0.1", "localhost[127.0.0.1]").unwrap();
+        t.server_line(b"220 mail.example ESMTP");
+        t.client_bytes(b"AUTH LOGIN\r\n");
+        t.server_line(b"334 VXNlcm5hbWU6");
+        t.client_bytes(b"YWxp");
+        t.client_bytes(b"Y2U=\r\n");
+        t.server_line(b"334 UGFzc3dvcmQ6");
+        t.client_bytes(b"c2VjcmV0\r\n");
+        t.server_line(b"235 2.7.0 Authentication successful");
+        // MAIL, RCPT, DATA and content ahead of the replies (an impatient client).
+        t.client_bytes(b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: x\r\n");
+        t.server_line(b"250 2.1.0 Ok");
+        t.server_line(b"250 2.1.5 Ok");
+        t.server_line(b"354 End data with <CR><LF>.<CR><LF>");
+        t.client_bytes(b"\r\nprivate body\r\n.\r\nQUIT\r\n");
+        t.server_line(b"250 2.0.0 Ok: queued as 4ABCD");
+        t.server_line(b"221 2.0.0 Bye");
+        drop(t);
+        let (name, text) = read(&dir);
+        assert!(name.ends_with("_4ABCD"), "{name}");
+        assert!(name.contains("_smtpd_127.0.0.1_"), "{name}");
+        let want = "\
+> 220 mail.example ESMTP
+< AUTH LOGIN
+> 334 VXNlcm5hbWU6
+< [SASL response, 8 bytes, not kept]
+> 334 UGFzc3dvcmQ6
+< [SASL response, 8 bytes, not kept]
+> 235 2.7.0 Authentication successful
+< MAIL FROM:<a@b>
+< RCPT TO:<c@d>
+< DATA
+> 250 2.1.0 Ok
+> 250 2.1.5 Ok
+> 354 End data with <CR><LF>.<CR><LF>
+< Subject: x
+< 
+* message content not kept: 1 lines, 14 bytes (transcript_content = headers)
+< .
+< QUIT
+> 250 2.0.0 Ok: queued as 4ABCD
+> 221 2.0.0 Bye
+* end of session";
+        let body = text.split_once('\n').unwrap().1;
+        assert_eq!(body, want);
+    }
+
+    #[test]
+    fn a_refused_data_leaves_the_next_lines_commands() {
+        let dir = install("refused", Keep::None, Side::Server, 1 << 20, 10);
+        let mut t = open("localhost", "127.0.0.1", "localhost[127.0.0.1]").unwrap();
+        t.client_bytes(b"DATA\r\nRSET\r\n");
+        t.server_line(b"503 5.5.1 Error: need RCPT command");
+        t.server_line(b"250 2.0.0 Ok");
+        t.client_bytes(b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+        t.server_line(b"235 2.7.0 Authentication successful");
+        drop(t);
+        let (_, text) = read(&dir);
+        // Lines sent ahead of the reply to DATA wait for it to be classified.
+        assert!(
+            text.contains("< DATA\n> 503 5.5.1 Error: need RCPT command\n< RSET\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("< AUTH PLAIN [initial response, 20 bytes, not kept]"),
+            "{text}"
+        );
+        assert!(!text.contains("AGFsaWNl"), "{text}");
+    }
+
+    #[test]
+    fn bdat_chunks_full_content_and_the_size_limit() {
+        let dir = install("bdat", Keep::Full, Side::Client, 400, 10);
+        let mut t = open("localhost", "127.0.0.1", "localhost[127.0.0.1]:25").unwrap();
+        t.queue_id("5QUEUE");
+        t.client_bytes(b"BDAT 16\r\nSubject:");
+        t.client_bytes(b" y\r\n\r\nboBDAT 4 LAST\r\ndy\r\n");
+        t.server_line(b"250 2.0.0 Ok: 8 bytes");
+        // The server's own queue id is not ours on the client side.
+        t.server_line(b"250 2.0.0 Ok: 14 bytes queued as REMOTE");
+        for _ in 0..20 {
+            t.client_bytes(b"NOOP\r\n");
+        }
+        drop(t);
+        let (name, text) = read(&dir);
+        assert!(name.ends_with("_5QUEUE"), "{name}");
+        assert!(
+            text.contains("< BDAT 16\n* BDAT chunk of 16 bytes\n< Subject: y\n< \n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("< BDAT 4 LAST\n* BDAT chunk of 4 bytes, the last\n< body\n"),
+            "{text}"
+        );
+        assert!(text.contains("* transcript_size_limit reached: "), "{text}");
+        assert!(text.ends_with("* end of session"), "{text}");
+    }
+
+    #[test]
+    fn the_oldest_files_go_beyond_maxfiles() {
+        let dir = install("maxfiles", Keep::None, Side::Server, 1 << 20, 2);
+        for _ in 0..4 {
+            drop(open("localhost", "127.0.0.1", "localhost[127.0.0.1]").unwrap());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let left = std::fs::read_dir(&dir).unwrap().count();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(left, 2);
+    }
 }
