@@ -184,8 +184,8 @@ pub fn pipe_command(args: &Args<'_>, copy: impl FnOnce(&mut dyn Write) -> Copied
             ));
         }
         // The command never ran: report it as Postfix's child does, which logs the
-        // failure to its output and exits with EX_TEMPFAIL.
-        Err(Spawned::Exec(text)) => return exit_status(&shown, 75, &text, false),
+        // failure and exits with EX_TEMPFAIL.
+        Err(Spawned::Exec(output)) => return exit_status(&shown, 75, &output, false),
     };
     let stdin = child.stdin.take().expect("stdin is piped");
     let stdout = child.stdout.take().expect("stdout is piped");
@@ -307,7 +307,8 @@ fn exit_status(shown: &str, code: i32, output: &str, ran: bool) -> Status {
 enum Spawned {
     /// No process (fork failed).
     Fork(io::Error),
-    /// The process could not become the command; the text its output would have shown.
+    /// The process could not become the command (the child's fatal record is logged);
+    /// what its output showed.
     Exec(String),
 }
 
@@ -376,36 +377,48 @@ fn exec_error(args: &Args<'_>, program: &str, error: &io::Error) -> Spawned {
             error.raw_os_error().unwrap_or(0),
         ));
     }
-    let name = std::env::args()
-        .next()
-        .map(|a| a.rsplit('/').next().unwrap_or_default().to_string())
-        .unwrap_or_default();
     // The jail is entered first, then the ids change, then the working directory (inside
     // the jail); the first of them that is unusable is the failure the child reports.
     let inside = |cwd: &Path| match args.chroot {
         Some(root) => root.join(cwd.strip_prefix("/").unwrap_or(cwd)),
         None => cwd.to_path_buf(),
     };
-    let text = match (args.chroot, args.cwd) {
-        (Some(root), _) if !root.is_dir() => {
-            // Postfix's child fails here before its output is the pipe: the record goes
-            // to the log only, and the command says nothing.
-            log::write(
-                log::Severity::Fatal,
-                &format!("chroot({}): {}", root.display(), sys::os_error(error)),
-            );
-            String::new()
-        }
-        (_, Some(cwd)) if std::fs::metadata(inside(cwd)).is_err() => format!(
-            "{name}: fatal: cannot change directory to \"{}\" for uid={} gid={}: {}",
-            cwd.display(),
-            args.uid,
-            args.gid,
-            sys::os_error(error)
+    let why = sys::os_error(error);
+    let (text, to_output) = match (args.chroot, args.cwd) {
+        (Some(root), _) if !root.is_dir() => (format!("chroot({}): {why}", root.display()), false),
+        (_, Some(cwd)) if std::fs::metadata(inside(cwd)).is_err() => (
+            format!(
+                "cannot change directory to \"{}\" for uid={} gid={}: {why}",
+                cwd.display(),
+                args.uid,
+                args.gid,
+            ),
+            false,
         ),
-        _ => format!("{name}: fatal: execvp {program}: {}", sys::os_error(error)),
+        // pipe_command's own exec (an argument vector, a configured shell), else
+        // exec_command's (a command line run directly or by /bin/sh).
+        _ => match args.program {
+            Program::Argv(_) => (format!("pipe_command: execvp {program}: {why}"), true),
+            Program::Line(_) if args.shell.is_some_and(|s| !s.trim().is_empty()) => {
+                (format!("pipe_command: execvp {program}: {why}"), true)
+            }
+            Program::Line(_) if program == BSHELL => (format!("execl {BSHELL}: {why}"), true),
+            Program::Line(_) => (format!("execvp {program}: {why}"), true),
+        },
     };
-    Spawned::Exec(text)
+    // Postfix's child reports it with msg_fatal: to the log, and, once it has made its
+    // standard error the command's output just before the exec, there too.
+    log::write(log::Severity::Fatal, &text);
+    if !to_output {
+        return Spawned::Exec(String::new());
+    }
+    let name = std::env::args()
+        .next()
+        .map(|a| a.rsplit('/').next().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    Spawned::Exec(printable_output(
+        format!("{name}: fatal: {text}\n").as_bytes(),
+    ))
 }
 
 /// The errno values the fork failure test needs.
@@ -810,7 +823,7 @@ mod tests {
                 .starts_with("temporary failure. Command output: ")
                 && why
                     .reason
-                    .ends_with("fatal: execvp /nonexistent/program: No such file or directory"),
+                    .ends_with(": fatal: execvp /nonexistent/program: No such file or directory "),
             "{}",
             why.reason
         );

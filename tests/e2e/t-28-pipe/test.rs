@@ -358,7 +358,8 @@ type Written = Vec<(String, String)>;
 
 /// chroot= and directory=: the command runs in a jail made of /bin/sh and /bin/cat (it
 /// sees only the jail), as nobody, in the jail's /work; a service whose jail does not
-/// exist defers. pipe's lines, what the command saw and wrote.
+/// exist defers, and so do one whose directory= is not in its jail and one whose
+/// command is not there. pipe's lines, what the command saw and wrote.
 fn jailed(agent: Agent) -> Option<(Vec<String>, Written)> {
     let mut mx = instance("t-28-chroot", agent)?;
     let jail = mx.dir.join("jail");
@@ -373,7 +374,7 @@ fn jailed(agent: Agent) -> Option<(Vec<String>, Written)> {
     );
     mx.write(
         "etc/transport",
-        "jail.e2e.test jailed:\nnojail.e2e.test nojail:\n",
+        "jail.e2e.test jailed:\nnojail.e2e.test nojail:\nnodir.e2e.test nodir:\nnoexec.e2e.test noexec:\n",
     );
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     mx.write(
@@ -384,14 +385,20 @@ fn jailed(agent: Agent) -> Option<(Vec<String>, Written)> {
                  flags=R user=nobody chroot=@DIR@/jail directory=/work \
                  argv=/bin/sh /script ${user}\n\
                  nojail unix - n n - - pipe\n  \
-                 user=nobody chroot=@DIR@/no-such-jail argv=/bin/sh /script ${user}\n",
+                 user=nobody chroot=@DIR@/no-such-jail argv=/bin/sh /script ${user}\n\
+                 nodir unix - n n - - pipe\n  \
+                 user=nobody chroot=@DIR@/jail directory=/nowhere argv=/bin/sh /script ${user}\n\
+                 noexec unix - n n - - pipe\n  \
+                 user=nobody chroot=@DIR@/jail argv=/bin/nothing ${user}\n",
             )),
     );
     mx.start();
     sendmail(&mx, "joe@jail.e2e.test", "t28-jailed", 0);
     sendmail(&mx, "ann@nojail.e2e.test", "t28-nojail", 0);
+    sendmail(&mx, "bob@nodir.e2e.test", "t28-nodir", 0);
+    sendmail(&mx, "cy@noexec.e2e.test", "t28-noexec", 0);
     wait_count(&mx, ": removed", 1, 60);
-    wait_queue(&mx, "deferred", 1);
+    wait_queue(&mx, "deferred", 3);
     let mut files: Vec<(String, String)> = std::fs::read_dir(jail.join("work"))
         .unwrap()
         .flatten()
@@ -432,5 +439,10 @@ fn chroot_and_directory_run_the_command_in_its_jail_as_postfix_pipe() {
         "pipe: fatal: chroot(DIR/no-such-jail): No such file or directory",
     );
     harness::assert_line(&ours.0, "dsn=4.3.0, status=deferred (temporary failure)");
+    harness::assert_line(
+        &ours.0,
+        "status=deferred (temporary failure. Command output: pipe: fatal: pipe_command: \
+         execvp /bin/nothing: No such file or directory )",
+    );
     assert_eq!(ours, postfix);
 }
