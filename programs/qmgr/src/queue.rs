@@ -18,7 +18,7 @@
 use crate::entry::Entry;
 use crate::feedback::g;
 use crate::transport::Limits;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// One destination.
@@ -45,6 +45,20 @@ pub struct Queue {
     pub suspended: Option<Instant>,
     /// Equal to its transport's tag while it holds a blocked job back (job.rs).
     pub blocker_tag: u64,
+    /// Entries waiting or under way, by message (Postfix's peers of the queue).
+    peers: BTreeMap<String, usize>,
+    /// When the next warning that it clogs the active queue may come (seconds).
+    clog_time_to_warn: i64,
+}
+
+/// What the clogging warning needs to know besides the destination.
+#[derive(Debug, Clone, Copy)]
+pub struct Clog {
+    /// Seconds between warnings; 0 when they are off (`qmgr_clog_warn_time`,
+    /// `helpful_warnings`).
+    pub warn_time: i64,
+    /// `qmgr_message_active_limit`.
+    pub active_limit: usize,
 }
 
 impl Queue {
@@ -65,6 +79,8 @@ impl Queue {
             dead: None,
             suspended: None,
             blocker_tag: 0,
+            peers: BTreeMap::new(),
+            clog_time_to_warn: 0,
         }
     }
 
@@ -73,6 +89,82 @@ impl Queue {
     /// (`qmgr_queue_done`); the next mail for it starts afresh at the initial concurrency.
     pub fn is_idle(&self) -> bool {
         self.todo.is_empty() && self.busy == 0 && self.dead.is_none() && self.suspended.is_none()
+    }
+
+    /// A new entry of message `id` is waiting here (`qmgr_entry_create`); warns when the
+    /// destination takes up much of the active queue (`messages` messages in all).
+    pub fn entry_added(
+        &mut self,
+        id: &str,
+        transport: &str,
+        limits: &Limits,
+        clog: Clog,
+        messages: usize,
+        now: i64,
+    ) {
+        *self.peers.entry(id.to_string()).or_insert(0) += 1;
+        if clog.warn_time > 0 {
+            self.clog_warning(transport, limits, clog, messages, now);
+        }
+    }
+
+    /// An entry of message `id` left (delivered, or moved to another transport).
+    pub fn entry_gone(&mut self, id: &str) {
+        if let Some(count) = self.peers.get_mut(id) {
+            *count -= 1;
+            if *count == 0 {
+                self.peers.remove(id);
+            }
+        }
+    }
+
+    /// Postfix's warning that mail for one destination is falling behind and using up
+    /// the active queue, with the likeliest remedy, at most once per `warn_time`.
+    fn clog_warning(
+        &mut self,
+        transport: &str,
+        limits: &Limits,
+        clog: Clog,
+        messages: usize,
+        now: i64,
+    ) {
+        let length = self.todo.len() + self.busy;
+        if length <= clog.active_limit / 5 || now < self.clog_time_to_warn {
+            return;
+        }
+        let share = length as f64 / messages.max(1) as f64;
+        let nexthop = &self.nexthop;
+        log::msg_warn!(
+            "mail for {nexthop} is using up {length} of {messages} active queue entries"
+        );
+        if share < 0.9 {
+            log::msg_warn!("this may slow down other mail deliveries");
+        }
+        let limit = limits.dest_concurrency;
+        if limit > 0 && limit <= self.busy + 1 {
+            log::msg_warn!(
+                "you may need to increase the main.cf {transport}_destination_concurrency_limit from {limit}"
+            );
+        } else if self.window as f64 > clog.active_limit as f64 * share {
+            log::msg_warn!(
+                "you may need to increase the main.cf qmgr_message_active_limit from {}",
+                clog.active_limit
+            );
+        } else if self.peers.len() > 1 {
+            log::msg_warn!("you may need a separate master.cf transport for {nexthop}");
+        } else {
+            log::msg_warn!("you may need to reduce {transport} connect and helo timeouts");
+            log::msg_warn!("so that Postfix quickly skips unavailable hosts");
+            log::msg_warn!(
+                "you may need to increase the main.cf minimal_backoff_time and maximal_backoff_time"
+            );
+            log::msg_warn!("so that Postfix wastes less time on undeliverable mail");
+            log::msg_warn!("you may need to increase the master.cf {transport} process limit");
+        }
+        log::msg_warn!("please avoid flushing the whole queue when you have");
+        log::msg_warn!("lots of deferred mail, that is bad for performance");
+        log::msg_warn!("to turn off these warnings specify: qmgr_clog_warn_time = 0");
+        self.clog_time_to_warn = now + clog.warn_time;
     }
 
     /// Whether the window has room for another delivery (a dead or suspended
@@ -239,6 +331,38 @@ mod tests {
                 refill_delay: 5,
             },
         }
+    }
+
+    #[test]
+    fn clogging_warnings_come_past_a_fifth_of_the_active_queue_once_per_interval() {
+        let l = limits(20, 5);
+        let clog = Clog {
+            warn_time: 300,
+            active_limit: 10,
+        };
+        let mut q = Queue::new("d", "d", 5);
+        let entry = |id: &str| Entry {
+            id: id.into(),
+            rcpts: Vec::new(),
+        };
+        for (n, id) in ["A", "A"].iter().enumerate() {
+            q.todo.push_back(entry(id));
+            q.entry_added(id, "t", &l, clog, 1, 1000 + n as i64);
+        }
+        // Two entries: not more than a fifth of 10.
+        assert_eq!(q.clog_time_to_warn, 0);
+        q.todo.push_back(entry("B"));
+        q.entry_added("B", "t", &l, clog, 2, 1002);
+        assert_eq!(q.clog_time_to_warn, 1302);
+        assert_eq!(q.peers.len(), 2);
+        // Not again within the interval.
+        q.todo.push_back(entry("B"));
+        q.entry_added("B", "t", &l, clog, 2, 1100);
+        assert_eq!(q.clog_time_to_warn, 1302);
+        for id in ["A", "A", "B"] {
+            q.entry_gone(id);
+        }
+        assert_eq!(q.peers.keys().collect::<Vec<_>>(), ["B"]);
     }
 
     #[test]

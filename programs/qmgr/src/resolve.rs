@@ -44,6 +44,8 @@ pub struct Routing<'a> {
     pub budgets: &'a mut Budgets,
     /// Recipients in memory in the whole active queue (`qmgr_recipient_count`).
     pub in_memory: &'a mut i64,
+    /// Messages in the active queue (`qmgr_message_count`), for the clogging warning.
+    pub messages: usize,
 }
 
 impl Routing<'_> {
@@ -201,11 +203,13 @@ impl Routing<'_> {
         let id = message.id.as_str();
         let queue_name = self.queue_name(transport, nexthop, &rcpt.address);
         let t = transport_in(self.transports, self.config, self.settings, transport);
-        let limit = t.limits.rcpt_limit;
+        let limits = t.limits;
         t.jobs.obtain(id, message.active.0, self.budgets);
         let queue = t.queue(&queue_name, nexthop);
-        let new_entry = crate::entry::add(&mut queue.todo, id, rcpt, limit);
+        let new_entry = crate::entry::add(&mut queue.todo, id, rcpt, limits.rcpt_limit);
         if new_entry {
+            let clog = self.settings.clog;
+            queue.entry_added(id, transport, &limits, clog, self.messages, self.now);
             t.jobs.add_entry(id, &queue_name);
         }
         t.jobs.count_rcpts(id, 1);

@@ -394,6 +394,7 @@ impl Scheduler {
     /// holds and no longer needs once it is read in full (`qmgr_message_resolve`,
     /// `qmgr_message_assign`, `qmgr_message_move_limits`).
     fn route(&mut self, id: &str, now: i64) {
+        let messages = self.messages.len();
         let Some(active) = self.messages.get_mut(id) else {
             return;
         };
@@ -406,6 +407,7 @@ impl Scheduler {
             flush_dfxp: self.flush_dfxp || active.message.unthrottle,
             budgets: &mut self.budgets,
             in_memory: &mut self.in_memory,
+            messages,
         }
         .message(&mut active.message);
         active.refcount += entries;
@@ -647,6 +649,7 @@ impl Scheduler {
     /// `qmgr_entry_move_todo`); the caller has taken them off their jobs' selection.
     fn retry_later(&mut self, from: &str, why: &str, todo: std::collections::VecDeque<Entry>) {
         let (config, limit) = (&self.config, self.settings.process_limit("retry"));
+        let (clog, messages, now) = (self.settings.clog, self.messages.len(), now_tv().0);
         self.transports
             .entry("retry".to_string())
             .or_insert_with(|| {
@@ -663,7 +666,10 @@ impl Scheduler {
             retry.jobs.obtain(&id, queued, &mut self.budgets);
             retry.jobs.add_entry(&id, &name);
             retry.jobs.count_rcpts(&id, count);
-            retry.queue(&name, why).todo.push_back(entry);
+            let limits = retry.limits;
+            let queue = retry.queue(&name, why);
+            queue.todo.push_back(entry);
+            queue.entry_added(&id, "retry", &limits, clog, messages, now);
             // The old entry is done, with no recipients left in it.
             self.entry_done(from, &id, 0);
         }
@@ -693,15 +699,17 @@ impl Scheduler {
             // included, deferred with the reason (`qmgr_defer_transport`).
             let why = format!("4.3.0 {}", outcome.reason);
             transport.throttle(now, retry, &why);
+            if let Some(queue) = transport.queues.get_mut(queue_name) {
+                queue.busy = queue.busy.saturating_sub(1);
+                queue.entry_gone(&entry.id);
+            }
             let mut todo = std::collections::VecDeque::from([entry]);
             for queue in transport.queues.values_mut() {
                 for waiting in std::mem::take(&mut queue.todo) {
                     transport.jobs.entry_gone(&waiting.id);
+                    queue.entry_gone(&waiting.id);
                     todo.push_back(waiting);
                 }
-            }
-            if let Some(queue) = transport.queues.get_mut(queue_name) {
-                queue.busy = queue.busy.saturating_sub(1);
             }
             transport.queues.retain(|_, q| !q.is_idle());
             self.retry_later(transport_name, &why, todo);
@@ -723,6 +731,7 @@ impl Scheduler {
                 let todo = std::mem::take(&mut queue.todo);
                 for waiting in &todo {
                     transport.jobs.entry_gone(&waiting.id);
+                    queue.entry_gone(&waiting.id);
                 }
                 died = Some((why, todo));
             }
@@ -734,6 +743,7 @@ impl Scheduler {
             }
         }
         queue.busy = queue.busy.saturating_sub(1);
+        queue.entry_gone(&entry.id);
         // A rate-limited destination waits before its next delivery; one that just died
         // has had its waiting entries deferred, and comes back suspended
         // (`qmgr_entry_done`).

@@ -7,6 +7,7 @@ use global::mail_queue::Layout;
 use params::Config;
 use params::decl::address::RECIPIENT_DELIMITER;
 use params::decl::cleanup::{BOUNCE_SERVICE_NAME, TRACE_SERVICE_NAME};
+use params::decl::debug::HELPFUL_WARNINGS;
 use params::decl::identity::MYHOSTNAME;
 use params::decl::process::DEFAULT_PROCESS_LIMIT;
 use params::decl::qmgr::{
@@ -15,7 +16,7 @@ use params::decl::qmgr::{
 };
 use params::decl::queue::{
     BOUNCE_QUEUE_LIFETIME, DOUBLE_BOUNCE_SENDER, IN_FLOW_DELAY, MAXIMAL_BACKOFF_TIME,
-    MAXIMAL_QUEUE_LIFETIME, MINIMAL_BACKOFF_TIME, QMGR_MESSAGE_ACTIVE_LIMIT,
+    MAXIMAL_QUEUE_LIFETIME, MINIMAL_BACKOFF_TIME, QMGR_CLOG_WARN_TIME, QMGR_MESSAGE_ACTIVE_LIMIT,
     QMGR_MESSAGE_RECIPIENT_LIMIT, QMGR_MESSAGE_RECIPIENT_MINIMUM, QUEUE_RUN_DELAY,
 };
 use std::collections::HashMap;
@@ -42,6 +43,9 @@ pub struct Settings {
     pub rcpt_limit: i64,
     /// Recipients any message may have in memory (`qmgr_message_recipient_minimum`).
     pub rcpt_minimum: i64,
+    /// The active-queue clogging warnings (`qmgr_clog_warn_time`, 0 without
+    /// `helpful_warnings`).
+    pub clog: crate::queue::Clog,
     /// How long to wait for a delivery agent's greeting.
     pub ipc_timeout: Duration,
     /// How long to wait for a delivery agent's status.
@@ -96,6 +100,14 @@ impl Settings {
             rcpt_minimum: config
                 .int(&QMGR_MESSAGE_RECIPIENT_MINIMUM)
                 .unwrap_or_else(|e| fatal(e)),
+            clog: crate::queue::Clog {
+                warn_time: if config.bool(&HELPFUL_WARNINGS).unwrap_or_else(|e| fatal(e)) {
+                    time(&QMGR_CLOG_WARN_TIME)
+                } else {
+                    0
+                },
+                active_limit: 0,
+            },
             ipc_timeout: Duration::from_secs(time(&QMGR_IPC_TIMEOUT) as u64),
             daemon_timeout: Duration::from_secs(time(&QMGR_DAEMON_TIMEOUT) as u64),
             transport_retry: time(&TRANSPORT_RETRY_TIME),
@@ -127,6 +139,7 @@ impl Settings {
             log::msg_warn!("{b} is larger than {m} - adjusting {b}");
             settings.bounce_queue_lifetime = settings.max_queue_lifetime;
         }
+        settings.clog.active_limit = settings.active_limit;
         settings.process_limits = process_limits(config, settings.proc_limit);
         settings
     }
