@@ -109,16 +109,7 @@ pub fn send_content(state: &mut State, session: &mut Session) -> Result<(), Cont
             .map_err(ContentError::Net)?;
         if let Some(detail) = errors.detail() {
             // smtp_mime_fail(): the session is left in DATA and dropped.
-            session.broken = true;
-            let relay = session.namaddrport.clone();
-            let status = state.misc_fail(
-                Fail::Message,
-                Some(&relay),
-                None,
-                &crate::chat::Resp::fake(detail.dsn),
-                detail.text.to_string(),
-            );
-            return Err(ContentError::Corrupt(status));
+            return Err(message_fail(state, session, detail.dsn, detail.text));
         }
         prev_type = 0;
     }
@@ -131,18 +122,29 @@ pub fn send_content(state: &mut State, session: &mut Session) -> Result<(), Cont
             state.request.queue_id,
             kind
         );
-        session.broken = true;
-        let relay = session.namaddrport.clone();
-        let status = state.misc_fail(
-            Fail::Message,
-            Some(&relay),
-            None,
-            &crate::chat::Resp::fake("5.3.0"),
-            "unreadable mail queue entry".into(),
-        );
-        return Err(ContentError::Corrupt(status));
+        return Err(message_fail(
+            state,
+            session,
+            "5.3.0",
+            "unreadable mail queue entry",
+        ));
     }
     Ok(())
+}
+
+/// The message cannot go out whole: the recipients left fail with `dsn` and `text`
+/// (`smtp_mesg_fail()`), and the session, stuck in DATA, is dropped.
+fn message_fail(state: &mut State, session: &mut Session, dsn: &str, text: &str) -> ContentError {
+    session.broken = true;
+    let relay = session.namaddrport.clone();
+    let status = state.misc_fail(
+        Fail::Message,
+        Some(&relay),
+        None,
+        &crate::chat::Resp::fake(dsn),
+        text.to_string(),
+    );
+    ContentError::Corrupt(status)
 }
 
 /// The MIME processor's sink: header and body checks and generic maps, then the wire
