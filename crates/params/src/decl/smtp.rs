@@ -153,12 +153,14 @@ crate::params! {
     /// announce 8BITMIME, instead of converting it to 7-bit quoted-printable. The default is no.
     "disable_mime_output_conversion" DISABLE_MIME_OUTPUT_CONVERSION: Bool = "no";
     /// The SMTP client: The default TLS security level: none, may (STARTTLS when offered), encrypt
-    /// (mandatory TLS); empty means the level that smtp_use_tls and smtp_enforce_tls imply. verify,
-    /// secure, dane and fingerprint are not supported yet. The default is empty.
+    /// (mandatory TLS), fingerprint, verify, secure (a certificate that matches); dane and
+    /// dane-only as without DNSSEC (may; deferred). Empty means the level that smtp_use_tls and
+    /// smtp_enforce_tls imply. The default is empty.
     "smtp_tls_security_level" SMTP_TLS_SECURITY_LEVEL: Str = "";
     /// The LMTP client: The default TLS security level: none, may (STARTTLS when offered), encrypt
-    /// (mandatory TLS); empty means the level that smtp_use_tls and smtp_enforce_tls imply. verify,
-    /// secure, dane and fingerprint are not supported yet. The default is empty.
+    /// (mandatory TLS), fingerprint, verify, secure (a certificate that matches); dane and
+    /// dane-only as without DNSSEC (may; deferred). Empty means the level that lmtp_use_tls and
+    /// lmtp_enforce_tls imply. The default is empty.
     "lmtp_tls_security_level" LMTP_TLS_SECURITY_LEVEL: Str = "";
     /// The SMTP client: Obsolete: opportunistic TLS (level may) when smtp_tls_security_level is
     /// empty. The default is no.
@@ -179,10 +181,12 @@ crate::params! {
     /// set-up. The default is 0.
     "lmtp_tls_loglevel" LMTP_TLS_LOGLEVEL: Int = "0", min 0;
     /// The SMTP client: A file of trusted CA certificates in PEM format; a server certificate that
-    /// chains to one is logged Trusted rather than Untrusted. The default is empty.
+    /// chains to one is Trusted (and, at levels verify and secure, Verified when its name
+    /// matches). The default is empty.
     "smtp_tls_CAfile" SMTP_TLS_CAFILE: Str = "";
     /// The LMTP client: A file of trusted CA certificates in PEM format; a server certificate that
-    /// chains to one is logged Trusted rather than Untrusted. The default is empty.
+    /// chains to one is Trusted (and, at levels verify and secure, Verified when its name
+    /// matches). The default is empty.
     "lmtp_tls_CAfile" LMTP_TLS_CAFILE: Str = "";
     /// The SMTP client: How long to wait for the reply to STARTTLS and for the TLS handshake. The
     /// default is 300s.
