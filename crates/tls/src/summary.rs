@@ -143,6 +143,20 @@ impl Summary {
     }
 
     /// The Received: header's TLS clauses, folded as Postfix folds them:
+    /// The handshake on one line, for a saved session transcript (global::transcript):
+    /// protocol, cipher, key exchange, and the peer's certificate or its absence.
+    pub fn transcript_line(&self) -> String {
+        let mut out = format!("{}{}", self.cipher_text(), self.kex_text());
+        match &self.peer_cert {
+            Some(c) => out.push_str(&format!(
+                ", peer certificate subject_CN={}, issuer={}, fingerprint={}",
+                c.subject_cn, c.issuer_cn, c.fingerprint
+            )),
+            None => out.push_str(", no peer certificate"),
+        }
+        out
+    }
+
     /// `(using TLSv1.3 with cipher ... (256/256 bits)\n\t key-exchange ...)\n\t(No client
     /// certificate requested)`. smtpd puts it after `from HELO (host [addr])` and a
     /// `\n\t`.
