@@ -79,6 +79,13 @@ thread_local! {
     static SEQUENCE: RefCell<u32> = const { RefCell::new(0) };
 }
 
+/// [`init`], a configuration error being fatal (at daemon start-up).
+pub fn start(config: &Config, side: Side, label: &str, service: &str) {
+    if let Err(e) = init(config, side, label, service) {
+        log::msg_fatal!("{e}");
+    }
+}
+
 /// Reads the transcript parameters for `side` and, when its peer list is not empty,
 /// creates transcript_directory (mode 0700, owned by mail_owner). Call it before the
 /// daemon enters its jail. `label` is the process name, `service` master.cf's.
@@ -505,25 +512,10 @@ impl Transcript {
         self.client_bytes(&held);
     }
 
-    /// The TLS handshake's outcome: protocol, cipher and the peer's certificate.
-    pub fn tls(
-        &mut self,
-        protocol: &str,
-        cipher: &str,
-        bits: (u32, u32),
-        peer: Option<(&str, &str)>,
-    ) {
-        let mut text = format!(
-            "TLS: {protocol} with cipher {cipher} ({}/{} bits)",
-            bits.0, bits.1
-        );
-        match peer {
-            Some((subject, fingerprint)) => text.push_str(&format!(
-                ", peer certificate subject_CN={subject}, fingerprint={fingerprint}"
-            )),
-            None => text.push_str(", no peer certificate"),
-        }
-        self.note(&text);
+    /// The TLS handshake's outcome (tls::Summary::transcript_line: protocol, cipher, the
+    /// peer's certificate).
+    pub fn tls(&mut self, summary: &str) {
+        self.note(&format!("TLS: {summary}"));
         // What was sent before the handshake is gone; inside TLS the dialogue restarts.
         self.parser.partial.clear();
         self.parser.chunk_line.clear();

@@ -234,13 +234,7 @@ impl Chat {
         match engine.connect(tcp, props, &mut log) {
             Ok(stream) => {
                 if let Some(t) = self.transcript.as_mut() {
-                    let summary = stream.summary();
-                    let peer = summary
-                        .peer_cert
-                        .as_ref()
-                        .map(|c| (c.subject_cn.as_str(), c.fingerprint.as_str()));
-                    let bits = (summary.cipher_usebits, summary.cipher_algbits);
-                    t.tls(summary.protocol, summary.cipher, bits, peer);
+                    t.tls(&stream.summary().transcript_line());
                 }
                 self.conn = Conn::Tls(Box::new(stream));
                 true

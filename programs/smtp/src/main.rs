@@ -36,15 +36,13 @@ fn main() {
     // The connection cache's labels start with the master.cf service name.
     settings.cache.service = daemon.service_name.clone();
     // Saved transcripts (an ironpost extension): the directory is made before the jail.
-    let side = global::transcript::Side::Client;
-    if let Err(e) = global::transcript::init(
+    let (name, service) = (&daemon.process_name, &daemon.service_name);
+    global::transcript::start(
         &daemon.config,
-        side,
-        &daemon.process_name,
-        &daemon.service_name,
-    ) {
-        log::msg_fatal!("{e}");
-    }
+        global::transcript::Side::Client,
+        name,
+        service,
+    );
     daemon.enter_jail();
     server::single::serve(daemon, move |_, stream| {
         global::deliver_request::deliver_request_serve(stream, &settings.layout, |request| {

@@ -174,12 +174,7 @@ impl Tap {
     /// What the handshake negotiated.
     fn tls(&mut self, summary: &Summary) {
         if let Some(t) = self.transcript.as_mut() {
-            let peer = summary
-                .peer_cert
-                .as_ref()
-                .map(|c| (c.subject_cn.as_str(), c.fingerprint.as_str()));
-            let bits = (summary.cipher_usebits, summary.cipher_algbits);
-            t.tls(summary.protocol, summary.cipher, bits, peer);
+            t.tls(&summary.transcript_line());
         }
     }
 

@@ -41,15 +41,13 @@ fn main() {
     }
     let settings = Settings::from_config(&daemon.config);
     // Saved transcripts (an ironpost extension): the directory is made before the jail.
-    let side = global::transcript::Side::Server;
-    if let Err(e) = global::transcript::init(
+    let (name, service) = (&daemon.process_name, &daemon.service_name);
+    global::transcript::start(
         &daemon.config,
-        side,
-        &daemon.process_name,
-        &daemon.service_name,
-    ) {
-        log::msg_fatal!("{e}");
-    }
+        global::transcript::Side::Server,
+        name,
+        service,
+    );
     let mut checker = checker(&daemon.config, &settings);
     let mut dovecot = settings.sasl.dovecot();
     let mut anvil = anvil::Anvil::from_config(&daemon.config, &daemon.service_name);
