@@ -4,9 +4,10 @@
 //! maildirs under the directory). A message to a known user, to a user Dovecot does not
 //! know (550 at RCPT: bounced), to a user whose mailbox Dovecot cannot write (a
 //! temporary error after the message: deferred), and one message to several of them
-//! over one connection. The client's status lines (relay, dsn, status and Dovecot's
-//! text, Dovecot's session IDs, the private paths and delays left out), the bounce
-//! notices, and what arrived in each maildir are compared.
+//! over one connection; lmtp_generic_maps rewrites the sender and lmtp_header_checks
+//! warns about one Subject: and replaces another. The client's status and check lines
+//! (relay, dsn, status and Dovecot's text, Dovecot's session IDs, the private paths and
+//! delays left out), the bounce notices, and what arrived in each maildir are compared.
 
 use e2e::{free_port, wait_until};
 use std::path::{Path, PathBuf};
@@ -137,7 +138,11 @@ impl TestDovecot {
             .filter_map(|e| std::fs::read_to_string(e.path()).ok())
             .map(|m| {
                 m.lines()
-                    .filter(|l| l.starts_with("Subject:") || l.starts_with("Delivered-To:"))
+                    .filter(|l| {
+                        l.starts_with("Subject:")
+                            || l.starts_with("Delivered-To:")
+                            || l.starts_with("Return-Path:")
+                    })
                     .collect::<Vec<_>>()
                     .join(" | ")
             })
@@ -171,6 +176,17 @@ fn run(ours: bool) -> Option<Seen> {
     };
     let mut mx = e2e::client::instance("t-48", ours, "lmtp")?;
     mx.set_main_cf("transport_maps", "texthash:@DIR@/etc/transport");
+    // The lmtp_* twins of the client's content parameters.
+    mx.write(
+        "etc/generic",
+        "user@vmail.e2e.test sender@generic.e2e.test\n",
+    );
+    mx.write(
+        "etc/hc",
+        "/^Subject: t48-0$/ WARN lmtp warned\n/^Subject: several/ REPLACE Subject: replaced\n",
+    );
+    mx.set_main_cf("lmtp_generic_maps", "texthash:@DIR@/etc/generic");
+    mx.set_main_cf("lmtp_header_checks", "regexp:@DIR@/etc/hc");
     mx.write(
         "etc/transport",
         &format!(
@@ -221,10 +237,17 @@ fn run(ours: bool) -> Option<Seen> {
     wait_until(30, || mx.mailbox().len() >= 3);
     let dir = dovecot.dir.display().to_string();
     let log = mx.log();
+    // Status lines, and the header checks' lines without their queue IDs.
     let mut status: Vec<String> = log
         .lines()
-        .filter(|l| l.contains("postfix/lmtp[") && l.contains(" to=<"))
-        .map(|l| normalize(&l[l.find("to=<").unwrap_or(0)..], &dir, dovecot.port))
+        .filter(|l| l.contains("postfix/lmtp[") && (l.contains(" to=<") || l.contains(": header ")))
+        .map(|l| {
+            let from = l.find("to=<").or_else(|| {
+                let header = l.find(": header ")?;
+                l[..header].rfind(": ").map(|at| at + 2)
+            });
+            normalize(&l[from.unwrap_or(0)..], &dir, dovecot.port)
+        })
         .collect();
     status.sort();
     let mut notices: Vec<String> = mx
@@ -297,6 +320,18 @@ fn lmtp_into_dovecot_equal_postfix() {
         "{postfix:#?}"
     );
     assert_eq!(postfix.2.len(), 3, "{postfix:#?}");
+    assert!(
+        postfix
+            .0
+            .iter()
+            .any(|l| l == "warning: header Subject: t48-0: lmtp warned")
+            && postfix
+                .2
+                .iter()
+                .all(|m| m.contains("Return-Path: <sender@generic.e2e.test>"))
+            && postfix.2.iter().any(|m| m.contains("Subject: replaced")),
+        "{postfix:#?}"
+    );
     assert_eq!(ours.0, postfix.0);
     assert_eq!(ours.1, postfix.1);
     assert_eq!(ours.2, postfix.2);
