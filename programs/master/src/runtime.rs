@@ -390,7 +390,12 @@ impl Master {
                 .map(|s| s.should_listen(now))
                 .collect();
             for (i, serv) in self.servs.iter().enumerate() {
-                watched.push((Watch::Status(i), serv.status_read.as_fd()));
+                // Only a service's own children write to its status pipe: one without
+                // children has nothing to say, and every descriptor costs each poll call
+                // (most of master.cf's services have no process most of the time).
+                if serv.total > 0 {
+                    watched.push((Watch::Status(i), serv.status_read.as_fd()));
+                }
                 if listen_of[i] {
                     for fd in &serv.listen {
                         watched.push((Watch::Listen(i), fd.as_fd()));
