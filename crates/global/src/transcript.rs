@@ -132,7 +132,11 @@ pub fn init(config: &Config, side: Side, label: &str, service: &str) -> Result<(
     } else {
         None
     };
-    make_directory(&open_dir, &directory, owner)?;
+    if let Err(e) = make_directory(&open_dir, &directory, owner) {
+        // Not fatal: smtpd also serves `sendmail -bs` as an ordinary user, and each
+        // session that cannot save its transcript says so.
+        log::msg_warn!("{e}");
+    }
     let policy = Policy {
         peers,
         directory,
