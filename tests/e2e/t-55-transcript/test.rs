@@ -11,7 +11,8 @@
 //! info line `ID: transcript=path` names it, which posttrace's timeline explains and
 //! `posttrace -t ID` prints. transcript_maxfiles bounds the count.
 //! Outbound: the SMTP client sends to a STARTTLS next hop ([`sink.py`]); its transcript
-//! holds the commands after the handshake, the message's queue id in its name.
+//! holds the commands after the handshake, the message's queue id in its name. A
+//! chrooted smtpd saves its transcripts in the default directory too.
 
 #[path = "../t-24-smtpd-tls-sasl/dovecot.rs"]
 mod dovecot;
@@ -287,4 +288,23 @@ fn outbound_sessions_to_listed_servers_are_saved() {
     assert!(inside.contains("> 250 2.0.0 Ok: queued as SINK1"), "{text}");
     assert!(text.contains("< STARTTLS"), "{text}");
     instance.wait_log(&format!("{id}: transcript="), 10);
+}
+
+/// A chrooted smtpd (its root is queue_directory) reaches the default directory too.
+#[test]
+fn a_chrooted_smtpd_saves_its_transcripts() {
+    let Some(mut instance) = Instance::new("t55-chroot") else {
+        return;
+    };
+    instance.replace_master_cf_line(
+        |l| l.contains(" inet "),
+        "127.0.0.1:@SMTP_PORT@ inet n - y - - smtpd",
+    );
+    instance.set_main_cf("smtpd_transcript_peer_list", "127.0.0.1");
+    instance.start();
+    let reply = client(&instance, "bdat", "127.0.0.1");
+    assert!(reply.starts_with("250"), "{reply}");
+    let (path, text) = transcript_of(&instance, &queue_id(&reply));
+    assert!(text.contains("< Subject: t-55 bdat"), "{text}");
+    assert_eq!(std::fs::metadata(&path).unwrap().uid(), postfix_uid());
 }
