@@ -8,10 +8,10 @@
 //! the user's rights.
 
 use crate::Local;
-use crate::settings::ext_prop;
 use crate::state::{State, UserAttr, exp_type};
 use crate::token::as_user;
 use global::dsn_mask::{NOTIFY_NEVER, NOTIFY_SUCCESS};
+use global::ext_prop;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 /// Delivers to the user's .forward file; None when there is none (deliver to the

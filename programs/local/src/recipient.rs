@@ -4,8 +4,8 @@
 //! Postfix counterpart: `local/recipient.c` (`deliver_recipient`, `deliver_switch`).
 
 use crate::Local;
-use crate::settings::ext_prop;
 use crate::state::{State, UserAttr, exp_type};
+use global::ext_prop;
 
 /// Delivers one recipient; the status of the status clients (0: dealt with).
 pub fn deliver_recipient(local: &mut Local, mut state: State, usr_attr: UserAttr) -> i32 {

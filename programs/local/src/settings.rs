@@ -3,8 +3,8 @@
 //!
 //! Postfix counterpart: the parameter tables of `local/local.c` with `local_mask_init`
 //! (allow_mail_to_commands, allow_mail_to_files, prepend_delivered_header,
-//! propagate_unmatched_extensions, mailbox_delivery_lock through global::mbox_conf) and
-//! `pre_init` (the file size limit, global::file_limit).
+//! propagate_unmatched_extensions through global::ext_prop, mailbox_delivery_lock through
+//! global::mbox_conf) and `pre_init` (the file size limit, global::file_limit).
 
 use crate::state::exp_type;
 use global::maps::{Maps, MapsError};
@@ -20,16 +20,6 @@ pub mod deliver_hdr {
     pub const FILE: u32 = 1 << 1;
     /// Forwarding.
     pub const FWD: u32 = 1 << 2;
-}
-
-/// Where an unmatched extension is put back (`EXT_PROP_*`).
-pub mod ext_prop {
-    /// On alias expansions.
-    pub const ALIAS: u32 = 1 << 2;
-    /// On .forward expansions.
-    pub const FORWARD: u32 = 1 << 3;
-    /// On :include: expansions.
-    pub const INCLUDE: u32 = 1 << 4;
 }
 
 /// main.cf, as the agent uses it.
@@ -150,14 +140,6 @@ impl Settings {
             ("file", deliver_hdr::FILE),
             ("forward", deliver_hdr::FWD),
         ];
-        let ext_types = [
-            ("canonical", 1 << 0),
-            ("virtual", 1 << 1),
-            ("alias", ext_prop::ALIAS),
-            ("forward", ext_prop::FORWARD),
-            ("include", ext_prop::INCLUDE),
-            ("generic", 1 << 5),
-        ];
         use params::decl::delivery as d;
         let lock_text = config.str(&d::MAILBOX_DELIVERY_LOCK)?;
         let mut lock_mask = mbox_conf::mbox_lock_mask(d::MAILBOX_DELIVERY_LOCK.name, &lock_text)
@@ -196,7 +178,11 @@ impl Settings {
             forward_path: config.str(&l::FORWARD_PATH)?,
             exec_directory: config.str(&l::COMMAND_EXECUTION_DIRECTORY)?,
             rcpt_delim: config.str(&a::RECIPIENT_DELIMITER)?,
-            ext_prop_mask: mask(&a::PROPAGATE_UNMATCHED_EXTENSIONS, &ext_types)?,
+            ext_prop_mask: global::ext_prop::ext_prop_mask(
+                a::PROPAGATE_UNMATCHED_EXTENSIONS.name,
+                &config.str(&a::PROPAGATE_UNMATCHED_EXTENSIONS)?,
+            )
+            .map_err(config_error)?,
             file_deliver_mask: mask(&l::ALLOW_MAIL_TO_FILES, &expand_types)?,
             cmd_deliver_mask: mask(&l::ALLOW_MAIL_TO_COMMANDS, &expand_types)?,
             deliver_hdr_mask: mask(&l::PREPEND_DELIVERED_HEADER, &hdr_types)?,

@@ -6,8 +6,8 @@
 //! (`deliver_include`).
 
 use crate::Local;
-use crate::settings::ext_prop;
 use crate::state::{State, UserAttr, exp_type, getpwuid};
+use global::ext_prop;
 use std::io::{BufRead, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
