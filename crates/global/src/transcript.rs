@@ -740,6 +740,17 @@ mod tests {
         dir
     }
 
+    /// Feeds the transcript what the client (`C`) sent and the server (`S`) replied.
+    fn play(t: &mut Transcript, steps: &[(&str, &[u8])]) {
+        for (who, bytes) in steps {
+            if *who == "S" {
+                t.server_line(bytes);
+            } else {
+                t.client_bytes(bytes);
+            }
+        }
+    }
+
     /// The one finished transcript in `dir`, without the time stamps: `D text` lines.
     fn read(dir: &Path) -> (String, String) {
         let files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -765,22 +776,35 @@ mod tests {
     fn pipelined_data_and_sasl_exchanges_are_classified_by_their_replies() {
         let dir = install("pipelined", Keep::Headers, Side::Server, 1 << 20, 10);
         let mut t = open("localhost", "127.0.0.1", "localhost[127.0.0.1]").unwrap();
-        t.server_line(b"220 mail.example ESMTP");
-        t.client_bytes(b"AUTH LOGIN\r\n");
-        t.server_line(b"334 VXNlcm5hbWU6");
-        t.client_bytes(b"YWxp");
-        t.client_bytes(b"Y2U=\r\n");
-        t.server_line(b"334 UGFzc3dvcmQ6");
-        t.client_bytes(b"c2VjcmV0\r\n");
-        t.server_line(b"235 2.7.0 Authentication successful");
+        play(
+            &mut t,
+            &[
+                ("S", b"220 mail.example ESMTP"),
+                ("C", b"AUTH LOGIN\r\n"),
+                ("S", b"334 VXNlcm5hbWU6"),
+                ("C", b"YWxp"),
+                ("C", b"Y2U=\r\n"),
+                ("S", b"334 UGFzc3dvcmQ6"),
+                ("C", b"c2VjcmV0\r\n"),
+                ("S", b"235 2.7.0 Authentication successful"),
+            ],
+        );
         // MAIL, RCPT, DATA and content ahead of the replies (an impatient client).
-        t.client_bytes(b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: x\r\n");
-        t.server_line(b"250 2.1.0 Ok");
-        t.server_line(b"250 2.1.5 Ok");
-        t.server_line(b"354 End data with <CR><LF>.<CR><LF>");
-        t.client_bytes(b"\r\nprivate body\r\n.\r\nQUIT\r\n");
-        t.server_line(b"250 2.0.0 Ok: queued as 4ABCD");
-        t.server_line(b"221 2.0.0 Bye");
+        play(
+            &mut t,
+            &[
+                (
+                    "C",
+                    b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: x\r\n",
+                ),
+                ("S", b"250 2.1.0 Ok"),
+                ("S", b"250 2.1.5 Ok"),
+                ("S", b"354 End data with <CR><LF>.<CR><LF>"),
+                ("C", b"\r\nprivate body\r\n.\r\nQUIT\r\n"),
+                ("S", b"250 2.0.0 Ok: queued as 4ABCD"),
+                ("S", b"221 2.0.0 Bye"),
+            ],
+        );
         drop(t);
         let (name, text) = read(&dir);
         assert!(name.ends_with("_4ABCD"), "{name}");
@@ -815,11 +839,16 @@ mod tests {
     fn a_refused_data_leaves_the_next_lines_commands() {
         let dir = install("refused", Keep::None, Side::Server, 1 << 20, 10);
         let mut t = open("localhost", "127.0.0.1", "localhost[127.0.0.1]").unwrap();
-        t.client_bytes(b"DATA\r\nRSET\r\n");
-        t.server_line(b"503 5.5.1 Error: need RCPT command");
-        t.server_line(b"250 2.0.0 Ok");
-        t.client_bytes(b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
-        t.server_line(b"235 2.7.0 Authentication successful");
+        play(
+            &mut t,
+            &[
+                ("C", b"DATA\r\nRSET\r\n"),
+                ("S", b"503 5.5.1 Error: need RCPT command"),
+                ("S", b"250 2.0.0 Ok"),
+                ("C", b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n"),
+                ("S", b"235 2.7.0 Authentication successful"),
+            ],
+        );
         drop(t);
         let (_, text) = read(&dir);
         // Lines sent ahead of the reply to DATA wait for it to be classified.
@@ -839,9 +868,14 @@ mod tests {
         let dir = install("bdat", Keep::Full, Side::Client, 400, 10);
         let mut t = open("localhost", "127.0.0.1", "localhost[127.0.0.1]:25").unwrap();
         t.queue_id("5QUEUE");
-        t.client_bytes(b"BDAT 16\r\nSubject:");
-        t.client_bytes(b" y\r\n\r\nboBDAT 4 LAST\r\ndy\r\n");
-        t.server_line(b"250 2.0.0 Ok: 8 bytes");
+        play(
+            &mut t,
+            &[
+                ("C", b"BDAT 16\r\nSubject:"),
+                ("C", b" y\r\n\r\nboBDAT 4 LAST\r\ndy\r\n"),
+                ("S", b"250 2.0.0 Ok: 8 bytes"),
+            ],
+        );
         // The server's own queue id is not ours on the client side.
         t.server_line(b"250 2.0.0 Ok: 14 bytes queued as REMOTE");
         for _ in 0..20 {
