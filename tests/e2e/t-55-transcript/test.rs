@@ -12,7 +12,8 @@
 //! `posttrace -t ID` prints. transcript_maxfiles bounds the count.
 //! Outbound: the SMTP client sends to a STARTTLS next hop ([`sink.py`]); its transcript
 //! holds the commands after the handshake, the message's queue id in its name. A
-//! chrooted smtpd saves its transcripts in the default directory too.
+//! chrooted smtpd saves its transcripts in the default directory too, and a session's
+//! file (`.part`) has its lines before the session ends.
 
 #[path = "../t-24-smtpd-tls-sasl/dovecot.rs"]
 mod dovecot;
@@ -307,4 +308,24 @@ fn a_chrooted_smtpd_saves_its_transcripts() {
     let (path, text) = transcript_of(&instance, &queue_id(&reply));
     assert!(text.contains("< Subject: t-55 bdat"), "{text}");
     assert_eq!(std::fs::metadata(&path).unwrap().uid(), postfix_uid());
+
+    // Written as the session goes: the .part file has the EHLO before the session ends.
+    use std::io::{BufRead, BufReader, Write};
+    let mut socket = std::net::TcpStream::connect(("127.0.0.1", instance.smtp_port)).unwrap();
+    let mut replies = BufReader::new(socket.try_clone().unwrap());
+    let mut line = String::new();
+    replies.read_line(&mut line).unwrap();
+    socket.write_all(b"HELO partial.example\r\n").unwrap();
+    replies.read_line(&mut line).unwrap();
+    let part = transcripts(&instance)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(".part"))
+        .expect("a .part file while the session runs");
+    let so_far = std::fs::read_to_string(&part).unwrap();
+    assert!(so_far.contains("< HELO partial.example"), "{so_far}");
+    socket.write_all(b"QUIT\r\n").unwrap();
+    replies.read_line(&mut line).unwrap();
+    drop(socket);
+    // Chrooted without a prepared jail, smtpd cannot name the client.
+    instance.wait_log("transcript of unknown[127.0.0.1]: ", 10);
 }
