@@ -964,7 +964,8 @@ mod tests {
         ("chroot-failed", "needs a master without root privileges"),
         (
             "maildrop-permission",
-            "postdrop runs set-gid; the tests run as root",
+            "a user's submission to a private configuration directory needs \
+             alternate_config_directories in the default main.cf",
         ),
         (
             "permission-denied",
