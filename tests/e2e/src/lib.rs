@@ -77,6 +77,7 @@ pub fn program_of(daemon: &str) -> &str {
 
 pub mod account;
 pub mod client;
+pub mod delivered;
 pub mod dns;
 pub mod howto_doc;
 pub mod load;
