@@ -101,14 +101,34 @@ impl Attrs {
         std::str::from_utf8(bytes).map_err(|_| AttrError::NotUtf8(name.to_string()))
     }
 
-    /// The first value of `name` as a number (unsigned text as Postfix sends it).
+    /// The first value of `name` as a number (unsigned text as Postfix sends it), read as
+    /// Postfix's attr_scan reads one (see [`scan_u32`]).
     pub fn get_int(&self, name: &str) -> Option<i32> {
-        self.get_str(name)
-            .ok()?
-            .parse::<u32>()
-            .ok()
-            .map(|v| v as i32)
+        scan_u32(self.get_str(name).ok()?).map(|v| v as i32)
     }
+}
+
+/// A number as Postfix's readers take it (`sscanf(text, "%u%c")` in attr_scan0.c and
+/// attr_scan_plain.c, glibc on 64 bits): leading white space, an optional sign, decimal
+/// digits and nothing after them. A peer may write a negative int as "-2" rather than as
+/// its unsigned form; strtoul wraps it (and saturates a number that is too long), and the
+/// result is cut to 32 bits, so "-2" reads as -2.
+fn scan_u32(text: &str) -> Option<u32> {
+    let text = text.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = match digits.parse::<u64>() {
+        Ok(v) if negative => v.wrapping_neg(),
+        Ok(v) => v,
+        Err(_) => u64::MAX,
+    };
+    Some(value as u32)
 }
 
 /// Bytes as they would print in a log line or a test failure: printable ASCII as is, the
@@ -294,6 +314,24 @@ mod tests {
             let mut input = &bytes[..];
             assert_eq!(read(&mut input, flavor).unwrap(), Some(attrs.clone()));
             assert_eq!(read(&mut input, flavor).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn numbers_read_as_postfix_reads_them() {
+        // Postfix's plain reader takes a negative int as written and wraps it.
+        let mut input = &b"status=-2\nsize= +7\n\n"[..];
+        let attrs = read(&mut input, Flavor::Plain).unwrap().unwrap();
+        assert_eq!(attrs.get_int("status"), Some(-2));
+        assert_eq!(attrs.get_int("size"), Some(7));
+        // What glibc's sscanf("%u%c") gives for the rest (checked with a C program).
+        let int = |text: &str| Attrs::new().str("n", text).get_int("n");
+        assert_eq!(int("4294967294"), Some(-2));
+        assert_eq!(int("4294967296"), Some(0));
+        assert_eq!(int("-4294967297"), Some(-1));
+        assert_eq!(int("99999999999999999999"), Some(-1));
+        for bad in ["", "-", "12 ", "1x", "0x10"] {
+            assert_eq!(int(bad), None, "{bad:?}");
         }
     }
 
