@@ -114,19 +114,6 @@ fn localtime() -> String {
     }
 }
 
-/// The length of the enhanced status code at the start of `text` (`dsn_valid()`), 0 if
-/// there is none.
-fn dsn_len(text: &str) -> usize {
-    let end = text.find(' ').unwrap_or(text.len());
-    let parts: Vec<&str> = text[..end].split('.').collect();
-    let ok = parts.len() == 3
-        && matches!(parts[0], "2" | "4" | "5")
-        && parts[1..]
-            .iter()
-            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
-    if ok { end } else { 0 }
-}
-
 /// `smtp_reply_footer()`: `reply` (lines joined by CRLF) with `template` added, or None
 /// when the reply is not a reply or the template does not expand.
 pub fn apply(reply: &str, template: &str, context: &Context) -> Option<String> {
@@ -136,7 +123,7 @@ pub fn apply(reply: &str, template: &str, context: &Context) -> Option<String> {
         return None;
     }
     let code = &last[..3];
-    let dsn = &last[4..4 + dsn_len(&last[4..])];
+    let dsn = &last[4..4 + global::dsn_util::dsn_valid(&last[4..])];
     let mut out = reply.to_string();
     let pieces: Vec<&str> = template.split("\\n").collect();
     let mut added = false;
@@ -227,7 +214,5 @@ mod tests {
             "451-later (ask example.org)\r\n451 line two"
         );
         assert_eq!(apply("550 5.1.1 no", "$bogus", &c), None);
-        assert_eq!(dsn_len("4.7.1 text"), 5);
-        assert_eq!(dsn_len("text"), 0);
     }
 }

@@ -10,8 +10,9 @@
 //! HELO lists skip them with Postfix's warning.
 
 use super::list;
-use super::reply::{Refusal, Verdict, dsn_split};
+use super::reply::{Refusal, Verdict};
 use super::{Checker, Facts, Subject};
+use global::dsn_util::dsn_split;
 use smtp_proto::ErrorClass;
 
 /// What table actions asked for, beyond the verdict, in the current transaction.
@@ -256,7 +257,7 @@ impl Checker {
         let text = if text.is_empty() { default_text } else { text };
         self.refusal(
             code,
-            &dsn_fix(&dsn, subject.class),
+            &dsn_fix(dsn, subject.class),
             &format!("<{}>: {} rejected: {text}", subject.name, subject.class),
             ErrorClass::Policy,
         )

@@ -194,8 +194,8 @@ impl Checker {
         } else {
             default.to_string()
         };
-        let (dsn, text) = super::reply::dsn_split(&default, &reply.nexthop);
-        let dsn = super::action::dsn_fix(&dsn, class);
+        let (dsn, text) = global::dsn_util::dsn_split(&default, &reply.nexthop);
+        let dsn = super::action::dsn_fix(dsn, class);
         let text = format!("<{address}>: {class} rejected: {text}");
         Some(self.refusal(code, &dsn, &text, ErrorClass::Bounce))
     }

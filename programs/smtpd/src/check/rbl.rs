@@ -11,9 +11,10 @@
 //! cannot be asked blocks nothing; an allow list that cannot be asked turns a later
 //! rejection into a deferral (DEFER_IF_REJECT).
 
-use super::reply::{Refusal, Verdict, dsn_split};
+use super::reply::{Refusal, Verdict};
 use super::{Checker, Facts};
 use dns::rbl::{Dnsxl, Listing};
+use global::dsn_util::dsn_split;
 use smtp_proto::ErrorClass;
 use std::collections::HashMap;
 
@@ -227,7 +228,7 @@ impl Checker {
         } else {
             text
         };
-        let dsn = super::action::dsn_fix(&dsn, class);
+        let dsn = super::action::dsn_fix(dsn, class);
         self.refusal(code, &dsn, text, ErrorClass::Policy)
     }
 

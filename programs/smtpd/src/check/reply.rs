@@ -54,24 +54,6 @@ impl Verdict {
     }
 }
 
-/// The enhanced status code that starts `text` (`5.1.1 ...`), or `default`, with the
-/// text after it (`dsn_split()`).
-pub fn dsn_split<'a>(default: &str, text: &'a str) -> (String, &'a str) {
-    let first = text.split_ascii_whitespace().next().unwrap_or_default();
-    let parts: Vec<&str> = first.split('.').collect();
-    let is_dsn = parts.len() == 3
-        && parts[0].len() == 1
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && matches!(parts[0], "2" | "4" | "5");
-    if is_dsn {
-        let rest = text[first.len()..].trim_start();
-        return (first.to_string(), rest);
-    }
-    (default.to_string(), text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,13 +64,5 @@ mod tests {
         assert_eq!(r.reply, "454 4.7.1 <x>: no");
         let r = Refusal::new(554, "4.1.1", "<x>: no", ErrorClass::Policy, false);
         assert_eq!(r.reply, "554 5.1.1 <x>: no");
-        assert_eq!(
-            dsn_split("5.7.1", "5.1.1 gone"),
-            ("5.1.1".to_string(), "gone")
-        );
-        assert_eq!(
-            dsn_split("4.7.1", "busy now"),
-            ("4.7.1".to_string(), "busy now")
-        );
     }
 }
