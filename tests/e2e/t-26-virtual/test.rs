@@ -22,6 +22,7 @@ mod harness;
 #[path = "../t-25-discard-error/verify.rs"]
 mod verify;
 
+use e2e::delivered::maildir_name_form;
 use e2e::{IRONPOST_DAEMONS, Instance, wait_until};
 use harness::{USER, assert_line, lines_of, queue_files, queue_ids, wait_count, wait_queue};
 use std::os::unix::fs::PermissionsExt;
@@ -113,53 +114,9 @@ fn sendmail(mx: &Instance, args: &[&str], subject: &str) {
     );
 }
 
-/// `text` with each run of eight or more digits (time stamps in Message-IDs and MIME
-/// boundaries, the From_ line's year is shorter) replaced by `N`.
-fn without_long_numbers(text: &str) -> String {
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in text.chars().map(Some).chain([None]) {
-        if let Some(d) = c.filter(char::is_ascii_digit) {
-            digits.push(d);
-            continue;
-        }
-        out.push_str(if digits.len() >= 8 { "N" } else { &digits });
-        digits.clear();
-        out.extend(c);
-    }
-    out
-}
-
 /// A delivered message or mailbox with what differs between runs replaced.
 fn normalised(mx: &Instance, text: &str) -> String {
-    let ids = queue_ids(&mx.log());
-    text.lines()
-        .map(|line| {
-            let mut line = line.to_string();
-            for id in &ids {
-                line = line.replace(id.as_str(), "QUEUEID");
-            }
-            let line = without_long_numbers(&line.replace(&mx.dir.display().to_string(), "DIR"));
-            let dated = [
-                "Date:",
-                "Arrival-Date:",
-                "Last-Attempt-Date:",
-                "\tid ",
-                "From ",
-            ];
-            match dated.iter().find(|d| line.starts_with(*d)) {
-                // A From_ line (`From sender  date`; a body line has no double space
-                // here): the sender stays, the date goes.
-                Some(&"From ") if line.contains("  ") => {
-                    line.split("  ").next().unwrap_or("").to_string() + "  DATE"
-                }
-                Some(&"From ") => line,
-                Some(d) => format!("{d} ..."),
-                None => line,
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    e2e::delivered::normalise(mx, &queue_ids(&mx.log()), text)
 }
 
 /// Delivered files: path, content, mode and owner.
@@ -202,23 +159,6 @@ fn mail_files(mx: &Instance) -> Files {
         .collect();
     files.sort();
     files
-}
-
-/// A maildir file name reduced to its form, after checking it is Postfix's:
-/// `SECONDS.VdevIinoMusec.HOST`.
-fn maildir_name_form(name: &str) -> String {
-    let parts: Vec<&str> = name.splitn(3, '.').collect();
-    let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
-    let unique = parts.get(1).copied().unwrap_or("");
-    let ok = parts.len() == 3
-        && parts[0].chars().all(|c| c.is_ascii_digit())
-        && unique.strip_prefix('V').is_some_and(|rest| {
-            let (dev, rest) = rest.split_once('I').unwrap_or(("", ""));
-            let (ino, usec) = rest.split_once('M').unwrap_or(("", ""));
-            hex(dev) && hex(ino) && usec.chars().all(|c| c.is_ascii_digit()) && !usec.is_empty()
-        });
-    assert!(ok, "maildir file name {name}");
-    format!("SECONDS.VdevIinoMusec.{}", parts[2])
 }
 
 /// Deliveries of every kind; (lines, mail files, deferred queue files).

@@ -97,28 +97,7 @@ pub fn both<T>(scenario: impl Fn(Agent) -> Option<T>) -> Option<(T, T)> {
 }
 
 /// A delivered text (a message, a mailbox, what a command received) with what differs
-/// between runs replaced: queue IDs, dates, Message-Id, the From_ line's date and the
-/// instance directory.
+/// between runs replaced (`e2e::delivered::normalise`, with the instance's queue IDs).
 pub fn normalise(mx: &Instance, text: &str) -> String {
-    let ids = queue_ids(&mx.log());
-    text.lines()
-        .map(|line| {
-            let mut line = line.to_string();
-            for id in &ids {
-                line = line.replace(id.as_str(), "QUEUEID");
-            }
-            line = line.replace(&mx.dir.display().to_string(), "DIR");
-            if line.starts_with("Date: ") {
-                line = "Date: DATE".into();
-            } else if line.starts_with('\t') && line.contains("; ") {
-                line = line.split("; ").next().unwrap_or("").to_string() + "; DATE";
-            } else if line.starts_with("Message-Id: ") {
-                line = "Message-Id: ID".into();
-            } else if line.starts_with("From ") && line.contains("  ") {
-                // The From_ line: sender, two spaces, date.
-                line = line.split("  ").next().unwrap_or("").to_string() + "  DATE";
-            }
-            line + "\n"
-        })
-        .collect()
+    e2e::delivered::normalise(mx, &queue_ids(&mx.log()), text)
 }

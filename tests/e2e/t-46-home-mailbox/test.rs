@@ -19,6 +19,7 @@ mod agent;
 
 use agent::{Agent, both, normalise, set_mode, settle};
 use e2e::Instance;
+use e2e::delivered::maildir_name_form;
 use harness::{USER, lines_of};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -76,23 +77,6 @@ type Entry = (String, String, u32, bool);
 
 /// What one run produced: the files in the home directory and local's lines.
 type Outcome = (Vec<Entry>, Vec<String>);
-
-/// A maildir file name reduced to its form, after checking it is Postfix's:
-/// `SECONDS.VdevIinoMusec.HOST`.
-fn maildir_name_form(name: &str) -> String {
-    let parts: Vec<&str> = name.splitn(3, '.').collect();
-    let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
-    let unique = parts.get(1).copied().unwrap_or("");
-    let ok = parts.len() == 3
-        && parts[0].chars().all(|c| c.is_ascii_digit())
-        && unique.strip_prefix('V').is_some_and(|rest| {
-            let (dev, rest) = rest.split_once('I').unwrap_or(("", ""));
-            let (ino, usec) = rest.split_once('M').unwrap_or(("", ""));
-            hex(dev) && hex(ino) && !usec.is_empty() && usec.chars().all(|c| c.is_ascii_digit())
-        });
-    assert!(ok, "maildir file name {name}");
-    format!("SECONDS.VdevIinoMusec.{}", parts[2])
-}
 
 /// Everything under the user's home directory, sorted.
 fn home_files(mx: &Instance, user: &User) -> Vec<Entry> {
