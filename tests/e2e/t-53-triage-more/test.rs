@@ -458,7 +458,38 @@ fn running_faults(mx: &Instance, system: System) {
     wait(mx, "No server certs available");
     expect(mx, &since, "tls-no-certs", "smtpd_tls_cert_file");
 
-    remove_main_cf(mx, "smtpd_tls_security_level");
+    // A client that speaks only TLS 1.0, which the server no longer accepts (Postfix
+    // 3.7 still does by default).
+    let cert = format!(
+        "{}/../../crates/tls/tests/golden/certs/rsa",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    mx.set_main_cf("smtpd_tls_cert_file", &format!("{cert}.pem"));
+    mx.set_main_cf("smtpd_tls_key_file", &format!("{cert}.key"));
+    let since = reload_with(mx, system, "smtpd_tls_protocols", ">=TLSv1.2");
+    let old_client = "import smtplib, ssl, sys\n\
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n\
+        ctx.check_hostname = False\n\
+        ctx.verify_mode = ssl.CERT_NONE\n\
+        ctx.set_ciphers('DEFAULT:@SECLEVEL=0')\n\
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1\n\
+        s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)\n\
+        s.starttls(context=ctx)\n";
+    let out = Command::new("python3")
+        .args(["-c", old_client, &mx.smtp_port.to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a TLS 1.0 handshake succeeded");
+    wait(mx, "TLS library problem");
+    expect(mx, &since, "tls-library", "smtpd_tls_protocols");
+    for name in [
+        "smtpd_tls_cert_file",
+        "smtpd_tls_key_file",
+        "smtpd_tls_security_level",
+        "smtpd_tls_protocols",
+    ] {
+        remove_main_cf(mx, name);
+    }
     reload(mx, system);
 
     // An alias database that was never built (a check: no mail needed).
