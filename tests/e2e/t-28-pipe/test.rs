@@ -27,6 +27,13 @@ use agent::{Agent, both, normalise, notice_fields, set_mode, settle};
 use e2e::Instance;
 use harness::{USER, lines_of, wait_count, wait_queue};
 
+/// Adds the pipe `services` (master.cf lines, @DIR@ expanded) to the instance's
+/// master.cf.
+fn add_services(mx: &Instance, services: &str) {
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write("etc/master.cf", &(master_cf + &mx.expand(services)));
+}
+
 /// The command: it records its arguments and input under out/, named after its first
 /// argument (the recipient's user), and fails as the flag files say.
 const SCRIPT: &str = "#!/bin/sh
@@ -51,18 +58,14 @@ fn instance(name: &str, agent: Agent) -> Option<Instance> {
              multi.e2e.test multi:\n",
         ),
     );
-    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    mx.write(
-        "etc/master.cf",
-        &(master_cf
-            + &mx.expand(
-                "filter unix - n n - - pipe\n  \
-                 flags=DORX.> user=nobody size=4000 argv=@DIR@/etc/filter.sh ${user} \
-                 ${extension} ${domain} ${nexthop} ${sender} ${recipient} ${queue_id} ${size}\n\
-                 multi unix - n n - - pipe\n  \
-                 flags=Rq eol=\\r\\n null_sender=nobody-sent-it user=nobody \
-                 argv=@DIR@/etc/filter.sh multi ${sender} ${original_recipient} ${recipient}\n",
-            )),
+    add_services(
+        &mx,
+        "filter unix - n n - - pipe\n  \
+         flags=DORX.> user=nobody size=4000 argv=@DIR@/etc/filter.sh ${user} \
+         ${extension} ${domain} ${nexthop} ${sender} ${recipient} ${queue_id} ${size}\n\
+         multi unix - n n - - pipe\n  \
+         flags=Rq eol=\\r\\n null_sender=nobody-sent-it user=nobody \
+         argv=@DIR@/etc/filter.sh multi ${sender} ${original_recipient} ${recipient}\n",
     );
     mx.set_main_cf("recipient_delimiter", "+");
     mx.set_main_cf("filter_destination_recipient_limit", "1");
@@ -266,10 +269,9 @@ fn sendmail_bv_reports_as_postfix_pipe() {
 fn conditional(agent: Agent) -> Option<Vec<String>> {
     let mut mx = instance("t-28-cond", agent)?;
     mx.write("etc/transport", "cond.e2e.test cond:\n");
-    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    mx.write(
-        "etc/master.cf",
-        &(master_cf + "cond unix - n n - - pipe\n  user=nobody argv=/bin/true ${nexthop?x}\n"),
+    add_services(
+        &mx,
+        "cond unix - n n - - pipe\n  user=nobody argv=/bin/true ${nexthop?x}\n",
     );
     mx.start();
     sendmail(&mx, "x@cond.e2e.test", "t28-cond", 0);
@@ -376,21 +378,17 @@ fn jailed(agent: Agent) -> Option<(Vec<String>, Written)> {
         "etc/transport",
         "jail.e2e.test jailed:\nnojail.e2e.test nojail:\nnodir.e2e.test nodir:\nnoexec.e2e.test noexec:\n",
     );
-    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    mx.write(
-        "etc/master.cf",
-        &(master_cf
-            + &mx.expand(
-                "jailed unix - n n - - pipe\n  \
-                 flags=R user=nobody chroot=@DIR@/jail directory=/work \
-                 argv=/bin/sh /script ${user}\n\
-                 nojail unix - n n - - pipe\n  \
-                 user=nobody chroot=@DIR@/no-such-jail argv=/bin/sh /script ${user}\n\
-                 nodir unix - n n - - pipe\n  \
-                 user=nobody chroot=@DIR@/jail directory=/nowhere argv=/bin/sh /script ${user}\n\
-                 noexec unix - n n - - pipe\n  \
-                 user=nobody chroot=@DIR@/jail argv=/bin/nothing ${user}\n",
-            )),
+    add_services(
+        &mx,
+        "jailed unix - n n - - pipe\n  \
+         flags=R user=nobody chroot=@DIR@/jail directory=/work \
+         argv=/bin/sh /script ${user}\n\
+         nojail unix - n n - - pipe\n  \
+         user=nobody chroot=@DIR@/no-such-jail argv=/bin/sh /script ${user}\n\
+         nodir unix - n n - - pipe\n  \
+         user=nobody chroot=@DIR@/jail directory=/nowhere argv=/bin/sh /script ${user}\n\
+         noexec unix - n n - - pipe\n  \
+         user=nobody chroot=@DIR@/jail argv=/bin/nothing ${user}\n",
     );
     mx.start();
     sendmail(&mx, "joe@jail.e2e.test", "t28-jailed", 0);
