@@ -28,12 +28,13 @@ impl Drop for Sink {
     }
 }
 
-/// Starts sink.py on `instance`'s sink port; None when python3 cannot run.
-fn sink(instance: &Instance) -> Option<Sink> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/t-51-smtpd-verify/sink.py");
+/// Starts the test's Python server `script` with `arg` and waits for its "ready";
+/// None when python3 cannot run.
+fn python_server(script: &str, arg: impl AsRef<std::ffi::OsStr>) -> Option<Sink> {
+    let path = format!("{}/t-51-smtpd-verify/{script}", env!("CARGO_MANIFEST_DIR"));
     let Ok(mut child) = Command::new("python3")
-        .arg(script)
-        .arg(instance.sink_port.to_string())
+        .arg(path)
+        .arg(arg)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -41,11 +42,18 @@ fn sink(instance: &Instance) -> Option<Sink> {
         testkit::skip("python3 cannot run");
         return None;
     };
-    let mut line = String::new();
+    // Held in a Sink at once, so that it is stopped even if the assertion fails.
     let stdout = child.stdout.take().unwrap();
+    let server = Sink(child);
+    let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready");
-    Some(Sink(child))
+    assert_eq!(line.trim(), "ready", "{script}");
+    Some(server)
+}
+
+/// Starts sink.py on `instance`'s sink port; None when python3 cannot run.
+fn sink(instance: &Instance) -> Option<Sink> {
+    python_server("sink.py", instance.sink_port.to_string())
 }
 
 /// Settings both instances get.
@@ -247,27 +255,10 @@ fn polling_matches_postfix() {
 /// Starts fake_verify.py on `instance`'s private/fakeverify; None when python3 cannot
 /// run.
 fn fake_verify(instance: &Instance) -> Option<Sink> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/t-51-smtpd-verify/fake_verify.py"
-    );
-    let socket = instance.dir.join("queue/private/fakeverify");
-    let Ok(mut child) = Command::new("python3")
-        .arg(script)
-        .arg(&socket)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
-        testkit::skip("python3 cannot run");
-        return None;
-    };
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "ready");
-    Some(Sink(child))
+    python_server(
+        "fake_verify.py",
+        instance.dir.join("queue/private/fakeverify"),
+    )
 }
 
 /// A verify service that answers but cannot serve: "address verification problem",
