@@ -1,6 +1,7 @@
 //! What the delivery agents' differential tests (t-26 virtual, t-27 local, t-28 pipe,
 //! t-46 home_mailbox) compare: delivered text with what differs between runs replaced,
-//! and maildir file names reduced to their form after checking it is Postfix's.
+//! and maildir file names reduced to their form after checking it is Postfix's; and what
+//! the SMTP and LMTP client tests (t-36, t-47, t-48) compare of the bounce notices.
 //!
 //! Postfix counterpart of the name form: the new/ file name that `local/maildir.c` and
 //! `virtual/maildir.c` give a message: the delivery's start time (seconds, then
@@ -57,6 +58,26 @@ fn without_long_numbers(text: &str) -> String {
         out.extend(c);
     }
     out
+}
+
+/// The lines of the bounce notices in `mailbox` that tell what happened to each
+/// recipient (the text part's `<address>` line, Action:, Status:, Remote-MTA:,
+/// Diagnostic-Code:, and lines starting with one of `extra`), each through `normalise`,
+/// sorted: notices of parallel deliveries arrive in any order.
+pub fn notice_lines(
+    mailbox: &[String],
+    extra: &[&str],
+    normalise: impl Fn(&str) -> String,
+) -> Vec<String> {
+    let fields = ["Remote-MTA:", "Diagnostic-Code:", "Status:", "Action:", "<"];
+    let mut lines: Vec<String> = mailbox
+        .iter()
+        .flat_map(|m| m.lines())
+        .filter(|l| fields.iter().chain(extra).any(|f| l.starts_with(f)))
+        .map(normalise)
+        .collect();
+    lines.sort();
+    lines
 }
 
 /// A maildir file name reduced to its form, after checking it is Postfix's:

@@ -364,24 +364,9 @@ fn run(ours: bool) -> Option<Seen> {
         })
         .collect();
     commands.sort();
-    let mut notices: Vec<String> = mx
-        .mailbox()
-        .iter()
-        .flat_map(|m| {
-            m.lines()
-                .filter(|l| {
-                    l.starts_with("Remote-MTA:")
-                        || l.starts_with("Diagnostic-Code:")
-                        || l.starts_with("Status:")
-                        || l.starts_with("Action:")
-                        || l.starts_with("    host ")
-                        || l.starts_with("<")
-                })
-                .map(|l| l.replace(&format!("]:{}", mx.sink_port), "]:SINK"))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    notices.sort();
+    let notices = e2e::delivered::notice_lines(&mx.mailbox(), &["    host "], |l| {
+        l.replace(&format!("]:{}", mx.sink_port), "]:SINK")
+    });
     Some(Seen {
         status,
         commands,

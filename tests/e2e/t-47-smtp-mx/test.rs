@@ -220,23 +220,7 @@ fn run(ours: bool) -> Option<Seen> {
     // The bounce notices reach the virtual mailbox.
     let bounced = CASES.iter().filter(|(_, w)| *w == "status=bounced").count();
     wait_until(30, || mx.mailbox().len() >= bounced);
-    let mut notices: Vec<String> = mx
-        .mailbox()
-        .iter()
-        .flat_map(|m| {
-            m.lines()
-                .filter(|l| {
-                    l.starts_with("Remote-MTA:")
-                        || l.starts_with("Diagnostic-Code:")
-                        || l.starts_with("Status:")
-                        || l.starts_with("Action:")
-                        || l.starts_with("<")
-                })
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    notices.sort();
+    let notices = e2e::delivered::notice_lines(&mx.mailbox(), &[], str::to_string);
     let mut received: Vec<String> = std::fs::read_to_string(&transcript)
         .unwrap_or_default()
         .lines()

@@ -12,7 +12,6 @@
 use e2e::{free_port, wait_until};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const DOVECOT: &str = "/usr/sbin/dovecot";
 
@@ -108,18 +107,14 @@ impl TestDovecot {
             .spawn()
             .map_err(|e| format!("{DOVECOT}: {e}"))?;
         let dovecot = TestDovecot { dir, port, child };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !dovecot.socket().exists()
-            || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-        {
-            if Instant::now() > deadline {
-                let log =
-                    std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
-                return Err(format!(
-                    "Dovecot's LMTP server did not start (root needed?): {log}"
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let listening = wait_until(20, || {
+            dovecot.socket().exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        if !listening {
+            let log = std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
+            return Err(format!(
+                "Dovecot's LMTP server did not start (root needed?): {log}"
+            ));
         }
         Ok(dovecot)
     }
@@ -250,23 +245,8 @@ fn run(ours: bool) -> Option<Seen> {
         })
         .collect();
     status.sort();
-    let mut notices: Vec<String> = mx
-        .mailbox()
-        .iter()
-        .flat_map(|m| {
-            m.lines()
-                .filter(|l| {
-                    l.starts_with("Remote-MTA:")
-                        || l.starts_with("Diagnostic-Code:")
-                        || l.starts_with("Status:")
-                        || l.starts_with("Action:")
-                        || l.starts_with("<")
-                })
-                .map(|l| normalize(l, &dir, dovecot.port))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    notices.sort();
+    let notices =
+        e2e::delivered::notice_lines(&mx.mailbox(), &[], |l| normalize(l, &dir, dovecot.port));
     Some((status, notices, dovecot.delivered("alice")))
 }
 
