@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
 const DOVECOT: &str = "/usr/sbin/dovecot";
 
@@ -49,16 +48,11 @@ impl TestDovecot {
             .spawn()
             .map_err(|e| format!("{DOVECOT}: {e}"))?;
         let dovecot = TestDovecot { dir, child };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !dovecot.socket().exists() {
-            if Instant::now() > deadline {
-                let log =
-                    std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
-                return Err(format!(
-                    "Dovecot did not create its auth socket (root needed?): {log}"
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if !e2e::wait_until(20, || dovecot.socket().exists()) {
+            let log = std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
+            return Err(format!(
+                "Dovecot did not create its auth socket (root needed?): {log}"
+            ));
         }
         Ok(dovecot)
     }
