@@ -146,17 +146,25 @@ fn deliver(agent: Agent, user: &User, home_mailbox: &str) -> Option<Outcome> {
     Some(outcome)
 }
 
-#[test]
-fn home_maildir_deliveries_equal_postfix_local() {
+/// Makes the user `name`, delivers to it with `home_mailbox` through ironpost's local
+/// and Postfix's, and checks that both did the same; the user (removed when dropped)
+/// and what ironpost's did, or None when the test is skipped.
+fn equal_deliveries(name: &'static str, home_mailbox: &str) -> Option<(User, Outcome)> {
     // useradd needs root: the test is skipped before it when the system cannot run.
     if !e2e::mixed_system_possible() {
-        return;
+        return None;
     }
-    let user = User::create("ipt46maildir");
-    let Some((ours, postfix)) = both(|agent| deliver(agent, &user, "Maildir/")) else {
+    let user = User::create(name);
+    let (ours, postfix) = both(|agent| deliver(agent, &user, home_mailbox))?;
+    assert_eq!(ours, postfix);
+    Some((user, ours))
+}
+
+#[test]
+fn home_maildir_deliveries_equal_postfix_local() {
+    let Some((user, ours)) = equal_deliveries("ipt46maildir", "Maildir/") else {
         return;
     };
-    assert_eq!(ours, postfix);
     let (files, lines) = &ours;
     let name = user.name;
     for needle in [
@@ -191,15 +199,9 @@ fn home_maildir_deliveries_equal_postfix_local() {
 
 #[test]
 fn home_mbox_deliveries_equal_postfix_local() {
-    // useradd needs root: the test is skipped before it when the system cannot run.
-    if !e2e::mixed_system_possible() {
-        return;
-    }
-    let user = User::create("ipt46mbox");
-    let Some((ours, postfix)) = both(|agent| deliver(agent, &user, "Mailbox")) else {
+    let Some((user, ours)) = equal_deliveries("ipt46mbox", "Mailbox") else {
         return;
     };
-    assert_eq!(ours, postfix);
     let (files, lines) = &ours;
     let name = user.name;
     harness::assert_line(
