@@ -360,17 +360,22 @@ fn send(mx: &Instance, to: &str) -> String {
         code, text = s.data('Subject: whatif\\r\\n\\r\\nbody\\r\\n')\n\
         print(text.decode().split()[-1])\n\
         s.quit()\n";
+    python(script, &[&mx.smtp_port.to_string(), to])
+        .unwrap_or_else(|e| panic!("sending to {to}: {e}\n{}", mx.log()))
+}
+
+/// Runs the Python `script` with `args`: what it printed, trimmed, or what it wrote
+/// to stderr when it failed.
+fn python(script: &str, args: &[&str]) -> Result<String, String> {
     let out = Command::new("python3")
-        .args(["-c", script, &mx.smtp_port.to_string(), to])
+        .args(["-c", script])
+        .args(args)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "sending to {to}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        mx.log()
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// Whether a real delivery matches a predicted verdict.
@@ -555,16 +560,8 @@ fn real_rcpt_reply(port: u16, tuple: (&str, &str, &str, &str)) -> String {
         print(code, text.decode())\n\
         s.rset()\n\
         s.quit()\n";
-    let out = Command::new("python3")
-        .args(["-c", script, &port.to_string(), client, helo, sender, rcpt])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{tuple:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    python(script, &[&port.to_string(), client, helo, sender, rcpt])
+        .unwrap_or_else(|e| panic!("{tuple:?}: {e}"))
 }
 
 /// One tuple asked of postwhatif (for master.cf service `service`, when given) and of the
@@ -713,16 +710,7 @@ fn real_xclient_reply(port: u16, xclient: &str, rcpt: &str) -> String {
         print(code, text.decode())\n\
         s.rset()\n\
         s.quit()\n";
-    let out = Command::new("python3")
-        .args(["-c", script, &port.to_string(), xclient, rcpt])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{xclient}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    python(script, &[&port.to_string(), xclient, rcpt]).unwrap_or_else(|e| panic!("{xclient}: {e}"))
 }
 
 #[test]
