@@ -77,15 +77,18 @@ pub struct Request {
     pub daemon_timeout: Duration,
 }
 
-/// The request for `rcpts` of `message` to `nexthop` through `transport`.
+/// The request for `rcpts` of `message` to `nexthop` through `transport`, with the
+/// destination's own flags `dflags` (the on-demand connection cache).
 pub fn request(
     message: &Message,
     transport: &str,
     nexthop: &str,
+    dflags: i32,
     rcpts: &[Recipient],
     timeouts: (Duration, Duration),
 ) -> Request {
     let flags = message.tflags
+        | dflags
         | if message.inspect_xport.is_some() {
             FLAG_BOUNCE
         } else {

@@ -18,6 +18,7 @@
 use crate::entry::Entry;
 use crate::feedback::g;
 use crate::transport::Limits;
+use global::deliver_request::{DEL_REQ_FLAG_CONN_LOAD, DEL_REQ_FLAG_CONN_STORE};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,11 @@ pub struct Queue {
     peers: BTreeMap<String, usize>,
     /// When the next warning that it clogs the active queue may come (seconds).
     clog_time_to_warn: i64,
+    /// Delivery request flags of this destination: the on-demand connection cache
+    /// (`DEL_REQ_FLAG_CONN_LOAD`, `_STORE`), turned on by [`Queue::conn_cache_select`].
+    pub dflags: i32,
+    /// When a delivery to it last ended (seconds), to recognise back-to-back deliveries.
+    pub last_done: i64,
 }
 
 /// What the clogging warning needs to know besides the destination.
@@ -81,6 +87,37 @@ impl Queue {
             blocker_tag: 0,
             peers: BTreeMap::new(),
             clog_time_to_warn: 0,
+            dflags: 0,
+            last_done: 0,
+        }
+    }
+
+    /// Opportunistic connection caching, decided as an entry is selected (`busy` already
+    /// counts it; `qmgr_entry_select`). Caching is turned on only once deliveries come back
+    /// to back, so a burst within the initial concurrency makes no cached sessions; once
+    /// on it stays on while deliveries are concurrent or back to back, so that no new
+    /// connection is made while cached ones exist. When it goes off the agent still
+    /// takes sessions from the cache (LOAD) but stores none.
+    pub fn conn_cache_select(&mut self, now: i64) {
+        let back_to_back = self.last_done + 1 >= now;
+        if self.dflags & DEL_REQ_FLAG_CONN_STORE == 0 {
+            if back_to_back {
+                if log::verbose() > 0 {
+                    log::msg_info!(
+                        "qmgr_entry_select: allowing on-demand session caching for {}",
+                        self.name
+                    );
+                }
+                self.dflags |= DEL_REQ_FLAG_CONN_LOAD | DEL_REQ_FLAG_CONN_STORE;
+            }
+        } else if !(self.busy > 1 || back_to_back) {
+            if log::verbose() > 0 {
+                log::msg_info!(
+                    "qmgr_entry_select: disallowing on-demand session caching for {}",
+                    self.name
+                );
+            }
+            self.dflags &= !DEL_REQ_FLAG_CONN_STORE;
         }
     }
 
@@ -214,6 +251,7 @@ impl Queue {
         self.fail_cohorts += 1.0 / self.window.max(1) as f64;
         if limits.fail_cohort_limit > 0.0 && self.fail_cohorts >= limits.fail_cohort_limit {
             self.window = 0;
+            self.dflags = 0;
             self.dead = Some((now + backoff, why.to_string()));
             self.log_window("qmgr_queue_throttle", limits);
             return true;
@@ -363,6 +401,36 @@ mod tests {
             q.entry_gone(id);
         }
         assert_eq!(q.peers.keys().collect::<Vec<_>>(), ["B"]);
+    }
+
+    #[test]
+    fn connection_caching_goes_on_back_to_back_and_off_when_deliveries_thin_out() {
+        const BOTH: i32 = DEL_REQ_FLAG_CONN_LOAD | DEL_REQ_FLAG_CONN_STORE;
+        let mut q = Queue::new("d", "d", 5);
+        q.last_done = 0;
+        // A first burst, concurrent but not back to back: no caching.
+        q.busy = 3;
+        q.conn_cache_select(1000);
+        assert_eq!(q.dflags, 0);
+        // A delivery ended a second ago: on, loading and storing.
+        q.last_done = 999;
+        q.busy = 1;
+        q.conn_cache_select(1000);
+        assert_eq!(q.dflags, BOTH);
+        // Stays on while deliveries are concurrent, even if none just ended.
+        q.busy = 2;
+        q.conn_cache_select(1010);
+        assert_eq!(q.dflags, BOTH);
+        // A lone delivery long after the last: stop storing, keep loading.
+        q.busy = 1;
+        q.conn_cache_select(1020);
+        assert_eq!(q.dflags, DEL_REQ_FLAG_CONN_LOAD);
+        // A destination that dies forgets it.
+        q.dflags = BOTH;
+        let l = limits(20, 1);
+        q.window = 1;
+        assert!(q.failure(1030, 300, "4.4.1 refused", &l));
+        assert_eq!(q.dflags, 0);
     }
 
     #[test]

@@ -98,6 +98,13 @@ pub struct Scheduler {
     in_memory: i64,
 }
 
+/// Where a selected entry goes: its destination's next hop, and the request flags the
+/// destination adds (`queue->dflags`: the on-demand connection cache).
+pub struct Target {
+    nexthop: String,
+    dflags: i32,
+}
+
 /// Now as (seconds, microseconds).
 pub fn now_tv() -> (i64, i64) {
     let now = SystemTime::now()
@@ -554,8 +561,8 @@ impl Scheduler {
             transport.queues.retain(|_, q| !q.is_idle());
         }
         for name in names {
-            while let Some((queue, nexthop, entry, delay)) = self.select(&name, now) {
-                self.start(&name, &queue, &nexthop, entry, delay);
+            while let Some((queue, target, entry, delay)) = self.select(&name, now) {
+                self.start(&name, &queue, &target, entry, delay);
             }
         }
     }
@@ -570,9 +577,9 @@ impl Scheduler {
     }
 
     /// The next entry of transport `name` that may be delivered now, counted as busy:
-    /// its destination, next hop, the entry, and how long the delivery waits first (a
+    /// its destination, where and how to deliver it, the entry, and how long the delivery waits first (a
     /// transport rate delay, which also locks the transport until the delivery ends).
-    fn select(&mut self, name: &str, now: i64) -> Option<(String, String, Entry, Duration)> {
+    fn select(&mut self, name: &str, now: i64) -> Option<(String, Target, Entry, Duration)> {
         let transport = self.transports.get_mut(name)?;
         if transport.is_throttled(now).is_some() {
             return None;
@@ -604,11 +611,15 @@ impl Scheduler {
         let transport = self.transports.get_mut(name)?;
         let queue = transport.queues.get_mut(&queue_name)?;
         queue.busy += 1;
-        let nexthop = queue.nexthop.clone();
+        queue.conn_cache_select(now);
+        let target = Target {
+            nexthop: queue.nexthop.clone(),
+            dflags: queue.dflags,
+        };
         transport.busy += 1;
         let delay = Duration::from_secs(transport.limits.xport_rate_delay);
         transport.rate_locked = !delay.is_zero();
-        Some((queue_name, nexthop, entry, delay))
+        Some((queue_name, target, entry, delay))
     }
 
     /// Starts one delivery (`qmgr_deliver`): it connects at once, or after a transport
@@ -617,7 +628,7 @@ impl Scheduler {
         &mut self,
         transport: &str,
         queue: &str,
-        nexthop: &str,
+        target: &Target,
         entry: Entry,
         delay: Duration,
     ) {
@@ -627,7 +638,8 @@ impl Scheduler {
         let request = deliver::request(
             &active.message,
             transport,
-            nexthop,
+            &target.nexthop,
+            target.dflags,
             &entry.rcpts,
             (self.settings.ipc_timeout, self.settings.daemon_timeout),
         );
@@ -743,6 +755,7 @@ impl Scheduler {
             }
         }
         queue.busy = queue.busy.saturating_sub(1);
+        queue.last_done = now;
         queue.entry_gone(&entry.id);
         // A rate-limited destination waits before its next delivery; one that just died
         // has had its waiting entries deferred, and comes back suspended

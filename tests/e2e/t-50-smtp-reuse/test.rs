@@ -4,7 +4,9 @@
 //! delivery lines say `conn_use=2` and `conn_use=3`, and scache logs its statistics
 //! lines. With smtp_connection_reuse_count_limit = 1 a connection is used twice and
 //! then ended with QUIT. Postfix's smtp and scache against ironpost's, the same
-//! scenario: the same server transcript, delivery lines and statistics.
+//! scenario: the same server transcript, delivery lines and statistics. Without a listed
+//! destination, the queue manager asks for caching when deliveries come back to back:
+//! Postfix's qmgr and ironpost's alike.
 
 use e2e::{Instance, free_port, wait_until};
 use std::process::{Child, Command, Stdio};
@@ -272,4 +274,107 @@ fn lmtp_over_a_unix_socket_as_postfix() {
     };
     assert_eq!(postfix.connections(), 1, "{postfix:#?}");
     assert_eq!(ours, postfix);
+}
+
+/// On-demand connection caching, decided by the queue manager: twelve messages deferred
+/// while the server is down go out together after `postqueue -f`, one at a time
+/// (destination concurrency 1). No destination is listed in
+/// smtp_connection_cache_destinations, so sessions are cached only because the queue
+/// manager sees back-to-back deliveries and asks for it with the request's CONN_LOAD and
+/// CONN_STORE flags (`qmgr_entry_select`): the first delivery after the flush ends with
+/// QUIT, the second is back to back and stores its session, the rest reuse it. Returns
+/// the connections the server took and the largest `conn_use=` of the delivery lines.
+fn on_demand(our_qmgr: bool) -> Option<(usize, u32)> {
+    const MESSAGES: usize = 12;
+    let mut daemons = vec!["master", "postlogd", "smtp", "lmtp", "scache"];
+    if our_qmgr {
+        daemons.push("qmgr");
+    }
+    let side = if our_qmgr { "ours" } else { "postfix" };
+    let mut mx = Instance::with_daemons(&format!("t-50-demand-{side}"), &daemons)?;
+    let port = free_port();
+    mx.set_main_cf("relay_domains", "reuse.e2e.test");
+    mx.set_main_cf("connection_cache_ttl_limit", "30s");
+    mx.set_main_cf("smtp_connection_cache_time_limit", "30s");
+    mx.set_main_cf("smtp_destination_concurrency_limit", "1");
+    mx.write(
+        "etc/transport",
+        &format!("reuse.e2e.test smtp:[127.0.0.1]:{port}\n"),
+    );
+    mx.start();
+    let count = |mx: &Instance, status: &str| {
+        mx.log()
+            .lines()
+            .filter(|l| l.contains("/smtp[") && l.contains(status))
+            .filter(|l| l.contains("@reuse.e2e.test>"))
+            .count()
+    };
+    for n in 0..MESSAGES {
+        let to = format!("d{n}@reuse.e2e.test");
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            &to,
+            &format!("t50d-{n}"),
+        )
+        .unwrap();
+    }
+    // The server is not there yet: the first attempt is refused and the rest wait for
+    // the dead destination.
+    if !wait_until(30, || {
+        mx.log().matches("status=deferred").count() >= MESSAGES
+    }) {
+        mx.keep_for_inspection();
+        panic!("not all deferred:\n{}", mx.log());
+    }
+    let transcript = mx.dir.join("sink/transcript");
+    let mut server = Command::new("python3")
+        .args(["-c", SERVER, &port.to_string()])
+        .arg(&transcript)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    wait_until(5, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let flush = mx.command("postqueue", &["-f"]);
+    assert!(flush.status.success(), "{flush:?}");
+    let delivered = wait_until(60, || count(&mx, "status=sent") >= MESSAGES);
+    stop(&mut server);
+    if !delivered {
+        mx.keep_for_inspection();
+        panic!("not all delivered:\n{}", mx.log());
+    }
+    let most_used = mx
+        .log()
+        .lines()
+        .filter(|l| l.contains("/smtp[") && l.contains("status=sent"))
+        .filter_map(|l| l.split_once("conn_use=")?.1.split(',').next()?.parse().ok())
+        .max()
+        .unwrap_or(1);
+    let lines = std::fs::read_to_string(&transcript).unwrap_or_default();
+    let connections = lines.lines().filter(|l| *l == "CONNECT").count()
+        - lines.matches("CONNECT\nCLOSED\n").count();
+    Some((connections, most_used))
+}
+
+#[test]
+fn back_to_back_deliveries_reuse_connections_with_either_queue_manager() {
+    let Some((postfix_connections, postfix_most)) = on_demand(false) else {
+        return;
+    };
+    let Some((connections, most)) = on_demand(true) else {
+        return;
+    };
+    // One connection, or two when the first delivery after the flush is not back to back
+    // with the refused attempt; every later message over the cached one.
+    assert!(
+        postfix_most >= 10 && postfix_connections <= 2,
+        "Postfix's qmgr: {postfix_connections} connections, conn_use up to {postfix_most}"
+    );
+    assert!(
+        most >= 10 && connections <= 2,
+        "ironpost's qmgr: {connections} connections, conn_use up to {most}"
+    );
 }
