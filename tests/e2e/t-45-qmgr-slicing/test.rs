@@ -24,8 +24,6 @@ fn instance(name: &str, qmgr: Qmgr, small_limits: bool) -> Option<Instance> {
         .iter()
         .copied()
         .filter(|d| qmgr == Qmgr::Ours || *d != "qmgr")
-        // No mail leaves through the SMTP client here: Postfix's serves.
-        .filter(|d| *d != "smtp" && *d != "lmtp")
         .collect();
     let suffix = match qmgr {
         Qmgr::Ours => "ours",

@@ -8,8 +8,8 @@
 //! smtpd's real reply to RCPT TO from that client address (other addresses, client names
 //! and SASL logins through XCLIENT; a master.cf service's own restrictions with -n). Each
 //! answer must also name what decided: the table, the key and the main.cf or master.cf
-//! line. The daemons are ironpost's (the what-if modes of cleanup, trivial-rewrite, local
-//! and smtpd run the code those daemons run), but for the SMTP client, Postfix's.
+//! line. The daemons are ironpost's, and the what-if modes of cleanup, trivial-rewrite,
+//! local and smtpd run the code those daemons run.
 use e2e::Instance;
 use std::process::Command;
 
@@ -214,15 +214,7 @@ fn instance(name: &str) -> Option<Instance> {
 
 /// An instance whose master.cf also has `extra` (after @...@ expansion).
 fn instance_with(name: &str, extra: &str) -> Option<Instance> {
-    // Every ironpost daemon but the SMTP client: the what-if answers stop at the next hop,
-    // which the relay= of Postfix's client shows the same way, and this test need not
-    // wait for the client's own work in progress.
-    let daemons: Vec<&str> = e2e::IRONPOST_DAEMONS
-        .iter()
-        .copied()
-        .filter(|d| !matches!(*d, "smtp" | "lmtp"))
-        .collect();
-    let mut mx = Instance::with_daemons(name, &daemons)?;
+    let mut mx = Instance::with_daemons(name, &e2e::IRONPOST_DAEMONS)?;
     mx.add_main_cf(MAIN_CF);
     for (file, text) in [
         ("etc/canonical", CANONICAL),
