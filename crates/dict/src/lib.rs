@@ -30,8 +30,10 @@ pub mod proxy;
 mod regexp;
 mod simple;
 pub mod source;
+mod surrogate;
 
 pub use error::DictError;
+pub use surrogate::{allow_surrogate, surrogate_allowed};
 
 /// How a table was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,7 +175,9 @@ pub const TYPES: &[&str] = &[
     "unix",
 ];
 
-/// Opens `type:name`.
+/// Opens `type:name`. In a daemon (see [`allow_surrogate`]) a table that cannot be opened
+/// is logged as an `error:` and replaced by a surrogate whose every lookup fails; only a
+/// malformed `type:name` is still an error here, as in Postfix's `dict_open`.
 pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
     let Some((kind, name)) = spec
         .split_once(':')
@@ -183,6 +187,13 @@ pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
             "open dictionary: expecting \"type:name\" form instead of \"{spec}\""
         )));
     };
+    match open_type(kind, name, flags) {
+        Err(e) if surrogate_allowed() => Ok(boxed(surrogate::Surrogate::new(spec, &e))),
+        other => other,
+    }
+}
+
+fn open_type(kind: &str, name: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
     match kind {
         "inline" => simple::Inline::open(name, flags).map(boxed),
         "static" => simple::Static::open(name).map(boxed),
