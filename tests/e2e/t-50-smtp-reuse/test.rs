@@ -76,7 +76,14 @@ struct Seen {
 }
 
 fn run(ours: bool, count_limit: Option<&str>, lmtp: bool) -> Option<Seen> {
-    let mut mx = instance(if lmtp { "t-50-lmtp" } else { "t-50" }, ours)?;
+    // Each scenario its own name: the tests of one process share its pid, which the
+    // instance directory's name carries.
+    let name = match (lmtp, count_limit) {
+        (true, _) => "t-50-lmtp",
+        (false, Some(_)) => "t-50-limit",
+        (false, None) => "t-50",
+    };
+    let mut mx = instance(name, ours)?;
     let port = free_port();
     let socket = mx.dir.join("sink/lmtp.sock");
     mx.set_main_cf("relay_domains", "reuse.e2e.test");
