@@ -155,6 +155,12 @@ impl Instance {
         // Built first: a build that fails leaves no half-made instance behind.
         let built: Vec<PathBuf> = daemons.iter().map(|d| program(program_of(d))).collect();
         let dir = PathBuf::from(format!("/tmp/ironpost-e2e/{name}-{}", std::process::id()));
+        // The tests of one file run as threads of one process: two live instances of one
+        // name would share a directory and break each other at random.
+        assert!(
+            LIVE.lock().unwrap().insert(dir.clone()),
+            "instance name {name} is already in use by another test of this file"
+        );
         let _ = std::fs::remove_dir_all(&dir);
         for sub in ["etc", "libexec", "queue", "data", "log", "vmail", "sink"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
@@ -513,6 +519,10 @@ impl Instance {
     }
 }
 
+/// The directories of the instances alive in this process.
+static LIVE: std::sync::Mutex<std::collections::BTreeSet<PathBuf>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
 impl Drop for Instance {
     fn drop(&mut self) {
         let _ = self.command("postfix", &["stop"]);
@@ -531,6 +541,9 @@ impl Drop for Instance {
             let _ = std::fs::remove_dir_all(&self.dir);
         } else {
             eprintln!("instance kept in {}", self.dir.display());
+        }
+        if let Ok(mut live) = LIVE.lock() {
+            live.remove(&self.dir);
         }
     }
 }
