@@ -177,20 +177,30 @@ pub const TYPES: &[&str] = &[
 
 /// Opens `type:name`. In a daemon (see [`allow_surrogate`]) a table that cannot be opened
 /// is logged as an `error:` and replaced by a surrogate whose every lookup fails; only a
-/// malformed `type:name` is still an error here, as in Postfix's `dict_open`.
+/// malformed `type:name` is still an error here, as Postfix's `dict_open` is fatal there.
 pub fn open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
-    let Some((kind, name)) = spec
-        .split_once(':')
-        .filter(|(k, n)| !k.is_empty() && !n.is_empty())
-    else {
-        return Err(DictError::Config(format!(
-            "open dictionary: expecting \"type:name\" form instead of \"{spec}\""
-        )));
-    };
+    let (kind, name) = split_spec(spec)?;
     match open_type(kind, name, flags) {
         Err(e) if surrogate_allowed() => Ok(boxed(surrogate::Surrogate::new(spec, &e))),
         other => other,
     }
+}
+
+/// Opens `type:name` and returns a failure even in a daemon, for a caller that handles it
+/// itself (the verify cache creates a missing file, as Postfix opens it with O_CREAT).
+pub fn try_open(spec: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {
+    let (kind, name) = split_spec(spec)?;
+    open_type(kind, name, flags)
+}
+
+fn split_spec(spec: &str) -> Result<(&str, &str), DictError> {
+    spec.split_once(':')
+        .filter(|(k, n)| !k.is_empty() && !n.is_empty())
+        .ok_or_else(|| {
+            DictError::Config(format!(
+                "open dictionary: expecting \"type:name\" form instead of \"{spec}\""
+            ))
+        })
 }
 
 fn open_type(kind: &str, name: &str, flags: Flags) -> Result<Box<dyn Dict>, DictError> {

@@ -49,4 +49,11 @@ fn unopenable_tables_become_surrogates_in_daemons() {
         dict::open("no-colon", Flags::default()),
         Err(DictError::Config(_))
     ));
+
+    // A caller that handles the failure itself (the verify cache) still sees it.
+    assert!(matches!(
+        dict::try_open("texthash:/nonexistent/cache", Flags::default()),
+        Err(DictError::Open(_))
+    ));
+    assert_eq!(capture.lines().len(), 5);
 }
