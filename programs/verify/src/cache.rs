@@ -154,7 +154,7 @@ impl Store {
             ))
         })?;
         // A missing file is created empty; an existing one is left as it is.
-        if dict::open(spec, flags()).is_err() {
+        if dict::try_open(spec, flags()).is_err() {
             Builder::new(kind, name, Mode::Rebuild, flags())?.finish()?;
         }
         dict::open(spec, flags())?;
