@@ -44,6 +44,12 @@ impl Maps {
         &self.title
     }
 
+    /// The tables in search order, for a caller that reads them one by one with its own
+    /// messages (local's alias lookup: Postfix's alias.c uses dict_get, not maps_find).
+    pub fn dicts(&self) -> &[Box<dyn Dict>] {
+        &self.dicts
+    }
+
     /// Whether the list has no tables.
     pub fn is_empty(&self) -> bool {
         self.dicts.is_empty()

@@ -36,7 +36,16 @@ pub fn deliver_alias(
     state.msg_attr.exp_from = Some(name.to_string());
     let tables = local.tables;
     for table in &tables.aliases {
-        let result = match table.maps.find(name, false) {
+        // Read as Postfix's alias.c does, with dict_get rather than maps_find: a failed
+        // lookup is logged once, below, without maps_find's "lookup error" line.
+        let found = table
+            .maps
+            .dicts()
+            .iter()
+            .map(|dict| dict.lookup(name))
+            .find(|answer| !matches!(answer, Ok(None)))
+            .unwrap_or(Ok(None));
+        let result = match found {
             Ok(Some(result)) => result,
             Ok(None) => {
                 if log::verbose() > 0 {
