@@ -244,10 +244,12 @@ impl Checker {
                 }
                 (verdict, Some(format!("{key} -> {value}")))
             }
-            Err(e) => {
-                log::msg_warn!("{table} lookup error for \"{}\": {e:?}", subject.name);
-                (self.lookup_failure(&subject.name), None)
-            }
+            // The table already logged its warning; the answer is an access result of
+            // its own, as Postfix's check_access gives it.
+            Err(_) => (
+                self.table_result(table, TABLE_FAILED, &subject.name, subject, facts, depth),
+                None,
+            ),
         }
     }
 }
@@ -313,6 +315,9 @@ impl Checker {
 }
 
 /// The first key `maps` has, with its value.
+/// The access result that stands for a failed table lookup (Postfix's check_access).
+pub(super) const TABLE_FAILED: &str = "451 4.3.5 Server configuration error";
+
 pub(super) fn first_found(
     maps: &Maps,
     keys: &[Key],

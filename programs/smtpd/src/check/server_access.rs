@@ -68,9 +68,17 @@ impl Checker {
         let (key, value, datum) = match result {
             Ok(Some(found)) => found,
             Ok(None) => return (Verdict::Dunno, None),
-            Err(e) => {
-                log::msg_warn!("{table} lookup error for \"{}\": {e:?}", subject.name);
-                return (self.lookup_failure(&subject.name), None);
+            // The table already logged its warning (see check_access).
+            Err(_) => {
+                let verdict = self.table_result(
+                    table,
+                    super::access::TABLE_FAILED,
+                    &subject.name,
+                    &subject,
+                    facts,
+                    depth,
+                );
+                return (verdict, None);
             }
         };
         let verdict = self.table_result(table, &value, &datum, &subject, facts, depth);
