@@ -119,6 +119,9 @@ impl Daemon {
         }
         sys::signals::ignore(sys::signals::SIGPIPE);
         sys::signals::ignore(sys::signals::SIGXFSZ);
+        // A table that cannot be opened must not stop a daemon: it logs an error and the
+        // mail that needs the table is deferred (Postfix's dict_allow_surrogate).
+        dict::allow_surrogate(true);
 
         // Log before anything else can fail, with what the environment says (the master
         // passes POSTLOG_SERVICE when maillog_file is in use).
