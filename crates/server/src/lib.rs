@@ -134,6 +134,13 @@ impl Daemon {
         let config_dir = params::config::config_directory(None);
         let mut config = Config::load(&config_dir).unwrap_or_else(|e| config_fatal(e));
         config.process_name = process_name.clone();
+        // daemon_table_open_error_is_fatal = yes takes the surrogates back (mail_params.c).
+        if config
+            .bool(&params::decl::debug::DAEMON_TABLE_OPEN_ERROR_IS_FATAL)
+            .unwrap_or_else(|e| config_fatal(e))
+        {
+            dict::allow_surrogate(false);
+        }
 
         let opts = Options::parse(&argv[1..]).unwrap_or_else(|e| log::msg_fatal!("{e}"));
         for _ in 0..opts.verbose {
