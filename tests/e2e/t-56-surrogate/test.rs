@@ -99,3 +99,43 @@ fn missing_tables_are_surrogates_as_in_postfix() {
     assert_eq!(ours.reply, postfix.reply, "smtpd's reply differs");
     assert_eq!(ours.master, postfix.master, "the master's lines differ");
 }
+
+/// With `daemon_table_open_error_is_fatal = yes` local stops at the missing table, as
+/// before surrogates: its `fatal:` line, and the master throttles it.
+fn fatal_open(system: System) -> Option<Vec<String>> {
+    let name = match system {
+        System::Ironpost => "t-56-fatal-ours",
+        System::Postfix => "t-56-fatal-postfix",
+    };
+    let mut mx = match system {
+        System::Ironpost => Instance::new(name)?,
+        System::Postfix => Instance::with_daemons(name, &[])?,
+    };
+    mx.set_main_cf("alias_maps", "hash:@DIR@/etc/aliases");
+    mx.set_main_cf("daemon_table_open_error_is_fatal", "yes");
+    match system {
+        System::Ironpost => mx.start(),
+        System::Postfix => mx.start_postfix(),
+    }
+    let out = mx.sendmail(&["-f", USER, "nobody"], "Subject: t56\n\nbody\n");
+    assert!(out.status.success(), "sendmail failed");
+    mx.wait_log("bad command startup -- throttling", 30);
+    let local = lines_of(&mx, &["local"]);
+    postfix_stop(&mx, system);
+    Some(local)
+}
+
+#[test]
+fn daemon_table_open_error_is_fatal_as_in_postfix() {
+    let Some(ours) = fatal_open(System::Ironpost) else {
+        return;
+    };
+    let Some(postfix) = fatal_open(System::Postfix) else {
+        return;
+    };
+    assert_eq!(
+        postfix,
+        ["postfix/local: fatal: open database DIR/etc/aliases.db: No such file or directory"]
+    );
+    assert_eq!(ours, postfix);
+}
