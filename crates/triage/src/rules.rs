@@ -960,7 +960,7 @@ mod tests {
 
     /// Rules no end-to-end test injects, and why. A rule leaves this list when a test
     /// proves it; the test below fails when a rule is in neither place.
-    const NOT_INJECTED: [(&str, &str); 16] = [
+    const NOT_INJECTED: [(&str, &str); 17] = [
         ("chroot-failed", "needs a master without root privileges"),
         (
             "maildrop-permission",
@@ -992,6 +992,7 @@ mod tests {
         ("panic", "no daemon panics on purpose"),
         ("talking-to-service", "a knock-on error only"),
         ("deferred-other", "the catch-all for deferrals"),
+        ("fatal", "the catch-all for fatal lines"),
         ("warning", "the catch-all for warnings"),
     ];
 

@@ -123,6 +123,13 @@ pub fn fresh_smtpd(mx: &Instance) -> String {
     window_start()
 }
 
+/// Removes each of `names` from main.cf.
+pub fn remove_main_cfs(mx: &Instance, names: &[&str]) {
+    for name in names {
+        remove_main_cf(mx, name);
+    }
+}
+
 pub fn remove_main_cf(mx: &Instance, name: &str) {
     let path = mx.etc().join("main.cf");
     let text: String = std::fs::read_to_string(&path)

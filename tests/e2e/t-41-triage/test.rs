@@ -272,13 +272,14 @@ fn more_scenarios(mx: &Instance, system: System) {
     let _ = send(mx, "user@vmail.e2e.test");
     wait(mx, "SASL: Connect to Dovecot auth socket");
     expect(mx, &since, "sasl-socket", "smtpd_sasl_path");
-    for name in [
-        "smtpd_sasl_type",
-        "smtpd_sasl_path",
-        "smtpd_sasl_auth_enable",
-    ] {
-        remove_main_cf(mx, name);
-    }
+    remove_main_cfs(
+        mx,
+        &[
+            "smtpd_sasl_type",
+            "smtpd_sasl_path",
+            "smtpd_sasl_auth_enable",
+        ],
+    );
 
     // A certificate file that is not there.
     mx.set_main_cf("smtpd_tls_cert_file", "@DIR@/etc/missing.pem");
@@ -293,13 +294,14 @@ fn more_scenarios(mx: &Instance, system: System) {
         System::Postfix => ("tlsmgr-missing", "tlsmgr unix"),
     };
     expect(mx, &since, rule, remedy);
-    for name in [
-        "smtpd_tls_cert_file",
-        "smtpd_tls_key_file",
-        "smtpd_tls_security_level",
-    ] {
-        remove_main_cf(mx, name);
-    }
+    remove_main_cfs(
+        mx,
+        &[
+            "smtpd_tls_cert_file",
+            "smtpd_tls_key_file",
+            "smtpd_tls_security_level",
+        ],
+    );
 
     ctl(mx, system, &["reload"]);
 
