@@ -200,10 +200,10 @@ fn t1_obvious_signs_the_first_line_is_the_cause() {
     assert!(ok, "{out}");
     // The mail waits in the deferred queue now. A flush request sent while the reload
     // replaces the queue manager may go unanswered: ask again until the message goes.
-    let sent = e2e::wait_until(90, || {
+    let sent = wait_until(90, || {
         let (ok, out) = typed(&mx, "postqueue -f");
         assert!(ok, "{out}");
-        e2e::wait_until(5, || mx.log().contains("status=sent"))
+        wait_until(5, || mx.log().contains("status=sent"))
     });
     if !sent {
         mx.keep_for_inspection();
