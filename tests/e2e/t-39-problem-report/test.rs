@@ -172,7 +172,7 @@ fn the_report_shows_what_the_howto_asks_for() {
         " AAAA postfix/smtpd[",
         "the Postfix mail system",
         "virtual_alias_maps = hash:",
-        "fatal: open database",
+        "error: open database",
         "smtpd",
         "warning:",
         "deferred 3,",
