@@ -24,16 +24,26 @@ struct Outcome {
     master: Vec<String>,
 }
 
-fn run(system: System) -> Option<Outcome> {
-    let name = match system {
-        System::Ironpost => "t-56-ours",
-        System::Postfix => "t-56-postfix",
-    };
-    let mut mx = match system {
-        System::Ironpost => Instance::new(name)?,
-        System::Postfix => Instance::with_daemons(name, &[])?,
+/// An instance named `name` (with the system's suffix) whose alias_maps names a hash
+/// table that was never built; ironpost's daemons or Postfix's.
+fn instance(system: System, name: &str) -> Option<Instance> {
+    let mx = match system {
+        System::Ironpost => Instance::new(&format!("{name}-ours"))?,
+        System::Postfix => Instance::with_daemons(&format!("{name}-postfix"), &[])?,
     };
     mx.set_main_cf("alias_maps", "hash:@DIR@/etc/aliases");
+    Some(mx)
+}
+
+fn start(mx: &mut Instance, system: System) {
+    match system {
+        System::Ironpost => mx.start(),
+        System::Postfix => mx.start_postfix(),
+    }
+}
+
+fn run(system: System) -> Option<Outcome> {
+    let mut mx = instance(system, "t-56")?;
     mx.set_main_cf("alias_database", "hash:@DIR@/etc/aliases");
     mx.write("etc/aliases", "staff: nobody\n");
     mx.set_main_cf("mail_spool_directory", "@DIR@/spool");
@@ -48,10 +58,7 @@ fn run(system: System) -> Option<Outcome> {
         "smtpd_recipient_restrictions",
         "check_recipient_access hash:@DIR@/etc/missing, permit_mynetworks, reject_unauth_destination",
     );
-    match system {
-        System::Ironpost => mx.start(),
-        System::Postfix => mx.start_postfix(),
-    }
+    start(&mut mx, system);
 
     let out = mx.sendmail(&["-f", USER, "staff"], "Subject: t56\n\nbody\n");
     assert!(out.status.success(), "sendmail failed");
@@ -103,20 +110,9 @@ fn missing_tables_are_surrogates_as_in_postfix() {
 /// With `daemon_table_open_error_is_fatal = yes` local stops at the missing table, as
 /// before surrogates: its `fatal:` line, and the master throttles it.
 fn fatal_open(system: System) -> Option<Vec<String>> {
-    let name = match system {
-        System::Ironpost => "t-56-fatal-ours",
-        System::Postfix => "t-56-fatal-postfix",
-    };
-    let mut mx = match system {
-        System::Ironpost => Instance::new(name)?,
-        System::Postfix => Instance::with_daemons(name, &[])?,
-    };
-    mx.set_main_cf("alias_maps", "hash:@DIR@/etc/aliases");
+    let mut mx = instance(system, "t-56-fatal")?;
     mx.set_main_cf("daemon_table_open_error_is_fatal", "yes");
-    match system {
-        System::Ironpost => mx.start(),
-        System::Postfix => mx.start_postfix(),
-    }
+    start(&mut mx, system);
     let out = mx.sendmail(&["-f", USER, "nobody"], "Subject: t56\n\nbody\n");
     assert!(out.status.success(), "sendmail failed");
     mx.wait_log("bad command startup -- throttling", 30);
