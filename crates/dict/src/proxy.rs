@@ -121,12 +121,15 @@ impl Proxy {
                     reply.get_int(mail_attr::FLAGS).unwrap_or(0) as u32 & dict_flags::IMPL_MASK;
                 Ok(proxy)
             }
-            Some(status::DENY) => Err(DictError::Config(format!(
-                "{service} service is not configured for table \"{name}\""
-            ))),
-            Some(status::BAD) => Err(DictError::Open(format!(
-                "{service} open failed for table \"{name}\": invalid request"
-            ))),
+            // Fatal in daemons too, as Postfix's dict_proxy makes them: a table the
+            // server refuses is no passing problem that a surrogate table could wait out,
+            // and the master's throttling makes it seen.
+            Some(status::DENY) => {
+                log::msg_fatal!("{service} service is not configured for table \"{name}\"")
+            }
+            Some(status::BAD) => {
+                log::msg_fatal!("{service} open failed for table \"{name}\": invalid request")
+            }
             other => Err(DictError::Open(format!(
                 "{service} open failed for table \"{name}\": unexpected status {}",
                 other.unwrap_or(-1)
