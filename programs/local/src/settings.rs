@@ -252,7 +252,8 @@ pub struct Tables {
 }
 
 impl Tables {
-    /// Opens what main.cf names; a table that cannot be opened is fatal, as in Postfix.
+    /// Opens what main.cf names. A table that cannot be opened becomes a surrogate whose
+    /// lookups fail (dict::open, as in Postfix); a malformed list is fatal.
     pub fn open(config: &Config) -> Tables {
         let fail = |e: &dyn std::fmt::Display| -> ! { log::msg_fatal!("{e}") };
         let utf8 = config
