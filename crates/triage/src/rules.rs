@@ -174,10 +174,7 @@ pub static RULES: &[Rule] = &[
         id: "port-in-use",
         category: "configuration",
         rank: Rank::Stops,
-        patterns: &[
-            "fatal: bind {addr} port {port}: Address already in use",
-            "fatal: bind {addr}:{port}: Address already in use",
-        ],
+        patterns: &["fatal: bind {addr} port {port}: Address already in use"],
         cause: "port {port} on {addr} is taken by another program (another MTA?), so the master cannot listen",
         remedy: "ss -ltnp 'sport = :{port}' to find it; stop it (or change the master.cf service address); postfix start",
         explains: &[],

@@ -61,7 +61,8 @@ fn inet(addr: &SocketAddr, backlog: Backlog) -> Result<OwnedFd, String> {
             bind(fd.as_raw_fd(), &SockaddrIn6::from(*a))
         }
     }
-    .map_err(|e| format!("bind {addr}: {}", e.desc()))?;
+    // Postfix's inet_listen words it so ("bind ADDR port PORT").
+    .map_err(|e| format!("bind {} port {}: {}", addr.ip(), addr.port(), e.desc()))?;
     listen(&fd, backlog).map_err(|e| what(e, "listen"))?;
     Ok(fd)
 }
