@@ -120,13 +120,7 @@ fn run(ours: bool, count_limit: Option<&str>, lmtp: bool) -> Option<Seen> {
     } else {
         port.to_string()
     };
-    let mut server = Command::new("python3")
-        .args(["-c", SERVER, &place])
-        .arg(&transcript)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
+    let mut server = start_server(&place, &transcript);
     wait_until(5, || {
         if lmtp {
             std::os::unix::net::UnixStream::connect(&socket).is_ok()
@@ -229,6 +223,17 @@ fn run(ours: bool, count_limit: Option<&str>, lmtp: bool) -> Option<Seen> {
         deliveries,
         statistics,
     })
+}
+
+/// The scripted server on `place` (a TCP port or a socket path), writing to `transcript`.
+fn start_server(place: &str, transcript: &std::path::Path) -> Child {
+    Command::new("python3")
+        .args(["-c", SERVER, place])
+        .arg(transcript)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3")
 }
 
 fn stop(server: &mut Child) {
@@ -335,13 +340,7 @@ fn on_demand(our_qmgr: bool) -> Option<(usize, u32)> {
         panic!("not all deferred:\n{}", mx.log());
     }
     let transcript = mx.dir.join("sink/transcript");
-    let mut server = Command::new("python3")
-        .args(["-c", SERVER, &port.to_string()])
-        .arg(&transcript)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
+    let mut server = start_server(&port.to_string(), &transcript);
     wait_until(5, || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });

@@ -151,13 +151,7 @@ fn t1_obvious_signs_the_first_line_is_the_cause() {
     mx.set_main_cf("alias_maps", "hash:@DIR@/etc/aliases");
     mx.set_main_cf("alias_database", "hash:@DIR@/etc/aliases");
     mx.write("etc/aliases", "staff: nobody\n");
-    mx.set_main_cf("mail_spool_directory", "@DIR@/spool");
-    std::fs::create_dir_all(mx.dir.join("spool")).unwrap();
-    std::fs::set_permissions(
-        mx.dir.join("spool"),
-        std::fs::Permissions::from_mode(0o1777),
-    )
-    .unwrap();
+    mail_spool(&mx);
     mx.start();
     let (ok, out) = typed(
         &mx,
@@ -333,21 +327,28 @@ const RECIPIENTS: [&str; 5] = [
     "far@relay.e2e.test",
 ];
 
+/// mail_spool_directory in the instance, sticky and writable by all as a spool is.
+fn mail_spool(mx: &Instance) {
+    mx.set_main_cf("mail_spool_directory", "@DIR@/spool");
+    world_writable(mx, "spool");
+}
+
+/// A directory of the instance that anyone may write in (mode 1777).
+fn world_writable(mx: &Instance, dir: &str) {
+    std::fs::create_dir_all(mx.dir.join(dir)).unwrap();
+    std::fs::set_permissions(mx.dir.join(dir), std::fs::Permissions::from_mode(0o1777)).unwrap();
+}
+
 /// An instance that delivers the five kinds: nobody's mailbox in a spool directory of its
 /// own, the alias staff (nobody), postfix's .forward (to the virtual user), the alias cmd
 /// (a command writing a file) and relay.e2e.test (smtp-sink on loopback).
 fn five_kinds(name: &str) -> Option<Instance> {
     let mut mx = ironpost_only(name)?;
-    for dir in ["spool", "forward", "out"] {
-        std::fs::create_dir_all(mx.dir.join(dir)).unwrap();
-    }
-    for dir in ["spool", "out"] {
-        std::fs::set_permissions(mx.dir.join(dir), std::fs::Permissions::from_mode(0o1777))
-            .unwrap();
-    }
+    mail_spool(&mx);
+    std::fs::create_dir_all(mx.dir.join("forward")).unwrap();
+    world_writable(&mx, "out");
     mx.set_main_cf("alias_maps", "hash:@DIR@/etc/aliases");
     mx.set_main_cf("alias_database", "hash:@DIR@/etc/aliases");
-    mx.set_main_cf("mail_spool_directory", "@DIR@/spool");
     mx.set_main_cf("forward_path", "@DIR@/forward/${user}.forward");
     mx.write(
         "etc/aliases",
@@ -735,13 +736,7 @@ fn t7_v_in_master_cf_makes_each_daemon_log_more() {
     let Some(mut mx) = ironpost_only("t-54-verbose") else {
         return;
     };
-    mx.set_main_cf("mail_spool_directory", "@DIR@/spool");
-    std::fs::create_dir_all(mx.dir.join("spool")).unwrap();
-    std::fs::set_permissions(
-        mx.dir.join("spool"),
-        std::fs::Permissions::from_mode(0o1777),
-    )
-    .unwrap();
+    mail_spool(&mx);
     mx.start_sink();
     mx.start();
     one_round(&mx, "t54-quiet", 2);
