@@ -144,12 +144,7 @@ fn crash_under_load(mx: &Instance, which: &str) {
             continue;
         }
         let pid = pids[random.below(pids.len() as u64) as usize];
-        let killed = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        if !killed.success() {
+        if !sigkill(pid) {
             continue;
         }
         *kills.entry(name).or_default() += 1;
@@ -170,6 +165,18 @@ fn crash_under_load(mx: &Instance, which: &str) {
         .is_none_or(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
     {
         restart(mx, &postfix);
+    }
+    // A fast system may finish the load before the queue manager's turn came, or
+    // while a restarted master had not yet started one: kill it now, while it still
+    // works through what the load left queued.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !kills.contains_key("qmgr") && Instant::now() < deadline {
+        for pid in mx.daemons("qmgr") {
+            if sigkill(pid) {
+                *kills.entry("qmgr").or_default() += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
     let complete_left = || {
         load::queue_files(mx)
@@ -228,4 +235,14 @@ fn crash_under_load(mx: &Instance, which: &str) {
         let unacked: Vec<&str> = report.lines().filter(|l| !l.starts_with("ack ")).collect();
         panic!("{}\nclient: {unacked:?}", problems.join("\n"));
     }
+}
+
+/// SIGKILLs `pid`; false when it was already gone.
+fn sigkill(pid: u32) -> bool {
+    Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
 }
