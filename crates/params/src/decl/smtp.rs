@@ -222,6 +222,13 @@ crate::params! {
     /// The LMTP client: The server's AUTH mechanisms the client considers; empty means all. The
     /// default is empty.
     "lmtp_sasl_mechanism_filter" LMTP_SASL_MECHANISM_FILTER: Str = "";
+    /// The SMTP client: Whether smtp_sasl_password_maps is searched by the sender address
+    /// (user@domain, then @domain) before the server name and next hop, and sessions are kept
+    /// in the connection cache per sender. The default is no.
+    "smtp_sender_dependent_authentication" SMTP_SENDER_DEPENDENT_AUTHENTICATION: Bool = "no";
+    /// The LMTP client: Whether sessions are kept in the connection cache per sender (Postfix
+    /// searches lmtp_sasl_password_maps by sender only in SMTP mode). The default is no.
+    "lmtp_sender_dependent_authentication" LMTP_SENDER_DEPENDENT_AUTHENTICATION: Bool = "no";
     /// The SMTP client: Whether a 5xx reply to AUTH defers the mail instead of bouncing it. The
     /// default is yes.
     "smtp_sasl_auth_soft_bounce" SMTP_SASL_AUTH_SOFT_BOUNCE: Bool = "yes";
