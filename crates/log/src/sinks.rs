@@ -96,9 +96,10 @@ impl Facility {
     /// The `mail` facility, Postfix's default.
     pub const MAIL: Facility = Facility(2);
 
-    /// Looks up a facility by the name syslog.conf uses.
+    /// Looks up a facility by the name syslog.conf uses. The match is exact, as Postfix's
+    /// (`LOCAL3` is no facility: Postfix refuses it, and so must we).
     pub fn from_name(name: &str) -> Option<Facility> {
-        let code = match name.to_ascii_lowercase().as_str() {
+        let code = match name {
             "kern" => 0,
             "user" => 1,
             "mail" => 2,
@@ -125,6 +126,10 @@ impl Facility {
     }
 }
 
+/// The most bytes of a record's text that go to syslog (Postfix's `MSG_SYSLOG_RECLEN`): a
+/// longer text is cut, after the severity prefix, wherever that byte falls.
+const SYSLOG_RECLEN: usize = 2000;
+
 /// Records sent to the local syslog daemon over `/dev/log`, as the C library's `syslog(3)`
 /// with `LOG_PID` sends them: `<pri>Mmm dd HH:MM:SS tag[pid]: text`.
 pub struct Syslog {
@@ -146,6 +151,29 @@ impl Syslog {
         }
     }
 
+    /// The datagram for one record, as glibc's `syslog(3)` makes it for Postfix's
+    /// `msg_syslog_print`: no newline, the text cut at [`SYSLOG_RECLEN`] bytes. A tag
+    /// with a `[` in it already carries a process id (Postfix's postlog forwarding a record
+    /// under another program's name): Postfix then opens the log without `LOG_PID`.
+    pub fn format(&self, severity: Severity, text: &str) -> Vec<u8> {
+        let pid = if self.tag.contains('[') {
+            String::new()
+        } else {
+            format!("[{}]", std::process::id())
+        };
+        let mut line = format!(
+            "<{}>{} {}{pid}: {}",
+            self.priority(severity),
+            timestamp(false),
+            self.tag,
+            severity.prefix(),
+        )
+        .into_bytes();
+        let text = text.as_bytes();
+        line.extend_from_slice(&text[..text.len().min(SYSLOG_RECLEN)]);
+        line
+    }
+
     fn priority(&self, severity: Severity) -> u8 {
         let level = match severity {
             Severity::Info => 6,
@@ -159,21 +187,13 @@ impl Syslog {
 
 impl Sink for Syslog {
     fn write(&mut self, severity: Severity, text: &str) {
-        let line = format!(
-            "<{}>{} {}[{}]: {}{}",
-            self.priority(severity),
-            timestamp(false),
-            self.tag,
-            std::process::id(),
-            severity.prefix(),
-            text
-        );
+        let line = self.format(severity, text);
         for _attempt in 0..2 {
             self.connect_now();
             let Some(socket) = &self.socket else {
                 return;
             };
-            if socket.send(line.as_bytes()).is_ok() {
+            if socket.send(&line).is_ok() {
                 return;
             }
             // The syslog daemon restarted: reconnect once.
@@ -314,6 +334,50 @@ mod tests {
         assert_eq!(s.priority(Severity::Warning), 20);
         assert_eq!(s.priority(Severity::Error), 19);
         assert_eq!(s.priority(Severity::Panic), 18);
-        assert_eq!(Facility::from_name("LOCAL3"), Some(Facility(19)));
+        assert_eq!(Facility::from_name("local3"), Some(Facility(19)));
+        assert_eq!(Facility::from_name("LOCAL3"), None);
+    }
+
+    /// The parts of a syslog datagram after the timestamp.
+    fn after_stamp(line: &[u8]) -> String {
+        let line = String::from_utf8_lossy(line);
+        let (pri, rest) = line.split_at(line.find('>').unwrap() + 1);
+        let (stamp, rest) = rest.split_at(15);
+        assert_eq!(&stamp[3..4], " ");
+        assert!(
+            stamp[4..6].trim_start().bytes().all(|b| b.is_ascii_digit()),
+            "space-padded day: {stamp}"
+        );
+        format!("{pri}{rest}")
+    }
+
+    #[test]
+    fn syslog_datagram_shape() {
+        let s = Syslog::new("postfix/smtpd", Facility::MAIL);
+        let pid = std::process::id();
+        assert_eq!(
+            after_stamp(&s.format(Severity::Warning, "ABC123: text")),
+            format!("<20> postfix/smtpd[{pid}]: warning: ABC123: text")
+        );
+        // postlog -t 'name[1234]' forwards a record under a tag that has its own pid.
+        let s = Syslog::new(
+            "postfix/smtpd[1234]",
+            Facility::from_name("local0").unwrap(),
+        );
+        assert_eq!(
+            after_stamp(&s.format(Severity::Info, "text")),
+            "<134> postfix/smtpd[1234]: text"
+        );
+    }
+
+    #[test]
+    fn syslog_text_is_cut_at_2000_bytes_after_the_prefix() {
+        let s = Syslog::new("postfix/x", Facility::MAIL);
+        let text = "é".repeat(1500);
+        let line = s.format(Severity::Error, &text);
+        let head = format!(" postfix/x[{}]: error: ", std::process::id());
+        let body = &line[4 + 15 + head.len()..];
+        assert_eq!(body.len(), SYSLOG_RECLEN);
+        assert_eq!(body, &text.as_bytes()[..SYSLOG_RECLEN]);
     }
 }
