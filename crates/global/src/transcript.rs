@@ -111,17 +111,7 @@ pub fn init(config: &Config, side: Side, label: &str, service: &str) -> Result<(
             ));
         }
     };
-    let directory = config.str(&t::TRANSCRIPT_DIRECTORY).map_err(err)?;
-    let queue = config
-        .str(&params::decl::install::QUEUE_DIRECTORY)
-        .map_err(err)?;
-    let open_dir = match directory
-        .strip_prefix(queue.trim_end_matches('/'))
-        .and_then(|rest| rest.strip_prefix('/'))
-    {
-        Some(rest) if !rest.is_empty() => PathBuf::from(rest),
-        _ => PathBuf::from(&directory),
-    };
+    let (directory, open_dir) = directory(config).map_err(err)?;
     let owner_name = config
         .str(&params::decl::install::MAIL_OWNER)
         .map_err(err)?;
@@ -155,6 +145,51 @@ pub fn init(config: &Config, side: Side, label: &str, service: &str) -> Result<(
     };
     POLICY.with(|p| *p.borrow_mut() = Some(Rc::new(policy)));
     Ok(())
+}
+
+/// transcript_directory as configured, and as this process reaches it: relative to
+/// queue_directory (a daemon's working directory) when it is under it, so that a
+/// chrooted daemon, whose root is queue_directory, reaches it too.
+fn directory(config: &Config) -> Result<(String, PathBuf), params::ConfigError> {
+    let directory = config.str(&t::TRANSCRIPT_DIRECTORY)?;
+    let queue = config.str(&params::decl::install::QUEUE_DIRECTORY)?;
+    let open_dir = match directory
+        .strip_prefix(queue.trim_end_matches('/'))
+        .and_then(|rest| rest.strip_prefix('/'))
+    {
+        Some(rest) if !rest.is_empty() => PathBuf::from(rest),
+        _ => PathBuf::from(&directory),
+    };
+    Ok((directory, open_dir))
+}
+
+/// The saved transcripts of the sessions that produced or carried queue id `queue_id`
+/// (the ids a finished file's name ends with, `..._ID1,ID2`), as configured paths in name
+/// (time) order. The bounce daemon names them in the postmaster's copy of a notice. A
+/// session still running (`.part`, no ids yet: a cached SMTP connection) is not found.
+pub fn saved(config: &Config, queue_id: &str) -> Vec<String> {
+    let Ok((directory, open_dir)) = directory(config) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(&open_dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            !name.ends_with(".part")
+                && name
+                    .rsplit('_')
+                    .next()
+                    .is_some_and(|ids| ids.split(',').any(|id| id == queue_id))
+        })
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| format!("{}/{name}", directory.trim_end_matches('/')))
+        .collect()
 }
 
 /// Creates the directory when missing, private to mail_owner.
@@ -906,5 +941,38 @@ mod tests {
         let left = std::fs::read_dir(&dir).unwrap().count();
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(left, 2);
+    }
+
+    #[test]
+    fn saved_finds_the_finished_files_naming_a_queue_id() {
+        let dir =
+            std::env::temp_dir().join(format!("ironpost-transcript-saved-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in [
+            "20261206-140205_smtp_127.0.0.1_24427.1_4F04BC190C3",
+            "20261206-140201_smtpd_127.0.0.1_24400.1_1AAAA,4F04BC190C3",
+            "20261206-140209_smtp_127.0.0.1_24427.2_4F04BC190C30",
+            "20261206-140210_smtp_127.0.0.1_24427.3.part",
+            "20261206-140211_smtpd_127.0.0.1_24400.2",
+        ] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        let main = format!(
+            "queue_directory = /nonexistent\ntranscript_directory = {}\n",
+            dir.display()
+        );
+        let main = params::main_cf::MainCf::parse(Path::new("main.cf"), &main).unwrap();
+        let config = Config::new(Path::new("/nonexistent"), main);
+        let found = saved(&config, "4F04BC190C3");
+        let _ = std::fs::remove_dir_all(&dir);
+        let shown = dir.display();
+        assert_eq!(
+            found,
+            [
+                format!("{shown}/20261206-140201_smtpd_127.0.0.1_24400.1_1AAAA,4F04BC190C3"),
+                format!("{shown}/20261206-140205_smtp_127.0.0.1_24427.1_4F04BC190C3"),
+            ]
+        );
     }
 }

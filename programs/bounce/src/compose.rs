@@ -416,6 +416,22 @@ pub fn diagnostic_log(out: &mut dyn Notice, info: &Info, class: Class, filter: i
     }
 }
 
+/// The saved SMTP session transcripts of the message (global::transcript), one
+/// `Session transcript: PATH` line each after the recipients' lines, in the postmaster's
+/// copies only: an ironpost addition, without Postfix counterpart. A transcript holds the
+/// other party's words and a local path means nothing to a sender, so the sender's notice
+/// never names one; the postmaster reads it where the notice says (`posttrace -t` also
+/// finds it). Nothing is written when no transcript was saved, so the notice is Postfix's.
+pub fn transcripts(out: &mut dyn Notice, paths: &[String]) {
+    if paths.is_empty() {
+        return;
+    }
+    out.line("");
+    for path in paths {
+        out.line(&format!("Session transcript: {path}"));
+    }
+}
+
 /// Whether `address` is UTF-8 that is not ASCII (the "utf-8" address type).
 fn is_utf8_address(address: &str) -> bool {
     !address.is_empty() && !address.is_ascii()

@@ -125,6 +125,12 @@ impl Service {
         }
         let count = compose::diagnostic_log(&mut post, info, notice.class, notice.filter);
         if count > 0 && !post.failed() {
+            if notice.copy == Copy::Postmaster {
+                compose::transcripts(
+                    &mut post,
+                    &global::transcript::saved(req.config, &req.queue_id),
+                );
+            }
             compose::header_dsn(&mut post, settings, info);
             if compose::diagnostic_dsn(&mut post, settings, info, notice.class, notice.filter) > 0 {
                 compose::original(&mut post, settings, info, notice.class, notice.ret);
