@@ -150,6 +150,9 @@ crate::params! {
     "reject_code" REJECT_CODE: Int = "554";
     /// Reply code for the defer restriction. The default is 450.
     "defer_code" DEFER_CODE: Int = "450";
+    /// Reply code when reject_plaintext_session refuses a session without TLS. The default
+    /// is 450.
+    "plaintext_reject_code" PLAINTEXT_REJECT_CODE: Int = "450";
     /// Reply code when reject_unauth_destination refuses a recipient. The default is 554.
     "relay_domains_reject_code" RELAY_DOMAINS_REJECT_CODE: Int = "554";
     /// Reply code for the reject_non_fqdn_* restrictions. The default is 504.
