@@ -122,8 +122,10 @@ pub fn parse(
             continue;
         }
         let context = format!("{}: line {}", path.display(), entry.line);
-        let service = build(entry, &settings, master_verbose, detach)
-            .map_err(|why| format!("{context}: {why}"))?;
+        let service = build(entry, &settings, master_verbose, detach).map_err(|why| match why {
+            BuildError::Entry(why) => format!("{context}: {why}"),
+            BuildError::Listen(why) => why,
+        })?;
         services.push(service);
     }
     Ok((services, master.warnings))
@@ -232,10 +234,10 @@ fn host_port(text: &str) -> Result<(Option<String>, String), String> {
     }
 }
 
-/// Resolves a port number or a service name from /etc/services.
-fn port_number(port: &str) -> Result<u16, String> {
+/// Resolves a port number or a service name from /etc/services; None when neither.
+fn port_number(port: &str) -> Option<u16> {
     if let Ok(n) = port.parse::<u16>() {
-        return Ok(n);
+        return Some(n);
     }
     let services = std::fs::read_to_string("/etc/services").unwrap_or_default();
     for line in services.lines() {
@@ -247,10 +249,10 @@ fn port_number(port: &str) -> Result<u16, String> {
             continue;
         };
         if name == port || words.any(|alias| alias == port) {
-            return number.parse().map_err(|_| format!("bad port: {port}"));
+            return number.parse().ok();
         }
     }
-    Err(format!("unknown service: {port}/tcp"))
+    None
 }
 
 fn flag(value: &str, name: &str, default: bool) -> Result<bool, String> {
@@ -272,12 +274,27 @@ fn number(value: &str, name: &str, default: u32) -> Result<u32, String> {
         .map_err(|_| format!("bad {name} field value: {value}"))
 }
 
+/// Why a service could not be built.
+enum BuildError {
+    /// The entry is wrong; the master.cf file and line go before the text.
+    Entry(String),
+    /// Its endpoint cannot be made: Postfix's master finds that only when it opens the
+    /// endpoint (inet_listen), so the text names the endpoint, not the master.cf line.
+    Listen(String),
+}
+
+impl From<String> for BuildError {
+    fn from(why: String) -> BuildError {
+        BuildError::Entry(why)
+    }
+}
+
 fn build(
     entry: &Entry,
     s: &Settings,
     master_verbose: bool,
     detach: bool,
-) -> Result<Service, String> {
+) -> Result<Service, BuildError> {
     let ext_name = entry.service().to_string();
     let kind =
         Kind::parse(entry.kind()).ok_or_else(|| format!("bad transport type: {}", entry.kind()))?;
@@ -292,19 +309,33 @@ fn build(
     let (name, addrs) = match kind {
         Kind::Inet => {
             if private {
-                return Err("inet service cannot be private".to_string());
+                return Err(BuildError::Entry(
+                    "inet service cannot be private".to_string(),
+                ));
             }
             let (host, port) = host_port(&ext_name)?;
-            let port_no = port_number(&port)?;
-            let addrs = match &host {
+            // Addresses first, as Postfix's master_ent has them; the port is only
+            // looked up when the endpoint is opened.
+            let mut addrs: Vec<SocketAddr> = match &host {
                 Some(h) => resolve(h)?
                     .into_iter()
-                    .map(|a| SocketAddr::new(a, port_no))
+                    .map(|a| SocketAddr::new(a, 0))
                     .collect(),
-                None => s.interface_addrs(port_no)?,
+                None => s.interface_addrs(0)?,
             };
             if addrs.is_empty() {
-                return Err(format!("no valid IP address found: {ext_name}"));
+                return Err(format!("no valid IP address found: {ext_name}").into());
+            }
+            // Postfix's inet_listen says what getaddrinfo() says (EAI_SERVICE) about
+            // "address:port", the address in numeric form.
+            let port_no = port_number(&port).ok_or_else(|| {
+                BuildError::Listen(format!(
+                    "{}:{port}: Servname not supported for ai_socktype",
+                    addrs[0].ip()
+                ))
+            })?;
+            for addr in &mut addrs {
+                addr.set_port(port_no);
             }
             let name = match &host {
                 Some(h) => format!(
@@ -439,6 +470,21 @@ mod tests {
         assert!(
             err.ends_with("master.cf: line 2: inet service cannot be private"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_port_names_the_endpoint_as_inet_listen_does() {
+        let main = "inet_interfaces = 127.0.0.1\ninet_protocols = ipv4\n";
+        let err = services(main, "127.0.0.1:smtpp inet n - n - - smtpd\n").unwrap_err();
+        assert_eq!(
+            err,
+            "127.0.0.1:smtpp: Servname not supported for ai_socktype"
+        );
+        let err = services(main, "smtpp inet n - n - - smtpd\n").unwrap_err();
+        assert_eq!(
+            err,
+            "127.0.0.1:smtpp: Servname not supported for ai_socktype"
         );
     }
 
