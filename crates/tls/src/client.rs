@@ -9,7 +9,8 @@
 //! smtp_tls_CAfile and smtp_tls_CApath (`Trusted`); at levels verify and secure a name
 //! of [`crate::peername`] must match too (`Verified`), and a failure is logged as
 //! Postfix logs it (`certificate verification failed for host[addr]:port: untrusted
-//! issuer /CN=...`). The log lines are Postfix's: `setting up TLS connection to
+//! issuer /CN=...`). At the DANE levels the chain is matched against the server's
+//! TLSA records instead ([`crate::dane`]). The log lines are Postfix's: `setting up TLS connection to
 //! host[addr]:port` at smtp_tls_loglevel 2, `Untrusted TLS connection established to
 //! host[addr]:port: TLSv1.3 with cipher ...` at 1, `SSL_connect error to ...` when the
 //! handshake fails. I/O is blocking and bounded by the socket's own timeouts, which the
@@ -24,6 +25,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
+use crate::dane::{self, Dane};
 use crate::der;
 use crate::digest::Digest;
 use crate::peername::{self, Reference};
@@ -62,6 +64,12 @@ pub enum ClientLevel {
     Encrypt,
     /// A certificate or public key with one of the fingerprints, trusted or not.
     Fingerprint,
+    /// DANE: the chain matches one of the server's DNSSEC-validated TLSA records
+    /// ([`StartProps::dane`]).
+    Dane,
+    /// dane-only: as [`ClientLevel::Dane`]; told apart only in the warning about
+    /// records that cannot be used.
+    DaneOnly,
     /// A trusted certificate that matches smtp_tls_verify_cert_match.
     Verify,
     /// A trusted certificate that matches smtp_tls_secure_cert_match.
@@ -93,6 +101,9 @@ pub struct StartProps<'a> {
     pub protocols: &'a str,
     /// The name for SNI; empty sends none.
     pub servername: &'a str,
+    /// At the DANE levels: the usable TLSA records and the names a DANE-TA chain must
+    /// match.
+    pub dane: Option<&'a Dane>,
 }
 
 /// A client-side TLS stream.
@@ -190,11 +201,21 @@ impl ClientTls {
                 return Err(HandshakeError(io::Error::other("invalid protocol list")));
             }
         };
-        let references = if props.level >= ClientLevel::Verify {
+        let dane = match props.level {
+            ClientLevel::Dane | ClientLevel::DaneOnly => props.dane.cloned(),
+            _ => None,
+        };
+        let references = {
             let mut warn = |text: String| log(Severity::Warning, &format!("{peer}: {text}"));
-            peername::references(props.matches, props.host, props.nexthop, &mut warn)
-        } else {
-            Vec::new()
+            if let Some(dane) = &dane {
+                // With DANE trust anchors the names are the TLSA base domain and the MX
+                // names, not configurable (`dane_init()`).
+                peername::references(&dane.names, props.host, props.nexthop, &mut warn)
+            } else if props.level >= ClientLevel::Verify {
+                peername::references(props.matches, props.host, props.nexthop, &mut warn)
+            } else {
+                Vec::new()
+            }
         };
         let rec = Arc::new(Recorder::default());
         let verifier = PolicyVerifier {
@@ -218,6 +239,7 @@ impl ClientTls {
             } else {
                 None
             },
+            dane,
             peer: peer.to_string(),
         };
         let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
@@ -352,6 +374,8 @@ struct PolicyVerifier {
     /// At level fingerprint: the digest and the fingerprints, as [`normalize_fpt`] has
     /// them.
     fingerprints: Option<(Digest, Vec<String>)>,
+    /// At the DANE levels: the usable TLSA records.
+    dane: Option<Dane>,
     peer: String,
 }
 
@@ -416,6 +440,74 @@ impl PolicyVerifier {
     }
 }
 
+impl PolicyVerifier {
+    /// DANE as OpenSSL does it for Postfix: a DANE-EE match is enough; a DANE-TA match
+    /// makes that certificate the only trust anchor of a chain verification whose leaf
+    /// must match one of the DANE names; otherwise `num=65:no matching DANE TLSA
+    /// records`.
+    fn dane_verify(
+        &self,
+        dane: &Dane,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), String> {
+        let peer = &self.peer;
+        let chain: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
+        let spki_of = |c: &[u8]| der::parse_cert(c).map(|info| info.spki);
+        let at = match dane::find(&dane.tlsa, end_entity, &chain, &spki_of) {
+            dane::Match::EndEntity => return Ok(()),
+            dane::Match::TrustAnchor(at) => at,
+            dane::Match::None => {
+                return Err(format!(
+                    "server certificate verification failed for {peer}: num=65:no matching DANE TLSA records"
+                ));
+            }
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        let leaf = der::parse_cert(end_entity);
+        let verified = roots.add(intermediates[at].clone()).ok().and_then(|()| {
+            rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                self.provider.clone(),
+            )
+            .build()
+            .ok()
+        });
+        let chain = match verified {
+            None => Err(rustls::CertificateError::BadEncoding),
+            Some(ta) => {
+                match ta.verify_server_cert(end_entity, &intermediates[..at], server_name, &[], now)
+                {
+                    Ok(_) => Ok(()),
+                    Err(rustls::Error::InvalidCertificate(
+                        rustls::CertificateError::NotValidForName
+                        | rustls::CertificateError::NotValidForNameContext { .. },
+                    )) => Ok(()),
+                    Err(rustls::Error::InvalidCertificate(e)) => Err(e),
+                    Err(_) => Err(rustls::CertificateError::BadEncoding),
+                }
+            }
+        };
+        if let Err(e) = chain {
+            return Err(self.chain_error(&e, leaf.as_ref(), intermediates));
+        }
+        match leaf
+            .as_ref()
+            .and_then(|c| peername::matched(c, &self.references))
+        {
+            Some(_) => Ok(()),
+            None => {
+                let (num, text) = peername::mismatch(&self.references);
+                Err(format!(
+                    "server certificate verification failed for {peer}: num={num}:{text}"
+                ))
+            }
+        }
+    }
+}
+
 impl ServerCertVerifier for PolicyVerifier {
     fn verify_server_cert(
         &self,
@@ -464,6 +556,15 @@ impl ServerCertVerifier for PolicyVerifier {
                     "server certificate verification failed for {}: num=65:no matching DANE TLSA records",
                     self.peer
                 ));
+            }
+            return Ok(ServerCertVerified::assertion());
+        }
+        if let Some(dane) = &self.dane {
+            let outcome = self.dane_verify(dane, end_entity, intermediates, server_name, now);
+            self.rec.set_trusted(outcome.is_ok());
+            self.rec.set_verified(outcome.is_ok());
+            if let Err(text) = outcome {
+                self.rec.set_verify_error(text);
             }
             return Ok(ServerCertVerified::assertion());
         }

@@ -3,7 +3,7 @@
 //! Postfix counterpart: `src/tls` — `tls_server.c` ([`server`]), `tls_client.c`
 //! ([`client`], [`peername`]), `tls_certkey.c`
 //! ([`certkey`]), `tls_misc.c` ([`protocols`], [`names`], [`summary`]), `tls_verify.c`
-//! ([`der`], [`record`]), `tls_fprint.c` ([`digest`]), `tls_bio_ops.c` and
+//! ([`der`], [`record`]), `tls_fprint.c` ([`digest`]), `tls_dane.c` ([`dane`]), `tls_bio_ops.c` and
 //! `tls_stream.c` ([`stream`]).
 //!
 //! - [`ServerSettings`] holds smtpd's parameter values; [`ServerTls::new`] loads the
@@ -18,7 +18,7 @@
 //! - [`Summary`] gives the log line and the Received: header clause byte for byte as
 //!   Postfix writes them, with OpenSSL's names for what rustls negotiated.
 //! - [`ClientTls::connect`] runs the client's handshake after STARTTLS at a
-//!   [`ClientLevel`] (may, encrypt, fingerprint, verify, secure), checks the server's
+//!   [`ClientLevel`] (may, encrypt, fingerprint, dane, verify, secure), checks the server's
 //!   certificate as the [`StartProps`] ask, and logs Postfix's `Untrusted`/`Trusted`/
 //!   `Verified TLS connection established to ...` line and, where a match is required,
 //!   the reason a certificate failed.
@@ -43,6 +43,7 @@
 
 pub mod certkey;
 pub mod client;
+pub mod dane;
 pub mod der;
 pub mod digest;
 pub mod names;
@@ -55,6 +56,7 @@ pub mod summary;
 
 pub use certkey::{CertKeyError, CertKeyFiles};
 pub use client::{ClientLevel, ClientSettings, ClientStream, ClientTls, StartProps};
+pub use dane::{Dane, Tlsa};
 pub use digest::Digest;
 pub use protocols::Protocols;
 pub use server::{HandshakeError, LogFn, SecurityLevel, ServerSettings, ServerTls};

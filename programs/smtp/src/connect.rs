@@ -295,7 +295,7 @@ fn connect_inet(state: &mut State, nexthop: &str) {
             balance_inet_protocols: settings.balance,
             ignore_mx_lookup_error: settings.ignore_mx_lookup_error,
             defer_if_no_mx_address_found: settings.defer_if_no_mx_address,
-            dnssec: false,
+            dnssec: settings.tls_policy.dnssec(),
             resolver_options: dns::ResFlags::default(),
             loop_detect: state.loop_detect,
             own_addrs: settings.own_addrs.clone(),
@@ -373,7 +373,15 @@ fn connect_inet(state: &mut State, nexthop: &str) {
             let namaddr = format!("{host}[{hostaddr}]");
             let namaddrport = format!("{namaddr}:{port}");
             // The policy before the connection: an invalid one skips this server.
-            let mut policy = match settings.tls_policy.query(dest, &host, Some(port)) {
+            let server = crate::tls_policy::Server {
+                host: &host,
+                mx: list.mx.as_ref(),
+                rr: Some(rr),
+            };
+            let found = settings
+                .tls_policy
+                .query_server(dest, &host, Some(port), &server);
+            let mut policy = match found {
                 Ok(policy) => policy,
                 Err(invalid) => {
                     state.why = invalid.dsn();

@@ -16,6 +16,7 @@
 mod chat;
 mod connect;
 mod content;
+mod dane;
 mod debug_peer;
 mod generic;
 mod proto;

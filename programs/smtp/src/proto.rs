@@ -367,6 +367,9 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                             &session.tls_nexthop,
                             sni,
                         );
+                        // What the handshake required (`tls_context->level`): dane
+                        // without usable records requires no match.
+                        let must_match = props.level.must_match();
                         if !session.chat.start_tls(engine, &props) {
                             session.broken = true;
                             if plaintext_fallback_ok(state, session) {
@@ -393,7 +396,7 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                         // mail: QUIT goes out inside TLS.
                         let verified = session.chat.tls_summary().map(|s| s.trust)
                             == Some(tls::Trust::Verified);
-                        if level > TlsLevel::Encrypt && !verified {
+                        if must_match && !verified {
                             let relay = session.namaddrport.clone();
                             return Ok(state.misc_fail(
                                 Fail::Site,

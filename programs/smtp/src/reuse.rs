@@ -178,6 +178,8 @@ fn level_number(level: TlsLevel) -> u32 {
         TlsLevel::May => 1,
         TlsLevel::Encrypt => 2,
         TlsLevel::Fingerprint => 3,
+        TlsLevel::Dane => 5,
+        TlsLevel::DaneOnly => 6,
         TlsLevel::Verify => 7,
         TlsLevel::Secure => 8,
     }

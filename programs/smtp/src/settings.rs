@@ -130,6 +130,12 @@ pub enum TlsLevel {
     Encrypt,
     /// TLS required, a certificate or public key with a configured fingerprint.
     Fingerprint,
+    /// TLS required, the certificate authenticated by the server's DNSSEC-validated
+    /// TLSA records.
+    Dane,
+    /// As dane; mail is deferred where DANE does not apply (resolved when the policy
+    /// is made).
+    DaneOnly,
     /// TLS required, a trusted certificate that matches smtp_tls_verify_cert_match.
     Verify,
     /// TLS required, a trusted certificate that matches smtp_tls_secure_cert_match.

@@ -11,12 +11,18 @@
 //! for the life of the process, so each warning is logged once per process as in
 //! Postfix.
 //!
-//! The dane and dane-only levels need DNSSEC-validated TLSA records. This client's
-//! resolver does not report DNSSEC validation, so they are handled as Postfix handles
-//! them when validation is unavailable: dane falls back to may with a warning, and
-//! dane-only defers. With smtp_dns_support_level = dnssec the warning says that the
-//! support is missing here; otherwise it is Postfix's `dnssec lookups disabled`. The
-//! fingerprint level takes its fingerprints from `match=` (separated by `|`) or from
+//! The dane and dane-only levels need DNSSEC-validated TLSA records ([`crate::dane`]),
+//! so smtp_dns_support_level = dnssec (without it dane falls back to may with
+//! Postfix's `dnssec lookups disabled` warning, and dane-only is invalid). With it, as
+//! in Postfix's `dane_init()`: a server under an MX RRset that was not validated is
+//! not a DANE destination; a host without validated TLSA records is not either; one
+//! whose records are all of usages DANE for SMTP ignores (PKIX-TA, PKIX-EE) gets
+//! mandatory but unauthenticated TLS; one with usable records gets mandatory TLS
+//! authenticated by them, SNI set to the host's name. Where the destination does not
+//! qualify, dane becomes may (encrypt when the records were unusable) and dane-only
+//! is invalid with the reason (`no TLSA records found`, `non DNSSEC destination`,
+//! `TLSA records unusable`) as the deferral text. The fingerprint level takes its
+//! fingerprints from `match=` (separated by `|`) or from
 //! smtp_tls_fingerprint_cert_match.
 
 use crate::settings::TlsLevel;
@@ -101,6 +107,11 @@ pub struct Policy {
     /// smtp_tls_servername or the policy's servername=: empty, a name, `hostname` or
     /// `nexthop`.
     pub servername: String,
+    /// At the DANE levels: the records OpenSSL would take, the base domain and the
+    /// names to match.
+    pub dane: Option<tls::Dane>,
+    /// At the DANE levels: the records it would not take (warned about per connection).
+    pub dane_unusable: Vec<tls::Tlsa>,
 }
 
 impl Policy {
@@ -112,6 +123,8 @@ impl Policy {
             protocols: String::new(),
             grade: String::new(),
             servername: String::new(),
+            dane: None,
+            dane_unusable: Vec::new(),
         }
     }
 }
@@ -128,7 +141,8 @@ impl Policy {
     }
 
     /// What the handshake is to check, at `level` (the policy's, unless a retry
-    /// lowered it).
+    /// lowered it). At the DANE levels the records that cannot be used are warned about
+    /// (`tls_dane_enable()`), and with none usable dane becomes encrypt.
     pub fn props<'a>(
         &'a self,
         level: TlsLevel,
@@ -137,20 +151,42 @@ impl Policy {
         nexthop: &'a str,
         servername: &'a str,
     ) -> tls::StartProps<'a> {
+        let mut level = match level {
+            TlsLevel::Secure => tls::ClientLevel::Secure,
+            TlsLevel::Verify => tls::ClientLevel::Verify,
+            TlsLevel::DaneOnly => tls::ClientLevel::DaneOnly,
+            TlsLevel::Dane => tls::ClientLevel::Dane,
+            TlsLevel::Encrypt => tls::ClientLevel::Encrypt,
+            TlsLevel::Fingerprint => tls::ClientLevel::Fingerprint,
+            _ => tls::ClientLevel::May,
+        };
+        if let Some(dane) = &self.dane
+            && matches!(level, tls::ClientLevel::Dane | tls::ClientLevel::DaneOnly)
+        {
+            for tlsa in &self.dane_unusable {
+                log::msg_warn!("{}", tlsa.unusable_warning(peer));
+            }
+            if dane.tlsa.is_empty() {
+                if level == tls::ClientLevel::Dane {
+                    log::msg_warn!(
+                        "{peer}: all TLSA records unusable, fallback to unauthenticated TLS"
+                    );
+                    level = tls::ClientLevel::Encrypt;
+                } else {
+                    // Nothing can match: the certificate is not verified.
+                    log::msg_warn!("{peer}: all TLSA records unusable");
+                }
+            }
+        }
         tls::StartProps {
-            level: match level {
-                TlsLevel::Secure => tls::ClientLevel::Secure,
-                TlsLevel::Verify => tls::ClientLevel::Verify,
-                TlsLevel::Encrypt => tls::ClientLevel::Encrypt,
-                TlsLevel::Fingerprint => tls::ClientLevel::Fingerprint,
-                _ => tls::ClientLevel::May,
-            },
+            level,
             peer,
             host,
             nexthop,
             matches: &self.matches,
             protocols: &self.protocols,
             servername,
+            dane: self.dane.as_ref(),
         }
     }
 }
@@ -170,6 +206,8 @@ pub struct Config {
     servername: String,
     servername_param: &'static str,
     dnssec: bool,
+    /// The resolver for TLSA records, made at the first one (after the chroot).
+    resolver: RefCell<Option<dns::Resolver>>,
     /// The policies found so far, by destination, server and port.
     cache: RefCell<HashMap<String, Result<Policy, Invalid>>>,
 }
@@ -181,21 +219,29 @@ fn config_error(message: String) -> ConfigError {
     }
 }
 
-/// An invalid policy (Postfix's `TLS_LEV_INVALID`); the reason was logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Invalid;
+/// An invalid policy (Postfix's `TLS_LEV_INVALID`); the reason was logged, or is the
+/// deferral text (a dane-only destination that is not a DANE one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(Option<String>);
 
 impl Invalid {
-    /// `client TLS configuration problem`, the deferral of mail for the destination.
+    /// The deferral of mail for the destination: `client TLS configuration problem`,
+    /// or the DANE reason.
     pub fn dsn(self) -> Dsn {
-        Dsn::simple("4.7.5", "client TLS configuration problem")
+        match self.0 {
+            Some(reason) => Dsn::simple("4.7.5", &reason),
+            None => Dsn::simple("4.7.5", "client TLS configuration problem"),
+        }
+    }
+
+    fn with_reason(reason: String) -> Invalid {
+        Invalid(Some(reason))
     }
 }
 
 fn invalid() -> Invalid {
-    Invalid
+    Invalid(None)
 }
-
 impl Config {
     /// Reads the policy parameters; a global level Postfix does not know is fatal, as
     /// in Postfix.
@@ -230,6 +276,15 @@ impl Config {
             )
         };
         let dns_level = str(&SMTP_DNS_SUPPORT_LEVEL, &LMTP_DNS_SUPPORT_LEVEL)?;
+        // DANE needs DNS lookups of hosts, not only the C library's.
+        let host_lookup = str(
+            &params::decl::smtp::SMTP_HOST_LOOKUP,
+            &params::decl::smtp::LMTP_HOST_LOOKUP,
+        )?;
+        let lookup_dns = host_lookup
+            .split([',', ' ', '\t'])
+            .any(|w| w.eq_ignore_ascii_case("dns"))
+            || host_lookup.trim().is_empty();
         Ok(Config {
             global,
             maps,
@@ -245,7 +300,8 @@ impl Config {
             mandatory_ciphers: str(&SMTP_TLS_MANDATORY_CIPHERS, &LMTP_TLS_MANDATORY_CIPHERS)?,
             servername: str(&SMTP_TLS_SERVERNAME, &LMTP_TLS_SERVERNAME)?,
             servername_param: pick(&SMTP_TLS_SERVERNAME, &LMTP_TLS_SERVERNAME).name,
-            dnssec: dns_level.trim().eq_ignore_ascii_case("dnssec"),
+            dnssec: lookup_dns && dns_level.trim().eq_ignore_ascii_case("dnssec"),
+            resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         })
     }
@@ -283,21 +339,44 @@ impl Config {
         }))
     }
 
+    /// Whether smtp_dns_support_level is dnssec (with DNS host lookups): every lookup
+    /// then asks for DNSSEC validation.
+    pub fn dnssec(&self) -> bool {
+        self.dnssec
+    }
+
     /// The policy for server `host` of next hop `dest` (as the request names it) on
     /// `port` (None for a UNIX-domain socket), once per process
     /// (`smtp_tls_policy_cache_query()`); Err when invalid.
     pub fn query(&self, dest: &str, host: &str, port: Option<u16>) -> Result<Policy, Invalid> {
+        self.query_server(dest, host, port, &Server::default())
+    }
+
+    /// [`Config::query`] for a server found in DNS: `server` says whether its MX and
+    /// address records were validated, for the DANE levels.
+    pub fn query_server(
+        &self,
+        dest: &str,
+        host: &str,
+        port: Option<u16>,
+        server: &Server<'_>,
+    ) -> Result<Policy, Invalid> {
         let key = format!("{dest}:{host}:{}", port.unwrap_or(0));
         if let Some(found) = self.cache.borrow().get(&key) {
             return found.clone();
         }
-        let policy = self.create(dest, port);
+        let policy = self.create(dest, port, server);
         self.cache.borrow_mut().insert(key, policy.clone());
         policy
     }
 
     /// `policy_create()`.
-    fn create(&self, dest: &str, port: Option<u16>) -> Result<Policy, Invalid> {
+    fn create(
+        &self,
+        dest: &str,
+        port: Option<u16>,
+        server: &Server<'_>,
+    ) -> Result<Policy, Invalid> {
         let mut found = Found::default();
         let mut level = self.global;
         if let Some(maps) = &self.maps {
@@ -306,8 +385,13 @@ impl Config {
                 level = site;
             }
         }
+        let mut dane = None;
         let level = match level {
-            Named::Dane | Named::DaneOnly => self.dane_init(level, dest, port)?,
+            Named::Dane | Named::DaneOnly => {
+                let (level, found) = self.dane_init(level, dest, port, server)?;
+                dane = found;
+                level
+            }
             other => other,
         };
         if log::verbose() > 0 && level != self.global {
@@ -320,9 +404,15 @@ impl Config {
             Named::Fingerprint => TlsLevel::Fingerprint,
             Named::Verify => TlsLevel::Verify,
             Named::Secure => TlsLevel::Secure,
-            Named::Dane | Named::DaneOnly => unreachable!("resolved above"),
+            Named::Dane => TlsLevel::Dane,
+            Named::DaneOnly => TlsLevel::DaneOnly,
         };
         let servername = match found.servername {
+            // Per RFC 7672 the SNI name is the TLSA base domain.
+            _ if dane.is_some() => dane
+                .as_ref()
+                .map(|d: &tls::Dane| d.base_domain.clone())
+                .unwrap_or_default(),
             Some(name) => name,
             None if self.servername.is_empty()
                 || util::valid_hostname::valid_hostname(&self.servername) =>
@@ -387,6 +477,11 @@ impl Config {
                 }
             }),
             servername,
+            dane_unusable: dane
+                .as_ref()
+                .map(|d: &tls::Dane| d.split_usable().1)
+                .unwrap_or_default(),
+            dane: dane.map(|d| d.split_usable().0),
         })
     }
 
@@ -522,25 +617,126 @@ impl Config {
         Ok(found)
     }
 
-    /// `dane_init()` without DNSSEC: dane becomes may, dane-only is invalid.
-    fn dane_init(&self, level: Named, dest: &str, port: Option<u16>) -> Result<Named, Invalid> {
-        if port.is_none() {
+    /// `dane_init()`: the level dane and dane-only come to for this server, with the
+    /// records when DANE applies; Err (invalid, the reason logged) where Postfix marks
+    /// the policy invalid.
+    fn dane_init(
+        &self,
+        level: Named,
+        dest: &str,
+        port: Option<u16>,
+        server: &Server<'_>,
+    ) -> Result<(Named, Option<tls::Dane>), Invalid> {
+        let Some(port) = port else {
             log::msg_warn!(
                 "{dest}: the \"dane\" security level is invalid for delivery via unix-domain sockets"
             );
             return Err(invalid());
-        }
-        let what = if self.dnssec {
-            "configured, but no requisite library support"
-        } else {
-            "configured with dnssec lookups disabled"
         };
-        log::msg_warn!("{dest}: {} {what}", level.name());
-        match level {
-            Named::Dane => Ok(Named::May),
-            _ => Err(invalid()),
+        let name = level.name();
+        if !self.dnssec {
+            let why = format!("{dest}: {name} configured with dnssec lookups disabled");
+            return dane_incompat(level, Incompat::Config, why).map(|l| (l, None));
         }
+        if server.mx.is_some_and(|mx| !mx.dnssec_valid)
+            && (level == Named::DaneOnly || self.global != Named::Dane)
+        {
+            // smtp_tls_dane_insecure_mx_policy's default: dane when the global level is
+            // dane, else may.
+            let why = "non DNSSEC destination".to_string();
+            return dane_incompat(level, Incompat::Dest, why).map(|l| (l, None));
+        }
+        let Some(host_rr) = server.rr else {
+            let why = "no TLSA records found".to_string();
+            return dane_incompat(level, Incompat::Dest, why).map(|l| (l, None));
+        };
+        let mut resolver = self.resolver.borrow_mut();
+        let resolver = resolver.get_or_insert_with(dns::Resolver::system);
+        let (base_domain, tlsa) = match crate::dane::resolve(resolver, port, host_rr) {
+            crate::dane::Found::Error => {
+                return Err(Invalid::with_reason(format!(
+                    "TLSA lookup error for {}:{port}",
+                    server.host
+                )));
+            }
+            crate::dane::Found::None => {
+                let why = "no TLSA records found".to_string();
+                return dane_incompat(level, Incompat::Dest, why).map(|l| (l, None));
+            }
+            crate::dane::Found::Unusable => {
+                let why = "TLSA records unusable".to_string();
+                return dane_incompat(level, Incompat::CantAuth, why).map(|l| (l, None));
+            }
+            crate::dane::Found::Records(base, tlsa) => (base, tlsa),
+        };
+        // With DANE trust anchors the names to match are the base domain and the MX
+        // record's names (owner after CNAMEs, then the name asked).
+        let mut names = vec![base_domain.clone()];
+        if let Some(mx) = server.mx {
+            let qname = mx.qname.trim_end_matches('.');
+            let rname = mx.rname.trim_end_matches('.');
+            if !rname.eq_ignore_ascii_case(qname) {
+                names.push(rname.to_string());
+            }
+            names.push(qname.to_string());
+        }
+        Ok((
+            level,
+            Some(tls::Dane {
+                base_domain,
+                tlsa,
+                names,
+            }),
+        ))
     }
+}
+
+/// Whose fault it is that DANE does not apply (Postfix's `NONDANE_CONFIG`,
+/// `NONDANE_DEST`, `DANE_CANTAUTH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Incompat {
+    /// The administrator's: warned about.
+    Config,
+    /// The destination's, which is not a DANE one.
+    Dest,
+    /// The destination's, whose records cannot authenticate it.
+    CantAuth,
+}
+
+/// `dane_incompat()`: dane becomes may (encrypt for unusable records), logging `why` as
+/// a warning for a configuration problem and at verbose level otherwise; dane-only is
+/// invalid, `why` its deferral reason (or, for a configuration problem, a warning and
+/// the usual `client TLS configuration problem`).
+fn dane_incompat(level: Named, kind: Incompat, why: String) -> Result<Named, Invalid> {
+    if level == Named::Dane {
+        if kind == Incompat::Config {
+            log::msg_warn!("{why}");
+        } else if log::verbose() > 0 {
+            log::msg_info!("{why}");
+        }
+        return Ok(if kind == Incompat::CantAuth {
+            Named::Encrypt
+        } else {
+            Named::May
+        });
+    }
+    if kind == Incompat::Config {
+        log::msg_warn!("{why}");
+        return Err(invalid());
+    }
+    Err(Invalid::with_reason(why))
+}
+
+/// What DNS said about one server, for the DANE levels (Postfix's `SMTP_ITERATOR`'s
+/// `mx` and `rr`).
+#[derive(Debug, Default)]
+pub struct Server<'a> {
+    /// The server's name.
+    pub host: &'a str,
+    /// The best MX record of the next hop, when it has MX records.
+    pub mx: Option<&'a dns::Rr>,
+    /// The server's address record.
+    pub rr: Option<&'a dns::Rr>,
 }
 
 /// What a policy table entry set.
@@ -592,6 +788,7 @@ mod tests {
             servername: String::new(),
             servername_param: "smtp_tls_servername",
             dnssec: false,
+            resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         };
         (config, dir)
@@ -642,11 +839,59 @@ mod tests {
                 .query("nofpt.example", "nofpt.example", Some(25))
                 .is_err()
         );
-        let dane = config.dane_init(Named::Dane, "d.example", Some(25));
-        assert_eq!(dane, Ok(Named::May));
+        let none = Server::default();
+        let dane = config.dane_init(Named::Dane, "d.example", Some(25), &none);
+        assert_eq!(dane, Ok((Named::May, None)));
+        let dane_only = config.dane_init(Named::DaneOnly, "d.example", Some(25), &none);
+        assert_eq!(
+            dane_only.unwrap_err().dsn().reason,
+            "client TLS configuration problem"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// `dane_init()` with DNSSEC lookups: what an MX RRset or a host that was not
+    /// validated makes of dane and dane-only (no TLSA lookup is needed for those).
+    #[test]
+    fn dane_without_validated_records() {
+        let (mut config, dir) = config("");
+        config.dnssec = true;
+        let rr = |data, valid| dns::Rr {
+            qname: "mx.d.example".into(),
+            rname: "mx.d.example".into(),
+            ttl: 60,
+            pref: 10,
+            dnssec_valid: valid,
+            data,
+        };
+        let mx = rr(dns::RrData::Mx("mx.d.example".into()), false);
+        let addr = rr(dns::RrData::A("127.0.0.1".parse().unwrap()), false);
+        let insecure_mx = Server {
+            host: "mx.d.example",
+            mx: Some(&mx),
+            rr: Some(&addr),
+        };
+        let reason = |r: Result<(Named, Option<tls::Dane>), Invalid>| r.unwrap_err().dsn().reason;
+        assert_eq!(
+            config.dane_init(Named::Dane, "d.example", Some(25), &insecure_mx),
+            Ok((Named::May, None))
+        );
+        assert_eq!(
+            reason(config.dane_init(Named::DaneOnly, "d.example", Some(25), &insecure_mx)),
+            "non DNSSEC destination"
+        );
+        let insecure_host = Server {
+            host: "mx.d.example",
+            mx: None,
+            rr: Some(&addr),
+        };
+        assert_eq!(
+            reason(config.dane_init(Named::DaneOnly, "d.example", Some(25), &insecure_host)),
+            "no TLSA records found"
+        );
         assert!(
             config
-                .dane_init(Named::DaneOnly, "d.example", Some(25))
+                .dane_init(Named::Dane, "d.example", None, &insecure_host)
                 .is_err()
         );
         std::fs::remove_dir_all(dir).unwrap();

@@ -1,0 +1,90 @@
+//! The TLSA records of one server for the dane and dane-only levels: which name is
+//! asked, and what the answer means.
+//!
+//! Postfix counterpart: `tls_dane_resolve()`, `resolve_host()` and `dane_lookup()` in
+//! `tls/tls_dane.c`. Postfix validates no DNSSEC itself: with smtp_dns_support_level =
+//! dnssec it asks with the DO bit and trusts the AD bit of the (local) resolver, as
+//! crates/dns does. TLSA records are looked up only for a host whose address records
+//! were validated; the name asked is `_PORT._tcp.` and the host's name after CNAMEs,
+//! then, when that has none and differs, the name before. Records of a reply that was
+//! not validated count as none; PKIX usages (0, 1) and the private-use matching type
+//! are dropped with Postfix's warning.
+
+use dns::{ResFlags, Resolver, Rr, RrData, RrType, Status};
+use tls::dane::Tlsa;
+
+/// What the lookup found (Postfix's `TLS_DANE` flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// No validated TLSA records (`TLS_DANE_FLAG_NORRS`).
+    None,
+    /// Validated records, none of them of a usage and type DANE for SMTP takes
+    /// (`TLS_DANE_FLAG_EMPTY`).
+    Unusable,
+    /// The records, and the name they were found under (the base domain).
+    Records(String, Vec<Tlsa>),
+    /// The lookup failed (`TLS_DANE_FLAG_ERROR`); the warning was logged.
+    Error,
+}
+
+/// `tls_dane_resolve()`: the TLSA records for the server of address record `host_rr`
+/// on `port`.
+pub fn resolve(resolver: &Resolver, port: u16, host_rr: &Rr) -> Found {
+    if !host_rr.dnssec_valid {
+        // A host in an unsigned zone has no TLSA records worth asking for (Postfix
+        // asks after a CNAME only when the name before it is secure, which needs a
+        // lookup of its own; not done here: counted as insecure).
+        return Found::None;
+    }
+    let rname = host_rr.rname.trim_end_matches('.');
+    let qname = host_rr.qname.trim_end_matches('.');
+    let is_cname = !rname.eq_ignore_ascii_case(qname);
+    let found = lookup(resolver, port, rname);
+    if found == Found::None && is_cname {
+        return lookup(resolver, port, qname);
+    }
+    found
+}
+
+/// `resolve_host()` and `dane_lookup()`: the TLSA records of `_PORT._tcp.HOST`.
+fn lookup(resolver: &Resolver, port: u16, host: &str) -> Found {
+    let name = format!("_{port}._tcp.{host}");
+    let flags = ResFlags {
+        dnssec: true,
+        ..ResFlags::default()
+    };
+    match resolver.lookup(&name, RrType::Tlsa, flags) {
+        Ok(records) => {
+            if !records.first().is_some_and(|rr| rr.dnssec_valid) {
+                return Found::None;
+            }
+            let mut kept = Vec::new();
+            for rr in &records {
+                let RrData::Tlsa(usage, selector, mtype, data) = &rr.data else {
+                    continue;
+                };
+                let rname = rr.rname.trim_end_matches('.');
+                let qname = rr.qname.trim_end_matches('.');
+                let owner = if rname.eq_ignore_ascii_case(qname) {
+                    rname.to_string()
+                } else {
+                    format!("{qname} -> {rname}")
+                };
+                match Tlsa::parse(*usage, *selector, *mtype, data, &owner) {
+                    Ok(tlsa) => kept.push(tlsa),
+                    Err(warning) => log::msg_warn!("{warning}"),
+                }
+            }
+            if kept.is_empty() {
+                Found::Unusable
+            } else {
+                Found::Records(host.to_string(), kept)
+            }
+        }
+        Err(e) if e.status == Status::NotFound => Found::None,
+        Err(e) => {
+            log::msg_warn!("DANE TLSA lookup problem: {}", e.why);
+            Found::Error
+        }
+    }
+}
