@@ -29,7 +29,7 @@ fn info(text: &str) {
 }
 
 /// A postfix-script fatal: logged, a pause as after any fatal, exit status 1.
-fn fatal(text: &str) -> i32 {
+pub fn fatal(text: &str) -> i32 {
     log::write(Severity::Fatal, text);
     std::thread::sleep(Duration::from_secs(1));
     1
@@ -131,16 +131,6 @@ impl Control<'_> {
         let Some(pid) = self.running() else {
             return fatal("the Postfix mail system is not running");
         };
-        // The master dies of a master.cf it cannot read; postfix-script has postconf read
-        // it first and leaves the running system alone when that fails.
-        let master_cf = self.paths.config.join("master.cf");
-        if let Err(e) = params::master_cf::MasterCf::read(&master_cf) {
-            log::write(Severity::Fatal, &e.to_string());
-            return fatal(&format!(
-                "cannot reload: {} has errors",
-                master_cf.display()
-            ));
-        }
         info("refreshing the Postfix mail system");
         let _ = sys::process::kill(pid, sys::signals::SIGHUP);
         0

@@ -20,6 +20,7 @@ mod chroot;
 mod control;
 mod dryrun;
 mod layout;
+mod prologue;
 
 use params::Config;
 use params::decl::install::{
@@ -66,6 +67,15 @@ fn main() {
 
     let config_dir = params::config::config_directory(None);
     let config = Config::load(&config_dir).unwrap_or_else(|e| global::fatal_config(e));
+    // Postfix's postfix command dies of it while it reads main.cf, before logging to
+    // maillog_file; so it is said on a terminal only.
+    if let Some(why) = prologue::foreign_interface(&config) {
+        log::retain_sinks(|_| false);
+        if sys::isatty(2) {
+            log::add_sink(Box::new(log::Stderr::new(&program)));
+        }
+        log::msg_fatal!("{why}");
+    }
     let text = |p| config.str(p).unwrap_or_else(|e| global::fatal_config(e));
     warn_compatibility(&config);
     let paths = check::Paths {
@@ -99,6 +109,18 @@ fn main() {
     {
         global::fatal_config(e);
     }
+    // postfix-script's first postconf command reads master.cf: every command but
+    // ironpost's dry-run (which reports such errors itself) stops when it does not parse,
+    // with postconf's words on standard error and the script's in the log.
+    let dry_run = command == "reload" && rest[1..].iter().any(|a| a == "-n" || a == "--dry-run");
+    if !dry_run && let Some(why) = prologue::master_cf_error(&paths.config) {
+        let postconf = PathBuf::from(text(&COMMAND_DIRECTORY)).join("postconf");
+        eprintln!("{}: fatal: {why}", postconf.display());
+        std::process::exit(control::fatal(&format!(
+            "cannot execute {}!",
+            postconf.display()
+        )));
+    }
     let ids = layout::Ids {
         owner: sys::user::by_name(&paths.mail_owner)
             .map(|a| (a.uid, a.gid))
@@ -118,7 +140,7 @@ fn main() {
         "abort" => ctl.abort(),
         // ironpost's dry-run (see dryrun.rs); any other word after reload is ignored, as
         // postfix-script ignores it.
-        "reload" if rest[1..].iter().any(|a| a == "-n" || a == "--dry-run") => ctl.reload_dry_run(),
+        "reload" if dry_run => ctl.reload_dry_run(),
         "reload" => ctl.reload(),
         "status" => ctl.status(),
         "check" => ctl.check(),
