@@ -104,27 +104,29 @@ fn start_failures(mx: &Instance, system: System) {
         "proxymap  unux  -       -       n       -       -       proxymap",
     );
     start_fails(mx, system);
-    // Postfix's postfix-script says only that postconf failed (postconf's message went
-    // to the terminal); ironpost's logs postconf's message too.
-    match system {
-        System::Postfix => expect(mx, &since, "postconf-fails", "postconf -M"),
-        System::Ironpost => expect(mx, &since, "master-cf-field", "master.cf"),
-    };
+    // postfix-script says only that postconf failed: postconf's message went to the
+    // terminal.
+    expect(mx, &since, "postconf-fails", "postconf -M");
     mx.write("etc/master.cf", &stock);
 
-    // A port name that is not a service.
+    // An entry postconf takes and the master refuses, naming the line.
+    let since = window_start();
+    mx.replace_master_cf_line(
+        |l| l.contains(" inet ") && l.ends_with("smtpd"),
+        "127.0.0.1:@SMTP_PORT@ inet y - n - - smtpd",
+    );
+    start_fails(mx, system);
+    expect(mx, &since, "master-cf-syntax", "fix line");
+    mx.write("etc/master.cf", &stock);
+
+    // A port name that is not a service: the master has getaddrinfo()'s words for it.
     let since = window_start();
     mx.replace_master_cf_line(
         |l| l.contains(" inet ") && l.ends_with("smtpd"),
         "127.0.0.1:smtpp inet n - n - - smtpd",
     );
     start_fails(mx, system);
-    // Postfix's master has getaddrinfo()'s words for it; ironpost's master names the
-    // master.cf line.
-    match system {
-        System::Postfix => expect(mx, &since, "unknown-service", "getent services smtpp"),
-        System::Ironpost => expect(mx, &since, "master-cf-syntax", "fix line"),
-    };
+    expect(mx, &since, "unknown-service", "getent services smtpp");
     mx.write("etc/master.cf", &stock);
 
     // An address this host does not have. Postfix's postfix command says so on the
