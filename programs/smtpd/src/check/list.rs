@@ -67,6 +67,8 @@ pub enum Restriction {
     PermitTlsClientcerts,
     /// `permit_tls_all_clientcerts`: any trusted client certificate.
     PermitTlsAllClientcerts,
+    /// `reject_plaintext_session`: a session without TLS.
+    RejectPlaintextSession,
     /// `reject_sender_login_mismatch` and its variants.
     SenderLogin(LoginCheck),
     /// `reject_unauth_destination`.
@@ -157,6 +159,10 @@ const SIMPLE: &[(&str, Restriction)] = &[
     (
         "permit_tls_all_clientcerts",
         Restriction::PermitTlsAllClientcerts,
+    ),
+    (
+        "reject_plaintext_session",
+        Restriction::RejectPlaintextSession,
     ),
     (
         "reject_unauth_destination",

@@ -356,6 +356,14 @@ impl Checker {
             Restriction::PermitMynetworks => self.permit_mynetworks(facts.peer),
             Restriction::PermitTlsClientcerts => self.permit_tls_clientcerts(facts, false),
             Restriction::PermitTlsAllClientcerts => self.permit_tls_clientcerts(facts, true),
+            // The reply names neither client nor address, as Postfix's.
+            Restriction::RejectPlaintextSession if facts.tls.is_none() => self.refusal(
+                self.codes.plaintext,
+                "4.7.1",
+                "Session encryption is required",
+                class,
+            ),
+            Restriction::RejectPlaintextSession => Verdict::Dunno,
             Restriction::PermitAuthDestination => self.auth_destination(facts, true),
             Restriction::RejectUnauthDestination => self.unauth_destination(facts, false),
             Restriction::DeferUnauthDestination => self.unauth_destination(facts, true),

@@ -21,6 +21,8 @@ pub struct Codes {
     pub reject: u16,
     /// `defer_code`.
     pub defer: u16,
+    /// `plaintext_reject_code`.
+    pub plaintext: u16,
     /// `access_map_reject_code`.
     pub access_reject: u16,
     /// `access_map_defer_code`.
@@ -120,6 +122,7 @@ impl Codes {
         Codes {
             reject: code(config, &s::REJECT_CODE),
             defer: code(config, &s::DEFER_CODE),
+            plaintext: code(config, &s::PLAINTEXT_REJECT_CODE),
             access_reject: code(config, &s::ACCESS_MAP_REJECT_CODE),
             access_defer: code(config, &s::ACCESS_MAP_DEFER_CODE),
             relay: code(config, &s::RELAY_DOMAINS_REJECT_CODE),
