@@ -1,6 +1,9 @@
 //! What-if mode (`smtpd -W client_address=... [client_name=...] [helo=...] [sender=...]
-//! recipient=... [sasl_username=...] [sasl_method=...]`): would smtpd accept this client,
-//! HELO, sender and recipient, and which restriction decided, without a connection.
+//! recipient=... [sasl_username=...] [sasl_method=...] [encryption_protocol=...]
+//! [encryption_cipher=...] [encryption_keysize=...] [ccert_fingerprint=...]
+//! [ccert_pubkey_fingerprint=...] [ccert_subject=...] [ccert_issuer=...]`): would smtpd
+//! accept this client, HELO, sender and recipient, and which restriction decided, without
+//! a connection.
 //!
 //! Postfix counterpart: none (see global::whatif; Postfix's nearest is a manual SMTP
 //! session). The restriction engine is the one `main` builds ([`crate::checker`]), the
@@ -11,6 +14,19 @@
 //! as `kind=decision` answers and the stage as `kind=stage` (`accept`, `reject` or `defer`
 //! with the reply); the refusal's `NOQUEUE: reject:` line comes out as a log answer.
 //!
+//! The session's TLS facts have the names of Postfix's policy delegation attributes: any
+//! `encryption_*` or `ccert_*` argument makes the session one after STARTTLS, and
+//! `ccert_fingerprint` (with `ccert_pubkey_fingerprint`) the client's certificate. As in
+//! the policy protocol, which gives `ccert_subject` and `ccert_issuer` only for a
+//! certificate verified against smtpd's CAs, a subject or issuer makes the certificate a
+//! trusted one (what `permit_tls_all_clientcerts` needs). A certificate is only asked for
+//! with `smtpd_tls_ask_ccert = yes`; otherwise the given one is set aside, as a real
+//! session would not have it. Without TLS, the level `encrypt` refuses AUTH and MAIL with
+//! `530 5.7.0 Must issue a STARTTLS command first`, and when SASL is on
+//! (`smtpd_sasl_auth_enable`) AUTH is checked as the session checks it, so that
+//! `smtpd_tls_auth_only` gives its `503 5.5.1 Error: authentication not enabled`; with
+//! SASL off a `sasl_username` is taken as XCLIENT's LOGIN gives it.
+//!
 //! [`Trace`]: crate::check::trace::Trace
 
 use crate::check::{Checker, Facts};
@@ -19,6 +35,7 @@ use crate::settings::Settings;
 use global::whatif::{WhatIf, emit, finish};
 use ipc::Attrs;
 use std::net::{IpAddr, SocketAddr};
+use tls::SecurityLevel;
 
 /// Answers the question and exits: 0 accepted, 1 rejected, 2 deferred.
 pub fn run(query: WhatIf) -> ! {
@@ -39,6 +56,7 @@ pub fn run(query: WhatIf) -> ! {
     }
     let recipient = query.arg("recipient");
     let sender = query.arg("sender");
+    let tls = tls_facts(&query);
     let mut session = Session {
         checker: &mut checker,
         settings: &settings,
@@ -49,6 +67,8 @@ pub fn run(query: WhatIf) -> ! {
         sasl_method: query
             .arg("sasl_method")
             .or(query.arg("sasl_username").map(|_| "PLAIN")),
+        tls: tls.as_ref(),
+        level_setting: level_setting(&query),
         shown: 0,
     };
     let delay = session.checker.delay_reject();
@@ -57,6 +77,11 @@ pub fn run(query: WhatIf) -> ! {
             session.stage("CONNECT", None, |c, f| c.client(f))?;
             session.stage("HELO", None, |c, f| c.helo(f))?;
         }
+        if session.sasl_username.is_some() && settings.sasl.enabled {
+            session.tls_first("AUTH")?;
+            session.auth()?;
+        }
+        session.tls_first("MAIL")?;
         session.sender = sender;
         if !delay && sender.is_some() {
             session.stage("MAIL", None, |c, f| {
@@ -83,6 +108,11 @@ struct Session<'a> {
     sender: Option<&'a str>,
     sasl_username: Option<&'a str>,
     sasl_method: Option<&'a str>,
+    /// The TLS facts, after STARTTLS.
+    tls: Option<&'a tls::Summary>,
+    /// The parameter that set the TLS security level: `smtpd_tls_security_level`, or
+    /// when that is empty the obsolete `smtpd_enforce_tls` it falls back to.
+    level_setting: &'static str,
     /// Trace decisions already written.
     shown: usize,
 }
@@ -111,7 +141,7 @@ impl Session<'_> {
             rcpt_count: 0,
             size: 0,
             instance: "whatif",
-            tls: None,
+            tls: self.tls,
             stress: &self.settings.stress,
         };
         let result = check(self.checker, &facts);
@@ -142,4 +172,161 @@ impl Session<'_> {
         );
         result.map_err(|_| status)
     }
+
+    /// A stage the session refuses before any restriction: the setting that decided and
+    /// the reply, written as the engine's decisions are; Err is the exit status.
+    fn refuse(&self, stage: &str, setting: &str, value: &str, reply: &str) -> Result<(), i32> {
+        emit(
+            &Attrs::new()
+                .str("kind", "decision")
+                .str("stage", stage)
+                .str("list", setting)
+                .str("restriction", value)
+                .str("key", "")
+                .str("result", reply),
+        );
+        emit(
+            &Attrs::new()
+                .str("kind", "stage")
+                .str("stage", stage)
+                .str("client", &self.peer.namaddr)
+                .str("result", "reject")
+                .str("reply", reply),
+        );
+        Err(1)
+    }
+
+    /// At level encrypt, `stage` (AUTH, MAIL) before STARTTLS is refused, as the session
+    /// refuses every command but EHLO, HELO, STARTTLS, NOOP and QUIT.
+    fn tls_first(&self, stage: &str) -> Result<(), i32> {
+        if self.settings.tls.level != SecurityLevel::Encrypt || self.tls.is_some() {
+            return Ok(());
+        }
+        let reply = "530 5.7.0 Must issue a STARTTLS command first";
+        self.refuse(stage, self.level_setting, "encrypt", reply)
+    }
+
+    /// AUTH as the session checks it (smtp_proto::auth_check): SASL waits for TLS with
+    /// `smtpd_tls_auth_only` (implied by level encrypt), and is then not enabled.
+    fn auth(&self) -> Result<(), i32> {
+        let waits = (self.settings.sasl.tls_auth_only
+            || self.settings.tls.level == SecurityLevel::Encrypt)
+            && self.tls.is_none();
+        let state = smtp_proto::AuthState {
+            helo_required: self.settings.helo_required,
+            helo_seen: self.helo.is_some(),
+            enabled: !waits,
+            in_mail: false,
+            needs_tls: false,
+            authenticated: false,
+        };
+        let method = self.sasl_method.unwrap_or("PLAIN");
+        let args = smtp_proto::tokenize(format!("AUTH {method}").as_bytes());
+        let Err(reject) = smtp_proto::auth_check(&args, &state) else {
+            return Ok(());
+        };
+        let reply = reject.reply.to_string();
+        let reply = reply.trim_end();
+        let setting = if waits {
+            params::decl::tls::SMTPD_TLS_AUTH_ONLY.name
+        } else {
+            params::decl::smtpd::SMTPD_HELO_REQUIRED.name
+        };
+        self.refuse("AUTH", setting, "yes", reply)
+    }
+}
+
+/// Which parameter set the TLS security level (see [`Session::level_setting`]).
+fn level_setting(query: &WhatIf) -> &'static str {
+    let level = &params::decl::tls::SMTPD_TLS_SECURITY_LEVEL;
+    let text = query
+        .config
+        .str(level)
+        .unwrap_or_else(|e| crate::settings::fatal(e));
+    if text.trim().is_empty() {
+        params::decl::tls::SMTPD_ENFORCE_TLS.name
+    } else {
+        level.name
+    }
+}
+
+/// The session's TLS facts from the question's policy-delegation-named arguments; None
+/// for a plaintext session.
+fn tls_facts(query: &WhatIf) -> Option<tls::Summary> {
+    const NAMES: [&str; 7] = [
+        "encryption_protocol",
+        "encryption_cipher",
+        "encryption_keysize",
+        "ccert_fingerprint",
+        "ccert_pubkey_fingerprint",
+        "ccert_subject",
+        "ccert_issuer",
+    ];
+    if !NAMES.iter().any(|n| query.arg(n).is_some()) {
+        return None;
+    }
+    // The summary keeps the handshake's names as static text; this process answers
+    // one question and exits.
+    let leak = |name: &str, default: &str| -> &'static str {
+        Box::leak(
+            query
+                .arg(name)
+                .unwrap_or(default)
+                .to_string()
+                .into_boxed_str(),
+        )
+    };
+    let bits = query
+        .arg("encryption_keysize")
+        .map(|b| {
+            b.parse()
+                .unwrap_or_else(|_| log::msg_fatal!("what-if: bad encryption_keysize"))
+        })
+        .unwrap_or(256);
+    let ask_ccert = query
+        .config
+        .bool(&params::decl::tls::SMTPD_TLS_ASK_CCERT)
+        .unwrap_or_else(|e| crate::settings::fatal(e));
+    let given = query.arg("ccert_fingerprint").map(|fingerprint| {
+        let subject = query.arg("ccert_subject");
+        let issuer = query.arg("ccert_issuer");
+        let cert = tls::PeerCert {
+            subject_cn: subject.unwrap_or_default().to_string(),
+            issuer_cn: issuer.unwrap_or_default().to_string(),
+            fingerprint: fingerprint.to_string(),
+            pkey_fingerprint: query
+                .arg("ccert_pubkey_fingerprint")
+                .unwrap_or_default()
+                .to_string(),
+            issuer_oneline: issuer.map(|i| format!("/CN={i}")).unwrap_or_default(),
+        };
+        (cert, subject.is_some() || issuer.is_some())
+    });
+    let (peer_cert, trusted) = match given {
+        Some(_) if !ask_ccert => {
+            log::msg_info!(
+                "what-if: smtpd_tls_ask_ccert = no: the client is not asked for a certificate; ccert_fingerprint set aside"
+            );
+            (None, false)
+        }
+        Some((cert, trusted)) => (Some(cert), trusted),
+        None => (None, false),
+    };
+    let trust = match (&peer_cert, trusted) {
+        (None, _) => tls::Trust::Anonymous,
+        (Some(_), false) => tls::Trust::Untrusted,
+        (Some(_), true) => tls::Trust::Trusted,
+    };
+    Some(tls::Summary {
+        trust,
+        protocol: leak("encryption_protocol", "TLSv1.3"),
+        cipher: leak("encryption_cipher", "TLS_AES_256_GCM_SHA384"),
+        cipher_usebits: bits,
+        cipher_algbits: bits,
+        kex: None,
+        server_signature: None,
+        client_signature: None,
+        ccert_requested: ask_ccert,
+        peer_cert,
+    })
 }
