@@ -13,6 +13,8 @@
 use e2e::Instance;
 use std::process::Command;
 
+mod tls;
+
 const MAIN_CF: &str = "
 mynetworks = 127.0.0.2/32
 canonical_maps = texthash:@DIR@/etc/canonical

@@ -1,0 +1,209 @@
+//! t-52's TLS rows: the what-if's TLS facts (`encryption_protocol=`, `ccert_fingerprint=`,
+//! `ccert_pubkey_fingerprint=`, `ccert_subject=`, `ccert_issuer=`, Postfix's policy
+//! delegation names) against a real STARTTLS session with and without the client
+//! certificate of crates/tls's test CA, for reject_plaintext_session,
+//! permit_tls_clientcerts (relay_clientcerts), permit_tls_all_clientcerts (a certificate
+//! smtpd_tls_CAfile verifies), check_ccert_access, a certificate smtpd does not ask for
+//! (smtpd_tls_ask_ccert = no), and level encrypt's `530` before STARTTLS. The first
+//! refusal (MAIL or RCPT) or the acceptance of RCPT must be the same, and the answer must
+//! name the rule that decided.
+
+use super::{instance_with, python, whatif};
+use e2e::Instance;
+use std::process::Command;
+
+/// The test certificates of crates/tls.
+fn cert(name: &str) -> String {
+    format!(
+        "{}/../../crates/tls/tests/golden/certs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// An openssl pipeline's output, trimmed.
+fn shell(script: &str) -> String {
+    let out = Command::new("sh").args(["-c", script]).output().unwrap();
+    assert!(out.status.success(), "{script}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The client certificate's SHA-256 fingerprints as smtpd shows them (upper-case hex
+/// with colons): the certificate's and its public key's.
+fn fingerprints() -> (String, String) {
+    let pem = cert("client.pem");
+    let cert = shell(&format!(
+        "openssl x509 -in {pem} -noout -fingerprint -sha256 | sed 's/.*=//'"
+    ));
+    let pkey = shell(&format!(
+        "openssl x509 -in {pem} -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -c | sed 's/.*= //'"
+    ));
+    (cert.to_uppercase(), pkey.to_uppercase())
+}
+
+/// What the client does: no STARTTLS, STARTTLS without a certificate, or with one.
+#[derive(Clone, Copy, Debug)]
+enum Tls {
+    Plain,
+    Anonymous,
+    Certificate,
+}
+
+/// The real session: `MAIL 530 ...` when MAIL is refused, else `RCPT CODE TEXT`.
+fn real(port: u16, tls: Tls, rcpt: &str) -> String {
+    let script = "import smtplib, ssl, sys\n\
+        port, tls, cert, key, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]\n\
+        s = smtplib.SMTP('127.0.0.1', port, timeout=30)\n\
+        s.ehlo('client.example')\n\
+        if tls != 'Plain':\n\
+        \x20   ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n\
+        \x20   ctx.check_hostname = False\n\
+        \x20   ctx.verify_mode = ssl.CERT_NONE\n\
+        \x20   if tls == 'Certificate':\n\
+        \x20       ctx.load_cert_chain(cert, key)\n\
+        \x20   s.starttls(context=ctx)\n\
+        \x20   s.ehlo('client.example')\n\
+        code, text = s.mail('a@example.org')\n\
+        if code != 250:\n\
+        \x20   print('MAIL', code, text.decode())\n\
+        \x20   sys.exit(0)\n\
+        code, text = s.rcpt(rcpt)\n\
+        print('RCPT', code, '' if code == 250 else text.decode())\n\
+        s.rset()\n\
+        s.quit()\n";
+    let tls = format!("{tls:?}");
+    python(
+        script,
+        &[
+            &port.to_string(),
+            &tls,
+            &cert("client.pem"),
+            &cert("client.key"),
+            rcpt,
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{tls} {rcpt}: {e}"))
+}
+
+/// The what-if for the service on `port`: its exit status, output, and `MAIL REPLY` when
+/// MAIL is refused, else `RCPT REPLY` (`RCPT 250` when accepted).
+fn asked(mx: &Instance, port: u16, tls: Tls, rcpt: &str) -> (i32, String, String) {
+    let (cert_print, pkey_print) = fingerprints();
+    let mut args = vec![
+        "-n".to_string(),
+        format!("127.0.0.1:{port}"),
+        "-s".into(),
+        "client_address=127.0.0.1".into(),
+        "helo=client.example".into(),
+        "sender=a@example.org".into(),
+        format!("recipient={rcpt}"),
+    ];
+    match tls {
+        Tls::Plain => {}
+        Tls::Anonymous => args.push("encryption_protocol=TLSv1.3".into()),
+        Tls::Certificate => args.extend([
+            "encryption_protocol=TLSv1.3".into(),
+            format!("ccert_fingerprint={cert_print}"),
+            format!("ccert_pubkey_fingerprint={pkey_print}"),
+            "ccert_subject=client.example".into(),
+            "ccert_issuer=ironpost test CA".into(),
+        ]),
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, text) = whatif(mx, &args);
+    let stage = |name: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("smtpd: {name}: ")))
+            .map(str::to_string)
+    };
+    let answer = match stage("MAIL") {
+        Some(mail) if mail != "accept" => {
+            format!("MAIL {}", mail.split_once(' ').map_or("", |(_, r)| r))
+        }
+        _ => match stage("RCPT") {
+            Some(rcpt) if rcpt == "accept" => "RCPT 250".to_string(),
+            Some(rcpt) => format!("RCPT {}", rcpt.split_once(' ').map_or("", |(_, r)| r)),
+            None => panic!("{tls:?} {rcpt}: no RCPT stage\n{text}"),
+        },
+    };
+    (status, text, answer)
+}
+
+#[test]
+fn tls_facts_answer_as_a_starttls_session_with_a_client_certificate() {
+    let may = e2e::free_port();
+    let ccert = e2e::free_port();
+    let all = e2e::free_port();
+    let encrypt = e2e::free_port();
+    // The relay restrictions left empty: the recipient restrictions decide relaying.
+    let tls =
+        "-o smtpd_tls_security_level=may -o smtpd_tls_ask_ccert=yes -o smtpd_relay_restrictions=";
+    let extra = format!(
+        "127.0.0.1:{may} inet n - n - - smtpd\n  {tls}\n  \
+         -o smtpd_recipient_restrictions=reject_plaintext_session,permit_tls_clientcerts,reject_unauth_destination\n\
+         127.0.0.1:{ccert} inet n - n - - smtpd\n  {tls}\n  \
+         -o smtpd_recipient_restrictions=check_ccert_access,texthash:@DIR@/etc/ccert_access,reject_unauth_destination\n\
+         127.0.0.1:{all} inet n - n - - smtpd\n  {tls}\n  \
+         -o smtpd_recipient_restrictions=permit_tls_all_clientcerts,reject_unauth_destination\n\
+         127.0.0.1:{encrypt} inet n - n - - smtpd\n  -o smtpd_tls_security_level=encrypt -o smtpd_relay_restrictions=\n"
+    );
+    let Some(mx) = instance_with("t-52-tls", &extra) else {
+        return;
+    };
+    let (cert_print, pkey_print) = fingerprints();
+    mx.write(
+        "etc/relay_ccerts",
+        &format!("{cert_print} client.example\n"),
+    );
+    mx.write(
+        "etc/ccert_access",
+        &format!("{pkey_print} REJECT that key is refused\n"),
+    );
+    for (name, value) in [
+        ("smtpd_tls_cert_file", cert("rsa.pem")),
+        ("smtpd_tls_key_file", cert("rsa.key")),
+        ("smtpd_tls_CAfile", cert("ca.pem")),
+        (
+            "relay_clientcerts",
+            mx.expand("texthash:@DIR@/etc/relay_ccerts"),
+        ),
+    ] {
+        mx.set_main_cf(name, &value);
+    }
+    mx.postfix(&["reload"]);
+    mx.wait_log("reload -- version", 10);
+    for port in [may, ccert, all, encrypt] {
+        e2e::wait_until(10, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+    }
+    const FAR: &str = "someone@example.com";
+    const NEAR: &str = "user@vmail.e2e.test";
+    // (service, what the client does, recipient, the rule the answer must name)
+    let rows = [
+        (may, Tls::Plain, NEAR, "reject_plaintext_session"),
+        (may, Tls::Anonymous, FAR, "reject_unauth_destination"),
+        (may, Tls::Certificate, FAR, "permit_tls_clientcerts"),
+        (ccert, Tls::Certificate, FAR, "check_ccert_access"),
+        (ccert, Tls::Anonymous, FAR, "reject_unauth_destination"),
+        (all, Tls::Certificate, FAR, "permit_tls_all_clientcerts"),
+        (all, Tls::Anonymous, FAR, "reject_unauth_destination"),
+        (encrypt, Tls::Plain, NEAR, "smtpd_tls_security_level"),
+        (encrypt, Tls::Anonymous, NEAR, ""),
+        // Level encrypt without smtpd_tls_ask_ccert: the certificate is not asked for.
+        (encrypt, Tls::Certificate, FAR, "reject_unauth_destination"),
+    ];
+    for (port, tls, rcpt, rule) in rows {
+        let real = real(port, tls, rcpt).trim_end().to_string();
+        let (status, text, answer) = asked(&mx, port, tls, rcpt);
+        let row = format!("port {port} {tls:?} {rcpt}");
+        // smtplib gives the code, a space and the text after the code.
+        assert_eq!(answer, real, "{row}\n{text}");
+        let expected = match real.split(' ').nth(1) {
+            Some("250") => 0,
+            Some(code) if code.starts_with('4') => 2,
+            _ => 1,
+        };
+        assert_eq!(status, expected, "{row}\n{text}");
+        assert!(text.contains(rule), "{row}: {rule} not named\n{text}");
+    }
+}
