@@ -76,10 +76,15 @@ crate::params! {
     /// level 3.6, else md5.
     "lmtp_tls_fingerprint_digest" LMTP_TLS_FINGERPRINT_DIGEST: Str =
         "${{$compatibility_level} <level {3.6} ? {md5} : {sha256}}";
-    /// The SMTP client: disabled, enabled or dnssec. The dane levels need dnssec; this client's
-    /// resolver does not report DNSSEC validation, so they fall back as Postfix's do without
-    /// it. The default is empty.
+    /// The SMTP client: disabled, enabled or dnssec. The dane levels need dnssec, with which
+    /// lookups ask for DNSSEC and trust the AD bit of the resolver. The default is empty.
     "smtp_dns_support_level" SMTP_DNS_SUPPORT_LEVEL: Str = "";
     /// The LMTP client: as smtp_dns_support_level. The default is empty.
     "lmtp_dns_support_level" LMTP_DNS_SUPPORT_LEVEL: Str = "";
+    /// The SMTP client at level dane, for a server under an MX RRset that was not
+    /// DNSSEC-validated: may (no DANE), encrypt, or dane (its addresses and TLSA records
+    /// are looked up with DNSSEC all the same, and TLSA records authenticate it). The
+    /// default is dane when smtp_tls_security_level is dane, else may.
+    "smtp_tls_dane_insecure_mx_policy" SMTP_TLS_DANE_INSECURE_MX_POLICY: Str =
+        "${{$smtp_tls_security_level} == {dane} ? {dane} : {may}}";
 }
