@@ -10,7 +10,11 @@
 //! forwarded mail as new mail, and with `-m` (`--mx`) the mail exchangers the SMTP client
 //! would try. `postwhatif [-c config_dir] [-j] [-n service] -s name=value...` asks
 //! smtpd's restriction engine whether it would accept a client (`client_address=`,
-//! `client_name=`), `helo=`, `sender=`, `recipient=` and `sasl_username=`.
+//! `client_name=`), `helo=`, `sender=`, `recipient=` and `sasl_username=`, and for a
+//! session after STARTTLS its TLS facts with the names of Postfix's policy delegation
+//! (`encryption_protocol=`, `encryption_cipher=`, `ccert_fingerprint=`,
+//! `ccert_pubkey_fingerprint=`, and `ccert_subject=`/`ccert_issuer=` for a certificate
+//! smtpd's CAs verify); without them the session is plaintext (see smtpd's whatif.rs).
 //!
 //! The answers come from the daemons' own code: each (cleanup, trivial-rewrite, local,
 //! smtpd) is started from daemon_directory in its what-if mode (global::whatif), with the
