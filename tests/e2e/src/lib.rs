@@ -108,6 +108,8 @@ pub struct Instance {
     pub sink_port: u16,
     sink: Option<Child>,
     keep: bool,
+    /// The command line the instance's commands run through (see [`Instance::run_through`]).
+    through: Vec<String>,
 }
 
 const MAIN_CF: &str = "\
@@ -191,6 +193,7 @@ impl Instance {
             dir,
             sink: None,
             keep: false,
+            through: Vec::new(),
         };
         let main_cf = instance
             .expand(MAIN_CF)
@@ -289,9 +292,27 @@ impl Instance {
         postdrop
     }
 
+    /// Runs the instance's commands (`postfix start`, `reload`, `stop`, ... of both
+    /// systems) as arguments of `prefix` (after @...@ expansion), e.g. `unshare --mount`
+    /// and a script that sets up the namespace and runs its arguments: the master starts
+    /// there, and its daemons live there.
+    pub fn run_through(&mut self, prefix: &[&str]) {
+        self.through = prefix.iter().map(|word| self.expand(word)).collect();
+    }
+
+    /// `program`, or the [`Instance::run_through`] prefix with `program` as an argument.
+    pub fn runner(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let Some((first, rest)) = self.through.split_first() else {
+            return Command::new(program);
+        };
+        let mut command = Command::new(first);
+        command.args(rest).arg(program);
+        command
+    }
+
     /// Runs an ironpost command with `-c` pointing at this instance.
     pub fn command(&self, name: &str, args: &[&str]) -> Output {
-        Command::new(program(name))
+        self.runner(program(name))
             .arg("-c")
             .arg(self.etc())
             .args(args)
@@ -319,7 +340,8 @@ impl Instance {
         if system == System::Ironpost {
             return self.postfix(args);
         }
-        let out = Command::new(POSTFIX_COMMAND)
+        let out = self
+            .runner(POSTFIX_COMMAND)
             .arg("-c")
             .arg(self.etc())
             .args(args)
