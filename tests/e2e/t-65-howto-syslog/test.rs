@@ -1,0 +1,393 @@
+//! The Debugging Howto's call-tracer recipe exactly as it is written, on an instance that
+//! logs to syslog: `smtpd -D`, `debugger_command` piping strace to `logger -p mail.info`,
+//! `postfix reload`, and strace's lines in the mail log next to smtpd's own. And the syslog
+//! records themselves, byte for byte against Postfix 3.7's.
+//!
+//! This host has no syslog daemon and no /dev/log, and a test must not make one for the
+//! whole machine. So the instance's commands run through `unshare --mount` and a script
+//! (PRIVATE_DEV) that mounts a private /dev in which /dev/log is the test's own datagram
+//! socket; the master started there stays in that namespace with all its daemons, and so do
+//! the tracer and logger that a daemon starts. The test's receiver ([`Syslogd`]) plays the
+//! syslog daemon: it keeps each datagram as it came (`log/datagrams`) and writes
+//! `log/maillog` as a syslog daemon writes /var/log/mail.log (the datagram's timestamp, the
+//! host name, the rest), which is the file the harness's `log()` reads.
+
+use e2e::{Instance, System, wait_until};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Run by `unshare --mount --propagation private sh PRIVATE_DEV @DIR@ command...`: a /dev
+/// with what the daemons, sh, strace and logger use, plus `log`, bound to the socket the
+/// test serves at @DIR@/log/dev-log. The new /dev is built aside (an empty directory on the
+/// host, a tmpfs only in the namespace) and moved over /dev once complete.
+const PRIVATE_DEV: &str = r#"set -e
+dir=$1
+shift
+dev=$dir/private-dev
+mkdir -p "$dev"
+mount -t tmpfs -o mode=755 private-dev "$dev"
+for node in null zero full random urandom tty ptmx; do
+    touch "$dev/$node"
+    mount --bind "/dev/$node" "$dev/$node"
+done
+for sub in pts shm; do
+    mkdir "$dev/$sub"
+    mount --rbind "/dev/$sub" "$dev/$sub"
+done
+ln -s /proc/self/fd "$dev/fd"
+ln -s /proc/self/fd/0 "$dev/stdin"
+ln -s /proc/self/fd/1 "$dev/stdout"
+ln -s /proc/self/fd/2 "$dev/stderr"
+touch "$dev/log"
+mount --bind "$dir/log/dev-log" "$dev/log"
+mount --move "$dev" /dev
+exec "$@"
+"#;
+
+/// The test's syslog daemon: a thread that receives datagrams on @DIR@/log/dev-log until
+/// dropped.
+struct Syslogd {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Syslogd {
+    fn start(mx: &Instance) -> Syslogd {
+        let path = mx.dir.join("log/dev-log");
+        let _ = std::fs::remove_file(&path);
+        let socket = UnixDatagram::bind(&path).unwrap();
+        // Daemons connect after dropping to the postfix user, as to a real /dev/log.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let raw = mx.dir.join("log/datagrams");
+        let file = mx.dir.join("log/maillog");
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        let host = host.trim().split('.').next().unwrap().to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65536];
+            let append = |path: &std::path::Path, line: &str| {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap();
+                f.write_all(line.as_bytes()).unwrap();
+            };
+            // After the stop, what is already queued is still taken.
+            loop {
+                let n = match socket.recv(&mut buf) {
+                    Ok(n) => n,
+                    Err(_) if stopped.load(Ordering::Relaxed) => break,
+                    Err(_) => continue,
+                };
+                let datagram = String::from_utf8_lossy(&buf[..n]).into_owned();
+                append(&raw, &format!("{}\n", datagram.replace('\n', "\\n")));
+                // `<pri>Mmm dd HH:MM:SS rest` becomes `Mmm dd HH:MM:SS host rest`.
+                let line = match datagram.split_once('>') {
+                    Some((_, rest)) if rest.len() > 16 && rest.is_char_boundary(15) => {
+                        format!("{} {host} {}", &rest[..15], &rest[16..])
+                    }
+                    _ => datagram.clone(),
+                };
+                append(&file, &format!("{}\n", line.trim_end_matches('\n')));
+            }
+        });
+        Syslogd {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Syslogd {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// An instance logging to syslog, its commands run in a private mount namespace whose
+/// /dev/log is the receiver's. Fields drop in order: the instance stops (and logs its
+/// last records) before the receiver goes.
+struct Syslogged {
+    mx: Instance,
+    _syslogd: Syslogd,
+}
+
+/// Whether this host can make private mount namespaces; the test is skipped otherwise.
+fn namespaces_possible() -> bool {
+    let ok = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        testkit::skip("needs unshare --mount (util-linux, CAP_SYS_ADMIN)");
+    }
+    ok
+}
+
+/// A stopped instance of `daemons` (ironpost's, or none: Postfix 3.7's alone) that logs to
+/// syslog with `facility`.
+fn syslogged(name: &str, daemons: &[&str], facility: &str) -> Option<Syslogged> {
+    if !namespaces_possible() {
+        return None;
+    }
+    let mut mx = Instance::with_daemons(name, daemons)?;
+    mx.set_main_cf("maillog_file", "");
+    mx.set_main_cf("syslog_facility", facility);
+    mx.write("private-dev.sh", PRIVATE_DEV);
+    mx.run_through(&[
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "@DIR@/private-dev.sh",
+        "@DIR@",
+    ]);
+    let syslogd = Syslogd::start(&mx);
+    Some(Syslogged {
+        mx,
+        _syslogd: syslogd,
+    })
+}
+
+/// The datagrams received so far.
+fn datagrams(mx: &Instance) -> Vec<String> {
+    std::fs::read_to_string(mx.dir.join("log/datagrams"))
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// A datagram's parts: priority, timestamp, tag (with `[pid]` when there is one) and text.
+fn parts(datagram: &str) -> Option<(u32, &str, &str, &str)> {
+    let rest = datagram.strip_prefix('<')?;
+    let (pri, rest) = rest.split_once('>')?;
+    let stamp = rest.get(..15)?;
+    let rest = rest.get(15..)?.strip_prefix(' ')?;
+    let (tag, text) = rest.split_once(": ")?;
+    Some((pri.parse().ok()?, stamp, tag, text))
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The Howto's recipe, with strace for truss, word for word.
+const HOWTO_STRACE: &str = "PATH=/bin:/usr/bin:/usr/local/bin; (strace -p $process_id 2>&1 | logger -p mail.info) & sleep 5";
+
+#[test]
+fn t1_strace_through_logger_reaches_the_mail_log() {
+    if !have("strace") || !have("logger") {
+        testkit::skip("needs strace and logger (apt-get install strace bsdutils)");
+        return;
+    }
+    let Some(mut system) = syslogged("t-65-howto", &e2e::IRONPOST_DAEMONS, "mail") else {
+        return;
+    };
+    let mx = &mut system.mx;
+    mx.start();
+    // "Append a -D option to the suspect command in /etc/postfix/master.cf"
+    let smtp = "127.0.0.1:@SMTP_PORT@ inet n - n - - smtpd";
+    mx.replace_master_cf_line(|l| l == mx.expand(smtp), &format!("{smtp} -D"));
+    // "Edit the debugger_command definition in /etc/postfix/main.cf"
+    mx.add_main_cf(&format!("debugger_command =\n     {HOWTO_STRACE}\n"));
+    // "Type "postfix reload" and watch the logfile."
+    mx.postfix(&["reload"]);
+    mx.wait_log("reload -- version", 10);
+    mx.send_local("t65-traced");
+    mx.wait_log("relay=virtual", 40);
+
+    let log = mx.log();
+    let smtpd_pid = log
+        .lines()
+        .find(|l| l.contains("postfix/smtpd[") && l.contains("]: running: PATH=/bin:"))
+        .and_then(|l| l.split("smtpd[").nth(1)?.split(']').next())
+        .unwrap_or_else(|| panic!("no running: line:\n{log}"))
+        .to_string();
+    // strace's lines arrive through logger: mail.info, logger's own tag.
+    let attached = format!("strace: Process {smtpd_pid} attached");
+    let all = datagrams(mx);
+    let traced: Vec<(u32, &str, &str)> = all
+        .iter()
+        .filter_map(|d| parts(d))
+        .filter(|(_, _, tag, _)| !tag.starts_with("postfix/"))
+        .map(|(pri, _, tag, text)| (pri, tag, text))
+        .collect();
+    assert!(
+        traced.iter().any(|(_, _, text)| text.contains(&attached)),
+        "no \"{attached}\" from logger:\n{}",
+        all.join("\n")
+    );
+    for (pri, tag, text) in &traced {
+        assert_eq!(*pri, 22, "logger -p mail.info sends <22>: {tag}: {text}");
+    }
+    assert!(
+        traced
+            .iter()
+            .any(|(_, _, text)| text.contains("ehlo") || text.contains("mail FROM")),
+        "the trace shows the session's reads:\n{}",
+        all.join("\n")
+    );
+    // The traced daemon's own records, in the same log, with its pid and mail.info.
+    let own = format!("postfix/smtpd[{smtpd_pid}]");
+    for needle in ["connect from localhost[127.0.0.1]", "disconnect from"] {
+        assert!(
+            all.iter()
+                .any(|d| parts(d).is_some_and(|(pri, _, tag, text)| {
+                    pri == 22 && tag == own && text.starts_with(needle)
+                })),
+            "no <22> {own}: {needle}:\n{}",
+            all.join("\n")
+        );
+    }
+    // In the log file as a syslog daemon writes it, both are there, the tracer's among
+    // the daemon's.
+    assert!(log.contains(&attached), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&format!("{own}: connect from localhost[127.0.0.1]"))),
+        "{log}"
+    );
+}
+
+/// What one system sends to /dev/log: a message over SMTP, then postlog records of each
+/// severity, a long one and one under a tag that has its own pid. Returns the datagrams.
+fn scenario(name: &str, system: System) -> Option<Vec<String>> {
+    let daemons: &[&str] = match system {
+        System::Ironpost => &e2e::IRONPOST_DAEMONS,
+        System::Postfix => &[],
+    };
+    let mut logged = syslogged(name, daemons, "local5")?;
+    let mx = &mut logged.mx;
+    match system {
+        System::Ironpost => mx.start(),
+        System::Postfix => mx.start_postfix(),
+    }
+    mx.send_local("t65-compared");
+    mx.wait_log(": removed", 40);
+    let postlog = match system {
+        System::Ironpost => e2e::program("postlog"),
+        System::Postfix => "/usr/sbin/postlog".into(),
+    };
+    let long = "x".repeat(2100);
+    let records: [&[&str]; 7] = [
+        &["-t", "strace", "attached"],
+        &["-p", "warning", "a warning"],
+        &["-p", "error", "an error, été"],
+        &["-p", "fatal", "a fatal"],
+        &["-p", "panic", "a panic"],
+        &[&long],
+        &["-t", "smtpd[1234]", "forwarded"],
+    ];
+    for args in records {
+        let _ = mx
+            .runner(&postlog)
+            .arg("-c")
+            .arg(mx.etc())
+            .args(args)
+            .env_remove("MAIL_CONFIG")
+            .output()
+            .unwrap();
+    }
+    let seen = wait_until(10, || {
+        datagrams(mx)
+            .iter()
+            .any(|d| d.ends_with("]: forwarded") || d.ends_with(" smtpd[1234]: forwarded"))
+    });
+    assert!(seen, "{}", datagrams(mx).join("\n"));
+    Some(datagrams(mx))
+}
+
+/// A datagram's priority, and the rest after the timestamp with process ids and queue ids
+/// made generic.
+fn normal(datagram: &str) -> (u32, String) {
+    let Some((pri, _, tag, text)) = parts(datagram) else {
+        return (0, format!("UNPARSED {datagram}"));
+    };
+    let tag = match tag.split_once('[') {
+        Some((name, pid))
+            if pid
+                .trim_end_matches(']')
+                .bytes()
+                .all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{name}[PID]")
+        }
+        _ => tag.to_string(),
+    };
+    // A queue id: the record's first word, upper-case hex and the like, then a colon.
+    let text = match text.split_once(": ") {
+        Some((id, rest)) if id.len() >= 8 && id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            format!("QID: {rest}")
+        }
+        _ => text.to_string(),
+    };
+    (pri, format!("{tag}: {text}"))
+}
+
+#[test]
+fn t2_syslog_records_are_postfix_s() {
+    let Some(ours) = scenario("t-65-ours", System::Ironpost) else {
+        return;
+    };
+    let Some(theirs) = scenario("t-65-postfix", System::Postfix) else {
+        return;
+    };
+    // Every record has the shape of glibc's syslog(3): `<pri>Mmm dd HH:MM:SS tag[pid]: `,
+    // the day padded with a space, local5's priorities.
+    for d in ours.iter().chain(&theirs) {
+        let (pri, stamp, tag, _) =
+            parts(d).unwrap_or_else(|| panic!("not a syslog datagram: {d:?}"));
+        assert!((168..176).contains(&pri), "not local5: {d}");
+        assert!(
+            stamp.as_bytes()[3] == b' ' && stamp.as_bytes()[4] != b'0',
+            "{d}"
+        );
+        assert!(tag.ends_with(']'), "{d}");
+    }
+    // The records both systems write, equal once made generic.
+    let wanted = [
+        "postfix/smtpd[PID]: connect from localhost[127.0.0.1]",
+        "postfix/smtpd[PID]: disconnect from localhost[127.0.0.1]",
+        "postfix/qmgr[PID]: QID: removed",
+        "strace[PID]: attached",
+        "postfix/postlog[PID]: warning: a warning",
+        "postfix/postlog[PID]: error: an error",
+        "postfix/postlog[PID]: fatal: a fatal",
+        "postfix/postlog[PID]: panic: a panic",
+        "postfix/postlog[PID]: xxxx",
+        // Not smtpd[1234][pid]: the tag has a pid already.
+        "smtpd[PID]: forwarded",
+    ];
+    let pick = |records: &[String], needle: &str| -> (u32, String) {
+        records
+            .iter()
+            .map(|d| normal(d))
+            .find(|(_, rest)| rest.starts_with(needle))
+            .unwrap_or_else(|| panic!("no {needle}:\n{}", records.join("\n")))
+    };
+    for needle in wanted {
+        assert_eq!(
+            pick(&ours, needle),
+            pick(&theirs, needle),
+            "ironpost's record differs from Postfix's"
+        );
+    }
+}
