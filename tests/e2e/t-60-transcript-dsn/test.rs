@@ -1,0 +1,126 @@
+//! t-60: the postmaster's copy of a notice names the saved SMTP session transcripts of
+//! the message (issue 13 §5; an ironpost extension, docs/TRANSCRIPTS.md).
+//!
+//! The next hop (smtp-sink) refuses the recipient with a 550; its address is in
+//! smtp_transcript_peer_list, so ironpost's SMTP client saves the session, and with
+//! notify_classes = bounce the postmaster gets a copy of the non-delivery notice. The
+//! copy must carry a `Session transcript: PATH` line whose file exists and holds the
+//! refused dialogue; the sender's notice must name no transcript (it may hold other
+//! parties' words, and the path is local). The timeline (`posttrace ID`) points at the
+//! same file. Without a transcript the postmaster copy is Postfix's: t-29 compares it.
+
+#[path = "../t-29-bounce/harness.rs"]
+mod harness;
+#[allow(dead_code)]
+#[path = "../t-23-qmgr/harness.rs"]
+mod qmgr_harness;
+
+use harness::*;
+use std::process::{Child, Command, Stdio};
+
+/// smtp-sink refusing every RCPT TO with a 550; killed when dropped.
+struct RefusingRelay(Child);
+
+impl Drop for RefusingRelay {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn refusing_relay(mx: &e2e::Instance) -> RefusingRelay {
+    let child = Command::new("/usr/sbin/smtp-sink")
+        .args(["-u", "nobody", "-f", "RCPT", "-B"])
+        .arg("550 5.1.1 Recipient address rejected: User unknown")
+        .arg(format!("127.0.0.1:{}", mx.sink_port))
+        .arg("10")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("smtp-sink");
+    e2e::wait_until(5, || {
+        std::net::TcpStream::connect(("127.0.0.1", mx.sink_port)).is_ok()
+    });
+    RefusingRelay(child)
+}
+
+/// The paths the `Session transcript: PATH` lines of `notice` name.
+fn named_transcripts(notice: &str) -> Vec<String> {
+    notice
+        .lines()
+        .filter_map(|l| l.strip_prefix("Session transcript: "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_postmaster_copy_names_the_transcript_and_the_sender_notice_does_not() {
+    let Some(mut mx) = instance("t-60-dsn", Bounce::Ours) else {
+        return;
+    };
+    let _relay = refusing_relay(&mx);
+    mx.set_main_cf("notify_classes", "bounce, resource, software");
+    mx.set_main_cf("bounce_notice_recipient", USER);
+    mx.set_main_cf("smtp_transcript_peer_list", "127.0.0.1");
+    mx.start();
+    sendmail(&mx, USER, FAR, "t60-remote");
+    // The message and the two notices.
+    wait_count(&mx, ": removed", 3, 60);
+    let log = mx.log();
+    let id = log
+        .lines()
+        .find(|l| l.contains(&format!("to=<{FAR}>")) && l.contains("status=bounced"))
+        .and_then(|l| l.split(": ").nth(1))
+        .unwrap_or_else(|| panic!("no bounced delivery:\n{log}"))
+        .to_string();
+    let messages = mx.mailbox();
+    let reports: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.contains("multipart/report"))
+        .collect();
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    let (copies, senders): (Vec<&String>, Vec<&String>) = reports
+        .into_iter()
+        .partition(|m| m.contains("Subject: Postmaster Copy: Undelivered Mail"));
+    assert_eq!((copies.len(), senders.len()), (1, 1), "{messages:#?}");
+
+    // The postmaster's copy: one transcript, the SMTP client's, in transcript_directory,
+    // named after the bounced message, after the recipient's line and before the
+    // delivery status part.
+    let copy = copies[0];
+    let named = named_transcripts(copy);
+    assert_eq!(named.len(), 1, "{copy}");
+    let path = &named[0];
+    let directory = format!("{}/queue/transcript/", mx.dir.display());
+    assert!(
+        path.starts_with(&directory) && path.contains("_smtp_127.0.0.1_") && path.ends_with(&id),
+        "{path}"
+    );
+    let line = copy.find("Session transcript: ").unwrap();
+    assert!(
+        copy.find("<far@relay.e2e.test>: host 127.0.0.1").unwrap() < line,
+        "{copy}"
+    );
+    assert!(line < copy.find("Reporting-MTA: ").unwrap(), "{copy}");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(text.contains(&format!("< RCPT TO:<{FAR}>")), "{text}");
+    assert!(
+        text.contains("> 550 5.1.1 Recipient address rejected: User unknown"),
+        "{text}"
+    );
+
+    // The sender's notice names none.
+    let sender = senders[0];
+    assert!(named_transcripts(sender).is_empty(), "{sender}");
+    assert!(!sender.contains("/transcript/"), "{sender}");
+
+    // The timeline points at the same file.
+    let trace = mx.command("posttrace", &[&id]);
+    let timeline = String::from_utf8_lossy(&trace.stdout);
+    assert!(
+        timeline.contains(&format!(
+            "smtp saved the SMTP session's transcript in {path}"
+        )),
+        "{timeline}"
+    );
+}
