@@ -120,14 +120,17 @@ fn reload_with_a_broken_master_cf_fails_and_changes_nothing() {
     mx.write("etc/master.cf", &format!("{good}bogus line here\n"));
     let reload = mx.command("postfix", &["reload"]);
     assert_eq!(reload.status.code(), Some(1), "{reload:?}");
+    // As Postfix's postfix-script: postconf's words on standard error, the script's in
+    // the log.
     let line = good.lines().count() + 1;
-    mx.wait_log(
-        &format!(
-            "fatal: file {}/master.cf: line {line}: bad field count",
+    assert_eq!(
+        String::from_utf8_lossy(&reload.stderr),
+        format!(
+            "/usr/sbin/postconf: fatal: file {}/master.cf: line {line}: bad field count\n",
             mx.etc().display()
-        ),
-        5,
+        )
     );
+    mx.wait_log("fatal: cannot execute /usr/sbin/postconf!", 5);
     assert!(!mx.log().contains("reload -- version"), "{}", mx.log());
     // The running system keeps serving with the old configuration.
     assert_eq!(mx.master_pid(), Some(master));
