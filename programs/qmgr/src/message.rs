@@ -172,6 +172,25 @@ pub struct Client {
     pub rewrite_context: String,
 }
 
+/// Postfix's `%.200s`: at most 200 bytes of `text` (cut at a character boundary).
+fn clip(text: &str) -> &str {
+    let mut end = text.len().min(200);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// DSN notify flags as Postfix takes them: digits only, NEVER alone or any of SUCCESS,
+/// FAILURE and DELAY (`DSN_NOTIFY_OK`).
+fn dsn_notify(text: &str) -> Option<i32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i32 = text.parse().ok()?;
+    (n == 1 || (n != 0 && n & !0xe == 0)).then_some(n)
+}
+
 /// The per-recipient records seen before the `R` record they belong to.
 #[derive(Default)]
 struct Pending {
@@ -348,6 +367,22 @@ impl Message {
                 _ => self.record(kind, text, offset, &mut pending)?,
             }
         }
+        // Per-recipient records after the last recipient (Postfix words the first
+        // without "address" here).
+        if let Some(old) = pending.dsn_orcpt {
+            log::msg_warn!(
+                "{}: ignoring out-of-order DSN original recipient <{}>",
+                self.id,
+                clip(&old)
+            );
+        }
+        if let Some(old) = pending.orig_rcpt {
+            log::msg_warn!(
+                "{}: ignoring out-of-order original recipient <{}>",
+                self.id,
+                clip(&old)
+            );
+        }
         self.refill_time = crate::scheduler::now_tv().0;
         self.defaults();
         if self.arrival.0 == 0 {
@@ -371,12 +406,46 @@ impl Message {
         pending: &mut Pending,
     ) -> Result<(), ()> {
         match kind {
-            rec_type::DSN_ORCPT => pending.dsn_orcpt = Some(text),
-            rec_type::DSN_NOTIFY => match text.parse::<i32>() {
-                Ok(n) if n > 0 && n & !0xf == 0 => pending.dsn_notify = n,
-                _ => log::msg_warn!("{}: ignoring malformed DSN notify flags <{text}>", self.id),
-            },
-            rec_type::ORCP => pending.orig_rcpt = Some(text),
+            // A per-recipient record whose recipient never came: Postfix warns and
+            // drops it rather than pin it on the wrong recipient.
+            rec_type::DSN_ORCPT => {
+                if let Some(old) = pending.dsn_orcpt.replace(text) {
+                    log::msg_warn!(
+                        "{}: ignoring out-of-order DSN original recipient address <{}>",
+                        self.id,
+                        clip(&old)
+                    );
+                }
+            }
+            rec_type::DSN_NOTIFY => {
+                if pending.dsn_notify != 0 {
+                    log::msg_warn!(
+                        "{}: ignoring out-of-order DSN notify flags <{}>",
+                        self.id,
+                        pending.dsn_notify
+                    );
+                    pending.dsn_notify = 0;
+                }
+                match dsn_notify(&text) {
+                    Some(n) => pending.dsn_notify = n,
+                    None => {
+                        log::msg_warn!(
+                            "{}: ignoring malformed DSN notify flags <{}>",
+                            self.id,
+                            clip(&text)
+                        )
+                    }
+                }
+            }
+            rec_type::ORCP => {
+                if let Some(old) = pending.orig_rcpt.replace(text) {
+                    log::msg_warn!(
+                        "{}: ignoring out-of-order original recipient <{}>",
+                        self.id,
+                        clip(&old)
+                    );
+                }
+            }
             rec_type::SIZE => return self.size_record(&text),
             rec_type::TIME if self.arrival.0 == 0 => self.arrival = time_record(&text),
             rec_type::CTIME if self.create_time == 0 => {
@@ -599,6 +668,86 @@ mod tests {
 
     fn addresses(message: &Message) -> Vec<&str> {
         message.rcpts.iter().map(|r| r.address.as_str()).collect()
+    }
+
+    /// The warnings reading `file` as message `id` logs.
+    fn warnings_of(id: &str, file: &[u8]) -> Vec<String> {
+        static CAPTURE: std::sync::OnceLock<log::Capture> = std::sync::OnceLock::new();
+        let capture = CAPTURE.get_or_init(|| {
+            let capture = log::Capture::default();
+            log::add_sink(Box::new(capture.clone()));
+            capture
+        });
+        let path = write(file);
+        let _ = Message::read(&path, id, (2, 0), 100);
+        let _ = std::fs::remove_file(&path);
+        capture
+            .lines()
+            .into_iter()
+            .filter(|l| l.starts_with(&format!("warning: {id}: ")))
+            .collect()
+    }
+
+    #[test]
+    fn out_of_order_recipient_records_are_dropped_with_postfix_warnings() {
+        // Two original recipients, two DSN records of each kind, for one recipient: the
+        // earlier of each pair is dropped; the later goes with the recipient.
+        let envelope = [
+            (rec_type::TIME, "1700000000"),
+            (rec_type::FROM, "sender@example.com"),
+            (rec_type::ORCP, "first@example.com"),
+            (rec_type::ORCP, "second@example.com"),
+            (rec_type::DSN_ORCPT, "rfc822;one@example.com"),
+            (rec_type::DSN_ORCPT, "rfc822;two@example.com"),
+            (rec_type::DSN_NOTIFY, "2"),
+            (rec_type::DSN_NOTIFY, "4"),
+            (rec_type::RCPT, "a@example.com"),
+            // Left over at the end: nothing follows them but the content.
+            (rec_type::ORCP, "stray@example.com"),
+            (rec_type::DSN_ORCPT, "rfc822;stray@example.com"),
+        ];
+        let file = queue_file(&envelope, None);
+        assert_eq!(
+            warnings_of("OOO1", &file),
+            [
+                "warning: OOO1: ignoring out-of-order original recipient <first@example.com>",
+                "warning: OOO1: ignoring out-of-order DSN original recipient address <rfc822;one@example.com>",
+                "warning: OOO1: ignoring out-of-order DSN notify flags <2>",
+            ]
+        );
+        let message = read(&file).unwrap();
+        assert_eq!(message.rcpts[0].orig_addr, "second@example.com");
+        assert_eq!(message.rcpts[0].dsn_orcpt, "rfc822;two@example.com");
+        assert_eq!(message.rcpts[0].dsn_notify, 4);
+        // The strays went with the next recipient, late@example.com (in the extracted
+        // segment); only strays after the last recipient are warned about at the end.
+        let mut tail_only = queue_file(&envelope[..9], None);
+        let end = tail_only.len() - 2;
+        let mut strays = Vec::new();
+        rec_put(&mut strays, rec_type::ORCP, &[b'x'; 250]).unwrap();
+        rec_put(&mut strays, rec_type::DSN_ORCPT, b"rfc822;y@example.com").unwrap();
+        tail_only.splice(end..end, strays);
+        let warnings = warnings_of("OOO2", &tail_only);
+        assert_eq!(
+            warnings[3..],
+            [
+                "warning: OOO2: ignoring out-of-order DSN original recipient <rfc822;y@example.com>".to_string(),
+                format!(
+                    "warning: OOO2: ignoring out-of-order original recipient <{}>",
+                    "x".repeat(200)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn dsn_notify_flags_as_postfix_takes_them() {
+        assert_eq!(dsn_notify("1"), Some(1));
+        assert_eq!(dsn_notify("14"), Some(14));
+        assert_eq!(dsn_notify("3"), None);
+        assert_eq!(dsn_notify("0"), None);
+        assert_eq!(dsn_notify("+2"), None);
+        assert_eq!(dsn_notify(""), None);
     }
 
     #[test]
