@@ -396,7 +396,12 @@ impl Report {
         let list =
             dns::smtp_addr::SmtpAddr::new(&resolver, settings, &mut random).domain_addr(domain);
         for rr in &list.addrs {
-            let text = format!("{domain}: preference {} {}", rr.pref, rr);
+            // As the client's log names a host: `name[address]`.
+            let host = match rr.addr() {
+                Some(addr) => format!("{}[{addr}]", rr.rname.trim_end_matches('.')),
+                None => rr.to_string(),
+            };
+            let text = format!("{domain}: preference {} {host}", rr.pref);
             self.push(Step::new("smtp", "mx", "", &text));
         }
         list.addrs.is_empty().then_some(list.why)
