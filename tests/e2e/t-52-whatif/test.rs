@@ -13,6 +13,7 @@
 use e2e::Instance;
 use std::process::Command;
 
+mod mx;
 mod tls;
 
 const MAIN_CF: &str = "
