@@ -160,13 +160,23 @@ fn field(out: &mut String, value: &str) {
     }
 }
 
-/// The destination label (`SMTP_KEY_MASK_SCACHE_DEST_LABEL`): service and the request's
-/// next hop (Postfix adds the sender with smtp_sender_dependent_authentication, which
-/// this client does not have).
+/// Whether the sender is part of the labels (`COND_SASL_SMTP_KEY_FLAG_SENDER`): with
+/// sender-dependent credentials, a session authenticated for one sender must not
+/// carry another sender's mail.
+fn sender_field(state: &State, out: &mut String) {
+    let settings = state.settings;
+    if settings.sender_auth && settings.sasl_passwd_maps.is_some() {
+        field(out, &state.request.sender);
+    }
+}
+
+/// The destination label (`SMTP_KEY_MASK_SCACHE_DEST_LABEL`): service, the sender
+/// with smtp_sender_dependent_authentication, and the request's next hop.
 pub fn dest_label(state: &State, request_nexthop: &str) -> String {
     let cache = &state.settings.cache;
     let mut out = String::new();
     field(&mut out, &cache.service);
+    sender_field(state, &mut out);
     field(&mut out, request_nexthop);
     out
 }
@@ -185,14 +195,16 @@ fn level_number(level: TlsLevel) -> u32 {
     }
 }
 
-/// The endpoint label (`SMTP_KEY_MASK_SCACHE_ENDP_LABEL`): service, the next hop and
-/// server name where SASL credentials may differ, the next hop where the
+/// The endpoint label (`SMTP_KEY_MASK_SCACHE_ENDP_LABEL`): service, the sender with
+/// smtp_sender_dependent_authentication, the next hop and server name where SASL
+/// credentials may differ, the next hop where the
 /// certificate must match it, the address, port and TLS level.
 pub fn endp_label(state: &State, endp: &Endpoint, level: TlsLevel) -> String {
     let settings = state.settings;
     let sasl = settings.sasl_passwd_maps.is_some();
     let mut out = String::new();
     field(&mut out, &settings.cache.service);
+    sender_field(state, &mut out);
     if sasl || level > TlsLevel::Encrypt {
         field(&mut out, &endp.dest);
     }

@@ -13,6 +13,7 @@
 use crate::chat::{Except, Resp};
 use crate::proto::Session;
 use crate::state::{Fail, State};
+use global::mail_addr_find::{Form, Strategy};
 
 /// What the client can do (Cyrus's plug-ins that Debian installs and Postfix uses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,39 +52,64 @@ fn base64(data: &[u8]) -> String {
     global::msg_stats::base64_encode(data)
 }
 
-/// The credentials for this session (`smtp_sasl_passwd_lookup()`): by server host
+/// The credentials for this session (`smtp_sasl_passwd_lookup()`): by sender address
+/// with smtp_sender_dependent_authentication (`user+ext@domain`, `user@domain`, `user`
+/// in a local domain, `@domain`, as `mail_addr_find()` tries them), then by server host
 /// name, then by next hop; None when there are none.
 fn passwd_lookup(state: &State, session: &Session) -> Result<Option<(String, String)>, ()> {
     let Some(maps) = &state.settings.sasl_passwd_maps else {
         return Ok(None);
     };
+    let sender = &state.request.sender;
+    let by_sender = match &state.settings.sender_auth_context {
+        Some(context) if !sender.is_empty() => context
+            .with(|context| {
+                global::mail_addr_find::mail_addr_find(
+                    maps,
+                    sender,
+                    Form::Internal,
+                    Form::ExternalFirst,
+                    Form::External,
+                    Strategy::DEFAULT,
+                    context,
+                )
+            })
+            .map(|found| found.map(|found| found.value)),
+        _ => Ok(None),
+    };
+    let mut found = by_sender;
     for key in [session.host.as_str(), session.dest.as_str()] {
-        match maps.find(key, false) {
-            Ok(Some(value)) => {
-                let (user, pass) = value.split_once(':').unwrap_or((&value, ""));
-                if log::verbose() > 0 {
-                    log::msg_info!(
-                        "smtp_sasl_passwd_lookup: host `{}' user `{user}' pass `{pass}'",
-                        session.host
-                    );
-                }
-                return Ok(Some((user.to_string(), pass.to_string())));
+        if !matches!(found, Ok(None)) {
+            break;
+        }
+        found = maps.find(key, false);
+    }
+    match found {
+        Ok(Some(value)) => {
+            let (user, pass) = value.split_once(':').unwrap_or((&value, ""));
+            if log::verbose() > 0 {
+                log::msg_info!(
+                    "smtp_sasl_passwd_lookup: host `{}' user `{user}' pass `{pass}'",
+                    session.host
+                );
             }
-            Ok(None) => {}
-            Err(_) => {
-                log::msg_warn!("{}: {} lookup error", state.request.queue_id, maps.title());
-                return Err(());
+            Ok(Some((user.to_string(), pass.to_string())))
+        }
+        Ok(None) => {
+            if log::verbose() > 0 {
+                log::msg_info!(
+                    "smtp_sasl_passwd_lookup: no auth info found (sender=`{}', host=`{}')",
+                    state.request.sender,
+                    session.host
+                );
             }
+            Ok(None)
+        }
+        Err(_) => {
+            log::msg_warn!("{}: {} lookup error", state.request.queue_id, maps.title());
+            Err(())
         }
     }
-    if log::verbose() > 0 {
-        log::msg_info!(
-            "smtp_sasl_passwd_lookup: no auth info found (sender=`{}', host=`{}')",
-            state.request.sender,
-            session.host
-        );
-    }
-    Ok(None)
 }
 
 /// Whether SASL is on and the password tables have credentials for this session

@@ -97,6 +97,11 @@ pub struct Settings {
     pub sasl_enable: bool,
     /// `smtp_sasl_password_maps`, when set.
     pub sasl_passwd_maps: Option<global::maps::Maps>,
+    /// `smtp_sender_dependent_authentication`: the sender is part of the cache labels.
+    pub sender_auth: bool,
+    /// What a sender lookup in `smtp_sasl_password_maps` needs (`mail_addr_find()`'s
+    /// local-part forms); only in SMTP mode with sender-dependent authentication on.
+    pub sender_auth_context: Option<global::addr_context::AddrContext>,
     /// `smtp_sasl_security_options`.
     pub sasl_options: String,
     /// `smtp_sasl_tls_security_options`.
@@ -261,6 +266,17 @@ impl Settings {
         } else {
             None
         };
+        let sender_auth = bool(
+            &SMTP_SENDER_DEPENDENT_AUTHENTICATION,
+            &LMTP_SENDER_DEPENDENT_AUTHENTICATION,
+        )?;
+        // Postfix asks the table by sender only in SMTP mode (smtp_sasl_passwd_lookup()
+        // tests smtp_mode), though the LMTP twin still adds the sender to cache labels.
+        let sender_auth_context = if sender_auth && !lmtp && sasl_passwd_maps.is_some() {
+            Some(global::addr_context::AddrContext::from_config(config)?)
+        } else {
+            None
+        };
         let bind = |param: &'static Param| -> Result<_, ConfigError> {
             let value = config.str(param)?;
             let bare = value.trim();
@@ -322,6 +338,8 @@ impl Settings {
             send_xforward: bool(&SMTP_SEND_XFORWARD_COMMAND, &LMTP_SEND_XFORWARD_COMMAND)?,
             sasl_enable,
             sasl_passwd_maps,
+            sender_auth,
+            sender_auth_context,
             sasl_options: str(&SMTP_SASL_SECURITY_OPTIONS, &LMTP_SASL_SECURITY_OPTIONS)?,
             sasl_tls_options: str(
                 &SMTP_SASL_TLS_SECURITY_OPTIONS,

@@ -65,7 +65,7 @@ class H(socketserver.StreamRequestHandler):
                         answer = self.rfile.readline().decode().rstrip("\r\n")
                         self.log("AUTH-ANSWER " + answer)
                         creds.append(base64.b64decode(answer))
-                if creds == [b"good", b"secret"]: self.out("235 2.7.0 Authentication successful")
+                if creds in ([b"good", b"secret"], [b"other", b"pw2"]): self.out("235 2.7.0 Authentication successful")
                 else: self.out("535 5.7.8 Error: authentication failed: authentication failure")
             elif verb == "STARTTLS" and mode == "tlsbroken":
                 self.out("220 2.0.0 Ready to start TLS"); return
@@ -1001,6 +1001,97 @@ fn sasl_equal_postfix() {
     );
     assert_eq!(status, postfix_status);
     assert_eq!(auth, postfix_auth);
+}
+
+/// smtp_sender_dependent_authentication with the connection cache on: credentials by
+/// the sender's address, by its @domain (a wrong password: deferred) and, for a sender
+/// the table lacks, by next hop. A session authenticated for one sender carries no
+/// other sender's mail (the cache labels hold the sender): the second sender
+/// authenticates anew, while the first sender's next message reuses its session
+/// without AUTH. Status lines and the AUTH dialogue equal Postfix's.
+fn run_sender_auth(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
+    let mut mx = instance("t-36-sender-auth", ours)?;
+    let port = free_port();
+    mx.set_main_cf("relay_domains", "auth.e2e.test");
+    mx.set_main_cf("smtp_sasl_auth_enable", "yes");
+    mx.set_main_cf("smtp_sender_dependent_authentication", "yes");
+    mx.set_main_cf("smtp_sasl_password_maps", "texthash:@DIR@/etc/sasl_passwd");
+    mx.set_main_cf("smtp_sasl_security_options", "noanonymous");
+    // The bare domain of the next hop, as smtp_cache_policy() matches it.
+    mx.set_main_cf("smtp_connection_cache_destinations", "127.0.0.1");
+    // Long enough that alice's session is still there for her second message.
+    mx.set_main_cf("smtp_connection_cache_time_limit", "30s");
+    mx.set_main_cf("connection_cache_ttl_limit", "30s");
+    mx.write(
+        "etc/sasl_passwd",
+        &format!(
+            "alice@vmail.e2e.test good:secret\n@other.e2e.test other:wrong\n\
+             [127.0.0.1]:{port} other:pw2\n"
+        ),
+    );
+    mx.write(
+        "etc/transport",
+        &format!("auth.e2e.test smtp:[127.0.0.1]:{port}\n"),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers = vec![server(port, &transcript, "auth")];
+    mx.start();
+    let cases = [
+        ("alice@vmail.e2e.test", "a1@auth.e2e.test", "status=sent"),
+        ("carol@third.e2e.test", "c@auth.e2e.test", "status=sent"),
+        ("alice@vmail.e2e.test", "a2@auth.e2e.test", "status=sent"),
+        ("bob@other.e2e.test", "b@auth.e2e.test", "status=deferred"),
+    ];
+    deliver(&mx, &mut servers, "t36s", &cases);
+    stop(servers);
+    let mut status: Vec<String> = mx
+        .log()
+        .lines()
+        .filter(|l| {
+            l.contains("postfix/smtp[") && (l.contains(" to=<") || l.contains(" warning: "))
+        })
+        .map(|l| match l.split_once(" warning: ") {
+            Some((_, warning)) => format!("warning: {warning}"),
+            None => normalize(l, [port, 0]),
+        })
+        .collect();
+    status.sort();
+    // In order: who authenticated, session by session, and which mail went where.
+    let dialogue: Vec<String> = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("AUTH") || l.starts_with("MAIL"))
+        .map(|l| l.split(" SIZE=").next().unwrap_or(l).to_string())
+        .collect();
+    Some((status, dialogue))
+}
+
+#[test]
+fn sender_dependent_auth_equal_postfix() {
+    let Some((postfix_status, postfix_dialogue)) = run_sender_auth(false) else {
+        return;
+    };
+    let Some((status, dialogue)) = run_sender_auth(true) else {
+        return;
+    };
+    assert!(
+        postfix_dialogue
+            .iter()
+            .filter(|l| l.starts_with("AUTH"))
+            .count()
+            == 3
+            && postfix_dialogue
+                .iter()
+                .filter(|l| l.starts_with("MAIL"))
+                .count()
+                == 3
+            && postfix_status
+                .iter()
+                .any(|l| l.contains("SASL authentication failed; server")),
+        "{postfix_status:#?}\n{postfix_dialogue:#?}"
+    );
+    assert_eq!(status, postfix_status);
+    assert_eq!(dialogue, postfix_dialogue);
 }
 
 /// Component swap: Postfix's qmgr driving ironpost's smtp delivers, bounces and defers
