@@ -15,6 +15,11 @@ crate::params! {
     /// (the default) means the recipient's domain, or $myhostname for a recipient without
     /// one, as Postfix 2.7 and later do.
     "default_filter_nexthop" DEFAULT_FILTER_NEXTHOP: Str = "";
+    /// Address verification probes the queue manager keeps in the active queue before it
+    /// defers further ones at once ("4.3.2 Too many address verification requests"), a
+    /// safety net behind the verify service's own limits. The default is 5000 (a quarter
+    /// of qmgr_message_active_limit's default). Added in Postfix 3.1.
+    "address_verify_pending_request_limit" ADDRESS_VERIFY_PENDING_REQUEST_LIMIT: Int = "5000", min 1;
     /// How long the queue manager waits for a delivery agent to report the status of one
     /// delivery request before it gives up with a fatal error. Specify a positive time with
     /// optional unit suffix s, m, h, d or w; the default is 1000s. Added in Postfix 2.8.
