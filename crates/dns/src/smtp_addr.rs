@@ -46,6 +46,10 @@ pub struct Settings<'a> {
     pub defer_if_no_mx_address_found: bool,
     /// `smtp_dns_support_level = dnssec`.
     pub dnssec: bool,
+    /// smtp_tls_dane_insecure_mx_policy above may: the addresses of MX hosts are looked
+    /// up with DNSSEC even when the MX RRset was not validated (their TLSA records may
+    /// still authenticate them).
+    pub insecure_mx_dnssec: bool,
     /// `smtp_dns_resolver_options` (for address lookups; MX lookups never search).
     pub resolver_options: ResFlags,
     /// Whether to look for this machine among the addresses (Postfix's
@@ -72,6 +76,7 @@ impl Settings<'_> {
             ignore_mx_lookup_error: false,
             defer_if_no_mx_address_found: false,
             dnssec: false,
+            insecure_mx_dnssec: false,
             resolver_options: ResFlags::default(),
             loop_detect: true,
             own_addrs: Vec::new(),
@@ -241,7 +246,8 @@ impl<'a> SmtpAddr<'a> {
     /// `smtp_addr_list()`: the addresses of every MX host, in MX order.
     fn addr_list(&mut self, mx_names: &[Rr], why: &mut Why) -> Vec<Rr> {
         let flags = ResFlags {
-            dnssec: mx_names.first().is_some_and(|mx| mx.dnssec_valid),
+            dnssec: mx_names.first().is_some_and(|mx| mx.dnssec_valid)
+                || self.settings.insecure_mx_dnssec,
             ..ResFlags::default()
         };
         let mut addrs = Vec::new();

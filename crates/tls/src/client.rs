@@ -64,6 +64,9 @@ pub enum ClientLevel {
     Encrypt,
     /// A certificate or public key with one of the fingerprints, trusted or not.
     Fingerprint,
+    /// DANE for a server under an MX RRset that was not validated: the TLSA records
+    /// must match, but the session is never more than `Trusted`.
+    HalfDane,
     /// DANE: the chain matches one of the server's DNSSEC-validated TLSA records
     /// ([`StartProps::dane`]).
     Dane,
@@ -80,6 +83,13 @@ impl ClientLevel {
     /// Whether the certificate must match (`TLS_MUST_MATCH()`).
     pub fn must_match(self) -> bool {
         self >= ClientLevel::Fingerprint
+    }
+
+    /// Whether a session of `trust` satisfies the level (`TLS_CERT_IS_MATCHED()`): at
+    /// half-dane a match leaves it `Trusted` (`TLS_NEVER_SECURED()`).
+    pub fn matched(self, trust: crate::Trust) -> bool {
+        trust == crate::Trust::Verified
+            || (self == ClientLevel::HalfDane && trust == crate::Trust::Trusted)
     }
 }
 
@@ -202,7 +212,9 @@ impl ClientTls {
             }
         };
         let dane = match props.level {
-            ClientLevel::Dane | ClientLevel::DaneOnly => props.dane.cloned(),
+            ClientLevel::HalfDane | ClientLevel::Dane | ClientLevel::DaneOnly => {
+                props.dane.cloned()
+            }
             _ => None,
         };
         let references = {
@@ -240,6 +252,7 @@ impl ClientTls {
                 None
             },
             dane,
+            half_dane: props.level == ClientLevel::HalfDane,
             peer: peer.to_string(),
         };
         let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
@@ -278,7 +291,7 @@ impl ClientTls {
         // Postfix reports a failed verification only where it matters
         // (TLS_LOG_UNTRUSTED), whatever smtp_tls_loglevel says.
         if props.level.must_match()
-            && summary.trust != crate::Trust::Verified
+            && !props.level.matched(summary.trust)
             && let Some(text) = rec.verify_error()
         {
             log(Severity::Info, &text);
@@ -376,6 +389,8 @@ struct PolicyVerifier {
     fingerprints: Option<(Digest, Vec<String>)>,
     /// At the DANE levels: the usable TLSA records.
     dane: Option<Dane>,
+    /// Half-dane: a match is `Trusted`, not `Verified`.
+    half_dane: bool,
     peer: String,
 }
 
@@ -562,7 +577,7 @@ impl ServerCertVerifier for PolicyVerifier {
         if let Some(dane) = &self.dane {
             let outcome = self.dane_verify(dane, end_entity, intermediates, server_name, now);
             self.rec.set_trusted(outcome.is_ok());
-            self.rec.set_verified(outcome.is_ok());
+            self.rec.set_verified(outcome.is_ok() && !self.half_dane);
             if let Err(text) = outcome {
                 self.rec.set_verify_error(text);
             }

@@ -296,6 +296,7 @@ fn connect_inet(state: &mut State, nexthop: &str) {
             ignore_mx_lookup_error: settings.ignore_mx_lookup_error,
             defer_if_no_mx_address_found: settings.defer_if_no_mx_address,
             dnssec: settings.tls_policy.dnssec(),
+            insecure_mx_dnssec: settings.tls_policy.insecure_mx_dnssec(),
             resolver_options: dns::ResFlags::default(),
             loop_detect: state.loop_detect,
             own_addrs: settings.own_addrs.clone(),

@@ -369,7 +369,7 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                         );
                         // What the handshake required (`tls_context->level`): dane
                         // without usable records requires no match.
-                        let must_match = props.level.must_match();
+                        let client_level = props.level;
                         if !session.chat.start_tls(engine, &props) {
                             session.broken = true;
                             if plaintext_fallback_ok(state, session) {
@@ -394,9 +394,11 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                         }
                         // At fingerprint and up the session is usable, but not for
                         // mail: QUIT goes out inside TLS.
-                        let verified = session.chat.tls_summary().map(|s| s.trust)
-                            == Some(tls::Trust::Verified);
-                        if must_match && !verified {
+                        let matched = session
+                            .chat
+                            .tls_summary()
+                            .is_some_and(|s| client_level.matched(s.trust));
+                        if client_level.must_match() && !matched {
                             let relay = session.namaddrport.clone();
                             return Ok(state.misc_fail(
                                 Fail::Site,
@@ -626,7 +628,8 @@ fn xforward_commands(state: &State, session: &Session) -> Vec<(Stage, String)> {
 /// The AUTH keyword's mechanisms (`smtp_sasl_helo_auth()`): AUTH and the old AUTH=
 /// form may both come; their lists are joined.
 fn helo_auth(settings: &crate::settings::Settings, session: &mut Session, words: &str) {
-    let list = crate::sasl::filter_mechanisms(&settings.sasl_mech_filter, words);
+    let list =
+        global::sasl_mech_filter::sasl_mech_filter(settings.sasl_mech_filter.as_ref(), words);
     match &mut session.sasl_mechanisms {
         Some(known) => {
             if !known.eq_ignore_ascii_case(&list)

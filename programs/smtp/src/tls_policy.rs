@@ -112,6 +112,9 @@ pub struct Policy {
     pub dane: Option<tls::Dane>,
     /// At the DANE levels: the records it would not take (warned about per connection).
     pub dane_unusable: Vec<tls::Tlsa>,
+    /// Level dane for a server under an MX RRset that was not validated (Postfix's
+    /// `TLS_LEV_HALF_DANE`): the records must match, the session is only `Trusted`.
+    pub half_dane: bool,
 }
 
 impl Policy {
@@ -125,6 +128,7 @@ impl Policy {
             servername: String::new(),
             dane: None,
             dane_unusable: Vec::new(),
+            half_dane: false,
         }
     }
 }
@@ -155,19 +159,23 @@ impl Policy {
             TlsLevel::Secure => tls::ClientLevel::Secure,
             TlsLevel::Verify => tls::ClientLevel::Verify,
             TlsLevel::DaneOnly => tls::ClientLevel::DaneOnly,
+            TlsLevel::Dane if self.half_dane => tls::ClientLevel::HalfDane,
             TlsLevel::Dane => tls::ClientLevel::Dane,
             TlsLevel::Encrypt => tls::ClientLevel::Encrypt,
             TlsLevel::Fingerprint => tls::ClientLevel::Fingerprint,
             _ => tls::ClientLevel::May,
         };
         if let Some(dane) = &self.dane
-            && matches!(level, tls::ClientLevel::Dane | tls::ClientLevel::DaneOnly)
+            && matches!(
+                level,
+                tls::ClientLevel::HalfDane | tls::ClientLevel::Dane | tls::ClientLevel::DaneOnly
+            )
         {
             for tlsa in &self.dane_unusable {
                 log::msg_warn!("{}", tlsa.unusable_warning(peer));
             }
             if dane.tlsa.is_empty() {
-                if level == tls::ClientLevel::Dane {
+                if level != tls::ClientLevel::DaneOnly {
                     log::msg_warn!(
                         "{peer}: all TLSA records unusable, fallback to unauthenticated TLS"
                     );
@@ -206,6 +214,8 @@ pub struct Config {
     servername: String,
     servername_param: &'static str,
     dnssec: bool,
+    /// smtp_tls_dane_insecure_mx_policy (may, encrypt or dane; none for LMTP).
+    insecure_mx: Named,
     /// The resolver for TLSA records, made at the first one (after the chroot).
     resolver: RefCell<Option<dns::Resolver>>,
     /// The policies found so far, by destination, server and port.
@@ -276,6 +286,20 @@ impl Config {
             )
         };
         let dns_level = str(&SMTP_DNS_SUPPORT_LEVEL, &LMTP_DNS_SUPPORT_LEVEL)?;
+        let insecure_mx = if lmtp {
+            Named::None
+        } else {
+            let value = config.str(&SMTP_TLS_DANE_INSECURE_MX_POLICY)?;
+            match Named::parse(value.trim()) {
+                Some(level @ (Named::May | Named::Encrypt | Named::Dane)) => level,
+                _ => {
+                    return Err(config_error(format!(
+                        "invalid {}: \"{value}\"",
+                        SMTP_TLS_DANE_INSECURE_MX_POLICY.name
+                    )));
+                }
+            }
+        };
         // DANE needs DNS lookups of hosts, not only the C library's.
         let host_lookup = str(
             &params::decl::smtp::SMTP_HOST_LOOKUP,
@@ -301,6 +325,7 @@ impl Config {
             servername: str(&SMTP_TLS_SERVERNAME, &LMTP_TLS_SERVERNAME)?,
             servername_param: pick(&SMTP_TLS_SERVERNAME, &LMTP_TLS_SERVERNAME).name,
             dnssec: lookup_dns && dns_level.trim().eq_ignore_ascii_case("dnssec"),
+            insecure_mx,
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         })
@@ -345,6 +370,12 @@ impl Config {
         self.dnssec
     }
 
+    /// Whether the addresses of MX hosts are looked up with DNSSEC even under an MX
+    /// RRset that was not validated (smtp_tls_dane_insecure_mx_policy above may).
+    pub fn insecure_mx_dnssec(&self) -> bool {
+        matches!(self.insecure_mx, Named::Encrypt | Named::Dane)
+    }
+
     /// The policy for server `host` of next hop `dest` (as the request names it) on
     /// `port` (None for a UNIX-domain socket), once per process
     /// (`smtp_tls_policy_cache_query()`); Err when invalid.
@@ -386,10 +417,14 @@ impl Config {
             }
         }
         let mut dane = None;
+        let mut half_dane = false;
         let level = match level {
             Named::Dane | Named::DaneOnly => {
                 let (level, found) = self.dane_init(level, dest, port, server)?;
-                dane = found;
+                if let Some((found, half)) = found {
+                    dane = Some(found);
+                    half_dane = half;
+                }
                 level
             }
             other => other,
@@ -482,6 +517,7 @@ impl Config {
                 .map(|d: &tls::Dane| d.split_usable().1)
                 .unwrap_or_default(),
             dane: dane.map(|d| d.split_usable().0),
+            half_dane,
         })
     }
 
@@ -618,7 +654,7 @@ impl Config {
     }
 
     /// `dane_init()`: the level dane and dane-only come to for this server, with the
-    /// records when DANE applies; Err (invalid, the reason logged) where Postfix marks
+    /// records when DANE applies (and whether it is half-dane); Err (invalid, the reason logged) where Postfix marks
     /// the policy invalid.
     fn dane_init(
         &self,
@@ -626,7 +662,7 @@ impl Config {
         dest: &str,
         port: Option<u16>,
         server: &Server<'_>,
-    ) -> Result<(Named, Option<tls::Dane>), Invalid> {
+    ) -> Result<(Named, Option<(tls::Dane, bool)>), Invalid> {
         let Some(port) = port else {
             log::msg_warn!(
                 "{dest}: the \"dane\" security level is invalid for delivery via unix-domain sockets"
@@ -638,11 +674,10 @@ impl Config {
             let why = format!("{dest}: {name} configured with dnssec lookups disabled");
             return dane_incompat(level, Incompat::Config, why).map(|l| (l, None));
         }
-        if server.mx.is_some_and(|mx| !mx.dnssec_valid)
-            && (level == Named::DaneOnly || self.global != Named::Dane)
+        let insecure_mx = server.mx.is_some_and(|mx| !mx.dnssec_valid);
+        if insecure_mx
+            && (level == Named::DaneOnly || matches!(self.insecure_mx, Named::None | Named::May))
         {
-            // smtp_tls_dane_insecure_mx_policy's default: dane when the global level is
-            // dane, else may.
             let why = "non DNSSEC destination".to_string();
             return dane_incompat(level, Incompat::Dest, why).map(|l| (l, None));
         }
@@ -669,6 +704,14 @@ impl Config {
             }
             crate::dane::Found::Records(base, tlsa) => (base, tlsa),
         };
+        let mut half_dane = false;
+        if insecure_mx {
+            if self.insecure_mx == Named::Encrypt {
+                let why = "Verification not possible, MX RRset is insecure".to_string();
+                return dane_incompat(level, Incompat::CantAuth, why).map(|l| (l, None));
+            }
+            half_dane = true;
+        }
         // With DANE trust anchors the names to match are the base domain and the MX
         // record's names (owner after CNAMEs, then the name asked).
         let mut names = vec![base_domain.clone()];
@@ -682,11 +725,14 @@ impl Config {
         }
         Ok((
             level,
-            Some(tls::Dane {
-                base_domain,
-                tlsa,
-                names,
-            }),
+            Some((
+                tls::Dane {
+                    base_domain,
+                    tlsa,
+                    names,
+                },
+                half_dane,
+            )),
         ))
     }
 }
@@ -788,6 +834,7 @@ mod tests {
             servername: String::new(),
             servername_param: "smtp_tls_servername",
             dnssec: false,
+            insecure_mx: Named::May,
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         };
@@ -871,7 +918,8 @@ mod tests {
             mx: Some(&mx),
             rr: Some(&addr),
         };
-        let reason = |r: Result<(Named, Option<tls::Dane>), Invalid>| r.unwrap_err().dsn().reason;
+        let reason =
+            |r: Result<(Named, Option<(tls::Dane, bool)>), Invalid>| r.unwrap_err().dsn().reason;
         assert_eq!(
             config.dane_init(Named::Dane, "d.example", Some(25), &insecure_mx),
             Ok((Named::May, None))

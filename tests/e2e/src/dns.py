@@ -1,8 +1,10 @@
 # A DNS server for the e2e tests (see dns.rs): UDP on argv[1] port 53, answering from
 # a zone given as JSON in argv[2] ({"name": [["A", "127.0.0.2"], ["TXT", "text"],
-# ["MX", "10 host"], ["NS", "host"]], ...}; a name with ["SERVFAIL", ""] gets SERVFAIL); names not in it
-# get NXDOMAIN, names with other types NODATA. Each query is appended to
-# argv[3] as "name TYPE". Prints "ready" once listening.
+# ["MX", "10 host"], ["NS", "host"], ["TLSA", "3 1 1 hexdata"]], ...}; a name with
+# ["SERVFAIL", ""] gets SERVFAIL; a name with ["AD", ""] gets replies with the AD bit,
+# as from a validating resolver); names not in it get NXDOMAIN, names with other types
+# NODATA. Each query is appended to argv[3] as "name TYPE" (with " DO" when the query
+# asked for DNSSEC records). Prints "ready" once listening.
 import json
 import socket
 import struct
@@ -10,7 +12,7 @@ import sys
 
 addr, zone, log_path = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 zone = {k.lower().rstrip("."): v for k, v in zone.items()}
-TYPES = {1: "A", 16: "TXT", 12: "PTR", 28: "AAAA", 15: "MX", 2: "NS"}
+TYPES = {1: "A", 16: "TXT", 12: "PTR", 28: "AAAA", 15: "MX", 2: "NS", 52: "TLSA"}
 
 
 def qname(data, at):
@@ -34,8 +36,14 @@ while True:
     qtype, qclass = struct.unpack(">HH", data[end:end + 4])
     question = data[12:end + 4]
     tname = TYPES.get(qtype, str(qtype))
+    # The DO bit: in the TTL field of an OPT record after the question.
+    dnssec_ok = False
+    arcount = struct.unpack(">H", data[10:12])[0]
+    if arcount and len(data) >= end + 4 + 11 and data[end + 4] == 0:
+        otype, _, ttl = struct.unpack(">HHI", data[end + 5:end + 13])
+        dnssec_ok = otype == 41 and bool(ttl & 0x8000)
     with open(log_path, "a") as log:
-        log.write("%s %s\n" % (name, tname))
+        log.write("%s %s%s\n" % (name, tname, " DO" if dnssec_ok else ""))
     records = zone.get(name.lower())
     answers = []
     if records is not None:
@@ -55,6 +63,10 @@ while True:
                 labels = [l for l in value.rstrip(".").split(".") if l]
                 rdata = b"".join(bytes([len(l)]) + l.encode() for l in labels) + b"\0"
                 code = 2
+            elif rtype == "TLSA":
+                usage, selector, mtype, hexdata = value.split(" ")
+                rdata = bytes([int(usage), int(selector), int(mtype)]) + bytes.fromhex(hexdata)
+                code = 52
             elif rtype == "SERVFAIL":
                 continue
             else:
@@ -66,6 +78,7 @@ while True:
     if records and records[0][0] == "SERVFAIL":
         rcode = 2
     rd = flags & 0x0100
-    header = struct.pack(">HHHHHH", ident, 0x8000 | 0x0400 | rd | 0x0080 | rcode, 1,
+    ad = 0x0020 if records and any(r[0] == "AD" for r in records) else 0
+    header = struct.pack(">HHHHHH", ident, 0x8000 | 0x0400 | rd | 0x0080 | ad | rcode, 1,
                          len(answers), 0, 0)
     sock.sendto(header + question + b"".join(answers), peer)

@@ -1,5 +1,6 @@
 //! A DNS server on a loopback address for the tests that need names resolved: block
-//! lists for smtpd (t-22), MX and A records for the SMTP client (t-47).
+//! lists for smtpd (t-22), MX and A records for the SMTP client (t-47), and for DANE
+//! (t-61) TLSA records and replies with the AD bit, as a validating resolver sends.
 //!
 //! The server (dns.py) answers UDP queries on port 53 of a 127.x address from a zone
 //! given as JSON, and writes each question to a log file. Port 53 is the only one

@@ -1,0 +1,327 @@
+//! The SMTP client's dane and dane-only levels against a DNS server on loopback
+//! (e2e::dns) that answers like a validating resolver (the AD bit where the zone says
+//! so) and STARTTLS servers with a self-signed certificate and with crates/tls's
+//! CA-signed chain for mail.example. Differential: the same mail through Postfix's smtp
+//! and through ironpost's, both chrooted and resolving through queue/etc/resolv.conf,
+//! smtp_tls_security_level = dane and smtp_dns_support_level = dnssec. The cases: a
+//! DANE-EE 3 1 1 record of the server's key (`Verified TLS connection established`);
+//! a DANE-EE record with a wrong digest (`num=65:no matching DANE TLSA records`, the
+//! `Server certificate not verified` deferral); a validated host without TLSA records
+//! (opportunistic TLS, `Untrusted`); an MX RRset that was not validated, with a
+//! matching record under it (not DANE: `Untrusted`); dane-only through
+//! smtp_tls_policy_maps for a host without TLSA records (deferred with `no TLSA records
+//! found`); only PKIX-EE records (Postfix's `unsupported TLSA certificate usage`
+//! warning, then mandatory unauthenticated TLS); a DANE-TA 2 0 1 record of the CA that
+//! signed the server's chain, under the certificate's own name (`Verified`) and under
+//! another MX name (`hostname mismatch`).
+
+use e2e::dns::DnsServer;
+use e2e::{free_port, wait_until};
+use std::process::{Child, Command, Stdio};
+
+/// Where the DNS server listens (t-22 and t-47 use 127.0.0.153 and .154).
+const DNS_ADDR: &str = "127.0.0.161";
+/// The server with the self-signed certificate, and the one with the CA-signed chain.
+const SELF_ADDR: &str = "127.0.0.61";
+const CHAIN_ADDR: &str = "127.0.0.62";
+
+/// STARTTLS servers: one per `addr:cert:key` argument, all on the port of argv[2].
+/// Every MAIL goes to the transcript with the address and whether it was encrypted.
+const SERVER: &str = r#"
+import socketserver, ssl, sys, threading
+transcript, port = sys.argv[1], int(sys.argv[2])
+def handler(addr, cert, key):
+    class H(socketserver.StreamRequestHandler):
+        def out(self, text):
+            self.wfile.write((text + "\r\n").encode()); self.wfile.flush()
+        def handle(self):
+            tls = False
+            self.out("220 mx.dane.test ESMTP scripted")
+            while True:
+                raw = self.rfile.readline()
+                if not raw: return
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                verb = line.split(" ")[0].upper()
+                if verb == "MAIL":
+                    with open(transcript, "a") as f: f.write("%s %s %s\n" % (addr, "tls" if tls else "plain", line))
+                if verb in ("EHLO", "HELO"):
+                    starttls = "250-STARTTLS\r\n" if not tls else ""
+                    self.out("250-mx.dane.test\r\n250-PIPELINING\r\n" + starttls + "250 8BITMIME")
+                elif verb == "STARTTLS" and not tls:
+                    self.out("220 2.0.0 Ready to start TLS")
+                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    ctx.load_cert_chain(cert, key)
+                    try: self.request = ctx.wrap_socket(self.request, server_side=True)
+                    except Exception: return
+                    self.rfile = self.request.makefile("rb")
+                    self.wfile = self.request.makefile("wb")
+                    tls = True
+                elif verb == "DATA":
+                    self.out("354 End data with <CR><LF>.<CR><LF>")
+                    while self.rfile.readline().rstrip(b"\r\n") != b".": pass
+                    self.out("250 2.0.0 Ok: queued as DANE1")
+                elif verb in ("MAIL", "RCPT", "RSET"): self.out("250 2.0.0 Ok")
+                elif verb == "QUIT": self.out("221 2.0.0 Bye"); return
+                else: self.out("502 5.5.2 Error: command not recognized")
+    return H
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+for spec in sys.argv[3:]:
+    addr, cert, key = spec.split(":")
+    server = S((addr, port), handler(addr, cert, key))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+"#;
+
+/// The servers, stopped when dropped.
+struct Servers(Child);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The test certificates of crates/tls.
+fn cert(name: &str) -> String {
+    format!(
+        "{}/../../crates/tls/tests/golden/certs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Runs a shell pipeline of openssl commands and returns its output, trimmed.
+fn openssl(script: &str) -> String {
+    let out = Command::new("sh")
+        .args(["-c", script])
+        .output()
+        .expect("sh");
+    assert!(out.status.success(), "{script}: {out:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A self-signed certificate under `dir`, and the SHA-256 digest of its public key.
+fn self_signed(dir: &std::path::Path) -> (String, String, String) {
+    let (pem, key) = (dir.join("self.pem"), dir.join("self.key"));
+    openssl(&format!(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=mx-ok.dane.test \
+         -keyout {} -out {} 2>/dev/null",
+        key.display(),
+        pem.display()
+    ));
+    let spki = openssl(&format!(
+        "openssl x509 -in {} -pubkey -noout | openssl pkey -pubin -outform DER | \
+         openssl dgst -sha256 -r | cut -d' ' -f1",
+        pem.display()
+    ));
+    (
+        pem.display().to_string(),
+        key.display().to_string(),
+        spki,
+    )
+}
+
+/// The recipients, each with the status its delivery ends in.
+const CASES: [(&str, &str); 8] = [
+    ("a@ok.dane.test", "status=sent"),
+    ("b@bad.dane.test", "status=deferred"),
+    ("c@notlsa.dane.test", "status=sent"),
+    ("d@insecure.dane.test", "status=sent"),
+    ("e@daneonly.dane.test", "status=deferred"),
+    ("f@pkix.dane.test", "status=sent"),
+    ("g@ta.dane.test", "status=sent"),
+    ("h@taname.dane.test", "status=deferred"),
+];
+
+/// The zone for servers on `port`: `spki` is the self-signed certificate's key digest,
+/// `ca` the test CA's certificate digest.
+fn zone(port: u16, spki: &str, ca: &str) -> String {
+    let tlsa = |host: &str, rec: &str| {
+        format!(r#""_{port}._tcp.{host}": [["TLSA", "{rec}"], ["AD", ""]]"#)
+    };
+    let secure = |name: &str, rtype: &str, value: &str| {
+        format!(r#""{name}": [["{rtype}", "{value}"], ["AD", ""]]"#)
+    };
+    let zero = "00".repeat(32);
+    [
+        // The DNSSEC probe's question, should Postfix ask it.
+        r#"".": [["NS", "a.root.test"], ["AD", ""]]"#.to_string(),
+        secure("ok.dane.test", "MX", "10 mx-ok.dane.test"),
+        secure("mx-ok.dane.test", "A", SELF_ADDR),
+        tlsa("mx-ok.dane.test", &format!("3 1 1 {spki}")),
+        secure("bad.dane.test", "MX", "10 mx-bad.dane.test"),
+        secure("mx-bad.dane.test", "A", SELF_ADDR),
+        tlsa("mx-bad.dane.test", &format!("3 1 1 {zero}")),
+        secure("notlsa.dane.test", "MX", "10 mx-notlsa.dane.test"),
+        secure("mx-notlsa.dane.test", "A", SELF_ADDR),
+        r#""insecure.dane.test": [["MX", "10 mx-ok.dane.test"]]"#.to_string(),
+        secure("daneonly.dane.test", "MX", "10 mx-notlsa.dane.test"),
+        secure("pkix.dane.test", "MX", "10 mx-pkix.dane.test"),
+        secure("mx-pkix.dane.test", "A", SELF_ADDR),
+        // Not the key's digest: each run makes its own key, and the record is never
+        // matched.
+        tlsa("mx-pkix.dane.test", &format!("1 1 1 {}", "ab".repeat(32))),
+        secure("ta.dane.test", "MX", "10 mail.example"),
+        secure("mail.example", "A", CHAIN_ADDR),
+        tlsa("mail.example", &format!("2 0 1 {ca}")),
+        secure("taname.dane.test", "MX", "10 mx-ta.dane.test"),
+        secure("mx-ta.dane.test", "A", CHAIN_ADDR),
+        tlsa("mx-ta.dane.test", &format!("2 0 1 {ca}")),
+    ]
+    .iter()
+    .fold(String::from("{"), |mut out, entry| {
+        if out.len() > 1 {
+            out.push_str(",\n");
+        }
+        out.push_str(entry);
+        out
+    }) + "}"
+}
+
+/// The client's log lines for each case in order, and what the servers received.
+type Seen = (Vec<Vec<String>>, Vec<String>);
+
+fn run(ours: bool) -> Option<Seen> {
+    let mut mx = e2e::client::instance("t-61", ours, "smtp")?;
+    let port = free_port();
+    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
+    mx.write(
+        "queue/etc/resolv.conf",
+        &format!("nameserver {DNS_ADDR}\noptions timeout:2 attempts:1\n"),
+    );
+    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
+    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
+    for file in ["services", "localtime"] {
+        let _ = std::fs::copy(format!("/etc/{file}"), mx.dir.join("queue/etc").join(file));
+    }
+    mx.set_main_cf("smtp_tcp_port", &port.to_string());
+    mx.set_main_cf("smtp_tls_security_level", "dane");
+    mx.set_main_cf("smtp_dns_support_level", "dnssec");
+    mx.set_main_cf("smtp_tls_loglevel", "1");
+    mx.set_main_cf("smtp_tls_policy_maps", "texthash:@DIR@/etc/tls_policy");
+    mx.write("etc/tls_policy", "daneonly.dane.test dane-only\n");
+    mx.replace_master_cf_line(
+        |l| l.starts_with("smtp ") && l.contains(" unix "),
+        "smtp unix - - y - - smtp",
+    );
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    if !master_cf.contains("\ntlsmgr ") {
+        mx.write(
+            "etc/master.cf",
+            &format!("{master_cf}tlsmgr unix - - n 1000? 1 tlsmgr\n"),
+        );
+    }
+    let (self_pem, self_key, spki) = self_signed(&mx.dir);
+    let ca = openssl(&format!(
+        "openssl x509 -in {} -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1",
+        cert("ca.pem")
+    ));
+    let transcript = mx.dir.join("sink/transcript");
+    std::fs::create_dir_all(mx.dir.join("sink")).unwrap();
+    let dns_log = mx.dir.join("log/dns-queries");
+    let _dns = DnsServer::start(DNS_ADDR, &zone(port, &spki, &ca), &dns_log)?;
+    let mut child = Command::new("python3")
+        .args(["-c", SERVER])
+        .arg(&transcript)
+        .arg(port.to_string())
+        .arg(format!("{SELF_ADDR}:{self_pem}:{self_key}"))
+        .arg(format!(
+            "{CHAIN_ADDR}:{}:{}",
+            cert("rsa-chain.pem"),
+            cert("rsa.key")
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let mut ready = String::new();
+    let _ = std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("a pipe")),
+        &mut ready,
+    );
+    let _servers = Servers(child);
+    assert_eq!(ready.trim(), "ready", "the scripted servers did not start");
+    mx.start();
+    let mut per_case = Vec::new();
+    for (n, (to, want)) in CASES.iter().enumerate() {
+        let before = mx.log().lines().count();
+        mx.send(mx.smtp_port, "user@vmail.e2e.test", to, &format!("t61-{n}"))
+            .unwrap();
+        let needle = format!("to=<{to}>");
+        let done = |l: &str| l.contains("postfix/smtp[") && l.contains(&needle);
+        if !wait_until(60, || {
+            mx.log()
+                .lines()
+                .skip(before)
+                .any(|l| done(l) && l.contains(want))
+        }) {
+            mx.keep_for_inspection();
+            panic!("no {want} for {to}:\n{}", mx.log());
+        }
+        let lines: Vec<String> = mx
+            .log()
+            .lines()
+            .skip(before)
+            .filter(|l| l.contains("postfix/smtp["))
+            .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+            .map(|m| normalize(m, port))
+            .collect();
+        per_case.push(lines);
+    }
+    let mut received: Vec<String> = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    received.sort();
+    Some((per_case, received))
+}
+
+/// A log message without its queue ID, delays and the servers' port.
+fn normalize(message: &str, port: u16) -> String {
+    let mut out = match message.split_once(": ") {
+        Some((id, rest))
+            if id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
+        {
+            rest.to_string()
+        }
+        _ => message.to_string(),
+    };
+    if let (Some(a), Some(b)) = (out.find(", delay="), out.find(", dsn=")) {
+        out.replace_range(a..b, "");
+    }
+    out.replace(&format!("]:{port}"), "]:PORT")
+        .replace(&format!("_{port}._tcp"), "_PORT._tcp")
+}
+
+#[test]
+fn dane_equal_postfix() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        testkit::skip("openssl is not installed");
+        return;
+    }
+    let Some(postfix) = run(false) else { return };
+    let Some(ours) = run(true) else { return };
+    let all: Vec<&String> = postfix.0.iter().flatten().collect();
+    for expected in [
+        "Verified TLS connection established to mx-ok.dane.test[127.0.0.61]:PORT",
+        "num=65:no matching DANE TLSA records",
+        "Untrusted TLS connection established to mx-notlsa.dane.test",
+        "no TLSA records found",
+        "Verified TLS connection established to mail.example[127.0.0.62]:PORT",
+    ] {
+        assert!(
+            all.iter().any(|l| l.contains(expected)),
+            "no {expected:?} in {postfix:#?}"
+        );
+    }
+    for (n, (ours, theirs)) in ours.0.iter().zip(&postfix.0).enumerate() {
+        assert_eq!(ours, theirs, "case {n}: {}", CASES[n].0);
+    }
+    assert_eq!(ours.1, postfix.1);
+}
