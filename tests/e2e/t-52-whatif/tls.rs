@@ -6,7 +6,8 @@
 //! smtpd_tls_CAfile verifies), check_ccert_access, a certificate smtpd does not ask for
 //! (smtpd_tls_ask_ccert = no), and level encrypt's `530` before STARTTLS. The first
 //! refusal (MAIL or RCPT) or the acceptance of RCPT must be the same, and the answer must
-//! name the rule that decided.
+//! name the rule that decided. The same sessions with Postfix 3.7's smtpd and the same
+//! services must get the same replies as ironpost's.
 
 use super::{instance_with, python, whatif};
 use e2e::Instance;
@@ -49,7 +50,7 @@ enum Tls {
 }
 
 /// The real session: `MAIL 530 ...` when MAIL is refused, else `RCPT CODE TEXT`.
-fn real(port: u16, tls: Tls, rcpt: &str) -> String {
+fn session(port: u16, tls: Tls, rcpt: &str) -> String {
     let script = "import smtplib, ssl, sys\n\
         port, tls, cert, key, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]\n\
         s = smtplib.SMTP('127.0.0.1', port, timeout=30)\n\
@@ -128,74 +129,131 @@ fn asked(mx: &Instance, port: u16, tls: Tls, rcpt: &str) -> (i32, String, String
     (status, text, answer)
 }
 
+/// The four smtpd services of the rows, each on a port of its own.
+struct Services([u16; 4]);
+
+/// Indexes into [`Services`]: STARTTLS offered, with a client certificate asked for;
+/// the same with check_ccert_access; with permit_tls_all_clientcerts; level encrypt.
+const MAY: usize = 0;
+const CCERT: usize = 1;
+const ALL: usize = 2;
+const ENCRYPT: usize = 3;
+
+impl Services {
+    fn new() -> Services {
+        Services([(); 4].map(|()| e2e::free_port()))
+    }
+
+    /// The master.cf lines (before @DIR@ expansion).
+    fn master_cf(&self) -> String {
+        let [may, ccert, all, encrypt] = self.0;
+        // The relay restrictions left empty: the recipient restrictions decide relaying.
+        let tls = "-o smtpd_tls_security_level=may -o smtpd_tls_ask_ccert=yes \
+                   -o smtpd_relay_restrictions=";
+        format!(
+            "127.0.0.1:{may} inet n - n - - smtpd\n  {tls}\n  \
+             -o smtpd_recipient_restrictions=reject_plaintext_session,permit_tls_clientcerts,reject_unauth_destination\n\
+             127.0.0.1:{ccert} inet n - n - - smtpd\n  {tls}\n  \
+             -o smtpd_recipient_restrictions=check_ccert_access,texthash:@DIR@/etc/ccert_access,reject_unauth_destination\n\
+             127.0.0.1:{all} inet n - n - - smtpd\n  {tls}\n  \
+             -o smtpd_recipient_restrictions=permit_tls_all_clientcerts,reject_unauth_destination\n\
+             127.0.0.1:{encrypt} inet n - n - - smtpd\n  \
+             -o smtpd_tls_security_level=encrypt -o smtpd_relay_restrictions= \
+             -o smtpd_recipient_restrictions=reject_unauth_destination\n"
+        )
+    }
+
+    /// The certificate tables and main.cf's TLS settings.
+    fn configure(&self, mx: &Instance) {
+        let (cert_print, pkey_print) = fingerprints();
+        mx.write(
+            "etc/relay_ccerts",
+            &format!("{cert_print} client.example\n"),
+        );
+        mx.write(
+            "etc/ccert_access",
+            &format!("{pkey_print} REJECT that key is refused\n"),
+        );
+        for (name, value) in [
+            ("mynetworks", "127.0.0.2/32".to_string()),
+            ("smtpd_tls_cert_file", cert("rsa.pem")),
+            ("smtpd_tls_key_file", cert("rsa.key")),
+            ("smtpd_tls_CAfile", cert("ca.pem")),
+            (
+                "relay_clientcerts",
+                mx.expand("texthash:@DIR@/etc/relay_ccerts"),
+            ),
+        ] {
+            mx.set_main_cf(name, &value);
+        }
+    }
+
+    fn wait(&self) {
+        for port in self.0 {
+            e2e::wait_until(10, || {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            });
+        }
+    }
+}
+
+/// Postfix 3.7 with the same services: its real replies.
+fn postfix_side() -> Option<(Instance, Services)> {
+    let services = Services::new();
+    let mx = Instance::with_daemons("t-52-tls-postfix", &[])?;
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        // Postfix's smtpd seeds its TLS engine from tlsmgr, and without it turns TLS off.
+        &(master_cf + &mx.expand(&services.master_cf()) + "tlsmgr unix - - n 1000? 1 tlsmgr\n"),
+    );
+    services.configure(&mx);
+    mx.start_postfix();
+    services.wait();
+    Some((mx, services))
+}
+
 #[test]
 fn tls_facts_answer_as_a_starttls_session_with_a_client_certificate() {
-    let may = e2e::free_port();
-    let ccert = e2e::free_port();
-    let all = e2e::free_port();
-    let encrypt = e2e::free_port();
-    // The relay restrictions left empty: the recipient restrictions decide relaying.
-    let tls =
-        "-o smtpd_tls_security_level=may -o smtpd_tls_ask_ccert=yes -o smtpd_relay_restrictions=";
-    let extra = format!(
-        "127.0.0.1:{may} inet n - n - - smtpd\n  {tls}\n  \
-         -o smtpd_recipient_restrictions=reject_plaintext_session,permit_tls_clientcerts,reject_unauth_destination\n\
-         127.0.0.1:{ccert} inet n - n - - smtpd\n  {tls}\n  \
-         -o smtpd_recipient_restrictions=check_ccert_access,texthash:@DIR@/etc/ccert_access,reject_unauth_destination\n\
-         127.0.0.1:{all} inet n - n - - smtpd\n  {tls}\n  \
-         -o smtpd_recipient_restrictions=permit_tls_all_clientcerts,reject_unauth_destination\n\
-         127.0.0.1:{encrypt} inet n - n - - smtpd\n  -o smtpd_tls_security_level=encrypt -o smtpd_relay_restrictions=\n"
-    );
-    let Some(mx) = instance_with("t-52-tls", &extra) else {
+    let services = Services::new();
+    let Some(mx) = instance_with("t-52-tls", &services.master_cf()) else {
         return;
     };
-    let (cert_print, pkey_print) = fingerprints();
-    mx.write(
-        "etc/relay_ccerts",
-        &format!("{cert_print} client.example\n"),
-    );
-    mx.write(
-        "etc/ccert_access",
-        &format!("{pkey_print} REJECT that key is refused\n"),
-    );
-    for (name, value) in [
-        ("smtpd_tls_cert_file", cert("rsa.pem")),
-        ("smtpd_tls_key_file", cert("rsa.key")),
-        ("smtpd_tls_CAfile", cert("ca.pem")),
-        (
-            "relay_clientcerts",
-            mx.expand("texthash:@DIR@/etc/relay_ccerts"),
-        ),
-    ] {
-        mx.set_main_cf(name, &value);
-    }
+    services.configure(&mx);
     mx.postfix(&["reload"]);
     mx.wait_log("reload -- version", 10);
-    for port in [may, ccert, all, encrypt] {
-        e2e::wait_until(10, || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-    }
+    services.wait();
+    let Some((postfix, postfix_services)) = postfix_side() else {
+        return;
+    };
     const FAR: &str = "someone@example.com";
     const NEAR: &str = "user@vmail.e2e.test";
     // (service, what the client does, recipient, the rule the answer must name)
     let rows = [
-        (may, Tls::Plain, NEAR, "reject_plaintext_session"),
-        (may, Tls::Anonymous, FAR, "reject_unauth_destination"),
-        (may, Tls::Certificate, FAR, "permit_tls_clientcerts"),
-        (ccert, Tls::Certificate, FAR, "check_ccert_access"),
-        (ccert, Tls::Anonymous, FAR, "reject_unauth_destination"),
-        (all, Tls::Certificate, FAR, "permit_tls_all_clientcerts"),
-        (all, Tls::Anonymous, FAR, "reject_unauth_destination"),
-        (encrypt, Tls::Plain, NEAR, "smtpd_tls_security_level"),
-        (encrypt, Tls::Anonymous, NEAR, ""),
+        (MAY, Tls::Plain, NEAR, "reject_plaintext_session"),
+        (MAY, Tls::Anonymous, FAR, "reject_unauth_destination"),
+        (MAY, Tls::Certificate, FAR, "permit_tls_clientcerts"),
+        (CCERT, Tls::Certificate, FAR, "check_ccert_access"),
+        (CCERT, Tls::Anonymous, FAR, "reject_unauth_destination"),
+        (ALL, Tls::Certificate, FAR, "permit_tls_all_clientcerts"),
+        (ALL, Tls::Anonymous, FAR, "reject_unauth_destination"),
+        (ENCRYPT, Tls::Plain, NEAR, "smtpd_tls_security_level"),
+        (ENCRYPT, Tls::Anonymous, NEAR, ""),
         // Level encrypt without smtpd_tls_ask_ccert: the certificate is not asked for.
-        (encrypt, Tls::Certificate, FAR, "reject_unauth_destination"),
+        (ENCRYPT, Tls::Certificate, FAR, "reject_unauth_destination"),
     ];
-    for (port, tls, rcpt, rule) in rows {
-        let real = real(port, tls, rcpt).trim_end().to_string();
+    for (service, tls, rcpt, rule) in rows {
+        let port = services.0[service];
+        let real = session(port, tls, rcpt).trim_end().to_string();
+        let row = format!("service {service} {tls:?} {rcpt}");
+        // The daemon's reply is Postfix's.
+        let theirs = session(postfix_services.0[service], tls, rcpt);
+        assert_eq!(
+            real,
+            theirs.trim_end(),
+            "{row}: ironpost's smtpd and Postfix's"
+        );
         let (status, text, answer) = asked(&mx, port, tls, rcpt);
-        let row = format!("port {port} {tls:?} {rcpt}");
         // smtplib gives the code, a space and the text after the code.
         assert_eq!(answer, real, "{row}\n{text}");
         let expected = match real.split(' ').nth(1) {
@@ -206,4 +264,5 @@ fn tls_facts_answer_as_a_starttls_session_with_a_client_certificate() {
         assert_eq!(status, expected, "{row}\n{text}");
         assert!(text.contains(rule), "{row}: {rule} not named\n{text}");
     }
+    drop(postfix);
 }
