@@ -32,13 +32,19 @@ pub enum Fallback {
 pub fn init(config: &Config, tag: &str, fallback: Fallback) -> Result<(), ConfigError> {
     log::set_utf8(config.bool(&params::decl::identity::SMTPUTF8_ENABLE)?);
     let file = config.str(&MAILLOG_FILE)?;
+    // Checked whatever the log's destination, and before the old sinks go, so that the
+    // fatal error reaches the log the program had (Postfix's mail_params.c).
+    let facility_name = config.str(&SYSLOG_FACILITY)?;
+    let facility = log::Facility::from_name(&facility_name).ok_or_else(|| ConfigError {
+        warnings: Vec::new(),
+        message: format!(
+            "file {}/main.cf: parameter {}: unrecognized value: {facility_name}",
+            config.config_directory.display(),
+            SYSLOG_FACILITY.name
+        ),
+    })?;
     log::retain_sinks(|s| s.is_stderr());
     if file.is_empty() {
-        let facility_name = config.str(&SYSLOG_FACILITY)?;
-        let facility = log::Facility::from_name(&facility_name).ok_or_else(|| ConfigError {
-            warnings: Vec::new(),
-            message: format!("unknown syslog facility: {facility_name}"),
-        })?;
         log::add_sink(Box::new(log::Syslog::new(tag, facility)));
         return Ok(());
     }
