@@ -58,6 +58,7 @@ pub mod resolve_clnt;
 pub mod resolve_local;
 pub mod rewrite_clnt;
 pub mod safe_open;
+pub mod sasl_mech_filter;
 pub mod scache_clnt;
 pub mod sent;
 pub mod table_watch;
