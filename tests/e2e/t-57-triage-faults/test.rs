@@ -1,0 +1,323 @@
+//! posttriage on the faults t-41 and t-53 could not inject without more of the world
+//! around the mail system: a SASL server (a private Dovecot) that a client fails to log in
+//! to or gives up on, that offers no mechanism smtpd may use, or none its mechanism filter
+//! keeps, and that this host's SMTP client fails to log in to; a DNS server (e2e::dns)
+//! that answers SERVFAIL, or names this host as a domain's best mail exchanger; next hops
+//! whose connections time out (a listener whose accept queue is full, so the kernel drops
+//! the SYNs) or that never greet; a queue file system that smtpd found too full; a full
+//! file system (a small tmpfs under a Maildir). The fatal error, the warning and the
+//! deferral that no rule of their own know prove the catch-all rules. Each runs on
+//! ironpost and on Postfix 3.7 with its own master, so that each rule is checked against
+//! the log each system writes; the log window (`-s`) starts with the fault, and the
+//! report's first line must name the rule, its second line the remedy.
+
+#[path = "../t-41-triage/harness.rs"]
+mod harness;
+
+#[path = "../t-24-smtpd-tls-sasl/dovecot.rs"]
+mod dovecot;
+
+use e2e::dns::DnsServer;
+use e2e::{Instance, System, free_port};
+use harness::*;
+use std::io::BufRead;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// Where each system's DNS server listens (t-22 and t-47 use 127.0.0.153 and .154).
+const DNS_IRONPOST: &str = "127.0.0.157";
+const DNS_POSTFIX: &str = "127.0.0.158";
+
+/// The zone: servfail.e2e.test's lookups fail; loop.e2e.test's best (only) mail exchanger
+/// is this host's address.
+const ZONE: &str = r#"{
+    "servfail.e2e.test": [["SERVFAIL", ""]],
+    "loop.e2e.test": [["MX", "10 self.loop.e2e.test"]],
+    "self.loop.e2e.test": [["A", "127.0.0.1"]]
+}"#;
+
+#[test]
+fn ironpost_faults_are_named_with_their_remedy() {
+    if let Some(mx) = Instance::new("t-57") {
+        faults(&mx, System::Ironpost, DNS_IRONPOST);
+    }
+}
+
+#[test]
+fn postfix_faults_are_named_with_their_remedy() {
+    if let Some(mx) = Instance::with_daemons("t-57-postfix", &[]) {
+        faults(&mx, System::Postfix, DNS_POSTFIX);
+    }
+}
+
+/// A listener whose accept queue is full: connections to it time out.
+struct Blackhole(Child);
+
+impl Blackhole {
+    /// The listener and its port. Python, for listen(0): with a backlog of zero one
+    /// connection fills the queue and the kernel drops later SYNs.
+    fn start() -> (Blackhole, u16) {
+        let script = "import socket, time\n\
+            s = socket.socket()\n\
+            s.bind(('127.0.0.1', 0))\n\
+            s.listen(0)\n\
+            port = s.getsockname()[1]\n\
+            held = []\n\
+            for _ in range(2):\n\
+            \x20   c = socket.socket()\n\
+            \x20   c.setblocking(False)\n\
+            \x20   c.connect_ex(('127.0.0.1', port))\n\
+            \x20   held.append(c)\n\
+            time.sleep(0.3)\n\
+            print(port, flush=True)\n\
+            time.sleep(600)\n";
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(child.stdout.take().expect("a pipe")).read_line(&mut line);
+        let port = line.trim().parse().expect("the listener's port");
+        (Blackhole(child), port)
+    }
+}
+
+impl Drop for Blackhole {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A small tmpfs mounted on a directory, unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    /// Mounts a 64 KB tmpfs on `dir` (made if missing), owned by `owner`, and fills it;
+    /// None after testkit::skip when mounting is not allowed here.
+    fn full(dir: &Path, owner: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs"])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            testkit::skip(format!("cannot mount a tmpfs on {}", dir.display()));
+            return None;
+        }
+        let disk = SmallDisk(dir.to_path_buf());
+        let _ = Command::new("chown").arg(owner).arg(dir).status();
+        // Root writes until the file system is full (tmpfs keeps nothing back for root).
+        let fill = Command::new("dd")
+            .args(["if=/dev/zero", "bs=4096"])
+            .arg(format!("of={}", dir.join("fill").display()))
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!fill.success(), "dd filled more than the tmpfs holds");
+        Some(disk)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        // Lazily: a daemon may still have the directory open.
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// The SASL settings shared by the smtpd services that offer AUTH.
+fn sasl_service(port: u16, myhostname: &str, options: &str) -> String {
+    format!(
+        "127.0.0.1:{port} inet n - n - - smtpd -o myhostname={myhostname} \
+         -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_security_options={options}\n"
+    )
+}
+
+/// A Python smtplib session with the smtpd on `port`: EHLO, `commands` (Python, the
+/// session is `s`), QUIT.
+fn client_session(port: u16, commands: &str) {
+    let script = format!(
+        "import smtplib\n\
+         s = smtplib.SMTP('127.0.0.1', {port}, timeout=20)\n\
+         s.ehlo('client.e2e.test')\n\
+         {commands}\
+         s.quit()\n"
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+fn faults(mx: &Instance, system: System, dns_addr: &str) {
+    let Some(dovecot) = dovecot::TestDovecot::start().map_err(testkit::skip).ok() else {
+        return;
+    };
+    let dns_log = mx.dir.join("log/dns-queries");
+    let Some(_dns) = DnsServer::start(dns_addr, ZONE, &dns_log) else {
+        return;
+    };
+    let (_blackhole, dead_port) = Blackhole::start();
+
+    // The SMTP client chrooted, so that it resolves through queue/etc/resolv.conf.
+    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
+    mx.write(
+        "queue/etc/resolv.conf",
+        &format!("nameserver {dns_addr}\noptions timeout:2 attempts:1\n"),
+    );
+    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
+    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
+    for file in ["services", "localtime"] {
+        let _ = std::fs::copy(format!("/etc/{file}"), mx.dir.join("queue/etc").join(file));
+    }
+    mx.replace_master_cf_line(
+        |l| l.starts_with("smtp ") && l.contains(" unix "),
+        "smtp unix - - y - - smtp",
+    );
+    // Three more smtpd services with AUTH through Dovecot: one as another host (a relay
+    // this host logs in to), one whose security options leave no mechanism, one whose
+    // mechanism filter leaves none (a fatal error no rule of its own knows).
+    let (relay_port, nomech_port, filter_port) = (free_port(), free_port(), free_port());
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap()
+        + &sasl_service(relay_port, "relay.sasl.e2e.test", "noanonymous")
+        + &sasl_service(
+            nomech_port,
+            "nomech.sasl.e2e.test",
+            "noanonymous,noplaintext,nodictionary",
+        )
+        + &format!(
+            "127.0.0.1:{filter_port} inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes \
+             -o smtpd_sasl_mechanism_filter=gssapi\n"
+        );
+    // The next hops that never answer go through a client that waits 2 s, not the
+    // SASL relay: Dovecot makes a client that keeps failing wait longer and longer.
+    let master_cf =
+        master_cf + "hang unix - - y - - smtp -o smtp_connect_timeout=2s -o smtp_helo_timeout=2s\n";
+    mx.write("etc/master.cf", &master_cf);
+    mx.set_main_cf("smtpd_sasl_type", "dovecot");
+    mx.set_main_cf("smtpd_sasl_path", &dovecot.socket().display().to_string());
+    // This host's client logs in to the relay with a wrong password.
+    mx.set_main_cf("smtp_sasl_auth_enable", "yes");
+    mx.set_main_cf("smtp_sasl_security_options", "noanonymous");
+    mx.set_main_cf("smtp_sasl_password_maps", "texthash:@DIR@/etc/sasl_passwd");
+    mx.write(
+        "etc/sasl_passwd",
+        &format!("[127.0.0.1]:{relay_port} alice:wrong\n"),
+    );
+    // A server that takes connections and never greets (the kernel accepts them).
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let transport = std::fs::read_to_string(mx.etc().join("transport")).unwrap();
+    mx.write(
+        "etc/transport",
+        &format!(
+            "{transport}sasl.e2e.test smtp:[127.0.0.1]:{relay_port}\n\
+             dead.e2e.test hang:[127.0.0.1]:{dead_port}\n\
+             silent.e2e.test hang:[127.0.0.1]:{silent_port}\n"
+        ),
+    );
+    ctl(mx, system, &["start"]);
+    mx.wait_log("daemon started -- version", 20);
+
+    // A client logs in with a wrong password (PLAIN only: Dovecot makes each further
+    // failure from one address wait longer).
+    let since = window_start();
+    client_session(
+        relay_port,
+        "s.user, s.password = 'alice', 'wrong'\n\
+         try:\n\
+         \x20   s.auth('PLAIN', s.auth_plain)\n\
+         except smtplib.SMTPAuthenticationError:\n\
+         \x20   pass\n",
+    );
+    wait(mx, "authentication failed: ");
+    expect(mx, &since, "sasl-failed", "fail2ban");
+
+    // A warning that no rule of its own knows gets the catch-all: a client gives up in
+    // the middle of its AUTH.
+    let since = window_start();
+    client_session(relay_port, "s.docmd('AUTH', 'PLAIN')\ns.docmd('*')\n");
+    wait(mx, "authentication aborted");
+    expect(mx, &since, "warning", "no rule knows this warning");
+
+    // An smtpd whose security options leave none of the SASL server's mechanisms.
+    let since = window_start();
+    let _ = std::net::TcpStream::connect(("127.0.0.1", nomech_port));
+    wait(mx, "fatal: no SASL authentication mechanisms");
+    expect(
+        mx,
+        &since,
+        "sasl-no-mechanisms",
+        "smtpd_sasl_security_options",
+    );
+
+    // A fatal error that no rule of its own knows gets the catch-all, with the
+    // daemon's exit under it.
+    let since = window_start();
+    let exits = mx.log().matches("exit status 1").count();
+    let _ = std::net::TcpStream::connect(("127.0.0.1", filter_port));
+    wait(mx, "discards all mechanisms in");
+    e2e::wait_until(10, || mx.log().matches("exit status 1").count() > exits);
+    let report = expect(mx, &since, "fatal", "postconf -n");
+    assert!(report.contains("[daemon-exit]"), "{report}");
+
+    // This host's SMTP client fails to log in to its relay.
+    let since = window_start();
+    send(mx, "someone@sasl.e2e.test").unwrap();
+    wait(mx, "status=deferred (SASL authentication failed");
+    expect(mx, &since, "sasl-client-failed", "smtp_sasl_password_maps");
+
+    // The DNS server fails.
+    let since = window_start();
+    send(mx, "someone@servfail.e2e.test").unwrap();
+    wait(mx, "Host not found, try again");
+    expect(mx, &since, "dns-temporary", "dig MX servfail.e2e.test");
+
+    // A domain whose mail exchanger is this host, which does not take its mail.
+    let since = window_start();
+    send(mx, "someone@loop.e2e.test").unwrap();
+    wait(mx, "loops back to myself");
+    expect(mx, &since, "loops-back", "loop.e2e.test");
+
+    // A next hop that never answers.
+    let since = window_start();
+    send(mx, "someone@dead.e2e.test").unwrap();
+    wait(mx, "Connection timed out");
+    expect(
+        mx,
+        &since,
+        "relay-timeout",
+        &format!("nc -v -w 10 127.0.0.1 {dead_port}"),
+    );
+
+    // A deferral that no rule of its own knows gets the catch-all.
+    let since = window_start();
+    send(mx, "someone@silent.e2e.test").unwrap();
+    wait(mx, "timed out while receiving the initial server greeting");
+    expect(mx, &since, "deferred-other", "postqueue -f");
+    drop(silent);
+
+    // smtpd found too little free space in the queue file system; it has been freed
+    // since (so the free-space check of posttriage finds nothing), the log still says so.
+    mx.set_main_cf("message_size_limit", "1000000000000000");
+    let since = fresh_smtpd(mx);
+    let _ = send(mx, "user@vmail.e2e.test");
+    wait(mx, "not enough free space in mail queue");
+    remove_main_cf(mx, "message_size_limit");
+    expect(mx, &since, "insufficient-storage", "df -h");
+    fresh_smtpd(mx);
+
+    // A full file system under a Maildir.
+    let Some(_disk) = SmallDisk::full(&mx.dir.join("vmail/vmail.e2e.test"), "nobody") else {
+        return;
+    };
+    let since = window_start();
+    send(mx, "user@vmail.e2e.test").unwrap();
+    wait(mx, "No space left on device");
+    expect(mx, &since, "disk-full", "df -h");
+}
