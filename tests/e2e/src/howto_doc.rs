@@ -2,11 +2,14 @@
 //!
 //! ironpost's Howto (the counterpart of Postfix's DEBUG_README) shows real output: each
 //! example is a fenced block right after a tag line `<!-- howto:NAME -->`, and the e2e test
-//! that walks the technique (t-54-howto) passes what it got to [`check`], which fails when
-//! the block differs from it. A tag missing from the document fails too, so an example
-//! cannot be dropped silently. With `IRONPOST_HOWTO_UPDATE=1` in the environment, [`check`]
-//! writes the output into the block instead (the tag must still be there): that is how the
-//! document is brought up to date after a deliberate change of output.
+//! that produces it (t-54-howto walks the Howto's techniques; t-41, t-42, t-43, t-44, t-52
+//! and t-55 the debugging features of the "Beyond the Howto" part) passes what it got to
+//! [`check`], which fails when the block differs from it. A tag missing from the document
+//! fails too, so an example cannot be dropped silently. With `IRONPOST_HOWTO_UPDATE=1` in
+//! the environment, [`check`] writes the output into the block instead (the tag must still
+//! be there): that is how the document is brought up to date after a deliberate change of
+//! output. [`shell`] and [`typed`] run a command as an administrator types it and give the
+//! session as the document shows it.
 //!
 //! What varies from run to run is normalised first, so that the document reads like a
 //! real installation and still compares equal:
@@ -15,17 +18,23 @@
 //!   `/usr/libexec/ironpost`, `DIR/queue` `/var/spool/ironpost`, `DIR/data`
 //!   `/var/lib/ironpost`, `DIR/log/maillog` `/var/log/mail.log`, `DIR/sbin` `/usr/sbin`, and
 //!   `DIR` itself `/srv/ironpost`;
-//! - the instance's SMTP port becomes 25 and the relay's (smtp-sink) port 2525;
+//! - the instance's SMTP port becomes 25 and the relay's (smtp-sink) port 2525, and the
+//!   test's own words ([`Context::with`]) what it says;
 //! - the machine's host name becomes `mail`;
 //! - queue IDs (recognised where Postfix prints them: `]: ID:`, `queued as ID`,
 //!   `forwarded as ID`, `Queue-ID: ID`, `.ID@` in a Message-ID, `ID.` before a boundary's
 //!   time) become `4A3F2C1B01`, `4A3F2C1B02`, ... in order of first appearance, each
 //!   everywhere it occurs;
-//! - process IDs (in `[PID]`, `pid PID`, `.PID.log`, `-p PID`, `process PID`) become 1001,
-//!   1002, ... likewise;
-//! - times and dates: `hh:mm:ss` becomes `12:00:00`, a syslog or RFC 5322 date
-//!   `Jan 01` (as maillog_file writes it) / `Mon,  1 Jan 2024`, a 14-digit timestamp `20240101120000`, a 10-digit epoch time
-//!   `1704110400`, and `delay=`/`delays=` values `0.1` and `0.01/0/0/0.09`.
+//! - process IDs (in `[PID]`, `pid PID` and the list of pids after it, `pid: PID`,
+//!   `.PID.log`, `-p PID`, `process PID`, a transcript's name `_PID.N_`) become 1001, 1002,
+//!   ... likewise;
+//! - times and dates: `hh:mm:ss` becomes `12:00:00` (and a transcript's `.mmm` `.000`), a
+//!   syslog or RFC 5322 date `Jan 01` (as maillog_file writes it) / `Mon,  1 Jan 2024`, an
+//!   ISO date `2024-01-01`, a 14-digit timestamp `20240101120000`, a crash report's or
+//!   transcript's name `20240101T120000Z` / `20240101-120000`, a 10-digit epoch time
+//!   `1704110400`, `delay=`/`delays=` values `0.1` and `0.01/0/0/0.09`, and posttrace's
+//!   reading of the delays the same values;
+//! - SHA-256 digests (a crash report's of main.cf and master.cf) become fixed ones.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -48,6 +57,9 @@ pub struct Context {
     pub smtp_port: u16,
     /// The relay's port.
     pub sink_port: u16,
+    /// Other words of this run only (a second listener's port, say) and what the document
+    /// shows instead, each replaced where it stands alone.
+    pub words: Vec<(String, String)>,
 }
 
 impl Context {
@@ -57,7 +69,59 @@ impl Context {
             dir: instance.dir.display().to_string(),
             smtp_port: instance.smtp_port,
             sink_port: instance.sink_port,
+            words: Vec::new(),
         }
+    }
+
+    /// The same, with `word` shown as `shown` too.
+    pub fn with(mut self, word: impl ToString, shown: &str) -> Context {
+        self.words.push((word.to_string(), shown.to_string()));
+        self
+    }
+}
+
+/// What an administrator sees who types `line` at a root prompt: the line (`# line`),
+/// then what it wrote to its standard output and error, in the order it wrote them; and
+/// its exit status. The shell finds ironpost's commands first on PATH, and MAIL_CONFIG
+/// names the instance's configuration directory, which is how the commands find
+/// `/etc/ironpost` on an installed system without `-c`.
+pub fn shell(instance: &crate::Instance, line: &str) -> (i32, String) {
+    let programs = crate::program("postfix");
+    let path = format!(
+        "{}:/usr/sbin:/usr/bin:/sbin:/bin",
+        programs.parent().unwrap().display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &format!("exec 2>&1; {line}")])
+        .env("PATH", path)
+        .env("MAIL_CONFIG", instance.etc())
+        .current_dir(&instance.dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!("# {line}\n{}", String::from_utf8_lossy(&out.stdout)),
+    )
+}
+
+/// [`shell`] for ironpost's command `name` with `args`, quoted as a person types them.
+pub fn typed(instance: &crate::Instance, name: &str, args: &[&str]) -> (i32, String) {
+    crate::program(name);
+    let line: Vec<String> = std::iter::once(name)
+        .chain(args.iter().copied())
+        .map(quoted)
+        .collect();
+    shell(instance, &line.join(" "))
+}
+
+/// A word of a command line as a person types it to a shell.
+fn quoted(word: &str) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b);
+    if !word.is_empty() && word.bytes().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -134,6 +198,9 @@ pub fn normalise(context: &Context, text: &str) -> String {
     if context.sink_port != 0 {
         text = replace_word(&text, &context.sink_port.to_string(), "2525");
     }
+    for (word, shown) in &context.words {
+        text = replace_word(&text, word, shown);
+    }
     if let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
         let host = host.trim();
         if !host.is_empty() && host != "mail" {
@@ -142,6 +209,8 @@ pub fn normalise(context: &Context, text: &str) -> String {
     }
     // Times first: a pid must not be taken for part of a time of day.
     text = times(&text);
+    text = explained_delays(&text);
+    text = rename_digests(&text);
     text = rename_queue_ids(&text);
     text = rename_pids(&text);
     let mut out: String = text
@@ -258,24 +327,95 @@ fn rename_queue_ids(text: &str) -> String {
 fn rename_pids(text: &str) -> String {
     let list = words(text);
     let mut found = Vec::new();
+    // The end of the last pid found: `pid 1 2 3` lists several.
+    let mut list_end = None;
     for (at, word) in &list {
         if !word.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
         let before = &text[..*at];
         let after = &text[at + word.len()..];
+        let numbered = after
+            .strip_prefix('.')
+            .map_or(0, |a| a.bytes().take_while(u8::is_ascii_digit).count());
         let by_context = (before.ends_with('[') && after.starts_with(']'))
             || before.ends_with("pid ")
+            || before.ends_with("pid: ")
             || before.ends_with("process ")
             || before.ends_with("-p ")
-            || (before.ends_with('.') && after.starts_with(".log"));
+            || (before.ends_with('.') && after.starts_with(".log"))
+            // A transcript's name: `_PID.N_`.
+            || (before.ends_with('_') && numbered > 0 && after[1 + numbered..].starts_with('_'))
+            || (list_end.is_some() && list_end == at.checked_sub(1) && before.ends_with(' '));
         if by_context {
             found.push(word.to_string());
+            list_end = Some(at + word.len());
         }
     }
     // Every occurrence of such a number is renamed: a pid is a large number that rarely
     // equals anything else shown (a size or a port), and a debugger's output repeats it.
     rename(text, &found, |n| (1000 + n).to_string())
+}
+
+/// posttrace's reading of `delays=`, each part followed by what it counts: the values of
+/// the `delays=` shown (`0.01/0/0/0.09`).
+fn explained_delays(text: &str) -> String {
+    let mut text = text.to_string();
+    for (phrase, shown) in [
+        ("s before the queue manager", "0.01"),
+        ("s in the queue manager", "0"),
+        ("s setting up the delivery", "0"),
+        ("s transmitting the message", "0.09"),
+    ] {
+        let mut out = String::new();
+        let mut last = 0;
+        for (at, _) in text.match_indices(phrase) {
+            let number = text[..at]
+                .bytes()
+                .rev()
+                .take_while(|b| b.is_ascii_digit() || *b == b'.')
+                .count();
+            if number == 0 {
+                continue;
+            }
+            out.push_str(&text[last..at - number]);
+            out.push_str(shown);
+            last = at;
+        }
+        out.push_str(&text[last..]);
+        text = out;
+    }
+    text
+}
+
+/// How many ASCII digits `bytes` has from `at` on.
+fn digits_at(bytes: &[u8], at: usize) -> usize {
+    bytes
+        .get(at..)
+        .map_or(0, |b| b.iter().take_while(|c| c.is_ascii_digit()).count())
+}
+
+/// SHA-256 digests (64 lowercase hex digits, as a crash report gives the configuration
+/// files'), in order of first appearance.
+fn rename_digests(text: &str) -> String {
+    const SHOWN: [&str; 2] = [
+        "42f5353eaa782d27d80d25766e8618018295454d337dfd137a2c3c7dae716261",
+        "cbed9c43f01b22f7e512b1c5b63a0f5d2b2070d0588c1b8b8eeb50073ad42032",
+    ];
+    let found: Vec<String> = words(text)
+        .into_iter()
+        .filter(|(_, w)| {
+            w.len() == 64
+                && w.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        })
+        .map(|(_, w)| w.to_string())
+        .collect();
+    rename(text, &found, |n| {
+        SHOWN
+            .get(n - 1)
+            .map_or_else(|| format!("{n:064x}"), |s| s.to_string())
+    })
 }
 
 const MONTHS: [&str; 12] = [
@@ -334,8 +474,39 @@ fn times(text: &str) -> String {
                 {
                     out.push_str("12:00:00");
                     i += 8;
+                    // A transcript's milliseconds.
+                    if t.get(8) == Some(&b'.') && digits_at(t, 9) == 3 {
+                        out.push_str(".000");
+                        i += 4;
+                    }
                     continue;
                 }
+            }
+            // "2026-12-06" (ISO 8601).
+            if digits == 4
+                && rest.len() >= 10
+                && rest.as_bytes()[4] == b'-'
+                && digits_at(rest.as_bytes(), 5) == 2
+                && rest.as_bytes()[7] == b'-'
+                && digits_at(rest.as_bytes(), 8) == 2
+            {
+                out.push_str("2024-01-01");
+                i += 10;
+                continue;
+            }
+            // "20261206T103000Z" (a crash report's name), "20261206-140205" (a
+            // transcript's).
+            if digits == 8
+                && matches!(next, Some(b'T' | b'-'))
+                && digits_at(rest.as_bytes(), 9) == 6
+            {
+                out.push_str(if next == Some(b'T') {
+                    "20240101T120000"
+                } else {
+                    "20240101-120000"
+                });
+                i += 15;
+                continue;
             }
             if digits == 14 && alone && rest.starts_with("20") {
                 out.push_str("20240101120000");
@@ -378,6 +549,7 @@ mod tests {
             dir: "/tmp/ironpost-e2e/t-54-77".into(),
             smtp_port: 40123,
             sink_port: 40124,
+            words: Vec::new(),
         };
         let text = "Dec  6 13:04:05 vmhost postfix/smtpd[345678]: 9A3C41D2E: client=localhost[127.0.0.1]\n\
                     Dec 16 13:04:06 vmhost postfix/qmgr[345612]: 9A3C41D2E: from=<a@b>, size=2345, nrcpt=1\n\
@@ -404,6 +576,29 @@ mod tests {
             "Date: Mon,  1 Jan 2024 12:00:00 +0000 (UTC)\n\
              Message-Id: <20240101120000.4A3F2C1B01@mail.e2e.test>\n\
              \t boundary=\"4A3F2C1B01.1704110400/mail.e2e.test\"\n"
+        );
+    }
+
+    #[test]
+    fn debug_feature_output_is_normalised() {
+        let text = "# sed '/^backtrace:/q' /var/lib/ironpost/crash/smtp.23565.20261206T105916Z\n\
+                    pid: 23565\n\
+                    time: 2026-12-06 10:59:16 UTC\n\
+                    main.cf: sha256 d80b60d1228f1d9247d145b3345af05d37dd790952a23ddaf240fa93bd3ec473\n\
+                    ==> /q/transcript/20261206-164030_smtpd_127.0.0.1_19448.1_9A3C41D2E <==\n\
+                    16:40:30.361 > 250 2.0.0 Ok: queued as 9A3C41D2E\n\
+                    \x20 restart: smtp/inet: pid 17455 17457\n\
+                    \x20   = delays: 2.5s before the queue manager (receiving), 0.25s in the queue manager (waiting), 0s setting up the delivery (connection), 1.02s transmitting the message\n";
+        assert_eq!(
+            normalise(&Context::default(), text),
+            "# sed '/^backtrace:/q' /var/lib/ironpost/crash/smtp.1001.20240101T120000Z\n\
+             pid: 1001\n\
+             time: 2024-01-01 12:00:00 UTC\n\
+             main.cf: sha256 42f5353eaa782d27d80d25766e8618018295454d337dfd137a2c3c7dae716261\n\
+             ==> /q/transcript/20240101-120000_smtpd_127.0.0.1_1002.1_4A3F2C1B01 <==\n\
+             12:00:00.000 > 250 2.0.0 Ok: queued as 4A3F2C1B01\n\
+             \x20 restart: smtp/inet: pid 1003 1004\n\
+             \x20   = delays: 0.01s before the queue manager (receiving), 0s in the queue manager (waiting), 0s setting up the delivery (connection), 0.09s transmitting the message\n"
         );
     }
 

@@ -9,7 +9,7 @@
 #[path = "harness.rs"]
 mod harness;
 
-use e2e::{Instance, System, load, wait_until};
+use e2e::{Instance, System, howto_doc, load, wait_until};
 use harness::*;
 use std::io::{Read, Write};
 use std::process::Command;
@@ -149,6 +149,11 @@ fn scenarios(mx: &Instance, system: System) {
     let report = expect(mx, &since, "transport-not-in-master-cf", "master.cf");
     assert!(report.contains("[transport-connect]"), "{report}");
     assert!(report.contains("[transport-unavailable]"), "{report}");
+    // The report docs/DEBUG_README.md shows.
+    if system == System::Ironpost {
+        let (_, shown) = howto_doc::typed(mx, "posttriage", &["-s", &since]);
+        howto_doc::check("posttriage", &howto_doc::Context::of(mx), &shown);
+    }
     mx.write("etc/transport", &transport_text);
     ctl(mx, system, &["reload"]);
 

@@ -6,7 +6,7 @@
 //! queue id, found by queue id, Message-ID and address, as text and JSON, and from a
 //! copy of the log alone.
 
-use e2e::{Instance, System};
+use e2e::{Instance, System, howto_doc};
 use std::process::Command;
 
 #[test]
@@ -55,6 +55,17 @@ fn queue_id_of(mx: &Instance, needle: &str) -> String {
         .unwrap_or_else(|| panic!("no {needle} in\n{log}"));
     let after = line.split("]: ").nth(1).unwrap();
     after.split(':').next().unwrap().to_string()
+}
+
+/// The value of `field` (such as `size=`) on the first log line of queue id `id` that has it.
+fn queue_line_field(mx: &Instance, id: &str, field: &str) -> String {
+    let log = mx.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains(&format!(" {id}: ")) && l.contains(field))
+        .unwrap_or_else(|| panic!("no {field} for {id} in\n{log}"));
+    let value = line.split(field).nth(1).unwrap();
+    value.split([',', ' ']).next().unwrap().to_string()
 }
 
 fn check(mx: &Instance, report: &str, wanted: &[&str]) {
@@ -116,6 +127,14 @@ fn timeline(mx: &mut Instance, system: System) {
             "state: removed from the queue",
         ],
     );
+    // The timeline docs/DEBUG_README.md shows.
+    if system == System::Ironpost {
+        // The size varies with the length of the queue id in the Received: header.
+        let size = queue_line_field(mx, &id, "size=");
+        let (_, shown) = howto_doc::typed(mx, "posttrace", &[&id]);
+        let context = howto_doc::Context::of(mx).with(size, "365");
+        howto_doc::check("posttrace", &context, &shown);
+    }
 
     // Bounced by local (smtpd takes any local name without local_recipient_maps); the
     // notice goes to the (virtual) sender.

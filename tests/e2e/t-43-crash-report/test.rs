@@ -5,7 +5,7 @@
 //! configuration's SHA-256; the master keeps Postfix's warning as it is and names the
 //! report on an info line of its own.
 
-use e2e::{Instance, wait_until};
+use e2e::{Instance, howto_doc, wait_until};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 
@@ -124,6 +124,25 @@ fn a_fatal_signal_leaves_a_report() {
     assert!(killed.success());
     let report = report_after(&mx, victim, "killed by signal 11");
     check_report(&mx, &report, "signal 11 (SIGSEGV)", victim, "smtpd::");
+    // What docs/DEBUG_README.md shows: the log's lines about the process, and the report
+    // up to its backtrace (whose frames vary with the build).
+    let (_, log) = howto_doc::shell(
+        &mx,
+        &format!("grep -w 'pid {victim}' {}/log/maillog", mx.dir.display()),
+    );
+    let path = mx
+        .log()
+        .lines()
+        .find_map(|l| l.split("crash report for process ").nth(1))
+        .and_then(|l| l.split(": ").nth(1))
+        .unwrap()
+        .to_string();
+    let (_, head) = howto_doc::shell(&mx, &format!("sed '/^backtrace:/q' {path}"));
+    howto_doc::check(
+        "crash-report",
+        &howto_doc::Context::of(&mx),
+        &format!("{log}{head}"),
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! would break (the master's own master.cf checks, postconf's warnings), without
 //! signalling the master; the exit status says whether a reload would be accepted.
 
-use e2e::{Instance, free_port, wait_until};
+use e2e::{Instance, free_port, howto_doc, wait_until};
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 
@@ -130,6 +130,11 @@ fn dry_run_lists_changes_and_problems_without_reloading() {
         );
         has(&report, "\nresult: a reload would be accepted\n");
     }
+    // The report docs/DEBUG_README.md shows.
+    let (status, shown) = howto_doc::typed(&mx, "postfix", &["reload", "-n"]);
+    assert_eq!(status, 0, "{shown}");
+    let context = howto_doc::Context::of(&mx).with(second, "10025");
+    howto_doc::check("reload-dry-run", &context, &shown);
     // Nothing was reloaded: no reload line, the same daemon, the old banner.
     assert!(!mx.log().contains("reload -- version"), "{}", mx.log());
     assert_eq!(mx.daemons("smtpd").first(), Some(&smtpd));

@@ -10,7 +10,7 @@
 //! answer must also name what decided: the table, the key and the main.cf or master.cf
 //! line. The daemons are ironpost's, and the what-if modes of cleanup, trivial-rewrite,
 //! local and smtpd run the code those daemons run.
-use e2e::Instance;
+use e2e::{Instance, howto_doc};
 use std::process::Command;
 
 mod mx;
@@ -530,6 +530,23 @@ fn address_answers_name_what_decided() {
     );
     // The class behind a transport: virtual_mailbox_domains, with its main.cf line.
     assert!(text.contains(&line_of("virtual_mailbox_domains")), "{text}");
+    // The answers docs/DEBUG_README.md shows: an alias, and a recipient smtpd refuses.
+    let context = howto_doc::Context::of(&mx);
+    let (_, shown) = howto_doc::typed(&mx, "postwhatif", &["list@vmail.e2e.test"]);
+    howto_doc::check("postwhatif-address", &context, &shown);
+    let (status, shown) = howto_doc::typed(
+        &mx,
+        "postwhatif",
+        &[
+            "-s",
+            "client_address=127.0.0.1",
+            "helo=client.example",
+            "sender=a@example.org",
+            "recipient=blocked@vmail.e2e.test",
+        ],
+    );
+    assert_eq!(status, 1, "{shown}");
+    howto_doc::check("postwhatif-smtpd", &context, &shown);
     let (status, json) = whatif(&mx, &["-j", "x@error.e2e.test"]);
     assert_eq!(status, 1, "{json}");
     assert!(
