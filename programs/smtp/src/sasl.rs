@@ -31,22 +31,6 @@ impl Mech {
     }
 }
 
-/// The server's AUTH mechanisms after `smtp_sasl_mechanism_filter`
-/// (`sasl_mech_filter()`): every word when the filter is empty.
-pub fn filter_mechanisms(filter: &str, words: &str) -> String {
-    let allowed: Vec<String> = filter
-        .split([',', ' ', '\t'])
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_uppercase)
-        .collect();
-    words
-        .split([' ', '\t'])
-        .filter(|w| !w.is_empty())
-        .filter(|w| allowed.is_empty() || allowed.contains(&w.to_ascii_uppercase()))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Base64 (RFC 4648, with padding).
 fn base64(data: &[u8]) -> String {
     global::msg_stats::base64_encode(data)
@@ -273,14 +257,6 @@ mod tests {
 
     #[test]
     fn mechanisms() {
-        assert_eq!(
-            filter_mechanisms("", "LOGIN PLAIN CRAM-MD5"),
-            "LOGIN PLAIN CRAM-MD5"
-        );
-        assert_eq!(
-            filter_mechanisms("plain, cram-md5", "LOGIN PLAIN CRAM-MD5"),
-            "PLAIN CRAM-MD5"
-        );
         assert_eq!(choose("LOGIN PLAIN", "noanonymous"), Ok(Mech::Plain));
         assert_eq!(choose("LOGIN CRAM-MD5", "noanonymous"), Ok(Mech::Login));
         assert_eq!(

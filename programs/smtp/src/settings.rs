@@ -106,8 +106,8 @@ pub struct Settings {
     pub sasl_options: String,
     /// `smtp_sasl_tls_security_options`.
     pub sasl_tls_options: String,
-    /// `smtp_sasl_mechanism_filter`.
-    pub sasl_mech_filter: String,
+    /// `smtp_sasl_mechanism_filter`, when set.
+    pub sasl_mech_filter: Option<global::match_list::MatchList>,
     /// `smtp_sasl_auth_soft_bounce`.
     pub sasl_soft_bounce: bool,
     /// `debug_peer_list`, when set, and `debug_peer_level`.
@@ -345,7 +345,18 @@ impl Settings {
                 &SMTP_SASL_TLS_SECURITY_OPTIONS,
                 &LMTP_SASL_TLS_SECURITY_OPTIONS,
             )?,
-            sasl_mech_filter: str(&SMTP_SASL_MECHANISM_FILTER, &LMTP_SASL_MECHANISM_FILTER)?,
+            sasl_mech_filter: {
+                let param = pick(&SMTP_SASL_MECHANISM_FILTER, &LMTP_SASL_MECHANISM_FILTER);
+                if config.str(param)?.trim().is_empty() {
+                    None
+                } else {
+                    Some(global::match_list::from_parameter(
+                        config,
+                        param,
+                        &[global::match_list::Matcher::String],
+                    )?)
+                }
+            },
             sasl_soft_bounce: bool(&SMTP_SASL_AUTH_SOFT_BOUNCE, &LMTP_SASL_AUTH_SOFT_BOUNCE)?,
             tls_policy,
             cache: crate::reuse::Config::from_config(config, lmtp)?,
