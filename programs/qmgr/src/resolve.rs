@@ -6,14 +6,16 @@
 //! answer; an address the resolver cannot handle goes to the `retry` transport (a
 //! temporary failure) or the `error` transport (bad syntax), with the reason as next
 //! hop, so that an agent logs it; so do recipients for a transport in
-//! `defer_transports`, a throttled transport or a dead destination. Mail for the local
-//! double-bounce address goes to the `discard` transport. For transports with
-//! a recipient limit of 1 the destination is the recipient (`user@nexthop`, without the
-//! address extension), so concurrency limits apply per user.
+//! `defer_transports`, address verification probes beyond
+//! `address_verify_pending_request_limit`, a throttled transport or a dead destination.
+//! Mail for the local double-bounce address goes to the `discard` transport. For
+//! transports with a recipient limit of 1 the destination is the recipient
+//! (`user@nexthop`, without the address extension), so concurrency limits apply per user.
 
 use crate::job::Budgets;
 use crate::message::{Message, Recipient};
 use crate::transport::{Limits, Transport};
+use global::deliver_request::DEL_REQ_FLAG_MTA_VRFY;
 use global::resolve_clnt::{CLASS_LOCAL, FLAG_ERROR, FLAG_FAIL};
 use global::rewrite_clnt::{RULE_LOCAL, RewriteClient};
 use params::Config;
@@ -46,6 +48,8 @@ pub struct Routing<'a> {
     pub in_memory: &'a mut i64,
     /// Messages in the active queue (`qmgr_message_count`), for the clogging warning.
     pub messages: usize,
+    /// Address verification probes in the active queue (`qmgr_vrfy_pend_count`).
+    pub vrfy_pending: i64,
 }
 
 impl Routing<'_> {
@@ -146,6 +150,18 @@ impl Routing<'_> {
                 let why = "2.0.0 undeliverable postmaster notification discarded";
                 return (DISCARD.to_string(), why.to_string(), address);
             }
+        }
+        // A safety net behind the verify service's own limits: probes beyond
+        // address_verify_pending_request_limit are tried again later. Postfix checks
+        // this after defer_transports, so this reason wins over that one.
+        if message.tflags & DEL_REQ_FLAG_MTA_VRFY != 0
+            && self.vrfy_pending > self.settings.vrfy_pend_limit
+        {
+            return (
+                RETRY.to_string(),
+                "4.3.2 Too many address verification requests".to_string(),
+                address,
+            );
         }
         if !self.flush_dfxp && self.settings.defer_transports.contains(&transport) {
             return (

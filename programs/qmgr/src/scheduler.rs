@@ -22,6 +22,7 @@ use crate::resolve::Routing;
 use crate::scan::{self, Scan};
 use crate::settings::Settings;
 use crate::transport::{Limits, Transport};
+use global::deliver_request::DEL_REQ_FLAG_MTA_VRFY;
 use global::mail_queue::{ACTIVE, DEFERRED, INCOMING};
 use global::rewrite_clnt::RewriteClient;
 use params::Config;
@@ -73,6 +74,8 @@ struct Active {
     deferred: bool,
     /// When it entered the active queue (its jobs' place on the job lists).
     queued: i64,
+    /// It is an address verification probe, counted in `vrfy_pending`.
+    probe: bool,
 }
 
 /// The scheduler's state.
@@ -96,6 +99,8 @@ pub struct Scheduler {
     budgets: Budgets,
     /// Recipients in memory, all messages together (`qmgr_recipient_count`).
     in_memory: i64,
+    /// Address verification probes in the active queue (`qmgr_vrfy_pend_count`).
+    vrfy_pending: i64,
 }
 
 /// Where a selected entry goes: its destination's next hop, and the request flags the
@@ -144,6 +149,7 @@ impl Scheduler {
             deliveries: Vec::new(),
             budgets: Budgets::new(),
             in_memory: 0,
+            vrfy_pending: 0,
         }
     }
 
@@ -372,6 +378,8 @@ impl Scheduler {
                 ..Budget::default()
             },
         );
+        let probe = message.tflags & DEL_REQ_FLAG_MTA_VRFY != 0;
+        self.vrfy_pending += i64::from(probe);
         self.messages.insert(
             id.to_string(),
             Active {
@@ -379,6 +387,7 @@ impl Scheduler {
                 refcount: 0,
                 deferred: false,
                 queued: now.0,
+                probe,
             },
         );
         // Expiry with a defer log: that log says why, nothing is tried again.
@@ -415,6 +424,7 @@ impl Scheduler {
             budgets: &mut self.budgets,
             in_memory: &mut self.in_memory,
             messages,
+            vrfy_pending: self.vrfy_pending,
         }
         .message(&mut active.message);
         active.refcount += entries;
@@ -486,7 +496,9 @@ impl Scheduler {
             transport.jobs.free(id, name, &mut self.budgets);
         }
         self.budgets.remove(id);
-        self.messages.remove(id).expect("a message to forget")
+        let active = self.messages.remove(id).expect("a message to forget");
+        self.vrfy_pending -= i64::from(active.probe);
+        active
     }
 
     /// Forgets destination `queue_name` of `transport` when it has nothing left; a dead

@@ -11,8 +11,8 @@ use params::decl::debug::HELPFUL_WARNINGS;
 use params::decl::identity::MYHOSTNAME;
 use params::decl::process::DEFAULT_PROCESS_LIMIT;
 use params::decl::qmgr::{
-    DEFAULT_FILTER_NEXTHOP, DEFER_SERVICE_NAME, DEFER_TRANSPORTS, QMGR_DAEMON_TIMEOUT,
-    QMGR_IPC_TIMEOUT, TRANSPORT_RETRY_TIME,
+    ADDRESS_VERIFY_PENDING_REQUEST_LIMIT, DEFAULT_FILTER_NEXTHOP, DEFER_SERVICE_NAME,
+    DEFER_TRANSPORTS, QMGR_DAEMON_TIMEOUT, QMGR_IPC_TIMEOUT, TRANSPORT_RETRY_TIME,
 };
 use params::decl::queue::{
     BOUNCE_QUEUE_LIFETIME, DOUBLE_BOUNCE_SENDER, IN_FLOW_DELAY, MAXIMAL_BACKOFF_TIME,
@@ -54,6 +54,9 @@ pub struct Settings {
     pub transport_retry: i64,
     /// Transports whose mail stays queued.
     pub defer_transports: Vec<String>,
+    /// Address verification probes in the active queue beyond which more are deferred
+    /// at once (address_verify_pending_request_limit).
+    pub vrfy_pend_limit: i64,
     /// The bounce service.
     pub bounce_service: String,
     /// The defer service.
@@ -112,6 +115,9 @@ impl Settings {
             daemon_timeout: Duration::from_secs(time(&QMGR_DAEMON_TIMEOUT) as u64),
             transport_retry: time(&TRANSPORT_RETRY_TIME),
             defer_transports: config.list(&DEFER_TRANSPORTS).unwrap_or_else(|e| fatal(e)),
+            vrfy_pend_limit: config
+                .int(&ADDRESS_VERIFY_PENDING_REQUEST_LIMIT)
+                .unwrap_or_else(|e| fatal(e)),
             bounce_service: text(&BOUNCE_SERVICE_NAME),
             defer_service: text(&DEFER_SERVICE_NAME),
             trace_service: text(&TRACE_SERVICE_NAME),
