@@ -81,6 +81,10 @@ crate::params! {
     "smtp_dns_support_level" SMTP_DNS_SUPPORT_LEVEL: Str = "";
     /// The LMTP client: as smtp_dns_support_level. The default is empty.
     "lmtp_dns_support_level" LMTP_DNS_SUPPORT_LEVEL: Str = "";
+    /// The question (type:name) asked once per process when no DNSSEC-validated reply was
+    /// seen, to warn that validation may be unavailable; empty for none. The default is
+    /// ns:. (the root's name servers).
+    "dnssec_probe" DNSSEC_PROBE: Str = "ns:.";
     /// The SMTP client at level dane, for a server under an MX RRset that was not
     /// DNSSEC-validated: may (no DANE), encrypt, or dane (its addresses and TLSA records
     /// are looked up with DNSSEC all the same, and TLSA records authenticate it). The
