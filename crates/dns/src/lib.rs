@@ -3,7 +3,7 @@
 //! exchangers and their addresses.
 //!
 //! Postfix counterpart: `src/dns` (`dns_lookup.c`, `dns_rr*.c`, `dns_strerror.c`,
-//! `dns_rr_filter.c`), plus the DNS parts of `smtpd/smtpd_peer.c` ([`peer`]),
+//! `dns_rr_filter.c`, `dns_sec.c` ([`dnssec`])), plus the DNS parts of `smtpd/smtpd_peer.c` ([`peer`]),
 //! `smtpd/smtpd_check.c` ([`rbl`]), `smtp/smtp_addr.c` ([`smtp_addr`]),
 //! `util/myaddrinfo.c` ([`hostdb`], [`native`]), `util/inet_proto.c` and
 //! `util/ip_match.c`.
@@ -47,6 +47,7 @@
 //! aliases.
 
 mod answer;
+pub mod dnssec;
 pub mod filter;
 #[doc(hidden)]
 pub mod fuzz;

@@ -15,6 +15,7 @@ use crate::resolver::{Failure, ResFlags, Resolver};
 use crate::rr::{RR_LIST_LIMIT, Rr, RrType, append_limited};
 use crate::status::{DnsError, HErrno, Status};
 use crate::valid::valid_hostname;
+use crate::{dnssec, transport};
 
 /// Postfix's limit on CNAME indirections in one lookup.
 const MAX_ALIASES: usize = 10;
@@ -181,15 +182,23 @@ impl Resolver {
             flags.dnsrch = false;
         }
         let orig_name = name;
+        let orig_flags = flags;
         let mut name = name.to_string();
         let mut maybe_secure = true;
         for _ in 0..MAX_ALIASES {
-            let reply = match self.search(&name, rtype, flags) {
+            // glibc clears the AD bit unless the resolver is trusted to validate.
+            let trust_ad = self.conf().trust_ad || flags.dnssec;
+            let searched = self.search(&name, rtype, flags);
+            let raw = match &searched {
+                Ok(reply) => Some(reply.bytes.as_slice()),
+                Err(failure) => failure.reply.as_deref(),
+            };
+            dnssec::note_reply(trust_ad && raw.is_some_and(transport::authentic));
+            dnssec::after_lookup(self, orig_flags);
+            let reply = match searched {
                 Ok(reply) => reply,
                 Err(failure) => return Err(query_error(&name, rtype, orig_name, failure, req)),
             };
-            // glibc clears the AD bit unless the resolver is trusted to validate.
-            let trust_ad = self.conf().trust_ad || flags.dnssec;
             let extracted = match answer::parse(&reply.bytes) {
                 Some(mut parsed) => {
                     if !trust_ad {

@@ -70,22 +70,30 @@ impl RrType {
         }
     }
 
+    /// The type named `name` (any case), if ironpost handles it (`dns_type()`).
+    pub fn from_name(name: &str) -> Option<RrType> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(name))
+    }
+
     /// The type with wire number `code`, if ironpost handles it.
     pub fn from_code(code: u16) -> Option<RrType> {
-        [
-            RrType::A,
-            RrType::Ns,
-            RrType::Cname,
-            RrType::Soa,
-            RrType::Ptr,
-            RrType::Mx,
-            RrType::Txt,
-            RrType::Aaaa,
-            RrType::Tlsa,
-        ]
-        .into_iter()
-        .find(|t| t.code() == code)
+        Self::ALL.into_iter().find(|t| t.code() == code)
     }
+
+    /// Every type ironpost handles.
+    const ALL: [RrType; 9] = [
+        RrType::A,
+        RrType::Ns,
+        RrType::Cname,
+        RrType::Soa,
+        RrType::Ptr,
+        RrType::Mx,
+        RrType::Txt,
+        RrType::Aaaa,
+        RrType::Tlsa,
+    ];
 }
 
 impl fmt::Display for RrType {

@@ -156,6 +156,11 @@ fn is_reply(reply: &[u8], request: &Request<'_>) -> bool {
     })
 }
 
+/// The AD bit of a reply that [`is_reply`] accepted.
+pub(crate) fn authentic(reply: &[u8]) -> bool {
+    reply.get(3).is_some_and(|flags| flags & 0x20 != 0)
+}
+
 /// The TC bit of a reply that [`is_reply`] accepted.
 fn truncated(reply: &[u8]) -> bool {
     reply.get(2).is_some_and(|flags| flags & 0x02 != 0)

@@ -286,6 +286,9 @@ impl Config {
             )
         };
         let dns_level = str(&SMTP_DNS_SUPPORT_LEVEL, &LMTP_DNS_SUPPORT_LEVEL)?;
+        // The DNS library's probe (dns_sec_probe()), asked when dnssec lookups see no
+        // validated reply.
+        dns::dnssec::set_probe(&config.str(&DNSSEC_PROBE)?);
         let insecure_mx = if lmtp {
             Named::None
         } else {
