@@ -52,6 +52,18 @@ crate::params! {
     "smtp_tls_mandatory_ciphers" SMTP_TLS_MANDATORY_CIPHERS: Str = "medium";
     /// The LMTP client: The cipher grade at levels encrypt and up. The default is medium.
     "lmtp_tls_mandatory_ciphers" LMTP_TLS_MANDATORY_CIPHERS: Str = "medium";
+    /// The SMTP client: OpenSSL cipher names or aliases left out at every TLS level
+    /// (AES256, aRSA, ...). The default is empty.
+    "smtp_tls_exclude_ciphers" SMTP_TLS_EXCLUDE_CIPHERS: Str = "";
+    /// The LMTP client: Cipher names or aliases left out at every TLS level. The default is
+    /// empty.
+    "lmtp_tls_exclude_ciphers" LMTP_TLS_EXCLUDE_CIPHERS: Str = "";
+    /// The SMTP client: Cipher names or aliases also left out at levels encrypt and up. The
+    /// default is empty.
+    "smtp_tls_mandatory_exclude_ciphers" SMTP_TLS_MANDATORY_EXCLUDE_CIPHERS: Str = "";
+    /// The LMTP client: Cipher names or aliases also left out at levels encrypt and up. The
+    /// default is empty.
+    "lmtp_tls_mandatory_exclude_ciphers" LMTP_TLS_MANDATORY_EXCLUDE_CIPHERS: Str = "";
     /// The SMTP client: The name sent in SNI: a host name, or hostname (the server's) or nexthop;
     /// empty sends none. The default is empty.
     "smtp_tls_servername" SMTP_TLS_SERVERNAME: Str = "";

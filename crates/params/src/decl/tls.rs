@@ -50,4 +50,15 @@ crate::params! {
     /// The time limit of the TLS handshake after STARTTLS (and of the whole handshake
     /// in wrapper mode).
     "smtpd_starttls_timeout" SMTPD_STARTTLS_TIMEOUT: Time(b's') = "${stress?{10}:{300}}s", min 1;
+    /// The OpenSSL cipher list of the cipher grade high.
+    "tls_high_cipherlist" TLS_HIGH_CIPHERLIST: Str = "aNULL:-aNULL:HIGH:@STRENGTH";
+    /// The OpenSSL cipher list of the cipher grade medium.
+    "tls_medium_cipherlist" TLS_MEDIUM_CIPHERLIST: Str = "aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH";
+    /// The OpenSSL cipher list of the cipher grade low.
+    "tls_low_cipherlist" TLS_LOW_CIPHERLIST: Str = "aNULL:-aNULL:HIGH:MEDIUM:LOW:+RC4:@STRENGTH";
+    /// The OpenSSL cipher list of the cipher grade export.
+    "tls_export_cipherlist" TLS_EXPORT_CIPHERLIST: Str =
+        "aNULL:-aNULL:HIGH:MEDIUM:LOW:EXPORT:+RC4:@STRENGTH";
+    /// The OpenSSL cipher list of the cipher grade null (no encryption).
+    "tls_null_cipherlist" TLS_NULL_CIPHERLIST: Str = "eNULL:!aNULL";
 }
