@@ -296,15 +296,17 @@ fn scenario(name: &str, system: System) -> Option<Vec<String>> {
         &[&long],
         &["-t", "smtpd[1234]", "forwarded"],
     ];
-    for args in records {
-        let _ = mx
-            .runner(&postlog)
+    let run_postlog = |config: &std::path::Path, args: &[&str]| {
+        mx.runner(&postlog)
             .arg("-c")
-            .arg(mx.etc())
+            .arg(config)
             .args(args)
             .env_remove("MAIL_CONFIG")
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    for args in records {
+        run_postlog(&mx.etc(), args);
     }
     // A facility name Postfix does not know (names are matched exactly): the fatal error
     // goes to the log the program had, mail.crit.
@@ -317,14 +319,7 @@ fn scenario(name: &str, system: System) -> Option<Vec<String>> {
     )
     .unwrap();
     std::fs::copy(mx.etc().join("master.cf"), upper.join("master.cf")).unwrap();
-    let out = mx
-        .runner(&postlog)
-        .arg("-c")
-        .arg(&upper)
-        .arg("never logged")
-        .env_remove("MAIL_CONFIG")
-        .output()
-        .unwrap();
+    let out = run_postlog(&upper, &["never logged"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let seen = wait_until(10, || {
         datagrams(mx)
