@@ -223,6 +223,12 @@ fn t1_strace_through_logger_reaches_the_mail_log() {
         .to_string();
     // strace's lines arrive through logger: mail.info, logger's own tag.
     let attached = format!("strace: Process {smtpd_pid} attached");
+    // logger sends each line as strace writes it; the session's reads may still be on
+    // their way when the delivery is logged.
+    wait_until(10, || {
+        let all = datagrams(mx).join("\n");
+        all.contains(&attached) && (all.contains("ehlo") || all.contains("mail FROM"))
+    });
     let all = datagrams(mx);
     let traced: Vec<(u32, &str, &str)> = all
         .iter()
