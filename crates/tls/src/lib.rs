@@ -2,7 +2,7 @@
 //!
 //! Postfix counterpart: `src/tls` — `tls_server.c` ([`server`]), `tls_client.c`
 //! ([`client`], [`peername`]), `tls_certkey.c`
-//! ([`certkey`]), `tls_misc.c` ([`protocols`], [`names`], [`summary`]), `tls_verify.c`
+//! ([`certkey`]), `tls_misc.c` ([`protocols`], [`ciphers`], [`names`], [`summary`]), `tls_verify.c`
 //! ([`der`], [`record`]), `tls_fprint.c` ([`digest`]), `tls_dane.c` ([`dane`]), `tls_bio_ops.c` and
 //! `tls_stream.c` ([`stream`]).
 //!
@@ -42,6 +42,7 @@
 //! provider only (no aws-lc-sys), TLS 1.2 and 1.3.
 
 pub mod certkey;
+pub mod ciphers;
 pub mod client;
 pub mod dane;
 pub mod der;
