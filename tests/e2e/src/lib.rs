@@ -79,6 +79,7 @@ pub mod account;
 pub mod client;
 pub mod delivered;
 pub mod dns;
+pub mod dovecot;
 pub mod howto_doc;
 pub mod load;
 pub mod smtpd_log;

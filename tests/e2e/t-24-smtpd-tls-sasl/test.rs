@@ -8,9 +8,8 @@
 //! certificate. mynetworks is 127.0.0.1/32: a client bound to 127.0.0.2 is untrusted.
 //! AUTH goes to a private Dovecot ([`dovecot`]) whose one user is alice (secret).
 
-mod dovecot;
-
 use e2e::Instance;
+use e2e::dovecot;
 use e2e::smtpd_log::normalize;
 
 /// The test certificates of crates/tls.

@@ -14,10 +14,8 @@
 #[path = "../t-41-triage/harness.rs"]
 mod harness;
 
-#[path = "../t-24-smtpd-tls-sasl/dovecot.rs"]
-mod dovecot;
-
 use e2e::dns::DnsServer;
+use e2e::dovecot;
 use e2e::{Instance, System, free_port};
 use harness::*;
 use std::io::BufRead;

@@ -1,6 +1,9 @@
-//! A private Dovecot (auth only) for t-24, from crates/xsasl's test configuration and
-//! password file (user alice, password secret), in its own directory; stopped when
-//! dropped. Missing Dovecot or root: [`TestDovecot::start`] says why, for testkit::skip.
+//! A private Dovecot (auth only) for the tests of smtpd's AUTH (t-24) and of the SASL
+//! faults posttriage names (t-57), from crates/xsasl's test configuration and password
+//! file (user alice, password secret), in its own directory; stopped when dropped.
+//! Missing Dovecot or root: [`TestDovecot::start`] says why, for testkit::skip.
+//!
+//! Postfix counterpart: none (test support).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -27,7 +30,7 @@ impl TestDovecot {
         // One per test: the tests of this file run in parallel.
         static SEQ: AtomicU32 = AtomicU32::new(0);
         let dir = PathBuf::from(format!(
-            "/tmp/ironpost-e2e/t24-dovecot-{}-{}",
+            "/tmp/ironpost-e2e/dovecot-auth-{}-{}",
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
@@ -48,7 +51,7 @@ impl TestDovecot {
             .spawn()
             .map_err(|e| format!("{DOVECOT}: {e}"))?;
         let dovecot = TestDovecot { dir, child };
-        if !e2e::wait_until(20, || dovecot.socket().exists()) {
+        if !crate::wait_until(20, || dovecot.socket().exists()) {
             let log = std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
             return Err(format!(
                 "Dovecot did not create its auth socket (root needed?): {log}"
