@@ -422,3 +422,49 @@ fn t2_syslog_records_are_postfix_s() {
         );
     }
 }
+
+/// A chrooted smtpd (Debian's default) finds no /dev/log in its jail: its records go
+/// through the connection made before the chroot, as Postfix's do (LOG_NDELAY). Returns
+/// the smtpd records made generic.
+fn chrooted(name: &str, system: System) -> Option<Vec<(u32, String)>> {
+    let daemons: &[&str] = match system {
+        System::Ironpost => &e2e::IRONPOST_DAEMONS,
+        System::Postfix => &[],
+    };
+    let mut logged = syslogged(name, daemons, "mail")?;
+    let mx = &mut logged.mx;
+    mx.replace_master_cf_line(
+        |l| l.contains(" inet "),
+        "127.0.0.1:@SMTP_PORT@ inet n - y - - smtpd",
+    );
+    match system {
+        System::Ironpost => mx.start(),
+        System::Postfix => mx.start_postfix(),
+    }
+    assert!(!mx.dir.join("queue/dev/log").exists());
+    mx.send_local("t65-jail");
+    mx.wait_log(": removed", 40);
+    Some(
+        datagrams(mx)
+            .iter()
+            .filter(|d| d.contains(" postfix/smtpd["))
+            .map(|d| normal(d))
+            .collect(),
+    )
+}
+
+#[test]
+fn t3_a_chrooted_daemon_still_logs() {
+    let Some(ours) = chrooted("t-65-jail-ours", System::Ironpost) else {
+        return;
+    };
+    let Some(theirs) = chrooted("t-65-jail-postfix", System::Postfix) else {
+        return;
+    };
+    assert!(
+        ours.iter()
+            .any(|(_, r)| r.starts_with("postfix/smtpd[PID]: disconnect from")),
+        "{ours:?}"
+    );
+    assert_eq!(ours, theirs);
+}
