@@ -1,0 +1,312 @@
+//! Where ironpost's `postfix` command, master, qmgr and smtpd used to say or do other
+//! than Postfix 3.7, run on both systems and compared: an inet service whose port is no
+//! service name, `postfix start` with a master.cf that does not parse (bad field count,
+//! unknown type, bad process limit, bad private field), inet_interfaces naming an
+//! address this host lacks, address verification probes beyond
+//! address_verify_pending_request_limit, and smtpd's start-up warning about
+//! queue_minfree. Each scenario runs on an instance of ironpost's daemons and on one of
+//! Postfix's (its own master and `postfix` command); standard error and the log lines
+//! (time stamps, pids, queue IDs and the instance directory normalised) must be the same.
+
+use e2e::{Instance, System, wait_until};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// An instance of `system`'s daemons; None when the test cannot run here.
+#[track_caller]
+fn instance(name: &str, system: System) -> Option<Instance> {
+    match system {
+        System::Ironpost => Instance::new(name),
+        System::Postfix => Instance::with_daemons(&format!("{name}-postfix"), &[]),
+    }
+}
+
+/// `postfix ARGS` of `system`, whatever its exit status.
+fn postfix(mx: &Instance, system: System, args: &[&str]) -> Output {
+    let command = match system {
+        System::Ironpost => e2e::program("postfix"),
+        System::Postfix => "/usr/sbin/postfix".into(),
+    };
+    Command::new(command)
+        .arg("-c")
+        .arg(mx.etc())
+        .args(args)
+        .env_remove("MAIL_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The log lines after the first `skip` bytes, without time stamp and host name, with
+/// pids, queue IDs and the instance directory replaced. postfix-script's warnings about
+/// the daemon directory's symbolic links (Postfix's own check of the mixed system's
+/// daemon directory) are left out.
+fn log_lines(mx: &Instance, skip: usize) -> Vec<String> {
+    let dir = mx.dir.display().to_string();
+    let log = mx.log();
+    log[skip.min(log.len())..]
+        .lines()
+        .filter(|l| !l.contains("symlink leaves directory"))
+        .map(|l| {
+            // "Mon DD HH:MM:SS host program[pid]: text"
+            let rest = l.splitn(5, ' ').nth(4).unwrap_or(l);
+            normalise(&rest.replace(&dir, "DIR"))
+        })
+        .collect()
+}
+
+/// Replaces `[digits]` with `[PID]`, queue IDs (10 or more upper-case hex digits before a
+/// colon) with `QID`, and the delays of a delivery line with `D`.
+fn normalise(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(open) = rest.find('[') {
+        let (head, tail) = rest.split_at(open);
+        out.push_str(head);
+        match tail[1..].find(']') {
+            Some(close) if close > 0 && tail[1..=close].bytes().all(|b| b.is_ascii_digit()) => {
+                out.push_str("[PID]");
+                rest = &tail[close + 2..];
+            }
+            _ => {
+                out.push('[');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    let words: Vec<String> = out
+        .split(' ')
+        .map(|w| match w.strip_suffix(':') {
+            Some(id) if id.len() >= 10 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                "QID:".to_string()
+            }
+            _ if w.starts_with("delay=") => "delay=D,".to_string(),
+            _ if w.starts_with("delays=") => "delays=D,".to_string(),
+            _ => w.to_string(),
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// Replaces the SMTP service's master.cf line with `line` (after @...@ expansion).
+fn replace_smtpd_line(mx: &Instance, line: &str) {
+    mx.replace_master_cf_line(|l| l.contains(" inet ") && l.ends_with("smtpd"), line);
+}
+
+/// Runs `scenario` on both systems and checks that it gives the same answer.
+fn same_on_both<T: PartialEq + std::fmt::Debug>(
+    name: &str,
+    scenario: impl Fn(&Instance, System) -> T,
+) {
+    let Some(ours) = instance(name, System::Ironpost) else {
+        return;
+    };
+    let Some(theirs) = instance(name, System::Postfix) else {
+        return;
+    };
+    let postfix = scenario(&theirs, System::Postfix);
+    let ironpost = scenario(&ours, System::Ironpost);
+    if ironpost != postfix {
+        ours.keep_for_inspection();
+        theirs.keep_for_inspection();
+        panic!("ironpost:\n{ironpost:#?}\nPostfix 3.7:\n{postfix:#?}");
+    }
+}
+
+/// `postfix start` that fails: its exit status, standard error and new log lines; a
+/// master that came up after all is stopped first.
+fn failed_start(mx: &Instance, system: System) -> (Option<i32>, String, Vec<String>) {
+    let before = mx.log().len();
+    let out = postfix(mx, system, &["start"]);
+    if out.status.success() {
+        let _ = postfix(mx, system, &["stop"]);
+        mx.keep_for_inspection();
+        panic!("postfix start succeeded:\n{}", mx.log());
+    }
+    // Lines a dying master wrote go to postlogd or the file before it exits; a moment
+    // for the file system.
+    std::thread::sleep(Duration::from_millis(300));
+    let dir = mx.dir.display().to_string();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).replace(&dir, "DIR"),
+        log_lines(mx, before),
+    )
+}
+
+#[test]
+fn an_inet_port_that_is_no_service_name() {
+    same_on_both("t-64-port", |mx, system| {
+        replace_smtpd_line(mx, "127.0.0.1:smtpp inet n - n - - smtpd");
+        let got = failed_start(mx, system);
+        assert!(
+            got.2
+                .contains(&"postfix/master[PID]: fatal: 127.0.0.1:smtpp: Servname not supported for ai_socktype".to_string()),
+            "{got:#?}"
+        );
+        got
+    });
+}
+
+#[test]
+fn a_master_cf_that_does_not_parse() {
+    let broken = [
+        "127.0.0.1:@SMTP_PORT@ inet n - n - smtpd",
+        "127.0.0.1:@SMTP_PORT@ inetx n - n - - smtpd",
+        "127.0.0.1:@SMTP_PORT@ inet n - n - x smtpd",
+        "127.0.0.1:@SMTP_PORT@ inet x - n - - smtpd",
+        "127.0.0.1:@SMTP_PORT@ inet n - n - -",
+    ];
+    same_on_both("t-64-master-cf", |mx, system| {
+        let stock = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+        let port = mx.smtp_port.to_string();
+        let mut answers = Vec::new();
+        for line in broken {
+            replace_smtpd_line(mx, line);
+            let (code, stderr, log) = failed_start(mx, system);
+            // postconf's words on standard error, postfix-script's in the log.
+            assert!(
+                stderr.starts_with("/usr/sbin/postconf: fatal: "),
+                "{stderr}"
+            );
+            assert_eq!(
+                log,
+                ["postfix/postfix-script[PID]: fatal: cannot execute /usr/sbin/postconf!"]
+            );
+            answers.push((code, stderr.replace(&port, "PORT"), log));
+            // Every command stops there, not only start.
+            let status = postfix(mx, system, &["status"]);
+            answers.push((
+                status.status.code(),
+                String::from_utf8_lossy(&status.stderr)
+                    .replace(&mx.dir.display().to_string(), "DIR")
+                    .replace(&port, "PORT"),
+                Vec::new(),
+            ));
+            mx.write("etc/master.cf", &stock);
+        }
+        answers
+    });
+}
+
+#[test]
+fn an_inet_interfaces_address_this_host_lacks() {
+    same_on_both("t-64-interfaces", |mx, system| {
+        mx.set_main_cf("inet_interfaces", "127.0.0.1, 198.51.100.7");
+        // Said on a terminal only: not on a pipe, not in the log.
+        let got = failed_start(mx, system);
+        assert_eq!(got, (Some(1), String::new(), Vec::new()));
+        got
+    });
+}
+
+/// A server on `port` that accepts connections and never answers: a probe delivered
+/// there stays in the active queue.
+fn silent_server(port: u16) -> TcpListener {
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("the relay port");
+    let clone = listener.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in clone.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    listener
+}
+
+/// One SMTP session with RCPT TO for each of `rcpts`; the server's replies to them.
+fn rcpt_replies(port: u16, rcpts: &[&str]) -> Vec<String> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    let mut reply = || {
+        let mut text = String::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            text.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return text;
+            }
+        }
+    };
+    reply();
+    let mut send = |cmd: &str| writer.write_all(format!("{cmd}\r\n").as_bytes()).unwrap();
+    send("EHLO client.example");
+    reply();
+    send("MAIL FROM:<a@example.org>");
+    reply();
+    let mut out = Vec::new();
+    for rcpt in rcpts {
+        send(&format!("RCPT TO:<{rcpt}>"));
+        out.push(reply().trim_end().to_string());
+    }
+    send("QUIT");
+    reply();
+    out
+}
+
+#[test]
+fn probes_beyond_address_verify_pending_request_limit_are_deferred() {
+    same_on_both("t-64-probes", |mx, system| {
+        mx.add_main_cf(
+            "smtpd_recipient_restrictions = reject_unverified_recipient\n\
+             address_verify_pending_request_limit = 1\n",
+        );
+        let _relay = silent_server(mx.sink_port);
+        match system {
+            System::Ironpost => mx.postfix(&["start"]),
+            System::Postfix => mx.postfix_of(System::Postfix, &["start"]),
+        };
+        mx.wait_log("daemon started -- version", 20);
+        let before = mx.log().len();
+        let replies = rcpt_replies(
+            mx.smtp_port,
+            &[
+                "one@relay.e2e.test",
+                "two@relay.e2e.test",
+                "three@relay.e2e.test",
+            ],
+        );
+        assert!(
+            replies[1].ends_with("unverified address: Too many address verification requests"),
+            "{replies:#?}\n{}",
+            mx.log()
+        );
+        assert!(wait_until(10, || mx.log().contains(" disconnect from ")));
+        let lines: Vec<String> = log_lines(mx, before)
+            .into_iter()
+            .filter(|l| l.contains("Too many address verification requests"))
+            .collect();
+        let _ = postfix(mx, system, &["stop"]);
+        (replies, lines)
+    });
+}
+
+#[test]
+fn smtpd_warns_when_queue_minfree_is_below_one_and_a_half_messages() {
+    same_on_both("t-64-minfree", |mx, system| {
+        mx.add_main_cf("queue_minfree = 10240000\nmessage_size_limit = 10240000\n");
+        match system {
+            System::Ironpost => mx.postfix(&["start"]),
+            System::Postfix => mx.postfix_of(System::Postfix, &["start"]),
+        };
+        mx.wait_log("daemon started -- version", 20);
+        let _ = rcpt_replies(mx.smtp_port, &[]);
+        let needle = "should be at least 1.5*message_size_limit";
+        let seen = wait_until(10, || mx.log().contains(needle));
+        let lines: Vec<String> = log_lines(mx, 0)
+            .into_iter()
+            .filter(|l| l.contains(needle))
+            .collect();
+        let _ = postfix(mx, system, &["stop"]);
+        assert!(seen, "{}", mx.log());
+        lines
+    });
+}
