@@ -1,7 +1,9 @@
 //! The Debugging Howto's call-tracer recipe exactly as it is written, on an instance that
 //! logs to syslog: `smtpd -D`, `debugger_command` piping strace to `logger -p mail.info`,
 //! `postfix reload`, and strace's lines in the mail log next to smtpd's own. And the syslog
-//! records themselves, byte for byte against Postfix 3.7's.
+//! records themselves, byte for byte against Postfix 3.7's (severities, syslog_facility, a
+//! text longer than 2000 bytes, a tag with its own pid, a facility name Postfix does not
+//! know), also from a chrooted smtpd that has no /dev/log in its jail.
 //!
 //! This host has no syslog daemon and no /dev/log, and a test must not make one for the
 //! whole machine. So the instance's commands run through `unshare --mount` and a script
