@@ -7,10 +7,12 @@
 //! (smtpd_tls_ask_ccert = no), and level encrypt's `530` before STARTTLS. The first
 //! refusal (MAIL or RCPT) or the acceptance of RCPT must be the same, and the answer must
 //! name the rule that decided. The same sessions with Postfix 3.7's smtpd and the same
-//! services must get the same replies as ironpost's.
+//! services must get the same replies as ironpost's. With SASL on and
+//! smtpd_tls_auth_only, AUTH before STARTTLS is refused and after it works (a private
+//! Dovecot, as t-24's), which the what-if with `sasl_username=` must also say.
 
 use super::{instance_with, python, whatif};
-use e2e::Instance;
+use e2e::{Instance, dovecot};
 use std::process::Command;
 
 /// The test certificates of crates/tls.
@@ -49,10 +51,14 @@ enum Tls {
     Certificate,
 }
 
-/// The real session: `MAIL 530 ...` when MAIL is refused, else `RCPT CODE TEXT`.
-fn session(port: u16, tls: Tls, rcpt: &str) -> String {
+/// alice's AUTH PLAIN initial response (password secret, t-24's Dovecot).
+const ALICE: &str = "AGFsaWNlAHNlY3JldA==";
+
+/// The real session, with AUTH PLAIN as alice when `login`: `AUTH CODE TEXT` or
+/// `MAIL CODE TEXT` when that is refused, else `RCPT CODE [TEXT]` (no text for 250).
+fn session(port: u16, tls: Tls, rcpt: &str, login: bool) -> String {
     let script = "import smtplib, ssl, sys\n\
-        port, tls, cert, key, rcpt = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]\n\
+        port, tls, cert, key, rcpt, auth = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]\n\
         s = smtplib.SMTP('127.0.0.1', port, timeout=30)\n\
         s.ehlo('client.example')\n\
         if tls != 'Plain':\n\
@@ -63,6 +69,11 @@ fn session(port: u16, tls: Tls, rcpt: &str) -> String {
         \x20       ctx.load_cert_chain(cert, key)\n\
         \x20   s.starttls(context=ctx)\n\
         \x20   s.ehlo('client.example')\n\
+        if auth:\n\
+        \x20   code, text = s.docmd('AUTH', 'PLAIN ' + auth)\n\
+        \x20   if code != 235:\n\
+        \x20       print('AUTH', code, text.decode())\n\
+        \x20       sys.exit(0)\n\
         code, text = s.mail('a@example.org')\n\
         if code != 250:\n\
         \x20   print('MAIL', code, text.decode())\n\
@@ -80,14 +91,18 @@ fn session(port: u16, tls: Tls, rcpt: &str) -> String {
             &cert("client.pem"),
             &cert("client.key"),
             rcpt,
+            if login { ALICE } else { "" },
         ],
     )
     .unwrap_or_else(|e| panic!("{tls} {rcpt}: {e}"))
+    .trim_end()
+    .to_string()
 }
 
-/// The what-if for the service on `port`: its exit status, output, and `MAIL REPLY` when
-/// MAIL is refused, else `RCPT REPLY` (`RCPT 250` when accepted).
-fn asked(mx: &Instance, port: u16, tls: Tls, rcpt: &str) -> (i32, String, String) {
+/// The what-if for the service on `port`, with `sasl_username=alice` when `login`: its
+/// exit status, output, and the answer in [`session`]'s form: the first of AUTH and MAIL
+/// that is refused, else RCPT.
+fn asked(mx: &Instance, port: u16, tls: Tls, rcpt: &str, login: bool) -> (i32, String, String) {
     let (cert_print, pkey_print) = fingerprints();
     let mut args = vec![
         "-n".to_string(),
@@ -98,6 +113,9 @@ fn asked(mx: &Instance, port: u16, tls: Tls, rcpt: &str) -> (i32, String, String
         "sender=a@example.org".into(),
         format!("recipient={rcpt}"),
     ];
+    if login {
+        args.push("sasl_username=alice".into());
+    }
     match tls {
         Tls::Plain => {}
         Tls::Anonymous => args.push("encryption_protocol=TLSv1.3".into()),
@@ -114,19 +132,29 @@ fn asked(mx: &Instance, port: u16, tls: Tls, rcpt: &str) -> (i32, String, String
     let stage = |name: &str| {
         text.lines()
             .find_map(|l| l.trim().strip_prefix(&format!("smtpd: {name}: ")))
-            .map(str::to_string)
+            .map(|verdict| match verdict.split_once(' ') {
+                Some((_, reply)) => format!("{name} {reply}"),
+                // accept
+                None => format!("{name} 250"),
+            })
     };
-    let answer = match stage("MAIL") {
-        Some(mail) if mail != "accept" => {
-            format!("MAIL {}", mail.split_once(' ').map_or("", |(_, r)| r))
-        }
-        _ => match stage("RCPT") {
-            Some(rcpt) if rcpt == "accept" => "RCPT 250".to_string(),
-            Some(rcpt) => format!("RCPT {}", rcpt.split_once(' ').map_or("", |(_, r)| r)),
-            None => panic!("{tls:?} {rcpt}: no RCPT stage\n{text}"),
-        },
-    };
+    let refused = ["AUTH", "MAIL"]
+        .into_iter()
+        .filter_map(stage)
+        .find(|answer| !answer.ends_with(" 250"));
+    let answer = refused
+        .or_else(|| stage("RCPT"))
+        .unwrap_or_else(|| panic!("{tls:?} {rcpt}: no RCPT stage\n{text}"));
     (status, text, answer)
+}
+
+/// What the reply says of the exit status: 0 accepted, 2 deferred, 1 rejected.
+fn status_of(answer: &str) -> i32 {
+    match answer.split(' ').nth(1) {
+        Some("250") => 0,
+        Some(code) if code.starts_with('4') => 2,
+        _ => 1,
+    }
 }
 
 /// The four smtpd services of the rows, each on a port of its own.
@@ -244,25 +272,55 @@ fn tls_facts_answer_as_a_starttls_session_with_a_client_certificate() {
     ];
     for (service, tls, rcpt, rule) in rows {
         let port = services.0[service];
-        let real = session(port, tls, rcpt).trim_end().to_string();
+        let real = session(port, tls, rcpt, false);
         let row = format!("service {service} {tls:?} {rcpt}");
         // The daemon's reply is Postfix's.
-        let theirs = session(postfix_services.0[service], tls, rcpt);
-        assert_eq!(
-            real,
-            theirs.trim_end(),
-            "{row}: ironpost's smtpd and Postfix's"
-        );
-        let (status, text, answer) = asked(&mx, port, tls, rcpt);
+        let theirs = session(postfix_services.0[service], tls, rcpt, false);
+        assert_eq!(real, theirs, "{row}: ironpost's smtpd and Postfix's");
         // smtplib gives the code, a space and the text after the code.
+        let (status, text, answer) = asked(&mx, port, tls, rcpt, false);
         assert_eq!(answer, real, "{row}\n{text}");
-        let expected = match real.split(' ').nth(1) {
-            Some("250") => 0,
-            Some(code) if code.starts_with('4') => 2,
-            _ => 1,
-        };
-        assert_eq!(status, expected, "{row}\n{text}");
+        assert_eq!(status, status_of(&real), "{row}\n{text}");
         assert!(text.contains(rule), "{row}: {rule} not named\n{text}");
     }
     drop(postfix);
+}
+
+#[test]
+fn sasl_waits_for_tls_with_smtpd_tls_auth_only() {
+    let dovecot = match dovecot::TestDovecot::start() {
+        Ok(d) => d,
+        Err(why) => return testkit::skip(&why),
+    };
+    let port = e2e::free_port();
+    let extra = format!(
+        "127.0.0.1:{port} inet n - n - - smtpd\n  \
+         -o smtpd_tls_security_level=may -o smtpd_tls_auth_only=yes \
+         -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_type=dovecot \
+         -o smtpd_sasl_path={} -o smtpd_relay_restrictions= \
+         -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject_unauth_destination\n",
+        dovecot.socket().display()
+    );
+    let Some(mx) = instance_with("t-52-auth", &extra) else {
+        return;
+    };
+    mx.set_main_cf("smtpd_tls_cert_file", &cert("rsa.pem"));
+    mx.set_main_cf("smtpd_tls_key_file", &cert("rsa.key"));
+    mx.postfix(&["reload"]);
+    mx.wait_log("reload -- version", 10);
+    e2e::wait_until(10, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    const FAR: &str = "someone@example.com";
+    // (what the client does, what decided)
+    for (tls, rule) in [
+        (Tls::Plain, "smtpd_tls_auth_only"),
+        (Tls::Anonymous, "permit_sasl_authenticated"),
+    ] {
+        let real = session(port, tls, FAR, true);
+        let (status, text, answer) = asked(&mx, port, tls, FAR, true);
+        assert_eq!(answer, real, "{tls:?}\n{text}");
+        assert_eq!(status, status_of(&real), "{tls:?}\n{text}");
+        assert!(text.contains(rule), "{tls:?}: {rule} not named\n{text}");
+    }
 }
