@@ -15,10 +15,7 @@
 //! chrooted smtpd saves its transcripts in the default directory too, and a session's
 //! file (`.part`) has its lines before the session ends.
 
-#[path = "../t-24-smtpd-tls-sasl/dovecot.rs"]
-mod dovecot;
-
-use e2e::{Instance, howto_doc, wait_until};
+use e2e::{Instance, dovecot, howto_doc, wait_until};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
