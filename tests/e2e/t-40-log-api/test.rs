@@ -12,10 +12,7 @@
 //! sends unknown commands until smtpd_hard_error_limit (from 127.0.0.9). Only Debian's
 //! fail2ban-regex is run, never the fail2ban service.
 
-#[path = "../t-24-smtpd-tls-sasl/dovecot.rs"]
-mod dovecot;
-
-use e2e::{Instance, wait_until};
+use e2e::{Instance, dovecot, wait_until};
 use std::process::Command;
 
 /// ironpost's delivery agents and bounce service, on top of the default set, so that every
