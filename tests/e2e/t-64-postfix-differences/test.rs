@@ -310,3 +310,80 @@ fn smtpd_warns_when_queue_minfree_is_below_one_and_a_half_messages() {
         lines
     });
 }
+
+/// The queue files under `queue/NAME`.
+fn queue_files(mx: &Instance, name: &str) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&mx.dir.join("queue").join(name), &mut out);
+    out
+}
+
+#[test]
+fn an_original_recipient_record_after_the_last_recipient() {
+    same_on_both("t-64-orcp", |mx, system| {
+        let start = || {
+            let before = mx.log().matches("daemon started -- version").count();
+            match system {
+                System::Ironpost => mx.postfix(&["start"]),
+                System::Postfix => mx.postfix_of(System::Postfix, &["start"]),
+            };
+            let started = wait_until(20, || {
+                mx.log().matches("daemon started -- version").count() > before
+            });
+            assert!(started, "{}", mx.log());
+        };
+        // Mail for the relay, which does not answer: it waits in the deferred queue.
+        start();
+        mx.send(
+            mx.smtp_port,
+            "a@example.org",
+            "rcpt@relay.e2e.test",
+            "t64-orcp",
+        )
+        .unwrap();
+        assert!(
+            wait_until(30, || mx.log().contains("status=deferred")),
+            "{}",
+            mx.log()
+        );
+        let master = mx.master_pid().expect("a master");
+        let _ = postfix(mx, system, &["stop"]);
+        assert!(wait_until(10, || {
+            !std::path::Path::new(&format!("/proc/{master}")).exists()
+        }));
+        // An original recipient record that no recipient follows, just before the end
+        // record (a type byte and a zero length).
+        let files = queue_files(mx, "deferred");
+        assert_eq!(files.len(), 1, "{files:?}");
+        let mut bytes = std::fs::read(&files[0]).unwrap();
+        assert_eq!(bytes[bytes.len() - 2..], [b'E', 0]);
+        let stray = b"stray@example.org";
+        let at = bytes.len() - 2;
+        let mut record = vec![b'O', stray.len() as u8];
+        record.extend_from_slice(stray);
+        bytes.splice(at..at, record);
+        std::fs::write(&files[0], bytes).unwrap();
+        // The queue manager looks at the deferred queue when it starts.
+        let before = mx.log().len();
+        start();
+        let needle = "ignoring out-of-order original recipient";
+        let seen = wait_until(30, || mx.log()[before..].contains(needle));
+        let lines: Vec<String> = log_lines(mx, before)
+            .into_iter()
+            .filter(|l| l.contains(needle))
+            .collect();
+        let _ = postfix(mx, system, &["stop"]);
+        assert!(seen, "{}", mx.log());
+        lines
+    });
+}
