@@ -44,6 +44,8 @@ pub struct ClientSettings {
     pub loglevel: i32,
     /// smtp_tls_fingerprint_digest, for the fingerprint level.
     pub fingerprint_digest: Digest,
+    /// tls_high_cipherlist and its siblings, the lists of the cipher grades.
+    pub cipher_lists: crate::ciphers::CipherLists,
 }
 
 /// The client-side TLS engine of one process (Postfix's `smtp_tls_ctx`).
@@ -52,6 +54,7 @@ pub struct ClientTls {
     roots: Option<Arc<rustls::RootCertStore>>,
     loglevel: i32,
     fingerprint_digest: Digest,
+    cipher_lists: crate::ciphers::CipherLists,
 }
 
 /// The security levels at which the client runs a handshake (Postfix's `TLS_LEV_MAY` to
@@ -109,6 +112,10 @@ pub struct StartProps<'a> {
     pub matches: &'a [String],
     /// The protocol list, in Postfix's syntax.
     pub protocols: &'a str,
+    /// The cipher grade: high, medium, low, export or null.
+    pub cipher_grade: &'a str,
+    /// The cipher names and aliases left out (`set_cipher_grade()`'s exclusions).
+    pub cipher_exclusions: &'a str,
     /// The name for SNI; empty sends none.
     pub servername: &'a str,
     /// At the DANE levels: the usable TLSA records and the names a DANE-TA chain must
@@ -158,6 +165,7 @@ impl ClientTls {
             roots,
             loglevel: settings.loglevel,
             fingerprint_digest: settings.fingerprint_digest,
+            cipher_lists: settings.cipher_lists.clone(),
         })
     }
 
@@ -211,6 +219,41 @@ impl ClientTls {
                 return Err(HandshakeError(io::Error::other("invalid protocol list")));
             }
         };
+        // tls_set_ciphers(): the grade's OpenSSL list less the exclusions, mapped onto
+        // rustls's suites. OpenSSL refuses a list without TLS 1.2 ciphers (its check
+        // ignores TLS 1.3 suites); so does this.
+        let cipher_list = crate::ciphers::cipher_list(
+            &self.cipher_lists,
+            props.cipher_grade,
+            props.cipher_exclusions,
+        )
+        .and_then(|list| {
+            if crate::ciphers::tls12_names(&list).is_empty() {
+                Err(crate::ciphers::CipherError(format!(
+                    "error setting cipher grade: \"{}\"",
+                    props.cipher_grade
+                )))
+            } else {
+                Ok(list)
+            }
+        });
+        let cipher_list = match cipher_list {
+            Ok(list) => list,
+            Err(e) => {
+                log(Severity::Warning, &format!("{peer}: {e}"));
+                return Err(HandshakeError(io::Error::other(e.0)));
+            }
+        };
+        if self.loglevel >= 2 {
+            log(
+                Severity::Info,
+                &format!("{peer}: TLS cipher list \"{cipher_list}\""),
+            );
+        }
+        let provider = Arc::new(CryptoProvider {
+            cipher_suites: crate::ciphers::suites(&cipher_list),
+            ..(*self.provider).clone()
+        });
         let dane = match props.level {
             ClientLevel::HalfDane | ClientLevel::Dane | ClientLevel::DaneOnly => {
                 props.dane.cloned()
@@ -255,7 +298,7 @@ impl ClientTls {
             half_dane: props.level == ClientLevel::HalfDane,
             peer: peer.to_string(),
         };
-        let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
+        let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&protocols.rustls_versions())
             .map_err(|e| fail(log, io::Error::other(e)))?
             .dangerous()

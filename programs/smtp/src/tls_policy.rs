@@ -102,8 +102,10 @@ pub struct Policy {
     pub matches: Vec<String>,
     /// The protocol list.
     pub protocols: String,
-    /// The cipher grade (every rustls suite is of grade high: recorded, not applied).
+    /// The cipher grade.
     pub grade: String,
+    /// The cipher names and aliases left out (`set_cipher_grade()`).
+    pub exclusions: String,
     /// smtp_tls_servername or the policy's servername=: empty, a name, `hostname` or
     /// `nexthop`.
     pub servername: String,
@@ -125,6 +127,7 @@ impl Policy {
             matches: Vec::new(),
             protocols: String::new(),
             grade: String::new(),
+            exclusions: String::new(),
             servername: String::new(),
             dane: None,
             dane_unusable: Vec::new(),
@@ -193,6 +196,8 @@ impl Policy {
             nexthop,
             matches: &self.matches,
             protocols: &self.protocols,
+            cipher_grade: &self.grade,
+            cipher_exclusions: &self.exclusions,
             servername,
             dane: self.dane.as_ref(),
         }
@@ -211,6 +216,8 @@ pub struct Config {
     mandatory_protocols: String,
     ciphers: String,
     mandatory_ciphers: String,
+    exclude_ciphers: String,
+    mandatory_exclude_ciphers: String,
     servername: String,
     servername_param: &'static str,
     dnssec: bool,
@@ -325,6 +332,11 @@ impl Config {
             mandatory_protocols: str(&SMTP_TLS_MANDATORY_PROTOCOLS, &LMTP_TLS_MANDATORY_PROTOCOLS)?,
             ciphers: str(&SMTP_TLS_CIPHERS, &LMTP_TLS_CIPHERS)?,
             mandatory_ciphers: str(&SMTP_TLS_MANDATORY_CIPHERS, &LMTP_TLS_MANDATORY_CIPHERS)?,
+            exclude_ciphers: str(&SMTP_TLS_EXCLUDE_CIPHERS, &LMTP_TLS_EXCLUDE_CIPHERS)?,
+            mandatory_exclude_ciphers: str(
+                &SMTP_TLS_MANDATORY_EXCLUDE_CIPHERS,
+                &LMTP_TLS_MANDATORY_EXCLUDE_CIPHERS,
+            )?,
             servername: str(&SMTP_TLS_SERVERNAME, &LMTP_TLS_SERVERNAME)?,
             servername_param: pick(&SMTP_TLS_SERVERNAME, &LMTP_TLS_SERVERNAME).name,
             dnssec: lookup_dns && dns_level.trim().eq_ignore_ascii_case("dnssec"),
@@ -361,6 +373,13 @@ impl Config {
             ca_path: config.str(pick(&SMTP_TLS_CAPATH, &LMTP_TLS_CAPATH))?,
             loglevel: config.int(pick(&SMTP_TLS_LOGLEVEL, &LMTP_TLS_LOGLEVEL))? as i32,
             fingerprint_digest,
+            cipher_lists: tls::ciphers::CipherLists {
+                high: config.str(&params::decl::tls::TLS_HIGH_CIPHERLIST)?,
+                medium: config.str(&params::decl::tls::TLS_MEDIUM_CIPHERLIST)?,
+                low: config.str(&params::decl::tls::TLS_LOW_CIPHERLIST)?,
+                export: config.str(&params::decl::tls::TLS_EXPORT_CIPHERLIST)?,
+                null: config.str(&params::decl::tls::TLS_NULL_CIPHERLIST)?,
+            },
         };
         Ok(tls::ClientTls::new(&settings, &mut |severity, text| {
             log::write(severity, text)
@@ -497,8 +516,10 @@ impl Config {
             }
             _ => Vec::new(),
         };
+        let exclusions = self.exclusions(resolved, found.exclude);
         Ok(Policy {
             level: resolved,
+            exclusions,
             matches,
             protocols: found.protocols.unwrap_or_else(|| {
                 if may {
@@ -522,6 +543,32 @@ impl Config {
             dane: dane.map(|d| d.split_usable().0),
             half_dane,
         })
+    }
+
+    /// `set_cipher_grade()`'s exclusions: the policy's exclude= or else
+    /// smtp_tls_exclude_ciphers and, where TLS is required,
+    /// smtp_tls_mandatory_exclude_ciphers; then eNULL at level encrypt and aNULL where
+    /// the certificate is checked.
+    fn exclusions(&self, level: TlsLevel, exclude: Option<String>) -> String {
+        let (mandatory, also) = match level {
+            TlsLevel::Invalid | TlsLevel::None | TlsLevel::May => ("", ""),
+            TlsLevel::Encrypt => (self.mandatory_exclude_ciphers.as_str(), "eNULL"),
+            _ => (self.mandatory_exclude_ciphers.as_str(), "aNULL"),
+        };
+        let mut out = exclude.unwrap_or_else(|| {
+            [self.exclude_ciphers.as_str(), mandatory]
+                .into_iter()
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        if !also.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(also);
+        }
+        out
     }
 
     /// `tls_policy_lookup()`: the next hop, then (for a domain) its parent domains.
@@ -834,6 +881,8 @@ mod tests {
             mandatory_protocols: ">=TLSv1.2".into(),
             ciphers: "medium".into(),
             mandatory_ciphers: "high".into(),
+            exclude_ciphers: "RC4".into(),
+            mandatory_exclude_ciphers: "AES256".into(),
             servername: String::new(),
             servername_param: "smtp_tls_servername",
             dnssec: false,
@@ -861,12 +910,14 @@ mod tests {
         assert_eq!(sub.matches, ["nexthop", ".example.net"]);
         assert_eq!(sub.protocols, ">=TLSv1.3");
         assert_eq!(sub.grade, "high");
+        assert_eq!(sub.exclusions, "RC4 AES256 aNULL");
         // The domain itself is not a parent of itself with a leading dot.
         let top = config
             .query("example.com", "example.com", Some(25))
             .unwrap();
         assert_eq!(top.level, TlsLevel::May);
         assert_eq!(top.protocols, ">=TLSv1");
+        assert_eq!(top.exclusions, "RC4");
         let none = config.query("[10.0.0.1]:25", "10.0.0.1", Some(25)).unwrap();
         assert_eq!(none.level, TlsLevel::None);
         assert!(

@@ -48,7 +48,7 @@ class H(socketserver.StreamRequestHandler):
                 elif mode in ("auth", "authlogin"):
                     mechs = "PLAIN LOGIN" if mode == "auth" else "LOGIN"
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-AUTH " + mechs + "\r\n250-8BITMIME\r\n250 DSN")
-                elif mode in ("tls", "tlsbroken") and not self.tls:
+                elif mode in ("tls", "tlsbroken", "tls12aes256") and not self.tls:
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 DSN")
                 else: self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 DSN")
             elif verb == "XFORWARD":
@@ -69,9 +69,12 @@ class H(socketserver.StreamRequestHandler):
                 else: self.out("535 5.7.8 Error: authentication failed: authentication failure")
             elif verb == "STARTTLS" and mode == "tlsbroken":
                 self.out("220 2.0.0 Ready to start TLS"); return
-            elif verb == "STARTTLS" and mode == "tls" and not self.tls:
+            elif verb == "STARTTLS" and mode in ("tls", "tls12aes256") and not self.tls:
                 self.out("220 2.0.0 Ready to start TLS")
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                if mode == "tls12aes256":
+                    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+                    ctx.set_ciphers("ECDHE-RSA-AES256-GCM-SHA384")
                 ctx.load_cert_chain(sys.argv[4], sys.argv[5])
                 self.request = ctx.wrap_socket(self.request, server_side=True)
                 self.rfile = self.request.makefile("rb")
@@ -898,6 +901,106 @@ fn starttls_equal_postfix() {
             && postfix
                 .iter()
                 .any(|l| l.starts_with("to=<d@broken.e2e.test>") && l.contains("status=sent")),
+        "{postfix:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
+
+/// Cipher grades and exclusions against a server that offers one suite,
+/// ECDHE-RSA-AES256-GCM-SHA384 over TLS 1.2 only: without exclusions the client
+/// agrees to it; smtp_tls_mandatory_exclude_ciphers = AES256, or a policy table's
+/// exclude=aRSA, leaves it out of the ClientHello and the handshake fails; an unknown
+/// grade and a grade whose list leaves no TLS 1.2 suite abort TLS with Postfix's
+/// warnings. The status lines, the TLS lines and the cipher list logged at
+/// smtp_tls_loglevel 2 equal Postfix's.
+fn run_ciphers(ours: bool) -> Option<Vec<String>> {
+    let mut mx = instance("t-36-ciphers", ours)?;
+    let (port, port2) = (free_port(), free_port());
+    mx.set_main_cf(
+        "relay_domains",
+        "ok.e2e.test, excl.e2e.test, pol.e2e.test, grade.e2e.test, null.e2e.test",
+    );
+    mx.set_main_cf("smtp_tls_security_level", "encrypt");
+    mx.set_main_cf("smtp_tls_loglevel", "1");
+    mx.set_main_cf("smtp_tls_policy_maps", "texthash:@DIR@/etc/tls_policy");
+    mx.write(
+        "etc/tls_policy",
+        &format!("[127.0.0.1]:{port2} encrypt exclude=aRSA\n"),
+    );
+    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &format!(
+            "{master}tlsmgr unix - - n 1000? 1 tlsmgr\n\
+             smtpexcl unix - - n - - smtp -o smtp_tls_mandatory_exclude_ciphers=AES256 -o smtp_tls_loglevel=2\n\
+             smtpgrade unix - - n - - smtp -o smtp_tls_mandatory_ciphers=strong\n\
+             smtpnull unix - - n - - smtp -o smtp_tls_mandatory_ciphers=null\n"
+        ),
+    );
+    mx.write(
+        "etc/transport",
+        &format!(
+            "ok.e2e.test smtp:[127.0.0.1]:{port}\nexcl.e2e.test smtpexcl:[127.0.0.1]:{port}\n\
+             pol.e2e.test smtp:[127.0.0.1]:{port2}\ngrade.e2e.test smtpgrade:[127.0.0.1]:{port}\n\
+             null.e2e.test smtpnull:[127.0.0.1]:{port}\n"
+        ),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers = vec![
+        server(port, &transcript, "tls12aes256"),
+        server(port2, &transcript, "tls12aes256"),
+    ];
+    mx.start();
+    let cases = [
+        ("a@ok.e2e.test", "status=sent"),
+        ("b@excl.e2e.test", "status=deferred"),
+        ("c@pol.e2e.test", "status=deferred"),
+        ("d@grade.e2e.test", "status=deferred"),
+        ("e@null.e2e.test", "status=deferred"),
+    ];
+    let cases: Vec<(&str, &str, &str)> = cases
+        .iter()
+        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
+        .collect();
+    deliver(&mx, &mut servers, "t36c", &cases);
+    stop(servers);
+    let mut lines: Vec<String> = mx
+        .log()
+        .lines()
+        .filter(|l| l.contains("postfix/smtp") && !l.contains("TLS library problem"))
+        .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+        .filter(|m| {
+            m.contains(" to=<")
+                || m.contains("TLS connection established")
+                || m.starts_with("SSL_connect error")
+                || m.contains("cipher")
+                || m.starts_with("warning: ")
+        })
+        .map(|m| normalize(m, [port, port2]))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    Some(lines)
+}
+
+#[test]
+fn ciphers_equal_postfix() {
+    let Some(postfix) = run_ciphers(false) else {
+        return;
+    };
+    let Some(ours) = run_ciphers(true) else {
+        return;
+    };
+    assert!(
+        postfix
+            .iter()
+            .any(|l| l.contains("with cipher ECDHE-RSA-AES256-GCM-SHA384"))
+            && postfix.iter().any(|l| l.contains("TLS cipher list"))
+            && postfix
+                .iter()
+                .filter(|l| l.contains("Cannot start TLS: handshake failure"))
+                .count()
+                >= 2,
         "{postfix:#?}"
     );
     assert_eq!(ours, postfix);
