@@ -273,6 +273,7 @@ impl ClientTls {
             }
         };
         let rec = Arc::new(Recorder::default());
+        let dane_matched = Arc::new(std::sync::Mutex::new(Vec::new()));
         let verifier = PolicyVerifier {
             provider: self.provider.clone(),
             rec: rec.clone(),
@@ -296,6 +297,7 @@ impl ClientTls {
             },
             dane,
             half_dane: props.level == ClientLevel::HalfDane,
+            dane_matched: dane_matched.clone(),
             peer: peer.to_string(),
         };
         let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -338,6 +340,17 @@ impl ClientTls {
             && let Some(text) = rec.verify_error()
         {
             log(Severity::Info, &text);
+        }
+        // What matched, at smtp_tls_loglevel 2 (`verify_extract_name()`,
+        // `tls_dane_log()`).
+        if self.loglevel >= 2 && props.level.matched(summary.trust) {
+            for line in dane_matched
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+            {
+                log(Severity::Info, line);
+            }
         }
         if self.loglevel >= 2
             && let Some(cert) = &summary.peer_cert
@@ -434,6 +447,8 @@ struct PolicyVerifier {
     dane: Option<Dane>,
     /// Half-dane: a match is `Trusted`, not `Verified`.
     half_dane: bool,
+    /// What a DANE match logs at smtp_tls_loglevel 2 (the matched name, the record).
+    dane_matched: Arc<std::sync::Mutex<Vec<String>>>,
     peer: String,
 }
 
@@ -514,9 +529,22 @@ impl PolicyVerifier {
         let peer = &self.peer;
         let chain: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
         let spki_of = |c: &[u8]| der::parse_cert(c).map(|info| info.spki);
-        let at = match dane::find(&dane.tlsa, end_entity, &chain, &spki_of) {
-            dane::Match::EndEntity => return Ok(()),
-            dane::Match::TrustAnchor(at) => at,
+        let matched = |what: &str, depth: usize, t: &dane::Tlsa| {
+            format!(
+                "{peer}: Matched DANE {what} at depth {depth}: {} {} {} {}",
+                t.usage,
+                t.selector,
+                t.mtype,
+                dane::dump(&t.data)
+            )
+        };
+        let mut log = self.dane_matched.lock().unwrap_or_else(|e| e.into_inner());
+        let (at, tlsa) = match dane::find(&dane.tlsa, end_entity, &chain, &spki_of) {
+            dane::Match::EndEntity(t) => {
+                log.push(matched("EE certificate", 0, &t));
+                return Ok(());
+            }
+            dane::Match::TrustAnchor(at, t) => (at, t),
             dane::Match::None => {
                 return Err(format!(
                     "server certificate verification failed for {peer}: num=65:no matching DANE TLSA records"
@@ -555,7 +583,11 @@ impl PolicyVerifier {
             .as_ref()
             .and_then(|c| peername::matched(c, &self.references))
         {
-            Some(_) => Ok(()),
+            Some(name) => {
+                log.push(format!("{peer}: matched peername: {}", name.text()));
+                log.push(matched("TA certificate", at + 1, &tlsa));
+                Ok(())
+            }
             None => {
                 let (num, text) = peername::mismatch(&self.references);
                 Err(format!(

@@ -152,11 +152,11 @@ impl Tlsa {
 /// The outcome of matching a chain against TLSA records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Match {
-    /// A DANE-EE record matches the server's certificate.
-    EndEntity,
-    /// A DANE-TA record matches this certificate of the chain (DER), which becomes the
-    /// trust anchor (index into the intermediates).
-    TrustAnchor(usize),
+    /// This DANE-EE record matches the server's certificate.
+    EndEntity(Tlsa),
+    /// This DANE-TA record matches a certificate of the chain, which becomes the trust
+    /// anchor (its index among the certificates above the leaf).
+    TrustAnchor(usize, Tlsa),
     /// Nothing matches (OpenSSL's `X509_V_ERR_DANE_NO_MATCH`).
     None,
 }
@@ -171,19 +171,19 @@ pub fn find(
     spki_of: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
 ) -> Match {
     let leaf_spki = spki_of(leaf).unwrap_or_default();
-    if tlsa
+    if let Some(t) = tlsa
         .iter()
-        .any(|t| t.usage == USAGE_DANE_EE && t.matches(leaf, &leaf_spki))
+        .find(|t| t.usage == USAGE_DANE_EE && t.matches(leaf, &leaf_spki))
     {
-        return Match::EndEntity;
+        return Match::EndEntity(t.clone());
     }
     for (at, cert) in chain.iter().enumerate() {
         let spki = spki_of(cert).unwrap_or_default();
-        if tlsa
+        if let Some(t) = tlsa
             .iter()
-            .any(|t| t.usage == USAGE_DANE_TA && t.matches(cert, &spki))
+            .find(|t| t.usage == USAGE_DANE_TA && t.matches(cert, &spki))
         {
-            return Match::TrustAnchor(at);
+            return Match::TrustAnchor(at, t.clone());
         }
     }
     Match::None
@@ -260,12 +260,12 @@ mod tests {
         let ee = rec(3, 1, 1, Digest::Sha256.digest(b"leaf-key"));
         let ta = rec(2, 0, 1, Digest::Sha256.digest(ca));
         assert_eq!(
-            find(&[ta.clone(), ee], leaf, &[ca], &spki),
-            Match::EndEntity
+            find(&[ta.clone(), ee.clone()], leaf, &[ca], &spki),
+            Match::EndEntity(ee)
         );
         assert_eq!(
             find(std::slice::from_ref(&ta), leaf, &[ca], &spki),
-            Match::TrustAnchor(0)
+            Match::TrustAnchor(0, ta.clone())
         );
         // A DANE-TA record of the leaf itself is no trust anchor.
         let ta_leaf = rec(2, 0, 1, Digest::Sha256.digest(leaf));

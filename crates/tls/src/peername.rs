@@ -26,6 +26,17 @@ pub enum Reference {
     Ip(IpAddr),
 }
 
+impl Reference {
+    /// The name as a match list writes it.
+    pub fn text(&self) -> String {
+        match self {
+            Reference::Host(name) => name.clone(),
+            Reference::Subdomain(domain) => format!(".{domain}"),
+            Reference::Ip(ip) => ip.to_string(),
+        }
+    }
+}
+
 /// Turns match patterns into reference names for a server `host` reached as next hop
 /// `nexthop`; `warn` gets Postfix's warning for a lone `.`.
 pub fn references(

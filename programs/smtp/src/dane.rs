@@ -28,8 +28,8 @@ pub enum Found {
 }
 
 /// `tls_dane_resolve()`: the TLSA records for the server of address record `host_rr`
-/// on `port`.
-pub fn resolve(resolver: &Resolver, port: u16, host_rr: &Rr) -> Found {
+/// on `port`; `verbose` (smtp_tls_loglevel 2 and up) logs each record kept.
+pub fn resolve(resolver: &Resolver, port: u16, host_rr: &Rr, verbose: bool) -> Found {
     if !host_rr.dnssec_valid {
         // A host in an unsigned zone has no TLSA records worth asking for (Postfix
         // asks after a CNAME only when the name before it is secure, which needs a
@@ -39,15 +39,15 @@ pub fn resolve(resolver: &Resolver, port: u16, host_rr: &Rr) -> Found {
     let rname = host_rr.rname.trim_end_matches('.');
     let qname = host_rr.qname.trim_end_matches('.');
     let is_cname = !rname.eq_ignore_ascii_case(qname);
-    let found = lookup(resolver, port, rname);
+    let found = lookup(resolver, port, rname, verbose);
     if found == Found::None && is_cname {
-        return lookup(resolver, port, qname);
+        return lookup(resolver, port, qname, verbose);
     }
     found
 }
 
 /// `resolve_host()` and `dane_lookup()`: the TLSA records of `_PORT._tcp.HOST`.
-fn lookup(resolver: &Resolver, port: u16, host: &str) -> Found {
+fn lookup(resolver: &Resolver, port: u16, host: &str, verbose: bool) -> Found {
     let name = format!("_{port}._tcp.{host}");
     let flags = ResFlags {
         dnssec: true,
@@ -71,7 +71,15 @@ fn lookup(resolver: &Resolver, port: u16, host: &str) -> Found {
                     format!("{qname} -> {rname}")
                 };
                 match Tlsa::parse(*usage, *selector, *mtype, data, &owner) {
-                    Ok(tlsa) => kept.push(tlsa),
+                    Ok(tlsa) => {
+                        if verbose {
+                            log::msg_info!(
+                                "DNSSEC-signed TLSA record: {rname}: {usage} {selector} {mtype} {}",
+                                tls::dane::dump(data)
+                            );
+                        }
+                        kept.push(tlsa);
+                    }
                     Err(warning) => log::msg_warn!("{warning}"),
                 }
             }

@@ -223,6 +223,8 @@ pub struct Config {
     dnssec: bool,
     /// smtp_tls_dane_insecure_mx_policy (may, encrypt or dane; none for LMTP).
     insecure_mx: Named,
+    /// smtp_tls_loglevel 2 and up: the TLSA records found are logged.
+    tls_verbose: bool,
     /// The resolver for TLSA records, made at the first one (after the chroot).
     resolver: RefCell<Option<dns::Resolver>>,
     /// The policies found so far, by destination, server and port.
@@ -341,6 +343,7 @@ impl Config {
             servername_param: pick(&SMTP_TLS_SERVERNAME, &LMTP_TLS_SERVERNAME).name,
             dnssec: lookup_dns && dns_level.trim().eq_ignore_ascii_case("dnssec"),
             insecure_mx,
+            tls_verbose: config.int(pick(&SMTP_TLS_LOGLEVEL, &LMTP_TLS_LOGLEVEL))? >= 2,
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         })
@@ -737,23 +740,24 @@ impl Config {
         };
         let mut resolver = self.resolver.borrow_mut();
         let resolver = resolver.get_or_insert_with(dns::Resolver::system);
-        let (base_domain, tlsa) = match crate::dane::resolve(resolver, port, host_rr) {
-            crate::dane::Found::Error => {
-                return Err(Invalid::with_reason(format!(
-                    "TLSA lookup error for {}:{port}",
-                    server.host
-                )));
-            }
-            crate::dane::Found::None => {
-                let why = "no TLSA records found".to_string();
-                return dane_incompat(level, Incompat::Dest, why).map(|l| (l, None));
-            }
-            crate::dane::Found::Unusable => {
-                let why = "TLSA records unusable".to_string();
-                return dane_incompat(level, Incompat::CantAuth, why).map(|l| (l, None));
-            }
-            crate::dane::Found::Records(base, tlsa) => (base, tlsa),
-        };
+        let (base_domain, tlsa) =
+            match crate::dane::resolve(resolver, port, host_rr, self.tls_verbose) {
+                crate::dane::Found::Error => {
+                    return Err(Invalid::with_reason(format!(
+                        "TLSA lookup error for {}:{port}",
+                        server.host
+                    )));
+                }
+                crate::dane::Found::None => {
+                    let why = "no TLSA records found".to_string();
+                    return dane_incompat(level, Incompat::Dest, why).map(|l| (l, None));
+                }
+                crate::dane::Found::Unusable => {
+                    let why = "TLSA records unusable".to_string();
+                    return dane_incompat(level, Incompat::CantAuth, why).map(|l| (l, None));
+                }
+                crate::dane::Found::Records(base, tlsa) => (base, tlsa),
+            };
         let mut half_dane = false;
         if insecure_mx {
             if self.insecure_mx == Named::Encrypt {
@@ -887,6 +891,7 @@ mod tests {
             servername_param: "smtp_tls_servername",
             dnssec: false,
             insecure_mx: Named::May,
+            tls_verbose: false,
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         };

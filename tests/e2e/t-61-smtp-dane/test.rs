@@ -13,7 +13,10 @@
 //! found`); only PKIX-EE records (Postfix's `unsupported TLSA certificate usage`
 //! warning, then mandatory unauthenticated TLS); a DANE-TA 2 0 1 record of the CA that
 //! signed the server's chain, under the certificate's own name (`Verified`) and under
-//! another MX name (`hostname mismatch`).
+//! another MX name (`hostname mismatch`). The DANE-EE and DANE-TA matches once more
+//! through a client at smtp_tls_loglevel 2, whose DANE lines are compared
+//! (`DNSSEC-signed TLSA record`, `matched peername`, `Matched DANE ... at depth N`);
+//! its other lines there are OpenSSL's own.
 
 use e2e::dns::DnsServer;
 use e2e::{free_port, wait_until};
@@ -117,15 +120,11 @@ fn self_signed(dir: &std::path::Path) -> (String, String, String) {
          openssl dgst -sha256 -r | cut -d' ' -f1",
         pem.display()
     ));
-    (
-        pem.display().to_string(),
-        key.display().to_string(),
-        spki,
-    )
+    (pem.display().to_string(), key.display().to_string(), spki)
 }
 
 /// The recipients, each with the status its delivery ends in.
-const CASES: [(&str, &str); 8] = [
+const CASES: [(&str, &str); 10] = [
     ("a@ok.dane.test", "status=sent"),
     ("b@bad.dane.test", "status=deferred"),
     ("c@notlsa.dane.test", "status=sent"),
@@ -134,6 +133,9 @@ const CASES: [(&str, &str); 8] = [
     ("f@pkix.dane.test", "status=sent"),
     ("g@ta.dane.test", "status=sent"),
     ("h@taname.dane.test", "status=deferred"),
+    // Through smtp2, at smtp_tls_loglevel 2.
+    ("i@ok2.dane.test", "status=sent"),
+    ("j@ta2.dane.test", "status=sent"),
 ];
 
 /// The zone for servers on `port`: `spki` is the self-signed certificate's key digest,
@@ -167,6 +169,8 @@ fn zone(port: u16, spki: &str, ca: &str) -> String {
         secure("ta.dane.test", "MX", "10 mail.example"),
         secure("mail.example", "A", CHAIN_ADDR),
         tlsa("mail.example", &format!("2 0 1 {ca}")),
+        secure("ok2.dane.test", "MX", "10 mx-ok.dane.test"),
+        secure("ta2.dane.test", "MX", "10 mail.example"),
         secure("taname.dane.test", "MX", "10 mx-ta.dane.test"),
         secure("mx-ta.dane.test", "A", CHAIN_ADDR),
         tlsa("mx-ta.dane.test", &format!("2 0 1 {ca}")),
@@ -203,17 +207,27 @@ fn run(ours: bool) -> Option<Seen> {
     mx.set_main_cf("smtp_tls_loglevel", "1");
     mx.set_main_cf("smtp_tls_policy_maps", "texthash:@DIR@/etc/tls_policy");
     mx.write("etc/tls_policy", "daneonly.dane.test dane-only\n");
+    mx.set_main_cf("transport_maps", "texthash:@DIR@/etc/transport");
+    mx.write(
+        "etc/transport",
+        "ok2.dane.test smtp2:\nta2.dane.test smtp2:\n",
+    );
     mx.replace_master_cf_line(
         |l| l.starts_with("smtp ") && l.contains(" unix "),
         "smtp unix - - y - - smtp",
     );
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    if !master_cf.contains("\ntlsmgr ") {
-        mx.write(
-            "etc/master.cf",
-            &format!("{master_cf}tlsmgr unix - - n 1000? 1 tlsmgr\n"),
-        );
-    }
+    let tlsmgr = if master_cf.contains("\ntlsmgr ") {
+        ""
+    } else {
+        "tlsmgr unix - - n 1000? 1 tlsmgr\n"
+    };
+    mx.write(
+        "etc/master.cf",
+        &format!(
+            "{master_cf}{tlsmgr}smtp2 unix - - y - - smtp -o syslog_name=postfix/smtp2 -o smtp_tls_loglevel=2\n"
+        ),
+    );
     let (self_pem, self_key, spki) = self_signed(&mx.dir);
     let ca = openssl(&format!(
         "openssl x509 -in {} -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1",
@@ -251,7 +265,8 @@ fn run(ours: bool) -> Option<Seen> {
         mx.send(mx.smtp_port, "user@vmail.e2e.test", to, &format!("t61-{n}"))
             .unwrap();
         let needle = format!("to=<{to}>");
-        let done = |l: &str| l.contains("postfix/smtp[") && l.contains(&needle);
+        let ours_smtp = |l: &str| l.contains("postfix/smtp[") || l.contains("postfix/smtp2");
+        let done = |l: &str| ours_smtp(l) && l.contains(&needle);
         if !wait_until(60, || {
             mx.log()
                 .lines()
@@ -265,9 +280,21 @@ fn run(ours: bool) -> Option<Seen> {
             .log()
             .lines()
             .skip(before)
-            .filter(|l| l.contains("postfix/smtp["))
+            .filter(|l| {
+                l.contains("postfix/smtp[")
+                    || (l.contains("postfix/smtp2")
+                        && [
+                            "DNSSEC-signed TLSA record",
+                            "matched peername",
+                            "Matched DANE",
+                            "TLS connection established",
+                            "to=<",
+                        ]
+                        .iter()
+                        .any(|w| l.contains(w)))
+            })
             .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
-            .map(|m| normalize(m, port))
+            .map(|m| normalize(m, port).replace(&spki.to_uppercase(), "SPKI"))
             .collect();
         per_case.push(lines);
     }
@@ -280,7 +307,8 @@ fn run(ours: bool) -> Option<Seen> {
     Some((per_case, received))
 }
 
-/// A log message without its queue ID, delays and the servers' port.
+/// A log message without its queue ID, delays and the servers' port (the run's own
+/// key digest is replaced by the caller).
 fn normalize(message: &str, port: u16) -> String {
     let mut out = match message.split_once(": ") {
         Some((id, rest))
@@ -314,6 +342,10 @@ fn dane_equal_postfix() {
         "Untrusted TLS connection established to mx-notlsa.dane.test",
         "no TLSA records found",
         "Verified TLS connection established to mail.example[127.0.0.62]:PORT",
+        "Trusted TLS connection established to mx-ok.dane.test",
+        "unsupported TLSA certificate usage",
+        "Matched DANE EE certificate at depth 0",
+        "Matched DANE TA certificate at depth 1",
     ] {
         assert!(
             all.iter().any(|l| l.contains(expected)),
