@@ -97,6 +97,11 @@ crate::params! {
     /// seen, to warn that validation may be unavailable; empty for none. The default is
     /// ns:. (the root's name servers).
     "dnssec_probe" DNSSEC_PROBE: Str = "ns:.";
+    /// The SMTP client at the dane levels: look up TLSA records of a host whose address
+    /// records were not DNSSEC-validated too. The default is no.
+    "smtp_tls_force_insecure_host_tlsa_lookup" SMTP_TLS_FORCE_INSECURE_HOST_TLSA_LOOKUP: Bool = "no";
+    /// The LMTP client: as smtp_tls_force_insecure_host_tlsa_lookup. The default is no.
+    "lmtp_tls_force_insecure_host_tlsa_lookup" LMTP_TLS_FORCE_INSECURE_HOST_TLSA_LOOKUP: Bool = "no";
     /// The SMTP client at level dane, for a server under an MX RRset that was not
     /// DNSSEC-validated: may (no DANE), encrypt, or dane (its addresses and TLSA records
     /// are looked up with DNSSEC all the same, and TLSA records authenticate it). The
