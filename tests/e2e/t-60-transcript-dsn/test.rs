@@ -8,6 +8,8 @@
 //! refused dialogue; the sender's notice must name no transcript (it may hold other
 //! parties' words, and the path is local). The timeline (`posttrace ID`) points at the
 //! same file. Without a transcript the postmaster copy is Postfix's: t-29 compares it.
+//! Postfix's bounce service beside ironpost's SMTP client is unaffected: its notices name
+//! no transcript, and the file is saved all the same.
 
 #[path = "../t-29-bounce/harness.rs"]
 mod harness;
@@ -53,11 +55,19 @@ fn named_transcripts(notice: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn the_postmaster_copy_names_the_transcript_and_the_sender_notice_does_not() {
-    let Some(mut mx) = instance("t-60-dsn", Bounce::Ours) else {
-        return;
-    };
+/// What a run with `bounce`'s bounce service left: the instance, the bounced message's
+/// queue id, the postmaster's copy and the sender's notice.
+struct Run {
+    mx: e2e::Instance,
+    id: String,
+    copy: String,
+    sender: String,
+}
+
+/// A message to the refusing relay, with its SMTP session saved and notify_classes =
+/// bounce (the postmaster's copy to the virtual user, as t-29 has it).
+fn run(name: &str, bounce: Bounce) -> Option<Run> {
+    let mut mx = instance(name, bounce)?;
     let _relay = refusing_relay(&mx);
     mx.set_main_cf("notify_classes", "bounce, resource, software");
     mx.set_main_cf("bounce_notice_recipient", USER);
@@ -74,21 +84,34 @@ fn the_postmaster_copy_names_the_transcript_and_the_sender_notice_does_not() {
         .unwrap_or_else(|| panic!("no bounced delivery:\n{log}"))
         .to_string();
     let messages = mx.mailbox();
-    let reports: Vec<&String> = messages
+    let (copies, senders): (Vec<&String>, Vec<&String>) = messages
         .iter()
         .filter(|m| m.contains("multipart/report"))
-        .collect();
-    assert_eq!(reports.len(), 2, "{reports:#?}");
-    let (copies, senders): (Vec<&String>, Vec<&String>) = reports
-        .into_iter()
         .partition(|m| m.contains("Subject: Postmaster Copy: Undelivered Mail"));
     assert_eq!((copies.len(), senders.len()), (1, 1), "{messages:#?}");
+    Some(Run {
+        id,
+        copy: copies[0].clone(),
+        sender: senders[0].clone(),
+        mx,
+    })
+}
 
+#[test]
+fn the_postmaster_copy_names_the_transcript_and_the_sender_notice_does_not() {
+    let Some(Run {
+        mx,
+        id,
+        copy,
+        sender,
+    }) = run("t-60-dsn", Bounce::Ours)
+    else {
+        return;
+    };
     // The postmaster's copy: one transcript, the SMTP client's, in transcript_directory,
     // named after the bounced message, after the recipient's line and before the
     // delivery status part.
-    let copy = copies[0];
-    let named = named_transcripts(copy);
+    let named = named_transcripts(&copy);
     assert_eq!(named.len(), 1, "{copy}");
     let path = &named[0];
     let directory = format!("{}/queue/transcript/", mx.dir.display());
@@ -110,8 +133,7 @@ fn the_postmaster_copy_names_the_transcript_and_the_sender_notice_does_not() {
     );
 
     // The sender's notice names none.
-    let sender = senders[0];
-    assert!(named_transcripts(sender).is_empty(), "{sender}");
+    assert!(named_transcripts(&sender).is_empty(), "{sender}");
     assert!(!sender.contains("/transcript/"), "{sender}");
 
     // The timeline points at the same file.
@@ -122,5 +144,38 @@ fn the_postmaster_copy_names_the_transcript_and_the_sender_notice_does_not() {
             "smtp saved the SMTP session's transcript in {path}"
         )),
         "{timeline}"
+    );
+}
+
+/// Postfix's bounce service with ironpost's SMTP client saving the session: nothing new
+/// passes between them (the transcript is found by its name, which carries the queue
+/// id), so the notices are Postfix's own, without a transcript line, and the file is
+/// there all the same.
+#[test]
+fn postfix_s_bounce_is_unaffected_by_saved_transcripts() {
+    let Some(Run {
+        mx,
+        id,
+        copy,
+        sender,
+    }) = run("t-60-pfbounce", Bounce::Postfix)
+    else {
+        return;
+    };
+    assert!(named_transcripts(&copy).is_empty(), "{copy}");
+    assert!(named_transcripts(&sender).is_empty(), "{sender}");
+    let directory = mx.dir.join("queue/transcript");
+    let saved: Vec<String> = std::fs::read_dir(&directory)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        saved
+            .iter()
+            .any(|n| n.contains("_smtp_") && n.ends_with(&id)),
+        "{saved:?}"
     );
 }
