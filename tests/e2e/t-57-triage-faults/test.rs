@@ -152,6 +152,19 @@ fn client_session(port: u16, commands: &str) {
     assert!(out.status.success(), "{out:?}");
 }
 
+/// `postfix stop` and `start`, waiting until the new master says so.
+fn restart(mx: &Instance, system: System) {
+    let started = mx.log().matches("daemon started -- version").count();
+    ctl(mx, system, &["stop"]);
+    ctl(mx, system, &["start"]);
+    assert!(
+        e2e::wait_until(20, || mx.log().matches("daemon started -- version").count()
+            > started),
+        "no restart:\n{}",
+        mx.log()
+    );
+}
+
 fn faults(mx: &Instance, system: System, dns_addr: &str) {
     let Some(dovecot) = dovecot::TestDovecot::start().map_err(testkit::skip).ok() else {
         return;
@@ -309,6 +322,33 @@ fn faults(mx: &Instance, system: System, dns_addr: &str) {
     remove_main_cf(mx, "message_size_limit");
     expect(mx, &since, "insufficient-storage", "df -h");
     fresh_smtpd(mx);
+
+    // A daemon that panics. Postfix's daemons panic only on a broken invariant, and no
+    // input or setting breaks one; ironpost's crash-report hook (IRONPOST_TEST_PANIC,
+    // which only main.cf's import_environment passes) makes smtpd panic as a real panic
+    // would, through the panic hook that logs it.
+    if system == System::Ironpost {
+        let defaults = "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C \
+                        POSTLOG_SERVICE POSTLOG_HOSTNAME";
+        mx.set_main_cf(
+            "import_environment",
+            &format!("{defaults} IRONPOST_TEST_PANIC=smtpd:1"),
+        );
+        // The master takes its environment at start-up only.
+        restart(mx, system);
+        let since = window_start();
+        let _session = std::net::TcpStream::connect(("127.0.0.1", mx.smtp_port)).unwrap();
+        wait(mx, "killed by signal 6");
+        let report = expect(mx, &since, "panic", "postreport");
+        // Its abort() is the signal the master reports: a knock-on error, not another
+        // problem.
+        assert!(
+            report.contains("[killed-by-signal]") && !report.contains("other problems"),
+            "{report}"
+        );
+        remove_main_cf(mx, "import_environment");
+        restart(mx, system);
+    }
 
     // A full file system under a Maildir.
     let Some(_disk) = SmallDisk::full(&mx.dir.join("vmail/vmail.e2e.test"), "nobody") else {
