@@ -351,8 +351,10 @@ fn an_original_recipient_record_after_the_last_recipient() {
             "t64-orcp",
         )
         .unwrap();
+        // The agent logs the deferral before the queue manager moves the file.
         assert!(
-            wait_until(30, || mx.log().contains("status=deferred")),
+            wait_until(30, || queue_files(mx, "deferred").len() == 1
+                && queue_files(mx, "active").is_empty()),
             "{}",
             mx.log()
         );
