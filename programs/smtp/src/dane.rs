@@ -5,8 +5,10 @@
 //! `tls/tls_dane.c`. Postfix validates no DNSSEC itself: with smtp_dns_support_level =
 //! dnssec it asks with the DO bit and trusts the AD bit of the (local) resolver, as
 //! crates/dns does. TLSA records are looked up only for a host whose address records
-//! were validated; the name asked is `_PORT._tcp.` and the host's name after CNAMEs,
-//! then, when that has none and differs, the name before. Records of a reply that was
+//! were validated, or whose name before a CNAME is (or with
+//! smtp_tls_force_insecure_host_tlsa_lookup); the name asked is `_PORT._tcp.` and the
+//! host's name after CNAMEs when validated, then, when that has none and differs, the
+//! name before. Records of a reply that was
 //! not validated count as none; PKIX usages (0, 1) and the private-use matching type
 //! are dropped with Postfix's warning.
 
@@ -28,22 +30,55 @@ pub enum Found {
 }
 
 /// `tls_dane_resolve()`: the TLSA records for the server of address record `host_rr`
-/// on `port`; `verbose` (smtp_tls_loglevel 2 and up) logs each record kept.
-pub fn resolve(resolver: &Resolver, port: u16, host_rr: &Rr, verbose: bool) -> Found {
-    if !host_rr.dnssec_valid {
-        // A host in an unsigned zone has no TLSA records worth asking for (Postfix
-        // asks after a CNAME only when the name before it is secure, which needs a
-        // lookup of its own; not done here: counted as insecure).
-        return Found::None;
-    }
+/// on `port`; `force` is smtp_tls_force_insecure_host_tlsa_lookup, `verbose`
+/// (smtp_tls_loglevel 2 and up) logs each record kept.
+pub fn resolve(resolver: &Resolver, port: u16, host_rr: &Rr, force: bool, verbose: bool) -> Found {
     let rname = host_rr.rname.trim_end_matches('.');
     let qname = host_rr.qname.trim_end_matches('.');
     let is_cname = !rname.eq_ignore_ascii_case(qname);
-    let found = lookup(resolver, port, rname, verbose);
-    if found == Found::None && is_cname {
-        return lookup(resolver, port, qname, verbose);
+    if !force && !host_rr.dnssec_valid {
+        // A host in an unsigned zone has no TLSA records worth asking for, unless the
+        // name before a CNAME is in a signed one.
+        let secure = if is_cname {
+            qname_secure(resolver, qname)
+        } else {
+            Some(false)
+        };
+        match secure {
+            None => return Found::Error,
+            Some(false) => return Found::None,
+            Some(true) => {}
+        }
     }
-    found
+    // The name after CNAMEs only when validated; a lookup error there is final.
+    if host_rr.dnssec_valid {
+        let found = lookup(resolver, port, rname, verbose);
+        if found != Found::None || !is_cname {
+            return found;
+        }
+    }
+    lookup(resolver, port, qname, verbose)
+}
+
+/// `qname_secure()`: whether the CNAME record of `qname` was validated; None (after
+/// Postfix's warning) when it cannot be looked up.
+fn qname_secure(resolver: &Resolver, qname: &str) -> Option<bool> {
+    let flags = ResFlags {
+        dnssec: true,
+        ..ResFlags::default()
+    };
+    match resolver.lookup(qname, RrType::Cname, flags) {
+        Ok(records) => Some(records.first().is_some_and(|rr| rr.dnssec_valid)),
+        Err(e) => {
+            let why = if e.status == Status::NotFound {
+                "no longer a CNAME".to_string()
+            } else {
+                e.why
+            };
+            log::msg_warn!("DNSSEC status lookup error for {qname}: {why}");
+            None
+        }
+    }
 }
 
 /// `resolve_host()` and `dane_lookup()`: the TLSA records of `_PORT._tcp.HOST`.

@@ -225,6 +225,8 @@ pub struct Config {
     insecure_mx: Named,
     /// smtp_tls_loglevel 2 and up: the TLSA records found are logged.
     tls_verbose: bool,
+    /// smtp_tls_force_insecure_host_tlsa_lookup.
+    force_tlsa: bool,
     /// The resolver for TLSA records, made at the first one (after the chroot).
     resolver: RefCell<Option<dns::Resolver>>,
     /// The policies found so far, by destination, server and port.
@@ -344,6 +346,10 @@ impl Config {
             dnssec: lookup_dns && dns_level.trim().eq_ignore_ascii_case("dnssec"),
             insecure_mx,
             tls_verbose: config.int(pick(&SMTP_TLS_LOGLEVEL, &LMTP_TLS_LOGLEVEL))? >= 2,
+            force_tlsa: bool(
+                &SMTP_TLS_FORCE_INSECURE_HOST_TLSA_LOOKUP,
+                &LMTP_TLS_FORCE_INSECURE_HOST_TLSA_LOOKUP,
+            )?,
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         })
@@ -740,24 +746,29 @@ impl Config {
         };
         let mut resolver = self.resolver.borrow_mut();
         let resolver = resolver.get_or_insert_with(dns::Resolver::system);
-        let (base_domain, tlsa) =
-            match crate::dane::resolve(resolver, port, host_rr, self.tls_verbose) {
-                crate::dane::Found::Error => {
-                    return Err(Invalid::with_reason(format!(
-                        "TLSA lookup error for {}:{port}",
-                        server.host
-                    )));
-                }
-                crate::dane::Found::None => {
-                    let why = "no TLSA records found".to_string();
-                    return dane_incompat(level, Incompat::Dest, why).map(|l| (l, None));
-                }
-                crate::dane::Found::Unusable => {
-                    let why = "TLSA records unusable".to_string();
-                    return dane_incompat(level, Incompat::CantAuth, why).map(|l| (l, None));
-                }
-                crate::dane::Found::Records(base, tlsa) => (base, tlsa),
-            };
+        let (base_domain, tlsa) = match crate::dane::resolve(
+            resolver,
+            port,
+            host_rr,
+            self.force_tlsa,
+            self.tls_verbose,
+        ) {
+            crate::dane::Found::Error => {
+                return Err(Invalid::with_reason(format!(
+                    "TLSA lookup error for {}:{port}",
+                    server.host
+                )));
+            }
+            crate::dane::Found::None => {
+                let why = "no TLSA records found".to_string();
+                return dane_incompat(level, Incompat::Dest, why).map(|l| (l, None));
+            }
+            crate::dane::Found::Unusable => {
+                let why = "TLSA records unusable".to_string();
+                return dane_incompat(level, Incompat::CantAuth, why).map(|l| (l, None));
+            }
+            crate::dane::Found::Records(base, tlsa) => (base, tlsa),
+        };
         let mut half_dane = false;
         if insecure_mx {
             if self.insecure_mx == Named::Encrypt {
@@ -892,6 +903,7 @@ mod tests {
             dnssec: false,
             insecure_mx: Named::May,
             tls_verbose: false,
+            force_tlsa: false,
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         };

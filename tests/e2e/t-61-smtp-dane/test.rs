@@ -13,7 +13,10 @@
 //! found`); only PKIX-EE records (Postfix's `unsupported TLSA certificate usage`
 //! warning, then mandatory unauthenticated TLS); a DANE-TA 2 0 1 record of the CA that
 //! signed the server's chain, under the certificate's own name (`Verified`) and under
-//! another MX name (`hostname mismatch`). The DANE-EE and DANE-TA matches once more
+//! another MX name (`hostname mismatch`); a host whose address record was not
+//! validated, with a matching record, through a client with
+//! smtp_tls_force_insecure_host_tlsa_lookup (`Verified`) and without (`Untrusted`).
+//! The DANE-EE and DANE-TA matches once more
 //! through a client at smtp_tls_loglevel 2, whose DANE lines are compared
 //! (`DNSSEC-signed TLSA record`, `matched peername`, `Matched DANE ... at depth N`);
 //! its other lines there are OpenSSL's own.
@@ -124,7 +127,7 @@ fn self_signed(dir: &std::path::Path) -> (String, String, String) {
 }
 
 /// The recipients, each with the status its delivery ends in.
-const CASES: [(&str, &str); 10] = [
+const CASES: [(&str, &str); 12] = [
     ("a@ok.dane.test", "status=sent"),
     ("b@bad.dane.test", "status=deferred"),
     ("c@notlsa.dane.test", "status=sent"),
@@ -136,6 +139,10 @@ const CASES: [(&str, &str); 10] = [
     // Through smtp2, at smtp_tls_loglevel 2.
     ("i@ok2.dane.test", "status=sent"),
     ("j@ta2.dane.test", "status=sent"),
+    // An address record without the AD bit: through smtp3, which looks for TLSA
+    // records all the same, and through smtp, which does not.
+    ("k@force.dane.test", "status=sent"),
+    ("l@noforce.dane.test", "status=sent"),
 ];
 
 /// The zone for servers on `port`: `spki` is the self-signed certificate's key digest,
@@ -171,6 +178,10 @@ fn zone(port: u16, spki: &str, ca: &str) -> String {
         tlsa("mail.example", &format!("2 0 1 {ca}")),
         secure("ok2.dane.test", "MX", "10 mx-ok.dane.test"),
         secure("ta2.dane.test", "MX", "10 mail.example"),
+        secure("force.dane.test", "MX", "10 mx-force.dane.test"),
+        secure("noforce.dane.test", "MX", "10 mx-force.dane.test"),
+        r#""mx-force.dane.test": [["A", "127.0.0.61"]]"#.to_string(),
+        tlsa("mx-force.dane.test", &format!("3 1 1 {spki}")),
         secure("taname.dane.test", "MX", "10 mx-ta.dane.test"),
         secure("mx-ta.dane.test", "A", CHAIN_ADDR),
         tlsa("mx-ta.dane.test", &format!("2 0 1 {ca}")),
@@ -210,7 +221,7 @@ fn run(ours: bool) -> Option<Seen> {
     mx.set_main_cf("transport_maps", "texthash:@DIR@/etc/transport");
     mx.write(
         "etc/transport",
-        "ok2.dane.test smtp2:\nta2.dane.test smtp2:\n",
+        "ok2.dane.test smtp2:\nta2.dane.test smtp2:\nforce.dane.test smtp3:\n",
     );
     mx.replace_master_cf_line(
         |l| l.starts_with("smtp ") && l.contains(" unix "),
@@ -225,7 +236,8 @@ fn run(ours: bool) -> Option<Seen> {
     mx.write(
         "etc/master.cf",
         &format!(
-            "{master_cf}{tlsmgr}smtp2 unix - - y - - smtp -o syslog_name=postfix/smtp2 -o smtp_tls_loglevel=2\n"
+            "{master_cf}{tlsmgr}smtp2 unix - - y - - smtp -o syslog_name=postfix/smtp2 -o smtp_tls_loglevel=2\n\
+             smtp3 unix - - y - - smtp -o smtp_tls_force_insecure_host_tlsa_lookup=yes\n"
         ),
     );
     let (self_pem, self_key, spki) = self_signed(&mx.dir);
@@ -346,6 +358,8 @@ fn dane_equal_postfix() {
         "unsupported TLSA certificate usage",
         "Matched DANE EE certificate at depth 0",
         "Matched DANE TA certificate at depth 1",
+        "Verified TLS connection established to mx-force.dane.test",
+        "Untrusted TLS connection established to mx-force.dane.test",
     ] {
         assert!(
             all.iter().any(|l| l.contains(expected)),
