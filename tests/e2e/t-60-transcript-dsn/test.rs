@@ -9,7 +9,8 @@
 //! parties' words, and the path is local). The timeline (`posttrace ID`) points at the
 //! same file. Without a transcript the postmaster copy is Postfix's: t-29 compares it.
 //! Postfix's bounce service beside ironpost's SMTP client is unaffected: its notices name
-//! no transcript, and the file is saved all the same.
+//! no transcript, and the file is saved all the same. A 4xx with notify_classes = delay:
+//! the postmaster's delay warning names the transcript, the sender's does not.
 
 #[path = "../t-29-bounce/harness.rs"]
 mod harness;
@@ -20,7 +21,7 @@ mod qmgr_harness;
 use harness::*;
 use std::process::{Child, Command, Stdio};
 
-/// smtp-sink refusing every RCPT TO with a 550; killed when dropped.
+/// The refusing next hop; killed when dropped.
 struct RefusingRelay(Child);
 
 impl Drop for RefusingRelay {
@@ -30,9 +31,10 @@ impl Drop for RefusingRelay {
     }
 }
 
-fn refusing_relay(mx: &e2e::Instance) -> RefusingRelay {
+/// smtp-sink refusing RCPT TO: with `-f` (a hard 550) or `-r` (its soft 4xx).
+fn refusing_relay(mx: &e2e::Instance, how: &str) -> RefusingRelay {
     let child = Command::new("/usr/sbin/smtp-sink")
-        .args(["-u", "nobody", "-f", "RCPT", "-B"])
+        .args(["-u", "nobody", how, "RCPT", "-B"])
         .arg("550 5.1.1 Recipient address rejected: User unknown")
         .arg(format!("127.0.0.1:{}", mx.sink_port))
         .arg("10")
@@ -68,7 +70,7 @@ struct Run {
 /// bounce (the postmaster's copy to the virtual user, as t-29 has it).
 fn run(name: &str, bounce: Bounce) -> Option<Run> {
     let mut mx = instance(name, bounce)?;
-    let _relay = refusing_relay(&mx);
+    let _relay = refusing_relay(&mx, "-f");
     mx.set_main_cf("notify_classes", "bounce, resource, software");
     mx.set_main_cf("bounce_notice_recipient", USER);
     mx.set_main_cf("smtp_transcript_peer_list", "127.0.0.1");
@@ -178,4 +180,36 @@ fn postfix_s_bounce_is_unaffected_by_saved_transcripts() {
             .any(|n| n.contains("_smtp_") && n.ends_with(&id)),
         "{saved:?}"
     );
+}
+
+/// A delay warning (notify_classes = delay, delay_warning_time reached at the first
+/// deferral, the relay putting the recipient off with a 4xx): the postmaster's warning
+/// names the transcript as the copy of a non-delivery notice does; the sender's does not.
+#[test]
+fn the_postmaster_delay_warning_names_the_transcript() {
+    let Some(mut mx) = instance("t-60-delay", Bounce::Ours) else {
+        return;
+    };
+    let _relay = refusing_relay(&mx, "-r");
+    mx.set_main_cf("notify_classes", "delay, resource, software");
+    mx.set_main_cf("delay_notice_recipient", USER);
+    mx.set_main_cf("delay_warning_time", "1s");
+    mx.set_main_cf("smtp_transcript_peer_list", "127.0.0.1");
+    mx.start();
+    sendmail(&mx, USER, FAR, "t60-delay");
+    mx.wait_log("postmaster delay notification", 60);
+    mx.wait_log("sender delay notification", 60);
+    wait_count(&mx, ": removed", 2, 60);
+    let messages = mx.mailbox();
+    let (warnings, senders): (Vec<&String>, Vec<&String>) = messages
+        .iter()
+        .filter(|m| m.contains("multipart/report"))
+        .partition(|m| m.contains("Subject: Postmaster Warning: Delayed Mail"));
+    assert_eq!((warnings.len(), senders.len()), (1, 1), "{messages:#?}");
+    let named = named_transcripts(warnings[0]);
+    assert_eq!(named.len(), 1, "{}", warnings[0]);
+    let text = std::fs::read_to_string(&named[0]).unwrap_or_else(|e| panic!("{}: {e}", named[0]));
+    assert!(text.contains(&format!("< RCPT TO:<{FAR}>")), "{text}");
+    assert!(text.contains("> 4"), "{text}");
+    assert!(named_transcripts(senders[0]).is_empty(), "{}", senders[0]);
 }
