@@ -18,10 +18,12 @@ use std::process::{Child, Command, Stdio};
 
 /// Where the DNS server listens (t-22 uses 127.0.0.153).
 const DNS_ADDR: &str = "127.0.0.154";
+/// Where the DNS server of the session-limit test listens, which runs alongside.
+const DNS_ADDR_LIMITS: &str = "127.0.0.163";
 
 /// The zone. The servers listen on 127.0.0.31 (takes mail), .32 (the fallback relay),
-/// .33 (greets with 421), .34 (greets with 554), .35 (450 to every recipient); nothing
-/// listens on .36 and .37.
+/// .33 (greets with 421), .34 (greets with 554), .35 and .38 (450 to every recipient),
+/// .39 (takes mail); nothing listens on .36 and .37.
 const ZONE: &str = r#"{
     "pref.e2e.test": [["MX", "20 mx-b.pref.e2e.test"], ["MX", "10 mx-a.pref.e2e.test"]],
     "mx-a.pref.e2e.test": [["A", "127.0.0.36"]],
@@ -39,7 +41,11 @@ const ZONE: &str = r#"{
     "nomx.e2e.test": [["A", "127.0.0.31"]],
     "noaddr.e2e.test": [["MX", "10 ghost.e2e.test"]],
     "fb.e2e.test": [["MX", "10 mx-dead.e2e.test"]],
-    "mx-dead.e2e.test": [["A", "127.0.0.36"]]
+    "mx-dead.e2e.test": [["A", "127.0.0.36"]],
+    "lim.e2e.test": [["MX", "10 mx450.e2e.test"], ["MX", "20 mx450b.e2e.test"], ["MX", "30 mx-ok.e2e.test"]],
+    "mx450b.e2e.test": [["A", "127.0.0.38"]],
+    "rand.e2e.test": [["MX", "10 mx-ok.e2e.test"], ["MX", "10 mx-ok2.e2e.test"]],
+    "mx-ok2.e2e.test": [["A", "127.0.0.39"]]
 }"#;
 
 /// The scripted servers: one per address, each with its behaviour; every connection
@@ -114,6 +120,8 @@ fn servers(port: u16, transcript: &std::path::Path) -> Servers {
             "127.0.0.33=421",
             "127.0.0.34=554",
             "127.0.0.35=rcpt450",
+            "127.0.0.38=rcpt450",
+            "127.0.0.39=ok",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -146,13 +154,23 @@ const CASES: [(&str, &str); 10] = [
 /// what the servers received.
 type Seen = (Vec<Vec<String>>, Vec<String>, Vec<String>);
 
-fn run(ours: bool) -> Option<Seen> {
-    let mut mx = e2e::client::instance("t-47", ours, "smtp")?;
+/// A running instance whose smtp resolves through the loopback DNS server, with the
+/// scripted servers, its servers' port and their transcript.
+struct Setup {
+    mx: e2e::Instance,
+    port: u16,
+    transcript: std::path::PathBuf,
+    _dns: DnsServer,
+    _servers: Servers,
+}
+
+fn setup(name: &str, ours: bool, dns_addr: &str) -> Option<Setup> {
+    let mut mx = e2e::client::instance(name, ours, "smtp")?;
     let port = free_port();
     std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
     mx.write(
         "queue/etc/resolv.conf",
-        &format!("nameserver {DNS_ADDR}\noptions timeout:2 attempts:1\n"),
+        &format!("nameserver {dns_addr}\noptions timeout:2 attempts:1\n"),
     );
     mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
     mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
@@ -174,9 +192,26 @@ fn run(ours: bool) -> Option<Seen> {
     );
     let transcript = mx.dir.join("sink/transcript");
     let dns_log = mx.dir.join("log/dns-queries");
-    let _dns = DnsServer::start(DNS_ADDR, ZONE, &dns_log)?;
-    let _servers = servers(port, &transcript);
+    let dns = DnsServer::start(dns_addr, ZONE, &dns_log)?;
+    let servers = servers(port, &transcript);
     mx.start();
+    Some(Setup {
+        mx,
+        port,
+        transcript,
+        _dns: dns,
+        _servers: servers,
+    })
+}
+
+fn run(ours: bool) -> Option<Seen> {
+    let Setup {
+        mx,
+        port,
+        transcript,
+        _dns,
+        _servers,
+    } = setup("t-47", ours, DNS_ADDR)?;
     let mut per_case = Vec::new();
     for (n, (to, want)) in CASES.iter().enumerate() {
         let before = mx.log().lines().count();
@@ -270,4 +305,80 @@ fn mx_routing_equal_postfix() {
     }
     assert_eq!(ours.1, postfix.1);
     assert_eq!(ours.2, postfix.2);
+}
+
+/// smtp_mx_session_limit (2 by default): two hosts that put the recipient off with 450
+/// use up the sessions, and the third, which would take the mail, is never tried (the
+/// mail is deferred with the second host's reply). Two hosts of equal preference are
+/// tried in random order: sixteen messages, each in its own session, reach both.
+fn run_limits(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
+    let Setup {
+        mx,
+        port,
+        transcript,
+        _dns,
+        _servers,
+    } = setup("t-47-limits", ours, DNS_ADDR_LIMITS)?;
+    mx.send(
+        mx.smtp_port,
+        "user@vmail.e2e.test",
+        "k@lim.e2e.test",
+        "t47-lim",
+    )
+    .unwrap();
+    let status = |l: &str| l.contains("postfix/smtp[") && l.contains(" status=");
+    if !wait_until(60, || mx.log().lines().any(status)) {
+        mx.keep_for_inspection();
+        panic!("no status for k@lim.e2e.test:\n{}", mx.log());
+    }
+    let limited: Vec<String> = mx
+        .log()
+        .lines()
+        .filter(|l| l.contains("postfix/smtp["))
+        .filter_map(|l| l.split_once("]: ").map(|(_, m)| normalize(m, port)))
+        .collect();
+    for n in 0..16 {
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            &format!("r{n}@rand.e2e.test"),
+            &format!("t47-rand-{n}"),
+        )
+        .unwrap();
+    }
+    let sent = || {
+        mx.log()
+            .lines()
+            .filter(|l| l.contains("@rand.e2e.test>") && l.contains("status=sent"))
+            .count()
+    };
+    if !wait_until(90, || sent() == 16) {
+        mx.keep_for_inspection();
+        panic!("not all sixteen sent:\n{}", mx.log());
+    }
+    let mut reached: Vec<String> = std::fs::read_to_string(&transcript)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("@rand.e2e.test>"))
+        .filter_map(|l| l.split_once(' ').map(|(addr, _)| addr.to_string()))
+        .collect();
+    reached.sort();
+    reached.dedup();
+    Some((limited, reached))
+}
+
+#[test]
+fn mx_session_limit_and_random_order_equal_postfix() {
+    let Some(postfix) = run_limits(false) else {
+        return;
+    };
+    let Some(ours) = run_limits(true) else { return };
+    assert!(
+        postfix.0.iter().any(|l| l.contains("status=deferred")
+            && l.contains("host mx450b.e2e.test[127.0.0.38] said: 450"))
+            && postfix.1 == ["127.0.0.31", "127.0.0.39"],
+        "{postfix:#?}"
+    );
+    assert_eq!(ours.0, postfix.0);
+    assert_eq!(ours.1, postfix.1);
 }
