@@ -5,7 +5,9 @@
 //! that answers SERVFAIL, or names this host as a domain's best mail exchanger; next hops
 //! whose connections time out (a listener whose accept queue is full, so the kernel drops
 //! the SYNs) or that never greet; a queue file system that smtpd found too full; a full
-//! file system (a small tmpfs under a Maildir). The fatal error, the warning and the
+//! file system (a small tmpfs under a Maildir); a mail system started without
+//! CAP_SYS_CHROOT (as containers run it) whose chrooted smtpd cannot enter its jail; a
+//! daemon that panics (ironpost only, see there). The fatal error, the warning and the
 //! deferral that no rule of their own know prove the catch-all rules. Each runs on
 //! ironpost and on Postfix 3.7 with its own master, so that each rule is checked against
 //! the log each system writes; the log window (`-s`) starts with the fault, and the
@@ -46,6 +48,55 @@ fn ironpost_faults_are_named_with_their_remedy() {
 fn postfix_faults_are_named_with_their_remedy() {
     if let Some(mx) = Instance::with_daemons("t-57-postfix", &[]) {
         faults(&mx, System::Postfix, DNS_POSTFIX);
+    }
+}
+
+#[test]
+fn ironpost_chroot_without_the_capability() {
+    if let Some(mut mx) = Instance::new("t-57-chroot") {
+        chroot_refused(&mut mx, System::Ironpost);
+    }
+}
+
+#[test]
+fn postfix_chroot_without_the_capability() {
+    if let Some(mut mx) = Instance::with_daemons("t-57-chroot-postfix", &[]) {
+        chroot_refused(&mut mx, System::Postfix);
+    }
+}
+
+/// The mail system started without CAP_SYS_CHROOT (as in a container that drops it): a
+/// chrooted smtpd cannot enter its jail.
+fn chroot_refused(mx: &mut Instance, system: System) {
+    if !Path::new("/usr/bin/setpriv").exists() {
+        testkit::skip("no setpriv (util-linux) to start the mail system without CAP_SYS_CHROOT");
+        return;
+    }
+    mx.run_through(&["setpriv", "--bounding-set=-sys_chroot"]);
+    // The jail is complete: only the capability to enter it is missing.
+    jail_files(mx, "127.0.0.1");
+    let smtpd = format!("127.0.0.1:{} inet n - y - - smtpd", mx.smtp_port);
+    mx.replace_master_cf_line(|l| l.contains(" inet ") && l.ends_with("smtpd"), &smtpd);
+    ctl(mx, system, &["start"]);
+    mx.wait_log("daemon started -- version", 20);
+    let since = window_start();
+    let _ = std::net::TcpStream::connect(("127.0.0.1", mx.smtp_port));
+    wait(mx, "fatal: chroot(");
+    expect(mx, &since, "chroot-failed", "SYS_CHROOT");
+}
+
+/// The files a chrooted daemon reads under queue_directory (what postfix prepare-chroot
+/// copies), with `nameserver` as its resolver.
+fn jail_files(mx: &Instance, nameserver: &str) {
+    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
+    mx.write(
+        "queue/etc/resolv.conf",
+        &format!("nameserver {nameserver}\noptions timeout:2 attempts:1\n"),
+    );
+    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
+    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
+    for file in ["services", "localtime"] {
+        let _ = std::fs::copy(format!("/etc/{file}"), mx.dir.join("queue/etc").join(file));
     }
 }
 
@@ -176,16 +227,7 @@ fn faults(mx: &Instance, system: System, dns_addr: &str) {
     let (_blackhole, dead_port) = Blackhole::start();
 
     // The SMTP client chrooted, so that it resolves through queue/etc/resolv.conf.
-    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
-    mx.write(
-        "queue/etc/resolv.conf",
-        &format!("nameserver {dns_addr}\noptions timeout:2 attempts:1\n"),
-    );
-    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
-    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
-    for file in ["services", "localtime"] {
-        let _ = std::fs::copy(format!("/etc/{file}"), mx.dir.join("queue/etc").join(file));
-    }
+    jail_files(mx, dns_addr);
     mx.replace_master_cf_line(
         |l| l.starts_with("smtp ") && l.contains(" unix "),
         "smtp unix - - y - - smtp",
