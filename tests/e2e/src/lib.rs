@@ -76,6 +76,7 @@ pub fn program_of(daemon: &str) -> &str {
 }
 
 pub mod account;
+pub mod child;
 pub mod client;
 pub mod delivered;
 pub mod dns;
