@@ -6,9 +6,10 @@
 //! /etc/resolv.conf as any command does, runs in a mount namespace of its own where a
 //! bind mount puts the test's resolv.conf there.
 
+use e2e::child::KillOnDrop;
 use e2e::dns::DnsServer;
 use e2e::{Instance, wait_until};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 /// Where the DNS server listens (t-22, t-47, t-57 and t-61 use others).
 const DNS_ADDR: &str = "127.0.0.160";
@@ -21,16 +22,6 @@ const ZONE: &str = r#"{
     "mx-b.pref.e2e.test": [["A", "127.0.0.41"]],
     "mx-c.pref.e2e.test": [["A", "127.0.0.43"]]
 }"#;
-
-/// smtp-sink on 127.0.0.41, stopped when dropped.
-struct Sink(Child);
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn mx_hosts_in_preference_order_as_the_smtp_client_tries_them() {
@@ -56,7 +47,7 @@ fn mx_hosts_in_preference_order_as_the_smtp_client_tries_them() {
     let Some(_dns) = DnsServer::start(DNS_ADDR, ZONE, &dns_log) else {
         return;
     };
-    let _sink = Sink(
+    let _sink = KillOnDrop(
         Command::new("/usr/sbin/smtp-sink")
             .args(["-u", "nobody"])
             .arg(format!("127.0.0.41:{port}"))

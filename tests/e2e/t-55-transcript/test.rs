@@ -15,10 +15,11 @@
 //! chrooted smtpd saves its transcripts in the default directory too, and a session's
 //! file (`.part`) has its lines before the session ends.
 
+use e2e::child::KillOnDrop;
 use e2e::{Instance, dovecot, howto_doc, wait_until};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 /// The test certificates of crates/tls.
 fn cert(name: &str) -> String {
@@ -229,22 +230,12 @@ fn inbound_sessions_of_listed_clients_are_saved_redacted() {
     assert!(left.len() <= 2, "{left:?}");
 }
 
-/// The STARTTLS next hop; killed when dropped.
-struct Sink(Child);
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn outbound_sessions_to_listed_servers_are_saved() {
     let Some(mut instance) = Instance::new("t55-out") else {
         return;
     };
-    let _sink = Sink(
+    let _sink = KillOnDrop(
         Command::new("python3")
             .arg(script("sink.py"))
             .arg(instance.sink_port.to_string())

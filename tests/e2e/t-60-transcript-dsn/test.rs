@@ -18,21 +18,12 @@ mod harness;
 #[path = "../t-23-qmgr/harness.rs"]
 mod qmgr_harness;
 
+use e2e::child::KillOnDrop;
 use harness::*;
-use std::process::{Child, Command, Stdio};
-
-/// The refusing next hop; killed when dropped.
-struct RefusingRelay(Child);
-
-impl Drop for RefusingRelay {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::process::{Command, Stdio};
 
 /// smtp-sink refusing RCPT TO: with `-f` (a hard 550) or `-r` (its soft 4xx).
-fn refusing_relay(mx: &e2e::Instance, how: &str) -> RefusingRelay {
+fn refusing_relay(mx: &e2e::Instance, how: &str) -> KillOnDrop {
     let child = Command::new("/usr/sbin/smtp-sink")
         .args(["-u", "nobody", how, "RCPT", "-B"])
         .arg("550 5.1.1 Recipient address rejected: User unknown")
@@ -45,7 +36,7 @@ fn refusing_relay(mx: &e2e::Instance, how: &str) -> RefusingRelay {
     e2e::wait_until(5, || {
         std::net::TcpStream::connect(("127.0.0.1", mx.sink_port)).is_ok()
     });
-    RefusingRelay(child)
+    KillOnDrop(child)
 }
 
 /// The paths the `Session transcript: PATH` lines of `notice` name.
