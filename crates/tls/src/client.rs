@@ -121,6 +121,10 @@ pub struct StartProps<'a> {
     /// At the DANE levels: the usable TLSA records and the names a DANE-TA chain must
     /// match.
     pub dane: Option<&'a Dane>,
+    /// Log why the chain is not trusted even where no match is required (Postfix's
+    /// `TLS_LOG_UNTRUSTED`, set from the policy's level: a dane session that fell back
+    /// to encrypt).
+    pub log_untrusted: bool,
 }
 
 /// A client-side TLS stream.
@@ -335,7 +339,7 @@ impl ClientTls {
         let summary = rec.summary(&conn, false, Digest::Sha256);
         // Postfix reports a failed verification only where it matters
         // (TLS_LOG_UNTRUSTED), whatever smtp_tls_loglevel says.
-        if props.level.must_match()
+        if (props.level.must_match() || props.log_untrusted)
             && !props.level.matched(summary.trust)
             && let Some(text) = rec.verify_error()
         {
@@ -627,6 +631,10 @@ impl ServerCertVerifier for PolicyVerifier {
         if !self.must_match {
             if self.ca.is_some() {
                 self.rec.set_trusted(chain.is_ok());
+            }
+            if let Err(e) = &chain {
+                let text = self.chain_error(e, leaf.as_ref(), intermediates);
+                self.rec.set_verify_error(text);
             }
             return Ok(ServerCertVerified::assertion());
         }

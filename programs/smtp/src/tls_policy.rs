@@ -200,6 +200,7 @@ impl Policy {
             cipher_exclusions: &self.exclusions,
             servername,
             dane: self.dane.as_ref(),
+            log_untrusted: self.dane.is_some(),
         }
     }
 }

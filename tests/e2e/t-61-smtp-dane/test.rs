@@ -16,7 +16,8 @@
 //! another MX name (`hostname mismatch`); a host whose address record was not
 //! validated, with a matching record, through a client with
 //! smtp_tls_force_insecure_host_tlsa_lookup (`Verified`) and without (`Untrusted`).
-//! The DANE-EE and DANE-TA matches once more
+//! A record with a selector OpenSSL does not know (`unusable TLSA RR`, `all TLSA
+//! records unusable, fallback to unauthenticated TLS`). The DANE-EE and DANE-TA matches once more
 //! through a client at smtp_tls_loglevel 2, whose DANE lines are compared
 //! (`DNSSEC-signed TLSA record`, `matched peername`, `Matched DANE ... at depth N`);
 //! its other lines there are OpenSSL's own.
@@ -127,7 +128,7 @@ fn self_signed(dir: &std::path::Path) -> (String, String, String) {
 }
 
 /// The recipients, each with the status its delivery ends in.
-const CASES: [(&str, &str); 12] = [
+const CASES: [(&str, &str); 13] = [
     ("a@ok.dane.test", "status=sent"),
     ("b@bad.dane.test", "status=deferred"),
     ("c@notlsa.dane.test", "status=sent"),
@@ -143,6 +144,7 @@ const CASES: [(&str, &str); 12] = [
     // records all the same, and through smtp, which does not.
     ("k@force.dane.test", "status=sent"),
     ("l@noforce.dane.test", "status=sent"),
+    ("m@unusable.dane.test", "status=sent"),
 ];
 
 /// The zone for servers on `port`: `spki` is the self-signed certificate's key digest,
@@ -182,6 +184,12 @@ fn zone(port: u16, spki: &str, ca: &str) -> String {
         secure("noforce.dane.test", "MX", "10 mx-force.dane.test"),
         r#""mx-force.dane.test": [["A", "127.0.0.61"]]"#.to_string(),
         tlsa("mx-force.dane.test", &format!("3 1 1 {spki}")),
+        secure("unusable.dane.test", "MX", "10 mx-unusable.dane.test"),
+        secure("mx-unusable.dane.test", "A", SELF_ADDR),
+        tlsa(
+            "mx-unusable.dane.test",
+            &format!("3 7 1 {}", "cd".repeat(32)),
+        ),
         secure("taname.dane.test", "MX", "10 mx-ta.dane.test"),
         secure("mx-ta.dane.test", "A", CHAIN_ADDR),
         tlsa("mx-ta.dane.test", &format!("2 0 1 {ca}")),
@@ -360,6 +368,7 @@ fn dane_equal_postfix() {
         "Matched DANE TA certificate at depth 1",
         "Verified TLS connection established to mx-force.dane.test",
         "Untrusted TLS connection established to mx-force.dane.test",
+        "all TLSA records unusable, fallback to unauthenticated TLS",
     ] {
         assert!(
             all.iter().any(|l| l.contains(expected)),
