@@ -1006,6 +1006,91 @@ fn ciphers_equal_postfix() {
     assert_eq!(ours, postfix);
 }
 
+/// A table that fails while the client talks to a server (`SMTP_ERR_DATA`): header
+/// checks, body checks and the SASL password table, each a fail: table that answers
+/// every lookup with an error. The mail is deferred with "local data error while
+/// talking to ..." after the warning that names the table, as with Postfix.
+fn run_data_error(ours: bool) -> Option<Vec<String>> {
+    let mut mx = instance("t-36-data-error", ours)?;
+    let (port, auth_port) = (free_port(), free_port());
+    mx.set_main_cf("relay_domains", "hdr.e2e.test, body.e2e.test, pw.e2e.test");
+    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &format!(
+            "{master}smtphdr unix - - n - - smtp -o smtp_header_checks=fail:hdr\n\
+             smtpbody unix - - n - - smtp -o smtp_body_checks=fail:body\n\
+             smtppw unix - - n - - smtp -o smtp_sasl_auth_enable=yes -o smtp_sasl_password_maps=fail:pw\n"
+        ),
+    );
+    mx.write(
+        "etc/transport",
+        &format!(
+            "hdr.e2e.test smtphdr:[127.0.0.1]:{port}\nbody.e2e.test smtpbody:[127.0.0.1]:{port}\n\
+             pw.e2e.test smtppw:[127.0.0.1]:{auth_port}\n"
+        ),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers = vec![
+        server(port, &transcript, "normal"),
+        server(auth_port, &transcript, "auth"),
+    ];
+    mx.start();
+    let cases: Vec<(&str, &str, &str)> = ["a@hdr.e2e.test", "b@body.e2e.test", "c@pw.e2e.test"]
+        .iter()
+        .map(|to| ("user@vmail.e2e.test", *to, "status=deferred"))
+        .collect();
+    deliver(&mx, &mut servers, "t36d", &cases);
+    stop(servers);
+    let mut lines: Vec<String> = mx
+        .log()
+        .lines()
+        .filter(|l| l.contains("postfix/smtp"))
+        .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+        .filter(|m| m.contains(" to=<") || m.starts_with("warning: "))
+        .map(|m| {
+            // The queue ID of a warning differs from run to run.
+            let m = match m.split_once(": ") {
+                Some(("warning", rest)) => match rest.split_once(": ") {
+                    Some((id, text)) if id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                        format!("warning: QUEUEID: {text}")
+                    }
+                    _ => m.to_string(),
+                },
+                _ => m.to_string(),
+            };
+            // The Received: header looked up names the queue ID and the time.
+            let m = match m.split_once("for \"Received: ") {
+                Some((head, _)) => format!("{head}for \"Received: ..."),
+                None => m,
+            };
+            normalize(&m, [port, auth_port])
+        })
+        .collect();
+    lines.sort();
+    lines.dedup();
+    Some(lines)
+}
+
+#[test]
+fn local_data_error_equal_postfix() {
+    let Some(postfix) = run_data_error(false) else {
+        return;
+    };
+    let Some(ours) = run_data_error(true) else {
+        return;
+    };
+    assert!(
+        postfix
+            .iter()
+            .filter(|l| l.contains("status=deferred (local data error while talking to"))
+            .count()
+            == 3,
+        "{postfix:#?}"
+    );
+    assert_eq!(ours, postfix);
+}
+
 /// SASL: PLAIN (chosen over LOGIN) and LOGIN with good credentials, a wrong password
 /// (Postfix's deferral text), and smtp_sasl_security_options = noplaintext (no
 /// mechanism available); the AUTH dialogue and the results equal Postfix's.
