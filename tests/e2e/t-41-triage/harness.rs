@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 use e2e::{Instance, System, wait_until};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -139,4 +140,19 @@ pub fn remove_main_cf(mx: &Instance, name: &str) {
         .map(|l| format!("{l}\n"))
         .collect();
     mx.write("etc/main.cf", &text);
+}
+
+/// The sendmail command of `system`: for ironpost's, its sendmail, postdrop, postqueue,
+/// postsuper and postconf (posttriage runs postconf from command_directory) are
+/// installed in the instance.
+pub fn sendmail_of(mx: &Instance, system: System) -> PathBuf {
+    match system {
+        System::Ironpost => {
+            mx.install_commands();
+            let sbin = mx.dir.join("sbin");
+            std::fs::copy(e2e::program("postconf"), sbin.join("postconf")).unwrap();
+            sbin.join("sendmail")
+        }
+        System::Postfix => "/usr/sbin/sendmail".into(),
+    }
 }

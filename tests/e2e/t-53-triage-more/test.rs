@@ -498,21 +498,6 @@ fn running_faults(mx: &Instance, system: System) {
     mx.set_main_cf("alias_maps", "");
 }
 
-/// The sendmail command of `system`: for ironpost's, its sendmail, postdrop, postqueue,
-/// postsuper and postconf (posttriage runs postconf from command_directory) are
-/// installed in the instance.
-fn sendmail_of(mx: &Instance, system: System) -> std::path::PathBuf {
-    match system {
-        System::Ironpost => {
-            mx.install_commands();
-            let sbin = mx.dir.join("sbin");
-            std::fs::copy(e2e::program("postconf"), sbin.join("postconf")).unwrap();
-            sbin.join("sendmail")
-        }
-        System::Postfix => "/usr/sbin/sendmail".into(),
-    }
-}
-
 /// An IPv4 address of this host outside loopback.
 fn outside_address() -> Option<String> {
     let out = Command::new("hostname").arg("-I").output().ok()?;

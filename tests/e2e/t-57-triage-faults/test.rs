@@ -7,11 +7,12 @@
 //! the SYNs) or that never greet; a queue file system that smtpd found too full; a full
 //! file system (a small tmpfs under a Maildir); a mail system started without
 //! CAP_SYS_CHROOT (as containers run it) whose chrooted smtpd cannot enter its jail; a
-//! daemon that panics (ironpost only, see there). The fatal error, the warning and the
-//! deferral that no rule of their own know prove the catch-all rules. Each runs on
-//! ironpost and on Postfix 3.7 with its own master, so that each rule is checked against
-//! the log each system writes; the log window (`-s`) starts with the fault, and the
-//! report's first line must name the rule, its second line the remedy.
+//! daemon that panics (ironpost only, see there); a maildrop directory with the wrong
+//! group. The fatal error, the warning and the deferral that no rule of their own know
+//! prove the catch-all rules. Each runs on ironpost and on Postfix 3.7 with its own
+//! master, so that each rule is checked against the log each system writes; the log
+//! window (`-s`) starts with the fault, and the report's first line must name the rule,
+//! its second line the remedy.
 
 #[path = "../t-41-triage/harness.rs"]
 mod harness;
@@ -20,7 +21,7 @@ use e2e::dns::DnsServer;
 use e2e::dovecot;
 use e2e::{Instance, System, free_port};
 use harness::*;
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -391,6 +392,51 @@ fn faults(mx: &Instance, system: System, dns_addr: &str) {
         remove_main_cf(mx, "import_environment");
         restart(mx, system);
     }
+
+    // A maildrop directory with the wrong group, which postdrop (set-gid postdrop) may
+    // not write. Root without the capabilities that override file modes and without
+    // supplementary groups stands in for a user, who may not submit to a private
+    // configuration directory.
+    let sendmail = sendmail_of(mx, system);
+    let maildrop = mx.dir.join("queue/maildrop");
+    let chgrp = |group: &str| {
+        let done = Command::new("chgrp").arg(group).arg(&maildrop).status();
+        assert!(done.is_ok_and(|s| s.success()), "chgrp {group}");
+    };
+    chgrp("root");
+    let since = window_start();
+    let mut user = Command::new("setpriv")
+        .args([
+            "--clear-groups",
+            "--bounding-set=-dac_override,-dac_read_search,-fowner",
+        ])
+        .arg(&sendmail)
+        .args(["-f", "user@vmail.e2e.test", "user@vmail.e2e.test"])
+        .env("MAIL_CONFIG", mx.etc())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("setpriv");
+    let _ = user
+        .stdin
+        .take()
+        .expect("a pipe")
+        .write_all(b"Subject: triage\n\nbody\n");
+    // postdrop keeps trying; it is stopped once it said why (before sendmail, whose
+    // child it is), so that it does not finish the job after the repair.
+    wait(mx, "mail_queue_enter: create file maildrop/");
+    let children = format!("/proc/{0}/task/{0}/children", user.id());
+    for pid in std::fs::read_to_string(children)
+        .unwrap_or_default()
+        .split_whitespace()
+    {
+        let _ = Command::new("kill").args(["-KILL", pid]).status();
+    }
+    let _ = user.kill();
+    let _ = user.wait();
+    expect(mx, &since, "maildrop-permission", "postfix set-permissions");
+    chgrp("postdrop");
 
     // A full file system under a Maildir.
     let Some(_disk) = SmallDisk::full(&mx.dir.join("vmail/vmail.e2e.test"), "nobody") else {
