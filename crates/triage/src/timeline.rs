@@ -7,7 +7,11 @@
 //! `message-id=`, qmgr's `from=... (queue active)` and `removed`, the delivery agents'
 //! `to=..., delays=a/b/c/d, dsn=..., status=...`, bounce's `sender non-delivery
 //! notification: QUEUEID`, local's `forwarded as QUEUEID` and a relay's `queued as
-//! QUEUEID`; they are the same in ironpost's log.
+//! QUEUEID`; they are the same in ironpost's log. A copy that nothing names (a message
+//! piped to a command that re-submits it with sendmail) is found by its Message-ID, and a
+//! query that lands on a later copy (the final recipient's address) starts from the first
+//! one. With debug_peer_list, smtpd's `< client: COMMAND` and `> client: reply` lines
+//! show the session's dialogue.
 
 use crate::engine;
 use crate::json::Value;
@@ -229,6 +233,12 @@ fn explain(line: &Line, next_retry: Option<u64>, retried: Option<&Line>) -> Vec<
                 (None, None) => out.push("no later attempt in the log".into()),
             }
         }
+    } else if let Some((from_client, words)) = dialogue(line) {
+        out.push(if from_client {
+            format!("the client sent: {words}")
+        } else {
+            format!("{} replied: {words}", line.process)
+        });
     } else if msg.starts_with("reject: ") || msg.contains(": reject: ") {
         out.push(format!("{} refused it: {msg}", line.process));
     } else if let Some(action) = [
@@ -280,11 +290,111 @@ fn session(lines: &[Line], first: &Line) -> Vec<Line> {
     let (Some(start), Some(end)) = (start, end) else {
         return Vec::new();
     };
-    lines[start..=end]
+    let own: Vec<&Line> = lines[start..=end]
         .iter()
         .filter(|l| same(l) && l.queue_id.is_none())
+        .collect();
+    // A session in debug_peer_list is logged verbosely: of its many lines, the dialogue
+    // and those a plain session has too.
+    let verbose = own.iter().any(|l| dialogue(l).is_some());
+    own.into_iter()
+        .filter(|l| {
+            !verbose
+                || dialogue(l).is_some()
+                || l.text.starts_with("connect from ")
+                || l.text.starts_with("disconnect from ")
+                || l.text.starts_with("lost connection ")
+                || l.text.starts_with("timeout ")
+                || l.text.starts_with("too many errors ")
+                || l.text.starts_with("NOQUEUE: ")
+                || ["warning: ", "error: ", "fatal: ", "panic: "]
+                    .iter()
+                    .any(|p| l.text.starts_with(p))
+        })
         .cloned()
         .collect()
+}
+
+/// smtpd's dialogue line with a client in debug_peer_list: whether the client spoke
+/// (`< client: COMMAND`) or smtpd replied (`> client: reply`), and the words.
+fn dialogue(line: &Line) -> Option<(bool, &str)> {
+    if line.process != "smtpd" || line.queue_id.is_some() {
+        return None;
+    }
+    let (from_client, rest) = match line.text.split_at_checked(2)? {
+        ("< ", rest) => (true, rest),
+        ("> ", rest) => (false, rest),
+        _ => return None,
+    };
+    let (peer, words) = rest.split_once(": ")?;
+    // The peer is `name[address]` (or `unknown[address]`).
+    (peer.ends_with(']') && peer.contains('[')).then_some((from_client, words))
+}
+
+/// The queue ids that name `id` as their successor (a bounce, forward or relay of
+/// theirs), in log order.
+fn predecessors(lines: &[Line], id: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in lines {
+        if let Some(from) = &line.queue_id
+            && from != id
+            && successors(line).iter().any(|(next, _)| next == id)
+            && !out.contains(from)
+        {
+            out.push(from.clone());
+        }
+    }
+    out
+}
+
+/// The Message-ID cleanup logged for `id`, without its angle brackets.
+fn message_id_of<'a>(lines: &'a [Line], id: &str) -> Option<&'a str> {
+    lines.iter().find_map(|l| {
+        (l.queue_id.as_deref() == Some(id))
+            .then(|| l.message().strip_prefix("message-id="))
+            .flatten()
+            .map(|m| m.trim_start_matches('<').trim_end_matches('>'))
+            .filter(|m| !m.is_empty())
+    })
+}
+
+/// The queue ids with Message-ID `mid`, in log order.
+fn with_message_id(lines: &[Line], mid: &str) -> Vec<String> {
+    start_ids(lines, &Query::MessageId(mid.to_string()))
+}
+
+/// Where the traces start for the queue ids a query found: each id's first ancestor
+/// (through the lines that name it as a successor), and of the ancestors that share a
+/// Message-ID only the first (the others are reached as its re-submitted copies).
+fn roots(lines: &[Line], found: Vec<String>) -> Vec<String> {
+    let mut tops: Vec<String> = Vec::new();
+    for id in found {
+        let mut top = id;
+        let mut seen = vec![top.clone()];
+        while let Some(up) = predecessors(lines, &top).into_iter().next() {
+            if seen.contains(&up) {
+                break;
+            }
+            seen.push(up.clone());
+            top = up;
+        }
+        if !tops.contains(&top) {
+            tops.push(top);
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for top in tops {
+        let earlier = message_id_of(lines, &top).is_some_and(|mid| {
+            with_message_id(lines, mid)
+                .iter()
+                .take_while(|other| **other != top)
+                .any(|other| out.contains(other))
+        });
+        if !earlier {
+            out.push(top);
+        }
+    }
+    out
 }
 
 /// The traces for a query: the messages found and every queue id they led to.
@@ -294,12 +404,35 @@ pub fn trace(
     query: &Query,
     next_retry: &dyn Fn(&str) -> Option<u64>,
 ) -> Vec<Trace> {
-    let mut todo: Vec<(String, String)> = start_ids(lines, query)
+    let mut todo: Vec<(String, String)> = roots(lines, start_ids(lines, query))
         .into_iter()
         .map(|id| (id, "asked for".to_string()))
         .collect();
     let mut out: Vec<Trace> = Vec::new();
-    while !todo.is_empty() {
+    loop {
+        if todo.is_empty() {
+            // The links the log names are all followed: now the copies that share a
+            // traced message's Message-ID (re-submitted by a command, or the next hop's
+            // copy when its log is read too but the relay's reply was not logged).
+            for t in &out {
+                let Some(mid) = message_id_of(lines, &t.queue_id) else {
+                    continue;
+                };
+                for other in with_message_id(lines, mid) {
+                    if !out.iter().any(|o| o.queue_id == other)
+                        && !todo.iter().any(|(o, _)| *o == other)
+                    {
+                        todo.push((
+                            other,
+                            format!("copy with the same Message-ID <{mid}> as {}", t.queue_id),
+                        ));
+                    }
+                }
+            }
+            if todo.is_empty() {
+                break;
+            }
+        }
         let (id, origin) = todo.remove(0);
         if out.iter().any(|t| t.queue_id == id) {
             continue;
@@ -465,5 +598,65 @@ Dec  6 10:05:02 mail postfix/qmgr[12]: 4B3C2D1: removed
         assert!(t.contains("0.9s setting up the delivery"), "{t}");
         assert!(t.contains("state: removed from the queue"), "{t}");
         assert!(json(&traces).contains("\"queue_id\":\"4B3C2D1\""));
+    }
+
+    const FORWARDED: &str = "\
+Dec  6 11:00:00 mail postfix/smtpd[20]: connect from localhost[127.0.0.1]
+Dec  6 11:00:00 mail postfix/smtpd[20]: < localhost[127.0.0.1]: MAIL FROM:<a@example.org>
+Dec  6 11:00:00 mail postfix/smtpd[20]: smtpd_check_addr: addr=a@example.org
+Dec  6 11:00:00 mail postfix/smtpd[20]: A1A1A1A: client=localhost[127.0.0.1]
+Dec  6 11:00:00 mail postfix/smtpd[20]: > localhost[127.0.0.1]: 250 2.1.0 Ok
+Dec  6 11:00:00 mail postfix/cleanup[21]: A1A1A1A: message-id=<m2@example.org>
+Dec  6 11:00:00 mail postfix/smtpd[20]: disconnect from localhost[127.0.0.1] mail=1 commands=1
+Dec  6 11:00:01 mail postfix/cleanup[21]: B2B2B2B: message-id=<m2@example.org>
+Dec  6 11:00:01 mail postfix/local[22]: A1A1A1A: to=<fwd@mail>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (forwarded as B2B2B2B)
+Dec  6 11:00:01 mail postfix/local[22]: A1A1A1A: to=<cmd@mail>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to command: resubmit)
+Dec  6 11:00:01 mail postfix/pickup[23]: D4D4D4D: uid=65534 from=<a@example.org>
+Dec  6 11:00:01 mail postfix/cleanup[21]: D4D4D4D: message-id=<m2@example.org>
+Dec  6 11:00:02 mail postfix/smtp[24]: B2B2B2B: to=<u@relay>, orig_to=<fwd@mail>, relay=next[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as C3C3C3C)
+Dec  6 11:00:02 next postfix/cleanup[31]: C3C3C3C: message-id=<m2@example.org>
+Dec  6 11:00:02 next postfix/virtual[32]: C3C3C3C: to=<u@relay>, relay=virtual, delay=0, delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to maildir)
+";
+
+    #[test]
+    fn follows_forwards_relays_and_resubmitted_copies() {
+        let lines = parse_log(FORWARDED);
+        for q in [
+            Query::QueueId("A1A1A1A".into()),
+            Query::QueueId("C3C3C3C".into()),
+            Query::MessageId("<m2@example.org>".into()),
+            Query::Address {
+                address: "u@relay".into(),
+                since: None,
+                until: None,
+            },
+        ] {
+            let traces = trace(&lines, &q, &|_| None);
+            let got: Vec<(&str, &str)> = traces
+                .iter()
+                .map(|t| (t.queue_id.as_str(), t.origin.as_str()))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("A1A1A1A", "asked for"),
+                    ("B2B2B2B", "forwarded copy of A1A1A1A"),
+                    ("C3C3C3C", "copy queued by the next hop of B2B2B2B"),
+                    (
+                        "D4D4D4D",
+                        "copy with the same Message-ID <m2@example.org> as A1A1A1A"
+                    ),
+                ],
+                "{q:?}"
+            );
+        }
+        let t = text(&trace(&lines, &Query::QueueId("A1A1A1A".into()), &|_| None));
+        assert!(
+            t.contains("= the client sent: MAIL FROM:<a@example.org>"),
+            "{t}"
+        );
+        assert!(t.contains("= smtpd replied: 250 2.1.0 Ok"), "{t}");
+        // The verbose lines of a debug_peer_list session are left out.
+        assert!(!t.contains("smtpd_check_addr"), "{t}");
     }
 }

@@ -8,7 +8,9 @@
 //! (delays=a/b/c/d in words, deferrals with their reason and when they were tried
 //! again), and follows the message into the queue ids of its bounces, notices and
 //! forwarded copies (crates/triage timeline.rs). The log is `-l`, else maillog_file, else
-//! the syslog file; the whole log is read. A message still in the deferred queue gets its
+//! the syslog file; the whole log is read. `-l` may be given more than once, e.g. the logs
+//! of this system and of the next hop it relays to, whose `queued as` copy is then traced
+//! there too. A message still in the deferred queue gets its
 //! next retry time from the queue file's time, which the queue manager sets to it. `-j`
 //! prints JSON. `-t` prints instead the saved SMTP session transcripts of the message and
 //! the queue ids it leads to (an ironpost extension: smtpd_transcript_peer_list,
@@ -73,7 +75,8 @@ fn main() {
             usage(&argv0)
         })
     };
-    let (mut config_dir, mut message_id, mut json, mut log_file) = (None, false, false, None);
+    let (mut config_dir, mut message_id, mut json) = (None, false, false);
+    let mut log_files: Vec<PathBuf> = Vec::new();
     let (mut since, mut until, mut transcripts) = (None, None, false);
     for opt in opts {
         let value = opt.value.unwrap_or_default();
@@ -81,7 +84,7 @@ fn main() {
             'c' => config_dir = Some(PathBuf::from(value)),
             'i' => message_id = true,
             'j' => json = true,
-            'l' => log_file = Some(PathBuf::from(value)),
+            'l' => log_files.push(PathBuf::from(value)),
             's' => since = Some(when(&value)),
             't' => transcripts = true,
             'u' => until = Some(when(&value)),
@@ -102,12 +105,24 @@ fn main() {
     let config_dir = params::config::config_directory(config_dir.as_deref());
     // Without a configuration (a log copied elsewhere) the log alone is used.
     let config = Config::load(&config_dir).ok();
-    let log_file = cli::log_file(log_file, config.as_ref())
-        .unwrap_or_else(|| log::msg_fatal!("no log file found: give one with -l"));
-    let bytes = std::fs::read(&log_file).unwrap_or_else(|e| {
-        log::msg_fatal!("cannot read {}: {}", log_file.display(), sys::os_error(&e))
-    });
-    let lines = logline::parse_log(&String::from_utf8_lossy(&bytes));
+    if log_files.is_empty() {
+        log_files.extend(cli::log_file(None, config.as_ref()));
+    }
+    if log_files.is_empty() {
+        log::msg_fatal!("no log file found: give one with -l");
+    }
+    // The logs one after the other, as one: line numbers keep each log's order.
+    let mut text = String::new();
+    for log_file in &log_files {
+        let bytes = std::fs::read(log_file).unwrap_or_else(|e| {
+            log::msg_fatal!("cannot read {}: {}", log_file.display(), sys::os_error(&e))
+        });
+        text.push_str(&String::from_utf8_lossy(&bytes));
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    let lines = logline::parse_log(&text);
     let queue = config
         .as_ref()
         .and_then(|c| c.str(&QUEUE_DIRECTORY).ok())
