@@ -70,6 +70,16 @@ pub fn dump(data: &[u8]) -> String {
 }
 
 impl Tlsa {
+    /// A record as it is, whether Postfix would keep it or not.
+    pub fn new(usage: u8, selector: u8, mtype: u8, data: Vec<u8>) -> Tlsa {
+        Tlsa {
+            usage,
+            selector,
+            mtype,
+            data,
+        }
+    }
+
     /// `parse_tlsa_rr()`: the record if Postfix keeps it, else the warning it logs
     /// about it (`where_` is the TLSA owner name, with `qname -> ` before it after a
     /// CNAME).
@@ -87,12 +97,7 @@ impl Tlsa {
         if mtype == 255 {
             return Err(carp("reserved private-use matching type"));
         }
-        Ok(Tlsa {
-            usage,
-            selector,
-            mtype,
-            data: data.to_vec(),
-        })
+        Ok(Tlsa::new(usage, selector, mtype, data.to_vec()))
     }
 
     /// Whether OpenSSL takes the record (`SSL_dane_tlsa_add()` > 0): a known selector,
@@ -193,15 +198,6 @@ pub fn find(
 mod tests {
     use super::*;
 
-    fn rec(usage: u8, selector: u8, mtype: u8, data: Vec<u8>) -> Tlsa {
-        Tlsa {
-            usage,
-            selector,
-            mtype,
-            data,
-        }
-    }
-
     #[test]
     fn parse_drops_pkix_usages_and_private_use() {
         let w = "_25._tcp.mx.example";
@@ -233,16 +229,16 @@ mod tests {
         let spki = b"key".to_vec();
         let sha256 = Digest::Sha256.digest(&spki);
         let sha512 = Digest::Sha512.digest(&cert);
-        assert!(rec(3, 1, 1, sha256.clone()).usable());
-        assert!(!rec(3, 1, 1, sha512.clone()).usable());
-        assert!(!rec(3, 2, 1, sha256.clone()).usable());
-        assert!(!rec(3, 1, 3, sha256.clone()).usable());
-        assert!(rec(3, 1, 1, sha256.clone()).matches(&cert, &spki));
-        assert!(!rec(3, 0, 1, sha256.clone()).matches(&cert, &spki));
-        assert!(rec(3, 0, 2, sha512).matches(&cert, &spki));
-        assert!(rec(3, 0, 0, cert.clone()).matches(&cert, &spki));
+        assert!(Tlsa::new(3, 1, 1, sha256.clone()).usable());
+        assert!(!Tlsa::new(3, 1, 1, sha512.clone()).usable());
+        assert!(!Tlsa::new(3, 2, 1, sha256.clone()).usable());
+        assert!(!Tlsa::new(3, 1, 3, sha256.clone()).usable());
+        assert!(Tlsa::new(3, 1, 1, sha256.clone()).matches(&cert, &spki));
+        assert!(!Tlsa::new(3, 0, 1, sha256.clone()).matches(&cert, &spki));
+        assert!(Tlsa::new(3, 0, 2, sha512).matches(&cert, &spki));
+        assert!(Tlsa::new(3, 0, 0, cert.clone()).matches(&cert, &spki));
         let dane = Dane {
-            tlsa: vec![rec(3, 1, 1, sha256), rec(3, 7, 1, vec![1, 2])],
+            tlsa: vec![Tlsa::new(3, 1, 1, sha256), Tlsa::new(3, 7, 1, vec![1, 2])],
             ..Dane::default()
         };
         let (usable, unusable) = dane.split_usable();
@@ -257,8 +253,8 @@ mod tests {
     fn end_entity_before_trust_anchor() {
         let (leaf, ca) = (b"leaf".as_slice(), b"ca".as_slice());
         let spki = |c: &[u8]| Some([c, b"-key"].concat());
-        let ee = rec(3, 1, 1, Digest::Sha256.digest(b"leaf-key"));
-        let ta = rec(2, 0, 1, Digest::Sha256.digest(ca));
+        let ee = Tlsa::new(3, 1, 1, Digest::Sha256.digest(b"leaf-key"));
+        let ta = Tlsa::new(2, 0, 1, Digest::Sha256.digest(ca));
         assert_eq!(
             find(&[ta.clone(), ee.clone()], leaf, &[ca], &spki),
             Match::EndEntity(ee)
@@ -268,7 +264,7 @@ mod tests {
             Match::TrustAnchor(0, ta.clone())
         );
         // A DANE-TA record of the leaf itself is no trust anchor.
-        let ta_leaf = rec(2, 0, 1, Digest::Sha256.digest(leaf));
+        let ta_leaf = Tlsa::new(2, 0, 1, Digest::Sha256.digest(leaf));
         assert_eq!(find(&[ta_leaf], leaf, &[ca], &spki), Match::None);
         assert_eq!(find(&[ta], leaf, &[], &spki), Match::None);
     }

@@ -111,21 +111,12 @@ fn dane(names: &[&str], tlsa: Vec<Tlsa>) -> Dane {
     }
 }
 
-fn record(usage: u8, selector: u8, mtype: u8, data: Vec<u8>) -> Tlsa {
-    Tlsa {
-        usage,
-        selector,
-        mtype,
-        data,
-    }
-}
-
 #[test]
 fn end_entity_records() {
     let leaf = der_certs("rsa.pem").remove(0);
     let spki = tls::der::parse_cert(&leaf).unwrap().spki;
-    let ee_key = record(3, 1, 1, Digest::Sha256.digest(&spki));
-    let ee_cert = record(3, 0, 2, Digest::Sha512.digest(&leaf));
+    let ee_key = Tlsa::new(3, 1, 1, Digest::Sha256.digest(&spki));
+    let ee_cert = Tlsa::new(3, 0, 2, Digest::Sha512.digest(&leaf));
     let (trust, lines) = connect(
         ClientLevel::Dane,
         &dane(&["other.test"], vec![ee_key.clone()]),
@@ -149,7 +140,7 @@ fn end_entity_records() {
     );
     assert_eq!(trust, Trust::Trusted);
     assert!(lines.is_empty(), "{lines:?}");
-    let wrong = record(3, 1, 1, vec![0; 32]);
+    let wrong = Tlsa::new(3, 1, 1, vec![0; 32]);
     let (trust, lines) = connect(ClientLevel::Dane, &dane(&["mail.example"], vec![wrong]), 1);
     assert_eq!(trust, Trust::Untrusted);
     assert_eq!(
@@ -163,7 +154,7 @@ fn end_entity_records() {
 #[test]
 fn trust_anchor_records() {
     let ca = der_certs("ca.pem").remove(0);
-    let ta = record(2, 0, 1, Digest::Sha256.digest(&ca));
+    let ta = Tlsa::new(2, 0, 1, Digest::Sha256.digest(&ca));
     let (trust, lines) = connect(
         ClientLevel::Dane,
         &dane(&["mail.example", "example.test"], vec![ta.clone()]),

@@ -15,6 +15,22 @@ use std::process::{Child, Command, Stdio};
 /// The server's Python source.
 const SERVER: &str = include_str!("dns.py");
 
+/// Makes the chrooted daemons of `mx` resolve through a server on `addr`: the jail's
+/// resolv.conf names it (one try, two seconds), its hosts file has localhost alone and
+/// nsswitch.conf asks files then DNS; services and localtime are the host's.
+pub fn resolve_in_jail(mx: &crate::Instance, addr: &str) {
+    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
+    mx.write(
+        "queue/etc/resolv.conf",
+        &format!("nameserver {addr}\noptions timeout:2 attempts:1\n"),
+    );
+    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
+    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
+    for file in ["services", "localtime"] {
+        let _ = std::fs::copy(format!("/etc/{file}"), mx.dir.join("queue/etc").join(file));
+    }
+}
+
 /// A running server, stopped when dropped.
 pub struct DnsServer(Child);
 

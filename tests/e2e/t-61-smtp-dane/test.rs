@@ -210,16 +210,7 @@ type Seen = (Vec<Vec<String>>, Vec<String>);
 fn run(ours: bool) -> Option<Seen> {
     let mut mx = e2e::client::instance("t-61", ours, "smtp")?;
     let port = free_port();
-    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
-    mx.write(
-        "queue/etc/resolv.conf",
-        &format!("nameserver {DNS_ADDR}\noptions timeout:2 attempts:1\n"),
-    );
-    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
-    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
-    for file in ["services", "localtime"] {
-        let _ = std::fs::copy(format!("/etc/{file}"), mx.dir.join("queue/etc").join(file));
-    }
+    e2e::dns::resolve_in_jail(&mx, DNS_ADDR);
     mx.set_main_cf("smtp_tcp_port", &port.to_string());
     mx.set_main_cf("smtp_tls_security_level", "dane");
     mx.set_main_cf("smtp_dns_support_level", "dnssec");
