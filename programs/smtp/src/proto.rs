@@ -300,7 +300,7 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                 }
             }
             if session.features & feature::ESMTP != 0
-                && let Some(status) = ehlo_features(state, session, &resp)
+                && let Some(status) = ehlo_features(state, session, &resp)?
             {
                 return Ok(status);
             }
@@ -505,10 +505,38 @@ fn refused(state: &mut State, session: &Session, resp: &Resp) -> i32 {
 }
 
 /// The EHLO (LHLO) reply's keywords, less the discarded ones; Some(status) when the
-/// server turned out to be this machine.
-fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Option<i32> {
+/// server turned out to be this machine; Err when the table of keywords to discard
+/// failed (a local data error).
+fn ehlo_features(
+    state: &mut State,
+    session: &mut Session,
+    resp: &Resp,
+) -> Result<Option<i32>, Except> {
     let settings = state.settings;
-    let discard = EhloMask::parse(&settings.discard_ehlo);
+    // The keywords to discard for this server's address, else the global ones.
+    let words = match &settings.discard_ehlo_maps {
+        Some(maps) => {
+            let addr = session
+                .namaddr
+                .rsplit_once('[')
+                .map(|(_, a)| a.trim_end_matches(']'))
+                .unwrap_or("");
+            match maps.find(addr, false) {
+                Ok(Some(words)) => words,
+                Ok(None) => settings.discard_ehlo.clone(),
+                Err(_) => {
+                    log::msg_warn!(
+                        "{}: {} map lookup error for {addr}",
+                        state.request.queue_id,
+                        maps.title()
+                    );
+                    return Err(Except::Data);
+                }
+            }
+        }
+        None => settings.discard_ehlo.clone(),
+    };
+    let discard = EhloMask::parse(&words);
     if !discard.is_empty() && !discard.contains(EhloMask::SILENT) {
         log::msg_info!("discarding EHLO keywords: {}", discard.names());
     }
@@ -526,7 +554,13 @@ fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Optio
         let status = if session.best_mx { "5.4.6" } else { "4.4.6" };
         let reason = format!("mail for {} loops back to myself", state.request.nexthop);
         let relay = session.namaddrport.clone();
-        return Some(state.misc_fail(Fail::Site, Some(&relay), None, &Resp::fake(status), reason));
+        return Ok(Some(state.misc_fail(
+            Fail::Site,
+            Some(&relay),
+            None,
+            &Resp::fake(status),
+            reason,
+        )));
     }
     for line in lines {
         let word = line.keyword.to_ascii_uppercase();
@@ -569,7 +603,7 @@ fn ehlo_features(state: &mut State, session: &mut Session, resp: &Resp) -> Optio
             _ => {}
         }
     }
-    None
+    Ok(None)
 }
 
 /// The XFORWARD commands for this request (`smtp_xfer()`'s send_name_addr and

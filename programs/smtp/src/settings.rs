@@ -38,6 +38,9 @@ pub struct Settings {
     pub never_ehlo: bool,
     /// `smtp_discard_ehlo_keywords` / `lmtp_discard_lhlo_keywords`.
     pub discard_ehlo: String,
+    /// `smtp_discard_ehlo_keyword_address_maps` / `lmtp_discard_lhlo_keyword_address_maps`,
+    /// when set.
+    pub discard_ehlo_maps: Option<global::maps::Maps>,
     /// `smtp_mx_address_limit`.
     pub mx_address_limit: usize,
     /// `smtp_mx_session_limit`.
@@ -387,6 +390,21 @@ impl Settings {
             always_ehlo: config.bool(&SMTP_ALWAYS_SEND_EHLO)?,
             never_ehlo: config.bool(&SMTP_NEVER_SEND_EHLO)?,
             discard_ehlo: str(&SMTP_DISCARD_EHLO_KEYWORDS, &LMTP_DISCARD_LHLO_KEYWORDS)?,
+            discard_ehlo_maps: {
+                let param = pick(
+                    &SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS,
+                    &LMTP_DISCARD_LHLO_KEYWORD_ADDRESS_MAPS,
+                );
+                let text = config.str(param)?;
+                if text.trim().is_empty() {
+                    None
+                } else {
+                    Some(
+                        global::maps::Maps::new(param.name, &text, dict::Flags::default())
+                            .map_err(|e| config_error(e.to_string()))?,
+                    )
+                }
+            },
             mx_address_limit: int(&SMTP_MX_ADDRESS_LIMIT, &LMTP_MX_ADDRESS_LIMIT)? as usize,
             mx_session_limit: int(&SMTP_MX_SESSION_LIMIT, &LMTP_MX_SESSION_LIMIT)? as usize,
             lookup_dns,

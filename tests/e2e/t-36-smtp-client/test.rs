@@ -1007,38 +1007,56 @@ fn ciphers_equal_postfix() {
 }
 
 /// A table that fails while the client talks to a server (`SMTP_ERR_DATA`): header
-/// checks, body checks and the SASL password table, each a fail: table that answers
-/// every lookup with an error. The mail is deferred with "local data error while
-/// talking to ..." after the warning that names the table, as with Postfix.
+/// checks, body checks, the SASL password table and
+/// smtp_discard_ehlo_keyword_address_maps, each a fail: table that answers every
+/// lookup with an error. The mail is deferred with "local data error while talking to
+/// ..." after the warning that names the table, as with Postfix. The EHLO keyword
+/// table that works discards the keywords it lists for the server's address.
 fn run_data_error(ours: bool) -> Option<Vec<String>> {
     let mut mx = instance("t-36-data-error", ours)?;
     let (port, auth_port) = (free_port(), free_port());
-    mx.set_main_cf("relay_domains", "hdr.e2e.test, body.e2e.test, pw.e2e.test");
+    mx.set_main_cf(
+        "relay_domains",
+        "hdr.e2e.test, body.e2e.test, pw.e2e.test, ehlo.e2e.test, disc.e2e.test",
+    );
     let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     mx.write(
         "etc/master.cf",
         &format!(
             "{master}smtphdr unix - - n - - smtp -o smtp_header_checks=fail:hdr\n\
              smtpbody unix - - n - - smtp -o smtp_body_checks=fail:body\n\
-             smtppw unix - - n - - smtp -o smtp_sasl_auth_enable=yes -o smtp_sasl_password_maps=fail:pw\n"
+             smtppw unix - - n - - smtp -o smtp_sasl_auth_enable=yes -o smtp_sasl_password_maps=fail:pw\n\
+             smtpehlo unix - - n - - smtp -o smtp_discard_ehlo_keyword_address_maps=fail:ehlo\n\
+             smtpdisc unix - - n - - smtp -o smtp_discard_ehlo_keyword_address_maps=texthash:@DIR@/etc/ehlo\n"
         ),
     );
     mx.write(
         "etc/transport",
         &format!(
             "hdr.e2e.test smtphdr:[127.0.0.1]:{port}\nbody.e2e.test smtpbody:[127.0.0.1]:{port}\n\
-             pw.e2e.test smtppw:[127.0.0.1]:{auth_port}\n"
+             pw.e2e.test smtppw:[127.0.0.1]:{auth_port}\nehlo.e2e.test smtpehlo:[127.0.0.1]:{port}\n\
+             disc.e2e.test smtpdisc:[127.0.0.1]:{port}\n"
         ),
     );
+    mx.write("etc/ehlo", "127.0.0.1 pipelining, 8bitmime\n");
+    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write("etc/master.cf", &mx.expand(&master));
     let transcript = mx.dir.join("sink/transcript");
     let mut servers = vec![
         server(port, &transcript, "normal"),
         server(auth_port, &transcript, "auth"),
     ];
     mx.start();
-    let cases: Vec<(&str, &str, &str)> = ["a@hdr.e2e.test", "b@body.e2e.test", "c@pw.e2e.test"]
+    let cases = [
+        ("a@hdr.e2e.test", "status=deferred"),
+        ("b@body.e2e.test", "status=deferred"),
+        ("c@pw.e2e.test", "status=deferred"),
+        ("d@ehlo.e2e.test", "status=deferred"),
+        ("e@disc.e2e.test", "status=sent"),
+    ];
+    let cases: Vec<(&str, &str, &str)> = cases
         .iter()
-        .map(|to| ("user@vmail.e2e.test", *to, "status=deferred"))
+        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
         .collect();
     deliver(&mx, &mut servers, "t36d", &cases);
     stop(servers);
@@ -1047,7 +1065,9 @@ fn run_data_error(ours: bool) -> Option<Vec<String>> {
         .lines()
         .filter(|l| l.contains("postfix/smtp"))
         .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
-        .filter(|m| m.contains(" to=<") || m.starts_with("warning: "))
+        .filter(|m| {
+            m.contains(" to=<") || m.starts_with("warning: ") || m.starts_with("discarding EHLO")
+        })
         .map(|m| {
             // The queue ID of a warning differs from run to run.
             let m = match m.split_once(": ") {
@@ -1085,7 +1105,10 @@ fn local_data_error_equal_postfix() {
             .iter()
             .filter(|l| l.contains("status=deferred (local data error while talking to"))
             .count()
-            == 3,
+            == 4
+            && postfix
+                .iter()
+                .any(|l| l == "discarding EHLO keywords: 8BITMIME PIPELINING"),
         "{postfix:#?}"
     );
     assert_eq!(ours, postfix);

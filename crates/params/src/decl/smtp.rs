@@ -76,6 +76,13 @@ crate::params! {
     /// commas or white space; `silent-discard` suppresses the log line saying so. The default is
     /// empty.
     "lmtp_discard_lhlo_keywords" LMTP_DISCARD_LHLO_KEYWORDS: Str = "";
+    /// The SMTP client: Lookup tables with the EHLO keywords to ignore, by the server's IP
+    /// address; a server the tables do not list gets smtp_discard_ehlo_keywords. The default is
+    /// empty.
+    "smtp_discard_ehlo_keyword_address_maps" SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS: Str = "";
+    /// The LMTP client: Lookup tables with the LHLO keywords to ignore, by the server's IP
+    /// address. The default is empty.
+    "lmtp_discard_lhlo_keyword_address_maps" LMTP_DISCARD_LHLO_KEYWORD_ADDRESS_MAPS: Str = "";
     /// The SMTP client: Next hops to try, in order, when the destination's own servers cannot be
     /// reached: host, [host], host:port or [host]:port, separated by commas or white space. The
     /// default is $fallback_relay.
