@@ -81,8 +81,18 @@ fn qname_secure(resolver: &Resolver, qname: &str) -> Option<bool> {
     }
 }
 
-/// `resolve_host()` and `dane_lookup()`: the TLSA records of `_PORT._tcp.HOST`.
+/// `resolve_host()`: the TLSA records of `_PORT._tcp.HOST`. A failed lookup is made
+/// twice, as in Postfix, whose cache entry for a failure has expired the moment it is
+/// made (`ctable_locate()`, then `ctable_refresh()`), so the warning comes twice too.
 fn lookup(resolver: &Resolver, port: u16, host: &str, verbose: bool) -> Found {
+    match lookup_once(resolver, port, host, verbose) {
+        Found::Error => lookup_once(resolver, port, host, verbose),
+        found => found,
+    }
+}
+
+/// `dane_lookup()`: one lookup of the TLSA records of `_PORT._tcp.HOST`.
+fn lookup_once(resolver: &Resolver, port: u16, host: &str, verbose: bool) -> Found {
     let name = format!("_{port}._tcp.{host}");
     let flags = ResFlags {
         dnssec: true,

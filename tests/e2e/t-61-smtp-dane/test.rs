@@ -17,7 +17,10 @@
 //! validated, with a matching record, through a client with
 //! smtp_tls_force_insecure_host_tlsa_lookup (`Verified`) and without (`Untrusted`).
 //! A record with a selector OpenSSL does not know (`unusable TLSA RR`, `all TLSA
-//! records unusable, fallback to unauthenticated TLS`). The DANE-EE and DANE-TA matches once more
+//! records unusable, fallback to unauthenticated TLS`); dane-only under an MX RRset
+//! that was not validated (`non DNSSEC destination`); a TLSA lookup that fails
+//! (`DANE TLSA lookup problem`, deferred with `TLSA lookup error for host:port`). The
+//! DANE-EE and DANE-TA matches once more
 //! through a client at smtp_tls_loglevel 2, whose DANE lines are compared
 //! (`DNSSEC-signed TLSA record`, `matched peername`, `Matched DANE ... at depth N`);
 //! its other lines there are OpenSSL's own.
@@ -128,7 +131,7 @@ fn self_signed(dir: &std::path::Path) -> (String, String, String) {
 }
 
 /// The recipients, each with the status its delivery ends in.
-const CASES: [(&str, &str); 13] = [
+const CASES: [(&str, &str); 15] = [
     ("a@ok.dane.test", "status=sent"),
     ("b@bad.dane.test", "status=deferred"),
     ("c@notlsa.dane.test", "status=sent"),
@@ -145,6 +148,8 @@ const CASES: [(&str, &str); 13] = [
     ("k@force.dane.test", "status=sent"),
     ("l@noforce.dane.test", "status=sent"),
     ("m@unusable.dane.test", "status=sent"),
+    ("n@daneonly2.dane.test", "status=deferred"),
+    ("o@servfail.dane.test", "status=deferred"),
 ];
 
 /// The zone for servers on `port`: `spki` is the self-signed certificate's key digest,
@@ -190,6 +195,10 @@ fn zone(port: u16, spki: &str, ca: &str) -> String {
             "mx-unusable.dane.test",
             &format!("3 7 1 {}", "cd".repeat(32)),
         ),
+        r#""daneonly2.dane.test": [["MX", "10 mx-ok.dane.test"]]"#.to_string(),
+        secure("servfail.dane.test", "MX", "10 mx-sf.dane.test"),
+        secure("mx-sf.dane.test", "A", SELF_ADDR),
+        format!(r#""_{port}._tcp.mx-sf.dane.test": [["SERVFAIL", ""]]"#),
         secure("taname.dane.test", "MX", "10 mx-ta.dane.test"),
         secure("mx-ta.dane.test", "A", CHAIN_ADDR),
         tlsa("mx-ta.dane.test", &format!("2 0 1 {ca}")),
@@ -216,7 +225,10 @@ fn run(ours: bool) -> Option<Seen> {
     mx.set_main_cf("smtp_dns_support_level", "dnssec");
     mx.set_main_cf("smtp_tls_loglevel", "1");
     mx.set_main_cf("smtp_tls_policy_maps", "texthash:@DIR@/etc/tls_policy");
-    mx.write("etc/tls_policy", "daneonly.dane.test dane-only\n");
+    mx.write(
+        "etc/tls_policy",
+        "daneonly.dane.test dane-only\ndaneonly2.dane.test dane-only\n",
+    );
     mx.set_main_cf("transport_maps", "texthash:@DIR@/etc/transport");
     mx.write(
         "etc/transport",
@@ -336,6 +348,7 @@ fn normalize(message: &str, port: u16) -> String {
     }
     out.replace(&format!("]:{port}"), "]:PORT")
         .replace(&format!("_{port}._tcp"), "_PORT._tcp")
+        .replace(&format!(":{port}"), ":PORT")
 }
 
 #[test]
@@ -360,6 +373,8 @@ fn dane_equal_postfix() {
         "Verified TLS connection established to mx-force.dane.test",
         "Untrusted TLS connection established to mx-force.dane.test",
         "all TLSA records unusable, fallback to unauthenticated TLS",
+        "non DNSSEC destination",
+        "TLSA lookup error for mx-sf.dane.test:PORT",
     ] {
         assert!(
             all.iter().any(|l| l.contains(expected)),
