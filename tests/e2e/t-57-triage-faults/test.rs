@@ -75,7 +75,7 @@ fn chroot_refused(mx: &mut Instance, system: System) {
     }
     mx.run_through(&["setpriv", "--bounding-set=-sys_chroot"]);
     // The jail is complete: only the capability to enter it is missing.
-    jail_files(mx, "127.0.0.1");
+    e2e::dns::resolve_in_jail(mx, "127.0.0.1");
     let smtpd = format!("127.0.0.1:{} inet n - y - - smtpd", mx.smtp_port);
     mx.replace_master_cf_line(|l| l.contains(" inet ") && l.ends_with("smtpd"), &smtpd);
     ctl(mx, system, &["start"]);
@@ -84,21 +84,6 @@ fn chroot_refused(mx: &mut Instance, system: System) {
     let _ = std::net::TcpStream::connect(("127.0.0.1", mx.smtp_port));
     wait(mx, "fatal: chroot(");
     expect(mx, &since, "chroot-failed", "SYS_CHROOT");
-}
-
-/// The files a chrooted daemon reads under queue_directory (what postfix prepare-chroot
-/// copies), with `nameserver` as its resolver.
-fn jail_files(mx: &Instance, nameserver: &str) {
-    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
-    mx.write(
-        "queue/etc/resolv.conf",
-        &format!("nameserver {nameserver}\noptions timeout:2 attempts:1\n"),
-    );
-    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
-    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
-    for file in ["services", "localtime"] {
-        let _ = std::fs::copy(format!("/etc/{file}"), mx.dir.join("queue/etc").join(file));
-    }
 }
 
 /// A listener whose accept queue is full: connections to it time out.
@@ -228,7 +213,7 @@ fn faults(mx: &Instance, system: System, dns_addr: &str) {
     let (_blackhole, dead_port) = Blackhole::start();
 
     // The SMTP client chrooted, so that it resolves through queue/etc/resolv.conf.
-    jail_files(mx, dns_addr);
+    e2e::dns::resolve_in_jail(mx, dns_addr);
     mx.replace_master_cf_line(
         |l| l.starts_with("smtp ") && l.contains(" unix "),
         "smtp unix - - y - - smtp",
