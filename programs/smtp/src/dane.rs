@@ -12,8 +12,24 @@
 //! not validated count as none; PKIX usages (0, 1) and the private-use matching type
 //! are dropped with Postfix's warning.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
 use dns::{ResFlags, Resolver, Rr, RrData, RrType, Status};
 use tls::dane::Tlsa;
+
+/// How long an answer is kept at least and at most, in seconds (Postfix's
+/// `TLS_DANE_CACHE_TTL_MIN` and `TLS_DANE_CACHE_TTL_MAX`).
+const TTL_MIN: u32 = 1;
+const TTL_MAX: u32 = 100;
+/// How many names the cache holds (Postfix's `CACHE_SIZE`).
+const CACHE_SIZE: usize = 20;
+
+/// The answers of the process, by TLSA name, each until it expires (Postfix's
+/// `dane_cache`): a warning about a record comes once per answer, not per use.
+#[derive(Default)]
+pub struct Cache(RefCell<HashMap<String, (Found, Instant)>>);
 
 /// What the lookup found (Postfix's `TLS_DANE` flags).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +48,15 @@ pub enum Found {
 /// `tls_dane_resolve()`: the TLSA records for the server of address record `host_rr`
 /// on `port`; `force` is smtp_tls_force_insecure_host_tlsa_lookup, `verbose`
 /// (smtp_tls_loglevel 2 and up) logs each record kept.
-pub fn resolve(resolver: &Resolver, port: u16, host_rr: &Rr, force: bool, verbose: bool) -> Found {
+pub fn resolve(
+    cache: &Cache,
+    resolver: &Resolver,
+    port: u16,
+    host_rr: &Rr,
+    force: bool,
+    verbose: bool,
+) -> Found {
+    let lookup = |host: &str| lookup(cache, resolver, port, host, verbose);
     let rname = host_rr.rname.trim_end_matches('.');
     let qname = host_rr.qname.trim_end_matches('.');
     let is_cname = !rname.eq_ignore_ascii_case(qname);
@@ -52,12 +76,12 @@ pub fn resolve(resolver: &Resolver, port: u16, host_rr: &Rr, force: bool, verbos
     }
     // The name after CNAMEs only when validated; a lookup error there is final.
     if host_rr.dnssec_valid {
-        let found = lookup(resolver, port, rname, verbose);
+        let found = lookup(rname);
         if found != Found::None || !is_cname {
             return found;
         }
     }
-    lookup(resolver, port, qname, verbose)
+    lookup(qname)
 }
 
 /// `qname_secure()`: whether the CNAME record of `qname` was validated; None (after
@@ -81,27 +105,53 @@ fn qname_secure(resolver: &Resolver, qname: &str) -> Option<bool> {
     }
 }
 
-/// `resolve_host()`: the TLSA records of `_PORT._tcp.HOST`. A failed lookup is made
-/// twice, as in Postfix, whose cache entry for a failure has expired the moment it is
-/// made (`ctable_locate()`, then `ctable_refresh()`), so the warning comes twice too.
-fn lookup(resolver: &Resolver, port: u16, host: &str, verbose: bool) -> Found {
-    match lookup_once(resolver, port, host, verbose) {
-        Found::Error => lookup_once(resolver, port, host, verbose),
-        found => found,
+/// `resolve_host()`: the TLSA records of `_PORT._tcp.HOST`, from the cache while they
+/// last. A failed lookup is made twice when the name is new, as in Postfix, whose cache
+/// entry for a failure has expired the moment it is made (`ctable_locate()`, then
+/// `ctable_refresh()`), so the warning comes twice too.
+fn lookup(cache: &Cache, resolver: &Resolver, port: u16, host: &str, verbose: bool) -> Found {
+    let name = format!("_{port}._tcp.{host}");
+    let now = Instant::now();
+    let mut map = cache.0.borrow_mut();
+    let (found, ttl) = match map.get(&name) {
+        Some((found, expires)) if now < *expires => return found.clone(),
+        Some(_) => lookup_once(resolver, &name, host, verbose),
+        None => match lookup_once(resolver, &name, host, verbose) {
+            (Found::Error, _) => lookup_once(resolver, &name, host, verbose),
+            found => found,
+        },
+    };
+    // One more second for the clock's granularity, as in Postfix; a failure is kept
+    // already expired.
+    let expires = match ttl {
+        Some(ttl) => now + Duration::from_secs(1 + u64::from(ttl.clamp(TTL_MIN, TTL_MAX))),
+        None => now,
+    };
+    if map.len() >= CACHE_SIZE
+        && !map.contains_key(&name)
+        && let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, (_, expires))| *expires)
+            .map(|(k, _)| k.clone())
+    {
+        map.remove(&oldest);
     }
+    map.insert(name, (found.clone(), expires));
+    found
 }
 
-/// `dane_lookup()`: one lookup of the TLSA records of `_PORT._tcp.HOST`.
-fn lookup_once(resolver: &Resolver, port: u16, host: &str, verbose: bool) -> Found {
-    let name = format!("_{port}._tcp.{host}");
+/// `dane_lookup()`: one lookup of the TLSA records at `name` for `host`, and how many
+/// seconds the answer holds (None for a failure).
+fn lookup_once(resolver: &Resolver, name: &str, host: &str, verbose: bool) -> (Found, Option<u32>) {
     let flags = ResFlags {
         dnssec: true,
         ..ResFlags::default()
     };
-    match resolver.lookup(&name, RrType::Tlsa, flags) {
+    match resolver.lookup(name, RrType::Tlsa, flags) {
         Ok(records) => {
+            let ttl = records.first().map(|rr| rr.ttl);
             if !records.first().is_some_and(|rr| rr.dnssec_valid) {
-                return Found::None;
+                return (Found::None, ttl);
             }
             let mut kept = Vec::new();
             for rr in &records {
@@ -129,15 +179,15 @@ fn lookup_once(resolver: &Resolver, port: u16, host: &str, verbose: bool) -> Fou
                 }
             }
             if kept.is_empty() {
-                Found::Unusable
+                (Found::Unusable, ttl)
             } else {
-                Found::Records(host.to_string(), kept)
+                (Found::Records(host.to_string(), kept), ttl)
             }
         }
-        Err(e) if e.status == Status::NotFound => Found::None,
+        Err(e) if e.status == Status::NotFound => (Found::None, Some(TTL_MIN)),
         Err(e) => {
             log::msg_warn!("DANE TLSA lookup problem: {}", e.why);
-            Found::Error
+            (Found::Error, None)
         }
     }
 }

@@ -228,6 +228,8 @@ pub struct Config {
     tls_verbose: bool,
     /// smtp_tls_force_insecure_host_tlsa_lookup.
     force_tlsa: bool,
+    /// The TLSA answers of the process.
+    tlsa_cache: crate::dane::Cache,
     /// The resolver for TLSA records, made at the first one (after the chroot).
     resolver: RefCell<Option<dns::Resolver>>,
     /// The policies found so far, by destination, server and port.
@@ -351,6 +353,7 @@ impl Config {
                 &SMTP_TLS_FORCE_INSECURE_HOST_TLSA_LOOKUP,
                 &LMTP_TLS_FORCE_INSECURE_HOST_TLSA_LOOKUP,
             )?,
+            tlsa_cache: crate::dane::Cache::default(),
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         })
@@ -748,6 +751,7 @@ impl Config {
         let mut resolver = self.resolver.borrow_mut();
         let resolver = resolver.get_or_insert_with(dns::Resolver::system);
         let (base_domain, tlsa) = match crate::dane::resolve(
+            &self.tlsa_cache,
             resolver,
             port,
             host_rr,
@@ -905,6 +909,7 @@ mod tests {
             insecure_mx: Named::May,
             tls_verbose: false,
             force_tlsa: false,
+            tlsa_cache: crate::dane::Cache::default(),
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
         };
