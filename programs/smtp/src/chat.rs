@@ -148,6 +148,8 @@ pub struct Chat {
     pub lmtp: bool,
     /// The session's transcript, for a listed server.
     transcript: Option<global::transcript::Transcript>,
+    /// `smtp_reply_filter`: replaces reply lines as they come.
+    pub reply_filter: Option<std::rc::Rc<dyn dict::Dict>>,
 }
 
 impl Chat {
@@ -169,7 +171,19 @@ impl Chat {
             queue_id: String::new(),
             lmtp: false,
             transcript,
+            reply_filter: None,
         }
+    }
+
+    /// A session over `conn` for the delivery `state` (its queue ID for warnings, the
+    /// protocol, smtp_reply_filter).
+    pub fn for_delivery(conn: Conn, namaddrport: String, state: &crate::state::State) -> Chat {
+        let settings = state.settings;
+        let mut chat = Chat::new(conn, namaddrport, settings.line_limit);
+        chat.queue_id = state.request.queue_id.clone();
+        chat.lmtp = settings.lmtp;
+        chat.reply_filter = settings.reply_filter.clone();
+        chat
     }
 
     /// Sets the timeout of the next reads and writes (`smtp_stream_setup()`).
@@ -325,6 +339,28 @@ impl Chat {
             if log::verbose() > 0 {
                 log::msg_info!("< {}: {:.100}", self.namaddrport, line);
             }
+            // smtp_reply_filter: the replacement is what the client reads and reports.
+            let line = match &self.reply_filter {
+                Some(filter) => match filter.lookup(&line) {
+                    Ok(Some(new)) => {
+                        log::msg_info!(
+                            "{}: replacing server reply \"{line}\" with \"{new}\"",
+                            self.namaddrport
+                        );
+                        new
+                    }
+                    Ok(None) => line,
+                    Err(_) => {
+                        log::msg_warn!(
+                            "{}: table {} lookup error for {line}",
+                            self.queue_id,
+                            filter.spec()
+                        );
+                        return Err(Except::Data);
+                    }
+                },
+                None => line,
+            };
             let kind = server_reply::line_kind(&line);
             if kept < self.line_limit {
                 kept += line.len() + 1;

@@ -217,9 +217,7 @@ fn new_session(
     namaddrport: String,
     policy: crate::tls_policy::Policy,
 ) -> Session {
-    let mut chat = Chat::new(conn, namaddrport.clone(), state.settings.line_limit);
-    chat.queue_id = state.request.queue_id.clone();
-    chat.lmtp = state.settings.lmtp;
+    let chat = Chat::for_delivery(conn, namaddrport.clone(), state);
     Session {
         chat,
         host,

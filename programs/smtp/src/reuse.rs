@@ -419,9 +419,7 @@ fn activate(
         (Conn::Tcp(socket), namaddrport)
     };
     let port = endp.port;
-    let mut chat = Chat::new(conn, namaddrport.clone(), state.settings.line_limit);
-    chat.queue_id = state.request.queue_id.clone();
-    chat.lmtp = state.settings.lmtp;
+    let mut chat = Chat::for_delivery(conn, namaddrport.clone(), state);
     chat.pipelining = features & crate::proto::feature::PIPELINING != 0;
     let mut session = Session {
         chat,

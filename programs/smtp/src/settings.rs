@@ -41,6 +41,8 @@ pub struct Settings {
     /// `smtp_discard_ehlo_keyword_address_maps` / `lmtp_discard_lhlo_keyword_address_maps`,
     /// when set.
     pub discard_ehlo_maps: Option<global::maps::Maps>,
+    /// `smtp_reply_filter` / `lmtp_reply_filter`, when set.
+    pub reply_filter: Option<std::rc::Rc<dyn dict::Dict>>,
     /// `smtp_mx_address_limit`.
     pub mx_address_limit: usize,
     /// `smtp_mx_session_limit`.
@@ -390,6 +392,16 @@ impl Settings {
             always_ehlo: config.bool(&SMTP_ALWAYS_SEND_EHLO)?,
             never_ehlo: config.bool(&SMTP_NEVER_SEND_EHLO)?,
             discard_ehlo: str(&SMTP_DISCARD_EHLO_KEYWORDS, &LMTP_DISCARD_LHLO_KEYWORDS)?,
+            reply_filter: {
+                let text = str(&SMTP_REPLY_FILTER, &LMTP_REPLY_FILTER)?;
+                if text.trim().is_empty() {
+                    None
+                } else {
+                    let dict = dict::open(text.trim(), dict::Flags::default())
+                        .map_err(|e| config_error(e.to_string()))?;
+                    Some(std::rc::Rc::from(dict))
+                }
+            },
             discard_ehlo_maps: {
                 let param = pick(
                     &SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS,

@@ -1010,14 +1010,16 @@ fn ciphers_equal_postfix() {
 /// checks, body checks, the SASL password table and
 /// smtp_discard_ehlo_keyword_address_maps, each a fail: table that answers every
 /// lookup with an error. The mail is deferred with "local data error while talking to
-/// ..." after the warning that names the table, as with Postfix. The EHLO keyword
-/// table that works discards the keywords it lists for the server's address.
+/// ..." after the warning that names the table, as with Postfix; so does a failing
+/// smtp_reply_filter. The EHLO keyword table that works discards the keywords it lists
+/// for the server's address; the reply filter that works turns the server's 250 after
+/// the message into a 451.
 fn run_data_error(ours: bool) -> Option<Vec<String>> {
     let mut mx = instance("t-36-data-error", ours)?;
     let (port, auth_port) = (free_port(), free_port());
     mx.set_main_cf(
         "relay_domains",
-        "hdr.e2e.test, body.e2e.test, pw.e2e.test, ehlo.e2e.test, disc.e2e.test",
+        "hdr.e2e.test, body.e2e.test, pw.e2e.test, ehlo.e2e.test, disc.e2e.test, rf.e2e.test, repl.e2e.test",
     );
     let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     mx.write(
@@ -1027,7 +1029,9 @@ fn run_data_error(ours: bool) -> Option<Vec<String>> {
              smtpbody unix - - n - - smtp -o smtp_body_checks=fail:body\n\
              smtppw unix - - n - - smtp -o smtp_sasl_auth_enable=yes -o smtp_sasl_password_maps=fail:pw\n\
              smtpehlo unix - - n - - smtp -o smtp_discard_ehlo_keyword_address_maps=fail:ehlo\n\
-             smtpdisc unix - - n - - smtp -o smtp_discard_ehlo_keyword_address_maps=texthash:@DIR@/etc/ehlo\n"
+             smtpdisc unix - - n - - smtp -o smtp_discard_ehlo_keyword_address_maps=texthash:@DIR@/etc/ehlo\n\
+             smtprf unix - - n - - smtp -o smtp_reply_filter=fail:reply\n\
+             smtprepl unix - - n - - smtp -o smtp_reply_filter=regexp:@DIR@/etc/reply\n"
         ),
     );
     mx.write(
@@ -1035,10 +1039,15 @@ fn run_data_error(ours: bool) -> Option<Vec<String>> {
         &format!(
             "hdr.e2e.test smtphdr:[127.0.0.1]:{port}\nbody.e2e.test smtpbody:[127.0.0.1]:{port}\n\
              pw.e2e.test smtppw:[127.0.0.1]:{auth_port}\nehlo.e2e.test smtpehlo:[127.0.0.1]:{port}\n\
-             disc.e2e.test smtpdisc:[127.0.0.1]:{port}\n"
+             disc.e2e.test smtpdisc:[127.0.0.1]:{port}\nrf.e2e.test smtprf:[127.0.0.1]:{port}\n\
+             repl.e2e.test smtprepl:[127.0.0.1]:{port}\n"
         ),
     );
     mx.write("etc/ehlo", "127.0.0.1 pipelining, 8bitmime\n");
+    mx.write(
+        "etc/reply",
+        "/^250 2\\.0\\.0 Ok: queued as SCRIPTED1$/ 451 4.3.0 Filtered: try again\n",
+    );
     let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     mx.write("etc/master.cf", &mx.expand(&master));
     let transcript = mx.dir.join("sink/transcript");
@@ -1053,6 +1062,8 @@ fn run_data_error(ours: bool) -> Option<Vec<String>> {
         ("c@pw.e2e.test", "status=deferred"),
         ("d@ehlo.e2e.test", "status=deferred"),
         ("e@disc.e2e.test", "status=sent"),
+        ("f@rf.e2e.test", "status=deferred"),
+        ("g@repl.e2e.test", "status=deferred"),
     ];
     let cases: Vec<(&str, &str, &str)> = cases
         .iter()
@@ -1066,7 +1077,10 @@ fn run_data_error(ours: bool) -> Option<Vec<String>> {
         .filter(|l| l.contains("postfix/smtp"))
         .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
         .filter(|m| {
-            m.contains(" to=<") || m.starts_with("warning: ") || m.starts_with("discarding EHLO")
+            m.contains(" to=<")
+                || m.starts_with("warning: ")
+                || m.starts_with("discarding EHLO")
+                || m.contains("replacing server reply")
         })
         .map(|m| {
             // The queue ID of a warning differs from run to run.
@@ -1105,7 +1119,10 @@ fn local_data_error_equal_postfix() {
             .iter()
             .filter(|l| l.contains("status=deferred (local data error while talking to"))
             .count()
-            == 4
+            == 5
+            && postfix
+                .iter()
+                .any(|l| l.contains("said: 451 4.3.0 Filtered"))
             && postfix
                 .iter()
                 .any(|l| l == "discarding EHLO keywords: 8BITMIME PIPELINING"),

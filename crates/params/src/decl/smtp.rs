@@ -83,6 +83,13 @@ crate::params! {
     /// The LMTP client: Lookup tables with the LHLO keywords to ignore, by the server's IP
     /// address. The default is empty.
     "lmtp_discard_lhlo_keyword_address_maps" LMTP_DISCARD_LHLO_KEYWORD_ADDRESS_MAPS: Str = "";
+    /// The SMTP client: A lookup table (type:name) that replaces each line of a server's reply
+    /// before the client reads it, for working around broken servers or testing. The default is
+    /// empty.
+    "smtp_reply_filter" SMTP_REPLY_FILTER: Str = "";
+    /// The LMTP client: A lookup table that replaces each line of a server's reply. The default
+    /// is empty.
+    "lmtp_reply_filter" LMTP_REPLY_FILTER: Str = "";
     /// The SMTP client: Next hops to try, in order, when the destination's own servers cannot be
     /// reached: host, [host], host:port or [host]:port, separated by commas or white space. The
     /// default is $fallback_relay.
