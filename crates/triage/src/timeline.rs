@@ -164,7 +164,14 @@ fn field<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// What a line of the message means.
-fn explain(line: &Line, next_retry: Option<u64>, retried: Option<&Line>) -> Vec<String> {
+/// `logged` tells whether a queue id has lines in the log (a next hop's copy is in the
+/// next hop's log only).
+fn explain(
+    line: &Line,
+    next_retry: Option<u64>,
+    retried: Option<&Line>,
+    logged: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
     let msg = line.message();
     let mut out = Vec::new();
     if let Some(client) = msg.strip_prefix("client=") {
@@ -259,7 +266,11 @@ fn explain(line: &Line, next_retry: Option<u64>, retried: Option<&Line>) -> Vec<
         ));
     }
     for (id, what) in successors(line) {
-        out.push(format!("{what}: new queue id {id} (traced below)"));
+        out.push(if logged(&id) {
+            format!("{what}: new queue id {id} (traced below)")
+        } else {
+            format!("{what}: new queue id {id} (not in this log; posttrace takes more than one -l)")
+        });
     }
     if (msg.contains("warning:") || msg.contains("fatal:") || msg.contains("error:"))
         && let Some(f) = engine::diagnose(std::slice::from_ref(line)).first()
@@ -367,8 +378,7 @@ fn with_message_id(lines: &[Line], mid: &str) -> Vec<String> {
 /// (through the lines that name it as a successor), and of the ancestors that share a
 /// Message-ID only the first (the others are reached as its re-submitted copies).
 fn roots(lines: &[Line], found: Vec<String>) -> Vec<String> {
-    let mut tops: Vec<String> = Vec::new();
-    for id in found {
+    let ancestor = |id: String| {
         let mut top = id;
         let mut seen = vec![top.clone()];
         while let Some(up) = predecessors(lines, &top).into_iter().next() {
@@ -378,10 +388,32 @@ fn roots(lines: &[Line], found: Vec<String>) -> Vec<String> {
             seen.push(up.clone());
             top = up;
         }
+        top
+    };
+    let mut tops: Vec<String> = Vec::new();
+    for id in found {
+        let mut top = ancestor(id);
+        // A copy nothing names (re-submitted by a command) comes from the first message
+        // with its Message-ID.
+        if let Some(first) = message_id_of(lines, &top)
+            .and_then(|mid| with_message_id(lines, mid).into_iter().next())
+            && first != top
+        {
+            top = ancestor(first);
+        }
         if !tops.contains(&top) {
             tops.push(top);
         }
     }
+    // In log order, so that of copies sharing a Message-ID the first is kept whichever
+    // copy the query found first.
+    let first_line = |id: &str| {
+        lines
+            .iter()
+            .position(|l| l.queue_id.as_deref() == Some(id))
+            .unwrap_or(usize::MAX)
+    };
+    tops.sort_by_key(|id| first_line(id));
     let mut out: Vec<String> = Vec::new();
     for top in tops {
         let earlier = message_id_of(lines, &top).is_some_and(|mid| {
@@ -408,6 +440,7 @@ pub fn trace(
         .into_iter()
         .map(|id| (id, "asked for".to_string()))
         .collect();
+    let logged = |id: &str| lines.iter().any(|l| l.queue_id.as_deref() == Some(id));
     let mut out: Vec<Trace> = Vec::new();
     loop {
         if todo.is_empty() {
@@ -459,10 +492,12 @@ pub fn trace(
                     None
                 };
             for (next, what) in successors(line) {
-                todo.push((next, format!("{what} of {id}")));
+                if logged(&next) {
+                    todo.push((next, format!("{what} of {id}")));
+                }
             }
             events.push(Event {
-                explanation: explain(line, retry_at, retried),
+                explanation: explain(line, retry_at, retried, &logged),
                 line: line.clone(),
             });
         }
@@ -624,6 +659,7 @@ Dec  6 11:00:02 next postfix/virtual[32]: C3C3C3C: to=<u@relay>, relay=virtual, 
         for q in [
             Query::QueueId("A1A1A1A".into()),
             Query::QueueId("C3C3C3C".into()),
+            Query::QueueId("D4D4D4D".into()),
             Query::MessageId("<m2@example.org>".into()),
             Query::Address {
                 address: "u@relay".into(),
