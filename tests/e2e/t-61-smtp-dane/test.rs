@@ -23,7 +23,9 @@
 //! DANE-EE and DANE-TA matches once more
 //! through a client at smtp_tls_loglevel 2, whose DANE lines are compared
 //! (`DNSSEC-signed TLSA record`, `matched peername`, `Matched DANE ... at depth N`);
-//! its other lines there are OpenSSL's own.
+//! its other lines there are OpenSSL's own. Apart: a resolver that never validates,
+//! whose first answer makes the client send dnssec_probe's question and warn
+//! (`DNSSEC validation may be unavailable`).
 
 use e2e::dns::DnsServer;
 use e2e::{free_port, wait_until};
@@ -385,4 +387,68 @@ fn dane_equal_postfix() {
         assert_eq!(ours, theirs, "case {n}: {}", CASES[n].0);
     }
     assert_eq!(ours.1, postfix.1);
+}
+
+/// Where the probe test's DNS server listens, and the address nothing listens on.
+const PROBE_DNS_ADDR: &str = "127.0.0.162";
+const DEAD_ADDR: &str = "127.0.0.63";
+
+/// A client with smtp_dns_support_level = dnssec whose resolver never validates: the
+/// first lookup makes it ask dnssec_probe's question (ns:.), whose answer is not
+/// validated either. Its log lines for one message to a server that is down.
+fn probe_run(ours: bool) -> Option<Vec<String>> {
+    let mut mx = e2e::client::instance("t-61-probe", ours, "smtp")?;
+    let port = free_port();
+    e2e::dns::resolve_in_jail(&mx, PROBE_DNS_ADDR);
+    mx.set_main_cf("smtp_tcp_port", &port.to_string());
+    mx.set_main_cf("smtp_dns_support_level", "dnssec");
+    mx.replace_master_cf_line(
+        |l| l.starts_with("smtp ") && l.contains(" unix "),
+        "smtp unix - - y - - smtp",
+    );
+    let zone = format!(
+        r#"{{".": [["NS", "a.root.test"]],
+            "unsigned.dane.test": [["MX", "10 mx.unsigned.dane.test"]],
+            "mx.unsigned.dane.test": [["A", "{DEAD_ADDR}"]]}}"#
+    );
+    let dns_log = mx.dir.join("log/dns-queries");
+    let _dns = DnsServer::start(PROBE_DNS_ADDR, &zone, &dns_log)?;
+    mx.start();
+    let to = "p@unsigned.dane.test";
+    mx.send(mx.smtp_port, "user@vmail.e2e.test", to, "t61-probe")
+        .unwrap();
+    let needle = format!("to=<{to}>");
+    if !wait_until(60, || {
+        mx.log()
+            .lines()
+            .any(|l| l.contains("postfix/smtp[") && l.contains(&needle))
+    }) {
+        mx.keep_for_inspection();
+        panic!("no delivery attempt for {to}:\n{}", mx.log());
+    }
+    let queries = std::fs::read_to_string(&dns_log).unwrap_or_default();
+    assert!(queries.lines().any(|q| q == " NS DO"), "{queries}");
+    Some(
+        mx.log()
+            .lines()
+            .filter(|l| l.contains("postfix/smtp["))
+            .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+            .map(|m| normalize(m, port))
+            .collect(),
+    )
+}
+
+#[test]
+fn dnssec_probe_equal_postfix() {
+    let Some(postfix) = probe_run(false) else {
+        return;
+    };
+    let Some(ours) = probe_run(true) else { return };
+    assert!(
+        postfix
+            .iter()
+            .any(|l| l == "warning: DNSSEC validation may be unavailable"),
+        "{postfix:#?}"
+    );
+    assert_eq!(ours, postfix);
 }
