@@ -8,6 +8,8 @@
 //! Message-ID and by either final recipient, the timeline is the same: every copy, linked
 //! to the one it came from, in order, as text and JSON. The client is in debug_peer_list,
 //! so smtpd logs the SMTP dialogue, which the timeline shows with the message's session.
+//! And posttriage and posttrace on a mail log written by syslog (e2e::syslog), in both of
+//! rsyslog's formats, with posttriage's time windows.
 
 use e2e::{Instance, System, wait_until};
 use std::process::Command;
@@ -299,4 +301,193 @@ fn follow(name: &str, system: System) {
         json.contains("\"text\":\"< localhost[127.0.0.1]: mail FROM:<a@example.org> size="),
         "{json}"
     );
+}
+
+/// The local time as `-s` and `-u` take it.
+fn clock_now() -> String {
+    let out = Command::new("date").arg("+%H:%M:%S").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// posttriage's exit code and output on `log`.
+fn triage(mx: &Instance, log: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(e2e::program("posttriage"))
+        .arg("-c")
+        .arg(mx.etc())
+        .arg("-l")
+        .arg(log)
+        .args(args)
+        .env_remove("MAIL_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// posttriage and posttrace on the mail log a syslog daemon writes (/var/log/mail.log),
+/// in rsyslog's traditional format (`Dec  6 17:02:03 host postfix/...`) and with its
+/// RFC 3339 stamps (`2026-12-06T17:02:03.123456+00:00 host postfix/...`), written side by
+/// side from the same datagrams by e2e::syslog's receiver: a message delivered, then one
+/// deferred because the next hop does not listen (the planted fault). posttriage finds
+/// the fault in its default window (since the last start), in a window from before it
+/// (-s) and not in one that ends before it (-u); after a restart its default window is
+/// clean and the whole log (-a) still has the fault. posttrace traces both messages, by
+/// queue id and by address in a time window.
+#[test]
+fn triage_and_timeline_on_a_syslog_mail_log() {
+    let Some(mut logged) = e2e::syslog::syslogged("t-66-syslog", &e2e::IRONPOST_DAEMONS, "mail")
+    else {
+        return;
+    };
+    let mx = &mut logged.mx;
+    mx.start();
+    mx.send_local("t66-syslog");
+    mx.wait_log(": removed", 40);
+    let log = mx.log();
+    let delivered = queue_id_of(&log, ": client=localhost[127.0.0.1]");
+    let before_fault = clock_now();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let since = clock_now();
+    mx.send(
+        mx.smtp_port,
+        "a@example.org",
+        "someone@relay.e2e.test",
+        "t66-deferred",
+    )
+    .unwrap();
+    mx.wait_log("status=deferred", 40);
+    let deferred = queue_id_of(&mx.log(), "to=<someone@relay.e2e.test>");
+    let files = [
+        mx.dir.join("log/maillog"),
+        mx.dir.join("log/maillog-rfc3339"),
+    ];
+    // The RFC 3339 file gets each record after the traditional one.
+    assert!(wait_until(10, || {
+        std::fs::read_to_string(&files[1])
+            .unwrap_or_default()
+            .contains("status=deferred")
+    }));
+    let fail = |mx: &Instance, what: &str, report: &str| -> ! {
+        mx.keep_for_inspection();
+        panic!("{what}:\n{report}\nlog:\n{}", mx.log())
+    };
+    for (file, rfc3339) in files.iter().zip([false, true]) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let first = text.lines().next().unwrap_or("");
+        let shape = if rfc3339 {
+            first.len() > 32 && first.as_bytes()[4] == b'-' && first.as_bytes()[10] == b'T'
+        } else {
+            first.as_bytes().get(3) == Some(&b' ') && first.as_bytes().get(6) == Some(&b' ')
+        };
+        assert!(shape, "{}: {first}", file.display());
+        let name = file.display().to_string();
+        // The fault, in the default window (since the last start) and from before it.
+        for args in [&[][..], &["-s", &since][..]] {
+            let (code, report) = triage(mx, file, args);
+            let first = report.lines().next().unwrap_or("");
+            if code != 1
+                || !first.starts_with("root cause: ")
+                || !first.ends_with("[relay-refused]")
+            {
+                fail(mx, &format!("{name} {args:?}: no relay-refused"), &report);
+            }
+        }
+        // A window that ends before it.
+        let (code, report) = triage(mx, file, &["-u", &before_fault]);
+        if code != 0 || report != "no problem found\n" {
+            fail(mx, &format!("{name} -u {before_fault}"), &report);
+        }
+        // The timelines, from the syslog file alone.
+        let trace = |args: &[&str]| {
+            let out = Command::new(e2e::program("posttrace"))
+                .arg("-c")
+                .arg(mx.dir.join("no-such-config"))
+                .arg("-l")
+                .arg(file)
+                .args(args)
+                .env_remove("MAIL_CONFIG")
+                .output()
+                .unwrap();
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        let (code, report) = trace(&[&delivered]);
+        for w in [
+            format!("=== {delivered} (asked for) ==="),
+            "connect from localhost[127.0.0.1]".into(),
+            "to <user@vmail.e2e.test> via virtual: delivered".into(),
+            "state: removed from the queue".into(),
+        ] {
+            if code != 0 || !report.contains(&w) {
+                fail(mx, &format!("{name}: no {w:?} for {delivered}"), &report);
+            }
+        }
+        let (code, report) = trace(&[&deferred]);
+        for w in [
+            format!("=== {deferred} (asked for) ==="),
+            "deferred (will be tried again), status 4.4.1: connect to 127.0.0.1[127.0.0.1]".into(),
+            "no later attempt in the log".into(),
+        ] {
+            if code != 0 || !report.contains(&w) {
+                fail(mx, &format!("{name}: no {w:?} for {deferred}"), &report);
+            }
+        }
+        // By address, in a time window: found from `since` on, not up to before the fault.
+        let by_address = trace(&["-s", &since, "someone@relay.e2e.test"]);
+        assert_eq!(by_address, (0, report.clone()), "{name}");
+        let (code, _) = trace(&["-u", &before_fault, "someone@relay.e2e.test"]);
+        assert_eq!(code, 1, "{name}");
+        // The stamps are shown as the file has them.
+        let event = report
+            .lines()
+            .find(|l| l.contains("]: connect from "))
+            .unwrap_or("")
+            .as_bytes();
+        let shown = if rfc3339 {
+            event.get(10) == Some(&b'T')
+        } else {
+            event.get(6) == Some(&b' ') && event.get(15) == Some(&b' ')
+        };
+        assert!(shown, "{name}: {report}");
+    }
+
+    // The next hop comes up and the system restarts: the default window starts at the
+    // new start and is clean; the whole log still has the fault.
+    mx.start_sink();
+    mx.postfix(&["stop"]);
+    mx.wait_log("terminating on signal 15", 20);
+    mx.postfix(&["start"]);
+    assert!(wait_until(20, || mx
+        .log()
+        .matches("daemon started -- version")
+        .count()
+        >= 2));
+    mx.postfix(&["flush"]);
+    mx.wait_log("status=sent (250 ", 40);
+    assert!(wait_until(10, || {
+        std::fs::read_to_string(&files[1])
+            .unwrap_or_default()
+            .contains("status=sent (250 ")
+    }));
+    for file in &files {
+        let name = file.display().to_string();
+        let (code, report) = triage(mx, file, &[]);
+        if code != 0 || report != "no problem found\n" {
+            fail(mx, &format!("{name} after the restart"), &report);
+        }
+        let (code, report) = triage(mx, file, &["-a"]);
+        if code != 1
+            || !report
+                .lines()
+                .next()
+                .unwrap_or("")
+                .ends_with("[relay-refused]")
+        {
+            fail(mx, &format!("{name} -a"), &report);
+        }
+    }
 }
