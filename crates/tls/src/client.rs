@@ -518,10 +518,42 @@ impl PolicyVerifier {
 }
 
 impl PolicyVerifier {
+    /// Whether the chain from `end_entity` through `intermediates` leads to `anchor`,
+    /// whatever the names (they are checked apart).
+    fn anchored(
+        &self,
+        anchor: &CertificateDer<'_>,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), rustls::CertificateError> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(anchor.clone().into_owned())
+            .map_err(|_| rustls::CertificateError::BadEncoding)?;
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            self.provider.clone(),
+        )
+        .build()
+        .map_err(|_| rustls::CertificateError::BadEncoding)?;
+        match verifier.verify_server_cert(end_entity, intermediates, server_name, &[], now) {
+            Ok(_) => Ok(()),
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName
+                | rustls::CertificateError::NotValidForNameContext { .. },
+            )) => Ok(()),
+            Err(rustls::Error::InvalidCertificate(e)) => Err(e),
+            Err(_) => Err(rustls::CertificateError::BadEncoding),
+        }
+    }
+
     /// DANE as OpenSSL does it for Postfix: a DANE-EE match is enough; a DANE-TA match
     /// makes that certificate the only trust anchor of a chain verification whose leaf
-    /// must match one of the DANE names; otherwise `num=65:no matching DANE TLSA
-    /// records`.
+    /// must match one of the DANE names (a 2 0 0 record's certificate is tried as the
+    /// anchor above the chain the server sent when nothing in it matched); otherwise
+    /// `num=65:no matching DANE TLSA records`.
     fn dane_verify(
         &self,
         dane: &Dane,
@@ -543,40 +575,35 @@ impl PolicyVerifier {
             )
         };
         let mut log = self.dane_matched.lock().unwrap_or_else(|e| e.into_inner());
-        let (at, tlsa) = match dane::find(&dane.tlsa, end_entity, &chain, &spki_of) {
+        let leaf = der::parse_cert(end_entity);
+        let (at, tlsa, chain) = match dane::find(&dane.tlsa, end_entity, &chain, &spki_of) {
             dane::Match::EndEntity(t) => {
                 log.push(matched("EE certificate", 0, &t));
                 return Ok(());
             }
-            dane::Match::TrustAnchor(at, t) => (at, t),
-            dane::Match::None => {
-                return Err(format!(
-                    "server certificate verification failed for {peer}: num=65:no matching DANE TLSA records"
-                ));
+            dane::Match::TrustAnchor(at, t) => {
+                let below = &intermediates[..at];
+                let chain = self.anchored(&intermediates[at], end_entity, below, server_name, now);
+                (at, t, chain)
             }
-        };
-        let mut roots = rustls::RootCertStore::empty();
-        let leaf = der::parse_cert(end_entity);
-        let verified = roots.add(intermediates[at].clone()).ok().and_then(|()| {
-            rustls::client::WebPkiServerVerifier::builder_with_provider(
-                Arc::new(roots),
-                self.provider.clone(),
-            )
-            .build()
-            .ok()
-        });
-        let chain = match verified {
-            None => Err(rustls::CertificateError::BadEncoding),
-            Some(ta) => {
-                match ta.verify_server_cert(end_entity, &intermediates[..at], server_name, &[], now)
-                {
-                    Ok(_) => Ok(()),
-                    Err(rustls::Error::InvalidCertificate(
-                        rustls::CertificateError::NotValidForName
-                        | rustls::CertificateError::NotValidForNameContext { .. },
-                    )) => Ok(()),
-                    Err(rustls::Error::InvalidCertificate(e)) => Err(e),
-                    Err(_) => Err(rustls::CertificateError::BadEncoding),
+            dane::Match::None => {
+                // A DANE-TA record of a whole certificate (2 0 0) is a trust anchor
+                // even when the server leaves it out of its chain, as OpenSSL takes it.
+                let at = intermediates.len();
+                let anchored = dane.tlsa.iter().find(|t| {
+                    t.usage == dane::USAGE_DANE_TA && t.selector == 0 && t.mtype == 0 && {
+                        let anchor = CertificateDer::from(t.data.clone());
+                        self.anchored(&anchor, end_entity, intermediates, server_name, now)
+                            .is_ok()
+                    }
+                });
+                match anchored {
+                    Some(t) => (at, t.clone(), Ok(())),
+                    None => {
+                        return Err(format!(
+                            "server certificate verification failed for {peer}: num=65:no matching DANE TLSA records"
+                        ));
+                    }
                 }
             }
         };

@@ -16,6 +16,8 @@
 //! - DANE-TA matches a certificate of the chain the server sent, above its own; that
 //!   certificate is then the trust anchor of an ordinary chain verification, and one of
 //!   the names (the TLSA base domain, the MX name) must match the server's certificate.
+//!   A DANE-TA record of a whole certificate (2 0 0) is a trust anchor even when the
+//!   server does not send it ([`crate::client`] tries it as one).
 
 use crate::digest::Digest;
 

@@ -36,6 +36,8 @@ const DNS_ADDR: &str = "127.0.0.161";
 /// The server with the self-signed certificate, and the one with the CA-signed chain.
 const SELF_ADDR: &str = "127.0.0.61";
 const CHAIN_ADDR: &str = "127.0.0.62";
+/// The server that sends its certificate alone, without the CA that signed it.
+const LEAF_ADDR: &str = "127.0.0.64";
 
 /// STARTTLS servers: one per `addr:cert:key` argument, all on the port of argv[2].
 /// Every MAIL goes to the transcript with the address and whether it was encrypted.
@@ -132,8 +134,27 @@ fn self_signed(dir: &std::path::Path) -> (String, String, String) {
     (pem.display().to_string(), key.display().to_string(), spki)
 }
 
+/// A CA of the test's own and a certificate it signed for mx-ta3.dane.test, under
+/// `dir`: the certificate and key files, and the CA's certificate in hex.
+fn signed_leaf(dir: &std::path::Path) -> (String, String, String) {
+    let d = dir.display();
+    openssl(&format!(
+        "cd {d} && printf 'subjectAltName=DNS:mx-ta3.dane.test\\n' > leaf.ext && \
+         openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=t61-ca \
+           -keyout ca3.key -out ca3.pem 2>/dev/null && \
+         openssl req -newkey rsa:2048 -nodes -subj /CN=mx-ta3.dane.test \
+           -keyout leaf3.key -out leaf3.csr 2>/dev/null && \
+         openssl x509 -req -in leaf3.csr -CA ca3.pem -CAkey ca3.key -CAcreateserial \
+           -days 3650 -extfile leaf.ext -out leaf3.pem 2>/dev/null && \
+         openssl x509 -in ca3.pem -outform DER -out ca3.der"
+    ));
+    let der = std::fs::read(dir.join("ca3.der")).unwrap();
+    let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
+    (format!("{d}/leaf3.pem"), format!("{d}/leaf3.key"), hex)
+}
+
 /// The recipients, each with the status its delivery ends in.
-const CASES: [(&str, &str); 15] = [
+const CASES: [(&str, &str); 16] = [
     ("a@ok.dane.test", "status=sent"),
     ("b@bad.dane.test", "status=deferred"),
     ("c@notlsa.dane.test", "status=sent"),
@@ -152,11 +173,13 @@ const CASES: [(&str, &str); 15] = [
     ("m@unusable.dane.test", "status=sent"),
     ("n@daneonly2.dane.test", "status=deferred"),
     ("o@servfail.dane.test", "status=deferred"),
+    // A DANE-TA 2 0 0 record of a CA the server does not send.
+    ("q@ta3.dane.test", "status=sent"),
 ];
 
 /// The zone for servers on `port`: `spki` is the self-signed certificate's key digest,
-/// `ca` the test CA's certificate digest.
-fn zone(port: u16, spki: &str, ca: &str) -> String {
+/// `ca` the test CA's certificate digest, `ca3` the whole certificate of the test's own CA.
+fn zone(port: u16, spki: &str, ca: &str, ca3: &str) -> String {
     let tlsa = |host: &str, rec: &str| {
         format!(r#""_{port}._tcp.{host}": [["TLSA", "{rec}"], ["AD", ""]]"#)
     };
@@ -201,6 +224,9 @@ fn zone(port: u16, spki: &str, ca: &str) -> String {
         secure("servfail.dane.test", "MX", "10 mx-sf.dane.test"),
         secure("mx-sf.dane.test", "A", SELF_ADDR),
         format!(r#""_{port}._tcp.mx-sf.dane.test": [["SERVFAIL", ""]]"#),
+        secure("ta3.dane.test", "MX", "10 mx-ta3.dane.test"),
+        secure("mx-ta3.dane.test", "A", LEAF_ADDR),
+        tlsa("mx-ta3.dane.test", &format!("2 0 0 {ca3}")),
         secure("taname.dane.test", "MX", "10 mx-ta.dane.test"),
         secure("mx-ta.dane.test", "A", CHAIN_ADDR),
         tlsa("mx-ta.dane.test", &format!("2 0 1 {ca}")),
@@ -254,6 +280,7 @@ fn run(ours: bool) -> Option<Seen> {
         ),
     );
     let (self_pem, self_key, spki) = self_signed(&mx.dir);
+    let (leaf3_pem, leaf3_key, ca3) = signed_leaf(&mx.dir);
     let ca = openssl(&format!(
         "openssl x509 -in {} -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1",
         cert("ca.pem")
@@ -261,7 +288,7 @@ fn run(ours: bool) -> Option<Seen> {
     let transcript = mx.dir.join("sink/transcript");
     std::fs::create_dir_all(mx.dir.join("sink")).unwrap();
     let dns_log = mx.dir.join("log/dns-queries");
-    let _dns = DnsServer::start(DNS_ADDR, &zone(port, &spki, &ca), &dns_log)?;
+    let _dns = DnsServer::start(DNS_ADDR, &zone(port, &spki, &ca, &ca3), &dns_log)?;
     let mut child = Command::new("python3")
         .args(["-c", SERVER])
         .arg(&transcript)
@@ -272,6 +299,7 @@ fn run(ours: bool) -> Option<Seen> {
             cert("rsa-chain.pem"),
             cert("rsa.key")
         ))
+        .arg(format!("{LEAF_ADDR}:{leaf3_pem}:{leaf3_key}"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -377,6 +405,7 @@ fn dane_equal_postfix() {
         "all TLSA records unusable, fallback to unauthenticated TLS",
         "non DNSSEC destination",
         "TLSA lookup error for mx-sf.dane.test:PORT",
+        "Verified TLS connection established to mx-ta3.dane.test",
     ] {
         assert!(
             all.iter().any(|l| l.contains(expected)),
