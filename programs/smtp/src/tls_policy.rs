@@ -15,7 +15,10 @@
 //! so smtp_dns_support_level = dnssec (without it dane falls back to may with
 //! Postfix's `dnssec lookups disabled` warning, and dane-only is invalid). With it, as
 //! in Postfix's `dane_init()`: a server under an MX RRset that was not validated is
-//! not a DANE destination; a host without validated TLSA records is not either; one
+//! not a DANE destination unless smtp_tls_dane_insecure_mx_policy says dane (the
+//! default when the global level is dane: its TLSA records then authenticate it, but
+//! the session is only `Trusted`, "half-dane") or encrypt (then mandatory
+//! unauthenticated TLS); a host without validated TLSA records is not either; one
 //! whose records are all of usages DANE for SMTP ignores (PKIX-TA, PKIX-EE) gets
 //! mandatory but unauthenticated TLS; one with usable records gets mandatory TLS
 //! authenticated by them, SNI set to the host's name. Where the destination does not
@@ -717,8 +720,8 @@ impl Config {
     }
 
     /// `dane_init()`: the level dane and dane-only come to for this server, with the
-    /// records when DANE applies (and whether it is half-dane); Err (invalid, the reason logged) where Postfix marks
-    /// the policy invalid.
+    /// records when DANE applies (and whether it is half-dane); Err (invalid, the
+    /// reason logged or to be the deferral text) where Postfix marks the policy invalid.
     fn dane_init(
         &self,
         level: Named,
