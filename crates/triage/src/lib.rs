@@ -6,6 +6,7 @@
 //! workspace.
 
 pub mod cli;
+pub mod crash;
 pub mod engine;
 pub mod json;
 pub mod logline;

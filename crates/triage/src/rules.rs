@@ -790,7 +790,7 @@ pub static RULES: &[Rule] = &[
         rank: Rank::Stops,
         patterns: &["warning: process {path} pid {pid} killed by signal {signal}"],
         cause: "{path} (pid {pid}) crashed with signal {signal}",
-        remedy: "look for a crash report under data_directory and the lines before it; add -D to the service in master.cf with debugger_command set to get a backtrace; postfix reload",
+        remedy: "read the lines that process logged before it (posttriage names the crash report of an ironpost daemon); without a report, add -D to the service in master.cf with debugger_command set to get a backtrace; postfix reload",
         explains: &["throttled", "talking-to-service", "deferred-other"],
         example: "postfix/master[101]: warning: process /usr/lib/postfix/sbin/smtpd pid 4242 killed by signal 11",
     },
@@ -919,7 +919,11 @@ pub fn markdown() -> String {
          against these rules (the first matching rule wins), picks the root cause (the\n\
          heaviest rank first, then the earliest line), prints its remedy, and groups the\n\
          knock-on errors it explains under it. `{name}` stands for text taken from the line.\n\
-         Patterns starting with `posttriage check:` are checks outside the log.\n\n\
+         Patterns starting with `posttriage check:` are checks outside the log. A crash\n\
+         (a `crashes` rule about a process) whose daemon left a crash report\n\
+         (docs/CRASH_REPORTS.md) comes before all else: its cause and remedy name the\n\
+         report, and its key lines (reason, service, work, ironpost's innermost frames)\n\
+         are quoted under them, marked `>`.\n\n\
          Ranks: 1 the mail system or a service cannot run; 2 mail fails because of this\n\
          system's setup; 3 a consequence, or trouble on the other side.\n",
     );

@@ -8,7 +8,10 @@
 //! stamp, HH:MM[:SS] today, or an age such as 2h), and prints the root cause in one line,
 //! its remedy on the next, then the evidence and the knock-on errors grouped under it
 //! (crates/triage has the rule base). "no problem found" exits 0, a problem exits 1; `-j`
-//! (or `--json`) prints JSON for monitoring. `-R` prints the rule list (docs/TRIAGE.md),
+//! (or `--json`) prints JSON for monitoring. A crash of an ironpost daemon that left a
+//! crash report (docs/CRASH_REPORTS.md) is named first, with the report's key lines: the
+//! master's line names the file; without that line, `$data_directory/crash` is searched
+//! for a report of the same pid written within a minute of the crash's line. `-R` prints the rule list (docs/TRIAGE.md),
 //! `-L` (or `--list-rules`) each rule id with a one-line description.
 //!
 //! A separate program, named like Postfix's post* commands, rather than a `postfix`
@@ -17,6 +20,7 @@
 mod checks;
 
 use params::Config;
+use params::decl::install::DATA_DIRECTORY;
 use std::path::PathBuf;
 use triage::cli;
 use triage::logline::{self, Line};
@@ -107,13 +111,71 @@ fn main() {
             Err(e) => log::msg_warn!("cannot read {}: {}", path.display(), sys::os_error(&e)),
         }
     }
-    let findings = triage::engine::diagnose(&lines);
+    let apart = reports_apart(&config, &lines);
+    let mut findings = triage::engine::diagnose_with_reports(&lines, &apart);
+    triage::engine::quote_reports(&mut findings, &quote);
     if json {
         print!("{}", triage::engine::json(&findings));
     } else {
         print!("{}", triage::engine::text(&findings));
     }
     std::process::exit(if findings.is_empty() { 0 } else { 1 });
+}
+
+/// How far the time in a report's name may be from its crash's log line.
+const REPORT_SLACK: u64 = 60;
+
+/// Crash reports of crashes in `lines` whose report the master did not name (a log that
+/// lost the line, or a master that could not read the directory): a file of
+/// `$data_directory/crash` with the crashed pid in its name and a time within
+/// [`REPORT_SLACK`] of the line's. The name's time is UTC, the log's local.
+fn reports_apart(config: &Config, lines: &[Line]) -> Vec<(u32, String)> {
+    let named = triage::crash::named(lines);
+    let crashes: Vec<(u32, u64)> = lines
+        .iter()
+        .filter_map(|l| Some((triage::engine::crashed_process(l)?, l.time?)))
+        .filter(|(pid, _)| named.iter().all(|(p, _)| p != pid))
+        .collect();
+    if crashes.is_empty() {
+        return Vec::new();
+    }
+    let dir = PathBuf::from(config.str(&DATA_DIRECTORY).unwrap_or_default()).join("crash");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((pid, utc)) = triage::crash::parse_name(&name) else {
+            continue;
+        };
+        let t = sys::localtime(utc);
+        let local = logline::seconds(
+            u64::from(t.month) + 1,
+            u64::from(t.day),
+            u64::from(t.hour),
+            u64::from(t.minute),
+            u64::from(t.second),
+        );
+        let near = crashes
+            .iter()
+            .any(|&(p, at)| p == pid && at.abs_diff(local) <= REPORT_SLACK);
+        if near && out.iter().all(|(p, _)| *p != pid) {
+            out.push((pid, entry.path().display().to_string()));
+        }
+    }
+    out
+}
+
+/// A crash report's key lines, or why it cannot be read.
+fn quote(file: &str) -> Vec<String> {
+    match std::fs::read(file) {
+        Ok(bytes) => triage::crash::key_lines(&String::from_utf8_lossy(&bytes)),
+        Err(e) => vec![format!(
+            "cannot read it: {} (reports are mode 0600, owned by mail_owner: run posttriage as root)",
+            sys::os_error(&e)
+        )],
+    }
 }
 
 /// The lines looked at: from the last start of the mail system on, unless the whole log

@@ -3,7 +3,9 @@
 //! hits the watchdog each leave a report in `$data_directory/crash`, with the SMTP session
 //! it was serving, its last log records, a backtrace with function names and the
 //! configuration's SHA-256; the master keeps Postfix's warning as it is and names the
-//! report on an info line of its own.
+//! report on an info line of its own. posttriage names the report first, as text and
+//! JSON, quoting its reason, its work and ironpost's frames, and finds it by pid and time
+//! in a log that lacks the master's line.
 
 use e2e::{Instance, howto_doc, wait_until};
 use std::io::{BufRead, BufReader, Write};
@@ -45,8 +47,8 @@ fn sha256sum(path: &std::path::Path) -> String {
 }
 
 /// Waits for the master's lines about smtpd `pid` (Postfix's `warning`, then the
-/// report's line) and returns the report's text.
-fn report_after(mx: &Instance, pid: u32, warning: &str) -> String {
+/// report's line) and returns the report's path and text.
+fn report_after(mx: &Instance, pid: u32, warning: &str) -> (String, String) {
     let smtpd = format!("{}/libexec/smtpd", mx.dir.display());
     let warning = format!("warning: process {smtpd} pid {pid} {warning}\n");
     let info = format!("crash report for process {smtpd} pid {pid}: ");
@@ -73,7 +75,65 @@ fn report_after(mx: &Instance, pid: u32, warning: &str) -> String {
     let crash_meta = std::fs::metadata(&crash_dir).unwrap();
     assert_eq!(crash_meta.mode() & 0o777, 0o700, "{crash_dir}");
     assert_eq!(meta.uid(), crash_meta.uid(), "{path}");
-    std::fs::read_to_string(path).unwrap()
+    (path.to_string(), std::fs::read_to_string(path).unwrap())
+}
+
+/// posttriage's exit code and output with `args`.
+fn posttriage(mx: &Instance, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(e2e::program("posttriage"))
+        .arg("-c")
+        .arg(mx.etc())
+        .args(args)
+        .env_remove("MAIL_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// posttriage's first lines name the crash (`rule`) and the report at `path`, then
+/// quote the report's reason, its work and `frame` (a frame of ironpost's own code);
+/// its JSON names the report in the first finding. `args` choose the log.
+fn triage_names_report(
+    mx: &Instance,
+    args: &[&str],
+    rule: &str,
+    path: &str,
+    reason: &str,
+    frame: &str,
+) {
+    let (code, report) = posttriage(mx, args);
+    let lines: Vec<&str> = report.lines().collect();
+    let quoted: Vec<&str> = lines
+        .iter()
+        .skip(2)
+        .take_while(|l| l.starts_with("  > "))
+        .copied()
+        .collect();
+    let ok = code == 1
+        && lines[0].starts_with("root cause: ")
+        && lines[0].ends_with(&format!("; crash report {path} [{rule}]"))
+        && lines[1].starts_with(&format!(
+            "remedy: send {path} with a problem report (postreport"
+        ))
+        && quoted
+            .first()
+            .is_some_and(|l| l.starts_with(&format!("  > reason: {reason}")))
+        && quoted.contains(&"  > work: SMTP session with localhost[127.0.0.1]")
+        && quoted
+            .iter()
+            .any(|l| l.starts_with(&format!("  > at {frame}")));
+    if !ok {
+        mx.keep_for_inspection();
+        panic!("posttriage {args:?}: exit {code}:\n{report}");
+    }
+    let (_, json) = posttriage(mx, &[args, &["-j"]].concat());
+    let first = format!("{{\"status\":\"problem\",\"findings\":[{{\"rule\":\"{rule}\",");
+    assert!(json.starts_with(&first), "{json}");
+    let named = format!("\"crash_report\":{{\"file\":\"{path}\",\"quote\":[\"reason: {reason}");
+    assert!(json.contains(&named), "{json}");
 }
 
 /// The fields every report has.
@@ -122,21 +182,34 @@ fn a_fatal_signal_leaves_a_report() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let report = report_after(&mx, victim, "killed by signal 11");
+    let (path, report) = report_after(&mx, victim, "killed by signal 11");
     check_report(&mx, &report, "signal 11 (SIGSEGV)", victim, "smtpd::");
+    let reason = "signal 11 (SIGSEGV)";
+    triage_names_report(&mx, &[], "killed-by-signal", &path, reason, "smtpd::");
+    // A log without the master's line: the report is found by pid and time.
+    let lost = mx.dir.join("maillog-without-report-line");
+    let log: String = mx
+        .log()
+        .lines()
+        .filter(|l| !l.contains("crash report for process"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&lost, log).unwrap();
+    let lost = lost.display().to_string();
+    triage_names_report(
+        &mx,
+        &["-l", &lost],
+        "killed-by-signal",
+        &path,
+        reason,
+        "smtpd::",
+    );
     // What docs/DEBUG_README.md shows: the log's lines about the process, and the report
     // up to its backtrace (whose frames vary with the build).
     let (_, log) = howto_doc::shell(
         &mx,
         &format!("grep -w 'pid {victim}' {}/log/maillog", mx.dir.display()),
     );
-    let path = mx
-        .log()
-        .lines()
-        .find_map(|l| l.split("crash report for process ").nth(1))
-        .and_then(|l| l.split(": ").nth(1))
-        .unwrap()
-        .to_string();
     let (_, head) = howto_doc::shell(&mx, &format!("sed '/^backtrace:/q' {path}"));
     howto_doc::check(
         "crash-report",
@@ -159,9 +232,10 @@ fn a_panic_leaves_a_report() {
     mx.start();
     let _session = open_session(&mx);
     let victim = mx.daemons("smtpd")[0];
-    let report = report_after(&mx, victim, "killed by signal 6");
+    let (path, report) = report_after(&mx, victim, "killed by signal 6");
     let reason = "panic: test panic requested by IRONPOST_TEST_PANIC after 3s (at ";
     check_report(&mx, &report, reason, victim, "server::test_panic_hook");
+    triage_names_report(&mx, &[], "panic", &path, reason, "server::test_panic_hook");
     // The panic record is in the log and among the report's last records.
     assert!(
         mx.log()
@@ -191,8 +265,10 @@ fn a_watchdog_timeout_leaves_a_report() {
     mx.start();
     let _session = open_session(&mx);
     let victim = mx.daemons("smtpd")[0];
-    let report = report_after(&mx, victim, "exit status 1");
+    let (path, report) = report_after(&mx, victim, "exit status 1");
     check_report(&mx, &report, "watchdog timeout", victim, "smtpd::");
+    // smtpd's own `fatal: watchdog timeout` is the first line of the crash.
+    triage_names_report(&mx, &[], "fatal", &path, "watchdog timeout", "smtpd::");
     assert!(
         mx.log().contains(&format!(
             "postfix/smtpd[{victim}]: fatal: watchdog timeout\n"
