@@ -154,7 +154,10 @@ fn configure(mx: &Instance, dovecot: &dovecot::TestDovecot, restricted: u16) {
              bounce.e2e.test error:5.1.1 mailbox unavailable\n",
         ),
     );
-    mx.write("etc/header_checks", "/^Subject: hold-me/ HOLD\n");
+    mx.write(
+        "etc/header_checks",
+        "/^Subject: hold-me/ HOLD\n/^Subject: discard-me/ DISCARD\n",
+    );
     mx.set_main_cf("relay_domains", "relay.e2e.test, bounce.e2e.test");
     mx.set_main_cf("header_checks", "regexp:@DIR@/etc/header_checks");
     mx.set_main_cf("smtpd_hard_error_limit", "3");
@@ -193,6 +196,7 @@ fn workload(mx: &Instance, restricted: u16, system: System) {
         String::from_utf8_lossy(&out.stderr)
     );
     errors.push(client(mx, "127.0.0.1", &["mail", me, me, "hold-me"]));
+    errors.push(client(mx, "127.0.0.1", &["mail", me, me, "discard-me"]));
     assert!(
         errors.iter().all(String::is_empty),
         "{errors:?}\n{}",
@@ -315,6 +319,7 @@ fn workload(mx: &Instance, restricted: u16, system: System) {
             && log.matches("status=deferred").count() >= 2
             && log.contains("status=bounced")
             && log.contains(": hold: header Subject: hold-me")
+            && log.contains(": discard: header Subject: discard-me")
             && log.contains("lost connection after EHLO from unknown[127.0.0.7]")
             && log.contains("too many errors after UNKNOWN from unknown[127.0.0.9]")
             && log.contains("panic: t40 impossible state")
@@ -400,21 +405,43 @@ fn pflogsumm(mx: &Instance) -> String {
     let dir = mx.dir.display().to_string();
     let port = format!(":{}:", mx.sink_port);
     let mut sections: Vec<Vec<String>> = vec![Vec::new()];
-    // Inside a per-hour or per-day table; whether its rows have begun.
-    let mut table: Option<bool> = None;
+    // Inside a per-hour or per-day table: its title, whether its rows have begun, and
+    // the sums of its count columns (which hour a count falls in is the clock's doing,
+    // the sums are the workload's).
+    let mut table: Option<(String, bool, Vec<u64>)> = None;
     let mut set_up = false;
     for line in report.lines() {
         if line.starts_with("Per-Hour") || line.starts_with("Per-Day") {
-            table = Some(false);
+            table = Some((line.trim().to_string(), false, Vec::new()));
             continue;
         }
-        if let Some(rows) = table {
+        if let Some((title, rows, sums)) = table.as_mut() {
+            let hour = line.split_whitespace().next().is_some_and(|first| {
+                first.len() == 9 && first.chars().filter(char::is_ascii_digit).count() == 8
+            });
+            if hour {
+                let counts = line
+                    .split_whitespace()
+                    .skip(1)
+                    .filter_map(|t| t.parse().ok());
+                for (at, count) in counts.enumerate() {
+                    match sums.get_mut(at) {
+                        Some(sum) => *sum += count,
+                        None => sums.push(count),
+                    }
+                }
+            }
             // A table ends at the blank line after its rows.
-            table = if line.is_empty() && rows {
-                None
+            if line.is_empty() && *rows {
+                if !sums.is_empty() {
+                    let sums: Vec<String> = sums.iter().map(u64::to_string).collect();
+                    sections.push(vec![format!("{title}, summed: {}", sums.join(" "))]);
+                    sections.push(Vec::new());
+                }
+                table = None;
             } else {
-                Some(rows || !line.is_empty())
-            };
+                *rows |= !line.is_empty();
+            }
             continue;
         }
         // postfix-script's group of warnings: its total line and the deeper lines under it.
@@ -524,15 +551,18 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
     // Each section has something to compare: the totals, the connections, each detail
     // section's groups and the warnings, fatal errors and panics.
     for needle in [
-        "9 received",
+        "10 received",
         "4 delivered",
         "2 deferred (2 deferrals)",
         "1 bounced",
-        "11 rejected (73%)",
+        "11 rejected (68%)",
         "1 reject warnings",
         "1 held",
-        "25 connections",
+        "1 discarded (6%)",
+        "26 connections",
         "18 hosts/domains",
+        "Per-Hour Traffic Summary, summed: 10 4 2 1 14",
+        "Per-Hour SMTPD Connection Summary, summed: 26",
         "4 3187 0 T s T s vmail.e2e.test",
         "6 2055 vmail.e2e.test",
         "2 T T T 127.0.0.6",
@@ -541,6 +571,8 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
         "none (total: 1)",
         "1 127.0.0.22",
         "header (total: 1)",
+        "1 Subject: discard-me from localhost[127.0.0.1]; from=<user@vmail.e2e.test> \
+         to=<user@vmail.e2e.test> proto=ESMTP helo=<[127.0.0.1]>",
         "smtpd (total: 4)",
         "1 t40 cannot go on",
         "1 t40 impossible state",
