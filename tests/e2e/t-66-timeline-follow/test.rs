@@ -3,8 +3,8 @@
 //! logs alone: an alias sends it on to a remote address and to a local user whose .forward
 //! sends it on again (local's `forwarded as QUEUEID`), the remote copy is relayed to the
 //! second instance (smtp's `queued as QUEUEID`, followed into that instance's log given as
-//! a second `-l`), and a command in the alias re-submits the message it is piped (a copy
-//! that no log line names, found by its Message-ID). Asked by the first queue id, by the
+//! a second `-l`), and a command in the alias re-submits the message it is piped with
+//! Postfix's sendmail (a copy that no log line names, found by its Message-ID). Asked by the first queue id, by the
 //! Message-ID and by either final recipient, the timeline is the same: every copy, linked
 //! to the one it came from, in order, as text and JSON. The client is in debug_peer_list,
 //! so smtpd logs the SMTP dialogue, which the timeline shows with the message's session.
@@ -15,21 +15,23 @@ use e2e::{Instance, System, wait_until};
 use std::process::Command;
 
 /// The alias that fans the message out: a remote address (relayed to the next hop), a
-/// local user with a .forward, and a command that re-submits the message over SMTP.
+/// local user with a .forward, and a command that re-submits the message, Message-ID
+/// included, with sendmail.
 const ALIASES: &str = "fwd: someone@relay.e2e.test, nobody, resubmit\n\
-                       resubmit: \"|/usr/bin/python3 @DIR@/resubmit.py\"\n";
+    resubmit: \"|/usr/bin/env MAIL_CONFIG=@DIR@/etc /usr/sbin/sendmail -f a@example.org user@vmail.e2e.test\"\n";
 
-/// The command: the message as local pipes it (after its `From ` line), submitted again
-/// unchanged, Message-ID included, to the instance's SMTP service. (sendmail cannot be
-/// used here: the command runs as nobody, and postdrop takes an instance's configuration
-/// directory from an unprivileged user only when the default main.cf lists it, which a
-/// test must not write.)
-const RESUBMIT: &str = "import smtplib, sys\n\
-data = sys.stdin.buffer.read()\n\
-if data.startswith(b'From '):\n    data = data.split(b'\\n', 1)[1]\n\
-s = smtplib.SMTP('127.0.0.1', @SMTP_PORT@, timeout=30)\n\
-s.sendmail('a@example.org', ['user@vmail.e2e.test'], data)\n\
-s.quit()\n";
+/// Run by `unshare --mount --propagation private sh -c OVERLAY sh @DIR@ command...`: the
+/// command runs as nobody, and the set-gid postdrop takes the instance's configuration
+/// directory from it only when the default main.cf (/etc/postfix/main.cf) lists it. The
+/// instance's commands, and so its master and the local agent's commands, run in a mount
+/// namespace in which /etc is an overlay that has that main.cf; the host's /etc is not
+/// touched.
+const OVERLAY: &str = r#"set -e
+dir=$1
+shift
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$dir/etc-overlay/upper,workdir=$dir/etc-overlay/work" /etc
+exec "$@"
+"#;
 
 #[test]
 fn ironpost_follows_every_copy() {
@@ -109,7 +111,23 @@ fn follow(name: &str, system: System) {
     mx.set_main_cf("forward_path", "@DIR@/forward/${user}.forward");
     mx.set_main_cf("debug_peer_list", "127.0.0.1");
     mx.write("etc/aliases", &mx.expand(ALIASES));
-    mx.write("resubmit.py", &mx.expand(RESUBMIT));
+    for sub in ["etc-overlay/upper/postfix", "etc-overlay/work"] {
+        std::fs::create_dir_all(mx.dir.join(sub)).unwrap();
+    }
+    mx.write(
+        "etc-overlay/upper/postfix/main.cf",
+        &mx.expand("alternate_config_directories = @DIR@/etc\n"),
+    );
+    mx.write("overlay.sh", OVERLAY);
+    mx.run_through(&[
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "@DIR@/overlay.sh",
+        "@DIR@",
+    ]);
     std::fs::create_dir_all(mx.dir.join("forward")).unwrap();
     mx.write("forward/nobody.forward", "user@vmail.e2e.test\n");
     let built = Command::new("/usr/sbin/postalias")
@@ -154,13 +172,8 @@ fn follow(name: &str, system: System) {
         .find_map(|l| l.split(&format!("{first}: message-id=")).nth(1))
         .unwrap()
         .to_string();
-    // The re-submitted copy: the second message smtpd accepted.
-    let resubmitted = log
-        .lines()
-        .filter(|l| l.contains(": client=localhost[127.0.0.1]"))
-        .nth(1)
-        .map(|l| queue_id_of(l, "client="))
-        .unwrap_or_else(|| panic!("no re-submitted copy:\n{log}"));
+    // The re-submitted copy: picked up from the maildrop queue, from the command's user.
+    let resubmitted = queue_id_of(&log, ": uid=");
 
     let both = [&mx, &next];
     let by_id = trace(&both, &[&first]);
@@ -204,7 +217,7 @@ fn follow(name: &str, system: System) {
                 &queued_reply,
                 "disconnect from localhost[127.0.0.1]",
                 "forwarded copy: new queue id ",
-                "delivered to command: /usr/bin/python3 ",
+                "delivered to command: /usr/bin/env MAIL_CONFIG=",
                 "state: removed from the queue",
             ],
         ),
