@@ -2,14 +2,17 @@
 //!
 //! ironpost's Howto (the counterpart of Postfix's DEBUG_README) shows real output: each
 //! example is a fenced block right after a tag line `<!-- howto:NAME -->`, and the e2e test
-//! that produces it (t-54-howto walks the Howto's techniques; t-41, t-42, t-43, t-44, t-52
-//! and t-55 the debugging features of the "Beyond the Howto" part) passes what it got to
+//! that produces it (t-54-howto walks the Howto's techniques, t-39 its problem report and
+//! t-65 its syslog recipe; t-41, t-42, t-43, t-44, t-52 and t-55 the debugging features of
+//! the "Beyond the Howto" part) passes what it got to
 //! [`check`], which fails when the block differs from it. A tag missing from the document
 //! fails too, so an example cannot be dropped silently. With `IRONPOST_HOWTO_UPDATE=1` in
 //! the environment, [`check`] writes the output into the block instead (the tag must still
 //! be there): that is how the document is brought up to date after a deliberate change of
 //! output. [`shell`] and [`typed`] run a command as an administrator types it and give the
-//! session as the document shows it.
+//! session as the document shows it. A recipe the document gives (a debugger_command, the
+//! master.cf lines to change) is a block too, checked against the very string the test
+//! writes into the configuration, so the two cannot part.
 //!
 //! What varies from run to run is normalised first, so that the document reads like a
 //! real installation and still compares equal:

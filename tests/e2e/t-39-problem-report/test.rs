@@ -8,6 +8,7 @@
 //! `postconf -Mf`, `grep -n -m N -C N -E '(warning|error|fatal|panic):'` on the log, and
 //! qshape; with -a the names are masked and the keywords are not.
 
+use e2e::howto_doc::{self, Context};
 use e2e::{Instance, program, wait_until};
 use std::process::Command;
 
@@ -184,5 +185,68 @@ fn the_report_shows_what_the_howto_asks_for() {
         run(program("postreport"), &["-c", &etc, "-q", "2", "-n", "3"])
             .lines()
             .count()
+    );
+    shown_in_the_howto(&mx, &report, &anonymous);
+}
+
+/// Lines of each part that the Howto shows.
+const SHOWN_LINES: usize = 5;
+
+/// The report with each part but the log's problem lines cut after [`SHOWN_LINES`] lines
+/// (`[...]` marks the cut).
+fn shortened(report: &str) -> String {
+    let mut out = String::new();
+    let mut kept = 0;
+    let mut whole = false;
+    for line in report.lines() {
+        if line.starts_with("=== ") {
+            kept = 0;
+            whole = line.starts_with("=== log ");
+        } else if !line.is_empty() {
+            kept += 1;
+        }
+        match kept {
+            k if k <= SHOWN_LINES || whole || line.is_empty() => out.push_str(&format!("{line}\n")),
+            k if k == SHOWN_LINES + 1 => out.push_str("[...]\n"),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// "Reporting problems" in docs/DEBUG_README.md: the report typed as the Howto asks
+/// (MAIL_CONFIG names the configuration, as on an installed system), the same as the one
+/// checked above, and its anonymised form, each shortened. The machine's kernel and
+/// distribution (the system part) are shown as fixed ones.
+fn shown_in_the_howto(mx: &Instance, report: &str, anonymous: &str) {
+    let system = section(report, "system");
+    let mut context = Context::of(mx);
+    for (line, shown) in system.lines().filter(|l| !l.is_empty()).zip([
+        "Linux 6.1.0-28-amd64 x86_64",
+        "Debian GNU/Linux 12 (bookworm)",
+    ]) {
+        context = context.with(line, shown);
+    }
+    let (status, typed) = howto_doc::typed(mx, "postreport", &["-q", "2", "-n", "3", "-C", "2"]);
+    assert_eq!(status, 0, "{typed}");
+    let (line, output) = typed.split_once('\n').unwrap();
+    assert_eq!(output, report, "postreport with MAIL_CONFIG and with -c");
+    howto_doc::check(
+        "postreport",
+        &context,
+        &format!("{line}\n{}", shortened(output)),
+    );
+
+    let (status, typed) = howto_doc::typed(mx, "postreport", &["-a", "-q", "2", "-n", "3"]);
+    assert_eq!(status, 0, "{typed}");
+    let (line, output) = typed.split_once('\n').unwrap();
+    assert_eq!(
+        output, anonymous,
+        "postreport -a with MAIL_CONFIG and with -c"
+    );
+    howto_doc::check(
+        "postreport-anonymised",
+        &context,
+        &format!("{line}\n{}", shortened(output)),
     );
 }

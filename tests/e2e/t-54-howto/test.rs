@@ -731,6 +731,35 @@ fn one_round(mx: &Instance, marker: &str, sent: usize) {
     wait_count(mx, ": removed", sent / 2, 30);
 }
 
+/// The first lines of the first SMTP session after the reload, from the connection to the
+/// client's EHLO: what smtpd -v adds before the dialogue.
+fn verbose_session_start(mx: &Instance) -> String {
+    let log = mx.log();
+    let reloaded = log.rfind("reload -- version").expect("a reload");
+    let lines: Vec<&str> = log[reloaded..].lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| l.contains("postfix/smtpd[") && l.ends_with("]: connection established"))
+        .unwrap_or_else(|| panic!("no verbose smtpd session:\n{log}"));
+    let pid = lines[first]
+        .split("smtpd[")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap();
+    let own = format!("postfix/smtpd[{pid}]: ");
+    let mut shown = String::new();
+    for line in lines[first..].iter().filter(|l| l.contains(&own)) {
+        shown.push_str(line);
+        shown.push('\n');
+        if line.contains(": < localhost[127.0.0.1]: ehlo ") {
+            break;
+        }
+    }
+    shown
+}
+
 #[test]
 fn t7_v_in_master_cf_makes_each_daemon_log_more() {
     let Some(mut mx) = ironpost_only("t-54-verbose") else {
@@ -751,11 +780,13 @@ fn t7_v_in_master_cf_makes_each_daemon_log_more() {
         assert!(line.ends_with(name), "{line}");
         mx.replace_master_cf_line(|l| l == line, &format!("{line} -v"));
     }
+    howto_doc::check("master-cf-v", &context(&mx), &flagged_lines(&mx, "-v"));
     let (ok, out) = typed(&mx, "postfix reload");
     assert!(ok, "{out}");
     mx.wait_log("reload -- version", 10);
     // qmgr and trivial-rewrite are restarted by the reload; the others start per need.
     one_round(&mx, "t54-verbose", 4);
+    howto_doc::check("verbose-smtpd", &context(&mx), &verbose_session_start(&mx));
     let after = counts(&mx);
     for (k, (_, name)) in VERBOSE.iter().enumerate() {
         let quiet = before[k];
@@ -802,6 +833,15 @@ fn t8_strace_and_ltrace_attach_to_a_daemon() {
             .status();
         let _ = child.wait();
         assert!(shown, "{tracer} -p {pid} showed little:\n{}", text());
+        if tracer == "strace" {
+            // What follows the first line depends on what qmgr was doing.
+            let first = text().lines().next().unwrap_or_default().to_string();
+            howto_doc::check(
+                "strace-manual",
+                &context(&mx),
+                &format!("# strace -p {pid}\n{first}\n[...]\n"),
+            );
+        }
     }
     // The traced daemon lives on.
     assert!(mx.daemons("qmgr").contains(&pid), "{}", mx.log());
@@ -818,9 +858,24 @@ fn smtpd_with_debugger(name: &str, command: &str) -> Option<Instance> {
         |l| l.contains(" inet "),
         "127.0.0.1:@SMTP_PORT@ inet n - n - - smtpd -D",
     );
-    mx.add_main_cf(&format!("debugger_command =\n    {command}\n"));
+    mx.add_main_cf(&debugger_setting(command));
     mx.start();
     Some(mx)
+}
+
+/// The main.cf text that sets debugger_command to `command`, as the document shows it.
+fn debugger_setting(command: &str) -> String {
+    format!("debugger_command =\n    {command}\n")
+}
+
+/// The recipe as the document shows it (block `tag`): the main.cf lines the test writes.
+fn recipe_is_shown(tag: &str, command: &str) {
+    howto_doc::check(tag, &Context::default(), &debugger_setting(command));
+}
+
+/// The master.cf lines that end in `flag`, as `grep` shows them.
+fn flagged_lines(mx: &Instance, flag: &str) -> String {
+    session(mx, &format!("grep -e ' {flag}$' @DIR@/etc/master.cf"))
 }
 
 /// The Howto pipes the tracer to logger; with maillog_file the log is postlogd's, and
@@ -866,6 +921,7 @@ fn t9_strace_to_the_log() {
     );
     let (ok, shown) = typed(&mx, "postconf debugger_command");
     assert!(ok, "{shown}");
+    howto_doc::check("master-cf-D", &context(&mx), &flagged_lines(&mx, "-D"));
     howto_doc::check(
         "debugger-strace",
         &context(&mx),
@@ -873,19 +929,27 @@ fn t9_strace_to_the_log() {
     );
 }
 
+/// The Howto's non-interactive gdb recipe, word for word, as main.cf continues it.
+const GDB_STACK_TRACE: &str = "PATH=/bin:/usr/bin:/usr/local/bin; export PATH; (echo cont; echo\n    \
+     where; sleep 8640000) | gdb $daemon_directory/$process_name\n    \
+     $process_id 2>&1\n    \
+     >$config_directory/$process_name.$process_id.log & sleep 5";
+
+/// The Howto's gdb-in-screen recipe, word for word.
+const GDB_IN_SCREEN: &str = "PATH=/bin:/usr/bin:/sbin:/usr/sbin; export PATH; HOME=/root;\n    \
+     export HOME; screen -e^tt -dmS $process_name gdb\n    \
+     $daemon_directory/$process_name $process_id & sleep 2";
+
 /// The non-interactive gdb recipe, word for word: a crash of the daemon (SIGSEGV, sent
 /// here) leaves `where`'s stack trace, with ironpost's function names, in
 /// $config_directory/$process_name.$process_id.log.
 #[test]
 fn t9_gdb_leaves_a_stack_trace_after_a_crash() {
+    recipe_is_shown("recipe-gdb", GDB_STACK_TRACE);
     if !tools(&["gdb"]) {
         return;
     }
-    let recipe = "PATH=/bin:/usr/bin:/usr/local/bin; export PATH; (echo cont; echo\n    \
-         where; sleep 8640000) | gdb $daemon_directory/$process_name\n    \
-         $process_id 2>&1\n    \
-         >$config_directory/$process_name.$process_id.log & sleep 5";
-    let Some(mx) = smtpd_with_debugger("t-54-gdb", recipe) else {
+    let Some(mx) = smtpd_with_debugger("t-54-gdb", GDB_STACK_TRACE) else {
         return;
     };
     // A session that stays open, so that the daemon is there to crash.
@@ -903,7 +967,9 @@ fn t9_gdb_leaves_a_stack_trace_after_a_crash() {
         .args(["-SEGV", &pid.to_string()])
         .status();
     let stack = || std::fs::read_to_string(&file).unwrap_or_default();
-    if !wait_until(30, || stack().contains("smtpd::main")) {
+    // gdb writes the frames as it finds them: the whole stack is there once the
+    // outermost of the program's own frames is.
+    if !wait_until(30, || stack().contains("smtpd::main ()")) {
         mx.keep_for_inspection();
         panic!("no stack trace in {}:\n{}", file.display(), stack());
     }
@@ -913,19 +979,93 @@ fn t9_gdb_leaves_a_stack_trace_after_a_crash() {
         text.contains("smtpd::main") && text.contains("server::"),
         "the stack trace names ironpost's functions:\n{text}"
     );
+    howto_doc::check(
+        "gdb-stack",
+        &context(&mx),
+        &format!(
+            "# cat {}\n{}",
+            file.display(),
+            stable_frames(&text, &STABLE_FRAMES)
+        ),
+    );
+}
+
+/// The frames of smtpd's stack that every build keeps, outermost last: the ones inlined by
+/// an optimising build, and the standard library's and the C library's, vary.
+const STABLE_FRAMES: [&str; 3] = ["smtpd::serve", "server::single::serve", "smtpd::main"];
+
+/// gdb's report of the signal and the frames of `stable`, each without its number,
+/// address, arguments and line number; `[...]` marks the lines left out.
+fn stable_frames(gdb: &str, stable: &[&str]) -> String {
+    // A frame that gdb wraps continues on lines that start with blanks.
+    let mut joined: Vec<String> = Vec::new();
+    for line in gdb.lines() {
+        match joined.last_mut() {
+            Some(last) if line.starts_with(' ') => last.push_str(line),
+            _ => joined.push(line.to_string()),
+        }
+    }
+    let mut out = String::from("[...]\n");
+    for line in &joined {
+        let line = line.trim_start_matches("(gdb) ");
+        let shown = if line.starts_with("Program received signal") {
+            Some(line.to_string())
+        } else if line.starts_with('#') {
+            let function = line
+                .split_once(" in ")
+                .map_or(line.split_whitespace().nth(1).unwrap_or(""), |(_, f)| f);
+            let name = function.split(['<', ' ', '(']).next().unwrap_or("");
+            let file = line
+                .rsplit_once(" at ")
+                .map(|(_, at)| at.split(':').next().unwrap_or(at).to_string());
+            stable.contains(&name).then(|| match file {
+                Some(file) => format!("#.. in {name} (...) at {file}"),
+                None => format!("#.. in {name} (...)"),
+            })
+        } else {
+            None
+        };
+        match shown {
+            Some(shown) => out.push_str(&format!("{shown}\n")),
+            None if !out.ends_with("[...]\n") => out.push_str("[...]\n"),
+            None => {}
+        }
+    }
+    out
+}
+
+/// screen's start time of a session, `(12/06/26 17:10:54)`, as the document shows it: the
+/// time is left to e2e::howto_doc, the date is fixed here.
+fn screen_date_normalised(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('(') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let b = rest.as_bytes();
+        let date = b.len() >= 9
+            && [0, 1, 3, 4, 6, 7].iter().all(|i| b[*i].is_ascii_digit())
+            && b[2] == b'/'
+            && b[5] == b'/'
+            && b[8] == b' ';
+        if date {
+            out.push_str("01/01/24");
+            rest = &rest[8..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The screen recipe: gdb runs attached in a detached screen session named after the
 /// daemon; `screen -r` (here `screen -X stuff`, which types into it) continues the daemon.
 #[test]
 fn t9_gdb_in_screen_attaches() {
+    recipe_is_shown("recipe-gdb-screen", GDB_IN_SCREEN);
     if !tools(&["gdb", "screen"]) {
         return;
     }
-    let recipe = "PATH=/bin:/usr/bin:/sbin:/usr/sbin; export PATH; HOME=/root;\n    \
-         export HOME; screen -e^tt -dmS $process_name gdb\n    \
-         $daemon_directory/$process_name $process_id & sleep 2";
-    let Some(mx) = smtpd_with_debugger("t-54-screen", recipe) else {
+    let Some(mx) = smtpd_with_debugger("t-54-screen", GDB_IN_SCREEN) else {
         return;
     };
     let port = mx.smtp_port;
@@ -958,12 +1098,12 @@ fn t9_gdb_in_screen_attaches() {
     let comm = std::fs::read_to_string(format!("/proc/{gdb}/comm")).unwrap_or_default();
     assert_eq!(comm.trim(), "gdb");
     // The screen session that runs this gdb.
-    let session = e2e::processes()
+    let session_pid = e2e::processes()
         .into_iter()
         .find(|p| p.pid.to_string() == gdb)
         .map(|p| p.ppid)
         .unwrap();
-    let name = format!("{session}.smtpd");
+    let name = format!("{session_pid}.smtpd");
     let screen = |args: &[&str]| {
         Command::new("screen")
             .args(["-S", &name])
@@ -984,6 +1124,12 @@ fn t9_gdb_in_screen_attaches() {
         sent.status.success(),
         "{}",
         String::from_utf8_lossy(&sent.stderr)
+    );
+    let listed = session(&mx, &format!("HOME=/root screen -ls {name}"));
+    howto_doc::check(
+        "gdb-screen-ls",
+        &context(&mx).with(session_pid, "1001"),
+        &screen_date_normalised(&listed),
     );
     screen(&["-X", "quit"]);
 }
@@ -1014,7 +1160,18 @@ fn t10_install_debugging_builds_without_optimisation() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ironpost (debugging build) installed"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("ironpost (debugging build) installed"));
+    // As typed for a real installation: the root is /.
+    let stage_root = stage.display().to_string();
+    howto_doc::check(
+        "install-debugging",
+        &Context::default(),
+        &format!(
+            "# scripts/install --debugging /\n{}",
+            said.replace(&format!("under {stage_root}:"), "under /:")
+        ),
+    );
     let smtpd = stage.join("usr/libexec/ironpost/smtpd");
     let symbols = Command::new("nm")
         .args(["-C"])

@@ -35,6 +35,13 @@ const HOWTO_STRACE: &str = "PATH=/bin:/usr/bin:/usr/local/bin; (strace -p $proce
 
 #[test]
 fn t1_strace_through_logger_reaches_the_mail_log() {
+    // The main.cf lines the test writes are the ones docs/DEBUG_README.md shows.
+    let setting = format!("debugger_command =\n    {HOWTO_STRACE}\n");
+    e2e::howto_doc::check(
+        "debugger-strace-logger",
+        &e2e::howto_doc::Context::default(),
+        &setting,
+    );
     if !have("strace") || !have("logger") {
         testkit::skip("needs strace and logger (apt-get install strace bsdutils)");
         return;
@@ -48,7 +55,7 @@ fn t1_strace_through_logger_reaches_the_mail_log() {
     let smtp = "127.0.0.1:@SMTP_PORT@ inet n - n - - smtpd";
     mx.replace_master_cf_line(|l| l == mx.expand(smtp), &format!("{smtp} -D"));
     // "Edit the debugger_command definition in /etc/postfix/main.cf"
-    mx.add_main_cf(&format!("debugger_command =\n     {HOWTO_STRACE}\n"));
+    mx.add_main_cf(&setting);
     // "Type "postfix reload" and watch the logfile."
     mx.postfix(&["reload"]);
     mx.wait_log("reload -- version", 10);
