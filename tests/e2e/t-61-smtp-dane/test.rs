@@ -19,9 +19,10 @@
 //! A record with a selector OpenSSL does not know (`unusable TLSA RR`, `all TLSA
 //! records unusable, fallback to unauthenticated TLS`); dane-only under an MX RRset
 //! that was not validated (`non DNSSEC destination`); a TLSA lookup that fails
-//! (`DANE TLSA lookup problem`, deferred with `TLSA lookup error for host:port`). The
-//! DANE-EE and DANE-TA matches once more
-//! through a client at smtp_tls_loglevel 2, whose DANE lines are compared
+//! (`DANE TLSA lookup problem`, deferred with `TLSA lookup error for host:port`); a
+//! DANE-TA 2 0 0 record of a CA the server does not send; an MX name that is a CNAME
+//! of a host with TLSA records. The DANE-EE and DANE-TA matches once more through a
+//! client at smtp_tls_loglevel 2, whose DANE lines are compared
 //! (`DNSSEC-signed TLSA record`, `matched peername`, `Matched DANE ... at depth N`);
 //! its other lines there are OpenSSL's own. Apart: a resolver that never validates,
 //! whose first answer makes the client send dnssec_probe's question and warn
@@ -154,7 +155,7 @@ fn signed_leaf(dir: &std::path::Path) -> (String, String, String) {
 }
 
 /// The recipients, each with the status its delivery ends in.
-const CASES: [(&str, &str); 16] = [
+const CASES: [(&str, &str); 17] = [
     ("a@ok.dane.test", "status=sent"),
     ("b@bad.dane.test", "status=deferred"),
     ("c@notlsa.dane.test", "status=sent"),
@@ -175,6 +176,8 @@ const CASES: [(&str, &str); 16] = [
     ("o@servfail.dane.test", "status=deferred"),
     // A DANE-TA 2 0 0 record of a CA the server does not send.
     ("q@ta3.dane.test", "status=sent"),
+    // An MX name that is a CNAME of a host with TLSA records.
+    ("r@cname.dane.test", "status=sent"),
 ];
 
 /// The zone for servers on `port`: `spki` is the self-signed certificate's key digest,
@@ -224,6 +227,8 @@ fn zone(port: u16, spki: &str, ca: &str, ca3: &str) -> String {
         secure("servfail.dane.test", "MX", "10 mx-sf.dane.test"),
         secure("mx-sf.dane.test", "A", SELF_ADDR),
         format!(r#""_{port}._tcp.mx-sf.dane.test": [["SERVFAIL", ""]]"#),
+        secure("cname.dane.test", "MX", "10 alias.dane.test"),
+        secure("alias.dane.test", "CNAME", "mx-ok.dane.test"),
         secure("ta3.dane.test", "MX", "10 mx-ta3.dane.test"),
         secure("mx-ta3.dane.test", "A", LEAF_ADDR),
         tlsa("mx-ta3.dane.test", &format!("2 0 0 {ca3}")),
@@ -406,6 +411,7 @@ fn dane_equal_postfix() {
         "non DNSSEC destination",
         "TLSA lookup error for mx-sf.dane.test:PORT",
         "Verified TLS connection established to mx-ta3.dane.test",
+        "Verified TLS connection established to alias.dane.test",
     ] {
         assert!(
             all.iter().any(|l| l.contains(expected)),
