@@ -192,6 +192,20 @@ fn deliver(mx: &Instance, servers: &mut [Child], tag: &str, cases: &[(&str, &str
     }
 }
 
+/// The cases (recipient, status awaited) of mail from user@vmail.e2e.test.
+fn from_user<'a>(cases: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str, &'a str)> {
+    cases
+        .iter()
+        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
+        .collect()
+}
+
+/// Appends `services` to the instance's master.cf, @DIR@ and the like expanded.
+fn add_services(mx: &Instance, services: &str) {
+    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write("etc/master.cf", &mx.expand(&format!("{master}{services}")));
+}
+
 /// Waits until a log line passes `check`; else as [`deliver`].
 fn await_log(mx: &Instance, servers: &mut [Child], what: &str, check: impl Fn(&str) -> bool) {
     if !wait_until(30, || mx.log().lines().any(&check)) {
@@ -465,11 +479,7 @@ fn run_sessions(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
         ("z@fallback.e2e.test", "status=sent"),
         ("x@xfwd.e2e.test", "status=sent"),
     ];
-    let cases: Vec<(&str, &str, &str)> = cases
-        .iter()
-        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
-        .collect();
-    deliver(&mx, &mut servers, "t36s", &cases);
+    deliver(&mx, &mut servers, "t36s", &from_user(&cases));
     // 8-bit mail for a server without 8BITMIME: converted to quoted-printable.
     let script = "import smtplib, sys\n\
         s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)\n\
@@ -847,11 +857,7 @@ fn run_tls(ours: bool) -> Option<Vec<String>> {
         ("c@enc.e2e.test", "status=deferred"),
         ("d@broken.e2e.test", "status=sent"),
     ];
-    let cases: Vec<(&str, &str, &str)> = cases
-        .iter()
-        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
-        .collect();
-    deliver(&mx, &mut servers, "t36t", &cases);
+    deliver(&mx, &mut servers, "t36t", &from_user(&cases));
     stop(servers);
     let log = mx.log();
     assert_quiet(&log, "smtp");
@@ -927,15 +933,12 @@ fn run_ciphers(ours: bool) -> Option<Vec<String>> {
         "etc/tls_policy",
         &format!("[127.0.0.1]:{port2} encrypt exclude=aRSA\n"),
     );
-    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    mx.write(
-        "etc/master.cf",
-        &format!(
-            "{master}tlsmgr unix - - n 1000? 1 tlsmgr\n\
-             smtpexcl unix - - n - - smtp -o smtp_tls_mandatory_exclude_ciphers=AES256 -o smtp_tls_loglevel=2\n\
-             smtpgrade unix - - n - - smtp -o smtp_tls_mandatory_ciphers=strong\n\
-             smtpnull unix - - n - - smtp -o smtp_tls_mandatory_ciphers=null\n"
-        ),
+    add_services(
+        &mx,
+        "tlsmgr unix - - n 1000? 1 tlsmgr\n\
+         smtpexcl unix - - n - - smtp -o smtp_tls_mandatory_exclude_ciphers=AES256 -o smtp_tls_loglevel=2\n\
+         smtpgrade unix - - n - - smtp -o smtp_tls_mandatory_ciphers=strong\n\
+         smtpnull unix - - n - - smtp -o smtp_tls_mandatory_ciphers=null\n",
     );
     mx.write(
         "etc/transport",
@@ -958,11 +961,7 @@ fn run_ciphers(ours: bool) -> Option<Vec<String>> {
         ("d@grade.e2e.test", "status=deferred"),
         ("e@null.e2e.test", "status=deferred"),
     ];
-    let cases: Vec<(&str, &str, &str)> = cases
-        .iter()
-        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
-        .collect();
-    deliver(&mx, &mut servers, "t36c", &cases);
+    deliver(&mx, &mut servers, "t36c", &from_user(&cases));
     stop(servers);
     let mut lines: Vec<String> = mx
         .log()
@@ -1021,18 +1020,15 @@ fn run_data_error(ours: bool) -> Option<Vec<String>> {
         "relay_domains",
         "hdr.e2e.test, body.e2e.test, pw.e2e.test, ehlo.e2e.test, disc.e2e.test, rf.e2e.test, repl.e2e.test",
     );
-    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    mx.write(
-        "etc/master.cf",
-        &format!(
-            "{master}smtphdr unix - - n - - smtp -o smtp_header_checks=fail:hdr\n\
-             smtpbody unix - - n - - smtp -o smtp_body_checks=fail:body\n\
-             smtppw unix - - n - - smtp -o smtp_sasl_auth_enable=yes -o smtp_sasl_password_maps=fail:pw\n\
-             smtpehlo unix - - n - - smtp -o smtp_discard_ehlo_keyword_address_maps=fail:ehlo\n\
-             smtpdisc unix - - n - - smtp -o smtp_discard_ehlo_keyword_address_maps=texthash:@DIR@/etc/ehlo\n\
-             smtprf unix - - n - - smtp -o smtp_reply_filter=fail:reply\n\
-             smtprepl unix - - n - - smtp -o smtp_reply_filter=regexp:@DIR@/etc/reply\n"
-        ),
+    add_services(
+        &mx,
+        "smtphdr unix - - n - - smtp -o smtp_header_checks=fail:hdr\n\
+         smtpbody unix - - n - - smtp -o smtp_body_checks=fail:body\n\
+         smtppw unix - - n - - smtp -o smtp_sasl_auth_enable=yes -o smtp_sasl_password_maps=fail:pw\n\
+         smtpehlo unix - - n - - smtp -o smtp_discard_ehlo_keyword_address_maps=fail:ehlo\n\
+         smtpdisc unix - - n - - smtp -o smtp_discard_ehlo_keyword_address_maps=texthash:@DIR@/etc/ehlo\n\
+         smtprf unix - - n - - smtp -o smtp_reply_filter=fail:reply\n\
+         smtprepl unix - - n - - smtp -o smtp_reply_filter=regexp:@DIR@/etc/reply\n",
     );
     mx.write(
         "etc/transport",
@@ -1048,8 +1044,6 @@ fn run_data_error(ours: bool) -> Option<Vec<String>> {
         "etc/reply",
         "/^250 2\\.0\\.0 Ok: queued as SCRIPTED1$/ 451 4.3.0 Filtered: try again\n",
     );
-    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    mx.write("etc/master.cf", &mx.expand(&master));
     let transcript = mx.dir.join("sink/transcript");
     let mut servers = vec![
         server(port, &transcript, "normal"),
@@ -1065,11 +1059,7 @@ fn run_data_error(ours: bool) -> Option<Vec<String>> {
         ("f@rf.e2e.test", "status=deferred"),
         ("g@repl.e2e.test", "status=deferred"),
     ];
-    let cases: Vec<(&str, &str, &str)> = cases
-        .iter()
-        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
-        .collect();
-    deliver(&mx, &mut servers, "t36d", &cases);
+    deliver(&mx, &mut servers, "t36d", &from_user(&cases));
     stop(servers);
     let mut lines: Vec<String> = mx
         .log()
@@ -1177,11 +1167,7 @@ fn run_sasl(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         ("c@login.e2e.test", "status=sent"),
         ("d@noplain.e2e.test", "status=deferred"),
     ];
-    let cases: Vec<(&str, &str, &str)> = cases
-        .iter()
-        .map(|(to, want)| ("user@vmail.e2e.test", *to, *want))
-        .collect();
-    deliver(&mx, &mut servers, "t36a", &cases);
+    deliver(&mx, &mut servers, "t36a", &from_user(&cases));
     stop(servers);
     let log = mx.log();
     let mask = |l: &str| {

@@ -205,13 +205,8 @@ fn setup(name: &str, ours: bool, dns_addr: &str) -> Option<Setup> {
 }
 
 fn run(ours: bool) -> Option<Seen> {
-    let Setup {
-        mx,
-        port,
-        transcript,
-        _dns,
-        _servers,
-    } = setup("t-47", ours, DNS_ADDR)?;
+    let setup = setup("t-47", ours, DNS_ADDR)?;
+    let (mx, port, transcript) = (&setup.mx, setup.port, &setup.transcript);
     let mut per_case = Vec::new();
     for (n, (to, want)) in CASES.iter().enumerate() {
         let before = mx.log().lines().count();
@@ -256,7 +251,7 @@ fn run(ours: bool) -> Option<Seen> {
     let bounced = CASES.iter().filter(|(_, w)| *w == "status=bounced").count();
     wait_until(30, || mx.mailbox().len() >= bounced);
     let notices = e2e::delivered::notice_lines(&mx.mailbox(), &[], str::to_string);
-    let mut received: Vec<String> = std::fs::read_to_string(&transcript)
+    let mut received: Vec<String> = std::fs::read_to_string(transcript)
         .unwrap_or_default()
         .lines()
         .map(str::to_string)
@@ -312,13 +307,8 @@ fn mx_routing_equal_postfix() {
 /// mail is deferred with the second host's reply). Two hosts of equal preference are
 /// tried in random order: sixteen messages, each in its own session, reach both.
 fn run_limits(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
-    let Setup {
-        mx,
-        port,
-        transcript,
-        _dns,
-        _servers,
-    } = setup("t-47-limits", ours, DNS_ADDR_LIMITS)?;
+    let setup = setup("t-47-limits", ours, DNS_ADDR_LIMITS)?;
+    let (mx, port, transcript) = (&setup.mx, setup.port, &setup.transcript);
     mx.send(
         mx.smtp_port,
         "user@vmail.e2e.test",
@@ -356,7 +346,7 @@ fn run_limits(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         mx.keep_for_inspection();
         panic!("not all sixteen sent:\n{}", mx.log());
     }
-    let mut reached: Vec<String> = std::fs::read_to_string(&transcript)
+    let mut reached: Vec<String> = std::fs::read_to_string(transcript)
         .unwrap_or_default()
         .lines()
         .filter(|l| l.contains("@rand.e2e.test>"))
