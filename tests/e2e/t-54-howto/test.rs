@@ -517,6 +517,11 @@ fn t4_chroot_unprepared_then_turned_off() {
     mx.wait_log("connect from unknown[127.0.0.1]", 20);
 
     smtpd_chroot(&mx, "n");
+    howto_doc::check(
+        "chroot-off",
+        &context(&mx),
+        &session(&mx, "grep -e ' inet ' @DIR@/etc/master.cf"),
+    );
     let (ok, out) = typed(&mx, "postfix reload");
     assert!(ok, "{out}");
     mx.wait_log("reload -- version", 10);
@@ -555,10 +560,16 @@ fn t5_debug_peer_list_makes_loopback_sessions_verbose() {
     mx.wait_log("status=sent", 30);
     assert!(!mx.log().contains(": < localhost[127.0.0.1]: "), "not yet");
 
-    let (ok, out) = typed(&mx, "postconf -e 'debug_peer_list = 127.0.0.1'");
-    assert!(ok, "{out}");
-    let (ok, out) = typed(&mx, "postfix reload");
-    assert!(ok, "{out}");
+    let mut typed_lines = String::new();
+    for line in [
+        "postconf -e 'debug_peer_list = 127.0.0.1'",
+        "postfix reload",
+    ] {
+        let (ok, out) = typed(&mx, line);
+        assert!(ok, "{out}");
+        typed_lines.push_str(&format!("# {line}\n{out}"));
+    }
+    howto_doc::check("debug-peer-list", &context(&mx), &typed_lines);
     mx.wait_log("reload -- version", 10);
     mx.send(mx.smtp_port, USER, "far@relay.e2e.test", "t54-verbose")
         .unwrap();
