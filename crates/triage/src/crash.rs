@@ -3,14 +3,15 @@
 //! under the crash it explains.
 //!
 //! Postfix counterpart: none. Postfix leaves a core file at most; ironpost's daemons
-//! write these reports (crates/log crash.rs) and the master names each one on the line
+//! write these reports (crates/log crash.rs) and the master names each one in a warning
 //! after Postfix's own `killed by signal` or `exit status` warning. Only text is read
 //! here; finding and reading the files is posttriage's part.
 
 use crate::logline::Line;
 use crate::pattern;
 
-/// The master's line that names a report (programs/master spawn.rs).
+/// The master's line that names a report (programs/master spawn.rs): a warning, or an
+/// info line in logs of ironpost before it became one.
 pub const MASTER_LINE: &str = "crash report for process {path} pid {pid}: {file}";
 
 /// Frames of ironpost's own code quoted from a backtrace.
@@ -190,7 +191,7 @@ mod tests {
         assert_eq!(parse_name("smtp.1.2026"), None);
         let line = Line::parse(
             1,
-            "Dec  6 10:59:16 mail postfix/master[23560]: crash report for process /x/smtpd pid 23565: /d/crash/smtp.23565.20261206T105916Z",
+            "Dec  6 10:59:16 mail postfix/master[23560]: warning: crash report for process /x/smtpd pid 23565: /d/crash/smtp.23565.20261206T105916Z",
         )
         .unwrap();
         assert_eq!(

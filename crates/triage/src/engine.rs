@@ -368,7 +368,7 @@ mod tests {
             ),
             line(
                 4,
-                "postfix/master[1]: crash report for process /x/smtpd pid 9: /d/crash/smtp.9.20261206T100002Z",
+                "postfix/master[1]: warning: crash report for process /x/smtpd pid 9: /d/crash/smtp.9.20261206T100002Z",
             ),
         ];
         let mut findings = diagnose(&lines);

@@ -46,8 +46,9 @@ pub struct Rule {
 }
 
 /// The rules every delivery failure and daemon exit are grouped under.
-const DAEMON_TROUBLE: [&str; 5] = [
+const DAEMON_TROUBLE: [&str; 6] = [
     "daemon-exit",
+    "crash-report",
     "throttled",
     "talking-to-service",
     "deferred-other",
@@ -791,7 +792,12 @@ pub static RULES: &[Rule] = &[
         patterns: &["warning: process {path} pid {pid} killed by signal {signal}"],
         cause: "{path} (pid {pid}) crashed with signal {signal}",
         remedy: "read the lines that process logged before it (posttriage names the crash report of an ironpost daemon); without a report, add -D to the service in master.cf with debugger_command set to get a backtrace; postfix reload",
-        explains: &["throttled", "talking-to-service", "deferred-other"],
+        explains: &[
+            "crash-report",
+            "throttled",
+            "talking-to-service",
+            "deferred-other",
+        ],
         example: "postfix/master[101]: warning: process /usr/lib/postfix/sbin/smtpd pid 4242 killed by signal 11",
     },
     Rule {
@@ -804,6 +810,7 @@ pub static RULES: &[Rule] = &[
         // A panic ends in abort(): the master sees the process killed by signal 6.
         explains: &[
             "killed-by-signal",
+            "crash-report",
             "daemon-exit",
             "throttled",
             "talking-to-service",
@@ -851,6 +858,16 @@ pub static RULES: &[Rule] = &[
         remedy: "find why it exits (its fatal line above); postfix reload once fixed",
         explains: &[],
         example: "postfix/master[101]: warning: /usr/lib/postfix/sbin/smtpd: bad command startup -- throttling",
+    },
+    Rule {
+        id: "crash-report",
+        category: "crashes",
+        rank: Rank::Follows,
+        patterns: &["warning: crash report for process {path} pid {pid}: {file}"],
+        cause: "{path} (pid {pid}) crashed and left a crash report",
+        remedy: "read {file} (why and where it crashed, what it was doing); send it with a problem report (postreport)",
+        explains: &[],
+        example: "postfix/master[101]: warning: crash report for process /usr/libexec/ironpost/smtpd pid 4242: /var/lib/ironpost/crash/smtp.4242.20261206T105916Z",
     },
     Rule {
         id: "daemon-exit",

@@ -320,8 +320,9 @@ impl Children {
             };
             if abnormal && let Some(report) = crash_report(crash_dir, pid, now - proc.started) {
                 // Postfix's warning above stays as it is, for the log parsers that know
-                // it; the report gets a line of its own.
-                log::msg_info!(
+                // it; the report gets a warning of its own, so that the Howto's first
+                // step (grep for warnings) shows it (docs/CRASH_REPORTS.md).
+                log::msg_warn!(
                     "crash report for process {path} pid {pid}: {}",
                     report.display()
                 );

@@ -3,7 +3,7 @@
 //! hits the watchdog each leave a report in `$data_directory/crash`, with the SMTP session
 //! it was serving, its last log records, a backtrace with function names and the
 //! configuration's SHA-256; the master keeps Postfix's warning as it is and names the
-//! report on an info line of its own. posttriage names the report first, as text and
+//! report in a warning of its own. posttriage names the report first, as text and
 //! JSON, quoting its reason, its work and ironpost's frames, and finds it by pid and time
 //! in a log that lacks the master's line.
 
@@ -51,7 +51,7 @@ fn sha256sum(path: &std::path::Path) -> String {
 fn report_after(mx: &Instance, pid: u32, warning: &str) -> (String, String) {
     let smtpd = format!("{}/libexec/smtpd", mx.dir.display());
     let warning = format!("warning: process {smtpd} pid {pid} {warning}\n");
-    let info = format!("crash report for process {smtpd} pid {pid}: ");
+    let info = format!("warning: crash report for process {smtpd} pid {pid}: ");
     mx.wait_log(&info, 30);
     let log = mx.log();
     // Postfix's line stays byte for byte, and the report's line follows it.

@@ -374,6 +374,20 @@ fn faults(mx: &Instance, system: System, dns_addr: &str) {
             report.contains("[killed-by-signal]") && !report.contains("other problems"),
             "{report}"
         );
+        // The first lines name smtpd's crash report and quote why and where it crashed;
+        // the master's warning that names the report is a knock-on error.
+        assert!(report.contains("[crash-report]"), "{report}");
+        let crash_dir = format!("{}/data/crash/", mx.dir.display());
+        let lines: Vec<&str> = report.lines().collect();
+        assert!(
+            lines[0].contains(&format!("; crash report {crash_dir}"))
+                && lines[1].starts_with("remedy: send ")
+                && lines[2].starts_with("  > reason: panic: test panic requested")
+                && lines
+                    .iter()
+                    .any(|l| l.starts_with("  > at server::test_panic_hook")),
+            "{report}"
+        );
         remove_main_cf(mx, "import_environment");
         restart(mx, system);
     }
