@@ -17,6 +17,7 @@ use crate::engine;
 use crate::json::Value;
 use crate::logline::{Line, format_time};
 use crate::pattern;
+use std::collections::HashMap;
 
 /// What to trace.
 #[derive(Debug, Clone)]
@@ -342,91 +343,118 @@ fn dialogue(line: &Line) -> Option<(bool, &str)> {
     (peer.ends_with(']') && peer.contains('[')).then_some((from_client, words))
 }
 
-/// The queue ids that name `id` as their successor (a bounce, forward or relay of
-/// theirs), in log order.
-fn predecessors(lines: &[Line], id: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for line in lines {
-        if let Some(from) = &line.queue_id
-            && from != id
-            && successors(line).iter().any(|(next, _)| next == id)
-            && !out.contains(from)
-        {
-            out.push(from.clone());
+/// What the links between queue ids need from the whole log, gathered in one pass: a
+/// query on a large log looks up many ids.
+struct Index {
+    /// The queue ids that name an id as their successor, in log order.
+    predecessors: HashMap<String, Vec<String>>,
+    /// Each queue id's Message-ID, without its angle brackets.
+    message_id: HashMap<String, String>,
+    /// The queue ids of each Message-ID, in log order.
+    by_message_id: HashMap<String, Vec<String>>,
+    /// The number of each queue id's first line.
+    first_line: HashMap<String, usize>,
+}
+
+impl Index {
+    fn new(lines: &[Line]) -> Index {
+        let mut index = Index {
+            predecessors: HashMap::new(),
+            message_id: HashMap::new(),
+            by_message_id: HashMap::new(),
+            first_line: HashMap::new(),
+        };
+        for line in lines {
+            let Some(id) = &line.queue_id else {
+                continue;
+            };
+            index.first_line.entry(id.clone()).or_insert(line.number);
+            for (next, _) in successors(line) {
+                let from = index.predecessors.entry(next.clone()).or_default();
+                if next != *id && !from.contains(id) {
+                    from.push(id.clone());
+                }
+            }
+            if let Some(mid) = line
+                .message()
+                .strip_prefix("message-id=")
+                .map(|m| m.trim_start_matches('<').trim_end_matches('>'))
+                .filter(|m| !m.is_empty())
+                && !index.message_id.contains_key(id)
+            {
+                index.message_id.insert(id.clone(), mid.to_string());
+                index
+                    .by_message_id
+                    .entry(mid.to_string())
+                    .or_default()
+                    .push(id.clone());
+            }
         }
+        index
     }
-    out
-}
 
-/// The Message-ID cleanup logged for `id`, without its angle brackets.
-fn message_id_of<'a>(lines: &'a [Line], id: &str) -> Option<&'a str> {
-    lines.iter().find_map(|l| {
-        (l.queue_id.as_deref() == Some(id))
-            .then(|| l.message().strip_prefix("message-id="))
-            .flatten()
-            .map(|m| m.trim_start_matches('<').trim_end_matches('>'))
-            .filter(|m| !m.is_empty())
-    })
-}
+    /// Whether a queue id has lines in the log (a next hop's copy is in the next hop's
+    /// log only).
+    fn logged(&self, id: &str) -> bool {
+        self.first_line.contains_key(id)
+    }
 
-/// The queue ids with Message-ID `mid`, in log order.
-fn with_message_id(lines: &[Line], mid: &str) -> Vec<String> {
-    start_ids(lines, &Query::MessageId(mid.to_string()))
-}
+    /// The queue ids with the Message-ID of `id` (itself included), in log order.
+    fn same_message_id(&self, id: &str) -> &[String] {
+        self.message_id
+            .get(id)
+            .and_then(|mid| self.by_message_id.get(mid))
+            .map_or(&[], |ids| ids.as_slice())
+    }
 
-/// Where the traces start for the queue ids a query found: each id's first ancestor
-/// (through the lines that name it as a successor), and of the ancestors that share a
-/// Message-ID only the first (the others are reached as its re-submitted copies).
-fn roots(lines: &[Line], found: Vec<String>) -> Vec<String> {
-    let ancestor = |id: String| {
-        let mut top = id;
+    /// The first ancestor of `id`, through the lines that name it as a successor.
+    fn ancestor(&self, id: &str) -> String {
+        let mut top = id.to_string();
         let mut seen = vec![top.clone()];
-        while let Some(up) = predecessors(lines, &top).into_iter().next() {
-            if seen.contains(&up) {
+        while let Some(up) = self.predecessors.get(&top).and_then(|p| p.first()) {
+            if seen.contains(up) {
                 break;
             }
             seen.push(up.clone());
-            top = up;
+            top = up.clone();
         }
         top
-    };
-    let mut tops: Vec<String> = Vec::new();
-    for id in found {
-        let mut top = ancestor(id);
-        // A copy nothing names (re-submitted by a command) comes from the first message
-        // with its Message-ID.
-        if let Some(first) = message_id_of(lines, &top)
-            .and_then(|mid| with_message_id(lines, mid).into_iter().next())
-            && first != top
-        {
-            top = ancestor(first);
-        }
-        if !tops.contains(&top) {
-            tops.push(top);
-        }
     }
-    // In log order, so that of copies sharing a Message-ID the first is kept whichever
-    // copy the query found first.
-    let first_line = |id: &str| {
-        lines
-            .iter()
-            .position(|l| l.queue_id.as_deref() == Some(id))
-            .unwrap_or(usize::MAX)
-    };
-    tops.sort_by_key(|id| first_line(id));
-    let mut out: Vec<String> = Vec::new();
-    for top in tops {
-        let earlier = message_id_of(lines, &top).is_some_and(|mid| {
-            with_message_id(lines, mid)
+
+    /// Where the traces start for the queue ids a query found: each id's first
+    /// ancestor, and of the ancestors that share a Message-ID only the first (the others
+    /// are reached as its re-submitted copies).
+    fn roots(&self, found: Vec<String>) -> Vec<String> {
+        let mut tops: Vec<String> = Vec::new();
+        for id in found {
+            let mut top = self.ancestor(&id);
+            // A copy nothing names (re-submitted by a command) comes from the first
+            // message with its Message-ID.
+            if let Some(first) = self.same_message_id(&top).first()
+                && *first != top
+            {
+                top = self.ancestor(first);
+            }
+            if !tops.contains(&top) {
+                tops.push(top);
+            }
+        }
+        // In log order, so that of copies sharing a Message-ID the first is kept
+        // whichever copy the query found first.
+        tops.sort_by_key(|id| self.first_line.get(id).copied().unwrap_or(usize::MAX));
+        let mut out: Vec<String> = Vec::new();
+        for top in tops {
+            let earlier = self
+                .same_message_id(&top)
                 .iter()
                 .take_while(|other| **other != top)
-                .any(|other| out.contains(other))
-        });
-        if !earlier {
-            out.push(top);
+                .any(|other| out.contains(other));
+            if !earlier {
+                out.push(top);
+            }
         }
+        out
     }
-    out
 }
 
 /// The traces for a query: the messages found and every queue id they led to.
@@ -436,11 +464,13 @@ pub fn trace(
     query: &Query,
     next_retry: &dyn Fn(&str) -> Option<u64>,
 ) -> Vec<Trace> {
-    let mut todo: Vec<(String, String)> = roots(lines, start_ids(lines, query))
+    let index = Index::new(lines);
+    let logged = |id: &str| index.logged(id);
+    let mut todo: Vec<(String, String)> = index
+        .roots(start_ids(lines, query))
         .into_iter()
         .map(|id| (id, "asked for".to_string()))
         .collect();
-    let logged = |id: &str| lines.iter().any(|l| l.queue_id.as_deref() == Some(id));
     let mut out: Vec<Trace> = Vec::new();
     loop {
         if todo.is_empty() {
@@ -448,10 +478,10 @@ pub fn trace(
             // traced message's Message-ID (re-submitted by a command, or the next hop's
             // copy when its log is read too but the relay's reply was not logged).
             for t in &out {
-                let Some(mid) = message_id_of(lines, &t.queue_id) else {
+                let Some(mid) = index.message_id.get(&t.queue_id) else {
                     continue;
                 };
-                for other in with_message_id(lines, mid) {
+                for other in index.same_message_id(&t.queue_id).iter().cloned() {
                     if !out.iter().any(|o| o.queue_id == other)
                         && !todo.iter().any(|(o, _)| *o == other)
                     {
