@@ -503,4 +503,49 @@ fn triage_and_timeline_on_a_syslog_mail_log() {
             fail(mx, &format!("{name} -a"), &report);
         }
     }
+
+    // Without -l, with maillog_file empty: both programs read /var/log/mail.log, here an
+    // overlay on /var/log, in a mount namespace of their own, that has the RFC 3339 file
+    // by that name (the host's /var/log is not touched).
+    for sub in ["varlog/upper", "varlog/work"] {
+        std::fs::create_dir_all(mx.dir.join(sub)).unwrap();
+    }
+    std::fs::copy(&files[1], mx.dir.join("varlog/upper/mail.log")).unwrap();
+    let script = r#"mount -t overlay overlay -o "lowerdir=/var/log,upperdir=$1/varlog/upper,workdir=$1/varlog/work" /var/log && shift && exec "$@""#;
+    let in_namespace = |program: &str, args: &[&str]| {
+        let out = Command::new("unshare")
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                script,
+                "sh",
+            ])
+            .arg(&mx.dir)
+            .arg(e2e::program(program))
+            .arg("-c")
+            .arg(mx.etc())
+            .args(args)
+            .env_remove("MAIL_CONFIG")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, report) = in_namespace("posttriage", &["-a"]);
+    if code != 1 || !report.starts_with("root cause: ") || !report.contains("[relay-refused]") {
+        fail(mx, "posttriage -a on /var/log/mail.log", &report);
+    }
+    let (code, report) = in_namespace("posttrace", &[&deferred]);
+    if code != 0
+        || !report.contains("deferred (will be tried again)")
+        || !report.contains("to <someone@relay.e2e.test> via 127.0.0.1[127.0.0.1]")
+        || !report.contains("state: removed from the queue")
+    {
+        fail(mx, "posttrace on /var/log/mail.log", &report);
+    }
 }
