@@ -15,7 +15,8 @@
 //! loopback DNS server (e2e::dns) one client per kind of reject: an RBL listing (.10), a
 //! client access REJECT (.14) and a warn_if_reject one (.22), HELO names that are no FQDN
 //! (.16), invalid (.17) or not found (.18), senders unqualified (.19) or whose domain is
-//! not found (.20), an unqualified recipient (.21); and a script's fatal error and panic
+//! not found (.20), an unqualified recipient (.21), a recipient whose verification probe
+//! bounces (.23 while it is under way, .24 after); and a script's fatal error and panic
 //! recorded with postlog. So every regex line of every mode of the fail2ban filter finds
 //! someone, and each section of pflogsumm's report has something in it. Only Debian's
 //! fail2ban-regex is run, never the fail2ban service.
@@ -101,7 +102,7 @@ const ZONE: &str = r#"{
 /// The restrictions of the second, chrooted smtpd (it resolves through the test's DNS
 /// server, see queue/etc/resolv.conf): one per kind of reject, each client address
 /// meeting one of them (see the workload).
-const RESTRICTED: [(&str, &str); 5] = [
+const RESTRICTED: [(&str, &str); 8] = [
     (
         "smtpd_client_restrictions",
         "check_client_access,texthash:@DIR@/etc/clients,warn_if_reject,\
@@ -121,6 +122,15 @@ const RESTRICTED: [(&str, &str); 5] = [
         "smtpd_relay_restrictions",
         "reject_non_fqdn_recipient,permit_mynetworks,defer_unauth_destination",
     ),
+    // Address verification for one recipient only (an access table's restriction).
+    (
+        "smtpd_recipient_restrictions",
+        "check_recipient_access,texthash:@DIR@/etc/verified",
+    ),
+    // A bounced probe refuses for good; the first question, asked once, always finds the
+    // probe under way (the answer does not race the probe).
+    ("unverified_recipient_reject_code", "550"),
+    ("address_verify_poll_count", "1"),
     // Dovecot's socket is outside the jail.
     ("smtpd_sasl_auth_enable", "no"),
 ];
@@ -129,6 +139,10 @@ const RESTRICTED: [(&str, &str); 5] = [
 fn configure(mx: &Instance, dovecot: &dovecot::TestDovecot, restricted: u16) {
     mx.write("etc/clients", "127.0.0.14 REJECT\n");
     mx.write("etc/warn_clients", "127.0.0.22 REJECT\n");
+    mx.write(
+        "etc/verified",
+        "x@bounce.e2e.test reject_unverified_recipient\n",
+    );
     std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
     mx.write(
         "queue/etc/resolv.conf",
@@ -301,6 +315,20 @@ fn workload(mx: &Instance, restricted: u16, system: System) {
         let replies = client_at(restricted, source, &["talk", helo, sender, rcpt, "QUIT"]);
         assert!(replies.contains(reply), "{source}: {replies}");
     }
+    // A recipient whose verification probe bounces: in progress (.23), then undeliverable
+    // once the probe's result is in (.24).
+    let rcpt = "RCPT TO:<x@bounce.e2e.test>";
+    let talk = ["talk", ehlo, from, rcpt, "QUIT"];
+    let replies = client_at(restricted, "127.0.0.23", &talk);
+    let in_progress = "450 4.1.1 <x@bounce.e2e.test>: Recipient address rejected: \
+                       unverified address: Address verification in progress";
+    assert!(replies.contains(in_progress), "{replies}");
+    let probed = wait_until(30, || mx.log().contains("status=undeliverable"));
+    assert!(probed, "no probe result:\n{}", mx.log());
+    let replies = client_at(restricted, "127.0.0.24", &talk);
+    let undeliverable = "550 5.1.1 <x@bounce.e2e.test>: Recipient address rejected: \
+                         undeliverable address: mailbox unavailable";
+    assert!(replies.contains(undeliverable), "{replies}");
     // A script's fatal error and panic, as postlog(1) records them: each system's own.
     for (severity, text) in [
         ("fatal", "t40 cannot go on"),
@@ -555,14 +583,14 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
         "4 delivered",
         "2 deferred (2 deferrals)",
         "1 bounced",
-        "11 rejected (68%)",
+        "13 rejected (72%)",
         "1 reject warnings",
         "1 held",
-        "1 discarded (6%)",
-        "26 connections",
-        "18 hosts/domains",
-        "Per-Hour Traffic Summary, summed: 10 4 2 1 14",
-        "Per-Hour SMTPD Connection Summary, summed: 26",
+        "1 discarded (5%)",
+        "28 connections",
+        "20 hosts/domains",
+        "Per-Hour Traffic Summary, summed: 10 4 2 1 16",
+        "Per-Hour SMTPD Connection Summary, summed: 28",
         "4 3187 0 T s T s vmail.e2e.test",
         "6 2055 vmail.e2e.test",
         "2 T T T 127.0.0.6",
@@ -612,14 +640,15 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
         // Who each mode finds (the last byte of 127.0.0.x), once per matching line, so
         // that every regex line of every mode finds someone. normal's first line: the RBL
         // listing (.10), relaying (.11), a client access reject (.14), the HELO that is no
-        // FQDN (.16) and the one not found (.18), the sender domain not found (.20) and the
-        // unknown users (.5); its second: pipelining before the EHLO reply (.12) and the
-        // error limit (.9). Not the invalid HELO (.17, a 501), the unqualified sender and
-        // recipient (.19, .21: "address", not "hostname") nor the reject warning (.22).
+        // FQDN (.16) and the one not found (.18), the sender domain not found (.20), the
+        // undeliverable address (.24) and the unknown users (.5); its second: pipelining
+        // before the EHLO reply (.12) and the error limit (.9). Not the invalid HELO (.17, a
+        // 501), the unqualified sender and recipient (.19, .21: "address", not "hostname"),
+        // the reject warning (.22) nor the verification in progress (.23).
         // rbl: the listed client. auth: the failed logins (.6, .8) but not the mechanism
         // Dovecot does not offer (.15), which only auth2 (aggressive) counts. ddos: the
         // sessions with failed logins (auth=0/1) and the hang-up (.7). errors: .9.
-        let reject = [10, 11, 12, 14, 16, 18, 20, 5, 5, 9];
+        let reject = [10, 11, 12, 14, 16, 18, 20, 24, 5, 5, 9];
         let auth = [6, 6, 8];
         let ddos = [15, 6, 6, 7, 8];
         let expected: Vec<u8> = match mode {
