@@ -742,6 +742,12 @@ fn one_round(mx: &Instance, marker: &str, sent: usize) {
     wait_count(mx, ": removed", sent / 2, 30);
 }
 
+/// The pid of the smtpd that logged `line`.
+fn smtpd_pid(line: &str) -> &str {
+    let after = line.split("smtpd[").nth(1).expect("an smtpd line");
+    after.split(']').next().unwrap()
+}
+
 /// The first lines of the first SMTP session after the reload, from the connection to the
 /// client's EHLO: what smtpd -v adds before the dialogue.
 fn verbose_session_start(mx: &Instance) -> String {
@@ -752,13 +758,7 @@ fn verbose_session_start(mx: &Instance) -> String {
         .iter()
         .position(|l| l.contains("postfix/smtpd[") && l.ends_with("]: connection established"))
         .unwrap_or_else(|| panic!("no verbose smtpd session:\n{log}"));
-    let pid = lines[first]
-        .split("smtpd[")
-        .nth(1)
-        .unwrap()
-        .split(']')
-        .next()
-        .unwrap();
+    let pid = smtpd_pid(lines[first]);
     let own = format!("postfix/smtpd[{pid}]: ");
     let mut shown = String::new();
     for line in lines[first..].iter().filter(|l| l.contains(&own)) {
@@ -908,13 +908,7 @@ fn t9_strace_to_the_log() {
         .iter()
         .find(|l| l.contains("]: running: PATH=/bin:/usr/bin:"))
         .unwrap_or_else(|| panic!("no running: line\n{}", mx.log()));
-    let pid = running
-        .split("smtpd[")
-        .nth(1)
-        .unwrap()
-        .split(']')
-        .next()
-        .unwrap();
+    let pid = smtpd_pid(running);
     let traced = lines_with(&mx, "strace[");
     assert!(
         traced
