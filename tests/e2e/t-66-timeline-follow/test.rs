@@ -1,7 +1,8 @@
 //! posttrace follows one message through every copy it becomes, on ironpost and on
 //! Postfix 3.7 (each with a second instance of the same system as its next hop), from the
 //! logs alone: an alias sends it on to a remote address and to a local user whose .forward
-//! sends it on again (local's `forwarded as QUEUEID`), the remote copy is relayed to the
+//! sends it on again (local's `forwarded as QUEUEID`; a second address there bounces, and
+//! the non-delivery notice is followed too), the remote copy is relayed to the
 //! second instance (smtp's `queued as QUEUEID`, followed into that instance's log given as
 //! a second `-l`), and a command in the alias re-submits the message it is piped with
 //! Postfix's sendmail (a copy that no log line names, found by its Message-ID). Asked by the first queue id, by the
@@ -18,7 +19,7 @@ use std::process::Command;
 /// local user with a .forward, and a command that re-submits the message, Message-ID
 /// included, with sendmail.
 const ALIASES: &str = "fwd: someone@relay.e2e.test, nobody, resubmit\n\
-    resubmit: \"|/usr/bin/env MAIL_CONFIG=@DIR@/etc /usr/sbin/sendmail -f a@example.org user@vmail.e2e.test\"\n";
+    resubmit: \"|/usr/bin/env MAIL_CONFIG=@DIR@/etc /usr/sbin/sendmail -f sender@vmail.e2e.test user@vmail.e2e.test\"\n";
 
 /// Run by `unshare --mount --propagation private sh -c OVERLAY sh @DIR@ command...`: the
 /// command runs as nobody, and the set-gid postdrop takes the instance's configuration
@@ -129,7 +130,17 @@ fn follow(name: &str, system: System) {
         "@DIR@",
     ]);
     std::fs::create_dir_all(mx.dir.join("forward")).unwrap();
-    mx.write("forward/nobody.forward", "user@vmail.e2e.test\n");
+    // The .forward also names a mailbox that does not exist: that recipient of the
+    // forwarded copy bounces, and the notice goes to the sender, here.
+    mx.write(
+        "forward/nobody.forward",
+        "user@vmail.e2e.test, nosuch@vmail.e2e.test\n",
+    );
+    mx.write(
+        "etc/vmailbox",
+        "user@vmail.e2e.test vmail.e2e.test/user/\n\
+         sender@vmail.e2e.test vmail.e2e.test/sender/\n",
+    );
     let built = Command::new("/usr/sbin/postalias")
         .arg("-c")
         .arg(mx.etc())
@@ -140,12 +151,17 @@ fn follow(name: &str, system: System) {
     start(&mut next, system);
     start(&mut mx, system);
 
-    mx.send(mx.smtp_port, "a@example.org", "fwd@mail.e2e.test", "t66")
-        .unwrap();
-    // Four queue files in all: the message, the forwarded copy, the re-submitted copy
-    // here, and the next hop's.
+    mx.send(
+        mx.smtp_port,
+        "sender@vmail.e2e.test",
+        "fwd@mail.e2e.test",
+        "t66",
+    )
+    .unwrap();
+    // Five queue files in all: the message, the forwarded copy, its non-delivery notice,
+    // the re-submitted copy here, and the next hop's.
     let done = wait_until(60, || {
-        mx.log().matches(": removed").count() >= 3 && next.log().contains(": removed")
+        mx.log().matches(": removed").count() >= 4 && next.log().contains(": removed")
     });
     if !done {
         mx.keep_for_inspection();
@@ -174,6 +190,15 @@ fn follow(name: &str, system: System) {
         .to_string();
     // The re-submitted copy: picked up from the maildrop queue, from the command's user.
     let resubmitted = queue_id_of(&log, ": uid=");
+    let notice = log
+        .lines()
+        .find_map(|l| {
+            l.split(&format!("{forwarded}: sender non-delivery notification: "))
+                .nth(1)
+        })
+        .unwrap_or_else(|| panic!("no notice for {forwarded}:\n{log}"))
+        .trim()
+        .to_string();
 
     let both = [&mx, &next];
     let by_id = trace(&both, &[&first]);
@@ -203,15 +228,19 @@ fn follow(name: &str, system: System) {
         report[start..end].to_string()
     };
     let queued_reply = format!("= smtpd replied: 250 2.0.0 Ok: queued as {first}");
+    let notice_link =
+        format!("non-delivery notice to the sender: new queue id {notice} (traced below)");
+    let notice_origin =
+        format!("=== {notice} (non-delivery notice to the sender of {forwarded}) ===");
     let relayed_link =
         format!("copy queued by the next hop: new queue id {relayed} (traced below)");
-    let checks: [(&str, Vec<&str>); 4] = [
+    let checks: [(&str, Vec<&str>); 5] = [
         (
             &first,
             vec![
                 "connect from localhost[127.0.0.1]",
                 // The debug_peer_list dialogue, with the session.
-                "= the client sent: mail FROM:<a@example.org>",
+                "= the client sent: mail FROM:<sender@vmail.e2e.test>",
                 "= the client sent: rcpt TO:<fwd@mail.e2e.test>",
                 "= smtpd replied: 250 2.1.0 Ok",
                 &queued_reply,
@@ -227,6 +256,17 @@ fn follow(name: &str, system: System) {
                 "to <someone@relay.e2e.test> via 127.0.0.1[127.0.0.1]",
                 &relayed_link,
                 "to <user@vmail.e2e.test> via virtual: delivered",
+                "to <nosuch@vmail.e2e.test> via virtual: bounced",
+                &notice_link,
+                "state: removed from the queue",
+            ],
+        ),
+        (
+            &notice,
+            vec![
+                &notice_origin,
+                "the queue manager moved it to the active queue: sender <>",
+                "to <sender@vmail.e2e.test> via virtual: delivered",
                 "state: removed from the queue",
             ],
         ),
@@ -311,7 +351,13 @@ fn follow(name: &str, system: System) {
             .unwrap_or_else(|| panic!("no {w} (in this order) in\n{json}"));
     }
     assert!(
-        json.contains("\"text\":\"< localhost[127.0.0.1]: mail FROM:<a@example.org> size="),
+        json.contains(&format!(
+            "{{\"queue_id\":\"{notice}\",\"origin\":\"non-delivery notice to the sender of {forwarded}\""
+        )),
+        "{json}"
+    );
+    assert!(
+        json.contains("\"text\":\"< localhost[127.0.0.1]: mail FROM:<sender@vmail.e2e.test> size="),
         "{json}"
     );
 }
