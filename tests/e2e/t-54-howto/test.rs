@@ -995,8 +995,9 @@ fn t9_gdb_leaves_a_stack_trace_after_a_crash() {
     );
 }
 
-/// The frames of smtpd's stack that every build keeps, outermost last: the ones inlined by
-/// an optimising build, and the standard library's and the C library's, vary.
+/// The frames of smtpd's stack shown, outermost last: ironpost's own, which an
+/// unoptimised build (the tests' profiles, dev and debugging) keeps; the standard
+/// library's and the C library's vary with the toolchain and the system.
 const STABLE_FRAMES: [&str; 3] = ["smtpd::serve", "server::single::serve", "smtpd::main"];
 
 /// gdb's report of the signal and the frames of `stable`, each without its number,
