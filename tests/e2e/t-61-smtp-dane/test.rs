@@ -215,7 +215,7 @@ fn zone(port: u16, spki: &str, ca: &str, ca3: &str) -> String {
         secure("ta2.dane.test", "MX", "10 mail.example"),
         secure("force.dane.test", "MX", "10 mx-force.dane.test"),
         secure("noforce.dane.test", "MX", "10 mx-force.dane.test"),
-        r#""mx-force.dane.test": [["A", "127.0.0.61"]]"#.to_string(),
+        format!(r#""mx-force.dane.test": [["A", "{SELF_ADDR}"]]"#),
         tlsa("mx-force.dane.test", &format!("3 1 1 {spki}")),
         secure("unusable.dane.test", "MX", "10 mx-unusable.dane.test"),
         secure("mx-unusable.dane.test", "A", SELF_ADDR),
