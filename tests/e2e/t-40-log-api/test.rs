@@ -4,23 +4,23 @@
 //! the same offenders, the same number of times.
 //!
 //! The same workload goes through an instance of ironpost's programs and through an
-//! instance of Postfix's own (its master started with /usr/sbin/postfix): mail delivered
-//! to a mailbox, deferred (nobody listens on the relay's port), bounced (an error:
-//! transport, submitted with sendmail) with its notice back to the sender, held or
-//! discarded (header_checks HOLD, DISCARD), rejected at RCPT (unknown users, from
-//! 127.0.0.5), failed SASL logins through a private Dovecot (from 127.0.0.6 and .8, and
-//! an unoffered mechanism from .15), a client that hangs up after EHLO (.7), one that
-//! sends unknown commands until smtpd_hard_error_limit (.9), relaying refused (.11),
-//! commands pipelined before the EHLO reply (.12), and through a second, chrooted smtpd resolving through a
-//! loopback DNS server (e2e::dns) one client per kind of reject: an RBL listing (.10), a
-//! client access REJECT (.14) and a warn_if_reject one (.22), HELO names that are no FQDN
-//! (.16), invalid (.17) or not found (.18), senders unqualified (.19) or whose domain is
-//! not found (.20), an unqualified recipient (.21), a recipient whose verification probe
-//! bounces (.23 while it is under way, .24 after); and a script's fatal error and panic
-//! recorded with postlog. So every regex line of every mode of the fail2ban filter finds
-//! someone, and each section of pflogsumm's report has something in it but "smtp delivery
-//! failures", which reads connect errors in a form Postfix 3.7 no longer logs. Only
-//! Debian's fail2ban-regex is run, never the fail2ban service.
+//! instance of Postfix's own (its master started with /usr/sbin/postfix): mail delivered to
+//! a mailbox, deferred (nobody listens on the relay's port), bounced (an error: transport,
+//! submitted with sendmail) with its notice back to the sender, held or discarded
+//! (header_checks HOLD, DISCARD), rejected at RCPT (unknown users, from 127.0.0.5), failed
+//! SASL logins through a private Dovecot (from 127.0.0.6 and .8, and an unoffered mechanism
+//! from .15), a client that hangs up after EHLO (.7), one that sends unknown commands until
+//! smtpd_hard_error_limit (.9), relaying refused (.11), commands pipelined before the EHLO
+//! reply (.12), and through a second, chrooted smtpd resolving through a loopback DNS
+//! server (e2e::dns) one client per kind of reject: an RBL listing (.10), a client access
+//! REJECT (.14) and a warn_if_reject one (.22), HELO names that are no FQDN (.16), invalid
+//! (.17) or not found (.18), senders unqualified (.19) or whose domain is not found (.20),
+//! an unqualified recipient (.21), a recipient whose verification probe bounces (.23 while
+//! it is under way, .24 after); and a script's fatal error and panic recorded with postlog.
+//! So every regex line of every mode of the fail2ban filter finds someone, and each section
+//! of pflogsumm's report has something in it but "smtp delivery failures", which reads
+//! connect errors in a form Postfix 3.7 no longer logs. Only Debian's fail2ban-regex is
+//! run, never the fail2ban service.
 
 use e2e::{Instance, System, dovecot, wait_until};
 use std::process::Command;
