@@ -60,6 +60,13 @@ fn run(program: &str, args: &[&str]) -> String {
     succeeded(&format!("{program} {args:?}"), out)
 }
 
+/// tar in `directory`, owners kept as numbers: the root's accounts are not the host's.
+fn tar(directory: &Path, operation: &[&str]) {
+    let mut args = vec!["-C", directory.to_str().unwrap(), "--numeric-owner"];
+    args.extend(operation);
+    run("tar", &args);
+}
+
 /// Cargo's target directory: the test binary is target/<profile>/deps/<name>, wherever
 /// CARGO_TARGET_DIR put target.
 fn target_directory() -> PathBuf {
@@ -116,17 +123,7 @@ fn pristine_root(target: &Path) -> PathBuf {
         ],
     );
     let partial = archive.with_extension("tar.new");
-    run(
-        "tar",
-        &[
-            "-C",
-            build.to_str().unwrap(),
-            "--numeric-owner",
-            "-cf",
-            partial.to_str().unwrap(),
-            ".",
-        ],
-    );
+    tar(&build, &["-cf", partial.to_str().unwrap(), "."]);
     std::fs::rename(&partial, &archive).unwrap();
     remove_root_directory(&build);
     archive
@@ -265,6 +262,35 @@ fn wait_for<T>(seconds: u64, what: &str, mut ready: impl FnMut() -> Option<T>) -
     }
 }
 
+/// Sends a message with swaks to port 25 on the sandbox's loopback, as a user tries out
+/// a new mail system.
+fn send(sandbox: &Sandbox, to: &str, subject: &str) {
+    sandbox.host(&[
+        "swaks",
+        "--server",
+        "127.0.0.1",
+        "--port",
+        "25",
+        "--from",
+        "root@localhost",
+        "--to",
+        to,
+        "--header",
+        &format!("Subject: {subject}"),
+        "--body",
+        "Read in the Maildir.",
+    ]);
+}
+
+/// The message in a Maildir's new/, once delivered there.
+fn new_message(maildir: &Path) -> String {
+    let new = maildir.join("new");
+    wait_for(30, &format!("a message in {}", new.display()), || {
+        let file = std::fs::read_dir(&new).ok()?.flatten().next()?;
+        std::fs::read_to_string(file.path()).ok()
+    })
+}
+
 /// The package names of a Depends field, as apt takes them: the first of alternatives,
 /// without version constraints.
 fn depends_names(depends: &str) -> Vec<String> {
@@ -319,16 +345,7 @@ fn the_package_installs_and_delivers_on_a_fresh_debian() {
     let deb = PathBuf::from(built.trim());
     let root = scratch.0.join("root");
     std::fs::create_dir_all(&root).unwrap();
-    run(
-        "tar",
-        &[
-            "-C",
-            root.to_str().unwrap(),
-            "--numeric-owner",
-            "-xf",
-            archive.to_str().unwrap(),
-        ],
-    );
+    tar(&root, &["-xf", archive.to_str().unwrap()]);
     // The root as a freshly installed machine has it: a resolver that works, and (as in
     // Debian's container images) no service started by a package's installation.
     std::fs::copy("/etc/resolv.conf", root.join("etc/resolv.conf")).unwrap();
@@ -365,26 +382,8 @@ fn the_package_installs_and_delivers_on_a_fresh_debian() {
     sandbox.chroot(&["postfix", "check"]);
     sandbox.chroot(&["postfix", "start"]);
     let subject = format!("fresh install {}", std::process::id());
-    sandbox.host(&[
-        "swaks",
-        "--server",
-        "127.0.0.1",
-        "--port",
-        "25",
-        "--from",
-        "root@localhost",
-        "--to",
-        "alice@localhost",
-        "--header",
-        &format!("Subject: {subject}"),
-        "--body",
-        "Read in the Maildir.",
-    ]);
-    let new = root.join("home/alice/Maildir/new");
-    let message = wait_for(30, "the message in ~alice/Maildir/new", || {
-        let file = std::fs::read_dir(&new).ok()?.flatten().next()?;
-        std::fs::read_to_string(file.path()).ok()
-    });
+    send(&sandbox, "alice@localhost", &subject);
+    let message = new_message(&root.join("home/alice/Maildir"));
     assert!(
         message.contains(&format!("Subject: {subject}\n")),
         "{message}"
@@ -392,6 +391,13 @@ fn the_package_installs_and_delivers_on_a_fresh_debian() {
     assert!(message.contains("Read in the Maildir."), "{message}");
     assert!(
         message.starts_with("Return-Path: <root@localhost>\n"),
+        "{message}"
+    );
+    // The aliases the package set up: postmaster is root, whose mail goes to its Maildir.
+    send(&sandbox, "postmaster@localhost", &subject);
+    let message = new_message(&root.join("root/Maildir"));
+    assert!(
+        message.contains("X-Original-To: postmaster@localhost\n"),
         "{message}"
     );
 

@@ -64,7 +64,7 @@ fn the_package_has_the_files_fields_and_pages() {
     }
     let depends = info.lines().find(|l| l.starts_with(" Depends: ")).unwrap();
     assert!(
-        depends.contains("libc6") && depends.contains("adduser"),
+        depends.contains("libc6") && depends.contains("adduser") && depends.contains("netbase"),
         "{depends}"
     );
     for script in ["postinst", "prerm", "conffiles"] {
@@ -133,6 +133,17 @@ fn the_package_has_the_files_fields_and_pages() {
     assert!(
         unit.contains(&format!("ExecStart={COMMAND_DIRECTORY}/postfix start\n")),
         "{unit}"
+    );
+    // The packaged main.cf names the aliases postinst makes, as Debian's postfix does.
+    let main_cf = std::fs::read_to_string(
+        tree.join(CONFIG_DIRECTORY.trim_start_matches('/'))
+            .join("main.cf"),
+    )
+    .unwrap();
+    assert!(
+        main_cf.contains("\nalias_maps = hash:/etc/aliases\n")
+            && main_cf.contains("\nalias_database = hash:/etc/aliases\n"),
+        "{main_cf}"
     );
     // Every @NAME@ placeholder was filled in.
     let pieces: Vec<&str> = unit.split('@').collect();
