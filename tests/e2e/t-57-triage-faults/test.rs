@@ -23,6 +23,7 @@ use e2e::{Instance, System, free_port};
 use harness::*;
 use std::io::{BufRead, Write};
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -391,6 +392,36 @@ fn faults(mx: &Instance, system: System, dns_addr: &str) {
         remove_main_cf(mx, "import_environment");
         restart(mx, system);
     }
+
+    // A queue file that qmgr cannot open: root's, in incoming, mode 0700 (the mode
+    // cleanup gives a finished file; qmgr leaves others alone). qmgr moves it to active
+    // (a rename needs only the directory's permission), then cannot open it.
+    let since = window_start();
+    let stray = mx.dir.join("queue/incoming/ABCDEF5678");
+    std::fs::write(&stray, "").unwrap();
+    std::fs::set_permissions(&stray, std::fs::Permissions::from_mode(0o700)).unwrap();
+    ctl(mx, system, &["flush"]);
+    wait(mx, "ABCDEF5678: Permission denied");
+    match system {
+        // Postfix's qmgr stops with the generic "fatal: open active ABCDEF5678:
+        // Permission denied" (qmgr_message.c) and leaves the file in active, where the
+        // ownership check names it first; the log's line is its knock-on error.
+        System::Postfix => {
+            let report = expect(mx, &since, "queue-ownership", "postfix set-permissions");
+            assert!(report.contains("[permission-denied]"), "{report}");
+        }
+        // ironpost's qmgr warns ("open active/ABCDEF5678: Permission denied") and moves
+        // the file to corrupt, where no ownership check looks: the generic line is the
+        // root cause. (A difference from Postfix's qmgr, reported.)
+        System::Ironpost => {
+            expect(mx, &since, "permission-denied", "ls -l active/ABCDEF5678");
+        }
+    }
+    for queue in ["incoming", "active", "corrupt"] {
+        let _ = std::fs::remove_file(mx.dir.join("queue").join(queue).join("ABCDEF5678"));
+    }
+    // The master throttles a qmgr that keeps dying.
+    restart(mx, system);
 
     // A maildrop directory with the wrong group, which postdrop (set-gid postdrop) may
     // not write. Root without the capabilities that override file modes and without
