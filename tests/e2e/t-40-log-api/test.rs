@@ -144,13 +144,7 @@ fn configure(mx: &Instance, dovecot: &dovecot::TestDovecot, restricted: u16) {
         "etc/verified",
         "x@bounce.e2e.test reject_unverified_recipient\n",
     );
-    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
-    mx.write(
-        "queue/etc/resolv.conf",
-        &format!("nameserver {DNS_ADDR}\noptions timeout:2 attempts:1\n"),
-    );
-    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
-    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
+    e2e::dns::resolve_in_jail(mx, DNS_ADDR);
     let options: String = RESTRICTED
         .iter()
         .map(|(name, value)| format!(" -o {name}={}", mx.expand(value)))
