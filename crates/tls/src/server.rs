@@ -68,6 +68,16 @@ pub struct ServerSettings {
     /// smtpd_tls_fingerprint_digest, as expanded (`sha256`, or `md5` below
     /// compatibility_level 3.6).
     pub fingerprint_digest: String,
+    /// smtpd_tls_ciphers (level `may`).
+    pub ciphers: String,
+    /// smtpd_tls_mandatory_ciphers (level `encrypt`).
+    pub mandatory_ciphers: String,
+    /// smtpd_tls_exclude_ciphers.
+    pub exclude_ciphers: String,
+    /// smtpd_tls_mandatory_exclude_ciphers (level `encrypt`).
+    pub mandatory_exclude_ciphers: String,
+    /// tls_high_cipherlist and its siblings.
+    pub cipher_lists: crate::ciphers::CipherLists,
 }
 
 impl Default for ServerSettings {
@@ -82,6 +92,11 @@ impl Default for ServerSettings {
             loglevel: 0,
             ca_file: String::new(),
             fingerprint_digest: "sha256".into(),
+            ciphers: "medium".into(),
+            mandatory_ciphers: "medium".into(),
+            exclude_ciphers: String::new(),
+            mandatory_exclude_ciphers: String::new(),
+            cipher_lists: crate::ciphers::CipherLists::default(),
         }
     }
 }
@@ -96,6 +111,9 @@ pub struct ServerTls {
     loglevel: u32,
     ca: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
     digest: Digest,
+    /// The OpenSSL cipher string of the grade and exclusions, or the warning that
+    /// aborts each handshake (`tls_set_ciphers()` runs per session in Postfix).
+    cipher_list: Result<String, crate::ciphers::CipherError>,
 }
 
 /// A failed handshake (already logged).
@@ -176,7 +194,41 @@ impl ServerTls {
                 return None;
             }
         };
+        // smtpd's grade and exclusions (smtpd_start_tls()).
+        let encrypt = settings.level == SecurityLevel::Encrypt;
+        let (grade, mut exclusions) = if encrypt {
+            (
+                &settings.mandatory_ciphers,
+                vec![
+                    &settings.exclude_ciphers,
+                    &settings.mandatory_exclude_ciphers,
+                ],
+            )
+        } else {
+            (&settings.ciphers, vec![&settings.exclude_ciphers])
+        };
+        let anull = "aNULL".to_string();
+        if settings.ask_ccert || settings.req_ccert {
+            exclusions.push(&anull);
+        }
+        let exclusions: Vec<&str> = exclusions
+            .into_iter()
+            .map(String::as_str)
+            .filter(|w| !w.is_empty())
+            .collect();
+        let cipher_list =
+            crate::ciphers::cipher_list(&settings.cipher_lists, grade, &exclusions.join(" "))
+                .and_then(|list| {
+                    if crate::ciphers::tls12_names(&list).is_empty() {
+                        Err(crate::ciphers::CipherError(format!(
+                            "error setting cipher grade: \"{grade}\""
+                        )))
+                    } else {
+                        Ok(list)
+                    }
+                });
         Some(ServerTls {
+            cipher_list,
             ca,
             digest,
             provider,
@@ -198,9 +250,16 @@ impl ServerTls {
     /// report itself (which signature each side made). A process serves one session at
     /// a time, so this costs a few allocations per STARTTLS. No session resumption:
     /// Postfix's needs the tlsmgr cache, which is not done yet.
-    fn session_config(&self) -> Result<(Arc<rustls::ServerConfig>, Arc<Recorder>), rustls::Error> {
+    fn session_config(
+        &self,
+        cipher_list: &str,
+    ) -> Result<(Arc<rustls::ServerConfig>, Arc<Recorder>), rustls::Error> {
         let rec = Arc::new(Recorder::default());
-        let builder = rustls::ServerConfig::builder_with_provider(self.provider.clone())
+        let provider = Arc::new(CryptoProvider {
+            cipher_suites: crate::ciphers::suites(cipher_list),
+            ..(*self.provider).clone()
+        });
+        let builder = rustls::ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&self.versions)?;
         let builder = if self.ask_ccert {
             // Never mandatory in the handshake: Postfix's smtpd_tls_req_ccert lets it
@@ -259,8 +318,21 @@ impl ServerTls {
             }
             HandshakeError(e)
         };
+        let cipher_list = match &self.cipher_list {
+            Ok(list) => list,
+            Err(e) => {
+                log(Severity::Warning, &format!("{peer}: {e}"));
+                return Err(HandshakeError(std::io::Error::other(e.0.clone())));
+            }
+        };
+        if self.loglevel >= 2 {
+            log(
+                Severity::Info,
+                &format!("{peer}: TLS cipher list \"{cipher_list}\""),
+            );
+        }
         let (config, rec) = self
-            .session_config()
+            .session_config(cipher_list)
             .map_err(|e| fail(log, std::io::Error::other(e)))?;
         let conn = rustls::ServerConnection::new(config)
             .map_err(|e| fail(log, std::io::Error::other(e)))?;

@@ -425,13 +425,14 @@ fn run(case: &Case) -> (Vec<String>, String, String) {
 }
 
 /// The TLS lines of a golden .log: ours never writes OpenSSL's own state lines
-/// (`SSL_accept:...`, the cipher list, session tickets), which have no rustls
-/// equivalent.
+/// (`SSL_accept:...`, session tickets), which have no rustls equivalent; the cipher
+/// list is Postfix's own (crate::ciphers).
 fn tls_lines(log: &str) -> Vec<String> {
     log.lines()
         .filter(|l| {
             l.contains("TLS connection established")
                 || l.starts_with("setting up TLS")
+                || l.contains(": TLS cipher list \"")
                 || l.contains(": subject_CN=")
                 || l.starts_with("certificate verification failed")
                 || l.starts_with("NOQUEUE: abort: TLS")

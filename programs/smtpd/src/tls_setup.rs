@@ -71,6 +71,17 @@ pub fn from_config(config: &Config) -> TlsSetup {
         loglevel,
         ca_file: text(&t::SMTPD_TLS_CAFILE),
         fingerprint_digest: text(&t::SMTPD_TLS_FINGERPRINT_DIGEST),
+        ciphers: text(&t::SMTPD_TLS_CIPHERS),
+        mandatory_ciphers: text(&t::SMTPD_TLS_MANDATORY_CIPHERS),
+        exclude_ciphers: text(&t::SMTPD_TLS_EXCLUDE_CIPHERS),
+        mandatory_exclude_ciphers: text(&t::SMTPD_TLS_MANDATORY_EXCLUDE_CIPHERS),
+        cipher_lists: tls::ciphers::CipherLists {
+            high: text(&t::TLS_HIGH_CIPHERLIST),
+            medium: text(&t::TLS_MEDIUM_CIPHERLIST),
+            low: text(&t::TLS_LOW_CIPHERLIST),
+            export: text(&t::TLS_EXPORT_CIPHERLIST),
+            null: text(&t::TLS_NULL_CIPHERLIST),
+        },
     };
     let engine = ServerTls::new(&settings, &mut |sev, text| log::write(sev, text));
     let timeout = config

@@ -486,3 +486,47 @@ fn new_tls_session_rate_limit_matches_postfix() {
         pair.compare(&format!("wrapper {n}"), "127.0.0.2", &[EHLO, QUIT]);
     }
 }
+
+/// smtpd_tls_exclude_ciphers takes the one suite the client offers
+/// (ECDHE-RSA-AES256-GCM-SHA384 over TLS 1.2) away: the handshake fails on both, with
+/// the cipher list logged at smtpd_tls_loglevel 2; an unknown grade aborts TLS with
+/// Postfix's warning.
+#[test]
+fn cipher_exclusions_match_postfix() {
+    let settings = [
+        ("smtpd_tls_security_level", "may"),
+        ("smtpd_tls_loglevel", "2"),
+        ("smtpd_tls_exclude_ciphers", "AES256"),
+    ];
+    let Some(pair) = Pair::start("ciphers", &settings, "plain") else {
+        return;
+    };
+    // OpenSSL's state-machine lines at loglevel 2 (SSL_accept:..., SSL3 alert ...) have
+    // no rustls counterpart; the rest must match.
+    pair.0.compare_with(
+        "excluded suite",
+        "127.0.0.1",
+        &[EHLO, STARTTLS, TLS],
+        |_, lines| {
+            let lines = lines
+                .into_iter()
+                .filter(|l| !l.starts_with("SSL_accept:") && !l.starts_with("SSL3 alert"));
+            mask_library_problems(lines.collect())
+        },
+    );
+    let log = pair.postfix.log();
+    assert!(
+        log.contains("TLS cipher list \"aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH:!AES256\""),
+        "{log}"
+    );
+    let settings = [
+        ("smtpd_tls_security_level", "may"),
+        ("smtpd_tls_ciphers", "strong"),
+    ];
+    let Some(pair) = Pair::start("grade", &settings, "plain") else {
+        return;
+    };
+    pair.compare("invalid grade", "127.0.0.1", &[EHLO, STARTTLS, TLS]);
+    let log = pair.postfix.log();
+    assert!(log.contains("invalid cipher grade: \"strong\""), "{log}");
+}

@@ -50,6 +50,14 @@ crate::params! {
     /// The time limit of the TLS handshake after STARTTLS (and of the whole handshake
     /// in wrapper mode).
     "smtpd_starttls_timeout" SMTPD_STARTTLS_TIMEOUT: Time(b's') = "${stress?{10}:{300}}s", min 1;
+    /// The cipher grade smtpd offers at level may (high, medium, low, export, null).
+    "smtpd_tls_ciphers" SMTPD_TLS_CIPHERS: Str = "medium";
+    /// The cipher grade smtpd offers at level encrypt.
+    "smtpd_tls_mandatory_ciphers" SMTPD_TLS_MANDATORY_CIPHERS: Str = "medium";
+    /// OpenSSL cipher names or aliases smtpd leaves out at every level.
+    "smtpd_tls_exclude_ciphers" SMTPD_TLS_EXCLUDE_CIPHERS: Str = "";
+    /// Cipher names or aliases smtpd also leaves out at level encrypt.
+    "smtpd_tls_mandatory_exclude_ciphers" SMTPD_TLS_MANDATORY_EXCLUDE_CIPHERS: Str = "";
     /// The OpenSSL cipher list of the cipher grade high.
     "tls_high_cipherlist" TLS_HIGH_CIPHERLIST: Str = "aNULL:-aNULL:HIGH:@STRENGTH";
     /// The OpenSSL cipher list of the cipher grade medium.
