@@ -1,6 +1,7 @@
-//! What the differential tests of the SMTP and LMTP client share (t-36, t-47, t-48):
-//! an instance whose client is Postfix's or ironpost's, and a message to several
-//! recipients in one SMTP session.
+//! What the differential tests of the SMTP and LMTP client share (t-36, t-47, t-48,
+//! t-61): an instance whose client is Postfix's or ironpost's, a message to several
+//! recipients in one SMTP session, and the client's log messages with what differs from
+//! run to run taken out.
 
 use crate::{IRONPOST_DAEMONS, Instance};
 use std::process::Command;
@@ -36,4 +37,25 @@ pub fn send_to_many(mx: &Instance, subject: &str, recipients: &[&str]) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
+}
+
+/// A client's log message (after "]: ") without what differs between two runs: its
+/// queue ID, the delays, and the servers' `port` (in `host[addr]:port`, `host:port` and
+/// a TLSA name's `_port._tcp`), which becomes PORT.
+pub fn normalize(message: &str, port: u16) -> String {
+    let mut out = match message.split_once(": ") {
+        Some((id, rest))
+            if id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
+        {
+            rest.to_string()
+        }
+        _ => message.to_string(),
+    };
+    if let (Some(a), Some(b)) = (out.find(", delay="), out.find(", dsn=")) {
+        out.replace_range(a..b, "");
+    }
+    out.replace(&format!("_{port}._tcp"), "_PORT._tcp")
+        .replace(&format!(":{port}"), ":PORT")
 }

@@ -84,6 +84,7 @@ pub mod dovecot;
 pub mod howto_doc;
 pub mod load;
 pub mod smtpd_log;
+pub mod starttls;
 pub mod syslog;
 
 /// Whether the mixed system can run here; when it cannot, the calling test is skipped (see

@@ -167,16 +167,7 @@ struct Setup {
 fn setup(name: &str, ours: bool, dns_addr: &str) -> Option<Setup> {
     let mut mx = e2e::client::instance(name, ours, "smtp")?;
     let port = free_port();
-    std::fs::create_dir_all(mx.dir.join("queue/etc")).unwrap();
-    mx.write(
-        "queue/etc/resolv.conf",
-        &format!("nameserver {dns_addr}\noptions timeout:2 attempts:1\n"),
-    );
-    mx.write("queue/etc/hosts", "127.0.0.1 localhost\n");
-    mx.write("queue/etc/nsswitch.conf", "hosts: files dns\n");
-    for file in ["services", "localtime"] {
-        let _ = std::fs::copy(format!("/etc/{file}"), mx.dir.join("queue/etc").join(file));
-    }
+    e2e::dns::resolve_in_jail(&mx, dns_addr);
     mx.set_main_cf("smtp_tcp_port", &port.to_string());
     mx.set_main_cf("transport_maps", "texthash:@DIR@/etc/transport");
     mx.write("etc/transport", "fb.e2e.test fallback:\n");
@@ -231,7 +222,7 @@ fn run(ours: bool) -> Option<Seen> {
             .skip(before)
             .filter(|l| l.contains("postfix/smtp[") || l.contains("postfix/fallback["))
             .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
-            .map(|m| normalize(m, port))
+            .map(|m| e2e::client::normalize(m, port))
             .collect();
         // Hosts of equal preference are tried in either order, and the reason names
         // the last one.
@@ -258,24 +249,6 @@ fn run(ours: bool) -> Option<Seen> {
         .collect();
     received.sort();
     Some((per_case, notices, received))
-}
-
-/// A log message without its queue ID, delays and the servers' port.
-fn normalize(message: &str, port: u16) -> String {
-    let mut out = match message.split_once(": ") {
-        Some((id, rest))
-            if id
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
-        {
-            rest.to_string()
-        }
-        _ => message.to_string(),
-    };
-    if let (Some(a), Some(b)) = (out.find(", delay="), out.find(", dsn=")) {
-        out.replace_range(a..b, "");
-    }
-    out.replace(&format!("]:{port}"), "]:PORT")
 }
 
 #[test]
@@ -325,7 +298,10 @@ fn run_limits(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         .log()
         .lines()
         .filter(|l| l.contains("postfix/smtp["))
-        .filter_map(|l| l.split_once("]: ").map(|(_, m)| normalize(m, port)))
+        .filter_map(|l| {
+            l.split_once("]: ")
+                .map(|(_, m)| e2e::client::normalize(m, port))
+        })
         .collect();
     for n in 0..16 {
         mx.send(

@@ -10,68 +10,9 @@
 //! public key's, a wrong and no fingerprint). The same mail through Postfix's smtp and
 //! through ironpost's gives the same log lines.
 
+use e2e::starttls::{Listener, test_cert};
 use e2e::{Instance, free_port, wait_until};
-use std::process::{Child, Command, Stdio};
-
-/// STARTTLS servers, one thread per listening port; each argument after the transcript
-/// is `port:mode:cert:key` with mode `tls`, `tls12` (TLS 1.2 at most) or `plain` (no
-/// STARTTLS). Every MAIL and RCPT goes to the transcript with the port and whether the
-/// session was encrypted.
-const SERVER: &str = r#"
-import socketserver, ssl, sys, threading
-transcript = sys.argv[1]
-def handler(port, mode, cert, key):
-    class H(socketserver.StreamRequestHandler):
-        def out(self, text):
-            self.wfile.write((text + "\r\n").encode()); self.wfile.flush()
-        def handle(self):
-            tls = False
-            self.out("220 mx.tls.test ESMTP scripted")
-            while True:
-                raw = self.rfile.readline()
-                if not raw: return
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                verb = line.split(" ")[0].upper()
-                if verb in ("MAIL", "RCPT"):
-                    with open(transcript, "a") as f: f.write("%s %s %s\n" % (port, "tls" if tls else "plain", line))
-                if verb in ("EHLO", "HELO"):
-                    starttls = "250-STARTTLS\r\n" if mode != "plain" and not tls else ""
-                    self.out("250-mx.tls.test\r\n250-PIPELINING\r\n" + starttls + "250 8BITMIME")
-                elif verb == "STARTTLS" and mode != "plain" and not tls:
-                    self.out("220 2.0.0 Ready to start TLS")
-                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                    if mode == "tls12": ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-                    ctx.load_cert_chain(cert, key)
-                    try: self.request = ctx.wrap_socket(self.request, server_side=True)
-                    except Exception: return
-                    self.rfile = self.request.makefile("rb")
-                    self.wfile = self.request.makefile("wb")
-                    tls = True
-                elif verb == "DATA":
-                    self.out("354 End data with <CR><LF>.<CR><LF>")
-                    while self.rfile.readline().rstrip(b"\r\n") != b".": pass
-                    self.out("250 2.0.0 Ok: queued as TLS1")
-                elif verb in ("MAIL", "RCPT", "RSET"): self.out("250 2.0.0 Ok")
-                elif verb == "QUIT": self.out("221 2.0.0 Bye"); return
-                else: self.out("502 5.5.2 Error: command not recognized")
-    return H
-class S(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-for spec in sys.argv[2:]:
-    port, mode, cert, key = spec.split(":")
-    server = S(("127.0.0.1", int(port)), handler(port, mode, cert, key))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-threading.Event().wait()
-"#;
-
-/// The test certificates of crates/tls.
-fn cert(name: &str) -> String {
-    format!(
-        "{}/../../crates/tls/tests/golden/certs/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
+use std::process::Command;
 
 /// An instance with ironpost's master and log daemon, and ironpost's smtp too when
 /// `ours`; Postfix's other daemons (what is compared is the SMTP client alone).
@@ -103,7 +44,7 @@ fn make_certs(dir: &std::path::Path) -> (String, String, String) {
     assert!(out.status.success(), "{out:?}");
     let capath = dir.join("capath");
     std::fs::create_dir_all(&capath).unwrap();
-    std::fs::copy(cert("ca.pem"), capath.join("ca.pem")).unwrap();
+    std::fs::copy(test_cert("ca.pem"), capath.join("ca.pem")).unwrap();
     let out = Command::new("openssl")
         .arg("rehash")
         .arg(&capath)
@@ -196,7 +137,7 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         .collect();
     mx.set_main_cf("relay_domains", &domains.join(", "));
     mx.set_main_cf("smtp_tls_loglevel", "1");
-    let ca = cert("ca.pem");
+    let ca = test_cert("ca.pem");
     let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     mx.write(
         "etc/master.cf",
@@ -231,32 +172,27 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         .collect();
     mx.write("etc/tls_policy", &policy);
     let transcript = mx.dir.join("sink/transcript");
-    let (ca_pem, ca_key) = (cert("rsa-chain.pem"), cert("rsa.key"));
-    let specs: Vec<String> = ports
+    let (ca_pem, ca_key) = (test_cert("rsa-chain.pem"), test_cert("rsa.key"));
+    let listeners: Vec<Listener> = ports
         .iter()
-        .map(|(name, p)| {
-            let (mode, pem, key) = match *name {
+        .map(|(name, port)| {
+            let (mode, cert, key) = match *name {
                 "SELF" => ("tls", self_pem.as_str(), self_key.as_str()),
                 "PLAIN" | "PLAIN2" => ("plain", "-", "-"),
                 "TLS12" => ("tls12", ca_pem.as_str(), ca_key.as_str()),
                 _ => ("tls", ca_pem.as_str(), ca_key.as_str()),
             };
-            format!("{p}:{mode}:{pem}:{key}")
+            Listener {
+                label: name,
+                addr: "127.0.0.1",
+                port: *port,
+                mode,
+                cert,
+                key,
+            }
         })
         .collect();
-    let mut server = Command::new("python3")
-        .args(["-c", SERVER])
-        .arg(&transcript)
-        .args(&specs)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
-    for (_, p) in &ports {
-        wait_until(5, || {
-            std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok()
-        });
-    }
+    let server = e2e::starttls::start(&transcript, "mx.tls.test", &listeners);
     mx.start();
     for (n, c) in CASES.iter().enumerate() {
         let to = format!("rcpt@{}.e2e.test", c.domain);
@@ -274,15 +210,13 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
                 .any(|l| l.contains(&needle) && l.contains(c.want))
         }) {
             mx.keep_for_inspection();
-            stop(&mut server);
             panic!("no {} for {to}:\n{}", c.want, mx.log());
         }
     }
-    stop(&mut server);
+    drop(server);
     let rename = |text: &str| {
         ports.iter().fold(text.to_string(), |t, (name, p)| {
             t.replace(&format!("]:{p}"), &format!("]:{name}"))
-                .replace(&format!("{p} "), &format!("{name} "))
                 .replace(&format!(":{p}/"), &format!(":{name}/"))
         })
     };
@@ -316,15 +250,10 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
     let mut seen: Vec<String> = std::fs::read_to_string(&transcript)
         .unwrap_or_default()
         .lines()
-        .map(rename)
+        .map(str::to_string)
         .collect();
     seen.sort();
     Some((lines, seen))
-}
-
-fn stop(server: &mut Child) {
-    let _ = server.kill();
-    let _ = server.wait();
 }
 
 #[test]

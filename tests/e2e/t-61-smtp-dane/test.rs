@@ -29,8 +29,9 @@
 //! (`DNSSEC validation may be unavailable`).
 
 use e2e::dns::DnsServer;
+use e2e::starttls::{Listener, test_cert};
 use e2e::{free_port, wait_until};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 /// Where the DNS server listens (t-22 and t-47 use 127.0.0.153 and .154).
 const DNS_ADDR: &str = "127.0.0.161";
@@ -39,74 +40,6 @@ const SELF_ADDR: &str = "127.0.0.61";
 const CHAIN_ADDR: &str = "127.0.0.62";
 /// The server that sends its certificate alone, without the CA that signed it.
 const LEAF_ADDR: &str = "127.0.0.64";
-
-/// STARTTLS servers: one per `addr:cert:key` argument, all on the port of argv[2].
-/// Every MAIL goes to the transcript with the address and whether it was encrypted.
-const SERVER: &str = r#"
-import socketserver, ssl, sys, threading
-transcript, port = sys.argv[1], int(sys.argv[2])
-def handler(addr, cert, key):
-    class H(socketserver.StreamRequestHandler):
-        def out(self, text):
-            self.wfile.write((text + "\r\n").encode()); self.wfile.flush()
-        def handle(self):
-            tls = False
-            self.out("220 mx.dane.test ESMTP scripted")
-            while True:
-                raw = self.rfile.readline()
-                if not raw: return
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                verb = line.split(" ")[0].upper()
-                if verb == "MAIL":
-                    with open(transcript, "a") as f: f.write("%s %s %s\n" % (addr, "tls" if tls else "plain", line))
-                if verb in ("EHLO", "HELO"):
-                    starttls = "250-STARTTLS\r\n" if not tls else ""
-                    self.out("250-mx.dane.test\r\n250-PIPELINING\r\n" + starttls + "250 8BITMIME")
-                elif verb == "STARTTLS" and not tls:
-                    self.out("220 2.0.0 Ready to start TLS")
-                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                    ctx.load_cert_chain(cert, key)
-                    try: self.request = ctx.wrap_socket(self.request, server_side=True)
-                    except Exception: return
-                    self.rfile = self.request.makefile("rb")
-                    self.wfile = self.request.makefile("wb")
-                    tls = True
-                elif verb == "DATA":
-                    self.out("354 End data with <CR><LF>.<CR><LF>")
-                    while self.rfile.readline().rstrip(b"\r\n") != b".": pass
-                    self.out("250 2.0.0 Ok: queued as DANE1")
-                elif verb in ("MAIL", "RCPT", "RSET"): self.out("250 2.0.0 Ok")
-                elif verb == "QUIT": self.out("221 2.0.0 Bye"); return
-                else: self.out("502 5.5.2 Error: command not recognized")
-    return H
-class S(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-for spec in sys.argv[3:]:
-    addr, cert, key = spec.split(":")
-    server = S((addr, port), handler(addr, cert, key))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-print("ready", flush=True)
-threading.Event().wait()
-"#;
-
-/// The servers, stopped when dropped.
-struct Servers(Child);
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The test certificates of crates/tls.
-fn cert(name: &str) -> String {
-    format!(
-        "{}/../../crates/tls/tests/golden/certs/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
 
 /// Runs a shell pipeline of openssl commands and returns its output, trimmed.
 fn openssl(script: &str) -> String {
@@ -288,34 +221,30 @@ fn run(ours: bool) -> Option<Seen> {
     let (leaf3_pem, leaf3_key, ca3) = signed_leaf(&mx.dir);
     let ca = openssl(&format!(
         "openssl x509 -in {} -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1",
-        cert("ca.pem")
+        test_cert("ca.pem")
     ));
     let transcript = mx.dir.join("sink/transcript");
     std::fs::create_dir_all(mx.dir.join("sink")).unwrap();
     let dns_log = mx.dir.join("log/dns-queries");
     let _dns = DnsServer::start(DNS_ADDR, &zone(port, &spki, &ca, &ca3), &dns_log)?;
-    let mut child = Command::new("python3")
-        .args(["-c", SERVER])
-        .arg(&transcript)
-        .arg(port.to_string())
-        .arg(format!("{SELF_ADDR}:{self_pem}:{self_key}"))
-        .arg(format!(
-            "{CHAIN_ADDR}:{}:{}",
-            cert("rsa-chain.pem"),
-            cert("rsa.key")
-        ))
-        .arg(format!("{LEAF_ADDR}:{leaf3_pem}:{leaf3_key}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
-    let mut ready = String::new();
-    let _ = std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().expect("a pipe")),
-        &mut ready,
+    let (chain_pem, chain_key) = (test_cert("rsa-chain.pem"), test_cert("rsa.key"));
+    let listener = |addr, cert, key| Listener {
+        label: addr,
+        addr,
+        port,
+        mode: "tls",
+        cert,
+        key,
+    };
+    let _servers = e2e::starttls::start(
+        &transcript,
+        "mx.dane.test",
+        &[
+            listener(SELF_ADDR, &self_pem, &self_key),
+            listener(CHAIN_ADDR, &chain_pem, &chain_key),
+            listener(LEAF_ADDR, &leaf3_pem, &leaf3_key),
+        ],
     );
-    let _servers = Servers(child);
-    assert_eq!(ready.trim(), "ready", "the scripted servers did not start");
     mx.start();
     let mut per_case = Vec::new();
     for (n, (to, want)) in CASES.iter().enumerate() {
@@ -352,7 +281,7 @@ fn run(ours: bool) -> Option<Seen> {
                         .any(|w| l.contains(w)))
             })
             .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
-            .map(|m| normalize(m, port).replace(&spki.to_uppercase(), "SPKI"))
+            .map(|m| e2e::client::normalize(m, port).replace(&spki.to_uppercase(), "SPKI"))
             .collect();
         per_case.push(lines);
     }
@@ -363,27 +292,6 @@ fn run(ours: bool) -> Option<Seen> {
         .collect();
     received.sort();
     Some((per_case, received))
-}
-
-/// A log message without its queue ID, delays and the servers' port (the run's own
-/// key digest is replaced by the caller).
-fn normalize(message: &str, port: u16) -> String {
-    let mut out = match message.split_once(": ") {
-        Some((id, rest))
-            if id
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
-        {
-            rest.to_string()
-        }
-        _ => message.to_string(),
-    };
-    if let (Some(a), Some(b)) = (out.find(", delay="), out.find(", dsn=")) {
-        out.replace_range(a..b, "");
-    }
-    out.replace(&format!("]:{port}"), "]:PORT")
-        .replace(&format!("_{port}._tcp"), "_PORT._tcp")
-        .replace(&format!(":{port}"), ":PORT")
 }
 
 #[test]
@@ -468,7 +376,7 @@ fn probe_run(ours: bool) -> Option<Vec<String>> {
             .lines()
             .filter(|l| l.contains("postfix/smtp["))
             .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
-            .map(|m| normalize(m, port))
+            .map(|m| e2e::client::normalize(m, port))
             .collect(),
     )
 }

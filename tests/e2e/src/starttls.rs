@@ -1,0 +1,67 @@
+//! Scripted STARTTLS servers for the SMTP client's TLS tests (t-49's security levels
+//! and policy table, t-61's DANE): several listeners in one Python process
+//! (starttls.py), each with its certificate, offering STARTTLS or not, and a transcript
+//! of the MAIL and RCPT commands each received and whether the session was encrypted,
+//! for the differential tests to compare. No Postfix counterpart: these stand for the
+//! remote servers.
+
+use crate::child::KillOnDrop;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// The server's Python source.
+const SERVER: &str = include_str!("starttls.py");
+
+/// A file of crates/tls's test certificates (tests/golden/certs): the CA, chains, keys.
+pub fn test_cert(name: &str) -> String {
+    format!(
+        "{}/../../crates/tls/tests/golden/certs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// One listener of `start`.
+pub struct Listener<'a> {
+    /// What its transcript lines start with.
+    pub label: &'a str,
+    /// The address it listens on.
+    pub addr: &'a str,
+    /// Its port.
+    pub port: u16,
+    /// `tls`, `tls12` (TLS 1.2 at most) or `plain` (no STARTTLS).
+    pub mode: &'a str,
+    /// Its certificate chain file (unused when plain).
+    pub cert: &'a str,
+    /// Its key file (unused when plain).
+    pub key: &'a str,
+}
+
+/// Starts the `listeners`, which greet as `name`, writing to `transcript` one line
+/// "LABEL tls|plain COMMAND" for each MAIL and RCPT; returns once all listen. The
+/// servers stop when the value is dropped.
+#[track_caller]
+pub fn start(transcript: &Path, name: &str, listeners: &[Listener]) -> KillOnDrop {
+    let specs = listeners.iter().map(|l| {
+        format!(
+            "{}:{}:{}:{}:{}:{}",
+            l.label, l.addr, l.port, l.mode, l.cert, l.key
+        )
+    });
+    let mut child = Command::new("python3")
+        .args(["-c", SERVER])
+        .arg(transcript)
+        .arg(name)
+        .args(specs)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let mut ready = String::new();
+    let _ = std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("a pipe")),
+        &mut ready,
+    );
+    let servers = KillOnDrop(child);
+    assert_eq!(ready.trim(), "ready", "the scripted servers did not start");
+    servers
+}
