@@ -11,16 +11,17 @@
 //! SASL logins through a private Dovecot (from 127.0.0.6 and .8, and an unoffered mechanism
 //! from .15), a client that hangs up after EHLO (.7), one that sends unknown commands until
 //! smtpd_hard_error_limit (.9), relaying refused (.11), commands pipelined before the EHLO
-//! reply (.12), and through a second, chrooted smtpd resolving through a loopback DNS
-//! server (e2e::dns) one client per kind of reject: an RBL listing (.10), a client access
-//! REJECT (.14) and a warn_if_reject one (.22), HELO names that are no FQDN (.16), invalid
-//! (.17) or not found (.18), senders unqualified (.19) or whose domain is not found (.20),
-//! an unqualified recipient (.21), a recipient whose verification probe bounces (.23 while
-//! it is under way, .24 after); and a script's fatal error and panic recorded with postlog.
-//! So every regex line of every mode of the fail2ban filter finds someone, and each section
-//! of pflogsumm's report has something in it but "smtp delivery failures", which reads
-//! connect errors in a form Postfix 3.7 no longer logs. Only Debian's fail2ban-regex is
-//! run, never the fail2ban service.
+//! reply (.12) or with DATA (.25, refused by reject_unauth_pipelining), and through a
+//! second, chrooted smtpd resolving through a loopback DNS server (e2e::dns) one client per
+//! kind of reject: an RBL listing (.10), a client access REJECT (.14) and a warn_if_reject
+//! one (.22), HELO names that are no FQDN (.16), invalid (.17) or not found (.18), senders
+//! unqualified (.19) or whose domain is not found (.20), an unqualified recipient (.21), a
+//! recipient whose verification probe bounces (.23 while it is under way, .24 after); and a
+//! script's fatal error and panic recorded with postlog. So every regex line of every mode
+//! of the fail2ban filter finds someone, and each section of pflogsumm's report has
+//! something in it but "smtp delivery failures", which reads connect errors in a form
+//! Postfix 3.7 no longer logs. Only Debian's fail2ban-regex is run, never the fail2ban
+//! service.
 
 use e2e::{Instance, System, dovecot, wait_until};
 use std::process::Command;
@@ -103,7 +104,7 @@ const ZONE: &str = r#"{
 /// The restrictions of the second, chrooted smtpd (it resolves through the test's DNS
 /// server, see queue/etc/resolv.conf): one per kind of reject, each client address
 /// meeting one of them (see the workload).
-const RESTRICTED: [(&str, &str); 8] = [
+const RESTRICTED: [(&str, &str); 9] = [
     (
         "smtpd_client_restrictions",
         "check_client_access,texthash:@DIR@/etc/clients,warn_if_reject,\
@@ -128,6 +129,7 @@ const RESTRICTED: [(&str, &str); 8] = [
         "smtpd_recipient_restrictions",
         "check_recipient_access,texthash:@DIR@/etc/verified",
     ),
+    ("smtpd_data_restrictions", "reject_unauth_pipelining"),
     // A bounced probe refuses for good; the first question, asked once, always finds the
     // probe under way (the answer does not race the probe).
     ("unverified_recipient_reject_code", "550"),
@@ -310,6 +312,12 @@ fn workload(mx: &Instance, restricted: u16, system: System) {
         let replies = client_at(restricted, source, &["talk", helo, sender, rcpt, "QUIT"]);
         assert!(replies.contains(reply), "{source}: {replies}");
     }
+    // DATA pipelined with the message (.25), refused.
+    let talk = ["talk", ehlo, from, to, "DATA\nSubject: early", "QUIT"];
+    let replies = client_at(restricted, "127.0.0.25", &talk);
+    let improper = "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command \
+                    pipelining";
+    assert!(replies.contains(improper), "{replies}");
     // A recipient whose verification probe bounces: in progress (.23), then undeliverable
     // once the probe's result is in (.24).
     let rcpt = "RCPT TO:<x@bounce.e2e.test>";
@@ -574,18 +582,18 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
     // Each section has something to compare: the totals, the connections, each detail
     // section's groups and the warnings, fatal errors and panics.
     for needle in [
-        "10 received",
+        "11 received",
         "4 delivered",
         "2 deferred (2 deferrals)",
         "1 bounced",
-        "13 rejected (72%)",
+        "14 rejected (73%)",
         "1 reject warnings",
         "1 held",
         "1 discarded (5%)",
-        "28 connections",
-        "20 hosts/domains",
-        "Per-Hour Traffic Summary, summed: 10 4 2 1 16",
-        "Per-Hour SMTPD Connection Summary, summed: 28",
+        "29 connections",
+        "21 hosts/domains",
+        "Per-Hour Traffic Summary, summed: 11 4 2 1 17",
+        "Per-Hour SMTPD Connection Summary, summed: 29",
         "4 3187 0 T s T s vmail.e2e.test",
         "6 2055 vmail.e2e.test",
         "2 T T T 127.0.0.6",
@@ -596,7 +604,9 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
         "header (total: 1)",
         "1 Subject: discard-me from localhost[127.0.0.1]; from=<user@vmail.e2e.test> \
          to=<user@vmail.e2e.test> proto=ESMTP helo=<[127.0.0.1]>",
-        "smtpd (total: 4)",
+        "smtpd (total: 5)",
+        "DATA",
+        "1 127.0.0.25",
         "1 t40 cannot go on",
         "1 t40 impossible state",
     ] {
@@ -632,18 +642,19 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
             theirs.keep_for_inspection();
         }
         assert_eq!(a, b, "fail2ban mode {mode}");
-        // Who each mode finds (the last byte of 127.0.0.x), once per matching line, so
-        // that every regex line of every mode finds someone. normal's first line: the RBL
+        // Who each mode finds (the last byte of 127.0.0.x), once per matching line, so that
+        // every regex line of every mode finds someone. normal's first line: the RBL
         // listing (.10), relaying (.11), a client access reject (.14), the HELO that is no
         // FQDN (.16) and the one not found (.18), the sender domain not found (.20), the
         // undeliverable address (.24) and the unknown users (.5); its second: pipelining
-        // before the EHLO reply (.12) and the error limit (.9). Not the invalid HELO (.17, a
-        // 501), the unqualified sender and recipient (.19, .21: "address", not "hostname"),
-        // the reject warning (.22) nor the verification in progress (.23).
-        // rbl: the listed client. auth: the failed logins (.6, .8) but not the mechanism
-        // Dovecot does not offer (.15), which only auth2 (aggressive) counts. ddos: the
-        // sessions with failed logins (auth=0/1) and the hang-up (.7). errors: .9.
-        let reject = [10, 11, 12, 14, 16, 18, 20, 24, 5, 5, 9];
+        // before the EHLO reply (.12) and with DATA (.25), and the error limit (.9). Not
+        // the invalid HELO (.17, a 501), the unqualified sender and recipient (.19, .21:
+        // "address", not "hostname"), the reject warning (.22) nor the verification in
+        // progress (.23). rbl: the listed client. auth: the failed logins (.6, .8) but not
+        // the mechanism Dovecot does not offer (.15), which only auth2 (aggressive) counts.
+        // ddos: the sessions with failed logins (auth=0/1) and the hang-up (.7). errors:
+        // .9.
+        let reject = [10, 11, 12, 14, 16, 18, 20, 24, 25, 5, 5, 9];
         let auth = [6, 6, 8];
         let ddos = [15, 6, 6, 7, 8];
         let expected: Vec<u8> = match mode {
