@@ -10,7 +10,8 @@
 //! deferred recipients goes to deferred/ with its time stamp set to the next retry time
 //! (the time it has spent in the queue, within minimal_backoff_time and
 //! maximal_backoff_time), and a message with none left is removed and logged
-//! `QUEUEID: removed`. Files that cannot be read go to corrupt/.
+//! `QUEUEID: removed`. Damaged or vanished files go to corrupt/ (a file qmgr may not
+//! open stops qmgr instead, see message.rs).
 
 use crate::bounce;
 use crate::message::Message;

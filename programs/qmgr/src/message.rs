@@ -16,9 +16,10 @@
 //! only at recipients. Recipients that the caller has routed leave `rcpts`, so that
 //! only a slice is ever in memory.
 
+use global::mail_queue::ACTIVE;
 use global::record::{RecError, rec_attr_map, rec_get, rec_type};
-use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom};
 
 /// The queue file with its read position kept here, so that each record's offset costs
 /// no system call (Postfix's VSTREAM knows its position the same way).
@@ -202,8 +203,9 @@ struct Pending {
 impl Message {
     /// Opens and reads `path` (in the active queue) as message `id`, which entered the
     /// active queue at `active`, with at most `limit` recipients; logs the `from=` line as
-    /// Postfix does. Err (after a logged warning) when the file is damaged: it goes to
-    /// the corrupt queue. Only complete files reach here (mode u=rwx, see scan.rs), so no
+    /// Postfix does. Err (after a logged warning) when the file is damaged or gone: it
+    /// goes to the corrupt queue; a file that cannot be opened for another reason ends
+    /// qmgr with a `fatal:` line, as in Postfix. Only complete files reach here (mode u=rwx, see scan.rs), so no
     /// lock is needed.
     pub fn read(path: &str, id: &str, active: (i64, i64), limit: i64) -> Result<Message, ()> {
         let mut message = Message {
@@ -241,12 +243,20 @@ impl Message {
         if self.rcpt_offset != 0 && !self.rcpts.is_empty() {
             log::msg_panic!("{}: recipient list not empty on recipient reload", self.id);
         }
-        let file = match File::open(path) {
+        // Opened for update, as Postfix's qmgr_message_open does (O_RDWR), so a file
+        // qmgr may read but not write stops qmgr here too rather than later.
+        let file = match OpenOptions::new().read(true).write(true).open(path) {
             Ok(file) => file,
-            Err(e) => {
-                log::msg_warn!("open {path}: {}", sys::os_error(&e));
+            // A file that vanished (e.g. postsuper -d) is skipped; the caller's move to
+            // corrupt/ then finds nothing to move.
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                log::msg_warn!("open {ACTIVE} {}: {}", self.id, sys::os_error(&e));
                 return Err(());
             }
+            // Any other failure (EACCES on a file of the wrong owner, EMFILE, ...) is a
+            // local problem, not a damaged message: stop, as Postfix's qmgr does, and
+            // leave the file in active/ for the next qmgr once the admin has fixed it.
+            Err(e) => log::msg_fatal!("open {ACTIVE} {}: {}", self.id, sys::os_error(&e)),
         };
         let mut input = Tracked {
             inner: BufReader::new(file),
@@ -666,18 +676,38 @@ mod tests {
         path.display().to_string()
     }
 
+    /// The log lines of this test process from the first call on (one sink for all
+    /// tests).
+    fn capture() -> &'static log::Capture {
+        static CAPTURE: std::sync::OnceLock<log::Capture> = std::sync::OnceLock::new();
+        CAPTURE.get_or_init(|| {
+            let capture = log::Capture::default();
+            log::add_sink(Box::new(capture.clone()));
+            capture
+        })
+    }
+
+    /// A file that vanished from active/ is skipped with Postfix's warning (queue name
+    /// and ID, not a path); any other open failure is fatal, which the e2e test
+    /// t-57-triage-faults checks, as it ends the process.
+    #[test]
+    fn vanished_file_is_a_warning() {
+        let capture = capture();
+        let path = write(b"");
+        std::fs::remove_file(&path).unwrap();
+        assert!(Message::read(&path, "GONE123", (2, 0), 100).is_err());
+        let line = "warning: open active GONE123: No such file or directory";
+        let lines = capture.lines();
+        assert!(lines.iter().any(|l| l == line), "{lines:?}");
+    }
+
     fn addresses(message: &Message) -> Vec<&str> {
         message.rcpts.iter().map(|r| r.address.as_str()).collect()
     }
 
     /// The warnings reading `file` as message `id` logs.
     fn warnings_of(id: &str, file: &[u8]) -> Vec<String> {
-        static CAPTURE: std::sync::OnceLock<log::Capture> = std::sync::OnceLock::new();
-        let capture = CAPTURE.get_or_init(|| {
-            let capture = log::Capture::default();
-            log::add_sink(Box::new(capture.clone()));
-            capture
-        });
+        let capture = capture();
         let path = write(file);
         let _ = Message::read(&path, id, (2, 0), 100);
         let _ = std::fs::remove_file(&path);
