@@ -406,6 +406,25 @@ mod tests {
     }
 
     #[test]
+    fn a_message_larger_than_the_buffers_is_copied_whole() {
+        let dir = crate::scratch_dir("mail-copy-large");
+        let lines: Vec<String> = (0..3000)
+            .map(|i| format!("line {i} {}", "x".repeat(i % 90)))
+            .collect();
+        let records: Vec<(&str, bool)> = lines.iter().map(|l| (l.as_str(), true)).collect();
+        let (src, offset) = queue_file(&dir, &records, false);
+        let expected = format!("Delivered-To: user@example.com\n{}\n", lines.join("\n"));
+        // Much more than the 8 kB buffers of the queue file and of the destination.
+        assert!(expected.len() > 10 * 8192);
+        let out = dir.join("out");
+        let dst = File::create(&out).unwrap();
+        let args = args(MAIL_COPY_TOFILE | MAIL_COPY_DELIVERED, "\n");
+        let copied = mail_copy(&args, &src, "qf", offset, Dest::File(dst));
+        assert!(matches!(copied, Copied::Ok), "{copied:?}");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), expected);
+    }
+
+    #[test]
     fn an_mbox_delivery_appends_with_headers_and_quoting() {
         let (copied, mbox, _) = append_to_mbox("mail-copy-mbox", false);
         assert!(matches!(copied, Copied::Ok), "{copied:?}");
