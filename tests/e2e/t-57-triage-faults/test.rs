@@ -401,22 +401,22 @@ fn faults(mx: &Instance, system: System, dns_addr: &str) {
     std::fs::write(&stray, "").unwrap();
     std::fs::set_permissions(&stray, std::fs::Permissions::from_mode(0o700)).unwrap();
     ctl(mx, system, &["flush"]);
-    wait(mx, "ABCDEF5678: Permission denied");
-    match system {
-        // Postfix's qmgr stops with the generic "fatal: open active ABCDEF5678:
-        // Permission denied" (qmgr_message.c) and leaves the file in active, where the
-        // ownership check names it first; the log's line is its knock-on error.
-        System::Postfix => {
-            let report = expect(mx, &since, "queue-ownership", "postfix set-permissions");
-            assert!(report.contains("[permission-denied]"), "{report}");
-        }
-        // ironpost's qmgr warns ("open active/ABCDEF5678: Permission denied") and moves
-        // the file to corrupt, where no ownership check looks: the generic line is the
-        // root cause. (A difference from Postfix's qmgr, reported.)
-        System::Ironpost => {
-            expect(mx, &since, "permission-denied", "ls -l active/ABCDEF5678");
-        }
-    }
+    // Both qmgrs stop with the generic "fatal: open active ABCDEF5678: Permission
+    // denied" (qmgr_message.c: only a vanished file is skipped) and leave the file in
+    // active, where the ownership check names it first; the log's line is its knock-on
+    // error. No mail goes to corrupt for a local permission problem.
+    wait(mx, "fatal: open active ABCDEF5678: Permission denied");
+    let queue = mx.dir.join("queue");
+    assert!(
+        queue.join("active/ABCDEF5678").exists(),
+        "{system:?}: left in active"
+    );
+    assert!(
+        !queue.join("corrupt/ABCDEF5678").exists(),
+        "{system:?}: not corrupt"
+    );
+    let report = expect(mx, &since, "queue-ownership", "postfix set-permissions");
+    assert!(report.contains("[permission-denied]"), "{report}");
     for queue in ["incoming", "active", "corrupt"] {
         let _ = std::fs::remove_file(mx.dir.join("queue").join(queue).join("ABCDEF5678"));
     }
