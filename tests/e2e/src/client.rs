@@ -59,3 +59,44 @@ pub fn normalize(message: &str, port: u16) -> String {
     out.replace(&format!("_{port}._tcp"), "_PORT._tcp")
         .replace(&format!(":{port}"), ":PORT")
 }
+
+/// Sends a message with subject `subject` from user@vmail.e2e.test to `to` and waits
+/// (60 seconds) for a log line of the client (`client` says which lines are) that names
+/// the recipient and contains `want`; fails the test, keeping the instance, when none
+/// comes. The log lines since the message was sent.
+#[track_caller]
+pub fn send_and_wait(
+    mx: &Instance,
+    to: &str,
+    subject: &str,
+    want: &str,
+    client: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let before = mx.log().lines().count();
+    mx.send(mx.smtp_port, "user@vmail.e2e.test", to, subject)
+        .unwrap();
+    let needle = format!("to=<{to}>");
+    let done = |l: &str| client(l) && l.contains(&needle) && l.contains(want);
+    if !crate::wait_until(60, || mx.log().lines().skip(before).any(done)) {
+        mx.keep_for_inspection();
+        panic!("no {want} for {to}:\n{}", mx.log());
+    }
+    mx.log().lines().skip(before).map(str::to_string).collect()
+}
+
+/// A log line's message (after "]: "), normalized as by `normalize`.
+pub fn message(line: &str, port: u16) -> Option<String> {
+    line.split_once("]: ").map(|(_, m)| normalize(m, port))
+}
+
+/// The lines of a scripted server's transcript, sorted (the servers' order is not
+/// the clients').
+pub fn received(transcript: &std::path::Path) -> Vec<String> {
+    let mut lines: Vec<String> = std::fs::read_to_string(transcript)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}

@@ -8,9 +8,8 @@
 //! chrooted daemons read (queue/etc/resolv.conf). Tests that may run at the same time
 //! use different addresses.
 
-use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 /// The server's Python source.
 const SERVER: &str = include_str!("dns.py");
@@ -32,7 +31,9 @@ pub fn resolve_in_jail(mx: &crate::Instance, addr: &str) {
 }
 
 /// A running server, stopped when dropped.
-pub struct DnsServer(Child);
+pub struct DnsServer {
+    _process: crate::child::KillOnDrop,
+}
 
 impl DnsServer {
     /// Starts a server on `addr` port 53 answering from `zone` (JSON: `{"name":
@@ -40,29 +41,14 @@ impl DnsServer {
     /// to `log`; None after `testkit::skip` when it cannot run or listen.
     #[track_caller]
     pub fn start(addr: &str, zone: &str, log: &Path) -> Option<DnsServer> {
-        let Ok(mut child) = Command::new("python3")
-            .args(["-c", SERVER, addr, zone])
-            .arg(log)
-            .stdout(Stdio::piped())
-            .spawn()
-        else {
-            testkit::skip("python3 cannot run");
-            return None;
-        };
-        let mut ready = String::new();
-        let _ = std::io::BufReader::new(child.stdout.take().expect("a pipe")).read_line(&mut ready);
-        let server = DnsServer(child);
-        if ready.trim() != "ready" {
-            testkit::skip(format!("cannot listen on {addr} port 53"));
-            return None;
+        let server = crate::child::spawn_ready(
+            Command::new("python3")
+                .args(["-c", SERVER, addr, zone])
+                .arg(log),
+        );
+        if server.is_none() {
+            testkit::skip(format!("python3 cannot run or listen on {addr} port 53"));
         }
-        Some(server)
-    }
-}
-
-impl Drop for DnsServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        server.map(|_process| DnsServer { _process })
     }
 }

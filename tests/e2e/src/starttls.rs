@@ -47,21 +47,13 @@ pub fn start(transcript: &Path, name: &str, listeners: &[Listener]) -> KillOnDro
             l.label, l.addr, l.port, l.mode, l.cert, l.key
         )
     });
-    let mut child = Command::new("python3")
-        .args(["-c", SERVER])
-        .arg(transcript)
-        .arg(name)
-        .args(specs)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
-    let mut ready = String::new();
-    let _ = std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().expect("a pipe")),
-        &mut ready,
-    );
-    let servers = KillOnDrop(child);
-    assert_eq!(ready.trim(), "ready", "the scripted servers did not start");
-    servers
+    crate::child::spawn_ready(
+        Command::new("python3")
+            .args(["-c", SERVER])
+            .arg(transcript)
+            .arg(name)
+            .args(specs)
+            .stderr(Stdio::null()),
+    )
+    .expect("the scripted servers did not start")
 }

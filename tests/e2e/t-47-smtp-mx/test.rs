@@ -12,9 +12,10 @@
 //! replies, each recipient's status with its relay and reason, delays left out), the
 //! bounce notices and what each server received are compared.
 
+use e2e::child::KillOnDrop;
 use e2e::dns::DnsServer;
 use e2e::{free_port, wait_until};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 /// Where the DNS server listens (t-22 uses 127.0.0.153).
 const DNS_ADDR: &str = "127.0.0.154";
@@ -99,41 +100,24 @@ print("ready", flush=True)
 threading.Event().wait()
 "#;
 
-/// The scripted servers, stopped when dropped.
-struct Servers(Child);
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts the servers on `port` of their addresses.
-fn servers(port: u16, transcript: &std::path::Path) -> Servers {
-    let mut child = Command::new("python3")
-        .args(["-c", SERVER, &port.to_string()])
-        .arg(transcript)
-        .args([
-            "127.0.0.31=ok",
-            "127.0.0.32=ok",
-            "127.0.0.33=421",
-            "127.0.0.34=554",
-            "127.0.0.35=rcpt450",
-            "127.0.0.38=rcpt450",
-            "127.0.0.39=ok",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
-    let mut ready = String::new();
-    let _ = std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().expect("a pipe")),
-        &mut ready,
-    );
-    assert_eq!(ready.trim(), "ready", "the scripted servers did not start");
-    Servers(child)
+fn servers(port: u16, transcript: &std::path::Path) -> KillOnDrop {
+    e2e::child::spawn_ready(
+        Command::new("python3")
+            .args(["-c", SERVER, &port.to_string()])
+            .arg(transcript)
+            .args([
+                "127.0.0.31=ok",
+                "127.0.0.32=ok",
+                "127.0.0.33=421",
+                "127.0.0.34=554",
+                "127.0.0.35=rcpt450",
+                "127.0.0.38=rcpt450",
+                "127.0.0.39=ok",
+            ])
+            .stderr(Stdio::null()),
+    )
+    .expect("the scripted servers did not start")
 }
 
 /// The recipients, each with the status its delivery ends in.
@@ -161,7 +145,7 @@ struct Setup {
     port: u16,
     transcript: std::path::PathBuf,
     _dns: DnsServer,
-    _servers: Servers,
+    _servers: KillOnDrop,
 }
 
 fn setup(name: &str, ours: bool, dns_addr: &str) -> Option<Setup> {
@@ -200,29 +184,12 @@ fn run(ours: bool) -> Option<Seen> {
     let (mx, port, transcript) = (&setup.mx, setup.port, &setup.transcript);
     let mut per_case = Vec::new();
     for (n, (to, want)) in CASES.iter().enumerate() {
-        let before = mx.log().lines().count();
-        mx.send(mx.smtp_port, "user@vmail.e2e.test", to, &format!("t47-{n}"))
-            .unwrap();
-        let needle = format!("to=<{to}>");
-        let done = |l: &str| {
-            (l.contains("postfix/smtp[") || l.contains("postfix/fallback[")) && l.contains(&needle)
-        };
-        if !wait_until(60, || {
-            mx.log()
-                .lines()
-                .skip(before)
-                .any(|l| done(l) && l.contains(want))
-        }) {
-            mx.keep_for_inspection();
-            panic!("no {want} for {to}:\n{}", mx.log());
-        }
-        let log = mx.log();
+        let client = |l: &str| l.contains("postfix/smtp[") || l.contains("postfix/fallback[");
+        let log = e2e::client::send_and_wait(mx, to, &format!("t47-{n}"), want, client);
         let mut lines: Vec<String> = log
-            .lines()
-            .skip(before)
-            .filter(|l| l.contains("postfix/smtp[") || l.contains("postfix/fallback["))
-            .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
-            .map(|m| e2e::client::normalize(m, port))
+            .iter()
+            .filter(|l| client(l))
+            .filter_map(|l| e2e::client::message(l, port))
             .collect();
         // Hosts of equal preference are tried in either order, and the reason names
         // the last one.
@@ -242,12 +209,7 @@ fn run(ours: bool) -> Option<Seen> {
     let bounced = CASES.iter().filter(|(_, w)| *w == "status=bounced").count();
     wait_until(30, || mx.mailbox().len() >= bounced);
     let notices = e2e::delivered::notice_lines(&mx.mailbox(), &[], str::to_string);
-    let mut received: Vec<String> = std::fs::read_to_string(transcript)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    received.sort();
+    let received = e2e::client::received(transcript);
     Some((per_case, notices, received))
 }
 

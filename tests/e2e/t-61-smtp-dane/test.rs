@@ -30,7 +30,7 @@
 
 use e2e::dns::DnsServer;
 use e2e::starttls::{Listener, test_cert};
-use e2e::{free_port, wait_until};
+use e2e::free_port;
 use std::process::Command;
 
 /// Where the DNS server listens (t-22 and t-47 use 127.0.0.153 and .154).
@@ -248,25 +248,10 @@ fn run(ours: bool) -> Option<Seen> {
     mx.start();
     let mut per_case = Vec::new();
     for (n, (to, want)) in CASES.iter().enumerate() {
-        let before = mx.log().lines().count();
-        mx.send(mx.smtp_port, "user@vmail.e2e.test", to, &format!("t61-{n}"))
-            .unwrap();
-        let needle = format!("to=<{to}>");
-        let ours_smtp = |l: &str| l.contains("postfix/smtp[") || l.contains("postfix/smtp2");
-        let done = |l: &str| ours_smtp(l) && l.contains(&needle);
-        if !wait_until(60, || {
-            mx.log()
-                .lines()
-                .skip(before)
-                .any(|l| done(l) && l.contains(want))
-        }) {
-            mx.keep_for_inspection();
-            panic!("no {want} for {to}:\n{}", mx.log());
-        }
-        let lines: Vec<String> = mx
-            .log()
-            .lines()
-            .skip(before)
+        let client = |l: &str| l.contains("postfix/smtp[") || l.contains("postfix/smtp2");
+        let log = e2e::client::send_and_wait(&mx, to, &format!("t61-{n}"), want, client);
+        let lines: Vec<String> = log
+            .iter()
             .filter(|l| {
                 l.contains("postfix/smtp[")
                     || (l.contains("postfix/smtp2")
@@ -280,17 +265,12 @@ fn run(ours: bool) -> Option<Seen> {
                         .iter()
                         .any(|w| l.contains(w)))
             })
-            .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
-            .map(|m| e2e::client::normalize(m, port).replace(&spki.to_uppercase(), "SPKI"))
+            .filter_map(|l| e2e::client::message(l, port))
+            .map(|m| m.replace(&spki.to_uppercase(), "SPKI"))
             .collect();
         per_case.push(lines);
     }
-    let mut received: Vec<String> = std::fs::read_to_string(&transcript)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    received.sort();
+    let received = e2e::client::received(&transcript);
     Some((per_case, received))
 }
 
@@ -358,25 +338,14 @@ fn probe_run(ours: bool) -> Option<Vec<String>> {
     let _dns = DnsServer::start(PROBE_DNS_ADDR, &zone, &dns_log)?;
     mx.start();
     let to = "p@unsigned.dane.test";
-    mx.send(mx.smtp_port, "user@vmail.e2e.test", to, "t61-probe")
-        .unwrap();
-    let needle = format!("to=<{to}>");
-    if !wait_until(60, || {
-        mx.log()
-            .lines()
-            .any(|l| l.contains("postfix/smtp[") && l.contains(&needle))
-    }) {
-        mx.keep_for_inspection();
-        panic!("no delivery attempt for {to}:\n{}", mx.log());
-    }
+    let smtp = |l: &str| l.contains("postfix/smtp[");
+    let log = e2e::client::send_and_wait(&mx, to, "t61-probe", "", smtp);
     let queries = std::fs::read_to_string(&dns_log).unwrap_or_default();
     assert!(queries.lines().any(|q| q == " NS DO"), "{queries}");
     Some(
-        mx.log()
-            .lines()
-            .filter(|l| l.contains("postfix/smtp["))
-            .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
-            .map(|m| e2e::client::normalize(m, port))
+        log.iter()
+            .filter(|l| smtp(l))
+            .filter_map(|l| e2e::client::message(l, port))
             .collect(),
     )
 }
