@@ -113,7 +113,8 @@ fn main() {
     }
     let apart = reports_apart(&config, &lines);
     let mut findings = triage::engine::diagnose_with_reports(&lines, &apart);
-    triage::engine::quote_reports(&mut findings, &quote);
+    let crash_dir = crash_directory(&config);
+    triage::engine::quote_reports(&mut findings, &|file: &str| quote(&crash_dir, file));
     if json {
         print!("{}", triage::engine::json(&findings));
     } else {
@@ -139,7 +140,7 @@ fn reports_apart(config: &Config, lines: &[Line]) -> Vec<(u32, String)> {
     if crashes.is_empty() {
         return Vec::new();
     }
-    let dir = PathBuf::from(config.str(&DATA_DIRECTORY).unwrap_or_default()).join("crash");
+    let dir = crash_directory(config);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -167,9 +168,49 @@ fn reports_apart(config: &Config, lines: &[Line]) -> Vec<(u32, String)> {
     out
 }
 
-/// A crash report's key lines, or why it cannot be read.
-fn quote(file: &str) -> Vec<String> {
-    match std::fs::read(file) {
+/// `$data_directory/crash`, where the daemons leave their reports.
+fn crash_directory(config: &Config) -> PathBuf {
+    PathBuf::from(config.str(&DATA_DIRECTORY).unwrap_or_default()).join("crash")
+}
+
+/// The most of a report read: reports are a few kilobytes; the cap keeps a wrong file
+/// from costing more than this.
+const REPORT_LIMIT: u64 = 1 << 20;
+
+/// A crash report's key lines, or why it cannot be read. The file name comes from the
+/// log, which any local user can write to (`logger -t postfix/master`), and posttriage
+/// runs as root: only a regular file directly under `crash_dir` is read, opened without
+/// following a symbolic link and without blocking on a FIFO, and at most
+/// [`REPORT_LIMIT`] bytes of it.
+fn quote(crash_dir: &std::path::Path, file: &str) -> Vec<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = std::path::Path::new(file);
+    let inside = path.parent().is_some_and(|parent| {
+        match (parent.canonicalize(), crash_dir.canonicalize()) {
+            (Ok(parent), Ok(dir)) => parent == dir,
+            _ => false,
+        }
+    });
+    if !inside {
+        return vec![format!(
+            "not read: it is not in {} (data_directory)",
+            crash_dir.display()
+        )];
+    }
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(path);
+    let read = opened.and_then(|f| {
+        if !f.metadata()?.is_file() {
+            return Err(std::io::Error::other("not a regular file"));
+        }
+        let mut bytes = Vec::new();
+        f.take(REPORT_LIMIT).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    });
+    match read {
         Ok(bytes) => triage::crash::key_lines(&String::from_utf8_lossy(&bytes)),
         Err(e) => vec![format!(
             "cannot read it: {} (reports are mode 0600, owned by mail_owner: run posttriage as root)",
@@ -213,4 +254,48 @@ fn window(log: Vec<Line>, whole: bool, since: Option<u64>, until: Option<u64>) -
         .map(|i| start + i);
     let start = later_attempt.unwrap_or(start);
     log.into_iter().skip(start).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+    use std::path::Path;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("posttriage-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("crash")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn only_regular_files_of_the_crash_directory_are_read() {
+        let dir = scratch("quote");
+        let crash = dir.join("crash");
+        let report = crash.join("smtpd.42.20261206T170000Z");
+        std::fs::write(&report, "reason: signal 11\nend of report\n").unwrap();
+        let read = |p: &Path| quote(&crash, p.to_str().unwrap());
+        assert_eq!(read(&report), ["reason: signal 11"]);
+
+        // Named by a forged log line: elsewhere, a link, a FIFO.
+        let outside = dir.join("secret");
+        std::fs::write(&outside, "reason: root's secret\nend of report\n").unwrap();
+        assert!(read(&outside)[0].starts_with("not read: it is not in "));
+        let link = crash.join("smtpd.43.20261206T170000Z");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        assert!(
+            read(&link)[0].starts_with("cannot read it: "),
+            "{:?}",
+            read(&link)
+        );
+        let fifo = crash.join("smtpd.44.20261206T170000Z");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        assert!(
+            read(&fifo)[0].starts_with("cannot read it: "),
+            "{:?}",
+            read(&fifo)
+        );
+        assert!(read(Path::new("/dev/zero"))[0].starts_with("not read: "));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
