@@ -94,9 +94,11 @@ pub fn mixed_system_possible() -> bool {
     testkit::require_root() && testkit::require_postfix_program(&format!("{POSTFIX_DAEMONS}/smtpd"))
 }
 
-/// A loopback port nobody listens on right now.
+/// A port nobody listens on right now, on any address: tests listen on 127.0.0.1, on
+/// other 127.0.0.x addresses and on the wildcard address, and a port taken from
+/// 127.0.0.1 alone could be bound on one of those already.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+    std::net::TcpListener::bind("0.0.0.0:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
