@@ -138,7 +138,9 @@ impl Session<'_> {
             sasl_username: self.sasl_username,
             sasl_method: self.sasl_method,
             sasl_sender: None,
-            rcpt_count: 0,
+            // The one recipient is accepted by DATA, so reject_multi_recipient_bounce
+            // (and a policy server's recipient_count) sees the count a session would.
+            rcpt_count: usize::from(stage == "DATA"),
             size: 0,
             instance: "whatif",
             tls: self.tls,

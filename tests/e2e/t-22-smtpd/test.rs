@@ -985,3 +985,64 @@ fn ccert_steps(tls: &str) -> [(&str, usize); 8] {
         QUIT,
     ]
 }
+
+#[test]
+fn multi_recipient_bounce_matches_postfix() {
+    // b@ gets the restriction at RCPT (through a class, so that c@ passes and the
+    // transaction reaches DATA); at DATA every transaction gets it.
+    let main_cf = [
+        ("mynetworks", "127.0.0.0/8"),
+        ("smtpd_restriction_classes", "one_bounce"),
+        ("one_bounce", "reject_multi_recipient_bounce"),
+        (
+            "smtpd_recipient_restrictions",
+            "check_recipient_access inline:{{b@example.com=one_bounce}}",
+        ),
+        ("smtpd_data_restrictions", "reject_multi_recipient_bounce"),
+    ];
+    let Some(pair) = start("multi-bounce", &main_cf, &[]) else {
+        return;
+    };
+    // DATA is sent only where it is refused: a 354 would take what follows as content.
+    let steps = |sender: &'static str, second: &'static str, data: bool| {
+        let mut steps = vec![
+            EHLO,
+            (sender, 1),
+            ("RCPT TO:<a@example.com>\r\n", 1),
+            (second, 1),
+        ];
+        if data {
+            steps.push(("DATA\r\n", 1));
+        }
+        steps.extend([("RSET\r\n", 1), QUIT]);
+        steps
+    };
+    let replies = pair.compare(
+        "RCPT stage",
+        "127.0.0.2",
+        &steps("MAIL FROM:<>\r\n", "RCPT TO:<b@example.com>\r\n", false),
+    );
+    assert!(
+        replies.contains(
+            "550 5.5.3 <b@example.com>: Recipient address rejected: Multi-recipient bounce"
+        ),
+        "{replies}"
+    );
+    let replies = pair.compare(
+        "DATA stage",
+        "127.0.0.2",
+        &steps("MAIL FROM:<>\r\n", "RCPT TO:<c@example.com>\r\n", true),
+    );
+    assert!(
+        replies.contains("550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce"),
+        "{replies}"
+    );
+    // Only the null sender is limited.
+    let sender = steps(
+        "MAIL FROM:<s@example.org>\r\n",
+        "RCPT TO:<b@example.com>\r\n",
+        false,
+    );
+    let replies = pair.compare("a sender", "127.0.0.2", &sender);
+    assert!(!replies.contains("Multi-recipient"), "{replies}");
+}

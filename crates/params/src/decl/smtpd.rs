@@ -153,6 +153,9 @@ crate::params! {
     /// Reply code when reject_plaintext_session refuses a session without TLS. The default
     /// is 450.
     "plaintext_reject_code" PLAINTEXT_REJECT_CODE: Int = "450";
+    /// Reply code when reject_multi_recipient_bounce refuses a null-sender message with
+    /// more than one recipient. The default is 550.
+    "multi_recipient_bounce_reject_code" MULTI_RECIPIENT_BOUNCE_REJECT_CODE: Int = "550";
     /// Reply code when reject_unauth_destination refuses a recipient. The default is 554.
     "relay_domains_reject_code" RELAY_DOMAINS_REJECT_CODE: Int = "554";
     /// Reply code for the reject_non_fqdn_* restrictions. The default is 504.

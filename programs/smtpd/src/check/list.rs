@@ -93,6 +93,8 @@ pub enum Restriction {
     RejectInvalidHelo,
     /// `reject_unauth_pipelining`: the client sent commands before it was allowed to.
     RejectUnauthPipelining,
+    /// `reject_multi_recipient_bounce`: a null sender with more than one recipient.
+    RejectMultiRecipientBounce,
     /// `reject_unknown_client_hostname` (also `reject_unknown_client`).
     RejectUnknownClient,
     /// `reject_unknown_reverse_client_hostname`.
@@ -209,6 +211,10 @@ const SIMPLE: &[(&str, Restriction)] = &[
     (
         "reject_unauth_pipelining",
         Restriction::RejectUnauthPipelining,
+    ),
+    (
+        "reject_multi_recipient_bounce",
+        Restriction::RejectMultiRecipientBounce,
     ),
     (
         "reject_unknown_reverse_client_hostname",

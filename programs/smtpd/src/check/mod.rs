@@ -390,6 +390,7 @@ impl Checker {
                 self.refusal(503, "5.5.0", &text, ErrorClass::Protocol)
             }
             Restriction::RejectUnauthPipelining => Verdict::Dunno,
+            Restriction::RejectMultiRecipientBounce => self.multi_recipient_bounce(facts, subject),
             Restriction::RejectUnknownClient => {
                 self.unknown_client(facts.peer.name_status, "hostname", "7.25", facts.peer)
             }
@@ -629,6 +630,26 @@ impl Checker {
             facts,
         )?;
         self.deferred_permit(facts)
+    }
+
+    /// `reject_multi_recipient_bounce`: a bounce goes to one recipient. At RCPT the count
+    /// is of the recipients already accepted, so the second one is refused; at DATA and
+    /// after it the count includes them all, so more than one is refused.
+    fn multi_recipient_bounce(&self, facts: &Facts, subject: &Subject) -> Verdict {
+        let limit = usize::from(facts.stage != "RCPT");
+        if facts.sender != Some("") || facts.rcpt_count <= limit {
+            return Verdict::Dunno;
+        }
+        let text = format!(
+            "<{}>: {} rejected: Multi-recipient bounce",
+            subject.name, subject.class
+        );
+        self.refusal(
+            self.codes.multi_rcpt_bounce,
+            "5.5.3",
+            &text,
+            ErrorClass::Policy,
+        )
     }
 
     /// `reject_unknown_client_hostname` and `reject_unknown_reverse_client_hostname`:

@@ -23,6 +23,8 @@ pub struct Codes {
     pub defer: u16,
     /// `plaintext_reject_code`.
     pub plaintext: u16,
+    /// `multi_recipient_bounce_reject_code`.
+    pub multi_rcpt_bounce: u16,
     /// `access_map_reject_code`.
     pub access_reject: u16,
     /// `access_map_defer_code`.
@@ -123,6 +125,7 @@ impl Codes {
             reject: code(config, &s::REJECT_CODE),
             defer: code(config, &s::DEFER_CODE),
             plaintext: code(config, &s::PLAINTEXT_REJECT_CODE),
+            multi_rcpt_bounce: code(config, &s::MULTI_RECIPIENT_BOUNCE_REJECT_CODE),
             access_reject: code(config, &s::ACCESS_MAP_REJECT_CODE),
             access_defer: code(config, &s::ACCESS_MAP_DEFER_CODE),
             relay: code(config, &s::RELAY_DOMAINS_REJECT_CODE),
