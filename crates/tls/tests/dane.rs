@@ -8,6 +8,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -16,6 +17,10 @@ use tls::{ClientLevel, ClientSettings, ClientTls, Dane, Digest, StartProps, Tlsa
 fn cert(name: &str) -> String {
     format!("{}/tests/golden/certs/{name}", env!("CARGO_MANIFEST_DIR"))
 }
+
+/// How long either side waits for the other: a failure on one side must end the test,
+/// not leave the other side blocked.
+const PATIENCE: Duration = Duration::from_secs(30);
 
 fn der_certs(name: &str) -> Vec<CertificateDer<'static>> {
     CertificateDer::pem_file_iter(cert(name))
@@ -39,8 +44,25 @@ fn server() -> (u16, std::thread::JoinHandle<()>) {
         .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
     let handle = std::thread::spawn(move || {
-        let (mut sock, _) = listener.accept().unwrap();
+        // A client that failed before connecting never comes: give up then.
+        let deadline = Instant::now() + PATIENCE;
+        let mut sock = loop {
+            match listener.accept() {
+                Ok((sock, _)) => break sock,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if Instant::now() > deadline {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        };
+        sock.set_nonblocking(false).unwrap();
+        sock.set_read_timeout(Some(PATIENCE)).unwrap();
+        sock.set_write_timeout(Some(PATIENCE)).unwrap();
         let mut conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
         while conn.is_handshaking() {
             if conn.complete_io(&mut sock).is_err() {
@@ -71,6 +93,8 @@ fn connect(level: ClientLevel, dane: &Dane, loglevel: i32) -> (Trust, Vec<String
     };
     let engine = ClientTls::new(&settings, &mut log).unwrap();
     let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(PATIENCE)).unwrap();
+    sock.set_write_timeout(Some(PATIENCE)).unwrap();
     let matches = Vec::new();
     let props = StartProps {
         level,
