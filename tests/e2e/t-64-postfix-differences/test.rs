@@ -117,8 +117,15 @@ fn same_on_both<T: PartialEq + std::fmt::Debug>(
 }
 
 /// `postfix start` that fails: its exit status, standard error and new log lines; a
-/// master that came up after all is stopped first.
-fn failed_start(mx: &Instance, system: System) -> (Option<i32>, String, Vec<String>) {
+/// master that came up after all is stopped first. `last` is the last log line the
+/// failure writes, if it writes any: a dying master's lines reach the log through
+/// postlogd or the file system after `postfix start` has returned, so they are waited
+/// for (on a loaded machine that can take seconds) before the lines are read.
+fn failed_start(
+    mx: &Instance,
+    system: System,
+    last: Option<&str>,
+) -> (Option<i32>, String, Vec<String>) {
     let before = mx.log().len();
     let out = postfix(mx, system, &["start"]);
     if out.status.success() {
@@ -126,9 +133,16 @@ fn failed_start(mx: &Instance, system: System) -> (Option<i32>, String, Vec<Stri
         mx.keep_for_inspection();
         panic!("postfix start succeeded:\n{}", mx.log());
     }
-    // Lines a dying master wrote go to postlogd or the file before it exits; a moment
-    // for the file system.
-    std::thread::sleep(Duration::from_millis(300));
+    match last {
+        Some(line) => assert!(
+            wait_until(30, || log_lines(mx, before).iter().any(|l| l == line)),
+            "{system:?}: no log line {line:?} after a failed start:\n{}",
+            mx.log()
+        ),
+        // Nothing to wait for: a line that came late would only make the comparison
+        // fail, never pass wrongly; a moment lets the usual ones arrive.
+        None => std::thread::sleep(Duration::from_millis(300)),
+    }
     let dir = mx.dir.display().to_string();
     (
         out.status.code(),
@@ -141,12 +155,10 @@ fn failed_start(mx: &Instance, system: System) -> (Option<i32>, String, Vec<Stri
 fn an_inet_port_that_is_no_service_name() {
     same_on_both("t-64-port", |mx, system| {
         replace_smtpd_line(mx, "127.0.0.1:smtpp inet n - n - - smtpd");
-        let got = failed_start(mx, system);
-        assert!(
-            got.2
-                .contains(&"postfix/master[PID]: fatal: 127.0.0.1:smtpp: Servname not supported for ai_socktype".to_string()),
-            "{got:#?}"
-        );
+        let fatal =
+            "postfix/master[PID]: fatal: 127.0.0.1:smtpp: Servname not supported for ai_socktype";
+        let got = failed_start(mx, system, Some(fatal));
+        assert!(got.2.contains(&fatal.to_string()), "{got:#?}");
         got
     });
 }
@@ -166,16 +178,14 @@ fn a_master_cf_that_does_not_parse() {
         let mut answers = Vec::new();
         for line in broken {
             replace_smtpd_line(mx, line);
-            let (code, stderr, log) = failed_start(mx, system);
+            let fatal = "postfix/postfix-script[PID]: fatal: cannot execute /usr/sbin/postconf!";
+            let (code, stderr, log) = failed_start(mx, system, Some(fatal));
             // postconf's words on standard error, postfix-script's in the log.
             assert!(
                 stderr.starts_with("/usr/sbin/postconf: fatal: "),
                 "{stderr}"
             );
-            assert_eq!(
-                log,
-                ["postfix/postfix-script[PID]: fatal: cannot execute /usr/sbin/postconf!"]
-            );
+            assert_eq!(log, [fatal]);
             answers.push((code, stderr.replace(&port, "PORT"), log));
             // Every command stops there, not only start.
             let status = postfix(mx, system, &["status"]);
@@ -197,7 +207,7 @@ fn an_inet_interfaces_address_this_host_lacks() {
     same_on_both("t-64-interfaces", |mx, system| {
         mx.set_main_cf("inet_interfaces", "127.0.0.1, 198.51.100.7");
         // Said on a terminal only: not on a pipe, not in the log.
-        let got = failed_start(mx, system);
+        let got = failed_start(mx, system, None);
         assert_eq!(got, (Some(1), String::new(), Vec::new()));
         got
     });
@@ -218,7 +228,8 @@ fn silent_server(port: u16) -> TcpListener {
 }
 
 /// One SMTP session with RCPT TO for each of `rcpts`; the server's replies to them.
-fn rcpt_replies(port: u16, rcpts: &[&str]) -> Vec<String> {
+/// `after(i)` runs once the reply to the `i`th RCPT is in, before the next one is sent.
+fn rcpt_replies(port: u16, rcpts: &[&str], mut after: impl FnMut(usize)) -> Vec<String> {
     let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
@@ -243,9 +254,10 @@ fn rcpt_replies(port: u16, rcpts: &[&str]) -> Vec<String> {
     send("MAIL FROM:<a@example.org>");
     reply();
     let mut out = Vec::new();
-    for rcpt in rcpts {
+    for (i, rcpt) in rcpts.iter().enumerate() {
         send(&format!("RCPT TO:<{rcpt}>"));
         out.push(reply().trim_end().to_string());
+        after(i);
     }
     send("QUIT");
     reply();
@@ -273,6 +285,23 @@ fn probes_beyond_address_verify_pending_request_limit_are_deferred() {
                 "two@relay.e2e.test",
                 "three@relay.e2e.test",
             ],
+            |i| {
+                // qmgr defers a probe when the limit's worth of probes is in the active
+                // queue as it reads the probe: the first one must be there (its "queue
+                // active" line written as qmgr reads it) before the second is asked for,
+                // or qmgr may read both in one scan and defer either.
+                if i == 0 {
+                    assert!(
+                        wait_until(60, || log_lines(mx, before)
+                            .iter()
+                            .any(|l| l.starts_with("postfix/qmgr[PID]: ")
+                                && l.contains("from=<double-bounce")
+                                && l.ends_with("(queue active)"))),
+                        "{system:?}: the first probe never reached the active queue:\n{}",
+                        mx.log()
+                    );
+                }
+            },
         );
         assert!(
             replies[1].ends_with("unverified address: Too many address verification requests"),
@@ -298,7 +327,7 @@ fn smtpd_warns_when_queue_minfree_is_below_one_and_a_half_messages() {
             System::Postfix => mx.postfix_of(System::Postfix, &["start"]),
         };
         mx.wait_log("daemon started -- version", 20);
-        let _ = rcpt_replies(mx.smtp_port, &[]);
+        let _ = rcpt_replies(mx.smtp_port, &[], |_| {});
         let needle = "should be at least 1.5*message_size_limit";
         let seen = wait_until(10, || mx.log().contains(needle));
         let lines: Vec<String> = log_lines(mx, 0)
