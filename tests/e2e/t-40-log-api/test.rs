@@ -11,7 +11,8 @@
 //! SASL logins through a private Dovecot (from 127.0.0.6 and .8, and an unoffered mechanism
 //! from .15), a client that hangs up after EHLO (.7), one that sends unknown commands until
 //! smtpd_hard_error_limit (.9), relaying refused (.11), commands pipelined before the EHLO
-//! reply (.12) or with DATA (.25, refused by reject_unauth_pipelining), and through a
+//! reply (.12) or with DATA (.25, refused by reject_unauth_pipelining), a bounce to two
+//! recipients (.26, refused at DATA by reject_multi_recipient_bounce), and through a
 //! second, chrooted smtpd resolving through a loopback DNS server (e2e::dns) one client per
 //! kind of reject: an RBL listing (.10), a client access REJECT (.14) and a warn_if_reject
 //! one (.22), HELO names that are no FQDN (.16), invalid (.17) or not found (.18), senders
@@ -129,7 +130,10 @@ const RESTRICTED: [(&str, &str); 9] = [
         "smtpd_recipient_restrictions",
         "check_recipient_access,texthash:@DIR@/etc/verified",
     ),
-    ("smtpd_data_restrictions", "reject_unauth_pipelining"),
+    (
+        "smtpd_data_restrictions",
+        "reject_unauth_pipelining,reject_multi_recipient_bounce",
+    ),
     // A bounced probe refuses for good; the first question, asked once, always finds the
     // probe under way (the answer does not race the probe).
     ("unverified_recipient_reject_code", "550"),
@@ -318,6 +322,12 @@ fn workload(mx: &Instance, restricted: u16, system: System) {
     let improper = "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command \
                     pipelining";
     assert!(replies.contains(improper), "{replies}");
+    // A bounce to two recipients (.26): its 550 at DATA is what fail2ban's "Data command
+    // rejected" finds.
+    let talk = ["talk", ehlo, "MAIL FROM:<>", to, to, "DATA", "QUIT"];
+    let replies = client_at(restricted, "127.0.0.26", &talk);
+    let bounce = "550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce";
+    assert!(replies.contains(bounce), "{replies}");
     // A recipient whose verification probe bounces: in progress (.23), then undeliverable
     // once the probe's result is in (.24).
     let rcpt = "RCPT TO:<x@bounce.e2e.test>";
@@ -582,18 +592,18 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
     // Each section has something to compare: the totals, the connections, each detail
     // section's groups and the warnings, fatal errors and panics.
     for needle in [
-        "11 received",
+        "12 received",
         "4 delivered",
         "2 deferred (2 deferrals)",
         "1 bounced",
-        "14 rejected (73%)",
+        "15 rejected (75%)",
         "1 reject warnings",
         "1 held",
         "1 discarded (5%)",
-        "29 connections",
-        "21 hosts/domains",
-        "Per-Hour Traffic Summary, summed: 11 4 2 1 17",
-        "Per-Hour SMTPD Connection Summary, summed: 29",
+        "30 connections",
+        "22 hosts/domains",
+        "Per-Hour Traffic Summary, summed: 12 4 2 1 18",
+        "Per-Hour SMTPD Connection Summary, summed: 30",
         "4 3187 0 T s T s vmail.e2e.test",
         "6 2055 vmail.e2e.test",
         "2 T T T 127.0.0.6",
@@ -607,6 +617,7 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
         "smtpd (total: 5)",
         "DATA",
         "1 127.0.0.25",
+        "1 127.0.0.26",
         "1 t40 cannot go on",
         "1 t40 impossible state",
     ] {
@@ -646,15 +657,15 @@ fn pflogsumm_and_fail2ban_read_ironpost_s_log_as_postfix_s() {
         // every regex line of every mode finds someone. normal's first line: the RBL
         // listing (.10), relaying (.11), a client access reject (.14), the HELO that is no
         // FQDN (.16) and the one not found (.18), the sender domain not found (.20), the
-        // undeliverable address (.24) and the unknown users (.5); its second: pipelining
-        // before the EHLO reply (.12) and with DATA (.25), and the error limit (.9). Not
-        // the invalid HELO (.17, a 501), the unqualified sender and recipient (.19, .21:
-        // "address", not "hostname"), the reject warning (.22) nor the verification in
-        // progress (.23). rbl: the listed client. auth: the failed logins (.6, .8) but not
-        // the mechanism Dovecot does not offer (.15), which only auth2 (aggressive) counts.
-        // ddos: the sessions with failed logins (auth=0/1) and the hang-up (.7). errors:
-        // .9.
-        let reject = [10, 11, 12, 14, 16, 18, 20, 24, 25, 5, 5, 9];
+        // undeliverable address (.24), the multi-recipient bounce (.26) and the unknown
+        // users (.5); its second: pipelining before the EHLO reply (.12) and with DATA
+        // (.25), and the error limit (.9). Not the invalid HELO (.17, a 501), the
+        // unqualified sender and recipient (.19, .21: "address", not "hostname"), the
+        // reject warning (.22) nor the verification in progress (.23). rbl: the listed
+        // client. auth: the failed logins (.6, .8) but not the mechanism Dovecot does not
+        // offer (.15), which only auth2 (aggressive) counts. ddos: the sessions with failed
+        // logins (auth=0/1) and the hang-up (.7). errors: .9.
+        let reject = [10, 11, 12, 14, 16, 18, 20, 24, 25, 26, 5, 5, 9];
         let auth = [6, 6, 8];
         let ddos = [15, 6, 6, 7, 8];
         let expected: Vec<u8> = match mode {
