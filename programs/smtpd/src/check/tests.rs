@@ -20,6 +20,7 @@ smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,
     check_recipient_access inline:{{gone@example.com=REJECT go away}, {strict@example.com=strict},
         {warn@example.com=warn_if_reject reject}, {coded@example.com=450 4.2.0 full}},
     reject
+smtpd_data_restrictions = reject_multi_recipient_bounce
 ";
 
 fn checker(soft_bounce: bool) -> (Checker, AddrForm) {
@@ -80,26 +81,55 @@ fn rcpt_as(
     recipient: &str,
 ) -> Result<(), String> {
     let peer = peer(addr);
-    let facts = Facts {
-        peer: &peer,
+    let mut facts = facts(&peer, form, "RCPT", sender, 0);
+    facts.recipient = Some(recipient);
+    facts.sasl_username = user;
+    checker.rcpt(&facts).map_err(|r| r.reply)
+}
+
+/// A session of `peer` at `stage`, from `sender` with `rcpt_count` recipients accepted.
+fn facts<'a>(
+    peer: &'a Peer,
+    form: &'a AddrForm,
+    stage: &'a str,
+    sender: &'a str,
+    rcpt_count: usize,
+) -> Facts<'a> {
+    Facts {
+        peer,
         helo: Some("client.example"),
         sender: Some(sender),
-        recipient: Some(recipient),
+        recipient: None,
         queue_id: None,
         protocol: "ESMTP",
-        stage: "RCPT",
+        stage,
         addr_form: form,
         ill_pipelining: false,
-        sasl_username: user,
+        sasl_username: None,
         sasl_method: None,
         sasl_sender: None,
-        rcpt_count: 0,
+        rcpt_count,
         size: 0,
         instance: "",
         tls: None,
         stress: "",
+    }
+}
+
+#[test]
+fn multi_recipient_bounce_counts_the_recipients_of_a_null_sender() {
+    let (mut checker, form) = checker(false);
+    let peer = peer("192.0.2.1");
+    let mut data = |sender, count| {
+        let facts = facts(&peer, &form, "DATA", sender, count);
+        checker.data(&facts).map_err(|r| r.reply)
     };
-    checker.rcpt(&facts).map_err(|r| r.reply)
+    assert_eq!(data("", 1), Ok(()));
+    assert_eq!(data("a@example.org", 2), Ok(()));
+    assert_eq!(
+        data("", 2),
+        Err("550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce".into())
+    );
 }
 
 #[test]
