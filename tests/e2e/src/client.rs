@@ -100,3 +100,26 @@ pub fn received(transcript: &std::path::Path) -> Vec<String> {
     lines.sort();
     lines
 }
+
+/// Compares the client's log lines case by case, ours against Postfix's (`cases` names
+/// them in order), once Postfix's are seen to hold each of `expected`, so that a
+/// scenario that no longer comes about cannot pass as equal.
+#[track_caller]
+pub fn assert_cases_equal(
+    ours: &[Vec<String>],
+    postfix: &[Vec<String>],
+    cases: &[&str],
+    expected: &[&str],
+) {
+    let all: Vec<&String> = postfix.iter().flatten().collect();
+    for want in expected {
+        assert!(
+            all.iter().any(|l| l.contains(want)),
+            "no {want:?} in {postfix:#?}"
+        );
+    }
+    assert_eq!(ours.len(), postfix.len());
+    for (n, (ours, theirs)) in ours.iter().zip(postfix).enumerate() {
+        assert_eq!(ours, theirs, "case {n}: {}", cases[n]);
+    }
+}

@@ -57,3 +57,14 @@ pub fn start(transcript: &Path, name: &str, listeners: &[Listener]) -> KillOnDro
     )
     .expect("the scripted servers did not start")
 }
+
+/// Whether openssl, with which the tests make their own certificates and digests,
+/// runs here; when it does not, the calling test is skipped and should return.
+#[track_caller]
+pub fn openssl_runs() -> bool {
+    let runs = Command::new("openssl").arg("version").output().is_ok();
+    if !runs {
+        testkit::skip("openssl is not installed");
+    }
+    runs
+}

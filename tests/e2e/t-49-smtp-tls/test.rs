@@ -247,19 +247,13 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
     let mut lines = lines;
     lines.sort();
     lines.dedup();
-    let mut seen: Vec<String> = std::fs::read_to_string(&transcript)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    seen.sort();
+    let seen = e2e::client::received(&transcript);
     Some((lines, seen))
 }
 
 #[test]
 fn tls_levels_and_policies_equal_postfix() {
-    if Command::new("openssl").arg("version").output().is_err() {
-        testkit::skip("openssl is not installed");
+    if !e2e::starttls::openssl_runs() {
         return;
     }
     let Some(postfix) = run(false) else { return };
