@@ -248,6 +248,50 @@ fn selects(word: &str) -> Option<u8> {
     Some(set)
 }
 
+/// `cipher_list()` as `tls_set_ciphers()` ends: OpenSSL refuses a list that selects no
+/// TLS 1.2 cipher (its check ignores the TLS 1.3 suites), and so does this, with
+/// Postfix's words for it.
+pub fn usable_cipher_list(
+    lists: &CipherLists,
+    grade: &str,
+    exclusions: &str,
+) -> Result<String, CipherError> {
+    let list = cipher_list(lists, grade, exclusions)?;
+    if tls12_names(&list).is_empty() {
+        return Err(CipherError(format!(
+            "error setting cipher grade: \"{grade}\""
+        )));
+    }
+    Ok(list)
+}
+
+/// What the client and the server log of a session's cipher list before the handshake:
+/// the warning that ends the session when the list is unusable, else, when `verbose`
+/// (the TLS log level is 2 or more), `TLS cipher list "..."`. Both are said about
+/// `peer`.
+pub fn log_cipher_list<'a>(
+    list: &'a Result<String, CipherError>,
+    peer: &str,
+    verbose: bool,
+    log: &mut dyn FnMut(log::Severity, &str),
+) -> Result<&'a str, CipherError> {
+    match list {
+        Ok(list) => {
+            if verbose {
+                log(
+                    log::Severity::Info,
+                    &format!("{peer}: TLS cipher list \"{list}\""),
+                );
+            }
+            Ok(list)
+        }
+        Err(e) => {
+            log(log::Severity::Warning, &format!("{peer}: {e}"));
+            Err(e.clone())
+        }
+    }
+}
+
 /// The TLS 1.2 suites an OpenSSL cipher string selects, by OpenSSL name, in its order.
 pub fn tls12_names(list: &str) -> Vec<&'static str> {
     // (index into TLS12_SUITES, active); killed suites leave the list.

@@ -224,38 +224,17 @@ impl ClientTls {
             }
         };
         // tls_set_ciphers(): the grade's OpenSSL list less the exclusions, mapped onto
-        // rustls's suites. OpenSSL refuses a list without TLS 1.2 ciphers (its check
-        // ignores TLS 1.3 suites); so does this.
-        let cipher_list = crate::ciphers::cipher_list(
+        // rustls's suites.
+        let cipher_list = crate::ciphers::usable_cipher_list(
             &self.cipher_lists,
             props.cipher_grade,
             props.cipher_exclusions,
-        )
-        .and_then(|list| {
-            if crate::ciphers::tls12_names(&list).is_empty() {
-                Err(crate::ciphers::CipherError(format!(
-                    "error setting cipher grade: \"{}\"",
-                    props.cipher_grade
-                )))
-            } else {
-                Ok(list)
-            }
-        });
-        let cipher_list = match cipher_list {
-            Ok(list) => list,
-            Err(e) => {
-                log(Severity::Warning, &format!("{peer}: {e}"));
-                return Err(HandshakeError(io::Error::other(e.0)));
-            }
-        };
-        if self.loglevel >= 2 {
-            log(
-                Severity::Info,
-                &format!("{peer}: TLS cipher list \"{cipher_list}\""),
-            );
-        }
+        );
+        let cipher_list =
+            crate::ciphers::log_cipher_list(&cipher_list, peer, self.loglevel >= 2, &mut *log)
+                .map_err(|e| HandshakeError(io::Error::other(e.0)))?;
         let provider = Arc::new(CryptoProvider {
-            cipher_suites: crate::ciphers::suites(&cipher_list),
+            cipher_suites: crate::ciphers::suites(cipher_list),
             ..(*self.provider).clone()
         });
         let dane = match props.level {

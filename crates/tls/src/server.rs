@@ -216,17 +216,11 @@ impl ServerTls {
             .map(String::as_str)
             .filter(|w| !w.is_empty())
             .collect();
-        let cipher_list =
-            crate::ciphers::cipher_list(&settings.cipher_lists, grade, &exclusions.join(" "))
-                .and_then(|list| {
-                    if crate::ciphers::tls12_names(&list).is_empty() {
-                        Err(crate::ciphers::CipherError(format!(
-                            "error setting cipher grade: \"{grade}\""
-                        )))
-                    } else {
-                        Ok(list)
-                    }
-                });
+        let cipher_list = crate::ciphers::usable_cipher_list(
+            &settings.cipher_lists,
+            grade,
+            &exclusions.join(" "),
+        );
         Some(ServerTls {
             cipher_list,
             ca,
@@ -318,19 +312,9 @@ impl ServerTls {
             }
             HandshakeError(e)
         };
-        let cipher_list = match &self.cipher_list {
-            Ok(list) => list,
-            Err(e) => {
-                log(Severity::Warning, &format!("{peer}: {e}"));
-                return Err(HandshakeError(std::io::Error::other(e.0.clone())));
-            }
-        };
-        if self.loglevel >= 2 {
-            log(
-                Severity::Info,
-                &format!("{peer}: TLS cipher list \"{cipher_list}\""),
-            );
-        }
+        let cipher_list =
+            crate::ciphers::log_cipher_list(&self.cipher_list, peer, self.loglevel >= 2, &mut *log)
+                .map_err(|e| HandshakeError(std::io::Error::other(e.0)))?;
         let (config, rec) = self
             .session_config(cipher_list)
             .map_err(|e| fail(log, std::io::Error::other(e)))?;
