@@ -52,3 +52,13 @@ impl DnsServer {
         server.map(|_process| DnsServer { _process })
     }
 }
+
+/// Runs the instance's smtp service chrooted, so that it resolves through the jail's
+/// files that `resolve_in_jail` writes: outside the jail it would ask the host's
+/// resolver.
+pub fn chroot_smtp(mx: &crate::Instance) {
+    mx.replace_master_cf_line(
+        |l| l.starts_with("smtp ") && l.contains(" unix "),
+        "smtp unix - - y - - smtp",
+    );
+}

@@ -159,11 +159,7 @@ fn setup(name: &str, ours: bool, dns_addr: &str, main_cf: &[(&str, &str)]) -> Op
     for (name, value) in main_cf {
         mx.set_main_cf(name, value);
     }
-    // Both clients chrooted, so that they resolve through queue/etc/resolv.conf.
-    mx.replace_master_cf_line(
-        |l| l.starts_with("smtp ") && l.contains(" unix "),
-        "smtp unix - - y - - smtp",
-    );
+    e2e::dns::chroot_smtp(&mx);
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     mx.write(
         "etc/master.cf",

@@ -200,10 +200,7 @@ fn run(ours: bool) -> Option<Seen> {
         "etc/transport",
         "ok2.dane.test smtp2:\nta2.dane.test smtp2:\nforce.dane.test smtp3:\n",
     );
-    mx.replace_master_cf_line(
-        |l| l.starts_with("smtp ") && l.contains(" unix "),
-        "smtp unix - - y - - smtp",
-    );
+    e2e::dns::chroot_smtp(&mx);
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     let tlsmgr = if master_cf.contains("\ntlsmgr ") {
         ""
@@ -320,10 +317,7 @@ fn probe_run(ours: bool) -> Option<Vec<String>> {
     e2e::dns::resolve_in_jail(&mx, PROBE_DNS_ADDR);
     mx.set_main_cf("smtp_tcp_port", &port.to_string());
     mx.set_main_cf("smtp_dns_support_level", "dnssec");
-    mx.replace_master_cf_line(
-        |l| l.starts_with("smtp ") && l.contains(" unix "),
-        "smtp unix - - y - - smtp",
-    );
+    e2e::dns::chroot_smtp(&mx);
     let zone = format!(
         r#"{{".": [["NS", "a.root.test"]],
             "unsigned.dane.test": [["MX", "10 mx.unsigned.dane.test"]],
