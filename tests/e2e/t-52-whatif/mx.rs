@@ -57,9 +57,12 @@ fn mx_hosts_in_preference_order_as_the_smtp_client_tries_them() {
             .spawn()
             .expect("smtp-sink"),
     );
-    wait_until(5, || {
-        std::net::TcpStream::connect(("127.0.0.41", port)).is_ok()
-    });
+    assert!(
+        wait_until(30, || {
+            std::net::TcpStream::connect(("127.0.0.41", port)).is_ok()
+        }),
+        "smtp-sink never listened on 127.0.0.41:{port}"
+    );
     mx.start();
 
     // The what-if, with the test's resolv.conf in place of the system's.

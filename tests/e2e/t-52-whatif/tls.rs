@@ -218,9 +218,12 @@ impl Services {
 
     fn wait(&self) {
         for port in self.0 {
-            e2e::wait_until(10, || {
-                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-            });
+            assert!(
+                e2e::wait_until(30, || {
+                    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                }),
+                "no service ever listened on 127.0.0.1:{port}"
+            );
         }
     }
 }
@@ -308,9 +311,12 @@ fn sasl_waits_for_tls_with_smtpd_tls_auth_only() {
     mx.set_main_cf("smtpd_tls_key_file", &cert("rsa.key"));
     mx.postfix(&["reload"]);
     mx.wait_log("reload -- version", 10);
-    e2e::wait_until(10, || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    assert!(
+        e2e::wait_until(30, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        }),
+        "the reloaded instance's smtpd never listened on 127.0.0.1:{port}"
+    );
     const FAR: &str = "someone@example.com";
     // (what the client does, what decided)
     for (tls, rule) in [

@@ -33,10 +33,15 @@ fn refusing_relay(mx: &e2e::Instance, how: &str) -> KillOnDrop {
         .stderr(Stdio::null())
         .spawn()
         .expect("smtp-sink");
-    e2e::wait_until(5, || {
-        std::net::TcpStream::connect(("127.0.0.1", mx.sink_port)).is_ok()
-    });
-    KillOnDrop(child)
+    let child = KillOnDrop(child);
+    assert!(
+        e2e::wait_until(30, || {
+            std::net::TcpStream::connect(("127.0.0.1", mx.sink_port)).is_ok()
+        }),
+        "smtp-sink {how} never listened on 127.0.0.1:{}",
+        mx.sink_port
+    );
+    child
 }
 
 /// The paths the `Session transcript: PATH` lines of `notice` name.

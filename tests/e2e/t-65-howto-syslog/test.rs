@@ -73,10 +73,15 @@ fn t1_strace_through_logger_reaches_the_mail_log() {
     let attached = format!("strace: Process {smtpd_pid} attached");
     // logger sends each line as strace writes it; the session's reads may still be on
     // their way when the delivery is logged.
-    wait_until(10, || {
-        let all = datagrams(mx).join("\n");
-        all.contains(&attached) && (all.contains("ehlo") || all.contains("mail FROM"))
-    });
+    assert!(
+        wait_until(30, || {
+            let all = datagrams(mx).join("\n");
+            all.contains(&attached) && (all.contains("ehlo") || all.contains("mail FROM"))
+        }),
+        "strace's lines for smtpd {smtpd_pid} (attached, the session's reads) never \
+         reached the syslog socket:\n{}",
+        datagrams(mx).join("\n")
+    );
     let all = datagrams(mx);
     let traced: Vec<(u32, &str, &str)> = all
         .iter()
