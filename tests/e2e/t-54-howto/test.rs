@@ -1063,6 +1063,40 @@ fn screen_date_normalised(text: &str) -> String {
     out
 }
 
+/// The screen sessions whose gdb was started on daemon `pid` (the recipe's last word),
+/// quit when dropped: an assertion that fails mid-test must not leave a gdb attached
+/// and a detached screen behind.
+struct QuitScreens(u32);
+
+impl Drop for QuitScreens {
+    fn drop(&mut self) {
+        for gdb in e2e::processes().into_iter().filter(|p| p.argv0 == "gdb") {
+            let argv = std::fs::read(format!("/proc/{}/cmdline", gdb.pid)).unwrap_or_default();
+            let on_daemon = argv
+                .split(|b| *b == 0)
+                .rfind(|a| !a.is_empty())
+                .is_some_and(|last| last == self.0.to_string().as_bytes());
+            if !on_daemon {
+                continue;
+            }
+            // The recipe's session is "-S $process_name": screen's pid and that name.
+            let _ = Command::new("screen")
+                .args(["-S", &format!("{}.smtpd", gdb.ppid), "-X", "quit"])
+                .env("HOME", "/root")
+                .output();
+            if wait_until(10, || {
+                !std::path::Path::new(&format!("/proc/{}", gdb.pid)).exists()
+            }) {
+                continue;
+            }
+            // A gdb that outlived its session: ending it detaches it from the daemon.
+            let _ = Command::new("kill")
+                .args(["-KILL", &gdb.pid.to_string()])
+                .output();
+        }
+    }
+}
+
 /// The screen recipe: gdb runs attached in a detached screen session named after the
 /// daemon; `screen -r` (here `screen -X stuff`, which types into it) continues the daemon.
 #[test]
@@ -1087,6 +1121,7 @@ fn t9_gdb_in_screen_attaches() {
     });
     assert!(wait_until(20, || !mx.daemons("smtpd").is_empty()));
     let pid = mx.daemons("smtpd")[0];
+    let _quit = QuitScreens(pid);
     // gdb has the daemon stopped: its tracer is a gdb.
     let tracer = || {
         std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -1137,7 +1172,6 @@ fn t9_gdb_in_screen_attaches() {
         &context(&mx).with(session_pid, "1001"),
         &screen_date_normalised(&listed),
     );
-    screen(&["-X", "quit"]);
 }
 
 // ---------------------------------------------------------------------------------------
