@@ -590,6 +590,16 @@ pub fn wait_until(secs: u64, mut check: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Whether `tool` (a command name looked up in PATH, or a path) can be run here: the
+/// tests that need a tool outside Postfix skip (testkit::skip) without it.
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v '{tool}'")])
+        .stdout(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// A user's uid and gid.
 fn account(name: &str) -> (u32, u32) {
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();

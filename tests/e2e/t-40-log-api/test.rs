@@ -374,10 +374,6 @@ fn workload(mx: &Instance, restricted: u16, system: System) {
     std::thread::sleep(std::time::Duration::from_secs(2));
 }
 
-fn have(program: &str) -> bool {
-    std::path::Path::new(program).exists()
-}
-
 /// Both logs after the workload, ironpost's first.
 fn logs(
     name: &str,
@@ -388,7 +384,7 @@ fn logs(
     e2e::dns::DnsServer,
 )> {
     for program in ["/usr/sbin/pflogsumm", "/usr/bin/fail2ban-regex"] {
-        if !have(program) {
+        if !e2e::have(program) {
             testkit::skip(format!(
                 "{program} is not installed (Debian's pflogsumm, fail2ban)"
             ));

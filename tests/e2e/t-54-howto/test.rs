@@ -113,17 +113,10 @@ fn context(mx: &Instance) -> Context {
     Context::of(mx)
 }
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// Skips the test (see testkit::skip) unless every tool is installed.
 #[track_caller]
 fn tools(names: &[&str]) -> bool {
-    let missing: Vec<&str> = names.iter().copied().filter(|t| !have(t)).collect();
+    let missing: Vec<&str> = names.iter().copied().filter(|t| !e2e::have(t)).collect();
     if missing.is_empty() {
         return true;
     }

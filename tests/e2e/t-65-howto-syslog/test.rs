@@ -11,7 +11,6 @@
 
 use e2e::syslog::{datagrams, syslogged};
 use e2e::{System, wait_until};
-use std::process::Command;
 
 /// A datagram's parts: priority, timestamp, tag (with `[pid]` when there is one) and text.
 fn parts(datagram: &str) -> Option<(u32, &str, &str, &str)> {
@@ -21,13 +20,6 @@ fn parts(datagram: &str) -> Option<(u32, &str, &str, &str)> {
     let rest = rest.get(15..)?.strip_prefix(' ')?;
     let (tag, text) = rest.split_once(": ")?;
     Some((pri.parse().ok()?, stamp, tag, text))
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// The Howto's recipe, with strace for truss, word for word.
@@ -42,7 +34,7 @@ fn t1_strace_through_logger_reaches_the_mail_log() {
         &e2e::howto_doc::Context::default(),
         &setting,
     );
-    if !have("strace") || !have("logger") {
+    if !e2e::have("strace") || !e2e::have("logger") {
         testkit::skip("needs strace and logger (apt-get install strace bsdutils)");
         return;
     }
