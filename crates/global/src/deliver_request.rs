@@ -529,7 +529,11 @@ pub struct Client<S>(std::io::BufReader<S>);
 impl<S: std::io::Read> Client<S> {
     /// Wraps a connection.
     pub fn new(stream: S) -> Client<S> {
-        Client(std::io::BufReader::new(stream))
+        // 1 kB, not std's 8 kB: the standard library zeroes a new reader's buffer on its
+        // first read, once per delivery here, and under callgrind an 8 kB buffer cost
+        // virtual 12,000 instructions per delivery more (of 144,000) with the same two
+        // receive calls for a one-recipient request.
+        Client(std::io::BufReader::with_capacity(1024, stream))
     }
 }
 
