@@ -590,6 +590,27 @@ pub fn wait_until(secs: u64, mut check: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Runs one of the mail system's commands (without MAIL_CONFIG: `-c` or the instance's
+/// own environment names the configuration) and returns its exit code (-1 when a signal
+/// ended it) and its standard output.
+pub fn exit_and_output(command: &mut Command) -> (i32, String) {
+    let out = command.env_remove("MAIL_CONFIG").output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The queue id of the first line of `log` that has `needle`.
+pub fn queue_id_of(log: &str, needle: &str) -> String {
+    let line = log
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no {needle} in\n{log}"));
+    let after = line.split("]: ").nth(1).unwrap();
+    after.split(':').next().unwrap().to_string()
+}
+
 /// Whether `tool` (a command name looked up in PATH, or a path) can be run here: the
 /// tests that need a tool outside Postfix skip (testkit::skip) without it.
 pub fn have(tool: &str) -> bool {

@@ -18,16 +18,11 @@ pub fn ctl(mx: &Instance, system: System, args: &[&str]) {
 
 /// posttriage's exit code and output.
 pub fn triage(mx: &Instance, args: &[&str]) -> (i32, String) {
-    let out = Command::new(e2e::program("posttriage"))
-        .arg("-c")
-        .arg(mx.etc())
-        .args(args)
-        .env_remove("MAIL_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+    e2e::exit_and_output(
+        Command::new(e2e::program("posttriage"))
+            .arg("-c")
+            .arg(mx.etc())
+            .args(args),
     )
 }
 

@@ -37,28 +37,17 @@ fn ctl(mx: &Instance, system: System, args: &[&str]) {
 
 /// posttrace's exit code and output.
 fn trace(config: &std::path::Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(e2e::program("posttrace"))
-        .arg("-c")
-        .arg(config)
-        .args(args)
-        .env_remove("MAIL_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+    e2e::exit_and_output(
+        Command::new(e2e::program("posttrace"))
+            .arg("-c")
+            .arg(config)
+            .args(args),
     )
 }
 
 /// The queue id of the log line that has `needle`.
 fn queue_id_of(mx: &Instance, needle: &str) -> String {
-    let log = mx.log();
-    let line = log
-        .lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no {needle} in\n{log}"));
-    let after = line.split("]: ").nth(1).unwrap();
-    after.split(':').next().unwrap().to_string()
+    e2e::queue_id_of(&mx.log(), needle)
 }
 
 /// The value of `field` (such as `size=`) on the first log line of queue id `id` that has it.

@@ -80,16 +80,11 @@ fn report_after(mx: &Instance, pid: u32, warning: &str) -> (String, String) {
 
 /// posttriage's exit code and output with `args`.
 fn posttriage(mx: &Instance, args: &[&str]) -> (i32, String) {
-    let out = std::process::Command::new(e2e::program("posttriage"))
-        .arg("-c")
-        .arg(mx.etc())
-        .args(args)
-        .env_remove("MAIL_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+    e2e::exit_and_output(
+        std::process::Command::new(e2e::program("posttriage"))
+            .arg("-c")
+            .arg(mx.etc())
+            .args(args),
     )
 }
 

@@ -67,25 +67,7 @@ fn trace(logs: &[&Instance], args: &[&str]) -> (i32, String) {
     for mx in logs {
         command.arg("-l").arg(mx.dir.join("log/maillog"));
     }
-    let out = command
-        .args(args)
-        .env_remove("MAIL_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
-/// The queue id of the first line of `log` that has `needle`.
-fn queue_id_of(log: &str, needle: &str) -> String {
-    let line = log
-        .lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no {needle} in\n{log}"));
-    let after = line.split("]: ").nth(1).unwrap();
-    after.split(':').next().unwrap().to_string()
+    e2e::exit_and_output(command.args(args))
 }
 
 fn follow(name: &str, system: System) {
@@ -173,7 +155,7 @@ fn follow(name: &str, system: System) {
         panic!("not delivered:\n{}\nnext hop:\n{}", mx.log(), next.log());
     }
     let log = mx.log();
-    let first = queue_id_of(&log, "client=localhost[127.0.0.1]");
+    let first = e2e::queue_id_of(&log, "client=localhost[127.0.0.1]");
     let forwarded = log
         .lines()
         .find_map(|l| l.split("(forwarded as ").nth(1))
@@ -193,7 +175,7 @@ fn follow(name: &str, system: System) {
         .unwrap()
         .to_string();
     // The re-submitted copy: picked up from the maildrop queue, from the command's user.
-    let resubmitted = queue_id_of(&log, ": uid=");
+    let resubmitted = e2e::queue_id_of(&log, ": uid=");
     let notice = log
         .lines()
         .find_map(|l| {
@@ -374,18 +356,13 @@ fn clock_now() -> String {
 
 /// posttriage's exit code and output on `log`.
 fn triage(mx: &Instance, log: &std::path::Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(e2e::program("posttriage"))
-        .arg("-c")
-        .arg(mx.etc())
-        .arg("-l")
-        .arg(log)
-        .args(args)
-        .env_remove("MAIL_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+    e2e::exit_and_output(
+        Command::new(e2e::program("posttriage"))
+            .arg("-c")
+            .arg(mx.etc())
+            .arg("-l")
+            .arg(log)
+            .args(args),
     )
 }
 
@@ -409,7 +386,7 @@ fn triage_and_timeline_on_a_syslog_mail_log() {
     mx.send_local("t66-syslog");
     mx.wait_log(": removed", 40);
     let log = mx.log();
-    let delivered = queue_id_of(&log, ": client=localhost[127.0.0.1]");
+    let delivered = e2e::queue_id_of(&log, ": client=localhost[127.0.0.1]");
     let before_fault = clock_now();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let since = clock_now();
@@ -421,7 +398,7 @@ fn triage_and_timeline_on_a_syslog_mail_log() {
     )
     .unwrap();
     mx.wait_log("status=deferred", 40);
-    let deferred = queue_id_of(&mx.log(), "to=<someone@relay.e2e.test>");
+    let deferred = e2e::queue_id_of(&mx.log(), "to=<someone@relay.e2e.test>");
     let files = [
         mx.dir.join("log/maillog"),
         mx.dir.join("log/maillog-rfc3339"),
@@ -563,27 +540,22 @@ fn triage_and_timeline_on_a_syslog_mail_log() {
     std::fs::copy(&files[1], mx.dir.join("varlog/upper/mail.log")).unwrap();
     let script = r#"mount -t overlay overlay -o "lowerdir=/var/log,upperdir=$1/varlog/upper,workdir=$1/varlog/work" /var/log && shift && exec "$@""#;
     let in_namespace = |program: &str, args: &[&str]| {
-        let out = Command::new("unshare")
-            .args([
-                "--mount",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                script,
-                "sh",
-            ])
-            .arg(&mx.dir)
-            .arg(e2e::program(program))
-            .arg("-c")
-            .arg(mx.etc())
-            .args(args)
-            .env_remove("MAIL_CONFIG")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
+        e2e::exit_and_output(
+            Command::new("unshare")
+                .args([
+                    "--mount",
+                    "--propagation",
+                    "private",
+                    "sh",
+                    "-c",
+                    script,
+                    "sh",
+                ])
+                .arg(&mx.dir)
+                .arg(e2e::program(program))
+                .arg("-c")
+                .arg(mx.etc())
+                .args(args),
         )
     };
     let (code, report) = in_namespace("posttriage", &["-a"]);
