@@ -1046,3 +1046,101 @@ fn multi_recipient_bounce_matches_postfix() {
     let replies = pair.compare("a sender", "127.0.0.2", &sender);
     assert!(!replies.contains("Multi-recipient"), "{replies}");
 }
+
+/// Where the DNS server of `more_restrictions_match_postfix` listens (other tests use
+/// 127.0.0.140-163).
+const MORE_DNS_ADDR: &str = "127.0.0.165";
+
+/// Its zone: sender domains, and MX lists that name this host (me.example is
+/// 127.0.0.1, the instances' inet_interfaces) as primary or backup.
+const MORE_ZONE: &str = r#"{
+    "example.org": [["MX", "10 mx.example.org"]],
+    "me.example": [["A", "127.0.0.1"]],
+    "primary.example": [["A", "192.0.2.10"]],
+    "far.example": [["A", "198.51.100.1"]],
+    "other.example": [["A", "192.0.2.11"]],
+    "backup.example": [["MX", "10 primary.example"], ["MX", "20 me.example"]],
+    "far-primary.example": [["MX", "10 far.example"], ["MX", "20 me.example"]],
+    "primary-me.example": [["MX", "10 me.example"], ["MX", "20 other.example"]],
+    "not-me.example": [["MX", "10 primary.example"], ["MX", "20 other.example"]],
+    "no-mx.example": [["A", "192.0.2.12"]],
+    "servfail.example": [["SERVFAIL", ""]]
+}"#;
+
+#[test]
+fn more_restrictions_match_postfix() {
+    let main_cf = [
+        ("mynetworks", "127.0.0.0/8"),
+        ("smtpd_restriction_classes", "bad_sleep"),
+        ("bad_sleep", "sleep soon"),
+        (
+            "smtpd_client_restrictions",
+            "permit_inet_interfaces, check_sasl_access inline:{{u=REJECT}}, sleep 1",
+        ),
+        (
+            "smtpd_helo_restrictions",
+            "permit_naked_ip_address, reject_non_fqdn_helo_hostname",
+        ),
+        ("smtpd_sender_restrictions", "reject_unknown_address"),
+        (
+            "smtpd_recipient_restrictions",
+            "check_recipient_access inline:{{sleepy@example.com=bad_sleep}}, \
+             reject_unauth_destination",
+        ),
+    ];
+    let Some(mut pair) = Pair::prepare("t22-more", &main_cf, &[]) else {
+        return;
+    };
+    let log = pair.ironpost.dir.join("log/dns-queries");
+    let Some(_dns) = e2e::dns::DnsServer::start(MORE_DNS_ADDR, MORE_ZONE, &log) else {
+        return;
+    };
+    for instance in [&pair.postfix, &pair.ironpost] {
+        e2e::dns::resolve_in_jail(instance, MORE_DNS_ADDR);
+        instance.replace_master_cf_line(
+            |l| l.contains(" inet ") && l.ends_with("smtpd"),
+            "127.0.0.1:@SMTP_PORT@ inet n - y - - smtpd",
+        );
+    }
+    pair.start();
+    let mail = ("MAIL FROM:<sender@example.org>\r\n", 1);
+    let rcpt = ("RCPT TO:<user@example.com>\r\n", 1);
+    let mut replies = String::new();
+    // From our own address permit_inet_interfaces decides; from 127.0.0.2 the SASL
+    // table is ignored with a warning and the client waits a second.
+    for source in ["127.0.0.1", "127.0.0.2"] {
+        replies += &pair.compare(
+            "client restrictions",
+            source,
+            &[
+                ("EHLO 192.0.2.1\r\n", 1),
+                mail,
+                rcpt,
+                ("RSET\r\n", 1),
+                ("EHLO 192.0.2\r\n", 1),
+                mail,
+                rcpt,
+                ("RSET\r\n", 1),
+                ("EHLO localhost\r\n", 1),
+                mail,
+                rcpt,
+                ("RSET\r\n", 1),
+                EHLO,
+                ("MAIL FROM:<x@nosuch.example>\r\n", 1),
+                rcpt,
+                ("RSET\r\n", 1),
+                mail,
+                ("RCPT TO:<sleepy@example.com>\r\n", 1),
+                QUIT,
+            ],
+        );
+    }
+    for expected in [
+        "501 5.5.2 <192.0.2>: Helo command rejected: invalid ip address",
+        "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname",
+        "<x@nosuch.example>: Sender address rejected: Domain not found",
+        "451 4.3.5 Server configuration error",
+    ] {
+        assert!(replies.contains(expected), "no {expected:?} in\n{replies}");
+    }
+}

@@ -1,9 +1,10 @@
 //! `check_client_access`, `check_helo_access`, `check_sender_access`,
-//! `check_recipient_access` and `check_ccert_access`: the lookup keys tried, and what a
+//! `check_recipient_access`, `check_ccert_access` and `check_sasl_access`: the lookup keys tried, and what a
 //! table's answer means.
 //!
 //! Postfix counterpart: `check_namadr_access()`, `check_domain_access()`,
-//! `check_addr_access()`, `check_mail_access()`, `check_ccert_access()` and
+//! `check_addr_access()`, `check_mail_access()`, `check_ccert_access()`,
+//! `check_sasl_access()` and
 //! `check_table_result()` in `smtpd/smtpd_check.c`. A client certificate is looked up by
 //! its fingerprint, then by its public key's (both with `smtpd_tls_fingerprint_digest`,
 //! computed by crates/tls at the handshake), the first answer other than DUNNO deciding;
@@ -169,6 +170,29 @@ impl Checker {
                 Subject {
                     name: cert.subject_cn.clone(),
                     class: "Client certificate",
+                }
+            }
+            AccessKind::Sasl => {
+                if !self.sasl_enable {
+                    log::msg_warn!("restriction `{}' ignored: no SASL support", kind.name());
+                    return None;
+                }
+                let user = facts.sasl_username.filter(|u| !u.is_empty())?;
+                keys.push(whole(user));
+                // The reply shows the name with its unprintable characters as '_'.
+                let shown = user
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_graphic() || c == ' ' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                Subject {
+                    name: shown,
+                    class: "SASL login name",
                 }
             }
         };

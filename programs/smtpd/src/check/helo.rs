@@ -1,7 +1,9 @@
-//! HELO name checks: `reject_invalid_helo_hostname` and `reject_non_fqdn_helo_hostname`.
+//! HELO name checks: `reject_invalid_helo_hostname`, `reject_non_fqdn_helo_hostname`
+//! and the deprecated `permit_naked_ip_address`.
 //!
 //! Postfix counterparts: `reject_invalid_hostaddr()`, `reject_invalid_hostname()` and
-//! `reject_non_fqdn_hostname()` in `smtpd/smtpd_check.c`. A name is checked without a
+//! `reject_non_fqdn_hostname()` in `smtpd/smtpd_check.c`, and `generic_checks()` for
+//! `permit_naked_ip_address`. A name is checked without a
 //! trailing dot; an address literal `[1.2.3.4]` must hold a valid address.
 
 use super::Checker;
@@ -46,5 +48,29 @@ impl Checker {
         }
         let text = format!("<{helo}>: Helo command rejected: need fully-qualified hostname");
         self.syntax_refusal(self.codes.non_fqdn, &text)
+    }
+
+    /// `permit_naked_ip_address`: a HELO name of digits, dots and colons permits when
+    /// it is a valid address. Postfix warns at each use that the restriction is
+    /// deprecated.
+    pub(super) fn naked_ip_address(&self, helo: Option<&str>) -> Verdict {
+        log::msg_warn!(
+            "restriction permit_naked_ip_address is deprecated. \
+             Use permit_mynetworks or permit_sasl_authenticated instead"
+        );
+        let Some(helo) = helo else {
+            return Verdict::Dunno;
+        };
+        if !helo
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b':')
+        {
+            return Verdict::Dunno;
+        }
+        if valid_hostaddr(helo) {
+            return Verdict::Permit;
+        }
+        let text = format!("<{helo}>: Helo command rejected: invalid ip address");
+        self.syntax_refusal(self.codes.invalid_hostname, &text)
     }
 }

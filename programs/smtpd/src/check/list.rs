@@ -26,6 +26,8 @@ pub enum AccessKind {
     /// `check_ccert_access`: the client certificate's fingerprint, then its public
     /// key's.
     Ccert,
+    /// `check_sasl_access`: the SASL login name, after AUTH.
+    Sasl,
 }
 
 impl AccessKind {
@@ -38,6 +40,7 @@ impl AccessKind {
             AccessKind::Sender => "check_sender_access",
             AccessKind::Recipient => "check_recipient_access",
             AccessKind::Ccert => "check_ccert_access",
+            AccessKind::Sasl => "check_sasl_access",
         }
     }
 }
@@ -101,10 +104,18 @@ pub enum Restriction {
     RejectUnknownReverseClient,
     /// `reject_unknown_helo_hostname` (also `reject_unknown_hostname`).
     RejectUnknownHelo,
-    /// `reject_unknown_sender_domain`.
+    /// `reject_unknown_sender_domain` (also `reject_unknown_address`, which Postfix
+    /// applies to the sender only).
     RejectUnknownSenderDomain,
     /// `reject_unknown_recipient_domain`.
     RejectUnknownRecipientDomain,
+    /// `permit_inet_interfaces`: the client connects from one of our inet_interfaces
+    /// addresses.
+    PermitInetInterfaces,
+    /// `permit_naked_ip_address` (deprecated): a HELO name that is a bare address.
+    PermitNakedIpAddress,
+    /// `sleep N` with its argument as written (empty when missing).
+    Sleep(String),
     /// `check_*_access type:table`.
     Access(AccessKind, String),
     /// `check_*_{mx,ns,a}_access type:table`: the record type asked for.
@@ -130,6 +141,7 @@ impl Restriction {
                 format!("{} {table}", server_access_name(*kind, *rtype))
             }
             Restriction::Policy(server) => format!("{POLICY} {server}"),
+            Restriction::Sleep(seconds) => format!("{SLEEP} {seconds}"),
             Restriction::Dnsxl(kind, domain) => format!("{} {domain}", kind.name()),
             Restriction::Class(name) | Restriction::Unknown(name) => name.clone(),
             other => SIMPLE
@@ -230,6 +242,12 @@ const SIMPLE: &[(&str, Restriction)] = &[
         Restriction::RejectUnknownSenderDomain,
     ),
     (
+        "reject_unknown_address",
+        Restriction::RejectUnknownSenderDomain,
+    ),
+    ("permit_inet_interfaces", Restriction::PermitInetInterfaces),
+    ("permit_naked_ip_address", Restriction::PermitNakedIpAddress),
+    (
         "reject_unknown_recipient_domain",
         Restriction::RejectUnknownRecipientDomain,
     ),
@@ -269,6 +287,9 @@ pub fn server_access_name(kind: AccessKind, rtype: dns::RrType) -> String {
     format!("{base}_{suffix}_access")
 }
 
+/// The name of the restriction that pauses.
+pub const SLEEP: &str = "sleep";
+
 /// The name of the policy delegation restriction.
 pub const POLICY: &str = "check_policy_service";
 
@@ -280,6 +301,7 @@ const ACCESS: &[AccessKind] = &[
     AccessKind::Sender,
     AccessKind::Recipient,
     AccessKind::Ccert,
+    AccessKind::Sasl,
 ];
 
 /// Parses a restriction list; `classes` are the names in `smtpd_restriction_classes`.
@@ -305,7 +327,7 @@ pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
             }
         } else if let Some((kind, rtype)) = ACCESS
             .iter()
-            .filter(|k| **k != AccessKind::Ccert)
+            .filter(|k| !matches!(k, AccessKind::Ccert | AccessKind::Sasl))
             .flat_map(|k| SERVER_TYPES.iter().map(move |(_, t)| (*k, *t)))
             .find(|(k, t)| server_access_name(*k, *t) == lower)
         {
@@ -317,6 +339,8 @@ pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
             }
         } else if let Some((_, kind)) = super::rbl::NAMES.iter().find(|(n, _)| *n == lower) {
             Restriction::Dnsxl(*kind, words.next().unwrap_or_default().to_string())
+        } else if lower == SLEEP {
+            Restriction::Sleep(words.next().unwrap_or_default().to_string())
         } else if lower == POLICY {
             match words.next() {
                 Some(server) if server.contains(':') => Restriction::Policy(server.to_string()),
@@ -407,6 +431,24 @@ mod tests {
                 Restriction::Unknown("reject_bogus".into()),
                 Restriction::Unknown("check_client_access".into()),
             ]
+        );
+        assert_eq!(
+            parse(
+                "reject_unknown_address permit_inet_interfaces, sleep 3 \
+                 check_sasl_access inline:{{u=OK}} permit_naked_ip_address",
+                &classes
+            ),
+            vec![
+                Restriction::RejectUnknownSenderDomain,
+                Restriction::PermitInetInterfaces,
+                Restriction::Sleep("3".into()),
+                Restriction::Access(AccessKind::Sasl, "inline:{{u=OK}}".into()),
+                Restriction::PermitNakedIpAddress,
+            ]
+        );
+        assert_eq!(
+            parse("check_sasl_mx_access hash:/x", &classes)[0],
+            Restriction::Unknown("check_sasl_mx_access".into())
         );
         assert_eq!(list[1].name(), "check_sender_access hash:/etc/x");
         assert_eq!(list[0].name(), "permit_mynetworks");

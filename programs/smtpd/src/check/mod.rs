@@ -182,6 +182,8 @@ pub struct Checker {
     /// warn_if_reject): the implicit check at its end and later ones are skipped
     /// (`sender_rcptmap_checked`, `recipient_rcptmap_checked`).
     unlisted_checked: [bool; 2],
+    /// `smtpd_sasl_auth_enable`: without it `check_sasl_access` is ignored.
+    sasl_enable: bool,
 }
 
 impl Checker {
@@ -208,6 +210,9 @@ impl Checker {
             queue_space: queue_space::QueueSpace::from_config(config),
             resolve_cache: Default::default(),
             unlisted_checked: [false; 2],
+            sasl_enable: config
+                .bool(&params::decl::sasl::SMTPD_SASL_AUTH_ENABLE)
+                .unwrap_or_else(|e| crate::settings::fatal(e)),
         }
     }
 
@@ -354,6 +359,21 @@ impl Checker {
             Restriction::PermitSaslAuthenticated => Verdict::Dunno,
             Restriction::SenderLogin(check) => self.sender_login(*check, facts),
             Restriction::PermitMynetworks => self.permit_mynetworks(facts.peer),
+            Restriction::PermitInetInterfaces => {
+                let own = self.tables.rewrite_clients.own_address(facts.peer);
+                if own { Verdict::Permit } else { Verdict::Dunno }
+            }
+            Restriction::PermitNakedIpAddress => self.naked_ip_address(facts.helo),
+            Restriction::Sleep(seconds) => match seconds.parse::<u64>() {
+                Ok(n) if seconds.bytes().all(|b| b.is_ascii_digit()) => {
+                    std::thread::sleep(std::time::Duration::from_secs(n));
+                    Verdict::Dunno
+                }
+                _ => {
+                    log::msg_warn!("restriction {} must be followed by number", list::SLEEP);
+                    self.server_error()
+                }
+            },
             Restriction::PermitTlsClientcerts => self.permit_tls_clientcerts(facts, false),
             Restriction::PermitTlsAllClientcerts => self.permit_tls_clientcerts(facts, true),
             // The reply names neither client nor address, as Postfix's.

@@ -62,15 +62,18 @@ impl RewriteClients {
         }
     }
 
+    /// Whether `peer` connects from one of our inet_interfaces addresses (also
+    /// `permit_inet_interfaces` in a restriction list). The connection's own address:
+    /// a proxy's XCLIENT client is not on one of our interfaces, but the proxy is.
+    pub fn own_address(&self, peer: &Peer) -> bool {
+        peer.sockaddr.is_some_and(|ip| self.own_addrs.contains(&ip))
+    }
+
     /// `local` or `remote` for `peer`.
     pub fn context(&self, peer: &Peer, mynetworks: &MatchList) -> &'static str {
         for item in &self.items {
             let local = match item {
-                // The connection's own address: a proxy's XCLIENT client is not on one
-                // of our interfaces, but the proxy is.
-                Item::InetInterfaces => {
-                    peer.sockaddr.is_some_and(|ip| self.own_addrs.contains(&ip))
-                }
+                Item::InetInterfaces => self.own_address(peer),
                 Item::Mynetworks => mynetworks.matches(&[&peer.addr]).unwrap_or(false),
                 Item::SaslAuthenticated => false,
                 Item::AddressMap(maps) => matches!(maps.find(&peer.addr, false), Ok(Some(_))),
