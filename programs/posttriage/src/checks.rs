@@ -1,10 +1,12 @@
-//! Checks of what the log cannot show: the chroot jail, queue ownership, indexed tables
+//! Checks of what the log cannot show: master.cf entries that postconf refuses (postfix
+//! start and reload then log only that postconf failed), the chroot jail, queue ownership, indexed tables
 //! older than their source, transports that master.cf lacks, parameters postconf -n warns
 //! about, free space against message_size_limit, and mail waiting in maildrop while no
 //! master runs (postdrop's warning about it goes nowhere when maillog_file is used,
 //! since postlogd runs under the master).
 //!
-//! Postfix counterpart: parts of postfix-script's `check-warn` (ownership), postmap's
+//! Postfix counterpart: postconf's master.cf checks (src/postconf/postconf_master.c,
+//! through the parser the master uses, crates/params master_cf), parts of postfix-script's `check-warn` (ownership), postmap's
 //! "database is older than source file" test (src/util/dict_db.c), postconf's "unused
 //! parameter" warnings, and smtpd's free-space test (src/smtpd/smtpd.c). Each result is a
 //! line of text that the triage rules match like a log line (`posttriage check: ...`).
@@ -16,6 +18,7 @@ use params::decl::address::{
 use params::decl::identity::INET_INTERFACES;
 use params::decl::install::{COMMAND_DIRECTORY, MAIL_OWNER, PROCESS_ID_DIRECTORY, QUEUE_DIRECTORY};
 use params::decl::smtpd::MESSAGE_SIZE_LIMIT;
+use params::main_cf::CfError;
 use params::master_cf::MasterCf;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -51,8 +54,11 @@ const INDEXED: [(&str, &str); 5] = [
 /// Every check's lines.
 pub fn run(config: &Config) -> Vec<String> {
     let queue = PathBuf::from(config.str(&QUEUE_DIRECTORY).unwrap_or_default());
-    let master = MasterCf::read(&config.config_directory.join("master.cf")).ok();
+    let master_path = config.config_directory.join("master.cf");
+    let master_cf = MasterCf::read(&master_path);
     let mut out = Vec::new();
+    out.extend(master_cf_error(&master_path, &master_cf));
+    let master = master_cf.ok();
     if let Some(master) = &master {
         out.extend(chroot(master, &queue));
         out.extend(transports(config, master));
@@ -67,6 +73,22 @@ pub fn run(config: &Config) -> Vec<String> {
     out.into_iter()
         .map(|l| format!("posttriage check: {l}"))
         .collect()
+}
+
+/// A master.cf entry that does not parse, with the file and line: postconf says it only
+/// on the terminal of `postfix start` or `reload`, whose log line says only that postconf
+/// failed. In postconf's words, with its `file PATH: line N: ` before the field errors
+/// too (which name the entry but not where it is).
+fn master_cf_error(path: &Path, master: &Result<MasterCf, CfError>) -> Option<String> {
+    let Err(CfError::Syntax { line, message }) = master else {
+        return None;
+    };
+    let prefix = format!("file {}: line {line}: ", path.display());
+    Some(if message.starts_with(&prefix) {
+        message.clone()
+    } else {
+        format!("{prefix}{message}")
+    })
 }
 
 fn chroot(master: &MasterCf, queue: &Path) -> Vec<String> {
@@ -382,5 +404,43 @@ mod tests {
         );
         assert_eq!(transport_name("smtp:[127.0.0.1]:25"), "smtp");
         assert_eq!(transport_name(":[relay]"), "");
+    }
+
+    /// The rule that `check`'s line, as run() prefixes it, is classified as.
+    fn rule_of(check: &str) -> &'static str {
+        let text = format!("posttriage check: {check}");
+        let line = triage::logline::Line {
+            number: 0,
+            raw: text.clone(),
+            stamp: String::new(),
+            time: None,
+            program: "posttriage".into(),
+            process: "posttriage".into(),
+            pid: None,
+            queue_id: None,
+            text,
+        };
+        triage::engine::classify(&line).map_or("none", |(rule, _)| rule.id)
+    }
+
+    #[test]
+    fn master_cf_entries_postconf_refuses() {
+        let path = Path::new("/etc/postfix/master.cf");
+        let check = |text: &str| master_cf_error(path, &MasterCf::parse(path, text));
+        let field =
+            check("smtp inet n - n - - smtpd\n# a comment\nproxymap unux - - n - - proxymap\n")
+                .unwrap();
+        assert_eq!(
+            field,
+            "file /etc/postfix/master.cf: line 3: invalid type field \"unux\" in \"proxymap unux - - n - - proxymap\""
+        );
+        assert_eq!(rule_of(&field), "master-cf-field");
+        let count = check("smtp inet n - n - -\n").unwrap();
+        assert_eq!(
+            count,
+            "file /etc/postfix/master.cf: line 1: bad field count"
+        );
+        assert_eq!(rule_of(&count), "master-cf-syntax");
+        assert_eq!(check("smtp inet n - n - - smtpd\n"), None);
     }
 }

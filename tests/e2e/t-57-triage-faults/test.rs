@@ -8,7 +8,8 @@
 //! file system (a small tmpfs under a Maildir); a mail system started without
 //! CAP_SYS_CHROOT (as containers run it) whose chrooted smtpd cannot enter its jail; a
 //! daemon that panics (ironpost only, see there); a maildrop directory with the wrong
-//! group. The fatal error, the warning and the deferral that no rule of their own know
+//! group; a master.cf entry with a bad field that stops a reload of a running system,
+//! where the log says only that postconf failed. The fatal error, the warning and the deferral that no rule of their own know
 //! prove the catch-all rules. Each runs on ironpost and on Postfix 3.7 with its own
 //! master, so that each rule is checked against the log each system writes; the log
 //! window (`-s`) starts with the fault, and the report's first line must name the rule,
@@ -65,6 +66,71 @@ fn postfix_chroot_without_the_capability() {
     if let Some(mut mx) = Instance::with_daemons("t-57-chroot-postfix", &[]) {
         chroot_refused(&mut mx, System::Postfix);
     }
+}
+
+#[test]
+fn ironpost_master_cf_field_refused_at_reload() {
+    if let Some(mx) = Instance::new("t-57-reload") {
+        reload_refused(&mx, System::Ironpost);
+    }
+}
+
+#[test]
+fn postfix_master_cf_field_refused_at_reload() {
+    if let Some(mx) = Instance::with_daemons("t-57-reload-postfix", &[]) {
+        reload_refused(&mx, System::Postfix);
+    }
+}
+
+/// A running mail system whose master.cf gets an entry with a bad field: `postfix
+/// reload` refuses it, postconf's words (which name the entry) go to the terminal, the
+/// log says only that postconf failed; posttriage's own check of master.cf names the
+/// entry, its file and line. The running master keeps its services.
+fn reload_refused(mx: &Instance, system: System) {
+    ctl(mx, system, &["start"]);
+    mx.wait_log("daemon started -- version", 20);
+    let stock = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    let bad = "proxymap  unix  -       -       x       -       -       proxymap";
+    mx.replace_master_cf_line(|l| l.starts_with("proxymap  unix"), bad);
+    let line = std::fs::read_to_string(mx.etc().join("master.cf"))
+        .unwrap()
+        .lines()
+        .position(|l| l == bad)
+        .expect("the bad entry")
+        + 1;
+    let since = window_start();
+    let postfix = match system {
+        System::Ironpost => e2e::program("postfix"),
+        System::Postfix => PathBuf::from("/usr/sbin/postfix"),
+    };
+    let out = mx
+        .runner(postfix)
+        .arg("-c")
+        .arg(mx.etc())
+        .arg("reload")
+        .env_remove("MAIL_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && terminal.contains("fatal: invalid chroot field \"x\""),
+        "{system:?}: postfix reload: {out:?}"
+    );
+    wait(mx, "postconf!");
+    let report = expect(mx, &since, "master-cf-field", "postconf -M");
+    let check = format!(
+        "file {}: line {line}: invalid chroot field \"x\" in \"{bad}\"",
+        mx.etc().join("master.cf").display()
+    );
+    assert!(
+        report.contains(&check) && report.contains("[postconf-fails]"),
+        "{system:?}: {report}"
+    );
+    // Repaired, the check finds nothing.
+    mx.write("etc/master.cf", &stock);
+    let (code, healthy) = triage(mx, &["-s", &window_start()]);
+    assert_eq!(code, 0, "{system:?}: {healthy}");
 }
 
 /// The mail system started without CAP_SYS_CHROOT (as in a container that drops it): a
