@@ -9,7 +9,8 @@
 //! CAP_SYS_CHROOT (as containers run it) whose chrooted smtpd cannot enter its jail; a
 //! daemon that panics (ironpost only, see there); a maildrop directory with the wrong
 //! group; a master.cf entry with a bad field that stops a reload of a running system,
-//! where the log says only that postconf failed. The fatal error, the warning and the deferral that no rule of their own know
+//! where the log says only that postconf failed; a client refused for not starting TLS
+//! first, which only debug_peer_list's transcript logs. The fatal error, the warning and the deferral that no rule of their own know
 //! prove the catch-all rules. Each runs on ironpost and on Postfix 3.7 with its own
 //! master, so that each rule is checked against the log each system writes; the log
 //! window (`-s`) starts with the fault, and the report's first line must name the rule,
@@ -131,6 +132,53 @@ fn reload_refused(mx: &Instance, system: System) {
     mx.write("etc/master.cf", &stock);
     let (code, healthy) = triage(mx, &["-s", &window_start()]);
     assert_eq!(code, 0, "{system:?}: {healthy}");
+}
+
+#[test]
+fn ironpost_starttls_first() {
+    if let Some(mx) = Instance::new("t-57-starttls") {
+        starttls_first(&mx, System::Ironpost);
+    }
+}
+
+#[test]
+fn postfix_starttls_first() {
+    if let Some(mx) = Instance::with_daemons("t-57-starttls-postfix", &[]) {
+        starttls_first(&mx, System::Postfix);
+    }
+}
+
+/// smtpd_tls_security_level = encrypt and a client that sends MAIL without STARTTLS:
+/// smtpd replies 530 and logs nothing about it (Postfix 3.7 neither), so that the
+/// fault shows only in debug_peer_list's transcript of the session.
+fn starttls_first(mx: &Instance, system: System) {
+    let cert = format!(
+        "{}/../../crates/tls/tests/golden/certs/rsa",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    mx.set_main_cf("smtpd_tls_cert_file", &format!("{cert}.pem"));
+    mx.set_main_cf("smtpd_tls_key_file", &format!("{cert}.key"));
+    mx.set_main_cf("smtpd_tls_security_level", "encrypt");
+    // tlsmgr, as a real master.cf has it: Postfix's smtpd needs it for TLS.
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &(master_cf + "tlsmgr unix - - n 1000? 1 tlsmgr\n"),
+    );
+    ctl(mx, system, &["start"]);
+    mx.wait_log("daemon started -- version", 20);
+    let mail = "s.docmd('MAIL', 'FROM:<user@vmail.e2e.test>')\n";
+    client_session(mx.smtp_port, mail);
+    wait(mx, "disconnect from localhost[127.0.0.1]");
+    assert!(
+        !mx.log().contains("Must issue a STARTTLS command first"),
+        "{system:?} logged the 530:\n{}",
+        mx.log()
+    );
+    let since = reload_with(mx, system, "debug_peer_list", "127.0.0.1");
+    client_session(mx.smtp_port, mail);
+    wait(mx, "]: 530 5.7.0 Must issue a STARTTLS command first");
+    expect(mx, &since, "starttls-first", "smtpd_tls_security_level");
 }
 
 /// The mail system started without CAP_SYS_CHROOT (as in a container that drops it): a
