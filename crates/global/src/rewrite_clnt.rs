@@ -226,7 +226,10 @@ impl RewriteClient {
             )?;
             let mut reader = BufReader::new(stream);
             let hello = ipc::attr::read(&mut reader, Flavor::Null)?;
-            let announced = hello.as_ref().is_some_and(|h| {
+            // Postfix's attr_scan() takes end-of-input before the announcement for an
+            // empty scan that succeeds: the request is sent and fails then (EPIPE, said
+            // from the second try on), not here.
+            let announced = hello.as_ref().is_none_or(|h| {
                 h.get_str(mail_attr::PROTO) == Ok(mail_attr::PROTO_TRIVIAL) && h.len() == 1
             });
             if !announced {
