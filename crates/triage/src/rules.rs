@@ -895,8 +895,8 @@ pub static RULES: &[Rule] = &[
         category: "crashes",
         rank: Rank::Follows,
         patterns: &["warning: problem talking to service {service}: {error}"],
-        cause: "the {service} service did not answer ({error}): it crashed or is throttled",
-        remedy: "look for that service's fatal or signal line; fix; postfix reload",
+        cause: "the {service} service did not answer ({error}): it crashed, is throttled, or master.cf runs a program there that does not speak its protocol",
+        remedy: "look for that service's fatal or signal line; postconf -M {service}/unix shows the program master.cf runs for it; fix; postfix reload",
         explains: &[],
         example: "postfix/cleanup[101]: warning: problem talking to service rewrite: Connection reset by peer",
     },
@@ -997,7 +997,7 @@ mod tests {
 
     /// Rules no end-to-end test injects, and why. A rule leaves this list when a test
     /// proves it; the test below fails when a rule is in neither place.
-    const NOT_INJECTED: [(&str, &str); 1] = [("talking-to-service", "a knock-on error only")];
+    const NOT_INJECTED: [(&str, &str); 0] = [];
 
     /// The end-to-end tests of posttriage, as text.
     fn e2e_sources() -> String {

@@ -10,7 +10,8 @@
 //! daemon that panics (ironpost only, see there); a maildrop directory with the wrong
 //! group; a master.cf entry with a bad field that stops a reload of a running system,
 //! where the log says only that postconf failed; a client refused for not starting TLS
-//! first, which only debug_peer_list's transcript logs. The fatal error, the warning and the deferral that no rule of their own know
+//! first, which only debug_peer_list's transcript logs; a rewrite service whose program
+//! hangs up on its clients. The fatal error, the warning and the deferral that no rule of their own know
 //! prove the catch-all rules. Each runs on ironpost and on Postfix 3.7 with its own
 //! master, so that each rule is checked against the log each system writes; the log
 //! window (`-s`) starts with the fault, and the report's first line must name the rule,
@@ -179,6 +180,51 @@ fn starttls_first(mx: &Instance, system: System) {
     client_session(mx.smtp_port, mail);
     wait(mx, "]: 530 5.7.0 Must issue a STARTTLS command first");
     expect(mx, &since, "starttls-first", "smtpd_tls_security_level");
+}
+
+#[test]
+fn ironpost_rewrite_service_hangs_up() {
+    if let Some(mx) = Instance::new("t-57-rewrite") {
+        rewrite_hangs_up(&mx, System::Ironpost);
+    }
+}
+
+#[test]
+fn postfix_rewrite_service_hangs_up() {
+    if let Some(mx) = Instance::with_daemons("t-57-rewrite-postfix", &[]) {
+        rewrite_hangs_up(&mx, System::Postfix);
+    }
+}
+
+/// master.cf runs a program for the rewrite service that hangs up at once (spawn with
+/// /bin/true): its clients' requests fail, and each says so from its second try on,
+/// once a second.
+fn rewrite_hangs_up(mx: &Instance, system: System) {
+    mx.replace_master_cf_line(
+        |l| l.starts_with("rewrite "),
+        "rewrite unix - n n - - spawn user=nobody argv=/bin/true",
+    );
+    ctl(mx, system, &["start"]);
+    mx.wait_log("daemon started -- version", 20);
+    let since = window_start();
+    let client = submit(mx, "user@vmail.e2e.test", "");
+    wait(
+        mx,
+        "warning: problem talking to service rewrite: Broken pipe",
+    );
+    reap(client);
+    // Postfix's words, on both systems: the announcement's end-of-input is no error of
+    // its own.
+    let log = mx.log();
+    let said: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("problem talking to service rewrite"))
+        .collect();
+    assert!(
+        said.iter().all(|l| l.ends_with("rewrite: Broken pipe")),
+        "{system:?}: {said:#?}"
+    );
+    expect(mx, &since, "talking-to-service", "postconf -M rewrite/unix");
 }
 
 /// The mail system started without CAP_SYS_CHROOT (as in a container that drops it): a
