@@ -1064,7 +1064,9 @@ const MORE_ZONE: &str = r#"{
     "primary-me.example": [["MX", "10 me.example"], ["MX", "20 other.example"]],
     "not-me.example": [["MX", "10 primary.example"], ["MX", "20 other.example"]],
     "no-mx.example": [["A", "192.0.2.12"]],
-    "servfail.example": [["SERVFAIL", ""]]
+    "servfail.example": [["SERVFAIL", ""]],
+    "lost-backup.example": [["MX", "10 primary.example"], ["MX", "20 nosuch-host.example"]],
+    "lost-primary.example": [["MX", "10 servfail.example"], ["MX", "20 me.example"]]
 }"#;
 
 #[test]
@@ -1085,8 +1087,9 @@ fn more_restrictions_match_postfix() {
         (
             "smtpd_recipient_restrictions",
             "check_recipient_access inline:{{sleepy@example.com=bad_sleep}}, \
-             reject_unauth_destination",
+             permit_mx_backup, reject_unauth_destination",
         ),
+        ("permit_mx_backup_networks", "192.0.2.0/28"),
     ];
     let Some(mut pair) = Pair::prepare("t22-more", &main_cf, &[]) else {
         return;
@@ -1134,6 +1137,34 @@ fn more_restrictions_match_postfix() {
                 QUIT,
             ],
         );
+    }
+    // Postfix's MX host lookups go through the jail's hosts file and our DNS server.
+    let mx = pair.compare(
+        "permit_mx_backup",
+        "127.0.0.2",
+        &[
+            EHLO,
+            mail,
+            ("RCPT TO:<a@backup.example>\r\n", 1),
+            ("RCPT TO:<a@far-primary.example>\r\n", 1),
+            ("RCPT TO:<a@primary-me.example>\r\n", 1),
+            ("RCPT TO:<a@not-me.example>\r\n", 1),
+            ("RCPT TO:<a@no-mx.example>\r\n", 1),
+            ("RCPT TO:<a@servfail.example>\r\n", 1),
+            ("RCPT TO:<a@lost-backup.example>\r\n", 1),
+            ("RCPT TO:<a@lost-primary.example>\r\n", 1),
+            ("RCPT TO:<a@[192.0.2.1]>\r\n", 1),
+            ("RCPT TO:<a@mail.e2e.test>\r\n", 1),
+            QUIT,
+        ],
+    );
+    for expected in [
+        "250 2.1.5 Ok\n554 5.7.1 <a@far-primary.example>: Relay access denied",
+        "554 5.7.1 <a@primary-me.example>: Relay access denied",
+        "450 4.4.4 <a@servfail.example>: Recipient address rejected: Unable to look up mail \
+         exchanger information: Host not found, try again",
+    ] {
+        assert!(mx.contains(expected), "no {expected:?} in\n{mx}");
     }
     for expected in [
         "501 5.5.2 <192.0.2>: Helo command rejected: invalid ip address",

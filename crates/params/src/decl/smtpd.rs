@@ -345,4 +345,8 @@ crate::params! {
     /// checks (proxies, test tools): network/netmask patterns, host names, /file/name or
     /// type:table. The default is empty: nobody. Added in Postfix 2.1.
     "smtpd_authorized_xclient_hosts" SMTPD_AUTHORIZED_XCLIENT_HOSTS: Str = "";
+    /// What permit_mx_backup requires of the domain's primary MX hosts: every address of
+    /// each must match these network/netmask patterns, host names, /file/name or
+    /// type:table. The default is empty: any primary MX host. Added in Postfix 2.0.
+    "permit_mx_backup_networks" PERMIT_MX_BACKUP_NETWORKS: Str = "";
 }

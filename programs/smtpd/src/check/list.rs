@@ -64,6 +64,8 @@ pub enum Restriction {
     PermitMynetworks,
     /// `permit_auth_destination`.
     PermitAuthDestination,
+    /// `permit_mx_backup`: this host is a backup MX of the recipient's domain.
+    PermitMxBackup,
     /// `permit_sasl_authenticated`.
     PermitSaslAuthenticated,
     /// `permit_tls_clientcerts`: a client certificate listed in `relay_clientcerts`.
@@ -169,6 +171,7 @@ const SIMPLE: &[(&str, Restriction)] = &[
         "permit_sasl_authenticated",
         Restriction::PermitSaslAuthenticated,
     ),
+    ("permit_mx_backup", Restriction::PermitMxBackup),
     ("permit_tls_clientcerts", Restriction::PermitTlsClientcerts),
     (
         "permit_tls_all_clientcerts",
@@ -445,6 +448,10 @@ mod tests {
                 Restriction::Access(AccessKind::Sasl, "inline:{{u=OK}}".into()),
                 Restriction::PermitNakedIpAddress,
             ]
+        );
+        assert_eq!(
+            parse("permit_mx_backup", &classes),
+            [Restriction::PermitMxBackup]
         );
         assert_eq!(
             parse("check_sasl_mx_access hash:/x", &classes)[0],

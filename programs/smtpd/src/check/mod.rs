@@ -15,7 +15,8 @@
 //! The modules: [`list`] (parsing), [`tables`] (what is opened before the jail),
 //! [`access`] (`check_*_access`), [`action`] (what a table or policy server answers),
 //! [`server_access`] (`check_*_{mx,ns,a}_access`), [`rbl`] (DNS lists), [`unknown`]
-//! (names that must exist), [`policy`] and [`policy_request`] (`check_policy_service`),
+//! (names that must exist), [`mx_backup`] (`permit_mx_backup`), [`policy`] and
+//! [`policy_request`] (`check_policy_service`),
 //! [`address`] (destinations
 //! and recipient tables), [`helo`] (HELO name checks), [`rewrite`] (whose headers are
 //! local), [`verify`] (address verification), [`queue_space`] (room in the queue),
@@ -28,6 +29,7 @@ mod address;
 mod helo;
 pub mod list;
 mod login;
+mod mx_backup;
 pub mod policy;
 mod policy_request;
 mod queue_space;
@@ -385,6 +387,7 @@ impl Checker {
             ),
             Restriction::RejectPlaintextSession => Verdict::Dunno,
             Restriction::PermitAuthDestination => self.auth_destination(facts, true),
+            Restriction::PermitMxBackup => self.permit_mx_backup(facts),
             Restriction::RejectUnauthDestination => self.unauth_destination(facts, false),
             Restriction::DeferUnauthDestination => self.unauth_destination(facts, true),
             Restriction::RejectUnlistedRecipient => match facts.recipient {

@@ -102,6 +102,13 @@ pub struct Tables {
     pub inet: dns::inet_proto::InetProtocols,
     /// `local_header_rewrite_clients`.
     pub rewrite_clients: super::rewrite::RewriteClients,
+    /// mydestination, for permit_mx_backup's MX host names.
+    pub local: global::resolve_local::ResolveLocal,
+    /// Our addresses (inet_interfaces and proxy_interfaces), for permit_mx_backup's MX
+    /// hosts.
+    pub own_addrs: Vec<std::net::IpAddr>,
+    /// `permit_mx_backup_networks`, when set.
+    pub mx_networks: Option<MatchList>,
 }
 
 /// A value, or the fatal configuration error.
@@ -255,6 +262,24 @@ impl Tables {
                 &get(config.str(&params::decl::identity::INET_INTERFACES)),
                 flags,
             ),
+            local: get(global::resolve_local::ResolveLocal::new(config)),
+            own_addrs: [
+                &params::decl::identity::INET_INTERFACES,
+                &params::decl::identity::PROXY_INTERFACES,
+            ]
+            .into_iter()
+            .flat_map(|p| global::resolve_local::interface_addresses(&get(config.str(p))))
+            .collect(),
+            mx_networks: (!get(config.str(&s::PERMIT_MX_BACKUP_NETWORKS))
+                .trim()
+                .is_empty())
+            .then(|| {
+                get(global::match_list::from_parameter(
+                    config,
+                    &s::PERMIT_MX_BACKUP_NETWORKS,
+                    &[Matcher::Hostname, Matcher::Hostaddr],
+                ))
+            }),
         }
     }
 }
