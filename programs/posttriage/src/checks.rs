@@ -91,6 +91,21 @@ fn master_cf_error(path: &Path, master: &Result<MasterCf, CfError>) -> Option<St
     })
 }
 
+/// A check's line as the rules take it: a log line of posttriage's, without a time.
+pub fn line(text: String) -> triage::logline::Line {
+    triage::logline::Line {
+        number: 0,
+        raw: text.clone(),
+        stamp: String::new(),
+        time: None,
+        program: "posttriage".into(),
+        process: "posttriage".into(),
+        pid: None,
+        queue_id: None,
+        text,
+    }
+}
+
 fn chroot(master: &MasterCf, queue: &Path) -> Vec<String> {
     let missing: Vec<&str> = JAIL_FILES
         .into_iter()
@@ -408,18 +423,7 @@ mod tests {
 
     /// The rule that `check`'s line, as run() prefixes it, is classified as.
     fn rule_of(check: &str) -> &'static str {
-        let text = format!("posttriage check: {check}");
-        let line = triage::logline::Line {
-            number: 0,
-            raw: text.clone(),
-            stamp: String::new(),
-            time: None,
-            program: "posttriage".into(),
-            process: "posttriage".into(),
-            pid: None,
-            queue_id: None,
-            text,
-        };
+        let line = line(format!("posttriage check: {check}"));
         triage::engine::classify(&line).map_or("none", |(rule, _)| rule.id)
     }
 

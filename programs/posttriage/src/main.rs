@@ -87,20 +87,7 @@ fn main() {
         Ok(config) => config,
         Err(e) => log::msg_fatal!("{e}"),
     };
-    let mut lines: Vec<Line> = checks::run(&config)
-        .into_iter()
-        .map(|text| Line {
-            number: 0,
-            raw: text.clone(),
-            stamp: String::new(),
-            time: None,
-            program: "posttriage".into(),
-            process: "posttriage".into(),
-            pid: None,
-            queue_id: None,
-            text,
-        })
-        .collect();
+    let mut lines: Vec<Line> = checks::run(&config).into_iter().map(checks::line).collect();
     let log_file = cli::log_file(log_file, Some(&config));
     if let Some(path) = &log_file {
         match std::fs::read(path) {
