@@ -1175,3 +1175,40 @@ fn more_restrictions_match_postfix() {
         assert!(replies.contains(expected), "no {expected:?} in\n{replies}");
     }
 }
+
+#[test]
+fn etrn_restrictions_match_postfix() {
+    let main_cf = [
+        ("mynetworks", "127.0.0.1/32"),
+        ("relay_domains", "relay.example"),
+        (
+            "smtpd_etrn_restrictions",
+            "check_etrn_access inline:{{blocked.example=REJECT no flush}, \
+             {later.example=DEFER_IF_PERMIT try later}, {ok.example=OK}}, \
+             permit_mynetworks, reject",
+        ),
+    ];
+    let Some(pair) = start("etrn", &main_cf, &[]) else {
+        return;
+    };
+    let steps = [
+        EHLO,
+        ("ETRN blocked.example\r\n", 1),
+        ("ETRN later.example\r\n", 1),
+        ("ETRN ok.example\r\n", 1),
+        ("ETRN relay.example\r\n", 1),
+        ("ETRN [127.0.0.1]\r\n", 1),
+        QUIT,
+    ];
+    let mut replies = String::new();
+    for source in ["127.0.0.1", "127.0.0.2"] {
+        replies += &pair.compare("ETRN", source, &steps);
+    }
+    for expected in [
+        "554 5.7.1 <blocked.example>: Etrn command rejected: no flush",
+        "450 4.7.1 <later.example>: Etrn command rejected: try later",
+        "554 5.7.1 <relay.example>: Etrn command rejected: Access denied",
+    ] {
+        assert!(replies.contains(expected), "no {expected:?} in\n{replies}");
+    }
+}

@@ -1,10 +1,11 @@
 //! `check_client_access`, `check_helo_access`, `check_sender_access`,
-//! `check_recipient_access`, `check_ccert_access` and `check_sasl_access`: the lookup keys tried, and what a
+//! `check_recipient_access`, `check_ccert_access`, `check_sasl_access` and
+//! `check_etrn_access`: the lookup keys tried, and what a
 //! table's answer means.
 //!
 //! Postfix counterpart: `check_namadr_access()`, `check_domain_access()`,
 //! `check_addr_access()`, `check_mail_access()`, `check_ccert_access()`,
-//! `check_sasl_access()` and
+//! `check_sasl_access()`, `check_domain_access()` (for ETRN) and
 //! `check_table_result()` in `smtpd/smtpd_check.c`. A client certificate is looked up by
 //! its fingerprint, then by its public key's (both with `smtpd_tls_fingerprint_digest`,
 //! computed by crates/tls at the handshake), the first answer other than DUNNO deciding;
@@ -170,6 +171,14 @@ impl Checker {
                 Subject {
                     name: cert.subject_cn.clone(),
                     class: "Client certificate",
+                }
+            }
+            AccessKind::Etrn => {
+                let domain = self.etrn_domain.clone()?;
+                domain_keys(&domain, self.tables.parent_style, true, &mut keys);
+                Subject {
+                    name: domain,
+                    class: "Etrn command",
                 }
             }
             AccessKind::Sasl => {

@@ -28,6 +28,8 @@ pub enum AccessKind {
     Ccert,
     /// `check_sasl_access`: the SASL login name, after AUTH.
     Sasl,
+    /// `check_etrn_access`: the ETRN domain.
+    Etrn,
 }
 
 impl AccessKind {
@@ -41,6 +43,7 @@ impl AccessKind {
             AccessKind::Recipient => "check_recipient_access",
             AccessKind::Ccert => "check_ccert_access",
             AccessKind::Sasl => "check_sasl_access",
+            AccessKind::Etrn => "check_etrn_access",
         }
     }
 }
@@ -305,6 +308,7 @@ const ACCESS: &[AccessKind] = &[
     AccessKind::Recipient,
     AccessKind::Ccert,
     AccessKind::Sasl,
+    AccessKind::Etrn,
 ];
 
 /// Parses a restriction list; `classes` are the names in `smtpd_restriction_classes`.
@@ -330,7 +334,7 @@ pub fn parse(text: &str, classes: &[String]) -> Vec<Restriction> {
             }
         } else if let Some((kind, rtype)) = ACCESS
             .iter()
-            .filter(|k| !matches!(k, AccessKind::Ccert | AccessKind::Sasl))
+            .filter(|k| !matches!(k, AccessKind::Ccert | AccessKind::Sasl | AccessKind::Etrn))
             .flat_map(|k| SERVER_TYPES.iter().map(move |(_, t)| (*k, *t)))
             .find(|(k, t)| server_access_name(*k, *t) == lower)
         {
@@ -452,6 +456,10 @@ mod tests {
         assert_eq!(
             parse("permit_mx_backup", &classes),
             [Restriction::PermitMxBackup]
+        );
+        assert_eq!(
+            parse("check_etrn_access cidr:/e", &classes),
+            [Restriction::Access(AccessKind::Etrn, "cidr:/e".into())]
         );
         assert_eq!(
             parse("check_sasl_mx_access hash:/x", &classes)[0],

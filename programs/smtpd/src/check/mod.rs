@@ -186,6 +186,9 @@ pub struct Checker {
     unlisted_checked: [bool; 2],
     /// `smtpd_sasl_auth_enable`: without it `check_sasl_access` is ignored.
     sasl_enable: bool,
+    /// The ETRN domain while `smtpd_etrn_restrictions` are evaluated (Postfix's
+    /// `etrn_name`), for `check_etrn_access`.
+    etrn_domain: Option<String>,
 }
 
 impl Checker {
@@ -215,6 +218,7 @@ impl Checker {
             sasl_enable: config
                 .bool(&params::decl::sasl::SMTPD_SASL_AUTH_ENABLE)
                 .unwrap_or_else(|e| crate::settings::fatal(e)),
+            etrn_domain: None,
         }
     }
 
@@ -626,6 +630,27 @@ impl Checker {
             Some(refusal) => Err(refusal),
             None => Ok(()),
         }
+    }
+
+    /// The delayed client and HELO checks, then `smtpd_etrn_restrictions` about
+    /// `domain` (`smtpd_check_etrn()`).
+    pub fn etrn(&mut self, facts: &Facts, domain: &str) -> Result<(), Refusal> {
+        if self.policy.delay_reject {
+            self.client(facts)?;
+            self.helo(facts)?;
+        }
+        let subject = Subject {
+            name: domain.to_string(),
+            class: "Etrn command",
+        };
+        self.defer_if_permit = self.deferred[0]
+            .clone()
+            .or_else(|| self.deferred[1].clone());
+        self.etrn_domain = Some(domain.to_string());
+        let result = self.stage("smtpd_etrn_restrictions", |l| &l.etrn, subject, facts);
+        self.etrn_domain = None;
+        result?;
+        self.deferred_permit(facts)
     }
 
     /// `smtpd_data_restrictions` (`smtpd_check_data()`).

@@ -10,8 +10,9 @@ use super::reply::Verdict;
 use super::{Checker, Facts, Subject};
 use ipc::Attrs;
 
-/// The request about `facts` (`smtpd_access_policy`).
-pub fn request(facts: &Facts, policy_context: &str) -> Attrs {
+/// The request about `facts` (`smtpd_access_policy`); `etrn_domain` while ETRN is
+/// checked.
+pub fn request(facts: &Facts, policy_context: &str, etrn_domain: Option<&str>) -> Attrs {
     let peer = facts.peer;
     // BDAT is reported as DATA, as policy servers know only the latter.
     let state = if facts.stage == "BDAT" {
@@ -58,7 +59,7 @@ pub fn request(facts: &Facts, policy_context: &str) -> Attrs {
         .str("queue_id", facts.queue_id.unwrap_or_default())
         .str("instance", facts.instance)
         .str("size", &facts.size.to_string())
-        .str("etrn_domain", "")
+        .str("etrn_domain", etrn_domain.unwrap_or_default())
         .str("stress", facts.stress)
         .str("sasl_method", facts.sasl_method.unwrap_or_default())
         .str("sasl_username", facts.sasl_username.unwrap_or_default())
@@ -94,7 +95,7 @@ impl Checker {
             log::msg_warn!("check_policy_service: no client endpoint for server {server}");
             return (self.server_error(), None);
         };
-        let attrs = request(facts, client.policy_context());
+        let attrs = request(facts, client.policy_context(), self.etrn_domain.as_deref());
         let action = match client.ask(&attrs) {
             Some(action) => match String::from_utf8(action) {
                 Ok(action) => Some(action),

@@ -63,6 +63,8 @@ pub struct Lists {
     pub data: Vec<Restriction>,
     /// `smtpd_end_of_data_restrictions`.
     pub end_of_data: Vec<Restriction>,
+    /// `smtpd_etrn_restrictions`.
+    pub etrn: Vec<Restriction>,
     /// `smtpd_restriction_classes`: each name's list.
     pub classes: HashMap<String, Vec<Restriction>>,
 }
@@ -170,6 +172,7 @@ impl Lists {
             recipient: parse(&s::SMTPD_RECIPIENT_RESTRICTIONS),
             data: parse(&s::SMTPD_DATA_RESTRICTIONS),
             end_of_data: parse(&s::SMTPD_END_OF_DATA_RESTRICTIONS),
+            etrn: parse(&s::SMTPD_ETRN_RESTRICTIONS),
             classes,
         }
     }
@@ -184,6 +187,7 @@ impl Lists {
             &self.recipient,
             &self.data,
             &self.end_of_data,
+            &self.etrn,
         ]
         .into_iter()
         .chain(self.classes.values())

@@ -47,6 +47,8 @@ impl<W: Wire> Session<'_, W> {
     pub(super) fn etrn_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
         smtp_proto::etrn_helo_check(self.settings.helo_required, self.helo.is_some())?;
         let domain = smtp_proto::etrn_domain(self.txn.in_mail(), args)?;
+        self.with_facts("ETRN", None, |checker, facts| checker.etrn(facts, &domain))
+            .map_err(rejected)?;
         let eligible = self
             .settings
             .fast_flush_domains
