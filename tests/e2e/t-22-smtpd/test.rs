@@ -1212,3 +1212,42 @@ fn etrn_restrictions_match_postfix() {
         assert!(replies.contains(expected), "no {expected:?} in\n{replies}");
     }
 }
+
+#[test]
+fn sasl_access_matches_postfix() {
+    let dovecot = match e2e::dovecot::TestDovecot::start() {
+        Ok(dovecot) => dovecot,
+        Err(reason) => return testkit::skip(reason),
+    };
+    let socket = dovecot.socket().display().to_string();
+    let main_cf = [
+        ("mynetworks", "127.0.0.1/32"),
+        ("smtpd_sasl_auth_enable", "yes"),
+        ("smtpd_sasl_type", "dovecot"),
+        ("smtpd_sasl_path", socket.as_str()),
+        (
+            "smtpd_recipient_restrictions",
+            "check_sasl_access inline:{{alice=REJECT not you}}, \
+             permit_sasl_authenticated, reject_unauth_destination",
+        ),
+    ];
+    let Some(pair) = start("sasl-access", &main_cf, &[]) else {
+        return;
+    };
+    // AUTH PLAIN for alice (password secret), the test Dovecot's one user.
+    let auth = ("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", 1);
+    let mail = ("MAIL FROM:<alice@example.org>\r\n", 1);
+    let rcpt = ("RCPT TO:<x@example.com>\r\n", 1);
+    let replies = pair.compare(
+        "check_sasl_access",
+        "127.0.0.2",
+        &[EHLO, mail, rcpt, ("RSET\r\n", 1), auth, mail, rcpt, QUIT],
+    );
+    for expected in [
+        // Without AUTH the table is not asked.
+        "454 4.7.1 <x@example.com>: Relay access denied",
+        "554 5.7.1 <alice>: SASL login name rejected: not you",
+    ] {
+        assert!(replies.contains(expected), "no {expected:?} in\n{replies}");
+    }
+}
