@@ -51,12 +51,7 @@ impl Checker {
             Err(e) => {
                 // A name without MX records, or with a null MX, is not backed up here.
                 if matches!(e.status, Status::Retry | Status::Policy) {
-                    let why = if e.status == Status::Policy {
-                        "DNS reply filter policy"
-                    } else {
-                        e.h_errno.text()
-                    };
-                    let text = format!("Unable to look up mail exchanger information: {why}");
+                    let text = format!("Unable to look up mail exchanger information: {}", why(&e));
                     self.mx_defer_if_reject(subject, &text);
                 }
                 return Verdict::Dunno;
@@ -130,12 +125,10 @@ impl Checker {
             match resolver.lookup_types(host, &types, Default::default(), Default::default()) {
                 Ok(records) => records,
                 Err(e) => {
-                    let why = if e.status == Status::Policy {
-                        "DNS reply filter policy"
-                    } else {
-                        e.h_errno.text()
-                    };
-                    let text = format!("Unable to look up host {host} as mail exchanger: {why}");
+                    let text = format!(
+                        "Unable to look up host {host} as mail exchanger: {}",
+                        why(&e)
+                    );
                     self.mx_defer_if_reject(subject, &text);
                     return false;
                 }
@@ -163,5 +156,14 @@ impl Checker {
         let text = format!("<{}>: {} rejected: {text}", subject.name, subject.class);
         let refusal = Refusal::new(450, "4.4.4", &text, ErrorClass::Policy, false);
         self.defer_if_reject(refusal);
+    }
+}
+
+/// Why a DNS lookup failed, as the deferral says it.
+fn why(e: &dns::DnsError) -> &'static str {
+    if e.status == Status::Policy {
+        "DNS reply filter policy"
+    } else {
+        e.h_errno.text()
     }
 }
