@@ -369,3 +369,27 @@ fn unreachable_servers_match_postfix() {
         ],
     );
 }
+
+#[test]
+fn etrn_request_matches_postfix() {
+    let main_cf = [
+        ("mynetworks", "127.0.0.1/32"),
+        (
+            "smtpd_etrn_restrictions",
+            "check_policy_service unix:private/policy, reject",
+        ),
+    ];
+    let Some((pair, theirs, ours)) = start("etrn", &main_cf) else {
+        return;
+    };
+    let steps = [EHLO, ("ETRN etrn.example\r\n", 1), QUIT];
+    compare(&pair, (&theirs, &ours), "ETRN", &steps);
+    let (their_requests, our_requests) = (requests(&pair.postfix), requests(&pair.ironpost));
+    assert!(
+        their_requests
+            .iter()
+            .any(|r| r.ends_with(" etrn_domain=etrn.example")),
+        "{their_requests:?}"
+    );
+    assert_eq!(their_requests, our_requests);
+}
