@@ -1181,11 +1181,14 @@ fn etrn_restrictions_match_postfix() {
     let main_cf = [
         ("mynetworks", "127.0.0.1/32"),
         ("relay_domains", "relay.example"),
+        // What follows permit, reject or defer is ignored, with a warning.
+        ("smtpd_restriction_classes", "allow_it"),
+        ("allow_it", "permit reject"),
         (
             "smtpd_etrn_restrictions",
             "check_etrn_access inline:{{blocked.example=REJECT no flush}, \
-             {later.example=DEFER_IF_PERMIT try later}, {ok.example=OK}}, \
-             permit_mynetworks, reject",
+             {later.example=DEFER_IF_PERMIT try later}, {ok.example=allow_it}}, \
+             permit_mynetworks, reject defer",
         ),
     ];
     let Some(pair) = start("etrn", &main_cf, &[]) else {

@@ -189,6 +189,9 @@ pub struct Checker {
     /// The ETRN domain while `smtpd_etrn_restrictions` are evaluated (Postfix's
     /// `etrn_name`), for `check_etrn_access`.
     etrn_domain: Option<String>,
+    /// "restriction `X' after `reject' is ignored" warnings, logged at the stage's end
+    /// after its refusal, in Postfix's order.
+    ignored: Vec<String>,
 }
 
 impl Checker {
@@ -219,6 +222,7 @@ impl Checker {
                 .bool(&params::decl::sasl::SMTPD_SASL_AUTH_ENABLE)
                 .unwrap_or_else(|e| crate::settings::fatal(e)),
             etrn_domain: None,
+            ignored: Vec::new(),
         }
     }
 
@@ -293,9 +297,27 @@ impl Checker {
             return self.server_error();
         }
         let mut warn_if_reject = false;
-        for restriction in list {
+        for (i, restriction) in list.iter().enumerate() {
             if self.effects.discard {
                 break;
+            }
+            // Postfix warns that what follows permit, reject or defer is never reached
+            // (after the refusal's log line).
+            let final_name = match restriction {
+                Restriction::Permit => Some("permit"),
+                Restriction::Reject | Restriction::Defer if !warn_if_reject => {
+                    Some(if *restriction == Restriction::Reject {
+                        "reject"
+                    } else {
+                        "defer"
+                    })
+                }
+                _ => None,
+            };
+            if let (Some(name), Some(next)) = (final_name, list.get(i + 1)) {
+                let next = next.name();
+                let word = next.split(' ').next().unwrap_or_default();
+                self.ignored.push(format!("restriction `{word}' after `{name}' is ignored"));
             }
             if *restriction == Restriction::WarnIfReject {
                 warn_if_reject = true;
@@ -501,11 +523,15 @@ impl Checker {
     ) -> Result<(), Refusal> {
         let list = pick(&self.lists).clone();
         self.defer_if_reject = None;
-        match self.evaluate(list_name, &list, &subject, facts, 0) {
-            Verdict::Refuse(refusal) => {
-                facts.whatsup("reject", &refusal.reply);
-                Err(refusal)
-            }
+        let verdict = self.evaluate(list_name, &list, &subject, facts, 0);
+        if let Verdict::Refuse(refusal) = &verdict {
+            facts.whatsup("reject", &refusal.reply);
+        }
+        for warning in std::mem::take(&mut self.ignored) {
+            log::msg_warn!("{warning}");
+        }
+        match verdict {
+            Verdict::Refuse(refusal) => Err(refusal),
             _ => Ok(()),
         }
     }
