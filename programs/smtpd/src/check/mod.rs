@@ -317,7 +317,8 @@ impl Checker {
             if let (Some(name), Some(next)) = (final_name, list.get(i + 1)) {
                 let next = next.name();
                 let word = next.split(' ').next().unwrap_or_default();
-                self.ignored.push(format!("restriction `{word}' after `{name}' is ignored"));
+                self.ignored
+                    .push(format!("restriction `{word}' after `{name}' is ignored"));
             }
             if *restriction == Restriction::WarnIfReject {
                 warn_if_reject = true;
