@@ -57,6 +57,7 @@ fn read_reply(reader: &mut BufReader<TcpStream>) -> String {
 
 /// A session that stops after RCPT TO: the reply to it.
 fn rcpt(mx: &Instance, recipient: &str) -> String {
+    let disconnects = mx.log().matches("disconnect from").count();
     let stream = TcpStream::connect(("127.0.0.1", mx.smtp_port)).unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
@@ -69,6 +70,11 @@ fn rcpt(mx: &Instance, recipient: &str) -> String {
     say("MAIL FROM:<a@example.org>", &mut reader);
     let reply = say(&format!("RCPT TO:<{recipient}>"), &mut reader);
     say("QUIT", &mut reader);
+    // The next session's smtpd must not log its connect before this one's disconnect:
+    // the lines are compared in order with Postfix's.
+    wait_until(10, || {
+        mx.log().matches("disconnect from").count() > disconnects
+    });
     reply
 }
 
