@@ -25,6 +25,7 @@ pub mod smtp_tls;
 pub mod smtpd;
 pub mod submission;
 pub mod tls;
+pub mod tlsmgr;
 pub mod transcript;
 pub mod verify;
 
@@ -40,6 +41,7 @@ pub fn all() -> impl Iterator<Item = &'static crate::def::Param> {
         smtp_cache::ALL,
         smtp_tls::ALL,
         tls::ALL,
+        tlsmgr::ALL,
         sasl::ALL,
         submission::ALL,
         cleanup::ALL,
