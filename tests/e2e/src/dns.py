@@ -1,6 +1,7 @@
 # A DNS server for the e2e tests (see dns.rs): UDP on argv[1] port 53, answering from
-# a zone given as JSON in argv[2] ({"name": [["A", "127.0.0.2"], ["TXT", "text"],
-# ["MX", "10 host"], ["NS", "host"], ["TLSA", "3 1 1 hexdata"], ["CNAME", "target"]],
+# a zone given as JSON in argv[2] ({"name": [["A", "127.0.0.2"], ["AAAA", "::1"],
+# ["TXT", "text"], ["MX", "10 host"], ["NS", "host"], ["TLSA", "3 1 1 hexdata"],
+# ["CNAME", "target"]],
 # ...}: a CNAME is answered with the target's records of the type asked; a name with
 # ["SERVFAIL", ""] gets SERVFAIL; a name with ["AD", ""] gets replies with the AD bit,
 # as from a validating resolver); names not in it get NXDOMAIN, names with other types
@@ -38,6 +39,8 @@ def rr(owner, rtype, value):
     """One answer record, or None for a SERVFAIL directive."""
     if rtype == "A":
         rdata, code = socket.inet_aton(value), 1
+    elif rtype == "AAAA":
+        rdata, code = socket.inet_pton(socket.AF_INET6, value), 28
     elif rtype == "MX":
         pref, host = value.split(" ", 1)
         rdata, code = struct.pack(">H", int(pref)) + encode(host), 15

@@ -37,8 +37,8 @@ pub struct DnsServer {
 
 impl DnsServer {
     /// Starts a server on `addr` port 53 answering from `zone` (JSON: `{"name":
-    /// [["A", "127.0.0.2"], ["MX", "10 host"], ...]}`, see dns.py), its queries logged
-    /// to `log`; None after `testkit::skip` when it cannot run or listen.
+    /// [["A", "127.0.0.2"], ["AAAA", "::1"], ["MX", "10 host"], ...]}`, see dns.py), its
+    /// queries logged to `log`; None after `testkit::skip` when it cannot run or listen.
     #[track_caller]
     pub fn start(addr: &str, zone: &str, log: &Path) -> Option<DnsServer> {
         let server = crate::child::spawn_ready(
