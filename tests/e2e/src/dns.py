@@ -48,6 +48,8 @@ def rr(owner, rtype, value):
         rdata, code = encode(value), 2
     elif rtype == "CNAME":
         rdata, code = encode(value), 5
+    elif rtype == "PTR":
+        rdata, code = encode(value), 12
     elif rtype == "TLSA":
         usage, selector, mtype, hexdata = value.split(" ")
         rdata = bytes([int(usage), int(selector), int(mtype)]) + bytes.fromhex(hexdata)
