@@ -1,7 +1,7 @@
 # A DNS server for the e2e tests (see dns.rs): UDP on argv[1] port 53, answering from
 # a zone given as JSON in argv[2] ({"name": [["A", "127.0.0.2"], ["AAAA", "::1"],
 # ["TXT", "text"], ["MX", "10 host"], ["NS", "host"], ["TLSA", "3 1 1 hexdata"],
-# ["CNAME", "target"]],
+# ["CNAME", "target"], ["PTR", "host"] (under a d.c.b.a.in-addr.arpa name)],
 # ...}: a CNAME is answered with the target's records of the type asked; a name with
 # ["SERVFAIL", ""] gets SERVFAIL; a name with ["AD", ""] gets replies with the AD bit,
 # as from a validating resolver); names not in it get NXDOMAIN, names with other types
