@@ -27,6 +27,16 @@ pub fn get(count: usize) -> Option<usize> {
     (taken > 0).then_some(taken)
 }
 
+/// How many tokens are in the pipe, counted without taking them (Postfix's
+/// `mail_flow_count`): a cleanup that reads meanwhile still finds them.
+pub fn count() -> usize {
+    let n = sys::process::bytes_waiting(FLOW_READ).unwrap_or(0);
+    if log::verbose() > 0 {
+        log::msg_info!("mail_flow_count: {n}");
+    }
+    n
+}
+
 /// Puts `count` tokens in; the number written (fewer when the pipe is full).
 pub fn put(count: usize) -> usize {
     let buf = [0u8; 1024];

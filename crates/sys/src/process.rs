@@ -191,6 +191,16 @@ pub fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// How many bytes are waiting to be read on a pipe or socket (FIONREAD).
+pub fn bytes_waiting(fd: RawFd) -> io::Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through the pointer, which points at `n`.
+    if unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n.max(0) as usize)
+}
+
 /// Closes a raw descriptor that no Rust object owns.
 pub fn close_fd(fd: RawFd) {
     // SAFETY: closing an integer descriptor; the caller owns it.

@@ -320,9 +320,9 @@ impl Scheduler {
     }
 
     /// Takes messages from the scans into the active queue, incoming first, while there
-    /// is room; whether one came from incoming/.
-    fn feed(&mut self) -> bool {
-        let mut fed_incoming = false;
+    /// is room; how many came from incoming/.
+    fn feed(&mut self) -> usize {
+        let mut fed_incoming = 0;
         let mut fed = 0;
         while self.messages.len() < self.settings.active_limit && fed < FEED_BATCH {
             let (scan, from_incoming) = if self.incoming.busy() {
@@ -349,7 +349,7 @@ impl Scheduler {
             else {
                 continue;
             };
-            fed_incoming |= from_incoming;
+            fed_incoming += usize::from(from_incoming);
             fed += 1;
             self.admit(&path, &id, marks, now);
         }

@@ -2,15 +2,8 @@
 //! programs under a debugger"): strace attaches to a daemon and shows its system calls;
 //! gdb attaches and prints a backtrace with ironpost's function names.
 
-use e2e::{Instance, wait_until};
+use e2e::{Instance, have, wait_until};
 use std::process::Command;
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 #[test]
 fn strace_and_gdb_attach_to_a_daemon() {
