@@ -673,7 +673,7 @@ impl Jobs {
                 self.job(&id).blocker_tag = tag;
                 for peer in self.jobs[&id].peers.iter() {
                     if let Some(queue) = queues.get_mut(peer)
-                        && queue.todo.iter().any(|e| e.id == id)
+                        && queue.todo.has(&id)
                     {
                         queue.blocker_tag = tag;
                     }
@@ -702,14 +702,13 @@ impl Jobs {
         job.peers.retain(|peer| {
             queues
                 .get(peer)
-                .is_some_and(|q| q.todo.iter().any(|e| e.id == id))
+                .is_some_and(|q| q.todo.has(id))
         });
         let at = job.peers.iter().position(|peer| queues[peer].may_take())?;
         job.peers.rotate_left(at + 1);
         let name = job.peers.back().cloned().expect("the peer just chosen");
         let queue = queues.get_mut(&name).expect("a listed peer");
-        let index = queue.todo.iter().position(|e| e.id == id)?;
-        let entry = queue.todo.remove(index)?;
+        let entry = queue.todo.take(id)?;
         if log::verbose() > 0 {
             log::msg_info!(
                 "qmgr_peer_select: {id} {transport} {name} ({} of {})",
@@ -779,7 +778,7 @@ mod tests {
                 address: format!("{id}-{i}@{q}"),
                 ..Recipient::default()
             };
-            if crate::entry::add(&mut queue.todo, id, rcpt, 1) {
+            if queue.todo.add(id, rcpt, 1) {
                 jobs.add_entry(id, q);
             }
             jobs.count_rcpts(id, 1);

@@ -15,11 +15,11 @@
 //! transport's settings (feedback.rs). A destination with a rate delay takes one delivery
 //! at a time and is suspended for the delay after each (`qmgr_queue_suspend`).
 
-use crate::entry::Entry;
+use crate::entry::Todo;
 use crate::feedback::g;
 use crate::transport::Limits;
 use global::deliver_request::{DEL_REQ_FLAG_CONN_LOAD, DEL_REQ_FLAG_CONN_STORE};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// One destination.
@@ -39,7 +39,7 @@ pub struct Queue {
     /// Deliveries under way.
     pub busy: usize,
     /// Requests waiting.
-    pub todo: VecDeque<Entry>,
+    pub todo: Todo,
     /// Dead until (seconds), with the reason (`4.4.1 delivery temporarily suspended: ...`).
     pub dead: Option<(i64, String)>,
     /// Suspended by a rate delay until then.
@@ -81,7 +81,7 @@ impl Queue {
             failure: 0.0,
             fail_cohorts: 0.0,
             busy: 0,
-            todo: VecDeque::new(),
+            todo: Todo::default(),
             dead: None,
             suspended: None,
             blocker_tag: 0,
@@ -342,6 +342,7 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entry::Entry;
     use crate::feedback::Feedback;
 
     fn limits(dest_concurrency: usize, init_concurrency: usize) -> Limits {

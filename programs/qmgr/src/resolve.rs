@@ -222,7 +222,7 @@ impl Routing<'_> {
         let limits = t.limits;
         t.jobs.obtain(id, message.active.0, self.budgets);
         let queue = t.queue(&queue_name, nexthop);
-        let new_entry = crate::entry::add(&mut queue.todo, id, rcpt, limits.rcpt_limit);
+        let new_entry = queue.todo.add(id, rcpt, limits.rcpt_limit);
         if new_entry {
             let clog = self.settings.clog;
             queue.entry_added(id, transport, &limits, clog, self.messages, self.now);

@@ -15,7 +15,7 @@
 
 use crate::active;
 use crate::deliver::{self, Outcome, Status};
-use crate::entry::Entry;
+use crate::entry::{Entry, Todo};
 use crate::job::{Budget, Budgets, Pick};
 use crate::message::Message;
 use crate::resolve::Routing;
@@ -599,6 +599,17 @@ impl Scheduler {
         if transport.busy >= transport.limits.process_limit || transport.rate_locked {
             return None;
         }
+        // As qmgr_transport_select: a transport is served only while one of its
+        // destinations can take a delivery and has one waiting. Without this test every
+        // delivery that ended sent the job walk over the whole active queue only to find
+        // the one destination full again.
+        if !transport
+            .queues
+            .values()
+            .any(|q| q.may_take() && !q.todo.is_empty())
+        {
+            return None;
+        }
         let mut resume = None;
         let (queue_name, entry) = loop {
             let transport = self.transports.get_mut(name)?;
@@ -671,7 +682,7 @@ impl Scheduler {
     /// The waiting entries of a destination of `from` that just died go to the `retry`
     /// transport, which defers them with the reason (`qmgr_defer_todo`,
     /// `qmgr_entry_move_todo`); the caller has taken them off their jobs' selection.
-    fn retry_later(&mut self, from: &str, why: &str, todo: std::collections::VecDeque<Entry>) {
+    fn retry_later(&mut self, from: &str, why: &str, todo: Todo) {
         let (config, limit) = (&self.config, self.settings.process_limit("retry"));
         let (clog, messages, now) = (self.settings.clog, self.messages.len(), now_tv().0);
         self.transports
@@ -727,7 +738,7 @@ impl Scheduler {
                 queue.busy = queue.busy.saturating_sub(1);
                 queue.entry_gone(&entry.id);
             }
-            let mut todo = std::collections::VecDeque::from([entry]);
+            let mut todo = Todo::from_iter([entry]);
             for queue in transport.queues.values_mut() {
                 for waiting in std::mem::take(&mut queue.todo) {
                     transport.jobs.entry_gone(&waiting.id);
@@ -753,7 +764,7 @@ impl Scheduler {
             );
             if queue.failure(now, backoff, &why, &limits) {
                 let todo = std::mem::take(&mut queue.todo);
-                for waiting in &todo {
+                for waiting in todo.iter() {
                     transport.jobs.entry_gone(&waiting.id);
                     queue.entry_gone(&waiting.id);
                 }
