@@ -51,6 +51,7 @@ pub mod names;
 pub mod peername;
 pub mod protocols;
 mod record;
+pub mod resume;
 pub mod server;
 pub mod stream;
 pub mod summary;

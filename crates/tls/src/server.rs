@@ -1,7 +1,8 @@
 //! The server side: settings from smtpd's parameters, the engine made from them once per
 //! process, and a handshake per session with Postfix's log lines. Postfix counterpart:
 //! `tls/tls_server.c` (`tls_server_init()`, `tls_server_start()`,
-//! `tls_server_post_accept()`).
+//! `tls_server_post_accept()`). Session resumption (tickets, tlsmgr's cache) is in
+//! [`crate::resume`].
 
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
@@ -15,6 +16,7 @@ use crate::certkey::{CertKeyFiles, ServerKey};
 use crate::digest::Digest;
 use crate::protocols::{InvalidProtocols, Protocols};
 use crate::record::{AnyClientCert, Recorder, SessionKeys};
+use crate::resume::{Resumption, Session};
 use crate::stream::{Tap, TlsStream};
 
 /// Where log records go: severity and text without prefix, as `log::write` takes them
@@ -114,6 +116,8 @@ pub struct ServerTls {
     /// The OpenSSL cipher string of the grade and exclusions, or the warning that
     /// aborts each handshake (`tls_set_ciphers()` runs per session in Postfix).
     cipher_list: Result<String, crate::ciphers::CipherError>,
+    /// Tickets and tlsmgr's cache, when tlsmgr's policy allows them.
+    resumption: Option<Arc<Resumption>>,
 }
 
 /// A failed handshake (already logged).
@@ -231,7 +235,14 @@ impl ServerTls {
             ask_ccert: settings.ask_ccert || settings.req_ccert,
             req_ccert: settings.req_ccert && settings.level == SecurityLevel::Encrypt,
             loglevel: settings.loglevel,
+            resumption: None,
         })
+    }
+
+    /// Turns on session resumption (Postfix asks tlsmgr's policy in
+    /// `tls_server_init()`; without this, sessions are never resumed).
+    pub fn set_resumption(&mut self, resumption: Resumption) {
+        self.resumption = Some(Arc::new(resumption));
     }
 
     /// Whether smtpd must end a session without a trusted client certificate
@@ -242,11 +253,12 @@ impl ServerTls {
 
     /// A rustls configuration for one session, with recorders for what rustls does not
     /// report itself (which signature each side made). A process serves one session at
-    /// a time, so this costs a few allocations per STARTTLS. No session resumption:
-    /// Postfix's needs the tlsmgr cache, which is not done yet.
+    /// a time, so this costs a few allocations per STARTTLS. `resume` is this session's
+    /// ticket producer and store, when resumption is on.
     fn session_config(
         &self,
         cipher_list: &str,
+        resume: Option<&Session>,
     ) -> Result<(Arc<rustls::ServerConfig>, Arc<Recorder>), rustls::Error> {
         let rec = Arc::new(Recorder::default());
         let provider = Arc::new(CryptoProvider {
@@ -271,6 +283,17 @@ impl ServerTls {
             builder.with_cert_resolver(Arc::new(SessionKeys::new(self.keys.clone(), rec.clone())));
         config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
         config.send_tls13_tickets = 0;
+        if let Some(resume) = resume {
+            if let Some(ticketer) = resume.tickets() {
+                config.ticketer = ticketer;
+            }
+            if let Some(store) = resume.store() {
+                config.session_storage = store;
+            }
+            // One ticket per full handshake, as Postfix tells OpenSSL
+            // (SSL_CTX_set_num_tickets(1)).
+            config.send_tls13_tickets = 1;
+        }
         Ok((Arc::new(config), rec))
     }
 
@@ -315,16 +338,40 @@ impl ServerTls {
         let cipher_list =
             crate::ciphers::log_cipher_list(&self.cipher_list, peer, self.loglevel >= 2, &mut *log)
                 .map_err(|e| HandshakeError(std::io::Error::other(e.0)))?;
+        let resume = self.resumption.as_ref().map(|r| r.session(peer));
         let (config, rec) = self
-            .session_config(cipher_list)
+            .session_config(cipher_list, resume.as_ref())
             .map_err(|e| fail(log, std::io::Error::other(e)))?;
         let conn = rustls::ServerConnection::new(config)
             .map_err(|e| fail(log, std::io::Error::other(e)))?;
         let mut stream = TlsStream::new(conn, io, tap);
+        // Postfix logs the cache and ticket steps as OpenSSL calls back during the
+        // handshake; rustls's callbacks cannot log, so their lines come right after it.
+        let cache_log = |log: LogFn<'_>, lines: Vec<String>| {
+            if self.loglevel >= 2 {
+                for line in lines {
+                    log(Severity::Info, &line);
+                }
+            }
+        };
         if let Err(e) = stream.handshake(timeout) {
+            if let Some(resume) = &resume {
+                cache_log(log, resume.abandon());
+            }
             return Err(fail(log, e));
         }
-        let summary = rec.summary(stream.connection(), self.ask_ccert, self.digest);
+        let conn = stream.connection();
+        let tls13 = conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+        let resumed = conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        if let Some(resume) = &resume {
+            cache_log(log, resume.finish(tls13, resumed));
+        }
+        let mut summary = rec.summary(stream.connection(), self.ask_ccert, self.digest);
+        if resumed && tls13 && summary.server_signature.is_none() {
+            // A resumed TLS 1.3 session has no server signature; OpenSSL still
+            // reports the server key's algorithm, without a digest.
+            summary.server_signature = self.keys.first().map(|k| resumed_signature(&k.public));
+        }
         if let Some(cert) = summary.peer_cert.as_ref() {
             // Postfix logs untrusted certificates when it requires trusted ones
             // (TLS_LOG_UNTRUSTED). The reason is "untrusted issuer" for a chain to no
@@ -347,5 +394,20 @@ impl ServerTls {
         }
         stream.set_summary(summary);
         Ok(stream)
+    }
+}
+
+/// What Postfix shows as the server signature of a resumed TLS 1.3 session: the
+/// algorithm TLS 1.3 signs with for the key, no digest.
+fn resumed_signature(key: &crate::der::PublicKey) -> crate::Signature {
+    use rustls::SignatureScheme as S;
+    let scheme = match key {
+        crate::der::PublicKey::Rsa(_) => S::RSA_PSS_SHA256,
+        crate::der::PublicKey::Ec(_) => S::ECDSA_NISTP256_SHA256,
+        crate::der::PublicKey::Ed25519 => S::ED25519,
+    };
+    crate::Signature {
+        algorithm: crate::names::signature(scheme, key).0,
+        digest: None,
     }
 }
