@@ -687,6 +687,27 @@ pub fn processes() -> Vec<Process> {
     out
 }
 
+/// The records of a queue file or record stream, as (type, data): the reverse of
+/// [`record`], also written without global::record.
+pub fn records_of(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while let Some((&kind, rest)) = bytes.split_first() {
+        let (mut len, mut shift, mut at) = (0usize, 0, 0);
+        loop {
+            let b = rest[at];
+            at += 1;
+            len |= usize::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        out.push((kind, rest[at..at + len].to_vec()));
+        bytes = &rest[at + len..];
+    }
+    out
+}
+
 /// One queue file record as Postfix writes it: the type, the length in 7-bit groups
 /// (least significant first, the high bit saying more follow), the data. Written here
 /// independently of global::record, so that tests do not check ironpost with itself.

@@ -20,26 +20,6 @@ fn records(list: &[(u8, &str)]) -> Vec<u8> {
         .collect()
 }
 
-/// The records of a queue file.
-fn parse(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
-    let mut out = Vec::new();
-    while let Some((&kind, rest)) = bytes.split_first() {
-        let (mut len, mut shift, mut at) = (0usize, 0, 0);
-        loop {
-            let b = rest[at];
-            at += 1;
-            len |= usize::from(b & 0x7f) << shift;
-            shift += 7;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        out.push((kind, rest[at..at + len].to_vec()));
-        bytes = &rest[at + len..];
-    }
-    out
-}
-
 /// Runs a postdrop directly with `input` on its standard input.
 fn postdrop(mx: &Instance, path: &Path, input: &[u8]) -> Output {
     // postdrop may stop reading early: a broken pipe is part of the test.
@@ -158,8 +138,8 @@ fn maildrop_file_is_postfix_s_and_bad_input_is_refused() {
     let ours_file = ours_file[0].clone();
 
     // The same records, but for the arrival time (seconds and microseconds).
-    let ours_records = parse(&std::fs::read(&ours_file).unwrap());
-    let theirs_records = parse(&std::fs::read(&theirs_file).unwrap());
+    let ours_records = e2e::records_of(&std::fs::read(&ours_file).unwrap());
+    let theirs_records = e2e::records_of(&std::fs::read(&theirs_file).unwrap());
     assert_eq!(ours_records[0].0, b'T');
     let time = String::from_utf8(ours_records[0].1.clone()).unwrap();
     let (sec, usec) = time.split_once(' ').unwrap();

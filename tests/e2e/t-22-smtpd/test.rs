@@ -1254,3 +1254,49 @@ fn sasl_access_matches_postfix() {
         assert!(replies.contains(expected), "no {expected:?} in\n{replies}");
     }
 }
+
+/// smtpd stamps a message's arrival (the `T` record) in seconds and microseconds, as
+/// Postfix's smtpd does: the delivery line's `delays=` count from it, and a stamp in
+/// whole seconds made the time before the queue manager look half a second longer on
+/// average.
+#[test]
+fn the_arrival_time_record_has_microseconds() {
+    let Some(mut mx) = Instance::new("t-22-arrival") else {
+        return;
+    };
+    // No queue manager: the messages stay in incoming/ for a look.
+    mx.replace_master_cf_line(|l| l.starts_with("qmgr "), "#qmgr");
+    mx.start();
+    for n in 0..3 {
+        let marker = format!("t22arrival{n}");
+        mx.send(mx.smtp_port, "a@e2e.test", "user@vmail.e2e.test", &marker)
+            .unwrap();
+    }
+    let files = e2e::load::files_under(&mx.dir.join("queue/incoming"));
+    assert_eq!(files.len(), 3, "{files:?}");
+    let stamps: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let records = e2e::records_of(&std::fs::read(f).unwrap());
+            let (_, time) = records
+                .iter()
+                .find(|(k, _)| *k == b'T')
+                .expect("a T record");
+            String::from_utf8(time.clone()).unwrap()
+        })
+        .collect();
+    let usecs: Vec<u32> = stamps
+        .iter()
+        .map(|t| {
+            t.split_once(' ')
+                .expect("seconds and microseconds")
+                .1
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        usecs.iter().all(|&u| u < 1_000_000) && usecs.iter().any(|&u| u != 0),
+        "{stamps:?}"
+    );
+}

@@ -78,8 +78,8 @@ impl<W: Wire> Session<'_, W> {
 
     /// The message segment: its start record and the Received: header.
     pub(super) fn start_message(&mut self) {
-        let date = global::mail_date::mail_date(if self.arrival > 0 {
-            self.arrival
+        let date = global::mail_date::mail_date(if self.arrival.0 > 0 {
+            self.arrival.0
         } else {
             now()
         });

@@ -114,7 +114,7 @@ impl<W: Wire> Session<'_, W> {
         let since = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        self.arrival = since.as_secs() as i64;
+        self.arrival = (since.as_secs() as i64, i64::from(since.subsec_micros()));
         self.instance = format!(
             "{:x}.{:x}.{:x}.{:x}",
             std::process::id(),
@@ -216,7 +216,10 @@ impl<W: Wire> Session<'_, W> {
         };
         let stand_alone = self.stand_alone();
         // Postfix's order (mail_open_stream()).
-        stream.record(rec_type::TIME, format!("{} 0", self.arrival).as_bytes());
+        stream.record(
+            rec_type::TIME,
+            format!("{} {}", self.arrival.0, self.arrival.1).as_bytes(),
+        );
         if !stand_alone {
             let ident = forward
                 .ident

@@ -59,8 +59,9 @@ pub struct Session<'a, W: Wire> {
     ill_pipelining: bool,
     /// A refusal of the client at connect time (`smtpd_delay_reject = no`).
     access_denied: Option<String>,
-    /// When the transaction's MAIL came (seconds since the epoch).
-    arrival: i64,
+    /// When the transaction's MAIL came, seconds and microseconds since the epoch: the
+    /// `T` record, from which the delivery lines' delays count.
+    arrival: (i64, i64),
     /// The transaction's unique name for policy servers (`pid.sec.usec.seqno`, hex).
     instance: String,
     /// How many transactions have started in this session.
@@ -145,7 +146,7 @@ impl<'a, W: Wire> Session<'a, W> {
             bdat: None,
             ill_pipelining: false,
             access_denied: None,
-            arrival: 0,
+            arrival: (0, 0),
             instance: String::new(),
             seqno: 0,
             act_size: 0,
