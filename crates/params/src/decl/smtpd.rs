@@ -29,6 +29,11 @@ crate::params! {
     /// as an error; the count restarts after a delivered message. Specify a positive integer. The
     /// default is 100, dropping to 1 when the server runs under stress.
     "smtpd_junk_command_limit" SMTPD_JUNK_COMMAND_LIMIT: Int = "${stress?{1}:{100}}", min 1;
+    /// Number of lines of session transcript the SMTP server keeps before it flushes them at
+    /// the end of a transaction (HELO, EHLO, RSET, end of message), mailing them to the
+    /// postmaster first when the session had errors of a class in notify_classes. The
+    /// default is 100.
+    "smtpd_history_flush_threshold" SMTPD_HISTORY_FLUSH_THRESHOLD: Int = "100", min 1;
     /// Largest number of recipients the SMTP server accepts for one message; further RCPT TO
     /// commands get a temporary error. Specify a positive integer; the default is 1000.
     "smtpd_recipient_limit" SMTPD_RECIPIENT_LIMIT: Int = "1000", min 1;
