@@ -5,11 +5,135 @@
 //! the obsolete `smtpd_enforce_tls` (encrypt) and `smtpd_use_tls` (may), as Postfix
 //! maps them. An engine that cannot be set up (a missing key...) has already logged
 //! Postfix's warning: TLS is then off for the process and STARTTLS is not offered.
+//!
+//! Session resumption goes through tlsmgr ([`Tlsmgr`], Postfix's `tls/tls_mgr.c`):
+//! once the engine is up, smtpd asks tlsmgr's policy for the `smtpd` cache; tickets
+//! and the session cache are then on as tlsmgr and tls_session_ticket_cipher allow.
+//! Without tlsmgr, Postfix's smtpd turns TLS off for want of entropy; ironpost's needs
+//! none from it and only goes without resumption, after Postfix's two warnings.
 
+use global::clnt_stream::ClntStream;
+use ipc::{Attrs, mail_attr};
 use params::Config;
-use params::decl::tls as t;
+use params::decl::{process, tls as t, tlsmgr as m};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tls::resume::{Resumption, TicketKey, TlsManager};
 use tls::{CertKeyFiles, SecurityLevel, ServerSettings, ServerTls};
+
+/// The protocol tlsmgr announces (`MAIL_ATTR_PROTO_TLSMGR`).
+const PROTO_TLSMGR: &str = "tlsmgr_protocol";
+/// tlsmgr's success status (`TLS_MGR_STAT_OK`).
+const STAT_OK: i32 = 0;
+
+/// The client of tlsmgr (`tls_mgr.c`): one connection, kept between requests.
+struct Tlsmgr {
+    stream: Mutex<ClntStream>,
+}
+
+impl Tlsmgr {
+    fn new(config: &Config) -> Tlsmgr {
+        let seconds = |p| {
+            let value = config.time(p).unwrap_or_else(|e| crate::settings::fatal(e));
+            Duration::from_secs(u64::try_from(value).unwrap_or(1))
+        };
+        let service = config
+            .str(&m::TLSMGR_SERVICE_NAME)
+            .unwrap_or_else(|e| crate::settings::fatal(e));
+        Tlsmgr {
+            stream: Mutex::new(ClntStream::new(
+                &service,
+                PROTO_TLSMGR,
+                seconds(&process::IPC_TIMEOUT),
+                seconds(&process::IPC_IDLE),
+                seconds(&process::IPC_TTL),
+            )),
+        }
+    }
+
+    /// One request and its reply, which must have a status (`attr_clnt_request()`).
+    /// A failure is logged with Postfix's words, once: Postfix's client tries again a
+    /// second later, which would only hold the session up here.
+    fn request(&self, request: &Attrs) -> Option<Attrs> {
+        let mut stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let name = format!("{}/{}", stream.dir, stream.service);
+        let reply = match stream.access() {
+            Ok(conn) => conn.exchange(request),
+            Err(e) => {
+                log::msg_warn!("connect to {name}: {}", sys::os_error(&e));
+                Err(e)
+            }
+        };
+        match reply {
+            Ok(reply) if reply.get_int(mail_attr::STATUS).is_some() => Some(reply),
+            Ok(_) => {
+                stream.recover();
+                let e = global::clnt_stream::protocol_error();
+                log::msg_warn!("problem talking to server {name}: {}", sys::os_error(&e));
+                None
+            }
+            Err(e) => {
+                stream.recover();
+                log::msg_warn!("problem talking to server {name}: {}", sys::os_error(&e));
+                None
+            }
+        }
+    }
+
+    /// A request whose reply says `STAT_OK`.
+    fn ok(&self, request: &Attrs) -> Option<Attrs> {
+        self.request(request)
+            .filter(|r| r.get_int(mail_attr::STATUS) == Some(STAT_OK))
+    }
+}
+
+fn request(name: &str) -> Attrs {
+    Attrs::new().str(mail_attr::REQ, name)
+}
+
+impl TlsManager for Tlsmgr {
+    fn policy(&self, cache_type: &str) -> Option<(bool, i64)> {
+        let reply = self.ok(&request("policy").str("cache_type", cache_type))?;
+        Some((
+            reply.get_int("cachable")? != 0,
+            i64::from(reply.get_int("timeout")?),
+        ))
+    }
+
+    fn key(&self, name: Option<&[u8]>) -> Option<TicketKey> {
+        // A null name (the current key) travels as an empty one.
+        let reply = self.ok(&request("tktkey").bytes("keyname", name.unwrap_or(b"")))?;
+        TicketKey::from_keybuf(reply.get_bytes("keybuf")?)
+    }
+
+    fn lookup(&self, cache_type: &str, id: &str) -> Option<Vec<u8>> {
+        let reply = self.ok(
+            &request("lookup")
+                .str("cache_type", cache_type)
+                .str("cache_id", id),
+        )?;
+        reply.get_bytes("session").map(<[u8]>::to_vec)
+    }
+
+    fn update(&self, cache_type: &str, id: &str, session: &[u8]) -> bool {
+        self.ok(
+            &request("update")
+                .str("cache_type", cache_type)
+                .str("cache_id", id)
+                .bytes("session", session),
+        )
+        .is_some()
+    }
+
+    fn delete(&self, cache_type: &str, id: &str) -> bool {
+        self.ok(
+            &request("delete")
+                .str("cache_type", cache_type)
+                .str("cache_id", id),
+        )
+        .is_some()
+    }
+}
 
 /// What a session needs to know about TLS.
 pub struct TlsSetup {
@@ -83,7 +207,21 @@ pub fn from_config(config: &Config) -> TlsSetup {
             null: text(&t::TLS_NULL_CIPHERLIST),
         },
     };
-    let engine = ServerTls::new(&settings, &mut |sev, text| log::write(sev, text));
+    let mut engine = ServerTls::new(&settings, &mut |sev, text| log::write(sev, text));
+    if let Some(engine) = engine.as_mut() {
+        // The cache ids carry the master.cf service name, as Postfix's serverid.
+        let serverid = config.explicit("service_name").unwrap_or("smtpd").to_string();
+        let resumption = Resumption::new(
+            Arc::new(Tlsmgr::new(config)),
+            "smtpd",
+            text(&m::TLS_SESSION_TICKET_CIPHER).trim(),
+            &serverid,
+            &mut |sev, text| log::write(sev, text),
+        );
+        if let Some(resumption) = resumption {
+            engine.set_resumption(resumption);
+        }
+    }
     let timeout = config
         .time(&t::SMTPD_STARTTLS_TIMEOUT)
         .unwrap_or_else(|e| crate::settings::fatal(e));
