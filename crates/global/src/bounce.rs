@@ -549,7 +549,7 @@ mod tests {
             ]
         );
         let request = &seen.lock().unwrap()[0].1;
-        let names: Vec<&[u8]> = request.0.iter().map(|(n, _)| n.as_slice()).collect();
+        let names: Vec<&[u8]> = request.names().collect();
         assert_eq!(
             &names[..5],
             [

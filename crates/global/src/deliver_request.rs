@@ -305,13 +305,12 @@ impl DeliverRequest {
 /// site's status and the numeric status. None when it is anything else.
 pub fn deliver_reply_scan(reply: &Attrs) -> Option<(Dsn, i32)> {
     let expected = dsn_print(Attrs::new(), &Dsn::default()).int(mail_attr::STATUS, 0);
-    let names = |attrs: &Attrs| attrs.0.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    if names(reply) != names(&expected) {
+    if !reply.names().eq(expected.names()) {
         return None;
     }
-    let text = |i: usize| to_text(&reply.0[i].1).into_owned();
+    let text = |i: usize| to_text(reply.value(i)).into_owned();
     // Written as an unsigned number: DEL_STAT_DEFER arrives as 4294967295.
-    let status = std::str::from_utf8(&reply.0[7].1)
+    let status = std::str::from_utf8(reply.value(7))
         .ok()?
         .parse::<u32>()
         .ok()? as i32;
@@ -435,17 +434,21 @@ fn deliver_request_get(stream: &mut impl BufRead, layout: &Layout) -> Option<Del
 /// The request's common attributes, if they are exactly Postfix's; the file is not
 /// open yet.
 fn scan_common(attrs: &Attrs) -> Option<DeliverRequest> {
-    let names: Vec<&[u8]> = attrs.0.iter().map(|(n, _)| n.as_slice()).collect();
-    if names.len() != COMMON.len() || names.iter().zip(COMMON).any(|(n, c)| *n != c.as_bytes()) {
+    if !attrs.names_are(&COMMON) {
         return None;
     }
-    let text = |i: usize| to_text(&attrs.0[i].1).into_owned();
+    let text = |i: usize| to_text(attrs.value(i)).into_owned();
     let int = |i: usize| {
-        let v = std::str::from_utf8(&attrs.0[i].1).ok()?;
+        let v = std::str::from_utf8(attrs.value(i)).ok()?;
         v.parse::<u32>().ok().map(|v| v as i32)
     };
-    let long = |i: usize| std::str::from_utf8(&attrs.0[i].1).ok()?.parse::<i64>().ok();
-    let stats = crate::msg_stats::base64_decode(&attrs.0[11].1)?;
+    let long = |i: usize| {
+        std::str::from_utf8(attrs.value(i))
+            .ok()?
+            .parse::<i64>()
+            .ok()
+    };
+    let stats = crate::msg_stats::base64_decode(attrs.value(11))?;
     let msg_stats = match MsgStats::decode(&stats) {
         Some(stats) => stats,
         None => {
@@ -682,6 +685,13 @@ mod tests {
         }
     }
 
+    /// `attrs` without its attribute number `at`.
+    fn without(attrs: &Attrs, at: usize) -> Attrs {
+        (attrs.iter().enumerate())
+            .filter_map(|(i, pair)| (i != at).then_some(pair))
+            .collect()
+    }
+
     #[test]
     fn a_request_is_read_and_answered() {
         let id = "4ABCDEF123";
@@ -691,11 +701,9 @@ mod tests {
         let common = sent[0].clone();
         let reply = exchange(&layout, sent, |request| {
             // Passed on, it is the same list but for the hand-over time stamp.
-            let mut passed = request.head().attrs();
-            assert_eq!(passed.0.remove(11).0, b"time");
-            let mut expected = common;
-            expected.0.remove(11);
-            assert_eq!(passed, expected);
+            let passed = request.head().attrs();
+            assert_eq!(passed.name(11), b"time");
+            assert_eq!(without(&passed, 11), without(&common, 11));
             assert_eq!(request.queue_id, id);
             assert_eq!(request.flags, 257);
             assert_eq!((request.data_offset, request.data_size), (120, 345));
@@ -712,12 +720,11 @@ mod tests {
         .unwrap();
         assert_eq!(reply.get_str("status"), Ok("4.4.1"));
         assert_eq!(reply.get_str("reason"), Ok("site down"));
-        assert_eq!(reply.0.len(), 8);
-        assert_eq!(reply.0[7].1, b"4294967295");
+        assert_eq!(reply.len(), 8);
+        assert_eq!(reply.value(7), b"4294967295");
         let site = Dsn::simple("4.4.1", "site down");
         assert_eq!(deliver_reply_scan(&reply), Some((site, DEL_STAT_DEFER)));
-        let mut short = reply;
-        short.0.remove(5);
+        let short = without(&reply, 5);
         assert_eq!(deliver_reply_scan(&short), None);
     }
 
@@ -726,16 +733,21 @@ mod tests {
         let id = "4ABCDEF124";
         let layout = queue("deliver-request-bad", id);
         let mut lists = request(id, &[rcpt("a@example.com", 200)]);
-        lists[0].0.swap(0, 1);
+        let first = &lists[0];
+        let swapped: Attrs = [first.get(1).unwrap(), first.get(0).unwrap()]
+            .into_iter()
+            .chain(first.iter().skip(2))
+            .collect();
+        lists[0] = swapped;
         let reply = exchange(&layout, lists, |_| panic!("delivered")).unwrap();
         assert_eq!(reply.get_str("status"), Ok(""));
-        assert_eq!(reply.0[7].1, b"4294967295");
+        assert_eq!(reply.value(7), b"4294967295");
         // No recipients, and a queue file that is not there.
         let none = exchange(&layout, request(id, &[]), |_| panic!("delivered")).unwrap();
-        assert_eq!(none.0[7].1, b"4294967295");
+        assert_eq!(none.value(7), b"4294967295");
         let gone = request("4ABCDEF999", &[rcpt("a@example.com", 200)]);
         let missing = exchange(&layout, gone, |_| panic!("delivered")).unwrap();
-        assert_eq!(missing.0[7].1, b"4294967295");
+        assert_eq!(missing.value(7), b"4294967295");
         assert!(exchange(&layout, Vec::new(), |_| panic!("delivered")).is_none());
     }
 }

@@ -83,7 +83,7 @@ mod tests {
             ..Dsn::simple("5.1.1", "unknown user: \"x\"")
         };
         let attrs = dsn_print(Attrs::new().int("nrequest", 0), &dsn);
-        let names: Vec<&[u8]> = attrs.0.iter().map(|(n, _)| n.as_slice()).collect();
+        let names: Vec<&[u8]> = attrs.names().collect();
         let expected: [&[u8]; 8] = [
             b"nrequest",
             b"status",

@@ -39,18 +39,17 @@ pub fn rcpt_print(attrs: Attrs, rcpt: &Recipient) -> Attrs {
 /// The recipient in one list of a delivery request (`rcpb_scan`, strict): exactly
 /// Postfix's five attributes in its order, else None.
 pub fn rcpt_scan(attrs: &Attrs) -> Option<Recipient> {
-    let names: Vec<&[u8]> = attrs.0.iter().map(|(n, _)| n.as_slice()).collect();
-    let expected: [&[u8]; 5] = [
-        b"original_recipient",
-        b"recipient",
-        b"offset",
-        b"dsn_orig_rcpt",
-        b"notify_flags",
+    let expected = [
+        "original_recipient",
+        "recipient",
+        "offset",
+        "dsn_orig_rcpt",
+        "notify_flags",
     ];
-    if names != expected {
+    if !attrs.names_are(&expected) {
         return None;
     }
-    let value = |i: usize| attrs.0[i].1.as_slice();
+    let value = |i: usize| attrs.value(i);
     // Postfix prints a long attribute as unsigned (%lu): -1, local's offset for a
     // recipient that is not in the queue file, arrives as 18446744073709551615.
     let number = |i: usize| {

@@ -79,9 +79,8 @@ impl Resolved {
                 .map(|b| util::eight_bit::to_text(b).into_owned())
         };
         let mut flags = reply
-            .0
             .iter()
-            .filter(|(n, _)| n == mail_attr::FLAGS.as_bytes())
+            .filter(|(n, _)| *n == mail_attr::FLAGS.as_bytes())
             .map(|(_, v)| std::str::from_utf8(v).ok()?.parse::<u32>().ok());
         let (Some(Some(server)), Some(Some(resolve)), None) =
             (flags.next(), flags.next(), flags.next())

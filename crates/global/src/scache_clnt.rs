@@ -47,17 +47,10 @@ pub struct ScacheClient {
 
 /// The attribute values of a reply with exactly these names, in this order.
 fn values(reply: &Attrs, names: &[&str]) -> std::io::Result<Vec<String>> {
-    if reply.len() != names.len()
-        || !reply
-            .0
-            .iter()
-            .zip(names)
-            .all(|((n, _), want)| n == want.as_bytes())
-    {
+    if !reply.names_are(names) {
         return Err(protocol_error());
     }
     Ok(reply
-        .0
         .iter()
         .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
         .collect())

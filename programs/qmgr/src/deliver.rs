@@ -401,11 +401,7 @@ impl Delivery {
 /// The status list: the DSN (status, diag_type, diag_text, mta_type, mta_mname, action,
 /// reason), then the numeric status under the same name as the DSN status.
 fn final_reply(path: &str, reply: &Attrs) -> Outcome {
-    let values: Vec<(&[u8], &[u8])> = reply
-        .0
-        .iter()
-        .map(|(n, v)| (n.as_slice(), v.as_slice()))
-        .collect();
+    let values: Vec<(&[u8], &[u8])> = reply.iter().collect();
     let names: Vec<&[u8]> = values.iter().map(|(n, _)| *n).collect();
     let expected: [&[u8]; 8] = [
         b"status",

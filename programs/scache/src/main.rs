@@ -47,11 +47,12 @@ struct Scache {
 /// The attribute values of a request, when the names are exactly `names` in this order
 /// (Postfix's strict attr_scan), the request name first.
 fn values<'a>(request: &'a Attrs, names: &[&str]) -> Option<Vec<&'a str>> {
-    let rest = request.0.get(1..)?;
-    if rest.len() != names.len() {
+    if request.len() != names.len() + 1 {
         return None;
     }
-    rest.iter()
+    request
+        .iter()
+        .skip(1)
         .zip(names)
         .map(|((name, value), want)| {
             (name == want.as_bytes())
@@ -183,7 +184,7 @@ impl Scache {
         let dummy = |client: &mut Client| {
             client
                 .receive(Flavor::Null)
-                .filter(|a| values_all(a, &[ATTR_DUMMY]))
+                .filter(|a| a.names_are(&[ATTR_DUMMY]))
                 .ok_or_else(|| std::io::Error::from_raw_os_error(sys::libc::EPROTO))
         };
         let sent = dummy(client)
@@ -208,16 +209,6 @@ impl Scache {
         }
         self.stats.start = cache::now();
     }
-}
-
-/// An attribute list with exactly these names.
-fn values_all(attrs: &Attrs, names: &[&str]) -> bool {
-    attrs.len() == names.len()
-        && attrs
-            .0
-            .iter()
-            .zip(names)
-            .all(|((n, _), want)| n == want.as_bytes())
 }
 
 /// A miss or bad request reply: the status and `props` empty properties.
@@ -247,13 +238,13 @@ impl Service for Scache {
         let Some(request) = client.receive(Flavor::Null) else {
             return false;
         };
-        let Some((name, what)) = request.0.first() else {
+        let Some((name, what)) = request.get(0) else {
             return false;
         };
         if name != ipc::mail_attr::REQ.as_bytes() {
             return false;
         }
-        match what.as_slice() {
+        match what {
             b"save_dest" => self.save_dest(client, &request),
             b"find_dest" => self.find_dest(client, &request),
             b"save_endp" => self.save_endp(client, &request),

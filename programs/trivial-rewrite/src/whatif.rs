@@ -53,10 +53,9 @@ pub fn run(query: WhatIf) -> ! {
     };
     // The flags attribute comes twice (Postfix's reply shape); the second is the answer.
     let flags = answer
-        .0
         .iter()
         .rev()
-        .find(|(name, _)| name.as_slice() == mail_attr::FLAGS.as_bytes())
+        .find(|(name, _)| *name == mail_attr::FLAGS.as_bytes())
         .and_then(|(_, value)| std::str::from_utf8(value).ok()?.parse::<i32>().ok())
         .unwrap_or(0);
     let text = |name: &str| answer.get_str(name).unwrap_or_default().to_string();

@@ -54,13 +54,10 @@ fn now() -> i64 {
 /// The values of `names` when the request has exactly these attributes after its
 /// request name, in this order (Postfix's strict attr_scan).
 fn values<'a>(request: &'a Attrs, names: &[&str]) -> Option<Vec<&'a [u8]>> {
-    let rest = request.0.get(1..)?;
-    (rest.len() == names.len()
-        && rest
-            .iter()
-            .zip(names)
-            .all(|((n, _), want)| n == want.as_bytes()))
-    .then(|| rest.iter().map(|(_, v)| v.as_slice()).collect())
+    let rest = || request.iter().skip(1);
+    (request.len() == names.len() + 1
+        && rest().zip(names).all(|((n, _), want)| n == want.as_bytes()))
+    .then(|| rest().map(|(_, v)| v).collect())
 }
 
 /// An address as the cache keys it: IPv6 literals' colons would break the entry format
@@ -197,8 +194,8 @@ impl Service for Verify {
         let Some(request) = client.receive(Flavor::Null) else {
             return false;
         };
-        match request.0.first() {
-            Some((name, what)) if name == mail_attr::REQ.as_bytes() => match what.as_slice() {
+        match request.get(0) {
+            Some((name, what)) if name == mail_attr::REQ.as_bytes() => match what {
                 w if w == VRFY_REQ_UPDATE.as_bytes() => self.update(client, &request),
                 w if w == VRFY_REQ_QUERY.as_bytes() => self.query(client, &request),
                 other => {

@@ -52,7 +52,6 @@ impl Service for Echo {
         let token = self.next;
         if let Stream::Passed { attrs, .. } = &stream {
             let list: Vec<String> = attrs
-                .0
                 .iter()
                 .map(|(n, v)| format!("{}={}", ipc::attr::escaped(n), ipc::attr::escaped(v)))
                 .collect();
