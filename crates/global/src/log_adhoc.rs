@@ -14,6 +14,7 @@ use crate::dsn_print::Dsn;
 use crate::info_log_addr_form::AddrForm;
 use crate::msg_stats::{MsgStats, Tv};
 use crate::rcpt_print::Recipient;
+use rfc822::quote::{QuoteFlags, quote_822_local_into};
 
 /// How the line is written (`info_log_address_format`, `delay_logging_resolution_limit`).
 #[derive(Debug, Clone, Copy)]
@@ -50,22 +51,26 @@ pub fn log_adhoc(
     dsn: &Dsn,
     status: &str,
 ) {
-    log::msg_info!(
-        "{}",
-        format_line(
-            form,
-            id,
-            stats,
-            rcpt,
-            relay,
-            dsn,
-            status,
-            crate::msg_stats::now()
-        )
+    let line = format_line(
+        form,
+        id,
+        stats,
+        rcpt,
+        relay,
+        dsn,
+        status,
+        crate::msg_stats::now(),
     );
+    // The line is complete: hand it to the sinks as it is, not through format_args!,
+    // which would copy it once more.
+    log::write(log::Severity::Info, &line);
 }
 
 /// The line, with `now` for a delivery that has no completion time stamp.
+///
+/// Built by pushes into one string sized for a typical line: this runs once per
+/// recipient in every agent, and `format!` per field cost more than the rest of the
+/// status step.
 fn format_line(
     form: &LogForm,
     id: &str,
@@ -76,16 +81,28 @@ fn format_line(
     status: &str,
     now: Tv,
 ) -> String {
-    let addr = &form.addr_form;
-    let mut line = format!("{id}: to=<{}>", addr.format(&rcpt.address));
-    if !rcpt.orig_addr.is_empty()
-        && dict::casefold(&rcpt.orig_addr) != dict::casefold(&rcpt.address)
-    {
-        line.push_str(&format!(", orig_to=<{}>", addr.format(&rcpt.orig_addr)));
+    let mut line = String::with_capacity(
+        160 + id.len()
+            + 2 * rcpt.address.len()
+            + rcpt.orig_addr.len()
+            + relay.len()
+            + dsn.status.len()
+            + dsn.reason.len(),
+    );
+    line.push_str(id);
+    line.push_str(": to=<");
+    push_addr(&mut line, form.addr_form, &rcpt.address);
+    line.push('>');
+    if !rcpt.orig_addr.is_empty() && !same_casefolded(&rcpt.orig_addr, &rcpt.address) {
+        line.push_str(", orig_to=<");
+        push_addr(&mut line, form.addr_form, &rcpt.orig_addr);
+        line.push('>');
     }
-    line.push_str(&format!(", relay={relay}"));
+    line.push_str(", relay=");
+    line.push_str(relay);
     if stats.reuse_count > 0 {
-        line.push_str(&format!(", conn_use={}", stats.reuse_count + 1));
+        line.push_str(", conn_use=");
+        push_decimal(&mut line, i64::from(stats.reuse_count) + 1);
     }
     let stamped = |tv: Tv| tv.0 > 0;
     let now = if stamped(stats.deliver_done) {
@@ -112,18 +129,65 @@ fn format_line(
     } else {
         pdelay = delta(now, stats.incoming_arrival);
     }
-    let pretty = |tv: Tv| format_tv(tv.0, tv.1, 2, form.delay_max_res);
-    line.push_str(&format!(
-        ", delay={}, delays={}/{}/{}/{}, dsn={}, status={status} ({})",
-        pretty(delay),
-        pretty(pdelay),
-        pretty(adelay),
-        pretty(sdelay),
-        pretty(xdelay),
-        dsn.status,
-        dsn.reason
-    ));
+    let res = form.delay_max_res;
+    line.push_str(", delay=");
+    push_tv(&mut line, delay.0, delay.1, 2, res);
+    line.push_str(", delays=");
+    for (i, tv) in [pdelay, adelay, sdelay, xdelay].into_iter().enumerate() {
+        if i > 0 {
+            line.push('/');
+        }
+        push_tv(&mut line, tv.0, tv.1, 2, res);
+    }
+    line.push_str(", dsn=");
+    line.push_str(&dsn.status);
+    line.push_str(", status=");
+    line.push_str(status);
+    line.push_str(" (");
+    line.push_str(&dsn.reason);
+    line.push(')');
     line
+}
+
+/// Appends `addr` (internal form) as `form` logs it (see [`AddrForm::format`]), quoting
+/// straight into `line`.
+fn push_addr(line: &mut String, form: AddrForm, addr: &str) {
+    match form {
+        AddrForm::External if !addr.is_empty() => {
+            quote_822_local_into(line, addr, QuoteFlags::EIGHT_BIT_CLEAN | QuoteFlags::APPEND)
+        }
+        _ => line.push_str(addr),
+    }
+}
+
+/// Whether two addresses are equal once case-folded (Postfix compares orig_to with the
+/// recipient that way). ASCII, nearly every address, is compared in place; anything else
+/// takes the full Unicode fold, where e.g. the Kelvin sign folds to an ASCII 'k'.
+fn same_casefolded(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        dict::casefold(a) == dict::casefold(b)
+    }
+}
+
+/// Appends a number in decimal, without a `String` of its own.
+fn push_decimal(out: &mut String, value: i64) {
+    if value < 0 {
+        out.push('-');
+    }
+    let mut rest = value.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 /// `later - earlier`, never negative (a clock that jumped back gives 0).
@@ -143,7 +207,14 @@ fn delta(later: Tv, earlier: Tv) -> Tv {
 
 /// A time as text with `sig_dig` significant digits and at most `max_dig` decimals,
 /// rounded, without trailing zeros (`format_tv`).
-pub fn format_tv(mut sec: i64, mut usec: i64, sig_dig: u32, max_dig: u32) -> String {
+pub fn format_tv(sec: i64, usec: i64, sig_dig: u32, max_dig: u32) -> String {
+    let mut out = String::new();
+    push_tv(&mut out, sec, usec, sig_dig, max_dig);
+    out
+}
+
+/// [`format_tv`], appended to `out`.
+fn push_tv(out: &mut String, mut sec: i64, mut usec: i64, sig_dig: u32, max_dig: u32) {
     const MILLION: i64 = 1_000_000;
     let max_dig = max_dig.min(6);
     let mut ures = MILLION / 10i64.pow(max_dig);
@@ -169,7 +240,7 @@ pub fn format_tv(mut sec: i64, mut usec: i64, sig_dig: u32, max_dig: u32) -> Str
             usec -= MILLION;
         }
     }
-    let mut out = sec.to_string();
+    push_decimal(out, sec);
     if usec >= ures {
         out.push('.');
         let (mut rem, mut n) = (usec, MILLION / 10);
@@ -179,7 +250,6 @@ pub fn format_tv(mut sec: i64, mut usec: i64, sig_dig: u32, max_dig: u32) -> Str
             n /= 10;
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -196,6 +266,8 @@ mod tests {
         assert_eq!(format_tv(12, 500_000, 2, 2), "13");
         assert_eq!(format_tv(0, 999_999, 2, 2), "1");
         assert_eq!(format_tv(0, 1_234, 2, 6), "0.0012");
+        assert_eq!(format_tv(123, 456_789, 2, 2), "123");
+        assert_eq!(format_tv(9, 960_000, 2, 2), "10");
     }
 
     fn form() -> LogForm {
@@ -260,6 +332,78 @@ mod tests {
             line,
             "X: to=<a@example.com>, relay=none, delay=0, delays=0/0/0/0, dsn=5.1.1, \
              status=bounced (unknown)"
+        );
+    }
+
+    #[test]
+    fn a_relayed_line_with_every_stage_and_a_reused_connection() {
+        let stats = MsgStats {
+            incoming_arrival: (100, 0),
+            active_arrival: (100, 500_000),
+            agent_handoff: (100, 600_000),
+            conn_setup_done: (101, 0),
+            deliver_done: (112, 340_000),
+            reuse_count: 2,
+        };
+        let dsn = Dsn::simple("2.0.0", "250 2.0.0 Ok: queued as 4XYZ");
+        let line = format_line(
+            &form(),
+            "4ABC",
+            &stats,
+            &rcpt("", "a b@example.com"),
+            "mx.example.com[192.0.2.1]:25",
+            &dsn,
+            "sent",
+            // Not used: the delivery has its own completion time.
+            (500, 0),
+        );
+        assert_eq!(
+            line,
+            "4ABC: to=<\"a b\"@example.com>, relay=mx.example.com[192.0.2.1]:25, conn_use=3, \
+             delay=12, delays=0.5/0.1/0.4/11, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4XYZ)"
+        );
+    }
+
+    #[test]
+    fn orig_to_is_compared_case_folded_and_the_internal_form_is_not_quoted() {
+        let stats = MsgStats {
+            incoming_arrival: (100, 0),
+            ..MsgStats::default()
+        };
+        let dsn = Dsn::simple("2.0.0", "ok");
+        let internal = LogForm {
+            addr_form: AddrForm::Internal,
+            delay_max_res: 2,
+        };
+        let line = |form: &LogForm, orig: &str, address: &str| {
+            let line = format_line(
+                form,
+                "X",
+                &stats,
+                &rcpt(orig, address),
+                "local",
+                &dsn,
+                "sent",
+                (100, 0),
+            );
+            line.split(", relay=").next().unwrap().to_string()
+        };
+        // The Kelvin sign folds to an ASCII 'k'.
+        assert_eq!(
+            line(&form(), "\u{212a}IM@Example.com", "kim@example.com"),
+            "X: to=<kim@example.com>"
+        );
+        assert_eq!(
+            line(&form(), "K\u{f6}@example.com", "k\u{d6}@example.com"),
+            "X: to=<k\u{d6}@example.com>"
+        );
+        assert_eq!(
+            line(&form(), "x y@example.com", "z@example.com"),
+            "X: to=<z@example.com>, orig_to=<\"x y\"@example.com>"
+        );
+        assert_eq!(
+            line(&internal, "x y@example.com", "z w@example.com"),
+            "X: to=<z w@example.com>, orig_to=<x y@example.com>"
         );
     }
 }
