@@ -108,4 +108,47 @@ crate::params! {
     /// default is dane when smtp_tls_security_level is dane, else may.
     "smtp_tls_dane_insecure_mx_policy" SMTP_TLS_DANE_INSECURE_MX_POLICY: Str =
         "${{$smtp_tls_security_level} == {dane} ? {dane} : {may}}";
+    /// The SMTP client: Files of private keys, each followed by its certificate chain, offered
+    /// when a server asks for a client certificate; when set, the cert/key pairs are ignored.
+    /// The default is empty.
+    "smtp_tls_chain_files" SMTP_TLS_CHAIN_FILES: Str = "";
+    /// The LMTP client: as smtp_tls_chain_files. The default is empty.
+    "lmtp_tls_chain_files" LMTP_TLS_CHAIN_FILES: Str = "";
+    /// The SMTP client: The client certificate (RSA, or any type) with its chain, offered when a
+    /// server asks for one. The default is empty.
+    "smtp_tls_cert_file" SMTP_TLS_CERT_FILE: Str = "";
+    /// The LMTP client: as smtp_tls_cert_file. The default is empty.
+    "lmtp_tls_cert_file" LMTP_TLS_CERT_FILE: Str = "";
+    /// The SMTP client: The private key of smtp_tls_cert_file. The default is
+    /// $smtp_tls_cert_file.
+    "smtp_tls_key_file" SMTP_TLS_KEY_FILE: Str = "$smtp_tls_cert_file";
+    /// The LMTP client: The private key of lmtp_tls_cert_file. The default is
+    /// $lmtp_tls_cert_file.
+    "lmtp_tls_key_file" LMTP_TLS_KEY_FILE: Str = "$lmtp_tls_cert_file";
+    /// The SMTP client: A DSA client certificate (ring signs with no DSA key, so only one of
+    /// another type works here). The default is empty.
+    "smtp_tls_dcert_file" SMTP_TLS_DCERT_FILE: Str = "";
+    /// The LMTP client: as smtp_tls_dcert_file. The default is empty.
+    "lmtp_tls_dcert_file" LMTP_TLS_DCERT_FILE: Str = "";
+    /// The SMTP client: The private key of smtp_tls_dcert_file. The default is
+    /// $smtp_tls_dcert_file.
+    "smtp_tls_dkey_file" SMTP_TLS_DKEY_FILE: Str = "$smtp_tls_dcert_file";
+    /// The LMTP client: The private key of lmtp_tls_dcert_file. The default is
+    /// $lmtp_tls_dcert_file.
+    "lmtp_tls_dkey_file" LMTP_TLS_DKEY_FILE: Str = "$lmtp_tls_dcert_file";
+    /// The SMTP client: An ECDSA client certificate with its chain. The default is empty.
+    "smtp_tls_eccert_file" SMTP_TLS_ECCERT_FILE: Str = "";
+    /// The LMTP client: as smtp_tls_eccert_file. The default is empty.
+    "lmtp_tls_eccert_file" LMTP_TLS_ECCERT_FILE: Str = "";
+    /// The SMTP client: The private key of smtp_tls_eccert_file. The default is
+    /// $smtp_tls_eccert_file.
+    "smtp_tls_eckey_file" SMTP_TLS_ECKEY_FILE: Str = "$smtp_tls_eccert_file";
+    /// The LMTP client: The private key of lmtp_tls_eccert_file. The default is
+    /// $lmtp_tls_eccert_file.
+    "lmtp_tls_eckey_file" LMTP_TLS_ECKEY_FILE: Str = "$lmtp_tls_eccert_file";
+    /// The SMTP client: TLS from the first byte, before the server's greeting (SMTPS, port
+    /// 465); needs smtp_tls_security_level encrypt or stronger. The default is no.
+    "smtp_tls_wrappermode" SMTP_TLS_WRAPPERMODE: Bool = "no";
+    /// The LMTP client: as smtp_tls_wrappermode. The default is no.
+    "lmtp_tls_wrappermode" LMTP_TLS_WRAPPERMODE: Bool = "no";
 }
