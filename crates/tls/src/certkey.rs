@@ -150,7 +150,7 @@ fn certified(
 
 /// smtpd_tls_cert_file/key_file or the eccert pair. Postfix reads the certificate first,
 /// then the key, whose check against the certificate also reports a mismatch.
-fn load_pair(
+pub(crate) fn load_pair(
     alg: &str,
     cert_file: &str,
     key_file: &str,

@@ -15,6 +15,14 @@
 //! host[addr]:port: TLSv1.3 with cipher ...` at 1, `SSL_connect error to ...` when the
 //! handshake fails. I/O is blocking and bounded by the socket's own timeouts, which the
 //! SMTP client sets per protocol stage.
+//!
+//! Client certificates (smtp_tls_chain_files, or the cert/key pairs, `tls_certkey.c`) are
+//! loaded with the engine and offered when a server asks; one that cannot be used turns
+//! the engine off, with Postfix's `cannot get RSA private key from file ...` warning.
+//! At smtp_tls_loglevel 2 the SNI name and the chain verification's trace (`depth=N
+//! verify=V subject=...`, `tls_verify_certificate_callback()`) are logged as OpenSSL
+//! would have them called; OpenSSL's state-machine lines (`SSL_connect:...`) have no
+//! rustls counterpart and are not.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -46,6 +54,13 @@ pub struct ClientSettings {
     pub fingerprint_digest: Digest,
     /// tls_high_cipherlist and its siblings, the lists of the cipher grades.
     pub cipher_lists: crate::ciphers::CipherLists,
+    /// smtp_tls_chain_files and the cert/key pairs (`cert_file`, `eccert_file`): the
+    /// client certificates, offered when a server asks for one.
+    pub certs: crate::CertKeyFiles,
+    /// smtp_tls_dcert_file, the "DSA" pair that CertKeyFiles has no slot for.
+    pub dcert_file: String,
+    /// smtp_tls_dkey_file.
+    pub dkey_file: String,
 }
 
 /// The client-side TLS engine of one process (Postfix's `smtp_tls_ctx`).
@@ -55,6 +70,105 @@ pub struct ClientTls {
     loglevel: i32,
     fingerprint_digest: Digest,
     cipher_lists: crate::ciphers::CipherLists,
+    /// The client certificates, in Postfix's order (RSA, DSA, ECDSA); empty for none.
+    certs: Arc<ClientCerts>,
+}
+
+/// The client certificates of the process, each with its public key for the log.
+type ClientCerts = Vec<crate::certkey::ServerKey>;
+
+/// What the client signed with in one handshake: the scheme and its certificate's key,
+/// for `client-signature RSA-PSS (2048 bits) client-digest SHA256` (Postfix's
+/// `tls_get_signature_params()`, which asks OpenSSL).
+type Signed = Arc<std::sync::Mutex<Option<(SignatureScheme, der::PublicKey)>>>;
+
+/// The client certificates offered in one handshake when the server asks for one.
+/// Postfix loads them all into one SSL_CTX and OpenSSL picks the first whose key can
+/// sign with an algorithm the server accepts; this does the same for rustls.
+#[derive(Debug)]
+struct SessionCerts {
+    keys: Arc<ClientCerts>,
+    signed: Signed,
+}
+
+impl rustls::client::ResolvesClientCert for SessionCerts {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.certified.key.choose_scheme(sigschemes).is_some())?;
+        let recording = SigningRecorder {
+            inner: key.certified.key.clone(),
+            public: key.public.clone(),
+            signed: self.signed.clone(),
+        };
+        Some(Arc::new(rustls::sign::CertifiedKey::new(
+            key.certified.cert.clone(),
+            Arc::new(recording),
+        )))
+    }
+
+    fn has_certs(&self) -> bool {
+        !self.keys.is_empty()
+    }
+}
+
+/// A client key that notes the scheme it is asked to sign with.
+#[derive(Debug)]
+struct SigningRecorder {
+    inner: Arc<dyn rustls::sign::SigningKey>,
+    public: der::PublicKey,
+    signed: Signed,
+}
+
+impl rustls::sign::SigningKey for SigningRecorder {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn rustls::sign::Signer>> {
+        // In the server's order, as OpenSSL picks (rustls's keys go by their own, which
+        // puts RSA-PSS with SHA512 before SHA256).
+        let signer = offered
+            .iter()
+            .find_map(|s| self.inner.choose_scheme(std::slice::from_ref(s)))?;
+        *self.signed.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((signer.scheme(), self.public.clone()));
+        Some(signer)
+    }
+
+    fn public_key(&self) -> Option<rustls::pki_types::SubjectPublicKeyInfoDer<'_>> {
+        self.inner.public_key()
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        self.inner.algorithm()
+    }
+}
+
+/// `tls_set_my_certificate_key_info()` for the client: smtp_tls_chain_files when set,
+/// else each pair that is configured, RSA, DSA, ECDSA. A file that cannot be used
+/// disables TLS for the process, as in Postfix.
+fn load_client_certs(
+    settings: &ClientSettings,
+    keys: &dyn rustls::crypto::KeyProvider,
+) -> Result<ClientCerts, crate::CertKeyError> {
+    let files = &settings.certs;
+    if !files.chain_files.is_empty() {
+        return files.load(keys);
+    }
+    let mut out = Vec::new();
+    for (alg, cert, key) in [
+        ("RSA", &files.cert_file, &files.key_file),
+        ("DSA", &settings.dcert_file, &settings.dkey_file),
+        ("ECDSA", &files.eccert_file, &files.eckey_file),
+    ] {
+        if !cert.is_empty() {
+            let key = if key.is_empty() { cert } else { key };
+            out.push(crate::certkey::load_pair(alg, cert, key, keys)?);
+        }
+    }
+    Ok(out)
 }
 
 /// The security levels at which the client runs a handshake (Postfix's `TLS_LEV_MAY` to
@@ -164,12 +278,16 @@ impl ClientTls {
                 .ok()?;
         }
         let roots = (!roots.is_empty()).then(|| Arc::new(roots));
+        let certs = load_client_certs(settings, provider.key_provider)
+            .map_err(|e| library_problem(log, e))
+            .ok()?;
         Some(ClientTls {
             provider,
             roots,
             loglevel: settings.loglevel,
             fingerprint_digest: settings.fingerprint_digest,
             cipher_lists: settings.cipher_lists.clone(),
+            certs: Arc::new(certs),
         })
     }
 
@@ -257,6 +375,8 @@ impl ClientTls {
         };
         let rec = Arc::new(Recorder::default());
         let dane_matched = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let depth_lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let signed = Signed::default();
         let verifier = PolicyVerifier {
             provider: self.provider.clone(),
             rec: rec.clone(),
@@ -282,13 +402,18 @@ impl ClientTls {
             half_dane: props.level == ClientLevel::HalfDane,
             dane_matched: dane_matched.clone(),
             peer: peer.to_string(),
+            roots: self.roots.clone(),
+            depth_lines: (self.loglevel >= 2).then(|| depth_lines.clone()),
         };
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&protocols.rustls_versions())
             .map_err(|e| fail(log, io::Error::other(e)))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
+            .with_client_cert_resolver(Arc::new(SessionCerts {
+                keys: self.certs.clone(),
+                signed: signed.clone(),
+            }));
         // SNI only for a DNS name; an empty name or an address sends none, as Postfix
         // sends none without smtp_tls_servername.
         let (name, sni) = match ServerName::try_from(props.servername.to_string()) {
@@ -300,6 +425,12 @@ impl ClientTls {
         };
         let mut config = config;
         config.enable_sni = sni;
+        if sni && self.loglevel >= 2 {
+            log(
+                Severity::Info,
+                &format!("{peer}: SNI hostname: {}", props.servername),
+            );
+        }
         let mut conn = rustls::ClientConnection::new(Arc::new(config), name)
             .map_err(|e| fail(log, io::Error::other(e)))?;
         let mut io = io;
@@ -315,7 +446,23 @@ impl ClientTls {
                 Err(e) => return Err(fail(log, e)),
             }
         }
-        let summary = rec.summary(&conn, false, Digest::Sha256);
+        // The verification trace (`tls_verify_certificate_callback()`), logged once
+        // the handshake is over: the log function cannot go into the verifier.
+        for line in std::mem::take(&mut *depth_lines.lock().unwrap_or_else(|e| e.into_inner())) {
+            log(Severity::Info, &line);
+        }
+        let mut summary = rec.summary(&conn, false, Digest::Sha256);
+        // The recorder's client signature is the peer's (smtpd's view); here it is ours,
+        // logged at TLS 1.3 only, as the server's.
+        summary.client_signature = signed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .filter(|_| conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3))
+            .map(|(scheme, key)| {
+                let (algorithm, digest) = crate::names::signature(scheme, &key);
+                crate::Signature { algorithm, digest }
+            });
         // Postfix reports a failed verification only where it matters
         // (TLS_LOG_UNTRUSTED), whatever smtp_tls_loglevel says.
         if (props.level.must_match() || props.log_untrusted)
@@ -430,9 +577,14 @@ struct PolicyVerifier {
     dane: Option<Dane>,
     /// Half-dane: a match is `Trusted`, not `Verified`.
     half_dane: bool,
-    /// What a DANE match logs at smtp_tls_loglevel 2 (the matched name, the record).
+    /// What a match logs at smtp_tls_loglevel 2 (the matched name, a DANE record).
     dane_matched: Arc<std::sync::Mutex<Vec<String>>>,
     peer: String,
+    /// The CAs, to name the trust anchor atop a verified chain in the trace.
+    roots: Option<Arc<rustls::RootCertStore>>,
+    /// At smtp_tls_loglevel 2: the `depth=N verify=V subject=...` lines of the chain
+    /// verification.
+    depth_lines: Option<Arc<std::sync::Mutex<Vec<String>>>>,
 }
 
 /// A fingerprint without colons, in upper case: how Postfix's list may write it.
@@ -497,6 +649,87 @@ impl PolicyVerifier {
 }
 
 impl PolicyVerifier {
+    /// The lines `tls_verify_certificate_callback()` logs at smtp_tls_loglevel 2, as
+    /// OpenSSL's chain verification calls it: first for each error (an issuer not
+    /// found or not trusted at the top of the chain the server sent, then a name that
+    /// does not match at depth 0 where names are checked), then once per certificate
+    /// from the trust anchor down to the server's (`internal_verify()`). Only for the
+    /// levels that verify by CA; DANE and fingerprints go through OpenSSL's DANE code.
+    fn depth_trace(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        trusted: bool,
+        name_ok: bool,
+    ) -> Vec<String> {
+        struct Link {
+            subject: String,
+            self_issued: bool,
+            issuer_der: Vec<u8>,
+        }
+        let link = |der: &[u8]| match der::parse_cert(der) {
+            Some(info) => Link {
+                subject: der::oneline(&info.subject_der),
+                self_issued: info.subject_der == info.issuer_der,
+                issuer_der: info.issuer_der,
+            },
+            None => Link {
+                subject: "<unknown>".to_string(),
+                self_issued: false,
+                issuer_der: Vec::new(),
+            },
+        };
+        let mut chain: Vec<Link> = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| link(c))
+            .collect();
+        let peer = &self.peer;
+        let line = |depth: usize, ok: bool, subject: &str| {
+            format!(
+                "{peer}: depth={depth} verify={} subject={subject}",
+                u8::from(ok)
+            )
+        };
+        let mut out = Vec::new();
+        let top_self_issued = chain.last().is_some_and(|l| l.self_issued);
+        if trusted {
+            // The CA the chain ends in, unless the server sent it.
+            if !top_self_issued
+                && let Some(top) = chain.last()
+                && let Some(anchor) = self.roots.as_ref().and_then(|roots| {
+                    roots
+                        .roots
+                        .iter()
+                        .find(|ta| ta.subject.as_ref() == top.issuer_der.as_slice())
+                })
+            {
+                let subject = der::oneline(anchor.subject.as_ref());
+                chain.push(Link {
+                    subject,
+                    self_issued: true,
+                    issuer_der: Vec::new(),
+                });
+            }
+        } else if let Some(top) = chain.last() {
+            out.push(line(chain.len() - 1, false, &top.subject));
+        }
+        if !name_ok {
+            out.push(line(0, false, &chain[0].subject));
+        }
+        let top = chain.len() - 1;
+        if trusted || top_self_issued {
+            out.extend((0..=top).rev().map(|d| line(d, true, &chain[d].subject)));
+        } else if top == 0 {
+            // No issuer to check the server's signature with: a failure, then the
+            // certificate's own success all the same (OpenSSL 3).
+            out.push(line(0, false, &chain[0].subject));
+            out.push(line(0, true, &chain[0].subject));
+        } else {
+            out.extend((0..top).rev().map(|d| line(d, true, &chain[d].subject)));
+        }
+        out
+    }
+
     /// Whether the chain from `end_entity` through `intermediates` leads to `anchor`,
     /// whatever the names (they are checked apart).
     fn anchored(
@@ -634,6 +867,18 @@ impl ServerCertVerifier for PolicyVerifier {
                 }
             }
         };
+        if let Some(lines) = &self.depth_lines
+            && self.fingerprints.is_none()
+            && self.dane.is_none()
+        {
+            let name_ok = !self.must_match
+                || leaf
+                    .as_ref()
+                    .and_then(|c| peername::matched(c, &self.references))
+                    .is_some();
+            let trace = self.depth_trace(end_entity, intermediates, chain.is_ok(), name_ok);
+            *lines.lock().unwrap_or_else(|e| e.into_inner()) = trace;
+        }
         if !self.must_match {
             if self.ca.is_some() {
                 self.rec.set_trusted(chain.is_ok());
@@ -681,7 +926,14 @@ impl ServerCertVerifier for PolicyVerifier {
                     .as_ref()
                     .and_then(|c| peername::matched(c, &self.references));
                 match matched {
-                    Some(_) => Ok(()),
+                    Some(name) => {
+                        // SSL_get0_peername(), logged at smtp_tls_loglevel 2.
+                        self.dane_matched
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(format!("{}: matched peername: {}", self.peer, name.text()));
+                        Ok(())
+                    }
                     None => {
                         let (num, text) = peername::mismatch(&self.references);
                         Err(format!(
@@ -728,5 +980,65 @@ impl ServerCertVerifier for PolicyVerifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(name: &str) -> String {
+        format!("{}/tests/golden/certs/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn load(settings: &ClientSettings) -> Result<ClientCerts, crate::CertKeyError> {
+        #[allow(deprecated)]
+        let provider = rustls::crypto::ring::default_provider();
+        load_client_certs(settings, provider.key_provider)
+    }
+
+    fn pair(cert_file: &str, key_file: &str) -> ClientSettings {
+        ClientSettings {
+            certs: crate::CertKeyFiles {
+                cert_file: cert(cert_file),
+                key_file: cert(key_file),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn client_certificates_load_or_say_why_not() {
+        assert!(load(&ClientSettings::default()).unwrap().is_empty());
+        assert_eq!(load(&pair("client.pem", "client.key")).unwrap().len(), 1);
+        let e = load(&pair("client.pem", "broken.key")).unwrap_err();
+        assert_eq!(
+            e.text,
+            format!(
+                "cannot get RSA private key from file \"{}\": disabling TLS support",
+                cert("broken.key")
+            )
+        );
+        // The key of another certificate.
+        let e = load(&pair("client.pem", "rsa.key")).unwrap_err();
+        assert!(e.text.starts_with("cannot get RSA private key"), "{e:?}");
+        // The DSA pair is named as such; ECDSA comes after RSA.
+        let dsa = ClientSettings {
+            dcert_file: cert("client.pem"),
+            dkey_file: cert("broken.key"),
+            ..Default::default()
+        };
+        let e = load(&dsa).unwrap_err();
+        assert!(e.text.starts_with("cannot get DSA private key"), "{e:?}");
+        let mut both = pair("client.pem", "client.key");
+        both.certs.eccert_file = cert("ecdsa.pem");
+        both.certs.eckey_file = cert("ecdsa.key");
+        let keys = load(&both).unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(
+            keys[1].certified.key.algorithm(),
+            rustls::SignatureAlgorithm::ECDSA
+        );
     }
 }

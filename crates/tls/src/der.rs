@@ -211,7 +211,7 @@ fn short_name(oid: &[u8]) -> Option<&'static str> {
 
 /// `/SN=value` for each attribute, in order; an attribute without a short name here
 /// is written as OpenSSL does for unknown ones, by its dotted OID.
-fn oneline(name: &[u8]) -> String {
+pub fn oneline(name: &[u8]) -> String {
     let mut out = String::new();
     for atv in children(name)
         .filter(|rdn| rdn.tag == SET)
