@@ -276,6 +276,7 @@ fn connect_inet(state: &mut State, nexthop: &str) {
         if log::verbose() > 0 {
             log::msg_info!("connecting to {domain} service {port}");
         }
+        settings.tls_policy.note_port_465(port);
         let literal = dest.starts_with('[');
         let lookup_mx = !settings.lmtp && !literal && settings.lookup_dns;
         state.loop_detect = !settings.lmtp && port == 25;
@@ -392,6 +393,13 @@ fn connect_inet(state: &mut State, nexthop: &str) {
                     continue;
                 }
             };
+            if !settings.tls_policy.wrapper_allows(&policy) {
+                if last {
+                    break;
+                }
+                n += 1;
+                continue;
+            }
             if std::mem::take(&mut plain_retry) {
                 policy.level = crate::settings::TlsLevel::None;
             }

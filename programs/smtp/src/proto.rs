@@ -212,6 +212,26 @@ impl Session {
 /// session may carry mail, else -1 after the recipients were dealt with.
 pub fn helo(state: &mut State, session: &mut Session) -> i32 {
     let settings = state.settings;
+    // SMTPS (smtp_tls_wrappermode): TLS first, then the greeting inside it.
+    if settings.tls_policy.wrappermode() && !session.chat.in_tls() {
+        session.chat.stage(settings.starttls_timeout);
+        let status = match &settings.tls {
+            Some(engine) => start_tls(state, session, engine),
+            None => {
+                let relay = session.namaddrport.clone();
+                Some(state.misc_fail(
+                    Fail::Site,
+                    Some(&relay),
+                    None,
+                    &Resp::fake("4.7.5"),
+                    "TLS is required, but our TLS engine is unavailable".to_string(),
+                ))
+            }
+        };
+        if let Some(status) = status {
+            return status;
+        }
+    }
     session.chat.stage(settings.timeouts.helo);
     let mut doing = "receiving the initial server greeting";
     let result = (|| -> Result<i32, Except> {
@@ -268,8 +288,9 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                 session.features &= !feature::ESMTP;
             }
         }
-        // A second round after STARTTLS: EHLO again, no greeting.
-        let mut in_tls = false;
+        // A second round after STARTTLS: EHLO again, no greeting. In wrapper mode TLS
+        // is on already, and STARTTLS is not for this session.
+        let mut in_tls = session.chat.in_tls();
         loop {
             if settings.lmtp {
                 doing = "performing the LHLO handshake";
@@ -357,59 +378,9 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                     session.chat.cmd("STARTTLS");
                     let resp = session.chat.resp()?;
                     if resp.code / 100 == 2 {
-                        // Postfix sends no SNI unless smtp_tls_servername says so.
-                        let policy = &session.tls_policy;
-                        let sni = policy.sni(&session.host, &session.tls_nexthop);
-                        let props = policy.props(
-                            level,
-                            &session.namaddrport,
-                            &session.host,
-                            &session.tls_nexthop,
-                            sni,
-                        );
-                        // What the handshake required (`tls_context->level`): dane
-                        // without usable records requires no match.
-                        let client_level = props.level;
-                        if !session.chat.start_tls(engine, &props) {
-                            session.broken = true;
-                            if plaintext_fallback_ok(state, session) {
-                                // RETRY_AS_PLAINTEXT: not final, the same server next.
-                                session.tls_retry_plain = true;
-                                state.final_server = false;
-                            }
-                            let kind = if level == TlsLevel::May {
-                                Fail::Message
-                            } else {
-                                Fail::Site
-                            };
-                            let relay = session.namaddrport.clone();
-                            let reason = "Cannot start TLS: handshake failure".to_string();
-                            return Ok(state.misc_fail(
-                                kind,
-                                Some(&relay),
-                                None,
-                                &Resp::fake("4.7.5"),
-                                reason,
-                            ));
+                        if let Some(status) = start_tls(state, session, engine) {
+                            return Ok(status);
                         }
-                        // At fingerprint and up the session is usable, but not for
-                        // mail: QUIT goes out inside TLS.
-                        let matched = session
-                            .chat
-                            .tls_summary()
-                            .is_some_and(|s| client_level.matched(s.trust));
-                        if client_level.must_match() && !matched {
-                            let relay = session.namaddrport.clone();
-                            return Ok(state.misc_fail(
-                                Fail::Site,
-                                Some(&relay),
-                                None,
-                                &Resp::fake("4.7.5"),
-                                "Server certificate not verified".to_string(),
-                            ));
-                        }
-                        // Kept only through tlsproxy in Postfix; never here.
-                        session.expire_time = 0;
                         in_tls = true;
                         session.features = feature::ESMTP;
                         session.size_limit = 0;
@@ -473,6 +444,61 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
         Ok(status) => status,
         Err(except) => session.except(state, except, doing),
     }
+}
+
+/// The TLS handshake at the session's level (`smtp_start_tls()`), after the server's
+/// 220 to STARTTLS or, in wrapper mode, before the greeting: None when the session
+/// goes on inside TLS, else the status of the delivery that failed.
+fn start_tls(state: &mut State, session: &mut Session, engine: &tls::ClientTls) -> Option<i32> {
+    let level = session.tls_level;
+    // Postfix sends no SNI unless smtp_tls_servername says so.
+    let policy = &session.tls_policy;
+    let sni = policy.sni(&session.host, &session.tls_nexthop);
+    let props = policy.props(
+        level,
+        &session.namaddrport,
+        &session.host,
+        &session.tls_nexthop,
+        sni,
+    );
+    // What the handshake required (`tls_context->level`): dane without usable records
+    // requires no match.
+    let client_level = props.level;
+    if !session.chat.start_tls(engine, &props) {
+        session.broken = true;
+        if plaintext_fallback_ok(state, session) {
+            // RETRY_AS_PLAINTEXT: not final, the same server next.
+            session.tls_retry_plain = true;
+            state.final_server = false;
+        }
+        let kind = if level == TlsLevel::May {
+            Fail::Message
+        } else {
+            Fail::Site
+        };
+        let relay = session.namaddrport.clone();
+        let reason = "Cannot start TLS: handshake failure".to_string();
+        return Some(state.misc_fail(kind, Some(&relay), None, &Resp::fake("4.7.5"), reason));
+    }
+    // At fingerprint and up the session is usable, but not for mail: QUIT goes out
+    // inside TLS.
+    let matched = session
+        .chat
+        .tls_summary()
+        .is_some_and(|s| client_level.matched(s.trust));
+    if client_level.must_match() && !matched {
+        let relay = session.namaddrport.clone();
+        return Some(state.misc_fail(
+            Fail::Site,
+            Some(&relay),
+            None,
+            &Resp::fake("4.7.5"),
+            "Server certificate not verified".to_string(),
+        ));
+    }
+    // Kept only through tlsproxy in Postfix; never here.
+    session.expire_time = 0;
+    None
 }
 
 /// Whether a failed STARTTLS handshake at level may may be followed by a plaintext

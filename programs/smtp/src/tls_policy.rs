@@ -231,6 +231,13 @@ pub struct Config {
     tls_verbose: bool,
     /// smtp_tls_force_insecure_host_tlsa_lookup.
     force_tlsa: bool,
+    /// smtp_tls_wrappermode: TLS before the greeting.
+    wrappermode: bool,
+    /// The name of smtp_tls_wrappermode or its LMTP twin, and of the level parameter,
+    /// for the warnings.
+    wrapper_params: (&'static str, &'static str),
+    /// helpful_warnings, for the port 465 note.
+    helpful_warnings: bool,
     /// The TLSA answers of the process.
     tlsa_cache: crate::dane::Cache,
     /// The resolver for TLSA records, made at the first one (after the chroot).
@@ -356,6 +363,12 @@ impl Config {
                 &SMTP_TLS_FORCE_INSECURE_HOST_TLSA_LOOKUP,
                 &LMTP_TLS_FORCE_INSECURE_HOST_TLSA_LOOKUP,
             )?,
+            wrappermode: bool(&SMTP_TLS_WRAPPERMODE, &LMTP_TLS_WRAPPERMODE)?,
+            wrapper_params: (
+                pick(&SMTP_TLS_WRAPPERMODE, &LMTP_TLS_WRAPPERMODE).name,
+                pick(&SMTP_TLS_SECURITY_LEVEL, &LMTP_TLS_SECURITY_LEVEL).name,
+            ),
+            helpful_warnings: config.bool(&params::decl::debug::HELPFUL_WARNINGS)?,
             tlsa_cache: crate::dane::Cache::default(),
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
@@ -396,10 +409,51 @@ impl Config {
                 export: config.str(&params::decl::tls::TLS_EXPORT_CIPHERLIST)?,
                 null: config.str(&params::decl::tls::TLS_NULL_CIPHERLIST)?,
             },
+            certs: tls::CertKeyFiles {
+                chain_files: config
+                    .str(pick(&SMTP_TLS_CHAIN_FILES, &LMTP_TLS_CHAIN_FILES))?
+                    .split([',', ' ', '\t', '\r', '\n'])
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                cert_file: config.str(pick(&SMTP_TLS_CERT_FILE, &LMTP_TLS_CERT_FILE))?,
+                key_file: config.str(pick(&SMTP_TLS_KEY_FILE, &LMTP_TLS_KEY_FILE))?,
+                eccert_file: config.str(pick(&SMTP_TLS_ECCERT_FILE, &LMTP_TLS_ECCERT_FILE))?,
+                eckey_file: config.str(pick(&SMTP_TLS_ECKEY_FILE, &LMTP_TLS_ECKEY_FILE))?,
+            },
+            dcert_file: config.str(pick(&SMTP_TLS_DCERT_FILE, &LMTP_TLS_DCERT_FILE))?,
+            dkey_file: config.str(pick(&SMTP_TLS_DKEY_FILE, &LMTP_TLS_DKEY_FILE))?,
         };
         Ok(tls::ClientTls::new(&settings, &mut |severity, text| {
             log::write(severity, text)
         }))
+    }
+
+    /// Whether smtp_tls_wrappermode is on: TLS starts at once, before the greeting.
+    pub fn wrappermode(&self) -> bool {
+        self.wrappermode
+    }
+
+    /// In wrapper mode a server whose policy asks for less than encrypt is skipped
+    /// with Postfix's warning (`smtp_connect_inet()`): false for such a policy.
+    pub fn wrapper_allows(&self, policy: &Policy) -> bool {
+        if !self.wrappermode || policy.level >= TlsLevel::Encrypt {
+            return true;
+        }
+        let (wrapper, level) = self.wrapper_params;
+        log::msg_warn!("{wrapper} requires \"{level} = encrypt\" (or stronger)");
+        false
+    }
+
+    /// The note Postfix logs for a next hop on port 465 without wrapper mode (with
+    /// helpful_warnings).
+    pub fn note_port_465(&self, port: u16) {
+        if self.helpful_warnings && !self.wrappermode && port == 465 {
+            let (wrapper, level) = self.wrapper_params;
+            log::msg_info!(
+                "SMTPS wrappermode (TCP port 465) requires setting \"{wrapper} = yes\", and \"{level} = encrypt\" (or stronger)"
+            );
+        }
     }
 
     /// Whether smtp_dns_support_level is dnssec (with DNS host lookups): every lookup
@@ -912,6 +966,9 @@ mod tests {
             insecure_mx: Named::May,
             tls_verbose: false,
             force_tlsa: false,
+            wrappermode: false,
+            wrapper_params: ("smtp_tls_wrappermode", "smtp_tls_security_level"),
+            helpful_warnings: true,
             tlsa_cache: crate::dane::Cache::default(),
             resolver: RefCell::new(None),
             cache: RefCell::new(HashMap::new()),
