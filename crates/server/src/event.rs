@@ -12,12 +12,12 @@
 //! clients), as postscreen does after `postfix reload`.
 
 use crate::Daemon;
+use crate::event_loop::{Interest, Poller};
 use crate::master_proto::{self, AVAIL, LISTEN_FD, STATUS_FD, TAKEN};
 use crate::single::{Stream, accept};
 use std::collections::BTreeMap;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
-use sys::nix::poll::{PollFd, PollFlags, poll};
 
 /// What a service calls its clients' descriptors and timers by.
 pub type Token = u64;
@@ -34,10 +34,12 @@ pub enum Ready {
 }
 
 /// The descriptors and timers a service is waiting on, and its client count.
-#[derive(Default)]
 pub struct Events {
     /// Watched descriptors: what for, and the token to report.
     watched: BTreeMap<RawFd, (Ready, Token)>,
+    /// The same descriptors, registered with epoll (each reported by its number), and
+    /// the master's status and listen descriptors while the loop waits for them.
+    poller: Poller,
     /// Timers by token.
     timers: BTreeMap<Token, Instant>,
     /// Clients accepted and not yet disconnected.
@@ -47,19 +49,47 @@ pub struct Events {
 }
 
 impl Events {
+    fn new() -> Events {
+        Events {
+            watched: BTreeMap::new(),
+            poller: Poller::new(),
+            timers: BTreeMap::new(),
+            clients: 0,
+            used: 0,
+        }
+    }
+
     /// Reports `token` when `fd` becomes readable; replaces an earlier request for `fd`.
     pub fn enable_read(&mut self, fd: RawFd, token: Token) {
-        self.watched.insert(fd, (Ready::Read, token));
+        self.enable(fd, Ready::Read, token);
     }
 
     /// Reports `token` when `fd` becomes writable; replaces an earlier request for `fd`.
     pub fn enable_write(&mut self, fd: RawFd, token: Token) {
-        self.watched.insert(fd, (Ready::Write, token));
+        self.enable(fd, Ready::Write, token);
+    }
+
+    /// Watches `fd`; a system call only when it was not watched or watched for the
+    /// other direction (as Postfix's `event_enable_read`/`_write`), so the service must
+    /// [`Events::disable`] a descriptor before it closes it.
+    fn enable(&mut self, fd: RawFd, what: Ready, token: Token) {
+        let interest = if what == Ready::Write {
+            Interest::Write
+        } else {
+            Interest::Read
+        };
+        match self.watched.insert(fd, (what, token)) {
+            None => self.poller.add(fd, interest, fd as u64),
+            Some((was, _)) if was != what => self.poller.modify(fd, interest, fd as u64),
+            Some(_) => {}
+        }
     }
 
     /// Stops watching `fd`.
     pub fn disable(&mut self, fd: RawFd) {
-        self.watched.remove(&fd);
+        if self.watched.remove(&fd).is_some() {
+            self.poller.delete(fd);
+        }
     }
 
     /// Reports `token` after `delay`; replaces an earlier timer with the same token.
@@ -122,8 +152,15 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
     if daemon.stdin_stream {
         log::msg_fatal!("the event server cannot serve standard input");
     }
-    let mut events = Events::default();
+    let mut events = Events::new();
     let mut draining = false;
+    // Whether the status and listen descriptors are in the epoll set: taken out when
+    // the loop stops waiting for them (draining, max_use), as they would stay ready.
+    let mut master_watched = false;
+    let mut listening = false;
+    let listen: Vec<RawFd> = (0..daemon.socket_count)
+        .map(|n| LISTEN_FD + n as RawFd)
+        .collect();
     // When the last client left (or the process started); None while clients remain.
     let mut idle_since = Some(Instant::now());
     daemon.create_watchdog(crate::WATCHDOG_DEFAULT);
@@ -137,7 +174,9 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
         } else {
             sys::watchdog::start();
         }
-        for wake in wait(&daemon, &events, accepting, !draining, idle_since) {
+        watch(&events.poller, &[STATUS_FD], &mut master_watched, !draining);
+        watch(&events.poller, &listen, &mut listening, accepting);
+        for wake in wait(&daemon, &mut events, idle_since) {
             match wake {
                 Wake::MasterGone => {
                     draining = service.drain(&mut daemon);
@@ -170,7 +209,7 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
                     master_proto::notify(daemon.generation, AVAIL);
                 }
                 Wake::Accept(_) => daemon.unlock_accept(),
-                // The service may have changed its mind since the poll.
+                // The service may have changed its mind since the wait.
                 Wake::Client(fd, token, what) => {
                     if events.watched.get(&fd) == Some(&(what, token)) {
                         service.ready(&mut daemon, &mut events, token, what);
@@ -191,14 +230,23 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
     crate::single::exit()
 }
 
-/// Waits for events: everything ready after one poll, or the first timer due.
-fn wait(
-    daemon: &Daemon,
-    events: &Events,
-    accepting: bool,
-    watch_master: bool,
-    idle_since: Option<Instant>,
-) -> Vec<Wake> {
+/// Adds `fds` to the epoll set or takes them out, when `want` differs from `watched`.
+fn watch(poller: &Poller, fds: &[RawFd], watched: &mut bool, want: bool) {
+    if *watched == want {
+        return;
+    }
+    for &fd in fds {
+        if want {
+            poller.add(fd, Interest::Read, fd as u64);
+        } else {
+            poller.delete(fd);
+        }
+    }
+    *watched = want;
+}
+
+/// Waits for events: everything ready after one wait, or the first timer due.
+fn wait(daemon: &Daemon, events: &mut Events, idle_since: Option<Instant>) -> Vec<Wake> {
     let now = Instant::now();
     let timer = events.next_timer();
     if let Some((token, at)) = timer
@@ -216,44 +264,31 @@ fn wait(
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    let mut fds = Vec::new();
-    let mut what: Vec<Wake> = Vec::new();
-    if watch_master {
-        fds.push(PollFd::new(
-            sys::process::inherited(STATUS_FD),
-            PollFlags::POLLIN,
-        ));
-        what.push(Wake::MasterGone);
-    }
-    if accepting {
-        for n in 0..daemon.socket_count {
-            let fd = LISTEN_FD + n as RawFd;
-            fds.push(PollFd::new(sys::process::inherited(fd), PollFlags::POLLIN));
-            what.push(Wake::Accept(fd));
-        }
-    }
-    for (&fd, &(ready, token)) in &events.watched {
-        let flags = if ready == Ready::Write {
-            PollFlags::POLLOUT
-        } else {
-            PollFlags::POLLIN
-        };
-        // The service keeps watched descriptors open until it disables them.
-        fds.push(PollFd::new(sys::process::inherited(fd), flags));
-        what.push(Wake::Client(fd, token, ready));
-    }
-    let timeout = crate::event_loop::poll_timeout(deadline);
-    match poll(&mut fds, timeout) {
-        Ok(0) | Err(sys::nix::errno::Errno::EINTR) => return Vec::new(),
-        Ok(_) => {}
-        Err(e) => log::msg_fatal!("poll: {e}"),
-    }
-    let ready: Vec<bool> = fds
-        .iter()
-        .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+    let listen = LISTEN_FD..LISTEN_FD + daemon.socket_count as RawFd;
+    let watched = &events.watched;
+    // Only what is in the set is reported: the status descriptor while the master is
+    // watched, the listen descriptors while accepting.
+    let mut wakes: Vec<Wake> = events
+        .poller
+        .wait(deadline)
+        .filter_map(|data| {
+            let fd = data as RawFd;
+            if fd == STATUS_FD {
+                Some(Wake::MasterGone)
+            } else if listen.contains(&fd) {
+                Some(Wake::Accept(fd))
+            } else {
+                let &(ready, token) = watched.get(&fd)?;
+                Some(Wake::Client(fd, token, ready))
+            }
+        })
         .collect();
-    what.into_iter()
-        .zip(ready)
-        .filter_map(|(wake, ready)| ready.then_some(wake))
-        .collect()
+    // The master's departure first, then new clients, then the others: the order the
+    // skeleton has always handled them in.
+    wakes.sort_by_key(|w| match w {
+        Wake::MasterGone => 0,
+        Wake::Accept(_) => 1,
+        _ => 2,
+    });
+    wakes
 }

@@ -7,12 +7,13 @@
 //! when the master goes away.
 
 use crate::Daemon;
+use crate::event_loop::{Interest, Poller};
 use crate::master_proto::{self, AVAIL, LISTEN_FD, STATUS_FD, TAKEN};
 use crate::single::{Stream, accept};
+use std::collections::{HashMap, VecDeque};
 use std::io::BufReader;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
-use sys::nix::poll::{PollFd, PollFlags, poll};
 
 /// One client connection.
 pub struct Client {
@@ -64,17 +65,36 @@ fn stream_fd(stream: &Stream) -> RawFd {
     }
 }
 
-/// What happened while waiting.
-enum Event {
-    MasterGone,
-    Accept(RawFd),
-    Client(usize),
-    Timeout,
+/// The epoll number of the master's status descriptor; listen descriptors count down from
+/// below it, clients are numbered up from 1.
+const STATUS_DATA: u64 = u64::MAX;
+
+fn listen_data(n: usize) -> u64 {
+    STATUS_DATA - 1 - n as u64
+}
+
+/// Which listen descriptor `data` stands for, if it stands for one.
+fn listen_index(data: u64, socket_count: usize) -> Option<usize> {
+    let n = usize::try_from((STATUS_DATA - 1).checked_sub(data)?).ok()?;
+    (n < socket_count).then_some(n)
 }
 
 /// Serves clients until the process has done its share, then exits.
 pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
-    let mut clients: Vec<Client> = Vec::new();
+    let mut clients: HashMap<u64, Client> = HashMap::new();
+    // Each descriptor is registered once: the status descriptor for the life of the
+    // process, the listen descriptors until max_use, a client while it is connected.
+    let mut poller = Poller::new();
+    poller.add(STATUS_FD, Interest::Read, STATUS_DATA);
+    for n in 0..daemon.socket_count {
+        poller.add(LISTEN_FD + n as RawFd, Interest::Read, listen_data(n));
+    }
+    let mut listening = true;
+    // What the last wait found ready and is not handled yet.
+    let mut ready: VecDeque<u64> = VecDeque::new();
+    // Clients whose buffer already holds (the start of) another request: they are served
+    // before the next wait, since their descriptor may have nothing more to read.
+    let mut buffered: VecDeque<u64> = VecDeque::new();
     let mut next_id = 0u64;
     let mut use_count = 0u64;
     let mut idle_since = Instant::now();
@@ -85,6 +105,12 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
         let accepting = daemon.max_use == 0 || use_count < daemon.max_use;
         if !accepting && clients.is_empty() {
             break;
+        }
+        if !accepting && listening {
+            for n in 0..daemon.socket_count {
+                poller.delete(LISTEN_FD + n as RawFd);
+            }
+            listening = false;
         }
         let now = Instant::now();
         if clients.is_empty()
@@ -99,57 +125,80 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
         if next_tick.is_some_and(|t| t <= now) {
             next_tick = service.tick(&mut daemon).map(|d| now + d);
         }
-        let mut deadline: Option<Instant> = next_tick;
-        if clients.is_empty() && daemon.max_idle > 0 {
-            let idle_end = idle_since + Duration::from_secs(daemon.max_idle);
-            deadline = Some(deadline.map_or(idle_end, |d| d.min(idle_end)));
+        if buffered.is_empty() && ready.is_empty() {
+            let mut deadline: Option<Instant> = next_tick;
+            if clients.is_empty() && daemon.max_idle > 0 {
+                let idle_end = idle_since + Duration::from_secs(daemon.max_idle);
+                deadline = Some(deadline.map_or(idle_end, |d| d.min(idle_end)));
+            }
+            for data in poller.wait(deadline) {
+                // The master's departure goes first, as it ends the process.
+                if data == STATUS_DATA {
+                    ready.push_front(data);
+                } else {
+                    ready.push_back(data);
+                }
+            }
         }
-        // A request may already sit in a client's buffer: serve it without waiting.
-        let buffered = clients.iter().position(|c| !c.io.buffer().is_empty());
-        let event = match buffered {
-            Some(i) => Event::Client(i),
-            None => wait(&daemon, &clients, accepting, deadline),
+        let Some(data) = buffered.pop_front().or_else(|| ready.pop_front()) else {
+            continue;
         };
-        match event {
-            Event::MasterGone => {
-                if log::verbose() > 0 {
-                    log::msg_info!("master disconnect -- exiting");
-                }
-                break;
+        if data == STATUS_DATA {
+            if log::verbose() > 0 {
+                log::msg_info!("master disconnect -- exiting");
             }
-            Event::Timeout => {}
-            Event::Accept(fd) => {
-                let Some(stream) = accept(&daemon, fd) else {
-                    continue;
-                };
-                next_id += 1;
-                if log::verbose() > 0 {
-                    log::msg_info!("connection established fd {}", stream_fd(&stream));
-                }
-                let mut client = Client {
-                    id: next_id,
-                    io: BufReader::new(stream),
-                };
-                service.connected(&mut daemon, &mut client);
-                clients.push(client);
+            break;
+        }
+        if let Some(n) = listen_index(data, daemon.socket_count) {
+            // A listen descriptor the last wait found ready, unless max_use was reached
+            // since.
+            if !accepting {
+                continue;
             }
-            Event::Client(i) => {
-                master_proto::notify(daemon.generation, TAKEN);
-                let keep = service.request(&mut daemon, &mut clients[i]);
-                if !master_proto::notify(daemon.generation, AVAIL) {
-                    break;
-                }
-                if !keep {
-                    let client = clients.swap_remove(i);
-                    if log::verbose() > 0 {
-                        log::msg_info!("connection closed fd {}", stream_fd(client.io.get_ref()));
-                    }
-                    service.disconnected(&mut daemon, &client);
-                    use_count += 1;
-                    if clients.is_empty() {
-                        idle_since = Instant::now();
-                    }
-                }
+            let Some(stream) = accept(&daemon, LISTEN_FD + n as RawFd) else {
+                continue;
+            };
+            next_id += 1;
+            if log::verbose() > 0 {
+                log::msg_info!("connection established fd {}", stream_fd(&stream));
+            }
+            let mut client = Client {
+                id: next_id,
+                io: BufReader::new(stream),
+            };
+            service.connected(&mut daemon, &mut client);
+            poller.add(stream_fd(client.io.get_ref()), Interest::Read, next_id);
+            if !client.io.buffer().is_empty() {
+                buffered.push_back(next_id);
+            }
+            clients.insert(next_id, client);
+            continue;
+        }
+        let Some(client) = clients.get_mut(&data) else {
+            continue;
+        };
+        master_proto::notify(daemon.generation, TAKEN);
+        let keep = service.request(&mut daemon, client);
+        if !master_proto::notify(daemon.generation, AVAIL) {
+            break;
+        }
+        if keep {
+            if !client.io.buffer().is_empty() {
+                buffered.push_back(data);
+            }
+            continue;
+        }
+        if let Some(client) = clients.remove(&data) {
+            let fd = stream_fd(client.io.get_ref());
+            // Out of the set before the descriptor closes with the client.
+            poller.delete(fd);
+            if log::verbose() > 0 {
+                log::msg_info!("connection closed fd {fd}");
+            }
+            service.disconnected(&mut daemon, &client);
+            use_count += 1;
+            if clients.is_empty() {
+                idle_since = Instant::now();
             }
         }
     }
@@ -157,38 +206,16 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
     crate::single::exit()
 }
 
-fn wait(daemon: &Daemon, clients: &[Client], accepting: bool, deadline: Option<Instant>) -> Event {
-    let status = sys::process::inherited(STATUS_FD);
-    let mut fds = vec![PollFd::new(status, PollFlags::POLLIN)];
-    let listen_count = if accepting { daemon.socket_count } else { 0 };
-    for n in 0..listen_count {
-        fds.push(PollFd::new(
-            sys::process::inherited(LISTEN_FD + n as RawFd),
-            PollFlags::POLLIN,
-        ));
-    }
-    for client in clients {
-        fds.push(PollFd::new(
-            sys::process::inherited(stream_fd(client.io.get_ref())),
-            PollFlags::POLLIN,
-        ));
-    }
-    let timeout = crate::event_loop::poll_timeout(deadline);
-    match poll(&mut fds, timeout) {
-        Ok(0) => return Event::Timeout,
-        Ok(_) => {}
-        Err(sys::nix::errno::Errno::EINTR) => return Event::Timeout,
-        Err(e) => log::msg_fatal!("poll: {e}"),
-    }
-    let ready = |f: &PollFd<'_>| f.revents().is_some_and(|r| !r.is_empty());
-    if ready(&fds[0]) {
-        return Event::MasterGone;
-    }
-    if let Some(n) = fds[1..1 + listen_count].iter().position(ready) {
-        return Event::Accept(LISTEN_FD + n as RawFd);
-    }
-    match fds[1 + listen_count..].iter().position(ready) {
-        Some(i) => Event::Client(i),
-        None => Event::Timeout,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoll_numbers_of_status_listen_and_clients_do_not_overlap() {
+        assert_eq!(listen_index(STATUS_DATA, 3), None);
+        assert_eq!(listen_index(listen_data(0), 3), Some(0));
+        assert_eq!(listen_index(listen_data(2), 3), Some(2));
+        assert_eq!(listen_index(listen_data(3), 3), None);
+        assert_eq!(listen_index(1, 3), None);
     }
 }
