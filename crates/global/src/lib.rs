@@ -5,6 +5,7 @@
 
 pub mod addr_context;
 pub mod bounce;
+pub mod chat_notify;
 pub mod clean_env;
 pub mod cleanup_clnt;
 pub mod cleanup_user;

@@ -6,6 +6,7 @@
 pub mod conv;
 pub mod eight_bit;
 pub mod getopt;
+pub mod line_wrap;
 pub mod mac_expand;
 pub mod name_mask;
 pub mod name_value;

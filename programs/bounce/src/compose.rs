@@ -20,6 +20,7 @@ use global::queue_read::{self, Got, RecStream};
 use global::record::rec_type;
 use std::fs::File;
 use std::io::{BufReader, SeekFrom};
+use util::line_wrap::line_wrap;
 
 /// Return the whole message (`DSN_RET_FULL`).
 pub const RET_FULL: i32 = 1 << 0;
@@ -309,59 +310,6 @@ pub fn boilerplate(
     for line in template.expand(settings, config) {
         out.line(&line);
     }
-}
-
-/// Postfix's `line_wrap`: `text` in lines of at most `length` columns where the words
-/// allow, continuation lines indented by `indent`; trailing blanks dropped.
-pub fn line_wrap(text: &str, length: usize, indent: usize) -> Vec<String> {
-    let bytes = text.as_bytes();
-    let is_space = |b: u8| b" \t\n\r\x0b\x0c".contains(&b);
-    let trimmed = |s: &[u8]| {
-        let mut end = s.len();
-        while end > 0 && is_space(s[end - 1]) {
-            end -= 1;
-        }
-        String::from_utf8_lossy(&s[..end]).into_owned()
-    };
-    let mut lines = Vec::new();
-    let mut curr_indent = 0;
-    let mut curr_len = length;
-    let mut start = 0;
-    let mut word = Some(0);
-    while let Some(w) = word {
-        let next_space = bytes[w..]
-            .iter()
-            .position(|&b| b == b' ' || b == b'\t')
-            .map_or(bytes.len(), |p| w + p);
-        let next_word = if next_space < bytes.len() {
-            Some(next_space + 1)
-        } else {
-            None
-        };
-        if w > start && next_space - start > curr_len {
-            lines.push(format!(
-                "{}{}",
-                " ".repeat(curr_indent),
-                trimmed(&bytes[start..w])
-            ));
-            let mut w2 = w;
-            while w2 < bytes.len() && is_space(bytes[w2]) {
-                w2 += 1;
-            }
-            if start == 0 {
-                curr_indent += indent;
-                curr_len = curr_len.saturating_sub(indent);
-            }
-            start = w2;
-        }
-        word = next_word;
-    }
-    lines.push(format!(
-        "{}{}",
-        " ".repeat(curr_indent),
-        trimmed(&bytes[start..])
-    ));
-    lines
 }
 
 fn print_wrap(out: &mut dyn Notice, text: &str) {
@@ -660,42 +608,5 @@ pub fn delrcpt(info: &mut Info) {
                 rcpt.offset,
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::line_wrap;
-
-    #[test]
-    fn short_lines_stay_whole() {
-        assert_eq!(line_wrap("<a@b>: sent", 79, 4), vec!["<a@b>: sent"]);
-    }
-
-    #[test]
-    fn long_lines_wrap_with_indent() {
-        let text = "<nobody@vmail.e2e.test>: host mail.example.com[192.0.2.1] said: 550 5.1.1 <nobody@vmail.e2e.test>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)";
-        let lines = line_wrap(text, 79, 4);
-        assert_eq!(
-            lines,
-            vec![
-                "<nobody@vmail.e2e.test>: host mail.example.com[192.0.2.1] said: 550 5.1.1",
-                "    <nobody@vmail.e2e.test>: Recipient address rejected: User unknown in",
-                "    virtual mailbox table (in reply to RCPT TO command)",
-            ]
-        );
-        for line in &lines {
-            assert!(line.len() <= 79);
-        }
-    }
-
-    #[test]
-    fn a_word_longer_than_the_line_stays_whole() {
-        let long = "x".repeat(100);
-        let lines = line_wrap(&format!("a {long} b"), 79, 4);
-        assert_eq!(
-            lines,
-            vec!["a".to_string(), format!("    {long}"), "    b".into()]
-        );
     }
 }

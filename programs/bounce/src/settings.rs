@@ -113,7 +113,10 @@ impl Settings {
             mail_src::BOUNCE,
         )
         .unwrap_or_else(|e| log::msg_fatal!("{e}"));
-        let filter = int_filt_flags(&config.str(&INTERNAL_MAIL_FILTER_CLASSES)?);
+        let filter = global::chat_notify::int_filt_flags(
+            &config.str(&INTERNAL_MAIL_FILTER_CLASSES)?,
+            mail_src::BOUNCE,
+        );
         Ok(Settings {
             size_limit: config.int(&BOUNCE_SIZE_LIMIT)?,
             max_queue_time: config.time(&MAXIMAL_QUEUE_LIFETIME)?,
@@ -154,37 +157,6 @@ fn atom(name: &str) -> String {
         .collect()
 }
 
-/// The cleanup flags that send a notice through content inspection when
-/// internal_mail_filter_classes names bounces (Postfix's `int_filt_flags`).
-fn int_filt_flags(classes: &str) -> u32 {
-    use global::cleanup_user::{FLAG_FILTER, FLAG_MILTER};
-    if classes.trim().is_empty() {
-        return 0;
-    }
-    let table = [
-        ("notify", mail_src::NOTIFY),
-        ("bounce", mail_src::BOUNCE),
-        ("sendmail", 0),
-        ("smtpd", 0),
-        ("qmqpd", 0),
-        ("forward", 0),
-        ("verify", 0),
-    ];
-    let mask = util::name_mask::name_mask(INTERNAL_MAIL_FILTER_CLASSES.name, &table, classes)
-        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
-    if mask == 0 {
-        log::msg_warn!(
-            "{}: bad input: {classes}",
-            INTERNAL_MAIL_FILTER_CLASSES.name
-        );
-    }
-    if mask & mail_src::BOUNCE != 0 {
-        FLAG_FILTER | FLAG_MILTER
-    } else {
-        0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,13 +165,5 @@ mod tests {
     fn mail_name_becomes_an_atom() {
         assert_eq!(atom("Postfix"), "Postfix");
         assert_eq!(atom("My Mail (test)"), "My-Mail--test-");
-    }
-
-    #[test]
-    fn internal_filter_classes() {
-        use global::cleanup_user::{FLAG_FILTER, FLAG_MILTER};
-        assert_eq!(int_filt_flags(""), 0);
-        assert_eq!(int_filt_flags("notify"), 0);
-        assert_eq!(int_filt_flags("notify, bounce"), FLAG_FILTER | FLAG_MILTER);
     }
 }
