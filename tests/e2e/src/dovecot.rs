@@ -2,6 +2,7 @@
 //! faults posttriage names (t-57), from crates/xsasl's test configuration and password
 //! file (user alice, password secret), in its own directory; stopped when dropped.
 //! Missing Dovecot or root: [`TestDovecot::start`] says why, for testkit::skip.
+//! [`Running`] runs any configuration (t-48's LMTP server too).
 //!
 //! Postfix counterpart: none (test support).
 
@@ -13,8 +14,7 @@ const DOVECOT: &str = "/usr/sbin/dovecot";
 
 /// A running test Dovecot.
 pub struct TestDovecot {
-    dir: PathBuf,
-    child: Child,
+    running: Running,
 }
 
 impl TestDovecot {
@@ -43,30 +43,53 @@ impl TestDovecot {
             .replace("@DIR@", &dir.display().to_string());
         std::fs::write(dir.join("dovecot.conf"), conf).map_err(|e| e.to_string())?;
         std::fs::copy(support.join("passwd"), dir.join("passwd")).map_err(|e| e.to_string())?;
+        let running = Running::start(dir, |dir| dir.join("auth").exists(), "its auth socket")?;
+        Ok(TestDovecot { running })
+    }
+
+    /// The auth socket (smtpd_sasl_path).
+    pub fn socket(&self) -> PathBuf {
+        self.running.dir.join("auth")
+    }
+}
+
+/// Dovecot's master on `dir/dovecot.conf`, in the foreground; stopped, and its directory
+/// removed, when dropped.
+pub struct Running {
+    /// The directory of its configuration, sockets and state.
+    pub dir: PathBuf,
+    child: Child,
+}
+
+impl Running {
+    /// Starts Dovecot and waits until `ready(dir)`; `Err` names `what` did not come up,
+    /// with Dovecot's log.
+    pub fn start(
+        dir: PathBuf,
+        ready: impl Fn(&Path) -> bool,
+        what: &str,
+    ) -> Result<Running, String> {
         let child = Command::new(DOVECOT)
             .arg("-F")
             .arg("-c")
             .arg(dir.join("dovecot.conf"))
             .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("{DOVECOT}: {e}"))?;
-        let dovecot = TestDovecot { dir, child };
-        if !crate::wait_until(20, || dovecot.socket().exists()) {
-            let log = std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
+        let running = Running { dir, child };
+        if !crate::wait_until(20, || ready(&running.dir)) {
+            let log = std::fs::read_to_string(running.dir.join("dovecot.log")).unwrap_or_default();
             return Err(format!(
-                "Dovecot did not create its auth socket (root needed?): {log}"
+                "Dovecot did not create {what} (root needed?): {log}"
             ));
         }
-        Ok(dovecot)
-    }
-
-    /// The auth socket (smtpd_sasl_path).
-    pub fn socket(&self) -> PathBuf {
-        self.dir.join("auth")
+        Ok(running)
     }
 }
 
-impl Drop for TestDovecot {
+impl Drop for Running {
     fn drop(&mut self) {
         // SIGTERM: Dovecot's master ends its auth processes itself.
         let _ = Command::new("kill")

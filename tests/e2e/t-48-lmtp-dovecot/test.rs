@@ -9,11 +9,10 @@
 //! (relay, dsn, status and Dovecot's text, Dovecot's session IDs, the private paths and
 //! delays left out), the bounce notices, and what arrived in each maildir are compared.
 
+use e2e::dovecot::Running;
 use e2e::{free_port, wait_until};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-const DOVECOT: &str = "/usr/sbin/dovecot";
+use std::process::Command;
 
 /// The private Dovecot: LMTP only, on a UNIX-domain socket and a TCP port.
 const DOVECOT_CONF: &str = "\
@@ -47,9 +46,8 @@ service lmtp {
 
 /// A running Dovecot, stopped when dropped.
 struct TestDovecot {
-    dir: PathBuf,
+    running: Running,
     port: u16,
-    child: Child,
 }
 
 impl TestDovecot {
@@ -97,63 +95,43 @@ impl TestDovecot {
             ),
         )
         .map_err(|e| e.to_string())?;
-        let child = Command::new(DOVECOT)
-            .arg("-F")
-            .arg("-c")
-            .arg(dir.join("dovecot.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("{DOVECOT}: {e}"))?;
-        let dovecot = TestDovecot { dir, port, child };
-        let listening = wait_until(20, || {
-            dovecot.socket().exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        if !listening {
-            let log = std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
-            return Err(format!(
-                "Dovecot's LMTP server did not start (root needed?): {log}"
-            ));
-        }
-        Ok(dovecot)
+        let running = Running::start(
+            dir,
+            |dir| {
+                dir.join("lmtp").exists()
+                    && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            },
+            "its LMTP server",
+        )?;
+        Ok(TestDovecot { running, port })
     }
 
     /// The LMTP socket.
     fn socket(&self) -> PathBuf {
-        self.dir.join("lmtp")
+        self.running.dir.join("lmtp")
     }
 
     /// The messages in `user`'s maildir (new/), their bodies' last lines sorted.
     fn delivered(&self, user: &str) -> Vec<String> {
-        let mut seen: Vec<String> = std::fs::read_dir(self.dir.join("mail").join(user).join("new"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .map(|m| {
-                m.lines()
-                    .filter(|l| {
-                        l.starts_with("Subject:")
-                            || l.starts_with("Delivered-To:")
-                            || l.starts_with("Return-Path:")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            })
-            .collect();
+        let mut seen: Vec<String> =
+            std::fs::read_dir(self.running.dir.join("mail").join(user).join("new"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .map(|m| {
+                    m.lines()
+                        .filter(|l| {
+                            l.starts_with("Subject:")
+                                || l.starts_with("Delivered-To:")
+                                || l.starts_with("Return-Path:")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                })
+                .collect();
         seen.sort();
         seen
-    }
-}
-
-impl Drop for TestDovecot {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -230,7 +208,7 @@ fn run(ours: bool) -> Option<Seen> {
     }
     // Two bounce notices for bob, one for the message to three.
     wait_until(30, || mx.mailbox().len() >= 3);
-    let dir = dovecot.dir.display().to_string();
+    let dir = dovecot.running.dir.display().to_string();
     let log = mx.log();
     // Status lines, and the header checks' lines without their queue IDs.
     let mut status: Vec<String> = log
