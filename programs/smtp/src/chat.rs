@@ -8,7 +8,9 @@
 //! `debug_peer_list`) each command is logged `> host[addr]:port: COMMAND` and each reply
 //! line `< host[addr]:port: reply`, as Postfix's verbose SMTP client does. For a server in
 //! `smtp_transcript_peer_list` every command, content byte, reply line and the TLS
-//! handshake also go to the session's transcript (global::transcript).
+//! handshake also go to the session's transcript (global::transcript). Every command and
+//! every reply line kept is also in the session's history (`Out: `, `In:  `), with the
+//! classes of the errors seen, for the postmaster's notice (crate::chat_notify).
 
 use smtp_proto::server_reply;
 use std::io::{ErrorKind, Read, Write};
@@ -150,6 +152,10 @@ pub struct Chat {
     transcript: Option<global::transcript::Transcript>,
     /// `smtp_reply_filter`: replaces reply lines as they come.
     pub reply_filter: Option<std::rc::Rc<dyn dict::Dict>>,
+    /// The commands and replies of the session (Postfix's `session->history`).
+    pub history: global::chat_notify::History,
+    /// The classes of the errors the session had (global::chat_notify::mail_error).
+    pub error_mask: u32,
 }
 
 impl Chat {
@@ -172,6 +178,8 @@ impl Chat {
             lmtp: false,
             transcript,
             reply_filter: None,
+            history: Default::default(),
+            error_mask: 0,
         }
     }
 
@@ -198,6 +206,7 @@ impl Chat {
         if log::verbose() > 0 {
             log::msg_info!("> {}: {command}", self.namaddrport);
         }
+        self.history.append("Out: ", command);
         let start = self.output.len();
         self.output.extend_from_slice(command.as_bytes());
         self.output.extend_from_slice(b"\r\n");
@@ -339,6 +348,12 @@ impl Chat {
             if log::verbose() > 0 {
                 log::msg_info!("< {}: {:.100}", self.namaddrport, line);
             }
+            // Past line_length_limit bytes of reply, lines go neither into the history
+            // nor into the reply (a defence against endless multi-line replies).
+            let kept_line = kept < self.line_limit;
+            if kept_line {
+                self.history.append("In:  ", &line);
+            }
             // smtp_reply_filter: the replacement is what the client reads and reports.
             let line = match &self.reply_filter {
                 Some(filter) => match filter.lookup(&line) {
@@ -347,6 +362,10 @@ impl Chat {
                             "{}: replacing server reply \"{line}\" with \"{new}\"",
                             self.namaddrport
                         );
+                        if kept_line {
+                            self.history.append("Replaced-by: ", "");
+                            self.history.append("     ", &new);
+                        }
                         new
                     }
                     Ok(None) => line,
@@ -362,7 +381,7 @@ impl Chat {
                 None => line,
             };
             let kind = server_reply::line_kind(&line);
-            if kept < self.line_limit {
+            if kept_line {
                 kept += line.len() + 1;
                 lines.push(line.clone());
             }
@@ -370,6 +389,7 @@ impl Chat {
                 server_reply::LineKind::Last => break,
                 server_reply::LineKind::More => {}
                 server_reply::LineKind::Garbage => {
+                    self.error_mask |= global::chat_notify::mail_error::PROTOCOL;
                     if self.pipelining {
                         log::msg_warn!(
                             "{}: non-{} response from {}: {:.100}",
@@ -430,6 +450,32 @@ mod tests {
 
     fn reply(lines: &[&str]) -> Resp {
         parse_reply(&lines.iter().map(|l| l.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_history_has_commands_and_replies_and_garbage_is_a_protocol_error() {
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        let mut chat = Chat::new(Conn::Unix(ours), "h[a]".into(), 2048);
+        theirs
+            .write_all(b"250 Ok\r\nnonsense\r\n250-first\r\n250 last\r\n")
+            .unwrap();
+        chat.cmd("NOOP");
+        chat.resp().unwrap();
+        assert_eq!(chat.error_mask, 0);
+        chat.cmd("RSET");
+        chat.resp().unwrap();
+        assert_eq!(chat.error_mask, global::chat_notify::mail_error::PROTOCOL);
+        assert_eq!(
+            chat.history.transcript(false),
+            [
+                " Out: NOOP",
+                " In:  250 Ok",
+                " Out: RSET",
+                " In:  nonsense",
+                " In:  250-first",
+                " In:  250 last",
+            ]
+        );
     }
 
     #[test]

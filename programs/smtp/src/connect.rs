@@ -527,6 +527,7 @@ fn run_session(
         if !session.broken {
             proto::quit(state, session);
         }
+        crate::chat_notify::notify(state, session);
         state.rcpt_cleanup();
         reset_stats(state);
         return;
@@ -551,6 +552,7 @@ fn cleanup(
     endp: Option<&crate::reuse::Endpoint>,
     cache: &mut CacheState,
 ) {
+    crate::chat_notify::notify(state, session);
     match endp {
         Some(endp) if crate::reuse::is_cached(session) => {
             crate::reuse::save(state, session, endp, &cache.nexthop);

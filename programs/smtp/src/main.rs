@@ -14,6 +14,7 @@
 //! data) and report through the trace or verify service.
 
 mod chat;
+mod chat_notify;
 mod connect;
 mod content;
 mod dane;

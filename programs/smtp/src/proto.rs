@@ -191,6 +191,7 @@ impl Session {
     /// is not to be kept in the connection cache (`smtp_check_code()`).
     fn check_code(&mut self, code: u32) {
         if !(400..=599).contains(&code) || code == 555 || (500..510).contains(&code) {
+            self.chat.error_mask |= global::chat_notify::mail_error::PROTOCOL;
             self.expire_time = 0;
         }
     }
@@ -204,6 +205,9 @@ impl Session {
     /// The session broke while `doing`: every recipient left fails softly.
     fn except(&mut self, state: &mut State, except: Except, doing: &str) -> i32 {
         self.broken = true;
+        if except == Except::Data {
+            self.chat.error_mask |= global::chat_notify::mail_error::DATA;
+        }
         state.stream_except(&self.namaddrport, &self.namaddr, except, doing)
     }
 }
@@ -395,6 +399,7 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
                             resp.one_line()
                         );
                         let relay = session.namaddrport.clone();
+                        session.check_code(resp.code);
                         return Ok(state.misc_fail(
                             Fail::Site,
                             Some(&relay),
@@ -515,12 +520,13 @@ fn plaintext_fallback_ok(state: &State, session: &Session) -> bool {
 }
 
 /// `host h[a] refused to talk to me: REPLY`, a site failure.
-fn refused(state: &mut State, session: &Session, resp: &Resp) -> i32 {
+fn refused(state: &mut State, session: &mut Session, resp: &Resp) -> i32 {
     let reason = format!(
         "host {} refused to talk to me: {}",
         session.namaddr,
         resp.one_line()
     );
+    session.check_code(resp.code);
     state.misc_fail(
         Fail::Site,
         Some(&session.namaddrport),

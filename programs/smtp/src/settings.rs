@@ -10,6 +10,8 @@ use std::time::Duration;
 
 /// The client's settings.
 pub struct Settings {
+    /// notify_classes and the postmaster's notices.
+    pub notify: global::chat_notify::Notifier,
     /// LMTP (process name lmtp) rather than SMTP.
     pub lmtp: bool,
     /// The status clients' configuration (and the log line's form).
@@ -449,6 +451,7 @@ impl Settings {
                     as usize,
             },
             debug_peer,
+            notify: global::chat_notify::Notifier::from_config(config)?,
         })
     }
 }

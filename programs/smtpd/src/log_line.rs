@@ -34,7 +34,8 @@ pub enum Reason {
 }
 
 impl Reason {
-    fn text(self) -> &'static str {
+    /// The reason as the log line and the postmaster's notice say it.
+    pub fn text(self) -> &'static str {
         match self {
             Reason::Lost => "lost connection",
             Reason::Timeout => "timeout",

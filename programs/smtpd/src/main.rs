@@ -10,6 +10,7 @@
 //! Not here yet: milters.
 
 mod anvil;
+mod chat_notify;
 mod check;
 mod cleanup;
 mod debug_peer;

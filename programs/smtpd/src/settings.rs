@@ -116,6 +116,8 @@ pub struct Settings {
     pub tls: crate::tls_setup::TlsSetup,
     /// The SASL parameters.
     pub sasl: crate::sasl_setup::SaslSetup,
+    /// notify_classes and the postmaster notices.
+    pub notify: crate::chat_notify::Settings,
 }
 
 /// Logs a configuration error and exits, as Postfix does for a bad main.cf value.
@@ -266,6 +268,7 @@ impl Settings {
             addr_form: AddrForm::from_config(config).unwrap_or_else(|e| fatal_text(e)),
             tls: crate::tls_setup::from_config(config),
             sasl: crate::sasl_setup::from_config(config),
+            notify: get(crate::chat_notify::Settings::from_config(config)),
         }
     }
 }

@@ -169,6 +169,8 @@ impl<W: Wire> Session<'_, W> {
         let limit = self.settings.sasl.response_limit;
         loop {
             if let Some(line) = self.reader.read(&mut self.io.input, limit, self.bare_lf) {
+                // The transcript has it all the same, as Postfix's smtpd_chat_query().
+                self.chat.command(&self.settings.notify, line.text);
                 return Ok(
                     (!line.truncated).then(|| String::from_utf8_lossy(line.text).into_owned())
                 );

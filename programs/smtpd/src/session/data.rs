@@ -132,6 +132,7 @@ impl<W: Wire> Session<'_, W> {
         self.act_size = content.size();
         let outcome = match content.error() {
             Some(error) => {
+                self.chat.error(error.class());
                 if error == smtp_proto::ContentError::BareLf {
                     self.whatsup("reject", "bare <LF> received");
                 }
@@ -142,6 +143,7 @@ impl<W: Wire> Session<'_, W> {
         let ok = match outcome {
             Ok(reply) => {
                 self.error_count = 0;
+                self.chat.queued();
                 self.junk_cmds = 0;
                 self.send(&reply);
                 true
@@ -151,6 +153,7 @@ impl<W: Wire> Session<'_, W> {
                 false
             }
         };
+        self.chat_flush();
         self.reset();
         ok
     }
@@ -164,6 +167,7 @@ impl<W: Wire> Session<'_, W> {
             checker.end_of_data(facts)
         });
         if let Err(refusal) = checked {
+            self.chat.error(refusal.class);
             return Err(Reply::new(refusal.reply));
         }
         let Some(stream) = self.cleanup.take() else {
@@ -171,7 +175,10 @@ impl<W: Wire> Session<'_, W> {
         };
         match stream.finish(&self.delegated_records()) {
             (0, _) => Ok(queued),
-            (status, why) => Err(Reply::new(crate::cleanup::refused_reply(status, &why))),
+            (status, why) => {
+                self.chat.cleanup_error(status, &why);
+                Err(Reply::new(crate::cleanup::refused_reply(status, &why)))
+            }
         }
     }
 }

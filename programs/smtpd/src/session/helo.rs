@@ -22,6 +22,7 @@ impl<W: Wire> Session<'_, W> {
                     rejected(refusal)
                 })?;
         }
+        self.chat_flush();
         if verb == Verb::Helo {
             self.esmtp = false;
             return Ok(smtp_proto::helo_reply(&self.settings.myhostname));

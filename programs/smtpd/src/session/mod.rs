@@ -32,8 +32,8 @@ use crate::settings::Settings;
 use crate::stats::Stats;
 use global::cleanup_clnt::CleanupStream;
 use smtp_proto::{
-    BareLf, BdatReader, Command, CommandReader, LogContext, Notice, Pipelining, Reject, Reply,
-    Transaction, Verb,
+    BareLf, BdatReader, Command, CommandReader, ErrorClass, LogContext, Notice, Pipelining, Reject,
+    Reply, Transaction, Verb,
 };
 
 /// The state of one session.
@@ -96,6 +96,8 @@ pub struct Session<'a, W: Wire> {
     /// The session is over (QUIT, a 421/521, too many errors).
     closed: bool,
     reason: Option<Reason>,
+    /// The transcript and error classes for the postmaster's notices.
+    chat: crate::chat_notify::Chat,
 }
 
 /// A command's outcome for the statistics and the error count.
@@ -163,6 +165,7 @@ impl<'a, W: Wire> Session<'a, W> {
             authenticated: None,
             closed: false,
             reason: None,
+            chat: Default::default(),
         }
     }
 
@@ -197,6 +200,7 @@ impl<'a, W: Wire> Session<'a, W> {
         if let Some(reason) = reason {
             log_line::ended(reason, &self.stage, &self.peer.namaddr);
         }
+        self.chat_reset(0, reason);
         // An unfinished queue file is cleanup's to remove when the connection drops.
         self.cleanup = None;
         if let Some(anvil) = self.anvil.as_mut() {
@@ -217,6 +221,7 @@ impl<'a, W: Wire> Session<'a, W> {
             let stage = self.stage.name();
             let result = self.with_facts(stage, None, |checker, facts| checker.client(facts));
             if let Err(refusal) = result {
+                self.chat.error(refusal.class);
                 self.send(&Reply::new(refusal.reply.clone()));
                 self.error_count += 1;
                 self.access_denied = Some(refusal.reply);
@@ -338,6 +343,7 @@ impl<'a, W: Wire> Session<'a, W> {
             let _ = self.io.flush();
             std::thread::sleep(self.settings.error_sleep);
         }
+        self.chat.reply(&self.settings.notify, &reply);
         self.io.reply(&reply);
     }
 
@@ -396,6 +402,9 @@ impl<'a, W: Wire> Session<'a, W> {
     /// Logs and sends a refusal; whether it counts as an error.
     fn refuse(&mut self, reject: Reject) -> bool {
         self.note(reject.notice.clone());
+        if let Some(class) = reject.class {
+            self.chat.error(class);
+        }
         if reject.reply.ends_session() {
             self.closed = true;
         }
@@ -431,6 +440,7 @@ impl<'a, W: Wire> Session<'a, W> {
         while !self.closed {
             if self.error_count >= self.settings.hard_error_limit {
                 self.reason = Some(Reason::TooManyErrors);
+                self.chat.error(ErrorClass::Protocol);
                 let text = format!(
                     "421 4.7.0 {} Error: too many errors",
                     self.settings.myhostname
@@ -453,6 +463,7 @@ impl<'a, W: Wire> Session<'a, W> {
             self.io.fill()?;
         };
         self.io.tap.command(&text);
+        self.chat.command(&self.settings.notify, &text);
         self.note(too_long);
         if bare_lf && self.bare_lf.rejects() {
             self.stage = Stage::After(verb_name(&text));
@@ -466,6 +477,7 @@ impl<'a, W: Wire> Session<'a, W> {
         let cmd = match Command::parse(&text, self.settings.smtputf8) {
             Ok(cmd) => cmd,
             Err(reply) => {
+                self.chat.error(ErrorClass::Protocol);
                 self.send(&reply);
                 self.error_count += 1;
                 return Ok(());
@@ -551,6 +563,7 @@ impl<'a, W: Wire> Session<'a, W> {
             self.send(&Command::non_smtp_reply());
             self.closed = true;
         } else {
+            self.chat.error(ErrorClass::Protocol);
             self.send(&Command::unknown_reply());
             self.error_count += 1;
         }
@@ -575,6 +588,26 @@ impl<'a, W: Wire> Session<'a, W> {
             Verb::Xclient => return self.xclient_command(args),
         };
         Ok(self.answer(result))
+    }
+
+    /// Mails the postmaster the transcript when more than `threshold` lines are kept and
+    /// the session's errors call for it, then starts the transcript over (`chat_reset()`);
+    /// `reason` is why the session broke off, at its end.
+    fn chat_reset(&mut self, threshold: usize, reason: Option<Reason>) {
+        let stand_alone = self.stand_alone();
+        self.chat.reset(
+            &self.settings.notify,
+            threshold,
+            &self.peer.namaddr,
+            reason.map(Reason::text),
+            stand_alone,
+        );
+    }
+
+    /// The transcript's flush at the end of a transaction (HELO, EHLO, RSET, the end of
+    /// a message), past smtpd_history_flush_threshold lines.
+    fn chat_flush(&mut self) {
+        self.chat_reset(self.settings.notify.flush_threshold, None);
     }
 
     /// Ends the transaction (`mail_reset()`, `rcpt_reset()`): the queue file, if any, is
@@ -604,7 +637,7 @@ fn rejected(refusal: Refusal) -> Reject {
 fn policy_reject(reply: String) -> Reject {
     Reject {
         reply: Reply::new(reply),
-        class: Some(smtp_proto::ErrorClass::Policy),
+        class: Some(ErrorClass::Policy),
         notice: None,
         counts_as_error: true,
     }

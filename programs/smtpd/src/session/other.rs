@@ -14,6 +14,7 @@ impl<W: Wire> Session<'_, W> {
     /// RSET: ends the transaction.
     pub(super) fn rset_command(&mut self, args: &[Token]) -> Result<Reply, Reject> {
         smtp_proto::rset_check(args)?;
+        self.chat_flush();
         self.reset();
         Ok(smtp_proto::ok_reply())
     }

@@ -225,6 +225,7 @@ impl<W: Wire> Session<'_, W> {
         // SASL starts over for the new client, with the options for the TLS state.
         self.sasl = None;
         self.sasl_activate();
+        self.chat_reset(0, None);
         self.reset();
         self.restarted = true;
         self.greet();
