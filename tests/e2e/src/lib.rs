@@ -379,9 +379,16 @@ impl Instance {
 
     /// Starts smtp-sink as the relay on `sink_port`, keeping each message in `sink/`.
     pub fn start_sink(&mut self) {
+        self.start_sink_with(&[]);
+    }
+
+    /// [`start_sink`](Self::start_sink) with more smtp-sink options (`-f RCPT -B reply`
+    /// to refuse recipients with a reply of one's own, for one).
+    pub fn start_sink_with(&mut self, options: &[&str]) {
         let template = format!("{}/sink/msg.%H%M%S.", self.dir.display());
         let child = Command::new("/usr/sbin/smtp-sink")
             .args(["-u", "nobody", "-d", &template])
+            .args(options)
             .arg(format!("127.0.0.1:{}", self.sink_port))
             .arg("10")
             .stdout(Stdio::null())
