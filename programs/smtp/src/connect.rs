@@ -278,7 +278,7 @@ fn connect_inet(state: &mut State, nexthop: &str) {
         }
         settings.tls_policy.note_port_465(port);
         let literal = dest.starts_with('[');
-        let lookup_mx = !settings.lmtp && !literal && settings.lookup_dns;
+        let lookup_mx = !settings.lmtp && !literal && settings.dns_enabled;
         state.loop_detect = !settings.lmtp && port == 25;
         let addr_settings = dns::smtp_addr::Settings {
             dns: settings.lookup_dns,

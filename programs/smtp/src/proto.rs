@@ -770,7 +770,8 @@ fn notify_str(mask: u32) -> String {
 
 /// An envelope address as it goes on the wire (`smtp_quote_821_address()`).
 fn quote_address(state: &State, addr: &str) -> String {
-    if state.settings.quote_821 {
+    // The null sender stays `<>`: quoting would make it `<"">`.
+    if state.settings.quote_821 && !addr.is_empty() {
         rfc822::quote821::quote_821_local(addr, rfc822::quote::QuoteFlags::EIGHT_BIT_CLEAN)
     } else {
         addr.to_string()

@@ -49,6 +49,9 @@ pub struct Settings {
     pub mx_address_limit: usize,
     /// `smtp_mx_session_limit`.
     pub mx_session_limit: usize,
+    /// MX records are looked up: smtp_dns_support_level is not `disabled` (the host
+    /// lookup method has no say in it, as in Postfix).
+    pub dns_enabled: bool,
     /// `smtp_host_lookup` has dns.
     pub lookup_dns: bool,
     /// `smtp_host_lookup` has native.
@@ -215,6 +218,16 @@ impl Settings {
         }
         if !lookup_dns && !lookup_native {
             lookup_dns = true;
+        }
+        // Postfix's post_init(): with DNS disabled, hosts are looked up natively only.
+        let dns_enabled = !str(
+            &params::decl::smtp_tls::SMTP_DNS_SUPPORT_LEVEL,
+            &params::decl::smtp_tls::LMTP_DNS_SUPPORT_LEVEL,
+        )?
+        .trim()
+        .eq_ignore_ascii_case("disabled");
+        if !dns_enabled {
+            (lookup_dns, lookup_native) = (false, true);
         }
         let target = str(&SMTP_ADDRESS_VERIFY_TARGET, &LMTP_ADDRESS_VERIFY_TARGET)?;
         let verify_target_data = match target.as_str() {
@@ -421,6 +434,7 @@ impl Settings {
             },
             mx_address_limit: int(&SMTP_MX_ADDRESS_LIMIT, &LMTP_MX_ADDRESS_LIMIT)? as usize,
             mx_session_limit: int(&SMTP_MX_SESSION_LIMIT, &LMTP_MX_SESSION_LIMIT)? as usize,
+            dns_enabled,
             lookup_dns,
             lookup_native,
             smtp_line_limit: int(&SMTP_LINE_LENGTH_LIMIT, &LMTP_LINE_LENGTH_LIMIT)? as usize,
