@@ -287,6 +287,14 @@ crate::params! {
         "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}";
     /// The $rbl_code of DNS block list replies. The default is 554.
     "maps_rbl_reject_code" MAPS_RBL_REJECT_CODE: Int = "554";
+    /// The DNS block lists of the deprecated reject_maps_rbl restriction, separated by commas
+    /// or whitespace; use reject_rbl_client domain-name instead. The default is empty.
+    "maps_rbl_domains" MAPS_RBL_DOMAINS: Str = "";
+    /// Whether an untrusted client may send mail with sender-specified routing
+    /// (user@domain@domain, user%domain@domain, site!user@domain) to destinations that
+    /// permit_auth_destination, reject_unauth_destination, permit_mx_backup and recipient
+    /// access tables would otherwise let through. Value is yes or no; the default is no.
+    "allow_untrusted_routing" ALLOW_UNTRUSTED_ROUTING: Bool = "no";
     /// Tables of reply templates by DNS block list domain (with its =pattern, if any); a
     /// list not in them gets default_rbl_reply. Added in Postfix 2.0.
     "rbl_reply_maps" RBL_REPLY_MAPS: Str = "";
