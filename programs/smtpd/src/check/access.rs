@@ -9,15 +9,19 @@
 //! `check_table_result()` in `smtpd/smtpd_check.c`. A client certificate is looked up by
 //! its fingerprint, then by its public key's (both with `smtpd_tls_fingerprint_digest`,
 //! computed by crates/tls at the handshake), the first answer other than DUNNO deciding;
-//! the issuer need not be trusted. Keys go from specific to general: the whole address, without
-//! its `+extension`, the domain and its parents, `localpart@`; for clients the name and
-//! its parents, then the address and its shorter octet prefixes. Only a whole key is
-//! shown to pattern tables (regexp, pcre). What the answer means is [`super::action`]'s.
+//! the issuer need not be trusted. A mail address is looked up as trivial-rewrite
+//! resolves it; a recipient with routing operators (`user%host@domain`) that a table
+//! permits is let through only with `allow_untrusted_routing`. Keys go from specific to
+//! general: the whole address, without its `+extension`, the domain and its parents,
+//! `localpart@`; for clients the name and its parents, then the address and its shorter
+//! octet prefixes. Only a whole key is shown to pattern tables (regexp, pcre). What the
+//! answer means is [`super::action`]'s.
 
 use super::list::AccessKind;
 use super::reply::Verdict;
 use super::{Checker, Facts, Subject};
 use global::maps::{Maps, MapsError};
+use global::resolve_clnt::{FLAG_FAIL, FLAG_ROUTED};
 
 /// One key to try: the text, and whether it is only part of the address (pattern
 /// tables skip those).
@@ -216,11 +220,35 @@ impl Checker {
         facts: &Facts,
         depth: usize,
     ) -> (Verdict, Option<String>) {
-        let Some((keys, subject)) = self.access_keys(kind, facts) else {
+        let Some((mut keys, subject)) = self.access_keys(kind, facts) else {
             return (Verdict::Dunno, None);
         };
         if !self.tables.access.contains_key(table) {
             return (self.server_error(), None);
+        }
+        // A mail address is looked up as the resolving service gives it back
+        // (check_mail_access()): rewritten, its local domain stripped and routing
+        // operators turned into domains, and case-folded.
+        let mail = match kind {
+            AccessKind::Sender => facts.sender.map(|s| (s, facts.recipient)),
+            AccessKind::Recipient => facts.recipient.map(|r| (r, facts.sender)),
+            _ => None,
+        };
+        let mut routed = false;
+        if let Some((address, context)) = mail.filter(|(a, _)| !a.is_empty()) {
+            let reply = self.resolve(context.unwrap_or(""), address);
+            if reply.flags & FLAG_FAIL != 0 {
+                return (self.lookup_failure(address), None);
+            }
+            if !reply.recipient.contains('@') {
+                log::msg_warn!(
+                    "check_mail_access: no @domain in address: {}",
+                    reply.recipient
+                );
+                return (Verdict::Dunno, None);
+            }
+            keys = self.mail_keys(&reply.recipient);
+            routed = kind == AccessKind::Recipient && reply.flags & FLAG_ROUTED != 0;
         }
         if kind == AccessKind::Ccert {
             // Each fingerprint is a lookup of its own: a DUNNO for the certificate still
@@ -234,7 +262,13 @@ impl Checker {
             }
             return last;
         }
-        self.check_access_keys(kind, table, &keys, &subject, facts, depth)
+        let (verdict, key) = self.check_access_keys(kind, table, &keys, &subject, facts, depth);
+        // A source-routed recipient is too suspicious for a table to let through,
+        // unless allow_untrusted_routing says otherwise.
+        if verdict == Verdict::Permit && routed && !self.untrusted_routing {
+            return (Verdict::Dunno, key);
+        }
+        (verdict, key)
     }
 
     /// The first of `keys` that the (opened) table `table` has decides.
@@ -269,6 +303,9 @@ impl Checker {
                     // The certificate's name is for the reply; the warnings name
                     // the fingerprint that matched.
                     AccessKind::Ccert => key.clone(),
+                    // The address as it was looked up: resolved and folded, or the
+                    // null sender's key.
+                    AccessKind::Sender | AccessKind::Recipient => keys[0].text.clone(),
                     _ => subject.name.clone(),
                 };
                 let mut verdict = self.table_result(table, &value, &datum, subject, facts, depth);

@@ -147,7 +147,7 @@ impl Checker {
             }
             facts.whatsup("discard", &about("triggers DISCARD action"));
             self.effects.discard = true;
-            return Verdict::Permit;
+            return self.table_permit(word, table, subject, facts);
         }
         let targets = [
             ("FILTER", ':', "requires transport:destination"),
@@ -209,7 +209,7 @@ impl Checker {
         }
         if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
             // A number is OK, for tables written for Postfix's ancestors.
-            return Verdict::Permit;
+            return self.table_permit(word, table, subject, facts);
         }
         let b = word.as_bytes();
         if b.len() == 3
@@ -222,7 +222,7 @@ impl Checker {
             return self.access_refusal(code, &default_dsn, text, "Access denied", subject);
         }
         if is("OK") || is("RELAY") {
-            return Verdict::Permit;
+            return self.table_permit(word, table, subject, facts);
         }
         if value.contains(':') {
             log::msg_warn!("access table {table} has entry with lookup table: {value}");
@@ -241,6 +241,17 @@ impl Checker {
             return Verdict::Permit;
         }
         self.evaluate(table, &restrictions, subject, facts, depth + 1)
+    }
+
+    /// A table's answer `word` permits, logged as smtpd_log_access_permit_actions asks.
+    fn table_permit(&self, word: &str, table: &str, subject: &Subject, facts: &Facts) -> Verdict {
+        self.acl_permit(
+            word,
+            (subject.class, subject.name.as_str()),
+            Some(table),
+            facts,
+        );
+        Verdict::Permit
     }
 
     /// REJECT, DEFER or `NNN text`: `NNN X.Y.Z <name>: Class rejected: text`, the status

@@ -5,10 +5,11 @@
 //! Postfix counterparts: `permit_auth_destination()`, `reject_unauth_destination()`,
 //! `check_rcpt_maps()` and `reject_non_fqdn_address()` in `smtpd/smtpd_check.c`. The
 //! address class comes from the resolving service (trivial-rewrite): final destinations
-//! (mydestination, virtual alias and mailbox domains) and relay_domains are authorized;
-//! a source-routed address is not. An unlisted recipient is one that the table of its
-//! class does not have (an address in virtual_alias_maps is always listed); an empty
-//! local_recipient_maps or relay_recipient_maps accepts everyone.
+//! (mydestination, virtual alias and mailbox domains) and relay_domains are authorized; a
+//! source-routed address is not, unless `allow_untrusted_routing` says so. An unlisted
+//! recipient is one that the table of its class does not have (an address in
+//! virtual_alias_maps is always listed); an empty local_recipient_maps or
+//! relay_recipient_maps accepts everyone.
 
 use super::Checker;
 use super::reply::Verdict;
@@ -37,8 +38,11 @@ impl Checker {
         if reply.flags & FLAG_FAIL != 0 {
             return self.lookup_failure(recipient);
         }
+        // A source-routed address is an uncertain destination, unless
+        // allow_untrusted_routing trusts it.
+        let routed = reply.flags & FLAG_ROUTED != 0 && !self.untrusted_routing;
         let authorized = !reply.recipient.contains('@')
-            || (reply.flags & FLAG_ROUTED == 0 && reply.flags & (CLASS_FINAL | CLASS_RELAY) != 0);
+            || (!routed && reply.flags & (CLASS_FINAL | CLASS_RELAY) != 0);
         if authorized && permit {
             Verdict::Permit
         } else {

@@ -119,6 +119,12 @@ pub enum Restriction {
     PermitInetInterfaces,
     /// `permit_naked_ip_address` (deprecated): a HELO name that is a bare address.
     PermitNakedIpAddress,
+    /// `check_relay_domains` (deprecated): a client whose name matches relay_domains, or
+    /// an authorized destination, permits; anything else is refused.
+    CheckRelayDomains,
+    /// `reject_maps_rbl` (deprecated): the client address on a list of
+    /// `maps_rbl_domains`.
+    RejectMapsRbl,
     /// `sleep N` with its argument as written (empty when missing).
     Sleep(String),
     /// `check_*_access type:table`.
@@ -253,6 +259,8 @@ const SIMPLE: &[(&str, Restriction)] = &[
     ),
     ("permit_inet_interfaces", Restriction::PermitInetInterfaces),
     ("permit_naked_ip_address", Restriction::PermitNakedIpAddress),
+    ("check_relay_domains", Restriction::CheckRelayDomains),
+    ("reject_maps_rbl", Restriction::RejectMapsRbl),
     (
         "reject_unknown_recipient_domain",
         Restriction::RejectUnknownRecipientDomain,
@@ -456,6 +464,10 @@ mod tests {
         assert_eq!(
             parse("permit_mx_backup", &classes),
             [Restriction::PermitMxBackup]
+        );
+        assert_eq!(
+            parse("Check_Relay_Domains reject_maps_rbl", &classes),
+            [Restriction::CheckRelayDomains, Restriction::RejectMapsRbl]
         );
         assert_eq!(
             parse("check_etrn_access cidr:/e", &classes),

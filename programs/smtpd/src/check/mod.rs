@@ -15,7 +15,9 @@
 //! The modules: [`list`] (parsing), [`tables`] (what is opened before the jail),
 //! [`access`] (`check_*_access`), [`action`] (what a table or policy server answers),
 //! [`server_access`] (`check_*_{mx,ns,a}_access`), [`rbl`] (DNS lists), [`unknown`]
-//! (names that must exist), [`mx_backup`] (`permit_mx_backup`), [`policy`] and
+//! (names that must exist), [`mx_backup`] (`permit_mx_backup`), [`legacy`]
+//! (`check_relay_domains`, `reject_maps_rbl`), [`permit_log`]
+//! (`smtpd_log_access_permit_actions`), [`policy`] and
 //! [`policy_request`] (`check_policy_service`),
 //! [`address`] (destinations
 //! and recipient tables), [`helo`] (HELO name checks), [`rewrite`] (whose headers are
@@ -27,9 +29,11 @@ pub mod access;
 pub mod action;
 mod address;
 mod helo;
+mod legacy;
 pub mod list;
 mod login;
 mod mx_backup;
+mod permit_log;
 pub mod policy;
 mod policy_request;
 mod queue_space;
@@ -192,12 +196,18 @@ pub struct Checker {
     /// "restriction `X' after `reject' is ignored" warnings, logged at the stage's end
     /// after its refusal, in Postfix's order.
     ignored: Vec<String>,
+    /// The deprecated restrictions' settings and warnings.
+    legacy: legacy::Legacy,
+    /// `allow_untrusted_routing`: a source-routed recipient may be an authorized
+    /// destination.
+    untrusted_routing: bool,
 }
 
 impl Checker {
     /// An engine over what main.cf names.
     pub fn new(config: &params::Config, policy: Policy, rewriter: RewriteClient) -> Checker {
         let lists = Lists::from_config(config);
+        lists.require_relay_control();
         let tables = Tables::from_config(config, &lists);
         Checker {
             codes: Codes::from_config(config),
@@ -223,6 +233,10 @@ impl Checker {
                 .unwrap_or_else(|e| crate::settings::fatal(e)),
             etrn_domain: None,
             ignored: Vec::new(),
+            legacy: legacy::Legacy::from_config(config),
+            untrusted_routing: config
+                .bool(&params::decl::smtpd::ALLOW_UNTRUSTED_ROUTING)
+                .unwrap_or_else(|e| crate::settings::fatal(e)),
         }
     }
 
@@ -327,6 +341,22 @@ impl Checker {
             self.warn_if_reject = warn_if_reject;
             let (mut verdict, key) = self.one(restriction, subject, facts, depth);
             self.warn_if_reject = false;
+            // check_relay_domains decides once there is a recipient, so Postfix warns
+            // about what follows it: after the refusal's line, or now.
+            if *restriction == Restriction::CheckRelayDomains
+                && !warn_if_reject
+                && let Some(next) = list.get(i + 1)
+            {
+                let next = next.name();
+                let word = next.split(' ').next().unwrap_or_default();
+                let warning =
+                    format!("restriction `{word}' after `check_relay_domains' is ignored");
+                if matches!(verdict, Verdict::Refuse(_)) {
+                    self.ignored.push(warning);
+                } else {
+                    log::msg_warn!("{warning}");
+                }
+            }
             if let Verdict::Refuse(refusal) = &verdict
                 && !warn_if_reject
                 && refusal.reply.starts_with('5')
@@ -364,8 +394,24 @@ impl Checker {
         )
     }
 
-    /// One restriction's verdict, and the table key it looked up, if any.
+    /// One restriction's verdict, and the table key it looked up, if any; a permit is
+    /// logged as smtpd_log_access_permit_actions asks.
     fn one(
+        &mut self,
+        restriction: &Restriction,
+        subject: &Subject,
+        facts: &Facts,
+        depth: usize,
+    ) -> (Verdict, Option<String>) {
+        let (verdict, key) = self.decide(restriction, subject, facts, depth);
+        if verdict == Verdict::Permit {
+            self.restriction_permit(restriction, subject, facts);
+        }
+        (verdict, key)
+    }
+
+    /// [`one`](Self::one) without the permit's log line.
+    fn decide(
         &mut self,
         restriction: &Restriction,
         subject: &Subject,
@@ -393,6 +439,8 @@ impl Checker {
                 if own { Verdict::Permit } else { Verdict::Dunno }
             }
             Restriction::PermitNakedIpAddress => self.naked_ip_address(facts.helo),
+            Restriction::CheckRelayDomains => self.check_relay_domains(facts),
+            Restriction::RejectMapsRbl => return self.reject_maps_rbl(facts),
             Restriction::Sleep(seconds) => match seconds.parse::<u64>() {
                 Ok(n) if seconds.bytes().all(|b| b.is_ascii_digit()) => {
                     std::thread::sleep(std::time::Duration::from_secs(n));

@@ -3,13 +3,14 @@
 //! Postfix counterparts: `permit_mx_backup()`, `i_am_mx()`, `has_my_addr()`,
 //! `permit_mx_primary()` and `all_auth_mx_addr()` in `smtpd/smtpd_check.c`. Our own
 //! destinations (final and relay_domains, or an address without a domain) permit as
-//! permit_auth_destination would; a source-routed address or an address literal does
-//! not. Otherwise the domain's MX hosts are split into the primaries (the lowest
-//! preference) and the rest: the domain permits when this host is not a primary but is
-//! one of the rest, and, with permit_mx_backup_networks set, every address of every
-//! primary matches it. A host is this one when mydestination lists its name or one of
-//! its addresses is ours (inet_interfaces, proxy_interfaces). A DNS lookup that fails
-//! turns a later rejection into a deferral (DEFER_IF_REJECT), as in Postfix.
+//! permit_auth_destination would; a source-routed address (unless
+//! `allow_untrusted_routing`) or an address literal does not. Otherwise the domain's MX
+//! hosts are split into the primaries (the lowest preference) and the rest: the domain
+//! permits when this host is not a primary but is one of the rest, and, with
+//! permit_mx_backup_networks set, every address of every primary matches it. A host is
+//! this one when mydestination lists its name or one of its addresses is ours
+//! (inet_interfaces, proxy_interfaces). A DNS lookup that fails turns a later rejection
+//! into a deferral (DEFER_IF_REJECT), as in Postfix.
 
 use super::reply::{Refusal, Verdict};
 use super::{Checker, Facts, Subject};
@@ -35,7 +36,7 @@ impl Checker {
         let Some((_, domain)) = reply.recipient.rsplit_once('@') else {
             return Verdict::Permit;
         };
-        if reply.flags & FLAG_ROUTED != 0 {
+        if reply.flags & FLAG_ROUTED != 0 && !self.untrusted_routing {
             return Verdict::Dunno;
         }
         if reply.flags & (CLASS_FINAL | CLASS_RELAY) != 0 {

@@ -72,8 +72,10 @@ fn page_in(rewriter: &mut RewriteClient, utf8: bool, sender: &str, address: &str
     let sender = rewriter.rewrite_internal(RULE_LOCAL, sender);
     let query = rewriter.rewrite_internal(RULE_LOCAL, address);
     let mut answer = rewriter.resolve(&sender, &query);
+    // Full Unicode case folding (ICU's u_strFoldCase() in Postfix): "STRAẞE" and
+    // "straße" both become "strasse", which lowercasing would not make of them.
     answer.recipient = if utf8 {
-        answer.recipient.to_lowercase()
+        dict::casefold(&answer.recipient)
     } else {
         answer.recipient.to_ascii_lowercase()
     };

@@ -111,6 +111,8 @@ pub struct Tables {
     pub own_addrs: Vec<std::net::IpAddr>,
     /// `permit_mx_backup_networks`, when set.
     pub mx_networks: Option<MatchList>,
+    /// `smtpd_log_access_permit_actions`.
+    pub permit_log: MatchList,
 }
 
 /// A value, or the fatal configuration error.
@@ -175,6 +177,60 @@ impl Lists {
             etrn: parse(&s::SMTPD_ETRN_RESTRICTIONS),
             classes,
         }
+    }
+
+    /// `has_required()`: whether `list` (with the classes it names) has a restriction
+    /// that refuses relaying by default. A `permit` ends the search, with Postfix's
+    /// warning about what follows it; what follows `warn_if_reject` does not count.
+    fn has_required(&self, list: &[Restriction], depth: usize) -> bool {
+        let mut items = list.iter().peekable();
+        while let Some(restriction) = items.next() {
+            match restriction {
+                Restriction::WarnIfReject => {
+                    items.next();
+                }
+                Restriction::Permit => {
+                    if let Some(next) = items.peek() {
+                        let next = next.name();
+                        let word = next.split(' ').next().unwrap_or_default();
+                        log::msg_warn!("restriction `{word}' after `permit' is ignored");
+                    }
+                    return false;
+                }
+                Restriction::RejectUnauthDestination
+                | Restriction::DeferUnauthDestination
+                | Restriction::Reject
+                | Restriction::Defer
+                | Restriction::DeferIfPermit
+                | Restriction::CheckRelayDomains => return true,
+                // A class that names itself would never end (Postfix's would not).
+                Restriction::Class(name) if depth < super::MAX_DEPTH => {
+                    if let Some(class) = self.classes.get(name)
+                        && self.has_required(class, depth + 1)
+                    {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Fatal unless smtpd_recipient_restrictions or smtpd_relay_restrictions refuses
+    /// relaying by default (Postfix's `fail_required()`): an open relay must be a
+    /// deliberate choice.
+    pub fn require_relay_control(&self) {
+        if self.has_required(&self.recipient, 0) || self.has_required(&self.relay, 0) {
+            return;
+        }
+        log::msg_fatal!(
+            "in parameter {} or {}, specify at least one working instance of: \
+             reject_unauth_destination, defer_unauth_destination, reject, defer, \
+             defer_if_permit or check_relay_domains",
+            s::SMTPD_RELAY_RESTRICTIONS.name,
+            s::SMTPD_RECIPIENT_RESTRICTIONS.name
+        );
     }
 
     /// Every list, for opening their tables.
@@ -284,6 +340,52 @@ impl Tables {
                     &[Matcher::Hostname, Matcher::Hostaddr],
                 ))
             }),
+            permit_log: super::permit_log::from_config(config, utf8),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The relay and recipient lists of a main.cf text: whether they control relaying.
+    fn controlled(main_cf: &str) -> bool {
+        let path = std::path::Path::new("main.cf");
+        let main = params::main_cf::MainCf::parse(path, main_cf).unwrap();
+        let config = Config::new(std::path::Path::new("/nonexistent"), main);
+        let lists = Lists::from_config(&config);
+        lists.has_required(&lists.recipient, 0) || lists.has_required(&lists.relay, 0)
+    }
+
+    #[test]
+    fn relaying_must_be_refused_by_default() {
+        // The default relay restrictions end with defer_unauth_destination, from
+        // compatibility level 1 on; below it they are empty, as Postfix's.
+        assert!(controlled("compatibility_level = 3.6\n"));
+        assert!(!controlled(""));
+        let relay_empty = "smtpd_relay_restrictions =\n";
+        assert!(!controlled(&format!(
+            "{relay_empty}smtpd_recipient_restrictions = permit_mynetworks\n"
+        )));
+        // What follows warn_if_reject, or permit, does not count.
+        assert!(!controlled(&format!(
+            "{relay_empty}smtpd_recipient_restrictions = warn_if_reject reject\n"
+        )));
+        assert!(!controlled(&format!(
+            "{relay_empty}smtpd_recipient_restrictions = permit reject\n"
+        )));
+        assert!(controlled(&format!(
+            "{relay_empty}smtpd_recipient_restrictions = check_relay_domains\n"
+        )));
+        // A class counts by what it holds, even one that names itself.
+        let classes = "smtpd_restriction_classes = strict, loop\nstrict = defer_if_permit\n\
+                       loop = loop\n";
+        assert!(controlled(&format!(
+            "{relay_empty}{classes}smtpd_recipient_restrictions = loop, strict\n"
+        )));
+        assert!(!controlled(&format!(
+            "{relay_empty}{classes}smtpd_recipient_restrictions = loop\n"
+        )));
     }
 }

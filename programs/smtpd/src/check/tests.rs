@@ -1,6 +1,7 @@
 //! The engine in memory: restriction lists from a main.cf text, evaluated against made-up
-//! sessions. (What needs the resolving service, the destination and recipient table
-//! checks, is covered end to end by tests/e2e/t-22-smtpd against Postfix's smtpd.)
+//! sessions. (What needs the resolving service, the destination checks and the sender
+//! and recipient tables, whose keys are resolved addresses, is covered end to end by
+//! tests/e2e/t-22-smtpd and t-68-smtpd-legacy against Postfix's smtpd.)
 
 use super::{Checker, Facts, Policy};
 use crate::peer::Peer;
@@ -17,8 +18,8 @@ strict = reject_non_fqdn_sender, reject
 smtpd_client_restrictions = check_client_access inline:{192.0.2.9=REJECT}
 smtpd_relay_restrictions =
 smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,
-    check_recipient_access inline:{{gone@example.com=REJECT go away}, {strict@example.com=strict},
-        {warn@example.com=warn_if_reject reject}, {coded@example.com=450 4.2.0 full}},
+    check_client_access inline:{{192.0.2.2=REJECT go away}, {192.0.2.3=strict},
+        {192.0.2.4=warn_if_reject reject}, {192.0.2.5=450 4.2.0 full}},
     reject
 smtpd_data_restrictions = reject_multi_recipient_bounce
 ";
@@ -139,25 +140,36 @@ fn lists_tables_and_classes_decide_as_postfix() {
         rcpt(&mut c, "127.0.0.1", "a@example.org", "x@example.com"),
         Ok(())
     );
+    let client = |n: u8, reply: &str| {
+        Err(format!(
+            "{reply} <unknown[192.0.2.{n}]>: Client host rejected: {}",
+            match n {
+                2 => "go away",
+                5 => "full",
+                _ => "Access denied",
+            }
+        ))
+    };
     assert_eq!(
-        rcpt(&mut c, "192.0.2.1", "a@example.org", "gone@example.com"),
-        Err("554 5.7.1 <gone@example.com>: Recipient address rejected: go away".into())
+        rcpt(&mut c, "192.0.2.2", "a@example.org", "x@example.com"),
+        client(2, "554 5.7.1")
     );
     assert_eq!(
-        rcpt(&mut c, "192.0.2.1", "a@example.org", "coded@example.com"),
-        Err("450 4.2.0 <coded@example.com>: Recipient address rejected: full".into())
+        rcpt(&mut c, "192.0.2.5", "a@example.org", "x@example.com"),
+        client(5, "450 4.2.0")
     );
     assert_eq!(
-        rcpt(&mut c, "192.0.2.1", "nodomain", "strict@example.com"),
+        rcpt(&mut c, "192.0.2.3", "nodomain", "x@example.com"),
         Err("504 5.5.2 <nodomain>: Sender address rejected: need fully-qualified address".into())
     );
     assert_eq!(
-        rcpt(&mut c, "192.0.2.1", "a@example.org", "strict@example.com"),
-        Err("554 5.7.1 <strict@example.com>: Recipient address rejected: Access denied".into())
+        rcpt(&mut c, "192.0.2.3", "a@example.org", "x@example.com"),
+        client(3, "554 5.7.1")
     );
-    // warn_if_reject only logs; the list goes on to its final reject.
+    // warn_if_reject only logs; the list goes on to its final reject, about the
+    // recipient.
     assert_eq!(
-        rcpt(&mut c, "192.0.2.1", "a@example.org", "warn@example.com"),
+        rcpt(&mut c, "192.0.2.4", "a@example.org", "warn@example.com"),
         Err("554 5.7.1 <warn@example.com>: Recipient address rejected: Access denied".into())
     );
     // smtpd_delay_reject: the client restrictions speak at RCPT.
@@ -190,18 +202,12 @@ fn permit_sasl_authenticated_needs_a_login() {
 fn decisions_are_traced_and_soft_bounce_applies() {
     let mut c = checker(true);
     assert_eq!(
-        rcpt(&mut c, "192.0.2.1", "a@example.org", "gone@example.com"),
-        Err("454 4.7.1 <gone@example.com>: Recipient address rejected: go away".into())
+        rcpt(&mut c, "192.0.2.2", "a@example.org", "x@example.com"),
+        Err("454 4.7.1 <unknown[192.0.2.2]>: Client host rejected: go away".into())
     );
     let last = c.0.trace.decisions().last().cloned().unwrap();
     assert_eq!(last.list, "smtpd_recipient_restrictions");
-    assert!(
-        last.restriction
-            .starts_with("check_recipient_access inline:")
-    );
-    assert_eq!(
-        last.key.as_deref(),
-        Some("gone@example.com -> REJECT go away")
-    );
+    assert!(last.restriction.starts_with("check_client_access inline:"));
+    assert_eq!(last.key.as_deref(), Some("192.0.2.2 -> REJECT go away"));
     assert!(last.result.starts_with("reject: 454 4.7.1"));
 }
