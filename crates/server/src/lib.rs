@@ -33,6 +33,8 @@ pub mod options;
 pub mod single;
 pub mod trigger;
 
+pub use event_loop::{Interest, Poller};
+
 use options::Options;
 use params::Config;
 use params::decl::install::{DATA_DIRECTORY, MAIL_OWNER, QUEUE_DIRECTORY};
