@@ -11,10 +11,10 @@ use params::decl::identity::MYHOSTNAME;
 use params::decl::install::{DATA_DIRECTORY, MAIL_OWNER, QUEUE_DIRECTORY};
 use params::decl::logging::{MAILLOG_FILE, POSTLOG_SERVICE_NAME};
 use server::master_ent::{self as ent, Service};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use server::{Interest, Poller};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use sys::nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 /// The master's state.
 struct Master {
@@ -31,6 +31,13 @@ struct Master {
     owner: (u32, u32),
     flow: (OwnedFd, OwnedFd),
     next_id: u64,
+    /// The signal pipe, every service's status pipe, and the endpoints of the services
+    /// that need a new daemon for their next client (Postfix's `master_avail_listen`),
+    /// each registered once, so that a wait costs the same however many services
+    /// master.cf has.
+    poller: Poller,
+    /// The services whose endpoints are in `poller`, by id.
+    listening: Vec<u64>,
 }
 
 /// How long the loop may sleep, so that timers are never late by more than this.
@@ -176,6 +183,8 @@ pub fn run(config_dir: PathBuf, flags: Flags, wait: bool) -> ! {
         owner,
         flow,
         next_id: 0,
+        poller: Poller::new(),
+        listening: Vec::new(),
     };
     master.configure();
     log::msg_info!(
@@ -252,12 +261,25 @@ impl Master {
         }
         let now = Instant::now();
         for serv in self.servs.iter_mut().filter(|s| s.deleted) {
-            // Removed services: their daemons are stopped, their endpoints closed.
+            // Removed services: their daemons are stopped, their endpoints closed. The
+            // daemons hold copies of the endpoints, which keep them in the epoll set
+            // after our close: they leave it first.
+            listen(&self.poller, &mut self.listening, serv, false);
             serv.listen.clear();
             serv.throttled_until = Some(now + Duration::from_secs(3600 * 24 * 365));
             self.children.kill_service(serv.id);
         }
+        self.drop_finished();
+    }
+
+    /// Forgets the services removed from master.cf whose last daemon has gone.
+    fn drop_finished(&mut self) {
         let children = &self.children;
+        for serv in &self.servs {
+            if serv.deleted && !children.has_children(serv.id) {
+                self.poller.delete(serv.status_read.as_raw_fd());
+            }
+        }
         self.servs
             .retain(|s| !s.deleted || children.has_children(s.id));
     }
@@ -285,6 +307,11 @@ impl Master {
             early_exits: 0,
         };
         schedule_wakeup(&mut serv, Instant::now());
+        self.poller.add(
+            serv.status_read.as_raw_fd(),
+            Interest::Read,
+            status_data(serv.id),
+        );
         self.servs.push(serv);
     }
 
@@ -296,6 +323,14 @@ impl Master {
         let serv = &mut self.servs[index];
         serv.deleted = false;
         serv.spec = spec;
+        // The endpoints may now be wanted or not: the next turn registers them anew.
+        listen(&self.poller, &mut self.listening, serv, false);
+        self.poller.delete(serv.status_read.as_raw_fd());
+        self.poller.add(
+            status_read.as_raw_fd(),
+            Interest::Read,
+            status_data(serv.id),
+        );
         serv.status_read = status_read;
         serv.status_write = status_write;
         serv.epoch = serv.epoch.wrapping_add(1);
@@ -359,6 +394,7 @@ impl Master {
 
     fn event_loop(&mut self, signals: &sys::signals::SignalPipe) -> ! {
         let started = Instant::now();
+        self.poller.add(signals.fd(), Interest::Read, SIGNAL_DATA);
         loop {
             let now = Instant::now();
             if self
@@ -379,49 +415,23 @@ impl Master {
                 .min()
                 .unwrap_or(TICK)
                 .min(TICK);
-
-            // What to watch: signals, status channels, and the endpoints of services that
-            // need a new daemon for their next client.
-            let mut watched: Vec<(Watch, std::os::fd::BorrowedFd<'_>)> =
-                vec![(Watch::Signal, signals_fd(signals))];
-            let listen_of: Vec<bool> = self
-                .servs
-                .iter_mut()
-                .map(|s| s.should_listen(now))
-                .collect();
-            for (i, serv) in self.servs.iter().enumerate() {
-                // Only a service's own children write to its status pipe: one without
-                // children has nothing to say, and every descriptor costs each poll call
-                // (most of master.cf's services have no process most of the time).
-                if serv.total > 0 {
-                    watched.push((Watch::Status(i), serv.status_read.as_fd()));
-                }
-                if listen_of[i] {
-                    for fd in &serv.listen {
-                        watched.push((Watch::Listen(i), fd.as_fd()));
-                    }
-                }
+            // The endpoints of services that need a new daemon for their next client are
+            // watched; the others not (a system call only when that changes).
+            for serv in &mut self.servs {
+                let want = serv.should_listen(now);
+                listen(&self.poller, &mut self.listening, serv, want);
             }
-            let mut fds: Vec<PollFd<'_>> = watched
-                .iter()
-                .map(|(_, fd)| PollFd::new(*fd, PollFlags::POLLIN))
+            let mut ready: Vec<Watch> = self
+                .poller
+                .wait(Some(now + timeout))
+                .map(|data| match data {
+                    SIGNAL_DATA => Watch::Signal,
+                    _ if data % 2 == 0 => Watch::Status(data / 2),
+                    _ => Watch::Listen(data / 2),
+                })
                 .collect();
-            let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
-            match poll(
-                &mut fds,
-                PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
-            ) {
-                Ok(_) | Err(sys::nix::errno::Errno::EINTR) => {}
-                Err(e) => log::msg_fatal!("poll: {e}"),
-            }
-            let ready: Vec<Watch> = fds
-                .iter()
-                .zip(&watched)
-                .filter(|(f, _)| f.revents().is_some_and(|r| !r.is_empty()))
-                .map(|(_, (w, _))| *w)
-                .collect();
-            drop(fds);
-            drop(watched);
+            // Signals first (a reload changes the services), as they always came.
+            ready.sort_by_key(|w| !matches!(w, Watch::Signal));
             let now = Instant::now();
             let mut spawned = Vec::new();
             for watch in ready {
@@ -432,29 +442,27 @@ impl Master {
                                 sys::signals::SIGHUP => self.reload(),
                                 sys::signals::SIGCHLD => {
                                     self.children.reap(&mut self.servs, now, &self.crash_dir);
-                                    let children = &self.children;
-                                    self.servs
-                                        .retain(|s| !s.deleted || children.has_children(s.id));
+                                    self.drop_finished();
                                 }
                                 other => self.terminate(other),
                             }
                         }
                     }
-                    Watch::Status(i) => {
-                        if let Some(serv) = self.servs.get_mut(i) {
+                    Watch::Status(id) => {
+                        if let Some(serv) = self.servs.iter_mut().find(|s| s.id == id) {
                             self.children.read_status(serv);
                         }
                     }
-                    Watch::Listen(i) => {
-                        if !spawned.contains(&i) {
-                            spawned.push(i);
+                    Watch::Listen(id) => {
+                        if !spawned.contains(&id) {
+                            spawned.push(id);
                         }
                     }
                 }
             }
-            for i in spawned {
+            for id in spawned {
                 let flow = (self.flow.0.as_raw_fd(), self.flow.1.as_raw_fd());
-                let Some(serv) = self.servs.get_mut(i) else {
+                let Some(serv) = self.servs.iter_mut().find(|s| s.id == id) else {
                     continue;
                 };
                 if !serv.should_listen(now) {
@@ -475,16 +483,44 @@ impl Master {
     }
 }
 
-/// What a polled descriptor is.
+/// What a ready descriptor is; services by id, as a reload renumbers their places.
 #[derive(Clone, Copy)]
 enum Watch {
     Signal,
-    Status(usize),
-    Listen(usize),
+    Status(u64),
+    Listen(u64),
 }
 
-fn signals_fd(signals: &sys::signals::SignalPipe) -> std::os::fd::BorrowedFd<'_> {
-    sys::process::inherited(signals.fd())
+/// The epoll numbers: the signal pipe's, and a service's status pipe (even) and endpoints
+/// (odd) after its id (ids start at 1).
+const SIGNAL_DATA: u64 = 0;
+
+fn status_data(id: u64) -> u64 {
+    id * 2
+}
+
+fn listen_data(id: u64) -> u64 {
+    id * 2 + 1
+}
+
+/// Puts a service's endpoints into the epoll set or takes them out, when that changes.
+fn listen(poller: &Poller, listening: &mut Vec<u64>, serv: &Serv, want: bool) {
+    let have = listening.iter().position(|&id| id == serv.id);
+    match (have, want) {
+        (None, true) => {
+            for fd in &serv.listen {
+                poller.add(fd.as_raw_fd(), Interest::Read, listen_data(serv.id));
+            }
+            listening.push(serv.id);
+        }
+        (Some(i), false) => {
+            for fd in &serv.listen {
+                poller.delete(fd.as_raw_fd());
+            }
+            listening.swap_remove(i);
+        }
+        _ => {}
+    }
 }
 
 /// The first wakeup of a service: at once, as in Postfix (none for a `?` service until its
