@@ -169,7 +169,12 @@ struct RecordingKey {
 
 impl SigningKey for RecordingKey {
     fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
-        let signer = self.inner.choose_scheme(offered)?;
+        // The first of the client's schemes the key can make, as OpenSSL picks without
+        // server preference (rustls's own order would sign RSA-PSS with SHA512 where
+        // Postfix logs server-digest SHA256).
+        let signer = offered
+            .iter()
+            .find_map(|scheme| self.inner.choose_scheme(std::slice::from_ref(scheme)))?;
         set(&self.rec.server, (signer.scheme(), self.public.clone()));
         Some(signer)
     }

@@ -13,6 +13,7 @@
 //! none from it and only goes without resumption, after Postfix's two warnings.
 
 use global::clnt_stream::ClntStream;
+use global::msg_stats::{base64_decode, base64_encode};
 use ipc::{Attrs, mail_attr};
 use params::Config;
 use params::decl::{process, tls as t, tlsmgr as m};
@@ -91,6 +92,11 @@ fn request(name: &str) -> Attrs {
     Attrs::new().str(mail_attr::REQ, name)
 }
 
+/// A DATA attribute's bytes: attr_print0 sends them in base64.
+fn data(reply: &Attrs, name: &str) -> Option<Vec<u8>> {
+    base64_decode(reply.get_bytes(name)?)
+}
+
 impl TlsManager for Tlsmgr {
     fn policy(&self, cache_type: &str) -> Option<(bool, i64)> {
         let reply = self.ok(&request("policy").str("cache_type", cache_type))?;
@@ -102,36 +108,31 @@ impl TlsManager for Tlsmgr {
 
     fn key(&self, name: Option<&[u8]>) -> Option<TicketKey> {
         // A null name (the current key) travels as an empty one.
-        let reply = self.ok(&request("tktkey").bytes("keyname", name.unwrap_or(b"")))?;
-        TicketKey::from_keybuf(reply.get_bytes("keybuf")?)
+        let name = base64_encode(name.unwrap_or(b""));
+        let reply = self.ok(&request("tktkey").str("keyname", &name))?;
+        TicketKey::from_keybuf(&data(&reply, "keybuf")?)
     }
 
     fn lookup(&self, cache_type: &str, id: &str) -> Option<Vec<u8>> {
-        let reply = self.ok(
-            &request("lookup")
-                .str("cache_type", cache_type)
-                .str("cache_id", id),
-        )?;
-        reply.get_bytes("session").map(<[u8]>::to_vec)
+        let reply = self.ok(&request("lookup")
+            .str("cache_type", cache_type)
+            .str("cache_id", id))?;
+        data(&reply, "session")
     }
 
     fn update(&self, cache_type: &str, id: &str, session: &[u8]) -> bool {
-        self.ok(
-            &request("update")
-                .str("cache_type", cache_type)
-                .str("cache_id", id)
-                .bytes("session", session),
-        )
-        .is_some()
+        self.ok(&request("update")
+            .str("cache_type", cache_type)
+            .str("cache_id", id)
+            .str("session", &base64_encode(session)))
+            .is_some()
     }
 
     fn delete(&self, cache_type: &str, id: &str) -> bool {
-        self.ok(
-            &request("delete")
-                .str("cache_type", cache_type)
-                .str("cache_id", id),
-        )
-        .is_some()
+        self.ok(&request("delete")
+            .str("cache_type", cache_type)
+            .str("cache_id", id))
+            .is_some()
     }
 }
 
@@ -210,7 +211,10 @@ pub fn from_config(config: &Config) -> TlsSetup {
     let mut engine = ServerTls::new(&settings, &mut |sev, text| log::write(sev, text));
     if let Some(engine) = engine.as_mut() {
         // The cache ids carry the master.cf service name, as Postfix's serverid.
-        let serverid = config.explicit("service_name").unwrap_or("smtpd").to_string();
+        let serverid = config
+            .explicit("service_name")
+            .unwrap_or("smtpd")
+            .to_string();
         let resumption = Resumption::new(
             Arc::new(Tlsmgr::new(config)),
             "smtpd",

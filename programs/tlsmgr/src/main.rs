@@ -26,6 +26,7 @@
 mod cache;
 
 use cache::Cache;
+use global::msg_stats::{base64_decode, base64_encode};
 use ipc::{Attrs, Flavor};
 use params::decl::{smtp, tls as t, tlsmgr as p};
 use ring::rand::SecureRandom;
@@ -65,12 +66,31 @@ fn now() -> i64 {
 }
 
 /// The attributes after `request`, when they are exactly `names` (Postfix's strict
-/// attr_scan): their values in order.
-fn args<'a>(request: &'a Attrs, names: &[&str]) -> Option<Vec<&'a [u8]>> {
+/// attr_scan): their values in order. Binary values (keyname, session) travel in
+/// base64, as attr_print0 sends Postfix's DATA attributes; they are decoded here.
+fn args(request: &Attrs, names: &[&str]) -> Option<Vec<Vec<u8>>> {
     if request.len() != names.len() + 1 {
         return None;
     }
-    names.iter().map(|n| request.get_bytes(n)).collect()
+    names
+        .iter()
+        .map(|n| {
+            let value = request.get_bytes(n)?;
+            if DATA.contains(n) {
+                base64_decode(value)
+            } else {
+                Some(value.to_vec())
+            }
+        })
+        .collect()
+}
+
+/// The DATA attributes of the protocol.
+const DATA: &[&str] = &["keyname", "keybuf", "session", "seed"];
+
+/// `status` and a DATA attribute, base64-encoded.
+fn reply_data(result: i32, name: &str, value: &[u8]) -> Attrs {
+    status(result).str(name, &base64_encode(value))
 }
 
 fn text(value: &[u8]) -> &str {
@@ -93,24 +113,24 @@ impl Tlsmgr {
     fn lookup(&mut self, request: &Attrs) -> Attrs {
         let mut result = (STAT_FAIL, Vec::new());
         if let Some(v) = args(request, &["cache_type", "cache_id"])
-            && let Some(ent) = self.find(text(v[0]), "lookup")
+            && let Some(ent) = self.find(text(&v[0]), "lookup")
             && let Some(cache) = ent.cache.as_mut()
         {
-            result = match cache.lookup(text(v[1]), now()) {
+            result = match cache.lookup(text(&v[1]), now()) {
                 Some(session) => (STAT_OK, session),
                 None => (STAT_ERR, Vec::new()),
             };
         }
-        status(result.0).bytes("session", &result.1)
+        reply_data(result.0, "session", &result.1)
     }
 
     fn update(&mut self, request: &Attrs) -> Attrs {
         let mut result = STAT_FAIL;
         if let Some(v) = args(request, &["cache_type", "cache_id", "session"])
-            && let Some(ent) = self.find(text(v[0]), "update")
+            && let Some(ent) = self.find(text(&v[0]), "update")
             && let Some(cache) = ent.cache.as_mut()
         {
-            result = if cache.update(text(v[1]), v[2], now()) {
+            result = if cache.update(text(&v[1]), &v[2], now()) {
                 STAT_OK
             } else {
                 STAT_ERR
@@ -122,10 +142,10 @@ impl Tlsmgr {
     fn delete(&mut self, request: &Attrs) -> Attrs {
         let mut result = STAT_FAIL;
         if let Some(v) = args(request, &["cache_type", "cache_id"])
-            && let Some(ent) = self.find(text(v[0]), "delete")
+            && let Some(ent) = self.find(text(&v[0]), "delete")
             && let Some(cache) = ent.cache.as_mut()
         {
-            result = if cache.delete(text(v[1])) {
+            result = if cache.delete(text(&v[1])) {
                 STAT_OK
             } else {
                 STAT_ERR
@@ -139,7 +159,7 @@ impl Tlsmgr {
     fn ticket_key(&mut self, request: &Attrs) -> Attrs {
         let mut result = (STAT_FAIL, Vec::new());
         if let Some(v) = args(request, &["keyname"]) {
-            let name = v[0];
+            let name = v[0].as_slice();
             let timeout = self.types[0].timeout;
             if !name.is_empty() && name.len() != NAME_LEN {
                 log::msg_warn!("invalid session ticket key name length: {}", name.len());
@@ -162,13 +182,13 @@ impl Tlsmgr {
                 };
             }
         }
-        status(result.0).bytes("keybuf", &result.1)
+        reply_data(result.0, "keybuf", &result.1)
     }
 
     fn seed(&mut self, request: &Attrs) -> Attrs {
         let mut result = (STAT_FAIL, Vec::new());
         if let Some(v) = args(request, &["size"]) {
-            let len = text(v[0]).parse::<u32>().map_or(-1, |n| n as i32 as i64);
+            let len = text(&v[0]).parse::<u32>().map_or(-1, |n| n as i32 as i64);
             if !(1..=255).contains(&len) {
                 log::msg_warn!("bogus seed length \"{len}\" in \"seed\" request");
             } else {
@@ -178,13 +198,13 @@ impl Tlsmgr {
                 }
             }
         }
-        status(result.0).bytes("seed", &result.1)
+        reply_data(result.0, "seed", &result.1)
     }
 
     fn policy(&mut self, request: &Attrs) -> Attrs {
         let (mut result, mut cachable, mut timeout) = (STAT_FAIL, 0, 0);
         if let Some(v) = args(request, &["cache_type"])
-            && let Some(ent) = self.find(text(v[0]), "policy")
+            && let Some(ent) = self.find(text(&v[0]), "policy")
         {
             cachable = i32::from(ent.cache.is_some());
             timeout = i32::try_from(ent.timeout).unwrap_or(i32::MAX);
@@ -371,25 +391,33 @@ mod tests {
         Attrs::new().str("request", name)
     }
 
+    fn keyname(name: &[u8]) -> Attrs {
+        req("tktkey").str("keyname", &base64_encode(name))
+    }
+
+    fn data(reply: &Attrs, name: &str) -> Vec<u8> {
+        base64_decode(reply.get_bytes(name).unwrap()).unwrap()
+    }
+
     #[test]
     fn ticket_keys_are_made_once_and_found_by_name() {
         let mut mgr = tlsmgr(3600);
-        let first = mgr.ticket_key(&req("tktkey").bytes("keyname", b""));
+        let first = mgr.ticket_key(&keyname(b""));
         assert_eq!(first.get_int("status"), Some(STAT_OK));
-        let key = TicketKey::from_keybuf(first.get_bytes("keybuf").unwrap()).unwrap();
+        let key = TicketKey::from_keybuf(&data(&first, "keybuf")).unwrap();
         // A key seals for half the timeout, ending a second early as Postfix's does.
         assert!((key.tout - now() - 1799).abs() <= 1, "{key:?}");
-        let again = mgr.ticket_key(&req("tktkey").bytes("keyname", b""));
-        assert_eq!(again.get_bytes("keybuf"), first.get_bytes("keybuf"));
-        let named = mgr.ticket_key(&req("tktkey").bytes("keyname", &key.name));
-        assert_eq!(named.get_bytes("keybuf"), first.get_bytes("keybuf"));
-        let unknown = mgr.ticket_key(&req("tktkey").bytes("keyname", &[7; 16]));
+        let again = mgr.ticket_key(&keyname(b""));
+        assert_eq!(data(&again, "keybuf"), data(&first, "keybuf"));
+        let named = mgr.ticket_key(&keyname(&key.name));
+        assert_eq!(data(&named, "keybuf"), data(&first, "keybuf"));
+        let unknown = mgr.ticket_key(&keyname(&[7; 16]));
         assert_eq!(unknown.get_int("status"), Some(STAT_ERR));
-        assert_eq!(unknown.get_bytes("keybuf"), Some(&b""[..]));
-        let bad = mgr.ticket_key(&req("tktkey").bytes("keyname", b"short"));
+        assert_eq!(data(&unknown, "keybuf"), b"");
+        let bad = mgr.ticket_key(&keyname(b"short"));
         assert_eq!(bad.get_int("status"), Some(STAT_FAIL));
         // No tickets when smtpd's timeout is 0.
-        let off = tlsmgr(0).ticket_key(&req("tktkey").bytes("keyname", b""));
+        let off = tlsmgr(0).ticket_key(&keyname(b""));
         assert_eq!(off.get_int("status"), Some(STAT_ERR));
     }
 
@@ -403,7 +431,7 @@ mod tests {
         let bogus = mgr.policy(&req("policy").str("cache_type", "pop3"));
         assert_eq!(bogus.get_int("status"), Some(STAT_FAIL));
         let seed = mgr.seed(&req("seed").int("size", 32));
-        assert_eq!(seed.get_bytes("seed").map(<[u8]>::len), Some(32));
+        assert_eq!(data(&seed, "seed").len(), 32);
         let lookup = mgr.lookup(
             &req("lookup")
                 .str("cache_type", "smtpd")
