@@ -55,6 +55,11 @@ const CLASS_NAMES: &[(&str, u32)] = &[
     ("software", mail_error::SOFTWARE),
 ];
 
+/// notify_classes' value as [`mail_error`] bits; Err names a class that is not one.
+pub fn notify_mask(classes: &str) -> Result<u32, String> {
+    util::name_mask::name_mask(NOTIFY_CLASSES.name, CLASS_NAMES, classes)
+}
+
 /// Postfix's line_wrap() width and indent for transcript lines.
 const WRAP_LENGTH: usize = 78;
 const WRAP_INDENT: usize = 4;
@@ -132,9 +137,8 @@ impl Notifier {
     /// Reads the settings; a bad notify_classes or header_from_format is fatal, as in
     /// Postfix.
     pub fn from_config(config: &Config) -> Result<Notifier, ConfigError> {
-        let classes = config.str(&NOTIFY_CLASSES)?;
-        let mask = util::name_mask::name_mask(NOTIFY_CLASSES.name, CLASS_NAMES, &classes)
-            .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        let mask =
+            notify_mask(&config.str(&NOTIFY_CLASSES)?).unwrap_or_else(|e| log::msg_fatal!("{e}"));
         let std_from = match config.str(&HEADER_FROM_FORMAT)?.as_str() {
             "standard" => true,
             "obsolete" => false,
@@ -317,10 +321,9 @@ mod tests {
 
     #[test]
     fn notify_classes_names() {
-        let mask =
-            util::name_mask::name_mask("notify_classes", CLASS_NAMES, "protocol, policy").unwrap();
+        let mask = notify_mask("protocol, policy").unwrap();
         assert_eq!(mask, mail_error::PROTOCOL | mail_error::POLICY);
-        assert!(util::name_mask::name_mask("notify_classes", CLASS_NAMES, "nonsense").is_err());
+        assert!(notify_mask("nonsense").is_err());
     }
 
     #[test]

@@ -24,28 +24,9 @@ use params::decl::submission::CLEANUP_SERVICE_NAME;
 use params::{Config, ConfigError};
 use std::time::Duration;
 
-/// notify_classes bits (Postfix's `MAIL_ERROR_*`).
-pub mod error_class {
-    /// Non-delivery notices.
-    pub const BOUNCE: u32 = 1 << 6;
-    /// Undeliverable non-delivery notices.
-    pub const TWO_BOUNCE: u32 = 1 << 7;
-    /// Delay notices.
-    pub const DELAY: u32 = 1 << 8;
-}
-
-/// notify_classes names and bits (`mail_error_masks`); the classes the bounce service
-/// does not act on still have to parse.
-const ERROR_MASKS: &[(&str, u32)] = &[
-    ("bounce", error_class::BOUNCE),
-    ("2bounce", error_class::TWO_BOUNCE),
-    ("data", 1 << 5),
-    ("delay", error_class::DELAY),
-    ("policy", 1 << 0),
-    ("protocol", 1 << 1),
-    ("resource", 1 << 3),
-    ("software", 1 << 2),
-];
+/// notify_classes bits (Postfix's `MAIL_ERROR_*`): the bounce service acts on bounce,
+/// 2bounce and delay.
+pub use global::chat_notify::mail_error as error_class;
 
 /// The bounce service's settings.
 pub struct Settings {
@@ -97,8 +78,8 @@ impl Settings {
     /// Reads the settings; a bad value is a configuration error.
     pub fn from_config(config: &Config) -> Result<Settings, ConfigError> {
         let notify = config.str(&NOTIFY_CLASSES)?;
-        let notify_mask = util::name_mask::name_mask(NOTIFY_CLASSES.name, ERROR_MASKS, &notify)
-            .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+        let notify_mask =
+            global::chat_notify::notify_mask(&notify).unwrap_or_else(|e| log::msg_fatal!("{e}"));
         let hfrom = config.str(&HEADER_FROM_FORMAT)?;
         let std_from = match hfrom.as_str() {
             "standard" => true,
