@@ -619,15 +619,15 @@ fn send_utf8(mx: &Instance, to: &str, subject: &str) {
 }
 
 /// A UTF-8 recipient to a server without SMTPUTF8 bounces; an ASCII one with SMTPUTF8
-/// requested goes through. Then smtp_connection_reuse_time_limit = 3s with the
-/// connection kept for 10s: two messages in a row share a connection, a third after
-/// the limit is the last on it, and a fourth opens a new one.
+/// requested goes through. Then smtp_connection_reuse_time_limit = 5s with sessions
+/// kept for 15s: two messages in a row share a connection; a third, sent once the
+/// first connection is past the limit, opens a new one, which the fourth reuses.
 fn run_utf8_reuse(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
     let mut setup = setup(e2e::client::instance("t-71-utf8-reuse", ours, "smtp")?);
     let (mx, port) = (&setup.mx, setup.port);
     mx.set_main_cf("smtp_connection_cache_destinations", "127.0.0.104");
-    mx.set_main_cf("smtp_connection_cache_time_limit", "10s");
-    mx.set_main_cf("smtp_connection_reuse_time_limit", "3s");
+    mx.set_main_cf("smtp_connection_cache_time_limit", "15s");
+    mx.set_main_cf("smtp_connection_reuse_time_limit", "5s");
     mx.write(
         "etc/transport",
         &format!(
@@ -647,7 +647,7 @@ fn run_utf8_reuse(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)>
     await_status(mx, &["ascii@utf8.t71.test"], 60);
     for n in 1..=4 {
         if n == 3 {
-            std::thread::sleep(std::time::Duration::from_secs(4));
+            std::thread::sleep(std::time::Duration::from_secs(7));
         }
         let to = format!("m{n}@reuse.t71.test");
         mx.send(
@@ -679,7 +679,14 @@ fn smtputf8_bounce_and_reuse_time_limit_equal_postfix() {
             .0
             .iter()
             .any(|l| l.contains("SMTPUTF8 is required, but was not offered by host"))
-            && postfix.1.iter().any(|l| l.starts_with("127.0.0.104 #2 ")),
+            && postfix
+                .1
+                .iter()
+                .any(|l| l == "127.0.0.104 #1 RCPT TO:<m2@reuse.t71.test>")
+            && postfix
+                .1
+                .iter()
+                .any(|l| l == "127.0.0.104 #2 RCPT TO:<m3@reuse.t71.test>"),
         "{postfix:#?}"
     );
     assert_eq!(ours.0, postfix.0);
