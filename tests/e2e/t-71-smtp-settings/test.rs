@@ -14,7 +14,8 @@
 //! - smtp_helo_name, smtp_bind_address, and inet_protocols = all with
 //!   smtp_address_preference over a host with A and AAAA (::1) records;
 //! - smtp_host_lookup = native (the chroot's hosts file; the MX lookup still goes to
-//!   DNS) and dns, native;
+//!   DNS) and dns, native; smtp_dns_support_level = disabled (no MX lookup, the hosts
+//!   file only);
 //! - sender_dependent_relayhost_maps (Postfix's trivial-rewrite on Postfix's side);
 //! - the "SMTPUTF8 is required, but was not offered" bounce, and
 //!   smtp_connection_reuse_time_limit (which messages share a connection).
@@ -452,7 +453,8 @@ fn helo_name_bind_address_and_address_families_equal_postfix() {
 }
 
 /// Names in DNS: an MX record whose host is only in the jail's hosts file, and a host
-/// with an A record; native.t71.test is only in the hosts file.
+/// with an A record; native.t71.test is only in the hosts file, and nat2.t71.test is
+/// there too (with another address than its MX host's, for the client without DNS).
 const NATIVE_ZONE: &str = r#"{
     "nat2.t71.test": [["MX", "10 mxnat.t71.test"]],
     "dnsonly.t71.test": [["A", "127.0.0.97"]]
@@ -465,12 +467,13 @@ fn run_native(ours: bool) -> Option<Seen> {
     // The chrooted client's hosts file (nsswitch.conf says files, then dns).
     mx.write(
         "queue/etc/hosts",
-        "127.0.0.1 localhost\n127.0.0.96 native.t71.test\n127.0.0.98 mxnat.t71.test\n",
+        "127.0.0.1 localhost\n127.0.0.96 native.t71.test nat2.t71.test\n127.0.0.98 mxnat.t71.test\n",
     );
     add_services(
         mx,
         "smtpnat unix - - y - - smtp -o smtp_host_lookup=native\n\
-         smtpboth unix - - y - - smtp -o smtp_host_lookup=dns,native\n",
+         smtpboth unix - - y - - smtp -o smtp_host_lookup=dns,native\n\
+         smtpnodns unix - - y - - smtp -o smtp_dns_support_level=disabled\n",
     );
     mx.write(
         "etc/transport",
@@ -481,7 +484,8 @@ fn run_native(ours: bool) -> Option<Seen> {
              d.t71n.test smtpboth:[native.t71.test]:{port}\n\
              e.t71n.test smtp:[native.t71.test]:{port}\n\
              f.t71n.test smtpnat:[nowhere.t71.test]:{port}\n\
-             g.t71n.test smtpboth:nat2.t71.test:{port}\n"
+             g.t71n.test smtpboth:nat2.t71.test:{port}\n\
+             h.t71n.test smtpnodns:nat2.t71.test:{port}\n"
         ),
     );
     let _servers = servers(
@@ -501,6 +505,7 @@ fn run_native(ours: bool) -> Option<Seen> {
             (from, "e@e.t71n.test", "status=bounced"),
             (from, "f@f.t71n.test", "status=bounced"),
             (from, "g@g.t71n.test", "status=sent"),
+            (from, "h@h.t71n.test", "status=sent"),
         ],
     );
     Some((
@@ -529,10 +534,12 @@ fn native_host_lookup_equal_postfix() {
             "dns-only",
             "nowhere",
             "mx-both",
+            "dns disabled",
         ],
         &[
             "relay=native.t71.test[127.0.0.96]:PORT",
             "relay=mxnat.t71.test[127.0.0.98]:PORT",
+            "relay=nat2.t71.test[127.0.0.96]:PORT",
         ],
     );
     assert_eq!(ours.1, postfix.1);
