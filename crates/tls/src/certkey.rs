@@ -187,6 +187,66 @@ pub(crate) fn load_pair(
     certified(chain, key, keys).map_err(|d| fail("private key", key_file, d))
 }
 
+/// A cert file that is its own key file too (the key file's default): Postfix's
+/// `load_mixed_file()`, which takes one key anywhere in the file and the certificates
+/// in their order, with warnings of its own. The error's `text` may hold several lines,
+/// each a warning of its own, and its `detail` is empty where Postfix logs no library
+/// errors. Only the SMTP client uses it so far; smtpd's pairs still go through
+/// [`load_pair`].
+pub(crate) fn load_mixed(file: &str, keys: &dyn KeyProvider) -> Result<ServerKey, CertKeyError> {
+    let lines = |lines: Vec<String>, detail: String| CertKeyError {
+        severity: Severity::Warning,
+        text: lines.join("\n"),
+        detail,
+    };
+    let failed =
+        format!("error loading private keys and certificates from: {file}: disabling TLS support");
+    if let Err(e) = std::fs::File::open(file) {
+        let text = format!("error opening chain file: {file}: {}", sys::os_error(&e));
+        return Err(lines(vec![text], String::new()));
+    }
+    let objects = sections(file).map_err(|detail| {
+        lines(
+            vec![format!("TLS library problem: {detail}"), failed.clone()],
+            String::new(),
+        )
+    })?;
+    let mut key = None;
+    let mut chain = Vec::new();
+    for (n, (kind, der)) in objects.into_iter().enumerate() {
+        if let Some(found) = private_key(kind, der.clone()) {
+            // A second key is passed over (with a warning in Postfix, not fatal).
+            key.get_or_insert((n + 1, found));
+        } else if let Some(cert) = CertificateDer::from_pem(kind, der) {
+            chain.push(cert);
+        }
+    }
+    match (key, chain.is_empty()) {
+        (None, true) => Err(lines(
+            vec![format!("No PEM data in {file}"), failed],
+            String::new(),
+        )),
+        (Some((at, _)), true) => Err(lines(
+            vec![format!("No certs for key at index {at} in {file}"), failed],
+            String::new(),
+        )),
+        (None, false) => Err(lines(
+            vec![format!("No private key found in {file}"), failed],
+            String::new(),
+        )),
+        (Some((at, key)), false) => certified(chain, key, keys).map_err(|detail| {
+            lines(
+                vec![
+                    format!("key at index {at} in {file} does not match next certificate"),
+                    format!("TLS library problem: {detail}"),
+                    failed,
+                ],
+                String::new(),
+            )
+        }),
+    }
+}
+
 /// One smtpd_tls_chain_files entry: each private key followed by its certificates.
 fn load_chain_file(file: &str, keys: &dyn KeyProvider) -> Result<Vec<ServerKey>, String> {
     let mut groups: Vec<(PrivateKeyDer<'static>, Vec<CertificateDer<'static>>)> = Vec::new();

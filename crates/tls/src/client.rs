@@ -163,8 +163,14 @@ fn load_client_certs(
         ("DSA", &settings.dcert_file, &settings.dkey_file),
         ("ECDSA", &files.eccert_file, &files.eckey_file),
     ] {
-        if !cert.is_empty() {
-            let key = if key.is_empty() { cert } else { key };
+        if cert.is_empty() {
+            continue;
+        }
+        // One file for both, as the key file's default makes it: Postfix reads it
+        // otherwise (`load_mixed_file()`).
+        if key.is_empty() || key == cert {
+            out.push(crate::certkey::load_mixed(cert, keys)?);
+        } else {
             out.push(crate::certkey::load_pair(alg, cert, key, keys)?);
         }
     }
@@ -503,11 +509,16 @@ impl ClientTls {
 /// Logs why the CA data cannot be used (`tls_set_ca_certificate_info()`); the engine
 /// is then off.
 fn library_problem(log: LogFn<'_>, e: crate::CertKeyError) {
-    log(e.severity, &e.text);
-    log(
-        Severity::Warning,
-        &format!("TLS library problem: {}", e.detail),
-    );
+    // A mixed cert/key file's error is several warnings, its library detail among them.
+    for line in e.text.lines() {
+        log(e.severity, line);
+    }
+    if !e.detail.is_empty() {
+        log(
+            Severity::Warning,
+            &format!("TLS library problem: {}", e.detail),
+        );
+    }
 }
 
 impl<S: Read + Write> ClientStream<S> {
@@ -1034,6 +1045,28 @@ mod tests {
         let mut both = pair("client.pem", "client.key");
         both.certs.eccert_file = cert("ecdsa.pem");
         both.certs.eckey_file = cert("ecdsa.key");
+        // One file for both: Postfix's mixed-file words.
+        let mixed = |file: &str| ClientSettings {
+            certs: crate::CertKeyFiles {
+                cert_file: file.to_string(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let e = load(&mixed(&cert("client.pem"))).unwrap_err();
+        let file = cert("client.pem");
+        assert_eq!(
+            e.text,
+            format!(
+                "No private key found in {file}\nerror loading private keys and certificates from: {file}: disabling TLS support"
+            )
+        );
+        assert!(e.detail.is_empty());
+        let e = load(&mixed("/nonexistent/x.pem")).unwrap_err();
+        assert_eq!(
+            e.text,
+            "error opening chain file: /nonexistent/x.pem: No such file or directory"
+        );
         let keys = load(&both).unwrap();
         assert_eq!(keys.len(), 2);
         assert_eq!(
