@@ -52,7 +52,7 @@ const fn case(
     }
 }
 
-const CASES: [Case; 14] = [
+const CASES: [Case; 19] = [
     // Client certificates: a pair, a chain file, none.
     case("c-pair", "ccert", "ST", "status=sent"),
     case("c-chain", "cchain", "ST", "status=sent"),
@@ -62,6 +62,14 @@ const CASES: [Case; 14] = [
     case("b-may", "badmay", "ST", "status=sent"),
     case("b-enc", "badenc", "ST", "status=deferred"),
     case("b-mismatch", "mismatch", "ST", "status=sent"),
+    // smtp_tls_key_file left to default to the cert file: the key and the certificate
+    // in one file, a file without a key, a file that is not there, another
+    // certificate's key, an empty file.
+    case("m-ok", "mixok", "ST", "status=sent"),
+    case("m-nokey", "mixnokey", "ST", "status=sent"),
+    case("m-missing", "mixmissing", "ST", "status=sent"),
+    case("m-mismatch", "mixbad", "ST", "status=sent"),
+    case("m-empty", "mixempty", "ST", "status=sent"),
     // Wrapper mode, with a client certificate, and below encrypt.
     case("w-ok", "wrap", "WR", "status=sent"),
     case("w-may", "wrapmay", "WR", "status=deferred"),
@@ -111,6 +119,12 @@ struct Files {
     self_pem: String,
     self_key: String,
     chain: String,
+    /// A file name that is not there.
+    missing: String,
+    /// Another certificate's key, then the client's certificate.
+    mismatched: String,
+    /// An empty file.
+    empty: String,
 }
 
 fn run(ours: bool, files: &Files) -> Option<Run> {
@@ -159,6 +173,35 @@ fn run(ours: bool, files: &Files) -> Option<Run> {
             "mismatch",
             format!(
                 "-o smtp_tls_security_level=may -o smtp_tls_cert_file={cpem} -o smtp_tls_key_file={other_key}"
+            ),
+        ),
+        (
+            "mixok",
+            format!("-o smtp_tls_security_level=encrypt -o smtp_tls_cert_file={chain}"),
+        ),
+        (
+            "mixnokey",
+            format!("-o smtp_tls_security_level=may -o smtp_tls_cert_file={cpem}"),
+        ),
+        (
+            "mixmissing",
+            format!(
+                "-o smtp_tls_security_level=may -o smtp_tls_cert_file={}",
+                files.missing
+            ),
+        ),
+        (
+            "mixbad",
+            format!(
+                "-o smtp_tls_security_level=may -o smtp_tls_cert_file={}",
+                files.mismatched
+            ),
+        ),
+        (
+            "mixempty",
+            format!(
+                "-o smtp_tls_security_level=may -o smtp_tls_cert_file={}",
+                files.empty
             ),
         ),
         (
@@ -323,7 +366,14 @@ fn client_certificates_wrapper_mode_and_loglevel_2_equal_postfix() {
         self_pem,
         self_key,
         chain,
+        missing: dir.join("missing.pem").display().to_string(),
+        mismatched: dir.join("mismatched.pem").display().to_string(),
+        empty: dir.join("empty.pem").display().to_string(),
     };
+    let text = std::fs::read_to_string(test_cert("rsa.key")).unwrap()
+        + &std::fs::read_to_string(test_cert("client.pem")).unwrap();
+    std::fs::write(&files.mismatched, text).unwrap();
+    std::fs::write(&files.empty, "").unwrap();
     let runs = run(false, &files).zip(run(true, &files));
     let _ = std::fs::remove_dir_all(&dir);
     let Some((postfix, ours)) = runs else { return };
