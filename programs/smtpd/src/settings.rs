@@ -236,7 +236,8 @@ impl Settings {
             bare_lf_exclusions: get(global::match_list::from_parameter(
                 config,
                 &s::SMTPD_FORBID_BARE_NEWLINE_EXCLUSIONS,
-                &[Matcher::Hostaddr],
+                // namadr_list: the client's name, then its address.
+                &[Matcher::Hostname, Matcher::Hostaddr],
             )),
             forbid_unauth_pipelining: yes(&s::SMTPD_FORBID_UNAUTH_PIPELINING),
             helo_required: yes(&s::SMTPD_HELO_REQUIRED),
