@@ -46,6 +46,20 @@ pub trait Wire: Read + Write {
     /// Ends TLS cleanly (close_notify) at the end of a session that ended by protocol,
     /// as Postfix's `tls_server_stop()`; nothing without TLS.
     fn shutdown(&mut self) {}
+
+    /// Reads into `buf` what has already arrived, without waiting; 0 when nothing has
+    /// (or at end of file, which the next read finds again). The improper-pipelining
+    /// check needs it: Postfix peeks at the socket (`peekfd()`) when its buffer is
+    /// empty. A transport that cannot tell (TLS, standard input) says 0.
+    fn read_ready(&mut self, _buf: &mut [u8]) -> usize {
+        0
+    }
+
+    /// Whether another process accepted the connection and passed it on (a `pass`
+    /// service behind postscreen), which then did the pre-greeting check itself.
+    fn handed_over(&self) -> bool {
+        false
+    }
 }
 
 /// A network session's transport: the connection as accepted, then inside TLS.
@@ -106,6 +120,17 @@ impl Wire for Link {
         }
     }
 
+    fn read_ready(&mut self, buf: &mut [u8]) -> usize {
+        match self {
+            Link::Plain(s) => s.read_ready(buf),
+            Link::Tls(_) | Link::Gone => 0,
+        }
+    }
+
+    fn handed_over(&self) -> bool {
+        matches!(self, Link::Plain(s) if s.handed_over())
+    }
+
     fn start_tls(&mut self, tls: &ServerTls, peer: &str, timeout: Duration) -> Option<Summary> {
         let socket = match std::mem::replace(self, Link::Gone) {
             Link::Plain(Stream::Tcp(s) | Stream::Passed { socket: s, .. }) => s,
@@ -140,6 +165,29 @@ impl Wire for Stream {
             // Standard input has no deadline (sendmail -bs is interactive).
             Stream::Stdio(..) => Ok(()),
         }
+    }
+
+    fn read_ready(&mut self, buf: &mut [u8]) -> usize {
+        let got = match self {
+            Stream::Tcp(s) | Stream::Passed { socket: s, .. } => {
+                s.set_nonblocking(true).and_then(|()| {
+                    let got = s.read(buf);
+                    s.set_nonblocking(false).and(got)
+                })
+            }
+            Stream::Unix(s) => s.set_nonblocking(true).and_then(|()| {
+                let got = s.read(buf);
+                s.set_nonblocking(false).and(got)
+            }),
+            Stream::Stdio(..) => Ok(0),
+        };
+        // Nothing there yet (WouldBlock) or a broken connection: the next blocking read
+        // tells which.
+        got.unwrap_or(0)
+    }
+
+    fn handed_over(&self) -> bool {
+        matches!(self, Stream::Passed { .. })
     }
 }
 
@@ -291,6 +339,27 @@ impl<W: Wire> SessionIo<W> {
         result.map_err(|e| hangup(&e))
     }
 
+    /// Takes in what the client has already sent, without waiting, when nothing is
+    /// pending: input that arrived in a packet of its own after the last read is early
+    /// all the same.
+    pub fn collect(&mut self) {
+        if !self.input.pending().is_empty() {
+            return;
+        }
+        let mut buf = [0u8; READ_SIZE];
+        let n = self.wire.read_ready(&mut buf);
+        if n > 0 {
+            self.tap.read(&buf[..n]);
+            self.received += n as u64;
+            self.input.push(&buf[..n]);
+        }
+    }
+
+    /// Whether the connection was passed on by another process (see [`Wire::handed_over`]).
+    pub fn handed_over(&self) -> bool {
+        self.wire.handed_over()
+    }
+
     /// Sends what is queued, then waits for more client input.
     pub fn fill(&mut self) -> Result<(), Hangup> {
         self.flush()?;
@@ -385,6 +454,41 @@ mod tests {
         );
         assert_eq!(io.wire.written, b"220 2.0.0 Ready to start TLS\r\n");
         assert!(io.input.pending().is_empty());
+    }
+
+    /// Early input is taken in without waiting, and only when nothing is pending.
+    #[test]
+    fn collect_takes_what_arrived_without_waiting() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let stream = Stream::Tcp(server);
+        assert!(!stream.handed_over());
+        let mut io = SessionIo::new(stream, Duration::from_secs(5), Tap::new("x[1.2.3.4]"));
+        let started = std::time::Instant::now();
+        io.collect();
+        assert!(io.input.pending().is_empty());
+        assert!(started.elapsed() < Duration::from_secs(1), "collect waited");
+        client.write_all(b"EHLO x\r\n").unwrap();
+        let arrived = (0..200).any(|_| {
+            io.collect();
+            std::thread::sleep(Duration::from_millis(10));
+            !io.input.pending().is_empty()
+        });
+        assert!(arrived);
+        assert_eq!(io.input.pending(), b"EHLO x\r\n");
+        client.write_all(b"QUIT\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        io.collect();
+        assert_eq!(
+            io.input.pending(),
+            b"EHLO x\r\n",
+            "read while input was pending"
+        );
+        // The stream blocks again: the next fill waits for and gets the rest.
+        assert_eq!(io.fill(), Ok(()));
+        assert_eq!(io.input.pending(), b"EHLO x\r\nQUIT\r\n");
+        assert_eq!(io.received, 14);
     }
 
     #[test]

@@ -125,12 +125,14 @@ impl<'a, W: Wire> Session<'a, W> {
         } else {
             (None, anvil)
         };
+        // By name or address, as Postfix's namadr_list_match().
         let excluded = settings
             .bare_lf_exclusions
-            .matches(&[&peer.addr])
+            .matches(&[&peer.name, &peer.addr])
             .unwrap_or(false);
         Session {
-            bare_lf: settings.bare_lf.for_client(excluded, false),
+            // A stand-alone session (sendmail -bs) has no server address.
+            bare_lf: settings.bare_lf.for_client(excluded, peer.server.is_none()),
             settings,
             checker,
             peer,
@@ -178,6 +180,9 @@ impl<'a, W: Wire> Session<'a, W> {
                 return Ok(());
             }
             self.sasl_activate();
+            if self.talked_first() {
+                return Ok(());
+            }
             self.greet();
             self.commands()
         });
@@ -207,6 +212,26 @@ impl<'a, W: Wire> Session<'a, W> {
             anvil.disconnect(&self.peer.addr);
         }
         log_line::disconnect(&self.peer.namaddr, &self.stats.format());
+    }
+
+    /// A client that talks before the greeting: logged and flagged for
+    /// `reject_unauth_pipelining`; with `smtpd_forbid_unauth_pipelining` refused with
+    /// 554 instead of a greeting (true). Not checked in stand-alone mode, after the
+    /// wrapper-mode handshake, or for a connection postscreen passed on, as in Postfix.
+    fn talked_first(&mut self) -> bool {
+        if self.stand_alone() || self.tls.is_some() || self.io.handed_over() {
+            return false;
+        }
+        self.io.collect();
+        let notice = self.pipelining.check_connect(self.io.input.pending());
+        let early = notice.is_some();
+        self.ill_pipelining |= early;
+        self.note(notice);
+        if early && self.settings.forbid_unauth_pipelining {
+            self.send(&smtp_proto::sync_reply());
+            self.closed = true;
+        }
+        self.closed
     }
 
     /// The banner, or the refusal of a client that `smtpd_client_restrictions` rejects
@@ -466,7 +491,8 @@ impl<'a, W: Wire> Session<'a, W> {
         self.chat.command(&self.settings.notify, &text);
         self.note(too_long);
         if bare_lf && self.bare_lf.rejects() {
-            self.stage = Stage::After(verb_name(&text));
+            // Before the command is parsed: the log line names the previous one (or
+            // CONNECT), Postfix's state->where.
             self.whatsup("reject", "bare <LF> received");
             let reply =
                 smtp_proto::bare_lf_reply(self.settings.bare_lf_code, &self.settings.myhostname);
@@ -505,13 +531,23 @@ impl<'a, W: Wire> Session<'a, W> {
             return Ok(());
         }
         self.stage = Stage::After(verb.name());
-        let notice = self
-            .pipelining
-            .check(verb, self.esmtp, self.io.input.pending());
+        // Postfix does not check a stand-alone session (sendmail -bs): its input is a
+        // file or a pipe, read ahead by design.
+        let notice = if self.stand_alone() {
+            None
+        } else {
+            if !self.pipelining.flagged() && (!self.esmtp || verb.ends_pipeline_group()) {
+                self.io.collect();
+            }
+            self.pipelining
+                .check(verb, self.esmtp, self.io.input.pending())
+        };
         let early = notice.is_some();
         self.ill_pipelining |= early;
         self.note(notice);
         if early && self.settings.forbid_unauth_pipelining {
+            // Attempted, as Postfix counts a command once it is looked up.
+            self.stats.count(Some(verb), false);
             self.send(&smtp_proto::sync_reply());
             self.closed = true;
             return Ok(());
@@ -641,21 +677,6 @@ fn policy_reject(reply: String) -> Reject {
         notice: None,
         counts_as_error: true,
     }
-}
-
-/// The command word of a line, upper case, for `reject:` lines of commands that never
-/// parsed.
-fn verb_name(line: &[u8]) -> &'static str {
-    let word: Vec<u8> = line
-        .split(|b| b.is_ascii_whitespace())
-        .next()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    crate::stats::ORDER
-        .into_iter()
-        .map(Verb::name)
-        .find(|name| name.as_bytes() == word.as_slice())
-        .unwrap_or("UNKNOWN")
 }
 
 /// Whether `list` (smtpd_noop_commands, smtpd_forbidden_commands) has the command

@@ -196,6 +196,7 @@ impl<W: Wire> Session<'_, W> {
     /// The session as for a client that has just connected, with what XCLIENT gave
     /// kept, and the new greeting.
     fn restart(&mut self, given: &Given) {
+        let stand_alone = self.stand_alone();
         let peer = &self.peer;
         self.xclient_allowed = listed_client(self.settings.xclient_hosts.as_ref(), peer);
         let excluded = self
@@ -203,7 +204,7 @@ impl<W: Wire> Session<'_, W> {
             .bare_lf_exclusions
             .matches(&[&peer.name, &peer.addr])
             .unwrap_or(false);
-        self.bare_lf = self.settings.bare_lf.for_client(excluded, false);
+        self.bare_lf = self.settings.bare_lf.for_client(excluded, stand_alone);
         // The new client is counted from here on (and its connection ends with the
         // session), unless it may use XCLIENT too.
         let counts = self
