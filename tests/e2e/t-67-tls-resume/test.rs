@@ -257,6 +257,12 @@ fn compare_tlsmgr(systems: &[Instance; 2]) {
 
 const FIRST_THEN_AGAIN: &[&str] = &["fresh", "resume"];
 
+/// A session cache for smtpd, in a table type both systems have.
+const CACHE: (&str, &str) = (
+    "smtpd_tls_session_cache_database",
+    "btree:${data_directory}/smtpd_scache",
+);
+
 #[test]
 fn tickets_resume_tls13_and_tls12_in_another_process() {
     let Some(systems) = pair("tickets", &[]) else {
@@ -300,11 +306,7 @@ fn the_session_cache_resumes_tls12_without_tickets() {
     if !testkit::require_postfix_table("btree") {
         return;
     }
-    let cache = [(
-        "smtpd_tls_session_cache_database",
-        "btree:${data_directory}/smtpd_scache",
-    )];
-    let Some(systems) = pair("cache", &cache) else {
+    let Some(systems) = pair("cache", &[CACHE]) else {
         return;
     };
     let log = compare(
@@ -333,13 +335,7 @@ fn the_session_cache_resumes_tls12_without_tickets() {
 
 #[test]
 fn a_zero_timeout_turns_resumption_off() {
-    let settings = [
-        ("smtpd_tls_session_cache_timeout", "0"),
-        (
-            "smtpd_tls_session_cache_database",
-            "btree:${data_directory}/smtpd_scache",
-        ),
-    ];
+    let settings = [("smtpd_tls_session_cache_timeout", "0"), CACHE];
     let Some(systems) = pair("off", &settings) else {
         return;
     };
@@ -393,10 +389,6 @@ fn each_smtpd_resumes_through_the_other_systems_tlsmgr() {
     if !testkit::require_postfix_table("btree") {
         return;
     }
-    let cache = [(
-        "smtpd_tls_session_cache_database",
-        "btree:${data_directory}/smtpd_scache",
-    )];
     // Postfix's smtpd with ironpost's tlsmgr, and ironpost's smtpd with Postfix's.
     let swaps = [
         ("postfix-smtpd", daemons(System::Postfix), "tlsmgr", true),
@@ -408,7 +400,7 @@ fn each_smtpd_resumes_through_the_other_systems_tlsmgr() {
         } else {
             list.retain(|d| *d != tlsmgr);
         }
-        let Some(instance) = start(name, &list, &cache) else {
+        let Some(instance) = start(name, &list, &[CACHE]) else {
             return;
         };
         for (version, tickets) in [("1.3", true), ("1.2", true), ("1.2", false)] {
