@@ -175,14 +175,49 @@ fn talk_first(instance: &Instance, source: &str, text: &str) -> String {
     normalize(&String::from_utf8_lossy(&out.stdout))
 }
 
-/// [`talk_first`] against both; the replies and smtpd's log lines must be equal. Only
-/// for an instance's first session: its smtpd starts up with the connection, so the
-/// early input is there when smtpd looks, where an idle smtpd could accept and look
-/// before the client's packet arrives.
+/// Where the client that talks first comes from: its name lookup goes to a DNS server
+/// that never answers (see [`start_slow`]).
+const EARLY: &str = "127.0.0.2";
+
+/// A DNS server on `addr` port 53 that never answers: a client name lookup through it
+/// takes the resolver's whole timeout (two seconds, e2e::dns::resolve_in_jail's).
+fn silent_dns(addr: &str) -> Option<e2e::child::KillOnDrop> {
+    const SCRIPT: &str = "import socket, sys, time\n\
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+        s.bind((sys.argv[1], 53))\n\
+        print('ready', flush=True)\n\
+        time.sleep(3600)\n";
+    let server = e2e::child::spawn_ready(Command::new("python3").args(["-c", SCRIPT, addr]));
+    if server.is_none() {
+        testkit::skip(format!("python3 cannot listen on {addr} port 53"));
+    }
+    server
+}
+
+/// [`start`] for the tests that talk before the greeting: smtpd chrooted on both sides,
+/// resolving through `dns` (a [`silent_dns`]). smtpd looks for early input once, right
+/// after the client name lookup; this lookup taking two seconds for [`EARLY`], the input
+/// is there by then on both sides. Without it, whether the first packet arrived before
+/// smtpd looked would be a race.
+fn start_slow(name: &str, main_cf: &[(&str, &str)], dns: &str) -> Option<Pair> {
+    let mut pair = Pair::prepare(&format!("t69-{name}"), main_cf, &[])?;
+    for instance in [&pair.postfix, &pair.ironpost] {
+        e2e::dns::resolve_in_jail(instance, dns);
+        instance.replace_master_cf_line(
+            |l| l.contains(" inet ") && l.ends_with("smtpd"),
+            "127.0.0.1:@SMTP_PORT@ inet n - y - - smtpd",
+        );
+    }
+    pair.start();
+    Some(pair)
+}
+
+/// [`talk_first`] from [`EARLY`] against both (started by [`start_slow`]); the replies
+/// and smtpd's log lines must be equal.
 #[track_caller]
 fn compare_early(pair: &Pair, name: &str, text: &str) -> String {
-    let theirs = talk_first(&pair.postfix, "127.0.0.1", text);
-    let ours = talk_first(&pair.ironpost, "127.0.0.1", text);
+    let theirs = talk_first(&pair.postfix, EARLY, text);
+    let ours = talk_first(&pair.ironpost, EARLY, text);
     let (their_log, our_log) = (smtpd_log(&pair.postfix), smtpd_log(&pair.ironpost));
     assert_eq!(theirs, ours, "{name}: replies differ");
     assert_eq!(their_log, our_log, "{name}: log lines differ");
@@ -206,10 +241,12 @@ fn long_lines_and_forbidden_pipelining_match_postfix() {
             "check_recipient_access inline:{{user@vmail.e2e.test=HOLD}}",
         ),
     ];
-    let Some(pair) = start("long-lines", &main_cf, &[]) else {
+    let Some(_dns) = silent_dns("127.0.0.179") else {
         return;
     };
-    // See compare_early: the first session of the instance.
+    let Some(pair) = start_slow("long-lines", &main_cf, "127.0.0.179") else {
+        return;
+    };
     let replies = compare_early(&pair, "before the greeting", "EHLO client.example\r\n");
     // No greeting: the refusal instead.
     assert_eq!(
@@ -292,7 +329,10 @@ fn limits_match_postfix() {
         ("smtpd_hard_error_limit", "4"),
         ("smtpd_junk_command_limit", "3"),
     ];
-    let Some(pair) = start("limits", &main_cf, &[]) else {
+    let Some(_dns) = silent_dns("127.0.0.180") else {
+        return;
+    };
+    let Some(pair) = start_slow("limits", &main_cf, "127.0.0.180") else {
         return;
     };
     // Talking first is logged, and with smtpd_forbid_unauth_pipelining = no the session
@@ -350,7 +390,8 @@ fn limits_match_postfix() {
 }
 
 /// Where the DNS servers of the name tests listen, one a test, as the tests of a file
-/// run at the same time (other tests use 127.0.0.140-169).
+/// run at the same time (other tests use 127.0.0.140-169; the silent ones here .179
+/// and .180).
 const DEBUG_DNS_ADDR: &str = "127.0.0.177";
 const NAMES_DNS_ADDR: &str = "127.0.0.178";
 
