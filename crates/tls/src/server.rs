@@ -116,9 +116,15 @@ pub struct ServerTls {
     /// The OpenSSL cipher string of the grade and exclusions, or the warning that
     /// aborts each handshake (`tls_set_ciphers()` runs per session in Postfix).
     cipher_list: Result<String, crate::ciphers::CipherError>,
+    /// What asks tlsmgr's policy, until the first handshake has run it.
+    resumption_setup: std::sync::Mutex<Option<ResumptionSetup>>,
     /// Tickets and tlsmgr's cache, when tlsmgr's policy allows them.
-    resumption: Option<Arc<Resumption>>,
+    resumption: std::sync::Mutex<Option<Arc<Resumption>>>,
 }
+
+/// Sets resumption up, logging through the given function (see
+/// [`ServerTls::set_resumption`]).
+pub type ResumptionSetup = Box<dyn FnOnce(LogFn<'_>) -> Option<Resumption> + Send>;
 
 /// A failed handshake (already logged).
 #[derive(Debug)]
@@ -235,14 +241,28 @@ impl ServerTls {
             ask_ccert: settings.ask_ccert || settings.req_ccert,
             req_ccert: settings.req_ccert && settings.level == SecurityLevel::Encrypt,
             loglevel: settings.loglevel,
-            resumption: None,
+            resumption_setup: std::sync::Mutex::new(None),
+            resumption: std::sync::Mutex::new(None),
         })
     }
 
-    /// Turns on session resumption (Postfix asks tlsmgr's policy in
-    /// `tls_server_init()`; without this, sessions are never resumed).
-    pub fn set_resumption(&mut self, resumption: Resumption) {
-        self.resumption = Some(Arc::new(resumption));
+    /// Turns on session resumption: `setup` asks tlsmgr's policy and makes the
+    /// [`Resumption`], at the first handshake of the process. Postfix asks in
+    /// `tls_server_init()`; asking only when a client wants TLS spares tlsmgr (and its
+    /// warnings, when it is missing) the processes that never do, and `smtpd -W`.
+    /// Without this, sessions are never resumed.
+    pub fn set_resumption(&mut self, setup: ResumptionSetup) {
+        self.resumption_setup = std::sync::Mutex::new(Some(setup));
+    }
+
+    /// The resumption state, made by the setup on first use.
+    fn resumption(&self, log: LogFn<'_>) -> Option<Arc<Resumption>> {
+        let setup = lock(&self.resumption_setup).take();
+        let mut resumption = lock(&self.resumption);
+        if let Some(setup) = setup {
+            *resumption = setup(log).map(Arc::new);
+        }
+        resumption.clone()
     }
 
     /// Whether smtpd must end a session without a trusted client certificate
@@ -338,7 +358,7 @@ impl ServerTls {
         let cipher_list =
             crate::ciphers::log_cipher_list(&self.cipher_list, peer, self.loglevel >= 2, &mut *log)
                 .map_err(|e| HandshakeError(std::io::Error::other(e.0)))?;
-        let resume = self.resumption.as_ref().map(|r| r.session(peer));
+        let resume = self.resumption(&mut *log).map(|r| r.session(peer));
         let (config, rec) = self
             .session_config(cipher_list, resume.as_ref())
             .map_err(|e| fail(log, std::io::Error::other(e)))?;
@@ -410,4 +430,8 @@ fn resumed_signature(key: &crate::der::PublicKey) -> crate::Signature {
         algorithm: crate::names::signature(scheme, key).0,
         digest: None,
     }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -6,9 +6,10 @@
 //! maps them. An engine that cannot be set up (a missing key...) has already logged
 //! Postfix's warning: TLS is then off for the process and STARTTLS is not offered.
 //!
-//! Session resumption goes through tlsmgr ([`Tlsmgr`], Postfix's `tls/tls_mgr.c`):
-//! once the engine is up, smtpd asks tlsmgr's policy for the `smtpd` cache; tickets
-//! and the session cache are then on as tlsmgr and tls_session_ticket_cipher allow.
+//! Session resumption goes through tlsmgr ([`Tlsmgr`], Postfix's `tls/tls_mgr.c`): at
+//! the process's first STARTTLS, smtpd asks tlsmgr's policy for the `smtpd` cache;
+//! tickets and the session cache are then on as tlsmgr and tls_session_ticket_cipher
+//! allow.
 //! Without tlsmgr, Postfix's smtpd turns TLS off for want of entropy; ironpost's needs
 //! none from it and only goes without resumption, after Postfix's two warnings.
 
@@ -215,16 +216,11 @@ pub fn from_config(config: &Config) -> TlsSetup {
             .explicit("service_name")
             .unwrap_or("smtpd")
             .to_string();
-        let resumption = Resumption::new(
-            Arc::new(Tlsmgr::new(config)),
-            "smtpd",
-            text(&m::TLS_SESSION_TICKET_CIPHER).trim(),
-            &serverid,
-            &mut |sev, text| log::write(sev, text),
-        );
-        if let Some(resumption) = resumption {
-            engine.set_resumption(resumption);
-        }
+        let cipher = text(&m::TLS_SESSION_TICKET_CIPHER).trim().to_string();
+        let tlsmgr = Tlsmgr::new(config);
+        engine.set_resumption(Box::new(move |log| {
+            Resumption::new(Arc::new(tlsmgr), "smtpd", &cipher, &serverid, log)
+        }));
     }
     let timeout = config
         .time(&t::SMTPD_STARTTLS_TIMEOUT)
