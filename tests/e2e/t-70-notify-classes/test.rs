@@ -7,8 +7,9 @@
 //! a policy refusal (relaying from outside mynetworks). With notify_classes = protocol,
 //! policy, resource, software each session brings the postmaster one "SMTP server:
 //! errors from" notice; the notices must be equal line by line once queue ids, times and
-//! message ids are masked. With the default notify_classes (resource, software) the same
-//! sessions bring nothing.
+//! message ids are masked. A third session runs into smtpd_hard_error_limit, and its
+//! notice says so ("Session aborted, reason: too many errors"). With the default
+//! notify_classes (resource, software) the same sessions bring nothing.
 //!
 //! smtp: the same message from an instance with Postfix's SMTP client and from one with
 //! ironpost's, to a relay (smtp-sink) that answers RCPT with 502, a code no RCPT expects:
@@ -85,11 +86,21 @@ fn policy_error() -> Vec<(&'static str, usize)> {
     ]
 }
 
+/// A session that ends with smtpd_hard_error_limit (5 here): the notice says why.
+fn too_many_errors() -> Vec<(&'static str, usize)> {
+    let mut steps = vec![("EHLO client.example\r\n", 1)];
+    steps.extend(["BOGUS\r\n"; 4].map(|line| (line, 1)));
+    // The fifth error's reply, then the 421.
+    steps.push(("BOGUS\r\n", 2));
+    steps
+}
+
 /// Both smtpd instances with `notify_classes` (None: the default), started.
 fn smtpd_pair(name: &str, notify_classes: Option<&str>) -> Option<Pair> {
     let mut main_cf = vec![
         ("mynetworks", "127.0.0.1/32"),
         ("error_notice_recipient", USER),
+        ("smtpd_hard_error_limit", "5"),
     ];
     if let Some(classes) = notify_classes {
         main_cf.push(("notify_classes", classes));
@@ -109,6 +120,8 @@ fn smtpd_notices_equal_postfix_s() {
     assert_same_notices(&pair.postfix, &pair.ironpost, subject, 1);
     pair.compare("policy refusal", "127.0.0.2", &policy_error());
     assert_same_notices(&pair.postfix, &pair.ironpost, subject, 2);
+    pair.compare("too many errors", "127.0.0.1", &too_many_errors());
+    assert_same_notices(&pair.postfix, &pair.ironpost, subject, 3);
     let all = notices(&pair.ironpost, subject).join("\n");
     for needle in [
         " In:  BOGUS command",
@@ -117,6 +130,7 @@ fn smtpd_notices_equal_postfix_s() {
         // defer_unauth_destination, in the default smtpd_relay_restrictions.
         " Out: 454 4.7.1 <someone@elsewhere.example>: Relay access denied",
         "Transcript of session follows.",
+        "Session aborted, reason: too many errors",
         "For other details, see the local mail logfile",
     ] {
         assert!(all.contains(needle), "no \"{needle}\" in\n{all}");
