@@ -439,24 +439,33 @@ impl ClientTls {
         }
         let mut conn = rustls::ClientConnection::new(Arc::new(config), name)
             .map_err(|e| fail(log, io::Error::other(e)))?;
+        // The verification trace (`tls_verify_certificate_callback()`), logged once
+        // the handshake is over or has failed: the log function cannot go into the
+        // verifier.
+        let flush_trace = |log: LogFn<'_>| {
+            let lines = std::mem::take(&mut *depth_lines.lock().unwrap_or_else(|e| e.into_inner()));
+            for line in lines {
+                log(Severity::Info, &line);
+            }
+        };
         let mut io = io;
         while conn.is_handshaking() {
             match conn.complete_io(&mut io) {
                 Ok((0, 0)) if conn.is_handshaking() => {
+                    flush_trace(log);
                     return Err(fail(
                         log,
                         io::Error::new(io::ErrorKind::UnexpectedEof, "lost connection"),
                     ));
                 }
                 Ok(_) => {}
-                Err(e) => return Err(fail(log, e)),
+                Err(e) => {
+                    flush_trace(log);
+                    return Err(fail(log, e));
+                }
             }
         }
-        // The verification trace (`tls_verify_certificate_callback()`), logged once
-        // the handshake is over: the log function cannot go into the verifier.
-        for line in std::mem::take(&mut *depth_lines.lock().unwrap_or_else(|e| e.into_inner())) {
-            log(Severity::Info, &line);
-        }
+        flush_trace(log);
         let mut summary = rec.summary(&conn, false, Digest::Sha256);
         // The recorder's client signature is the peer's (smtpd's view); here it is ours,
         // logged at TLS 1.3 only, as the server's.
