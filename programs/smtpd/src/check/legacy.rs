@@ -52,17 +52,28 @@ impl Legacy {
     }
 }
 
+/// Says, the first time in this process (`warned`), that restriction `name` will be
+/// removed and what to use `instead`.
+fn deprecated(warned: &mut bool, mail_name: &str, name: &str, instead: &str) {
+    if !*warned {
+        *warned = true;
+        log::msg_warn!(
+            "support for restriction \"{name}\" will be removed from {mail_name}; \
+             use \"{instead}\" instead"
+        );
+    }
+}
+
 impl Checker {
     /// `check_relay_domains`: Permit or a refusal once there is a recipient.
     pub(super) fn check_relay_domains(&mut self, facts: &Facts) -> Verdict {
-        if !self.legacy.relay_warned {
-            self.legacy.relay_warned = true;
-            log::msg_warn!(
-                "support for restriction \"check_relay_domains\" will be removed from {}; \
-                 use \"reject_unauth_destination\" instead",
-                self.legacy.mail_name
-            );
-        }
+        let legacy = &mut self.legacy;
+        deprecated(
+            &mut legacy.relay_warned,
+            &legacy.mail_name,
+            "check_relay_domains",
+            "reject_unauth_destination",
+        );
         let Some(recipient) = facts.recipient else {
             return Verdict::Dunno;
         };
@@ -86,14 +97,13 @@ impl Checker {
     /// `reject_maps_rbl`: the first list of `maps_rbl_domains` that decides, and its
     /// name for the trace.
     pub(super) fn reject_maps_rbl(&mut self, facts: &Facts) -> (Verdict, Option<String>) {
-        if !self.legacy.rbl_warned {
-            self.legacy.rbl_warned = true;
-            log::msg_warn!(
-                "support for restriction \"reject_maps_rbl\" will be removed from {}; \
-                 use \"reject_rbl_client domain-name\" instead",
-                self.legacy.mail_name
-            );
-        }
+        let legacy = &mut self.legacy;
+        deprecated(
+            &mut legacy.rbl_warned,
+            &legacy.mail_name,
+            "reject_maps_rbl",
+            "reject_rbl_client domain-name",
+        );
         for domain in self.legacy.rbl_domains.clone() {
             let verdict = self.dnsxl(super::rbl::DnsxlKind::RblClient, &domain, facts);
             if verdict != Verdict::Dunno {
