@@ -8,7 +8,8 @@
 //!
 //! - per-stage timeouts (smtp_*_timeout = 2s): a server that says nothing after the
 //!   connection, after EHLO, MAIL, RCPT (with and without PIPELINING), DATA and the
-//!   final dot, and smtp_connect_timeout against a listener whose backlog is full;
+//!   final dot, one that stops reading the message (smtp_data_xfer_timeout), and
+//!   smtp_connect_timeout against a listener whose backlog is full;
 //! - smtp_mx_address_limit and smtp_mx_session_limit over MX hosts with several
 //!   addresses each: which addresses are tried;
 //! - smtp_helo_name, smtp_bind_address, and inet_protocols = all with
@@ -32,7 +33,7 @@ use std::process::{Command, Stdio};
 /// and the peer's address) and command line is written to the transcript as
 /// "ADDR #N LINE".
 const SERVER: &str = r#"
-import socket, socketserver, sys, threading
+import socket, socketserver, sys, threading, time
 port, transcript = int(sys.argv[1]), sys.argv[2]
 modes = dict(a.split("=", 1) for a in sys.argv[3:])
 lock = threading.Lock()
@@ -77,6 +78,10 @@ class H(socketserver.StreamRequestHandler):
                 else: self.out("250 2.1.5 Ok")
             elif verb == "DATA":
                 self.out("354 End data with <CR><LF>.<CR><LF>")
+                if mode == "stall-body":
+                    # Read nothing more, however long the client takes to fill its
+                    # buffers; it times out writing.
+                    self.log("STALL"); time.sleep(3600)
                 while True:
                     raw = self.rfile.readline()
                     if not raw: return
@@ -90,6 +95,11 @@ class H(socketserver.StreamRequestHandler):
 class S(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+    def server_bind(self):
+        # A small receive window, so that a server that stops reading soon blocks
+        # the client's writes.
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        socketserver.ThreadingTCPServer.server_bind(self)
 class S6(S):
     address_family = socket.AF_INET6
 keep = []
@@ -220,13 +230,14 @@ fn notices(mx: &Instance, count: usize) -> Vec<String> {
 }
 
 /// The stages at which a server goes silent: domain, server address, mode.
-const STAGES: [(&str, &str, &str); 8] = [
+const STAGES: [(&str, &str, &str); 9] = [
     ("banner.t71.test", "127.0.0.71", "stall-banner"),
     ("ehlo.t71.test", "127.0.0.72", "stall-ehlo"),
     ("mail.t71.test", "127.0.0.73", "stall-mail"),
     ("rcpt.t71.test", "127.0.0.74", "stall-rcpt"),
     ("data.t71.test", "127.0.0.75", "stall-data"),
     ("dot.t71.test", "127.0.0.76", "stall-dot"),
+    ("body.t71.test", "127.0.0.78", "stall-body"),
     ("pipe.t71.test", "127.0.0.77", "stall-rcpt+pipe"),
     ("connect.t71.test", "127.0.0.79", "blackhole"),
 ];
@@ -259,17 +270,30 @@ fn run_timeouts(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
     let mx = &setup.mx;
     let rcpts: Vec<String> = STAGES.iter().map(|(d, _, _)| format!("u@{d}")).collect();
     let rcpts: Vec<&str> = rcpts.iter().map(String::as_str).collect();
-    e2e::client::send_to_many(mx, "stages", &rcpts);
+    let (body, others): (Vec<&str>, Vec<&str>) =
+        rcpts.iter().partition(|r| r.starts_with("u@body."));
+    e2e::client::send_to_many(mx, "stages", &others);
+    // Four megabytes: more than the client's socket buffers take while the server
+    // reads nothing.
+    let big = "import smtplib, sys\n\
+        s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=60)\n\
+        s.sendmail('user@vmail.e2e.test', [sys.argv[2]], 'Subject: big\\r\\n\\r\\n' + ('x' * 76 + '\\r\\n') * 55000)\n\
+        s.quit()\n";
+    let out = Command::new("python3")
+        .args(["-c", big, &mx.smtp_port.to_string(), body[0]])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
     await_status(mx, &rcpts, 60);
-    // The stalled servers see the client hang up.
+    // The stalled servers see the client hang up (but the one that reads no more).
     let closed = || {
         std::fs::read_to_string(&setup.transcript)
             .unwrap_or_default()
             .matches(" CLOSED")
             .count()
-            >= STAGES.len() - 1
+            >= STAGES.len() - 2
     };
-    wait_until(10, closed);
+    wait_until(15, closed);
     Some((
         client_lines(&setup),
         e2e::client::received(&setup.transcript),
@@ -286,6 +310,7 @@ fn stage_timeouts_equal_postfix() {
     };
     for want in [
         "timed out while receiving the initial server greeting",
+        "timed out while sending message body",
         "connect to 127.0.0.79[127.0.0.79]:PORT: Connection timed out",
     ] {
         assert!(
