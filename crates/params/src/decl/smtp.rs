@@ -116,6 +116,9 @@ crate::params! {
     /// The LMTP client: How server addresses are found: dns, native (the system's name service) or
     /// both, in order. The default is dns.
     "lmtp_host_lookup" LMTP_HOST_LOOKUP: Str = "dns";
+    /// The SMTP and LMTP client: No DNS lookups (no MX lookup, hosts through the system's
+    /// name service), when smtp_dns_support_level is empty. The default is no.
+    "disable_dns_lookups" DISABLE_DNS_LOOKUPS: Bool = "no";
     /// The SMTP client: Longer lines of message content are broken with <CR><LF>SPACE; 0 means no
     /// limit. The default is 998.
     "smtp_line_length_limit" SMTP_LINE_LENGTH_LIMIT: Int = "998", min 0;
