@@ -51,7 +51,7 @@ const LEGACY_ZONE: &str = r#"{
 /// check_relay_domains (localhost is in relay_domains, so 127.0.0.1 may relay; the
 /// restriction after it is ignored with a warning, at RCPT and, with two recipients
 /// and so none known, at DATA), reject_maps_rbl over two lists, and every permit logged
-/// (static:all).
+/// (static:all) but one that a DEFER_IF_PERMIT overrules.
 #[test]
 fn legacy_restrictions_match_postfix() {
     let main_cf = [
@@ -69,7 +69,8 @@ fn legacy_restrictions_match_postfix() {
         (
             "smtpd_recipient_restrictions",
             "check_recipient_access inline:{{ok@example.com=OK}, {num@example.com=12345}, \
-             {discard@vmail.e2e.test=DISCARD}}, check_relay_domains, permit",
+             {discard@vmail.e2e.test=DISCARD}, {later@example.com=DEFER_IF_PERMIT wait}}, \
+             check_relay_domains, permit",
         ),
         (
             "smtpd_data_restrictions",
@@ -96,6 +97,8 @@ fn legacy_restrictions_match_postfix() {
         far,
         ("RCPT TO:<ok@example.com>\r\n", 1),
         ("RCPT TO:<num@example.com>\r\n", 1),
+        // The permit that DEFER_IF_PERMIT overrules is not logged.
+        ("RCPT TO:<later@example.com>\r\n", 1),
         ("RCPT TO:<x@relay.e2e.test>\r\n", 1),
         data,
         body,
@@ -127,6 +130,7 @@ fn legacy_restrictions_match_postfix() {
         &replies,
         &[
             "554 5.7.1 <x@example.com>: Recipient address rejected: Relay access denied",
+            "450 4.7.1 <later@example.com>: Recipient address rejected: wait",
             "554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using zen.e2e.test; \
              listed on zen",
             "554 5.7.1 Service unavailable; Client host [127.0.0.3] blocked using \
@@ -141,6 +145,13 @@ fn legacy_restrictions_match_postfix() {
     ];
     assert_has(&pair.postfix.log(), &deprecated);
     assert_has(&pair.ironpost.log(), &deprecated);
+    assert!(
+        !pair
+            .ironpost
+            .log()
+            .contains("Recipient address=later@example.com"),
+        "a permit overruled by DEFER_IF_PERMIT was logged"
+    );
     assert_has(
         &pair.ironpost.log(),
         &[
