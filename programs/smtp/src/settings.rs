@@ -220,12 +220,15 @@ impl Settings {
             lookup_dns = true;
         }
         // Postfix's post_init(): with DNS disabled, hosts are looked up natively only.
-        let dns_enabled = !str(
+        // An empty smtp_dns_support_level leaves it to the older disable_dns_lookups.
+        let level = str(
             &params::decl::smtp_tls::SMTP_DNS_SUPPORT_LEVEL,
             &params::decl::smtp_tls::LMTP_DNS_SUPPORT_LEVEL,
-        )?
-        .trim()
-        .eq_ignore_ascii_case("disabled");
+        )?;
+        let dns_enabled = match level.trim() {
+            "" => !config.bool(&DISABLE_DNS_LOOKUPS)?,
+            level => !level.eq_ignore_ascii_case("disabled"),
+        };
         if !dns_enabled {
             (lookup_dns, lookup_native) = (false, true);
         }

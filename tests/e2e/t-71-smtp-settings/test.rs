@@ -15,8 +15,8 @@
 //! - smtp_helo_name, smtp_bind_address, and inet_protocols = all with
 //!   smtp_address_preference over a host with A and AAAA (::1) records;
 //! - smtp_host_lookup = native (the chroot's hosts file; the MX lookup still goes to
-//!   DNS) and dns, native; smtp_dns_support_level = disabled (no MX lookup, the hosts
-//!   file only);
+//!   DNS) and dns, native; smtp_dns_support_level = disabled and disable_dns_lookups
+//!   (no MX lookup, the hosts file only);
 //! - sender_dependent_relayhost_maps (Postfix's trivial-rewrite on Postfix's side);
 //! - the "SMTPUTF8 is required, but was not offered" bounce, and
 //!   smtp_connection_reuse_time_limit (which messages share a connection).
@@ -498,7 +498,8 @@ fn run_native(ours: bool) -> Option<Seen> {
         mx,
         "smtpnat unix - - y - - smtp -o smtp_host_lookup=native\n\
          smtpboth unix - - y - - smtp -o smtp_host_lookup=dns,native\n\
-         smtpnodns unix - - y - - smtp -o smtp_dns_support_level=disabled\n",
+         smtpnodns unix - - y - - smtp -o smtp_dns_support_level=disabled\n\
+         smtpnodns2 unix - - y - - smtp -o disable_dns_lookups=yes\n",
     );
     mx.write(
         "etc/transport",
@@ -510,7 +511,8 @@ fn run_native(ours: bool) -> Option<Seen> {
              e.t71n.test smtp:[native.t71.test]:{port}\n\
              f.t71n.test smtpnat:[nowhere.t71.test]:{port}\n\
              g.t71n.test smtpboth:nat2.t71.test:{port}\n\
-             h.t71n.test smtpnodns:nat2.t71.test:{port}\n"
+             h.t71n.test smtpnodns:nat2.t71.test:{port}\n\
+             i.t71n.test smtpnodns2:nat2.t71.test:{port}\n"
         ),
     );
     let _servers = servers(
@@ -531,6 +533,7 @@ fn run_native(ours: bool) -> Option<Seen> {
             (from, "f@f.t71n.test", "status=bounced"),
             (from, "g@g.t71n.test", "status=sent"),
             (from, "h@h.t71n.test", "status=sent"),
+            (from, "i@i.t71n.test", "status=sent"),
         ],
     );
     Some((
@@ -560,6 +563,7 @@ fn native_host_lookup_equal_postfix() {
             "nowhere",
             "mx-both",
             "dns disabled",
+            "disable_dns_lookups",
         ],
         &[
             "relay=native.t71.test[127.0.0.96]:PORT",
