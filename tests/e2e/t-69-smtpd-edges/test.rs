@@ -200,14 +200,7 @@ fn silent_dns(addr: &str) -> Option<e2e::child::KillOnDrop> {
 /// is there by then on both sides. Without it, whether the first packet arrived before
 /// smtpd looked would be a race.
 fn start_slow(name: &str, main_cf: &[(&str, &str)], dns: &str) -> Option<Pair> {
-    let mut pair = Pair::prepare(&format!("t69-{name}"), main_cf, &[])?;
-    for instance in [&pair.postfix, &pair.ironpost] {
-        e2e::dns::resolve_in_jail(instance, dns);
-        instance.replace_master_cf_line(
-            |l| l.contains(" inet ") && l.ends_with("smtpd"),
-            "127.0.0.1:@SMTP_PORT@ inet n - y - - smtpd",
-        );
-    }
+    let mut pair = named_pair(name, dns, main_cf, &[])?;
     pair.start();
     Some(pair)
 }
@@ -409,6 +402,18 @@ const ZONE: &str = r#"{
     "forged.e2e-peer.test.rhsbl.e2e.test": [["A", "127.0.0.2"]]
 }"#;
 
+/// The loopback DNS server with [`ZONE`] on `addr`, and the directory of its query
+/// log (for the test to remove); None when the test is skipped.
+fn zone_server(addr: &str) -> Option<(e2e::dns::DnsServer, std::path::PathBuf)> {
+    let dir = std::path::PathBuf::from(format!(
+        "/tmp/ironpost-e2e/t69-dns-{addr}-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = e2e::dns::DnsServer::start(addr, ZONE, &dir.join("queries"))?;
+    Some((server, dir))
+}
+
 /// A pair prepared for client names from the loopback zone: smtpd chrooted on both,
 /// resolving through the jail's resolv.conf (our DNS server), not started.
 fn named_pair(
@@ -460,22 +465,30 @@ fn compare_debug_peers(pair: &Pair, sources: &[(&str, &str, bool)]) {
     }
 }
 
+/// A pair with debug_peer_list `!127.0.0.2, 127.0.0.0/28, e2e-peer.test` and, when
+/// given, `parent`, as parent_domain_matches_subdomains, compared for `sources` by
+/// [`compare_debug_peers`].
+fn debug_peers(name: &str, parent: Option<&str>, sources: &[(&str, &str, bool)]) {
+    let mut main_cf = vec![
+        ("mynetworks", "127.0.0.1/32"),
+        ("debug_peer_list", "!127.0.0.2, 127.0.0.0/28, e2e-peer.test"),
+    ];
+    main_cf.extend(parent.map(|p| ("parent_domain_matches_subdomains", p)));
+    if let Some(mut pair) = named_pair(name, DEBUG_DNS_ADDR, &main_cf, &[]) {
+        pair.start();
+        compare_debug_peers(&pair, sources);
+    }
+}
+
 #[test]
 fn debug_peer_list_matches_postfix() {
-    let log = std::path::PathBuf::from(format!("/tmp/ironpost-e2e/t69-dns-{}", std::process::id()));
-    std::fs::create_dir_all(&log).unwrap();
-    let Some(_dns) = e2e::dns::DnsServer::start(DEBUG_DNS_ADDR, ZONE, &log.join("queries")) else {
+    let Some((_dns, log)) = zone_server(DEBUG_DNS_ADDR) else {
         return;
     };
     // Negation, a network, a name whose parent domain is listed.
-    let list = "!127.0.0.2, 127.0.0.0/28, e2e-peer.test";
-    let main_cf = [("mynetworks", "127.0.0.1/32"), ("debug_peer_list", list)];
-    let Some(mut pair) = named_pair("debug-peer", DEBUG_DNS_ADDR, &main_cf, &[]) else {
-        return;
-    };
-    pair.start();
-    compare_debug_peers(
-        &pair,
+    debug_peers(
+        "debug-peer",
+        None,
         &[
             ("127.0.0.1", "localhost[127.0.0.1]", true),
             ("127.0.0.2", "unknown[127.0.0.2]", false),
@@ -483,20 +496,11 @@ fn debug_peer_list_matches_postfix() {
             ("127.0.0.22", "unknown[127.0.0.22]", false),
         ],
     );
-    drop(pair);
     // Without debug_peer_list in parent_domain_matches_subdomains a domain names itself
     // alone.
-    let main_cf = [
-        ("mynetworks", "127.0.0.1/32"),
-        ("debug_peer_list", list),
-        ("parent_domain_matches_subdomains", "smtpd_access_maps"),
-    ];
-    let Some(mut pair) = named_pair("debug-peer-exact", DEBUG_DNS_ADDR, &main_cf, &[]) else {
-        return;
-    };
-    pair.start();
-    compare_debug_peers(
-        &pair,
+    debug_peers(
+        "debug-peer-exact",
+        Some("smtpd_access_maps"),
         &[
             ("127.0.0.1", "localhost[127.0.0.1]", true),
             ("127.0.0.21", "host.e2e-peer.test[127.0.0.21]", false),
@@ -507,11 +511,6 @@ fn debug_peer_list_matches_postfix() {
 
 #[test]
 fn restrictions_on_client_names_match_postfix() {
-    let log = std::path::PathBuf::from(format!(
-        "/tmp/ironpost-e2e/t69-dns-names-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&log).unwrap();
     let main_cf = [
         ("mynetworks", "127.0.0.1/32"),
         (
@@ -570,7 +569,7 @@ fn restrictions_on_client_names_match_postfix() {
              unknown-reverse@vmail.e2e.test unknown_reverse_class\n",
         ),
     ];
-    let Some(_dns) = e2e::dns::DnsServer::start(NAMES_DNS_ADDR, ZONE, &log.join("queries")) else {
+    let Some((_dns, log)) = zone_server(NAMES_DNS_ADDR) else {
         return;
     };
     let Some(mut pair) = named_pair("names", NAMES_DNS_ADDR, &main_cf, &files) else {
