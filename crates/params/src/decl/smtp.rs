@@ -119,6 +119,9 @@ crate::params! {
     /// The SMTP and LMTP client: No DNS lookups (no MX lookup, hosts through the system's
     /// name service), when smtp_dns_support_level is empty. The default is no.
     "disable_dns_lookups" DISABLE_DNS_LOOKUPS: Bool = "no";
+    /// The SMTP client: A failed MX lookup (not a missing MX record) falls back to the
+    /// domain's own addresses instead of deferring the mail. The default is no.
+    "ignore_mx_lookup_error" IGNORE_MX_LOOKUP_ERROR: Bool = "no";
     /// The SMTP client: Longer lines of message content are broken with <CR><LF>SPACE; 0 means no
     /// limit. The default is 998.
     "smtp_line_length_limit" SMTP_LINE_LENGTH_LIMIT: Int = "998", min 0;
