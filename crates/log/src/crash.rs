@@ -174,18 +174,9 @@ impl<const N: usize> Buf<N> {
         self.len += n;
     }
 
-    fn num(&mut self, mut n: u64) {
+    fn num(&mut self, n: u64) {
         let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.put(&digits[i..]);
+        self.put(crate::decimal::decimal(n, &mut digits).as_bytes());
     }
 
     /// `n` with at least two digits.

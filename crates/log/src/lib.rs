@@ -18,6 +18,7 @@
 //! one session. Code logs verbose detail with `if log::verbose() > 0 { msg_info!(...) }`.
 
 pub mod crash;
+pub mod decimal;
 mod sinks;
 
 pub use crash::work;
