@@ -176,18 +176,8 @@ fn push_decimal(out: &mut String, value: i64) {
     if value < 0 {
         out.push('-');
     }
-    let mut rest = value.unsigned_abs();
     let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+    out.push_str(log::decimal::decimal(value.unsigned_abs(), &mut digits));
 }
 
 /// `later - earlier`, never negative (a clock that jumped back gives 0).

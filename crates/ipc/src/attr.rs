@@ -182,18 +182,9 @@ impl<'a> FromIterator<(&'a [u8], &'a [u8])> for Attrs {
 }
 
 /// Appends `value` in decimal without a `String` of its own (`%u`).
-fn push_decimal(out: &mut Vec<u8>, mut value: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+fn push_decimal(out: &mut Vec<u8>, value: u32) {
+    let mut digits = [0u8; 20];
+    out.extend_from_slice(log::decimal::decimal(value.into(), &mut digits).as_bytes());
 }
 
 /// A number as Postfix's readers take it (`sscanf(text, "%u%c")` in attr_scan0.c and
