@@ -139,22 +139,6 @@ impl Notifier {
     pub fn from_config(config: &Config) -> Result<Notifier, ConfigError> {
         let mask =
             notify_mask(&config.str(&NOTIFY_CLASSES)?).unwrap_or_else(|e| log::msg_fatal!("{e}"));
-        let std_from = match config.str(&HEADER_FROM_FORMAT)?.as_str() {
-            "standard" => true,
-            "obsolete" => false,
-            other => log::msg_fatal!("invalid setting: \"{} = {other}\"", HEADER_FROM_FORMAT.name),
-        };
-        let utf8 = config.bool(&SMTPUTF8_ENABLE)?;
-        let autodetect = smtputf8_autodetect(
-            utf8,
-            &config.str(&SMTPUTF8_AUTODETECT_CLASSES)?,
-            mail_src::NOTIFY,
-        )
-        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
-        let filter = int_filt_flags(
-            &config.str(&INTERNAL_MAIL_FILTER_CLASSES)?,
-            mail_src::NOTIFY,
-        );
         let myhostname = config.str(&MYHOSTNAME)?;
         Ok(Notifier {
             mask,
@@ -163,10 +147,10 @@ impl Notifier {
             mail_name: config.str(&MAIL_NAME)?,
             double_bounce: format!("{}@{myhostname}", config.str(&DOUBLE_BOUNCE_SENDER)?),
             myhostname,
-            std_from,
-            utf8,
+            std_from: std_from(config)?,
+            utf8: config.bool(&SMTPUTF8_ENABLE)?,
             cleanup_service: config.str(&CLEANUP_SERVICE_NAME)?,
-            cleanup_flags: filter | crate::cleanup_user::FLAG_MAP_OK | autodetect,
+            cleanup_flags: post_flags(config, mail_src::NOTIFY)?,
             ipc_timeout: Duration::from_secs(config.time(&IPC_TIMEOUT)? as u64),
         })
     }
@@ -241,6 +225,30 @@ impl Notifier {
         }
         let _ = stream.finish(&[]);
     }
+}
+
+/// header_from_format: true for `standard`, false for `obsolete`; another value is fatal,
+/// as in Postfix.
+pub fn std_from(config: &Config) -> Result<bool, ConfigError> {
+    match config.str(&HEADER_FROM_FORMAT)?.as_str() {
+        "standard" => Ok(true),
+        "obsolete" => Ok(false),
+        other => log::msg_fatal!("invalid setting: \"{} = {other}\"", HEADER_FROM_FORMAT.name),
+    }
+}
+
+/// The cleanup flags of mail the system makes from `source` (a [`mail_src`] bit), as
+/// `post_mail_fopen()` sends them: CLEANUP_FLAG_MASK_INTERNAL, content inspection per
+/// internal_mail_filter_classes, SMTPUTF8 autodetection per smtputf8_autodetect_classes.
+pub fn post_flags(config: &Config, source: u32) -> Result<u32, ConfigError> {
+    let autodetect = smtputf8_autodetect(
+        config.bool(&SMTPUTF8_ENABLE)?,
+        &config.str(&SMTPUTF8_AUTODETECT_CLASSES)?,
+        source,
+    )
+    .unwrap_or_else(|e| log::msg_fatal!("{e}"));
+    let filter = int_filt_flags(&config.str(&INTERNAL_MAIL_FILTER_CLASSES)?, source);
+    Ok(filter | crate::cleanup_user::FLAG_MAP_OK | autodetect)
 }
 
 /// The cleanup flags that send mail the system makes from `source` (a

@@ -6,15 +6,11 @@
 //! any parameter (`mail_conf_lookup_eval`): for those the daemon's configuration is
 //! passed along with each request.
 
-use global::input_transp::{mail_src, smtputf8_autodetect};
+use global::input_transp::mail_src;
 use params::decl::bounce::{
     BACKWARDS_BOUNCE_LOGFILE_COMPATIBILITY, BOUNCE_TEMPLATE_FILE, ENABLE_THREADED_BOUNCES,
-    INTERNAL_MAIL_FILTER_CLASSES,
 };
-use params::decl::cleanup::HEADER_FROM_FORMAT;
-use params::decl::identity::{
-    MAIL_NAME, MYDOMAIN, MYHOSTNAME, SMTPUTF8_AUTODETECT_CLASSES, SMTPUTF8_ENABLE,
-};
+use params::decl::identity::{MAIL_NAME, MYDOMAIN, MYHOSTNAME, SMTPUTF8_ENABLE};
 use params::decl::process::IPC_TIMEOUT;
 use params::decl::queue::{
     BOUNCE_NOTICE_RECIPIENT, BOUNCE_SIZE_LIMIT, DELAY_NOTICE_RECIPIENT, DELAY_WARNING_TIME,
@@ -80,24 +76,8 @@ impl Settings {
         let notify = config.str(&NOTIFY_CLASSES)?;
         let notify_mask =
             global::chat_notify::notify_mask(&notify).unwrap_or_else(|e| log::msg_fatal!("{e}"));
-        let hfrom = config.str(&HEADER_FROM_FORMAT)?;
-        let std_from = match hfrom.as_str() {
-            "standard" => true,
-            "obsolete" => false,
-            other => log::msg_fatal!("invalid setting: \"{} = {other}\"", HEADER_FROM_FORMAT.name),
-        };
         let myhostname = config.str(&MYHOSTNAME)?;
         let smtputf8_enable = config.bool(&SMTPUTF8_ENABLE)?;
-        let autodetect = smtputf8_autodetect(
-            smtputf8_enable,
-            &config.str(&SMTPUTF8_AUTODETECT_CLASSES)?,
-            mail_src::BOUNCE,
-        )
-        .unwrap_or_else(|e| log::msg_fatal!("{e}"));
-        let filter = global::chat_notify::int_filt_flags(
-            &config.str(&INTERNAL_MAIL_FILTER_CLASSES)?,
-            mail_src::BOUNCE,
-        );
         Ok(Settings {
             size_limit: config.int(&BOUNCE_SIZE_LIMIT)?,
             max_queue_time: config.time(&MAXIMAL_QUEUE_LIFETIME)?,
@@ -107,7 +87,7 @@ impl Settings {
             two_bounce_rcpt: config.str(&TWO_BOUNCE_NOTICE_RECIPIENT)?,
             delay_rcpt: config.str(&DELAY_NOTICE_RECIPIENT)?,
             template_file: config.str(&BOUNCE_TEMPLATE_FILE)?,
-            std_from,
+            std_from: global::chat_notify::std_from(config)?,
             threaded: config.bool(&ENABLE_THREADED_BOUNCES)?,
             oldlog_compat: config.bool(&BACKWARDS_BOUNCE_LOGFILE_COMPATIBILITY)?,
             smtputf8_enable,
@@ -117,7 +97,7 @@ impl Settings {
             double_bounce: format!("{}@{myhostname}", config.str(&DOUBLE_BOUNCE_SENDER)?),
             myhostname,
             cleanup_service: config.str(&CLEANUP_SERVICE_NAME)?,
-            cleanup_flags: filter | global::cleanup_user::FLAG_MAP_OK | autodetect,
+            cleanup_flags: global::chat_notify::post_flags(config, mail_src::BOUNCE)?,
             ipc_timeout: Duration::from_secs(config.time(&IPC_TIMEOUT)? as u64),
             layout: global::mail_queue::Layout::from_config(config)?,
         })
