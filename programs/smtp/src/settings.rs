@@ -450,7 +450,7 @@ impl Settings {
                 &SMTP_DEFER_IF_NO_MX_ADDRESS_FOUND,
                 &LMTP_DEFER_IF_NO_MX_ADDRESS_FOUND,
             )?,
-            ignore_mx_lookup_error: false,
+            ignore_mx_lookup_error: config.bool(&IGNORE_MX_LOOKUP_ERROR)?,
             own_addrs: global::resolve_local::interface_addresses(
                 &config.str(&params::decl::identity::INET_INTERFACES)?,
             ),

@@ -325,7 +325,8 @@ fn stage_timeouts_equal_postfix() {
 /// MX hosts with several addresses: five that greet with 421 (sessions that do not
 /// count, so smtp_mx_address_limit = 3 stops the tries), two MX hosts whose servers
 /// put the recipient off with 450 (smtp_mx_session_limit = 2 stops them), and two MX
-/// hosts whose four addresses refuse connections.
+/// hosts whose four addresses refuse connections. A domain whose MX lookup fails
+/// (SERVFAIL), with and without ignore_mx_lookup_error.
 const MX_ZONE: &str = r#"{
     "addrlim.t71.test": [["MX", "10 many421.t71.test"]],
     "many421.t71.test": [["A", "127.0.0.81"], ["A", "127.0.0.82"], ["A", "127.0.0.83"],
@@ -335,7 +336,8 @@ const MX_ZONE: &str = r#"{
     "many450b.t71.test": [["A", "127.0.0.87"], ["A", "127.0.0.88"], ["A", "127.0.0.89"]],
     "refuse.t71.test": [["MX", "10 dead1.t71.test"], ["MX", "20 dead2.t71.test"]],
     "dead1.t71.test": [["A", "127.0.0.91"], ["A", "127.0.0.92"]],
-    "dead2.t71.test": [["A", "127.0.0.93"], ["A", "127.0.0.94"]]
+    "dead2.t71.test": [["A", "127.0.0.93"], ["A", "127.0.0.94"]],
+    "mxfail.t71.test": [["SERVFAIL", ""]]
 }"#;
 
 /// An instance whose smtp services (chrooted) resolve through a DNS server on
@@ -353,6 +355,14 @@ fn run_mx_limits(ours: bool) -> Option<(Vec<Vec<String>>, Vec<String>)> {
     mx.set_main_cf("smtp_mx_session_limit", "2");
     mx.set_main_cf("smtp_randomize_addresses", "no");
     let _dns = with_dns(mx, "127.0.0.171", MX_ZONE)?;
+    add_services(
+        mx,
+        "smtpign unix - - y - - smtp -o ignore_mx_lookup_error=yes\n",
+    );
+    mx.write(
+        "etc/transport",
+        "noign.t71.test smtp:mxfail.t71.test\nign.t71.test smtpign:mxfail.t71.test\n",
+    );
     let mut modes: Vec<String> = (81..=85).map(|n| format!("127.0.0.{n}=421")).collect();
     modes.extend((86..=89).map(|n| format!("127.0.0.{n}=rcpt450")));
     let modes: Vec<&str> = modes.iter().map(String::as_str).collect();
@@ -365,6 +375,8 @@ fn run_mx_limits(ours: bool) -> Option<(Vec<Vec<String>>, Vec<String>)> {
             (from, "a@addrlim.t71.test", "status=deferred"),
             (from, "b@sesslim.t71.test", "status=deferred"),
             (from, "c@refuse.t71.test", "status=deferred"),
+            (from, "d@noign.t71.test", "status=deferred"),
+            (from, "e@ign.t71.test", "status=deferred"),
         ],
     );
     Some((seen, e2e::client::received(&setup.transcript)))
@@ -386,8 +398,14 @@ fn mx_address_and_session_limits_equal_postfix() {
     e2e::client::assert_cases_equal(
         &ours.0,
         &postfix.0,
-        &["addrlim", "sesslim", "refuse"],
-        &["Connection refused"],
+        &[
+            "addrlim",
+            "sesslim",
+            "refuse",
+            "mx error",
+            "mx error ignored",
+        ],
+        &["Connection refused", "type=MX", "type=A"],
     );
     assert_eq!(ours.1, postfix.1);
 }
