@@ -168,22 +168,16 @@ impl Wire for Stream {
     }
 
     fn read_ready(&mut self, buf: &mut [u8]) -> usize {
-        let got = match self {
-            Stream::Tcp(s) | Stream::Passed { socket: s, .. } => {
-                s.set_nonblocking(true).and_then(|()| {
-                    let got = s.read(buf);
-                    s.set_nonblocking(false).and(got)
-                })
-            }
-            Stream::Unix(s) => s.set_nonblocking(true).and_then(|()| {
-                let got = s.read(buf);
-                s.set_nonblocking(false).and(got)
-            }),
-            Stream::Stdio(..) => Ok(0),
+        use std::os::fd::AsRawFd;
+        let fd = match self {
+            Stream::Tcp(s) | Stream::Passed { socket: s, .. } => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Stdio(..) => return 0,
         };
-        // Nothing there yet (WouldBlock) or a broken connection: the next blocking read
-        // tells which.
-        got.unwrap_or(0)
+        // One non-blocking receive; the socket itself stays blocking. Nothing there yet
+        // (EAGAIN) or a broken connection: the next blocking read tells which.
+        let flags = sys::nix::sys::socket::MsgFlags::MSG_DONTWAIT;
+        sys::nix::sys::socket::recv(fd, buf, flags).unwrap_or(0)
     }
 
     fn handed_over(&self) -> bool {
