@@ -13,7 +13,8 @@
 //!    message that the relay defers expires at its first deferral (Postfix:
 //!    qmgr/qmgr_active.c picks var_dsn_queue_time for a null sender); a message with a
 //!    sender stays deferred.
-//! 3. always_bcc: cleanup adds the copy's recipient; both copies are delivered.
+//! 3. always_bcc: cleanup adds the copy's recipient (an alias, so its delivery logs
+//!    orig_to); both copies are delivered.
 
 #[path = "../t-23-qmgr/harness.rs"]
 #[allow(dead_code)]
@@ -255,18 +256,25 @@ fn a_null_sender_message_expires_after_bounce_queue_lifetime_as_with_postfix() {
     compare(null_sender_expiry);
 }
 
-/// Case 3: always_bcc adds a recipient; both copies are delivered.
+/// Case 3: always_bcc adds a recipient (an alias of a mailbox); both copies are
+/// delivered.
 fn always_bcc(system: System) -> Option<Run> {
     let mut mx = instance("t-72-bcc", system)?;
-    mx.set_main_cf("always_bcc", "bcc@vmail.e2e.test");
+    // The copy's address is an alias: its delivery logs orig_to and its
+    // X-Original-To: names the always_bcc address.
+    mx.set_main_cf("always_bcc", "copies@vmail.e2e.test");
+    mx.write("etc/valias", "copies@vmail.e2e.test bcc@vmail.e2e.test\n");
+    mx.set_main_cf("virtual_alias_maps", "texthash:@DIR@/etc/valias");
     start(&mut mx, system);
     submit(&mx, &[USER], "t72-bcc");
     wait_count(&mx, ": removed", 1, 30);
     let mut copies = delivered(&mx, "user");
     copies.extend(delivered(&mx, "bcc"));
     assert_eq!(copies.len(), 2, "{system:?}: {copies:?}");
+    let lines = lines_of(&mx, &PROCESSES);
+    harness::assert_line(&lines, "orig_to=<copies@vmail.e2e.test>");
     Some(Run {
-        steps: vec![lines_of(&mx, &PROCESSES)],
+        steps: vec![lines],
         delivered: copies,
     })
 }
