@@ -22,7 +22,7 @@ mod harness;
 
 use e2e::{Instance, System, wait_until};
 use harness::{FAR, USER, lines_of, queue_files, queue_ids, wait_count, wait_queue};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// The processes whose log lines are compared: everything a message passes through.
 const PROCESSES: [&str; 8] = [
@@ -63,20 +63,14 @@ fn start(mx: &mut Instance, system: System) {
     }
 }
 
-/// `postsuper ARGS` of `system` on the instance, which must succeed.
+/// `postsuper ARGS` of `system` on the instance (named by MAIL_CONFIG), which must
+/// succeed.
 fn postsuper(mx: &Instance, system: System, args: &[&str]) -> Output {
     let program = match system {
         System::Ironpost => mx.dir.join("sbin/postsuper"),
         System::Postfix => "/usr/sbin/postsuper".into(),
     };
-    let out = Command::new(program)
-        .arg("-c")
-        .arg(mx.etc())
-        .args(args)
-        .env_remove("MAIL_CONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = mx.run_with_input(program, args, b"");
     assert!(
         out.status.success(),
         "{system:?} postsuper {args:?}: {}\nlog:\n{}",
