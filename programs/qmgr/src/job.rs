@@ -699,11 +699,8 @@ impl Jobs {
         transport: &str,
     ) -> Option<(String, Entry)> {
         let job = self.job(id);
-        job.peers.retain(|peer| {
-            queues
-                .get(peer)
-                .is_some_and(|q| q.todo.has(id))
-        });
+        job.peers
+            .retain(|peer| queues.get(peer).is_some_and(|q| q.todo.has(id)));
         let at = job.peers.iter().position(|peer| queues[peer].may_take())?;
         job.peers.rotate_left(at + 1);
         let name = job.peers.back().cloned().expect("the peer just chosen");
