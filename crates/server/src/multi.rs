@@ -101,7 +101,6 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
     let mut next_tick = service.tick(&mut daemon).map(|d| Instant::now() + d);
     daemon.create_watchdog(daemon.daemon_timeout);
     loop {
-        sys::watchdog::start();
         let accepting = daemon.max_use == 0 || use_count < daemon.max_use;
         if !accepting && clients.is_empty() {
             break;
@@ -126,6 +125,10 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
             next_tick = service.tick(&mut daemon).map(|d| now + d);
         }
         if buffered.is_empty() && ready.is_empty() {
+            // Once per wait, as Postfix's loop before each turn of its event loop: the
+            // limit covers the wait and the requests it finds ready (an alarm during the
+            // wait ends it, and the next turn starts the limit over).
+            sys::watchdog::start();
             let mut deadline: Option<Instant> = next_tick;
             if clients.is_empty() && daemon.max_idle > 0 {
                 let idle_end = idle_since + Duration::from_secs(daemon.max_idle);
@@ -140,7 +143,13 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
                 }
             }
         }
-        let Some(data) = buffered.pop_front().or_else(|| ready.pop_front()) else {
+        let data = if let Some(data) = buffered.pop_front() {
+            // Served without a wait: a client could keep this up for ever.
+            sys::watchdog::start();
+            data
+        } else if let Some(data) = ready.pop_front() {
+            data
+        } else {
             continue;
         };
         if data == STATUS_DATA {
