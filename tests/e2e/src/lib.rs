@@ -96,12 +96,40 @@ pub fn mixed_system_possible() -> bool {
 
 /// A port nobody listens on right now, on any address: tests listen on 127.0.0.1, on
 /// other 127.0.0.x addresses and on the wildcard address, and a port taken from
-/// 127.0.0.1 alone could be bound on one of those already.
+/// 127.0.0.1 alone could be bound on one of those already. It is chosen below the
+/// kernel's ephemeral range (net.ipv4.ip_local_port_range), so that no outgoing
+/// connection takes it as its source port before the test binds it, and never twice in
+/// one test process.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("0.0.0.0:0")
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    // mta-bench keeps 10000-10099; start above it.
+    const LOW: u16 = 11000;
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    if ephemeral > LOW + 1000 {
+        let span = u32::from(ephemeral - LOW);
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            ^ std::process::id().wrapping_mul(2_654_435_761);
+        for step in 0..span {
+            let port = LOW + ((seed.wrapping_add(step)) % span) as u16;
+            if !given.contains(&port) && std::net::TcpListener::bind(("0.0.0.0", port)).is_ok() {
+                given.insert(port);
+                return port;
+            }
+        }
+    }
+    let port = std::net::TcpListener::bind("0.0.0.0:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .expect("a free port")
+        .expect("a free port");
+    given.insert(port);
+    port
 }
 
 /// A private mail system.
