@@ -20,6 +20,26 @@ pub fn test_cert(name: &str) -> String {
     )
 }
 
+/// A self-signed certificate for `name` (its CN and subjectAltName) with a new RSA key,
+/// written to `dir`/self.pem and self.key: a server no CA vouches for. The files' paths.
+pub fn self_signed(dir: &Path, name: &str) -> (String, String) {
+    let (pem, key) = (dir.join("self.pem"), dir.join("self.key"));
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+        ])
+        .args(["-subj", &format!("/CN={name}"), "-addext"])
+        .arg(format!("subjectAltName=DNS:{name}"))
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&pem)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{out:?}");
+    (pem.display().to_string(), key.display().to_string())
+}
+
 /// One listener of `start`.
 pub struct Listener<'a> {
     /// What its transcript lines start with.

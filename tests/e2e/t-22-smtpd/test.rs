@@ -10,6 +10,7 @@
 
 use e2e::Instance;
 use e2e::smtpd_log::{Pair, delivered, envelopes, smtpd_log};
+use e2e::starttls::test_cert;
 
 /// Settings both instances of the main pair get.
 const MAIN_CF: &[(&str, &str)] = &[
@@ -896,14 +897,6 @@ fn xclient_and_error_transport_match_postfix() {
     let wanted = "550 5.1.1 <x@bounce.e2e.test>: Recipient address rejected: mailbox unavailable";
     assert!(replies.contains(wanted), "{replies}");
     assert_eq!(replies.matches("250 2.1.5 Ok").count(), 2, "{replies}");
-}
-
-/// A certificate of crates/tls's tests.
-fn test_cert(name: &str) -> String {
-    format!(
-        "{}/../../crates/tls/tests/golden/certs/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
 }
 
 /// check_ccert_access: the client certificate's SHA-256 fingerprint, then its public

@@ -28,20 +28,7 @@ fn instance(name: &str, ours: bool) -> Option<Instance> {
 /// A self-signed certificate for mail.example and a CApath directory with the test CA,
 /// under `dir`.
 fn make_certs(dir: &std::path::Path) -> (String, String, String) {
-    let (pem, key) = (dir.join("self.pem"), dir.join("self.key"));
-    let out = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
-        ])
-        .args(["-subj", "/CN=mail.example", "-addext"])
-        .arg("subjectAltName=DNS:mail.example")
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&pem)
-        .output()
-        .expect("openssl");
-    assert!(out.status.success(), "{out:?}");
+    let (pem, key) = e2e::starttls::self_signed(dir, "mail.example");
     let capath = dir.join("capath");
     std::fs::create_dir_all(&capath).unwrap();
     std::fs::copy(test_cert("ca.pem"), capath.join("ca.pem")).unwrap();
@@ -51,8 +38,7 @@ fn make_certs(dir: &std::path::Path) -> (String, String, String) {
         .output()
         .expect("openssl");
     assert!(out.status.success(), "{out:?}");
-    let s = |p: std::path::PathBuf| p.display().to_string();
-    (s(pem), s(key), s(capath))
+    (pem, key, capath.display().to_string())
 }
 
 /// The recipient domains of one run, each with its transport and the status awaited.

@@ -87,26 +87,12 @@ const CASES: [Case; 19] = [
 /// A self-signed certificate for mail.example, and a chain file of the test client's
 /// key and certificate, under `dir`.
 fn make_files(dir: &std::path::Path) -> (String, String, String) {
-    let (pem, key) = (dir.join("self.pem"), dir.join("self.key"));
-    let out = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
-        ])
-        .args(["-subj", "/CN=mail.example", "-addext"])
-        .arg("subjectAltName=DNS:mail.example")
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&pem)
-        .output()
-        .expect("openssl");
-    assert!(out.status.success(), "{out:?}");
+    let (pem, key) = e2e::starttls::self_signed(dir, "mail.example");
     let chain = dir.join("client-chain.pem");
     let text = std::fs::read_to_string(test_cert("client.key")).unwrap()
         + &std::fs::read_to_string(test_cert("client.pem")).unwrap();
     std::fs::write(&chain, text).unwrap();
-    let s = |p: std::path::PathBuf| p.display().to_string();
-    (s(pem), s(key), s(chain))
+    (pem, key, chain.display().to_string())
 }
 
 /// The smtp log lines of one run, case by case in the order logged, normalised; and
