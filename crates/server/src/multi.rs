@@ -30,6 +30,15 @@ impl Client {
         ipc::attr::write(self.io.get_mut(), flavor, attrs).is_ok()
     }
 
+    /// Announces the service's protocol (the `protocol` attribute), as Postfix's
+    /// services greet each new client; false when the client is gone.
+    pub fn announce(&mut self, flavor: ipc::Flavor, protocol: &str) -> bool {
+        self.send(
+            flavor,
+            &ipc::Attrs::new().str(ipc::mail_attr::PROTO, protocol),
+        )
+    }
+
     /// Reads one request; None at end of input or on a protocol error.
     pub fn receive(&mut self, flavor: ipc::Flavor) -> Option<ipc::Attrs> {
         ipc::attr::read(&mut self.io, flavor).ok().flatten()

@@ -26,10 +26,7 @@ struct Anvil {
 
 impl Service for Anvil {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
-        client.send(
-            Flavor::Plain,
-            &Attrs::new().str(mail_attr::PROTO, mail_attr::PROTO_ANVIL),
-        );
+        client.announce(Flavor::Plain, mail_attr::PROTO_ANVIL);
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {

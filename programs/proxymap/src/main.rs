@@ -197,10 +197,7 @@ impl Service for Proxymap {
         if !self.writer {
             self.watch.exit_if_changed();
         }
-        client.send(
-            Flavor::Null,
-            &Attrs::new().str(mail_attr::PROTO, mail_attr::PROTO_PROXYMAP),
-        );
+        client.announce(Flavor::Null, mail_attr::PROTO_PROXYMAP);
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {

@@ -228,10 +228,7 @@ fn no_unix() -> std::io::Error {
 
 impl Service for Scache {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
-        client.send(
-            Flavor::Null,
-            &Attrs::new().str(ipc::mail_attr::PROTO, PROTO_SCACHE),
-        );
+        client.announce(Flavor::Null, PROTO_SCACHE);
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {

@@ -218,10 +218,7 @@ impl Tlsmgr {
 
 impl Service for Tlsmgr {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
-        client.send(
-            Flavor::Null,
-            &Attrs::new().str(ipc::mail_attr::PROTO, PROTO_TLSMGR),
-        );
+        client.announce(Flavor::Null, PROTO_TLSMGR);
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {

@@ -121,10 +121,7 @@ impl TrivialRewrite {
 
 impl Service for TrivialRewrite {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
-        client.send(
-            Flavor::Null,
-            &Attrs::new().str(mail_attr::PROTO, mail_attr::PROTO_TRIVIAL),
-        );
+        client.announce(Flavor::Null, mail_attr::PROTO_TRIVIAL);
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {

@@ -184,10 +184,7 @@ fn status(code: i32) -> Attrs {
 
 impl Service for Verify {
     fn connected(&mut self, _daemon: &mut server::Daemon, client: &mut Client) {
-        client.send(
-            Flavor::Null,
-            &Attrs::new().str(mail_attr::PROTO, global::verify::PROTO_VERIFY),
-        );
+        client.announce(Flavor::Null, global::verify::PROTO_VERIFY);
     }
 
     fn request(&mut self, _daemon: &mut server::Daemon, client: &mut Client) -> bool {
