@@ -39,7 +39,7 @@ pub enum System {
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-pub const IRONPOST_DAEMONS: [&str; 21] = [
+pub const IRONPOST_DAEMONS: [&str; 22] = [
     "master",
     "postlogd",
     "anvil",
@@ -61,6 +61,7 @@ pub const IRONPOST_DAEMONS: [&str; 21] = [
     "flush",
     "verify",
     "scache",
+    "tlsmgr",
 ];
 
 /// An ironpost program, built from the current sources for this test process.
