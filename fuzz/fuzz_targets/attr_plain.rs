@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
     // The lists read cover a prefix of the input, which they reproduce exactly.
     let mut again = Vec::new();
     for attrs in &whole {
-        for (name, value) in &attrs.0 {
+        for (name, value) in attrs.iter() {
             assert!(
                 !name.contains(&b'=') && !name.contains(&b'\n'),
                 "name {name:?}"

@@ -12,7 +12,7 @@ use std::sync::Once;
 /// Whether `flavor` can carry `attrs`: the null flavor ends fields at a null byte and the
 /// list at an empty name; the plain flavor ends fields at a newline and names at '='.
 fn carries(flavor: Flavor, attrs: &Attrs) -> bool {
-    attrs.0.iter().all(|(name, value)| match flavor {
+    attrs.iter().all(|(name, value)| match flavor {
         Flavor::Null => !name.is_empty() && !name.contains(&0) && !value.contains(&0),
         Flavor::Plain => !name.contains(&b'\n') && !name.contains(&b'=') && !value.contains(&b'\n'),
     })
@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
                         input.position() > before,
                         "{flavor:?}: a list from no input"
                     );
-                    assert!(attrs.0.len() <= attr::MAX_ATTRS);
+                    assert!(attrs.len() <= attr::MAX_ATTRS);
                     round_trip(Flavor::Null, &attrs);
                     round_trip(Flavor::Plain, &attrs);
                 }
