@@ -553,7 +553,7 @@ pub static RULES: &[Rule] = &[
             "warning: problem talking to server private/tlsmgr: {error}",
             "warning: no entropy for TLS key generation: disabling TLS support",
         ],
-        cause: "the TLS daemons cannot reach tlsmgr (master.cf has no tlsmgr service), so TLS is disabled",
+        cause: "the TLS daemons cannot reach tlsmgr (master.cf has no tlsmgr service): Postfix's turn TLS off, ironpost's keep it without session resumption",
         remedy: "add \"tlsmgr unix - - n 1000? 1 tlsmgr\" to master.cf (postconf -M tlsmgr/unix shows it is missing); postfix reload",
         explains: &[
             "tls-no-certs",
