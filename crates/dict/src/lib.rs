@@ -72,6 +72,18 @@ impl Default for Flags {
 }
 
 impl Flags {
+    /// A daemon's own cache table (verify's address_verify_map, tlsmgr's session
+    /// caches): keys as given, last write wins, null-terminated as Postfix's writers
+    /// store them.
+    pub fn cache() -> Flags {
+        Flags {
+            fold_fix: false,
+            duplicates: Duplicates::Replace,
+            utf8: true,
+            nul: Nul::Default,
+        }
+    }
+
     /// A key as fixed-string tables store and look it up.
     pub fn fold(&self, key: &str) -> String {
         if !self.fold_fix {

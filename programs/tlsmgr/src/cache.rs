@@ -11,20 +11,10 @@
 //! update.
 
 use dict::build::{Builder, Mode};
-use dict::{DictError, Duplicates, Flags, Nul};
+use dict::{DictError, Flags};
 
 /// Postfix's `offsetof(TLS_SCACHE_ENTRY, session)`: the time stamp before the session.
 const STAMP_LEN: usize = 8;
-
-/// Keys as given, last write wins, stored null-terminated as Postfix's writers do.
-fn flags() -> Flags {
-    Flags {
-        fold_fix: false,
-        duplicates: Duplicates::Replace,
-        utf8: true,
-        nul: Nul::Default,
-    }
-}
 
 /// An open session cache.
 pub struct Cache {
@@ -58,7 +48,7 @@ impl Cache {
                 "open dictionary: expecting \"type:name\" form instead of \"{spec}\""
             ))
         })?;
-        Builder::new(kind, name, Mode::Rebuild, flags())?.finish()?;
+        Builder::new(kind, name, Mode::Rebuild, Flags::cache())?.finish()?;
         Ok(Cache {
             label,
             spec: spec.to_string(),
@@ -71,7 +61,7 @@ impl Cache {
     }
 
     fn get(&self, id: &str) -> Option<String> {
-        match dict::open(&self.spec, flags()).and_then(|d| d.lookup(id)) {
+        match dict::open(&self.spec, Flags::cache()).and_then(|d| d.lookup(id)) {
             Ok(value) => value,
             Err(e) => {
                 log::msg_warn!("{} TLS cache: {e}", self.label);
@@ -107,7 +97,7 @@ impl Cache {
         let mut entry = now.to_ne_bytes().to_vec();
         entry.extend_from_slice(session);
         let stored =
-            Builder::new(&self.kind, &self.name, Mode::Insert, flags()).and_then(|mut b| {
+            Builder::new(&self.kind, &self.name, Mode::Insert, Flags::cache()).and_then(|mut b| {
                 b.add(id, &hex(&entry));
                 b.finish()
             });
@@ -164,7 +154,7 @@ impl Cache {
         if !self.walk.is_empty() {
             return;
         }
-        match dict::open(&self.spec, flags()).and_then(|d| d.entries()) {
+        match dict::open(&self.spec, Flags::cache()).and_then(|d| d.entries()) {
             Ok(entries) => {
                 // Walked from the end of the list: the first key is examined first.
                 self.walk = entries
@@ -247,7 +237,7 @@ mod tests {
             "lmdb",
             &format!("{}/scache", dir.display()),
             Mode::Insert,
-            flags(),
+            Flags::cache(),
         )
         .map(|mut b| {
             b.add("bad", "XYZ");

@@ -10,7 +10,7 @@
 //! address_verify_map the entries live in the process's memory.
 
 use dict::build::{Builder, Mode};
-use dict::{DictError, Duplicates, Flags, Nul};
+use dict::{DictError, Flags};
 use global::deliver_request::{DEL_RCPT_STAT_BOUNCE, DEL_RCPT_STAT_DEFER, DEL_RCPT_STAT_OK};
 use global::verify_clnt::DEL_RCPT_STAT_TODO;
 use std::collections::{BTreeMap, BTreeSet};
@@ -131,17 +131,6 @@ pub enum Store {
     Memory(BTreeMap<String, String>),
 }
 
-/// How the verify table is opened: keys as given (no case folding), last write wins,
-/// null-terminated as Postfix's writers store them.
-fn flags() -> Flags {
-    Flags {
-        fold_fix: false,
-        duplicates: Duplicates::Replace,
-        utf8: true,
-        nul: Nul::Default,
-    }
-}
-
 impl Store {
     /// The store for `type:name` (already redirected); the file is created when missing.
     pub fn open(spec: &str) -> Result<Store, DictError> {
@@ -154,10 +143,10 @@ impl Store {
             ))
         })?;
         // A missing file is created empty; an existing one is left as it is.
-        if dict::try_open(spec, flags()).is_err() {
-            Builder::new(kind, name, Mode::Rebuild, flags())?.finish()?;
+        if dict::try_open(spec, Flags::cache()).is_err() {
+            Builder::new(kind, name, Mode::Rebuild, Flags::cache())?.finish()?;
         }
-        dict::open(spec, flags())?;
+        dict::open(spec, Flags::cache())?;
         Ok(Store::Table {
             kind: kind.to_string(),
             name: name.to_string(),
@@ -173,7 +162,7 @@ impl Store {
         match self {
             Store::Memory(map) => Ok(map.get(key).cloned()),
             Store::Table { kind, name } => {
-                dict::open(&Store::spec(kind, name), flags())?.lookup(key)
+                dict::open(&Store::spec(kind, name), Flags::cache())?.lookup(key)
             }
         }
     }
@@ -186,7 +175,7 @@ impl Store {
                 Ok(())
             }
             Store::Table { kind, name } => {
-                let mut builder = Builder::new(kind, name, Mode::Insert, flags())?;
+                let mut builder = Builder::new(kind, name, Mode::Insert, Flags::cache())?;
                 builder.add(key, value);
                 builder.finish()
             }
@@ -210,7 +199,7 @@ impl Store {
     pub fn entries(&self) -> Result<Vec<(String, String)>, DictError> {
         let all = match self {
             Store::Memory(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            Store::Table { kind, name } => dict::open(&Store::spec(kind, name), flags())?
+            Store::Table { kind, name } => dict::open(&Store::spec(kind, name), Flags::cache())?
                 .entries()?
                 .unwrap_or_default(),
         };
