@@ -11,8 +11,9 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::path::Path;
+use std::rc::Rc;
 
-use crate::hosts::Hosts;
+use crate::hosts::HostsFile;
 use crate::inet_proto::InetProtocols;
 use crate::lookup::{Checks, ReqFlags};
 use crate::resolver::{ResFlags, Resolver};
@@ -91,20 +92,24 @@ pub trait HostDb {
 
 /// The hosts file, then DNS.
 pub struct FilesDns<'a> {
-    hosts: Hosts,
+    hosts: Rc<HostsFile>,
     resolver: &'a Resolver,
 }
 
 impl<'a> FilesDns<'a> {
-    /// The system's hosts file and `resolver`.
+    /// The system's hosts file (the thread's [`HostsFile::system`], looked at again for
+    /// each lookup) and `resolver`.
     pub fn system(resolver: &'a Resolver) -> FilesDns<'a> {
-        FilesDns::new(Path::new(Hosts::PATH), resolver)
+        FilesDns {
+            hosts: HostsFile::system(),
+            resolver,
+        }
     }
 
-    /// The hosts file at `hosts` and `resolver`.
+    /// The hosts file at `hosts` (looked at again for each lookup) and `resolver`.
     pub fn new(hosts: &Path, resolver: &'a Resolver) -> FilesDns<'a> {
         FilesDns {
-            hosts: Hosts::from_file(hosts),
+            hosts: Rc::new(HostsFile::new(hosts)),
             resolver,
         }
     }
@@ -112,7 +117,7 @@ impl<'a> FilesDns<'a> {
 
 impl HostDb for FilesDns<'_> {
     fn addr_to_name(&self, addr: IpAddr) -> Result<String, AiError> {
-        if let Some(name) = self.hosts.name(addr) {
+        if let Some(name) = self.hosts.current().name(addr) {
             return Ok(name.to_string());
         }
         let query = format!(
@@ -147,7 +152,10 @@ impl HostDb for FilesDns<'_> {
     }
 
     fn name_to_addrs(&self, name: &str, families: InetProtocols) -> Result<Vec<IpAddr>, AiError> {
-        let files = self.hosts.addrs(name, |addr| families.accepts(addr));
+        let files = self
+            .hosts
+            .current()
+            .addrs(name, |addr| families.accepts(addr));
         if !files.is_empty() {
             return Ok(files);
         }

@@ -12,9 +12,10 @@
 
 use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV6};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use crate::hosts::{Stamp, stamp};
 
 /// glibc's `MAXNS`.
 const MAX_NAMESERVERS: usize = 3;
@@ -186,9 +187,6 @@ pub(crate) struct Watch {
     stamp: Cell<Option<Stamp>>,
 }
 
-/// Modification time, size and inode: what tells a changed (or replaced) file.
-type Stamp = (SystemTime, u64, u64);
-
 impl Watch {
     /// Watches `path`; returns the watch and the file's settings.
     pub(crate) fn new(path: &Path) -> (Watch, ResolvConf) {
@@ -219,11 +217,6 @@ impl Watch {
             None => conf,
         })
     }
-}
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len(), meta.ino()))
 }
 
 /// The rest of `line` when it starts with `name` and a blank (glibc's `MATCH`).

@@ -12,6 +12,7 @@
 
 use std::cell::{Cell, Ref, RefCell};
 use std::path::Path;
+use std::rc::Rc;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
@@ -125,6 +126,16 @@ impl Resolver {
     /// daemons do (their first lookup comes after the chroot).
     pub fn system() -> Resolver {
         Resolver::from_file(Path::new(ResolvConf::PATH))
+    }
+
+    /// The thread's one [`Resolver::system`], made at its first use: a daemon that looks up
+    /// names for every client keeps its settings, as a C program keeps its resolver state,
+    /// and looks at resolv.conf's time (not its text) at each lookup.
+    pub fn system_shared() -> Rc<Resolver> {
+        thread_local! {
+            static SYSTEM: Rc<Resolver> = Rc::new(Resolver::system());
+        }
+        SYSTEM.with(Rc::clone)
     }
 
     /// The same resolver with a reply filter (`smtp_dns_reply_filter`,

@@ -427,3 +427,46 @@ fn block_lists() {
 }
 
 use dns::rbl::Listing;
+
+#[test]
+fn a_changed_hosts_file_is_seen_by_the_next_client() {
+    // A daemon keeps one name service for all its clients: an edit of the hosts file must
+    // still reach the next client's lookup, and a file taken away leaves DNS alone.
+    let server = TestServer::start(ZONE);
+    let resolver = resolver_for(&server);
+    let dir = scratch("hosts-change");
+    let hosts = write(&dir, "hosts", "192.0.2.16 files.example.com\n");
+    let db = FilesDns::new(&hosts, &resolver);
+    assert_eq!(
+        db.addr_to_name(ip("192.0.2.16")).unwrap(),
+        "files.example.com"
+    );
+    assert_eq!(
+        db.addr_to_name(ip("192.0.2.10")).unwrap(),
+        "mail.example.com"
+    );
+    write(
+        &dir,
+        "hosts",
+        "192.0.2.16 edited.example.com\n192.0.2.10 override.example.com\n",
+    );
+    assert_eq!(
+        db.addr_to_name(ip("192.0.2.16")).unwrap(),
+        "edited.example.com"
+    );
+    assert_eq!(
+        db.addr_to_name(ip("192.0.2.10")).unwrap(),
+        "override.example.com"
+    );
+    assert_eq!(
+        db.name_to_addrs("override.example.com", InetProtocols::IPV4)
+            .unwrap(),
+        [ip("192.0.2.10")]
+    );
+    std::fs::remove_file(&hosts).unwrap();
+    assert_eq!(
+        db.addr_to_name(ip("192.0.2.10")).unwrap(),
+        "mail.example.com"
+    );
+    assert_eq!(db.addr_to_name(ip("192.0.2.16")), Err(AiError::NoName));
+}

@@ -49,8 +49,9 @@ impl Peer {
         settings: &crate::settings::Settings,
     ) -> Peer {
         let ip = dns::peer::client_addr(remote.ip(), settings.inet);
-        // Read per session: resolv.conf may change while the process lives.
-        let resolver = dns::Resolver::system();
+        // Kept by the process; resolv.conf and the hosts file are looked at again (their
+        // times) at each lookup, as they may change while the process lives.
+        let resolver = dns::Resolver::system_shared();
         let db = dns::hostdb::FilesDns::system(&resolver);
         let names = dns::peer::peer_name(&db, ip, settings.peername_lookup);
         Peer::with_names(
