@@ -306,6 +306,21 @@ impl ClientTls {
         props: &StartProps<'_>,
         log: LogFn<'_>,
     ) -> Result<ClientStream<S>, HandshakeError> {
+        self.connect_cached(io, props, None, log)
+    }
+
+    /// [`ClientTls::connect`] that offers and keeps sessions in `sessions` under the
+    /// server id (tlsproxy's process-wide cache, [`crate::sessions`]). A resumed
+    /// session's certificate is checked again as a new one is, so the trust reported
+    /// does not depend on resumption (Postfix checks the peer certificate that the
+    /// session holds).
+    pub fn connect_cached<S: Read + Write>(
+        &self,
+        io: S,
+        props: &StartProps<'_>,
+        sessions: Option<(&crate::sessions::SessionCache, &str)>,
+        log: LogFn<'_>,
+    ) -> Result<ClientStream<S>, HandshakeError> {
         let peer = props.peer;
         if self.loglevel >= 2 {
             log(
@@ -357,6 +372,13 @@ impl ClientTls {
         let cipher_list =
             crate::ciphers::log_cipher_list(&cipher_list, peer, self.loglevel >= 2, &mut *log)
                 .map_err(|e| HandshakeError(io::Error::other(e.0)))?;
+        let store = sessions.map(|(cache, serverid)| {
+            cache.for_server(&crate::sessions::lookup_key(
+                serverid,
+                props.protocols,
+                cipher_list,
+            ))
+        });
         let provider = Arc::new(CryptoProvider {
             cipher_suites: crate::ciphers::suites(cipher_list),
             ..(*self.provider).clone()
@@ -383,7 +405,7 @@ impl ClientTls {
         let dane_matched = Arc::new(std::sync::Mutex::new(Vec::new()));
         let depth_lines = Arc::new(std::sync::Mutex::new(Vec::new()));
         let signed = Signed::default();
-        let verifier = PolicyVerifier {
+        let verifier = Arc::new(PolicyVerifier {
             provider: self.provider.clone(),
             rec: rec.clone(),
             ca: self.roots.as_ref().and_then(|roots| {
@@ -410,12 +432,12 @@ impl ClientTls {
             peer: peer.to_string(),
             roots: self.roots.clone(),
             depth_lines: (self.loglevel >= 2).then(|| depth_lines.clone()),
-        };
+        });
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&protocols.rustls_versions())
             .map_err(|e| fail(log, io::Error::other(e)))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_custom_certificate_verifier(verifier.clone())
             .with_client_cert_resolver(Arc::new(SessionCerts {
                 keys: self.certs.clone(),
                 signed: signed.clone(),
@@ -431,12 +453,17 @@ impl ClientTls {
         };
         let mut config = config;
         config.enable_sni = sni;
+        config.resumption = match store {
+            Some(store) => rustls::client::Resumption::store(store),
+            None => rustls::client::Resumption::disabled(),
+        };
         if sni && self.loglevel >= 2 {
             log(
                 Severity::Info,
                 &format!("{peer}: SNI hostname: {}", props.servername),
             );
         }
+        let name_copy = name.clone();
         let mut conn = rustls::ClientConnection::new(Arc::new(config), name)
             .map_err(|e| fail(log, io::Error::other(e)))?;
         // The verification trace (`tls_verify_certificate_callback()`), logged once
@@ -463,6 +490,21 @@ impl ClientTls {
                     flush_trace(log);
                     return Err(fail(log, e));
                 }
+            }
+        }
+        if conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+            // rustls skips the verifier on resumption: run it on the certificates the
+            // session kept, so that the recorder sees what a full handshake shows.
+            let certs = conn.peer_certificates().unwrap_or_default();
+            if let Some((leaf, rest)) = certs.split_first()
+                && let Err(e) =
+                    verifier.verify_server_cert(leaf, rest, &name_copy, &[], UnixTime::now())
+            {
+                flush_trace(log);
+                return Err(fail(log, io::Error::other(e)));
+            }
+            if self.loglevel >= 2 {
+                log(Severity::Info, &format!("{peer}: Reusing old session"));
             }
         }
         flush_trace(log);
@@ -539,6 +581,17 @@ impl<S: Read + Write> ClientStream<S> {
     /// The underlying stream, e.g. to set its timeouts.
     pub fn get_ref(&self) -> &S {
         &self.io
+    }
+
+    /// Whether decrypted data waits in the engine, so that a read returns without the
+    /// socket being readable (a relay must drain it before it waits on the socket).
+    pub fn has_pending(&mut self) -> bool {
+        matches!(self.conn.process_new_packets(), Ok(s) if s.plaintext_bytes_to_read() > 0)
+    }
+
+    /// Whether the session was resumed rather than made anew.
+    pub fn resumed(&self) -> bool {
+        self.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
     }
 
     /// Sends close_notify.

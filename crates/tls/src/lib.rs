@@ -53,6 +53,7 @@ pub mod protocols;
 mod record;
 pub mod resume;
 pub mod server;
+pub mod sessions;
 pub mod stream;
 pub mod summary;
 
