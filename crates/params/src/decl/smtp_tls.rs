@@ -151,4 +151,15 @@ crate::params! {
     "smtp_tls_wrappermode" SMTP_TLS_WRAPPERMODE: Bool = "no";
     /// The LMTP client: as smtp_tls_wrappermode. The default is no.
     "lmtp_tls_wrappermode" LMTP_TLS_WRAPPERMODE: Bool = "no";
+    /// The SMTP client: Obsolete (smtp_tls_policy_maps replaced it, and wins when both are
+    /// set): lookup tables with a level (NONE, MAY, MUST_NOPEERMATCH, MUST) by next-hop
+    /// destination and by server hostname, the stronger of the two. The default is empty.
+    "smtp_tls_per_site" SMTP_TLS_PER_SITE: Str = "";
+    /// The LMTP client: Obsolete: as smtp_tls_per_site. The default is empty.
+    "lmtp_tls_per_site" LMTP_TLS_PER_SITE: Str = "";
+    /// The SMTP client: Log "Host offered STARTTLS" for a server that offers STARTTLS when
+    /// the level is none. The default is no.
+    "smtp_tls_note_starttls_offer" SMTP_TLS_NOTE_STARTTLS_OFFER: Bool = "no";
+    /// The LMTP client: as smtp_tls_note_starttls_offer. The default is no.
+    "lmtp_tls_note_starttls_offer" LMTP_TLS_NOTE_STARTTLS_OFFER: Bool = "no";
 }
