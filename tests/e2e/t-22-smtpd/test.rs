@@ -946,14 +946,6 @@ fn ccert_access_matches_postfix() {
     let Some(mut pair) = Pair::prepare("t22-ccert", &main_cf, &files) else {
         return;
     };
-    for instance in [&pair.postfix, &pair.ironpost] {
-        // Postfix's smtpd seeds its TLS engine from tlsmgr, and without it turns TLS off.
-        let master_cf = std::fs::read_to_string(instance.etc().join("master.cf")).unwrap();
-        instance.write(
-            "etc/master.cf",
-            &format!("{master_cf}tlsmgr unix - - n 1000? 1 tlsmgr\n"),
-        );
-    }
     pair.start();
     let with_cert = format!("<TLS CERT {client} {client_key}>");
     let replies = pair.compare("with a certificate", "127.0.0.2", &ccert_steps(&with_cert));

@@ -44,15 +44,6 @@ impl Pair {
         ];
         settings.extend_from_slice(main_cf);
         let mut pair = e2e::smtpd_log::Pair::prepare(&format!("t24-{name}"), &settings, &[])?;
-        for instance in [&pair.postfix, &pair.ironpost] {
-            // Postfix's smtpd seeds its TLS engine from tlsmgr, and without it turns
-            // TLS off.
-            let master_cf = std::fs::read_to_string(instance.etc().join("master.cf")).unwrap();
-            instance.write(
-                "etc/master.cf",
-                &format!("{master_cf}tlsmgr unix - - n 1000? 1 tlsmgr\n"),
-            );
-        }
         pair.mode = mode;
         pair.start();
         Some(Pair(pair))

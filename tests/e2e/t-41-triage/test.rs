@@ -286,14 +286,23 @@ fn more_scenarios(mx: &Instance, system: System) {
         ],
     );
 
-    // A certificate file that is not there.
+    // A certificate file that is not there, with a master.cf from before tlsmgr was in
+    // the default one.
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    let without_tlsmgr: String = master_cf
+        .lines()
+        .filter(|l| !l.starts_with("tlsmgr "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without_tlsmgr, master_cf, "master.cf has no tlsmgr line");
+    mx.write("etc/master.cf", &without_tlsmgr);
     mx.set_main_cf("smtpd_tls_cert_file", "@DIR@/etc/missing.pem");
     mx.set_main_cf("smtpd_tls_key_file", "@DIR@/etc/missing.pem");
     let since = reload_with(mx, system, "smtpd_tls_security_level", "may");
     let _ = send(mx, "user@vmail.e2e.test");
     wait(mx, "TLS");
-    // Postfix's smtpd first needs tlsmgr, which this master.cf lacks (as ironpost's
-    // conf/master.cf does): that is the root cause Postfix's log shows.
+    // Postfix's smtpd first needs tlsmgr, which this master.cf lacks: that is the root
+    // cause Postfix's log shows.
     let (rule, remedy) = match system {
         System::Ironpost => ("tls-cert-unreadable", "smtpd_tls_cert_file"),
         System::Postfix => ("tlsmgr-missing", "tlsmgr unix"),
@@ -307,6 +316,7 @@ fn more_scenarios(mx: &Instance, system: System) {
             "smtpd_tls_security_level",
         ],
     );
+    mx.write("etc/master.cf", &master_cf);
 
     ctl(mx, system, &["reload"]);
 

@@ -128,8 +128,7 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
     mx.write(
         "etc/master.cf",
         &format!(
-            "{master}tlsmgr unix - - n 1000? 1 tlsmgr\n\
-             smtpv unix - - n - - smtp -o smtp_tls_security_level=verify -o smtp_tls_CAfile={ca} -o smtp_tls_verify_cert_match=mail.example\n\
+            "{master}smtpv unix - - n - - smtp -o smtp_tls_security_level=verify -o smtp_tls_CAfile={ca} -o smtp_tls_verify_cert_match=mail.example\n\
              smtpvh unix - - n - - smtp -o smtp_tls_security_level=verify -o smtp_tls_CAfile={ca}\n\
              smtpsn unix - - n - - smtp -o smtp_tls_security_level=secure -o smtp_tls_secure_cert_match=mail.example\n\
              smtpsp unix - - n - - smtp -o smtp_tls_security_level=secure -o smtp_tls_CApath={capath} -o smtp_tls_secure_cert_match=mail.example\n\

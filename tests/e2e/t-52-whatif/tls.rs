@@ -235,8 +235,7 @@ fn postfix_side() -> Option<(Instance, Services)> {
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     mx.write(
         "etc/master.cf",
-        // Postfix's smtpd seeds its TLS engine from tlsmgr, and without it turns TLS off.
-        &(master_cf + &mx.expand(&services.master_cf()) + "tlsmgr unix - - n 1000? 1 tlsmgr\n"),
+        &(master_cf + &mx.expand(&services.master_cf())),
     );
     services.configure(&mx);
     mx.start_postfix();

@@ -206,12 +206,10 @@ fn running_faults(mx: &Instance, system: System) {
     let spool = mx.dir.join("mail");
     std::fs::create_dir_all(&spool).unwrap();
     std::fs::set_permissions(&spool, std::fs::Permissions::from_mode(0o1777)).unwrap();
-    // A pipe transport whose command never finishes, and tlsmgr as a real master.cf has
-    // it.
+    // A pipe transport whose command never finishes.
     mx.add_main_cf("slow_time_limit = 2s\n");
     let stock_master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap()
-        + "slow      unix  -       n       n       -       -       pipe user=nobody argv=/bin/sleep 60\n\
-           tlsmgr    unix  -       -       n       1000?   1       tlsmgr\n";
+        + "slow      unix  -       n       n       -       -       pipe user=nobody argv=/bin/sleep 60\n";
     mx.write("etc/master.cf", &stock_master);
     ctl(mx, system, &["start"]);
     mx.wait_log("daemon started -- version", 20);

@@ -160,12 +160,6 @@ fn starttls_first(mx: &Instance, system: System) {
     mx.set_main_cf("smtpd_tls_cert_file", &format!("{cert}.pem"));
     mx.set_main_cf("smtpd_tls_key_file", &format!("{cert}.key"));
     mx.set_main_cf("smtpd_tls_security_level", "encrypt");
-    // tlsmgr, as a real master.cf has it: Postfix's smtpd needs it for TLS.
-    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    mx.write(
-        "etc/master.cf",
-        &(master_cf + "tlsmgr unix - - n 1000? 1 tlsmgr\n"),
-    );
     ctl(mx, system, &["start"]);
     mx.wait_log("daemon started -- version", 20);
     let mail = "s.docmd('MAIL', 'FROM:<user@vmail.e2e.test>')\n";

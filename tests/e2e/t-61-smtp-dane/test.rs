@@ -202,15 +202,10 @@ fn run(ours: bool) -> Option<Seen> {
     );
     e2e::dns::chroot_smtp(&mx);
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
-    let tlsmgr = if master_cf.contains("\ntlsmgr ") {
-        ""
-    } else {
-        "tlsmgr unix - - n 1000? 1 tlsmgr\n"
-    };
     mx.write(
         "etc/master.cf",
         &format!(
-            "{master_cf}{tlsmgr}smtp2 unix - - y - - smtp -o syslog_name=postfix/smtp2 -o smtp_tls_loglevel=2\n\
+            "{master_cf}smtp2 unix - - y - - smtp -o syslog_name=postfix/smtp2 -o smtp_tls_loglevel=2\n\
              smtp3 unix - - y - - smtp -o smtp_tls_force_insecure_host_tlsa_lookup=yes\n"
         ),
     );

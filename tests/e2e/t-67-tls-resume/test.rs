@@ -34,11 +34,11 @@ fn cert(name: &str) -> String {
 /// the default set on both).
 fn daemons(which: System) -> Vec<&'static str> {
     match which {
-        System::Ironpost => IRONPOST_DAEMONS.iter().copied().chain(["tlsmgr"]).collect(),
+        System::Ironpost => IRONPOST_DAEMONS.to_vec(),
         System::Postfix => IRONPOST_DAEMONS
             .iter()
             .copied()
-            .filter(|d| *d != "smtpd")
+            .filter(|d| !["smtpd", "tlsmgr"].contains(d))
             .collect(),
     }
 }
@@ -70,13 +70,6 @@ fn start(name: &str, daemons: &[&str], main_cf: &[(&str, &str)]) -> Option<Insta
         |l| l.contains(" inet ") && l.ends_with("smtpd"),
         "127.0.0.1:@SMTP_PORT@ inet n - n - - smtpd -o max_use=1",
     );
-    let master_cf = std::fs::read_to_string(instance.etc().join("master.cf")).unwrap();
-    if !master_cf.contains("\ntlsmgr ") {
-        instance.write(
-            "etc/master.cf",
-            &format!("{master_cf}tlsmgr unix - - n 1000? 1 tlsmgr\n"),
-        );
-    }
     instance.start();
     Some(instance)
 }

@@ -232,10 +232,7 @@ fn run(ours: bool, files: &Files) -> Option<Run> {
         .iter()
         .map(|(name, opts)| format!("{name} unix - - n - - smtp {opts}\n"))
         .collect();
-    mx.write(
-        "etc/master.cf",
-        &format!("{master}tlsmgr unix - - n 1000? 1 tlsmgr\n{extra}"),
-    );
+    mx.write("etc/master.cf", &format!("{master}{extra}"));
     let transport: String = CASES
         .iter()
         .map(|c| {
