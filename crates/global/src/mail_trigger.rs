@@ -119,8 +119,8 @@ pub fn pass_trigger(path: &Path, request: &[u8], timeout: Duration) -> io::Resul
 fn write_request(stream: &UnixStream, request: &[u8], timeout: Duration) -> io::Result<()> {
     stream.set_write_timeout(Some(timeout))?;
     let mut writer = stream;
-    writer.write_all(request)?;
-    writer.write_all(b"\0")
+    // One write, so that the server wakes once for the whole request.
+    writer.write_all(&[request, b"\0"].concat())
 }
 
 fn write_failed(name: &str, path: &Path, error: &io::Error) {
