@@ -6,8 +6,8 @@
 //! unix or `pass` endpoint), tells the master it is busy while the service takes it on,
 //! and from then on the service drives the client through [`Events`]: it asks to hear when
 //! a descriptor is readable or writable, or when a timer runs out, and says
-//! [`Events::disconnect`] when it is done with a client. The process exits after
-//! `max_use` clients have come and gone, after `max_idle` seconds without clients, or when
+//! [`Events::disconnect`] when it is done with a client. The process exits once
+//! `max_use` clients have come and gone and none is left, after `max_idle` seconds without clients, or when
 //! the master goes away; a service may instead drain (stop accepting, finish its
 //! clients), as postscreen does after `postfix reload`.
 
@@ -165,10 +165,13 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
     let mut idle_since = Some(Instant::now());
     daemon.create_watchdog(crate::WATCHDOG_DEFAULT);
     'serve: loop {
-        let accepting = !draining && (daemon.max_use == 0 || events.used < daemon.max_use);
-        if !accepting && events.clients == 0 {
+        // Past max_use the process still accepts until its last client leaves, as
+        // Postfix's does: the master counts it as available and starts no other.
+        let used_up = daemon.max_use > 0 && events.used >= daemon.max_use;
+        if (draining || used_up) && events.clients == 0 {
             break;
         }
+        let accepting = !draining;
         if accepting {
             daemon.lock_accept();
         } else {

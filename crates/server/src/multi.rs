@@ -3,8 +3,11 @@
 //! Postfix counterpart: `master/multi_server.c` (anvil, trivial-rewrite, proxymap,
 //! verify, scache). Clients keep their connection open and send request after request; the
 //! process tells the master it is busy for the length of each request. It exits after
-//! `max_idle` seconds without any client, after `max_use` clients have come and gone, or
-//! when the master goes away.
+//! `max_idle` seconds without any client, once `max_use` clients have come and gone and
+//! none is left, or when the master goes away. Until it exits it keeps accepting, as
+//! Postfix's does: the master counts it as available, so a process that stopped listening
+//! while long-lived clients (smtpd's, cleanup's) stay would leave new clients queued,
+//! unanswered, until the last of those leaves.
 
 use crate::Daemon;
 use crate::event_loop::{Interest, Poller};
@@ -91,14 +94,13 @@ fn listen_index(data: u64, socket_count: usize) -> Option<usize> {
 /// Serves clients until the process has done its share, then exits.
 pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
     let mut clients: HashMap<u64, Client> = HashMap::new();
-    // Each descriptor is registered once: the status descriptor for the life of the
-    // process, the listen descriptors until max_use, a client while it is connected.
+    // Each descriptor is registered once: the status and listen descriptors for the life
+    // of the process, a client while it is connected.
     let mut poller = Poller::new();
     poller.add(STATUS_FD, Interest::Read, STATUS_DATA);
     for n in 0..daemon.socket_count {
         poller.add(LISTEN_FD + n as RawFd, Interest::Read, listen_data(n));
     }
-    let mut listening = true;
     // What the last wait found ready and is not handled yet.
     let mut ready: VecDeque<u64> = VecDeque::new();
     // Clients whose buffer already holds (the start of) another request: they are served
@@ -110,15 +112,8 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
     let mut next_tick = service.tick(&mut daemon).map(|d| Instant::now() + d);
     daemon.create_watchdog(daemon.daemon_timeout);
     loop {
-        let accepting = daemon.max_use == 0 || use_count < daemon.max_use;
-        if !accepting && clients.is_empty() {
+        if daemon.max_use > 0 && use_count >= daemon.max_use && clients.is_empty() {
             break;
-        }
-        if !accepting && listening {
-            for n in 0..daemon.socket_count {
-                poller.delete(LISTEN_FD + n as RawFd);
-            }
-            listening = false;
         }
         let now = Instant::now();
         if clients.is_empty()
@@ -168,11 +163,6 @@ pub fn serve(mut daemon: Daemon, mut service: impl Service) -> ! {
             break;
         }
         if let Some(n) = listen_index(data, daemon.socket_count) {
-            // A listen descriptor the last wait found ready, unless max_use was reached
-            // since.
-            if !accepting {
-                continue;
-            }
             let Some(stream) = accept(&daemon, LISTEN_FD + n as RawFd) else {
                 continue;
             };

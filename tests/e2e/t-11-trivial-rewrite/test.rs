@@ -257,3 +257,48 @@ fn eight_bit_addresses_match_postfix() {
     }
     assert_eq!(compared, 2 * EIGHT_BIT.len() * 4);
 }
+
+/// A multi-client process past its `max_use` keeps accepting until its last client leaves,
+/// as Postfix's does: the master counts it as available and starts no other, so a process
+/// that stopped listening would leave a new client unanswered for as long as an old one
+/// (an idle smtpd's or cleanup's connection) stays. Both with one process and max_use 2.
+#[test]
+fn past_max_use_new_clients_are_served_like_postfix() {
+    let Some(mut mx) = Instance::with_daemons(
+        "t-11-max-use",
+        &["master", "postlogd", "anvil", "proxymap", "trivial-rewrite"],
+    ) else {
+        return;
+    };
+    add_services(
+        &mx,
+        "rewrite-max unix - - n - 1 trivial-rewrite -o max_use=2\n\
+         pfrewrite-max unix - - n - 1 pf-trivial-rewrite -o max_use=2\n",
+    );
+    mx.start();
+    let request = Attrs::new()
+        .str("request", "rewrite")
+        .str("rule", "local")
+        .str("address", "user");
+    for service in ["pfrewrite-max", "rewrite-max"] {
+        // One client stays while two come and go: the use limit is reached.
+        let mut stays = Client::connect(&mx, service);
+        let first = stays.ask(&request);
+        for _ in 0..2 {
+            assert_eq!(Client::connect(&mx, service).ask(&request), first);
+        }
+        // The next one is greeted and answered by the same process (Client::connect
+        // fails after its 10-second read timeout otherwise).
+        let mut late = Client::connect(&mx, service);
+        assert_eq!(late.ask(&request), first, "{service}");
+        assert_eq!(stays.ask(&request), first, "{service}");
+        drop(late);
+        drop(stays);
+        // With no client left the process exits; a new one serves the next client.
+        assert_eq!(
+            Client::connect(&mx, service).ask(&request),
+            first,
+            "{service}"
+        );
+    }
+}
