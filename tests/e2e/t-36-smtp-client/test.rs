@@ -19,6 +19,7 @@ const SERVER: &str = r#"
 import base64, socketserver, ssl, sys
 port, transcript = int(sys.argv[1]), sys.argv[2]
 mode = sys.argv[3] if len(sys.argv) > 3 else "normal"
+REFUSING = ("ehlo421", "ehlo550", "helo450", "starttls454")
 class H(socketserver.StreamRequestHandler):
     def out(self, text):
         self.wfile.write((text + "\r\n").encode()); self.wfile.flush()
@@ -37,7 +38,17 @@ class H(socketserver.StreamRequestHandler):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             verb = line.split(" ")[0].split(":")[0].upper()
             if verb in ("MAIL", "RCPT", "DATA", "RSET"): self.log(line)
-            if verb == "EHLO" and mode == "helo":
+            # The refusing modes: what reached the server, by mode.
+            if mode in REFUSING and verb in ("EHLO", "HELO", "STARTTLS", "QUIT"): self.log(mode + " " + verb)
+            if verb == "EHLO" and mode == "ehlo421":
+                self.out("421 4.7.0 mx.sink.test Error: too many connections"); return
+            elif verb in ("EHLO", "HELO") and mode == "ehlo550":
+                self.out("550 5.7.1 mx.sink.test Access denied to " + verb)
+            elif verb == "HELO" and mode == "helo450":
+                self.out("450 4.7.1 mx.sink.test Try again later")
+            elif verb == "STARTTLS" and mode == "starttls454":
+                self.out("454 4.7.0 TLS not available due to local problem")
+            elif verb == "EHLO" and mode in ("helo", "helo450"):
                 self.out("502 5.5.2 Error: command not recognized")
             elif verb == "HELO":
                 self.out("250 mx.sink.test")
@@ -48,7 +59,7 @@ class H(socketserver.StreamRequestHandler):
                 elif mode in ("auth", "authlogin"):
                     mechs = "PLAIN LOGIN" if mode == "auth" else "LOGIN"
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-AUTH " + mechs + "\r\n250-8BITMIME\r\n250 DSN")
-                elif mode in ("tls", "tlsbroken", "tls12aes256") and not self.tls:
+                elif mode in ("tls", "tlsbroken", "tls12aes256", "starttls454") and not self.tls:
                     self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 DSN")
                 else: self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 DSN")
             elif verb == "XFORWARD":
@@ -1575,4 +1586,115 @@ fn content_rewriting_equal_postfix() {
     );
     assert_eq!(ours.0, postfix.0);
     assert_eq!(ours.1, postfix.1);
+}
+
+/// Refusals before the mail transaction: a 421 to EHLO (the site fails at once, no
+/// HELO), a 550 to EHLO and to HELO (the mail bounces), a 502 to EHLO and a 450 to HELO
+/// (deferred), and a 454 to STARTTLS, at level may (the mail goes on in plaintext in
+/// the same session) and at level encrypt (deferred: `TLS is required, but host ...
+/// refused to start TLS`). With debug_peer_list the status lines, the `> ` / `< `
+/// transcript, the bounce notice and the commands each server received equal Postfix's.
+fn run_refusals(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
+    let mut mx = instance("t-36-refuse", ours)?;
+    let ports = [free_port(), free_port(), free_port(), free_port()];
+    let modes = ["ehlo421", "ehlo550", "helo450", "starttls454"];
+    mx.set_main_cf(
+        "relay_domains",
+        "ehlo421.e2e.test, ehlo550.e2e.test, helo450.e2e.test, may.e2e.test, enc.e2e.test",
+    );
+    mx.set_main_cf("debug_peer_list", "127.0.0.1");
+    mx.set_main_cf("smtp_tls_security_level", "may");
+    add_services(
+        &mx,
+        "smtpenc unix - - n - - smtp -o smtp_tls_security_level=encrypt\n",
+    );
+    let [p421, p550, p450, p454] = ports;
+    mx.write(
+        "etc/transport",
+        &format!(
+            "ehlo421.e2e.test smtp:[127.0.0.1]:{p421}\nehlo550.e2e.test smtp:[127.0.0.1]:{p550}\n\
+             helo450.e2e.test smtp:[127.0.0.1]:{p450}\nmay.e2e.test smtp:[127.0.0.1]:{p454}\n\
+             enc.e2e.test smtpenc:[127.0.0.1]:{p454}\n"
+        ),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let mut servers: Vec<Child> = ports
+        .iter()
+        .zip(modes)
+        .map(|(port, mode)| server(*port, &transcript, mode))
+        .collect();
+    mx.start();
+    let cases = [
+        ("a@ehlo421.e2e.test", "status=deferred"),
+        ("b@ehlo550.e2e.test", "status=bounced"),
+        ("c@helo450.e2e.test", "status=deferred"),
+        ("d@may.e2e.test", "status=sent"),
+        ("e@enc.e2e.test", "status=deferred"),
+    ];
+    deliver(&mx, &mut servers, "t36r", &from_user(&cases));
+    if !wait_until(30, || !mx.mailbox().is_empty()) {
+        mx.keep_for_inspection();
+        stop(servers);
+        panic!("no bounce notice:\n{}", mx.log());
+    }
+    stop(servers);
+    let mask = |l: &str| {
+        let mut out = l.to_string();
+        for (port, mode) in ports.iter().zip(modes) {
+            out = out.replace(&format!("]:{port}"), &format!("]:{}", mode.to_uppercase()));
+        }
+        out
+    };
+    let log = mx.log();
+    assert_quiet(&log, "smtp");
+    let mut lines: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("postfix/smtp[") || l.contains("postfix/smtpenc["))
+        .filter_map(|l| l.split_once("]: ").map(|(_, m)| m))
+        .filter(|m| {
+            m.contains(" to=<")
+                || m.starts_with("> ")
+                || m.starts_with("< ")
+                || m.contains("refused to talk to me")
+                || m.contains("TLS")
+        })
+        .filter(|m| !m.starts_with("tls_") && !m.contains("_tls_"))
+        .map(|m| mask(&normalize(m, [0, 0])))
+        .collect();
+    lines.sort();
+    let notices = e2e::delivered::notice_lines(&mx.mailbox(), &["    host "], &mask);
+    Some((lines, notices, e2e::client::received(&transcript)))
+}
+
+#[test]
+fn refusals_equal_postfix() {
+    let Some(postfix) = run_refusals(false) else {
+        return;
+    };
+    let Some(ours) = run_refusals(true) else {
+        return;
+    };
+    // Postfix's smtp_helo() words each refusal itself: no "(in reply to ... command)".
+    for want in [
+        "status=deferred (host 127.0.0.1[127.0.0.1] refused to talk to me: 421 4.7.0",
+        "status=bounced (host 127.0.0.1[127.0.0.1] refused to talk to me: 550 5.7.1",
+        "status=deferred (host 127.0.0.1[127.0.0.1] refused to talk to me: 450 4.7.1",
+        "status=deferred (TLS is required, but host 127.0.0.1[127.0.0.1] refused to start TLS: 454",
+        "to=<d@may.e2e.test>, relay=127.0.0.1[127.0.0.1]:STARTTLS454, dsn=2.0.0, status=sent",
+        "> 127.0.0.1[127.0.0.1]:EHLO421: QUIT",
+    ] {
+        assert!(
+            postfix.0.iter().any(|l| l.contains(want)),
+            "{want}: {postfix:#?}"
+        );
+    }
+    assert!(
+        postfix.1.iter().any(|l| l == "Status: 5.7.1")
+            && postfix.2.iter().any(|l| l == "starttls454 STARTTLS")
+            && postfix.2.iter().any(|l| l.starts_with("RCPT TO:<d@may.")),
+        "{postfix:#?}"
+    );
+    assert_eq!(ours.0, postfix.0);
+    assert_eq!(ours.1, postfix.1);
+    assert_eq!(ours.2, postfix.2);
 }
