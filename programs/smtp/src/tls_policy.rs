@@ -27,6 +27,13 @@
 //! `TLSA records unusable`) as the deferral text. The fingerprint level takes its
 //! fingerprints from `match=` (separated by `|`) or from
 //! smtp_tls_fingerprint_cert_match.
+//!
+//! The obsolete smtp_tls_per_site table (`smtp_tls_list_init()`, `tls_site_lookup()`)
+//! still works when smtp_tls_policy_maps is empty (else it is ignored, with Postfix's
+//! warning): its NONE, MAY, MUST_NOPEERMATCH and MUST are looked up by the next hop
+//! and, when it differs, by the server's name, and the stronger of the two applies,
+//! except that NONE beats MAY and a MAY alone yields to a stronger global level. MUST
+//! is level verify (smtp_tls_verify_cert_match), MUST_NOPEERMATCH level encrypt.
 
 use crate::settings::TlsLevel;
 use global::dsn_print::Dsn;
@@ -213,6 +220,10 @@ pub struct Config {
     /// The default level (`global_tls_level()`).
     pub global: Named,
     maps: Option<global::maps::Maps>,
+    /// smtp_tls_per_site, when smtp_tls_policy_maps is empty.
+    per_site: Option<global::maps::Maps>,
+    /// smtp_tls_note_starttls_offer.
+    note_offer: bool,
     verify_match: String,
     secure_match: String,
     fingerprints: String,
@@ -254,22 +265,23 @@ fn config_error(message: String) -> ConfigError {
 }
 
 /// An invalid policy (Postfix's `TLS_LEV_INVALID`); the reason was logged, or is the
-/// deferral text (a dane-only destination that is not a DANE one).
+/// deferral text with its status (a dane-only destination that is not a DANE one, a
+/// smtp_tls_per_site lookup error).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid(Option<String>);
+pub struct Invalid(Option<(&'static str, String)>);
 
 impl Invalid {
     /// The deferral of mail for the destination: `client TLS configuration problem`,
     /// or the DANE reason.
     pub fn dsn(self) -> Dsn {
         match self.0 {
-            Some(reason) => Dsn::simple("4.7.5", &reason),
+            Some((status, reason)) => Dsn::simple(status, &reason),
             None => Dsn::simple("4.7.5", "client TLS configuration problem"),
         }
     }
 
     fn with_reason(reason: String) -> Invalid {
-        Invalid(Some(reason))
+        Invalid(Some(("4.7.5", reason)))
     }
 }
 
@@ -309,6 +321,28 @@ impl Config {
                     .map_err(|e| config_error(e.to_string()))?,
             )
         };
+        // The obsolete table is read only without the new one (`smtp_tls_list_init()`).
+        let per_site_param = pick(&SMTP_TLS_PER_SITE, &LMTP_TLS_PER_SITE);
+        let per_site_text = config.str(per_site_param)?;
+        let per_site = if per_site_text.trim().is_empty() {
+            None
+        } else if maps.is_some() {
+            log::msg_warn!(
+                "{} ignored when {} is not empty.",
+                per_site_param.name,
+                maps_param.name
+            );
+            None
+        } else {
+            Some(
+                global::maps::Maps::new(
+                    per_site_param.name,
+                    &per_site_text,
+                    dict::Flags::default(),
+                )
+                .map_err(|e| config_error(e.to_string()))?,
+            )
+        };
         let dns_level = str(&SMTP_DNS_SUPPORT_LEVEL, &LMTP_DNS_SUPPORT_LEVEL)?;
         // The DNS library's probe (dns_sec_probe()), asked when dnssec lookups see no
         // validated reply.
@@ -339,6 +373,8 @@ impl Config {
         Ok(Config {
             global,
             maps,
+            per_site,
+            note_offer: bool(&SMTP_TLS_NOTE_STARTTLS_OFFER, &LMTP_TLS_NOTE_STARTTLS_OFFER)?,
             verify_match: str(&SMTP_TLS_VERIFY_CERT_MATCH, &LMTP_TLS_VERIFY_CERT_MATCH)?,
             secure_match: str(&SMTP_TLS_SECURE_CERT_MATCH, &LMTP_TLS_SECURE_CERT_MATCH)?,
             fingerprints: str(
@@ -378,7 +414,20 @@ impl Config {
     /// Whether the process needs a TLS engine: some level may use TLS (Postfix starts
     /// it for a global level above none or any policy table).
     pub fn wants_engine(&self) -> bool {
-        self.global.enables_tls() || self.maps.is_some()
+        self.global.enables_tls() || self.maps.is_some() || self.per_site.is_some()
+    }
+
+    /// The note of a STARTTLS offer left unused (smtp_tls_note_starttls_offer), for a
+    /// server `host` that offered STARTTLS in its EHLO reply to a session at `level`
+    /// (`smtp_helo()`).
+    #[expect(
+        dead_code,
+        reason = "proto.rs's EHLO handling (another helper's file) is to call it"
+    )]
+    pub fn note_starttls_offer(&self, level: TlsLevel, host: &str) {
+        if self.note_offer && level <= TlsLevel::None {
+            log::msg_info!("Host offered STARTTLS: [{host}]");
+        }
     }
 
     /// The engine, started from main.cf's CA and log settings; None (with Postfix's
@@ -488,7 +537,7 @@ impl Config {
         if let Some(found) = self.cache.borrow().get(&key) {
             return found.clone();
         }
-        let policy = self.create(dest, port, server);
+        let policy = self.create(dest, host, port, server);
         self.cache.borrow_mut().insert(key, policy.clone());
         policy
     }
@@ -497,6 +546,7 @@ impl Config {
     fn create(
         &self,
         dest: &str,
+        host: &str,
         port: Option<u16>,
         server: &Server<'_>,
     ) -> Result<Policy, Invalid> {
@@ -507,6 +557,8 @@ impl Config {
             if let Some(site) = found.level {
                 level = site;
             }
+        } else if let Some(per_site) = &self.per_site {
+            level = self.site_level(per_site, dest, host)?;
         }
         let mut dane = None;
         let mut half_dane = false;
@@ -639,6 +691,27 @@ impl Config {
             out.push_str(also);
         }
         out
+    }
+
+    /// The level smtp_tls_per_site gives the next hop `dest` and its server `host`
+    /// (`policy_create()` with `tls_site_lookup()`).
+    fn site_level(
+        &self,
+        per_site: &global::maps::Maps,
+        dest: &str,
+        host: &str,
+    ) -> Result<Named, Invalid> {
+        let mut site = site_lookup(per_site, None, dest, "next-hop destination")?;
+        if !dest.eq_ignore_ascii_case(host) {
+            site = site_lookup(per_site, site, host, "server hostname")?;
+        }
+        // A MAY (a wildcard, as the old TLS patch meant it) yields to a stronger
+        // global level; every other entry is specific and wins over the global one.
+        Ok(match site {
+            Some(Named::May) if rank(self.global) > rank(Named::May) => self.global,
+            Some(level) => level,
+            None => self.global,
+        })
     }
 
     /// `tls_policy_lookup()`: the next hop, then (for a domain) its parent domains.
@@ -864,6 +937,61 @@ impl Config {
     }
 }
 
+/// The order of Postfix's `TLS_LEV_*` numbers, which the per-site precedence compares.
+fn rank(level: Named) -> i32 {
+    match level {
+        Named::None => 0,
+        Named::May => 1,
+        Named::Encrypt => 2,
+        Named::Fingerprint => 3,
+        Named::Dane => 5,
+        Named::DaneOnly => 6,
+        Named::Verify => 7,
+        Named::Secure => 8,
+    }
+}
+
+/// `tls_site_lookup()`: `site` (None: nothing found yet) combined with the entry for
+/// `name`. NONE beats MAY and nothing; MAY beats only nothing; MUST_NOPEERMATCH and
+/// MUST raise the level to encrypt and verify. Another value makes the policy invalid,
+/// a lookup error defers the mail.
+fn site_lookup(
+    per_site: &global::maps::Maps,
+    site: Option<Named>,
+    name: &str,
+    class: &str,
+) -> Result<Option<Named>, Invalid> {
+    let at_least = |floor: Named| match site {
+        Some(level) if rank(level) >= rank(floor) => Some(level),
+        _ => Some(floor),
+    };
+    let value = match per_site.find(name, false) {
+        Ok(Some(value)) => value,
+        Ok(None) => return Ok(site),
+        Err(_) => {
+            log::msg_warn!(
+                "{}: {class} \"{name}\": per-site table lookup error",
+                per_site.title()
+            );
+            return Err(Invalid(Some(("4.3.0", "Temporary lookup error".into()))));
+        }
+    };
+    Ok(match value.to_ascii_uppercase().as_str() {
+        "NONE" if site.is_none_or(|l| rank(l) <= rank(Named::May)) => Some(Named::None),
+        "NONE" => site,
+        "MAY" => site.or(Some(Named::May)),
+        "MUST_NOPEERMATCH" => at_least(Named::Encrypt),
+        "MUST" => at_least(Named::Verify),
+        _ => {
+            log::msg_warn!(
+                "{}: unknown TLS policy '{value}' for {class} {name}",
+                per_site.title()
+            );
+            return Err(invalid());
+        }
+    })
+}
+
 /// Whose fault it is that DANE does not apply (Postfix's `NONDANE_CONFIG`,
 /// `NONDANE_DEST`, `DANE_CANTAUTH`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -951,6 +1079,8 @@ mod tests {
         let config = Config {
             global: Named::May,
             maps: Some(maps),
+            per_site: None,
+            note_offer: false,
             verify_match: "hostname".into(),
             secure_match: "nexthop, dot-nexthop".into(),
             fingerprints: String::new(),
@@ -1030,6 +1160,85 @@ mod tests {
         assert_eq!(
             dane_only.unwrap_err().dsn().reason,
             "client TLS configuration problem"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// smtp_tls_per_site: the next hop's entry and the server's, their precedence,
+    /// and the global level over a MAY.
+    #[test]
+    fn per_site_levels() {
+        // Its own directory: the table's text makes the name.
+        let (mut config, dir) = config("# per site\n");
+        let table = dir.join("per_site");
+        std::fs::write(
+            &table,
+            "[10.0.0.1]:25 MUST\n\
+             a.example may\n\
+             mx.a.example NONE\n\
+             b.example MUST_NOPEERMATCH\n\
+             mx.b.example must\n\
+             c.example MAY\n\
+             d.example NONE\n\
+             e.example SOMETIMES\n",
+        )
+        .unwrap();
+        config.maps = None;
+        config.per_site = Some(
+            global::maps::Maps::new(
+                "smtp_tls_per_site",
+                &format!("texthash:{}", table.display()),
+                dict::Flags::default(),
+            )
+            .unwrap(),
+        );
+        let level = |config: &Config, dest: &str, host: &str| {
+            config.query(dest, host, Some(25)).map(|p| p.level)
+        };
+        // MUST is verify, with the verify names.
+        let must = config.query("[10.0.0.1]:25", "10.0.0.1", Some(25)).unwrap();
+        assert_eq!(must.level, TlsLevel::Verify);
+        assert_eq!(must.matches, ["hostname"]);
+        // NONE for the server beats MAY for the next hop; MUST beats MUST_NOPEERMATCH.
+        assert_eq!(
+            level(&config, "a.example", "mx.a.example"),
+            Ok(TlsLevel::None)
+        );
+        assert_eq!(
+            level(&config, "a.example", "mx2.a.example"),
+            Ok(TlsLevel::May)
+        );
+        assert_eq!(
+            level(&config, "b.example", "mx.b.example"),
+            Ok(TlsLevel::Verify)
+        );
+        assert_eq!(
+            level(&config, "b.example", "B.example"),
+            Ok(TlsLevel::Encrypt)
+        );
+        assert_eq!(
+            level(&config, "x.example", "mx.b.example"),
+            Ok(TlsLevel::Verify)
+        );
+        // Nothing found: the global level.
+        assert_eq!(level(&config, "x.example", "x.example"), Ok(TlsLevel::May));
+        let reason = config
+            .query("e.example", "e.example", Some(25))
+            .unwrap_err()
+            .dsn()
+            .reason;
+        assert_eq!(reason, "client TLS configuration problem");
+        // A MAY yields to a stronger global level, a NONE does not.
+        config.global = Named::Encrypt;
+        config.cache.borrow_mut().clear();
+        assert_eq!(
+            level(&config, "c.example", "c.example"),
+            Ok(TlsLevel::Encrypt)
+        );
+        assert_eq!(level(&config, "d.example", "d.example"), Ok(TlsLevel::None));
+        assert_eq!(
+            level(&config, "x.example", "x.example"),
+            Ok(TlsLevel::Encrypt)
         );
         std::fs::remove_dir_all(dir).unwrap();
     }
