@@ -50,9 +50,14 @@ fn main() {
     }
     daemon.enter_jail();
     daemon.max_use = 0;
-    server::dgram::serve(daemon, move |_, record| match file.as_mut() {
-        Some(f) => write_record(f, record),
-        None => log::msg_info!("{}", String::from_utf8_lossy(strip_prefix(record))),
+    let mut lines = Vec::new();
+    server::dgram::serve(daemon, move |_, records| match file.as_mut() {
+        Some(f) => write_batch(f, &mut lines, records),
+        None => {
+            for record in records {
+                log::msg_info!("{}", String::from_utf8_lossy(strip_prefix(record)));
+            }
+        }
     })
 }
 
@@ -68,10 +73,19 @@ fn open_log(path: &str) -> File {
 
 /// Appends one record and its newline in a single write.
 fn write_record(file: &mut File, record: &[u8]) {
-    let mut line = Vec::with_capacity(record.len() + 1);
-    line.extend_from_slice(record);
-    line.push(b'\n');
-    let _ = file.write_all(&line);
+    write_batch(file, &mut Vec::with_capacity(record.len() + 1), &[record]);
+}
+
+/// Appends the records of one wakeup, each on a line of its own, in a single write (a
+/// write per record was half of postlogd's system calls under load). The lines keep the
+/// order in which the records arrived; `lines` is the buffer, kept between batches.
+fn write_batch(file: &mut File, lines: &mut Vec<u8>, records: &[&[u8]]) {
+    lines.clear();
+    for record in records {
+        lines.extend_from_slice(record);
+        lines.push(b'\n');
+    }
+    let _ = file.write_all(lines);
 }
 
 /// Without a maillog_file, records are passed on to syslog without the time, host and tag
