@@ -46,7 +46,10 @@ const ZONE: &str = r#"{
     "lim.e2e.test": [["MX", "10 mx450.e2e.test"], ["MX", "20 mx450b.e2e.test"], ["MX", "30 mx-ok.e2e.test"]],
     "mx450b.e2e.test": [["A", "127.0.0.38"]],
     "rand.e2e.test": [["MX", "10 mx-ok.e2e.test"], ["MX", "10 mx-ok2.e2e.test"]],
-    "mx-ok2.e2e.test": [["A", "127.0.0.39"]]
+    "mx-ok2.e2e.test": [["A", "127.0.0.39"]],
+    "dbg.e2e.test": [["MX", "20 mx-b.dbg.e2e.test"], ["MX", "10 mx-a.dbg.e2e.test"]],
+    "mx-a.dbg.e2e.test": [["A", "127.0.0.36"]],
+    "mx-b.dbg.e2e.test": [["A", "127.0.0.31"]]
 }"#;
 
 /// The scripted servers: one per address, each with its behaviour; every connection
@@ -99,6 +102,10 @@ for s in servers: threading.Thread(target=s.serve_forever, daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
 "#;
+
+/// The debug_peer_list services' other settings: no session is cached for a later
+/// delivery (each case's sessions are its own).
+const DBG: &str = "-o smtp_connection_cache_on_demand=no";
 
 /// Starts the servers on `port` of their addresses.
 fn servers(port: u16, transcript: &std::path::Path) -> KillOnDrop {
@@ -155,7 +162,16 @@ fn setup(name: &str, ours: bool, dns_addr: &str, main_cf: &[(&str, &str)]) -> Op
     e2e::dns::resolve_in_jail(&mx, dns_addr);
     mx.set_main_cf("smtp_tcp_port", &port.to_string());
     mx.set_main_cf("transport_maps", "texthash:@DIR@/etc/transport");
-    mx.write("etc/transport", "fb.e2e.test fallback:\n");
+    // The debug_peer_list cases (debug_peer_equal_postfix), each recipient through
+    // the service whose list it tests.
+    mx.write(
+        "etc/transport",
+        &format!(
+            "fb.e2e.test fallback:\na@dbg.e2e.test dbgnexthop:\nb@nomx.e2e.test dbgnexthop:\n\
+             c@dbg.e2e.test dbghost:\nd@greet2.e2e.test dbghost:\ne@nomx.e2e.test dbghost:\n\
+             f@nomx.e2e.test dbgbracket:[127.0.0.31]:{port}\ng@nomx.e2e.test dbgbracket:\n"
+        ),
+    );
     for (name, value) in main_cf {
         mx.set_main_cf(name, value);
     }
@@ -163,7 +179,12 @@ fn setup(name: &str, ours: bool, dns_addr: &str, main_cf: &[(&str, &str)]) -> Op
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     mx.write(
         "etc/master.cf",
-        &format!("{master_cf}fallback unix - - y - - smtp -o smtp_fallback_relay=[127.0.0.32]\n"),
+        &format!(
+            "{master_cf}fallback unix - - y - - smtp -o smtp_fallback_relay=[127.0.0.32]\n\
+             dbgnexthop unix - - y - - smtp -o debug_peer_list=dbg.e2e.test {DBG}\n\
+             dbghost unix - - y - - smtp -o debug_peer_list=mx-b.dbg.e2e.test,mx421.e2e.test {DBG}\n\
+             dbgbracket unix - - y - - smtp -o debug_peer_list=[127.0.0.31]:{port} {DBG}\n"
+        ),
     );
     let transcript = mx.dir.join("sink/transcript");
     let dns_log = mx.dir.join("log/dns-queries");
@@ -313,4 +334,117 @@ fn mx_session_limit_and_random_order_equal_postfix() {
     );
     assert_eq!(ours.0, postfix.0);
     assert_eq!(ours.1, postfix.1);
+}
+
+/// debug_peer_list in the client (Postfix 3.6 and later): the next hop is matched once
+/// per delivery (by name, with the address "noaddr"), then each server by name and
+/// address when its session begins; the level is raised once and restored when a
+/// matched server's session ends. The cases, each through a service with its own list:
+/// the next-hop domain (every session of the delivery verbose, the connection refused by
+/// the first MX host included; another next hop not), one MX host name and a host that
+/// greets with 421 (only their sessions verbose: not the refused connection before the
+/// first, not the fallback after the second, not the other name of the same address),
+/// and a bracketed next hop with its port (matched as the transport writes it, not by the
+/// server's address). The lines compared are the verbose ones both clients log (the
+/// `> host[addr]:port: ` / `< ` transcript, the server features, the connection
+/// attempts, deliver_message) with the status lines.
+fn run_debug_peer(ours: bool) -> Option<Vec<Vec<String>>> {
+    let setup = setup("t-47-debug", ours, DNS_ADDR_DEBUG, &[])?;
+    let (mx, port) = (&setup.mx, setup.port);
+    let cases = [
+        ("a@dbg.e2e.test", "status=sent"),
+        ("b@nomx.e2e.test", "status=sent"),
+        ("c@dbg.e2e.test", "status=sent"),
+        ("d@greet2.e2e.test", "status=sent"),
+        ("e@nomx.e2e.test", "status=sent"),
+        ("f@nomx.e2e.test", "status=sent"),
+        ("g@nomx.e2e.test", "status=sent"),
+    ];
+    let mut per_case = Vec::new();
+    for (n, (to, want)) in cases.iter().enumerate() {
+        let client = |l: &str| l.contains("postfix/smtp[");
+        let before = mx.log().lines().count();
+        e2e::client::send_and_wait(mx, to, &format!("t47-dbg-{n}"), want, client);
+        // The session ends (QUIT, and its transcript) after the status line: wait
+        // until the log has been still for a second so that none of it spills into
+        // the next case.
+        let mut seen = 0;
+        while seen != mx.log().lines().count() {
+            seen = mx.log().lines().count();
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        per_case.push(
+            mx.log()
+                .lines()
+                .skip(before)
+                .filter(|l| client(l))
+                .filter_map(|l| e2e::client::message(l, port))
+                .filter(|m| DEBUG_LINES.iter().any(|p| m.starts_with(p)) || m.contains("to=<"))
+                .map(|m| m.replace(&format!(" port {port}..."), " port PORT..."))
+                .collect(),
+        );
+    }
+    Some(per_case)
+}
+
+/// Where the DNS server of the debug_peer_list test listens.
+const DNS_ADDR_DEBUG: &str = "127.0.0.164";
+
+/// The beginnings of the verbose lines compared, and of the connection errors.
+const DEBUG_LINES: [&str; 7] = [
+    "> ",
+    "< ",
+    "server features: ",
+    "Using ESMTP PIPELINING",
+    "smtp_connect_addr: trying: ",
+    "deliver_message: from ",
+    "connect to ",
+];
+
+#[test]
+fn debug_peer_equal_postfix() {
+    let Some(postfix) = run_debug_peer(false) else {
+        return;
+    };
+    let Some(ours) = run_debug_peer(true) else {
+        return;
+    };
+    let verbose = |case: &[String]| case.iter().any(|l| l.starts_with("> "));
+    let connects = |case: &[String]| {
+        case.iter()
+            .filter(|l| l.starts_with("smtp_connect_addr: trying: "))
+            .count()
+    };
+    // Which cases Postfix's client logs verbosely: the whole next hop (both MX hosts'
+    // connection attempts), then only the matched servers' sessions, then the
+    // bracketed next hop but not its server's address under another next hop.
+    let shape: Vec<(bool, usize)> = postfix.iter().map(|c| (verbose(c), connects(c))).collect();
+    assert_eq!(
+        shape,
+        [
+            (true, 2),
+            (false, 0),
+            (true, 0),
+            (true, 0),
+            (false, 0),
+            (true, 1),
+            (false, 0)
+        ],
+        "{postfix:#?}"
+    );
+    assert!(
+        postfix[3]
+            .iter()
+            .any(|l| l.starts_with("< mx421.e2e.test[127.0.0.33]:PORT: 421"))
+            && !postfix[3]
+                .iter()
+                .any(|l| l.contains("mx-ok.e2e.test[127.0.0.31]:PORT: ")),
+        "{postfix:#?}"
+    );
+    e2e::client::assert_cases_equal(
+        &ours,
+        &postfix,
+        &["a", "b", "c", "d", "e", "f", "g"],
+        &["status=sent"],
+    );
 }
