@@ -80,13 +80,17 @@ impl Write for Stream {
 /// The multi-client skeleton accepts the same way.
 pub(crate) fn accept(daemon: &Daemon, listen: RawFd) -> Option<Stream> {
     let pass = daemon.transport.as_deref() == Some("pass");
-    let accepted = sys::nix::sys::socket::accept(listen);
+    // Blocking and close-on-exec from the start, as Postfix's skeleton makes a client
+    // connection (non_blocking, close_on_exec): Linux's accept4 gives a new socket only
+    // the flags it is asked for, never the listen socket's O_NONBLOCK, so no fcntl calls
+    // are needed after it.
+    let accepted =
+        sys::nix::sys::socket::accept4(listen, sys::nix::sys::socket::SockFlag::SOCK_CLOEXEC);
     // A pass client hands its descriptor over before we let the next process accept.
     let stream = match accepted {
         Ok(fd) => {
             // accept returned a new descriptor that nothing else owns.
             let owned = sys::process::own(fd);
-            let _ = sys::process::non_blocking(fd, false);
             match daemon.transport.as_deref() {
                 Some("inet") => Some(Stream::Tcp(TcpStream::from(owned))),
                 _ if pass => pass_accept_attr(UnixStream::from(owned)),
@@ -205,4 +209,59 @@ pub fn serve(mut daemon: Daemon, mut service: impl FnMut(&mut Daemon, Stream)) -
 /// Ends the process normally.
 pub fn exit() -> ! {
     std::process::exit(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixListener;
+    use std::path::Path;
+
+    fn daemon(transport: &str) -> Daemon {
+        let main = params::main_cf::MainCf::parse(Path::new("main.cf"), "").unwrap();
+        Daemon {
+            config: params::Config::new(Path::new("/nonexistent"), main),
+            process_name: "test".into(),
+            service_name: "test".into(),
+            transport: Some(transport.into()),
+            args: Vec::new(),
+            generation: 0,
+            socket_count: 1,
+            stdin_stream: false,
+            max_idle: 0,
+            max_use: 0,
+            daemon_timeout: 10,
+            in_flow_delay: None,
+            watchdog_timeout: None,
+            root_dir: None,
+            user: None,
+            lock: None,
+        }
+    }
+
+    #[test]
+    fn a_connection_from_a_non_blocking_listener_is_blocking_and_close_on_exec() {
+        let dir = std::env::temp_dir().join(format!("server-single-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("socket");
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).unwrap();
+        // The master hands its children non-blocking listen sockets.
+        listener.set_nonblocking(true).unwrap();
+        let daemon = daemon("unix");
+        assert!(
+            accept(&daemon, listener.as_raw_fd()).is_none(),
+            "nobody yet"
+        );
+        let _client = UnixStream::connect(&path).unwrap();
+        let Some(Stream::Unix(stream)) = accept(&daemon, listener.as_raw_fd()) else {
+            panic!("no connection");
+        };
+        use sys::nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
+        let status = OFlag::from_bits_truncate(fcntl(&stream, FcntlArg::F_GETFL).unwrap());
+        assert!(!status.contains(OFlag::O_NONBLOCK));
+        let descriptor = FdFlag::from_bits_truncate(fcntl(&stream, FcntlArg::F_GETFD).unwrap());
+        assert!(descriptor.contains(FdFlag::FD_CLOEXEC));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
