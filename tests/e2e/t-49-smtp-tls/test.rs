@@ -9,6 +9,12 @@
 //! attribute, protocols= the server cannot meet; fingerprint with the certificate's, the
 //! public key's, a wrong and no fingerprint). The same mail through Postfix's smtp and
 //! through ironpost's gives the same log lines.
+//!
+//! The obsolete smtp_tls_per_site table is tested apart: MUST to a self-signed server and
+//! to one without STARTTLS, MUST_NOPEERMATCH to a self-signed and to a CA-signed one,
+//! NONE under smtp_use_tls = yes with smtp_tls_note_starttls_offer, MAY under a stronger
+//! global level, an unknown value, an entry for the server's name that outweighs the
+//! next hop's MAY, and the table beside smtp_tls_policy_maps (ignored, with a warning).
 
 use e2e::starttls::{Listener, test_cert};
 use e2e::{Instance, free_port, wait_until};
@@ -199,13 +205,20 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         }
     }
     drop(server);
+    let lines = client_lines(&mx.log(), &ports);
+    let seen = e2e::client::received(&transcript);
+    Some((lines, seen))
+}
+
+/// The smtp client's log lines, sorted and without repeats, made comparable: no queue
+/// ID or delays, the TLS library's words left out, the ports by their names.
+fn client_lines(log: &str, ports: &[(&str, u16)]) -> Vec<String> {
     let rename = |text: &str| {
         ports.iter().fold(text.to_string(), |t, (name, p)| {
             t.replace(&format!("]:{p}"), &format!("]:{name}"))
                 .replace(&format!(":{p}/"), &format!(":{name}/"))
         })
     };
-    let log = mx.log();
     let lines: Vec<String> = log
         .lines()
         .filter(|l| l.contains("/smtp["))
@@ -232,8 +245,217 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
     let mut lines = lines;
     lines.sort();
     lines.dedup();
+    lines
+}
+
+/// The smtp_tls_per_site cases: recipient domain, transport, server (by port name),
+/// the status awaited.
+const PER_SITE_CASES: [Case; 10] = [
+    // No global TLS: MUST is verify, MUST_NOPEERMATCH encrypt.
+    case("ps-must", "smtpps", "SELF", "status=deferred"),
+    case("ps-must-plain", "smtpps", "PLAIN", "status=deferred"),
+    case("ps-nopeer", "smtpps", "SELF2", "status=sent"),
+    case("ps-nopeer-ca", "smtpps", "CA", "status=sent"),
+    // smtp_use_tls = yes and smtp_tls_note_starttls_offer = yes: NONE is plaintext.
+    case("ps-none", "smtpnone", "CA2", "status=sent"),
+    // A global encrypt (smtp_enforce_tls without peer names) over MAY; a value
+    // Postfix does not know.
+    case("ps-may", "smtpenf", "SELF3", "status=sent"),
+    case("ps-bad", "smtpenf", "CA3", "status=deferred"),
+    // The server's name (127.0.0.1) is MUST_NOPEERMATCH, the next hop MAY.
+    case("ps-host", "smtpph", "PLAIN2", "status=deferred"),
+    case("ps-host-tls", "smtpph", "SELF4", "status=sent"),
+    // Beside smtp_tls_policy_maps the table is ignored: its MUST gives way to may.
+    case("ps-both", "smtpboth", "SELF5", "status=sent"),
+];
+
+/// The per-site table by port name (smtpph has its own).
+const PER_SITE: [(&str, &str); 8] = [
+    ("SELF", "MUST"),
+    ("PLAIN", "must"),
+    ("SELF2", "MUST_NOPEERMATCH"),
+    ("CA", "MUST_NOPEERMATCH"),
+    ("CA2", "NONE"),
+    ("SELF3", "MAY"),
+    ("CA3", "SOMETIMES"),
+    ("SELF5", "MUST"),
+];
+
+fn run_per_site(ours: bool) -> Option<Run> {
+    let mut mx = instance("t-49ps", ours)?;
+    let (self_pem, self_key) = e2e::starttls::self_signed(&mx.dir, "mail.example");
+    let names = [
+        "SELF", "PLAIN", "SELF2", "CA", "CA2", "SELF3", "CA3", "PLAIN2", "SELF4", "SELF5",
+    ];
+    let ports: Vec<(&str, u16)> = names.iter().map(|n| (*n, free_port())).collect();
+    let port = |name: &str| ports.iter().find(|(n, _)| *n == name).unwrap().1;
+    let domains: Vec<String> = PER_SITE_CASES
+        .iter()
+        .map(|c| format!("{}.e2e.test", c.domain))
+        .collect();
+    mx.set_main_cf("relay_domains", &domains.join(", "));
+    mx.set_main_cf("smtp_tls_loglevel", "1");
+    let ca = test_cert("ca.pem");
+    let etc = mx.etc().display().to_string();
+    let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    mx.write(
+        "etc/master.cf",
+        &format!(
+            "{master}smtpps unix - - n - - smtp -o smtp_tls_CAfile={ca} -o smtp_tls_per_site=texthash:{etc}/per_site\n\
+             smtpnone unix - - n - - smtp -o smtp_use_tls=yes -o smtp_tls_note_starttls_offer=yes -o smtp_tls_per_site=texthash:{etc}/per_site\n\
+             smtpenf unix - - n - - smtp -o smtp_enforce_tls=yes -o smtp_tls_enforce_peername=no -o smtp_tls_per_site=texthash:{etc}/per_site\n\
+             smtpph unix - - n - - smtp -o smtp_tls_per_site=texthash:{etc}/per_site_host\n\
+             smtpboth unix - - n - - smtp -o smtp_tls_policy_maps=texthash:{etc}/tls_policy -o smtp_tls_per_site=texthash:{etc}/per_site\n"
+        ),
+    );
+    let transport: String = PER_SITE_CASES
+        .iter()
+        .map(|c| {
+            format!(
+                "{}.e2e.test {}:[127.0.0.1]:{}\n",
+                c.domain,
+                c.transport,
+                port(c.port)
+            )
+        })
+        .collect();
+    mx.write("etc/transport", &transport);
+    let per_site: String = PER_SITE
+        .iter()
+        .map(|(name, level)| format!("[127.0.0.1]:{} {level}\n", port(name)))
+        .collect();
+    mx.write("etc/per_site", &per_site);
+    mx.write(
+        "etc/per_site_host",
+        &format!(
+            "127.0.0.1 MUST_NOPEERMATCH\n[127.0.0.1]:{} MAY\n[127.0.0.1]:{} MAY\n",
+            port("PLAIN2"),
+            port("SELF4")
+        ),
+    );
+    mx.write(
+        "etc/tls_policy",
+        &format!("[127.0.0.1]:{} may\n", port("SELF5")),
+    );
+    let transcript = mx.dir.join("sink/transcript");
+    let (ca_pem, ca_key) = (test_cert("rsa-chain.pem"), test_cert("rsa.key"));
+    let listeners: Vec<Listener> = ports
+        .iter()
+        .map(|(name, port)| {
+            let (mode, cert, key) = if name.starts_with("SELF") {
+                ("tls", self_pem.as_str(), self_key.as_str())
+            } else if name.starts_with("PLAIN") {
+                ("plain", "-", "-")
+            } else {
+                ("tls", ca_pem.as_str(), ca_key.as_str())
+            };
+            Listener {
+                label: name,
+                addr: "127.0.0.1",
+                port: *port,
+                mode,
+                cert,
+                key,
+            }
+        })
+        .collect();
+    let server = e2e::starttls::start(&transcript, "mx.tls.test", &listeners);
+    mx.start();
+    for (n, c) in PER_SITE_CASES.iter().enumerate() {
+        let to = format!("rcpt@{}.e2e.test", c.domain);
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            &to,
+            &format!("t49ps-{n}"),
+        )
+        .unwrap();
+        let needle = format!("to=<{to}>");
+        if !wait_until(30, || {
+            mx.log()
+                .lines()
+                .any(|l| l.contains(&needle) && l.contains(c.want))
+        }) {
+            mx.keep_for_inspection();
+            panic!("no {} for {to}:\n{}", c.want, mx.log());
+        }
+    }
+    drop(server);
+    let lines = client_lines(&mx.log(), &ports);
     let seen = e2e::client::received(&transcript);
     Some((lines, seen))
+}
+
+/// One run's client log lines and what the servers received.
+type Run = (Vec<String>, Vec<String>);
+
+/// Both runs of the per-site cases (Postfix's, then ours), shared by the tests that
+/// compare them.
+fn per_site_runs() -> &'static Option<(Run, Run)> {
+    static RUNS: std::sync::OnceLock<Option<(Run, Run)>> = std::sync::OnceLock::new();
+    RUNS.get_or_init(|| {
+        if !e2e::starttls::openssl_runs() {
+            return None;
+        }
+        Some((run_per_site(false)?, run_per_site(true)?))
+    })
+}
+
+/// The note of an unused STARTTLS offer.
+const NOTE: &str = "Host offered STARTTLS: [";
+
+#[test]
+fn per_site_table_equals_postfix() {
+    let Some((postfix, ours)) = per_site_runs() else {
+        // The shared runs are made once, so the reason was given to one test only.
+        testkit::skip("the per-site runs were skipped");
+        return;
+    };
+    let without_note = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| !l.starts_with(NOTE))
+            .cloned()
+            .collect()
+    };
+    for want in [
+        "Server certificate not verified",
+        "TLS is required, but was not offered by host",
+        "Untrusted TLS connection established to",
+        "Trusted TLS connection established to",
+        "unknown TLS policy 'SOMETIMES' for next-hop destination",
+        "smtp_tls_per_site ignored when smtp_tls_policy_maps is not empty.",
+    ] {
+        assert!(
+            postfix.0.iter().any(|l| l.contains(want)),
+            "no {want:?} in {postfix:#?}"
+        );
+    }
+    // NONE went out in plaintext to a server that offered STARTTLS.
+    assert!(
+        postfix.1.iter().any(|l| l.starts_with("CA2 plain ")),
+        "{postfix:#?}"
+    );
+    assert_eq!(without_note(&ours.0), without_note(&postfix.0));
+    assert_eq!(ours.1, postfix.1);
+}
+
+#[test]
+fn starttls_offer_note_equals_postfix() {
+    let Some((postfix, ours)) = per_site_runs() else {
+        // The shared runs are made once, so the reason was given to one test only.
+        testkit::skip("the per-site runs were skipped");
+        return;
+    };
+    let notes = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l.starts_with(NOTE))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(notes(&postfix.0), ["Host offered STARTTLS: [127.0.0.1]"]);
+    assert_eq!(notes(&ours.0), notes(&postfix.0));
 }
 
 #[test]
