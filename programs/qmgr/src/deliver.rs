@@ -148,6 +148,48 @@ pub fn request(
     }
 }
 
+/// Connects to the agent at `path`, non-blocking (Postfix's `mail_connect` with
+/// NON_BLOCKING): the socket is made non-blocking and closed on exec as it is created,
+/// with no timeouts to set, since nothing on it ever blocks. When the agent's listen
+/// queue is full, a non-blocking connect fails at once where a blocking one waits; that
+/// case waits, up to `ipc_timeout`, as global's mail_connect does.
+fn connect(path: &str, ipc_timeout: Duration) -> std::io::Result<UnixStream> {
+    use sys::nix::errno::Errno;
+    use sys::nix::sys::socket::{self, AddressFamily, SockFlag, SockType, UnixAddr};
+    let made = socket::socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    );
+    let connected = made.and_then(|fd| {
+        let address = UnixAddr::new(path)?;
+        socket::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &address)?;
+        Ok(fd)
+    });
+    match connected {
+        Ok(fd) => {
+            if log::verbose() > 0 {
+                log::msg_info!("connect to subsystem {path}");
+            }
+            Ok(UnixStream::from(fd))
+        }
+        Err(Errno::EAGAIN) => {
+            let (class, name) = path.split_once('/').unwrap_or(("private", path));
+            let stream = global::mail_connect::connect(class, name, ipc_timeout)?;
+            stream.set_nonblocking(true)?;
+            Ok(stream)
+        }
+        Err(e) => {
+            let e = std::io::Error::from(e);
+            if log::verbose() > 0 {
+                log::msg_info!("connect to subsystem {path}: {}", sys::os_error(&e));
+            }
+            Err(e)
+        }
+    }
+}
+
 /// Where a delivery's conversation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -233,7 +275,11 @@ impl Delivery {
             if let Some(outcome) = ended {
                 return Some(outcome);
             }
-            if self.step == before {
+            // A step that reads begins at the poll that says there is something to
+            // read: the greeting cannot be there as the connection is made, nor the
+            // status as the request is written, and a read to hear EAGAIN is a wasted
+            // system call (Postfix's qmgr too returns to its event loop there).
+            if self.step == before || matches!(self.step, Step::Greeting | Step::Status) {
                 return None;
             }
         }
@@ -244,13 +290,7 @@ impl Delivery {
         if now < self.deadline {
             return None;
         }
-        let connected = global::mail_connect::connect(
-            "private",
-            &self.request.transport,
-            self.request.ipc_timeout,
-        )
-        .and_then(|stream| stream.set_nonblocking(true).map(|()| stream));
-        match connected {
+        match connect(&self.path(), self.request.ipc_timeout) {
             Ok(stream) => {
                 self.stream = Some(stream);
                 self.step = Step::Greeting;

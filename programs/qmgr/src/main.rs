@@ -10,11 +10,12 @@
 //! defer and trace flush requests), `flow` (the token feed), and `scheduler`
 //! (qmgr_loop and the triggers).
 //!
-//! It is a trigger server that never exits on its own (no max_idle or max_use): the
-//! main thread reads triggers (`W`, `I`, `D`, `F`, `A`) and passes them to the
-//! scheduler thread, waking it through a socket pair that its event loop polls. At start-up every file left in active/ by an earlier qmgr goes back
-//! to incoming/, so a crash never loses a message (it may deliver one twice, as
-//! Postfix's does).
+//! It is a trigger server that never exits on its own (no max_idle or max_use), in one
+//! thread: the scheduler's event loop polls the trigger socket and the master's status
+//! channel with the delivery agents' sockets, and takes each trigger (`W`, `I`, `D`,
+//! `F`, `A`) where it arrives. At start-up every file left in active/ by an earlier qmgr
+//! goes back to incoming/, so a crash never loses a message (it may deliver one twice,
+//! as Postfix's does).
 //!
 //! master.cf: `qmgr unix n - n 300 1 qmgr` (a trigger service, process limit 1).
 
@@ -38,7 +39,6 @@ mod transport;
 
 use global::mail_queue::{ACTIVE, INCOMING};
 use params::decl::qmgr::QMGR_DAEMON_TIMEOUT;
-use std::sync::mpsc;
 
 fn main() {
     let mut daemon = server::Daemon::start(server::Requirements {
@@ -64,31 +64,13 @@ fn main() {
     daemon.max_idle = 0;
     daemon.max_use = 0;
     move_queue::move_all(&settings.layout, ACTIVE, INCOMING, scheduler::now_tv().0);
-    // The scheduler owns the configuration from here on; the trigger loop needs none.
+    // The scheduler owns the configuration from here on; the trigger endpoint needs none.
     let empty = params::Config::new(&daemon.config.config_directory, Default::default());
     let config = std::mem::replace(&mut daemon.config, empty);
-    let (to_scheduler, events) = mpsc::channel();
-    let (wake, woken) = std::os::unix::net::UnixStream::pair()
-        .and_then(|(a, b)| {
-            a.set_nonblocking(true)?;
-            b.set_nonblocking(true)?;
-            Ok((a, b))
-        })
-        .unwrap_or_else(|e| log::msg_fatal!("socketpair: {e}"));
-    let spawned = std::thread::Builder::new()
-        .name("scheduler".to_string())
-        .spawn(move || scheduler::Scheduler::new(settings, config, rewrite, events, woken).run());
-    if let Err(e) = spawned {
-        log::msg_fatal!("cannot start the scheduler: {e}");
-    }
-    server::trigger::serve(daemon, move |_, trigger| {
-        if to_scheduler
-            .send(scheduler::Event::Trigger(trigger.to_vec()))
-            .is_err()
-        {
-            log::msg_fatal!("the scheduler has stopped");
-        }
-        // A full socket already wakes the scheduler: a failed write changes nothing.
-        let _ = std::io::Write::write(&mut &wake, &[0]);
-    })
+    let mut scheduler = scheduler::Scheduler::new(settings, config, rewrite);
+    // Triggers are served from the scheduler's own event loop, as Postfix's qmgr has
+    // its trigger server call qmgr_loop: no second thread to wake per message.
+    let triggers =
+        server::trigger::Triggers::new(&mut daemon, &mut |_, trigger| scheduler.trigger(trigger));
+    scheduler.run(daemon, triggers)
 }

@@ -3,10 +3,10 @@
 //!
 //! Postfix counterpart: `qmgr/qmgr.c` (`qmgr_loop`, `qmgr_trigger_event`, the deferred
 //! queue timer) with the selection of `qmgr_transport.c` and the status handling of
-//! `qmgr_deliver_update()`. As Postfix's, it is one event loop with non-blocking agent
-//! connections (deliver.rs): it polls the agents' sockets and a wake-up socket that the
-//! trigger thread writes to after passing a trigger on, so the scheduler's state is never
-//! shared and no thread is woken per delivery.
+//! `qmgr_deliver_update()`. As Postfix's, it is one event loop in the process's only
+//! thread, with non-blocking agent connections (deliver.rs): it polls the agents'
+//! sockets, the trigger socket and the master's status channel (server::trigger's
+//! Triggers), so a new message costs one wake-up of one thread.
 //! A message lives in memory from feed to done; its file stays in active/ meanwhile, so
 //! after a crash the start-up move brings it back. Its recipients are read a slice at a
 //! time (job.rs says how many); when a slice's deliveries have all ended and the file
@@ -26,10 +26,10 @@ use global::deliver_request::DEL_REQ_FLAG_MTA_VRFY;
 use global::mail_queue::{ACTIVE, DEFERRED, INCOMING};
 use global::rewrite_clnt::RewriteClient;
 use params::Config;
+use server::Daemon;
+use server::trigger::Triggers;
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::AsFd;
-use std::os::unix::net::UnixStream;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use sys::nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
@@ -47,12 +47,6 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 /// A batch of 100 held every delivery back while it was read: under a steady stream of
 /// new mail the local benchmark delivered 20 messages a second until the stream ended.
 const FEED_BATCH: usize = 1;
-
-/// What the trigger thread passes on.
-pub enum Event {
-    /// A trigger's bytes.
-    Trigger(Vec<u8>),
-}
 
 /// A delivery under way: the entry, where it goes, and the conversation with the agent.
 struct InFlight {
@@ -89,9 +83,6 @@ pub struct Scheduler {
     messages: HashMap<String, Active>,
     incoming: Scan,
     deferred: Scan,
-    events: Receiver<Event>,
-    /// Readable when the trigger thread has passed an event on.
-    wake: UnixStream,
     next_deferred_scan: Instant,
     /// Flush flags that apply to the messages fed by the current scans.
     flush_dfxp: bool,
@@ -121,14 +112,8 @@ pub fn now_tv() -> (i64, i64) {
 }
 
 impl Scheduler {
-    /// A scheduler that takes events from `events`, told of each through `wake`.
-    pub fn new(
-        settings: Settings,
-        config: Config,
-        rewrite: RewriteClient,
-        events: Receiver<Event>,
-        wake: UnixStream,
-    ) -> Scheduler {
+    /// A scheduler with nothing in memory, about to scan both queues.
+    pub fn new(settings: Settings, config: Config, rewrite: RewriteClient) -> Scheduler {
         let mut incoming = Scan::new(INCOMING);
         let mut deferred = Scan::new(DEFERRED);
         // Postfix's qmgr_post_init: look at both queues at once.
@@ -144,8 +129,6 @@ impl Scheduler {
             messages: HashMap::new(),
             incoming,
             deferred,
-            events,
-            wake,
             next_deferred_scan,
             flush_dfxp: false,
             deliveries: Vec::new(),
@@ -155,12 +138,12 @@ impl Scheduler {
         }
     }
 
-    /// Runs forever.
-    pub fn run(mut self) -> ! {
+    /// Runs forever, serving `triggers` of `daemon` in the same loop (it exits when the
+    /// master goes away).
+    pub fn run(mut self, mut daemon: Daemon, mut triggers: Triggers) -> ! {
         loop {
-            // The trigger thread may wait for hours; progress here keeps the watchdog
-            // quiet, so the wait is never longer than a minute.
-            sys::watchdog::pat();
+            // Restarts the watchdog: the wait is never longer than a minute.
+            triggers.before_wait(&daemon);
             let busy_scans = self.incoming.busy() || self.deferred.busy();
             let wait = if busy_scans && self.messages.len() < self.settings.active_limit {
                 Duration::ZERO
@@ -174,17 +157,16 @@ impl Scheduler {
                         until = Instant::now();
                     }
                 }
+                if let Some(idle) = triggers.deadline() {
+                    until = until.min(idle);
+                }
                 until
                     .saturating_duration_since(Instant::now())
                     .min(MAX_WAIT)
             };
-            self.wait_events(wait);
-            loop {
-                match self.events.try_recv() {
-                    Ok(Event::Trigger(bytes)) => self.trigger(&bytes),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => log::msg_fatal!("event channel closed"),
-                }
+            let trigger_fds: Vec<BorrowedFd<'static>> = triggers.fds(&daemon).collect();
+            for fd in self.wait_events(wait, &trigger_fds) {
+                triggers.ready(&mut daemon, fd, |_, bytes| self.trigger(bytes));
             }
             self.advance_deliveries();
             if Instant::now() >= self.next_deferred_scan {
@@ -204,12 +186,18 @@ impl Scheduler {
         }
     }
 
-    /// Waits up to `wait` for a trigger or an agent's socket, marking the deliveries
-    /// whose socket is ready.
-    fn wait_events(&mut self, wait: Duration) {
-        let mut fds = Vec::with_capacity(self.deliveries.len() + 1);
+    /// Waits up to `wait` for one of `trigger_fds` or an agent's socket, marking the
+    /// deliveries whose socket is ready; returns the trigger descriptors that are.
+    fn wait_events(
+        &mut self,
+        wait: Duration,
+        trigger_fds: &[BorrowedFd<'static>],
+    ) -> Vec<BorrowedFd<'static>> {
+        let mut fds = Vec::with_capacity(self.deliveries.len() + trigger_fds.len());
         let mut owners = Vec::with_capacity(self.deliveries.len());
-        fds.push(PollFd::new(self.wake.as_fd(), PollFlags::POLLIN));
+        for fd in trigger_fds {
+            fds.push(PollFd::new(*fd, PollFlags::POLLIN));
+        }
         for (at, flight) in self.deliveries.iter().enumerate() {
             if let Some((socket, write)) = flight.delivery.socket() {
                 let events = if write {
@@ -232,14 +220,15 @@ impl Scheduler {
             .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
             .collect();
         drop(fds);
-        if ready[0] {
-            // Empty the wake-up socket; the channel says what happened.
-            let mut buf = [0u8; 256];
-            while matches!(std::io::Read::read(&mut &self.wake, &mut buf), Ok(n) if n > 0) {}
-        }
+        let first = trigger_fds.len();
         for (slot, at) in owners.into_iter().enumerate() {
-            self.deliveries[at].ready = ready[slot + 1];
+            self.deliveries[at].ready = ready[first + slot];
         }
+        trigger_fds
+            .iter()
+            .zip(&ready)
+            .filter_map(|(fd, &ready)| ready.then_some(*fd))
+            .collect()
     }
 
     /// Moves on every delivery whose socket is ready or whose time has come; the
@@ -265,7 +254,7 @@ impl Scheduler {
     }
 
     /// A trigger (`qmgr_trigger_event`).
-    fn trigger(&mut self, bytes: &[u8]) {
+    pub fn trigger(&mut self, bytes: &[u8]) {
         let (mut incoming, mut deferred) = (0, 0);
         for &b in bytes {
             if log::verbose() > 0 {

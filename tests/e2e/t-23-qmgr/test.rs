@@ -39,6 +39,14 @@ fn deliveries(qmgr: Qmgr) -> Option<(Vec<String>, Vec<String>)> {
     sendmail(&mx, USER, "nobody@vmail.e2e.test", "t23-bounce");
     // Five messages: four submitted, one non-delivery notice.
     wait_count(&mx, ": removed", 5, 60);
+    // One event loop in one thread, as Postfix's qmgr: the trigger socket is served
+    // where the deliveries are, with no second thread to wake per message.
+    let qmgrs = mx.daemons("qmgr");
+    assert_eq!(qmgrs.len(), 1, "qmgr processes: {qmgrs:?}");
+    let threads = std::fs::read_dir(format!("/proc/{}/task", qmgrs[0]))
+        .map(Iterator::count)
+        .unwrap_or(0);
+    assert_eq!(threads, 1, "threads of qmgr {}", qmgrs[0]);
     let mailbox = mx.mailbox();
     assert!(
         mailbox.iter().any(|m| m.contains("body t23-virtual")),
