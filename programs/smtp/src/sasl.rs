@@ -1,32 +1,78 @@
-//! The SASL client: AUTH with PLAIN or LOGIN after EHLO, with credentials from
-//! `smtp_sasl_password_maps`.
+//! The SASL client: AUTH after EHLO with SCRAM-SHA-512/384/256/1, CRAM-MD5, PLAIN
+//! or LOGIN, with credentials from `smtp_sasl_password_maps`.
 //!
 //! Postfix counterparts: `smtp/smtp_sasl_proto.c` (`smtp_sasl_helo_auth()`,
 //! `smtp_sasl_helo_login()`), `smtp/smtp_sasl_glue.c` (`smtp_sasl_passwd_lookup()`,
-//! `smtp_sasl_authenticate()`) and the mechanism choice of Cyrus SASL's client, which
-//! Debian's Postfix uses: of the mechanisms the server offers (less those
-//! `smtp_sasl_mechanism_filter` leaves out), those `smtp_sasl_security_options` allow;
-//! a mechanism that sends the first response (PLAIN) before one that waits for a
-//! challenge (LOGIN). PLAIN and LOGIN are plaintext mechanisms, so the default options
-//! (noplaintext) allow neither: Postfix then fails with "no mechanism available" too.
+//! `smtp_sasl_authenticate()`), `xsasl/xsasl_cyrus_client.c`, and the client side of
+//! Cyrus SASL, which Debian's Postfix uses: its mechanism choice (`sasl_client_start()`)
+//! and its plug-ins (`plugins/scram.c`, `cram.c`, `plain.c`, `login.c`).
+//!
+//! Cyrus ranks its client plug-ins once, not by the server's order: of the mechanisms
+//! the server offers (less those `smtp_sasl_mechanism_filter` leaves out) and
+//! `smtp_sasl_security_options` allows, it takes the first of SCRAM-SHA-512,
+//! SCRAM-SHA-384, SCRAM-SHA-256, SCRAM-SHA-224, SCRAM-SHA-1, DIGEST-MD5, CRAM-MD5,
+//! NTLM, PLAIN, LOGIN, ANONYMOUS (found by running Debian's libsasl2 2.1.28 on every
+//! pair of them, each way round). Of these, SCRAM-SHA-224, DIGEST-MD5, NTLM and
+//! ANONYMOUS are not implemented here: a server offering one of them gets the best
+//! of the others. A mechanism is allowed when it has every property the options
+//! ask for (Cyrus's security flags): PLAIN and LOGIN send the password as it is
+//! (not noplaintext), none of them resists dictionary attacks (nodictionary allows
+//! none), only SCRAM resists active attacks (noactive) and authenticates the server
+//! (mutual_auth), and all refuse anonymous logins (noanonymous).
+
+mod md5;
+mod scram;
 
 use crate::chat::{Except, Resp};
 use crate::proto::Session;
 use crate::state::{Fail, State};
 use global::mail_addr_find::{Form, Strategy};
 
-/// What the client can do (Cyrus's plug-ins that Debian installs and Postfix uses).
+/// What the client can do, best first in Cyrus's ranking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mech {
+    Scram(scram::Hash),
+    CramMd5,
     Plain,
     Login,
 }
 
+/// Cyrus's `SASL_SEC_*` properties, as `smtp_sasl_security_options` names them.
+const SECURITY: [(&str, u32); 6] = [
+    ("noplaintext", 0x01),
+    ("noactive", 0x02),
+    ("nodictionary", 0x04),
+    ("forward_secrecy", 0x08),
+    ("noanonymous", 0x10),
+    ("mutual_auth", 0x40),
+];
+
 impl Mech {
+    const RANKED: [Mech; 7] = [
+        Mech::Scram(scram::Hash::Sha512),
+        Mech::Scram(scram::Hash::Sha384),
+        Mech::Scram(scram::Hash::Sha256),
+        Mech::Scram(scram::Hash::Sha1),
+        Mech::CramMd5,
+        Mech::Plain,
+        Mech::Login,
+    ];
+
     fn name(self) -> &'static str {
         match self {
+            Mech::Scram(hash) => hash.mech(),
+            Mech::CramMd5 => "CRAM-MD5",
             Mech::Plain => "PLAIN",
             Mech::Login => "LOGIN",
+        }
+    }
+
+    /// The plug-in's security flags (noplaintext, noactive, noanonymous, mutual_auth).
+    fn flags(self) -> u32 {
+        match self {
+            Mech::Scram(_) => 0x01 | 0x02 | 0x10 | 0x40,
+            Mech::CramMd5 => 0x01 | 0x10,
+            Mech::Plain | Mech::Login => 0x10,
         }
     }
 }
@@ -104,31 +150,104 @@ pub fn have_credentials(state: &State, session: &Session) -> bool {
 
 /// The mechanism Cyrus's client would choose, or its error text.
 fn choose(mechanisms: &str, options: &str) -> Result<Mech, &'static str> {
-    let options: Vec<String> = options
-        .split([',', ' ', '\t'])
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    // PLAIN and LOGIN send the password in the clear and are open to dictionary
-    // attacks; neither offers mutual authentication.
-    let refused = |_: Mech| {
-        options
-            .iter()
-            .any(|o| matches!(o.as_str(), "noplaintext" | "nodictionary" | "mutual_auth"))
-    };
-    let offered: Vec<Mech> = mechanisms
-        .split(' ')
-        .filter_map(|w| match w.to_ascii_uppercase().as_str() {
-            "PLAIN" => Some(Mech::Plain),
-            "LOGIN" => Some(Mech::Login),
-            _ => None,
+    let wanted = options
+        .split([',', ' ', '\t', '\r', '\n'])
+        .filter_map(|w| {
+            SECURITY
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(w))
         })
-        .filter(|&m| !refused(m))
+        .fold(0, |flags, (_, flag)| flags | flag);
+    // Cyrus reads mechanism names as runs of letters, digits, '-' and '_'.
+    let offered: Vec<&str> = mechanisms
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|w| !w.is_empty())
         .collect();
-    [Mech::Plain, Mech::Login]
+    Mech::RANKED
         .into_iter()
-        .find(|m| offered.contains(m))
+        .filter(|m| wanted & !m.flags() == 0)
+        .find(|m| offered.iter().any(|o| o.eq_ignore_ascii_case(m.name())))
         .ok_or("no mechanism available")
+}
+
+/// One mechanism's exchange in progress: what the Cyrus plug-in keeps.
+enum Exchange {
+    Scram(scram::Client),
+    /// CRAM-MD5, PLAIN and LOGIN: the answers still to give, in order.
+    Answers(std::vec::IntoIter<Answer>),
+}
+
+/// A CRAM-MD5, PLAIN or LOGIN answer: fixed, or computed from the challenge.
+enum Answer {
+    Fixed(Vec<u8>),
+    Cram,
+}
+
+impl Exchange {
+    /// The exchange and its initial response (`sasl_client_start()`); CRAM-MD5 and
+    /// LOGIN have none: the server speaks first.
+    fn start(mech: Mech, user: &str, pass: &str) -> (Exchange, Option<Vec<u8>>) {
+        let answers = |list: Vec<Answer>| Exchange::Answers(list.into_iter());
+        match mech {
+            Mech::Scram(hash) => {
+                let mut random = [0u8; scram::Client::RANDOM_LEN];
+                // A nonce that repeats only weakens replay protection; the
+                // exchange itself still needs the password.
+                let _ =
+                    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random);
+                let (client, first) = scram::Client::start(hash, user, pass, &random);
+                (Exchange::Scram(client), Some(first.into_bytes()))
+            }
+            Mech::CramMd5 => (answers(vec![Answer::Cram]), None),
+            Mech::Plain => {
+                // No authorization identity: Cyrus sends none when it equals the user.
+                let mut token = vec![0];
+                token.extend_from_slice(user.as_bytes());
+                token.push(0);
+                token.extend_from_slice(pass.as_bytes());
+                (answers(vec![]), Some(token))
+            }
+            Mech::Login => (
+                answers(vec![
+                    Answer::Fixed(user.as_bytes().to_vec()),
+                    Answer::Fixed(pass.as_bytes().to_vec()),
+                ]),
+                None,
+            ),
+        }
+    }
+
+    /// The answer to a decoded server challenge (`sasl_client_step()`).
+    fn step(
+        &mut self,
+        user: &str,
+        pass: &str,
+        challenge: &[u8],
+    ) -> Result<Vec<u8>, scram::StepError> {
+        match self {
+            Exchange::Scram(client) => client.step(challenge),
+            Exchange::Answers(answers) => match answers.next() {
+                Some(Answer::Fixed(answer)) => Ok(answer),
+                Some(Answer::Cram) => Ok(scram::cram_md5(user, pass, challenge)),
+                // What Cyrus's library says when a finished mechanism is asked for
+                // more (it logs this at its "error" level).
+                None => Err(scram::StepError {
+                    detail: "attempting client step after doneflag".into(),
+                    status: "generic failure",
+                }),
+            },
+        }
+    }
+}
+
+/// The 4.7.0 deferral for a failure on the client's side of the exchange.
+fn sasl_failure(state: &mut State, session: &Session, dtext: &str, reason: String) -> i32 {
+    state.why = global::dsn_print::Dsn {
+        dtype: "sasl".into(),
+        dtext: dtext.into(),
+        ..global::dsn_print::Dsn::simple("4.7.0", &reason)
+    };
+    state.bulk_fail(Fail::Site, Some(&session.namaddrport.clone()))
 }
 
 /// AUTH after EHLO (`smtp_sasl_helo_login()`): Ok(0) to go on, Ok(-1) after the
@@ -177,32 +296,20 @@ pub fn helo_login(state: &mut State, session: &mut Session) -> Result<i32, Excep
                 "SASL authentication failed; cannot authenticate to server {}: {text}",
                 session.namaddr
             );
-            state.why = global::dsn_print::Dsn {
-                dtype: "sasl".into(),
-                dtext: text.into(),
-                ..global::dsn_print::Dsn::simple("4.7.0", &reason)
-            };
-            return Ok(state.bulk_fail(Fail::Site, Some(&session.namaddrport.clone())));
+            return Ok(sasl_failure(state, session, text, reason));
         }
     };
     let (user, pass) = creds;
-    let mut answers: Vec<String> = Vec::new();
-    match mech {
-        Mech::Plain => {
-            // No authorization identity: Cyrus sends none when it equals the user.
-            let mut token = vec![0];
-            token.extend_from_slice(user.as_bytes());
-            token.push(0);
-            token.extend_from_slice(pass.as_bytes());
-            session.chat.cmd(&format!("AUTH PLAIN {}", base64(&token)));
-        }
-        Mech::Login => {
-            session.chat.cmd("AUTH LOGIN");
-            answers.push(base64(user.as_bytes()));
-            answers.push(base64(pass.as_bytes()));
-        }
+    let (mut exchange, initial) = Exchange::start(mech, &user, &pass);
+    // The initial response goes on the AUTH line unless that would pass SMTP's 512
+    // bytes; then it waits for the server's empty challenge.
+    let mut reply = initial.map(|r| base64(&r)).unwrap_or_default();
+    if !reply.is_empty() && mech.name().len() + reply.len() + 8 <= 512 {
+        session.chat.cmd(&format!("AUTH {} {reply}", mech.name()));
+        reply.clear();
+    } else {
+        session.chat.cmd(&format!("AUTH {}", mech.name()));
     }
-    let mut answers = answers.into_iter();
     let mut resp;
     let mut steps = 0;
     loop {
@@ -211,22 +318,62 @@ pub fn helo_login(state: &mut State, session: &mut Session) -> Result<i32, Excep
             break;
         }
         steps += 1;
-        let answer = answers.next();
-        if steps > 100 || (mech == Mech::Plain) {
-            // PLAIN sent everything at once: a challenge is a protocol error.
+        if steps > 100 {
             let reason = format!(
-                "SASL authentication failed; non-empty initial {} challenge from server {}: ",
-                mech.name(),
+                "SASL authentication failed; authentication protocol loop with server {}",
                 session.namaddr
             );
-            state.why = global::dsn_print::Dsn {
-                dtype: "sasl".into(),
-                dtext: "protocol error".into(),
-                ..global::dsn_print::Dsn::simple("4.7.0", &reason)
-            };
+            state.why = global::dsn_print::Dsn::simple("4.3.0", &reason);
             return Ok(state.bulk_fail(Fail::Site, Some(&session.namaddrport.clone())));
         }
-        session.chat.cmd(&answer.unwrap_or_default());
+        // The challenge: what follows the reply code and its separator.
+        let delims = ['-', ' ', '\t', '\n'];
+        let challenge = resp
+            .text
+            .trim_start_matches(delims)
+            .split_once(delims)
+            .map_or("", |(_, rest)| rest);
+        if !reply.is_empty() {
+            // A deferred initial response answers an empty challenge only.
+            if !challenge.is_empty() {
+                let reason = format!(
+                    "SASL authentication failed; non-empty initial {} challenge from server {}: {reply}",
+                    mech.name(),
+                    session.namaddr
+                );
+                return Ok(sasl_failure(state, session, "protocol error", reason));
+            }
+        } else {
+            let answer = match global::msg_stats::base64_decode(challenge.as_bytes()) {
+                None => Err(None),
+                Some(decoded) => exchange.step(&user, &pass, &decoded).map_err(Some),
+            };
+            match answer {
+                Ok(answer) => reply = base64(&answer),
+                Err(error) => {
+                    // Cyrus reports its own errors through Postfix's log call-back;
+                    // a challenge that is not base64 it only returns as a status.
+                    let status = match error {
+                        Some(error) => {
+                            if error.status == "generic failure" {
+                                log::msg_warn!("SASL authentication problem: {}", error.detail);
+                            } else {
+                                log::msg_warn!("SASL authentication failure: {}", error.detail);
+                            }
+                            error.status
+                        }
+                        None => scram::BAD_PROTOCOL,
+                    };
+                    let reason = format!(
+                        "SASL authentication failed; cannot authenticate to server {}: {status}",
+                        session.namaddr
+                    );
+                    return Ok(sasl_failure(state, session, status, reason));
+                }
+            }
+        }
+        session.chat.cmd(&reply);
+        reply.clear();
     }
     if resp.code / 100 != 2 {
         let mut resp: Resp = resp;
@@ -254,14 +401,60 @@ pub fn helo_login(state: &mut State, session: &mut Session) -> Result<i32, Excep
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scram::Hash;
 
     #[test]
     fn mechanisms() {
+        // Cyrus's ranking, whatever the server's order (t-78 checks it against
+        // Postfix's smtp).
         assert_eq!(choose("LOGIN PLAIN", "noanonymous"), Ok(Mech::Plain));
-        assert_eq!(choose("LOGIN CRAM-MD5", "noanonymous"), Ok(Mech::Login));
+        assert_eq!(choose("LOGIN CRAM-MD5", "noanonymous"), Ok(Mech::CramMd5));
+        assert_eq!(
+            choose("PLAIN LOGIN CRAM-MD5", "noanonymous"),
+            Ok(Mech::CramMd5)
+        );
+        assert_eq!(
+            choose(
+                "CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256",
+                "noplaintext, noanonymous"
+            ),
+            Ok(Mech::Scram(Hash::Sha256))
+        );
+        assert_eq!(
+            choose("scram-sha-512 SCRAM-SHA-384", ""),
+            Ok(Mech::Scram(Hash::Sha512))
+        );
+        // Unimplemented mechanisms leave the choice to the others.
+        assert_eq!(choose("DIGEST-MD5 NTLM PLAIN", ""), Ok(Mech::Plain));
         assert_eq!(
             choose("LOGIN PLAIN", "noplaintext, noanonymous"),
             Err("no mechanism available")
         );
+        assert_eq!(
+            choose("CRAM-MD5 SCRAM-SHA-1", "mutual_auth"),
+            Ok(Mech::Scram(Hash::Sha1))
+        );
+        assert_eq!(
+            choose("CRAM-MD5 PLAIN", "noactive"),
+            Err("no mechanism available")
+        );
+        assert_eq!(
+            choose("SCRAM-SHA-256 CRAM-MD5", "nodictionary"),
+            Err("no mechanism available")
+        );
+    }
+
+    #[test]
+    fn finished_mechanisms_refuse_more_challenges() {
+        let (mut plain, initial) = Exchange::start(Mech::Plain, "u", "p");
+        assert_eq!(initial.as_deref(), Some(&b"\0u\0p"[..]));
+        assert_eq!(
+            plain.step("u", "p", b"").unwrap_err().status,
+            "generic failure"
+        );
+        let (mut cram, initial) = Exchange::start(Mech::CramMd5, "u", "p");
+        assert_eq!(initial, None);
+        assert!(cram.step("u", "p", b"<1.2@x>").unwrap().starts_with(b"u "));
+        assert!(cram.step("u", "p", b"<1.2@x>").is_err());
     }
 }
