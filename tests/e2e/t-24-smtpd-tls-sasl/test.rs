@@ -11,6 +11,7 @@
 use e2e::Instance;
 use e2e::dovecot;
 use e2e::smtpd_log::normalize;
+use std::path::{Path, PathBuf};
 
 /// The test certificates of crates/tls.
 fn cert(name: &str) -> String {
@@ -231,12 +232,15 @@ fn encrypt_level_and_wrapper_mode_match_postfix() {
 /// AUTH PLAIN's initial response for alice and her password, and a wrong one.
 const ALICE: &str = "AGFsaWNlAHNlY3JldA==";
 const ALICE_WRONG: &str = "AGFsaWNlAHdyb25n";
+/// AUTH PLAIN's initial response for straße (a login [`auth_matches_postfix`] adds to the
+/// test Dovecot) and her password.
+const STRASSE: &str = "AHN0cmHDn2UAc2VjcmV0";
 const RELAYED: (&str, usize) = ("RCPT TO:<someone@example.com>\r\n", 1);
 const RSET: (&str, usize) = ("RSET\r\n", 1);
 
 /// Both instances with SASL through `dovecot` and the extra settings.
-fn sasl_pair(name: &str, dovecot: &dovecot::TestDovecot, extra: &[(&str, &str)]) -> Option<Pair> {
-    let socket = dovecot.socket().display().to_string();
+fn sasl_pair(name: &str, dovecot: &Path, extra: &[(&str, &str)]) -> Option<Pair> {
+    let socket = dovecot.display().to_string();
     let mut main_cf = vec![
         ("smtpd_tls_security_level", "may"),
         ("smtpd_sasl_auth_enable", "yes"),
@@ -254,9 +258,45 @@ fn dovecot() -> Option<dovecot::TestDovecot> {
         .ok()
 }
 
+/// The test Dovecot (crates/xsasl's configuration) with a second user, straße, whose
+/// name Dovecot's default auth_username_chars would refuse: smtputf8_enable = yes folds
+/// it fully when it is compared with a table's owners (STRASSE owns it).
+fn dovecot_with_strasse() -> Option<dovecot::Running> {
+    let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/xsasl/tests/support");
+    let dir = PathBuf::from(format!(
+        "/tmp/ironpost-e2e/dovecot-auth-t24-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    for sub in ["run", "state"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let conf = std::fs::read_to_string(support.join("dovecot.conf"))
+        .unwrap()
+        .replace("@DIR@", &dir.display().to_string());
+    std::fs::write(
+        dir.join("dovecot.conf"),
+        format!("{conf}auth_username_chars =\n"),
+    )
+    .unwrap();
+    let users = std::fs::read_to_string(support.join("passwd")).unwrap();
+    std::fs::write(
+        dir.join("passwd"),
+        format!("{users}straße:{{PLAIN}}secret:1000:1000::/nonexistent::\n"),
+    )
+    .unwrap();
+    dovecot::Running::start(dir, |dir| dir.join("auth").exists(), "its auth socket")
+        .map_err(|reason| testkit::skip(reason))
+        .ok()
+}
+
 #[test]
 fn auth_matches_postfix() {
-    let Some(dovecot) = dovecot() else {
+    if !Path::new("/usr/sbin/dovecot").exists() {
+        testkit::skip("/usr/sbin/dovecot is not installed (Debian's dovecot-core)");
+        return;
+    }
+    let Some(dovecot) = dovecot_with_strasse() else {
         return;
     };
     let settings = [
@@ -265,13 +305,14 @@ fn auth_matches_postfix() {
         ("smtpd_sender_restrictions", "reject_sender_login_mismatch"),
         ("smtpd_sasl_exceptions_networks", "127.0.0.3"),
     ];
-    let Some(pair) = sasl_pair("auth", &dovecot, &settings) else {
+    let Some(pair) = sasl_pair("auth", &dovecot.dir.join("auth"), &settings) else {
         return;
     };
     for instance in [&pair.postfix, &pair.ironpost] {
         instance.write(
             "etc/login",
-            "alice@example.org alice\nbob@example.org bob, carol\n",
+            "alice@example.org alice\nbob@example.org bob, carol\n\
+             strasse@example.org STRASSE\nstrasze@example.org straSZe\n",
         );
     }
     let plain = format!("AUTH PLAIN {ALICE}\r\n");
@@ -341,15 +382,38 @@ fn auth_matches_postfix() {
             QUIT,
         ],
     );
+    pair.compare(
+        "non-ascii login folds as a table key",
+        "127.0.0.2",
+        &[
+            EHLO,
+            (&format!("AUTH PLAIN {STRASSE}\r\n"), 1),
+            ("MAIL FROM:<strasse@example.org>\r\n", 1),
+            RCPT,
+            RSET,
+            ("MAIL FROM:<strasze@example.org>\r\n", 1),
+            RCPT,
+            RSET,
+            QUIT,
+        ],
+    );
     // Equal, and about what it should be about.
     let log = pair.ironpost.log();
     for needle in [
         "not logged in",
         "not owned by user alice",
         "sasl_username=alice",
+        "sasl_username=straße",
+        "not owned by user straße",
     ] {
         assert!(log.contains(needle), "no '{needle}' in:\n{log}");
     }
+    // Postfix's smtpd let STRASSE's address through for straße: the fold was tested.
+    let theirs = pair.postfix.log();
+    assert!(
+        !theirs.contains("<strasse@example.org>: Sender address rejected"),
+        "{theirs}"
+    );
     pair.compare(
         "sasl exceptions networks",
         "127.0.0.3",
@@ -394,7 +458,7 @@ fn tls_auth_only_matches_postfix() {
         ("smtpd_tls_auth_only", "yes"),
         ("smtpd_sasl_authenticated_header", "yes"),
     ];
-    let Some(pair) = sasl_pair("authonly", &dovecot, &settings) else {
+    let Some(pair) = sasl_pair("authonly", &dovecot.socket(), &settings) else {
         return;
     };
     let plain = format!("AUTH PLAIN {ALICE}\r\n");
@@ -417,7 +481,7 @@ fn tls_auth_only_matches_postfix() {
     assert_eq!(theirs, ours, "the Received: headers differ");
     drop(pair);
     let encrypt = [("smtpd_tls_security_level", "encrypt")];
-    let Some(pair) = sasl_pair("authencrypt", &dovecot, &encrypt) else {
+    let Some(pair) = sasl_pair("authencrypt", &dovecot.socket(), &encrypt) else {
         return;
     };
     pair.compare("auth at level encrypt", "127.0.0.2", &session(&[QUIT]));
@@ -429,7 +493,7 @@ fn mechanism_filter_matches_postfix() {
         return;
     };
     let settings = [("smtpd_sasl_mechanism_filter", "!plain, static:all")];
-    let Some(pair) = sasl_pair("mech-filter", &dovecot, &settings) else {
+    let Some(pair) = sasl_pair("mech-filter", &dovecot.socket(), &settings) else {
         return;
     };
     // EHLO no longer offers PLAIN; AUTH PLAIN itself still works, as in Postfix.

@@ -5,7 +5,8 @@
 //! `reject_unauth_sender_login_mismatch()` in `smtpd/smtpd_check.c`. The table maps a
 //! sender address (looked up as recipient tables are: full address, without
 //! extension, `user@`, `@domain`) to the login names that own it, separated by commas
-//! or spaces; names compare without regard to case.
+//! or spaces; names compare as Postfix's `strcasecmp_utf8()` compares them: folded as
+//! table keys are (all of Unicode with `smtputf8_enable = yes`, ASCII only without).
 
 use super::reply::Verdict;
 use super::{Checker, Facts};
@@ -73,9 +74,10 @@ impl Checker {
             Ok(None) => String::new(),
             Err(verdict) => return verdict,
         };
+        let utf8 = self.policy.smtputf8;
         let found = owners
             .split([',', ' ', '\t', '\r', '\n'])
-            .any(|name| name.to_lowercase() == user.to_lowercase());
+            .any(|name| same_login(name, user, utf8));
         if found {
             return Verdict::Dunno;
         }
@@ -96,5 +98,33 @@ impl Checker {
             Ok(None) => Verdict::Dunno,
             Err(verdict) => verdict,
         }
+    }
+}
+
+/// Whether two login names are the same one, as Postfix's `strcasecmp_utf8()` decides:
+/// with `utf8` (smtputf8_enable) both are case-folded fully, so that `STRASSE` owns
+/// `straße`; without it only ASCII letters fold and other bytes must be equal.
+fn same_login(a: &str, b: &str, utf8: bool) -> bool {
+    if utf8 {
+        dict::casefold(a) == dict::casefold(b)
+    } else {
+        a.eq_ignore_ascii_case(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_login;
+
+    #[test]
+    fn logins_fold_as_postfix_table_keys() {
+        assert!(same_login("Alice", "aLICE", false));
+        assert!(same_login("STRASSE", "straße", true));
+        assert!(same_login("ΣΟΦΟΣ", "σοφος", true));
+        assert!(same_login("Jürgen", "JÜRGEN", true));
+        // Without SMTPUTF8 only ASCII letters fold, as in Postfix's casefold().
+        assert!(!same_login("Jürgen", "JÜRGEN", false));
+        assert!(same_login("Jürgen", "JüRGEN", false));
+        assert!(!same_login("STRASSE", "straße", false));
     }
 }
