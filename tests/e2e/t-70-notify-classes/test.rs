@@ -95,8 +95,25 @@ fn too_many_errors() -> Vec<(&'static str, usize)> {
     steps
 }
 
-/// Both smtpd instances with `notify_classes` (None: the default), started.
-fn smtpd_pair(name: &str, notify_classes: Option<&str>) -> Option<Pair> {
+/// A message whose content has a bare <LF>: refused at its end, the session goes on.
+fn bare_lf_in_content() -> Vec<(&'static str, usize)> {
+    vec![
+        ("EHLO client.example\r\n", 1),
+        ("MAIL FROM:<sender@example.org>\r\n", 1),
+        ("RCPT TO:<user@vmail.e2e.test>\r\n", 1),
+        ("DATA\r\n", 1),
+        ("Subject: bare\r\n\r\none\ntwo\r\n.\r\n", 1),
+        ("QUIT\r\n", 1),
+    ]
+}
+
+/// Both smtpd instances with `notify_classes` (None: the default) and `extra` settings,
+/// started.
+fn smtpd_pair_with(
+    name: &str,
+    notify_classes: Option<&str>,
+    extra: &[(&'static str, &'static str)],
+) -> Option<Pair> {
     let mut main_cf = vec![
         ("mynetworks", "127.0.0.1/32"),
         ("error_notice_recipient", USER),
@@ -105,9 +122,15 @@ fn smtpd_pair(name: &str, notify_classes: Option<&str>) -> Option<Pair> {
     if let Some(classes) = notify_classes {
         main_cf.push(("notify_classes", classes));
     }
+    main_cf.extend_from_slice(extra);
     let mut pair = Pair::prepare(&format!("t70-{name}"), &main_cf, &[])?;
     pair.start();
     Some(pair)
+}
+
+/// Both smtpd instances with `notify_classes` (None: the default), started.
+fn smtpd_pair(name: &str, notify_classes: Option<&str>) -> Option<Pair> {
+    smtpd_pair_with(name, notify_classes, &[])
 }
 
 #[test]
@@ -135,6 +158,26 @@ fn smtpd_notices_equal_postfix_s() {
     ] {
         assert!(all.contains(needle), "no \"{needle}\" in\n{all}");
     }
+}
+
+/// smtpd_forbid_bare_newline = reject, from a client outside mynetworks (the default
+/// exclusions): the refused message is a protocol error, and the notice is Postfix's,
+/// with no "Session aborted" line (Postfix 3.7.11 gives no reason: the session goes on).
+#[test]
+fn bare_newline_notice_equals_postfix_s() {
+    let extra = [("smtpd_forbid_bare_newline", "reject")];
+    let Some(pair) = smtpd_pair_with("bare-lf", Some("protocol"), &extra) else {
+        return;
+    };
+    let subject = "Subject: Postfix SMTP server: errors from";
+    pair.compare("bare <LF> in content", "127.0.0.2", &bare_lf_in_content());
+    assert_same_notices(&pair.postfix, &pair.ironpost, subject, 1);
+    let all = notices(&pair.ironpost, subject).join("\n");
+    assert!(
+        all.contains(" Out: 550 5.5.2 mail.e2e.test Error: bare <LF> received\n In:  QUIT"),
+        "no bare <LF> refusal in\n{all}"
+    );
+    assert!(!all.contains("Session aborted"), "{all}");
 }
 
 #[test]
