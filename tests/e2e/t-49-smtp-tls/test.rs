@@ -114,7 +114,7 @@ const POLICY: [(&str, &str); 10] = [
     ("CA9", "fingerprint"),
 ];
 
-fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
+fn run(ours: bool) -> Option<Run> {
     let mut mx = instance("t-49", ours)?;
     let (self_pem, self_key, capath) = make_certs(&mx.dir);
     let names = [
@@ -123,12 +123,7 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
     ];
     let ports: Vec<(&str, u16)> = names.iter().map(|n| (*n, free_port())).collect();
     let port = |name: &str| ports.iter().find(|(n, _)| *n == name).unwrap().1;
-    let domains: Vec<String> = CASES
-        .iter()
-        .map(|c| format!("{}.e2e.test", c.domain))
-        .collect();
-    mx.set_main_cf("relay_domains", &domains.join(", "));
-    mx.set_main_cf("smtp_tls_loglevel", "1");
+    route(&mx, &CASES, &ports);
     let ca = test_cert("ca.pem");
     let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     mx.write(
@@ -142,7 +137,35 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
             mx.dir.display()
         ),
     );
-    let transport: String = CASES
+    let policy: String = POLICY
+        .iter()
+        .map(|(name, p)| {
+            let p = p.replace("CERT", CERT_FPT).replace("PKEY", PKEY_FPT);
+            format!("[127.0.0.1]:{} {p}\n", port(name))
+        })
+        .collect();
+    mx.write("etc/tls_policy", &policy);
+    let (ca_pem, ca_key) = (test_cert("rsa-chain.pem"), test_cert("rsa.key"));
+    let server = |name: &str| match name {
+        "SELF" => ("tls", self_pem.as_str(), self_key.as_str()),
+        "PLAIN" | "PLAIN2" => ("plain", "-", "-"),
+        "TLS12" => ("tls12", ca_pem.as_str(), ca_key.as_str()),
+        _ => ("tls", ca_pem.as_str(), ca_key.as_str()),
+    };
+    Some(serve_and_send(&mut mx, &CASES, &ports, server, "t49"))
+}
+
+/// Writes main.cf's relay_domains and smtp_tls_loglevel and the transport table that
+/// sends each case's domain through its transport to its server.
+fn route(mx: &Instance, cases: &[Case], ports: &[(&str, u16)]) {
+    let port = |name: &str| ports.iter().find(|(n, _)| *n == name).unwrap().1;
+    let domains: Vec<String> = cases
+        .iter()
+        .map(|c| format!("{}.e2e.test", c.domain))
+        .collect();
+    mx.set_main_cf("relay_domains", &domains.join(", "));
+    mx.set_main_cf("smtp_tls_loglevel", "1");
+    let transport: String = cases
         .iter()
         .map(|c| {
             format!(
@@ -154,25 +177,23 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         })
         .collect();
     mx.write("etc/transport", &transport);
-    let policy: String = POLICY
-        .iter()
-        .map(|(name, p)| {
-            let p = p.replace("CERT", CERT_FPT).replace("PKEY", PKEY_FPT);
-            format!("[127.0.0.1]:{} {p}\n", port(name))
-        })
-        .collect();
-    mx.write("etc/tls_policy", &policy);
+}
+
+/// Starts a scripted server on each port (`server` gives its mode, certificate and key
+/// by the port's name) and the instance, sends one message per case and waits for its
+/// status; returns the client's log lines and what the servers received.
+fn serve_and_send<'a>(
+    mx: &mut Instance,
+    cases: &[Case],
+    ports: &[(&'a str, u16)],
+    server: impl Fn(&str) -> (&'a str, &'a str, &'a str),
+    tag: &str,
+) -> Run {
     let transcript = mx.dir.join("sink/transcript");
-    let (ca_pem, ca_key) = (test_cert("rsa-chain.pem"), test_cert("rsa.key"));
     let listeners: Vec<Listener> = ports
         .iter()
         .map(|(name, port)| {
-            let (mode, cert, key) = match *name {
-                "SELF" => ("tls", self_pem.as_str(), self_key.as_str()),
-                "PLAIN" | "PLAIN2" => ("plain", "-", "-"),
-                "TLS12" => ("tls12", ca_pem.as_str(), ca_key.as_str()),
-                _ => ("tls", ca_pem.as_str(), ca_key.as_str()),
-            };
+            let (mode, cert, key) = server(name);
             Listener {
                 label: name,
                 addr: "127.0.0.1",
@@ -185,13 +206,13 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         .collect();
     let server = e2e::starttls::start(&transcript, "mx.tls.test", &listeners);
     mx.start();
-    for (n, c) in CASES.iter().enumerate() {
+    for (n, c) in cases.iter().enumerate() {
         let to = format!("rcpt@{}.e2e.test", c.domain);
         mx.send(
             mx.smtp_port,
             "user@vmail.e2e.test",
             &to,
-            &format!("t49-{n}"),
+            &format!("{tag}-{n}"),
         )
         .unwrap();
         let needle = format!("to=<{to}>");
@@ -205,9 +226,9 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         }
     }
     drop(server);
-    let lines = client_lines(&mx.log(), &ports);
+    let lines = client_lines(&mx.log(), ports);
     let seen = e2e::client::received(&transcript);
-    Some((lines, seen))
+    (lines, seen)
 }
 
 /// The smtp client's log lines, sorted and without repeats, made comparable: no queue
@@ -289,12 +310,7 @@ fn run_per_site(ours: bool) -> Option<Run> {
     ];
     let ports: Vec<(&str, u16)> = names.iter().map(|n| (*n, free_port())).collect();
     let port = |name: &str| ports.iter().find(|(n, _)| *n == name).unwrap().1;
-    let domains: Vec<String> = PER_SITE_CASES
-        .iter()
-        .map(|c| format!("{}.e2e.test", c.domain))
-        .collect();
-    mx.set_main_cf("relay_domains", &domains.join(", "));
-    mx.set_main_cf("smtp_tls_loglevel", "1");
+    route(&mx, &PER_SITE_CASES, &ports);
     let ca = test_cert("ca.pem");
     let etc = mx.etc().display().to_string();
     let master = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
@@ -308,18 +324,6 @@ fn run_per_site(ours: bool) -> Option<Run> {
              smtpboth unix - - n - - smtp -o smtp_tls_policy_maps=texthash:{etc}/tls_policy -o smtp_tls_per_site=texthash:{etc}/per_site\n"
         ),
     );
-    let transport: String = PER_SITE_CASES
-        .iter()
-        .map(|c| {
-            format!(
-                "{}.e2e.test {}:[127.0.0.1]:{}\n",
-                c.domain,
-                c.transport,
-                port(c.port)
-            )
-        })
-        .collect();
-    mx.write("etc/transport", &transport);
     let per_site: String = PER_SITE
         .iter()
         .map(|(name, level)| format!("[127.0.0.1]:{} {level}\n", port(name)))
@@ -337,53 +341,23 @@ fn run_per_site(ours: bool) -> Option<Run> {
         "etc/tls_policy",
         &format!("[127.0.0.1]:{} may\n", port("SELF5")),
     );
-    let transcript = mx.dir.join("sink/transcript");
     let (ca_pem, ca_key) = (test_cert("rsa-chain.pem"), test_cert("rsa.key"));
-    let listeners: Vec<Listener> = ports
-        .iter()
-        .map(|(name, port)| {
-            let (mode, cert, key) = if name.starts_with("SELF") {
-                ("tls", self_pem.as_str(), self_key.as_str())
-            } else if name.starts_with("PLAIN") {
-                ("plain", "-", "-")
-            } else {
-                ("tls", ca_pem.as_str(), ca_key.as_str())
-            };
-            Listener {
-                label: name,
-                addr: "127.0.0.1",
-                port: *port,
-                mode,
-                cert,
-                key,
-            }
-        })
-        .collect();
-    let server = e2e::starttls::start(&transcript, "mx.tls.test", &listeners);
-    mx.start();
-    for (n, c) in PER_SITE_CASES.iter().enumerate() {
-        let to = format!("rcpt@{}.e2e.test", c.domain);
-        mx.send(
-            mx.smtp_port,
-            "user@vmail.e2e.test",
-            &to,
-            &format!("t49ps-{n}"),
-        )
-        .unwrap();
-        let needle = format!("to=<{to}>");
-        if !wait_until(30, || {
-            mx.log()
-                .lines()
-                .any(|l| l.contains(&needle) && l.contains(c.want))
-        }) {
-            mx.keep_for_inspection();
-            panic!("no {} for {to}:\n{}", c.want, mx.log());
+    let server = |name: &str| {
+        if name.starts_with("SELF") {
+            ("tls", self_pem.as_str(), self_key.as_str())
+        } else if name.starts_with("PLAIN") {
+            ("plain", "-", "-")
+        } else {
+            ("tls", ca_pem.as_str(), ca_key.as_str())
         }
-    }
-    drop(server);
-    let lines = client_lines(&mx.log(), &ports);
-    let seen = e2e::client::received(&transcript);
-    Some((lines, seen))
+    };
+    Some(serve_and_send(
+        &mut mx,
+        &PER_SITE_CASES,
+        &ports,
+        server,
+        "t49ps",
+    ))
 }
 
 /// One run's client log lines and what the servers received.
