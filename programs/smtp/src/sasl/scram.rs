@@ -3,9 +3,9 @@
 //!
 //! Postfix counterpart: none in Postfix itself; Debian's Postfix gets SCRAM from Cyrus
 //! SASL's `plugins/scram.c` through `xsasl/xsasl_cyrus_client.c`. The wire format
-//! follows that client: Postfix hands Cyrus the login name as both the
-//! authentication and the authorization identity, so the GS2 header carries
-//! `a=<name>`; the client nonce is 32 base64 characters; a server-first message with
+//! follows that client as Postfix drives it (t-78 compares the two on the wire): no
+//! authorization identity and no channel binding (GS2 header `n,,`); the client
+//! nonce is 32 base64 characters; a server-first message with
 //! a mandatory extension, a nonce that does not extend ours, or more than 65536
 //! iterations is refused; and the server's signature in the server-final message is
 //! checked before the client answers it. The failure texts are Cyrus's, since
@@ -73,6 +73,9 @@ impl Hash {
 /// refused rather than computed, so a server cannot make the client spin.
 const MAX_ITERATIONS: u32 = 0x10000;
 
+/// The GS2 header: no channel binding, no authorization identity.
+const GS2_HEADER: &str = "n,,";
+
 /// Cyrus's client nonce length (`NONCE_SIZE`).
 const NONCE_LEN: usize = 32;
 
@@ -101,7 +104,6 @@ pub struct Client {
     hash: Hash,
     password: Vec<u8>,
     nonce: String,
-    gs2_header: String,
     /// client-first-message-bare, then the whole AuthMessage once known.
     auth_message: String,
     salted: Vec<u8>,
@@ -119,14 +121,12 @@ impl Client {
     pub fn start(hash: Hash, user: &str, password: &str, random: &[u8]) -> (Client, String) {
         let mut nonce = global::msg_stats::base64_encode(random);
         nonce.truncate(NONCE_LEN);
-        let gs2_header = format!("n,a={},", saslname(user));
         let bare = format!("n={},r={nonce}", saslname(user));
-        let first = format!("{gs2_header}{bare}");
+        let first = format!("{GS2_HEADER}{bare}");
         let client = Client {
             hash,
             password: password.as_bytes().to_vec(),
             nonce,
-            gs2_header,
             auth_message: bare,
             salted: Vec::new(),
             state: 1,
@@ -232,7 +232,7 @@ impl Client {
         );
         let without_proof = format!(
             "c={},r={nonce}",
-            global::msg_stats::base64_encode(self.gs2_header.as_bytes())
+            global::msg_stats::base64_encode(GS2_HEADER.as_bytes())
         );
         self.auth_message = format!("{},{server_first},{without_proof}", self.auth_message);
         let client_key = self.hash.mac(&salted, b"Client Key");
@@ -302,13 +302,10 @@ mod tests {
     use super::*;
 
     /// Runs RFC 5802/7677's example exchange, with the example's client nonce
-    /// spliced in, checking our messages against the RFC's. The RFCs' examples use
-    /// no authorization identity ("n,,"): the test swaps that header in, since only
-    /// the header and the nonce differ from ours.
+    /// spliced in, checking our messages against the RFC's.
     fn rfc_example(hash: Hash, nonce: &str, server_first: &str, final_: &str, server_final: &str) {
         let (mut client, _) = Client::start(hash, "user", "pencil", &[0; 24]);
         client.nonce = nonce.to_string();
-        client.gs2_header = "n,,".into();
         client.auth_message = format!("n=user,r={nonce}");
         assert_eq!(
             String::from_utf8(client.step(server_first.as_bytes()).unwrap()).unwrap(),
@@ -343,10 +340,7 @@ mod tests {
     #[test]
     fn client_first_and_refusals() {
         let (mut client, first) = Client::start(Hash::Sha256, "u,=x", "pw", &[0xfb; 24]);
-        assert_eq!(
-            first,
-            format!("n,a=u=2C=3Dx,n=u=2C=3Dx,r={}", "+/v7".repeat(8))
-        );
+        assert_eq!(first, format!("n,,n=u=2C=3Dx,r={}", "+/v7".repeat(8)));
         let short = format!("r={},s=QSXC,i=4096", client.nonce);
         assert_eq!(
             client.step(short.as_bytes()).unwrap_err().detail,
