@@ -1200,28 +1200,17 @@ mod tests {
         assert_eq!(must.level, TlsLevel::Verify);
         assert_eq!(must.matches, ["hostname"]);
         // NONE for the server beats MAY for the next hop; MUST beats MUST_NOPEERMATCH.
-        assert_eq!(
-            level(&config, "a.example", "mx.a.example"),
-            Ok(TlsLevel::None)
-        );
-        assert_eq!(
-            level(&config, "a.example", "mx2.a.example"),
-            Ok(TlsLevel::May)
-        );
-        assert_eq!(
-            level(&config, "b.example", "mx.b.example"),
-            Ok(TlsLevel::Verify)
-        );
-        assert_eq!(
-            level(&config, "b.example", "B.example"),
-            Ok(TlsLevel::Encrypt)
-        );
-        assert_eq!(
-            level(&config, "x.example", "mx.b.example"),
-            Ok(TlsLevel::Verify)
-        );
-        // Nothing found: the global level.
-        assert_eq!(level(&config, "x.example", "x.example"), Ok(TlsLevel::May));
+        for (dest, host, want) in [
+            ("a.example", "mx.a.example", TlsLevel::None),
+            ("a.example", "mx2.a.example", TlsLevel::May),
+            ("b.example", "mx.b.example", TlsLevel::Verify),
+            ("b.example", "B.example", TlsLevel::Encrypt),
+            ("x.example", "mx.b.example", TlsLevel::Verify),
+            // Nothing found: the global level.
+            ("x.example", "x.example", TlsLevel::May),
+        ] {
+            assert_eq!(level(&config, dest, host), Ok(want), "{dest} {host}");
+        }
         let reason = config
             .query("e.example", "e.example", Some(25))
             .unwrap_err()
