@@ -55,15 +55,10 @@ impl Drop for Running {
 
 /// The processes whose program is a file under `dir` (the installed master and daemons).
 fn processes_under(dir: &Path) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe.starts_with(dir))
-        })
+    e2e::processes()
+        .into_iter()
+        .filter(|p| Path::new(&p.exe).starts_with(dir))
+        .map(|p| p.pid)
         .collect()
 }
 
