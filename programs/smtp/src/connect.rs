@@ -235,6 +235,7 @@ fn new_session(
         tls_retry_plain: false,
         expire_time: 0,
         reuse_count: 0,
+        _debug: None,
     }
 }
 

@@ -97,6 +97,10 @@ pub struct Session {
     pub expire_time: i64,
     /// How often the session was used before (Postfix's `reuse_count`).
     pub reuse_count: i32,
+    /// The verbosity raised for a cached session whose server debug_peer_list names:
+    /// Postfix's `smtp_session_alloc()` checks reused sessions as it does new ones
+    /// (those are checked where they are connected). Dropping the session restores it.
+    pub _debug: Option<crate::debug_peer::DebugPeer>,
 }
 
 /// The stages of the dialogue after the handshake (`SMTP_STATE_*`).

@@ -419,6 +419,7 @@ fn activate(
         (Conn::Tcp(socket), namaddrport)
     };
     let port = endp.port;
+    let debug = crate::debug_peer::DebugPeer::check(state.settings, &endp.host, &endp.addr);
     let mut chat = Chat::for_delivery(conn, namaddrport.clone(), state);
     chat.pipelining = features & crate::proto::feature::PIPELINING != 0;
     let mut session = Session {
@@ -439,6 +440,7 @@ fn activate(
         tls_retry_plain: false,
         expire_time,
         reuse_count: reuse_count + 1,
+        _debug: Some(debug),
     };
     if log::verbose() > 0 {
         log::msg_info!(
