@@ -72,6 +72,96 @@ pub struct ClientTls {
     cipher_lists: crate::ciphers::CipherLists,
     /// The client certificates, in Postfix's order (RSA, DSA, ECDSA); empty for none.
     certs: Arc<ClientCerts>,
+    /// The verifier and certificate resolver of every handshake that keeps sessions:
+    /// rustls offers a session only to a configuration with the very verifier and
+    /// resolver it was made with, so these stay the same and pass each call to the
+    /// handshake's own ([`Current`]).
+    delegate: Arc<Delegate>,
+}
+
+thread_local! {
+    /// The verifier and certificate resolver of the handshake running on this thread,
+    /// for [`Delegate`].
+    static CURRENT: std::cell::RefCell<Option<(Arc<PolicyVerifier>, Arc<SessionCerts>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Sets [`CURRENT`] for as long as it lives.
+struct Current;
+
+impl Current {
+    fn set(verifier: Arc<PolicyVerifier>, certs: Arc<SessionCerts>) -> Current {
+        CURRENT.with(|c| *c.borrow_mut() = Some((verifier, certs)));
+        Current
+    }
+}
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+/// Passes each call to the handshake running on the calling thread (rustls runs the
+/// verifier and the resolver inside the caller's I/O calls).
+#[derive(Debug, Default)]
+struct Delegate;
+
+fn current<T>(f: impl FnOnce(&PolicyVerifier, &SessionCerts) -> T) -> T {
+    CURRENT.with(|c| {
+        let c = c.borrow();
+        let (v, r) = c.as_ref().expect("a handshake on this thread");
+        f(v, r)
+    })
+}
+
+impl ServerCertVerifier for Delegate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        current(|v, _| v.verify_server_cert(end_entity, intermediates, server_name, ocsp, now))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        current(|v, _| v.verify_tls12_signature(message, cert, dss))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        current(|v, _| v.verify_tls13_signature(message, cert, dss))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        current(|v, _| v.supported_verify_schemes())
+    }
+}
+
+impl rustls::client::ResolvesClientCert for Delegate {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        current(|_, r| r.resolve(root_hint_subjects, sigschemes))
+    }
+
+    fn has_certs(&self) -> bool {
+        current(|_, r| r.has_certs())
+    }
 }
 
 /// The client certificates of the process, each with its public key for the log.
@@ -294,6 +384,7 @@ impl ClientTls {
             fingerprint_digest: settings.fingerprint_digest,
             cipher_lists: settings.cipher_lists.clone(),
             certs: Arc::new(certs),
+            delegate: Arc::default(),
         })
     }
 
@@ -433,15 +524,29 @@ impl ClientTls {
             roots: self.roots.clone(),
             depth_lines: (self.loglevel >= 2).then(|| depth_lines.clone()),
         });
-        let config = rustls::ClientConfig::builder_with_provider(provider)
+        let resolver = Arc::new(SessionCerts {
+            keys: self.certs.clone(),
+            signed: signed.clone(),
+        });
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&protocols.rustls_versions())
             .map_err(|e| fail(log, io::Error::other(e)))?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier.clone())
-            .with_client_cert_resolver(Arc::new(SessionCerts {
-                keys: self.certs.clone(),
-                signed: signed.clone(),
-            }));
+            .dangerous();
+        // With sessions kept, the engine's delegate stands in for this handshake's
+        // verifier and resolver (see `delegate`); it finds them through `_current`
+        // until the handshake is over.
+        let _current = store
+            .is_some()
+            .then(|| Current::set(verifier.clone(), resolver.clone()));
+        let config = if store.is_some() {
+            builder
+                .with_custom_certificate_verifier(self.delegate.clone())
+                .with_client_cert_resolver(self.delegate.clone())
+        } else {
+            builder
+                .with_custom_certificate_verifier(verifier.clone())
+                .with_client_cert_resolver(resolver)
+        };
         // SNI only for a DNS name; an empty name or an address sends none, as Postfix
         // sends none without smtp_tls_servername.
         let (name, sni) = match ServerName::try_from(props.servername.to_string()) {
@@ -509,6 +614,29 @@ impl ClientTls {
         }
         flush_trace(log);
         let mut summary = rec.summary(&conn, false, Digest::Sha256);
+        // A resumed TLS 1.3 session has no server signature; Postfix (OpenSSL) then
+        // still names the algorithm of the session's server key, without a digest:
+        // `server-signature RSA-PSS (2048 bits)`.
+        if conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+            && summary.server_signature.is_none()
+            && conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3)
+            && let Some(key) = conn
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|c| der::parse_cert(c))
+                .and_then(|info| info.key)
+        {
+            let scheme = match key {
+                der::PublicKey::Rsa(_) => SignatureScheme::RSA_PSS_SHA256,
+                der::PublicKey::Ec(_) => SignatureScheme::ECDSA_NISTP256_SHA256,
+                der::PublicKey::Ed25519 => SignatureScheme::ED25519,
+            };
+            let (algorithm, _) = crate::names::signature(scheme, &key);
+            summary.server_signature = Some(crate::Signature {
+                algorithm,
+                digest: None,
+            });
+        }
         // The recorder's client signature is the peer's (smtpd's view); here it is ours,
         // logged at TLS 1.3 only, as the server's.
         summary.client_signature = signed
@@ -587,6 +715,26 @@ impl<S: Read + Write> ClientStream<S> {
     /// socket being readable (a relay must drain it before it waits on the socket).
     pub fn has_pending(&mut self) -> bool {
         matches!(self.conn.process_new_packets(), Ok(s) if s.plaintext_bytes_to_read() > 0)
+    }
+
+    /// One read from the socket, which the caller found readable, then the plaintext
+    /// it completed: None when none yet (part of a record, or a session ticket, which a
+    /// TLS 1.3 server sends unasked), Some(0) at the end of the session. A relay
+    /// cannot use [`Read::read`], which waits for plaintext however long it takes.
+    pub fn read_ready(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        let got = self.conn.read_tls(&mut self.io)?;
+        self.conn.process_new_packets().map_err(io::Error::other)?;
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.io)?;
+        }
+        match self.conn.reader().read(buf) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                Ok(if got == 0 { Some(0) } else { None })
+            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(Some(0)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether the session was resumed rather than made anew.

@@ -18,8 +18,9 @@
 //! Postfix serves all connections of a process from one event loop; here the multi-client
 //! skeleton takes each request, and each accepted connection then gets a thread for its
 //! handshake and relay (blocking I/O as the rest of ironpost). While any runs, the process
-//! does not idle out. The server role (postscreen's STARTTLS) is not implemented: it is
-//! refused with `status=0` after Postfix's warning for a disabled server role.
+//! does not idle out. The server role (postscreen's STARTTLS) is not implemented: each
+//! process starts with Postfix's warning for a disabled server role, and a request for
+//! it is answered `status=0`, as Postfix's tlsproxy answers with the role off.
 //!
 //! master.cf: `tlsproxy unix - - n - 0 tlsproxy`.
 
@@ -48,8 +49,10 @@ struct TlsProxy {
     /// max_idle as configured: set to 0 while connections are active, so that the
     /// skeleton does not end the process under them.
     max_idle: u64,
-    /// Whether the server role's warning was logged.
-    server_role_warned: bool,
+    /// The client caches that are on (`smtp`, `lmtp`): those whose
+    /// *_tls_session_cache_database is set, which is what Postfix's tlsmgr tells its
+    /// clients (`tls_mgr_policy()`). A client names its cache in the init props.
+    caches: Vec<String>,
 }
 
 impl TlsProxy {
@@ -135,7 +138,9 @@ impl Service for TlsProxy {
                     .ok_or("end of input".to_string());
                 match settings.and_then(|a| proto::client_settings(&a)) {
                     Ok((params, init, start)) => {
-                        self.engine(&params, &init).map(|engine| (engine, start))
+                        let cache = self.caches.contains(&init.cache_type);
+                        self.engine(&params, &init)
+                            .map(|engine| (engine, start, cache))
                     }
                     Err(e) => {
                         log::msg_warn!("tlsp_get_request_event: receive client TLS settings: {e}");
@@ -144,17 +149,8 @@ impl Service for TlsProxy {
                     }
                 }
             }
-            proto::FLAG_ROLE_SERVER => {
-                // Postfix's pre-jail warning when its server role is off; this one has
-                // none to turn on.
-                if !self.server_role_warned {
-                    log::msg_warn!(
-                        "TLS server role is disabled with tlsproxy_tls_security_level or tlsproxy_use_tls"
-                    );
-                    self.server_role_warned = true;
-                }
-                None
-            }
+            // There is no server role (see main()).
+            proto::FLAG_ROLE_SERVER => None,
             _ => {
                 log::msg_warn!(
                     "tlsp_get_request_event: bad request flags: 0x{:x}",
@@ -168,7 +164,7 @@ impl Service for TlsProxy {
             Flavor::Null,
             &Attrs::new().int(mail_attr::STATUS, ready as i32),
         );
-        let Some((engine, start)) = handoff.filter(|_| sent) else {
+        let Some((engine, start, cache)) = handoff.filter(|_| sent) else {
             relay::failed(&request);
             return false;
         };
@@ -191,7 +187,7 @@ impl Service for TlsProxy {
             request,
             start,
             engine,
-            sessions: self.sessions.clone(),
+            sessions: cache.then(|| self.sessions.clone()),
         };
         let active = self.active.clone();
         std::thread::spawn(move || {
@@ -224,13 +220,39 @@ fn main() {
     if let Some(arg) = daemon.args.first() {
         log::msg_fatal!("unexpected command-line argument: {arg}");
     }
+    // Postfix's words at start-up when its server role is off, as it is with the
+    // default settings; this tlsproxy has no server role to turn on, and answers
+    // status=0 to a request for it.
+    log::msg_warn!(
+        "TLS server role is disabled with tlsproxy_tls_security_level or tlsproxy_use_tls"
+    );
     daemon.enter_jail();
+    let caches = [
+        (
+            "smtp",
+            &params::decl::tlsmgr::SMTP_TLS_SESSION_CACHE_DATABASE,
+        ),
+        (
+            "lmtp",
+            &params::decl::tlsmgr::LMTP_TLS_SESSION_CACHE_DATABASE,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, param)| {
+        !daemon
+            .config
+            .str(param)
+            .unwrap_or_else(|e| global::fatal_config(e))
+            .is_empty()
+    })
+    .map(|(name, _)| name.to_string())
+    .collect();
     let proxy = TlsProxy {
+        caches,
         engines: Engines::new(),
         sessions: tls::sessions::SessionCache::default(),
         active: Arc::new(AtomicUsize::new(0)),
         max_idle: daemon.max_idle,
-        server_role_warned: false,
     };
     server::multi::serve(daemon, proxy)
 }

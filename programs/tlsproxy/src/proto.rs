@@ -60,6 +60,9 @@ pub struct ClientParams {
 pub struct InitProps {
     /// The name of the log level parameter (`smtp_tls_loglevel`).
     pub log_param: String,
+    /// `smtp` when the client has smtp_tls_session_cache_database set, else empty:
+    /// sessions are kept only then, as in Postfix.
+    pub cache_type: String,
     /// Its value.
     pub log_level: String,
     /// smtp_tls_chain_files.
@@ -162,9 +165,10 @@ pub fn client_settings(attrs: &Attrs) -> Result<(ClientParams, InitProps, StartP
         let log_param = c.str("log_param")?;
         let log_level = c.str("log_level")?;
         c.int("verifydepth")?;
-        c.str("cache_type")?;
+        let cache_type = c.str("cache_type")?;
         let mut init = InitProps {
             log_param,
+            cache_type,
             log_level,
             chain_files: c.str("chain_files")?,
             cert_file: c.str("cert_file")?,

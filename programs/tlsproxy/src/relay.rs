@@ -30,7 +30,8 @@ pub struct Job {
     pub request: Request,
     pub start: StartProps,
     pub engine: Arc<tls::ClientTls>,
-    pub sessions: tls::sessions::SessionCache,
+    /// The process's sessions, when the client keeps sessions at all.
+    pub sessions: Option<tls::sessions::SessionCache>,
 }
 
 /// `tlsp_state_free()` before the handshake completed.
@@ -93,7 +94,7 @@ impl Job {
         let mut tls = match self.engine.connect_cached(
             tcp,
             &props,
-            Some((&self.sessions, &start.serverid)),
+            self.sessions.as_ref().map(|s| (s, start.serverid.as_str())),
             &mut |sev, text| log::write(sev, text),
         ) {
             Ok(tls) => tls,
@@ -140,7 +141,8 @@ fn relay(
     let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
     loop {
         if tls.has_pending() {
-            if !to_plaintext(plaintext, tls, &mut buf, request) {
+            let got = tls.read(&mut buf).map(Some);
+            if !to_plaintext(plaintext, got, &buf, request) {
                 return;
             }
             continue;
@@ -183,25 +185,30 @@ fn relay(
                 }
             }
         }
-        if cipher_ready && !to_plaintext(plaintext, tls, &mut buf, request) {
-            return;
+        if cipher_ready {
+            let got = tls.read_ready(&mut buf);
+            if !to_plaintext(plaintext, got, &buf, request) {
+                return;
+            }
         }
     }
 }
 
-/// One read from the TLS side to the client; false when the relay is over.
+/// What one read from the TLS side `got` into `buf`, to the client; false when the
+/// relay is over.
 fn to_plaintext(
     plaintext: &mut UnixStream,
-    tls: &mut tls::ClientStream<TcpStream>,
-    buf: &mut [u8],
+    got: std::io::Result<Option<usize>>,
+    buf: &[u8],
     request: &Request,
 ) -> bool {
-    match tls.read(buf) {
-        Ok(0) => {
+    match got {
+        Ok(None) => true,
+        Ok(Some(0)) => {
             let _ = plaintext.shutdown(Shutdown::Write);
             false
         }
-        Ok(n) => plaintext.write_all(&buf[..n]).is_ok(),
+        Ok(Some(n)) => plaintext.write_all(&buf[..n]).is_ok(),
         Err(e) => {
             let word = match e.kind() {
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => "timeout",

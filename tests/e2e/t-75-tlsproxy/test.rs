@@ -1,0 +1,215 @@
+//! t-75: tlsproxy's client role, ironpost's tlsproxy against Postfix 3.7's, both under
+//! Postfix's smtp (the component swap: Postfix's smtp speaks the protocol, so whatever it
+//! needs from tlsproxy is there or the delivery fails).
+//!
+//! Two instances differ only in tlsproxy. With smtp_tls_connection_reuse = yes smtp runs
+//! STARTTLS through tlsproxy and caches the plaintext side in scache: three messages go
+//! over one connection with one TLS handshake (the server's transcript), and smtp's
+//! delivery and `TLS connection established` lines and tlsproxy's `CONNECT`/`DISCONNECT`
+//! lines are the same on both. Then resumption across smtp processes: each delivery a
+//! new smtp process (max_use=1) and a new connection (no caching); the second handshake
+//! is resumed when smtp_tls_session_cache_database is set (Postfix's tlsproxy through
+//! tlsmgr, ironpost's in its own memory) and not when it is empty.
+
+use e2e::child::{KillOnDrop, spawn_ready};
+use e2e::starttls::test_cert;
+use e2e::{Instance, free_port, wait_until};
+use std::process::{Command, Stdio};
+
+const SERVER: &str = include_str!("server.py");
+
+/// The master.cf line a tlsproxy service needs (the stock master.cf has none yet).
+const TLSPROXY_LINE: &str = "tlsproxy  unix  -       -       n       -       0       tlsproxy";
+const TLSMGR_LINE: &str = "tlsmgr    unix  -       -       n       1000?   1       tlsmgr";
+
+/// What one run saw, masked.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    transcript: Vec<String>,
+    smtp: Vec<String>,
+    tlsproxy: Vec<String>,
+}
+
+/// Postfix's smtp with ironpost's tlsproxy (`ours`) or Postfix's.
+fn instance(name: &str, ours: bool) -> Option<Instance> {
+    let mut daemons = vec!["master", "postlogd"];
+    if ours {
+        daemons.push("tlsproxy");
+    }
+    let side = if ours { "ours" } else { "postfix" };
+    Instance::with_daemons(&format!("{name}-{side}"), &daemons)
+}
+
+/// Three deliveries to one TLS server; `reuse`: connection caching (one connection),
+/// else a new smtp process and connection each, with or without `session_cache`.
+fn run(name: &str, ours: bool, reuse: bool, session_cache: bool) -> Option<Seen> {
+    let mut mx = instance(name, ours)?;
+    let port = free_port();
+    let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+    let mut extra = String::new();
+    for line in [TLSPROXY_LINE, TLSMGR_LINE] {
+        let service = line.split(' ').next().unwrap();
+        if !master_cf
+            .lines()
+            .any(|l| l.starts_with(&format!("{service} ")))
+        {
+            extra.push_str(line);
+            extra.push('\n');
+        }
+    }
+    mx.write("etc/master.cf", &format!("{master_cf}{extra}"));
+    if !reuse {
+        mx.replace_master_cf_line(
+            |l| l.starts_with("smtp ") && l.contains(" unix "),
+            "smtp      unix  -       -       n       -       -       smtp -o max_use=1",
+        );
+    }
+    mx.set_main_cf("relay_domains", "tlsproxy.e2e.test");
+    mx.write(
+        "etc/transport",
+        &format!("tlsproxy.e2e.test smtp:[127.0.0.1]:{port}\n"),
+    );
+    mx.set_main_cf("smtp_tls_security_level", "encrypt");
+    mx.set_main_cf("smtp_tls_connection_reuse", "yes");
+    mx.set_main_cf("smtp_tls_loglevel", "1");
+    if reuse {
+        mx.set_main_cf("smtp_connection_cache_destinations", "127.0.0.1");
+        mx.set_main_cf("connection_cache_ttl_limit", "30s");
+        mx.set_main_cf("smtp_connection_cache_time_limit", "30s");
+    } else {
+        mx.set_main_cf("smtp_connection_cache_on_demand", "no");
+    }
+    if session_cache {
+        mx.set_main_cf(
+            "smtp_tls_session_cache_database",
+            "btree:${data_directory}/smtp_scache",
+        );
+    }
+    let transcript = mx.dir.join("sink/transcript");
+    let _server: KillOnDrop = spawn_ready(
+        Command::new("python3")
+            .args(["-c", SERVER, &port.to_string()])
+            .arg(&transcript)
+            .arg(test_cert("rsa.pem"))
+            .arg(test_cert("rsa.key"))
+            .stderr(Stdio::null()),
+    )
+    .expect("the TLS server did not start");
+    mx.start();
+    for n in 0..3 {
+        let to = format!("r{n}@tlsproxy.e2e.test");
+        mx.send(
+            mx.smtp_port,
+            "user@vmail.e2e.test",
+            &to,
+            &format!("t75-{n}"),
+        )
+        .unwrap();
+        let needle = format!("to=<{to}>");
+        if !wait_until(30, || {
+            mx.log()
+                .lines()
+                .any(|l| l.contains(&needle) && l.contains("status=sent"))
+        }) {
+            mx.keep_for_inspection();
+            panic!("no delivery to {to}:\n{}", mx.log());
+        }
+        // smtp logs the delivery before it hands the session to scache.
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    let log = mx.log();
+    let text_of = |program: &str| -> Vec<String> {
+        log.lines()
+            .filter_map(|l| l.split_once(&format!("postfix/{program}[")).map(|(_, r)| r))
+            .filter_map(|r| r.split_once("]: ").map(|(_, t)| t))
+            .map(|t| {
+                let t = t.replace(&format!("]:{port}"), "]:PORT");
+                // Queue ids and delays differ from run to run.
+                let t = match (t.find(", delay="), t.find(", dsn=")) {
+                    (Some(a), Some(b)) => format!("{}{}", &t[..a], &t[b..]),
+                    _ => t,
+                };
+                match t.split_once(": ") {
+                    Some((id, rest))
+                        if id.len() >= 10 && id.chars().all(|c| c.is_ascii_alphanumeric()) =>
+                    {
+                        format!("ID: {rest}")
+                    }
+                    _ => t,
+                }
+            })
+            .collect()
+    };
+    let seen = Seen {
+        transcript: std::fs::read_to_string(&transcript)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        smtp: text_of("smtp"),
+        tlsproxy: text_of("tlsproxy"),
+    };
+    if std::env::var_os("T75_SHOW").is_some() {
+        eprintln!("{name} ours={ours}:\n{log}");
+    }
+    Some(seen)
+}
+
+/// The transcript's handshakes: "TLS new" / "TLS reused" in order.
+fn handshakes(seen: &Seen) -> Vec<&str> {
+    seen.transcript
+        .iter()
+        .filter(|l| l.starts_with("TLS "))
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn one_handshake_for_several_deliveries() {
+    let Some(postfix) = run("t-75-reuse", false, true, false) else {
+        return;
+    };
+    let Some(ours) = run("t-75-reuse", true, true, false) else {
+        return;
+    };
+    assert_eq!(handshakes(&postfix), ["TLS new"], "{postfix:#?}");
+    assert_eq!(
+        postfix.transcript.iter().filter(|l| *l == ".").count(),
+        3,
+        "{postfix:#?}"
+    );
+    assert_eq!(ours.transcript, postfix.transcript);
+    assert_eq!(ours.smtp, postfix.smtp);
+    assert_eq!(ours.tlsproxy, postfix.tlsproxy);
+}
+
+#[test]
+fn sessions_resume_across_smtp_processes() {
+    let Some(postfix) = run("t-75-resume", false, false, true) else {
+        return;
+    };
+    let Some(ours) = run("t-75-resume", true, false, true) else {
+        return;
+    };
+    assert_eq!(
+        handshakes(&postfix),
+        ["TLS new", "TLS reused", "TLS reused"],
+        "{postfix:#?}"
+    );
+    assert_eq!(handshakes(&ours), handshakes(&postfix), "{ours:#?}");
+    assert_eq!(ours.smtp, postfix.smtp);
+    assert_eq!(ours.tlsproxy, postfix.tlsproxy);
+}
+
+#[test]
+fn no_resumption_without_a_session_cache() {
+    let Some(postfix) = run("t-75-nocache", false, false, false) else {
+        return;
+    };
+    let Some(ours) = run("t-75-nocache", true, false, false) else {
+        return;
+    };
+    assert_eq!(handshakes(&postfix), ["TLS new", "TLS new", "TLS new"]);
+    assert_eq!(handshakes(&ours), handshakes(&postfix), "{ours:#?}");
+    assert_eq!(ours.tlsproxy, postfix.tlsproxy);
+}
