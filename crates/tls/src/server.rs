@@ -143,6 +143,16 @@ impl ServerTls {
         if settings.level == SecurityLevel::None {
             return None;
         }
+        let files = &settings.files;
+        let legacy = !(files.cert_file.is_empty() || files.cert_file.eq_ignore_ascii_case("none"))
+            || !files.eccert_file.is_empty();
+        if !files.chain_files.is_empty() && legacy {
+            // smtpd.c's words, double spaces and all.
+            log(
+                Severity::Warning,
+                "Both smtpd_tls_chain_files and one or more of the legacy  smtpd_tls_cert_file, smtpd_tls_eccert_file or smtpd_tls_dcert_file are non-empty; the legacy  parameters will be ignored",
+            );
+        }
         if settings.loglevel >= 2 {
             log(Severity::Info, "initializing the server-side TLS engine");
         }
@@ -189,18 +199,22 @@ impl ServerTls {
         // OpenSSL 3.0 lacks too; ring keeps aws-lc-sys and its C build out.
         #[allow(deprecated)]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let loaded = settings.files.load(provider.key_provider).and_then(|keys| {
-            let ca = crate::certkey::load_ca(&settings.ca_file, &provider)?;
-            Ok((keys, ca))
-        });
+        let loaded =
+            settings
+                .files
+                .load_warned(provider.key_provider)
+                .and_then(|(keys, warnings)| {
+                    // Postfix's warnings about files it still uses come as it reads them.
+                    for warning in &warnings {
+                        log(Severity::Warning, warning);
+                    }
+                    let ca = crate::certkey::load_ca(&settings.ca_file, &provider)?;
+                    Ok((keys, ca))
+                });
         let (keys, ca) = match loaded {
             Ok(loaded) => loaded,
             Err(e) => {
-                log(e.severity, &e.text);
-                log(
-                    Severity::Warning,
-                    &format!("TLS library problem: {}", e.detail),
-                );
+                e.log(log);
                 return None;
             }
         };

@@ -585,3 +585,90 @@ fn cipher_exclusions_match_postfix() {
     let log = pair.postfix.log();
     assert!(log.contains("invalid cipher grade: \"strong\""), "{log}");
 }
+
+/// main.cf settings of one case.
+type Settings<'a> = Vec<(&'a str, &'a str)>;
+
+/// Certificate and key files as Postfix's tls_certkey.c reads them for smtpd: a cert
+/// file that is also the key file (the key anywhere in it), chain files read as one
+/// sequence (a key in one file, its certificate in the next), and broken files with
+/// Postfix's warnings, after which STARTTLS is still offered but refused with 454.
+#[test]
+fn cert_files_load_as_postfix_s() {
+    let dir = PathBuf::from(format!(
+        "/tmp/ironpost-e2e/t24-certs-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = |name: &str| std::fs::read_to_string(cert(name)).unwrap();
+    let file = |name: &str, parts: &[&str]| {
+        let path = dir.join(name);
+        let text: String = parts.iter().map(|p| pem(p)).collect();
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let key_first = file("key-first.pem", &["rsa.key", "rsa.pem"]);
+    let cert_first = file("cert-first.pem", &["rsa.pem", "rsa.key"]);
+    let no_key = file("no-key.pem", &["rsa.pem"]);
+    let key_only = file("key-only.pem", &["rsa.key"]);
+    let cert_only = no_key.clone();
+    let chain_files = format!("{key_only}, {cert_only}");
+    let working: [(&str, Settings); 3] = [
+        (
+            "key-first",
+            vec![
+                ("smtpd_tls_cert_file", &key_first),
+                ("smtpd_tls_key_file", &key_first),
+            ],
+        ),
+        (
+            "cert-first",
+            vec![
+                ("smtpd_tls_cert_file", &cert_first),
+                ("smtpd_tls_key_file", "$smtpd_tls_cert_file"),
+            ],
+        ),
+        ("split-chain", vec![("smtpd_tls_chain_files", &chain_files)]),
+    ];
+    for (name, mut settings) in working {
+        settings.push(("smtpd_tls_security_level", "may"));
+        let Some(pair) = Pair::start(name, &settings, "plain") else {
+            return;
+        };
+        let replies = pair.compare(name, "127.0.0.1", &[EHLO, STARTTLS, TLS, EHLO, QUIT]);
+        assert!(
+            replies.contains("220 2.0.0 Ready to start TLS"),
+            "{name}: {replies}"
+        );
+    }
+    let broken: [(&str, Settings, &str); 2] = [
+        (
+            "no-key",
+            vec![
+                ("smtpd_tls_cert_file", &no_key),
+                ("smtpd_tls_key_file", &no_key),
+            ],
+            "No private key found in",
+        ),
+        (
+            "key-not-first",
+            vec![("smtpd_tls_chain_files", &cert_first)],
+            "key not first",
+        ),
+    ];
+    for (name, mut settings, warning) in broken {
+        settings.push(("smtpd_tls_security_level", "may"));
+        let Some(pair) = Pair::start(name, &settings, "plain") else {
+            return;
+        };
+        let replies = pair.compare(name, "127.0.0.1", &[EHLO, STARTTLS, QUIT]);
+        assert!(
+            replies.contains("454 4.7.0 TLS not available due to local problem"),
+            "{name}: {replies}"
+        );
+        let log = pair.postfix.log();
+        assert!(log.contains(warning), "{name}: no \"{warning}\" in\n{log}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

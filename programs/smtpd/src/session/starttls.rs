@@ -37,8 +37,11 @@ impl<W: Wire> Session<'_, W> {
             return Ok(!self.refuse(reject));
         }
         let Some(engine) = self.settings.tls.engine.as_ref() else {
+            // TLS was turned off by a set-up failure (an unusable certificate, say):
+            // Postfix's words and code, and a software error for the notice.
+            self.chat.error(smtp_proto::ErrorClass::Software);
             self.send(&Reply::new(
-                "454 4.3.0 TLS not available due to local problem",
+                "454 4.7.0 TLS not available due to local problem",
             ));
             return Ok(false);
         };
