@@ -20,7 +20,7 @@
 //! none), only SCRAM resists active attacks (noactive) and authenticates the server
 //! (mutual_auth), and all refuse anonymous logins (noanonymous).
 
-mod md5;
+mod cram_md5;
 mod scram;
 
 use crate::chat::{Except, Resp};
@@ -228,7 +228,7 @@ impl Exchange {
             Exchange::Scram(client) => client.step(challenge),
             Exchange::Answers(answers) => match answers.next() {
                 Some(Answer::Fixed(answer)) => Ok(answer),
-                Some(Answer::Cram) => Ok(scram::cram_md5(user, pass, challenge)),
+                Some(Answer::Cram) => Ok(cram_md5::response(user, pass, challenge)),
                 // What Cyrus's library says when a finished mechanism is asked for
                 // more (it logs this at its "error" level).
                 None => Err(scram::StepError {

@@ -11,7 +11,6 @@
 //! checked before the client answers it. The failure texts are Cyrus's, since
 //! Postfix logs them.
 
-use super::md5;
 use ring::{digest, hmac, pbkdf2};
 use std::num::NonZeroU32;
 
@@ -287,16 +286,6 @@ impl Client {
     }
 }
 
-/// The CRAM-MD5 response (RFC 2195): the user name, a space, and the hex HMAC-MD5
-/// of the server's challenge under the password.
-pub fn cram_md5(user: &str, password: &str, challenge: &[u8]) -> Vec<u8> {
-    format!(
-        "{user} {}",
-        md5::hex(&md5::hmac_md5(password.as_bytes(), challenge))
-    )
-    .into_bytes()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,18 +354,6 @@ mod tests {
         assert_eq!(
             (err.detail.as_str(), err.status),
             ("ServerSignature mismatch", BAD_AUTH)
-        );
-    }
-
-    #[test]
-    fn cram_md5_rfc2195() {
-        assert_eq!(
-            cram_md5(
-                "tim",
-                "tanstaaftanstaaf",
-                b"<1896.697170952@postoffice.reston.mci.net>"
-            ),
-            b"tim b913a602c7eda7a495b4e6e7334d3890"
         );
     }
 }
