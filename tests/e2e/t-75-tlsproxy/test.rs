@@ -9,7 +9,9 @@
 //! lines are the same on both. Then resumption across smtp processes: each delivery a
 //! new smtp process (max_use=1) and a new connection (no caching); the second handshake
 //! is resumed when smtp_tls_session_cache_database is set (Postfix's tlsproxy through
-//! tlsmgr, ironpost's in its own memory) and not when it is empty.
+//! tlsmgr, ironpost's in its own memory) and not when it is empty. Last, a request for
+//! the server role (postscreen's), which ironpost's tlsproxy does not have: refused with
+//! `status=0` and the same log lines as Postfix's with its server role off.
 
 use e2e::child::{KillOnDrop, spawn_ready};
 use e2e::starttls::test_cert;
@@ -37,14 +39,7 @@ fn instance(name: &str, ours: bool) -> Option<Instance> {
         daemons.push("tlsproxy");
     }
     let side = if ours { "ours" } else { "postfix" };
-    Instance::with_daemons(&format!("{name}-{side}"), &daemons)
-}
-
-/// Three deliveries to one TLS server; `reuse`: connection caching (one connection),
-/// else a new smtp process and connection each, with or without `session_cache`.
-fn run(name: &str, ours: bool, reuse: bool, session_cache: bool) -> Option<Seen> {
-    let mut mx = instance(name, ours)?;
-    let port = free_port();
+    let mx = Instance::with_daemons(&format!("{name}-{side}"), &daemons)?;
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     let mut extra = String::new();
     for line in [TLSPROXY_LINE, TLSMGR_LINE] {
@@ -58,6 +53,67 @@ fn run(name: &str, ours: bool, reuse: bool, session_cache: bool) -> Option<Seen>
         }
     }
     mx.write("etc/master.cf", &format!("{master_cf}{extra}"));
+    Some(mx)
+}
+
+/// tlsproxy's log lines, without the pid.
+fn tlsproxy_lines(mx: &Instance) -> Vec<String> {
+    mx.log()
+        .lines()
+        .filter_map(|l| l.split_once("postfix/tlsproxy[").map(|(_, r)| r))
+        .filter_map(|r| r.split_once("]: ").map(|(_, t)| t.to_string()))
+        .collect()
+}
+
+/// One attribute list of the null flavor: name, value, ..., then an empty name.
+fn read_list(s: &mut std::os::unix::net::UnixStream) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut byte = [0u8];
+    while s.read(&mut byte).unwrap_or(0) == 1 {
+        out.push(byte[0]);
+        if out.ends_with(b"\0\0") || out == b"\0" {
+            break;
+        }
+    }
+    out
+}
+
+/// A request for the server role (postscreen's), straight to the tlsproxy socket: the
+/// status tlsproxy answers and its log lines once the requester has gone.
+fn server_role(ours: bool) -> Option<(Vec<u8>, Vec<String>)> {
+    use std::io::Write;
+    let mut mx = instance("t-75-server", ours)?;
+    mx.start();
+    let socket = mx.dir.join("queue/private/tlsproxy");
+    let mut s = std::os::unix::net::UnixStream::connect(&socket).expect("tlsproxy socket");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let hello = read_list(&mut s);
+    assert_eq!(hello, b"protocol\0tlsproxy_protocol\0\0");
+    // TLS_PROXY_FLAG_ROLE_SERVER | TLS_PROXY_FLAG_SEND_CONTEXT.
+    s.write_all(
+        b"remote_endpoint\0[127.0.0.1]:4321\0flags\x005\0timeout\x0010\0timeout\x0010\0serverid\0smtpd/127.0.0.1/4321\0\0",
+    )
+    .unwrap();
+    let status = read_list(&mut s);
+    drop(s);
+    if !wait_until(30, || {
+        tlsproxy_lines(&mx)
+            .iter()
+            .any(|l| l.starts_with("DISCONNECT"))
+    }) {
+        mx.keep_for_inspection();
+        panic!("no DISCONNECT:\n{}", mx.log());
+    }
+    Some((status, tlsproxy_lines(&mx)))
+}
+
+/// Three deliveries to one TLS server; `reuse`: connection caching (one connection),
+/// else a new smtp process and connection each, with or without `session_cache`.
+fn run(name: &str, ours: bool, reuse: bool, session_cache: bool) -> Option<Seen> {
+    let mut mx = instance(name, ours)?;
+    let port = free_port();
     if !reuse {
         mx.replace_master_cf_line(
             |l| l.starts_with("smtp ") && l.contains(" unix "),
@@ -212,4 +268,16 @@ fn no_resumption_without_a_session_cache() {
     assert_eq!(handshakes(&postfix), ["TLS new", "TLS new", "TLS new"]);
     assert_eq!(handshakes(&ours), handshakes(&postfix), "{ours:#?}");
     assert_eq!(ours.tlsproxy, postfix.tlsproxy);
+}
+
+#[test]
+fn server_role_is_refused_as_postfix_refuses_it() {
+    let Some(postfix) = server_role(false) else {
+        return;
+    };
+    let Some(ours) = server_role(true) else {
+        return;
+    };
+    assert_eq!(postfix.0, b"status\x000\0\0", "{postfix:?}");
+    assert_eq!(ours, postfix);
 }
