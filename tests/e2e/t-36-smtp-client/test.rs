@@ -1662,7 +1662,7 @@ fn run_refusals(ours: bool) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
         .map(|m| mask(&normalize(m, [0, 0])))
         .collect();
     lines.sort();
-    let notices = e2e::delivered::notice_lines(&mx.mailbox(), &["    host "], &mask);
+    let notices = e2e::delivered::notice_lines(&mx.mailbox(), &["    host "], mask);
     Some((lines, notices, e2e::client::received(&transcript)))
 }
 
