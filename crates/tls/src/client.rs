@@ -558,10 +558,11 @@ impl ClientTls {
         };
         let mut config = config;
         config.enable_sni = sni;
-        config.resumption = match store {
-            Some(store) => rustls::client::Resumption::store(store),
-            None => rustls::client::Resumption::disabled(),
-        };
+        // Without a store, rustls's default (a cache of this one configuration, so
+        // nothing to resume, but the same ClientHello as before tlsproxy).
+        if let Some(store) = store {
+            config.resumption = rustls::client::Resumption::store(store);
+        }
         if sni && self.loglevel >= 2 {
             log(
                 Severity::Info,
