@@ -1,6 +1,7 @@
 # t-78's scripted SMTP server. argv: port transcript mode. Modes: "cram" offers
 # AUTH CRAM-MD5 PLAIN LOGIN; "scram" offers SCRAM-SHA-256 PLAIN; "scrambadsig" is
-# "scram" with a server signature that proves nothing. Every server knows one user,
+# "scram" with a server signature that proves nothing; "plainchallenge" offers PLAIN
+# LOGIN and answers AUTH PLAIN's initial response with an empty challenge. Every server knows one user,
 # good, with password secret, and checks what the client proves against it. The
 # transcript gets the AUTH dialogue with the random nonces masked.
 import base64, hashlib, hmac, os, socketserver, sys
@@ -40,6 +41,10 @@ class H(socketserver.StreamRequestHandler):
         return ok
 
     def plain_login(self, words):
+        if mode == "plainchallenge":
+            self.out("334 ")
+            self.log("answer to an empty challenge after PLAIN: %r" % self.answer())
+            return False
         if words[1].upper() == "PLAIN":
             return base64.b64decode(words[2]).split(b"\0")[1:] == [USER, PASSWORD]
         creds = []
@@ -98,7 +103,7 @@ class H(socketserver.StreamRequestHandler):
             if verb in ("MAIL", "QUIT"):
                 self.log(line.split(" SIZE=")[0])
             if verb == "EHLO":
-                mechs = "CRAM-MD5 PLAIN LOGIN" if mode == "cram" else "SCRAM-SHA-256 PLAIN"
+                mechs = {"cram": "CRAM-MD5 PLAIN LOGIN", "plainchallenge": "PLAIN LOGIN"}.get(mode, "SCRAM-SHA-256 PLAIN")
                 self.out("250-mx.sink.test\r\n250-PIPELINING\r\n250-AUTH " + mechs + "\r\n250 8BITMIME")
             elif verb == "AUTH":
                 words = line.split(" ")

@@ -8,7 +8,9 @@
 //! SCRAM-SHA-256, even where PLAIN is allowed), say the same things in the exchange,
 //! and end with the same delivery status lines and warnings: sent with the right
 //! password; deferred with the server's 535 for a wrong one; deferred with Cyrus's
-//! "authentication failure" when the server's signature does not check out.
+//! "authentication failure" when the server's signature does not check out. A server
+//! that answers PLAIN's initial response with a challenge gets Cyrus's complaint
+//! about a step after the end and a deferral with "generic failure".
 
 use e2e::{free_port, wait_until};
 use std::process::{Child, Command, Stdio};
@@ -32,17 +34,18 @@ fn server(port: u16, transcript: &std::path::Path, mode: &str) -> Child {
 
 /// The servers: name (also the relay domain's first label), mode, and the password
 /// the client has for it.
-const SERVERS: [(&str, &str, &str); 5] = [
+const SERVERS: [(&str, &str, &str); 6] = [
     ("cram", "cram", "secret"),
     ("crambad", "cram", "wrong"),
     ("scram", "scram", "secret"),
     ("scrambad", "scram", "wrong"),
     ("scramsig", "scrambadsig", "secret"),
+    ("plainchallenge", "plainchallenge", "secret"),
 ];
 
 /// Deliveries: the recipient's domain picks the server; "noanon" ones go through a
 /// service with smtp_sasl_security_options = noanonymous.
-const CASES: [(&str, &str); 7] = [
+const CASES: [(&str, &str); 8] = [
     ("a@cram.e2e.test", "status=sent"),
     ("b@crambad.e2e.test", "status=deferred"),
     ("c@scram.e2e.test", "status=sent"),
@@ -50,6 +53,7 @@ const CASES: [(&str, &str); 7] = [
     ("e@scramsig.e2e.test", "status=deferred"),
     ("f@noanoncram.e2e.test", "status=sent"),
     ("g@noanonscram.e2e.test", "status=sent"),
+    ("h@noanonplain.e2e.test", "status=deferred"),
 ];
 
 /// The smtp status lines and warnings, and each server's transcript.
@@ -59,7 +63,7 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
     let domains: Vec<String> = SERVERS
         .iter()
         .map(|(name, _, _)| format!("{name}.e2e.test"))
-        .chain(["noanoncram.e2e.test".into(), "noanonscram.e2e.test".into()])
+        .chain(["noanoncram", "noanonscram", "noanonplain"].map(|d| format!("{d}.e2e.test")))
         .collect();
     mx.set_main_cf("relay_domains", &domains.join(", "));
     mx.set_main_cf("smtp_sasl_auth_enable", "yes");
@@ -71,8 +75,9 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         transport += &format!("{name}.e2e.test smtp:[127.0.0.1]:{port}\n");
     }
     transport += &format!(
-        "noanoncram.e2e.test smtpnoanon:[127.0.0.1]:{}\nnoanonscram.e2e.test smtpnoanon:[127.0.0.1]:{}\n",
-        ports[0], ports[2]
+        "noanoncram.e2e.test smtpnoanon:[127.0.0.1]:{}\nnoanonscram.e2e.test smtpnoanon:[127.0.0.1]:{}\n\
+         noanonplain.e2e.test smtpnoanon:[127.0.0.1]:{}\n",
+        ports[0], ports[2], ports[5]
     );
     mx.write("etc/sasl_passwd", &passwords);
     mx.write("etc/transport", &transport);
@@ -172,12 +177,16 @@ fn mechanisms_equal_postfix() {
         );
     }
     assert!(
-        !postfix_dialogue.iter().any(|l| l.contains("AUTH PLAIN")),
+        !postfix_dialogue
+            .iter()
+            .any(|l| l.contains("AUTH PLAIN") && !l.starts_with("plainchallenge:")),
         "{postfix_dialogue:#?}"
     );
     for want in [
         "SASL authentication failed; server",
         "warning: SASL authentication failure: ServerSignature mismatch",
+        "warning: SASL authentication problem: attempting client step after doneflag",
+        "cannot authenticate to server 127.0.0.1[127.0.0.1]: generic failure",
         "cannot authenticate to server",
     ] {
         assert!(
