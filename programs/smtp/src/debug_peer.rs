@@ -93,18 +93,23 @@ mod tests {
         assert!(!RAISED.load(Ordering::Relaxed));
     }
 
+    /// The level during a session with `name`/`addr` (raised by 2 when listed), and
+    /// the level once it has ended.
+    fn session(list: &MatchList, name: &str, addr: &str) -> (i32, i32) {
+        let guard = DebugPeer::check_list(list, 2, name, addr);
+        let during = log::verbose();
+        drop(guard);
+        (during, log::verbose())
+    }
+
     #[test]
     fn next_hop_matches_by_name_and_servers_add_nothing() {
         serially(|| {
             let list = list("pref.e2e.test");
             let nexthop = DebugPeer::check_list(&list, 2, "pref.e2e.test", "noaddr");
-            assert_eq!(log::verbose(), 2);
             // A server of the same next hop that matches too (a subdomain, by the
             // parent style) raises nothing more, and its end restores nothing.
-            let server = DebugPeer::check_list(&list, 2, "mx-b.pref.e2e.test", "127.0.0.31");
-            assert_eq!(log::verbose(), 2);
-            drop(server);
-            assert_eq!(log::verbose(), 2);
+            assert_eq!(session(&list, "mx-b.pref.e2e.test", "127.0.0.31"), (2, 2));
             drop(nexthop);
         });
     }
@@ -115,13 +120,10 @@ mod tests {
             let list = list("mx-b.pref.e2e.test");
             let nexthop = DebugPeer::check_list(&list, 2, "pref.e2e.test", "noaddr");
             assert_eq!(log::verbose(), 0);
-            let first = DebugPeer::check_list(&list, 2, "mx-a.pref.e2e.test", "127.0.0.36");
-            assert_eq!(log::verbose(), 0);
-            drop(first);
-            let second = DebugPeer::check_list(&list, 2, "mx-b.pref.e2e.test", "127.0.0.31");
-            assert_eq!(log::verbose(), 2);
-            drop(second);
-            assert_eq!(log::verbose(), 0);
+            assert_eq!(session(&list, "mx-a.pref.e2e.test", "127.0.0.36"), (0, 0));
+            assert_eq!(session(&list, "mx-b.pref.e2e.test", "127.0.0.31"), (2, 0));
+            // The same server again (a cached session) is raised again.
+            assert_eq!(session(&list, "mx-b.pref.e2e.test", "127.0.0.31"), (2, 0));
             drop(nexthop);
         });
     }
@@ -131,7 +133,6 @@ mod tests {
         serially(|| {
             let list = list("127.0.0.0/8");
             log::set_verbose(1);
-            assert_eq!(log::verbose(), 1);
             let nexthop = DebugPeer::check_list(&list, 3, "pref.e2e.test", "noaddr");
             assert_eq!(log::verbose(), 1);
             let server = DebugPeer::check_list(&list, 3, "mx-b.pref.e2e.test", "127.0.0.31");
@@ -146,18 +147,12 @@ mod tests {
     #[test]
     fn bracketed_next_hop_with_port_matches_as_written() {
         serially(|| {
-            // Not a table (it starts with "["): the next hop as the transport names it.
+            // Not a table (it starts with "["): the next hop as the transport names it,
+            // not the server's address.
             let list = list("[127.0.0.1]:2525");
-            let other = DebugPeer::check_list(&list, 2, "[127.0.0.1]:25", "noaddr");
-            assert_eq!(log::verbose(), 0);
-            drop(other);
-            let nexthop = DebugPeer::check_list(&list, 2, "[127.0.0.1]:2525", "noaddr");
-            assert_eq!(log::verbose(), 2);
-            drop(nexthop);
-            // Nor does it match the server's address.
-            let server = DebugPeer::check_list(&list, 2, "127.0.0.1", "127.0.0.1");
-            assert_eq!(log::verbose(), 0);
-            drop(server);
+            assert_eq!(session(&list, "[127.0.0.1]:25", "noaddr"), (0, 0));
+            assert_eq!(session(&list, "[127.0.0.1]:2525", "noaddr"), (2, 0));
+            assert_eq!(session(&list, "127.0.0.1", "127.0.0.1"), (0, 0));
         });
     }
 
@@ -165,12 +160,8 @@ mod tests {
     fn excluded_name_stops_the_match() {
         serially(|| {
             let list = list("!mx-a.pref.e2e.test, pref.e2e.test");
-            let a = DebugPeer::check_list(&list, 2, "mx-a.pref.e2e.test", "127.0.0.36");
-            assert_eq!(log::verbose(), 0);
-            drop(a);
-            let b = DebugPeer::check_list(&list, 2, "mx-b.pref.e2e.test", "127.0.0.31");
-            assert_eq!(log::verbose(), 2);
-            drop(b);
+            assert_eq!(session(&list, "mx-a.pref.e2e.test", "127.0.0.36"), (0, 0));
+            assert_eq!(session(&list, "mx-b.pref.e2e.test", "127.0.0.31"), (2, 0));
         });
     }
 }

@@ -169,7 +169,8 @@ fn setup(name: &str, ours: bool, dns_addr: &str, main_cf: &[(&str, &str)]) -> Op
         &format!(
             "fb.e2e.test fallback:\na@dbg.e2e.test dbgnexthop:\nb@nomx.e2e.test dbgnexthop:\n\
              c@dbg.e2e.test dbghost:\nd@greet2.e2e.test dbghost:\ne@nomx.e2e.test dbghost:\n\
-             f@nomx.e2e.test dbgbracket:[127.0.0.31]:{port}\ng@nomx.e2e.test dbgbracket:\n"
+             f@nomx.e2e.test dbgbracket:[127.0.0.31]:{port}\ng@nomx.e2e.test dbgbracket:\n\
+             h@dbg.e2e.test dbgcache:\ni@dbg.e2e.test dbgcache:\n"
         ),
     );
     for (name, value) in main_cf {
@@ -183,7 +184,10 @@ fn setup(name: &str, ours: bool, dns_addr: &str, main_cf: &[(&str, &str)]) -> Op
             "{master_cf}fallback unix - - y - - smtp -o smtp_fallback_relay=[127.0.0.32]\n\
              dbgnexthop unix - - y - - smtp -o debug_peer_list=dbg.e2e.test {DBG}\n\
              dbghost unix - - y - - smtp -o debug_peer_list=mx-b.dbg.e2e.test,mx421.e2e.test {DBG}\n\
-             dbgbracket unix - - y - - smtp -o debug_peer_list=[127.0.0.31]:{port} {DBG}\n"
+             dbgbracket unix - - y - - smtp -o debug_peer_list=[127.0.0.31]:{port} {DBG}\n\
+             dbgcache unix - - y - - smtp -o debug_peer_list=mx-b.dbg.e2e.test \
+             -o smtp_connection_cache_destinations=dbg.e2e.test \
+             -o smtp_connection_cache_time_limit=60s\n"
         ),
     );
     let transcript = mx.dir.join("sink/transcript");
@@ -345,11 +349,20 @@ fn mx_session_limit_and_random_order_equal_postfix() {
 /// greets with 421 (only their sessions verbose: not the refused connection before the
 /// first, not the fallback after the second, not the other name of the same address),
 /// and a bracketed next hop with its port (matched as the transport writes it, not by the
-/// server's address). The lines compared are the verbose ones both clients log (the
+/// server's address), and one MX host name again for two deliveries where the second
+/// takes the first one's session from the connection cache (verbose again, from its
+/// RSET on). The lines compared are the verbose ones both clients log (the
 /// `> host[addr]:port: ` / `< ` transcript, the server features, the connection
 /// attempts, deliver_message) with the status lines.
 fn run_debug_peer(ours: bool) -> Option<Vec<Vec<String>>> {
-    let setup = setup("t-47-debug", ours, DNS_ADDR_DEBUG, &[])?;
+    // The cached session outlives the pause between two deliveries (scache keeps one
+    // at most connection_cache_ttl_limit, 2s by default).
+    let setup = setup(
+        "t-47-debug",
+        ours,
+        DNS_ADDR_DEBUG,
+        &[("connection_cache_ttl_limit", "60s")],
+    )?;
     let (mx, port) = (&setup.mx, setup.port);
     let cases = [
         ("a@dbg.e2e.test", "status=sent"),
@@ -359,6 +372,8 @@ fn run_debug_peer(ours: bool) -> Option<Vec<Vec<String>>> {
         ("e@nomx.e2e.test", "status=sent"),
         ("f@nomx.e2e.test", "status=sent"),
         ("g@nomx.e2e.test", "status=sent"),
+        ("h@dbg.e2e.test", "status=sent"),
+        ("i@dbg.e2e.test", "status=sent"),
     ];
     let mut per_case = Vec::new();
     for (n, (to, want)) in cases.iter().enumerate() {
@@ -417,8 +432,13 @@ fn debug_peer_equal_postfix() {
     };
     // Which cases Postfix's client logs verbosely: the whole next hop (both MX hosts'
     // connection attempts), then only the matched servers' sessions, then the
-    // bracketed next hop but not its server's address under another next hop.
+    // bracketed next hop but not its server's address under another next hop, and
+    // both sessions of the listed server, the cached one too.
     let shape: Vec<(bool, usize)> = postfix.iter().map(|c| (verbose(c), connects(c))).collect();
+    assert!(
+        postfix[8].iter().any(|l| l.contains(", conn_use=2, ")),
+        "{postfix:#?}"
+    );
     assert_eq!(
         shape,
         [
@@ -428,7 +448,9 @@ fn debug_peer_equal_postfix() {
             (true, 0),
             (false, 0),
             (true, 1),
-            (false, 0)
+            (false, 0),
+            (true, 0),
+            (true, 0)
         ],
         "{postfix:#?}"
     );
@@ -444,7 +466,7 @@ fn debug_peer_equal_postfix() {
     e2e::client::assert_cases_equal(
         &ours,
         &postfix,
-        &["a", "b", "c", "d", "e", "f", "g"],
+        &["a", "b", "c", "d", "e", "f", "g", "h", "i"],
         &["status=sent"],
     );
 }
