@@ -229,12 +229,7 @@ impl Exchange {
             Exchange::Answers(answers) => match answers.next() {
                 Some(Answer::Fixed(answer)) => Ok(answer),
                 Some(Answer::Cram) => Ok(cram_md5::response(user, pass, challenge)),
-                // What Cyrus's library says when a finished mechanism is asked for
-                // more (it logs this at its "error" level).
-                None => Err(scram::StepError {
-                    detail: "attempting client step after doneflag".into(),
-                    status: "generic failure",
-                }),
+                None => Err(scram::StepError::after_done()),
             },
         }
     }
@@ -355,11 +350,7 @@ pub fn helo_login(state: &mut State, session: &mut Session) -> Result<i32, Excep
                     // a challenge that is not base64 it only returns as a status.
                     let status = match error {
                         Some(error) => {
-                            if error.status == "generic failure" {
-                                log::msg_warn!("SASL authentication problem: {}", error.detail);
-                            } else {
-                                log::msg_warn!("SASL authentication failure: {}", error.detail);
-                            }
+                            log::msg_warn!("{}", error.warning());
                             error.status
                         }
                         None => scram::BAD_PROTOCOL,

@@ -84,6 +84,26 @@ const NONCE_LEN: usize = 32;
 pub struct StepError {
     pub detail: String,
     pub status: &'static str,
+    /// Cyrus logged the detail at its "error" level (Postfix's "problem"), not as
+    /// an authentication failure.
+    pub problem: bool,
+}
+
+impl StepError {
+    /// What Cyrus's library says when a finished mechanism is asked for more.
+    pub fn after_done() -> StepError {
+        StepError {
+            detail: "attempting client step after doneflag".into(),
+            status: "generic failure",
+            problem: true,
+        }
+    }
+
+    /// The warning Postfix's xsasl_cyrus_log() writes for it.
+    pub fn warning(&self) -> String {
+        let kind = if self.problem { "problem" } else { "failure" };
+        format!("SASL authentication {kind}: {}", self.detail)
+    }
 }
 
 /// `SASL_BADPROT`'s text.
@@ -95,6 +115,7 @@ fn bad_protocol(detail: String) -> StepError {
     StepError {
         detail,
         status: BAD_PROTOCOL,
+        problem: false,
     }
 }
 
@@ -149,10 +170,7 @@ impl Client {
         match self.state {
             2 => self.client_final(input),
             3 => self.verify(input).map(|()| Vec::new()),
-            _ => Err(StepError {
-                detail: "attempting client step after doneflag".into(),
-                status: "generic failure",
-            }),
+            _ => Err(StepError::after_done()),
         }
     }
 
@@ -280,6 +298,7 @@ impl Client {
             return Err(StepError {
                 detail: "ServerSignature mismatch".into(),
                 status: BAD_AUTH,
+                problem: false,
             });
         }
         Ok(())
