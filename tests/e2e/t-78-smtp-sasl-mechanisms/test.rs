@@ -100,20 +100,15 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         .collect();
     mx.start();
     for (n, (to, want)) in CASES.iter().enumerate() {
-        mx.send(mx.smtp_port, "user@vmail.e2e.test", to, &format!("t78-{n}"))
-            .unwrap();
-        let needle = format!("to=<{to}>");
-        let seen = wait_until(60, || {
-            mx.log()
-                .lines()
-                .any(|l| l.contains(&needle) && l.contains(want))
+        e2e::client::send_and_wait(&mx, to, &format!("t78-{n}"), want, |l| {
+            l.contains("postfix/smtp[")
         });
-        assert!(seen, "no {want} for {to}:\n{}", mx.log());
     }
     for s in &mut servers {
         let _ = s.kill();
         let _ = s.wait();
     }
+    // The servers' ports by name (the first one's, by message(), as PORT).
     let mask = |line: &str| {
         let mut out = line.to_string();
         for ((name, _, _), port) in SERVERS.iter().zip(&ports) {
@@ -127,16 +122,8 @@ fn run(ours: bool) -> Option<(Vec<String>, Vec<String>)> {
         .filter(|l| {
             l.contains("postfix/smtp[") && (l.contains(" to=<") || l.contains(" warning: "))
         })
-        .map(|l| match l.split_once(" warning: ") {
-            Some((_, warning)) => format!("warning: {}", mask(warning)),
-            None => {
-                let mut line = mask(&l[l.find("to=<").unwrap_or(0)..]);
-                if let (Some(a), Some(b)) = (line.find(", delay="), line.find(", dsn=")) {
-                    line.replace_range(a..b, "");
-                }
-                line
-            }
-        })
+        .filter_map(|l| e2e::client::message(l, ports[0]))
+        .map(|m| mask(&m))
         .collect();
     status.sort();
     let dialogue = SERVERS
