@@ -377,6 +377,9 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
             }
             if !in_tls {
                 let level = session.tls_level;
+                if session.features & feature::STARTTLS != 0 {
+                    settings.tls_policy.note_starttls_offer(level, &session.host);
+                }
                 if session.features & feature::STARTTLS != 0
                     && level >= TlsLevel::May
                     && let Some(engine) = &settings.tls

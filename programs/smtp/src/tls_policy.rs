@@ -420,10 +420,6 @@ impl Config {
     /// The note of a STARTTLS offer left unused (smtp_tls_note_starttls_offer), for a
     /// server `host` that offered STARTTLS in its EHLO reply to a session at `level`
     /// (`smtp_helo()`).
-    #[expect(
-        dead_code,
-        reason = "proto.rs's EHLO handling (another helper's file) is to call it"
-    )]
     pub fn note_starttls_offer(&self, level: TlsLevel, host: &str) {
         if self.note_offer && level <= TlsLevel::None {
             log::msg_info!("Host offered STARTTLS: [{host}]");
