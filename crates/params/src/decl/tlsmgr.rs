@@ -25,4 +25,7 @@ crate::params! {
     "tls_session_ticket_cipher" TLS_SESSION_TICKET_CIPHER: Str = "aes-256-cbc";
     /// The name of the tlsmgr service in master.cf.
     "tlsmgr_service_name" TLSMGR_SERVICE_NAME: Str = "tlsmgr";
+    /// The name of the tlsproxy service in master.cf, to which the SMTP client hands its
+    /// TLS connections (to keep them in scache, or to resume sessions across processes).
+    "tlsproxy_service_name" TLSPROXY_SERVICE_NAME: Str = "tlsproxy";
 }
