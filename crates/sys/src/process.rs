@@ -165,6 +165,35 @@ pub fn non_blocking(fd: RawFd, on: bool) -> io::Result<()> {
     update_flag(fd, libc::F_GETFL, libc::F_SETFL, libc::O_NONBLOCK, on)
 }
 
+/// Reads from a UNIX-domain stream socket, waiting in poll() when nothing has arrived. A
+/// read blocked on a UNIX socket also wakes each time the peer takes in what this side
+/// sent (the kernel's write-space wakeup does not say what it is for), finds nothing and
+/// sleeps again: a wasted switch whenever the peer reads our words while we already wait
+/// for its answer (qmgr reading discard's status, cleanup reading smtpd's message).
+/// poll() wakes only for input, as Postfix's timed reads (poll, then read) do. The wait
+/// is bounded by the socket's read timeout, and ends as that timeout did (EAGAIN).
+pub fn read_polled(socket: &std::os::unix::net::UnixStream, buf: &mut [u8]) -> io::Result<usize> {
+    use io::Read;
+    use nix::errno::Errno;
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use nix::sys::socket::{MsgFlags, recv};
+    use std::os::fd::{AsFd, AsRawFd};
+    match recv(socket.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT) {
+        Err(Errno::EAGAIN) => {}
+        done => return done.map_err(io::Error::from),
+    }
+    let wait = match socket.read_timeout()? {
+        Some(limit) => PollTimeout::try_from(limit).unwrap_or(PollTimeout::MAX),
+        None => PollTimeout::NONE,
+    };
+    let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLIN)];
+    match poll(&mut fds, wait) {
+        Ok(0) => Err(io::Error::from(Errno::EAGAIN)),
+        Ok(_) => (&*socket).read(buf),
+        Err(errno) => Err(io::Error::from(errno)),
+    }
+}
+
 /// Whether descriptor `fd` is open.
 pub fn is_open(fd: RawFd) -> bool {
     // SAFETY: fcntl(F_GETFD) only inspects the descriptor table.
