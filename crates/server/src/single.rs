@@ -11,7 +11,7 @@ use crate::event_loop::{self, Wake};
 use crate::master_proto::{self, AVAIL, TAKEN};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 
 /// A client connection.
@@ -49,37 +49,11 @@ impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.read(buf),
-            Stream::Unix(s) => read_unix(s, buf),
+            // Waiting in poll(), not in the read: see read_polled.
+            Stream::Unix(s) => sys::process::read_polled(s, buf),
             Stream::Stdio(i, _) => i.read(buf),
             Stream::Passed { socket, .. } => socket.read(buf),
         }
-    }
-}
-
-/// Reads from a UNIX-domain client, waiting in poll() when nothing has arrived yet. A
-/// read blocked on a UNIX socket also wakes each time the peer takes in what this side
-/// sent (the kernel's write-space wakeup does not say what it is for), finds nothing and
-/// sleeps again: a wasted switch whenever the client reads our reply while we already wait
-/// for its next words (qmgr reading discard's status, smtpd reading cleanup's greeting).
-/// poll() wakes only for input, as Postfix's timed reads (poll, then read) do. The wait is
-/// bounded by the socket's read timeout, and ends as that timeout did (EAGAIN).
-fn read_unix(socket: &mut UnixStream, buf: &mut [u8]) -> std::io::Result<usize> {
-    use sys::nix::errno::Errno;
-    use sys::nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use sys::nix::sys::socket::{MsgFlags, recv};
-    match recv(socket.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT) {
-        Err(Errno::EAGAIN) => {}
-        done => return done.map_err(std::io::Error::from),
-    }
-    let wait = match socket.read_timeout()? {
-        Some(limit) => PollTimeout::try_from(limit).unwrap_or(PollTimeout::MAX),
-        None => PollTimeout::NONE,
-    };
-    let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLIN)];
-    match poll(&mut fds, wait) {
-        Ok(0) => Err(std::io::Error::from(Errno::EAGAIN)),
-        Ok(_) => socket.read(buf),
-        Err(errno) => Err(std::io::Error::from(errno)),
     }
 }
 
@@ -284,7 +258,7 @@ mod tests {
         // What has arrived is read at once.
         theirs.write_all(b"abc").unwrap();
         let mut buf = [0u8; 8];
-        assert_eq!(read_unix(&mut ours, &mut buf).unwrap(), 3);
+        assert_eq!(sys::process::read_polled(&ours, &mut buf).unwrap(), 3);
         // The client takes in our reply only after we wait for its next words, then
         // answers: one wait, not a second for the kernel's note that our reply was read.
         ours.write_all(b"reply").unwrap();
@@ -297,17 +271,17 @@ mod tests {
             theirs
         });
         let before = waits();
-        assert_eq!(read_unix(&mut ours, &mut buf).unwrap(), 4);
+        assert_eq!(sys::process::read_polled(&ours, &mut buf).unwrap(), 4);
         assert_eq!(waits() - before, 1);
         let theirs = client.join().unwrap();
         // The read timeout still bounds a wait, and ends it as before (EAGAIN).
         ours.set_read_timeout(Some(std::time::Duration::from_millis(50)))
             .unwrap();
-        let error = read_unix(&mut ours, &mut buf).unwrap_err();
+        let error = sys::process::read_polled(&ours, &mut buf).unwrap_err();
         assert_eq!(error.raw_os_error(), Some(sys::libc::EAGAIN));
         // End of input is 0.
         drop(theirs);
-        assert_eq!(read_unix(&mut ours, &mut buf).unwrap(), 0);
+        assert_eq!(sys::process::read_polled(&ours, &mut buf).unwrap(), 0);
     }
 
     #[test]
