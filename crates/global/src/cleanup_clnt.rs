@@ -46,10 +46,20 @@ impl std::fmt::Display for OpenError {
 /// One message being written to cleanup.
 pub struct CleanupStream {
     writer: BufWriter<UnixStream>,
-    reader: BufReader<UnixStream>,
+    reader: BufReader<Polled>,
     /// The queue ID cleanup gave the new file.
     pub queue_id: String,
     failed: bool,
+}
+
+/// The reading side: cleanup's greeting and status are waited for in poll()
+/// ([`sys::process::read_polled`]), as cleanup takes in the message while we wait.
+struct Polled(UnixStream);
+
+impl std::io::Read for Polled {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        sys::process::read_polled(&self.0, buf)
+    }
 }
 
 impl CleanupStream {
@@ -75,7 +85,7 @@ impl CleanupStream {
         };
         let unable = || OpenError::Protocol(format!("unable to contact the {service} service"));
         let writer = stream.try_clone().map_err(|_| unable())?;
-        let mut reader = BufReader::new(stream);
+        let mut reader = BufReader::new(Polled(stream));
         let hello = match ipc::attr::read(&mut reader, Flavor::Null) {
             Ok(Some(hello)) if hello.get_str(mail_attr::PROTO) == Ok(mail_attr::PROTO_CLEANUP) => {
                 hello
