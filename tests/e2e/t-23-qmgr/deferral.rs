@@ -1,8 +1,10 @@
-//! Deferred mail: deferred/ with the defer log and the retry time, postfix flush, the
+//! Deferred mail: deferred/ with the defer log and the retry time (by the message's age in
+//! the queue, within the minimal and maximal backoff times), postfix flush, the
 //! deferred queue scan, expiry, delay warnings, and recovery of active/ after a restart.
 
 use crate::harness::*;
 use e2e::wait_until;
+use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 
 /// What the deferral scenario shows: the normalised lines before and after the flush,
@@ -247,4 +249,122 @@ fn postqueue_i_delivers_one_message_at_once_as_with_postfix() {
         return;
     };
     assert_eq!(ours, postfix);
+}
+
+/// The ages given to the messages of the backoff scenario (seconds in the queue) and
+/// the wait Postfix's qmgr gives each after a failed attempt: the age itself, within
+/// minimal_backoff_time (300s) and maximal_backoff_time (4000s).
+const AGES: [(i64, i64); 4] = [
+    (120, 300),
+    (3600, 3600),
+    (3 * 3600, 4000),
+    (5 * 86400, 4000),
+];
+
+/// Moves a queue file's `create_time` attribute `secs` back: Postfix's qmgr takes the
+/// message's time in the queue from it, not from the arrival time (the T record, left
+/// alone, so that a queue manager reading the wrong one is caught). The new time has as
+/// many digits as the old, so the file keeps its length and offsets.
+fn age_queue_file(path: &std::path::Path, secs: i64) {
+    fn earlier(text: &str, secs: i64) -> String {
+        let aged = (text.parse::<i64>().unwrap() - secs).to_string();
+        assert_eq!(aged.len(), text.len(), "{text} - {secs}");
+        aged
+    }
+    let mut file = std::fs::read(path).unwrap();
+    let (mut at, mut edited) = (0, 0);
+    // The envelope records up to the content (M); each is a type, a length in 7-bit
+    // groups (low first) and the data.
+    while file[at] != b'M' {
+        let kind = file[at];
+        let (mut len, mut shift, mut pos) = (0usize, 0, at + 1);
+        loop {
+            let b = file[pos];
+            len |= usize::from(b & 0x7f) << shift;
+            shift += 7;
+            pos += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&file[pos..pos + len]).into_owned();
+        if let Some(sec) = text.strip_prefix("create_time=").filter(|_| kind == b'A') {
+            let new = format!("create_time={}", earlier(sec, secs));
+            file[pos..pos + len].copy_from_slice(new.as_bytes());
+            edited += 1;
+        }
+        at = pos + len;
+    }
+    assert_eq!(edited, 1, "no create_time record in {}", path.display());
+    std::fs::write(path, file).unwrap();
+}
+
+/// Four deferred messages made 2 minutes, 1 hour, 3 hours and 5 days old; after a
+/// second failed attempt (the relay is down: a 4xx), how far in the future each
+/// deferred file's time stamp (the next try) is, by age.
+fn backoff_by_age(qmgr: Qmgr) -> Option<Vec<(i64, i64)>> {
+    let mut mx = instance("t-23-backoff", qmgr)?;
+    // The 5-day-old message must not expire.
+    mx.set_main_cf("maximal_queue_lifetime", "10d");
+    mx.start();
+    for (age, _) in AGES {
+        sendmail(&mx, USER, FAR, &format!("t23-age-{age}s"));
+    }
+    wait_count(&mx, "status=deferred", AGES.len(), 60);
+    wait_queue(&mx, "deferred", AGES.len());
+    mx.postfix(&["stop"]);
+    let mut ages = BTreeMap::new();
+    for (id, path) in queue_files(&mx, "deferred") {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let (age, _) = AGES
+            .iter()
+            .find(|(age, _)| text.contains(&format!("t23-age-{age}s")))
+            .unwrap_or_else(|| panic!("{id}: which message?"));
+        age_queue_file(&path, *age);
+        ages.insert(id, *age);
+    }
+    assert_eq!(ages.len(), AGES.len());
+    mx.start();
+    mx.postfix(&["flush"]);
+    wait_count(&mx, "status=deferred", 2 * AGES.len(), 60);
+    let settled = || {
+        queue_files(&mx, "deferred").len() == AGES.len()
+            && queue_files(&mx, "active").is_empty()
+            && queue_files(&mx, "incoming").is_empty()
+    };
+    if !wait_until(20, settled) {
+        mx.keep_for_inspection();
+        panic!("not all deferred again:\n{}", mx.log());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut out: Vec<(i64, i64)> = queue_files(&mx, "deferred")
+        .into_iter()
+        .map(|(id, path)| (ages[&id], std::fs::metadata(path).unwrap().mtime() - now))
+        .collect();
+    out.sort();
+    Some(out)
+}
+
+#[test]
+fn a_deferred_message_waits_by_its_age_as_with_postfix() {
+    let Some((ours, postfix)) = both(backoff_by_age) else {
+        return;
+    };
+    // Each next try is the expected wait from the time of the attempt; a few seconds
+    // of slack for the time between the attempt and the look at the files.
+    for (who, waits) in [("ours", &ours), ("postfix", &postfix)] {
+        for ((age, wait), (expected_age, expected)) in waits.iter().zip(AGES) {
+            assert_eq!(*age, expected_age);
+            assert!(
+                (expected - 10..=expected + 1).contains(wait),
+                "{who}: a message {age}s old waits {wait}s, not {expected}s: ours {ours:?}, postfix {postfix:?}"
+            );
+        }
+    }
+    for (ours, postfix) in ours.iter().zip(&postfix) {
+        assert!((ours.1 - postfix.1).abs() <= 10, "{ours:?} vs {postfix:?}");
+    }
 }

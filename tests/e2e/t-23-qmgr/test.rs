@@ -10,7 +10,8 @@
 //! queue IDs, sizes, delays and ports are normalised. This file: deliveries to the
 //! three agents and a bounce.
 //!
-//! Modules: deferral.rs (deferred/, flush, retry, expiry, delay warnings, recovery),
+//! Modules: deferral.rs (deferred/, flush, retry, the backoff by the message's age,
+//! expiry, delay warnings, recovery),
 //! destinations.rs (concurrency and process limits, dead destinations, unreachable
 //! transports), reports.rs (sendmail -v, -v logging, flow control tokens), routing.rs
 //! (double-bounce address, REDIRECT, content_filter); harness.rs the shared helpers.
