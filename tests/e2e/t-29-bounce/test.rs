@@ -6,7 +6,9 @@
 //! (maximal_queue_lifetime = 0), a bounce_template_file template, and sendmail's DSN
 //! options (NOTIFY=SUCCESS,FAILURE, RET=HDRS, ENVID: a success notice and a
 //! non-delivery notice with the headers only), and a remote server that refuses the
-//! recipient with 550 (Remote-MTA and the smtp Diagnostic-Code); and Postfix's queue
+//! recipient with 550 (Remote-MTA and the smtp Diagnostic-Code), an SMTPUTF8 message
+//! refused by the error transport (message/global-delivery-status, the message returned
+//! as message/global); and Postfix's queue
 //! manager driving our bounce service (a bounce, a delay warning and a `sendmail -v`
 //! report). The notices mailed
 //! back (headers, the three MIME parts, the per-recipient fields, the returned message),
@@ -397,5 +399,66 @@ fn postfix_qmgr_drives_our_bounce_as_its_own() {
         return;
     };
     assert_eq!(ours.notices.len(), 3, "{ours:#?}");
+    assert_runs(&ours, &postfix);
+}
+
+/// Sends a message with Python's smtplib and SMTPUTF8 (MAIL FROM ... SMTPUTF8): a
+/// UTF-8 recipient, subject and body.
+fn send_smtputf8(mx: &e2e::Instance, from: &str, to: &str, marker: &str) {
+    let script = "import smtplib, sys\n\
+        port, sender, rcpt, marker = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]\n\
+        msg = 'From: <%s>\\r\\nTo: <%s>\\r\\nSubject: %s caf\\u00e9\\r\\nMessage-Id: <%s@e2e.test>\\r\\n\\r\\nbody %s \\u00e9t\\u00e9\\r\\n' % (sender, rcpt, marker, marker, marker)\n\
+        s = smtplib.SMTP('127.0.0.1', port, timeout=30)\n\
+        s.ehlo()\n\
+        s.sendmail(sender, [rcpt], msg.encode('utf-8'), mail_options=['SMTPUTF8', 'BODY=8BITMIME'])\n\
+        s.quit()\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &mx.smtp_port.to_string(), from, to, marker])
+        .output()
+        .expect("python3");
+    if !out.status.success() {
+        mx.keep_for_inspection();
+        panic!(
+            "smtplib: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            mx.log()
+        );
+    }
+}
+
+/// An SMTPUTF8 message for a UTF-8 recipient of the error transport: the sender's
+/// notice is an SMTPUTF8 report (message/global-delivery-status, the message returned
+/// as message/global).
+fn smtputf8(bounce: Bounce) -> Option<Run> {
+    let mut mx = instance("t-29-smtputf8", bounce)?;
+    // smtpd would refuse an error-transport recipient at RCPT time.
+    mx.set_main_cf("smtpd_reject_unlisted_recipient", "no");
+    mx.start();
+    send_smtputf8(&mx, USER, "us\u{e9}r@error.e2e.test", "t29-utf8");
+    // The message and the notice.
+    wait_count(&mx, ": removed", 2, 60);
+    Some(run_of(&mx))
+}
+
+#[test]
+fn an_smtputf8_message_bounces_with_a_global_report_as_with_postfix() {
+    let Some((ours, postfix)) = both(smtputf8) else {
+        return;
+    };
+    assert_eq!(ours.notices.len(), 1, "{ours:#?}");
+    assert_has(
+        &ours.notices[0],
+        &[
+            "Subject: Undelivered Mail Returned to Sender",
+            "Content-Type: multipart/report; report-type=delivery-status;",
+            "Content-Type: message/global-delivery-status",
+            "Final-Recipient: utf-8; us\u{e9}r@error.e2e.test",
+            "Action: failed",
+            "Status: 5.1.1",
+            "Content-Description: Undelivered Message\nContent-Type: message/global\n",
+            "Subject: t29-utf8 caf\u{e9}",
+            "body t29-utf8 \u{e9}t\u{e9}",
+        ],
+    );
     assert_runs(&ours, &postfix);
 }
