@@ -119,6 +119,20 @@ pub static RULES: &[Rule] = &[
         example: "postfix/postconf[101]: warning: /etc/postfix/main.cf: unused parameter: smtpd_recipient_restriction=permit",
     },
     Rule {
+        id: "not-implemented",
+        category: "configuration",
+        rank: Rank::Fails,
+        // A check only: ironpost takes Postfix 3.7's whole parameter namespace without a
+        // warning, so that a stock main.cf stays quiet, and logs nothing about these.
+        patterns: &[
+            "posttriage check: {place}: {name} = {value}: set but not implemented by ironpost: it has no effect",
+        ],
+        cause: "{name} = {value} ({place}) is set but not implemented by ironpost: it has no effect",
+        remedy: "remove it, or keep it only for a Postfix fallback (postconf -X {name}, or drop the -o from master.cf); postfix reload",
+        explains: &[],
+        example: "posttriage[0]: posttriage check: main.cf:40: smtp_pix_workarounds = disable_esmtp: set but not implemented by ironpost: it has no effect",
+    },
+    Rule {
         id: "overriding-entry",
         category: "configuration",
         rank: Rank::Follows,

@@ -1,7 +1,8 @@
 //! Checks of what the log cannot show: master.cf entries that postconf refuses (postfix
 //! start and reload then log only that postconf failed), the chroot jail, queue ownership, indexed tables
 //! older than their source, transports that master.cf lacks, parameters postconf -n warns
-//! about, free space against message_size_limit, and mail waiting in maildrop while no
+//! about, Postfix-only settings that have no effect on ironpost ([`crate::not_implemented`]),
+//! free space against message_size_limit, and mail waiting in maildrop while no
 //! master runs (postdrop's warning about it goes nowhere when maillog_file is used,
 //! since postlogd runs under the master).
 //!
@@ -66,6 +67,7 @@ pub fn run(config: &Config) -> Vec<String> {
     out.extend(ownership(config, &queue));
     out.extend(tables(config, master.as_ref()));
     out.extend(unused_parameters(config));
+    out.extend(crate::not_implemented::check(config, master.as_ref()));
     out.extend(duplicates(config));
     out.extend(free_space(config, &queue));
     out.extend(not_running(config, &queue));

@@ -18,6 +18,7 @@
 //! subcommand: it needs no privileges and runs unchanged against a Postfix system.
 
 mod checks;
+mod not_implemented;
 
 use params::Config;
 use params::decl::install::DATA_DIRECTORY;

@@ -151,6 +151,90 @@ fn start_failures(mx: &Instance, system: System) {
     drop(squatter);
     // The master of that attempt may have come up far enough to leave a pid file.
     let _ = mx.command("postfix", &["stop"]);
+
+    not_implemented(mx, system, &stock);
+}
+
+/// Postfix-only settings: ironpost takes them without a word and they do nothing there,
+/// so the check names each, with its place; Postfix 3.7's programs read them, so on
+/// Postfix it says nothing. Debian's stock main.cf sets none that matters.
+fn not_implemented(mx: &Instance, system: System, stock_master: &str) {
+    let main_cf = std::fs::read_to_string(mx.etc().join("main.cf")).unwrap();
+    let since = window_start();
+    mx.set_main_cf("smtp_tls_trust_anchor_file", "@DIR@/etc/anchors.pem");
+    mx.set_main_cf("confirm_delay_cleared", "yes");
+    // Equal to Postfix's default (written otherwise): no finding.
+    mx.set_main_cf("smtp_pix_workarounds", "disable_esmtp, delay_dotcrlf");
+    mx.replace_master_cf_line(
+        |l| l.starts_with("relay "),
+        "relay unix - - n - - smtp -o smtp_pix_workarounds=disable_esmtp -o smtp_min_data_rate=500",
+    );
+    let line_of = |name: &str| {
+        let text = std::fs::read_to_string(mx.etc().join("main.cf")).unwrap();
+        1 + text.lines().position(|l| l.starts_with(name)).unwrap()
+    };
+    let relay_line = {
+        let text = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
+        1 + text.lines().position(|l| l.starts_with("relay ")).unwrap()
+    };
+    let said = ": set but not implemented by ironpost: it has no effect";
+    let expected = [
+        format!(
+            "main.cf:{}: smtp_tls_trust_anchor_file = {}/etc/anchors.pem{said}",
+            line_of("smtp_tls_trust_anchor_file"),
+            mx.dir.display()
+        ),
+        format!(
+            "main.cf:{}: confirm_delay_cleared = yes{said}",
+            line_of("confirm_delay_cleared")
+        ),
+        format!("master.cf:{relay_line} service relay: smtp_pix_workarounds = disable_esmtp{said}"),
+    ];
+    match system {
+        System::Ironpost => {
+            let report = expect(
+                mx,
+                &since,
+                "not-implemented",
+                "remove it, or keep it only for a Postfix fallback",
+            );
+            for line in &expected {
+                assert!(report.contains(line), "{line} missing:\n{report}");
+            }
+            assert_eq!(report.matches("[not-implemented]").count(), 3, "{report}");
+        }
+        System::Postfix => {
+            let (code, report) = triage(mx, &["-s", &since]);
+            assert!(
+                code == 0 && !report.contains("not implemented"),
+                "exit {code}:\n{report}"
+            );
+        }
+    }
+
+    // Debian's main.cf (what its postinst writes, and its TLS settings) over the
+    // instance's own settings.
+    let mut debian = main_cf.clone();
+    for file in ["main.cf.debian", "main.cf.tls"] {
+        let text = std::fs::read_to_string(format!("/usr/share/postfix/{file}"))
+            .expect("Debian's main.cf (apt-get install postfix)");
+        for l in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && l.contains('='))
+        {
+            let name = l.split('=').next().unwrap().trim();
+            if !main_cf.lines().any(|m| m.starts_with(&format!("{name} "))) {
+                debian.push_str(l);
+                debian.push('\n');
+            }
+        }
+    }
+    mx.write("etc/main.cf", &debian);
+    mx.write("etc/master.cf", stock_master);
+    let since = window_start();
+    let (_, report) = triage(mx, &["-s", &since]);
+    assert!(!report.contains("not implemented"), "{report}");
+    mx.write("etc/main.cf", &main_cf);
 }
 
 /// An smtp-sink playing a remote site, killed when dropped.
