@@ -17,14 +17,18 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Postfix-only parameters whose setting is harmless here by design, each with the
-/// reason: what they tune does not exist in ironpost, and nothing an administrator
-/// wants from them is lost.
+/// Postfix-only parameters left out, each with the reason: ironpost reads a few by name
+/// outside its declarations, and for the others what they tune does not exist in
+/// ironpost, so nothing an administrator wants from them is lost.
 const HARMLESS: &[(&str, &str)] = &[
     // Berkeley DB's cache sizes: ironpost's hash: and btree: tables are not Berkeley DB
     // files, and have no such buffers.
     ("berkeley_db_create_buffer_size", "no Berkeley DB"),
     ("berkeley_db_read_buffer_size", "no Berkeley DB"),
+    // Not in ironpost's declarations, yet read by name: postdrop, postqueue, postsuper
+    // and sendmail check `-c` against them (crates/global mail_conf_checkdir.rs).
+    ("alternate_config_directories", "read by name"),
+    ("multi_instance_directories", "read by name"),
     // Read only by oqmgr; Postfix 3.7's qmgr ignores it as well.
     ("qmgr_fudge_factor", "oqmgr only"),
     // Set by each program for itself; main.cf cannot change it.
