@@ -1205,6 +1205,75 @@ impl ServerCertVerifier for PolicyVerifier {
     }
 }
 
+/// The handshake's outcome as tlsproxy sends it back to its client (Postfix's
+/// `tls_proxy_context_scan()`), read through `text` and `int` by Postfix's attribute
+/// names, for the client to log `... TLS connection established to ...` and judge the
+/// certificate by. Names the summary holds as static text are matched against the ones
+/// this crate can negotiate ("unknown" for others).
+pub fn summary_from_context(text: &dyn Fn(&str) -> String, int: &dyn Fn(&str) -> i32) -> Summary {
+    // TLS_CERT_FLAG_PRESENT, _TRUSTED, _MATCHED.
+    let status = int("peer_status");
+    let peer_cert = (status & 1 != 0).then(|| crate::PeerCert {
+        subject_cn: text("peer_CN"),
+        issuer_cn: text("issuer_CN"),
+        fingerprint: text("peer_fingerprint"),
+        pkey_fingerprint: text("peer_pubkey_fingerprint"),
+        issuer_oneline: String::new(),
+    });
+    let trust = match (&peer_cert, status & 4 != 0, status & 8 != 0) {
+        (None, _, _) => crate::Trust::Anonymous,
+        (Some(_), _, true) => crate::Trust::Verified,
+        (Some(_), true, false) => crate::Trust::Trusted,
+        (Some(_), false, false) => crate::Trust::Untrusted,
+    };
+    // `tls_log_summary()`'s joining: `NAME (curve)` or `NAME (N bits)`.
+    let named = |prefix: &str| -> Option<String> {
+        let name = text(prefix);
+        if name.is_empty() {
+            return None;
+        }
+        let curve = text(&format!("{prefix}_curve"));
+        let bits = int(&format!("{prefix}_bits"));
+        Some(if !curve.is_empty() {
+            format!("{name} ({curve})")
+        } else if bits > 0 {
+            format!("{name} ({bits} bits)")
+        } else {
+            name
+        })
+    };
+    let signature = |prefix: &str| {
+        named(prefix).map(|algorithm| crate::Signature {
+            algorithm,
+            digest: ["SHA256", "SHA384", "SHA512", "SHA1"]
+                .into_iter()
+                .find(|d| *d == text(&format!("{prefix}_digest"))),
+        })
+    };
+    let protocol = text("cipher_protocol");
+    let cipher = text("cipher_name");
+    Summary {
+        trust,
+        protocol: ["TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"]
+            .into_iter()
+            .find(|p| *p == protocol)
+            .unwrap_or("unknown"),
+        cipher: rustls::crypto::ring::ALL_CIPHER_SUITES
+            .iter()
+            .filter_map(|s| crate::names::cipher(s.suite()))
+            .map(|(name, _, _)| name)
+            .find(|name| *name == cipher)
+            .unwrap_or("unknown"),
+        cipher_usebits: int("cipher_usebits").max(0) as u32,
+        cipher_algbits: int("cipher_algbits").max(0) as u32,
+        kex: named("key_exchange"),
+        server_signature: signature("srvr_signature"),
+        client_signature: signature("clnt_signature"),
+        ccert_requested: false,
+        peer_cert,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

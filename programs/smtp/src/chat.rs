@@ -46,6 +46,8 @@ pub enum Conn {
     Unix(UnixStream),
     /// TLS over TCP, after STARTTLS.
     Tls(Box<tls::ClientStream<TcpStream>>),
+    /// TLS done by tlsproxy: the plaintext stream to it (crate::tlsproxy_clnt).
+    Proxy(Box<Proxied>),
     /// A failed TLS handshake left nothing to talk to.
     Gone,
 }
@@ -60,9 +62,25 @@ impl Conn {
                 let s = s.get_ref();
                 s.set_read_timeout(limit).and(s.set_write_timeout(limit))
             }
+            Conn::Proxy(p) => {
+                let s = p.stream.get_ref();
+                s.set_read_timeout(limit).and(s.set_write_timeout(limit))
+            }
             Conn::Gone => Ok(()),
         }
     }
+}
+
+/// A session whose TLS runs in tlsproxy: the stream (its buffer may already hold the
+/// server's first reply) and what tlsproxy's handshake negotiated, which goes with the
+/// stream into the connection cache.
+pub struct Proxied {
+    /// The plaintext stream to tlsproxy.
+    pub stream: std::io::BufReader<UnixStream>,
+    /// The TLS context tlsproxy sent (`tls_proxy_context_print()`'s attributes).
+    pub context: ipc::Attrs,
+    /// The same, as a summary to log and judge by.
+    pub summary: tls::Summary,
 }
 
 impl Read for Conn {
@@ -71,6 +89,7 @@ impl Read for Conn {
             Conn::Tcp(s) => s.read(buf),
             Conn::Unix(s) => s.read(buf),
             Conn::Tls(s) => s.read(buf),
+            Conn::Proxy(p) => p.stream.read(buf),
             Conn::Gone => Ok(0),
         }
     }
@@ -82,6 +101,7 @@ impl Write for Conn {
             Conn::Tcp(s) => s.write(buf),
             Conn::Unix(s) => s.write(buf),
             Conn::Tls(s) => s.write(buf),
+            Conn::Proxy(p) => p.stream.get_mut().write(buf),
             Conn::Gone => Err(ErrorKind::BrokenPipe.into()),
         }
     }
@@ -266,15 +286,42 @@ impl Chat {
         }
     }
 
+    /// The TCP connection, before TLS.
+    pub fn tcp(&self) -> Option<&TcpStream> {
+        match &self.conn {
+            Conn::Tcp(tcp) => Some(tcp),
+            _ => None,
+        }
+    }
+
+    /// Goes on through tlsproxy, which now holds the TCP connection and has run the
+    /// handshake; input the server sent ahead of it is dropped, as Postfix purges its
+    /// buffers.
+    pub fn proxied(&mut self, proxied: Proxied) {
+        self.input.clear();
+        self.output.clear();
+        if let Some(t) = self.transcript.as_mut() {
+            t.tls(&proxied.summary.transcript_line());
+        }
+        self.conn = Conn::Proxy(Box::new(proxied));
+    }
+
     /// The connection's socket, for the connection cache, when nothing is left unread
-    /// or unsent and TLS is not on; the session has nothing to talk to afterwards.
-    pub fn take_socket(&mut self) -> Option<std::os::fd::OwnedFd> {
+    /// or unsent and TLS is not in this process (with tlsproxy's, the TLS context
+    /// goes along); the session has nothing to talk to afterwards.
+    pub fn take_socket(&mut self) -> Option<(std::os::fd::OwnedFd, Option<ipc::Attrs>)> {
         if !self.input.is_empty() || !self.output.is_empty() {
             return None;
         }
+        if let Conn::Proxy(p) = &self.conn
+            && !p.stream.buffer().is_empty()
+        {
+            return None;
+        }
         match std::mem::replace(&mut self.conn, Conn::Gone) {
-            Conn::Tcp(tcp) => Some(tcp.into()),
-            Conn::Unix(unix) => Some(unix.into()),
+            Conn::Tcp(tcp) => Some((tcp.into(), None)),
+            Conn::Unix(unix) => Some((unix.into(), None)),
+            Conn::Proxy(p) => Some((p.stream.into_inner().into(), Some(p.context))),
             other => {
                 self.conn = other;
                 None
@@ -286,6 +333,7 @@ impl Chat {
     pub fn tls_summary(&self) -> Option<&tls::Summary> {
         match &self.conn {
             Conn::Tls(s) => Some(s.summary()),
+            Conn::Proxy(p) => Some(&p.summary),
             _ => None,
         }
     }
@@ -299,6 +347,7 @@ impl Chat {
             Conn::Tcp(s) => s.as_fd(),
             Conn::Unix(s) => s.as_fd(),
             Conn::Tls(s) => s.get_ref().as_fd(),
+            Conn::Proxy(p) => p.stream.get_ref().as_fd(),
             Conn::Gone => return least,
         };
         let size = match getsockopt(&fd, SndBuf) {
@@ -316,7 +365,7 @@ impl Chat {
 
     /// Whether the session runs inside TLS.
     pub fn in_tls(&self) -> bool {
-        matches!(self.conn, Conn::Tls(_))
+        matches!(self.conn, Conn::Tls(_) | Conn::Proxy(_))
     }
 
     /// Ends TLS with close_notify, when there is TLS.

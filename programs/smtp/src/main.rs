@@ -26,6 +26,7 @@ mod sasl;
 mod settings;
 mod state;
 mod tls_policy;
+mod tlsproxy_clnt;
 
 use global::deliver_request::DeliverRequest;
 use settings::Settings;

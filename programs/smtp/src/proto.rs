@@ -378,7 +378,9 @@ pub fn helo(state: &mut State, session: &mut Session) -> i32 {
             if !in_tls {
                 let level = session.tls_level;
                 if session.features & feature::STARTTLS != 0 {
-                    settings.tls_policy.note_starttls_offer(level, &session.host);
+                    settings
+                        .tls_policy
+                        .note_starttls_offer(level, &session.host);
                 }
                 if session.features & feature::STARTTLS != 0
                     && level >= TlsLevel::May
@@ -476,7 +478,39 @@ fn start_tls(state: &mut State, session: &mut Session, engine: &tls::ClientTls) 
     // What the handshake required (`tls_context->level`): dane without usable records
     // requires no match.
     let client_level = props.level;
-    if !session.chat.start_tls(engine, &props) {
+    let settings = state.settings;
+    let proxied = match (&settings.tlsproxy, session.chat.tcp()) {
+        (Some(proxy), Some(tcp)) => {
+            let addr = tcp
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default();
+            let serverid =
+                crate::tlsproxy_clnt::serverid(proxy.proto, &session.dest, &session.host, &addr);
+            let timeouts = (settings.starttls_timeout, settings.timeouts.data_done);
+            match proxy.open(tcp, &serverid, &props, timeouts) {
+                Ok(proxied) => {
+                    let line = proxied.summary.established("to", &session.namaddrport);
+                    log::msg_info!("{line}");
+                    session.chat.proxied(proxied);
+                    Some(true)
+                }
+                Err(crate::tlsproxy_clnt::Failure::Unreachable(why)) => {
+                    log::msg_warn!("{why}");
+                    // With smtp_tls_connection_reuse the TLS must be tlsproxy's, as in
+                    // Postfix; for session resumption alone it can be this process's.
+                    (settings.tls_conn_reuse).then_some(false)
+                }
+                Err(crate::tlsproxy_clnt::Failure::Handshake) => Some(false),
+            }
+        }
+        _ => None,
+    };
+    let started = match proxied {
+        Some(ok) => ok,
+        None => session.chat.start_tls(engine, &props),
+    };
+    if !started {
         session.broken = true;
         if plaintext_fallback_ok(state, session) {
             // RETRY_AS_PLAINTEXT: not final, the same server next.
@@ -508,8 +542,11 @@ fn start_tls(state: &mut State, session: &mut Session, engine: &tls::ClientTls) 
             "Server certificate not verified".to_string(),
         ));
     }
-    // Kept only through tlsproxy in Postfix; never here.
-    session.expire_time = 0;
+    // A TLS session is kept only when its TLS is tlsproxy's, with
+    // smtp_tls_connection_reuse (the plaintext stream goes to scache).
+    if !(settings.tls_conn_reuse && matches!(proxied, Some(true))) {
+        session.expire_time = 0;
+    }
     None
 }
 

@@ -72,13 +72,6 @@ impl Config {
                 &[global::match_list::Matcher::String],
             ))
         };
-        let tls_reuse = pick(&SMTP_TLS_CONNECTION_REUSE, &LMTP_TLS_CONNECTION_REUSE);
-        if config.bool(tls_reuse)? {
-            log::msg_warn!(
-                "{} = yes: TLS connections are not reused by this client (there is no tlsproxy)",
-                tls_reuse.name
-            );
-        }
         Ok(Config {
             destinations,
             on_demand: config.bool(pick(
@@ -282,6 +275,10 @@ pub fn check_expired(state: &State, session: &mut Session) {
     }
 }
 
+/// `SMTP_FEATURE_FROM_PROXY`: the kept session's TLS is tlsproxy's, and its TLS
+/// context follows the endpoint properties.
+const FROM_PROXY: u32 = 1 << 22;
+
 /// Whether the session is to be kept (`THIS_SESSION_IS_CACHED`).
 pub fn is_cached(session: &Session) -> bool {
     session.expire_time > 0 && !session.broken
@@ -290,7 +287,7 @@ pub fn is_cached(session: &Session) -> bool {
 /// Hands the session to scache (`smtp_save_session()`): under the endpoint label, and
 /// under the destination label when the request's next hop is still to be cached.
 pub fn save(state: &State, session: &mut Session, endp: &Endpoint, request_nexthop: &str) {
-    let Some(fd) = session.chat.take_socket() else {
+    let Some((fd, context)) = session.chat.take_socket() else {
         return;
     };
     let cache = &state.settings.cache;
@@ -304,12 +301,25 @@ pub fn save(state: &State, session: &mut Session, endp: &Endpoint, request_nexth
             if session.best_mx { 1 << 12 } else { 0 }.to_string(),
         ),
     ]);
-    let endp_prop = print_plain(&[
+    let from_proxy = if context.is_some() { FROM_PROXY } else { 0 };
+    let mut endp_prop = print_plain(&[
         ("tls_level", level_number(session.tls_level).to_string()),
         ("reuse_count", session.reuse_count.to_string()),
-        ("endpoint_features", session.features.to_string()),
+        (
+            "endpoint_features",
+            (session.features | from_proxy).to_string(),
+        ),
         ("expire_time", session.expire_time.to_string()),
     ]);
+    // The TLS context of a session through tlsproxy follows, for the process that
+    // takes the session over to log and judge by.
+    if let Some(context) = context {
+        let mut plain = Vec::new();
+        if ipc::attr::write(&mut plain, ipc::Flavor::Plain, &context).is_err() {
+            return;
+        }
+        endp_prop.push_str(&String::from_utf8_lossy(&plain));
+    }
     let endp_label = endp_label(state, endp, session.tls_level);
     session.broken = true;
     let mut client = cache.client.borrow_mut();
@@ -397,7 +407,18 @@ fn activate(
             v[3].parse::<i64>().ok()?,
         ))
     });
-    let Some((level, reuse_count, features, expire_time)) = values else {
+    // A session through tlsproxy has its TLS context after the endpoint's list.
+    let context = values.and_then(|(level, _, features, _)| {
+        let proxied = features & FROM_PROXY != 0;
+        if !proxied {
+            return Some(None);
+        }
+        let rest = endp_prop.split_once("\n\n")?.1;
+        let context = ipc::attr::read(&mut rest.as_bytes(), ipc::Flavor::Plain).ok()??;
+        (level > 0).then_some(Some(context))
+    });
+    let (Some((level, reuse_count, features, expire_time)), Some(context)) = (values, context)
+    else {
         log::msg_warn!("smtp_session_activate: bad cached endp properties");
         log::msg_warn!("smtp_reuse_common: bad cached session attribute for {label}");
         return None;
@@ -408,7 +429,28 @@ fn activate(
     )
     .is_ok_and(|a| a.as_unix_addr().is_some());
     let namaddr = format!("{}[{}]", endp.host, endp.addr);
-    let (conn, namaddrport) = if unix {
+    let (conn, namaddrport) = if let Some(context) = context {
+        let stream = std::io::BufReader::new(UnixStream::from(fd));
+        let summary = crate::tlsproxy_clnt::summary(&context);
+        let proxied = crate::chat::Proxied {
+            stream,
+            context,
+            summary,
+        };
+        // The socket is tlsproxy's: the context's host[addr]:port names the server.
+        let namaddrport = proxied
+            .context
+            .get_str("namaddr")
+            .map(str::to_string)
+            .unwrap_or_else(|_| format!("{namaddr}:{}", endp.port));
+        if endp.port == 0 {
+            endp.port = namaddrport
+                .rsplit_once("]:")
+                .and_then(|(_, p)| p.parse().ok())
+                .unwrap_or(0);
+        }
+        (Conn::Proxy(Box::new(proxied)), namaddrport)
+    } else if unix {
         (Conn::Unix(UnixStream::from(fd)), namaddr.clone())
     } else {
         let socket = TcpStream::from(fd);
@@ -422,6 +464,7 @@ fn activate(
     let debug = crate::debug_peer::DebugPeer::check(state.settings, &endp.host, &endp.addr);
     let mut chat = Chat::for_delivery(conn, namaddrport.clone(), state);
     chat.pipelining = features & crate::proto::feature::PIPELINING != 0;
+    let features = features & !FROM_PROXY;
     let mut session = Session {
         chat,
         host: endp.host.clone(),
@@ -449,6 +492,13 @@ fn activate(
             endp.host,
             endp.addr,
             expire_time - now()
+        );
+    }
+    if let Some(summary) = session.chat.tls_summary().filter(|_| session.chat.in_tls()) {
+        let line = summary.established("to", &session.namaddrport);
+        log::msg_info!(
+            "{}",
+            line.replacen(" TLS connection established ", " TLS connection reused ", 1)
         );
     }
     // `smtp_rset()`: a session the server gave up on is closed without a word.

@@ -93,6 +93,12 @@ pub struct Settings {
     pub tls: Option<tls::ClientTls>,
     /// `smtp_starttls_timeout`.
     pub starttls_timeout: Duration,
+    /// The client of tlsproxy, which runs the TLS of sessions that are to be kept
+    /// (smtp_tls_connection_reuse) or whose TLS sessions are to be resumed by other
+    /// processes (smtp_tls_session_cache_database set).
+    pub tlsproxy: Option<crate::tlsproxy_clnt::Client>,
+    /// `smtp_tls_connection_reuse`: TLS only through tlsproxy, and TLS sessions kept.
+    pub tls_conn_reuse: bool,
     /// `smtp_bind_address` and its name (for messages).
     pub bind_addr: Option<(std::net::IpAddr, &'static str)>,
     /// `smtp_bind_address6` and its name.
@@ -276,6 +282,20 @@ impl Settings {
         } else {
             None
         };
+        let tls_conn_reuse = bool(
+            &params::decl::smtp_cache::SMTP_TLS_CONNECTION_REUSE,
+            &params::decl::smtp_cache::LMTP_TLS_CONNECTION_REUSE,
+        )?;
+        let session_cache = !str(
+            &params::decl::tlsmgr::SMTP_TLS_SESSION_CACHE_DATABASE,
+            &params::decl::tlsmgr::LMTP_TLS_SESSION_CACHE_DATABASE,
+        )?
+        .is_empty();
+        let tlsproxy = if tls.is_some() && (tls_conn_reuse || session_cache) {
+            Some(crate::tlsproxy_clnt::Client::from_config(config, lmtp)?)
+        } else {
+            None
+        };
         let sasl_enable = bool(&SMTP_SASL_AUTH_ENABLE, &LMTP_SASL_AUTH_ENABLE)?;
         let maps_param = pick(&SMTP_SASL_PASSWORD_MAPS, &LMTP_SASL_PASSWORD_MAPS);
         let maps_text = config.str(maps_param)?;
@@ -385,6 +405,8 @@ impl Settings {
             cache: crate::reuse::Config::from_config(config, lmtp)?,
             tls,
             starttls_timeout: time(&SMTP_STARTTLS_TIMEOUT, &LMTP_STARTTLS_TIMEOUT)?,
+            tlsproxy,
+            tls_conn_reuse,
             lmtp,
             status,
             layout: global::mail_queue::Layout::from_config(config)?,

@@ -32,13 +32,22 @@ struct Seen {
     tlsproxy: Vec<String>,
 }
 
-/// Postfix's smtp with ironpost's tlsproxy (`ours`) or Postfix's.
-fn instance(name: &str, ours: bool) -> Option<Instance> {
+/// Ironpost's tlsproxy alone (the component swap under Postfix's smtp).
+const TLSPROXY: &[&str] = &["tlsproxy"];
+/// Ironpost's smtp and tlsproxy.
+const SMTP_TLSPROXY: &[&str] = &["tlsproxy", "smtp"];
+/// Postfix's all through.
+const POSTFIX: &[&str] = &[];
+
+/// An instance with ironpost's `ours` (beyond master and postlogd), the rest Postfix's.
+fn instance(name: &str, ours: &[&str]) -> Option<Instance> {
     let mut daemons = vec!["master", "postlogd"];
-    if ours {
-        daemons.push("tlsproxy");
-    }
-    let side = if ours { "ours" } else { "postfix" };
+    daemons.extend_from_slice(ours);
+    let side = if ours.is_empty() {
+        "postfix".to_string()
+    } else {
+        ours.join("-")
+    };
     let mx = Instance::with_daemons(&format!("{name}-{side}"), &daemons)?;
     let master_cf = std::fs::read_to_string(mx.etc().join("master.cf")).unwrap();
     let mut extra = String::new();
@@ -81,7 +90,7 @@ fn read_list(s: &mut std::os::unix::net::UnixStream) -> Vec<u8> {
 
 /// A request for the server role (postscreen's), straight to the tlsproxy socket: the
 /// status tlsproxy answers and its log lines once the requester has gone.
-fn server_role(ours: bool) -> Option<(Vec<u8>, Vec<String>)> {
+fn server_role(ours: &[&str]) -> Option<(Vec<u8>, Vec<String>)> {
     use std::io::Write;
     let mut mx = instance("t-75-server", ours)?;
     mx.start();
@@ -111,7 +120,7 @@ fn server_role(ours: bool) -> Option<(Vec<u8>, Vec<String>)> {
 
 /// Three deliveries to one TLS server; `reuse`: connection caching (one connection),
 /// else a new smtp process and connection each, with or without `session_cache`.
-fn run(name: &str, ours: bool, reuse: bool, session_cache: bool) -> Option<Seen> {
+fn run(name: &str, ours: &[&str], reuse: bool, session_cache: bool) -> Option<Seen> {
     let mut mx = instance(name, ours)?;
     let port = free_port();
     if !reuse {
@@ -206,7 +215,7 @@ fn run(name: &str, ours: bool, reuse: bool, session_cache: bool) -> Option<Seen>
         tlsproxy: text_of("tlsproxy"),
     };
     if std::env::var_os("T75_SHOW").is_some() {
-        eprintln!("{name} ours={ours}:\n{log}");
+        eprintln!("{name} ours={ours:?}:\n{log}");
     }
     Some(seen)
 }
@@ -222,10 +231,10 @@ fn handshakes(seen: &Seen) -> Vec<&str> {
 
 #[test]
 fn one_handshake_for_several_deliveries() {
-    let Some(postfix) = run("t-75-reuse", false, true, false) else {
+    let Some(postfix) = run("t-75-reuse", POSTFIX, true, false) else {
         return;
     };
-    let Some(ours) = run("t-75-reuse", true, true, false) else {
+    let Some(ours) = run("t-75-reuse", TLSPROXY, true, false) else {
         return;
     };
     assert_eq!(handshakes(&postfix), ["TLS new"], "{postfix:#?}");
@@ -241,10 +250,10 @@ fn one_handshake_for_several_deliveries() {
 
 #[test]
 fn sessions_resume_across_smtp_processes() {
-    let Some(postfix) = run("t-75-resume", false, false, true) else {
+    let Some(postfix) = run("t-75-resume", POSTFIX, false, true) else {
         return;
     };
-    let Some(ours) = run("t-75-resume", true, false, true) else {
+    let Some(ours) = run("t-75-resume", TLSPROXY, false, true) else {
         return;
     };
     assert_eq!(
@@ -259,10 +268,10 @@ fn sessions_resume_across_smtp_processes() {
 
 #[test]
 fn no_resumption_without_a_session_cache() {
-    let Some(postfix) = run("t-75-nocache", false, false, false) else {
+    let Some(postfix) = run("t-75-nocache", POSTFIX, false, false) else {
         return;
     };
-    let Some(ours) = run("t-75-nocache", true, false, false) else {
+    let Some(ours) = run("t-75-nocache", TLSPROXY, false, false) else {
         return;
     };
     assert_eq!(handshakes(&postfix), ["TLS new", "TLS new", "TLS new"]);
@@ -272,12 +281,36 @@ fn no_resumption_without_a_session_cache() {
 
 #[test]
 fn server_role_is_refused_as_postfix_refuses_it() {
-    let Some(postfix) = server_role(false) else {
+    let Some(postfix) = server_role(POSTFIX) else {
         return;
     };
-    let Some(ours) = server_role(true) else {
+    let Some(ours) = server_role(TLSPROXY) else {
         return;
     };
     assert_eq!(postfix.0, b"status\x000\0\0", "{postfix:?}");
     assert_eq!(ours, postfix);
+}
+
+/// Ironpost's smtp through ironpost's tlsproxy: the connection kept in scache with its
+/// TLS context, reused by the next deliveries (`TLS connection reused` lines), one
+/// handshake, all as Postfix's smtp through Postfix's tlsproxy.
+#[test]
+fn our_smtp_reuses_tls_connections_as_postfix() {
+    let Some(postfix) = run("t-75-smtp-reuse", POSTFIX, true, false) else {
+        return;
+    };
+    let Some(ours) = run("t-75-smtp-reuse", SMTP_TLSPROXY, true, false) else {
+        return;
+    };
+    assert_eq!(handshakes(&postfix), ["TLS new"], "{postfix:#?}");
+    assert!(
+        postfix
+            .smtp
+            .iter()
+            .any(|l| l.contains("TLS connection reused to")),
+        "{postfix:#?}"
+    );
+    assert_eq!(ours.transcript, postfix.transcript);
+    assert_eq!(ours.smtp, postfix.smtp);
+    assert_eq!(ours.tlsproxy, postfix.tlsproxy);
 }
