@@ -121,6 +121,23 @@ fn server_role(ours: &[&str]) -> Option<(Vec<u8>, Vec<String>)> {
 /// Three deliveries to one TLS server; `reuse`: connection caching (one connection),
 /// else a new smtp process and connection each, with or without `session_cache`.
 fn run(name: &str, ours: &[&str], reuse: bool, session_cache: bool) -> Option<Seen> {
+    run_with(
+        name,
+        ours,
+        reuse,
+        session_cache,
+        &[("smtp_tls_connection_reuse", "yes")],
+    )
+}
+
+/// [`run`] with `settings` in main.cf (smtp_tls_connection_reuse among them, or not).
+fn run_with(
+    name: &str,
+    ours: &[&str],
+    reuse: bool,
+    session_cache: bool,
+    settings: &[(&str, &str)],
+) -> Option<Seen> {
     let mut mx = instance(name, ours)?;
     let port = free_port();
     if !reuse {
@@ -135,7 +152,9 @@ fn run(name: &str, ours: &[&str], reuse: bool, session_cache: bool) -> Option<Se
         &format!("tlsproxy.e2e.test smtp:[127.0.0.1]:{port}\n"),
     );
     mx.set_main_cf("smtp_tls_security_level", "encrypt");
-    mx.set_main_cf("smtp_tls_connection_reuse", "yes");
+    for (name, value) in settings {
+        mx.set_main_cf(name, value);
+    }
     mx.set_main_cf("smtp_tls_loglevel", "1");
     if reuse {
         mx.set_main_cf("smtp_connection_cache_destinations", "127.0.0.1");
@@ -313,4 +332,61 @@ fn our_smtp_reuses_tls_connections_as_postfix() {
     assert_eq!(ours.transcript, postfix.transcript);
     assert_eq!(ours.smtp, postfix.smtp);
     assert_eq!(ours.tlsproxy, postfix.tlsproxy);
+}
+
+/// smtp_tls_connection_reuse = no with smtp_tls_session_cache_database set: Postfix's
+/// smtp does TLS in its own process and keeps sessions through tlsmgr; ironpost's runs
+/// its TLS through tlsproxy, whose memory keeps them. Either way the second and third
+/// smtp processes resume the first one's session, with the same smtp log lines.
+#[test]
+fn our_smtp_resumes_sessions_across_processes_through_tlsproxy() {
+    let Some(postfix) = run_with("t-75-smtp-resume", POSTFIX, false, true, &[]) else {
+        return;
+    };
+    let Some(ours) = run_with("t-75-smtp-resume", SMTP_TLSPROXY, false, true, &[]) else {
+        return;
+    };
+    assert_eq!(
+        handshakes(&postfix),
+        ["TLS new", "TLS reused", "TLS reused"],
+        "{postfix:#?}"
+    );
+    assert_eq!(handshakes(&ours), handshakes(&postfix), "{ours:#?}");
+    assert_eq!(ours.smtp, postfix.smtp);
+    assert!(postfix.tlsproxy.is_empty(), "{postfix:#?}");
+    let connects = ours
+        .tlsproxy
+        .iter()
+        .filter(|l| l.starts_with("CONNECT to "));
+    assert_eq!(connects.count(), 3, "{ours:#?}");
+}
+
+/// The same when tlsproxy cannot be reached: smtp warns with the cause and does its
+/// TLS itself, as it does without a session cache; no session outlives its process.
+#[test]
+fn our_smtp_does_tls_itself_when_tlsproxy_is_unreachable() {
+    let settings = [("tlsproxy_service_name", "no-tlsproxy")];
+    let Some(ours) = run_with("t-75-smtp-noproxy", SMTP_TLSPROXY, false, true, &settings) else {
+        return;
+    };
+    assert_eq!(
+        handshakes(&ours),
+        ["TLS new", "TLS new", "TLS new"],
+        "{ours:#?}"
+    );
+    let warning = "warning: connect to private/no-tlsproxy service: No such file or directory";
+    let warnings = ours.smtp.iter().filter(|l| *l == warning).count();
+    let sent = ours
+        .smtp
+        .iter()
+        .filter(|l| l.contains("status=sent"))
+        .count();
+    let established = ours
+        .smtp
+        .iter()
+        .filter(|l| {
+            l.starts_with("Untrusted TLS connection established to 127.0.0.1[127.0.0.1]:PORT")
+        })
+        .count();
+    assert_eq!((warnings, sent, established), (3, 3, 3), "{ours:#?}");
 }
