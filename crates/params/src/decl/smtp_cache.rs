@@ -31,11 +31,11 @@ crate::params! {
     "smtp_connection_reuse_count_limit" SMTP_CONNECTION_REUSE_COUNT_LIMIT: Int = "0", min 0;
     /// The LMTP client: How many times a connection may be used again. The default is 0.
     "lmtp_connection_reuse_count_limit" LMTP_CONNECTION_REUSE_COUNT_LIMIT: Int = "0", min 0;
-    /// The SMTP client: Whether TLS connections are kept. Postfix does it through tlsproxy,
-    /// which ironpost does not have: a TLS connection is never kept, and yes is warned
-    /// about. The default is no.
+    /// The SMTP client: Whether TLS connections are kept. With yes the client runs its TLS
+    /// through tlsproxy and keeps the plaintext stream to it in scache, as Postfix does.
+    /// The default is no.
     "smtp_tls_connection_reuse" SMTP_TLS_CONNECTION_REUSE: Bool = "no";
-    /// The LMTP client: Whether TLS connections are kept (never, as for smtp). The default is
-    /// no.
+    /// The LMTP client: Whether TLS connections are kept (through tlsproxy, as for smtp).
+    /// The default is no.
     "lmtp_tls_connection_reuse" LMTP_TLS_CONNECTION_REUSE: Bool = "no";
 }

@@ -11,8 +11,9 @@ crate::params! {
     /// How long smtpd's TLS sessions can be resumed (cache entries and ticket keys); 0
     /// turns resumption off. tlsmgr raises values below 120s to 120s.
     "smtpd_tls_session_cache_timeout" SMTPD_TLS_SESSION_CACHE_TIMEOUT: Time(b's') = "3600s", min 0, max 8640000;
-    /// The table where tlsmgr keeps the SMTP client's TLS sessions (for Postfix's smtp;
-    /// ironpost's keeps none).
+    /// The table where tlsmgr keeps the SMTP client's TLS sessions (for Postfix's smtp).
+    /// Ironpost's smtp does its TLS through tlsproxy when it is set, and tlsproxy keeps
+    /// the sessions in its memory instead.
     "smtp_tls_session_cache_database" SMTP_TLS_SESSION_CACHE_DATABASE: Str = "";
     /// How long the SMTP client's cached TLS sessions stay usable.
     "smtp_tls_session_cache_timeout" SMTP_TLS_SESSION_CACHE_TIMEOUT: Time(b's') = "3600s", min 0, max 8640000;
