@@ -282,11 +282,12 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
         }
     }
     if deferred {
-        let delay = if message.create_time > 0 {
-            (now - message.create_time).clamp(settings.min_backoff, settings.max_backoff)
-        } else {
-            settings.min_backoff
-        };
+        let delay = backoff(
+            message.create_time,
+            now,
+            settings.min_backoff,
+            settings.max_backoff,
+        );
         defer(layout, id, ACTIVE, DEFERRED, delay, now);
         return;
     }
@@ -296,5 +297,42 @@ pub fn done(settings: &Settings, message: &Message, mut deferred: bool, now: i64
             &e,
             &format!("qmgr_active_done_3_generic: remove {id} from {ACTIVE}"),
         ),
+    }
+}
+
+/// How long a message with deferred recipients waits before its next try: the time it
+/// has spent in the queue, at most maximal_backoff_time and then at least
+/// minimal_backoff_time, in that order as in qmgr_active_done_3_generic(), so that a
+/// maximal below the minimal gives the minimal (where `clamp` would panic).
+fn backoff(create_time: i64, now: i64, min_backoff: i64, max_backoff: i64) -> i64 {
+    if create_time > 0 {
+        (now - create_time).min(max_backoff).max(min_backoff)
+    } else {
+        min_backoff
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_is_the_age_within_the_backoff_times() {
+        let now = 1_800_000_000;
+        assert_eq!(backoff(now - 10, now, 300, 4000), 300);
+        assert_eq!(backoff(now - 3600, now, 300, 4000), 3600);
+        assert_eq!(backoff(now - 5 * 86400, now, 300, 4000), 4000);
+        // A create time in the future (a clock step back) waits the minimal time.
+        assert_eq!(backoff(now + 60, now, 300, 4000), 300);
+        // No create time at all.
+        assert_eq!(backoff(0, now, 300, 4000), 300);
+    }
+
+    #[test]
+    fn a_maximal_backoff_below_the_minimal_gives_the_minimal() {
+        let now = 1_800_000_000;
+        for age in [10, 200, 3600] {
+            assert_eq!(backoff(now - age, now, 300, 100), 300, "age {age}");
+        }
     }
 }

@@ -339,11 +339,14 @@ fn unix_now() -> i64 {
         .as_secs() as i64
 }
 
+/// The minimal and maximal backoff times of a run.
+type Backoff = (i64, i64);
+
 /// A message's next try after a failed attempt at `attempt`, as Postfix's
-/// qmgr_active_done_3_generic() sets it: its age then, within the default minimal and
-/// maximal backoff times.
-fn next_try(since: i64, attempt: i64) -> i64 {
-    attempt + (attempt - since).clamp(300, 4000)
+/// qmgr_active_done_3_generic() sets it: its age then, at most the maximal backoff
+/// time, then at least the minimal.
+fn next_try(since: i64, attempt: i64, (min, max): Backoff) -> i64 {
+    attempt + (attempt - since).min(max).max(min)
 }
 
 /// Five deferred messages made 2 minutes, half an hour (by the arrival time alone), 1
@@ -351,8 +354,10 @@ fn next_try(since: i64, attempt: i64) -> i64 {
 /// 4xx), each deferred file's time stamp (the next try) must be [`next_try`] for an
 /// attempt between the restart and the look at the files. By age: the wait, how far
 /// in the future the next try is when the files are looked at.
-fn backoff_by_age(qmgr: Qmgr) -> Option<Vec<(i64, i64)>> {
-    let mut mx = instance("t-23-backoff", qmgr)?;
+fn backoff_by_age(qmgr: Qmgr, backoff: Backoff) -> Option<Vec<(i64, i64)>> {
+    let mut mx = instance(&format!("t-23-backoff-{}-{}", backoff.0, backoff.1), qmgr)?;
+    mx.set_main_cf("minimal_backoff_time", &format!("{}s", backoff.0));
+    mx.set_main_cf("maximal_backoff_time", &format!("{}s", backoff.1));
     // The 5-day-old message must not expire.
     mx.set_main_cf("maximal_queue_lifetime", "10d");
     mx.start();
@@ -391,7 +396,10 @@ fn backoff_by_age(qmgr: Qmgr) -> Option<Vec<(i64, i64)>> {
     for (id, path) in queue_files(&mx, "deferred") {
         let (age, since) = ages[&id];
         let at = std::fs::metadata(path).unwrap().mtime();
-        let (earliest, latest) = (next_try(since, before), next_try(since, after));
+        let (earliest, latest) = (
+            next_try(since, before, backoff),
+            next_try(since, after, backoff),
+        );
         if !(earliest..=latest).contains(&at) {
             mx.keep_for_inspection();
             panic!(
@@ -409,13 +417,29 @@ fn backoff_by_age(qmgr: Qmgr) -> Option<Vec<(i64, i64)>> {
 
 #[test]
 fn a_deferred_message_waits_by_its_age_as_with_postfix() {
-    let Some((ours, postfix)) = both(backoff_by_age) else {
+    let Some((ours, postfix)) = both(|qmgr| backoff_by_age(qmgr, (300, 4000))) else {
         return;
     };
-    // Each run kept within its own window; the two runs' waits differ only by the
-    // seconds each took.
+    same_waits(&ours, &postfix);
+}
+
+/// maximal_backoff_time below minimal_backoff_time: every message waits the minimal
+/// time, as the maximal is applied first.
+#[test]
+fn a_maximal_backoff_below_the_minimal_gives_the_minimal_as_with_postfix() {
+    let Some((ours, postfix)) = both(|qmgr| backoff_by_age(qmgr, (1000, 500))) else {
+        return;
+    };
+    for (age, wait) in &ours {
+        assert!((990..=1000).contains(wait), "{age}s old: {wait}s");
+    }
+    same_waits(&ours, &postfix);
+}
+
+/// The two runs' waits differ only by the seconds each took.
+fn same_waits(ours: &[(i64, i64)], postfix: &[(i64, i64)]) {
     assert_eq!(ours.len(), AGES.len());
-    for (ours, postfix) in ours.iter().zip(&postfix) {
+    for (ours, postfix) in ours.iter().zip(postfix) {
         assert_eq!(ours.0, postfix.0);
         assert!(
             (ours.1 - postfix.1).abs() <= 10,
