@@ -1205,6 +1205,28 @@ impl ServerCertVerifier for PolicyVerifier {
     }
 }
 
+/// The text settings of a tlsproxy request's `TLS_CLIENT_PARAMS` after its cipher lists,
+/// in the order Postfix's `tls_proxy_client_param_print()` sends them.
+pub const PROXY_PARAM_TEXTS: [&str; 8] = [
+    "tls_eecdh_auto_curves",
+    "tls_eecdh_strong_curve",
+    "tls_eecdh_ultra_curve",
+    "tls_disable_workarounds",
+    "tls_ssl_options",
+    "tls_dane_digests",
+    "tlsmgr_service_name",
+    "tls_session_ticket_cipher",
+];
+
+/// The number settings that follow them: a byte count, then four booleans.
+pub const PROXY_PARAM_NUMBERS: [&str; 5] = [
+    "tls_daemon_random_bytes",
+    "tls_append_default_CA",
+    "tls_legacy_public_key_fingerprints",
+    "tls_preempt_cipherlist",
+    "tls_wildcard_matches_multiple_labels",
+];
+
 /// The handshake's outcome as tlsproxy sends it back to its client (Postfix's
 /// `tls_proxy_context_scan()`), read through `text` and `int` by Postfix's attribute
 /// names, for the client to log `... TLS connection established to ...` and judge the

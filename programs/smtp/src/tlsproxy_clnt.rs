@@ -70,26 +70,12 @@ impl Client {
         ] {
             settings = settings.str(param.name, &config.str(param)?);
         }
-        for name in [
-            "tls_eecdh_auto_curves",
-            "tls_eecdh_strong_curve",
-            "tls_eecdh_ultra_curve",
-            "tls_disable_workarounds",
-            "tls_ssl_options",
-            "tls_dane_digests",
-            "tlsmgr_service_name",
-            "tls_session_ticket_cipher",
-        ] {
+        for name in tls::client::PROXY_PARAM_TEXTS {
             settings = settings.str(name, &raw(name)?);
         }
-        let random = raw("tls_daemon_random_bytes")?.trim().parse().unwrap_or(32);
-        settings = settings.int("tls_daemon_random_bytes", random);
-        for name in [
-            "tls_append_default_CA",
-            "tls_legacy_public_key_fingerprints",
-            "tls_preempt_cipherlist",
-            "tls_wildcard_matches_multiple_labels",
-        ] {
+        let [random, flags @ ..] = tls::client::PROXY_PARAM_NUMBERS;
+        settings = settings.int(random, raw(random)?.trim().parse().unwrap_or(32));
+        for name in flags {
             settings = settings.int(name, flag(name)?);
         }
         let loglevel = pick(&SMTP_TLS_LOGLEVEL, &LMTP_TLS_LOGLEVEL);

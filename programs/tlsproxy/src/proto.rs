@@ -134,25 +134,10 @@ pub fn client_settings(attrs: &Attrs) -> Result<(ClientParams, InitProps, StartP
         ]) {
             *slot = c.str(name)?;
         }
-        for name in [
-            "tls_eecdh_auto_curves",
-            "tls_eecdh_strong_curve",
-            "tls_eecdh_ultra_curve",
-            "tls_disable_workarounds",
-            "tls_ssl_options",
-            "tls_dane_digests",
-            "tlsmgr_service_name",
-            "tls_session_ticket_cipher",
-        ] {
+        for name in tls::client::PROXY_PARAM_TEXTS {
             c.str(name)?;
         }
-        for name in [
-            "tls_daemon_random_bytes",
-            "tls_append_default_CA",
-            "tls_legacy_public_key_fingerprints",
-            "tls_preempt_cipherlist",
-            "tls_wildcard_matches_multiple_labels",
-        ] {
+        for name in tls::client::PROXY_PARAM_NUMBERS {
             c.int(name)?;
         }
         ClientParams {

@@ -248,14 +248,11 @@ fn handshakes(seen: &Seen) -> Vec<&str> {
         .collect()
 }
 
-#[test]
-fn one_handshake_for_several_deliveries() {
-    let Some(postfix) = run("t-75-reuse", POSTFIX, true, false) else {
-        return;
-    };
-    let Some(ours) = run("t-75-reuse", TLSPROXY, true, false) else {
-        return;
-    };
+/// Three deliveries over one kept TLS connection, with Postfix's smtp and tlsproxy and
+/// with `ours`: one handshake, and the same transcript and log lines; Postfix's run.
+fn one_connection(name: &str, ours: &[&str]) -> Option<Seen> {
+    let postfix = run(name, POSTFIX, true, false)?;
+    let ours = run(name, ours, true, false)?;
     assert_eq!(handshakes(&postfix), ["TLS new"], "{postfix:#?}");
     assert_eq!(
         postfix.transcript.iter().filter(|l| *l == ".").count(),
@@ -265,6 +262,12 @@ fn one_handshake_for_several_deliveries() {
     assert_eq!(ours.transcript, postfix.transcript);
     assert_eq!(ours.smtp, postfix.smtp);
     assert_eq!(ours.tlsproxy, postfix.tlsproxy);
+    Some(postfix)
+}
+
+#[test]
+fn one_handshake_for_several_deliveries() {
+    one_connection("t-75-reuse", TLSPROXY);
 }
 
 #[test]
@@ -315,23 +318,13 @@ fn server_role_is_refused_as_postfix_refuses_it() {
 /// handshake, all as Postfix's smtp through Postfix's tlsproxy.
 #[test]
 fn our_smtp_reuses_tls_connections_as_postfix() {
-    let Some(postfix) = run("t-75-smtp-reuse", POSTFIX, true, false) else {
-        return;
-    };
-    let Some(ours) = run("t-75-smtp-reuse", SMTP_TLSPROXY, true, false) else {
-        return;
-    };
-    assert_eq!(handshakes(&postfix), ["TLS new"], "{postfix:#?}");
-    assert!(
-        postfix
+    if let Some(postfix) = one_connection("t-75-smtp-reuse", SMTP_TLSPROXY) {
+        let reused = postfix
             .smtp
             .iter()
-            .any(|l| l.contains("TLS connection reused to")),
-        "{postfix:#?}"
-    );
-    assert_eq!(ours.transcript, postfix.transcript);
-    assert_eq!(ours.smtp, postfix.smtp);
-    assert_eq!(ours.tlsproxy, postfix.tlsproxy);
+            .filter(|l| l.contains("TLS connection reused to"));
+        assert_eq!(reused.count(), 2, "{postfix:#?}");
+    }
 }
 
 /// smtp_tls_connection_reuse = no with smtp_tls_session_cache_database set: Postfix's
