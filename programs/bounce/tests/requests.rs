@@ -9,9 +9,10 @@
 //!
 //! The cases cover what the end-to-end tests cannot reach through a queue manager:
 //! VERP and one-recipient notices, recipients marked done (DELRCPT), NOTIFY filters,
-//! RET=HDRS and ENVID, bounce_size_limit, threaded notices, SMTPUTF8 reports (a trace and
-//! a non-delivery notice: message/global-delivery-status, message/global), old-style
-//! log entries, a missing log and a missing original, a double bounce and APPEND.
+//! RET=HDRS and ENVID, bounce_size_limit, threaded notices, SMTPUTF8 reports (a trace
+//! and non-delivery notices: message/global-delivery-status, message/global and, with
+//! RET=HDRS, message/global-headers), old-style log entries, a missing log and a
+//! missing original, a double bounce and APPEND.
 
 use global::record::{rec_get, rec_put, rec_type};
 use ipc::{Attrs, Flavor};
@@ -218,6 +219,24 @@ fn cases() -> Vec<Case> {
             ),
             request: set(
                 set(flush(1, "s\u{e9}nder@e2e.test"), "smtputf8", "1"),
+                "encoding",
+                "8bit",
+            ),
+            ..base_clone(&base)
+        },
+        Case {
+            name: "flush-smtputf8-hdrs",
+            sender: Some("s\u{e9}nder@e2e.test"),
+            headers: "Message-Id: <orig@e2e.test>\nSubject: caf\u{e9}\n",
+            log: Some(
+                "\n<us\u{e9}r@e2e.test>: refused by the error transport\nrecipient=us\u{e9}r@e2e.test\noriginal_recipient=Us\u{e9}r@e2e.test\noffset=@R1@\ndsn_orig_rcpt=utf-8;Us\u{e9}r@e2e.test\nstatus=5.0.0\naction=failed\nreason=refused by the error transport\n\n",
+            ),
+            request: set(
+                set(
+                    set(flush(1, "s\u{e9}nder@e2e.test"), "smtputf8", "1"),
+                    "ret_flags",
+                    "2",
+                ),
                 "encoding",
                 "8bit",
             ),
