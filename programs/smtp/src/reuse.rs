@@ -210,14 +210,16 @@ pub fn endp_label(state: &State, endp: &Endpoint, level: TlsLevel) -> String {
     out
 }
 
-/// The level of a kept session: only plaintext sessions are kept, at level none or
-/// may (a server that did not offer STARTTLS).
+/// The level of a kept session: plaintext ones at level none or may, and with
+/// smtp_tls_connection_reuse those whose TLS is tlsproxy's, at any level.
 fn level_from_number(number: u32) -> TlsLevel {
     match number {
         0 => TlsLevel::None,
         1 => TlsLevel::May,
         2 => TlsLevel::Encrypt,
         3 => TlsLevel::Fingerprint,
+        5 => TlsLevel::Dane,
+        6 => TlsLevel::DaneOnly,
         7 => TlsLevel::Verify,
         8 => TlsLevel::Secure,
         _ => TlsLevel::Invalid,
@@ -513,6 +515,23 @@ fn activate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_level_a_kept_session_can_have_comes_back() {
+        use TlsLevel::*;
+        for level in [
+            None,
+            May,
+            Encrypt,
+            Fingerprint,
+            Dane,
+            DaneOnly,
+            Verify,
+            Secure,
+        ] {
+            assert_eq!(level_from_number(level_number(level)), level);
+        }
+    }
 
     #[test]
     fn labels_and_properties() {
