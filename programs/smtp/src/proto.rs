@@ -496,10 +496,24 @@ fn start_tls(state: &mut State, session: &mut Session, engine: &tls::ClientTls) 
                     Some(true)
                 }
                 Err(crate::tlsproxy_clnt::Failure::Unreachable(why)) => {
-                    log::msg_warn!("{why}");
-                    // With smtp_tls_connection_reuse the TLS must be tlsproxy's, as in
-                    // Postfix; for session resumption alone it can be this process's.
-                    (settings.tls_conn_reuse).then_some(false)
+                    if settings.tls_conn_reuse {
+                        // The TLS must be tlsproxy's, as in Postfix.
+                        log::msg_warn!("{why}");
+                        Some(false)
+                    } else {
+                        // For session resumption alone the TLS can be this process's;
+                        // a master.cf without tlsproxy (Postfix's stock one) is told once
+                        // per process, not once per session.
+                        static TOLD: std::sync::atomic::AtomicBool =
+                            std::sync::atomic::AtomicBool::new(false);
+                        if !TOLD.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                            log::msg_warn!(
+                                "{why}: TLS sessions are not resumed across smtp processes \
+                                 (is the tlsproxy service in master.cf?)"
+                            );
+                        }
+                        None
+                    }
                 }
                 Err(crate::tlsproxy_clnt::Failure::Handshake) => Some(false),
             }
