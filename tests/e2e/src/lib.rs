@@ -39,7 +39,7 @@ pub enum System {
 const POSTFIX_DAEMONS: &str = "/usr/lib/postfix/sbin";
 
 /// ironpost programs that replace Postfix's in the daemon directory.
-pub const IRONPOST_DAEMONS: [&str; 22] = [
+pub const IRONPOST_DAEMONS: [&str; 23] = [
     "master",
     "postlogd",
     "anvil",
@@ -62,6 +62,7 @@ pub const IRONPOST_DAEMONS: [&str; 22] = [
     "verify",
     "scache",
     "tlsmgr",
+    "tlsproxy",
 ];
 
 /// An ironpost program, built from the current sources for this test process.
