@@ -596,6 +596,30 @@ pub static RULES: &[Rule] = &[
         example: "postfix/smtpd[101]: warning: cannot get RSA certificate from file \"/etc/ssl/certs/mail.pem\": disabling TLS support",
     },
     Rule {
+        id: "tls-chain-unreadable",
+        category: "tls",
+        rank: Rank::Fails,
+        // A chain file (smtpd_tls_chain_files, or smtpd_tls_cert_file and
+        // smtpd_tls_key_file naming one file) is read by tls_certkey.c's PEM loader: its
+        // warnings, then one that names the file list and turns TLS off. The warnings
+        // about the same file join that one's finding.
+        patterns: &[
+            "warning: error loading private keys and certificates from: {file}: disabling TLS support",
+            "warning: error opening chain file: {file}: {error}",
+            "warning: No private key found in {file}",
+            "warning: No PEM data in {file}",
+        ],
+        cause: "the TLS key and certificate chain file {file} cannot be loaded, so STARTTLS is off",
+        remedy: "postconf smtpd_tls_chain_files smtpd_tls_cert_file smtpd_tls_key_file (smtp_tls_* when the SMTP client logs it); make {file} readable, each private key followed by its certificate chain (openssl pkey -noout -in {file}; openssl x509 -noout -in {file}); postfix reload",
+        explains: &[
+            "tls-no-certs",
+            "tls-required",
+            "starttls-first",
+            "tls-library",
+        ],
+        example: "postfix/smtpd[101]: warning: error loading private keys and certificates from: /etc/ssl/private/mail.pem: disabling TLS support",
+    },
+    Rule {
         id: "tls-no-certs",
         category: "tls",
         rank: Rank::Fails,

@@ -11,7 +11,8 @@
 //! group; a master.cf entry with a bad field that stops a reload of a running system,
 //! where the log says only that postconf failed; a client refused for not starting TLS
 //! first, which only debug_peer_list's transcript logs; a rewrite service whose program
-//! hangs up on its clients. The fatal error, the warning and the deferral that no rule of their own know
+//! hangs up on its clients; a chain file (smtpd_tls_chain_files, or one file for both
+//! smtpd_tls_cert_file and smtpd_tls_key_file) that is missing or holds no key. The fatal error, the warning and the deferral that no rule of their own know
 //! prove the catch-all rules. Each runs on ironpost and on Postfix 3.7 with its own
 //! master, so that each rule is checked against the log each system writes; the log
 //! window (`-s`) starts with the fault, and the report's first line must name the rule,
@@ -174,6 +175,69 @@ fn starttls_first(mx: &Instance, system: System) {
     client_session(mx.smtp_port, mail);
     wait(mx, "]: 530 5.7.0 Must issue a STARTTLS command first");
     expect(mx, &since, "starttls-first", "smtpd_tls_security_level");
+}
+
+#[test]
+fn ironpost_chain_file_unreadable() {
+    if let Some(mx) = Instance::new("t-57-chain") {
+        chain_file_unreadable(&mx, System::Ironpost);
+    }
+}
+
+#[test]
+fn postfix_chain_file_unreadable() {
+    if let Some(mx) = Instance::with_daemons("t-57-chain-postfix", &[]) {
+        chain_file_unreadable(&mx, System::Postfix);
+    }
+}
+
+/// Certificates read as chain files (tls_certkey.c's PEM loader): smtpd_tls_chain_files
+/// naming a file that is not there, then smtpd_tls_cert_file and smtpd_tls_key_file
+/// naming one file that holds a certificate and no key. Each turns TLS off with the
+/// loader's warnings, which name the file; posttriage must name it as the root cause.
+fn chain_file_unreadable(mx: &Instance, system: System) {
+    let missing = mx.etc().join("missing-chain.pem");
+    mx.set_main_cf("smtpd_tls_chain_files", &missing.display().to_string());
+    mx.set_main_cf("smtpd_tls_security_level", "may");
+    ctl(mx, system, &["start"]);
+    mx.wait_log("daemon started -- version", 20);
+    let since = window_start();
+    let _ = send(mx, "user@vmail.e2e.test");
+    // The file that cannot be opened is the loader's one warning (Postfix's smtpd then
+    // runs without TLS and says no more).
+    wait(mx, "error opening chain file");
+    let report = expect(mx, &since, "tls-chain-unreadable", "smtpd_tls_chain_files");
+    let opening = format!(
+        "warning: error opening chain file: {}: No such file or directory",
+        missing.display()
+    );
+    assert!(report.contains(&opening), "{system:?}: {report}");
+
+    // A certificate without its key, named by both parameters: one file, read as a chain
+    // file.
+    remove_main_cf(mx, "smtpd_tls_chain_files");
+    let cert = format!(
+        "{}/../../crates/tls/tests/golden/certs/rsa.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    mx.set_main_cf("smtpd_tls_cert_file", &cert);
+    let since = reload_with(mx, system, "smtpd_tls_key_file", &cert);
+    let before = mx.log().matches("disabling TLS support").count();
+    let _ = send(mx, "user@vmail.e2e.test");
+    let turned_off = e2e::wait_until(30, || {
+        mx.log().matches("disabling TLS support").count() > before
+    });
+    assert!(turned_off, "{system:?}: TLS stayed on:\n{}", mx.log());
+    let report = expect(
+        mx,
+        &since,
+        "tls-chain-unreadable",
+        &format!("openssl pkey -noout -in {cert}"),
+    );
+    assert!(
+        report.contains(&format!("warning: No private key found in {cert}")),
+        "{system:?}: {report}"
+    );
 }
 
 #[test]
