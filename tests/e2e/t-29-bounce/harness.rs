@@ -96,13 +96,13 @@ pub fn normalise(mx: &Instance, text: &str) -> String {
     for (n, id) in ids {
         out = out.replace(id.as_str(), &format!("QUEUEID{n}"));
     }
-    out = out
-        .replace(&mx.dir.display().to_string(), "DIR")
-        .replace(&mx.sink_port.to_string(), "SINKPORT")
-        .replace(&mx.smtp_port.to_string(), "SMTPPORT");
+    // The times first: a port's digits can occur in a time stamp.
     let out = replace_dates(&out);
     let out = replace_message_id_times(&out);
     replace_boundary_times(&out)
+        .replace(&mx.dir.display().to_string(), "DIR")
+        .replace(&mx.sink_port.to_string(), "SINKPORT")
+        .replace(&mx.smtp_port.to_string(), "SMTPPORT")
 }
 
 /// The time stamp in cleanup's Message-IDs (`<20261206095849.QUEUEID1@host>`) replaced
