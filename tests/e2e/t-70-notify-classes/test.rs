@@ -163,6 +163,7 @@ fn smtpd_notices_equal_postfix_s() {
 /// smtpd_forbid_bare_newline = reject, from a client outside mynetworks (the default
 /// exclusions): the refused message is a protocol error, and the notice is Postfix's,
 /// with no "Session aborted" line (Postfix 3.7.11 gives no reason: the session goes on).
+/// A command ended by a bare <LF> is one too, and ends the session.
 #[test]
 fn bare_newline_notice_equals_postfix_s() {
     let extra = [("smtpd_forbid_bare_newline", "reject")];
@@ -172,6 +173,12 @@ fn bare_newline_notice_equals_postfix_s() {
     let subject = "Subject: Postfix SMTP server: errors from";
     pair.compare("bare <LF> in content", "127.0.0.2", &bare_lf_in_content());
     assert_same_notices(&pair.postfix, &pair.ironpost, subject, 1);
+    let bare_lf_command = [
+        ("EHLO client.example\r\n", 1),
+        ("MAIL FROM:<sender@example.org>\n", 1),
+    ];
+    pair.compare("bare <LF> in a command", "127.0.0.2", &bare_lf_command);
+    assert_same_notices(&pair.postfix, &pair.ironpost, subject, 2);
     let all = notices(&pair.ironpost, subject).join("\n");
     assert!(
         all.contains(" Out: 550 5.5.2 mail.e2e.test Error: bare <LF> received\n In:  QUIT"),

@@ -492,7 +492,8 @@ impl<'a, W: Wire> Session<'a, W> {
         self.note(too_long);
         if bare_lf && self.bare_lf.rejects() {
             // Before the command is parsed: the log line names the previous one (or
-            // CONNECT), Postfix's state->where.
+            // CONNECT), Postfix's state->where. A protocol error for notify_classes.
+            self.chat.error(ErrorClass::Protocol);
             self.whatsup("reject", "bare <LF> received");
             let reply =
                 smtp_proto::bare_lf_reply(self.settings.bare_lf_code, &self.settings.myhostname);
