@@ -62,6 +62,9 @@ pub struct Requirements {
     /// Take a mail flow token per connection and, when there is none, pause
     /// `in_flow_delay` first (Postfix's `MAIL_SERVER_IN_FLOW_DELAY`: cleanup).
     pub in_flow_delay: bool,
+    /// The daemon takes arguments after its options (pipe's `argv=...`); any other
+    /// refuses them with Postfix's "unexpected command-line argument" fatal error.
+    pub arguments: bool,
 }
 
 /// A started daemon: its configuration and what the master told it.
@@ -261,6 +264,11 @@ impl Daemon {
         };
         if let Err(e) = std::env::set_current_dir(&queue_directory) {
             log::msg_fatal!("chdir(\"{queue_directory}\"): {}", sys::os_error(&e));
+        }
+        if !requirements.arguments
+            && let Some(arg) = daemon.args.first()
+        {
+            log::msg_fatal!("unexpected command-line argument: {arg}");
         }
         if !opts.stdin_stream && !opts.alone {
             daemon.lock = Some(daemon.open_service_lock());

@@ -115,9 +115,6 @@ fn main() {
         solitary: true,
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let seconds = |p| {
         daemon
             .config

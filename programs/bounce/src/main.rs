@@ -120,9 +120,6 @@ fn main() {
         unlimited: true,
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let settings =
         settings::Settings::from_config(&daemon.config).unwrap_or_else(|e| global::fatal_config(e));
     // The template file is read before the jail, as Postfix does.

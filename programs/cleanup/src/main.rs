@@ -65,9 +65,6 @@ fn main() {
         in_flow_delay: true,
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let settings =
         Settings::from_config(&daemon.config).unwrap_or_else(|e| global::fatal_config(e));
     let rewrite_settings = global::rewrite_clnt::Settings::from_config(&daemon.config)

@@ -12,9 +12,6 @@ use global::nexthop_status::{ERROR, RETRY};
 
 fn main() {
     let mut daemon = server::Daemon::start(server::Requirements::default());
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let status = global::bounce::StatusConf::from_config(&daemon.config)
         .unwrap_or_else(|e| global::fatal_config(e));
     let layout = global::mail_queue::Layout::from_config(&daemon.config)

@@ -43,9 +43,6 @@ fn main() {
         unlimited: true,
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let flush = settings(&daemon.config).unwrap_or_else(|e| global::fatal_config(e));
     daemon.enter_jail();
     let mut flush = flush;

@@ -111,9 +111,6 @@ fn main() {
         privileged: true,
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let settings = Settings::from_config(&daemon.config).unwrap_or_else(|e| log::msg_fatal!("{e}"));
     settings.pre_init();
     let tables = Tables::open(&daemon.config);

@@ -122,9 +122,6 @@ fn main() {
         watchdog: Some(&DAEMON_TIMEOUT),
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let settings = Settings::from_config(&daemon.config);
     daemon.enter_jail();
     // In case master.cf still runs pickup privileged: never read users' files as root.

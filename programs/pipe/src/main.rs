@@ -118,6 +118,7 @@ fn config_error(message: String) -> params::ConfigError {
 fn main() {
     let mut daemon = server::Daemon::start(server::Requirements {
         privileged: true,
+        arguments: true,
         ..Default::default()
     });
     let service = daemon.service_name.clone();

@@ -22,9 +22,6 @@ fn main() {
         watchdog: Some(&POSTLOGD_WATCHDOG_TIMEOUT),
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let path = daemon
         .config
         .str(&MAILLOG_FILE)

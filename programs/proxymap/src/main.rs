@@ -221,9 +221,6 @@ impl Service for Proxymap {
 
 fn main() {
     let mut daemon = server::Daemon::start(server::Requirements::default());
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     use params::decl::proxymap as p;
     let text = |param| {
         daemon

@@ -46,9 +46,6 @@ fn main() {
         watchdog: Some(&QMGR_DAEMON_TIMEOUT),
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let settings = settings::Settings::from_config(&daemon.config);
     let rewrite = global::rewrite_clnt::RewriteClient::new(
         global::rewrite_clnt::Settings::from_config(&daemon.config)

@@ -77,9 +77,6 @@ fn showq_service(settings: &Settings, out: &mut impl Write) -> std::io::Result<(
 
 fn main() {
     let mut daemon = server::Daemon::start(server::Requirements::default());
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let config = &daemon.config;
     let settings = Settings {
         empty_address: config

@@ -37,9 +37,6 @@ fn main() {
         whatif::run(query);
     }
     let mut daemon = server::Daemon::start(server::Requirements::default());
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let settings = Settings::from_config(&daemon.config);
     // Saved transcripts (an ironpost extension): the directory is made before the jail.
     let (name, service) = (&daemon.process_name, &daemon.service_name);

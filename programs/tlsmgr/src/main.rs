@@ -285,9 +285,6 @@ fn main() {
         solitary: true,
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let config = &daemon.config;
     let text = |param| {
         config

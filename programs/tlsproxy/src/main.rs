@@ -217,9 +217,6 @@ impl Service for TlsProxy {
 
 fn main() {
     let mut daemon = server::Daemon::start(server::Requirements::default());
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     // Postfix's words at start-up when its server role is off, as it is with the
     // default settings; this tlsproxy has no server role to turn on, and answers
     // status=0 to a request for it.

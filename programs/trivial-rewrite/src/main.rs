@@ -231,9 +231,6 @@ fn main() {
         whatif::run(query);
     }
     let mut daemon = server::Daemon::start(server::Requirements::default());
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let service = service(&daemon.config);
     daemon.enter_jail();
     server::multi::serve(daemon, service)

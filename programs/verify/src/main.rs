@@ -235,9 +235,6 @@ fn main() {
         solitary: true,
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let config = &daemon.config;
     fn fatal<T>(e: params::ConfigError) -> T {
         global::fatal_config(e)

@@ -113,9 +113,6 @@ fn main() {
         privileged: true,
         ..Default::default()
     });
-    if let Some(arg) = daemon.args.first() {
-        log::msg_fatal!("unexpected command-line argument: {arg}");
-    }
     let config = &daemon.config;
     let settings = Settings::from_config(config).unwrap_or_else(|e| global::fatal_config(e));
     let limit = |param| {

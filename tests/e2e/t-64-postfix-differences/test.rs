@@ -422,3 +422,29 @@ fn an_original_recipient_record_after_the_last_recipient() {
         lines
     });
 }
+
+/// A daemon given an argument it does not take (here smtpd, in master.cf) stops with
+/// the same fatal error on both systems (ironpost's server skeletons check it for every
+/// daemon but pipe).
+#[test]
+fn a_daemon_with_an_unexpected_argument() {
+    same_on_both("t-64-argument", |mx, system| {
+        replace_smtpd_line(mx, "127.0.0.1:@SMTP_PORT@ inet n - n - - smtpd surplus");
+        match system {
+            System::Ironpost => mx.postfix(&["start"]),
+            System::Postfix => mx.postfix_of(System::Postfix, &["start"]),
+        };
+        mx.wait_log("daemon started -- version", 20);
+        let _ = TcpStream::connect(("127.0.0.1", mx.smtp_port));
+        let needle = "unexpected command-line argument";
+        let seen = wait_until(20, || mx.log().contains(needle));
+        let lines: Vec<String> = log_lines(mx, 0)
+            .into_iter()
+            .filter(|l| l.contains(needle))
+            .take(1)
+            .collect();
+        let _ = postfix(mx, system, &["stop"]);
+        assert!(seen, "{}", mx.log());
+        lines
+    });
+}
