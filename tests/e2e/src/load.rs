@@ -15,7 +15,8 @@ const LOAD: &str = include_str!("load.py");
 pub const READY: u32 = 0o700;
 
 /// Starts the load: `count` messages of `lines` body lines from `threads` clients to
-/// `port`, each tried `attempts` times, markers starting with `prefix`.
+/// `port`, each tried `attempts` times, markers starting with `prefix`, all to the
+/// virtual mailbox user.
 pub fn start(
     port: u16,
     count: usize,
@@ -23,6 +24,27 @@ pub fn start(
     lines: usize,
     attempts: usize,
     prefix: &str,
+) -> Child {
+    start_to(
+        port,
+        count,
+        threads,
+        lines,
+        attempts,
+        prefix,
+        &["user@vmail.e2e.test"],
+    )
+}
+
+/// [`start`], message `i` to `recipients[i % recipients.len()]`.
+pub fn start_to(
+    port: u16,
+    count: usize,
+    threads: usize,
+    lines: usize,
+    attempts: usize,
+    prefix: &str,
+    recipients: &[&str],
 ) -> Child {
     Command::new("python3")
         .args(["-c", LOAD])
@@ -33,6 +55,7 @@ pub fn start(
             lines.to_string(),
             attempts.to_string(),
             prefix.to_string(),
+            recipients.join(","),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
