@@ -111,7 +111,11 @@ impl Service for Echo {
 }
 
 fn main() {
-    let mut daemon = server::Daemon::start(server::Requirements::default());
+    // "drain" (an argument of this test service) is this service's own.
+    let mut daemon = server::Daemon::start(server::Requirements {
+        arguments: true,
+        ..Default::default()
+    });
     let drain = daemon.args.iter().any(|a| a == "drain");
     daemon.enter_jail();
     server::event::serve(
