@@ -339,25 +339,24 @@ impl Delivery {
         Some(ipc::attr::read(&mut list.as_slice(), Flavor::Null))
     }
 
+    /// The connection's name in warnings: mail_connect()'s stream path.
+    fn stream_path(&self) -> String {
+        format!("{} socket", self.path())
+    }
+
     fn greeting(&mut self, now: Instant) -> Option<Option<Outcome>> {
         let filled = self.fill();
-        let path = self.path();
-        match self.take_list() {
-            Some(Ok(Some(a))) if a.get_str(mail_attr::PROTO) == Ok("delivery_request_protocol") => {
-            }
-            Some(Ok(Some(_))) => {
-                log::msg_warn!("{path}: malformed response");
-                return Some(Some(Outcome::crash("mail transport unavailable")));
-            }
-            Some(_) => {
-                log::msg_warn!("{path}: premature disconnect");
-                return Some(Some(Outcome::crash("mail transport unavailable")));
-            }
-            None if filled.is_err() || filled.is_ok_and(|eof| eof) || now >= self.deadline => {
-                log::msg_warn!("{path}: premature disconnect");
-                return Some(Some(Outcome::crash("mail transport unavailable")));
-            }
+        // Whatever went wrong, Postfix's attr_scan() failed ("premature disconnect" is
+        // for a failed FIONREAD only, which a closed connection does not make).
+        let complete = match self.take_list() {
+            Some(Ok(Some(a))) => a.get_str(mail_attr::PROTO) == Ok("delivery_request_protocol"),
+            Some(_) => false,
+            None if filled.is_err() || filled.is_ok_and(|eof| eof) || now >= self.deadline => false,
             None => return None,
+        };
+        if !complete {
+            log::msg_warn!("{}: malformed response", self.stream_path());
+            return Some(Some(Outcome::crash("mail transport unavailable")));
         }
         let mut output = Vec::new();
         for list in std::iter::once(&self.request.attrs).chain(&self.request.rcpts) {
@@ -410,19 +409,17 @@ impl Delivery {
 
     fn status(&mut self, now: Instant) -> Option<Option<Outcome>> {
         let filled = self.fill();
-        let path = self.path();
+        let socket = self.stream_path();
         match self.take_list() {
-            Some(Ok(Some(reply))) => Some(Some(final_reply(&path, &reply))),
+            Some(Ok(Some(reply))) => Some(Some(final_reply(&socket, &reply))),
+            // A reply cut short by the agent's death is malformed to Postfix's
+            // attr_scan(), as a broken one is.
             Some(_) => {
-                log::msg_warn!("{path}: malformed response");
+                log::msg_warn!("{socket}: malformed response");
                 Some(Some(Outcome::crash("unknown mail transport error")))
             }
-            None if filled.is_err() => {
-                log::msg_warn!("{path}: malformed response");
-                Some(Some(Outcome::crash("unknown mail transport error")))
-            }
-            None if filled.is_ok_and(|eof| eof) => {
-                log::msg_warn!("{path}: premature disconnect");
+            None if filled.is_err() || filled.is_ok_and(|eof| eof) => {
+                log::msg_warn!("{socket}: malformed response");
                 Some(Some(Outcome::crash("unknown mail transport error")))
             }
             None if now >= self.deadline => {
