@@ -365,17 +365,17 @@ impl ClientTls {
         let mut roots = match settings.ca_file.as_str() {
             "" => rustls::RootCertStore::empty(),
             file => crate::certkey::load_roots(file)
-                .map_err(|e| library_problem(log, e))
+                .map_err(|e| e.log(log))
                 .ok()?,
         };
         if !settings.ca_path.is_empty() {
             crate::certkey::add_root_dir(&mut roots, &settings.ca_path)
-                .map_err(|e| library_problem(log, e))
+                .map_err(|e| e.log(log))
                 .ok()?;
         }
         let roots = (!roots.is_empty()).then(|| Arc::new(roots));
         let certs = load_client_certs(settings, provider.key_provider)
-            .map_err(|e| library_problem(log, e))
+            .map_err(|e| e.log(log))
             .ok()?;
         Some(ClientTls {
             provider,
@@ -683,21 +683,6 @@ impl ClientTls {
             log(Severity::Info, &summary.established("to", peer));
         }
         Ok(ClientStream { conn, io, summary })
-    }
-}
-
-/// Logs why the CA data cannot be used (`tls_set_ca_certificate_info()`); the engine
-/// is then off.
-fn library_problem(log: LogFn<'_>, e: crate::CertKeyError) {
-    // A mixed cert/key file's error is several warnings, its library detail among them.
-    for line in e.text.lines() {
-        log(e.severity, line);
-    }
-    if !e.detail.is_empty() {
-        log(
-            Severity::Warning,
-            &format!("TLS library problem: {}", e.detail),
-        );
     }
 }
 
