@@ -182,22 +182,7 @@ fn run_with(
     mx.start();
     for n in 0..3 {
         let to = format!("r{n}@tlsproxy.e2e.test");
-        mx.send(
-            mx.smtp_port,
-            "user@vmail.e2e.test",
-            &to,
-            &format!("t75-{n}"),
-        )
-        .unwrap();
-        let needle = format!("to=<{to}>");
-        if !wait_until(30, || {
-            mx.log()
-                .lines()
-                .any(|l| l.contains(&needle) && l.contains("status=sent"))
-        }) {
-            mx.keep_for_inspection();
-            panic!("no delivery to {to}:\n{}", mx.log());
-        }
+        e2e::client::send_and_wait(&mx, &to, &format!("t75-{n}"), "status=sent", |_| true);
         // smtp logs the delivery before it hands the session to scache.
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
